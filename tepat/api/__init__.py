@@ -1,0 +1,1 @@
+"""The JSON API (OpenAPI) over the same services and area rules as the pages."""

@@ -1,0 +1,63 @@
+"""The ``tepat`` command line: thin commands over the services.
+
+Each command group lives in its own module and adds itself with ``register(app)``.
+Errors a user can cause print one plain line (in Bahasa Indonesia) and exit 1;
+an unexpected error prints one line too and exits 2 (``TEPAT_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from tepat.errors import TepatError
+
+
+class _Commands(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TepatError as exc:
+            typer.echo(f"Galat: {exc.message}", err=True)
+            for problem in getattr(exc, "errors", [])[:20]:
+                where = f"baris {problem.row}, " if problem.row is not None else ""
+                typer.echo(f"  - {where}{problem.field}: {problem.message}", err=True)
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("typer", "click")) or os.environ.get("TEPAT_DEBUG"):
+                raise  # Typer's own exits and usage errors, or a developer asking for the traceback
+            typer.echo("Galat tak terduga: perintah dihentikan. Jalankan lagi dengan TEPAT_DEBUG=1 untuk rinciannya.", err=True)
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=_Commands,
+    name="tepat",
+    help="tepat: social welfare registry and targeted aid for Dinas Sosial.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register_all() -> None:
+    from tepat.cli import demo, exports, identifiers, imports, poverty, setup, synth, users
+
+    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty):
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Entry point of the ``tepat`` script."""
+    app(prog_name="tepat")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

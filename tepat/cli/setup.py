@@ -1,0 +1,22 @@
+"""``tepat init``: create or upgrade the database and load the region codes."""
+
+from __future__ import annotations
+
+import typer
+
+from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
+from tepat.services.setup import init_database
+
+
+def init(db: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Create or upgrade the database schema and load the 91,599 Kepmendagri 2025 region codes."""
+    database = open_database(db)
+    result = init_database(database)
+    if as_json:
+        print_json({"regions_loaded": result.regions_loaded, "regions_total": result.regions_total})
+    else:
+        typer.echo(f"Basis data siap: {result.regions_total:,} kode wilayah ({result.regions_loaded:,} baru/berubah).".replace(",", "."))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)

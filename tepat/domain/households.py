@@ -1,0 +1,429 @@
+"""Families (keluarga), members (anggota) and their coded indicators (DOMAIN.md §3).
+
+Every socio-economic indicator is a coded category (a ``StrEnum`` whose values
+are the codes stored in the database and written in files) with an Indonesian
+label for pages. ``FAMILY_FIELDS`` and ``MEMBER_FIELDS`` list, in order, every
+field of the registry with its canonical file column name: the import, the
+export, the forms and the API all follow these lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+
+class Coded(StrEnum):
+    """A coded category with an Indonesian label."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS.get(self.value, self.value.replace("_", " ").capitalize())
+
+
+# ----------------------------------------------------------------- family status
+
+
+class RegistryStatus(Coded):
+    AKTIF = "aktif"
+    NONAKTIF = "nonaktif"
+
+
+class InactiveReason(Coded):
+    MENINGGAL = "meninggal"
+    PINDAH = "pindah"
+    DUPLIKAT = "duplikat"
+    TIDAK_DITEMUKAN = "tidak_ditemukan"
+    MAMPU = "mampu"
+    LAINNYA = "lainnya"
+
+
+class VerificationStatus(Coded):
+    BELUM = "belum"
+    TERVERIFIKASI = "terverifikasi"
+    DITOLAK = "ditolak"
+
+
+# ----------------------------------------------------------------- housing
+
+
+class Tenure(Coded):
+    MILIK_SENDIRI = "milik_sendiri"
+    KONTRAK_SEWA = "kontrak_sewa"
+    BEBAS_SEWA = "bebas_sewa"
+    DINAS = "dinas"
+    LAINNYA = "lainnya"
+
+
+class FloorMaterial(Coded):
+    MARMER_GRANIT = "marmer_granit"
+    KERAMIK = "keramik"
+    PARKET_VINIL = "parket_vinil"
+    UBIN_TEGEL = "ubin_tegel"
+    KAYU_PAPAN = "kayu_papan"
+    SEMEN_BATA = "semen_bata"
+    BAMBU = "bambu"
+    TANAH = "tanah"
+    LAINNYA = "lainnya"
+
+
+class WallMaterial(Coded):
+    TEMBOK = "tembok"
+    PLESTERAN_BAMBU_KAWAT = "plesteran_bambu_kawat"
+    KAYU_PAPAN = "kayu_papan"
+    ANYAMAN_BAMBU = "anyaman_bambu"
+    BATANG_KAYU = "batang_kayu"
+    BAMBU = "bambu"
+    LAINNYA = "lainnya"
+
+
+class RoofMaterial(Coded):
+    BETON = "beton"
+    GENTENG = "genteng"
+    ASBES = "asbes"
+    SENG = "seng"
+    KAYU_SIRAP = "kayu_sirap"
+    BAMBU = "bambu"
+    JERAMI_IJUK = "jerami_ijuk"
+    LAINNYA = "lainnya"
+
+
+class WaterSource(Coded):
+    AIR_KEMASAN = "air_kemasan"
+    AIR_ISI_ULANG = "air_isi_ulang"
+    LEDING = "leding"
+    SUMUR_BOR = "sumur_bor"
+    SUMUR_TERLINDUNG = "sumur_terlindung"
+    SUMUR_TAK_TERLINDUNG = "sumur_tak_terlindung"
+    MATA_AIR_TERLINDUNG = "mata_air_terlindung"
+    MATA_AIR_TAK_TERLINDUNG = "mata_air_tak_terlindung"
+    AIR_PERMUKAAN = "air_permukaan"
+    AIR_HUJAN = "air_hujan"
+    LAINNYA = "lainnya"
+
+
+class Lighting(Coded):
+    PLN_METERAN = "pln_meteran"
+    PLN_TANPA_METERAN = "pln_tanpa_meteran"
+    NON_PLN = "non_pln"
+    BUKAN_LISTRIK = "bukan_listrik"
+
+
+class PowerVA(Coded):
+    VA_450 = "450"
+    VA_900 = "900"
+    VA_1300 = "1300"
+    VA_2200 = "2200"
+    VA_LEBIH_2200 = "lebih_2200"
+    TANPA_METERAN = "tanpa_meteran"
+
+
+class CookingFuel(Coded):
+    LISTRIK = "listrik"
+    LPG_LEBIH_3KG = "lpg_lebih_3kg"
+    LPG_3KG = "lpg_3kg"
+    GAS_KOTA = "gas_kota"
+    BIOGAS = "biogas"
+    MINYAK_TANAH = "minyak_tanah"
+    BRIKET = "briket"
+    ARANG = "arang"
+    KAYU_BAKAR = "kayu_bakar"
+    TIDAK_MEMASAK = "tidak_memasak"
+
+
+class Toilet(Coded):
+    SENDIRI = "sendiri"
+    BERSAMA = "bersama"
+    UMUM = "umum"
+    TIDAK_ADA = "tidak_ada"
+
+
+class SepticDisposal(Coded):
+    TANGKI_SEPTIK = "tangki_septik"
+    IPAL = "ipal"
+    KOLAM_SAWAH_SUNGAI = "kolam_sawah_sungai"
+    LUBANG_TANAH = "lubang_tanah"
+    PANTAI_KEBUN = "pantai_kebun"
+    LAINNYA = "lainnya"
+
+
+# ----------------------------------------------------------------- members
+
+
+class Sex(Coded):
+    LAKI_LAKI = "L"
+    PEREMPUAN = "P"
+
+
+class Relationship(Coded):
+    KEPALA_KELUARGA = "kepala_keluarga"
+    ISTRI_SUAMI = "istri_suami"
+    ANAK = "anak"
+    MENANTU = "menantu"
+    CUCU = "cucu"
+    ORANG_TUA = "orang_tua"
+    MERTUA = "mertua"
+    FAMILI_LAIN = "famili_lain"
+    LAINNYA = "lainnya"
+
+
+class MaritalStatus(Coded):
+    BELUM_KAWIN = "belum_kawin"
+    KAWIN = "kawin"
+    CERAI_HIDUP = "cerai_hidup"
+    CERAI_MATI = "cerai_mati"
+
+
+class Education(Coded):
+    TIDAK_BELUM_SEKOLAH = "tidak_belum_sekolah"
+    SD = "sd"
+    SMP = "smp"
+    SMA = "sma"
+    DIPLOMA = "diploma"
+    S1 = "s1"
+    S2_S3 = "s2_s3"
+
+
+class SchoolParticipation(Coded):
+    BELUM_SEKOLAH = "belum_sekolah"
+    MASIH_SEKOLAH = "masih_sekolah"
+    TIDAK_SEKOLAH_LAGI = "tidak_sekolah_lagi"
+
+
+class WorkStatus(Coded):
+    TIDAK_BEKERJA = "tidak_bekerja"
+    BERUSAHA_SENDIRI = "berusaha_sendiri"
+    BERUSAHA_DIBANTU_BURUH = "berusaha_dibantu_buruh"
+    BURUH_KARYAWAN = "buruh_karyawan"
+    PEKERJA_BEBAS = "pekerja_bebas"
+    PEKERJA_KELUARGA = "pekerja_keluarga"
+
+
+class Disability(Coded):
+    TIDAK_ADA = "tidak_ada"
+    FISIK = "fisik"
+    NETRA = "netra"
+    RUNGU_WICARA = "rungu_wicara"
+    MENTAL = "mental"
+    INTELEKTUAL = "intelektual"
+    GANDA = "ganda"
+
+
+class ChronicIllness(Coded):
+    TIDAK_ADA = "tidak_ada"
+    HIPERTENSI = "hipertensi"
+    DIABETES = "diabetes"
+    JANTUNG = "jantung"
+    PARU = "paru"
+    KANKER = "kanker"
+    STROKE = "stroke"
+    GINJAL = "ginjal"
+    TBC = "tbc"
+    LAINNYA = "lainnya"
+
+
+class LifeStatus(Coded):
+    HIDUP = "hidup"
+    MENINGGAL = "meninggal"
+
+
+_LABELS: dict[str, str] = {
+    "aktif": "Aktif",
+    "nonaktif": "Nonaktif",
+    "belum": "Belum diverifikasi",
+    "terverifikasi": "Terverifikasi",
+    "ditolak": "Ditolak",
+    "milik_sendiri": "Milik sendiri",
+    "kontrak_sewa": "Kontrak/sewa",
+    "bebas_sewa": "Bebas sewa",
+    "marmer_granit": "Marmer/granit",
+    "parket_vinil": "Parket/vinil/karpet",
+    "ubin_tegel": "Ubin/tegel/teraso",
+    "kayu_papan": "Kayu/papan",
+    "semen_bata": "Semen/bata merah",
+    "plesteran_bambu_kawat": "Plesteran anyaman bambu/kawat",
+    "jerami_ijuk": "Jerami/ijuk/daun/rumbia",
+    "kayu_sirap": "Kayu/sirap",
+    "air_kemasan": "Air kemasan bermerk",
+    "air_isi_ulang": "Air isi ulang",
+    "leding": "Leding (PDAM)",
+    "sumur_bor": "Sumur bor/pompa",
+    "pln_meteran": "Listrik PLN dengan meteran",
+    "pln_tanpa_meteran": "Listrik PLN tanpa meteran",
+    "non_pln": "Listrik non-PLN",
+    "bukan_listrik": "Bukan listrik",
+    "450": "450 VA",
+    "900": "900 VA",
+    "1300": "1.300 VA",
+    "2200": "2.200 VA",
+    "lebih_2200": "Lebih dari 2.200 VA",
+    "tanpa_meteran": "Tanpa meteran",
+    "lpg_lebih_3kg": "LPG lebih dari 3 kg",
+    "lpg_3kg": "LPG 3 kg",
+    "tangki_septik": "Tangki septik",
+    "ipal": "IPAL",
+    "kolam_sawah_sungai": "Kolam/sawah/sungai/danau",
+    "pantai_kebun": "Pantai/tanah lapang/kebun",
+    "L": "Laki-laki",
+    "P": "Perempuan",
+    "istri_suami": "Istri/suami",
+    "orang_tua": "Orang tua",
+    "famili_lain": "Famili lain",
+    "tidak_belum_sekolah": "Tidak/belum sekolah",
+    "sd": "SD/sederajat",
+    "smp": "SMP/sederajat",
+    "sma": "SMA/SMK/sederajat",
+    "diploma": "Diploma I–III",
+    "s1": "D4/S1",
+    "s2_s3": "S2/S3",
+    "rungu_wicara": "Rungu/wicara",
+    "tbc": "TBC",
+}
+
+
+# ----------------------------------------------------------------- field catalogue
+
+FieldKind = Literal["text", "int", "date", "enum", "bool", "nik", "kk", "region"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One registry field: its attribute name, file column and rules."""
+
+    name: str  # attribute / database column (English)
+    column: str  # canonical file column (as DTKS exports name it)
+    label: str  # Indonesian label for pages and messages
+    kind: FieldKind
+    required: bool = False
+    choices: type[Coded] | None = None
+    max_length: int | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+
+
+def _enum(name: str, column: str, label: str, choices: type[Coded], required: bool = False) -> FieldSpec:
+    return FieldSpec(name, column, label, "enum", required=required, choices=choices)
+
+
+ASSETS: tuple[tuple[str, str, str], ...] = (
+    ("asset_gas_cylinder", "aset_tabung_gas", "Tabung gas 5,5 kg atau lebih"),
+    ("asset_refrigerator", "aset_kulkas", "Lemari es/kulkas"),
+    ("asset_ac", "aset_ac", "AC"),
+    ("asset_water_heater", "aset_pemanas_air", "Pemanas air"),
+    ("asset_landline", "aset_telepon_rumah", "Telepon rumah"),
+    ("asset_tv", "aset_televisi", "Televisi"),
+    ("asset_gold", "aset_emas", "Emas/perhiasan 10 gram atau lebih"),
+    ("asset_computer", "aset_komputer", "Komputer/laptop"),
+    ("asset_bicycle", "aset_sepeda", "Sepeda"),
+    ("asset_motorcycle", "aset_sepeda_motor", "Sepeda motor"),
+    ("asset_car", "aset_mobil", "Mobil"),
+    ("asset_boat", "aset_perahu", "Perahu/kapal"),
+    ("asset_land", "aset_lahan", "Lahan/tanah"),
+    ("asset_other_house", "aset_rumah_lain", "Rumah di tempat lain"),
+    ("asset_livestock", "aset_ternak", "Ternak"),
+)
+
+FAMILY_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("kk_number", "nomor_kk", "Nomor KK", "kk", required=True),
+    FieldSpec("kelurahan_code", "kode_kelurahan", "Kelurahan", "region", required=True),
+    FieldSpec("rw", "rw", "RW", "int", required=True, min_value=1, max_value=999),
+    FieldSpec("rt", "rt", "RT", "int", required=True, min_value=1, max_value=999),
+    FieldSpec("address", "alamat", "Alamat", "text", max_length=200),
+    _enum("tenure", "status_rumah", "Status kepemilikan rumah", Tenure),
+    FieldSpec("floor_area_m2", "luas_lantai", "Luas lantai (m²)", "int", min_value=1, max_value=10000),
+    _enum("floor_material", "jenis_lantai", "Jenis lantai terluas", FloorMaterial),
+    _enum("wall_material", "jenis_dinding", "Jenis dinding terluas", WallMaterial),
+    _enum("roof_material", "jenis_atap", "Jenis atap terluas", RoofMaterial),
+    _enum("water_source", "sumber_air_minum", "Sumber air minum", WaterSource),
+    _enum("lighting", "sumber_penerangan", "Sumber penerangan", Lighting),
+    _enum("power_va", "daya_listrik", "Daya listrik PLN", PowerVA),
+    _enum("cooking_fuel", "bahan_bakar_memasak", "Bahan bakar memasak", CookingFuel),
+    _enum("toilet", "fasilitas_bab", "Fasilitas buang air besar", Toilet),
+    _enum("septic", "pembuangan_tinja", "Pembuangan akhir tinja", SepticDisposal),
+    *(FieldSpec(name, column, label, "bool") for name, column, label in ASSETS),
+    _enum("registry_status", "status_keluarga", "Status keluarga dalam registri", RegistryStatus),
+    _enum("inactive_reason", "alasan_nonaktif", "Alasan nonaktif", InactiveReason),
+    _enum("verification_status", "status_verifikasi", "Status verifikasi", VerificationStatus),
+    FieldSpec("verified_on", "tanggal_verifikasi", "Tanggal verifikasi", "date"),
+)
+
+MEMBER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("nik", "nik", "NIK", "nik", required=True),
+    FieldSpec("name", "nama", "Nama lengkap", "text", required=True, max_length=120),
+    _enum("sex", "jenis_kelamin", "Jenis kelamin", Sex, required=True),
+    FieldSpec("birth_place", "tempat_lahir", "Tempat lahir", "text", max_length=80),
+    FieldSpec("birth_date", "tanggal_lahir", "Tanggal lahir", "date", required=True),
+    _enum("relationship", "hubungan_keluarga", "Hubungan dengan kepala keluarga", Relationship, required=True),
+    _enum("marital_status", "status_kawin", "Status perkawinan", MaritalStatus),
+    _enum("education", "pendidikan", "Pendidikan tertinggi", Education),
+    _enum("school_participation", "partisipasi_sekolah", "Partisipasi sekolah", SchoolParticipation),
+    _enum("work_status", "status_pekerjaan", "Status pekerjaan", WorkStatus),
+    _enum("disability", "disabilitas", "Jenis disabilitas", Disability),
+    _enum("chronic_illness", "penyakit_kronis", "Penyakit kronis", ChronicIllness),
+    FieldSpec("pregnant", "hamil", "Sedang hamil", "bool"),
+    _enum("life_status", "status_hidup", "Status hidup", LifeStatus),
+    FieldSpec("death_date", "tanggal_meninggal", "Tanggal meninggal", "date"),
+)
+
+CANONICAL_COLUMNS: tuple[str, ...] = tuple(f.column for f in FAMILY_FIELDS + MEMBER_FIELDS)
+"""The canonical import/export layout: one row per member, family columns repeated."""
+
+FAMILY_FIELD_BY_NAME = {f.name: f for f in FAMILY_FIELDS}
+MEMBER_FIELD_BY_NAME = {f.name: f for f in MEMBER_FIELDS}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person in the registry (anggota keluarga)."""
+
+    id: int | None
+    family_id: int | None
+    nik: str
+    name: str
+    sex: Sex
+    birth_date: date
+    relationship: Relationship
+    birth_place: str | None = None
+    marital_status: MaritalStatus | None = None
+    education: Education | None = None
+    school_participation: SchoolParticipation | None = None
+    work_status: WorkStatus | None = None
+    disability: Disability | None = None
+    chronic_illness: ChronicIllness | None = None
+    pregnant: bool | None = None
+    life_status: LifeStatus = LifeStatus.HIDUP
+    death_date: date | None = None
+    status: RegistryStatus = RegistryStatus.AKTIF
+    version: int = 1
+
+    def age_on(self, day: date) -> int:
+        """Age in completed years on ``day``."""
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family (keluarga), identified by its KK number at a point in time."""
+
+    id: int | None
+    kk_number: str
+    kelurahan_code: str
+    rw: int
+    rt: int
+    address: str | None = None
+    indicators: tuple[tuple[str, object], ...] = ()
+    registry_status: RegistryStatus = RegistryStatus.AKTIF
+    inactive_reason: InactiveReason | None = None
+    verification_status: VerificationStatus = VerificationStatus.BELUM
+    verified_on: date | None = None
+    version: int = 1
+    updated_at: datetime | None = None
+
+    @property
+    def kecamatan_code(self) -> str:
+        return self.kelurahan_code.rsplit(".", 1)[0]

@@ -1,0 +1,1 @@
+"""Reading and writing files: the shipped reference data, imports and exports."""

@@ -1,0 +1,1 @@
+"""Public pages for residents: status check, usul, sanggah, pengaduan."""

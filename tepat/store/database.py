@@ -1,0 +1,52 @@
+"""One database: its engine and the region list read from it once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from tepat.domain.regions import RegionIndex
+from tepat.store.engine import create_engine
+
+
+class Database:
+    """Holds the engine; services open their own transaction with ``begin()``."""
+
+    def __init__(self, url: str, **engine_kwargs: object) -> None:
+        self.url = url
+        self.engine = create_engine(url, **engine_kwargs)
+        self._regions: RegionIndex | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A connection for reading only."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @property
+    def regions(self) -> RegionIndex:
+        """The region list, loaded from the database on first use."""
+        if self._regions is None:
+            from tepat.store import regions as region_store
+
+            with self.read() as conn:
+                self._regions = region_store.region_index(conn)
+        return self._regions
+
+    def forget_regions(self) -> None:
+        self._regions = None
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,55 @@
+"""Creating engines for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+
+def create_engine(url: str, **kwargs: object) -> Engine:
+    """An engine with the settings tepat relies on (WAL and foreign keys on SQLite, UTC on PostgreSQL)."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy, not the driver, open transactions: BEGIN IMMEDIATE below.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA cache_size=-262144")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # IMMEDIATE: a writer takes the lock at the start, so two writers queue instead of deadlocking.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return sa.create_engine(
+        url, connect_args={"options": "-c timezone=UTC"}, pool_pre_ping=True, **kwargs
+    )
+
+
+def is_sqlite(conn: sa.Connection | Engine) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def now() -> datetime:
+    """The current time in UTC (stored everywhere; shown in Asia/Jakarta)."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back: they are UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

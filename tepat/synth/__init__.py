@@ -1,0 +1,1 @@
+"""Synthetic Kota Bekasi: registry, survey sample and messy files, seeded and reproducible."""

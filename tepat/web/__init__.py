@@ -1,0 +1,1 @@
+"""Operator pages (Bahasa Indonesia): FastAPI routers and Jinja2 templates over the services."""
