@@ -1,0 +1,202 @@
+"""Validating one family's or one member's values against the field catalogue.
+
+Forms, the API and single-record services use these functions; the bulk
+importer applies the same catalogue and the same identifier tables in
+vectorised form. Messages are in Bahasa Indonesia.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from tepat.domain.households import (
+    FAMILY_FIELDS,
+    MEMBER_FIELDS,
+    FieldSpec,
+    InactiveReason,
+    LifeStatus,
+    RegistryStatus,
+    Sex,
+)
+from tepat.domain.nik import check_kk, check_nik
+from tepat.errors import FieldError
+
+_TRUE = frozenset({"1", "ya", "y", "true", "benar", "on", "yes", "x"})
+_FALSE = frozenset({"0", "tidak", "t", "n", "false", "salah", "off", "no"})
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_COMPACT_KELURAHAN = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{4})$")
+
+
+def parse_date(value: object) -> date:
+    """A date from a ``date``, ``YYYY-MM-DD`` or ``DD/MM/YYYY``; ``ValueError`` otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    m = _DMY.match(text)
+    if m:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    return date.fromisoformat(text)
+
+
+def parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(text)
+
+
+def normalise_kelurahan_code(value: str) -> str:
+    """``3275011001`` → ``32.75.01.1001``; dotted codes pass through."""
+    text = value.strip()
+    m = _COMPACT_KELURAHAN.match(text)
+    return ".".join(m.groups()) if m else text
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _parse_field(spec: FieldSpec, raw: object, known_kelurahan: Container[str] | None) -> tuple[Any, str | None]:
+    """(value, None) or (None, message)."""
+    if spec.kind == "text":
+        text = " ".join(str(raw).split())
+        if spec.max_length and len(text) > spec.max_length:
+            return None, f"paling banyak {spec.max_length} karakter"
+        return text, None
+    if spec.kind == "int":
+        try:
+            number = int(str(raw).strip().removesuffix(".0"))
+        except ValueError:
+            return None, "harus bilangan bulat"
+        if spec.min_value is not None and number < spec.min_value:
+            return None, f"paling kecil {spec.min_value}"
+        if spec.max_value is not None and number > spec.max_value:
+            return None, f"paling besar {spec.max_value}"
+        return number, None
+    if spec.kind == "date":
+        try:
+            return parse_date(raw), None
+        except ValueError:
+            return None, "tanggal tidak dikenali (gunakan TTTT-BB-HH atau HH/BB/TTTT)"
+    if spec.kind == "bool":
+        try:
+            return parse_bool(raw), None
+        except ValueError:
+            return None, "harus ya/tidak (1/0)"
+    if spec.kind == "enum":
+        assert spec.choices is not None
+        text = str(raw).strip()
+        for choice in spec.choices:
+            if text == choice.value or text.lower() == choice.label.lower():
+                return choice.value, None
+        allowed = ", ".join(c.value for c in spec.choices)
+        return None, f"nilai tidak dikenal; pilihan: {allowed}"
+    if spec.kind == "nik":
+        result = check_nik(raw, known_regions=None)
+        return (result.value, None) if result.valid else (None, "; ".join(result.errors))
+    if spec.kind == "kk":
+        result = check_kk(raw, known_regions=None)
+        return (result.value, None) if result.valid else (None, "; ".join(result.errors))
+    if spec.kind == "region":
+        code = normalise_kelurahan_code(str(raw))
+        if code.count(".") != 3:
+            return None, "harus kode kelurahan, mis. 32.75.01.1001"
+        if known_kelurahan is not None and code not in known_kelurahan:
+            return None, f"kode kelurahan {code} tidak ada dalam daftar wilayah Kepmendagri 2025"
+        return code, None
+    raise AssertionError(spec.kind)  # pragma: no cover
+
+
+def _validate(
+    specs: tuple[FieldSpec, ...],
+    values: Mapping[str, object],
+    *,
+    partial: bool,
+    known_kelurahan: Container[str] | None,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    clean: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for spec in specs:
+        if spec.name not in values:
+            if spec.required and not partial:
+                errors.append(FieldError(spec.name, f"{spec.label} wajib diisi"))
+            continue
+        raw = values[spec.name]
+        if _is_empty(raw):
+            if spec.required:
+                errors.append(FieldError(spec.name, f"{spec.label} wajib diisi"))
+            else:
+                clean[spec.name] = None
+            continue
+        value, problem = _parse_field(spec, raw, known_kelurahan)
+        if problem is not None:
+            errors.append(FieldError(spec.name, f"{spec.label}: {problem}", value=str(raw)))
+        else:
+            clean[spec.name] = value
+    return clean, errors
+
+
+def validate_family(
+    values: Mapping[str, object],
+    *,
+    partial: bool = False,
+    known_kelurahan: Container[str] | None = None,
+    current: Mapping[str, object] | None = None,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Clean a family's values; ``partial`` checks only the fields given (an edit)."""
+    clean, errors = _validate(FAMILY_FIELDS, values, partial=partial, known_kelurahan=known_kelurahan)
+    merged = {**(current or {}), **clean}
+    if merged.get("registry_status") == RegistryStatus.NONAKTIF and not merged.get("inactive_reason"):
+        errors.append(FieldError("inactive_reason", "Alasan nonaktif wajib diisi bila status keluarga nonaktif"))
+    if merged.get("registry_status") == RegistryStatus.AKTIF and "registry_status" in clean:
+        clean["inactive_reason"] = None
+    if merged.get("inactive_reason") and merged.get("inactive_reason") not in {r.value for r in InactiveReason}:
+        errors.append(FieldError("inactive_reason", "Alasan nonaktif tidak dikenal"))
+    return clean, errors
+
+
+def validate_member(
+    values: Mapping[str, object],
+    *,
+    partial: bool = False,
+    current: Mapping[str, object] | None = None,
+    today: date | None = None,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Clean a member's values and check them against the NIK (sex and birth date)."""
+    clean, errors = _validate(MEMBER_FIELDS, values, partial=partial, known_kelurahan=None)
+    merged = {**(current or {}), **clean}
+    failed = {e.field for e in errors}
+    nik, sex, birth = merged.get("nik"), merged.get("sex"), merged.get("birth_date")
+    if isinstance(nik, str) and "nik" not in failed:
+        parsed = check_nik(nik, birth_date_hint=birth if isinstance(birth, date) else None, today=today)
+        if sex and "sex" not in failed and parsed.sex and parsed.sex != sex:
+            errors.append(
+                FieldError("sex", f"Jenis kelamin tidak sesuai NIK (menurut NIK: {Sex(parsed.sex).label})", value=str(sex))
+            )
+        if isinstance(birth, date) and "birth_date" not in failed and parsed.birth_date and parsed.birth_date != birth:
+            errors.append(
+                FieldError(
+                    "birth_date",
+                    f"Tanggal lahir tidak sesuai NIK (menurut NIK: {parsed.birth_date.isoformat()})",
+                    value=birth.isoformat(),
+                )
+            )
+    if merged.get("pregnant") and merged.get("sex") == Sex.LAKI_LAKI:
+        errors.append(FieldError("pregnant", "Anggota laki-laki tidak dapat berstatus hamil"))
+    death = merged.get("death_date")
+    if death and merged.get("life_status") != LifeStatus.MENINGGAL:
+        errors.append(FieldError("death_date", "Tanggal meninggal hanya diisi bila status hidup 'meninggal'"))
+    if isinstance(death, date) and isinstance(birth, date) and death < birth:
+        errors.append(FieldError("death_date", "Tanggal meninggal sebelum tanggal lahir"))
+    if isinstance(birth, date) and birth > (today or date.today()):
+        errors.append(FieldError("birth_date", "Tanggal lahir tidak boleh di masa depan"))
+    return clean, errors
