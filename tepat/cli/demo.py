@@ -1,9 +1,73 @@
-"""CLI commands: demo (to be written)."""
+"""``tepat demo``: build a synthetic Kota Bekasi into a local SQLite file and serve the web app."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tepat.config import Settings
+from tepat.store.database import Database
+
+_STEPS = {"sintetis": "Membangkitkan data sintetis", "impor": "Mengimpor ke basis data"}
+
+
+def demo(
+    families: Annotated[int, typer.Option(help="Number of synthetic families (Kota Bekasi has ~800,000).", min=100)] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same city.")] = 2024,
+    db_path: Annotated[Path, typer.Option("--db-file", help="SQLite file for the demo.")] = Path("tepat-demo.sqlite"),
+    fresh: Annotated[bool, typer.Option("--fresh", help="Delete an existing demo file and build it again.")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app when the data is ready.")] = True,
+) -> None:
+    """Build a synthetic Kota Bekasi (SQLite), create demo accounts (printed once) and serve the web app."""
+    from tepat.services.demo import build_demo  # heavy (synthetic data, import): load only when asked
+
+    console = Console(stderr=True)
+    url = f"sqlite:///{db_path.resolve()}"
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    if db_path.exists():
+        typer.echo(
+            f"Memakai data demo yang sudah ada di {db_path}. Akun demo hanya dicetak saat pertama dibuat; "
+            "jalankan dengan --fresh untuk membangun ulang."
+        )
+        database = Database(url)
+    else:
+        database = Database(url)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+            tasks: dict[str, int] = {}
+
+            def report(step: str, done: int, total: int | None) -> None:
+                if step not in tasks:
+                    tasks[step] = bar.add_task(_STEPS.get(step, step), total=total)
+                bar.update(tasks[step], completed=done, total=total)
+
+            built = build_demo(database, families=families, seed=seed, progress=report)
+        typer.echo(
+            f"Kota Bekasi sintetis siap: {built.families:,} keluarga, {built.members:,} jiwa di {db_path}.".replace(",", ".")
+        )
+        table = Table(title="Akun demo (kata sandi hanya ditampilkan sekali ini)")
+        for column in ("Pengguna", "Kata sandi", "Peran", "Wilayah"):
+            table.add_column(column)
+        for account in built.accounts:
+            table.add_row(account.username, account.password, account.role.label, database.regions.name(account.area_code))
+        Console().print(table)
+    if serve:
+        import uvicorn
+
+        from tepat.web.app import create_app
+
+        settings = Settings.from_env(database_url=url, host=host, port=port)
+        typer.echo(f"Membuka tepat di http://{host}:{port} (Ctrl+C untuk berhenti)")
+        uvicorn.run(create_app(settings, database), host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    app.command("demo")(demo)
