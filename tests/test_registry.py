@@ -178,3 +178,29 @@ def test_deactivating_a_family_needs_a_known_reason(db, admin):
     assert fam["registry_status"] == "nonaktif" and fam["inactive_reason"] == "pindah"
     # the KK number is free again for an active family
     make_family(db, admin, kk_number=fam["kk_number"], members=[member_values("Dewi", "P", date(1999, 9, 9))])
+
+
+def test_two_simultaneous_saves_of_the_same_version_let_exactly_one_through(db, admin):
+    import threading
+
+    family_id = make_family(db, admin)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def save(address: str) -> None:
+        barrier.wait()
+        try:
+            registry.update_family(db, admin, family_id, {"address": address}, expected_version=1, reason="bersamaan")
+            outcomes.append("saved")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=save, args=(f"Jl. Serentak {i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "saved"]
+    fam = registry.get_family(db, admin, family_id).family
+    assert fam["version"] == 2
+    assert len([e for e in registry.family_history(db, admin, family_id) if e.entity == "keluarga"]) == 2
