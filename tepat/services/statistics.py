@@ -1,0 +1,404 @@
+"""Poverty statistics use cases: FGT from survey files, BPS comparisons, registry indicators, charts, report.
+
+Registry indicators are aggregates only: a cell with fewer than
+``Settings.min_cell_size`` families (but more than none) is suppressed, and when
+exactly one cell of a table would be suppressed the next smallest is suppressed
+too, so that no cell can be recovered from the total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tepat.charts.bars import ranking_chart
+from tepat.charts.export import ReportSection, report_pdf, to_png
+from tepat.charts.lines import trend_chart
+from tepat.charts.maps import JAWA_BARAT, KOTA_BEKASI_KECAMATAN, KOTA_BEKASI_KELURAHAN, boundaries, choropleth
+from tepat.charts.svg import number
+from tepat.config import Settings
+from tepat.domain.access import Actor
+from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
+from tepat.domain.poverty import FgtEstimate, LonelyPsu, SurveyDesign, estimate_fgt
+from tepat.domain.poverty_line import per_capita
+from tepat.domain.rankings import (
+    Ranking,
+    RegionFigure,
+    TrendPoint,
+    ordinal_phrase,
+    rank_regions,
+    trend,
+    years,
+)
+from tepat.domain.regions import CITY_CODE, Level, level_of
+from tepat.errors import NotFound, ValidationError
+from tepat.files import bps
+from tepat.files.survey import read_survey
+from tepat.store.audit import record
+from tepat.store.database import Database
+from tepat.store.schema import families, members
+
+BPS_SOURCE = "Sumber: BPS, Maret {year} (diolah tepat); batas wilayah: cahyadsn/wilayah_boundaries (MIT)"
+REGISTRY_SOURCE = "Sumber: registri tepat, Dinas Sosial Kota Bekasi, {day}; sel < {k} keluarga disembunyikan"
+
+
+# ----------------------------------------------------------------- survey estimates
+
+
+@dataclass(frozen=True)
+class EstimateRequest:
+    """Which columns of a survey file play which role."""
+
+    consumption: str
+    weight: str
+    line: float | None = None
+    line_column: str | None = None
+    size: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    by: str | None = None
+    household_total: bool = False  # consumption is the household's total: divide by size
+    lonely_psu: LonelyPsu = LonelyPsu.ADJUST
+
+
+def estimate_file(path: Path, request: EstimateRequest) -> list[FgtEstimate]:
+    """FGT estimates for the whole sample and, with ``by``, for each domain, from a CSV/XLSX/Parquet file."""
+    if (request.line is None) == (request.line_column is None):
+        raise ValidationError("Isi salah satu: --line (rupiah) atau --line-col (kolom garis kemiskinan).")
+    if request.line is not None and request.line <= 0:
+        raise ValidationError("Garis kemiskinan harus lebih dari nol.")
+    if request.household_total and request.size is None:
+        raise ValidationError("Pengeluaran rumah tangga dibagi jumlah anggota: isi juga --size.")
+    data = read_survey(
+        path,
+        consumption=request.consumption,
+        weight=request.weight,
+        line=request.line_column,
+        size=request.size,
+        strata=request.strata,
+        psu=request.psu,
+        domain=request.by,
+    )
+    try:
+        consumption = (
+            per_capita(data.consumption, data.size)
+            if request.household_total and data.size is not None
+            else data.consumption
+        )
+        line = data.line if data.line is not None else float(request.line or 0)
+        common = {"size": data.size, "strata": data.strata, "psu": data.psu, "lonely_psu": request.lonely_psu}
+        result = estimate_fgt(SurveyDesign(data.weight, **common), consumption, line)  # type: ignore[arg-type]
+        if data.domain is not None:
+            result += estimate_fgt(SurveyDesign(data.weight, domain=data.domain, **common), consumption, line)  # type: ignore[arg-type]
+    except ValueError as exc:  # the domain's own messages are written for users
+        raise ValidationError(str(exc)) from None
+    return result
+
+
+# ----------------------------------------------------------------- BPS figures
+
+
+def bps_directory(settings: Settings) -> Path:
+    """Where user-imported BPS figures are kept: ``<TEPAT_UPLOAD_DIR>/bps``."""
+    return settings.upload_dir / "bps"
+
+
+def bps_figures(settings: Settings) -> list[RegionFigure]:
+    """The shipped BPS figures followed by the user's imports (which win for the same region and year)."""
+    return bps.shipped_figures() + bps.read_imported(bps_directory(settings))
+
+
+def ranking(settings: Settings, year: int | None = None, province_code: str = "32") -> Ranking:
+    """The kabupaten/kota of the province ranked by P0 (the latest year unless ``year`` is given)."""
+    figures = bps_figures(settings)
+    known = years(figures, province_code)
+    if not known:
+        raise NotFound("Belum ada angka BPS kabupaten/kota untuk provinsi ini.")
+    chosen = known[-1] if year is None else year
+    if chosen not in known:
+        raise NotFound(f"Belum ada angka BPS tahun {chosen}. Tersedia: {', '.join(map(str, known))}.")
+    return rank_regions(figures, chosen, province_code)
+
+
+def ranking_years(settings: Settings, province_code: str = "32") -> list[int]:
+    """The years a ranking can be shown for, oldest first."""
+    return years(bps_figures(settings), province_code)
+
+
+def city_trend(settings: Settings, code: str = CITY_CODE) -> list[TrendPoint]:
+    """The P0 series of one kabupaten/kota (Kota Bekasi by default)."""
+    return trend(bps_figures(settings), code)
+
+
+@dataclass(frozen=True)
+class BpsImportResult:
+    rows: int
+    years: list[int]
+    regions: int
+    stored_in: Path
+
+
+def import_bps(db: Database, actor: Actor, settings: Settings, path: Path) -> BpsImportResult:
+    """Add newer BPS figures from a CSV (wide or long layout) to the import store; audit-logged."""
+    figures = bps.read_figures(path)
+    directory = bps_directory(settings)
+    merged = {(f.code, f.year): f for f in bps.read_imported(directory)}
+    merged.update({(f.code, f.year): f for f in figures})
+    with db.begin() as conn:
+        stored = bps.write_imported(directory, sorted(merged.values(), key=lambda f: (f.year, f.code)))
+        record(
+            conn,
+            actor,
+            "bps.import",
+            "bps_kemiskinan",
+            None,
+            detail={"file": path.name, "rows": len(figures), "years": sorted({f.year for f in figures})},
+        )
+    return BpsImportResult(
+        rows=len(figures),
+        years=sorted({f.year for f in figures}),
+        regions=len({f.code for f in figures}),
+        stored_in=stored,
+    )
+
+
+# ----------------------------------------------------------------- registry indicators
+
+
+@dataclass(frozen=True)
+class AreaIndicator:
+    """Registry aggregates of one kecamatan or kelurahan; counts are None when suppressed."""
+
+    code: str
+    name: str
+    families: int | None
+    people: int | None
+    not_verified: int | None
+    suppressed: bool
+
+    @property
+    def not_verified_share(self) -> float | None:
+        """Percent of families not verified in the last two years."""
+        if self.families is None or self.not_verified is None or self.families == 0:
+            return None
+        return 100.0 * self.not_verified / self.families
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "families": self.families,
+            "people": self.people,
+            "not_verified": self.not_verified,
+            "not_verified_share": self.not_verified_share,
+            "suppressed": self.suppressed,
+        }
+
+
+def _two_years_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 2)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 2, day=28)
+
+
+def suppress(cells: list[AreaIndicator], min_cell_size: int) -> list[AreaIndicator]:
+    """Hide cells of 1..min_cell_size-1 families, and one more when a single hidden cell could be derived."""
+
+    def hide(cell: AreaIndicator) -> AreaIndicator:
+        return replace(cell, families=None, people=None, not_verified=None, suppressed=True)
+
+    small = {c.code for c in cells if c.families is not None and 0 < c.families < min_cell_size}
+    if len(small) == 1:
+        others = sorted(
+            (c for c in cells if c.code not in small and (c.families or 0) > 0),
+            key=lambda c: (c.families or 0, c.code),
+        )
+        if others:
+            small.add(others[0].code)
+    return [hide(c) if c.code in small else c for c in cells]
+
+
+def registry_indicators(
+    db: Database, actor: Actor, settings: Settings, level: Level = Level.KELURAHAN, today: date | None = None
+) -> list[AreaIndicator]:
+    """Families, people and families not verified in the last two years, per area inside the actor's area."""
+    if level not in (Level.KECAMATAN, Level.KELURAHAN):
+        raise ValidationError("Indikator registri tersedia per kecamatan atau per kelurahan.")
+    area = (
+        actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else CITY_CODE
+    )
+    if level_of(area) is Level.KELURAHAN and level is Level.KECAMATAN:
+        raise ValidationError("Wilayah akun ini satu kelurahan: tampilkan per kelurahan.")
+    own_level = level_of(area) is level
+    region = db.regions.get(area)
+    areas = ([region] if region else []) if own_level else db.regions.descendants(area, level)
+    column = families.c.kelurahan_code if level is Level.KELURAHAN else families.c.kecamatan_code
+    cutoff = _two_years_before(today or date.today())
+    active = families.c.registry_status == RegistryStatus.AKTIF.value
+    in_area = column == area if own_level else column.like(f"{area}.%")
+    stale = sa.or_(
+        families.c.verification_status != VerificationStatus.TERVERIFIKASI.value,
+        families.c.verified_on.is_(None),
+        families.c.verified_on < cutoff,
+    )
+    family_query = (
+        sa.select(
+            column.label("code"),
+            sa.func.count().label("families"),
+            sa.func.sum(sa.case((stale, 1), else_=0)).label("not_verified"),
+        )
+        .where(active, in_area)
+        .group_by(column)
+    )
+    people_query = (
+        sa.select(column.label("code"), sa.func.count().label("people"))
+        .select_from(members.join(families, members.c.family_id == families.c.id))
+        .where(
+            active,
+            in_area,
+            members.c.status == RegistryStatus.AKTIF.value,
+            members.c.life_status == LifeStatus.HIDUP.value,
+        )
+        .group_by(column)
+    )
+    with db.read() as conn:
+        counts = {r.code: (int(r.families), int(r.not_verified or 0)) for r in conn.execute(family_query)}
+        people = {r.code: int(r.people) for r in conn.execute(people_query)}
+    cells = [
+        AreaIndicator(
+            code=r.code,
+            name=r.name,
+            families=counts.get(r.code, (0, 0))[0],
+            people=people.get(r.code, 0),
+            not_verified=counts.get(r.code, (0, 0))[1],
+            suppressed=False,
+        )
+        for r in sorted(areas, key=lambda r: r.code)
+    ]
+    # Hook: desil 1-4 counts and programme coverage join here once the targeting tables exist (issue on targeting).
+    return suppress(cells, settings.min_cell_size)
+
+
+# ----------------------------------------------------------------- charts and the report
+
+CHARTS = ("peringkat", "tren", "peta-jawa-barat", "peta-kelurahan", "peta-kecamatan")
+
+
+def chart_svg(
+    name: str,
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    year: int | None = None,
+    today: date | None = None,
+) -> str:
+    """One dashboard chart as SVG: ``peringkat``, ``tren``, ``peta-jawa-barat``, ``peta-kelurahan`` or ``peta-kecamatan``."""
+    if name == "peringkat":
+        r = ranking(settings, year)
+        return ranking_chart(r, source=BPS_SOURCE.format(year=r.year).split(";")[0])
+    if name == "tren":
+        return trend_chart(city_trend(settings), region_name="Kota Bekasi")
+    if name == "peta-jawa-barat":
+        r = ranking(settings, year)
+        return choropleth(
+            boundaries(JAWA_BARAT),
+            {p.code: p.p0 for p in r.places},
+            title=f"Persentase penduduk miskin kabupaten/kota di Jawa Barat, {r.year}",
+            unit="persen (%) penduduk",
+            source=BPS_SOURCE.format(year=r.year),
+            legend_title="P0 (%)",
+            highlight=CITY_CODE,
+        )
+    if name in ("peta-kelurahan", "peta-kecamatan"):
+        level = Level.KELURAHAN if name == "peta-kelurahan" else Level.KECAMATAN
+        cells = registry_indicators(db, actor, settings, level, today)
+        day = today or date.today()
+        return choropleth(
+            boundaries(KOTA_BEKASI_KELURAHAN if level is Level.KELURAHAN else KOTA_BEKASI_KECAMATAN),
+            {c.code: c.not_verified_share for c in cells},
+            title=f"Keluarga belum diverifikasi dalam 2 tahun terakhir, per {level.value}",
+            unit="persen keluarga aktif di registri",
+            source=REGISTRY_SOURCE.format(day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
+            legend_title="Persen keluarga",
+            digits=1,
+            missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / tanpa data",
+        )
+    raise NotFound("Grafik tidak dikenal.")
+
+
+def chart_png(name: str, db: Database, actor: Actor, settings: Settings, year: int | None = None) -> bytes:
+    """One dashboard chart as PNG."""
+    return to_png(chart_svg(name, db, actor, settings, year))
+
+
+def city_place_sentence(r: Ranking, code: str = CITY_CODE) -> str:
+    """'Kota Bekasi: 4,01 %, peringkat 3 terendah dari 27 kabupaten/kota di Jawa Barat (2024).'"""
+    place = r.place_of(code)
+    if place is None:
+        return f"Belum ada angka {code} tahun {r.year}."
+    return f"{place.name}: {number(place.p0)} %, {ordinal_phrase(place, len(r.places))} di {r.province_name.replace('Provinsi ', '')} ({r.year})."
+
+
+def report(
+    db: Database, actor: Actor, settings: Settings, year: int | None = None, today: date | None = None
+) -> bytes:
+    """The PDF report: ranking, trend, both maps and the registry table (aggregates only)."""
+    r = ranking(settings, year)
+    points = city_trend(settings)
+    cells = registry_indicators(db, actor, settings, Level.KELURAHAN, today)
+    day = today or date.today()
+    sections = [
+        ReportSection(
+            "Peringkat kabupaten/kota",
+            [city_place_sentence(r)],
+            ranking_chart(r),
+            ["Peringkat", "Kabupaten/kota", "P0 (%)", "Penduduk miskin (ribu)"],
+            [
+                [
+                    str(p.rank),
+                    p.name,
+                    number(p.p0),
+                    "" if p.poor_thousands is None else number(p.poor_thousands),
+                ]
+                for p in r.places
+            ],
+        ),
+        ReportSection(
+            "Tren Kota Bekasi",
+            [],
+            trend_chart(points, region_name="Kota Bekasi"),
+            ["Tahun", "P0 (%)", "Perubahan (poin)"],
+            [[str(p.year), number(p.p0), "" if p.change is None else number(p.change)] for p in points],
+        ),
+        ReportSection("Peta Jawa Barat", [], chart_svg("peta-jawa-barat", db, actor, settings, r.year)),
+        ReportSection(
+            "Registri per kelurahan",
+            [
+                f"Sel dengan kurang dari {settings.min_cell_size} keluarga disembunyikan agar tidak ada keluarga yang dapat dikenali."
+            ],
+            chart_svg("peta-kelurahan", db, actor, settings, today=today),
+            ["Kelurahan", "Keluarga", "Jiwa", "Belum diverifikasi 2 th (%)"],
+            [
+                [
+                    c.name,
+                    _count(c.families),
+                    _count(c.people),
+                    "–" if c.not_verified_share is None else number(c.not_verified_share, 1),
+                ]
+                for c in cells
+            ],
+        ),
+    ]
+    return report_pdf(
+        "Statistik kemiskinan Kota Bekasi",
+        f"Disusun oleh tepat pada {day.strftime('%d-%m-%Y')} untuk {actor.full_name or actor.username}",
+        sections,
+    )
+
+
+def _count(value: int | None) -> str:
+    return "disembunyikan" if value is None else number(value, 0)

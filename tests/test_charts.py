@@ -1,0 +1,123 @@
+"""Charts and maps: the right areas, titles, units, sources and legends; PNG and PDF come out."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from tepat.charts.bars import ranking_chart
+from tepat.charts.export import ReportSection, report_pdf, to_png
+from tepat.charts.lines import trend_chart
+from tepat.charts.maps import JAWA_BARAT, KOTA_BEKASI_KELURAHAN, boundaries, choropleth, class_breaks
+from tepat.domain.rankings import rank_regions, trend
+from tepat.files.bps import shipped_figures
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def texts(root: ET.Element, css: str) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{SVG}text") if t.get("class") == css]
+
+
+def jawa_barat_map() -> str:
+    ranking = rank_regions(shipped_figures(), 2024)
+    return choropleth(
+        boundaries(JAWA_BARAT),
+        {p.code: p.p0 for p in ranking.places},
+        title="Persentase penduduk miskin kabupaten/kota di Jawa Barat, 2024",
+        unit="persen (%) penduduk",
+        source="Sumber: BPS, Maret 2024",
+        legend_title="P0 (%)",
+        highlight="32.75",
+    )
+
+
+def test_jawa_barat_map_has_the_27_kab_kota_coloured_by_p0():
+    root = parse(jawa_barat_map())
+    areas = [p for p in root.iter(f"{SVG}path") if p.get("class") == "wilayah"]
+    assert len(areas) == 27
+    codes = {p.get("data-kode") for p in areas}
+    assert codes == {p.code for p in rank_regions(shipped_figures(), 2024).places}
+    assert all(p.get("id") == f"wilayah-{p.get('data-kode')}" for p in areas)
+    depok = next(p for p in areas if p.get("data-kode") == "32.76")
+    indramayu = next(p for p in areas if p.get("data-kode") == "32.12")
+    assert depok.get("fill") != indramayu.get("fill")  # lowest and highest fall in different classes
+    assert "Kota Depok: 2,34 (persen (%) penduduk)" in depok.find(f"{SVG}title").text
+
+
+def test_map_has_title_units_source_and_legend():
+    root = parse(jawa_barat_map())
+    assert texts(root, "judul") == ["Persentase penduduk miskin kabupaten/kota di Jawa Barat, 2024"]
+    assert texts(root, "satuan") == ["Satuan: persen (%) penduduk"]
+    assert texts(root, "sumber") == ["Sumber: BPS, Maret 2024"]
+    assert texts(root, "legenda") == ["P0 (%)"]
+    legend = [t.text for t in root.iter(f"{SVG}text") if t.text and "–" in t.text]
+    assert legend[0].startswith("2,34 –") and legend[-1].endswith("11,93")
+
+
+def test_kelurahan_map_has_56_areas_and_greys_out_suppressed_cells():
+    geo = boundaries(KOTA_BEKASI_KELURAHAN)
+    codes = [f["properties"]["kode"] for f in geo["features"]]
+    values = {code: (None if i < 5 else float(i)) for i, code in enumerate(codes)}
+    svg = choropleth(
+        geo,
+        values,
+        title="Keluarga belum diverifikasi",
+        unit="persen keluarga",
+        source="Sumber: registri tepat",
+        legend_title="Persen",
+        missing_label="Disembunyikan (< 10 keluarga)",
+    )
+    root = parse(svg)
+    areas = [p for p in root.iter(f"{SVG}path") if p.get("class") == "wilayah"]
+    assert len(areas) == 56 and len(set(codes)) == 56
+    grey = [p for p in areas if p.get("data-nilai") == ""]
+    assert len(grey) == 5 and len({p.get("fill") for p in grey}) == 1
+    assert "Disembunyikan (< 10 keluarga)" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_ranking_chart_has_27_bars_kota_bekasi_highlighted():
+    ranking = rank_regions(shipped_figures(), 2024)
+    root = parse(ranking_chart(ranking))
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("data-kode")]
+    assert len(bars) == 27
+    fills = {r.get("data-kode"): r.get("fill") for r in bars}
+    assert fills["32.75"] != fills["32.76"] and len(set(fills.values())) == 2
+    assert texts(root, "judul") == [
+        "Persentase penduduk miskin (P0) kabupaten/kota di Provinsi Jawa Barat, 2024"
+    ]
+    assert texts(root, "sumber") == ["Sumber: BPS, Maret 2024 (diolah tepat)"]
+    assert "3. Kota Bekasi" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_trend_chart_has_a_point_per_year():
+    root = parse(trend_chart(trend(shipped_figures(), "32.75"), region_name="Kota Bekasi"))
+    assert [c.get("data-tahun") for c in root.iter(f"{SVG}circle")] == [
+        "2020",
+        "2021",
+        "2022",
+        "2023",
+        "2024",
+    ]
+    assert texts(root, "judul") == ["Tren persentase penduduk miskin Kota Bekasi, 2020–2024"]
+    assert texts(root, "satuan")[0].startswith("Satuan: persen (%)")
+    assert "4,01" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_class_breaks_are_equal_count():
+    assert class_breaks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == [2, 4, 6, 8, 10]
+    assert class_breaks([3.0, 3.0]) == [3.0]
+    assert class_breaks([]) == []
+
+
+def test_png_and_pdf_come_out():
+    svg = trend_chart(trend(shipped_figures(), "32.75"), region_name="Kota Bekasi")
+    assert to_png(svg).startswith(b"\x89PNG\r\n\x1a\n")
+    pdf = report_pdf(
+        "Laporan", "uji", [ReportSection("Tren", ["Kalimat."], svg, ["Tahun", "P0"], [["2024", "4,01"]])]
+    )
+    assert pdf.startswith(b"%PDF-")
+    assert pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 5000
