@@ -1,9 +1,72 @@
-"""CLI commands: synth (to be written)."""
+"""``tepat synth``: write a synthetic Kota Bekasi (registry, truth, survey, messy files)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from babel.numbers import format_decimal
+
+from tepat.cli.common import JsonOption, print_json
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+
+
+def _angka(value: float, digits: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale="id_ID")
+
+
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write into (created if missing).")],
+    families: Annotated[int, typer.Option("--families", help="Number of families (Kota Bekasi has ~800,000).",
+                                          min=1)] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")] = 2024,
+    fmt: Annotated[FileFormat, typer.Option("--format", help="Registry file format.", case_sensitive=False)] = (
+        FileFormat.CSV
+    ),
+    survey_households: Annotated[
+        int, typer.Option("--survey-households", help="Households in the Susenas-like sample (10 per PSU, at least 2 PSUs per kecamatan).", min=10)
+    ] = 800,
+    messy: Annotated[bool, typer.Option("--messy", help="Also write files with real-world problems to OUT/messy.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a synthetic Kota Bekasi: registry.<format>, truth.parquet, survey.csv (and messy/ files)."""
+    from tepat.synth import generate_registry, generate_survey, write_messy_files, write_registry, write_truth
+
+    out.mkdir(parents=True, exist_ok=True)
+    registry = generate_registry(families, seed=seed)
+    written = [
+        write_registry(registry, out / f"registry.{fmt.value}"),
+        write_truth(registry, out / "truth.parquet"),
+    ]
+    survey = generate_survey(households=survey_households, seed=seed)
+    survey_path = out / "survey.csv"
+    survey.write_csv(survey_path)
+    written.append(survey_path)
+    if messy:
+        written.extend(write_messy_files(out / "messy", seed=seed))
+    summary = registry.summary()
+    if as_json:
+        print_json({**summary, "rumah_tangga_survei": survey.height, "berkas": [str(p) for p in written]})
+        return
+    typer.echo(f"Kota Bekasi sintetis (seed {seed}):")
+    typer.echo(f"  keluarga: {_angka(summary['keluarga'])}")
+    typer.echo(f"  jiwa: {_angka(summary['jiwa'])}")
+    typer.echo(f"  rata-rata anggota keluarga: {_angka(summary['rata_rata_anggota'], 2)}")
+    typer.echo(f"  penduduk di bawah garis kemiskinan (Rp842.927): {_angka(summary['persen_miskin'], 2)} %")
+    typer.echo(f"  rumah tangga survei: {_angka(survey.height)}")
+    typer.echo("Berkas:")
+    for path in written:
+        typer.echo(f"  {path}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("synth")(synth)
