@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from html import escape
 
-from babel.numbers import format_decimal
+from tepat.domain import formatting
 
 FONT = "DejaVu Sans, Arial, sans-serif"
 INK = "#1f2933"
@@ -19,8 +19,7 @@ SCALE = ("#fff1d6", "#fdc98a", "#f7944d", "#d9582b", "#9e2a16")
 
 def number(value: float, digits: int = 2) -> str:
     """A number the Indonesian way: ``4,01``; ``1.234,5``."""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale="id_ID")
+    return formatting.number(value, digits)
 
 
 def text(

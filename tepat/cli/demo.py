@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tepat.config import Settings
+from tepat.domain.formatting import number
 from tepat.store.database import Database
 
 _STEPS = {"sintetis": "Membangkitkan data sintetis", "impor": "Mengimpor ke basis data"}
@@ -50,9 +51,7 @@ def demo(
                 bar.update(tasks[step], completed=done, total=total)
 
             built = build_demo(database, families=families, seed=seed, progress=report)
-        typer.echo(
-            f"Kota Bekasi sintetis siap: {built.families:,} keluarga, {built.members:,} jiwa di {db_path}.".replace(",", ".")
-        )
+        typer.echo(f"Kota Bekasi sintetis siap: {number(built.families)} keluarga, {number(built.members)} jiwa di {db_path}.")
         table = Table(title="Akun demo (kata sandi hanya ditampilkan sekali ini)")
         for column in ("Pengguna", "Kata sandi", "Peran", "Wilayah"):
             table.add_column(column)

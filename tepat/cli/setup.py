@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
+from tepat.domain.formatting import number
 from tepat.services.setup import init_database
 
 
@@ -15,7 +16,7 @@ def init(db: DatabaseOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"regions_loaded": result.regions_loaded, "regions_total": result.regions_total})
     else:
-        typer.echo(f"Basis data siap: {result.regions_total:,} kode wilayah ({result.regions_loaded:,} baru/berubah).".replace(",", "."))
+        typer.echo(f"Basis data siap: {number(result.regions_total)} kode wilayah ({number(result.regions_loaded)} baru/berubah).")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,20 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from babel.numbers import format_decimal
 
 from tepat.cli.common import JsonOption, print_json
+from tepat.domain.formatting import number as _angka
 
 
 class FileFormat(StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
     PARQUET = "parquet"
-
-
-def _angka(value: float, digits: int = 0) -> str:
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale="id_ID")
 
 
 def synth(
