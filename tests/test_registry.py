@@ -26,7 +26,7 @@ def test_create_family_stores_members_and_writes_audit(db, admin):
     assert view.family["version"] == 1 and view.family["changed_by"] == "admin"
     with db.read() as conn:
         entries = audit.entries(conn, entity="family", entity_id=family_id)
-    assert [e["action"] for e in entries] == ["family.create"]
+    assert [e["action"] for e in entries] == ["family.read", "family.create"]
 
 
 def test_validation_errors_name_the_field_in_indonesian(db, admin):
@@ -204,3 +204,18 @@ def test_two_simultaneous_saves_of_the_same_version_let_exactly_one_through(db, 
     fam = registry.get_family(db, admin, family_id).family
     assert fam["version"] == 2
     assert len([e for e in registry.family_history(db, admin, family_id) if e.entity == "keluarga"]) == 2
+
+
+def test_reading_personal_data_is_audited(db, admin):
+    family_id = make_family(db, admin)
+    op = actor(Role.OPERATOR, KELURAHAN, "ani")
+    registry.get_family(db, op, family_id)
+    registry.search_families(db, op, "Budi")
+    member = registry.get_member(db, op, registry.get_family(db, admin, family_id).members[0]["id"])
+    assert member["name"] == "Budi Santoso"
+    with db.read() as conn:
+        mine = [e for e in audit.entries(conn, entity="family") if e["actor"] == "ani"]
+    assert [e["action"] for e in mine] == ["member.read", "family.search", "family.read"]
+    assert mine[1]["detail"] == {"query": "Budi", "results": 1}
+    with pytest.raises(NotFound):
+        registry.get_member(db, actor(Role.OPERATOR, OTHER_KELURAHAN), member["id"])

@@ -72,3 +72,14 @@ def test_parsers():
 def test_family_validation_never_crashes_and_never_returns_a_bad_field_as_clean(values):
     clean, errors = validate_family(values, partial=True, known_kelurahan=KELURAHAN)
     assert not (set(clean) & {e.field for e in errors} - {"inactive_reason"})
+
+
+def test_statuses_default_on_create_and_cannot_be_emptied_by_an_edit():
+    clean, errors = validate_family(family_values(), known_kelurahan=KELURAHAN)
+    assert errors == [] and clean["registry_status"] == "aktif" and clean["verification_status"] == "belum"
+    _, errors = validate_family({"verification_status": ""}, partial=True)
+    assert [(e.field, e.message) for e in errors] == [("verification_status", "Status verifikasi wajib diisi")]
+    clean, errors = validate_member(member_values())
+    assert errors == [] and clean["life_status"] == "hidup"
+    _, errors = validate_member({"life_status": " "}, partial=True)
+    assert [e.field for e in errors] == ["life_status"]

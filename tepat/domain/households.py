@@ -301,10 +301,11 @@ class FieldSpec:
     max_length: int | None = None
     min_value: int | None = None
     max_value: int | None = None
+    default: str | None = None  # stored when a new record leaves it empty; an edit may not empty it
 
 
-def _enum(name: str, column: str, label: str, choices: type[Coded], required: bool = False) -> FieldSpec:
-    return FieldSpec(name, column, label, "enum", required=required, choices=choices)
+def _enum(name: str, column: str, label: str, choices: type[Coded], required: bool = False, default: str | None = None) -> FieldSpec:
+    return FieldSpec(name, column, label, "enum", required=required, choices=choices, default=default)
 
 
 ASSETS: tuple[tuple[str, str, str], ...] = (
@@ -343,9 +344,9 @@ FAMILY_FIELDS: tuple[FieldSpec, ...] = (
     _enum("toilet", "fasilitas_bab", "Fasilitas buang air besar", Toilet),
     _enum("septic", "pembuangan_tinja", "Pembuangan akhir tinja", SepticDisposal),
     *(FieldSpec(name, column, label, "bool") for name, column, label in ASSETS),
-    _enum("registry_status", "status_keluarga", "Status keluarga dalam registri", RegistryStatus),
+    _enum("registry_status", "status_keluarga", "Status keluarga dalam registri", RegistryStatus, default="aktif"),
     _enum("inactive_reason", "alasan_nonaktif", "Alasan nonaktif", InactiveReason),
-    _enum("verification_status", "status_verifikasi", "Status verifikasi", VerificationStatus),
+    _enum("verification_status", "status_verifikasi", "Status verifikasi", VerificationStatus, default="belum"),
     FieldSpec("verified_on", "tanggal_verifikasi", "Tanggal verifikasi", "date"),
 )
 
@@ -363,7 +364,7 @@ MEMBER_FIELDS: tuple[FieldSpec, ...] = (
     _enum("disability", "disabilitas", "Jenis disabilitas", Disability),
     _enum("chronic_illness", "penyakit_kronis", "Penyakit kronis", ChronicIllness),
     FieldSpec("pregnant", "hamil", "Sedang hamil", "bool"),
-    _enum("life_status", "status_hidup", "Status hidup", LifeStatus),
+    _enum("life_status", "status_hidup", "Status hidup", LifeStatus, default="hidup"),
     FieldSpec("death_date", "tanggal_meninggal", "Tanggal meninggal", "date"),
 )
 

@@ -129,13 +129,15 @@ def _validate(
         if spec.name not in values:
             if spec.required and not partial:
                 errors.append(FieldError(spec.name, f"{spec.label} wajib diisi"))
+            elif spec.default is not None and not partial:
+                clean[spec.name] = spec.default
             continue
         raw = values[spec.name]
         if _is_empty(raw):
-            if spec.required:
+            if spec.required or (spec.default is not None and partial):
                 errors.append(FieldError(spec.name, f"{spec.label} wajib diisi"))
             else:
-                clean[spec.name] = None
+                clean[spec.name] = spec.default
             continue
         value, problem = _parse_field(spec, raw, known_kelurahan)
         if problem is not None:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.formatting import moment
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason
 from tepat.domain.regions import Level, level_of
 from tepat.domain.validation import validate_family, validate_member
@@ -25,7 +26,7 @@ from tepat.store import audit, versioning
 from tepat.store import families as family_store
 from tepat.store.database import Database
 from tepat.store.engine import as_utc, now
-from tepat.store.schema import families, members
+from tepat.store.schema import families, member_versions, members
 
 FAMILY_NAMES = tuple(f.name for f in FAMILY_FIELDS)
 MEMBER_NAMES = tuple(f.name for f in MEMBER_FIELDS)
@@ -99,9 +100,8 @@ def _lock_family(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str,
 
 def _check_version(row: Mapping[str, Any], expected_version: int, what: str) -> None:
     if row["version"] != expected_version:
-        when = as_utc(row["valid_from"])
         raise ConflictError(
-            f"Data {what} ini sudah diubah oleh {row['changed_by']} pada {when:%d-%m-%Y %H:%M} UTC; "
+            f"Data {what} ini sudah diubah oleh {row['changed_by']} pada {moment(row['valid_from'])}; "
             "perubahan Anda belum disimpan. Muat ulang halaman lalu ulangi perubahan."
         )
 
@@ -130,17 +130,37 @@ def _view(db: Database, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: 
     )
 
 
+def _record_read(db: Database, actor: Actor, action: str, entity_id: object, area_code: str | None, **detail: Any) -> None:
+    """UU 27/2022: who read whose personal data is logged like a change."""
+    with db.begin() as conn:
+        audit.record(conn, actor, action, "family", entity_id, area_code=area_code, detail=detail or None)
+
+
 def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | None = None) -> FamilyView:
-    """A family with its members, now or as it was at ``as_of``."""
+    """A family with its members, now or as it was at ``as_of``; the read is audited."""
     with db.read() as conn:
         current = _visible_family(conn, actor, family_id)
         if as_of is None:
-            return _view(db, current, family_store.members_of(conn, family_id), None)
-        versions = versioning.as_of(conn, families, lambda t: t.c.id == family_id, as_of)
-        if not versions:
-            raise NotFound("Keluarga ini belum terdaftar pada tanggal tersebut")
-        mems = versioning.as_of(conn, members, lambda t: t.c.family_id == family_id, as_of)
-    return _view(db, versions[0], sorted(mems, key=lambda m: m["id"]), as_of)
+            view = _view(db, current, family_store.members_of(conn, family_id), None)
+        else:
+            versions = versioning.as_of(conn, families, lambda t: t.c.id == family_id, as_of)
+            if not versions:
+                raise NotFound("Keluarga ini belum terdaftar pada tanggal tersebut")
+            mems = versioning.as_of(conn, members, lambda t: t.c.family_id == family_id, as_of)
+            view = _view(db, versions[0], sorted(mems, key=lambda m: m["id"]), as_of)
+    _record_read(db, actor, "family.read", family_id, current["kelurahan_code"], **({"as_of": as_of.isoformat()} if as_of else {}))
+    return view
+
+
+def get_member(db: Database, actor: Actor, member_id: int) -> dict[str, Any]:
+    """One member (current version), if their family is inside the actor's area; the read is audited."""
+    with db.read() as conn:
+        member = family_store.get_member(conn, member_id)
+        if member is None:
+            raise NotFound("Anggota tidak ditemukan")
+        fam = _visible_family(conn, actor, member["family_id"])
+    _record_read(db, actor, "member.read", member["family_id"], fam["kelurahan_code"], member_id=member_id)
+    return member
 
 
 def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
@@ -153,7 +173,9 @@ def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
         fam = family_store.get(conn, member["family_id"])
         if fam is None or not actor.in_area(fam["kelurahan_code"]):
             raise NotFound("NIK tidak ditemukan")
-        return _view(db, fam, family_store.members_of(conn, fam["id"]), None)
+        view = _view(db, fam, family_store.members_of(conn, fam["id"]), None)
+    _record_read(db, actor, "family.read", fam["id"], fam["kelurahan_code"], by="nik")
+    return view
 
 
 def _with_names(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -169,7 +191,9 @@ def search_families(db: Database, actor: Actor, query: str, *, limit: int = 50) 
     if len(text) < 3:
         raise ValidationError("Ketik paling sedikit 3 huruf nama, atau NIK/KK 16 digit", [FieldError("q", "Terlalu pendek")])
     with db.read() as conn:
-        return _with_names(db, family_store.search(conn, actor.area_code, text, limit))
+        hits = _with_names(db, family_store.search(conn, actor.area_code, text, limit))
+    _record_read(db, actor, "family.search", None, actor.area_code, query=text, results=len(hits))
+    return hits
 
 
 def list_families(
@@ -243,9 +267,6 @@ def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members
         raise ValidationError("Data keluarga belum benar", errors)
     if not actor.can_edit_registry(clean["kelurahan_code"]):
         raise PermissionDenied("Anda tidak dapat menambah keluarga di luar wilayah Anda")
-    clean.setdefault("registry_status", "aktif")
-    clean["registry_status"] = clean["registry_status"] or "aktif"
-    clean["verification_status"] = clean.get("verification_status") or "belum"
     clean["kecamatan_code"] = clean["kelurahan_code"].rsplit(".", 1)[0]
     at = now()
     with db.begin() as conn:
@@ -253,7 +274,7 @@ def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members
         family_id = versioning.insert_row(conn, families, clean, changed_by=actor.username, reason=why, at=at)
         for m in cleaned_members:
             _check_no_active_duplicate(conn, nik=m["nik"])
-            values = {**m, "family_id": family_id, "status": "aktif", "life_status": m.get("life_status") or "hidup"}
+            values = {**m, "family_id": family_id, "status": "aktif"}
             versioning.insert_row(conn, members, values, changed_by=actor.username, reason=why, at=at)
         audit.record(conn, actor, "family.create", "family", family_id, area_code=clean["kelurahan_code"],
                      detail={"reason": why, "members": len(cleaned_members)})
@@ -313,7 +334,7 @@ def add_member(db: Database, actor: Actor, family_id: int, member: Mapping[str, 
     with db.begin() as conn:
         fam = _lock_family(conn, actor, family_id)
         _check_no_active_duplicate(conn, nik=clean["nik"])
-        values = {**clean, "family_id": family_id, "status": "aktif", "life_status": clean.get("life_status") or "hidup"}
+        values = {**clean, "family_id": family_id, "status": "aktif"}
         member_id = versioning.insert_row(conn, members, values, changed_by=actor.username, reason=why, at=at)
         audit.record(conn, actor, "member.create", "member", member_id, area_code=fam["kelurahan_code"], detail={"reason": why, "family_id": family_id})
     return member_id
@@ -386,7 +407,7 @@ def family_history(db: Database, actor: Actor, family_id: int) -> list[HistoryEn
         fam_versions = versioning.all_versions(conn, families, lambda t: t.c.id == family_id)
         member_ids = sa.union(
             sa.select(members.c.id).where(members.c.family_id == family_id),
-            sa.select(versioning.VERSIONED["members"].c.id).where(versioning.VERSIONED["members"].c.family_id == family_id),
+            sa.select(member_versions.c.id).where(member_versions.c.family_id == family_id),
         ).subquery()
         ids = [r[0] for r in conn.execute(sa.select(member_ids.c.id))]
         mem_versions = versioning.all_versions(conn, members, lambda t: t.c.id.in_(ids)) if ids else []
@@ -416,6 +437,7 @@ __all__ = [
     "family_history",
     "find_by_nik",
     "get_family",
+    "get_member",
     "list_families",
     "move_member",
     "search_families",

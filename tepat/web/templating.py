@@ -1,13 +1,66 @@
-"""Jinja2 templates with Indonesian formatting filters (Rupiah, dates in Asia/Jakarta).
+"""Jinja2 templates with Indonesian formatting filters (numbers, Rupiah, dates in Asia/Jakarta).
 
-(Skeleton: the web module owner fills this in.)
+Every template gets ``actor`` (the logged-in user or ``None``), ``csrf_token``
+and ``region_name`` from the context processor, so pages from any router can
+extend ``base.html``.
 """
 
 from __future__ import annotations
 
+import secrets
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from tepat.domain import formatting
+from tepat.domain.access import Role
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+CSRF_SESSION_KEY = "csrf"
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, made on first use."""
+    token = request.session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_SESSION_KEY] = token
+    return str(token)
+
+
+def tanggal(value: date | datetime | str | None) -> str:
+    """A date as Indonesians write it: ``24 Juli 2025`` (datetimes in Asia/Jakarta)."""
+    if isinstance(value, str):
+        if not value:
+            return "–"
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return formatting.long_date(value)
+
+
+def ya_tidak(value: bool | None) -> str:
+    if value is None:
+        return "–"
+    return "Ya" if value else "Tidak"
+
+
+def _context(request: Request) -> dict[str, Any]:
+    actor = getattr(request.state, "actor", None)
+    db = getattr(request.app.state, "db", None)
+    return {
+        "actor": actor,
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "region_name": db.regions.name if db is not None else (lambda code: code),
+        "Role": Role,
+    }
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_context])
+templates.env.filters.update(
+    tanggal=tanggal, waktu=formatting.moment, angka=formatting.number, rupiah=formatting.rupiah, ya_tidak=ya_tidak
+)

@@ -1,0 +1,165 @@
+"""The application factory: operator pages, the JSON API under ``/api/v1``, static files."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tepat.api.app import create_api
+from tepat.config import Settings
+from tepat.domain.access import Role
+from tepat.errors import TepatError, ValidationError
+from tepat.store.database import Database
+from tepat.web.deps import CsrfFailed, LoginRequired, verify_csrf
+from tepat.web.routes import accounts, areas, families, files, members
+from tepat.web.templating import templates
+
+log = logging.getLogger("tepat.web")
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "tepat_sesi"
+SESSION_MAX_AGE = 8 * 60 * 60  # one working day
+
+OPTIONAL_ROUTERS: tuple[tuple[str, str, str, frozenset[Role] | None], ...] = (
+    ("statistics", "/statistik", "Statistik", None),
+    ("targeting", "/sasaran", "Sasaran", frozenset({Role.ADMIN, Role.ANALYST})),
+    ("cases", "/kasus", "Kasus", frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})),
+    ("cases", "/verifikasi", "Verifikasi", frozenset({Role.VERIFIER})),
+)
+"""(module in ``tepat.web.routes``, menu link, menu label, roles that see the link or ``None`` for all)."""
+
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """Adds security headers to every response; pages with personal data are never cached."""
+
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app = app
+        self.https = https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [*_HEADERS, (b"content-security-policy", _CSP.encode())]
+                if not scope["path"].startswith("/static/"):
+                    extra.append((b"cache-control", b"no-store"))
+                if self.https:
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                headers.extend((k, v) for k, v in extra if k not in names)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """Build the whole web application over one database."""
+    database = db if db is not None else Database(settings.database_url)
+    app = FastAPI(title="tepat", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.db = database
+
+    page_deps = [Depends(verify_csrf)]
+    for module in (accounts, areas, families, members, files):
+        app.include_router(module.router, dependencies=page_deps)
+    menu: list[tuple[str, str, frozenset[Role] | None]] = []
+    included: set[str] = set()
+    for module_name, link, label, roles in OPTIONAL_ROUTERS:
+        # Routers other engineers own: included when their module is there.
+        if importlib.util.find_spec(f"tepat.web.routes.{module_name}") is None:
+            continue
+        if module_name not in included:
+            module = importlib.import_module(f"tepat.web.routes.{module_name}")
+            app.include_router(module.router, dependencies=page_deps)
+            included.add(module_name)
+        menu.append((link, label, roles))
+    templates.env.globals["extra_menu"] = menu
+    if importlib.util.find_spec("tepat.portal.routes") is not None:
+        # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).
+        from tepat.portal.routes import router as portal_router
+
+        app.include_router(portal_router)
+
+    app.mount("/api/v1", create_api(settings, database))
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    _install_page_errors(app)
+
+    production = settings.environment == "production"
+    app.add_middleware(
+        SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE, same_site="lax", https_only=production,
+    )
+    app.add_middleware(SecurityHeaders, https=production)
+    return app
+
+
+def error_page(request: Request, message: str, status_code: int, *, title: str = "Terjadi kesalahan",
+               errors: list[Any] | None = None) -> Response:
+    """A page in Bahasa Indonesia explaining what went wrong (never a traceback)."""
+    return templates.TemplateResponse(
+        request, "error.html", {"title": title, "message": message, "errors": errors or []}, status_code=status_code
+    )
+
+
+_TITLES = {401: "Belum masuk", 403: "Akses ditolak", 404: "Tidak ditemukan", 409: "Data sudah berubah",
+           422: "Isian belum benar"}
+
+
+def _install_page_errors(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/masuk?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        return error_page(request, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.", 403,
+                          title="Formulir tidak sah")
+
+    @app.exception_handler(TepatError)
+    async def _tepat(request: Request, exc: TepatError) -> Response:
+        errors = exc.errors if isinstance(exc, ValidationError) else []
+        return error_page(request, exc.message, exc.status_code, title=_TITLES.get(exc.status_code, "Terjadi kesalahan"),
+                          errors=errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return error_page(request, "Alamat atau isian formulir tidak sah.", 422, title=_TITLES[422])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Halaman yang Anda cari tidak ada.", 405: "Cara membuka halaman ini tidak didukung."}
+        return error_page(request, messages.get(exc.status_code, "Permintaan tidak dapat diproses."), exc.status_code,
+                          title=_TITLES.get(exc.status_code, "Terjadi kesalahan"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_page(request, "Terjadi kesalahan pada sistem. Coba lagi nanti atau hubungi admin Dinsos.", 500)

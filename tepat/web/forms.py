@@ -1,0 +1,137 @@
+"""Registry forms: which fields each form shows, reading posted values, showing stored values.
+
+Form input names are the service field names (``kk_number``, ``members.0.nik``)
+so that a ``FieldError`` from a service lands next to its input unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from tepat.domain.formatting import number as angka
+from tepat.domain.households import ASSETS, FAMILY_FIELD_BY_NAME, FAMILY_FIELDS, MEMBER_FIELDS, FieldSpec
+from tepat.domain.validation import parse_date
+from tepat.errors import FieldError, ValidationError
+from tepat.web.templating import tanggal
+
+_ASSET_NAMES = tuple(name for name, _, _ in ASSETS)
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    title: str
+    fields: tuple[FieldSpec, ...]
+
+
+def _specs(names: tuple[str, ...]) -> tuple[FieldSpec, ...]:
+    return tuple(FAMILY_FIELD_BY_NAME[n] for n in names)
+
+
+FAMILY_GROUPS: tuple[FieldGroup, ...] = (
+    FieldGroup("Identitas dan alamat", _specs(("kk_number", "kelurahan_code", "rw", "rt", "address"))),
+    FieldGroup("Rumah", _specs(("tenure", "floor_area_m2", "floor_material", "wall_material", "roof_material",
+                                "water_source", "lighting", "power_va", "cooking_fuel", "toilet", "septic"))),
+    FieldGroup("Aset", _specs(_ASSET_NAMES)),
+    FieldGroup("Verifikasi", _specs(("verification_status", "verified_on"))),
+)
+FAMILY_FORM_FIELDS: tuple[FieldSpec, ...] = tuple(s for g in FAMILY_GROUPS for s in g.fields)
+MEMBER_FORM_FIELDS: tuple[FieldSpec, ...] = tuple(s for s in MEMBER_FIELDS)
+_BY_LABEL = {s.label: s for s in FAMILY_FIELDS + MEMBER_FIELDS}
+
+
+def read(form: FormData, specs: tuple[FieldSpec, ...], prefix: str = "") -> dict[str, str]:
+    """The posted raw strings for ``specs`` (a missing input counts as empty)."""
+    return {s.name: str(form.get(prefix + s.name, "") or "").strip() for s in specs}
+
+
+KEEP_WHEN_EMPTY = frozenset({"verification_status", "life_status"})
+"""Optional in the catalogue but always stored: an empty choice on an edit form keeps the stored value."""
+
+
+def drop_kept(values: dict[str, str]) -> dict[str, str]:
+    """``values`` without empty entries for fields that always hold a value."""
+    return {k: v for k, v in values.items() if v or k not in KEEP_WHEN_EMPTY}
+
+
+def as_int(value: object) -> int:
+    """A posted whole number (a version, a row count); 0 when missing or malformed."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def is_blank(values: dict[str, str]) -> bool:
+    return not any(values.values())
+
+
+def as_form_values(record: dict[str, Any], specs: tuple[FieldSpec, ...]) -> dict[str, str]:
+    """A stored record as the strings its form inputs start with."""
+    out: dict[str, str] = {}
+    for s in specs:
+        value = record.get(s.name)
+        if value is None:
+            out[s.name] = ""
+        elif s.kind == "bool":
+            out[s.name] = "ya" if value else "tidak"
+        elif isinstance(value, (date, datetime)):
+            out[s.name] = value.isoformat()[:10]
+        else:
+            out[s.name] = str(value)
+    return out
+
+
+def error_map(errors: list[FieldError]) -> dict[str, str]:
+    """Field name → message (the first message per field)."""
+    out: dict[str, str] = {}
+    for e in errors:
+        out.setdefault(e.field, e.message)
+    return out
+
+
+def display(spec: FieldSpec | None, value: Any) -> str:
+    """A stored value as a page shows it: labels for codes, Indonesian dates and numbers."""
+    if value is None or value == "":
+        return "–"
+    if spec is None:
+        return str(value)
+    if spec.kind == "enum" and spec.choices is not None:
+        try:
+            return spec.choices(str(value)).label
+        except ValueError:
+            return str(value)
+    if spec.kind == "bool":
+        return "Ya" if value in (True, 1, "1", "ya", "true", "True") else "Tidak"
+    if spec.kind == "date":
+        return tanggal(value)
+    if spec.kind == "int" and spec.name not in ("rw", "rt") and isinstance(value, int):
+        return angka(value)
+    return str(value)
+
+
+def display_change(field_label: str, value: Any) -> str:
+    """A value from the history (known by its field label) as a page shows it."""
+    return display(_BY_LABEL.get(field_label), value)
+
+
+def _register_globals() -> None:
+    from tepat.web.templating import templates
+
+    templates.env.globals.update(tampil=display, tampil_ubah=display_change)
+
+
+_register_globals()
+
+
+def parse_optional_date(raw: str, field: str) -> date | None:
+    """An optional ``YYYY-MM-DD`` form date; ``ValidationError`` naming ``field`` when malformed."""
+    if not raw:
+        return None
+    try:
+        return parse_date(raw)
+    except ValueError:
+        raise ValidationError("Tanggal tidak dikenali", [FieldError(field, "Gunakan format TTTT-BB-HH")]) from None

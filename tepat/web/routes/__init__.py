@@ -1,0 +1,1 @@
+"""Routers of the operator pages, one per concern."""

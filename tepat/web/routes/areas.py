@@ -1,0 +1,91 @@
+"""Beranda, search and browsing the area: kecamatan → kelurahan → RW → families."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from tepat.domain.access import Actor
+from tepat.domain.regions import Level, level_of
+from tepat.errors import NotFound, ValidationError
+from tepat.services import registry
+from tepat.store.database import Database
+from tepat.web.deps import current_actor, get_db, personal_data_actor
+from tepat.web.templating import templates
+
+router = APIRouter()
+DB = Annotated[Database, Depends(get_db)]
+PER_PAGE = 50
+
+
+def _crumbs(db: Database, actor: Actor, code: str) -> list[tuple[str, str]]:
+    """Links from the top of the actor's view down to ``code``."""
+    parts = code.split(".")
+    out = []
+    for i in range(2, len(parts) + 1):
+        c = ".".join(parts[:i])
+        if actor.in_area(c) or c == actor.area_code or actor.area_code.startswith(c + "."):
+            out.append((c, db.regions.name(c)))
+    return out
+
+
+@router.get("/")
+def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+    """Beranda: counts for the user's area."""
+    listing = registry.browse_area(db, actor, actor.area_code or None)
+    families = sum(r["families"] for r in listing.rows)
+    members = sum(r["members"] for r in listing.rows)
+    return templates.TemplateResponse(request, "home.html", {
+        "title": "Beranda", "listing": listing, "families": families, "members": members,
+    })
+
+
+@router.get("/cari")
+def search(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)],
+           q: Annotated[str, Query(max_length=120)] = "") -> Response:
+    """Search families by NIK, KK or name inside the user's area."""
+    results, message = None, ""
+    if q.strip():
+        try:
+            results = registry.search_families(db, actor, q)
+        except ValidationError as exc:
+            message = exc.message
+    return templates.TemplateResponse(request, "search.html", {
+        "title": "Cari keluarga", "q": q, "results": results, "message": message,
+    }, status_code=422 if message else 200)
+
+
+@router.get("/wilayah")
+def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+    """The user's own area."""
+    return browse(request, actor.area_code or "32.75", db, actor)
+
+
+@router.get("/wilayah/{code}")
+def browse(request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+    """A region's children with counts (a kelurahan lists its RWs)."""
+    listing = registry.browse_area(db, actor, code)
+    return templates.TemplateResponse(request, "browse.html", {
+        "title": listing.region_name, "listing": listing, "crumbs": _crumbs(db, actor, listing.region_code),
+        "is_kelurahan": listing.level == Level.KELURAHAN.value,
+    })
+
+
+@router.get("/wilayah/{code}/keluarga")
+def families_in(
+    request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)],
+    rw: Annotated[int | None, Query(ge=1, le=999)] = None, hal: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> Response:
+    """One page of the families of a kelurahan (or one RW of it)."""
+    try:
+        if level_of(code) is not Level.KELURAHAN:
+            raise NotFound("Wilayah tidak ditemukan")
+    except ValueError:
+        raise NotFound("Wilayah tidak ditemukan") from None
+    rows = registry.list_families(db, actor, code, rw=rw, page=hal, per_page=PER_PAGE)
+    return templates.TemplateResponse(request, "family_list.html", {
+        "title": f"Keluarga di {db.regions.name(code)}", "code": code, "rw": rw, "page": hal,
+        "rows": rows, "has_next": len(rows) == PER_PAGE, "crumbs": _crumbs(db, actor, code),
+    })
