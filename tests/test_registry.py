@@ -6,12 +6,14 @@ import time
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tepat.domain.access import Role
 from tepat.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from tepat.services import registry
 from tepat.store import audit
 from tepat.store.engine import now
+from tepat.store.schema import families
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, make_family, member_values
 
@@ -219,3 +221,16 @@ def test_reading_personal_data_is_audited(db, admin):
     assert mine[1]["detail"] == {"query": "Budi", "results": 1}
     with pytest.raises(NotFound):
         registry.get_member(db, actor(Role.OPERATOR, OTHER_KELURAHAN), member["id"])
+
+
+def test_reading_does_not_wait_for_an_open_write_transaction(db, admin):
+    family_id = make_family(db, admin)
+    fresh = type(db)(db.url)  # a new process's first request: regions not loaded yet
+    try:
+        with fresh.begin() as writing:
+            writing.execute(families.update().where(families.c.id == family_id).values(address="Jl. Sedang Diubah"))
+            assert fresh.regions.name(KELURAHAN) == "Bekasijaya"  # loaded through a read connection
+            with fresh.read() as conn:  # sees the last committed state, without waiting
+                assert conn.execute(sa.select(families.c.address).where(families.c.id == family_id)).scalar_one() == "Jl. Mawar No. 7"
+    finally:
+        fresh.dispose()

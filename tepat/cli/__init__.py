@@ -45,9 +45,9 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from tepat.cli import demo, exports, identifiers, imports, poverty, setup, synth, targeting, users
+    from tepat.cli import cases, demo, exports, identifiers, imports, poverty, setup, synth, targeting, users
 
-    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting):
+    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases):
         module.register(app)
 
 

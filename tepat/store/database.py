@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from tepat.domain.regions import RegionIndex
-from tepat.store.engine import create_engine
+from tepat.store.engine import READ_ONLY, create_engine
 
 
 class Database:
@@ -31,9 +31,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A connection for reading only."""
+        """A connection for reading only (on SQLite it does not queue behind writers)."""
         with self.engine.connect() as conn:
-            yield conn
+            yield conn.execution_options(**{READ_ONLY: True})
 
     @property
     def regions(self) -> RegionIndex:

@@ -8,6 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 
+READ_ONLY = "tepat_read_only"
+"""Execution option marking a connection that only reads."""
+
+
 def create_engine(url: str, **kwargs: object) -> Engine:
     """An engine with the settings tepat relies on (WAL and foreign keys on SQLite, UTC on PostgreSQL)."""
     if url.startswith("sqlite"):
@@ -29,7 +33,8 @@ def create_engine(url: str, **kwargs: object) -> Engine:
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # IMMEDIATE: a writer takes the lock at the start, so two writers queue instead of deadlocking.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read-only connection (``Database.read``) begins DEFERRED and never waits for writers (WAL).
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):

@@ -1,0 +1,230 @@
+"""Citizen cases: usul (proposal), sanggah (dispute), pengaduan (complaint).
+
+Each kind is a small state machine (``TRANSITIONS``), with deadlines measured
+against a clock the caller passes in, and a public tracking number with a
+check character so that a mistyped number is caught before any lookup.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from tepat.errors import StateError
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real clock (UTC); tests pass their own."""
+    return datetime.now(UTC)
+
+
+class CaseKind(StrEnum):
+    USUL = "usul"
+    SANGGAH = "sanggah"
+    PENGADUAN = "pengaduan"
+
+    @property
+    def label(self) -> str:
+        return {"usul": "Usul", "sanggah": "Sanggah", "pengaduan": "Pengaduan"}[self.value]
+
+
+class CaseState(StrEnum):
+    # usul
+    DIAJUKAN = "diajukan"
+    DAFTAR_KELURAHAN = "daftar_kelurahan"
+    MUSYAWARAH = "musyawarah"
+    VERIFIKASI = "verifikasi"
+    PERSETUJUAN = "persetujuan"
+    MASUK_REGISTRI = "masuk_registri"
+    DITOLAK = "ditolak"
+    # sanggah and pengaduan
+    DITERIMA = "diterima"
+    DITANGANI = "ditangani"
+    SELESAI = "selesai"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    CaseState.DIAJUKAN: "Diajukan",
+    CaseState.DAFTAR_KELURAHAN: "Masuk daftar kelurahan",
+    CaseState.MUSYAWARAH: "Musyawarah kelurahan",
+    CaseState.VERIFIKASI: "Verifikasi lapangan",
+    CaseState.PERSETUJUAN: "Menunggu persetujuan Dinsos",
+    CaseState.MASUK_REGISTRI: "Masuk registri",
+    CaseState.DITOLAK: "Ditolak",
+    CaseState.DITERIMA: "Diterima",
+    CaseState.DITANGANI: "Sedang ditangani",
+    CaseState.SELESAI: "Selesai",
+}
+
+S = CaseState
+TRANSITIONS: dict[CaseKind, dict[CaseState, frozenset[CaseState]]] = {
+    CaseKind.USUL: {
+        S.DIAJUKAN: frozenset({S.DAFTAR_KELURAHAN, S.DITOLAK}),
+        S.DAFTAR_KELURAHAN: frozenset({S.MUSYAWARAH, S.DITOLAK}),
+        S.MUSYAWARAH: frozenset({S.VERIFIKASI, S.DITOLAK}),
+        S.VERIFIKASI: frozenset({S.PERSETUJUAN, S.DITOLAK}),
+        S.PERSETUJUAN: frozenset({S.MASUK_REGISTRI, S.DITOLAK}),
+        S.MASUK_REGISTRI: frozenset(),
+        S.DITOLAK: frozenset(),
+    },
+    CaseKind.SANGGAH: {
+        S.DITERIMA: frozenset({S.VERIFIKASI, S.SELESAI}),
+        S.VERIFIKASI: frozenset({S.SELESAI}),
+        S.SELESAI: frozenset(),
+    },
+    CaseKind.PENGADUAN: {
+        S.DITERIMA: frozenset({S.DITANGANI, S.SELESAI}),
+        S.DITANGANI: frozenset({S.SELESAI}),
+        S.SELESAI: frozenset(),
+    },
+}
+INITIAL = {CaseKind.USUL: S.DIAJUKAN, CaseKind.SANGGAH: S.DITERIMA, CaseKind.PENGADUAN: S.DITERIMA}
+
+
+class SanggahOutcome(StrEnum):
+    TETAP = "tetap"  # the recipient stays as recorded
+    DIUBAH = "diubah"  # the recipient's data was corrected
+    DIHAPUS = "dihapus"  # the recipient was removed
+
+    @property
+    def label(self) -> str:
+        return {"tetap": "Tetap (data tidak berubah)", "diubah": "Data diubah", "dihapus": "Dihapus dari daftar"}[self.value]
+
+
+def is_final(kind: CaseKind, state: CaseState) -> bool:
+    """True when no further step is possible."""
+    return not TRANSITIONS[kind][state]
+
+
+def next_states(kind: CaseKind, state: CaseState) -> list[CaseState]:
+    """The states a case of this kind may move to from ``state``, in workflow order."""
+    order = list(CaseState)
+    return sorted(TRANSITIONS[kind].get(state, frozenset()), key=order.index)
+
+
+def check_transition(kind: CaseKind, state: CaseState, to: CaseState, *, outcome: str | None = None) -> None:
+    """Refuse a step the workflow does not allow (``StateError``); a closed sanggah needs an outcome."""
+    if to not in TRANSITIONS[kind].get(state, frozenset()):
+        raise StateError(f"{kind.label} berstatus '{state.label}' tidak dapat diubah menjadi '{to.label}'")
+    if kind is CaseKind.SANGGAH and to is S.SELESAI and outcome not in {o.value for o in SanggahOutcome}:
+        raise StateError("Sanggah hanya dapat ditutup dengan hasil: tetap, diubah, atau dihapus")
+
+
+# ----------------------------------------------------------------- deadlines
+
+SANGGAH_DAYS = 14  # Kemensos: the local government acts on a dispute within 14 days
+
+# Pengaduan service levels in days per category (configurable policy, kept as data).
+PENGADUAN_CATEGORIES: dict[str, tuple[str, int]] = {
+    "data_salah": ("Data saya salah", 14),
+    "tidak_terdaftar": ("Saya layak tetapi belum terdaftar", 14),
+    "bantuan_belum_diterima": ("Bantuan belum diterima", 7),
+    "pungutan": ("Pungutan liar / pemotongan bantuan", 3),
+    "pelayanan": ("Pelayanan petugas", 7),
+    "lainnya": ("Lainnya", 14),
+}
+AT_RISK_SHARE = 0.75  # after three quarters of the time, a ticket is at risk
+
+
+class SlaState(StrEnum):
+    ON_TRACK = "sesuai_jadwal"
+    AT_RISK = "berisiko"
+    BREACHED = "terlambat"
+
+    @property
+    def label(self) -> str:
+        return {"sesuai_jadwal": "Sesuai jadwal", "berisiko": "Mendekati batas waktu", "terlambat": "Melewati batas waktu"}[self.value]
+
+
+def deadline_for(kind: CaseKind, opened_at: datetime, category: str | None = None) -> datetime | None:
+    """When a case must be closed: 14 days for a sanggah, the category's SLA for a pengaduan, none for usul."""
+    if kind is CaseKind.SANGGAH:
+        return opened_at + timedelta(days=SANGGAH_DAYS)
+    if kind is CaseKind.PENGADUAN:
+        days = PENGADUAN_CATEGORIES.get(category or "lainnya", PENGADUAN_CATEGORIES["lainnya"])[1]
+        return opened_at + timedelta(days=days)
+    return None
+
+
+def sla_state(opened_at: datetime, deadline: datetime | None, at: datetime, closed_at: datetime | None = None) -> SlaState:
+    """On track, at risk (three quarters of the time used) or breached, as of ``at`` (or when it closed)."""
+    if deadline is None:
+        return SlaState.ON_TRACK
+    moment = closed_at if closed_at is not None else at
+    if moment > deadline:
+        return SlaState.BREACHED
+    if closed_at is not None:
+        return SlaState.ON_TRACK
+    total = (deadline - opened_at).total_seconds()
+    used = (moment - opened_at).total_seconds()
+    return SlaState.AT_RISK if total > 0 and used / total >= AT_RISK_SHARE else SlaState.ON_TRACK
+
+
+def is_overdue(deadline: datetime | None, at: datetime, closed: bool) -> bool:
+    """An open case past its deadline."""
+    return deadline is not None and not closed and at > deadline
+
+
+def assign_team(category: str | None, kelurahan_code: str) -> str:
+    """The team that handles a ticket: money matters go to finance, the rest to the kecamatan's team."""
+    if category in ("bantuan_belum_diterima", "pungutan"):
+        return "keuangan"
+    return "kec-" + kelurahan_code.rsplit(".", 1)[0]
+
+
+# ----------------------------------------------------------------- tracking numbers
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+_PREFIX = {CaseKind.USUL: "U", CaseKind.SANGGAH: "S", CaseKind.PENGADUAN: "P"}
+_BODY = 8
+
+
+def check_character(body: str) -> str:
+    """Luhn mod 32 over ``ALPHABET``: catches every single wrong character and most swaps of neighbours."""
+    n = len(ALPHABET)
+    total, factor = 0, 2
+    for char in reversed(body):
+        addend = factor * ALPHABET.index(char)
+        total += addend // n + addend % n
+        factor = 1 if factor == 2 else 2
+    return ALPHABET[(n - total % n) % n]
+
+
+def new_tracking_number(kind: CaseKind, token: Callable[[int], int] = secrets.randbelow) -> str:
+    """A fresh number like ``S-7K3M-9QXP-4`` (random, not sequential: numbers cannot be guessed in order)."""
+    body = "".join(ALPHABET[token(len(ALPHABET))] for _ in range(_BODY))
+    prefix = _PREFIX[kind]
+    return f"{prefix}-{body[:4]}-{body[4:]}-{check_character(prefix + body)}"
+
+
+def parse_tracking_number(text: str) -> str | None:
+    """The canonical form of a typed tracking number, or ``None`` when it cannot be one."""
+    raw = "".join(c for c in text.upper() if c.isalnum())
+    if len(raw) != 2 + _BODY or raw[0] not in _PREFIX.values():
+        return None
+    prefix, body, check = raw[0], raw[1:-1], raw[-1]
+    if any(c not in ALPHABET for c in body + check) or check_character(prefix + body) != check:
+        return None
+    return f"{prefix}-{body[:4]}-{body[4:]}-{check}"
+
+
+def kind_of_tracking_number(number: str) -> CaseKind:
+    """Which kind of case a (parsed) tracking number belongs to."""
+    return {v: k for k, v in _PREFIX.items()}[number[0]]
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """One state a case went through, for the public tracking page (no names, no notes)."""
+
+    state: CaseState
+    at: datetime

@@ -1,0 +1,70 @@
+"""The anti-abuse step of the public forms: a small sum, signed with the secret key (no outside service, no JS).
+
+The page shows "Berapa 3 + 4?" and carries a token ``expires.nonce.signature``
+where the signature is an HMAC of the right answer, the expiry and the nonce.
+The server keeps no state until an answer arrives; then the nonce is
+remembered until it expires so one solved token cannot be replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+
+LIFETIME_SECONDS = 15 * 60
+_WORDS = {1: "satu", 2: "dua", 3: "tiga", 4: "empat", 5: "lima", 6: "enam", 7: "tujuh", 8: "delapan", 9: "sembilan"}
+
+
+@dataclass(frozen=True)
+class Challenge:
+    question: str
+    token: str
+
+
+def _sign(secret_key: str, answer: int, expires: int, nonce: str) -> str:
+    message = f"challenge|{answer}|{expires}|{nonce}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def new_challenge(secret_key: str, at: float) -> Challenge:
+    """A fresh question and its signed token."""
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    expires, nonce = int(at) + LIFETIME_SECONDS, secrets.token_hex(8)
+    # Words for one number and digits for the other: trivial for a person, one more step for a naive script.
+    return Challenge(f"Berapa {_WORDS[a]} ditambah {b}?", f"{expires}.{nonce}.{_sign(secret_key, a + b, expires, nonce)}")
+
+
+class ReplayGuard:
+    """Nonces already used, kept until their token expires."""
+
+    def __init__(self, max_size: int = 200_000) -> None:
+        self._used: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.max_size = max_size
+
+    def use(self, nonce: str, expires: int, at: float) -> bool:
+        """Mark a nonce used; ``False`` when it already was."""
+        with self._lock:
+            if len(self._used) >= self.max_size:
+                self._used = {n: e for n, e in self._used.items() if e >= at}
+            if nonce in self._used:
+                return False
+            self._used[nonce] = expires
+            return True
+
+
+def verify(secret_key: str, token: str, answer: str, at: float, guard: ReplayGuard | None = None) -> bool:
+    """True when the answer is right, the token is ours, unexpired and not used before."""
+    try:
+        expires_text, nonce, signature = token.split(".")
+        expires, given = int(expires_text), int(answer.strip())
+    except (ValueError, AttributeError):
+        return False
+    if expires < at or not 2 <= given <= 18:
+        return False
+    if not hmac.compare_digest(_sign(secret_key, given, expires, nonce), signature):
+        return False
+    return guard is None or guard.use(nonce, expires, at)

@@ -1,0 +1,325 @@
+"""Public pages for residents (no login): status check, usul, sanggah, pengaduan, tracking.
+
+Mounted by the web app as ``router``: ``/cek`` (status check, and ``/cek/api``
+for JSON), ``/layanan/...`` (forms and tracking). Every form carries the signed
+sum from ``challenge``; submissions are rate-limited per client. The status
+check answers no sooner than ``MIN_SECONDS`` whatever the outcome, so the time
+taken says nothing about whether a NIK exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from tepat.domain.cases import (
+    PENGADUAN_CATEGORIES,
+    deadline_for,
+    kind_of_tracking_number,
+    parse_tracking_number,
+    system_clock,
+)
+from tepat.domain.households import Relationship
+from tepat.domain.regions import Level
+from tepat.domain.throttle import Limit, Throttle
+from tepat.domain.validation import parse_date
+from tepat.errors import FieldError, TepatError, ValidationError
+from tepat.files import uploads as upload_files
+from tepat.files.uploads import MAX_BYTES
+from tepat.portal import challenge
+from tepat.portal.pages import templates
+from tepat.services import cases
+from tepat.services.status_check import StatusChecker, TooManyAttempts
+from tepat.store.database import Database
+
+router = APIRouter()
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+MIN_SECONDS = 0.02  # every status check takes at least this long (covers the found / not-found difference)
+MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
+LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
+SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five an hour per client
+MEMBER_ROWS = 5
+
+
+# ----------------------------------------------------------------- shared state of one app
+
+
+def _db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def _secret(request: Request) -> str:
+    return str(request.app.state.settings.secret_key)
+
+
+def _upload_dir(request: Request) -> Path:
+    path = Path(request.app.state.settings.upload_dir)
+    upload_files.check_outside(path, _PACKAGE_DIR)  # never under the code (and static files) of tepat
+    return path
+
+
+def _state(request: Request, name: str, factory: Any) -> Any:
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        value = factory()
+        setattr(request.app.state, name, value)
+    return value
+
+
+def checker(request: Request) -> StatusChecker:
+    """The app's status checker (its rate limits live as long as the process)."""
+    return _state(request, "status_checker", lambda: StatusChecker(  # type: ignore[no-any-return]
+        _db(request), _secret(request), log_batch=LOG_BATCH))
+
+
+def _guard(request: Request) -> challenge.ReplayGuard:
+    return _state(request, "challenge_guard", challenge.ReplayGuard)  # type: ignore[no-any-return]
+
+
+def _submissions(request: Request) -> Throttle:
+    return _state(request, "submission_throttle", lambda: Throttle(SUBMIT_LIMIT))  # type: ignore[no-any-return]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    base: dict[str, Any] = {"title": "Layanan Warga", "message": "", "field_errors": [], "values": {}}
+    if "challenge" not in context:
+        base["challenge"] = challenge.new_challenge(_secret(request), time.time())
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def _error_context(exc: TepatError) -> dict[str, Any]:
+    return {"message": exc.message, "field_errors": exc.errors if isinstance(exc, ValidationError) else []}
+
+
+def _challenge_ok(request: Request, form: FormData | dict[str, Any]) -> bool:
+    return challenge.verify(_secret(request), str(form.get("token", "")), str(form.get("jawaban", "")), time.time(),
+                            _guard(request))
+
+
+_WRONG_ANSWER = "Jawaban soal pengaman salah atau sudah kedaluwarsa. Jawab soal yang baru."
+
+
+def _kelurahan_options(db: Database) -> list[tuple[str, str]]:
+    found = db.regions.descendants("32.75", Level.KELURAHAN)
+    return sorted(((r.code, f"{r.name} ({db.regions.name(r.code.rsplit('.', 1)[0])})") for r in found), key=lambda x: x[1])
+
+
+# ----------------------------------------------------------------- status check
+
+
+@router.get("/layanan")
+def services_page(request: Request) -> Response:
+    """The list of public services."""
+    return _render(request, "layanan.html", {"title": "Layanan Warga"})
+
+
+@router.get("/cek")
+def check_page(request: Request) -> Response:
+    """The status check form."""
+    return _render(request, "cek.html", {"title": "Cek status", "nik": "", "birth": ""})
+
+
+async def _timed_check(request: Request, nik: str, birth: str, channel: str) -> Any:
+    started = time.perf_counter()
+    try:
+        return await run_in_threadpool(checker(request).check, nik, birth, client=_client(request), channel=channel)
+    finally:
+        remaining = MIN_SECONDS - (time.perf_counter() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+
+
+@router.post("/cek")
+async def check(request: Request) -> Response:
+    """Answer a status check (the same page shape for every outcome)."""
+    form = await request.form()
+    nik, birth = str(form.get("nik", "")), str(form.get("tanggal_lahir", ""))
+    context = {"title": "Cek status", "nik": nik[:20], "birth": birth[:10]}
+    if not _challenge_ok(request, form):
+        return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
+    try:
+        answer = await _timed_check(request, nik, birth, "web")
+    except TooManyAttempts as exc:
+        return _render(request, "cek.html", {**context, "message": exc.message}, 429)
+    except ValidationError as exc:
+        return _render(request, "cek.html", {**context, **_error_context(exc)}, 422)
+    return _render(request, "cek_hasil.html", {"title": "Hasil cek status", "answer": answer})
+
+
+def _json_error(message: str, status: int, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"ok": False, "error": message, "errors": [e.as_dict() for e in errors or []]},
+                        status_code=status, headers=headers)
+
+
+@router.get("/cek/api/soal")
+def check_api_challenge(request: Request) -> Response:
+    """A fresh anti-abuse question for the JSON status check."""
+    found = challenge.new_challenge(_secret(request), time.time())
+    return JSONResponse({"soal": found.question, "token": found.token})
+
+
+@router.post("/cek/api")
+async def check_api(request: Request) -> Response:
+    """The status check as JSON: ``{"nik", "tanggal_lahir", "token", "jawaban"}`` → the same keys for every outcome."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return _json_error("Badan permintaan harus JSON", 400)
+    if not isinstance(body, dict):
+        return _json_error("Badan permintaan harus objek JSON", 400)
+    if not _challenge_ok(request, body):
+        return _json_error(_WRONG_ANSWER, 400)
+    try:
+        answer = await _timed_check(request, str(body.get("nik", "")), str(body.get("tanggal_lahir", "")), "json")
+    except TooManyAttempts as exc:
+        return _json_error(exc.message, 429, headers={"Retry-After": str(int(exc.retry_after) + 1)})
+    except ValidationError as exc:
+        return _json_error(exc.message, 422, exc.errors)
+    return JSONResponse({"ok": True, **answer.as_public_dict()})
+
+
+# ----------------------------------------------------------------- forms with files
+
+
+async def _submission(request: Request) -> tuple[FormData | None, str]:
+    """The form, or an error message: too large, too many submissions, or a wrong answer."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
+        return None, f"Berkas terlalu besar: paling besar {MAX_BYTES // (1024 * 1024)} MB per berkas."
+    form = await request.form(max_files=2, max_fields=100)
+    if not _challenge_ok(request, form):
+        return form, _WRONG_ANSWER
+    if not _submissions(request).take(_client(request), time.monotonic()).allowed:
+        return form, "Terlalu banyak kiriman dari perangkat ini. Coba lagi nanti."
+    return form, ""
+
+
+def _files(form: FormData, name: str, purpose: str) -> list[cases.Evidence]:
+    found = form.get(name)
+    if isinstance(found, UploadFile) and found.filename:
+        return [cases.Evidence(found.file, purpose)]
+    return []
+
+
+def _values(form: FormData | None) -> dict[str, str]:
+    if form is None:
+        return {}
+    return {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str) and k not in ("token", "jawaban")}
+
+
+def _sent(request: Request, title: str, number: str) -> Response:
+    deadline = deadline_for(kind_of_tracking_number(number), system_clock(), None)
+    return _render(request, "terkirim.html", {"title": title, "number": number, "deadline": deadline})
+
+
+def _usul_context(request: Request, values: dict[str, str]) -> dict[str, Any]:
+    return {"title": "Usul", "values": values, "member_rows": MEMBER_ROWS, "max_mb": MAX_BYTES // (1024 * 1024),
+            "kelurahan_options": _kelurahan_options(_db(request)),
+            "relationships": [(r.value, r.label) for r in Relationship]}
+
+
+@router.get("/layanan/usul")
+def usul_page(request: Request) -> Response:
+    """The form to propose a family."""
+    return _render(request, "usul.html", _usul_context(request, {}))
+
+
+@router.post("/layanan/usul")
+async def usul(request: Request) -> Response:
+    """Receive a proposal; answers with its tracking number."""
+    form, problem = await _submission(request)
+    values = _values(form)
+    if problem or form is None:
+        return _render(request, "usul.html", {**_usul_context(request, values), "message": problem}, 400)
+    family = {k: values.get(k, "") for k in ("kelurahan_code", "kk_number", "address", "rw", "rt")}
+    members = [{"name": values.get(f"nama_{i}", ""), "nik": values.get(f"nik_{i}", ""), "birth_date": values.get(f"lahir_{i}", ""),
+                "sex": values.get(f"jk_{i}", ""), "relationship": values.get(f"hubungan_{i}", "")}
+               if values.get(f"nama_{i}") or values.get(f"nik_{i}") else {} for i in range(MEMBER_ROWS)]
+    try:
+        number = await run_in_threadpool(
+            cases.submit_usul, _db(request), _upload_dir(request), family=family, members=members,
+            proposer_name=values.get("nama", ""), proposer_contact=values.get("kontak", ""),
+            reason=values.get("alasan", ""), evidence=_files(form, "foto", "foto_rumah"))
+    except ValidationError as exc:
+        return _render(request, "usul.html", {**_usul_context(request, values), **_error_context(exc)}, 422)
+    return _sent(request, "Usulan terkirim", number)
+
+
+@router.get("/layanan/sanggah")
+def sanggah_page(request: Request) -> Response:
+    """The form to dispute a recipient in one's own kelurahan."""
+    return _render(request, "sanggah.html", {"title": "Sanggah"})
+
+
+@router.post("/layanan/sanggah")
+async def sanggah(request: Request) -> Response:
+    """Receive a dispute; answers with its tracking number (nothing about the disputed family)."""
+    form, problem = await _submission(request)
+    values = _values(form)
+    context = {"title": "Sanggah", "values": values}
+    if problem or form is None:
+        return _render(request, "sanggah.html", {**context, "message": problem}, 400)
+    try:
+        try:
+            birth: date = parse_date(values.get("tanggal_lahir", ""))
+        except ValueError:
+            raise ValidationError("Tanggal lahir tidak dikenali",
+                                  [FieldError("tanggal_lahir", "Tulis tanggal lahir seperti 17-08-1980")]) from None
+        number = await run_in_threadpool(
+            cases.submit_sanggah, _db(request), _upload_dir(request), _secret(request),
+            disputer_nik=values.get("nik", ""), disputer_birth_date=birth, target_nik=values.get("nik_penerima", ""),
+            target_kk=values.get("kk_penerima", ""), target_description=values.get("penerima", ""),
+            reason=values.get("alasan", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"))
+    except ValidationError as exc:
+        return _render(request, "sanggah.html", {**context, **_error_context(exc)}, 422)
+    return _sent(request, "Sanggah terkirim", number)
+
+
+def _pengaduan_context(request: Request, values: dict[str, str]) -> dict[str, Any]:
+    return {"title": "Pengaduan", "values": values, "kelurahan_options": _kelurahan_options(_db(request)),
+            "categories": [(k, v[0]) for k, v in PENGADUAN_CATEGORIES.items()]}
+
+
+@router.get("/layanan/pengaduan")
+def pengaduan_page(request: Request) -> Response:
+    """The complaint form."""
+    return _render(request, "pengaduan.html", _pengaduan_context(request, {}))
+
+
+@router.post("/layanan/pengaduan")
+async def pengaduan(request: Request) -> Response:
+    """Receive a complaint; answers with its ticket number."""
+    form, problem = await _submission(request)
+    values = _values(form)
+    if problem or form is None:
+        return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), "message": problem}, 400)
+    try:
+        number = await run_in_threadpool(
+            cases.submit_pengaduan, _db(request), _upload_dir(request), category=values.get("kategori", ""),
+            kelurahan_code=values.get("kelurahan_code", ""), description=values.get("uraian", ""),
+            name=values.get("nama", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"))
+    except ValidationError as exc:
+        return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), **_error_context(exc)}, 422)
+    return _sent(request, "Pengaduan terkirim", number)
+
+
+@router.get("/layanan/lacak")
+def track(request: Request, nomor: str = "") -> Response:
+    """The public tracking page: state and dates by tracking number."""
+    text = nomor.strip()[:30]
+    tracked = cases.track(_db(request), text) if text else None
+    shown = parse_tracking_number(text) or text
+    return _render(request, "lacak.html", {"title": "Lacak", "nomor": shown, "tracked": tracked},
+                   200 if tracked or not text else 404)

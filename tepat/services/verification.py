@@ -1,0 +1,125 @@
+"""Field verification (verivali): the verifier's work list and recording a visit.
+
+A visit's findings reach the registry through ``registry.update_family`` (so
+the old version is kept like any other edit), recorded under the verifier's
+own username. Verifiers cannot edit the registry by hand; this service is the
+one place where their findings are applied, limited to the observable
+indicators and the verification status and date, inside the verifier's area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tepat.domain.access import Actor, Role
+from tepat.domain.cases import CaseKind, CaseState, Clock, system_clock
+from tepat.domain.validation import validate_family
+from tepat.domain.verification import REVERIFY_AFTER_YEARS, GpsPoint, Visit, VisitDecision, registry_changes
+from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
+from tepat.files import uploads as upload_files
+from tepat.services import registry
+from tepat.services.cases import Evidence, list_cases, record_evidence, save_evidence
+from tepat.store import audit
+from tepat.store import cases as store
+from tepat.store import families as family_store
+from tepat.store.database import Database
+
+_VERIFIERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER})
+
+
+@dataclass(frozen=True)
+class WorkList:
+    """What a verifier has to do in their area."""
+
+    usul: list[dict[str, Any]]
+    sanggah: list[dict[str, Any]]
+    families_due: list[dict[str, Any]]
+
+
+def _require_verifier(actor: Actor) -> None:
+    if actor.role not in _VERIFIERS:
+        raise PermissionDenied("Peran Anda tidak melakukan verifikasi lapangan")
+
+
+def work_list(db: Database, actor: Actor, *, clock: Clock = system_clock, limit: int = 50) -> WorkList:
+    """Pending usul and sanggah, and families not verified for two years, in the actor's area."""
+    _require_verifier(actor)
+    today = clock().date()
+    try:
+        before = today.replace(year=today.year - REVERIFY_AFTER_YEARS)
+    except ValueError:
+        before = today.replace(year=today.year - REVERIFY_AFTER_YEARS, day=28)
+    usul = list_cases(db, actor, kind=CaseKind.USUL.value, state=CaseState.VERIFIKASI.value, clock=clock, limit=limit)
+    sanggah = list_cases(db, actor, kind=CaseKind.SANGGAH.value, open_only=True, clock=clock, limit=limit)
+    with db.read() as conn:
+        due = store.families_due(conn, actor.area_code, before, limit)
+    for f in due:
+        f["kelurahan_name"] = db.regions.name(f["kelurahan_code"])
+    return WorkList(usul=usul, sanggah=sanggah, families_due=due)
+
+
+def _applying_actor(verifier: Actor) -> Actor:
+    # The registry only lets editors change data; the verifier's findings are applied under their own name.
+    return Actor(username=verifier.username, role=Role.ADMIN, area_code=verifier.area_code,
+                 full_name=verifier.full_name, user_id=verifier.user_id)
+
+
+def record_visit(db: Database, actor: Actor, family_id: int, *, observed: Mapping[str, Any], decision: str,
+                 expected_version: int, note: str = "", gps: GpsPoint | None = None, case_id: int | None = None,
+                 photos: Sequence[Evidence] = (), upload_dir: Path | None = None,
+                 clock: Clock = system_clock) -> int:
+    """Record a home visit; changed indicators and the verification status go to the registry. Returns the visit id."""
+    _require_verifier(actor)
+    try:
+        verdict = VisitDecision(decision)
+    except ValueError:
+        raise ValidationError("Pilih hasil kunjungan", [FieldError("keputusan", "Pilih hasil kunjungan")]) from None
+    with db.read() as conn:
+        current = family_store.get(conn, family_id)
+        if current is None or not actor.in_area(current["kelurahan_code"]):
+            raise NotFound("Keluarga tidak ditemukan")
+        if case_id is not None:
+            case = store.get(conn, case_id)
+            if case is None or case["kelurahan_code"] != current["kelurahan_code"]:
+                raise NotFound("Kasus tidak ditemukan")
+    clean, errors = validate_family({k: v for k, v in observed.items() if v not in (None, "")}, partial=True)
+    if errors:
+        raise ValidationError("Isian kunjungan belum benar", errors)
+    today = clock().date()
+    visit = Visit(family_id=family_id, visited_on=today, decision=verdict, observed=clean, gps=gps, note=note.strip())
+    changes = registry_changes(current, visit)
+    if changes:
+        db.regions  # noqa: B018 -- loaded before update_family's transaction (SQLite: one writer)
+        registry.update_family(db, _applying_actor(actor), family_id, changes, expected_version=expected_version,
+                               reason=f"Verifikasi lapangan {today:%d-%m-%Y}: {verdict.label}")
+    saved = save_evidence(upload_dir, photos) if photos and upload_dir is not None else []
+    try:
+        with db.begin() as conn:
+            visit_id = store.insert_visit(conn, {
+                "family_id": family_id, "case_id": case_id, "verifier": actor.username, "visited_on": today,
+                "observed": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in clean.items()},
+                "changed_fields": sorted(k for k in changes if k not in ("verification_status", "verified_on")),
+                "latitude": gps.latitude if gps else None, "longitude": gps.longitude if gps else None,
+                "decision": verdict.value, "note": visit.note or None, "created_at": clock(),
+            })
+            record_evidence(conn, saved, case_id=case_id, visit_id=visit_id, area_code=current["kelurahan_code"],
+                          by=actor.username, at=clock())
+            audit.record(conn, actor, "family.verify", "family", family_id, area_code=current["kelurahan_code"],
+                         detail={"visit_id": visit_id, "decision": verdict.value, "case_id": case_id,
+                                 "changed": sorted(changes)})
+    except Exception:
+        for _, s in saved:
+            upload_files.remove(upload_dir, s.token)  # type: ignore[arg-type]
+        raise
+    return visit_id
+
+
+def visits(db: Database, actor: Actor, family_id: int) -> list[dict[str, Any]]:
+    """Past visits to a family, newest first."""
+    registry.get_family(db, actor, family_id)  # area and role check
+    with db.read() as conn:
+        return store.visits_of(conn, family_id)

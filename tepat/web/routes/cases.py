@@ -1,0 +1,200 @@
+"""Operator pages for citizen cases: lists (overdue sanggah flagged), one case and its steps, evidence files,
+and the verifier's work list and visit form (built for a phone-sized screen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from tepat.domain.access import Actor, Role
+from tepat.domain.cases import PENGADUAN_CATEGORIES, CaseKind, CaseState, SanggahOutcome
+from tepat.domain.households import FAMILY_FIELDS, Relationship
+from tepat.domain.regions import Level
+from tepat.domain.verification import OBSERVABLE, VisitDecision, parse_gps
+from tepat.errors import TepatError, ValidationError
+from tepat.files import uploads as upload_files
+from tepat.services import cases, registry, verification
+from tepat.store.database import Database
+from tepat.web.deps import editor_actor, get_db, personal_data_actor, verify_csrf
+from tepat.web.templating import templates
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+DB = Annotated[Database, Depends(get_db)]
+Staff = Annotated[Actor, Depends(personal_data_actor)]
+Editor = Annotated[Actor, Depends(editor_actor)]
+_SPECS = {f.name: f for f in FAMILY_FIELDS}
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+MEMBER_ROWS = 8
+
+
+def _upload_dir(request: Request) -> Path:
+    path = Path(request.app.state.settings.upload_dir)
+    upload_files.check_outside(path, _STATIC)
+    return path
+
+
+@router.get("/kasus")
+def case_list(request: Request, db: DB, actor: Staff, jenis: str = "", status: str = "", terlambat: str = "",
+              nomor: str = "") -> Response:
+    """Cases in the user's area; the admin sees overdue sanggah flagged at the top."""
+    if nomor.strip():
+        return RedirectResponse(f"/kasus/{cases.find_case(db, actor, nomor)}", status_code=303)
+    kind = jenis if jenis in {k.value for k in CaseKind} else ""
+    rows = cases.list_cases(db, actor, kind=kind or None, state=status or None, overdue=bool(terlambat))
+    overdue = cases.overdue_sanggah(db, actor) if actor.role is Role.ADMIN else []
+    return templates.TemplateResponse(request, "cases/list.html", {
+        "title": "Kasus warga", "rows": rows, "jenis": kind, "status": status, "terlambat": bool(terlambat),
+        "overdue": overdue, "kinds": list(CaseKind), "states": list(CaseState),
+    })
+
+
+def _detail(request: Request, db: Database, actor: Actor, case_id: int, *, message: str = "", errors: list[Any] | None = None,
+            status_code: int = 200, notice: str = "") -> Response:
+    detail = cases.get_case(db, actor, case_id)
+    return templates.TemplateResponse(request, "cases/detail.html", {
+        "title": f"{CaseKind(detail.case['kind']).label} {detail.case['tracking_number']}", "d": detail, "c": detail.case,
+        "state_label": CaseState(detail.case["state"]).label, "message": message, "errors": errors or [], "notice": notice,
+        "outcomes": list(SanggahOutcome), "categories": PENGADUAN_CATEGORIES, "CaseState": CaseState,
+    }, status_code=status_code)
+
+
+def _usul_form(request: Request, db: Database, actor: Actor, values: dict[str, Any], *, message: str = "",
+               errors: list[Any] | None = None, status_code: int = 200) -> Response:
+    area = actor.area_code or "32.75"
+    found = list(db.regions.descendants(area, Level.KELURAHAN))
+    own = db.regions.get(area)
+    if not found and own is not None:  # an operator of one kelurahan
+        found = [own]
+    options = sorted(((r.code, r.name) for r in found), key=lambda x: x[1])
+    return templates.TemplateResponse(request, "cases/usul_form.html", {
+        "title": "Usul keluarga", "values": values, "kelurahan_options": options, "member_rows": MEMBER_ROWS,
+        "relationships": [(r.value, r.label) for r in Relationship], "message": message, "errors": errors or [],
+    }, status_code=status_code)
+
+
+@router.get("/kasus/usul/baru")
+def new_usul_page(request: Request, db: DB, actor: Editor) -> Response:
+    """The operator's form to enter a proposal (from RT/RW or a resident at the office)."""
+    return _usul_form(request, db, actor, {})
+
+
+@router.post("/kasus/usul/baru")
+async def new_usul(request: Request, db: DB, actor: Editor) -> Response:
+    """Save an operator's proposal; it starts at 'diajukan' like a resident's."""
+    form = await request.form(max_files=1)
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    family = {k: values.get(k, "") for k in ("kelurahan_code", "kk_number", "address", "rw", "rt")}
+    members = [{"name": values.get(f"nama_{i}", ""), "nik": values.get(f"nik_{i}", ""), "birth_date": values.get(f"lahir_{i}", ""),
+                "sex": values.get(f"jk_{i}", ""), "relationship": values.get(f"hubungan_{i}", "")}
+               if values.get(f"nama_{i}") or values.get(f"nik_{i}") else {} for i in range(MEMBER_ROWS)]
+    photo = form.get("foto")
+    evidence = [cases.Evidence(photo.file, "foto_rumah")] if isinstance(photo, UploadFile) and photo.filename else []
+    try:
+        number = await run_in_threadpool(
+            cases.submit_usul, db, _upload_dir(request), family=family, members=members,
+            proposer_name=values.get("nama", ""), proposer_contact=values.get("kontak", ""),
+            reason=values.get("alasan", ""), evidence=evidence, actor=actor)
+    except TepatError as exc:
+        return _usul_form(request, db, actor, values, message=exc.message, errors=getattr(exc, "errors", []),
+                          status_code=exc.status_code)
+    return RedirectResponse(f"/kasus/{cases.find_case(db, actor, number)}?ok=1", status_code=303)
+
+
+@router.get("/kasus/{case_id}")
+def case_page(request: Request, db: DB, actor: Staff, case_id: int, ok: str = "") -> Response:
+    """One case: its data, history, files and the next steps allowed to this user."""
+    return _detail(request, db, actor, case_id, notice="Langkah tersimpan." if ok else "")
+
+
+@router.post("/kasus/{case_id}/langkah")
+async def case_step(request: Request, db: DB, actor: Staff, case_id: int) -> Response:
+    """Move a case one step (with a note, an outcome for a sanggah, an optional file such as the BA)."""
+    form = await request.form(max_files=1)
+    to = str(form.get("ke", ""))
+    upload = form.get("berkas")
+    purpose = "berita_acara" if to == CaseState.VERIFIKASI.value and str(form.get("jenis")) == "usul" else "bukti"
+    evidence = [cases.Evidence(upload.file, purpose)] if isinstance(upload, UploadFile) and upload.filename else []
+    try:
+        await run_in_threadpool(cases.advance, db, actor, case_id, to, note=str(form.get("catatan", "")),
+                                outcome=str(form.get("hasil", "")) or None, evidence=evidence,
+                                upload_dir=_upload_dir(request))
+    except (ValidationError, TepatError) as exc:
+        if exc.status_code == 404:
+            raise
+        return _detail(request, db, actor, case_id, message=exc.message,
+                       errors=getattr(exc, "errors", []), status_code=exc.status_code)
+    return RedirectResponse(f"/kasus/{case_id}?ok=1", status_code=303)
+
+
+@router.get("/kasus/berkas/{upload_id}")
+def case_file(request: Request, db: DB, actor: Staff, upload_id: int) -> Response:
+    """An evidence file, only for staff of its area; never rendered as HTML."""
+    row = cases.upload_for(db, actor, upload_id)
+    path = upload_files.path_for(_upload_dir(request), row["token"])
+    if not path.is_file():
+        raise TepatError("Berkas tidak tersedia lagi")
+    ext = upload_files.TYPES.get(row["content_type"], "")
+    disposition = "inline" if row["content_type"].startswith("image/") else "attachment"
+    return FileResponse(path, media_type=row["content_type"], filename=f"berkas-{upload_id}{ext}",
+                        content_disposition_type=disposition,
+                        headers={"cache-control": "no-store", "content-security-policy": "default-src 'none'; sandbox"})
+
+
+# ----------------------------------------------------------------- field verification
+
+
+@router.get("/verifikasi")
+def work_list(request: Request, db: DB, actor: Staff) -> Response:
+    """The verifier's work list for their area."""
+    work = verification.work_list(db, actor)
+    return templates.TemplateResponse(request, "cases/worklist.html", {"title": "Verifikasi lapangan", "w": work})
+
+
+def _visit_form(request: Request, db: Database, actor: Actor, family_id: int, *, values: dict[str, Any] | None = None,
+                message: str = "", errors: list[Any] | None = None, status_code: int = 200) -> Response:
+    view = registry.get_family(db, actor, family_id)
+    fields = [_SPECS[name] for name in OBSERVABLE]
+    return templates.TemplateResponse(request, "cases/visit.html", {
+        "title": "Kunjungan verifikasi", "view": view, "f": view.family, "fields": fields, "values": values or {},
+        "decisions": list(VisitDecision), "message": message, "errors": errors or [],
+        "case_id": request.query_params.get("kasus", ""),
+    }, status_code=status_code)
+
+
+@router.get("/verifikasi/keluarga/{family_id}")
+def visit_page(request: Request, db: DB, actor: Staff, family_id: int) -> Response:
+    """The visit form: indicators prefilled from the registry, decision, GPS, photo."""
+    return _visit_form(request, db, actor, family_id)
+
+
+@router.post("/verifikasi/keluarga/{family_id}")
+async def visit(request: Request, db: DB, actor: Staff, family_id: int) -> Response:
+    """Record a visit; its findings update the registry with history."""
+    form = await request.form(max_files=1)
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    observed: dict[str, Any] = {}
+    for name in OBSERVABLE:
+        if _SPECS[name].kind == "bool":
+            observed[name] = name in form
+        elif values.get(name):
+            observed[name] = values[name]
+    photo = form.get("foto")
+    photos = [cases.Evidence(photo.file, "foto_kunjungan")] if isinstance(photo, UploadFile) and photo.filename else []
+    case_id = int(values["kasus"]) if values.get("kasus", "").isdigit() else None
+    try:
+        gps = parse_gps(values.get("lintang"), values.get("bujur"))
+        await run_in_threadpool(
+            verification.record_visit, db, actor, family_id, observed=observed, decision=values.get("keputusan", ""),
+            expected_version=int(values.get("versi", "0") or 0), note=values.get("catatan", ""), gps=gps,
+            case_id=case_id, photos=photos, upload_dir=_upload_dir(request))
+    except TepatError as exc:
+        if exc.status_code == 404:
+            raise
+        return _visit_form(request, db, actor, family_id, values=values, message=exc.message,
+                           errors=getattr(exc, "errors", []), status_code=exc.status_code)
+    return RedirectResponse("/verifikasi?ok=1", status_code=303)

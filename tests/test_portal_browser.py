@@ -1,0 +1,155 @@
+"""The public pages in a real browser (Debian's chromium through Playwright), on a phone-sized screen."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tepat.store.database import Database
+from tests.factories import make_family, member_values
+from tests.test_portal_support import citizen_app, solve
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 360, "height": 640}  # a cheap Android phone
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(db: Database, tmp_path: Path) -> Iterator[str]:
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(citizen_app(db, tmp_path), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:
+    # No JavaScript at all: the pages must work without it.
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True, device_scale_factor=2)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.requests = requests
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _answer(page) -> None:
+    label = page.locator("label[for=jawaban]").inner_text()
+    page.get_by_label(re.compile("Soal pengaman")).fill(solve(label.replace("Soal pengaman: ", "")))
+
+
+def test_status_check_on_a_phone_without_javascript(db: Database, admin, server: str, phone) -> None:
+    head = member_values("Alexander Zulkarnain", "L", date(1980, 5, 17))
+    make_family(db, admin, members=[head])
+    phone.goto(f"{server}/cek")
+    phone.get_by_label("NIK (16 angka)").fill(head["nik"])
+    phone.get_by_label(re.compile("Tanggal lahir")).fill("17-05-1980")
+    _answer(phone)
+    phone.get_by_role("button", name="Cek").click()
+    phone.wait_for_url(f"{server}/cek")
+    result = phone.locator("#hasil")
+    assert "AL******R Z********N" in result.inner_text()
+    assert "Bekasijaya" in result.inner_text()
+    assert phone.locator("form").count() == 0  # the answer page asks nothing more
+    # everything came from our own server: no CDN, no fonts, no scripts
+    assert phone.requests and all(u.startswith(server) for u in phone.requests)
+    assert phone.locator("main").bounding_box()["width"] <= PHONE["width"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+
+    phone.goto(f"{server}/cek")
+    phone.get_by_label("NIK (16 angka)").fill("3275011705809999")
+    phone.get_by_label(re.compile("Tanggal lahir")).fill("17-05-1980")
+    _answer(phone)
+    phone.get_by_role("button", name="Cek").click()
+    assert "Data tidak ditemukan" in phone.locator("#pesan").inner_text()
+
+
+def test_pengaduan_then_tracking_on_a_phone(server: str, phone) -> None:
+    phone.goto(f"{server}/layanan/pengaduan")
+    phone.get_by_label("Kategori").select_option("bantuan_belum_diterima")
+    phone.get_by_label("Kelurahan").select_option("32.75.01.1001")
+    phone.get_by_label("Uraian pengaduan").fill("BPNT bulan ini belum masuk ke kartu")
+    _answer(phone)
+    for field in phone.locator("input:visible, select:visible, textarea:visible, button:visible").all():
+        box = field.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1
+    phone.get_by_role("button", name="Kirim pengaduan").click()
+    number = phone.locator("#nomor").inner_text()
+    assert re.fullmatch(r"P-[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]", number)
+    phone.get_by_role("link", name="Lacak sekarang").click()
+    assert "Diterima" in phone.locator("#lacak").inner_text()
+    assert "belum masuk" not in phone.content()  # the complaint text is not public
+
+
+def test_verifier_visit_on_a_phone(db: Database, admin, server: str, browser) -> None:
+    from tepat.domain.access import Role
+    from tepat.services import registry
+    from tests.test_web_support import PASSWORD, add_user
+
+    family_id = make_family(db, admin, floor_material="keramik")
+    add_user(db, "vera", Role.VERIFIER, "32.75.01.1001", "Vera Verifikator")
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/verifikasi")
+        page.get_by_label("Nama pengguna").fill("vera")
+        page.get_by_label("Kata sandi").fill(PASSWORD)
+        page.get_by_role("button", name="Masuk").click()
+        page.wait_for_url(f"{server}/verifikasi")
+        page.locator(f'a[href="/verifikasi/keluarga/{family_id}"]').click()
+        page.get_by_label("Jenis lantai terluas").select_option("tanah")
+        page.get_by_label("Hasil kunjungan").select_option("layak")
+        page.get_by_label("Catatan").fill("Lantai tanah di dapur dan kamar")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.get_by_role("button", name="Simpan kunjungan").click()
+        page.wait_for_url(re.compile(r"/verifikasi\?ok=1$"))
+        assert "Kunjungan tersimpan" in page.content()
+    finally:
+        context.close()
+    family = registry.get_family(db, admin, family_id).family
+    assert family["floor_material"] == "tanah" and family["verification_status"] == "terverifikasi"

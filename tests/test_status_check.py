@@ -1,0 +1,122 @@
+"""The public status check service: answers, identical shape, rate limits, the log without NIKs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tepat.domain.throttle import Limit
+from tepat.errors import ValidationError
+from tepat.services import registry
+from tepat.services.status_check import NOT_AVAILABLE, StatusChecker, TooManyAttempts
+from tepat.store.schema import status_checks
+from tests.factories import make_family, member_values
+
+SECRET = "uji-" + "k" * 40
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _family(db, admin) -> tuple[int, dict]:
+    head = member_values("Alexander Zulkarnain", "L", date(1980, 5, 17))
+    family_id = make_family(db, admin, members=[head])
+    return family_id, head
+
+
+def test_found_answer_is_masked_and_has_next_steps(db, admin) -> None:
+    _, head = _family(db, admin)
+    answer = StatusChecker(db, SECRET).check(head["nik"], "17-05-1980", client="10.0.0.1")
+    assert answer.found
+    assert answer.masked_name == "AL******R Z********N"
+    assert answer.kelurahan == "Bekasijaya" and answer.kecamatan == "Bekasi Timur"
+    assert answer.registry_status == "Terdaftar (aktif)"
+    assert answer.desil == NOT_AVAILABLE and answer.programmes == []
+    assert any("/layanan/sanggah" in s for s in answer.next_steps)
+
+
+def test_not_found_and_wrong_birth_date_look_the_same(db, admin) -> None:
+    _, head = _family(db, admin)
+    checker = StatusChecker(db, SECRET)
+    wrong = checker.check(head["nik"], "18-05-1980", client="a").as_public_dict()
+    unknown = checker.check("3275011705809999", "17-05-1980", client="b").as_public_dict()
+    found = checker.check(head["nik"], "1980-05-17", client="c").as_public_dict()
+    assert wrong == unknown
+    assert list(wrong) == list(found)
+    assert wrong["ditemukan"] is False and wrong["nama"] is None and found["ditemukan"] is True
+
+
+def test_a_deactivated_person_is_found_as_not_active(db, admin) -> None:
+    family_id, head = _family(db, admin)
+    view = registry.get_family(db, admin, family_id)
+    member = view.members[0]
+    registry.deactivate_member(db, admin, member["id"], "pindah", expected_version=member["version"], note="pindah")
+    answer = StatusChecker(db, SECRET).check(head["nik"], "17/05/1980", client="x")
+    assert answer.found and answer.registry_status == "Tidak aktif"
+    assert any("/layanan/usul" in s for s in answer.next_steps)
+
+
+def test_malformed_input_is_a_form_error(db) -> None:
+    checker = StatusChecker(db, SECRET)
+    with pytest.raises(ValidationError, match="16 angka"):
+        checker.check("12345", "17-05-1980", client="x")
+    with pytest.raises(ValidationError, match="Tanggal lahir"):
+        checker.check("3275011705800001", "kemarin", client="x")
+
+
+def test_rate_limit_per_client_then_per_nik(db) -> None:
+    clock = Clock()
+    checker = StatusChecker(db, SECRET, clock=clock, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600))
+    for i in range(3):
+        checker.check(f"32750117058{i:05d}", "17-05-1980", client="one")
+    with pytest.raises(TooManyAttempts) as refused:
+        checker.check("3275011705800099", "17-05-1980", client="one")
+    assert refused.value.status_code == 429
+    clock.t = 30.0  # the client has a token again; the NIK limit is separate
+    checker.check("3275011705800050", "17-05-1980", client="two")
+    checker.check("3275011705800050", "17-05-1980", client="three")
+    with pytest.raises(TooManyAttempts):
+        checker.check("3275011705800050", "17-05-1980", client="four")  # a third guess for one NIK within the hour
+    clock.t = 30.0 + 1801
+    checker.check("3275011705800050", "17-05-1980", client="four")
+
+
+def test_every_check_is_logged_without_the_nik(db, admin) -> None:
+    _, head = _family(db, admin)
+    checker = StatusChecker(db, SECRET, client_limit=Limit.per(1, 60))
+    checker.check(head["nik"], "17-05-1980", client="198.51.100.7", channel="json")
+    checker.check("3275011705809999", "17-05-1980", client="198.51.100.8")
+    with pytest.raises(TooManyAttempts):
+        checker.check("3275011705809999", "17-05-1980", client="198.51.100.8")
+    with db.read() as conn:
+        rows = [dict(r) for r in conn.execute(sa.select(status_checks).order_by(status_checks.c.id)).mappings()]
+    assert [r["outcome"] for r in rows] == ["cocok", "tidak_cocok", "dibatasi"]
+    assert rows[0]["channel"] == "json" and rows[0]["nik_masked"] == head["nik"][:4] + "*" * 10 + head["nik"][-2:]
+    for r in rows:
+        text = " ".join(str(v) for v in r.values())
+        assert head["nik"] not in text and "3275011705809999" not in text and "198.51.100" not in text
+    assert rows[1]["nik_hash"] == rows[2]["nik_hash"] != rows[0]["nik_hash"]
+
+
+def test_log_rows_are_batched_under_load_and_flushed(db) -> None:
+    checker = StatusChecker(db, SECRET, log_batch=3, log_max_delay=3600)
+
+    def logged() -> int:
+        with db.read() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(status_checks)).scalar_one()
+
+    checker.check("3275011705800001", "17-05-1980", client="a")
+    checker.check("3275011705800002", "17-05-1980", client="a")
+    assert logged() == 0
+    checker.check("3275011705800003", "17-05-1980", client="a")
+    assert logged() == 3
+    checker.check("3275011705800004", "17-05-1980", client="a")
+    checker.flush()
+    assert logged() == 4
