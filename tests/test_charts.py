@@ -115,7 +115,16 @@ def test_class_breaks_are_equal_count():
 
 def test_png_and_pdf_come_out():
     svg = trend_chart(trend(shipped_figures(), "32.75"), region_name="Kota Bekasi")
-    assert to_png(svg).startswith(b"\x89PNG\r\n\x1a\n")
+    png = to_png(svg)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    from io import BytesIO
+
+    from PIL import Image
+
+    pixels = Image.open(BytesIO(png)).convert("RGBA")
+    alpha_low, _ = pixels.getextrema()[3]
+    red_low, _ = pixels.getextrema()[0]
+    assert alpha_low == 255 and red_low < 100  # opaque, and something dark (text, lines) was drawn
     pdf = report_pdf(
         "Laporan", "uji", [ReportSection("Tren", ["Kalimat."], svg, ["Tahun", "P0"], [["2024", "4,01"]])]
     )

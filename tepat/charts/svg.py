@@ -48,7 +48,7 @@ def document(width: int, height: int, body: list[str], *, title: str, descriptio
         [
             (
                 f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-                f'role="img" aria-labelledby="{ident}" style="max-width:100%;height:auto">'
+                f'role="img" aria-labelledby="{ident}">'  # sized to the page by CSS (tepat.css), which PNG export ignores
             ),
             f'<title id="{ident}">{escape(title)}</title>',
             f"<desc>{escape(description or title)}</desc>",

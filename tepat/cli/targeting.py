@@ -1,17 +1,19 @@
-"""CLI commands for targeting: ``tepat pmt fit`` (proxy-means model) and ``tepat rules check``.
+"""CLI commands for targeting: PMT model versions (``tepat pmt …``), rules (``tepat rules …``), ``tepat simulate``.
 
-Fitting here reads a survey file and prints the model; storing it as a model
-version belongs to the targeting service and comes with it.
+Commands run as the system actor (an Admin Dinsos for the whole city); the
+work itself is in ``tepat.services.targeting`` and ``tepat.services.simulation``.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tepat.cli.common import JsonOption, fail, print_json
+from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
+from tepat.domain.access import SYSTEM
 from tepat.domain.households import FAMILY_FIELDS
 from tepat.domain.rules import RuleError, parse_rule
 from tepat.domain.welfare import PmtModel, fit_pmt, fit_pmt_by_group
@@ -20,8 +22,8 @@ from tepat.files.survey_frames import read_survey_columns
 CODED_COLUMNS = frozenset(f.column for f in FAMILY_FIELDS if f.kind == "enum")
 """Canonical registry columns holding codes: always categorical, even when the codes look like numbers."""
 
-pmt_app = typer.Typer(help="Proxy-means test (PMT): fit a welfare model on survey data.", no_args_is_help=True)
-rules_app = typer.Typer(help="Eligibility rules: check a rule.", no_args_is_help=True)
+pmt_app = typer.Typer(help="Proxy-means test (PMT): fit, store, evaluate and rank with model versions.", no_args_is_help=True)
+rules_app = typer.Typer(help="Eligibility rules: check, run over the registry, explain.", no_args_is_help=True)
 
 
 def _split(value: str | None) -> list[str]:
@@ -72,6 +74,9 @@ def fit_command(
         str | None, typer.Option("--categorical", help="Comma-separated features to treat as categories.")
     ] = None,
     group: Annotated[str | None, typer.Option("--group", help="Column: fit one model per value of it.")] = None,
+    save: Annotated[bool, typer.Option("--save", help="Store the model as a new version in the database.")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Name of the stored version.")] = None,
+    db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Fit ln(per-capita consumption) on household indicators by weighted least squares."""
@@ -84,6 +89,8 @@ def fit_command(
     columns = read_survey_columns(file, wanted, text_columns=sorted(coded | ({group} if group else set())))
     options: dict[str, Any] = {"target": target, "features": names, "weight": weight, "categorical": coded,
                                "reference": references}
+    if group and save:
+        fail("--save belum mendukung model per kelompok (--group); simpan satu model untuk seluruh kota.")
     if group:
         grouped = fit_pmt_by_group(columns, group_column=group, **options)
         if as_json:
@@ -93,10 +100,17 @@ def fit_command(
                 _print_model(model)
         return
     model = fit_pmt(columns, **options)
+    version = None
+    if save:
+        from tepat.services import targeting
+
+        version = targeting.save_model(open_database(db_url), SYSTEM, model, source=file, name=name)
     if as_json:
-        print_json(model_summary(model))
+        print_json(model_summary(model) | ({"version": version} if version is not None else {}))
     else:
         _print_model(model)
+        if version is not None:
+            typer.echo(f"Disimpan sebagai versi model {version}.")
 
 
 @rules_app.command("check")
@@ -121,7 +135,188 @@ def check_command(
         typer.echo(f"Aturan valid. Data yang dipakai: {', '.join(sorted(rule.fields()))}.")
 
 
+def _coverages(value: str) -> list[float]:
+    try:
+        out = [float(v) / 100 for v in _split(value)]
+    except ValueError:
+        fail(f"--coverage harus berupa persen dipisah koma, mis. 10,20,40, bukan '{value}'.")
+    if not out or not all(0 < c <= 1 for c in out):
+        fail("--coverage harus berisi persen antara 0 dan 100.")
+    return out
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--date harus berbentuk YYYY-MM-DD, bukan '{value}'.")
+    return None
+
+
+@pmt_app.command("list")
+def list_command(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """List the stored model versions, newest first."""
+    from tepat.services import targeting
+
+    versions = targeting.list_models(open_database(db_url), SYSTEM)
+    if as_json:
+        print_json([{"id": v.id, "name": v.name, "r2": v.model.r2, "n": v.model.n, "source_file": v.source_file,
+                     "created_by": v.created_by, "created_at": v.created_at.isoformat(), "used": v.used}
+                    for v in versions])
+        return
+    if not versions:
+        typer.echo("Belum ada versi model. Simpan dengan: tepat pmt fit … --save")
+    for v in versions:
+        used = "dipakai" if v.used else "belum dipakai"
+        typer.echo(f"{v.id:>4}  {v.name}  R² {v.model.r2:.3f}  n {v.model.n}  {v.source_file}  {used}")
+
+
+@pmt_app.command("show")
+def show_command(version: Annotated[int, typer.Argument(help="Model version id.")],
+                 db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Show one model version: coefficients, references, statistics and provenance."""
+    from tepat.services import targeting
+
+    found = targeting.get_model(open_database(db_url), SYSTEM, version)
+    if as_json:
+        print_json(found.as_dict())
+        return
+    typer.echo(f"Versi {found.id}: {found.name} (dari {found.source_file}, oleh {found.created_by})")
+    _print_model(found.model)
+
+
+@pmt_app.command("evaluate")
+def evaluate_command(
+    version: Annotated[int, typer.Argument(help="Model version id.")],
+    file: Annotated[Path, typer.Argument(help="Held-out survey file with the model's target, weight and features.")],
+    coverage: Annotated[str, typer.Option("--coverage", help="Coverages in percent, e.g. 10,20,40.")] = "10,20,40",
+    compare: Annotated[int | None, typer.Option("--compare", help="A second version to compare with.")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write an SVG chart of the errors here.")] = None,
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Inclusion and exclusion errors (Alatas et al. 2012) of a version on survey households."""
+    from tepat.services import targeting
+
+    db = open_database(db_url)
+    ids = [version] + ([compare] if compare is not None else [])
+    results, svg = targeting.compare_models(db, SYSTEM, ids, file, _coverages(coverage))
+    if chart is not None:
+        chart.write_text(svg, encoding="utf-8")
+    if as_json:
+        print_json({"evaluations": [r.as_dict() for r in results]} if compare is not None else results[0].as_dict())
+        return
+    for r in results:
+        typer.echo(f"Versi {r.model_id} ({r.model_name}), {r.households} rumah tangga:")
+        for row in r.rows:
+            typer.echo(f"  cakupan {100 * float(row['coverage']):>5.1f} %  galat inklusi {float(row['inclusion_error']):.3f}"
+                       f"  galat eksklusi {float(row['exclusion_error']):.3f}")
+
+
+@pmt_app.command("rank")
+def rank_command(
+    version: Annotated[int, typer.Argument(help="Model version id.")],
+    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every active family with a version and assign desil 1–10 city-wide."""
+    from tepat.services import targeting
+
+    result = targeting.rank_registry(open_database(db_url), SYSTEM, version, reference_date=_day(day))
+    if as_json:
+        print_json(result.as_dict())
+        return
+    typer.echo(f"{result.families} keluarga diperingkat (baru {result.inserted}, berubah {result.updated}, "
+               f"dihapus {result.deleted}, tetap {result.unchanged}).")
+    typer.echo("Keluarga per desil: " + ", ".join(str(n) for n in result.decile_sizes))
+
+
+@rules_app.command("run")
+def run_command(
+    expression: Annotated[str, typer.Argument(help="The rule.")],
+    model: Annotated[int | None, typer.Option("--model", help="Model version for desil/skor (default: latest ranked).")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Region code, e.g. 32.75.01.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Families to list.")] = 20,
+    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Count and list the families that satisfy a rule (set-based over the registry)."""
+    from tepat.services import eligibility
+
+    result = eligibility.eligibility(open_database(db_url), SYSTEM, expression, model_id=model, area_code=area,
+                                   reference_date=_day(day), limit=limit)
+    if as_json:
+        print_json({"rule": result.rule, "model": result.model_id, "families": result.families, "people": result.people,
+                    "by_desil": result.by_desil, "page": result.page})
+        return
+    typer.echo(f"{result.families} keluarga ({result.people} jiwa) memenuhi syarat.")
+    for r in result.page:
+        typer.echo(f"  keluarga {r['id']}  {r['kelurahan_name']}  desil {r['desil'] or '–'}  {r['jiwa']} jiwa")
+
+
+@rules_app.command("explain")
+def explain_command(
+    expression: Annotated[str, typer.Argument(help="The rule.")],
+    family: Annotated[int, typer.Argument(help="Family id.")],
+    model: Annotated[int | None, typer.Option("--model", help="Model version for desil/skor.")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Explain, clause by clause, whether one family satisfies a rule."""
+    from tepat.services import eligibility
+
+    explanation = eligibility.explain_family(open_database(db_url), SYSTEM, expression, family, model_id=model,
+                                           reference_date=_day(day))
+    if as_json:
+        print_json(explanation.as_dict())
+    else:
+        typer.echo(explanation.text())
+
+
+def simulate_command(
+    rule: Annotated[list[str], typer.Option("--rule", help="Eligibility rule; repeat to compare scenarios.")],
+    amount: Annotated[int, typer.Option("--amount", help="Benefit in rupiah per unit.")],
+    unit: Annotated[str, typer.Option("--unit", help="keluarga (per family) or jiwa (per person).")] = "keluarga",
+    budget: Annotated[int | None, typer.Option("--budget", help="Budget in rupiah; poorest first when short.")] = None,
+    model: Annotated[int | None, typer.Option("--model", help="Model version (default: latest ranked).")] = None,
+    survey: Annotated[Path | None, typer.Option("--survey", help="Survey file: report inclusion/exclusion errors.")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
+    beneficiaries: Annotated[bool, typer.Option("--list", help="Include every beneficiary in the JSON.")] = False,
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What-if: families or people reached, total cost and coverage by kecamatan and kelurahan."""
+    from tepat.services import simulation
+
+    if unit not in ("keluarga", "jiwa"):
+        fail("--unit harus keluarga atau jiwa.")
+    scenarios = [simulation.Scenario(r, amount, simulation.Unit(unit), budget, label=f"Skenario {i + 1}")
+                 for i, r in enumerate(rule)]
+    results = simulation.compare(open_database(db_url), SYSTEM, scenarios, model_id=model, reference_date=_day(day),
+                                 survey=survey)
+    if as_json:
+        dicts = [r.as_dict(with_beneficiaries=beneficiaries) for r in results]
+        print_json(dicts[0] if len(dicts) == 1 else {"scenarios": dicts})
+        return
+    for r in results:
+        typer.echo(f"{r.scenario.label}: {r.scenario.rule}")
+        typer.echo(f"  {r.families} keluarga, {r.people} jiwa, total Rp{r.total_cost:,}".replace(",", ".").replace(". ", ", "))
+        if r.budget_short:
+            typer.echo(f"  anggaran kurang: {r.eligible_families} keluarga memenuhi syarat, dipotong mulai desil terendah")
+        if r.survey_errors:
+            typer.echo(f"  survei: galat inklusi {r.survey_errors['inclusion_error']:.3f}, "
+                       f"galat eksklusi {r.survey_errors['exclusion_error']:.3f}")
+        for k in r.by_kecamatan:
+            typer.echo(f"    {k['name']:<20} {k['families']:>8} keluarga  {100 * k['coverage']:5.1f} %")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``pmt`` and ``rules`` command groups to ``app``."""
+    """Add the ``pmt`` and ``rules`` command groups and ``simulate`` to ``app``."""
+    app.command("simulate")(simulate_command)
     app.add_typer(pmt_app, name="pmt")
     app.add_typer(rules_app, name="rules")

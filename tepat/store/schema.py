@@ -212,3 +212,174 @@ audit_log = sa.Table(
 )
 
 VERSIONED = {"families": family_versions, "members": member_versions}
+
+
+# ---- citizen services (issue 5) --------------------------------------------
+# Public status checks, usul / sanggah / pengaduan cases, their uploads and
+# field-verification visits. Appended only: the tables above are untouched.
+
+status_checks = sa.Table(
+    "status_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", Timestamp, nullable=False),
+    # Never the full NIK: a keyed hash (HMAC with the secret key) and the masked form.
+    sa.Column("nik_hash", sa.String(64), nullable=False),
+    sa.Column("nik_masked", sa.String(16), nullable=False),
+    sa.Column("client_hash", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),  # web | json
+    sa.Column("outcome", sa.String(16), nullable=False),  # cocok | tidak_cocok | dibatasi
+    sa.Index("ix_status_checks_nik_hash", "nik_hash"),
+    sa.Index("ix_status_checks_at", "at"),
+)
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(10), nullable=False),  # usul | sanggah | pengaduan
+    sa.Column("tracking_number", sa.String(20), nullable=False, unique=True),
+    sa.Column("state", sa.String(24), nullable=False),
+    sa.Column("category", sa.String(24)),
+    sa.Column("kelurahan_code", sa.String(13), nullable=False),
+    sa.Column("subject_family_id", sa.Integer, sa.ForeignKey("families.id")),
+    sa.Column("created_family_id", sa.Integer, sa.ForeignKey("families.id")),
+    sa.Column("reporter_name", sa.String(120)),
+    sa.Column("reporter_contact", sa.String(120)),
+    sa.Column("reporter_nik_hash", sa.String(64)),
+    sa.Column("description", sa.String(2000), nullable=False),
+    sa.Column("payload", sa.JSON),
+    sa.Column("deadline", Timestamp),
+    sa.Column("assigned_team", sa.String(40)),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("resolution", sa.String(1000)),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("closed_at", Timestamp),
+    sa.Index("ix_cases_kind_state", "kind", "state"),
+    sa.Index("ix_cases_kelurahan_code", "kelurahan_code"),
+)
+
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("from_state", sa.String(24)),
+    sa.Column("to_state", sa.String(24), nullable=False),
+    sa.Column("note", sa.String(1000)),
+    sa.Index("ix_case_events_case_id", "case_id"),
+)
+
+verification_visits = sa.Table(
+    "verification_visits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id")),
+    sa.Column("verifier", sa.String(64), nullable=False),
+    sa.Column("visited_on", sa.Date, nullable=False),
+    sa.Column("observed", sa.JSON, nullable=False),
+    sa.Column("changed_fields", sa.JSON, nullable=False),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("note", sa.String(1000)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_verification_visits_family_id", "family_id"),
+)
+
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # The random file name under Settings.upload_dir; never the uploader's name.
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id")),
+    sa.Column("visit_id", sa.Integer, sa.ForeignKey("verification_visits.id")),
+    sa.Column("purpose", sa.String(16), nullable=False),  # bukti | foto_rumah | berita_acara | foto_kunjungan
+    sa.Column("content_type", sa.String(40), nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("area_code", sa.String(13), nullable=False),
+    sa.Column("uploaded_by", sa.String(64), nullable=False),
+    sa.Column("uploaded_at", Timestamp, nullable=False),
+    sa.Index("ix_uploads_case_id", "case_id"),
+)
+
+
+# ---- targeting (issue 3) ----------------------------------------------------
+# Proxy-means model versions, their evaluations on survey data, ranking runs and
+# the per-family scores (predicted welfare, score, desil) of each model version.
+# Appended only: the tables above are untouched.
+
+pmt_models = sa.Table(
+    "pmt_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("target", sa.String(64), nullable=False),
+    sa.Column("weight", sa.String(64)),
+    sa.Column("features", sa.JSON, nullable=False),  # feature names, in order
+    sa.Column("reference_levels", sa.JSON, nullable=False),  # categorical feature -> reference level
+    sa.Column("spec", sa.JSON, nullable=False),  # PmtModel.as_dict(): coefficients, levels, means, statistics
+    sa.Column("r2", sa.Float, nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("source_file", sa.String(255), nullable=False),
+    sa.Column("source_sha256", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("first_used_at", Timestamp),  # set by the first ranking; from then on the version is immutable
+)
+
+pmt_evaluations = sa.Table(
+    "pmt_evaluations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("pmt_models.id"), nullable=False),
+    sa.Column("source_file", sa.String(255), nullable=False),
+    sa.Column("source_sha256", sa.String(64), nullable=False),
+    sa.Column("households", sa.Integer, nullable=False),
+    sa.Column("results", sa.JSON, nullable=False),  # one entry per coverage: inclusion/exclusion error, counts
+    sa.Column("evaluated_by", sa.String(64), nullable=False),
+    sa.Column("evaluated_at", Timestamp, nullable=False),
+    sa.Index("ix_pmt_evaluations_model_id", "model_id"),
+)
+
+ranking_runs = sa.Table(
+    "ranking_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("pmt_models.id"), nullable=False),
+    sa.Column("reference_date", sa.Date, nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("families", sa.Integer, nullable=False),  # families ranked
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Integer, nullable=False),
+    sa.Column("unknown_levels", sa.Integer, nullable=False),
+    sa.Column("imputed", sa.Integer, nullable=False),
+    sa.Index("ix_ranking_runs_model_id", "model_id"),
+)
+
+# Derived data, rewritten in bulk by each ranking run (up to a million rows at a time), so
+# it carries no foreign keys: per-row FK triggers would cost more than the write itself.
+# Integrity holds by construction: families and used model versions and runs are never deleted.
+family_scores = sa.Table(
+    "family_scores",
+    metadata,
+    sa.Column("model_id", sa.Integer, nullable=False),
+    sa.Column("family_id", sa.Integer, nullable=False),
+    sa.Column("family_version", sa.Integer, nullable=False),
+    sa.Column("predicted", sa.Float, nullable=False),  # predicted monthly per-capita consumption, rupiah
+    sa.Column("score", sa.Float, nullable=False),  # ln(predicted): lower = poorer
+    sa.Column("desil", sa.SmallInteger, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("model_id", "family_id", name="pk_family_scores"),
+    sa.Index("ix_family_scores_model_desil", "model_id", "desil"),
+)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,10 @@ from tepat.api.app import create_api
 from tepat.config import Settings
 from tepat.domain.access import Role
 from tepat.errors import TepatError, ValidationError
+from tepat.portal import routes as portal_routes
 from tepat.store.database import Database
 from tepat.web.deps import CsrfFailed, LoginRequired, verify_csrf
-from tepat.web.routes import accounts, areas, families, files, members
+from tepat.web.routes import accounts, areas, cases, families, files, members, statistics, targeting
 from tepat.web.templating import templates
 
 log = logging.getLogger("tepat.web")
@@ -31,13 +30,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "tepat_sesi"
 SESSION_MAX_AGE = 8 * 60 * 60  # one working day
 
-OPTIONAL_ROUTERS: tuple[tuple[str, str, str, frozenset[Role] | None], ...] = (
-    ("statistics", "/statistik", "Statistik", None),
-    ("targeting", "/sasaran", "Sasaran", frozenset({Role.ADMIN, Role.ANALYST})),
-    ("cases", "/kasus", "Kasus", frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})),
-    ("cases", "/verifikasi", "Verifikasi", frozenset({Role.VERIFIER})),
+MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
+    ("/statistik", "Statistik", None),
+    ("/sasaran", "Sasaran", frozenset({Role.ADMIN, Role.ANALYST})),
+    ("/kasus", "Kasus", frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})),
+    ("/verifikasi", "Verifikasi", frozenset({Role.VERIFIER})),
 )
-"""(module in ``tepat.web.routes``, menu link, menu label, roles that see the link or ``None`` for all)."""
+"""Menu links after the registry's own: (link, label, roles that see it or ``None`` for every role)."""
 
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -87,25 +86,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
 
     page_deps = [Depends(verify_csrf)]
-    for module in (accounts, areas, families, members, files):
+    for module in (accounts, areas, families, members, files, statistics, targeting, cases):
         app.include_router(module.router, dependencies=page_deps)
-    menu: list[tuple[str, str, frozenset[Role] | None]] = []
-    included: set[str] = set()
-    for module_name, link, label, roles in OPTIONAL_ROUTERS:
-        # Routers other engineers own: included when their module is there.
-        if importlib.util.find_spec(f"tepat.web.routes.{module_name}") is None:
-            continue
-        if module_name not in included:
-            module = importlib.import_module(f"tepat.web.routes.{module_name}")
-            app.include_router(module.router, dependencies=page_deps)
-            included.add(module_name)
-        menu.append((link, label, roles))
-    templates.env.globals["extra_menu"] = menu
-    if importlib.util.find_spec("tepat.portal.routes") is not None:
-        # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).
-        from tepat.portal.routes import router as portal_router
-
-        app.include_router(portal_router)
+    templates.env.globals["extra_menu"] = MENU
+    # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).
+    app.include_router(portal_routes.router)
 
     app.mount("/api/v1", create_api(settings, database))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -14,7 +14,7 @@ from tepat.domain.formatting import moment as waktu
 from tepat.domain.households import InactiveReason
 from tepat.domain.regions import Level
 from tepat.errors import ConflictError, FieldError, ValidationError
-from tepat.services import registry
+from tepat.services import registry, targeting
 from tepat.store.database import Database
 from tepat.web import forms
 from tepat.web.deps import editor_actor, get_db, personal_data_actor
@@ -105,6 +105,7 @@ def family_page(request: Request, family_id: int, db: DB, actor: Reader,
         "groups": forms.FAMILY_GROUPS, "member_fields": forms.MEMBER_FORM_FIELDS, "day": day,
         "can_edit": actor.can_edit_registry(view.family["kelurahan_code"]) and as_of is None,
         "notice": notes.get(pesan, ""),
+        "sasaran": targeting.family_targeting(db, actor, family_id) if as_of is None else None,
     })
 
 
