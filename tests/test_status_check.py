@@ -120,3 +120,14 @@ def test_log_rows_are_batched_under_load_and_flushed(db) -> None:
     checker.check("3275011705800004", "17-05-1980", client="a")
     checker.flush()
     assert logged() == 4
+
+
+def test_the_answer_shows_the_desil_of_the_latest_ranking(db, admin, tmp_path) -> None:
+    from tepat.services import targeting
+    from tests.targeting_data import saved_model, varied_registry
+
+    _, head = _family(db, admin)
+    varied_registry(db, admin, 9)
+    targeting.rank_registry(db, admin, saved_model(db, admin, tmp_path))
+    answer = StatusChecker(db, SECRET).check(head["nik"], "17-05-1980", client="10.0.0.2")
+    assert answer.desil.startswith("Desil ") and 1 <= int(answer.desil.split()[1]) <= 10

@@ -32,6 +32,7 @@ from tepat.domain.throttle import Limit, Throttle, take_all
 from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.store import status_checks as store
+from tepat.store import targeting as targeting_store
 from tepat.store.database import Database
 from tepat.store.engine import now
 
@@ -92,8 +93,10 @@ class StatusAnswer:
 
 
 def desil_for(conn: sa.Connection, family_id: int) -> str:
-    """HOOK (issue 3, targeting): the family's desil once scores are stored; "belum ada" until then."""
-    return NOT_AVAILABLE
+    """The family's desil in the latest ranking of the registry; "belum ada" before any ranking."""
+    model_id = targeting_store.latest_ranked_model(conn)
+    score = targeting_store.family_score(conn, model_id, family_id) if model_id is not None else None
+    return f"Desil {score['desil']}" if score else NOT_AVAILABLE
 
 
 def programmes_for(conn: sa.Connection, family_id: int, member_id: int) -> list[ProgrammeStatus]:

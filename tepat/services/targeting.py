@@ -358,7 +358,7 @@ def predict_registry(model: PmtModel, columns: dict[str, np.ndarray]) -> PmtPred
             continue
         if values.dtype != object or any(v is not None and not isinstance(v, str) for v in values[:1000]):
             return model.predict(columns)
-        series = pl.Series(values, dtype=pl.String)
+        series = pl.Series(spec.name, values.tolist(), dtype=pl.String)  # an all-missing column is an object array
         effects = {level: coef.get(f"{spec.name}={level}", 0.0) for level in spec.levels}
         total += series.replace_strict(effects, default=0.0, return_dtype=pl.Float64).to_numpy()
         unknown += int((~series.is_in(list(spec.levels)).fill_null(False)).sum())
