@@ -39,6 +39,7 @@ from tepat.files import bps
 from tepat.files.survey import read_survey
 from tepat.store.audit import record
 from tepat.store.database import Database
+from tepat.store import targeting as targeting_store
 from tepat.store.schema import families, members
 
 BPS_SOURCE = "Sumber: BPS, Maret {year} (diolah tepat); batas wilayah: cahyadsn/wilayah_boundaries (MIT)"
@@ -178,6 +179,8 @@ class AreaIndicator:
     people: int | None
     not_verified: int | None
     suppressed: bool
+    poorest_families: int | None = None  # desil 1–4 in the latest ranking (None before any ranking)
+    poorest_people: int | None = None
 
     @property
     def not_verified_share(self) -> float | None:
@@ -194,8 +197,14 @@ class AreaIndicator:
             "people": self.people,
             "not_verified": self.not_verified,
             "not_verified_share": self.not_verified_share,
+            "desil_1_4_families": self.poorest_families,
+            "desil_1_4_people": self.poorest_people,
             "suppressed": self.suppressed,
         }
+
+
+POOREST_DESIL = 4
+"""Desil 1–4: the families social assistance generally targets (DOMAIN.md §3)."""
 
 
 def _two_years_before(day: date) -> date:
@@ -209,7 +218,8 @@ def suppress(cells: list[AreaIndicator], min_cell_size: int) -> list[AreaIndicat
     """Hide cells of 1..min_cell_size-1 families, and one more when a single hidden cell could be derived."""
 
     def hide(cell: AreaIndicator) -> AreaIndicator:
-        return replace(cell, families=None, people=None, not_verified=None, suppressed=True)
+        return replace(cell, families=None, people=None, not_verified=None, poorest_families=None, poorest_people=None,
+                       suppressed=True)
 
     small = {c.code for c in cells if c.families is not None and 0 < c.families < min_cell_size}
     if len(small) == 1:
@@ -268,6 +278,18 @@ def registry_indicators(
     with db.read() as conn:
         counts = {r.code: (int(r.families), int(r.not_verified or 0)) for r in conn.execute(family_query)}
         people = {r.code: int(r.people) for r in conn.execute(people_query)}
+        model_id = targeting_store.latest_ranked_model(conn)
+        poorest: dict[str, tuple[int, int]] | None = None
+        if model_id is not None:
+            scores = targeting_store.scores_source(model_id)
+            poor = sa.select(scores.c.family_id).where(scores.c.desil <= POOREST_DESIL)
+            poorest_families = family_query.with_only_columns(column.label("code"), sa.func.count().label("n")).where(
+                families.c.id.in_(poor))
+            poorest_people = people_query.with_only_columns(column.label("code"), sa.func.count().label("n")).where(
+                families.c.id.in_(poor))
+            fam_n = {r.code: int(r.n) for r in conn.execute(poorest_families)}
+            poorest = {r.code: (fam_n.get(r.code, 0), int(r.n)) for r in conn.execute(poorest_people)}
+            poorest.update({code: (n, 0) for code, n in fam_n.items() if code not in poorest})
     cells = [
         AreaIndicator(
             code=r.code,
@@ -276,10 +298,12 @@ def registry_indicators(
             people=people.get(r.code, 0),
             not_verified=counts.get(r.code, (0, 0))[1],
             suppressed=False,
+            poorest_families=None if poorest is None else poorest.get(r.code, (0, 0))[0],
+            poorest_people=None if poorest is None else poorest.get(r.code, (0, 0))[1],
         )
         for r in sorted(areas, key=lambda r: r.code)
     ]
-    # Hook: desil 1-4 counts and programme coverage join here once the targeting tables exist (issue on targeting).
+    # Programme coverage joins here once programmes and their beneficiaries are stored (the programmes issue).
     return suppress(cells, settings.min_cell_size)
 
 
