@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor
 from tepat.domain.formatting import moment
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason
-from tepat.domain.regions import Level, level_of
+from tepat.domain.regions import Level, RegionIndex, level_of
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.store import audit, versioning
@@ -116,7 +116,7 @@ def _reason(reason: str) -> str:
 # ----------------------------------------------------------------- reading
 
 
-def _view(db: Database, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: datetime | None) -> FamilyView:
+def _view(regions: RegionIndex, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: datetime | None) -> FamilyView:
     day = (as_of or now()).date()
     for m in mems:
         birth: date = m["birth_date"]
@@ -124,8 +124,8 @@ def _view(db: Database, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: 
     return FamilyView(
         family=fam,
         members=mems,
-        kelurahan_name=db.regions.name(fam["kelurahan_code"]),
-        kecamatan_name=db.regions.name(fam["kecamatan_code"]),
+        kelurahan_name=regions.name(fam["kelurahan_code"]),
+        kecamatan_name=regions.name(fam["kecamatan_code"]),
         as_of=as_of,
     )
 
@@ -141,13 +141,13 @@ def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | 
     with db.read() as conn:
         current = _visible_family(conn, actor, family_id)
         if as_of is None:
-            view = _view(db, current, family_store.members_of(conn, family_id), None)
+            view = _view(db.regions, current, family_store.members_of(conn, family_id), None)
         else:
             versions = versioning.as_of(conn, families, lambda t: t.c.id == family_id, as_of)
             if not versions:
                 raise NotFound("Keluarga ini belum terdaftar pada tanggal tersebut")
             mems = versioning.as_of(conn, members, lambda t: t.c.family_id == family_id, as_of)
-            view = _view(db, versions[0], sorted(mems, key=lambda m: m["id"]), as_of)
+            view = _view(db.regions, versions[0], sorted(mems, key=lambda m: m["id"]), as_of)
     _record_read(db, actor, "family.read", family_id, current["kelurahan_code"], **({"as_of": as_of.isoformat()} if as_of else {}))
     return view
 
@@ -166,15 +166,14 @@ def get_member(db: Database, actor: Actor, member_id: int) -> dict[str, Any]:
 def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
     """The family of the active member with this NIK."""
     _require_personal(actor)
-    with db.read() as conn:
+    regions = db.regions  # loaded before the transaction: the first load reads through its own connection
+    with db.begin() as conn:  # one transaction for the lookup and its audit record
         member = family_store.active_member_by_nik(conn, nik)
-        if member is None:
-            raise NotFound("NIK tidak ditemukan")
-        fam = family_store.get(conn, member["family_id"])
+        fam = family_store.get(conn, member["family_id"]) if member else None
         if fam is None or not actor.in_area(fam["kelurahan_code"]):
             raise NotFound("NIK tidak ditemukan")
-        view = _view(db, fam, family_store.members_of(conn, fam["id"]), None)
-    _record_read(db, actor, "family.read", fam["id"], fam["kelurahan_code"], by="nik")
+        view = _view(regions, fam, family_store.members_of(conn, fam["id"]), None)
+        audit.record(conn, actor, "family.read", "family", fam["id"], area_code=fam["kelurahan_code"], detail={"by": "nik"})
     return view
 
 

@@ -23,16 +23,20 @@ def record(
 ) -> None:
     """Append one audit entry."""
     conn.execute(
-        audit_log.insert().values(
-            at=now(),
-            actor=actor.username,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            area_code=area_code,
-            detail=detail,
-        )
+        _INSERT,
+        {
+            "at": now(),
+            "actor": actor.username,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "area_code": area_code,
+            "detail": detail,
+        },
     )
+
+
+_INSERT = audit_log.insert()  # built once: the audit sits on hot paths (every read of personal data)
 
 
 def entries(conn: sa.Connection, *, entity: str | None = None, entity_id: object = None, limit: int = 100) -> list[dict[str, Any]]:

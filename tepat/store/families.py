@@ -25,27 +25,34 @@ def in_area(area_code: str, column: sa.ColumnElement[str] | None = None) -> sa.C
     return col.startswith(area_code + ".")
 
 
+# Statements on hot paths (a page view, a NIK lookup) are built once and only bound per call.
+_FAMILY = sa.select(families).where(families.c.id == sa.bindparam("family_id"))
+_MEMBERS = sa.select(members).where(members.c.family_id == sa.bindparam("family_id")).order_by(
+    sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1), members.c.id
+)
+_ACTIVE_MEMBERS = _MEMBERS.where(members.c.status == "aktif")
+_MEMBER = sa.select(members).where(members.c.id == sa.bindparam("member_id"))
+_ACTIVE_BY_NIK = sa.select(members).where(members.c.nik == sa.bindparam("nik"), members.c.status == "aktif")
+
+
 def get(conn: sa.Connection, family_id: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(families).where(families.c.id == family_id)).mappings().first()
+    row = conn.execute(_FAMILY, {"family_id": family_id}).mappings().first()
     return dict(row) if row else None
 
 
 def members_of(conn: sa.Connection, family_id: int, *, include_inactive: bool = True) -> list[dict[str, Any]]:
-    head_first = sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1)
-    q = sa.select(members).where(members.c.family_id == family_id).order_by(head_first, members.c.id)
-    if not include_inactive:
-        q = q.where(members.c.status == "aktif")
-    return [dict(r) for r in conn.execute(q).mappings()]
+    """The family's members, head first."""
+    q = _MEMBERS if include_inactive else _ACTIVE_MEMBERS
+    return [dict(r) for r in conn.execute(q, {"family_id": family_id}).mappings()]
 
 
 def get_member(conn: sa.Connection, member_id: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(members).where(members.c.id == member_id)).mappings().first()
+    row = conn.execute(_MEMBER, {"member_id": member_id}).mappings().first()
     return dict(row) if row else None
 
 
 def active_member_by_nik(conn: sa.Connection, nik: str) -> dict[str, Any] | None:
-    q = sa.select(members).where(members.c.nik == nik, members.c.status == "aktif")
-    row = conn.execute(q).mappings().first()
+    row = conn.execute(_ACTIVE_BY_NIK, {"nik": nik}).mappings().first()
     return dict(row) if row else None
 
 
