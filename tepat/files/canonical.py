@@ -1,0 +1,139 @@
+"""The canonical registry file layout and column-mapping files for other layouts.
+
+The canonical layout has one row per member with the family columns repeated
+(as DTKS exports are); its columns are ``CANONICAL_COLUMNS`` in that order.
+Every cell is text: dates ``YYYY-MM-DD``, booleans ``1``/``0``, enum codes as in
+``tepat.domain.households``, ``kode_kelurahan`` dotted (``32.75.01.1001``).
+
+A mapping file renames another layout's columns to canonical ones and may
+translate values. TOML (or the same shape in JSON)::
+
+    [columns]
+    "No KK" = "nomor_kk"
+    "NIK" = "nik"
+    "Jenis Kelamin" = "jenis_kelamin"
+
+    [values.jenis_kelamin]
+    "Laki-laki" = "L"
+    "Perempuan" = "P"
+
+or CSV with the header ``kolom_sumber,kolom_kanonik`` (columns only).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tepat.domain.households import CANONICAL_COLUMNS, FAMILY_FIELDS, MEMBER_FIELDS, FieldSpec
+from tepat.errors import ValidationError
+
+FIELD_BY_COLUMN: dict[str, FieldSpec] = {f.column: f for f in FAMILY_FIELDS + MEMBER_FIELDS}
+FAMILY_COLUMNS: tuple[str, ...] = tuple(f.column for f in FAMILY_FIELDS)
+MEMBER_COLUMNS: tuple[str, ...] = tuple(f.column for f in MEMBER_FIELDS)
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(f.column for f in FAMILY_FIELDS + MEMBER_FIELDS if f.required)
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "FAMILY_COLUMNS",
+    "FIELD_BY_COLUMN",
+    "MEMBER_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "ColumnMapping",
+    "load_mapping",
+    "normalise_header",
+]
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalise_header(name: object) -> str:
+    """``' No. KK '`` → ``'no_kk'``: how header cells are compared."""
+    text = str(name or "").replace("\ufeff", "").replace("\u00a0", " ").strip().lower()
+    return _NON_WORD.sub("_", text).strip("_")
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Source column → canonical column, and per canonical column source value → canonical value."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def canonical_name(self, header: object) -> str | None:
+        """The canonical column a file's header cell stands for, or ``None``."""
+        key = normalise_header(header)
+        for source, target in self.columns.items():
+            if normalise_header(source) == key:
+                return target
+        if key in FIELD_BY_COLUMN:
+            return key
+        return None
+
+
+IDENTITY = ColumnMapping()
+
+
+def _check(columns: dict[str, str], values: dict[str, dict[str, str]], path: Path) -> ColumnMapping:
+    unknown = sorted({t for t in columns.values() if t not in FIELD_BY_COLUMN} | {c for c in values if c not in FIELD_BY_COLUMN})
+    if unknown:
+        raise ValidationError(
+            f"Berkas pemetaan {path.name} menyebut kolom kanonik yang tidak ada: {', '.join(unknown)}"
+        )
+    return ColumnMapping(
+        {str(k): str(v) for k, v in columns.items()},
+        {str(c): {str(k): str(v) for k, v in m.items()} for c, m in values.items()},
+    )
+
+
+def load_mapping(path: str | Path) -> ColumnMapping:
+    """Read a mapping file (``.toml``, ``.json`` or ``.csv``)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open(newline="", encoding="utf-8-sig") as f:
+                rows = list(csv.DictReader(f))
+            if rows and not {"kolom_sumber", "kolom_kanonik"} <= set(rows[0]):
+                raise ValidationError(f"Berkas pemetaan {path.name} harus punya kolom kolom_sumber dan kolom_kanonik")
+            return _check({r["kolom_sumber"]: r["kolom_kanonik"] for r in rows}, {}, path)
+        text = path.read_text(encoding="utf-8-sig")
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"Berkas pemetaan {path.name} tidak dapat dibaca") from exc
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"Berkas pemetaan {path.name} tidak sah: {exc}") from exc
+    columns = data.get("columns", {})
+    values = data.get("values", {})
+    if not isinstance(columns, dict) or not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise ValidationError(f"Berkas pemetaan {path.name} harus berisi tabel [columns] dan [values.<kolom>]")
+    return _check(columns, values, path)
+
+
+def _allowed(spec: FieldSpec) -> str:
+    if spec.kind == "enum" and spec.choices is not None:
+        return ", ".join(f"`{c.value}` ({c.label})" for c in spec.choices)
+    if spec.kind == "int":
+        return f"whole number {spec.min_value}–{spec.max_value}"
+    if spec.kind == "bool":
+        return "`1` / `0` (also `ya`/`tidak`, `y`/`t`, `true`/`false`)"
+    if spec.kind == "date":
+        return "`YYYY-MM-DD` (also `DD/MM/YYYY`, `DD-MM-YYYY`, an Excel date cell or serial number)"
+    if spec.kind == "nik":
+        return "16 digits: region, birth date (day + 40 for women), serial ≠ 0000"
+    if spec.kind == "kk":
+        return "16 digits: region, issue date, serial ≠ 0000"
+    if spec.kind == "region":
+        return "a Kepmendagri 2025 kelurahan/desa code, `32.75.01.1001` or `3275011001`"
+    return f"text, at most {spec.max_length} characters" if spec.max_length else "text"
+
+
+def layout_markdown() -> str:
+    """The canonical layout as a Markdown table (the one in ``docs/import-export.md``)."""
+    lines = ["| # | column | meaning | required | allowed values |", "|---|---|---|---|---|"]
+    for i, spec in enumerate(FAMILY_FIELDS + MEMBER_FIELDS, start=1):
+        lines.append(f"| {i} | `{spec.column}` | {spec.label} | {'yes' if spec.required else ''} | {_allowed(spec)} |")
+    return "\n".join(lines) + "\n"

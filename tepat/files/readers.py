@@ -1,0 +1,294 @@
+"""Reading registry files (CSV, XLSX, Parquet) in batches of text cells.
+
+Every cell is read as text so that a NIK never becomes a float on the way in.
+The header row is found by matching known column names in the first rows, so
+title rows and merged cells above it are skipped; ``;``, ``,`` and tab
+separators and a UTF-8 byte-order mark are recognised. Each batch carries the
+spreadsheet row number of every row in ``_row`` (the header counts as a row,
+as in Excel). Wholly empty rows are dropped.
+
+CSV is read in pieces of whole records (so memory stays flat whatever the file
+size; a file that is not UTF-8 is read as Windows-1252, what Excel writes) and
+Parquet in row batches. An XLSX sheet (at most 1,048,576 rows) is read as a
+whole sheet by calamine and then cut into batches; for an XLSX file the
+NIK and KK columns also get a ``_num_<column>`` flag telling which cells Excel
+stored as numbers (a 16th digit typed into a number cell is lost).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from tepat.errors import ValidationError
+from tepat.files.canonical import FIELD_BY_COLUMN, IDENTITY, ColumnMapping
+
+ROW = "_row"
+IDENTIFIER_COLUMNS = ("nik", "nomor_kk")
+HEADER_SEARCH_ROWS = 30
+MIN_HEADER_MATCHES = 3
+
+
+def numeric_flag(column: str) -> str:
+    """The name of the column flagging Excel number cells of ``column``."""
+    return f"_num_{column}"
+
+
+@dataclass(frozen=True)
+class RegistryFile:
+    """An opened registry file: where its header is and which canonical columns it has."""
+
+    path: Path
+    kind: str  # csv | xlsx | parquet
+    header_row: int  # 1-based row number of the header
+    positions: dict[str, int]  # canonical column -> position in the file
+    mapping: ColumnMapping
+    separator: str = ","
+    total_rows: int | None = None
+    encoding: str = "utf-8"
+    width: int = 0  # cells in the header row
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.positions)
+
+    def batches(self, size: int = 50_000) -> Iterator[pl.DataFrame]:
+        """The data rows, ``size`` at a time, canonical columns as text plus ``_row``."""
+        if self.kind == "csv":
+            raw = self._csv_batches(size)
+        elif self.kind == "xlsx":
+            raw = self._xlsx_batches(size)
+        else:
+            raw = self._parquet_batches(size)
+        for frame in raw:
+            frame = self._tidy(frame)
+            if frame.height:
+                yield frame
+
+    # ------------------------------------------------------------------ formats
+
+    def _csv_batches(self, size: int) -> Iterator[pl.DataFrame]:
+        width = max(self.width, max(self.positions.values()) + 1)
+        schema = {f"c{i}": pl.String for i in range(width)}
+        start = self.header_row + 1
+        for chunk in _csv_chunks(self.path, self.header_row, self.encoding):
+            table = pl.read_csv(
+                chunk, has_header=False, separator=self.separator, schema=schema,
+                truncate_ragged_lines=True, encoding="utf8-lossy",
+            )
+            for offset in range(0, table.height, size):
+                part = table.slice(offset, size)
+                yield part.select(
+                    pl.int_range(start, start + part.height, dtype=pl.Int64).alias(ROW),
+                    *(pl.col(f"c{i}").alias(c) for c, i in self.positions.items()),
+                )
+                start += part.height
+
+    def _xlsx_batches(self, size: int) -> Iterator[pl.DataFrame]:
+        import fastexcel
+
+        reader = fastexcel.read_excel(self.path)
+        sheet = reader.load_sheet(0, header_row=None, dtypes="string", skip_rows=self.header_row)
+        text = sheet.to_polars()
+        flags: dict[str, pl.Series] = {}
+        ident = {c: i for c, i in self.positions.items() if c in IDENTIFIER_COLUMNS}
+        if ident:
+            # Loaded as booleans, a number cell becomes true/false and a text cell null.
+            # Columns are named by their place in the used range (calamine starts it at the first used column).
+            names = [f"__UNNAMED__{i}" for i in ident.values()]
+            typed = reader.load_sheet(
+                0, header_row=None, skip_rows=self.header_row, use_columns=names, dtypes=dict.fromkeys(names, "boolean")
+            ).to_polars()
+            for (column, _), name in zip(ident.items(), typed.columns, strict=True):
+                flags[numeric_flag(column)] = typed[name].is_not_null()
+        names = text.columns
+        frame = pl.DataFrame(
+            [pl.int_range(self.header_row + 1, self.header_row + 1 + text.height, dtype=pl.Int64, eager=True).alias(ROW)]
+            + [
+                (text[names[i]] if i < len(names) else pl.Series([None] * text.height, dtype=pl.String)).alias(c)
+                for c, i in self.positions.items()
+            ]
+            + [s.alias(n) for n, s in flags.items()]
+        )
+        del text
+        for offset in range(0, frame.height, size):
+            yield frame.slice(offset, size)
+
+    def _parquet_batches(self, size: int) -> Iterator[pl.DataFrame]:
+        lf = pl.scan_parquet(self.path)
+        names = lf.collect_schema().names()
+        start = self.header_row + 1
+        for chunk in lf.collect_batches(chunk_size=size):
+            yield chunk.select(
+                pl.int_range(start, start + chunk.height, dtype=pl.Int64).alias(ROW),
+                *(pl.col(names[i]).cast(pl.String).alias(c) for c, i in self.positions.items()),
+            )
+            start += chunk.height
+
+    def _tidy(self, frame: pl.DataFrame) -> pl.DataFrame:
+        columns = list(self.positions)
+        text = [c for c in columns if FIELD_BY_COLUMN[c].kind == "text"]
+        # strip_chars() already removes edge NBSPs; inside names and addresses they become spaces.
+        frame = frame.with_columns(
+            *(pl.col(c).str.replace_all("\u00a0", " ", literal=True).str.strip_chars() for c in text),
+            *(pl.col(c).str.strip_chars() for c in columns if c not in text),
+        )
+        frame = frame.with_columns(pl.when(pl.col(c).str.len_bytes() == 0).then(None).otherwise(pl.col(c)).alias(c) for c in columns)
+        for column, values in self.mapping.values.items():
+            if column in frame.columns and values:
+                frame = frame.with_columns(pl.col(column).replace(values))
+        return frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in columns))
+
+
+# ---------------------------------------------------------------------- opening
+
+
+def _match_header(cells: Sequence[object], mapping: ColumnMapping) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        name = mapping.canonical_name(cell)
+        if name is not None and name not in found:
+            found[name] = i
+    return found
+
+
+def _find_header(rows: Sequence[Sequence[object]], mapping: ColumnMapping, filename: str) -> tuple[int, dict[str, int]]:
+    best: tuple[int, dict[str, int]] = (-1, {})
+    for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found = _match_header(cells, mapping)
+        if len(found) > len(best[1]):
+            best = (index, found)
+    if len(best[1]) < MIN_HEADER_MATCHES:
+        raise ValidationError(
+            f"Baris judul kolom tidak ditemukan di {filename}: tidak ada baris dalam "
+            f"{HEADER_SEARCH_ROWS} baris pertama yang memuat nama kolom yang dikenal (mis. nomor_kk, nik, nama). "
+            "Periksa tata letak berkas atau gunakan berkas pemetaan kolom (--mapping)."
+        )
+    return best
+
+
+CSV_CHUNK_BYTES = 16 << 20
+
+
+def _record_end(data: bytes) -> int | None:
+    """Where the last complete CSV record in ``data`` ends (after its newline), minding quoted newlines."""
+    pos = data.rfind(b"\n")
+    while pos >= 0:
+        if data.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = data.rfind(b"\n", 0, pos)
+    return None
+
+
+def _csv_chunks(path: Path, skip_lines: int, encoding: str) -> Iterator[bytes]:
+    """The file after its first ``skip_lines`` lines, in UTF-8 pieces of whole records.
+
+    Read piece by piece (not memory-mapped, not read ahead), so memory stays flat whatever the file size.
+    """
+    with path.open("rb") as f:
+        for _ in range(skip_lines):
+            f.readline()
+        rest = b""
+        while True:
+            block = f.read(CSV_CHUNK_BYTES)
+            if not block:
+                if rest.strip():
+                    yield rest if encoding == "utf-8" else rest.decode(encoding, errors="replace").encode()
+                return
+            data = rest + block
+            cut = _record_end(data)
+            if cut is None:
+                rest = data
+                continue
+            piece, rest = data[:cut], data[cut:]
+            yield piece if encoding == "utf-8" else piece.decode(encoding, errors="replace").encode()
+
+
+def _encoding_of(head: bytes) -> str:
+    """UTF-8, or Windows-1252 (what Excel's "CSV" writes on Indonesian Windows) when the bytes are not UTF-8."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "cp1252"
+    return "utf-8"
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b"\n"
+    with path.open("rb") as f:
+        while block := f.read(1 << 24):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
+    with path.open("rb") as f:
+        head = f.read(1 << 20)
+    encoding = _encoding_of(head)
+    text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    best: tuple[int, int, dict[str, int], str, int] = (-1, -1, {}, ",", 0)
+    for sep in (";", ",", "\t", "|"):
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+        try:
+            index, found = _find_header(rows, mapping, path.name)
+        except ValidationError:
+            continue
+        if len(found) > best[0]:
+            best = (len(found), index, found, sep, len(rows[index]))
+    if best[0] < 0:
+        _find_header([], mapping, path.name)  # raises the message
+    _, index, found, sep, width = best
+    total = _count_lines(path) - index - 1
+    return RegistryFile(path, "csv", index + 1, found, mapping, separator=sep, total_rows=max(total, 0), encoding=encoding, width=width)
+
+
+def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(path)
+        # skip_rows=0 makes rows absolute (without it calamine starts at the first used row).
+        head = reader.load_sheet(0, header_row=None, dtypes="string", skip_rows=0, n_rows=HEADER_SEARCH_ROWS).to_polars()
+        total = reader.load_sheet(0, header_row=None, dtypes="string", skip_rows=0, n_rows=1).total_height
+    except Exception as exc:  # calamine raises its own types for damaged files
+        raise ValidationError(f"Berkas {path.name} bukan berkas Excel (.xlsx) yang dapat dibaca") from exc
+    index, found = _find_header([list(r) for r in head.rows()], mapping, path.name)
+    return RegistryFile(path, "xlsx", index + 1, found, mapping, total_rows=max(total - index - 1, 0))
+
+
+def _open_parquet(path: Path, mapping: ColumnMapping) -> RegistryFile:
+    try:
+        names = pl.scan_parquet(path).collect_schema().names()
+        total = pl.scan_parquet(path).select(pl.len()).collect().item()
+    except Exception as exc:  # pyarrow/polars raise their own types for damaged files
+        raise ValidationError(f"Berkas {path.name} bukan berkas Parquet yang dapat dibaca") from exc
+    index, found = _find_header([list(names)], mapping, path.name)
+    return RegistryFile(path, "parquet", index + 1, found, mapping, total_rows=total)
+
+
+def open_registry_file(path: str | Path, mapping: ColumnMapping | None = None, *, filename: str | None = None) -> RegistryFile:
+    """Open a CSV, XLSX or Parquet registry file and find its header row."""
+    path = Path(path)
+    mapping = mapping or IDENTITY
+    name = filename or path.name
+    if not path.is_file():
+        raise ValidationError(f"Berkas {name} tidak ditemukan")
+    suffix = Path(name).suffix.lower() or path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _open_csv(path, mapping)
+    if suffix in (".xlsx", ".xlsm"):
+        return _open_xlsx(path, mapping)
+    if suffix == ".parquet":
+        return _open_parquet(path, mapping)
+    if suffix == ".xls":
+        raise ValidationError(f"Berkas {name} berformat .xls lama; simpan ulang sebagai .xlsx atau .csv")
+    raise ValidationError(f"Jenis berkas {name} tidak dikenal; gunakan .csv, .xlsx atau .parquet")

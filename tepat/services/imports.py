@@ -1,0 +1,257 @@
+"""Importing a registry file (CSV, XLSX, Parquet): check every row, upsert the good ones.
+
+The file is read in batches; each batch is checked with vectorised rules
+(``tepat.files.row_checks``) and applied set-based (``tepat.store.staging``).
+All writes happen in one transaction, so a crash halfway stores nothing. The
+run itself is recorded in ``imports`` (with its counts) and in the audit log.
+
+Modes: ``valid-only`` stores the good rows and reports the bad ones;
+``strict`` stores nothing when any row is bad (``ImportRejected``, after the
+errors file is written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from queue import Empty, Full, Queue
+from threading import Event, Thread
+from typing import Any, TypeVar
+
+import polars as pl
+import sqlalchemy as sa
+
+from tepat.domain.access import Actor
+from tepat.domain.regions import Level
+from tepat.errors import FieldError, ImportRejected, PermissionDenied, ValidationError
+from tepat.files.canonical import (
+    FAMILY_COLUMNS,
+    FIELD_BY_COLUMN,
+    MEMBER_COLUMNS,
+    REQUIRED_COLUMNS,
+    ColumnMapping,
+    load_mapping,
+)
+from tepat.files.readers import ROW, open_registry_file
+from tepat.files.row_checks import ERROR_SCHEMA, CheckContext, RowChecker
+from tepat.files.writers import write_errors
+from tepat.store import audit
+from tepat.store.database import Database
+from tepat.store.engine import now
+from tepat.store.schema import imports, regions
+from tepat.store.staging import Stager, UpsertCounts
+
+BATCH_ROWS = 50_000
+ERRORS_KEPT = 100_000
+"""At most this many errors are kept in ``ImportResult.errors``; the errors file has them all."""
+
+Progress = Callable[[int, int | None], None]
+T = TypeVar("T")
+
+
+class ImportMode(StrEnum):
+    STRICT = "strict"
+    VALID_ONLY = "valid-only"
+
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did (``as_dict()`` is what ``tepat import --json`` prints)."""
+
+    import_id: int
+    status: str
+    mode: str
+    rows_read: int
+    rows_rejected: int
+    families_created: int
+    families_updated: int
+    members_created: int
+    members_updated: int
+    errors: list[FieldError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["errors"] = [e.as_dict() for e in self.errors]
+        return out
+
+
+def _prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``items``, produced by a background thread up to ``depth`` ahead.
+
+    Reading and checking the next batch (polars, which releases the GIL) overlaps with
+    writing the current one to the database; the queue bound keeps memory flat.
+    """
+    queue: Queue[tuple[str, object]] = Queue(maxsize=depth)
+    stop = Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        queue.put(("item", item), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            queue.put(("error", exc))
+
+    worker = Thread(target=produce, name="tepat-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                queue.get_nowait()
+            except Empty:
+                worker.join(0.05)
+
+
+class _StrictFailure(Exception):
+    """Raised inside the transaction so that a rejected strict import rolls back."""
+
+
+def _actor_may_import(actor: Actor) -> None:
+    if not actor.can_edit_registry(actor.area_code):
+        raise PermissionDenied("Anda tidak berhak mengimpor data registri")
+
+
+def _kelurahan_codes(db: Database) -> list[str]:
+    with db.read() as conn:
+        return list(conn.execute(sa.select(regions.c.code).where(regions.c.level == Level.KELURAHAN.value)).scalars())
+
+
+def _start(db: Database, actor: Actor, filename: str, mode: ImportMode) -> int:
+    with db.begin() as conn:
+        return int(
+            conn.execute(
+                imports.insert()
+                .values(started_at=now(), actor=actor.username, filename=filename[:255], mode=mode.value, status=ImportStatus.RUNNING.value)
+                .returning(imports.c.id)
+            ).scalar_one()
+        )
+
+
+def _finish(conn: sa.Connection, actor: Actor, result: ImportResult, filename: str) -> None:
+    counts = {k: v for k, v in result.as_dict().items() if k not in ("errors", "import_id")}
+    conn.execute(imports.update().where(imports.c.id == result.import_id).values(finished_at=now(), **{k: counts[k] for k in counts if k != "mode"}))
+    audit.record(
+        conn, actor, "impor_registri", "import", result.import_id,
+        area_code=actor.area_code or None, detail={"filename": filename, **counts},
+    )
+
+
+def _field_errors(frame: pl.DataFrame, limit: int) -> list[FieldError]:
+    return [FieldError(column, message, value, row) for row, column, value, message in frame.head(limit).iter_rows()]
+
+
+def _families_and_members(valid: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    names = {c: FIELD_BY_COLUMN[c].name for c in columns}
+    fam = [c for c in columns if c in FAMILY_COLUMNS]
+    mem = [c for c in columns if c in MEMBER_COLUMNS]
+    renamed = valid.rename(names)
+    families = renamed.select([names[c] for c in fam]).unique("kk_number", keep="first", maintain_order=True)
+    members = renamed.select("kk_number", *[names[c] for c in mem])
+    return families, members
+
+
+def import_file(
+    db: Database,
+    actor: Actor,
+    path: str | Path,
+    *,
+    mode: str = "valid-only",
+    mapping: ColumnMapping | str | Path | None = None,
+    errors_path: str | Path | None = None,
+    progress: Progress | None = None,
+    filename: str | None = None,
+) -> ImportResult:
+    """Import a registry file in the canonical layout (or another one through ``mapping``)."""
+    _actor_may_import(actor)
+    try:
+        run_mode = ImportMode(mode)
+    except ValueError:
+        raise ValidationError("Mode impor harus strict atau valid-only") from None
+    if mapping is not None and not isinstance(mapping, ColumnMapping):
+        mapping = load_mapping(mapping)
+    name = filename or Path(path).name
+    source = open_registry_file(path, mapping, filename=name)
+    missing = [c for c in REQUIRED_COLUMNS if c not in source.columns]
+    if missing:
+        raise ValidationError(f"Kolom wajib tidak ada di berkas {name}: {', '.join(missing)}")
+    columns = [c for c in source.columns]
+    checker = RowChecker(CheckContext.build(_kelurahan_codes(db), actor.area_code), columns)
+    import_id = _start(db, actor, name, run_mode)
+    error_frames: list[pl.DataFrame] = []
+    rows_read = rejected = 0
+    counts = UpsertCounts()
+    try:
+        with db.begin() as conn:
+            stager = Stager(
+                conn,
+                family_columns=[FIELD_BY_COLUMN[c].name for c in columns if c in FAMILY_COLUMNS],
+                member_columns=[FIELD_BY_COLUMN[c].name for c in columns if c in MEMBER_COLUMNS],
+                changed_by=actor.username,
+                change_reason=f"impor {name}",
+                import_id=import_id,
+                now=now(),
+            )
+            for checked in _prefetched(checker.check(batch) for batch in source.batches(BATCH_ROWS)):
+                rows_read += checked.rows
+                rejected += checked.rejected
+                if checked.errors.height:
+                    error_frames.append(checked.errors)
+                if not (run_mode is ImportMode.STRICT and rejected):
+                    fams, mems = _families_and_members(checked.valid.drop(ROW), columns)
+                    counts = counts + stager.apply(fams, mems)
+                if progress is not None:
+                    progress(rows_read, source.total_rows)
+            stager.close()
+            errors = pl.concat(error_frames) if error_frames else pl.DataFrame(schema=ERROR_SCHEMA)
+            if run_mode is ImportMode.STRICT and rejected:
+                raise _StrictFailure
+            result = ImportResult(
+                import_id, ImportStatus.DONE.value, run_mode.value, rows_read, rejected,
+                counts.families_created, counts.families_updated, counts.members_created, counts.members_updated,
+                _field_errors(errors, ERRORS_KEPT),
+            )
+            _finish(conn, actor, result, name)
+    except _StrictFailure:
+        if errors_path is not None:
+            write_errors(errors_path, errors)
+        result = ImportResult(
+            import_id, ImportStatus.REJECTED.value, run_mode.value, rows_read, rejected, 0, 0, 0, 0,
+            _field_errors(errors, ERRORS_KEPT),
+        )
+        with db.begin() as conn:
+            _finish(conn, actor, result, name)
+        raise ImportRejected(
+            f"{rejected} baris bermasalah; tidak ada data yang disimpan", result.errors
+        ) from None
+    except BaseException:
+        with db.begin() as conn:
+            conn.execute(imports.update().where(imports.c.id == import_id).values(status=ImportStatus.FAILED.value, finished_at=now()))
+        raise
+    if errors_path is not None:
+        write_errors(errors_path, errors)
+    return result
