@@ -7,10 +7,10 @@ from typer.testing import CliRunner
 
 from tepat.cli import app
 from tepat.domain.access import Role, system_actor
-from tepat.services import auth, registry
+from tepat.services import auth, registry, targeting
 from tepat.services.demo import DEMO_ACCOUNTS, build_demo
 from tepat.store.database import Database
-from tepat.store.schema import families
+from tepat.store.schema import families, family_scores
 
 
 def test_build_demo_fills_the_registry_and_creates_working_accounts(db):
@@ -26,6 +26,11 @@ def test_build_demo_fills_the_registry_and_creates_working_accounts(db):
         active = conn.execute(sa.select(sa.func.count()).select_from(families).where(families.c.registry_status == "aktif")).scalar_one()
     assert 250 < active <= 300  # the synthetic city has some families already made inactive
     assert sum(r["families"] for r in city.rows) == active
+    deciles = targeting.decile_distribution(db, system_actor(), built.model_id)
+    assert deciles  # every active family ranked into desil 1-10 by the demo's PMT
+    with db.read() as conn:
+        ranked = conn.execute(sa.select(sa.func.count()).select_from(family_scores).where(family_scores.c.model_id == built.model_id)).scalar_one()
+    assert ranked == active
 
 
 def test_demo_cli_builds_once_and_reuses(tmp_path):

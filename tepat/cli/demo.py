@@ -14,7 +14,8 @@ from tepat.config import Settings
 from tepat.domain.formatting import number
 from tepat.store.database import Database
 
-_STEPS = {"sintetis": "Membangkitkan data sintetis", "impor": "Mengimpor ke basis data"}
+_STEPS = {"sintetis": "Membangkitkan data sintetis", "impor": "Mengimpor ke basis data",
+          "peringkat": "Model PMT dan desil"}
 
 
 def demo(

@@ -9,11 +9,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tepat.domain.access import Role, system_actor
-from tepat.services import auth
+from tepat.domain.welfare import fit_pmt
+from tepat.files.survey_frames import read_survey_columns
+from tepat.services import auth, targeting
 from tepat.services.imports import ImportResult, import_file
 from tepat.services.setup import init_database
 from tepat.store.database import Database
-from tepat.synth import generate_registry, write_registry
+from tepat.synth import generate_registry, generate_survey, write_registry
+
+PMT_FEATURES = (
+    "jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "pendidikan_kepala", "status_pekerjaan_kepala",
+    "ada_disabilitas", "luas_lantai", "jenis_lantai", "jenis_dinding", "jenis_atap", "sumber_air_minum",
+    "daya_listrik", "bahan_bakar_memasak", "fasilitas_bab", "aset_kulkas", "aset_ac", "aset_sepeda_motor",
+    "aset_mobil", "aset_komputer", "aset_emas",
+)
+"""Proxy-means features of the demo model: household make-up, housing and assets, all known to the registry."""
+CATEGORICAL = frozenset({"pendidikan_kepala", "status_pekerjaan_kepala", "jenis_lantai", "jenis_dinding", "jenis_atap",
+                         "sumber_air_minum", "daya_listrik", "bahan_bakar_memasak", "fasilitas_bab"})
 
 DEMO_ACCOUNTS: tuple[tuple[str, Role, str, str], ...] = (
     ("admin", Role.ADMIN, "32.75", "Admin Dinsos Kota Bekasi"),
@@ -40,13 +52,14 @@ class DemoBuild:
     members: int
     imported: ImportResult
     accounts: list[DemoAccount]
+    model_id: int
 
 
 Progress = Callable[[str, int, int | None], None]
 
 
 def build_demo(db: Database, *, families: int, seed: int, progress: Progress | None = None) -> DemoBuild:
-    """Initialise ``db``, fill it with ``families`` synthetic families and create the demo accounts."""
+    """Initialise ``db``, fill it with ``families`` synthetic families, rank them with a fitted PMT, create the accounts."""
     report = progress or (lambda _step, _done, _total: None)
     init_database(db)
     report("sintetis", 0, families)
@@ -60,10 +73,27 @@ def build_demo(db: Database, *, families: int, seed: int, progress: Progress | N
             db, system_actor(), path, mode="valid-only", filename="demo-sintetis.parquet",
             progress=lambda done, total: report("impor", done, total or rows),
         )
+        model_id = _rank_with_a_fitted_model(db, Path(tmp), seed)
+        report("peringkat", 1, 1)
     accounts = []
     creator = system_actor()
     for username, role, area, name in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
         auth.create_user(db, creator, username=username, password=password, role=role, area_code=area, full_name=name)
         accounts.append(DemoAccount(username, password, role, area, name))
-    return DemoBuild(families=result.families_created, members=result.members_created, imported=result, accounts=accounts)
+    return DemoBuild(families=result.families_created, members=result.members_created, imported=result, accounts=accounts,
+                     model_id=model_id)
+
+
+def _rank_with_a_fitted_model(db: Database, folder: Path, seed: int) -> int:
+    """Fit a PMT on a synthetic Susenas sample of the city, check it on a second sample, rank the registry."""
+    actor = system_actor()
+    fit_path, check_path = folder / "susenas-sintetis.csv", folder / "susenas-sintetis-uji.csv"
+    generate_survey(1_600, seed=seed).write_csv(fit_path)
+    generate_survey(1_600, seed=seed + 1).write_csv(check_path)
+    columns = read_survey_columns(fit_path, ["pengeluaran_per_kapita", "bobot", *PMT_FEATURES], text_columns=sorted(CATEGORICAL))
+    model = fit_pmt(columns, target="pengeluaran_per_kapita", features=PMT_FEATURES, weight="bobot", categorical=CATEGORICAL)
+    model_id = targeting.save_model(db, actor, model, source=fit_path, name="PMT demo (Susenas sintetis)")
+    targeting.evaluate_model(db, actor, model_id, check_path)
+    targeting.rank_registry(db, actor, model_id)
+    return model_id
