@@ -98,11 +98,10 @@ def _lock_family(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str,
     return row
 
 
-def _check_version(row: Mapping[str, Any], expected_version: int, what: str) -> None:
+def _check_version(row: Mapping[str, Any], expected_version: int) -> None:
     if row["version"] != expected_version:
         raise ConflictError(
-            f"Data {what} ini sudah diubah oleh {row['changed_by']} pada {moment(row['valid_from'])}; "
-            "perubahan Anda belum disimpan. Muat ulang halaman lalu ulangi perubahan."
+            f"Data ini sudah diubah oleh {row['changed_by']} pada {moment(row['valid_from'])}; perubahan Anda belum disimpan."
         )
 
 
@@ -288,7 +287,7 @@ def update_family(db: Database, actor: Actor, family_id: int, changes: Mapping[s
         raise ValidationError("Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)])
     with db.begin() as conn:
         current = _lock_family(conn, actor, family_id)
-        _check_version(current, expected_version, "keluarga")
+        _check_version(current, expected_version)
         clean, errors = validate_family(changes, partial=True, known_kelurahan=db.regions, current=current)
         if errors:
             raise ValidationError("Data keluarga belum benar", errors)
@@ -347,7 +346,7 @@ def update_member(db: Database, actor: Actor, member_id: int, changes: Mapping[s
         raise ValidationError("Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)])
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
-        _check_version(current, expected_version, "anggota")
+        _check_version(current, expected_version)
         clean, errors = validate_member(changes, partial=True, current=current)
         if errors:
             raise ValidationError("Data anggota belum benar", errors)
@@ -362,7 +361,7 @@ def move_member(db: Database, actor: Actor, member_id: int, to_family_id: int, *
     why = _reason(reason)
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
-        _check_version(current, expected_version, "anggota")
+        _check_version(current, expected_version)
         if current["family_id"] == to_family_id:
             raise ValidationError("Anggota sudah berada di keluarga ini", [FieldError("to_family_id", "Pilih keluarga lain")])
         _lock_family(conn, actor, to_family_id)
@@ -381,7 +380,7 @@ def deactivate_member(db: Database, actor: Actor, member_id: int, reason_code: s
         changes.update(life_status="meninggal", death_date=death_date)
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
-        _check_version(current, expected_version, "anggota")
+        _check_version(current, expected_version)
         if versioning.update_row(conn, members, current, changes, changed_by=actor.username, reason=why, at=now()):
             audit.record(conn, actor, "member.deactivate", "member", member_id, detail={"reason": why, "code": reason_code})
 

@@ -10,7 +10,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
 from tepat.domain.formatting import TIMEZONE
-from tepat.domain.formatting import moment as waktu
 from tepat.domain.households import InactiveReason
 from tepat.domain.regions import Level
 from tepat.errors import ConflictError, FieldError, ValidationError
@@ -25,11 +24,6 @@ DB = Annotated[Database, Depends(get_db)]
 Reader = Annotated[Actor, Depends(personal_data_actor)]
 Editor = Annotated[Actor, Depends(editor_actor)]
 MAX_MEMBER_ROWS = 20
-
-
-def conflict_message(changed_by: str, valid_from: datetime | None) -> str:
-    """The sentence shown when someone else saved first."""
-    return f"Data ini sudah diubah oleh {changed_by} pada {waktu(valid_from)}; perubahan Anda belum disimpan."
 
 
 def kelurahan_options(db: Database, actor: Actor) -> list[tuple[str, str]]:
@@ -130,12 +124,12 @@ async def edit_family(request: Request, family_id: int, db: DB, actor: Editor) -
     except ValidationError as exc:
         return _edit_form(request, db, actor, view, values, version=version, reason=reason, message=exc.message,
                           errors=forms.error_map(exc.errors), status_code=422)
-    except ConflictError:
+    except ConflictError as exc:
         fresh = registry.get_family(db, actor, family_id)
         stored = forms.as_form_values(fresh.family, forms.FAMILY_FORM_FIELDS)
         differs = [s.label for s in forms.FAMILY_FORM_FIELDS if stored[s.name] != values.get(s.name, stored[s.name])]
         return _edit_form(request, db, actor, fresh, values, version=fresh.family["version"], reason=reason,
-                          conflict=conflict_message(fresh.family["changed_by"], fresh.family["valid_from"]),
+                          conflict=exc.message,
                           differs=differs, status_code=409)
     return RedirectResponse(f"/keluarga/{family_id}?pesan=disimpan", status_code=303)
 
@@ -174,10 +168,10 @@ async def deactivate_family(request: Request, family_id: int, db: DB, actor: Edi
             errors["note"] = errors.pop("reason")
         return _deactivate_form(request, view.family, version=version, code=code, note=note, errors=errors,
                                 message=exc.message, status_code=422)
-    except ConflictError:
+    except ConflictError as exc:
         fresh = registry.get_family(db, actor, family_id).family
         return _deactivate_form(request, fresh, version=fresh["version"], code=code, note=note,
-                                conflict=conflict_message(fresh["changed_by"], fresh["valid_from"]), status_code=409)
+                                conflict=exc.message, status_code=409)
     return RedirectResponse(f"/keluarga/{family_id}?pesan=nonaktif", status_code=303)
 
 

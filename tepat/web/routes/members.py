@@ -14,7 +14,6 @@ from tepat.services import registry
 from tepat.store.database import Database
 from tepat.web import forms
 from tepat.web.deps import editor_actor, get_db
-from tepat.web.routes.families import conflict_message
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -84,10 +83,10 @@ async def edit_member(request: Request, family_id: int, member_id: int, db: DB, 
     except ValidationError as exc:
         return _form(request, view, values, action=action, title=title, version=version, reason=reason,
                      errors=forms.error_map(exc.errors), message=exc.message, status_code=422)
-    except ConflictError:
+    except ConflictError as exc:
         _, fresh = _member(db, actor, family_id, member_id)
         return _form(request, view, values, action=action, title=title, version=fresh["version"], reason=reason,
-                     conflict=conflict_message(fresh["changed_by"], fresh["valid_from"]), status_code=409)
+                     conflict=exc.message, status_code=409)
     return RedirectResponse(f"/keluarga/{family_id}?pesan=anggota", status_code=303)
 
 
@@ -113,10 +112,10 @@ async def move_member(request: Request, family_id: int, member_id: int, db: DB, 
             errors["to_kk"] = errors.pop("to_family_id")
         return _move_form(request, family_id, member, version=version, kk=kk, reason=reason, errors=errors,
                           message=exc.message, status_code=422)
-    except ConflictError:
+    except ConflictError as exc:
         _, fresh = _member(db, actor, family_id, member_id)
         return _move_form(request, family_id, fresh, version=fresh["version"], kk=kk, reason=reason,
-                          conflict=conflict_message(fresh["changed_by"], fresh["valid_from"]), status_code=409)
+                          conflict=exc.message, status_code=409)
     return RedirectResponse(f"/keluarga/{target}?pesan=anggota", status_code=303)
 
 
@@ -164,10 +163,10 @@ async def deactivate_member(request: Request, family_id: int, member_id: int, db
                 errors[new] = errors.pop(old)
         return _deactivate_form(request, family_id, member, version=version, code=code, note=note, death=death_raw,
                                 errors=errors, message=exc.message, status_code=422)
-    except ConflictError:
+    except ConflictError as exc:
         _, fresh = _member(db, actor, family_id, member_id)
         return _deactivate_form(request, family_id, fresh, version=fresh["version"], code=code, note=note,
-                                death=death_raw, conflict=conflict_message(fresh["changed_by"], fresh["valid_from"]),
+                                death=death_raw, conflict=exc.message,
                                 status_code=409)
     return RedirectResponse(f"/keluarga/{family_id}?pesan=anggota", status_code=303)
 
