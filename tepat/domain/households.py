@@ -10,7 +10,7 @@ export, the forms and the API all follow these lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -375,56 +375,6 @@ FAMILY_FIELD_BY_NAME = {f.name: f for f in FAMILY_FIELDS}
 MEMBER_FIELD_BY_NAME = {f.name: f for f in MEMBER_FIELDS}
 
 
-@dataclass(frozen=True)
-class Member:
-    """One person in the registry (anggota keluarga)."""
-
-    id: int | None
-    family_id: int | None
-    nik: str
-    name: str
-    sex: Sex
-    birth_date: date
-    relationship: Relationship
-    birth_place: str | None = None
-    marital_status: MaritalStatus | None = None
-    education: Education | None = None
-    school_participation: SchoolParticipation | None = None
-    work_status: WorkStatus | None = None
-    disability: Disability | None = None
-    chronic_illness: ChronicIllness | None = None
-    pregnant: bool | None = None
-    life_status: LifeStatus = LifeStatus.HIDUP
-    death_date: date | None = None
-    status: RegistryStatus = RegistryStatus.AKTIF
-    version: int = 1
-
-    def age_on(self, day: date) -> int:
-        """Age in completed years on ``day``."""
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
-
-
-@dataclass(frozen=True)
-class Family:
-    """One family (keluarga), identified by its KK number at a point in time."""
-
-    id: int | None
-    kk_number: str
-    kelurahan_code: str
-    rw: int
-    rt: int
-    address: str | None = None
-    indicators: tuple[tuple[str, object], ...] = ()
-    registry_status: RegistryStatus = RegistryStatus.AKTIF
-    inactive_reason: InactiveReason | None = None
-    verification_status: VerificationStatus = VerificationStatus.BELUM
-    verified_on: date | None = None
-    version: int = 1
-    updated_at: datetime | None = None
-
-    @property
-    def kecamatan_code(self) -> str:
-        return self.kelurahan_code.rsplit(".", 1)[0]
+def age_on(birth: date, day: date) -> int:
+    """Age in completed years on ``day``."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -13,6 +13,7 @@ Messages are in Bahasa Indonesia: they are shown to users as they are.
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def clean_identifier(raw: object) -> tuple[str | None, str | None]:
     if isinstance(raw, int):
         text = str(raw)
     elif isinstance(raw, float):
-        if raw != raw or raw in (float("inf"), float("-inf")):
+        if not math.isfinite(raw):
             return None, "bukan angka"
         if raw.is_integer() and 1e15 <= raw < 1e16 and int(raw) % 10 != 0:
             text = str(int(raw))  # below 2**53 a double holds all 16 digits exactly

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from tepat.domain.households import age_on
 from tepat.domain.rule_ast import (
     And,
     Compare,
@@ -120,11 +121,6 @@ def collection(name: str, members: Sequence[Row]) -> list[Row]:
     if name == "semua_anggota":
         return list(members)
     return [m for m in members if m.get("status") == "aktif" and m.get("life_status") == "hidup"]
-
-
-def age_on(birth: date, day: date) -> int:
-    """Age in completed years on ``day``."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 class _Context:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Actor
 from tepat.domain.formatting import moment
-from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason
+from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason, age_on
 from tepat.domain.regions import Level, RegionIndex, level_of
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
@@ -118,8 +118,7 @@ def _reason(reason: str) -> str:
 def _view(regions: RegionIndex, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: datetime | None) -> FamilyView:
     day = (as_of or now()).date()
     for m in mems:
-        birth: date = m["birth_date"]
-        m["age"] = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+        m["age"] = age_on(m["birth_date"], day)
     return FamilyView(
         family=fam,
         members=mems,
