@@ -112,18 +112,17 @@ def list_in(conn: sa.Connection, area_code: str, kelurahan_code: str, rw: int | 
 
 
 def counts_by(conn: sa.Connection, area_code: str, key: str, within: str | None = None) -> dict[Any, tuple[int, int]]:
-    """Active families and members per ``key`` (``kecamatan_code``, ``kelurahan_code`` or ``rw``)."""
+    """Active families and members per ``key`` (``kecamatan_code``, ``kelurahan_code`` or ``rw``): two grouped scans."""
     group = families.c[key]
-    member_count = (
-        sa.select(sa.func.count())
-        .where(members.c.family_id == families.c.id, members.c.status == "aktif")
-        .scalar_subquery()
-    )
-    q = (
-        sa.select(group, sa.func.count(), sa.func.coalesce(sa.func.sum(member_count), 0))
-        .where(in_area(area_code), families.c.registry_status == "aktif")
+    where = [in_area(area_code), families.c.registry_status == "aktif"]
+    if within is not None:
+        where.append(in_area(within))
+    family_counts = sa.select(group, sa.func.count()).where(*where).group_by(group)
+    member_counts = (
+        sa.select(group, sa.func.count())
+        .select_from(members.join(families, members.c.family_id == families.c.id))
+        .where(*where, members.c.status == "aktif")
         .group_by(group)
     )
-    if within is not None:
-        q = q.where(in_area(within))
-    return {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(q)}
+    people = {row[0]: int(row[1]) for row in conn.execute(member_counts)}
+    return {row[0]: (int(row[1]), people.get(row[0], 0)) for row in conn.execute(family_counts)}
