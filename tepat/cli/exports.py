@@ -9,11 +9,8 @@ import typer
 
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
 from tepat.domain.access import system_actor
+from tepat.domain.formatting import number as _n
 from tepat.services.exports import export_registry
-
-
-def _n(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
 
 
 def export_command(

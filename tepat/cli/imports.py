@@ -13,15 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
 from tepat.domain.access import system_actor
+from tepat.domain.formatting import number as _n
 from tepat.errors import FieldError, ImportRejected
 from tepat.services.imports import ImportResult, import_file
 from tepat.services.imports import Progress as ProgressCallback
 
 SHOWN_ERRORS = 20
-
-
-def _n(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
 
 
 @contextmanager

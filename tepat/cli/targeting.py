@@ -14,6 +14,7 @@ import typer
 
 from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
 from tepat.domain.access import SYSTEM
+from tepat.domain.formatting import number, rupiah
 from tepat.domain.households import FAMILY_FIELDS
 from tepat.domain.rules import RuleError, parse_rule
 from tepat.domain.welfare import PmtModel, fit_pmt, fit_pmt_by_group
@@ -305,14 +306,14 @@ def simulate_command(
         return
     for r in results:
         typer.echo(f"{r.scenario.label}: {r.scenario.rule}")
-        typer.echo(f"  {r.families} keluarga, {r.people} jiwa, total Rp{r.total_cost:,}".replace(",", ".").replace(". ", ", "))
+        typer.echo(f"  {number(r.families)} keluarga, {number(r.people)} jiwa, total {rupiah(r.total_cost)}")
         if r.budget_short:
             typer.echo(f"  anggaran kurang: {r.eligible_families} keluarga memenuhi syarat, dipotong mulai desil terendah")
         if r.survey_errors:
-            typer.echo(f"  survei: galat inklusi {r.survey_errors['inclusion_error']:.3f}, "
-                       f"galat eksklusi {r.survey_errors['exclusion_error']:.3f}")
+            typer.echo(f"  survei: galat inklusi {number(100 * r.survey_errors['inclusion_error'], 1)} %, "
+                       f"galat eksklusi {number(100 * r.survey_errors['exclusion_error'], 1)} %")
         for k in r.by_kecamatan:
-            typer.echo(f"    {k['name']:<20} {k['families']:>8} keluarga  {100 * k['coverage']:5.1f} %")
+            typer.echo(f"    {k['name']:<20} {number(k['families']):>8} keluarga  {number(100 * k['coverage'], 1):>5} %")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from typing import BinaryIO, Protocol
 
 import polars as pl
 
+from tepat.domain.formatting import number
 from tepat.errors import ValidationError
 
 XLSX_MAX_ROWS = 1_048_575  # a sheet's 1,048,576 rows minus the header
@@ -66,7 +67,7 @@ class XlsxWriter:
     def write(self, batch: pl.DataFrame) -> None:
         if self._row + batch.height > XLSX_MAX_ROWS + 1:
             raise ValidationError(
-                f"Lebih dari {XLSX_MAX_ROWS:,} baris tidak muat dalam satu lembar Excel; gunakan CSV atau Parquet".replace(",", ".")
+                f"Lebih dari {number(XLSX_MAX_ROWS)} baris tidak muat dalam satu lembar Excel; gunakan CSV atau Parquet"
             )
         write = self._sheet.write_string
         for values in batch.iter_rows():
