@@ -113,3 +113,14 @@ def test_xlsx_export_writes_identifiers_as_text(db: Database, admin, tmp_path: P
     second = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
     assert second[CANONICAL_COLUMNS.index("nik")] == rows[0]["nik"]
     assert second[CANONICAL_COLUMNS.index("nomor_kk")] == rows[0]["nomor_kk"]
+
+
+def test_export_reports_progress_up_to_the_total(db, admin, tmp_path):
+    from tepat.services.exports import export_registry
+    from tests.factories import make_family
+
+    for _ in range(3):
+        make_family(db, admin)
+    seen: list[tuple[int, int | None]] = []
+    result = export_registry(db, admin, tmp_path / "out.csv", progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (result.rows, result.rows) == (9, 9)

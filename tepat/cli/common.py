@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tepat.config import Settings
 from tepat.store.database import Database
@@ -34,3 +38,22 @@ def fail(message: str, code: int = 1) -> None:
     """Print one plain line to stderr and exit non-zero."""
     typer.echo(f"Galat: {message}", err=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(action: str, unit: str, *, enabled: bool = True) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A progress bar on stderr for a long job (``update(done, total)``); ``None`` when stderr is not a terminal."""
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn(action), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task(action, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
+from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json, progress_bar
 from tepat.domain.access import system_actor
 from tepat.domain.formatting import number as _n
 from tepat.services.exports import export_registry
@@ -23,7 +23,8 @@ def export_command(
     """Export families and members, one row per member, in the canonical import layout."""
     database = open_database(db)
     try:
-        result = export_registry(database, system_actor(), out, fmt=fmt, area_code=area)
+        with progress_bar("Mengekspor", "baris", enabled=not as_json) as progress:
+            result = export_registry(database, system_actor(), out, fmt=fmt, area_code=area, progress=progress)
         area_name = database.regions.name(result.area_code) if result.area_code else "semua wilayah"
     finally:
         database.dispose()

@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
+from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json, progress_bar
 from tepat.domain.access import system_actor
 from tepat.domain.formatting import number as _n
 from tepat.errors import FieldError, ImportRejected
 from tepat.services.imports import ImportResult, import_file
-from tepat.services.imports import Progress as ProgressCallback
 
 SHOWN_ERRORS = 20
-
-
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
-    console = Console(stderr=True)
-    if not enabled or not console.is_terminal:
-        yield None
-        return
-    with Progress(
-        TextColumn("Mengimpor"), BarColumn(), MofNCompleteColumn(), TextColumn("baris"), TimeElapsedColumn(),
-        console=console, transient=True,
-    ) as bar:
-        task = bar.add_task("impor", total=None)
-
-        def update(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _echo_errors(errors: list[FieldError], errors_file: Path | None) -> None:
@@ -71,7 +48,7 @@ def import_command(
     """Import families and members from a registry file (upsert by KK and NIK; see docs/import-export.md)."""
     database = open_database(db)
     try:
-        with _progress_bar(not as_json) as progress:
+        with progress_bar("Mengimpor", "baris", enabled=not as_json) as progress:
             result = import_file(
                 database, system_actor(), file, mode=mode, mapping=mapping, errors_path=errors, progress=progress
             )

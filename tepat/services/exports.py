@@ -8,6 +8,7 @@ number and no active one exists (the family an import would match).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.formatting import number
 from tepat.domain.households import ASSETS, CANONICAL_COLUMNS, FAMILY_FIELDS, MEMBER_FIELDS
 from tepat.errors import PermissionDenied, ValidationError
 from tepat.files.writers import XLSX_MAX_ROWS, format_of, open_writer
@@ -122,19 +124,22 @@ def _canonical(family_rows: list[Any], member_rows: list[Any]) -> pl.DataFrame:
     ).with_columns(joined.get_column("_family").alias("_family"))
 
 
-def export_registry(db: Database, actor: Actor, path: str | Path, *, fmt: str | None = None, area_code: str | None = None) -> ExportResult:
-    """Write the registry (the whole area, or one kecamatan/kelurahan inside it) to ``path``."""
+def export_registry(
+    db: Database, actor: Actor, path: str | Path, *, fmt: str | None = None, area_code: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> ExportResult:
+    """Write the registry (the whole area, or one kecamatan/kelurahan inside it) to ``path``; ``progress(rows, total)``."""
     kind = format_of(path, fmt)
     area = _area(db, actor, area_code)
     rows_written = family_count = 0
     # Read outside the writing transaction: on SQLite that would hold the write lock for the whole export.
     with db.read() as conn:
-        if kind == "xlsx":
-            total = conn.execute(_count(area)).scalar_one()
-            if total > XLSX_MAX_ROWS:
-                raise ValidationError(
-                    f"{total} baris tidak muat dalam satu lembar Excel (paling banyak {XLSX_MAX_ROWS}); gunakan CSV atau Parquet"
-                )
+        total = conn.execute(_count(area)).scalar_one()
+        if kind == "xlsx" and total > XLSX_MAX_ROWS:
+            raise ValidationError(
+                f"{number(total)} baris tidak muat dalam satu lembar Excel (paling banyak {number(XLSX_MAX_ROWS)}); "
+                "gunakan CSV atau Parquet"
+            )
         writer = open_writer(path, CANONICAL_COLUMNS, kind)
         try:
             after = 0
@@ -147,6 +152,8 @@ def export_registry(db: Database, actor: Actor, path: str | Path, *, fmt: str | 
                 family_count += frame.get_column("_family").n_unique()
                 writer.write(frame.drop("_family"))
                 rows_written += frame.height
+                if progress is not None:
+                    progress(rows_written, total)
         finally:
             writer.close()
     with db.begin() as conn:
