@@ -383,3 +383,256 @@ family_scores = sa.Table(
     sa.PrimaryKeyConstraint("model_id", "family_id", name="pk_family_scores"),
     sa.Index("ix_family_scores_model_desil", "model_id", "desil"),
 )
+
+
+# ---- programmes, benefit cycles and payments (issue 4) ----------------------
+# The catalogue (amounts, budgets and rules are data), hand-made enrolment changes
+# (maker-checker), benefit cycles with their frozen entitlements, payment batches
+# and lines, disbursement results as the bank or PT Pos sent them, and the health
+# facilities that may ask whether a person is covered. Appended only.
+# Vocabulary (Indonesian codes stored as they are shown; the domain modules
+# ``tepat.domain.programmes``, ``cycles`` and ``payments`` own the transitions):
+#   programmes.unit: keluarga | orang; benefit_type: tunai | barang | layanan | pelatihan;
+#   funding_source: APBD | APBN; frequency: sekali | bulanan | tahunan | angkatan
+#   benefit_cycles.state: draf | ditinjau | disetujui | pembayaran | ditutup | dibatalkan
+#   entitlements.state: terjadwal | diproses | dibayar | gagal | diblokir | dibatalkan
+#   payments.state: dikirim | dibayar | gagal | dikembalikan | dibatalkan
+
+programmes = sa.Table(
+    "programmes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(24), nullable=False, unique=True),  # e.g. BLT-APBD
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("description", sa.String(1000)),
+    sa.Column("unit", sa.String(10), nullable=False),
+    sa.Column("benefit_type", sa.String(12), nullable=False),
+    sa.Column("funding_source", sa.String(8), nullable=False),
+    sa.Column("frequency", sa.String(10), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),  # rupiah per unit per cycle (0: service or training)
+    sa.Column("amounts_by_level", sa.JSON),  # education aid: {"SD": 450000, "SMP": 750000, "SMA": 1800000}
+    sa.Column("budget_year", sa.Integer, nullable=False),
+    sa.Column("annual_budget", sa.BigInteger),  # rupiah; NULL: no budget cap
+    sa.Column("quota", sa.Integer),  # units per cycle (e.g. seats per BLK batch); NULL: no quota
+    sa.Column("rule", sa.String(4000), nullable=False),  # family-level eligibility rule (tepat.domain.rules)
+    sa.Column("member_rule", sa.String(4000)),  # unit = orang: condition on one member, as inside any(anggota, …)
+    sa.Column("exclusions", sa.JSON, nullable=False),  # programme codes whose current recipients are left out
+    sa.Column("coverage_months", sa.Integer),  # layanan (health): months an approved cycle covers a person
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+enrolment_overrides = sa.Table(
+    "enrolment_overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("programme_id", sa.Integer, sa.ForeignKey("programmes.id"), nullable=False),
+    sa.Column("family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id")),  # unit = orang
+    sa.Column("action", sa.String(8), nullable=False),  # tambah | hapus
+    sa.Column("reason", sa.String(1000), nullable=False),
+    sa.Column("evidence", sa.String(255), nullable=False),  # e.g. "BA Muskel No. 12/2025"
+    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id")),  # optional scanned evidence
+    sa.Column("state", sa.String(10), nullable=False),  # diajukan | disetujui | ditolak | dicabut
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", Timestamp, nullable=False),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", Timestamp),
+    sa.Column("decision_note", sa.String(1000)),
+    sa.Index("ix_enrolment_overrides_programme_state", "programme_id", "state"),
+    sa.Index("ix_enrolment_overrides_family_id", "family_id"),
+)
+
+benefit_cycles = sa.Table(
+    "benefit_cycles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("programme_id", sa.Integer, sa.ForeignKey("programmes.id"), nullable=False),
+    sa.Column("name", sa.String(120), nullable=False),  # e.g. "BLT-APBD Juli 2025"
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("reference_date", sa.Date, nullable=False),  # ages and rules are evaluated on this day
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("pmt_models.id")),  # scores used for desil and order
+    sa.Column("programme_snapshot", sa.JSON, nullable=False),  # the programme's row as it was when generated
+    sa.Column("budget_cap", sa.BigInteger),  # rupiah this cycle may spend (NULL: none)
+    sa.Column("quota", sa.Integer),
+    sa.Column("entitlements", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total_amount", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("blocked", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("snapshot_sha256", sa.String(64)),  # digest of the frozen list, set on approval
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("generated_at", Timestamp),
+    sa.Column("submitted_by", sa.String(64)),
+    sa.Column("submitted_at", Timestamp),
+    sa.Column("approved_by", sa.String(64)),
+    sa.Column("approved_at", Timestamp),
+    sa.Column("closed_by", sa.String(64)),
+    sa.Column("closed_at", Timestamp),
+    sa.Column("cancel_reason", sa.String(1000)),
+    sa.Index("ix_benefit_cycles_programme_id", "programme_id"),
+)
+
+# Up to hundreds of thousands of rows per cycle, written by one INSERT … SELECT; the
+# beneficiary's details are copied in so that a frozen cycle never changes when the
+# registry does. family_id / member_id point into the registry for lookups only.
+entitlements = sa.Table(
+    "entitlements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cycle_id", sa.Integer, sa.ForeignKey("benefit_cycles.id"), nullable=False),
+    sa.Column("unit_key", sa.Integer, nullable=False),  # family id (unit keluarga) or member id (unit orang)
+    sa.Column("family_id", sa.Integer, nullable=False),
+    sa.Column("member_id", sa.Integer),  # the person (unit orang) or the family's recipient (its head)
+    sa.Column("kk_number", sa.String(16), nullable=False),
+    sa.Column("recipient_nik", sa.String(16)),
+    sa.Column("recipient_name", sa.String(120)),
+    sa.Column("kelurahan_code", sa.String(13), nullable=False),
+    sa.Column("kecamatan_code", sa.String(8), nullable=False),
+    sa.Column("rw", sa.SmallInteger, nullable=False),
+    sa.Column("rt", sa.SmallInteger, nullable=False),
+    sa.Column("address", sa.String(200)),
+    sa.Column("desil", sa.SmallInteger),
+    sa.Column("score", sa.Float),
+    sa.Column("rank", sa.Integer),  # 1 = poorest, the order the budget was cut in
+    sa.Column("level", sa.String(8)),  # education aid: SD | SMP | SMA
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),  # aturan | tambahan (approved hand-made addition)
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("block_reason", sa.String(40)),  # meninggal | nonaktif | …
+    sa.Column("cancel_reason", sa.String(1000)),
+    sa.Column("paid_at", Timestamp),
+    sa.Column("updated_at", Timestamp),
+    sa.UniqueConstraint("cycle_id", "unit_key", name="uq_entitlements_cycle_unit"),
+    sa.Index("ix_entitlements_cycle_kelurahan", "cycle_id", "kelurahan_code"),
+    sa.Index("ix_entitlements_family_id", "family_id"),
+    sa.Index("ix_entitlements_member_id", "member_id"),
+)
+
+payment_batches = sa.Table(
+    "payment_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("cycle_id", sa.Integer, sa.ForeignKey("benefit_cycles.id"), nullable=False),
+    sa.Column("number", sa.String(40), nullable=False, unique=True),  # printed on the file and the BAST
+    sa.Column("channel", sa.String(10), nullable=False),  # bank | pos | voucher
+    sa.Column("kelurahan_code", sa.String(13)),  # NULL: the whole cycle
+    sa.Column("state", sa.String(12), nullable=False),  # dibuat | diekspor | selesai | dibatalkan
+    sa.Column("control_count", sa.Integer, nullable=False),
+    sa.Column("control_total", sa.BigInteger, nullable=False),
+    sa.Column("file_name", sa.String(255)),
+    sa.Column("file_sha256", sa.String(64)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("exported_by", sa.String(64)),
+    sa.Column("exported_at", Timestamp),
+    sa.Column("closed_at", Timestamp),
+    sa.Column("cancel_reason", sa.String(1000)),
+    sa.Index("ix_payment_batches_cycle_id", "cycle_id"),
+)
+
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("payment_batches.id"), nullable=False),
+    sa.Column("entitlement_id", sa.Integer, sa.ForeignKey("entitlements.id"), nullable=False),
+    sa.Column("attempt", sa.SmallInteger, nullable=False),  # 1, then 2, … for retries after a failure
+    sa.Column("reference", sa.String(40), nullable=False, unique=True),  # the line id the bank echoes back
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("recipient_nik", sa.String(16)),
+    sa.Column("recipient_name", sa.String(120)),
+    sa.Column("kelurahan_code", sa.String(13), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("failure_reason", sa.String(200)),
+    sa.Column("bank_reference", sa.String(64)),
+    sa.Column("settled_on", sa.Date),  # the day the bank / PT Pos says it paid
+    sa.Column("result_import_id", sa.Integer),
+    sa.Column("cancel_reason", sa.String(1000)),
+    sa.Column("updated_at", Timestamp),
+    # Exactly once, enforced by the database: an entitlement has at most one payment
+    # that is on its way or paid. A failed or returned line may be followed by a retry.
+    sa.Index(
+        "uq_payments_live_entitlement",
+        "entitlement_id",
+        unique=True,
+        sqlite_where=sa.text("state IN ('dikirim', 'dibayar')"),
+        postgresql_where=sa.text("state IN ('dikirim', 'dibayar')"),
+    ),
+    sa.Index("ix_payments_batch_id", "batch_id"),
+    sa.Index("ix_payments_entitlement_id", "entitlement_id"),
+)
+
+payment_result_imports = sa.Table(
+    "payment_result_imports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("payment_batches.id"), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # selesai | ditolak
+    sa.Column("rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("applied", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("already_applied", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("mismatches", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("control_count", sa.Integer),
+    sa.Column("control_total", sa.BigInteger),
+    sa.Column("message", sa.String(1000)),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.Index("ix_payment_result_imports_batch_id", "batch_id"),
+)
+
+# The bank's rows exactly as received (kept for reconciliation and audit).
+payment_result_lines = sa.Table(
+    "payment_result_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("payment_result_imports.id"), nullable=False),
+    sa.Column("row_number", sa.Integer, nullable=False),
+    sa.Column("reference", sa.String(40)),
+    sa.Column("recipient_nik", sa.String(16)),
+    sa.Column("amount", sa.BigInteger),
+    sa.Column("status", sa.String(16)),  # as the bank wrote it, normalised: dibayar | gagal | dikembalikan
+    sa.Column("reason", sa.String(200)),
+    sa.Column("bank_reference", sa.String(64)),
+    sa.Column("settled_on", sa.Date),
+    sa.Column("outcome", sa.String(16), nullable=False),  # diterapkan | sudah | tidak_cocok | tidak_dikenal | ganda
+    sa.Column("detail", sa.String(200)),
+    sa.Index("ix_payment_result_lines_import_id", "import_id"),
+    sa.Index("ix_payment_result_lines_reference", "reference"),
+)
+
+facilities = sa.Table(
+    "facilities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(20), nullable=False, unique=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # rsud | puskesmas | klinik
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the API key; the key is shown once
+    sa.Column("key_prefix", sa.String(12), nullable=False),  # to recognise a key without storing it
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp),
+)
+
+coverage_checks = sa.Table(
+    "coverage_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("facility_id", sa.Integer, sa.ForeignKey("facilities.id"), nullable=False),
+    sa.Column("nik_hash", sa.String(64), nullable=False),  # keyed hash, never the NIK
+    sa.Column("covered", sa.Boolean, nullable=False),
+    sa.Index("ix_coverage_checks_facility_at", "facility_id", "at"),
+)
