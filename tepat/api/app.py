@@ -11,7 +11,7 @@ from html import escape
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from tepat.api import errors
+from tepat.api import coverage, errors
 from tepat.api.routes import router
 from tepat.config import Settings
 from tepat.store.database import Database
@@ -33,6 +33,7 @@ def create_api(settings: Settings, db: Database) -> FastAPI:
     api.state.settings = settings
     api.state.db = db
     api.include_router(router)
+    api.include_router(coverage.router)
     errors.install(api)
 
     @api.get("/docs", response_class=HTMLResponse, include_in_schema=False)

@@ -45,9 +45,23 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from tepat.cli import cases, demo, exports, identifiers, imports, poverty, setup, synth, targeting, users
+    from tepat.cli import (
+        cases,
+        demo,
+        documents,
+        exports,
+        identifiers,
+        imports,
+        payments,
+        poverty,
+        programmes,
+        setup,
+        synth,
+        targeting,
+        users,
+    )
 
-    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases):
+    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases, programmes, payments, documents):
         module.register(app)
 
 

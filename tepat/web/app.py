@@ -22,7 +22,19 @@ from tepat.errors import TepatError, ValidationError
 from tepat.portal import routes as portal_routes
 from tepat.store.database import Database
 from tepat.web.deps import CsrfFailed, LoginRequired, verify_csrf
-from tepat.web.routes import accounts, areas, cases, families, files, members, statistics, targeting
+from tepat.web.routes import (
+    accounts,
+    areas,
+    cases,
+    documents,
+    families,
+    files,
+    members,
+    payments,
+    programmes,
+    statistics,
+    targeting,
+)
 from tepat.web.templating import templates
 
 log = logging.getLogger("tepat.web")
@@ -35,6 +47,10 @@ MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
     ("/sasaran", "Sasaran", frozenset({Role.ADMIN, Role.ANALYST})),
     ("/kasus", "Kasus", frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})),
     ("/verifikasi", "Verifikasi", frozenset({Role.VERIFIER})),
+    ("/program", "Program", frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE, Role.ANALYST})),
+    ("/siklus", "Siklus", frozenset({Role.ADMIN, Role.FINANCE})),
+    ("/pembayaran", "Pembayaran", frozenset({Role.ADMIN, Role.FINANCE})),
+    ("/laporan", "Laporan", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
 )
 """Menu links after the registry's own: (link, label, roles that see it or ``None`` for every role)."""
 
@@ -86,7 +102,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
 
     page_deps = [Depends(verify_csrf)]
-    for module in (accounts, areas, families, members, files, statistics, targeting, cases):
+    for module in (accounts, areas, families, members, files, statistics, targeting, cases, programmes, payments, documents):
         app.include_router(module.router, dependencies=page_deps)
     templates.env.globals["extra_menu"] = MENU
     # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).

@@ -1,0 +1,7 @@
+"""Health coverage check for facilities (issue 4). Filled in by the module's owner."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
