@@ -9,7 +9,7 @@ it (nothing must change); ``tepat export`` the result (wall time, peak RSS); the
 indexes, load the same rows the raw way (polars ``read_csv`` + one
 ``sqlite3.executemany`` per table, or ``COPY`` on PostgreSQL) in a child
 process. Finally NIK lookups: ``registry.find_by_nik`` against the equivalent
-raw indexed SELECTs. Prints a JSON report and a Markdown table.
+raw indexed SELECTs (``bench/nik_lookup.py``). Prints a JSON report and a Markdown table.
 """
 
 from __future__ import annotations
@@ -134,56 +134,10 @@ print(time.perf_counter() - start)
 
 
 def _lookups(url: str, samples: int) -> dict[str, float]:
-    import random
+    """NIK lookups through the service against the raw SELECTs (``bench/nik_lookup.py``)."""
+    from nik_lookup import measure  # type: ignore[import-not-found]
 
-    import sqlalchemy as sa
-
-    from tepat.domain.access import system_actor
-    from tepat.services import registry
-    from tepat.store.database import Database
-    from tepat.store.schema import members
-
-    db = Database(url)
-    with db.read() as conn:
-        niks = list(conn.execute(sa.select(members.c.nik).where(members.c.status == "aktif")).scalars())
-    picks = random.Random(7).sample(niks, min(samples, len(niks)))
-    actor = system_actor()
-    # Load the region list first: find_by_nik reads it inside its own read, which on SQLite
-    # (where every transaction is BEGIN IMMEDIATE) would wait for itself.
-    _ = db.regions
-    for nik in picks[:50]:
-        registry.find_by_nik(db, actor, nik)  # warm the pool and caches
-    start = time.perf_counter()
-    for nik in picks:
-        registry.find_by_nik(db, actor, nik)
-    service = (time.perf_counter() - start) / len(picks)
-    raw_sql = (
-        "SELECT f.*, m.* FROM members m0 JOIN families f ON f.id = m0.family_id "
-        "JOIN members m ON m.family_id = f.id WHERE m0.nik = {p} AND m0.status = 'aktif'"
-    )
-    one_sql = "SELECT * FROM members WHERE nik = {p} AND status = 'aktif'"
-    if url.startswith("sqlite"):
-        import sqlite3
-
-        raw = sqlite3.connect(url.split("///", 1)[1])
-        mark = "?"
-    else:
-        import psycopg
-
-        raw = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-        mark = "%s"
-    timings = {}
-    for name, sql in (("raw_family", raw_sql), ("raw_member", one_sql)):
-        cur = raw.cursor()
-        for nik in picks[:50]:
-            cur.execute(sql.format(p=mark), (nik,)).fetchall()
-        start = time.perf_counter()
-        for nik in picks:
-            cur.execute(sql.format(p=mark), (nik,)).fetchall()
-        timings[name] = (time.perf_counter() - start) / len(picks)
-    raw.close()
-    db.dispose()
-    return {"service_ms": service * 1000, "raw_family_ms": timings["raw_family"] * 1000, "raw_member_ms": timings["raw_member"] * 1000}
+    return measure(url, samples)
 
 
 def main() -> None:
@@ -235,8 +189,7 @@ def main() -> None:
     elapsed3, rss3, _ = _run_measured([tepat, "export", str(export_path), "--db", url])
     report["export"] = {"seconds": round(elapsed3, 1), "rows_per_s": round(rows / elapsed3), "peak_rss_mb": round(rss3 / 2**20)}
     export_path.unlink()
-    report["lookup"] = {k: round(v, 3) for k, v in _lookups(url, opts.lookups).items()}
-    report["lookup"]["ratio_service_to_raw_family"] = round(report["lookup"]["service_ms"] / report["lookup"]["raw_family_ms"], 2)  # type: ignore[index]
+    report["lookup"] = _lookups(url, opts.lookups)
 
     _fresh_database(url)
     base_elapsed, base_rss, base_out = _run_measured([sys.executable, "-c", BASELINE_CODE, url, str(csv_path)])

@@ -162,17 +162,21 @@ def get_member(db: Database, actor: Actor, member_id: int) -> dict[str, Any]:
 
 
 def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
-    """The family of the active member with this NIK."""
+    """The family of the active member with this NIK; the read is audited.
+
+    The hot path of the registry: one statement on the driver, outside any transaction (no
+    write lock on SQLite, no BEGIN/ROLLBACK on PostgreSQL); the audit record goes to the
+    buffered read log (``audit.record_read``: written within a second, on dispose and at
+    exit) instead of a write transaction per lookup.
+    """
     _require_personal(actor)
-    regions = db.regions  # loaded before the transaction: the first load reads through its own connection
-    with db.begin() as conn:  # one transaction for the lookup and its audit record
-        member = family_store.active_member_by_nik(conn, nik)
-        fam = family_store.get(conn, member["family_id"]) if member else None
-        if fam is None or not actor.in_area(fam["kelurahan_code"]):
-            raise NotFound("NIK tidak ditemukan")
-        view = _view(regions, fam, family_store.members_of(conn, fam["id"]), None)
-        audit.record(conn, actor, "family.read", "family", fam["id"], area_code=fam["kelurahan_code"], detail={"by": "nik"})
-    return view
+    regions = db.regions  # loaded before the read: the first load reads through its own connection
+    found = family_store.family_by_active_nik(db.engine, nik)
+    if found is None or not actor.in_area(found[0]["kelurahan_code"]):
+        raise NotFound("NIK tidak ditemukan")
+    fam, mems = found
+    audit.record_read(db.engine, actor, "family.read", "family", fam["id"], area_code=fam["kelurahan_code"], detail={"by": "nik"})
+    return _view(regions, fam, mems, None)
 
 
 def _with_names(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,7 +3,13 @@
 A batch of families (one row per KK) and members (one row per NIK) is loaded
 into two temporary tables (``executemany`` on SQLite, ``COPY`` on PostgreSQL)
 and applied with a handful of ``INSERT … SELECT`` / ``UPDATE … FROM``
-statements, never one statement per row:
+statements, never one statement per row. Per table, one ``INSERT … SELECT``
+resolves the whole batch into a second temporary table ``matched_*``: the
+matching row's id (a correlated subquery, i.e. one index probe per staged row
+whatever the planner's statistics say) and whether it differs. Nothing is
+``UPDATE``-d in the staging tables (each UPDATE rewrote the batch under MVCC).
+Then the changed rows' old versions are copied, the changed rows updated and
+the new rows inserted:
 
 * a family is matched by its KK number: the active family with that KK, else
   the most recent one; a member by NIK the same way;
@@ -15,12 +21,24 @@ statements, never one statement per row:
   ``family_id`` changes, with history);
 * columns the file does not have are left as they are; an empty status cell
   keeps the stored status (new rows get ``aktif`` / ``belum`` / ``hidup``).
+
+**First load.** When ``families`` and ``members`` are empty as the import starts
+(checked under a table lock on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already
+excludes other writers), nothing can match except rows of earlier batches of the
+same file, and the file checker guarantees that a NIK occurs once per file and
+that every row of one KK carries the same family values. So each batch is
+appended straight to ``families`` and ``members`` (``COPY`` / ``executemany``,
+as a raw load would), with family ids allocated up front and a KK → id map of
+this import kept in memory for members whose family came in an earlier batch.
+The rows and versions stored are the same as the matching path would store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
@@ -78,41 +96,76 @@ class Stager:
         self.family_columns = [c for c in family_columns if c in known_f and c != "kk_number"] + ["kecamatan_code"]
         self.member_columns = [c for c in member_columns if c in known_m]
         self.stamp = {"changed_by": changed_by, "change_reason": change_reason[:200], "import_id": import_id, "now": now}
+        self.now = now
         md = sa.MetaData()
-        self.sf = _stage_table(
-            md, "stage_families", families, ["kk_number", *self.family_columns],
-            [sa.Column("family_id", sa.Integer), sa.Column("changed", sa.Integer, nullable=False, server_default="0")],
+        # The batch as read (``stage_*``), and the batch with its matches resolved (``matched_*``): each
+        # is written once per batch, never updated (an UPDATE rewrites every row under MVCC).
+        self.sf = _stage_table(md, "stage_families", families, ["kk_number", *self.family_columns], [])
+        self.sm = _stage_table(md, "stage_members", members, self.member_columns, [sa.Column("kk_number", sa.String(16))])
+        self.mf = _stage_table(
+            md, "matched_families", families, ["kk_number", *self.family_columns],
+            [sa.Column("family_id", sa.Integer), sa.Column("changed", sa.Integer, nullable=False)],
         )
-        self.sm = _stage_table(
-            md, "stage_members", members, self.member_columns,
+        self.mm = _stage_table(
+            md, "matched_members", members, self.member_columns,
             [
                 sa.Column("kk_number", sa.String(16)),
                 sa.Column("family_id", sa.Integer),
                 sa.Column("member_id", sa.Integer),
-                sa.Column("changed", sa.Integer, nullable=False, server_default="0"),
+                sa.Column("changed", sa.Integer, nullable=False),
             ],
         )
-        # Only the KK lookup from members to their staged family needs an index; any other index
-        # on a staging table would be rewritten by every UPDATE of a batch.
-        sa.Index("ix_stage_families_kk", self.sf.c.kk_number)
+        # Only the KK lookup from members to their matched family needs an index.
+        sa.Index("ix_matched_families_kk", self.mf.c.kk_number)
         self._md = md
+        self.first_load = self._empty_registry()
+        self._kk_ids = pl.DataFrame(schema={"kk_number": pl.String, "id": pl.Int64})
         if conn.dialect.name == "postgresql":
             # Matching a batch sorts and hashes tens of thousands of keys: keep that in memory, for this transaction only.
             conn.execute(sa.text("SET LOCAL work_mem = '128MB'"))
-        for table in (self.sf, self.sm):
+            # The matching statements are index probes per staged row, whose estimated cost (stale statistics)
+            # crosses the JIT thresholds: compiling them took longer (~0.2 s a statement) than running them.
+            conn.execute(sa.text("SET LOCAL jit = off"))
+        for table in (self.sf, self.sm, self.mf, self.mm):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
         md.create_all(conn)
 
     def close(self) -> None:
         """Drop the staging tables (SQLite keeps temporary tables for the connection's life)."""
         if self.conn.dialect.name == "sqlite":
-            for table in (self.sm, self.sf):
+            for table in (self.mm, self.mf, self.sm, self.sf):
                 self.conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+
+    def _empty_registry(self) -> bool:
+        """Whether this import is the first load (no family and no member stored yet).
+
+        On PostgreSQL the tables are then locked against other writers (readers go on) until
+        the import commits, so that no row can appear behind the first-load path's back.
+        """
+        def empty() -> bool:
+            return all(self.conn.execute(sa.select(t.c.id).limit(1)).first() is None for t in (families, members))
+
+        if not empty():
+            return False
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.text("LOCK TABLE families, members IN SHARE ROW EXCLUSIVE MODE"))
+            return empty()
+        return True
 
     # ------------------------------------------------------------------ loading
 
-    def _load(self, table: sa.Table, frame: pl.DataFrame) -> None:
-        self.conn.execute(table.delete())
+    def _empty(self, table: sa.Table) -> None:
+        """Empty a staging table: TRUNCATE on PostgreSQL (a DELETE would leave the dead rows of every
+        earlier batch in a temporary table, which no autovacuum ever cleans), DELETE on SQLite."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.text(f"TRUNCATE {table.name}"))
+        else:
+            self.conn.execute(table.delete())
+
+    def _load(self, table: sa.Table, frame: pl.DataFrame, *, replace: bool = True) -> None:
+        """Bulk-write ``frame`` into ``table`` (after emptying it when ``replace``)."""
+        if replace:
+            self._empty(table)
         if frame.height == 0:
             return
         names = list(frame.columns)
@@ -134,29 +187,101 @@ class Stager:
     def apply(self, family_rows: pl.DataFrame, member_rows: pl.DataFrame) -> UpsertCounts:
         """Upsert one batch: ``family_rows`` keyed by ``kk_number``, ``member_rows`` by ``nik`` (with ``kk_number``)."""
         family_rows = family_rows.with_columns(pl.col("kelurahan_code").str.slice(0, 8).alias("kecamatan_code"))
+        if self.first_load:
+            return self._append(family_rows.select("kk_number", *self.family_columns), member_rows.select("kk_number", *self.member_columns))
         self._load(self.sf, family_rows.select("kk_number", *self.family_columns))
         self._load(self.sm, member_rows.select("kk_number", *self.member_columns))
         created_f, updated_f = self._apply_families()
         created_m, updated_m = self._apply_members()
         return UpsertCounts(created_f, updated_f, created_m, updated_m)
 
-    def _differs(self, current: sa.Table, staged: sa.Table, columns: list[str]) -> sa.ColumnElement[bool]:
+    # ------------------------------------------------------------------ first load
+
+    def _allocate_ids(self, table: sa.Table, count: int) -> pl.Series:
+        if count == 0:
+            return pl.Series("id", [], dtype=pl.Int64)
+        if self.conn.dialect.name == "postgresql":
+            ids = self.conn.execute(
+                sa.text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"), {"n": count}
+            ).scalars().all()
+            return pl.Series("id", ids, dtype=pl.Int64)
+        # SQLite: this transaction is the only writer (BEGIN IMMEDIATE).
+        top = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one())
+        return pl.Series("id", range(top + 1, top + 1 + count), dtype=pl.Int64)
+
+    def _as_new(self, frame: pl.DataFrame, target: sa.Table, fixed: dict[str, str]) -> pl.DataFrame:
+        """``frame`` completed as version 1 of new rows, as ``_insert_new`` would write them."""
+        s = self.stamp
+        dialect = self.conn.dialect
+        bind = target.c.valid_from.type.dialect_impl(dialect).bind_processor(dialect)
+        stamp_value = bind(self.now) if bind is not None else self.now.isoformat()  # the text the column would be sent
+        filled = [
+            pl.col(c).fill_null(pl.lit(default)) for c, default in _KEEP_WHEN_EMPTY.items() if c in frame.columns
+        ]
+        added = [
+            pl.lit(default).alias(c)
+            for c, default in _KEEP_WHEN_EMPTY.items()
+            if c in target.c and c not in frame.columns and c not in fixed
+        ]
+        return frame.with_columns(
+            *filled,
+            *added,
+            *(pl.lit(v).alias(k) for k, v in fixed.items()),
+            pl.lit(1).alias("version"),
+            pl.lit(stamp_value).alias("valid_from"),
+            pl.lit(s["changed_by"]).alias("changed_by"),
+            pl.lit(s["change_reason"]).alias("change_reason"),
+            pl.lit(s["import_id"], dtype=pl.Int64).alias("import_id"),
+        )
+
+    def _append(self, family_rows: pl.DataFrame, member_rows: pl.DataFrame) -> UpsertCounts:
+        """First load: write the batch's new families and all its members directly, no matching."""
+        fresh = family_rows.join(self._kk_ids, on="kk_number", how="anti", maintain_order="left")
+        fresh = fresh.with_columns(self._allocate_ids(families, fresh.height))
+        self._load(families, self._as_new(fresh, families, {}), replace=False)
+        self._kk_ids = pl.concat([self._kk_ids, fresh.select("kk_number", "id")])
+        placed = member_rows.join(
+            self._kk_ids.rename({"id": "family_id"}), on="kk_number", how="left", maintain_order="left"
+        ).select("family_id", *self.member_columns)
+        if placed.get_column("family_id").null_count():
+            raise RuntimeError("anggota tanpa keluarga dalam batch impor")  # the checker's rows always carry their KK
+        self._load(members, self._as_new(placed, members, {"status": "aktif"}), replace=False)
+        return UpsertCounts(families_created=fresh.height, members_created=member_rows.height)
+
+    # ------------------------------------------------------------------ matching
+
+    def _differs(self, current: sa.Table, staged: sa.FromClause, columns: list[str]) -> sa.ColumnElement[bool]:
         terms = []
         for c in columns:
             diff = current.c[c].is_distinct_from(staged.c[c])
             terms.append(sa.and_(staged.c[c].is_not(None), diff) if c in _KEEP_WHEN_EMPTY else diff)
         return sa.or_(*terms)
 
-    def _mark_changed(self, staged: sa.Table, id_column: str, current: sa.Table, columns: list[str]) -> None:
-        """Set ``changed`` on staged rows whose stored row differs in any of ``columns``."""
-        # A scalar subquery, not EXISTS: PostgreSQL would turn EXISTS into a hash join over the
-        # whole target table for every batch; this stays one primary-key probe per staged row.
+    def _best(self, target: sa.Table, key: str, value: sa.ColumnElement[str], status: str) -> sa.ScalarSelect[int]:
+        """The id of the active, else the latest, row of ``target`` with this ``key``.
+
+        A correlated subquery on purpose: it is an index probe per staged row on both databases,
+        whatever the planner believes about table sizes (statistics lag far behind during a big import).
+        """
+        preference = (sa.case((target.c[status] == "aktif", 0), else_=1), target.c.id.desc())
+        return sa.select(target.c.id).where(target.c[key] == value).order_by(*preference).limit(1).scalar_subquery()
+
+    def _resolve(self, matched: sa.Table, staged: sa.Table, ids: Mapping[str, sa.ColumnElement[Any]], id_column: str,
+                 current: sa.Table, compared: list[str]) -> None:
+        """Write ``staged`` into ``matched`` with its ids (``ids``) and whether the stored row differs: one pass.
+
+        The ids are computed in a derived table kept apart by ``OFFSET 0`` (neither database merges
+        it into the outer query), so the change test below reads each id without probing again.
+        """
+        with_ids = sa.select(*staged.c, *(expr.label(name) for name, expr in ids.items())).offset(0).subquery("x")
         differs = (
             sa.select(sa.literal(1))
-            .where(current.c.id == staged.c[id_column], self._differs(current, staged, columns))
+            .where(current.c.id == with_ids.c[id_column], self._differs(current, with_ids, compared))
             .scalar_subquery()
         )
-        self.conn.execute(staged.update().where(staged.c[id_column].is_not(None), differs.is_not(None)).values(changed=1))
+        changed = sa.case((differs.is_not(None), 1), else_=0)
+        names = [c.name for c in staged.c] + list(ids)
+        self.conn.execute(matched.insert().from_select([*names, "changed"], sa.select(*with_ids.c, changed)))
 
     def _new_values(self, current: sa.Table, staged: sa.Table, columns: list[str]) -> dict[str, object]:
         values: dict[str, object] = {}
@@ -172,26 +297,26 @@ class Stager:
         )
         return values
 
-    def _keep_history(self, current: sa.Table, history: sa.Table, ids: sa.Select[tuple[int]]) -> None:
+    def _update_changed(self, current: sa.Table, history: sa.Table, matched: sa.Table, id_column: str, compared: list[str]) -> int:
+        """Keep the old version of every changed row, then write the new one; returns how many changed."""
+        ids = sa.select(matched.c[id_column]).where(matched.c.changed == 1)
         names = [c.name for c in current.columns]
-        self.conn.execute(
+        kept = self.conn.execute(
             history.insert().from_select(
                 [*names, "valid_to"],
                 sa.select(*current.columns, sa.literal(self.stamp["now"], history.c.valid_to.type)).where(current.c.id.in_(ids)),
+            ),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+        if kept:
+            self.conn.execute(
+                current.update()
+                .where(current.c.id == matched.c[id_column], matched.c.changed == 1)
+                .values(self._new_values(current, matched, compared))
             )
-        )
+        return int(kept)
 
-    def _match(self, staged: sa.Table, key: str, target: sa.Table, status: str, id_column: str) -> None:
-        """Fill ``staged.<id_column>`` (where still empty) with the active, else latest, row of ``target`` by ``key``.
-
-        A correlated subquery on purpose: it is an index probe per staged row on both databases,
-        whatever the planner believes about table sizes (statistics lag far behind during a big import).
-        """
-        preference = (sa.case((target.c[status] == "aktif", 0), else_=1), target.c.id.desc())
-        best_id = sa.select(target.c.id).where(target.c[key] == staged.c[key]).order_by(*preference).limit(1).scalar_subquery()
-        self.conn.execute(staged.update().where(staged.c[id_column].is_(None)).values({id_column: best_id}))
-
-    def _insert_new(self, staged: sa.Table, target: sa.Table, columns: list[str], new: sa.ColumnElement[bool], fixed: dict[str, object]) -> None:
+    def _insert_new(self, staged: sa.Table, target: sa.Table, columns: list[str], new: sa.ColumnElement[bool], fixed: dict[str, object]) -> int:
         s = self.stamp
         selected: list[sa.ColumnElement[object]] = []
         for c in columns:
@@ -209,47 +334,29 @@ class Stager:
         }
         defaults = {k: sa.literal(v) for k, v in _KEEP_WHEN_EMPTY.items() if k in target.c and k not in columns and k not in extra}
         names = [*columns, *extra, *defaults]
-        self.conn.execute(
-            target.insert().from_select(names, sa.select(*selected, *extra.values(), *defaults.values()).where(new))
-        )
-
-    def _count_where(self, table: sa.Table, condition: sa.ColumnElement[bool]) -> int:
-        return int(self.conn.execute(sa.select(sa.func.count()).select_from(table).where(condition)).scalar_one())
+        return int(self.conn.execute(
+            target.insert().from_select(names, sa.select(*selected, *extra.values(), *defaults.values()).where(new)),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount)
 
     def _apply_families(self) -> tuple[int, int]:
-        sf, cols = self.sf, ["kk_number", *self.family_columns]
-        self._match(sf, "kk_number", families, "registry_status", "family_id")
-        self._mark_changed(sf, "family_id", families, self.family_columns)
-        updated = self._count_where(sf, sf.c.changed == 1)
-        if updated:
-            self._keep_history(families, family_versions, sa.select(sf.c.family_id).where(sf.c.changed == 1))
-            self.conn.execute(
-                families.update()
-                .where(families.c.id == sf.c.family_id, sf.c.changed == 1)
-                .values(self._new_values(families, sf, self.family_columns))
-            )
-        created = self._count_where(sf, sf.c.family_id.is_(None))
-        if created:
-            self._insert_new(sf, families, cols, sf.c.family_id.is_(None), {})
-            self._match(sf, "kk_number", families, "registry_status", "family_id")
+        sf, mf = self.sf, self.mf
+        self._empty(mf)
+        ids = {"family_id": self._best(families, "kk_number", sf.c.kk_number, "registry_status")}
+        self._resolve(mf, sf, ids, "family_id", families, self.family_columns)
+        updated = self._update_changed(families, family_versions, mf, "family_id", self.family_columns)
+        created = self._insert_new(mf, families, ["kk_number", *self.family_columns], mf.c.family_id.is_(None), {})
         return created, updated
 
     def _apply_members(self) -> tuple[int, int]:
-        sm, sf = self.sm, self.sf
-        family_of = sa.select(sf.c.family_id).where(sf.c.kk_number == sm.c.kk_number).scalar_subquery()
-        self.conn.execute(sm.update().values(family_id=family_of))
-        self._match(sm, "nik", members, "status", "member_id")
+        sm, mm, mf = self.sm, self.mm, self.mf
+        self._empty(mm)
+        # The family matched above, or (for a family created just now) the one with this KK.
+        matched_family = sa.select(mf.c.family_id).where(mf.c.kk_number == sm.c.kk_number).scalar_subquery()
+        family_of = sa.func.coalesce(matched_family, self._best(families, "kk_number", sm.c.kk_number, "registry_status"))
+        ids = {"family_id": family_of, "member_id": self._best(members, "nik", sm.c.nik, "status")}
         compared = [c for c in self.member_columns if c != "nik"] + ["family_id"]
-        self._mark_changed(sm, "member_id", members, compared)
-        updated = self._count_where(sm, sm.c.changed == 1)
-        if updated:
-            self._keep_history(members, member_versions, sa.select(sm.c.member_id).where(sm.c.changed == 1))
-            self.conn.execute(
-                members.update()
-                .where(members.c.id == sm.c.member_id, sm.c.changed == 1)
-                .values(self._new_values(members, sm, compared))
-            )
-        created = self._count_where(sm, sm.c.member_id.is_(None))
-        if created:
-            self._insert_new(sm, members, ["family_id", *self.member_columns], sm.c.member_id.is_(None), {"status": "aktif"})
+        self._resolve(mm, sm, ids, "member_id", members, compared)
+        updated = self._update_changed(members, member_versions, mm, "member_id", compared)
+        created = self._insert_new(mm, members, ["family_id", *self.member_columns], mm.c.member_id.is_(None), {"status": "aktif"})
         return created, updated
