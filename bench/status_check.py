@@ -1,31 +1,41 @@
 """The public status check under load, against a trivial endpoint of the same server in the same run.
 
-    python bench/status_check.py --people 1000000 --seconds 10 --concurrency 64
+    python bench/status_check.py --people 1000000 --seconds 10 --concurrency 64 --workers 2 --rate 1000
 
 Steps: build a SQLite registry of ``--people`` people (about three per family)
 with plain ``executemany`` into a freshly migrated database; start the real
-web app (with the portal router) under uvicorn in a child process on
-127.0.0.1; drive it from this process with a small asyncio HTTP/1.1 client
-(keep-alive connections, pre-built requests, each with its own solved
-challenge) for a fixed number of seconds: first ``GET /bench/trivial`` (a
-route that returns a constant JSON body), then ``POST /cek/api`` (90 % known
-people with the right birth date, 10 % unknown NIKs). Rate limits are lifted
-for the throughput phases only. Finally an enumeration attempt with the real
-limits: thousands of guessed NIKs from one client, counting how many got an
-answer, how many were refused, and whether any answer differed. Traffic stays
-on loopback and every phase is bounded in time and count. Prints JSON and a
-Markdown table.
+web app (with the portal router) under uvicorn with ``--workers`` processes on
+127.0.0.1; drive it from this process with a small load generator (asyncio
+protocols on uvloop when installed, one keep-alive connection each,
+pre-built requests each with its own solved challenge, responses parsed only
+as far as status and length) for a fixed number of seconds: first
+``GET /bench/trivial`` (a route that returns a constant JSON body, behind the
+same middleware), then ``POST /cek/api`` as fast as it answers (90 % known
+people with the right birth date, 10 % unknown NIKs), then the check paced at
+``--rate`` requests per second (latency counted from each request's planned
+start, so a slow server cannot hide its queue). Rate limits are lifted for
+those phases only (very large buckets, still kept in the shared file every
+worker uses). Finally an enumeration attempt with the real limits against a
+fresh server with the same number of workers: thousands of guessed NIKs from
+one client, counting answers, refusals and whether any answer differed. Also
+counted: the status-check log rows written by all workers against the checks
+sent, and the CPU used by the server processes and by the load generator
+itself. Traffic stays on loopback; every phase is bounded in time and count.
+Prints JSON and a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import importlib.util
 import json
 import os
 import platform
 import random
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -40,32 +50,46 @@ SECRET = "bench-" + "s" * 40
 _WORDS = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9}
 
 SERVER = r"""
-import sys, uvicorn
+import os, sys
 sys.path.insert(0, {root!r})
-from fastapi.responses import JSONResponse
-from tepat.config import Settings
-from tepat.domain.throttle import Limit
-from tepat.portal import routes as portal
-from tepat.services.status_check import StatusChecker
-from tepat.store.database import Database
-from tepat.web.app import create_app
+import uvicorn
 
-settings = Settings(database_url={url!r}, secret_key={secret!r}, upload_dir={upload!r})
-db = Database(settings.database_url)
-app = create_app(settings, db)
-if "/cek" not in {{getattr(r, "path", "") for r in app.routes}}:
-    app.include_router(portal.router)
-unlimited = {unlimited!r}
-if unlimited:
-    app.state.status_checker = StatusChecker(db, settings.secret_key, client_limit=Limit.per(10**9, 1.0),
-                                             nik_limit=Limit.per(10**9, 1.0), log_batch=100)
 
-@app.get("/bench/trivial")
-def trivial():
-    return JSONResponse({{"ok": True}})
+def make():
+    from pathlib import Path
+    from fastapi.responses import JSONResponse
+    from tepat.cli.asgi_app import ready_to_serve
+    from tepat.config import Settings
+    from tepat.domain.throttle import Limit
+    from tepat.portal import routes as portal
+    from tepat.services.status_check import StatusChecker
+    from tepat.store.database import Database
+    from tepat.store.rate_limits import RateLimitFile
+    from tepat.web.app import create_app
 
-db.regions
-uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+    settings = Settings(database_url={url!r}, secret_key={secret!r}, upload_dir=Path({upload!r}))
+    db = Database(settings.database_url)
+    app = create_app(settings, db)
+    if "/cek" not in {{getattr(r, "path", "") for r in app.routes}}:
+        app.include_router(portal.router)
+    if {unlimited!r}:  # very large buckets, still in the shared file: the store's cost stays in the measurement
+        limits = RateLimitFile(settings.upload_dir / portal.RATE_LIMIT_FILE)
+        app.state.rate_limits = limits
+        app.state.status_checker = StatusChecker(db, settings.secret_key, client_limit=Limit.per(10**9, 1.0),
+                                                 nik_limit=Limit.per(10**9, 1.0), limiter=limits,
+                                                 log_batch=portal.LOG_BATCH, log_in_background=True)
+
+    @app.get("/bench/trivial")
+    def trivial():
+        return JSONResponse({{"ok": True}})
+
+    db.regions
+    return ready_to_serve(app)  # as tepat serve does
+
+
+if __name__ == "__main__":
+    uvicorn.run("bench_server:make", factory=True, app_dir=os.path.dirname(os.path.abspath(__file__)),
+                host="127.0.0.1", port={port}, workers={workers}, log_level="warning", access_log=False)
 """
 
 
@@ -114,10 +138,13 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
     return sample
 
 
-def start_server(url: str, port: int, workdir: Path, *, unlimited: bool) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workdir: Path, *, unlimited: bool, workers: int) -> subprocess.Popen[bytes]:
+    """The app under uvicorn in a child process (a supervisor and ``workers`` processes when more than one)."""
     code = SERVER.format(root=str(ROOT), url=url, secret=SECRET, upload=str(workdir / "unggahan"), port=port,
-                         unlimited=unlimited)
-    proc = subprocess.Popen([sys.executable, "-c", code])
+                         unlimited=unlimited, workers=workers)
+    script = workdir / "bench_server.py"
+    script.write_text(code)
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=workdir)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -129,17 +156,52 @@ def start_server(url: str, port: int, workdir: Path, *, unlimited: bool) -> subp
     raise SystemExit("the server did not start")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time used so far by a process (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Graceful stop (SIGTERM): every worker writes its last batch of log rows before it exits."""
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(pid: int, run: dict[str, object], before: float) -> dict[str, object]:
-    """Add the server's CPU milliseconds per request to a phase's result."""
-    used = cpu_seconds(pid) - before
-    run["server_cpu_ms_per_request"] = round(used * 1000 / max(1, int(run["requests"])), 3)  # type: ignore[call-overload]
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+            except OSError:
+                pass
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by a process and its children (the workers), from Linux ``/proc``."""
+    return sum(_cpu_of(p) for p in _tree(pid))
+
+
+def own_cpu_seconds() -> float:
+    return time.process_time()
+
+
+def measured(pid: int, run: dict[str, object], before: tuple[float, float]) -> dict[str, object]:
+    """Add the server's and the load generator's CPU milliseconds per request to a phase's result."""
+    n = max(1, int(run["requests"]))  # type: ignore[call-overload]
+    run["server_cpu_ms_per_request"] = round((cpu_seconds(pid) - before[0]) * 1000 / n, 3)
+    run["loadgen_cpu_ms_per_request"] = round((own_cpu_seconds() - before[1]) * 1000 / n, 3)
     return run
+
+
+def cpu_now(pid: int) -> tuple[float, float]:
+    return cpu_seconds(pid), own_cpu_seconds()
 
 
 def solved_body(nik: str, birth: str) -> bytes:
@@ -157,71 +219,156 @@ def request_bytes(method: str, path: str, body: bytes = b"") -> bytes:
     return head.encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    status_line = await reader.readline()
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.decode().partition(":")
-        if name.lower() == "content-length":
-            length = int(value)
-    body = await reader.readexactly(length) if length else b""
-    return int(status_line.split()[1]), body
+_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
 
 
-async def drive(port: int, requests: list[bytes], seconds: float, concurrency: int,
-                rate: float | None = None) -> dict[str, object]:
-    """Send the requests over ``concurrency`` keep-alive connections for at most ``seconds``, as fast as the server
-    answers, or paced at ``rate`` requests per second (then latency is measured from each request's slot)."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    bodies: dict[bytes, int] = {}
-    index = 0
-    stop = time.perf_counter() + seconds
+class Run:
+    """One phase: the requests, the clock, and what came back (shared by the connections)."""
 
-    async def worker() -> None:
-        nonlocal index
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < stop and index < len(requests):
-                req = requests[index]
-                slot = begun + index / rate if rate else None
-                index += 1
-                if slot is not None and slot > time.perf_counter():
-                    await asyncio.sleep(slot - time.perf_counter())
-                started = slot if slot is not None else time.perf_counter()
-                writer.write(req)
-                await writer.drain()
-                status, body = await _read_response(reader)
-                latencies.append(time.perf_counter() - started)
-                statuses[status] = statuses.get(status, 0) + 1
-                if len(bodies) < 50 or body in bodies:
-                    bodies[body] = bodies.get(body, 0) + 1
-        finally:
-            writer.close()
+    def __init__(self, requests: list[bytes], seconds: float, rate: float | None, keep_bodies: bool) -> None:
+        self.requests, self.rate, self.keep_bodies = requests, rate, keep_bodies
+        self.begun = time.perf_counter()
+        self.stop = self.begun + seconds
+        self.sent = 0
+        self.latencies: list[float] = []
+        self.statuses: collections.Counter[int] = collections.Counter()
+        self.bodies: collections.Counter[bytes] = collections.Counter()
+        self.waiting: collections.deque[float] = collections.deque()  # planned starts not yet sent (paced)
+        self.idle: collections.deque[Connection] = collections.deque()
+        self.done = asyncio.get_running_loop().create_future()
+        self.open = 0
+        self.scheduled_all = False  # paced: every planned start is in ``waiting`` or sent
 
-    started = begun = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+    def next_request(self) -> tuple[bytes, float] | None:
+        """The next request and the time it counts from, or ``None`` when the phase is over for this connection."""
+        now = time.perf_counter()
+        if now >= self.stop or self.sent >= len(self.requests):
+            return None
+        if self.rate is not None:
+            if not self.waiting:
+                return None
+            started = self.waiting.popleft()
+        else:
+            started = now
+        req = self.requests[self.sent]
+        self.sent += 1
+        return req, started
+
+    def closed(self) -> None:
+        self.open -= 1
+        if self.open == 0 and not self.done.done():
+            self.done.set_result(None)
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection sending one request at a time; reads only status and length."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.buffer = bytearray()
+        self.started = 0.0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.run.open += 1
+
+    def send_next(self) -> None:
+        found = self.run.next_request()
+        if found is None:
+            if self.run.rate is not None and not self.run.scheduled_all and time.perf_counter() < self.run.stop:
+                self.run.idle.append(self)  # paced: wait for the next slot
+                return
+            assert self.transport is not None
+            self.transport.close()
+            return
+        req, self.started = found
+        assert self.transport is not None
+        self.transport.write(req)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buffer
+        buf += data
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        length = _LENGTH.search(buf, 0, end + 2)
+        total = end + 4 + (int(length.group(1)) if length else 0)
+        if len(buf) < total:
+            return
+        run = self.run
+        run.latencies.append(time.perf_counter() - self.started)
+        run.statuses[int(buf[9:12])] += 1
+        if run.keep_bodies:
+            run.bodies[bytes(buf[end + 4:total])] += 1
+        del buf[:total]
+        self.send_next()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.run.closed()
+
+
+async def _drive(port: int, requests: list[bytes], seconds: float, concurrency: int, rate: float | None,
+                 keep_bodies: bool) -> dict[str, object]:
+    loop = asyncio.get_running_loop()
+    run = Run(requests, seconds, rate, keep_bodies)
+    connections = [(await loop.create_connection(lambda: Connection(run), "127.0.0.1", port))[1]
+                   for _ in range(concurrency)]
+    run.begun = time.perf_counter()
+    run.stop = run.begun + seconds + (5.0 if rate else 0.0)  # paced: time to answer what was already due
+    if rate is None:
+        for c in connections:
+            c.send_next()
+    else:
+        run.idle.extend(connections)
+        for i in range(min(len(requests), int(seconds * rate))):
+            slot = run.begun + i / rate
+            delay = slot - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            run.waiting.append(slot)
+            if run.idle:
+                run.idle.popleft().send_next()
+        run.scheduled_all = True
+        while run.idle:
+            run.idle.popleft().send_next()  # sends what is still waiting, else closes
+    await asyncio.wait_for(run.done, timeout=seconds + 30)
+    elapsed = time.perf_counter() - run.begun
+    latencies = sorted(run.latencies)
 
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else 0.0
 
     return {"requests": len(latencies), "seconds": round(elapsed, 2), "rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0), "statuses": statuses,
-            "distinct_bodies": len(bodies), "_bodies": bodies}
+            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0), "statuses": dict(run.statuses),
+            "distinct_bodies": len(run.bodies), "_bodies": run.bodies}
+
+
+def drive(port: int, requests: list[bytes], seconds: float, concurrency: int, rate: float | None = None,
+          keep_bodies: bool = False) -> dict[str, object]:
+    """Send the requests over ``concurrency`` keep-alive connections for at most ``seconds``: as fast as the server
+    answers, or paced at ``rate`` requests per second (latency then counts from each request's planned start)."""
+    if importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        return uvloop.run(_drive(port, requests, seconds, concurrency, rate, keep_bodies))
+    return asyncio.run(_drive(port, requests, seconds, concurrency, rate, keep_bodies))
+
+
+def logged_checks(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT count(*) FROM status_checks").fetchone()[0])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=256,
+                        help="Connections (64 would cap the check at 64 / 20 ms = 3,200/s by its minimum time alone).")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (tepat serve --workers).")
     parser.add_argument("--guesses", type=int, default=3000)
-    parser.add_argument("--rate", type=float, default=500.0, help="Offered load of the paced phase (req/s).")
+    parser.add_argument("--rate", type=float, default=1000.0, help="Offered load of the paced phase (req/s).")
     parser.add_argument("--reuse", action="store_true", help="Keep the registry built by an earlier run.")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench-status"))
     parser.add_argument("--port", type=int, default=18731)
@@ -240,8 +387,10 @@ def main() -> None:
     else:
         sample = build_registry(path, args.people)
     build_seconds = time.perf_counter() - t0
+    shutil.rmtree(args.workdir / "unggahan", ignore_errors=True)  # a fresh rate-limit file
+    logged_before = logged_checks(path)
 
-    cap = int(args.seconds * 5000)  # a bounded count whatever the speed
+    cap = int(args.seconds * 20_000)  # a bounded count whatever the speed
     rng = random.Random(7)
 
     def make_checks(n: int) -> list[bytes]:
@@ -257,50 +406,60 @@ def main() -> None:
     checks = make_checks(min(cap, 60_000))
     paced_checks = make_checks(min(int(args.rate * args.seconds) + 10, 60_000))
     trivial = [request_bytes("GET", "/bench/trivial")] * cap
+    rate_name = f"status_check_at_{int(args.rate)}_per_s"
 
-    server = start_server(url, args.port, args.workdir, unlimited=True)
+    server = start_server(url, args.port, args.workdir, unlimited=True, workers=args.workers)
     try:
-        asyncio.run(drive(args.port, trivial[:500], 5, 8))  # warm-up
-        t = cpu_seconds(server.pid)
-        base = measured(server.pid, asyncio.run(drive(args.port, trivial, args.seconds, args.concurrency)), t)
-        t = cpu_seconds(server.pid)
-        check = measured(server.pid, asyncio.run(drive(args.port, checks, args.seconds, args.concurrency)), t)
-        t = cpu_seconds(server.pid)
-        paced = measured(server.pid, asyncio.run(drive(args.port, paced_checks, args.seconds, args.concurrency,
-                                                       args.rate)), t)
+        drive(args.port, trivial[:2000], 3, 8)  # warm-up: every worker up and its routes compiled
+        warm = drive(args.port, make_checks(500), 3, 8)
+        t = cpu_now(server.pid)
+        base = measured(server.pid, drive(args.port, trivial, args.seconds, args.concurrency), t)
+        t = cpu_now(server.pid)
+        check = measured(server.pid, drive(args.port, checks, args.seconds, args.concurrency, keep_bodies=True), t)
+        t = cpu_now(server.pid)
+        paced = measured(server.pid, drive(args.port, paced_checks, args.seconds, args.concurrency, args.rate), t)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
 
     guesses = [request_bytes("POST", "/cek/api", solved_body(f"3275011705{n:06d}", "1980-05-17"))
                for n in range(args.guesses)]
-    server = start_server(url, args.port, args.workdir, unlimited=False)
+    shutil.rmtree(args.workdir / "unggahan", ignore_errors=True)
+    server = start_server(url, args.port, args.workdir, unlimited=False, workers=args.workers)
     try:
-        enum = asyncio.run(drive(args.port, guesses, 30, 4))
+        enum = drive(args.port, guesses, 30, 4, keep_bodies=True)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
+    logged = logged_checks(path) - logged_before
+    sent_checks = int(warm["requests"]) + int(check["requests"]) + int(paced["requests"]) + int(enum["requests"])  # type: ignore[call-overload]
     answered = [json.loads(b) for b in enum.pop("_bodies") if b.startswith(b'{"ok":true')]
     for phase in (base, check, paced):
         phase.pop("_bodies")
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
     report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average_after": load,
+                    "uvloop": importlib.util.find_spec("uvloop") is not None,
+                    "httptools": importlib.util.find_spec("httptools") is not None},
         "people": args.people, "build_seconds": round(build_seconds, 1), "concurrency": args.concurrency,
-        "trivial": base, "status_check": check, f"status_check_at_{int(args.rate)}_per_s": paced,
-        "ratio_to_trivial": round(float(check["rps"]) / float(base["rps"]), 3) if base["rps"] else None,
+        "workers": args.workers,
+        "trivial": base, "status_check": check, rate_name: paced,
+        "ratio_to_trivial": round(float(check["rps"]) / float(base["rps"]), 3) if base["rps"] else None,  # type: ignore[arg-type]
         "enumeration": {**enum, "distinct_successful_answers": len(answered),
                         "any_found": any(a.get("ditemukan") for a in answered)},
+        "log_rows": {"checks_sent": sent_checks, "rows_written": logged},
     }
     print(json.dumps(report, indent=2, default=str))
     print()
-    print("| endpoint | requests | req/s | p50 ms | p99 ms | server CPU ms/request |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name in ("trivial", "status_check", f"status_check_at_{int(args.rate)}_per_s"):
+    print("| endpoint | requests | req/s | p50 ms | p99 ms | server CPU ms/request | load generator CPU ms/request |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in ("trivial", "status_check", rate_name):
         r = report[name]
-        print(f"| {name} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | {r['server_cpu_ms_per_request']} |")
+        print(f"| {name} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
+              f"{r['server_cpu_ms_per_request']} | {r['loadgen_cpu_ms_per_request']} |")
     e = report["enumeration"]
     print(f"\nEnumeration: {e['requests']} guesses from one client, statuses {e['statuses']}, "
           f"{e['distinct_successful_answers']} distinct answer bodies, any found: {e['any_found']}")
+    print(f"Log: {logged} rows written for {sent_checks} checks sent")
 
 
 if __name__ == "__main__":

@@ -82,18 +82,31 @@ def deactivate(
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default TEPAT_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default TEPAT_PORT or 8000).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=(
+        "Worker processes (default 1). Use one per CPU core for a busy public status check; "
+        "rate limits and used challenges are shared by all of them."))] = 1,
     db_url: DatabaseOption = None,
 ) -> None:
     """Run the web application (operator pages and the JSON API) with uvicorn."""
+    import os
+
     import uvicorn
 
+    from tepat.cli.asgi_app import IMPORT_STRING, ready_to_serve
     from tepat.web.app import create_app
 
     config = settings(db_url)
-    app = create_app(config)
     bind_host, bind_port = host or config.host, port or config.port
-    typer.echo(f"tepat berjalan di http://{bind_host}:{bind_port}/ (Ctrl+C untuk berhenti)", err=True)
-    uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, server_header=False, log_level="info")
+    options: dict[str, object] = {"host": bind_host, "port": bind_port, "proxy_headers": True, "server_header": False,
+                                  "log_level": "info"}
+    typer.echo(f"tepat berjalan di http://{bind_host}:{bind_port}/ dengan {workers} proses (Ctrl+C untuk berhenti)",
+               err=True)
+    if workers == 1:
+        uvicorn.run(ready_to_serve(create_app(config)), **options)  # type: ignore[arg-type]
+        return
+    # Each worker process builds its own app from the environment: hand it the database chosen here.
+    os.environ["TEPAT_DATABASE_URL"] = config.database_url
+    uvicorn.run(IMPORT_STRING, factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 def register(app: typer.Typer) -> None:

@@ -1,16 +1,21 @@
 """Rate limiting as a token bucket per key, over a clock the caller passes in (pure: no I/O, no global time).
 
 A key (a hashed client address, a hashed NIK) starts with ``capacity`` tokens;
-each attempt takes one; tokens come back at ``refill_per_second``. Memory is
-bounded: when more than ``max_keys`` keys are tracked, the fullest buckets
-(those idle longest) are forgotten first, which only ever errs towards letting
-a request through once more.
+each attempt takes one; tokens come back at ``refill_per_second``. The bucket
+arithmetic (``refill``, ``spend``) is shared by the in-process ``Throttle``
+here and by the store that keeps buckets in a file shared by several worker
+processes (``tepat.store.rate_limits``); both answer the ``Limiter`` protocol.
+Memory is bounded: when more than ``max_keys`` keys are tracked, the fullest
+buckets (those idle longest) are forgotten first, which only ever errs towards
+letting a request through once more.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,41 @@ class Decision:
     retry_after: float
 
 
+def refill(limit: Limit, tokens: float, last: float, at: float) -> float:
+    """The tokens of a bucket that held ``tokens`` at ``last``, at time ``at`` (a clock going back adds none)."""
+    return min(limit.capacity, tokens + max(0.0, at - last) * limit.refill_per_second)
+
+
+def spend(limit: Limit, tokens: float) -> tuple[Decision, float]:
+    """Take one token if there is one: the decision and the tokens left (a refused attempt takes nothing)."""
+    if tokens >= 1.0:
+        return Decision(True, 0.0), tokens - 1.0
+    return Decision(False, (1.0 - tokens) / limit.refill_per_second), tokens
+
+
+def full_again_at(limit: Limit, tokens: float, at: float) -> float:
+    """When a bucket holding ``tokens`` at ``at`` is full again (then it can be forgotten: a new one is the same)."""
+    return at + (limit.capacity - tokens) / limit.refill_per_second
+
+
+def combine(decisions: Sequence[Decision]) -> Decision:
+    """Allowed only when every bucket allowed; otherwise wait for the slowest refusing bucket."""
+    refused = [d.retry_after for d in decisions if not d.allowed]
+    return Decision(False, max(refused)) if refused else Decision(True, 0.0)
+
+
+class Limiter(Protocol):
+    """Spends one attempt against several (limit, key) buckets at once; in one process or shared between several.
+
+    ``once`` is a (key, expiry) that must never have been seen before (a
+    challenge's nonce): when it has, nothing is spent and the answer is
+    ``None``; otherwise it is remembered until its expiry, in the same step.
+    """
+
+    def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
+                 once: tuple[str, float] | None = None) -> Decision | None: ...
+
+
 class Throttle:
     """Token buckets for many keys under one limit; safe to share between threads."""
 
@@ -45,24 +85,18 @@ class Throttle:
 
     def _tokens(self, key: str, at: float) -> float:
         tokens, last = self._buckets.get(key, (self.limit.capacity, at))
-        return min(self.limit.capacity, tokens + max(0.0, at - last) * self.limit.refill_per_second)
+        return refill(self.limit, tokens, last, at)
 
     def peek(self, key: str, at: float) -> Decision:
         """Would an attempt at ``at`` be allowed (without taking a token)?"""
         with self._lock:
-            return self._decide(self._tokens(key, at))
-
-    def _decide(self, tokens: float) -> Decision:
-        if tokens >= 1.0:
-            return Decision(True, 0.0)
-        return Decision(False, (1.0 - tokens) / self.limit.refill_per_second)
+            return spend(self.limit, self._tokens(key, at))[0]
 
     def take(self, key: str, at: float) -> Decision:
         """Spend one token for ``key`` at time ``at`` (seconds); refused when the bucket is empty."""
         with self._lock:
-            tokens = self._tokens(key, at)
-            decision = self._decide(tokens)
-            self._buckets[key] = (tokens - 1.0 if decision.allowed else tokens, at)
+            decision, left = spend(self.limit, self._tokens(key, at))
+            self._buckets[key] = (left, at)
             if len(self._buckets) > self.max_keys:
                 self._forget(at)
             return decision
@@ -76,14 +110,39 @@ class Throttle:
         return len(self._buckets)
 
 
-def take_all(throttles: list[tuple[Throttle, str]], at: float) -> Decision:
-    """Spend a token in every (throttle, key) pair only when all of them allow it."""
-    refused = [t.peek(k, at) for t, k in throttles]
-    blocked = [d for d in refused if not d.allowed]
-    if blocked:
-        for t, k in throttles:  # a refused attempt still counts against every key
-            t.take(k, at)
-        return Decision(False, max(d.retry_after for d in blocked))
-    for t, k in throttles:
-        t.take(k, at)
-    return Decision(True, 0.0)
+def take_all(throttles: Sequence[tuple[Throttle, str]], at: float) -> Decision:
+    """One attempt against every (throttle, key) pair: allowed only when all of them allow it.
+
+    A refused attempt still takes a token from every bucket that has one, so
+    a script cannot spread its guesses to keep one bucket full.
+    """
+    return combine([t.take(k, at) for t, k in throttles])
+
+
+class LocalLimiter:
+    """A ``Limiter`` in this process's memory: one ``Throttle`` per limit (for one process, and for tests)."""
+
+    def __init__(self, *, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._throttles: dict[Limit, Throttle] = {}
+        self._seen: dict[str, float] = {}  # ``once`` keys -> expiry
+        self._lock = threading.Lock()
+
+    def _throttle(self, limit: Limit) -> Throttle:
+        with self._lock:
+            found = self._throttles.get(limit)
+            if found is None:
+                found = self._throttles[limit] = Throttle(limit, max_keys=self.max_keys)
+            return found
+
+    def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
+                 once: tuple[str, float] | None = None) -> Decision | None:
+        """Spend one attempt in every (limit, key) bucket (keys carry their purpose: ``"nik:…"``); see ``Limiter``."""
+        if once is not None:
+            with self._lock:
+                if len(self._seen) >= self.max_keys:
+                    self._seen = {k: e for k, e in self._seen.items() if e >= at}
+                if once[0] in self._seen:
+                    return None
+                self._seen[once[0]] = once[1]
+        return take_all([(self._throttle(limit), key) for limit, key in wanted], at)

@@ -13,6 +13,7 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 LIFETIME_SECONDS = 15 * 60
 _WORDS = {1: "satu", 2: "dua", 3: "tiga", 4: "empat", 5: "lima", 6: "enam", 7: "tujuh", 8: "delapan", 9: "sembilan"}
@@ -37,8 +38,14 @@ def new_challenge(secret_key: str, at: float) -> Challenge:
     return Challenge(f"Berapa {_WORDS[a]} ditambah {b}?", f"{expires}.{nonce}.{_sign(secret_key, a + b, expires, nonce)}")
 
 
+class NonceGuard(Protocol):
+    """Remembers used nonces: ``ReplayGuard`` in one process, ``tepat.store.rate_limits`` across worker processes."""
+
+    def use(self, nonce: str, expires: int, at: float) -> bool: ...
+
+
 class ReplayGuard:
-    """Nonces already used, kept until their token expires."""
+    """Nonces already used, kept until their token expires (in this process's memory)."""
 
     def __init__(self, max_size: int = 200_000) -> None:
         self._used: dict[str, int] = {}
@@ -56,8 +63,14 @@ class ReplayGuard:
             return True
 
 
-def verify(secret_key: str, token: str, answer: str, at: float, guard: ReplayGuard | None = None) -> bool:
-    """True when the answer is right, the token is ours, unexpired and not used before."""
+def nonce_of(token: str) -> tuple[str, float]:
+    """The (nonce, expiry) of a token that ``verify`` accepted: to be used up once, e.g. by the status check."""
+    expires_text, nonce, _ = token.split(".")
+    return nonce, float(expires_text)
+
+
+def verify(secret_key: str, token: str, answer: str, at: float, guard: NonceGuard | None = None) -> bool:
+    """True when the answer is right, the token is ours, unexpired and (with a ``guard``) not used before."""
     try:
         expires_text, nonce, signature = token.split(".")
         expires, given = int(expires_text), int(answer.strip())

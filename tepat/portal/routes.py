@@ -3,14 +3,19 @@
 Mounted by the web app as ``router``: ``/cek`` (status check, and ``/cek/api``
 for JSON), ``/layanan/...`` (forms and tracking). Every form carries the signed
 sum from ``challenge``; submissions are rate-limited per client. The status
-check answers no sooner than ``MIN_SECONDS`` whatever the outcome, so the time
-taken says nothing about whether a NIK exists.
+check answers no sooner than ``MIN_SECONDS`` whatever the outcome (an
+``asyncio`` sleep: waiting costs no CPU), so the time taken says nothing about
+whether a NIK exists. Rate-limit buckets and used challenge nonces live in a
+file shared by every worker process (``tepat.store.rate_limits``), so
+``tepat serve --workers N`` does not multiply anyone's allowance.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +34,7 @@ from tepat.domain.cases import (
 )
 from tepat.domain.households import Relationship
 from tepat.domain.regions import Level
-from tepat.domain.throttle import Limit, Throttle
+from tepat.domain.throttle import Limit
 from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.files import uploads as upload_files
@@ -37,14 +42,26 @@ from tepat.files.uploads import MAX_BYTES
 from tepat.portal import challenge
 from tepat.portal.pages import templates
 from tepat.services import cases
-from tepat.services.status_check import StatusChecker, TooManyAttempts
+from tepat.services.status_check import ChallengeReused, StatusChecker, TooManyAttempts, keyed_hash
 from tepat.store.database import Database
+from tepat.store.rate_limits import RateLimitFile
 
-router = APIRouter()
+
+@asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """At shutdown each worker writes its last status-check log rows (a worker process skips ``atexit``)."""
+    yield
+    service = getattr(app.state, "status_checker", None)
+    if service is not None:
+        await run_in_threadpool(service.flush)
+
+
+router = APIRouter(lifespan=_lifespan)
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MIN_SECONDS = 0.02  # every status check takes at least this long (covers the found / not-found difference)
 MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
 LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
+RATE_LIMIT_FILE = "rate-limits.sqlite"  # in the upload directory: shared by the worker processes of this host
 SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five an hour per client
 MEMBER_ROWS = 5
 
@@ -74,18 +91,20 @@ def _state(request: Request, name: str, factory: Any) -> Any:
     return value
 
 
+def _limits(request: Request) -> RateLimitFile:
+    """Rate-limit buckets and used challenge nonces, shared by every worker process of this host."""
+    return _state(request, "rate_limits", lambda: RateLimitFile(  # type: ignore[no-any-return]
+        Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE))
+
+
 def checker(request: Request) -> StatusChecker:
-    """The app's status checker (its rate limits live as long as the process)."""
+    """The app's status checker: shared rate limits, its log written in batches off the event loop."""
     return _state(request, "status_checker", lambda: StatusChecker(  # type: ignore[no-any-return]
-        _db(request), _secret(request), log_batch=LOG_BATCH))
+        _db(request), _secret(request), limiter=_limits(request), log_batch=LOG_BATCH, log_in_background=True))
 
 
-def _guard(request: Request) -> challenge.ReplayGuard:
-    return _state(request, "challenge_guard", challenge.ReplayGuard)  # type: ignore[no-any-return]
-
-
-def _submissions(request: Request) -> Throttle:
-    return _state(request, "submission_throttle", lambda: Throttle(SUBMIT_LIMIT))  # type: ignore[no-any-return]
+def _guard(request: Request) -> challenge.NonceGuard:
+    return _limits(request)
 
 
 def _client(request: Request) -> str:
@@ -106,6 +125,15 @@ def _error_context(exc: TepatError) -> dict[str, Any]:
 def _challenge_ok(request: Request, form: FormData | dict[str, Any]) -> bool:
     return challenge.verify(_secret(request), str(form.get("token", "")), str(form.get("jawaban", "")), time.time(),
                             _guard(request))
+
+
+def _challenge_answered(request: Request, form: FormData | dict[str, Any]) -> tuple[str, float] | None:
+    """The (nonce, expiry) of a rightly answered, unexpired question, not yet used up: the status check uses it
+    up in the same step as its rate limits (one lock and one write per check)."""
+    token = str(form.get("token", ""))
+    if not challenge.verify(_secret(request), token, str(form.get("jawaban", "")), time.time()):
+        return None
+    return challenge.nonce_of(token)
 
 
 _WRONG_ANSWER = "Jawaban soal pengaman salah atau sudah kedaluwarsa. Jawab soal yang baru."
@@ -131,14 +159,19 @@ def check_page(request: Request) -> Response:
     return _render(request, "cek.html", {"title": "Cek status", "nik": "", "birth": ""})
 
 
-async def _timed_check(request: Request, nik: str, birth: str, channel: str) -> Any:
-    started = time.perf_counter()
+async def _timed_check(request: Request, nik: str, birth: str, channel: str, once: tuple[str, float]) -> Any:
+    """The check, answered no sooner than ``MIN_SECONDS`` after it started, whatever the outcome or error."""
+    deadline = time.perf_counter() + MIN_SECONDS
     try:
-        return await run_in_threadpool(checker(request).check, nik, birth, client=_client(request), channel=channel)
+        service = checker(request)
+        if service.runs_inline:  # SQLite: microseconds of local work, cheaper than a thread hop
+            return service.check(nik, birth, client=_client(request), channel=channel, once=once)
+        return await run_in_threadpool(service.check, nik, birth, client=_client(request), channel=channel, once=once)
     finally:
-        remaining = MIN_SECONDS - (time.perf_counter() - started)
-        if remaining > 0:
-            await asyncio.sleep(remaining)
+        # Sleeping costs no CPU. A loop, because an event loop's timers may fire up to a millisecond early
+        # (uvloop counts whole milliseconds); the last nap is never shorter than one.
+        while (remaining := deadline - time.perf_counter()) > 0:
+            await asyncio.sleep(max(remaining, 0.001))
 
 
 @router.post("/cek")
@@ -147,10 +180,13 @@ async def check(request: Request) -> Response:
     form = await request.form()
     nik, birth = str(form.get("nik", "")), str(form.get("tanggal_lahir", ""))
     context = {"title": "Cek status", "nik": nik[:20], "birth": birth[:10]}
-    if not _challenge_ok(request, form):
+    once = _challenge_answered(request, form)
+    if once is None:
         return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
     try:
-        answer = await _timed_check(request, nik, birth, "web")
+        answer = await _timed_check(request, nik, birth, "web", once)
+    except ChallengeReused:
+        return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
     except TooManyAttempts as exc:
         return _render(request, "cek.html", {**context, "message": exc.message}, 429)
     except ValidationError as exc:
@@ -170,24 +206,34 @@ def check_api_challenge(request: Request) -> Response:
     return JSONResponse({"soal": found.question, "token": found.token})
 
 
-@router.post("/cek/api")
 async def check_api(request: Request) -> Response:
-    """The status check as JSON: ``{"nik", "tanggal_lahir", "token", "jawaban"}`` → the same keys for every outcome."""
+    """The status check as JSON: ``{"nik", "tanggal_lahir", "token", "jawaban"}`` → the same keys for every outcome.
+
+    A plain Starlette route (added below): it takes nothing but the request,
+    so FastAPI's per-request dependency and parameter handling is skipped on
+    the busiest public endpoint.
+    """
     try:
         body = await request.json()
     except ValueError:
         return _json_error("Badan permintaan harus JSON", 400)
     if not isinstance(body, dict):
         return _json_error("Badan permintaan harus objek JSON", 400)
-    if not _challenge_ok(request, body):
+    once = _challenge_answered(request, body)
+    if once is None:
         return _json_error(_WRONG_ANSWER, 400)
     try:
-        answer = await _timed_check(request, str(body.get("nik", "")), str(body.get("tanggal_lahir", "")), "json")
+        answer = await _timed_check(request, str(body.get("nik", "")), str(body.get("tanggal_lahir", "")), "json", once)
+    except ChallengeReused:
+        return _json_error(_WRONG_ANSWER, 400)
     except TooManyAttempts as exc:
         return _json_error(exc.message, 429, headers={"Retry-After": str(int(exc.retry_after) + 1)})
     except ValidationError as exc:
         return _json_error(exc.message, 422, exc.errors)
     return JSONResponse({"ok": True, **answer.as_public_dict()})
+
+
+router.add_route("/cek/api", check_api, methods=["POST"])
 
 
 # ----------------------------------------------------------------- forms with files
@@ -201,7 +247,9 @@ async def _submission(request: Request) -> tuple[FormData | None, str]:
     form = await request.form(max_files=2, max_fields=100)
     if not _challenge_ok(request, form):
         return form, _WRONG_ANSWER
-    if not _submissions(request).take(_client(request), time.monotonic()).allowed:
+    client_key = f"kiriman:{keyed_hash(_secret(request), 'client', _client(request))}"  # no address in the file
+    decision = _limits(request).take_all([(SUBMIT_LIMIT, client_key)], time.time())
+    if decision is None or not decision.allowed:  # (``None`` only answers a ``once`` key, not asked for here)
         return form, "Terlalu banyak kiriman dari perangkat ini. Coba lagi nanti."
     return form, ""
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.store.schema import families, members, status_checks
+from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
 _LOOKUP_COLUMNS = (
     members.c.id.label("member_id"), members.c.name, members.c.birth_date, members.c.status.label("member_status"),
@@ -25,6 +25,55 @@ _BY_NIK = (
     .order_by((members.c.status == "aktif").desc(), members.c.id.desc())
     .limit(1)
 )
+
+
+# The desil of the family in the latest ranking run (NULL before any ranking), fetched with the person so
+# that a check is one round trip whatever the outcome.
+_LATEST_MODEL = sa.select(ranking_runs.c.model_id).order_by(ranking_runs.c.id.desc()).limit(1).scalar_subquery()
+_DESIL = (
+    sa.select(family_scores.c.desil)
+    .where(family_scores.c.model_id == _LATEST_MODEL, family_scores.c.family_id == families.c.id)
+    .scalar_subquery()
+)
+_CHECK = _BY_NIK.add_columns(_DESIL.label("desil"))
+_DATE_COLUMNS = ("birth_date", "verified_on")
+
+
+class PersonLookup:
+    """The status check's one statement (person, family, latest desil), compiled once for the engine's dialect.
+
+    It runs on the driver's cursor: the same SQL text every time, so SQLite
+    reuses its prepared statement and psycopg prepares it on the server after
+    a few runs, and none of SQLAlchemy's per-execution work is repeated for
+    the public endpoint's hottest line.
+    """
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        compiled = _CHECK.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.names = [c.name for c in _CHECK.selected_columns]
+        self._fixed = compiled.construct_params({"nik": ""})
+        self._order = list(compiled.positiontup or []) if compiled.positional else None
+
+    def _params(self, nik: str) -> Any:
+        values = {**self._fixed, "nik": nik}
+        return tuple(values[name] for name in self._order) if self._order is not None else values
+
+    def __call__(self, conn: sa.Connection, nik: str) -> dict[str, Any] | None:
+        """The person with this NIK (the active record first, else the latest), their family and desil."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, self._params(nik))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        found = dict(zip(self.names, row, strict=True))
+        for name in _DATE_COLUMNS:  # SQLite hands dates back as ISO text
+            if isinstance(found[name], str):
+                found[name] = date.fromisoformat(found[name])
+        return found
 
 
 def person_by_nik(conn: sa.Connection, nik: str) -> dict[str, Any] | None:
@@ -48,6 +97,29 @@ def insert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """Write a batch of log rows (the checker buffers them briefly under load)."""
     if rows:
         conn.execute(status_checks.insert(), rows)
+
+
+def insert_many_if_free(engine: sa.Engine, rows: list[dict[str, Any]]) -> bool:
+    """Write a batch of log rows only if SQLite's writer lock is free right now; ``False`` (nothing written) if not.
+
+    For a caller that must not wait (the web app's event loop): the write
+    itself takes about a millisecond per hundred rows, but waiting for another
+    writer (an import, another worker's batch) could take seconds.
+    """
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        patience = raw.execute("PRAGMA busy_timeout").fetchone()[0]  # type: ignore[union-attr]
+        raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                insert_many(conn, rows)
+            return True
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc.orig):
+                raise
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(patience)}")  # type: ignore[union-attr]
 
 
 def lookup_engine(engine: sa.Engine) -> sa.Engine:
