@@ -131,3 +131,19 @@ def test_the_answer_shows_the_desil_of_the_latest_ranking(db, admin, tmp_path) -
     targeting.rank_registry(db, admin, saved_model(db, admin, tmp_path))
     answer = StatusChecker(db, SECRET).check(head["nik"], "17-05-1980", client="10.0.0.2")
     assert answer.desil.startswith("Desil ") and 1 <= int(answer.desil.split()[1]) <= 10
+
+
+def test_programmes_of_frozen_cycles_appear_and_a_wrong_birth_date_reveals_none(db, admin) -> None:
+    from tests.programme_data import approved_cycle, insert_programme
+
+    family_id, head = _family(db, admin)
+    blt = insert_programme(db, "BLT-APBD", name="BLT-APBD Kota Bekasi")
+    approved_cycle(db, blt, [family_id], name="BLT-APBD Juli 2025")
+    draft = insert_programme(db, "UMKM", name="Modal UMKM")
+    approved_cycle(db, draft, [family_id], state="draf")  # a draft list must not show
+    checker = StatusChecker(db, SECRET)
+    answer = checker.check(head["nik"], "17-05-1980", client="p")
+    assert [p.programme for p in answer.programmes] == ["BLT-APBD Kota Bekasi"]
+    assert answer.programmes[0].status == "Terdaftar, menunggu penyaluran"
+    assert "Juli 2025" in answer.programmes[0].period
+    assert checker.check(head["nik"], "18-05-1980", client="q").programmes == []

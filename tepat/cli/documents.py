@@ -1,9 +1,141 @@
-"""CLI commands for documents (issue 4). Filled in by the module's owner."""
+"""CLI commands: ``tepat dokumen nominatif|bast|siklus|realisasi`` and ``tepat fasilitas add|list|revoke``.
+
+Run on the server by its operator, they act as the system administrator of the
+whole city (like the other commands); every document printed is audited under
+that name.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
+from tepat.domain.access import system_actor
+from tepat.domain.formatting import moment, number, rupiah
+from tepat.domain.validation import parse_date
+from tepat.services import coverage, documents
+
+documents_app = typer.Typer(help="Documents: Daftar Nominatif, BAST, realisation report.", no_args_is_help=True)
+facilities_app = typer.Typer(help="Health facilities and their API keys for the coverage check.", no_args_is_help=True)
+
+Kelurahan = Annotated[str, typer.Option("--kelurahan", help="Kelurahan code, e.g. 32.75.01.1001.")]
+Out = Annotated[Path, typer.Option("--out", help="Output file.")]
+SignedOn = Annotated[str | None, typer.Option("--tanggal", help="Date of signing (YYYY-MM-DD; default today).")]
+CITY = "32.75"
+
+
+def _signed_on(raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return parse_date(raw)
+    except ValueError:
+        fail(f"Tanggal tidak dikenali: {raw}")
+        raise  # unreachable: fail exits
+
+
+def _write(doc: documents.Document, out: Path, as_json: bool) -> None:
+    if out.parent and not out.parent.exists():
+        fail(f"Folder tidak ada: {out.parent}")
+    out.write_bytes(doc.content)
+    if as_json:
+        print_json({**doc.summary(), "berkas": str(out)})
+    else:
+        typer.echo(f"{out} ditulis: {number(doc.rows)} baris, {rupiah(doc.total)}.")
+
+
+@documents_app.command("nominatif")
+def nominatif(cycle: Annotated[int, typer.Argument(help="Cycle id.")], kelurahan: Kelurahan, out: Out,
+              tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Daftar Nominatif (by-name list with full NIK) of one kelurahan as PDF; audited."""
+    doc = documents.nominatif(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=_signed_on(tanggal))
+    _write(doc, out, as_json)
+
+
+@documents_app.command("bast")
+def bast(cycle: Annotated[int, typer.Argument(help="Cycle id.")], kelurahan: Kelurahan, out: Out,
+         tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Berita Acara Serah Terima of one kelurahan as PDF; audited."""
+    doc = documents.bast(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=_signed_on(tanggal))
+    _write(doc, out, as_json)
+
+
+@documents_app.command("siklus")
+def cycle_kelurahan(cycle: Annotated[int, typer.Argument(help="Cycle id.")], db_url: DatabaseOption = None,
+                    as_json: JsonOption = False) -> None:
+    """The kelurahan of a frozen cycle, with recipients and amount (what to print)."""
+    found = documents.cycle_documents(open_database(db_url), system_actor(CITY), cycle)
+    if as_json:
+        print_json({"siklus": found.cycle["name"], "status": found.cycle["state"], "jumlah": found.total,
+                    "kelurahan": [{"kode": k["kelurahan_code"], "nama": k["kelurahan"], "kecamatan": k["kecamatan"],
+                                   "penerima": k["handed_over"], "jumlah": k["amount"], "dibayar": k["paid"],
+                                   "diblokir": k["blocked"]} for k in found.kelurahan]})
+        return
+    typer.echo(f"{found.cycle['name']} ({found.cycle['state']}): {len(found.kelurahan)} kelurahan, {rupiah(found.total)}")
+    for k in found.kelurahan:
+        typer.echo(f"  {k['kelurahan_code']}  {k['kelurahan']:<22} {number(k['handed_over']):>8} penerima  {rupiah(k['amount'])}")
+
+
+@documents_app.command("realisasi")
+def realisation(year: Annotated[int, typer.Option("--year", help="Budget year.")],
+                out: Annotated[Path, typer.Option("--out", help="Output file: .pdf or .xlsx.")],
+                db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Realisation report (budget vs planned vs paid by programme, kecamatan, month) as PDF or XLSX."""
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        fail("Berkas keluaran harus berakhiran .pdf atau .xlsx")
+    make = documents.realisation_pdf if suffix == ".pdf" else documents.realisation_xlsx
+    _write(make(open_database(db_url), system_actor(CITY), year), out, as_json)
+
+
+@facilities_app.command("add")
+def add(code: Annotated[str, typer.Option("--code", help="Short code, e.g. RSUD-CAM.")],
+        name: Annotated[str, typer.Option("--name", help="Facility name.")],
+        kind: Annotated[str, typer.Option("--kind", help="rsud, puskesmas or klinik.")] = "rsud",
+        db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Register a facility; its API key is printed once (only its hash is stored)."""
+    issued = coverage.register_facility(open_database(db_url), system_actor(CITY), code=code, name=name, kind=kind)
+    if as_json:
+        print_json(issued.as_dict())
+        return
+    typer.echo(f"Fasilitas {issued.code} ({issued.name}) terdaftar.")
+    typer.echo(f"Kunci API (simpan sekarang, tidak ditampilkan lagi): {issued.key}")
+
+
+@facilities_app.command("list")
+def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Facilities, their key prefix, state and checks in the last 30 days."""
+    rows = coverage.list_facilities(open_database(db_url), system_actor(CITY))
+    if as_json:
+        print_json([{"kode": r["code"], "nama": r["name"], "jenis": r["kind"], "awalan_kunci": r["key_prefix"],
+                     "aktif": r["active"], "cek_30_hari": r["checks"], "tercakup_30_hari": r["covered"],
+                     "cek_terakhir": r["last_check"]} for r in rows])
+        return
+    if not rows:
+        typer.echo("Belum ada fasilitas terdaftar.")
+    for r in rows:
+        state = "aktif" if r["active"] else "dicabut"
+        last = moment(r["last_check"]) if r["last_check"] else "–"
+        typer.echo(f"{r['code']:<12} {r['name']:<36} {r['kind_label']:<10} {r['key_prefix']}…  {state:<8} "
+                   f"{number(r['checks'])} cek (30 hari), terakhir {last}")
+
+
+@facilities_app.command("revoke")
+def revoke(code: Annotated[str, typer.Argument(help="Facility code.")], db_url: DatabaseOption = None,
+           as_json: JsonOption = False) -> None:
+    """Revoke a facility's API key for good."""
+    done = coverage.revoke_facility(open_database(db_url), system_actor(CITY), code)
+    if as_json:
+        print_json({**done, "dicabut": True})
+        return
+    typer.echo(f"Kunci fasilitas {done['kode']} dicabut.")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's command groups to the ``tepat`` command."""
+    app.add_typer(documents_app, name="dokumen")
+    app.add_typer(facilities_app, name="fasilitas")

@@ -1,9 +1,365 @@
-"""CLI commands for programmes (issue 4). Filled in by the module's owner."""
+"""CLI commands: ``tepat program …`` (catalogue, candidates, explanations, overrides) and ``tepat siklus …`` (cycles).
+
+Commands that change something act as a named account (``--as USERNAME``), so
+that maker-checker holds on the command line as on the pages: the approver of a
+cycle or an override must be another user than its maker. Reading commands run
+as the system (city-wide admin) unless ``--as`` is given.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from typing import Annotated, Any
+
 import typer
+
+from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
+from tepat.domain.access import Actor, system_actor
+from tepat.domain.cycles import CycleState
+from tepat.domain.formatting import number, rupiah
+from tepat.services import cycles, enrolment, programmes
+from tepat.store.database import Database
+
+program_app = typer.Typer(help="Programme catalogue, candidates, explanations and enrolment overrides.", no_args_is_help=True)
+override_app = typer.Typer(help="Hand-made enrolment changes (tambah/hapus) with maker-checker.", no_args_is_help=True)
+cycle_app = typer.Typer(help="Benefit cycles: create, generate, submit, approve, return, cancel, close.", no_args_is_help=True)
+
+AsOption = Annotated[str, typer.Option("--as", help="Username of the account acting (required: changes are audited).")]
+AsReader = Annotated[str, typer.Option("--as", help="Username to read as (default: the system, whole city).")]
+CITY = "32.75"
+
+
+def _acting(db: Database, username: str) -> Actor:
+    if not username.strip():
+        fail("Sebutkan akun yang bertindak dengan --as USERNAME.")
+    return programmes.actor_by_username(db, username)
+
+
+def _reader(db: Database, username: str) -> Actor:
+    return programmes.actor_by_username(db, username) if username.strip() else system_actor(CITY)
+
+
+def _day(raw: str, option: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        fail(f"{option} harus berformat TTTT-BB-HH, bukan '{raw}'.")
+        raise  # pragma: no cover
+
+
+# ----------------------------------------------------------------- tepat program
+
+
+@program_app.command("list")
+def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """The catalogue."""
+    db = open_database(db_url)
+    rows = programmes.list_programmes(db, system_actor(CITY))
+    if as_json:
+        print_json([_programme_json(r) for r in rows])
+        return
+    if not rows:
+        typer.echo("Katalog program masih kosong. Jalankan: tepat program seed")
+        return
+    for r in rows:
+        state = "" if r["active"] else "  (tidak aktif)"
+        typer.echo(f"{r['code']:<20} {r['unit']:<9} {r['benefit_type']:<9} {rupiah(r['amount']):>14}  {r['name']}{state}")
+
+
+def _programme_json(r: dict[str, Any]) -> dict[str, Any]:
+    keys = ("code", "name", "description", "unit", "benefit_type", "funding_source", "frequency", "amount",
+            "amounts_by_level", "budget_year", "annual_budget", "quota", "rule", "member_rule", "exclusions",
+            "coverage_months", "active", "version", "updated_by")
+    return {k: r[k] for k in keys}
+
+
+@program_app.command("show")
+def show(code: str, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """One programme with its rule and limits."""
+    r = programmes.get_programme(open_database(db_url), system_actor(CITY), code)
+    if as_json:
+        print_json(_programme_json(r))
+        return
+    typer.echo(f"{r['code']}: {r['name']} (versi {r['version']})")
+    typer.echo(f"  Satuan {r['unit']}, manfaat {r['benefit_type']}, dana {r['funding_source']}, frekuensi {r['frequency']}")
+    if r["amounts_by_level"]:
+        typer.echo("  Besaran: " + ", ".join(f"{k} {rupiah(v)}" for k, v in r["amounts_by_level"].items()))
+    else:
+        typer.echo(f"  Besaran: {rupiah(r['amount'])}")
+    typer.echo(f"  Anggaran {r['budget_year']}: {rupiah(r['annual_budget']) if r['annual_budget'] is not None else 'tanpa pagu'}"
+               + (f", kuota {number(r['quota'])}" if r["quota"] else ""))
+    typer.echo(f"  Aturan: {r['rule']}")
+    if r["member_rule"]:
+        typer.echo(f"  Syarat anggota: {r['member_rule']}")
+    if r["exclusions"]:
+        typer.echo(f"  Dikecualikan penerima: {', '.join(r['exclusions'])}")
+
+
+@program_app.command("seed")
+def seed(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Add the seed programmes that are missing (existing ones are left as edited)."""
+    added = programmes.seed_catalogue(open_database(db_url), system_actor(CITY))
+    if as_json:
+        print_json({"ditambahkan": added})
+        return
+    typer.echo(f"{len(added)} program ditambahkan" + (f": {', '.join(added)}." if added else " (katalog sudah lengkap)."))
+
+
+@program_app.command("set")
+def set_(
+    code: str,
+    acting: AsOption = "",
+    amount: Annotated[str | None, typer.Option("--amount", help="Rupiah per unit per cycle.")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Family eligibility rule.")] = None,
+    member_rule: Annotated[str | None, typer.Option("--member-rule", help="Condition on one member (unit orang).")] = None,
+    budget: Annotated[str | None, typer.Option("--budget", help="Annual budget in rupiah ('' for none).")] = None,
+    quota: Annotated[str | None, typer.Option("--quota", help="Units per cycle ('' for none).")] = None,
+    levels: Annotated[str | None, typer.Option("--levels", help='Amounts by level as JSON, e.g. {"SD":450000,...}.')] = None,
+    exclusions: Annotated[str | None, typer.Option("--exclusions", help="Comma-separated programme codes.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive", help="Switch the programme on or off.")] = None,
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change amounts, budget, quota, rules or exclusions (the rule is checked first)."""
+    db = open_database(db_url)
+    actor = _acting(db, acting)
+    changes: dict[str, Any] = {}
+    for key, value in (("amount", amount), ("rule", rule), ("member_rule", member_rule), ("annual_budget", budget),
+                       ("quota", quota), ("exclusions", exclusions)):
+        if value is not None:
+            changes[key] = value
+    if levels is not None:
+        try:
+            changes["amounts_by_level"] = json.loads(levels) if levels.strip() else None
+        except json.JSONDecodeError:
+            fail("--levels harus JSON, mis. {\"SD\": 450000, \"SMP\": 750000, \"SMA\": 1800000}.")
+    if active is not None:
+        changes["active"] = active
+    if not changes:
+        fail("Tidak ada yang diubah: beri paling sedikit satu opsi, mis. --amount 300000.")
+    current = programmes.get_programme(db, actor, code)
+    row = programmes.update_programme(db, actor, code, current["version"], changes)
+    if as_json:
+        print_json(_programme_json(row))
+        return
+    typer.echo(f"Program {row['code']} disimpan (versi {row['version']}).")
+
+
+@program_app.command("candidates")
+def candidates(
+    code: str,
+    limit: Annotated[int, typer.Option("--limit", help="How many candidates to list, poorest first.")] = 20,
+    on: Annotated[str, typer.Option("--date", help="Reference date (default: today).")] = "",
+    acting: AsReader = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Candidates of a programme: counts by desil and kelurahan, and the first ones poorest first."""
+    db = open_database(db_url)
+    result = enrolment.candidates(db, _reader(db, acting), code, reference_date=_day(on, "--date") if on else None,
+                                  limit=limit)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    typer.echo(f"{result.programme['code']}: {number(result.candidates)} kandidat, {number(result.kept)} masuk kuota/pagu "
+               f"({rupiah(result.kept_total)}); pagu {rupiah(result.budget)}, kuota {number(result.quota)}.")
+    typer.echo("Per desil: " + ", ".join(f"{i + 1}: {number(n)}" for i, n in enumerate(result.by_desil) if n))
+    for r in result.page:
+        mark = "" if r["kept"] else "  (terpotong)"
+        typer.echo(f"  {r['rank']:>6}. keluarga {r['family_id']:<8} {r['name'] or '–':<30} desil {r['desil'] or '–'} "
+                   f"{rupiah(r['amount'])}{mark}")
+
+
+@program_app.command("explain")
+def explain(
+    code: str,
+    family: Annotated[int, typer.Option("--family", help="Family id.")],
+    on: Annotated[str, typer.Option("--date", help="Reference date (default: today).")] = "",
+    acting: AsReader = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Why a family (or each of its members) is in or out of a programme."""
+    db = open_database(db_url)
+    decision = enrolment.explain(db, _reader(db, acting), code, family, reference_date=_day(on, "--date") if on else None)
+    if as_json:
+        print_json(decision.as_dict())
+        return
+    typer.echo(f"Keluarga {family} — {decision.programme['code']}: {'MASUK' if decision.included else 'TIDAK MASUK'}")
+    typer.echo(decision.rule.text())
+    for p in decision.people:
+        typer.echo(f"  {p.name or 'anggota ' + str(p.member_id)}: {'memenuhi' if p.explanation.eligible else 'tidak memenuhi'}"
+                   + (f" (jenjang {p.level})" if p.level and p.explanation.eligible else ""))
+    for line in decision.reasons:
+        typer.echo(f"- {line}")
+    for who, text in decision.places:
+        typer.echo(f"- {who}: {text}")
+
+
+@override_app.command("request")
+def override_request(
+    code: str,
+    family: Annotated[int, typer.Option("--family", help="Family id.")],
+    action: Annotated[str, typer.Option("--action", help="tambah or hapus.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (at least 10 characters).")],
+    evidence: Annotated[str, typer.Option("--evidence", help="Evidence, e.g. the BA number.")],
+    member: Annotated[int | None, typer.Option("--member", help="Member id (programmes per person).")] = None,
+    acting: AsOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ask to add or remove a family (or person) by hand; another admin decides."""
+    db = open_database(db_url)
+    override_id = enrolment.request_override(db, _acting(db, acting), code, family, action, reason, evidence, member_id=member)
+    if as_json:
+        print_json({"id": override_id, "status": "diajukan"})
+        return
+    typer.echo(f"Pengajuan {override_id} tercatat; menunggu keputusan admin lain.")
+
+
+@override_app.command("approve")
+def override_approve(override_id: int, note: Annotated[str, typer.Option("--note")] = "", acting: AsOption = "",
+                     db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Approve a pending override (not your own)."""
+    db = open_database(db_url)
+    enrolment.decide_override(db, _acting(db, acting), override_id, True, note)
+    if as_json:
+        print_json({"id": override_id, "status": "disetujui"})
+        return
+    typer.echo(f"Pengajuan {override_id} disetujui.")
+
+
+@override_app.command("reject")
+def override_reject(override_id: int, note: Annotated[str, typer.Option("--note", help="Why (required).")] = "",
+                    acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Reject a pending override with a note."""
+    db = open_database(db_url)
+    enrolment.decide_override(db, _acting(db, acting), override_id, False, note)
+    if as_json:
+        print_json({"id": override_id, "status": "ditolak"})
+        return
+    typer.echo(f"Pengajuan {override_id} ditolak.")
+
+
+# ----------------------------------------------------------------- tepat siklus
+
+
+@cycle_app.command("create")
+def cycle_create(
+    program: str,
+    name: Annotated[str, typer.Option("--name", help='e.g. "BLT-APBD Juli 2025".')],
+    start: Annotated[str, typer.Option("--start", help="First day of the period (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--end", help="Last day of the period (YYYY-MM-DD).")],
+    budget: Annotated[int | None, typer.Option("--budget", help="Budget cap in rupiah (default: what the year has left).")] = None,
+    quota: Annotated[int | None, typer.Option("--quota", help="Units in this cycle (default: the programme's).")] = None,
+    acting: AsOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a cycle in draf."""
+    db = open_database(db_url)
+    cycle_id = cycles.create_cycle(db, _acting(db, acting), program, name=name, period_start=_day(start, "--start"),
+                                   period_end=_day(end, "--end"), budget_cap=budget, quota=quota)
+    _report(db, cycle_id, as_json, f"Siklus {cycle_id} dibuat (draf).")
+
+
+def _report(db: Database, cycle_id: int, as_json: bool, message: str) -> None:
+    view = cycles.show(db, system_actor(CITY), cycle_id)
+    if as_json:
+        print_json(view.as_dict())
+    else:
+        typer.echo(message)
+
+
+@cycle_app.command("generate")
+def cycle_generate(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Build (or rebuild, in draf) the list of entitlements."""
+    db = open_database(db_url)
+    result = cycles.generate(db, _acting(db, acting), cycle_id)
+    _report(db, cycle_id, as_json, f"Siklus {cycle_id}: {number(result['entitlements'])} penerima, "
+                                   f"{rupiah(result['total_amount'])}.")
+
+
+@cycle_app.command("submit")
+def cycle_submit(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Send the draft for review."""
+    db = open_database(db_url)
+    cycles.submit(db, _acting(db, acting), cycle_id)
+    _report(db, cycle_id, as_json, f"Siklus {cycle_id} diajukan untuk ditinjau.")
+
+
+@cycle_app.command("approve")
+def cycle_approve(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Approve and freeze (an admin other than the maker and the submitter)."""
+    db = open_database(db_url)
+    result = cycles.approve(db, _acting(db, acting), cycle_id)
+    _report(db, cycle_id, as_json, f"Siklus {cycle_id} disetujui dan dibekukan; {number(result['blocked'])} diblokir; "
+                                   f"SHA-256 {result['snapshot_sha256']}.")
+
+
+@cycle_app.command("return")
+def cycle_return(cycle_id: int, note: Annotated[str, typer.Option("--note")] = "", acting: AsOption = "",
+                 db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Send a submitted cycle back to draf."""
+    db = open_database(db_url)
+    cycles.return_to_draft(db, _acting(db, acting), cycle_id, note)
+    _report(db, cycle_id, as_json, f"Siklus {cycle_id} dikembalikan ke draf.")
+
+
+@cycle_app.command("cancel")
+def cycle_cancel(cycle_id: int, reason: Annotated[str, typer.Option("--reason", help="Why (required).")] = "",
+                 acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Cancel a cycle in draf or under review."""
+    db = open_database(db_url)
+    cycles.cancel(db, _acting(db, acting), cycle_id, reason)
+    _report(db, cycle_id, as_json, f"Siklus {cycle_id} dibatalkan.")
+
+
+@cycle_app.command("close")
+def cycle_close(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Close a cycle whose every entitlement is paid, cancelled or blocked."""
+    db = open_database(db_url)
+    cycles.close(db, _acting(db, acting), cycle_id)
+    _report(db, cycle_id, as_json, f"Siklus {cycle_id} ditutup.")
+
+
+@cycle_app.command("show")
+def cycle_show(cycle_id: int, acting: AsReader = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """A cycle: state, totals and per-kelurahan table."""
+    db = open_database(db_url)
+    view = cycles.show(db, _reader(db, acting), cycle_id)
+    if as_json:
+        print_json(view.as_dict())
+        return
+    c = view.cycle
+    typer.echo(f"Siklus {c['id']}: {c['name']} ({c['programme_code']}) — {CycleState(c['state']).label}")
+    typer.echo(f"  {number(c['entitlements'])} penerima, {rupiah(c['total_amount'])}, {number(c['blocked'])} diblokir; "
+               f"pagu {rupiah(c['budget_cap'])}")
+    if c["snapshot_sha256"]:
+        typer.echo(f"  SHA-256 daftar beku: {c['snapshot_sha256']}")
+    for r in view.by_kelurahan:
+        typer.echo(f"  {r['kelurahan_name']:<24} {number(r['count']):>8} {rupiah(r['total']):>18}  diblokir {number(r['blocked'])}")
+
+
+@cycle_app.command("list")
+def cycle_list(program: Annotated[str, typer.Option("--program")] = "", db_url: DatabaseOption = None,
+               as_json: JsonOption = False) -> None:
+    """Cycles, newest first."""
+    rows = cycles.list_cycles(open_database(db_url), system_actor(CITY), program or None)
+    if as_json:
+        print_json([{"id": r["id"], "nama": r["name"], "program": r["programme_code"], "status": r["state"],
+                     "penerima": r["entitlements"], "total_rupiah": r["total_amount"]} for r in rows])
+        return
+    if not rows:
+        typer.echo("Belum ada siklus.")
+    for r in rows:
+        typer.echo(f"{r['id']:>5}  {r['programme_code']:<20} {CycleState(r['state']).label:<24} "
+                   f"{number(r['entitlements']):>9} {rupiah(r['total_amount']):>20}  {r['name']}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command groups to the ``tepat`` command."""
+    """Add ``tepat program`` (with ``override``) and ``tepat siklus``."""
+    program_app.add_typer(override_app, name="override")
+    app.add_typer(program_app, name="program")
+    app.add_typer(cycle_app, name="siklus")

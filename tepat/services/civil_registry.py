@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from tepat.domain.access import Actor
-from tepat.domain.households import InactiveReason
+import sqlalchemy as sa
+
+from tepat.domain.access import SYSTEM, Actor
+from tepat.domain.entitlements import EntitlementState, sources_of
+from tepat.domain.households import InactiveReason, LifeStatus
 from tepat.domain.nik import check_nik, mask_nik
 from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, ValidationError
@@ -28,6 +31,8 @@ from tepat.store import audit
 from tepat.store import families as family_store
 from tepat.store import status_checks as status_store
 from tepat.store.database import Database
+from tepat.store.engine import now
+from tepat.store.schema import benefit_cycles, entitlements, members
 
 EVENTS = {"meninggal": InactiveReason.MENINGGAL, "pindah_keluar": InactiveReason.PINDAH}
 _ALIASES = {"nik": "nik", "peristiwa": "peristiwa", "event": "peristiwa", "jenis": "peristiwa",
@@ -91,9 +96,46 @@ def parse_change_file(text: str) -> tuple[list[ChangeRow], list[FieldError]]:
     return rows, problems
 
 
-def block_payments_for(db: Database, member_ids: Iterable[int]) -> int:
-    """HOOK (issue 4, programmes): stop unpaid entitlements of these people; nothing to block until payments exist."""
-    return 0
+BLOCKABLE_STATES = tuple(sorted(sources_of(EntitlementState.DIBLOKIR)))  # terjadwal, gagal: no live payment
+BLOCKING_CYCLE_STATES = ("disetujui", "pembayaran")  # frozen and not closed; approval itself blocks earlier ones
+
+
+def block_payments_for(db: Database, member_ids: Iterable[int], actor: Actor = SYSTEM) -> int:
+    """Block the unpaid entitlements whose recipient died or moved away; returns how many were blocked.
+
+    One guarded UPDATE: only ``terjadwal`` and ``gagal`` rows of frozen, open
+    cycles change (a payment on its way or made is left to reconciliation), so
+    running it twice blocks nothing more; a member who is still active and alive
+    is never blocked, whatever ids are passed. The reason is taken from the member's
+    row as it now stands: ``meninggal`` when dead, ``pindah`` when moved away,
+    otherwise ``nonaktif``.
+    """
+    ids = sorted(set(member_ids))
+    if not ids:
+        return 0
+    life = (sa.select(members.c.life_status).where(members.c.id == entitlements.c.member_id)
+            .scalar_subquery())
+    why = (sa.select(members.c.inactive_reason).where(members.c.id == entitlements.c.member_id)
+           .scalar_subquery())
+    frozen = sa.select(benefit_cycles.c.id).where(benefit_cycles.c.state.in_(BLOCKING_CYCLE_STATES))
+    gone = sa.select(members.c.id).where(members.c.id == entitlements.c.member_id, sa.or_(
+        members.c.life_status == LifeStatus.MENINGGAL.value, members.c.status != "aktif")).exists()
+    blocked = 0
+    with db.begin() as conn:
+        for start in range(0, len(ids), 5_000):  # under SQLite's bound-parameter limit
+            result = conn.execute(
+                sa.update(entitlements)
+                .where(entitlements.c.member_id.in_(ids[start:start + 5_000]),
+                       entitlements.c.state.in_(BLOCKABLE_STATES), entitlements.c.cycle_id.in_(frozen), gone)
+                .values(state=EntitlementState.DIBLOKIR.value, updated_at=now(),
+                        block_reason=sa.case((life == LifeStatus.MENINGGAL.value, "meninggal"),
+                                             (why == InactiveReason.PINDAH.value, "pindah"), else_="nonaktif"))
+            )
+            blocked += result.rowcount
+        if blocked:
+            audit.record(conn, actor, "entitlements.block", "entitlements", None,
+                         detail={"members": len(ids), "blocked": blocked, "source": "civil_registry"})
+    return blocked
 
 
 def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: str = "") -> ChangeReport:

@@ -61,7 +61,7 @@ Progress = Callable[[str, int, int | None], None]
 def build_demo(db: Database, *, families: int, seed: int, progress: Progress | None = None) -> DemoBuild:
     """Initialise ``db``, fill it with ``families`` synthetic families, rank them with a fitted PMT, create the accounts."""
     report = progress or (lambda _step, _done, _total: None)
-    init_database(db)
+    init_database(db, seed_programmes=True)
     report("sintetis", 0, families)
     synthetic = generate_registry(families, seed=seed)
     report("sintetis", families, families)

@@ -39,6 +39,7 @@ from tepat.files import bps
 from tepat.files.survey import read_survey
 from tepat.store.audit import record
 from tepat.store.database import Database
+from tepat.store import programme_reports
 from tepat.store import targeting as targeting_store
 from tepat.store.schema import families, members
 
@@ -181,6 +182,9 @@ class AreaIndicator:
     suppressed: bool
     poorest_families: int | None = None  # desil 1–4 in the latest ranking (None before any ranking)
     poorest_people: int | None = None
+    # (programme label, units covered this year) per active programme with a frozen cycle; a count under
+    # min_cell_size is None, like a suppressed cell
+    coverage: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def not_verified_share(self) -> float | None:
@@ -199,6 +203,7 @@ class AreaIndicator:
             "not_verified_share": self.not_verified_share,
             "desil_1_4_families": self.poorest_families,
             "desil_1_4_people": self.poorest_people,
+            "programmes": {label: n for label, n in self.coverage},
             "suppressed": self.suppressed,
         }
 
@@ -219,7 +224,7 @@ def suppress(cells: list[AreaIndicator], min_cell_size: int) -> list[AreaIndicat
 
     def hide(cell: AreaIndicator) -> AreaIndicator:
         return replace(cell, families=None, people=None, not_verified=None, poorest_families=None, poorest_people=None,
-                       suppressed=True)
+                       coverage=tuple((label, None) for label, _ in cell.coverage), suppressed=True)
 
     small = {c.code for c in cells if c.families is not None and 0 < c.families < min_cell_size}
     if len(small) == 1:
@@ -303,8 +308,24 @@ def registry_indicators(
         )
         for r in sorted(areas, key=lambda r: r.code)
     ]
-    # Programme coverage joins here once programmes and their beneficiaries are stored (the programmes issue).
+    cells = _with_coverage(db, cells, level, area, (today or date.today()).year, settings.min_cell_size)
     return suppress(cells, settings.min_cell_size)
+
+
+def _with_coverage(db: Database, cells: list[AreaIndicator], level: Level, area: str, year: int,
+                   min_cell_size: int) -> list[AreaIndicator]:
+    """Add programme coverage (families or people per active programme this year) to each area's cell."""
+    with db.read() as conn:
+        rows = programme_reports.coverage_by_area(conn, level.value, area, year)
+    labels = {r["programme_id"]: f"{r['name']} ({'keluarga' if r['unit'] == 'keluarga' else 'jiwa'})" for r in rows}
+    order = sorted(labels, key=lambda pid: labels[pid])
+    counts = {(r["code"], r["programme_id"]): int(r["units"]) for r in rows}
+
+    def shown(n: int) -> int | None:
+        return None if 0 < n < min_cell_size else n
+
+    return [replace(c, coverage=tuple((labels[pid], shown(counts.get((c.code, pid), 0))) for pid in order))
+            for c in cells]
 
 
 # ----------------------------------------------------------------- charts and the report

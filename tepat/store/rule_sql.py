@@ -46,6 +46,19 @@ def select_eligible(rule: Rule, *, reference_date: date, scores: sa.FromClause |
     return sa.select(families.c.id).select_from(source).where(condition).order_by(families.c.id)
 
 
+def compile_member_condition(rule: Rule, *, reference_date: date) -> Condition:
+    """A member rule (parsed as ``any(anggota, …)``) as a condition on one row of ``members``.
+
+    Used for programmes whose unit is a person: the row must also be one of
+    ``anggota`` (alive and active), exactly as inside ``any(anggota, …)``.
+    """
+    root = rule.root
+    if not isinstance(root, Quantifier) or root.kind != "any" or root.collection != "anggota":
+        raise ValidationError("Syarat anggota harus berbentuk any(anggota, …).")
+    body = _Compiler(reference_date, None).node(root.body, members)
+    return sa.and_(members.c.status == "aktif", members.c.life_status == "hidup", body)
+
+
 def birth_date_cut(reference_date: date, age: int) -> date:
     """The latest birth date of someone at least ``age`` completed years old on ``reference_date``."""
     year = reference_date.year - age

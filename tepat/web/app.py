@@ -49,7 +49,7 @@ MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
     ("/verifikasi", "Verifikasi", frozenset({Role.VERIFIER})),
     ("/program", "Program", frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE, Role.ANALYST})),
     ("/siklus", "Siklus", frozenset({Role.ADMIN, Role.FINANCE})),
-    ("/pembayaran", "Pembayaran", frozenset({Role.ADMIN, Role.FINANCE})),
+    ("/pembayaran", "Pembayaran", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
     ("/laporan", "Laporan", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
 )
 """Menu links after the registry's own: (link, label, roles that see it or ``None`` for every role)."""

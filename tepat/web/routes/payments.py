@@ -1,7 +1,254 @@
-"""Pages for payments (issue 4). Filled in by the module's owner."""
+"""Payment pages: batches, the payment file, result upload with its outcome, retry and cancel, reconciliation.
+
+Keuangan and Admin Dinsos work here inside their area. Analysts may open the
+batch list and the reconciliation tables, which are aggregates (counts and sums
+per kelurahan, mismatches counted by kind); batch details, files and anything
+with names or NIKs answer 403 for them.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
+from starlette.datastructures import UploadFile
+
+from tepat.domain.access import Actor, Role
+from tepat.domain.payments import BatchState, Channel, Outcome, PaymentState
+from tepat.domain.regions import Level
+from tepat.errors import FieldError, PermissionDenied, TepatError, ValidationError
+from tepat.services import payments, reconciliation
+from tepat.store.database import Database
+from tepat.web.deps import current_actor, get_db, verify_csrf
+from tepat.web.templating import templates
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+DB = Annotated[Database, Depends(get_db)]
+MAX_RESULT_BYTES = 100 * 1024 * 1024
+RESULT_SUFFIXES = {".csv", ".xlsx"}
+
+
+def money_actor(request: Request) -> Actor:
+    """Keuangan or Admin Dinsos."""
+    found = current_actor(request)
+    if found.role not in payments.MONEY_ROLES:
+        raise PermissionDenied("Halaman ini hanya untuk Keuangan dan Admin Dinsos.")
+    return found
+
+
+def reader_actor(request: Request) -> Actor:
+    """Keuangan, Admin Dinsos or Analis (aggregates only)."""
+    found = current_actor(request)
+    if found.role not in reconciliation.READERS:
+        raise PermissionDenied("Halaman ini hanya untuk Keuangan, Admin Dinsos dan Analis.")
+    return found
+
+
+Money = Annotated[Actor, Depends(money_actor)]
+Reader = Annotated[Actor, Depends(reader_actor)]
+
+
+def _work_dir(request: Request) -> Path:
+    path = Path(request.app.state.settings.upload_dir) / "pembayaran"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _kelurahan_options(db: Database, actor: Actor) -> list[tuple[str, str]]:
+    area = actor.area_code or "32.75"
+    found = list(db.regions.descendants(area, Level.KELURAHAN))
+    own = db.regions.get(area)
+    if not found and own is not None:
+        found = [own]
+    return sorted(((r.code, r.name) for r in found), key=lambda x: x[1])
+
+
+@router.get("/pembayaran")
+def batch_list(request: Request, db: DB, actor: Reader, siklus: str = "") -> Response:
+    """Batches in the user's area, newest first (optionally of one cycle)."""
+    cycle_id = int(siklus) if siklus.isdigit() else None
+    return templates.TemplateResponse(request, "payments/list.html", {
+        "title": "Pembayaran", "rows": payments.list_batches(db, actor, cycle_id), "siklus": cycle_id,
+        "cycles": payments.payable_cycles(db, actor), "money": actor.role in payments.MONEY_ROLES,
+        "BatchState": BatchState, "Channel": Channel,
+    })
+
+
+def _new_form(request: Request, db: Database, actor: Actor, values: dict[str, Any], *, message: str = "",
+              errors: list[Any] | None = None, status_code: int = 200) -> Response:
+    return templates.TemplateResponse(request, "payments/new.html", {
+        "title": "Batch pembayaran baru", "values": values, "cycles": payments.payable_cycles(db, actor),
+        "channels": list(Channel), "kelurahan_options": _kelurahan_options(db, actor), "message": message,
+        "errors": errors or [],
+    }, status_code=status_code)
+
+
+@router.get("/pembayaran/baru")
+def new_batch_page(request: Request, db: DB, actor: Money, siklus: str = "") -> Response:
+    return _new_form(request, db, actor, {"siklus": siklus, "kanal": "bank"})
+
+
+@router.post("/pembayaran/baru")
+async def new_batch(request: Request, db: DB, actor: Money) -> Response:
+    """Create a batch from the form; a retry batch takes the failed entitlements again."""
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    try:
+        cycle_id = int(values.get("siklus", ""))
+    except ValueError:
+        return _new_form(request, db, actor, values, message="Pilih siklus.", status_code=422,
+                         errors=[FieldError("siklus", "Pilih siklus yang disetujui")])
+    try:
+        batch = await run_in_threadpool(payments.create_batch, db, actor, cycle_id, values.get("kanal", ""),
+                                        kelurahan_code=values.get("kelurahan") or None, retry=bool(values.get("ulang")))
+    except TepatError as exc:
+        if exc.status_code == 404:
+            raise
+        return _new_form(request, db, actor, values, message=exc.message, errors=getattr(exc, "errors", []),
+                         status_code=exc.status_code)
+    return RedirectResponse(f"/pembayaran/{batch['id']}?ok=dibuat", status_code=303)
+
+
+NOTICES = {"dibuat": "Batch dibuat.", "batal": "Batch dibatalkan; hak yang belum dibayar dapat dibayar ulang.",
+           "hak": "Hak dibatalkan."}
+
+
+def _detail(request: Request, db: Database, actor: Actor, batch_id: int, *, message: str = "", errors: list[Any] | None = None,
+            summary: payments.ImportSummary | None = None, mismatches: list[dict[str, Any]] | None = None,
+            notice: str = "", status_code: int = 200) -> Response:
+    detail = payments.get_batch(db, actor, batch_id)
+    return templates.TemplateResponse(request, "payments/detail.html", {
+        "title": f"Batch {detail['batch']['number']}", "d": detail, "b": detail["batch"], "message": message,
+        "errors": errors or [], "summary": summary, "mismatches": mismatches or [], "notice": notice,
+        "BatchState": BatchState, "Channel": Channel, "Outcome": Outcome, "PaymentState": PaymentState,
+    }, status_code=status_code)
+
+
+@router.get("/pembayaran/{batch_id}")
+def batch_page(request: Request, db: DB, actor: Money, batch_id: int, ok: str = "") -> Response:
+    return _detail(request, db, actor, batch_id, notice=NOTICES.get(ok, ""))
+
+
+@router.post("/pembayaran/{batch_id}/ekspor")
+def export_file(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
+    """Write the payment file and send it as a download (the same bytes every time)."""
+    path = _work_dir(request) / f"{secrets.token_hex(12)}.csv"
+    number = payments.get_batch(db, actor, batch_id)["batch"]["number"]
+    try:
+        payments.export_batch(db, actor, batch_id, path, file_name=f"{number}.csv")
+    except TepatError as exc:
+        path.unlink(missing_ok=True)
+        if exc.status_code == 404:
+            raise
+        return _detail(request, db, actor, batch_id, message=exc.message, status_code=exc.status_code)
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"{number}.csv",
+                        background=BackgroundTask(path.unlink, missing_ok=True))
+
+
+async def _save_result(upload: UploadFile, target: Path) -> Path:
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in RESULT_SUFFIXES:
+        raise ValidationError("Berkas tidak dapat diimpor", [FieldError("berkas", "Pilih berkas hasil .csv atau .xlsx")])
+    path = target / f"{secrets.token_hex(12)}{suffix}"
+    size = 0
+    with path.open("wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_RESULT_BYTES:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise ValidationError("Berkas terlalu besar", [FieldError("berkas", "Ukuran berkas paling besar 100 MB")])
+            out.write(chunk)
+    return path
+
+
+@router.post("/pembayaran/{batch_id}/hasil")
+async def upload_result(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
+    """Import the bank's result file; the page shows what happened to every row and the mismatches."""
+    form = await request.form(max_files=1)
+    upload = form.get("berkas")
+    payments.get_batch(db, actor, batch_id)  # 404 / 403 before touching the upload
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _detail(request, db, actor, batch_id, message="Pilih berkas hasil dari bank atau PT Pos.", status_code=422)
+    path: Path | None = None
+    try:
+        path = await _save_result(upload, _work_dir(request))
+        summary = await run_in_threadpool(payments.import_results, db, actor, batch_id, path,
+                                          file_name=Path(upload.filename).name)
+    except TepatError as exc:
+        if exc.status_code == 404:
+            raise
+        return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
+                       status_code=exc.status_code)
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+    rows = payments.import_mismatches(db, actor, batch_id, summary.import_id)
+    return _detail(request, db, actor, batch_id, summary=summary, mismatches=rows)
+
+
+@router.post("/pembayaran/{batch_id}/batal")
+async def cancel_batch(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
+    form = await request.form()
+    try:
+        await run_in_threadpool(payments.cancel_batch, db, actor, batch_id, str(form.get("alasan", "")))
+    except TepatError as exc:
+        if exc.status_code == 404:
+            raise
+        return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
+                       status_code=exc.status_code)
+    return RedirectResponse(f"/pembayaran/{batch_id}?ok=batal", status_code=303)
+
+
+@router.post("/pembayaran/{batch_id}/hak/{entitlement_id}/batal")
+async def cancel_entitlement(request: Request, db: DB, actor: Money, batch_id: int, entitlement_id: int) -> Response:
+    """End one failed entitlement with a reason (it will not be retried)."""
+    form = await request.form()
+    payments.get_batch(db, actor, batch_id)
+    try:
+        await run_in_threadpool(payments.cancel_entitlement, db, actor, entitlement_id, str(form.get("alasan", "")))
+    except TepatError as exc:
+        if exc.status_code == 404:
+            raise
+        return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
+                       status_code=exc.status_code)
+    return RedirectResponse(f"/pembayaran/{batch_id}?ok=hak", status_code=303)
+
+
+@router.post("/pembayaran/{batch_id}/ulang")
+async def retry_batch(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
+    """A new batch for the same cycle, channel and kelurahan with the failed entitlements (attempt + 1)."""
+    form = await request.form()
+    batch = payments.get_batch(db, actor, batch_id)["batch"]
+    channel = str(form.get("kanal") or batch["channel"])
+    try:
+        made = await run_in_threadpool(payments.create_batch, db, actor, batch["cycle_id"], channel,
+                                       kelurahan_code=batch["kelurahan_code"], retry=True)
+    except TepatError as exc:
+        if exc.status_code == 404:
+            raise
+        return _detail(request, db, actor, batch_id, message=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/pembayaran/{made['id']}?ok=dibuat", status_code=303)
+
+
+def _reconciliation_page(request: Request, report: reconciliation.Reconciliation, back: str) -> Response:
+    return templates.TemplateResponse(request, "payments/reconciliation.html", {
+        "title": f"Rekonsiliasi {report.title}", "r": report, "back": back, "Outcome": Outcome,
+    })
+
+
+@router.get("/pembayaran/{batch_id}/rekonsiliasi")
+def batch_reconciliation(request: Request, db: DB, actor: Reader, batch_id: int) -> Response:
+    report = reconciliation.reconcile(db, actor, batch_id=batch_id)
+    return _reconciliation_page(request, report, f"/pembayaran/{batch_id}" if actor.role is not Role.ANALYST else "/pembayaran")
+
+
+@router.get("/pembayaran/siklus/{cycle_id}/rekonsiliasi")
+def cycle_reconciliation(request: Request, db: DB, actor: Reader, cycle_id: int) -> Response:
+    report = reconciliation.reconcile(db, actor, cycle_id=cycle_id)
+    return _reconciliation_page(request, report, f"/pembayaran?siklus={cycle_id}")

@@ -1,7 +1,243 @@
-"""Pages for programmes (issue 4). Filled in by the module's owner."""
+"""Pages for programmes and benefit cycles: the catalogue, candidates, explanations, overrides, cycles.
+
+Every staff role reads the catalogue and the cycle totals; names appear only to
+roles that read personal data, inside their area (the candidate page is refused
+to analysts). Admin Dinsos edits the catalogue and moves cycles; operators and
+admins request overrides; another admin decides them.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tepat.domain.access import Actor
+from tepat.domain.cycles import CycleAction, CycleState
+from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit
+from tepat.errors import FieldError, TepatError, ValidationError
+from tepat.services import cycles, enrolment, programmes
+from tepat.store.database import Database
+from tepat.web.deps import current_actor, editor_actor, get_db, personal_data_actor, verify_csrf
+from tepat.web.forms import as_int, error_map
+from tepat.web.templating import templates
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+DB = Annotated[Database, Depends(get_db)]
+Staff = Annotated[Actor, Depends(current_actor)]
+Personal = Annotated[Actor, Depends(personal_data_actor)]
+Editor = Annotated[Actor, Depends(editor_actor)]
+PAGE = 50
+LABELS = {"unit": Unit, "benefit_type": BenefitType, "funding_source": FundingSource, "frequency": Frequency}
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    return templates.TemplateResponse(request, f"programmes/{name}.html", {**context, "labels": LABELS,
+                                                                             "CycleState": CycleState}, status_code=status_code)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+# ----------------------------------------------------------------- catalogue
+
+
+@router.get("/program")
+def catalogue(request: Request, db: DB, actor: Staff) -> Response:
+    """Every programme with its unit, amount, budget and rule."""
+    return _page(request, "list", {"title": "Program bantuan", "rows": programmes.list_programmes(db, actor)})
+
+
+@router.post("/program/muat-katalog")
+def seed(request: Request, db: DB, actor: Staff) -> Response:
+    """Load the seed catalogue (admin; only adds what is missing)."""
+    programmes.require_admin(actor)
+    programmes.seed_catalogue(db, actor)
+    return RedirectResponse("/program", status_code=303)
+
+
+def _detail(request: Request, db: Database, actor: Actor, code: str, *, values: dict[str, str] | None = None,
+            errors: list[FieldError] | None = None, message: str = "", notice: str = "", status_code: int = 200) -> Response:
+    prog = programmes.get_programme(db, actor, code)
+    try:
+        result: enrolment.CandidateList | None = enrolment.candidates(db, actor, code, limit=0)
+        no_candidates = ""
+    except ValidationError as exc:  # e.g. a rule on desil before the registry was ranked
+        result, no_candidates = None, exc.message
+    overrides = enrolment.list_overrides(db, actor, code)
+    form = values if values is not None else _form_values(prog)
+    return _page(request, "detail", {
+        "title": prog["name"], "p": prog, "result": result, "no_candidates": no_candidates, "overrides": overrides, "form": form,
+        "errors": error_map(errors or []), "message": message, "notice": notice, "levels": SCHOOL_LEVELS,
+    }, status_code)
+
+
+def _form_values(prog: dict[str, Any]) -> dict[str, str]:
+    out = {k: "" if prog[k] is None else str(prog[k]) for k in ("name", "amount", "annual_budget", "quota", "rule",
+                                                                  "member_rule", "coverage_months", "version")}
+    out["exclusions"] = ", ".join(prog["exclusions"] or [])
+    for level in SCHOOL_LEVELS:
+        out[f"level_{level}"] = str((prog["amounts_by_level"] or {}).get(level, ""))
+    out["active"] = "ya" if prog["active"] else "tidak"
+    return out
+
+
+@router.get("/program/{program}")
+def detail(request: Request, db: DB, actor: Staff, program: str, ok: str = "") -> Response:
+    """A programme: its settings, candidates by desil and kelurahan, and its overrides."""
+    return _detail(request, db, actor, program, notice="Perubahan tersimpan." if ok else "")
+
+
+@router.post("/program/{program}")
+async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response:
+    """Save the admin's edit of amounts, budget, quota, rules and exclusions (the rule is checked first)."""
+    programmes.require_admin(actor)
+    form = await _form(request)
+    changes: dict[str, Any] = {k: form.get(k, "") for k in ("name", "amount", "annual_budget", "quota", "rule",
+                                                             "member_rule", "exclusions", "coverage_months")}
+    if any(form.get(f"level_{k}") for k in SCHOOL_LEVELS):
+        changes["amounts_by_level"] = {k: form.get(f"level_{k}", "") for k in SCHOOL_LEVELS}
+    else:
+        changes["amounts_by_level"] = None
+    changes["active"] = form.get("active", "ya") == "ya"
+    try:
+        programmes.update_programme(db, actor, program, as_int(form.get("version")), changes)
+    except ValidationError as exc:
+        return _detail(request, db, actor, program, values=form, errors=exc.errors, message=exc.message, status_code=422)
+    except TepatError as exc:
+        return _detail(request, db, actor, program, values=form, message=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/program/{program}?ok=1", status_code=303)
+
+
+@router.get("/program/{program}/kandidat")
+def candidate_page(request: Request, db: DB, actor: Personal, program: str, mulai: int = 0) -> Response:
+    """A page of candidates poorest first, with names (roles that read personal data, in their area)."""
+    result = enrolment.candidates(db, actor, program, offset=max(mulai, 0), limit=PAGE)
+    return _page(request, "candidates", {"title": f"Kandidat {result.programme['code']}", "result": result,
+                                         "start": max(mulai, 0), "size": PAGE})
+
+
+@router.get("/program/{program}/keluarga")
+def explanation_lookup(program: str, actor: Staff, id: str = "") -> Response:
+    """The explanation form's target (works without JavaScript): on to the family's explanation."""
+    if not id.strip().isdigit():
+        raise ValidationError("Nomor keluarga harus angka.", [FieldError("id", "Isi nomor keluarga (ID)")])
+    return RedirectResponse(f"/program/{program}/keluarga/{int(id)}", status_code=303)
+
+
+@router.get("/program/{program}/keluarga/{family_id}")
+def explanation(request: Request, db: DB, actor: Staff, program: str, family_id: int) -> Response:
+    """Why one family (or each member) is in or out: rule, member rule, exclusions, overrides, the cut."""
+    decision = enrolment.explain(db, actor, program, family_id)
+    return _page(request, "explain", {"title": f"Penjelasan {decision.programme['code']}", "d": decision})
+
+
+@router.post("/program/{program}/usulan")
+async def request_override(request: Request, db: DB, actor: Editor, program: str) -> Response:
+    """An operator's or admin's request to add or remove a family (or person) by hand."""
+    form = await _form(request)
+    member = form.get("member_id", "").strip()
+    try:
+        enrolment.request_override(db, actor, program, as_int(form.get("family_id")), form.get("action", ""),
+                                   form.get("reason", ""), form.get("evidence", ""),
+                                   member_id=int(member) if member.isdigit() else None)
+    except ValidationError as exc:
+        return _detail(request, db, actor, program, message=exc.message, errors=exc.errors, status_code=422)
+    except TepatError as exc:
+        return _detail(request, db, actor, program, message=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/program/{program}?ok=1#usulan", status_code=303)
+
+
+@router.post("/program/{program}/usulan/{override_id}")
+async def decide_override(request: Request, db: DB, actor: Staff, program: str, override_id: int) -> Response:
+    """Approve or reject a pending override (an admin other than the requester)."""
+    form = await _form(request)
+    try:
+        enrolment.decide_override(db, actor, override_id, form.get("keputusan") == "setujui", form.get("catatan", ""))
+    except TepatError as exc:
+        return _detail(request, db, actor, program, message=exc.message, errors=getattr(exc, "errors", []),
+                       status_code=exc.status_code)
+    return RedirectResponse(f"/program/{program}?ok=1#usulan", status_code=303)
+
+
+# ----------------------------------------------------------------- cycles
+
+
+def _cycle_list(request: Request, db: Database, actor: Actor, *, values: dict[str, str] | None = None,
+                message: str = "", errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
+    return _page(request, "cycles", {
+        "title": "Siklus bantuan", "rows": cycles.list_cycles(db, actor),
+        "programmes": programmes.list_programmes(db, actor, active_only=True), "form": values or {},
+        "message": message, "errors": error_map(errors or []),
+    }, status_code)
+
+
+@router.get("/siklus")
+def cycle_list(request: Request, db: DB, actor: Staff) -> Response:
+    """Cycles, newest first, and (for an admin) the form to create one."""
+    return _cycle_list(request, db, actor)
+
+
+def _date(raw: str, field: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationError("Tanggal tidak dikenali.", [FieldError(field, "Gunakan format TTTT-BB-HH")]) from None
+
+
+@router.post("/siklus")
+async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
+    """Create a cycle in draf."""
+    form = await _form(request)
+    try:
+        budget = form.get("budget_cap", "").replace(".", "").strip()
+        cycle_id = cycles.create_cycle(
+            db, actor, form.get("program", ""), name=form.get("name", ""),
+            period_start=_date(form.get("period_start", ""), "period_start"),
+            period_end=_date(form.get("period_end", ""), "period_end"),
+            budget_cap=int(budget) if budget.isdigit() else None)
+    except TepatError as exc:
+        return _cycle_list(request, db, actor, values=form, message=exc.message, errors=getattr(exc, "errors", []),
+                           status_code=exc.status_code)
+    return RedirectResponse(f"/siklus/{cycle_id}", status_code=303)
+
+
+def _cycle(request: Request, db: Database, actor: Actor, cycle_id: int, *, message: str = "", notice: str = "",
+           status_code: int = 200) -> Response:
+    view = cycles.show(db, actor, cycle_id)
+    return _page(request, "cycle", {"title": view.cycle["name"], "v": view, "c": view.cycle, "message": message,
+                                    "notice": notice, "Action": CycleAction}, status_code)
+
+
+@router.get("/siklus/{cycle_id}")
+def cycle_page(request: Request, db: DB, actor: Staff, cycle_id: int, ok: str = "") -> Response:
+    """A cycle: state, totals, the table by kelurahan and the steps this user may take."""
+    return _cycle(request, db, actor, cycle_id, notice="Langkah tersimpan." if ok else "")
+
+
+@router.post("/siklus/{cycle_id}/langkah")
+async def cycle_step(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+    """One step of the cycle (generate, submit, approve, return, cancel, close)."""
+    form = await _form(request)
+    step = form.get("langkah", "")
+    note = form.get("catatan", "")
+    actions = {
+        CycleAction.GENERATE.value: lambda: cycles.generate(db, actor, cycle_id),
+        CycleAction.SUBMIT.value: lambda: cycles.submit(db, actor, cycle_id),
+        CycleAction.APPROVE.value: lambda: cycles.approve(db, actor, cycle_id),
+        CycleAction.RETURN.value: lambda: cycles.return_to_draft(db, actor, cycle_id, note),
+        CycleAction.CANCEL.value: lambda: cycles.cancel(db, actor, cycle_id, note),
+        CycleAction.CLOSE.value: lambda: cycles.close(db, actor, cycle_id),
+    }
+    if step not in actions:
+        return _cycle(request, db, actor, cycle_id, message="Langkah tidak dikenal.", status_code=422)
+    try:
+        actions[step]()
+    except TepatError as exc:
+        return _cycle(request, db, actor, cycle_id, message=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/siklus/{cycle_id}?ok=1", status_code=303)
+

@@ -1,0 +1,240 @@
+"""Import and reconcile a 250,000-row disbursement result file, against a raw bulk insert of the same rows.
+
+    python bench/payment_results.py --entitlements 250000            # SQLite (a file in --workdir)
+    python bench/payment_results.py --entitlements 250000 --db postgresql+psycopg://postgres@127.0.0.1:5432/bench_pay
+
+Setup (not timed): a fresh database; one programme and one approved cycle whose
+entitlements are synthetic rows (NIK, name, address, the city's 56 kelurahan)
+written straight into ``entitlements`` in bulk — the registry is not needed for
+payments. Then, timed and reported: creating the batch (one INSERT … SELECT and
+one guarded UPDATE) and exporting its file. A bank result file is written with
+every line: 85 % SUKSES, 10 % GAGAL, 5 % RETUR, plus a few rows the bank got
+wrong (amount, unknown reference, duplicate).
+
+In the same process and database:
+
+* **baseline**: read the result file with Polars and bulk-insert its rows into a
+  plain table with no index (``executemany`` on SQLite, ``COPY`` on PostgreSQL);
+  the best of two runs;
+* **import + reconcile**: ``payments.import_results`` (checks, control totals and
+  checksum, batch lock, staging, judging every row, guarded UPDATEs of lines and
+  entitlements, one commit) followed by ``reconciliation.reconcile`` of the batch;
+* a second import of the same file (found by its checksum, changes nothing).
+
+Target (issue 4): import + reconcile ≤ 2× the baseline. Prints JSON and a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BANK_ERRORS = 50  # rows of each kind the bank gets wrong
+
+
+def _fresh_database(url: str) -> None:
+    import sqlalchemy as sa
+
+    from tepat.services.setup import init_database
+    from tepat.store.database import Database
+
+    if url.startswith("sqlite"):
+        path = Path(sa.make_url(url).database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    else:
+        target = sa.make_url(url)
+        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+        admin.dispose()
+    db = Database(url)
+    init_database(db)
+    db.dispose()
+
+
+def _bulk(conn, table: str, frame) -> None:  # type: ignore[no-untyped-def]
+    """Rows into a table as fast as the driver goes: executemany on SQLite, COPY on PostgreSQL."""
+    names = frame.columns
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        for off in range(0, frame.height, 100_000):
+            raw.executemany(sql, frame.slice(off, 100_000).rows())
+    else:
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in frame.iter_rows():
+                copy.write_row(row)
+
+
+def _approved_cycle(url: str, count: int, seed: int) -> int:
+    """One programme, one approved cycle and ``count`` synthetic entitlements (setup, not measured)."""
+    import numpy as np
+    import polars as pl
+    import sqlalchemy as sa
+
+    from tepat.store.engine import create_engine, now
+    from tepat.store.schema import benefit_cycles, programmes, regions
+
+    rng = np.random.default_rng(seed)
+    engine = create_engine(url)
+    at = now()
+    with engine.begin() as conn:
+        prog = conn.execute(sa.insert(programmes).values(
+            code="BLT-APBD", name="BLT APBD", unit="keluarga", benefit_type="tunai", funding_source="APBD",
+            frequency="sekali", amount=250_000, budget_year=2025, rule='status == "aktif"', exclusions=[], active=True,
+            version=1, created_by="bench", created_at=at, updated_by="bench", updated_at=at).returning(programmes.c.id)).scalar_one()
+        cycle = conn.execute(sa.insert(benefit_cycles).values(
+            programme_id=prog, name="BLT-APBD Juli 2025", period_start=date(2025, 7, 1), period_end=date(2025, 7, 31),
+            reference_date=date(2025, 7, 1), state="disetujui", programme_snapshot={"code": "BLT-APBD"}, version=1,
+            created_by="pembuat", created_at=at, approved_by="penyetuju", approved_at=at, entitlements=count,
+            total_amount=count * 250_000).returning(benefit_cycles.c.id)).scalar_one()
+        kelurahan = conn.execute(sa.select(regions.c.code).where(regions.c.level == "kelurahan",
+                                                                 regions.c.code.like("32.75.%"))).scalars().all()
+        ids = np.arange(1, count + 1)
+        kel = np.array(kelurahan)[rng.integers(0, len(kelurahan), count)]
+        frame = pl.DataFrame({
+            "id": ids, "cycle_id": cycle, "unit_key": ids, "family_id": ids, "member_id": ids,
+            "kk_number": [f"3275{i:012d}" for i in ids], "recipient_nik": [f"3275014{i:09d}" for i in ids],
+            "recipient_name": [f"Penerima {i}" for i in ids], "kelurahan_code": kel,
+            "kecamatan_code": [k[:8] for k in kel], "rw": 1, "rt": 1, "address": [f"Jl. Contoh No. {i % 300}" for i in ids],
+            "desil": 1, "rank": ids, "amount": 250_000, "source": "aturan", "state": "terjadwal",
+        })
+        _bulk(conn, "entitlements", frame)
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT setval('entitlements_id_seq', (SELECT max(id) FROM entitlements))")
+            conn.exec_driver_sql("ANALYZE entitlements")
+    engine.dispose()
+    return int(cycle)
+
+
+def _result_file(pay_file: Path, out: Path, seed: int) -> dict[str, int]:
+    """The bank's answer to every line of the payment file, with a few of its own mistakes."""
+    import numpy as np
+    import polars as pl
+
+    from tepat.files.payment_files import result_file_bytes
+
+    lines = pl.read_csv(pay_file, comment_prefix="#", infer_schema=False)
+    rng = np.random.default_rng(seed)
+    draw = rng.random(lines.height)
+    status = np.where(draw < 0.85, "SUKSES", np.where(draw < 0.95, "GAGAL", "RETUR"))
+    amount = lines["jumlah"].cast(pl.Int64).to_numpy().copy()
+    amount[:BANK_ERRORS] -= 1_000  # the bank's amount differs
+    rows = list(zip(lines["referensi"], lines["nik"], amount.tolist(), status.tolist(),
+                    np.where(status == "GAGAL", "Rekening tidak aktif", "").tolist(),
+                    [f"TRX{i:09d}" for i in range(lines.height)], ["2025-07-15"] * lines.height, strict=True))
+    rows += [(f"PX-{i}", "", 250_000, "SUKSES", "", "", "") for i in range(BANK_ERRORS)]  # unknown references
+    rows += rows[BANK_ERRORS:2 * BANK_ERRORS]  # sent twice
+    out.write_bytes(result_file_bytes(rows))
+    return {"rows": len(rows), **{s: int((status == s).sum()) for s in ("SUKSES", "GAGAL", "RETUR")}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entitlements", type=int, default=250_000)
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench-payments"))
+    parser.add_argument("--db", default=None, help="database URL (default: SQLite file in --workdir)")
+    opts = parser.parse_args()
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    url = opts.db or f"sqlite:///{opts.workdir / 'bench.sqlite'}"
+
+    import polars as pl
+    import sqlalchemy as sa
+
+    from tepat.domain.access import Actor, Role
+    from tepat.services import payments, reconciliation
+    from tepat.store.database import Database
+
+    report: dict[str, object] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+        "python": platform.python_version(), "database": url.split(":", 1)[0], "entitlements": opts.entitlements,
+    }
+    start = time.perf_counter()
+    _fresh_database(url)
+    cycle = _approved_cycle(url, opts.entitlements, opts.seed)
+    report["setup_s"] = round(time.perf_counter() - start, 1)
+    db = Database(url)
+    finance = Actor("keuangan", Role.FINANCE, "32.75", "Keuangan")
+    _ = db.regions
+
+    start = time.perf_counter()
+    batch = payments.create_batch(db, finance, cycle, "bank")
+    create_s = time.perf_counter() - start
+    pay_file = opts.workdir / "bayar.csv"
+    start = time.perf_counter()
+    payments.export_batch(db, finance, batch["id"], pay_file)
+    export_s = time.perf_counter() - start
+    result_path = opts.workdir / "hasil.csv"
+    mix = _result_file(pay_file, result_path, opts.seed)
+
+    with db.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_raw_results")
+        conn.exec_driver_sql("CREATE TABLE bench_raw_results (referensi VARCHAR(40), nik VARCHAR(16), jumlah VARCHAR(20), "
+                             "status VARCHAR(16), keterangan VARCHAR(200), referensi_bank VARCHAR(64), tanggal VARCHAR(10))")
+
+    def baseline_once() -> float:
+        with db.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM bench_raw_results")
+        start = time.perf_counter()
+        frame = pl.read_csv(result_path, comment_prefix="#", infer_schema=False)  # as text: the rawest load
+        with db.begin() as conn:
+            _bulk(conn, "bench_raw_results", frame)
+        elapsed = time.perf_counter() - start
+        with db.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM bench_raw_results").scalar_one() == mix["rows"]
+        return elapsed
+
+    baseline = min(baseline_once(), baseline_once())
+    start = time.perf_counter()
+    summary = payments.import_results(db, finance, batch["id"], result_path)
+    import_s = time.perf_counter() - start
+    start = time.perf_counter()
+    recon = reconciliation.reconcile(db, finance, batch_id=batch["id"])
+    reconcile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    again = payments.import_results(db, finance, batch["id"], result_path)
+    again_s = time.perf_counter() - start
+    with db.read() as conn:
+        paid_twice = conn.execute(sa.text(
+            "SELECT count(*) FROM (SELECT entitlement_id FROM payments WHERE state = 'dibayar' "
+            "GROUP BY entitlement_id HAVING count(*) > 1) t")).scalar_one()
+    assert again.already_imported and paid_twice == 0
+    total = import_s + reconcile_s
+    report.update({
+        "batch_lines": batch["control_count"], "result_rows": mix["rows"], "mix": mix, "outcomes": summary.by_outcome,
+        "create_batch_s": round(create_s, 2), "export_s": round(export_s, 2), "baseline_bulk_insert_s": round(baseline, 2),
+        "import_s": round(import_s, 2), "reconcile_s": round(reconcile_s, 2), "import_reconcile_s": round(total, 2),
+        "ratio": round(total / baseline, 2), "target_ratio": 2.0, "reimport_s": round(again_s, 2),
+        "paid": recon.total["dibayar_count"], "mismatches": recon.mismatch_counts, "paid_twice": paid_twice,
+    })
+    with db.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bench_raw_results")
+    db.dispose()
+    print(json.dumps(report, indent=2))
+    print()
+    print("| step | seconds | × baseline |")
+    print("|---|---:|---:|")
+    print(f"| read the result file + bulk insert its {mix['rows']:,} rows into a plain table (baseline) | {baseline:.2f} | 1.00 |")
+    print(f"| import (check, lock, stage, judge, apply to lines and entitlements) | {import_s:.2f} | {import_s / baseline:.2f} |")
+    print(f"| reconcile the batch (per kelurahan + mismatches) | {reconcile_s:.2f} | {reconcile_s / baseline:.2f} |")
+    print(f"| **import + reconcile** (target ≤ 2×) | **{total:.2f}** | **{total / baseline:.2f}** |")
+    print(f"| same file again (found by checksum, nothing changed) | {again_s:.2f} | {again_s / baseline:.2f} |")
+    print(f"| create the batch of {batch['control_count']:,} lines (not in the ratio) | {create_s:.2f} | |")
+    print(f"| export the payment file (not in the ratio) | {export_s:.2f} | |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Benefit cycles: their states, who may move them, and the budget/quota cut from the poorest.
+
+A cycle (e.g. "BLT-APBD Juli 2025") is generated from the catalogue in ``draf``
+(and may be re-generated there), submitted for review (``ditinjau``), then
+approved by a *different* admin (maker-checker) — its list is frozen — or
+returned to ``draf``. Payments (helper B) move it to ``pembayaran``; it is closed
+when every entitlement is final. ``draf`` and ``ditinjau`` may be cancelled with a reason.
+
+The cut is a pure function so that the same order and the same stop explain one
+family's place: candidates ordered poorest first (desil, then score, then id),
+taken while the count stays within the quota and the running total within the budget.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tepat.domain.access import Actor, Role
+from tepat.domain.formatting import number, rupiah
+from tepat.errors import PermissionDenied, StateError
+
+
+class CycleState(StrEnum):
+    DRAF = "draf"
+    DITINJAU = "ditinjau"
+    DISETUJUI = "disetujui"
+    PEMBAYARAN = "pembayaran"
+    DITUTUP = "ditutup"
+    DIBATALKAN = "dibatalkan"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self.value]
+
+
+_STATE_LABELS = {
+    "draf": "Draf", "ditinjau": "Ditinjau", "disetujui": "Disetujui (dibekukan)", "pembayaran": "Pembayaran",
+    "ditutup": "Ditutup", "dibatalkan": "Dibatalkan",
+}
+
+
+class CycleAction(StrEnum):
+    GENERATE = "susun"
+    SUBMIT = "ajukan"
+    APPROVE = "setujui"
+    RETURN = "kembalikan"
+    CANCEL = "batalkan"
+    START_PAYMENT = "bayar"
+    CLOSE = "tutup"
+
+    @property
+    def label(self) -> str:
+        return _ACTION_LABELS[self.value]
+
+
+_ACTION_LABELS = {
+    "susun": "Susun daftar penerima", "ajukan": "Ajukan untuk ditinjau", "setujui": "Setujui dan bekukan",
+    "kembalikan": "Kembalikan ke draf", "batalkan": "Batalkan siklus", "bayar": "Mulai pembayaran",
+    "tutup": "Tutup siklus",
+}
+
+TRANSITIONS: dict[tuple[CycleState, CycleAction], CycleState] = {
+    (CycleState.DRAF, CycleAction.GENERATE): CycleState.DRAF,
+    (CycleState.DRAF, CycleAction.SUBMIT): CycleState.DITINJAU,
+    (CycleState.DRAF, CycleAction.CANCEL): CycleState.DIBATALKAN,
+    (CycleState.DITINJAU, CycleAction.APPROVE): CycleState.DISETUJUI,
+    (CycleState.DITINJAU, CycleAction.RETURN): CycleState.DRAF,
+    (CycleState.DITINJAU, CycleAction.CANCEL): CycleState.DIBATALKAN,
+    (CycleState.DISETUJUI, CycleAction.START_PAYMENT): CycleState.PEMBAYARAN,
+    (CycleState.DISETUJUI, CycleAction.CLOSE): CycleState.DITUTUP,
+    (CycleState.PEMBAYARAN, CycleAction.CLOSE): CycleState.DITUTUP,
+}
+"""Every allowed move; anything else is refused."""
+
+FROZEN_STATES = frozenset({CycleState.DISETUJUI, CycleState.PEMBAYARAN, CycleState.DITUTUP})
+"""States whose entitlements never change again (and whose recipients count as receiving the programme)."""
+
+FINAL_ENTITLEMENT_STATES = frozenset({"dibayar", "dibatalkan", "diblokir"})
+"""Entitlement states a cycle may be closed with."""
+
+
+def next_state(state: str, action: CycleAction) -> CycleState:
+    """The state after ``action``; ``StateError`` (in Indonesian) when the move is not allowed."""
+    current = CycleState(state)
+    target = TRANSITIONS.get((current, action))
+    if target is None:
+        raise StateError(f"Siklus berstatus {current.label.lower()} tidak dapat di-{action.value}: "
+                         f"langkah '{action.label}' tidak diizinkan.")
+    return target
+
+
+def check_actor(action: CycleAction, actor: Actor, *, created_by: str, submitted_by: str | None) -> None:
+    """Role and maker-checker: only Admin Dinsos moves cycles, and the approver made neither the cycle nor the submission."""
+    if action is CycleAction.START_PAYMENT:
+        if actor.role not in (Role.ADMIN, Role.FINANCE):
+            raise PermissionDenied("Hanya Admin Dinsos atau Keuangan yang dapat memulai pembayaran.")
+        return
+    if actor.role is not Role.ADMIN:
+        raise PermissionDenied("Hanya Admin Dinsos yang dapat mengelola siklus bantuan.")
+    if action is CycleAction.APPROVE and actor.username in {created_by, submitted_by}:
+        raise PermissionDenied("Penyetuju harus orang lain, bukan pembuat atau pengaju siklus (maker-checker).")
+
+
+def allowed_actions(state: str, actor: Actor, *, created_by: str, submitted_by: str | None) -> list[CycleAction]:
+    """The actions this actor may take on a cycle in ``state`` (for the buttons on a page)."""
+    out: list[CycleAction] = []
+    for (source, action), _target in TRANSITIONS.items():
+        if source.value != state or action is CycleAction.START_PAYMENT:
+            continue
+        try:
+            check_actor(action, actor, created_by=created_by, submitted_by=submitted_by)
+        except PermissionDenied:
+            continue
+        out.append(action)
+    return out
+
+
+# ----------------------------------------------------------------- the budget / quota cut
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One unit (family or person) that passed the rule, with what orders it and what it would cost."""
+
+    key: int
+    desil: int | None
+    score: float | None
+    amount: int
+
+
+def poorest_first(candidate: Candidate) -> tuple[int, float, int]:
+    """Desil (missing last), then score (lower is poorer; missing last), then id."""
+    return (99 if candidate.desil is None else candidate.desil,
+            math.inf if candidate.score is None else candidate.score, candidate.key)
+
+
+@dataclass(frozen=True)
+class CutPlace:
+    """Where one candidate stands in the cut: its rank and whether it was kept, and why not."""
+
+    key: int
+    rank: int
+    running_total: int
+    kept: bool
+    reason: str | None  # None when kept; "kuota" or "anggaran"
+
+
+def cut(candidates: Iterable[Candidate], *, quota: int | None, budget: int | None) -> list[CutPlace]:
+    """Rank candidates poorest first and keep them while count ≤ quota and the running total ≤ budget.
+
+    Amounts are never negative, so the running total only grows: once a candidate
+    would push it over the budget, every later one would too (the SQL in
+    ``tepat.store.candidates`` keeps ``rank <= quota and running_total <= budget``, the same set).
+    """
+    places: list[CutPlace] = []
+    running = 0
+    for rank, c in enumerate(sorted(candidates, key=poorest_first), start=1):
+        running += c.amount
+        reason = None
+        if quota is not None and rank > quota:
+            reason = "kuota"
+        elif budget is not None and running > budget:
+            reason = "anggaran"
+        places.append(CutPlace(c.key, rank, running, reason is None, reason))
+    return places
+
+
+def kept_keys(places: Sequence[CutPlace]) -> list[int]:
+    """The keys kept by a cut, in rank order."""
+    return [p.key for p in places if p.kept]
+
+
+def cut_reason_text(place: CutPlace, *, quota: int | None, budget: int | None) -> str:
+    """One sentence for a candidate's place in the cut (numbers in Indonesian format by the caller's formatter)."""
+    if place.kept:
+        return f"Urutan ke-{number(place.rank)} dari yang termiskin; masuk dalam kuota dan anggaran."
+    if place.reason == "kuota":
+        return f"Urutan ke-{number(place.rank)} dari yang termiskin, di luar kuota {number(quota)} penerima."
+    return (f"Urutan ke-{number(place.rank)} dari yang termiskin; jumlah berjalan {rupiah(place.running_total)} "
+            f"melebihi pagu anggaran {rupiah(budget)}.")

@@ -1,0 +1,278 @@
+"""Payment lines, batches, the payment and result file formats, and how a result row is judged.
+
+A *batch* sends one *line* per entitlement through one channel (a regional bank,
+PT Pos cash, an in-kind voucher). The bank answers with a *result file*: one
+row per line, with our reference, the NIK, the amount and a status in its own
+words. Every row is judged against our line by ``classify`` — applied, already
+applied, mismatch, unknown reference, duplicate in the file, or state conflict —
+and only *applied* rows change money state. The services run the same rules as
+set-based SQL built from ``TRANSITIONS`` and ``ENTITLEMENT_EFFECT``.
+
+Files carry control totals (row count, sum of amounts) and the SHA-256 of their
+body in a last line, the trailer::
+
+    #KONTROL;batch=BYR-000012-001;kanal=bank;baris=2;total=500000;sha256=<64 hex>
+
+The body is every byte before the trailer (header row included). See docs/payments.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tepat.domain.entitlements import EntitlementState
+from tepat.errors import FieldError, StateError, ValidationError
+
+
+class PaymentState(StrEnum):
+    DIKIRIM = "dikirim"
+    DIBAYAR = "dibayar"
+    GAGAL = "gagal"
+    DIKEMBALIKAN = "dikembalikan"
+    DIBATALKAN = "dibatalkan"
+
+    @property
+    def label(self) -> str:
+        return _PAYMENT_LABELS[self]
+
+
+_PAYMENT_LABELS = {
+    PaymentState.DIKIRIM: "Dikirim",
+    PaymentState.DIBAYAR: "Dibayar",
+    PaymentState.GAGAL: "Gagal",
+    PaymentState.DIKEMBALIKAN: "Dikembalikan",
+    PaymentState.DIBATALKAN: "Dibatalkan",
+}
+
+_P = PaymentState
+TRANSITIONS: dict[PaymentState, frozenset[PaymentState]] = {
+    # A first report of RETUR on a line still 'dikirim' is taken as paid-then-returned.
+    _P.DIKIRIM: frozenset({_P.DIBAYAR, _P.GAGAL, _P.DIKEMBALIKAN, _P.DIBATALKAN}),
+    _P.DIBAYAR: frozenset({_P.DIKEMBALIKAN}),
+    _P.GAGAL: frozenset(),
+    _P.DIKEMBALIKAN: frozenset(),
+    _P.DIBATALKAN: frozenset(),
+}
+
+ENTITLEMENT_EFFECT: dict[PaymentState, EntitlementState] = {
+    _P.DIBAYAR: EntitlementState.DIBAYAR,
+    _P.GAGAL: EntitlementState.GAGAL,
+    _P.DIKEMBALIKAN: EntitlementState.GAGAL,
+    _P.DIBATALKAN: EntitlementState.GAGAL,
+}
+"""What a line's new state does to its entitlement (a cancelled line leaves it retryable)."""
+
+RESULT_STATES = (_P.DIBAYAR, _P.GAGAL, _P.DIKEMBALIKAN)
+"""The states a result file may report."""
+
+
+def payment_sources_of(target: PaymentState | str) -> frozenset[PaymentState]:
+    """Line states from which ``target`` may be reached (the guard of the set-based UPDATE)."""
+    tgt = PaymentState(target)
+    return frozenset(s for s, targets in TRANSITIONS.items() if tgt in targets)
+
+
+def check_payment_transition(current: PaymentState | str, target: PaymentState | str) -> None:
+    cur, tgt = PaymentState(current), PaymentState(target)
+    if tgt not in TRANSITIONS[cur]:
+        raise StateError(f"Pembayaran berstatus '{cur.label}' tidak dapat diubah menjadi '{tgt.label}'.")
+
+
+class BatchState(StrEnum):
+    DIBUAT = "dibuat"
+    DIEKSPOR = "diekspor"
+    SELESAI = "selesai"
+    DIBATALKAN = "dibatalkan"
+
+    @property
+    def label(self) -> str:
+        return {"dibuat": "Dibuat", "diekspor": "Berkas diekspor", "selesai": "Selesai",
+                "dibatalkan": "Dibatalkan"}[self.value]
+
+
+IMPORTABLE_BATCH = frozenset({BatchState.DIEKSPOR, BatchState.SELESAI, BatchState.DIBATALKAN})
+"""A cancelled batch still takes results: the bank may have paid before it heard, and that must show as a conflict."""
+CANCELLABLE_BATCH = frozenset({BatchState.DIBUAT, BatchState.DIEKSPOR})
+
+
+class Channel(StrEnum):
+    BANK = "bank"
+    POS = "pos"
+    VOUCHER = "voucher"
+
+    @property
+    def label(self) -> str:
+        return {"bank": "Transfer bank daerah (mis. Bank BJB)", "pos": "Tunai melalui PT Pos",
+                "voucher": "Voucher barang"}[self.value]
+
+
+PAYMENT_COLUMNS: dict[Channel, tuple[str, ...]] = {
+    Channel.BANK: ("referensi", "nik", "nama", "rekening_kks", "jumlah"),
+    Channel.POS: ("referensi", "nik", "nama", "alamat", "kelurahan", "jumlah"),
+    Channel.VOUCHER: ("referensi", "nik", "nama", "nilai_voucher"),
+}
+"""Columns of the payment file per channel; the last one is always the amount in whole rupiah."""
+
+RESULT_COLUMNS = ("referensi", "nik", "jumlah", "status", "keterangan", "referensi_bank", "tanggal")
+RESULT_ALIASES: dict[str, str] = {
+    "referensi": "referensi", "reference": "referensi", "ref": "referensi", "no_referensi": "referensi",
+    "nik": "nik", "nik_penerima": "nik",
+    "jumlah": "jumlah", "nominal": "jumlah", "amount": "jumlah", "nilai": "jumlah", "nilai_voucher": "jumlah",
+    "status": "status",
+    "keterangan": "keterangan", "alasan": "keterangan", "reason": "keterangan",
+    "referensi_bank": "referensi_bank", "bank_reference": "referensi_bank", "no_transaksi": "referensi_bank",
+    "tanggal": "tanggal", "tanggal_bayar": "tanggal", "settled_on": "tanggal", "tgl_transaksi": "tanggal",
+}
+REQUIRED_RESULT_COLUMNS = ("referensi", "jumlah", "status")
+
+STATUS_WORDS: dict[str, PaymentState] = {
+    **{w: _P.DIBAYAR for w in ("SUKSES", "BERHASIL", "PAID", "SUCCESS", "DIBAYAR", "LUNAS")},
+    **{w: _P.GAGAL for w in ("GAGAL", "FAILED", "FAIL", "DITOLAK", "REJECTED")},
+    **{w: _P.DIKEMBALIKAN for w in ("RETUR", "RETURN", "RETURNED", "DIKEMBALIKAN")},
+}
+"""The words banks and PT Pos write in the status column, case-insensitive."""
+
+
+def parse_status(word: str | None) -> PaymentState | None:
+    return STATUS_WORDS.get((word or "").strip().upper())
+
+
+_AMOUNT = re.compile(r"^\d{1,15}(?:[.,]0{1,2})?$")
+_NIK = re.compile(r"^\d{16}$")
+
+
+def parse_amount(text: str | None) -> int | None:
+    """Whole rupiah as the bank writes it (``250000``, ``250000.00``); ``None`` when it is not one."""
+    value = (text or "").strip()
+    if not _AMOUNT.match(value):
+        return None
+    return int(re.split(r"[.,]", value)[0])
+
+
+def valid_nik_text(text: str) -> bool:
+    return bool(_NIK.match(text))
+
+
+class Outcome(StrEnum):
+    """What a result row did (stored in ``payment_result_lines.outcome``)."""
+
+    DITERAPKAN = "diterapkan"  # applied: the line (and its entitlement) moved
+    SUDAH = "sudah"  # already applied earlier: nothing to do (idempotent)
+    TIDAK_COCOK = "tidak_cocok"  # amount or NIK differs from ours: not applied
+    TIDAK_DIKENAL = "tidak_dikenal"  # no such reference in this batch
+    GANDA = "ganda"  # the reference appears earlier in the same file
+    KONFLIK = "konflik"  # the report contradicts our line's state (e.g. paid but cancelled with us)
+
+    @property
+    def label(self) -> str:
+        return _OUTCOME_LABELS[self]
+
+
+_OUTCOME_LABELS = {
+    Outcome.DITERAPKAN: "Diterapkan",
+    Outcome.SUDAH: "Sudah diterapkan",
+    Outcome.TIDAK_COCOK: "Tidak cocok",
+    Outcome.TIDAK_DIKENAL: "Referensi tidak dikenal",
+    Outcome.GANDA: "Baris ganda",
+    Outcome.KONFLIK: "Bertentangan dengan status kami",
+}
+MISMATCH_OUTCOMES = frozenset({Outcome.TIDAK_COCOK, Outcome.TIDAK_DIKENAL, Outcome.GANDA, Outcome.KONFLIK})
+
+
+@dataclass(frozen=True)
+class OurLine:
+    """Our payment line as the judge sees it."""
+
+    state: PaymentState
+    amount: int
+    nik: str | None
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    reference: str
+    nik: str | None
+    amount: int
+    status: PaymentState
+
+
+def classify(ours: OurLine | None, row: ResultRow, *, duplicate: bool = False) -> Outcome:
+    """Judge one result row; the SQL in ``tepat.services.payments`` follows the same order of rules."""
+    if duplicate:
+        return Outcome.GANDA
+    if ours is None:
+        return Outcome.TIDAK_DIKENAL
+    if ours.amount != row.amount or (row.nik is not None and ours.nik is not None and ours.nik != row.nik):
+        return Outcome.TIDAK_COCOK
+    if ours.state == row.status:
+        return Outcome.SUDAH
+    if row.status in TRANSITIONS[ours.state]:
+        return Outcome.DITERAPKAN
+    return Outcome.KONFLIK
+
+
+# ---------------------------------------------------------------- control totals
+
+
+@dataclass(frozen=True)
+class ControlTotals:
+    """What a file's trailer says about its body: row count, sum of amounts, SHA-256 of the body."""
+
+    rows: int
+    total: int
+    sha256: str | None = None
+    batch: str | None = None
+    channel: str | None = None
+
+
+TRAILER_MARK = "#KONTROL"
+
+
+def checksum(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def format_trailer(totals: ControlTotals) -> str:
+    parts = [TRAILER_MARK]
+    if totals.batch:
+        parts.append(f"batch={totals.batch}")
+    if totals.channel:
+        parts.append(f"kanal={totals.channel}")
+    parts += [f"baris={totals.rows}", f"total={totals.total}"]
+    if totals.sha256:
+        parts.append(f"sha256={totals.sha256}")
+    return ";".join(parts)
+
+
+def parse_trailer(line: str) -> ControlTotals:
+    """Read a trailer line; a malformed one is an error, never silently ignored."""
+    text = line.strip().strip('"').rstrip(",;")
+    fields: dict[str, str] = {}
+    for part in re.split(r"[;,]", text)[1:]:
+        key, sep, value = part.partition("=")
+        if sep:
+            fields[key.strip().lower()] = value.strip()
+    rows, total = fields.get("baris", ""), fields.get("total", "")
+    digest = fields.get("sha256")
+    if not rows.isdigit() or not total.isdigit() or (digest is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", digest)):
+        message = "Baris kontrol (#KONTROL) tidak terbaca: harus memuat baris=…, total=… dan boleh sha256=…"
+        raise ValidationError(message, [FieldError("kontrol", message, line[:200])])
+    return ControlTotals(rows=int(rows), total=int(total), sha256=digest.lower() if digest else None,
+                         batch=fields.get("batch"), channel=fields.get("kanal"))
+
+
+def check_totals(declared: ControlTotals, rows: int, total: int, body_sha256: str | None) -> None:
+    """Raise ``ValidationError`` naming every control figure the body does not match."""
+    problems: list[FieldError] = []
+    if declared.rows != rows:
+        problems.append(FieldError("baris", f"Baris kontrol menyebut {declared.rows} baris, berkas berisi {rows}"))
+    if declared.total != total:
+        problems.append(FieldError("total", f"Baris kontrol menyebut total {declared.total}, jumlah baris berkas {total}"))
+    if declared.sha256 and body_sha256 and declared.sha256 != body_sha256:
+        problems.append(FieldError("sha256", "Checksum SHA-256 tidak sama dengan isi berkas: berkas diubah atau rusak"))
+    if problems:
+        raise ValidationError("Berkas hasil ditolak: total kontrol atau checksum tidak cocok. Tidak ada yang diterapkan.",
+                              problems)

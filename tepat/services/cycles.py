@@ -1,0 +1,257 @@
+"""Benefit cycles: create, generate (one INSERT … SELECT), submit, approve and freeze, return, cancel, close.
+
+Each step is one transaction with its audit record; a crash mid-generation leaves
+the cycle as it was. Approval is maker-checker (``tepat.domain.cycles``): the
+approver neither created nor submitted the cycle. On approval the programme row
+is already in ``programme_snapshot`` and the entitlement rows carry copies of the
+recipients' data; unpayable recipients (dead, inactive person or family) are
+blocked, and the SHA-256 of the ordered list is stored so anyone can check later
+that the frozen list never changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from tepat.domain.access import Actor, Role
+from tepat.domain.cycles import FINAL_ENTITLEMENT_STATES, CycleAction, CycleState, allowed_actions, check_actor, next_state
+from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
+from tepat.services import enrolment
+from tepat.services.programmes import get_programme
+from tepat.store import audit
+from tepat.store import cycles as store
+from tepat.store import families as family_store
+from tepat.store import programmes as programme_store
+from tepat.store.database import Database
+from tepat.store.engine import now
+from tepat.store.schema import entitlements
+
+_NOT_FOUND = "Siklus tidak ditemukan"
+_MOVED = "Siklus ini sudah diubah orang lain. Muat ulang halaman lalu coba lagi."
+SNAPSHOT_FIELDS = ("code", "name", "unit", "benefit_type", "funding_source", "frequency", "amount", "amounts_by_level",
+                   "budget_year", "annual_budget", "quota", "rule", "member_rule", "exclusions", "coverage_months", "version")
+
+
+@dataclass(frozen=True)
+class CycleView:
+    """A cycle with its totals, per-kelurahan table (in the actor's area) and the actions this actor may take."""
+
+    cycle: dict[str, Any]
+    states: dict[str, int]
+    by_kelurahan: list[dict[str, Any]]
+    actions: list[CycleAction]
+
+    def as_dict(self) -> dict[str, Any]:
+        c = self.cycle
+        return {
+            "id": c["id"], "nama": c["name"], "program": c["programme_code"], "status": c["state"],
+            "periode": [c["period_start"].isoformat(), c["period_end"].isoformat()],
+            "tanggal_acuan": c["reference_date"].isoformat(), "model": c["model_id"], "pagu": c["budget_cap"],
+            "kuota": c["quota"], "penerima": c["entitlements"], "total_rupiah": c["total_amount"],
+            "diblokir": c["blocked"], "sha256": c["snapshot_sha256"], "per_status": self.states,
+            "per_kelurahan": self.by_kelurahan, "dibuat_oleh": c["created_by"], "diajukan_oleh": c["submitted_by"],
+            "disetujui_oleh": c["approved_by"], "alasan_batal": c["cancel_reason"],
+        }
+
+
+def _load(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict[str, Any]:
+    row = store.get_cycle(conn, cycle_id, lock=lock)
+    if row is None:
+        raise NotFound(_NOT_FOUND)
+    return row
+
+
+def _step(conn: sa.Connection, actor: Actor, cycle: dict[str, Any], action: CycleAction) -> CycleState:
+    check_actor(action, actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"])
+    return next_state(cycle["state"], action)
+
+
+def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_start: date, period_end: date,
+                 reference_date: date | None = None, budget_cap: int | None = None, quota: int | None = None) -> int:
+    """A new cycle in ``draf``; its budget cap defaults to the annual budget minus what the year's frozen cycles committed."""
+    if actor.role is not Role.ADMIN:
+        raise PermissionDenied("Hanya Admin Dinsos yang dapat membuat siklus bantuan.")
+    errors = []
+    if not name.strip():
+        errors.append(FieldError("name", "Nama siklus wajib diisi, mis. \"BLT-APBD Juli 2025\""))
+    if period_end < period_start:
+        errors.append(FieldError("period_end", "Akhir periode tidak boleh sebelum awalnya"))
+    if budget_cap is not None and budget_cap < 0:
+        errors.append(FieldError("budget_cap", "Pagu tidak boleh negatif"))
+    if quota is not None and quota < 1:
+        errors.append(FieldError("quota", "Kuota harus lebih dari 0"))
+    if errors:
+        raise ValidationError("Data siklus belum benar.", errors)
+    prog = get_programme(db, actor, code)
+    if not prog["active"]:
+        raise StateError(f"Program {prog['code']} tidak aktif.")
+    with db.begin() as conn:
+        if budget_cap is None and prog["annual_budget"] is not None:
+            budget_cap = max(int(prog["annual_budget"]) - store.committed(conn, prog["id"], period_start.year), 0)
+        at = now()
+        cycle_id = store.insert_cycle(conn, {
+            "programme_id": prog["id"], "name": name.strip()[:120], "period_start": period_start,
+            "period_end": period_end, "reference_date": reference_date or period_start, "state": CycleState.DRAF.value,
+            "programme_snapshot": _snapshot(prog), "budget_cap": budget_cap,
+            "quota": quota if quota is not None else prog["quota"], "version": 1, "created_by": actor.username,
+            "created_at": at})
+        audit.record(conn, actor, "create", "benefit_cycle", cycle_id, detail={
+            "program": prog["code"], "name": name.strip(), "budget_cap": budget_cap})
+    return cycle_id
+
+
+def _snapshot(prog: dict[str, Any]) -> dict[str, Any]:
+    return {k: prog[k] for k in SNAPSHOT_FIELDS}
+
+
+def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
+    """(Re)build the cycle's entitlements from the programme as it is now: one INSERT … SELECT, one transaction."""
+    with db.begin() as conn:
+        cycle = _load(conn, cycle_id, lock=True)
+        _step(conn, actor, cycle, CycleAction.GENERATE)
+        prog = get_programme_row(conn, cycle["programme_id"])
+        scope = enrolment.programme_scope(
+            conn, prog, actor, reference_date=cycle["reference_date"], period=(cycle["period_start"], cycle["period_end"]),
+            budget=cycle["budget_cap"], quota=cycle["quota"], use_programme_limits=False)
+        at = now()
+        count, total = store.generate(conn, cycle_id, scope, at)
+        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
+                "entitlements": count, "total_amount": total, "blocked": 0, "generated_at": at,
+                "model_id": scope.model_id, "programme_snapshot": _snapshot(prog)}):
+            raise ConflictError(_MOVED)
+        audit.record(conn, actor, "generate", "benefit_cycle", cycle_id, detail={
+            "entitlements": count, "total_amount": total, "model_id": scope.model_id,
+            "area": actor.area_code, "programme_version": prog["version"]})
+    return {"entitlements": count, "total_amount": total, "model_id": scope.model_id}
+
+
+def get_programme_row(conn: sa.Connection, programme_id: int) -> dict[str, Any]:
+    row = programme_store.get(conn, programme_id)
+    if row is None:
+        raise NotFound("Program tidak ditemukan")
+    return row
+
+
+def submit(db: Database, actor: Actor, cycle_id: int) -> None:
+    """Send a generated draft for review."""
+    with db.begin() as conn:
+        cycle = _load(conn, cycle_id, lock=True)
+        target = _step(conn, actor, cycle, CycleAction.SUBMIT)
+        if cycle["generated_at"] is None:
+            raise StateError("Susun daftar penerima dulu sebelum mengajukan siklus.")
+        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
+                "state": target.value, "submitted_by": actor.username, "submitted_at": now()}):
+            raise ConflictError(_MOVED)
+        audit.record(conn, actor, "submit", "benefit_cycle", cycle_id)
+
+
+def approve(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
+    """Approve (a different admin), block the unpayable, freeze the list and store its SHA-256."""
+    with db.begin() as conn:
+        cycle = _load(conn, cycle_id, lock=True)
+        target = _step(conn, actor, cycle, CycleAction.APPROVE)
+        annual = cycle["programme_snapshot"].get("annual_budget")
+        if annual is not None:
+            spent = store.committed(conn, cycle["programme_id"], cycle["period_start"].year, excluding=cycle_id)
+            if spent + int(cycle["total_amount"]) > int(annual):
+                raise StateError("Total siklus melebihi sisa anggaran tahunan program; susun ulang dengan pagu yang lebih kecil.")
+        at = now()
+        blocked, sha = store.freeze(conn, cycle_id, at)
+        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
+                "state": target.value, "approved_by": actor.username, "approved_at": at, "blocked": blocked,
+                "snapshot_sha256": sha}):
+            raise ConflictError(_MOVED)
+        audit.record(conn, actor, "approve", "benefit_cycle", cycle_id, detail={
+            "blocked": blocked, "snapshot_sha256": sha, "entitlements": cycle["entitlements"],
+            "total_amount": cycle["total_amount"]})
+    return {"blocked": blocked, "snapshot_sha256": sha}
+
+
+def return_to_draft(db: Database, actor: Actor, cycle_id: int, note: str = "") -> None:
+    """Send a submitted cycle back to ``draf`` (with a note) for changes."""
+    with db.begin() as conn:
+        cycle = _load(conn, cycle_id, lock=True)
+        target = _step(conn, actor, cycle, CycleAction.RETURN)
+        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
+                "state": target.value, "submitted_by": None, "submitted_at": None}):
+            raise ConflictError(_MOVED)
+        audit.record(conn, actor, "return", "benefit_cycle", cycle_id, detail={"note": note.strip()})
+
+
+def cancel(db: Database, actor: Actor, cycle_id: int, reason: str) -> None:
+    """Cancel a cycle in ``draf`` or ``ditinjau``; the reason is required."""
+    if len(reason.strip()) < 5:
+        raise ValidationError("Tulis alasan pembatalan.", [FieldError("reason", "Alasan pembatalan wajib diisi")])
+    with db.begin() as conn:
+        cycle = _load(conn, cycle_id, lock=True)
+        target = _step(conn, actor, cycle, CycleAction.CANCEL)
+        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
+                "state": target.value, "cancel_reason": reason.strip()[:1000]}):
+            raise ConflictError(_MOVED)
+        audit.record(conn, actor, "cancel", "benefit_cycle", cycle_id, detail={"reason": reason.strip()})
+
+
+def close(db: Database, actor: Actor, cycle_id: int) -> None:
+    """Close a cycle whose every entitlement is final (paid, cancelled or blocked)."""
+    with db.begin() as conn:
+        cycle = _load(conn, cycle_id, lock=True)
+        target = _step(conn, actor, cycle, CycleAction.CLOSE)
+        open_ = store.not_final(conn, cycle_id, FINAL_ENTITLEMENT_STATES)
+        if open_:
+            raise StateError(f"Siklus belum dapat ditutup: {open_} hak bantuan belum selesai "
+                             "(belum dibayar, dibatalkan atau diblokir).")
+        at = now()
+        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
+                "state": target.value, "closed_by": actor.username, "closed_at": at}):
+            raise ConflictError(_MOVED)
+        audit.record(conn, actor, "close", "benefit_cycle", cycle_id)
+
+
+# ----------------------------------------------------------------- reading
+
+
+def list_cycles(db: Database, actor: Actor, code: str | None = None) -> list[dict[str, Any]]:
+    """Cycles, newest first (aggregates only: any staff role)."""
+    programme_id = get_programme(db, actor, code)["id"] if code else None
+    with db.read() as conn:
+        return store.list_cycles(conn, programme_id)
+
+
+def show(db: Database, actor: Actor, cycle_id: int) -> CycleView:
+    """One cycle with its totals per state and per kelurahan in the actor's area."""
+    with db.read() as conn:
+        cycle = _load(conn, cycle_id)
+        states = store.counts(conn, cycle_id)
+        rows = store.by_kelurahan(conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code))
+    for r in rows:
+        r["kelurahan_name"] = db.regions.name(r["kelurahan_code"])
+        r["kecamatan_name"] = db.regions.name(r["kecamatan_code"])
+    actions = allowed_actions(cycle["state"], actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"])
+    return CycleView(cycle, states, rows, actions)
+
+
+def entitlement_page(db: Database, actor: Actor, cycle_id: int, *, offset: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+    """A page of the cycle's entitlements by name, in the actor's area (personal-data roles only; audited)."""
+    if not actor.sees_personal_data:
+        raise PermissionDenied("Daftar nama penerima hanya untuk peran yang boleh membaca data pribadi.")
+    with db.read() as conn:
+        _load(conn, cycle_id)
+        rows = store.page(conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code),
+                          max(offset, 0), min(max(limit, 0), 500))
+    with db.begin() as conn:
+        audit.record(conn, actor, "read_list", "entitlements", cycle_id, area_code=actor.area_code,
+                     detail={"offset": offset, "rows": len(rows)})
+    return rows
+
+
+def verify_snapshot(db: Database, actor: Actor, cycle_id: int) -> bool:
+    """Whether the frozen list still hashes to the SHA-256 stored at approval."""
+    with db.read() as conn:
+        cycle = _load(conn, cycle_id)
+        if cycle["snapshot_sha256"] is None:
+            raise StateError("Siklus ini belum disetujui, jadi belum dibekukan.")
+        return store.snapshot_digest(conn, cycle_id) == cycle["snapshot_sha256"]

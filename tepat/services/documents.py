@@ -1,0 +1,386 @@
+"""Cycle documents and the realisation report: Daftar Nominatif and BAST per kelurahan, realisation PDF/XLSX.
+
+Who may print what:
+
+* the **Daftar Nominatif** carries full names and NIKs (the payer checks the
+  KTP against it at handover), so only roles that read personal data, inside
+  the kelurahan, may print it; every printing is written to the audit log;
+* the **BAST** carries counts and sums of one kelurahan; it is printed with the
+  nominatif it refers to, under the same rule, and audited too;
+* the **realisation report** is aggregates by programme, kecamatan and month,
+  so analysts may read it too, limited to their area.
+
+Documents exist only for frozen cycles (approved, paying or closed): a list
+that can still change must not be signed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from tepat.charts.documents import document_pdf
+from tepat.domain.access import Actor
+from tepat.domain.entitlements import EntitlementState
+from tepat.domain.formatting import TIMEZONE, long_date, moment, number, rupiah
+from tepat.domain.regions import CITY_CODE, Level, level_of
+from tepat.domain.terbilang import date_in_words, month_name
+from tepat.errors import NotFound, StateError, ValidationError
+from tepat.store import audit
+from tepat.store import programme_reports as store
+from tepat.store.database import Database
+from tepat.store.engine import now
+
+PLACE = "Bekasi"
+
+ENTITLEMENT_LABELS = {s.value: s.label for s in EntitlementState}
+BLOCK_LABELS = {"meninggal": "meninggal", "pindah": "pindah", "nonaktif": "nonaktif"}
+BENEFIT_LABELS = {"tunai": "bantuan tunai", "barang": "bantuan barang", "layanan": "layanan",
+                  "pelatihan": "pelatihan"}
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A produced file: its name, bytes and what it covers."""
+
+    filename: str
+    content: bytes
+    media_type: str
+    rows: int = 0
+    total: int = 0
+
+    def summary(self) -> dict[str, object]:
+        return {"berkas": self.filename, "baris": self.rows, "jumlah": self.total, "ukuran": len(self.content)}
+
+
+@dataclass(frozen=True)
+class Signature:
+    caption: str
+    title: str
+    name: str | None = None
+    id_label: str | None = "NIP"
+    id_number: str | None = None
+
+
+def _today() -> date:
+    return datetime.now(TIMEZONE).date()
+
+
+def _frozen_cycle(conn: Any, cycle_id: int) -> dict[str, Any]:
+    found = store.cycle(conn, cycle_id)
+    if found is None:
+        raise NotFound("Siklus tidak ditemukan.")
+    if found["state"] not in store.DOCUMENT_STATES:
+        raise StateError("Dokumen hanya dapat dicetak untuk siklus yang sudah disetujui (daftar sudah dibekukan).")
+    return found
+
+
+def _personal_area_check(actor: Actor, kelurahan_code: str) -> None:
+    if not actor.can_read_personal(kelurahan_code):
+        # Outside the area (or an analyst): the same answer as a kelurahan without recipients.
+        raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def _unit_label(unit: str) -> str:
+    return "KPM" if unit == "keluarga" else "penerima"
+
+
+# ----------------------------------------------------------------- the cycle's kelurahan list
+
+
+@dataclass(frozen=True)
+class CycleDocuments:
+    """A frozen cycle and its kelurahan inside the actor's area, with counts for the document list."""
+
+    cycle: dict[str, Any]
+    kelurahan: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(k["amount"] for k in self.kelurahan)
+
+
+def cycle_documents(db: Database, actor: Actor, cycle_id: int) -> CycleDocuments:
+    """The kelurahan of a frozen cycle for which the actor may print the Daftar Nominatif and BAST."""
+    if not actor.sees_personal_data:
+        raise NotFound("Siklus tidak ditemukan.")
+    with db.read() as conn:
+        found = _frozen_cycle(conn, cycle_id)
+        rows = [r for r in store.kelurahan_totals(conn, cycle_id) if actor.can_read_personal(r["kelurahan_code"])]
+    regions = db.regions
+    for r in rows:
+        r["kelurahan"] = regions.name(r["kelurahan_code"])
+        r["kecamatan"] = regions.name(r["kecamatan_code"])
+    return CycleDocuments(found, rows)
+
+
+# ----------------------------------------------------------------- Daftar Nominatif
+
+
+def _header(db: Database, cyc: dict[str, Any], kelurahan_code: str, actor: Actor) -> dict[str, Any]:
+    kecamatan_code = kelurahan_code.rsplit(".", 1)[0]
+    return {
+        "programme": cyc["programme_name"], "programme_code": cyc["programme_code"],
+        "funding_source": cyc["funding_source"], "cycle_name": cyc["name"],
+        "period_start": cyc["period_start"], "period_end": cyc["period_end"],
+        "kelurahan": db.regions.name(kelurahan_code), "kecamatan": db.regions.name(kecamatan_code),
+        "unit_label": _unit_label(cyc["unit"]), "place": PLACE,
+        "footer": f"{cyc['name']} · Kel. {db.regions.name(kelurahan_code)}",
+        "printed_by": actor.full_name or actor.username, "printed_at": moment(now()),
+    }
+
+
+def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
+              signed_on: date | None = None) -> Document:
+    """The Daftar Nominatif of one kelurahan as PDF: full names and NIKs, so audited and area-bound."""
+    _personal_area_check(actor, kelurahan_code)
+    with db.begin() as conn:
+        cyc = _frozen_cycle(conn, cycle_id)
+        rows = store.nominatif_rows(conn, cycle_id, kelurahan_code)
+        if not rows:
+            raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
+        audit.record(conn, actor, "dokumen.nominatif", "benefit_cycles", cycle_id, area_code=kelurahan_code,
+                     detail={"rows": len(rows)})
+    handed = [r for r in rows if r["state"] not in store.NOT_HANDED_OVER]
+    total = sum(r["amount"] for r in handed)
+    context = _header(db, cyc, kelurahan_code, actor) | {
+        "rows": [{"name": r["recipient_name"] or "–", "nik": r["recipient_nik"] or "–", "kk": r["kk_number"],
+                  "address": r["address"] or "", "rt": r["rt"], "rw": r["rw"], "desil": r["desil"],
+                  "level": r["level"] or "", "amount": r["amount"], "status": _status_label(r)} for r in rows],
+        "count": len(rows), "handed_over": len(handed), "total": total, "has_level": any(r["level"] for r in rows),
+        "approved_at": moment(cyc["approved_at"]) if cyc["approved_at"] else "–",
+        "snapshot": (cyc["snapshot_sha256"] or "–")[:16], "orientation": "landscape",
+        "signed_on": signed_on or _today(),
+        "signatures": [
+            Signature("Mengetahui,", f"Lurah {db.regions.name(kelurahan_code)}"),
+            Signature("", "TKSK / Pendamping", id_label="NIK"),
+            Signature("", "Kepala Dinas Sosial Kota Bekasi"),
+        ],
+    }
+    pdf = document_pdf("nominatif.html", context)
+    name = f"daftar-nominatif-{_slug(cyc['name'])}-{kelurahan_code}.pdf"
+    return Document(name, pdf, "application/pdf", rows=len(rows), total=total)
+
+
+def _status_label(row: dict[str, Any]) -> str:
+    label = str(ENTITLEMENT_LABELS.get(row["state"], row["state"]))
+    if row["state"] == "diblokir" and row.get("block_reason"):
+        label += f" ({BLOCK_LABELS.get(row['block_reason'], row['block_reason'])})"
+    return label
+
+
+# ----------------------------------------------------------------- BAST
+
+
+def bast_number(cyc: dict[str, Any], kelurahan_code: str, on: date) -> str:
+    """The handover record's number: ``{cycle}/{kelurahan}/BAST-{programme}/{roman month}/{year}``."""
+    return f"{cyc['id']:04d}/{kelurahan_code.rsplit('.', 1)[-1]}/BAST-{cyc['programme_code']}/{_ROMAN[on.month - 1]}/{on.year}"
+
+
+def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, signed_on: date | None = None) -> Document:
+    """The Berita Acara Serah Terima of one kelurahan as PDF (date, count and total spelled out)."""
+    _personal_area_check(actor, kelurahan_code)
+    on = signed_on or _today()
+    with db.begin() as conn:
+        cyc = _frozen_cycle(conn, cycle_id)
+        totals = next(iter(store.kelurahan_totals(conn, cycle_id, kelurahan_code)), None)
+        if totals is None:
+            raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
+        by_rw = store.rw_totals(conn, cycle_id, kelurahan_code)
+        audit.record(conn, actor, "dokumen.bast", "benefit_cycles", cycle_id, area_code=kelurahan_code,
+                     detail={"kpm": totals["handed_over"], "amount": totals["amount"]})
+    kelurahan = db.regions.name(kelurahan_code)
+    period = month_name(cyc["period_start"].month) + f" {cyc['period_start'].year}"
+    if (cyc["period_start"].year, cyc["period_start"].month) != (cyc["period_end"].year, cyc["period_end"].month):
+        period = f"{long_date(cyc['period_start'])} s.d. {long_date(cyc['period_end'])}"
+    context = _header(db, cyc, kelurahan_code, actor) | {
+        "number": bast_number(cyc, kelurahan_code, on), "date_words": date_in_words(on), "signed_on": on,
+        "period": period, "benefit_label": BENEFIT_LABELS.get(cyc["benefit_type"], cyc["benefit_type"]),
+        "count": totals["handed_over"], "total": totals["amount"], "by_rw": by_rw,
+        "excluded": totals["entitlements"] - totals["handed_over"],
+        "first_party": {"name": None, "title": "Kepala Dinas Sosial Kota Bekasi"},
+        "second_party": {"name": None, "title": f"Lurah {kelurahan}, atas nama para KPM"},
+        "signatures": [
+            Signature("PIHAK KEDUA,", f"Lurah {kelurahan}"),
+            Signature("Saksi,", "TKSK / Pendamping", id_label="NIK"),
+            Signature("PIHAK PERTAMA,", "Kepala Dinas Sosial Kota Bekasi"),
+        ],
+    }
+    pdf = document_pdf("bast.html", context)
+    name = f"bast-{_slug(cyc['name'])}-{kelurahan_code}.pdf"
+    return Document(name, pdf, "application/pdf", rows=totals["handed_over"], total=totals["amount"])
+
+
+# ----------------------------------------------------------------- realisation report
+
+
+@dataclass(frozen=True)
+class RealisationLine:
+    """One line of a realisation table: a label and its rupiah figures."""
+
+    label: str
+    budget: int | None
+    planned_count: int
+    planned: int
+    paid_count: int
+    paid: int
+    returned: int
+    blocked: int
+
+    @property
+    def share_of_plan(self) -> float | None:
+        return None if not self.planned else 100.0 * self.paid / self.planned
+
+    @property
+    def share_of_budget(self) -> float | None:
+        return None if not self.budget else 100.0 * self.paid / self.budget
+
+    def as_dict(self) -> dict[str, object]:
+        return {"label": self.label, "pagu": self.budget, "kpm_rencana": self.planned_count, "rencana": self.planned,
+                "kpm_tersalur": self.paid_count, "tersalur": self.paid, "dikembalikan": self.returned,
+                "diblokir": self.blocked, "persen_rencana": self.share_of_plan, "persen_pagu": self.share_of_budget}
+
+
+@dataclass(frozen=True)
+class Realisation:
+    """Budget vs planned vs paid of one year, by programme, kecamatan and month, inside one area."""
+
+    year: int
+    area_code: str
+    area_name: str
+    by_programme: list[RealisationLine]
+    by_kecamatan: list[RealisationLine]
+    by_month: list[RealisationLine]
+    total: RealisationLine
+
+    def as_dict(self) -> dict[str, object]:
+        return {"tahun": self.year, "wilayah": self.area_code, "nama_wilayah": self.area_name,
+                "program": [x.as_dict() for x in self.by_programme],
+                "kecamatan": [x.as_dict() for x in self.by_kecamatan],
+                "bulan": [x.as_dict() for x in self.by_month], "jumlah": self.total.as_dict()}
+
+
+_FIGURES = ("planned_count", "planned", "paid_count", "paid", "returned", "blocked")
+
+
+def _line(label: str, cells: list[dict[str, Any]], budget: int | None = None) -> RealisationLine:
+    return RealisationLine(label, budget, **{f: sum(c[f] for c in cells) for f in _FIGURES})
+
+
+def realisation(db: Database, actor: Actor, year: int) -> Realisation:
+    """The realisation report's figures (aggregates: every role may read it, inside its own area)."""
+    if not 2000 <= year <= 2100:
+        raise ValidationError("Tahun tidak sah.")
+    area = actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else CITY_CODE
+    with db.read() as conn:
+        cells = store.realisation_cells(conn, year, area)
+        progs = store.report_programmes(conn, year, sorted({c["programme_id"] for c in cells}))
+    whole_city = area == CITY_CODE
+    groups: dict[str, dict[Any, list[dict[str, Any]]]] = {"p": defaultdict(list), "k": defaultdict(list),
+                                                          "m": defaultdict(list)}
+    for c in cells:
+        groups["p"][c["programme_id"]].append(c)
+        groups["k"][c["kecamatan_code"]].append(c)
+        groups["m"][c["month"]].append(c)
+
+    def budget_of(pid: int) -> int | None:
+        p = progs.get(pid)
+        return int(p["annual_budget"]) if whole_city and p and p["annual_budget"] and p["budget_year"] == year else None
+
+    by_programme = [_line(f"{p['name']} ({p['code']})", groups["p"].get(pid, []), budget_of(pid))
+                    for pid, p in sorted(progs.items(), key=lambda x: x[1]["code"])]
+    by_kecamatan = [_line(db.regions.name(code), rows) for code, rows in sorted(groups["k"].items())]
+    by_month = [_line(f"{month_name(m)} {year}", rows) for m, rows in sorted(groups["m"].items())]
+    budgets = [x.budget for x in by_programme if x.budget is not None]
+    total = _line("Jumlah", cells, sum(budgets) if budgets else None)
+    return Realisation(year, area, db.regions.name(area), by_programme, by_kecamatan, by_month, total)
+
+
+def _percent(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else number(value, digits) + " %"
+
+
+def _tables(report: Realisation) -> list[dict[str, Any]]:
+    def rows(lines: list[RealisationLine], with_budget: bool) -> list[list[str]]:
+        out = []
+        for x in [*lines, report.total]:
+            cells = [x.label] + ([rupiah(x.budget)] if with_budget else [])
+            cells += [number(x.planned_count), rupiah(x.planned), number(x.paid_count), rupiah(x.paid),
+                      rupiah(x.returned), _percent(x.share_of_plan)]
+            if with_budget:
+                cells.append(_percent(x.share_of_budget, 2))
+            out.append(cells)
+        return out
+
+    figures = ["Penerima rencana", "Rencana", "Penerima tersalur", "Tersalur", "Dikembalikan", "% rencana"]
+    return [
+        {"heading": "Menurut program", "columns": ["Program", "Pagu", *figures, "% pagu"],
+         "rows": rows(report.by_programme, True), "total": True},
+        {"heading": "Menurut kecamatan", "columns": ["Kecamatan", *figures], "rows": rows(report.by_kecamatan, False),
+         "total": True},
+        {"heading": "Menurut bulan", "columns": ["Bulan", *figures], "rows": rows(report.by_month, False), "total": True},
+    ]
+
+
+def realisation_pdf(db: Database, actor: Actor, year: int) -> Document:
+    """The realisation report as PDF."""
+    report = realisation(db, actor, year)
+    context = {"year": year, "area": report.area_name, "as_of": moment(now()), "tables": _tables(report),
+               "place": PLACE, "signed_on": _today(), "orientation": "landscape",
+               "footer": f"Laporan realisasi {year} · {report.area_name}",
+               "signatures": [Signature("", ""), Signature("", ""),
+                              Signature("", "Kepala Dinas Sosial Kota Bekasi")]}
+    return Document(f"realisasi-{year}.pdf", document_pdf("realisasi.html", context), "application/pdf",
+                    rows=len(report.by_programme), total=report.total.paid)
+
+
+def realisation_xlsx(db: Database, actor: Actor, year: int) -> Document:
+    """The realisation report as XLSX: one sheet per table, money as numbers shown as Rupiah."""
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    report = realisation(db, actor, year)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    bold = book.add_format({"bold": True})
+    money = book.add_format({"num_format": '"Rp"#,##0'})
+    count = book.add_format({"num_format": "#,##0"})
+    pct = book.add_format({"num_format": "0.00"})
+    heads = ["Penerima rencana", "Rencana (Rp)", "Penerima tersalur", "Tersalur (Rp)", "Dikembalikan (Rp)",
+             "Diblokir (Rp)", "% rencana"]
+    for sheet_name, first, lines, with_budget in (("Program", "Program", report.by_programme, True),
+                                                   ("Kecamatan", "Kecamatan", report.by_kecamatan, False),
+                                                   ("Bulan", "Bulan", report.by_month, False)):
+        sheet = book.add_worksheet(sheet_name)
+        sheet.write_string(0, 0, f"Realisasi bantuan sosial {year} – {report.area_name}", bold)
+        columns = [first] + (["Pagu (Rp)"] if with_budget else []) + heads + (["% pagu"] if with_budget else [])
+        for i, name in enumerate(columns):
+            sheet.write_string(2, i, name, bold)
+        sheet.set_column(0, 0, 36)
+        sheet.set_column(1, len(columns), 18)
+        for r, x in enumerate([*lines, report.total], start=3):
+            values: list[tuple[object, Any]] = [(x.label, bold if x is report.total else None)]
+            if with_budget:
+                values.append((x.budget, money))
+            values += [(x.planned_count, count), (x.planned, money), (x.paid_count, count), (x.paid, money),
+                       (x.returned, money), (x.blocked, money), (x.share_of_plan, pct)]
+            if with_budget:
+                values.append((x.share_of_budget, pct))
+            for col, (value, fmt) in enumerate(values):
+                if value is None:
+                    sheet.write_blank(r, col, None)
+                elif isinstance(value, str):
+                    sheet.write_string(r, col, value, fmt)
+                else:
+                    sheet.write_number(r, col, value, fmt)
+    book.close()
+    return Document(f"realisasi-{year}.xlsx", buffer.getvalue(),
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    rows=len(report.by_programme), total=report.total.paid)

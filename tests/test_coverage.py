@@ -1,0 +1,189 @@
+"""Health coverage for facilities: keys shown once and stored hashed, the check by NIK, logging, limits, revoking."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from tepat.domain.access import Role
+from tepat.domain.formatting import TIMEZONE
+from tepat.domain.throttle import Limit
+from tepat.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationError
+from tepat.services import coverage
+from tepat.services.status_check import keyed_hash
+from tepat.store.schema import audit_log, coverage_checks, entitlements, facilities, members
+from tests.conftest import actor
+from tests.document_data import families_in
+from tests.factories import KELURAHAN
+from tests.programme_data import approved_cycle, insert_programme
+from tests.test_web_support import make_app
+
+URL = "/api/v1/cakupan-kesehatan"
+
+
+def _today() -> date:
+    from datetime import datetime
+
+    return datetime.now(TIMEZONE).date()
+
+
+def _covered_people(db, admin, *, period: tuple[date, date] | None = None, state: str = "disetujui") -> dict[str, str]:
+    """Two people in a Kartu Sehat cycle covering today; returns name -> NIK."""
+    ids = families_in(db, admin, KELURAHAN, ["Budi Santoso", "Siti Rahmawati"])
+    programme = insert_programme(db, "LKM-NIK", name="Kartu Sehat Berbasis NIK", unit="orang", benefit_type="layanan",
+                                 amount=0, coverage_months=12)
+    today = _today()
+    approved_cycle(db, programme, ids, name="LKM-NIK 2025", per_person=True, state=state,
+                   period=period or (today - timedelta(days=30), today + timedelta(days=60)))
+    with db.read() as conn:
+        return dict(conn.execute(sa.select(members.c.name, members.c.nik).where(members.c.family_id.in_(ids))).all())
+
+
+@pytest.fixture
+def client(db, tmp_path: Path):
+    with TestClient(make_app(db, tmp_path)) as c:
+        yield c
+
+
+def test_a_registered_facility_checks_a_nik(db, admin, client) -> None:
+    people = _covered_people(db, admin)
+    issued = coverage.register_facility(db, admin, code="rsud-cam", name="RSUD dr. Chasbullah Abdulmadjid", kind="rsud")
+    assert issued.key.startswith("fas_") and issued.code == "RSUD-CAM"
+    with db.read() as conn:
+        row = conn.execute(sa.select(facilities)).mappings().one()
+    assert row["key_hash"] == hashlib.sha256(issued.key.encode()).hexdigest() and issued.key not in str(dict(row))
+    assert row["key_prefix"] == issued.key[:12]
+
+    answer = client.post(URL, json={"nik": people["Budi Santoso"]}, headers={"X-API-Key": issued.key})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body == {"tercakup": True, "program": "Kartu Sehat Berbasis NIK",
+                    "berlaku_sampai": (_today() + timedelta(days=60)).isoformat(), "kelas": "III",
+                    "nama": body["nama"]}
+    assert body["nama"] == "B**I S*****O"
+
+    unknown = client.post(URL, json={"nik": "3275011705800999"}, headers={"X-API-Key": issued.key}).json()
+    assert unknown == {"tercakup": False, "program": None, "berlaku_sampai": None, "kelas": None, "nama": None}
+
+    with db.read() as conn:
+        logged = conn.execute(sa.select(coverage_checks).order_by(coverage_checks.c.id)).mappings().all()
+    secret = client.app.state.settings.secret_key
+    assert [(r["facility_id"], r["covered"]) for r in logged] == [(issued.facility_id, True), (issued.facility_id, False)]
+    assert logged[0]["nik_hash"] == keyed_hash(secret, "nik", people["Budi Santoso"])
+    assert people["Budi Santoso"] not in str([dict(r) for r in logged])
+
+
+def test_wrong_missing_or_revoked_keys_get_401(db, admin, client) -> None:
+    people = _covered_people(db, admin)
+    issued = coverage.register_facility(db, admin, code="PKM-BJ", name="Puskesmas Bekasijaya", kind="puskesmas")
+    nik = {"nik": people["Siti Rahmawati"]}
+    assert client.post(URL, json=nik).status_code == 401
+    wrong = client.post(URL, json=nik, headers={"X-API-Key": "fas_salah"})
+    assert wrong.status_code == 401 and wrong.json()["ok"] is False and "tidak dikenal" in wrong.json()["error"]
+    assert client.post(URL, json=nik, headers={"X-API-Key": issued.key}).status_code == 200
+    coverage.revoke_facility(db, admin, "pkm-bj")
+    revoked = client.post(URL, json=nik, headers={"X-API-Key": issued.key})
+    assert revoked.status_code == 401
+    with pytest.raises(ValidationError):
+        coverage.revoke_facility(db, admin, "PKM-BJ")
+    with pytest.raises(NotFound):
+        coverage.revoke_facility(db, admin, "TIDAK-ADA")
+    with db.read() as conn:
+        actions = [r.action for r in conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.id))]
+    assert actions[-2:] == ["fasilitas.daftar", "fasilitas.cabut"]
+    # no GET form: the NIK must not land in access logs
+    assert client.get(f"{URL}/{people['Siti Rahmawati']}", headers={"X-API-Key": issued.key}).status_code in (404, 405)
+
+
+def test_invalid_nik_is_422_and_not_logged(db, admin, client) -> None:
+    issued = coverage.register_facility(db, admin, code="RSUD-PG", name="RSUD Pondokgede", kind="rsud")
+    r = client.post(URL, json={"nik": "32750117058000AB"}, headers={"X-API-Key": issued.key})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "nik"
+    assert client.post(URL, json={"nik": "3275", "extra": 1}, headers={"X-API-Key": issued.key}).status_code == 422
+    with db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(coverage_checks)).scalar_one() == 0
+
+
+def test_blocked_expired_unapproved_or_non_service_entitlements_do_not_cover(db, admin) -> None:
+    today = _today()
+    people = _covered_people(db, admin)
+    checker = coverage.CoverageChecker(db, "k" * 40)
+    key = coverage.register_facility(db, admin, code="RSUD-BU", name="RSUD Bekasi Utara", kind="rsud").key
+    assert checker.check(key, people["Siti Rahmawati"]).covered
+    with db.begin() as conn:
+        member_id = conn.execute(sa.select(members.c.id).where(members.c.nik == people["Siti Rahmawati"])).scalar_one()
+        conn.execute(sa.update(entitlements).where(entitlements.c.member_id == member_id).values(
+            state="diblokir", block_reason="meninggal"))
+    assert not checker.check(key, people["Siti Rahmawati"]).covered
+    # Cash programmes, cycles not yet approved, and periods over do not cover.
+    ids = families_in(db, admin, KELURAHAN, ["Agus Salim"])
+    with db.read() as conn:
+        nik = conn.execute(sa.select(members.c.nik).where(members.c.family_id == ids[0])).scalar_one()
+    approved_cycle(db, insert_programme(db, "BLT-APBD"), ids, period=(today - timedelta(days=1), today + timedelta(days=1)))
+    service = insert_programme(db, "LKM-2", benefit_type="layanan", unit="orang", amount=0)
+    approved_cycle(db, service, ids, per_person=True, state="ditinjau",
+                   period=(today - timedelta(days=1), today + timedelta(days=1)))
+    approved_cycle(db, service, ids, per_person=True, name="lalu",
+                   period=(today - timedelta(days=90), today - timedelta(days=1)))
+    assert not checker.check(key, nik).covered
+    # The latest covering cycle gives the date.
+    approved_cycle(db, service, ids, per_person=True, name="kini", period=(today, today + timedelta(days=10)))
+    approved_cycle(db, service, ids, per_person=True, name="panjang", state="ditutup",
+                   period=(today - timedelta(days=5), today + timedelta(days=40)))
+    found = checker.check(key, nik)
+    assert found.covered and found.valid_until == today + timedelta(days=40)
+
+
+def test_each_key_is_rate_limited(db, admin) -> None:
+    people = _covered_people(db, admin)
+    clock = [0.0]
+    checker = coverage.CoverageChecker(db, "k" * 40, limit=Limit.per(3, 60.0), clock=lambda: clock[0])
+    one = coverage.register_facility(db, admin, code="A-1", name="Klinik Satu", kind="klinik").key
+    two = coverage.register_facility(db, admin, code="A-2", name="Klinik Dua", kind="klinik").key
+    for _ in range(3):
+        checker.check(one, people["Budi Santoso"])
+    with pytest.raises(coverage.TooManyChecks) as refused:
+        checker.check(one, people["Budi Santoso"])
+    assert refused.value.status_code == 429 and "Coba lagi" in refused.value.message
+    assert checker.check(two, people["Budi Santoso"]).covered  # another key has its own allowance
+    clock[0] += 30.0
+    assert checker.check(one, people["Budi Santoso"]).covered
+    with pytest.raises(AuthenticationFailed):
+        checker.check(None, people["Budi Santoso"])
+
+
+def test_rate_limit_answers_429_over_http(db, admin, client) -> None:
+    issued = coverage.register_facility(db, admin, code="RSUD-X", name="RSUD Uji", kind="rsud")
+    api = next(r.app for r in client.app.routes if getattr(r, "path", "") == "/api/v1")
+    api.state.coverage_checker = coverage.CoverageChecker(db, "k" * 40, limit=Limit.per(1, 3600.0))
+    assert client.post(URL, json={"nik": "3275011705800999"}, headers={"X-API-Key": issued.key}).status_code == 200
+    r = client.post(URL, json={"nik": "3275011705800999"}, headers={"X-API-Key": issued.key})
+    assert r.status_code == 429 and r.json()["ok"] is False and int(r.headers["retry-after"]) > 3000
+
+
+def test_only_admins_manage_facilities(db, admin) -> None:
+    for role in (Role.OPERATOR, Role.FINANCE, Role.ANALYST):
+        with pytest.raises(PermissionDenied):
+            coverage.register_facility(db, actor(role, "32.75"), code="X-1", name="Klinik X", kind="klinik")
+        with pytest.raises(PermissionDenied):
+            coverage.list_facilities(db, actor(role, "32.75"))
+    with pytest.raises(ValidationError) as bad:
+        coverage.register_facility(db, admin, code="a b", name="x", kind="apotek")
+    assert {e.field for e in bad.value.errors} == {"kode", "nama", "jenis"}
+    coverage.register_facility(db, admin, code="RSUD-1", name="RSUD Satu", kind="rsud")
+    with pytest.raises(ValidationError):
+        coverage.register_facility(db, admin, code="rsud-1", name="RSUD Lain", kind="rsud")
+    listed = coverage.list_facilities(db, admin)
+    assert [(f["code"], f["kind_label"], f["active"], f["checks"]) for f in listed] == [("RSUD-1", "RSUD", True, 0)]
+
+
+def test_openapi_documents_the_key_header(client) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "post" in spec["paths"]["/cakupan-kesehatan"]
+    assert "get" not in spec["paths"]["/cakupan-kesehatan"]
+    assert any(s.get("name") == "X-API-Key" for s in spec["components"]["securitySchemes"].values())

@@ -1,0 +1,90 @@
+"""Pages: a cycle's documents per kelurahan, the realisation report, facilities and their keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from tepat.domain.access import Role
+from tepat.store.schema import audit_log, facilities
+from tests.document_data import blt_cycle, pay, pdf_text
+from tests.factories import KELURAHAN, OTHER_KELURAHAN
+from tests.test_web_support import add_user, form_data, login, make_app
+
+
+@pytest.fixture
+def app(db, tmp_path: Path):
+    return make_app(db, tmp_path)
+
+
+def _client(app, db, username: str, role: Role, area: str) -> tuple[TestClient, str]:
+    add_user(db, username, role, area)
+    client = TestClient(app)
+    return client, login(client, username)
+
+
+def test_cycle_documents_page_and_downloads(app, db, admin) -> None:
+    cycle_id, here, _ = blt_cycle(db, admin)
+    client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
+    page = client.get(f"/siklus/{cycle_id}/dokumen")
+    assert page.status_code == 200 and "Dokumen BLT-APBD Juli 2025" in page.text
+    assert f'data-kode="{KELURAHAN}"' in page.text and f'data-kode="{OTHER_KELURAHAN}"' not in page.text
+    link = f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif.pdf"
+    assert f'href="{link}"' in page.text
+    pdf = client.get(link + "?tanggal=2025-07-14")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert "attachment" in pdf.headers["content-disposition"] and pdf.headers["cache-control"] == "no-store"
+    text = pdf_text(pdf.content)
+    assert "Budi Santoso" in text and "Bekasi, 14 Juli 2025" in text
+    bast = client.get(f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/bast.pdf?tanggal=2025-07-14")
+    assert "hari Senin tanggal empat belas bulan Juli" in pdf_text(bast.content)
+    other = client.get(f"/siklus/{cycle_id}/dokumen/{OTHER_KELURAHAN}/nominatif.pdf")
+    assert other.status_code == 404 and b"Dewi" not in other.content
+    with db.read() as conn:
+        actions = [r.action for r in conn.execute(sa.select(audit_log.c.action).where(audit_log.c.actor == "ani"))]
+    assert actions.count("dokumen.nominatif") == 1 and actions.count("dokumen.bast") == 1
+
+
+def test_analysts_read_the_report_but_no_by_name_documents(app, db, admin) -> None:
+    cycle_id, here, _ = blt_cycle(db, admin)
+    pay(db, cycle_id, here)
+    client, _ = _client(app, db, "rina", Role.ANALYST, "32.75")
+    assert client.get(f"/siklus/{cycle_id}/dokumen").status_code == 404
+    assert client.get(f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif.pdf").status_code == 404
+    page = client.get("/laporan?tahun=2025")
+    assert page.status_code == 200 and 'id="realisasi-program"' in page.text
+    assert "BLT-APBD (BLT-APBD)" in page.text and "Rp750.000" in page.text and "Budi" not in page.text
+    assert 'href="/fasilitas"' not in page.text
+    pdf = client.get("/laporan/realisasi-2025.pdf")
+    assert pdf.status_code == 200 and "LAPORAN REALISASI" in pdf_text(pdf.content)
+    xlsx = client.get("/laporan/realisasi-2025.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert client.get("/laporan/realisasi-2025.csv").status_code == 404
+    assert client.get("/fasilitas").status_code == 403
+
+
+def test_admin_registers_and_revokes_a_facility(app, db) -> None:
+    client, csrf = _client(app, db, "dinsos", Role.ADMIN, "32.75")
+    page = client.get("/fasilitas")
+    assert page.status_code == 200 and "Belum ada fasilitas terdaftar." in page.text
+    data = form_data(page.text, "/fasilitas") | {"kode": "RSUD-PG", "nama": "RSUD Pondokgede", "jenis": "rsud"}
+    added = client.post("/fasilitas", data=data)
+    assert added.status_code == 200 and 'id="kunci-baru"' in added.text
+    key = added.text.split('<code id="kunci-api">')[1].split("</code>")[0]
+    with db.read() as conn:
+        assert conn.execute(sa.select(facilities.c.key_prefix)).scalar_one() == key[:12]
+    listing = client.get("/fasilitas").text
+    assert key not in listing and f"{key[:12]}…" in listing  # shown once only
+    bad = client.post("/fasilitas", data={"csrf_token": csrf, "kode": "RSUD-PG", "nama": "Lagi", "jenis": "rsud"})
+    assert bad.status_code == 422 and "Kode sudah dipakai" in bad.text and 'value="Lagi"' in bad.text
+    api = client.post("/api/v1/cakupan-kesehatan", json={"nik": "3275011705800001"}, headers={"X-API-Key": key})
+    assert api.status_code == 200 and api.json()["tercakup"] is False
+    done = client.post("/fasilitas/cabut", data={"csrf_token": csrf, "kode": "RSUD-PG"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/fasilitas?dicabut=RSUD-PG"
+    assert "Kunci fasilitas RSUD-PG dicabut." in client.get(done.headers["location"]).text
+    assert client.post("/api/v1/cakupan-kesehatan", json={"nik": "3275011705800001"},
+                       headers={"X-API-Key": key}).status_code == 401
+    assert client.post("/fasilitas/cabut", data={"kode": "RSUD-PG"}).status_code == 403  # no CSRF token

@@ -1,0 +1,88 @@
+"""Programme status for the public status check (the store function the lead wires into status_check)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from tepat.store.programme_status import period_words, programmes_for_person
+from tepat.store.schema import entitlements, members
+from tests.document_data import families_in
+from tests.factories import KELURAHAN, make_family
+from tests.programme_data import approved_cycle, insert_programme
+
+TODAY = date(2025, 8, 15)
+
+
+def _ids(db, family_id: int) -> list[int]:
+    with db.read() as conn:
+        return list(conn.execute(sa.select(members.c.id).where(members.c.family_id == family_id)
+                                 .order_by(members.c.id)).scalars())
+
+
+def _status(db, family_id: int, member_id: int) -> list[dict[str, str]]:
+    with db.read() as conn:
+        return programmes_for_person(conn, family_id, member_id, TODAY)
+
+
+def test_latest_frozen_cycle_per_programme_in_resident_words(db, admin) -> None:
+    family = make_family(db, admin)  # head, spouse, child
+    head, spouse, child = _ids(db, family)
+    other = families_in(db, admin, KELURAHAN, ["Tetangga Sebelah"])[0]
+    blt = insert_programme(db, "BLT-APBD", name="BLT-APBD")
+    june = approved_cycle(db, blt, [family], name="Juni", state="ditutup", period=(date(2025, 6, 1), date(2025, 6, 30)))
+    july = approved_cycle(db, blt, [family, other], name="Juli", period=(date(2025, 7, 1), date(2025, 7, 31)))
+    approved_cycle(db, blt, [family], name="Agustus draf", state="draf", period=(date(2025, 8, 1), date(2025, 8, 31)))
+    with db.begin() as conn:
+        conn.execute(sa.update(entitlements).where(entitlements.c.cycle_id == june).values(
+            state="dibayar", paid_at=datetime(2025, 6, 12, 3, 0, tzinfo=UTC)))
+    sembako = insert_programme(db, "BPNT", name="Sembako")
+    approved_cycle(db, sembako, [family], state="pembayaran", period=(date(2025, 7, 1), date(2025, 12, 31)))
+    with db.begin() as conn:
+        conn.execute(sa.update(entitlements).where(entitlements.c.cycle_id != june, entitlements.c.cycle_id != july,
+                                                   entitlements.c.family_id == family).values(
+            state="diblokir", block_reason="nonaktif"))
+    health = insert_programme(db, "LKM-NIK", name="Kartu Sehat", unit="orang", benefit_type="layanan", amount=0)
+    approved_cycle(db, health, [family], per_person=True, period=(date(2025, 1, 1), date(2025, 12, 31)))
+
+    # the draft of August is ignored; July (waiting) is the latest frozen BLT cycle
+    for person in (head, child):
+        found = _status(db, family, person)
+        assert found == [
+            {"programme": "BLT-APBD", "status": "Terdaftar, menunggu penyaluran", "period": "Juli 2025"},
+            {"programme": "Kartu Sehat", "status": "Aktif, berlaku sampai 31 Desember 2025",
+             "period": "Januari–Desember 2025"},
+            {"programme": "Sembako", "status": "Ditangguhkan", "period": "Juli–Desember 2025"},
+        ]
+    # Kartu Sehat is per person: a person of another family does not inherit it
+    assert [p["programme"] for p in _status(db, other, _ids(db, other)[0])] == ["BLT-APBD"]
+    # paid: the date in words, and per-person entitlements of the spouse are hers only
+    with db.begin() as conn:
+        conn.execute(sa.update(entitlements).where(entitlements.c.cycle_id == july).values(
+            state="dibayar", paid_at=datetime(2025, 7, 12, 2, 0, tzinfo=UTC)))
+        conn.execute(sa.delete(entitlements).where(entitlements.c.member_id == spouse,
+                                                   entitlements.c.unit_key == spouse))
+    assert _status(db, family, head)[0]["status"] == "Sudah disalurkan 12 Juli 2025"
+    assert [p["programme"] for p in _status(db, family, spouse)] == ["BLT-APBD", "Sembako"]
+    assert _status(db, 0, 0) == []
+
+
+def test_period_words() -> None:
+    assert period_words(date(2025, 7, 1), date(2025, 7, 31)) == "Juli 2025"
+    assert period_words(date(2025, 7, 1), date(2025, 12, 31)) == "Juli–Desember 2025"
+    assert period_words(date(2025, 7, 1), date(2026, 6, 30)) == "Juli 2025–Juni 2026"
+
+
+def test_the_lookup_uses_the_entitlement_indexes(db) -> None:
+    from tepat.store.programme_status import _STATEMENT
+
+    q = _STATEMENT.params(family_id=1, member_id=2).compile(db.engine, compile_kwargs={"literal_binds": True})
+    with db.read() as conn:
+        if db.dialect == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {q}"))
+            assert "ix_entitlements_family_id" in plan and "ix_entitlements_member_id" in plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {q}"))
+            assert "ix_entitlements_family_id" in plan and "ix_entitlements_member_id" in plan
