@@ -125,3 +125,18 @@ def test_a_lookup_survives_a_dropped_database_connection(db: Database, admin: An
         )).scalar_one()
     assert ended >= 1
     assert registry.find_by_nik(db, admin, head_nik).members[0]["nik"] == head_nik
+
+
+def test_stopping_the_web_app_writes_the_buffered_reads(db: Database, admin: Any, tmp_path: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.test_web_support import make_app
+
+    _, head_nik = _make_family(db, admin)
+    monkeypatch.setattr(audit._FLUSHER, "wake", lambda: None)  # only the app's shutdown may write them
+    time.sleep(audit.READ_LOG_MAX_DELAY + 0.3)
+    with TestClient(make_app(db, tmp_path)):
+        registry.find_by_nik(db, admin, head_nik)
+        assert audit.read_log(db.engine).pending == 1
+    assert len(_nik_reads(db)) == 1

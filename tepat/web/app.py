@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from tepat.config import Settings
 from tepat.domain.access import Role
 from tepat.errors import TepatError, ValidationError
 from tepat.portal import routes as portal_routes
+from tepat.store import audit
 from tepat.store.database import Database
 from tepat.web.deps import CsrfFailed, LoginRequired, verify_csrf
 from tepat.web.routes import (
@@ -97,7 +100,13 @@ class SecurityHeaders:
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the whole web application over one database."""
     database = db if db is not None else Database(settings.database_url)
-    app = FastAPI(title="tepat", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        audit.flush_reads(database.engine)  # reads of personal data are logged in batches: write the last one
+
+    app = FastAPI(title="tepat", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = database
 
