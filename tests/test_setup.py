@@ -31,3 +31,24 @@ def test_kota_bekasi_has_56_kelurahan(db):
     from tepat.domain.regions import Level
 
     assert len(db.regions.descendants("32.75", Level.KELURAHAN)) == 56
+
+
+def test_tepat_init_adds_the_seed_programmes_once_and_keeps_admin_edits(db) -> None:
+    import json
+
+    import sqlalchemy as sa
+    from typer.testing import CliRunner
+
+    from tepat.cli import app
+    from tepat.store.schema import programmes
+
+    first = CliRunner().invoke(app, ["init", "--db", db.url, "--json"])
+    assert first.exit_code == 0, first.output
+    added = json.loads(first.output)["programmes_added"]
+    assert "BLT-APBD" in added and len(added) == 6
+    with db.begin() as conn:
+        conn.execute(sa.update(programmes).where(programmes.c.code == "BLT-APBD").values(amount=300_000))
+    again = CliRunner().invoke(app, ["init", "--db", db.url, "--json"])
+    assert json.loads(again.output)["programmes_added"] == []
+    with db.read() as conn:
+        assert conn.execute(sa.select(programmes.c.amount).where(programmes.c.code == "BLT-APBD")).scalar_one() == 300_000

@@ -10,13 +10,19 @@ from tepat.services.setup import init_database
 
 
 def init(db: DatabaseOption = None, as_json: JsonOption = False) -> None:
-    """Create or upgrade the database schema and load the 91,599 Kepmendagri 2025 region codes."""
+    """Create or upgrade the schema, load the 91,599 Kepmendagri 2025 region codes and add the seed's programmes.
+
+    Programmes already in the catalogue (by code) are left as the admin edited them.
+    """
     database = open_database(db)
-    result = init_database(database)
+    result = init_database(database, seed_programmes=True)
     if as_json:
-        print_json({"regions_loaded": result.regions_loaded, "regions_total": result.regions_total})
+        print_json({"regions_loaded": result.regions_loaded, "regions_total": result.regions_total,
+                    "programmes_added": list(result.programmes_added)})
     else:
         typer.echo(f"Basis data siap: {number(result.regions_total)} kode wilayah ({number(result.regions_loaded)} baru/berubah).")
+        if result.programmes_added:
+            typer.echo("Program ditambahkan ke katalog: " + ", ".join(result.programmes_added) + ".")
 
 
 def register(app: typer.Typer) -> None:
