@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -49,3 +50,19 @@ def test_demo_cli_builds_once_and_reuses(tmp_path):
         assert len(auth.list_users(db, system_actor())) == len(DEMO_ACCOUNTS)
     finally:
         db.dispose()
+
+
+def test_demo_leaves_a_submitted_blt_cycle_for_the_second_admin(db):
+    from tepat.errors import PermissionDenied
+    from tepat.services import cycles
+
+    built = build_demo(db, families=300, seed=7)
+    password = {a.username: a.password for a in built.accounts}
+    maker = auth.authenticate(db, "admin", password["admin"])
+    checker = auth.authenticate(db, "kabid", password["kabid"])
+    view = cycles.show(db, maker, built.cycle_id)
+    assert view.cycle["state"] == "ditinjau" and view.cycle["entitlements"] > 0
+    with pytest.raises(PermissionDenied):
+        cycles.approve(db, maker, built.cycle_id)  # maker-checker: not the one who made it
+    cycles.approve(db, checker, built.cycle_id)
+    assert cycles.show(db, checker, built.cycle_id).cycle["state"] == "disetujui"

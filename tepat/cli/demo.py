@@ -59,6 +59,8 @@ def demo(
         for account in built.accounts:
             table.add_row(account.username, account.password, account.role.label, database.regions.name(account.area_code))
         Console().print(table)
+        typer.echo(f"Siklus \"BLT-APBD Juli 2025\" sudah disusun dan diajukan oleh admin; masuk sebagai kabid untuk "
+                   f"menyetujuinya (maker-checker): /siklus/{built.cycle_id}")
     if serve:
         import uvicorn
 

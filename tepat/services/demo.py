@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from datetime import date
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from tepat.domain.access import Role, system_actor
 from tepat.domain.welfare import fit_pmt
 from tepat.files.survey_frames import read_survey_columns
-from tepat.services import auth, targeting
+from tepat.services import auth, cycles, programmes, targeting
 from tepat.services.imports import ImportResult, import_file
 from tepat.services.setup import init_database
 from tepat.store.database import Database
@@ -29,6 +30,7 @@ CATEGORICAL = frozenset({"pendidikan_kepala", "status_pekerjaan_kepala", "jenis_
 
 DEMO_ACCOUNTS: tuple[tuple[str, Role, str, str], ...] = (
     ("admin", Role.ADMIN, "32.75", "Admin Dinsos Kota Bekasi"),
+    ("kabid", Role.ADMIN, "32.75", "Kepala Bidang Linjamsos (penyetuju siklus)"),
     ("operator.bekasijaya", Role.OPERATOR, "32.75.01.1001", "Operator Kelurahan Bekasijaya"),
     ("operator.bekasitimur", Role.OPERATOR, "32.75.01", "Operator Kecamatan Bekasi Timur"),
     ("verifikator", Role.VERIFIER, "32.75.01", "Verifikator Bekasi Timur"),
@@ -53,6 +55,7 @@ class DemoBuild:
     imported: ImportResult
     accounts: list[DemoAccount]
     model_id: int
+    cycle_id: int
 
 
 Progress = Callable[[str, int, int | None], None]
@@ -81,8 +84,19 @@ def build_demo(db: Database, *, families: int, seed: int, progress: Progress | N
         password = secrets.token_urlsafe(9)
         auth.create_user(db, creator, username=username, password=password, role=role, area_code=area, full_name=name)
         accounts.append(DemoAccount(username, password, role, area, name))
+    cycle_id = _submit_a_blt_cycle(db)
     return DemoBuild(families=result.families_created, members=result.members_created, imported=result, accounts=accounts,
-                     model_id=model_id)
+                     model_id=model_id, cycle_id=cycle_id)
+
+
+def _submit_a_blt_cycle(db: Database) -> int:
+    """A BLT-APBD cycle made and submitted by ``admin``, waiting for ``kabid`` to approve it (maker-checker)."""
+    maker = programmes.actor_by_username(db, "admin")
+    cycle_id = cycles.create_cycle(db, maker, "BLT-APBD", name="BLT-APBD Juli 2025",
+                                   period_start=date(2025, 7, 1), period_end=date(2025, 7, 31))
+    cycles.generate(db, maker, cycle_id)
+    cycles.submit(db, maker, cycle_id)
+    return cycle_id
 
 
 def _rank_with_a_fitted_model(db: Database, folder: Path, seed: int) -> int:
