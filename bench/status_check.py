@@ -3,7 +3,8 @@
     python bench/status_check.py --people 1000000 --seconds 10 --concurrency 64 --workers 2 --rate 1000
 
 Steps: build a SQLite registry of ``--people`` people (about three per family)
-with plain ``executemany`` into a freshly migrated database; start the real
+with plain ``executemany`` into a freshly migrated database (plus a frozen BLT-APBD cycle for one
+family in three, so found answers carry a programme status); start the real
 web app (with the portal router) under uvicorn with ``--workers`` processes on
 127.0.0.1; drive it from this process with a small load generator (asyncio
 protocols on uvloop when installed, one keep-alive connection each,
@@ -133,6 +134,20 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
                          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", families)
         conn.executemany("INSERT INTO members (id, family_id, nik, name, sex, birth_date, relationship, life_status, status, "
                          "version, valid_from, changed_by, change_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", members)
+        # A frozen BLT-APBD cycle for one family in three, so that found answers carry a programme status.
+        conn.execute("INSERT INTO programmes (id, code, name, unit, benefit_type, funding_source, frequency, amount, "
+                     "budget_year, rule, exclusions, active, version, created_by, created_at, updated_by, updated_at) "
+                     "VALUES (1, 'BLT-APBD', 'BLT-APBD Kota Bekasi', 'keluarga', 'tunai', 'APBD', 'sekali', 250000, "
+                     "2025, 'status == \"aktif\"', '[]', 1, 1, 'bench', ?, 'bench', ?)", (stamp, stamp))
+        conn.execute("INSERT INTO benefit_cycles (id, programme_id, name, period_start, period_end, reference_date, state, "
+                     "programme_snapshot, entitlements, total_amount, blocked, version, created_by, created_at) VALUES "
+                     "(1, 1, 'BLT-APBD Juli 2025', '2025-07-01', '2025-07-31', '2025-07-01', 'disetujui', '{}', 0, 0, 0, 1, "
+                     "'bench', ?)", (stamp,))
+        conn.execute("INSERT INTO entitlements (cycle_id, unit_key, family_id, member_id, kk_number, recipient_nik, "
+                     "recipient_name, kelurahan_code, kecamatan_code, rw, rt, amount, source, state) "
+                     "SELECT 1, f.id, f.id, m.id, f.kk_number, m.nik, m.name, f.kelurahan_code, f.kecamatan_code, f.rw, "
+                     "f.rt, 250000, 'aturan', 'terjadwal' FROM families f JOIN members m ON m.family_id = f.id "
+                     "AND m.relationship = 'kepala_keluarga' WHERE f.id % 3 = 0")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return sample
