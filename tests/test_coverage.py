@@ -157,6 +157,21 @@ def test_each_key_is_rate_limited(db, admin) -> None:
         checker.check(None, people["Budi Santoso"])
 
 
+
+def test_workers_sharing_the_rate_limit_file_share_one_allowance(db, admin, tmp_path: Path) -> None:
+    from tepat.store.rate_limits import RateLimitFile
+
+    people = _covered_people(db, admin)
+    key = coverage.register_facility(db, admin, code="A-3", name="Klinik Tiga", kind="klinik").key
+    limit = Limit.per(4, 3600.0)
+    workers = [coverage.CoverageChecker(db, "k" * 40, limit=limit, limiter=RateLimitFile(tmp_path / "batas.sqlite"))
+               for _ in range(2)]
+    for i in range(4):
+        workers[i % 2].check(key, people["Budi Santoso"])
+    for worker in workers:  # the fifth check is refused by either worker: two workers did not double the allowance
+        with pytest.raises(coverage.TooManyChecks):
+            worker.check(key, people["Budi Santoso"])
+
 def test_rate_limit_answers_429_over_http(db, admin, client) -> None:
     issued = coverage.register_facility(db, admin, code="RSUD-X", name="RSUD Uji", kind="rsud")
     api = next(r.app for r in client.app.routes if getattr(r, "path", "") == "/api/v1")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from tepat.api.errors import error_body
 from tepat.api.schemas import ErrorBody
 from tepat.services.coverage import CoverageChecker, TooManyChecks
+from tepat.store import rate_limits
+from tepat.store.rate_limits import RateLimitFile
 
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
                        description="Kunci API fasilitas dari Dinas Sosial (`tepat fasilitas add`)")
@@ -55,7 +58,8 @@ def checker(request: Request) -> CoverageChecker:
     state = request.app.state
     found = getattr(state, "coverage_checker", None)
     if found is None:
-        found = state.coverage_checker = CoverageChecker(state.db, state.settings.secret_key)
+        shared = RateLimitFile(Path(state.settings.upload_dir) / rate_limits.FILE_NAME)  # one allowance for all workers
+        found = state.coverage_checker = CoverageChecker(state.db, state.settings.secret_key, limiter=shared)
     return found
 
 

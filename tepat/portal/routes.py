@@ -44,6 +44,7 @@ from tepat.portal.pages import templates
 from tepat.services import cases
 from tepat.services.status_check import ChallengeReused, StatusChecker, TooManyAttempts, keyed_hash
 from tepat.store.database import Database
+from tepat.store import rate_limits
 from tepat.store.rate_limits import RateLimitFile
 
 
@@ -61,7 +62,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MIN_SECONDS = 0.02  # every status check takes at least this long (covers the found / not-found difference)
 MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
 LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
-RATE_LIMIT_FILE = "rate-limits.sqlite"  # in the upload directory: shared by the worker processes of this host
+RATE_LIMIT_FILE = rate_limits.FILE_NAME  # in the upload directory: shared by the worker processes of this host
 SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five an hour per client
 MEMBER_ROWS = 5
 

@@ -23,7 +23,7 @@ from typing import Any
 from tepat.domain.access import Actor, Role
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.masking import mask_name
-from tepat.domain.throttle import Limit, Throttle
+from tepat.domain.throttle import Limit, Limiter, LocalLimiter
 from tepat.errors import AuthenticationFailed, FieldError, NotFound, PermissionDenied, TepatError, ValidationError
 from tepat.services.status_check import keyed_hash
 from tepat.store import audit
@@ -143,11 +143,14 @@ class CoverageAnswer:
 class CoverageChecker:
     """Answers checks for facilities; holds the per-key rate limit (one per application)."""
 
-    def __init__(self, db: Database, secret_key: str, *, limit: Limit = KEY_LIMIT,
-                 clock: Callable[[], float] = time.monotonic, today: Callable[[], date] | None = None) -> None:
+    def __init__(self, db: Database, secret_key: str, *, limit: Limit = KEY_LIMIT, limiter: Limiter | None = None,
+                 clock: Callable[[], float] = time.time, today: Callable[[], date] | None = None) -> None:
         self.db = db
         self.secret_key = secret_key
-        self.throttle = Throttle(limit)
+        self.limit = limit
+        # In this process by default; the web app passes the file every worker shares, so N workers
+        # do not multiply a key's allowance. Wall-clock seconds: shared buckets outlive a process.
+        self.limiter: Limiter = limiter or LocalLimiter()
         self.clock = clock
         self.today = today or (lambda: datetime.now(TIMEZONE).date())
 
@@ -178,9 +181,9 @@ class CoverageChecker:
         nik = "".join(nik_raw.split())
         with self.db.begin() as conn:
             facility = self.facility_for_key(key, conn)
-            decision = self.throttle.take(str(facility["id"]), self.clock())
-            if not decision.allowed:
-                raise TooManyChecks(decision.retry_after)
+            decision = self.limiter.take_all([(self.limit, f"fasilitas:{facility['id']}")], self.clock())
+            if decision is None or not decision.allowed:
+                raise TooManyChecks(decision.retry_after if decision else 60.0)
             if len(nik) != 16 or not nik.isdigit():
                 raise ValidationError("NIK harus 16 angka", [FieldError("nik", "NIK harus 16 angka")])
             row = store.coverage(conn, nik, self.today())

@@ -46,6 +46,10 @@ _SCHEMA = (
 )
 
 
+FILE_NAME = "rate-limits.sqlite"
+"""Its name in the upload directory, shared by the worker processes of one host."""
+
+
 class RateLimitFile:
     """A ``Limiter`` (and a challenge replay guard) whose state lives in ``path``, shared between processes."""
 
