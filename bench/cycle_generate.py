@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -40,9 +39,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench_support import fresh_database, machine  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 
-from targeting_registry import CATEGORICAL, DAY, FEATURES, _fresh_database, _load_registry  # noqa: E402
+from targeting_registry import CATEGORICAL, DAY, FEATURES, _load_registry  # noqa: E402
 
 RULE = 'desil <= 4 and status == "aktif" and status_verifikasi == "terverifikasi"'
 PERIOD = (date(2026, 7, 1), date(2026, 7, 31))
@@ -111,11 +111,11 @@ def main() -> None:
     checker = Actor("penyetuju", Role.ADMIN, "", "Penyetuju")
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+        "machine": machine(),
         "python": platform.python_version(), "database": url.split(":", 1)[0], "families": opts.families,
     }
     if not opts.keep_db:
-        _fresh_database(url)
+        fresh_database(url)
         start = time.perf_counter()
         _load_registry(url, opts.families, opts.seed)
         report["load_s"] = round(time.perf_counter() - start, 1)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_support import fresh_database  # noqa: E402
 
 RAW_FAMILY = (
     "SELECT f.*, m.* FROM members m0 JOIN families f ON f.id = m0.family_id "
@@ -113,7 +115,6 @@ def main() -> None:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     url = opts.db or f"sqlite:///{opts.workdir / 'nik-lookup.sqlite'}"
     if not opts.reuse:
-        from registry_import import _fresh_database  # type: ignore[import-not-found]
 
         from tepat.domain.access import system_actor
         from tepat.services.imports import import_file
@@ -123,7 +124,7 @@ def main() -> None:
         csv_path = opts.workdir / f"registri-{opts.families}.csv"
         if not csv_path.exists():
             write_registry(generate_registry(opts.families, 2024), csv_path)
-        _fresh_database(url)
+        fresh_database(url)
         db = Database(url)
         import_file(db, system_actor(), csv_path)
         db.dispose()

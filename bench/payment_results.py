@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -37,30 +36,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_support import fresh_database, machine  # noqa: E402
 
 BANK_ERRORS = 50  # rows of each kind the bank gets wrong
 
 
-def _fresh_database(url: str) -> None:
-    import sqlalchemy as sa
-
-    from tepat.services.setup import init_database
-    from tepat.store.database import Database
-
-    if url.startswith("sqlite"):
-        path = Path(sa.make_url(url).database or "")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    else:
-        target = sa.make_url(url)
-        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-        admin.dispose()
-    db = Database(url)
-    init_database(db)
-    db.dispose()
 
 
 def _bulk(conn, table: str, frame) -> None:  # type: ignore[no-untyped-def]
@@ -159,11 +140,11 @@ def main() -> None:
 
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+        "machine": machine(),
         "python": platform.python_version(), "database": url.split(":", 1)[0], "entitlements": opts.entitlements,
     }
     start = time.perf_counter()
-    _fresh_database(url)
+    fresh_database(url)
     cycle = _approved_cycle(url, opts.entitlements, opts.seed)
     report["setup_s"] = round(time.perf_counter() - start, 1)
     db = Database(url)

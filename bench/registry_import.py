@@ -27,29 +27,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_support import fresh_database, machine  # noqa: E402
 
 
-def _fresh_database(url: str) -> str:
-    import sqlalchemy as sa
-
-    from tepat.services.setup import init_database
-    from tepat.store.database import Database
-
-    if url.startswith("sqlite"):
-        path = Path(sa.make_url(url).database or "")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    else:
-        target = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-        admin.dispose()
-    db = Database(url)
-    init_database(db)
-    db.dispose()
-    return url
 
 
 def _high_water_mark(pid: int) -> int:
@@ -154,7 +135,7 @@ def main() -> None:
     csv_path = opts.workdir / f"registri-{opts.families}.csv"
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+        "machine": machine(),
         "python": platform.python_version(),
         "database": url.split(":", 1)[0],
         "families": opts.families,
@@ -174,7 +155,7 @@ def main() -> None:
     report["file_mb"] = round(csv_path.stat().st_size / 1e6, 1)
     tepat = shutil.which("tepat", path=str(Path(sys.executable).parent)) or "tepat"
 
-    _fresh_database(url)
+    fresh_database(url)
     elapsed, rss, out = _run_measured([tepat, "import", str(csv_path), "--json", "--db", url])
     summary = json.loads(out)
     summary.pop("errors", None)
@@ -191,7 +172,7 @@ def main() -> None:
     export_path.unlink()
     report["lookup"] = _lookups(url, opts.lookups)
 
-    _fresh_database(url)
+    fresh_database(url)
     base_elapsed, base_rss, base_out = _run_measured([sys.executable, "-c", BASELINE_CODE, url, str(csv_path)])
     report["baseline"] = {
         "method": "sqlite3.executemany" if url.startswith("sqlite") else "COPY",

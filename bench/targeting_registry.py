@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -31,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_support import fresh_database, machine  # noqa: E402
 
 RULE = 'desil <= 4 and status == "aktif" and any(anggota, umur >= 6 and umur <= 18 and sekolah)'
 FEATURES = ["jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "jenis_kelamin_kepala", "pendidikan_kepala",
@@ -41,26 +42,6 @@ CATEGORICAL = {"jenis_kelamin_kepala", "pendidikan_kepala", "status_pekerjaan_ke
 DAY = date(2026, 7, 1)
 
 
-def _fresh_database(url: str) -> None:
-    import sqlalchemy as sa
-
-    from tepat.services.setup import init_database
-    from tepat.store.database import Database
-
-    if url.startswith("sqlite"):
-        path = Path(sa.make_url(url).database or "")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    else:
-        target = sa.make_url(url)
-        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-        admin.dispose()
-    db = Database(url)
-    init_database(db)
-    db.dispose()
 
 
 def _load_registry(url: str, families: int, seed: int) -> None:
@@ -140,11 +121,11 @@ def main() -> None:
 
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+        "machine": machine(),
         "python": platform.python_version(), "database": url.split(":", 1)[0], "families": opts.families,
     }
     if not opts.keep_db:
-        _fresh_database(url)
+        fresh_database(url)
         start = time.perf_counter()
         _load_registry(url, opts.families, opts.seed)
         report["load_s"] = round(time.perf_counter() - start, 1)
