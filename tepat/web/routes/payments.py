@@ -129,6 +129,14 @@ def _detail(request: Request, db: Database, actor: Actor, batch_id: int, *, mess
     }, status_code=status_code)
 
 
+def _refused(request: Request, db: Database, actor: Actor, batch_id: int, exc: TepatError) -> Response:
+    """The batch page again, saying why an action was refused; a batch that is not there stays a 404."""
+    if exc.status_code == 404:
+        raise exc
+    return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
+                   status_code=exc.status_code)
+
+
 @router.get("/pembayaran/{batch_id}")
 def batch_page(request: Request, db: DB, actor: Money, batch_id: int, ok: str = "") -> Response:
     return _detail(request, db, actor, batch_id, notice=NOTICES.get(ok, ""))
@@ -143,9 +151,7 @@ def export_file(request: Request, db: DB, actor: Money, batch_id: int) -> Respon
         payments.export_batch(db, actor, batch_id, path, file_name=f"{number}.csv")
     except TepatError as exc:
         path.unlink(missing_ok=True)
-        if exc.status_code == 404:
-            raise
-        return _detail(request, db, actor, batch_id, message=exc.message, status_code=exc.status_code)
+        return _refused(request, db, actor, batch_id, exc)
     return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"{number}.csv",
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
@@ -181,10 +187,7 @@ async def upload_result(request: Request, db: DB, actor: Money, batch_id: int) -
         summary = await run_in_threadpool(payments.import_results, db, actor, batch_id, path,
                                           file_name=Path(upload.filename).name)
     except TepatError as exc:
-        if exc.status_code == 404:
-            raise
-        return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
-                       status_code=exc.status_code)
+        return _refused(request, db, actor, batch_id, exc)
     finally:
         if path is not None:
             path.unlink(missing_ok=True)
@@ -198,10 +201,7 @@ async def cancel_batch(request: Request, db: DB, actor: Money, batch_id: int) ->
     try:
         await run_in_threadpool(payments.cancel_batch, db, actor, batch_id, str(form.get("alasan", "")))
     except TepatError as exc:
-        if exc.status_code == 404:
-            raise
-        return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
-                       status_code=exc.status_code)
+        return _refused(request, db, actor, batch_id, exc)
     return RedirectResponse(f"/pembayaran/{batch_id}?ok=batal", status_code=303)
 
 
@@ -209,14 +209,11 @@ async def cancel_batch(request: Request, db: DB, actor: Money, batch_id: int) ->
 async def cancel_entitlement(request: Request, db: DB, actor: Money, batch_id: int, entitlement_id: int) -> Response:
     """End one failed entitlement with a reason (it will not be retried)."""
     form = await request.form()
-    payments.get_batch(db, actor, batch_id)
+    await run_in_threadpool(payments.get_batch, db, actor, batch_id)  # 404 outside the area
     try:
         await run_in_threadpool(payments.cancel_entitlement, db, actor, entitlement_id, str(form.get("alasan", "")))
     except TepatError as exc:
-        if exc.status_code == 404:
-            raise
-        return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
-                       status_code=exc.status_code)
+        return _refused(request, db, actor, batch_id, exc)
     return RedirectResponse(f"/pembayaran/{batch_id}?ok=hak", status_code=303)
 
 
@@ -224,15 +221,13 @@ async def cancel_entitlement(request: Request, db: DB, actor: Money, batch_id: i
 async def retry_batch(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
     """A new batch for the same cycle, channel and kelurahan with the failed entitlements (attempt + 1)."""
     form = await request.form()
-    batch = payments.get_batch(db, actor, batch_id)["batch"]
+    batch = (await run_in_threadpool(payments.get_batch, db, actor, batch_id))["batch"]
     channel = str(form.get("kanal") or batch["channel"])
     try:
         made = await run_in_threadpool(payments.create_batch, db, actor, batch["cycle_id"], channel,
                                        kelurahan_code=batch["kelurahan_code"], retry=True)
     except TepatError as exc:
-        if exc.status_code == 404:
-            raise
-        return _detail(request, db, actor, batch_id, message=exc.message, status_code=exc.status_code)
+        return _refused(request, db, actor, batch_id, exc)
     return RedirectResponse(f"/pembayaran/{made['id']}?ok=dibuat", status_code=303)
 
 
