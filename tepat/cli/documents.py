@@ -7,6 +7,7 @@ that name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -38,9 +39,13 @@ def _signed_on(raw: str | None) -> date | None:
         raise  # unreachable: fail exits
 
 
-def _write(doc: documents.Document, out: Path, as_json: bool) -> None:
+def _write(render: Callable[[], documents.Document], out: Path, as_json: bool) -> None:
+    """Check the target folder first, then render (a long list takes about a minute) and write."""
     if out.parent and not out.parent.exists():
         fail(f"Folder tidak ada: {out.parent}")
+    if not as_json:
+        typer.echo(f"Menyusun {out.name} … (daftar panjang bisa memakan waktu sekitar satu menit)", err=True)
+    doc = render()
     out.write_bytes(doc.content)
     if as_json:
         print_json({**doc.summary(), "berkas": str(out)})
@@ -52,16 +57,18 @@ def _write(doc: documents.Document, out: Path, as_json: bool) -> None:
 def nominatif(cycle: Annotated[int, typer.Argument(help="Cycle id.")], kelurahan: Kelurahan, out: Out,
               tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Daftar Nominatif (by-name list with full NIK) of one kelurahan as PDF; audited."""
-    doc = documents.nominatif(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=_signed_on(tanggal))
-    _write(doc, out, as_json)
+    signed_on = _signed_on(tanggal)
+    _write(lambda: documents.nominatif(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=signed_on),
+           out, as_json)
 
 
 @documents_app.command("bast")
 def bast(cycle: Annotated[int, typer.Argument(help="Cycle id.")], kelurahan: Kelurahan, out: Out,
          tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Berita Acara Serah Terima of one kelurahan as PDF; audited."""
-    doc = documents.bast(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=_signed_on(tanggal))
-    _write(doc, out, as_json)
+    signed_on = _signed_on(tanggal)
+    _write(lambda: documents.bast(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=signed_on),
+           out, as_json)
 
 
 @documents_app.command("siklus")
@@ -89,7 +96,7 @@ def realisation(year: Annotated[int, typer.Option("--year", help="Budget year.")
     if suffix not in (".pdf", ".xlsx"):
         fail("Berkas keluaran harus berakhiran .pdf atau .xlsx")
     make = documents.realisation_pdf if suffix == ".pdf" else documents.realisation_xlsx
-    _write(make(open_database(db_url), system_actor(CITY), year), out, as_json)
+    _write(lambda: make(open_database(db_url), system_actor(CITY), year), out, as_json)
 
 
 @facilities_app.command("add")
