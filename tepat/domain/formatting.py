@@ -37,6 +37,16 @@ def local_time(value: datetime) -> datetime:
     return value.astimezone(TIMEZONE)
 
 
+def month_name(month: int) -> str:
+    """``Januari`` … ``Desember``."""
+    return format_date(date(2000, month, 1), "LLLL", locale=LOCALE)
+
+
+def day_name(day: date) -> str:
+    """The weekday: ``Senin`` … ``Minggu``."""
+    return format_date(day, "EEEE", locale=LOCALE)
+
+
 def long_date(value: date | datetime | None) -> str:
     """``24 Juli 2025`` (a datetime is taken in Asia/Jakarta)."""
     if value is None:

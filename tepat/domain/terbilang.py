@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from tepat.domain.formatting import day_name, month_name
+
 _ONES = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan")
 _SCALES = ((10**12, "triliun"), (10**9, "miliar"), (10**6, "juta"))
 MAX = 10**15 - 1
 """The largest number spelled (just under a thousand trillion: well above any city's budget)."""
-
-_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember")
 
 
 def _below_thousand(n: int) -> list[str]:
@@ -80,15 +78,6 @@ def title_words(text: str) -> str:
     """Each word capitalised, as amounts in words are usually printed: ``"Dua Ratus Ribu Rupiah"``."""
     return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
 
-
-def day_name(day: date) -> str:
-    """The weekday in Indonesian: ``Senin`` … ``Minggu``."""
-    return _DAYS[day.weekday()]
-
-
-def month_name(month: int) -> str:
-    """``Januari`` … ``Desember``."""
-    return _MONTHS[month - 1]
 
 
 def date_in_words(day: date) -> str:

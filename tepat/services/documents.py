@@ -27,7 +27,8 @@ from tepat.domain.access import Actor
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.formatting import TIMEZONE, long_date, moment, number, rupiah
 from tepat.domain.regions import CITY_CODE, Level, level_of
-from tepat.domain.terbilang import date_in_words, month_name
+from tepat.domain.formatting import month_name
+from tepat.domain.terbilang import date_in_words
 from tepat.errors import NotFound, StateError, ValidationError
 from tepat.store import audit
 from tepat.store import programme_reports as store

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.formatting import long_date
-from tepat.domain.terbilang import month_name
+from tepat.domain.formatting import month_name
 from tepat.store.schema import benefit_cycles, entitlements, programmes
 
 FROZEN = ("disetujui", "pembayaran", "ditutup")
