@@ -8,8 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tepat.domain.access import system_actor
-from tepat.services import civil_registry
-from tepat.store.schema import audit_log, benefit_cycles, entitlements, members
+from tepat.services import civil_registry, cycles
+from tepat.store.schema import audit_log, entitlements, members
 from tests.document_data import pay
 from tests.factories import make_family, member_values
 from tests.programme_data import approved_cycle, insert_programme
@@ -50,9 +50,8 @@ def test_deceased_and_moved_recipients_are_blocked_once(db, admin, tmp_path: Pat
         "Citra Dewi": ("diblokir", "meninggal"), "Tono Wijaya": ("terjadwal", None)}
     assert _states(db, draft) == {"Mbah Karto": ("terjadwal", None)}  # a draft is re-checked at approval
     assert _states(db, closed) == {"Mbah Karto": ("terjadwal", None)}
-    with db.read() as conn:
-        counters = dict(conn.execute(sa.select(benefit_cycles.c.id, benefit_cycles.c.blocked)).all())
-    assert counters[open_cycle] == 3 and counters[draft] == 0  # the cycle's blocked counter follows
+    shown = {c: cycles.show(db, admin, c).cycle["blocked"] for c in (open_cycle, draft)}
+    assert shown[open_cycle] == 3 and shown[draft] == 0  # the cycle's blocked figure follows
     with db.read() as conn:
         ids = list(conn.execute(sa.select(members.c.id)).scalars())
     assert civil_registry.block_payments_for(db, ids) == 0  # idempotent

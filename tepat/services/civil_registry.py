@@ -133,11 +133,6 @@ def block_payments_for(db: Database, member_ids: Iterable[int], actor: Actor = S
             )
             blocked += result.rowcount
         if blocked:
-            recount = (sa.select(sa.func.count()).select_from(entitlements)
-                       .where(entitlements.c.cycle_id == benefit_cycles.c.id,
-                              entitlements.c.state == EntitlementState.DIBLOKIR.value).scalar_subquery())
-            conn.execute(sa.update(benefit_cycles).where(benefit_cycles.c.state.in_(BLOCKING_CYCLE_STATES))
-                         .values(blocked=recount))
             audit.record(conn, actor, "entitlements.block", "entitlements", None,
                          detail={"members": len(ids), "blocked": blocked, "source": "civil_registry"})
     return blocked

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.cycles import FINAL_ENTITLEMENT_STATES, CycleAction, CycleState, allowed_actions, check_actor, next_state
+from tepat.domain.entitlements import EntitlementState
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import enrolment
 from tepat.services.programmes import get_programme
@@ -227,6 +228,8 @@ def show(db: Database, actor: Actor, cycle_id: int) -> CycleView:
         cycle = _load(conn, cycle_id)
         states = store.counts(conn, cycle_id)
         rows = store.by_kelurahan(conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code))
+    # Blocked now, counted from the rows: deaths reported after approval block more (the column keeps the approval's count).
+    cycle["blocked"] = states.get(EntitlementState.DIBLOKIR.value, 0)
     for r in rows:
         r["kelurahan_name"] = db.regions.name(r["kelurahan_code"])
         r["kecamatan_name"] = db.regions.name(r["kecamatan_code"])

@@ -463,7 +463,7 @@ benefit_cycles = sa.Table(
     sa.Column("quota", sa.Integer),
     sa.Column("entitlements", sa.Integer, nullable=False, server_default="0"),
     sa.Column("total_amount", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("blocked", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("blocked", sa.Integer, nullable=False, server_default="0"),  # blocked at approval (pages count the rows)
     sa.Column("snapshot_sha256", sa.String(64)),  # digest of the frozen list, set on approval
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
