@@ -3,7 +3,8 @@
 Exactly once is enforced in three layers:
 
 1. the partial unique index ``uq_payments_live_entitlement`` — an entitlement has
-   at most one line that is ``dikirim`` or ``dibayar``, whatever code runs;
+   at most one line that is ``dikirim`` or ``dibayar``, whatever code runs (the
+   index reads ``payments.live``, which the database derives from ``state``);
 2. every move is a guarded, set-based UPDATE (``WHERE state IN`` the states the
    domain allows), so a row already moved is not moved again;
 3. a result import holds the batch lock for its whole transaction (``SELECT … FOR
@@ -117,6 +118,7 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
             cycle_id=cycle_id, number=number, channel=chosen.value, kelurahan_code=kelurahan_code,
             state=BatchState.DIBUAT.value, control_count=0, control_total=0, version=1, created_by=actor.username,
             created_at=at))
+        store.tune_for_whole_batches(conn)
         lines = store.insert_lines(conn, batch_id, cycle_id, sources, kelurahan_code, at)
         if lines == 0:
             raise StateError("Tidak ada hak yang siap dibayar untuk pilihan ini"
@@ -184,6 +186,7 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
             batch_id=batch_id, file_name=name[:255], file_sha256=result.file_sha256, status="berjalan", rows=result.rows,
             control_count=result.declared.rows if result.declared else None,
             control_total=result.declared.total if result.declared else None, actor=actor.username, started_at=at))
+        store.tune_for_whole_batches(conn)
         counts = store.stage_rows(conn, import_id, batch_id, result.frame)
         after_staging(conn, import_id)
         moved = store.apply_staged(conn, import_id, batch_id, at)

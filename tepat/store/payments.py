@@ -53,6 +53,15 @@ def refresh_statistics(conn: sa.Connection, *tables: str) -> None:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
 
+def tune_for_whole_batches(conn: sa.Connection) -> None:
+    """For this transaction on PostgreSQL: hash a whole batch in memory (the default 4 MB splits a
+    250,000-line join into 32 passes through temporary files) and skip JIT compilation (0.5 s per
+    statement, which then runs no faster)."""
+    if not is_sqlite(conn):
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        conn.exec_driver_sql("SET LOCAL jit = off")
+
+
 def lock_cycle(conn: sa.Connection, cycle_id: int) -> dict[str, Any] | None:
     row = conn.execute(_locked(conn, sa.select(benefit_cycles).where(benefit_cycles.c.id == cycle_id))).mappings().first()
     return dict(row) if row else None
