@@ -118,11 +118,16 @@ def set_cycle_paying(conn: sa.Connection, cycle_id: int) -> int:
 
 def insert_lines(conn: sa.Connection, batch_id: int, cycle_id: int, sources: Iterable[EntitlementState],
                  kelurahan_code: str | None, at: datetime) -> int:
-    """One line per payable entitlement, in one INSERT … SELECT (attempt = previous attempts + 1)."""
+    """One line per payable entitlement, in one INSERT … SELECT (attempt = previous attempts + 1).
+
+    An entitlement still ``terjadwal`` has never been in a batch (no state leads back to it), so its
+    attempt is 1 without looking: the lookup of earlier lines runs only for retries.
+    """
     earlier = sa.select(sa.func.coalesce(sa.func.max(_P.c.attempt), 0)).where(_P.c.entitlement_id == _E.c.id).scalar_subquery()
+    attempt = sa.case((_E.c.state == EntitlementState.TERJADWAL.value, 1), else_=earlier + 1)
     reference = sa.literal("P") + sa.cast(sa.literal(batch_id), sa.String) + "-" + sa.cast(_E.c.id, sa.String)
     select = sa.select(
-        sa.literal(batch_id), _E.c.id, earlier + 1, reference, _E.c.amount, _E.c.recipient_nik, _E.c.recipient_name,
+        sa.literal(batch_id), _E.c.id, attempt, reference, _E.c.amount, _E.c.recipient_nik, _E.c.recipient_name,
         _E.c.kelurahan_code, sa.literal(PaymentState.DIKIRIM.value), sa.literal(at, type_=_P.c.updated_at.type),
     ).where(_E.c.cycle_id == cycle_id, _E.c.state.in_([s.value for s in sources]), _E.c.amount > 0)
     if kelurahan_code:
