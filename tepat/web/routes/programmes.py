@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
 from tepat.domain.cycles import CycleAction, CycleState
-from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit
+from tepat.domain.programmes import MAX_AMOUNT, SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
@@ -189,17 +189,30 @@ def _date(raw: str, field: str) -> date:
         raise ValidationError("Tanggal tidak dikenali.", [FieldError(field, "Gunakan format TTTT-BB-HH")]) from None
 
 
+def _budget(raw: str) -> int | None:
+    """The cycle's cap as typed ("500.000.000", "Rp 500.000.000"); empty means the default. Anything else is refused
+    rather than silently dropped (which would leave the cycle without the cap the admin meant)."""
+    text = raw.strip().removeprefix("Rp").replace(".", "").replace(" ", "")
+    if not text:
+        return None
+    problem = "" if text.removeprefix("-").isdigit() else "Pagu harus bilangan bulat rupiah, mis. 500.000.000"
+    if not problem and int(text) > MAX_AMOUNT:
+        problem = "Pagu terlalu besar"
+    if problem:
+        raise ValidationError("Data siklus belum benar.", [FieldError("budget_cap", problem)])
+    return int(text)  # a negative cap is refused by the service with its own message
+
+
 @router.post("/siklus")
 async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
     """Create a cycle in draf."""
     form = await _form(request)
     try:
-        budget = form.get("budget_cap", "").replace(".", "").strip()
         cycle_id = cycles.create_cycle(
             db, actor, form.get("program", ""), name=form.get("name", ""),
             period_start=_date(form.get("period_start", ""), "period_start"),
             period_end=_date(form.get("period_end", ""), "period_end"),
-            budget_cap=int(budget) if budget.isdigit() else None)
+            budget_cap=_budget(form.get("budget_cap", "")))
     except TepatError as exc:
         return _cycle_list(request, db, actor, values=form, message=exc.message, errors=getattr(exc, "errors", []),
                            status_code=exc.status_code)
