@@ -146,6 +146,11 @@ def main() -> None:
         conn.execute(benefit_cycles.delete())
         raw.create(conn)
         if db.dialect == "postgresql":
+            # the same storage parameters too (entitlements has fillfactor = 50 since migration 0005)
+            options = conn.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'entitlements'").scalar()
+            if options:
+                conn.exec_driver_sql(f"ALTER TABLE entitlements_raw SET ({', '.join(options)})")
+            report["storage_parameters"] = options
             conn.exec_driver_sql("ANALYZE")
 
     def reset() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from tepat.store.programme_status import period_words, programmes_for_person
-from tepat.store.schema import entitlements, members
+from tepat.store.programme_status import entries_for_person, programmes_for_person
+from tepat.store.schema import benefit_cycles, entitlements, members, programmes
 from tests.document_data import families_in
 from tests.factories import KELURAHAN, make_family
 from tests.programme_data import approved_cycle, insert_programme
@@ -68,10 +68,36 @@ def test_latest_frozen_cycle_per_programme_in_resident_words(db, admin) -> None:
     assert _status(db, 0, 0) == []
 
 
-def test_period_words() -> None:
-    assert period_words(date(2025, 7, 1), date(2025, 7, 31)) == "Juli 2025"
-    assert period_words(date(2025, 7, 1), date(2025, 12, 31)) == "Juli–Desember 2025"
-    assert period_words(date(2025, 7, 1), date(2026, 6, 30)) == "Juli 2025–Juni 2026"
+def test_every_cycle_of_a_health_programme_counts_with_its_snapshot_months(db, admin) -> None:
+    family = make_family(db, admin)
+    head = _ids(db, family)[0]
+    health = insert_programme(db, "LKM-NIK", name="Kartu Sehat", unit="orang", benefit_type="layanan", amount=0,
+                              coverage_months=12)
+    january = approved_cycle(db, health, [family], per_person=True, name="Januari", state="ditutup",
+                             period=(date(2025, 1, 1), date(2025, 1, 31)))
+    july = approved_cycle(db, health, [family], per_person=True, name="Juli",
+                          period=(date(2025, 7, 1), date(2025, 7, 31)))
+    blt = insert_programme(db, "BLT-APBD", name="BLT-APBD")
+    approved_cycle(db, blt, [family], name="Juni", period=(date(2025, 6, 1), date(2025, 6, 30)))
+    approved_cycle(db, blt, [family], name="Juli", period=(date(2025, 7, 1), date(2025, 7, 31)))
+    with db.begin() as conn:
+        for cycle_id, months in ((january, 12), (july, 3)):
+            snapshot = conn.execute(sa.select(benefit_cycles.c.programme_snapshot)
+                                    .where(benefit_cycles.c.id == cycle_id)).scalar_one()
+            conn.execute(sa.update(benefit_cycles).where(benefit_cycles.c.id == cycle_id)
+                         .values(programme_snapshot={**snapshot, "coverage_months": months}))
+        conn.execute(sa.update(programmes).where(programmes.c.id == health).values(coverage_months=1))  # edited later
+    with db.read() as conn:
+        entries = entries_for_person(conn, family, head)
+    assert sorted((e.programme, e.period_start.month, e.coverage_months) for e in entries) == [
+        ("BLT-APBD", 7, None), ("Kartu Sehat", 1, 12), ("Kartu Sehat", 7, 3)]
+    # the one-month cycle of January covers a year, past July's three months
+    assert _status(db, family, head)[1] == {"programme": "Kartu Sehat", "period": "Januari–Desember 2025",
+                                            "status": "Aktif, berlaku sampai 31 Desember 2025"}
+    with db.begin() as conn:  # blocked in January's cycle: July's three months remain
+        conn.execute(sa.update(entitlements).where(entitlements.c.cycle_id == january).values(state="diblokir"))
+    assert _status(db, family, head)[1] == {"programme": "Kartu Sehat", "period": "Juli–September 2025",
+                                            "status": "Aktif, berlaku sampai 30 September 2025"}
 
 
 def test_the_lookup_uses_the_entitlement_indexes(db) -> None:

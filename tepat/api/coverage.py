@@ -39,7 +39,10 @@ class CoverageAnswerPublic(BaseModel):
 
     tercakup: bool
     program: str | None = None
-    berlaku_sampai: date | None = None
+    berlaku_sampai: date | None = Field(None, description=(
+        "Hari terakhir tercakup: awal periode siklus ditambah lama jaminan program (bulan), dikurangi satu "
+        "hari (1 Januari 2025, 12 bulan: 31 Desember 2025); bila beberapa siklus mencakup hari ini, yang "
+        "berakhir paling akhir"))
     kelas: str | None = None
     nama: str | None = Field(None, description="Nama tersamar, mis. B**I S*****O")
 

@@ -6,6 +6,8 @@ recognise it in lists. The facility asks whether a NIK is covered by a service
 (``layanan``) programme such as Kartu Sehat / LKM-NIK today. The answer says
 yes or no, the programme, until when, the care class, and at most a masked
 name — nothing else about the person (UU 27/2022: only what the purpose needs).
+"Until when" is ``tepat.domain.coverage``'s rule (the cycle's start plus the
+snapshot's ``coverage_months``), the same the resident's status check shows.
 Every check is logged with a keyed hash of the NIK, never the NIK itself.
 """
 
@@ -21,6 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tepat.domain.access import Actor, Role
+from tepat.domain.coverage import ServiceCycle, covering_cycle
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.masking import mask_name
 from tepat.domain.throttle import Limit, Limiter, LocalLimiter
@@ -186,8 +189,12 @@ class CoverageChecker:
                 raise TooManyChecks(decision.retry_after if decision else 60.0)
             if len(nik) != 16 or not nik.isdigit():
                 raise ValidationError("NIK harus 16 angka", [FieldError("nik", "NIK harus 16 angka")])
-            row = store.coverage(conn, nik, self.today())
-            store.record_check(conn, facility["id"], keyed_hash(self.secret_key, "nik", nik), row is not None, now())
-        if row is None:
+            today = self.today()
+            rows = store.service_cycles(conn, nik, today)
+            names = {ServiceCycle(r["programme"], r["cycle_id"], r["period_start"], r["period_end"],
+                                  r["coverage_months"], r["state"]): r["name"] for r in rows}
+            found = covering_cycle(names, today)
+            store.record_check(conn, facility["id"], keyed_hash(self.secret_key, "nik", nik), found is not None, now())
+        if found is None:
             return CoverageAnswer(False, None, None, None, None)
-        return CoverageAnswer(True, row["programme"], row["period_end"], CARE_CLASS, mask_name(row["name"]))
+        return CoverageAnswer(True, found.programme, found.end, CARE_CLASS, mask_name(names[found]))

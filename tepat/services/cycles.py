@@ -257,4 +257,4 @@ def verify_snapshot(db: Database, actor: Actor, cycle_id: int) -> bool:
         cycle = _load(conn, cycle_id)
         if cycle["snapshot_sha256"] is None:
             raise StateError("Siklus ini belum disetujui, jadi belum dibekukan.")
-        return store.snapshot_digest(conn, cycle_id) == cycle["snapshot_sha256"]
+        return bool(store.snapshot_digest(conn, cycle_id) == cycle["snapshot_sha256"])

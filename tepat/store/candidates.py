@@ -35,6 +35,8 @@ from tepat.store.targeting import scores_source
 
 PERSON = members.alias("orang")
 """The person a unit-``orang`` candidate is (aliased: the rule's own member subqueries use ``members``)."""
+RECIPIENT = members.alias("penerima")
+"""Who a unit-``keluarga`` entitlement is paid to (``recipient_of_family``)."""
 LAST_SCORE = 1e300
 
 
@@ -54,8 +56,14 @@ class Scope:
     overrides: frozenset[str] = frozenset({"tambah", "hapus"})
 
 
-def ranked_candidates(scope: Scope) -> sa.Select[Any]:
-    """Every candidate unit in the area with its rank, running total and whether the cut keeps it."""
+def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bool = False) -> sa.Select[Any]:
+    """Every candidate unit in the area with its rank, running total and whether the cut keeps it.
+
+    ``running_total=False`` leaves the running-total window out (the column is then NULL) unless the cut has a
+    budget: a second window over every candidate costs a pass. ``recipient=True`` adds ``recipient_id,
+    recipient_nik, recipient_name`` (``recipient_of_family``, or the person), looked up in the candidates' own
+    pass over the registry — in registry order, where one lookup after the sort would land on a random page.
+    """
     prog = scope.programme
     per_person = prog["unit"] == "orang"
     scores = scores_source(scope.model_id) if scope.model_id is not None else None
@@ -78,7 +86,7 @@ def ranked_candidates(scope: Scope) -> sa.Select[Any]:
     excluded = _excluded(prog, scope.period, per_person)
     if excluded is not None:
         passes.append(sa.not_(excluded))
-    level, amount = _level_and_amount(prog, scope.reference_date, per_person)
+    level, amount = _level_and_amount(prog, scope.reference_date)
     where: list[sa.ColumnElement[bool]] = [scope.area]
     where.append(sa.or_(sa.and_(*passes), added) if "tambah" in scope.overrides else sa.and_(*passes))
     if "hapus" in scope.overrides:
@@ -90,6 +98,13 @@ def ranked_candidates(scope: Scope) -> sa.Select[Any]:
         where.append(level.is_not(None))
     desil = scores.c.desil if scores is not None else sa.literal(None, sa.Integer)
     score = scores.c.skor if scores is not None else sa.literal(None, sa.Float)
+    payee: list[sa.ColumnElement[Any]] = []
+    if recipient:
+        person = PERSON if per_person else RECIPIENT
+        if not per_person:
+            source = source.outerjoin(RECIPIENT, RECIPIENT.c.id == recipient_of_family())
+        payee = [person.c.id.label("recipient_id"), person.c.nik.label("recipient_nik"),
+                 person.c.name.label("recipient_name")]
     candidates = sa.select(
         unit_column.label("unit_key"), families.c.id.label("family_id"),
         (PERSON.c.id if per_person else sa.literal(None, sa.Integer)).label("member_id"),
@@ -98,15 +113,34 @@ def ranked_candidates(scope: Scope) -> sa.Select[Any]:
         amount.label("amount"),
         (sa.case((added, "tambahan"), else_="aturan") if "tambah" in scope.overrides
          else sa.literal("aturan", sa.String)).label("source"),
+        *payee,
     ).select_from(source).where(*where).subquery("kandidat")
     c = candidates.c
     order = [sa.func.coalesce(c.desil, 99), sa.func.coalesce(c.score, LAST_SCORE), c.unit_key]
     rank = sa.func.row_number().over(order_by=order)
-    running = sa.func.sum(c.amount).over(order_by=order, rows=(None, 0))
+    running: sa.ColumnElement[Any] = sa.literal(None, sa.BigInteger)
+    if running_total or scope.budget is not None:
+        running = sa.func.sum(c.amount).over(order_by=order, rows=(None, 0))
     ranked = sa.select(*c, rank.label("rank"), running.label("running_total")).subquery("urutan")
     kept = kept_filter(scope, ranked)
     kept_expr = sa.case((sa.and_(*kept), True), else_=False) if kept else sa.true()
     return sa.select(ranked, kept_expr.label("kept"))
+
+
+def recipient_of_family(family_id: sa.ColumnElement[Any] | None = None) -> sa.ScalarSelect[Any]:
+    """The family's living, active head, else its oldest living, active member.
+
+    Correlated to ``family_id`` (default ``families.id`` of the enclosing query).
+    """
+    fid = families.c.id if family_id is None else family_id
+    return (
+        sa.select(members.c.id)
+        .where(members.c.family_id == fid, members.c.status == "aktif", members.c.life_status == "hidup")
+        .order_by(sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1), members.c.birth_date, members.c.id)
+        .limit(1)
+        .correlate_except(members)
+        .scalar_subquery()
+    )
 
 
 def kept_filter(scope: Scope, ranked: sa.Subquery) -> list[sa.ColumnElement[bool]]:
@@ -117,6 +151,13 @@ def kept_filter(scope: Scope, ranked: sa.Subquery) -> list[sa.ColumnElement[bool
     if scope.budget is not None:
         where.append(ranked.c.running_total <= scope.budget)
     return where
+
+
+def fixed_amount(prog: dict[str, Any]) -> int | None:
+    """The one amount every candidate of the programme gets, or None when it depends on the person's school level."""
+    if prog["unit"] == "orang" and prog.get("amounts_by_level"):
+        return None
+    return int(prog["amount"])
 
 
 def _excluded(prog: dict[str, Any], period: tuple[date, date], per_person: bool) -> sa.ColumnElement[bool] | None:
@@ -153,10 +194,10 @@ def level_expression(person: sa.FromClause, day: date) -> sa.ColumnElement[Any]:
     )
 
 
-def _level_and_amount(prog: dict[str, Any], day: date, per_person: bool) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
-    levels = prog.get("amounts_by_level")
-    if per_person and levels:
+def _level_and_amount(prog: dict[str, Any], day: date) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+    fixed = fixed_amount(prog)
+    if fixed is None:
         level = level_expression(PERSON, day)
-        amount = sa.case(*((level == k, int(v)) for k, v in levels.items()), else_=0)
+        amount = sa.case(*((level == k, int(v)) for k, v in prog["amounts_by_level"].items()), else_=0)
         return level, sa.cast(amount, sa.BigInteger)
-    return sa.literal(None, sa.String), sa.literal(int(prog["amount"]), sa.BigInteger)
+    return sa.literal(None, sa.String), sa.literal(fixed, sa.BigInteger)

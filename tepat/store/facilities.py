@@ -1,4 +1,4 @@
-"""Health facilities with API keys, their coverage checks, and the coverage lookup by NIK."""
+"""Health facilities with API keys, their coverage checks, and the service cycles of a NIK."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.coverage import NOT_COVERING
+from tepat.domain.cycles import FROZEN_STATES
+from tepat.domain.programmes import BenefitType
 from tepat.store.schema import benefit_cycles, coverage_checks, entitlements, facilities, members, programmes
 
-COVERING_CYCLE_STATES = ("disetujui", "pembayaran", "ditutup")
-NOT_COVERED_STATES = ("diblokir", "dibatalkan")
+COVERING_CYCLE_STATES = tuple(sorted(FROZEN_STATES))
 
 
 def insert(conn: sa.Connection, values: dict[str, Any]) -> int:
@@ -63,16 +65,16 @@ def record_check(conn: sa.Connection, facility_id: int, nik_hash: str, covered: 
 
 def _coverage_query() -> sa.Select[Any]:
     e, c, p = entitlements.c, benefit_cycles.c, programmes.c
-    today = sa.bindparam("today", type_=sa.Date)
     return (
-        sa.select(p.name.label("programme"), p.code.label("programme_code"), c.period_end, members.c.name)
+        sa.select(p.name.label("programme"), c.id.label("cycle_id"), c.period_start, c.period_end,
+                  c.programme_snapshot["coverage_months"].as_integer().label("coverage_months"), e.state,
+                  members.c.name)
         .select_from(members.join(entitlements, e.member_id == members.c.id)
                      .join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id))
-        .where(members.c.nik == sa.bindparam("nik", type_=sa.String), p.benefit_type == "layanan",
-               c.state.in_(COVERING_CYCLE_STATES), c.period_start <= today, c.period_end >= today,
-               e.state.not_in(NOT_COVERED_STATES))
-        .order_by(c.period_end.desc(), c.id.desc())
-        .limit(1)
+        .where(members.c.nik == sa.bindparam("nik", type_=sa.String), p.benefit_type == BenefitType.LAYANAN.value,
+               c.state.in_(COVERING_CYCLE_STATES), c.period_start <= sa.bindparam("today", type_=sa.Date),
+               e.state.not_in(sorted(NOT_COVERING)))
+        .order_by(c.id)
     )
 
 
@@ -81,12 +83,13 @@ _BY_KEY = sa.select(facilities.c.id, facilities.c.code, facilities.c.name).where
     facilities.c.key_hash == sa.bindparam("key_hash", type_=sa.String), facilities.c.active.is_(True))
 
 
-def coverage(conn: sa.Connection, nik: str, today: date) -> dict[str, Any] | None:
-    """The person's latest frozen cycle of a service (layanan) programme covering ``today``, or None.
+def service_cycles(conn: sa.Connection, nik: str, today: date) -> list[dict[str, Any]]:
+    """The person's entitlements in frozen cycles of service (layanan) programmes begun by ``today``.
 
     One indexed query: the NIK finds the person (``ix_members_nik``), their
     entitlements come by ``ix_entitlements_member_id``. Blocked or cancelled
-    entitlements (deceased, moved away, duplicates) do not cover.
+    entitlements (deceased, moved away, duplicates) are left out: they cover
+    nothing. Each row carries the cycle's snapshot ``coverage_months``; which of
+    them covers today, and until when, is ``tepat.domain.coverage``'s to say.
     """
-    row = conn.execute(_COVERAGE, {"nik": nik, "today": today}).mappings().first()
-    return dict(row) if row else None
+    return [dict(r) for r in conn.execute(_COVERAGE, {"nik": nik, "today": today}).mappings()]

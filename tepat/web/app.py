@@ -51,7 +51,7 @@ MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
     ("/kasus", "Kasus", frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})),
     ("/verifikasi", "Verifikasi", frozenset({Role.VERIFIER})),
     ("/program", "Program", frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE, Role.ANALYST})),
-    ("/siklus", "Siklus", frozenset({Role.ADMIN, Role.FINANCE})),
+    ("/siklus", "Siklus", frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE})),
     ("/pembayaran", "Pembayaran", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
     ("/laporan", "Laporan", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
 )
