@@ -225,6 +225,18 @@ def test_openapi_documents_the_key_header(client) -> None:
     assert any(s.get("name") == "X-API-Key" for s in spec["components"]["securitySchemes"].values())
 
 
+def test_a_death_recorded_after_the_cycle_closed_ends_the_cover(db, admin) -> None:
+    people = _covered_people(db, admin, state="ditutup")  # closed: the civil-registry import blocks nothing in it
+    checker = coverage.CoverageChecker(db, "k" * 40)
+    key = coverage.register_facility(db, admin, code="RSUD-CB", name="RSUD Chasbullah", kind="rsud").key
+    assert checker.check(key, people["Budi Santoso"]).covered and checker.check(key, people["Siti Rahmawati"]).covered
+    with db.begin() as conn:
+        conn.execute(sa.update(members).where(members.c.nik == people["Budi Santoso"]).values(
+            life_status="meninggal", death_date=_today()))
+    assert not checker.check(key, people["Budi Santoso"]).covered
+    assert checker.check(key, people["Siti Rahmawati"]).covered
+
+
 def _checker(db, day: date) -> coverage.CoverageChecker:
     return coverage.CoverageChecker(db, "k" * 40, limit=Limit.per(10**6, 1.0), today=lambda: day)
 

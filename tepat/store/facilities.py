@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from tepat.domain.coverage import NOT_COVERING
 from tepat.domain.cycles import FROZEN_STATES
+from tepat.domain.households import LifeStatus
 from tepat.domain.programmes import BenefitType
 from tepat.store.schema import benefit_cycles, coverage_checks, entitlements, facilities, members, programmes
 
@@ -73,7 +74,9 @@ def _coverage_query() -> sa.Select[Any]:
                      .join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id))
         .where(members.c.nik == sa.bindparam("nik", type_=sa.String), p.benefit_type == BenefitType.LAYANAN.value,
                c.state.in_(COVERING_CYCLE_STATES), c.period_start <= sa.bindparam("today", type_=sa.Date),
-               e.state.not_in(sorted(NOT_COVERING)))
+               e.state.not_in(sorted(NOT_COVERING)),
+               # a death recorded after the cycle was closed blocks nothing in it, but ends the cover
+               members.c.life_status == LifeStatus.HIDUP.value)
         .order_by(c.id)
     )
 
@@ -89,7 +92,7 @@ def service_cycles(conn: sa.Connection, nik: str, today: date) -> list[dict[str,
     One indexed query: the NIK finds the person (``ix_members_nik``), their
     entitlements come by ``ix_entitlements_member_id``. Blocked or cancelled
     entitlements (deceased, moved away, duplicates) are left out: they cover
-    nothing. Each row carries the cycle's snapshot ``coverage_months``; which of
+    nothing; nor does anyone the registry records as dead, whatever their cycles say. Each row carries the cycle's snapshot ``coverage_months``; which of
     them covers today, and until when, is ``tepat.domain.coverage``'s to say.
     """
     return [dict(r) for r in conn.execute(_COVERAGE, {"nik": nik, "today": today}).mappings()]
