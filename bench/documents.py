@@ -96,7 +96,7 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
         for pid, name in ((blt, "BLT bench"), (lkm, "LKM bench")):
             cycles[pid] = conn.execute(sa.insert(benefit_cycles).values(
                 programme_id=pid, name=name, period_start=today - timedelta(days=10), period_end=today + timedelta(days=80),
-                reference_date=today, state="disetujui", programme_snapshot={}, version=1, created_by="a", created_at=at,
+                reference_date=today, state="disetujui", programme_snapshot={"coverage_months": 3}, version=1, created_by="a", created_at=at,
                 approved_by="b", approved_at=at).returning(benefit_cycles.c.id)).scalar_one()
         for pid, unit in ((blt, "keluarga"), (lkm, "orang")):
             rows = [dict(cycle_id=cycles[pid], unit_key=f["id"], family_id=f["id"], member_id=f["id"],
@@ -140,19 +140,22 @@ def measure(url: str, families: int, kelurahan_rows: int, samples: int, rounds: 
     service = _best(lambda nik: checker.check(key, nik), picks, rounds)
     conn, p = _raw(url)
     cur = conn.cursor()
-    covering = (
-        "SELECT p.name, c.period_end, m.name FROM members m JOIN entitlements e ON e.member_id = m.id "
+    months = ("json_extract(c.programme_snapshot, '$.coverage_months')" if db.dialect == "sqlite"
+              else "(c.programme_snapshot ->> 'coverage_months')::int")
+    covering = (  # the service's query: every begun frozen service cycle; which covers today is decided in Python
+        f"SELECT p.name, c.id, c.period_start, c.period_end, {months}, e.state, m.name FROM members m "
+        "JOIN entitlements e ON e.member_id = m.id "
         "JOIN benefit_cycles c ON c.id = e.cycle_id JOIN programmes p ON p.id = c.programme_id "
         f"WHERE m.nik = {p} AND p.benefit_type = 'layanan' AND c.state IN ('disetujui', 'pembayaran', 'ditutup') "
-        f"AND c.period_start <= {p} AND c.period_end >= {p} AND e.state NOT IN ('diblokir', 'dibatalkan') "
-        "ORDER BY c.period_end DESC, c.id DESC LIMIT 1")
+        f"AND c.period_start <= {p} AND e.state NOT IN ('diblokir', 'dibatalkan') AND m.life_status = 'hidup' "
+        "ORDER BY c.id")
     log = f"INSERT INTO coverage_checks (at, facility_id, nik_hash, covered) VALUES ({p}, 1, {p}, {p})"
     today = date.today()
 
     def raw_check(nik: str) -> None:
-        cur.execute(covering, (nik, today, today))
-        found = cur.fetchone()
-        cur.execute(log, (datetime.now(UTC), keyed_hash("k" * 40, "nik", nik), found is not None))
+        cur.execute(covering, (nik, today))
+        found = cur.fetchall()
+        cur.execute(log, (datetime.now(UTC), keyed_hash("k" * 40, "nik", nik), bool(found)))
         conn.commit()
 
     raw = _best(raw_check, picks, rounds)
