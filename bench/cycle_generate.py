@@ -14,7 +14,7 @@ Measured in the same process and database:
 * **baseline**: one hand-written ``INSERT … SELECT`` of the same rows (families ⋈
   scores with desil ≤ 4, the head of family as recipient, rank by desil, score,
   id) into ``entitlements_raw``, a copy of ``entitlements`` with the same columns,
-  unique constraint, indexes and foreign key; best of two (table emptied between);
+  unique constraint, indexes, foreign key and (PostgreSQL) storage parameters;
 * **floor**: copying the finished rows from ``entitlements`` into the copy (write cost only);
   on PostgreSQL both raw statements run with ``SET LOCAL jit = off``, as ``cycles.generate`` does;
 * **tepat**: ``cycles.generate`` (rule compiled from the catalogue, exclusions,
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -114,6 +115,7 @@ def main() -> None:
         "machine": machine(),
         "python": platform.python_version(), "database": url.split(":", 1)[0], "families": opts.families,
     }
+    load: list[str] = []  # 1-minute load average before each round and at the end: the machine is shared
     if not opts.keep_db:
         fresh_database(url)
         start = time.perf_counter()
@@ -174,6 +176,7 @@ def main() -> None:
     rounds = []
     for round_ in range(opts.rounds + 1):  # round 0 warms the page cache and is not reported
         reset()
+        load.append(f"{os.getloadavg()[0]:.1f}")
         cycle_id = cycles.create_cycle(db, maker, "BLT-APBD", name=f"BLT-APBD Juli 2026 (bench {round_})",
                                        period_start=PERIOD[0], period_end=PERIOD[1])
         baseline, raw_rows = timed_sql(RAW_SQL, cycle_id)
@@ -208,6 +211,7 @@ def main() -> None:
         "generate_s": round(generate_s, 2), "submit_approve_freeze_s": round(freeze_s, 2), "tepat_s": round(total, 2),
         "ratio": round(total / baseline, 2), "ratio_to_floor": round(total / floor, 2), "target_ratio": 2.0,
         "rounds": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
+        "load_average_1min": [*load, f"{os.getloadavg()[0]:.1f}"],
     })
     print(json.dumps(report, indent=2))
     print()

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from tepat.domain.cycles import FROZEN_STATES
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates
-from tepat.store.candidates import recipient_of_family as recipient_of_family  # re-exported: the candidates page uses it
+# re-exported: the candidates page finds the recipient with it too
+from tepat.store.candidates import recipient_of_family as recipient_of_family
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
 
 DIGEST_COLUMNS = ("unit_key", "family_id", "member_id", "kk_number", "recipient_nik", "recipient_name", "kelurahan_code",
@@ -120,7 +121,8 @@ def _entitlement_rows(cycle_id: int, scope: Scope, at: datetime) -> sa.Select[An
             .where(*kept_filter(scope, ranked)).subquery("terpilih"))
     k = kept.c
     source = kept.outerjoin(_RECIPIENT, _RECIPIENT.c.id == k.recipient_id)
-    return sa.select(*_copied(cycle_id, k, _RECIPIENT.c.id, _RECIPIENT.c.nik, _RECIPIENT.c.name, at)).select_from(source)
+    payee = _RECIPIENT.c
+    return sa.select(*_copied(cycle_id, k, payee.id, payee.nik, payee.name, at)).select_from(source)
 
 
 def _copied(cycle_id: int, k: Any, member_id: Any, nik: Any, name: Any, at: datetime) -> list[sa.ColumnElement[Any]]:
@@ -165,7 +167,8 @@ def freeze(conn: sa.Connection, cycle_id: int, at: datetime) -> tuple[int, str]:
     q = (sa.select(e.id, m.life_status)
          .select_from(entitlements.outerjoin(members, m.id == e.member_id).join(families, f.id == e.family_id))
          .where(e.cycle_id == cycle_id, e.state == "terjadwal",
-                sa.or_(m.id.is_(None), m.life_status == "meninggal", m.status != "aktif", f.registry_status != "aktif")))
+                sa.or_(m.id.is_(None), m.life_status == "meninggal", m.status != "aktif",
+                       f.registry_status != "aktif")))
     found = [{"e_id": entitlement_id, "e_reason": "meninggal" if life == "meninggal" else "nonaktif"}
              for entitlement_id, life in conn.execute(q)]
     if found:
