@@ -25,7 +25,7 @@ from tests.browser_programme_support import (
     small_registry,
 )
 from tests.browser_support import chromium, serve
-from tests.conftest import PG_URL, actor
+from tests.conftest import actor
 from tests.document_data import pdf_text
 from tests.factories import KELURAHAN, OTHER_KELURAHAN
 from tests.programme_data import approved_cycle, insert_programme
@@ -301,9 +301,6 @@ def test_documents_page_offers_the_nominatif_and_bast_pdfs(db: Database, server:
         assert "empat belas bulan Juli" in pdf_text(content)
 
 
-@pytest.mark.xfail(bool(PG_URL), strict=True, reason=(
-    "on PostgreSQL the candidate query before any ranking compares an untyped NULL "
-    "(sa.literal(None, ...) in tepat/store/candidates.py): COALESCE types text and double precision"))
 def test_programme_page_and_cycle_before_any_ranking(db: Database, server: str, browser, admin) -> None:
     small_registry(db, admin)
     insert_programme(db, "BLT-APBD", name="BLT-APBD", amount=250_000)  # status == "aktif": no desil needed

@@ -96,8 +96,8 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
         where += [PERSON.c.status == "aktif", PERSON.c.life_status == "hidup"]
     if prog.get("amounts_by_level"):
         where.append(level.is_not(None))
-    desil = scores.c.desil if scores is not None else sa.literal(None, sa.Integer)
-    score = scores.c.skor if scores is not None else sa.literal(None, sa.Float)
+    desil = scores.c.desil if scores is not None else sa.cast(sa.null(), sa.Integer)
+    score = scores.c.skor if scores is not None else sa.cast(sa.null(), sa.Float)
     payee: list[sa.ColumnElement[Any]] = []
     if recipient:
         person = PERSON if per_person else RECIPIENT
@@ -107,7 +107,7 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
                  person.c.name.label("recipient_name")]
     candidates = sa.select(
         unit_column.label("unit_key"), families.c.id.label("family_id"),
-        (PERSON.c.id if per_person else sa.literal(None, sa.Integer)).label("member_id"),
+        (PERSON.c.id if per_person else sa.cast(sa.null(), sa.Integer)).label("member_id"),
         families.c.kelurahan_code, families.c.kecamatan_code, families.c.kk_number, families.c.rw, families.c.rt,
         families.c.address, desil.label("desil"), score.label("score"), level.label("level"),
         amount.label("amount"),
@@ -118,7 +118,7 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
     c = candidates.c
     order = [sa.func.coalesce(c.desil, 99), sa.func.coalesce(c.score, LAST_SCORE), c.unit_key]
     rank = sa.func.row_number().over(order_by=order)
-    running: sa.ColumnElement[Any] = sa.literal(None, sa.BigInteger)
+    running: sa.ColumnElement[Any] = sa.cast(sa.null(), sa.BigInteger)
     if running_total or scope.budget is not None:
         running = sa.func.sum(c.amount).over(order_by=order, rows=(None, 0))
     ranked = sa.select(*c, rank.label("rank"), running.label("running_total")).subquery("urutan")
@@ -200,4 +200,4 @@ def _level_and_amount(prog: dict[str, Any], day: date) -> tuple[sa.ColumnElement
         level = level_expression(PERSON, day)
         amount = sa.case(*((level == k, int(v)) for k, v in prog["amounts_by_level"].items()), else_=0)
         return level, sa.cast(amount, sa.BigInteger)
-    return sa.literal(None, sa.String), sa.literal(fixed, sa.BigInteger)
+    return sa.cast(sa.null(), sa.String), sa.literal(fixed, sa.BigInteger)
