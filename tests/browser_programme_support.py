@@ -12,7 +12,7 @@ from typing import Any
 from tepat.domain.access import Actor
 from tepat.store.database import Database
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, make_family, member_values
-from tests.test_web_support import PASSWORD
+from tests.browser_support import log_in
 
 HERE = 8  # families in KELURAHAN (Bekasijaya, kecamatan 32.75.01)
 THERE = 4  # families in OTHER_KELURAHAN (kecamatan 32.75.02)
@@ -42,12 +42,7 @@ def logged_in(browser: Any, base: str, username: str) -> Iterator[Any]:
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        page.goto(f"{base}/")
-        assert "/masuk" in page.url
-        page.get_by_label("Nama pengguna").fill(username)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
-        page.wait_for_url(f"{base}/")
+        log_in(page, base, username)
         yield page
     finally:
         context.close()

@@ -55,3 +55,22 @@ def chromium() -> Iterator[object]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One chromium for a whole test module (import this fixture into the module that uses it)."""
+    with chromium() as b:
+        yield b
+
+
+def log_in(page: object, base: str, username: str) -> None:
+    """Log in through the login form as a person would, and wait for the home page."""
+    from tests.test_web_support import PASSWORD
+
+    page.goto(f"{base}/")  # type: ignore[attr-defined]
+    assert "/masuk" in page.url  # type: ignore[attr-defined]
+    page.get_by_label("Nama pengguna").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Kata sandi").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Masuk").click()  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/")  # type: ignore[attr-defined]

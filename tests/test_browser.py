@@ -11,9 +11,9 @@ import pytest
 from tepat.domain.access import Role
 from tepat.services import registry
 from tepat.store.database import Database
-from tests.browser_support import chromium, serve
+from tests.browser_support import browser, log_in, serve  # noqa: F401 (browser: a fixture)
 from tests.factories import make_family
-from tests.test_web_support import PASSWORD, add_user, make_app
+from tests.test_web_support import add_user, make_app
 
 pytestmark = pytest.mark.browser
 
@@ -27,27 +27,12 @@ def server(db: Database, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/")
-    assert "/masuk" in page.url
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{base}/")
-
-
 def test_login_search_open_and_edit_a_family(db: Database, server: str, browser, admin) -> None:
     add_user(db, "ani", Role.OPERATOR, KEL, "Ani Rahayu")
     family_id = make_family(db, admin, KEL)
     context = browser.new_context()
     page = context.new_page()
-    _login(page, server, "ani")
+    log_in(page, server, "ani")
     assert "Ani Rahayu" in page.locator("#siapa").inner_text()
     assert "Bekasijaya" in page.locator("#siapa").inner_text()
 
@@ -83,7 +68,7 @@ def test_pages_fit_a_phone_screen(db: Database, server: str, browser, admin) -> 
     family_id = make_family(db, admin, KEL)
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    _login(page, server, "ani")
+    log_in(page, server, "ani")
     for path in ("/", f"/keluarga/{family_id}", f"/keluarga/{family_id}/ubah", "/cari?q=budi"):
         page.goto(server + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

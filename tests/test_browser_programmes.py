@@ -24,7 +24,7 @@ from tests.browser_programme_support import (
     ranked_registry,
     small_registry,
 )
-from tests.browser_support import chromium, serve
+from tests.browser_support import browser, serve  # noqa: F401 (browser: a fixture)
 from tests.conftest import actor
 from tests.document_data import pdf_text
 from tests.factories import KELURAHAN, OTHER_KELURAHAN
@@ -41,12 +41,6 @@ DESIL_RULE = 'desil <= 10 and status == "aktif"'  # every ranked family, through
 def server(db: Database, tmp_path: Path) -> Iterator[str]:
     with serve(make_app(db, tmp_path)) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
 
 
 def _rp(amount: int) -> str:

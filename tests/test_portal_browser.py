@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tepat.store.database import Database
-from tests.browser_support import chromium, serve
+from tests.browser_support import browser, serve  # noqa: F401 (browser: a fixture)
 from tests.factories import make_family, member_values
 from tests.test_portal_support import citizen_app, solve
 
@@ -23,12 +23,6 @@ PHONE = {"width": 360, "height": 640}  # a cheap Android phone
 def server(db: Database, tmp_path: Path) -> Iterator[str]:
     with serve(citizen_app(db, tmp_path)) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
