@@ -120,14 +120,14 @@ def _rejected(message: str, field: str = "berkas") -> ValidationError:
     return ValidationError(message, [FieldError(field, message)])
 
 
-def read_result_file(path: Path, *, name: str | None = None) -> ResultFile:
-    """Read and check a result file (``.csv`` or ``.xlsx``); raise before anything is stored when it is wrong."""
-    data = path.read_bytes()
-    suffix = Path(name or path.name).suffix.lower()
+def read_result_file(data: bytes, *, name: str, file_sha256: str | None = None) -> ResultFile:
+    """Check a result file's bytes (``.csv`` or ``.xlsx``, told by ``name`` and content); raise before anything is
+    stored when it is wrong. ``file_sha256`` is the checksum of ``data`` when the caller already has it."""
+    suffix = Path(name).suffix.lower()
     if not data.strip():
         raise _rejected("Berkas hasil kosong.")
     if suffix == ".xlsx" or data.startswith(b"PK\x03\x04"):
-        frame, trailer = _xlsx_frame(path)
+        frame, trailer = _xlsx_frame(data)
         body_sha = None
     else:
         body, trailer = _split_trailer(data)
@@ -137,7 +137,7 @@ def read_result_file(path: Path, *, name: str | None = None) -> ResultFile:
     declared = parse_trailer(trailer) if trailer else None
     if declared is not None:
         check_totals(declared, checked.height, int(checked["amount"].sum() or 0), body_sha)
-    return ResultFile(frame=checked, file_sha256=checksum(data), declared=declared)
+    return ResultFile(frame=checked, file_sha256=file_sha256 or checksum(data), declared=declared)
 
 
 def _csv_frame(body: bytes) -> pl.DataFrame:
@@ -151,9 +151,9 @@ def _csv_frame(body: bytes) -> pl.DataFrame:
         raise _rejected("Berkas hasil bukan CSV yang dapat dibaca.") from exc
 
 
-def _xlsx_frame(path: Path) -> tuple[pl.DataFrame, str | None]:
+def _xlsx_frame(data: bytes) -> tuple[pl.DataFrame, str | None]:
     try:
-        frame = pl.read_excel(path, engine="calamine", read_options={"dtypes": "string"})
+        frame = pl.read_excel(io.BytesIO(data), engine="calamine", read_options={"dtypes": "string"})
     except Exception as exc:  # fastexcel raises its own types for broken workbooks
         raise _rejected("Berkas hasil bukan XLSX yang dapat dibaca.") from exc
     trailer = None

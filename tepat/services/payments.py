@@ -160,18 +160,19 @@ def export_batch(db: Database, actor: Actor, batch_id: int, out: Path, *, file_n
 def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, file_name: str | None = None) -> ImportSummary:
     """Apply a result file to the batch exactly once (see the module docstring)."""
     name = file_name or path.name
+    data = path.read_bytes()  # read and hashed once: a quarter of a million rows is a dozen megabytes
+    sha256 = checksum(data)
     with db.read() as conn:
         batch = _batch_for(conn, actor, batch_id)
-    require_money_role(actor, batch_area(batch))
-    with db.read() as conn:  # a file already imported is recognised by its checksum before it is read again
-        earlier = store.finished_import(conn, batch_id, checksum(path.read_bytes()))
+        require_money_role(actor, batch_area(batch))
+        earlier = store.finished_import(conn, batch_id, sha256)  # an imported file is known before it is parsed
         if earlier is not None:
             return ImportSummary(earlier["id"], batch_id, earlier["file_sha256"], earlier["rows"],
                                  store.outcome_counts(conn, earlier["id"]), True, batch["state"])
     try:
-        result = payment_files.read_result_file(path, name=name)
+        result = payment_files.read_result_file(data, name=name, file_sha256=sha256)
     except ValidationError as exc:
-        _record_rejection(db, actor, batch, name, path, exc.message)
+        _record_rejection(db, actor, batch, name, sha256, exc.message)
         raise
     at = now()
     with db.begin() as conn:
@@ -210,10 +211,10 @@ def after_staging(conn: Any, import_id: int) -> None:
     """A seam between staging and applying (tests stop a process here to prove a killed import leaves nothing)."""
 
 
-def _record_rejection(db: Database, actor: Actor, batch: dict[str, Any], name: str, path: Path, message: str) -> None:
+def _record_rejection(db: Database, actor: Actor, batch: dict[str, Any], name: str, sha256: str, message: str) -> None:
     with db.begin() as conn:
         import_id = store.insert_import(conn, dict(
-            batch_id=batch["id"], file_name=name[:255], file_sha256=checksum(path.read_bytes()), status="ditolak",
+            batch_id=batch["id"], file_name=name[:255], file_sha256=sha256, status="ditolak",
             message=message[:1000], actor=actor.username, started_at=now(), finished_at=now()))
         audit.record(conn, actor, "tolak_hasil", "payment_batch", batch["id"], area_code=batch_area(batch),
                      detail={"impor": import_id, "berkas": name, "pesan": message})
