@@ -137,7 +137,7 @@ def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str]
             if required:
                 errors.append(FieldError(name, f"{label} wajib diisi"))
             return None
-        amount = _whole(raw)
+        amount = whole_number(raw)
         if amount is None:
             errors.append(FieldError(name, f"{label} harus bilangan bulat rupiah", str(raw)))
             return None
@@ -160,7 +160,7 @@ def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str]
     annual_budget = money("annual_budget", "Anggaran tahunan", required=False)
     quota = _positive(values.get("quota"), "quota", "Kuota", errors)
     coverage_months = _positive(values.get("coverage_months"), "coverage_months", "Lama jaminan (bulan)", errors)
-    budget_year = _whole(values.get("budget_year"))
+    budget_year = whole_number(values.get("budget_year"))
     if budget_year is None or not 2000 <= budget_year <= 2100:
         errors.append(FieldError("budget_year", "Tahun anggaran harus tahun antara 2000 dan 2100",
                                  None if values.get("budget_year") is None else str(values.get("budget_year"))))
@@ -234,7 +234,8 @@ def amount_for(spec_amount: int, amounts_by_level: Mapping[str, int] | None, lev
     return spec_amount
 
 
-def _whole(raw: object) -> int | None:
+def whole_number(raw: object) -> int | None:
+    """A whole number as people type it (``500.000.000``, ``-5``, ``2025``); ``None`` when it is not one."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
@@ -248,7 +249,7 @@ def _whole(raw: object) -> int | None:
 def _positive(raw: object, name: str, label: str, errors: list[FieldError]) -> int | None:
     if raw is None or raw == "":
         return None
-    value = _whole(raw)
+    value = whole_number(raw)
     if value is None or value < 1:
         errors.append(FieldError(name, f"{label} harus bilangan bulat lebih dari 0", str(raw)))
         return None
@@ -266,7 +267,7 @@ def _levels(raw: object, errors: list[FieldError]) -> dict[str, int] | None:
         if key not in SCHOOL_LEVELS:
             errors.append(FieldError("amounts_by_level", f"Jenjang '{key}' tidak dikenal; pilihan: SD, SMP, SMA"))
             continue
-        amount = _whole(value)
+        amount = whole_number(value)
         if amount is None or amount < 0:
             errors.append(FieldError("amounts_by_level", f"Besaran {key} harus bilangan bulat rupiah, tidak negatif"))
             continue

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor, Role
 from tepat.domain.cycles import FINAL_ENTITLEMENT_STATES, CycleAction, CycleState, allowed_actions, check_actor, next_state
 from tepat.domain.entitlements import EntitlementState
+from tepat.domain.programmes import MAX_AMOUNT
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import enrolment
 from tepat.services.programmes import get_programme
@@ -83,6 +84,8 @@ def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_sta
         errors.append(FieldError("period_end", "Akhir periode tidak boleh sebelum awalnya"))
     if budget_cap is not None and budget_cap < 0:
         errors.append(FieldError("budget_cap", "Pagu tidak boleh negatif"))
+    elif budget_cap is not None and budget_cap > MAX_AMOUNT:
+        errors.append(FieldError("budget_cap", "Pagu terlalu besar"))
     if quota is not None and quota < 1:
         errors.append(FieldError("quota", "Kuota harus lebih dari 0"))
     if errors:

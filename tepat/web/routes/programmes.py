@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
 from tepat.domain.cycles import CycleAction, CycleState
-from tepat.domain.programmes import MAX_AMOUNT, SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit
+from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, whole_number
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
@@ -192,15 +192,14 @@ def _date(raw: str, field: str) -> date:
 def _budget(raw: str) -> int | None:
     """The cycle's cap as typed ("500.000.000", "Rp 500.000.000"); empty means the default. Anything else is refused
     rather than silently dropped (which would leave the cycle without the cap the admin meant)."""
-    text = raw.strip().removeprefix("Rp").replace(".", "").replace(" ", "")
+    text = raw.strip().removeprefix("Rp").strip()
     if not text:
         return None
-    problem = "" if text.removeprefix("-").isdigit() else "Pagu harus bilangan bulat rupiah, mis. 500.000.000"
-    if not problem and int(text) > MAX_AMOUNT:
-        problem = "Pagu terlalu besar"
-    if problem:
-        raise ValidationError("Data siklus belum benar.", [FieldError("budget_cap", problem)])
-    return int(text)  # a negative cap is refused by the service with its own message
+    value = whole_number(text)
+    if value is None:
+        raise ValidationError("Data siklus belum benar.",
+                              [FieldError("budget_cap", "Pagu harus bilangan bulat rupiah, mis. 500.000.000")])
+    return value  # negative or too large: the service refuses it with its own message
 
 
 @router.post("/siklus")
