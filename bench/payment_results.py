@@ -39,23 +39,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_support import fresh_database, machine  # noqa: E402
 
+from tepat.store.bulk import insert_frame  # noqa: E402
+
 BANK_ERRORS = 50  # rows of each kind the bank gets wrong
 
 
-
-
-def _bulk(conn, table: str, frame) -> None:  # type: ignore[no-untyped-def]
-    """Rows into a table as fast as the driver goes: executemany on SQLite, COPY on PostgreSQL."""
-    names = frame.columns
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "sqlite":
-        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        for off in range(0, frame.height, 100_000):
-            raw.executemany(sql, frame.slice(off, 100_000).rows())
-    else:
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in frame.iter_rows():
-                copy.write_row(row)
 
 
 def _ledger_copy(db):  # type: ignore[no-untyped-def]
@@ -107,7 +95,7 @@ def _approved_cycle(url: str, count: int, seed: int) -> int:
             "kecamatan_code": [k[:8] for k in kel], "rw": 1, "rt": 1, "address": [f"Jl. Contoh No. {i % 300}" for i in ids],
             "desil": 1, "rank": ids, "amount": 250_000, "source": "aturan", "state": "terjadwal",
         })
-        _bulk(conn, "entitlements", frame)
+        insert_frame(conn, "entitlements", frame)
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT setval('entitlements_id_seq', (SELECT max(id) FROM entitlements))")
             conn.exec_driver_sql("ANALYZE entitlements")
@@ -188,7 +176,7 @@ def main() -> None:
         start = time.perf_counter()
         frame = pl.read_csv(result_path, comment_prefix="#", infer_schema=False)  # as text: the rawest load
         with db.begin() as conn:
-            _bulk(conn, "bench_raw_results", frame)
+            insert_frame(conn, "bench_raw_results", frame)
         elapsed = time.perf_counter() - start
         with db.read() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM bench_raw_results").scalar_one() == mix["rows"]
@@ -209,7 +197,7 @@ def main() -> None:
             pl.col("referensi_bank").alias("bank_reference"), pl.col("tanggal").alias("settled_on"),
             pl.lit("").alias("outcome"))
         with db.begin() as conn:
-            _bulk(conn, ledger.name, rows)
+            insert_frame(conn, ledger.name, rows)
         elapsed = time.perf_counter() - start
         with db.read() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(ledger)).scalar_one() == mix["rows"]

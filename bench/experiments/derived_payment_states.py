@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import payment_results as pr  # noqa: E402
 from bench_support import fresh_database  # noqa: E402
 
+from tepat.store.bulk import insert_frame  # noqa: E402
+
 LEDGER = "proto_ledger"
 
 
@@ -153,7 +155,7 @@ def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dic
 
     parts: dict[str, float] = {}
     t0 = time.perf_counter()
-    result = read_result_file(path, name=path.name)
+    result = read_result_file(path.read_bytes(), name=path.name)
     parts["read_check_file_s"] = time.perf_counter() - t0
     at = now()
     with db.begin() as conn:
@@ -185,16 +187,9 @@ def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dic
         still_sent = ours.filter((pl.col("our_state") == "dikirim") & ~pl.col("reference").is_in(applied.implode())).height
         parts["judge_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        raw = conn.connection.driver_connection
         if sqlite:
             out = out.with_columns(pl.col("settled_on").cast(pl.String))
-            sql = f"INSERT INTO {LEDGER} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-            for offset in range(0, out.height, 50_000):
-                raw.executemany(sql, out.slice(offset, 50_000).rows())
-        else:
-            with raw.cursor() as cur, cur.copy(f"COPY {LEDGER} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in out.iter_rows():
-                    copy.write_row(row)
+        insert_frame(conn, LEDGER, out)
         parts["bulk_write_s"] = time.perf_counter() - t
         t = time.perf_counter()
         store.refresh_statistics(conn, LEDGER)
@@ -290,7 +285,7 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
 
     parts: dict[str, float] = {}
     t0 = time.perf_counter()
-    result = read_result_file(path, name=path.name)
+    result = read_result_file(path.read_bytes(), name=path.name)
     parts["read_check_file_s"] = time.perf_counter() - t0
     at = now()
     with db.begin() as conn:
@@ -332,16 +327,9 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
         counts = {str(k): int(v) for k, v in out.group_by("outcome").len().iter_rows()}
         parts["judge_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        raw = conn.connection.driver_connection
         if sqlite:
             out = out.with_columns(pl.col("settled_on").cast(pl.String))
-            sql = f"INSERT INTO {LEAN} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-            for offset in range(0, out.height, 50_000):
-                raw.executemany(sql, out.slice(offset, 50_000).rows())
-        else:
-            with raw.cursor() as cur, cur.copy(f"COPY {LEAN} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in out.iter_rows():
-                    copy.write_row(row)
+        insert_frame(conn, LEAN, out)
         parts["bulk_write_s"] = time.perf_counter() - t
         t = time.perf_counter()
         mismatched = sum(v for k, v in counts.items() if k in {"tidak_cocok", "tidak_dikenal", "ganda", "konflik"})
@@ -450,7 +438,7 @@ def main() -> None:
             pl.col("referensi_bank").alias("bank_reference"), pl.col("tanggal").alias("settled_on"),
             pl.lit("").alias("outcome"))
         with db.begin() as conn:
-            pr._bulk(conn, ledger.name, rows)
+            insert_frame(conn, ledger.name, rows)
         elapsed = time.perf_counter() - start
         with db.read() as conn:
             assert conn.execute(sa.select(sa.func.count()).select_from(ledger)).scalar_one() == mix["rows"]

@@ -25,6 +25,7 @@ from tepat.domain.payments import (
     PaymentState,
     payment_sources_of,
 )
+from tepat.store.bulk import insert_frame
 from tepat.store.engine import is_sqlite
 from tepat.store.schema import (
     benefit_cycles,
@@ -244,17 +245,10 @@ def stage_rows(conn: sa.Connection, import_id: int, batch_id: int, frame: pl.Dat
     """
     judged = judge(frame, our_lines(conn, batch_id)).select(
         pl.lit(import_id).alias("import_id"), *_LINE_COLUMNS[1:])
-    raw = conn.connection.driver_connection
     if is_sqlite(conn):
         judged = judged.with_columns(pl.col("settled_on").cast(pl.String))  # the ISO text SQLAlchemy's Date stores
-        sql = f"INSERT INTO payment_result_lines ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join('?' for _ in _LINE_COLUMNS)})"
-        for offset in range(0, judged.height, 50_000):
-            raw.executemany(sql, judged.slice(offset, 50_000).rows())
-    else:
-        with raw.cursor() as cur, cur.copy(f"COPY payment_result_lines ({', '.join(_LINE_COLUMNS)}) FROM STDIN") as copy:
-            for row in judged.iter_rows():
-                copy.write_row(row)
-        refresh_statistics(conn, "payment_result_lines")
+    insert_frame(conn, "payment_result_lines", judged)
+    refresh_statistics(conn, "payment_result_lines")
     return {str(k): int(v) for k, v in judged.group_by("outcome").len().iter_rows()}  # rows per outcome
 
 
