@@ -83,17 +83,24 @@ def sample_family_ids(db: Database, actor: Actor, rule_text: str, *, eligible: b
         return [int(i) for i in conn.execute(q).scalars()]
 
 
+def family_to_explain(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, Any]:
+    """The family whose decision ``actor`` may read (in their area; staff with personal data, or analysts);
+    404 otherwise, so that a stranger learns nothing of whether it exists."""
+    fam = family_store.get(conn, family_id)
+    if fam is None or not actor.in_area(fam["kelurahan_code"]):
+        raise NotFound("Keluarga tidak ditemukan")
+    if not actor.sees_personal_data and actor.role is not Role.ANALYST:
+        raise NotFound("Keluarga tidak ditemukan")
+    return fam
+
+
 def explain_family(db: Database, actor: Actor, rule: str, family_id: int, *, model_id: int | None = None,
                    reference_date: date | None = None) -> Explanation:
     """The rule's decision for one family, clause by clause (no member names for analysts)."""
     parsed = parse_rule(rule)
     day = reference_date or now().date()
     with db.read() as conn:
-        fam = family_store.get(conn, family_id)
-        if fam is None or not actor.in_area(fam["kelurahan_code"]):
-            raise NotFound("Keluarga tidak ditemukan")
-        if not actor.sees_personal_data and actor.role is not Role.ANALYST:
-            raise NotFound("Keluarga tidak ditemukan")
+        fam = family_to_explain(conn, actor, family_id)
         chosen = targeting.resolve_model(conn, model_id)
         score = store.family_score(conn, chosen, family_id) if chosen is not None else None
         people = family_store.members_of(conn, family_id)

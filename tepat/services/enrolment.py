@@ -25,6 +25,7 @@ from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import targeting
+from tepat.services.eligibility import family_to_explain
 from tepat.services.programmes import get_programme
 from tepat.store import audit
 from tepat.store import cycles as cycle_store
@@ -176,11 +177,7 @@ def explain(db: Database, actor: Actor, code: str, family_id: int, *, reference_
     window = period or (day, day)
     per_person = prog["unit"] == "orang"
     with db.read() as conn:
-        fam = family_store.get(conn, family_id)
-        if fam is None or not actor.in_area(fam["kelurahan_code"]):
-            raise NotFound("Keluarga tidak ditemukan")
-        if not actor.sees_personal_data and actor.role is not Role.ANALYST:
-            raise NotFound("Keluarga tidak ditemukan")
+        fam = family_to_explain(conn, actor, family_id)
         scope = programme_scope(conn, prog, actor, reference_date=day, period=window, whole_city=True)
         score = score_store.family_score(conn, scope.model_id, family_id) if scope.model_id is not None else None
         people = family_store.members_of(conn, family_id)
