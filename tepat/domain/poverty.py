@@ -304,7 +304,8 @@ def fgt_table(design: SurveyDesign, consumption: ArrayLike, line: ArrayLike | fl
         # Design effect against simple random sampling with replacement (R: deff="replace").
         srs = (means[[0, 2, 3]] - means[:3] ** 2) / (design.domain_sampled - 1.0)
         deff = var[:3] / srs
-    se = np.sqrt(var)
+    # A variance is a sum of squares: below zero only by rounding (e.g. every person equally poor), so it is 0.
+    se = np.sqrt(np.maximum(var, 0.0))  # NaN (a lonely PSU left undefined) stays NaN
     return FgtTable(
         domains=design.domain_labels,
         n=design.domain_rows,
