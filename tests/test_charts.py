@@ -130,3 +130,24 @@ def test_png_and_pdf_come_out():
     )
     assert pdf.startswith(b"%PDF-")
     assert pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 5000
+
+
+def test_report_pdf_has_the_headings_as_text_and_the_chart_as_an_image():
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    svg = trend_chart(trend(shipped_figures(), "32.75"), region_name="Kota Bekasi")
+    rows = [[f"Kelurahan & <{i:02d}>", str(i), "4,01"] for i in range(120)]  # long enough for a second page
+    pdf = report_pdf("Statistik kemiskinan", "Disusun oleh tepat", [
+        ReportSection("Tren Kota Bekasi", ["Kalimat pertama."], svg, ["Tahun", "P0"], [["2024", "4,01"]]),
+        ReportSection("Registri per kelurahan", [], None, ["Kelurahan", "Keluarga", "Persen"], rows),
+    ])
+    pages = PdfReader(BytesIO(pdf)).pages
+    texts = [" ".join((page.extract_text() or "").split()) for page in pages]
+    assert "Statistik kemiskinan" in texts[0] and "Tren Kota Bekasi" in texts[0] and "Kalimat pertama." in texts[0]
+    assert "Registri per kelurahan" in " ".join(texts) and "Kelurahan & <119> 119 4,01" in " ".join(texts)
+    assert len(pages) >= 2 and f"Halaman {len(pages)} dari {len(pages)}" in texts[-1]
+    images = [x for x in pages[0]["/Resources"]["/XObject"].values() if x.get_object()["/Subtype"] == "/Image"]
+    assert len(images) == 1 and images[0].get_object()["/Width"] > 1000  # the PNG at three times the SVG's size
+    assert "/XObject" not in pages[-1]["/Resources"]  # only the chart is an image

@@ -89,24 +89,3 @@ def test_admin_registers_and_revokes_a_facility(app, db) -> None:
     assert client.post("/api/v1/cakupan-kesehatan", json={"nik": "3275011705800001"},
                        headers={"X-API-Key": key}).status_code == 401
     assert client.post("/fasilitas/cabut", data={"kode": "RSUD-PG"}).status_code == 403  # no CSRF token
-
-
-def test_the_documents_page_warns_that_a_long_list_takes_a_while() -> None:
-    from types import SimpleNamespace
-
-    from starlette.requests import Request
-
-    from tepat.web.templating import templates
-
-    def page(recipients: int) -> str:
-        row = {"kelurahan_code": KELURAHAN, "kelurahan": "Bekasijaya", "kecamatan": "Bekasi Timur",
-               "handed_over": recipients, "amount": recipients * 250_000, "paid": 0, "blocked": 0}
-        cycle = {"id": 1, "name": "BLT-APBD Juli 2025", "programme_name": "BLT-APBD", "state": "disetujui",
-                 "period_start": date(2025, 7, 1), "period_end": date(2025, 7, 31)}
-        request = Request({"type": "http", "method": "GET", "path": "/siklus/1/dokumen", "query_string": b"",
-                           "headers": [], "app": None})
-        d = SimpleNamespace(cycle=cycle, kelurahan=[row], total=row["amount"])
-        return templates.get_template("documents/cycle.html").render(request=request, d=d, today="2025-07-14")
-
-    assert 'id="catatan-lama"' not in page(499)
-    assert 'id="catatan-lama"' in page(3_000) and "satu menit untuk 3.000 penerima" in page(3_000)

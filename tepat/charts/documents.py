@@ -1,43 +1,175 @@
-"""Formal documents (Daftar Nominatif, BAST, realisation report) rendered from HTML templates to PDF.
+"""The formal documents as PDF: Daftar Nominatif, Berita Acara Serah Terima (BAST), realisation report.
 
-The templates live in ``tepat/charts/templates/documents/``, beside the PDF
-report of ``export.py``, and not among the web templates: the CLI prints the
-same documents without a web server, and the documents are print layouts
-(A4, page numbers, signature blocks) that share nothing with the pages. The
-caller passes plain values; nothing here reads the database.
+Each function takes the plain values ``tepat.services.documents`` gathers (a
+dict; nothing here reads the database) and lays the document out with the
+shared pieces of ``pdf.py``: letterhead, title, tables, signature block and the
+"Halaman x dari y" footer. The wording is the Dinas Sosial's; change it here.
+
+They live beside the statistics report and not in the web package: the CLI
+prints the same documents without a web server.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-import jinja2
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Spacer
 
+from tepat.charts import pdf
+from tepat.charts.pdf import text
 from tepat.domain.formatting import long_date, number, rupiah
 from tepat.domain.terbilang import rupiah_words, terbilang, title_words
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "documents"
+
+def _info_widths(orientation: str, label: float) -> list[float]:
+    """Label, colon, value: the value takes the rest of the line."""
+    return [label, 4 * mm, pdf.frame_width(orientation) - label - 4 * mm]
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
-                             lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(rupiah=rupiah, angka=number, tanggal=long_date, terbilang=terbilang,
-                       rupiah_terbilang=lambda v: title_words(rupiah_words(int(v))))
-    return env
+def _signatures(context: Mapping[str, Any], orientation: str) -> Flowable:
+    return pdf.signature_block(context["place"], context["signed_on"], context["signatures"],
+                              pdf.frame_width(orientation))
 
 
-def document_html(template: str, context: dict[str, Any]) -> str:
-    """The document as standalone HTML (no external resources)."""
-    return _environment().get_template(template).render(**context)
+# ----------------------------------------------------------------- Daftar Nominatif
 
 
-def document_pdf(template: str, context: dict[str, Any]) -> bytes:
-    """The document as PDF bytes."""
-    from weasyprint import HTML  # type: ignore[import-untyped]  # only PDF output needs it
+def nominatif_pdf(context: Mapping[str, Any]) -> bytes:
+    """The Daftar Nominatif of one kelurahan: who receives what, with a column to sign or thumbprint."""
+    c = context
+    orientation = c.get("orientation", "landscape")
+    has_level = bool(c["has_level"])
+    info = [
+        ["Program", ":", text(f"{c['programme']} ({c['programme_code']}, {c['funding_source']})")],
+        ["Siklus", ":", text(c["cycle_name"])],
+        ["Periode", ":", text(f"{long_date(c['period_start'])} s.d. {long_date(c['period_end'])}")],
+        ["Kelurahan", ":", text(c["kelurahan"])],
+        ["Kecamatan", ":", text(c["kecamatan"])],
+        [text(f"Jumlah {c['unit_label']}"), ":",
+         text(f"{number(c['count'])} (diserahkan {number(c['handed_over'])}; "
+              f"diblokir/dibatalkan {number(c['count'] - c['handed_over'])})")],
+        ["Jumlah bantuan", ":", text(rupiah(c["total"]))],
+    ]
+    story = [*pdf.kop(), *pdf.title(f"Daftar Nominatif Penerima {c['programme']}", text(c["cycle_name"])),
+             pdf.info_table(info, _info_widths(orientation, 32 * mm)), Spacer(1, 3 * mm),
+             _nominatif_table(c, has_level, pdf.frame_width(orientation)),
+             pdf.paragraph(text(f"Daftar dibekukan saat siklus disetujui ({c['approved_at']}; sidik SHA-256 "
+                                f"{c['snapshot']}). Dicetak oleh {c['printed_by']} pada {c['printed_at']}. "
+                                "Memuat data pribadi (UU 27/2022): hanya untuk penyaluran bantuan."), pdf.NOTE),
+             _signatures(c, orientation)]
+    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""),
+                      title=f"Daftar Nominatif {c['cycle_name']} – {c['kelurahan']}")
 
-    pdf: bytes = HTML(string=document_html(template, context)).write_pdf()
-    return pdf
+
+def _nominatif_table(c: Mapping[str, Any], has_level: bool, width: float) -> Flowable:
+    """One row per recipient (blocked and cancelled ones too, with their status), then the total handed over."""
+    columns = ["No", "Nama", "NIK", "No. KK", "Alamat", "RT", "RW", "Desil", *(["Jenjang"] if has_level else []),
+               "Jumlah", "Status", "Tanda tangan / cap jempol"]
+    rows = []
+    for i, r in enumerate(c["rows"], start=1):
+        rows.append([str(i), r["name"], r["nik"], r["kk"], r["address"], f"{r['rt']:03d}", f"{r['rw']:03d}",
+                     str(r["desil"] or "–"), *([r["level"]] if has_level else []), rupiah(r["amount"]), r["status"], ""])
+    amount = columns.index("Jumlah")
+    rows.append([f"Jumlah ({number(c['handed_over'])} {c['unit_label']} diserahkan)", *[""] * (amount - 1),
+                 rupiah(c["total"]), "", ""])
+    # Numbers and codes keep one line (a NIK must be read whole); name and address share what is left.
+    fixed = {"Status": 26 * mm, "Tanda tangan / cap jempol": 28 * mm}
+    for i, name in enumerate(columns):
+        if name not in ("Nama", "Alamat", *fixed):
+            fixed[name] = pdf.natural_width(name, (row[i] for row in rows[:-1]))
+    fixed["Jumlah"] = max(fixed["Jumlah"], pdf.natural_width("", [rows[-1][amount]]))
+    name_width, address_width = pdf.share_width(width - sum(fixed.values()),
+                                                [[r["name"] for r in c["rows"]], [r["address"] for r in c["rows"]]])
+    widths = [fixed.get(name) or (name_width if name == "Nama" else address_width) for name in columns]
+    align = "CLLLLCCC" + ("C" if has_level else "") + "RLL"
+    total_style = [("SPAN", (0, -1), (amount - 1, -1)), ("ALIGN", (0, -1), (0, -1), "LEFT"),  # "Jumlah (…)"
+                   ("SPAN", (amount + 1, -1), (-1, -1))]
+    return pdf.data_table(columns, rows, widths, align=align, wrap=(1, 4, len(columns) - 2), total_row=True,
+                          total_style=total_style)
+
+
+# ----------------------------------------------------------------- BAST
+
+
+def bast_pdf(context: Mapping[str, Any]) -> bytes:
+    """The Berita Acara Serah Terima of one kelurahan: date, count and amount spelled out, summary per RW."""
+    c = context
+    orientation = c.get("orientation", "portrait")
+    width = pdf.frame_width(orientation)
+    first, second = c["first_party"], c["second_party"]
+    parties = [
+        ["1.", "Nama", ":", text(first["name"] or pdf.DOTS)],
+        ["", "Jabatan", ":", text(first["title"])],
+        ["", "selanjutnya disebut <b>PIHAK PERTAMA</b>;", "", ""],
+        ["2.", "Nama", ":", text(second["name"] or pdf.DOTS)],
+        ["", "Jabatan", ":", text(second["title"])],
+        ["", "selanjutnya disebut <b>PIHAK KEDUA</b>.", "", ""],
+    ]
+    amounts = [
+        ["Jumlah KPM", ":", f"<b>{text(number(c['count']))}</b> ({text(terbilang(c['count']))}) KPM"],
+        ["Jumlah bantuan", ":", f"<b>{text(rupiah(c['total']))}</b>"],
+        ["Terbilang", ":", f"<i>{text(title_words(rupiah_words(int(c['total']))))}</i>"],
+    ]
+    by_rw = [[f"{r['rw']:03d}", number(r["recipients"]), rupiah(r["amount"])] for r in c["by_rw"]]
+    by_rw.append(["Jumlah", number(c["count"]), rupiah(c["total"])])
+    story: list[Flowable] = [
+        *pdf.kop(),
+        *pdf.title("Berita Acara Serah Terima",
+                   f"Bantuan {text(c['programme'])} – {text(c['cycle_name'])}<br/>Nomor: {text(c['number'])}"),
+        pdf.paragraph(text(f"Pada {c['date_words']} ({c['signed_on'].strftime('%d-%m-%Y')}), bertempat di Kantor "
+                           f"Kelurahan {c['kelurahan']}, Kecamatan {c['kecamatan']}, Kota Bekasi, kami yang bertanda "
+                           "tangan di bawah ini:")),
+        pdf.info_table(parties, [7 * mm, 20 * mm, 4 * mm, width - 31 * mm], spans=[(2, 1, 3), (5, 1, 3)]),
+        pdf.paragraph(text(f"PIHAK PERTAMA menyerahkan kepada PIHAK KEDUA, dan PIHAK KEDUA menerima dari PIHAK "
+                           f"PERTAMA, bantuan {c['programme']} ({c['benefit_label']}) periode {c['period']} untuk "
+                           f"disalurkan kepada Keluarga/Penerima Manfaat (KPM) di Kelurahan {c['kelurahan']}, "
+                           "dengan rincian:")),
+        pdf.info_table(amounts, _info_widths(orientation, 30 * mm)),
+        pdf.paragraph("sebagaimana tercantum dalam Daftar Nominatif terlampir, yang merupakan bagian tidak "
+                      "terpisahkan dari Berita Acara ini. Ringkasan lampiran per RW:"),
+        Spacer(1, 1.5 * mm),
+        pdf.data_table(["RW", "Jumlah KPM", "Jumlah bantuan"], by_rw, [width / 3] * 3, align="CRR", total_row=True,
+                       total_style=[("ALIGN", (0, -1), (0, -1), "LEFT")]),
+    ]
+    if c["excluded"]:
+        story.append(pdf.paragraph(text(f"Tidak termasuk {number(c['excluded'])} penerima yang diblokir atau "
+                                        "dibatalkan (misalnya meninggal dunia atau pindah)."), pdf.NOTE))
+    story += [pdf.paragraph("Demikian Berita Acara Serah Terima ini dibuat dalam rangkap secukupnya untuk "
+                            "dipergunakan sebagaimana mestinya."),
+              _signatures(c, orientation)]
+    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""),
+                      title=f"BAST {c['cycle_name']} – {c['kelurahan']}")
+
+
+# ----------------------------------------------------------------- realisation report
+
+
+def realisation_pdf(context: Mapping[str, Any]) -> bytes:
+    """The realisation report of a year: one table per grouping (programme, kecamatan, month), then the note."""
+    c = context
+    orientation = c.get("orientation", "landscape")
+    width = pdf.frame_width(orientation)
+    story: list[Flowable] = [
+        *pdf.kop(),
+        *pdf.title(f"Laporan Realisasi Bantuan Sosial Tahun {c['year']}",
+                   text(f"Wilayah: {c['area']} · keadaan {c['as_of']}")),
+    ]
+    for table in c["tables"]:
+        columns, rows = list(table["columns"]), table["rows"]
+        figures = [pdf.natural_width(name, (row[i] for row in rows)) for i, name in enumerate(columns) if i]
+        # The label takes what the figures leave, up to 80 mm; any more is shared among the figures.
+        label = min(max(width - sum(figures), 40 * mm), 80 * mm)
+        spare = max(width - label - sum(figures), 0) / len(figures)
+        widths = [label, *(f + spare for f in figures)]
+        story += [pdf.paragraph(text(table["heading"]), pdf.HEADING),
+                  pdf.data_table(columns, rows, widths, align="L" + "R" * (len(columns) - 1), wrap=(0,),
+                                 total_row=bool(table.get("total")))]
+    story += [pdf.paragraph("Rencana = bantuan dalam siklus yang disetujui (tanpa yang diblokir/dibatalkan). Tersalur "
+                            "= pembayaran yang dilaporkan berhasil oleh bank/PT Pos; dana yang dikembalikan tidak "
+                            "dihitung tersalur. Bulan = bulan awal periode siklus. Pagu = anggaran tahunan program.",
+                            pdf.NOTE),
+              _signatures(c, orientation)]
+    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""),
+                      title=f"Laporan Realisasi Bantuan Sosial {c['year']}")

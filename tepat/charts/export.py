@@ -1,11 +1,19 @@
-"""Charts out of the browser: PNG (cairosvg) and a PDF report (WeasyPrint, HTML to PDF)."""
+"""Charts out of the browser: PNG (cairosvg) and the statistics report as PDF (ReportLab, see ``pdf.py``)."""
 
 from __future__ import annotations
 
-import base64
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Image, KeepTogether
+
+from tepat.charts import pdf
 
 
 def to_png(svg: str, *, scale: float = 2.0) -> bytes:
@@ -27,46 +35,37 @@ class ReportSection:
     rows: Sequence[Sequence[str]] = field(default_factory=tuple)
 
 
-_CSS = """
-@page { size: A4; margin: 18mm 16mm; @bottom-right { content: "Halaman " counter(page) " dari " counter(pages); font-size: 8pt; } }
-body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; color: #1f2933; }
-h1 { font-size: 16pt; margin: 0 0 2mm; } h2 { font-size: 12pt; margin: 7mm 0 2mm; break-after: avoid; }
-.meta { color: #616e7c; margin-bottom: 5mm; }
-img { width: 100%; break-inside: avoid; }
-table { border-collapse: collapse; width: 100%; font-size: 8.5pt; } th, td { border: 0.4pt solid #bbb; padding: 1mm 2mm; }
-th { background: #eef1f4; text-align: left; } td.n { text-align: right; }
-"""
-
-
-def report_html(title: str, subtitle: str, sections: Sequence[ReportSection]) -> str:
-    """The report as standalone HTML (charts embedded as data URIs, so nothing is fetched)."""
-    parts = [
-        f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>{escape(title)}</title>",
-        f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1><p class='meta'>{escape(subtitle)}</p>",
-    ]
-    for section in sections:
-        parts.append(f"<h2>{escape(section.heading)}</h2>")
-        parts += [f"<p>{escape(p)}</p>" for p in section.paragraphs]
-        if section.svg:
-            data = base64.b64encode(section.svg.encode("utf-8")).decode("ascii")
-            parts.append(f"<img alt='{escape(section.heading)}' src='data:image/svg+xml;base64,{data}'>")
-        if section.columns:
-            parts.append(
-                "<table><thead><tr>"
-                + "".join(f"<th>{escape(c)}</th>" for c in section.columns)
-                + "</tr></thead><tbody>"
-            )
-            for row in section.rows:
-                cells = "".join(f"<td class='{'n' if i else ''}'>{escape(v)}</td>" for i, v in enumerate(row))
-                parts.append(f"<tr>{cells}</tr>")
-            parts.append("</tbody></table>")
-    parts.append("</body></html>")
-    return "".join(parts)
+_TITLE = ParagraphStyle("report-title", pdf.BODY, fontName=pdf.BOLD, fontSize=16, leading=20, alignment=TA_LEFT,
+                        spaceBefore=0, spaceAfter=2 * mm)
+_SUBTITLE = ParagraphStyle("report-subtitle", pdf.PLAIN, textColor=colors.HexColor("#616e7c"), spaceAfter=5 * mm)
+_HEADING = ParagraphStyle("report-heading", pdf.HEADING, fontSize=12, leading=15, spaceBefore=7 * mm,
+                          spaceAfter=2 * mm)
 
 
 def report_pdf(title: str, subtitle: str, sections: Sequence[ReportSection]) -> bytes:
-    """The report as PDF bytes."""
-    from weasyprint import HTML  # type: ignore[import-untyped]  # only the PDF download needs it
+    """The report as PDF bytes: A4 portrait, per section its heading, paragraphs, chart (as PNG) and table."""
+    width = pdf.frame_width("portrait")
+    story: list[Flowable] = [pdf.paragraph(pdf.text(title), _TITLE), pdf.paragraph(pdf.text(subtitle), _SUBTITLE)]
+    for section in sections:
+        opening: list[Flowable] = [pdf.paragraph(pdf.text(section.heading), _HEADING)]
+        opening += [pdf.paragraph(pdf.text(p)) for p in section.paragraphs]
+        if section.svg:
+            opening.append(_chart(section.svg, width))
+        story.append(KeepTogether(opening))  # a heading is not left at the foot of a page, away from its chart
+        if section.columns:
+            n = len(section.columns)  # the first column names the row (and may wrap); the figures share the rest
+            widths = [width] if n == 1 else [0.4 * width] + [0.6 * width / (n - 1)] * (n - 1)
+            story.append(pdf.data_table(section.columns, [list(row) for row in section.rows], widths, wrap=(0,),
+                                        align="L" + "R" * (n - 1)))
+    return pdf.render(story, orientation="portrait", title=title)
 
-    pdf: bytes = HTML(string=report_html(title, subtitle, sections)).write_pdf()
-    return pdf
+
+def _chart(svg: str, width: float) -> Image:
+    """The SVG chart as a PNG image the width of the text, its aspect kept (and no taller than 60 % of a page)."""
+    png = to_png(svg, scale=3)  # three times the SVG's size: sharp in print
+    pixels_wide, pixels_high = ImageReader(io.BytesIO(png)).getSize()
+    height = width * pixels_high / pixels_wide
+    most = 0.6 * pdf.page_size("portrait")[1]
+    if height > most:
+        width, height = width * most / height, most
+    return Image(io.BytesIO(png), width=width, height=height)

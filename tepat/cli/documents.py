@@ -40,11 +40,11 @@ def _signed_on(raw: str | None) -> date | None:
 
 
 def _write(render: Callable[[], documents.Document], out: Path, as_json: bool) -> None:
-    """Check the target folder first, then render (a long list takes about a minute) and write."""
+    """Check the target folder first, then render and write."""
     if out.parent and not out.parent.exists():
         fail(f"Folder tidak ada: {out.parent}")
     if not as_json:
-        typer.echo(f"Menyusun {out.name} … (daftar panjang bisa memakan waktu sekitar satu menit)", err=True)
+        typer.echo(f"Menyusun {out.name} …", err=True)
     doc = render()
     out.write_bytes(doc.content)
     if as_json:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from tepat.charts.documents import document_pdf
+from tepat.charts import documents as printed
 from tepat.domain.access import Actor
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.formatting import TIMEZONE, long_date, moment, number, rupiah
@@ -166,7 +166,7 @@ def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
             Signature("", "Kepala Dinas Sosial Kota Bekasi"),
         ],
     }
-    pdf = document_pdf("nominatif.html", context)
+    pdf = printed.nominatif_pdf(context)
     name = f"daftar-nominatif-{_slug(cyc['name'])}-{kelurahan_code}.pdf"
     return Document(name, pdf, "application/pdf", rows=len(rows), total=total)
 
@@ -215,7 +215,7 @@ def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, sign
             Signature("PIHAK PERTAMA,", "Kepala Dinas Sosial Kota Bekasi"),
         ],
     }
-    pdf = document_pdf("bast.html", context)
+    pdf = printed.bast_pdf(context)
     name = f"bast-{_slug(cyc['name'])}-{kelurahan_code}.pdf"
     return Document(name, pdf, "application/pdf", rows=totals["handed_over"], total=totals["amount"])
 
@@ -339,7 +339,7 @@ def realisation_pdf(db: Database, actor: Actor, year: int) -> Document:
                "footer": f"Laporan realisasi {year} · {report.area_name}",
                "signatures": [Signature("", ""), Signature("", ""),
                               Signature("", "Kepala Dinas Sosial Kota Bekasi")]}
-    return Document(f"realisasi-{year}.pdf", document_pdf("realisasi.html", context), "application/pdf",
+    return Document(f"realisasi-{year}.pdf", printed.realisation_pdf(context), "application/pdf",
                     rows=len(report.by_programme), total=report.total.paid)
 
 
