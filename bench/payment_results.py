@@ -67,6 +67,19 @@ def _ledger_copy(db):  # type: ignore[no-untyped-def]
     return table
 
 
+def ledger_rows(result_path: Path):  # type: ignore[no-untyped-def]
+    """The result file read with Polars (as text) in the shape of ``payment_result_lines``: the baselines' rows."""
+    import polars as pl
+
+    frame = pl.read_csv(result_path, comment_prefix="#", infer_schema=False)
+    return frame.select(
+        pl.lit(0).alias("import_id"), pl.int_range(1, frame.height + 1).alias("row_number"),
+        pl.col("referensi").alias("reference"), pl.col("nik").alias("recipient_nik"),
+        pl.col("jumlah").cast(pl.Int64).alias("amount"), pl.col("status"), pl.col("keterangan").alias("reason"),
+        pl.col("referensi_bank").alias("bank_reference"), pl.col("tanggal").alias("settled_on"),
+        pl.lit("").alias("outcome"))
+
+
 def _state_copies(db):  # type: ignore[no-untyped-def]
     """Copies of ``payments`` and ``entitlements`` (same columns, keys, indexes and storage settings) holding the
     batch as it is before the import, for the raw-SQL baseline of the same writes. Rebuilt before every run."""
@@ -225,13 +238,7 @@ def main() -> None:
         with db.begin() as conn:
             conn.execute(ledger.delete())
         start = time.perf_counter()
-        frame = pl.read_csv(result_path, comment_prefix="#", infer_schema=False)
-        rows = frame.select(
-            pl.lit(0).alias("import_id"), pl.int_range(1, frame.height + 1).alias("row_number"),
-            pl.col("referensi").alias("reference"), pl.col("nik").alias("recipient_nik"),
-            pl.col("jumlah").cast(pl.Int64).alias("amount"), pl.col("status"), pl.col("keterangan").alias("reason"),
-            pl.col("referensi_bank").alias("bank_reference"), pl.col("tanggal").alias("settled_on"),
-            pl.lit("").alias("outcome"))
+        rows = ledger_rows(result_path)
         with db.begin() as conn:
             insert_frame(conn, ledger.name, rows)
         elapsed = time.perf_counter() - start
@@ -250,13 +257,8 @@ def main() -> None:
         with db.begin() as conn:
             conn.execute(ledger.delete())
         start = time.perf_counter()
-        frame = pl.read_csv(result_path, comment_prefix="#", infer_schema=False)
-        rows = frame.select(
-            pl.lit(0).alias("import_id"), pl.int_range(1, frame.height + 1).alias("row_number"),
-            pl.col("referensi").alias("reference"), pl.col("nik").alias("recipient_nik"),
-            pl.col("jumlah").cast(pl.Int64).alias("amount"), pl.col("status").replace_strict(statuses, default=None),
-            pl.col("keterangan").alias("reason"), pl.col("referensi_bank").alias("bank_reference"),
-            pl.col("tanggal").alias("settled_on"), pl.lit("diterapkan").alias("outcome"))
+        rows = ledger_rows(result_path).with_columns(pl.col("status").replace_strict(statuses, default=None),
+                                                     outcome=pl.lit("diterapkan"))
         with db.begin() as conn:
             pg = conn.dialect.name == "postgresql"
             if pg:

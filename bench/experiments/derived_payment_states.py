@@ -430,13 +430,7 @@ def main() -> None:
         with db.begin() as conn:
             conn.execute(ledger.delete())
         start = time.perf_counter()
-        frame = pl.read_csv(result_path, comment_prefix="#", infer_schema=False)
-        rows = frame.select(
-            pl.lit(0).alias("import_id"), pl.int_range(1, frame.height + 1).alias("row_number"),
-            pl.col("referensi").alias("reference"), pl.col("nik").alias("recipient_nik"),
-            pl.col("jumlah").cast(pl.Int64).alias("amount"), pl.col("status"), pl.col("keterangan").alias("reason"),
-            pl.col("referensi_bank").alias("bank_reference"), pl.col("tanggal").alias("settled_on"),
-            pl.lit("").alias("outcome"))
+        rows = pr.ledger_rows(result_path)
         with db.begin() as conn:
             insert_frame(conn, ledger.name, rows)
         elapsed = time.perf_counter() - start
