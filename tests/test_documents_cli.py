@@ -39,6 +39,23 @@ def test_nominatif_bast_and_cycle_listing(db, admin, tmp_path: Path) -> None:
     assert text.startswith("BLT-APBD Juli 2025 (disetujui): 2 kelurahan, Rp1.000.000")
 
 
+def test_every_kelurahan_of_a_cycle_in_one_folder(db, admin, tmp_path: Path) -> None:
+    cycle_id, _, _ = blt_cycle(db, admin)
+    folder = tmp_path / "siklus" / "juli"  # made if missing
+    r = _run("dokumen", "semua", str(cycle_id), "--folder", str(folder), "--tanggal", "2025-07-14", "--db", db.url)
+    assert r.exit_code == 0, r.output
+    assert r.stdout == f"4 berkas ditulis di {folder} (2 kelurahan, Rp1.000.000).\n"
+    assert "[1/2] Bekasijaya (3 penerima)" in r.stderr
+    files = sorted(p.name for p in folder.iterdir())
+    assert len(files) == 4 and sum(f.startswith("bast-") for f in files) == 2
+    nominatif = next(folder.glob(f"daftar-nominatif-*-{KELURAHAN}.pdf"))
+    assert "Budi Santoso" in pdf_text(nominatif.read_bytes())
+    again = json.loads(_run("dokumen", "semua", str(cycle_id), "--folder", str(folder), "--json", "--db", db.url).output)
+    assert [f["baris"] for f in again["berkas"]] == [3, 3, 1, 1] and len(list(folder.iterdir())) == 4  # overwritten
+    r = _run("dokumen", "semua", "999", "--folder", str(tmp_path / "none"), "--db", db.url)
+    assert r.exit_code == 1 and "Galat: Siklus tidak ditemukan." in r.output and not (tmp_path / "none").exists()
+
+
 def test_errors_are_one_indonesian_line(db, admin, tmp_path: Path) -> None:
     cycle_id, _, _ = blt_cycle(db, admin)
     r = _run("dokumen", "nominatif", "999", "--kelurahan", KELURAHAN, "--out", str(tmp_path / "x.pdf"), "--db", db.url)

@@ -1,4 +1,4 @@
-"""CLI commands: ``tepat dokumen nominatif|bast|siklus|realisasi`` and ``tepat fasilitas add|list|revoke``.
+"""CLI commands: ``tepat dokumen nominatif|bast|semua|siklus|realisasi`` and ``tepat fasilitas add|list|revoke``.
 
 Run on the server by its operator, they act as the system administrator of the
 whole city (like the other commands); every document printed is audited under
@@ -69,6 +69,29 @@ def bast(cycle: Annotated[int, typer.Argument(help="Cycle id.")], kelurahan: Kel
     signed_on = _signed_on(tanggal)
     _write(lambda: documents.bast(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=signed_on),
            out, as_json)
+
+
+@documents_app.command("semua")
+def every_kelurahan(cycle: Annotated[int, typer.Argument(help="Cycle id.")],
+                    folder: Annotated[Path, typer.Option("--folder", help="Folder for the files (made if missing).")],
+                    tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Daftar Nominatif and BAST of every kelurahan of a frozen cycle, two PDFs per kelurahan; each audited."""
+    signed_on = _signed_on(tanggal)
+    db, actor = open_database(db_url), system_actor(CITY)
+    found = documents.cycle_documents(db, actor, cycle)  # refuses a cycle that is not frozen, before any file
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[dict[str, object]] = []
+    for i, k in enumerate(found.kelurahan, start=1):
+        if not as_json:
+            typer.echo(f"[{i}/{len(found.kelurahan)}] {k['kelurahan']} ({number(k['handed_over'])} penerima) …", err=True)
+        for make in (documents.nominatif, documents.bast):
+            doc = make(db, actor, cycle, k["kelurahan_code"], signed_on=signed_on)
+            (folder / doc.filename).write_bytes(doc.content)
+            written.append({**doc.summary(), "kelurahan": k["kelurahan_code"], "berkas": str(folder / doc.filename)})
+    if as_json:
+        print_json({"siklus": found.cycle["name"], "berkas": written})
+    else:
+        typer.echo(f"{len(written)} berkas ditulis di {folder} ({len(found.kelurahan)} kelurahan, {rupiah(found.total)}).")
 
 
 @documents_app.command("siklus")
