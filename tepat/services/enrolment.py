@@ -32,7 +32,7 @@ from tepat.store import cycles as cycle_store
 from tepat.store import families as family_store
 from tepat.store import programmes as store
 from tepat.store import targeting as score_store
-from tepat.store.candidates import Scope, ranked_candidates
+from tepat.store.candidates import Scope, ranked_candidates, recipient_of_family
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
@@ -104,7 +104,7 @@ def candidates(db: Database, actor: Actor, code: str, *, reference_date: date | 
         page: list[dict[str, Any]] = []
         if actor.sees_personal_data and limit > 0:
             person = members.alias("orang_tampil")
-            recipient_id = r.member_id if prog["unit"] == "orang" else cycle_store.recipient_of_family()
+            recipient_id = r.member_id if prog["unit"] == "orang" else recipient_of_family()
             q = (sa.select(r.unit_key, r.family_id, r.member_id, r.kelurahan_code, r.desil, r.score, r.level, r.amount,
                            r.source, r.rank, r.kept, families.c.kk_number, person.c.name)
                  .select_from(ranked.join(families, families.c.id == r.family_id)

@@ -18,9 +18,7 @@ import sqlalchemy as sa
 
 from tepat.domain.cycles import FROZEN_STATES
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
-from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates
-# re-exported: the candidates page finds the recipient with it too
-from tepat.store.candidates import recipient_of_family as recipient_of_family
+from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
 
 DIGEST_COLUMNS = ("unit_key", "family_id", "member_id", "kk_number", "recipient_nik", "recipient_name", "kelurahan_code",
