@@ -191,10 +191,11 @@ class CoverageChecker:
                 raise ValidationError("NIK harus 16 angka", [FieldError("nik", "NIK harus 16 angka")])
             today = self.today()
             rows = store.service_cycles(conn, nik, today)
-            names = {ServiceCycle(r["programme"], r["cycle_id"], r["period_start"], r["period_end"],
-                                  r["coverage_months"], r["state"]): r["name"] for r in rows}
-            found = covering_cycle(names, today)
+            cycles = [ServiceCycle(r["programme"], r["cycle_id"], r["period_start"], r["period_end"],
+                                   r["coverage_months"], r["state"]) for r in rows]
+            found = covering_cycle(cycles, today)
             store.record_check(conn, facility["id"], keyed_hash(self.secret_key, "nik", nik), found is not None, now())
         if found is None:
             return CoverageAnswer(False, None, None, None, None)
-        return CoverageAnswer(True, found.programme, found.end, CARE_CLASS, mask_name(names[found]))
+        name = rows[cycles.index(found)]["name"]  # the person the covering row belongs to
+        return CoverageAnswer(True, found.programme, found.end, CARE_CLASS, mask_name(name))
