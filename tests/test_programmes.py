@@ -71,6 +71,9 @@ def test_levels_member_rule_and_service_coverage() -> None:
     assert "dirinya sendiri" in _errors(base_programme(exclusions="UJI"))["exclusions"]
     ok = validate_programme(base_programme(amount="1.250.000", exclusions="bpnt, BLK"))
     assert ok.amount == 1_250_000 and ok.exclusions == ("BPNT", "BLK")
+    typed = validate_programme(base_programme(amount="Rp 250.000", annual_budget="Rp1.000.000.000"))
+    assert (typed.amount, typed.annual_budget) == (250_000, 1_000_000_000)  # as on the cycle's Pagu field
+    assert "bilangan bulat rupiah" in _errors(base_programme(amount="Rp 250rb"))["amount"]
 
 
 def test_member_rule_is_a_condition_inside_any_anggota() -> None:

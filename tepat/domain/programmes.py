@@ -137,7 +137,7 @@ def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str]
             if required:
                 errors.append(FieldError(name, f"{label} wajib diisi"))
             return None
-        amount = whole_number(raw)
+        amount = rupiah_amount(raw)
         if amount is None:
             errors.append(FieldError(name, f"{label} harus bilangan bulat rupiah", str(raw)))
             return None
@@ -246,6 +246,14 @@ def whole_number(raw: object) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def rupiah_amount(raw: object) -> int | None:
+    """Whole rupiah as people type it, with or without the ``Rp`` (``Rp 500.000.000``, ``250.000``); ``None`` when
+    it is not one."""
+    if isinstance(raw, str):
+        raw = raw.strip().removeprefix("Rp").removeprefix("rp")
+    return whole_number(raw)
+
+
 def _positive(raw: object, name: str, label: str, errors: list[FieldError]) -> int | None:
     if raw is None or raw == "":
         return None
@@ -267,7 +275,7 @@ def _levels(raw: object, errors: list[FieldError]) -> dict[str, int] | None:
         if key not in SCHOOL_LEVELS:
             errors.append(FieldError("amounts_by_level", f"Jenjang '{key}' tidak dikenal; pilihan: SD, SMP, SMA"))
             continue
-        amount = whole_number(value)
+        amount = rupiah_amount(value)
         if amount is None or amount < 0:
             errors.append(FieldError("amounts_by_level", f"Besaran {key} harus bilangan bulat rupiah, tidak negatif"))
             continue

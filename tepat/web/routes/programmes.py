@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
 from tepat.domain.cycles import CycleAction, CycleState
-from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, whole_number
+from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, rupiah_amount
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
@@ -192,10 +192,9 @@ def _date(raw: str, field: str) -> date:
 def _budget(raw: str) -> int | None:
     """The cycle's cap as typed ("500.000.000", "Rp 500.000.000"); empty means the default. Anything else is refused
     rather than silently dropped (which would leave the cycle without the cap the admin meant)."""
-    text = raw.strip().removeprefix("Rp").strip()
-    if not text:
+    if not raw.strip():
         return None
-    value = whole_number(text)
+    value = rupiah_amount(raw)
     if value is None:
         raise ValidationError("Data siklus belum benar.",
                               [FieldError("budget_cap", "Pagu harus bilangan bulat rupiah, mis. 500.000.000")])
