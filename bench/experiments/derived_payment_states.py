@@ -146,17 +146,35 @@ def fetch(conn, sql: str, params: tuple) -> list[tuple]:  # type: ignore[no-unty
         cur.close()
 
 
+def _read_checked(path: Path):  # type: ignore[no-untyped-def]
+    """The result file read and checked as the product does, and the time it took."""
+    from tepat.files.payment_files import read_result_file
+
+    t0 = time.perf_counter()
+    result = read_result_file(path.read_bytes(), name=path.name)
+    return result, {"read_check_file_s": time.perf_counter() - t0}
+
+
+def _start_import(conn, finance, batch_id: int, name: str, result, at) -> int:  # type: ignore[no-untyped-def]
+    """The import's row, as the product writes it, and the product's tuning for whole batches."""
+    from tepat.store import payments as store
+
+    import_id = store.insert_import(conn, dict(
+        batch_id=batch_id, file_name=name, file_sha256=result.file_sha256, status="berjalan", rows=result.rows,
+        control_count=result.declared.rows if result.declared else None,
+        control_total=result.declared.total if result.declared else None, actor=finance.username, started_at=at))
+    store.tune_for_whole_batches(conn)
+    return int(import_id)
+
+
 def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
     import polars as pl
 
-    from tepat.files.payment_files import read_result_file
     from tepat.store import payments as store
     from tepat.store.engine import is_sqlite, now
 
-    parts: dict[str, float] = {}
-    t0 = time.perf_counter()
-    result = read_result_file(path.read_bytes(), name=path.name)
-    parts["read_check_file_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()  # the whole import, file reading included
+    result, parts = _read_checked(path)
     at = now()
     with db.begin() as conn:
         t = time.perf_counter()
@@ -164,11 +182,7 @@ def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dic
         ph = "?" if sqlite else "%s"
         store.lock_batch(conn, batch_id)
         assert store.finished_import(conn, batch_id, result.file_sha256) is None
-        import_id = store.insert_import(conn, dict(
-            batch_id=batch_id, file_name=path.name, file_sha256=result.file_sha256, status="berjalan", rows=result.rows,
-            control_count=result.declared.rows if result.declared else None,
-            control_total=result.declared.total if result.declared else None, actor=finance.username, started_at=at))
-        store.tune_for_whole_batches(conn)
+        import_id = _start_import(conn, finance, batch_id, path.name, result, at)
         parts["lock_import_row_s"] = time.perf_counter() - t
         t = time.perf_counter()
         rows = fetch(conn, derived_lines_sql(ph), (batch_id, batch_id))
@@ -279,14 +293,11 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
     join; the ledger row carries kelurahan, our amount and from_state; no ANALYZE; one index fewer."""
     import polars as pl
 
-    from tepat.files.payment_files import read_result_file
     from tepat.store import payments as store
     from tepat.store.engine import is_sqlite, now
 
-    parts: dict[str, float] = {}
-    t0 = time.perf_counter()
-    result = read_result_file(path.read_bytes(), name=path.name)
-    parts["read_check_file_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()  # the whole import, file reading included
+    result, parts = _read_checked(path)
     at = now()
     with db.begin() as conn:
         t = time.perf_counter()
@@ -296,11 +307,7 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
         assert again or store.finished_import(conn, batch_id, result.file_sha256) is None  # again: the same file once more, past the checksum shortcut
         first = not fetch(conn, f"SELECT 1 FROM payment_result_imports WHERE batch_id = {ph} AND status = 'selesai' "
                                 "LIMIT 1", (batch_id,))
-        import_id = store.insert_import(conn, dict(
-            batch_id=batch_id, file_name=path.name, file_sha256=result.file_sha256, status="berjalan", rows=result.rows,
-            control_count=result.declared.rows if result.declared else None,
-            control_total=result.declared.total if result.declared else None, actor=finance.username, started_at=at))
-        store.tune_for_whole_batches(conn)
+        import_id = _start_import(conn, finance, batch_id, path.name, result, at)
         parts["lock_import_row_s"] = time.perf_counter() - t
         t = time.perf_counter()
         if first:  # nothing applied yet: the stored state is the derived state
@@ -426,19 +433,7 @@ def main() -> None:
     # ---- ledger baseline, exactly as bench/payment_results.py
     ledger = pr._ledger_copy(db)
 
-    def ledger_baseline_once() -> float:
-        with db.begin() as conn:
-            conn.execute(ledger.delete())
-        start = time.perf_counter()
-        rows = pr.ledger_rows(result_path)
-        with db.begin() as conn:
-            insert_frame(conn, ledger.name, rows)
-        elapsed = time.perf_counter() - start
-        with db.read() as conn:
-            assert conn.execute(sa.select(sa.func.count()).select_from(ledger)).scalar_one() == mix["rows"]
-        return elapsed
-
-    b1, b2 = ledger_baseline_once(), ledger_baseline_once()
+    b1, b2 = (pr.ledger_baseline_once(db, ledger, result_path, mix["rows"]) for _ in range(2))
     baseline = min(b1, b2)
     report["ledger_baseline_runs_s"] = [round(b1, 3), round(b2, 3)]
     report["ledger_baseline_s"] = round(baseline, 3)
