@@ -135,7 +135,7 @@ def _copied(cycle_id: int, k: Any, member_id: Any, nik: Any, name: Any, at: date
 # ----------------------------------------------------------------- approval
 
 
-def digest_line(dialect: str = "postgresql") -> sa.ColumnElement[str]:
+def digest_line(dialect: str) -> sa.ColumnElement[str]:
     """One entitlement's digest columns as text, built by the database (integers and text only, so the same
     characters on both backends): fields joined by U+001F, a missing value as ``\\N``.
 
