@@ -92,7 +92,9 @@ def service_cycles(conn: sa.Connection, nik: str, today: date) -> list[dict[str,
     One indexed query: the NIK finds the person (``ix_members_nik``), their
     entitlements come by ``ix_entitlements_member_id``. Blocked or cancelled
     entitlements (deceased, moved away, duplicates) are left out: they cover
-    nothing; nor does anyone the registry records as dead, whatever their cycles say. Each row carries the cycle's snapshot ``coverage_months``; which of
-    them covers today, and until when, is ``tepat.domain.coverage``'s to say.
+    nothing; nor does anyone the registry records as dead, whatever their
+    cycles say. Each row carries the cycle's snapshot ``coverage_months``;
+    which of them covers today, and until when, is ``tepat.domain.coverage``'s
+    to say.
     """
     return [dict(r) for r in conn.execute(_COVERAGE, {"nik": nik, "today": today}).mappings()]
