@@ -102,7 +102,7 @@ def test_every_field_problem_is_reported_with_row_column_value_message() -> None
     assert got[("rw", "tiga")] == "RW harus bilangan bulat"
     assert got[("rt", "1000")] == "RT harus antara 1 dan 999"
     assert got[("kode_kelurahan", "32.75.99.9999")] == "Kode kelurahan tidak ada dalam daftar wilayah Kepmendagri 2025"
-    assert got[("status_rumah", "istana")].startswith("Status kepemilikan rumah tidak dikenal; pilihan: milik_sendiri")
+    assert got[("status_rumah", "istana")].startswith("Status kepemilikan rumah tidak dikenal; pilihan: Milik sendiri")
     assert got[("aset_ac", "mungkin")] == "AC harus 1/0 atau ya/tidak"
     assert got[("nama", None)] == "Nama lengkap wajib diisi"
     assert got[("tanggal_lahir", "31/02/1980")] == "Tanggal lahir bukan tanggal yang sah (gunakan YYYY-MM-DD atau DD/MM/YYYY)"
@@ -149,3 +149,12 @@ def test_rows_outside_the_actors_area_are_rejected() -> None:
     ctx = CheckContext.build([KELURAHAN, "32.75.02.1001"], "32.75.01", today=date(2026, 11, 28))
     got = _errors(RowChecker(ctx, CANONICAL_COLUMNS), [row(kk(), kelurahan="32.75.02.1001")])
     assert got == [(2, "kode_kelurahan", "32.75.02.1001", "Kelurahan di luar wilayah kerja Anda (32.75.01)")]
+
+
+def test_an_import_reads_dtks_relation_labels() -> None:
+    number = kk()
+    labels = {"ISTRI": "istri_suami", "Anak Kandung": "anak", "KRT": "kepala_keluarga", "Pembantu": "lainnya"}
+    rows = [row(number, nik=nik(date(1983, 2, 3), "P"), sex="P", birth=date(1983, 2, 3), hubungan_keluarga=text)
+            for text in labels]
+    checked = RowChecker(CTX, CANONICAL_COLUMNS).check(_batch(rows))
+    assert [r["hubungan_keluarga"] for r in checked.valid.iter_rows(named=True)] == list(labels.values())

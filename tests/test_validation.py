@@ -83,3 +83,16 @@ def test_statuses_default_on_create_and_cannot_be_emptied_by_an_edit():
     assert errors == [] and clean["life_status"] == "hidup"
     _, errors = validate_member({"life_status": " "}, partial=True)
     assert [e.field for e in errors] == ["life_status"]
+
+
+def test_dtks_relation_labels_are_recognised_without_a_mapping():
+    expected = {
+        "Istri": "istri_suami", "SUAMI": "istri_suami", "Kepala Rumah Tangga": "kepala_keluarga", "KRT": "kepala_keluarga",
+        "Kepala Keluarga": "kepala_keluarga", "Anak Kandung": "anak", "ANAK TIRI": "anak", "Orang Tua": "orang_tua",
+        "MERTUA": "mertua", "Famili Lain": "famili_lain", "Pembantu": "lainnya", "PEMBANTU": "lainnya",
+    }
+    for text, code in expected.items():
+        clean, errors = validate_member({"relationship": text}, partial=True)
+        assert errors == [] and clean == {"relationship": code}, text
+    _, errors = validate_member({"relationship": "Tetangga"}, partial=True)
+    assert errors and errors[0].field == "relationship"

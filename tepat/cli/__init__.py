@@ -2,7 +2,8 @@
 
 Each command group lives in its own module and adds itself with ``register(app)``.
 Errors a user can cause print one plain line (in Bahasa Indonesia) and exit 1;
-an unexpected error prints one line too and exits 2 (``TEPAT_DEBUG=1`` shows the traceback).
+an unexpected error prints one line too and exits 2 (``TEPAT_DEBUG=1`` shows the traceback);
+a closed pipe (``tepat … | head``) ends quietly with exit 1.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ from typer.core import TyperGroup
 from tepat.errors import TepatError
 
 
+def _quiet_closed_pipe() -> None:
+    """The reader went away (``tepat … | head``): end quietly, as other command-line tools do.
+
+    Standard output is pointed at /dev/null so the interpreter's final flush does not fail a second time.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 class _Commands(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -26,6 +37,9 @@ class _Commands(TyperGroup):
             for problem in getattr(exc, "errors", [])[:20]:
                 where = f"baris {problem.row}, " if problem.row is not None else ""
                 typer.echo(f"  - {where}{problem.field}: {problem.message}", err=True)
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            _quiet_closed_pipe()
             raise typer.Exit(1) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("typer", "click")) or os.environ.get("TEPAT_DEBUG"):
@@ -70,7 +84,11 @@ _register_all()
 
 def main() -> None:
     """Entry point of the ``tepat`` script."""
-    app(prog_name="tepat")
+    try:
+        app(prog_name="tepat")
+    except BrokenPipeError:  # raised outside a command, e.g. while printing help
+        _quiet_closed_pipe()
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,6 +22,25 @@ class Coded(StrEnum):
     def label(self) -> str:
         return _LABELS.get(self.value, self.value.replace("_", " ").capitalize())
 
+    @classmethod
+    def names(cls) -> dict[str, str]:
+        """Every name a file or form may use for a category (lower case) → its code.
+
+        The code (``istri_suami``, or ``istri suami``), the label (``Istri/suami``) and the common aliases offices'
+        files use (``Istri``, ``Anak Kandung``, ``KRT``).
+        """
+        names = dict(_ALIASES.get(cls.__name__, {}))
+        for choice in cls:
+            for name in (choice.label, choice.value.replace("_", " "), choice.value):
+                names[name.lower()] = choice.value
+        return names
+
+    @classmethod
+    def from_text(cls, text: str) -> Coded | None:
+        """The category named by ``text`` (see ``names``; case and spacing ignored), else None."""
+        code = cls.names().get(" ".join(text.split()).lower())
+        return cls(code) if code is not None else None
+
 
 # ----------------------------------------------------------------- family status
 
@@ -280,6 +299,25 @@ _LABELS: dict[str, str] = {
     "s2_s3": "S2/S3",
     "rungu_wicara": "Rungu/wicara",
     "tbc": "TBC",
+}
+
+
+# Other names offices' files use for a category (lower case), per category type: DTKS exports write the relation
+# to the head as "Istri", "Anak Kandung", "KRT" (kepala rumah tangga) and so on.
+_ALIASES: dict[str, dict[str, str]] = {
+    "Relationship": {
+        "kepala rumah tangga": "kepala_keluarga",
+        "krt": "kepala_keluarga",
+        "kk": "kepala_keluarga",
+        "istri": "istri_suami",
+        "suami": "istri_suami",
+        "anak kandung": "anak",
+        "anak tiri": "anak",
+        "anak angkat": "anak",
+        "pembantu": "lainnya",
+        "pembantu rumah tangga": "lainnya",
+        "famili": "famili_lain",
+    },
 }
 
 

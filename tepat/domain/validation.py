@@ -94,11 +94,10 @@ def _parse_field(spec: FieldSpec, raw: object, known_kelurahan: Container[str] |
             return None, "harus ya/tidak (1/0)"
     if spec.kind == "enum":
         assert spec.choices is not None
-        text = str(raw).strip()
-        for choice in spec.choices:
-            if text == choice.value or text.lower() == choice.label.lower():
-                return choice.value, None
-        allowed = ", ".join(c.value for c in spec.choices)
+        choice = spec.choices.from_text(str(raw))
+        if choice is not None:
+            return choice.value, None
+        allowed = ", ".join(c.label for c in spec.choices)
         return None, f"nilai tidak dikenal; pilihan: {allowed}"
     if spec.kind == "nik":
         result = check_nik(raw, known_regions=None)

@@ -122,15 +122,6 @@ def parse_dates(values: pl.Series) -> pl.Series:
     ).to_series()
 
 
-def _enum_lookup(spec: FieldSpec) -> dict[str, str]:
-    assert spec.choices is not None
-    lookup: dict[str, str] = {}
-    for choice in spec.choices:
-        for key in (choice.label, choice.value.replace("_", " "), choice.value):
-            lookup[key.lower()] = choice.value
-    return lookup
-
-
 _BOOLEANS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False), "1.0": True, "0.0": False}
 
 
@@ -159,9 +150,9 @@ def _typed(spec: FieldSpec, raw: pl.Series, ctx: CheckContext) -> tuple[pl.Serie
         return value, _msg(value_col.is_null(), f"{label} harus 1/0 atau ya/tidak")
     if spec.kind == "enum":
         assert spec.choices is not None
-        value = raw.str.to_lowercase().replace_strict(_enum_lookup(spec), default=None, return_dtype=pl.String)
-        codes = ", ".join(c.value for c in spec.choices)
-        return value, _msg(value_col.is_null(), f"{label} tidak dikenal; pilihan: {codes}")
+        value = raw.str.to_lowercase().replace_strict(spec.choices.names(), default=None, return_dtype=pl.String)
+        labels = ", ".join(c.label for c in spec.choices)
+        return value, _msg(value_col.is_null(), f"{label} tidak dikenal; pilihan: {labels}")
     # region: accept 32.75.01.1001 and 3275011001
     compact = raw.str.replace_all(r"[\s.]", "")
     w = pl.DataFrame({"c": compact}).with_columns(ok=pl.col("c").str.contains(r"^[0-9]{10}$"))
