@@ -1,4 +1,4 @@
-"""``tepat nik check`` and ``tepat kk check``: the identifier checks of DOMAIN.md §2."""
+"""``tepat nik check`` and ``tepat kk check``: the identifier checks of docs/registry.md."""
 
 from __future__ import annotations
 

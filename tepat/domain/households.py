@@ -1,4 +1,4 @@
-"""Families (keluarga), members (anggota) and their coded indicators (DOMAIN.md §3).
+"""Families (keluarga), members (anggota) and their coded indicators (docs/registry.md).
 
 Every socio-economic indicator is a coded category (a ``StrEnum`` whose values
 are the codes stored in the database and written in files) with an Indonesian

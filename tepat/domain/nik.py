@@ -1,4 +1,4 @@
-"""NIK and KK number parsing and validation (DOMAIN.md §2).
+"""NIK and KK number parsing and validation (docs/registry.md).
 
 A NIK is ``PP KK CC DDMMYY SSSS``: the kecamatan where it was first issued, the
 birth date (day + 40 for women) and a serial. A KK number is the issuing

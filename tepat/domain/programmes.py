@@ -1,7 +1,7 @@
 """The programme catalogue: what a programme gives, to whom, from which budget, under which rule.
 
 Amounts, budgets and rules are data (an admin edits them); this module only says
-what a valid programme looks like and holds the seed catalogue of DOMAIN.md §5.
+what a valid programme looks like and holds the seed catalogue (docs/programmes.md).
 A programme for people (``unit = orang``) may carry a ``member_rule``: a condition
 on one member, written as it would be inside ``any(anggota, …)`` (e.g.
 ``umur >= 6 and umur <= 18 and sekolah``). It is parsed by wrapping it that way,
@@ -312,7 +312,7 @@ def _exclusions(raw: object, code: str, known: frozenset[str] | None, errors: li
     return tuple(out)
 
 
-# ----------------------------------------------------------------- the seed catalogue (DOMAIN.md §5)
+# ----------------------------------------------------------------- the seed catalogue (docs/programmes.md)
 
 ACTIVE_FAMILY = 'status == "aktif"'
 SEED_YEAR = 2025
@@ -364,4 +364,4 @@ SEED_CATALOGUE: tuple[ProgrammeSpec, ...] = (
               '["berusaha_sendiri", "berusaha_dibantu_buruh"])'),
     ),
 )
-"""The programmes of DOMAIN.md §5 with the seed's amounts; all of it editable afterwards."""
+"""The seed article's programmes with the seed's amounts; all of it editable afterwards."""

@@ -1,4 +1,4 @@
-"""Proxy-means test (PMT): a weighted least-squares model of welfare (DOMAIN.md §4).
+"""Proxy-means test (PMT): a weighted least-squares model of welfare (docs/targeting.md).
 
 ``fit_pmt`` regresses ``ln(per-capita consumption)`` on household indicators by
 survey-weighted least squares, as TNP2K/World Bank built Indonesia's PMT:

@@ -37,7 +37,7 @@ from tepat.store.engine import now
 KEY_PREFIX = "fas_"
 KINDS = {"rsud": "RSUD", "puskesmas": "Puskesmas", "klinik": "Klinik"}
 CARE_CLASS = "III"
-"""Kartu Sehat Berbasis NIK pays for class-III care (DOMAIN.md §5)."""
+"""Kartu Sehat Berbasis NIK pays for class-III care (docs/programmes.md)."""
 KEY_LIMIT = Limit.per(120, 60.0)
 """Per key: a busy registration desk checks a patient every few seconds; a script sweeping NIKs is stopped."""
 _KEY_NEEDED = "Kunci API fasilitas diperlukan: kirim header 'X-API-Key'."

@@ -209,7 +209,7 @@ class AreaIndicator:
 
 
 POOREST_DESIL = 4
-"""Desil 1–4: the families social assistance generally targets (DOMAIN.md §3)."""
+"""Desil 1–4: the families social assistance generally targets (docs/targeting.md)."""
 
 
 def _two_years_before(day: date) -> date:

@@ -2,7 +2,7 @@
 
 A NIK is the kecamatan of first registration (6 digits), the birth date
 ``DDMMYY`` with day + 40 for women, and a serial; a KK number is the issuing
-kecamatan, the issue date ``DDMMYY`` and a serial (DOMAIN.md §2). Serials are
+kecamatan, the issue date ``DDMMYY`` and a serial (docs/synthetic-data.md). Serials are
 numbered inside each (region, date) group from a random start, so numbers are
 unique and never ``0000``.
 """

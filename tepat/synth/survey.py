@@ -1,6 +1,6 @@
 """A Susenas-like household survey drawn from a synthetic population.
 
-Design (DOMAIN.md §7): strata = kecamatan × urban (all of Kota Bekasi is
+Design (docs/synthetic-data.md): strata = kecamatan × urban (all of Kota Bekasi is
 urban); census blocks (*blok sensus*, the PSU) of 80–150 households inside each
 kelurahan; PSUs drawn with probability proportional to size by systematic
 sampling within each stratum; 10 households drawn at random in each PSU. The
@@ -22,7 +22,7 @@ from tepat.synth.population import INDICATOR_COLUMNS, draw_population, household
 from tepat.synth.registry import SynthRegistry
 
 CITY_HOUSEHOLDS = 800_000
-"""Households in Kota Bekasi (DOMAIN.md §8): the frame when no population is given."""
+"""Households in Kota Bekasi (docs/synthetic-data.md): the frame when no population is given."""
 HOUSEHOLDS_PER_PSU = 10
 CITY_SAMPLE_LIMIT = 20_000
 HOUSEHOLDS_PER_SYNTHETIC_STRATUM = 200
