@@ -218,7 +218,7 @@ def test_reading_personal_data_is_audited(db, admin):
     with db.read() as conn:
         mine = [e for e in audit.entries(conn, entity="family") if e["actor"] == "ani"]
     assert [e["action"] for e in mine] == ["member.read", "family.search", "family.read"]
-    assert mine[1]["detail"] == {"query": "Budi", "results": 1}
+    assert mine[1]["detail"] == {"query": "Budi", "page": 1, "results": 1}
     with pytest.raises(NotFound):
         registry.get_member(db, actor(Role.OPERATOR, OTHER_KELURAHAN), member["id"])
 
@@ -234,3 +234,17 @@ def test_reading_does_not_wait_for_an_open_write_transaction(db, admin):
                 assert conn.execute(sa.select(families.c.address).where(families.c.id == family_id)).scalar_one() == "Jl. Mawar No. 7"
     finally:
         fresh.dispose()
+
+
+def test_name_search_needs_every_word_names_the_matching_member_and_pages(db, admin):
+    family_id = make_family(db, admin)  # Budi Santoso (head), Siti Aminah, Rizky Pratama
+    hits = registry.search_families(db, admin, "aminah siti")
+    assert [h["id"] for h in hits] == [family_id] and hits[0]["matched_name"] == "Siti Aminah"
+    assert registry.search_families(db, admin, "siti santoso") == []  # two members' words are not one person
+    for i in range(7):
+        make_family(db, admin, members=[member_values(f"Warga Paging {i}", "L", date(1970 + i, 1, 2))])
+    first = registry.search_families(db, admin, "paging warga", limit=3)
+    second = registry.search_families(db, admin, "paging warga", limit=3, page=2)
+    third = registry.search_families(db, admin, "paging warga", limit=3, page=3)
+    ids = [h["id"] for h in first + second + third]
+    assert len(first) == len(second) == 3 and len(third) == 1 and len(set(ids)) == 7

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -374,3 +374,17 @@ def test_statistics_router_is_included_when_present(db: Database, tmp_path: Path
         login(c, "dinsos")
         page = c.get("/statistik")
         assert page.status_code == 200 and 'href="/statistik"' in page.text and 'id="siapa"' in page.text
+
+
+def test_name_search_shows_the_matching_member_and_pages_beyond_fifty(db: Database, client: TestClient, operator: str, admin) -> None:
+    head = member_values("Kepala Rumah", "L", date(1975, 3, 4))
+    wife = member_values("Ratna Sari Dewi", "P", date(1978, 3, 4), "istri_suami")
+    family_id = make_family(db, admin, KEL, members=[head, wife])
+    html = client.get("/cari", params={"q": "dewi ratna"}).text
+    assert f'href="/keluarga/{family_id}"' in html and "Ratna Sari Dewi" in html
+    for i in range(51):
+        make_family(db, admin, KEL, members=[member_values(f"Banyak Nama {i}", "L", date(1960, 1, 1) + timedelta(days=i))])
+    first = client.get("/cari", params={"q": "nama banyak"}).text
+    assert "hal=2" in first
+    second = client.get("/cari", params={"q": "nama banyak", "hal": 2}).text
+    assert len(re.findall(r'href="/keluarga/\d+"', second)) == 1 and "hal=1" in second

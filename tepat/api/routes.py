@@ -72,7 +72,7 @@ def search(
     """Search by NIK, KK or name, or list one kelurahan (optionally one RW), within your area."""
     if kelurahan:
         return registry.list_families(db, actor, kelurahan, rw=rw, page=page, per_page=limit)
-    return registry.search_families(db, actor, q or "", limit=limit)
+    return registry.search_families(db, actor, q or "", limit=limit, page=page)
 
 
 @router.post("/families", response_model=schemas.Created, status_code=201, tags=["keluarga"],

@@ -143,6 +143,7 @@ class FamilySummaryPublic(_Public):
     rt: int | None = None
     member_count: int = 0
     registry_status: str | None = None
+    matched_name: str | None = Field(None, description="Pencarian: anggota yang cocok dengan NIK atau nama yang dicari")
 
 
 class FieldChange(BaseModel):

@@ -185,15 +185,16 @@ def _with_names(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     return rows
 
 
-def search_families(db: Database, actor: Actor, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Families in the actor's area matching a NIK, a KK number or part of a name."""
+def search_families(db: Database, actor: Actor, query: str, *, limit: int = 50, page: int = 1) -> list[dict[str, Any]]:
+    """One page of the families in the actor's area matching a NIK, a KK number or the words of a name (all of them,
+    in one member's name); each row names the member who matched."""
     _require_personal(actor)
     text = query.strip()
     if len(text) < 3:
         raise ValidationError("Ketik paling sedikit 3 huruf nama, atau NIK/KK 16 digit", [FieldError("q", "Terlalu pendek")])
     with db.read() as conn:
-        hits = _with_names(db, family_store.search(conn, actor.area_code, text, limit))
-    _record_read(db, actor, "family.search", None, actor.area_code, query=text, results=len(hits))
+        hits = _with_names(db, family_store.search(conn, actor.area_code, text, limit, (max(page, 1) - 1) * limit))
+    _record_read(db, actor, "family.search", None, actor.area_code, query=text, page=page, results=len(hits))
     return hits
 
 

@@ -233,18 +233,37 @@ def _summary_query(area_code: str) -> sa.Select[Any]:
     ).where(in_area(area_code))
 
 
-def search(conn: sa.Connection, area_code: str, query: str, limit: int) -> list[dict[str, Any]]:
-    """Families in the area whose KK, a member's NIK, or a member's name matches ``query``."""
+def _like(word: str) -> str:
+    return "%" + word.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search(conn: sa.Connection, area_code: str, query: str, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """Families in the area whose KK or a member's NIK is ``query``, or one of whose members has every word of it in
+    their name; each with ``matched_name``, the first member who matched."""
     text = query.strip()
     if text.isdigit() and len(text) == 16:
-        by_member = sa.select(members.c.family_id).where(members.c.nik == text)
-        cond = sa.or_(families.c.kk_number == text, families.c.id.in_(by_member))
+        matches = (
+            sa.select(members.c.family_id, sa.func.min(members.c.id).label("member_id"))
+            .where(members.c.nik == text).group_by(members.c.family_id).subquery()
+        )
+        cond = sa.or_(families.c.kk_number == text, families.c.id.in_(sa.select(matches.c.family_id)))
     else:
-        pattern = "%" + text.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        by_name = sa.select(members.c.family_id).where(sa.func.upper(members.c.name).like(pattern, escape="\\"))
-        cond = families.c.id.in_(by_name)
-    q = _summary_query(area_code).where(cond).order_by(families.c.kelurahan_code, families.c.rw, families.c.rt, families.c.id)
-    return [dict(r) for r in conn.execute(q.limit(limit)).mappings()]
+        words = [sa.func.upper(members.c.name).like(_like(word), escape="\\") for word in text.split()]
+        matches = (
+            sa.select(members.c.family_id, sa.func.min(members.c.id).label("member_id"))
+            .where(*words).group_by(members.c.family_id).subquery()
+        )
+        cond = families.c.id.in_(sa.select(matches.c.family_id))
+    matched = (
+        sa.select(members.c.name)
+        .where(members.c.id == sa.select(matches.c.member_id).where(matches.c.family_id == families.c.id).scalar_subquery())
+        .scalar_subquery()
+    )
+    q = (
+        _summary_query(area_code).add_columns(matched.label("matched_name")).where(cond)
+        .order_by(families.c.kelurahan_code, families.c.rw, families.c.rt, families.c.id)
+    )
+    return [dict(r) for r in conn.execute(q.offset(offset).limit(limit)).mappings()]
 
 
 def list_in(conn: sa.Connection, area_code: str, kelurahan_code: str, rw: int | None, offset: int, limit: int) -> list[dict[str, Any]]:

@@ -44,16 +44,17 @@ def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor
 
 @router.get("/cari")
 def search(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)],
-           q: Annotated[str, Query(max_length=120)] = "") -> Response:
-    """Search families by NIK, KK or name inside the user's area."""
+           q: Annotated[str, Query(max_length=120)] = "", hal: Annotated[int, Query(ge=1, le=10000)] = 1) -> Response:
+    """Search families by NIK, KK or name (every word) inside the user's area, a page at a time."""
     results, message = None, ""
     if q.strip():
         try:
-            results = registry.search_families(db, actor, q)
+            results = registry.search_families(db, actor, q, limit=PER_PAGE, page=hal)
         except ValidationError as exc:
             message = exc.message
     return templates.TemplateResponse(request, "search.html", {
-        "title": "Cari keluarga", "q": q, "results": results, "message": message,
+        "title": "Cari keluarga", "q": q, "results": results, "message": message, "page": hal,
+        "has_next": results is not None and len(results) == PER_PAGE, "first": (hal - 1) * PER_PAGE,
     }, status_code=422 if message else 200)
 
 
