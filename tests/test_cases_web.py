@@ -144,3 +144,20 @@ def test_operator_enters_an_usul_and_finds_it_by_number(app, db, admin) -> None:
     assert detail.case["created_by"] == "ani"
     verifier, _ = _client(app, db, "vera", Role.VERIFIER, KELURAHAN)
     assert verifier.get("/kasus/usul/baru").status_code == 403
+
+
+def test_verifier_work_list_counts_all_pages_filters_prints_and_downloads(app, db, admin) -> None:
+    due = [make_family(db, admin, rw=1 + i % 3) for i in range(55)]
+    client, _ = _client(app, db, "vera", Role.VERIFIER, KELURAHAN)
+    first = client.get("/verifikasi")
+    assert 'id="jumlah-jatuh-tempo">55<' in first.text and "hal=2" in first.text
+    second = client.get("/verifikasi?hal=2")
+    assert len(re.findall(r'href="/verifikasi/keluarga/\d+"', second.text)) == 5
+    rw2 = client.get("/verifikasi?rw=2&urut=wilayah")
+    assert 'id="jumlah-jatuh-tempo">18<' in rw2.text
+    printed = client.get("/verifikasi?rw=2&cetak=1")
+    assert printed.status_code == 200 and "Hasil kunjungan" in printed.text and printed.text.count("<tr>") == 18 + 1
+    csv = client.get("/verifikasi/daftar.csv?rw=2")
+    assert csv.headers["content-type"].startswith("text/csv") and len(csv.text.strip().splitlines()) == 18 + 1
+    assert csv.text.splitlines()[0] == "kelurahan,rw,rt,alamat,kepala_keluarga,terakhir_diverifikasi"
+    assert len(due) == 55

@@ -86,3 +86,23 @@ def test_visit_rules(db, admin) -> None:
     verification.record_visit(db, actor(Role.VERIFIER, KELURAHAN), family_id, observed={}, decision="kunjungan_ulang",
                               expected_version=version)
     assert registry.get_family(db, admin, family_id).family["version"] == version
+
+
+def test_work_list_pages_counts_filters_and_sorts_families_due(db, admin) -> None:
+    never = [make_family(db, admin) for _ in range(3)]
+    old = make_family(db, admin, verification_status="terverifikasi", verified_on="2020-05-01")
+    older = make_family(db, admin, verification_status="terverifikasi", verified_on="2019-01-01")
+    rw9 = make_family(db, admin, rw=9)
+    verifier = actor(Role.VERIFIER, KELURAHAN, "vera")
+    first = verification.work_list(db, verifier, clock=clock, per_page=2)
+    assert first.families_due_total == 6 and len(first.families_due) == 2 and first.has_next
+    pages = [verification.work_list(db, verifier, clock=clock, per_page=2, page=p).families_due for p in (1, 2, 3)]
+    ids = [f["id"] for page in pages for f in page]
+    assert sorted(ids) == sorted([*never, old, older, rw9])
+    assert ids.index(older) < ids.index(old)  # oldest verification first, never-verified before both
+    assert set(ids[:4]) == {*never, rw9}
+    assert [f["id"] for f in verification.work_list(db, verifier, clock=clock, rw=9).families_due] == [rw9]
+    five = verification.work_list(db, verifier, clock=clock, since_years=6)  # verified more than 6 years ago, or never
+    assert older in [f["id"] for f in five.families_due] and old not in [f["id"] for f in five.families_due]
+    assert verification.work_list(db, verifier, clock=clock, kelurahan=OTHER_KELURAHAN).families_due_total == 0
+    assert verification.work_list(db, verifier, clock=clock).families_due[0]["head_name"] == "Budi Santoso"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -87,6 +87,16 @@ def registry_changes(current: Mapping[str, Any], visit: Visit) -> dict[str, Any]
         changes["verification_status"] = status
         changes["verified_on"] = visit.visited_on
     return changes
+
+
+def due_before(today: date, since_years: int = REVERIFY_AFTER_YEARS) -> date:
+    """Families last verified before this day are due for a visit: ``since_years`` years back, the same day counted
+    (so it agrees with ``is_due`` except on a 29 February verification, which ``is_due`` ages a day sooner)."""
+    try:
+        back = today.replace(year=today.year - since_years)
+    except ValueError:  # today is 29 February
+        back = today.replace(year=today.year - since_years, day=28)
+    return back + timedelta(days=1)
 
 
 def is_due(verified_on: date | None, today: date) -> bool:

@@ -8,6 +8,7 @@ they are instead of turning them into ``3.27501E+15``.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -48,6 +49,16 @@ class CsvWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+def table_csv(columns: Sequence[str], rows: Sequence[dict[str, str]]) -> bytes:
+    """A small table (a page's list) as UTF-8 CSV, written like every other CSV tepat writes."""
+    buffer = io.BytesIO()
+    buffer.write((",".join(columns) + "\n").encode())
+    if rows:
+        pl.DataFrame([[row[c] for c in columns] for row in rows], schema=list(columns), orient="row").write_csv(
+            buffer, include_header=False)
+    return buffer.getvalue()
 
 
 class XlsxWriter:

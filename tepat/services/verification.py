@@ -18,7 +18,7 @@ from typing import Any
 from tepat.domain.access import Actor, Role
 from tepat.domain.cases import CaseKind, CaseState, Clock, system_clock
 from tepat.domain.validation import validate_family
-from tepat.domain.verification import REVERIFY_AFTER_YEARS, GpsPoint, Visit, VisitDecision, registry_changes
+from tepat.domain.verification import REVERIFY_AFTER_YEARS, GpsPoint, due_before, Visit, VisitDecision, registry_changes
 from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.services import registry
@@ -33,11 +33,18 @@ _VERIFIERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER})
 
 @dataclass(frozen=True)
 class WorkList:
-    """What a verifier has to do in their area."""
+    """What a verifier has to do in their area: open cases and one page of the families due for a visit."""
 
     usul: list[dict[str, Any]]
     sanggah: list[dict[str, Any]]
     families_due: list[dict[str, Any]]
+    families_due_total: int = 0
+    page: int = 1
+    per_page: int = 50
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.families_due_total
 
 
 def _require_verifier(actor: Actor) -> None:
@@ -45,21 +52,23 @@ def _require_verifier(actor: Actor) -> None:
         raise PermissionDenied("Peran Anda tidak melakukan verifikasi lapangan")
 
 
-def work_list(db: Database, actor: Actor, *, clock: Clock = system_clock, limit: int = 50) -> WorkList:
-    """Pending usul and sanggah, and families not verified for two years, in the actor's area."""
+def work_list(db: Database, actor: Actor, *, clock: Clock = system_clock, page: int = 1, per_page: int = 50,
+              kelurahan: str | None = None, rw: int | None = None, since_years: int = REVERIFY_AFTER_YEARS,
+              by_place: bool = False) -> WorkList:
+    """Pending usul and sanggah, and one page of the families not verified for ``since_years`` years (at least
+    the re-verification period), in the actor's area, optionally one kelurahan and RW."""
     _require_verifier(actor)
-    today = clock().date()
-    try:
-        before = today.replace(year=today.year - REVERIFY_AFTER_YEARS)
-    except ValueError:
-        before = today.replace(year=today.year - REVERIFY_AFTER_YEARS, day=28)
-    usul = list_cases(db, actor, kind=CaseKind.USUL.value, state=CaseState.VERIFIKASI.value, clock=clock, limit=limit)
-    sanggah = list_cases(db, actor, kind=CaseKind.SANGGAH.value, open_only=True, clock=clock, limit=limit)
+    before = due_before(clock().date(), max(since_years, REVERIFY_AFTER_YEARS))
+    usul = list_cases(db, actor, kind=CaseKind.USUL.value, state=CaseState.VERIFIKASI.value, clock=clock, limit=per_page)
+    sanggah = list_cases(db, actor, kind=CaseKind.SANGGAH.value, open_only=True, clock=clock, limit=per_page)
+    page = max(page, 1)
     with db.read() as conn:
-        due = store.families_due(conn, actor.area_code, before, limit)
+        due = store.families_due(conn, actor.area_code, before, per_page, offset=(page - 1) * per_page,
+                                 kelurahan=kelurahan, rw=rw, by_place=by_place)
+        total = store.count_families_due(conn, actor.area_code, before, kelurahan=kelurahan, rw=rw)
     for f in due:
         f["kelurahan_name"] = db.regions.name(f["kelurahan_code"])
-    return WorkList(usul=usul, sanggah=sanggah, families_due=due)
+    return WorkList(usul=usul, sanggah=sanggah, families_due=due, families_due_total=total, page=page, per_page=per_page)
 
 
 def _applying_actor(verifier: Actor) -> Actor:

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.store.families import in_area
+from tepat.store.families import head_name, in_area
 from tepat.store.schema import case_events, cases, families, uploads, verification_visits
 
 
@@ -95,15 +95,34 @@ def visits_of(conn: sa.Connection, family_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def families_due(conn: sa.Connection, area_code: str, before: date, limit: int) -> list[dict[str, Any]]:
-    """Active families in the area never verified, or last verified before ``before``."""
+def _due_where(area_code: str, before: date, kelurahan: str | None, rw: int | None) -> list[sa.ColumnElement[bool]]:
+    where = [in_area(area_code), families.c.registry_status == "aktif",
+             sa.or_(families.c.verified_on.is_(None), families.c.verified_on < before)]
+    if kelurahan:
+        where.append(families.c.kelurahan_code == kelurahan)
+    if rw is not None:
+        where.append(families.c.rw == rw)
+    return where
+
+
+def families_due(conn: sa.Connection, area_code: str, before: date, limit: int, *, offset: int = 0,
+                 kelurahan: str | None = None, rw: int | None = None, by_place: bool = False) -> list[dict[str, Any]]:
+    """Active families in the area never verified, or last verified before ``before``: never verified first, then
+    the oldest verification (or, ``by_place``, in kelurahan, RW, RT order for a day's round)."""
+    place = (families.c.kelurahan_code, families.c.rw, families.c.rt, families.c.id)
+    age = (families.c.verified_on.is_not(None), families.c.verified_on)
     q = (
         sa.select(families.c.id, families.c.kelurahan_code, families.c.rw, families.c.rt, families.c.address,
-                  families.c.verification_status, families.c.verified_on, families.c.version)
-        .where(in_area(area_code), families.c.registry_status == "aktif",
-               sa.or_(families.c.verified_on.is_(None), families.c.verified_on < before))
-        .order_by(families.c.verified_on.is_not(None), families.c.verified_on, families.c.kelurahan_code,
-                  families.c.rw, families.c.rt, families.c.id)
-        .limit(limit)
+                  families.c.verification_status, families.c.verified_on, families.c.version, head_name().label("head_name"))
+        .where(*_due_where(area_code, before, kelurahan, rw))
+        .order_by(*(place + age if by_place else age + place))
+        .offset(offset).limit(limit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def count_families_due(conn: sa.Connection, area_code: str, before: date, *, kelurahan: str | None = None,
+                       rw: int | None = None) -> int:
+    """How many families ``families_due`` would list over all its pages."""
+    q = sa.select(sa.func.count()).select_from(families).where(*_due_where(area_code, before, kelurahan, rw))
+    return int(conn.execute(q).scalar_one())

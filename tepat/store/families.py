@@ -206,14 +206,19 @@ def active_family_by_kk(conn: sa.Connection, kk_number: str) -> dict[str, Any] |
     return dict(row) if row else None
 
 
-def _summary_query(area_code: str) -> sa.Select[Any]:
-    head = (
+def head_name() -> sa.ScalarSelect[Any]:
+    """The name of the family's active head (the first, should a family have two), correlated to ``families``."""
+    return (
         sa.select(members.c.name)
         .where(members.c.family_id == families.c.id, members.c.relationship == "kepala_keluarga", members.c.status == "aktif")
         .order_by(members.c.id)
         .limit(1)
         .scalar_subquery()
     )
+
+
+def _summary_query(area_code: str) -> sa.Select[Any]:
+    head = head_name()
     count = (
         sa.select(sa.func.count())
         .where(members.c.family_id == families.c.id, members.c.status == "aktif")

@@ -3,29 +3,34 @@ and the verifier's work list and visit form (built for a phone-sized screen)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.cases import PENGADUAN_CATEGORIES, CaseKind, CaseState, SanggahOutcome
+from tepat.domain.formatting import local_time
 from tepat.domain.households import FAMILY_FIELDS, Relationship
-from tepat.domain.regions import Level
 from tepat.domain.verification import OBSERVABLE, VisitDecision, parse_gps
 from tepat.errors import TepatError, ValidationError
 from tepat.files import uploads as upload_files
+from tepat.files.writers import table_csv
 from tepat.services import cases, registry, verification
 from tepat.store.database import Database
+from tepat.web.choices import kelurahan_options
 from tepat.web.deps import editor_actor, get_db, personal_data_actor, verify_csrf
-from tepat.web.templating import templates
+from tepat.web.templating import tanggal, templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 DB = Annotated[Database, Depends(get_db)]
 Staff = Annotated[Actor, Depends(personal_data_actor)]
+PRINT_ROWS = 500  # the printable list and the CSV: more than a verifier visits in a week
 Editor = Annotated[Actor, Depends(editor_actor)]
 _SPECS = {f.name: f for f in FAMILY_FIELDS}
 _STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -65,12 +70,7 @@ def _detail(request: Request, db: Database, actor: Actor, case_id: int, *, messa
 
 def _usul_form(request: Request, db: Database, actor: Actor, values: dict[str, Any], *, message: str = "",
                errors: list[Any] | None = None, status_code: int = 200) -> Response:
-    area = actor.area_code or "32.75"
-    found = list(db.regions.descendants(area, Level.KELURAHAN))
-    own = db.regions.get(area)
-    if not found and own is not None:  # an operator of one kelurahan
-        found = [own]
-    options = sorted(((r.code, r.name) for r in found), key=lambda x: x[1])
+    options = kelurahan_options(db, actor)
     return templates.TemplateResponse(request, "cases/usul_form.html", {
         "title": "Usul keluarga", "values": values, "kelurahan_options": options, "member_rows": MEMBER_ROWS,
         "relationships": [(r.value, r.label) for r in Relationship], "message": message, "errors": errors or [],
@@ -148,11 +148,46 @@ def case_file(request: Request, db: DB, actor: Staff, upload_id: int) -> Respons
 # ----------------------------------------------------------------- field verification
 
 
+_SINCE_YEARS = {2: "lebih dari 2 tahun atau belum pernah", 3: "lebih dari 3 tahun atau belum pernah",
+                5: "lebih dari 5 tahun atau belum pernah"}
+_DUE_COLUMNS = ("kelurahan", "rw", "rt", "alamat", "kepala_keluarga", "terakhir_diverifikasi")
+
+
+def _work(db: Database, actor: Actor, request: Request, page: int, per_page: int) -> tuple[verification.WorkList, dict[str, Any]]:
+    q = request.query_params
+    rw = q.get("rw", "")
+    filters: dict[str, Any] = {
+        "kelurahan": q.get("kelurahan", ""), "rw": int(rw) if rw.isdigit() and 0 < int(rw) < 1000 else None,
+        "since_years": int(q["sejak"]) if q.get("sejak", "").isdigit() and int(q["sejak"]) in _SINCE_YEARS else 2,
+        "by_place": q.get("urut") == "wilayah",
+    }
+    work = verification.work_list(db, actor, page=page, per_page=per_page, kelurahan=filters["kelurahan"] or None,
+                                  rw=filters["rw"], since_years=filters["since_years"], by_place=filters["by_place"])
+    return work, filters
+
+
 @router.get("/verifikasi")
-def work_list(request: Request, db: DB, actor: Staff) -> Response:
-    """The verifier's work list for their area."""
-    work = verification.work_list(db, actor)
-    return templates.TemplateResponse(request, "cases/worklist.html", {"title": "Verifikasi lapangan", "w": work})
+def work_list(request: Request, db: DB, actor: Staff,
+              hal: Annotated[int, Query(ge=1, le=100_000)] = 1, cetak: bool = False) -> Response:
+    """The verifier's work list for their area: filters, true counts, pages; ``cetak=1`` gives the printable list."""
+    work, filters = _work(db, actor, request, hal, PRINT_ROWS if cetak else 50)
+    params = {k: v for k, v in request.query_params.items() if k not in ("hal", "cetak")}
+    return templates.TemplateResponse(request, "cases/worklist_print.html" if cetak else "cases/worklist.html", {
+        "title": "Verifikasi lapangan", "w": work, "filters": filters, "since_choices": _SINCE_YEARS,
+        "kelurahan_options": kelurahan_options(db, actor), "query": urlencode(params),
+        "today": local_time(datetime.now(UTC)).date(),
+    })
+
+
+@router.get("/verifikasi/daftar.csv")
+def work_list_csv(request: Request, db: DB, actor: Staff) -> Response:
+    """The filtered list of families due (up to ``PRINT_ROWS``) as CSV for the day's round."""
+    work, _ = _work(db, actor, request, 1, PRINT_ROWS)
+    rows = [{"kelurahan": f["kelurahan_name"], "rw": f"{f['rw']:03d}", "rt": f"{f['rt']:03d}", "alamat": f["address"] or "",
+             "kepala_keluarga": f["head_name"] or "", "terakhir_diverifikasi": tanggal(f["verified_on"]) if f["verified_on"] else "belum pernah"}
+            for f in work.families_due]
+    return Response(table_csv(_DUE_COLUMNS, rows), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="daftar-verifikasi.csv"', "cache-control": "no-store"})
 
 
 def _visit_form(request: Request, db: Database, actor: Actor, family_id: int, *, values: dict[str, Any] | None = None,

@@ -11,11 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from tepat.domain.access import Actor
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.households import InactiveReason
-from tepat.domain.regions import Level
 from tepat.errors import ConflictError, FieldError, ValidationError
 from tepat.services import registry, targeting
 from tepat.store.database import Database
 from tepat.web import forms
+from tepat.web.choices import kelurahan_options
 from tepat.web.deps import editor_actor, get_db, personal_data_actor
 from tepat.web.templating import templates
 
@@ -24,15 +24,6 @@ DB = Annotated[Database, Depends(get_db)]
 Reader = Annotated[Actor, Depends(personal_data_actor)]
 Editor = Annotated[Actor, Depends(editor_actor)]
 MAX_MEMBER_ROWS = 20
-
-
-def kelurahan_options(db: Database, actor: Actor) -> list[tuple[str, str]]:
-    """The kelurahan a user may register families in, by name."""
-    area = actor.area_code or "32.75"
-    found = [r for r in db.regions.descendants(area, Level.KELURAHAN)]
-    if not found and area in db.regions:
-        found = [db.regions.get(area)]  # type: ignore[list-item]
-    return sorted(((r.code, f"{r.name} ({db.regions.name(r.code.rsplit('.', 1)[0])})") for r in found), key=lambda x: x[1])
 
 
 def _as_of(tanggal: str | None) -> tuple[datetime | None, str]:
@@ -49,7 +40,7 @@ def _as_of(tanggal: str | None) -> tuple[datetime | None, str]:
 @router.get("/keluarga/baru")
 def new_family_page(request: Request, db: DB, actor: Editor) -> Response:
     """The form to register a family with its members."""
-    options = kelurahan_options(db, actor)
+    options = kelurahan_options(db, actor, with_kecamatan=True)
     start = {"kelurahan_code": options[0][0]} if len(options) == 1 else {}
     return _family_form(request, db, actor, values=start, member_rows=[{}], errors={})
 
@@ -80,7 +71,7 @@ def _family_form(request: Request, db: Database, actor: Actor, *, values: dict[s
     return templates.TemplateResponse(request, "family_form.html", {
         "title": "Daftarkan keluarga baru", "groups": forms.FAMILY_GROUPS, "member_fields": forms.MEMBER_FORM_FIELDS,
         "values": values, "member_rows": member_rows, "errors": errors, "reason": reason, "message": message,
-        "kelurahan_options": kelurahan_options(db, actor), "action": "/keluarga/baru", "creating": True,
+        "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True), "action": "/keluarga/baru", "creating": True,
         "version": None, "conflict": "",
     }, status_code=status_code)
 
@@ -140,7 +131,7 @@ def _edit_form(request: Request, db: Database, actor: Actor, view: registry.Fami
     return templates.TemplateResponse(request, "family_form.html", {
         "title": f"Ubah keluarga {view.family['kk_number']}", "groups": forms.FAMILY_GROUPS, "values": values,
         "errors": errors or {}, "reason": reason, "message": message, "conflict": conflict, "differs": differs or [],
-        "kelurahan_options": kelurahan_options(db, actor), "action": f"/keluarga/{view.family['id']}/ubah",
+        "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True), "action": f"/keluarga/{view.family['id']}/ubah",
         "creating": False, "version": version, "family_id": view.family["id"],
     }, status_code=status_code)
 

@@ -20,10 +20,10 @@ from starlette.datastructures import UploadFile
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.payments import BatchState, Channel, Outcome, PaymentState
-from tepat.domain.regions import Level
 from tepat.errors import FieldError, PermissionDenied, TepatError, ValidationError
 from tepat.services import payments, reconciliation
 from tepat.store.database import Database
+from tepat.web.choices import kelurahan_options
 from tepat.web.deps import current_actor, get_db, verify_csrf
 from tepat.web.templating import templates
 
@@ -59,15 +59,6 @@ def _work_dir(request: Request) -> Path:
     return path
 
 
-def _kelurahan_options(db: Database, actor: Actor) -> list[tuple[str, str]]:
-    area = actor.area_code or "32.75"
-    found = list(db.regions.descendants(area, Level.KELURAHAN))
-    own = db.regions.get(area)
-    if not found and own is not None:
-        found = [own]
-    return sorted(((r.code, r.name) for r in found), key=lambda x: x[1])
-
-
 @router.get("/pembayaran")
 def batch_list(request: Request, db: DB, actor: Reader, siklus: str = "") -> Response:
     """Batches in the user's area, newest first (optionally of one cycle)."""
@@ -83,7 +74,7 @@ def _new_form(request: Request, db: Database, actor: Actor, values: dict[str, An
               errors: list[Any] | None = None, status_code: int = 200) -> Response:
     return templates.TemplateResponse(request, "payments/new.html", {
         "title": "Batch pembayaran baru", "values": values, "cycles": payments.payable_cycles(db, actor),
-        "channels": list(Channel), "kelurahan_options": _kelurahan_options(db, actor), "message": message,
+        "channels": list(Channel), "kelurahan_options": kelurahan_options(db, actor), "message": message,
         "errors": errors or [],
     }, status_code=status_code)
 

@@ -1,0 +1,24 @@
+"""Choices the pages offer that depend on who is asking: the kelurahan inside the user's area."""
+
+from __future__ import annotations
+
+from tepat.domain.access import Actor
+from tepat.domain.regions import Level
+from tepat.store.database import Database
+
+
+def kelurahan_options(db: Database, actor: Actor, *, with_kecamatan: bool = False) -> list[tuple[str, str]]:
+    """(code, name) of every kelurahan in the user's area, by name; an operator of one kelurahan gets that one.
+
+    ``with_kecamatan`` adds the kecamatan to each name ("Jatimulya (Tambun Selatan)"), for lists across kecamatan.
+    """
+    area = actor.area_code or "32.75"
+    found = list(db.regions.descendants(area, Level.KELURAHAN))
+    own = db.regions.get(area)
+    if not found and own is not None:
+        found = [own]
+
+    def label(code: str, name: str) -> str:
+        return f"{name} ({db.regions.name(code.rsplit('.', 1)[0])})" if with_kecamatan else name
+
+    return sorted(((r.code, label(r.code, r.name)) for r in found), key=lambda x: x[1])
