@@ -59,6 +59,20 @@ def listing(conn: sa.Connection, area_code: str, *, kind: str | None = None, sta
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def count_open(conn: sa.Connection, area_code: str, *, kind: str | None = None, states: list[str] | None = None,
+               overdue_at: datetime | None = None) -> int:
+    """How many open cases in the area (of a kind, in these states, past their deadline at ``overdue_at``)."""
+    q = sa.select(sa.func.count()).select_from(cases).where(in_area(area_code, cases.c.kelurahan_code),
+                                                            cases.c.closed_at.is_(None))
+    if kind:
+        q = q.where(cases.c.kind == kind)
+    if states:
+        q = q.where(cases.c.state.in_(states))
+    if overdue_at is not None:
+        q = q.where(cases.c.deadline.is_not(None), cases.c.deadline < overdue_at)
+    return int(conn.execute(q).scalar_one())
+
+
 def add_upload(conn: sa.Connection, values: dict[str, Any]) -> int:
     return int(conn.execute(uploads.insert().values(**values).returning(uploads.c.id)).scalar_one())
 

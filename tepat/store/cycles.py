@@ -54,6 +54,14 @@ def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[di
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def count_in_state(conn: sa.Connection, state: str, *, not_submitted_by: str | None = None) -> int:
+    """How many cycles are in ``state`` (optionally leaving out those one user submitted: they may not approve them)."""
+    q = sa.select(sa.func.count()).select_from(benefit_cycles).where(benefit_cycles.c.state == state)
+    if not_submitted_by is not None:
+        q = q.where(sa.or_(benefit_cycles.c.submitted_by.is_(None), benefit_cycles.c.submitted_by != not_submitted_by))
+    return int(conn.execute(q).scalar_one())
+
+
 def move(conn: sa.Connection, cycle_id: int, from_state: str, version: int, values: Mapping[str, Any]) -> bool:
     """Change a cycle still in ``from_state`` at ``version``; False when someone moved it first."""
     result = conn.execute(benefit_cycles.update().where(

@@ -119,6 +119,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app.mount("/api/v1", create_api(settings, database))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_api_route("/favicon.ico", lambda: RedirectResponse("/static/favicon.svg", status_code=301),
+                      include_in_schema=False)
     _install_page_errors(app)
 
     production = settings.environment == "production"

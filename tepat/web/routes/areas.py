@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from tepat.domain.access import Actor
 from tepat.domain.regions import Level, level_of
 from tepat.errors import NotFound, ValidationError
-from tepat.services import registry
+from tepat.services import registry, todo
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db, personal_data_actor
 from tepat.web.templating import templates
@@ -39,6 +39,7 @@ def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor
     members = sum(r["members"] for r in listing.rows)
     return templates.TemplateResponse(request, "home.html", {
         "title": "Beranda", "listing": listing, "families": families, "members": members,
+        "tasks": todo.tasks_for(db, actor),
     })
 
 
