@@ -83,7 +83,7 @@ def test_operator_moves_an_usul_and_needs_the_ba(app, db, admin) -> None:
     assert outsider.get(f"/kasus/berkas/{link[0]}").status_code == 404
     assert number not in outsider.get("/kasus").text
     analyst, _ = _client(app, db, "ana", Role.ANALYST, "32.75")
-    assert analyst.get(f"/kasus/berkas/{link[0]}").status_code == 404
+    assert analyst.get(f"/kasus/berkas/{link[0]}").status_code == 403  # refused by role, before the file is looked up
 
 
 def test_admin_sees_overdue_sanggah_flagged(app, db, admin) -> None:

@@ -53,8 +53,8 @@ def test_analysts_read_the_report_but_no_by_name_documents(app, db, admin) -> No
     cycle_id, here, _ = blt_cycle(db, admin)
     pay(db, cycle_id, here)
     client, _ = _client(app, db, "rina", Role.ANALYST, "32.75")
-    assert client.get(f"/siklus/{cycle_id}/dokumen").status_code == 404
-    assert client.get(f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif.pdf").status_code == 404
+    assert client.get(f"/siklus/{cycle_id}/dokumen").status_code == 403  # refused by role: no by-name documents
+    assert client.get(f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif.pdf").status_code == 403
     page = client.get("/laporan?tahun=2025")
     assert page.status_code == 200 and 'id="realisasi-program"' in page.text
     assert "BLT-APBD (BLT-APBD)" in page.text and "Rp750.000" in page.text and "Budi" not in page.text

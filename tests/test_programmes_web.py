@@ -67,7 +67,7 @@ def test_roles_on_catalogue_candidates_and_explanations(app, db, admin) -> None:
     page = analyst.get("/program/BANTUAN-PENDIDIKAN")
     assert page.status_code == 200 and 'id="kandidat-per-desil"' in page.text
     assert "form-program" not in page.text and "form-usulan" not in page.text
-    assert analyst.get("/program/BANTUAN-PENDIDIKAN/kandidat").status_code == 404
+    assert analyst.get("/program/BANTUAN-PENDIDIKAN/kandidat").status_code == 403
     assert analyst.post("/program/BLT-APBD", data={"csrf_token": "x"}).status_code == 403
     operator, _ = _client(app, db, "operator", Role.OPERATOR, "32.75.01.1001")
     listed = operator.get("/program/BANTUAN-PENDIDIKAN/kandidat")

@@ -14,7 +14,7 @@ from tepat.domain.access import Role
 from tepat.services import registry
 from tepat.store.database import Database
 from tests.factories import OTHER_KELURAHAN, kk, make_family, member_values
-from tests.test_web_support import SYSTEM_ADMIN, add_user, csrf_of, form_data, login, make_app
+from tests.test_web_support import SYSTEM_ADMIN, add_user, csrf_of, form_data, login, make_app, page_routes
 
 KEL = "32.75.01.1001"
 
@@ -322,8 +322,8 @@ def test_analyst_sees_aggregates_but_no_personal_pages(db: Database, client: Tes
     assert "RW 03" in kelurahan and "/keluarga?rw=" not in kelurahan
     for path in (f"/keluarga/{family_id}", "/cari?q=budi", "/wilayah/32.75.01.1001/keluarga", "/ekspor", "/impor"):
         response = client.get(path)
-        assert response.status_code == 404, path
-        assert "Budi" not in response.text
+        assert response.status_code == 403, path  # the role lacks the permission: said so, whatever the record
+        assert "peran Anda hanya angka agregat" in response.text and "Budi" not in response.text
 
 
 def test_verifier_reads_but_cannot_edit(db: Database, client: TestClient, admin) -> None:
@@ -388,3 +388,18 @@ def test_name_search_shows_the_matching_member_and_pages_beyond_fifty(db: Databa
     assert "hal=2" in first
     second = client.get("/cari", params={"q": "nama banyak", "hal": 2}).text
     assert len(re.findall(r'href="/keluarga/\d+"', second)) == 1 and "hal=1" in second
+
+
+def test_a_role_without_the_permission_gets_403_with_a_reason_on_every_page(db: Database, tmp_path) -> None:
+    app = make_app(db, tmp_path)
+    for role in Role:
+        add_user(db, f"user-{role.value}", role, KEL)
+        client = TestClient(app, raise_server_exceptions=False)
+        login(client, f"user-{role.value}")
+        for method, path in page_routes(app):
+            if method != "GET" or "{" in path or path.startswith(("/cek", "/layanan", "/masuk", "/keluar", "/favicon")):
+                continue
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code in (200, 403), f"{role.value} GET {path}: {response.status_code}"
+            if response.status_code == 403:
+                assert "Akses ditolak" in response.text and 'id="peran-anda"' in response.text, f"{role.value} GET {path}"

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tepat.api.app import create_api
 from tepat.config import Settings
 from tepat.domain.access import Role
-from tepat.errors import TepatError, ValidationError
+from tepat.errors import PermissionDenied, TepatError, ValidationError
 from tepat.portal import routes as portal_routes
 from tepat.store import audit
 from tepat.store.database import Database
@@ -133,10 +133,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
 
 def error_page(request: Request, message: str, status_code: int, *, title: str = "Terjadi kesalahan",
-               errors: list[Any] | None = None) -> Response:
-    """A page in Bahasa Indonesia explaining what went wrong (never a traceback)."""
+               errors: list[Any] | None = None, role_refused: bool = False) -> Response:
+    """A page in Bahasa Indonesia explaining what went wrong (never a traceback); ``role_refused`` adds who the user
+    is signed in as and whom to ask, when their role lacks the permission."""
     return templates.TemplateResponse(
-        request, "error.html", {"title": title, "message": message, "errors": errors or []}, status_code=status_code
+        request, "error.html", {"title": title, "message": message, "errors": errors or [], "role_refused": role_refused},
+        status_code=status_code,
     )
 
 
@@ -159,7 +161,7 @@ def _install_page_errors(app: FastAPI) -> None:
     async def _tepat(request: Request, exc: TepatError) -> Response:
         errors = exc.errors if isinstance(exc, ValidationError) else []
         return error_page(request, exc.message, exc.status_code, title=_TITLES.get(exc.status_code, "Terjadi kesalahan"),
-                          errors=errors)
+                          errors=errors, role_refused=isinstance(exc, PermissionDenied))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -7,7 +7,7 @@ import secrets
 from fastapi import Request
 
 from tepat.domain.access import Actor, Role
-from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
+from tepat.errors import FieldError, PermissionDenied, ValidationError
 from tepat.services import auth
 from tepat.store.database import Database
 from tepat.web.templating import CSRF_SESSION_KEY
@@ -56,8 +56,9 @@ def personal_data_actor(request: Request) -> Actor:
     """A logged-in user whose role may read personal data (everyone but analysts)."""
     found = current_actor(request)
     if not found.sees_personal_data:
-        # Same answer as a record outside the area: an analyst learns nothing about single families.
-        raise NotFound("Halaman tidak ditemukan.")
+        # Refused by role before any record is looked up, so the answer says nothing about whether one exists.
+        raise PermissionDenied("Halaman ini memuat data pribadi; peran Anda hanya angka agregat (Beranda, Wilayah, "
+                               "Statistik, Sasaran).")
     return found
 
 
