@@ -17,7 +17,7 @@ from tepat.store import cycles as cycle_store
 from tepat.store.schema import benefit_cycles, entitlements, families, members
 from tests.conftest import actor
 from tests.factories import OTHER_KELURAHAN
-from tests.programme_support import CHECKER, create, ranked_registry
+from tests.programme_support import CHECKER, ranked_registry
 from tests.targeting_data import DAY
 
 PERIOD = dict(period_start=DAY, period_end=date(2026, 7, 31))

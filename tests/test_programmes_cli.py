@@ -80,7 +80,7 @@ def test_cycle_commands_enforce_maker_checker(db, ready) -> None:
     cid = str(created["id"])
     assert created["status"] == "draf" and created["pagu"] == 75_000_000_000
     assert run(db, "siklus", "create", "BLT-APBD", "--name", "x", "--start", "1 Juli", "--end", "2026-07-31",
-               "--as", "pembuat", code=1) == "Galat: --start harus berformat TTTT-BB-HH, bukan '1 Juli'.\n"
+               "--as", "pembuat", code=1) == "Galat: --start harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan '1 Juli'.\n"
     assert run(db, "siklus", "generate", cid, "--as", "pembuat").startswith(f"Siklus {cid}: ")
     assert run(db, "siklus", "approve", cid, "--as", "penyetuju", code=1).startswith("Galat: Siklus berstatus draf")
     run(db, "siklus", "submit", cid, "--as", "pembuat")

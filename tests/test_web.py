@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
+from tepat.domain.formatting import local_time
 from tepat.services import registry
 from tepat.store.database import Database
 from tests.factories import OTHER_KELURAHAN, kk, make_family, member_values
@@ -403,3 +404,14 @@ def test_a_role_without_the_permission_gets_403_with_a_reason_on_every_page(db: 
             assert response.status_code in (200, 403), f"{role.value} GET {path}: {response.status_code}"
             if response.status_code == 403:
                 assert "Akses ditolak" in response.text and 'id="peran-anda"' in response.text, f"{role.value} GET {path}"
+
+
+def test_page_dates_are_typed_as_day_month_year_and_shown_in_words(db: Database, client: TestClient, admin) -> None:
+    add_user(db, "dinsos", Role.ADMIN, "32.75", "Admin Dinsos")
+    login(client, "dinsos")
+    family_id = make_family(db, admin, KEL)
+    today = local_time(datetime.now(UTC)).date()
+    typed = client.get(f"/keluarga/{family_id}", params={"tanggal": today.strftime("%d-%m-%Y")})
+    assert typed.status_code == 200 and f'value="{today.isoformat()}"' in typed.text
+    wrong = client.get(f"/keluarga/{family_id}", params={"tanggal": "31-31-2024"})
+    assert wrong.status_code == 422 and "HH-BB-TTTT" in wrong.text

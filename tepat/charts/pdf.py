@@ -44,7 +44,6 @@ from reportlab.platypus import (
     Paragraph,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from tepat.domain.formatting import long_date

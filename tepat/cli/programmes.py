@@ -18,6 +18,7 @@ from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, pr
 from tepat.domain.access import Actor, system_actor
 from tepat.domain.cycles import CycleState
 from tepat.domain.formatting import number, rupiah
+from tepat.domain.validation import parse_date
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 
@@ -42,9 +43,9 @@ def _reader(db: Database, username: str) -> Actor:
 
 def _day(raw: str, option: str) -> date:
     try:
-        return date.fromisoformat(raw)
+        return parse_date(raw)
     except ValueError:
-        fail(f"{option} harus berformat TTTT-BB-HH, bukan '{raw}'.")
+        fail(f"{option} harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan '{raw}'.")
         raise  # pragma: no cover
 
 

@@ -17,6 +17,7 @@ from tepat.domain.access import SYSTEM
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.households import FAMILY_FIELDS
 from tepat.domain.rules import RuleError, parse_rule
+from tepat.domain.validation import parse_date
 from tepat.domain.welfare import PmtModel, fit_pmt, fit_pmt_by_group
 from tepat.files.survey_frames import read_survey_columns
 
@@ -150,9 +151,9 @@ def _day(value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
-        fail(f"--date harus berbentuk YYYY-MM-DD, bukan '{value}'.")
+        fail(f"--date harus berbentuk TTTT-BB-HH atau HH-BB-TTTT, bukan '{value}'.")
     return None
 
 

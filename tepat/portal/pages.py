@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from tepat.domain.formatting import long_date
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-TIMEZONE = ZoneInfo("Asia/Jakarta")
-
-
-def tanggal(value: date | datetime | None) -> str:
-    """``24 Juli 2025`` (datetimes shown in Asia/Jakarta)."""
-    if value is None:
-        return "–"
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo("UTC"))
-        value = value.astimezone(TIMEZONE).date()
-    return format_date(value, format="long", locale="id_ID")
 
 
 _PATH = re.compile(r"(/layanan/[a-z]+)")
@@ -35,4 +22,4 @@ def tautan(text: str) -> Markup:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(tanggal=tanggal, tautan=tautan)
+templates.env.filters.update(tanggal=long_date, tautan=tautan)  # one date format for every page

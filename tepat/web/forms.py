@@ -127,11 +127,18 @@ def _register_globals() -> None:
 _register_globals()
 
 
-def parse_optional_date(raw: str, field: str) -> date | None:
-    """An optional ``YYYY-MM-DD`` form date; ``ValidationError`` naming ``field`` when malformed."""
-    if not raw:
-        return None
+DATE_HINT = "Gunakan format HH-BB-TTTT, mis. 06-12-2023"
+
+
+def parse_form_date(raw: str, field: str) -> date:
+    """A date typed in a form (``HH-BB-TTTT``, ``HH/BB/TTTT`` or a date input's ``TTTT-BB-HH``); ``ValidationError``
+    naming ``field`` when empty or malformed. Every page's date field is read here."""
     try:
         return parse_date(raw)
     except ValueError:
-        raise ValidationError("Tanggal tidak dikenali", [FieldError(field, "Gunakan format TTTT-BB-HH")]) from None
+        raise ValidationError("Tanggal tidak dikenali", [FieldError(field, DATE_HINT)]) from None
+
+
+def parse_optional_date(raw: str, field: str) -> date | None:
+    """As ``parse_form_date``, but an empty field is ``None``."""
+    return parse_form_date(raw, field) if raw.strip() else None

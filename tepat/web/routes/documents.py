@@ -15,6 +15,7 @@ from tepat.errors import NotFound, PermissionDenied, TepatError
 from tepat.services import coverage, documents
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db, personal_data_actor, verify_csrf
+from tepat.web.forms import parse_optional_date
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -42,10 +43,7 @@ def _download(doc: documents.Document) -> Response:
 
 
 def _signed_on(tanggal: str) -> date | None:
-    try:
-        return date.fromisoformat(tanggal) if tanggal else None
-    except ValueError:
-        return None
+    return parse_optional_date(tanggal, "tanggal")
 
 
 @router.get("/siklus/{cycle_id}/dokumen")

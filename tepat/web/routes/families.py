@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from tepat.domain.access import Actor
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.households import InactiveReason
-from tepat.errors import ConflictError, FieldError, ValidationError
+from tepat.errors import ConflictError, ValidationError
 from tepat.services import registry, targeting
 from tepat.store.database import Database
 from tepat.web import forms
@@ -29,12 +29,9 @@ MAX_MEMBER_ROWS = 20
 def _as_of(tanggal: str | None) -> tuple[datetime | None, str]:
     if not tanggal:
         return None, ""
-    try:
-        day = date.fromisoformat(tanggal)
-    except ValueError:
-        raise ValidationError("Tanggal tidak dikenali", [FieldError("tanggal", "Gunakan format TTTT-BB-HH")]) from None
+    day = forms.parse_form_date(tanggal, "tanggal")
     # "As it was on that date" means at the end of that day in Jakarta.
-    return datetime.combine(day, time.max, tzinfo=TIMEZONE).astimezone(UTC), tanggal
+    return datetime.combine(day, time.max, tzinfo=TIMEZONE).astimezone(UTC), day.isoformat()
 
 
 @router.get("/keluarga/baru")

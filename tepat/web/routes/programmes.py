@@ -8,7 +8,6 @@ admins request overrides; another admin decides them.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +20,7 @@ from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, editor_actor, get_db, personal_data_actor, verify_csrf
-from tepat.web.forms import as_int, error_map
+from tepat.web.forms import as_int, error_map, parse_form_date
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -182,13 +181,6 @@ def cycle_list(request: Request, db: DB, actor: Staff) -> Response:
     return _cycle_list(request, db, actor)
 
 
-def _date(raw: str, field: str) -> date:
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValidationError("Tanggal tidak dikenali.", [FieldError(field, "Gunakan format TTTT-BB-HH")]) from None
-
-
 def _budget(raw: str) -> int | None:
     """The cycle's cap as typed ("500.000.000", "Rp 500.000.000"); empty means the default. Anything else is refused
     rather than silently dropped (which would leave the cycle without the cap the admin meant)."""
@@ -208,8 +200,8 @@ async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
     try:
         cycle_id = cycles.create_cycle(
             db, actor, form.get("program", ""), name=form.get("name", ""),
-            period_start=_date(form.get("period_start", ""), "period_start"),
-            period_end=_date(form.get("period_end", ""), "period_end"),
+            period_start=parse_form_date(form.get("period_start", ""), "period_start"),
+            period_end=parse_form_date(form.get("period_end", ""), "period_end"),
             budget_cap=_budget(form.get("budget_cap", "")))
     except TepatError as exc:
         return _cycle_list(request, db, actor, values=form, message=exc.message, errors=getattr(exc, "errors", []),
