@@ -261,7 +261,8 @@ def search(conn: sa.Connection, area_code: str, query: str, limit: int, offset: 
         cond = families.c.id.in_(sa.select(matches.c.family_id))
     matched = (
         sa.select(members.c.name)
-        .where(members.c.id == sa.select(matches.c.member_id).where(matches.c.family_id == families.c.id).scalar_subquery())
+        .join(matches, matches.c.member_id == members.c.id)
+        .where(matches.c.family_id == families.c.id)
         .scalar_subquery()
     )
     q = (
