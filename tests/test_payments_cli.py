@@ -51,7 +51,7 @@ def test_cli_errors_are_one_indonesian_line(db, admin, tmp_path: Path) -> None:
     add_user(db, "opi", Role.OPERATOR, "32.75.01.1001")
     add_user(db, "siti", Role.FINANCE, "32.75")
     unknown = run(db, "batch", str(cycle), "--as", "hantu")
-    assert unknown.exit_code == 1 and unknown.output == "Galat: Akun 'hantu' tidak ada atau tidak aktif.\n"
+    assert unknown.exit_code == 1 and unknown.output == "Galat: Pengguna 'hantu' tidak ditemukan atau tidak aktif.\n"
     operator = run(db, "batch", str(cycle), "--as", "opi")
     assert operator.exit_code == 1
     assert operator.output == "Galat: Hanya Keuangan dan Admin Dinsos yang boleh mengelola pembayaran.\n"

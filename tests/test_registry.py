@@ -101,7 +101,9 @@ def test_moving_a_member_keeps_the_old_membership_in_history(db, admin):
     assert [m["name"] for m in registry.get_family(db, admin, second).members] == ["Andi Wijaya", "Rizky Pratama"]
     assert len(registry.get_family(db, admin, first).members) == 2
     moves = [e for e in registry.family_history(db, admin, first) if e.entity_label == "Rizky Pratama" and e.changes]
-    assert moves and moves[0].changes == [("Keluarga", first, second)]
+    assert moves and moves[0].changes == [("Keluarga", "keluarga ini", "pindah ke keluarga lain")]  # not the new family
+    arrived = [e for e in registry.family_history(db, admin, second) if e.entity_label == "Rizky Pratama"]
+    assert arrived[0].changes == [("Keluarga", "keluarga lain", "keluarga ini")] and arrived[0].reason == "ikut KK baru"
 
 
 def test_operator_cannot_see_or_change_another_kelurahan(db, admin):

@@ -66,6 +66,7 @@ def _register_all() -> None:
         exports,
         identifiers,
         imports,
+        moves,
         payments,
         poverty,
         programmes,
@@ -75,7 +76,7 @@ def _register_all() -> None:
         users,
     )
 
-    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases, programmes, payments, documents):
+    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases, programmes, payments, documents, moves):
         module.register(app)
 
 

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tepat.config import Settings
+from tepat.domain.access import Actor, system_actor
+from tepat.domain.regions import CITY_CODE
 from tepat.store.database import Database
 
 DatabaseOption = Annotated[
@@ -19,6 +21,8 @@ DatabaseOption = Annotated[
     typer.Option("--db", help="Database URL (default: TEPAT_DATABASE_URL, else ./tepat.sqlite).", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+AsOption = Annotated[str, typer.Option("--as", help="Username of the account acting (required: changes are audited).")]
+AsReader = Annotated[str, typer.Option("--as", help="Username to read as (default: the system, whole city).")]
 
 
 def settings(db_url: str | None = None) -> Settings:
@@ -38,6 +42,20 @@ def fail(message: str, code: int = 1) -> None:
     """Print one plain line to stderr and exit non-zero."""
     typer.echo(f"Galat: {message}", err=True)
     raise typer.Exit(code)
+
+
+def acting(db: Database, username: str | None) -> Actor:
+    """The account a changing command acts as (``--as USERNAME``): its role and area apply, and the audit names it."""
+    from tepat.services.programmes import actor_by_username
+
+    if not (username or "").strip():
+        fail("Sebutkan akun yang bertindak dengan --as USERNAME.")
+    return actor_by_username(db, username or "")
+
+
+def reader(db: Database, username: str | None) -> Actor:
+    """The account a reading command reads as; the system (whole city) when ``--as`` is not given."""
+    return acting(db, username) if (username or "").strip() else system_actor(CITY_CODE)
 
 
 @contextmanager

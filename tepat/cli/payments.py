@@ -13,32 +13,20 @@ from typing import Annotated, Any
 
 import typer
 
-from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
-from tepat.domain.access import Actor, Role, system_actor
+from tepat.cli import common
+from tepat.cli.common import (
+    AsOption,
+    DatabaseOption,
+    JsonOption,
+    fail,
+    open_database,
+    print_json,
+)
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.payments import Outcome
 from tepat.services import payments, reconciliation
-from tepat.store import users as user_store
-from tepat.store.database import Database
 
 bayar_app = typer.Typer(help="Payment batches, files, results and reconciliation.", no_args_is_help=True)
-
-AsOption = Annotated[str, typer.Option("--as", help="Username of the Keuangan or Admin Dinsos account acting.")]
-
-
-def _actor(db: Database, username: str) -> Actor:
-    with db.read() as conn:
-        row = user_store.by_username(conn, username.strip())
-    if row is None or not row["active"]:
-        fail(f"Akun '{username}' tidak ada atau tidak aktif.")
-        raise AssertionError  # fail() exits
-    return Actor(username=row["username"], role=Role(row["role"]), area_code=row["area_code"],
-                 full_name=row["full_name"], user_id=row["id"])
-
-
-def _reader(db: Database, username: str | None) -> Actor:
-    return _actor(db, username) if username else system_actor("32.75")
-
 
 def _batch_json(b: dict[str, Any]) -> dict[str, Any]:
     return {"id": b["id"], "nomor": b["number"], "siklus": b["cycle_id"], "kanal": b["channel"],
@@ -58,7 +46,7 @@ def batch_command(
 ) -> None:
     """Create a payment batch from the cycle's scheduled (and, with --retry, failed) entitlements."""
     db = open_database(db_url)
-    b = payments.create_batch(db, _actor(db, user), cycle_id, channel, kelurahan_code=kelurahan, retry=retry)
+    b = payments.create_batch(db, common.acting(db, user), cycle_id, channel, kelurahan_code=kelurahan, retry=retry)
     if as_json:
         print_json(_batch_json(b))
         return
@@ -77,7 +65,7 @@ def export_command(
     db = open_database(db_url)
     if not out.parent.is_dir():
         fail(f"Folder tidak ditemukan: {out.parent}")
-    written = payments.export_batch(db, _actor(db, user), batch_id, out)
+    written = payments.export_batch(db, common.acting(db, user), batch_id, out)
     if as_json:
         print_json({"berkas": str(out), "baris": written.rows, "total": written.total, "sha256": written.file_sha256})
         return
@@ -96,7 +84,7 @@ def import_command(
     if not file.is_file():
         fail(f"Berkas tidak ditemukan: {file}")
     db = open_database(db_url)
-    summary = payments.import_results(db, _actor(db, user), batch_id, file)
+    summary = payments.import_results(db, common.acting(db, user), batch_id, file)
     if as_json:
         print_json(summary.as_dict())
         return
@@ -122,7 +110,7 @@ def cancel_command(
     if (batch_id is None) == (entitlement is None):
         fail("Sebutkan satu batch atau satu --entitlement.")
     db = open_database(db_url)
-    who = _actor(db, user)
+    who = common.acting(db, user)
     if entitlement is not None:
         payments.cancel_entitlement(db, who, entitlement, reason)
         result: dict[str, Any] = {"hak": entitlement, "status": "dibatalkan"}
@@ -149,7 +137,7 @@ def reconcile_command(
     if (batch_id is None) == (cycle_id is None):
         fail("Sebutkan satu batch atau satu --cycle.")
     db = open_database(db_url)
-    report = reconciliation.reconcile(db, _reader(db, user), batch_id=batch_id, cycle_id=cycle_id)
+    report = reconciliation.reconcile(db, common.reader(db, user), batch_id=batch_id, cycle_id=cycle_id)
     if as_json:
         print_json(report.as_dict())
         return
@@ -176,7 +164,7 @@ def list_command(
 ) -> None:
     """Payment batches, newest first."""
     db = open_database(db_url)
-    rows = payments.list_batches(db, _reader(db, user), cycle_id)
+    rows = payments.list_batches(db, common.reader(db, user), cycle_id)
     if as_json:
         print_json([_batch_json(b) for b in rows])
         return

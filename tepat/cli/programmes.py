@@ -14,8 +14,17 @@ from typing import Annotated, Any
 
 import typer
 
-from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
-from tepat.domain.access import Actor, system_actor
+from tepat.cli import common
+from tepat.cli.common import (
+    AsOption,
+    AsReader,
+    DatabaseOption,
+    JsonOption,
+    fail,
+    open_database,
+    print_json,
+)
+from tepat.domain.access import system_actor
 from tepat.domain.cycles import CycleState
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.validation import parse_date
@@ -26,19 +35,7 @@ program_app = typer.Typer(help="Programme catalogue, candidates, explanations an
 override_app = typer.Typer(help="Hand-made enrolment changes (tambah/hapus) with maker-checker.", no_args_is_help=True)
 cycle_app = typer.Typer(help="Benefit cycles: create, generate, submit, approve, return, cancel, close.", no_args_is_help=True)
 
-AsOption = Annotated[str, typer.Option("--as", help="Username of the account acting (required: changes are audited).")]
-AsReader = Annotated[str, typer.Option("--as", help="Username to read as (default: the system, whole city).")]
-CITY = "32.75"
-
-
-def _acting(db: Database, username: str) -> Actor:
-    if not username.strip():
-        fail("Sebutkan akun yang bertindak dengan --as USERNAME.")
-    return programmes.actor_by_username(db, username)
-
-
-def _reader(db: Database, username: str) -> Actor:
-    return programmes.actor_by_username(db, username) if username.strip() else system_actor(CITY)
+from tepat.domain.regions import CITY_CODE as CITY
 
 
 def _day(raw: str, option: str) -> date:
@@ -124,7 +121,7 @@ def set_(
 ) -> None:
     """Change amounts, budget, quota, rules or exclusions (the rule is checked first)."""
     db = open_database(db_url)
-    actor = _acting(db, acting)
+    actor = common.acting(db, acting)
     changes: dict[str, Any] = {}
     for key, value in (("amount", amount), ("rule", rule), ("member_rule", member_rule), ("annual_budget", budget),
                        ("quota", quota), ("exclusions", exclusions)):
@@ -158,7 +155,7 @@ def candidates(
 ) -> None:
     """Candidates of a programme: counts by desil and kelurahan, and the first ones poorest first."""
     db = open_database(db_url)
-    result = enrolment.candidates(db, _reader(db, acting), code, reference_date=_day(on, "--date") if on else None,
+    result = enrolment.candidates(db, common.reader(db, acting), code, reference_date=_day(on, "--date") if on else None,
                                   limit=limit)
     if as_json:
         print_json(result.as_dict())
@@ -183,7 +180,7 @@ def explain(
 ) -> None:
     """Why a family (or each of its members) is in or out of a programme."""
     db = open_database(db_url)
-    decision = enrolment.explain(db, _reader(db, acting), code, family, reference_date=_day(on, "--date") if on else None)
+    decision = enrolment.explain(db, common.reader(db, acting), code, family, reference_date=_day(on, "--date") if on else None)
     if as_json:
         print_json(decision.as_dict())
         return
@@ -212,7 +209,7 @@ def override_request(
 ) -> None:
     """Ask to add or remove a family (or person) by hand; another admin decides."""
     db = open_database(db_url)
-    override_id = enrolment.request_override(db, _acting(db, acting), code, family, action, reason, evidence, member_id=member)
+    override_id = enrolment.request_override(db, common.acting(db, acting), code, family, action, reason, evidence, member_id=member)
     if as_json:
         print_json({"id": override_id, "status": "diajukan"})
         return
@@ -224,7 +221,7 @@ def override_approve(override_id: int, note: Annotated[str, typer.Option("--note
                      db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Approve a pending override (not your own)."""
     db = open_database(db_url)
-    enrolment.decide_override(db, _acting(db, acting), override_id, True, note)
+    enrolment.decide_override(db, common.acting(db, acting), override_id, True, note)
     if as_json:
         print_json({"id": override_id, "status": "disetujui"})
         return
@@ -236,7 +233,7 @@ def override_reject(override_id: int, note: Annotated[str, typer.Option("--note"
                     acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Reject a pending override with a note."""
     db = open_database(db_url)
-    enrolment.decide_override(db, _acting(db, acting), override_id, False, note)
+    enrolment.decide_override(db, common.acting(db, acting), override_id, False, note)
     if as_json:
         print_json({"id": override_id, "status": "ditolak"})
         return
@@ -260,7 +257,7 @@ def cycle_create(
 ) -> None:
     """Create a cycle in draf."""
     db = open_database(db_url)
-    cycle_id = cycles.create_cycle(db, _acting(db, acting), program, name=name, period_start=_day(start, "--start"),
+    cycle_id = cycles.create_cycle(db, common.acting(db, acting), program, name=name, period_start=_day(start, "--start"),
                                    period_end=_day(end, "--end"), budget_cap=budget, quota=quota)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} dibuat (draf).")
 
@@ -277,7 +274,7 @@ def _report(db: Database, cycle_id: int, as_json: bool, message: str) -> None:
 def cycle_generate(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Build (or rebuild, in draf) the list of entitlements."""
     db = open_database(db_url)
-    result = cycles.generate(db, _acting(db, acting), cycle_id)
+    result = cycles.generate(db, common.acting(db, acting), cycle_id)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id}: {number(result['entitlements'])} penerima, "
                                    f"{rupiah(result['total_amount'])}.")
 
@@ -286,7 +283,7 @@ def cycle_generate(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption 
 def cycle_submit(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Send the draft for review."""
     db = open_database(db_url)
-    cycles.submit(db, _acting(db, acting), cycle_id)
+    cycles.submit(db, common.acting(db, acting), cycle_id)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} diajukan untuk ditinjau.")
 
 
@@ -294,7 +291,7 @@ def cycle_submit(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = 
 def cycle_approve(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Approve and freeze (an admin other than the maker and the submitter)."""
     db = open_database(db_url)
-    result = cycles.approve(db, _acting(db, acting), cycle_id)
+    result = cycles.approve(db, common.acting(db, acting), cycle_id)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} disetujui dan dibekukan; {number(result['blocked'])} diblokir; "
                                    f"SHA-256 {result['snapshot_sha256']}.")
 
@@ -304,7 +301,7 @@ def cycle_return(cycle_id: int, note: Annotated[str, typer.Option("--note")] = "
                  db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Send a submitted cycle back to draf."""
     db = open_database(db_url)
-    cycles.return_to_draft(db, _acting(db, acting), cycle_id, note)
+    cycles.return_to_draft(db, common.acting(db, acting), cycle_id, note)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} dikembalikan ke draf.")
 
 
@@ -313,7 +310,7 @@ def cycle_cancel(cycle_id: int, reason: Annotated[str, typer.Option("--reason", 
                  acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Cancel a cycle in draf or under review."""
     db = open_database(db_url)
-    cycles.cancel(db, _acting(db, acting), cycle_id, reason)
+    cycles.cancel(db, common.acting(db, acting), cycle_id, reason)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} dibatalkan.")
 
 
@@ -321,7 +318,7 @@ def cycle_cancel(cycle_id: int, reason: Annotated[str, typer.Option("--reason", 
 def cycle_close(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Close a cycle whose every entitlement is paid, cancelled or blocked."""
     db = open_database(db_url)
-    cycles.close(db, _acting(db, acting), cycle_id)
+    cycles.close(db, common.acting(db, acting), cycle_id)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} ditutup.")
 
 
@@ -329,7 +326,7 @@ def cycle_close(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = N
 def cycle_show(cycle_id: int, acting: AsReader = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """A cycle: state, totals and per-kelurahan table."""
     db = open_database(db_url)
-    view = cycles.show(db, _reader(db, acting), cycle_id)
+    view = cycles.show(db, common.reader(db, acting), cycle_id)
     if as_json:
         print_json(view.as_dict())
         return

@@ -41,7 +41,7 @@ from tepat.domain.cases import (
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.files import uploads as upload_files
-from tepat.services import registry
+from tepat.services import moves, registry
 from tepat.services.status_check import keyed_hash
 from tepat.store import audit
 from tepat.store import cases as store
@@ -356,7 +356,7 @@ def get_case(db: Database, actor: Actor, case_id: int, *, clock: Clock = system_
         events = store.events(conn, case_id)
         files = store.uploads_of(conn, case_id)
         subject = family_store.get(conn, row["subject_family_id"]) if row["subject_family_id"] else None
-        warnings = _usul_warnings(conn, row)
+        warnings = _usul_warnings(conn, actor, row)
     kind, state = CaseKind(row["kind"]), CaseState(row["state"])
     sla, overdue = _timing(row, clock())
     allowed = [s for s in next_states(kind, state) if _may_move(actor, kind, s)]
@@ -364,11 +364,16 @@ def get_case(db: Database, actor: Actor, case_id: int, *, clock: Clock = system_
                       subject=subject, warnings=warnings)
 
 
-def _usul_warnings(conn: sa.Connection, row: Mapping[str, Any]) -> list[str]:
+def _usul_warnings(conn: sa.Connection, actor: Actor, row: Mapping[str, Any]) -> list[str]:
     if row["kind"] != CaseKind.USUL or not row["payload"] or is_final(CaseKind.USUL, CaseState(row["state"])):
         return []
     found = []
     kk = row["payload"]["family"].get("kk_number")
+    niks = [m["nik"] for m in row["payload"]["members"]]
+    if moves.outside_area(conn, actor, kk_number=kk or "", to_kelurahan_code=row["kelurahan_code"], niks=niks):
+        # Nothing about the other area's records: only that approving will send a move request instead.
+        return ["Sebagian NIK/KK usul ini tidak dapat didaftarkan di sini: bila disetujui, usul ditolak sistem dan "
+                "permintaan perpindahan dikirim ke petugas wilayah asalnya."]
     if kk and family_store.active_family_by_kk(conn, kk) is not None:
         found.append(f"Nomor KK {kk} sudah terdaftar sebagai keluarga aktif.")
     for m in row["payload"]["members"]:

@@ -37,11 +37,12 @@ from tepat.files.canonical import (
 from tepat.files.readers import ROW, open_registry_file
 from tepat.files.row_checks import ERROR_SCHEMA, CheckContext, RowChecker
 from tepat.files.writers import write_errors
+from tepat.services import moves
 from tepat.store import audit
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import imports, regions
-from tepat.store.staging import Stager, UpsertCounts
+from tepat.store.staging import Refusal, Stager, UpsertCounts
 
 BATCH_ROWS = 50_000
 ERRORS_KEPT = 100_000
@@ -175,6 +176,22 @@ def _families_and_members(valid: pl.DataFrame, columns: list[str]) -> tuple[pl.D
     return families, members
 
 
+def _refused_rows(valid: pl.DataFrame, refusals: list[Refusal]) -> pl.DataFrame:
+    """One error per row of a refused KK: on the NIK cell for the person of another area, else on the KK cell."""
+    if not refusals:
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    kks = sorted({r.kk_number for r in refusals})
+    niks = sorted({r.nik for r in refusals if r.nik is not None})
+    rows = valid.filter(pl.col("nomor_kk").is_in(kks))
+    on_nik = pl.col("nik").is_in(niks)
+    return rows.select(
+        pl.col(ROW).alias("row"),
+        pl.when(on_nik).then(pl.lit("nik")).otherwise(pl.lit("nomor_kk")).alias("column"),
+        pl.when(on_nik).then(pl.col("nik")).otherwise(pl.col("nomor_kk")).cast(pl.String).alias("value"),
+        pl.lit(moves.REFUSED_IN_IMPORT).alias("message"),
+    )
+
+
 def import_file(
     db: Database,
     actor: Actor,
@@ -205,10 +222,12 @@ def import_file(
     error_frames: list[pl.DataFrame] = []
     rows_read = rejected = 0
     counts = UpsertCounts()
+    refusals: list[Refusal] = []
     try:
         with db.begin() as conn:
             stager = Stager(
                 conn,
+                area_code=actor.area_code,
                 family_columns=[FIELD_BY_COLUMN[c].name for c in columns if c in FAMILY_COLUMNS],
                 member_columns=[FIELD_BY_COLUMN[c].name for c in columns if c in MEMBER_COLUMNS],
                 changed_by=actor.username,
@@ -224,12 +243,18 @@ def import_file(
                 if not (run_mode is ImportMode.STRICT and rejected):
                     fams, mems = _families_and_members(checked.valid.drop(ROW), columns)
                     counts = counts + stager.apply(fams, mems)
+                    refused = _refused_rows(checked.valid, stager.refused[len(refusals):])
+                    refusals = list(stager.refused)
+                    if refused.height:
+                        rejected += refused.height
+                        error_frames.append(refused)
                 if progress is not None:
                     progress(rows_read, source.total_rows)
             stager.close()
-            errors = pl.concat(error_frames) if error_frames else pl.DataFrame(schema=ERROR_SCHEMA)
+            errors = pl.concat(error_frames).sort("row", maintain_order=True) if error_frames else pl.DataFrame(schema=ERROR_SCHEMA)
             if run_mode is ImportMode.STRICT and rejected:
                 raise _StrictFailure
+            moves.send(conn, actor, refusals, source="impor", import_id=import_id)
             result = ImportResult(
                 import_id, ImportStatus.DONE.value, run_mode.value, rows_read, rejected,
                 counts.families_created, counts.families_updated, counts.members_created, counts.members_updated,
@@ -244,6 +269,7 @@ def import_file(
             _field_errors(errors, ERRORS_KEPT),
         )
         with db.begin() as conn:
+            moves.send(conn, actor, refusals, source="impor", import_id=import_id)
             _finish(conn, actor, result, name)
         raise ImportRejected(
             f"{rejected} baris bermasalah; tidak ada data yang disimpan", result.errors

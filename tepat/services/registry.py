@@ -22,6 +22,7 @@ from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason
 from tepat.domain.regions import Level, RegionIndex, level_of
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
+from tepat.services import moves
 from tepat.store import audit, versioning
 from tepat.store import families as family_store
 from tepat.store.database import Database
@@ -270,6 +271,8 @@ def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members
     if not actor.can_edit_registry(clean["kelurahan_code"]):
         raise PermissionDenied("Anda tidak dapat menambah keluarga di luar wilayah Anda")
     clean["kecamatan_code"] = clean["kelurahan_code"].rsplit(".", 1)[0]
+    moves.refuse_outside_area(db, actor, kk_number=clean["kk_number"], to_kelurahan_code=clean["kelurahan_code"],
+                              niks=[m["nik"] for m in cleaned_members])
     at = now()
     with db.begin() as conn:
         _check_no_active_duplicate(conn, kk_number=clean["kk_number"])
@@ -332,6 +335,10 @@ def add_member(db: Database, actor: Actor, family_id: int, member: Mapping[str, 
     clean, errors = validate_member(member)
     if errors:
         raise ValidationError("Data anggota belum benar", errors)
+    with db.read() as conn:
+        home = _editable_family(conn, actor, family_id)
+    moves.refuse_outside_area(db, actor, kk_number=home["kk_number"], to_kelurahan_code=home["kelurahan_code"],
+                              niks=[clean["nik"]], field="nik")
     at = now()
     with db.begin() as conn:
         fam = _lock_family(conn, actor, family_id)
@@ -402,8 +409,36 @@ def _diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[tuple[s
     return [(_LABELS.get(k, k), old.get(k), v) for k, v in new.items() if k not in _SKIP and old.get(k) != v]
 
 
+_LEFT, _ELSEWHERE, _HERE = "pindah ke keluarga lain", "keluarga lain", "keluarga ini"
+
+
+def _membership_history(rows: list[dict[str, Any]], family_id: int) -> list[HistoryEntry]:
+    """The versions of members while they belonged to ``family_id``: their arrival and departure are shown, but
+    nothing of the other family (not its id) nor of what changed while they were elsewhere (issue 13 point 2)."""
+    entries: list[HistoryEntry] = []
+    shown: dict[int, dict[str, Any]] = {}  # the member's last version in this family, while they are here
+    for row in rows:  # by member, oldest version first
+        here, before = row["family_id"] == family_id, shown.get(row["id"])
+        if not here and before is None:
+            continue
+        at = as_utc(row["valid_from"]) or row["valid_from"]
+        if not here:
+            assert before is not None
+            entries.append(HistoryEntry(at=at, actor=row["changed_by"], reason="Keluar dari keluarga ini", entity="anggota",
+                                        entity_id=row["id"], entity_label=before["name"], version=row["version"],
+                                        changes=[(_LABELS["family_id"], _HERE, _LEFT)]))
+            del shown[row["id"]]
+            continue
+        arrived = before is None and row["version"] > 1
+        changes = [(_LABELS["family_id"], _ELSEWHERE, _HERE)] if arrived else _diff(before, row)
+        entries.append(HistoryEntry(at=at, actor=row["changed_by"], reason=row["change_reason"], entity="anggota",
+                                    entity_id=row["id"], entity_label=row["name"], version=row["version"], changes=changes))
+        shown[row["id"]] = row
+    return entries
+
+
 def family_history(db: Database, actor: Actor, family_id: int) -> list[HistoryEntry]:
-    """Every change to the family and to anyone who was ever its member, newest first."""
+    """Every change to the family, and to each person while they were its member, newest first."""
     with db.read() as conn:
         _visible_family(conn, actor, family_id)
         fam_versions = versioning.all_versions(conn, families, lambda t: t.c.id == family_id)
@@ -413,16 +448,15 @@ def family_history(db: Database, actor: Actor, family_id: int) -> list[HistoryEn
         ).subquery()
         ids = [r[0] for r in conn.execute(sa.select(member_ids.c.id))]
         mem_versions = versioning.all_versions(conn, members, lambda t: t.c.id.in_(ids)) if ids else []
-    entries: list[HistoryEntry] = []
-    for entity, rows, label in (("keluarga", fam_versions, lambda r: f"KK {r['kk_number']}"), ("anggota", mem_versions, lambda r: r["name"])):
-        previous: dict[int, dict[str, Any]] = {}
-        for row in rows:
-            entries.append(HistoryEntry(
-                at=as_utc(row["valid_from"]) or row["valid_from"], actor=row["changed_by"], reason=row["change_reason"],
-                entity=entity, entity_id=row["id"], entity_label=label(row), version=row["version"],
-                changes=_diff(previous.get(row["id"]), row),
-            ))
-            previous[row["id"]] = row
+    entries: list[HistoryEntry] = [
+        HistoryEntry(
+            at=as_utc(row["valid_from"]) or row["valid_from"], actor=row["changed_by"], reason=row["change_reason"],
+            entity="keluarga", entity_id=row["id"], entity_label=f"KK {row['kk_number']}", version=row["version"],
+            changes=_diff(previous, row),
+        )
+        for previous, row in zip([None, *fam_versions], fam_versions, strict=False)
+    ]
+    entries.extend(_membership_history(mem_versions, family_id))
     entries.sort(key=lambda e: (e.at, e.entity == "anggota", e.entity_id, e.version), reverse=True)
     return entries
 

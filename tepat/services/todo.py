@@ -10,6 +10,7 @@ from tepat.domain.cycles import CycleState
 from tepat.domain.verification import due_before
 from tepat.store import cases as case_store
 from tepat.store import cycles as cycle_store
+from tepat.store import move_requests as move_store
 from tepat.store.database import Database
 
 
@@ -42,6 +43,8 @@ def tasks_for(db: Database, actor: Actor, *, clock: Clock = system_clock) -> lis
             tasks.append(Task("usul-baru", "Usul baru belum diproses",
                               case_store.count_open(conn, area, kind=CaseKind.USUL.value,
                                                     states=[CaseState.DIAJUKAN.value]), "/kasus?jenis=usul&status=diajukan"))
+            tasks.append(Task("perpindahan-masuk", "Permintaan perpindahan dari wilayah lain",
+                              move_store.count_waiting_from(conn, area), "/perpindahan"))
         if actor.role is Role.VERIFIER:
             tasks.append(Task("usul-verifikasi", "Usul menunggu verifikasi lapangan",
                               case_store.count_open(conn, area, kind=CaseKind.USUL.value,

@@ -196,6 +196,30 @@ imports = sa.Table(
     sa.Column("members_updated", sa.Integer, nullable=False, server_default="0"),
 )
 
+move_requests = sa.Table(
+    # A registry write (import row, page/API create, approved usul) that matched an active family or person of
+    # another area: refused, and sent to that area's operators to accept (they release the record) or refuse.
+    "move_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),  # impor | halaman (page, API or usul)
+    sa.Column("import_id", sa.Integer),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("to_kelurahan_code", sa.String(13), nullable=False),
+    sa.Column("kk_number", sa.String(16), nullable=False),  # the KK the record was to join
+    sa.Column("nik", sa.String(16)),  # empty when the family itself (by KK) is asked for
+    sa.Column("family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False),  # the record's family today
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id")),
+    sa.Column("from_kelurahan_code", sa.String(13), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # menunggu | diterima | ditolak
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", Timestamp),
+    sa.Column("decision_note", sa.String(500)),
+    sa.Index("ix_move_requests_from", "from_kelurahan_code", "state"),
+    sa.Index("ix_move_requests_to", "to_kelurahan_code", "state"),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

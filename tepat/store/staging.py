@@ -12,7 +12,12 @@ Then the changed rows' old versions are copied, the changed rows updated and
 the new rows inserted:
 
 * a family is matched by its KK number: the active family with that KK, else
-  the most recent one; a member by NIK the same way;
+  the most recent one; a member by NIK the same way; both only **inside the
+  importer's area** (``area_code``): a family or person of another area is never
+  matched, moved or changed. A KK whose number, or one of whose NIKs, belongs to
+  an *active* record outside the area is refused whole (``Stager.refused``), for
+  the caller to report and to send to that area as a move request; an inactive
+  record outside is left alone and a new one is made;
 * only rows whose values really differ are touched: their old version is
   copied to ``family_versions`` / ``member_versions`` (``valid_to`` = now) and
   the current row gets ``version + 1``; so loading the same rows twice changes
@@ -44,6 +49,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS
+from tepat.store.families import in_area
 from tepat.store.schema import families, family_versions, member_versions, members
 
 _KEEP_WHEN_EMPTY = {"registry_status": "aktif", "verification_status": "belum", "life_status": "hidup"}
@@ -76,6 +82,18 @@ def _stage_table(md: sa.MetaData, name: str, source: sa.Table, columns: list[str
     )
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A staged KK refused because it, or one of its NIKs (``nik``), is an active record of another area."""
+
+    kk_number: str
+    nik: str | None
+    family_id: int
+    member_id: int | None
+    from_kelurahan_code: str
+    to_kelurahan_code: str
+
+
 class Stager:
     """Applies batches inside the caller's transaction (``conn``); never commits."""
 
@@ -83,6 +101,7 @@ class Stager:
         self,
         conn: sa.Connection,
         *,
+        area_code: str,
         family_columns: list[str],
         member_columns: list[str],
         changed_by: str,
@@ -93,6 +112,8 @@ class Stager:
         known_f = {f.name for f in FAMILY_FIELDS}
         known_m = {f.name for f in MEMBER_FIELDS}
         self.conn = conn
+        self.area_code = area_code
+        self.refused: list[Refusal] = []
         self.family_columns = [c for c in family_columns if c in known_f and c != "kk_number"] + ["kecamatan_code"]
         self.member_columns = [c for c in member_columns if c in known_m]
         self.stamp = {"changed_by": changed_by, "change_reason": change_reason[:200], "import_id": import_id, "now": now}
@@ -191,6 +212,12 @@ class Stager:
             return self._append(family_rows.select("kk_number", *self.family_columns), member_rows.select("kk_number", *self.member_columns))
         self._load(self.sf, family_rows.select("kk_number", *self.family_columns))
         self._load(self.sm, member_rows.select("kk_number", *self.member_columns))
+        refused = self._outside_area(family_rows)
+        if refused:
+            self.refused.extend(refused)
+            kept = ~pl.col("kk_number").is_in(sorted({r.kk_number for r in refused}))
+            self._load(self.sf, family_rows.filter(kept).select("kk_number", *self.family_columns))
+            self._load(self.sm, member_rows.filter(kept).select("kk_number", *self.member_columns))
         created_f, updated_f = self._apply_families()
         created_m, updated_m = self._apply_members()
         return UpsertCounts(created_f, updated_f, created_m, updated_m)
@@ -248,6 +275,54 @@ class Stager:
         self._load(members, self._as_new(placed, members, {"status": "aktif"}), replace=False)
         return UpsertCounts(families_created=fresh.height, members_created=member_rows.height)
 
+    # ------------------------------------------------------------------ area
+
+    def _outside(self, probe: sa.ScalarSelect[int], staged: sa.Table, keys: list[str]) -> list[tuple[Any, ...]]:
+        """``keys`` of the staged rows for which ``probe`` (a correlated id lookup) finds a record, with its id.
+
+        The probe stays a scalar subquery in a derived table kept apart by ``OFFSET 0``: one index probe per
+        staged row, as in ``_resolve``, never a join the planner might turn into a scan of the registry.
+        """
+        probed = sa.select(*(staged.c[k] for k in keys), probe.label("found")).offset(0).subquery("p")
+        return [tuple(r) for r in self.conn.execute(sa.select(probed).where(probed.c.found.is_not(None)))]
+
+    def _outside_area(self, family_rows: pl.DataFrame) -> list[Refusal]:
+        """The staged KKs that are, or hold a NIK that is, an active record outside the importer's area."""
+        if not self.area_code:
+            return []
+        outside_family = sa.not_(in_area(self.area_code, families.c.kelurahan_code))
+        by_kk = self._outside(
+            sa.select(families.c.id)
+            .where(families.c.kk_number == self.sf.c.kk_number, families.c.registry_status == "aktif", outside_family)
+            .limit(1).scalar_subquery(),
+            self.sf, ["kk_number"],
+        )
+        by_nik = self._outside(
+            sa.select(members.c.id)
+            .join(families, families.c.id == members.c.family_id)
+            .where(members.c.nik == self.sm.c.nik, members.c.status == "aktif", outside_family)
+            .limit(1).scalar_subquery(),
+            self.sm, ["kk_number", "nik"],
+        )
+        if not by_kk and not by_nik:
+            return []
+        member_ids = [member_id for _, _, member_id in by_nik]
+        family_of: dict[int, int] = {
+            m: f for m, f in self.conn.execute(sa.select(members.c.id, members.c.family_id).where(members.c.id.in_(member_ids)))
+        } if member_ids else {}
+        family_ids = {family_id for _, family_id in by_kk} | set(family_of.values())
+        kelurahan_of: dict[int, str] = {
+            f: k for f, k in self.conn.execute(sa.select(families.c.id, families.c.kelurahan_code).where(families.c.id.in_(family_ids)))
+        }
+        target = dict(family_rows.select("kk_number", "kelurahan_code").iter_rows())
+        refused = [Refusal(kk, None, family_id, None, kelurahan_of[family_id], target[kk]) for kk, family_id in by_kk]
+        whole = {family_id for _, family_id in by_kk}  # a person of a family asked for whole is no request of its own
+        refused += [
+            Refusal(kk, nik, family_of[member_id], member_id, kelurahan_of[family_of[member_id]], target[kk])
+            for kk, nik, member_id in by_nik if family_of[member_id] not in whole
+        ]
+        return refused
+
     # ------------------------------------------------------------------ matching
 
     def _differs(self, current: sa.Table, staged: sa.FromClause, columns: list[str]) -> sa.ColumnElement[bool]:
@@ -258,13 +333,18 @@ class Stager:
         return sa.or_(*terms)
 
     def _best(self, target: sa.Table, key: str, value: sa.ColumnElement[str], status: str) -> sa.ScalarSelect[int]:
-        """The id of the active, else the latest, row of ``target`` with this ``key``.
+        """The id of the active, else the latest, row of ``target`` with this ``key`` inside the importer's area.
 
         A correlated subquery on purpose: it is an index probe per staged row on both databases,
         whatever the planner believes about table sizes (statistics lag far behind during a big import).
         """
         preference = (sa.case((target.c[status] == "aktif", 0), else_=1), target.c.id.desc())
-        return sa.select(target.c.id).where(target.c[key] == value).order_by(*preference).limit(1).scalar_subquery()
+        q = sa.select(target.c.id).where(target.c[key] == value)
+        if self.area_code:
+            if target is not families:
+                q = q.join(families, families.c.id == target.c.family_id)
+            q = q.where(in_area(self.area_code, families.c.kelurahan_code))
+        return q.order_by(*preference).limit(1).scalar_subquery()
 
     def _resolve(self, matched: sa.Table, staged: sa.Table, ids: Mapping[str, sa.ColumnElement[Any]], id_column: str,
                  current: sa.Table, compared: list[str]) -> None:

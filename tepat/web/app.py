@@ -33,6 +33,7 @@ from tepat.web.routes import (
     families,
     files,
     members,
+    moves,
     payments,
     programmes,
     statistics,
@@ -111,7 +112,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
 
     page_deps = [Depends(verify_csrf)]
-    for module in (accounts, areas, families, members, files, statistics, targeting, cases, programmes, payments, documents):
+    for module in (accounts, areas, families, members, moves, files, statistics, targeting, cases, programmes, payments, documents):
         app.include_router(module.router, dependencies=page_deps)
     templates.env.globals["extra_menu"] = MENU
     # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).
