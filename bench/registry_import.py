@@ -5,7 +5,8 @@
 
 Steps: generate a synthetic Kota Bekasi registry (``tepat.synth``) as a canonical
 CSV; run ``tepat import FILE`` in a child process (wall time, peak RSS); re-run
-it (nothing must change); ``tepat export`` the result (wall time, peak RSS); then, on a fresh database with the same schema and
+it (nothing must change), and once more as an area-scoped account (``--as``: the cost of matching inside the
+area, as a ratio to the system's re-import); ``tepat export`` the result (wall time, peak RSS); then, on a fresh database with the same schema and
 indexes, load the same rows the raw way (polars ``read_csv`` + one
 ``sqlite3.executemany`` per table, or ``COPY`` on PostgreSQL) in a child
 process. Finally NIK lookups: ``registry.find_by_nik`` against the equivalent
@@ -165,6 +166,17 @@ def main() -> None:
     report["reimport"] = {
         "seconds": round(elapsed2, 1), "peak_rss_mb": round(rss2 / 2**20),
         "changed": again["families_created"] + again["families_updated"] + again["members_created"] + again["members_updated"],
+    }
+    # The same re-import as an area-scoped account (the city's admin): every row is then matched inside the area
+    # and probed for records of other areas (issue 13 point 1); the ratio to the system's re-import is its cost.
+    _run_measured([tepat, "user", "add", "bench.admin", "--role", "admin", "--area", "32.75", "--password",
+                   "bench-password-123", "--db", url])
+    elapsed_s, _, out_s = _run_measured([tepat, "import", str(csv_path), "--json", "--as", "bench.admin", "--db", url])
+    scoped = json.loads(out_s)
+    report["reimport_scoped"] = {
+        "seconds": round(elapsed_s, 1), "rejected": scoped["rows_rejected"],
+        "changed": scoped["families_created"] + scoped["families_updated"] + scoped["members_created"] + scoped["members_updated"],
+        "ratio_to_reimport": round(elapsed_s / elapsed2, 2),
     }
     export_path = opts.workdir / "ekspor.csv"
     elapsed3, rss3, _ = _run_measured([tepat, "export", str(export_path), "--db", url])

@@ -88,3 +88,16 @@ def test_export_prints_what_it_wrote(db: Database, tmp_path: Path) -> None:
     assert whole.stdout == f"Ekspor selesai: 6 anggota dari 2 keluarga, semua wilayah, ditulis ke {tmp_path / 'semua.dat'} (PARQUET).\n"
     bad = _run("export", str(tmp_path / "x.txt"), "--db", db.url)
     assert (bad.exit_code, bad.stderr) == (1, "Galat: Format berkas tidak dikenal: txt; gunakan csv, xlsx atau parquet\n")
+
+
+def test_import_as_an_account_keeps_to_its_area(db: Database, tmp_path: Path) -> None:
+    from tepat.domain.access import Role
+    from tests.registry_files import OTHER_KELURAHAN
+    from tests.test_web_support import add_user
+
+    add_user(db, "ani", Role.OPERATOR, "32.75.01")
+    path = write_csv(tmp_path / "dua.csv", family() + family(kelurahan=OTHER_KELURAHAN))
+    result = _run("import", str(path), "--json", "--as", "ani", "--db", db.url)
+    summary = json.loads(result.output)
+    assert (summary["rows_rejected"], summary["families_created"]) == (3, 1)
+    assert _run("import", str(path), "--as", "hantu", "--db", db.url).exit_code == 1

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tepat.cli import common
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json, progress_bar
 from tepat.domain.access import system_actor
 from tepat.domain.formatting import number as _n
@@ -44,13 +45,16 @@ def import_command(
     errors: Annotated[Path | None, typer.Option("--errors", help="Write every rejected cell to this .csv or .xlsx file.", show_default=False)] = None,
     as_json: JsonOption = False,
     db: DatabaseOption = None,
+    user: Annotated[str, typer.Option("--as", help="Import as this account: only rows of its area, matched inside it "
+                                                  "(default: the system, every area).")] = "",
 ) -> None:
     """Import families and members from a registry file (upsert by KK and NIK; see docs/import-export.md)."""
     database = open_database(db)
+    actor = common.acting(database, user) if user.strip() else system_actor()
     try:
         with progress_bar("Mengimpor", "baris", enabled=not as_json) as progress:
             result = import_file(
-                database, system_actor(), file, mode=mode, mapping=mapping, errors_path=errors, progress=progress
+                database, actor, file, mode=mode, mapping=mapping, errors_path=errors, progress=progress
             )
     except ImportRejected as exc:
         if as_json:
