@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.regions import CITY_CODE
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
@@ -41,7 +42,7 @@ def approved_cycle(db: Database, programme_id: int, family_ids: list[int], *, na
     with db.begin() as conn:
         prog = conn.execute(sa.select(programmes).where(programmes.c.id == programme_id)).mappings().one()
         cycle_id = int(conn.execute(sa.insert(benefit_cycles).values(
-            programme_id=programme_id, name=name, period_start=period[0], period_end=period[1],
+            programme_id=programme_id, name=name, area_code=CITY_CODE, period_start=period[0], period_end=period[1],
             reference_date=period[0], state=state, programme_snapshot={"code": prog["code"], "amount": prog["amount"],
                                                                    "coverage_months": prog.get("coverage_months")},
             version=1, created_by="pembuat", created_at=at, generated_at=at,

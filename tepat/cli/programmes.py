@@ -251,6 +251,7 @@ def cycle_create(
     end: Annotated[str, typer.Option("--end", help="Last day of the period (YYYY-MM-DD).")],
     budget: Annotated[int | None, typer.Option("--budget", help="Budget cap in rupiah (default: what the year has left).")] = None,
     quota: Annotated[int | None, typer.Option("--quota", help="Units in this cycle (default: the programme's).")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Region the cycle covers (default: the account's whole area).")] = None,
     acting: AsOption = "",
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
@@ -258,7 +259,7 @@ def cycle_create(
     """Create a cycle in draf."""
     db = open_database(db_url)
     cycle_id = cycles.create_cycle(db, common.acting(db, acting), program, name=name, period_start=_day(start, "--start"),
-                                   period_end=_day(end, "--end"), budget_cap=budget, quota=quota)
+                                   period_end=_day(end, "--end"), budget_cap=budget, quota=quota, area_code=area)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} dibuat (draf).")
 
 

@@ -92,26 +92,31 @@ def next_state(state: str, action: CycleAction) -> CycleState:
     return target
 
 
-def check_actor(action: CycleAction, actor: Actor, *, created_by: str, submitted_by: str | None) -> None:
-    """Role and maker-checker: only Admin Dinsos moves cycles, and the approver made neither the cycle nor the submission."""
+def check_actor(action: CycleAction, actor: Actor, *, created_by: str, submitted_by: str | None, cycle_area: str) -> None:
+    """Role, area and maker-checker: only an Admin Dinsos whose area contains the cycle's moves it, and the approver
+    made neither the cycle nor the submission. (Payment batches, one per kelurahan or the whole cycle, check their
+    own area.)"""
     if action is CycleAction.START_PAYMENT:
         if actor.role not in (Role.ADMIN, Role.FINANCE):
             raise PermissionDenied("Hanya Admin Dinsos atau Keuangan yang dapat memulai pembayaran.")
         return
     if actor.role is not Role.ADMIN:
         raise PermissionDenied("Hanya Admin Dinsos yang dapat mengelola siklus bantuan.")
+    if not actor.in_area(cycle_area):
+        raise PermissionDenied("Siklus ini mencakup wilayah di luar wilayah kerja Anda; hanya Admin Dinsos yang "
+                               "wilayahnya mencakup seluruh wilayah siklus dapat mengubahnya.")
     if action is CycleAction.APPROVE and actor.username in {created_by, submitted_by}:
         raise PermissionDenied("Penyetuju harus orang lain, bukan pembuat atau pengaju siklus (maker-checker).")
 
 
-def allowed_actions(state: str, actor: Actor, *, created_by: str, submitted_by: str | None) -> list[CycleAction]:
+def allowed_actions(state: str, actor: Actor, *, created_by: str, submitted_by: str | None, cycle_area: str) -> list[CycleAction]:
     """The actions this actor may take on a cycle in ``state`` (for the buttons on a page)."""
     out: list[CycleAction] = []
     for (source, action), _target in TRANSITIONS.items():
         if source.value != state or action is CycleAction.START_PAYMENT:
             continue
         try:
-            check_actor(action, actor, created_by=created_by, submitted_by=submitted_by)
+            check_actor(action, actor, created_by=created_by, submitted_by=submitted_by, cycle_area=cycle_area)
         except PermissionDenied:
             continue
         out.append(action)

@@ -68,16 +68,23 @@ def _load(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict[str
 
 
 def _step(conn: sa.Connection, actor: Actor, cycle: dict[str, Any], action: CycleAction) -> CycleState:
-    check_actor(action, actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"])
+    check_actor(action, actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"], cycle_area=cycle["area_code"])
     return next_state(cycle["state"], action)
 
 
 def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_start: date, period_end: date,
-                 reference_date: date | None = None, budget_cap: int | None = None, quota: int | None = None) -> int:
-    """A new cycle in ``draf``; its budget cap defaults to the annual budget minus what the year's frozen cycles committed."""
+                 reference_date: date | None = None, budget_cap: int | None = None, quota: int | None = None,
+                 area_code: str | None = None) -> int:
+    """A new cycle in ``draf`` for ``area_code`` (default: the admin's whole area; a region inside it otherwise);
+    its budget cap defaults to the annual budget minus what the year's frozen cycles committed."""
     if actor.role is not Role.ADMIN:
         raise PermissionDenied("Hanya Admin Dinsos yang dapat membuat siklus bantuan.")
+    area = actor.area_code if area_code is None else area_code.strip()
+    if not actor.in_area(area):
+        raise PermissionDenied("Wilayah siklus harus berada di dalam wilayah kerja Anda.")
     errors = []
+    if area and db.regions.get(area) is None:
+        errors.append(FieldError("area_code", "Kode wilayah tidak dikenal"))
     if not name.strip():
         errors.append(FieldError("name", "Nama siklus wajib diisi, mis. \"BLT-APBD Juli 2025\""))
     if period_end < period_start:
@@ -98,13 +105,13 @@ def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_sta
             budget_cap = max(int(prog["annual_budget"]) - store.committed(conn, prog["id"], period_start.year), 0)
         at = now()
         cycle_id = store.insert_cycle(conn, {
-            "programme_id": prog["id"], "name": name.strip()[:120], "period_start": period_start,
+            "programme_id": prog["id"], "name": name.strip()[:120], "area_code": area, "period_start": period_start,
             "period_end": period_end, "reference_date": reference_date or period_start, "state": CycleState.DRAF.value,
             "programme_snapshot": _snapshot(prog), "budget_cap": budget_cap,
             "quota": quota if quota is not None else prog["quota"], "version": 1, "created_by": actor.username,
             "created_at": at})
-        audit.record(conn, actor, "create", "benefit_cycle", cycle_id, detail={
-            "program": prog["code"], "name": name.strip(), "budget_cap": budget_cap})
+        audit.record(conn, actor, "create", "benefit_cycle", cycle_id, area_code=area or None, detail={
+            "program": prog["code"], "name": name.strip(), "budget_cap": budget_cap, "area": area})
     return cycle_id
 
 
@@ -118,9 +125,9 @@ def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
         cycle = _load(conn, cycle_id, lock=True)
         _step(conn, actor, cycle, CycleAction.GENERATE)
         prog = get_programme_row(conn, cycle["programme_id"])
-        scope = enrolment.programme_scope(
+        scope = enrolment.programme_scope(  # the cycle's area, never the acting admin's (which contains it)
             conn, prog, actor, reference_date=cycle["reference_date"], period=(cycle["period_start"], cycle["period_end"]),
-            budget=cycle["budget_cap"], quota=cycle["quota"], use_programme_limits=False)
+            budget=cycle["budget_cap"], quota=cycle["quota"], use_programme_limits=False, area_code=cycle["area_code"])
         at = now()
         count, total = store.generate(conn, cycle_id, scope, at)
         if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
@@ -129,7 +136,7 @@ def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
             raise ConflictError(_MOVED)
         audit.record(conn, actor, "generate", "benefit_cycle", cycle_id, detail={
             "entitlements": count, "total_amount": total, "model_id": scope.model_id,
-            "area": actor.area_code, "programme_version": prog["version"]})
+            "area": cycle["area_code"], "programme_version": prog["version"]})
     return {"entitlements": count, "total_amount": total, "model_id": scope.model_id}
 
 
@@ -236,7 +243,8 @@ def show(db: Database, actor: Actor, cycle_id: int) -> CycleView:
     for r in rows:
         r["kelurahan_name"] = db.regions.name(r["kelurahan_code"])
         r["kecamatan_name"] = db.regions.name(r["kecamatan_code"])
-    actions = allowed_actions(cycle["state"], actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"])
+    actions = allowed_actions(cycle["state"], actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"],
+                              cycle_area=cycle["area_code"])
     return CycleView(cycle, states, rows, actions)
 
 

@@ -32,11 +32,12 @@ def tasks_for(db: Database, actor: Actor, *, clock: Clock = system_clock) -> lis
     with db.read() as conn:
         if actor.role is Role.ADMIN:
             tasks.append(Task("siklus-persetujuan", "Siklus menunggu persetujuan Anda",
-                              cycle_store.count_in_state(conn, CycleState.DITINJAU.value, not_submitted_by=actor.username),
+                              cycle_store.count_in_state(conn, CycleState.DITINJAU.value, within=area,
+                                                         not_submitted_by=actor.username),
                               "/siklus"))
         if actor.role is Role.FINANCE:
             tasks.append(Task("siklus-pembayaran", "Siklus disetujui, menunggu berkas pembayaran",
-                              cycle_store.count_in_state(conn, CycleState.DISETUJUI.value), "/pembayaran"))
+                              cycle_store.count_in_state(conn, CycleState.DISETUJUI.value, within=area, overlapping=True), "/pembayaran"))
         if actor.role in (Role.ADMIN, Role.OPERATOR):
             tasks.append(Task("kasus-terlambat", "Kasus warga melewati batas waktu",
                               case_store.count_open(conn, area, overdue_at=at), "/kasus?terlambat=1"))

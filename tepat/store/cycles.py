@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from tepat.domain.cycles import FROZEN_STATES
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
+from tepat.store.families import region_within
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
 
 DIGEST_COLUMNS = ("unit_key", "family_id", "member_id", "kk_number", "recipient_nik", "recipient_name", "kelurahan_code",
@@ -54,9 +55,16 @@ def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[di
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def count_in_state(conn: sa.Connection, state: str, *, not_submitted_by: str | None = None) -> int:
-    """How many cycles are in ``state`` (optionally leaving out those one user submitted: they may not approve them)."""
-    q = sa.select(sa.func.count()).select_from(benefit_cycles).where(benefit_cycles.c.state == state)
+def count_in_state(conn: sa.Connection, state: str, *, within: str, overlapping: bool = False,
+                   not_submitted_by: str | None = None) -> int:
+    """How many cycles in ``state`` cover ``within`` or a region inside it (``overlapping``: or a region containing it,
+    as a city cycle does a kecamatan's payments); optionally leaving out those one user submitted (they may not
+    approve them)."""
+    area = benefit_cycles.c.area_code
+    where = region_within(within, area)
+    if overlapping:
+        where = sa.or_(where, sa.literal(within) == area, sa.literal(within).startswith(area + "."), area == "")
+    q = sa.select(sa.func.count()).select_from(benefit_cycles).where(benefit_cycles.c.state == state, where)
     if not_submitted_by is not None:
         q = q.where(sa.or_(benefit_cycles.c.submitted_by.is_(None), benefit_cycles.c.submitted_by != not_submitted_by))
     return int(conn.execute(q).scalar_one())

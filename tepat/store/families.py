@@ -29,6 +29,16 @@ def in_area(area_code: str, column: sa.ColumnElement[str] | None = None) -> sa.C
     return col.startswith(area_code + ".")
 
 
+def region_within(area_code: str, column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """A region code ``column`` of any level (a cycle's area, say) is ``area_code`` or lies inside it; ``""`` = everywhere.
+
+    ``in_area`` is for kelurahan columns (a kelurahan never equals a wider area); this one also takes the area itself.
+    """
+    if area_code == "":
+        return sa.true()
+    return sa.or_(column == area_code, column.startswith(area_code + "."))
+
+
 # Statements on hot paths (a page view, a NIK lookup) are built once and only bound per call.
 _FAMILY = sa.select(families).where(families.c.id == sa.bindparam("family_id"))
 _MEMBERS = sa.select(members).where(members.c.family_id == sa.bindparam("family_id")).order_by(

@@ -477,6 +477,8 @@ benefit_cycles = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("programme_id", sa.Integer, sa.ForeignKey("programmes.id"), nullable=False),
     sa.Column("name", sa.String(120), nullable=False),  # e.g. "BLT-APBD Juli 2025"
+    # The region the cycle covers (the city, a kecamatan…): only admins whose area contains it act on it.
+    sa.Column("area_code", sa.String(13), nullable=False),
     sa.Column("period_start", sa.Date, nullable=False),
     sa.Column("period_end", sa.Date, nullable=False),
     sa.Column("reference_date", sa.Date, nullable=False),  # ages and rules are evaluated on this day

@@ -1,4 +1,4 @@
-"""Choices the pages offer that depend on who is asking: the kelurahan inside the user's area."""
+"""Choices the pages offer that depend on who is asking: the kelurahan (or kecamatan) inside the user's area."""
 
 from __future__ import annotations
 
@@ -22,3 +22,10 @@ def kelurahan_options(db: Database, actor: Actor, *, with_kecamatan: bool = Fals
         return f"{name} ({db.regions.name(code.rsplit('.', 1)[0])})" if with_kecamatan else name
 
     return sorted(((r.code, label(r.code, r.name)) for r in found), key=lambda x: x[1])
+
+
+def cycle_area_options(db: Database, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the areas an admin may make a benefit cycle for: their whole area, then each kecamatan in it."""
+    own = [(actor.area_code, f"{db.regions.name(actor.area_code)} (seluruh wilayah Anda)")]
+    inside = sorted(((r.code, r.name) for r in db.regions.descendants(actor.area_code, Level.KECAMATAN)), key=lambda x: x[1])
+    return own + [(code, f"Kecamatan {name}") for code, name in inside]

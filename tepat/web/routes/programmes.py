@@ -13,12 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from tepat.domain.access import Actor
+from tepat.domain.access import Actor, Role
 from tepat.domain.cycles import CycleAction, CycleState
 from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, rupiah_amount
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
+from tepat.web.choices import cycle_area_options
 from tepat.web.deps import current_actor, editor_actor, get_db, personal_data_actor, verify_csrf
 from tepat.web.forms import as_int, error_map, parse_form_date
 from tepat.web.templating import templates
@@ -171,6 +172,7 @@ def _cycle_list(request: Request, db: Database, actor: Actor, *, values: dict[st
     return _page(request, "cycles", {
         "title": "Siklus bantuan", "rows": cycles.list_cycles(db, actor),
         "programmes": programmes.list_programmes(db, actor, active_only=True), "form": values or {},
+        "areas": cycle_area_options(db, actor) if actor.role is Role.ADMIN else [],
         "message": message, "errors": error_map(errors or []),
     }, status_code)
 
@@ -202,7 +204,7 @@ async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
             db, actor, form.get("program", ""), name=form.get("name", ""),
             period_start=parse_form_date(form.get("period_start", ""), "period_start"),
             period_end=parse_form_date(form.get("period_end", ""), "period_end"),
-            budget_cap=_budget(form.get("budget_cap", "")))
+            budget_cap=_budget(form.get("budget_cap", "")), area_code=form.get("area_code") or None)
     except TepatError as exc:
         return _cycle_list(request, db, actor, values=form, message=exc.message, errors=getattr(exc, "errors", []),
                            status_code=exc.status_code)
