@@ -41,6 +41,20 @@ _LABELS = {
     EntitlementState.DIBATALKAN: "Dibatalkan",
 }
 
+class BlockReason(StrEnum):
+    """Why an entitlement may not be paid now (``entitlements.block_reason``)."""
+
+    MENINGGAL = "meninggal"  # the recipient died
+    PINDAH = "pindah"  # the recipient left the family, or the family left the office's area
+    NONAKTIF = "nonaktif"  # the recipient or the family was deactivated (mampu, duplikat, …)
+    TIDAK_LAYAK = "tidak_layak"  # a verification visit, or an upheld sanggah, found the family not eligible
+
+    @property
+    def label(self) -> str:
+        return {"meninggal": "meninggal", "pindah": "pindah", "nonaktif": "nonaktif",
+                "tidak_layak": "tidak layak (verifikasi/sanggah)"}[self.value]
+
+
 _S = EntitlementState
 TRANSITIONS: dict[EntitlementState, frozenset[EntitlementState]] = {
     _S.TERJADWAL: frozenset({_S.DIPROSES, _S.DIBATALKAN, _S.DIBLOKIR}),

@@ -18,7 +18,8 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Role, applying_findings
+from tepat.domain.households import VerificationStatus
 from tepat.domain.cases import (
     INITIAL,
     PENGADUAN_CATEGORIES,
@@ -407,6 +408,8 @@ def advance(db: Database, actor: Actor, case_id: int, to_state: str, *, note: st
             payload = row["payload"]
             created = registry.create_family(db, actor, payload["family"], payload["members"],
                                              reason=f"Usul {row['tracking_number']} disetujui")
+        if kind is CaseKind.SANGGAH and outcome == SanggahOutcome.DIHAPUS and row["subject_family_id"]:
+            _remove_from_lists(db, actor, row)
         at = clock()
         with db.begin() as conn:
             current = _visible_case(conn, actor, case_id, lock=True)
@@ -433,6 +436,18 @@ def advance(db: Database, actor: Actor, case_id: int, to_state: str, *, note: st
         for _, stored in saved:
             upload_files.remove(upload_dir, stored.token)  # type: ignore[arg-type]
         raise
+
+
+def _remove_from_lists(db: Database, actor: Actor, case: Mapping[str, Any]) -> None:
+    """An upheld sanggah ("dihapus dari daftar"): the family is marked not eligible, which blocks its unpaid
+    entitlements in the same transaction and keeps it out of every cycle generated from now on (issue 18 point 2)."""
+    with db.read() as conn:
+        family = family_store.get(conn, case["subject_family_id"])
+    if family is None or family["verification_status"] == VerificationStatus.DITOLAK:
+        return
+    registry.update_family(db, applying_findings(actor), family["id"],
+                           {"verification_status": VerificationStatus.DITOLAK.value},
+                           expected_version=family["version"], reason=f"Sanggah {case['tracking_number']}: dihapus dari daftar")
 
 
 def upload_for(db: Database, actor: Actor, upload_id: int) -> dict[str, Any]:

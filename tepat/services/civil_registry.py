@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import sqlalchemy as sa
 
-from tepat.domain.access import SYSTEM, Actor
-from tepat.domain.entitlements import EntitlementState, sources_of
-from tepat.domain.households import InactiveReason, LifeStatus
+from tepat.domain.access import Actor
+from tepat.domain.households import InactiveReason
 from tepat.domain.nik import check_nik, mask_nik
 from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, ValidationError
@@ -31,8 +28,6 @@ from tepat.store import audit
 from tepat.store import families as family_store
 from tepat.store import status_checks as status_store
 from tepat.store.database import Database
-from tepat.store.engine import now
-from tepat.store.schema import benefit_cycles, entitlements, members
 
 EVENTS = {"meninggal": InactiveReason.MENINGGAL, "pindah_keluar": InactiveReason.PINDAH}
 _ALIASES = {"nik": "nik", "peristiwa": "peristiwa", "event": "peristiwa", "jenis": "peristiwa",
@@ -96,48 +91,6 @@ def parse_change_file(text: str) -> tuple[list[ChangeRow], list[FieldError]]:
     return rows, problems
 
 
-BLOCKABLE_STATES = tuple(sorted(sources_of(EntitlementState.DIBLOKIR)))  # terjadwal, gagal: no live payment
-BLOCKING_CYCLE_STATES = ("disetujui", "pembayaran")  # frozen and not closed; approval itself blocks earlier ones
-
-
-def block_payments_for(db: Database, member_ids: Iterable[int], actor: Actor = SYSTEM) -> int:
-    """Block the unpaid entitlements whose recipient died or moved away; returns how many were blocked.
-
-    One guarded UPDATE: only ``terjadwal`` and ``gagal`` rows of frozen, open
-    cycles change (a payment on its way or made is left to reconciliation), so
-    running it twice blocks nothing more; a member who is still active and alive
-    is never blocked, whatever ids are passed. The reason is taken from the member's
-    row as it now stands: ``meninggal`` when dead, ``pindah`` when moved away,
-    otherwise ``nonaktif``.
-    """
-    ids = sorted(set(member_ids))
-    if not ids:
-        return 0
-    life = (sa.select(members.c.life_status).where(members.c.id == entitlements.c.member_id)
-            .scalar_subquery())
-    why = (sa.select(members.c.inactive_reason).where(members.c.id == entitlements.c.member_id)
-           .scalar_subquery())
-    frozen = sa.select(benefit_cycles.c.id).where(benefit_cycles.c.state.in_(BLOCKING_CYCLE_STATES))
-    gone = sa.select(members.c.id).where(members.c.id == entitlements.c.member_id, sa.or_(
-        members.c.life_status == LifeStatus.MENINGGAL.value, members.c.status != "aktif")).exists()
-    blocked = 0
-    with db.begin() as conn:
-        for start in range(0, len(ids), 5_000):  # under SQLite's bound-parameter limit
-            result = conn.execute(
-                sa.update(entitlements)
-                .where(entitlements.c.member_id.in_(ids[start:start + 5_000]),
-                       entitlements.c.state.in_(BLOCKABLE_STATES), entitlements.c.cycle_id.in_(frozen), gone)
-                .values(state=EntitlementState.DIBLOKIR.value, updated_at=now(),
-                        block_reason=sa.case((life == LifeStatus.MENINGGAL.value, "meninggal"),
-                                             (why == InactiveReason.PINDAH.value, "pindah"), else_="nonaktif"))
-            )
-            blocked += result.rowcount
-        if blocked:
-            audit.record(conn, actor, "entitlements.block", "entitlements", None,
-                         detail={"members": len(ids), "blocked": blocked, "source": "civil_registry"})
-    return blocked
-
-
 def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: str = "") -> ChangeReport:
     """Deactivate the members named in the rows, then every family left without an active member."""
     report = ChangeReport(rows_read=len(rows))
@@ -145,7 +98,6 @@ def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: 
     # that very transaction, so load the region list first.
     db.regions  # noqa: B018
     touched: set[int] = set()
-    gone: list[int] = []
     for row in rows:
         with db.read() as conn:
             member = family_store.active_member_by_nik(conn, row.nik)
@@ -155,11 +107,11 @@ def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: 
             continue
         reason = EVENTS[row.event]
         note = f"Data Dukcapil ({source or 'berkas perubahan'}): {row.event} {row.on:%d-%m-%Y}"
-        registry.deactivate_member(db, actor, member["id"], reason.value, expected_version=member["version"], note=note,
-                                   death_date=row.on if reason is InactiveReason.MENINGGAL else None)
+        report.payments_blocked += registry.deactivate_member(
+            db, actor, member["id"], reason.value, expected_version=member["version"], note=note,
+            death_date=row.on if reason is InactiveReason.MENINGGAL else None)
         report.members_deactivated.append((mask_nik(row.nik), row.event))
         touched.add(member["family_id"])
-        gone.append(member["id"])
         if member["relationship"] == "kepala_keluarga":
             report.heads_gone.append(member["family_id"])
     for family_id in sorted(touched):
@@ -171,15 +123,15 @@ def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: 
             continue
         all_dead = all(m["life_status"] == "meninggal" for m in everyone)
         code = InactiveReason.MENINGGAL if all_dead else InactiveReason.PINDAH
-        registry.deactivate_family(db, actor, family_id, code.value, expected_version=fam["version"],
-                                   note="Tidak ada lagi anggota aktif (data Dukcapil)")
+        report.payments_blocked += registry.deactivate_family(
+            db, actor, family_id, code.value, expected_version=fam["version"], note="Tidak ada lagi anggota aktif (data Dukcapil)")
         report.families_deactivated.append(family_id)
     report.heads_gone = [f for f in report.heads_gone if f not in report.families_deactivated]
-    report.payments_blocked = block_payments_for(db, gone)
     with db.begin() as conn:
         audit.record(conn, actor, "civil_registry.import", "import", None,
                      detail={"source": source, "rows": report.rows_read, "members": len(report.members_deactivated),
-                             "families": len(report.families_deactivated), "not_found": len(report.not_found)})
+                             "families": len(report.families_deactivated), "not_found": len(report.not_found),
+                             "payments_blocked": report.payments_blocked})
     return report
 
 

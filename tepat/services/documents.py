@@ -24,7 +24,7 @@ from typing import Any
 
 from tepat.charts import documents as printed
 from tepat.domain.access import Actor
-from tepat.domain.entitlements import EntitlementState
+from tepat.domain.entitlements import BlockReason, EntitlementState
 from tepat.domain.formatting import TIMEZONE, long_date, moment, number, rupiah
 from tepat.domain.regions import CITY_CODE, Level, level_of
 from tepat.domain.formatting import month_name
@@ -38,7 +38,7 @@ from tepat.store.engine import now
 PLACE = "Bekasi"
 
 ENTITLEMENT_LABELS = {s.value: s.label for s in EntitlementState}
-BLOCK_LABELS = {"meninggal": "meninggal", "pindah": "pindah", "nonaktif": "nonaktif"}
+BLOCK_LABELS = {r.value: r.label for r in BlockReason}
 BENEFIT_LABELS = {"tunai": "bantuan tunai", "barang": "bantuan barang", "layanan": "layanan",
                   "pelatihan": "pelatihan"}
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")

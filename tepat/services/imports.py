@@ -37,7 +37,7 @@ from tepat.files.canonical import (
 from tepat.files.readers import ROW, open_registry_file
 from tepat.files.row_checks import ERROR_SCHEMA, CheckContext, RowChecker
 from tepat.files.writers import write_errors
-from tepat.services import moves
+from tepat.services import moves, payable
 from tepat.store import audit
 from tepat.store.database import Database
 from tepat.store.engine import now
@@ -255,6 +255,8 @@ def import_file(
             if run_mode is ImportMode.STRICT and rejected:
                 raise _StrictFailure
             moves.send(conn, actor, refusals, source="impor", import_id=import_id)
+            if counts.families_updated or counts.members_updated:  # a death, a deactivation or a move in the file
+                payable.block_after_change(conn, actor, now(), everyone=True, source="impor")
             result = ImportResult(
                 import_id, ImportStatus.DONE.value, run_mode.value, rows_read, rejected,
                 counts.families_created, counts.families_updated, counts.members_created, counts.members_updated,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor
 from tepat.domain.households import InactiveReason
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
+from tepat.services import payable
 from tepat.store import audit, versioning
 from tepat.store import families as family_store
 from tepat.store import move_requests as store
@@ -124,6 +125,7 @@ def _release(conn: sa.Connection, actor: Actor, request: dict[str, Any], why: st
         member = versioning.lock_current(conn, members, member_id)
         if member is not None and member["status"] == "aktif":
             versioning.update_row(conn, members, member, changes, changed_by=actor.username, reason=why, at=at)
+    payable.block_after_change(conn, actor, at, family_ids=[request["family_id"]], member_ids=ids, source="perpindahan")
 
 
 def decide(db: Database, actor: Actor, request_id: int, *, accept: bool, note: str) -> None:

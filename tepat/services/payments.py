@@ -43,6 +43,7 @@ from tepat.store import audit
 from tepat.store import payments as store
 from tepat.store.database import Database
 from tepat.store.engine import now
+from tepat.store.payability import block_unpayable
 
 MONEY_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
 PAYING_CYCLE_STATES = frozenset({"disetujui", "pembayaran"})
@@ -119,6 +120,7 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
             state=BatchState.DIBUAT.value, control_count=0, control_total=0, version=1, created_by=actor.username,
             created_at=at))
         store.tune_for_whole_batches(conn)
+        rechecked = block_unpayable(conn, at, cycle_id=cycle_id, states=[s.value for s in sources])  # belt and braces
         lines = store.insert_lines(conn, batch_id, cycle_id, sources, kelurahan_code, at)
         if lines == 0:
             raise StateError("Tidak ada hak yang siap dibayar untuk pilihan ini"
@@ -131,7 +133,8 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
         store.update_batch(conn, batch_id, control_count=count, control_total=total)
         store.set_cycle_paying(conn, cycle_id)
         audit.record(conn, actor, "buat", "payment_batch", batch_id, area_code=kelurahan_code or CITY_CODE,
-                     detail={"siklus": cycle_id, "kanal": chosen.value, "baris": count, "total": total, "ulang": retry})
+                     detail={"siklus": cycle_id, "kanal": chosen.value, "baris": count, "total": total, "ulang": retry,
+                             "diblokir": rechecked})
         return store.batch(conn, batch_id) or {}
 
 

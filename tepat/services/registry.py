@@ -22,7 +22,7 @@ from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason
 from tepat.domain.regions import Level, RegionIndex, level_of
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
-from tepat.services import moves
+from tepat.services import moves, payable
 from tepat.store import audit, versioning
 from tepat.store import families as family_store
 from tepat.store.database import Database
@@ -286,8 +286,9 @@ def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members
     return family_id
 
 
-def update_family(db: Database, actor: Actor, family_id: int, changes: Mapping[str, Any], *, expected_version: int, reason: str) -> None:
-    """Change a family's fields; refused when someone saved a newer version first."""
+def update_family(db: Database, actor: Actor, family_id: int, changes: Mapping[str, Any], *, expected_version: int, reason: str) -> int:
+    """Change a family's fields; refused when someone saved a newer version first. Returns how many unpaid
+    entitlements the change blocked (a family deactivated or found not eligible, say)."""
     why = _reason(reason)
     unknown = set(changes) - set(FAMILY_NAMES)
     if unknown:
@@ -304,16 +305,19 @@ def update_family(db: Database, actor: Actor, family_id: int, changes: Mapping[s
             clean["kecamatan_code"] = clean["kelurahan_code"].rsplit(".", 1)[0]
         if "kk_number" in clean:
             _check_no_active_duplicate(conn, kk_number=clean["kk_number"], except_id=family_id)
-        if versioning.update_row(conn, families, current, clean, changed_by=actor.username, reason=why, at=now()):
+        at = now()
+        if versioning.update_row(conn, families, current, clean, changed_by=actor.username, reason=why, at=at):
             audit.record(conn, actor, "family.update", "family", family_id, area_code=current["kelurahan_code"],
                          detail={"reason": why, "fields": sorted(k for k in clean if current.get(k) != clean[k])})
+            return payable.block_after_change(conn, actor, at, family_ids=[family_id])
+    return 0
 
 
-def deactivate_family(db: Database, actor: Actor, family_id: int, reason_code: str, *, expected_version: int, note: str) -> None:
+def deactivate_family(db: Database, actor: Actor, family_id: int, reason_code: str, *, expected_version: int, note: str) -> int:
     """Mark a family nonaktif (e.g. pindah, duplikat) with a reason; its history stays."""
     if reason_code not in {r.value for r in InactiveReason}:
         raise ValidationError("Alasan nonaktif tidak dikenal", [FieldError("inactive_reason", "Pilih alasan nonaktif")])
-    update_family(
+    return update_family(
         db, actor, family_id, {"registry_status": "nonaktif", "inactive_reason": reason_code},
         expected_version=expected_version, reason=note,
     )
@@ -349,7 +353,7 @@ def add_member(db: Database, actor: Actor, family_id: int, member: Mapping[str, 
     return member_id
 
 
-def update_member(db: Database, actor: Actor, member_id: int, changes: Mapping[str, Any], *, expected_version: int, reason: str) -> None:
+def update_member(db: Database, actor: Actor, member_id: int, changes: Mapping[str, Any], *, expected_version: int, reason: str) -> int:
     """Change a member's fields; refused when someone saved a newer version first."""
     why = _reason(reason)
     unknown = set(changes) - set(MEMBER_NAMES)
@@ -363,11 +367,14 @@ def update_member(db: Database, actor: Actor, member_id: int, changes: Mapping[s
             raise ValidationError("Data anggota belum benar", errors)
         if "nik" in clean and current["status"] == "aktif":
             _check_no_active_duplicate(conn, nik=clean["nik"], except_id=member_id)
-        if versioning.update_row(conn, members, current, clean, changed_by=actor.username, reason=why, at=now()):
+        at = now()
+        if versioning.update_row(conn, members, current, clean, changed_by=actor.username, reason=why, at=at):
             audit.record(conn, actor, "member.update", "member", member_id, detail={"reason": why, "fields": sorted(k for k in clean if current.get(k) != clean[k])})
+            return payable.block_after_change(conn, actor, at, member_ids=[member_id])
+    return 0
 
 
-def move_member(db: Database, actor: Actor, member_id: int, to_family_id: int, *, expected_version: int, reason: str) -> None:
+def move_member(db: Database, actor: Actor, member_id: int, to_family_id: int, *, expected_version: int, reason: str) -> int:
     """Move a person to another family (e.g. marriage, a new KK); the old membership stays in history."""
     why = _reason(reason)
     with db.begin() as conn:
@@ -376,13 +383,16 @@ def move_member(db: Database, actor: Actor, member_id: int, to_family_id: int, *
         if current["family_id"] == to_family_id:
             raise ValidationError("Anggota sudah berada di keluarga ini", [FieldError("to_family_id", "Pilih keluarga lain")])
         _lock_family(conn, actor, to_family_id)
-        versioning.update_row(conn, members, current, {"family_id": to_family_id}, changed_by=actor.username, reason=why, at=now())
+        at = now()
+        versioning.update_row(conn, members, current, {"family_id": to_family_id}, changed_by=actor.username, reason=why, at=at)
         audit.record(conn, actor, "member.move", "member", member_id, detail={"reason": why, "from": current["family_id"], "to": to_family_id})
+        return payable.block_after_change(conn, actor, at, member_ids=[member_id])
 
 
 def deactivate_member(db: Database, actor: Actor, member_id: int, reason_code: str, *, expected_version: int, note: str,
-                      death_date: date | None = None) -> None:
-    """Mark a member nonaktif (meninggal, pindah, duplikat…); a death also records the date."""
+                      death_date: date | None = None) -> int:
+    """Mark a member nonaktif (meninggal, pindah, duplikat…); a death also records the date. Returns how many unpaid
+    entitlements it blocked."""
     why = _reason(note)
     if reason_code not in {r.value for r in InactiveReason}:
         raise ValidationError("Alasan nonaktif tidak dikenal", [FieldError("inactive_reason", "Pilih alasan nonaktif")])
@@ -392,8 +402,11 @@ def deactivate_member(db: Database, actor: Actor, member_id: int, reason_code: s
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
         _check_version(current, expected_version)
-        if versioning.update_row(conn, members, current, changes, changed_by=actor.username, reason=why, at=now()):
+        at = now()
+        if versioning.update_row(conn, members, current, changes, changed_by=actor.username, reason=why, at=at):
             audit.record(conn, actor, "member.deactivate", "member", member_id, detail={"reason": why, "code": reason_code})
+            return payable.block_after_change(conn, actor, at, member_ids=[member_id])
+    return 0
 
 
 # ----------------------------------------------------------------- history

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Role, applying_findings
 from tepat.domain.cases import CaseKind, CaseState, Clock, system_clock
 from tepat.domain.validation import validate_family
 from tepat.domain.verification import REVERIFY_AFTER_YEARS, GpsPoint, due_before, Visit, VisitDecision, registry_changes
@@ -71,12 +71,6 @@ def work_list(db: Database, actor: Actor, *, clock: Clock = system_clock, page: 
     return WorkList(usul=usul, sanggah=sanggah, families_due=due, families_due_total=total, page=page, per_page=per_page)
 
 
-def _applying_actor(verifier: Actor) -> Actor:
-    # The registry only lets editors change data; the verifier's findings are applied under their own name.
-    return Actor(username=verifier.username, role=Role.ADMIN, area_code=verifier.area_code,
-                 full_name=verifier.full_name, user_id=verifier.user_id)
-
-
 def record_visit(db: Database, actor: Actor, family_id: int, *, observed: Mapping[str, Any], decision: str,
                  expected_version: int, note: str = "", gps: GpsPoint | None = None, case_id: int | None = None,
                  photos: Sequence[Evidence] = (), upload_dir: Path | None = None,
@@ -103,7 +97,7 @@ def record_visit(db: Database, actor: Actor, family_id: int, *, observed: Mappin
     changes = registry_changes(current, visit)
     if changes:
         db.regions  # noqa: B018 -- loaded before update_family's transaction (SQLite: one writer)
-        registry.update_family(db, _applying_actor(actor), family_id, changes, expected_version=expected_version,
+        registry.update_family(db, applying_findings(actor), family_id, changes, expected_version=expected_version,
                                reason=f"Verifikasi lapangan {today:%d-%m-%Y}: {verdict.label}")
     saved = save_evidence(upload_dir, photos) if photos and upload_dir is not None else []
     try:

@@ -87,7 +87,8 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
     if excluded is not None:
         passes.append(sa.not_(excluded))
     level, amount = _level_and_amount(prog, scope.reference_date)
-    where: list[sa.ColumnElement[bool]] = [scope.area]
+    # A family found not eligible (a verification visit, an upheld sanggah) is nobody's candidate, whatever the rule.
+    where: list[sa.ColumnElement[bool]] = [scope.area, families.c.verification_status != "ditolak"]
     where.append(sa.or_(sa.and_(*passes), added) if "tambah" in scope.overrides else sa.and_(*passes))
     if "hapus" in scope.overrides:
         where.append(unit_column.not_in(programme_store.approved_keys(prog["id"], "hapus", key_name)))

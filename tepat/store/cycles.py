@@ -20,7 +20,8 @@ from tepat.domain.cycles import FROZEN_STATES
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
 from tepat.store.families import region_within
-from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
+from tepat.store.payability import block_unpayable
+from tepat.store.schema import benefit_cycles, entitlements, programmes
 
 DIGEST_COLUMNS = ("unit_key", "family_id", "member_id", "kk_number", "recipient_nik", "recipient_name", "kelurahan_code",
                   "kecamatan_code", "rw", "rt", "address", "desil", "rank", "level", "amount", "source")
@@ -169,30 +170,10 @@ def digest_line(dialect: str) -> sa.ColumnElement[str]:
 
 
 def freeze(conn: sa.Connection, cycle_id: int, at: datetime) -> tuple[int, str]:
-    """Block the unpayable and digest the list; returns (blocked, SHA-256).
-
-    Unpayable: the recipient died (``meninggal``), is inactive, or the family is
-    inactive (``nonaktif``). One query finds them (a join with their member and
-    family, by primary key, in the order of the unique index — registry order,
-    so the probes walk both tables forwards) and the few found are updated by id.
-    The digest does not cover the payment state, so it is the same before or after.
-    """
-    e, m, f = entitlements.c, members.c, families.c
-    q = (sa.select(e.id, m.life_status)
-         .select_from(entitlements.outerjoin(members, m.id == e.member_id).join(families, f.id == e.family_id))
-         .where(e.cycle_id == cycle_id, e.state == "terjadwal",
-                sa.or_(m.id.is_(None), m.life_status == "meninggal", m.status != "aktif",
-                       f.registry_status != "aktif")))
-    found = [{"e_id": entitlement_id, "e_reason": "meninggal" if life == "meninggal" else "nonaktif"}
-             for entitlement_id, life in conn.execute(q)]
-    if found:
-        conn.execute(
-            entitlements.update()
-            .where(e.id == sa.bindparam("e_id"), e.state == "terjadwal")
-            .values(state="diblokir", block_reason=sa.bindparam("e_reason"), updated_at=at),
-            found,
-        )
-    return len(found), snapshot_digest(conn, cycle_id)
+    """Block the unpayable (``payability``: one rule for approval, batches and registry changes) and digest the list;
+    returns (blocked, SHA-256). The digest does not cover the payment state, so it is the same before or after."""
+    blocked = block_unpayable(conn, at, cycle_id=cycle_id, states=("terjadwal",))
+    return blocked, snapshot_digest(conn, cycle_id)
 
 
 def analyze(conn: sa.Connection, rows: int) -> None:
