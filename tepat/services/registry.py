@@ -130,9 +130,8 @@ def _view(regions: RegionIndex, fam: dict[str, Any], mems: list[dict[str, Any]],
 
 
 def _record_read(db: Database, actor: Actor, action: str, entity_id: object, area_code: str | None, **detail: Any) -> None:
-    """UU 27/2022: who read whose personal data is logged like a change."""
-    with db.begin() as conn:
-        audit.record(conn, actor, action, "family", entity_id, area_code=area_code, detail=detail or None)
+    """UU 27/2022: who read whose personal data is logged like a change (through the buffered read log)."""
+    audit.record_read(db.engine, actor, action, "family", entity_id, area_code=area_code, detail=detail or None)
 
 
 def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | None = None) -> FamilyView:
@@ -208,6 +207,7 @@ def list_families(
         raise NotFound("Wilayah tidak ditemukan")
     with db.read() as conn:
         rows = family_store.list_in(conn, actor.area_code, kelurahan_code, rw, (max(page, 1) - 1) * per_page, per_page)
+    _record_read(db, actor, "family.list", None, kelurahan_code, rw=rw, page=page, results=len(rows))
     return _with_names(db, rows)
 
 
@@ -461,6 +461,7 @@ def family_history(db: Database, actor: Actor, family_id: int) -> list[HistoryEn
         ).subquery()
         ids = [r[0] for r in conn.execute(sa.select(member_ids.c.id))]
         mem_versions = versioning.all_versions(conn, members, lambda t: t.c.id.in_(ids)) if ids else []
+    _record_read(db, actor, "family.history", family_id, fam_versions[-1]["kelurahan_code"] if fam_versions else None)
     entries: list[HistoryEntry] = [
         HistoryEntry(
             at=as_utc(row["valid_from"]) or row["valid_from"], actor=row["changed_by"], reason=row["change_reason"],

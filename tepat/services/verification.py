@@ -66,6 +66,8 @@ def work_list(db: Database, actor: Actor, *, clock: Clock = system_clock, page: 
         due = store.families_due(conn, actor.area_code, before, per_page, offset=(page - 1) * per_page,
                                  kelurahan=kelurahan, rw=rw, by_place=by_place)
         total = store.count_families_due(conn, actor.area_code, before, kelurahan=kelurahan, rw=rw)
+    audit.record_read(db.engine, actor, "verification.worklist", "family", None, area_code=kelurahan or actor.area_code,
+                      detail={"page": page, "families": len(due), "usul": len(usul), "sanggah": len(sanggah)})
     for f in due:
         f["kelurahan_name"] = db.regions.name(f["kelurahan_code"])
     return WorkList(usul=usul, sanggah=sanggah, families_due=due, families_due_total=total, page=page, per_page=per_page)

@@ -16,12 +16,14 @@ import atexit
 import threading
 import time
 import weakref
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
 from tepat.store.engine import now
+from tepat.store.families import region_within
 from tepat.store.schema import audit_log
 
 
@@ -222,3 +224,28 @@ def entries(conn: sa.Connection, *, entity: str | None = None, entity_id: object
     if entity_id is not None:
         q = q.where(audit_log.c.entity_id == str(entity_id))
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def search(conn: sa.Connection, *, area_code: str, unplaced: bool, username: str | None = None,
+            action: str | None = None, entity_id: str | None = None, since: datetime | None = None,
+            until: datetime | None = None, offset: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
+    """Entries inside ``area_code`` (and those with no area when ``unplaced``), newest first, with the total count.
+
+    ``action`` matches a whole action or its family (``family`` matches ``family.read``, ``family.list``, …).
+    """
+    where: list[sa.ColumnElement[bool]] = []
+    placed = region_within(area_code, audit_log.c.area_code)
+    where.append(sa.or_(placed, audit_log.c.area_code.is_(None)) if unplaced else placed)
+    if username:
+        where.append(audit_log.c.actor == username)
+    if action:
+        where.append(sa.or_(audit_log.c.action == action, audit_log.c.action.startswith(action + ".")))
+    if entity_id:
+        where.append(audit_log.c.entity_id == entity_id)
+    if since is not None:
+        where.append(audit_log.c.at >= since)
+    if until is not None:
+        where.append(audit_log.c.at < until)
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*where)).scalar_one())
+    q = sa.select(audit_log).where(*where).order_by(audit_log.c.id.desc()).offset(offset).limit(limit)
+    return [dict(r) for r in conn.execute(q).mappings()], total

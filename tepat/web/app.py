@@ -28,6 +28,7 @@ from tepat.web.deps import CsrfFailed, LoginRequired, verify_csrf
 from tepat.web.routes import (
     accounts,
     areas,
+    audit as audit_routes,
     cases,
     documents,
     families,
@@ -55,6 +56,7 @@ MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
     ("/siklus", "Siklus", frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE})),
     ("/pembayaran", "Pembayaran", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
     ("/laporan", "Laporan", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
+    ("/audit", "Audit", frozenset({Role.ADMIN})),
 )
 """Menu links after the registry's own: (link, label, roles that see it or ``None`` for every role)."""
 
@@ -112,7 +114,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
 
     page_deps = [Depends(verify_csrf)]
-    for module in (accounts, areas, families, members, moves, files, statistics, targeting, cases, programmes, payments, documents):
+    for module in (accounts, areas, audit_routes, families, members, moves, files, statistics, targeting, cases, programmes, payments, documents):
         app.include_router(module.router, dependencies=page_deps)
     templates.env.globals["extra_menu"] = MENU
     # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).
