@@ -12,13 +12,17 @@ pre-built requests each with its own solved challenge, responses parsed only
 as far as status and length) for a fixed number of seconds: first
 ``GET /bench/trivial`` (a route that returns a constant JSON body, behind the
 same middleware), then ``POST /cek/api`` as fast as it answers (90 % known
-people with the right birth date, 10 % unknown NIKs), then the check paced at
+people with the right nomor KK, 10 % unknown NIKs), then the check paced at
 ``--rate`` requests per second (latency counted from each request's planned
 start, so a slow server cannot hide its queue). Rate limits are lifted for
 those phases only (very large buckets, still kept in the shared file every
-worker uses). Finally an enumeration attempt with the real limits against a
-fresh server with the same number of workers: thousands of guessed NIKs from
-one client, counting answers, refusals and whether any answer differed. Also
+worker uses). Finally the enumeration experiment (issue 13 point 4) with the real
+limits against fresh servers with the same number of workers: thousands of guessed
+NIK + KK pairs from one client that puts a new address in ``X-Forwarded-For`` on
+every request, once with no trusted proxy (the header is ignored: the per-client
+limit holds) and once with 127.0.0.1 as a trusted proxy (every guess looks like
+another client: only the service's global limit per minute holds), counting
+answers, refusals, "sedang ramai" and whether any answer found anyone. Also
 counted: the status-check log rows written by all workers against the checks
 sent, and the CPU used by the server processes and by the load generator
 itself. Traffic stays on loopback; every phase is bounded in time and count.
@@ -68,7 +72,8 @@ def make():
     from tepat.store.rate_limits import RateLimitFile
     from tepat.web.app import create_app
 
-    settings = Settings(database_url={url!r}, secret_key={secret!r}, upload_dir=Path({upload!r}))
+    settings = Settings(database_url={url!r}, secret_key={secret!r}, upload_dir=Path({upload!r}),
+                        trusted_proxies={trusted!r}, status_checks_per_minute={per_minute!r})
     db = Database(settings.database_url)
     app = create_app(settings, db)
     if "/cek" not in {{getattr(r, "path", "") for r in app.routes}}:
@@ -77,7 +82,7 @@ def make():
         limits = RateLimitFile(settings.upload_dir / portal.RATE_LIMIT_FILE)
         app.state.rate_limits = limits
         app.state.status_checker = StatusChecker(db, settings.secret_key, client_limit=Limit.per(10**9, 1.0),
-                                                 nik_limit=Limit.per(10**9, 1.0), limiter=limits,
+                                                 nik_limit=Limit.per(10**9, 1.0), per_minute=10**9, limiter=limits,
                                                  log_batch=portal.LOG_BATCH, log_in_background=True)
 
     @app.get("/bench/trivial")
@@ -90,12 +95,13 @@ def make():
 
 if __name__ == "__main__":
     uvicorn.run("bench_server:make", factory=True, app_dir=os.path.dirname(os.path.abspath(__file__)),
-                host="127.0.0.1", port={port}, workers={workers}, log_level="warning", access_log=False)
+                host="127.0.0.1", port={port}, workers={workers}, log_level="warning", access_log=False,
+                proxy_headers=False)  # as tepat serve: client addresses come from TEPAT_TRUSTED_PROXIES only
 """
 
 
 def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
-    """A migrated SQLite database holding ``people`` people; returns a sample of (NIK, birth date)."""
+    """A migrated SQLite database holding ``people`` people; returns a sample of (NIK, nomor KK)."""
     from tepat.domain.regions import Level
     from tepat.services.setup import init_database
     from tepat.store.database import Database
@@ -127,7 +133,7 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
         members.append((i + 1, family_id, nik, f"WARGA NOMOR {i}", sex, birth.isoformat(), relationship, "hidup",
                         "aktif", 1, stamp, "bench", "bench"))
         if i % 97 == 0:
-            sample.append((nik, birth.isoformat()))
+            sample.append((nik, f"3275{family_id:012d}"[:16]))
     with conn:
         conn.executemany("INSERT INTO families (id, kk_number, kelurahan_code, kecamatan_code, rw, rt, registry_status, "
                          "verification_status, version, valid_from, changed_by, change_reason) "
@@ -153,10 +159,11 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
     return sample
 
 
-def start_server(url: str, port: int, workdir: Path, *, unlimited: bool, workers: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, workdir: Path, *, unlimited: bool, workers: int,
+                 trusted: tuple[str, ...] = (), per_minute: int = 600) -> subprocess.Popen[bytes]:
     """The app under uvicorn in a child process (a supervisor and ``workers`` processes when more than one)."""
     code = SERVER.format(root=str(ROOT), url=url, secret=SECRET, upload=str(workdir / "unggahan"), port=port,
-                         unlimited=unlimited, workers=workers)
+                         unlimited=unlimited, workers=workers, trusted=trusted, per_minute=per_minute)
     script = workdir / "bench_server.py"
     script.write_text(code)
     proc = subprocess.Popen([sys.executable, str(script)], cwd=workdir)
@@ -219,18 +226,20 @@ def cpu_now(pid: int) -> tuple[float, float]:
     return cpu_seconds(pid), own_cpu_seconds()
 
 
-def solved_body(nik: str, birth: str) -> bytes:
+def solved_body(nik: str, kk_number: str) -> bytes:
     from tepat.portal.challenge import new_challenge
 
     found = new_challenge(SECRET, time.time())
     words = re.search(r"Berapa (\w+) ditambah (\d+)\?", found.question)
     assert words
     answer = _WORDS[words.group(1)] + int(words.group(2))
-    return json.dumps({"nik": nik, "tanggal_lahir": birth, "token": found.token, "jawaban": str(answer)}).encode()
+    return json.dumps({"nik": nik, "nomor_kk": kk_number, "token": found.token, "jawaban": str(answer)}).encode()
 
 
-def request_bytes(method: str, path: str, body: bytes = b"") -> bytes:
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+def request_bytes(method: str, path: str, body: bytes = b"", forwarded_for: str = "") -> bytes:
+    extra = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{extra}"
+            f"Content-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
 
 
@@ -383,6 +392,7 @@ def main() -> None:
                         help="Connections (64 would cap the check at 64 / 20 ms = 3,200/s by its minimum time alone).")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (tepat serve --workers).")
     parser.add_argument("--guesses", type=int, default=3000)
+    parser.add_argument("--per-minute", type=int, default=600, help="The service's global limit in the enumeration runs.")
     parser.add_argument("--rate", type=float, default=1000.0, help="Offered load of the paced phase (req/s).")
     parser.add_argument("--reuse", action="store_true", help="Keep the registry built by an earlier run.")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench-status"))
@@ -395,7 +405,8 @@ def main() -> None:
     t0 = time.perf_counter()
     if args.reuse and path.exists():
         with sqlite3.connect(path) as conn:
-            sample = conn.execute("SELECT nik, birth_date FROM members WHERE id % 97 = 1").fetchall()
+            sample = conn.execute("SELECT m.nik, f.kk_number FROM members m JOIN families f ON f.id = m.family_id "
+                                  "WHERE m.id % 97 = 1").fetchall()
             people = conn.execute("SELECT count(*) FROM members").fetchone()[0]
         if people != args.people:
             raise SystemExit(f"--reuse: the registry holds {people} people, not {args.people}")
@@ -412,10 +423,10 @@ def main() -> None:
         out = []
         for i in range(n):
             if i % 10 == 9:  # an unknown NIK
-                out.append(request_bytes("POST", "/cek/api", solved_body(f"3275990101{i % 9999 + 1:06d}"[:16], "1970-01-01")))
+                out.append(request_bytes("POST", "/cek/api", solved_body(f"3275990101{i % 9999 + 1:06d}"[:16], "3275000000000001")))
             else:
-                nik, birth = rng.choice(sample)
-                out.append(request_bytes("POST", "/cek/api", solved_body(nik, birth)))
+                nik, kk_number = rng.choice(sample)
+                out.append(request_bytes("POST", "/cek/api", solved_body(nik, kk_number)))
         return out
 
     checks = make_checks(min(cap, 60_000))
@@ -436,17 +447,30 @@ def main() -> None:
     finally:
         stop_server(server)
 
-    guesses = [request_bytes("POST", "/cek/api", solved_body(f"3275011705{n:06d}", "1980-05-17"))
-               for n in range(args.guesses)]
-    shutil.rmtree(args.workdir / "unggahan", ignore_errors=True)
-    server = start_server(url, args.port, args.workdir, unlimited=False, workers=args.workers)
-    try:
-        enum = drive(args.port, guesses, 30, 4, keep_bodies=True)
-    finally:
-        stop_server(server)
+    # Guessed pairs, each from "another" address in X-Forwarded-For: real NIKs with guessed KK numbers.
+    guesses = [request_bytes("POST", "/cek/api", solved_body(sample[n % len(sample)][0], f"3275{n:012d}"),
+                             forwarded_for=f"198.51.{n // 250 % 256}.{n % 250 + 1}") for n in range(args.guesses)]
+    enums = {}
+    for name, trusted in (("no_trusted_proxy", ()), ("behind_trusted_proxy", ("127.0.0.1",))):
+        shutil.rmtree(args.workdir / "unggahan", ignore_errors=True)
+        server = start_server(url, args.port, args.workdir, unlimited=False, workers=args.workers, trusted=trusted,
+                              per_minute=args.per_minute)
+        try:
+            started = time.perf_counter()
+            run = drive(args.port, guesses, 30, 4, keep_bodies=True)
+            run["seconds"] = round(time.perf_counter() - started, 1)
+        finally:
+            stop_server(server)
+        bodies = run.pop("_bodies")
+        answered = [json.loads(b) for b in bodies if b.startswith(b'{"ok":true')]
+        run.update(answered=int(run["statuses"].get(200, 0)), distinct_answer_bodies=len(answered),  # type: ignore[union-attr]
+                   any_found=any(a.get("ditemukan") for a in answered),
+                   # at most the bucket's burst plus its refill over the run
+                   global_allowance=int(args.per_minute + args.per_minute * float(run["seconds"]) / 60))
+        enums[name] = run
+    enum = {"requests": sum(int(e["requests"]) for e in enums.values())}  # type: ignore[call-overload]
     logged = logged_checks(path) - logged_before
     sent_checks = int(warm["requests"]) + int(check["requests"]) + int(paced["requests"]) + int(enum["requests"])  # type: ignore[call-overload]
-    answered = [json.loads(b) for b in enum.pop("_bodies") if b.startswith(b'{"ok":true')]
     for phase in (base, check, paced):
         phase.pop("_bodies")
     with open("/proc/loadavg") as f:
@@ -459,8 +483,7 @@ def main() -> None:
         "workers": args.workers,
         "trivial": base, "status_check": check, rate_name: paced,
         "ratio_to_trivial": round(float(check["rps"]) / float(base["rps"]), 3) if base["rps"] else None,  # type: ignore[arg-type]
-        "enumeration": {**enum, "distinct_successful_answers": len(answered),
-                        "any_found": any(a.get("ditemukan") for a in answered)},
+        "enumeration": enums,
         "log_rows": {"checks_sent": sent_checks, "rows_written": logged},
     }
     print(json.dumps(report, indent=2, default=str))
@@ -471,9 +494,10 @@ def main() -> None:
         r = report[name]
         print(f"| {name} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
               f"{r['server_cpu_ms_per_request']} | {r['loadgen_cpu_ms_per_request']} |")
-    e = report["enumeration"]
-    print(f"\nEnumeration: {e['requests']} guesses from one client, statuses {e['statuses']}, "
-          f"{e['distinct_successful_answers']} distinct answer bodies, any found: {e['any_found']}")
+    for name, e in enums.items():
+        print(f"\nEnumeration ({name}): {e['requests']} guesses with rotating X-Forwarded-For, statuses {e['statuses']}, "
+              f"{e['answered']} answered (global allowance {e['global_allowance']}), {e['distinct_answer_bodies']} distinct "
+              f"answer bodies, any found: {e['any_found']}")
     print(f"Log: {logged} rows written for {sent_checks} checks sent")
 
 

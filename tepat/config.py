@@ -6,6 +6,7 @@ running process never changes its configuration behind the code's back.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +32,23 @@ class Settings:
     port: int = 8000
     timezone: str = "Asia/Jakarta"
     min_cell_size: int = 10
+    # The public status check's second factor next to the NIK: the family card's number ("kk") or the name as
+    # written on the card ("nama"); see docs/citizen-services.md.
+    status_check_factor: str = "kk"
+    status_checks_per_minute: int = 600  # for the whole service: above it, residents are told it is busy
+    # Reverse proxies (addresses or networks) allowed to name the client in X-Forwarded-For; none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.status_check_factor not in ("kk", "nama"):
+            raise ConfigError(f"TEPAT_STATUS_CHECK_FACTOR must be kk or nama, not {self.status_check_factor!r}")
+        if self.status_checks_per_minute < 1:
+            raise ConfigError("TEPAT_STATUS_CHECKS_PER_MINUTE must be at least 1")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"TEPAT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
         if self.environment not in ("development", "production"):
             raise ConfigError(f"TEPAT_ENVIRONMENT must be development or production, not {self.environment!r}")
         if self.environment == "production":
@@ -65,5 +81,14 @@ class Settings:
                 raise ConfigError(f"TEPAT_PORT must be a number, not {env['TEPAT_PORT']!r}") from None
         if "TEPAT_MIN_CELL_SIZE" in env:
             values["min_cell_size"] = int(env["TEPAT_MIN_CELL_SIZE"])
+        if "TEPAT_STATUS_CHECK_FACTOR" in env:
+            values["status_check_factor"] = env["TEPAT_STATUS_CHECK_FACTOR"].strip().lower()
+        if "TEPAT_STATUS_CHECKS_PER_MINUTE" in env:
+            try:
+                values["status_checks_per_minute"] = int(env["TEPAT_STATUS_CHECKS_PER_MINUTE"])
+            except ValueError:
+                raise ConfigError("TEPAT_STATUS_CHECKS_PER_MINUTE must be a number") from None
+        if "TEPAT_TRUSTED_PROXIES" in env:
+            values["trusted_proxies"] = tuple(p.strip() for p in env["TEPAT_TRUSTED_PROXIES"].split(",") if p.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

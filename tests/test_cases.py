@@ -195,7 +195,7 @@ def _neighbours(db, admin):
 def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path) -> None:
     disputer, recipient, recipient_family, _, _ = _neighbours(db, admin)
     clock = Clock()
-    number = cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_birth_date=date(1990, 6, 12),
+    number = cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestari", factor="nama",
                                   target_nik=recipient["nik"], target_description="Pak Hendra, RT 5 RW 3",
                                   reason="Punya mobil dan toko", evidence=[photo("bukti")], clock=clock)
     case_id = _case_id(db, admin, number)
@@ -228,13 +228,13 @@ def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path
 def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admin, upload_dir: Path) -> None:
     disputer, recipient, _, far, _ = _neighbours(db, admin)
     with pytest.raises(ValidationError, match="warga terdaftar"):
-        cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_birth_date=date(1990, 6, 13),
+        cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestara", factor="nama",
                              target_nik=recipient["nik"], target_description="x", reason="y")
     with pytest.raises(ValidationError, match="warga terdaftar"):
-        cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik="3275015206900999", disputer_birth_date=date(1990, 6, 12),
+        cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik="3275015206900999", disputer_proof="Dewi Lestari", factor="nama",
                              target_nik=recipient["nik"], target_description="x", reason="y")
     # A recipient in another kelurahan is never linked: the disputer learns nothing either way.
-    number = cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_birth_date=date(1990, 6, 12),
+    number = cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestari", factor="nama",
                                   target_nik=far["nik"], target_description="Pak Yusuf", reason="mampu")
     case = cases.get_case(db, admin, _case_id(db, admin, number)).case
     assert case["subject_family_id"] is None and case["kelurahan_code"] == KELURAHAN

@@ -29,9 +29,9 @@ def test_overdue_lists_late_sanggah_only(db, admin, tmp_path: Path) -> None:
     make_family(db, admin, members=[disputer])
     opened = datetime.now(UTC) - timedelta(days=15)
     late = cases.submit_sanggah(db, tmp_path / "u", "k" * 40, disputer_nik=disputer["nik"],
-                                disputer_birth_date=date(1990, 6, 12), target_description="X", reason="Y",
+                                disputer_proof="Dewi", factor="nama", target_description="X", reason="Y",
                                 clock=lambda: opened)
-    cases.submit_sanggah(db, tmp_path / "u", "k" * 40, disputer_nik=disputer["nik"], disputer_birth_date=date(1990, 6, 12),
+    cases.submit_sanggah(db, tmp_path / "u", "k" * 40, disputer_nik=disputer["nik"], disputer_proof="Dewi", factor="nama",
                          target_description="Z", reason="Y")
     result = runner.invoke(_cli(), ["cases", "overdue", "--db", db.url])
     assert result.exit_code == 0

@@ -91,7 +91,7 @@ def test_admin_sees_overdue_sanggah_flagged(app, db, admin) -> None:
     make_family(db, admin, members=[disputer])
     long_ago = datetime.now(UTC) - timedelta(days=20)
     number = cases.submit_sanggah(db, Path(app.state.settings.upload_dir), app.state.settings.secret_key,
-                                  disputer_nik=disputer["nik"], disputer_birth_date=date(1990, 6, 12),
+                                  disputer_nik=disputer["nik"], disputer_proof="Dewi", factor="nama",
                                   target_description="Pak X", reason="mampu", clock=lambda: long_ago)
     client, _ = _client(app, db, "kadis", Role.ADMIN, "32.75")
     page = client.get("/kasus")

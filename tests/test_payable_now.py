@@ -102,7 +102,7 @@ def test_an_upheld_sanggah_removes_the_family_from_payments_and_candidates(db, a
     disputer = _head(db, ids[1])
     target = _head(db, ids[0])
     number = cases.submit_sanggah(db, tmp_path / "u", "uji-" + "k" * 40, disputer_nik=disputer["nik"],
-                                  disputer_birth_date=disputer["birth_date"], target_nik=target["nik"],
+                                  disputer_proof=disputer["name"], factor="nama", target_nik=target["nik"],
                                   target_description="Pak Ahmad", reason="Punya toko besar",
                                   evidence=[cases.Evidence(io.BytesIO(JPEG), "bukti")])
     case_id = next(c["id"] for c in cases.list_cases(db, admin, kind="sanggah") if c["tracking_number"] == number)

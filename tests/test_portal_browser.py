@@ -11,7 +11,7 @@ import pytest
 
 from tepat.store.database import Database
 from tests.browser_support import browser, serve  # noqa: F401 (browser: a fixture)
-from tests.factories import make_family, member_values
+from tests.factories import kk, make_family, member_values
 from tests.test_portal_support import citizen_app, solve
 
 pytestmark = pytest.mark.browser
@@ -46,10 +46,11 @@ def _answer(page) -> None:
 
 def test_status_check_on_a_phone_without_javascript(db: Database, admin, server: str, phone) -> None:
     head = member_values("Alexander Zulkarnain", "L", date(1980, 5, 17))
-    make_family(db, admin, members=[head])
+    number = kk()
+    make_family(db, admin, members=[head], kk_number=number)
     phone.goto(f"{server}/cek")
     phone.get_by_label("NIK (16 angka)").fill(head["nik"])
-    phone.get_by_label(re.compile("Tanggal lahir")).fill("17-05-1980")
+    phone.get_by_label(re.compile("Nomor Kartu Keluarga")).fill(number)
     _answer(phone)
     phone.get_by_role("button", name="Cek").click()
     phone.wait_for_url(f"{server}/cek")
@@ -64,7 +65,7 @@ def test_status_check_on_a_phone_without_javascript(db: Database, admin, server:
 
     phone.goto(f"{server}/cek")
     phone.get_by_label("NIK (16 angka)").fill("3275011705809999")
-    phone.get_by_label(re.compile("Tanggal lahir")).fill("17-05-1980")
+    phone.get_by_label(re.compile("Nomor Kartu Keluarga")).fill(number)
     _answer(phone)
     phone.get_by_role("button", name="Cek").click()
     assert "Data tidak ditemukan" in phone.locator("#pesan").inner_text()

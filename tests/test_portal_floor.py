@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.portal import routes
-from tests.factories import make_family, member_values
+from tests.factories import kk, make_family, member_values
 from tests.test_portal_support import citizen_app, solve
 
 
@@ -22,13 +22,15 @@ def client(db, tmp_path: Path):
 
 def test_found_unknown_wrong_date_and_refused_all_wait_the_minimum(client, db, admin) -> None:
     head = member_values("Alexander Zulkarnain", "L", date(1980, 5, 17))
-    make_family(db, admin, members=[head])
-    asks = [(head["nik"], "1980-05-17")] + [(head["nik"], "1981-05-17"), ("3275011705809999", "1980-05-17")] * 5
+    number = kk()
+    make_family(db, admin, members=[head], kk_number=number)
+    wrong = "3275011507209999"
+    asks = [(head["nik"], number)] + [(head["nik"], wrong), ("3275011705809999", number)] * 5
     taken = {}
     for nik, birth in asks:  # 11 checks from one client: the eleventh is refused (429)
         soal = client.get("/cek/api/soal").json()
         started = time.perf_counter()
-        r = client.post("/cek/api", json={"nik": nik, "tanggal_lahir": birth, "token": soal["token"],
+        r = client.post("/cek/api", json={"nik": nik, "nomor_kk": birth, "token": soal["token"],
                                           "jawaban": solve(soal["soal"])})
         taken.setdefault(r.status_code, []).append(time.perf_counter() - started)
     assert set(taken) == {200, 429}

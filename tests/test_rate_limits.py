@@ -99,15 +99,15 @@ def test_two_status_checkers_on_one_database_share_the_allowance(db: Database, t
                         limiter=RateLimitFile(shared))
     two = StatusChecker(db, SECRET, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600),
                         limiter=RateLimitFile(shared))
-    one.check("3275011705800001", "17-05-1980", client="198.51.100.1")
-    two.check("3275011705800002", "17-05-1980", client="198.51.100.1")
-    one.check("3275011705800003", "17-05-1980", client="198.51.100.1")
+    one.check("3275011705800001", "3275011507209999", client="198.51.100.1")
+    two.check("3275011705800002", "3275011507209999", client="198.51.100.1")
+    one.check("3275011705800003", "3275011507209999", client="198.51.100.1")
     with pytest.raises(TooManyAttempts):
-        two.check("3275011705800004", "17-05-1980", client="198.51.100.1")  # the client's fourth, on the other worker
-    two.check("3275011705800050", "17-05-1980", client="198.51.100.2")
-    one.check("3275011705800050", "17-05-1980", client="198.51.100.3")
+        two.check("3275011705800004", "3275011507209999", client="198.51.100.1")  # the client's fourth, on the other worker
+    two.check("3275011705800050", "3275011507209999", client="198.51.100.2")
+    one.check("3275011705800050", "3275011507209999", client="198.51.100.3")
     with pytest.raises(TooManyAttempts):
-        two.check("3275011705800050", "17-05-1980", client="198.51.100.4")  # the NIK's third guess
+        two.check("3275011705800050", "3275011507209999", client="198.51.100.4")  # the NIK's third guess
     with db.read() as conn:
         outcomes = [r.outcome for r in conn.execute(sa.select(status_checks.c.outcome).order_by(status_checks.c.id))]
     assert outcomes.count("dibatasi") == 2 and len(outcomes) == 7
@@ -173,10 +173,10 @@ def test_two_worker_processes_share_limits_and_challenges_and_both_write_the_log
         assert len(workers) >= 2
         codes = []
         for _ in range(7):  # one NIK, seven guesses: five an hour, whichever worker answers (and ages slowly)
-            body = {"nik": "3275011705800050", "tanggal_lahir": "17-05-1980", **_ask(base)}
+            body = {"nik": "3275011705800050", "nomor_kk": "3275011507209999", **_ask(base)}
             codes.append(httpx.post(f"{base}/cek/api", json=body).status_code)
         assert codes == [200] * 5 + [429] * 2
-        body = {"nik": "3275011705800001", "tanggal_lahir": "17-05-1980", **_ask(base)}
+        body = {"nik": "3275011705800001", "nomor_kk": "3275011507209999", **_ask(base)}
         first = httpx.post(f"{base}/cek/api", json=body)
         again = [httpx.post(f"{base}/cek/api", json=body) for _ in range(4)]
         assert first.status_code == 200 and {r.status_code for r in again} == {400}  # one use, on any worker
@@ -203,13 +203,13 @@ def test_a_log_batch_is_written_now_only_when_the_writer_lock_is_free(db: Databa
 
     with db.begin() as writer:  # another writer holds the lock: the check does not wait for it
         writer.exec_driver_sql("UPDATE regions SET name = name WHERE code = '32.75'")
-        checker.check("3275011705800001", "17-05-1980", client="a")
-        checker.check("3275011705800002", "17-05-1980", client="a")  # a full batch, left for the thread
+        checker.check("3275011705800001", "3275011507209999", client="a")
+        checker.check("3275011705800002", "3275011507209999", client="a")  # a full batch, left for the thread
         assert logged() == 0
     checker.flush()  # (the flusher thread writes them once the lock is free)
     assert logged() == 2
-    checker.check("3275011705800003", "17-05-1980", client="a")
-    checker.check("3275011705800004", "17-05-1980", client="a")
+    checker.check("3275011705800003", "3275011507209999", client="a")
+    checker.check("3275011705800004", "3275011507209999", client="a")
     assert logged() == 4  # lock free: written by the caller at once
 
 
@@ -231,6 +231,6 @@ def test_two_status_checkers_refuse_a_reused_challenge(db: Database, tmp_path: P
 
     shared = tmp_path / "rate-limits.sqlite"
     one, two = (StatusChecker(db, SECRET, limiter=RateLimitFile(shared)) for _ in range(2))
-    one.check("3275011705800001", "17-05-1980", client="a", once=("n1", time.time() + 900))
+    one.check("3275011705800001", "3275011507209999", client="a", once=("n1", time.time() + 900))
     with pytest.raises(ChallengeReused):
-        two.check("3275011705800001", "17-05-1980", client="a", once=("n1", time.time() + 900))
+        two.check("3275011705800001", "3275011507209999", client="a", once=("n1", time.time() + 900))

@@ -12,7 +12,7 @@ from tepat.errors import ValidationError
 from tepat.services import registry
 from tepat.services.status_check import NOT_AVAILABLE, StatusChecker, TooManyAttempts
 from tepat.store.schema import status_checks
-from tests.factories import make_family, member_values
+from tests.factories import kk, make_family, member_values
 
 SECRET = "uji-" + "k" * 40
 
@@ -25,15 +25,19 @@ class Clock:
         return self.t
 
 
+WRONG_KK = "3275011507209999"  # a well-formed KK number that is nobody's
+
+
 def _family(db, admin) -> tuple[int, dict]:
     head = member_values("Alexander Zulkarnain", "L", date(1980, 5, 17))
-    family_id = make_family(db, admin, members=[head])
-    return family_id, head
+    number = kk()
+    family_id = make_family(db, admin, members=[head], kk_number=number)
+    return family_id, {**head, "kk": number}
 
 
 def test_found_answer_is_masked_and_has_next_steps(db, admin) -> None:
     _, head = _family(db, admin)
-    answer = StatusChecker(db, SECRET).check(head["nik"], "17-05-1980", client="10.0.0.1")
+    answer = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="10.0.0.1")
     assert answer.found
     assert answer.masked_name == "AL******R Z********N"
     assert answer.kelurahan == "Bekasijaya" and answer.kecamatan == "Bekasi Timur"
@@ -42,12 +46,12 @@ def test_found_answer_is_masked_and_has_next_steps(db, admin) -> None:
     assert any("/layanan/sanggah" in s for s in answer.next_steps)
 
 
-def test_not_found_and_wrong_birth_date_look_the_same(db, admin) -> None:
+def test_not_found_and_a_wrong_kk_number_look_the_same(db, admin) -> None:
     _, head = _family(db, admin)
     checker = StatusChecker(db, SECRET)
-    wrong = checker.check(head["nik"], "18-05-1980", client="a").as_public_dict()
-    unknown = checker.check("3275011705809999", "17-05-1980", client="b").as_public_dict()
-    found = checker.check(head["nik"], "1980-05-17", client="c").as_public_dict()
+    wrong = checker.check(head["nik"], WRONG_KK, client="a").as_public_dict()
+    unknown = checker.check("3275011705809999", WRONG_KK, client="b").as_public_dict()
+    found = checker.check(head["nik"], head["kk"], client="c").as_public_dict()
     assert wrong == unknown
     assert list(wrong) == list(found)
     assert wrong["ditemukan"] is False and wrong["nama"] is None and found["ditemukan"] is True
@@ -58,7 +62,7 @@ def test_a_deactivated_person_is_found_as_not_active(db, admin) -> None:
     view = registry.get_family(db, admin, family_id)
     member = view.members[0]
     registry.deactivate_member(db, admin, member["id"], "pindah", expected_version=member["version"], note="pindah")
-    answer = StatusChecker(db, SECRET).check(head["nik"], "17/05/1980", client="x")
+    answer = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="x")
     assert answer.found and answer.registry_status == "Tidak aktif"
     assert any("/layanan/usul" in s for s in answer.next_steps)
 
@@ -66,8 +70,8 @@ def test_a_deactivated_person_is_found_as_not_active(db, admin) -> None:
 def test_malformed_input_is_a_form_error(db) -> None:
     checker = StatusChecker(db, SECRET)
     with pytest.raises(ValidationError, match="16 angka"):
-        checker.check("12345", "17-05-1980", client="x")
-    with pytest.raises(ValidationError, match="Tanggal lahir"):
+        checker.check("12345", WRONG_KK, client="x")
+    with pytest.raises(ValidationError, match="Nomor KK"):
         checker.check("3275011705800001", "kemarin", client="x")
 
 
@@ -75,26 +79,26 @@ def test_rate_limit_per_client_then_per_nik(db) -> None:
     clock = Clock()
     checker = StatusChecker(db, SECRET, clock=clock, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600))
     for i in range(3):
-        checker.check(f"32750117058{i:05d}", "17-05-1980", client="one")
+        checker.check(f"32750117058{i:05d}", WRONG_KK, client="one")
     with pytest.raises(TooManyAttempts) as refused:
-        checker.check("3275011705800099", "17-05-1980", client="one")
+        checker.check("3275011705800099", WRONG_KK, client="one")
     assert refused.value.status_code == 429
     clock.t = 30.0  # the client has a token again; the NIK limit is separate
-    checker.check("3275011705800050", "17-05-1980", client="two")
-    checker.check("3275011705800050", "17-05-1980", client="three")
+    checker.check("3275011705800050", WRONG_KK, client="two")
+    checker.check("3275011705800050", WRONG_KK, client="three")
     with pytest.raises(TooManyAttempts):
-        checker.check("3275011705800050", "17-05-1980", client="four")  # a third guess for one NIK within the hour
+        checker.check("3275011705800050", WRONG_KK, client="four")  # a third guess for one NIK within the hour
     clock.t = 30.0 + 1801
-    checker.check("3275011705800050", "17-05-1980", client="four")
+    checker.check("3275011705800050", WRONG_KK, client="four")
 
 
 def test_every_check_is_logged_without_the_nik(db, admin) -> None:
     _, head = _family(db, admin)
     checker = StatusChecker(db, SECRET, client_limit=Limit.per(1, 60))
-    checker.check(head["nik"], "17-05-1980", client="198.51.100.7", channel="json")
-    checker.check("3275011705809999", "17-05-1980", client="198.51.100.8")
+    checker.check(head["nik"], head["kk"], client="198.51.100.7", channel="json")
+    checker.check("3275011705809999", WRONG_KK, client="198.51.100.8")
     with pytest.raises(TooManyAttempts):
-        checker.check("3275011705809999", "17-05-1980", client="198.51.100.8")
+        checker.check("3275011705809999", WRONG_KK, client="198.51.100.8")
     with db.read() as conn:
         rows = [dict(r) for r in conn.execute(sa.select(status_checks).order_by(status_checks.c.id)).mappings()]
     assert [r["outcome"] for r in rows] == ["cocok", "tidak_cocok", "dibatasi"]
@@ -112,12 +116,12 @@ def test_log_rows_are_batched_under_load_and_flushed(db) -> None:
         with db.read() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(status_checks)).scalar_one()
 
-    checker.check("3275011705800001", "17-05-1980", client="a")
-    checker.check("3275011705800002", "17-05-1980", client="a")
+    checker.check("3275011705800001", WRONG_KK, client="a")
+    checker.check("3275011705800002", WRONG_KK, client="a")
     assert logged() == 0
-    checker.check("3275011705800003", "17-05-1980", client="a")
+    checker.check("3275011705800003", WRONG_KK, client="a")
     assert logged() == 3
-    checker.check("3275011705800004", "17-05-1980", client="a")
+    checker.check("3275011705800004", WRONG_KK, client="a")
     checker.flush()
     assert logged() == 4
 
@@ -129,11 +133,11 @@ def test_the_answer_shows_the_desil_of_the_latest_ranking(db, admin, tmp_path) -
     _, head = _family(db, admin)
     varied_registry(db, admin, 9)
     targeting.rank_registry(db, admin, saved_model(db, admin, tmp_path))
-    answer = StatusChecker(db, SECRET).check(head["nik"], "17-05-1980", client="10.0.0.2")
+    answer = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="10.0.0.2")
     assert answer.desil.startswith("Desil ") and 1 <= int(answer.desil.split()[1]) <= 10
 
 
-def test_programmes_of_frozen_cycles_appear_and_a_wrong_birth_date_reveals_none(db, admin) -> None:
+def test_programmes_of_frozen_cycles_appear_and_a_wrong_kk_number_reveals_none(db, admin) -> None:
     from tests.programme_data import approved_cycle, insert_programme
 
     family_id, head = _family(db, admin)
@@ -142,8 +146,66 @@ def test_programmes_of_frozen_cycles_appear_and_a_wrong_birth_date_reveals_none(
     draft = insert_programme(db, "UMKM", name="Modal UMKM")
     approved_cycle(db, draft, [family_id], state="draf")  # a draft list must not show
     checker = StatusChecker(db, SECRET)
-    answer = checker.check(head["nik"], "17-05-1980", client="p")
+    answer = checker.check(head["nik"], head["kk"], client="p")
     assert [p.programme for p in answer.programmes] == ["BLT-APBD Kota Bekasi"]
     assert answer.programmes[0].status == "Terdaftar, menunggu penyaluran"
     assert "Juli 2025" in answer.programmes[0].period
-    assert checker.check(head["nik"], "18-05-1980", client="q").programmes == []
+    assert checker.check(head["nik"], WRONG_KK, client="q").programmes == []
+
+
+# ----------------------------------------------------------------- issue 13 point 4: a real second factor, a global limit
+
+
+def test_the_birth_date_written_in_the_nik_is_no_second_factor(db, admin) -> None:
+    _, head = _family(db, admin)
+    with pytest.raises(ValidationError, match="Nomor KK"):
+        StatusChecker(db, SECRET).check(head["nik"], "17-05-1980", client="x")
+
+
+def test_the_office_may_choose_the_name_on_the_kk_instead(db, admin) -> None:
+    _, head = _family(db, admin)
+    checker = StatusChecker(db, SECRET, factor="nama")
+    assert checker.check(head["nik"], "  alexander   ZULKARNAIN. ", client="a").found
+    wrong = checker.check(head["nik"], "Alexander Zulkarnaen", client="b").as_public_dict()
+    unknown = checker.check("3275011705809999", "Alexander Zulkarnain", client="c").as_public_dict()
+    assert wrong == unknown and wrong["ditemukan"] is False
+    with pytest.raises(ValidationError, match="Nama"):
+        checker.check(head["nik"], "", client="d")
+
+
+def test_a_global_limit_answers_busy_whatever_the_client_or_nik(db) -> None:
+    from tepat.services.status_check import ServiceBusy
+
+    clock = Clock()
+    checker = StatusChecker(db, SECRET, clock=clock, per_minute=5)
+    for i in range(5):
+        checker.check(f"32750117058{i:05d}", WRONG_KK, client=f"10.0.0.{i}")
+    with pytest.raises(ServiceBusy) as busy:
+        checker.check("3275011705800099", WRONG_KK, client="10.0.0.99")
+    assert busy.value.status_code == 503 and "sedang ramai" in busy.value.message
+    clock.t = 12.5  # one check a 12 s comes back
+    checker.check("3275011705800099", WRONG_KK, client="10.0.0.99")
+
+
+def test_a_malformed_answer_spends_the_question(db, admin) -> None:
+    from tepat.services.status_check import ChallengeReused
+
+    _, head = _family(db, admin)
+    checker = StatusChecker(db, SECRET)
+    with pytest.raises(ValidationError):
+        checker.check("123", head["kk"], client="x", once=("soal-1", 10**10))
+    with pytest.raises(ChallengeReused):
+        checker.check(head["nik"], head["kk"], client="x", once=("soal-1", 10**10))
+
+
+def test_one_client_refused_by_its_own_limit_does_not_use_up_the_service(db) -> None:
+    checker = StatusChecker(db, SECRET, clock=Clock(), client_limit=Limit.per(3, 60), per_minute=12)
+    refused = 0
+    for i in range(20):
+        try:
+            checker.check(f"32750117058{i:05d}", WRONG_KK, client="one-abuser")
+        except TooManyAttempts:
+            refused += 1
+    assert refused == 17
+    for i in range(9):  # the other residents still have 12 - 3 checks this minute
+        checker.check(f"32750117059{i:05d}", WRONG_KK, client=f"resident-{i}")

@@ -33,10 +33,12 @@ class Limit:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether an attempt may go ahead, and when the next one would."""
+    """Whether an attempt may go ahead, and when the next one would; ``refused`` holds the positions (in the
+    buckets asked for) of those that refused it, so a caller can tell a busy service from one client's excess."""
 
     allowed: bool
     retry_after: float
+    refused: tuple[int, ...] = ()
 
 
 def refill(limit: Limit, tokens: float, last: float, at: float) -> float:
@@ -58,8 +60,10 @@ def full_again_at(limit: Limit, tokens: float, at: float) -> float:
 
 def combine(decisions: Sequence[Decision]) -> Decision:
     """Allowed only when every bucket allowed; otherwise wait for the slowest refusing bucket."""
-    refused = [d.retry_after for d in decisions if not d.allowed]
-    return Decision(False, max(refused)) if refused else Decision(True, 0.0)
+    refused = [i for i, d in enumerate(decisions) if not d.allowed]
+    if not refused:
+        return Decision(True, 0.0)
+    return Decision(False, max(decisions[i].retry_after for i in refused), tuple(refused))
 
 
 class Limiter(Protocol):
@@ -68,10 +72,14 @@ class Limiter(Protocol):
     ``once`` is a (key, expiry) that must never have been seen before (a
     challenge's nonce): when it has, nothing is spent and the answer is
     ``None``; otherwise it is remembered until its expiry, in the same step.
+    ``then`` buckets (a whole service's) are spent only when every ``wanted``
+    bucket allowed the attempt, so one client refused by its own bucket never
+    uses up what everyone shares; their positions in ``Decision.refused``
+    follow those of ``wanted``.
     """
 
     def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
-                 once: tuple[str, float] | None = None) -> Decision | None: ...
+                 once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None: ...
 
 
 class Throttle:
@@ -136,7 +144,7 @@ class LocalLimiter:
             return found
 
     def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
-                 once: tuple[str, float] | None = None) -> Decision | None:
+                 once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket (keys carry their purpose: ``"nik:…"``); see ``Limiter``."""
         if once is not None:
             with self._lock:
@@ -145,4 +153,7 @@ class LocalLimiter:
                 if once[0] in self._seen:
                     return None
                 self._seen[once[0]] = once[1]
-        return take_all([(self._throttle(limit), key) for limit, key in wanted], at)
+        first = [self._throttle(limit).take(key, at) for limit, key in wanted]
+        if then and all(d.allowed for d in first):
+            first += [self._throttle(limit).take(key, at) for limit, key in then]
+        return combine(first)

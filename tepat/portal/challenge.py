@@ -3,7 +3,8 @@
 The page shows "Berapa 3 + 4?" and carries a token ``expires.nonce.signature``
 where the signature is an HMAC of the right answer, the expiry and the nonce.
 The server keeps no state until an answer arrives; then the nonce is
-remembered until it expires so one solved token cannot be replayed.
+remembered until it expires, whether the answer was right or wrong, so a token
+can be answered once only.
 """
 
 from __future__ import annotations
@@ -81,3 +82,17 @@ def verify(secret_key: str, token: str, answer: str, at: float, guard: NonceGuar
     if not hmac.compare_digest(_sign(secret_key, given, expires, nonce), signature):
         return False
     return guard is None or guard.use(nonce, expires, at)
+
+
+def spend_if_genuine(secret_key: str, token: str, at: float, guard: NonceGuard) -> None:
+    """Use up a token of ours that was answered wrongly: any answer spends the question, so its handful of possible
+    answers cannot be tried one by one. (A token we never signed is not remembered: nothing to spend.)"""
+    try:
+        expires_text, nonce, signature = token.split(".")
+        expires = int(expires_text)
+    except (ValueError, AttributeError):
+        return
+    if expires < at:
+        return
+    if any(hmac.compare_digest(_sign(secret_key, answer, expires, nonce), signature) for answer in range(2, 19)):
+        guard.use(nonce, expires, at)

@@ -16,7 +16,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,22 @@ from tepat.domain.cases import (
 from tepat.domain.households import Relationship
 from tepat.domain.regions import Level
 from tepat.domain.throttle import Limit
-from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.files.uploads import MAX_BYTES
 from tepat.portal import challenge
+from tepat.portal.client_address import client_address
 from tepat.portal.pages import templates
 from tepat.services import cases
-from tepat.services.status_check import ChallengeReused, StatusChecker, TooManyAttempts, keyed_hash
-from tepat.store.database import Database
+from tepat.services.status_check import (
+    ChallengeReused,
+    ServiceBusy,
+    StatusChecker,
+    TooManyAttempts,
+    keyed_hash,
+)
 from tepat.store import rate_limits
+from tepat.store.database import Database
 from tepat.store.rate_limits import RateLimitFile
 
 
@@ -98,10 +103,17 @@ def _limits(request: Request) -> RateLimitFile:
         Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE))
 
 
+def _settings(request: Request) -> Any:
+    return request.app.state.settings
+
+
 def checker(request: Request) -> StatusChecker:
-    """The app's status checker: shared rate limits, its log written in batches off the event loop."""
+    """The app's status checker: the office's second factor, shared rate limits, its log written in batches off
+    the event loop."""
+    settings = _settings(request)
     return _state(request, "status_checker", lambda: StatusChecker(  # type: ignore[no-any-return]
-        _db(request), _secret(request), limiter=_limits(request), log_batch=LOG_BATCH, log_in_background=True))
+        _db(request), _secret(request), factor=settings.status_check_factor, per_minute=settings.status_checks_per_minute,
+        limiter=_limits(request), log_batch=LOG_BATCH, log_in_background=True))
 
 
 def _guard(request: Request) -> challenge.NonceGuard:
@@ -109,14 +121,15 @@ def _guard(request: Request) -> challenge.NonceGuard:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request, _settings(request).trusted_proxies)
 
 
-def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
+            headers: dict[str, str] | None = None) -> Response:
     base: dict[str, Any] = {"title": "Layanan Warga", "message": "", "field_errors": [], "values": {}}
     if "challenge" not in context:
         base["challenge"] = challenge.new_challenge(_secret(request), time.time())
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code, headers=headers)
 
 
 def _error_context(exc: TepatError) -> dict[str, Any]:
@@ -124,15 +137,20 @@ def _error_context(exc: TepatError) -> dict[str, Any]:
 
 
 def _challenge_ok(request: Request, form: FormData | dict[str, Any]) -> bool:
-    return challenge.verify(_secret(request), str(form.get("token", "")), str(form.get("jawaban", "")), time.time(),
-                            _guard(request))
+    token, at = str(form.get("token", "")), time.time()
+    if challenge.verify(_secret(request), token, str(form.get("jawaban", "")), at, _guard(request)):
+        return True
+    challenge.spend_if_genuine(_secret(request), token, at, _guard(request))
+    return False
 
 
 def _challenge_answered(request: Request, form: FormData | dict[str, Any]) -> tuple[str, float] | None:
     """The (nonce, expiry) of a rightly answered, unexpired question, not yet used up: the status check uses it
     up in the same step as its rate limits (one lock and one write per check)."""
     token = str(form.get("token", ""))
-    if not challenge.verify(_secret(request), token, str(form.get("jawaban", "")), time.time()):
+    at = time.time()
+    if not challenge.verify(_secret(request), token, str(form.get("jawaban", "")), at):
+        challenge.spend_if_genuine(_secret(request), token, at, _guard(request))  # a wrong answer spends it too
         return None
     return challenge.nonce_of(token)
 
@@ -154,10 +172,19 @@ def services_page(request: Request) -> Response:
     return _render(request, "layanan.html", {"title": "Layanan Warga"})
 
 
+def _second_field(request: Request) -> str:
+    """The form field of the office's second factor: ``nomor_kk`` or ``nama``."""
+    return "nomor_kk" if _settings(request).status_check_factor == "kk" else "nama"
+
+
+def _check_context(request: Request, nik: str = "", second: str = "") -> dict[str, Any]:
+    return {"title": "Cek status", "nik": nik[:20], "second": second[:120], "second_field": _second_field(request)}
+
+
 @router.get("/cek")
 def check_page(request: Request) -> Response:
     """The status check form."""
-    return _render(request, "cek.html", {"title": "Cek status", "nik": "", "birth": ""})
+    return _render(request, "cek.html", _check_context(request))
 
 
 async def _timed_check(request: Request, nik: str, birth: str, channel: str, once: tuple[str, float]) -> Any:
@@ -179,17 +206,18 @@ async def _timed_check(request: Request, nik: str, birth: str, channel: str, onc
 async def check(request: Request) -> Response:
     """Answer a status check (the same page shape for every outcome)."""
     form = await request.form()
-    nik, birth = str(form.get("nik", "")), str(form.get("tanggal_lahir", ""))
-    context = {"title": "Cek status", "nik": nik[:20], "birth": birth[:10]}
+    nik, second = str(form.get("nik", "")), str(form.get(_second_field(request), ""))
+    context = _check_context(request, nik, second)
     once = _challenge_answered(request, form)
     if once is None:
         return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
     try:
-        answer = await _timed_check(request, nik, birth, "web", once)
+        answer = await _timed_check(request, nik, second, "web", once)
     except ChallengeReused:
         return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
-    except TooManyAttempts as exc:
-        return _render(request, "cek.html", {**context, "message": exc.message}, 429)
+    except (TooManyAttempts, ServiceBusy) as exc:
+        return _render(request, "cek.html", {**context, "message": exc.message}, exc.status_code,
+                       headers={"Retry-After": str(int(exc.retry_after) + 1)})
     except ValidationError as exc:
         return _render(request, "cek.html", {**context, **_error_context(exc)}, 422)
     return _render(request, "cek_hasil.html", {"title": "Hasil cek status", "answer": answer})
@@ -208,7 +236,8 @@ def check_api_challenge(request: Request) -> Response:
 
 
 async def check_api(request: Request) -> Response:
-    """The status check as JSON: ``{"nik", "tanggal_lahir", "token", "jawaban"}`` → the same keys for every outcome.
+    """The status check as JSON: ``{"nik", "nomor_kk" (or "nama"), "token", "jawaban"}`` → the same keys for every
+    outcome.
 
     A plain Starlette route (added below): it takes nothing but the request,
     so FastAPI's per-request dependency and parameter handling is skipped on
@@ -224,11 +253,12 @@ async def check_api(request: Request) -> Response:
     if once is None:
         return _json_error(_WRONG_ANSWER, 400)
     try:
-        answer = await _timed_check(request, str(body.get("nik", "")), str(body.get("tanggal_lahir", "")), "json", once)
+        answer = await _timed_check(request, str(body.get("nik", "")), str(body.get(_second_field(request), "")), "json",
+                                    once)
     except ChallengeReused:
         return _json_error(_WRONG_ANSWER, 400)
-    except TooManyAttempts as exc:
-        return _json_error(exc.message, 429, headers={"Retry-After": str(int(exc.retry_after) + 1)})
+    except (TooManyAttempts, ServiceBusy) as exc:
+        return _json_error(exc.message, exc.status_code, headers={"Retry-After": str(int(exc.retry_after) + 1)})
     except ValidationError as exc:
         return _json_error(exc.message, 422, exc.errors)
     return JSONResponse({"ok": True, **answer.as_public_dict()})
@@ -309,7 +339,7 @@ async def usul(request: Request) -> Response:
 @router.get("/layanan/sanggah")
 def sanggah_page(request: Request) -> Response:
     """The form to dispute a recipient in one's own kelurahan."""
-    return _render(request, "sanggah.html", {"title": "Sanggah"})
+    return _render(request, "sanggah.html", {"title": "Sanggah", "second_field": _second_field(request)})
 
 
 @router.post("/layanan/sanggah")
@@ -317,20 +347,22 @@ async def sanggah(request: Request) -> Response:
     """Receive a dispute; answers with its tracking number (nothing about the disputed family)."""
     form, problem = await _submission(request)
     values = _values(form)
-    context = {"title": "Sanggah", "values": values}
+    context = {"title": "Sanggah", "values": values, "second_field": _second_field(request)}
     if problem or form is None:
         return _render(request, "sanggah.html", {**context, "message": problem}, 400)
     try:
-        try:
-            birth: date = parse_date(values.get("tanggal_lahir", ""))
-        except ValueError:
-            raise ValidationError("Tanggal lahir tidak dikenali",
-                                  [FieldError("tanggal_lahir", "Tulis tanggal lahir seperti 17-08-1980")]) from None
+        service = checker(request)
+        nik = "".join(values.get("nik", "").split())
+        # The disputer proves who they are as on /cek, under the same limits (service, client, NIK).
+        service.take(_client(request), keyed_hash(_secret(request), "nik", nik) if nik else None, None)
         number = await run_in_threadpool(
             cases.submit_sanggah, _db(request), _upload_dir(request), _secret(request),
-            disputer_nik=values.get("nik", ""), disputer_birth_date=birth, target_nik=values.get("nik_penerima", ""),
+            disputer_nik=nik, disputer_proof=values.get(_second_field(request), ""), factor=service.factor,
+            target_nik=values.get("nik_penerima", ""),
             target_kk=values.get("kk_penerima", ""), target_description=values.get("penerima", ""),
             reason=values.get("alasan", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"))
+    except (TooManyAttempts, ServiceBusy) as exc:
+        return _render(request, "sanggah.html", {**context, "message": exc.message}, exc.status_code)
     except ValidationError as exc:
         return _render(request, "sanggah.html", {**context, **_error_context(exc)}, 422)
     return _sent(request, "Sanggah terkirim", number)

@@ -10,6 +10,7 @@ An approved usul enters the registry through ``registry.create_family``.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +20,6 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Role, applying_findings
-from tepat.domain.households import VerificationStatus
 from tepat.domain.cases import (
     INITIAL,
     PENGADUAN_CATEGORIES,
@@ -39,11 +39,12 @@ from tepat.domain.cases import (
     sla_state,
     system_clock,
 )
+from tepat.domain.households import VerificationStatus
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.services import moves, registry
-from tepat.services.status_check import keyed_hash
+from tepat.services.status_check import clean_second_factor, keyed_hash, second_factor_of
 from tepat.store import audit
 from tepat.store import cases as store
 from tepat.store import families as family_store
@@ -218,19 +219,22 @@ def submit_usul(db: Database, upload_dir: Path, *, family: Mapping[str, Any], me
     return _open_case(db, upload_dir, actor, CaseKind.USUL, values, evidence, clock())
 
 
-def submit_sanggah(db: Database, upload_dir: Path, secret_key: str, *, disputer_nik: str, disputer_birth_date: date,
-                   target_nik: str = "", target_kk: str = "", target_description: str, reason: str,
+def submit_sanggah(db: Database, upload_dir: Path, secret_key: str, *, disputer_nik: str, disputer_proof: str,
+                   factor: str = "kk", target_nik: str = "", target_kk: str = "", target_description: str, reason: str,
                    contact: str = "", evidence: Sequence[Evidence] = (), clock: Clock = system_clock) -> str:
-    """Dispute a recipient in the disputer's own kelurahan; the disputer must be an active registered resident."""
+    """Dispute a recipient in the disputer's own kelurahan; the disputer must be an active registered resident and
+    prove it with the status check's second factor (``factor``: their nomor KK, or their name as on the KK)."""
     reason_text = _required(reason, "alasan", "Alasan sanggah")
     who = _required(target_description, "penerima", "Nama dan alamat penerima yang disanggah", 500)
+    proof = clean_second_factor(factor, disputer_proof)
     with db.read() as conn:
         disputer = family_store.active_member_by_nik(conn, "".join(disputer_nik.split()))
         family = family_store.get(conn, disputer["family_id"]) if disputer else None
+        expected = second_factor_of(factor, {**(family or {}), "name": disputer["name"]}) if disputer and family else ""
         if (disputer is None or family is None or family["registry_status"] != "aktif"
-                or disputer["birth_date"] != disputer_birth_date):
+                or not hmac.compare_digest(expected.encode(), proof.encode())):
             raise ValidationError("Sanggah hanya dapat diajukan oleh warga terdaftar aktif",
-                                  [FieldError("nik", "NIK dan tanggal lahir pelapor tidak cocok dengan warga terdaftar aktif")])
+                                  [FieldError("nik", "NIK dan isian kedua pelapor tidak cocok dengan warga terdaftar aktif")])
         kelurahan = family["kelurahan_code"]
         subject = _subject_in(conn, kelurahan, target_nik, target_kk)
     values = {"kelurahan_code": kelurahan, "subject_family_id": subject, "reporter_name": disputer["name"],

@@ -1,18 +1,21 @@
-"""The public status check: NIK + birth date → masked name, kelurahan, registry status, desil, programmes.
+"""The public status check: NIK + a second factor → masked name, kelurahan, registry status, desil, programmes.
 
-The birth date is the second factor (the NIK alone is printed on many
-documents; the birth date is in the NIK only as day/month/two-digit year, and
-the check compares the full date). Whatever the input, the same work is done:
-one keyed hash of the NIK, one lookup (person, family and desil in one
-statement), one constant-time comparison, one log row; a miss returns an
-answer with exactly the same fields, all empty, and a message that does not
-say whether the NIK exists. The web layer adds a fixed minimum response time
-on top.
+The second factor is what the office chooses (``TEPAT_STATUS_CHECK_FACTOR``):
+the **nomor KK** (default; printed on the family card, not derivable from the
+NIK) or the **name as written on the KK**. The birth date is no factor: it is
+written inside the NIK. Whatever the input, the same work is done: one keyed
+hash of the NIK, one lookup (person, family and desil in one statement), one
+constant-time comparison, one log row; a miss — an unknown NIK or a wrong second
+factor — returns an answer with exactly the same fields, all empty, and a
+message that does not say which. The web layer adds a fixed minimum response
+time on top.
 
-Rate limits go through a ``Limiter``: in this process by default, or the
-file shared by every worker process (``tepat.store.rate_limits``) in the web
-app. Programme status comes from the hook ``programmes_for`` below, called
-once per matched check.
+Limits go through a ``Limiter`` (this process's memory by default, the file
+shared by every worker process in the web app): a bucket for the whole service
+(``TEPAT_STATUS_CHECKS_PER_MINUTE``: above it the answer is *sedang ramai*, 503),
+one per client address and one per NIK. The anti-abuse question's token is spent
+by any answer, a malformed one included. Programme status comes from the hook
+``programmes_for`` below, called once per check.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +35,6 @@ from tepat.domain.formatting import local_time
 from tepat.domain.masking import mask_name
 from tepat.domain.nik import mask_nik
 from tepat.domain.throttle import Limit, Limiter, LocalLimiter
-from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.store import programme_status
 from tepat.store import status_checks as store
@@ -41,10 +42,12 @@ from tepat.store.database import Database
 from tepat.store.engine import now
 
 CLIENT_LIMIT = Limit.per(10, 60.0)  # a household sharing a phone can check everyone, a script cannot sweep
-NIK_LIMIT = Limit.per(5, 3600.0)  # guessing one person's birth date is capped at a few tries an hour
+NIK_LIMIT = Limit.per(5, 3600.0)  # guessing one person's second factor is capped at a few tries an hour
+GLOBAL_KEY = "semua"
+FACTORS = ("kk", "nama")
 NOT_AVAILABLE = "belum ada"
 _DECOY_NAME = "XXXXXXXXXX XXXXXXX"
-_DECOY_BIRTH = "0000-00-00"
+_DECOY_SECOND = "\x00" * 16  # matches no typed KK number or name
 _DECOY_KELURAHAN = "32.75.01.1001"
 
 
@@ -56,6 +59,17 @@ class TooManyAttempts(TepatError):
     def __init__(self, retry_after: float) -> None:
         minutes = max(1, round(retry_after / 60))
         super().__init__(f"Terlalu banyak percobaan. Coba lagi dalam {minutes} menit.")
+        self.retry_after = retry_after
+
+
+class ServiceBusy(TepatError):
+    """More checks this minute than the service takes (for everyone): come back in a few minutes."""
+
+    status_code = 503
+
+    def __init__(self, retry_after: float) -> None:
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(f"Layanan cek status sedang ramai. Silakan coba lagi dalam {minutes} menit.")
         self.retry_after = retry_after
 
 
@@ -130,14 +144,33 @@ def _clean_nik(raw: str) -> str:
     return nik
 
 
-def _clean_birth(raw: str | date) -> str:
-    if isinstance(raw, date):
-        return raw.isoformat()
-    try:
-        return parse_date(raw.strip()).isoformat()
-    except (ValueError, AttributeError):
-        raise ValidationError("Tanggal lahir tidak dikenali",
-                              [FieldError("tanggal_lahir", "Tulis tanggal lahir seperti 17-08-1980")]) from None
+def _clean_kk(raw: str) -> str:
+    kk = "".join(str(raw).split())
+    if len(kk) != 16 or not kk.isdigit():
+        raise ValidationError("Nomor KK harus 16 angka", [FieldError("nomor_kk", "Nomor KK harus 16 angka (lihat Kartu Keluarga)")])
+    return kk
+
+
+def name_key(raw: str) -> str:
+    """A name as compared by the check: case, punctuation and spacing do not matter ("Siti  Aminah," = "SITI AMINAH")."""
+    return " ".join("".join(ch if ch.isalpha() else " " for ch in raw.casefold()).split())
+
+
+def _clean_name(raw: str) -> str:
+    name = name_key(str(raw))
+    if len(name) < 2:
+        raise ValidationError("Nama belum diisi", [FieldError("nama", "Tulis nama lengkap seperti tertulis di Kartu Keluarga")])
+    return name
+
+
+def clean_second_factor(factor: str, raw: str) -> str:
+    """The typed second factor in the form it is compared in (``ValidationError`` when malformed)."""
+    return _clean_kk(raw) if factor == "kk" else _clean_name(raw)
+
+
+def second_factor_of(factor: str, row: dict[str, Any]) -> str:
+    """The stored value the typed second factor must equal."""
+    return row["kk_number"] if factor == "kk" else name_key(row["name"])
 
 
 _REGISTRY_LABELS = {"aktif": "Terdaftar (aktif)", "nonaktif": "Tidak aktif"}
@@ -169,9 +202,9 @@ _NOT_FOUND_STEPS = [
     ("Bila keluarga Anda layak dibantu tetapi belum terdaftar, ajukan usul melalui Ketua RT/RW, kantor kelurahan, "
      "atau di /layanan/usul."),
     "Untuk bantuan lain, datangi kantor kelurahan atau Dinas Sosial Kota Bekasi, atau sampaikan pengaduan di /layanan/pengaduan.",
-    "Periksa kembali NIK dan tanggal lahir sesuai KTP atau KK.",
+    "Periksa kembali NIK dan isian kedua sesuai Kartu Keluarga (KK).",
 ]
-_NOT_FOUND_MESSAGE = "Data tidak ditemukan, atau tanggal lahir tidak cocok dengan NIK tersebut."
+_NOT_FOUND_MESSAGE = "Data tidak ditemukan, atau isian kedua tidak cocok dengan NIK tersebut."
 
 
 class StatusChecker:
@@ -183,11 +216,16 @@ class StatusChecker:
     trip, so it goes to the thread pool.
     """
 
-    def __init__(self, db: Database, secret_key: str, *, clock: Callable[[], float] = time.time,
-                 client_limit: Limit = CLIENT_LIMIT, nik_limit: Limit = NIK_LIMIT, limiter: Limiter | None = None,
-                 log_batch: int = 1, log_max_delay: float = 0.5, log_in_background: bool = False) -> None:
+    def __init__(self, db: Database, secret_key: str, *, factor: str = "kk", clock: Callable[[], float] = time.time,
+                 client_limit: Limit = CLIENT_LIMIT, nik_limit: Limit = NIK_LIMIT, per_minute: int = 600,
+                 limiter: Limiter | None = None, log_batch: int = 1, log_max_delay: float = 0.5,
+                 log_in_background: bool = False) -> None:
+        if factor not in FACTORS:
+            raise ValueError(f"factor must be one of {FACTORS}")
         self.db = db
         self.secret_key = secret_key
+        self.factor = factor
+        self.global_limit = Limit.per(per_minute, 60.0)
         self.clock = clock  # wall-clock seconds: buckets in a shared file outlive one process's monotonic clock
         self.client_limit = client_limit
         self.nik_limit = nik_limit
@@ -265,29 +303,49 @@ class StatusChecker:
         if due:
             self.flush()
 
-    def check(self, nik_raw: str, birth_raw: str | date, *, client: str, channel: str = "web",
-              once: tuple[str, float] | None = None) -> StatusAnswer:
-        """One status check; raises ``ValidationError`` for a malformed NIK or date, ``TooManyAttempts`` when throttled.
-
-        ``once``: the (nonce, expiry) of the check's anti-abuse question, used up
-        in the same step as the rate limits (``ChallengeReused`` the second time).
-        """
-        nik = _clean_nik(nik_raw)
-        birth = _clean_birth(birth_raw)
-        nik_hash = keyed_hash(self.secret_key, "nik", nik)
-        client_hash = keyed_hash(self.secret_key, "client", client)
-        decision = self.limiter.take_all([(self.client_limit, f"klien:{client_hash}"), (self.nik_limit, f"nik:{nik_hash}")],
-                                         self.clock(), once)
+    def take(self, client: str, nik_hash: str | None, once: tuple[str, float] | None) -> None:
+        """Spend one attempt for the service, the client and (when known) the NIK, and the question's token;
+        ``ServiceBusy``, ``TooManyAttempts`` or ``ChallengeReused`` when refused. Every public form that takes a
+        NIK goes through here."""
+        wanted = [(self.client_limit, f"klien:{keyed_hash(self.secret_key, 'client', client)}")]
+        if nik_hash is not None:
+            wanted.append((self.nik_limit, f"nik:{nik_hash}"))
+        # The service's bucket is spent only by attempts their own buckets allow: one client cannot use it up.
+        decision = self.limiter.take_all(wanted, self.clock(), once, then=[(self.global_limit, GLOBAL_KEY)])
         if decision is None:
             raise ChallengeReused()
         if not decision.allowed:
-            self._log(nik, nik_hash, client_hash, channel, "dibatasi")
+            if len(wanted) in decision.refused:
+                raise ServiceBusy(decision.retry_after)
             raise TooManyAttempts(decision.retry_after)
+
+    def check(self, nik_raw: str, second_raw: str, *, client: str, channel: str = "web",
+              once: tuple[str, float] | None = None) -> StatusAnswer:
+        """One status check; raises ``ValidationError`` for a malformed NIK or second factor, ``TooManyAttempts``
+        or ``ServiceBusy`` when throttled.
+
+        ``once``: the (nonce, expiry) of the check's anti-abuse question, used up
+        in the same step as the rate limits (``ChallengeReused`` the second time) —
+        by a malformed answer too.
+        """
+        try:
+            nik = _clean_nik(nik_raw)
+            second = clean_second_factor(self.factor, second_raw)
+        except ValidationError:
+            self.take(client, None, once)  # the token and the client's budget are spent by any answer
+            raise
+        nik_hash = keyed_hash(self.secret_key, "nik", nik)
+        client_hash = keyed_hash(self.secret_key, "client", client)
+        try:
+            self.take(client, nik_hash, once)
+        except (TooManyAttempts, ServiceBusy):
+            self._log(nik, nik_hash, client_hash, channel, "dibatasi")
+            raise
         with self.reader.connect() as conn:
             row = self.lookup(conn, nik)
-            expected = row["birth_date"].isoformat() if row is not None else _DECOY_BIRTH
-            # Constant-time comparison, and the decoy path does the same formatting work as a hit.
-            matched = hmac.compare_digest(expected.encode(), birth.encode()) and row is not None
+            expected = second_factor_of(self.factor, row) if row is not None else _DECOY_SECOND
+            # Constant-time comparison, and the decoy path does the same work as a hit.
+            matched = hmac.compare_digest(expected.encode(), second.encode()) and row is not None
             source = row if row is not None else _DECOY
             answer = self._answer(conn, source, matched)
         self._log(nik, nik_hash, client_hash, channel, "cocok" if matched else "tidak_cocok")
@@ -314,7 +372,7 @@ class StatusChecker:
         )
 
 
-_DECOY = {"name": _DECOY_NAME, "kelurahan_code": _DECOY_KELURAHAN, "kecamatan_code": _DECOY_KELURAHAN[:8],
+_DECOY = {"name": _DECOY_NAME, "kk_number": _DECOY_SECOND, "kelurahan_code": _DECOY_KELURAHAN, "kecamatan_code": _DECOY_KELURAHAN[:8],
           "family_id": 0, "member_id": 0, "desil": None}
 
 

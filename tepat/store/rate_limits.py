@@ -95,13 +95,13 @@ class RateLimitFile:
             conn.execute("COMMIT")
 
     def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
-                 once: tuple[str, float] | None = None) -> Decision | None:
+                 once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket, for all processes at once (``at``: wall-clock seconds).
 
         ``once`` (a challenge's nonce and expiry) is checked and remembered in
         the same transaction: one lock and one commit per public check.
         """
-        keys = [key for _, key in wanted]
+        keys = [key for _, key in (*wanted, *then)]
         marks = ", ".join("?" * len(keys))
         decisions: list[Decision] = []
         rows: list[str | float] = []
@@ -110,14 +110,21 @@ class RateLimitFile:
                 return None
             found = conn.execute(f"SELECT key, tokens, at FROM buckets WHERE key IN ({marks})", keys)
             stored = {key: (tokens, last) for key, tokens, last in found}
-            for limit, key in wanted:
-                tokens, last = stored.get(key, (limit.capacity, at))
-                decision, left = spend(limit, refill(limit, tokens, last, at))
-                stamp = max(at, last)  # another process may have written a moment "later" while we waited
-                rows += (key, left, stamp, full_again_at(limit, left, stamp))
-                decisions.append(decision)
+
+            def spend_in(buckets: Sequence[tuple[Limit, str]]) -> None:
+                nonlocal rows
+                for limit, key in buckets:
+                    tokens, last = stored.get(key, (limit.capacity, at))
+                    decision, left = spend(limit, refill(limit, tokens, last, at))
+                    stamp = max(at, last)  # another process may have written a moment "later" while we waited
+                    rows += (key, left, stamp, full_again_at(limit, left, stamp))
+                    decisions.append(decision)
+
+            spend_in(wanted)
+            if then and all(d.allowed for d in decisions):
+                spend_in(then)
             conn.execute(f"INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES "
-                         f"{', '.join(['(?, ?, ?, ?)'] * len(keys))}", rows)
+                         f"{', '.join(['(?, ?, ?, ?)'] * (len(rows) // 4))}", rows)
         return combine(decisions)
 
     @staticmethod

@@ -12,7 +12,7 @@ from tepat.store.schema import families, family_scores, members, ranking_runs, s
 _LOOKUP_COLUMNS = (
     members.c.id.label("member_id"), members.c.name, members.c.birth_date, members.c.status.label("member_status"),
     members.c.inactive_reason.label("member_inactive_reason"), members.c.life_status,
-    families.c.id.label("family_id"), families.c.kelurahan_code, families.c.kecamatan_code,
+    families.c.id.label("family_id"), families.c.kk_number, families.c.kelurahan_code, families.c.kecamatan_code,
     families.c.registry_status, families.c.verification_status, families.c.verified_on,
 )
 
