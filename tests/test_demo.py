@@ -22,7 +22,7 @@ def test_build_demo_fills_the_registry_and_creates_working_accounts(db):
     operator = next(a for a in built.accounts if a.role is Role.OPERATOR and a.area_code.count(".") == 3)
     actor = auth.authenticate(db, operator.username, operator.password)
     assert actor.role is Role.OPERATOR and actor.area_code == "32.75.01.1001"
-    city = registry.browse_area(db, auth.authenticate(db, "admin", built.accounts[0].password), "32.75")
+    city = registry.browse_area(db, auth.authenticate(db, "admin", built.accounts[0].password), "32.75", min_cell_size=10)
     with db.read() as conn:
         active = conn.execute(sa.select(sa.func.count()).select_from(families).where(families.c.registry_status == "aktif")).scalar_one()
     assert 250 < active <= 300  # the synthetic city has some families already made inactive

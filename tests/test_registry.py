@@ -134,8 +134,8 @@ def test_analyst_sees_no_personal_data(db, admin):
         registry.get_family(db, analyst, family_id)
     with pytest.raises(PermissionDenied):
         registry.search_families(db, analyst, "Budi")
-    listing = registry.browse_area(db, analyst, "32.75")
-    assert sum(r["families"] for r in listing.rows) == 1
+    listing = registry.browse_area(db, analyst, "32.75", min_cell_size=10)
+    assert listing.families is None and {r["families"] for r in listing.rows} == {0, None}  # one family: hidden
 
 
 def test_verifier_can_read_but_not_edit(db, admin):
@@ -150,17 +150,17 @@ def test_browse_counts_by_kecamatan_kelurahan_and_rw(db, admin):
     make_family(db, admin, KELURAHAN)
     make_family(db, admin, KELURAHAN, rw=4)
     make_family(db, admin, OTHER_KELURAHAN)
-    city = registry.browse_area(db, admin, "32.75")
+    city = registry.browse_area(db, admin, "32.75", min_cell_size=10)
     assert len(city.rows) == 12
     by_code = {r["code"]: r for r in city.rows}
     assert by_code["32.75.01"]["families"] == 2 and by_code["32.75.01"]["members"] == 6
-    kel = registry.browse_area(db, admin, KELURAHAN)
+    kel = registry.browse_area(db, admin, KELURAHAN, min_cell_size=10)
     assert [(r["name"], r["families"]) for r in kel.rows] == [("RW 03", 1), ("RW 04", 1)]
     op = actor(Role.OPERATOR, KELURAHAN)
-    kec = registry.browse_area(db, op, "32.75.01")  # the operator's own kecamatan, filtered to their kelurahan
+    kec = registry.browse_area(db, op, "32.75.01", min_cell_size=10)  # the operator's own kecamatan, filtered to their kelurahan
     assert [r["code"] for r in kec.rows] == [KELURAHAN]
     with pytest.raises(NotFound):
-        registry.browse_area(db, op, OTHER_KELURAHAN)
+        registry.browse_area(db, op, OTHER_KELURAHAN, min_cell_size=10)
 
 
 def test_search_by_kk_nik_and_name(db, admin):

@@ -318,7 +318,7 @@ def test_analyst_sees_aggregates_but_no_personal_pages(db: Database, client: Tes
     add_user(db, "rina", Role.ANALYST, "32.75")
     login(client, "rina")
     family_id = make_family(db, admin, KEL)
-    assert 'id="jumlah-keluarga">1<' in client.get("/").text
+    assert 'id="jumlah-keluarga">disembunyikan<' in client.get("/").text  # one family: a small cell
     kelurahan = client.get("/wilayah/32.75.01.1001").text
     assert "RW 03" in kelurahan and "/keluarga?rw=" not in kelurahan
     for path in (f"/keluarga/{family_id}", "/cari?q=budi", "/wilayah/32.75.01.1001/keluarga", "/ekspor", "/impor"):

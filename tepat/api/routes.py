@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from tepat.api import schemas
 from tepat.api.deps import get_db, token_actor
@@ -53,9 +53,9 @@ def me(actor: Who, db: DB) -> dict[str, Any]:
 
 
 @router.get("/areas", response_model=schemas.AreaListingPublic, tags=["wilayah"], summary="Jumlah per wilayah")
-def areas(actor: Who, db: DB, code: Annotated[str | None, Query(description="Kode wilayah; kosong = wilayah Anda")] = None) -> Any:
+def areas(request: Request, actor: Who, db: DB, code: Annotated[str | None, Query(description="Kode wilayah; kosong = wilayah Anda")] = None) -> Any:
     """Counts of active families and members for the children of a region in your area."""
-    listing = registry.browse_area(db, actor, code)
+    listing = registry.browse_area(db, actor, code, min_cell_size=request.app.state.settings.min_cell_size)
     return {"region_code": listing.region_code, "region_name": listing.region_name, "level": listing.level,
             "rows": [{**r, "code": str(r["code"])} for r in listing.rows]}
 

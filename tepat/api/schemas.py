@@ -168,8 +168,8 @@ class HistoryEntryPublic(BaseModel):
 class AreaRow(BaseModel):
     code: str
     name: str
-    families: int = 0
-    members: int = 0
+    families: int | None = 0  # null: hidden (fewer than TEPAT_MIN_CELL_SIZE families, for roles without personal data)
+    members: int | None = 0
 
 
 class AreaListingPublic(BaseModel):

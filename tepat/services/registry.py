@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.formatting import moment
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason, age_on
 from tepat.domain.regions import Level, RegionIndex, level_of
@@ -53,6 +54,8 @@ class AreaListing:
     region_name: str
     level: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    families: int | None = None  # the region's totals (None when hidden)
+    members: int | None = None
 
 
 @dataclass(frozen=True)
@@ -211,8 +214,9 @@ def list_families(
     return _with_names(db, rows)
 
 
-def browse_area(db: Database, actor: Actor, region_code: str | None = None) -> AreaListing:
-    """Counts of active families and members for the children of a region inside the actor's area."""
+def browse_area(db: Database, actor: Actor, region_code: str | None = None, *, min_cell_size: int) -> AreaListing:
+    """Counts of active families and members for the children of a region inside the actor's area; for a role that
+    may not read the records, small cells are hidden (``tepat.domain.disclosure``: ``None`` counts)."""
     code = region_code or actor.area_code or "32.75"
     region = db.regions.get(code)
     if region is None or not (actor.in_area(code) or code in _ancestors_in_view(actor)):
@@ -230,7 +234,14 @@ def browse_area(db: Database, actor: Actor, region_code: str | None = None) -> A
                 for child in db.regions.children(code)
                 if actor.in_area(child.code)
             ]
-    return AreaListing(region_code=code, region_name=region.name, level=level.value, rows=rows)
+    families, members = sum(r["families"] for r in rows), sum(r["members"] for r in rows)
+    if not actor.sees_personal_data:
+        hidden = hidden_cells({r["code"]: r["families"] for r in rows}, min_cell_size)
+        rows = [{**r, "families": None, "members": None} if r["code"] in hidden else r for r in rows]
+        if shown(families, min_cell_size) is None:
+            families = members = None  # type: ignore[assignment]
+    return AreaListing(region_code=code, region_name=region.name, level=level.value, rows=rows,
+                       families=families, members=members)
 
 
 def _ancestors_in_view(actor: Actor) -> set[str]:

@@ -21,6 +21,7 @@ from tepat.charts.maps import JAWA_BARAT, KOTA_BEKASI_KECAMATAN, KOTA_BEKASI_KEL
 from tepat.charts.svg import number
 from tepat.config import Settings
 from tepat.domain.access import Actor
+from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
 from tepat.domain.poverty import FgtEstimate, LonelyPsu, SurveyDesign, estimate_fgt
 from tepat.domain.poverty_line import per_capita
@@ -226,14 +227,7 @@ def suppress(cells: list[AreaIndicator], min_cell_size: int) -> list[AreaIndicat
         return replace(cell, families=None, people=None, not_verified=None, poorest_families=None, poorest_people=None,
                        coverage=tuple((label, None) for label, _ in cell.coverage), suppressed=True)
 
-    small = {c.code for c in cells if c.families is not None and 0 < c.families < min_cell_size}
-    if len(small) == 1:
-        others = sorted(
-            (c for c in cells if c.code not in small and (c.families or 0) > 0),
-            key=lambda c: (c.families or 0, c.code),
-        )
-        if others:
-            small.add(others[0].code)
+    small = hidden_cells({c.code: c.families for c in cells}, min_cell_size)
     return [hide(c) if c.code in small else c for c in cells]
 
 
@@ -321,10 +315,7 @@ def _with_coverage(db: Database, cells: list[AreaIndicator], level: Level, area:
     order = sorted(labels, key=lambda pid: labels[pid])
     counts = {(r["code"], r["programme_id"]): int(r["units"]) for r in rows}
 
-    def shown(n: int) -> int | None:
-        return None if 0 < n < min_cell_size else n
-
-    return [replace(c, coverage=tuple((labels[pid], shown(counts.get((c.code, pid), 0))) for pid in order))
+    return [replace(c, coverage=tuple((labels[pid], shown(counts.get((c.code, pid), 0), min_cell_size)) for pid in order))
             for c in cells]
 
 

@@ -31,14 +31,16 @@ def _crumbs(db: Database, actor: Actor, code: str) -> list[tuple[str, str]]:
     return out
 
 
+def _min_cell(request: Request) -> int:
+    return int(request.app.state.settings.min_cell_size)
+
+
 @router.get("/")
 def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """Beranda: counts for the user's area."""
-    listing = registry.browse_area(db, actor, actor.area_code or None)
-    families = sum(r["families"] for r in listing.rows)
-    members = sum(r["members"] for r in listing.rows)
+    listing = registry.browse_area(db, actor, actor.area_code or None, min_cell_size=_min_cell(request))
     return templates.TemplateResponse(request, "home.html", {
-        "title": "Beranda", "listing": listing, "families": families, "members": members,
+        "title": "Beranda", "listing": listing, "families": listing.families, "members": listing.members,
         "tasks": todo.tasks_for(db, actor),
     })
 
@@ -68,7 +70,7 @@ def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current
 @router.get("/wilayah/{code}")
 def browse(request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """A region's children with counts (a kelurahan lists its RWs)."""
-    listing = registry.browse_area(db, actor, code)
+    listing = registry.browse_area(db, actor, code, min_cell_size=_min_cell(request))
     return templates.TemplateResponse(request, "browse.html", {
         "title": listing.region_name, "listing": listing, "crumbs": _crumbs(db, actor, listing.region_code),
         "is_kelurahan": listing.level == Level.KELURAHAN.value,
