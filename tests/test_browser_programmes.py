@@ -148,6 +148,8 @@ def test_cycle_is_made_by_one_admin_and_approved_by_another(db: Database, server
         page.get_by_role("link", name="BLT-APBD Juli 2025").click()
         page.wait_for_url(f"{server}/siklus/{cycle_id}")
         assert page.locator("#menunggu-persetujuan").count() == 0
+        assert page.locator("#tinjauan-persetujuan").is_visible()
+        page.get_by_role("checkbox", name=re.compile("Saya telah memeriksa")).check()
         page.get_by_role("button", name="Setujui dan bekukan").click()
         page.wait_for_url(f"{server}/siklus/{cycle_id}?ok=1")
         assert "Langkah tersimpan." in page.get_by_role("status").inner_text()

@@ -131,8 +131,10 @@ def test_cycle_pages_walk_the_states_with_maker_checker(app, db, admin) -> None:
     assert 'id="langkah-setujui"' not in page.text and "menunggu persetujuan Admin lain" in page.text
     refused = step(maker, maker_csrf, "setujui")
     assert refused.status_code == 403 and "maker-checker" in refused.text
-    assert 'id="langkah-setujui"' in checker.get(url).text
-    assert step(checker, checker_csrf, "setujui").status_code == 303
+    review = checker.get(url).text
+    assert 'id="langkah-setujui"' in review and 'id="tinjauan-persetujuan"' in review
+    shown = dict(re.findall(r'name="(jumlah|total)" value="(\d+)"', review))
+    assert step(checker, checker_csrf, "setujui", konfirmasi="1", **shown).status_code == 303
     page = checker.get(url)
     assert "Disetujui (dibekukan)" in page.text and "SHA-256" in page.text
     assert f'href="/siklus/{cycle_id}/dokumen"' in page.text and f'href="/pembayaran?siklus={cycle_id}"' in page.text

@@ -24,7 +24,7 @@ from tepat.domain.programmes import MAX_AMOUNT
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import enrolment
 from tepat.services.programmes import get_programme
-from tepat.store import audit
+from tepat.store import audit, payability
 from tepat.store import cycles as store
 from tepat.store import families as family_store
 from tepat.store import programmes as programme_store
@@ -160,11 +160,48 @@ def submit(db: Database, actor: Actor, cycle_id: int) -> None:
         audit.record(conn, actor, "submit", "benefit_cycle", cycle_id)
 
 
-def approve(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
-    """Approve (a different admin), block the unpayable, freeze the list and store its SHA-256."""
+@dataclass(frozen=True)
+class ApprovalReview:
+    """What the approver is asked to confirm: the list as submitted, what approval will block now (registry changes
+    since submission) and what remains to be paid."""
+
+    entitlements: int
+    total_amount: int
+    payable: int
+    payable_amount: int
+    blocked_by_reason: list[dict[str, Any]]
+    blocked_lines: list[dict[str, Any]]
+
+
+def _review(conn: sa.Connection, cycle: dict[str, Any]) -> ApprovalReview:
+    by_reason, lines = payability.preview(conn, cycle["id"])
+    blocked, blocked_amount = sum(int(b["count"]) for b in by_reason), sum(int(b["amount"]) for b in by_reason)
+    return ApprovalReview(int(cycle["entitlements"]), int(cycle["total_amount"]), int(cycle["entitlements"]) - blocked,
+                          int(cycle["total_amount"]) - blocked_amount, by_reason, lines)
+
+
+def approval_review(db: Database, actor: Actor, cycle_id: int) -> ApprovalReview:
+    """The review shown before approval, to the admins who may approve."""
+    with db.read() as conn:
+        cycle = _load(conn, cycle_id)
+        check_actor(CycleAction.APPROVE, actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"],
+                    cycle_area=cycle["area_code"])  # who may approve: role, area and maker-checker
+        return _review(conn, cycle)
+
+
+def approve(db: Database, actor: Actor, cycle_id: int, *, confirm: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Approve (a different admin), block the unpayable, freeze the list and store its SHA-256.
+
+    ``confirm``: the (recipients, total) the approver was shown (``approval_review``); when the list has changed
+    since, nothing is approved and the approver is asked to look again."""
     with db.begin() as conn:
         cycle = _load(conn, cycle_id, lock=True)
         target = _step(conn, actor, cycle, CycleAction.APPROVE)
+        if confirm is not None:
+            now_review = _review(conn, cycle)
+            if (now_review.payable, now_review.payable_amount) != tuple(confirm):
+                raise StateError("Daftar penerima berubah sejak halaman dibuka (ada data yang baru diubah); "
+                                 "periksa lagi lalu setujui.")
         annual = cycle["programme_snapshot"].get("annual_budget")
         if annual is not None:
             spent = store.committed(conn, cycle["programme_id"], cycle["period_start"].year, excluding=cycle_id)

@@ -79,3 +79,20 @@ def block_unpayable(conn: sa.Connection, at: datetime, *, cycle_id: int | None =
             found,
         )
     return len(found)
+
+
+def preview(conn: sa.Connection, cycle_id: int, *, lines: int = 100) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """What ``block_unpayable`` would block in a cycle's ``terjadwal`` list now, without changing anything:
+    (count and amount per reason, the first ``lines`` lines by rank)."""
+    reason = unpayable_reason()
+    where = [_E.cycle_id == cycle_id, _E.state == EntitlementState.TERJADWAL.value, reason.is_not(None)]
+    by_reason = [
+        {"reason": why, "count": int(n), "amount": int(total or 0)}
+        for why, n, total in conn.execute(
+            sa.select(reason, sa.func.count(), sa.func.sum(_E.amount)).select_from(_source()).where(*where)
+            .group_by(reason).order_by(reason))
+    ]
+    listed = [dict(r) for r in conn.execute(
+        sa.select(_E.id, _E.rank, _E.recipient_name, _E.kk_number, _E.kelurahan_code, _E.amount, reason.label("reason"))
+        .select_from(_source()).where(*where).order_by(_E.rank).limit(lines)).mappings()]
+    return by_reason, listed

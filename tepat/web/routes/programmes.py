@@ -214,8 +214,21 @@ async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
 def _cycle(request: Request, db: Database, actor: Actor, cycle_id: int, *, message: str = "", notice: str = "",
            status_code: int = 200) -> Response:
     view = cycles.show(db, actor, cycle_id)
+    review = cycles.approval_review(db, actor, cycle_id) if CycleAction.APPROVE in view.actions else None
     return _page(request, "cycle", {"title": view.cycle["name"], "v": view, "c": view.cycle, "message": message,
-                                    "notice": notice, "Action": CycleAction}, status_code)
+                                    "notice": notice, "Action": CycleAction, "review": review}, status_code)
+
+
+def _approve(db: Database, actor: Actor, cycle_id: int, form: dict[str, str]) -> None:
+    """Approval needs the approver's confirmation of the count and total they were shown."""
+    cycles.approval_review(db, actor, cycle_id)  # who may approve (maker-checker) is answered first
+    if form.get("konfirmasi") != "1":
+        raise ValidationError("Centang konfirmasi jumlah penerima dan total sebelum menyetujui.",
+                              [FieldError("konfirmasi", "Centang konfirmasi")])
+    shown = (as_int(form.get("jumlah")), as_int(form.get("total")))
+    if shown[0] is None or shown[1] is None:
+        raise ValidationError("Muat ulang halaman siklus lalu setujui lagi.")
+    cycles.approve(db, actor, cycle_id, confirm=(shown[0], shown[1]))
 
 
 @router.get("/siklus/{cycle_id}")
@@ -233,7 +246,7 @@ async def cycle_step(request: Request, db: DB, actor: Staff, cycle_id: int) -> R
     actions = {
         CycleAction.GENERATE.value: lambda: cycles.generate(db, actor, cycle_id),
         CycleAction.SUBMIT.value: lambda: cycles.submit(db, actor, cycle_id),
-        CycleAction.APPROVE.value: lambda: cycles.approve(db, actor, cycle_id),
+        CycleAction.APPROVE.value: lambda: _approve(db, actor, cycle_id, form),
         CycleAction.RETURN.value: lambda: cycles.return_to_draft(db, actor, cycle_id, note),
         CycleAction.CANCEL.value: lambda: cycles.cancel(db, actor, cycle_id, note),
         CycleAction.CLOSE.value: lambda: cycles.close(db, actor, cycle_id),
