@@ -64,6 +64,7 @@ def test_import_json_summary(db: Database, tmp_path: Path) -> None:
     assert json.loads(result.stdout) == {
         "import_id": 1, "status": "done", "mode": "valid-only", "rows_read": 3, "rows_rejected": 0,
         "families_created": 1, "families_updated": 0, "members_created": 3, "members_updated": 0, "errors": [],
+        "warnings": [],
     }
 
 

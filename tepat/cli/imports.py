@@ -36,6 +36,10 @@ def _summary(result: ImportResult, errors_file: Path | None) -> None:
     if result.errors:
         typer.echo("Baris yang ditolak:")
         _echo_errors(result.errors, errors_file)
+    if result.warnings:
+        typer.echo(f"Perlu diperiksa ({_n(len(result.warnings))} baris tersimpan):")
+        for w in result.warnings[:SHOWN_ERRORS]:
+            typer.echo(f"  - baris {w.row if w.row is not None else '?'}, {w.field} = {w.value}: {w.message}")
 
 
 def import_command(

@@ -9,6 +9,7 @@ export, the forms and the API all follow these lists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -416,3 +417,15 @@ MEMBER_FIELD_BY_NAME = {f.name: f for f in MEMBER_FIELDS}
 def age_on(birth: date, day: date) -> int:
     """Age in completed years on ``day``."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def lacks_active_head(registry_status: str, members: Sequence[Mapping[str, object]]) -> bool:
+    """An active family none of whose active members is its head (kepala keluarga): kept out of benefit cycles
+    until fixed (the same rule as ``tepat.store.candidates`` and ``families.headless_after_import``)."""
+    return registry_status == "aktif" and not any(
+        m.get("relationship") == "kepala_keluarga" and m.get("status") == "aktif" for m in members)
+
+
+def deceased_but_active(members: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    """Members recorded as dead who are still active (to be deactivated with the reason *meninggal*)."""
+    return [m for m in members if m.get("life_status") == "meninggal" and m.get("status") == "aktif"]

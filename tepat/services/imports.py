@@ -39,6 +39,7 @@ from tepat.files.row_checks import ERROR_SCHEMA, CheckContext, RowChecker
 from tepat.files.writers import write_errors
 from tepat.services import moves, payable
 from tepat.store import audit
+from tepat.store import families as family_store
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import imports, regions
@@ -78,10 +79,13 @@ class ImportResult:
     members_created: int
     members_updated: int
     errors: list[FieldError] = field(default_factory=list)
+    warnings: list[FieldError] = field(default_factory=list)
+    """Stored rows that need a look (a family without a head, a dead member still active): nothing rejected."""
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["errors"] = [e.as_dict() for e in self.errors]
+        out["warnings"] = [w.as_dict() for w in self.warnings]
         return out
 
 
@@ -154,7 +158,7 @@ def _start(db: Database, actor: Actor, filename: str, mode: ImportMode) -> int:
 
 
 def _finish(conn: sa.Connection, actor: Actor, result: ImportResult, filename: str) -> None:
-    counts = {k: v for k, v in result.as_dict().items() if k not in ("errors", "import_id")}
+    counts = {k: v for k, v in result.as_dict().items() if k not in ("errors", "warnings", "import_id")}
     conn.execute(imports.update().where(imports.c.id == result.import_id).values(finished_at=now(), **{k: counts[k] for k in counts if k != "mode"}))
     audit.record(
         conn, actor, "impor_registri", "import", result.import_id,
@@ -192,6 +196,35 @@ def _refused_rows(valid: pl.DataFrame, refusals: list[Refusal]) -> pl.DataFrame:
     )
 
 
+HEADLESS = "Keluarga ini tidak punya kepala keluarga aktif; tidak diikutkan dalam siklus bantuan sampai diperbaiki"
+DECEASED_ACTIVE = ("Anggota ditandai meninggal tetapi masih aktif; nonaktifkan dengan alasan meninggal "
+                   "(halaman anggota atau berkas Dukcapil)")
+
+
+class _FirstRows:
+    """The file's first row of each KK and row of each NIK, to point warnings at the file (a few tens of MB for a city)."""
+
+    def __init__(self) -> None:
+        self.kk: dict[str, int] = {}
+        self.nik: dict[str, int] = {}
+
+    def add(self, valid: pl.DataFrame) -> None:
+        for kk, row in valid.group_by("nomor_kk").agg(pl.col(ROW).min()).iter_rows():
+            self.kk.setdefault(kk, row)
+        if "status_hidup" in valid.columns:
+            for nik, row in valid.filter(pl.col("status_hidup") == "meninggal").select("nik", ROW).iter_rows():
+                self.nik[nik] = row
+
+
+def _warnings(conn: sa.Connection, import_id: int, rows: _FirstRows) -> list[FieldError]:
+    """What was stored but needs a look: families left without an active head, dead members still active."""
+    found = [FieldError("hubungan_keluarga", HEADLESS, kk, rows.kk.get(kk))
+             for kk in family_store.headless_after_import(conn, import_id)]
+    found += [FieldError("status_hidup", DECEASED_ACTIVE, "meninggal", rows.nik.get(nik))
+              for nik in family_store.deceased_active_after_import(conn, import_id)]
+    return sorted(found, key=lambda w: (w.row is None, w.row or 0))[:ERRORS_KEPT]
+
+
 def import_file(
     db: Database,
     actor: Actor,
@@ -223,6 +256,7 @@ def import_file(
     rows_read = rejected = 0
     counts = UpsertCounts()
     refusals: list[Refusal] = []
+    first_rows = _FirstRows()
     try:
         with db.begin() as conn:
             stager = Stager(
@@ -241,6 +275,7 @@ def import_file(
                 if checked.errors.height:
                     error_frames.append(checked.errors)
                 if not (run_mode is ImportMode.STRICT and rejected):
+                    first_rows.add(checked.valid)
                     fams, mems = _families_and_members(checked.valid.drop(ROW), columns)
                     counts = counts + stager.apply(fams, mems)
                     refused = _refused_rows(checked.valid, stager.refused[len(refusals):])
@@ -260,7 +295,7 @@ def import_file(
             result = ImportResult(
                 import_id, ImportStatus.DONE.value, run_mode.value, rows_read, rejected,
                 counts.families_created, counts.families_updated, counts.members_created, counts.members_updated,
-                _field_errors(errors, ERRORS_KEPT),
+                _field_errors(errors, ERRORS_KEPT), _warnings(conn, import_id, first_rows),
             )
             _finish(conn, actor, result, name)
     except _StrictFailure:

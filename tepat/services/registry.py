@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor
 from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.formatting import moment
-from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, InactiveReason, age_on
+from tepat.domain.households import (
+    FAMILY_FIELDS,
+    MEMBER_FIELDS,
+    InactiveReason,
+    age_on,
+    deceased_but_active,
+    lacks_active_head,
+)
 from tepat.domain.regions import Level, RegionIndex, level_of
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
@@ -44,6 +51,15 @@ class FamilyView:
     kelurahan_name: str
     kecamatan_name: str
     as_of: datetime | None = None
+
+    @property
+    def headless(self) -> bool:
+        """No active head: the family is left out of benefit cycles until fixed."""
+        return lacks_active_head(self.family["registry_status"], self.members)
+
+    @property
+    def deceased_active(self) -> list[Mapping[str, Any]]:
+        return deceased_but_active(self.members)
 
 
 @dataclass(frozen=True)

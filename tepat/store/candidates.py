@@ -95,6 +95,11 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
     if per_person:
         # an added person must still be someone the programme can pay: alive and active
         where += [PERSON.c.status == "aktif", PERSON.c.life_status == "hidup"]
+    else:
+        # a family without an active head is kept out until the registry is fixed (its import warned of it)
+        where.append(sa.select(members.c.id).where(
+            members.c.family_id == families.c.id, members.c.relationship == "kepala_keluarga",
+            members.c.status == "aktif").exists())
     if prog.get("amounts_by_level"):
         where.append(level.is_not(None))
     desil = scores.c.desil if scores is not None else sa.cast(sa.null(), sa.Integer)

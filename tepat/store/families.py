@@ -305,3 +305,26 @@ def counts_by(conn: sa.Connection, area_code: str, key: str, within: str | None 
     )
     people = {row[0]: int(row[1]) for row in conn.execute(member_counts)}
     return {row[0]: (int(row[1]), people.get(row[0], 0)) for row in conn.execute(family_counts)}
+
+
+def _touched_by(import_id: int) -> sa.CompoundSelect:
+    """Ids of the families an import created or changed, or one of whose members it created or changed."""
+    return sa.union(sa.select(families.c.id).where(families.c.import_id == import_id),
+                    sa.select(members.c.family_id).where(members.c.import_id == import_id))
+
+
+def headless_after_import(conn: sa.Connection, import_id: int) -> list[str]:
+    """KK numbers of the active families an import touched that have no active head (kepala keluarga)."""
+    head = sa.select(members.c.id).where(members.c.family_id == families.c.id, members.c.relationship == "kepala_keluarga",
+                                         members.c.status == "aktif").exists()
+    q = (sa.select(families.c.kk_number)
+         .where(families.c.id.in_(_touched_by(import_id).scalar_subquery()), families.c.registry_status == "aktif", ~head)
+         .order_by(families.c.kk_number))
+    return list(conn.execute(q).scalars())
+
+
+def deceased_active_after_import(conn: sa.Connection, import_id: int) -> list[str]:
+    """NIKs of the members an import created or changed who are recorded as dead but still active."""
+    q = sa.select(members.c.nik).where(members.c.import_id == import_id, members.c.life_status == "meninggal",
+                                      members.c.status == "aktif").order_by(members.c.nik)
+    return list(conn.execute(q).scalars())
