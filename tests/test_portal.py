@@ -232,3 +232,17 @@ def test_the_sanggah_form_shares_the_status_checks_limits(client, db, admin) -> 
             **form_challenge(page.text)}
     refused = client.post("/layanan/sanggah", data=data)
     assert refused.status_code == 429 and "Terlalu banyak percobaan" in refused.text
+
+
+def test_the_pengaduan_confirmation_shows_the_deadline_of_its_category(client) -> None:
+    from datetime import datetime, timedelta
+
+    from tepat.domain.formatting import TIMEZONE, long_date
+
+    page = client.get("/layanan/pengaduan")
+    sent = client.post("/layanan/pengaduan", data={"kategori": "pungutan", "kelurahan_code": KELURAHAN,
+                                                   "uraian": "Dipotong oknum", **form_challenge(page.text)})
+    number = re.search(r'id="nomor">([^<]+)<', sent.text).group(1)
+    expected = long_date((datetime.now(TIMEZONE) + timedelta(days=3)).date())  # 'pungutan': 3 days, not 14
+    assert f"Batas waktu penanganan: {expected}" in sent.text
+    assert expected in client.get(f"/layanan/lacak?nomor={number}").text

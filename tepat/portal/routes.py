@@ -26,10 +26,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from tepat.domain.cases import (
     PENGADUAN_CATEGORIES,
-    deadline_for,
-    kind_of_tracking_number,
     parse_tracking_number,
-    system_clock,
 )
 from tepat.domain.households import Relationship
 from tepat.domain.regions import Level
@@ -299,7 +296,9 @@ def _values(form: FormData | None) -> dict[str, str]:
 
 
 def _sent(request: Request, title: str, number: str) -> Response:
-    deadline = deadline_for(kind_of_tracking_number(number), system_clock(), None)
+    """The confirmation: its deadline is the one stored with the case (as tracking and staff pages show it)."""
+    tracked = cases.track(_db(request), number)
+    deadline = tracked.deadline if tracked is not None else None
     return _render(request, "terkirim.html", {"title": title, "number": number, "deadline": deadline})
 
 
