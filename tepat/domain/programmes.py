@@ -246,12 +246,38 @@ def whole_number(raw: object) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+_RP_PREFIX = re.compile(r"^rp\.?\s*", re.IGNORECASE)
+_GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+|\d+")
+
+
 def rupiah_amount(raw: object) -> int | None:
-    """Whole rupiah as people type it, with or without the ``Rp`` (``Rp 500.000.000``, ``250.000``); ``None`` when
-    it is not one."""
-    if isinstance(raw, str):
-        raw = raw.strip().removeprefix("Rp").removeprefix("rp")
-    return whole_number(raw)
+    """Whole rupiah as people type or paste it; ``None`` when it is not one.
+
+    ``Rp 300.000``, ``Rp300.000``, ``RP 300.000``, ``300000``, ``1.000.000`` and ``1,000,000`` (thousands),
+    ``Rp 250.000,-``, and cents that are zero (``300.000,00``, ``13000.00`` as Excel writes it). A separator
+    followed by one or two digits is a decimal part: anything but zero there (``12.5``) is not whole rupiah.
+    """
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() else None
+    if raw is None:
+        return None
+    text = _RP_PREFIX.sub("", str(raw).strip()).removesuffix(",-").removesuffix(".-")
+    text = text.replace(" ", "").replace("\u00a0", "")
+    negative = text.startswith("-")
+    text = text.removeprefix("-")
+    cents = re.search(r"[.,](\d{1,2})$", text)
+    if cents:
+        if int(cents.group(1)) != 0:
+            return None
+        text = text[:cents.start()]
+    if not _GROUPED.fullmatch(text):
+        return None
+    value = int(text.replace(".", "").replace(",", ""))
+    return -value if negative else value
 
 
 def _positive(raw: object, name: str, label: str, errors: list[FieldError]) -> int | None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor
+from tepat.domain.programmes import rupiah_amount
 from tepat.domain.rules import RuleError
 from tepat.errors import ValidationError
 from tepat.services import eligibility, simulation, targeting
@@ -127,15 +128,16 @@ async def rule_check(request: Request, db: DB, actor: Who) -> Response:
 
 
 def _int(form: dict[str, str], name: str, label: str, errors: list[str], *, required: bool) -> int | None:
-    raw = form.get(name, "").replace(".", "").replace(" ", "").strip()
+    raw = form.get(name, "").strip()
     if not raw:
         if required:
             errors.append(f"{label} wajib diisi.")
         return None
-    if not raw.isdigit():
-        errors.append(f"{label} harus berupa bilangan bulat rupiah.")
+    value = rupiah_amount(raw)  # "Rp 300.000", "RP300.000", "300000" …: the one parser of typed rupiah
+    if value is None or value < 0:
+        errors.append(f"{label} harus berupa bilangan bulat rupiah, mis. Rp 300.000.")
         return None
-    return int(raw)
+    return value
 
 
 @router.get("/simulasi")
