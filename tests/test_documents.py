@@ -137,7 +137,7 @@ def test_realisation_figures_by_programme_kecamatan_and_month(db, admin) -> None
     report = documents.realisation(db, actor(Role.ANALYST, "32.75"), 2025)
     blt, sembako = report.by_programme
     assert (blt.label, blt.budget, blt.planned_count, blt.planned, blt.paid_count, blt.paid, blt.returned) == (
-        "BLT-APBD (BLT-APBD)", 1_000_000_000, 4, 1_000_000, 2, 500_000, 250_000)
+        "BLT-APBD", 1_000_000_000, 4, 1_000_000, 2, 500_000, 250_000)
     assert (sembako.planned, sembako.paid, sembako.budget) == (200_000, 0, 2_400_000)  # draf and 2024 left out
     assert [(m.label, m.planned) for m in report.by_month] == [("Juli 2025", 1_000_000), ("Agustus 2025", 200_000)]
     assert [(k.label, k.planned, k.paid) for k in report.by_kecamatan] == [
@@ -157,7 +157,7 @@ def test_realisation_pdf_and_xlsx_are_readable(db, admin) -> None:
     analyst = actor(Role.ANALYST, "32.75")
     text = pdf_text(documents.realisation_pdf(db, analyst, 2025).content)
     assert "LAPORAN REALISASI BANTUAN SOSIAL TAHUN 2025" in text
-    assert "BLT-APBD (BLT-APBD) Rp1.000.000.000 4 Rp1.000.000 2 Rp500.000 Rp250.000 50,0 %" in text
+    assert "BLT-APBD Rp1.000.000.000 4 Rp1.000.000 2 Rp500.000 Rp250.000 50,0 %" in text
     assert "Agustus 2025" in text and "Bekasi Timur" in text
     assert "Budi Santoso" not in text
     import openpyxl
@@ -166,7 +166,7 @@ def test_realisation_pdf_and_xlsx_are_readable(db, admin) -> None:
     assert book.sheetnames == ["Program", "Kecamatan", "Bulan"]
     rows = [[c.value for c in row] for row in book["Program"].iter_rows(min_row=3)]
     assert rows[0][:3] == ["Program", "Pagu (Rp)", "Penerima rencana"]
-    assert rows[1][:7] == ["BLT-APBD (BLT-APBD)", 1_000_000_000, 4, 1_000_000, 2, 500_000, 250_000]
+    assert rows[1][:7] == ["BLT-APBD", 1_000_000_000, 4, 1_000_000, 2, 500_000, 250_000]
     assert rows[-1][0] == "Jumlah" and rows[-1][3] == 1_200_000
     assert book["Program"]["D4"].number_format == '"Rp"#,##0'
 

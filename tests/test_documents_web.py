@@ -56,7 +56,7 @@ def test_analysts_read_the_report_but_no_by_name_documents(app, db, admin) -> No
     assert client.get(f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif.pdf").status_code == 403
     page = client.get("/laporan?tahun=2025")
     assert page.status_code == 200 and 'id="realisasi-program"' in page.text
-    assert "BLT-APBD (BLT-APBD)" in page.text and "Rp750.000" in page.text and "Budi" not in page.text
+    assert "BLT-APBD" in page.text and "Rp750.000" in page.text and "Budi" not in page.text
     assert 'href="/fasilitas"' not in page.text
     pdf = client.get("/laporan/realisasi-2025.pdf")
     assert pdf.status_code == 200 and "LAPORAN REALISASI" in pdf_text(pdf.content)

@@ -20,6 +20,7 @@ from reportlab.platypus import Flowable, Spacer
 from tepat.charts import pdf
 from tepat.charts.pdf import text
 from tepat.domain.formatting import long_date, number, rupiah
+from tepat.domain.programmes import as_aid
 from tepat.domain.terbilang import rupiah_words, terbilang, title_words
 
 
@@ -117,13 +118,13 @@ def bast_pdf(context: Mapping[str, Any]) -> bytes:
     story: list[Flowable] = [
         *pdf.kop(),
         *pdf.title("Berita Acara Serah Terima",
-                   f"Bantuan {text(c['programme'])} – {text(c['cycle_name'])}<br/>Nomor: {text(c['number'])}"),
+                   f"{text(as_aid(c['programme'])[:1].upper() + as_aid(c['programme'])[1:])} – {text(c['cycle_name'])}<br/>Nomor: {text(c['number'])}"),
         pdf.paragraph(text(f"Pada {c['date_words']} ({c['signed_on'].strftime('%d-%m-%Y')}), bertempat di Kantor "
                            f"Kelurahan {c['kelurahan']}, Kecamatan {c['kecamatan']}, Kota Bekasi, kami yang bertanda "
                            "tangan di bawah ini:")),
         pdf.info_table(parties, [7 * mm, 20 * mm, 4 * mm, width - 31 * mm], spans=[(2, 1, 3), (5, 1, 3)]),
         pdf.paragraph(text(f"PIHAK PERTAMA menyerahkan kepada PIHAK KEDUA, dan PIHAK KEDUA menerima dari PIHAK "
-                           f"PERTAMA, bantuan {c['programme']} ({c['benefit_label']}) periode {c['period']} untuk "
+                           f"PERTAMA, {as_aid(c['programme'])} ({c['benefit_label']}) periode {c['period']} untuk "
                            f"disalurkan kepada Keluarga/Penerima Manfaat (KPM) di Kelurahan {c['kelurahan']}, "
                            "dengan rincian:")),
         pdf.info_table(amounts, _info_widths(orientation, 30 * mm)),

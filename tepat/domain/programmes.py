@@ -391,3 +391,13 @@ SEED_CATALOGUE: tuple[ProgrammeSpec, ...] = (
     ),
 )
 """The seed article's programmes with the seed's amounts; all of it editable afterwards."""
+
+
+def programme_label(name: str, code: str) -> str:
+    """``Name (CODE)`` for lists, without doubling a code the name already shows ("… Kerja (BLK)")."""
+    return name if code.casefold() in name.casefold() else f"{name} ({code})"
+
+
+def as_aid(name: str) -> str:
+    """The programme as the object of a sentence ("bantuan …"), without "Bantuan Bantuan …"."""
+    return name if name.casefold().startswith("bantuan") else f"bantuan {name}"

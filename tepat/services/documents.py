@@ -25,6 +25,7 @@ from typing import Any
 from tepat.charts import documents as printed
 from tepat.domain.access import Actor
 from tepat.domain.entitlements import BlockReason, EntitlementState
+from tepat.domain.programmes import programme_label
 from tepat.domain.formatting import TIMEZONE, long_date, moment, number, rupiah
 from tepat.domain.regions import CITY_CODE, Level, level_of
 from tepat.domain.formatting import month_name
@@ -296,7 +297,7 @@ def realisation(db: Database, actor: Actor, year: int) -> Realisation:
         p = progs.get(pid)
         return int(p["annual_budget"]) if whole_city and p and p["annual_budget"] and p["budget_year"] == year else None
 
-    by_programme = [_line(f"{p['name']} ({p['code']})", groups["p"].get(pid, []), budget_of(pid))
+    by_programme = [_line(programme_label(p['name'], p['code']), groups["p"].get(pid, []), budget_of(pid))
                     for pid, p in sorted(progs.items(), key=lambda x: x[1]["code"])]
     by_kecamatan = [_line(db.regions.name(code), rows) for code, rows in sorted(groups["k"].items())]
     by_month = [_line(f"{month_name(m)} {year}", rows) for m, rows in sorted(groups["m"].items())]
