@@ -229,3 +229,16 @@ def test_a_familys_history_stops_at_the_day_a_member_left(db: Database, admin, t
     assert not any(h.entity_id == new_home["id"] and h.entity == "keluarga" for h in history)
     arrived = [h for h in registry.family_history(db, OPERATOR_B, int(new_home["id"])) if h.entity_id == child["id"]]
     assert [h.version for h in arrived] == [4, 3] and arrived[1].changes == [("Keluarga", "keluarga lain", "keluarga ini")]
+
+
+def test_roles_that_cannot_edit_get_the_same_answer_for_an_existing_and_a_missing_member(db, admin, tmp_path: Path) -> None:
+    victim = _victim(db, admin, tmp_path)
+    existing = _members_of(db, _family(db, victim[0]["nomor_kk"])["id"])[0]["id"]
+    for role in (Role.ANALYST, Role.VERIFIER, Role.FINANCE):
+        who = actor(role, "32.75")
+        answers = []
+        for member_id in (existing, 987654):
+            with pytest.raises((PermissionDenied, NotFound)) as caught:
+                registry.update_member(db, who, member_id, {"education": "smp"}, expected_version=1, reason="coba")
+            answers.append((type(caught.value), caught.value.message))
+        assert answers[0] == answers[1], role

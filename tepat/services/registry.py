@@ -351,6 +351,11 @@ def deactivate_family(db: Database, actor: Actor, family_id: int, reason_code: s
 
 
 def _member_in_scope(conn: sa.Connection, actor: Actor, member_id: int) -> dict[str, Any]:
+    # The role first, before any lookup: a role that may not change the registry gets the same answer (403)
+    # for a member that exists and one that does not.
+    _require_personal(actor)
+    if not actor.can_edit_registry(actor.area_code):
+        raise PermissionDenied("Peran Anda tidak dapat mengubah data registri")
     member = family_store.get_member(conn, member_id)
     if member is None:
         raise NotFound("Anggota tidak ditemukan")
