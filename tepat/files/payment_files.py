@@ -120,9 +120,29 @@ def _rejected(message: str, field: str = "berkas") -> ValidationError:
     return ValidationError(message, [FieldError(field, message)])
 
 
-def read_result_file(data: bytes, *, name: str, file_sha256: str | None = None) -> ResultFile:
+ENCODING_MESSAGE = ("Berkas hasil bukan teks UTF-8 (mis. UTF-16 dari Excel \"Unicode Text\"): simpan ulang sebagai "
+                    "\"CSV UTF-8\" atau kirim XLSX.")
+MISSING_TRAILER = ("Baris kontrol (#KONTROL baris=…;total=…) tidak ada di akhir berkas: berkas mungkin terpotong. "
+                   "Minta berkas lengkap dari bank atau PT Pos; tidak ada yang diterapkan.")
+
+
+def _check_encoding(data: bytes) -> None:
+    """A CSV must be UTF-8 text: UTF-16/32 (byte-order marks, NUL bytes) and other encodings are refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        raise _rejected(ENCODING_MESSAGE)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _rejected(ENCODING_MESSAGE) from None
+
+
+def read_result_file(data: bytes, *, name: str, file_sha256: str | None = None, batch_number: str | None = None,
+                     channel: str | None = None) -> ResultFile:
     """Check a result file's bytes (``.csv`` or ``.xlsx``, told by ``name`` and content); raise before anything is
-    stored when it is wrong. ``file_sha256`` is the checksum of ``data`` when the caller already has it."""
+    stored when it is wrong. ``file_sha256`` is the checksum of ``data`` when the caller already has it.
+
+    The control trailer is mandatory (a file cut at a row, or inside one, has lost it), and the batch and channel
+    it names must be ``batch_number`` and ``channel`` (the batch being imported)."""
     suffix = Path(name).suffix.lower()
     if not data.strip():
         raise _rejected("Berkas hasil kosong.")
@@ -130,13 +150,20 @@ def read_result_file(data: bytes, *, name: str, file_sha256: str | None = None) 
         frame, trailer = _xlsx_frame(data)
         body_sha = None
     else:
+        _check_encoding(data)
         body, trailer = _split_trailer(data)
         body_sha = checksum(body)
         frame = _csv_frame(body)
-    checked = _check_rows(frame)
-    declared = parse_trailer(trailer) if trailer else None
-    if declared is not None:
-        check_totals(declared, checked.height, int(checked["amount"].sum() or 0), body_sha)
+    checked = _check_rows(frame)  # unreadable rows first: the most precise answer
+    if trailer is None:
+        raise _rejected(MISSING_TRAILER, "kontrol")
+    declared = parse_trailer(trailer)
+    if batch_number is not None and declared.batch and declared.batch != batch_number:
+        raise _rejected(f"Baris kontrol menyebut batch {declared.batch[:40]}, bukan {batch_number}: berkas ini milik "
+                        "batch lain.", "kontrol")
+    if channel is not None and declared.channel and declared.channel.lower() != channel.lower():
+        raise _rejected(f"Baris kontrol menyebut kanal {declared.channel[:20]}, bukan {channel}.", "kontrol")
+    check_totals(declared, checked.height, int(checked["amount"].sum() or 0), body_sha)
     return ResultFile(frame=checked, file_sha256=file_sha256 or checksum(data), declared=declared)
 
 

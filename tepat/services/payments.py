@@ -173,7 +173,8 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
             return ImportSummary(earlier["id"], batch_id, earlier["file_sha256"], earlier["rows"],
                                  store.outcome_counts(conn, earlier["id"]), True, batch["state"])
     try:
-        result = payment_files.read_result_file(data, name=name, file_sha256=sha256)
+        result = payment_files.read_result_file(data, name=name, file_sha256=sha256, batch_number=batch["number"],
+                                                channel=batch["channel"])
     except ValidationError as exc:
         _record_rejection(db, actor, batch, name, sha256, exc.message)
         raise
@@ -214,13 +215,19 @@ def after_staging(conn: Any, import_id: int) -> None:
     """A seam between staging and applying (tests stop a process here to prove a killed import leaves nothing)."""
 
 
+def printable(text: str) -> str:
+    """``text`` without control characters (a NUL byte cannot be stored in PostgreSQL text, and none belongs in a
+    message a person reads)."""
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text)
+
+
 def _record_rejection(db: Database, actor: Actor, batch: dict[str, Any], name: str, sha256: str, message: str) -> None:
     with db.begin() as conn:
         import_id = store.insert_import(conn, dict(
-            batch_id=batch["id"], file_name=name[:255], file_sha256=sha256, status="ditolak",
-            message=message[:1000], actor=actor.username, started_at=now(), finished_at=now()))
+            batch_id=batch["id"], file_name=printable(name)[:255], file_sha256=sha256, status="ditolak",
+            message=printable(message)[:1000], actor=actor.username, started_at=now(), finished_at=now()))
         audit.record(conn, actor, "tolak_hasil", "payment_batch", batch["id"], area_code=batch_area(batch),
-                     detail={"impor": import_id, "berkas": name, "pesan": message})
+                     detail={"impor": import_id, "berkas": printable(name), "pesan": printable(message)})
 
 
 def cancel_batch(db: Database, actor: Actor, batch_id: int, reason: str) -> dict[str, int]:
