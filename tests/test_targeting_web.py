@@ -75,7 +75,7 @@ def test_rule_errors_point_at_the_position(db, admin):
     page = client_for(db, admin).post("/sasaran/aturan", data={"aturan": "desil <= "})
     assert page.status_code == 200 and 'role="alert"' in page.text and "posisi 10" in page.text
     sim = client_for(db, admin).post("/sasaran/simulasi", data={"aturan_1": "desil = 4", "besaran": "x"})
-    assert "Besaran bantuan harus berupa bilangan bulat rupiah." in sim.text
+    assert "Besaran bantuan harus berupa bilangan bulat rupiah, mis. Rp 300.000." in sim.text
 
 
 def test_other_roles_are_refused(db):
