@@ -32,6 +32,7 @@ from tepat.domain.payments import (
     parse_trailer,
 )
 from tepat.errors import FieldError, ImportRejected, ValidationError
+from tepat.files.writers import neutralised_text
 
 MAX_ERRORS = 50
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
@@ -55,7 +56,7 @@ def payment_file_bytes(channel: Channel, batch_number: str, rows: Iterable[Seque
     writer.writerow(PAYMENT_COLUMNS[channel])
     count = total = 0
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralised_text(v) if isinstance(v, str) else v for v in row])
         count += 1
         total += int(row[-1])  # type: ignore[call-overload]
     body = buffer.getvalue().encode("utf-8")
@@ -77,7 +78,7 @@ def result_file_bytes(rows: Iterable[Sequence[object]], *, with_trailer: bool = 
     writer.writerow(("referensi", "nik", "jumlah", "status", "keterangan", "referensi_bank", "tanggal"))
     count = total = 0
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralised_text(v) if isinstance(v, str) else v for v in row])
         count += 1
         total += int(row[2])  # type: ignore[call-overload]
     body = buffer.getvalue().encode("utf-8")

@@ -4,11 +4,18 @@ Writers take batches of text cells in ``CANONICAL_COLUMNS`` order and write
 them as they come, so memory stays flat whatever the size of the registry.
 In XLSX every cell is written as text, so Excel shows NIK and KK numbers as
 they are instead of turning them into ``3.27501E+15``.
+
+**Formula injection.** Every text cell tepat writes to a CSV or XLSX (exports,
+error reports, page lists, payment files) that begins with ``=``, ``+``, ``@``, a
+tab or a carriage return — or with ``-`` when it is not a number — gets a leading
+apostrophe (``neutralised``), so a spreadsheet shows it as text instead of running
+it as a formula. Numbers (``-5``, amounts) and ordinary text are written unchanged.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -37,6 +44,25 @@ class TableWriter(Protocol):
     def close(self) -> None: ...
 
 
+_FORMULA_START = r"^[=+@\t\r-]"
+_NEGATIVE_NUMBER = r"^-[0-9][0-9.,]*$"
+
+
+def neutralised_text(value: str) -> str:
+    """One cell: ``'`` + value when a spreadsheet would read it as a formula (see the module docstring)."""
+    risky = re.match(_FORMULA_START, value) and not re.match(_NEGATIVE_NUMBER, value)
+    return "'" + value if risky else value
+
+
+def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text cell made safe for a spreadsheet (``neutralised_text`` over whole columns)."""
+    def safe(c: str) -> pl.Expr:
+        risky = pl.col(c).str.contains(_FORMULA_START) & ~pl.col(c).str.contains(_NEGATIVE_NUMBER)
+        return pl.when(risky).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+
+    return frame.with_columns(safe(c) for c, t in frame.schema.items() if t == pl.String)
+
+
 class CsvWriter:
     """UTF-8 CSV with a header row, comma-separated, every cell as text."""
 
@@ -45,7 +71,7 @@ class CsvWriter:
         self._file.write((",".join(columns) + "\n").encode())
 
     def write(self, batch: pl.DataFrame) -> None:
-        batch.write_csv(self._file, include_header=False)
+        neutralised(batch).write_csv(self._file, include_header=False)
 
     def close(self) -> None:
         self._file.close()
@@ -56,7 +82,7 @@ def table_csv(columns: Sequence[str], rows: Sequence[dict[str, str]]) -> bytes:
     buffer = io.BytesIO()
     buffer.write((",".join(columns) + "\n").encode())
     if rows:
-        pl.DataFrame([[row[c] for c in columns] for row in rows], schema=list(columns), orient="row").write_csv(
+        neutralised(pl.DataFrame([[row[c] for c in columns] for row in rows], schema=list(columns), orient="row")).write_csv(
             buffer, include_header=False)
     return buffer.getvalue()
 
@@ -81,7 +107,7 @@ class XlsxWriter:
                 f"Lebih dari {number(XLSX_MAX_ROWS)} baris tidak muat dalam satu lembar Excel; gunakan CSV atau Parquet"
             )
         write = self._sheet.write_string
-        for values in batch.iter_rows():
+        for values in neutralised(batch).iter_rows():
             for col, value in enumerate(values):
                 if value is not None:
                     write(self._row, col, str(value), self._text)
@@ -128,4 +154,4 @@ def write_errors(path: str | Path, errors: pl.DataFrame) -> None:
         writer.write(table.with_columns(pl.col("baris").cast(pl.String)))
         writer.close()
     else:
-        table.write_csv(path)
+        neutralised(table.with_columns(pl.col("baris").cast(pl.String))).write_csv(path)
