@@ -68,7 +68,8 @@ def demo(
 
         settings = Settings.from_env(database_url=url, host=host, port=port)
         typer.echo(f"Membuka tepat di http://{host}:{port} (Ctrl+C untuk berhenti)")
-        uvicorn.run(create_app(settings, database), host=host, port=port, log_level="warning", proxy_headers=False)
+        uvicorn.run(create_app(settings, database), host=host, port=port, log_level="warning", proxy_headers=False,
+                    access_log=False)
 
 
 def register(app: typer.Typer) -> None:

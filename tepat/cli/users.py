@@ -99,6 +99,7 @@ def serve(
     bind_host, bind_port = host or config.host, port or config.port
     # Client addresses come from tepat.web.client_address (TEPAT_TRUSTED_PROXIES), never from uvicorn trusting a header.
     options: dict[str, object] = {"host": bind_host, "port": bind_port, "proxy_headers": False, "server_header": False,
+                                  "access_log": False,  # tepat.web.access_log logs route templates, never query strings
                                   "log_level": "info"}
     typer.echo(f"tepat berjalan di http://{bind_host}:{bind_port}/ dengan {workers} proses (Ctrl+C untuk berhenti)",
                err=True)

@@ -25,6 +25,8 @@ from tepat.portal import routes as portal_routes
 from tepat.store import audit
 from tepat.store.database import Database
 from tepat.web.deps import CsrfFailed, LoginRequired, verify_csrf
+from tepat.web.access_log import AccessLog
+from tepat.web.input_guard import RejectNul
 from tepat.web.routes import (
     accounts,
     areas,
@@ -131,7 +133,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE, same_site="lax", https_only=production,
     )
+    app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders, https=production)
+    app.add_middleware(AccessLog)
     return app
 
 

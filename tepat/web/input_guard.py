@@ -1,0 +1,77 @@
+"""Refusing NUL characters in any request before a route sees them (issue 13 point 10).
+
+A NUL (``%00``) can be stored in no PostgreSQL text value: it used to reach the
+database and fail there, as a 500 whose logged error carried the statement's
+parameters (a NIK). No field of tepat takes one, so a query string or a form or
+JSON body holding one is answered 422 with a plain message, and nothing of it is
+logged. Multipart uploads are left to their own checks (files are read as bytes).
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MESSAGE = "Isian mengandung karakter yang tidak sah (NUL). Periksa kembali isian Anda."
+_CHECKED_BODIES = (b"application/x-www-form-urlencoded", b"application/json")
+_NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
+
+
+def _has_nul(raw: bytes) -> bool:
+    return any(form in raw for form in _NUL_FORMS)
+
+
+class RejectNul:
+    """ASGI middleware: 422 for a NUL in the query string, or in an urlencoded or JSON body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _has_nul(scope.get("query_string", b"")) or "\x00" in scope.get("path", ""):
+            await self._refuse(scope, send)
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type not in _CHECKED_BODIES:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if _has_nul(body):
+            await self._refuse(scope, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send) -> None:
+        if scope.get("path", "").startswith("/api/"):
+            body = json.dumps({"ok": False, "error": MESSAGE, "errors": []}, ensure_ascii=False).encode()
+            kind = b"application/json"
+        else:
+            body = (f"<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Isian tidak sah</title></head>"
+                    f"<body><main><h1>Isian tidak sah</h1><p role=\"alert\">{MESSAGE}</p></main></body></html>").encode()
+            kind = b"text/html; charset=utf-8"
+        await send({"type": "http.response.start", "status": 422,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
