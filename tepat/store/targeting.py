@@ -242,6 +242,7 @@ def eligible_query(eligible_ids: sa.Select[Any], model_id: int | None, area: sa.
         cols += [scores.c.desil, scores.c.score]
         order: list[Any] = [sa.func.coalesce(scores.c.desil, 99), sa.func.coalesce(scores.c.score, 1e300), families.c.id]
     else:
-        cols += [sa.literal(None, sa.Integer).label("desil"), sa.literal(None, sa.Float).label("score")]
+        # typed NULLs (a bare NULL parameter comes back as text on PostgreSQL, which the Float result type refuses)
+        cols += [sa.cast(sa.null(), sa.Integer).label("desil"), sa.cast(sa.null(), sa.Float).label("score")]
         order = [families.c.id]
     return sa.select(*cols).select_from(source).where(area).order_by(*order)
