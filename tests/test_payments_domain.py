@@ -101,7 +101,7 @@ def test_applied_means_an_allowed_transition_and_nothing_else(state, status, sam
 
 
 _ROW = st.tuples(st.one_of(st.none(), st.sampled_from(list(P))), st.booleans(), st.sampled_from(["same", "other", "none"]),
-                 st.sampled_from(pay.RESULT_STATES), st.booleans())
+                 st.sampled_from(pay.RESULT_STATES), st.booleans(), st.sampled_from(["TRX1", "TRX2", None]))
 
 
 @given(st.lists(_ROW, min_size=1, max_size=30))
@@ -112,20 +112,34 @@ def test_vectorised_judge_agrees_with_classify(rows) -> None:
     from tepat.store.payments import judge
 
     nik = "3275011705800001"
+
+    def ours_ref(state):  # a paid line of ours carries the bank's transaction id
+        return "TRX1" if state is P.DIBAYAR else None
+
     result = pl.DataFrame({
         "row_number": list(range(2, len(rows) + 2)), "reference": [f"P1-{i}" for i in range(len(rows))],
-        "recipient_nik": [None if n == "none" else (nik if n == "same" else "3275011705800002") for _, _, n, _, _ in rows],
-        "amount": [250_000 if same else 1 for _, same, _, _, _ in rows],
-        "status": [s.value for _, _, _, s, _ in rows], "duplicate": [d for *_, d in rows],
-    })
+        "recipient_nik": [None if n == "none" else (nik if n == "same" else "3275011705800002") for _, _, n, _, _, _ in rows],
+        "amount": [250_000 if same else 1 for _, same, _, _, _, _ in rows],
+        "status": [s.value for _, _, _, s, _, _ in rows], "duplicate": [r[4] for r in rows],
+        "bank_reference": [r[5] for r in rows],
+    }, schema_overrides={"bank_reference": pl.String})
     ours = pl.DataFrame({"reference": [f"P1-{i}" for i, r in enumerate(rows) if r[0] is not None],
                          "our_state": [r[0].value for r in rows if r[0] is not None],
                          "our_amount": [250_000 for r in rows if r[0] is not None],
-                         "our_nik": [nik for r in rows if r[0] is not None]},
-                        schema={"reference": pl.String, "our_state": pl.String, "our_amount": pl.Int64, "our_nik": pl.String})
+                         "our_nik": [nik for r in rows if r[0] is not None],
+                         "our_bank_reference": [ours_ref(r[0]) for r in rows if r[0] is not None]},
+                        schema={"reference": pl.String, "our_state": pl.String, "our_amount": pl.Int64, "our_nik": pl.String,
+                                "our_bank_reference": pl.String})
     judged = judge(result, ours)["outcome"].to_list()
-    expected = [pay.classify(None if state is None else OurLine(state, 250_000, nik),
+    expected = [pay.classify(None if state is None else OurLine(state, 250_000, nik, ours_ref(state)),
                              ResultRow(f"P1-{i}", None if n == "none" else (nik if n == "same" else "3275011705800002"),
-                                       250_000 if same else 1, status), duplicate=dup).value
-                for i, (state, same, n, status, dup) in enumerate(rows)]
+                                       250_000 if same else 1, status, ref), duplicate=dup).value
+                for i, (state, same, n, status, dup, ref) in enumerate(rows)]
     assert judged == expected
+
+
+def test_a_second_bank_reference_for_a_paid_line_is_a_mismatch() -> None:
+    ours = pay.OurLine(P.DIBAYAR, 250_000, None, bank_reference="TRX1")
+    assert pay.classify(ours, pay.ResultRow("R1", None, 250_000, P.DIBAYAR, bank_reference="TRX2")) is Outcome.TIDAK_COCOK
+    assert pay.classify(ours, pay.ResultRow("R1", None, 250_000, P.DIBAYAR, bank_reference="TRX1")) is Outcome.SUDAH
+    assert pay.classify(ours, pay.ResultRow("R1", None, 250_000, P.DIBAYAR)) is Outcome.SUDAH

@@ -86,3 +86,17 @@ def test_a_trailer_naming_another_batch_or_channel_is_refused(db, batch, tmp_pat
     assert _paid(db) == 0
     payments.import_results(db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch=number, channel="bank"))
     assert _paid(db) == 4
+
+
+def test_a_second_bank_reference_for_a_paid_line_is_flagged_not_answered_sudah(db, batch, tmp_path: Path) -> None:
+    from tepat.services import reconciliation
+
+    batch_id, lines = batch
+    payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, all_paid(lines), name="pertama.csv"))
+    again = [(r[0], r[1], r[2], r[3], r[4], "TRX-LAIN" if i == 0 else r[5], r[6]) for i, r in enumerate(all_paid(lines))]
+    summary = payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, again, name="kedua.csv"))
+    assert summary.by_outcome == {"tidak_cocok": 1, "sudah": 3}
+    report = reconciliation.reconcile(db, FINANCE, batch_id=batch_id)
+    flagged = [m for m in report.mismatches if m["outcome"] == "tidak_cocok"]
+    assert len(flagged) == 1 and "dibayar dua kali" in flagged[0]["detail"] and "TRX-LAIN" in flagged[0]["detail"]
+    assert _paid(db) == 4  # nothing paid or changed twice

@@ -189,6 +189,7 @@ class OurLine:
     state: PaymentState
     amount: int
     nik: str | None
+    bank_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,13 @@ class ResultRow:
     nik: str | None
     amount: int
     status: PaymentState
+    bank_reference: str | None = None
+
+
+def second_bank_reference(ours: OurLine, row: ResultRow) -> bool:
+    """The bank reports a line we hold as paid with another transaction id: it may have paid twice (to look into)."""
+    return (ours.state == row.status == PaymentState.DIBAYAR and ours.bank_reference is not None
+            and row.bank_reference is not None and ours.bank_reference != row.bank_reference)
 
 
 def classify(ours: OurLine | None, row: ResultRow, *, duplicate: bool = False) -> Outcome:
@@ -206,6 +214,8 @@ def classify(ours: OurLine | None, row: ResultRow, *, duplicate: bool = False) -
     if ours is None:
         return Outcome.TIDAK_DIKENAL
     if ours.amount != row.amount or (row.nik is not None and ours.nik is not None and ours.nik != row.nik):
+        return Outcome.TIDAK_COCOK
+    if second_bank_reference(ours, row):
         return Outcome.TIDAK_COCOK
     if ours.state == row.status:
         return Outcome.SUDAH

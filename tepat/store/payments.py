@@ -200,13 +200,13 @@ def our_lines(conn: sa.Connection, batch_id: int) -> pl.DataFrame:
     # The driver's cursor, not SQLAlchemy rows: a quarter of a million tuples come back several times faster.
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.execute("SELECT reference, state, amount, recipient_nik FROM payments WHERE batch_id = "
+        cursor.execute("SELECT reference, state, amount, recipient_nik, bank_reference FROM payments WHERE batch_id = "
                        + ("?" if is_sqlite(conn) else "%s"), (batch_id,))
         rows = cursor.fetchall()
     finally:
         cursor.close()
     return pl.DataFrame(rows, schema={"reference": pl.String, "our_state": pl.String, "our_amount": pl.Int64,
-                                      "our_nik": pl.String}, orient="row")
+                                      "our_nik": pl.String, "our_bank_reference": pl.String}, orient="row")
 
 
 def judge(rows: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
@@ -218,11 +218,14 @@ def judge(rows: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
     nik_differs = pl.col("recipient_nik").is_not_null() & pl.col("our_nik").is_not_null() & (
         pl.col("our_nik") != pl.col("recipient_nik"))
     same = state == status
+    # domain.second_bank_reference: paid with us, reported paid again under another transaction id
+    second_reference = ((state == "dibayar") & same & pl.col("our_bank_reference").is_not_null()
+                        & pl.col("bank_reference").is_not_null() & (pl.col("our_bank_reference") != pl.col("bank_reference")))
     allowed = pl.any_horizontal([(state == current.value) & status.is_in([t.value for t in targets])
                                  for current, targets in TRANSITIONS.items() if targets])
     outcome = (pl.when(pl.col("duplicate")).then(pl.lit(Outcome.GANDA.value))
                .when(unknown).then(pl.lit(Outcome.TIDAK_DIKENAL.value))
-               .when(amount_differs | nik_differs).then(pl.lit(Outcome.TIDAK_COCOK.value))
+               .when(amount_differs | nik_differs | second_reference).then(pl.lit(Outcome.TIDAK_COCOK.value))
                .when(same).then(pl.lit(Outcome.SUDAH.value))
                .when(allowed).then(pl.lit(Outcome.DITERAPKAN.value))
                .otherwise(pl.lit(Outcome.KONFLIK.value)))
@@ -230,6 +233,9 @@ def judge(rows: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
               .when(unknown).then(pl.lit("referensi tidak ada di batch ini"))
               .when(amount_differs).then(pl.format("jumlah kami {}, berkas {}", pl.col("our_amount"), pl.col("amount")))
               .when(nik_differs).then(pl.lit("NIK berbeda dengan data kami"))
+              .when(second_reference).then(pl.format("sudah dibayar dengan referensi bank {}, kini {}: mungkin dibayar "
+                                                     "dua kali, periksa dengan bank", pl.col("our_bank_reference"),
+                                                     pl.col("bank_reference")))
               .when(same | allowed).then(pl.lit(None, dtype=pl.String))
               .otherwise(pl.format("status kami {}, berkas {}", state, status)))
     return both.with_columns(outcome=outcome, detail=detail)
