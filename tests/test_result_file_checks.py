@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from tepat.domain.payments import ControlTotals, checksum, format_trailer
 from tepat.errors import ValidationError
 from tepat.services import payments
-from tepat.store.schema import audit_log, payment_result_imports, payments as payment_lines
+from tepat.store.schema import audit_log, payment_result_imports
+from tepat.store.schema import payments as payment_lines
 from tests.payment_support import FINANCE, all_paid, exported_batch, paying_cycle, result_file
 
 
@@ -100,3 +101,30 @@ def test_a_second_bank_reference_for_a_paid_line_is_flagged_not_answered_sudah(d
     flagged = [m for m in report.mismatches if m["outcome"] == "tidak_cocok"]
     assert len(flagged) == 1 and "dibayar dua kali" in flagged[0]["detail"] and "TRX-LAIN" in flagged[0]["detail"]
     assert _paid(db) == 4  # nothing paid or changed twice
+
+
+def test_a_payment_reported_paid_after_the_recipient_died_is_listed_in_reconciliation(db, admin, batch, tmp_path) -> None:
+    from datetime import date
+
+    from tepat.services import reconciliation, registry
+    from tepat.store.schema import entitlements, members
+
+    batch_id, lines = batch
+    with db.read() as conn:  # the recipient of the first line
+        member_id = conn.execute(sa.select(entitlements.c.member_id).join(payment_lines, payment_lines.c.entitlement_id
+                                 == entitlements.c.id).where(payment_lines.c.reference == lines[0][0])).scalar_one()
+        version = conn.execute(sa.select(members.c.version).where(members.c.id == member_id)).scalar_one()
+    registry.deactivate_member(db, admin, member_id, "meninggal", expected_version=version, note="wafat",
+                               death_date=date(2025, 7, 1))  # after the batch was made, before the bank paid
+    payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, all_paid(lines)))  # settled 2025-07-15
+    report = reconciliation.reconcile(db, FINANCE, batch_id=batch_id)
+    assert [g["reference"] for g in report.paid_when_gone] == [lines[0][0]]
+    assert not report.balanced
+    assert reconciliation.reconcile(db, actor_of("analis"), batch_id=batch_id).paid_when_gone == []
+
+
+def actor_of(name: str):
+    from tepat.domain.access import Role
+    from tests.conftest import actor
+
+    return actor(Role.ANALYST, "32.75", name)

@@ -153,6 +153,11 @@ def reconcile_command(
     for m in report.mismatches[:50]:
         typer.echo(f"  baris {m['row_number']} {m['reference']}: {Outcome(m['outcome']).label}"
                    + (f" ({m['detail']})" if m["detail"] else ""))
+    if report.paid_when_gone:
+        typer.echo(f"Dibayar padahal penerima sudah meninggal atau nonaktif: {number(len(report.paid_when_gone))}")
+        for g in report.paid_when_gone[:50]:
+            why = f"meninggal {g['death_date']}" if g["life_status"] == "meninggal" else f"nonaktif sejak {g['inactive_since']}"
+            typer.echo(f"  {g['reference']} {g['recipient_name']} {rupiah(g['amount'])} disalurkan {g['settled_on']}: {why}")
 
 
 @bayar_app.command("list")

@@ -38,6 +38,8 @@ class Reconciliation:
     mismatches: list[dict[str, Any]] = field(default_factory=list)
     entitlements: dict[str, Any] | None = None
     personal: bool = False
+    paid_when_gone: list[dict[str, Any]] = field(default_factory=list)
+    """Lines paid although the recipient had died or been made inactive by the settlement date (staff only)."""
 
     @property
     def outstanding(self) -> int:
@@ -50,12 +52,14 @@ class Reconciliation:
         sums = sum(self.total.get(f"{s.value}_sum", 0) for s in PaymentState)
         twice = (self.entitlements or {}).get("paid_twice", 0)
         return (self.outstanding == 0 and parts == self.total.get("planned_count", 0)
-                and sums == self.total.get("planned_sum", 0) and not any(self.mismatch_counts.values()) and twice == 0)
+                and sums == self.total.get("planned_sum", 0) and not any(self.mismatch_counts.values()) and twice == 0
+                and not self.paid_when_gone)
 
     def as_dict(self) -> dict[str, Any]:
         return {"lingkup": self.scope, "id": self.scope_id, "judul": self.title, "per_kelurahan": self.rows,
                 "total": self.total, "selisih_per_jenis": self.mismatch_counts, "selisih": self.mismatches,
-                "hak": self.entitlements, "seimbang": self.balanced}
+                "hak": self.entitlements, "dibayar_setelah_meninggal_atau_nonaktif": self.paid_when_gone,
+                "seimbang": self.balanced}
 
 
 def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_id: int | None = None) -> Reconciliation:
@@ -81,20 +85,22 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
         for c in store.mismatch_counts(conn, batch_id=batch_id, cycle_id=cycle_id):
             if _visible(actor, c["kelurahan_code"]):
                 counts[c["outcome"]] = counts.get(c["outcome"], 0) + int(c["rows"])
-        mismatches = []
+        mismatches, gone = [], []
         if personal:
             mismatches = [m for m in store.mismatches(conn, batch_id=batch_id, cycle_id=cycle_id)
                           if _visible(actor, m["kelurahan_code"])]
+            gone = [g for g in store.paid_when_gone(conn, batch_id=batch_id, cycle_id=cycle_id)
+                    if actor.in_area(g["kelurahan_code"])]
         ents = store.entitlement_summary(conn, cycle_id) if cycle_id is not None else None
     if not rows and not any(counts.values()) and batch_id is not None and not actor.in_area(batch_area(batch)):
         raise NotFound("Batch pembayaran tidak ditemukan.")
     total = {key: sum(r[key] for r in rows) for key in _total_keys()}
-    if mismatches:
+    if mismatches or gone:
         with db.begin() as conn:
             audit.record(conn, actor, "baca_selisih", "payment_batch" if batch_id else "benefit_cycle", batch_id or cycle_id,
-                         area_code=actor.area_code, detail={"baris": len(mismatches)})
+                         area_code=actor.area_code, detail={"baris": len(mismatches), "dibayar_setelah_tiada": len(gone)})
     return Reconciliation("batch" if batch_id else "siklus", int(batch_id or cycle_id or 0), title, rows, total, counts,
-                          mismatches, ents, personal)
+                          mismatches, ents, personal, gone)
 
 
 _MISMATCH_KEYS = {Outcome.TIDAK_COCOK.value, Outcome.TIDAK_DIKENAL.value, Outcome.GANDA.value, Outcome.KONFLIK.value}

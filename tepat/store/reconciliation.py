@@ -10,7 +10,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.payments import MISMATCH_OUTCOMES, PaymentState
-from tepat.store.schema import entitlements, payment_batches, payment_result_imports, payment_result_lines, payments, regions
+from tepat.store.engine import as_utc
+from tepat.store.schema import (
+    entitlements,
+    members,
+    payment_batches,
+    payment_result_imports,
+    payment_result_lines,
+    payments,
+    regions,
+)
 
 _P, _R, _I, _B = payments, payment_result_lines, payment_result_imports, payment_batches
 
@@ -97,3 +106,32 @@ def entitlement_summary(conn: sa.Connection, cycle_id: int) -> dict[str, Any]:
     ).scalar_one()
     return {"by_state": {str(s): {"count": int(c), "sum": int(t)} for s, c, t in rows},
             "paid_twice": twice, "paid_without_line": int(state_vs_line)}
+
+
+def paid_when_gone(conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None,
+                   limit: int = 1000) -> list[dict[str, Any]]:
+    """Lines reported paid whose recipient had died (death date on or before the settlement date) or had been made
+    inactive (the inactive record dating from on or before it): money to recover or explain (issue 18 point 12).
+
+    The database finds the paid lines of dead or inactive recipients (few); the dates are compared here, the same
+    way on both databases."""
+    e, m = entitlements.c, members.c
+    q = (sa.select(_P.c.id.label("payment_id"), _P.c.reference, _P.c.recipient_nik, _P.c.recipient_name, _P.c.amount,
+                   _P.c.kelurahan_code, _P.c.settled_on, _P.c.updated_at, m.life_status, m.death_date,
+                   m.status.label("member_status"), m.inactive_reason, m.valid_from)
+         .select_from(_P.join(entitlements, e.id == _P.c.entitlement_id).join(members, m.id == e.member_id))
+         .where(_P.c.state == PaymentState.DIBAYAR.value, sa.or_(m.life_status == "meninggal", m.status != "aktif"))
+         .order_by(_P.c.kelurahan_code, _P.c.reference))
+    found: list[dict[str, Any]] = []
+    for row in conn.execute(_scope(q, batch_id, cycle_id)).mappings():
+        r = dict(row)
+        settled = r["settled_on"] or as_utc(r["updated_at"]).date()
+        r["settled_on"] = settled
+        r["inactive_since"] = as_utc(r.pop("valid_from")).date()
+        dead = r["life_status"] == "meninggal" and r["death_date"] is not None and r["death_date"] <= settled
+        inactive = r["member_status"] != "aktif" and r["inactive_since"] <= settled
+        if dead or inactive:
+            found.append(r)
+            if len(found) >= limit:
+                break
+    return found
