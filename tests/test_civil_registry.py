@@ -95,6 +95,7 @@ def test_cli_import_prints_a_plain_report(db, admin, tmp_path: Path) -> None:
     assert result.output == (
         "2 baris dibaca.\n"
         "1 anggota dinonaktifkan, 1 keluarga dinonaktifkan (tidak ada anggota aktif lagi).\n"
+        "0 hak bantuan yang belum dibayar diblokir.\n"
         "  baris 3: NIK 3275**********99 tidak ada di registri\n"
     )
     assert registry.get_family(db, admin, family_id).family["registry_status"] == "nonaktif"

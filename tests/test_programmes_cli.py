@@ -66,11 +66,14 @@ def test_candidates_explain_and_overrides(db, ready) -> None:
         local = conn.execute(sa.select(families.c.id).where(families.c.kelurahan_code == "32.75.01.1001")).scalars().first()
     made = json.loads(run(db, "program", "override", "request", "BLT-APBD", "--family", str(local), "--action", "hapus",
                           "--reason", "Sudah pindah domisili", "--evidence", "BA 3/2026", "--as", "operator", "--json"))
+    pending = run(db, "program", "override", "list", "BLT-APBD")
+    assert pending.startswith(f"#{made['id']}  hapus  keluarga {local}  diajukan") and "Sudah pindah domisili" in pending
     assert run(db, "program", "override", "approve", str(made["id"]), "--as", "operator", code=1).startswith(
         "Galat: Hanya Admin Dinsos")
     assert run(db, "program", "override", "reject", str(made["id"]), "--as", "penyetuju", code=1) == \
         "Galat: Tulis alasan penolakan.\n  - note: Alasan penolakan wajib diisi\n"
     assert run(db, "program", "override", "approve", str(made["id"]), "--as", "penyetuju") == f"Pengajuan {made['id']} disetujui.\n"
+    assert run(db, "program", "override", "list", "BLT-APBD") == "Tidak ada pengajuan yang menunggu keputusan.\n"
 
 
 def test_cycle_commands_enforce_maker_checker(db, ready) -> None:

@@ -31,6 +31,7 @@ def import_changes(
     typer.echo(f"{report.rows_read} baris dibaca.")
     typer.echo(f"{len(report.members_deactivated)} anggota dinonaktifkan, "
                f"{len(report.families_deactivated)} keluarga dinonaktifkan (tidak ada anggota aktif lagi).")
+    typer.echo(f"{report.payments_blocked} hak bantuan yang belum dibayar diblokir.")
     if report.heads_gone:
         typer.echo(f"{len(report.heads_gone)} keluarga kehilangan kepala keluarga (perlu KK baru): "
                    + ", ".join(str(f) for f in report.heads_gone))

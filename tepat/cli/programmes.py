@@ -240,6 +240,26 @@ def override_reject(override_id: int, note: Annotated[str, typer.Option("--note"
     typer.echo(f"Pengajuan {override_id} ditolak.")
 
 
+@override_app.command("list")
+def override_list(
+    program: Annotated[str, typer.Argument(help="Programme code, e.g. BLT-APBD.")],
+    state: Annotated[str, typer.Option("--state", help="diajukan (default: pending), disetujui, ditolak, dicabut or semua.")] = "diajukan",
+    acting: AsReader = "", db_url: DatabaseOption = None, as_json: JsonOption = False,
+) -> None:
+    """Overrides of a programme: by default the requests waiting for a checker."""
+    db = open_database(db_url)
+    rows = enrolment.list_overrides(db, common.reader(db, acting), program, None if state == "semua" else state)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("Tidak ada pengajuan." if state != "diajukan" else "Tidak ada pengajuan yang menunggu keputusan.")
+        return
+    for r in rows:
+        typer.echo(f"#{r['id']}  {r['action']:<6} keluarga {r['family_id']}  {r['state']:<10} oleh {r['requested_by']}: "
+                   f"{r['reason']}")
+
+
 # ----------------------------------------------------------------- tepat siklus
 
 
