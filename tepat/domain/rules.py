@@ -51,6 +51,8 @@ from tepat.errors import FieldError, ValidationError
 
 TokenKind = Literal["name", "int", "number", "text", "op", "punct", "end"]
 MAX_RULE_LENGTH = 4000
+MAX_NESTING = 40  # brackets inside brackets; a rule an office writes needs a handful
+MAX_DIGITS = 15  # every whole number a rule compares (rupiah, counts, ages) fits; the databases' integers too
 
 _TOKEN = re.compile(
     r"""
@@ -99,7 +101,17 @@ def parse_rule(source: str) -> Rule:
         _fail(1, "aturan kosong")
     if len(source) > MAX_RULE_LENGTH:
         _fail(MAX_RULE_LENGTH, f"aturan terlalu panjang (paling banyak {MAX_RULE_LENGTH} karakter)")
-    return Rule(source, _Parser(tokenize(source)).rule())
+    tokens = tokenize(source)
+    depth = 0
+    for token in tokens:
+        depth += (token.text == "(") - (token.text == ")")
+        if depth > MAX_NESTING:
+            _fail(token.pos, f"terlalu banyak tanda kurung bersarang (paling banyak {MAX_NESTING})")
+    try:
+        return Rule(source, _Parser(tokens).rule())
+    except RecursionError:  # e.g. hundreds of 'not' in a row
+        _fail(1, "aturan terlalu dalam bersarang; sederhanakan aturan")
+        raise  # pragma: no cover -- _fail raises
 
 
 def check_rule(source: str) -> list[FieldError]:
@@ -127,6 +139,8 @@ def tokenize(source: str) -> list[Token]:
         text = match.group()
         if kind != "space":
             value: Value | None = None
+            if kind in ("int", "number") and len(text.replace(".", "")) > MAX_DIGITS:
+                _fail(at + 1, f"angka terlalu panjang (paling banyak {MAX_DIGITS} angka)")
             if kind == "int":
                 value = int(text)
             elif kind == "number":

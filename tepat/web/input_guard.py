@@ -1,19 +1,26 @@
-"""Refusing NUL characters in any request before a route sees them (issue 13 point 10).
+"""Refusing, before any route sees them, inputs no field of tepat can take (issue 13 points 10 and 14).
 
-A NUL (``%00``) can be stored in no PostgreSQL text value: it used to reach the
-database and fail there, as a 500 whose logged error carried the statement's
-parameters (a NIK). No field of tepat takes one, so a query string or a form or
-JSON body holding one is answered 422 with a plain message, and nothing of it is
-logged. Multipart uploads are left to their own checks (files are read as bytes).
+* A NUL (``%00``) can be stored in no PostgreSQL text value: it used to reach the
+  database and fail there, as a 500 whose logged error carried the statement's
+  parameters (a NIK).
+* A run of 19 or more digits (an id or a page number above 2^63) overflows every
+  integer column: it used to be a 500 from the driver. NIK and KK numbers have 16.
+
+Either in the path, the query string or a form or JSON body is answered 422 with a
+plain message, and nothing of it is logged. Multipart uploads are left to their own
+checks (files are read as bytes).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MESSAGE = "Isian mengandung karakter yang tidak sah (NUL). Periksa kembali isian Anda."
+TOO_LONG = "Isian memuat angka yang terlalu besar (lebih dari 18 angka). Periksa kembali isian Anda."
+_HUGE_NUMBER = re.compile(rb"(?<![0-9])[0-9]{19,}")
 _CHECKED_BODIES = (b"application/x-www-form-urlencoded", b"application/json")
 _NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
 
@@ -35,6 +42,9 @@ class RejectNul:
         if _has_nul(scope.get("query_string", b"")) or "\x00" in scope.get("path", ""):
             await self._refuse(scope, send)
             return
+        if _HUGE_NUMBER.search(scope.get("query_string", b"")) or _HUGE_NUMBER.search(scope.get("path", "").encode()):
+            await self._refuse(scope, send, TOO_LONG)
+            return
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type not in _CHECKED_BODIES:
             await self.app(scope, receive, send)
@@ -52,6 +62,9 @@ class RejectNul:
         if _has_nul(body):
             await self._refuse(scope, send)
             return
+        if _HUGE_NUMBER.search(body):
+            await self._refuse(scope, send, TOO_LONG)
+            return
         sent = False
 
         async def replay() -> Message:
@@ -64,13 +77,13 @@ class RejectNul:
         await self.app(scope, replay, send)
 
     @staticmethod
-    async def _refuse(scope: Scope, send: Send) -> None:
+    async def _refuse(scope: Scope, send: Send, message: str = MESSAGE) -> None:
         if scope.get("path", "").startswith("/api/"):
-            body = json.dumps({"ok": False, "error": MESSAGE, "errors": []}, ensure_ascii=False).encode()
+            body = json.dumps({"ok": False, "error": message, "errors": []}, ensure_ascii=False).encode()
             kind = b"application/json"
         else:
             body = (f"<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Isian tidak sah</title></head>"
-                    f"<body><main><h1>Isian tidak sah</h1><p role=\"alert\">{MESSAGE}</p></main></body></html>").encode()
+                    f"<body><main><h1>Isian tidak sah</h1><p role=\"alert\">{message}</p></main></body></html>").encode()
             kind = b"text/html; charset=utf-8"
         await send({"type": "http.response.start", "status": 422,
                     "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})

@@ -1,0 +1,42 @@
+"""Bounds on what anyone can send: huge ids and page numbers, rules nested or numbered beyond reason are a clear
+422 (or 404), never a 500 (issue 13 point 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tepat.domain.access import Role
+from tepat.domain.rules import parse_rule
+from tepat.errors import ValidationError
+from tepat.services import auth
+from tests.test_web_support import SYSTEM_ADMIN, add_user, login, make_app
+
+HUGE = "99999999999999999999"  # above 2^63
+
+
+@pytest.mark.parametrize("rule", ["(" * 300 + "desil <= 2" + ")" * 300, "desil <= 123456789012345678901",
+                                  "not " * 900 + "true"])
+def test_rules_beyond_reason_are_refused_plainly(rule: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_rule(rule)
+
+
+def test_huge_ids_and_pages_are_not_server_errors(db, tmp_path: Path) -> None:
+    add_user(db, "ani", Role.OPERATOR, "32.75.01")
+    add_user(db, "kadis", Role.ADMIN, "32.75")
+    token = auth.issue_token(db, SYSTEM_ADMIN, "ani").token
+    bearer = {"Authorization": f"Bearer {token}"}
+    with TestClient(make_app(db, tmp_path), raise_server_exceptions=False) as client:
+        login(client, "ani")
+        for path in (f"/keluarga/{HUGE}", f"/kasus/{HUGE}", f"/keluarga/{HUGE}/ubah"):
+            assert client.get(path).status_code in (404, 422), path
+        assert client.get(f"/api/v1/families/{HUGE}", headers=bearer).status_code in (404, 422)
+        assert client.get("/api/v1/families", params={"q": "Budi", "page": HUGE}, headers=bearer).status_code == 422
+        client.cookies.clear()
+        csrf = login(client, "kadis")
+        page = client.post("/sasaran/aturan", data={"csrf_token": csrf, "aturan": "(" * 300 + "desil <= 2" + ")" * 300})
+        assert page.status_code in (200, 422) and "kurung bersarang" in page.text
+        assert client.get(f"/siklus/{HUGE}").status_code in (404, 422)
