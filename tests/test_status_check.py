@@ -209,3 +209,15 @@ def test_one_client_refused_by_its_own_limit_does_not_use_up_the_service(db) -> 
     assert refused == 17
     for i in range(9):  # the other residents still have 12 - 3 checks this minute
         checker.check(f"32750117059{i:05d}", WRONG_KK, client=f"resident-{i}")
+
+
+def test_the_payment_date_shown_is_the_banks_settlement_date(db, admin) -> None:
+    from tests.document_data import pay
+    from tests.programme_data import approved_cycle, insert_programme
+
+    family_id, head = _family(db, admin)
+    cycle_id = approved_cycle(db, insert_programme(db, "BLT-APBD", name="BLT-APBD Kota Bekasi"), [family_id],
+                              state="pembayaran")
+    pay(db, cycle_id, [family_id], settled_on=date(2025, 7, 20))  # imported today, settled by the bank in July 2025
+    [programme] = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="s").programmes
+    assert programme.status == "Sudah disalurkan 20 Juli 2025"

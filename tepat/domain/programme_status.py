@@ -43,6 +43,8 @@ class Entry:
     paid_at: datetime | None = None
     coverage_months: int | None = None
     """The cycle's programme snapshot value (service programmes)."""
+    settled_on: date | None = None
+    """The bank's settlement date of the paying line (shown to residents; ``paid_at`` is when we learnt of it)."""
 
     def as_service_cycle(self) -> ServiceCycle:
         return ServiceCycle(self.programme, self.cycle_id, self.period_start, self.period_end, self.coverage_months,
@@ -72,7 +74,8 @@ def status_words(entry: Entry) -> str:
     if stopped:
         return stopped
     if entry.state == EntitlementState.DIBAYAR:
-        return f"Sudah disalurkan {long_date(entry.paid_at)}" if entry.paid_at else "Sudah disalurkan"
+        when = entry.settled_on or entry.paid_at
+        return f"Sudah disalurkan {long_date(when)}" if when else "Sudah disalurkan"
     if entry.state == EntitlementState.GAGAL:
         return RETRYING
     return WAITING
