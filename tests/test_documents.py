@@ -181,3 +181,12 @@ def test_education_aid_lists_the_school_level(db, admin) -> None:
     without = pdf_text(documents.nominatif(db, admin, approved_cycle(db, insert_programme(db, "BLT"), ids),
                                            KELURAHAN).content)
     assert "Jenjang" not in without
+
+
+def test_a_service_bast_names_no_rupiah(db, admin) -> None:
+    families = families_in(db, admin, KELURAHAN, ["Ani Lestari", "Bayu Putra"])
+    programme = insert_programme(db, "LKM-NIK", unit="orang", benefit_type="layanan", amount=0)
+    cycle_id = approved_cycle(db, programme, families, per_person=True)
+    text = pdf_text(documents.bast(db, admin, cycle_id, KELURAHAN, signed_on=date(2025, 7, 14)).content)
+    assert "Jumlah KPM" in text
+    assert "Rp0" not in text and "Nol Rupiah" not in text

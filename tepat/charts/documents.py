@@ -108,13 +108,19 @@ def bast_pdf(context: Mapping[str, Any]) -> bytes:
         ["", "Jabatan", ":", text(second["title"])],
         ["", "selanjutnya disebut <b>PIHAK KEDUA</b>.", "", ""],
     ]
-    amounts = [
-        ["Jumlah KPM", ":", f"<b>{text(number(c['count']))}</b> ({text(terbilang(c['count']))}) KPM"],
-        ["Jumlah bantuan", ":", f"<b>{text(rupiah(c['total']))}</b>"],
-        ["Terbilang", ":", f"<i>{text(title_words(rupiah_words(int(c['total']))))}</i>"],
-    ]
-    by_rw = [[f"{r['rw']:03d}", number(r["recipients"]), rupiah(r["amount"])] for r in c["by_rw"]]
-    by_rw.append(["Jumlah", number(c["count"]), rupiah(c["total"])])
+    amounts = [["Jumlah KPM", ":", f"<b>{text(number(c['count']))}</b> ({text(terbilang(c['count']))}) KPM"]]
+    if int(c["total"]) > 0:  # a service or training programme hands over no money: no "Rp0 / Nol Rupiah"
+        amounts += [
+            ["Jumlah bantuan", ":", f"<b>{text(rupiah(c['total']))}</b>"],
+            ["Terbilang", ":", f"<i>{text(title_words(rupiah_words(int(c['total']))))}</i>"],
+        ]
+    money = int(c["total"]) > 0
+
+    def amount(value: int) -> str:
+        return rupiah(value) if money else "–"
+
+    by_rw = [[f"{r['rw']:03d}", number(r["recipients"]), amount(r["amount"])] for r in c["by_rw"]]
+    by_rw.append(["Jumlah", number(c["count"]), amount(c["total"])])
     story: list[Flowable] = [
         *pdf.kop(),
         *pdf.title("Berita Acara Serah Terima",
