@@ -93,8 +93,29 @@ class StateError(TepatError):
     status_code = 409
 
 
+class Throttled(TepatError):
+    """Too many attempts from one client or at one account: ``retry_after`` seconds until the next may go."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(TepatError):
+    """The server is doing as much of this as it safely can (for everyone): try again shortly."""
+
+    status_code = 503
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 __all__ = [
     "AuthenticationFailed",
+    "Busy",
     "ConfigError",
     "ConflictError",
     "FieldError",
@@ -103,5 +124,6 @@ __all__ = [
     "PermissionDenied",
     "StateError",
     "TepatError",
+    "Throttled",
     "ValidationError",
 ]

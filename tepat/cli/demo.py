@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 from tepat.config import Settings
 from tepat.domain.formatting import number
 from tepat.store.database import Database
+
+if TYPE_CHECKING:
+    from tepat.services.demo import DemoAccount
 
 _STEPS = {"sintetis": "Membangkitkan data sintetis", "impor": "Mengimpor ke basis data",
           "peringkat": "Model PMT dan desil"}
@@ -26,6 +29,8 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app when the data is ready.")] = True,
+    reset_passwords: Annotated[bool, typer.Option(
+        "--reset-passwords", help="Give the demo accounts of an existing demo file new passwords (printed once).")] = False,
 ) -> None:
     """Build a synthetic Kota Bekasi (SQLite), create demo accounts (printed once) and serve the web app."""
     from tepat.services.demo import build_demo  # heavy (synthetic data, import): load only when asked
@@ -36,11 +41,17 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     if db_path.exists():
-        typer.echo(
-            f"Memakai data demo yang sudah ada di {db_path}. Akun demo hanya dicetak saat pertama dibuat; "
-            "jalankan dengan --fresh untuk membangun ulang."
-        )
         database = Database(url)
+        if reset_passwords:
+            from tepat.services.demo import reset_demo_passwords
+
+            typer.echo(f"Memakai data demo yang sudah ada di {db_path}; kata sandi akun demo diganti.")
+            _print_accounts(database, reset_demo_passwords(database))
+        else:
+            typer.echo(
+                f"Memakai data demo yang sudah ada di {db_path}. Akun demo hanya dicetak saat pertama dibuat; "
+                "jalankan dengan --reset-passwords untuk kata sandi baru, atau --fresh untuk membangun ulang."
+            )
     else:
         database = Database(url)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
@@ -53,12 +64,7 @@ def demo(
 
             built = build_demo(database, families=families, seed=seed, progress=report)
         typer.echo(f"Kota Bekasi sintetis siap: {number(built.families)} keluarga, {number(built.members)} jiwa di {db_path}.")
-        table = Table(title="Akun demo (kata sandi hanya ditampilkan sekali ini)")
-        for column in ("Pengguna", "Kata sandi", "Peran", "Wilayah"):
-            table.add_column(column)
-        for account in built.accounts:
-            table.add_row(account.username, account.password, account.role.label, database.regions.name(account.area_code))
-        Console().print(table)
+        _print_accounts(database, built.accounts)
         typer.echo(f"Siklus \"BLT-APBD Juli 2025\" sudah disusun dan diajukan oleh admin; masuk sebagai kabid untuk "
                    f"menyetujuinya (maker-checker): /siklus/{built.cycle_id}")
     if serve:
@@ -70,6 +76,15 @@ def demo(
         typer.echo(f"Membuka tepat di http://{host}:{port} (Ctrl+C untuk berhenti)")
         uvicorn.run(create_app(settings, database), host=host, port=port, log_level="warning", proxy_headers=False,
                     access_log=False)
+
+
+def _print_accounts(database: Database, accounts: list[DemoAccount]) -> None:
+    table = Table(title="Akun demo (kata sandi hanya ditampilkan sekali ini)")
+    for column in ("Pengguna", "Kata sandi", "Peran", "Wilayah"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(account.username, account.password, account.role.label, database.regions.name(account.area_code))
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

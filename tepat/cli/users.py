@@ -1,4 +1,4 @@
-"""CLI commands: ``tepat user add|list|token|deactivate`` and ``tepat serve``."""
+"""CLI commands: ``tepat user add|list|passwd|reset|logout|token|tokens|token-revoke|deactivate`` and ``tepat serve``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import typer
 
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json, settings
 from tepat.domain.access import SYSTEM, Actor, Role
+from tepat.domain.formatting import long_date, moment
 from tepat.services import auth
 
-user_app = typer.Typer(help="Accounts: add users, list them, make API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts: add, list, set or reset passwords, end sessions, API tokens.", no_args_is_help=True)
 
 _ROLES = ", ".join(r.value for r in Role)
 
@@ -56,17 +57,85 @@ def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
         typer.echo(f"{u.username:<20} {u.role.value:<12} {u.area_code:<14} {state:<9} {u.full_name}")
 
 
+@user_app.command("passwd")
+def passwd(
+    username: Annotated[str, typer.Argument(help="The account whose password to set.")],
+    db_url: DatabaseOption = None,
+) -> None:
+    """Set an account's password (prompted twice); every session of the account ends."""
+    new = typer.prompt("Kata sandi baru", hide_input=True)
+    repeat = typer.prompt("Ulangi kata sandi baru", hide_input=True)
+    auth.set_password(open_database(db_url), _cli_actor(), username, new, repeat)
+    typer.echo(f"Kata sandi {username.strip().lower()} diganti; semua sesinya berakhir.")
+
+
+@user_app.command("reset")
+def reset(
+    username: Annotated[str, typer.Argument(help="The account to reset.")],
+    totp: Annotated[bool, typer.Option("--totp", help="Also switch off its authenticator code (a lost phone).")] = False,
+    db_url: DatabaseOption = None,
+) -> None:
+    """Give an account a one-time password (printed once) that must be replaced at the next login."""
+    password = auth.reset_password(open_database(db_url), _cli_actor(), username, remove_second_factor=totp)
+    typer.echo(password)
+    extra = " Verifikasi dua langkahnya dimatikan." if totp else ""
+    typer.echo(f"Kata sandi sekali pakai untuk {username.strip().lower()}: harus diganti saat masuk; semua sesinya "
+               f"berakhir.{extra}", err=True)
+
+
+@user_app.command("logout")
+def logout(
+    username: Annotated[str, typer.Argument(help="The account to sign out everywhere.")],
+    db_url: DatabaseOption = None,
+) -> None:
+    """End every open session of an account at once."""
+    ended = auth.end_sessions(open_database(db_url), _cli_actor(), username)
+    typer.echo(f"{ended} sesi {username.strip().lower()} diakhiri.")
+
+
 @user_app.command("token")
 def token(
     username: Annotated[str, typer.Argument(help="The account the token acts as.")],
     label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "api",
+    days: Annotated[int, typer.Option("--days", help=f"Days the token is valid (1-{auth.MAX_TOKEN_DAYS}).")] = auth.TOKEN_DAYS,
     db_url: DatabaseOption = None,
 ) -> None:
     """Make an API token (printed once; only its hash is stored)."""
-    issued = auth.issue_token(open_database(db_url), _cli_actor(), username, label=label)
+    issued = auth.issue_token(open_database(db_url), _cli_actor(), username, label=label, days=days)
     typer.echo(issued.token)
-    typer.echo(f"Token untuk {issued.username} ({issued.label}). Simpan sekarang: token ini tidak dapat ditampilkan lagi.",
-               err=True)
+    typer.echo(f"Token {issued.token_id} untuk {issued.username} ({issued.label}), berlaku sampai "
+               f"{long_date(issued.expires_at)}. Simpan sekarang: token ini tidak dapat ditampilkan lagi.", err=True)
+
+
+@user_app.command("tokens")
+def tokens(
+    username: Annotated[str, typer.Argument(help="The account whose tokens to list.")],
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List an account's API tokens: when made, last used, expiry, revoked."""
+    rows = auth.tokens_of(open_database(db_url), _cli_actor(), username)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("Belum ada token.")
+        return
+    for t in rows:
+        used = moment(t["last_used_at"]) if t["last_used_at"] else "belum pernah dipakai"
+        until = long_date(t["expires_at"]) if t["expires_at"] else "tanpa batas"
+        state = f"dicabut {moment(t['revoked_at'])}" if t["revoked_at"] else "aktif"
+        typer.echo(f"{t['id']:>5}  {t['label']:<20} {state:<28} berlaku sampai {until:<18} {used}")
+
+
+@user_app.command("token-revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's number (from `tepat user tokens`).")],
+    db_url: DatabaseOption = None,
+) -> None:
+    """Revoke one API token."""
+    auth.revoke_token(open_database(db_url), _cli_actor(), token_id)
+    typer.echo(f"Token {token_id} dicabut.")
 
 
 @user_app.command("deactivate")
@@ -74,9 +143,9 @@ def deactivate(
     username: Annotated[str, typer.Argument(help="The account to switch off.")],
     db_url: DatabaseOption = None,
 ) -> None:
-    """Switch an account off and revoke its API tokens."""
+    """Switch an account off, end its sessions and revoke its API tokens."""
     auth.deactivate_user(open_database(db_url), _cli_actor(), username)
-    typer.echo(f"Akun {username.strip().lower()} dinonaktifkan; token API-nya dicabut.")
+    typer.echo(f"Akun {username.strip().lower()} dinonaktifkan; sesi dan token API-nya berakhir.")
 
 
 def serve(

@@ -76,11 +76,16 @@ class RegistryFile:
         width = max(self.width, max(self.positions.values()) + 1)
         schema = {f"c{i}": pl.String for i in range(width)}
         start = self.header_row + 1
-        for chunk in _csv_chunks(self.path, self.header_row, self.encoding):
-            table = pl.read_csv(
-                chunk, has_header=False, separator=self.separator, schema=schema,
-                truncate_ragged_lines=True, encoding="utf8-lossy",
-            )
+        for line, chunk in _csv_chunks(self.path, self.header_row, self.encoding):
+            try:
+                table = pl.read_csv(
+                    chunk, has_header=False, separator=self.separator, schema=schema,
+                    truncate_ragged_lines=True, encoding="utf8-lossy",
+                )
+            except pl.exceptions.PolarsError as exc:
+                raise ValidationError(
+                    f"Berkas {self.path.name} tidak dapat dibaca mulai sekitar baris {line}: ada tanda kutip (\") yang "
+                    "tidak ditutup atau baris yang rusak. Perbaiki lalu impor ulang; tidak ada yang disimpan.") from exc
             for offset in range(0, table.height, size):
                 part = table.slice(offset, size)
                 yield part.select(
@@ -175,38 +180,68 @@ def _find_header(rows: Sequence[Sequence[object]], mapping: ColumnMapping, filen
 CSV_CHUNK_BYTES = 16 << 20
 
 
+MAX_RECORD_BYTES = 1 << 20  # one registry row is a few hundred bytes: a megabyte means a quote never closed
+MAX_COLUMNS = 1000
+
+
 def _record_end(data: bytes) -> int | None:
-    """Where the last complete CSV record in ``data`` ends (after its newline), minding quoted newlines."""
+    """Where the last complete CSV record in ``data`` ends (after its newline), minding quoted newlines.
+
+    A newline ends a record when an even number of quotes comes before it. The quotes are counted once, then
+    walking back from the last newline each step only subtracts the quotes between two newlines: linear in the
+    size of ``data`` however its quotes fall (counting from the start at every newline was quadratic, and one
+    stray quote in a 0.4 MB file kept the server busy for seconds).
+    """
     pos = data.rfind(b"\n")
+    if pos < 0:
+        return None
+    quotes = data.count(b'"', 0, pos)
     while pos >= 0:
-        if data.count(b'"', 0, pos) % 2 == 0:
+        if quotes % 2 == 0:
             return pos + 1
-        pos = data.rfind(b"\n", 0, pos)
+        previous = data.rfind(b"\n", 0, pos)
+        quotes -= data.count(b'"', previous + 1, pos)
+        pos = previous
     return None
 
 
-def _csv_chunks(path: Path, skip_lines: int, encoding: str) -> Iterator[bytes]:
-    """The file after its first ``skip_lines`` lines, in UTF-8 pieces of whole records.
+def _too_long(path: Path, line: int) -> ValidationError:
+    return ValidationError(
+        f"Berkas {path.name} rusak sekitar baris {line}: satu baris lebih dari {MAX_RECORD_BYTES >> 20} MB. Biasanya "
+        "tanda kutip (\") di baris itu tidak ditutup. Perbaiki baris itu lalu impor ulang; tidak ada yang disimpan.")
 
-    Read piece by piece (not memory-mapped, not read ahead), so memory stays flat whatever the file size.
+
+def _csv_chunks(path: Path, skip_lines: int, encoding: str) -> Iterator[tuple[int, bytes]]:
+    """The file after its first ``skip_lines`` lines, in UTF-8 pieces of whole records, each with the line it
+    starts at.
+
+    Read piece by piece (not memory-mapped, not read ahead), so memory stays flat whatever the file size. A
+    record longer than ``MAX_RECORD_BYTES`` (an unclosed quote swallowing the rest of the file, or a 50 MB line)
+    is refused with the line where it starts, before anything of the file is stored.
     """
     with path.open("rb") as f:
         for _ in range(skip_lines):
             f.readline()
+        line = skip_lines + 1  # the spreadsheet line the next piece starts at
         rest = b""
         while True:
             block = f.read(CSV_CHUNK_BYTES)
             if not block:
                 if rest.strip():
-                    yield rest if encoding == "utf-8" else rest.decode(encoding, errors="replace").encode()
+                    yield line, rest if encoding == "utf-8" else rest.decode(encoding, errors="replace").encode()
                 return
             data = rest + block
             cut = _record_end(data)
             if cut is None:
+                if len(data) > MAX_RECORD_BYTES:
+                    raise _too_long(path, line)
                 rest = data
                 continue
             piece, rest = data[:cut], data[cut:]
-            yield piece if encoding == "utf-8" else piece.decode(encoding, errors="replace").encode()
+            if len(rest) > MAX_RECORD_BYTES:
+                raise _too_long(path, line + piece.count(b"\n"))
+            yield line, piece if encoding == "utf-8" else piece.decode(encoding, errors="replace").encode()
+            line += piece.count(b"\n")
 
 
 def _encoding_of(head: bytes) -> str:
@@ -229,6 +264,17 @@ def _count_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
+def _leading_rows(lines: list[str], separator: str) -> list[list[str]]:
+    """The first lines as cells, up to the first one ``csv`` cannot read (a huge or broken field: the header is
+    above it, and reading the data reports it with its line)."""
+    rows: list[list[str]] = []
+    try:
+        rows.extend(csv.reader(io.StringIO("\n".join(lines)), delimiter=separator))
+    except csv.Error:
+        pass
+    return rows
+
+
 def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
     with path.open("rb") as f:
         head = f.read(1 << 20)
@@ -237,7 +283,7 @@ def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
     best: tuple[int, int, dict[str, int], str, int] = (-1, -1, {}, ",", 0)
     for sep in (";", ",", "\t", "|"):
-        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+        rows = _leading_rows(lines, sep)
         try:
             index, found = _find_header(rows, mapping, path.name)
         except ValidationError:
@@ -247,6 +293,9 @@ def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
     if best[0] < 0:
         _find_header([], mapping, path.name)  # raises the message
     _, index, found, sep, width = best
+    if width > MAX_COLUMNS:
+        raise ValidationError(f"Berkas {path.name} punya {width:,} kolom di baris judul; paling banyak {MAX_COLUMNS:,}. "
+                              "Simpan hanya kolom data registri lalu impor ulang.".replace(",", "."))
     total = _count_lines(path) - index - 1
     return RegistryFile(path, "csv", index + 1, found, mapping, separator=sep, total_rows=max(total, 0), encoding=encoding, width=width)
 

@@ -35,8 +35,8 @@ from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.files.uploads import MAX_BYTES
 from tepat.portal import challenge
-from tepat.portal.client_address import client_address
 from tepat.portal.pages import templates
+from tepat.portal.shared_state import app_state, client, rate_limits
 from tepat.services import cases
 from tepat.services.status_check import (
     ChallengeReused,
@@ -45,9 +45,7 @@ from tepat.services.status_check import (
     TooManyAttempts,
     keyed_hash,
 )
-from tepat.store import rate_limits
 from tepat.store.database import Database
-from tepat.store.rate_limits import RateLimitFile
 
 
 @asynccontextmanager
@@ -64,7 +62,6 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MIN_SECONDS = 0.02  # every status check takes at least this long (covers the found / not-found difference)
 MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
 LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
-RATE_LIMIT_FILE = rate_limits.FILE_NAME  # in the upload directory: shared by the worker processes of this host
 SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five an hour per client
 MEMBER_ROWS = 5
 
@@ -86,20 +83,6 @@ def _upload_dir(request: Request) -> Path:
     return path
 
 
-def _state(request: Request, name: str, factory: Any) -> Any:
-    value = getattr(request.app.state, name, None)
-    if value is None:
-        value = factory()
-        setattr(request.app.state, name, value)
-    return value
-
-
-def _limits(request: Request) -> RateLimitFile:
-    """Rate-limit buckets and used challenge nonces, shared by every worker process of this host."""
-    return _state(request, "rate_limits", lambda: RateLimitFile(  # type: ignore[no-any-return]
-        Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE))
-
-
 def _settings(request: Request) -> Any:
     return request.app.state.settings
 
@@ -108,17 +91,13 @@ def checker(request: Request) -> StatusChecker:
     """The app's status checker: the office's second factor, shared rate limits, its log written in batches off
     the event loop."""
     settings = _settings(request)
-    return _state(request, "status_checker", lambda: StatusChecker(  # type: ignore[no-any-return]
+    return app_state(request, "status_checker", lambda: StatusChecker(  # type: ignore[no-any-return]
         _db(request), _secret(request), factor=settings.status_check_factor, per_minute=settings.status_checks_per_minute,
-        limiter=_limits(request), log_batch=LOG_BATCH, log_in_background=True))
+        limiter=rate_limits(request), log_batch=LOG_BATCH, log_in_background=True))
 
 
 def _guard(request: Request) -> challenge.NonceGuard:
-    return _limits(request)
-
-
-def _client(request: Request) -> str:
-    return client_address(request, _settings(request).trusted_proxies)
+    return rate_limits(request)
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
@@ -190,8 +169,8 @@ async def _timed_check(request: Request, nik: str, birth: str, channel: str, onc
     try:
         service = checker(request)
         if service.runs_inline:  # SQLite: microseconds of local work, cheaper than a thread hop
-            return service.check(nik, birth, client=_client(request), channel=channel, once=once)
-        return await run_in_threadpool(service.check, nik, birth, client=_client(request), channel=channel, once=once)
+            return service.check(nik, birth, client=client(request), channel=channel, once=once)
+        return await run_in_threadpool(service.check, nik, birth, client=client(request), channel=channel, once=once)
     finally:
         # Sleeping costs no CPU. A loop, because an event loop's timers may fire up to a millisecond early
         # (uvloop counts whole milliseconds); the last nap is never shorter than one.
@@ -275,8 +254,8 @@ async def _submission(request: Request) -> tuple[FormData | None, str]:
     form = await request.form(max_files=2, max_fields=100)
     if not _challenge_ok(request, form):
         return form, _WRONG_ANSWER
-    client_key = f"kiriman:{keyed_hash(_secret(request), 'client', _client(request))}"  # no address in the file
-    decision = _limits(request).take_all([(SUBMIT_LIMIT, client_key)], time.time())
+    client_key = f"kiriman:{keyed_hash(_secret(request), 'client', client(request))}"  # no address in the file
+    decision = rate_limits(request).take_all([(SUBMIT_LIMIT, client_key)], time.time())
     if decision is None or not decision.allowed:  # (``None`` only answers a ``once`` key, not asked for here)
         return form, "Terlalu banyak kiriman dari perangkat ini. Coba lagi nanti."
     return form, ""
@@ -353,7 +332,7 @@ async def sanggah(request: Request) -> Response:
         service = checker(request)
         nik = "".join(values.get("nik", "").split())
         # The disputer proves who they are as on /cek, under the same limits (service, client, NIK).
-        service.take(_client(request), keyed_hash(_secret(request), "nik", nik) if nik else None, None)
+        service.take(client(request), keyed_hash(_secret(request), "nik", nik) if nik else None, None)
         number = await run_in_threadpool(
             cases.submit_sanggah, _db(request), _upload_dir(request), _secret(request),
             disputer_nik=nik, disputer_proof=values.get(_second_field(request), ""), factor=service.factor,

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-
 from tepat.domain.access import Actor
 from tepat.domain.households import InactiveReason
 from tepat.domain.nik import check_nik, mask_nik

@@ -27,7 +27,14 @@ from tepat.domain.coverage import ServiceCycle, covering_cycle
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.masking import mask_name
 from tepat.domain.throttle import Limit, Limiter, LocalLimiter
-from tepat.errors import AuthenticationFailed, FieldError, NotFound, PermissionDenied, TepatError, ValidationError
+from tepat.errors import (
+    AuthenticationFailed,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+    ValidationError,
+)
 from tepat.services.status_check import keyed_hash
 from tepat.store import audit
 from tepat.store import facilities as store
@@ -45,14 +52,12 @@ _KEY_UNKNOWN = "Kunci API fasilitas tidak dikenal atau sudah dicabut."
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 
 
-class TooManyChecks(TepatError):
+class TooManyChecks(Throttled):
     """The facility's key asked too often: try again shortly."""
 
-    status_code = 429
-
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"Terlalu banyak permintaan dengan kunci ini. Coba lagi dalam {max(1, round(retry_after))} detik.")
-        self.retry_after = retry_after
+        super().__init__(f"Terlalu banyak permintaan dengan kunci ini. Coba lagi dalam {max(1, round(retry_after))} detik.",
+                         retry_after)
 
 
 def hash_key(key: str) -> str:

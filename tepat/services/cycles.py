@@ -18,7 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Role
-from tepat.domain.cycles import FINAL_ENTITLEMENT_STATES, CycleAction, CycleState, allowed_actions, check_actor, next_state
+from tepat.domain.cycles import (
+    FINAL_ENTITLEMENT_STATES,
+    CycleAction,
+    CycleState,
+    allowed_actions,
+    check_actor,
+    next_state,
+)
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.programmes import MAX_AMOUNT
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError

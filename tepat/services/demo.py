@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from datetime import date
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from tepat.domain.access import Role, system_actor
@@ -87,6 +87,18 @@ def build_demo(db: Database, *, families: int, seed: int, progress: Progress | N
     cycle_id = _submit_a_blt_cycle(db)
     return DemoBuild(families=result.families_created, members=result.members_created, imported=result, accounts=accounts,
                      model_id=model_id, cycle_id=cycle_id)
+
+
+def reset_demo_passwords(db: Database) -> list[DemoAccount]:
+    """New passwords for the demo accounts of an existing demo database (the first ones were printed once): the
+    way back in after rerunning ``tepat demo``. Their sessions end; each change is audited."""
+    accounts = []
+    creator = system_actor()
+    for username, role, area, name in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        auth.set_password(db, creator, username, password, password)
+        accounts.append(DemoAccount(username, password, role, area, name))
+    return accounts
 
 
 def _submit_a_blt_cycle(db: Database) -> int:

@@ -25,10 +25,9 @@ from typing import Any
 from tepat.charts import documents as printed
 from tepat.domain.access import Actor
 from tepat.domain.entitlements import BlockReason, EntitlementState
+from tepat.domain.formatting import TIMEZONE, long_date, moment, month_name, number, rupiah
 from tepat.domain.programmes import programme_label
-from tepat.domain.formatting import TIMEZONE, long_date, moment, number, rupiah
 from tepat.domain.regions import CITY_CODE, Level, level_of
-from tepat.domain.formatting import month_name
 from tepat.domain.terbilang import date_in_words
 from tepat.errors import NotFound, StateError, ValidationError
 from tepat.store import audit

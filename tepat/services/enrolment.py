@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Role
-from tepat.domain.cycles import CutPlace, FROZEN_STATES, cut_reason_text
+from tepat.domain.cycles import FROZEN_STATES, CutPlace, cut_reason_text
 from tepat.domain.deciles import DECILES
 from tepat.domain.programmes import level_of, member_rule_as_rule
 from tepat.domain.rule_explain import Explanation, explain_rule

@@ -38,10 +38,10 @@ from tepat.domain.regions import CITY_CODE, Level, level_of
 from tepat.errors import NotFound, ValidationError
 from tepat.files import bps
 from tepat.files.survey import read_survey
-from tepat.store.audit import record
-from tepat.store.database import Database
 from tepat.store import programme_reports
 from tepat.store import targeting as targeting_store
+from tepat.store.audit import record
+from tepat.store.database import Database
 from tepat.store.schema import families, members
 
 BPS_SOURCE = "Sumber: BPS, Maret {year} (diolah tepat); batas wilayah: cahyadsn/wilayah_boundaries (MIT)"

@@ -35,7 +35,7 @@ from tepat.domain.formatting import local_time
 from tepat.domain.masking import mask_name
 from tepat.domain.nik import mask_nik
 from tepat.domain.throttle import Limit, Limiter, LocalLimiter
-from tepat.errors import FieldError, TepatError, ValidationError
+from tepat.errors import Busy, FieldError, TepatError, Throttled, ValidationError
 from tepat.store import programme_status
 from tepat.store import status_checks as store
 from tepat.store.database import Database
@@ -51,26 +51,20 @@ _DECOY_SECOND = "\x00" * 16  # matches no typed KK number or name
 _DECOY_KELURAHAN = "32.75.01.1001"
 
 
-class TooManyAttempts(TepatError):
+class TooManyAttempts(Throttled):
     """Too many status checks from one client or for one NIK: try again later."""
 
-    status_code = 429
-
     def __init__(self, retry_after: float) -> None:
         minutes = max(1, round(retry_after / 60))
-        super().__init__(f"Terlalu banyak percobaan. Coba lagi dalam {minutes} menit.")
-        self.retry_after = retry_after
+        super().__init__(f"Terlalu banyak percobaan. Coba lagi dalam {minutes} menit.", retry_after)
 
 
-class ServiceBusy(TepatError):
+class ServiceBusy(Busy):
     """More checks this minute than the service takes (for everyone): come back in a few minutes."""
 
-    status_code = 503
-
     def __init__(self, retry_after: float) -> None:
         minutes = max(1, round(retry_after / 60))
-        super().__init__(f"Layanan cek status sedang ramai. Silakan coba lagi dalam {minutes} menit.")
-        self.retry_after = retry_after
+        super().__init__(f"Layanan cek status sedang ramai. Silakan coba lagi dalam {minutes} menit.", retry_after)
 
 
 class ChallengeReused(TepatError):

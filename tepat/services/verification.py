@@ -18,7 +18,14 @@ from typing import Any
 from tepat.domain.access import Actor, Role, applying_findings
 from tepat.domain.cases import CaseKind, CaseState, Clock, system_clock
 from tepat.domain.validation import validate_family
-from tepat.domain.verification import REVERIFY_AFTER_YEARS, GpsPoint, due_before, Visit, VisitDecision, registry_changes
+from tepat.domain.verification import (
+    REVERIFY_AFTER_YEARS,
+    GpsPoint,
+    Visit,
+    VisitDecision,
+    due_before,
+    registry_changes,
+)
 from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.services import registry

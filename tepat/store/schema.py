@@ -46,6 +46,11 @@ users = sa.Table(
     sa.Column("area_code", sa.String(13), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", Timestamp, nullable=False),
+    # Set by an admin's reset: the one-time password must be replaced at the next login.
+    sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("password_changed_at", Timestamp),
+    sa.Column("totp_secret", sa.String(64)),  # base32; set once the user confirmed a code from their app
+    sa.Column("totp_last_step", sa.Integer),  # the 30-second step of the last code accepted: a code is used once
 )
 
 api_tokens = sa.Table(
@@ -58,6 +63,23 @@ api_tokens = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("last_used_at", Timestamp),
     sa.Column("revoked_at", Timestamp),
+    sa.Column("expires_at", Timestamp),  # tokens made before expiry existed have none
+)
+
+user_sessions = sa.Table(
+    # A logged-in browser: the cookie carries a random secret, this row its hash, so logout, a password change or
+    # an admin's revocation ends the session at once, on every worker.
+    "user_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("ended_at", Timestamp),
+    sa.Column("ended_reason", sa.String(20)),  # keluar | sandi_diganti | dicabut | akun_nonaktif
+    sa.Index("ix_user_sessions_user", "user_id", "ended_at"),
 )
 
 

@@ -22,15 +22,15 @@ from tepat.config import Settings
 from tepat.domain.access import Role
 from tepat.errors import PermissionDenied, TepatError, ValidationError
 from tepat.portal import routes as portal_routes
+from tepat.services.sessions import SESSION_HOURS
 from tepat.store import audit
 from tepat.store.database import Database
-from tepat.web.deps import CsrfFailed, LoginRequired, verify_csrf
 from tepat.web.access_log import AccessLog
+from tepat.web.deps import PASSWORD_PAGE, CsrfFailed, LoginRequired, PasswordChangeRequired, verify_csrf
 from tepat.web.input_guard import RejectNul
 from tepat.web.routes import (
     accounts,
     areas,
-    audit as audit_routes,
     cases,
     documents,
     families,
@@ -41,13 +41,17 @@ from tepat.web.routes import (
     programmes,
     statistics,
     targeting,
+    users,
+)
+from tepat.web.routes import (
+    audit as audit_routes,
 )
 from tepat.web.templating import templates
 
 log = logging.getLogger("tepat.web")
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "tepat_sesi"
-SESSION_MAX_AGE = 8 * 60 * 60  # one working day
+SESSION_MAX_AGE = SESSION_HOURS * 60 * 60  # the cookie lives as long as its server-side session
 
 MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
     ("/statistik", "Statistik", None),
@@ -59,6 +63,7 @@ MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
     ("/pembayaran", "Pembayaran", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
     ("/laporan", "Laporan", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
     ("/audit", "Audit", frozenset({Role.ADMIN})),
+    ("/pengguna", "Pengguna", frozenset({Role.ADMIN})),
 )
 """Menu links after the registry's own: (link, label, roles that see it or ``None`` for every role)."""
 
@@ -116,7 +121,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
 
     page_deps = [Depends(verify_csrf)]
-    for module in (accounts, areas, audit_routes, families, members, moves, files, statistics, targeting, cases, programmes, payments, documents):
+    for module in (accounts, users, areas, audit_routes, families, members, moves, files, statistics, targeting, cases,
+                   programmes, payments, documents):
         app.include_router(module.router, dependencies=page_deps)
     templates.env.globals["extra_menu"] = MENU
     # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).
@@ -158,6 +164,10 @@ def _install_page_errors(app: FastAPI) -> None:
     async def _login(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/masuk?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password(request: Request, exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:

@@ -8,16 +8,23 @@ from fastapi import Request
 
 from tepat.domain.access import Actor, Role
 from tepat.errors import FieldError, PermissionDenied, ValidationError
-from tepat.services import auth
+from tepat.services import sessions
 from tepat.store.database import Database
 from tepat.web.templating import CSRF_SESSION_KEY
 
-SESSION_USER_KEY = "user_id"
+SESSION_KEY = "sesi"  # the cookie's session secret; its hash names a row of ``user_sessions``
+PASSWORD_PAGE = "/akun/sandi"
+_OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset({PASSWORD_PAGE, "/keluar"})
+_UNKNOWN = object()
 MAX_FORM_BYTES = 210 * 1024 * 1024  # the largest import upload plus the form around it
 
 
 class LoginRequired(Exception):
     """No one is logged in: the app answers with a redirect to the login page."""
+
+
+class PasswordChangeRequired(Exception):
+    """The account logged in with a one-time password: every page but the password form sends it there."""
 
 
 class CsrfFailed(Exception):
@@ -29,27 +36,35 @@ def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
+def signed_in(request: Request) -> sessions.SignedIn | None:
+    """The live server-side session of this browser, or ``None`` (ended, expired, or the account switched off)."""
+    known = getattr(request.state, "signed_in", _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known  # type: ignore[no-any-return]
+    secret = request.session.get(SESSION_KEY)
+    found = sessions.signed_in(get_db(request), secret) if isinstance(secret, str) else None
+    if found is None and secret is not None:
+        request.session.clear()
+    request.state.signed_in = found
+    request.state.actor = found.actor if found else None
+    return found
+
+
 def optional_actor(request: Request) -> Actor | None:
     """The logged-in user, or ``None``."""
-    if getattr(request.state, "actor", None) is not None:
-        return request.state.actor
-    user_id = request.session.get(SESSION_USER_KEY)
-    if not isinstance(user_id, int):
-        return None
-    found = auth.actor_for_user(get_db(request), user_id)
-    if found is None:  # account switched off since login
-        request.session.clear()
-        return None
-    request.state.actor = found
-    return found
+    found = signed_in(request)
+    return found.actor if found else None
 
 
 def current_actor(request: Request) -> Actor:
-    """The logged-in user; redirects to the login page when there is none."""
-    found = optional_actor(request)
+    """The logged-in user; redirects to the login page when there is none, and to the password form while a
+    one-time password from an admin's reset has not been replaced."""
+    found = signed_in(request)
     if found is None:
         raise LoginRequired()
-    return found
+    if found.must_change_password and request.url.path not in _OPEN_WHILE_PASSWORD_MUST_CHANGE:
+        raise PasswordChangeRequired()
+    return found.actor
 
 
 def personal_data_actor(request: Request) -> Actor:

@@ -1,0 +1,35 @@
+"""What the public pages and the login page share in one app: rate-limit buckets and used challenge nonces (one
+file for every worker process of this host), and the client address they count against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+from tepat.portal.client_address import client_address
+from tepat.store import rate_limits as rate_limit_store
+from tepat.store.rate_limits import RateLimitFile
+
+RATE_LIMIT_FILE = rate_limit_store.FILE_NAME  # in the upload directory: shared by the worker processes of this host
+
+
+def app_state(request: Request, name: str, factory: Any) -> Any:
+    """``request.app.state.<name>``, made by ``factory`` on first use."""
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        value = factory()
+        setattr(request.app.state, name, value)
+    return value
+
+
+def rate_limits(request: Request) -> RateLimitFile:
+    """Rate-limit buckets and used challenge nonces, shared by every worker process of this host."""
+    return app_state(request, "rate_limits", lambda: RateLimitFile(  # type: ignore[no-any-return]
+        Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE))
+
+
+def client(request: Request) -> str:
+    """The address rate limits count against (``TEPAT_TRUSTED_PROXIES`` decides whom to believe)."""
+    return client_address(request, request.app.state.settings.trusted_proxies)
