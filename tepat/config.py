@@ -38,10 +38,14 @@ class Settings:
     status_checks_per_minute: int = 600  # for the whole service: above it, residents are told it is busy
     # Reverse proxies (addresses or networks) allowed to name the client in X-Forwarded-For; none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Days an import's error report, an export file and a background job's result are kept (they hold personal data).
+    retention_days: int = 30
 
     def __post_init__(self) -> None:
         if self.status_check_factor not in ("kk", "nama"):
             raise ConfigError(f"TEPAT_STATUS_CHECK_FACTOR must be kk or nama, not {self.status_check_factor!r}")
+        if self.retention_days < 1:
+            raise ConfigError("TEPAT_RETENTION_DAYS must be at least 1")
         if self.status_checks_per_minute < 1:
             raise ConfigError("TEPAT_STATUS_CHECKS_PER_MINUTE must be at least 1")
         for proxy in self.trusted_proxies:
@@ -88,6 +92,11 @@ class Settings:
                 values["status_checks_per_minute"] = int(env["TEPAT_STATUS_CHECKS_PER_MINUTE"])
             except ValueError:
                 raise ConfigError("TEPAT_STATUS_CHECKS_PER_MINUTE must be a number") from None
+        if "TEPAT_RETENTION_DAYS" in env:
+            try:
+                values["retention_days"] = int(env["TEPAT_RETENTION_DAYS"])
+            except ValueError:
+                raise ConfigError("TEPAT_RETENTION_DAYS must be a number of days") from None
         if "TEPAT_TRUSTED_PROXIES" in env:
             values["trusted_proxies"] = tuple(p.strip() for p in env["TEPAT_TRUSTED_PROXIES"].split(",") if p.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -13,7 +13,7 @@ from tepat.services import enrolment, registry
 from tepat.services.imports import import_file
 from tests.programme_data import insert_programme
 from tests.registry_files import family, write_csv
-from tests.test_web_support import add_user, login, make_app
+from tests.test_web_support import add_user, finished_job, login, make_app
 
 
 def _headless(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -63,5 +63,7 @@ def test_the_web_import_page_and_the_cli_show_the_warnings(db, admin, tmp_path: 
     with TestClient(make_app(db, tmp_path)) as client:
         csrf = login(client, "ani")
         sent = client.post("/impor", data={"csrf_token": csrf, "mode": "valid-only"},
-                           files={"file": ("w.csv", io.BytesIO(write_csv(tmp_path / "v.csv", _headless(family())).read_bytes()), "text/csv")})
+                           files={"file": ("w.csv", io.BytesIO(write_csv(tmp_path / "v.csv", _headless(family())).read_bytes()), "text/csv")},
+                           follow_redirects=False)
+        sent = finished_job(client, sent)
         assert sent.status_code == 200 and 'id="peringatan-impor"' in sent.text and "tidak punya kepala keluarga" in sent.text

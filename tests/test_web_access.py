@@ -12,7 +12,7 @@ from tepat.domain.access import Role
 from tepat.services import registry
 from tepat.store.database import Database
 from tests.factories import OTHER_KELURAHAN, make_family, member_values
-from tests.test_web_support import add_user, fill_path, login, make_app, page_routes
+from tests.test_web_support import add_user, fill_path, finished_job, login, make_app, page_routes
 
 KEL = "32.75.01.1001"
 SECRET_NAME = "Rahasia Tetangga"
@@ -66,7 +66,10 @@ def test_every_page_route_hides_another_kelurahans_family(db: Database, setting,
 def test_search_and_export_of_own_area_leave_out_the_other_kelurahan(db: Database, setting) -> None:
     _, client, csrf, _, _ = setting
     assert SECRET_NAME not in client.get("/cari", params={"q": "Rahasia"}).text
-    own = client.post("/ekspor", data={"csrf_token": csrf, "area": KEL, "fmt": "csv"})
+    page = finished_job(client, client.post("/ekspor", data={"csrf_token": csrf, "area": KEL, "fmt": "csv"},
+                                            follow_redirects=False))
+    link = page.text.split('href="/ekspor/')[1].split('"')[0]
+    own = client.get(f"/ekspor/{link}")
     assert own.status_code == 200 and "Budi Santoso" in own.text and SECRET_NAME not in own.text
 
 

@@ -46,6 +46,13 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     return csrf_of(client.get("/").text)
 
 
+def finished_job(client: TestClient, response: Any) -> Any:
+    """The page of the background job a POST started (``response``, not followed), once the job has finished."""
+    assert response.status_code == 303, response.text
+    client.app.state.jobs.wait_idle()
+    return client.get(response.headers["location"])
+
+
 def page_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
     """Every (method, path) of the operator pages, including included routers."""
     yield from _walk(app.routes, "")

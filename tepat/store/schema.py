@@ -66,6 +66,29 @@ api_tokens = sa.Table(
     sa.Column("expires_at", Timestamp),  # tokens made before expiry existed have none
 )
 
+jobs = sa.Table(
+    # Long work started from a page (an import, an export) runs in the background; the page shows this row's
+    # progress and, when done, its result. ``heartbeat_at`` moves while it runs: a row that stopped moving belongs
+    # to a process that died, and its work was rolled back.
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(10), nullable=False),  # impor | ekspor
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("area_code", sa.String(13), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),  # menunggu | berjalan | selesai | gagal
+    sa.Column("done", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("total", sa.BigInteger),
+    sa.Column("result", sa.JSON(none_as_null=True)),  # what the page shows when it is done (counts, the first bad rows, file names)
+    sa.Column("message", sa.String(1000)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("started_at", Timestamp),
+    sa.Column("heartbeat_at", Timestamp),
+    sa.Column("finished_at", Timestamp),
+    sa.Index("ix_jobs_created_by", "created_by", "id"),
+)
+
 user_sessions = sa.Table(
     # A logged-in browser: the cookie carries a random secret, this row its hash, so logout, a password change or
     # an admin's revocation ends the session at once, on every worker.

@@ -114,6 +114,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        runner = getattr(app.state, "jobs", None)
+        if runner is not None:
+            runner.shutdown()  # let a running import finish (or be rolled back by the process ending)
         audit.flush_reads(database.engine)  # reads of personal data are logged in batches: write the last one
 
     app = FastAPI(title="tepat", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor, Role
@@ -254,7 +255,7 @@ async def cycle_step(request: Request, db: DB, actor: Staff, cycle_id: int) -> R
     if step not in actions:
         return _cycle(request, db, actor, cycle_id, message="Langkah tidak dikenal.", status_code=422)
     try:
-        actions[step]()
+        await run_in_threadpool(actions[step])  # generating or freezing a city's list takes seconds: off the loop
     except TepatError as exc:
         return _cycle(request, db, actor, cycle_id, message=exc.message, status_code=exc.status_code)
     return RedirectResponse(f"/siklus/{cycle_id}?ok=1", status_code=303)

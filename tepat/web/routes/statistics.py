@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.config import Settings
@@ -102,5 +103,5 @@ async def import_bps(request: Request, db: DB, actor: Who, berkas: Annotated[Upl
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bps.csv"
         path.write_bytes(content)
-        result = statistics.import_bps(db, actor, _settings(request), path)
+        result = await run_in_threadpool(statistics.import_bps, db, actor, _settings(request), path)
     return RedirectResponse(f"/statistik?impor={result.rows}", status_code=303)

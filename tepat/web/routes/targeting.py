@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor
@@ -123,8 +124,8 @@ async def rule_check(request: Request, db: DB, actor: Who) -> Response:
     rule = form.get("aturan", "")  # not stripped: error positions refer to what the user typed
     if not rule.strip():
         rule = EXAMPLE_RULE
-    return _page(request, "rules", {"title": "Aturan kelayakan", "model_id": model_id,
-                                    **_rule_context(db, actor, rule, model_id)})
+    context = await run_in_threadpool(_rule_context, db, actor, rule, model_id)  # counts over the whole area
+    return _page(request, "rules", {"title": "Aturan kelayakan", "model_id": model_id, **context})
 
 
 def _int(form: dict[str, str], name: str, label: str, errors: list[str], *, required: bool) -> int | None:
@@ -165,7 +166,7 @@ async def simulation_run(request: Request, db: DB, actor: Who) -> Response:
             if not rule:
                 continue
             try:
-                results.append(simulation.simulate(db, actor, simulation.Scenario(
+                results.append(await run_in_threadpool(simulation.simulate, db, actor, simulation.Scenario(
                     rule, amount, simulation.Unit(unit), budget, label=f"Skenario {i + 1}")))
             except RuleError as exc:
                 errors.append(f"Skenario {i + 1}: posisi {exc.position}: {exc.reason}")
