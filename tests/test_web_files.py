@@ -130,4 +130,4 @@ def test_export_page_lists_only_the_users_area(db: Database, client: TestClient,
 def test_oversized_upload_is_refused_before_reading(client: TestClient, operator: str) -> None:
     response = client.post("/impor", content=b"x" * 10, headers={
         "content-type": "multipart/form-data; boundary=abc", "content-length": str(300 * 1024 * 1024)})
-    assert response.status_code == 422 and "Berkas terlalu besar" in response.text
+    assert response.status_code == 413 and "terlalu besar (paling besar 200 MB)" in response.text

@@ -32,6 +32,7 @@ from tepat.domain.payments import (
     parse_trailer,
 )
 from tepat.errors import FieldError, ImportRejected, ValidationError
+from tepat.files.workbooks import check_expansion
 from tepat.files.writers import neutralised_text
 
 MAX_ERRORS = 50
@@ -180,6 +181,10 @@ def _csv_frame(body: bytes) -> pl.DataFrame:
 
 
 def _xlsx_frame(data: bytes) -> tuple[pl.DataFrame, str | None]:
+    try:
+        check_expansion(data, "hasil")
+    except ValidationError as exc:
+        raise _rejected(exc.message) from exc
     try:
         frame = pl.read_excel(io.BytesIO(data), engine="calamine", read_options={"dtypes": "string"})
     except Exception as exc:  # fastexcel raises its own types for broken workbooks

@@ -27,6 +27,7 @@ import polars as pl
 
 from tepat.errors import ValidationError
 from tepat.files.canonical import FIELD_BY_COLUMN, IDENTITY, ColumnMapping
+from tepat.files.workbooks import check_expansion
 
 ROW = "_row"
 IDENTIFIER_COLUMNS = ("nik", "nomor_kk")
@@ -303,6 +304,7 @@ def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
 def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
     import fastexcel
 
+    check_expansion(path, path.name)
     try:
         reader = fastexcel.read_excel(path)
         # skip_rows=0 makes rows absolute (without it calamine starts at the first used row).

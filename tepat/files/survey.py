@@ -10,6 +10,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from tepat.errors import FieldError, ValidationError
+from tepat.files.workbooks import check_expansion
 
 SUFFIXES = (".csv", ".xlsx", ".xls", ".parquet")
 
@@ -43,7 +44,10 @@ def read_frame(path: Path) -> pl.DataFrame:
             return pl.read_csv(path, infer_schema_length=10000)
         if suffix == ".parquet":
             return pl.read_parquet(path)
+        check_expansion(path, path.name)
         return pl.read_excel(path)
+    except ValidationError:
+        raise
     except Exception:  # noqa: BLE001 - any parser failure is one message to the user
         raise ValidationError(f"Berkas {path.name} tidak bisa dibaca.") from None
 

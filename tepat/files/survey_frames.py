@@ -10,6 +10,7 @@ import numpy.typing as npt
 import polars as pl
 
 from tepat.errors import FieldError, ValidationError
+from tepat.files.workbooks import check_expansion
 
 
 def read_survey_columns(path: Path, columns: Sequence[str], text_columns: Sequence[str] = ()) -> dict[str, npt.NDArray[Any]]:
@@ -21,6 +22,7 @@ def read_survey_columns(path: Path, columns: Sequence[str], text_columns: Sequen
         if suffix == ".parquet":
             frame = pl.read_parquet(path)
         elif suffix in (".xlsx", ".xls"):
+            check_expansion(path, path.name)
             frame = pl.read_excel(path)
         else:
             # code columns stay text so that "01" and "450" are not turned into numbers

@@ -22,11 +22,19 @@ from tepat.config import Settings
 from tepat.domain.access import Role
 from tepat.errors import PermissionDenied, TepatError, ValidationError
 from tepat.portal import routes as portal_routes
-from tepat.services.sessions import SESSION_HOURS
+from tepat.services.sessions import SESSION_HOURS, signed_in
 from tepat.store import audit
 from tepat.store.database import Database
 from tepat.web.access_log import AccessLog
-from tepat.web.deps import PASSWORD_PAGE, CsrfFailed, LoginRequired, PasswordChangeRequired, verify_csrf
+from tepat.web.body_limit import BodyLimit
+from tepat.web.deps import (
+    PASSWORD_PAGE,
+    SESSION_KEY,
+    CsrfFailed,
+    LoginRequired,
+    PasswordChangeRequired,
+    verify_csrf,
+)
 from tepat.web.input_guard import RejectNul
 from tepat.web.routes import (
     accounts,
@@ -138,14 +146,22 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     _install_page_errors(app)
 
     production = settings.environment == "production"
+    # Outermost last: the session is read first, then the body's size is bounded, then its content checked.
+    app.add_middleware(RejectNul)
+    app.add_middleware(BodyLimit, logged_in=lambda scope: _logged_in(database, scope))
     app.add_middleware(
         SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE, same_site="lax", https_only=production,
     )
-    app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders, https=production)
     app.add_middleware(AccessLog)
     return app
+
+
+def _logged_in(database: Database, scope: Scope) -> bool:
+    """Whether the request carries a live session (for the large upload allowances)."""
+    secret = scope.get("session", {}).get(SESSION_KEY)
+    return isinstance(secret, str) and signed_in(database, secret) is not None
 
 
 def error_page(request: Request, message: str, status_code: int, *, title: str = "Terjadi kesalahan",

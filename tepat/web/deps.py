@@ -7,7 +7,7 @@ import secrets
 from fastapi import Request
 
 from tepat.domain.access import Actor, Role
-from tepat.errors import FieldError, PermissionDenied, ValidationError
+from tepat.errors import PermissionDenied
 from tepat.services import sessions
 from tepat.store.database import Database
 from tepat.web.templating import CSRF_SESSION_KEY
@@ -16,7 +16,6 @@ SESSION_KEY = "sesi"  # the cookie's session secret; its hash names a row of ``u
 PASSWORD_PAGE = "/akun/sandi"
 _OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset({PASSWORD_PAGE, "/keluar"})
 _UNKNOWN = object()
-MAX_FORM_BYTES = 210 * 1024 * 1024  # the largest import upload plus the form around it
 
 
 class LoginRequired(Exception):
@@ -89,10 +88,7 @@ async def verify_csrf(request: Request) -> None:
     """Refuse a POST whose form does not carry the session's CSRF token."""
     if request.method != "POST":
         return
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        # Refuse before reading: the body would otherwise be spooled to disk first.
-        raise ValidationError("Berkas terlalu besar", [FieldError("file", "Ukuran berkas melebihi batas")])
+    # The body's size was bounded before this reads it (tepat.web.body_limit).
     expected = request.session.get(CSRF_SESSION_KEY)
     form = await request.form()
     sent = form.get("csrf_token")
