@@ -38,10 +38,10 @@ def test_the_status_check_answers_while_an_import_or_export_runs(db: Database, t
         csrf = login(client, "admin.dinsos")
         if work == "impor":
             path = write_csv(tmp_path / "dtks.csv", family())
-            send = lambda: client.post("/impor", data={"csrf_token": csrf, "mode": "valid-only"},  # noqa: E731
+            send = lambda: client.post("/impor", data={"csrf_token": csrf, "mode": "valid-only"},
                                        files={"file": ("dtks.csv", path.read_bytes(), "text/csv")})
         else:
-            send = lambda: client.post("/ekspor", data={"csrf_token": csrf, "fmt": "csv", "area": "32.75"})  # noqa: E731
+            send = lambda: client.post("/ekspor", data={"csrf_token": csrf, "fmt": "csv", "area": "32.75"})
         worker = threading.Thread(target=send)
         worker.start()
         assert started.wait(10)

@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from tepat.domain.access import Role
 from tepat.domain.throttle import LocalLimiter
 from tepat.errors import AuthenticationFailed, Busy, PermissionDenied
-from tepat.portal import challenge
 from tepat.services import auth, second_factor
 from tepat.services.login import ACCOUNT_LIMIT, CLIENT_LIMIT, ChallengeRequired, LoginGate, LoginThrottled
 from tepat.store.database import Database

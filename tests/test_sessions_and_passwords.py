@@ -104,7 +104,7 @@ def test_an_admin_reset_gives_a_one_time_password_that_must_be_replaced_first(db
     ani, _ = _logged_in(app, "ani")
     kepala, csrf = _logged_in(app, "kepala")
     page = kepala.post("/pengguna/ani/atur-ulang", data={"csrf_token": csrf})
-    one_time = re.search(r'id="sandi-sekali">.*?<code>([a-z0-9-]+)</code>', page.text, re.S).group(1)
+    one_time = re.search(r'id="sandi-sekali">.*?<code>([a-z0-9-]+)</code>', page.text, re.DOTALL).group(1)
     assert not _is_logged_in(ani)  # the old session ended
     assert one_time not in kepala.get("/pengguna").text  # shown once
     fresh = TestClient(app)
@@ -140,7 +140,7 @@ def test_an_admin_creates_an_account_from_the_page_with_a_one_time_password(db: 
     assert bad.status_code == 422 and 'value="Dewi"' in bad.text  # what was typed stays
     r = kepala.post("/pengguna", data={"csrf_token": csrf, "username": "dewi", "full_name": "Dewi", "role": "operator",
                                        "area_code": "32.75.01"})
-    one_time = re.search(r'id="sandi-sekali">.*?<code>([a-z0-9-]+)</code>', r.text, re.S).group(1)
+    one_time = re.search(r'id="sandi-sekali">.*?<code>([a-z0-9-]+)</code>', r.text, re.DOTALL).group(1)
     assert auth.check_password(db, "dewi", one_time).must_change_password
 
 

@@ -324,7 +324,7 @@ _ALIASES: dict[str, dict[str, str]] = {
 
 # ----------------------------------------------------------------- field catalogue
 
-FieldKind = Literal["text", "int", "date", "enum", "bool", "nik", "kk", "region"]
+FieldKind = Literal["text", "name", "int", "date", "enum", "bool", "nik", "kk", "region"]
 
 
 @dataclass(frozen=True)
@@ -391,7 +391,7 @@ FAMILY_FIELDS: tuple[FieldSpec, ...] = (
 
 MEMBER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("nik", "nik", "NIK", "nik", required=True),
-    FieldSpec("name", "nama", "Nama lengkap", "text", required=True, max_length=120),
+    FieldSpec("name", "nama", "Nama lengkap", "name", required=True, max_length=120),
     _enum("sex", "jenis_kelamin", "Jenis kelamin", Sex, required=True),
     FieldSpec("birth_place", "tempat_lahir", "Tempat lahir", "text", max_length=80),
     FieldSpec("birth_date", "tanggal_lahir", "Tanggal lahir", "date", required=True),

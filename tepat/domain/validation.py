@@ -12,6 +12,7 @@ from collections.abc import Container, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from tepat.domain import names
 from tepat.domain.households import (
     FAMILY_FIELDS,
     MEMBER_FIELDS,
@@ -67,10 +68,12 @@ def _is_empty(value: object) -> bool:
 
 def _parse_field(spec: FieldSpec, raw: object, known_kelurahan: Container[str] | None) -> tuple[Any, str | None]:
     """(value, None) or (None, message)."""
-    if spec.kind == "text":
-        text = " ".join(str(raw).split())
+    if spec.kind in ("text", "name"):
+        text = names.tidy(str(raw)) if spec.kind == "name" else " ".join(str(raw).split())
         if spec.max_length and len(text) > spec.max_length:
             return None, f"paling banyak {spec.max_length} karakter"
+        if spec.kind == "name" and not names.is_valid_name(text):
+            return None, names.MESSAGE
         return text, None
     if spec.kind == "int":
         try:

@@ -128,6 +128,8 @@ def _allowed(spec: FieldSpec) -> str:
         return "16 digits: region, issue date, serial ≠ 0000"
     if spec.kind == "region":
         return "a Kepmendagri 2025 kelurahan/desa code, `32.75.01.1001` or `3275011001`"
+    if spec.kind == "name":
+        return f"a name, at most {spec.max_length} characters: letters, spaces and ' . , - (titles such as Hj., S.Pd.)"
     return f"text, at most {spec.max_length} characters" if spec.max_length else "text"
 
 

@@ -138,7 +138,7 @@ class RegistryFile:
 
     def _tidy(self, frame: pl.DataFrame) -> pl.DataFrame:
         columns = list(self.positions)
-        text = [c for c in columns if FIELD_BY_COLUMN[c].kind == "text"]
+        text = [c for c in columns if FIELD_BY_COLUMN[c].kind in ("text", "name")]
         # strip_chars() already removes edge NBSPs; inside names and addresses they become spaces.
         frame = frame.with_columns(
             *(pl.col(c).str.replace_all("\u00a0", " ", literal=True).str.strip_chars() for c in text),

@@ -18,6 +18,7 @@ from datetime import date
 
 import polars as pl
 
+from tepat.domain import names
 from tepat.domain.households import FieldSpec
 from tepat.domain.nik import KK_DATE_CODES, NIK_DATE_CODES
 from tepat.files.canonical import FAMILY_COLUMNS, FIELD_BY_COLUMN
@@ -131,6 +132,13 @@ def _typed(spec: FieldSpec, raw: pl.Series, ctx: CheckContext) -> tuple[pl.Serie
     value_col, raw_col = pl.col("value"), pl.col("raw")
     if spec.kind == "text":
         return raw, _msg(raw_col.str.len_chars() > (spec.max_length or 10**9), f"{label} paling panjang {spec.max_length} karakter")
+    if spec.kind == "name":
+        tidy = raw.str.normalize(names.NORMAL_FORM).str.replace_all(r"\s+", " ")
+        return tidy, (
+            pl.when(value_col.str.len_chars() > (spec.max_length or 10**9))
+            .then(pl.lit(f"{label} paling panjang {spec.max_length} karakter"))
+            .when(~value_col.str.contains(names.POLARS_PATTERN)).then(pl.lit(f"{label} {names.MESSAGE}"))
+        )
     if spec.kind == "int":
         cleaned = raw.str.replace(r"[.,]0+$", "")
         value = cleaned.cast(pl.Int64, strict=False)
