@@ -40,3 +40,21 @@ def test_huge_ids_and_pages_are_not_server_errors(db, tmp_path: Path) -> None:
         page = client.post("/sasaran/aturan", data={"csrf_token": csrf, "aturan": "(" * 300 + "desil <= 2" + ")" * 300})
         assert page.status_code in (200, 422) and "kurung bersarang" in page.text
         assert client.get(f"/siklus/{HUGE}").status_code in (404, 422)
+
+
+@pytest.mark.parametrize("saved", ["(" * 300 + "desil <= 2" + ")" * 300, "desil <= 123456789012345678901",
+                                   "penghasilan >= 1", "desil <="])
+def test_a_saved_rule_that_cannot_run_never_breaks_its_programme_page(db, tmp_path: Path, saved: str) -> None:
+    from tepat.services import programmes
+
+    programmes.seed_catalogue(db, SYSTEM_ADMIN)
+    with db.begin() as conn:  # saved before today's bounds, or edited in the database by hand
+        conn.exec_driver_sql("UPDATE programmes SET rule = %s WHERE code = 'BLT-APBD'" if db.url.startswith("postgres")
+                             else "UPDATE programmes SET rule = ? WHERE code = 'BLT-APBD'", (saved,))
+    add_user(db, "kadis", Role.ADMIN, "32.75")
+    with TestClient(make_app(db, tmp_path), raise_server_exceptions=False) as client:
+        login(client, "kadis")
+        for path in ("/program/BLT-APBD", "/program"):
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.status_code)
+        assert "aturan" in client.get("/program/BLT-APBD").text.lower()

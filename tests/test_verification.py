@@ -106,3 +106,17 @@ def test_work_list_pages_counts_filters_and_sorts_families_due(db, admin) -> Non
     assert older in [f["id"] for f in five.families_due] and old not in [f["id"] for f in five.families_due]
     assert verification.work_list(db, verifier, clock=clock, kelurahan=OTHER_KELURAHAN).families_due_total == 0
     assert verification.work_list(db, verifier, clock=clock).families_due[0]["head_name"] == "Budi Santoso"
+
+
+def test_a_revisit_needed_changes_nothing_even_with_observations(db, admin) -> None:
+    """Issue 13 point 14: "nobody home" leaves the registry as it was, whatever the form carried."""
+    family_id = make_family(db, admin)
+    before = registry.get_family(db, admin, family_id).family
+    other_floor = "tanah" if before["floor_material"] != "tanah" else "keramik"
+    verification.record_visit(db, actor(Role.VERIFIER, KELURAHAN), family_id, observed={"floor_material": other_floor},
+                              decision="kunjungan_ulang", expected_version=before["version"])
+    after = registry.get_family(db, admin, family_id).family
+    assert (after["version"], after["floor_material"]) == (before["version"], before["floor_material"])
+    visit = verification.visits(db, admin, family_id)[0]
+    assert visit["decision"] == "kunjungan_ulang" and visit["changed_fields"] == []
+    assert visit["observed"] == {"floor_material": other_floor}  # what was seen is kept with the visit

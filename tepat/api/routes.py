@@ -178,5 +178,5 @@ def _text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.isoformat()
+        return schemas.aware(value).isoformat()
     return str(value.isoformat() if hasattr(value, "isoformat") else value)

@@ -6,14 +6,23 @@ the API, the forms, the import and the export follow one catalogue.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, FieldSpec, InactiveReason
 
 _STATUS_FIELDS = {"registry_status", "inactive_reason"}  # changed through /deactivate, not PATCH
+
+
+def aware(value: datetime) -> datetime:
+    # SQLite hands back UTC moments without their zone: say it (issue 13 point 14), as PostgreSQL does.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(aware)]
+"""A moment in the API: always with its time zone (``...+00:00``)."""
 
 
 def _type_of(spec: FieldSpec) -> Any:
@@ -118,13 +127,13 @@ class Deactivation(_Strict):
 MemberPublic = create_model(
     "MemberPublic", __base__=_Public, __doc__="A member as the API shows it.",
     id=(int, ...), family_id=(int | None, None), version=(int, ...), age=(int | None, None),
-    status=(str | None, None), valid_from=(datetime | None, None), changed_by=(str | None, None),
+    status=(str | None, None), valid_from=(Moment | None, None), changed_by=(str | None, None),
     **_fields(MEMBER_FIELDS, create=False),
 )
 
 FamilyPublic = create_model(
     "FamilyPublic", __base__=_Public, __doc__="A family with its members as the API shows it.",
-    id=(int, ...), version=(int, ...), valid_from=(datetime | None, None), changed_by=(str | None, None),
+    id=(int, ...), version=(int, ...), valid_from=(Moment | None, None), changed_by=(str | None, None),
     change_reason=(str | None, None), kecamatan_code=(str | None, None), kelurahan_name=(str | None, None),
     kecamatan_name=(str | None, None), members=(list[MemberPublic], []),  # type: ignore[valid-type]
     **_fields(FAMILY_FIELDS, create=False),
@@ -155,7 +164,7 @@ class FieldChange(BaseModel):
 class HistoryEntryPublic(BaseModel):
     """One change in a family's history."""
 
-    at: datetime
+    at: Moment
     actor: str
     reason: str | None = None
     entity: str

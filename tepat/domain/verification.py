@@ -80,7 +80,10 @@ def changed_indicators(current: Mapping[str, Any], observed: Mapping[str, Any]) 
 
 
 def registry_changes(current: Mapping[str, Any], visit: Visit) -> dict[str, Any]:
-    """What the visit changes in the family record: differing indicators plus the verification status and date."""
+    """What the visit changes in the family record: differing indicators plus the verification status and date.
+    A visit that found nobody home (``kunjungan_ulang``) changes nothing: what it saw is kept with the visit."""
+    if visit.decision is VisitDecision.KUNJUNGAN_ULANG:
+        return {}
     changes = changed_indicators(current, visit.observed)
     status = visit.decision.verification_status
     if status is not None:
