@@ -26,6 +26,16 @@ def kk(region: str = "327501", issued: date = date(2020, 7, 15), serial: int | N
     return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or next(_serial):04d}"
 
 
+def letters(i: int) -> str:
+    """A number as letters for names in test data (a name holds no digits): 0 → ``A``, 25 → ``Z``, 26 → ``Ab``."""
+    out = ""
+    while True:
+        out = chr(ord("a") + i % 26) + out
+        i = i // 26 - 1
+        if i < 0:
+            return out.capitalize()
+
+
 def member_values(name: str = "Budi Santoso", sex: str = "L", birth: date = date(1980, 5, 17), relationship: str = "kepala_keluarga", **extra: Any) -> dict[str, Any]:
     return {"nik": nik(birth, sex), "name": name, "sex": sex, "birth_date": birth.isoformat(), "relationship": relationship, **extra}
 

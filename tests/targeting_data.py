@@ -11,7 +11,7 @@ from tepat.files.survey_frames import read_survey_columns
 from tepat.services import targeting
 from tepat.store.database import Database
 from tepat.synth import generate_survey
-from tests.factories import KELURAHAN, OTHER_KELURAHAN, make_family, member_values
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, letters, make_family, member_values
 
 DAY = date(2026, 7, 1)
 FEATURES = ["jumlah_art", "jumlah_anak", "umur_kepala", "pendidikan_kepala", "ada_disabilitas", "jenis_lantai",
@@ -45,13 +45,13 @@ def varied_registry(db: Database, actor: Actor, n: int = 12) -> list[int]:
     """``n`` families differing in floor, power, car, floor area, size and ages."""
     ids = []
     for i in range(n):
-        people = [member_values(f"Kepala {i}", "L" if i % 3 else "P", date(1950 + 3 * i, 5, 17), "kepala_keluarga",
+        people = [member_values(f"Kepala {letters(i)}", "L" if i % 3 else "P", date(1950 + 3 * i, 5, 17), "kepala_keluarga",
                                 education=["sd", "sma", "s1"][i % 3])]
         for k in range(i % 4):
-            people.append(member_values(f"Anak {i}-{k}", "L", date(2010 + k, 1, 1 + i), "anak",
+            people.append(member_values(f"Anak {letters(i)}-{letters(k)}", "L", date(2010 + k, 1, 1 + i), "anak",
                                         school_participation="masih_sekolah"))
         if i % 5 == 0:
-            people.append(member_values(f"Nenek {i}", "P", date(1945, 3, 3), "orang_tua", disability="fisik"))
+            people.append(member_values(f"Nenek {letters(i)}", "P", date(1945, 3, 3), "orang_tua", disability="fisik"))
         ids.append(make_family(db, actor, KELURAHAN if i % 2 else OTHER_KELURAHAN, members=people,
                                floor_material=FLOORS[i % 6], power_va=POWER[i % 6], asset_car=(i % 4 == 0),
                                floor_area_m2=20 + 7 * i))

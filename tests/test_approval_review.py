@@ -14,14 +14,14 @@ from tepat.domain.access import Role
 from tepat.errors import StateError
 from tepat.services import cycles, registry
 from tepat.store.schema import benefit_cycles, members
-from tests.factories import KELURAHAN, make_family, member_values
+from tests.factories import KELURAHAN, letters, make_family, member_values
 from tests.programme_data import approved_cycle, insert_programme
 from tests.test_web_support import add_user, login, make_app
 
 
 @pytest.fixture
 def submitted(db, admin):
-    ids = [make_family(db, admin, KELURAHAN, members=[member_values(f"Kepala {i}", "L", date(1970 + i, 1, 2))])
+    ids = [make_family(db, admin, KELURAHAN, members=[member_values(f"Kepala {letters(i)}", "L", date(1970 + i, 1, 2))])
            for i in range(4)]
     cycle_id = approved_cycle(db, insert_programme(db), ids, state="ditinjau")
     with db.begin() as conn:
@@ -39,7 +39,7 @@ def test_the_review_lists_what_approval_will_block(db, admin, submitted) -> None
     assert (review.entitlements, review.total_amount) == (4, 1_000_000)
     assert (review.payable, review.payable_amount) == (3, 750_000)
     assert [(b["reason"], b["count"]) for b in review.blocked_by_reason] == [("meninggal", 1)]
-    assert [line["recipient_name"] for line in review.blocked_lines] == ["Kepala 0"]
+    assert [line["recipient_name"] for line in review.blocked_lines] == ["Kepala A"]
 
 
 def test_approval_refuses_a_confirmation_that_no_longer_matches(db, admin, submitted) -> None:
@@ -63,7 +63,7 @@ def test_the_approval_page_shows_the_changes_and_asks_for_confirmation(db, admin
     with TestClient(make_app(db, tmp_path)) as client:
         csrf = login(client, "kepala.bidang")
         page = client.get(f"/siklus/{cycle_id}").text
-        assert 'id="tinjauan-persetujuan"' in page and "Kepala 0" in page and "meninggal" in page
+        assert 'id="tinjauan-persetujuan"' in page and "Kepala A" in page and "meninggal" in page
         assert "3 penerima" in page and "Rp750.000" in page.replace("\xa0", "")
         unconfirmed = client.post(f"/siklus/{cycle_id}/langkah", data={"csrf_token": csrf, "langkah": "setujui",
                                                                        "jumlah": "3", "total": "750000"})

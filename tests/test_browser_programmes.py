@@ -27,7 +27,7 @@ from tests.browser_programme_support import (
 from tests.browser_support import browser, serve  # noqa: F401 (browser: a fixture)
 from tests.conftest import actor
 from tests.document_data import pdf_text
-from tests.factories import KELURAHAN, OTHER_KELURAHAN
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, letters
 from tests.programme_data import approved_cycle, insert_programme
 from tests.test_web_support import add_user, make_app
 
@@ -290,7 +290,7 @@ def test_documents_page_offers_the_nominatif_and_bast_pdfs(db: Database, server:
         name, content = download_bytes(page, row.get_by_role("link", name="Daftar Nominatif (PDF)").click)
         assert name.endswith(".pdf") and content.startswith(b"%PDF")
         text = pdf_text(content)
-        assert all(f"Warga Bekasijaya {i}" in text for i in range(HERE)) and "Warga Lain" not in text
+        assert all(f"Warga Bekasijaya {letters(i)}" in text for i in range(HERE)) and "Warga Lain" not in text
         assert "14 Juli 2025" in text
         name, content = download_bytes(page, row.get_by_role("link", name="BAST (PDF)").click)
         assert name.endswith(".pdf") and content.startswith(b"%PDF")

@@ -14,7 +14,7 @@ from tepat.services import documents
 from tepat.store.schema import audit_log, entitlements
 from tests.conftest import actor
 from tests.document_data import blt_cycle, families_in, pay, pdf_pages, pdf_text
-from tests.factories import KELURAHAN, OTHER_KELURAHAN
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, letters
 from tests.programme_data import approved_cycle, insert_programme
 
 
@@ -55,13 +55,13 @@ def test_nominatif_lists_the_frozen_recipients_with_full_nik_and_is_audited(db, 
 
 
 def test_a_long_list_runs_over_pages_numbered_x_of_y(db, admin) -> None:
-    ids = families_in(db, admin, KELURAHAN, [f"Warga Nomor {i:03d}" for i in range(60)])
+    ids = families_in(db, admin, KELURAHAN, [f"Warga Nomor {letters(i)}" for i in range(60)])
     cycle_id = approved_cycle(db, insert_programme(db), ids)
     doc = documents.nominatif(db, admin, cycle_id, KELURAHAN)
     pages = pdf_pages(doc.content)
     text = pdf_text(doc.content)
     assert pages >= 2 and f"Halaman {pages} dari {pages}" in text
-    assert "Warga Nomor 000" in text and "Warga Nomor 059" in text
+    assert f"Warga Nomor {letters(0)}" in text and f"Warga Nomor {letters(59)}" in text
     assert "Jumlah (60 KPM diserahkan) Rp15.000.000" in text
 
 

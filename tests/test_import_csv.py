@@ -15,6 +15,7 @@ from tepat.services.imports import import_file
 from tepat.store.database import Database
 from tepat.store.schema import audit_log, families, family_versions, imports, member_versions, members
 from tests.conftest import actor
+from tests.factories import letters
 from tests.registry_files import OTHER_KELURAHAN, family, kk, nik, row, write_csv
 
 
@@ -171,7 +172,7 @@ def test_every_identifier_problem_is_reported_and_nothing_bad_stored(db: Databas
         "32750117O5800001": "NIK hanya boleh berisi angka",
         "": "NIK kosong",
     }
-    rows = [row(number, nik=value, name=f"Orang {i}") for i, value in enumerate(problems)]
+    rows = [row(number, nik=value, name=f"Orang {letters(i)}") for i, value in enumerate(problems)]
     rows[-1]["nik"] = ""
     rows.append(row(number, nik=nik(date(1980, 5, 17)), name="Baik"))
     rows.append(dict(rows[-1], nama="Ganda"))

@@ -10,7 +10,7 @@ from tepat.domain.regions import Level
 from tepat.services.statistics import registry_indicators
 from tests.conftest import actor
 from tests.document_data import families_in
-from tests.factories import KELURAHAN, OTHER_KELURAHAN
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, letters
 from tests.programme_data import approved_cycle, insert_programme
 from tests.test_poverty_web import client_for
 
@@ -18,8 +18,8 @@ TODAY = date(2025, 8, 1)
 
 
 def _data(db, admin, year: int = 2025) -> None:
-    here = families_in(db, admin, KELURAHAN, [f"Warga {i}" for i in range(5)])
-    there = families_in(db, admin, OTHER_KELURAHAN, [f"Tetangga {i}" for i in range(3)])
+    here = families_in(db, admin, KELURAHAN, [f"Warga {letters(i)}" for i in range(5)])
+    there = families_in(db, admin, OTHER_KELURAHAN, [f"Tetangga {letters(i)}" for i in range(3)])
     blt = insert_programme(db, "BLT-APBD", name="BLT-APBD")
     july = (date(year, 7, 1), date(year, 7, 31))
     approved_cycle(db, blt, here + there[:1], name="Juli", period=july)

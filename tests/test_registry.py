@@ -15,7 +15,7 @@ from tepat.store import audit
 from tepat.store.engine import now
 from tepat.store.schema import families
 from tests.conftest import actor
-from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, make_family, member_values
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, letters, make_family, member_values
 
 
 def test_create_family_stores_members_and_writes_audit(db, admin):
@@ -246,7 +246,7 @@ def test_name_search_needs_every_word_names_the_matching_member_and_pages(db, ad
     assert [h["id"] for h in hits] == [family_id] and hits[0]["matched_name"] == "Siti Aminah"
     assert registry.search_families(db, admin, "siti santoso") == []  # two members' words are not one person
     for i in range(7):
-        make_family(db, admin, members=[member_values(f"Warga Paging {i}", "L", date(1970 + i, 1, 2))])
+        make_family(db, admin, members=[member_values(f"Warga Paging {letters(i)}", "L", date(1970 + i, 1, 2))])
     first = registry.search_families(db, admin, "paging warga", limit=3)
     second = registry.search_families(db, admin, "paging warga", limit=3, page=2)
     third = registry.search_families(db, admin, "paging warga", limit=3, page=3)

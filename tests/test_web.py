@@ -14,7 +14,7 @@ from tepat.domain.access import Role
 from tepat.domain.formatting import local_time
 from tepat.services import registry
 from tepat.store.database import Database
-from tests.factories import OTHER_KELURAHAN, kk, make_family, member_values
+from tests.factories import OTHER_KELURAHAN, kk, letters, make_family, member_values
 from tests.test_web_support import SYSTEM_ADMIN, add_user, csrf_of, form_data, login, make_app, page_routes
 
 KEL = "32.75.01.1001"
@@ -384,7 +384,7 @@ def test_name_search_shows_the_matching_member_and_pages_beyond_fifty(db: Databa
     html = client.get("/cari", params={"q": "dewi ratna"}).text
     assert f'href="/keluarga/{family_id}"' in html and "Ratna Sari Dewi" in html
     for i in range(51):
-        make_family(db, admin, KEL, members=[member_values(f"Banyak Nama {i}", "L", date(1960, 1, 1) + timedelta(days=i))])
+        make_family(db, admin, KEL, members=[member_values(f"Banyak Nama {letters(i)}", "L", date(1960, 1, 1) + timedelta(days=i))])
     first = client.get("/cari", params={"q": "nama banyak"}).text
     assert "hal=2" in first
     second = client.get("/cari", params={"q": "nama banyak", "hal": 2}).text
