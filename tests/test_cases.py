@@ -225,17 +225,29 @@ def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path
     assert tracked.outcome == "Tetap (data tidak berubah)" and tracked.sla == "Melewati batas waktu"
 
 
+def test_a_sanggah_needs_evidence_checked_before_anyone_is_looked_up(db, admin, upload_dir: Path) -> None:
+    """Issue 18 point 7: a photo or a document is required."""
+    disputer, recipient, _, _, _ = _neighbours(db, admin)
+    for who in (disputer["nik"], "3275015206900999"):  # a resident or not: the same answer, about the evidence
+        with pytest.raises(ValidationError) as exc:
+            cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=who, disputer_proof="Dewi Lestari", factor="nama",
+                                 target_nik=recipient["nik"], target_description="Pak Hendra", reason="Punya mobil")
+        assert [e.field for e in exc.value.errors] == ["bukti"]
+    assert cases.list_cases(db, admin, kind="sanggah") == []
+
+
 def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admin, upload_dir: Path) -> None:
     disputer, recipient, _, far, _ = _neighbours(db, admin)
     with pytest.raises(ValidationError, match="warga terdaftar"):
         cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestara", factor="nama",
-                             target_nik=recipient["nik"], target_description="x", reason="y")
+                             target_nik=recipient["nik"], target_description="x", reason="y", evidence=[photo("bukti")])
     with pytest.raises(ValidationError, match="warga terdaftar"):
         cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik="3275015206900999", disputer_proof="Dewi Lestari", factor="nama",
-                             target_nik=recipient["nik"], target_description="x", reason="y")
+                             target_nik=recipient["nik"], target_description="x", reason="y", evidence=[photo("bukti")])
     # A recipient in another kelurahan is never linked: the disputer learns nothing either way.
     number = cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestari", factor="nama",
-                                  target_nik=far["nik"], target_description="Pak Yusuf", reason="mampu")
+                                  target_nik=far["nik"], target_description="Pak Yusuf", reason="mampu",
+                                  evidence=[photo("bukti")])
     case = cases.get_case(db, admin, _case_id(db, admin, number)).case
     assert case["subject_family_id"] is None and case["kelurahan_code"] == KELURAHAN
     # The other kelurahan's operator does not see it; the disputer's kelurahan does.

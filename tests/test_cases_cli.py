@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,10 @@ from typer.testing import CliRunner
 
 from tepat.services import cases
 from tests.factories import make_family, member_values
+
+
+def _photo() -> cases.Evidence:
+    return cases.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")
 
 
 def _cli():
@@ -30,9 +35,9 @@ def test_overdue_lists_late_sanggah_only(db, admin, tmp_path: Path) -> None:
     opened = datetime.now(UTC) - timedelta(days=15)
     late = cases.submit_sanggah(db, tmp_path / "u", "k" * 40, disputer_nik=disputer["nik"],
                                 disputer_proof="Dewi", factor="nama", target_description="X", reason="Y",
-                                clock=lambda: opened)
+                                evidence=[_photo()], clock=lambda: opened)
     cases.submit_sanggah(db, tmp_path / "u", "k" * 40, disputer_nik=disputer["nik"], disputer_proof="Dewi", factor="nama",
-                         target_description="Z", reason="Y")
+                         target_description="Z", reason="Y", evidence=[_photo()])
     result = runner.invoke(_cli(), ["cases", "overdue", "--db", db.url])
     assert result.exit_code == 0
     lines = result.output.splitlines()

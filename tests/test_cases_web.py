@@ -92,7 +92,8 @@ def test_admin_sees_overdue_sanggah_flagged(app, db, admin) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=20)
     number = cases.submit_sanggah(db, Path(app.state.settings.upload_dir), app.state.settings.secret_key,
                                   disputer_nik=disputer["nik"], disputer_proof="Dewi", factor="nama",
-                                  target_description="Pak X", reason="mampu", clock=lambda: long_ago)
+                                  target_description="Pak X", reason="mampu", clock=lambda: long_ago,
+                                  evidence=[cases.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")])
     client, _ = _client(app, db, "kadis", Role.ADMIN, "32.75")
     page = client.get("/kasus")
     assert 'id="sanggah-terlambat"' in page.text and number in page.text and "1 sanggah melewati batas 14 hari" in page.text

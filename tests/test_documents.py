@@ -190,3 +190,27 @@ def test_a_service_bast_names_no_rupiah(db, admin) -> None:
     text = pdf_text(documents.bast(db, admin, cycle_id, KELURAHAN, signed_on=date(2025, 7, 14)).content)
     assert "Jumlah KPM" in text
     assert "Rp0" not in text and "Nol Rupiah" not in text
+
+
+def test_the_signatures_never_stand_on_a_page_without_rows_of_the_list(db, admin, monkeypatch) -> None:
+    """Issue 18 point 7: whatever the length of the list, the page with the signatures also holds its last rows."""
+    import pypdf
+
+    from tepat.charts import documents as printed
+
+    captured = {}
+    real = printed.nominatif_pdf
+    monkeypatch.setattr(printed, "nominatif_pdf", lambda context: captured.setdefault("c", context) and real(context))
+    ids = families_in(db, admin, KELURAHAN, ["Warga Contoh"])
+    documents.nominatif(db, admin, approved_cycle(db, insert_programme(db), ids), KELURAHAN)
+    base = captured["c"]
+    detached = []
+    for count in range(1, 40):
+        rows = [{**base["rows"][0], "name": f"Warga {letters(i)}"} for i in range(count)]
+        pdf = real({**base, "rows": rows, "count": count, "handed_over": count})
+        pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+        signed = [p for p in pages if "Mengetahui" in p]
+        assert len(signed) == 1
+        if f"Warga {letters(count - 1)}" not in signed[0]:
+            detached.append(count)
+    assert detached == []

@@ -33,6 +33,8 @@ def person(db, admin) -> dict:
     make_family(db, admin, members=[head], kk_number=number)
     return {**head, "kk": number}
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 40
+
 
 def _check(client: TestClient, nik: str, kk_number: str):
     page = client.get("/cek")
@@ -148,7 +150,7 @@ def test_sanggah_form_shows_nothing_about_the_disputed_family(client, db, admin)
     page = client.get("/layanan/sanggah")
     data = {"nik": disputer["nik"], "nomor_kk": disputer_kk, "penerima": "Pak Hendra RT 5",
             "nik_penerima": recipient["nik"], "alasan": "Punya mobil baru", **form_challenge(page.text)}
-    sent = client.post("/layanan/sanggah", data=data, files={"bukti": ("a.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 40), "image/png")})
+    sent = client.post("/layanan/sanggah", data=data, files={"bukti": ("a.png", io.BytesIO(PNG), "image/png")})
     assert sent.status_code == 200, sent.text
     assert "Hendra" not in sent.text and "GUNAWAN" not in sent.text.upper().replace("PAK HENDRA", "")
     number = re.search(r'id="nomor">([^<]+)<', sent.text).group(1)
@@ -158,8 +160,12 @@ def test_sanggah_form_shows_nothing_about_the_disputed_family(client, db, admin)
 
     page = client.get("/layanan/sanggah")
     outsider = {**data, "nik": "3275015206909999", **form_challenge(page.text)}
-    refused = client.post("/layanan/sanggah", data=outsider)
+    refused = client.post("/layanan/sanggah", data=outsider, files={"bukti": ("a.png", io.BytesIO(PNG), "image/png")})
     assert refused.status_code == 422 and "warga terdaftar" in refused.text
+    page = client.get("/layanan/sanggah")
+    without = client.post("/layanan/sanggah", data={**data, **form_challenge(page.text)})
+    assert without.status_code == 422 and "Lampirkan bukti" in without.text
+    assert 'value="Pak Hendra RT 5"' in without.text  # what was typed stays
 
 
 def test_pengaduan_form(client, db, admin) -> None:
@@ -230,7 +236,7 @@ def test_the_sanggah_form_shares_the_status_checks_limits(client, db, admin) -> 
     page = client.get("/layanan/sanggah")
     data = {"nik": disputer["nik"], "nomor_kk": WRONG_KK, "penerima": "Pak Hendra RT 5", "alasan": "Punya mobil baru",
             **form_challenge(page.text)}
-    refused = client.post("/layanan/sanggah", data=data)
+    refused = client.post("/layanan/sanggah", data=data, files={"bukti": ("a.png", io.BytesIO(PNG), "image/png")})
     assert refused.status_code == 429 and "Terlalu banyak percobaan" in refused.text
 
 

@@ -55,16 +55,17 @@ def nominatif_pdf(context: Mapping[str, Any]) -> bytes:
     ]
     story = [*pdf.kop(), *pdf.title(f"Daftar Nominatif Penerima {c['programme']}", text(c["cycle_name"])),
              pdf.info_table(info, _info_widths(orientation, 32 * mm)), Spacer(1, 3 * mm),
-             _nominatif_table(c, has_level, pdf.frame_width(orientation)),
-             pdf.paragraph(text(f"Daftar dibekukan saat siklus disetujui ({c['approved_at']}; sidik SHA-256 "
-                                f"{c['snapshot']}). Dicetak oleh {c['printed_by']} pada {c['printed_at']}. "
-                                "Memuat data pribadi (UU 27/2022): hanya untuk penyaluran bantuan."), pdf.NOTE),
-             _signatures(c, orientation)]
+             # The note and the signatures stay with the last rows: a signature page is never detached from its list.
+             _nominatif_table(c, has_level, pdf.frame_width(orientation), tail=[
+                 pdf.paragraph(text(f"Daftar dibekukan saat siklus disetujui ({c['approved_at']}; sidik SHA-256 "
+                                    f"{c['snapshot']}). Dicetak oleh {c['printed_by']} pada {c['printed_at']}. "
+                                    "Memuat data pribadi (UU 27/2022): hanya untuk penyaluran bantuan."), pdf.NOTE),
+                 _signatures(c, orientation)])]
     return pdf.render(story, orientation=orientation, footer=c.get("footer", ""),
                       title=f"Daftar Nominatif {c['cycle_name']} – {c['kelurahan']}")
 
 
-def _nominatif_table(c: Mapping[str, Any], has_level: bool, width: float) -> Flowable:
+def _nominatif_table(c: Mapping[str, Any], has_level: bool, width: float, tail: list[Flowable]) -> Flowable:
     """One row per recipient (blocked and cancelled ones too, with their status), then the total handed over."""
     columns = ["No", "Nama", "NIK", "No. KK", "Alamat", "RT", "RW", "Desil", *(["Jenjang"] if has_level else []),
                "Jumlah", "Status", "Tanda tangan / cap jempol"]
@@ -88,7 +89,7 @@ def _nominatif_table(c: Mapping[str, Any], has_level: bool, width: float) -> Flo
     total_style = [("SPAN", (0, -1), (amount - 1, -1)), ("ALIGN", (0, -1), (0, -1), "LEFT"),  # "Jumlah (…)"
                    ("SPAN", (amount + 1, -1), (-1, -1))]
     return pdf.data_table(columns, rows, widths, align=align, wrap=(1, 4, len(columns) - 2), total_row=True,
-                          total_style=total_style)
+                          total_style=total_style, tail=tail)
 
 
 # ----------------------------------------------------------------- BAST

@@ -260,13 +260,14 @@ def fit(value: object, width: float, *, bold: bool = False) -> str | Paragraph:
 
 def data_table(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], *,
                align: str = "", wrap: Iterable[int] = (), total_row: bool = False,
-               total_style: Sequence[tuple[Any, ...]] = ()) -> Flowable:
+               total_style: Sequence[tuple[Any, ...]] = (), tail: Sequence[Flowable] = ()) -> Flowable:
     """A bordered list: header repeated on every page, grid 0.5 pt, 8 pt text.
 
     ``align`` has one letter per column, ``L``, ``C`` or ``R`` (numbers right);
     the columns in ``wrap`` may hold long text (names, addresses) and wrap;
     ``total_row`` makes the last row bold on grey; ``total_style`` adds table
-    style commands for that last row (row ``-1``), e.g. ``SPAN``.
+    style commands for that last row (row ``-1``), e.g. ``SPAN``; ``tail`` is drawn
+    under the last row and stays on its page (see ``PagedTable``).
     """
     wrapping = set(wrap)
     last = len(rows) - 1
@@ -288,7 +289,7 @@ def data_table(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Se
     if total_row and rows:
         last_style[:0] = [("FONT", (0, -1), (-1, -1), BOLD, TABLE_SIZE, TABLE_SIZE * 1.2),
                           ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2"))]
-    return PagedTable(head, body, list(widths), style, last_style)
+    return PagedTable(head, body, list(widths), style, last_style, tail=tail)
 
 
 class PagedTable(Flowable):
@@ -300,15 +301,25 @@ class PagedTable(Flowable):
     and each page gets a small ``Table`` of the header and the rows that fit.
     ``last_style`` applies to the last row of the whole list (the total), so
     only on the last page.
+
+    ``tail`` (a note, the signature block) is drawn right under the last row and
+    never leaves it: when the rows fit on a page but the tail does not, the last
+    ``KEEP_WITH_TAIL`` rows go over to the next page with it, so a signature
+    never stands on a page of its own, detached from the list it signs.
     """
 
+    KEEP_WITH_TAIL = 2  # the last recipient and the total
+
     def __init__(self, head: list[Any], body: list[list[Any]], widths: list[float], style: list[tuple[Any, ...]],
-                 last_style: list[tuple[Any, ...]], heights: tuple[float, list[float]] | None = None) -> None:
+                 last_style: list[tuple[Any, ...]], heights: tuple[float, list[float]] | None = None,
+                 tail: Sequence[Flowable] = ()) -> None:
         super().__init__()
         self.hAlign = "LEFT"
         self._head, self._body, self._widths = head, body, widths
         self._style, self._last_style = style, last_style
         self._heights = heights  # (header, each row), in points, once measured
+        self._tail = [part for f in tail for part in (f._content if isinstance(f, KeepTogether) else [f])]  # type: ignore[attr-defined]
+        self._tail_heights: list[float] = []
 
     def _table(self) -> Table:
         return Table([self._head, *self._body], colWidths=self._widths, style=self._style + self._last_style)
@@ -321,15 +332,24 @@ class PagedTable(Flowable):
             self._heights = (heights[0], list(heights[1:]))
         return self._heights
 
+    def _tail_height(self, width: float) -> float:
+        self._tail_heights = [f.wrapOn(self.canv, width, 1e9)[1] for f in self._tail]
+        return sum(self._tail_heights)
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab's)
         head, rows = self._measure()
-        self.width, self.height = sum(self._widths), head + sum(rows)
+        self.width, self.height = max(sum(self._widths), availWidth if self._tail else 0), head + sum(rows)
+        self.height += self._tail_height(availWidth)
         return self.width, self.height
 
     def draw(self) -> None:
         table = self._table()
-        table.wrapOn(self.canv, self.width, self.height)
-        table.drawOn(self.canv, 0, 0)
+        table.wrapOn(self.canv, sum(self._widths), 1e9)
+        below = sum(self._tail_heights)
+        table.drawOn(self.canv, 0, below)
+        for flowable, height in zip(self._tail, self._tail_heights, strict=True):
+            below -= height
+            flowable.drawOn(self.canv, 0, below)
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
         head, rows = self._measure()
@@ -337,12 +357,15 @@ class PagedTable(Flowable):
         while n < len(rows) and used + rows[n] <= availHeight:
             used += rows[n]
             n += 1
-        if n == 0:
-            return []  # not even one row fits under the header: the whole list goes to the next page
-        if n == len(rows):
+        keep = min(self.KEEP_WITH_TAIL, len(rows)) if self._tail else 0
+        if n == len(rows) and used + self._tail_height(availWidth) <= availHeight:
             return [self]
+        n = min(n, len(rows) - keep)  # the tail takes the last rows along to the next page
+        if n <= 0:
+            return []  # nothing can stay under the header: the whole list goes to the next page
         this_page = PagedTable(self._head, self._body[:n], self._widths, self._style, [], (head, rows[:n]))
-        rest = PagedTable(self._head, self._body[n:], self._widths, self._style, self._last_style, (head, rows[n:]))
+        rest = PagedTable(self._head, self._body[n:], self._widths, self._style, self._last_style, (head, rows[n:]),
+                          tail=self._tail)
         return [this_page, rest]
 
 

@@ -331,14 +331,16 @@ async def sanggah(request: Request) -> Response:
     try:
         service = checker(request)
         nik = "".join(values.get("nik", "").split())
-        # The disputer proves who they are as on /cek, under the same limits (service, client, NIK).
-        service.take(client(request), keyed_hash(_secret(request), "nik", nik) if nik else None, None)
+        evidence = _files(form, "bukti", "bukti")
+        if evidence:  # without it the service refuses before looking anyone up: no attempt is spent
+            # The disputer proves who they are as on /cek, under the same limits (service, client, NIK).
+            service.take(client(request), keyed_hash(_secret(request), "nik", nik) if nik else None, None)
         number = await run_in_threadpool(
             cases.submit_sanggah, _db(request), _upload_dir(request), _secret(request),
             disputer_nik=nik, disputer_proof=values.get(_second_field(request), ""), factor=service.factor,
             target_nik=values.get("nik_penerima", ""),
             target_kk=values.get("kk_penerima", ""), target_description=values.get("penerima", ""),
-            reason=values.get("alasan", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"))
+            reason=values.get("alasan", ""), contact=values.get("kontak", ""), evidence=evidence)
     except (TooManyAttempts, ServiceBusy) as exc:
         return _render(request, "sanggah.html", {**context, "message": exc.message}, exc.status_code)
     except ValidationError as exc:

@@ -219,11 +219,17 @@ def submit_usul(db: Database, upload_dir: Path, *, family: Mapping[str, Any], me
     return _open_case(db, upload_dir, actor, CaseKind.USUL, values, evidence, clock())
 
 
+SANGGAH_EVIDENCE = "Lampirkan bukti: foto atau dokumen (JPG, PNG atau PDF) yang mendukung sanggah"
+
+
 def submit_sanggah(db: Database, upload_dir: Path, secret_key: str, *, disputer_nik: str, disputer_proof: str,
                    factor: str = "kk", target_nik: str = "", target_kk: str = "", target_description: str, reason: str,
                    contact: str = "", evidence: Sequence[Evidence] = (), clock: Clock = system_clock) -> str:
     """Dispute a recipient in the disputer's own kelurahan; the disputer must be an active registered resident and
-    prove it with the status check's second factor (``factor``: their nomor KK, or their name as on the KK)."""
+    prove it with the status check's second factor (``factor``: their nomor KK, or their name as on the KK), and
+    attach evidence (a photo or a document), checked first: nothing about anyone is looked up without it."""
+    if not evidence:
+        raise ValidationError("Sanggah perlu bukti", [FieldError("bukti", SANGGAH_EVIDENCE)])
     reason_text = _required(reason, "alasan", "Alasan sanggah")
     who = _required(target_description, "penerima", "Nama dan alamat penerima yang disanggah", 500)
     proof = clean_second_factor(factor, disputer_proof)
