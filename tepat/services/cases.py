@@ -384,8 +384,8 @@ def _usul_warnings(conn: sa.Connection, actor: Actor, row: Mapping[str, Any]) ->
     niks = [m["nik"] for m in row["payload"]["members"]]
     if moves.outside_area(conn, actor, kk_number=kk or "", to_kelurahan_code=row["kelurahan_code"], niks=niks):
         # Nothing about the other area's records: only that approving will send a move request instead.
-        return ["Sebagian NIK/KK usul ini tidak dapat didaftarkan di sini: bila disetujui, usul ditolak sistem dan "
-                "permintaan perpindahan dikirim ke petugas wilayah asalnya."]
+        return [("Sebagian NIK/KK usul ini tidak dapat didaftarkan di sini: bila disetujui, usul ditolak sistem dan "
+                 "permintaan perpindahan dikirim ke petugas wilayah asalnya.")]
     if kk and family_store.active_family_by_kk(conn, kk) is not None:
         found.append(f"Nomor KK {kk} sudah terdaftar sebagai keluarga aktif.")
     for m in row["payload"]["members"]:
