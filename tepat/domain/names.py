@@ -11,12 +11,13 @@ and once as a pattern for the Rust regex engine of polars (the bulk import: ``\p
 from __future__ import annotations
 
 import unicodedata
+from typing import Final
 
 MESSAGE = ("hanya boleh huruf, spasi, dan tanda ' . , - (gelar seperti H., Hj., S.Pd. boleh), diawali huruf; "
            "tanpa angka atau simbol")
 SEPARATORS = frozenset(" '’.,-")
 POLARS_PATTERN = r"^\p{L}[\p{L} '’.,\-]*$"
-NORMAL_FORM = "NFC"  # "é" typed as e + a combining accent becomes one letter first, in both paths
+NORMAL_FORM: Final = "NFC"  # "é" typed as e + a combining accent becomes one letter first, in both paths
 
 
 def tidy(text: str) -> str:

@@ -53,6 +53,11 @@ def spend(limit: Limit, tokens: float) -> tuple[Decision, float]:
     return Decision(False, (1.0 - tokens) / limit.refill_per_second), tokens
 
 
+def give_back(limit: Limit, tokens: float) -> float:
+    """A bucket holding ``tokens`` after a token taken for an attempt that, in the end, does not count."""
+    return min(limit.capacity, tokens + 1.0)
+
+
 def full_again_at(limit: Limit, tokens: float, at: float) -> float:
     """When a bucket holding ``tokens`` at ``at`` is full again (then it can be forgotten: a new one is the same)."""
     return at + (limit.capacity - tokens) / limit.refill_per_second
@@ -81,6 +86,10 @@ class Limiter(Protocol):
     def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
                  once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None: ...
 
+    def give_back(self, limit: Limit, key: str, at: float) -> None:
+        """Return the token an attempt took from one bucket, when the attempt turned out not to count (a public
+        form refused for its content counts against the failures' limit, not the submissions')."""
+
 
 class Throttle:
     """Token buckets for many keys under one limit; safe to share between threads."""
@@ -108,6 +117,11 @@ class Throttle:
             if len(self._buckets) > self.max_keys:
                 self._forget(at)
             return decision
+
+    def give_back(self, key: str, at: float) -> None:
+        """Return one token to ``key``'s bucket (see ``Limiter.give_back``)."""
+        with self._lock:
+            self._buckets[key] = (give_back(self.limit, self._tokens(key, at)), at)
 
     def _forget(self, at: float) -> None:
         by_fullness = sorted(self._buckets, key=lambda k: self._tokens(k, at), reverse=True)
@@ -142,6 +156,10 @@ class LocalLimiter:
             if found is None:
                 found = self._throttles[limit] = Throttle(limit, max_keys=self.max_keys)
             return found
+
+    def give_back(self, limit: Limit, key: str, at: float) -> None:
+        """See ``Limiter.give_back``."""
+        self._throttle(limit).give_back(key, at)
 
     def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
                  once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None:

@@ -31,15 +31,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from tepat.domain.throttle import Decision, Limit, combine, full_again_at, refill, spend
+from tepat.domain.throttle import Decision, Limit, combine, full_again_at, give_back, refill, spend
 
 PAGE_SIZE = 1024  # each attempt rewrites a few pages: small ones keep the bytes written per check low
 PRUNE_EVERY_SECONDS = 1.0
 PRUNE_ROWS = 2000  # per table and pass (a millisecond or two): more than a busy public check adds in a second
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, "
-    "full_at REAL NOT NULL) WITHOUT ROWID",
+    ("CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, "
+     "full_at REAL NOT NULL) WITHOUT ROWID"),
     "CREATE INDEX IF NOT EXISTS ix_buckets_full_at ON buckets (full_at)",
     "CREATE TABLE IF NOT EXISTS used_nonces (nonce TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS ix_used_nonces_expires ON used_nonces (expires)",
@@ -126,6 +126,17 @@ class RateLimitFile:
             conn.execute(f"INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES "
                          f"{', '.join(['(?, ?, ?, ?)'] * (len(rows) // 4))}", rows)
         return combine(decisions)
+
+    def give_back(self, limit: Limit, key: str, at: float) -> None:
+        """Return one token to a bucket, for every process (see ``Limiter.give_back``)."""
+        with self._transaction(at) as conn:
+            found = conn.execute("SELECT tokens, at FROM buckets WHERE key = ?", (key,)).fetchone()
+            if found is None:
+                return  # a full bucket is not stored: nothing to give back
+            left = give_back(limit, refill(limit, found[0], found[1], at))
+            stamp = max(at, found[1])
+            conn.execute("INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES (?, ?, ?, ?)",
+                         (key, left, stamp, full_again_at(limit, left, stamp)))
 
     @staticmethod
     def _remember(conn: sqlite3.Connection, nonce: str, expires: float) -> bool:
