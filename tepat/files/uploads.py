@@ -70,14 +70,39 @@ def path_for(upload_dir: Path, token: str) -> Path:
     return upload_dir / token[:2] / token
 
 
+_EMPTY = "Berkas kosong"
+_WRONG_TYPE = "Jenis berkas tidak diterima: unggah foto JPG, PNG, WEBP atau dokumen PDF"
+
+
+def _too_big(max_bytes: int) -> str:
+    return f"Berkas terlalu besar: paling besar {max_bytes // (1024 * 1024)} MB"
+
+
+def check(source: BinaryIO, *, field: str = "berkas", max_bytes: int = MAX_BYTES) -> None:
+    """Refuse, before anything else of a form is looked at, an upload ``store`` would refuse (empty, of an unknown
+    type, too large); the stream is left at its start."""
+    start = source.tell()
+    try:
+        head = source.read(CHUNK)
+        if not head:
+            raise _refuse(field, _EMPTY)
+        if detect_type(head) is None:
+            raise _refuse(field, _WRONG_TYPE)
+        source.seek(0, os.SEEK_END)
+        if source.tell() - start > max_bytes:
+            raise _refuse(field, _too_big(max_bytes))
+    finally:
+        source.seek(start)
+
+
 def store(upload_dir: Path, source: BinaryIO, *, field: str = "berkas", max_bytes: int = MAX_BYTES) -> StoredFile:
     """Check and write one upload; refuses an unknown type, an empty file or one over ``max_bytes``."""
     head = source.read(CHUNK)
     if not head:
-        raise _refuse(field, "Berkas kosong")
+        raise _refuse(field, _EMPTY)
     content_type = detect_type(head)
     if content_type is None:
-        raise _refuse(field, "Jenis berkas tidak diterima: unggah foto JPG, PNG, WEBP atau dokumen PDF")
+        raise _refuse(field, _WRONG_TYPE)
     token = secrets.token_urlsafe(32)
     target = path_for(upload_dir, token)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +115,7 @@ def store(upload_dir: Path, source: BinaryIO, *, field: str = "berkas", max_byte
             while chunk:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise _refuse(field, f"Berkas terlalu besar: paling besar {max_bytes // (1024 * 1024)} MB")
+                    raise _refuse(field, _too_big(max_bytes))
                 digest.update(chunk)
                 out.write(chunk)
                 chunk = source.read(CHUNK)

@@ -16,6 +16,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from tepat.domain.access import Actor, Role
 from tepat.domain.cases import (
     PENGADUAN_CATEGORIES,
     parse_tracking_number,
@@ -37,7 +39,7 @@ from tepat.files.uploads import MAX_BYTES
 from tepat.portal import challenge
 from tepat.portal.pages import templates
 from tepat.portal.shared_state import app_state, client, rate_limits
-from tepat.services import cases
+from tepat.services import cases, sessions
 from tepat.services.status_check import (
     ChallengeReused,
     ServiceBusy,
@@ -62,7 +64,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MIN_SECONDS = 0.02  # every status check takes at least this long (covers the found / not-found difference)
 MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
 LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
-SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five an hour per client
+SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five accepted an hour per client
+ATTEMPT_LIMIT = Limit.per(30, 3600.0)  # every attempt, refused ones included: a resident fixing a typo is not locked out
+STAFF_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})  # filing for a resident at the help desk: no per-client limit
 MEMBER_ROWS = 5
 
 
@@ -246,19 +250,61 @@ router.add_route("/cek/api", check_api, methods=["POST"])
 # ----------------------------------------------------------------- forms with files
 
 
-async def _submission(request: Request) -> tuple[FormData | None, str]:
-    """The form, or an error message: too large, too many submissions, or a wrong answer."""
+@dataclass
+class Submission:
+    """A public form as received: its fields, the first problem found (a message, or field errors), and who files
+    it (a logged-in operator at the help desk, or ``None`` for a resident)."""
+
+    form: FormData | None
+    problem: str = ""
+    errors: list[FieldError] = field(default_factory=list)
+    staff: Actor | None = None
+    counted: str = ""  # the client's key when a submission was counted: given back if the form is refused
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.problem or self.errors) or self.form is None
+
+
+def _staff(request: Request) -> Actor | None:
+    """A logged-in admin or operator filing for a resident (their session, checked on the server)."""
+    secret = request.session.get(sessions.COOKIE_KEY) if "session" in request.scope else None
+    found = sessions.signed_in(_db(request), secret) if isinstance(secret, str) else None
+    return found.actor if found is not None and found.actor.role in STAFF_ROLES else None
+
+
+async def _submission(request: Request, files: tuple[str, ...] = ()) -> Submission:
+    """The form, checked in this order: its size, its files (type and size, before any other field, so a resident
+    does not fill everything twice), the question, then the limits: per client and hour five accepted submissions
+    and thirty attempts; staff filing for a resident are not limited."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        return None, f"Berkas terlalu besar: paling besar {MAX_BYTES // (1024 * 1024)} MB per berkas."
+        return Submission(None, f"Berkas terlalu besar: paling besar {MAX_BYTES // (1024 * 1024)} MB per berkas.")
     form = await request.form(max_files=2, max_fields=100)
+    for name in files:
+        found = form.get(name)
+        if isinstance(found, UploadFile) and found.filename:
+            try:
+                upload_files.check(found.file, field=name)
+            except ValidationError as exc:
+                return Submission(form, "Berkas belum dapat diterima: pilih lagi berkasnya.", exc.errors)
     if not _challenge_ok(request, form):
-        return form, _WRONG_ANSWER
+        return Submission(form, _WRONG_ANSWER)
+    staff = _staff(request)
+    if staff is not None:
+        return Submission(form, staff=staff)
     client_key = f"kiriman:{keyed_hash(_secret(request), 'client', client(request))}"  # no address in the file
-    decision = rate_limits(request).take_all([(SUBMIT_LIMIT, client_key)], time.time())
+    decision = rate_limits(request).take_all([(ATTEMPT_LIMIT, f"{client_key}:coba")], time.time(),
+                                             then=[(SUBMIT_LIMIT, client_key)])
     if decision is None or not decision.allowed:  # (``None`` only answers a ``once`` key, not asked for here)
-        return form, "Terlalu banyak kiriman dari perangkat ini. Coba lagi nanti."
-    return form, ""
+        return Submission(form, "Terlalu banyak kiriman dari perangkat ini. Coba lagi nanti.")
+    return Submission(form, counted=client_key)
+
+
+def _not_counted(request: Request, submission: Submission) -> None:
+    """A submission refused for its content counts as an attempt only: its place among the accepted comes back."""
+    if submission.counted:
+        rate_limits(request).give_back(SUBMIT_LIMIT, submission.counted, time.time())
 
 
 def _files(form: FormData, name: str, purpose: str) -> list[cases.Evidence]:
@@ -272,6 +318,11 @@ def _values(form: FormData | None) -> dict[str, str]:
     if form is None:
         return {}
     return {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str) and k not in ("token", "jawaban")}
+
+
+def _filed_by(sent: Submission) -> dict[str, Actor]:
+    """The operator at the help desk, when one files for a resident (recorded with the case)."""
+    return {"actor": sent.staff} if sent.staff is not None else {}
 
 
 def _sent(request: Request, title: str, number: str) -> Response:
@@ -296,10 +347,11 @@ def usul_page(request: Request) -> Response:
 @router.post("/layanan/usul")
 async def usul(request: Request) -> Response:
     """Receive a proposal; answers with its tracking number."""
-    form, problem = await _submission(request)
-    values = _values(form)
-    if problem or form is None:
-        return _render(request, "usul.html", {**_usul_context(request, values), "message": problem}, 400)
+    sent = await _submission(request, files=("foto",))
+    form, values = sent.form, _values(sent.form)
+    if sent.refused or form is None:
+        return _render(request, "usul.html", {**_usul_context(request, values), "message": sent.problem,
+                                              "field_errors": sent.errors}, 422 if sent.errors else 400)
     family = {k: values.get(k, "") for k in ("kelurahan_code", "kk_number", "address", "rw", "rt")}
     members = [{"name": values.get(f"nama_{i}", ""), "nik": values.get(f"nik_{i}", ""), "birth_date": values.get(f"lahir_{i}", ""),
                 "sex": values.get(f"jk_{i}", ""), "relationship": values.get(f"hubungan_{i}", "")}
@@ -308,8 +360,9 @@ async def usul(request: Request) -> Response:
         number = await run_in_threadpool(
             cases.submit_usul, _db(request), _upload_dir(request), family=family, members=members,
             proposer_name=values.get("nama", ""), proposer_contact=values.get("kontak", ""),
-            reason=values.get("alasan", ""), evidence=_files(form, "foto", "foto_rumah"))
+            reason=values.get("alasan", ""), evidence=_files(form, "foto", "foto_rumah"), **_filed_by(sent))
     except ValidationError as exc:
+        _not_counted(request, sent)
         return _render(request, "usul.html", {**_usul_context(request, values), **_error_context(exc)}, 422)
     return _sent(request, "Usulan terkirim", number)
 
@@ -323,11 +376,12 @@ def sanggah_page(request: Request) -> Response:
 @router.post("/layanan/sanggah")
 async def sanggah(request: Request) -> Response:
     """Receive a dispute; answers with its tracking number (nothing about the disputed family)."""
-    form, problem = await _submission(request)
-    values = _values(form)
+    sent = await _submission(request, files=("bukti",))
+    form, values = sent.form, _values(sent.form)
     context = {"title": "Sanggah", "values": values, "second_field": _second_field(request)}
-    if problem or form is None:
-        return _render(request, "sanggah.html", {**context, "message": problem}, 400)
+    if sent.refused or form is None:
+        return _render(request, "sanggah.html", {**context, "message": sent.problem, "field_errors": sent.errors},
+                       422 if sent.errors else 400)
     try:
         service = checker(request)
         nik = "".join(values.get("nik", "").split())
@@ -342,8 +396,10 @@ async def sanggah(request: Request) -> Response:
             target_kk=values.get("kk_penerima", ""), target_description=values.get("penerima", ""),
             reason=values.get("alasan", ""), contact=values.get("kontak", ""), evidence=evidence)
     except (TooManyAttempts, ServiceBusy) as exc:
+        _not_counted(request, sent)
         return _render(request, "sanggah.html", {**context, "message": exc.message}, exc.status_code)
     except ValidationError as exc:
+        _not_counted(request, sent)
         return _render(request, "sanggah.html", {**context, **_error_context(exc)}, 422)
     return _sent(request, "Sanggah terkirim", number)
 
@@ -362,16 +418,19 @@ def pengaduan_page(request: Request) -> Response:
 @router.post("/layanan/pengaduan")
 async def pengaduan(request: Request) -> Response:
     """Receive a complaint; answers with its ticket number."""
-    form, problem = await _submission(request)
-    values = _values(form)
-    if problem or form is None:
-        return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), "message": problem}, 400)
+    sent = await _submission(request, files=("bukti",))
+    form, values = sent.form, _values(sent.form)
+    if sent.refused or form is None:
+        return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), "message": sent.problem,
+                                                   "field_errors": sent.errors}, 422 if sent.errors else 400)
     try:
         number = await run_in_threadpool(
             cases.submit_pengaduan, _db(request), _upload_dir(request), category=values.get("kategori", ""),
             kelurahan_code=values.get("kelurahan_code", ""), description=values.get("uraian", ""),
-            name=values.get("nama", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"))
+            name=values.get("nama", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"),
+            **_filed_by(sent))
     except ValidationError as exc:
+        _not_counted(request, sent)
         return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), **_error_context(exc)}, 422)
     return _sent(request, "Pengaduan terkirim", number)
 

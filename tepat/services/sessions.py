@@ -21,6 +21,7 @@ from tepat.store.database import Database
 from tepat.store.engine import as_utc, now
 
 SESSION_HOURS = 8  # one working day
+COOKIE_KEY = "sesi"  # the session cookie's entry holding the secret; its hash names a row of ``user_sessions``
 TOUCH_EVERY = timedelta(minutes=1)  # ``last_seen_at`` is written at most this often per session
 
 

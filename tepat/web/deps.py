@@ -12,7 +12,7 @@ from tepat.services import sessions
 from tepat.store.database import Database
 from tepat.web.templating import CSRF_SESSION_KEY
 
-SESSION_KEY = "sesi"  # the cookie's session secret; its hash names a row of ``user_sessions``
+SESSION_KEY = sessions.COOKIE_KEY
 PASSWORD_PAGE = "/akun/sandi"
 _OPEN_WHILE_PASSWORD_MUST_CHANGE = frozenset({PASSWORD_PAGE, "/keluar"})
 _UNKNOWN = object()
