@@ -162,3 +162,15 @@ def test_verifier_work_list_counts_all_pages_filters_prints_and_downloads(app, d
     assert csv.headers["content-type"].startswith("text/csv") and len(csv.text.strip().splitlines()) == 18 + 1
     assert csv.text.splitlines()[0] == "kelurahan,rw,rt,alamat,kepala_keluarga,terakhir_diverifikasi"
     assert len(due) == 55
+
+
+def test_the_usul_page_names_relationships_by_their_label_not_their_code(app, db, admin) -> None:
+    """Issue 12 point 11: no raw codes on pages."""
+    head = member_values("Joko Susilo", "L", date(1975, 1, 9))
+    wife = member_values("Sri Wahyuni", "P", date(1978, 4, 2), "istri_suami")
+    number = cases.submit_usul(db, Path(app.state.settings.upload_dir), family=family_values(), members=[head, wife],
+                               proposer_name="Joko", proposer_contact="0812", reason="PHK",
+                               evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")])
+    client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
+    page = client.get(f"/kasus/{_id(db, admin, number)}").text
+    assert "Istri/suami" in page and "Kepala keluarga" in page and "istri suami" not in page and "istri_suami" not in page

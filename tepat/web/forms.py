@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from tepat.domain.entitlements import EntitlementState
 from tepat.domain.formatting import number as angka
 from tepat.domain.households import ASSETS, FAMILY_FIELD_BY_NAME, FAMILY_FIELDS, MEMBER_FIELDS, FieldSpec
 from tepat.domain.validation import parse_date
@@ -121,7 +122,15 @@ def display_change(field_label: str, value: Any) -> str:
 def _register_globals() -> None:
     from tepat.web.templating import templates
 
-    templates.env.globals.update(tampil=display, tampil_ubah=display_change)
+    templates.env.globals.update(tampil=display, tampil_ubah=display_change, status_hak=entitlement_label)
+
+
+def entitlement_label(state: str) -> str:
+    """An entitlement's state as pages name it (``dibayar`` → "Sudah dibayar"); an unknown code as it is."""
+    try:
+        return EntitlementState(state).label
+    except ValueError:
+        return state
 
 
 _register_globals()
