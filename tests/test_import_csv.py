@@ -188,9 +188,11 @@ def test_required_columns_must_be_present(db: Database, admin, tmp_path: Path) -
     path = write_csv(tmp_path / "x.csv", family(), columns=["nomor_kk", "nik", "nama", "rw"])
     with pytest.raises(ValidationError) as caught:
         import_file(db, admin, path)
-    assert caught.value.message == (
-        "Kolom wajib tidak ada di berkas x.csv: kode_kelurahan, rt, jenis_kelamin, tanggal_lahir, hubungan_keluarga"
-    )
+    message = caught.value.message
+    assert message.startswith("Kolom wajib tidak ada di berkas x.csv: Kelurahan (kode_kelurahan); RT (rt); ")
+    for column in ("kode_kelurahan", "rt", "jenis_kelamin", "tanggal_lahir", "hubungan_keluarga"):
+        assert f"({column})" in message
+    assert "pemetaan kolom" in message and "--mapping" in message
 
 
 def test_a_file_without_a_recognisable_header_is_refused(db: Database, admin, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ or CSV with the header ``kolom_sumber,kolom_kanonik`` (columns only).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import tomllib
@@ -94,18 +95,28 @@ def load_mapping(path: str | Path) -> ColumnMapping:
     """Read a mapping file (``.toml``, ``.json`` or ``.csv``)."""
     path = Path(path)
     try:
-        if path.suffix.lower() == ".csv":
-            with path.open(newline="", encoding="utf-8-sig") as f:
-                rows = list(csv.DictReader(f))
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"Berkas pemetaan {path.name} tidak dapat dibaca") from exc
+    return parse_mapping(text, path.name)
+
+
+def parse_mapping(text: str, name: str) -> ColumnMapping:
+    """A mapping from the text of a file named ``name`` (its suffix says the format: ``.csv`` with the columns
+    ``kolom_sumber`` and ``kolom_kanonik``, ``.json``, or else TOML); ``ValidationError`` when it is not one."""
+    path = Path(name)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
             if rows and not {"kolom_sumber", "kolom_kanonik"} <= set(rows[0]):
                 raise ValidationError(f"Berkas pemetaan {path.name} harus punya kolom kolom_sumber dan kolom_kanonik")
             return _check({r["kolom_sumber"]: r["kolom_kanonik"] for r in rows}, {}, path)
-        text = path.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Berkas pemetaan {path.name} tidak dapat dibaca") from exc
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text) if suffix == ".json" else tomllib.loads(text.lstrip("\ufeff"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, csv.Error) as exc:
         raise ValidationError(f"Berkas pemetaan {path.name} tidak sah: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValidationError(f"Berkas pemetaan {path.name} harus berisi tabel [columns] dan [values.<kolom>]")
     columns = data.get("columns", {})
     values = data.get("values", {})
     if not isinstance(columns, dict) or not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):

@@ -53,6 +53,7 @@ class RegistryFile:
     total_rows: int | None = None
     encoding: str = "utf-8"
     width: int = 0  # cells in the header row
+    headers: tuple[str, ...] = ()  # the header row's cells as written (for the import preview)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -294,11 +295,13 @@ def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
     if best[0] < 0:
         _find_header([], mapping, path.name)  # raises the message
     _, index, found, sep, width = best
+    headers = tuple(str(c) for c in _leading_rows(lines, sep)[index])
     if width > MAX_COLUMNS:
         raise ValidationError(f"Berkas {path.name} punya {width:,} kolom di baris judul; paling banyak {MAX_COLUMNS:,}. "
                               "Simpan hanya kolom data registri lalu impor ulang.".replace(",", "."))
     total = _count_lines(path) - index - 1
-    return RegistryFile(path, "csv", index + 1, found, mapping, separator=sep, total_rows=max(total, 0), encoding=encoding, width=width)
+    return RegistryFile(path, "csv", index + 1, found, mapping, separator=sep, total_rows=max(total, 0), encoding=encoding,
+                        width=width, headers=headers)
 
 
 def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
@@ -312,8 +315,10 @@ def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
         total = reader.load_sheet(0, header_row=None, dtypes="string", skip_rows=0, n_rows=1).total_height
     except Exception as exc:  # calamine raises its own types for damaged files
         raise ValidationError(f"Berkas {path.name} bukan berkas Excel (.xlsx) yang dapat dibaca") from exc
-    index, found = _find_header([list(r) for r in head.rows()], mapping, path.name)
-    return RegistryFile(path, "xlsx", index + 1, found, mapping, total_rows=max(total - index - 1, 0))
+    rows = [list(r) for r in head.rows()]
+    index, found = _find_header(rows, mapping, path.name)
+    headers = tuple("" if c is None else str(c) for c in rows[index])
+    return RegistryFile(path, "xlsx", index + 1, found, mapping, total_rows=max(total - index - 1, 0), headers=headers)
 
 
 def _open_parquet(path: Path, mapping: ColumnMapping) -> RegistryFile:
@@ -323,7 +328,7 @@ def _open_parquet(path: Path, mapping: ColumnMapping) -> RegistryFile:
     except Exception as exc:  # pyarrow/polars raise their own types for damaged files
         raise ValidationError(f"Berkas {path.name} bukan berkas Parquet yang dapat dibaca") from exc
     index, found = _find_header([list(names)], mapping, path.name)
-    return RegistryFile(path, "parquet", index + 1, found, mapping, total_rows=total)
+    return RegistryFile(path, "parquet", index + 1, found, mapping, total_rows=total, headers=tuple(names))
 
 
 def open_registry_file(path: str | Path, mapping: ColumnMapping | None = None, *, filename: str | None = None) -> RegistryFile:

@@ -30,7 +30,6 @@ from tepat.files.canonical import (
     FAMILY_COLUMNS,
     FIELD_BY_COLUMN,
     MEMBER_COLUMNS,
-    REQUIRED_COLUMNS,
     ColumnMapping,
     load_mapping,
 )
@@ -38,6 +37,7 @@ from tepat.files.readers import ROW, open_registry_file
 from tepat.files.row_checks import ERROR_SCHEMA, CheckContext, RowChecker
 from tepat.files.writers import write_errors
 from tepat.services import moves, payable
+from tepat.services.import_preview import missing_columns, missing_message
 from tepat.store import audit
 from tepat.store import families as family_store
 from tepat.store.database import Database
@@ -246,9 +246,9 @@ def import_file(
         mapping = load_mapping(mapping)
     name = filename or Path(path).name
     source = open_registry_file(path, mapping, filename=name)
-    missing = [c for c in REQUIRED_COLUMNS if c not in source.columns]
+    missing = missing_columns(source)
     if missing:
-        raise ValidationError(f"Kolom wajib tidak ada di berkas {name}: {', '.join(missing)}")
+        raise ValidationError(missing_message(name, missing))
     columns = [c for c in source.columns]
     checker = RowChecker(CheckContext.build(_kelurahan_codes(db), actor.area_code), columns)
     import_id = _start(db, actor, name, run_mode)

@@ -66,6 +66,18 @@ api_tokens = sa.Table(
     sa.Column("expires_at", Timestamp),  # tokens made before expiry existed have none
 )
 
+import_mappings = sa.Table(
+    # Column-mapping files an office keeps for its sources ("DTKS kelurahan", "SIKS-NG"), picked on the import page.
+    "import_mappings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("file_name", sa.String(120), nullable=False),  # its suffix says the format (.toml, .json, .csv)
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("saved_by", sa.String(64), nullable=False),
+    sa.Column("saved_at", Timestamp, nullable=False),
+)
+
 jobs = sa.Table(
     # Long work started from a page (an import, an export) runs in the background; the page shows this row's
     # progress and, when done, its result. ``heartbeat_at`` moves while it runs: a row that stopped moving belongs

@@ -41,8 +41,9 @@ from tepat.web.routes import (
     areas,
     cases,
     documents,
+    exports,
     families,
-    files,
+    imports,
     members,
     moves,
     payments,
@@ -132,7 +133,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
 
     page_deps = [Depends(verify_csrf)]
-    for module in (accounts, users, areas, audit_routes, families, members, moves, files, statistics, targeting, cases,
+    for module in (accounts, users, areas, audit_routes, families, members, moves, imports, exports, statistics, targeting, cases,
                    programmes, payments, documents):
         app.include_router(module.router, dependencies=page_deps)
     templates.env.globals["extra_menu"] = MENU

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from fastapi import Request
 
 from tepat.domain.access import Actor, Role
 from tepat.errors import PermissionDenied
 from tepat.services import sessions
+from tepat.services.jobs import JobRunner
 from tepat.store.database import Database
 from tepat.web.templating import CSRF_SESSION_KEY
 
@@ -94,3 +96,19 @@ async def verify_csrf(request: Request) -> None:
     sent = form.get("csrf_token")
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, str(expected)):
         raise CsrfFailed()
+
+
+def upload_dir(request: Request) -> Path:
+    """The upload directory (made on first use): imports, error reports, exports, case files."""
+    path = Path(request.app.state.settings.upload_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_runner(request: Request) -> JobRunner:
+    """This process's background job runner (made on first use)."""
+    runner = getattr(request.app.state, "jobs", None)
+    if runner is None:
+        runner = request.app.state.jobs = JobRunner(request.app.state.db, files_dir=upload_dir(request),
+                                                    retention_days=request.app.state.settings.retention_days)
+    return runner  # type: ignore[no-any-return]
