@@ -213,7 +213,8 @@ def test_deceased_and_inactive_recipients_are_blocked_at_approval(db, admin, ran
 
 
 def test_budget_cap_defaults_to_what_the_year_has_left(db, admin, ranked) -> None:
-    programmes.update_programme(db, admin, "BLT-APBD", 1, {"annual_budget": 1_000_000, "rule": "desil <= 10"})
+    programmes.update_programme(db, admin, "BLT-APBD", 1, {"annual_budget": 1_000_000, "budget_year": 2026,
+                                                           "rule": "desil <= 10"})
     first = cycles.create_cycle(db, admin, "BLT-APBD", name="Juli", **PERIOD)
     assert cycles.show(db, admin, first).cycle["budget_cap"] == 1_000_000
     assert cycles.generate(db, admin, first)["total_amount"] == 1_000_000  # four families of Rp250.000
@@ -250,3 +251,20 @@ def test_a_crash_mid_generation_leaves_the_cycle_as_it_was(db, admin, ranked, mo
     monkeypatch.undo()
     assert _rows(db, cycle_id) == before
     assert cycles.show(db, admin, cycle_id).cycle == cycle_before
+
+
+def test_a_budget_belongs_to_its_year_and_never_caps_another_years_cycle(db, admin, ranked) -> None:
+    """Issue 18 point 5: a 2025 budget is not 2026's "sisa"."""
+    programmes.update_programme(db, admin, "BLT-APBD", 1, {"rule": 'desil <= 6 and status == "aktif"',
+                                                           "budget_year": 2025, "annual_budget": 500_000})
+    uncapped = enrolment.candidates(db, admin, "BLT-APBD", reference_date=DAY, limit=500)
+    assert uncapped.kept > 2  # two families' worth of a 2025 budget does not cut 2026's list
+    cycle_id = cycles.create_cycle(db, admin, "BLT-APBD", name="BLT-APBD Juli 2026", **PERIOD)
+    with db.read() as conn:
+        assert conn.execute(sa.select(benefit_cycles.c.budget_cap).where(benefit_cycles.c.id == cycle_id)).scalar_one() is None
+    cycles.generate(db, admin, cycle_id)
+    cycles.submit(db, admin, cycle_id)
+    cycles.approve(db, CHECKER, cycle_id)  # not refused for "exceeding" 2025's budget
+    assert len(_rows(db, cycle_id)) == uncapped.kept
+    programmes.update_programme(db, admin, "BLT-APBD", 2, {"budget_year": 2026})  # the same budget, now 2026's
+    assert enrolment.candidates(db, admin, "BLT-APBD", reference_date=DAY, limit=500).kept == 0  # all committed

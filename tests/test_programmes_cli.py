@@ -81,7 +81,7 @@ def test_cycle_commands_enforce_maker_checker(db, ready) -> None:
     created = json.loads(run(db, "siklus", "create", "BLT-APBD", "--name", "BLT-APBD Juli 2026", "--start", "2026-07-01",
                              "--end", "2026-07-31", "--as", "pembuat", "--json"))
     cid = str(created["id"])
-    assert created["status"] == "draf" and created["pagu"] == 75_000_000_000
+    assert created["status"] == "draf" and created["pagu"] is None  # the catalogue's budget is 2025's, not 2026's
     assert run(db, "siklus", "create", "BLT-APBD", "--name", "x", "--start", "1 Juli", "--end", "2026-07-31",
                "--as", "pembuat", code=1) == "Galat: --start harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan '1 Juli'.\n"
     assert run(db, "siklus", "generate", cid, "--as", "pembuat").startswith(f"Siklus {cid}: ")
@@ -98,3 +98,13 @@ def test_cycle_commands_enforce_maker_checker(db, ready) -> None:
     assert "Disetujui (dibekukan)" in shown and "SHA-256" in shown
     listed = json.loads(run(db, "siklus", "list", "--json"))
     assert listed[0]["id"] == created["id"] and listed[0]["penerima"] == approved["penerima"] > 0
+
+
+def test_program_add_and_the_budget_year_from_the_cli(db, ready) -> None:
+    out = run(db, "program", "add", "BLT-DD", "--name", "BLT Dana Kelurahan", "--amount", "Rp300.000",
+              "--budget-year", "2026", "--budget", "Rp 3.000.000", "--as", "pembuat")
+    assert out == "Program BLT-DD ditambahkan: BLT Dana Kelurahan.\n"
+    shown = json.loads(run(db, "program", "set", "BLT-DD", "--budget-year", "2027", "--as", "pembuat", "--json"))
+    assert (shown["budget_year"], shown["annual_budget"]) == (2027, 3_000_000)
+    refused = run(db, "program", "add", "X", "--name", "x", "--as", "pembuat", code=1)
+    assert "Kode program" in refused

@@ -155,7 +155,7 @@ def test_overrides_need_reason_evidence_and_a_second_admin(db, admin, ranked) ->
 
 def test_explanation_names_the_budget_cut_and_the_members(db, admin, ranked) -> None:
     programmes.seed_catalogue(db, admin)
-    programmes.update_programme(db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 2_000_000})
+    programmes.update_programme(db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 2_000_000, "budget_year": 2026})
     result = enrolment.candidates(db, admin, "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100)
     assert result.budget == 2_000_000 and 0 < result.kept < result.candidates
     cut_out = next(p for p in result.page if not p["kept"])
@@ -172,7 +172,7 @@ def test_explanation_names_the_budget_cut_and_the_members(db, admin, ranked) -> 
 
 def test_the_cut_is_the_citys_whoever_looks(db, admin, ranked) -> None:
     programmes.seed_catalogue(db, admin)
-    programmes.update_programme(db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 3_000_000})
+    programmes.update_programme(db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 3_000_000, "budget_year": 2026})
     city = enrolment.candidates(db, admin, "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100)
     for kel in (KELURAHAN, OTHER_KELURAHAN):
         local = enrolment.candidates(db, actor(Role.OPERATOR, kel), "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100)

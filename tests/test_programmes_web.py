@@ -154,3 +154,22 @@ def test_programme_page_before_any_ranking_explains_instead_of_failing(db, admin
     client, _ = _client(app, db, "admin.baru", Role.ADMIN)
     page = client.get("/program/BLT-APBD")
     assert page.status_code == 200 and 'id="tanpa-kandidat"' in page.text and "belum ada skor" in page.text
+
+
+def test_an_admin_adds_a_programme_and_its_budget_belongs_to_a_named_year(app, db) -> None:
+    """Issue 18 point 5: programmes are data an admin creates; budget and "sisa" belong to one year."""
+    client, csrf = _client(app, db, "admin.dinsos", Role.ADMIN)
+    form = {"csrf_token": csrf, "code": "BLT-DD", "name": "BLT Dana Kelurahan", "unit": "keluarga",
+            "benefit_type": "tunai", "funding_source": "APBD", "frequency": "bulanan", "amount": "Rp 300.000",
+            "budget_year": "2025", "annual_budget": "Rp 3.000.000", "rule": 'desil <= 3 and status == "aktif"'}
+    bad = client.post("/program/baru", data={**form, "code": "blt dd!", "rule": "desil <="})
+    assert bad.status_code == 422 and 'value="BLT Dana Kelurahan"' in bad.text and "posisi" in bad.text
+    made = client.post("/program/baru", data=form, follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"] == "/program/BLT-DD"
+    page = client.get("/program/BLT-DD").text
+    assert "Anggaran 2025" in page and "Rp3.000.000" in page
+    assert "belum ditetapkan" in page  # today's list (2026) is not capped by 2025's budget
+    again = client.post("/program/baru", data=form)
+    assert again.status_code == 409 and "sudah ada" in again.text
+    edit = dict(programmes.get_programme(db, programmes.actor_by_username(db, "admin.dinsos"), "BLT-DD"))
+    assert (edit["budget_year"], edit["annual_budget"], edit["frequency"]) == (2025, 3_000_000, "bulanan")

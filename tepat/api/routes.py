@@ -14,11 +14,12 @@ from tepat.domain.nik import check_nik
 from tepat.errors import NotFound
 from tepat.services import registry
 from tepat.store.database import Database
+from tepat.store.schema import MAX_INTEGER
 
 DB = Annotated[Database, Depends(get_db)]
 Who = Annotated[Actor, Depends(token_actor)]
-FamilyId = Annotated[int, Path(ge=1, description="ID keluarga")]
-MemberId = Annotated[int, Path(ge=1, description="ID anggota")]
+FamilyId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="ID keluarga")]
+MemberId = Annotated[int, Path(ge=1, le=MAX_INTEGER, description="ID anggota")]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.ErrorBody, "description": text}

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS, FieldSpec, InactiveReason
+from tepat.store.schema import MAX_INTEGER
 
 _STATUS_FIELDS = {"registry_status", "inactive_reason"}  # changed through /deactivate, not PATCH
 
@@ -91,7 +92,7 @@ class FamilyCreate(_FamilyFields):  # type: ignore[misc,valid-type]
 class FamilyUpdate(_FamilyChanges):  # type: ignore[misc,valid-type]
     """Changes to a family: only the fields sent change; ``version`` is the one you read."""
 
-    version: int = Field(..., ge=1, description="Versi data yang Anda baca (deteksi perubahan bersamaan)")
+    version: int = Field(..., ge=1, le=MAX_INTEGER, description="Versi data yang Anda baca (deteksi perubahan bersamaan)")
     reason: str = Field(..., min_length=3, max_length=200)
 
 
@@ -104,15 +105,15 @@ class MemberAdd(MemberCreate):  # type: ignore[misc,valid-type]
 class MemberUpdate(_MemberChanges):  # type: ignore[misc,valid-type]
     """Changes to a member: only the fields sent change."""
 
-    version: int = Field(..., ge=1)
+    version: int = Field(..., ge=1, le=MAX_INTEGER)
     reason: str = Field(..., min_length=3, max_length=200)
 
 
 class MemberMove(_Strict):
     """Move a member to another family."""
 
-    to_family_id: int
-    version: int = Field(..., ge=1)
+    to_family_id: int = Field(..., ge=1, le=MAX_INTEGER)
+    version: int = Field(..., ge=1, le=MAX_INTEGER)
     reason: str = Field(..., min_length=3, max_length=200)
 
 
@@ -120,7 +121,7 @@ class Deactivation(_Strict):
     """Switch a family or member off (the record and its history stay)."""
 
     reason_code: InactiveReason
-    version: int = Field(..., ge=1)
+    version: int = Field(..., ge=1, le=MAX_INTEGER)
     note: str = Field("", max_length=200)
 
 

@@ -94,6 +94,39 @@ def show(code: str, db_url: DatabaseOption = None, as_json: JsonOption = False) 
         typer.echo(f"  Dikecualikan penerima: {', '.join(r['exclusions'])}")
 
 
+@program_app.command("add")
+def add(
+    code: Annotated[str, typer.Argument(help="Programme code: capitals, digits, '-' (e.g. BLT-DD).")],
+    name: Annotated[str, typer.Option("--name", help="Full name, as residents read it.")],
+    unit: Annotated[str, typer.Option("--unit", help="keluarga or orang.")] = "keluarga",
+    benefit_type: Annotated[str, typer.Option("--type", help="tunai, barang, layanan or pelatihan.")] = "tunai",
+    funding: Annotated[str, typer.Option("--funding", help="APBD or APBN.")] = "APBD",
+    frequency: Annotated[str, typer.Option("--frequency", help="sekali, bulanan, tahunan or angkatan.")] = "sekali",
+    amount: Annotated[str, typer.Option("--amount", help="Rupiah per unit per cycle (0 for a service).")] = "0",
+    budget_year: Annotated[int, typer.Option("--budget-year", help="The year the budget is for.")] = date.today().year,
+    budget: Annotated[str, typer.Option("--budget", help="That year's budget in rupiah (empty: no cap).")] = "",
+    rule: Annotated[str, typer.Option("--rule", help="Family eligibility rule.")] = 'status == "aktif"',
+    quota: Annotated[str, typer.Option("--quota", help="Units per cycle (empty: none).")] = "",
+    coverage_months: Annotated[str, typer.Option("--coverage-months", help="Months a service covers.")] = "",
+    description: Annotated[str, typer.Option("--description", help="What it is for.")] = "",
+    acting: AsOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a programme to the catalogue (admins; the rule is checked first)."""
+    db = open_database(db_url)
+    actor = common.acting(db, acting)
+    programmes.create_programme(db, actor, {
+        "code": code, "name": name, "unit": unit, "benefit_type": benefit_type, "funding_source": funding,
+        "frequency": frequency, "amount": amount, "budget_year": budget_year, "annual_budget": budget, "rule": rule,
+        "quota": quota, "coverage_months": coverage_months, "description": description})
+    row = programmes.get_programme(db, actor, code.strip().upper())
+    if as_json:
+        print_json(_programme_json(row))
+        return
+    typer.echo(f"Program {row['code']} ditambahkan: {row['name']}.")
+
+
 @program_app.command("seed")
 def seed(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Add the seed programmes that are missing (existing ones are left as edited)."""
@@ -111,7 +144,8 @@ def set_(
     amount: Annotated[str | None, typer.Option("--amount", help="Rupiah per unit per cycle.")] = None,
     rule: Annotated[str | None, typer.Option("--rule", help="Family eligibility rule.")] = None,
     member_rule: Annotated[str | None, typer.Option("--member-rule", help="Condition on one member (unit orang).")] = None,
-    budget: Annotated[str | None, typer.Option("--budget", help="Annual budget in rupiah ('' for none).")] = None,
+    budget: Annotated[str | None, typer.Option("--budget", help="The budget year's budget in rupiah ('' for none).")] = None,
+    budget_year: Annotated[int | None, typer.Option("--budget-year", help="The year the budget is for.")] = None,
     quota: Annotated[str | None, typer.Option("--quota", help="Units per cycle ('' for none).")] = None,
     levels: Annotated[str | None, typer.Option("--levels", help='Amounts by level as JSON, e.g. {"SD":450000,...}.')] = None,
     exclusions: Annotated[str | None, typer.Option("--exclusions", help="Comma-separated programme codes.")] = None,
@@ -127,6 +161,8 @@ def set_(
                        ("quota", quota), ("exclusions", exclusions)):
         if value is not None:
             changes[key] = value
+    if budget_year is not None:
+        changes["budget_year"] = budget_year
     if levels is not None:
         try:
             changes["amounts_by_level"] = json.loads(levels) if levels.strip() else None

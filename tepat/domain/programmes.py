@@ -104,6 +104,13 @@ class ProgrammeSpec:
         return row
 
 
+def budget_for(programme: Mapping[str, Any], year: int) -> int | None:
+    """The programme's budget for ``year``: its annual budget when that is the year it was set for, else ``None``
+    (no budget set for that year). A budget and what is left of it always belong to one named year."""
+    annual, budget_year = programme.get("annual_budget"), programme.get("budget_year")
+    return int(annual) if annual is not None and budget_year == year else None
+
+
 EDITABLE = ("name", "description", "amount", "amounts_by_level", "annual_budget", "quota", "budget_year", "rule",
             "member_rule", "exclusions", "coverage_months", "active", "frequency", "funding_source")
 """What an admin may change after creation (code, unit and benefit type stay: cycles refer to them)."""

@@ -27,7 +27,7 @@ from tepat.domain.cycles import (
     next_state,
 )
 from tepat.domain.entitlements import EntitlementState
-from tepat.domain.programmes import MAX_AMOUNT
+from tepat.domain.programmes import MAX_AMOUNT, budget_for
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import enrolment
 from tepat.services.programmes import get_programme
@@ -108,8 +108,9 @@ def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_sta
     if not prog["active"]:
         raise StateError(f"Program {prog['code']} tidak aktif.")
     with db.begin() as conn:
-        if budget_cap is None and prog["annual_budget"] is not None:
-            budget_cap = max(int(prog["annual_budget"]) - store.committed(conn, prog["id"], period_start.year), 0)
+        year_budget = budget_for(prog, period_start.year)
+        if budget_cap is None and year_budget is not None:
+            budget_cap = max(year_budget - store.committed(conn, prog["id"], period_start.year), 0)
         at = now()
         cycle_id = store.insert_cycle(conn, {
             "programme_id": prog["id"], "name": name.strip()[:120], "area_code": area, "period_start": period_start,
@@ -209,7 +210,7 @@ def approve(db: Database, actor: Actor, cycle_id: int, *, confirm: tuple[int, in
             if (now_review.payable, now_review.payable_amount) != tuple(confirm):
                 raise StateError("Daftar penerima berubah sejak halaman dibuka (ada data yang baru diubah); "
                                  "periksa lagi lalu setujui.")
-        annual = cycle["programme_snapshot"].get("annual_budget")
+        annual = budget_for(cycle["programme_snapshot"], cycle["period_start"].year)
         if annual is not None:
             spent = store.committed(conn, cycle["programme_id"], cycle["period_start"].year, excluding=cycle_id)
             if spent + int(cycle["total_amount"]) > int(annual):

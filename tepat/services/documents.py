@@ -26,7 +26,7 @@ from tepat.charts import documents as printed
 from tepat.domain.access import Actor
 from tepat.domain.entitlements import BlockReason, EntitlementState
 from tepat.domain.formatting import TIMEZONE, long_date, moment, month_name, number, rupiah
-from tepat.domain.programmes import programme_label
+from tepat.domain.programmes import budget_for, programme_label
 from tepat.domain.regions import CITY_CODE, Level, level_of
 from tepat.domain.terbilang import date_in_words
 from tepat.errors import NotFound, StateError, ValidationError
@@ -294,7 +294,7 @@ def realisation(db: Database, actor: Actor, year: int) -> Realisation:
 
     def budget_of(pid: int) -> int | None:
         p = progs.get(pid)
-        return int(p["annual_budget"]) if whole_city and p and p["annual_budget"] and p["budget_year"] == year else None
+        return budget_for(p, year) if whole_city and p else None
 
     by_programme = [_line(programme_label(p['name'], p['code']), groups["p"].get(pid, []), budget_of(pid))
                     for pid, p in sorted(progs.items(), key=lambda x: x[1]["code"])]

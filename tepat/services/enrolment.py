@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor, Role
 from tepat.domain.cycles import FROZEN_STATES, CutPlace, cut_reason_text
 from tepat.domain.deciles import DECILES
-from tepat.domain.programmes import level_of, member_rule_as_rule
+from tepat.domain.programmes import budget_for, level_of, member_rule_as_rule
 from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
@@ -77,9 +77,10 @@ def programme_scope(conn: sa.Connection, prog: dict[str, Any], actor: Actor, *, 
     chosen = targeting.resolve_model(conn, model_id)
     if use_programme_limits:
         quota = quota if quota is not None else prog["quota"]
-        if budget is None and prog["annual_budget"] is not None:
-            year = (period or (reference_date, reference_date))[0].year
-            budget = max(int(prog["annual_budget"]) - cycle_store.committed(conn, prog["id"], year, excluding=exclude_cycle), 0)
+        year = (period or (reference_date, reference_date))[0].year
+        year_budget = budget_for(prog, year)
+        if budget is None and year_budget is not None:
+            budget = max(year_budget - cycle_store.committed(conn, prog["id"], year, excluding=exclude_cycle), 0)
     return Scope(programme=prog, reference_date=reference_date, period=period or (reference_date, reference_date),
                  model_id=chosen, area=sa.true() if whole_city else targeting.area_condition(actor, area_code),
                  quota=quota, budget=budget,

@@ -26,6 +26,10 @@ metadata = sa.MetaData(
 
 Timestamp = sa.DateTime(timezone=True)
 
+MAX_INTEGER = 2**31 - 1
+"""The largest value of an ``sa.Integer`` column (32-bit on PostgreSQL): ids, versions. Larger numbers from a
+request are refused before they reach a statement (PostgreSQL would fail on them: "integer out of range")."""
+
 regions = sa.Table(
     "regions",
     metadata,

@@ -33,6 +33,7 @@ from tepat.web.deps import (
     CsrfFailed,
     LoginRequired,
     PasswordChangeRequired,
+    ids_in_range,
     verify_csrf,
 )
 from tepat.web.input_guard import RejectNul
@@ -132,7 +133,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
 
-    page_deps = [Depends(verify_csrf)]
+    page_deps = [Depends(ids_in_range), Depends(verify_csrf)]
     for module in (accounts, users, areas, audit_routes, families, members, moves, imports, exports, statistics, targeting, cases,
                    programmes, payments, documents):
         app.include_router(module.router, dependencies=page_deps)

@@ -8,10 +8,11 @@ from pathlib import Path
 from fastapi import Request
 
 from tepat.domain.access import Actor, Role
-from tepat.errors import PermissionDenied
+from tepat.errors import NotFound, PermissionDenied
 from tepat.services import sessions
 from tepat.services.jobs import JobRunner
 from tepat.store.database import Database
+from tepat.store.schema import MAX_INTEGER
 from tepat.web.templating import CSRF_SESSION_KEY
 
 SESSION_KEY = sessions.COOKIE_KEY
@@ -84,6 +85,14 @@ def editor_actor(request: Request) -> Actor:
     if found.role not in (Role.ADMIN, Role.OPERATOR):
         raise PermissionDenied("Peran Anda tidak boleh mengubah data registri.")
     return found
+
+
+def ids_in_range(request: Request) -> None:
+    """A record id in a page's path beyond what an id column holds names no record: 404, before any statement."""
+    for name, value in request.path_params.items():
+        text = str(value)
+        if name.endswith("_id") and text.isdigit() and not 0 < int(text) <= MAX_INTEGER:
+            raise NotFound("Data tidak ditemukan.")
 
 
 async def verify_csrf(request: Request) -> None:

@@ -8,6 +8,7 @@ admins request overrides; another admin decides them.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from tepat.domain.access import Actor, Role
 from tepat.domain.cycles import CycleAction, CycleState
 from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, rupiah_amount
-from tepat.errors import FieldError, TepatError, ValidationError
+from tepat.errors import ConflictError, FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 from tepat.web.choices import cycle_area_options
@@ -50,7 +51,34 @@ async def _form(request: Request) -> dict[str, str]:
 @router.get("/program")
 def catalogue(request: Request, db: DB, actor: Staff) -> Response:
     """Every programme with its unit, amount, budget and rule."""
-    return _page(request, "list", {"title": "Program bantuan", "rows": programmes.list_programmes(db, actor)})
+    return _catalogue(request, db, actor)
+
+
+_NEW_FIELDS = ("code", "name", "unit", "benefit_type", "funding_source", "frequency", "amount", "budget_year",
+               "annual_budget", "quota", "coverage_months", "rule", "description")
+
+
+def _catalogue(request: Request, db: Database, actor: Actor, *, values: dict[str, str] | None = None,
+               errors: list[FieldError] | None = None, message: str = "", status_code: int = 200) -> Response:
+    return _page(request, "list", {
+        "title": "Program bantuan", "rows": programmes.list_programmes(db, actor), "message": message,
+        "new": values or {"budget_year": str(date.today().year), "rule": 'status == "aktif"', "unit": "keluarga",
+                          "benefit_type": "tunai", "funding_source": "APBD", "frequency": "sekali"},
+        "errors": error_map(errors or [])}, status_code)
+
+
+@router.post("/program/baru")
+async def create(request: Request, db: DB, actor: Staff) -> Response:
+    """Add a programme (admin): code, unit, type, funding, frequency, amount, the budget of a named year, rule."""
+    programmes.require_admin(actor)
+    form = await _form(request)
+    values = {k: form.get(k, "") for k in _NEW_FIELDS}
+    try:
+        programmes.create_programme(db, actor, values)
+    except (ValidationError, ConflictError) as exc:
+        return _catalogue(request, db, actor, values=values, errors=getattr(exc, "errors", []), message=exc.message,
+                          status_code=exc.status_code)
+    return RedirectResponse(f"/program/{values['code'].strip().upper()}", status_code=303)
 
 
 @router.post("/program/muat-katalog")
@@ -78,7 +106,7 @@ def _detail(request: Request, db: Database, actor: Actor, code: str, *, values: 
 
 
 def _form_values(prog: dict[str, Any]) -> dict[str, str]:
-    out = {k: "" if prog[k] is None else str(prog[k]) for k in ("name", "amount", "annual_budget", "quota", "rule",
+    out = {k: "" if prog[k] is None else str(prog[k]) for k in ("name", "amount", "budget_year", "annual_budget", "quota", "rule",
                                                                   "member_rule", "coverage_months", "version")}
     out["exclusions"] = ", ".join(prog["exclusions"] or [])
     for level in SCHOOL_LEVELS:
@@ -98,8 +126,10 @@ async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response
     """Save the admin's edit of amounts, budget, quota, rules and exclusions (the rule is checked first)."""
     programmes.require_admin(actor)
     form = await _form(request)
-    changes: dict[str, Any] = {k: form.get(k, "") for k in ("name", "amount", "annual_budget", "quota", "rule",
+    changes: dict[str, Any] = {k: form.get(k, "") for k in ("name", "amount", "budget_year", "annual_budget", "quota", "rule",
                                                              "member_rule", "exclusions", "coverage_months")}
+    if not changes["budget_year"].strip():
+        del changes["budget_year"]  # a form without it (an older page) keeps the year
     if any(form.get(f"level_{k}") for k in SCHOOL_LEVELS):
         changes["amounts_by_level"] = {k: form.get(f"level_{k}", "") for k in SCHOOL_LEVELS}
     else:
