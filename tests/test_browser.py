@@ -77,3 +77,23 @@ def test_pages_fit_a_phone_screen(db: Database, server: str, browser, admin) -> 
     box = page.get_by_label(RT).bounding_box()
     assert box is not None and box["height"] >= 40 and box["width"] > 250  # one column, thumb-sized inputs
     context.close()
+
+
+def test_statistics_charts_stay_readable_on_a_phone(db: Database, server: str, browser, admin) -> None:
+    """Issue 12 point 17: at 360 px a chart keeps text of about 10 px and scrolls sideways inside its box; the page
+    itself does not."""
+    add_user(db, "analis", Role.ANALYST, "32.75")
+    make_family(db, admin, KEL)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, server, "analis")
+    page.goto(f"{server}/statistik")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"/statistik scrolls sideways by {overflow}px"
+    heights = page.evaluate("""[...document.querySelectorAll('#grafik-tren svg text')]
+        .map(t => t.getBoundingClientRect().height).filter(h => h > 0)""")
+    assert heights and min(heights) >= 9, heights
+    scrolls = page.evaluate("(() => { const box = document.querySelector('#grafik-tren .grafik-svg');"
+                            " return box.scrollWidth > box.clientWidth; })()")
+    assert scrolls
+    context.close()

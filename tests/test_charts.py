@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tepat.charts.bars import ranking_chart
 from tepat.charts.export import ReportSection, report_pdf, to_png
@@ -151,3 +155,29 @@ def test_report_pdf_has_the_headings_as_text_and_the_chart_as_an_image():
     images = [x for x in pages[0]["/Resources"]["/XObject"].values() if x.get_object()["/Subtype"] == "/Image"]
     assert len(images) == 1 and images[0].get_object()["/Width"] > 1000  # the PNG at three times the SVG's size
     assert "/XObject" not in pages[-1]["/Resources"]  # only the chart is an image
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0, 60, allow_nan=False), st.floats(0.01, 40, allow_nan=False))
+def test_axis_ticks_are_round_and_cover_the_values(low: float, span: float) -> None:
+    """Issue 12 point 17: the trend's axis reads 3,5 · 3,75 · 4 …, not 3,83 · 4,11 …"""
+    from tepat.charts.svg import nice_ticks
+
+    ticks = nice_ticks(low, low + span)
+    step = ticks[1] - ticks[0]
+    assert ticks[0] <= low + 1e-9 and ticks[-1] >= low + span - 1e-9 and 2 <= len(ticks) <= 8
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert any(abs(mantissa - m) < 1e-6 for m in (1, 2, 2.5, 5, 10))
+    assert all(abs(t / step - round(t / step)) < 1e-6 for t in ticks)
+
+
+def test_the_trend_axis_is_labelled_at_round_values() -> None:
+    import re
+
+    from tepat.charts.lines import trend_chart
+    from tepat.domain.rankings import TrendPoint
+
+    svg = trend_chart([TrendPoint(2020 + i, p0, None, None, None) for i, p0 in enumerate([4.38, 4.11, 4.01, 3.83])],
+                      region_name="Kota Bekasi")
+    labels = re.findall(r'text-anchor="end"[^>]*>([0-9,]+)<', svg)
+    assert labels and all(len(label.split(",")[1]) <= 2 and label.endswith(("0", "5")) for label in labels)

@@ -42,7 +42,7 @@ def test_dashboard_shows_ranking_trend_maps_and_aggregates(db, admin, analyst, t
     assert page.status_code == 200
     html = page.text
     assert "Kota Bekasi: 4,01 %, peringkat 3 terendah dari 27 kabupaten/kota di Jawa Barat (2024)." in html
-    assert html.count('class="wilayah"') == 27 + 56  # both maps inline
+    assert html.count('class="wilayah"') == 27 + 56 + 56  # the three maps inline (Jawa Barat, verification, desil 1–4)
     assert 'id="tabel-peringkat"' in html and 'id="tabel-tren"' in html
     assert '<tr data-kode="32.75.01.1001"><td>Bekasijaya</td>' in html
     assert "/statistik/grafik/peta-jawa-barat.png?tahun=2024" in html and "/statistik/laporan.pdf" in html
@@ -89,3 +89,25 @@ def test_an_analyst_cannot_import(db, analyst, tmp_path):
     client = client_for(db, tmp_path, analyst)
     response = client.post("/statistik/impor-bps", files={"berkas": ("bps.csv", "x", "text/csv")})
     assert response.status_code == 403
+
+
+def test_the_desil_map_shows_each_kelurahans_share_of_desil_1_to_4(db, admin, analyst, tmp_path):
+    """Issue 12 point 17: a kelurahan map of the desil 1–4 share, with small cells hidden."""
+    import re
+
+    from tepat.services import statistics
+    from tests.programme_support import ranked_registry
+
+    ranked_registry(db, admin, tmp_path)
+    settings = Settings(upload_dir=tmp_path / "uploads", min_cell_size=2)
+    cells = {c.code: c for c in statistics.registry_indicators(db, analyst, settings)}
+    svg = statistics.chart_svg("peta-desil", db, analyst, settings)
+    values = dict(re.findall(r'data-kode="([^"]+)"[^>]*data-nilai="([^"]*)"', svg))
+    shown = [code for code, c in cells.items() if c.poorest_share is not None]
+    assert shown  # the ranked registry has desil 1–4 families
+    for code in shown:
+        assert float(values[code]) == pytest.approx(100 * cells[code].poorest_families / cells[code].families, abs=0.05)
+    hidden = [code for code, c in cells.items() if c.suppressed]
+    assert all(values.get(code, "") == "" for code in hidden)
+    page = client_for(db, tmp_path, analyst).get("/statistik").text
+    assert 'id="grafik-peta-desil"' in page and "Keluarga desil 1–4 per kelurahan" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tepat.charts.svg import HIGHLIGHT, MUTED, document, footer, header, number, text
+from tepat.charts.svg import HIGHLIGHT, MUTED, document, footer, header, nice_ticks, number, text
 from tepat.domain.rankings import TrendPoint
 
 
@@ -28,7 +28,8 @@ def trend_chart(
         values = [p.p0 for p in points]
         low, high = min(values), max(values)
         pad = max((high - low) * 0.25, 0.25)
-        low, high = max(0.0, low - pad), high + pad
+        ticks = nice_ticks(max(0.0, low - pad), high + pad)
+        low, high = ticks[0], ticks[-1]
         span_x = max(last - first, 1)
         plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -37,9 +38,8 @@ def trend_chart(
                 high - low
             ) * plot_h
 
-        for k in range(5):  # horizontal grid and y labels
-            value = low + (high - low) * k / 4
-            y = top + plot_h - plot_h * k / 4
+        for value in ticks:  # horizontal grid and y labels, at round values
+            y = top + (high - value) / (high - low) * plot_h
             body += [
                 f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e4e7eb"/>',
                 text(left - 6, y + 4, number(value), size=10, anchor="end", fill=MUTED),

@@ -116,7 +116,7 @@ class _FooterCanvas(Canvas):
         self._footer_text = footer
         self._held_pages: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+    def showPage(self) -> None:
         self._held_pages.append(dict(self.__dict__))
         self._startPage()  # type: ignore[attr-defined]  # Canvas's own page reset (not in the stubs)
 
@@ -336,7 +336,7 @@ class PagedTable(Flowable):
         self._tail_heights = [f.wrapOn(self.canv, width, 1e9)[1] for f in self._tail]
         return sum(self._tail_heights)
 
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (ReportLab's)
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         head, rows = self._measure()
         self.width, self.height = max(sum(self._widths), availWidth if self._tail else 0), head + sum(rows)
         self.height += self._tail_height(availWidth)
@@ -351,7 +351,7 @@ class PagedTable(Flowable):
             below -= height
             flowable.drawOn(self.canv, 0, below)
 
-    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         head, rows = self._measure()
         used, n = head, 0
         while n < len(rows) and used + rows[n] <= availHeight:

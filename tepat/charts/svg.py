@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 from html import escape
 
@@ -20,6 +21,20 @@ SCALE = ("#fff1d6", "#fdc98a", "#f7944d", "#d9582b", "#9e2a16")
 def number(value: float, digits: int = 2) -> str:
     """A number the Indonesian way: ``4,01``; ``1.234,5``."""
     return formatting.number(value, digits)
+
+
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round axis values covering ``low``..``high``: a step of 1, 2, 2.5 or 5 times a power of ten, at most ``most``
+    ticks (``3.83, 4.11, 4.39`` become ``3.8, 4.0, 4.2, 4.4``)."""
+    if high <= low:
+        high = low + 1.0
+    raw = (high - low) / max(most - 1, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
+    ticks = [math.floor(low / step + 1e-9) * step]
+    while ticks[-1] < high - step * 1e-9 or len(ticks) < 2:
+        ticks.append(ticks[-1] + step)
+    return [round(t, 10) for t in ticks]
 
 
 def text(

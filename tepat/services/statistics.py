@@ -188,6 +188,13 @@ class AreaIndicator:
     coverage: tuple[tuple[str, int | None], ...] = ()
 
     @property
+    def poorest_share(self) -> float | None:
+        """Percent of active families in desil 1–4 (``None`` when hidden or before any ranking)."""
+        if self.families is None or self.poorest_families is None or self.families == 0:
+            return None
+        return 100.0 * self.poorest_families / self.families
+
+    @property
     def not_verified_share(self) -> float | None:
         """Percent of families not verified in the last two years."""
         if self.families is None or self.not_verified is None or self.families == 0:
@@ -321,7 +328,7 @@ def _with_coverage(db: Database, cells: list[AreaIndicator], level: Level, area:
 
 # ----------------------------------------------------------------- charts and the report
 
-CHARTS = ("peringkat", "tren", "peta-jawa-barat", "peta-kelurahan", "peta-kecamatan")
+CHARTS = ("peringkat", "tren", "peta-jawa-barat", "peta-kelurahan", "peta-kecamatan", "peta-desil")
 
 
 def chart_svg(
@@ -362,6 +369,19 @@ def chart_svg(
             legend_title="Persen keluarga",
             digits=1,
             missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / tanpa data",
+        )
+    if name == "peta-desil":
+        cells = registry_indicators(db, actor, settings, Level.KELURAHAN, today)
+        day = today or date.today()
+        return choropleth(
+            boundaries(KOTA_BEKASI_KELURAHAN),
+            {c.code: c.poorest_share for c in cells},
+            title="Keluarga desil 1–4 (40% termiskin menurut peringkat PMT), per kelurahan",
+            unit="persen keluarga aktif di registri",
+            source=REGISTRY_SOURCE.format(day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
+            legend_title="Persen keluarga",
+            digits=1,
+            missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / belum diperingkat",
         )
     raise NotFound("Grafik tidak dikenal.")
 

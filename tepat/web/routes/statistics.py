@@ -40,7 +40,7 @@ def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None) -> Respo
     cells = statistics.registry_indicators(db, actor, settings, Level.KELURAHAN)
     charts = {
         name: statistics.chart_svg(name, db, actor, settings, ranking.year)
-        for name in ("peringkat", "tren", "peta-jawa-barat", "peta-kelurahan")
+        for name in ("peringkat", "tren", "peta-jawa-barat", "peta-kelurahan", "peta-desil")
     }
     return templates.TemplateResponse(
         request,
