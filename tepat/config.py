@@ -38,12 +38,18 @@ class Settings:
     status_checks_per_minute: int = 600  # for the whole service: above it, residents are told it is busy
     # Reverse proxies (addresses or networks) allowed to name the client in X-Forwarded-For; none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # The office running tepat, as its pages and the residents' pages name it, and its logo (PNG, JPEG or SVG).
+    office_name: str = "Dinas Sosial Kota Bekasi"
+    office_short_name: str = "Dinsos Kota Bekasi"
+    office_logo: Path | None = None
     # Days an import's error report, an export file and a background job's result are kept (they hold personal data).
     retention_days: int = 30
 
     def __post_init__(self) -> None:
         if self.status_check_factor not in ("kk", "nama"):
             raise ConfigError(f"TEPAT_STATUS_CHECK_FACTOR must be kk or nama, not {self.status_check_factor!r}")
+        if self.office_logo is not None and not self.office_logo.is_file():
+            raise ConfigError(f"TEPAT_OFFICE_LOGO: {self.office_logo} is not a file")
         if self.retention_days < 1:
             raise ConfigError("TEPAT_RETENTION_DAYS must be at least 1")
         if self.status_checks_per_minute < 1:
@@ -55,9 +61,8 @@ class Settings:
                 raise ConfigError(f"TEPAT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
         if self.environment not in ("development", "production"):
             raise ConfigError(f"TEPAT_ENVIRONMENT must be development or production, not {self.environment!r}")
-        if self.environment == "production":
-            if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
-                raise ConfigError("TEPAT_SECRET_KEY must be set to a random value of at least 32 characters in production")
+        if self.environment == "production" and (self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32):
+            raise ConfigError("TEPAT_SECRET_KEY must be set to a random value of at least 32 characters in production")
 
     @property
     def is_sqlite(self) -> bool:
@@ -92,6 +97,11 @@ class Settings:
                 values["status_checks_per_minute"] = int(env["TEPAT_STATUS_CHECKS_PER_MINUTE"])
             except ValueError:
                 raise ConfigError("TEPAT_STATUS_CHECKS_PER_MINUTE must be a number") from None
+        for variable, key in (("TEPAT_OFFICE_NAME", "office_name"), ("TEPAT_OFFICE_SHORT_NAME", "office_short_name")):
+            if variable in env and env[variable].strip():
+                values[key] = " ".join(env[variable].split())
+        if env.get("TEPAT_OFFICE_LOGO", "").strip():
+            values["office_logo"] = Path(env["TEPAT_OFFICE_LOGO"].strip())
         if "TEPAT_RETENTION_DAYS" in env:
             try:
                 values["retention_days"] = int(env["TEPAT_RETENTION_DAYS"])

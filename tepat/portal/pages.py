@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
@@ -21,5 +23,11 @@ def tautan(text: str) -> Markup:
     return Markup(_PATH.sub(r'<a href="\1">\1</a>', str(escape(text))))
 
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+def _office(request: Request) -> dict[str, Any]:
+    settings = getattr(request.app.state, "settings", None)
+    return {"office": {"name": getattr(settings, "office_name", ""), "short_name": getattr(settings, "office_short_name", ""),
+                       "logo": getattr(settings, "office_logo", None) is not None}}
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_office])
 templates.env.filters.update(tanggal=long_date, tautan=tautan)  # one date format for every page

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -143,6 +143,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app.mount("/api/v1", create_api(settings, database))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_api_route("/logo", lambda: office_logo(settings), include_in_schema=False)
     app.add_api_route("/favicon.ico", lambda: RedirectResponse("/static/favicon.svg", status_code=301),
                       include_in_schema=False)
     _install_page_errors(app)
@@ -164,6 +165,23 @@ def _logged_in(database: Database, scope: Scope) -> bool:
     """Whether the request carries a live session (for the large upload allowances)."""
     secret = scope.get("session", {}).get(SESSION_KEY)
     return isinstance(secret, str) and signed_in(database, secret) is not None
+
+
+_LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"<svg", "image/svg+xml"),
+               (b"<?xml", "image/svg+xml"))
+
+
+def office_logo(settings: Settings) -> Response:
+    """The office's logo (``TEPAT_OFFICE_LOGO``), for the header of every page; 404 when none is set."""
+    if settings.office_logo is None or not settings.office_logo.is_file():
+        raise StarletteHTTPException(404)
+    head = settings.office_logo.read_bytes()[:64].lstrip()
+    kind = next((k for magic, k in _LOGO_TYPES if head.startswith(magic)), None)
+    if kind is None:
+        raise StarletteHTTPException(404)
+    # An SVG logo is an image, never a document: no script runs (the page's CSP allows none anyway).
+    return FileResponse(settings.office_logo, media_type=kind, headers={
+        "cache-control": "public, max-age=86400", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"})
 
 
 def error_page(request: Request, message: str, status_code: int, *, title: str = "Terjadi kesalahan",

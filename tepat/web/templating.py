@@ -49,6 +49,15 @@ def ya_tidak(value: bool | None) -> str:
     return "Ya" if value else "Tidak"
 
 
+def office_of(request: Request) -> dict[str, Any]:
+    """The office's names and whether it has a logo (``/logo``), for every page."""
+    settings = getattr(request.app.state, "settings", None)
+    if settings is None:
+        return {"name": "", "short_name": "", "logo": False}
+    return {"name": settings.office_name, "short_name": settings.office_short_name,
+            "logo": settings.office_logo is not None}
+
+
 def _context(request: Request) -> dict[str, Any]:
     actor = getattr(request.state, "actor", None)
     db = getattr(request.app.state, "db", None)
@@ -56,6 +65,7 @@ def _context(request: Request) -> dict[str, Any]:
         "actor": actor,
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "region_name": db.regions.name if db is not None else (lambda code: code),
+        "office": office_of(request),
         "Role": Role,
     }
 
