@@ -147,8 +147,9 @@ def test_programmes_of_frozen_cycles_appear_and_a_wrong_kk_number_reveals_none(d
     approved_cycle(db, draft, [family_id], state="draf")  # a draft list must not show
     checker = StatusChecker(db, SECRET)
     answer = checker.check(head["nik"], head["kk"], client="p")
-    assert [p.programme for p in answer.programmes] == ["BLT-APBD Kota Bekasi"]
+    assert [p.programme for p in answer.programmes] == ["BLT-APBD Kota Bekasi", "Modal UMKM"]
     assert answer.programmes[0].status == "Terdaftar, menunggu penyaluran"
+    assert answer.programmes[1].status == "Memenuhi syarat, belum masuk daftar penerima yang disetujui"  # draft: no
     assert "Juli 2025" in answer.programmes[0].period
     assert checker.check(head["nik"], WRONG_KK, client="q").programmes == []
 
@@ -221,3 +222,31 @@ def test_the_payment_date_shown_is_the_banks_settlement_date(db, admin) -> None:
     pay(db, cycle_id, [family_id], settled_on=date(2025, 7, 20))  # imported today, settled by the bank in July 2025
     [programme] = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="s").programmes
     assert programme.status == "Sudah disalurkan 20 Juli 2025"
+
+
+def test_residents_see_why_they_are_not_in_an_open_programme(db, admin) -> None:
+    """Issue 18 point 6: for each open programme, enrolled, eligible, not eligible with the unmet conditions in
+    words (never anyone else's data), or not yet assessed."""
+    from tests.programme_data import insert_programme
+
+    head = member_values("Alexander Zulkarnain", "L", date(1980, 5, 17))
+    wife = member_values("Siti Rahmawati", "P", date(1950, 2, 3), "istri_suami")  # 76: the one who meets "umur >= 60"
+    number = kk()
+    make_family(db, admin, members=[head, wife], kk_number=number)
+    head = {**head, "kk": number}
+    insert_programme(db, "BESAR", name="Bantuan Keluarga Besar", rule='jumlah_anggota >= 5 and status == "aktif"')
+    insert_programme(db, "DESIL", name="Bantuan Desil", rule='desil <= 2')
+    insert_programme(db, "LANSIA", name="Bantuan Lansia", unit="orang", rule='status == "aktif"',
+                     member_rule="umur >= 60")
+    insert_programme(db, "TUTUP", name="Program Lama", active=False)
+    answer = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="p")
+    by_name = {p.programme: p for p in answer.programmes}
+    assert "Program Lama" not in by_name  # only the programmes the office runs now
+    big = by_name["Bantuan Keluarga Besar"]
+    assert big.status == "Tidak memenuhi syarat" and big.reasons == ("Jumlah anggota hidup dan aktif ≥ 5",)
+    assert by_name["Bantuan Desil"].status.startswith("Belum dinilai")  # no ranking yet
+    old = by_name["Bantuan Lansia"]  # per person: the head (44) does not meet it, whoever else in the family does
+    assert old.status == "Tidak memenuhi syarat" and old.reasons == ("ada anggota keluarga yang Umur (tahun genap) ≥ 60",)
+    public = str(answer.as_public_dict())
+    assert "Siti" not in public and wife["nik"] not in public and "76" not in public
+    assert StatusChecker(db, SECRET).check(head["nik"], WRONG_KK, client="q").programmes == []

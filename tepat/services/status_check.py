@@ -27,6 +27,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,9 +35,15 @@ import sqlalchemy as sa
 from tepat.domain.formatting import local_time
 from tepat.domain.masking import mask_name
 from tepat.domain.nik import mask_nik
+from tepat.domain.programmes import member_rule_as_rule
+from tepat.domain.resident_reasons import unmet_conditions
+from tepat.domain.rule_ast import Rule
+from tepat.domain.rules import parse_rule
 from tepat.domain.throttle import Limit, Limiter, LocalLimiter
 from tepat.errors import Busy, FieldError, TepatError, Throttled, ValidationError
+from tepat.store import families as family_store
 from tepat.store import programme_status
+from tepat.store import programmes as programme_store
 from tepat.store import status_checks as store
 from tepat.store.database import Database
 from tepat.store.engine import now
@@ -83,6 +90,7 @@ class ProgrammeStatus:
     programme: str
     status: str
     period: str
+    reasons: tuple[str, ...] = ()  # for a programme the family is not in: the conditions it does not meet
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,8 @@ class StatusAnswer:
         return {"ditemukan": self.found, "nama": self.masked_name, "kelurahan": self.kelurahan,
                 "kecamatan": self.kecamatan, "status_registri": self.registry_status,
                 "verifikasi": self.verification, "desil": self.desil,
-                "program": [{"program": p.programme, "status": p.status, "periode": p.period} for p in self.programmes],
+                "program": [{"program": p.programme, "status": p.status, "periode": p.period, "alasan": list(p.reasons)}
+                            for p in self.programmes],
                 "langkah": list(self.next_steps), "pesan": self.message}
 
 
@@ -115,6 +124,59 @@ class StatusAnswer:
 def desil_label(desil: int | None) -> str:
     """The family's desil in the latest ranking (fetched with the person); "belum ada" before any ranking."""
     return f"Desil {desil}" if desil is not None else NOT_AVAILABLE
+
+
+NOT_ASSESSED = "Belum dinilai (keluarga belum masuk peringkat kesejahteraan)"
+ELIGIBLE_WAITING = "Memenuhi syarat, belum masuk daftar penerima yang disetujui"
+NOT_ELIGIBLE = "Tidak memenuhi syarat"
+PROGRAMMES_FOR_SECONDS = 60.0  # the open programmes and their parsed rules are read again after this
+
+
+@dataclass(frozen=True)
+class OpenProgramme:
+    """A programme the office runs now, with its rules parsed once."""
+
+    name: str
+    unit: str
+    rule: Rule
+    member_rule: Rule | None
+
+
+def open_programmes(conn: sa.Connection) -> list[OpenProgramme]:
+    """The active programmes (those the office publishes as open), rules parsed; a rule that no longer parses is
+    left out (its programme page says so), never an error for a resident."""
+    found = []
+    for p in programme_store.list_all(conn, active_only=True):
+        try:
+            rule = parse_rule(p["rule"] or "true")
+            member = member_rule_as_rule(p["member_rule"] or "hidup and aktif") if p["unit"] == "orang" else None
+        except ValidationError:
+            continue
+        found.append(OpenProgramme(p["name"], p["unit"], rule, member))  # named as the enrolled ones are
+    return found
+
+
+def assessed(open_: list[OpenProgramme], enrolled: list[ProgrammeStatus], family: dict[str, Any] | None,
+             people: list[dict[str, Any]], member_id: int, today: date) -> list[ProgrammeStatus]:
+    """The person's programmes: those they (or their family) are in, then every other open programme with
+    "memenuhi syarat", "tidak memenuhi syarat" and the conditions not met, or "belum dinilai"."""
+    shown = list(enrolled)
+    names = {p.programme for p in enrolled}
+    if family is None:
+        return shown
+    person = [m for m in people if int(m["id"]) == member_id]
+    for programme in open_:
+        if programme.name in names:
+            continue
+        if programme.rule.uses_scores() and family.get("desil") is None:
+            shown.append(ProgrammeStatus(programme.name, NOT_ASSESSED, ""))
+            continue
+        reasons = unmet_conditions(programme.rule, family, people, today)
+        if not reasons and programme.member_rule is not None:
+            reasons = unmet_conditions(programme.member_rule, family, person, today)
+        shown.append(ProgrammeStatus(programme.name, NOT_ELIGIBLE if reasons else ELIGIBLE_WAITING, "",
+                                     tuple(reasons)))
+    return shown
 
 
 def programmes_for(conn: sa.Connection, family_id: int, member_id: int) -> list[ProgrammeStatus]:
@@ -218,6 +280,7 @@ class StatusChecker:
             raise ValueError(f"factor must be one of {FACTORS}")
         self.db = db
         self.secret_key = secret_key
+        self._open: tuple[float, list[OpenProgramme]] = (float("-inf"), [])
         self.factor = factor
         self.global_limit = Limit.per(per_minute, 60.0)
         self.clock = clock  # wall-clock seconds: buckets in a shared file outlive one process's monotonic clock
@@ -345,16 +408,29 @@ class StatusChecker:
         self._log(nik, nik_hash, client_hash, channel, "cocok" if matched else "tidak_cocok")
         return answer
 
+    def _open_programmes(self, conn: sa.Connection) -> list[OpenProgramme]:
+        read_at, found = self._open
+        if self.clock() - read_at > PROGRAMMES_FOR_SECONDS:
+            found = open_programmes(conn)
+            self._open = (self.clock(), found)
+        return found
+
     def _answer(self, conn: sa.Connection, row: dict[str, Any], matched: bool) -> StatusAnswer:
         masked = mask_name(row["name"])
         kelurahan = self.db.regions.name(row["kelurahan_code"])
         kecamatan = self.db.regions.name(row["kecamatan_code"])
         programmes = programmes_for(conn, row["family_id"], row["member_id"])  # the same work whatever the outcome
+        family = family_store.get(conn, row["family_id"])
+        people = family_store.members_of(conn, row["family_id"], include_inactive=False) if family else []
         if not matched:
             return StatusAnswer(found=False, masked_name=None, kelurahan=None, kecamatan=None, registry_status=None,
                                 verification=None, desil=None, programmes=[], next_steps=list(_NOT_FOUND_STEPS),
                                 message=_NOT_FOUND_MESSAGE)
         active = row["member_status"] == "aktif" and row["registry_status"] == "aktif"
+        if active and family is not None:
+            family = {**family, "desil": row.get("desil"), "skor": row.get("skor")}
+            programmes = assessed(self._open_programmes(conn), programmes, family, people, int(row["member_id"]),
+                                  local_time(now()).date())
         verification = _VERIFICATION_LABELS.get(row["verification_status"], row["verification_status"])
         if row.get("verified_on"):
             verification += f" ({row['verified_on']:%d-%m-%Y})"
