@@ -420,8 +420,8 @@ class StatusChecker:
         kelurahan = self.db.regions.name(row["kelurahan_code"])
         kecamatan = self.db.regions.name(row["kecamatan_code"])
         programmes = programmes_for(conn, row["family_id"], row["member_id"])  # the same work whatever the outcome
-        family = family_store.get(conn, row["family_id"])
-        people = family_store.members_of(conn, row["family_id"], include_inactive=False) if family else []
+        family = family_store.get(conn, row["family_id"])  # both reads for every outcome, like the one above
+        people = family_store.members_of(conn, row["family_id"], include_inactive=False)
         if not matched:
             return StatusAnswer(found=False, masked_name=None, kelurahan=None, kecamatan=None, registry_status=None,
                                 verification=None, desil=None, programmes=[], next_steps=list(_NOT_FOUND_STEPS),
