@@ -67,6 +67,7 @@ def make():
     from tepat.config import Settings
     from tepat.domain.throttle import Limit
     from tepat.portal import routes as portal
+    from tepat.portal import shared_state
     from tepat.services.status_check import StatusChecker
     from tepat.store.database import Database
     from tepat.store.rate_limits import RateLimitFile
@@ -79,7 +80,7 @@ def make():
     if "/cek" not in {{getattr(r, "path", "") for r in app.routes}}:
         app.include_router(portal.router)
     if {unlimited!r}:  # very large buckets, still in the shared file: the store's cost stays in the measurement
-        limits = RateLimitFile(settings.upload_dir / portal.RATE_LIMIT_FILE)
+        limits = RateLimitFile(settings.upload_dir / shared_state.RATE_LIMIT_FILE)
         app.state.rate_limits = limits
         app.state.status_checker = StatusChecker(db, settings.secret_key, client_limit=Limit.per(10**9, 1.0),
                                                  nik_limit=Limit.per(10**9, 1.0), per_minute=10**9, limiter=limits,

@@ -190,6 +190,10 @@ class Rule:
         """Names of the identifiers the rule uses."""
         return {f.name for f in _walk_fields(self.root)}
 
+    def uses_members(self) -> bool:
+        """Whether the rule reads the family's members (a member condition, or their count)."""
+        return any(f.scope == "member" or f.source == "member_count" for f in _walk_fields(self.root))
+
     def uses_scores(self) -> bool:
         """Whether the rule needs ``desil`` or ``skor``."""
         return any(f.source == "score" for f in _walk_fields(self.root))

@@ -141,6 +141,10 @@ class OpenProgramme:
     rule: Rule
     member_rule: Rule | None
 
+    @property
+    def needs_members(self) -> bool:
+        return self.member_rule is not None or self.rule.uses_members()
+
 
 def open_programmes(conn: sa.Connection) -> list[OpenProgramme]:
     """The active programmes (those the office publishes as open), rules parsed; a rule that no longer parses is
@@ -420,8 +424,11 @@ class StatusChecker:
         kelurahan = self.db.regions.name(row["kelurahan_code"])
         kecamatan = self.db.regions.name(row["kecamatan_code"])
         programmes = programmes_for(conn, row["family_id"], row["member_id"])  # the same work whatever the outcome
-        family = family_store.get(conn, row["family_id"])  # both reads for every outcome, like the one above
-        people = family_store.members_of(conn, row["family_id"], include_inactive=False)
+        # What the open programmes' rules need, read for every outcome (the same work whatever the answer).
+        open_ = self._open_programmes(conn)
+        family = family_store.get(conn, row["family_id"]) if open_ else None
+        needs_members = any(p.needs_members for p in open_)
+        people = family_store.members_of(conn, row["family_id"], include_inactive=False) if needs_members else []
         if not matched:
             return StatusAnswer(found=False, masked_name=None, kelurahan=None, kecamatan=None, registry_status=None,
                                 verification=None, desil=None, programmes=[], next_steps=list(_NOT_FOUND_STEPS),
@@ -429,8 +436,7 @@ class StatusChecker:
         active = row["member_status"] == "aktif" and row["registry_status"] == "aktif"
         if active and family is not None:
             family = {**family, "desil": row.get("desil"), "skor": row.get("skor")}
-            programmes = assessed(self._open_programmes(conn), programmes, family, people, int(row["member_id"]),
-                                  local_time(now()).date())
+            programmes = assessed(open_, programmes, family, people, int(row["member_id"]), local_time(now()).date())
         verification = _VERIFICATION_LABELS.get(row["verification_status"], row["verification_status"])
         if row.get("verified_on"):
             verification += f" ({row['verified_on']:%d-%m-%Y})"
