@@ -174,3 +174,15 @@ def test_the_usul_page_names_relationships_by_their_label_not_their_code(app, db
     client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     page = client.get(f"/kasus/{_id(db, admin, number)}").text
     assert "Istri/suami" in page and "Kepala keluarga" in page and "istri suami" not in page and "istri_suami" not in page
+
+
+def test_case_pages_name_categories_and_files_by_their_labels(app, db, admin) -> None:
+    """Issue 12 point 11: "Data saya salah", "Foto rumah" -- not data salah, foto rumah."""
+    cases.submit_pengaduan(db, Path(app.state.settings.upload_dir), category="data_salah", kelurahan_code=KELURAHAN,
+                           description="Umur saya salah")
+    number = _usul(db, app)
+    client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
+    listing = client.get("/kasus").text
+    assert "Data saya salah" in listing and "data salah" not in listing
+    page = client.get(f"/kasus/{_id(db, admin, number)}").text
+    assert "Foto rumah" in page and "foto rumah" not in page

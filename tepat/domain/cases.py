@@ -124,6 +124,21 @@ def check_transition(kind: CaseKind, state: CaseState, to: CaseState, *, outcome
 SANGGAH_DAYS = 14  # Kemensos: the local government acts on a dispute within 14 days
 
 # Pengaduan service levels in days per category (configurable policy, kept as data).
+EVIDENCE_LABELS: dict[str, str] = {"foto_rumah": "Foto rumah", "foto_kunjungan": "Foto kunjungan",
+                                   "berita_acara": "Berita acara", "bukti": "Bukti"}
+"""What an uploaded file of a case is, as pages name it (by the purpose it was uploaded for)."""
+
+
+def evidence_label(purpose: str) -> str:
+    return EVIDENCE_LABELS.get(purpose, purpose.replace("_", " ").capitalize())
+
+
+def category_label(category: str) -> str:
+    """A complaint category as pages name it (``pungutan`` → its label in ``PENGADUAN_CATEGORIES``)."""
+    found = PENGADUAN_CATEGORIES.get(category)
+    return found[0] if found else category.replace("_", " ")
+
+
 PENGADUAN_CATEGORIES: dict[str, tuple[str, int]] = {
     "data_salah": ("Data saya salah", 14),
     "tidak_terdaftar": ("Saya layak tetapi belum terdaftar", 14),

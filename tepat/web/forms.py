@@ -12,7 +12,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from tepat.domain.entitlements import EntitlementState
+from tepat.domain.cases import category_label, evidence_label
+from tepat.domain.entitlements import BlockReason, EntitlementState
 from tepat.domain.formatting import number as angka
 from tepat.domain.households import ASSETS, FAMILY_FIELD_BY_NAME, FAMILY_FIELDS, MEMBER_FIELDS, FieldSpec
 from tepat.domain.validation import parse_date
@@ -122,7 +123,16 @@ def display_change(field_label: str, value: Any) -> str:
 def _register_globals() -> None:
     from tepat.web.templating import templates
 
-    templates.env.globals.update(tampil=display, tampil_ubah=display_change, status_hak=entitlement_label)
+    templates.env.globals.update(tampil=display, tampil_ubah=display_change, status_hak=entitlement_label,
+                                 jenis_berkas=evidence_label, kategori_aduan=category_label, alasan_blokir=block_label)
+
+
+def block_label(reason: str) -> str:
+    """Why an entitlement was blocked, as pages name it."""
+    try:
+        return BlockReason(reason).label
+    except ValueError:
+        return reason.replace("_", " ")
 
 
 def entitlement_label(state: str) -> str:
