@@ -13,7 +13,6 @@ session) and outside everything that reads a body.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tepat.files.uploads import MAX_BYTES as PHOTO_BYTES
 from tepat.portal.routes import MAX_REQUEST_BYTES as PORTAL_BYTES  # a resident's form with up to two photos
+from tepat.web.refusal import refuse
 
 MB = 1024 * 1024
 PUBLIC_BYTES = 64 * 1024  # a login, a status check, a form without files
@@ -106,15 +106,5 @@ class BodyLimit:
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:
-    message = _TOO_LARGE.format(size=_human(limit))
-    if scope["path"].startswith("/api/"):
-        body = json.dumps({"ok": False, "error": message, "errors": []}, ensure_ascii=False).encode()
-        kind = b"application/json"
-    else:
-        body = (f"<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Terlalu besar</title></head>"
-                f"<body><main><h1>Terlalu besar</h1><p role=\"alert\">{message}</p></main></body></html>").encode()
-        kind = b"text/html; charset=utf-8"
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    await refuse(scope, send, status=413, title="Terlalu besar", message=_TOO_LARGE.format(size=_human(limit)),
+                 close=True)

@@ -13,10 +13,11 @@ checks (files are read as bytes).
 
 from __future__ import annotations
 
-import json
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tepat.web.refusal import refuse
 
 MESSAGE = "Isian mengandung karakter yang tidak sah (NUL). Periksa kembali isian Anda."
 TOO_LONG = "Isian memuat angka yang terlalu besar (lebih dari 18 angka). Periksa kembali isian Anda."
@@ -78,13 +79,4 @@ class RejectNul:
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, message: str = MESSAGE) -> None:
-        if scope.get("path", "").startswith("/api/"):
-            body = json.dumps({"ok": False, "error": message, "errors": []}, ensure_ascii=False).encode()
-            kind = b"application/json"
-        else:
-            body = (f"<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Isian tidak sah</title></head>"
-                    f"<body><main><h1>Isian tidak sah</h1><p role=\"alert\">{message}</p></main></body></html>").encode()
-            kind = b"text/html; charset=utf-8"
-        await send({"type": "http.response.start", "status": 422,
-                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await refuse(scope, send, status=422, title="Isian tidak sah", message=message)
