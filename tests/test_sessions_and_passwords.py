@@ -225,3 +225,55 @@ def test_rerunning_demo_with_reset_passwords_gives_a_way_back_in(tmp_path: Path)
         assert auth.authenticate(db, "admin", password).role is Role.ADMIN
     finally:
         db.dispose()
+
+
+def test_a_busy_sqlite_writer_never_holds_up_a_page_for_the_last_seen_time(db: Database, tmp_path: Path,
+                                                                            is_postgres: bool) -> None:
+    """Review: the once-a-minute "last seen" write queued behind an import's write lock (up to 30 s per page)."""
+    import sqlite3
+    import threading
+
+    import sqlalchemy as sa
+
+    from tepat.services import sessions
+
+    if is_postgres:
+        pytest.skip("only SQLite has one writer lock")
+    add_user(db, "ani", Role.OPERATOR, "32.75.01.1001")
+    secret = sessions.start(db, auth.authenticate(db, "ani", PASSWORD))
+    with db.begin() as conn:
+        conn.exec_driver_sql("UPDATE user_sessions SET last_seen_at = '2020-01-01 00:00:00.000000'")
+    holder = sqlite3.connect(sa.make_url(db.url).database, timeout=1)
+    holder.execute("BEGIN IMMEDIATE")  # an import holding the writer lock
+    found: list[object] = []
+    reader = threading.Thread(target=lambda: found.append(sessions.signed_in(db, secret)))
+    try:
+        reader.start()
+        reader.join(10)
+        answered_while_locked = not reader.is_alive()
+    finally:
+        holder.rollback()
+        holder.close()
+        reader.join(60)
+    assert answered_while_locked and found and found[0] is not None
+
+
+def test_a_post_reads_its_session_once(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: the body-size check and the page each read (and touched) the session: twice per POST."""
+    from tepat.services import sessions
+    from tepat.web import app as web_app
+
+    app = make_app(db, tmp_path)
+    add_user(db, "ani", Role.OPERATOR, "32.75.01.1001")
+    client, csrf = _logged_in(app, "ani")
+    calls: list[int] = []
+    real = sessions.signed_in
+
+    def counted(database: Database, secret: str):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(database, secret)
+
+    monkeypatch.setattr(sessions, "signed_in", counted)
+    monkeypatch.setattr(web_app, "signed_in", counted)
+    client.post("/akun/token", data={"csrf_token": csrf, "label": "skrip", "days": "7"})
+    assert len(calls) == 1

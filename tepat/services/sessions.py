@@ -18,7 +18,7 @@ from tepat.domain.access import Actor, Role
 from tepat.store import audit
 from tepat.store import users as user_store
 from tepat.store.database import Database
-from tepat.store.engine import as_utc, now
+from tepat.store.engine import as_utc, now, write_if_free
 
 SESSION_HOURS = 8  # one working day
 COOKIE_KEY = "sesi"  # the session cookie's entry holding the secret; its hash names a row of ``user_sessions``
@@ -61,8 +61,8 @@ def signed_in(db: Database, secret: str) -> SignedIn | None:
         return None
     last_seen = as_utc(row["last_seen_at"])
     if last_seen is None or at - last_seen >= TOUCH_EVERY:
-        with db.begin() as conn:
-            user_store.touch_session(conn, row["session_id"], at)
+        # Advisory: skipped while SQLite's writer is busy (an import), so no page waits for it; tried again later.
+        write_if_free(db.engine, lambda conn: user_store.touch_session(conn, row["session_id"], at))
     actor = Actor(username=row["username"], role=Role(row["role"]), area_code=row["area_code"],
                   full_name=row["full_name"], user_id=row["id"])
     return SignedIn(actor=actor, must_change_password=bool(row["must_change_password"]), session_hash=token_hash)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-
 
 READ_ONLY = "tepat_read_only"
 """Execution option marking a connection that only reads."""
@@ -58,3 +58,28 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def write_if_free(engine: Engine, work: Callable[[sa.Connection], object]) -> bool:
+    """Run ``work`` in a write transaction only if SQLite's writer lock is free right now; ``False`` (nothing
+    written) if it is not. For writes a caller must not wait for and may skip (a log batch, a session's "last
+    seen"): waiting for another writer (an import holds the lock until it commits) could take seconds. On
+    PostgreSQL writers do not queue behind each other like that: ``work`` simply runs."""
+    with engine.connect() as conn:
+        if engine.dialect.name != "sqlite":
+            with conn.begin():
+                work(conn)
+            return True
+        raw = conn.connection.driver_connection
+        patience = raw.execute("PRAGMA busy_timeout").fetchone()[0]  # type: ignore[union-attr]
+        raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                work(conn)
+            return True
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc.orig):
+                raise
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(patience)}")  # type: ignore[union-attr]

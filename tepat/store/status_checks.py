@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.store.engine import write_if_free
 from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
 _LOOKUP_COLUMNS = (
@@ -106,20 +107,7 @@ def insert_many_if_free(engine: sa.Engine, rows: list[dict[str, Any]]) -> bool:
     itself takes about a millisecond per hundred rows, but waiting for another
     writer (an import, another worker's batch) could take seconds.
     """
-    with engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        patience = raw.execute("PRAGMA busy_timeout").fetchone()[0]  # type: ignore[union-attr]
-        raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
-        try:
-            with conn.begin():
-                insert_many(conn, rows)
-            return True
-        except sa.exc.OperationalError as exc:
-            if "locked" not in str(exc.orig):
-                raise
-            return False
-        finally:
-            raw.execute(f"PRAGMA busy_timeout={int(patience)}")  # type: ignore[union-attr]
+    return write_if_free(engine, lambda conn: insert_many(conn, rows))
 
 
 def lookup_engine(engine: sa.Engine) -> sa.Engine:

@@ -164,7 +164,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 def _logged_in(database: Database, scope: Scope) -> bool:
     """Whether the request carries a live session (for the large upload allowances)."""
     secret = scope.get("session", {}).get(SESSION_KEY)
-    return isinstance(secret, str) and signed_in(database, secret) is not None
+    found = signed_in(database, secret) if isinstance(secret, str) else None
+    # Kept for the page's own dependencies (tepat.web.deps.signed_in): one session read per request, not two.
+    scope.setdefault("state", {}).update(signed_in=found, actor=found.actor if found else None)
+    return found is not None
 
 
 _LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"<svg", "image/svg+xml"),
