@@ -198,3 +198,24 @@ def test_second_factor_is_set_up_from_the_account_page(db: Database, tmp_path: P
     good = client.post("/akun/dua-langkah/aktifkan", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf})
     assert good.status_code == 200 and "Verifikasi dua langkah aktif" in good.text
     assert auth.check_password(db, "uang", PASSWORD).needs_code
+
+
+def test_the_audit_says_login_only_once_the_code_was_right(db: Database, tmp_path: Path) -> None:
+    """Review: the password step logged "login" for an account whose code had not been given yet."""
+    from tepat.store import audit
+
+    add_user(db, "kabid", Role.ADMIN, "32.75")
+    secret = _enable(db, "kabid")  # (logs in once, before the code was switched on)
+    gate = LoginGate(db, LocalLimiter())
+    candidate = gate.password("kabid", PASSWORD, client="meja")
+
+    def actions() -> list[str]:
+        with db.read() as conn:
+            return [e["action"] for e in audit.entries(conn, entity="login", entity_id="kabid")]
+
+    assert actions()[0] == "login.password_ok" and actions().count("login") == 1
+    with pytest.raises(AuthenticationFailed):
+        gate.code(candidate.actor, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", client="meja")
+    assert actions()[0] == "login.code_failed" and actions().count("login") == 1
+    gate.code(candidate.actor, pyotp.TOTP(secret).now(), client="meja")
+    assert actions()[0] == "login" and actions().count("login") == 2

@@ -186,9 +186,11 @@ def _hash(password: str) -> str:
         return _hasher.hash(password)
 
 
-def _log_attempt(db: Database, name: str, ok: bool) -> None:
+def _log_attempt(db: Database, name: str, ok: bool, *, code_follows: bool = False) -> None:
+    """A login attempt in the audit log: ``login`` only once the account is in (after its code, if it has one)."""
+    action = ("login.password_ok" if code_follows else "login") if ok else "login.failed"
     with db.begin() as conn:
-        audit.record(conn, SYSTEM, "login" if ok else "login.failed", "login", name)
+        audit.record(conn, SYSTEM, action, "login", name)
 
 
 def check_password(db: Database, username: str, password: str) -> SignInCandidate:
@@ -208,7 +210,7 @@ def check_password(db: Database, username: str, password: str) -> SignInCandidat
     if _hasher.check_needs_rehash(row["password_hash"]):
         with db.begin() as conn:
             user_store.set_password_hash(conn, row["id"], _hash(password))
-    _log_attempt(db, name, ok=True)
+    _log_attempt(db, name, ok=True, code_follows=row["totp_secret"] is not None)
     return SignInCandidate(actor=_info(row).actor(), needs_code=row["totp_secret"] is not None,
                            must_change_password=bool(row["must_change_password"]))
 

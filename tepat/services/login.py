@@ -93,4 +93,6 @@ class LoginGate:
             with self.db.begin() as conn:
                 audit.record(conn, SYSTEM, "login.code_failed", "login", candidate.username)
             raise AuthenticationFailed(second_factor.WRONG_CODE)
+        with self.db.begin() as conn:
+            audit.record(conn, SYSTEM, "login", "login", candidate.username)
         return candidate
