@@ -200,7 +200,7 @@ def test_the_signatures_never_stand_on_a_page_without_rows_of_the_list(db, admin
 
     captured = {}
     real = printed.nominatif_pdf
-    monkeypatch.setattr(printed, "nominatif_pdf", lambda context: captured.setdefault("c", context) and real(context))
+    monkeypatch.setattr(printed, "nominatif_pdf", lambda context, **kw: captured.setdefault("c", context) and real(context, **kw))
     ids = families_in(db, admin, KELURAHAN, ["Warga Contoh"])
     documents.nominatif(db, admin, approved_cycle(db, insert_programme(db), ids), KELURAHAN)
     base = captured["c"]

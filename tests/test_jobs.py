@@ -67,6 +67,21 @@ def test_a_job_left_running_by_a_dead_process_is_shown_as_stopped(db: Database, 
     runner.shutdown()
 
 
+def test_a_new_process_never_stops_its_own_jobs_in_the_other_lane(db: Database) -> None:
+    """A document job queued while the new process looks for dead processes' jobs is its own: it finishes."""
+    owner = actor(Role.OPERATOR, "32.75.01.1001", username="ani")
+    runner = JobRunner(db)
+    runner.wait_idle()
+    release = threading.Event()
+    job_id = runner.submit(owner, "dokumen", "BAST", lambda progress: release.wait(10) and {"ok": 1}, lane="dokumen")
+    runner._mark_abandoned()  # what a new process does first, racing the job above
+    release.set()
+    runner.wait_idle()
+    view = jobs.show(db, owner, job_id, runner)
+    assert view.state == "selesai" and view.result == {"ok": 1}
+    runner.shutdown()
+
+
 def test_jobs_are_only_shown_to_their_owner_and_admins_of_the_area(db: Database) -> None:
     with db.begin() as conn:
         job_id = job_store.insert(conn, kind="impor", created_by="ani", area_code="32.75.01.1001", file_name="a.csv",

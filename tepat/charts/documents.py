@@ -11,7 +11,7 @@ prints the same documents without a web server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reportlab.lib.units import mm
@@ -37,7 +37,7 @@ def _signatures(context: Mapping[str, Any], orientation: str) -> Flowable:
 # ----------------------------------------------------------------- Daftar Nominatif
 
 
-def nominatif_pdf(context: Mapping[str, Any]) -> bytes:
+def nominatif_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None = None) -> bytes:
     """The Daftar Nominatif of one kelurahan: who receives what, with a column to sign or thumbprint."""
     c = context
     orientation = c.get("orientation", "landscape")
@@ -61,7 +61,7 @@ def nominatif_pdf(context: Mapping[str, Any]) -> bytes:
                                     f"{c['snapshot']}). Dicetak oleh {c['printed_by']} pada {c['printed_at']}. "
                                     "Memuat data pribadi (UU 27/2022): hanya untuk penyaluran bantuan."), pdf.NOTE),
                  _signatures(c, orientation)])]
-    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""),
+    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
                       title=f"Daftar Nominatif {c['cycle_name']} – {c['kelurahan']}")
 
 
@@ -95,7 +95,7 @@ def _nominatif_table(c: Mapping[str, Any], has_level: bool, width: float, tail: 
 # ----------------------------------------------------------------- BAST
 
 
-def bast_pdf(context: Mapping[str, Any]) -> bytes:
+def bast_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None = None) -> bytes:
     """The Berita Acara Serah Terima of one kelurahan: date, count and amount spelled out, summary per RW."""
     c = context
     orientation = c.get("orientation", "portrait")
@@ -147,14 +147,14 @@ def bast_pdf(context: Mapping[str, Any]) -> bytes:
     story += [pdf.paragraph("Demikian Berita Acara Serah Terima ini dibuat dalam rangkap secukupnya untuk "
                             "dipergunakan sebagaimana mestinya."),
               _signatures(c, orientation)]
-    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""),
+    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
                       title=f"BAST {c['cycle_name']} – {c['kelurahan']}")
 
 
 # ----------------------------------------------------------------- realisation report
 
 
-def realisation_pdf(context: Mapping[str, Any]) -> bytes:
+def realisation_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None = None) -> bytes:
     """The realisation report of a year: one table per grouping (programme, kecamatan, month), then the note."""
     c = context
     orientation = c.get("orientation", "landscape")
@@ -179,5 +179,5 @@ def realisation_pdf(context: Mapping[str, Any]) -> bytes:
                             "dihitung tersalur. Bulan = bulan awal periode siklus. Pagu = anggaran tahunan program.",
                             pdf.NOTE),
               _signatures(c, orientation)]
-    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""),
+    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
                       title=f"Laporan Realisasi Bantuan Sosial {c['year']}")

@@ -18,7 +18,7 @@ they are and need no escaping.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -142,8 +142,9 @@ class _FooterCanvas(Canvas):
 
 
 def render(story: Sequence[Flowable], *, orientation: str = "portrait", footer: str = "",
-           title: str = "") -> bytes:
-    """The flowables laid out on A4 pages with the footer, as PDF bytes."""
+           title: str = "", on_page: Callable[[int], None] | None = None) -> bytes:
+    """The flowables laid out on A4 pages with the footer, as PDF bytes; ``on_page(n)`` is told each page laid out
+    (a long Daftar Nominatif shows its progress)."""
     buffer = io.BytesIO()
     doc = BaseDocTemplate(buffer, pagesize=page_size(orientation), title=title, author="Dinas Sosial Kota Bekasi",
                           lang="id-ID", leftMargin=MARGIN_SIDE, rightMargin=MARGIN_SIDE, topMargin=MARGIN_TOP,
@@ -156,6 +157,8 @@ def render(story: Sequence[Flowable], *, orientation: str = "portrait", footer: 
     def canvas(*args: Any, **kwargs: Any) -> _FooterCanvas:
         return _FooterCanvas(*args, footer=footer, **kwargs)
 
+    if on_page is not None:
+        doc.setProgressCallBack(lambda kind, value: on_page(value) if kind == "PAGE" else None)
     doc.build(list(story), canvasmaker=canvas)
     return buffer.getvalue()
 

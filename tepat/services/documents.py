@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,8 @@ from tepat.store.database import Database
 from tepat.store.engine import now
 
 PLACE = "Bekasi"
+OnPage = Callable[[int], None]
+"""Told each page laid out (the number so far), so a page can show a long document's progress."""
 
 ENTITLEMENT_LABELS = {s.value: s.label for s in EntitlementState}
 BLOCK_LABELS = {r.value: r.label for r in BlockReason}
@@ -140,7 +143,7 @@ def _header(db: Database, cyc: dict[str, Any], kelurahan_code: str, actor: Actor
 
 
 def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
-              signed_on: date | None = None) -> Document:
+              signed_on: date | None = None, on_page: OnPage | None = None) -> Document:
     """The Daftar Nominatif of one kelurahan as PDF: full names and NIKs, so audited and area-bound."""
     _personal_area_check(actor, kelurahan_code)
     with db.begin() as conn:
@@ -166,7 +169,7 @@ def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
             Signature("", "Kepala Dinas Sosial Kota Bekasi"),
         ],
     }
-    pdf = printed.nominatif_pdf(context)
+    pdf = printed.nominatif_pdf(context, on_page=on_page)
     name = f"daftar-nominatif-{_slug(cyc['name'])}-{kelurahan_code}.pdf"
     return Document(name, pdf, "application/pdf", rows=len(rows), total=total)
 
@@ -186,7 +189,8 @@ def bast_number(cyc: dict[str, Any], kelurahan_code: str, on: date) -> str:
     return f"{cyc['id']:04d}/{kelurahan_code.rsplit('.', 1)[-1]}/BAST-{cyc['programme_code']}/{_ROMAN[on.month - 1]}/{on.year}"
 
 
-def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, signed_on: date | None = None) -> Document:
+def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, signed_on: date | None = None,
+         on_page: OnPage | None = None) -> Document:
     """The Berita Acara Serah Terima of one kelurahan as PDF (date, count and total spelled out)."""
     _personal_area_check(actor, kelurahan_code)
     on = signed_on or _today()
@@ -215,7 +219,7 @@ def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, sign
             Signature("PIHAK PERTAMA,", "Kepala Dinas Sosial Kota Bekasi"),
         ],
     }
-    pdf = printed.bast_pdf(context)
+    pdf = printed.bast_pdf(context, on_page=on_page)
     name = f"bast-{_slug(cyc['name'])}-{kelurahan_code}.pdf"
     return Document(name, pdf, "application/pdf", rows=totals["handed_over"], total=totals["amount"])
 
@@ -331,7 +335,7 @@ def _tables(report: Realisation) -> list[dict[str, Any]]:
     ]
 
 
-def realisation_pdf(db: Database, actor: Actor, year: int) -> Document:
+def realisation_pdf(db: Database, actor: Actor, year: int, *, on_page: OnPage | None = None) -> Document:
     """The realisation report as PDF."""
     report = realisation(db, actor, year)
     context = {"year": year, "area": report.area_name, "as_of": moment(now()), "tables": _tables(report),
@@ -339,7 +343,7 @@ def realisation_pdf(db: Database, actor: Actor, year: int) -> Document:
                "footer": f"Laporan realisasi {year} · {report.area_name}",
                "signatures": [Signature("", ""), Signature("", ""),
                               Signature("", "Kepala Dinas Sosial Kota Bekasi")]}
-    return Document(f"realisasi-{year}.pdf", printed.realisation_pdf(context), "application/pdf",
+    return Document(f"realisasi-{year}.pdf", printed.realisation_pdf(context, on_page=on_page), "application/pdf",
                     rows=len(report.by_programme), total=report.total.paid)
 
 

@@ -1,8 +1,10 @@
 """Background jobs: an import or an export started from a page runs in a worker thread of the process that
 received it, while the page shows its progress (from the ``jobs`` table, so any worker process can show it).
 
-One job at a time per process (imports write a lot; on SQLite there is one writer anyway), in arrival order.
-An import is one transaction: a process that dies in the middle leaves the registry as it was.
+Jobs run in two lanes per process, each one job at a time in arrival order: ``berkas`` (imports and exports:
+imports write a lot, and on SQLite there is one writer anyway) and ``dokumen`` (printed documents, which only
+read and audit, so a Daftar Nominatif never waits for an hour-long import). An import is one transaction: a
+process that dies in the middle leaves the registry as it was.
 
 Progress is kept in the runner's memory and, on PostgreSQL, written to the job's row with a heartbeat every few
 seconds, so any worker process (or machine) shows it, and a row whose heartbeat stopped is shown as stopped. On
@@ -74,6 +76,9 @@ class JobView:
         return min(100, round(100 * self.done / self.total))
 
 
+LANES = ("berkas", "dokumen")
+"""Imports and exports; printed documents (see the module docstring)."""
+
 STOPPED = "Proses server berhenti sebelum pekerjaan ini selesai; tidak ada yang tersimpan dari pekerjaan ini. Jalankan lagi."
 
 
@@ -106,10 +111,10 @@ def show(db: Database, actor: Actor, job_id: int, runner: JobRunner | None = Non
     return _view(row, now(), runner)
 
 
-def record_download(db: Database, actor: Actor, job_id: int, file_name: str) -> None:
-    """Audit one download of a job's file (an export holds a whole area's personal data)."""
+def record_download(db: Database, actor: Actor, job_id: int, file_name: str, action: str = "export.download") -> None:
+    """Audit one download of a job's file (an export or a Daftar Nominatif holds personal data)."""
     with db.begin() as conn:
-        audit.record(conn, actor, "export.download", "job", job_id, area_code=actor.area_code,
+        audit.record(conn, actor, action, "job", job_id, area_code=actor.area_code,
                      detail={"file": file_name})
 
 
@@ -131,15 +136,17 @@ class JobRunner:
         self.concurrent_writes = db.engine.dialect.name != "sqlite"
         self._live: dict[int, tuple[int, int | None]] = {}
         self._live_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tepat-job")
+        self._started = now()
+        self._lanes = {lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"tepat-{lane}") for lane in LANES}
         if not self.concurrent_writes:
-            self._pool.submit(self._mark_abandoned)  # in the job thread: a busy database never holds up a page
+            self._lanes["berkas"].submit(self._mark_abandoned)  # in a job thread: a busy database never holds up a page
 
     def _mark_abandoned(self) -> None:
         """Jobs another process left unfinished (it died): stopped. On SQLite only; see the module docstring."""
         try:
             with self.db.begin() as conn:
-                job_store.stop_unfinished(conn, STOPPED, now())
+                # Only jobs older than this runner: its own (in another lane) may already be queued.
+                job_store.stop_unfinished(conn, STOPPED, now(), created_before=self._started)
         except Exception:  # noqa: BLE001 -- another process is writing (an import): its jobs are alive; retry later
             log.info("unfinished jobs not checked: the database is busy")
 
@@ -149,13 +156,15 @@ class JobRunner:
             return self._live.get(job_id)
 
     def submit(self, actor: Actor, kind: str, file_name: str, work: Work,
-               cleanup: Callable[[], None] | None = None) -> int:
-        """Queue ``work`` (given a progress callback; returns the result to show). ``cleanup`` runs after it,
-        whatever happened (e.g. deleting the uploaded file)."""
+               cleanup: Callable[[], None] | None = None, *, lane: str = "berkas") -> int:
+        """Queue ``work`` (given a progress callback; returns the result to show) in ``lane``. ``cleanup`` runs
+        after it, whatever happened (e.g. deleting the uploaded file)."""
+        if lane not in self._lanes:
+            raise ValueError(f"unknown job lane {lane!r}")
         with self.db.begin() as conn:
             job_id = job_store.insert(conn, kind=kind, created_by=actor.username, area_code=actor.area_code,
                                       file_name=file_name, at=now())
-        self._pool.submit(self._run, job_id, work, cleanup)
+        self._lanes[lane].submit(self._run, job_id, work, cleanup)
         return job_id
 
     def _run(self, job_id: int, work: Work, cleanup: Callable[[], None] | None) -> None:
@@ -218,14 +227,16 @@ class JobRunner:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Block until every job submitted so far has finished (tests, and shutdown)."""
-        self._pool.submit(lambda: None).result(timeout)
+        for pool in self._lanes.values():
+            pool.submit(lambda: None).result(timeout)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+        for pool in self._lanes.values():
+            pool.shutdown(wait=True)
 
 
-RETAINED_FILES = ("*-galat.csv", "ekspor/*")
-"""Files jobs leave in the upload directory: import error reports, export files."""
+RETAINED_FILES = ("*-galat.csv", "ekspor/*", "dokumen/*")
+"""Files jobs leave in the upload directory: import error reports, export files, printed documents."""
 
 
 def forget_old(db: Database, retention_days: int, files_dir: Path | None = None) -> int:

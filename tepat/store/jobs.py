@@ -34,9 +34,11 @@ def finish(conn: sa.Connection, job_id: int, *, state: str, result: dict[str, An
         state=state, result=result, message=(message or None) and message[:1000], finished_at=at, heartbeat_at=at))
 
 
-def stop_unfinished(conn: sa.Connection, message: str, at: datetime) -> int:
-    """Mark every job still waiting or running as failed with ``message`` (their process is gone)."""
-    result = conn.execute(jobs.update().where(jobs.c.state.in_(("menunggu", "berjalan")))
+def stop_unfinished(conn: sa.Connection, message: str, at: datetime, created_before: datetime) -> int:
+    """Mark every job created before ``created_before`` and still waiting or running as failed with ``message``
+    (their process is gone)."""
+    result = conn.execute(jobs.update().where(jobs.c.state.in_(("menunggu", "berjalan")),
+                                              jobs.c.created_at < created_before)
                           .values(state="gagal", message=message, finished_at=at))
     return int(result.rowcount or 0)
 

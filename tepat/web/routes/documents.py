@@ -1,20 +1,27 @@
 """Pages for documents and facilities: a cycle's Daftar Nominatif and BAST per kelurahan, the realisation
-report (/laporan) with its PDF and XLSX, and the health facilities with their API keys (/fasilitas)."""
+report (/laporan) with its PDF and XLSX, and the health facilities with their API keys (/fasilitas).
+
+A document is laid out as a background job (``/dokumen/{job}`` shows its pages so far, then the download), so
+a Daftar Nominatif of thousands of rows neither ties up a request nor the event loop."""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Path as Path_
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.formatting import TIMEZONE
 from tepat.errors import NotFound, PermissionDenied, TepatError
-from tepat.services import coverage, documents
+from tepat.services import coverage, documents, jobs
 from tepat.store.database import Database
-from tepat.web.deps import current_actor, get_db, personal_data_actor, verify_csrf
+from tepat.web.deps import current_actor, get_db, job_runner, personal_data_actor, upload_dir, verify_csrf
 from tepat.web.forms import parse_optional_date
 from tepat.web.templating import templates
 
@@ -36,34 +43,73 @@ def admin_actor(request: Request) -> Actor:
 Admin = Annotated[Actor, Depends(admin_actor)]
 
 
-def _download(doc: documents.Document) -> Response:
-    return Response(doc.content, media_type=doc.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{doc.filename}"',
-                             "Cache-Control": "no-store"})
-
-
 def _signed_on(tanggal: str) -> date | None:
     return parse_optional_date(tanggal, "tanggal")
 
 
 @router.get("/siklus/{cycle_id}/dokumen")
 def cycle_documents(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
-    """The kelurahan of a frozen cycle, each with its Daftar Nominatif and BAST to download."""
+    """The kelurahan of a frozen cycle, each with its Daftar Nominatif and BAST to print."""
     found = documents.cycle_documents(db, actor, cycle_id)
     return templates.TemplateResponse(request, "documents/cycle.html", {
         "title": f"Dokumen {found.cycle['name']}", "d": found, "today": date.today().isoformat()})
 
 
-@router.get("/siklus/{cycle_id}/dokumen/{code}/nominatif.pdf")
-def nominatif_pdf(db: DB, actor: Staff, cycle_id: int, code: str, tanggal: str = "") -> Response:
-    """Daftar Nominatif of one kelurahan (full NIK; audited)."""
-    return _download(documents.nominatif(db, actor, cycle_id, code, signed_on=_signed_on(tanggal)))
+def _print(request: Request, actor: Actor, label: str, make: Callable[[documents.OnPage], documents.Document]) -> Response:
+    """Lay the document out in the background (a Daftar Nominatif of thousands of rows takes a while) and send
+    the user to its page, which shows the pages done and then the download."""
+    folder = upload_dir(request) / "dokumen"
+    folder.mkdir(exist_ok=True)
+
+    def work(progress: jobs.Progress) -> dict[str, Any]:
+        doc = make(lambda page: progress(page, None))
+        path = folder / f"{secrets.token_hex(12)}{Path(doc.filename).suffix}"
+        path.write_bytes(doc.content)
+        return {"file": path.name, "name": doc.filename, "media_type": doc.media_type, "rows": doc.rows,
+                "total": doc.total}
+
+    job_id = job_runner(request).submit(actor, "dokumen", label, work, lane="dokumen")
+    return RedirectResponse(f"/dokumen/{job_id}", status_code=303)
 
 
-@router.get("/siklus/{cycle_id}/dokumen/{code}/bast.pdf")
-def bast_pdf(db: DB, actor: Staff, cycle_id: int, code: str, tanggal: str = "") -> Response:
-    """BAST of one kelurahan (audited)."""
-    return _download(documents.bast(db, actor, cycle_id, code, signed_on=_signed_on(tanggal)))
+@router.post("/siklus/{cycle_id}/dokumen/{code}/{kind}")
+def print_cycle_document(request: Request, db: DB, actor: Staff, cycle_id: int, code: str, kind: str,
+                         tanggal: Annotated[str, Form()] = "") -> Response:
+    """Print the Daftar Nominatif (full NIK) or the BAST of one kelurahan (audited when laid out)."""
+    if kind not in ("nominatif", "bast"):
+        raise NotFound("Dokumen tidak dikenal.")
+    listed = documents.cycle_documents(db, actor, cycle_id)  # refusals answer now, not later in the job
+    if code not in {k["kelurahan_code"] for k in listed.kelurahan}:
+        raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
+    signed_on = _signed_on(tanggal)
+    make = documents.nominatif if kind == "nominatif" else documents.bast
+    label = f"{'Daftar Nominatif' if kind == 'nominatif' else 'BAST'} {db.regions.name(code)}"
+    return _print(request, actor, label,
+                  lambda on_page: make(db, actor, cycle_id, code, signed_on=signed_on, on_page=on_page))
+
+
+@router.get("/dokumen/{job_id}")
+def document_job(request: Request, db: DB, actor: Who, job_id: int) -> Response:
+    """A document being laid out (pages so far), then its download."""
+    job = jobs.show(db, actor, job_id, job_runner(request))
+    if job.kind != "dokumen":
+        raise NotFound("Pekerjaan tidak ditemukan.")
+    return templates.TemplateResponse(request, "documents/job.html", {"title": job.file_name, "job": job},
+                                      status_code=422 if job.state in ("gagal", "terhenti") else 200, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/dokumen/{job_id}/unduh")
+def document_file(request: Request, db: DB, actor: Who, job_id: int) -> Response:
+    """The printed document (kept ``TEPAT_RETENTION_DAYS`` days; every download is audited)."""
+    job = jobs.show(db, actor, job_id)
+    result = job.result or {}
+    file = str(result.get("file", "/"))
+    path = upload_dir(request) / "dokumen" / file
+    if job.kind != "dokumen" or job.state != "selesai" or "/" in file or not path.is_file():
+        raise NotFound("Dokumen tidak ditemukan atau sudah dihapus.")
+    jobs.record_download(db, actor, job_id, str(result.get("name", "")), action="dokumen.download")
+    return FileResponse(path, media_type=str(result.get("media_type", "application/octet-stream")),
+                        filename=str(result.get("name", path.name)), headers={"Cache-Control": "no-store"})
 
 
 def _year(tahun: int | None) -> int:
@@ -80,13 +126,16 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
         "years": list(range(_year(None) + 1, _year(None) - 6, -1))})
 
 
-@router.get("/laporan/realisasi-{year}.{fmt}")
-def report_download(db: DB, actor: Who, year: int, fmt: str) -> Response:
-    """The realisation report as PDF or XLSX."""
+@router.post("/laporan/realisasi-{year}.{fmt}")
+def print_report(request: Request, db: DB, actor: Who, year: Annotated[int, Path_(ge=2000, le=2100)],
+                 fmt: str) -> Response:
+    """Print the realisation report as PDF or XLSX."""
     if fmt not in ("pdf", "xlsx"):
         raise NotFound("Format tidak dikenal.")
-    make = documents.realisation_pdf if fmt == "pdf" else documents.realisation_xlsx
-    return _download(make(db, actor, year))
+    label = f"Laporan realisasi {year} ({fmt.upper()})"
+    if fmt == "xlsx":
+        return _print(request, actor, label, lambda on_page: documents.realisation_xlsx(db, actor, year))
+    return _print(request, actor, label, lambda on_page: documents.realisation_pdf(db, actor, year, on_page=on_page))
 
 
 def _facilities_page(request: Request, db: Database, actor: Actor, *, issued: coverage.IssuedKey | None = None,
