@@ -44,7 +44,9 @@ def approved_cycle(db: Database, programme_id: int, family_ids: list[int], *, na
         cycle_id = int(conn.execute(sa.insert(benefit_cycles).values(
             programme_id=programme_id, name=name, area_code=CITY_CODE, period_start=period[0], period_end=period[1],
             reference_date=period[0], state=state, programme_snapshot={"code": prog["code"], "amount": prog["amount"],
-                                                                   "coverage_months": prog.get("coverage_months")},
+                                                                   "coverage_months": prog.get("coverage_months"),
+                                                                   "benefit_type": prog["benefit_type"],
+                                                                   "name": prog["name"]},
             version=1, created_by="pembuat", created_at=at, generated_at=at,
             submitted_by="pembuat", submitted_at=at, approved_by="penyetuju", approved_at=at,
         ).returning(benefit_cycles.c.id)).scalar_one())

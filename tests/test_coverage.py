@@ -328,7 +328,7 @@ def test_a_cycle_approved_through_the_services_covers_for_the_months_frozen_at_a
     with db.read() as conn:
         e = entitlements.c
         person = conn.execute(sa.select(e.family_id, e.member_id, e.recipient_nik)
-                              .where(e.cycle_id == cycle_id, e.state == "terjadwal").order_by(e.id).limit(1)).one()
+                              .where(e.cycle_id == cycle_id, e.state == "aktif").order_by(e.id).limit(1)).one()
         version = conn.execute(sa.select(programmes.c.version).where(programmes.c.code == "LKM-NIK")).scalar_one()
     catalogue.update_programme(db, admin, "LKM-NIK", version, {"coverage_months": 3})  # after approval: no effect
     key = coverage.register_facility(db, admin, code="RSUD-CAM", name="RSUD Chasbullah", kind="rsud").key

@@ -34,6 +34,26 @@ def test_cash_states_in_words(state: str, paid_at: datetime | None, expected: st
     assert status_words(_cash(state, paid_at=paid_at)) == expected
 
 
+@pytest.mark.parametrize(("state", "expected"), [
+    ("terjadwal", "Mendapat kursi pelatihan, menunggu pendaftaran"),
+    ("terdaftar", "Peserta pelatihan"),
+    ("selesai", "Lulus pelatihan"),
+    ("tidak_lulus", "Tidak menyelesaikan pelatihan"),
+    ("dibatalkan", words.CANCELLED),
+    ("diblokir", words.SUSPENDED),
+])
+def test_training_seats_in_words(state: str, expected: str) -> None:
+    seat = Entry(5, "Pelatihan BLK", "pelatihan", 3, date(2025, 8, 1), date(2025, 8, 28), state)
+    assert status_words(seat) == expected
+
+
+def test_health_coverage_active_or_ended_reads_the_dates_whatever_the_stored_state() -> None:
+    for state in ("aktif", "selesai"):
+        year = _health(date(2025, 1, 1), date(2025, 1, 31), 12, state=state)
+        assert service_words([year], TODAY)[0] == "Aktif, berlaku sampai 31 Desember 2025"
+        assert service_words([year], date(2026, 1, 1))[0] == "Berakhir 31 Desember 2025"
+
+
 def test_health_coverage_runs_for_the_snapshot_months_from_the_start() -> None:
     january = _health(date(2025, 1, 1), date(2025, 1, 31), 12)  # a one-month cycle covering a year
     assert service_words([january], TODAY) == ("Aktif, berlaku sampai 31 Desember 2025", "Januari–Desember 2025")

@@ -151,6 +151,42 @@ def bast_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None =
                       title=f"BAST {c['cycle_name']} – {c['kelurahan']}")
 
 
+# ----------------------------------------------------------------- training attendance sheet
+
+
+def attendance_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None = None) -> bytes:
+    """The Daftar Hadir of a training batch: one row per participant, one column to sign per day."""
+    c = context
+    orientation = c.get("orientation", "landscape")
+    width = pdf.frame_width(orientation)
+    days = [d.strftime("%d-%m-%Y") if d else "Tgl: ……" for d in c["days"]]
+    info = [
+        ["Program", ":", text(f"{c['programme']} ({c['programme_code']})")],
+        ["Angkatan", ":", text(c["cycle_name"])],
+        ["Periode", ":", text(f"{long_date(c['period_start'])} s.d. {long_date(c['period_end'])}")],
+        ["Jumlah peserta", ":", text(number(len(c["rows"])))],
+    ]
+    columns = ["No", "Nama", "Kelurahan", "RT/RW", *days]
+    rows = [[str(i), r["name"], r["kelurahan"], f"{r['rt']:03d}/{r['rw']:03d}", *[""] * len(days)]
+            for i, r in enumerate(c["rows"], start=1)]
+    fixed = [pdf.natural_width("No", (r[0] for r in rows)), 0.0, 0.0, pdf.natural_width("RT/RW", ["000/000"])]
+    day_width = 24 * mm
+    name_width, place_width = pdf.share_width(width - fixed[0] - fixed[3] - day_width * len(days),
+                                              [[r["name"] for r in c["rows"]], [r["kelurahan"] for r in c["rows"]]])
+    widths = [fixed[0], name_width, place_width, fixed[3], *[day_width] * len(days)]
+    story: list[Flowable] = [
+        *pdf.kop(), *pdf.title(f"Daftar Hadir Peserta {c['programme']}", text(c["cycle_name"])),
+        pdf.info_table(info, _info_widths(orientation, 32 * mm)), Spacer(1, 3 * mm),
+        pdf.data_table(columns, rows, widths, align="CLLC" + "C" * len(days), wrap=(1, 2), tail=[
+            pdf.paragraph(text(f"Peserta menandatangani kolom hari yang dihadirinya. Dicetak oleh {c['printed_by']} "
+                               f"pada {c['printed_at']}. Memuat data pribadi (UU 27/2022): hanya untuk "
+                               "penyelenggaraan pelatihan."), pdf.NOTE),
+            _signatures(c, orientation)]),
+    ]
+    return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
+                      title=f"Daftar Hadir {c['cycle_name']}")
+
+
 # ----------------------------------------------------------------- realisation report
 
 

@@ -73,10 +73,12 @@ def _register_all() -> None:
         setup,
         synth,
         targeting,
+        training,
         users,
     )
 
-    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases, programmes, payments, documents, moves):
+    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases, programmes, payments, documents, moves,
+                   training):
         module.register(app)
 
 

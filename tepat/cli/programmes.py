@@ -373,10 +373,23 @@ def cycle_cancel(cycle_id: int, reason: Annotated[str, typer.Option("--reason", 
 
 @cycle_app.command("close")
 def cycle_close(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
-    """Close a cycle whose every entitlement is paid, cancelled or blocked."""
+    """Close a cycle whose every entitlement is final (paid, completed, cancelled or blocked); a service cycle once
+    its coverage has ended."""
     db = open_database(db_url)
     cycles.close(db, common.acting(db, acting), cycle_id)
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} ditutup.")
+
+
+@cycle_app.command("close-ended")
+def cycle_close_ended(acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Close every service (health coverage) cycle whose coverage has ended; run it daily, e.g. from cron."""
+    db = open_database(db_url)
+    closed = cycles.close_ended_coverage(db, common.acting(db, acting))
+    if as_json:
+        print_json({"ditutup": closed})
+    else:
+        typer.echo(f"{number(len(closed))} siklus layanan yang jaminannya berakhir ditutup"
+                   + (f": {', '.join(map(str, closed))}." if closed else "."))
 
 
 @cycle_app.command("show")

@@ -35,6 +35,7 @@ _ROLE_LABELS = {
 
 _READS_PERSONAL = frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})
 _EDITS_REGISTRY = frozenset({Role.ADMIN, Role.OPERATOR})
+_RUNS_TRAINING = frozenset({Role.ADMIN, Role.OPERATOR})  # enrol, record attendance, finish seats
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class Actor:
 
     def can_edit_registry(self, region_code: str) -> bool:
         return self.role in _EDITS_REGISTRY and self.in_area(region_code)
+
+    def can_run_training(self, region_code: str) -> bool:
+        """Enrol people in training seats, record their attendance and completion (seats in ``region_code``)."""
+        return self.role in _RUNS_TRAINING and self.in_area(region_code)
 
     @property
     def sees_personal_data(self) -> bool:

@@ -49,6 +49,11 @@ def coverage_end(period_start: date, coverage_months: int) -> date:
     return date(year, month + 1, last)  # the same day does not exist: to the end of that month
 
 
+def cycle_coverage_end(period_start: date, period_end: date, coverage_months: int | None) -> date:
+    """The last day a service cycle covers: ``coverage_months`` from its start, or its own period without them."""
+    return coverage_end(period_start, coverage_months) if coverage_months else period_end
+
+
 @dataclass(frozen=True)
 class ServiceCycle:
     """A person's entitlement in one frozen cycle of a service programme: the plain values coverage needs.
@@ -72,9 +77,7 @@ class ServiceCycle:
     @property
     def end(self) -> date:
         """The last day covered."""
-        if self.coverage_months:
-            return coverage_end(self.period_start, self.coverage_months)
-        return self.period_end
+        return cycle_coverage_end(self.period_start, self.period_end, self.coverage_months)
 
     @property
     def void(self) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tepat.domain.access import Actor, Role
+from tepat.domain.entitlements import FINAL
 from tepat.domain.formatting import number, rupiah
 from tepat.errors import PermissionDenied, StateError
 
@@ -78,7 +79,7 @@ TRANSITIONS: dict[tuple[CycleState, CycleAction], CycleState] = {
 FROZEN_STATES = frozenset({CycleState.DISETUJUI, CycleState.PEMBAYARAN, CycleState.DITUTUP})
 """States whose entitlements never change again (and whose recipients count as receiving the programme)."""
 
-FINAL_ENTITLEMENT_STATES = frozenset({"dibayar", "dibatalkan", "diblokir"})
+FINAL_ENTITLEMENT_STATES = frozenset(s.value for s in FINAL)
 """Entitlement states a cycle may be closed with."""
 
 

@@ -37,6 +37,11 @@ def local_time(value: datetime) -> datetime:
     return value.astimezone(TIMEZONE)
 
 
+def local_today() -> date:
+    """Today's date in Asia/Jakarta (where the office's days begin and end)."""
+    return datetime.now(TIMEZONE).date()
+
+
 def month_name(month: int) -> str:
     """``Januari`` … ``Desember``."""
     return format_date(date(2000, month, 1), "LLLL", locale=LOCALE)

@@ -68,11 +68,21 @@ def _stopped(state: str) -> str | None:
     return None
 
 
+TRAINING_WORDS = {
+    EntitlementState.TERJADWAL: "Mendapat kursi pelatihan, menunggu pendaftaran",
+    EntitlementState.TERDAFTAR: "Peserta pelatihan",
+    EntitlementState.SELESAI: "Lulus pelatihan",
+    EntitlementState.TIDAK_LULUS: "Tidak menyelesaikan pelatihan",
+}
+
+
 def status_words(entry: Entry) -> str:
     """A cash, goods or training entitlement's state as a resident reads it."""
     stopped = _stopped(entry.state)
     if stopped:
         return stopped
+    if entry.benefit_type == BenefitType.PELATIHAN:
+        return TRAINING_WORDS.get(EntitlementState(entry.state), WAITING)
     if entry.state == EntitlementState.DIBAYAR:
         when = entry.settled_on or entry.paid_at
         return f"Sudah disalurkan {long_date(when)}" if when else "Sudah disalurkan"

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Role
+from tepat.domain.coverage import cycle_coverage_end
 from tepat.domain.cycles import (
     FINAL_ENTITLEMENT_STATES,
     CycleAction,
@@ -26,7 +27,8 @@ from tepat.domain.cycles import (
     check_actor,
     next_state,
 )
-from tepat.domain.entitlements import EntitlementState
+from tepat.domain.entitlements import Completion, EntitlementState, completion_of_cycle
+from tepat.domain.formatting import local_today, long_date
 from tepat.domain.programmes import MAX_AMOUNT, budget_for
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import enrolment
@@ -54,9 +56,20 @@ class CycleView:
     by_kelurahan: list[dict[str, Any]]
     actions: list[CycleAction]
 
+    @property
+    def completion(self) -> Completion:
+        """Paid, coverage or training: what the page offers after approval."""
+        return completion_of_cycle(self.cycle["programme_snapshot"])
+
+    @property
+    def coverage_ends(self) -> date | None:
+        return coverage_ends(self.cycle)
+
     def as_dict(self) -> dict[str, Any]:
         c = self.cycle
-        return {
+        ends = self.coverage_ends
+        return {"penyelesaian": self.completion.value,
+                **({"jaminan_sampai": ends.isoformat()} if ends else {}),
             "id": c["id"], "nama": c["name"], "program": c["programme_code"], "status": c["state"],
             "periode": [c["period_start"].isoformat(), c["period_end"].isoformat()],
             "tanggal_acuan": c["reference_date"].isoformat(), "model": c["model_id"], "pagu": c["budget_cap"],
@@ -217,6 +230,8 @@ def approve(db: Database, actor: Actor, cycle_id: int, *, confirm: tuple[int, in
                 raise StateError("Total siklus melebihi sisa anggaran tahunan program; susun ulang dengan pagu yang lebih kecil.")
         at = now()
         blocked, sha = store.freeze(conn, cycle_id, at)
+        if completion_of_cycle(cycle["programme_snapshot"]) is Completion.COVERAGE:
+            store.move_entitlements(conn, cycle_id, EntitlementState.TERJADWAL, EntitlementState.AKTIF, at)
         if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
                 "state": target.value, "approved_by": actor.username, "approved_at": at, "blocked": blocked,
                 "snapshot_sha256": sha}):
@@ -251,20 +266,56 @@ def cancel(db: Database, actor: Actor, cycle_id: int, reason: str) -> None:
         audit.record(conn, actor, "cancel", "benefit_cycle", cycle_id, detail={"reason": reason.strip()})
 
 
-def close(db: Database, actor: Actor, cycle_id: int) -> None:
-    """Close a cycle whose every entitlement is final (paid, cancelled or blocked)."""
+def coverage_ends(cycle: dict[str, Any]) -> date | None:
+    """The last day a service cycle covers (``None`` for programmes that are not coverage)."""
+    snapshot = cycle["programme_snapshot"]
+    if completion_of_cycle(snapshot) is not Completion.COVERAGE:
+        return None
+    return cycle_coverage_end(cycle["period_start"], cycle["period_end"], snapshot.get("coverage_months"))
+
+
+_NOT_FINISHED = {
+    Completion.PAYMENT: "belum dibayar, dibatalkan atau diblokir",
+    Completion.TRAINING: "kursi pelatihan belum lulus, tidak lulus, dibatalkan atau diblokir",
+    Completion.COVERAGE: "belum selesai",
+}
+
+
+def close(db: Database, actor: Actor, cycle_id: int, *, today: date | None = None) -> None:
+    """Close a cycle whose every entitlement is final (paid, completed, cancelled or blocked). A service cycle
+    closes once its coverage has ended: its active coverages become ``selesai`` then."""
+    today = today or local_today()
     with db.begin() as conn:
         cycle = _load(conn, cycle_id, lock=True)
         target = _step(conn, actor, cycle, CycleAction.CLOSE)
+        at = now()
+        ends = coverage_ends(cycle)
+        if ends is not None:
+            if today <= ends:
+                raise StateError(f"Jaminan siklus ini berlaku sampai {long_date(ends)}; siklus dapat ditutup "
+                                 "sesudah tanggal itu.")
+            store.move_entitlements(conn, cycle_id, EntitlementState.AKTIF, EntitlementState.SELESAI, at)
         open_ = store.not_final(conn, cycle_id, FINAL_ENTITLEMENT_STATES)
         if open_:
-            raise StateError(f"Siklus belum dapat ditutup: {open_} hak bantuan belum selesai "
-                             "(belum dibayar, dibatalkan atau diblokir).")
-        at = now()
+            what = _NOT_FINISHED[completion_of_cycle(cycle["programme_snapshot"])]
+            raise StateError(f"Siklus belum dapat ditutup: {open_} hak bantuan belum selesai ({what}).")
         if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
                 "state": target.value, "closed_by": actor.username, "closed_at": at}):
             raise ConflictError(_MOVED)
         audit.record(conn, actor, "close", "benefit_cycle", cycle_id)
+
+
+def close_ended_coverage(db: Database, actor: Actor, *, today: date | None = None) -> list[int]:
+    """Close every approved service cycle (inside the actor's area) whose coverage has ended; returns their ids.
+    Run daily (``tepat siklus close-ended``, e.g. from cron): coverage ends by itself, and so do its cycles."""
+    today = today or local_today()
+    with db.read() as conn:
+        ended = [c["id"] for c in store.list_cycles(conn)
+                 if c["state"] in (CycleState.DISETUJUI, CycleState.PEMBAYARAN) and actor.in_area(c["area_code"])
+                 and (ends := coverage_ends(c)) is not None and ends < today]
+    for cycle_id in sorted(ended):
+        close(db, actor, cycle_id, today=today)
+    return sorted(ended)
 
 
 # ----------------------------------------------------------------- reading

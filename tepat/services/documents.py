@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from tepat.charts import documents as printed
 from tepat.domain.access import Actor
 from tepat.domain.entitlements import BlockReason, EntitlementState
-from tepat.domain.formatting import TIMEZONE, long_date, moment, month_name, number, rupiah
+from tepat.domain.formatting import local_today, long_date, moment, month_name, number, rupiah
 from tepat.domain.programmes import budget_for, programme_label
 from tepat.domain.regions import CITY_CODE, Level, level_of
 from tepat.domain.terbilang import date_in_words
@@ -68,10 +68,6 @@ class Signature:
     name: str | None = None
     id_label: str | None = "NIP"
     id_number: str | None = None
-
-
-def _today() -> date:
-    return datetime.now(TIMEZONE).date()
 
 
 def _frozen_cycle(conn: Any, cycle_id: int) -> dict[str, Any]:
@@ -162,7 +158,7 @@ def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
         "count": len(rows), "handed_over": len(handed), "total": total, "has_level": any(r["level"] for r in rows),
         "approved_at": moment(cyc["approved_at"]) if cyc["approved_at"] else "–",
         "snapshot": (cyc["snapshot_sha256"] or "–")[:16], "orientation": "landscape",
-        "signed_on": signed_on or _today(),
+        "signed_on": signed_on or local_today(),
         "signatures": [
             Signature("Mengetahui,", f"Lurah {db.regions.name(kelurahan_code)}"),
             Signature("", "TKSK / Pendamping", id_label="NIK"),
@@ -193,7 +189,7 @@ def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, sign
          on_page: OnPage | None = None) -> Document:
     """The Berita Acara Serah Terima of one kelurahan as PDF (date, count and total spelled out)."""
     _personal_area_check(actor, kelurahan_code)
-    on = signed_on or _today()
+    on = signed_on or local_today()
     with db.begin() as conn:
         cyc = _frozen_cycle(conn, cycle_id)
         totals = next(iter(store.kelurahan_totals(conn, cycle_id, kelurahan_code)), None)
@@ -222,6 +218,43 @@ def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, sign
     pdf = printed.bast_pdf(context, on_page=on_page)
     name = f"bast-{_slug(cyc['name'])}-{kelurahan_code}.pdf"
     return Document(name, pdf, "application/pdf", rows=totals["handed_over"], total=totals["amount"])
+
+
+# ----------------------------------------------------------------- training attendance sheet
+
+ATTENDANCE_DAYS = 6
+"""Day columns on one attendance sheet (A4 landscape); a longer training prints one sheet per week or so."""
+
+
+def attendance_sheet(db: Database, actor: Actor, cycle_id: int, days: Sequence[date] = (), *,
+                     signed_on: date | None = None, on_page: OnPage | None = None) -> Document:
+    """The Daftar Hadir of a training batch: its enrolled participants in the actor's area (the offered seats
+    while nobody is enrolled yet), with a column to sign for each of ``days`` (blank dated columns without them)."""
+    from tepat.services import training
+
+    if len(days) > ATTENDANCE_DAYS:
+        raise ValidationError(f"Paling banyak {ATTENDANCE_DAYS} tanggal per lembar daftar hadir.")
+    found = training.roster(db, actor, cycle_id)
+    people = found.in_state(EntitlementState.TERDAFTAR) or found.in_state(EntitlementState.TERJADWAL)
+    if not people:
+        raise NotFound("Tidak ada peserta pelatihan di wilayah Anda dalam siklus ini.")
+    cyc = found.cycle
+    with db.begin() as conn:
+        audit.record(conn, actor, "dokumen.daftar_hadir", "benefit_cycles", cycle_id, area_code=actor.area_code,
+                     detail={"rows": len(people)})
+    context = {
+        "programme": cyc["programme_snapshot"]["name"], "programme_code": cyc["programme_snapshot"]["code"],
+        "cycle_name": cyc["name"], "period_start": cyc["period_start"], "period_end": cyc["period_end"],
+        "days": list(days) or [None] * (ATTENDANCE_DAYS - 1),
+        "rows": [{"name": p.name, "kelurahan": p.kelurahan, "rt": p.rt, "rw": p.rw} for p in people],
+        "place": PLACE, "signed_on": signed_on or local_today(), "orientation": "landscape",
+        "printed_by": actor.full_name or actor.username, "printed_at": moment(now()),
+        "footer": f"Daftar hadir {cyc['name']}",
+        "signatures": [Signature("", ""), Signature("Instruktur,", "Instruktur / Pengajar", id_label=None),
+                       Signature("Mengetahui,", "Kepala Dinas Sosial Kota Bekasi")],
+    }
+    pdf = printed.attendance_pdf(context, on_page=on_page)
+    return Document(f"daftar-hadir-{_slug(cyc['name'])}.pdf", pdf, "application/pdf", rows=len(people))
 
 
 # ----------------------------------------------------------------- realisation report
@@ -339,7 +372,7 @@ def realisation_pdf(db: Database, actor: Actor, year: int, *, on_page: OnPage | 
     """The realisation report as PDF."""
     report = realisation(db, actor, year)
     context = {"year": year, "area": report.area_name, "as_of": moment(now()), "tables": _tables(report),
-               "place": PLACE, "signed_on": _today(), "orientation": "landscape",
+               "place": PLACE, "signed_on": local_today(), "orientation": "landscape",
                "footer": f"Laporan realisasi {year} · {report.area_name}",
                "signatures": [Signature("", ""), Signature("", ""),
                               Signature("", "Kepala Dinas Sosial Kota Bekasi")]}

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from tepat.domain.access import Actor, Role
-from tepat.domain.entitlements import PAYABLE, RETRYABLE, EntitlementState, check_cancel_reason
+from tepat.domain.entitlements import (
+    PAYABLE,
+    RETRYABLE,
+    Completion,
+    EntitlementState,
+    check_cancel_reason,
+    completion_of_cycle,
+)
 from tepat.domain.payments import (
     CANCELLABLE_BATCH,
     IMPORTABLE_BATCH,
@@ -94,6 +101,14 @@ def _batch_for(conn: Any, actor: Actor, batch_id: int, *, lock: bool = False) ->
     return row
 
 
+_NOT_PAID = {
+    Completion.COVERAGE: "Program layanan (jaminan kesehatan) tidak dibayar melalui bank: jaminan berlaku sejak siklus "
+                         "disetujui dan berakhir sendiri; tutup siklus sesudah jaminan berakhir.",
+    Completion.TRAINING: "Program pelatihan tidak dibayar melalui bank: catat pendaftaran, kehadiran dan kelulusan "
+                         "peserta di halaman pelatihan siklus; siklus ditutup setelah semua kursi selesai.",
+}
+
+
 def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kelurahan_code: str | None = None,
                  retry: bool = False) -> dict[str, Any]:
     """A batch of every payable entitlement of the cycle (and the failed ones when ``retry``), in one transaction."""
@@ -113,6 +128,9 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
             raise NotFound("Siklus tidak ditemukan.")
         if cycle["state"] not in PAYING_CYCLE_STATES:
             raise StateError(f"Siklus berstatus '{cycle['state']}': batch pembayaran hanya untuk siklus yang disetujui.")
+        completion = completion_of_cycle(cycle["programme_snapshot"])
+        if completion is not Completion.PAYMENT:
+            raise StateError(_NOT_PAID[completion])
         sequence = store.count_batches(conn, cycle_id) + 1
         number = f"BYR-{cycle_id:05d}-{sequence:03d}"
         batch_id = store.insert_batch(conn, dict(

@@ -223,6 +223,15 @@ def counts(conn: sa.Connection, cycle_id: int) -> dict[str, int]:
     return {str(s): int(n) for s, n in conn.execute(q)}
 
 
+def move_entitlements(conn: sa.Connection, cycle_id: int, from_state: str, to_state: str, at: datetime) -> int:
+    """Every entitlement of the cycle in ``from_state`` to ``to_state`` (a service cycle's coverage starting or
+    ending); returns how many."""
+    e = entitlements.c
+    result = conn.execute(entitlements.update().where(e.cycle_id == cycle_id, e.state == from_state)
+                          .values(state=to_state, updated_at=at))
+    return int(result.rowcount or 0)
+
+
 def not_final(conn: sa.Connection, cycle_id: int, final: frozenset[str]) -> int:
     q = sa.select(sa.func.count()).where(entitlements.c.cycle_id == cycle_id, entitlements.c.state.not_in(sorted(final)))
     return int(conn.execute(q).scalar_one())

@@ -605,6 +605,34 @@ entitlements = sa.Table(
     postgresql_with={"fillfactor": 50},
 )
 
+training_participation = sa.Table(
+    # A training seat taken up: who enrolled the person and when, and how it ended (the seat's state is on its
+    # entitlement: terdaftar, then selesai or tidak_lulus with ``note``).
+    "training_participation",
+    metadata,
+    sa.Column("entitlement_id", sa.Integer, sa.ForeignKey("entitlements.id"), primary_key=True),
+    sa.Column("cycle_id", sa.Integer, sa.ForeignKey("benefit_cycles.id"), nullable=False),
+    sa.Column("enrolled_by", sa.String(64), nullable=False),
+    sa.Column("enrolled_at", Timestamp, nullable=False),
+    sa.Column("finished_by", sa.String(64)),
+    sa.Column("finished_at", Timestamp),
+    sa.Column("note", sa.String(1000)),  # why the training was not completed
+    sa.Index("ix_training_participation_cycle_id", "cycle_id"),
+)
+
+training_attendance = sa.Table(
+    # One enrolled seat on one day of training: present or absent (recorded again: the last word counts).
+    "training_attendance",
+    metadata,
+    sa.Column("entitlement_id", sa.Integer, sa.ForeignKey("entitlements.id"), primary_key=True),
+    sa.Column("session_date", sa.Date, primary_key=True),
+    sa.Column("cycle_id", sa.Integer, sa.ForeignKey("benefit_cycles.id"), nullable=False),
+    sa.Column("present", sa.Boolean, nullable=False),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.Index("ix_training_attendance_cycle_id", "cycle_id", "session_date"),
+)
+
 payment_batches = sa.Table(
     "payment_batches",
     metadata,

@@ -51,6 +51,7 @@ from tepat.web.routes import (
     programmes,
     statistics,
     targeting,
+    training,
     users,
 )
 from tepat.web.routes import (
@@ -135,7 +136,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     page_deps = [Depends(ids_in_range), Depends(verify_csrf)]
     for module in (accounts, users, areas, audit_routes, families, members, moves, imports, exports, statistics, targeting, cases,
-                   programmes, payments, documents):
+                   programmes, training, payments, documents):
         app.include_router(module.router, dependencies=page_deps)
     templates.env.globals["extra_menu"] = MENU
     # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).

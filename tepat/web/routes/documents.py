@@ -18,8 +18,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.formatting import TIMEZONE
-from tepat.errors import NotFound, PermissionDenied, TepatError
-from tepat.services import coverage, documents, jobs
+from tepat.errors import NotFound, PermissionDenied, TepatError, ValidationError
+from tepat.services import coverage, documents, jobs, training
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db, job_runner, personal_data_actor, upload_dir, verify_csrf
 from tepat.web.forms import parse_optional_date
@@ -86,6 +86,18 @@ def print_cycle_document(request: Request, db: DB, actor: Staff, cycle_id: int, 
     label = f"{'Daftar Nominatif' if kind == 'nominatif' else 'BAST'} {db.regions.name(code)}"
     return _print(request, actor, label,
                   lambda on_page: make(db, actor, cycle_id, code, signed_on=signed_on, on_page=on_page))
+
+
+@router.post("/siklus/{cycle_id}/pelatihan/daftar-hadir")
+async def print_attendance_sheet(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+    """Print a training batch's attendance sheet, a column for each day given (blank dated columns without)."""
+    form = await request.form()
+    days = sorted({d for raw in form.getlist("hari") if (d := _signed_on(str(raw)))})
+    if len(days) > documents.ATTENDANCE_DAYS:
+        raise ValidationError(f"Paling banyak {documents.ATTENDANCE_DAYS} tanggal per lembar daftar hadir.")
+    training.roster(db, actor, cycle_id)  # refusals answer now, not later in the job
+    return _print(request, actor, "Daftar hadir pelatihan",
+                  lambda on_page: documents.attendance_sheet(db, actor, cycle_id, days, on_page=on_page))
 
 
 @router.get("/dokumen/{job_id}")

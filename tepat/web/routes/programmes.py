@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.cycles import CycleAction, CycleState
+from tepat.domain.formatting import local_today
 from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, rupiah_amount
 from tepat.errors import ConflictError, FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
@@ -247,7 +248,8 @@ def _cycle(request: Request, db: Database, actor: Actor, cycle_id: int, *, messa
     view = cycles.show(db, actor, cycle_id)
     review = cycles.approval_review(db, actor, cycle_id) if CycleAction.APPROVE in view.actions else None
     return _page(request, "cycle", {"title": view.cycle["name"], "v": view, "c": view.cycle, "message": message,
-                                    "notice": notice, "Action": CycleAction, "review": review}, status_code)
+                                    "notice": notice, "Action": CycleAction, "review": review,
+                                    "today": local_today()}, status_code)
 
 
 def _approve(db: Database, actor: Actor, cycle_id: int, form: dict[str, str]) -> None:

@@ -1,0 +1,87 @@
+"""Pages for a training batch (/siklus/{id}/pelatihan): its seats, enrolment, attendance per day and completion.
+
+Names appear only to roles that read personal data, inside their area; the changes are made by Admin Dinsos and
+operators for the seats of their area (``tepat.services.training``). The attendance sheet is printed from here
+as a document job (``tepat.web.routes.documents``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tepat.domain.access import Actor
+from tepat.domain.entitlements import EntitlementState
+from tepat.errors import TepatError, ValidationError
+from tepat.services import training
+from tepat.store.database import Database
+from tepat.web.deps import get_db, personal_data_actor, verify_csrf
+from tepat.web.forms import as_int, parse_form_date, parse_optional_date
+from tepat.web.templating import templates
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+DB = Annotated[Database, Depends(get_db)]
+Staff = Annotated[Actor, Depends(personal_data_actor)]
+
+SEAT_ACTIONS = {"daftar": "Daftarkan", "tolak": "Batalkan kursi (tidak diambil)", "lulus": "Lulus (selesai)",
+                "tidak_lulus": "Tidak lulus / berhenti"}
+
+
+def _page(request: Request, db: Database, actor: Actor, cycle_id: int, *, day: date | None = None,
+          message: str = "", notice: str = "", status_code: int = 200) -> Response:
+    found = training.roster(db, actor, cycle_id, day)
+    return templates.TemplateResponse(request, "programmes/training.html", {
+        "title": f"Peserta {found.cycle['name']}", "r": found, "message": message, "notice": notice,
+        "State": EntitlementState, "seat_actions": SEAT_ACTIONS,
+        "day": (day or (found.days[-1] if found.days else found.cycle["period_start"])).isoformat(),
+    }, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/siklus/{cycle_id}/pelatihan")
+def seats(request: Request, db: DB, actor: Staff, cycle_id: int, tanggal: str = "", ok: str = "") -> Response:
+    """The batch's seats in the user's area; with ``tanggal``, the attendance form shows that day's record."""
+    day = parse_optional_date(tanggal, "tanggal")
+    return _page(request, db, actor, cycle_id, day=day, notice="Tersimpan." if ok else "")
+
+
+def _ids(values: list[Any]) -> list[int]:
+    ids = [as_int(v) for v in values]
+    if any(i <= 0 for i in ids):
+        raise ValidationError("Pilihan peserta tidak sah; muat ulang halaman.")
+    return ids
+
+
+@router.post("/siklus/{cycle_id}/pelatihan/kursi")
+async def act_on_seats(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+    """Enrol, turn down, pass or fail the seats ticked."""
+    form = await request.form()
+    action, note = str(form.get("aksi", "")), str(form.get("alasan", ""))
+    try:
+        chosen = _ids(form.getlist("kursi"))
+        if action == "daftar":
+            training.enrol(db, actor, cycle_id, chosen)
+        elif action == "tolak":
+            training.decline(db, actor, cycle_id, chosen, note)
+        elif action in ("lulus", "tidak_lulus"):
+            training.finish(db, actor, cycle_id, chosen, completed=action == "lulus", note=note)
+        else:
+            raise ValidationError("Tindakan tidak dikenal.")
+    except TepatError as exc:
+        return _page(request, db, actor, cycle_id, message=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/siklus/{cycle_id}/pelatihan?ok=1", status_code=303)
+
+
+@router.post("/siklus/{cycle_id}/pelatihan/hadir")
+async def attendance(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+    """Attendance on one day: the ticked participants present, the others of the user's area absent."""
+    form = await request.form()
+    day = None
+    try:
+        day = parse_form_date(str(form.get("tanggal", "")), "tanggal")
+        training.record_attendance(db, actor, cycle_id, day, _ids(form.getlist("hadir")))
+    except TepatError as exc:
+        return _page(request, db, actor, cycle_id, day=day, message=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/siklus/{cycle_id}/pelatihan?tanggal={day.isoformat()}&ok=1", status_code=303)
