@@ -60,7 +60,13 @@ class ValidationError(TepatError):
 
 
 class ImportRejected(ValidationError):
-    """A strict import found bad rows and stored nothing."""
+    """A strict import found bad rows and stored nothing; ``counts`` says what it read, rejected and would have
+    created and updated (the same figures a valid-only import of the file reports)."""
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None,
+                 counts: dict[str, object] | None = None) -> None:
+        super().__init__(message, errors)
+        self.counts: dict[str, object] = dict(counts or {})
 
 
 class NotFound(TepatError):

@@ -102,3 +102,19 @@ def test_import_as_an_account_keeps_to_its_area(db: Database, tmp_path: Path) ->
     summary = json.loads(result.output)
     assert (summary["rows_rejected"], summary["families_created"]) == (3, 1)
     assert _run("import", str(path), "--as", "hantu", "--db", db.url).exit_code == 1
+
+
+def test_strict_json_counts_what_valid_only_would_do(db: Database, tmp_path: Path) -> None:
+    """Issue 19 point 5: a rejected strict import reports rows read, rejected and the would-be created/updated
+    figures — the same numbers valid-only then reports for the same file."""
+    rows = family() + family() + family()
+    rows[1] = dict(rows[1], tanggal_lahir="31/02/1983")  # one bad row in the first family
+    path = write_csv(tmp_path / "tiga.csv", rows)
+    strict = _run("import", str(path), "--mode", "strict", "--json", "--db", db.url)
+    assert strict.exit_code == 1
+    rejected = json.loads(strict.output)
+    stored = json.loads(_run("import", str(path), "--json", "--db", db.url).output)
+    keys = ("rows_read", "rows_rejected", "families_created", "families_updated", "members_created", "members_updated")
+    assert rejected["status"] == "rejected" and stored["status"] == "done"
+    assert {k: rejected[k] for k in keys} == {k: stored[k] for k in keys}
+    assert stored["families_created"] == 3 and stored["rows_rejected"] == 1

@@ -59,3 +59,27 @@ def test_dashboard_shows_the_coverage_columns(db, admin, tmp_path) -> None:
     assert "Penerima BLT-APBD (keluarga)" in html and "Penerima Kartu Sehat (jiwa)" in html
     row = html.split('<tr data-kode="32.75.01.1001">')[1].split("</tr>")[0]
     assert ">5</td>" in row and "Warga" not in html
+
+
+def test_the_user_picks_the_year_of_programme_coverage(db, admin, tmp_path) -> None:
+    """Issue 19 point 2: a 2025 cycle shows on the 2026 dashboard when the user asks for 2025."""
+    _data(db, admin, 2025)
+    client = client_for(db, tmp_path, actor(Role.ANALYST, "32.75"))
+    this_year = client.get("/statistik?tahun_program=2026").text
+    assert "Belum ada penerima program pada tahun 2026" in this_year and "Penerima BLT-APBD" not in this_year
+    last_year = client.get("/statistik?tahun_program=2025").text
+    row = last_year.split('<tr data-kode="32.75.01.1001">')[1].split("</tr>")[0]
+    assert "Penerima BLT-APBD (keluarga)" in last_year and ">5</td>" in row
+    assert '<option value="2025" selected>' in last_year.split('id="f-tahun-program"')[1].split("</select>")[0]
+
+
+def test_indicators_by_kecamatan_on_the_dashboard(db, admin, tmp_path) -> None:
+    """Issue 19 point 2: the registry table and its map per kecamatan, for accounts above a kelurahan."""
+    _data(db, admin, 2025)
+    html = client_for(db, tmp_path, actor(Role.ANALYST, "32.75")).get("/statistik?tingkat=kecamatan&tahun_program=2025").text
+    assert 'data-tingkat="kecamatan"' in html and 'id="grafik-peta-kecamatan"' in html
+    assert 'id="grafik-peta-kelurahan"' not in html
+    row = html.split('<tr data-kode="32.75.01">')[1].split("</tr>")[0]
+    assert "Bekasi Timur" in row and ">5</td>" in row  # 5 BLT families in Bekasijaya, one kecamatan
+    own = client_for(db, tmp_path, actor(Role.ANALYST, KELURAHAN)).get("/statistik?tingkat=kecamatan").text
+    assert 'data-tingkat="kelurahan"' in own and 'id="f-tingkat"' not in own  # one kelurahan: no kecamatan table

@@ -263,6 +263,19 @@ def test_at_least_one_family_is_needed():
         generate_registry(0)
 
 
+def test_text_xlsx_is_the_same_bytes_whenever_it_is_written(tmp_path):
+    """Issue 19 point 6: the same frame gives the same file (no clock in the zip)."""
+    import time
+
+    from tepat.synth.spreadsheet import write_text_xlsx
+
+    frame = pl.DataFrame({"nik": ["3275010101900001"], "nama": ["Budi"]})
+    write_text_xlsx(frame, tmp_path / "a.xlsx")
+    time.sleep(2.1)  # zip times have a resolution of two seconds
+    write_text_xlsx(frame, tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
 def test_text_xlsx_keeps_special_characters_spaces_and_empty_cells(tmp_path):
     from openpyxl import load_workbook
 

@@ -22,11 +22,15 @@ def run(*args: str) -> dict:
 
 
 def test_save_list_show_evaluate_rank_and_simulate(db, admin, tmp_path):
+    from tepat.domain.access import Role
+    from tests.test_web_support import add_user
+
     ids = varied_registry(db, admin, 10)
+    add_user(db, "rina", Role.ANALYST, "32.75")
     path = survey_file(tmp_path)
     fitted = run("pmt", "fit", str(path), "--target", "pengeluaran_per_kapita", "--weight", "bobot",
                  "--features", "jumlah_art,jenis_lantai,aset_mobil,umur_kepala", "--save", "--name", "PMT A",
-                 "--db", db.url)
+                 "--as", "rina", "--db", db.url)
     version = fitted["version"]
     assert "jenis_lantai=tanah" in fitted["coefficients"] or "jenis_lantai=keramik" in fitted["coefficients"]
     listed = run("pmt", "list", "--db", db.url)
@@ -58,3 +62,49 @@ def test_bad_input_is_one_plain_line(db, tmp_path):
     assert result.exit_code != 0
     result = runner.invoke(app, ["pmt", "evaluate", "1", str(tmp_path / "x.csv"), "--coverage", "abc", "--db", db.url])
     assert result.exit_code == 1 and "Galat: --coverage" in result.output
+
+
+def test_a_model_per_group_is_stored_named_by_its_fitter_and_applied_per_group(db, admin, tmp_path):
+    """Issue 19 point 4: ``pmt fit --group --save --as`` stores one model per kecamatan; ranking scores each family
+    with its own kecamatan's model; the version records who fitted it."""
+    from datetime import date
+
+    import numpy as np
+    import pytest
+    import sqlalchemy as sa
+
+    from tepat.cli import app as tepat_app
+    from tepat.domain.access import Role
+    from tepat.domain.welfare import GroupedPmtModel
+    from tepat.services import targeting as service
+    from tepat.store import pmt_features
+    from tepat.store.schema import families
+    from tests.test_web_support import add_user
+
+    varied_registry(db, admin, 10)
+    add_user(db, "rina", Role.ANALYST, "32.75")
+    path = survey_file(tmp_path, 1200, 5)
+    features = "jumlah_art,aset_mobil,umur_kepala"
+    unsigned = runner.invoke(tepat_app, ["pmt", "fit", str(path), "--target", "pengeluaran_per_kapita", "--weight",
+                                         "bobot", "--features", features, "--group", "kode_kecamatan", "--save",
+                                         "--db", db.url])
+    assert unsigned.exit_code == 1 and "--as" in unsigned.output
+    fitted = run("pmt", "fit", str(path), "--target", "pengeluaran_per_kapita", "--weight", "bobot", "--features",
+                 features, "--group", "kode_kecamatan", "--save", "--as", "rina", "--db", db.url)
+    version = fitted["version"]
+    assert fitted["group_column"] == "kode_kecamatan" and len(fitted["groups"]) == 12
+    shown = run("pmt", "show", str(version), "--db", db.url)
+    assert shown["created_by"] == "rina" and set(shown["groups"]) == set(fitted["groups"])
+    text = runner.invoke(app, ["pmt", "show", str(version), "--db", db.url]).output
+    assert "Satu model per kelompok 'kode_kecamatan':" in text and text.count("Kelompok 32.75.") == 12
+    run("pmt", "rank", str(version), "--date", "2026-07-01", "--db", db.url)
+    model = service.get_model(db, admin, version).model
+    assert isinstance(model, GroupedPmtModel)
+    with db.read() as conn:
+        ids, _, columns = pmt_features.read_features(conn, [f.name for f in model.features] + ["kode_kecamatan"],
+                                                     date(2026, 7, 1))
+        kecamatan = dict(conn.execute(sa.select(families.c.id, families.c.kecamatan_code)).all())
+    for i, family_id in enumerate(ids[:5]):
+        own = model.model_for(kecamatan[int(family_id)])
+        expected = own.predict({k: np.asarray(v)[i:i + 1] for k, v in columns.items()}).log_welfare[0]
+        assert service.family_targeting(db, admin, int(family_id), version).score == pytest.approx(expected)

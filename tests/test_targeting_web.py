@@ -118,3 +118,44 @@ def test_the_operator_family_page_shows_the_desil(db, admin, tmp_path):
     info = targeting.family_targeting(db, admin, mine)
     page = client.get(f"/keluarga/{mine}").text
     assert f"Desil {info.desil}</strong>" in page and 'id="tabel-pengaruh"' in page
+
+
+def test_the_simulation_page_shows_survey_errors_as_the_cli_computes_them(db, admin, tmp_path):
+    """Issue 19 point 3: with a survey file the page shows each scenario's inclusion and exclusion errors, the
+    figures ``tepat simulate --survey`` prints."""
+    from tepat.domain.formatting import number
+    from tepat.services import simulation
+
+    setup_ranked(db, admin, tmp_path)
+    survey = survey_file(tmp_path, 300, 4)
+    expected = simulation.simulate(db, admin, simulation.Scenario("desil <= 5", 250_000, simulation.Unit("keluarga"),
+                                                                  None, label="Skenario 1"), survey=survey)
+    assert expected.survey_errors is not None
+    page = client_for(db, admin).post("/sasaran/simulasi", data={"aturan_1": "desil <= 5", "besaran": "Rp 250.000",
+                                                                 "satuan": "keluarga"},
+                                      files={"survei": ("survei.csv", survey.read_bytes(), "text/csv")})
+    assert page.status_code == 200 and 'id="arti-galat"' in page.text
+    inclusion = page.text.split('class="kanan galat-inklusi">')[1].split("</td>")[0]
+    exclusion = page.text.split('class="kanan galat-eksklusi">')[1].split("</td>")[0]
+    assert inclusion == f"{number(100 * expected.survey_errors['inclusion_error'], 1)}&nbsp;%"
+    assert exclusion == f"{number(100 * expected.survey_errors['exclusion_error'], 1)}&nbsp;%"
+    without = client_for(db, admin).post("/sasaran/simulasi", data={"aturan_1": "desil <= 5", "besaran": "250000"})
+    assert "galat-inklusi" not in without.text
+    wrong = client_for(db, admin).post("/sasaran/simulasi", data={"aturan_1": "desil <= 5", "besaran": "250000"},
+                                       files={"survei": ("survei.txt", b"x", "text/plain")})
+    assert "Berkas survei harus CSV, XLSX atau Parquet." in wrong.text
+
+
+def test_a_grouped_model_page_lists_each_groups_coefficients(db, admin, tmp_path):
+    from tepat.domain.welfare import fit_pmt_by_group
+    from tepat.files.survey_frames import read_survey_columns
+
+    path = survey_file(tmp_path, 1200, 5)
+    columns = read_survey_columns(path, ["pengeluaran_per_kapita", "bobot", "jumlah_art", "kode_kecamatan"],
+                                  text_columns=["kode_kecamatan"])
+    model = fit_pmt_by_group(columns, group_column="kode_kecamatan", target="pengeluaran_per_kapita",
+                             features=["jumlah_art"], weight="bobot")
+    version = targeting.save_model(db, admin, model, source=path, name="PMT per kecamatan")
+    page = client_for(db, admin).get(f"/sasaran/model/{version}")
+    assert page.status_code == 200 and page.text.count("<h3 id=\"kelompok-") == 12
+    assert "Satu model per kelompok <code>kode_kecamatan</code>" in page.text

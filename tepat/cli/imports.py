@@ -62,7 +62,8 @@ def import_command(
             )
     except ImportRejected as exc:
         if as_json:
-            print_json({"status": "rejected", "mode": mode, "message": exc.message, "errors": [e.as_dict() for e in exc.errors]})
+            print_json({**exc.counts, "status": "rejected", "mode": mode, "message": exc.message,
+                        "errors": [e.as_dict() for e in exc.errors]})
         else:
             typer.echo(f"Impor ditolak (mode strict): {exc.message}.")
             _echo_errors(exc.errors, errors)

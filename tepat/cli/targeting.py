@@ -12,13 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
+from tepat.cli import common
 from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
 from tepat.domain.access import SYSTEM
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.households import FAMILY_FIELDS
 from tepat.domain.rules import RuleError, parse_rule
 from tepat.domain.validation import parse_date
-from tepat.domain.welfare import PmtModel, fit_pmt, fit_pmt_by_group
+from tepat.domain.welfare import AnyPmtModel, GroupedPmtModel, PmtModel, fit_pmt, fit_pmt_by_group
 from tepat.files.survey_frames import read_survey_columns
 
 CODED_COLUMNS = frozenset(f.column for f in FAMILY_FIELDS if f.kind == "enum")
@@ -57,10 +58,10 @@ def model_summary(model: PmtModel) -> dict[str, Any]:
 
 def _print_model(model: PmtModel) -> None:
     title = f"Kelompok {model.group}: " if model.group else ""
-    typer.echo(f"{title}n = {model.n} rumah tangga ({model.dropped} dilewati), R² = {model.r2:.4f}")
+    typer.echo(f"{title}n = {number(model.n)} rumah tangga ({number(model.dropped)} dilewati), R² = {number(model.r2, 4)}")
     width = max(len(name) for name in model.coefficient_names)
     for name, value in model.coefficients.items():
-        typer.echo(f"  {name:<{width}}  {value:>12.6f}")
+        typer.echo(f"  {name:<{width}}  {number(value, 6):>14}")
 
 
 @pmt_app.command("fit")
@@ -78,10 +79,13 @@ def fit_command(
     group: Annotated[str | None, typer.Option("--group", help="Column: fit one model per value of it.")] = None,
     save: Annotated[bool, typer.Option("--save", help="Store the model as a new version in the database.")] = False,
     name: Annotated[str | None, typer.Option("--name", help="Name of the stored version.")] = None,
+    acting: Annotated[str, typer.Option("--as", help="Username of the analyst or admin fitting (required with --save: "
+                                                     "the version records who made it).")] = "",
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Fit ln(per-capita consumption) on household indicators by weighted least squares."""
+    """Fit ln(per-capita consumption) on household indicators by weighted least squares (one model, or one per
+    value of --group; with --save, stored as a new version under the account given with --as)."""
     names = _split(features)
     if not names:
         fail("--features tidak boleh kosong.")
@@ -91,28 +95,29 @@ def fit_command(
     columns = read_survey_columns(file, wanted, text_columns=sorted(coded | ({group} if group else set())))
     options: dict[str, Any] = {"target": target, "features": names, "weight": weight, "categorical": coded,
                                "reference": references}
-    if group and save:
-        fail("--save belum mendukung model per kelompok (--group); simpan satu model untuk seluruh kota.")
-    if group:
-        grouped = fit_pmt_by_group(columns, group_column=group, **options)
-        if as_json:
-            print_json({"group_column": group, "groups": {m.group: model_summary(m) for m in grouped.models}})
-        else:
-            for model in grouped.models:
-                _print_model(model)
-        return
-    model = fit_pmt(columns, **options)
+    db = open_database(db_url) if save else None
+    actor = common.acting(db, acting) if db is not None else None  # before fitting: a wrong --as fails at once
+    model: AnyPmtModel = (fit_pmt_by_group(columns, group_column=group, **options) if group
+                          else fit_pmt(columns, **options))
     version = None
-    if save:
+    if db is not None and actor is not None:
         from tepat.services import targeting
 
-        version = targeting.save_model(open_database(db_url), SYSTEM, model, source=file, name=name)
-    if as_json:
-        print_json(model_summary(model) | ({"version": version} if version is not None else {}))
+        version = targeting.save_model(db, actor, model, source=file, name=name)
+    extra = {"version": version} if version is not None else {}
+    if isinstance(model, GroupedPmtModel):
+        if as_json:
+            print_json({"group_column": group, "groups": {m.group: model_summary(m) for m in model.models}, **extra})
+            return
+        for part in model.models:
+            _print_model(part)
+    elif as_json:
+        print_json(model_summary(model) | extra)
+        return
     else:
         _print_model(model)
-        if version is not None:
-            typer.echo(f"Disimpan sebagai versi model {version}.")
+    if version is not None:
+        typer.echo(f"Disimpan sebagai versi model {version}.")
 
 
 @rules_app.command("check")
@@ -172,7 +177,7 @@ def list_command(db_url: DatabaseOption = None, as_json: JsonOption = False) -> 
         typer.echo("Belum ada versi model. Simpan dengan: tepat pmt fit … --save")
     for v in versions:
         used = "dipakai" if v.used else "belum dipakai"
-        typer.echo(f"{v.id:>4}  {v.name}  R² {v.model.r2:.3f}  n {v.model.n}  {v.source_file}  {used}")
+        typer.echo(f"{v.id:>4}  {v.name}  R² {number(v.model.r2, 3)}  n {number(v.model.n)}  {v.source_file}  {used}")
 
 
 @pmt_app.command("show")
@@ -186,7 +191,12 @@ def show_command(version: Annotated[int, typer.Argument(help="Model version id."
         print_json(found.as_dict())
         return
     typer.echo(f"Versi {found.id}: {found.name} (dari {found.source_file}, oleh {found.created_by})")
-    _print_model(found.model)
+    if isinstance(found.model, GroupedPmtModel):
+        typer.echo(f"Satu model per kelompok '{found.model.group_column}':")
+        for part in found.model.models:
+            _print_model(part)
+    else:
+        _print_model(found.model)
 
 
 @pmt_app.command("evaluate")
@@ -211,10 +221,11 @@ def evaluate_command(
         print_json({"evaluations": [r.as_dict() for r in results]} if compare is not None else results[0].as_dict())
         return
     for r in results:
-        typer.echo(f"Versi {r.model_id} ({r.model_name}), {r.households} rumah tangga:")
+        typer.echo(f"Versi {r.model_id} ({r.model_name}), {number(r.households)} rumah tangga:")
         for row in r.rows:
-            typer.echo(f"  cakupan {100 * float(row['coverage']):>5.1f} %  galat inklusi {float(row['inclusion_error']):.3f}"
-                       f"  galat eksklusi {float(row['exclusion_error']):.3f}")
+            typer.echo(f"  cakupan {number(100 * float(row['coverage']), 1):>5} %  "
+                       f"galat inklusi {number(float(row['inclusion_error']), 3)}  "
+                       f"galat eksklusi {number(float(row['exclusion_error']), 3)}")
 
 
 @pmt_app.command("rank")
@@ -231,9 +242,10 @@ def rank_command(
     if as_json:
         print_json(result.as_dict())
         return
-    typer.echo(f"{result.families} keluarga diperingkat (baru {result.inserted}, berubah {result.updated}, "
-               f"dihapus {result.deleted}, tetap {result.unchanged}).")
-    typer.echo("Keluarga per desil: " + ", ".join(str(n) for n in result.decile_sizes))
+    typer.echo(f"{number(result.families)} keluarga diperingkat (baru {number(result.inserted)}, "
+               f"berubah {number(result.updated)}, "
+               f"dihapus {number(result.deleted)}, tetap {number(result.unchanged)}).")
+    typer.echo("Keluarga per desil: " + ", ".join(number(n) for n in result.decile_sizes))
 
 
 @rules_app.command("run")
@@ -255,9 +267,9 @@ def run_command(
         print_json({"rule": result.rule, "model": result.model_id, "families": result.families, "people": result.people,
                     "by_desil": result.by_desil, "page": result.page})
         return
-    typer.echo(f"{result.families} keluarga ({result.people} jiwa) memenuhi syarat.")
+    typer.echo(f"{number(result.families)} keluarga ({number(result.people)} jiwa) memenuhi syarat.")
     for r in result.page:
-        typer.echo(f"  keluarga {r['id']}  {r['kelurahan_name']}  desil {r['desil'] or '–'}  {r['jiwa']} jiwa")
+        typer.echo(f"  keluarga {r['id']}  {r['kelurahan_name']}  desil {r['desil'] or '–'}  {number(r['jiwa'])} jiwa")
 
 
 @rules_app.command("explain")
@@ -309,7 +321,8 @@ def simulate_command(
         typer.echo(f"{r.scenario.label}: {r.scenario.rule}")
         typer.echo(f"  {number(r.families)} keluarga, {number(r.people)} jiwa, total {rupiah(r.total_cost)}")
         if r.budget_short:
-            typer.echo(f"  anggaran kurang: {r.eligible_families} keluarga memenuhi syarat, dipotong mulai desil terendah")
+            typer.echo(f"  anggaran kurang: {number(r.eligible_families)} keluarga memenuhi syarat, "
+                       "dipotong mulai desil terendah")
         if r.survey_errors:
             typer.echo(f"  survei: galat inklusi {number(100 * r.survey_errors['inclusion_error'], 1)} %, "
                        f"galat eksklusi {number(100 * r.survey_errors['exclusion_error'], 1)} %")

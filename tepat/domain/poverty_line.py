@@ -51,13 +51,48 @@ class PovertyLine:
         return self.food / self.total if self.total else 0.0
 
 
-def food_line(basket: Sequence[BasketItem], kcal_per_day: float = KCAL_PER_DAY) -> int:
-    """GKM: the cost of the basket scaled to ``kcal_per_day`` per capita per day, over a month."""
+@dataclass(frozen=True)
+class ScaledItem:
+    """One commodity after scaling: the monthly quantity that, with the others, gives the calorie norm."""
+
+    item: BasketItem
+    quantity: float  # per capita per month, scaled
+    kcal_per_day: float  # what it contributes per capita per day
+    cost: float  # rupiah per capita per month
+
+
+@dataclass(frozen=True)
+class FoodLine:
+    """GKM with its parts: the basket's calories before scaling, the scale and each commodity's share."""
+
+    items: tuple[ScaledItem, ...]
+    kcal_before: float  # per capita per day, from the quantities as given
+    kcal_per_day: float  # the norm the basket was scaled to
+    scale: float
+
+    @property
+    def rupiah(self) -> int:
+        """GKM, whole rupiah per capita per month."""
+        return round(sum(i.cost for i in self.items))
+
+
+def scale_basket(basket: Sequence[BasketItem], kcal_per_day: float = KCAL_PER_DAY) -> FoodLine:
+    """Scale the basket's quantities so that their calories reach ``kcal_per_day`` per capita per day, and value
+    each commodity at its price (the BPS food line with its parts)."""
+    if kcal_per_day <= 0:
+        raise ValueError("Norma kalori harus lebih dari nol.")
     calories = sum(item.quantity * item.kcal_per_unit for item in basket)
     if calories <= 0:
         raise ValueError("Paket komoditas makanan tidak memberi kalori.")
     scale = kcal_per_day * DAYS_PER_MONTH / calories
-    return round(scale * sum(item.quantity * item.price for item in basket))
+    items = tuple(ScaledItem(item, item.quantity * scale, item.quantity * scale * item.kcal_per_unit / DAYS_PER_MONTH,
+                             item.quantity * scale * item.price) for item in basket)
+    return FoodLine(items, calories / DAYS_PER_MONTH, kcal_per_day, scale)
+
+
+def food_line(basket: Sequence[BasketItem], kcal_per_day: float = KCAL_PER_DAY) -> int:
+    """GKM: the cost of the basket scaled to ``kcal_per_day`` per capita per day, over a month."""
+    return scale_basket(basket, kcal_per_day).rupiah
 
 
 def poverty_line(

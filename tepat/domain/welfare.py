@@ -138,6 +138,57 @@ class GroupedPmtModel:
     group_column: str
     models: tuple[PmtModel, ...]
 
+    # What a stored version shows as a whole: the shared target, weight and features, and the groups' sums.
+    @property
+    def target(self) -> str:
+        return self.models[0].target
+
+    @property
+    def weight(self) -> str | None:
+        return self.models[0].weight
+
+    @property
+    def features(self) -> tuple[FeatureSpec, ...]:
+        return self.models[0].features
+
+    @property
+    def n(self) -> int:
+        return sum(m.n for m in self.models)
+
+    @property
+    def dropped(self) -> int:
+        return sum(m.dropped for m in self.models)
+
+    @property
+    def weight_sum(self) -> float:
+        return sum(m.weight_sum for m in self.models)
+
+    @property
+    def r2(self) -> float:
+        """The groups' R², weighted by their households (each group's model explains its own rows)."""
+        return sum(m.r2 * m.n for m in self.models) / self.n if self.n else 0.0
+
+    @property
+    def residual_variance(self) -> float:
+        return sum(m.residual_variance * m.n for m in self.models) / self.n if self.n else 0.0
+
+    @property
+    def coefficients(self) -> dict[str, float]:
+        """Every group's coefficients, named ``group: name``."""
+        return {f"{m.group}: {name}": value for m in self.models for name, value in m.coefficients.items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, for storing a model version (``PmtModel`` reads its own)."""
+        return {"group_column": self.group_column, "models": [m.as_dict() for m in self.models]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GroupedPmtModel:
+        return cls(str(data["group_column"]), tuple(PmtModel.from_dict(m) for m in data["models"]))
+
+    def contributions(self, row: Mapping[str, object]) -> list[tuple[str, float]]:
+        """The row's terms under its own group's model."""
+        return self.model_for(_text_of(row.get(self.group_column))).contributions(row)
+
     def model_for(self, group: str) -> PmtModel:
         """The model fitted for ``group``."""
         for model in self.models:
@@ -158,6 +209,15 @@ class GroupedPmtModel:
             unknown += prediction.unknown_levels
             imputed += prediction.imputed
         return PmtPrediction(out, unknown, imputed)
+
+
+AnyPmtModel = PmtModel | GroupedPmtModel
+"""A stored PMT version: one model for the whole city, or one per group."""
+
+
+def model_from_spec(spec: Mapping[str, Any]) -> AnyPmtModel:
+    """The model a version stored (``as_dict`` of either kind)."""
+    return GroupedPmtModel.from_dict(spec) if "group_column" in spec else PmtModel.from_dict(spec)
 
 
 def fit_pmt(

@@ -52,18 +52,26 @@ def read_frame(path: Path) -> pl.DataFrame:
         raise ValidationError(f"Berkas {path.name} tidak bisa dibaca.") from None
 
 
-def _numeric(frame: pl.DataFrame, column: str, errors: list[FieldError]) -> NDArray[np.float64]:
+MAX_CELL_ERRORS = 20
+"""Bad cells reported per column (the first ones, with their row numbers)."""
+
+
+def numeric_column(frame: pl.DataFrame, column: str, errors: list[FieldError], *, positive: bool = False) -> NDArray[np.float64]:
+    """A numeric column; a cell that is no number, negative (or, with ``positive``, zero) is named by its row."""
     values = frame.get_column(column).cast(pl.Float64, strict=False)
     bad = (values.is_null() | values.is_nan()).arg_true().to_list()
-    for index in bad[:20]:
-        raw = frame.get_column(column)[index]
-        errors.append(FieldError(column, "bukan angka", None if raw is None else str(raw), index + 2))
+    out_of_range = (values <= 0 if positive else values < 0).fill_null(False).arg_true().to_list()
+    raw = frame.get_column(column)
+    for index in bad[:MAX_CELL_ERRORS]:
+        errors.append(FieldError(column, "bukan angka", None if raw[index] is None else str(raw[index]), index + 2))
+    for index in out_of_range[:MAX_CELL_ERRORS]:
+        errors.append(FieldError(column, "harus lebih dari nol" if positive else "negatif", str(raw[index]), index + 2))
     return values.fill_null(np.nan).to_numpy().astype(np.float64)
 
 
-def _labels(frame: pl.DataFrame, column: str, errors: list[FieldError]) -> NDArray[np.str_]:
+def label_column(frame: pl.DataFrame, column: str, errors: list[FieldError]) -> NDArray[np.str_]:
     values = frame.get_column(column)
-    for index in values.is_null().arg_true().to_list()[:20]:
+    for index in values.is_null().arg_true().to_list()[:MAX_CELL_ERRORS]:
         errors.append(FieldError(column, "kosong", None, index + 2))
     return np.asarray(values.cast(pl.Utf8).fill_null("").to_numpy(), dtype=np.str_)
 
@@ -92,13 +100,13 @@ def read_survey(
         raise ValidationError(f"Berkas {path.name} tidak berisi data.")
     errors: list[FieldError] = []
     result = SurveyColumns(
-        consumption=_numeric(frame, consumption, errors),
-        weight=_numeric(frame, weight, errors),
-        line=None if line is None else _numeric(frame, line, errors),
-        size=None if size is None else _numeric(frame, size, errors),
-        strata=None if strata is None else _labels(frame, strata, errors),
-        psu=None if psu is None else _labels(frame, psu, errors),
-        domain=None if domain is None else _labels(frame, domain, errors),
+        consumption=numeric_column(frame, consumption, errors),
+        weight=numeric_column(frame, weight, errors),
+        line=None if line is None else numeric_column(frame, line, errors, positive=True),
+        size=None if size is None else numeric_column(frame, size, errors, positive=True),
+        strata=None if strata is None else label_column(frame, strata, errors),
+        psu=None if psu is None else label_column(frame, psu, errors),
+        domain=None if domain is None else label_column(frame, domain, errors),
     )
     if errors:
         raise ValidationError(f"Data survei {path.name} punya isian yang salah.", errors)

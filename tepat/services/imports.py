@@ -7,7 +7,9 @@ run itself is recorded in ``imports`` (with its counts) and in the audit log.
 
 Modes: ``valid-only`` stores the good rows and reports the bad ones;
 ``strict`` stores nothing when any row is bad (``ImportRejected``, after the
-errors file is written).
+errors file is written); it still applies every good row inside its transaction
+before rolling back, so its report counts what valid-only would have created
+and updated.
 """
 
 from __future__ import annotations
@@ -274,15 +276,16 @@ def import_file(
                 rejected += checked.rejected
                 if checked.errors.height:
                     error_frames.append(checked.errors)
-                if not (run_mode is ImportMode.STRICT and rejected):
-                    first_rows.add(checked.valid)
-                    fams, mems = _families_and_members(checked.valid.drop(ROW), columns)
-                    counts = counts + stager.apply(fams, mems)
-                    refused = _refused_rows(checked.valid, stager.refused[len(refusals):])
-                    refusals = list(stager.refused)
-                    if refused.height:
-                        rejected += refused.height
-                        error_frames.append(refused)
+                # Strict mode applies the good rows too (rolled back at the end when any row was bad), so that
+                # its report counts what valid-only would have created and updated.
+                first_rows.add(checked.valid)
+                fams, mems = _families_and_members(checked.valid.drop(ROW), columns)
+                counts = counts + stager.apply(fams, mems)
+                refused = _refused_rows(checked.valid, stager.refused[len(refusals):])
+                refusals = list(stager.refused)
+                if refused.height:
+                    rejected += refused.height
+                    error_frames.append(refused)
                 if progress is not None:
                     progress(rows_read, source.total_rows)
             stager.close()
@@ -308,8 +311,12 @@ def import_file(
         with db.begin() as conn:
             moves.send(conn, actor, refusals, source="impor", import_id=import_id)
             _finish(conn, actor, result, name)
+        would_be = ImportResult(import_id, ImportStatus.REJECTED.value, run_mode.value, rows_read, rejected,
+                                counts.families_created, counts.families_updated, counts.members_created,
+                                counts.members_updated)
         raise ImportRejected(
-            f"{rejected} baris bermasalah; tidak ada data yang disimpan", result.errors
+            f"{rejected} baris bermasalah; tidak ada data yang disimpan", result.errors,
+            counts={k: v for k, v in would_be.as_dict().items() if k not in ("errors", "warnings")},
         ) from None
     except BaseException:
         with db.begin() as conn:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor
 from tepat.domain.rules import parse_rule
 from tepat.domain.targeting_accuracy import targeting_errors
-from tepat.domain.welfare import PmtModel
+from tepat.domain.welfare import AnyPmtModel, model_from_spec
 from tepat.errors import ValidationError
 from tepat.services import targeting
 from tepat.store import families as family_store
@@ -127,7 +127,7 @@ def simulate(db: Database, actor: Actor, scenario: Scenario, *, model_id: int | 
         by_kec_totals[code.rsplit(".", 1)[0]] = by_kec_totals.get(code.rsplit(".", 1)[0], 0) + n
     by_kec = _coverage(beneficiaries, "kecamatan_code", by_kec_totals, db)
     share = len(beneficiaries) / max(sum(total_families.values()), 1)
-    errors = _survey_errors(PmtModel.from_dict(spec), survey, share) if spec is not None and survey is not None else None
+    errors = _survey_errors(model_from_spec(spec), survey, share) if spec is not None and survey is not None else None
     return SimulationResult(
         scenario=scenario, model_id=chosen, reference_date=day,
         eligible_families=len(rows), eligible_people=int(people.sum()), eligible_cost=int(cost.sum()),
@@ -161,7 +161,7 @@ def _coverage(rows: list[dict[str, Any]], key: str, totals: dict[str, int], db: 
     return out
 
 
-def _survey_errors(model: PmtModel, survey: Path, share: float) -> dict[str, float | int] | None:
+def _survey_errors(model: AnyPmtModel, survey: Path, share: float) -> dict[str, float | int] | None:
     if share <= 0:
         return None
     consumption, predicted, weights = targeting.survey_predictions(model, survey)

@@ -24,7 +24,14 @@ from tepat.domain.access import Actor
 from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
 from tepat.domain.poverty import FgtEstimate, LonelyPsu, SurveyDesign, estimate_fgt
-from tepat.domain.poverty_line import per_capita
+from tepat.domain.poverty_line import (
+    KCAL_PER_DAY,
+    FoodLine,
+    PovertyLine,
+    per_capita,
+    poverty_line,
+    scale_basket,
+)
 from tepat.domain.rankings import (
     Ranking,
     RegionFigure,
@@ -37,6 +44,7 @@ from tepat.domain.rankings import (
 from tepat.domain.regions import CITY_CODE, Level, level_of
 from tepat.errors import NotFound, ValidationError
 from tepat.files import bps
+from tepat.files.basket import read_basket
 from tepat.files.survey import read_survey
 from tepat.store import programme_reports
 from tepat.store import targeting as targeting_store
@@ -70,7 +78,8 @@ class EstimateRequest:
 def estimate_file(path: Path, request: EstimateRequest) -> list[FgtEstimate]:
     """FGT estimates for the whole sample and, with ``by``, for each domain, from a CSV/XLSX/Parquet file."""
     if (request.line is None) == (request.line_column is None):
-        raise ValidationError("Isi salah satu: --line (rupiah) atau --line-col (kolom garis kemiskinan).")
+        raise ValidationError("Isi salah satu: --line (rupiah), --line-from (paket komoditas) atau --line-col "
+                              "(kolom garis kemiskinan).")
     if request.line is not None and request.line <= 0:
         raise ValidationError("Garis kemiskinan harus lebih dari nol.")
     if request.household_total and request.size is None:
@@ -99,6 +108,42 @@ def estimate_file(path: Path, request: EstimateRequest) -> list[FgtEstimate]:
     except ValueError as exc:  # the domain's own messages are written for users
         raise ValidationError(str(exc)) from None
     return result
+
+
+# ----------------------------------------------------------------- the poverty line from a food basket
+
+
+@dataclass(frozen=True)
+class PovertyLineReport:
+    """GK computed from a food basket: the food line with its commodities, the non-food line and their sum."""
+
+    food: FoodLine
+    line: PovertyLine
+    non_food_share: float | None  # as given (None when the non-food line was given in rupiah)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "garis_kemiskinan": self.line.total, "garis_makanan": self.line.food,
+            "garis_non_makanan": self.line.non_food, "porsi_makanan": self.line.food_share,
+            "porsi_non_makanan_diberikan": self.non_food_share, "norma_kalori": self.food.kcal_per_day,
+            "kalori_paket_awal": self.food.kcal_before, "faktor_skala": self.food.scale,
+            "komoditas": [{"nama": i.item.name, "jumlah_awal": i.item.quantity, "jumlah": i.quantity,
+                           "kalori_per_hari": i.kcal_per_day, "harga": i.item.price, "biaya": i.cost}
+                          for i in self.food.items],
+        }
+
+
+def poverty_line_from_basket(path: Path, *, non_food_share: float | None = None, non_food: int | None = None,
+                             kcal_per_day: float = KCAL_PER_DAY) -> PovertyLineReport:
+    """GK the BPS way from a basket file: the food line scaled to the calorie norm, plus the non-food line given
+    in rupiah or as its share of GK."""
+    basket = read_basket(path)
+    try:
+        food = scale_basket(basket, kcal_per_day)
+        line = poverty_line(food.rupiah, non_food=non_food, non_food_share=non_food_share)
+    except ValueError as exc:  # the domain's messages are written for users
+        raise ValidationError(str(exc)) from None
+    return PovertyLineReport(food, line, non_food_share)
 
 
 # ----------------------------------------------------------------- BPS figures
@@ -145,8 +190,15 @@ class BpsImportResult:
 
 
 def import_bps(db: Database, actor: Actor, settings: Settings, path: Path) -> BpsImportResult:
-    """Add newer BPS figures from a CSV (wide or long layout) to the import store; audit-logged."""
+    """Add newer BPS figures from a CSV (wide or long layout) to the import store; audit-logged. A region code
+    that is not a known province or kabupaten/kota refuses the whole file."""
     figures = bps.read_figures(path)
+    unknown = sorted({f"{f.code} ({f.name})" if f.name else f.code for f in figures
+                      if db.regions.get(f.code) is None or level_of(f.code) not in (Level.PROVINSI, Level.KABKOTA)})
+    if unknown:
+        shown = ", ".join(unknown[:10]) + (f" dan {len(unknown) - 10} lainnya" if len(unknown) > 10 else "")
+        raise ValidationError(f"Kode wilayah tidak dikenal sebagai provinsi atau kabupaten/kota: {shown}. "
+                              "Tidak ada angka yang disimpan.")
     directory = bps_directory(settings)
     merged = {(f.code, f.year): f for f in bps.read_imported(directory)}
     merged.update({(f.code, f.year): f for f in figures})
@@ -239,9 +291,11 @@ def suppress(cells: list[AreaIndicator], min_cell_size: int) -> list[AreaIndicat
 
 
 def registry_indicators(
-    db: Database, actor: Actor, settings: Settings, level: Level = Level.KELURAHAN, today: date | None = None
+    db: Database, actor: Actor, settings: Settings, level: Level = Level.KELURAHAN, today: date | None = None,
+    coverage_year: int | None = None,
 ) -> list[AreaIndicator]:
-    """Families, people and families not verified in the last two years, per area inside the actor's area."""
+    """Families, people and families not verified in the last two years, per area inside the actor's area, with
+    programme coverage in ``coverage_year`` (default: this year)."""
     if level not in (Level.KECAMATAN, Level.KELURAHAN):
         raise ValidationError("Indikator registri tersedia per kecamatan atau per kelurahan.")
     area = (
@@ -309,7 +363,8 @@ def registry_indicators(
         )
         for r in sorted(areas, key=lambda r: r.code)
     ]
-    cells = _with_coverage(db, cells, level, area, (today or date.today()).year, settings.min_cell_size)
+    year = coverage_year or (today or date.today()).year
+    cells = _with_coverage(db, cells, level, area, year, settings.min_cell_size)
     return suppress(cells, settings.min_cell_size)
 
 

@@ -29,7 +29,7 @@ from tepat.charts.targeting import accuracy_chart, decile_chart
 from tepat.domain.access import Actor, Role
 from tepat.domain.deciles import DECILES, rank_families
 from tepat.domain.targeting_accuracy import targeting_table
-from tepat.domain.welfare import PmtModel, PmtPrediction
+from tepat.domain.welfare import AnyPmtModel, GroupedPmtModel, PmtPrediction, model_from_spec
 from tepat.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from tepat.files.survey_frames import read_survey_columns
 from tepat.store import audit, pmt_features
@@ -50,7 +50,7 @@ class ModelVersion:
 
     id: int
     name: str
-    model: PmtModel
+    model: AnyPmtModel
     source_file: str
     source_sha256: str
     created_by: str
@@ -70,6 +70,9 @@ class ModelVersion:
             "id": self.id, "name": self.name, "target": m.target, "weight": m.weight,
             "features": [f.name for f in m.features],
             "references": {f.name: f.reference for f in m.features if f.kind == "categorical"},
+            **({"group_column": m.group_column, "groups": {g.group: {"coefficients": g.coefficients, "r2": g.r2, "n": g.n}
+                                                           for g in m.models}}
+               if isinstance(m, GroupedPmtModel) else {}),
             "coefficients": m.coefficients, "r2": m.r2, "n": m.n, "dropped": m.dropped, "weight_sum": m.weight_sum,
             "residual_variance": m.residual_variance, "source_file": self.source_file,
             "source_sha256": self.source_sha256, "created_by": self.created_by,
@@ -155,12 +158,14 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(db: Database, actor: Actor, model: PmtModel, *, source: Path, name: str | None = None) -> int:
-    """Store a fitted model as a new immutable version; returns its id."""
+def save_model(db: Database, actor: Actor, model: AnyPmtModel, *, source: Path, name: str | None = None) -> int:
+    """Store a fitted model (one for the city, or one per group) as a new immutable version; returns its id.
+    A grouped model's group column must be a registry field too, holding the same values, so that ranking can
+    give each family its group's model."""
     require_targeting(actor)
-    pmt_features.check_features([f.name for f in model.features])
+    pmt_features.check_features(_columns_of(model))
     spec = model.as_dict()
-    if not all(math.isfinite(v) for v in model.coefficient_values):
+    if not all(math.isfinite(v) for v in model.coefficients.values()):
         raise ValidationError("Koefisien model tidak valid (bukan angka).")
     at = now()
     label = " ".join((name or f"PMT {source.stem} {at:%Y-%m-%d %H:%M}").split())[:80]
@@ -176,11 +181,17 @@ def save_model(db: Database, actor: Actor, model: PmtModel, *, source: Path, nam
     return model_id
 
 
+def _columns_of(model: AnyPmtModel) -> list[str]:
+    """The registry (or survey) columns a model reads: its features, and a grouped model's group column."""
+    names = [f.name for f in model.features]
+    return names + [model.group_column] if isinstance(model, GroupedPmtModel) else names
+
+
 def _version(conn: sa.Connection, row: dict[str, Any]) -> ModelVersion:
     run = store.get_run(conn, row["run_id"]) if row.get("run_id") else None
     evaluation = store.get_evaluation(conn, row["evaluation_id"]) if row.get("evaluation_id") else None
     return ModelVersion(
-        id=row["id"], name=row["name"], model=PmtModel.from_dict(row["spec"]), source_file=row["source_file"],
+        id=row["id"], name=row["name"], model=model_from_spec(row["spec"]), source_file=row["source_file"],
         source_sha256=row["source_sha256"], created_by=row["created_by"], created_at=row["created_at"],
         first_used_at=row["first_used_at"], last_run=run, last_evaluation=evaluation,
     )
@@ -237,10 +248,12 @@ def delete_model(db: Database, actor: Actor, model_id: int) -> None:
 # ----------------------------------------------------------------- evaluation
 
 
-def survey_predictions(model: PmtModel, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def survey_predictions(model: AnyPmtModel, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Observed consumption, predicted log welfare and weights of the valid households of a survey file."""
-    names = [f.name for f in model.features]
+    names = _columns_of(model)
     text = [f.name for f in model.features if f.kind == "categorical"]
+    if isinstance(model, GroupedPmtModel):
+        text.append(model.group_column)
     wanted = [model.target, *names] + ([model.weight] if model.weight else [])
     columns = read_survey_columns(path, wanted, text_columns=text)
     consumption = np.asarray(columns[model.target], dtype=np.float64)
@@ -304,8 +317,8 @@ def rank_registry(db: Database, actor: Actor, model_id: int, *, reference_date: 
         row = store.get_model(conn, model_id, lock=True)
         if row is None:
             raise NotFound(_NO_MODEL)
-        model = PmtModel.from_dict(row["spec"])
-        ids, versions, columns = pmt_features.read_features(conn, [f.name for f in model.features], day)
+        model = model_from_spec(row["spec"])
+        ids, versions, columns = pmt_features.read_features(conn, _columns_of(model), day)
         prediction = predict_registry(model, columns)
         ranking = rank_families(prediction.log_welfare, ids)
         new = {"family_id": ids, "family_version": versions, "predicted": np.exp(prediction.log_welfare),
@@ -337,13 +350,25 @@ def rank_registry(db: Database, actor: Actor, model_id: int, *, reference_date: 
                          decile_sizes=ranking.sizes(), **counts)
 
 
-def predict_registry(model: PmtModel, columns: dict[str, np.ndarray]) -> PmtPrediction:
-    """``model.predict`` for registry columns, with categories mapped to their coefficients by Polars.
+def predict_registry(model: AnyPmtModel, columns: dict[str, np.ndarray]) -> PmtPrediction:
+    """``model.predict`` for registry columns, with categories mapped to their coefficients by Polars (a grouped
+    model: each group's rows by its own model; a family of a group without a model is refused).
 
     Same terms as ``PmtModel.predict`` (a level not in the model or missing adds 0, i.e. the reference,
     and is counted; a missing number takes the training mean), without a Python pass over every cell.
     Falls back to ``model.predict`` when a categorical column does not hold text.
     """
+    if isinstance(model, GroupedPmtModel):
+        groups = np.asarray([_plain(v) for v in columns[model.group_column]], dtype=object).astype(str)
+        total = np.full(groups.shape[0], np.nan)
+        unknown = imputed = 0
+        for group in np.unique(groups):
+            rows = groups == group
+            part = predict_registry(model.model_for(str(group)), {k: np.asarray(v)[rows] for k, v in columns.items()})
+            total[rows] = part.log_welfare
+            unknown += part.unknown_levels
+            imputed += part.imputed
+        return PmtPrediction(total, unknown, imputed)
     coef = model.coefficients
     n = len(next(iter(columns.values()))) if columns else 0
     total = np.full(n, coef["intercept"], dtype=np.float64)
@@ -388,8 +413,8 @@ def family_targeting(db: Database, actor: Actor, family_id: int, model_id: int |
             return None
         row = store.get_model(conn, chosen)
         assert row is not None
-        model = PmtModel.from_dict(row["spec"])
-        names = [f.name for f in model.features]
+        model = model_from_spec(row["spec"])
+        names = _columns_of(model)
         _, versions, columns = pmt_features.read_features(conn, names, score["reference_date"],
                                                          where=families.c.id == family_id)
     values = {name: _plain(columns[name][0]) for name in names}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -236,10 +236,15 @@ def _write_csv(rows: list[_Row], path: Path) -> None:
             w.writerow(["" if v is None else v for v in row.values])
 
 
+FIXED_CREATED = datetime(2024, 1, 1)
+
+
 def _write_xlsx(rows: list[_Row], path: Path) -> None:
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path))
+    # A fixed creation date: xlsxwriter also stamps the zip's parts with it, so the same seed gives the same bytes.
+    book.set_properties({"created": FIXED_CREATED})
     ws = book.add_worksheet("DTKS")
     title = book.add_format({"bold": True, "align": "center"})
     ws.merge_range(0, 0, 0, len(CANONICAL_COLUMNS) - 1, "DATA KELUARGA - DINAS SOSIAL KOTA BEKASI", title)

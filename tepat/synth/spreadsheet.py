@@ -82,6 +82,17 @@ def _rows_xml(frame: pl.DataFrame, first_row: int) -> str:
     return "".join(xml["xml"].to_list())
 
 
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+"""Every part's time stamp in the zip (the earliest a zip can hold): the same seed gives the same bytes."""
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1)  # 3.13 renamed it
+    return info
+
+
 def write_text_xlsx(frame: pl.DataFrame, path: Path, sheet: str = "anggota") -> None:
     """Write ``frame`` (all text columns) as one sheet with a header row."""
     text = frame.select(pl.all().cast(pl.String))
@@ -93,11 +104,11 @@ def write_text_xlsx(frame: pl.DataFrame, path: Path, sheet: str = "anggota") -> 
         f'<sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>'
     )
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        zf.writestr("_rels/.rels", _ROOT_RELS)
-        zf.writestr("xl/workbook.xml", workbook)
-        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+        zf.writestr(_entry("[Content_Types].xml"), _CONTENT_TYPES)
+        zf.writestr(_entry("_rels/.rels"), _ROOT_RELS)
+        zf.writestr(_entry("xl/workbook.xml"), workbook)
+        zf.writestr(_entry("xl/_rels/workbook.xml.rels"), _WORKBOOK_RELS)
+        with zf.open(_entry("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as out:
             last = f"{_column_letters(max(text.width - 1, 0))}{text.height + 1}"
             out.write(f'{_SHEET_HEAD}<dimension ref="A1:{last}"/><sheetData>'.encode())
             out.write(_rows_xml(header, 1).encode())

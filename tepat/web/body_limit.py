@@ -30,6 +30,7 @@ LARGE: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/impor$"), 200 * MB + 64 * 1024),  # a registry file
     (re.compile(r"^/pembayaran/\d+/hasil$"), 100 * MB + 64 * 1024),  # a bank's or PT Pos's result file
     (re.compile(r"^/statistik/impor-bps$"), 2 * MB + 64 * 1024),
+    (re.compile(r"^/sasaran/simulasi$"), 20 * MB + 64 * 1024),  # an optional survey file
 )
 """Paths taking large files, and their limit (the file plus the form around it); logged-in sessions only."""
 PUBLIC_FORMS = re.compile(r"^/layanan/")

@@ -9,11 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile as SentFile
 
 from tepat.config import Settings
 from tepat.domain.access import Actor, Role
-from tepat.domain.regions import Level
-from tepat.errors import NotFound, PermissionDenied, TepatError
+from tepat.domain.formatting import local_today
+from tepat.domain.poverty_line import KCAL_PER_DAY
+from tepat.domain.programmes import rupiah_amount
+from tepat.domain.regions import Level, level_of
+from tepat.errors import FieldError, NotFound, PermissionDenied, TepatError, ValidationError
 from tepat.services import statistics
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
@@ -31,16 +35,28 @@ def _settings(request: Request) -> Settings:
     return found if isinstance(found, Settings) else Settings.from_env()
 
 
+LEVELS = {"kelurahan": Level.KELURAHAN, "kecamatan": Level.KECAMATAN}
+
+
 @router.get("")
-def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response:
-    """The dashboard: Kota Bekasi's place in Jawa Barat, its trend, both maps and the registry table."""
+def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat: str = "kelurahan",
+              tahun_program: Year = None) -> Response:
+    """The dashboard: the city's place in its province, its trend, the maps and the registry table by kelurahan or
+    kecamatan (``tingkat``), with programme coverage in the year asked (``tahun_program``, default this year)."""
     request.state.actor = actor
     settings = _settings(request)
     ranking = statistics.ranking(settings, tahun)
-    cells = statistics.registry_indicators(db, actor, settings, Level.KELURAHAN)
+    level = LEVELS.get(tingkat, Level.KELURAHAN)
+    one_kelurahan = bool(actor.area_code) and level_of(actor.area_code) is Level.KELURAHAN
+    if one_kelurahan:
+        level = Level.KELURAHAN  # a kelurahan account has no kecamatan table
+    this_year = local_today().year
+    coverage_year = tahun_program or this_year
+    cells = statistics.registry_indicators(db, actor, settings, level, coverage_year=coverage_year)
+    area_map = "peta-kecamatan" if level is Level.KECAMATAN else "peta-kelurahan"
     charts = {
         name: statistics.chart_svg(name, db, actor, settings, ranking.year)
-        for name in ("peringkat", "tren", "peta-jawa-barat", "peta-kelurahan", "peta-desil")
+        for name in ("peringkat", "tren", "peta-jawa-barat", area_map, "peta-desil")
     }
     return templates.TemplateResponse(
         request,
@@ -55,6 +71,8 @@ def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None) -> Respo
             "charts": charts,
             "min_cell_size": settings.min_cell_size,
             "can_import": actor.role is Role.ADMIN,
+            "level": level.value, "levels": [] if one_kelurahan else list(LEVELS),
+            "coverage_year": coverage_year, "coverage_years": list(range(this_year + 1, this_year - 6, -1)),
             "imported": request.query_params.get("impor"),
         },
     )
@@ -90,6 +108,68 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
         media_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="statistik-kemiskinan.pdf"'},
     )
+
+
+MAX_BASKET_UPLOAD = 1024 * 1024
+BASKET_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+def _share(raw: str) -> float | None:
+    """A percentage typed as people type it (``26``, ``26,5``, ``26.5 %``) as a share 0–1; ``None`` when empty."""
+    text = raw.strip().rstrip("%").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text) / 100
+    except ValueError:
+        raise ValidationError("Porsi non-makanan harus berupa persen, mis. 26 atau 26,5.",
+                              [FieldError("porsi_non_makanan", "bukan persen", raw)]) from None
+
+
+def _line_page(request: Request, context: dict[str, object], status_code: int = 200) -> Response:
+    return templates.TemplateResponse(request, "statistics/poverty_line.html", {
+        "title": "Garis kemiskinan dari paket komoditas", "report": None, "message": "",
+        "values": {"porsi_non_makanan": "", "non_makanan": "", "kalori": str(KCAL_PER_DAY)}, **context},
+        status_code=status_code)
+
+
+@router.get("/garis-kemiskinan")
+def poverty_line_form(request: Request, actor: Who) -> Response:
+    """The form: a food basket file and the non-food part."""
+    return _line_page(request, {})
+
+
+@router.post("/garis-kemiskinan")
+async def poverty_line_compute(request: Request, actor: Who) -> Response:
+    """GK from the uploaded basket: the food line with each commodity scaled and valued, the non-food line, GK."""
+    form = await request.form()
+    values = {k: str(form.get(k, "")) for k in ("porsi_non_makanan", "non_makanan", "kalori")}
+    sent = form.get("berkas")
+    try:
+        if not isinstance(sent, SentFile) or not sent.filename:
+            raise ValidationError("Pilih berkas paket komoditas (CSV, XLSX atau Parquet).")
+        suffix = Path(sent.filename).suffix.lower()
+        if suffix not in BASKET_SUFFIXES:
+            raise ValidationError("Berkas paket komoditas harus CSV, XLSX atau Parquet.")
+        content = await sent.read(MAX_BASKET_UPLOAD + 1)
+        if len(content) > MAX_BASKET_UPLOAD:
+            raise ValidationError("Berkas paket komoditas terlalu besar (paling besar 1 MB).")
+        share = _share(values["porsi_non_makanan"])
+        non_food = rupiah_amount(values["non_makanan"]) if values["non_makanan"].strip() else None
+        if values["non_makanan"].strip() and non_food is None:
+            raise ValidationError("Garis non-makanan harus berupa rupiah, mis. Rp 200.000.")
+        kcal = rupiah_amount(values["kalori"]) if values["kalori"].strip() else KCAL_PER_DAY  # "2.100" = 2100
+        if not kcal:
+            raise ValidationError("Norma kalori harus bilangan bulat, mis. 2.100.",
+                                  [FieldError("kalori", "bukan bilangan", values["kalori"])])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"paket{suffix}"
+            path.write_bytes(content)
+            report = statistics.poverty_line_from_basket(path, non_food_share=share, non_food=non_food,
+                                                         kcal_per_day=kcal)
+    except ValidationError as exc:
+        return _line_page(request, {"message": exc.message, "errors": exc.errors, "values": values}, 422)
+    return _line_page(request, {"report": report, "values": values, "file_name": sent.filename})
 
 
 @router.post("/impor-bps")

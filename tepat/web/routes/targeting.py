@@ -6,15 +6,20 @@ sample explanations without family ids or member names.
 
 from __future__ import annotations
 
+import tempfile
+from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from tepat.domain.access import Actor
 from tepat.domain.programmes import rupiah_amount
 from tepat.domain.rules import RuleError
+from tepat.domain.welfare import GroupedPmtModel
 from tepat.errors import ValidationError
 from tepat.services import eligibility, simulation, targeting
 from tepat.store.database import Database
@@ -60,18 +65,24 @@ def model_page(request: Request, db: DB, actor: Who, model_id: int) -> Response:
                                           version.last_evaluation["results"])
         chart = targeting.evaluation_chart([evaluation])
     return _page(request, "model", {"title": f"Model {version.name}", "version": version, "chart": chart,
-                                    "labels": _coefficient_labels(version)})
+                                    "sections": _coefficient_sections(version)})
 
 
-def _coefficient_labels(version: targeting.ModelVersion) -> list[tuple[str, str, float]]:
+def _coefficient_sections(version: targeting.ModelVersion) -> list[dict[str, Any]]:
+    """The coefficients with Indonesian labels: one table, or one per group of a grouped model."""
     from tepat.store.pmt_features import label_of
 
-    out = []
-    for name, value in version.model.coefficients.items():
-        feature, _, level = name.partition("=")
-        label = "Konstanta" if name == "intercept" else label_of(feature) + (f": {level}" if level else "")
-        out.append((name, label, value))
-    return out
+    model = version.model
+    parts = model.models if isinstance(model, GroupedPmtModel) else (model,)
+    sections = []
+    for part in parts:
+        rows = []
+        for name, value in part.coefficients.items():
+            feature, _, level = name.partition("=")
+            label = "Konstanta" if name == "intercept" else label_of(feature) + (f": {level}" if level else "")
+            rows.append((name, label, value))
+        sections.append({"group": part.group, "r2": part.r2, "n": part.n, "rows": rows})
+    return sections
 
 
 @router.get("/desil")
@@ -149,11 +160,40 @@ def simulation_form(request: Request, actor: Who) -> Response:
         "satuan": "keluarga", "anggaran": ""}, "results": [], "errors": []})
 
 
+SURVEY_SUFFIXES = (".csv", ".xlsx", ".parquet")
+MAX_SURVEY_BYTES = 20 * 1024 * 1024
+
+
+async def _survey_upload(request: Request, folder: Path, errors: list[str]) -> Path | None:
+    """The survey file sent with the simulation (optional), saved in ``folder``; ``None`` when none was sent."""
+    sent = (await request.form()).get("survei")
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        return None
+    suffix = Path(sent.filename).suffix.lower()
+    if suffix not in SURVEY_SUFFIXES:
+        errors.append("Berkas survei harus CSV, XLSX atau Parquet.")
+        return None
+    content = await sent.read(MAX_SURVEY_BYTES + 1)
+    if len(content) > MAX_SURVEY_BYTES:
+        errors.append("Berkas survei terlalu besar (paling besar 20 MB).")
+        return None
+    path = folder / f"survei{suffix}"
+    path.write_bytes(content)
+    return path
+
+
 @router.post("/simulasi")
 async def simulation_run(request: Request, db: DB, actor: Who) -> Response:
-    """Run one or two scenarios and show them side by side."""
+    """Run one or two scenarios and show them side by side; with a survey file, also each scenario's inclusion and
+    exclusion errors on the survey households (the share reached, applied to the survey)."""
+    with tempfile.TemporaryDirectory() as folder:
+        return await _simulation(request, db, actor, Path(folder))
+
+
+async def _simulation(request: Request, db: Database, actor: Actor, folder: Path) -> Response:
     form = await _form(request)
     errors: list[str] = []
+    survey = await _survey_upload(request, folder, errors)
     amount = _int(form, "besaran", "Besaran bantuan", errors, required=True)
     budget = _int(form, "anggaran", "Anggaran", errors, required=False)
     unit = form.get("satuan", "keluarga")
@@ -166,12 +206,14 @@ async def simulation_run(request: Request, db: DB, actor: Who) -> Response:
             if not rule:
                 continue
             try:
-                results.append(await run_in_threadpool(simulation.simulate, db, actor, simulation.Scenario(
-                    rule, amount, simulation.Unit(unit), budget, label=f"Skenario {i + 1}")))
+                results.append(await run_in_threadpool(partial(simulation.simulate, survey=survey), db, actor,
+                                                       simulation.Scenario(rule, amount, simulation.Unit(unit), budget,
+                                                                           label=f"Skenario {i + 1}")))
             except RuleError as exc:
                 errors.append(f"Skenario {i + 1}: posisi {exc.position}: {exc.reason}")
             except ValidationError as exc:
                 errors.append(f"Skenario {i + 1}: {exc.message}")
         if not any(rules):
             errors.append("Tulis paling sedikit satu aturan.")
-    return _page(request, "simulation", {"title": "Simulasi program", "form": form, "results": results, "errors": errors})
+    return _page(request, "simulation", {"title": "Simulasi program", "form": form, "results": results, "errors": errors,
+                                         "with_survey": survey is not None})
