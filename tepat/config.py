@@ -39,8 +39,9 @@ class Settings:
     # Reverse proxies (addresses or networks) allowed to name the client in X-Forwarded-For; none by default.
     trusted_proxies: tuple[str, ...] = ()
     # The office running tepat, as its pages and the residents' pages name it, and its logo (PNG, JPEG or SVG).
-    office_name: str = "Dinas Sosial Kota Bekasi"
-    office_short_name: str = "Dinsos Kota Bekasi"
+    # Empty: the names of the office chosen with ``tepat init --office`` ("Dinas Sosial <kabupaten/kota>").
+    office_name: str = ""
+    office_short_name: str = ""
     office_logo: Path | None = None
     # Days an import's error report, an export file and a background job's result are kept (they hold personal data).
     retention_days: int = 30

@@ -20,9 +20,10 @@ from tepat.domain.access import Actor, Role
 from tepat.services.setup import init_database
 from tepat.store.database import Database
 from tepat.store.schema import metadata
+from tepat.synth.geography import SYNTH_CITY
 
 PG_URL = os.environ.get("TEPAT_TEST_DATABASE_URL", "")
-KEEP_TABLES = {"regions", "alembic_version"}
+KEEP_TABLES = {"regions", "alembic_version", "offices"}
 
 
 def _pg_admin_url(url: str) -> sa.URL:
@@ -40,7 +41,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         url = admin_url.set(database=name).render_as_string(hide_password=False)
         db = Database(url)
-        init_database(db)
+        init_database(db, office=SYNTH_CITY)
         db.dispose()
         try:
             yield url
@@ -51,7 +52,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite"
         db = Database(f"sqlite:///{path}")
-        init_database(db)
+        init_database(db, office=SYNTH_CITY)
         db.dispose()  # closing the last connection checkpoints the WAL into the file we copy
         yield f"sqlite:///{path}"
 

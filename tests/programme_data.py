@@ -13,10 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.regions import CITY_CODE
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
+from tepat.synth.geography import SYNTH_CITY as CITY_CODE
 
 
 def insert_programme(db: Database, code: str = "BLT-APBD", *, unit: str = "keluarga", benefit_type: str = "tunai",

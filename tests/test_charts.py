@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 from tepat.charts.bars import ranking_chart
 from tepat.charts.export import ReportSection, report_pdf, to_png
 from tepat.charts.lines import trend_chart
-from tepat.charts.maps import JAWA_BARAT, KOTA_BEKASI_KELURAHAN, boundaries, choropleth, class_breaks
+from tepat.charts.maps import boundaries, choropleth, class_breaks
+
+JAWA_BARAT = "jawa_barat_kab_kota.geojson"
+KOTA_BEKASI_KELURAHAN = "kota_bekasi_kelurahan.geojson"
 from tepat.domain.rankings import rank_regions, trend
 from tepat.files.bps import shipped_figures
 
@@ -27,7 +30,7 @@ def texts(root: ET.Element, css: str) -> list[str]:
 
 
 def jawa_barat_map() -> str:
-    ranking = rank_regions(shipped_figures(), 2024)
+    ranking = rank_regions(shipped_figures(), 2024, "32")
     return choropleth(
         boundaries(JAWA_BARAT),
         {p.code: p.p0 for p in ranking.places},
@@ -44,7 +47,7 @@ def test_jawa_barat_map_has_the_27_kab_kota_coloured_by_p0():
     areas = [p for p in root.iter(f"{SVG}path") if p.get("class") == "wilayah"]
     assert len(areas) == 27
     codes = {p.get("data-kode") for p in areas}
-    assert codes == {p.code for p in rank_regions(shipped_figures(), 2024).places}
+    assert codes == {p.code for p in rank_regions(shipped_figures(), 2024, "32").places}
     assert all(p.get("id") == f"wilayah-{p.get('data-kode')}" for p in areas)
     depok = next(p for p in areas if p.get("data-kode") == "32.76")
     indramayu = next(p for p in areas if p.get("data-kode") == "32.12")
@@ -84,8 +87,8 @@ def test_kelurahan_map_has_56_areas_and_greys_out_suppressed_cells():
 
 
 def test_ranking_chart_has_27_bars_kota_bekasi_highlighted():
-    ranking = rank_regions(shipped_figures(), 2024)
-    root = parse(ranking_chart(ranking))
+    ranking = rank_regions(shipped_figures(), 2024, "32")
+    root = parse(ranking_chart(ranking, highlight="32.75"))
     bars = [r for r in root.iter(f"{SVG}rect") if r.get("data-kode")]
     assert len(bars) == 27
     fills = {r.get("data-kode"): r.get("fill") for r in bars}

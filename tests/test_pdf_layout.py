@@ -8,6 +8,7 @@ from datetime import date
 from pypdf import PdfReader
 
 from tepat.charts import documents, pdf
+from tepat.domain.office import Office
 from tepat.services.documents import Signature
 from tests.document_data import pdf_text
 
@@ -19,6 +20,7 @@ def _context(names: list[str], **extra: object) -> dict[str, object]:
     return {"programme": "BLT-APBD", "programme_code": "BLT-APBD", "funding_source": "APBD",
             "cycle_name": "BLT-APBD Juli 2025", "period_start": date(2025, 7, 1), "period_end": date(2025, 7, 31),
             "kelurahan": "Bekasijaya", "kecamatan": "Bekasi Timur", "unit_label": "KPM", "place": "Bekasi",
+            "office": Office("32.75", "Kota Bekasi", "Jawa Barat", address="Jl. Ir. H. Juanda No. 100, Bekasi"),
             "footer": "BLT-APBD Juli 2025 · Kel. Bekasijaya", "printed_by": "Ani", "printed_at": "14 Juli 2025 10.05 WIB",
             "rows": rows, "count": len(rows), "handed_over": len(rows), "total": 250_000 * len(rows),
             "has_level": False, "approved_at": "1 Juli 2025 09.00 WIB", "snapshot": "0123456789abcdef",

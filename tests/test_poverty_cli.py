@@ -154,8 +154,8 @@ def test_a_negative_weight_is_named_by_its_row(tmp_path):
     assert result.output.splitlines()[1:] == ["  - baris 3, bobot: negatif", "  - baris 4, art: harus lebih dari nol"]
 
 
-def test_ranking_text_and_json():
-    result = run("poverty", "ranking", "--year", "2024")
+def test_ranking_text_and_json(db):
+    result = run("poverty", "ranking", "--year", "2024", "--db", db.url)
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "P0 kabupaten/kota di Provinsi Jawa Barat, 2024 (peringkat 1 = terendah)"
@@ -163,17 +163,17 @@ def test_ranking_text_and_json():
     assert (
         lines[-1] == "Kota Bekasi: 4,01 %, peringkat 3 terendah dari 27 kabupaten/kota di Jawa Barat (2024)."
     )
-    data = json.loads(run("poverty", "ranking", "--json").output)
+    data = json.loads(run("poverty", "ranking", "--json", "--db", db.url).output)
     assert data["count"] == 27 and data["places"][2]["name"] == "Kota Bekasi"
-    missing = run("poverty", "ranking", "--year", "2019")
+    missing = run("poverty", "ranking", "--year", "2019", "--db", db.url)
     assert (
         missing.exit_code == 1
         and missing.output.strip() == "Galat: Belum ada angka BPS tahun 2019. Tersedia: 2024."
     )
 
 
-def test_trend_text():
-    result = run("poverty", "trend")
+def test_trend_text(db):
+    result = run("poverty", "trend", "--db", db.url)
     assert result.output.splitlines() == [
         "2020    4,38 %",
         "2021    4,74 %  (+0,36)",
@@ -193,7 +193,7 @@ def test_import_bps_adds_a_year(db, tmp_path, upload_dir):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "3 angka BPS disimpan (3 wilayah, tahun 2025)."
     assert (upload_dir / "bps" / "bps_kemiskinan_impor.csv").exists()
-    data = json.loads(run("poverty", "ranking", "--json").output)
+    data = json.loads(run("poverty", "ranking", "--json", "--db", db.url).output)
     assert data["year"] == 2025 and [p["code"] for p in data["places"]] == ["32.76", "32.75", "32.73"]
     assert data["places"][1]["change"] == -0.16
     from tepat.store.audit import entries
@@ -227,7 +227,7 @@ def test_import_bps_refuses_an_unknown_region_code(db, tmp_path, upload_dir):
 
 def test_chart_and_report_files(db, tmp_path):
     svg = tmp_path / "peta.svg"
-    assert run("poverty", "chart", "peta-jawa-barat", "--out", str(svg), "--db", db.url).exit_code == 0
+    assert run("poverty", "chart", "peta-provinsi", "--out", str(svg), "--db", db.url).exit_code == 0
     assert svg.read_text().count('class="wilayah"') == 27
     png = tmp_path / "tren.png"
     assert run("poverty", "chart", "tren", "--out", str(png), "--db", db.url).exit_code == 0

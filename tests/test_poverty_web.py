@@ -45,7 +45,7 @@ def test_dashboard_shows_ranking_trend_maps_and_aggregates(db, admin, analyst, t
     assert html.count('class="wilayah"') == 27 + 56 + 56  # the three maps inline (Jawa Barat, verification, desil 1–4)
     assert 'id="tabel-peringkat"' in html and 'id="tabel-tren"' in html
     assert '<tr data-kode="32.75.01.1001"><td>Bekasijaya</td>' in html
-    assert "/statistik/grafik/peta-jawa-barat.png?tahun=2024" in html and "/statistik/laporan.pdf" in html
+    assert "/statistik/grafik/peta-provinsi.png?tahun=2024" in html and "/statistik/laporan.pdf" in html
     assert "Budi Santoso" not in html  # aggregates only
     assert 'id="impor-bps"' not in html  # only an admin imports
 

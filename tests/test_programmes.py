@@ -6,10 +6,10 @@ import pytest
 
 from tepat.domain.access import Role
 from tepat.domain.programmes import (
-    SEED_CATALOGUE,
     amount_for,
     member_rule_as_rule,
     school_level,
+    seed_catalogue,
     validate_programme,
 )
 from tepat.domain.rules import RuleError
@@ -31,9 +31,9 @@ def _errors(values: dict) -> dict[str, str]:
 
 
 def test_seed_catalogue_is_valid_and_matches_domain_md() -> None:
-    by_code = {s.code: s for s in SEED_CATALOGUE}
+    by_code = {s.code: s for s in seed_catalogue("Kota Bekasi")}
     assert set(by_code) == {"BLT-APBD", "BPNT", "LKM-NIK", "BANTUAN-PENDIDIKAN", "BLK", "UMKM"}
-    for spec in SEED_CATALOGUE:
+    for spec in seed_catalogue("Kota Bekasi"):
         assert validate_programme(spec.as_row()) == spec
     assert (by_code["BLT-APBD"].amount, by_code["BLT-APBD"].unit, by_code["BLT-APBD"].frequency) == (250_000, "keluarga", "sekali")
     assert "desil <= 4" in by_code["BLT-APBD"].rule and "terverifikasi" in by_code["BLT-APBD"].rule

@@ -10,7 +10,7 @@ from tepat.files.bps import parse_figures, read_imported, shipped_figures, write
 
 
 def test_kota_bekasi_is_third_lowest_of_27_in_2024():
-    ranking = rank_regions(shipped_figures(), 2024)
+    ranking = rank_regions(shipped_figures(), 2024, "32")
     assert len(ranking.places) == 27
     assert [(p.rank, p.name, p.p0) for p in ranking.places[:3]] == [
         (1, "Kota Depok", 2.34),
@@ -24,7 +24,7 @@ def test_kota_bekasi_is_third_lowest_of_27_in_2024():
 
 
 def test_change_on_the_year_only_where_the_previous_year_exists():
-    ranking = rank_regions(shipped_figures(), 2024)
+    ranking = rank_regions(shipped_figures(), 2024, "32")
     assert ranking.place_of("32.75").change == -0.09  # 4.10 in 2023
     assert ranking.place_of("32.76").change is None
 
@@ -42,7 +42,7 @@ def test_kota_bekasi_trend_2020_2024():
 
 
 def test_rankable_years_need_more_than_one_region():
-    assert years(shipped_figures()) == [2024]  # 2020-2023 only have Kota Bekasi
+    assert years(shipped_figures(), "32") == [2024]  # 2020-2023 only have Kota Bekasi
 
 
 def test_ties_share_a_place():
@@ -51,15 +51,15 @@ def test_ties_share_a_place():
         RegionFigure("32.02", "B", 2025, 5.0),
         RegionFigure("32.03", "C", 2025, 6.0),
     ]
-    assert [p.rank for p in rank_regions(figures, 2025).places] == [1, 1, 3]
+    assert [p.rank for p in rank_regions(figures, 2025, "32").places] == [1, 1, 3]
 
 
 def test_a_newer_year_imported_in_the_long_layout(tmp_path):
     text = "kode_kemendagri,kab_kota,tahun,p0_persen,penduduk_miskin_ribu\n32.75,Kota Bekasi,2025,3.90,126.1\n32.76,Kota Depok,2025,2.30,\n"
     write_imported(tmp_path, parse_figures(text))
     figures = shipped_figures() + read_imported(tmp_path)
-    assert years(figures) == [2024, 2025]
-    ranking = rank_regions(figures, 2025)
+    assert years(figures, "32") == [2024, 2025]
+    ranking = rank_regions(figures, 2025, "32")
     assert [p.name for p in ranking.places] == ["Kota Depok", "Kota Bekasi"]
     assert ranking.place_of("32.75").change == pytest.approx(-0.11)
     assert trend(figures, "32.75")[-1].year == 2025

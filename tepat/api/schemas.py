@@ -50,7 +50,7 @@ def _field(spec: FieldSpec, *, required: bool) -> tuple[Any, Any]:
     if spec.kind in ("nik", "kk"):
         kwargs["examples"] = ["3275014107850003"]
     if spec.kind == "region":
-        kwargs["examples"] = ["32.75.01.1001"]
+        kwargs["examples"] = ["32.76.01.1006"]
     kind = _type_of(spec)
     if required:
         return kind, Field(..., **kwargs)

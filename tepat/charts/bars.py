@@ -6,10 +6,9 @@ from html import escape
 
 from tepat.charts.svg import BAR, HIGHLIGHT, INK, MUTED, document, footer, header, number, text
 from tepat.domain.rankings import Ranking
-from tepat.domain.regions import CITY_CODE
 
 
-def ranking_chart(ranking: Ranking, *, highlight: str = CITY_CODE, source: str | None = None) -> str:
+def ranking_chart(ranking: Ranking, *, highlight: str, source: str | None = None) -> str:
     """A horizontal bar chart of the ranking, the highlighted region in red and the province rate dashed."""
     rows = ranking.places
     width, row_height, left, top = 760, 20, 190, 96

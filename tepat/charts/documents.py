@@ -53,7 +53,7 @@ def nominatif_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | N
               f"diblokir/dibatalkan {number(c['count'] - c['handed_over'])})")],
         ["Jumlah bantuan", ":", text(rupiah(c["total"]))],
     ]
-    story = [*pdf.kop(), *pdf.title(f"Daftar Nominatif Penerima {c['programme']}", text(c["cycle_name"])),
+    story = [*pdf.kop(c["office"]), *pdf.title(f"Daftar Nominatif Penerima {c['programme']}", text(c["cycle_name"])),
              pdf.info_table(info, _info_widths(orientation, 32 * mm)), Spacer(1, 3 * mm),
              # The note and the signatures stay with the last rows: a signature page is never detached from its list.
              _nominatif_table(c, has_level, pdf.frame_width(orientation), tail=[
@@ -62,6 +62,7 @@ def nominatif_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | N
                                     "Memuat data pribadi (UU 27/2022): hanya untuk penyaluran bantuan."), pdf.NOTE),
                  _signatures(c, orientation)])]
     return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
+                      author=c["office"].agency,
                       title=f"Daftar Nominatif {c['cycle_name']} – {c['kelurahan']}")
 
 
@@ -123,11 +124,11 @@ def bast_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None =
     by_rw = [[f"{r['rw']:03d}", number(r["recipients"]), amount(r["amount"])] for r in c["by_rw"]]
     by_rw.append(["Jumlah", number(c["count"]), amount(c["total"])])
     story: list[Flowable] = [
-        *pdf.kop(),
+        *pdf.kop(c["office"]),
         *pdf.title("Berita Acara Serah Terima",
                    f"{text(as_aid(c['programme'])[:1].upper() + as_aid(c['programme'])[1:])} – {text(c['cycle_name'])}<br/>Nomor: {text(c['number'])}"),
         pdf.paragraph(text(f"Pada {c['date_words']} ({c['signed_on'].strftime('%d-%m-%Y')}), bertempat di Kantor "
-                           f"Kelurahan {c['kelurahan']}, Kecamatan {c['kecamatan']}, Kota Bekasi, kami yang bertanda "
+                           f"Kelurahan {c['kelurahan']}, Kecamatan {c['kecamatan']}, {c['office'].name}, kami yang bertanda "
                            "tangan di bawah ini:")),
         pdf.info_table(parties, [7 * mm, 20 * mm, 4 * mm, width - 31 * mm], spans=[(2, 1, 3), (5, 1, 3)]),
         pdf.paragraph(text(f"PIHAK PERTAMA menyerahkan kepada PIHAK KEDUA, dan PIHAK KEDUA menerima dari PIHAK "
@@ -148,6 +149,7 @@ def bast_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None =
                             "dipergunakan sebagaimana mestinya."),
               _signatures(c, orientation)]
     return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
+                      author=c["office"].agency,
                       title=f"BAST {c['cycle_name']} – {c['kelurahan']}")
 
 
@@ -175,7 +177,7 @@ def attendance_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | 
                                               [[r["name"] for r in c["rows"]], [r["kelurahan"] for r in c["rows"]]])
     widths = [fixed[0], name_width, place_width, fixed[3], *[day_width] * len(days)]
     story: list[Flowable] = [
-        *pdf.kop(), *pdf.title(f"Daftar Hadir Peserta {c['programme']}", text(c["cycle_name"])),
+        *pdf.kop(c["office"]), *pdf.title(f"Daftar Hadir Peserta {c['programme']}", text(c["cycle_name"])),
         pdf.info_table(info, _info_widths(orientation, 32 * mm)), Spacer(1, 3 * mm),
         pdf.data_table(columns, rows, widths, align="CLLC" + "C" * len(days), wrap=(1, 2), tail=[
             pdf.paragraph(text(f"Peserta menandatangani kolom hari yang dihadirinya. Dicetak oleh {c['printed_by']} "
@@ -184,6 +186,7 @@ def attendance_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | 
             _signatures(c, orientation)]),
     ]
     return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
+                      author=c["office"].agency,
                       title=f"Daftar Hadir {c['cycle_name']}")
 
 
@@ -196,7 +199,7 @@ def realisation_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] |
     orientation = c.get("orientation", "landscape")
     width = pdf.frame_width(orientation)
     story: list[Flowable] = [
-        *pdf.kop(),
+        *pdf.kop(c["office"]),
         *pdf.title(f"Laporan Realisasi Bantuan Sosial Tahun {c['year']}",
                    text(f"Wilayah: {c['area']} · keadaan {c['as_of']}")),
     ]
@@ -216,4 +219,5 @@ def realisation_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] |
                             pdf.NOTE),
               _signatures(c, orientation)]
     return pdf.render(story, orientation=orientation, footer=c.get("footer", ""), on_page=on_page,
+                      author=c["office"].agency,
                       title=f"Laporan Realisasi Bantuan Sosial {c['year']}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from html import escape
@@ -18,9 +19,22 @@ from typing import Any
 from tepat.charts.svg import MUTED, NO_DATA, SCALE, document, footer, header, number, text
 from tepat.files.reference import BOUNDARIES_DIR
 
-JAWA_BARAT = "jawa_barat_kab_kota.geojson"
-KOTA_BEKASI_KECAMATAN = "kota_bekasi_kecamatan.geojson"
-KOTA_BEKASI_KELURAHAN = "kota_bekasi_kelurahan.geojson"
+
+def boundary_file(area_name: str, parts: str) -> str | None:
+    """The shipped boundary file of ``area_name``'s ``parts`` (``kab_kota`` of a province, ``kecamatan`` or
+    ``kelurahan`` of a kabupaten/kota), named ``<area>_<parts>.geojson`` ("Kota Depok", "kelurahan" →
+    ``kota_depok_kelurahan.geojson``); ``None`` when tepat ships none for it."""
+    slug = re.sub(r"[^a-z0-9]+", "_", area_name.lower().removeprefix("provinsi ")).strip("_")
+    name = f"{slug}_{parts}.geojson"
+    return name if (BOUNDARIES_DIR / name).is_file() else None
+
+
+def no_map(title: str, area_name: str) -> str:
+    """What a map says when tepat has no boundaries for the area (a new office adds them: tepat/data/README.md)."""
+    width, height = 820, 120
+    body = [*header(width, title, "Peta belum tersedia"),
+            text(16, 80, f"Batas wilayah {area_name} belum ada di tepat/data/batas_wilayah.", size=12, fill=MUTED)]
+    return document(width, height, body, title=title, description=f"Peta {area_name} belum tersedia")
 
 
 @lru_cache(maxsize=4)

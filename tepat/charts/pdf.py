@@ -47,6 +47,7 @@ from reportlab.platypus import (
 )
 
 from tepat.domain.formatting import long_date
+from tepat.domain.office import Office
 
 # ----------------------------------------------------------------- fonts
 
@@ -142,11 +143,11 @@ class _FooterCanvas(Canvas):
 
 
 def render(story: Sequence[Flowable], *, orientation: str = "portrait", footer: str = "",
-           title: str = "", on_page: Callable[[int], None] | None = None) -> bytes:
+           title: str = "", author: str = "", on_page: Callable[[int], None] | None = None) -> bytes:
     """The flowables laid out on A4 pages with the footer, as PDF bytes; ``on_page(n)`` is told each page laid out
     (a long Daftar Nominatif shows its progress)."""
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=page_size(orientation), title=title, author="Dinas Sosial Kota Bekasi",
+    doc = BaseDocTemplate(buffer, pagesize=page_size(orientation), title=title, author=author,
                           lang="id-ID", leftMargin=MARGIN_SIDE, rightMargin=MARGIN_SIDE, topMargin=MARGIN_TOP,
                           bottomMargin=MARGIN_BOTTOM)
     # One frame filling the margins exactly (no inner padding), so frame_width() is what a table may use.
@@ -171,12 +172,12 @@ _KOP_OFFICE = ParagraphStyle("kop-office", CENTRED, fontName=BOLD, fontSize=13, 
 _KOP_ADDRESS = ParagraphStyle("kop-address", CENTRED, fontSize=8, leading=10)
 
 
-def kop() -> list[Flowable]:
-    """The letterhead (kop surat) of the Dinas Sosial, with the double rule under it."""
+def kop(office: Office) -> list[Flowable]:
+    """The letterhead (kop surat) of the office's Dinas Sosial, with the double rule under it."""
     return [
-        Paragraph("PEMERINTAH KOTA BEKASI", _KOP_GOVERNMENT),
+        Paragraph(text(office.government), _KOP_GOVERNMENT),
         Paragraph("DINAS SOSIAL", _KOP_OFFICE),
-        Paragraph("Jl. Ir. H. Juanda No. 100, Bekasi", _KOP_ADDRESS),
+        *([Paragraph(text(office.address), _KOP_ADDRESS)] if office.address else []),
         HRFlowable(width="100%", thickness=0.7, color=INK, spaceBefore=2 * mm, spaceAfter=0.7),
         HRFlowable(width="100%", thickness=0.7, color=INK, spaceBefore=0, spaceAfter=4 * mm),
     ]

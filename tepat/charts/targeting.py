@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from tepat.charts.svg import BAR, HIGHLIGHT, INK, MUTED, SCALE, document, footer, header, number, text
 
-SOURCE = "Sumber: tepat, Dinas Sosial Kota Bekasi"
+SOURCE = "Sumber: tepat"
 
 
 def accuracy_chart(models: Mapping[str, Sequence[tuple[float, float, float]]], *, title: str | None = None) -> str:
@@ -51,11 +51,11 @@ def accuracy_chart(models: Mapping[str, Sequence[tuple[float, float, float]]], *
                  f'<rect x="30" y="{y - 10}" width="12" height="12" fill="{color}" fill-opacity="0.45"/>',
                  text(48, y, f"{label}: galat inklusi (pekat), galat eksklusi (pudar)", size=11, fill=INK)]
         y += 18
-    body += footer(height, SOURCE + " (Alatas dkk. 2012)")
+    body += footer(height, SOURCE + ", survei rumah tangga (Alatas dkk. 2012)")
     return document(width, height, body, title=title or "Galat inklusi dan eksklusi")
 
 
-def decile_chart(rows: Sequence[tuple[str, Sequence[int]]], *, title: str) -> str:
+def decile_chart(rows: Sequence[tuple[str, Sequence[int]]], *, title: str, source: str = SOURCE) -> str:
     """Stacked horizontal bars: each kecamatan's families by desil 1–10 (desil 1 darkest), as shares."""
     width, left, top, row_height = 760, 170, 96, 24
     plot_width = width - left - 30
@@ -77,5 +77,5 @@ def decile_chart(rows: Sequence[tuple[str, Sequence[int]]], *, title: str) -> st
     for d in range(10):
         body += [f'<rect x="{16 + d * 70}" y="{y - 10}" width="12" height="12" fill="{shades[d]}" stroke="#cbd2d9"/>',
                  text(32 + d * 70, y, f"desil {d + 1}", size=10)]
-    body += footer(height, SOURCE)
+    body += footer(height, source)
     return document(width, height, body, title=title)

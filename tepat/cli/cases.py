@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
+from tepat.cli.common import (
+    DatabaseOption,
+    JsonOption,
+    fail,
+    open_as_office,
+    open_database,
+    print_json,
+)
 from tepat.domain.access import system_actor
 from tepat.services import cases, civil_registry
 
@@ -46,7 +53,7 @@ def import_changes(
 @cases_app.command("overdue")
 def overdue(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Open sanggah past their 14-day deadline."""
-    rows = cases.overdue_sanggah(open_database(db_url), system_actor("32.75"))
+    rows = cases.overdue_sanggah(*open_as_office(db_url))
     if as_json:
         print_json([{"nomor": r["tracking_number"], "kelurahan": r["kelurahan_name"], "status": r["state"],
                      "batas_waktu": r["deadline"]} for r in rows])
@@ -67,7 +74,7 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List cases, newest first."""
-    rows = cases.list_cases(open_database(db_url), system_actor("32.75"), kind=kind or None, open_only=open_only)
+    rows = cases.list_cases(*open_as_office(db_url), kind=kind or None, open_only=open_only)
     if as_json:
         print_json([{"nomor": r["tracking_number"], "jenis": r["kind"], "kelurahan": r["kelurahan_name"],
                      "status": r["state"], "sla": r["sla"].value if r["sla"] else None, "terlambat": r["overdue"]}

@@ -13,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tepat.config import Settings
 from tepat.domain.access import Actor, system_actor
-from tepat.domain.regions import CITY_CODE
 from tepat.store.database import Database
 
 DatabaseOption = Annotated[
@@ -54,8 +53,19 @@ def acting(db: Database, username: str | None) -> Actor:
 
 
 def reader(db: Database, username: str | None) -> Actor:
-    """The account a reading command reads as; the system (whole city) when ``--as`` is not given."""
-    return acting(db, username) if (username or "").strip() else system_actor(CITY_CODE)
+    """The account a reading command reads as; the system (the whole office) when ``--as`` is not given."""
+    return acting(db, username) if (username or "").strip() else office_actor(db)
+
+
+def office_actor(db: Database) -> Actor:
+    """The system acting over the whole office (commands run on the server by its operator)."""
+    return system_actor(db.office.code)
+
+
+def open_as_office(db_url: str | None) -> tuple[Database, Actor]:
+    """The database and the system acting over its whole office."""
+    db = open_database(db_url)
+    return db, office_actor(db)
 
 
 @contextmanager

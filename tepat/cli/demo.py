@@ -1,4 +1,4 @@
-"""``tepat demo``: build a synthetic Kota Bekasi into a local SQLite file and serve the web app."""
+"""``tepat demo``: build the synthetic city into a local SQLite file and serve the web app."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _STEPS = {"sintetis": "Membangkitkan data sintetis", "impor": "Mengimpor ke basi
 
 
 def demo(
-    families: Annotated[int, typer.Option(help="Number of synthetic families (Kota Bekasi has ~800,000).", min=100)] = 20_000,
+    families: Annotated[int, typer.Option(help="Number of synthetic families (the real city has ~800,000).", min=100)] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same city.")] = 2024,
     db_path: Annotated[Path, typer.Option("--db-file", help="SQLite file for the demo.")] = Path("tepat-demo.sqlite"),
     fresh: Annotated[bool, typer.Option("--fresh", help="Delete an existing demo file and build it again.")] = False,
@@ -32,8 +32,8 @@ def demo(
     reset_passwords: Annotated[bool, typer.Option(
         "--reset-passwords", help="Give the demo accounts of an existing demo file new passwords (printed once).")] = False,
 ) -> None:
-    """Build a synthetic Kota Bekasi (SQLite), create demo accounts (printed once) and serve the web app."""
-    from tepat.services.demo import build_demo  # heavy (synthetic data, import): load only when asked
+    """Build the synthetic city (SQLite), create demo accounts (printed once) and serve the web app."""
+    from tepat.services.demo import build_demo, reopen_demo  # heavy (synthetic data, import): only when asked
 
     console = Console(stderr=True)
     url = f"sqlite:///{db_path.resolve()}"
@@ -42,6 +42,7 @@ def demo(
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     if db_path.exists():
         database = Database(url)
+        reopen_demo(database)
         if reset_passwords:
             from tepat.services.demo import reset_demo_passwords
 
@@ -63,7 +64,8 @@ def demo(
                 bar.update(tasks[step], completed=done, total=total)
 
             built = build_demo(database, families=families, seed=seed, progress=report)
-        typer.echo(f"Kota Bekasi sintetis siap: {number(built.families)} keluarga, {number(built.members)} jiwa di {db_path}.")
+        typer.echo(f"{database.office.name} sintetis siap: {number(built.families)} keluarga, "
+                   f"{number(built.members)} jiwa di {db_path}.")
         _print_accounts(database, built.accounts)
         typer.echo(f"Siklus \"BLT-APBD Juli 2025\" sudah disusun dan diajukan oleh admin; masuk sebagai kabid untuk "
                    f"menyetujuinya (maker-checker): /siklus/{built.cycle_id}")

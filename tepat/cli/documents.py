@@ -14,8 +14,13 @@ from typing import Annotated
 
 import typer
 
-from tepat.cli.common import DatabaseOption, JsonOption, fail, open_database, print_json
-from tepat.domain.access import system_actor
+from tepat.cli.common import (
+    DatabaseOption,
+    JsonOption,
+    fail,
+    open_as_office,
+    print_json,
+)
 from tepat.domain.formatting import moment, number, rupiah
 from tepat.domain.validation import parse_date
 from tepat.services import coverage, documents
@@ -23,10 +28,9 @@ from tepat.services import coverage, documents
 documents_app = typer.Typer(help="Documents: Daftar Nominatif, BAST, realisation report.", no_args_is_help=True)
 facilities_app = typer.Typer(help="Health facilities and their API keys for the coverage check.", no_args_is_help=True)
 
-Kelurahan = Annotated[str, typer.Option("--kelurahan", help="Kelurahan code, e.g. 32.75.01.1001.")]
+Kelurahan = Annotated[str, typer.Option("--kelurahan", help="Kelurahan code, e.g. 32.76.01.1006.")]
 Out = Annotated[Path, typer.Option("--out", help="Output file.")]
 SignedOn = Annotated[str | None, typer.Option("--tanggal", help="Date of signing (YYYY-MM-DD; default today).")]
-CITY = "32.75"
 
 
 def _signed_on(raw: str | None) -> date | None:
@@ -58,7 +62,7 @@ def nominatif(cycle: Annotated[int, typer.Argument(help="Cycle id.")], kelurahan
               tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Daftar Nominatif (by-name list with full NIK) of one kelurahan as PDF; audited."""
     signed_on = _signed_on(tanggal)
-    _write(lambda: documents.nominatif(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=signed_on),
+    _write(lambda: documents.nominatif(*open_as_office(db_url), cycle, kelurahan, signed_on=signed_on),
            out, as_json)
 
 
@@ -67,7 +71,7 @@ def bast(cycle: Annotated[int, typer.Argument(help="Cycle id.")], kelurahan: Kel
          tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Berita Acara Serah Terima of one kelurahan as PDF; audited."""
     signed_on = _signed_on(tanggal)
-    _write(lambda: documents.bast(open_database(db_url), system_actor(CITY), cycle, kelurahan, signed_on=signed_on),
+    _write(lambda: documents.bast(*open_as_office(db_url), cycle, kelurahan, signed_on=signed_on),
            out, as_json)
 
 
@@ -77,7 +81,7 @@ def every_kelurahan(cycle: Annotated[int, typer.Argument(help="Cycle id.")],
                     tanggal: SignedOn = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Daftar Nominatif and BAST of every kelurahan of a frozen cycle, two PDFs per kelurahan; each audited."""
     signed_on = _signed_on(tanggal)
-    db, actor = open_database(db_url), system_actor(CITY)
+    db, actor = open_as_office(db_url)
     found = documents.cycle_documents(db, actor, cycle)  # refuses a cycle that is not frozen, before any file
     folder.mkdir(parents=True, exist_ok=True)
     written: list[dict[str, object]] = []
@@ -98,7 +102,7 @@ def every_kelurahan(cycle: Annotated[int, typer.Argument(help="Cycle id.")],
 def cycle_kelurahan(cycle: Annotated[int, typer.Argument(help="Cycle id.")], db_url: DatabaseOption = None,
                     as_json: JsonOption = False) -> None:
     """The kelurahan of a frozen cycle, with recipients and amount (what to print)."""
-    found = documents.cycle_documents(open_database(db_url), system_actor(CITY), cycle)
+    found = documents.cycle_documents(*open_as_office(db_url), cycle)
     if as_json:
         print_json({"siklus": found.cycle["name"], "status": found.cycle["state"], "jumlah": found.total,
                     "kelurahan": [{"kode": k["kelurahan_code"], "nama": k["kelurahan"], "kecamatan": k["kecamatan"],
@@ -119,7 +123,7 @@ def realisation(year: Annotated[int, typer.Option("--year", help="Budget year.")
     if suffix not in (".pdf", ".xlsx"):
         fail("Berkas keluaran harus berakhiran .pdf atau .xlsx")
     make = documents.realisation_pdf if suffix == ".pdf" else documents.realisation_xlsx
-    _write(lambda: make(open_database(db_url), system_actor(CITY), year), out, as_json)
+    _write(lambda: make(*open_as_office(db_url), year), out, as_json)
 
 
 @facilities_app.command("add")
@@ -128,7 +132,7 @@ def add(code: Annotated[str, typer.Option("--code", help="Short code, e.g. RSUD-
         kind: Annotated[str, typer.Option("--kind", help="rsud, puskesmas or klinik.")] = "rsud",
         db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Register a facility; its API key is printed once (only its hash is stored)."""
-    issued = coverage.register_facility(open_database(db_url), system_actor(CITY), code=code, name=name, kind=kind)
+    issued = coverage.register_facility(*open_as_office(db_url), code=code, name=name, kind=kind)
     if as_json:
         print_json(issued.as_dict())
         return
@@ -139,7 +143,7 @@ def add(code: Annotated[str, typer.Option("--code", help="Short code, e.g. RSUD-
 @facilities_app.command("list")
 def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Facilities, their key prefix, state and checks in the last 30 days."""
-    rows = coverage.list_facilities(open_database(db_url), system_actor(CITY))
+    rows = coverage.list_facilities(*open_as_office(db_url))
     if as_json:
         print_json([{"kode": r["code"], "nama": r["name"], "jenis": r["kind"], "awalan_kunci": r["key_prefix"],
                      "aktif": r["active"], "cek_30_hari": r["checks"], "tercakup_30_hari": r["covered"],
@@ -158,7 +162,7 @@ def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
 def revoke(code: Annotated[str, typer.Argument(help="Facility code.")], db_url: DatabaseOption = None,
            as_json: JsonOption = False) -> None:
     """Revoke a facility's API key for good."""
-    done = coverage.revoke_facility(open_database(db_url), system_actor(CITY), code)
+    done = coverage.revoke_facility(*open_as_office(db_url), code)
     if as_json:
         print_json({**done, "dicabut": True})
         return

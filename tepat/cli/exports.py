@@ -16,7 +16,7 @@ from tepat.services.exports import export_registry
 def export_command(
     out: Annotated[Path, typer.Argument(help="The file to write: .csv, .xlsx or .parquet.", show_default=False)],
     fmt: Annotated[str | None, typer.Option("--format", help="csv, xlsx or parquet (default: from OUT's suffix).", show_default=False)] = None,
-    area: Annotated[str | None, typer.Option("--area", help="Only this kecamatan or kelurahan code (e.g. 32.75.01).", show_default=False)] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Only this kecamatan or kelurahan code (e.g. 32.76.01).", show_default=False)] = None,
     as_json: JsonOption = False,
     db: DatabaseOption = None,
 ) -> None:

@@ -137,10 +137,12 @@ def ranking(
     year: Annotated[
         int | None, typer.Option("--year", help="Year of the BPS figures (default: the latest).")
     ] = None,
+    db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Rank Jawa Barat's 27 kabupaten/kota by P0, lowest first, with the change on the year."""
-    result = statistics.ranking(settings(), year)
+    """Rank the kabupaten/kota of the office's province by P0, lowest first, with the change on the year."""
+    office = open_database(db_url).office
+    result = statistics.ranking(settings(db_url), office, year)
     if as_json:
         print_json(result.as_dict())
         return
@@ -148,15 +150,16 @@ def ranking(
     for p in result.places:
         change = "" if p.change is None else f"  ({'+' if p.change > 0 else ''}{number(p.change)})"
         typer.echo(f"{p.rank:>3}. {p.name:<22} {number(p.p0):>6} %{change}")
-    typer.echo(statistics.city_place_sentence(result))
+    typer.echo(statistics.city_place_sentence(result, office.code))
 
 
 @poverty_app.command("trend")
-def trend(as_json: JsonOption = False) -> None:
-    """Kota Bekasi's P0 by year with the change on the year."""
-    points = statistics.city_trend(settings())
+def trend(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """The office's kabupaten/kota P0 by year with the change on the year."""
+    office = open_database(db_url).office
+    points = statistics.city_trend(settings(db_url), office)
     if as_json:
-        print_json({"code": "32.75", "name": "Kota Bekasi", "points": [p.as_dict() for p in points]})
+        print_json({"code": office.code, "name": office.name, "points": [p.as_dict() for p in points]})
         return
     for p in points:
         change = "" if p.change is None else f"  ({'+' if p.change > 0 else ''}{number(p.change)})"
@@ -178,7 +181,7 @@ def import_bps(
 @poverty_app.command("chart")
 def chart(
     name: Annotated[
-        str, typer.Argument(help="peringkat, tren, peta-jawa-barat, peta-kelurahan or peta-kecamatan.")
+        str, typer.Argument(help="peringkat, tren, peta-provinsi, peta-kelurahan or peta-kecamatan.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Output file: .svg or .png.")],
     year: Annotated[int | None, typer.Option("--year")] = None,

@@ -21,10 +21,11 @@ from tepat.cli.common import (
     DatabaseOption,
     JsonOption,
     fail,
+    office_actor,
+    open_as_office,
     open_database,
     print_json,
 )
-from tepat.domain.access import system_actor
 from tepat.domain.cycles import CycleState
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.validation import parse_date
@@ -35,7 +36,6 @@ program_app = typer.Typer(help="Programme catalogue, candidates, explanations an
 override_app = typer.Typer(help="Hand-made enrolment changes (tambah/hapus) with maker-checker.", no_args_is_help=True)
 cycle_app = typer.Typer(help="Benefit cycles: create, generate, submit, approve, return, cancel, close.", no_args_is_help=True)
 
-from tepat.domain.regions import CITY_CODE as CITY
 
 
 def _day(raw: str, option: str) -> date:
@@ -53,7 +53,7 @@ def _day(raw: str, option: str) -> date:
 def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """The catalogue."""
     db = open_database(db_url)
-    rows = programmes.list_programmes(db, system_actor(CITY))
+    rows = programmes.list_programmes(db, office_actor(db))
     if as_json:
         print_json([_programme_json(r) for r in rows])
         return
@@ -75,7 +75,7 @@ def _programme_json(r: dict[str, Any]) -> dict[str, Any]:
 @program_app.command("show")
 def show(code: str, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """One programme with its rule and limits."""
-    r = programmes.get_programme(open_database(db_url), system_actor(CITY), code)
+    r = programmes.get_programme(*open_as_office(db_url), code)
     if as_json:
         print_json(_programme_json(r))
         return
@@ -130,7 +130,7 @@ def add(
 @program_app.command("seed")
 def seed(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Add the seed programmes that are missing (existing ones are left as edited)."""
-    added = programmes.seed_catalogue(open_database(db_url), system_actor(CITY))
+    added = programmes.seed_catalogue(*open_as_office(db_url))
     if as_json:
         print_json({"ditambahkan": added})
         return
@@ -320,7 +320,7 @@ def cycle_create(
 
 
 def _report(db: Database, cycle_id: int, as_json: bool, message: str) -> None:
-    view = cycles.show(db, system_actor(CITY), cycle_id)
+    view = cycles.show(db, office_actor(db), cycle_id)
     if as_json:
         print_json(view.as_dict())
     else:
@@ -414,7 +414,7 @@ def cycle_show(cycle_id: int, acting: AsReader = "", db_url: DatabaseOption = No
 def cycle_list(program: Annotated[str, typer.Option("--program")] = "", db_url: DatabaseOption = None,
                as_json: JsonOption = False) -> None:
     """Cycles, newest first."""
-    rows = cycles.list_cycles(open_database(db_url), system_actor(CITY), program or None)
+    rows = cycles.list_cycles(*open_as_office(db_url), program or None)
     if as_json:
         print_json([{"id": r["id"], "nama": r["name"], "program": r["programme_code"], "status": r["state"],
                      "penerima": r["entitlements"], "total_rupiah": r["total_amount"]} for r in rows])

@@ -1,4 +1,4 @@
-"""``tepat synth``: write a synthetic Kota Bekasi (registry, truth, survey, messy files)."""
+"""``tepat synth``: write the synthetic city (registry, truth, survey, messy files)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 
 from tepat.cli.common import JsonOption, print_json
 from tepat.domain.formatting import number as _angka
+from tepat.synth.geography import SYNTH_CITY_NAME
 
 
 class FileFormat(StrEnum):
@@ -20,7 +21,7 @@ class FileFormat(StrEnum):
 
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Directory to write into (created if missing).")],
-    families: Annotated[int, typer.Option("--families", help="Number of families (Kota Bekasi has ~800,000).",
+    families: Annotated[int, typer.Option("--families", help=f"Number of families ({SYNTH_CITY_NAME} has ~800,000).",
                                           min=1)] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")] = 2024,
     fmt: Annotated[FileFormat, typer.Option("--format", help="Registry file format.", case_sensitive=False)] = (
@@ -32,7 +33,7 @@ def synth(
     messy: Annotated[bool, typer.Option("--messy", help="Also write files with real-world problems to OUT/messy.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a synthetic Kota Bekasi: registry.<format>, truth.parquet, survey.csv (and messy/ files)."""
+    """Write the synthetic city: registry.<format>, truth.parquet, survey.csv (and messy/ files)."""
     from tepat.synth import generate_registry, generate_survey, write_messy_files, write_registry, write_truth
 
     out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +52,7 @@ def synth(
     if as_json:
         print_json({**summary, "rumah_tangga_survei": survey.height, "berkas": [str(p) for p in written]})
         return
-    typer.echo(f"Kota Bekasi sintetis (seed {seed}):")
+    typer.echo(f"{SYNTH_CITY_NAME} sintetis (seed {seed}):")
     typer.echo(f"  keluarga: {_angka(summary['keluarga'])}")
     typer.echo(f"  jiwa: {_angka(summary['jiwa'])}")
     typer.echo(f"  rata-rata anggota keluarga: {_angka(summary['rata_rata_anggota'], 2)}")

@@ -252,7 +252,7 @@ def rank_command(
 def run_command(
     expression: Annotated[str, typer.Argument(help="The rule.")],
     model: Annotated[int | None, typer.Option("--model", help="Model version for desil/skor (default: latest ranked).")] = None,
-    area: Annotated[str | None, typer.Option("--area", help="Region code, e.g. 32.75.01.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="Region code, e.g. 32.76.01.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Families to list.")] = 20,
     day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
     db_url: DatabaseOption = None,

@@ -25,7 +25,7 @@ def _cli_actor() -> Actor:
 def add(
     username: Annotated[str, typer.Argument(help="Login name (lowercase letters, digits, . _ -).")],
     role: Annotated[str, typer.Option("--role", help=f"One of: {_ROLES}.")],
-    area: Annotated[str, typer.Option("--area", help="Region code: 32.75, a kecamatan or a kelurahan.")],
+    area: Annotated[str, typer.Option("--area", help="Region code: the office's (e.g. 32.76), a kecamatan or a kelurahan inside it.")],
     name: Annotated[str, typer.Option("--name", help="Full name shown on pages.")] = "",
     password: Annotated[str | None, typer.Option("--password", help="Password (prompted when left out).")] = None,
     db_url: DatabaseOption = None,

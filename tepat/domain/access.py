@@ -1,6 +1,6 @@
 """Roles and areas: who may see and change what (UU 27/2022: access by role and area).
 
-An account has one role and one area (a region code: ``32.75`` for the whole
+An account has one role and one area (a region code: ``32.76`` for the whole
 city, a kecamatan, or a kelurahan). Personal data is visible only inside the
 area and only to roles that need it; an analyst sees aggregates only.
 """

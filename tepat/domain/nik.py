@@ -173,7 +173,7 @@ def check_nik(
     today: date | None = None,
     birth_date_hint: date | None = None,
 ) -> IdentifierCheck:
-    """Check a NIK; ``known_regions`` holds kecamatan codes like ``32.75.01``."""
+    """Check a NIK; ``known_regions`` holds kecamatan codes like ``32.76.01``."""
     found = _Findings()
     digits, problem = clean_identifier(raw)
     if digits is None:

@@ -350,54 +350,56 @@ def _exclusions(raw: object, code: str, known: frozenset[str] | None, errors: li
 ACTIVE_FAMILY = 'status == "aktif"'
 SEED_YEAR = 2025
 
-SEED_CATALOGUE: tuple[ProgrammeSpec, ...] = (
-    ProgrammeSpec(
-        code="BLT-APBD", name="Bantuan Langsung Tunai APBD Kota Bekasi",
-        description="Uang tunai sekali bayar untuk keluarga miskin yang terverifikasi di DTKS.",
-        unit="keluarga", benefit_type="tunai", funding_source="APBD", frequency="sekali", amount=250_000,
-        budget_year=SEED_YEAR, annual_budget=75_000_000_000,
-        rule=f'desil <= 4 and {ACTIVE_FAMILY} and status_verifikasi == "terverifikasi"',
-        exclusions=("BPNT",),
-    ),
-    ProgrammeSpec(
-        code="BPNT", name="BPNT / Program Sembako",
-        description="Bantuan pangan nontunai per bulan, disalurkan ke kartu KKS atau melalui PT Pos.",
-        unit="keluarga", benefit_type="barang", funding_source="APBN", frequency="bulanan", amount=200_000,
-        budget_year=SEED_YEAR, annual_budget=None, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
-    ),
-    ProgrammeSpec(
-        code="LKM-NIK", name="Kartu Sehat Berbasis NIK (LKM-NIK)",
-        description=("Layanan kesehatan kelas III gratis di RSUD Kota Bekasi, diperiksa per NIK. Untuk warga tanpa "
-                     "BPJS: registri belum mencatat kepesertaan BPJS, sehingga syaratnya desil dan status aktif."),
-        unit="orang", benefit_type="layanan", funding_source="APBD", frequency="tahunan", amount=0,
-        budget_year=SEED_YEAR, rule=f"desil <= 5 and {ACTIVE_FAMILY}", member_rule="hidup and aktif",
-        coverage_months=12,
-    ),
-    ProgrammeSpec(
-        code="BANTUAN-PENDIDIKAN", name="Bantuan Pendidikan Anak Keluarga Miskin",
-        description="Bantuan biaya sekolah per tahun menurut jenjang (acuan KIP: SD, SMP, SMA/SMK).",
-        unit="orang", benefit_type="tunai", funding_source="APBD", frequency="tahunan", amount=0,
-        amounts_by_level={"SD": 450_000, "SMP": 750_000, "SMA": 1_800_000},
-        budget_year=SEED_YEAR, annual_budget=40_000_000_000, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
-        member_rule="umur >= 6 and umur <= 18 and sekolah",
-    ),
-    ProgrammeSpec(
-        code="BLK", name="Pelatihan Balai Latihan Kerja (BLK)",
-        description="Kursi pelatihan keterampilan per angkatan untuk warga usia kerja dari keluarga miskin.",
-        unit="orang", benefit_type="pelatihan", funding_source="APBD", frequency="angkatan", amount=0,
-        budget_year=SEED_YEAR, quota=40, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
-        member_rule='umur >= 18 and umur <= 45 and not sekolah and status_pekerjaan in ["tidak_bekerja", "pekerja_bebas"]',
-    ),
-    ProgrammeSpec(
-        code="UMKM", name="Bantuan Modal Usaha UMKM",
-        description="Hibah modal usaha untuk keluarga miskin yang sudah berusaha sendiri.",
-        unit="keluarga", benefit_type="tunai", funding_source="APBD", frequency="sekali", amount=2_500_000,
-        budget_year=SEED_YEAR, annual_budget=2_500_000_000,
-        rule=(f'desil <= 5 and {ACTIVE_FAMILY} and any(anggota, status_pekerjaan in '
-              '["berusaha_sendiri", "berusaha_dibantu_buruh"])'),
-    ),
-)
-"""The seed article's programmes with the seed's amounts; all of it editable afterwards."""
+def seed_catalogue(office_name: str) -> tuple[ProgrammeSpec, ...]:
+    """The seed article's programmes with the seed's amounts, named for the office's kabupaten/kota; all of it
+    editable afterwards."""
+    return (
+        ProgrammeSpec(
+            code="BLT-APBD", name=f"Bantuan Langsung Tunai APBD {office_name}",
+            description="Uang tunai sekali bayar untuk keluarga miskin yang terverifikasi di DTKS.",
+            unit="keluarga", benefit_type="tunai", funding_source="APBD", frequency="sekali", amount=250_000,
+            budget_year=SEED_YEAR, annual_budget=75_000_000_000,
+            rule=f'desil <= 4 and {ACTIVE_FAMILY} and status_verifikasi == "terverifikasi"',
+            exclusions=("BPNT",),
+        ),
+        ProgrammeSpec(
+            code="BPNT", name="BPNT / Program Sembako",
+            description="Bantuan pangan nontunai per bulan, disalurkan ke kartu KKS atau melalui PT Pos.",
+            unit="keluarga", benefit_type="barang", funding_source="APBN", frequency="bulanan", amount=200_000,
+            budget_year=SEED_YEAR, annual_budget=None, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
+        ),
+        ProgrammeSpec(
+            code="LKM-NIK", name="Kartu Sehat Berbasis NIK (LKM-NIK)",
+            description=(f"Layanan kesehatan kelas III gratis di RSUD {office_name}, diperiksa per NIK. Untuk warga tanpa "
+                         "BPJS: registri belum mencatat kepesertaan BPJS, sehingga syaratnya desil dan status aktif."),
+            unit="orang", benefit_type="layanan", funding_source="APBD", frequency="tahunan", amount=0,
+            budget_year=SEED_YEAR, rule=f"desil <= 5 and {ACTIVE_FAMILY}", member_rule="hidup and aktif",
+            coverage_months=12,
+        ),
+        ProgrammeSpec(
+            code="BANTUAN-PENDIDIKAN", name="Bantuan Pendidikan Anak Keluarga Miskin",
+            description="Bantuan biaya sekolah per tahun menurut jenjang (acuan KIP: SD, SMP, SMA/SMK).",
+            unit="orang", benefit_type="tunai", funding_source="APBD", frequency="tahunan", amount=0,
+            amounts_by_level={"SD": 450_000, "SMP": 750_000, "SMA": 1_800_000},
+            budget_year=SEED_YEAR, annual_budget=40_000_000_000, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
+            member_rule="umur >= 6 and umur <= 18 and sekolah",
+        ),
+        ProgrammeSpec(
+            code="BLK", name="Pelatihan Balai Latihan Kerja (BLK)",
+            description="Kursi pelatihan keterampilan per angkatan untuk warga usia kerja dari keluarga miskin.",
+            unit="orang", benefit_type="pelatihan", funding_source="APBD", frequency="angkatan", amount=0,
+            budget_year=SEED_YEAR, quota=40, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
+            member_rule='umur >= 18 and umur <= 45 and not sekolah and status_pekerjaan in ["tidak_bekerja", "pekerja_bebas"]',
+        ),
+        ProgrammeSpec(
+            code="UMKM", name="Bantuan Modal Usaha UMKM",
+            description="Hibah modal usaha untuk keluarga miskin yang sudah berusaha sendiri.",
+            unit="keluarga", benefit_type="tunai", funding_source="APBD", frequency="sekali", amount=2_500_000,
+            budget_year=SEED_YEAR, annual_budget=2_500_000_000,
+            rule=(f'desil <= 5 and {ACTIVE_FAMILY} and any(anggota, status_pekerjaan in '
+                  '["berusaha_sendiri", "berusaha_dibantu_buruh"])'),
+        ),
+    )
 
 
 def programme_label(name: str, code: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tepat.domain.regions import CITY_CODE, Level, level_of, parent_of
+from tepat.domain.regions import Level, level_of, parent_of
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _index(figures: Iterable[RegionFigure]) -> dict[tuple[str, int], RegionFigur
     return {(f.code, f.year): f for f in figures}
 
 
-def years(figures: Iterable[RegionFigure], province_code: str = "32") -> list[int]:
+def years(figures: Iterable[RegionFigure], province_code: str) -> list[int]:
     """The years with figures for at least two kabupaten/kota of the province (a ranking), newest last."""
     counts: dict[int, set[str]] = {}
     for f in figures:
@@ -95,7 +95,7 @@ def years(figures: Iterable[RegionFigure], province_code: str = "32") -> list[in
     return sorted(year for year, codes in counts.items() if len(codes) >= 2)
 
 
-def rank_regions(figures: Sequence[RegionFigure], year: int, province_code: str = "32") -> Ranking:
+def rank_regions(figures: Sequence[RegionFigure], year: int, province_code: str) -> Ranking:
     """Rank the kabupaten/kota of ``province_code`` by P0 in ``year``, lowest first."""
     index = _index(figures)
     rows = sorted(
@@ -155,7 +155,7 @@ class TrendPoint:
 
 
 def trend(
-    figures: Iterable[RegionFigure], code: str = CITY_CODE, since: int | None = None, until: int | None = None
+    figures: Iterable[RegionFigure], code: str, since: int | None = None, until: int | None = None
 ) -> list[TrendPoint]:
     """The P0 series of one region by year, with the change on the year where the previous year exists."""
     series = sorted((f for (c, _), f in _index(figures).items() if c == code), key=lambda f: f.year)

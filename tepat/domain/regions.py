@@ -1,7 +1,7 @@
 """Region codes (Kepmendagri 2025) and their hierarchy.
 
-``32`` province, ``32.75`` kabupaten/kota, ``32.75.01`` kecamatan,
-``32.75.01.1001`` kelurahan (1xxx) or desa (2xxx). Codes are never renumbered:
+``32`` province, ``32.76`` kabupaten/kota, ``32.76.01`` kecamatan,
+``32.76.01.1006`` kelurahan (1xxx) or desa (2xxx). Codes are never renumbered:
 gaps are real.
 """
 
@@ -11,9 +11,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-
-CITY_CODE = "32.75"
-"""Kota Bekasi, the first deployment."""
 
 _CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 

@@ -56,7 +56,7 @@ def parse_bool(value: object) -> bool:
 
 
 def normalise_kelurahan_code(value: str) -> str:
-    """``3275011001`` → ``32.75.01.1001``; dotted codes pass through."""
+    """``3276011006`` → ``32.76.01.1006``; dotted codes pass through."""
     text = value.strip()
     m = _COMPACT_KELURAHAN.match(text)
     return ".".join(m.groups()) if m else text
@@ -111,7 +111,7 @@ def _parse_field(spec: FieldSpec, raw: object, known_kelurahan: Container[str] |
     if spec.kind == "region":
         code = normalise_kelurahan_code(str(raw))
         if code.count(".") != 3:
-            return None, "harus kode kelurahan, mis. 32.75.01.1001"
+            return None, "harus kode kelurahan, mis. 32.76.01.1006"
         if known_kelurahan is not None and code not in known_kelurahan:
             return None, f"kode kelurahan {code} tidak ada dalam daftar wilayah Kepmendagri 2025"
         return code, None

@@ -7,7 +7,10 @@ Two layouts are read:
   ``garis_kemiskinan_rp_<tahun>``, ``p1_<tahun>``, ``p2_<tahun>``;
 * **long**: a ``tahun`` column with ``p0_persen``, ``penduduk_miskin_ribu``,
   ``garis_kemiskinan_rp``, ``p1``, ``p2``, and ``kode_kemendagri``/``kab_kota``
-  (``bps_kemiskinan_kota_bekasi_2020_2024.csv`` has no code: it is Kota Bekasi's series).
+  (a kabupaten/kota's series, such as the shipped 2020–2024 one).
+
+Every ``bps_kemiskinan_*.csv`` in the data directory is shipped: province files first, then the series, so that a
+series and a province file agreeing on a year give one figure.
 
 Imported figures are kept in one long CSV (``IMPORT_FILE_NAME``) in a directory the
 service chooses from the settings; later rows for the same region and year win.
@@ -22,12 +25,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tepat.domain.rankings import RegionFigure
-from tepat.domain.regions import CITY_CODE, Level, is_region_code, level_of
+from tepat.domain.regions import Level, is_region_code, level_of
 from tepat.errors import FieldError, ValidationError
 from tepat.files.reference import DATA_DIR
 
-JAWA_BARAT_CSV = DATA_DIR / "bps_kemiskinan_jawa_barat_2024.csv"
-KOTA_BEKASI_CSV = DATA_DIR / "bps_kemiskinan_kota_bekasi_2020_2024.csv"
+SHIPPED_PATTERN = "bps_kemiskinan_*.csv"
 IMPORT_FILE_NAME = "bps_kemiskinan_impor.csv"
 LONG_COLUMNS = [
     "kode_kemendagri",
@@ -140,13 +142,10 @@ def read_figures(
 
 
 def shipped_figures() -> list[RegionFigure]:
-    """The figures shipped with tepat: Jawa Barat 2024 and the Kota Bekasi series 2020-2024."""
-    province = read_figures(JAWA_BARAT_CSV)
-    names = {f.code: f.name for f in province}
-    series = read_figures(
-        KOTA_BEKASI_CSV, default_code=CITY_CODE, default_name=names.get(CITY_CODE, "Kota Bekasi")
-    )
-    return series + province
+    """The figures shipped with tepat (``tepat/data/bps_kemiskinan_*.csv``): the series of single kabupaten/kota,
+    then the files holding a province's kabupaten/kota (those win for a year both give)."""
+    files = [read_figures(path) for path in sorted(DATA_DIR.glob(SHIPPED_PATTERN))]
+    return [f for figures in sorted(files, key=lambda fs: len({f.code for f in fs})) for f in figures]
 
 
 def read_imported(directory: Path) -> list[RegionFigure]:

@@ -3,7 +3,7 @@
 The canonical layout has one row per member with the family columns repeated
 (as DTKS exports are); its columns are ``CANONICAL_COLUMNS`` in that order.
 Every cell is text: dates ``YYYY-MM-DD``, booleans ``1``/``0``, enum codes as in
-``tepat.domain.households``, ``kode_kelurahan`` dotted (``32.75.01.1001``).
+``tepat.domain.households``, ``kode_kelurahan`` dotted (``32.76.01.1006``).
 
 A mapping file renames another layout's columns to canonical ones and may
 translate values. TOML (or the same shape in JSON)::
@@ -138,7 +138,7 @@ def _allowed(spec: FieldSpec) -> str:
     if spec.kind == "kk":
         return "16 digits: region, issue date, serial ≠ 0000"
     if spec.kind == "region":
-        return "a Kepmendagri 2025 kelurahan/desa code, `32.75.01.1001` or `3275011001`"
+        return "a Kepmendagri 2025 kelurahan/desa code, `32.76.01.1006` or `3276011006`"
     if spec.kind == "name":
         return f"a name, at most {spec.max_length} characters: letters, spaces and ' . , - (titles such as Hj., S.Pd.)"
     return f"text, at most {spec.max_length} characters" if spec.max_length else "text"

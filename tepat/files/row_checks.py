@@ -161,7 +161,7 @@ def _typed(spec: FieldSpec, raw: pl.Series, ctx: CheckContext) -> tuple[pl.Serie
         value = raw.str.to_lowercase().replace_strict(spec.choices.names(), default=None, return_dtype=pl.String)
         labels = ", ".join(c.label for c in spec.choices)
         return value, _msg(value_col.is_null(), f"{label} tidak dikenal; pilihan: {labels}")
-    # region: accept 32.75.01.1001 and 3275011001
+    # region: accept 32.76.01.1006 and 3276011006
     compact = raw.str.replace_all(r"[\s.]", "")
     w = pl.DataFrame({"c": compact}).with_columns(ok=pl.col("c").str.contains(r"^[0-9]{10}$"))
     c = pl.col("c")

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from tepat.domain.formatting import long_date
+from tepat.services.office import office_view
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -24,9 +25,7 @@ def tautan(text: str) -> Markup:
 
 
 def _office(request: Request) -> dict[str, Any]:
-    settings = getattr(request.app.state, "settings", None)
-    return {"office": {"name": getattr(settings, "office_name", ""), "short_name": getattr(settings, "office_short_name", ""),
-                       "logo": getattr(settings, "office_logo", None) is not None}}
+    return {"office": office_view(getattr(request.app.state, "settings", None), getattr(request.app.state, "db", None))}
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_office])

@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tepat.domain.access import SYSTEM, Actor, Role
-from tepat.domain.regions import CITY_CODE, Level, contains, is_region_code, level_of
+from tepat.domain.regions import Level, is_region_code, level_of
 from tepat.errors import (
     AuthenticationFailed,
     Busy,
@@ -121,8 +121,10 @@ def _check_new_user(db: Database, actor: Actor, username: str, password: str, ro
         parsed_role = Role.ANALYST
         choices = ", ".join(r.value for r in Role)
         errors.append(FieldError("role", f"Peran tidak dikenal; pilih salah satu: {choices}.", role))
-    if not is_region_code(area_code) or area_code not in db.regions or not contains(CITY_CODE, area_code):
-        errors.append(FieldError("area_code", f"Wilayah harus kode Kota Bekasi ({CITY_CODE}) atau kecamatan/kelurahan di dalamnya.", area_code))
+    office = db.office
+    if not is_region_code(area_code) or area_code not in db.regions or not office.contains(area_code):
+        errors.append(FieldError("area_code", f"Wilayah harus kode {office.name} ({office.code}) atau kecamatan/kelurahan "
+                                               "di dalamnya.", area_code))
     elif not actor.in_area(area_code):
         errors.append(FieldError("area_code", "Wilayah akun baru harus di dalam wilayah Anda.", area_code))
     elif parsed_role is Role.OPERATOR and level_of(area_code) not in (Level.KECAMATAN, Level.KELURAHAN):

@@ -40,6 +40,7 @@ from tepat.domain.cases import (
     system_clock,
 )
 from tepat.domain.households import VerificationStatus
+from tepat.domain.regions import Level
 from tepat.domain.validation import validate_family, validate_member
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.files import uploads as upload_files
@@ -178,8 +179,9 @@ def _unused_number(conn: sa.Connection, kind: CaseKind) -> str:
 
 def _kelurahan(db: Database, code: str) -> str:
     region = db.regions.get(code)
-    if region is None or code.count(".") != 3 or not code.startswith("32.75."):
-        raise ValidationError("Kelurahan tidak dikenal", [FieldError("kelurahan_code", "Pilih kelurahan di Kota Bekasi")])
+    office = db.office
+    if region is None or region.level is not Level.KELURAHAN or not office.contains(code):
+        raise ValidationError("Kelurahan tidak dikenal", [FieldError("kelurahan_code", f"Pilih kelurahan di {office.name}")])
     return code
 
 

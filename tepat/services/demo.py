@@ -1,4 +1,4 @@
-"""Building the demo: a synthetic Kota Bekasi in a fresh database, with one account per role."""
+"""Building the demo: the synthetic city in a fresh database, with one account per role."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from tepat.services.imports import ImportResult, import_file
 from tepat.services.setup import init_database
 from tepat.store.database import Database
 from tepat.synth import generate_registry, generate_survey, write_registry
+from tepat.synth.accounts import DEMO_ACCOUNTS
+from tepat.synth.geography import SYNTH_CITY
 
 PMT_FEATURES = (
     "jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "pendidikan_kepala", "status_pekerjaan_kepala",
@@ -27,17 +29,6 @@ PMT_FEATURES = (
 """Proxy-means features of the demo model: household make-up, housing and assets, all known to the registry."""
 CATEGORICAL = frozenset({"pendidikan_kepala", "status_pekerjaan_kepala", "jenis_lantai", "jenis_dinding", "jenis_atap",
                          "sumber_air_minum", "daya_listrik", "bahan_bakar_memasak", "fasilitas_bab"})
-
-DEMO_ACCOUNTS: tuple[tuple[str, Role, str, str], ...] = (
-    ("admin", Role.ADMIN, "32.75", "Admin Dinsos Kota Bekasi"),
-    ("kabid", Role.ADMIN, "32.75", "Kepala Bidang Linjamsos (penyetuju siklus)"),
-    ("operator.bekasijaya", Role.OPERATOR, "32.75.01.1001", "Operator Kelurahan Bekasijaya"),
-    ("operator.bekasitimur", Role.OPERATOR, "32.75.01", "Operator Kecamatan Bekasi Timur"),
-    ("verifikator", Role.VERIFIER, "32.75.01", "Verifikator Bekasi Timur"),
-    ("keuangan", Role.FINANCE, "32.75", "Bidang Keuangan Dinsos"),
-    ("analis", Role.ANALYST, "32.75", "Analis Bappeda"),
-)
-
 
 @dataclass(frozen=True)
 class DemoAccount:
@@ -61,10 +52,17 @@ class DemoBuild:
 Progress = Callable[[str, int, int | None], None]
 
 
+def reopen_demo(db: Database) -> None:
+    """An existing demo database, upgraded to this version's schema; one made before offices existed is the
+    synthetic city's."""
+    if init_database(db).office is None:
+        init_database(db, office=SYNTH_CITY)
+
+
 def build_demo(db: Database, *, families: int, seed: int, progress: Progress | None = None) -> DemoBuild:
     """Initialise ``db``, fill it with ``families`` synthetic families, rank them with a fitted PMT, create the accounts."""
     report = progress or (lambda _step, _done, _total: None)
-    init_database(db, seed_programmes=True)
+    init_database(db, office=SYNTH_CITY, seed_programmes=True)
     report("sintetis", 0, families)
     synthetic = generate_registry(families, seed=seed)
     report("sintetis", families, families)

@@ -28,7 +28,7 @@ from tepat.domain.access import Actor
 from tepat.domain.entitlements import BlockReason, EntitlementState
 from tepat.domain.formatting import local_today, long_date, moment, month_name, number, rupiah
 from tepat.domain.programmes import budget_for, programme_label
-from tepat.domain.regions import CITY_CODE, Level, level_of
+from tepat.domain.regions import Level, level_of
 from tepat.domain.terbilang import date_in_words
 from tepat.errors import NotFound, StateError, ValidationError
 from tepat.store import audit
@@ -36,7 +36,6 @@ from tepat.store import programme_reports as store
 from tepat.store.database import Database
 from tepat.store.engine import now
 
-PLACE = "Bekasi"
 OnPage = Callable[[int], None]
 """Told each page laid out (the number so far), so a page can show a long document's progress."""
 
@@ -132,7 +131,7 @@ def _header(db: Database, cyc: dict[str, Any], kelurahan_code: str, actor: Actor
         "funding_source": cyc["funding_source"], "cycle_name": cyc["name"],
         "period_start": cyc["period_start"], "period_end": cyc["period_end"],
         "kelurahan": db.regions.name(kelurahan_code), "kecamatan": db.regions.name(kecamatan_code),
-        "unit_label": _unit_label(cyc["unit"]), "place": PLACE,
+        "unit_label": _unit_label(cyc["unit"]), "place": db.office.place, "office": db.office,
         "footer": f"{cyc['name']} · Kel. {db.regions.name(kelurahan_code)}",
         "printed_by": actor.full_name or actor.username, "printed_at": moment(now()),
     }
@@ -162,7 +161,7 @@ def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
         "signatures": [
             Signature("Mengetahui,", f"Lurah {db.regions.name(kelurahan_code)}"),
             Signature("", "TKSK / Pendamping", id_label="NIK"),
-            Signature("", "Kepala Dinas Sosial Kota Bekasi"),
+            Signature("", db.office.head_title),
         ],
     }
     pdf = printed.nominatif_pdf(context, on_page=on_page)
@@ -207,12 +206,12 @@ def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, sign
         "period": period, "benefit_label": BENEFIT_LABELS.get(cyc["benefit_type"], cyc["benefit_type"]),
         "count": totals["handed_over"], "total": totals["amount"], "by_rw": by_rw,
         "excluded": totals["entitlements"] - totals["handed_over"],
-        "first_party": {"name": None, "title": "Kepala Dinas Sosial Kota Bekasi"},
+        "first_party": {"name": None, "title": db.office.head_title},
         "second_party": {"name": None, "title": f"Lurah {kelurahan}, atas nama para KPM"},
         "signatures": [
             Signature("PIHAK KEDUA,", f"Lurah {kelurahan}"),
             Signature("Saksi,", "TKSK / Pendamping", id_label="NIK"),
-            Signature("PIHAK PERTAMA,", "Kepala Dinas Sosial Kota Bekasi"),
+            Signature("PIHAK PERTAMA,", db.office.head_title),
         ],
     }
     pdf = printed.bast_pdf(context, on_page=on_page)
@@ -247,11 +246,12 @@ def attendance_sheet(db: Database, actor: Actor, cycle_id: int, days: Sequence[d
         "cycle_name": cyc["name"], "period_start": cyc["period_start"], "period_end": cyc["period_end"],
         "days": list(days) or [None] * (ATTENDANCE_DAYS - 1),
         "rows": [{"name": p.name, "kelurahan": p.kelurahan, "rt": p.rt, "rw": p.rw} for p in people],
-        "place": PLACE, "signed_on": signed_on or local_today(), "orientation": "landscape",
+        "place": db.office.place, "office": db.office, "signed_on": signed_on or local_today(),
+        "orientation": "landscape",
         "printed_by": actor.full_name or actor.username, "printed_at": moment(now()),
         "footer": f"Daftar hadir {cyc['name']}",
         "signatures": [Signature("", ""), Signature("Instruktur,", "Instruktur / Pengajar", id_label=None),
-                       Signature("Mengetahui,", "Kepala Dinas Sosial Kota Bekasi")],
+                       Signature("Mengetahui,", db.office.head_title)],
     }
     pdf = printed.attendance_pdf(context, on_page=on_page)
     return Document(f"daftar-hadir-{_slug(cyc['name'])}.pdf", pdf, "application/pdf", rows=len(people))
@@ -317,11 +317,12 @@ def realisation(db: Database, actor: Actor, year: int) -> Realisation:
     """The realisation report's figures (aggregates: every role may read it, inside its own area)."""
     if not 2000 <= year <= 2100:
         raise ValidationError("Tahun tidak sah.")
-    area = actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else CITY_CODE
+    office = db.office.code
+    area = actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else office
     with db.read() as conn:
         cells = store.realisation_cells(conn, year, area)
         progs = store.report_programmes(conn, year, sorted({c["programme_id"] for c in cells}))
-    whole_city = area == CITY_CODE
+    whole_city = area == office
     groups: dict[str, dict[Any, list[dict[str, Any]]]] = {"p": defaultdict(list), "k": defaultdict(list),
                                                           "m": defaultdict(list)}
     for c in cells:
@@ -372,10 +373,10 @@ def realisation_pdf(db: Database, actor: Actor, year: int, *, on_page: OnPage | 
     """The realisation report as PDF."""
     report = realisation(db, actor, year)
     context = {"year": year, "area": report.area_name, "as_of": moment(now()), "tables": _tables(report),
-               "place": PLACE, "signed_on": local_today(), "orientation": "landscape",
+               "place": db.office.place, "office": db.office, "signed_on": local_today(), "orientation": "landscape",
                "footer": f"Laporan realisasi {year} · {report.area_name}",
                "signatures": [Signature("", ""), Signature("", ""),
-                              Signature("", "Kepala Dinas Sosial Kota Bekasi")]}
+                              Signature("", db.office.head_title)]}
     return Document(f"realisasi-{year}.pdf", printed.realisation_pdf(context, on_page=on_page), "application/pdf",
                     rows=len(report.by_programme), total=report.total.paid)
 

@@ -43,7 +43,6 @@ from tepat.domain.payments import (
     PaymentState,
     checksum,
 )
-from tepat.domain.regions import CITY_CODE
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.files import payment_files
 from tepat.store import audit
@@ -82,8 +81,9 @@ class ImportSummary:
                 "hasil": self.by_outcome, "sudah_diimpor": self.already_imported, "status_batch": self.batch_state}
 
 
-def batch_area(batch: dict[str, Any]) -> str:
-    return batch.get("kelurahan_code") or CITY_CODE
+def batch_area(db: Database, batch: dict[str, Any]) -> str:
+    """A batch's area: its kelurahan, or the whole office when it covers the whole cycle."""
+    return batch.get("kelurahan_code") or db.office.code
 
 
 def require_money_role(actor: Actor, area: str) -> None:
@@ -94,9 +94,9 @@ def require_money_role(actor: Actor, area: str) -> None:
         raise PermissionDenied("Wilayah ini di luar wilayah kerja Anda.")
 
 
-def _batch_for(conn: Any, actor: Actor, batch_id: int, *, lock: bool = False) -> dict[str, Any]:
+def _batch_for(db: Database, conn: Any, actor: Actor, batch_id: int, *, lock: bool = False) -> dict[str, Any]:
     row = store.lock_batch(conn, batch_id) if lock else store.batch(conn, batch_id)
-    if row is None or not actor.in_area(batch_area(row)):
+    if row is None or not actor.in_area(batch_area(db, row)):
         raise NotFound("Batch pembayaran tidak ditemukan.")
     return row
 
@@ -119,7 +119,7 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
     kelurahan_code = (kelurahan_code or "").strip() or None
     if kelurahan_code and db.regions.get(kelurahan_code) is None:
         raise ValidationError("Kelurahan tidak dikenal", [FieldError("kelurahan", "Kode kelurahan tidak dikenal", kelurahan_code)])
-    require_money_role(actor, kelurahan_code or CITY_CODE)
+    require_money_role(actor, kelurahan_code or db.office.code)
     sources = PAYABLE | RETRYABLE if retry else PAYABLE
     at = now()
     with db.begin() as conn:
@@ -150,7 +150,7 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
         count, total = store.line_totals(conn, batch_id)
         store.update_batch(conn, batch_id, control_count=count, control_total=total)
         store.set_cycle_paying(conn, cycle_id)
-        audit.record(conn, actor, "buat", "payment_batch", batch_id, area_code=kelurahan_code or CITY_CODE,
+        audit.record(conn, actor, "buat", "payment_batch", batch_id, area_code=kelurahan_code or db.office.code,
                      detail={"siklus": cycle_id, "kanal": chosen.value, "baris": count, "total": total, "ulang": retry,
                              "diblokir": rechecked})
         return store.batch(conn, batch_id) or {}
@@ -160,8 +160,8 @@ def export_batch(db: Database, actor: Actor, batch_id: int, out: Path, *, file_n
     """Write the payment file (same bytes every time) and record its name and SHA-256 on the batch."""
     name = file_name or out.name
     with db.begin() as conn:
-        batch = _batch_for(conn, actor, batch_id, lock=True)
-        require_money_role(actor, batch_area(batch))
+        batch = _batch_for(db, conn, actor, batch_id, lock=True)
+        require_money_role(actor, batch_area(db, batch))
         if batch["state"] == BatchState.DIBATALKAN.value:
             raise StateError("Batch sudah dibatalkan: berkasnya tidak boleh diekspor.")
         rows = store.export_rows(conn, batch_id, Channel(batch["channel"]))
@@ -173,7 +173,7 @@ def export_batch(db: Database, actor: Actor, batch_id: int, out: Path, *, file_n
         if batch["state"] == BatchState.DIBUAT.value:
             values.update(state=BatchState.DIEKSPOR.value, exported_by=actor.username, exported_at=now())
         store.update_batch(conn, batch_id, **values)
-        audit.record(conn, actor, "ekspor", "payment_batch", batch_id, area_code=batch_area(batch),
+        audit.record(conn, actor, "ekspor", "payment_batch", batch_id, area_code=batch_area(db, batch),
                      detail={"berkas": name, "sha256": written.file_sha256, "baris": written.rows})
     return written
 
@@ -184,8 +184,8 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
     data = path.read_bytes()  # read and hashed once: a quarter of a million rows is a dozen megabytes
     sha256 = checksum(data)
     with db.read() as conn:
-        batch = _batch_for(conn, actor, batch_id)
-        require_money_role(actor, batch_area(batch))
+        batch = _batch_for(db, conn, actor, batch_id)
+        require_money_role(actor, batch_area(db, batch))
         earlier = store.finished_import(conn, batch_id, sha256)  # an imported file is known before it is parsed
         if earlier is not None:
             return ImportSummary(earlier["id"], batch_id, earlier["file_sha256"], earlier["rows"],
@@ -198,7 +198,7 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
         raise
     at = now()
     with db.begin() as conn:
-        batch = _batch_for(conn, actor, batch_id, lock=True)
+        batch = _batch_for(db, conn, actor, batch_id, lock=True)
         earlier = store.finished_import(conn, batch_id, result.file_sha256)
         if earlier is not None:
             return ImportSummary(earlier["id"], batch_id, result.file_sha256, earlier["rows"],
@@ -224,7 +224,7 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
         mismatched = sum(v for k, v in counts.items() if k in MISMATCH_OUTCOMES)
         store.finish_import(conn, import_id, status="selesai", applied=moved, mismatches=mismatched,
                             already_applied=counts.get(Outcome.SUDAH.value, 0), finished_at=now())
-        audit.record(conn, actor, "impor_hasil", "payment_batch", batch_id, area_code=batch_area(batch),
+        audit.record(conn, actor, "impor_hasil", "payment_batch", batch_id, area_code=batch_area(db, batch),
                      detail={"impor": import_id, "berkas": name, "sha256": result.file_sha256, "hasil": counts})
     return ImportSummary(import_id, batch_id, result.file_sha256, result.rows, counts, False, state)
 
@@ -244,7 +244,7 @@ def _record_rejection(db: Database, actor: Actor, batch: dict[str, Any], name: s
         import_id = store.insert_import(conn, dict(
             batch_id=batch["id"], file_name=printable(name)[:255], file_sha256=sha256, status="ditolak",
             message=printable(message)[:1000], actor=actor.username, started_at=now(), finished_at=now()))
-        audit.record(conn, actor, "tolak_hasil", "payment_batch", batch["id"], area_code=batch_area(batch),
+        audit.record(conn, actor, "tolak_hasil", "payment_batch", batch["id"], area_code=batch_area(db, batch),
                      detail={"impor": import_id, "berkas": printable(name), "pesan": printable(message)})
 
 
@@ -253,15 +253,15 @@ def cancel_batch(db: Database, actor: Actor, batch_id: int, reason: str) -> dict
     text = check_cancel_reason(reason)
     at = now()
     with db.begin() as conn:
-        batch = _batch_for(conn, actor, batch_id, lock=True)
-        require_money_role(actor, batch_area(batch))
+        batch = _batch_for(db, conn, actor, batch_id, lock=True)
+        require_money_role(actor, batch_area(db, batch))
         if batch["state"] not in {s.value for s in CANCELLABLE_BATCH}:
             raise StateError(f"Batch berstatus '{BatchState(batch['state']).label}' tidak dapat dibatalkan.")
         lines, ents = store.cancel_lines(conn, batch_id, text, at)
         if lines != ents:
             raise ConflictError("Status hak tidak sesuai dengan baris batch. Tidak ada yang dibatalkan.")
         store.update_batch(conn, batch_id, state=BatchState.DIBATALKAN.value, cancel_reason=text, closed_at=at)
-        audit.record(conn, actor, "batal", "payment_batch", batch_id, area_code=batch_area(batch),
+        audit.record(conn, actor, "batal", "payment_batch", batch_id, area_code=batch_area(db, batch),
                      detail={"alasan": text, "baris": lines})
     return {"baris_dibatalkan": lines, "hak_dapat_diulang": ents}
 
@@ -285,21 +285,21 @@ def list_batches(db: Database, actor: Actor, cycle_id: int | None = None) -> lis
     """Batches in the actor's area (counts and sums only: no names)."""
     with db.read() as conn:
         rows = store.batches(conn, cycle_id)
-    return [r for r in rows if actor.in_area(batch_area(r))]
+    return [r for r in rows if actor.in_area(batch_area(db, r))]
 
 
 def get_batch(db: Database, actor: Actor, batch_id: int) -> dict[str, Any]:
     """A batch with its cycle, imports, line counts and the lines that failed or came back (by name: audited)."""
     with db.read() as conn:
-        batch = _batch_for(conn, actor, batch_id)
-        require_money_role(actor, batch_area(batch))
+        batch = _batch_for(db, conn, actor, batch_id)
+        require_money_role(actor, batch_area(db, batch))
         detail = {"batch": batch, "cycle": store.cycle(conn, batch["cycle_id"]), "imports": store.imports(conn, batch_id),
                   "states": store.state_counts(conn, batch_id),
                   "failed": [r for r in store.lines(conn, batch_id, (PaymentState.GAGAL, PaymentState.DIKEMBALIKAN))
                              if actor.in_area(r["kelurahan_code"])]}
     if detail["failed"]:
         with db.begin() as conn:
-            audit.record(conn, actor, "baca_gagal", "payment_batch", batch_id, area_code=batch_area(batch),
+            audit.record(conn, actor, "baca_gagal", "payment_batch", batch_id, area_code=batch_area(db, batch),
                          detail={"baris": len(detail["failed"])})
     return detail
 
@@ -307,14 +307,14 @@ def get_batch(db: Database, actor: Actor, batch_id: int) -> dict[str, Any]:
 def import_mismatches(db: Database, actor: Actor, batch_id: int, import_id: int) -> list[dict[str, Any]]:
     """The rows of one import that were not applied (shown after an upload; NIKs: audited)."""
     with db.read() as conn:
-        batch = _batch_for(conn, actor, batch_id)
-        require_money_role(actor, batch_area(batch))
+        batch = _batch_for(db, conn, actor, batch_id)
+        require_money_role(actor, batch_area(db, batch))
         if all(i["id"] != import_id for i in store.imports(conn, batch_id)):
             raise NotFound("Impor tidak ditemukan.")
         rows = store.import_mismatches(conn, import_id)
     if rows:
         with db.begin() as conn:
-            audit.record(conn, actor, "baca_selisih", "payment_batch", batch_id, area_code=batch_area(batch),
+            audit.record(conn, actor, "baca_selisih", "payment_batch", batch_id, area_code=batch_area(db, batch),
                          detail={"impor": import_id, "baris": len(rows)})
     return rows
 

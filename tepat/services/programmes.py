@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Role
-from tepat.domain.programmes import EDITABLE, SEED_CATALOGUE, ProgrammeSpec, validate_programme
+from tepat.domain.programmes import EDITABLE, ProgrammeSpec, validate_programme
+from tepat.domain.programmes import seed_catalogue as seed_specs
 from tepat.errors import ConflictError, NotFound, PermissionDenied
 from tepat.services import auth
 from tepat.store import audit
@@ -105,7 +106,7 @@ def seed_catalogue(db: Database, actor: Actor) -> list[str]:
     added: list[str] = []
     with db.begin() as conn:
         present = store.codes(conn)
-        for spec in SEED_CATALOGUE:
+        for spec in seed_specs(db.office.name):
             if spec.code not in present:
                 _insert(conn, actor, spec)
                 added.append(spec.code)

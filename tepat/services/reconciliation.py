@@ -13,7 +13,6 @@ from typing import Any
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.payments import Outcome, PaymentState
-from tepat.domain.regions import CITY_CODE
 from tepat.errors import NotFound, PermissionDenied, ValidationError
 from tepat.services.payments import batch_area
 from tepat.store import audit
@@ -72,7 +71,7 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
     with db.read() as conn:
         if batch_id is not None:
             batch = payment_store.batch(conn, batch_id)
-            if batch is None or not (actor.in_area(batch_area(batch)) or batch_area(batch) == CITY_CODE):
+            if batch is None or not (actor.in_area(batch_area(db, batch)) or batch_area(db, batch) == db.office.code):
                 raise NotFound("Batch pembayaran tidak ditemukan.")
             title = f"Batch {batch['number']}"
         else:
@@ -83,16 +82,16 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
         rows = [r for r in store.by_kelurahan(conn, batch_id=batch_id, cycle_id=cycle_id) if actor.in_area(r["kelurahan_code"])]
         counts: dict[str, int] = {o.value: 0 for o in Outcome if o.value in _MISMATCH_KEYS}
         for c in store.mismatch_counts(conn, batch_id=batch_id, cycle_id=cycle_id):
-            if _visible(actor, c["kelurahan_code"]):
+            if _visible(actor, c["kelurahan_code"], db.office.code):
                 counts[c["outcome"]] = counts.get(c["outcome"], 0) + int(c["rows"])
         mismatches, gone = [], []
         if personal:
             mismatches = [m for m in store.mismatches(conn, batch_id=batch_id, cycle_id=cycle_id)
-                          if _visible(actor, m["kelurahan_code"])]
+                          if _visible(actor, m["kelurahan_code"], db.office.code)]
             gone = [g for g in store.paid_when_gone(conn, batch_id=batch_id, cycle_id=cycle_id)
                     if actor.in_area(g["kelurahan_code"])]
         ents = store.entitlement_summary(conn, cycle_id) if cycle_id is not None else None
-    if not rows and not any(counts.values()) and batch_id is not None and not actor.in_area(batch_area(batch)):
+    if not rows and not any(counts.values()) and batch_id is not None and not actor.in_area(batch_area(db, batch)):
         raise NotFound("Batch pembayaran tidak ditemukan.")
     total = {key: sum(r[key] for r in rows) for key in _total_keys()}
     if mismatches or gone:
@@ -106,9 +105,9 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
 _MISMATCH_KEYS = {Outcome.TIDAK_COCOK.value, Outcome.TIDAK_DIKENAL.value, Outcome.GANDA.value, Outcome.KONFLIK.value}
 
 
-def _visible(actor: Actor, kelurahan_code: str | None) -> bool:
-    """A mismatch on one of our lines belongs to its kelurahan; an unknown reference only to city-wide staff."""
-    return actor.in_area(kelurahan_code or CITY_CODE)
+def _visible(actor: Actor, kelurahan_code: str | None, office_code: str) -> bool:
+    """A mismatch on one of our lines belongs to its kelurahan; an unknown reference only to office-wide staff."""
+    return actor.in_area(kelurahan_code or office_code)
 
 
 def _total_keys() -> list[str]:

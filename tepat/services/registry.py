@@ -233,7 +233,7 @@ def list_families(
 def browse_area(db: Database, actor: Actor, region_code: str | None = None, *, min_cell_size: int) -> AreaListing:
     """Counts of active families and members for the children of a region inside the actor's area; for a role that
     may not read the records, small cells are hidden (``tepat.domain.disclosure``: ``None`` counts)."""
-    code = region_code or actor.area_code or "32.75"
+    code = region_code or actor.area_code or db.office.code
     region = db.regions.get(code)
     if region is None or not (actor.in_area(code) or code in _ancestors_in_view(actor)):
         raise NotFound("Wilayah tidak ditemukan")

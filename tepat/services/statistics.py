@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from tepat.charts.bars import ranking_chart
 from tepat.charts.export import ReportSection, report_pdf, to_png
 from tepat.charts.lines import trend_chart
-from tepat.charts.maps import JAWA_BARAT, KOTA_BEKASI_KECAMATAN, KOTA_BEKASI_KELURAHAN, boundaries, choropleth
+from tepat.charts.maps import boundaries, boundary_file, choropleth, no_map
 from tepat.charts.svg import number
 from tepat.config import Settings
 from tepat.domain.access import Actor
 from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
+from tepat.domain.office import Office
 from tepat.domain.poverty import FgtEstimate, LonelyPsu, SurveyDesign, estimate_fgt
 from tepat.domain.poverty_line import (
     KCAL_PER_DAY,
@@ -41,7 +42,7 @@ from tepat.domain.rankings import (
     trend,
     years,
 )
-from tepat.domain.regions import CITY_CODE, Level, level_of
+from tepat.domain.regions import Level, level_of
 from tepat.errors import NotFound, ValidationError
 from tepat.files import bps
 from tepat.files.basket import read_basket
@@ -53,7 +54,7 @@ from tepat.store.database import Database
 from tepat.store.schema import families, members
 
 BPS_SOURCE = "Sumber: BPS, Maret {year} (diolah tepat); batas wilayah: cahyadsn/wilayah_boundaries (MIT)"
-REGISTRY_SOURCE = "Sumber: registri tepat, Dinas Sosial Kota Bekasi, {day}; sel < {k} keluarga disembunyikan"
+REGISTRY_SOURCE = "Sumber: registri tepat, {agency}, {day}; sel < {k} keluarga disembunyikan"
 
 
 # ----------------------------------------------------------------- survey estimates
@@ -159,8 +160,9 @@ def bps_figures(settings: Settings) -> list[RegionFigure]:
     return bps.shipped_figures() + bps.read_imported(bps_directory(settings))
 
 
-def ranking(settings: Settings, year: int | None = None, province_code: str = "32") -> Ranking:
-    """The kabupaten/kota of the province ranked by P0 (the latest year unless ``year`` is given)."""
+def ranking(settings: Settings, office: Office, year: int | None = None) -> Ranking:
+    """The kabupaten/kota of the office's province ranked by P0 (the latest year unless ``year`` is given)."""
+    province_code = office.province_code
     figures = bps_figures(settings)
     known = years(figures, province_code)
     if not known:
@@ -171,14 +173,14 @@ def ranking(settings: Settings, year: int | None = None, province_code: str = "3
     return rank_regions(figures, chosen, province_code)
 
 
-def ranking_years(settings: Settings, province_code: str = "32") -> list[int]:
-    """The years a ranking can be shown for, oldest first."""
-    return years(bps_figures(settings), province_code)
+def ranking_years(settings: Settings, office: Office) -> list[int]:
+    """The years a ranking of the office's province can be shown for, oldest first."""
+    return years(bps_figures(settings), office.province_code)
 
 
-def city_trend(settings: Settings, code: str = CITY_CODE) -> list[TrendPoint]:
-    """The P0 series of one kabupaten/kota (Kota Bekasi by default)."""
-    return trend(bps_figures(settings), code)
+def city_trend(settings: Settings, office: Office) -> list[TrendPoint]:
+    """The P0 series of the office's kabupaten/kota."""
+    return trend(bps_figures(settings), office.code)
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,7 @@ def registry_indicators(
     if level not in (Level.KECAMATAN, Level.KELURAHAN):
         raise ValidationError("Indikator registri tersedia per kecamatan atau per kelurahan.")
     area = (
-        actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else CITY_CODE
+        actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else db.office.code
     )
     if level_of(area) is Level.KELURAHAN and level is Level.KECAMATAN:
         raise ValidationError("Wilayah akun ini satu kelurahan: tampilkan per kelurahan.")
@@ -383,7 +385,8 @@ def _with_coverage(db: Database, cells: list[AreaIndicator], level: Level, area:
 
 # ----------------------------------------------------------------- charts and the report
 
-CHARTS = ("peringkat", "tren", "peta-jawa-barat", "peta-kelurahan", "peta-kecamatan", "peta-desil")
+PROVINCE_MAP = "peta-provinsi"
+CHARTS = ("peringkat", "tren", PROVINCE_MAP, "peta-kelurahan", "peta-kecamatan", "peta-desil")
 
 
 def chart_svg(
@@ -394,46 +397,59 @@ def chart_svg(
     year: int | None = None,
     today: date | None = None,
 ) -> str:
-    """One dashboard chart as SVG: ``peringkat``, ``tren``, ``peta-jawa-barat``, ``peta-kelurahan`` or ``peta-kecamatan``."""
+    """One dashboard chart as SVG: ``peringkat``, ``tren``, ``peta-provinsi``, ``peta-kelurahan`` or ``peta-kecamatan``."""
+    office = db.office
     if name == "peringkat":
-        r = ranking(settings, year)
-        return ranking_chart(r, source=BPS_SOURCE.format(year=r.year).split(";")[0])
+        r = ranking(settings, office, year)
+        return ranking_chart(r, highlight=office.code, source=BPS_SOURCE.format(year=r.year).split(";")[0])
     if name == "tren":
-        return trend_chart(city_trend(settings), region_name="Kota Bekasi")
-    if name == "peta-jawa-barat":
-        r = ranking(settings, year)
+        return trend_chart(city_trend(settings, office), region_name=office.name)
+    if name == PROVINCE_MAP:
+        r = ranking(settings, office, year)
+        title = f"Persentase penduduk miskin kabupaten/kota di {office.province_name}, {r.year}"
+        province_file = boundary_file(office.province_name, "kab_kota")
+        if province_file is None:
+            return no_map(title, office.province_name)
         return choropleth(
-            boundaries(JAWA_BARAT),
+            boundaries(province_file),
             {p.code: p.p0 for p in r.places},
-            title=f"Persentase penduduk miskin kabupaten/kota di Jawa Barat, {r.year}",
+            title=title,
             unit="persen (%) penduduk",
             source=BPS_SOURCE.format(year=r.year),
             legend_title="P0 (%)",
-            highlight=CITY_CODE,
+            highlight=office.code,
         )
     if name in ("peta-kelurahan", "peta-kecamatan"):
         level = Level.KELURAHAN if name == "peta-kelurahan" else Level.KECAMATAN
+        title = f"Keluarga belum diverifikasi dalam 2 tahun terakhir, per {level.value}"
+        area_file = boundary_file(office.name, level.value)
+        if area_file is None:
+            return no_map(title, office.name)
         cells = registry_indicators(db, actor, settings, level, today)
         day = today or date.today()
         return choropleth(
-            boundaries(KOTA_BEKASI_KELURAHAN if level is Level.KELURAHAN else KOTA_BEKASI_KECAMATAN),
+            boundaries(area_file),
             {c.code: c.not_verified_share for c in cells},
-            title=f"Keluarga belum diverifikasi dalam 2 tahun terakhir, per {level.value}",
+            title=title,
             unit="persen keluarga aktif di registri",
-            source=REGISTRY_SOURCE.format(day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
+            source=REGISTRY_SOURCE.format(agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
             legend_title="Persen keluarga",
             digits=1,
             missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / tanpa data",
         )
     if name == "peta-desil":
+        title = "Keluarga desil 1–4 (40% termiskin menurut peringkat PMT), per kelurahan"
+        area_file = boundary_file(office.name, Level.KELURAHAN.value)
+        if area_file is None:
+            return no_map(title, office.name)
         cells = registry_indicators(db, actor, settings, Level.KELURAHAN, today)
         day = today or date.today()
         return choropleth(
-            boundaries(KOTA_BEKASI_KELURAHAN),
+            boundaries(area_file),
             {c.code: c.poorest_share for c in cells},
-            title="Keluarga desil 1–4 (40% termiskin menurut peringkat PMT), per kelurahan",
+            title=title,
             unit="persen keluarga aktif di registri",
-            source=REGISTRY_SOURCE.format(day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
+            source=REGISTRY_SOURCE.format(agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
             legend_title="Persen keluarga",
             digits=1,
             missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / belum diperingkat",
@@ -446,8 +462,8 @@ def chart_png(name: str, db: Database, actor: Actor, settings: Settings, year: i
     return to_png(chart_svg(name, db, actor, settings, year))
 
 
-def city_place_sentence(r: Ranking, code: str = CITY_CODE) -> str:
-    """'Kota Bekasi: 4,01 %, peringkat 3 terendah dari 27 kabupaten/kota di Jawa Barat (2024).'"""
+def city_place_sentence(r: Ranking, code: str) -> str:
+    """'<kabupaten/kota>: 4,01 %, peringkat 3 terendah dari 27 kabupaten/kota di <provinsi> (2024).'"""
     place = r.place_of(code)
     if place is None:
         return f"Belum ada angka {code} tahun {r.year}."
@@ -458,15 +474,16 @@ def report(
     db: Database, actor: Actor, settings: Settings, year: int | None = None, today: date | None = None
 ) -> bytes:
     """The PDF report: ranking, trend, both maps and the registry table (aggregates only)."""
-    r = ranking(settings, year)
-    points = city_trend(settings)
+    office = db.office
+    r = ranking(settings, office, year)
+    points = city_trend(settings, office)
     cells = registry_indicators(db, actor, settings, Level.KELURAHAN, today)
     day = today or date.today()
     sections = [
         ReportSection(
             "Peringkat kabupaten/kota",
-            [city_place_sentence(r)],
-            ranking_chart(r),
+            [city_place_sentence(r, office.code)],
+            ranking_chart(r, highlight=office.code),
             ["Peringkat", "Kabupaten/kota", "P0 (%)", "Penduduk miskin (ribu)"],
             [
                 [
@@ -479,13 +496,13 @@ def report(
             ],
         ),
         ReportSection(
-            "Tren Kota Bekasi",
+            f"Tren {office.name}",
             [],
-            trend_chart(points, region_name="Kota Bekasi"),
+            trend_chart(points, region_name=office.name),
             ["Tahun", "P0 (%)", "Perubahan (poin)"],
             [[str(p.year), number(p.p0), "" if p.change is None else number(p.change)] for p in points],
         ),
-        ReportSection("Peta Jawa Barat", [], chart_svg("peta-jawa-barat", db, actor, settings, r.year)),
+        ReportSection(f"Peta {office.province_name}", [], chart_svg(PROVINCE_MAP, db, actor, settings, r.year)),
         ReportSection(
             "Registri per kelurahan",
             [
@@ -505,7 +522,7 @@ def report(
         ),
     ]
     return report_pdf(
-        "Statistik kemiskinan Kota Bekasi",
+        f"Statistik kemiskinan {office.name}",
         f"Disusun oleh tepat pada {day.strftime('%d-%m-%Y')} untuk {actor.full_name or actor.username}",
         sections,
     )

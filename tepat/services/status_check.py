@@ -55,7 +55,7 @@ FACTORS = ("kk", "nama")
 NOT_AVAILABLE = "belum ada"
 _DECOY_NAME = "XXXXXXXXXX XXXXXXX"
 _DECOY_SECOND = "\x00" * 16  # matches no typed KK number or name
-_DECOY_KELURAHAN = "32.75.01.1001"
+_DECOY_KELURAHAN = "00.00.00.0000"  # no region has it: looked up like a real one, named by its code
 
 
 class TooManyAttempts(Throttled):
@@ -237,33 +237,34 @@ _REGISTRY_LABELS = {"aktif": "Terdaftar (aktif)", "nonaktif": "Tidak aktif"}
 _VERIFICATION_LABELS = {"belum": "Belum diverifikasi", "terverifikasi": "Terverifikasi", "ditolak": "Tidak lolos verifikasi"}
 
 
-_GENERAL_STEP = ("Informasi program bantuan dan jadwal penyalurannya diumumkan Dinas Sosial Kota Bekasi; "
-                 "petugas tidak pernah meminta bayaran.")
+def _general_step(agency: str) -> str:
+    return f"Informasi program bantuan dan jadwal penyalurannya diumumkan {agency}; petugas tidak pernah meminta bayaran."
 
 
-def _steps(active: bool, kelurahan: str) -> list[str]:
+def _steps(active: bool, kelurahan: str, agency: str) -> list[str]:
     # Always three steps, like the not-found answer: the page has the same structure for every outcome.
     if active:
         return [
             (f"Bila data Anda tidak sesuai (alamat, anggota keluarga, kondisi rumah), datangi Kantor Kelurahan {kelurahan} "
              "dengan membawa KK dan KTP, atau sampaikan pengaduan di /layanan/pengaduan."),
             "Bila Anda mengetahui penerima bantuan di kelurahan Anda yang tidak layak, ajukan sanggah di /layanan/sanggah.",
-            _GENERAL_STEP,
+            _general_step(agency),
         ]
     return [
         (f"Data Anda tidak aktif. Bila keluarga Anda layak dibantu, ajukan usul melalui Ketua RT/RW, "
          f"Kantor Kelurahan {kelurahan}, atau di /layanan/usul."),
         "Bila menurut Anda status ini keliru, sampaikan pengaduan di /layanan/pengaduan.",
-        _GENERAL_STEP,
+        _general_step(agency),
     ]
 
 
-_NOT_FOUND_STEPS = [
-    ("Bila keluarga Anda layak dibantu tetapi belum terdaftar, ajukan usul melalui Ketua RT/RW, kantor kelurahan, "
-     "atau di /layanan/usul."),
-    "Untuk bantuan lain, datangi kantor kelurahan atau Dinas Sosial Kota Bekasi, atau sampaikan pengaduan di /layanan/pengaduan.",
-    "Periksa kembali NIK dan isian kedua sesuai Kartu Keluarga (KK).",
-]
+def _not_found_steps(agency: str) -> list[str]:
+    return [
+        ("Bila keluarga Anda layak dibantu tetapi belum terdaftar, ajukan usul melalui Ketua RT/RW, kantor kelurahan, "
+         "atau di /layanan/usul."),
+        f"Untuk bantuan lain, datangi kantor kelurahan atau {agency}, atau sampaikan pengaduan di /layanan/pengaduan.",
+        "Periksa kembali NIK dan isian kedua sesuai Kartu Keluarga (KK).",
+    ]
 _NOT_FOUND_MESSAGE = "Data tidak ditemukan, atau isian kedua tidak cocok dengan NIK tersebut."
 
 
@@ -431,7 +432,7 @@ class StatusChecker:
         people = family_store.members_of(conn, row["family_id"], include_inactive=False) if needs_members else []
         if not matched:
             return StatusAnswer(found=False, masked_name=None, kelurahan=None, kecamatan=None, registry_status=None,
-                                verification=None, desil=None, programmes=[], next_steps=list(_NOT_FOUND_STEPS),
+                                verification=None, desil=None, programmes=[], next_steps=_not_found_steps(self.db.office.agency),
                                 message=_NOT_FOUND_MESSAGE)
         active = row["member_status"] == "aktif" and row["registry_status"] == "aktif"
         if active and family is not None:
@@ -443,7 +444,7 @@ class StatusChecker:
         return StatusAnswer(
             found=True, masked_name=masked, kelurahan=kelurahan, kecamatan=kecamatan,
             registry_status=_REGISTRY_LABELS["aktif" if active else "nonaktif"], verification=verification,
-            desil=desil_label(row["desil"]), programmes=programmes, next_steps=_steps(active, kelurahan),
+            desil=desil_label(row["desil"]), programmes=programmes, next_steps=_steps(active, kelurahan, self.db.office.agency),
             message="Data ditemukan." if active else "Data ditemukan, tetapi tidak aktif dalam registri.",
         )
 

@@ -309,7 +309,7 @@ def evaluation_chart(results: Sequence[Evaluation]) -> str:
 def rank_registry(db: Database, actor: Actor, model_id: int, *, reference_date: date | None = None) -> RankingResult:
     """Score and rank every active family city-wide under a version; write only what changed."""
     require_targeting(actor)
-    if actor.area_code not in ("", "32.75"):
+    if actor.area_code not in ("", db.office.code):
         raise PermissionDenied("Pemeringkatan berlaku untuk seluruh kota; hanya akun tingkat kota yang boleh menjalankannya.")
     started = now()
     day = reference_date or started.date()
@@ -456,5 +456,6 @@ def decile_distribution(db: Database, actor: Actor, model_id: int | None = None)
                                   for code, c in table.items()]
     totals = [sum(c[d] for c in table.values()) for d in range(DECILES)]
     chart = decile_chart([(db.regions.name(code), c) for code, c in table.items()],
-                         title="Sebaran desil keluarga per kecamatan") if rows else ""
+                         title="Sebaran desil keluarga per kecamatan",
+                         source=f"Sumber: tepat, registri {db.office.agency}") if rows else ""
     return {"model_id": chosen, "rows": rows, "totals": totals, "chart": chart}

@@ -1,4 +1,4 @@
-"""One database: its engine and the region list read from it once."""
+"""One database: its engine, and the region list and the office read from it once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from tepat.domain.office import Office
 from tepat.domain.regions import RegionIndex
+from tepat.errors import ConfigError
 from tepat.store.engine import READ_ONLY, create_engine
 
 
@@ -18,6 +20,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self._regions: RegionIndex | None = None
+        self._office: Office | None = None
 
     @property
     def dialect(self) -> str:
@@ -47,6 +50,23 @@ class Database:
 
     def forget_regions(self) -> None:
         self._regions = None
+
+    @property
+    def office(self) -> Office:
+        """The office this database serves (``tepat init --office CODE``), read on first use."""
+        if self._office is None:
+            from tepat.store import offices
+
+            with self.read() as conn:
+                found = offices.current(conn)
+            if found is None:
+                raise ConfigError("Kantor belum dipilih: jalankan `tepat init --office KODE` dengan kode "
+                                  "kabupaten/kota yang dilayani (lihat docs/settings.md).")
+            self._office = found
+        return self._office
+
+    def forget_office(self) -> None:
+        self._office = None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -82,6 +82,20 @@ import_mappings = sa.Table(
     sa.Column("saved_at", Timestamp, nullable=False),
 )
 
+offices = sa.Table(
+    # The kabupaten/kota this database serves (``tepat init --office CODE``) and the names its pages and
+    # documents use. One row today; a province deployment holds several.
+    "offices",
+    metadata,
+    sa.Column("code", sa.String(13), primary_key=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("province_name", sa.String(120), nullable=False),
+    sa.Column("agency", sa.String(160), nullable=False),
+    sa.Column("short_agency", sa.String(80), nullable=False),
+    sa.Column("address", sa.String(200)),
+    sa.Column("chosen_at", Timestamp, nullable=False),
+)
+
 jobs = sa.Table(
     # Long work started from a page (an import, an export) runs in the background; the page shows this row's
     # progress and, when done, its result. ``heartbeat_at`` moves while it runs: a row that stopped moving belongs

@@ -14,8 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tepat.domain.regions import CITY_CODE, Level, RegionIndex
+from tepat.domain.regions import Level, RegionIndex
 from tepat.files.reference import read_regions
+
+SYNTH_CITY = "32.75"
+"""The synthetic city: Kota Bekasi (its kecamatan, kelurahan and population shares ship with the synthesiser)."""
+SYNTH_CITY_NAME = "Kota Bekasi"
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -56,7 +60,7 @@ def _kecamatan_table() -> dict[str, tuple[int, float]]:
 def bekasi() -> Geography:
     """Kota Bekasi, read once from the shipped region list."""
     index = RegionIndex(read_regions())
-    kecamatan = index.descendants(CITY_CODE, Level.KECAMATAN)
+    kecamatan = index.descendants(SYNTH_CITY, Level.KECAMATAN)
     table = _kecamatan_table()
     rng = np.random.default_rng(_STRUCTURE_SEED)
     kel_codes: list[str] = []

@@ -12,7 +12,7 @@ def kelurahan_options(db: Database, actor: Actor, *, with_kecamatan: bool = Fals
 
     ``with_kecamatan`` adds the kecamatan to each name ("Jatimulya (Tambun Selatan)"), for lists across kecamatan.
     """
-    area = actor.area_code or "32.75"
+    area = actor.area_code or db.office.code
     found = list(db.regions.descendants(area, Level.KELURAHAN))
     own = db.regions.get(area)
     if not found and own is not None:

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from tepat.domain import formatting
 from tepat.domain.access import Role
+from tepat.services.office import office_view
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_SESSION_KEY = "csrf"
@@ -51,11 +52,7 @@ def ya_tidak(value: bool | None) -> str:
 
 def office_of(request: Request) -> dict[str, Any]:
     """The office's names and whether it has a logo (``/logo``), for every page."""
-    settings = getattr(request.app.state, "settings", None)
-    if settings is None:
-        return {"name": "", "short_name": "", "logo": False}
-    return {"name": settings.office_name, "short_name": settings.office_short_name,
-            "logo": settings.office_logo is not None}
+    return office_view(getattr(request.app.state, "settings", None), getattr(request.app.state, "db", None))
 
 
 def _context(request: Request) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def search(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_da
 @router.get("/wilayah")
 def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """The user's own area."""
-    return browse(request, actor.area_code or "32.75", db, actor)
+    return browse(request, actor.area_code or db.office.code, db, actor)
 
 
 @router.get("/wilayah/{code}")

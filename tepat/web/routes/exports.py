@@ -22,7 +22,7 @@ DB = Annotated[Database, Depends(get_db)]
 
 
 def _export_areas(db: Database, actor: Actor) -> list[tuple[str, str]]:
-    area = actor.area_code or "32.75"
+    area = actor.area_code or db.office.code
     out = [(area, db.regions.name(area))]
     for level in (Level.KECAMATAN, Level.KELURAHAN):
         for r in sorted(db.regions.descendants(area, level), key=lambda r: r.code):

@@ -41,11 +41,12 @@ LEVELS = {"kelurahan": Level.KELURAHAN, "kecamatan": Level.KECAMATAN}
 @router.get("")
 def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat: str = "kelurahan",
               tahun_program: Year = None) -> Response:
-    """The dashboard: the city's place in its province, its trend, the maps and the registry table by kelurahan or
+    """The dashboard: the office's place in its province, its trend, the maps and the registry table by kelurahan or
     kecamatan (``tingkat``), with programme coverage in the year asked (``tahun_program``, default this year)."""
     request.state.actor = actor
     settings = _settings(request)
-    ranking = statistics.ranking(settings, tahun)
+    office = db.office
+    ranking = statistics.ranking(settings, office, tahun)
     level = LEVELS.get(tingkat, Level.KELURAHAN)
     one_kelurahan = bool(actor.area_code) and level_of(actor.area_code) is Level.KELURAHAN
     if one_kelurahan:
@@ -56,7 +57,7 @@ def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat:
     area_map = "peta-kecamatan" if level is Level.KECAMATAN else "peta-kelurahan"
     charts = {
         name: statistics.chart_svg(name, db, actor, settings, ranking.year)
-        for name in ("peringkat", "tren", "peta-jawa-barat", area_map, "peta-desil")
+        for name in ("peringkat", "tren", "peta-provinsi", area_map, "peta-desil")
     }
     return templates.TemplateResponse(
         request,
@@ -64,9 +65,10 @@ def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat:
         {
             "title": "Statistik kemiskinan",
             "ranking": ranking,
-            "years": statistics.ranking_years(settings),
-            "place_sentence": statistics.city_place_sentence(ranking),
-            "trend": statistics.city_trend(settings),
+            "years": statistics.ranking_years(settings, office),
+            "place_sentence": statistics.city_place_sentence(ranking, office.code),
+            "trend": statistics.city_trend(settings, office),
+            "office_code": office.code, "office_name": office.name,
             "cells": cells,
             "charts": charts,
             "min_cell_size": settings.min_cell_size,
@@ -79,9 +81,9 @@ def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat:
 
 
 @router.get("/peringkat.json")
-def ranking_json(request: Request, actor: Who, tahun: Year = None) -> dict[str, object]:
+def ranking_json(request: Request, db: DB, actor: Who, tahun: Year = None) -> dict[str, object]:
     """The ranking as JSON (BPS published figures, no personal data)."""
-    return statistics.ranking(_settings(request), tahun).as_dict()
+    return statistics.ranking(_settings(request), db.office, tahun).as_dict()
 
 
 @router.get("/grafik/{name}.{fmt}")

@@ -1,0 +1,63 @@
+"""The office running tepat: one kabupaten/kota's Dinas Sosial, as configuration, not code.
+
+Every place a page, a document, a chart or a rule names "its" city — the
+region code that bounds the whole area, the names on the letterhead and the
+signature blocks, the place of signing, the province a ranking compares within
+— reads it from the ``Office`` chosen once with ``tepat init --office CODE``
+(stored in the database, ``tepat.store.offices``). Any of Indonesia's 514
+kabupaten/kota can be the office.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tepat.domain.regions import Level, contains, is_region_code, level_of, parent_of
+
+_PREFIXES = ("Kota Administrasi ", "Kabupaten Administrasi ", "Kota ", "Kabupaten ", "Kab. ")
+
+
+@dataclass(frozen=True)
+class Office:
+    """A kabupaten/kota's social service office."""
+
+    code: str  # the kabupaten/kota's region code
+    name: str  # the kabupaten/kota as the Kepmendagri list names it: "Kota Depok", "Kabupaten Bogor"
+    province_name: str  # "Jawa Barat"
+    agency: str = ""  # "Dinas Sosial Kota Depok" (default from ``name``)
+    short_agency: str = ""  # "Dinsos Kota Depok"
+    address: str = ""  # the letterhead's address line, when the office gave one
+
+    def __post_init__(self) -> None:
+        if not is_region_code(self.code) or level_of(self.code) is not Level.KABKOTA:
+            raise ValueError(f"Kantor harus satu kabupaten/kota, bukan {self.code!r}.")
+        if not self.agency:
+            object.__setattr__(self, "agency", f"Dinas Sosial {self.name}")
+        if not self.short_agency:
+            object.__setattr__(self, "short_agency", f"Dinsos {self.name}")
+
+    @property
+    def province_code(self) -> str:
+        return parent_of(self.code) or self.code
+
+    @property
+    def place(self) -> str:
+        """The place of signing: the name without "Kota"/"Kabupaten" ("Depok")."""
+        for prefix in _PREFIXES:
+            if self.name.startswith(prefix):
+                return self.name[len(prefix):]
+        return self.name
+
+    @property
+    def head_title(self) -> str:
+        """The signatory's title: "Kepala Dinas Sosial Kota Depok"."""
+        return f"Kepala {self.agency}"
+
+    @property
+    def government(self) -> str:
+        """The letterhead's first line: "PEMERINTAH KOTA DEPOK"."""
+        return f"PEMERINTAH {self.name.upper()}"
+
+    def contains(self, region_code: str) -> bool:
+        """True when ``region_code`` lies inside (or is) the office's area."""
+        return contains(self.code, region_code)
