@@ -25,7 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.cases import (
     PENGADUAN_CATEGORIES,
     parse_tracking_number,
@@ -66,7 +66,6 @@ MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
 LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
 SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five accepted an hour per client
 ATTEMPT_LIMIT = Limit.per(30, 3600.0)  # every attempt, refused ones included: a resident fixing a typo is not locked out
-STAFF_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})  # filing for a resident at the help desk: no per-client limit
 MEMBER_ROWS = 5
 
 
@@ -270,7 +269,8 @@ def _staff(request: Request) -> Actor | None:
     """A logged-in admin or operator filing for a resident (their session, checked on the server)."""
     secret = request.session.get(sessions.COOKIE_KEY) if "session" in request.scope else None
     found = sessions.signed_in(_db(request), secret) if isinstance(secret, str) else None
-    return found.actor if found is not None and found.actor.role in STAFF_ROLES else None
+    # Filing for a resident at the help desk: no per-client limit.
+    return found.actor if found is not None and found.actor.may(Permission.EDIT_REGISTRY) else None
 
 
 async def _submission(request: Request, files: tuple[str, ...] = ()) -> Submission:

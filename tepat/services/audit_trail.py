@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.regions import Level, level_of
 from tepat.errors import PermissionDenied
@@ -38,7 +38,7 @@ class AuditFilter:
 
 
 def _require_admin(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
+    if not actor.may(Permission.READ_AUDIT):
         raise PermissionDenied("Hanya Admin Dinsos yang dapat membuka log audit.")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tepat.domain.access import SYSTEM, Actor, Role
+from tepat.domain.access import SYSTEM, Actor, Permission, Role
 from tepat.domain.regions import Level, is_region_code, level_of
 from tepat.errors import (
     AuthenticationFailed,
@@ -99,7 +99,7 @@ def _info(row: dict[str, Any]) -> UserInfo:
 
 
 def _require_admin(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
+    if not actor.may(Permission.MANAGE_USERS):
         raise PermissionDenied("Hanya Admin Dinsos yang boleh mengelola akun.")
 
 
@@ -242,7 +242,7 @@ def actor_for_user(db: Database, user_id: int) -> Actor | None:
 
 def issue_token(db: Database, actor: Actor, username: str, *, label: str = "", days: int = TOKEN_DAYS) -> IssuedToken:
     """Make a new API token for ``username``, valid ``days`` days; the secret is returned once and stored hashed."""
-    if actor.role is not Role.ADMIN and actor.username != username:
+    if not actor.may(Permission.MANAGE_USERS) and actor.username != username:
         raise PermissionDenied("Anda hanya boleh membuat token untuk akun Anda sendiri.")
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise ValidationError("Token tidak dapat dibuat.", [FieldError(
@@ -278,7 +278,7 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
     with db.begin() as conn:
         row = user_store.token_by_id(conn, token_id)
         mine = row is not None and row["username"] == actor.username
-        if row is None or not (mine or (actor.role is Role.ADMIN and actor.in_area(row["area_code"]))):
+        if row is None or not (mine or actor.may(Permission.MANAGE_USERS, row["area_code"])):
             raise NotFound(f"Token {token_id} tidak ditemukan.")
         if not user_store.revoke_token(conn, token_id, now()):
             raise StateError(f"Token {token_id} sudah dicabut.")
@@ -367,7 +367,7 @@ def reset_password(db: Database, actor: Actor, username: str, *, remove_second_f
     """An admin gives an account a one-time password (returned once, stored hashed) that must be replaced at the
     next login; every session of the account ends. ``remove_second_factor`` also switches off its authenticator
     code (a lost phone)."""
-    if actor.role is Role.ADMIN and actor.username == username.strip().lower():
+    if actor.may(Permission.MANAGE_USERS) and actor.username == username.strip().lower():
         raise PermissionDenied("Ganti kata sandi Anda sendiri di halaman Akun.")
     password = one_time_password()
     new_hash = _hash(password)

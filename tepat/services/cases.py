@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
-from tepat.domain.access import Actor, Role, applying_findings
+from tepat.domain.access import Actor, Permission, Role, applying_findings
 from tepat.domain.cases import (
     INITIAL,
     PENGADUAN_CATEGORIES,
@@ -55,20 +55,18 @@ from tepat.store.engine import as_utc
 PUBLIC = Actor(username="warga", role=Role.ANALYST, area_code="", full_name="Warga (portal publik)")
 """Who submits through the public portal: used for the audit trail only, never to read anything."""
 
-_STAFF = frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})
-_EDITORS = frozenset({Role.ADMIN, Role.OPERATOR})
-# Who may move a case into each state (beyond being in the case's area).
-_ALLOWED_ROLES: dict[tuple[CaseKind, CaseState], frozenset[Role]] = {
-    (CaseKind.USUL, CaseState.DAFTAR_KELURAHAN): _EDITORS,
-    (CaseKind.USUL, CaseState.MUSYAWARAH): _EDITORS,
-    (CaseKind.USUL, CaseState.VERIFIKASI): _EDITORS,
-    (CaseKind.USUL, CaseState.PERSETUJUAN): _EDITORS | {Role.VERIFIER},
-    (CaseKind.USUL, CaseState.MASUK_REGISTRI): frozenset({Role.ADMIN}),
-    (CaseKind.USUL, CaseState.DITOLAK): _EDITORS | {Role.VERIFIER},
-    (CaseKind.SANGGAH, CaseState.VERIFIKASI): _EDITORS,
-    (CaseKind.SANGGAH, CaseState.SELESAI): _EDITORS | {Role.VERIFIER},
-    (CaseKind.PENGADUAN, CaseState.DITANGANI): _STAFF,
-    (CaseKind.PENGADUAN, CaseState.SELESAI): _STAFF,
+# The permission that moves a case into each state (beyond being in the case's area).
+_MOVED_BY: dict[tuple[CaseKind, CaseState], Permission] = {
+    (CaseKind.USUL, CaseState.DAFTAR_KELURAHAN): Permission.EDIT_REGISTRY,
+    (CaseKind.USUL, CaseState.MUSYAWARAH): Permission.EDIT_REGISTRY,
+    (CaseKind.USUL, CaseState.VERIFIKASI): Permission.EDIT_REGISTRY,
+    (CaseKind.USUL, CaseState.PERSETUJUAN): Permission.VERIFY,
+    (CaseKind.USUL, CaseState.MASUK_REGISTRI): Permission.OVERSEE,
+    (CaseKind.USUL, CaseState.DITOLAK): Permission.VERIFY,
+    (CaseKind.SANGGAH, CaseState.VERIFIKASI): Permission.EDIT_REGISTRY,
+    (CaseKind.SANGGAH, CaseState.SELESAI): Permission.VERIFY,
+    (CaseKind.PENGADUAN, CaseState.DITANGANI): Permission.HANDLE_CASES,
+    (CaseKind.PENGADUAN, CaseState.SELESAI): Permission.HANDLE_CASES,
 }
 _NOTE_REQUIRED = {CaseState.DITOLAK, CaseState.SELESAI}
 
@@ -311,7 +309,7 @@ def track(db: Database, number: str, *, clock: Clock = system_clock) -> PublicTr
 
 
 def _visible_case(conn: sa.Connection, actor: Actor, case_id: int, *, lock: bool = False) -> dict[str, Any]:
-    if actor.role not in _STAFF:
+    if not actor.may(Permission.HANDLE_CASES):
         raise NotFound("Kasus tidak ditemukan")
     row = store.get(conn, case_id, lock=lock)
     if row is None or not actor.in_area(row["kelurahan_code"]):
@@ -320,7 +318,8 @@ def _visible_case(conn: sa.Connection, actor: Actor, case_id: int, *, lock: bool
 
 
 def _may_move(actor: Actor, kind: CaseKind, to: CaseState) -> bool:
-    return actor.role in _ALLOWED_ROLES.get((kind, to), frozenset())
+    needed = _MOVED_BY.get((kind, to))
+    return needed is not None and actor.may(needed)
 
 
 def _timing(row: Mapping[str, Any], at: datetime) -> tuple[SlaState | None, bool]:
@@ -334,7 +333,7 @@ def _timing(row: Mapping[str, Any], at: datetime) -> tuple[SlaState | None, bool
 def list_cases(db: Database, actor: Actor, *, kind: str | None = None, state: str | None = None, overdue: bool = False,
                open_only: bool = False, clock: Clock = system_clock, limit: int = 200) -> list[dict[str, Any]]:
     """Cases in the actor's area with their SLA state and an overdue flag, newest first."""
-    if actor.role not in _STAFF:
+    if not actor.may(Permission.HANDLE_CASES):
         raise PermissionDenied("Peran Anda tidak menangani kasus warga")
     at = clock()
     with db.read() as conn:
@@ -467,7 +466,7 @@ def upload_for(db: Database, actor: Actor, upload_id: int) -> dict[str, Any]:
     """An upload's metadata when the actor may see it (staff of its area); ``NotFound`` otherwise."""
     with db.read() as conn:
         row = store.get_upload(conn, upload_id)
-    if row is None or actor.role not in _STAFF or not actor.can_read_personal(row["area_code"]):
+    if row is None or not actor.may(Permission.HANDLE_CASES) or not actor.can_read_personal(row["area_code"]):
         raise NotFound("Berkas tidak ditemukan")
     audit.record_read(db.engine, actor, "upload.read", "upload", upload_id, area_code=row["area_code"],
                       detail={"case_id": row.get("case_id"), "purpose": row.get("purpose")})

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.coverage import ServiceCycle, covering_cycle
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.masking import mask_name
@@ -79,7 +79,7 @@ class IssuedKey:
 
 
 def _require_admin(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
+    if not actor.may(Permission.MANAGE_FACILITIES):
         raise PermissionDenied("Hanya Admin Dinsos yang mengelola fasilitas kesehatan.")
 
 

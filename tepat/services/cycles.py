@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.coverage import cycle_coverage_end
 from tepat.domain.cycles import (
     FINAL_ENTITLEMENT_STATES,
@@ -97,7 +97,7 @@ def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_sta
                  area_code: str | None = None) -> int:
     """A new cycle in ``draf`` for ``area_code`` (default: the admin's whole area; a region inside it otherwise);
     its budget cap defaults to the annual budget minus what the year's frozen cycles committed."""
-    if actor.role is not Role.ADMIN:
+    if not actor.may(Permission.MANAGE_PROGRAMMES):
         raise PermissionDenied("Hanya Admin Dinsos yang dapat membuat siklus bantuan.")
     area = actor.area_code if area_code is None else area_code.strip()
     if not actor.in_area(area):

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.deciles import DECILES
 from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
@@ -89,7 +89,7 @@ def family_to_explain(conn: sa.Connection, actor: Actor, family_id: int) -> dict
     fam = family_store.get(conn, family_id)
     if fam is None or not actor.in_area(fam["kelurahan_code"]):
         raise NotFound("Keluarga tidak ditemukan")
-    if not actor.sees_personal_data and actor.role is not Role.ANALYST:
+    if not (actor.may(Permission.READ_PERSONAL) or actor.may(Permission.TARGETING)):
         raise NotFound("Keluarga tidak ditemukan")
     return fam
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.cycles import FROZEN_STATES, CutPlace, cut_reason_text
 from tepat.domain.deciles import DECILES
 from tepat.domain.programmes import budget_for, level_of, member_rule_as_rule
@@ -253,7 +253,7 @@ def _exclusions_of(conn: sa.Connection, prog: dict[str, Any], family_id: int, pe
 def request_override(db: Database, actor: Actor, code: str, family_id: int, action: str, reason: str, evidence: str,
                      *, member_id: int | None = None, upload_id: int | None = None) -> int:
     """An operator (in the area) or admin asks to add or remove a unit by hand; a different admin decides."""
-    if actor.role not in (Role.ADMIN, Role.OPERATOR):
+    if not actor.may(Permission.EDIT_REGISTRY):
         raise PermissionDenied("Hanya operator dan Admin Dinsos yang dapat mengajukan perubahan penerima.")
     errors = []
     if action not in OVERRIDE_ACTIONS:
@@ -290,7 +290,7 @@ def request_override(db: Database, actor: Actor, code: str, family_id: int, acti
 
 def decide_override(db: Database, actor: Actor, override_id: int, approve: bool, note: str = "") -> None:
     """Approve or reject a pending override: an admin in the family's area, not the requester."""
-    if actor.role is not Role.ADMIN:
+    if not actor.may(Permission.MANAGE_PROGRAMMES):
         raise PermissionDenied("Hanya Admin Dinsos yang dapat menyetujui atau menolak perubahan penerima.")
     with db.begin() as conn:
         row = store.get_override(conn, override_id, lock=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.files.canonical import ColumnMapping, parse_mapping
 from tepat.store import audit
@@ -32,7 +32,7 @@ class SavedMapping:
 
 
 def _editor(actor: Actor) -> None:
-    if actor.role not in (Role.ADMIN, Role.OPERATOR):
+    if not actor.may(Permission.EDIT_REGISTRY):
         raise PermissionDenied("Hanya admin dan operator yang mengimpor data registri.")
 
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.errors import NotFound, TepatError
 from tepat.store import audit
 from tepat.store import jobs as job_store
@@ -106,7 +106,7 @@ def show(db: Database, actor: Actor, job_id: int, runner: JobRunner | None = Non
     with db.read() as conn:
         row = job_store.get(conn, job_id)
     mine = row is not None and row["created_by"] == actor.username
-    if row is None or not (mine or (actor.role is Role.ADMIN and actor.in_area(row["area_code"]))):
+    if row is None or not (mine or actor.may(Permission.OVERSEE, row["area_code"])):
         raise NotFound("Pekerjaan tidak ditemukan.")
     return _view(row, now(), runner)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.entitlements import (
     PAYABLE,
     RETRYABLE,
@@ -43,7 +43,7 @@ from tepat.domain.payments import (
     PaymentState,
     checksum,
 )
-from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
+from tepat.errors import ConflictError, FieldError, NotFound, StateError, ValidationError
 from tepat.files import payment_files
 from tepat.store import audit
 from tepat.store import payments as store
@@ -51,7 +51,6 @@ from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.payability import block_unpayable
 
-MONEY_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
 PAYING_CYCLE_STATES = frozenset({"disetujui", "pembayaran"})
 
 
@@ -88,10 +87,7 @@ def batch_area(db: Database, batch: dict[str, Any]) -> str:
 
 def require_money_role(actor: Actor, area: str) -> None:
     """Keuangan or Admin Dinsos, inside ``area``."""
-    if actor.role not in MONEY_ROLES:
-        raise PermissionDenied("Hanya Keuangan dan Admin Dinsos yang boleh mengelola pembayaran.")
-    if not actor.in_area(area):
-        raise PermissionDenied("Wilayah ini di luar wilayah kerja Anda.")
+    actor.require(Permission.MANAGE_MONEY, area)
 
 
 def _batch_for(db: Database, conn: Any, actor: Actor, batch_id: int, *, lock: bool = False) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.programmes import EDITABLE, ProgrammeSpec, validate_programme
 from tepat.domain.programmes import seed_catalogue as seed_specs
 from tepat.errors import ConflictError, NotFound, PermissionDenied
@@ -27,7 +27,7 @@ _NOT_FOUND = "Program tidak ditemukan"
 
 
 def require_admin(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
+    if not actor.may(Permission.MANAGE_PROGRAMMES):
         raise PermissionDenied("Hanya Admin Dinsos yang dapat mengubah katalog program.")
 
 

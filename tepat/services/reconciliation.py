@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.payments import Outcome, PaymentState
 from tepat.errors import NotFound, PermissionDenied, ValidationError
 from tepat.services.payments import batch_area
@@ -20,7 +20,6 @@ from tepat.store import payments as payment_store
 from tepat.store import reconciliation as store
 from tepat.store.database import Database
 
-READERS = frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})
 _FIGURES = ("planned",) + tuple(s.value for s in PaymentState)
 
 
@@ -65,9 +64,9 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
     """Reconcile one batch or one whole cycle (all its batches)."""
     if (batch_id is None) == (cycle_id is None):
         raise ValidationError("Pilih satu batch atau satu siklus.")
-    if actor.role not in READERS:
+    if not actor.may(Permission.READ_PAYMENTS):
         raise PermissionDenied("Rekonsiliasi hanya untuk Keuangan, Admin Dinsos dan Analis.")
-    personal = actor.role is not Role.ANALYST
+    personal = actor.may(Permission.READ_PERSONAL)
     with db.read() as conn:
         if batch_id is not None:
             batch = payment_store.batch(conn, batch_id)

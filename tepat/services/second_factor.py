@@ -16,14 +16,13 @@ from datetime import datetime
 import pyotp
 import segno
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.store import audit
 from tepat.store import users as user_store
 from tepat.store.database import Database
 from tepat.store.engine import now
 
-ROLES = frozenset({Role.ADMIN, Role.FINANCE})
 ISSUER = "tepat"
 DRIFT_STEPS = 1  # a code from the step before or after is accepted too (phone clocks drift)
 WRONG_CODE = "Kode verifikasi salah, kedaluwarsa, atau sudah dipakai."
@@ -40,7 +39,7 @@ class Enrolment:
 
 def offered_to(actor: Actor) -> bool:
     """Whether the actor's role may switch the second factor on."""
-    return actor.role in ROLES
+    return actor.may(Permission.SECOND_FACTOR)
 
 
 def new_enrolment(actor: Actor) -> Enrolment:

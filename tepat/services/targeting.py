@@ -26,7 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.charts.targeting import accuracy_chart, decile_chart
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.deciles import DECILES, rank_families
 from tepat.domain.targeting_accuracy import targeting_table
 from tepat.domain.welfare import AnyPmtModel, GroupedPmtModel, PmtPrediction, model_from_spec
@@ -39,7 +39,6 @@ from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import families
 
-TARGETING_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
 DEFAULT_COVERAGES = (0.1, 0.2, 0.4)
 _NO_MODEL = "Model PMT tidak ditemukan"
 
@@ -135,7 +134,7 @@ class FamilyTargeting:
 
 def require_targeting(actor: Actor) -> None:
     """Targeting pages and commands are for Admin Dinsos and analysts."""
-    if actor.role not in TARGETING_ROLES:
+    if not actor.may(Permission.TARGETING):
         raise PermissionDenied("Halaman sasaran hanya untuk Admin Dinsos dan Analis.")
 
 

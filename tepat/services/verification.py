@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tepat.domain.access import Actor, Role, applying_findings
+from tepat.domain.access import Actor, Permission, applying_findings
 from tepat.domain.cases import CaseKind, CaseState, Clock, system_clock
 from tepat.domain.validation import validate_family
 from tepat.domain.verification import (
@@ -35,8 +35,6 @@ from tepat.store import cases as store
 from tepat.store import families as family_store
 from tepat.store.database import Database
 
-_VERIFIERS = frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER})
-
 
 @dataclass(frozen=True)
 class WorkList:
@@ -55,7 +53,7 @@ class WorkList:
 
 
 def _require_verifier(actor: Actor) -> None:
-    if actor.role not in _VERIFIERS:
+    if not actor.may(Permission.VERIFY):
         raise PermissionDenied("Peran Anda tidak melakukan verifikasi lapangan")
 
 

@@ -23,7 +23,6 @@ bounded batch at a time so that no worker waits long for the lock.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 import threading
@@ -69,6 +68,8 @@ class RateLimitFile:
 
     @contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
+        import fcntl  # POSIX file locks; imported here so that the package imports on every platform
+
         with self._thread_lock:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
             try:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tepat.api.app import create_api
 from tepat.config import Settings
-from tepat.domain.access import Role
+from tepat.domain.access import Permission
 from tepat.errors import PermissionDenied, TepatError, ValidationError
 from tepat.portal import routes as portal_routes
 from tepat.services.sessions import SESSION_HOURS, signed_in
@@ -64,19 +64,19 @@ STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "tepat_sesi"
 SESSION_MAX_AGE = SESSION_HOURS * 60 * 60  # the cookie lives as long as its server-side session
 
-MENU: tuple[tuple[str, str, frozenset[Role] | None], ...] = (
+MENU: tuple[tuple[str, str, Permission | None], ...] = (
     ("/statistik", "Statistik", None),
-    ("/sasaran", "Sasaran", frozenset({Role.ADMIN, Role.ANALYST})),
-    ("/kasus", "Kasus", frozenset({Role.ADMIN, Role.OPERATOR, Role.VERIFIER, Role.FINANCE})),
-    ("/verifikasi", "Verifikasi", frozenset({Role.VERIFIER})),
-    ("/program", "Program", frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE, Role.ANALYST})),
-    ("/siklus", "Siklus", frozenset({Role.ADMIN, Role.OPERATOR, Role.FINANCE})),
-    ("/pembayaran", "Pembayaran", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
-    ("/laporan", "Laporan", frozenset({Role.ADMIN, Role.FINANCE, Role.ANALYST})),
-    ("/audit", "Audit", frozenset({Role.ADMIN})),
-    ("/pengguna", "Pengguna", frozenset({Role.ADMIN})),
+    ("/sasaran", "Sasaran", Permission.TARGETING),
+    ("/kasus", "Kasus", Permission.HANDLE_CASES),
+    ("/verifikasi", "Verifikasi", Permission.VERIFY),
+    ("/program", "Program", Permission.READ_PROGRAMMES),
+    ("/siklus", "Siklus", Permission.READ_CYCLES),
+    ("/pembayaran", "Pembayaran", Permission.READ_PAYMENTS),
+    ("/laporan", "Laporan", Permission.READ_PAYMENTS),
+    ("/audit", "Audit", Permission.READ_AUDIT),
+    ("/pengguna", "Pengguna", Permission.MANAGE_USERS),
 )
-"""Menu links after the registry's own: (link, label, roles that see it or ``None`` for every role)."""
+"""Menu links after the registry's own: (link, label, the permission that shows it or ``None`` for everyone)."""
 
 _CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import Request
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.errors import NotFound, PermissionDenied
 from tepat.services import sessions
 from tepat.services.jobs import JobRunner
@@ -69,20 +70,34 @@ def current_actor(request: Request) -> Actor:
     return found.actor
 
 
+def requires(permission: Permission, refusal: str | None = None) -> Callable[[Request], Actor]:
+    """The one page guard: a logged-in user whose role has ``permission`` (else 403 with ``refusal``, or the
+    permission's own sentence), refused before any record is looked up."""
+
+    def guard(request: Request) -> Actor:
+        found = current_actor(request)
+        if not found.may(permission):
+            raise PermissionDenied(refusal or permission.refusal)
+        return found
+
+    guard.__name__ = f"requires_{permission.value}"
+    return guard
+
+
 def personal_data_actor(request: Request) -> Actor:
     """A logged-in user whose role may read personal data (everyone but analysts)."""
-    found = current_actor(request)
-    if not found.sees_personal_data:
-        # Refused by role before any record is looked up, so the answer says nothing about whether one exists.
-        raise PermissionDenied("Halaman ini memuat data pribadi; peran Anda hanya angka agregat (Beranda, Wilayah, "
-                               "Statistik, Sasaran).")
-    return found
+    # Refused by role before any record is looked up, so the answer says nothing about whether one exists.
+    return _personal_data(request)
+
+
+_personal_data = requires(Permission.READ_PERSONAL, "Halaman ini memuat data pribadi; peran Anda hanya angka agregat "
+                                                     "(Beranda, Wilayah, Statistik, Sasaran).")
 
 
 def editor_actor(request: Request) -> Actor:
     """A logged-in admin or operator (the roles that change the registry)."""
     found = personal_data_actor(request)
-    if found.role not in (Role.ADMIN, Role.OPERATOR):
+    if not found.may(Permission.EDIT_REGISTRY):
         raise PermissionDenied("Peran Anda tidak boleh mengubah data registri.")
     return found
 

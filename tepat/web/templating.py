@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from tepat.domain import formatting
-from tepat.domain.access import Role
+from tepat.domain.access import Permission, Role
 from tepat.services.office import office_view
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -64,6 +64,7 @@ def _context(request: Request) -> dict[str, Any]:
         "region_name": db.regions.name if db is not None else (lambda code: code),
         "office": office_of(request),
         "Role": Role,
+        "Permission": Permission,
     }
 
 

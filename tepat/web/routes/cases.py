@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.cases import PENGADUAN_CATEGORIES, CaseKind, CaseState, SanggahOutcome
 from tepat.domain.formatting import local_time
 from tepat.domain.households import FAMILY_FIELDS, Relationship
@@ -51,7 +51,7 @@ def case_list(request: Request, db: DB, actor: Staff, jenis: str = "", status: s
         return RedirectResponse(f"/kasus/{cases.find_case(db, actor, nomor)}", status_code=303)
     kind = jenis if jenis in {k.value for k in CaseKind} else ""
     rows = cases.list_cases(db, actor, kind=kind or None, state=status or None, overdue=bool(terlambat))
-    overdue = cases.overdue_sanggah(db, actor) if actor.role is Role.ADMIN else []
+    overdue = cases.overdue_sanggah(db, actor) if actor.may(Permission.OVERSEE) else []
     return templates.TemplateResponse(request, "cases/list.html", {
         "title": "Kasus warga", "rows": rows, "jenis": kind, "status": status, "terlambat": bool(terlambat),
         "overdue": overdue, "kinds": list(CaseKind), "states": list(CaseState),

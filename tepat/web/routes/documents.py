@@ -16,12 +16,20 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import TIMEZONE
-from tepat.errors import NotFound, PermissionDenied, TepatError, ValidationError
+from tepat.errors import NotFound, TepatError, ValidationError
 from tepat.services import coverage, documents, jobs, training
 from tepat.store.database import Database
-from tepat.web.deps import current_actor, get_db, job_runner, personal_data_actor, upload_dir, verify_csrf
+from tepat.web.deps import (
+    current_actor,
+    get_db,
+    job_runner,
+    personal_data_actor,
+    requires,
+    upload_dir,
+    verify_csrf,
+)
 from tepat.web.forms import parse_optional_date
 from tepat.web.templating import templates
 
@@ -32,15 +40,7 @@ Who = Annotated[Actor, Depends(current_actor)]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
-def admin_actor(request: Request) -> Actor:
-    """A logged-in Admin Dinsos (facilities and their keys)."""
-    found = current_actor(request)
-    if found.role is not Role.ADMIN:
-        raise PermissionDenied("Hanya Admin Dinsos yang mengelola fasilitas kesehatan.")
-    return found
-
-
-Admin = Annotated[Actor, Depends(admin_actor)]
+Admin = Annotated[Actor, Depends(requires(Permission.MANAGE_FACILITIES))]
 
 
 def _signed_on(tanggal: str) -> date | None:

@@ -18,13 +18,13 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.payments import BatchState, Channel, Outcome, PaymentState
-from tepat.errors import FieldError, PermissionDenied, TepatError, ValidationError
+from tepat.errors import FieldError, TepatError, ValidationError
 from tepat.services import payments, reconciliation
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
-from tepat.web.deps import current_actor, get_db, verify_csrf
+from tepat.web.deps import get_db, requires, verify_csrf
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -33,20 +33,8 @@ MAX_RESULT_BYTES = 100 * 1024 * 1024
 RESULT_SUFFIXES = {".csv", ".xlsx"}
 
 
-def money_actor(request: Request) -> Actor:
-    """Keuangan or Admin Dinsos."""
-    found = current_actor(request)
-    if found.role not in payments.MONEY_ROLES:
-        raise PermissionDenied("Halaman ini hanya untuk Keuangan dan Admin Dinsos.")
-    return found
-
-
-def reader_actor(request: Request) -> Actor:
-    """Keuangan, Admin Dinsos or Analis (aggregates only)."""
-    found = current_actor(request)
-    if found.role not in reconciliation.READERS:
-        raise PermissionDenied("Halaman ini hanya untuk Keuangan, Admin Dinsos dan Analis.")
-    return found
+money_actor = requires(Permission.MANAGE_MONEY, "Halaman ini hanya untuk Keuangan dan Admin Dinsos.")
+reader_actor = requires(Permission.READ_PAYMENTS, "Halaman ini hanya untuk Keuangan, Admin Dinsos dan Analis.")
 
 
 Money = Annotated[Actor, Depends(money_actor)]
@@ -65,7 +53,7 @@ def batch_list(request: Request, db: DB, actor: Reader, siklus: str = "") -> Res
     cycle_id = int(siklus) if siklus.isdigit() else None
     return templates.TemplateResponse(request, "payments/list.html", {
         "title": "Pembayaran", "rows": payments.list_batches(db, actor, cycle_id), "siklus": cycle_id,
-        "cycles": payments.payable_cycles(db, actor), "money": actor.role in payments.MONEY_ROLES,
+        "cycles": payments.payable_cycles(db, actor), "money": actor.may(Permission.MANAGE_MONEY),
         "BatchState": BatchState, "Channel": Channel,
     })
 
@@ -231,7 +219,7 @@ def _reconciliation_page(request: Request, report: reconciliation.Reconciliation
 @router.get("/pembayaran/{batch_id}/rekonsiliasi")
 def batch_reconciliation(request: Request, db: DB, actor: Reader, batch_id: int) -> Response:
     report = reconciliation.reconcile(db, actor, batch_id=batch_id)
-    return _reconciliation_page(request, report, f"/pembayaran/{batch_id}" if actor.role is not Role.ANALYST else "/pembayaran")
+    return _reconciliation_page(request, report, f"/pembayaran/{batch_id}" if actor.may(Permission.MANAGE_MONEY) else "/pembayaran")
 
 
 @router.get("/pembayaran/siklus/{cycle_id}/rekonsiliasi")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.cycles import CycleAction, CycleState
 from tepat.domain.formatting import local_today
 from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, rupiah_amount
@@ -204,7 +204,7 @@ def _cycle_list(request: Request, db: Database, actor: Actor, *, values: dict[st
     return _page(request, "cycles", {
         "title": "Siklus bantuan", "rows": cycles.list_cycles(db, actor),
         "programmes": programmes.list_programmes(db, actor, active_only=True), "form": values or {},
-        "areas": cycle_area_options(db, actor) if actor.role is Role.ADMIN else [],
+        "areas": cycle_area_options(db, actor) if actor.may(Permission.MANAGE_PROGRAMMES) else [],
         "message": message, "errors": error_map(errors or []),
     }, status_code)
 

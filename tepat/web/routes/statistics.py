@@ -12,12 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile as SentFile
 
 from tepat.config import Settings
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import local_today
 from tepat.domain.poverty_line import KCAL_PER_DAY
 from tepat.domain.programmes import rupiah_amount
 from tepat.domain.regions import Level, level_of
-from tepat.errors import FieldError, NotFound, PermissionDenied, TepatError, ValidationError
+from tepat.errors import FieldError, NotFound, TepatError, ValidationError
 from tepat.services import statistics
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
@@ -72,7 +72,7 @@ def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat:
             "cells": cells,
             "charts": charts,
             "min_cell_size": settings.min_cell_size,
-            "can_import": actor.role is Role.ADMIN,
+            "can_import": actor.may(Permission.IMPORT_BPS),
             "level": level.value, "levels": [] if one_kelurahan else list(LEVELS),
             "coverage_year": coverage_year, "coverage_years": list(range(this_year + 1, this_year - 6, -1)),
             "imported": request.query_params.get("impor"),
@@ -177,8 +177,7 @@ async def poverty_line_compute(request: Request, actor: Who) -> Response:
 @router.post("/impor-bps")
 async def import_bps(request: Request, db: DB, actor: Who, berkas: Annotated[UploadFile, File()]) -> Response:
     """Admin uploads newer BPS figures (CSV); the dashboard then offers the new year."""
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied("Hanya Admin Dinsos yang boleh mengimpor angka BPS.")
+    actor.require(Permission.IMPORT_BPS)
     content = await berkas.read(MAX_BPS_UPLOAD + 1)
     if len(content) > MAX_BPS_UPLOAD:
         raise TepatError("Berkas BPS terlalu besar (maksimal 2 MB).")
