@@ -49,6 +49,7 @@ from tepat.files.basket import read_basket
 from tepat.files.survey import read_survey
 from tepat.store import programme_reports
 from tepat.store import targeting as targeting_store
+from tepat.store.areas import within
 from tepat.store.audit import record
 from tepat.store.database import Database
 from tepat.store.schema import families, members
@@ -311,7 +312,7 @@ def registry_indicators(
     column = families.c.kelurahan_code if level is Level.KELURAHAN else families.c.kecamatan_code
     cutoff = _two_years_before(today or date.today())
     active = families.c.registry_status == RegistryStatus.AKTIF.value
-    in_area = column == area if own_level else column.like(f"{area}.%")
+    in_area = within(column, area)
     stale = sa.or_(
         families.c.verification_status != VerificationStatus.TERVERIFIKASI.value,
         families.c.verified_on.is_(None),

@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.store.areas import within
 from tepat.store.engine import now
-from tepat.store.families import region_within
 from tepat.store.schema import audit_log
 
 
@@ -234,7 +234,7 @@ def search(conn: sa.Connection, *, area_code: str, unplaced: bool, username: str
     ``action`` matches a whole action or its family (``family`` matches ``family.read``, ``family.list``, …).
     """
     where: list[sa.ColumnElement[bool]] = []
-    placed = region_within(area_code, audit_log.c.area_code)
+    placed = within(audit_log.c.area_code, area_code)
     where.append(sa.or_(placed, audit_log.c.area_code.is_(None)) if unplaced else placed)
     if username:
         where.append(audit_log.c.actor == username)

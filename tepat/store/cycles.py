@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.cycles import FROZEN_STATES
+from tepat.store.areas import within as inside
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
-from tepat.store.families import region_within
 from tepat.store.payability import block_unpayable
 from tepat.store.schema import benefit_cycles, entitlements, programmes
 
@@ -62,7 +62,7 @@ def count_in_state(conn: sa.Connection, state: str, *, within: str, overlapping:
     as a city cycle does a kecamatan's payments); optionally leaving out those one user submitted (they may not
     approve them)."""
     area = benefit_cycles.c.area_code
-    where = region_within(within, area)
+    where = inside(area, within)
     if overlapping:
         where = sa.or_(where, sa.literal(within) == area, sa.literal(within).startswith(area + "."), area == "")
     q = sa.select(sa.func.count()).select_from(benefit_cycles).where(benefit_cycles.c.state == state, where)

@@ -14,29 +14,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.store.areas import within
 from tepat.store.schema import families, members
 
 
 def in_area(area_code: str, column: sa.ColumnElement[str] | None = None) -> sa.ColumnElement[bool]:
-    """``kelurahan_code`` lies inside ``area_code`` (``""`` = everywhere)."""
-    col = families.c.kelurahan_code if column is None else column
-    if area_code == "":
-        return sa.true()
-    if area_code.count(".") == 3:
-        return col == area_code
-    if area_code.count(".") == 2:
-        return families.c.kecamatan_code == area_code if column is None else col.startswith(area_code + ".")
-    return col.startswith(area_code + ".")
-
-
-def region_within(area_code: str, column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    """A region code ``column`` of any level (a cycle's area, say) is ``area_code`` or lies inside it; ``""`` = everywhere.
-
-    ``in_area`` is for kelurahan columns (a kelurahan never equals a wider area); this one also takes the area itself.
-    """
-    if area_code == "":
-        return sa.true()
-    return sa.or_(column == area_code, column.startswith(area_code + "."))
+    """A family's ``kelurahan_code`` (or ``column``) lies inside ``area_code`` (``""`` = everywhere): ``within``,
+    with the families table's own kecamatan column (indexed) for a kecamatan area."""
+    if column is None and area_code.count(".") == 2:
+        return families.c.kecamatan_code == area_code
+    return within(families.c.kelurahan_code if column is None else column, area_code)
 
 
 # Statements on hot paths (a page view, a NIK lookup) are built once and only bound per call.

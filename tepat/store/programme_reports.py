@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.store.areas import within
 from tepat.store.schema import benefit_cycles, entitlements, payments, programmes
 
 DOCUMENT_STATES = ("disetujui", "pembayaran", "ditutup")
@@ -79,12 +80,6 @@ def rw_totals(conn: sa.Connection, cycle_id: int, kelurahan_code: str) -> list[d
     return [{"rw": int(r.rw), "recipients": int(r.recipients), "amount": int(r.amount or 0)} for r in conn.execute(q)]
 
 
-def _in_area(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:
-    if not area_code or area_code.count(".") < 1:
-        return sa.true()
-    return sa.or_(column == area_code, column.like(f"{area_code}.%"))
-
-
 def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[dict[str, Any]]:
     """Planned, blocked, paid and returned rupiah per (programme, kecamatan, cycle period start) of one year.
 
@@ -94,7 +89,7 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
     """
     e, c = entitlements.c, benefit_cycles.c
     frozen = sa.and_(c.state.in_(DOCUMENT_STATES), c.period_start >= date(year, 1, 1), c.period_start <= date(year, 12, 31),
-                     _in_area(e.kelurahan_code, area_code))
+                     within(e.kelurahan_code, area_code))
     keys = (c.programme_id, e.kecamatan_code, c.period_start)
     planned_q = (
         sa.select(*keys,
@@ -149,7 +144,7 @@ def coverage_by_area(conn: sa.Connection, level: str, area_code: str, year: int)
                   sa.func.count(sa.distinct(e.unit_key)).label("units"))
         .select_from(entitlements.join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id))
         .where(p.active.is_(True), c.state.in_(DOCUMENT_STATES), e.state.not_in(NOT_HANDED_OVER),
-               c.period_start <= date(year, 12, 31), c.period_end >= date(year, 1, 1), _in_area(column, area_code))
+               c.period_start <= date(year, 12, 31), c.period_end >= date(year, 1, 1), within(column, area_code))
         .group_by(column, p.id, p.name, p.unit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]

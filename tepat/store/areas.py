@@ -1,0 +1,18 @@
+"""The one area predicate: a region-code column inside an account's (or a cycle's) area, as SQL."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def within(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:
+    """``column`` (a region code of any level) is ``area_code`` or lies inside it; ``""`` is everywhere.
+
+    The SQL twin of ``tepat.domain.regions.contains``: a province, a kabupaten/kota, a kecamatan or a kelurahan
+    bound the same way, whatever the column's level.
+    """
+    if area_code == "":
+        return sa.true()
+    if area_code.count(".") == 3:  # a kelurahan holds no region: equality, which an index answers
+        return column == area_code
+    return sa.or_(column == area_code, column.startswith(area_code + "."))
