@@ -64,7 +64,7 @@ def test_errors_are_one_indonesian_line(db, admin, tmp_path: Path) -> None:
     assert r.exit_code == 1 and "Galat: Berkas keluaran harus berakhiran .pdf atau .xlsx" in r.output
     r = _run("dokumen", "bast", str(cycle_id), "--kelurahan", KELURAHAN, "--out", str(tmp_path / "b.pdf"),
              "--tanggal", "kemarin", "--db", db.url)
-    assert r.exit_code == 1 and "Galat: Tanggal tidak dikenali: kemarin" in r.output
+    assert r.exit_code == 1 and "Galat: --tanggal harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan 'kemarin'." in r.output
 
 
 def test_realisation_pdf_and_xlsx(db, admin, tmp_path: Path) -> None:

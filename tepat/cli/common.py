@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tepat.config import Settings
 from tepat.domain.access import Actor, system_actor
+from tepat.domain.validation import parse_date
 from tepat.store.database import Database
 
 DatabaseOption = Annotated[
@@ -41,6 +43,16 @@ def fail(message: str, code: int = 1) -> None:
     """Print one plain line to stderr and exit non-zero."""
     typer.echo(f"Galat: {message}", err=True)
     raise typer.Exit(code)
+
+
+def parse_day(raw: str, option: str) -> date:
+    """A date given to option ``option`` (``TTTT-BB-HH`` or ``HH-BB-TTTT``), through the one date parser; a
+    malformed one ends the command with a plain line."""
+    try:
+        return parse_date(raw)
+    except ValueError:
+        fail(f"{option} harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan '{raw}'.")
+        raise  # unreachable: fail exits
 
 
 def acting(db: Database, username: str | None) -> Actor:

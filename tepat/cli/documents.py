@@ -19,10 +19,10 @@ from tepat.cli.common import (
     JsonOption,
     fail,
     open_as_office,
+    parse_day,
     print_json,
 )
 from tepat.domain.formatting import moment, number, rupiah
-from tepat.domain.validation import parse_date
 from tepat.services import coverage, documents
 
 documents_app = typer.Typer(help="Documents: Daftar Nominatif, BAST, realisation report.", no_args_is_help=True)
@@ -34,13 +34,7 @@ SignedOn = Annotated[str | None, typer.Option("--tanggal", help="Date of signing
 
 
 def _signed_on(raw: str | None) -> date | None:
-    if raw is None:
-        return None
-    try:
-        return parse_date(raw)
-    except ValueError:
-        fail(f"Tanggal tidak dikenali: {raw}")
-        raise  # unreachable: fail exits
+    return None if raw is None else parse_day(raw, "--tanggal")
 
 
 def _write(render: Callable[[], documents.Document], out: Path, as_json: bool) -> None:

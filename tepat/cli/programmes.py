@@ -28,7 +28,6 @@ from tepat.cli.common import (
 )
 from tepat.domain.cycles import CycleState
 from tepat.domain.formatting import number, rupiah
-from tepat.domain.validation import parse_date
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 
@@ -39,11 +38,7 @@ cycle_app = typer.Typer(help="Benefit cycles: create, generate, submit, approve,
 
 
 def _day(raw: str, option: str) -> date:
-    try:
-        return parse_date(raw)
-    except ValueError:
-        fail(f"{option} harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan '{raw}'.")
-        raise  # pragma: no cover
+    return common.parse_day(raw, option)
 
 
 # ----------------------------------------------------------------- tepat program

@@ -18,7 +18,6 @@ from tepat.domain.access import SYSTEM
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.households import FAMILY_FIELDS
 from tepat.domain.rules import RuleError, parse_rule
-from tepat.domain.validation import parse_date
 from tepat.domain.welfare import AnyPmtModel, GroupedPmtModel, PmtModel, fit_pmt, fit_pmt_by_group
 from tepat.files.survey_frames import read_survey_columns
 
@@ -153,13 +152,7 @@ def _coverages(value: str) -> list[float]:
 
 
 def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError:
-        fail(f"--date harus berbentuk TTTT-BB-HH atau HH-BB-TTTT, bukan '{value}'.")
-    return None
+    return None if value is None else common.parse_day(value, "--date")
 
 
 @pmt_app.command("list")

@@ -15,7 +15,6 @@ import typer
 from tepat.cli import common
 from tepat.cli.common import AsOption, AsReader, DatabaseOption, JsonOption, fail, open_database, print_json
 from tepat.domain.formatting import number
-from tepat.domain.validation import parse_date
 from tepat.services import documents, training
 
 training_app = typer.Typer(help="Training seats: enrolment, attendance, completion, attendance sheet.",
@@ -26,11 +25,7 @@ Niks = Annotated[list[str], typer.Argument(help="NIK of each person concerned.")
 
 
 def _day(raw: str) -> date:
-    try:
-        return parse_date(raw)
-    except ValueError:
-        fail(f"Tanggal tidak dikenali: {raw} (pakai YYYY-MM-DD).")
-        raise  # unreachable: fail exits
+    return common.parse_day(raw, "--date")
 
 
 def _tell(as_json: bool, value: dict[str, object], line: str) -> None:
