@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,25 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         init_database(db, office=SYNTH_CITY)
         db.dispose()  # closing the last connection checkpoints the WAL into the file we copy
         yield f"sqlite:///{path}"
+
+
+@contextmanager
+def own_database_url(tmp_path: Path, prefix: str) -> Iterator[str]:
+    """A new, empty database of its own (a SQLite file, or a PostgreSQL database dropped afterwards when the suite
+    runs there), for tests that migrate or initialise it themselves."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / (prefix + '.sqlite')}"
+        return
+    admin = sa.create_engine(_pg_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_admin_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def _truncate_pg(db: Database) -> None:

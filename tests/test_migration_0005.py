@@ -3,7 +3,6 @@ exactly-once index keeps holding, up and down (SQLite rebuilds the table; Postgr
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from alembic import command
 
 from tepat.store.engine import create_engine
 from tepat.store.migrate import alembic_config
-from tests.conftest import PG_URL, _pg_admin_url
+from tests.conftest import PG_URL, own_database_url
 
 AT = "2025-07-01"
 LINE = ("INSERT INTO payments (batch_id, entitlement_id, attempt, reference, amount, kelurahan_code, state) "
@@ -23,23 +22,12 @@ LINE = ("INSERT INTO payments (batch_id, entitlement_id, attempt, reference, amo
 @pytest.fixture
 def scratch(tmp_path: Path) -> Iterator[sa.Engine]:
     """An empty database of its own (migrations are run by hand here)."""
-    if not PG_URL:
-        engine = create_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
-        yield engine
-        engine.dispose()
-        return
-    admin = sa.create_engine(_pg_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"tepat_mig_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = create_engine(_pg_admin_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with own_database_url(tmp_path, "tepat_mig") as url:
+        engine = create_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _migrate(engine: sa.Engine, how: str, target: str) -> None:

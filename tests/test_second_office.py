@@ -3,13 +3,11 @@ Depok in its pages, documents, statistics and maps, and keeps its accounts and f
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role, system_actor
@@ -18,7 +16,7 @@ from tepat.services import auth, documents
 from tepat.services.setup import init_database
 from tepat.store.database import Database
 from tepat.store.schema import benefit_cycles
-from tests.conftest import PG_URL, _pg_admin_url
+from tests.conftest import own_database_url
 from tests.document_data import families_in, pdf_text
 from tests.programme_data import approved_cycle, insert_programme
 from tests.test_web_support import PASSWORD, login, make_app
@@ -30,25 +28,13 @@ PANCORAN_MAS = "32.76.01.1006"  # kelurahan Depok, kecamatan Pancoran Mas
 @pytest.fixture
 def depok(tmp_path: Path) -> Iterator[Database]:
     """A database of its own, initialised for Kota Depok (on PostgreSQL when the suite runs there)."""
-    if not PG_URL:
-        db = Database(f"sqlite:///{tmp_path / 'depok.sqlite'}")
-        init_database(db, office=DEPOK, address="Jl. Margonda Raya No. 54, Depok")
-        yield db
-        db.dispose()
-        return
-    admin = sa.create_engine(_pg_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"tepat_depok_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    db = Database(_pg_admin_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    try:
-        init_database(db, office=DEPOK, address="Jl. Margonda Raya No. 54, Depok")
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with own_database_url(tmp_path, "tepat_depok") as url:
+        db = Database(url)
+        try:
+            init_database(db, office=DEPOK, address="Jl. Margonda Raya No. 54, Depok")
+            yield db
+        finally:
+            db.dispose()
 
 
 def test_the_office_is_chosen_once_and_named_from_the_region_list(depok: Database, tmp_path: Path) -> None:

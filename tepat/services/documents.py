@@ -31,6 +31,7 @@ from tepat.domain.programmes import budget_for, programme_label
 from tepat.domain.regions import Level, level_of
 from tepat.domain.terbilang import date_in_words
 from tepat.errors import NotFound, StateError, ValidationError
+from tepat.services import training
 from tepat.store import audit
 from tepat.store import programme_reports as store
 from tepat.store.database import Database
@@ -225,15 +226,18 @@ ATTENDANCE_DAYS = 6
 """Day columns on one attendance sheet (A4 landscape); a longer training prints one sheet per week or so."""
 
 
+def check_attendance_days(days: Sequence[date]) -> None:
+    """At most ``ATTENDANCE_DAYS`` day columns fit on a sheet."""
+    if len(days) > ATTENDANCE_DAYS:
+        raise ValidationError(f"Paling banyak {ATTENDANCE_DAYS} tanggal per lembar daftar hadir.")
+
+
 def attendance_sheet(db: Database, actor: Actor, cycle_id: int, days: Sequence[date] = (), *,
                      signed_on: date | None = None, on_page: OnPage | None = None) -> Document:
     """The Daftar Hadir of a training batch: its enrolled participants in the actor's area (the offered seats
     while nobody is enrolled yet), with a column to sign for each of ``days`` (blank dated columns without them)."""
-    from tepat.services import training
-
-    if len(days) > ATTENDANCE_DAYS:
-        raise ValidationError(f"Paling banyak {ATTENDANCE_DAYS} tanggal per lembar daftar hadir.")
-    found = training.roster(db, actor, cycle_id)
+    check_attendance_days(days)
+    found = training.read_roster(db, actor, cycle_id)  # the printing below is the audit record
     people = found.in_state(EntitlementState.TERDAFTAR) or found.in_state(EntitlementState.TERJADWAL)
     if not people:
         raise NotFound("Tidak ada peserta pelatihan di wilayah Anda dalam siklus ini.")

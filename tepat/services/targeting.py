@@ -358,7 +358,7 @@ def predict_registry(model: AnyPmtModel, columns: dict[str, np.ndarray]) -> PmtP
     Falls back to ``model.predict`` when a categorical column does not hold text.
     """
     if isinstance(model, GroupedPmtModel):
-        groups = np.asarray([_plain(v) for v in columns[model.group_column]], dtype=object).astype(str)
+        groups = np.asarray(columns[model.group_column], dtype=object).astype(str)  # one pass, no Python loop
         total = np.full(groups.shape[0], np.nan)
         unknown = imputed = 0
         for group in np.unique(groups):

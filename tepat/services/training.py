@@ -18,9 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tepat.domain.access import Actor
+from tepat.domain.access import Actor, Permission
 from tepat.domain.cycles import FINAL_ENTITLEMENT_STATES, FROZEN_STATES, CycleState
-from tepat.domain.entitlements import Completion, EntitlementState, check_cancel_reason, completion_of_cycle
+from tepat.domain.entitlements import (
+    BlockReason,
+    Completion,
+    EntitlementState,
+    check_cancel_reason,
+    completion_of_cycle,
+)
 from tepat.domain.formatting import local_today, long_date
 from tepat.domain.nik import mask_nik
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
@@ -92,27 +98,51 @@ def _training_cycle(conn: Any, cycle_id: int, *, changing: bool) -> dict[str, An
     return cycle
 
 
+def _require_reader(actor: Actor) -> None:
+    if not actor.may(Permission.READ_PERSONAL):
+        raise PermissionDenied("Daftar peserta pelatihan hanya untuk peran yang boleh membaca data pribadi.")
+
+
+def check_readable(db: Database, actor: Actor, cycle_id: int) -> None:
+    """Refuse now what ``roster`` would refuse (role, no such training cycle, not approved), reading no seat."""
+    _require_reader(actor)
+    with db.read() as conn:
+        _training_cycle(conn, cycle_id, changing=False)
+
+
 def roster(db: Database, actor: Actor, cycle_id: int, day: date | None = None) -> Roster:
     """The seats inside the actor's area (roles that read personal data; the reading is audited), with who was
     recorded present on ``day``."""
-    if not actor.sees_personal_data:
-        raise PermissionDenied("Daftar peserta pelatihan hanya untuk peran yang boleh membaca data pribadi.")
+    found = read_roster(db, actor, cycle_id, day)
+    with db.begin() as conn:
+        audit.record(conn, actor, "read_list", "training_seats", cycle_id, area_code=actor.area_code,
+                     detail={"rows": len(found.seats)})
+    return found
+
+
+def read_roster(db: Database, actor: Actor, cycle_id: int, day: date | None = None) -> Roster:
+    """``roster`` without its audit record, for a caller that audits what it does with the names (the
+    attendance sheet records its printing)."""
+    _require_reader(actor)
     with db.read() as conn:
         cycle = _training_cycle(conn, cycle_id, changing=False)
         rows = store.seats(conn, cycle_id, in_area(actor.area_code, entitlements.c.kelurahan_code))
         days = store.session_dates(conn, cycle_id)
         counts = cycle_store.counts(conn, cycle_id)
         present = frozenset(store.present_on(conn, cycle_id, day)) if day else frozenset()
-    with db.begin() as conn:
-        audit.record(conn, actor, "read_list", "training_seats", cycle_id, area_code=actor.area_code,
-                     detail={"rows": len(rows)})
     seats = [Seat(id=r["id"], name=r["recipient_name"] or "–", nik=mask_nik(r["recipient_nik"] or ""),
                   kelurahan_code=r["kelurahan_code"], kelurahan=db.regions.name(r["kelurahan_code"]), rt=r["rt"],
                   rw=r["rw"], state=EntitlementState(r["state"]), attended=int(r["attended"]),
-                  recorded=int(r["recorded"]), note=r["note"] or r["cancel_reason"] or r["block_reason"] or "")
-             for r in rows]
-    may_act = cycle["state"] != CycleState.DITUTUP and actor.can_run_training(actor.area_code or "")
+                  recorded=int(r["recorded"]), note=_note(r)) for r in rows]
+    may_act = cycle["state"] != CycleState.DITUTUP and actor.may(Permission.RUN_TRAINING)
     return Roster(cycle, seats, days, may_act, counts, day, present)
+
+
+def _note(row: dict[str, Any]) -> str:
+    """Why a seat ended as it did: the note, the reason it was turned down, or the block reason's label."""
+    if row["note"] or row["cancel_reason"]:
+        return str(row["note"] or row["cancel_reason"])
+    return BlockReason(row["block_reason"]).label if row["block_reason"] else ""
 
 
 def _mine(conn: Any, actor: Actor, cycle_id: int, ids: Iterable[int]) -> list[int]:

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import TIMEZONE
-from tepat.errors import NotFound, TepatError, ValidationError
+from tepat.errors import NotFound, TepatError
 from tepat.services import coverage, documents, jobs, training
 from tepat.store.database import Database
 from tepat.web.deps import (
@@ -93,9 +93,8 @@ async def print_attendance_sheet(request: Request, db: DB, actor: Staff, cycle_i
     """Print a training batch's attendance sheet, a column for each day given (blank dated columns without)."""
     form = await request.form()
     days = sorted({d for raw in form.getlist("hari") if (d := _signed_on(str(raw)))})
-    if len(days) > documents.ATTENDANCE_DAYS:
-        raise ValidationError(f"Paling banyak {documents.ATTENDANCE_DAYS} tanggal per lembar daftar hadir.")
-    training.roster(db, actor, cycle_id)  # refusals answer now, not later in the job
+    documents.check_attendance_days(days)
+    training.check_readable(db, actor, cycle_id)  # refusals answer now, not later in the job
     return _print(request, actor, "Daftar hadir pelatihan",
                   lambda on_page: documents.attendance_sheet(db, actor, cycle_id, days, on_page=on_page))
 
