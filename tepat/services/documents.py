@@ -122,6 +122,16 @@ def cycle_documents(db: Database, actor: Actor, cycle_id: int) -> CycleDocuments
     return CycleDocuments(found, rows)
 
 
+def check_printable(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str) -> None:
+    """Refuse now what printing one kelurahan's nominatif or BAST would refuse (role and area, an unfrozen cycle,
+    a kelurahan without recipients), reading that kelurahan's totals only."""
+    _personal_area_check(actor, kelurahan_code)
+    with db.read() as conn:
+        _frozen_cycle(conn, cycle_id)
+        if not store.kelurahan_totals(conn, cycle_id, kelurahan_code):
+            raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
+
+
 # ----------------------------------------------------------------- Daftar Nominatif
 
 

@@ -78,9 +78,7 @@ def print_cycle_document(request: Request, db: DB, actor: Staff, cycle_id: int, 
     """Print the Daftar Nominatif (full NIK) or the BAST of one kelurahan (audited when laid out)."""
     if kind not in ("nominatif", "bast"):
         raise NotFound("Dokumen tidak dikenal.")
-    listed = documents.cycle_documents(db, actor, cycle_id)  # refusals answer now, not later in the job
-    if code not in {k["kelurahan_code"] for k in listed.kelurahan}:
-        raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
+    documents.check_printable(db, actor, cycle_id, code)  # refusals answer now, not later in the job
     signed_on = _signed_on(tanggal)
     make = documents.nominatif if kind == "nominatif" else documents.bast
     label = f"{'Daftar Nominatif' if kind == 'nominatif' else 'BAST'} {db.regions.name(code)}"
