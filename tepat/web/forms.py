@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from tepat.domain.cases import category_label, evidence_label
 from tepat.domain.entitlements import BlockReason, EntitlementState
@@ -161,3 +162,23 @@ def parse_form_date(raw: str, field: str) -> date:
 def parse_optional_date(raw: str, field: str) -> date | None:
     """As ``parse_form_date``, but an empty field is ``None``."""
     return parse_form_date(raw, field) if raw.strip() else None
+
+
+TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+async def saved_table(sent: object, folder: Path, *, what: str, max_bytes: int) -> Path | None:
+    """A table file (CSV, XLSX, Parquet) uploaded with a form, saved in ``folder`` under a name of ours;
+    ``None`` when none was sent. ``ValidationError`` naming ``what`` ("Berkas survei") for another kind of file or
+    one over ``max_bytes``; the reader then checks the content itself."""
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        return None
+    suffix = Path(sent.filename).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValidationError(f"{what} harus CSV, XLSX atau Parquet.")
+    content = await sent.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise ValidationError(f"{what} terlalu besar (paling besar {max_bytes // (1024 * 1024)} MB).")
+    path = folder / f"berkas{suffix}"
+    path.write_bytes(content)
+    return path

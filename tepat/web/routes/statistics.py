@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile as SentFile
 
 from tepat.config import Settings
 from tepat.domain.access import Actor, Permission
@@ -21,6 +20,7 @@ from tepat.errors import FieldError, NotFound, TepatError, ValidationError
 from tepat.services import statistics
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
+from tepat.web.forms import saved_table
 from tepat.web.templating import templates
 
 router = APIRouter(prefix="/statistik")
@@ -113,7 +113,6 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
 
 
 MAX_BASKET_UPLOAD = 1024 * 1024
-BASKET_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
 
 def _share(raw: str) -> float | None:
@@ -148,14 +147,6 @@ async def poverty_line_compute(request: Request, actor: Who) -> Response:
     values = {k: str(form.get(k, "")) for k in ("porsi_non_makanan", "non_makanan", "kalori")}
     sent = form.get("berkas")
     try:
-        if not isinstance(sent, SentFile) or not sent.filename:
-            raise ValidationError("Pilih berkas paket komoditas (CSV, XLSX atau Parquet).")
-        suffix = Path(sent.filename).suffix.lower()
-        if suffix not in BASKET_SUFFIXES:
-            raise ValidationError("Berkas paket komoditas harus CSV, XLSX atau Parquet.")
-        content = await sent.read(MAX_BASKET_UPLOAD + 1)
-        if len(content) > MAX_BASKET_UPLOAD:
-            raise ValidationError("Berkas paket komoditas terlalu besar (paling besar 1 MB).")
         share = _share(values["porsi_non_makanan"])
         non_food = rupiah_amount(values["non_makanan"]) if values["non_makanan"].strip() else None
         if values["non_makanan"].strip() and non_food is None:
@@ -165,13 +156,14 @@ async def poverty_line_compute(request: Request, actor: Who) -> Response:
             raise ValidationError("Norma kalori harus bilangan bulat, mis. 2.100.",
                                   [FieldError("kalori", "bukan bilangan", values["kalori"])])
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"paket{suffix}"
-            path.write_bytes(content)
+            path = await saved_table(sent, Path(folder), what="Berkas paket komoditas", max_bytes=MAX_BASKET_UPLOAD)
+            if path is None:
+                raise ValidationError("Pilih berkas paket komoditas (CSV, XLSX atau Parquet).")
             report = statistics.poverty_line_from_basket(path, non_food_share=share, non_food=non_food,
                                                          kcal_per_day=kcal)
     except ValidationError as exc:
         return _line_page(request, {"message": exc.message, "errors": exc.errors, "values": values}, 422)
-    return _line_page(request, {"report": report, "values": values, "file_name": sent.filename})
+    return _line_page(request, {"report": report, "values": values, "file_name": getattr(sent, "filename", "")})
 
 
 @router.post("/impor-bps")

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
 from tepat.domain.access import Actor
 from tepat.domain.programmes import rupiah_amount
@@ -24,6 +23,7 @@ from tepat.errors import ValidationError
 from tepat.services import eligibility, simulation, targeting
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
+from tepat.web.forms import saved_table
 from tepat.web.templating import templates
 
 router = APIRouter(prefix="/sasaran")
@@ -160,26 +160,17 @@ def simulation_form(request: Request, actor: Who) -> Response:
         "satuan": "keluarga", "anggaran": ""}, "results": [], "errors": []})
 
 
-SURVEY_SUFFIXES = (".csv", ".xlsx", ".parquet")
 MAX_SURVEY_BYTES = 20 * 1024 * 1024
 
 
 async def _survey_upload(request: Request, folder: Path, errors: list[str]) -> Path | None:
     """The survey file sent with the simulation (optional), saved in ``folder``; ``None`` when none was sent."""
-    sent = (await request.form()).get("survei")
-    if not isinstance(sent, UploadFile) or not sent.filename:
+    try:
+        return await saved_table((await request.form()).get("survei"), folder, what="Berkas survei",
+                                 max_bytes=MAX_SURVEY_BYTES)
+    except ValidationError as exc:
+        errors.append(exc.message)
         return None
-    suffix = Path(sent.filename).suffix.lower()
-    if suffix not in SURVEY_SUFFIXES:
-        errors.append("Berkas survei harus CSV, XLSX atau Parquet.")
-        return None
-    content = await sent.read(MAX_SURVEY_BYTES + 1)
-    if len(content) > MAX_SURVEY_BYTES:
-        errors.append("Berkas survei terlalu besar (paling besar 20 MB).")
-        return None
-    path = folder / f"survei{suffix}"
-    path.write_bytes(content)
-    return path
 
 
 @router.post("/simulasi")
