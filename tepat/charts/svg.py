@@ -31,10 +31,13 @@ def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
     raw = (high - low) / max(most - 1, 1)
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
-    ticks = [math.floor(low / step + 1e-9) * step]
-    while ticks[-1] < high - step * 1e-9 or len(ticks) < 2:
-        ticks.append(ticks[-1] + step)
-    return [round(t, 10) for t in ticks]
+    first = math.floor(low / step + 1e-9)
+    ticks = [round(first * step, 10)]
+    # Multiples of the step, compared at the precision the ticks are returned in: float noise (0.1 + 0.2) adds
+    # no tick, a value above the last tick by any amount that shows (2.6e-9 did not, before) does.
+    while ticks[-1] < round(high, 10) or len(ticks) < 2:
+        ticks.append(round((first + len(ticks)) * step, 10))
+    return ticks
 
 
 def text(
