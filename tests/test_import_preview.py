@@ -67,10 +67,10 @@ def test_upload_a_mapping_preview_import_then_pick_the_saved_mapping_next_time(d
     assert page.status_code == 200, page.text
     assert 'id="kolom-pratinjau"' in page.text and "Nama Lengkap" in page.text and "Budi Santoso" in page.text
     assert registry.search_families(db, admin, "Budi Santoso") == []  # nothing stored by a preview
-    saved = web.post(re.search(r'action="(/impor/pratinjau/\w+/simpan-pemetaan)"', page.text).group(1),
+    saved = web.post(re.search(r'action="(/impor/pratinjau/[\w-]+/simpan-pemetaan)"', page.text).group(1),
                      data={"csrf_token": csrf, "nama_pemetaan": "DTKS kelurahan"})
     assert "Pemetaan disimpan" in saved.text
-    start = re.search(r'action="(/impor/pratinjau/\w+)"', page.text).group(1)
+    start = re.search(r'action="(/impor/pratinjau/[\w-]+)"', page.text).group(1)
     done = finished_job(web, web.post(start, data={"csrf_token": csrf, "mode": "valid-only"}, follow_redirects=False))
     assert "Anggota baru: 3" in done.text
     assert web.post(start, data={"csrf_token": csrf}).status_code == 404  # a preview is imported once
@@ -97,7 +97,7 @@ def test_another_session_cannot_import_someone_elses_preview(db, client, tmp_pat
     page = web.post("/impor/pratinjau", data={"csrf_token": csrf},
                     files={"file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv"),
                            "pemetaan": ("dtks.toml", MAPPING.encode(), "application/toml")})
-    start = re.search(r'action="(/impor/pratinjau/\w+)"', page.text).group(1)
+    start = re.search(r'action="(/impor/pratinjau/[\w-]+)"', page.text).group(1)
     add_user(db, "budi", Role.OPERATOR, KEL)
     other = TestClient(web.app)
     other_csrf = login(other, "budi")

@@ -95,6 +95,12 @@ def check(source: BinaryIO, *, field: str = "berkas", max_bytes: int = MAX_BYTES
         source.seek(start)
 
 
+def new_token() -> str:
+    """A random name for a stored file, safe in a path or an address: base64url, never hex (a hex token now and
+    then holds 19 digits in a row, which the input guard refuses as a number too big for any column)."""
+    return secrets.token_urlsafe(32)
+
+
 def store(upload_dir: Path, source: BinaryIO, *, field: str = "berkas", max_bytes: int = MAX_BYTES) -> StoredFile:
     """Check and write one upload; refuses an unknown type, an empty file or one over ``max_bytes``."""
     head = source.read(CHUNK)
@@ -103,7 +109,7 @@ def store(upload_dir: Path, source: BinaryIO, *, field: str = "berkas", max_byte
     content_type = detect_type(head)
     if content_type is None:
         raise _refuse(field, _WRONG_TYPE)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     target = path_for(upload_dir, token)
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()

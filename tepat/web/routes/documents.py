@@ -6,7 +6,6 @@ a Daftar Nominatif of thousands of rows neither ties up a request nor the event 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import TIMEZONE
 from tepat.errors import NotFound, TepatError
+from tepat.files import uploads
 from tepat.services import coverage, documents, jobs, training
 from tepat.store.database import Database
 from tepat.web.deps import (
@@ -63,7 +63,7 @@ def _print(request: Request, actor: Actor, label: str, make: Callable[[documents
 
     def work(progress: jobs.Progress) -> dict[str, Any]:
         doc = make(lambda page: progress(page, None))
-        path = folder / f"{secrets.token_hex(12)}{Path(doc.filename).suffix}"
+        path = folder / f"{uploads.new_token()}{Path(doc.filename).suffix}"
         path.write_bytes(doc.content)
         return {"file": path.name, "name": doc.filename, "media_type": doc.media_type, "rows": doc.rows,
                 "total": doc.total}

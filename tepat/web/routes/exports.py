@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -11,6 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from tepat.domain.access import Actor
 from tepat.domain.regions import Level
 from tepat.errors import NotFound
+from tepat.files import uploads
 from tepat.services import jobs
 from tepat.services.jobs import Progress
 from tepat.store.database import Database
@@ -58,7 +58,7 @@ async def export_start(request: Request, db: DB, actor: Annotated[Actor, Depends
         raise NotFound("Wilayah tidak ditemukan")
     folder = upload_dir(request) / "ekspor"
     folder.mkdir(exist_ok=True)
-    path = folder / f"{secrets.token_hex(12)}.{fmt}"
+    path = folder / f"{uploads.new_token()}.{fmt}"
     name = f"registri-{area.replace('.', '') or 'semua'}.{fmt}"
 
     def work(progress: Progress) -> dict[str, Any]:

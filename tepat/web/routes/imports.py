@@ -3,7 +3,6 @@ tepat will read, then the import as a background job with its progress page and 
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from tepat.domain.access import Actor
 from tepat.errors import FieldError, ImportRejected, NotFound, ValidationError
+from tepat.files import uploads
 from tepat.files.canonical import ColumnMapping
 from tepat.services import import_mappings, jobs
 from tepat.services.import_preview import preview
@@ -53,7 +53,7 @@ async def _save_upload(upload: UploadFile, target_dir: Path) -> tuple[Path, str]
     suffix = Path(original).suffix.lower()
     if suffix not in ALLOWED:
         raise ValidationError("Berkas tidak dapat diimpor", [FieldError("file", "Pilih berkas .csv atau .xlsx")])
-    token = secrets.token_hex(12)
+    token = uploads.new_token()
     path = target_dir / f"{token}{suffix}"
     size = 0
     with path.open("wb") as out:
@@ -112,7 +112,7 @@ def _import_work(db: Database, actor: Actor, path: Path, *, mode: str, errors_pa
 def _start(request: Request, db: Database, actor: Actor, path: Path, *, mode: str, filename: str,
            mapping: ColumnMapping | None) -> Response:
     """Queue the import of a saved file; the upload is deleted once imported, whatever happens."""
-    errors_path = upload_dir(request) / f"{secrets.token_hex(12)}-galat.csv"
+    errors_path = upload_dir(request) / f"{uploads.new_token()}-galat.csv"
     work = _import_work(db, actor, path, mode=mode, errors_path=errors_path, filename=filename, mapping=mapping)
     job_id = job_runner(request).submit(actor, "impor", filename, work, cleanup=lambda: path.unlink(missing_ok=True))
     return RedirectResponse(f"/impor/{job_id}", status_code=303)

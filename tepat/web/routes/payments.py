@@ -8,7 +8,6 @@ with names or NIKs answer 403 for them.
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from starlette.datastructures import UploadFile
 from tepat.domain.access import Actor, Permission
 from tepat.domain.payments import BatchState, Channel, Outcome, PaymentState
 from tepat.errors import FieldError, TepatError, ValidationError
+from tepat.files import uploads
 from tepat.services import payments, reconciliation
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
@@ -124,7 +124,7 @@ def batch_page(request: Request, db: DB, actor: Money, batch_id: int, ok: str = 
 @router.post("/pembayaran/{batch_id}/ekspor")
 def export_file(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
     """Write the payment file and send it as a download (the same bytes every time)."""
-    path = _work_dir(request) / f"{secrets.token_hex(12)}.csv"
+    path = _work_dir(request) / f"{uploads.new_token()}.csv"
     number = payments.get_batch(db, actor, batch_id)["batch"]["number"]
     try:
         payments.export_batch(db, actor, batch_id, path, file_name=f"{number}.csv")
@@ -139,7 +139,7 @@ async def _save_result(upload: UploadFile, target: Path) -> Path:
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in RESULT_SUFFIXES:
         raise ValidationError("Berkas tidak dapat diimpor", [FieldError("berkas", "Pilih berkas hasil .csv atau .xlsx")])
-    path = target / f"{secrets.token_hex(12)}{suffix}"
+    path = target / f"{uploads.new_token()}{suffix}"
     size = 0
     with path.open("wb") as out:
         while chunk := await upload.read(1024 * 1024):
