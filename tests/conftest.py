@@ -16,12 +16,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from tepat.domain.access import Actor, Role
 from tepat.services.setup import init_database
 from tepat.store.database import Database
 from tepat.store.schema import metadata
 from tepat.synth.geography import SYNTH_CITY
+
+# The machine is shared and noisy: no test fails for taking long (hypothesis's default is 200 ms per example).
+settings.register_profile("tepat", deadline=None)
+settings.load_profile("tepat")
 
 PG_URL = os.environ.get("TEPAT_TEST_DATABASE_URL", "")
 KEEP_TABLES = {"regions", "alembic_version", "offices"}

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS
-from tepat.domain.validation import normalise_kelurahan_code, parse_bool, parse_date, validate_family, validate_member
+from tepat.domain.regions import RegionCode
+from tepat.domain.validation import parse_bool, parse_date, validate_family, validate_member
 from tests.factories import family_values, member_values
 
 KELURAHAN = frozenset({"32.75.01.1001"})
@@ -65,7 +66,7 @@ def test_every_required_member_field_is_reported():
 def test_parsers():
     assert parse_date("17/08/1945") == parse_date("1945-08-17") == date(1945, 8, 17)
     assert parse_bool("Ya") is True and parse_bool("0") is False
-    assert normalise_kelurahan_code("3275011001") == "32.75.01.1001"
+    assert str(RegionCode.parse("3275011001")) == "32.75.01.1001"
 
 
 @given(st.dictionaries(st.sampled_from([f.name for f in FAMILY_FIELDS]), st.one_of(st.none(), st.text(max_size=12), st.integers())))

@@ -296,7 +296,7 @@ def test_move_to_unknown_kk_is_shown_next_to_the_field(db: Database, client: Tes
     member = registry.get_family(db, admin, family_id).members[0]
     response = client.post(f"/keluarga/{family_id}/anggota/{member['id']}/pindah", data={
         "csrf_token": operator, "version": "1", "to_kk": "123", "reason": "uji"})
-    assert response.status_code == 422 and "16 digit" in _error_next_to(response.text, "to_kk")
+    assert response.status_code == 422 and "16 angka" in _error_next_to(response.text, "to_kk")
     assert form_data(response.text, f"/keluarga/{family_id}/anggota/{member['id']}/pindah")["to_kk"] == "123"
 
 

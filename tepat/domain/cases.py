@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from tepat.domain.regions import parent_of
 from tepat.errors import StateError
 
 Clock = Callable[[], datetime]
@@ -193,7 +194,7 @@ def assign_team(category: str | None, kelurahan_code: str) -> str:
     """The team that handles a ticket: money matters go to finance, the rest to the kecamatan's team."""
     if category in ("bantuan_belum_diterima", "pungutan"):
         return "keuangan"
-    return "kec-" + kelurahan_code.rsplit(".", 1)[0]
+    return "kec-" + (parent_of(kelurahan_code) or kelurahan_code)
 
 
 # ----------------------------------------------------------------- tracking numbers

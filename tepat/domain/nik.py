@@ -18,7 +18,9 @@ import re
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal, Self
+
+from tepat.errors import FieldError, ValidationError
 
 Kind = Literal["NIK", "KK"]
 
@@ -232,3 +234,99 @@ def mask_nik(nik: str) -> str:
 
 
 Checker = Callable[..., IdentifierCheck]
+
+
+# ----------------------------------------------------------------- value objects
+
+
+_TYPED_SEPARATORS = str.maketrans("", "", " -\u00a0")
+
+
+@dataclass(frozen=True, slots=True)
+class _Identifier:
+    """A 16-digit identifier that has been through one of the two doors below; ``str()`` gives its digits."""
+
+    digits: str
+
+    kind: ClassVar[Kind]
+    label: ClassVar[str]  # as a sentence names it
+    typed_message: ClassVar[str]  # the sentence for a malformed lookup
+    typed_hint: ClassVar[str]  # where a resident finds the number
+    typed_field: ClassVar[str]  # the form field it is typed in, unless told
+
+    def __str__(self) -> str:
+        return self.digits
+
+    @property
+    def region_code(self) -> str:
+        """The kecamatan that issued it (``32.75.01``)."""
+        return _region_of(self.digits)
+
+    @classmethod
+    def _checked(cls, found: IdentifierCheck, field: str) -> Self:
+        if not found.valid:
+            raise ValidationError(f"{cls.label} tidak valid", [FieldError(field, "; ".join(found.errors))])
+        return cls(found.value)
+
+    @classmethod
+    def typed(cls, raw: object, *, field: str | None = None) -> Self:
+        """A number typed to look someone up (status check, sanggah, facility check, a move's target): spaces,
+        dashes and what spreadsheets do are undone and 16 digits are required, nothing more: the registry holds
+        checked numbers only, so a malformed one simply finds nobody. ``ValidationError`` on ``field``."""
+        digits, _ = clean_identifier(str(raw).translate(_TYPED_SEPARATORS) if isinstance(raw, str) else raw)
+        if digits is None or len(digits) != 16 or not digits.isdigit() or not digits.isascii():
+            raise ValidationError(cls.typed_message,
+                                  [FieldError(field or cls.typed_field, f"{cls.typed_message} ({cls.typed_hint})")])
+        return cls(digits)
+
+    @classmethod
+    def typed_or_none(cls, raw: object) -> Self | None:
+        """As ``typed``, for a number that may be left empty or typed wrongly without refusing the form: ``None``."""
+        try:
+            return cls.typed(raw)
+        except ValidationError:
+            return None
+
+    @classmethod
+    def looks_like(cls, text: str) -> bool:
+        """Whether a search text is a whole identifier (16 digits, nothing else)."""
+        return len(text) == 16 and text.isdigit() and text.isascii()
+
+
+@dataclass(frozen=True, slots=True)
+class Nik(_Identifier):
+    """A NIK (Nomor Induk Kependudukan)."""
+
+    kind: ClassVar[Kind] = "NIK"
+    label: ClassVar[str] = "NIK"
+    typed_message: ClassVar[str] = "NIK harus 16 angka"
+    typed_hint: ClassVar[str] = "lihat KTP atau KK"
+    typed_field: ClassVar[str] = "nik"
+
+    @classmethod
+    def parse(cls, raw: object, *, field: str = "nik", known_regions: Container[str] | None = None,
+              today: date | None = None, birth_date_hint: date | None = None) -> Nik:
+        """A NIK entering the registry: every rule of ``check_nik``; ``ValidationError`` on ``field`` listing them."""
+        return cls._checked(check_nik(raw, known_regions=known_regions, today=today, birth_date_hint=birth_date_hint),
+                            field)
+
+    @property
+    def masked(self) -> str:
+        """``3275**********01``."""
+        return mask_nik(self.digits)
+
+
+@dataclass(frozen=True, slots=True)
+class Kk(_Identifier):
+    """A KK (Kartu Keluarga) number."""
+
+    kind: ClassVar[Kind] = "KK"
+    label: ClassVar[str] = "Nomor KK"
+    typed_message: ClassVar[str] = "Nomor KK harus 16 angka"
+    typed_hint: ClassVar[str] = "lihat Kartu Keluarga"
+    typed_field: ClassVar[str] = "nomor_kk"
+
+    @classmethod
+    def parse(cls, raw: object, *, field: str = "kk_number", known_regions: Container[str] | None = None) -> Kk:
+        """A KK number entering the registry: every rule of ``check_kk``; ``ValidationError`` on ``field``."""
+        return cls._checked(check_kk(raw, known_regions=known_regions), field)

@@ -141,7 +141,6 @@ def parse_status(word: str | None) -> PaymentState | None:
 
 
 _AMOUNT = re.compile(r"^\d{1,15}(?:[.,]0{1,2})?$")
-_NIK = re.compile(r"^\d{16}$")
 
 
 def parse_amount(text: str | None) -> int | None:
@@ -150,10 +149,6 @@ def parse_amount(text: str | None) -> int | None:
     if not _AMOUNT.match(value):
         return None
     return int(re.split(r"[.,]", value)[0])
-
-
-def valid_nik_text(text: str) -> bool:
-    return bool(_NIK.match(text))
 
 
 class Outcome(StrEnum):

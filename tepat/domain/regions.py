@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 _CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+_COMPACT = re.compile(r"^(\d{2})(\d{2})?(\d{2})?(\d{4})?$")  # as a spreadsheet holds it: 3276011006
 
 
 class Level(StrEnum):
@@ -51,6 +52,54 @@ def ancestors_of(code: str) -> list[str]:
 def contains(area_code: str, code: str) -> bool:
     """True when region ``code`` lies inside (or is) ``area_code``; ``""`` is the whole country."""
     return area_code == "" or code == area_code or code.startswith(area_code + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCode:
+    """A region code parsed once where it enters (a form, a file, the CLI); ``str()`` gives the dotted code."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+    @classmethod
+    def parse(cls, raw: object, *, level: Level | None = None) -> RegionCode:
+        """Dotted (``32.76.01.1006``) or compact as spreadsheets hold it (``3276011006``); ``level`` when only one
+        level will do. ``ValueError`` with a sentence for the user otherwise."""
+        text = str(raw if raw is not None else "").strip()
+        compact = _COMPACT.match(text)
+        if compact and len(text) in (2, 4, 6, 10):
+            text = ".".join(part for part in compact.groups() if part)
+        if not is_region_code(text):
+            raise ValueError(f"bukan kode wilayah Kepmendagri (mis. {_EXAMPLES[level or Level.KELURAHAN]})")
+        found = cls(text)
+        if level is not None and found.level is not level:
+            raise ValueError(f"harus kode {level.value}, mis. {_EXAMPLES[level]}")
+        return found
+
+    @classmethod
+    def parse_or_none(cls, raw: object) -> RegionCode | None:
+        try:
+            return cls.parse(raw)
+        except ValueError:
+            return None
+
+    @property
+    def level(self) -> Level:
+        return level_of(self.code)
+
+    @property
+    def parent(self) -> RegionCode | None:
+        up = parent_of(self.code)
+        return RegionCode(up) if up is not None else None
+
+    def contains(self, other: RegionCode | str) -> bool:
+        """Whether ``other`` lies inside (or is) this region."""
+        return contains(self.code, str(other))
+
+
+_EXAMPLES = {Level.PROVINSI: "32", Level.KABKOTA: "32.76", Level.KECAMATAN: "32.76.01", Level.KELURAHAN: "32.76.01.1006"}
 
 
 @dataclass(frozen=True)

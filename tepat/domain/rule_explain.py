@@ -23,10 +23,11 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from tepat.domain.households import age_on
+from tepat.domain.regions import parent_of
 from tepat.domain.rule_ast import (
     And,
     Compare,
@@ -41,6 +42,7 @@ from tepat.domain.rule_ast import (
     Rule,
     Value,
 )
+from tepat.domain.validation import parse_date
 
 Row = Mapping[str, object]
 
@@ -136,11 +138,11 @@ class _Context:
             return len(collection("anggota", self.members))
         raw = row.get(field.column)
         if raw is None and field.column == "kecamatan_code" and row.get("kelurahan_code") is not None:
-            raw = str(row["kelurahan_code"]).rsplit(".", 1)[0]
+            raw = parent_of(str(row["kelurahan_code"]))
         if raw is None:
             return None
         if field.source == "age":
-            return age_on(_as_date(raw), self.day)
+            return age_on(parse_date(raw), self.day)
         if field.source == "is_code":
             return str(raw) == field.code
         if field.source == "is_not_code":
@@ -296,9 +298,3 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" dan {len(names) - 3} lainnya" if len(names) > 3 else "")
 
 
-def _as_date(raw: object) -> date:
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    return date.fromisoformat(str(raw)[:10])

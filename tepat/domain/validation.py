@@ -8,7 +8,7 @@ vectorised form. Messages are in Bahasa Indonesia.
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Mapping
+from collections.abc import Container, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -20,19 +20,23 @@ from tepat.domain.households import (
     InactiveReason,
     LifeStatus,
     RegistryStatus,
+    Relationship,
     Sex,
 )
 from tepat.domain.nik import check_kk, check_nik
+from tepat.domain.regions import Level, RegionCode
 from tepat.errors import FieldError
 
 _TRUE = frozenset({"1", "ya", "y", "true", "benar", "on", "yes", "x"})
 _FALSE = frozenset({"0", "tidak", "t", "n", "false", "salah", "off", "no"})
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_COMPACT_KELURAHAN = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{4})$")
 
 
 def parse_date(value: object) -> date:
-    """A date from a ``date``, ``YYYY-MM-DD`` or ``DD/MM/YYYY``; ``ValueError`` otherwise."""
+    """A date from a ``date``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` (or ``-``/``.``) or a stored timestamp's text
+    (``YYYY-MM-DD HH:MM:SS``, as SQLite hands it back); ``ValueError`` otherwise. The one date parser: forms, the
+    CLI, the API and values read back from the database all come here (the bulk import applies the same formats
+    in vectorised form, ``tepat.files.row_checks.parse_dates``)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -41,6 +45,8 @@ def parse_date(value: object) -> date:
     m = _DMY.match(text)
     if m:
         return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    if len(text) > 10 and text[10] in " T":
+        return datetime.fromisoformat(text).date()
     return date.fromisoformat(text)
 
 
@@ -53,13 +59,6 @@ def parse_bool(value: object) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(text)
-
-
-def normalise_kelurahan_code(value: str) -> str:
-    """``3276011006`` → ``32.76.01.1006``; dotted codes pass through."""
-    text = value.strip()
-    m = _COMPACT_KELURAHAN.match(text)
-    return ".".join(m.groups()) if m else text
 
 
 def _is_empty(value: object) -> bool:
@@ -109,8 +108,9 @@ def _parse_field(spec: FieldSpec, raw: object, known_kelurahan: Container[str] |
         result = check_kk(raw, known_regions=None)
         return (result.value, None) if result.valid else (None, "; ".join(result.errors))
     if spec.kind == "region":
-        code = normalise_kelurahan_code(str(raw))
-        if code.count(".") != 3:
+        try:
+            code = RegionCode.parse(raw, level=Level.KELURAHAN).code
+        except ValueError:
             return None, "harus kode kelurahan, mis. 32.76.01.1006"
         if known_kelurahan is not None and code not in known_kelurahan:
             return None, f"kode kelurahan {code} tidak ada dalam daftar wilayah Kepmendagri 2025"
@@ -204,3 +204,31 @@ def validate_member(
     if isinstance(birth, date) and birth > (today or date.today()):
         errors.append(FieldError("birth_date", "Tanggal lahir tidak boleh di masa depan"))
     return clean, errors
+
+
+def validate_household(
+    family: Mapping[str, object],
+    members: Sequence[Mapping[str, object]],
+    *,
+    known_kelurahan: Container[str] | None = None,
+    today: date | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[FieldError]]:
+    """A new family with its members, as every entry point registers or proposes one (the registry's page, API and
+    CLI, a resident's usul): the family's fields, each member's (errors named ``members.{i}.{field}``, ``i`` the
+    row as given), at least one member, one of them the head of the family, no NIK twice. A member row left wholly
+    empty (a form's spare row) is no member. Returns the cleaned family, the cleaned members and the errors."""
+    clean, errors = validate_family(family, known_kelurahan=known_kelurahan)
+    rows = [(i, m) for i, m in enumerate(members) if any(str(v if v is not None else "").strip() for v in m.values())]
+    if not rows:
+        errors.append(FieldError("members", "Keluarga harus punya paling sedikit satu anggota"))
+    cleaned = []
+    for i, values in rows:
+        m, m_errors = validate_member(values, today=today)
+        errors.extend(FieldError(f"members.{i}.{e.field}", e.message, e.value) for e in m_errors)
+        cleaned.append(m)
+    if rows and not any(m.get("relationship") == Relationship.KEPALA_KELUARGA for m in cleaned):
+        errors.append(FieldError("members", "Salah satu anggota harus kepala keluarga"))
+    niks = [m["nik"] for m in cleaned if m.get("nik")]
+    if len(set(niks)) != len(niks):
+        errors.append(FieldError("members", "Ada NIK yang sama dua kali dalam keluarga ini"))
+    return clean, cleaned, errors

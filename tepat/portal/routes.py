@@ -31,6 +31,7 @@ from tepat.domain.cases import (
     parse_tracking_number,
 )
 from tepat.domain.households import Relationship
+from tepat.domain.nik import Nik
 from tepat.domain.regions import Level
 from tepat.domain.throttle import Limit
 from tepat.errors import FieldError, TepatError, ValidationError
@@ -384,14 +385,14 @@ async def sanggah(request: Request) -> Response:
                        422 if sent.errors else 400)
     try:
         service = checker(request)
-        nik = "".join(values.get("nik", "").split())
+        typed = Nik.typed_or_none(values.get("nik", ""))  # a malformed one is refused by the service, as on /cek
         evidence = _files(form, "bukti", "bukti")
         if evidence:  # without it the service refuses before looking anyone up: no attempt is spent
             # The disputer proves who they are as on /cek, under the same limits (service, client, NIK).
-            service.take(client(request), keyed_hash(_secret(request), "nik", nik) if nik else None, None)
+            service.take(client(request), keyed_hash(_secret(request), "nik", typed.digits) if typed else None, None)
         number = await run_in_threadpool(
             cases.submit_sanggah, _db(request), _upload_dir(request), _secret(request),
-            disputer_nik=nik, disputer_proof=values.get(_second_field(request), ""), factor=service.factor,
+            disputer_nik=values.get("nik", ""), disputer_proof=values.get(_second_field(request), ""), factor=service.factor,
             target_nik=values.get("nik_penerima", ""),
             target_kk=values.get("kk_penerima", ""), target_description=values.get("penerima", ""),
             reason=values.get("alasan", ""), contact=values.get("kontak", ""), evidence=evidence)

@@ -40,8 +40,9 @@ from tepat.domain.cases import (
     system_clock,
 )
 from tepat.domain.households import VerificationStatus
+from tepat.domain.nik import Kk, Nik
 from tepat.domain.regions import Level
-from tepat.domain.validation import validate_family, validate_member
+from tepat.domain.validation import validate_household
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.services import moves, registry
@@ -194,18 +195,8 @@ def submit_usul(db: Database, upload_dir: Path, *, family: Mapping[str, Any], me
                 proposer_name: str, proposer_contact: str, reason: str, evidence: Sequence[Evidence],
                 actor: Actor = PUBLIC, clock: Clock = system_clock) -> str:
     """Propose a family for the registry (by a resident or an operator); returns the tracking number."""
-    clean, errors = validate_family({**family, "registry_status": "aktif", "verification_status": "belum"},
-                                    known_kelurahan=db.regions)
-    people = [m for m in members if any(str(v or "").strip() for v in m.values())]
-    if not people:
-        errors.append(FieldError("members", "Isi paling sedikit satu anggota keluarga"))
-    cleaned = []
-    for i, values in enumerate(people):
-        m, m_errors = validate_member(values)
-        errors.extend(FieldError(f"members.{i}.{e.field}", e.message, e.value) for e in m_errors)
-        cleaned.append(m)
-    if people and not any(m.get("relationship") == "kepala_keluarga" for m in cleaned):
-        errors.append(FieldError("members", "Salah satu anggota harus kepala keluarga"))
+    clean, cleaned, errors = validate_household({**family, "registry_status": "aktif", "verification_status": "belum"},
+                                                members, known_kelurahan=db.regions)
     if not evidence:
         errors.append(FieldError("bukti", "Lampirkan paling sedikit satu foto (rumah, KK atau KTP)"))
     if errors:
@@ -234,7 +225,7 @@ def submit_sanggah(db: Database, upload_dir: Path, secret_key: str, *, disputer_
     who = _required(target_description, "penerima", "Nama dan alamat penerima yang disanggah", 500)
     proof = clean_second_factor(factor, disputer_proof)
     with db.read() as conn:
-        disputer = family_store.active_member_by_nik(conn, "".join(disputer_nik.split()))
+        disputer = family_store.active_member_by_nik(conn, Nik.typed(disputer_nik).digits)
         family = family_store.get(conn, disputer["family_id"]) if disputer else None
         expected = second_factor_of(factor, {**(family or {}), "name": disputer["name"]}) if disputer and family else ""
         if (disputer is None or family is None or family["registry_status"] != "aktif"
@@ -253,13 +244,14 @@ def submit_sanggah(db: Database, upload_dir: Path, secret_key: str, *, disputer_
 
 def _subject_in(conn: sa.Connection, kelurahan: str, target_nik: str, target_kk: str) -> int | None:
     """The disputed family, only when it lives in the same kelurahan (otherwise staff match it by hand)."""
-    nik, kk = "".join(target_nik.split()), "".join(target_kk.split())
+    # Optional: a number typed wrongly matches nobody (staff then match the sanggah by hand), it refuses nothing.
+    nik, kk = Nik.typed_or_none(target_nik), Kk.typed_or_none(target_kk)
     candidate = None
     if nik:
-        member = family_store.active_member_by_nik(conn, nik)
+        member = family_store.active_member_by_nik(conn, nik.digits)
         candidate = family_store.get(conn, member["family_id"]) if member else None
     if candidate is None and kk:
-        candidate = family_store.active_family_by_kk(conn, kk)
+        candidate = family_store.active_family_by_kk(conn, kk.digits)
     if candidate is not None and candidate["kelurahan_code"] == kelurahan:
         return int(candidate["id"])
     return None

@@ -26,6 +26,7 @@ from tepat.domain.access import Actor, Permission
 from tepat.domain.coverage import ServiceCycle, covering_cycle
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.masking import mask_name
+from tepat.domain.nik import Nik
 from tepat.domain.throttle import Limit, Limiter, LocalLimiter
 from tepat.errors import (
     AuthenticationFailed,
@@ -186,14 +187,12 @@ class CoverageChecker:
             raise AuthenticationFailed(_KEY_NEEDED)
         if not key.strip().startswith(KEY_PREFIX):
             raise AuthenticationFailed(_KEY_UNKNOWN)
-        nik = "".join(nik_raw.split())
         with self.db.begin() as conn:
             facility = self.facility_for_key(key, conn)
             decision = self.limiter.take_all([(self.limit, f"fasilitas:{facility['id']}")], self.clock())
             if decision is None or not decision.allowed:
                 raise TooManyChecks(decision.retry_after if decision else 60.0)
-            if len(nik) != 16 or not nik.isdigit():
-                raise ValidationError("NIK harus 16 angka", [FieldError("nik", "NIK harus 16 angka")])
+            nik = Nik.typed(nik_raw).digits  # after the limit: a malformed NIK is an attempt too
             today = self.today()
             rows = store.service_cycles(conn, nik, today)
             cycles = [ServiceCycle(r["programme"], r["cycle_id"], r["period_start"], r["period_end"],

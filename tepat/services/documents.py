@@ -28,7 +28,7 @@ from tepat.domain.access import Actor
 from tepat.domain.entitlements import BlockReason, EntitlementState
 from tepat.domain.formatting import local_today, long_date, moment, month_name, number, rupiah
 from tepat.domain.programmes import budget_for, programme_label
-from tepat.domain.regions import Level, level_of
+from tepat.domain.regions import Level, level_of, parent_of
 from tepat.domain.terbilang import date_in_words
 from tepat.errors import NotFound, StateError, ValidationError
 from tepat.services import training
@@ -136,7 +136,7 @@ def check_printable(db: Database, actor: Actor, cycle_id: int, kelurahan_code: s
 
 
 def _header(db: Database, cyc: dict[str, Any], kelurahan_code: str, actor: Actor) -> dict[str, Any]:
-    kecamatan_code = kelurahan_code.rsplit(".", 1)[0]
+    kecamatan_code = parent_of(kelurahan_code) or kelurahan_code
     return {
         "programme": cyc["programme_name"], "programme_code": cyc["programme_code"],
         "funding_source": cyc["funding_source"], "cycle_name": cyc["name"],

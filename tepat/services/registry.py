@@ -27,8 +27,8 @@ from tepat.domain.households import (
     deceased_but_active,
     lacks_active_head,
 )
-from tepat.domain.regions import Level, RegionIndex, level_of
-from tepat.domain.validation import validate_family, validate_member
+from tepat.domain.regions import Level, RegionIndex, level_of, parent_of
+from tepat.domain.validation import validate_family, validate_household, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.services import moves, payable
 from tepat.store import audit, versioning
@@ -282,22 +282,12 @@ def _check_no_active_duplicate(conn: sa.Connection, *, kk_number: str | None = N
 def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members_values: Sequence[Mapping[str, Any]], *, reason: str) -> int:
     """Register a new family with its members; returns the family id."""
     why = _reason(reason)
-    clean, errors = validate_family(family, known_kelurahan=db.regions)
-    if not members_values:
-        errors.append(FieldError("members", "Keluarga harus punya paling sedikit satu anggota"))
-    cleaned_members = []
-    for i, values in enumerate(members_values):
-        m, m_errors = validate_member(values)
-        errors.extend(FieldError(f"members.{i}.{e.field}", e.message, e.value) for e in m_errors)
-        cleaned_members.append(m)
-    niks = [m.get("nik") for m in cleaned_members]
-    if len(set(niks)) != len(niks):
-        errors.append(FieldError("members", "Ada NIK yang sama dua kali dalam keluarga ini"))
+    clean, cleaned_members, errors = validate_household(family, members_values, known_kelurahan=db.regions)
     if errors:
         raise ValidationError("Data keluarga belum benar", errors)
     if not actor.can_edit_registry(clean["kelurahan_code"]):
         raise PermissionDenied("Anda tidak dapat menambah keluarga di luar wilayah Anda")
-    clean["kecamatan_code"] = clean["kelurahan_code"].rsplit(".", 1)[0]
+    clean["kecamatan_code"] = parent_of(clean["kelurahan_code"])
     moves.refuse_outside_area(db, actor, kk_number=clean["kk_number"], to_kelurahan_code=clean["kelurahan_code"],
                               niks=[m["nik"] for m in cleaned_members])
     at = now()
@@ -329,7 +319,7 @@ def update_family(db: Database, actor: Actor, family_id: int, changes: Mapping[s
         if "kelurahan_code" in clean:
             if not actor.can_edit_registry(clean["kelurahan_code"]):
                 raise PermissionDenied("Anda tidak dapat memindahkan keluarga ke luar wilayah Anda")
-            clean["kecamatan_code"] = clean["kelurahan_code"].rsplit(".", 1)[0]
+            clean["kecamatan_code"] = parent_of(clean["kelurahan_code"])
         if "kk_number" in clean:
             _check_no_active_duplicate(conn, kk_number=clean["kk_number"], except_id=family_id)
         at = now()

@@ -26,6 +26,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.regions import parent_of
 from tepat.domain.rules import parse_rule
 from tepat.domain.targeting_accuracy import targeting_errors
 from tepat.domain.welfare import AnyPmtModel, model_from_spec
@@ -124,7 +125,8 @@ def simulate(db: Database, actor: Actor, scenario: Scenario, *, model_id: int | 
     by_kel = _coverage(beneficiaries, "kelurahan_code", total_families, db)
     by_kec_totals: dict[str, int] = {}
     for code, n in total_families.items():
-        by_kec_totals[code.rsplit(".", 1)[0]] = by_kec_totals.get(code.rsplit(".", 1)[0], 0) + n
+        kecamatan = parent_of(code) or code
+        by_kec_totals[kecamatan] = by_kec_totals.get(kecamatan, 0) + n
     by_kec = _coverage(beneficiaries, "kecamatan_code", by_kec_totals, db)
     share = len(beneficiaries) / max(sum(total_families.values()), 1)
     errors = _survey_errors(model_from_spec(spec), survey, share) if spec is not None and survey is not None else None

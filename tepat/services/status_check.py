@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from tepat.domain.formatting import local_time
 from tepat.domain.masking import mask_name
-from tepat.domain.nik import mask_nik
+from tepat.domain.nik import Kk, Nik, mask_nik
 from tepat.domain.programmes import member_rule_as_rule
 from tepat.domain.resident_reasons import unmet_conditions
 from tepat.domain.rule_ast import Rule
@@ -197,20 +197,6 @@ def keyed_hash(secret_key: str, purpose: str, value: str) -> str:
     return hmac.new(secret_key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def _clean_nik(raw: str) -> str:
-    nik = "".join(raw.split())
-    if len(nik) != 16 or not nik.isdigit():
-        raise ValidationError("NIK harus 16 angka", [FieldError("nik", "NIK harus 16 angka (lihat KTP atau KK)")])
-    return nik
-
-
-def _clean_kk(raw: str) -> str:
-    kk = "".join(str(raw).split())
-    if len(kk) != 16 or not kk.isdigit():
-        raise ValidationError("Nomor KK harus 16 angka", [FieldError("nomor_kk", "Nomor KK harus 16 angka (lihat Kartu Keluarga)")])
-    return kk
-
-
 def name_key(raw: str) -> str:
     """A name as compared by the check: case, punctuation and spacing do not matter ("Siti  Aminah," = "SITI AMINAH")."""
     return " ".join("".join(ch if ch.isalpha() else " " for ch in raw.casefold()).split())
@@ -225,7 +211,7 @@ def _clean_name(raw: str) -> str:
 
 def clean_second_factor(factor: str, raw: str) -> str:
     """The typed second factor in the form it is compared in (``ValidationError`` when malformed)."""
-    return _clean_kk(raw) if factor == "kk" else _clean_name(raw)
+    return Kk.typed(raw).digits if factor == "kk" else _clean_name(raw)
 
 
 def second_factor_of(factor: str, row: dict[str, Any]) -> str:
@@ -391,7 +377,7 @@ class StatusChecker:
         by a malformed answer too.
         """
         try:
-            nik = _clean_nik(nik_raw)
+            nik = Nik.typed(nik_raw).digits
             second = clean_second_factor(self.factor, second_raw)
         except ValidationError:
             self.take(client, None, once)  # the token and the client's budget are spent by any answer

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.nik import Nik
 from tepat.store.areas import within
 from tepat.store.schema import families, members
 
@@ -243,7 +244,7 @@ def search(conn: sa.Connection, area_code: str, query: str, limit: int, offset: 
     """Families in the area whose KK or a member's NIK is ``query``, or one of whose members has every word of it in
     their name; each with ``matched_name``, the first member who matched."""
     text = query.strip()
-    if text.isdigit() and len(text) == 16:
+    if Nik.looks_like(text):  # (a KK number looks the same: both are matched)
         matches = (
             sa.select(members.c.family_id, sa.func.min(members.c.id).label("member_id"))
             .where(members.c.nik == text).group_by(members.c.family_id).subquery()

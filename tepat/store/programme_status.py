@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from tepat.domain.cycles import FROZEN_STATES
 from tepat.domain.programme_status import Entry, programme_statuses
 from tepat.domain.programmes import BenefitType
+from tepat.domain.validation import parse_date
 from tepat.store.schema import benefit_cycles, entitlements, payments, programmes
 
 FROZEN = tuple(sorted(FROZEN_STATES))
@@ -55,13 +56,10 @@ def entries_for_person(conn: sa.Connection, family_id: int, member_id: int) -> l
     rows = conn.execute(_STATEMENT, {"family_id": family_id, "member_id": member_id}).mappings()
     return [Entry(programme_id=r["programme_id"], programme=r["programme"], benefit_type=r["benefit_type"],
                   cycle_id=r["cycle_id"], period_start=r["period_start"], period_end=r["period_end"], state=r["state"],
-                  paid_at=r["paid_at"], settled_on=_as_date(r["settled_on"]), coverage_months=r["coverage_months"])
+                  paid_at=r["paid_at"], settled_on=None if r["settled_on"] is None else parse_date(r["settled_on"]), coverage_months=r["coverage_months"])
             for r in rows]
 
 
-def _as_date(value: Any) -> date | None:
-    """SQLite hands a date from a scalar subquery back as ISO text."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def programmes_for_person(conn: sa.Connection, family_id: int, member_id: int, today: date) -> list[dict[str, str]]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.validation import parse_date
 from tepat.store.engine import write_if_free
 from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
@@ -73,7 +74,7 @@ class PersonLookup:
         found = dict(zip(self.names, row, strict=True))
         for name in _DATE_COLUMNS:  # SQLite hands dates back as ISO text
             if isinstance(found[name], str):
-                found[name] = date.fromisoformat(found[name])
+                found[name] = parse_date(found[name])
         return found
 
 

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from tepat.domain import formatting
 from tepat.domain.access import Permission, Role
+from tepat.domain.validation import parse_date
 from tepat.services.office import office_view
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -38,7 +39,7 @@ def tanggal(value: date | datetime | str | None) -> str:
         if not value:
             return "–"
         try:
-            value = date.fromisoformat(value[:10])
+            value = parse_date(value)
         except ValueError:
             return value
     return formatting.long_date(value)

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
 from tepat.domain.households import InactiveReason
+from tepat.domain.nik import Kk
 from tepat.errors import ConflictError, FieldError, NotFound, ValidationError
 from tepat.services import registry
 from tepat.store.database import Database
@@ -120,9 +121,7 @@ async def move_member(request: Request, family_id: int, member_id: int, db: DB, 
 
 
 def _active_family_by_kk(db: Database, actor: Actor, kk: str) -> int:
-    digits = "".join(ch for ch in kk if ch.isdigit())
-    if len(digits) != 16:
-        raise ValidationError("Nomor KK tujuan belum benar", [FieldError("to_kk", "Nomor KK harus 16 digit")])
+    digits = Kk.typed(kk, field="to_kk").digits
     for row in registry.search_families(db, actor, digits):
         if row["kk_number"] == digits and row["registry_status"] == "aktif":
             return int(row["id"])
