@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_support import machine  # noqa: E402
+from bench_support import machine
 
 
 def _read_all(path: Path) -> tuple[float, str]:

@@ -40,10 +40,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench_support import fresh_database, machine  # noqa: E402
+from bench_support import fresh_database, machine
+
 sys.path.insert(0, str(ROOT / "bench"))
 
-from targeting_registry import CATEGORICAL, DAY, FEATURES, _load_registry  # noqa: E402
+from targeting_registry import CATEGORICAL, DAY, FEATURES, _load_registry
 
 RULE = 'desil <= 4 and status == "aktif" and status_verifikasi == "terverifikasi"'
 PERIOD = (date(2026, 7, 1), date(2026, 7, 31))

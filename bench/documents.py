@@ -65,15 +65,16 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
     import sqlalchemy as sa
 
     from tepat.store.engine import now
-    from tepat.store.schema import benefit_cycles, entitlements, families as fam, members, programmes, regions
+    from tepat.store.schema import benefit_cycles, entitlements, members, programmes, regions
+    from tepat.store.schema import families as fam
 
     at, today = now(), date.today()
     with db.read() as conn:
         kelurahan = [r[0] for r in conn.execute(sa.select(regions.c.code).where(regions.c.level == "kelurahan",
                                                                                 regions.c.code.like("32.75.%")))]
     others = [k for k in kelurahan if k != KELURAHAN]
-    common = dict(registry_status="aktif", verification_status="terverifikasi", version=1, valid_from=at,
-                  changed_by="bench", change_reason="bench")
+    common = {"registry_status": "aktif", "verification_status": "terverifikasi", "version": 1, "valid_from": at,
+                  "changed_by": "bench", "change_reason": "bench"}
     fam_rows, mem_rows, niks = [], [], []
     for i in range(1, families + 1):
         kel = KELURAHAN if i <= kelurahan_rows else others[i % len(others)]
@@ -83,8 +84,8 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
         niks.append(nik)
         mem_rows.append(dict(id=i, family_id=i, nik=nik, name=f"Warga Bench {i}", sex="L", birth_date=date(1980, 5, 17),
                              relationship="kepala_keluarga", life_status="hidup", status="aktif", **common))
-    prog = dict(funding_source="APBD", frequency="sekali", budget_year=today.year, rule="true", exclusions=[],
-                active=True, version=1, created_by="bench", created_at=at, updated_by="bench", updated_at=at)
+    prog = {"funding_source": "APBD", "frequency": "sekali", "budget_year": today.year, "rule": "true", "exclusions": [],
+                "active": True, "version": 1, "created_by": "bench", "created_at": at, "updated_by": "bench", "updated_at": at}
     with db.begin() as conn:
         for start in range(0, families, 5000):
             conn.execute(sa.insert(fam), fam_rows[start:start + 5000])
@@ -100,11 +101,11 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
                 reference_date=today, state="disetujui", programme_snapshot={"coverage_months": 3}, version=1, created_by="a", created_at=at,
                 approved_by="b", approved_at=at).returning(benefit_cycles.c.id)).scalar_one()
         for pid, unit in ((blt, "keluarga"), (lkm, "orang")):
-            rows = [dict(cycle_id=cycles[pid], unit_key=f["id"], family_id=f["id"], member_id=f["id"],
-                         kk_number=f["kk_number"], recipient_nik=m["nik"], recipient_name=m["name"],
-                         kelurahan_code=f["kelurahan_code"], kecamatan_code=f["kecamatan_code"], rw=f["rw"], rt=f["rt"],
-                         address=f["address"], desil=1, amount=250_000 if unit == "keluarga" else 0, source="aturan",
-                         state="terjadwal") for f, m in zip(fam_rows, mem_rows)]
+            rows = [{"cycle_id": cycles[pid], "unit_key": f["id"], "family_id": f["id"], "member_id": f["id"],
+                         "kk_number": f["kk_number"], "recipient_nik": m["nik"], "recipient_name": m["name"],
+                         "kelurahan_code": f["kelurahan_code"], "kecamatan_code": f["kecamatan_code"], "rw": f["rw"], "rt": f["rt"],
+                         "address": f["address"], "desil": 1, "amount": 250_000 if unit == "keluarga" else 0, "source": "aturan",
+                         "state": "terjadwal"} for f, m in zip(fam_rows, mem_rows)]
             for start in range(0, families, 5000):
                 conn.execute(sa.insert(entitlements), rows[start:start + 5000])
     if db.dialect == "postgresql":

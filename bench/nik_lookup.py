@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_support import fresh_database  # noqa: E402
+from bench_support import fresh_database
 
 RAW_FAMILY = (
     "SELECT f.*, m.* FROM members m0 JOIN families f ON f.id = m0.family_id "

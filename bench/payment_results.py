@@ -42,9 +42,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_support import fresh_database, machine  # noqa: E402
+from bench_support import fresh_database, machine
 
-from tepat.store.bulk import insert_frame  # noqa: E402
+from tepat.store.bulk import insert_frame
 
 BANK_ERRORS = 50  # rows of each kind the bank gets wrong
 

@@ -29,9 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_support import fresh_database, machine  # noqa: E402
-
-
+from bench_support import fresh_database, machine
 
 
 def _high_water_mark(pid: int) -> int:

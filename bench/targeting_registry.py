@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_support import fresh_database, machine  # noqa: E402
+from bench_support import fresh_database, machine
 
 RULE = 'desil <= 4 and status == "aktif" and any(anggota, umur >= 6 and umur <= 18 and sekolah)'
 FEATURES = ["jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "jenis_kelamin_kepala", "pendidikan_kepala",

@@ -24,6 +24,8 @@ from tepat.store.database import Database
 from tepat.store.schema import metadata
 from tepat.synth.geography import SYNTH_CITY
 
+pytest_plugins = ["tests.browser_support"]  # the ``browser`` fixture, for the tests that drive chromium
+
 # The machine is shared and noisy: no test fails for taking long (hypothesis's default is 200 ms per example).
 settings.register_profile("tepat", deadline=None)
 settings.load_profile("tepat")

@@ -23,12 +23,12 @@ def insert_programme(db: Database, code: str = "BLT-APBD", *, unit: str = "kelua
                      amount: int = 250_000, **extra: Any) -> int:
     """One catalogue row (defaults: the seed's BLT-APBD, Rp250.000 per family, one-off)."""
     at = now()
-    values: dict[str, Any] = dict(
-        code=code, name=extra.pop("name", f"Program {code}"), unit=unit, benefit_type=benefit_type,
-        funding_source="APBD", frequency="sekali", amount=amount, budget_year=2025, annual_budget=None, quota=None,
-        rule='status == "aktif"', member_rule=None, exclusions=[], coverage_months=None, active=True, version=1,
-        created_by="uji", created_at=at, updated_by="uji", updated_at=at,
-    )
+    values: dict[str, Any] = {
+        "code": code, "name": extra.pop("name", f"Program {code}"), "unit": unit, "benefit_type": benefit_type,
+        "funding_source": "APBD", "frequency": "sekali", "amount": amount, "budget_year": 2025, "annual_budget": None, "quota": None,
+        "rule": 'status == "aktif"', "member_rule": None, "exclusions": [], "coverage_months": None, "active": True, "version": 1,
+        "created_by": "uji", "created_at": at, "updated_by": "uji", "updated_at": at,
+    }
     values.update(extra)
     with db.begin() as conn:
         return int(conn.execute(sa.insert(programmes).values(**values).returning(programmes.c.id)).scalar_one())
@@ -65,13 +65,13 @@ def approved_cycle(db: Database, programme_id: int, family_ids: list[int], *, na
                     x["id"] == r["id"] and x["relationship"] == "kepala_keluarga" for x in rows)):
                 seen.add(r["id"])
                 chosen.append(dict(r))
-        values = [dict(
-            cycle_id=cycle_id, unit_key=r["member_id"] if per_person else r["id"], family_id=r["id"],
-            member_id=r["member_id"], kk_number=r["kk_number"], recipient_nik=r["nik"], recipient_name=r["name"],
-            kelurahan_code=r["kelurahan_code"], kecamatan_code=r["kecamatan_code"], rw=r["rw"], rt=r["rt"],
-            address=r["address"], desil=1, score=10.0, rank=i + 1, level=None, amount=prog["amount"], source="aturan",
-            state="terjadwal", updated_at=at,
-        ) for i, r in enumerate(chosen)]
+        values = [{
+            "cycle_id": cycle_id, "unit_key": r["member_id"] if per_person else r["id"], "family_id": r["id"],
+            "member_id": r["member_id"], "kk_number": r["kk_number"], "recipient_nik": r["nik"], "recipient_name": r["name"],
+            "kelurahan_code": r["kelurahan_code"], "kecamatan_code": r["kecamatan_code"], "rw": r["rw"], "rt": r["rt"],
+            "address": r["address"], "desil": 1, "score": 10.0, "rank": i + 1, "level": None, "amount": prog["amount"], "source": "aturan",
+            "state": "terjadwal", "updated_at": at,
+        } for i, r in enumerate(chosen)]
         if values:
             conn.execute(sa.insert(entitlements), values)
         conn.execute(sa.update(benefit_cycles).where(benefit_cycles.c.id == cycle_id).values(

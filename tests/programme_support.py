@@ -24,9 +24,9 @@ CHECKER = actor(Role.ADMIN, "32.75", "kepala.bidang")
 
 
 def base_programme(code: str = "UJI", **extra: Any) -> dict[str, Any]:
-    values: dict[str, Any] = dict(code=code, name=f"Program {code}", unit="keluarga", benefit_type="tunai",
-                                  funding_source="APBD", frequency="sekali", amount=250_000, budget_year=2026,
-                                  rule='desil <= 6 and status == "aktif"')
+    values: dict[str, Any] = {"code": code, "name": f"Program {code}", "unit": "keluarga", "benefit_type": "tunai",
+                                  "funding_source": "APBD", "frequency": "sekali", "amount": 250_000, "budget_year": 2026,
+                                  "rule": 'desil <= 6 and status == "aktif"'}
     values.update(extra)
     return values
 

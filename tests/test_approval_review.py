@@ -34,7 +34,7 @@ def submitted(db, admin):
 
 
 def test_the_review_lists_what_approval_will_block(db, admin, submitted) -> None:
-    cycle_id, ids = submitted
+    cycle_id, _ids = submitted
     review = cycles.approval_review(db, admin, cycle_id)
     assert (review.entitlements, review.total_amount) == (4, 1_000_000)
     assert (review.payable, review.payable_amount) == (3, 750_000)

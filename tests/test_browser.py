@@ -11,7 +11,7 @@ import pytest
 from tepat.domain.access import Role
 from tepat.services import registry
 from tepat.store.database import Database
-from tests.browser_support import browser, log_in, serve  # noqa: F401 (browser: a fixture)
+from tests.browser_support import log_in, serve
 from tests.factories import make_family
 from tests.test_web_support import add_user, make_app
 

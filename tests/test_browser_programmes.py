@@ -25,7 +25,7 @@ from tests.browser_programme_support import (
     ranked_registry,
     small_registry,
 )
-from tests.browser_support import browser, serve  # noqa: F401 (browser: a fixture)
+from tests.browser_support import serve
 from tests.conftest import actor
 from tests.document_data import pdf_text
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, letters

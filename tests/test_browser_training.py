@@ -14,7 +14,7 @@ from tepat.domain.access import Role
 from tepat.store.database import Database
 from tepat.store.schema import entitlements
 from tests.browser_programme_support import download_bytes, logged_in
-from tests.browser_support import browser, serve  # noqa: F401 (browser: a fixture)
+from tests.browser_support import serve
 from tests.document_data import pdf_text
 from tests.factories import KELURAHAN
 from tests.test_programme_completion import START, batch, ranked  # noqa: F401 (fixtures)

@@ -17,8 +17,15 @@ from tepat.errors import AuthenticationFailed, NotFound, PermissionDenied, Valid
 from tepat.services import coverage
 from tepat.services.status_check import keyed_hash
 from tepat.store.programme_status import programmes_for_person
-from tepat.store.schema import (audit_log, benefit_cycles, coverage_checks, entitlements, facilities, members,
-                                 programmes)
+from tepat.store.schema import (
+    audit_log,
+    benefit_cycles,
+    coverage_checks,
+    entitlements,
+    facilities,
+    members,
+    programmes,
+)
 from tests.conftest import actor
 from tests.document_data import families_in
 from tests.factories import KELURAHAN
@@ -315,7 +322,8 @@ def test_the_facility_and_the_resident_read_the_same_dates_day_by_day(db, admin)
 
 
 def test_a_cycle_approved_through_the_services_covers_for_the_months_frozen_at_approval(db, admin, tmp_path) -> None:
-    from tepat.services import cycles, programmes as catalogue
+    from tepat.services import cycles
+    from tepat.services import programmes as catalogue
     from tests.programme_support import CHECKER, ranked_registry
 
     ranked_registry(db, admin, tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -36,7 +37,7 @@ def test_coverage_end_over_every_start_of_two_years() -> None:
     for months in (1, 2, 6, 11, 12, 13, 24):
         ends = [coverage_end(s, months) for s in starts]
         assert all(e >= s + timedelta(days=27 * months) for s, e in zip(starts, ends))
-        assert all(b >= a for a, b in zip(ends, ends[1:]))
+        assert all(b >= a for a, b in itertools.pairwise(ends))
         for s, e in zip(starts, ends):
             longer = coverage_end(s, months + 1)
             assert 28 <= (longer - e).days <= 31

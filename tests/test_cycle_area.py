@@ -17,7 +17,7 @@ from tests.conftest import actor
 from tests.programme_support import CHECKER, ranked_registry
 from tests.targeting_data import DAY
 
-PERIOD = dict(period_start=DAY, period_end=date(2026, 7, 31))
+PERIOD = {"period_start": DAY, "period_end": date(2026, 7, 31)}
 KECAMATAN_ADMIN = actor(Role.ADMIN, "32.75.01", "admin.bekasi.timur")
 KECAMATAN_CHECKER = actor(Role.ADMIN, "32.75.01", "kasi.bekasi.timur")
 

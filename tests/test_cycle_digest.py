@@ -14,7 +14,7 @@ from tepat.store.schema import entitlements, families
 from tests.programme_support import CHECKER, ranked_registry
 from tests.targeting_data import DAY
 
-PERIOD = dict(period_start=DAY, period_end=date(2026, 7, 31))
+PERIOD = {"period_start": DAY, "period_end": date(2026, 7, 31)}
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.factories import OTHER_KELURAHAN
 from tests.programme_support import CHECKER, ranked_registry
 from tests.targeting_data import DAY
 
-PERIOD = dict(period_start=DAY, period_end=date(2026, 7, 31))
+PERIOD = {"period_start": DAY, "period_end": date(2026, 7, 31)}
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ def _run(*args: str):
 
 
 def test_nominatif_bast_and_cycle_listing(db, admin, tmp_path: Path) -> None:
-    cycle_id, here, _ = blt_cycle(db, admin)
+    cycle_id, _here, _ = blt_cycle(db, admin)
     out = tmp_path / "nominatif.pdf"
     r = _run("dokumen", "nominatif", str(cycle_id), "--kelurahan", KELURAHAN, "--out", str(out), "--db", db.url)
     assert r.exit_code == 0, r.output

@@ -15,7 +15,7 @@ from tepat.services import imports as import_service
 from tepat.services import registry
 from tepat.services.imports import import_file
 from tepat.store.database import Database
-from tepat.store.schema import family_versions, families, imports, member_versions, members
+from tepat.store.schema import families, family_versions, imports, member_versions, members
 from tepat.store.staging import Stager
 from tests.registry_files import OTHER_KELURAHAN, family, kk, nik, row, write_csv
 

@@ -27,10 +27,10 @@ def test_the_import_report_warns_of_a_family_without_head_and_of_a_deceased_memb
     result = import_file(db, admin, write_csv(tmp_path / "w.csv", headless + fine))
     assert result.rows_rejected == 0 and result.families_created == 2  # warnings do not reject anything
     warnings = [(w.row, w.field, w.message) for w in result.warnings]
-    assert (2, "hubungan_keluarga", "Keluarga ini tidak punya kepala keluarga aktif; tidak diikutkan dalam siklus "
-            "bantuan sampai diperbaiki") in warnings
-    assert (7, "status_hidup", "Anggota ditandai meninggal tetapi masih aktif; nonaktifkan dengan alasan meninggal "
-            "(halaman anggota atau berkas Dukcapil)") in warnings
+    assert (2, "hubungan_keluarga", ("Keluarga ini tidak punya kepala keluarga aktif; tidak diikutkan dalam siklus "
+            "bantuan sampai diperbaiki")) in warnings
+    assert (7, "status_hidup", ("Anggota ditandai meninggal tetapi masih aktif; nonaktifkan dengan alasan meninggal "
+            "(halaman anggota atau berkas Dukcapil)")) in warnings
     assert len(warnings) == 2 and result.as_dict()["warnings"][0]["row"] == 2
 
 

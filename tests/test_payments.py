@@ -13,7 +13,8 @@ from tepat.errors import ImportRejected, NotFound, PermissionDenied, StateError,
 from tepat.services import payments
 from tepat.store import audit
 from tepat.store.database import Database
-from tepat.store.schema import benefit_cycles, entitlements, payment_batches, payment_result_imports, payments as lines_t
+from tepat.store.schema import benefit_cycles, entitlements, payment_batches, payment_result_imports
+from tepat.store.schema import payments as lines_t
 from tests.conftest import actor
 from tests.payment_support import FINANCE, KELURAHAN, all_paid, exported_batch, paying_cycle, result_file
 
@@ -72,7 +73,7 @@ def test_roles_and_areas(db: Database, admin) -> None:
 
 def test_export_is_byte_identical_and_carries_control_totals(db: Database, admin, tmp_path: Path) -> None:
     cycle = paying_cycle(db, admin)
-    batch_id, rows = exported_batch(db, tmp_path, cycle, channel="pos")
+    batch_id, _rows = exported_batch(db, tmp_path, cycle, channel="pos")
     first = (tmp_path / f"bayar-{batch_id}.csv").read_bytes()
     assert first.splitlines()[0] == b"referensi,nik,nama,alamat,kelurahan,jumlah"
     assert b"Bekasijaya" in first and first.splitlines()[-1].startswith(b"#KONTROL;batch=BYR-")
@@ -242,12 +243,10 @@ def test_database_refuses_a_second_live_payment_even_without_the_service(db: Dat
     # ``live`` is generated from ``state`` by the database and cannot be written
     copy = {**{k: v for k, v in line.items() if k not in {"id", "live"}}, "batch_id": other, "reference": "MANUAL-1-1",
             "attempt": 2}
-    with pytest.raises(sa.exc.IntegrityError):
-        with db.begin() as conn:
-            conn.execute(sa.insert(lines_t).values(**copy))
+    with pytest.raises(sa.exc.IntegrityError), db.begin() as conn:
+        conn.execute(sa.insert(lines_t).values(**copy))
     with db.begin() as conn:  # a failed line may be followed by a retry
         conn.execute(sa.update(lines_t).where(lines_t.c.id == line["id"]).values(state="gagal"))
         conn.execute(sa.insert(lines_t).values(**copy))
-    with pytest.raises(sa.exc.IntegrityError):
-        with db.begin() as conn:
-            conn.execute(sa.update(lines_t).where(lines_t.c.id == line["id"]).values(state="dibayar"))
+    with pytest.raises(sa.exc.IntegrityError), db.begin() as conn:
+        conn.execute(sa.update(lines_t).where(lines_t.c.id == line["id"]).values(state="dibayar"))

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from tepat.domain import entitlements as ent
 from tepat.domain import payments as pay
 from tepat.domain.entitlements import EntitlementState as E
-from tepat.domain.payments import Outcome, OurLine, PaymentState as P, ResultRow
+from tepat.domain.payments import OurLine, Outcome, ResultRow
+from tepat.domain.payments import PaymentState as P
 from tepat.errors import StateError, ValidationError
 
 

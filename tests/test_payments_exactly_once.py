@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from tepat.services import payments, reconciliation
 from tepat.store.database import Database
-from tepat.store.schema import entitlements, payment_result_imports, payment_result_lines, payments as lines_t
+from tepat.store.schema import entitlements, payment_result_imports, payment_result_lines
+from tepat.store.schema import payments as lines_t
 from tests.payment_support import FINANCE, all_paid, exported_batch, paying_cycle, result_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +65,7 @@ def _import_at_once(db: Database, batch_id: int, files: list[Path], monkeypatch)
         barrier.wait()
         try:
             results[i] = payments.import_results(db, FINANCE, batch_id, files[i])
-        except Exception as exc:  # reported through the assertion below
+        except Exception as exc:  # noqa: BLE001 -- whatever it is, the assertion below reports it
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(files))]

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
+from tepat.files.payment_files import result_file_bytes
 from tepat.services import payments
 from tepat.store.database import Database
 from tests.payment_support import FINANCE, KELURAHAN, paying_cycle
-from tepat.files.payment_files import result_file_bytes
 from tests.test_web_support import add_user, fill_path, login, make_app, page_routes
 
 

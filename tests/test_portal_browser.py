@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tepat.store.database import Database
-from tests.browser_support import browser, serve  # noqa: F401 (browser: a fixture)
+from tests.browser_support import serve
 from tests.factories import kk, make_family, member_values
 from tests.test_portal_support import citizen_app, solve
 

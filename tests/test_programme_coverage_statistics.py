@@ -48,7 +48,7 @@ def test_suppressed_cells_hide_coverage_too(db, admin) -> None:
     cells = {c.code: c for c in registry_indicators(db, admin, Settings(min_cell_size=4), Level.KELURAHAN, TODAY)}
     assert cells[OTHER_KELURAHAN].suppressed  # 3 families < 4
     assert cells[OTHER_KELURAHAN].coverage == (("BLT-APBD (keluarga)", None), ("Kartu Sehat (jiwa)", None))
-    assert dict(cells[KELURAHAN].coverage)["Kartu Sehat (jiwa)"] == None  # noqa: E711 -- 3 people < 4
+    assert dict(cells[KELURAHAN].coverage)["Kartu Sehat (jiwa)"] == None
     mine = registry_indicators(db, actor(Role.ANALYST, OTHER_KELURAHAN), Settings(min_cell_size=1), Level.KELURAHAN, TODAY)
     assert [c.coverage for c in mine] == [(("BLT-APBD (keluarga)", 1),)]
 

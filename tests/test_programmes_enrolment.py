@@ -96,7 +96,7 @@ def test_candidate_counts_pages_and_roles(db, admin, ranked) -> None:
 
 
 def test_exclusion_of_current_recipients_in_an_overlapping_period(db, admin, ranked) -> None:
-    ids, model_id = ranked
+    _ids, _model_id = ranked
     other = create(db, admin, code="LAIN", rule="desil <= 10")
     prog = create(db, admin, rule="desil <= 10", exclusions=["LAIN"])
     before = {k for k, *_ in _sql_places(db, admin, prog)[0]}
@@ -131,7 +131,7 @@ def test_overrides_need_reason_evidence_and_a_second_admin(db, admin, ranked) ->
     assert outsider not in {k for k, *_ in _sql_places(db, admin, prog)[0]}  # pending: no effect yet
     with pytest.raises(PermissionDenied):
         enrolment.decide_override(db, operator, add, True)
-    self_made = enrolment.request_override(db, admin, "UJI", sorted(inside)[0], "hapus", "Sudah pindah ke luar kota",
+    self_made = enrolment.request_override(db, admin, "UJI", min(inside), "hapus", "Sudah pindah ke luar kota",
                                            "Surat pindah 470/2026")
     with pytest.raises(PermissionDenied) as same:
         enrolment.decide_override(db, admin, self_made, True)
@@ -144,7 +144,7 @@ def test_overrides_need_reason_evidence_and_a_second_admin(db, admin, ranked) ->
         enrolment.decide_override(db, CHECKER, add, False, "terlambat")
     places, rows = _sql_places(db, admin, prog)
     keys = {k for k, *_ in places}
-    assert outsider in keys and sorted(inside)[0] not in keys
+    assert outsider in keys and min(inside) not in keys
     assert next(r["source"] for r in rows if r["unit_key"] == outsider) == "tambahan"
     decision = enrolment.explain(db, admin, "UJI", outsider, reference_date=DAY)
     assert decision.included and not decision.rule.eligible

@@ -76,7 +76,7 @@ def test_roles_on_catalogue_candidates_and_explanations(app, db, admin) -> None:
     with db.read() as conn:
         local = {str(i) for i in conn.execute(sa.select(families.c.id).where(families.c.kelurahan_code == "32.75.01.1001")).scalars()}
     assert shown and shown <= local
-    family = sorted(shown)[0]
+    family = min(shown)
     explained = operator.get(f"/program/BANTUAN-PENDIDIKAN/keluarga?id={family}")
     assert explained.status_code == 200 and 'id="penjelasan-aturan"' in explained.text and 'id="penjelasan-anggota"' in explained.text
     outside = next(iter({str(i) for i in range(1, 14)} - local))

@@ -12,7 +12,14 @@ from tepat.services import payments, reconciliation
 from tepat.store import audit
 from tepat.store.database import Database
 from tests.conftest import actor
-from tests.payment_support import FINANCE, KELURAHAN, OTHER_KELURAHAN, exported_batch, paying_cycle, result_file
+from tests.payment_support import (
+    FINANCE,
+    KELURAHAN,
+    OTHER_KELURAHAN,
+    exported_batch,
+    paying_cycle,
+    result_file,
+)
 
 
 @pytest.fixture
@@ -39,7 +46,7 @@ def settled(db: Database, admin, tmp_path: Path):
 
 
 def test_batch_per_kelurahan_figures(db: Database, settled) -> None:
-    cycle, batch_id, here, there = settled
+    _cycle, batch_id, here, there = settled
     report = reconciliation.reconcile(db, FINANCE, batch_id=batch_id)
     rows = {r["kelurahan_code"]: r for r in report.rows}
     assert rows[KELURAHAN]["planned_count"] == 3 and rows[KELURAHAN]["planned_sum"] == 750_000
@@ -82,7 +89,7 @@ def test_cycle_reconciliation_counts_entitlements_and_never_pays_twice(db: Datab
 
 
 def test_analyst_sees_aggregates_only_and_staff_reads_are_audited(db: Database, settled) -> None:
-    cycle, batch_id, *_ = settled
+    _cycle, batch_id, *_ = settled
     analyst = reconciliation.reconcile(db, actor(Role.ANALYST, "32.75"), batch_id=batch_id)
     assert analyst.mismatches == [] and analyst.mismatch_counts["tidak_cocok"] == 1 and not analyst.personal
     assert analyst.total["planned_count"] == 5
@@ -95,7 +102,7 @@ def test_analyst_sees_aggregates_only_and_staff_reads_are_audited(db: Database, 
 
 
 def test_area_limits_the_rows(db: Database, settled) -> None:
-    cycle, batch_id, *_ = settled
+    _cycle, batch_id, *_ = settled
     local = reconciliation.reconcile(db, actor(Role.FINANCE, "32.75.01"), batch_id=batch_id)
     assert [r["kelurahan_code"] for r in local.rows] == [KELURAHAN]
     assert {m["outcome"] for m in local.mismatches} == {"ganda"}  # not the other kelurahan's, not the unknown one

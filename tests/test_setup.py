@@ -36,7 +36,6 @@ def test_kota_bekasi_has_56_kelurahan(db):
 def test_tepat_init_adds_the_seed_programmes_once_and_keeps_admin_edits(db) -> None:
     import json
 
-    import sqlalchemy as sa
     from typer.testing import CliRunner
 
     from tepat.cli import app

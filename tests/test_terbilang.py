@@ -23,8 +23,8 @@ from tepat.domain.terbilang import MAX, date_in_words, rupiah_words, terbilang, 
     (2_025, "dua ribu dua puluh lima"), (10_000_000, "sepuluh juta"), (111_111_111, "seratus sebelas juta seratus sebelas ribu seratus sebelas"),
     (1_000_000_000, "satu miliar"), (2_000_001_000, "dua miliar seribu"),
     (62_500_000_000, "enam puluh dua miliar lima ratus juta"),
-    (1_000_000_000_000, "satu triliun"), (1_234_567_890_123, "satu triliun dua ratus tiga puluh empat miliar "
-     "lima ratus enam puluh tujuh juta delapan ratus sembilan puluh ribu seratus dua puluh tiga"),
+    (1_000_000_000_000, "satu triliun"), (1_234_567_890_123, ("satu triliun dua ratus tiga puluh empat miliar "
+     "lima ratus enam puluh tujuh juta delapan ratus sembilan puluh ribu seratus dua puluh tiga")),
     (-5, "minus lima"),
 ])
 def test_numbers_in_words(n: int, words: str) -> None:

@@ -35,16 +35,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-import payment_results as pr  # noqa: E402
-from bench_support import fresh_database  # noqa: E402
+import payment_results as pr
+from bench_support import fresh_database
 
-from tepat.store.bulk import insert_frame  # noqa: E402
+from tepat.store.bulk import insert_frame
 
 LEDGER = "proto_ledger"
 
 
 def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def proto_table(db):  # type: ignore[no-untyped-def]
@@ -159,10 +159,10 @@ def _start_import(conn, finance, batch_id: int, name: str, result, at) -> int:  
     """The import's row, as the product writes it, and the product's tuning for whole batches."""
     from tepat.store import payments as store
 
-    import_id = store.insert_import(conn, dict(
-        batch_id=batch_id, file_name=name, file_sha256=result.file_sha256, status="berjalan", rows=result.rows,
-        control_count=result.declared.rows if result.declared else None,
-        control_total=result.declared.total if result.declared else None, actor=finance.username, started_at=at))
+    import_id = store.insert_import(conn, {
+        "batch_id": batch_id, "file_name": name, "file_sha256": result.file_sha256, "status": "berjalan", "rows": result.rows,
+        "control_count": result.declared.rows if result.declared else None,
+        "control_total": result.declared.total if result.declared else None, "actor": finance.username, "started_at": at})
     store.tune_for_whole_batches(conn)
     return int(import_id)
 
@@ -369,10 +369,10 @@ def delta_reconcile(db, batch_id: int) -> tuple[float, dict]:  # type: ignore[no
                           (batch_id,))
             acc: dict[tuple[str, str], list[int]] = {}
             for k, state, c, a in base:
-                v = acc.setdefault((k, state), [0, 0]); v[0] += int(c); v[1] += int(a)  # noqa: E702
+                v = acc.setdefault((k, state), [0, 0]); v[0] += int(c); v[1] += int(a)
             for k, f, state, c, a in moves:
-                v = acc.setdefault((k, state), [0, 0]); v[0] += int(c); v[1] += int(a)  # noqa: E702
-                v = acc.setdefault((k, f), [0, 0]); v[0] -= int(c); v[1] -= int(a)  # noqa: E702
+                v = acc.setdefault((k, state), [0, 0]); v[0] += int(c); v[1] += int(a)
+                v = acc.setdefault((k, f), [0, 0]); v[0] -= int(c); v[1] -= int(a)
             group_s = time.perf_counter() - t
             t = time.perf_counter()
             counts = rec.mismatch_counts(conn, batch_id=batch_id)
@@ -407,7 +407,6 @@ def main() -> None:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     url = opts.db
 
-    import polars as pl
     import sqlalchemy as sa
 
     from tepat.domain.access import Actor, Role
@@ -445,7 +444,7 @@ def main() -> None:
     PROTO_TABLE = proto_table(db)
     import_s, import_detail = prototype_import(db, finance, batch["id"], result_path)
     recon_s, recon_detail = derived_reconcile(db, batch["id"])
-    recon2_s, recon2_detail = derived_reconcile(db, batch["id"])
+    recon2_s, _recon2_detail = derived_reconcile(db, batch["id"])
     recon_w_s, recon_w_detail = derived_reconcile(db, batch["id"], window=True)
     assert recon_w_detail["by_state"] == recon_detail["by_state"]
     report.update({
@@ -466,7 +465,7 @@ def main() -> None:
     with db.read() as conn:
         ph = "?" if is_sqlite(conn) else "%s"
         t = time.perf_counter()
-        rows = fetch(conn, derived_lines_sql(ph), (batch["id"], batch["id"]))
+        fetch(conn, derived_lines_sql(ph), (batch["id"], batch["id"]))
         report["derived_our_lines_read_full_ledger_s"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         fetch(conn, "SELECT id, entitlement_id, reference, state, amount, recipient_nik FROM payments WHERE batch_id = "

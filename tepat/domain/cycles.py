@@ -113,7 +113,7 @@ def check_actor(action: CycleAction, actor: Actor, *, created_by: str, submitted
 def allowed_actions(state: str, actor: Actor, *, created_by: str, submitted_by: str | None, cycle_area: str) -> list[CycleAction]:
     """The actions this actor may take on a cycle in ``state`` (for the buttons on a page)."""
     out: list[CycleAction] = []
-    for (source, action), _target in TRANSITIONS.items():
+    for (source, action) in TRANSITIONS:
         if source.value != state or action is CycleAction.START_PAYMENT:
             continue
         try:

@@ -129,10 +129,10 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
             raise StateError(_NOT_PAID[completion])
         sequence = store.count_batches(conn, cycle_id) + 1
         number = f"BYR-{cycle_id:05d}-{sequence:03d}"
-        batch_id = store.insert_batch(conn, dict(
-            cycle_id=cycle_id, number=number, channel=chosen.value, kelurahan_code=kelurahan_code,
-            state=BatchState.DIBUAT.value, control_count=0, control_total=0, version=1, created_by=actor.username,
-            created_at=at))
+        batch_id = store.insert_batch(conn, {
+            "cycle_id": cycle_id, "number": number, "channel": chosen.value, "kelurahan_code": kelurahan_code,
+            "state": BatchState.DIBUAT.value, "control_count": 0, "control_total": 0, "version": 1, "created_by": actor.username,
+            "created_at": at})
         store.tune_for_whole_batches(conn)
         rechecked = block_unpayable(conn, at, cycle_id=cycle_id, states=[s.value for s in sources])  # belt and braces
         lines = store.insert_lines(conn, batch_id, cycle_id, sources, kelurahan_code, at)
@@ -165,7 +165,7 @@ def export_batch(db: Database, actor: Actor, batch_id: int, out: Path, *, file_n
         if (written.rows, written.total) != (batch["control_count"], batch["control_total"]):
             out.unlink(missing_ok=True)
             raise ConflictError("Isi berkas tidak sama dengan total kontrol batch. Berkas tidak dibuat.")
-        values: dict[str, Any] = dict(file_name=name[:255], file_sha256=written.file_sha256)
+        values: dict[str, Any] = {"file_name": name[:255], "file_sha256": written.file_sha256}
         if batch["state"] == BatchState.DIBUAT.value:
             values.update(state=BatchState.DIEKSPOR.value, exported_by=actor.username, exported_at=now())
         store.update_batch(conn, batch_id, **values)
@@ -201,10 +201,10 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
                                  store.outcome_counts(conn, earlier["id"]), True, batch["state"])
         if batch["state"] not in {s.value for s in IMPORTABLE_BATCH}:
             raise StateError("Hasil hanya dapat diimpor untuk batch yang berkasnya sudah diekspor.")
-        import_id = store.insert_import(conn, dict(
-            batch_id=batch_id, file_name=name[:255], file_sha256=result.file_sha256, status="berjalan", rows=result.rows,
-            control_count=result.declared.rows if result.declared else None,
-            control_total=result.declared.total if result.declared else None, actor=actor.username, started_at=at))
+        import_id = store.insert_import(conn, {
+            "batch_id": batch_id, "file_name": name[:255], "file_sha256": result.file_sha256, "status": "berjalan", "rows": result.rows,
+            "control_count": result.declared.rows if result.declared else None,
+            "control_total": result.declared.total if result.declared else None, "actor": actor.username, "started_at": at})
         store.tune_for_whole_batches(conn)
         counts = store.stage_rows(conn, import_id, batch_id, result.frame)
         after_staging(conn, import_id)
@@ -237,9 +237,9 @@ def printable(text: str) -> str:
 
 def _record_rejection(db: Database, actor: Actor, batch: dict[str, Any], name: str, sha256: str, message: str) -> None:
     with db.begin() as conn:
-        import_id = store.insert_import(conn, dict(
-            batch_id=batch["id"], file_name=printable(name)[:255], file_sha256=sha256, status="ditolak",
-            message=printable(message)[:1000], actor=actor.username, started_at=now(), finished_at=now()))
+        import_id = store.insert_import(conn, {
+            "batch_id": batch["id"], "file_name": printable(name)[:255], "file_sha256": sha256, "status": "ditolak",
+            "message": printable(message)[:1000], "actor": actor.username, "started_at": now(), "finished_at": now()})
         audit.record(conn, actor, "tolak_hasil", "payment_batch", batch["id"], area_code=batch_area(db, batch),
                      detail={"impor": import_id, "berkas": printable(name), "pesan": printable(message)})
 

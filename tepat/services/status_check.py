@@ -327,7 +327,7 @@ class StatusChecker:
             try:
                 if not rows or store.insert_many_if_free(self.db.engine, rows):
                     return True
-            except Exception:  # noqa: BLE001 -- a log write never fails a check: the thread retries
+            except Exception:  # noqa: BLE001, S110 -- a log write never fails a check: the thread retries
                 pass
             with self._log_lock:
                 self._pending[:0] = rows  # back in front, in order: the thread writes them when it can

@@ -173,7 +173,7 @@ class _Flusher:
         for log in list(self.logs):
             try:
                 log.flush()
-            except Exception:  # noqa: BLE001 -- the rows stay buffered; the next interval retries
+            except Exception:
                 if not quiet:
                     raise
 
