@@ -17,7 +17,8 @@ bearer = HTTPBearer(auto_error=False, description="Token dari `tepat user token 
 
 def get_db(request: Request) -> Database:
     """The API's database."""
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def token_actor(

@@ -6,6 +6,7 @@ the API, the forms, the import and the export follow one catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -57,7 +58,7 @@ def _field(spec: FieldSpec, *, required: bool) -> tuple[Any, Any]:
     return kind | None, Field(None, **kwargs)
 
 
-def _fields(specs: tuple[FieldSpec, ...], *, create: bool, skip: set[str] = frozenset()) -> dict[str, Any]:
+def _fields(specs: tuple[FieldSpec, ...], *, create: bool, skip: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     return {s.name: _field(s, required=create and s.required) for s in specs if s.name not in skip}
 
 

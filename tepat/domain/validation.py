@@ -211,12 +211,15 @@ def validate_household(
     members: Sequence[Mapping[str, object]],
     *,
     known_kelurahan: Container[str] | None = None,
+    require_head: bool = False,
     today: date | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[FieldError]]:
     """A new family with its members, as every entry point registers or proposes one (the registry's page, API and
     CLI, a resident's usul): the family's fields, each member's (errors named ``members.{i}.{field}``, ``i`` the
-    row as given), at least one member, one of them the head of the family, no NIK twice. A member row left wholly
-    empty (a form's spare row) is no member. Returns the cleaned family, the cleaned members and the errors."""
+    row as given), at least one member, no NIK twice, and with ``require_head`` one of them the head of the family
+    (a resident's proposal must name one; the registry takes a family as the office's records have it: a head who
+    died leaves a family without one until its KK is renewed). A member row left wholly empty (a form's spare row)
+    is no member. Returns the cleaned family, the cleaned members and the errors."""
     clean, errors = validate_family(family, known_kelurahan=known_kelurahan)
     rows = [(i, m) for i, m in enumerate(members) if any(str(v if v is not None else "").strip() for v in m.values())]
     if not rows:
@@ -226,7 +229,7 @@ def validate_household(
         m, m_errors = validate_member(values, today=today)
         errors.extend(FieldError(f"members.{i}.{e.field}", e.message, e.value) for e in m_errors)
         cleaned.append(m)
-    if rows and not any(m.get("relationship") == Relationship.KEPALA_KELUARGA for m in cleaned):
+    if require_head and rows and not any(m.get("relationship") == Relationship.KEPALA_KELUARGA for m in cleaned):
         errors.append(FieldError("members", "Salah satu anggota harus kepala keluarga"))
     niks = [m["nik"] for m in cleaned if m.get("nik")]
     if len(set(niks)) != len(niks):

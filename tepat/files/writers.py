@@ -91,7 +91,7 @@ class XlsxWriter:
     """One sheet, every cell a text cell (xlsxwriter's constant-memory mode)."""
 
     def __init__(self, path: Path, columns: Sequence[str], sheet: str = "registri") -> None:
-        import xlsxwriter  # type: ignore[import-untyped]
+        import xlsxwriter
 
         self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
         self._sheet = self._book.add_worksheet(sheet)

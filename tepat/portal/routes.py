@@ -321,9 +321,9 @@ def _values(form: FormData | None) -> dict[str, str]:
     return {k: str(v)[:2000] for k, v in form.items() if isinstance(v, str) and k not in ("token", "jawaban")}
 
 
-def _filed_by(sent: Submission) -> dict[str, Actor]:
-    """The operator at the help desk, when one files for a resident (recorded with the case)."""
-    return {"actor": sent.staff} if sent.staff is not None else {}
+def _filed_by(sent: Submission) -> Actor:
+    """Who files: the operator at the help desk, when one files for a resident (recorded with the case)."""
+    return sent.staff if sent.staff is not None else cases.PUBLIC
 
 
 def _sent(request: Request, title: str, number: str) -> Response:
@@ -361,7 +361,7 @@ async def usul(request: Request) -> Response:
         number = await run_in_threadpool(
             cases.submit_usul, _db(request), _upload_dir(request), family=family, members=members,
             proposer_name=values.get("nama", ""), proposer_contact=values.get("kontak", ""),
-            reason=values.get("alasan", ""), evidence=_files(form, "foto", "foto_rumah"), **_filed_by(sent))
+            reason=values.get("alasan", ""), evidence=_files(form, "foto", "foto_rumah"), actor=_filed_by(sent))
     except ValidationError as exc:
         _not_counted(request, sent)
         return _render(request, "usul.html", {**_usul_context(request, values), **_error_context(exc)}, 422)
@@ -429,7 +429,7 @@ async def pengaduan(request: Request) -> Response:
             cases.submit_pengaduan, _db(request), _upload_dir(request), category=values.get("kategori", ""),
             kelurahan_code=values.get("kelurahan_code", ""), description=values.get("uraian", ""),
             name=values.get("nama", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"),
-            **_filed_by(sent))
+            actor=_filed_by(sent))
     except ValidationError as exc:
         _not_counted(request, sent)
         return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), **_error_context(exc)}, 422)

@@ -196,7 +196,7 @@ def submit_usul(db: Database, upload_dir: Path, *, family: Mapping[str, Any], me
                 actor: Actor = PUBLIC, clock: Clock = system_clock) -> str:
     """Propose a family for the registry (by a resident or an operator); returns the tracking number."""
     clean, cleaned, errors = validate_household({**family, "registry_status": "aktif", "verification_status": "belum"},
-                                                members, known_kelurahan=db.regions)
+                                                members, known_kelurahan=db.regions, require_head=True)
     if not evidence:
         errors.append(FieldError("bukti", "Lampirkan paling sedikit satu foto (rumah, KK atau KTP)"))
     if errors:

@@ -258,7 +258,7 @@ def attendance_sheet(db: Database, actor: Actor, cycle_id: int, days: Sequence[d
     context = {
         "programme": cyc["programme_snapshot"]["name"], "programme_code": cyc["programme_snapshot"]["code"],
         "cycle_name": cyc["name"], "period_start": cyc["period_start"], "period_end": cyc["period_end"],
-        "days": list(days) or [None] * (ATTENDANCE_DAYS - 1),
+        "days": list[date | None](days) or [None] * (ATTENDANCE_DAYS - 1),
         "rows": [{"name": p.name, "kelurahan": p.kelurahan, "rt": p.rt, "rw": p.rw} for p in people],
         "place": db.office.place, "office": db.office, "signed_on": signed_on or local_today(),
         "orientation": "landscape",
@@ -397,7 +397,7 @@ def realisation_pdf(db: Database, actor: Actor, year: int, *, on_page: OnPage | 
 
 def realisation_xlsx(db: Database, actor: Actor, year: int) -> Document:
     """The realisation report as XLSX: one sheet per table, money as numbers shown as Rupiah."""
-    import xlsxwriter  # type: ignore[import-untyped]
+    import xlsxwriter
 
     report = realisation(db, actor, year)
     buffer = io.BytesIO()

@@ -67,6 +67,7 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
     if not actor.may(Permission.READ_PAYMENTS):
         raise PermissionDenied("Rekonsiliasi hanya untuk Keuangan, Admin Dinsos dan Analis.")
     personal = actor.may(Permission.READ_PERSONAL)
+    batch: dict[str, Any] | None = None
     with db.read() as conn:
         if batch_id is not None:
             batch = payment_store.batch(conn, batch_id)
@@ -90,7 +91,7 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
             gone = [g for g in store.paid_when_gone(conn, batch_id=batch_id, cycle_id=cycle_id)
                     if actor.in_area(g["kelurahan_code"])]
         ents = store.entitlement_summary(conn, cycle_id) if cycle_id is not None else None
-    if not rows and not any(counts.values()) and batch_id is not None and not actor.in_area(batch_area(db, batch)):
+    if not rows and not any(counts.values()) and batch is not None and not actor.in_area(batch_area(db, batch)):
         raise NotFound("Batch pembayaran tidak ditemukan.")
     total = {key: sum(r[key] for r in rows) for key in _total_keys()}
     if mismatches or gone:

@@ -255,7 +255,7 @@ def browse_area(db: Database, actor: Actor, region_code: str | None = None, *, m
         hidden = hidden_cells({r["code"]: r["families"] for r in rows}, min_cell_size)
         rows = [{**r, "families": None, "members": None} if r["code"] in hidden else r for r in rows]
         if shown(families, min_cell_size) is None:
-            families = members = None  # type: ignore[assignment]
+            families = members = None
     return AreaListing(region_code=code, region_name=region.name, level=level.value, rows=rows,
                        families=families, members=members)
 

@@ -186,7 +186,8 @@ def assessed(open_: list[OpenProgramme], enrolled: list[ProgrammeStatus], family
 def programmes_for(conn: sa.Connection, family_id: int, member_id: int) -> list[ProgrammeStatus]:
     """Each programme of this person or their family in a frozen cycle, latest per programme (one indexed query)."""
     today = local_time(now()).date()
-    return [ProgrammeStatus(**p) for p in programme_status.programmes_for_person(conn, family_id, member_id, today)]
+    return [ProgrammeStatus(p["programme"], p["status"], p["period"])
+            for p in programme_status.programmes_for_person(conn, family_id, member_id, today)]
 
 
 # ----------------------------------------------------------------- the check

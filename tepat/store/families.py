@@ -295,7 +295,7 @@ def counts_by(conn: sa.Connection, area_code: str, key: str, within: str | None 
     return {row[0]: (int(row[1]), people.get(row[0], 0)) for row in conn.execute(family_counts)}
 
 
-def _touched_by(import_id: int) -> sa.CompoundSelect:
+def _touched_by(import_id: int) -> sa.CompoundSelect[tuple[int]]:
     """Ids of the families an import created or changed, or one of whose members it created or changed."""
     return sa.union(sa.select(families.c.id).where(families.c.import_id == import_id),
                     sa.select(members.c.family_id).where(members.c.import_id == import_id))

@@ -34,7 +34,8 @@ def save(conn: sa.Connection, *, name: str, file_name: str, content: str, saved_
     if found is not None:
         conn.execute(import_mappings.update().where(import_mappings.c.id == found["id"]).values(**values))
         return int(found["id"])
-    return int(conn.execute(import_mappings.insert().values(name=name, **values)).inserted_primary_key[0])
+    return int(conn.execute(import_mappings.insert().values(name=name, **values).returning(import_mappings.c.id))
+               .scalar_one())
 
 
 def delete(conn: sa.Connection, mapping_id: int) -> bool:

@@ -12,8 +12,9 @@ from tepat.store.schema import jobs
 
 def insert(conn: sa.Connection, *, kind: str, created_by: str, area_code: str, file_name: str, at: datetime) -> int:
     result = conn.execute(jobs.insert().values(kind=kind, created_by=created_by, area_code=area_code,
-                                               file_name=file_name[:255], state="menunggu", done=0, created_at=at))
-    return int(result.inserted_primary_key[0])
+                                               file_name=file_name[:255], state="menunggu", done=0, created_at=at)
+                          .returning(jobs.c.id))
+    return int(result.scalar_one())
 
 
 def start(conn: sa.Connection, job_id: int, at: datetime) -> None:

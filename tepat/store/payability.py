@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -81,7 +82,7 @@ def block_unpayable(conn: sa.Connection, at: datetime, *, cycle_id: int | None =
     return len(found)
 
 
-def preview(conn: sa.Connection, cycle_id: int, *, lines: int = 100) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def preview(conn: sa.Connection, cycle_id: int, *, lines: int = 100) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What ``block_unpayable`` would block in a cycle's ``terjadwal`` list now, without changing anything:
     (count and amount per reason, the first ``lines`` lines by rank)."""
     reason = unpayable_reason()

@@ -198,7 +198,9 @@ _LINE_COLUMNS = ("import_id", "row_number", "reference", "recipient_nik", "amoun
 def our_lines(conn: sa.Connection, batch_id: int) -> pl.DataFrame:
     """Reference, state, amount and NIK of every line of the batch (read under the batch lock)."""
     # The driver's cursor, not SQLAlchemy rows: a quarter of a million tuples come back several times faster.
-    cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a live connection has its driver's
+    cursor = driver.cursor()
     try:
         cursor.execute("SELECT reference, state, amount, recipient_nik, bank_reference FROM payments WHERE batch_id = "
                        + ("?" if is_sqlite(conn) else "%s"), (batch_id,))

@@ -10,6 +10,8 @@ family look like on 1 March" is one query over the current and old versions.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from tepat.domain.households import ASSETS
@@ -136,7 +138,7 @@ user_sessions = sa.Table(
 )
 
 
-def _versioning_columns() -> list[sa.Column[object]]:
+def _versioning_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("valid_from", Timestamp, nullable=False),
@@ -146,7 +148,7 @@ def _versioning_columns() -> list[sa.Column[object]]:
     ]
 
 
-def _family_columns() -> list[sa.Column[object]]:
+def _family_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("kk_number", sa.String(16), nullable=False),
         sa.Column("kelurahan_code", sa.String(13), nullable=False),
@@ -174,7 +176,7 @@ def _family_columns() -> list[sa.Column[object]]:
     ]
 
 
-def _member_columns() -> list[sa.Column[object]]:
+def _member_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("family_id", sa.Integer, nullable=False),
         sa.Column("nik", sa.String(16), nullable=False),

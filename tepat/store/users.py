@@ -32,9 +32,9 @@ def insert_user(
             active=True,
             created_at=created_at,
             must_change_password=must_change_password,
-        )
+        ).returning(users.c.id)
     )
-    return int(result.inserted_primary_key[0])
+    return int(result.scalar_one())
 
 
 def by_username(conn: sa.Connection, username: str) -> dict[str, Any] | None:
@@ -86,8 +86,9 @@ def insert_token(conn: sa.Connection, *, user_id: int, token_hash: str, label: s
                  expires_at: datetime) -> int:
     """Store one API token (its hash only) and return its id."""
     result = conn.execute(api_tokens.insert().values(
-        user_id=user_id, token_hash=token_hash, label=label, created_at=created_at, expires_at=expires_at))
-    return int(result.inserted_primary_key[0])
+        user_id=user_id, token_hash=token_hash, label=label, created_at=created_at, expires_at=expires_at,
+    ).returning(api_tokens.c.id))
+    return int(result.scalar_one())
 
 
 def token_owner(conn: sa.Connection, token_hash: str, at: datetime) -> dict[str, Any] | None:
@@ -142,8 +143,9 @@ def tokens_of(conn: sa.Connection, user_id: int) -> list[dict[str, Any]]:
 
 def insert_session(conn: sa.Connection, *, user_id: int, token_hash: str, at: datetime, expires_at: datetime) -> int:
     result = conn.execute(user_sessions.insert().values(
-        user_id=user_id, token_hash=token_hash, created_at=at, last_seen_at=at, expires_at=expires_at))
-    return int(result.inserted_primary_key[0])
+        user_id=user_id, token_hash=token_hash, created_at=at, last_seen_at=at, expires_at=expires_at,
+    ).returning(user_sessions.c.id))
+    return int(result.scalar_one())
 
 
 def session_owner(conn: sa.Connection, token_hash: str, at: datetime) -> dict[str, Any] | None:

@@ -73,7 +73,8 @@ class Housing:
 
 
 def _latent(rng: np.random.Generator, welfare: np.ndarray, rho: float) -> np.ndarray:
-    return rho * welfare + np.sqrt(1 - rho * rho) * rng.standard_normal(len(welfare))
+    latent: np.ndarray = rho * welfare + np.sqrt(1 - rho * rho) * rng.standard_normal(len(welfare))
+    return latent
 
 
 def _ordered(rng: np.random.Generator, welfare: np.ndarray, column: str) -> tuple[tuple[str, ...], np.ndarray]:

@@ -30,7 +30,8 @@ def _serials(rng: np.random.Generator, prefix: pl.Series) -> np.ndarray:
     size = groups["size"].to_numpy()
     start = rng.random(int(group.max()) + 1 if len(group) else 0)
     room = np.minimum(np.maximum(9999 - size, 1), 3000)
-    return (start[group] * room).astype(np.int64) + groups["rank"].to_numpy() + 1
+    serials: np.ndarray = (start[group] * room).astype(np.int64) + groups["rank"].to_numpy() + 1
+    return serials
 
 
 def _ddmmyy(dates: np.ndarray, day_offset: np.ndarray | int = 0) -> pl.Series:

@@ -137,7 +137,7 @@ class _Spoiler:
             row.spoil("nilai_kode_salah", column, bad)
 
         def deceased_ok(row: _Row) -> bool:
-            return row.get("status_keluarga") == "aktif" and row.get("hubungan_keluarga") != "kepala_keluarga"
+            return bool(row.get("status_keluarga") == "aktif" and row.get("hubungan_keluarga") != "kepala_keluarga")
 
         for row in self.pick(deceased_ok):
             born = date.fromisoformat(row.get("tanggal_lahir"))

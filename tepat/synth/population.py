@@ -38,7 +38,8 @@ class Population:
 
     @property
     def kecamatan(self) -> np.ndarray:
-        return self.geography.kelurahan_kecamatan[self.kelurahan]
+        found: np.ndarray = self.geography.kelurahan_kecamatan[self.kelurahan]
+        return found
 
     @property
     def families(self) -> int:

@@ -49,7 +49,7 @@ class SynthRegistry:
         return {
             "keluarga": self.families,
             "jiwa": self.people,
-            "rata_rata_anggota": float(size.mean() or 0.0),
+            "rata_rata_anggota": float(size.cast(pl.Float64).mean() or 0.0),  # type: ignore[arg-type]
             "persen_miskin": float(100 * (poor * size).sum() / max(int(size.sum()), 1)),
         }
 

@@ -59,7 +59,8 @@ def _allocate(total: int, size: np.ndarray, cap: np.ndarray) -> np.ndarray:
             break
         if n[i] < cap[i]:
             n[i] += 1
-    return n
+    counts: np.ndarray = n
+    return counts
 
 
 def _pps_systematic(rng: np.random.Generator, stratum: np.ndarray, size: np.ndarray,
@@ -72,7 +73,8 @@ def _pps_systematic(rng: np.random.Generator, stratum: np.ndarray, size: np.ndar
     which = np.repeat(np.arange(len(n_psu)), n_psu)
     i = np.arange(len(which)) - np.repeat(np.r_[0, np.cumsum(n_psu)[:-1]], n_psu)
     points = offset[which] + rng.random(len(n_psu))[which] * step[which] + i * step[which]
-    return np.searchsorted(cum, points, side="right")
+    chosen: np.ndarray = np.searchsorted(cum, points, side="right")
+    return chosen
 
 
 def _take_households(rng: np.random.Generator, block_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +209,7 @@ def _survey_of_registry(rng: np.random.Generator, households: int, reg: SynthReg
     area_labels = [geo.kelurahan_codes[k] for k in present]
     design = _design_frame(strata_codes, area_labels, stratum_of_block, area, block, position, weight)
     chosen = frame[row]
-    out = pl.concat([design, chosen], how="horizontal")
+    out: pl.DataFrame = pl.concat([design, chosen], how="horizontal")
     return out.select(
         *DESIGN_COLUMNS[:4], "kode_kecamatan", "kode_kelurahan", "bobot", "pengeluaran_per_kapita",
         *FEATURE_COLUMNS, *[c for c in chosen.columns if c not in (

@@ -49,11 +49,12 @@ def children_0_17(comp: Composition) -> np.ndarray:
 def structural_part(comp: Composition, kecamatan: np.ndarray) -> np.ndarray:
     """The part of ``ln c`` explained by where and with whom a family lives (without μ)."""
     kids = children_0_17(comp)
-    return (
+    part: np.ndarray = (
         bekasi().kecamatan_effect[kecamatan]
         + SIZE_EFFECT * np.log(comp.size)
         + CHILD_SHARE_EFFECT * kids / comp.size
     )
+    return part
 
 
 @lru_cache(maxsize=1)

@@ -36,14 +36,15 @@ class CsrfFailed(Exception):
 
 def get_db(request: Request) -> Database:
     """The application's database (set on ``app.state.db`` at start-up)."""
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def signed_in(request: Request) -> sessions.SignedIn | None:
     """The live server-side session of this browser, or ``None`` (ended, expired, or the account switched off)."""
     known = getattr(request.state, "signed_in", _UNKNOWN)
     if known is not _UNKNOWN:
-        return known  # type: ignore[no-any-return]
+        return known  # type: ignore[return-value]  # (set below, to a SignedIn or None)
     secret = request.session.get(SESSION_KEY)
     found = sessions.signed_in(get_db(request), secret) if isinstance(secret, str) else None
     if found is None and secret is not None:
@@ -135,4 +136,4 @@ def job_runner(request: Request) -> JobRunner:
     if runner is None:
         runner = request.app.state.jobs = JobRunner(request.app.state.db, files_dir=upload_dir(request),
                                                     retention_days=request.app.state.settings.retention_days)
-    return runner  # type: ignore[no-any-return]
+    return runner

@@ -39,7 +39,7 @@ def tanggal(value: date | datetime | str | None) -> str:
         if not value:
             return "–"
         try:
-            value = parse_date(value)
+            return formatting.long_date(parse_date(value))
         except ValueError:
             return value
     return formatting.long_date(value)

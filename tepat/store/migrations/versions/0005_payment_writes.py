@@ -28,7 +28,7 @@ _LIVE = "state IN ('dikirim', 'dibayar')"
 
 def upgrade() -> None:
     op.drop_index('uq_payments_live_entitlement', table_name='payments')
-    live = sa.Column('live', sa.Boolean(), sa.Computed(_LIVE, persisted=True), nullable=False)
+    live: sa.Column[bool] = sa.Column('live', sa.Boolean(), sa.Computed(_LIVE, persisted=True), nullable=False)
     if op.get_bind().dialect.name == 'sqlite':  # SQLite cannot add a stored generated column: copy the table
         with op.batch_alter_table('payments', recreate='always') as batch_op:
             batch_op.add_column(live)
