@@ -55,7 +55,9 @@ def _files(workdir: Path, megabytes: float) -> tuple[Path, Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=float, nargs="+", default=[0.4, 4.0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench-csv"))
     parser.add_argument("--rounds", type=int, default=3)
@@ -67,9 +69,15 @@ def main() -> None:
         best_normal = min(_read_all(normal)[0] for _ in range(opts.rounds))
         runs = [_read_all(broken) for _ in range(opts.rounds)]
         best_broken = min(t for t, _ in runs)
-        results.append({"megabytes": round(normal.stat().st_size / 1e6, 2), "normal_s": round(best_normal, 4),
-                        "stray_quote_s": round(best_broken, 4), "stray_quote_outcome": runs[0][1],
-                        "ratio": round(best_broken / best_normal, 2)})
+        results.append(
+            {
+                "megabytes": round(normal.stat().st_size / 1e6, 2),
+                "normal_s": round(best_normal, 4),
+                "stray_quote_s": round(best_broken, 4),
+                "stray_quote_outcome": runs[0][1],
+                "ratio": round(best_broken / best_normal, 2),
+            }
+        )
     print(json.dumps({"machine": machine(), "results": results}, indent=2))
 
 

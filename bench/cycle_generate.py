@@ -78,7 +78,9 @@ def _raw_table():  # type: ignore[no-untyped-def]
     md = sa.MetaData()
     benefit_cycles.to_metadata(md)
     return sa.Table(
-        "entitlements_raw", md, *(c._copy() for c in entitlements.columns),
+        "entitlements_raw",
+        md,
+        *(c._copy() for c in entitlements.columns),
         sa.UniqueConstraint("cycle_id", "unit_key", name="uq_entitlements_raw_cycle_unit"),
         sa.Index("ix_entitlements_raw_cycle_kelurahan", "cycle_id", "kelurahan_code"),
         sa.Index("ix_entitlements_raw_family_id", "family_id"),
@@ -87,14 +89,20 @@ def _raw_table():  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--families", type=int, default=750_000)
     parser.add_argument("--survey", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench-cycles"))
     parser.add_argument("--db", default=None, help="database URL (default: SQLite file in --workdir)")
-    parser.add_argument("--keep-db", action="store_true", help="reuse a registry loaded and ranked by an earlier run")
-    parser.add_argument("--rounds", type=int, default=2, help="measured rounds (each side: the best is reported)")
+    parser.add_argument(
+        "--keep-db", action="store_true", help="reuse a registry loaded and ranked by an earlier run"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="measured rounds (each side: the best is reported)"
+    )
     opts = parser.parse_args()
     opts.workdir.mkdir(parents=True, exist_ok=True)
     url = opts.db or f"sqlite:///{opts.workdir / 'bench.sqlite'}"
@@ -114,7 +122,9 @@ def main() -> None:
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "python": platform.python_version(), "database": url.split(":", 1)[0], "families": opts.families,
+        "python": platform.python_version(),
+        "database": url.split(":", 1)[0],
+        "families": opts.families,
     }
     load: list[str] = []  # 1-minute load average before each round and at the end: the machine is shared
     if not opts.keep_db:
@@ -125,14 +135,22 @@ def main() -> None:
     db = Database(url)
     with db.begin() as conn:
         conn.execute(families.update().values(verification_status="terverifikasi"))
-        ranked = conn.execute(sa.select(ranking_runs.c.model_id).order_by(ranking_runs.c.id.desc()).limit(1)).scalar()
+        ranked = conn.execute(
+            sa.select(ranking_runs.c.model_id).order_by(ranking_runs.c.id.desc()).limit(1)
+        ).scalar()
     if ranked is None or not opts.keep_db:
         survey_path = opts.workdir / "survei.csv"
         generate_survey(opts.survey, opts.seed).write_csv(survey_path)
-        columns = read_survey_columns(survey_path, ["pengeluaran_per_kapita", "bobot", *FEATURES],
-                                      text_columns=sorted(CATEGORICAL))
-        model = fit_pmt(columns, target="pengeluaran_per_kapita", features=FEATURES, weight="bobot",
-                        categorical=CATEGORICAL)
+        columns = read_survey_columns(
+            survey_path, ["pengeluaran_per_kapita", "bobot", *FEATURES], text_columns=sorted(CATEGORICAL)
+        )
+        model = fit_pmt(
+            columns,
+            target="pengeluaran_per_kapita",
+            features=FEATURES,
+            weight="bobot",
+            categorical=CATEGORICAL,
+        )
         model_id = targeting.save_model(db, maker, model, source=survey_path, name="bench")
         start = time.perf_counter()
         targeting.rank_registry(db, maker, model_id, reference_date=DAY)
@@ -150,7 +168,9 @@ def main() -> None:
         raw.create(conn)
         if db.dialect == "postgresql":
             # the same storage parameters too (entitlements has fillfactor = 50 since migration 0005)
-            options = conn.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'entitlements'").scalar()
+            options = conn.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE relname = 'entitlements'"
+            ).scalar()
             if options:
                 conn.exec_driver_sql(f"ALTER TABLE entitlements_raw SET ({', '.join(options)})")
             report["storage_parameters"] = options
@@ -171,15 +191,23 @@ def main() -> None:
         with db.begin() as conn:
             if db.dialect == "postgresql":
                 conn.exec_driver_sql("SET LOCAL jit = off")  # as cycles.generate does: a fair comparison
-            n = conn.execute(sa.text(sql), {"cycle_id": cycle_id, "model_id": model_id, "at": datetime.now(UTC)}).rowcount
+            n = conn.execute(
+                sa.text(sql), {"cycle_id": cycle_id, "model_id": model_id, "at": datetime.now(UTC)}
+            ).rowcount
         return time.perf_counter() - start, int(n)
 
     rounds = []
     for round_ in range(opts.rounds + 1):  # round 0 warms the page cache and is not reported
         reset()
         load.append(f"{os.getloadavg()[0]:.1f}")
-        cycle_id = cycles.create_cycle(db, maker, "BLT-APBD", name=f"BLT-APBD Juli 2026 (bench {round_})",
-                                       period_start=PERIOD[0], period_end=PERIOD[1])
+        cycle_id = cycles.create_cycle(
+            db,
+            maker,
+            "BLT-APBD",
+            name=f"BLT-APBD Juli 2026 (bench {round_})",
+            period_start=PERIOD[0],
+            period_end=PERIOD[1],
+        )
         baseline, raw_rows = timed_sql(RAW_SQL, cycle_id)
         start = time.perf_counter()
         generated = cycles.generate(db, maker, cycle_id)
@@ -190,38 +218,65 @@ def main() -> None:
         freeze_s = time.perf_counter() - start
         with db.read() as conn:  # the same rows, in the same order
             cols = "unit_key, member_id, recipient_nik, kk_number, desil, rank, amount"
-            diff = conn.execute(sa.text(
-                f"SELECT COUNT(*) FROM (SELECT {cols} FROM entitlements WHERE cycle_id = :c "
-                f"EXCEPT SELECT {cols} FROM entitlements_raw WHERE cycle_id = :c) d"), {"c": cycle_id}).scalar_one()
+            diff = conn.execute(
+                sa.text(
+                    f"SELECT COUNT(*) FROM (SELECT {cols} FROM entitlements WHERE cycle_id = :c "
+                    f"EXCEPT SELECT {cols} FROM entitlements_raw WHERE cycle_id = :c) d"
+                ),
+                {"c": cycle_id},
+            ).scalar_one()
         assert generated["entitlements"] == raw_rows and diff == 0, (generated, raw_rows, diff)
         with db.begin() as conn:
             conn.execute(raw.delete())
         floor, copied = timed_sql(COPY_SQL, cycle_id)
         assert copied == raw_rows
         if round_:
-            rounds.append({"baseline": baseline, "floor": floor, "generate": generate_s, "freeze": freeze_s,
-                           "total": generate_s + freeze_s})
+            rounds.append(
+                {
+                    "baseline": baseline,
+                    "floor": floor,
+                    "generate": generate_s,
+                    "freeze": freeze_s,
+                    "total": generate_s + freeze_s,
+                }
+            )
     with db.begin() as conn:
         raw.drop(conn)
     db.dispose()
     best = {k: min(r[k] for r in rounds) for k in rounds[0]}
-    baseline, floor, generate_s, freeze_s, total = (best[k] for k in ("baseline", "floor", "generate", "freeze", "total"))
-    report.update({
-        "model_id": model_id, "entitlements": generated["entitlements"], "total_amount": generated["total_amount"],
-        "blocked": approved["blocked"], "baseline_insert_select_s": round(baseline, 2), "floor_copy_rows_s": round(floor, 2),
-        "generate_s": round(generate_s, 2), "submit_approve_freeze_s": round(freeze_s, 2), "tepat_s": round(total, 2),
-        "ratio": round(total / baseline, 2), "ratio_to_floor": round(total / floor, 2), "target_ratio": 2.0,
-        "rounds": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
-        "load_average_1min": [*load, f"{os.getloadavg()[0]:.1f}"],
-    })
+    baseline, floor, generate_s, freeze_s, total = (
+        best[k] for k in ("baseline", "floor", "generate", "freeze", "total")
+    )
+    report.update(
+        {
+            "model_id": model_id,
+            "entitlements": generated["entitlements"],
+            "total_amount": generated["total_amount"],
+            "blocked": approved["blocked"],
+            "baseline_insert_select_s": round(baseline, 2),
+            "floor_copy_rows_s": round(floor, 2),
+            "generate_s": round(generate_s, 2),
+            "submit_approve_freeze_s": round(freeze_s, 2),
+            "tepat_s": round(total, 2),
+            "ratio": round(total / baseline, 2),
+            "ratio_to_floor": round(total / floor, 2),
+            "target_ratio": 2.0,
+            "rounds": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
+            "load_average_1min": [*load, f"{os.getloadavg()[0]:.1f}"],
+        }
+    )
     print(json.dumps(report, indent=2))
     print()
     print("| step | seconds | × baseline |")
     print("|---|---:|---:|")
     print(f"| hand-written INSERT … SELECT of the {raw_rows:,} rows (baseline) | {baseline:.2f} | 1.00 |")
     print(f"| copy of the finished rows (write cost only) | {floor:.2f} | {floor / baseline:.2f} |")
-    print(f"| `cycles.generate` (catalogue rule, exclusions, overrides, cut, recipient) | {generate_s:.2f} | {generate_s / baseline:.2f} |")
-    print(f"| `submit` + `approve` (block unpayable, SHA-256 of the list) | {freeze_s:.2f} | {freeze_s / baseline:.2f} |")
+    print(
+        f"| `cycles.generate` (catalogue rule, exclusions, overrides, cut, recipient) | {generate_s:.2f} | {generate_s / baseline:.2f} |"
+    )
+    print(
+        f"| `submit` + `approve` (block unpayable, SHA-256 of the list) | {freeze_s:.2f} | {freeze_s / baseline:.2f} |"
+    )
     print(f"| **generate and freeze** (target ≤ 2×) | **{total:.2f}** | **{total / baseline:.2f}** |")
 
 

@@ -93,7 +93,9 @@ def measure(url: str, samples: int = 2000, rounds: int = 5) -> dict[str, float]:
     raw.close()
     audit.flush_reads(db.engine)
     with db.read() as conn:
-        audited = conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one() - audited_before
+        audited = (
+            conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one() - audited_before
+        )
     db.dispose()
     if audited != calls:
         raise SystemExit(f"audit rows written {audited} != lookups {calls}")
@@ -104,7 +106,9 @@ def measure(url: str, samples: int = 2000, rounds: int = 5) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--families", type=int, default=20_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench"))
     parser.add_argument("--db", default=None, help="database URL (default: SQLite file in --workdir)")
@@ -115,7 +119,6 @@ def main() -> None:
     opts.workdir.mkdir(parents=True, exist_ok=True)
     url = opts.db or f"sqlite:///{opts.workdir / 'nik-lookup.sqlite'}"
     if not opts.reuse:
-
         from tepat.domain.access import system_actor
         from tepat.services.imports import import_file
         from tepat.store.database import Database
@@ -128,8 +131,11 @@ def main() -> None:
         db = Database(url)
         import_file(db, system_actor(), csv_path)
         db.dispose()
-    report = {"database": url.split(":", 1)[0], "families": opts.families if not opts.reuse else "reused",
-              **measure(url, opts.lookups, opts.rounds)}
+    report = {
+        "database": url.split(":", 1)[0],
+        "families": opts.families if not opts.reuse else "reused",
+        **measure(url, opts.lookups, opts.rounds),
+    }
     print(json.dumps(report, indent=2))
 
 

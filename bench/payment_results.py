@@ -49,8 +49,6 @@ from tepat.store.bulk import insert_frame
 BANK_ERRORS = 50  # rows of each kind the bank gets wrong
 
 
-
-
 def _ledger_copy(db):  # type: ignore[no-untyped-def]
     """An empty table shaped like ``payment_result_lines`` (same columns, key and indexes), for the second baseline."""
     import sqlalchemy as sa
@@ -73,11 +71,17 @@ def ledger_rows(result_path: Path):  # type: ignore[no-untyped-def]
 
     frame = pl.read_csv(result_path, comment_prefix="#", infer_schema=False)
     return frame.select(
-        pl.lit(0).alias("import_id"), pl.int_range(1, frame.height + 1).alias("row_number"),
-        pl.col("referensi").alias("reference"), pl.col("nik").alias("recipient_nik"),
-        pl.col("jumlah").cast(pl.Int64).alias("amount"), pl.col("status"), pl.col("keterangan").alias("reason"),
-        pl.col("referensi_bank").alias("bank_reference"), pl.col("tanggal").alias("settled_on"),
-        pl.lit("").alias("outcome"))
+        pl.lit(0).alias("import_id"),
+        pl.int_range(1, frame.height + 1).alias("row_number"),
+        pl.col("referensi").alias("reference"),
+        pl.col("nik").alias("recipient_nik"),
+        pl.col("jumlah").cast(pl.Int64).alias("amount"),
+        pl.col("status"),
+        pl.col("keterangan").alias("reason"),
+        pl.col("referensi_bank").alias("bank_reference"),
+        pl.col("tanggal").alias("settled_on"),
+        pl.lit("").alias("outcome"),
+    )
 
 
 def ledger_baseline_once(db, ledger, result_path: Path, rows: int) -> float:  # type: ignore[no-untyped-def]
@@ -112,7 +116,9 @@ def _state_copies(db):  # type: ignore[no-untyped-def]
                 index.name = f"bench_{index.name}"
             for constraint in list(table.constraints):
                 if isinstance(constraint, sa.ForeignKeyConstraint):
-                    table.constraints.remove(constraint)  # the copies stand alone (the real rows stay as they are)
+                    table.constraints.remove(
+                        constraint
+                    )  # the copies stand alone (the real rows stay as they are)
                 elif isinstance(constraint, sa.UniqueConstraint) and constraint.name:
                     constraint.name = f"bench_{constraint.name}"
             for column in table.columns:
@@ -140,26 +146,81 @@ def _approved_cycle(url: str, count: int, seed: int) -> int:
     engine = create_engine(url)
     at = now()
     with engine.begin() as conn:
-        prog = conn.execute(sa.insert(programmes).values(
-            code="BLT-APBD", name="BLT APBD", unit="keluarga", benefit_type="tunai", funding_source="APBD",
-            frequency="sekali", amount=250_000, budget_year=2025, rule='status == "aktif"', exclusions=[], active=True,
-            version=1, created_by="bench", created_at=at, updated_by="bench", updated_at=at).returning(programmes.c.id)).scalar_one()
-        cycle = conn.execute(sa.insert(benefit_cycles).values(
-            programme_id=prog, name="BLT-APBD Juli 2025", period_start=date(2025, 7, 1), period_end=date(2025, 7, 31),
-            reference_date=date(2025, 7, 1), state="disetujui", programme_snapshot={"code": "BLT-APBD"}, version=1,
-            created_by="pembuat", created_at=at, approved_by="penyetuju", approved_at=at, entitlements=count,
-            total_amount=count * 250_000).returning(benefit_cycles.c.id)).scalar_one()
-        kelurahan = conn.execute(sa.select(regions.c.code).where(regions.c.level == "kelurahan",
-                                                                 regions.c.code.like("32.75.%"))).scalars().all()
+        prog = conn.execute(
+            sa.insert(programmes)
+            .values(
+                code="BLT-APBD",
+                name="BLT APBD",
+                unit="keluarga",
+                benefit_type="tunai",
+                funding_source="APBD",
+                frequency="sekali",
+                amount=250_000,
+                budget_year=2025,
+                rule='status == "aktif"',
+                exclusions=[],
+                active=True,
+                version=1,
+                created_by="bench",
+                created_at=at,
+                updated_by="bench",
+                updated_at=at,
+            )
+            .returning(programmes.c.id)
+        ).scalar_one()
+        cycle = conn.execute(
+            sa.insert(benefit_cycles)
+            .values(
+                programme_id=prog,
+                name="BLT-APBD Juli 2025",
+                period_start=date(2025, 7, 1),
+                period_end=date(2025, 7, 31),
+                reference_date=date(2025, 7, 1),
+                state="disetujui",
+                programme_snapshot={"code": "BLT-APBD"},
+                version=1,
+                created_by="pembuat",
+                created_at=at,
+                approved_by="penyetuju",
+                approved_at=at,
+                entitlements=count,
+                total_amount=count * 250_000,
+            )
+            .returning(benefit_cycles.c.id)
+        ).scalar_one()
+        kelurahan = (
+            conn.execute(
+                sa.select(regions.c.code).where(
+                    regions.c.level == "kelurahan", regions.c.code.like("32.75.%")
+                )
+            )
+            .scalars()
+            .all()
+        )
         ids = np.arange(1, count + 1)
         kel = np.array(kelurahan)[rng.integers(0, len(kelurahan), count)]
-        frame = pl.DataFrame({
-            "id": ids, "cycle_id": cycle, "unit_key": ids, "family_id": ids, "member_id": ids,
-            "kk_number": [f"3275{i:012d}" for i in ids], "recipient_nik": [f"3275014{i:09d}" for i in ids],
-            "recipient_name": [f"Penerima {i}" for i in ids], "kelurahan_code": kel,
-            "kecamatan_code": [k[:8] for k in kel], "rw": 1, "rt": 1, "address": [f"Jl. Contoh No. {i % 300}" for i in ids],
-            "desil": 1, "rank": ids, "amount": 250_000, "source": "aturan", "state": "terjadwal",
-        })
+        frame = pl.DataFrame(
+            {
+                "id": ids,
+                "cycle_id": cycle,
+                "unit_key": ids,
+                "family_id": ids,
+                "member_id": ids,
+                "kk_number": [f"3275{i:012d}" for i in ids],
+                "recipient_nik": [f"3275014{i:09d}" for i in ids],
+                "recipient_name": [f"Penerima {i}" for i in ids],
+                "kelurahan_code": kel,
+                "kecamatan_code": [k[:8] for k in kel],
+                "rw": 1,
+                "rt": 1,
+                "address": [f"Jl. Contoh No. {i % 300}" for i in ids],
+                "desil": 1,
+                "rank": ids,
+                "amount": 250_000,
+                "source": "aturan",
+                "state": "terjadwal",
+            }
+        )
         insert_frame(conn, "entitlements", frame)
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT setval('entitlements_id_seq', (SELECT max(id) FROM entitlements))")
@@ -181,17 +242,28 @@ def _result_file(pay_file: Path, out: Path, seed: int) -> dict[str, int]:
     status = np.where(draw < 0.85, "SUKSES", np.where(draw < 0.95, "GAGAL", "RETUR"))
     amount = lines["jumlah"].cast(pl.Int64).to_numpy().copy()
     amount[:BANK_ERRORS] -= 1_000  # the bank's amount differs
-    rows = list(zip(lines["referensi"], lines["nik"], amount.tolist(), status.tolist(),
-                    np.where(status == "GAGAL", "Rekening tidak aktif", "").tolist(),
-                    [f"TRX{i:09d}" for i in range(lines.height)], ["2025-07-15"] * lines.height, strict=True))
+    rows = list(
+        zip(
+            lines["referensi"],
+            lines["nik"],
+            amount.tolist(),
+            status.tolist(),
+            np.where(status == "GAGAL", "Rekening tidak aktif", "").tolist(),
+            [f"TRX{i:09d}" for i in range(lines.height)],
+            ["2025-07-15"] * lines.height,
+            strict=True,
+        )
+    )
     rows += [(f"PX-{i}", "", 250_000, "SUKSES", "", "", "") for i in range(BANK_ERRORS)]  # unknown references
-    rows += rows[BANK_ERRORS:2 * BANK_ERRORS]  # sent twice
+    rows += rows[BANK_ERRORS : 2 * BANK_ERRORS]  # sent twice
     out.write_bytes(result_file_bytes(rows))
     return {"rows": len(rows), **{s: int((status == s).sum()) for s in ("SUKSES", "GAGAL", "RETUR")}}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--entitlements", type=int, default=250_000)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench-payments"))
@@ -210,7 +282,9 @@ def main() -> None:
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "python": platform.python_version(), "database": url.split(":", 1)[0], "entitlements": opts.entitlements,
+        "python": platform.python_version(),
+        "database": url.split(":", 1)[0],
+        "entitlements": opts.entitlements,
     }
     start = time.perf_counter()
     fresh_database(url)
@@ -232,8 +306,10 @@ def main() -> None:
 
     with db.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_raw_results")
-        conn.exec_driver_sql("CREATE TABLE bench_raw_results (referensi VARCHAR(40), nik VARCHAR(16), jumlah VARCHAR(20), "
-                             "status VARCHAR(16), keterangan VARCHAR(200), referensi_bank VARCHAR(64), tanggal VARCHAR(10))")
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_raw_results (referensi VARCHAR(40), nik VARCHAR(16), jumlah VARCHAR(20), "
+            "status VARCHAR(16), keterangan VARCHAR(200), referensi_bank VARCHAR(64), tanggal VARCHAR(10))"
+        )
 
     def baseline_once() -> float:
         with db.begin() as conn:
@@ -261,8 +337,9 @@ def main() -> None:
         with db.begin() as conn:
             conn.execute(ledger.delete())
         start = time.perf_counter()
-        rows = ledger_rows(result_path).with_columns(pl.col("status").replace_strict(statuses, default=None),
-                                                     outcome=pl.lit("diterapkan"))
+        rows = ledger_rows(result_path).with_columns(
+            pl.col("status").replace_strict(statuses, default=None), outcome=pl.lit("diterapkan")
+        )
         with db.begin() as conn:
             pg = conn.dialect.name == "postgresql"
             if pg:
@@ -274,17 +351,23 @@ def main() -> None:
             conn.exec_driver_sql(
                 f"UPDATE {pay.name} SET state = l.status, failure_reason = l.reason, bank_reference = l.bank_reference, "
                 f"settled_on = {'CAST(l.settled_on AS DATE)' if pg else 'l.settled_on'} FROM {ledger.name} l "
-                f"WHERE l.reference = {pay.name}.reference AND {pay.name}.state = 'dikirim' AND l.status IS NOT NULL")
+                f"WHERE l.reference = {pay.name}.reference AND {pay.name}.state = 'dikirim' AND l.status IS NOT NULL"
+            )
             conn.exec_driver_sql(
                 f"UPDATE {ent.name} SET state = CASE WHEN p.state = 'dibayar' THEN 'dibayar' ELSE 'gagal' END, "
                 f"paid_at = CASE WHEN p.state = 'dibayar' THEN CURRENT_TIMESTAMP END FROM {pay.name} p "
-                f"WHERE p.entitlement_id = {ent.name}.id AND p.state <> 'dikirim' AND {ent.name}.state = 'diproses'")
+                f"WHERE p.entitlement_id = {ent.name}.id AND p.state <> 'dikirim' AND {ent.name}.state = 'diproses'"
+            )
         with db.read() as conn:
-            conn.exec_driver_sql(f"SELECT kelurahan_code, state, count(*), sum(amount) FROM {pay.name} "
-                                 f"WHERE batch_id = {int(batch['id'])} GROUP BY kelurahan_code, state").all()
+            conn.exec_driver_sql(
+                f"SELECT kelurahan_code, state, count(*), sum(amount) FROM {pay.name} "
+                f"WHERE batch_id = {int(batch['id'])} GROUP BY kelurahan_code, state"
+            ).all()
         elapsed = time.perf_counter() - start
         with db.read() as conn:
-            paid = conn.exec_driver_sql(f"SELECT count(*) FROM {ent.name} WHERE state = 'dibayar'").scalar_one()
+            paid = conn.exec_driver_sql(
+                f"SELECT count(*) FROM {ent.name} WHERE state = 'dibayar'"
+            ).scalar_one()
         assert paid == mix["SUKSES"], (paid, mix)  # no checks: the 50 wrong amounts are applied too
         with db.begin() as conn:
             pay.drop(conn)
@@ -302,20 +385,38 @@ def main() -> None:
     again = payments.import_results(db, finance, batch["id"], result_path)
     again_s = time.perf_counter() - start
     with db.read() as conn:
-        paid_twice = conn.execute(sa.text(
-            "SELECT count(*) FROM (SELECT entitlement_id FROM payments WHERE state = 'dibayar' "
-            "GROUP BY entitlement_id HAVING count(*) > 1) t")).scalar_one()
+        paid_twice = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM (SELECT entitlement_id FROM payments WHERE state = 'dibayar' "
+                "GROUP BY entitlement_id HAVING count(*) > 1) t"
+            )
+        ).scalar_one()
     assert again.already_imported and paid_twice == 0
     total = import_s + reconcile_s
-    report.update({
-        "batch_lines": batch["control_count"], "result_rows": mix["rows"], "mix": mix, "outcomes": summary.by_outcome,
-        "create_batch_s": round(create_s, 2), "export_s": round(export_s, 2), "baseline_bulk_insert_s": round(baseline, 2),
-        "import_s": round(import_s, 2), "reconcile_s": round(reconcile_s, 2), "import_reconcile_s": round(total, 2),
-        "ledger_baseline_s": round(ledger_baseline, 2), "ratio_to_ledger_baseline": round(total / ledger_baseline, 2),
-        "same_writes_baseline_s": round(same_writes, 2), "ratio_to_same_writes": round(total / same_writes, 2),
-        "ratio": round(total / baseline, 2), "target_ratio": 2.0, "reimport_s": round(again_s, 2),
-        "paid": recon.total["dibayar_count"], "mismatches": recon.mismatch_counts, "paid_twice": paid_twice,
-    })
+    report.update(
+        {
+            "batch_lines": batch["control_count"],
+            "result_rows": mix["rows"],
+            "mix": mix,
+            "outcomes": summary.by_outcome,
+            "create_batch_s": round(create_s, 2),
+            "export_s": round(export_s, 2),
+            "baseline_bulk_insert_s": round(baseline, 2),
+            "import_s": round(import_s, 2),
+            "reconcile_s": round(reconcile_s, 2),
+            "import_reconcile_s": round(total, 2),
+            "ledger_baseline_s": round(ledger_baseline, 2),
+            "ratio_to_ledger_baseline": round(total / ledger_baseline, 2),
+            "same_writes_baseline_s": round(same_writes, 2),
+            "ratio_to_same_writes": round(total / same_writes, 2),
+            "ratio": round(total / baseline, 2),
+            "target_ratio": 2.0,
+            "reimport_s": round(again_s, 2),
+            "paid": recon.total["dibayar_count"],
+            "mismatches": recon.mismatch_counts,
+            "paid_twice": paid_twice,
+        }
+    )
     with db.begin() as conn:
         conn.exec_driver_sql("DROP TABLE bench_raw_results")
         ledger.drop(conn)
@@ -324,20 +425,32 @@ def main() -> None:
     print()
     print("| step | seconds | × ledger baseline | × plain-table baseline |")
     print("|---|---:|---:|---:|")
-    print(f"| read the file + bulk insert its {mix['rows']:,} rows into a copy of `payment_result_lines` "
-          f"(ledger baseline) | {ledger_baseline:.2f} | 1.00 | {ledger_baseline / baseline:.2f} |")
-    print(f"| read the file + bulk insert its rows into a plain table without key or index (plain-table baseline) "
-          f"| {baseline:.2f} | {baseline / ledger_baseline:.2f} | 1.00 |")
-    for label, secs in (("import (check, lock, judge, write the ledger, apply to lines and entitlements)", import_s),
-                        ("reconcile the batch (per kelurahan + mismatches)", reconcile_s)):
+    print(
+        f"| read the file + bulk insert its {mix['rows']:,} rows into a copy of `payment_result_lines` "
+        f"(ledger baseline) | {ledger_baseline:.2f} | 1.00 | {ledger_baseline / baseline:.2f} |"
+    )
+    print(
+        f"| read the file + bulk insert its rows into a plain table without key or index (plain-table baseline) "
+        f"| {baseline:.2f} | {baseline / ledger_baseline:.2f} | 1.00 |"
+    )
+    for label, secs in (
+        ("import (check, lock, judge, write the ledger, apply to lines and entitlements)", import_s),
+        ("reconcile the batch (per kelurahan + mismatches)", reconcile_s),
+    ):
         print(f"| {label} | {secs:.2f} | {secs / ledger_baseline:.2f} | {secs / baseline:.2f} |")
-    print(f"| **import + reconcile** (target ≤ 2×) | **{total:.2f}** | **{total / ledger_baseline:.2f}** "
-          f"| **{total / baseline:.2f}** |")
-    print(f"| raw SQL of the same writes: ledger rows, lines' and entitlements' states, reconciliation GROUP BY "
-          f"(same-writes baseline) | {same_writes:.2f} | {same_writes / ledger_baseline:.2f} | {same_writes / baseline:.2f} |")
+    print(
+        f"| **import + reconcile** (target ≤ 2×) | **{total:.2f}** | **{total / ledger_baseline:.2f}** "
+        f"| **{total / baseline:.2f}** |"
+    )
+    print(
+        f"| raw SQL of the same writes: ledger rows, lines' and entitlements' states, reconciliation GROUP BY "
+        f"(same-writes baseline) | {same_writes:.2f} | {same_writes / ledger_baseline:.2f} | {same_writes / baseline:.2f} |"
+    )
     print(f"| import + reconcile ÷ same-writes baseline | **{total / same_writes:.2f}** | | |")
-    print(f"| same file again (found by checksum, nothing changed) | {again_s:.2f} | {again_s / ledger_baseline:.2f} "
-          f"| {again_s / baseline:.2f} |")
+    print(
+        f"| same file again (found by checksum, nothing changed) | {again_s:.2f} | {again_s / ledger_baseline:.2f} "
+        f"| {again_s / baseline:.2f} |"
+    )
     print(f"| create the batch of {batch['control_count']:,} lines (not in the ratio) | {create_s:.2f} | |")
     print(f"| export the payment file (not in the ratio) | {export_s:.2f} | |")
 

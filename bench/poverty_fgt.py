@@ -72,10 +72,16 @@ def r_survey(s: dict[str, np.ndarray]) -> dict[str, float] | None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "sample.csv"
         pl.DataFrame(s).write_csv(path)
-        done = subprocess.run([rscript, str(Path(__file__).with_suffix(".R")), str(path), str(LINE)],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [rscript, str(Path(__file__).with_suffix(".R")), str(path), str(LINE)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if done.returncode != 0:
-        print(f"R survey: skipped ({done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'})")
+        print(
+            f"R survey: skipped ({done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'})"
+        )
         return None
     return {k: float(v) for k, v in (line.split() for line in done.stdout.strip().splitlines())}
 
@@ -130,18 +136,28 @@ def main() -> None:
         f"FGT P0/P1/P2 + poor, with SEs and deff, on a built design: overall {fgt_overall * 1e3:.2f} ms, "
         f"by {domains:,} domains {fgt_domains * 1e3:.2f} ms"
     )
-    print(f"FGT including building the design: overall {whole_overall * 1e3:.1f} ms, "
-          f"by {domains:,} domains {whole_domains * 1e3:.1f} ms")
+    print(
+        f"FGT including building the design: overall {whole_overall * 1e3:.1f} ms, "
+        f"by {domains:,} domains {whole_domains * 1e3:.1f} ms"
+    )
     baseline = mean_overall + mean_domains
-    print(f"ratio (overall + domains), design included / weighted mean: "
-          f"{(whole_overall + whole_domains) / baseline:.1f}x (target <= 5x)")
-    print(f"ratio (overall + domains), estimate alone on a built design / weighted mean: {both / baseline:.1f}x")
+    print(
+        f"ratio (overall + domains), design included / weighted mean: "
+        f"{(whole_overall + whole_domains) / baseline:.1f}x (target <= 5x)"
+    )
+    print(
+        f"ratio (overall + domains), estimate alone on a built design / weighted mean: {both / baseline:.1f}x"
+    )
     r = r_survey(s)
     if r is not None:
-        print(f"R survey (same sample): read {r['r_read_s']:.2f} s, svydesign {r['r_design_s']:.2f} s, "
-              f"svymean {r['r_svymean_s'] * 1e3:.0f} ms, svyby {domains:,} domains {r['r_svyby_s']:.2f} s; P0 {r['r_p0']:.3f}")
-        print(f"tepat / R (design + overall + domains): "
-              f"{(whole_overall + whole_domains) / (r['r_design_s'] + r['r_svymean_s'] + r['r_svyby_s']):.3f}x")
+        print(
+            f"R survey (same sample): read {r['r_read_s']:.2f} s, svydesign {r['r_design_s']:.2f} s, "
+            f"svymean {r['r_svymean_s'] * 1e3:.0f} ms, svyby {domains:,} domains {r['r_svyby_s']:.2f} s; P0 {r['r_p0']:.3f}"
+        )
+        print(
+            f"tepat / R (design + overall + domains): "
+            f"{(whole_overall + whole_domains) / (r['r_design_s'] + r['r_svymean_s'] + r['r_svyby_s']):.3f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -121,7 +121,9 @@ def _lookups(url: str, samples: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--families", type=int, default=750_000)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench"))
@@ -145,7 +147,9 @@ def main() -> None:
             "import sys; from pathlib import Path; from tepat.synth.registry import generate_registry, write_registry; "
             "write_registry(generate_registry(int(sys.argv[1]), int(sys.argv[2])), Path(sys.argv[3]))"
         )
-        seconds, _, _ = _run_measured([sys.executable, "-c", code, str(opts.families), str(opts.seed), str(csv_path)])
+        seconds, _, _ = _run_measured(
+            [sys.executable, "-c", code, str(opts.families), str(opts.seed), str(csv_path)]
+        )
         report["generate_s"] = round(seconds, 1)
     import polars as pl
 
@@ -158,36 +162,73 @@ def main() -> None:
     elapsed, rss, out = _run_measured([tepat, "import", str(csv_path), "--json", "--db", url])
     summary = json.loads(out)
     summary.pop("errors", None)
-    report["import"] = {"seconds": round(elapsed, 1), "rows_per_s": round(rows / elapsed), "peak_rss_mb": round(rss / 2**20), **summary}
+    report["import"] = {
+        "seconds": round(elapsed, 1),
+        "rows_per_s": round(rows / elapsed),
+        "peak_rss_mb": round(rss / 2**20),
+        **summary,
+    }
     elapsed2, rss2, out2 = _run_measured([tepat, "import", str(csv_path), "--json", "--db", url])
     again = json.loads(out2)
     report["reimport"] = {
-        "seconds": round(elapsed2, 1), "peak_rss_mb": round(rss2 / 2**20),
-        "changed": again["families_created"] + again["families_updated"] + again["members_created"] + again["members_updated"],
+        "seconds": round(elapsed2, 1),
+        "peak_rss_mb": round(rss2 / 2**20),
+        "changed": again["families_created"]
+        + again["families_updated"]
+        + again["members_created"]
+        + again["members_updated"],
     }
     # The same re-import as an area-scoped account (the city's admin): every row is then matched inside the area
     # and probed for records of other areas (issue 13 point 1); the ratio to the system's re-import is its cost.
-    _run_measured([tepat, "user", "add", "bench.admin", "--role", "admin", "--area", "32.75", "--password",
-                   "bench-password-123", "--db", url])
-    elapsed_s, _, out_s = _run_measured([tepat, "import", str(csv_path), "--json", "--as", "bench.admin", "--db", url])
+    _run_measured(
+        [
+            tepat,
+            "user",
+            "add",
+            "bench.admin",
+            "--role",
+            "admin",
+            "--area",
+            "32.75",
+            "--password",
+            "bench-password-123",
+            "--db",
+            url,
+        ]
+    )
+    elapsed_s, _, out_s = _run_measured(
+        [tepat, "import", str(csv_path), "--json", "--as", "bench.admin", "--db", url]
+    )
     scoped = json.loads(out_s)
     report["reimport_scoped"] = {
-        "seconds": round(elapsed_s, 1), "rejected": scoped["rows_rejected"],
-        "changed": scoped["families_created"] + scoped["families_updated"] + scoped["members_created"] + scoped["members_updated"],
+        "seconds": round(elapsed_s, 1),
+        "rejected": scoped["rows_rejected"],
+        "changed": scoped["families_created"]
+        + scoped["families_updated"]
+        + scoped["members_created"]
+        + scoped["members_updated"],
         "ratio_to_reimport": round(elapsed_s / elapsed2, 2),
     }
     export_path = opts.workdir / "ekspor.csv"
     elapsed3, rss3, _ = _run_measured([tepat, "export", str(export_path), "--db", url])
-    report["export"] = {"seconds": round(elapsed3, 1), "rows_per_s": round(rows / elapsed3), "peak_rss_mb": round(rss3 / 2**20)}
+    report["export"] = {
+        "seconds": round(elapsed3, 1),
+        "rows_per_s": round(rows / elapsed3),
+        "peak_rss_mb": round(rss3 / 2**20),
+    }
     export_path.unlink()
     report["lookup"] = _lookups(url, opts.lookups)
 
     fresh_database(url)
-    base_elapsed, base_rss, base_out = _run_measured([sys.executable, "-c", BASELINE_CODE, url, str(csv_path)])
+    base_elapsed, base_rss, base_out = _run_measured(
+        [sys.executable, "-c", BASELINE_CODE, url, str(csv_path)]
+    )
     report["baseline"] = {
         "method": "sqlite3.executemany" if url.startswith("sqlite") else "COPY",
-        "seconds": round(base_elapsed, 1), "load_seconds": round(float(base_out.strip()), 1),
-        "rows_per_s": round(rows / base_elapsed), "peak_rss_mb": round(base_rss / 2**20),
+        "seconds": round(base_elapsed, 1),
+        "load_seconds": round(float(base_out.strip()), 1),
+        "rows_per_s": round(rows / base_elapsed),
+        "peak_rss_mb": round(base_rss / 2**20),
     }
     report["throughput_ratio"] = round(base_elapsed / elapsed, 2)
     print(json.dumps(report, indent=2))

@@ -52,7 +52,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-" + "s" * 40
-_WORDS = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9}
+_WORDS = {
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+}
 
 SERVER = r"""
 import os, sys
@@ -124,47 +134,107 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
         if i % 3 == 0:
             family_id += 1
             kel = kelurahan[family_id % len(kelurahan)]
-            families.append((family_id, f"3275{family_id:012d}"[:16], kel, kel[:8], 1 + family_id % 20, 1 + family_id % 15,
-                             "aktif", "belum", 1, stamp, "bench", "bench"))
+            families.append(
+                (
+                    family_id,
+                    f"3275{family_id:012d}"[:16],
+                    kel,
+                    kel[:8],
+                    1 + family_id % 20,
+                    1 + family_id % 15,
+                    "aktif",
+                    "belum",
+                    1,
+                    stamp,
+                    "bench",
+                    "bench",
+                )
+            )
         birth = base + timedelta(days=(i * 7919) % 25000)
         sex = "L" if i % 2 else "P"
         day = birth.day + (0 if sex == "L" else 40)
         nik = f"3275{1 + i % 12:02d}{day:02d}{birth.month:02d}{birth.year % 100:02d}{i % 9999 + 1:04d}"
         relationship = "kepala_keluarga" if i % 3 == 0 else "anak"
-        members.append((i + 1, family_id, nik, f"WARGA NOMOR {i}", sex, birth.isoformat(), relationship, "hidup",
-                        "aktif", 1, stamp, "bench", "bench"))
+        members.append(
+            (
+                i + 1,
+                family_id,
+                nik,
+                f"WARGA NOMOR {i}",
+                sex,
+                birth.isoformat(),
+                relationship,
+                "hidup",
+                "aktif",
+                1,
+                stamp,
+                "bench",
+                "bench",
+            )
+        )
         if i % 97 == 0:
             sample.append((nik, f"3275{family_id:012d}"[:16]))
     with conn:
-        conn.executemany("INSERT INTO families (id, kk_number, kelurahan_code, kecamatan_code, rw, rt, registry_status, "
-                         "verification_status, version, valid_from, changed_by, change_reason) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", families)
-        conn.executemany("INSERT INTO members (id, family_id, nik, name, sex, birth_date, relationship, life_status, status, "
-                         "version, valid_from, changed_by, change_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", members)
+        conn.executemany(
+            "INSERT INTO families (id, kk_number, kelurahan_code, kecamatan_code, rw, rt, registry_status, "
+            "verification_status, version, valid_from, changed_by, change_reason) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            families,
+        )
+        conn.executemany(
+            "INSERT INTO members (id, family_id, nik, name, sex, birth_date, relationship, life_status, status, "
+            "version, valid_from, changed_by, change_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            members,
+        )
         # A frozen BLT-APBD cycle for one family in three, so that found answers carry a programme status.
-        conn.execute("INSERT INTO programmes (id, code, name, unit, benefit_type, funding_source, frequency, amount, "
-                     "budget_year, rule, exclusions, active, version, created_by, created_at, updated_by, updated_at) "
-                     "VALUES (1, 'BLT-APBD', 'BLT-APBD Kota Bekasi', 'keluarga', 'tunai', 'APBD', 'sekali', 250000, "
-                     "2025, 'status == \"aktif\"', '[]', 1, 1, 'bench', ?, 'bench', ?)", (stamp, stamp))
-        conn.execute("INSERT INTO benefit_cycles (id, programme_id, name, period_start, period_end, reference_date, state, "
-                     "programme_snapshot, entitlements, total_amount, blocked, version, created_by, created_at) VALUES "
-                     "(1, 1, 'BLT-APBD Juli 2025', '2025-07-01', '2025-07-31', '2025-07-01', 'disetujui', '{}', 0, 0, 0, 1, "
-                     "'bench', ?)", (stamp,))
-        conn.execute("INSERT INTO entitlements (cycle_id, unit_key, family_id, member_id, kk_number, recipient_nik, "
-                     "recipient_name, kelurahan_code, kecamatan_code, rw, rt, amount, source, state) "
-                     "SELECT 1, f.id, f.id, m.id, f.kk_number, m.nik, m.name, f.kelurahan_code, f.kecamatan_code, f.rw, "
-                     "f.rt, 250000, 'aturan', 'terjadwal' FROM families f JOIN members m ON m.family_id = f.id "
-                     "AND m.relationship = 'kepala_keluarga' WHERE f.id % 3 = 0")
+        conn.execute(
+            "INSERT INTO programmes (id, code, name, unit, benefit_type, funding_source, frequency, amount, "
+            "budget_year, rule, exclusions, active, version, created_by, created_at, updated_by, updated_at) "
+            "VALUES (1, 'BLT-APBD', 'BLT-APBD Kota Bekasi', 'keluarga', 'tunai', 'APBD', 'sekali', 250000, "
+            "2025, 'status == \"aktif\"', '[]', 1, 1, 'bench', ?, 'bench', ?)",
+            (stamp, stamp),
+        )
+        conn.execute(
+            "INSERT INTO benefit_cycles (id, programme_id, name, period_start, period_end, reference_date, state, "
+            "programme_snapshot, entitlements, total_amount, blocked, version, created_by, created_at) VALUES "
+            "(1, 1, 'BLT-APBD Juli 2025', '2025-07-01', '2025-07-31', '2025-07-01', 'disetujui', '{}', 0, 0, 0, 1, "
+            "'bench', ?)",
+            (stamp,),
+        )
+        conn.execute(
+            "INSERT INTO entitlements (cycle_id, unit_key, family_id, member_id, kk_number, recipient_nik, "
+            "recipient_name, kelurahan_code, kecamatan_code, rw, rt, amount, source, state) "
+            "SELECT 1, f.id, f.id, m.id, f.kk_number, m.nik, m.name, f.kelurahan_code, f.kecamatan_code, f.rw, "
+            "f.rt, 250000, 'aturan', 'terjadwal' FROM families f JOIN members m ON m.family_id = f.id "
+            "AND m.relationship = 'kepala_keluarga' WHERE f.id % 3 = 0"
+        )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return sample
 
 
-def start_server(url: str, port: int, workdir: Path, *, unlimited: bool, workers: int,
-                 trusted: tuple[str, ...] = (), per_minute: int = 600) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str,
+    port: int,
+    workdir: Path,
+    *,
+    unlimited: bool,
+    workers: int,
+    trusted: tuple[str, ...] = (),
+    per_minute: int = 600,
+) -> subprocess.Popen[bytes]:
     """The app under uvicorn in a child process (a supervisor and ``workers`` processes when more than one)."""
-    code = SERVER.format(root=str(ROOT), url=url, secret=SECRET, upload=str(workdir / "unggahan"), port=port,
-                         unlimited=unlimited, workers=workers, trusted=trusted, per_minute=per_minute)
+    code = SERVER.format(
+        root=str(ROOT),
+        url=url,
+        secret=SECRET,
+        upload=str(workdir / "unggahan"),
+        port=port,
+        unlimited=unlimited,
+        workers=workers,
+        trusted=trusted,
+        per_minute=per_minute,
+    )
     script = workdir / "bench_server.py"
     script.write_text(code)
     proc = subprocess.Popen([sys.executable, str(script)], cwd=workdir)
@@ -234,13 +304,17 @@ def solved_body(nik: str, kk_number: str) -> bytes:
     words = re.search(r"Berapa (\w+) ditambah (\d+)\?", found.question)
     assert words
     answer = _WORDS[words.group(1)] + int(words.group(2))
-    return json.dumps({"nik": nik, "nomor_kk": kk_number, "token": found.token, "jawaban": str(answer)}).encode()
+    return json.dumps(
+        {"nik": nik, "nomor_kk": kk_number, "token": found.token, "jawaban": str(answer)}
+    ).encode()
 
 
 def request_bytes(method: str, path: str, body: bytes = b"", forwarded_for: str = "") -> bytes:
     extra = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
-    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{extra}"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 
@@ -301,7 +375,11 @@ class Connection(asyncio.Protocol):
     def send_next(self) -> None:
         found = self.run.next_request()
         if found is None:
-            if self.run.rate is not None and not self.run.scheduled_all and time.perf_counter() < self.run.stop:
+            if (
+                self.run.rate is not None
+                and not self.run.scheduled_all
+                and time.perf_counter() < self.run.stop
+            ):
                 self.run.idle.append(self)  # paced: wait for the next slot
                 return
             assert self.transport is not None
@@ -325,7 +403,7 @@ class Connection(asyncio.Protocol):
         run.latencies.append(time.perf_counter() - self.started)
         run.statuses[int(buf[9:12])] += 1
         if run.keep_bodies:
-            run.bodies[bytes(buf[end + 4:total])] += 1
+            run.bodies[bytes(buf[end + 4 : total])] += 1
         del buf[:total]
         self.send_next()
 
@@ -333,12 +411,15 @@ class Connection(asyncio.Protocol):
         self.run.closed()
 
 
-async def _drive(port: int, requests: list[bytes], seconds: float, concurrency: int, rate: float | None,
-                 keep_bodies: bool) -> dict[str, object]:
+async def _drive(
+    port: int, requests: list[bytes], seconds: float, concurrency: int, rate: float | None, keep_bodies: bool
+) -> dict[str, object]:
     loop = asyncio.get_running_loop()
     run = Run(requests, seconds, rate, keep_bodies)
-    connections = [(await loop.create_connection(lambda: Connection(run), "127.0.0.1", port))[1]
-                   for _ in range(concurrency)]
+    connections = [
+        (await loop.create_connection(lambda: Connection(run), "127.0.0.1", port))[1]
+        for _ in range(concurrency)
+    ]
     run.begun = time.perf_counter()
     run.stop = run.begun + seconds + (5.0 if rate else 0.0)  # paced: time to answer what was already due
     if rate is None:
@@ -362,15 +443,31 @@ async def _drive(port: int, requests: list[bytes], seconds: float, concurrency: 
     latencies = sorted(run.latencies)
 
     def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else 0.0
+        return (
+            round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2) if latencies else 0.0
+        )
 
-    return {"requests": len(latencies), "seconds": round(elapsed, 2), "rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0), "statuses": dict(run.statuses),
-            "distinct_bodies": len(run.bodies), "_bodies": run.bodies}
+    return {
+        "requests": len(latencies),
+        "seconds": round(elapsed, 2),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "max_ms": pct(1.0),
+        "statuses": dict(run.statuses),
+        "distinct_bodies": len(run.bodies),
+        "_bodies": run.bodies,
+    }
 
 
-def drive(port: int, requests: list[bytes], seconds: float, concurrency: int, rate: float | None = None,
-          keep_bodies: bool = False) -> dict[str, object]:
+def drive(
+    port: int,
+    requests: list[bytes],
+    seconds: float,
+    concurrency: int,
+    rate: float | None = None,
+    keep_bodies: bool = False,
+) -> dict[str, object]:
     """Send the requests over ``concurrency`` keep-alive connections for at most ``seconds``: as fast as the server
     answers, or paced at ``rate`` requests per second (latency then counts from each request's planned start)."""
     if importlib.util.find_spec("uvloop") is not None:
@@ -389,11 +486,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=256,
-                        help="Connections (64 would cap the check at 64 / 20 ms = 3,200/s by its minimum time alone).")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (tepat serve --workers).")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=256,
+        help="Connections (64 would cap the check at 64 / 20 ms = 3,200/s by its minimum time alone).",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="uvicorn worker processes (tepat serve --workers)."
+    )
     parser.add_argument("--guesses", type=int, default=3000)
-    parser.add_argument("--per-minute", type=int, default=600, help="The service's global limit in the enumeration runs.")
+    parser.add_argument(
+        "--per-minute", type=int, default=600, help="The service's global limit in the enumeration runs."
+    )
     parser.add_argument("--rate", type=float, default=1000.0, help="Offered load of the paced phase (req/s).")
     parser.add_argument("--reuse", action="store_true", help="Keep the registry built by an earlier run.")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tepat-bench-status"))
@@ -406,8 +511,10 @@ def main() -> None:
     t0 = time.perf_counter()
     if args.reuse and path.exists():
         with sqlite3.connect(path) as conn:
-            sample = conn.execute("SELECT m.nik, f.kk_number FROM members m JOIN families f ON f.id = m.family_id "
-                                  "WHERE m.id % 97 = 1").fetchall()
+            sample = conn.execute(
+                "SELECT m.nik, f.kk_number FROM members m JOIN families f ON f.id = m.family_id "
+                "WHERE m.id % 97 = 1"
+            ).fetchall()
             people = conn.execute("SELECT count(*) FROM members").fetchone()[0]
         if people != args.people:
             raise SystemExit(f"--reuse: the registry holds {people} people, not {args.people}")
@@ -424,7 +531,13 @@ def main() -> None:
         out = []
         for i in range(n):
             if i % 10 == 9:  # an unknown NIK
-                out.append(request_bytes("POST", "/cek/api", solved_body(f"3275990101{i % 9999 + 1:06d}"[:16], "3275000000000001")))
+                out.append(
+                    request_bytes(
+                        "POST",
+                        "/cek/api",
+                        solved_body(f"3275990101{i % 9999 + 1:06d}"[:16], "3275000000000001"),
+                    )
+                )
             else:
                 nik, kk_number = rng.choice(sample)
                 out.append(request_bytes("POST", "/cek/api", solved_body(nik, kk_number)))
@@ -442,20 +555,38 @@ def main() -> None:
         t = cpu_now(server.pid)
         base = measured(server.pid, drive(args.port, trivial, args.seconds, args.concurrency), t)
         t = cpu_now(server.pid)
-        check = measured(server.pid, drive(args.port, checks, args.seconds, args.concurrency, keep_bodies=True), t)
+        check = measured(
+            server.pid, drive(args.port, checks, args.seconds, args.concurrency, keep_bodies=True), t
+        )
         t = cpu_now(server.pid)
-        paced = measured(server.pid, drive(args.port, paced_checks, args.seconds, args.concurrency, args.rate), t)
+        paced = measured(
+            server.pid, drive(args.port, paced_checks, args.seconds, args.concurrency, args.rate), t
+        )
     finally:
         stop_server(server)
 
     # Guessed pairs, each from "another" address in X-Forwarded-For: real NIKs with guessed KK numbers.
-    guesses = [request_bytes("POST", "/cek/api", solved_body(sample[n % len(sample)][0], f"3275{n:012d}"),
-                             forwarded_for=f"198.51.{n // 250 % 256}.{n % 250 + 1}") for n in range(args.guesses)]
+    guesses = [
+        request_bytes(
+            "POST",
+            "/cek/api",
+            solved_body(sample[n % len(sample)][0], f"3275{n:012d}"),
+            forwarded_for=f"198.51.{n // 250 % 256}.{n % 250 + 1}",
+        )
+        for n in range(args.guesses)
+    ]
     enums = {}
     for name, trusted in (("no_trusted_proxy", ()), ("behind_trusted_proxy", ("127.0.0.1",))):
         shutil.rmtree(args.workdir / "unggahan", ignore_errors=True)
-        server = start_server(url, args.port, args.workdir, unlimited=False, workers=args.workers, trusted=trusted,
-                              per_minute=args.per_minute)
+        server = start_server(
+            url,
+            args.port,
+            args.workdir,
+            unlimited=False,
+            workers=args.workers,
+            trusted=trusted,
+            per_minute=args.per_minute,
+        )
         try:
             started = time.perf_counter()
             run = drive(args.port, guesses, 30, 4, keep_bodies=True)
@@ -464,41 +595,60 @@ def main() -> None:
             stop_server(server)
         bodies = run.pop("_bodies")
         answered = [json.loads(b) for b in bodies if b.startswith(b'{"ok":true')]
-        run.update(answered=int(run["statuses"].get(200, 0)), distinct_answer_bodies=len(answered),  # type: ignore[union-attr]
-                   any_found=any(a.get("ditemukan") for a in answered),
-                   # at most the bucket's burst plus its refill over the run
-                   global_allowance=int(args.per_minute + args.per_minute * float(run["seconds"]) / 60))
+        run.update(
+            answered=int(run["statuses"].get(200, 0)),
+            distinct_answer_bodies=len(answered),  # type: ignore[union-attr]
+            any_found=any(a.get("ditemukan") for a in answered),
+            # at most the bucket's burst plus its refill over the run
+            global_allowance=int(args.per_minute + args.per_minute * float(run["seconds"]) / 60),
+        )
         enums[name] = run
     enum = {"requests": sum(int(e["requests"]) for e in enums.values())}  # type: ignore[call-overload]
     logged = logged_checks(path) - logged_before
-    sent_checks = int(warm["requests"]) + int(check["requests"]) + int(paced["requests"]) + int(enum["requests"])  # type: ignore[call-overload]
+    sent_checks = (
+        int(warm["requests"]) + int(check["requests"]) + int(paced["requests"]) + int(enum["requests"])
+    )  # type: ignore[call-overload]
     for phase in (base, check, paced):
         phase.pop("_bodies")
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average_after": load,
-                    "uvloop": importlib.util.find_spec("uvloop") is not None,
-                    "httptools": importlib.util.find_spec("httptools") is not None},
-        "people": args.people, "build_seconds": round(build_seconds, 1), "concurrency": args.concurrency,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_after": load,
+            "uvloop": importlib.util.find_spec("uvloop") is not None,
+            "httptools": importlib.util.find_spec("httptools") is not None,
+        },
+        "people": args.people,
+        "build_seconds": round(build_seconds, 1),
+        "concurrency": args.concurrency,
         "workers": args.workers,
-        "trivial": base, "status_check": check, rate_name: paced,
+        "trivial": base,
+        "status_check": check,
+        rate_name: paced,
         "ratio_to_trivial": round(float(check["rps"]) / float(base["rps"]), 3) if base["rps"] else None,  # type: ignore[arg-type]
         "enumeration": enums,
         "log_rows": {"checks_sent": sent_checks, "rows_written": logged},
     }
     print(json.dumps(report, indent=2, default=str))
     print()
-    print("| endpoint | requests | req/s | p50 ms | p99 ms | server CPU ms/request | load generator CPU ms/request |")
+    print(
+        "| endpoint | requests | req/s | p50 ms | p99 ms | server CPU ms/request | load generator CPU ms/request |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in ("trivial", "status_check", rate_name):
         r = report[name]
-        print(f"| {name} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
-              f"{r['server_cpu_ms_per_request']} | {r['loadgen_cpu_ms_per_request']} |")
+        print(
+            f"| {name} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
+            f"{r['server_cpu_ms_per_request']} | {r['loadgen_cpu_ms_per_request']} |"
+        )
     for name, e in enums.items():
-        print(f"\nEnumeration ({name}): {e['requests']} guesses with rotating X-Forwarded-For, statuses {e['statuses']}, "
-              f"{e['answered']} answered (global allowance {e['global_allowance']}), {e['distinct_answer_bodies']} distinct "
-              f"answer bodies, any found: {e['any_found']}")
+        print(
+            f"\nEnumeration ({name}): {e['requests']} guesses with rotating X-Forwarded-For, statuses {e['statuses']}, "
+            f"{e['answered']} answered (global allowance {e['global_allowance']}), {e['distinct_answer_bodies']} distinct "
+            f"answer bodies, any found: {e['any_found']}"
+        )
     print(f"Log: {logged} rows written for {sent_checks} checks sent")
 
 

@@ -34,7 +34,15 @@ CATEGORIES = {
     "bahan_bakar_memasak": CookingFuel,
     "fasilitas_bab": Toilet,
 }
-NUMBERS = ("luas_lantai", "jumlah_anggota", "aset_kulkas", "aset_ac", "aset_sepeda_motor", "aset_mobil", "aset_komputer")
+NUMBERS = (
+    "luas_lantai",
+    "jumlah_anggota",
+    "aset_kulkas",
+    "aset_ac",
+    "aset_sepeda_motor",
+    "aset_mobil",
+    "aset_komputer",
+)
 
 
 def survey(n: int, seed: int = 11) -> dict[str, np.ndarray]:
@@ -74,11 +82,18 @@ def main() -> None:
         fit_times.append(time.perf_counter() - start)
 
         # baseline: the same design matrix, built beforehand, solved by plain lstsq
-        x = np.column_stack([np.ones(args.households)] + [
-            data[f].astype(float) if f in NUMBERS else (data[f] == level).astype(float)
-            for spec in model.features for f, level in
-            ([(spec.name, None)] if spec.kind == "numeric" else [(spec.name, lv) for lv in spec.levels if lv != spec.reference])
-        ])
+        x = np.column_stack(
+            [np.ones(args.households)]
+            + [
+                data[f].astype(float) if f in NUMBERS else (data[f] == level).astype(float)
+                for spec in model.features
+                for f, level in (
+                    [(spec.name, None)]
+                    if spec.kind == "numeric"
+                    else [(spec.name, lv) for lv in spec.levels if lv != spec.reference]
+                )
+            ]
+        )
         root = np.sqrt(data["bobot"])
         a, b = x * root[:, None], np.log(data["konsumsi"]) * root
         start = time.perf_counter()
@@ -86,7 +101,9 @@ def main() -> None:
         solve_times.append(time.perf_counter() - start)
     assert np.allclose(beta, model.coefficient_values, atol=1e-8), "fit and baseline disagree"
     fit, solve = min(fit_times), min(solve_times)
-    print(f"households: {args.households:,}; coefficients: {len(model.coefficient_names)}; R² = {model.r2:.4f}")
+    print(
+        f"households: {args.households:,}; coefficients: {len(model.coefficient_names)}; R² = {model.r2:.4f}"
+    )
     print(f"fit_pmt (columns → model):      {fit:.3f} s")
     print(f"np.linalg.lstsq (matrix given): {solve:.3f} s")
     print(f"ratio: {fit / solve:.2f}× (target ≤ 2×)")

@@ -34,14 +34,37 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_support import fresh_database, machine
 
 RULE = 'desil <= 4 and status == "aktif" and any(anggota, umur >= 6 and umur <= 18 and sekolah)'
-FEATURES = ["jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "jenis_kelamin_kepala", "pendidikan_kepala",
-            "status_pekerjaan_kepala", "ada_disabilitas", "luas_lantai", "jenis_lantai", "jenis_dinding", "daya_listrik",
-            "bahan_bakar_memasak", "fasilitas_bab", "aset_kulkas", "aset_ac", "aset_sepeda_motor", "aset_mobil"]
-CATEGORICAL = {"jenis_kelamin_kepala", "pendidikan_kepala", "status_pekerjaan_kepala", "jenis_lantai", "jenis_dinding",
-               "daya_listrik", "bahan_bakar_memasak", "fasilitas_bab"}
+FEATURES = [
+    "jumlah_art",
+    "jumlah_anak",
+    "jumlah_lansia",
+    "umur_kepala",
+    "jenis_kelamin_kepala",
+    "pendidikan_kepala",
+    "status_pekerjaan_kepala",
+    "ada_disabilitas",
+    "luas_lantai",
+    "jenis_lantai",
+    "jenis_dinding",
+    "daya_listrik",
+    "bahan_bakar_memasak",
+    "fasilitas_bab",
+    "aset_kulkas",
+    "aset_ac",
+    "aset_sepeda_motor",
+    "aset_mobil",
+]
+CATEGORICAL = {
+    "jenis_kelamin_kepala",
+    "pendidikan_kepala",
+    "status_pekerjaan_kepala",
+    "jenis_lantai",
+    "jenis_dinding",
+    "daya_listrik",
+    "bahan_bakar_memasak",
+    "fasilitas_bab",
+}
 DAY = date(2026, 7, 1)
-
-
 
 
 def _load_registry(url: str, families: int, seed: int) -> None:
@@ -54,27 +77,48 @@ def _load_registry(url: str, families: int, seed: int) -> None:
 
     rows = generate_registry(families, seed).members
     rows = rows.with_columns(pl.all().cast(pl.String))
-    fams = rows.select([f.column for f in FAMILY_FIELDS]).unique("nomor_kk", keep="first", maintain_order=True)
+    fams = rows.select([f.column for f in FAMILY_FIELDS]).unique(
+        "nomor_kk", keep="first", maintain_order=True
+    )
     fams = fams.with_row_index("id", offset=1)
     mems = rows.select(["nomor_kk"] + [f.column for f in MEMBER_FIELDS]).join(
-        fams.select("id", "nomor_kk"), on="nomor_kk", maintain_order="left")
+        fams.select("id", "nomor_kk"), on="nomor_kk", maintain_order="left"
+    )
     bools = {c for _, c, _ in ASSETS} | {"hamil"}
     stamp = "2026-01-01 00:00:00"
 
     def flag(column: str) -> pl.Expr:
-        return pl.when(pl.col(column).is_in(["1", "true", "ya", "True"])).then(1).when(
-            pl.col(column).is_in(["0", "false", "tidak", "False"])).then(0).otherwise(None)
+        return (
+            pl.when(pl.col(column).is_in(["1", "true", "ya", "True"]))
+            .then(1)
+            .when(pl.col(column).is_in(["0", "false", "tidak", "False"]))
+            .then(0)
+            .otherwise(None)
+        )
 
-    versioning = [pl.lit(1).alias("version"), pl.lit(stamp).alias("valid_from"), pl.lit("bench").alias("changed_by"),
-                  pl.lit("bench").alias("change_reason")]
+    versioning = [
+        pl.lit(1).alias("version"),
+        pl.lit(stamp).alias("valid_from"),
+        pl.lit("bench").alias("changed_by"),
+        pl.lit("bench").alias("change_reason"),
+    ]
     f_out = fams.select(
-        "id", *[(flag(f.column) if f.column in bools else pl.col(f.column)).alias(f.name) for f in FAMILY_FIELDS],
-        pl.col("kode_kelurahan").str.slice(0, 8).alias("kecamatan_code"), *versioning)
+        "id",
+        *[(flag(f.column) if f.column in bools else pl.col(f.column)).alias(f.name) for f in FAMILY_FIELDS],
+        pl.col("kode_kelurahan").str.slice(0, 8).alias("kecamatan_code"),
+        *versioning,
+    )
     m_out = mems.select(
         pl.col("id").alias("family_id"),
         *[(flag(f.column) if f.column in bools else pl.col(f.column)).alias(f.name) for f in MEMBER_FIELDS],
-        pl.lit("aktif").alias("status"), *versioning)
-    m_out = m_out.with_columns(pl.col("life_status").fill_null("hidup")) if "life_status" in m_out.columns else m_out
+        pl.lit("aktif").alias("status"),
+        *versioning,
+    )
+    m_out = (
+        m_out.with_columns(pl.col("life_status").fill_null("hidup"))
+        if "life_status" in m_out.columns
+        else m_out
+    )
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         for table, frame in (("families", f_out), ("members", m_out)):
@@ -86,9 +130,17 @@ def _load_registry(url: str, families: int, seed: int) -> None:
                     raw.executemany(sql, frame.slice(off, 100_000).rows())
             else:
                 raw = conn.connection.driver_connection
-                casted = frame.with_columns([pl.col(c).cast(pl.Boolean) for c in names
-                                             if c in {n for n, _, _ in ASSETS} | {"pregnant"}])
-                with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy:
+                casted = frame.with_columns(
+                    [
+                        pl.col(c).cast(pl.Boolean)
+                        for c in names
+                        if c in {n for n, _, _ in ASSETS} | {"pregnant"}
+                    ]
+                )
+                with (
+                    raw.cursor() as cur,
+                    cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy,
+                ):
                     for off in range(0, casted.height, 100_000):
                         copy.write(casted.slice(off, 100_000).write_csv(include_header=False))
                 # what autovacuum would do after a bulk load: plans need statistics
@@ -97,7 +149,9 @@ def _load_registry(url: str, families: int, seed: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--families", type=int, default=750_000)
     parser.add_argument("--survey", type=int, default=5_000, help="survey households for the model")
     parser.add_argument("--seed", type=int, default=2024)
@@ -122,7 +176,9 @@ def main() -> None:
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "python": platform.python_version(), "database": url.split(":", 1)[0], "families": opts.families,
+        "python": platform.python_version(),
+        "database": url.split(":", 1)[0],
+        "families": opts.families,
     }
     if not opts.keep_db:
         fresh_database(url)
@@ -134,11 +190,16 @@ def main() -> None:
         for table in (family_scores, ranking_runs, pmt_evaluations, pmt_models):
             conn.execute(table.delete())
         report["active_families"] = conn.execute(
-            sa.select(sa.func.count()).where(families.c.registry_status == "aktif")).scalar_one()
+            sa.select(sa.func.count()).where(families.c.registry_status == "aktif")
+        ).scalar_one()
     survey_path = opts.workdir / "survei.csv"
     generate_survey(opts.survey, opts.seed).write_csv(survey_path)
-    columns = read_survey_columns(survey_path, ["pengeluaran_per_kapita", "bobot", *FEATURES], text_columns=sorted(CATEGORICAL))
-    model = fit_pmt(columns, target="pengeluaran_per_kapita", features=FEATURES, weight="bobot", categorical=CATEGORICAL)
+    columns = read_survey_columns(
+        survey_path, ["pengeluaran_per_kapita", "bobot", *FEATURES], text_columns=sorted(CATEGORICAL)
+    )
+    model = fit_pmt(
+        columns, target="pengeluaran_per_kapita", features=FEATURES, weight="bobot", categorical=CATEGORICAL
+    )
     model_id = targeting.save_model(db, SYSTEM, model, source=survey_path, name="bench")
 
     def read_once() -> float:
@@ -161,20 +222,33 @@ def main() -> None:
     rerun = targeting.rank_registry(db, SYSTEM, model_id, reference_date=DAY)
     rerun_s = time.perf_counter() - start
     total = rank_s + rule_s
-    report.update({
-        "features": len(FEATURES), "coefficients": len(model.coefficient_names),
-        "baseline_read_s": round(baseline, 2), "rank_s": round(rank_s, 2), "rule_s": round(rule_s, 2),
-        "end_to_end_s": round(total, 2), "ratio": round(total / baseline, 2), "target_ratio": 3.0,
-        "rerun_unchanged_s": round(rerun_s, 2), "rerun_ratio": round(rerun_s / baseline, 2),
-        "scored": ranked.families, "inserted": ranked.inserted, "rerun_written": rerun.inserted + rerun.updated,
-        "eligible_families": eligible.families, "decile_sizes": ranked.decile_sizes,
-    })
+    report.update(
+        {
+            "features": len(FEATURES),
+            "coefficients": len(model.coefficient_names),
+            "baseline_read_s": round(baseline, 2),
+            "rank_s": round(rank_s, 2),
+            "rule_s": round(rule_s, 2),
+            "end_to_end_s": round(total, 2),
+            "ratio": round(total / baseline, 2),
+            "target_ratio": 3.0,
+            "rerun_unchanged_s": round(rerun_s, 2),
+            "rerun_ratio": round(rerun_s / baseline, 2),
+            "scored": ranked.families,
+            "inserted": ranked.inserted,
+            "rerun_written": rerun.inserted + rerun.updated,
+            "eligible_families": eligible.families,
+            "decile_sizes": ranked.decile_sizes,
+        }
+    )
     db.dispose()
     print(json.dumps(report, indent=2))
     print()
     print("| step | seconds | × read |")
     print("|---|---:|---:|")
-    print(f"| read the features of {report['active_families']:,} active families once (baseline) | {baseline:.2f} | 1.00 |")
+    print(
+        f"| read the features of {report['active_families']:,} active families once (baseline) | {baseline:.2f} | 1.00 |"
+    )
     print(f"| rank: read + predict + desil + write all scores | {rank_s:.2f} | {rank_s / baseline:.2f} |")
     print(f"| one programme rule over all families | {rule_s:.2f} | {rule_s / baseline:.2f} |")
     print(f"| **end to end** (target ≤ 3×) | **{total:.2f}** | **{total / baseline:.2f}** |")

@@ -49,7 +49,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.status_check_factor not in ("kk", "nama"):
-            raise ConfigError(f"TEPAT_STATUS_CHECK_FACTOR must be kk or nama, not {self.status_check_factor!r}")
+            raise ConfigError(
+                f"TEPAT_STATUS_CHECK_FACTOR must be kk or nama, not {self.status_check_factor!r}"
+            )
         if self.office_logo is not None and not self.office_logo.is_file():
             raise ConfigError(f"TEPAT_OFFICE_LOGO: {self.office_logo} is not a file")
         if self.retention_days < 1:
@@ -62,9 +64,15 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"TEPAT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
         if self.environment not in ("development", "production"):
-            raise ConfigError(f"TEPAT_ENVIRONMENT must be development or production, not {self.environment!r}")
-        if self.environment == "production" and (self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32):
-            raise ConfigError("TEPAT_SECRET_KEY must be set to a random value of at least 32 characters in production")
+            raise ConfigError(
+                f"TEPAT_ENVIRONMENT must be development or production, not {self.environment!r}"
+            )
+        if self.environment == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ConfigError(
+                "TEPAT_SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
 
     @property
     def is_sqlite(self) -> bool:

@@ -46,7 +46,16 @@ class FieldError:
     row: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {k: v for k, v in {"field": self.field, "message": self.message, "value": self.value, "row": self.row}.items() if v is not None}
+        return {
+            k: v
+            for k, v in {
+                "field": self.field,
+                "message": self.message,
+                "value": self.value,
+                "row": self.row,
+            }.items()
+            if v is not None
+        }
 
 
 class ValidationError(TepatError):
@@ -63,8 +72,9 @@ class ImportRejected(ValidationError):
     """A strict import found bad rows and stored nothing; ``counts`` says what it read, rejected and would have
     created and updated (the same figures a valid-only import of the file reports)."""
 
-    def __init__(self, message: str, errors: list[FieldError] | None = None,
-                 counts: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: list[FieldError] | None = None, counts: dict[str, object] | None = None
+    ) -> None:
         super().__init__(message, errors)
         self.counts: dict[str, object] = dict(counts or {})
 

@@ -18,10 +18,18 @@ HERE = 8  # families in KELURAHAN (Bekasijaya, kecamatan 32.75.01)
 THERE = 4  # families in OTHER_KELURAHAN (kecamatan 32.75.02)
 
 
-def small_registry(db: Database, admin: Actor, here: int = HERE, there: int = THERE) -> tuple[list[int], list[int]]:
+def small_registry(
+    db: Database, admin: Actor, here: int = HERE, there: int = THERE
+) -> tuple[list[int], list[int]]:
     """A dozen one-person families in two kecamatan; returns (ids here, ids there)."""
-    first = [make_family(db, admin, KELURAHAN, members=[member_values(f"Warga Bekasijaya {letters(i)}")]) for i in range(here)]
-    second = [make_family(db, admin, OTHER_KELURAHAN, members=[member_values(f"Warga Lain {letters(i)}")]) for i in range(there)]
+    first = [
+        make_family(db, admin, KELURAHAN, members=[member_values(f"Warga Bekasijaya {letters(i)}")])
+        for i in range(here)
+    ]
+    second = [
+        make_family(db, admin, OTHER_KELURAHAN, members=[member_values(f"Warga Lain {letters(i)}")])
+        for i in range(there)
+    ]
     return first, second
 
 

@@ -90,7 +90,9 @@ def _truncate_pg(db: Database) -> None:
         existing = set(sa.inspect(conn).get_table_names())
         names = [n for n in names if n in existing]
         if names:
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
+            conn.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"
+            )
 
 
 @pytest.fixture
@@ -117,7 +119,12 @@ def is_postgres() -> bool:
 
 def actor(role: Role = Role.ADMIN, area_code: str = "32.75", username: str | None = None) -> Actor:
     """A plain actor for service calls (no account needed)."""
-    return Actor(username=username or f"{role.value}-{area_code}", role=role, area_code=area_code, full_name=username or role.label)
+    return Actor(
+        username=username or f"{role.value}-{area_code}",
+        role=role,
+        area_code=area_code,
+        full_name=username or role.label,
+    )
 
 
 @pytest.fixture

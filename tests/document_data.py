@@ -29,25 +29,63 @@ def blt_cycle(db: Database, admin: Actor, **cycle: Any) -> tuple[int, list[int],
     return approved_cycle(db, programme, here + there, name="BLT-APBD Juli 2025", **cycle), here, there
 
 
-def pay(db: Database, cycle_id: int, family_ids: list[int], *, state: str = "dibayar",
-        settled_on: date = date(2025, 7, 20)) -> None:
+def pay(
+    db: Database,
+    cycle_id: int,
+    family_ids: list[int],
+    *,
+    state: str = "dibayar",
+    settled_on: date = date(2025, 7, 20),
+) -> None:
     """One batch paying these families' entitlements (written straight into B's tables)."""
     at = now()
     with db.begin() as conn:
-        rows = conn.execute(sa.select(entitlements).where(entitlements.c.cycle_id == cycle_id,
-                                                          entitlements.c.family_id.in_(family_ids))).mappings().all()
-        batch = conn.execute(sa.insert(payment_batches).values(
-            cycle_id=cycle_id, number=f"B-{cycle_id}-{at.timestamp()}-{state}", channel="bank", state="selesai",
-            control_count=len(rows), control_total=sum(r["amount"] for r in rows), version=1, created_by="uji",
-            created_at=at).returning(payment_batches.c.id)).scalar_one()
+        rows = (
+            conn.execute(
+                sa.select(entitlements).where(
+                    entitlements.c.cycle_id == cycle_id, entitlements.c.family_id.in_(family_ids)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        batch = conn.execute(
+            sa.insert(payment_batches)
+            .values(
+                cycle_id=cycle_id,
+                number=f"B-{cycle_id}-{at.timestamp()}-{state}",
+                channel="bank",
+                state="selesai",
+                control_count=len(rows),
+                control_total=sum(r["amount"] for r in rows),
+                version=1,
+                created_by="uji",
+                created_at=at,
+            )
+            .returning(payment_batches.c.id)
+        ).scalar_one()
         for r in rows:
-            conn.execute(sa.insert(payments).values(
-                batch_id=batch, entitlement_id=r["id"], attempt=1, reference=f"R{batch}-{r['id']}", amount=r["amount"],
-                recipient_nik=r["recipient_nik"], recipient_name=r["recipient_name"],
-                kelurahan_code=r["kelurahan_code"], state=state, settled_on=settled_on, updated_at=at))
+            conn.execute(
+                sa.insert(payments).values(
+                    batch_id=batch,
+                    entitlement_id=r["id"],
+                    attempt=1,
+                    reference=f"R{batch}-{r['id']}",
+                    amount=r["amount"],
+                    recipient_nik=r["recipient_nik"],
+                    recipient_name=r["recipient_name"],
+                    kelurahan_code=r["kelurahan_code"],
+                    state=state,
+                    settled_on=settled_on,
+                    updated_at=at,
+                )
+            )
         entitlement_state = {"dibayar": "dibayar", "dikembalikan": "gagal"}.get(state, "diproses")
-        conn.execute(sa.update(entitlements).where(entitlements.c.id.in_([r["id"] for r in rows])).values(
-            state=entitlement_state, paid_at=at if state == "dibayar" else None))
+        conn.execute(
+            sa.update(entitlements)
+            .where(entitlements.c.id.in_([r["id"] for r in rows]))
+            .values(state=entitlement_state, paid_at=at if state == "dibayar" else None)
+        )
 
 
 def pdf_text(content: bytes) -> str:

@@ -36,20 +36,55 @@ def letters(i: int) -> str:
             return out.capitalize()
 
 
-def member_values(name: str = "Budi Santoso", sex: str = "L", birth: date = date(1980, 5, 17), relationship: str = "kepala_keluarga", **extra: Any) -> dict[str, Any]:
-    return {"nik": nik(birth, sex), "name": name, "sex": sex, "birth_date": birth.isoformat(), "relationship": relationship, **extra}
+def member_values(
+    name: str = "Budi Santoso",
+    sex: str = "L",
+    birth: date = date(1980, 5, 17),
+    relationship: str = "kepala_keluarga",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "nik": nik(birth, sex),
+        "name": name,
+        "sex": sex,
+        "birth_date": birth.isoformat(),
+        "relationship": relationship,
+        **extra,
+    }
 
 
 def family_values(kelurahan: str = KELURAHAN, **extra: Any) -> dict[str, Any]:
-    return {"kk_number": kk(), "kelurahan_code": kelurahan, "rw": 3, "rt": 5, "address": "Jl. Mawar No. 7",
-            "floor_material": "keramik", "power_va": "900", **extra}
+    return {
+        "kk_number": kk(),
+        "kelurahan_code": kelurahan,
+        "rw": 3,
+        "rt": 5,
+        "address": "Jl. Mawar No. 7",
+        "floor_material": "keramik",
+        "power_va": "900",
+        **extra,
+    }
 
 
-def make_family(db: Database, actor: Actor, kelurahan: str = KELURAHAN, members: list[dict[str, Any]] | None = None, **extra: Any) -> int:
+def make_family(
+    db: Database,
+    actor: Actor,
+    kelurahan: str = KELURAHAN,
+    members: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> int:
     """Create a family (head, spouse, child by default) and return its id."""
-    people = members if members is not None else [
-        member_values(),
-        member_values("Siti Aminah", "P", date(1983, 2, 3), "istri_suami"),
-        member_values("Rizky Pratama", "L", date(2012, 9, 1), "anak", school_participation="masih_sekolah"),
-    ]
-    return registry.create_family(db, actor, family_values(kelurahan, **extra), people, reason="pendataan awal")
+    people = (
+        members
+        if members is not None
+        else [
+            member_values(),
+            member_values("Siti Aminah", "P", date(1983, 2, 3), "istri_suami"),
+            member_values(
+                "Rizky Pratama", "L", date(2012, 9, 1), "anak", school_participation="masih_sekolah"
+            ),
+        ]
+    )
+    return registry.create_family(
+        db, actor, family_values(kelurahan, **extra), people, reason="pendataan awal"
+    )

@@ -24,9 +24,17 @@ CHECKER = actor(Role.ADMIN, "32.75", "kepala.bidang")
 
 
 def base_programme(code: str = "UJI", **extra: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {"code": code, "name": f"Program {code}", "unit": "keluarga", "benefit_type": "tunai",
-                                  "funding_source": "APBD", "frequency": "sekali", "amount": 250_000, "budget_year": 2026,
-                                  "rule": 'desil <= 6 and status == "aktif"'}
+    values: dict[str, Any] = {
+        "code": code,
+        "name": f"Program {code}",
+        "unit": "keluarga",
+        "benefit_type": "tunai",
+        "funding_source": "APBD",
+        "frequency": "sekali",
+        "amount": 250_000,
+        "budget_year": 2026,
+        "rule": 'desil <= 6 and status == "aktif"',
+    }
     values.update(extra)
     return values
 
@@ -34,30 +42,71 @@ def base_programme(code: str = "UJI", **extra: Any) -> dict[str, Any]:
 def ranked_registry(db: Database, admin: Actor, tmp_path: Path) -> tuple[list[int], int]:
     """The varied registry plus edge cases (a death, an inactive member, a pupil without education), ranked."""
     ids = varied_registry(db, admin, 12)
-    ids.append(make_family(db, admin, KELURAHAN, members=[
-        member_values("Ibu Tunggal", "P", date(1985, 1, 2), "kepala_keluarga", work_status="berusaha_sendiri"),
-        member_values("Anak Tanpa Data", "L", date(2014, 3, 4), "anak", school_participation="masih_sekolah"),
-        member_values("Anak SMA", "P", date(2009, 8, 9), "anak", school_participation="masih_sekolah", education="smp"),
-        member_values("Kakek", "L", date(1940, 1, 1), "orang_tua"),
-    ], floor_material="tanah", power_va="450"))
+    ids.append(
+        make_family(
+            db,
+            admin,
+            KELURAHAN,
+            members=[
+                member_values(
+                    "Ibu Tunggal", "P", date(1985, 1, 2), "kepala_keluarga", work_status="berusaha_sendiri"
+                ),
+                member_values(
+                    "Anak Tanpa Data", "L", date(2014, 3, 4), "anak", school_participation="masih_sekolah"
+                ),
+                member_values(
+                    "Anak SMA",
+                    "P",
+                    date(2009, 8, 9),
+                    "anak",
+                    school_participation="masih_sekolah",
+                    education="smp",
+                ),
+                member_values("Kakek", "L", date(1940, 1, 1), "orang_tua"),
+            ],
+            floor_material="tanah",
+            power_va="450",
+        )
+    )
     with db.read() as conn:
-        grandpa = conn.execute(sa.select(members.c.id, members.c.version).where(members.c.name == "Kakek")).one()
-    registry.deactivate_member(db, admin, grandpa.id, "meninggal", expected_version=grandpa.version, note="wafat",
-                               death_date=date(2026, 1, 5))
+        grandpa = conn.execute(
+            sa.select(members.c.id, members.c.version).where(members.c.name == "Kakek")
+        ).one()
+    registry.deactivate_member(
+        db,
+        admin,
+        grandpa.id,
+        "meninggal",
+        expected_version=grandpa.version,
+        note="wafat",
+        death_date=date(2026, 1, 5),
+    )
     model_id = saved_model(db, admin, tmp_path)
     targeting.rank_registry(db, admin, model_id, reference_date=DAY)
     return ids, model_id
 
 
-def brute_force(db: Database, prog: dict[str, Any], model_id: int, *, day: date = DAY, quota: int | None = None,
-                budget: int | None = None) -> list[CutPlace]:
+def brute_force(
+    db: Database,
+    prog: dict[str, Any],
+    model_id: int,
+    *,
+    day: date = DAY,
+    quota: int | None = None,
+    budget: int | None = None,
+) -> list[CutPlace]:
     """The candidates evaluated family by family in Python (rule, member rule, level, order, cut)."""
     with db.read() as conn:
         fams = [dict(r) for r in conn.execute(sa.select(families)).mappings()]
         people = [dict(r) for r in conn.execute(sa.select(members)).mappings()]
-        scores = {r.family_id: r for r in conn.execute(
-            sa.select(family_scores.c.family_id, family_scores.c.desil, family_scores.c.score)
-            .where(family_scores.c.model_id == model_id))}
+        scores = {
+            r.family_id: r
+            for r in conn.execute(
+                sa.select(family_scores.c.family_id, family_scores.c.desil, family_scores.c.score).where(
+                    family_scores.c.model_id == model_id
+                )
+            )
+        }
     rule = parse_rule(prog["rule"])
     per_person = prog["unit"] == "orang"
     person_rule = member_rule_as_rule(prog["member_rule"] or "hidup and aktif") if per_person else None
@@ -78,7 +127,14 @@ def brute_force(db: Database, prog: dict[str, Any], model_id: int, *, day: date 
             level = level_of(m, day) if prog["amounts_by_level"] else None
             if prog["amounts_by_level"] and level is None:
                 continue
-            found.append(Candidate(m["id"], row["desil"], row["skor"], amount_for(prog["amount"], prog["amounts_by_level"], level)))
+            found.append(
+                Candidate(
+                    m["id"],
+                    row["desil"],
+                    row["skor"],
+                    amount_for(prog["amount"], prog["amounts_by_level"], level),
+                )
+            )
     return cut(found, quota=quota, budget=budget)
 
 

@@ -25,26 +25,55 @@ def kk(serial: int | None = None, region: str = "327501", issued: date = date(20
     return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or next(_serial):04d}"
 
 
-def row(kk_number: str, name: str = "Budi Santoso", sex: str = "L", birth: date = date(1980, 5, 17),
-        relationship: str = "kepala_keluarga", kelurahan: str = KELURAHAN, **cells: Any) -> dict[str, str]:
+def row(
+    kk_number: str,
+    name: str = "Budi Santoso",
+    sex: str = "L",
+    birth: date = date(1980, 5, 17),
+    relationship: str = "kepala_keluarga",
+    kelurahan: str = KELURAHAN,
+    **cells: Any,
+) -> dict[str, str]:
     """One canonical row (all text), family columns filled with plausible values."""
     values: dict[str, Any] = {
-        "nomor_kk": kk_number, "kode_kelurahan": kelurahan, "rw": "3", "rt": "5", "alamat": "Jl. Mawar No. 7",
-        "status_rumah": "milik_sendiri", "luas_lantai": "36", "jenis_lantai": "keramik", "jenis_dinding": "tembok",
-        "jenis_atap": "genteng", "sumber_air_minum": "air_isi_ulang", "sumber_penerangan": "pln_meteran",
-        "daya_listrik": "900", "bahan_bakar_memasak": "lpg_3kg", "fasilitas_bab": "sendiri",
-        "pembuangan_tinja": "tangki_septik", "aset_kulkas": "1", "aset_televisi": "1", "aset_sepeda_motor": "0",
-        "status_keluarga": "aktif", "status_verifikasi": "belum",
-        "nik": cells.pop("nik", None) or nik(birth, sex), "nama": name, "jenis_kelamin": sex,
-        "tempat_lahir": "Bekasi", "tanggal_lahir": birth.isoformat(), "hubungan_keluarga": relationship,
+        "nomor_kk": kk_number,
+        "kode_kelurahan": kelurahan,
+        "rw": "3",
+        "rt": "5",
+        "alamat": "Jl. Mawar No. 7",
+        "status_rumah": "milik_sendiri",
+        "luas_lantai": "36",
+        "jenis_lantai": "keramik",
+        "jenis_dinding": "tembok",
+        "jenis_atap": "genteng",
+        "sumber_air_minum": "air_isi_ulang",
+        "sumber_penerangan": "pln_meteran",
+        "daya_listrik": "900",
+        "bahan_bakar_memasak": "lpg_3kg",
+        "fasilitas_bab": "sendiri",
+        "pembuangan_tinja": "tangki_septik",
+        "aset_kulkas": "1",
+        "aset_televisi": "1",
+        "aset_sepeda_motor": "0",
+        "status_keluarga": "aktif",
+        "status_verifikasi": "belum",
+        "nik": cells.pop("nik", None) or nik(birth, sex),
+        "nama": name,
+        "jenis_kelamin": sex,
+        "tempat_lahir": "Bekasi",
+        "tanggal_lahir": birth.isoformat(),
+        "hubungan_keluarga": relationship,
         "status_kawin": "kawin" if relationship in ("kepala_keluarga", "istri_suami") else "belum_kawin",
-        "pendidikan": "sma", "status_hidup": "hidup",
+        "pendidikan": "sma",
+        "status_hidup": "hidup",
     }
     values.update(cells)
     return {c: "" if values.get(c) is None else str(values.get(c)) for c in CANONICAL_COLUMNS}
 
 
-def family(kk_number: str | None = None, kelurahan: str = KELURAHAN, **family_cells: Any) -> list[dict[str, str]]:
+def family(
+    kk_number: str | None = None, kelurahan: str = KELURAHAN, **family_cells: Any
+) -> list[dict[str, str]]:
     """A head, a spouse and a child sharing one KK."""
     number = kk_number or kk()
     return [
@@ -54,8 +83,16 @@ def family(kk_number: str | None = None, kelurahan: str = KELURAHAN, **family_ce
     ]
 
 
-def write_csv(path: Path, rows: Iterable[dict[str, str]], *, columns: Sequence[str] = CANONICAL_COLUMNS,
-              sep: str = ",", above: Sequence[str] = (), below: Sequence[str] = (), bom: bool = False) -> Path:
+def write_csv(
+    path: Path,
+    rows: Iterable[dict[str, str]],
+    *,
+    columns: Sequence[str] = CANONICAL_COLUMNS,
+    sep: str = ",",
+    above: Sequence[str] = (),
+    below: Sequence[str] = (),
+    bom: bool = False,
+) -> Path:
     """A CSV file; ``above``/``below`` are raw lines before the header and after the data."""
     import csv
     import io
@@ -73,8 +110,15 @@ def write_csv(path: Path, rows: Iterable[dict[str, str]], *, columns: Sequence[s
     return path
 
 
-def write_xlsx(path: Path, rows: Iterable[dict[str, Any]], *, columns: Sequence[str] = CANONICAL_COLUMNS,
-               title: str | None = None, numbers: Sequence[str] = (), dates: Sequence[str] = ()) -> Path:
+def write_xlsx(
+    path: Path,
+    rows: Iterable[dict[str, Any]],
+    *,
+    columns: Sequence[str] = CANONICAL_COLUMNS,
+    title: str | None = None,
+    numbers: Sequence[str] = (),
+    dates: Sequence[str] = (),
+) -> Path:
     """An XLSX file as Excel users make them: optional merged title row, ``numbers`` columns as number cells,
     ``dates`` columns as real date cells (``dd/mm/yyyy`` display)."""
     from datetime import datetime

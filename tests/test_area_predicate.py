@@ -10,8 +10,19 @@ import sqlalchemy as sa
 from tepat.domain.regions import contains
 from tepat.store.areas import within
 
-CODES = ["", "32", "33", "32.75", "32.76", "32.75.01", "32.75.02", "32.75.01.1001", "32.75.01.1002",
-         "32.76.01.1006", "33.01.01.2001"]
+CODES = [
+    "",
+    "32",
+    "33",
+    "32.75",
+    "32.76",
+    "32.75.01",
+    "32.75.02",
+    "32.75.01.1001",
+    "32.75.01.1002",
+    "32.76.01.1006",
+    "33.01.01.2001",
+]
 
 
 def test_within_agrees_with_contains_on_every_pair(db) -> None:

@@ -32,8 +32,11 @@ def app(db, tmp_path: Path):
 def _reads(db, actor: str) -> list[tuple[str, str | None, dict]]:
     audit.flush_reads(db.engine)
     with db.read() as conn:
-        rows = conn.execute(sa.select(audit_log.c.action, audit_log.c.entity_id, audit_log.c.detail)
-                            .where(audit_log.c.actor == actor).order_by(audit_log.c.id)).all()
+        rows = conn.execute(
+            sa.select(audit_log.c.action, audit_log.c.entity_id, audit_log.c.detail)
+            .where(audit_log.c.actor == actor)
+            .order_by(audit_log.c.id)
+        ).all()
     return [(r.action, r.entity_id, r.detail or {}) for r in rows]
 
 
@@ -46,9 +49,16 @@ def _client(app, db, username: str, role: Role, area: str) -> tuple[TestClient, 
 def test_lists_history_cases_files_and_the_work_list_are_audited(app, db, admin) -> None:
     family_id = make_family(db, admin, KELURAHAN)
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
-    number = cases.submit_usul(db, Path(app.state.settings.upload_dir), family=family_values(), members=[head],
-                               proposer_name="Joko", proposer_contact="0812", reason="PHK",
-                               evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")])
+    number = cases.submit_usul(
+        db,
+        Path(app.state.settings.upload_dir),
+        family=family_values(),
+        members=[head],
+        proposer_name="Joko",
+        proposer_contact="0812",
+        reason="PHK",
+        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+    )
     case_id = next(c["id"] for c in cases.list_cases(db, admin) if c["tracking_number"] == number)
     client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     assert client.get(f"/wilayah/{KELURAHAN}/keluarga").status_code == 200
@@ -56,9 +66,13 @@ def test_lists_history_cases_files_and_the_work_list_are_audited(app, db, admin)
     upload = cases.get_case(db, admin, case_id).uploads[0]["id"]
     assert client.get(f"/kasus/berkas/{upload}").status_code == 200
     token = auth.issue_token(db, SYSTEM_ADMIN, "ani").token
-    api = client.get("/api/v1/families", params={"kelurahan": KELURAHAN}, headers={"Authorization": f"Bearer {token}"})
+    api = client.get(
+        "/api/v1/families", params={"kelurahan": KELURAHAN}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert api.status_code == 200
-    history = client.get(f"/api/v1/families/{family_id}/history", headers={"Authorization": f"Bearer {token}"})
+    history = client.get(
+        f"/api/v1/families/{family_id}/history", headers={"Authorization": f"Bearer {token}"}
+    )
     assert history.status_code == 200
     actions = [a for a, _, _ in _reads(db, "ani")]
     for expected in ("family.list", "case.read", "upload.read", "family.history"):
@@ -90,4 +104,6 @@ def test_the_audit_page_shows_who_read_whom_inside_the_admins_area(app, db, admi
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert {r["pengguna"] for r in rows} == {"ani", "budi"} and {r["aksi"] for r in rows} == {"family.read"}
-    assert "audit.read" in [a for a, _, _ in _reads(db, "admin.kota")]  # reading the log is a read of personal data
+    assert "audit.read" in [
+        a for a, _, _ in _reads(db, "admin.kota")
+    ]  # reading the log is a read of personal data

@@ -23,7 +23,12 @@ def test_create_user_then_authenticate_gives_the_actor(db: Database) -> None:
     user_id = add_user(db, "ani.operator", Role.OPERATOR, "32.75.01.1001", "Ani Rahayu")
     found = auth.authenticate(db, "Ani.Operator ", PASSWORD)
     assert (found.user_id, found.username, found.role, found.area_code, found.full_name) == (
-        user_id, "ani.operator", Role.OPERATOR, "32.75.01.1001", "Ani Rahayu")
+        user_id,
+        "ani.operator",
+        Role.OPERATOR,
+        "32.75.01.1001",
+        "Ani Rahayu",
+    )
 
 
 def test_password_is_stored_hashed_with_argon2(db: Database) -> None:
@@ -43,15 +48,21 @@ def test_wrong_password_and_unknown_user_fail_alike(db: Database, username: str,
 
 def test_operator_needs_a_kecamatan_or_kelurahan(db: Database) -> None:
     with pytest.raises(ValidationError) as exc:
-        auth.create_user(db, SYSTEM_ADMIN, username="citra", password=PASSWORD, role="operator", area_code="32.75")
+        auth.create_user(
+            db, SYSTEM_ADMIN, username="citra", password=PASSWORD, role="operator", area_code="32.75"
+        )
     assert "kecamatan atau kelurahan" in _fields(exc)["area_code"]
-    assert auth.create_user(db, SYSTEM_ADMIN, username="citra", password=PASSWORD, role="operator", area_code="32.75.01")
+    assert auth.create_user(
+        db, SYSTEM_ADMIN, username="citra", password=PASSWORD, role="operator", area_code="32.75.01"
+    )
 
 
 @pytest.mark.parametrize("area", ["32.73", "32.73.01.1001", "32.75.99", "3275", "bekasi", ""])
 def test_area_must_be_a_known_region_of_kota_bekasi(db: Database, area: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        auth.create_user(db, SYSTEM_ADMIN, username="dedi", password=PASSWORD, role="verifikator", area_code=area)
+        auth.create_user(
+            db, SYSTEM_ADMIN, username="dedi", password=PASSWORD, role="verifikator", area_code=area
+        )
     assert "area_code" in _fields(exc)
 
 
@@ -67,11 +78,23 @@ def test_bad_role_short_password_and_taken_username_are_reported_by_field(db: Da
 
 def test_only_admins_create_accounts_and_only_inside_their_area(db: Database) -> None:
     with pytest.raises(PermissionDenied):
-        auth.create_user(db, actor(Role.OPERATOR, "32.75.01.1001"), username="fajar", password=PASSWORD,
-                         role="operator", area_code="32.75.01.1001")
+        auth.create_user(
+            db,
+            actor(Role.OPERATOR, "32.75.01.1001"),
+            username="fajar",
+            password=PASSWORD,
+            role="operator",
+            area_code="32.75.01.1001",
+        )
     with pytest.raises(ValidationError) as exc:
-        auth.create_user(db, actor(Role.ADMIN, "32.75.01"), username="fajar", password=PASSWORD,
-                         role="operator", area_code="32.75.02.1001")
+        auth.create_user(
+            db,
+            actor(Role.ADMIN, "32.75.01"),
+            username="fajar",
+            password=PASSWORD,
+            role="operator",
+            area_code="32.75.02.1001",
+        )
     assert "di dalam wilayah Anda" in _fields(exc)["area_code"]
 
 
@@ -80,7 +103,11 @@ def test_token_is_shown_once_stored_hashed_and_identifies_the_user(db: Database)
     issued = auth.issue_token(db, SYSTEM_ADMIN, "gita", label="aplikasi lapangan")
     with db.read() as conn:
         stored = conn.exec_driver_sql("SELECT token_hash, label, last_used_at FROM api_tokens").one()
-    assert stored[0] != issued.token and stored[0] == auth.hash_token(issued.token) and stored[1] == "aplikasi lapangan"
+    assert (
+        stored[0] != issued.token
+        and stored[0] == auth.hash_token(issued.token)
+        and stored[1] == "aplikasi lapangan"
+    )
     assert stored[2] is None
     found = auth.actor_for_token(db, issued.token)
     assert (found.username, found.role, found.area_code) == ("gita", Role.VERIFIER, "32.75.02")
@@ -123,14 +150,28 @@ def test_non_admin_may_only_make_tokens_for_themselves(db: Database) -> None:
 
 # ----------------------------------------------------------------- CLI
 
+
 def _cli(*args: str, input: str | None = None) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli_app, list(args), input=input)
     return result.exit_code, result.stdout, result.stderr
 
 
 def test_cli_user_add_list_token_deactivate(db: Database) -> None:
-    code, out, _ = _cli("user", "add", "lina", "--role", "operator", "--area", "32.75.01.1001", "--name", "Lina M",
-                        "--password", PASSWORD, "--db", db.url)
+    code, out, _ = _cli(
+        "user",
+        "add",
+        "lina",
+        "--role",
+        "operator",
+        "--area",
+        "32.75.01.1001",
+        "--name",
+        "Lina M",
+        "--password",
+        PASSWORD,
+        "--db",
+        db.url,
+    )
     assert code == 0 and out == "Akun lina dibuat (id 1, peran Operator, wilayah Bekasijaya).\n"
     code, out, _ = _cli("user", "list", "--db", db.url)
     assert code == 0 and out.split() == ["lina", "operator", "32.75.01.1001", "aktif", "Lina", "M"]
@@ -142,16 +183,30 @@ def test_cli_user_add_list_token_deactivate(db: Database) -> None:
 
 
 def test_cli_prompts_for_the_password(db: Database) -> None:
-    code, _, _ = _cli("user", "add", "mira", "--role", "admin", "--area", "32.75", "--db", db.url,
-                      input=f"{PASSWORD}\n{PASSWORD}\n")
+    code, _, _ = _cli(
+        "user",
+        "add",
+        "mira",
+        "--role",
+        "admin",
+        "--area",
+        "32.75",
+        "--db",
+        db.url,
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
     assert code == 0 and auth.authenticate(db, "mira", PASSWORD).role is Role.ADMIN
 
 
 def test_cli_user_add_error_is_one_plain_line_per_problem(db: Database) -> None:
-    code, _, err = _cli("user", "add", "nina", "--role", "operator", "--area", "32.75", "--password", PASSWORD,
-                        "--db", db.url)
+    code, _, err = _cli(
+        "user", "add", "nina", "--role", "operator", "--area", "32.75", "--password", PASSWORD, "--db", db.url
+    )
     assert code == 1
-    assert err == "Galat: Akun tidak dapat dibuat.\n  - area_code: Operator harus ditugaskan di satu kecamatan atau kelurahan.\n"
+    assert (
+        err
+        == "Galat: Akun tidak dapat dibuat.\n  - area_code: Operator harus ditugaskan di satu kecamatan atau kelurahan.\n"
+    )
 
 
 def test_cli_serve_runs_the_app_with_uvicorn(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ MULTIPART = {"content-type": "multipart/form-data; boundary=batas"}
 
 def _chunked(total: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
     """A body sent without a Content-Length (chunked), as a script streaming a huge upload would."""
-    yield b"--batas\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n"
+    yield b'--batas\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
     sent = 0
     while sent < total:
         yield b"x" * chunk
@@ -35,7 +35,9 @@ def test_a_stranger_cannot_stream_a_large_upload_to_the_import(app) -> None:
     with TestClient(app) as client:
         response = client.post("/impor", content=_chunked(4 * 1024 * 1024), headers=MULTIPART)
     assert response.status_code == 413 and "terlalu besar" in response.text and "64 KB" in response.text
-    declared = TestClient(app).post("/impor", content=b"x", headers={**MULTIPART, "content-length": str(300 << 20)})
+    declared = TestClient(app).post(
+        "/impor", content=b"x", headers={**MULTIPART, "content-length": str(300 << 20)}
+    )
     assert declared.status_code == 413
 
 
@@ -51,17 +53,27 @@ def test_a_logged_in_form_without_a_large_allowance_is_bounded_too(db: Database,
     add_user(db, "ani", Role.OPERATOR, "32.75.01.1001")
     with TestClient(app) as client:
         login(client, "ani")
-        response = client.post("/keluarga/baru", content=_chunked(body_limit.STAFF_BYTES + 1024), headers=MULTIPART)
+        response = client.post(
+            "/keluarga/baru", content=_chunked(body_limit.STAFF_BYTES + 1024), headers=MULTIPART
+        )
     assert response.status_code == 413 and "6 MB" not in response.text and "5 MB" in response.text
 
 
 def test_the_api_and_the_public_forms_have_their_own_limits(app) -> None:
     with TestClient(app) as client:
-        api = client.post("/api/v1/families", content=_chunked(2 * 1024 * 1024),
-                          headers={"content-type": "application/json"})
+        api = client.post(
+            "/api/v1/families",
+            content=_chunked(2 * 1024 * 1024),
+            headers={"content-type": "application/json"},
+        )
         assert api.status_code == 413 and api.json()["ok"] is False
-        public = client.post("/layanan/usul", content=_chunked(body_limit.PORTAL_BYTES + 1024), headers=MULTIPART)
+        public = client.post(
+            "/layanan/usul", content=_chunked(body_limit.PORTAL_BYTES + 1024), headers=MULTIPART
+        )
         assert public.status_code == 413
-        login_form = client.post("/masuk", content=_chunked(200 * 1024),
-                                 headers={"content-type": "application/x-www-form-urlencoded"})
+        login_form = client.post(
+            "/masuk",
+            content=_chunked(200 * 1024),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert login_form.status_code == 413

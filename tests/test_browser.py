@@ -49,7 +49,9 @@ def test_login_search_open_and_edit_a_family(db: Database, server: str, browser,
     page.get_by_role("button", name="Simpan").click()
     error = page.locator("#f-rt-galat")
     assert error.is_visible() and "paling kecil 1" in error.inner_text()
-    assert page.get_by_label("Alamat", exact=True).input_value() == "Jl. Anggrek 12"  # the user's input is kept
+    assert (
+        page.get_by_label("Alamat", exact=True).input_value() == "Jl. Anggrek 12"
+    )  # the user's input is kept
     assert page.get_by_label(RT).get_attribute("aria-describedby") == "f-rt-galat"
 
     page.get_by_label(RT).fill("6")
@@ -93,7 +95,9 @@ def test_statistics_charts_stay_readable_on_a_phone(db: Database, server: str, b
     heights = page.evaluate("""[...document.querySelectorAll('#grafik-tren svg text')]
         .map(t => t.getBoundingClientRect().height).filter(h => h > 0)""")
     assert heights and min(heights) >= 9, heights
-    scrolls = page.evaluate("(() => { const box = document.querySelector('#grafik-tren .grafik-svg');"
-                            " return box.scrollWidth > box.clientWidth; })()")
+    scrolls = page.evaluate(
+        "(() => { const box = document.querySelector('#grafik-tren .grafik-svg');"
+        " return box.scrollWidth > box.clientWidth; })()"
+    )
     assert scrolls
     context.close()

@@ -55,11 +55,16 @@ def _color(locator) -> str:
 
 def _cycle_state(db: Database, cycle_id: int) -> str:
     with db.read() as conn:
-        return str(conn.execute(sa.select(benefit_cycles.c.state).where(benefit_cycles.c.id == cycle_id)).scalar_one())
+        return str(
+            conn.execute(
+                sa.select(benefit_cycles.c.state).where(benefit_cycles.c.id == cycle_id)
+            ).scalar_one()
+        )
 
 
-def test_admin_edits_a_programme_amount_and_sees_errors_in_place(db: Database, server: str, browser, admin,
-                                                                 tmp_path: Path) -> None:
+def test_admin_edits_a_programme_amount_and_sees_errors_in_place(
+    db: Database, server: str, browser, admin, tmp_path: Path
+) -> None:
     ranked_registry(db, admin, tmp_path)
     insert_programme(db, "BLT-APBD", name="BLT-APBD", amount=250_000, rule=DESIL_RULE)
     add_user(db, "kabid", Role.ADMIN, "32.75", "Kepala Bidang")
@@ -79,7 +84,9 @@ def test_admin_edits_a_programme_amount_and_sees_errors_in_place(db: Database, s
         assert page.get_by_label(AMOUNT).input_value() == "dua ratus ribu"  # what the admin typed is kept
         assert page.get_by_label("Nama program").input_value() == "BLT-APBD Kota Bekasi"
         assert page.get_by_label(AMOUNT).get_attribute("aria-describedby") == "galat-amount"
-        assert _color(error) == _color(page.get_by_role("alert"))  # shown in the error colour, like the summary
+        assert _color(error) == _color(
+            page.get_by_role("alert")
+        )  # shown in the error colour, like the summary
         assert programmes.get_programme(db, admin, "BLT-APBD")["amount"] == 250_000  # nothing saved
 
         page.get_by_label(AMOUNT).fill("-5000")
@@ -100,8 +107,9 @@ def test_admin_edits_a_programme_amount_and_sees_errors_in_place(db: Database, s
     assert saved["updated_by"] == "kabid"
 
 
-def test_cycle_is_made_by_one_admin_and_approved_by_another(db: Database, server: str, browser, admin,
-                                                            tmp_path: Path) -> None:
+def test_cycle_is_made_by_one_admin_and_approved_by_another(
+    db: Database, server: str, browser, admin, tmp_path: Path
+) -> None:
     here, there = ranked_registry(db, admin, tmp_path)
     insert_programme(db, "BLT-APBD", name="BLT-APBD", amount=250_000, rule=DESIL_RULE)
     add_user(db, "pembuat", Role.ADMIN, "32.75", "Admin Pembuat")
@@ -157,23 +165,34 @@ def test_cycle_is_made_by_one_admin_and_approved_by_another(db: Database, server
         assert page.locator("#status-siklus").inner_text() == "Disetujui (dibekukan)"
         details = page.locator("dl").inner_text()
         assert "oleh penyetuju" in details and re.search(r"SHA-256 daftar beku\s+[0-9a-f]{64}", details)
-        assert page.get_by_role("button", name="Susun daftar penerima").count() == 0  # frozen: no more rebuilding
+        assert (
+            page.get_by_role("button", name="Susun daftar penerima").count() == 0
+        )  # frozen: no more rebuilding
         assert page.get_by_role("link", name="Daftar Nominatif dan BAST").is_visible()
         table = page.locator("#siklus-per-kelurahan").inner_text()
         assert "Bekasijaya" in table and str(HERE) in table
         page.get_by_role("link", name="Semua siklus").click()
-        assert "Disetujui (dibekukan)" in page.locator(f'#tabel-siklus tr[data-siklus="{cycle_id}"]').inner_text()
+        assert (
+            "Disetujui (dibekukan)"
+            in page.locator(f'#tabel-siklus tr[data-siklus="{cycle_id}"]').inner_text()
+        )
     assert _cycle_state(db, cycle_id) == "disetujui"
     with db.read() as conn:
-        frozen = conn.execute(sa.select(entitlements.c.family_id)
-                              .where(entitlements.c.cycle_id == cycle_id)).scalars().all()
+        frozen = (
+            conn.execute(sa.select(entitlements.c.family_id).where(entitlements.c.cycle_id == cycle_id))
+            .scalars()
+            .all()
+        )
     assert sorted(frozen) == sorted(here + there)
 
 
-def test_finance_pays_an_approved_cycle_and_reconciles(db: Database, server: str, browser, admin,
-                                                       tmp_path: Path) -> None:
+def test_finance_pays_an_approved_cycle_and_reconciles(
+    db: Database, server: str, browser, admin, tmp_path: Path
+) -> None:
     here, there = small_registry(db, admin)
-    cycle_id = approved_cycle(db, insert_programme(db, amount=250_000), here + there, name="BLT-APBD Juli 2025")
+    cycle_id = approved_cycle(
+        db, insert_programme(db, amount=250_000), here + there, name="BLT-APBD Juli 2025"
+    )
     add_user(db, "siti", Role.FINANCE, "32.75", "Siti Keuangan")
     with logged_in(browser, server, "siti") as page:
         page.goto(f"{server}/pembayaran")
@@ -189,7 +208,9 @@ def test_finance_pays_an_approved_cycle_and_reconciles(db: Database, server: str
         count = HERE + THERE
         assert f"{count} baris · {_rp(count * 250_000)}" in page.locator("dl").inner_text()
 
-        name, content = download_bytes(page, page.get_by_role("button", name="Unduh berkas pembayaran (CSV)").click)
+        name, content = download_bytes(
+            page, page.get_by_role("button", name="Unduh berkas pembayaran (CSV)").click
+        )
         assert name.startswith("BYR-") and name.endswith(".csv")
         rows, trailer = csv_rows(content)
         assert trailer.startswith("#KONTROL") and len(rows) == count
@@ -215,7 +236,9 @@ def test_finance_pays_an_approved_cycle_and_reconciles(db: Database, server: str
         page.get_by_label(re.compile("^Berkas hasil")).set_input_files(upload)
         page.get_by_role("button", name="Impor hasil").click()
         assert "sudah pernah diimpor" in page.locator("#hasil-impor").inner_text()
-        assert f"Dibayar {count - 1}" in page.get_by_text("Status baris:").inner_text()  # nothing applied twice
+        assert (
+            f"Dibayar {count - 1}" in page.get_by_text("Status baris:").inner_text()
+        )  # nothing applied twice
 
         page.get_by_role("link", name="Rekonsiliasi", exact=True).click()
         page.wait_for_url(f"{server}/pembayaran/{batch_id}/rekonsiliasi")
@@ -236,10 +259,13 @@ def _recipient_niks(db: Database, cycle_id: int) -> list[str]:
         return list(conn.execute(q).scalars())
 
 
-def test_kecamatan_users_do_not_see_another_areas_batch_or_cycle_details(db: Database, server: str, browser,
-                                                                         admin) -> None:
+def test_kecamatan_users_do_not_see_another_areas_batch_or_cycle_details(
+    db: Database, server: str, browser, admin
+) -> None:
     here, there = small_registry(db, admin)
-    cycle_id = approved_cycle(db, insert_programme(db, amount=250_000), here + there, name="BLT-APBD Juli 2025")
+    cycle_id = approved_cycle(
+        db, insert_programme(db, amount=250_000), here + there, name="BLT-APBD Juli 2025"
+    )
     city = actor(Role.FINANCE, "32.75", "keuangan-kota")
     elsewhere = payments.create_batch(db, city, cycle_id, "bank", kelurahan_code=KELURAHAN)["id"]
     own = payments.create_batch(db, city, cycle_id, "pos", kelurahan_code=OTHER_KELURAHAN)["id"]
@@ -269,15 +295,20 @@ def test_kecamatan_users_do_not_see_another_areas_batch_or_cycle_details(db: Dat
         rows = page.locator("#dokumen-kelurahan tbody tr")
         assert rows.count() == 1 and rows.first.get_attribute("data-kode") == OTHER_KELURAHAN
         csrf = page.locator('input[name="csrf_token"]').first.get_attribute("value")
-        answer = page.request.post(f"{server}/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif",
-                                   form={"csrf_token": csrf}, max_redirects=0)
+        answer = page.request.post(
+            f"{server}/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif",
+            form={"csrf_token": csrf},
+            max_redirects=0,
+        )
         assert answer.status == 404 and not answer.body().startswith(b"%PDF")
         assert "Tidak ditemukan" in answer.text()
 
 
 def test_documents_page_offers_the_nominatif_and_bast_pdfs(db: Database, server: str, browser, admin) -> None:
     here, there = small_registry(db, admin)
-    cycle_id = approved_cycle(db, insert_programme(db, amount=250_000), here + there, name="BLT-APBD Juli 2025")
+    cycle_id = approved_cycle(
+        db, insert_programme(db, amount=250_000), here + there, name="BLT-APBD Juli 2025"
+    )
     add_user(db, "ani", Role.OPERATOR, KELURAHAN, "Ani Rahayu")
     with logged_in(browser, server, "ani") as page:
         page.goto(f"{server}/siklus")
@@ -292,14 +323,18 @@ def test_documents_page_offers_the_nominatif_and_bast_pdfs(db: Database, server:
         assert page.locator(f'#dokumen-kelurahan tr[data-kode="{OTHER_KELURAHAN}"]').count() == 0
         row.get_by_role("button", name="Daftar Nominatif (PDF)").click()
         page.wait_for_url(f"{server}/dokumen/*")
-        expect(page.locator("#dokumen-siap")).to_be_visible(timeout=20_000)  # the page reloads itself until then
+        expect(page.locator("#dokumen-siap")).to_be_visible(
+            timeout=20_000
+        )  # the page reloads itself until then
         name, content = download_bytes(page, page.get_by_role("link", name="Unduh").click)
         assert name.endswith(".pdf") and content.startswith(b"%PDF")
         text = pdf_text(content)
         assert all(f"Warga Bekasijaya {letters(i)}" in text for i in range(HERE)) and "Warga Lain" not in text
         assert "14 Juli 2025" in text
         page.goto(f"{server}/siklus/{cycle_id}/dokumen?tanggal=2025-07-14")
-        page.locator(f'#dokumen-kelurahan tr[data-kode="{KELURAHAN}"]').get_by_role("button", name="BAST (PDF)").click()
+        page.locator(f'#dokumen-kelurahan tr[data-kode="{KELURAHAN}"]').get_by_role(
+            "button", name="BAST (PDF)"
+        ).click()
         page.wait_for_url(f"{server}/dokumen/*")
         expect(page.locator("#dokumen-siap")).to_be_visible(timeout=20_000)
         name, content = download_bytes(page, page.get_by_role("link", name="Unduh").click)

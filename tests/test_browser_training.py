@@ -31,10 +31,19 @@ def server(db: Database, tmp_path: Path) -> Iterator[str]:
 
 def test_an_operator_runs_a_training_batch_in_the_browser(db: Database, server: str, browser, batch) -> None:  # noqa: F811
     with db.read() as conn:
-        first, second = [dict(r) for r in conn.execute(
-            sa.select(entitlements.c.id, entitlements.c.recipient_name)
-            .where(entitlements.c.cycle_id == batch, entitlements.c.kelurahan_code == KELURAHAN,
-                   entitlements.c.state == "terjadwal").order_by(entitlements.c.rank).limit(2)).mappings()]
+        first, second = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(entitlements.c.id, entitlements.c.recipient_name)
+                .where(
+                    entitlements.c.cycle_id == batch,
+                    entitlements.c.kelurahan_code == KELURAHAN,
+                    entitlements.c.state == "terjadwal",
+                )
+                .order_by(entitlements.c.rank)
+                .limit(2)
+            ).mappings()
+        ]
     add_user(db, "ani", Role.OPERATOR, KELURAHAN, "Ani Rahayu")
     with logged_in(browser, server, "ani") as page:
         page.goto(f"{server}/siklus/{batch}")
@@ -67,5 +76,7 @@ def test_an_operator_runs_a_training_batch_in_the_browser(db: Database, server: 
         page.get_by_label(f"Pilih {second['recipient_name']}").check()
         page.get_by_label("Alasan / catatan").fill("berhenti, bekerja di pabrik")
         page.get_by_role("button", name="Tidak lulus / berhenti").click()
-        expect(page.locator(f'#kursi-pelatihan tr[data-kursi="{second["id"]}"]')).to_contain_text("Tidak lulus / berhenti")
+        expect(page.locator(f'#kursi-pelatihan tr[data-kursi="{second["id"]}"]')).to_contain_text(
+            "Tidak lulus / berhenti"
+        )
         expect(page.locator(f'#kursi-pelatihan tr[data-kursi="{first["id"]}"]')).to_contain_text("Selesai")

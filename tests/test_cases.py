@@ -55,9 +55,15 @@ def _usul(db, upload_dir: Path, clock: Clock, **extra) -> str:
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
     wife = member_values("Rina Wati", "P", date(1978, 4, 21), "istri_suami")
     return cases.submit_usul(
-        db, upload_dir, family={**family_values(), **extra}, members=[head, wife, {"nik": "", "name": ""}],
-        proposer_name="Joko Susilo", proposer_contact="0812 1111 2222", reason="Kehilangan pekerjaan",
-        evidence=[photo()], clock=clock,
+        db,
+        upload_dir,
+        family={**family_values(), **extra},
+        members=[head, wife, {"nik": "", "name": ""}],
+        proposer_name="Joko Susilo",
+        proposer_contact="0812 1111 2222",
+        reason="Kehilangan pekerjaan",
+        evidence=[photo()],
+        clock=clock,
     )
 
 
@@ -77,7 +83,7 @@ def test_tracking_numbers_have_a_working_check_character() -> None:
         for i in range(1, len(body)):
             for other in "23456789ABCDEFGHJKLMNPQRSTUVWXYZ":
                 if other != body[i]:
-                    typo = body[:i] + other + body[i + 1:]
+                    typo = body[:i] + other + body[i + 1 :]
                     assert parse_tracking_number(typo) is None, typo
 
 
@@ -124,8 +130,16 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
     cases.advance(db, operator, case_id, "musyawarah", clock=clock)
     with pytest.raises(ValidationError, match="Berita Acara"):
         cases.advance(db, operator, case_id, "verifikasi", clock=clock)
-    cases.advance(db, operator, case_id, "verifikasi", note="BA muskel 5 Maret",
-                  evidence=[cases.Evidence(io.BytesIO(PDF), "berita_acara")], upload_dir=upload_dir, clock=clock)
+    cases.advance(
+        db,
+        operator,
+        case_id,
+        "verifikasi",
+        note="BA muskel 5 Maret",
+        evidence=[cases.Evidence(io.BytesIO(PDF), "berita_acara")],
+        upload_dir=upload_dir,
+        clock=clock,
+    )
     with pytest.raises(StateError):
         cases.advance(db, admin, case_id, "masuk_registri", clock=clock)  # no skipping Dinsos approval
     cases.advance(db, verifier, case_id, "persetujuan", note="Layak", clock=clock)
@@ -138,8 +152,14 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
     assert detail.case["state"] == "masuk_registri" and detail.case["closed_at"] is not None
     family = registry.get_family(db, admin, detail.case["created_family_id"])
     assert sorted(m["name"] for m in family.members) == ["Joko Susilo", "Rina Wati"]
-    assert [e["to_state"] for e in detail.events] == ["diajukan", "daftar_kelurahan", "musyawarah", "verifikasi",
-                                                       "persetujuan", "masuk_registri"]
+    assert [e["to_state"] for e in detail.events] == [
+        "diajukan",
+        "daftar_kelurahan",
+        "musyawarah",
+        "verifikasi",
+        "persetujuan",
+        "masuk_registri",
+    ]
     assert {u["purpose"] for u in detail.uploads} == {"foto_rumah", "berita_acara"}
     tracked = cases.track(db, number, clock=clock)
     assert tracked.closed and tracked.state == "Masuk registri" and len(tracked.steps) == 6
@@ -150,10 +170,24 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
 
 def test_usul_needs_valid_data_and_a_photo(db, upload_dir: Path) -> None:
     with pytest.raises(ValidationError) as refused:
-        cases.submit_usul(db, upload_dir, family={"kelurahan_code": KELURAHAN, "rw": 1, "rt": 1, "kk_number": "123"},
-                          members=[{"nik": "3.27501E+15", "name": "X", "sex": "L", "birth_date": "1980-01-01",
-                                    "relationship": "anak"}],
-                          proposer_name="X", proposer_contact="", reason="r", evidence=[])
+        cases.submit_usul(
+            db,
+            upload_dir,
+            family={"kelurahan_code": KELURAHAN, "rw": 1, "rt": 1, "kk_number": "123"},
+            members=[
+                {
+                    "nik": "3.27501E+15",
+                    "name": "X",
+                    "sex": "L",
+                    "birth_date": "1980-01-01",
+                    "relationship": "anak",
+                }
+            ],
+            proposer_name="X",
+            proposer_contact="",
+            reason="r",
+            evidence=[],
+        )
     fields = {e.field for e in refused.value.errors}
     assert {"kk_number", "members.0.nik", "members", "bukti"} <= fields
     assert not any(p.is_file() for p in upload_dir.rglob("*"))
@@ -195,9 +229,19 @@ def _neighbours(db, admin):
 def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path) -> None:
     disputer, recipient, recipient_family, _, _ = _neighbours(db, admin)
     clock = Clock()
-    number = cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestari", factor="nama",
-                                  target_nik=recipient["nik"], target_description="Pak Hendra, RT 5 RW 3",
-                                  reason="Punya mobil dan toko", evidence=[photo("bukti")], clock=clock)
+    number = cases.submit_sanggah(
+        db,
+        upload_dir,
+        SECRET,
+        disputer_nik=disputer["nik"],
+        disputer_proof="Dewi Lestari",
+        factor="nama",
+        target_nik=recipient["nik"],
+        target_description="Pak Hendra, RT 5 RW 3",
+        reason="Punya mobil dan toko",
+        evidence=[photo("bukti")],
+        clock=clock,
+    )
     case_id = _case_id(db, admin, number)
     detail = cases.get_case(db, admin, case_id, clock=clock)
     assert detail.case["subject_family_id"] == recipient_family
@@ -228,10 +272,22 @@ def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path
 def test_a_sanggah_needs_evidence_checked_before_anyone_is_looked_up(db, admin, upload_dir: Path) -> None:
     """Issue 18 point 7: a photo or a document is required."""
     disputer, recipient, _, _, _ = _neighbours(db, admin)
-    for who in (disputer["nik"], "3275015206900999"):  # a resident or not: the same answer, about the evidence
+    for who in (
+        disputer["nik"],
+        "3275015206900999",
+    ):  # a resident or not: the same answer, about the evidence
         with pytest.raises(ValidationError) as exc:
-            cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=who, disputer_proof="Dewi Lestari", factor="nama",
-                                 target_nik=recipient["nik"], target_description="Pak Hendra", reason="Punya mobil")
+            cases.submit_sanggah(
+                db,
+                upload_dir,
+                SECRET,
+                disputer_nik=who,
+                disputer_proof="Dewi Lestari",
+                factor="nama",
+                target_nik=recipient["nik"],
+                target_description="Pak Hendra",
+                reason="Punya mobil",
+            )
         assert [e.field for e in exc.value.errors] == ["bukti"]
     assert cases.list_cases(db, admin, kind="sanggah") == []
 
@@ -239,15 +295,44 @@ def test_a_sanggah_needs_evidence_checked_before_anyone_is_looked_up(db, admin, 
 def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admin, upload_dir: Path) -> None:
     disputer, recipient, _, far, _ = _neighbours(db, admin)
     with pytest.raises(ValidationError, match="warga terdaftar"):
-        cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestara", factor="nama",
-                             target_nik=recipient["nik"], target_description="x", reason="y", evidence=[photo("bukti")])
+        cases.submit_sanggah(
+            db,
+            upload_dir,
+            SECRET,
+            disputer_nik=disputer["nik"],
+            disputer_proof="Dewi Lestara",
+            factor="nama",
+            target_nik=recipient["nik"],
+            target_description="x",
+            reason="y",
+            evidence=[photo("bukti")],
+        )
     with pytest.raises(ValidationError, match="warga terdaftar"):
-        cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik="3275015206900999", disputer_proof="Dewi Lestari", factor="nama",
-                             target_nik=recipient["nik"], target_description="x", reason="y", evidence=[photo("bukti")])
+        cases.submit_sanggah(
+            db,
+            upload_dir,
+            SECRET,
+            disputer_nik="3275015206900999",
+            disputer_proof="Dewi Lestari",
+            factor="nama",
+            target_nik=recipient["nik"],
+            target_description="x",
+            reason="y",
+            evidence=[photo("bukti")],
+        )
     # A recipient in another kelurahan is never linked: the disputer learns nothing either way.
-    number = cases.submit_sanggah(db, upload_dir, SECRET, disputer_nik=disputer["nik"], disputer_proof="Dewi Lestari", factor="nama",
-                                  target_nik=far["nik"], target_description="Pak Yusuf", reason="mampu",
-                                  evidence=[photo("bukti")])
+    number = cases.submit_sanggah(
+        db,
+        upload_dir,
+        SECRET,
+        disputer_nik=disputer["nik"],
+        disputer_proof="Dewi Lestari",
+        factor="nama",
+        target_nik=far["nik"],
+        target_description="Pak Yusuf",
+        reason="mampu",
+        evidence=[photo("bukti")],
+    )
     case = cases.get_case(db, admin, _case_id(db, admin, number)).case
     assert case["subject_family_id"] is None and case["kelurahan_code"] == KELURAHAN
     # The other kelurahan's operator does not see it; the disputer's kelurahan does.
@@ -260,10 +345,23 @@ def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admi
 
 def test_pengaduan_team_sla_and_resolution(db, admin, upload_dir: Path) -> None:
     clock = Clock()
-    number = cases.submit_pengaduan(db, upload_dir, category="pungutan", kelurahan_code=KELURAHAN,
-                                    description="Bantuan dipotong Rp50.000 oleh oknum", contact="0813", clock=clock)
-    other = cases.submit_pengaduan(db, upload_dir, category="data_salah", kelurahan_code=KELURAHAN,
-                                   description="Alamat salah", clock=clock)
+    number = cases.submit_pengaduan(
+        db,
+        upload_dir,
+        category="pungutan",
+        kelurahan_code=KELURAHAN,
+        description="Bantuan dipotong Rp50.000 oleh oknum",
+        contact="0813",
+        clock=clock,
+    )
+    other = cases.submit_pengaduan(
+        db,
+        upload_dir,
+        category="data_salah",
+        kelurahan_code=KELURAHAN,
+        description="Alamat salah",
+        clock=clock,
+    )
     rows = {c["tracking_number"]: c for c in cases.list_cases(db, admin, kind="pengaduan", clock=clock)}
     assert rows[number]["assigned_team"] == "keuangan" and rows[other]["assigned_team"] == "kec-32.75.01"
     assert number.startswith("P-")
@@ -274,14 +372,18 @@ def test_pengaduan_team_sla_and_resolution(db, admin, upload_dir: Path) -> None:
     case_id = rows[number]["id"]
     cases.advance(db, finance, case_id, "ditangani", clock=clock)
     clock.advance(days=1)
-    cases.advance(db, finance, case_id, "selesai", note="Dana dikembalikan penuh; oknum dilaporkan", clock=clock)
+    cases.advance(
+        db, finance, case_id, "selesai", note="Dana dikembalikan penuh; oknum dilaporkan", clock=clock
+    )
     tracked = cases.track(db, number, clock=clock)
     assert tracked.closed and tracked.sla == "Melewati batas waktu"
     assert tracked.resolution == "Dana dikembalikan penuh; oknum dilaporkan"
     with pytest.raises(ValidationError):
         cases.submit_pengaduan(db, upload_dir, category="apa", kelurahan_code=KELURAHAN, description="x")
     with pytest.raises(ValidationError):
-        cases.submit_pengaduan(db, upload_dir, category="lainnya", kelurahan_code="32.73.01.1001", description="x")
+        cases.submit_pengaduan(
+            db, upload_dir, category="lainnya", kelurahan_code="32.73.01.1001", description="x"
+        )
 
 
 def test_tracking_unknown_or_mistyped_numbers(db) -> None:

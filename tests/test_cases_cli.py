@@ -33,14 +33,34 @@ def test_overdue_lists_late_sanggah_only(db, admin, tmp_path: Path) -> None:
     disputer = member_values("Dewi", "P", date(1990, 6, 12))
     make_family(db, admin, members=[disputer])
     opened = datetime.now(UTC) - timedelta(days=15)
-    late = cases.submit_sanggah(db, tmp_path / "u", "k" * 40, disputer_nik=disputer["nik"],
-                                disputer_proof="Dewi", factor="nama", target_description="X", reason="Y",
-                                evidence=[_photo()], clock=lambda: opened)
-    cases.submit_sanggah(db, tmp_path / "u", "k" * 40, disputer_nik=disputer["nik"], disputer_proof="Dewi", factor="nama",
-                         target_description="Z", reason="Y", evidence=[_photo()])
+    late = cases.submit_sanggah(
+        db,
+        tmp_path / "u",
+        "k" * 40,
+        disputer_nik=disputer["nik"],
+        disputer_proof="Dewi",
+        factor="nama",
+        target_description="X",
+        reason="Y",
+        evidence=[_photo()],
+        clock=lambda: opened,
+    )
+    cases.submit_sanggah(
+        db,
+        tmp_path / "u",
+        "k" * 40,
+        disputer_nik=disputer["nik"],
+        disputer_proof="Dewi",
+        factor="nama",
+        target_description="Z",
+        reason="Y",
+        evidence=[_photo()],
+    )
     result = runner.invoke(_cli(), ["cases", "overdue", "--db", db.url])
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "1 sanggah melewati batas 14 hari:" and late in lines[1] and "Bekasijaya" in lines[1]
-    listed = json.loads(runner.invoke(_cli(), ["cases", "list", "--kind", "sanggah", "--json", "--db", db.url]).output)
+    listed = json.loads(
+        runner.invoke(_cli(), ["cases", "list", "--kind", "sanggah", "--json", "--db", db.url]).output
+    )
     assert sorted(r["terlambat"] for r in listed) == [False, True]

@@ -33,9 +33,16 @@ def _client(app, db, username: str, role: Role, area: str) -> tuple[TestClient, 
 
 def _usul(db, app) -> str:
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
-    return cases.submit_usul(db, Path(app.state.settings.upload_dir), family=family_values(), members=[head],
-                             proposer_name="Joko", proposer_contact="0812", reason="PHK",
-                             evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")])
+    return cases.submit_usul(
+        db,
+        Path(app.state.settings.upload_dir),
+        family=family_values(),
+        members=[head],
+        proposer_name="Joko",
+        proposer_contact="0812",
+        reason="PHK",
+        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+    )
 
 
 def _id(db, admin, number: str) -> int:
@@ -58,14 +65,22 @@ def test_operator_moves_an_usul_and_needs_the_ba(app, db, admin) -> None:
     page = client.get(f"/kasus/{case_id}")
     assert "Joko Susilo" in page.text and "Masuk daftar kelurahan" in page.text
     for step in ("daftar_kelurahan", "musyawarah"):
-        r = client.post(f"/kasus/{case_id}/langkah", data={"csrf_token": csrf, "ke": step, "jenis": "usul"},
-                        follow_redirects=False)
+        r = client.post(
+            f"/kasus/{case_id}/langkah",
+            data={"csrf_token": csrf, "ke": step, "jenis": "usul"},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
-    missing = client.post(f"/kasus/{case_id}/langkah", data={"csrf_token": csrf, "ke": "verifikasi", "jenis": "usul"})
+    missing = client.post(
+        f"/kasus/{case_id}/langkah", data={"csrf_token": csrf, "ke": "verifikasi", "jenis": "usul"}
+    )
     assert missing.status_code == 422 and "Berita Acara" in missing.text
-    done = client.post(f"/kasus/{case_id}/langkah", data={"csrf_token": csrf, "ke": "verifikasi", "jenis": "usul",
-                                                          "catatan": "BA 12/III/2026"},
-                       files={"berkas": ("ba.pdf", io.BytesIO(PDF), "application/pdf")}, follow_redirects=False)
+    done = client.post(
+        f"/kasus/{case_id}/langkah",
+        data={"csrf_token": csrf, "ke": "verifikasi", "jenis": "usul", "catatan": "BA 12/III/2026"},
+        files={"berkas": ("ba.pdf", io.BytesIO(PDF), "application/pdf")},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     page = client.get(f"/kasus/{case_id}")
     assert "Verifikasi lapangan" in page.text and "BA 12/III/2026" in page.text
@@ -83,20 +98,34 @@ def test_operator_moves_an_usul_and_needs_the_ba(app, db, admin) -> None:
     assert outsider.get(f"/kasus/berkas/{link[0]}").status_code == 404
     assert number not in outsider.get("/kasus").text
     analyst, _ = _client(app, db, "ana", Role.ANALYST, "32.75")
-    assert analyst.get(f"/kasus/berkas/{link[0]}").status_code == 403  # refused by role, before the file is looked up
+    assert (
+        analyst.get(f"/kasus/berkas/{link[0]}").status_code == 403
+    )  # refused by role, before the file is looked up
 
 
 def test_admin_sees_overdue_sanggah_flagged(app, db, admin) -> None:
     disputer = member_values("Dewi", "P", date(1990, 6, 12))
     make_family(db, admin, members=[disputer])
     long_ago = datetime.now(UTC) - timedelta(days=20)
-    number = cases.submit_sanggah(db, Path(app.state.settings.upload_dir), app.state.settings.secret_key,
-                                  disputer_nik=disputer["nik"], disputer_proof="Dewi", factor="nama",
-                                  target_description="Pak X", reason="mampu", clock=lambda: long_ago,
-                                  evidence=[cases.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")])
+    number = cases.submit_sanggah(
+        db,
+        Path(app.state.settings.upload_dir),
+        app.state.settings.secret_key,
+        disputer_nik=disputer["nik"],
+        disputer_proof="Dewi",
+        factor="nama",
+        target_description="Pak X",
+        reason="mampu",
+        clock=lambda: long_ago,
+        evidence=[cases.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")],
+    )
     client, _ = _client(app, db, "kadis", Role.ADMIN, "32.75")
     page = client.get("/kasus")
-    assert 'id="sanggah-terlambat"' in page.text and number in page.text and "1 sanggah melewati batas 14 hari" in page.text
+    assert (
+        'id="sanggah-terlambat"' in page.text
+        and number in page.text
+        and "1 sanggah melewati batas 14 hari" in page.text
+    )
     operator, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     assert 'id="sanggah-terlambat"' not in operator.get("/kasus").text
     assert number in operator.get("/kasus?terlambat=1").text
@@ -110,31 +139,67 @@ def test_verifier_work_list_and_visit_on_a_phone_form(app, db, admin) -> None:
     form = client.get(f"/verifikasi/keluarga/{family_id}")
     assert form.status_code == 200 and 'capture="environment"' in form.text
     version = re.search(r'name="versi" value="(\d+)"', form.text).group(1)
-    bad = client.post(f"/verifikasi/keluarga/{family_id}", data={"csrf_token": csrf, "versi": version, "keputusan": "layak",
-                                                                 "lintang": "999", "bujur": "1"})
+    bad = client.post(
+        f"/verifikasi/keluarga/{family_id}",
+        data={"csrf_token": csrf, "versi": version, "keputusan": "layak", "lintang": "999", "bujur": "1"},
+    )
     assert bad.status_code == 422 and "GPS" in bad.text
-    r = client.post(f"/verifikasi/keluarga/{family_id}",
-                    data={"csrf_token": csrf, "versi": version, "keputusan": "layak", "floor_material": "tanah",
-                          "asset_tv": "1", "catatan": "Lantai tanah", "lintang": "-6.24", "bujur": "106.99"},
-                    files={"foto": ("r.jpg", io.BytesIO(JPEG), "image/jpeg")}, follow_redirects=False)
+    r = client.post(
+        f"/verifikasi/keluarga/{family_id}",
+        data={
+            "csrf_token": csrf,
+            "versi": version,
+            "keputusan": "layak",
+            "floor_material": "tanah",
+            "asset_tv": "1",
+            "catatan": "Lantai tanah",
+            "lintang": "-6.24",
+            "bujur": "106.99",
+        },
+        files={"foto": ("r.jpg", io.BytesIO(JPEG), "image/jpeg")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     fam = registry.get_family(db, admin, family_id).family
-    assert fam["floor_material"] == "tanah" and fam["verification_status"] == "terverifikasi" and fam["asset_tv"] is True
+    assert (
+        fam["floor_material"] == "tanah"
+        and fam["verification_status"] == "terverifikasi"
+        and fam["asset_tv"] is True
+    )
     assert f'href="/verifikasi/keluarga/{family_id}"' not in client.get("/verifikasi").text
 
 
 def test_operator_enters_an_usul_and_finds_it_by_number(app, db, admin) -> None:
     client, csrf = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     form = client.get("/kasus/usul/baru")
-    assert form.status_code == 200 and 'value="32.75.01.1001"' in form.text and "32.75.02.1001" not in form.text
+    assert (
+        form.status_code == 200 and 'value="32.75.01.1001"' in form.text and "32.75.02.1001" not in form.text
+    )
     head = member_values("Sari Dewi", "P", date(1985, 3, 8))
-    data = {"csrf_token": csrf, "nama": "Ketua RT 05", "kelurahan_code": KELURAHAN, "kk_number": family_values()["kk_number"],
-            "rw": "3", "rt": "5", "nama_0": head["name"], "nik_0": head["nik"], "lahir_0": "08-03-1985", "jk_0": "P",
-            "hubungan_0": "kepala_keluarga", "alasan": "Janda, tiga anak"}
+    data = {
+        "csrf_token": csrf,
+        "nama": "Ketua RT 05",
+        "kelurahan_code": KELURAHAN,
+        "kk_number": family_values()["kk_number"],
+        "rw": "3",
+        "rt": "5",
+        "nama_0": head["name"],
+        "nik_0": head["nik"],
+        "lahir_0": "08-03-1985",
+        "jk_0": "P",
+        "hubungan_0": "kepala_keluarga",
+        "alasan": "Janda, tiga anak",
+    }
     missing = client.post("/kasus/usul/baru", data=data)
-    assert missing.status_code == 422 and "foto" in missing.text.lower() and 'value="Sari Dewi"' in missing.text
-    saved = client.post("/kasus/usul/baru", data=data, files={"foto": ("r.jpg", io.BytesIO(JPEG), "image/jpeg")},
-                        follow_redirects=False)
+    assert (
+        missing.status_code == 422 and "foto" in missing.text.lower() and 'value="Sari Dewi"' in missing.text
+    )
+    saved = client.post(
+        "/kasus/usul/baru",
+        data=data,
+        files={"foto": ("r.jpg", io.BytesIO(JPEG), "image/jpeg")},
+        follow_redirects=False,
+    )
     assert saved.status_code == 303
     page = client.get(saved.headers["location"])
     assert "Sari Dewi" in page.text and "Langkah tersimpan" in page.text
@@ -157,7 +222,11 @@ def test_verifier_work_list_counts_all_pages_filters_prints_and_downloads(app, d
     rw2 = client.get("/verifikasi?rw=2&urut=wilayah")
     assert 'id="jumlah-jatuh-tempo">18<' in rw2.text
     printed = client.get("/verifikasi?rw=2&cetak=1")
-    assert printed.status_code == 200 and "Hasil kunjungan" in printed.text and printed.text.count("<tr>") == 18 + 1
+    assert (
+        printed.status_code == 200
+        and "Hasil kunjungan" in printed.text
+        and printed.text.count("<tr>") == 18 + 1
+    )
     csv = client.get("/verifikasi/daftar.csv?rw=2")
     assert csv.headers["content-type"].startswith("text/csv") and len(csv.text.strip().splitlines()) == 18 + 1
     assert csv.text.splitlines()[0] == "kelurahan,rw,rt,alamat,kepala_keluarga,terakhir_diverifikasi"
@@ -168,18 +237,35 @@ def test_the_usul_page_names_relationships_by_their_label_not_their_code(app, db
     """Issue 12 point 11: no raw codes on pages."""
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
     wife = member_values("Sri Wahyuni", "P", date(1978, 4, 2), "istri_suami")
-    number = cases.submit_usul(db, Path(app.state.settings.upload_dir), family=family_values(), members=[head, wife],
-                               proposer_name="Joko", proposer_contact="0812", reason="PHK",
-                               evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")])
+    number = cases.submit_usul(
+        db,
+        Path(app.state.settings.upload_dir),
+        family=family_values(),
+        members=[head, wife],
+        proposer_name="Joko",
+        proposer_contact="0812",
+        reason="PHK",
+        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+    )
     client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     page = client.get(f"/kasus/{_id(db, admin, number)}").text
-    assert "Istri/suami" in page and "Kepala keluarga" in page and "istri suami" not in page and "istri_suami" not in page
+    assert (
+        "Istri/suami" in page
+        and "Kepala keluarga" in page
+        and "istri suami" not in page
+        and "istri_suami" not in page
+    )
 
 
 def test_case_pages_name_categories_and_files_by_their_labels(app, db, admin) -> None:
     """Issue 12 point 11: "Data saya salah", "Foto rumah" -- not data salah, foto rumah."""
-    cases.submit_pengaduan(db, Path(app.state.settings.upload_dir), category="data_salah", kelurahan_code=KELURAHAN,
-                           description="Umur saya salah")
+    cases.submit_pengaduan(
+        db,
+        Path(app.state.settings.upload_dir),
+        category="data_salah",
+        kelurahan_code=KELURAHAN,
+        description="Umur saya salah",
+    )
     number = _usul(db, app)
     client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     listing = client.get("/kasus").text

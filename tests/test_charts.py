@@ -146,17 +146,29 @@ def test_report_pdf_has_the_headings_as_text_and_the_chart_as_an_image():
 
     svg = trend_chart(trend(shipped_figures(), "32.75"), region_name="Kota Bekasi")
     rows = [[f"Kelurahan & <{i:02d}>", str(i), "4,01"] for i in range(120)]  # long enough for a second page
-    pdf = report_pdf("Statistik kemiskinan", "Disusun oleh tepat", [
-        ReportSection("Tren Kota Bekasi", ["Kalimat pertama."], svg, ["Tahun", "P0"], [["2024", "4,01"]]),
-        ReportSection("Registri per kelurahan", [], None, ["Kelurahan", "Keluarga", "Persen"], rows),
-    ])
+    pdf = report_pdf(
+        "Statistik kemiskinan",
+        "Disusun oleh tepat",
+        [
+            ReportSection("Tren Kota Bekasi", ["Kalimat pertama."], svg, ["Tahun", "P0"], [["2024", "4,01"]]),
+            ReportSection("Registri per kelurahan", [], None, ["Kelurahan", "Keluarga", "Persen"], rows),
+        ],
+    )
     pages = PdfReader(BytesIO(pdf)).pages
     texts = [" ".join((page.extract_text() or "").split()) for page in pages]
-    assert "Statistik kemiskinan" in texts[0] and "Tren Kota Bekasi" in texts[0] and "Kalimat pertama." in texts[0]
+    assert (
+        "Statistik kemiskinan" in texts[0]
+        and "Tren Kota Bekasi" in texts[0]
+        and "Kalimat pertama." in texts[0]
+    )
     assert "Registri per kelurahan" in " ".join(texts) and "Kelurahan & <119> 119 4,01" in " ".join(texts)
     assert len(pages) >= 2 and f"Halaman {len(pages)} dari {len(pages)}" in texts[-1]
-    images = [x for x in pages[0]["/Resources"]["/XObject"].values() if x.get_object()["/Subtype"] == "/Image"]
-    assert len(images) == 1 and images[0].get_object()["/Width"] > 1000  # the PNG at three times the SVG's size
+    images = [
+        x for x in pages[0]["/Resources"]["/XObject"].values() if x.get_object()["/Subtype"] == "/Image"
+    ]
+    assert (
+        len(images) == 1 and images[0].get_object()["/Width"] > 1000
+    )  # the PNG at three times the SVG's size
     assert "/XObject" not in pages[-1]["/Resources"]  # only the chart is an image
 
 
@@ -180,7 +192,9 @@ def test_the_trend_axis_is_labelled_at_round_values() -> None:
     from tepat.charts.lines import trend_chart
     from tepat.domain.rankings import TrendPoint
 
-    svg = trend_chart([TrendPoint(2020 + i, p0, None, None, None) for i, p0 in enumerate([4.38, 4.11, 4.01, 3.83])],
-                      region_name="Kota Bekasi")
+    svg = trend_chart(
+        [TrendPoint(2020 + i, p0, None, None, None) for i, p0 in enumerate([4.38, 4.11, 4.01, 3.83])],
+        region_name="Kota Bekasi",
+    )
     labels = re.findall(r'text-anchor="end"[^>]*>([0-9,]+)<', svg)
     assert labels and all(len(label.split(",")[1]) <= 2 and label.endswith(("0", "5")) for label in labels)

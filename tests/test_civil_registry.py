@@ -25,7 +25,10 @@ def test_deaths_and_moves_are_applied_with_history_and_reported(db, admin, tmp_p
     head = member_values("Bambang", "L", date(1970, 3, 3))
     child = member_values("Tono", "L", date(2000, 4, 4), "anak")
     big_family = make_family(db, admin, members=[head, child])
-    movers = [member_values("Ayu", "P", date(1985, 5, 5)), member_values("Bima", "L", date(2010, 6, 6), "anak")]
+    movers = [
+        member_values("Ayu", "P", date(1985, 5, 5)),
+        member_values("Bima", "L", date(2010, 6, 6), "anak"),
+    ]
     moved_family = make_family(db, admin, members=movers)
     text = (
         "nik,peristiwa,tanggal\n"
@@ -70,8 +73,9 @@ def test_a_file_without_the_columns_is_refused(db, tmp_path: Path) -> None:
 def test_semicolons_and_english_headers(db, admin, tmp_path: Path) -> None:
     person = member_values("Rudi", "L", date(1960, 7, 7))
     make_family(db, admin, members=[person])
-    report = civil_registry.import_change_file(db, system_actor(),
-                                               _write(tmp_path, f"NIK;event;date\n{person['nik']};meninggal;2026-01-05\n"))
+    report = civil_registry.import_change_file(
+        db, system_actor(), _write(tmp_path, f"NIK;event;date\n{person['nik']};meninggal;2026-01-05\n")
+    )
     assert len(report.members_deactivated) == 1
 
 
@@ -89,7 +93,10 @@ def test_cli_import_prints_a_plain_report(db, admin, tmp_path: Path) -> None:
 
     person = member_values("Rudi", "L", date(1960, 7, 7))
     family_id = make_family(db, admin, members=[person])
-    path = _write(tmp_path, f"nik,peristiwa,tanggal\n{person['nik']},meninggal,2026-01-05\n3275010101019999,pindah_keluar,2026-01-05\n")
+    path = _write(
+        tmp_path,
+        f"nik,peristiwa,tanggal\n{person['nik']},meninggal,2026-01-05\n3275010101019999,pindah_keluar,2026-01-05\n",
+    )
     result = CliRunner().invoke(_cli(), ["civil-registry", "import", str(path), "--db", db.url])
     assert result.exit_code == 0, result.output
     assert result.output == (
@@ -99,5 +106,7 @@ def test_cli_import_prints_a_plain_report(db, admin, tmp_path: Path) -> None:
         "  baris 3: NIK 3275**********99 tidak ada di registri\n"
     )
     assert registry.get_family(db, admin, family_id).family["registry_status"] == "nonaktif"
-    missing = CliRunner().invoke(_cli(), ["civil-registry", "import", str(tmp_path / "tidak-ada.csv"), "--db", db.url])
+    missing = CliRunner().invoke(
+        _cli(), ["civil-registry", "import", str(tmp_path / "tidak-ada.csv"), "--db", db.url]
+    )
     assert missing.exit_code == 1 and "Galat: Berkas tidak ditemukan" in missing.output

@@ -17,8 +17,11 @@ from tests.programme_data import approved_cycle, insert_programme
 
 def _states(db, cycle_id: int) -> dict[str, tuple[str, str | None]]:
     with db.read() as conn:
-        rows = conn.execute(sa.select(entitlements.c.recipient_name, entitlements.c.state, entitlements.c.block_reason)
-                            .where(entitlements.c.cycle_id == cycle_id)).all()
+        rows = conn.execute(
+            sa.select(entitlements.c.recipient_name, entitlements.c.state, entitlements.c.block_reason).where(
+                entitlements.c.cycle_id == cycle_id
+            )
+        ).all()
     return {r.recipient_name: (r.state, r.block_reason) for r in rows}
 
 
@@ -34,9 +37,18 @@ def test_deceased_and_moved_recipients_are_blocked_once(db, admin, tmp_path: Pat
     draft = approved_cycle(db, programme, families[:1], per_person=True, state="draf", name="draf")
     closed = approved_cycle(db, programme, families[:1], per_person=True, state="ditutup", name="tutup")
     pay(db, open_cycle, [families[2]])
-    pay(db, open_cycle, [families[3]], state="dikembalikan")  # entitlement back to gagal: may be retried, so blockable
-    text = ("nik,peristiwa,tanggal\n" + "".join(f"{p['nik']},{e},2026-02-01\n" for p, e in (
-        (dead, "meninggal"), (mover, "pindah_keluar"), (paid, "meninggal"), (failed, "meninggal"))))
+    pay(
+        db, open_cycle, [families[3]], state="dikembalikan"
+    )  # entitlement back to gagal: may be retried, so blockable
+    text = "nik,peristiwa,tanggal\n" + "".join(
+        f"{p['nik']},{e},2026-02-01\n"
+        for p, e in (
+            (dead, "meninggal"),
+            (mover, "pindah_keluar"),
+            (paid, "meninggal"),
+            (failed, "meninggal"),
+        )
+    )
     path = tmp_path / "dukcapil.csv"
     path.write_text(text, encoding="utf-8")
 
@@ -45,15 +57,24 @@ def test_deceased_and_moved_recipients_are_blocked_once(db, admin, tmp_path: Pat
     assert report.payments_blocked == 3
     assert report.as_dict()["pembayaran_diblokir"] == 3
     assert _states(db, open_cycle) == {
-        "Mbah Karto": ("diblokir", "meninggal"), "Ayu Lestari": ("diblokir", "pindah"),
+        "Mbah Karto": ("diblokir", "meninggal"),
+        "Ayu Lestari": ("diblokir", "pindah"),
         "Bambang Sutrisno": ("dibayar", None),  # already paid: left to reconciliation
-        "Citra Dewi": ("diblokir", "meninggal"), "Tono Wijaya": ("terjadwal", None)}
+        "Citra Dewi": ("diblokir", "meninggal"),
+        "Tono Wijaya": ("terjadwal", None),
+    }
     assert _states(db, draft) == {"Mbah Karto": ("terjadwal", None)}  # a draft is re-checked at approval
     assert _states(db, closed) == {"Mbah Karto": ("terjadwal", None)}
     shown = {c: cycles.show(db, admin, c).cycle["blocked"] for c in (open_cycle, draft)}
     assert shown[open_cycle] == 3 and shown[draft] == 0  # the cycle's blocked figure follows
-    again = civil_registry.import_change_file(db, system_actor(), path)  # idempotent: those people are inactive now
+    again = civil_registry.import_change_file(
+        db, system_actor(), path
+    )  # idempotent: those people are inactive now
     assert again.payments_blocked == 0 and len(again.already_inactive) == 4
     with db.read() as conn:
-        logged = conn.execute(sa.select(audit_log.c.detail).where(audit_log.c.action == "entitlements.block")).all()
-    assert sum(r.detail["blocked"] for r in logged) == 3  # each death blocked in its own transaction; no-ops leave nothing
+        logged = conn.execute(
+            sa.select(audit_log.c.detail).where(audit_log.c.action == "entitlements.block")
+        ).all()
+    assert (
+        sum(r.detail["blocked"] for r in logged) == 3
+    )  # each death blocked in its own transaction; no-ops leave nothing

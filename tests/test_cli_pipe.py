@@ -11,10 +11,17 @@ import pytest
 
 def _run_into_closed_pipe(*args: str) -> subprocess.CompletedProcess[str]:
     read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader is gone before the command writes a byte, as after `head` has had its lines
+    os.close(
+        read_end
+    )  # the reader is gone before the command writes a byte, as after `head` has had its lines
     try:
         return subprocess.run(
-            [shutil.which("tepat") or "tepat", *args], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+            [shutil.which("tepat") or "tepat", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
         )
     finally:
         os.close(write_end)

@@ -39,7 +39,9 @@ def test_settings_are_frozen():
 def test_every_malformed_variable_is_named_in_one_error_never_a_traceback():
     """TEPAT_MIN_CELL_SIZE=abc crashed with a ValueError before (issue 14: one typed loader)."""
     with pytest.raises(ConfigError) as caught:
-        Settings.from_env({"TEPAT_MIN_CELL_SIZE": "sepuluh", "TEPAT_PORT": "delapan", "TEPAT_RETENTION_DAYS": "30"})
+        Settings.from_env(
+            {"TEPAT_MIN_CELL_SIZE": "sepuluh", "TEPAT_PORT": "delapan", "TEPAT_RETENTION_DAYS": "30"}
+        )
     assert "TEPAT_MIN_CELL_SIZE must be a whole number of families, not 'sepuluh'" in caught.value.message
     assert "TEPAT_PORT must be a number, not 'delapan'" in caught.value.message
 

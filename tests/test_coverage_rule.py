@@ -10,24 +10,29 @@ import pytest
 from tepat.domain.coverage import ServiceCycle, coverage_end, covered_until, covering_cycle
 
 
-@pytest.mark.parametrize(("start", "months", "end"), [
-    (date(2025, 1, 1), 12, date(2025, 12, 31)),
-    (date(2025, 1, 1), 1, date(2025, 1, 31)),
-    (date(2025, 7, 15), 6, date(2026, 1, 14)),
-    (date(2025, 12, 1), 1, date(2025, 12, 31)),
-    (date(2025, 11, 20), 3, date(2026, 2, 19)),
-    (date(2025, 7, 1), 30, date(2027, 12, 31)),
-    # the same day does not exist N months later: to the end of that month
-    (date(2025, 1, 31), 1, date(2025, 2, 28)),
-    (date(2024, 1, 31), 1, date(2024, 2, 29)),
-    (date(2025, 1, 29), 1, date(2025, 2, 28)),
-    (date(2024, 1, 29), 1, date(2024, 2, 28)),
-    (date(2024, 2, 29), 12, date(2025, 2, 28)),
-    (date(2025, 3, 31), 1, date(2025, 4, 30)),
-    (date(2025, 5, 31), 1, date(2025, 6, 30)),
-    (date(2025, 8, 31), 6, date(2026, 2, 28)),
-])
-def test_coverage_ends_the_day_before_the_same_day_n_months_later(start: date, months: int, end: date) -> None:
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        (date(2025, 1, 1), 12, date(2025, 12, 31)),
+        (date(2025, 1, 1), 1, date(2025, 1, 31)),
+        (date(2025, 7, 15), 6, date(2026, 1, 14)),
+        (date(2025, 12, 1), 1, date(2025, 12, 31)),
+        (date(2025, 11, 20), 3, date(2026, 2, 19)),
+        (date(2025, 7, 1), 30, date(2027, 12, 31)),
+        # the same day does not exist N months later: to the end of that month
+        (date(2025, 1, 31), 1, date(2025, 2, 28)),
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2025, 1, 29), 1, date(2025, 2, 28)),
+        (date(2024, 1, 29), 1, date(2024, 2, 28)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),
+        (date(2025, 3, 31), 1, date(2025, 4, 30)),
+        (date(2025, 5, 31), 1, date(2025, 6, 30)),
+        (date(2025, 8, 31), 6, date(2026, 2, 28)),
+    ],
+)
+def test_coverage_ends_the_day_before_the_same_day_n_months_later(
+    start: date, months: int, end: date
+) -> None:
     assert coverage_end(start, months) == end
 
 
@@ -53,8 +58,14 @@ def test_coverage_end_refuses_no_months_and_caps_at_the_calendar() -> None:
     assert coverage_end(date(2025, 1, 1), 12 * 9000) == date.max
 
 
-def _cycle(start: date, end: date, months: int | None, state: str = "terjadwal", cycle_id: int = 1,
-           programme: str = "Kartu Sehat") -> ServiceCycle:
+def _cycle(
+    start: date,
+    end: date,
+    months: int | None,
+    state: str = "terjadwal",
+    cycle_id: int = 1,
+    programme: str = "Kartu Sehat",
+) -> ServiceCycle:
     return ServiceCycle(programme, cycle_id, start, end, months, state)
 
 
@@ -71,9 +82,9 @@ def test_the_snapshot_months_decide_and_the_period_only_without_them() -> None:
 
 def test_overlapping_cycles_cover_until_the_latest_end() -> None:
     today = date(2025, 9, 1)
-    older = _cycle(date(2025, 1, 1), date(2025, 1, 31), 12, cycle_id=1)      # to 31 Dec 2025
-    newer = _cycle(date(2025, 7, 1), date(2025, 7, 31), 6, cycle_id=2)        # to 31 Dec 2025 as well
-    longest = _cycle(date(2025, 3, 1), date(2025, 3, 31), 24, cycle_id=3)     # to 28 Feb 2027
+    older = _cycle(date(2025, 1, 1), date(2025, 1, 31), 12, cycle_id=1)  # to 31 Dec 2025
+    newer = _cycle(date(2025, 7, 1), date(2025, 7, 31), 6, cycle_id=2)  # to 31 Dec 2025 as well
+    longest = _cycle(date(2025, 3, 1), date(2025, 3, 31), 24, cycle_id=3)  # to 28 Feb 2027
     ended = _cycle(date(2024, 1, 1), date(2024, 1, 31), 12, cycle_id=4)
     upcoming = _cycle(date(2026, 1, 1), date(2026, 1, 31), 12, cycle_id=5)
     assert covered_until([older, newer, ended, upcoming], today) == date(2025, 12, 31)

@@ -21,7 +21,7 @@ from tests.registry_files import CANONICAL_COLUMNS, family, write_csv
 def _reference_record_end(data: bytes) -> int | None:
     # The definition: the last newline with an even number of quotes before it.
     for pos in range(len(data) - 1, -1, -1):
-        if data[pos:pos + 1] == b"\n" and data.count(b'"', 0, pos) % 2 == 0:
+        if data[pos : pos + 1] == b"\n" and data.count(b'"', 0, pos) % 2 == 0:
             return pos + 1
     return None
 
@@ -37,7 +37,9 @@ def _count(db: Database, table: sa.Table) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
-def test_a_stray_quote_is_refused_with_its_line_and_nothing_is_stored(db: Database, admin, tmp_path: Path) -> None:
+def test_a_stray_quote_is_refused_with_its_line_and_nothing_is_stored(
+    db: Database, admin, tmp_path: Path
+) -> None:
     rows = family() + family() + family()
     rows[4]["alamat"] = 'Jl. "Melati no. 4'  # the closing quote forgotten: row 5, spreadsheet line 6
     path = write_csv(tmp_path / "dtks.csv", rows)

@@ -33,7 +33,11 @@ def ranked(db, admin, tmp_path):
 
 def _kelurahan_of(db, cycle_id: int) -> set[str]:
     with db.read() as conn:
-        return set(conn.execute(sa.select(entitlements.c.kelurahan_code).where(entitlements.c.cycle_id == cycle_id)).scalars())
+        return set(
+            conn.execute(
+                sa.select(entitlements.c.kelurahan_code).where(entitlements.c.cycle_id == cycle_id)
+            ).scalars()
+        )
 
 
 def test_a_kecamatan_admin_cannot_act_on_a_city_wide_cycle(db, admin, ranked) -> None:
@@ -69,14 +73,20 @@ def test_a_kecamatan_cycle_covers_its_kecamatan_whoever_generates_it(db, admin, 
 
 
 def test_a_cycle_may_be_made_for_an_area_inside_the_admins_only(db, admin, ranked) -> None:
-    narrow = cycles.create_cycle(db, admin, "BLT-APBD", name="BLT-APBD Bekasi Utara", area_code="32.75.02", **PERIOD)
+    narrow = cycles.create_cycle(
+        db, admin, "BLT-APBD", name="BLT-APBD Bekasi Utara", area_code="32.75.02", **PERIOD
+    )
     cycles.generate(db, admin, narrow)
     assert _kelurahan_of(db, narrow) == {"32.75.02.1001"}
     with pytest.raises(PermissionDenied):
-        cycles.create_cycle(db, KECAMATAN_ADMIN, "BLT-APBD", name="BLT-APBD kota", area_code="32.75", **PERIOD)
+        cycles.create_cycle(
+            db, KECAMATAN_ADMIN, "BLT-APBD", name="BLT-APBD kota", area_code="32.75", **PERIOD
+        )
 
 
-def test_the_cycle_pages_show_the_area_and_a_kecamatan_admin_gets_no_buttons(db, admin, ranked, tmp_path) -> None:
+def test_the_cycle_pages_show_the_area_and_a_kecamatan_admin_gets_no_buttons(
+    db, admin, ranked, tmp_path
+) -> None:
     from fastapi.testclient import TestClient
 
     from tests.test_web_support import add_user, login, make_app
@@ -87,15 +97,34 @@ def test_the_cycle_pages_show_the_area_and_a_kecamatan_admin_gets_no_buttons(db,
         csrf = login(client, "admin.bekasi.timur")
         page = client.get(f"/siklus/{cycle_id}").text
         assert 'id="wilayah-siklus">Kota Bekasi' in page and 'action="/siklus/' not in page
-        refused = client.post(f"/siklus/{cycle_id}/langkah", data={"csrf_token": csrf, "langkah": CycleAction.GENERATE.value})
+        refused = client.post(
+            f"/siklus/{cycle_id}/langkah", data={"csrf_token": csrf, "langkah": CycleAction.GENERATE.value}
+        )
         assert refused.status_code == 403
         form = client.get("/siklus").text
         assert 'name="area_code"' in form and 'value="32.75.01"' in form and 'value="32.75"' not in form
-        made = client.post("/siklus", data={"csrf_token": csrf, "program": "BLT-APBD", "name": "BLT Bekasi Timur",
-                                            "period_start": "01-07-2026", "period_end": "31-07-2026",
-                                            "area_code": "32.75.01"}, follow_redirects=False)
+        made = client.post(
+            "/siklus",
+            data={
+                "csrf_token": csrf,
+                "program": "BLT-APBD",
+                "name": "BLT Bekasi Timur",
+                "period_start": "01-07-2026",
+                "period_end": "31-07-2026",
+                "area_code": "32.75.01",
+            },
+            follow_redirects=False,
+        )
         assert made.status_code == 303
-        outside = client.post("/siklus", data={"csrf_token": csrf, "program": "BLT-APBD", "name": "BLT kota",
-                                               "period_start": "01-07-2026", "period_end": "31-07-2026",
-                                               "area_code": "32.75"})
+        outside = client.post(
+            "/siklus",
+            data={
+                "csrf_token": csrf,
+                "program": "BLT-APBD",
+                "name": "BLT kota",
+                "period_start": "01-07-2026",
+                "period_end": "31-07-2026",
+                "area_code": "32.75",
+            },
+        )
         assert outside.status_code == 403

@@ -38,8 +38,10 @@ def _rows(conn, cycle_id):
 def _documented(rows) -> str:
     """docs: the digest columns as text, U+001F between fields, ``\\N`` for a missing value, one line per row
     in (rank, unit key) order, each ending in a newline."""
-    lines = "".join("\x1f".join("\\N" if r[c] is None else str(r[c]) for c in cycle_store.DIGEST_COLUMNS) + "\n"
-                    for r in sorted(rows, key=lambda r: (r["rank"], r["unit_key"])))
+    lines = "".join(
+        "\x1f".join("\\N" if r[c] is None else str(r[c]) for c in cycle_store.DIGEST_COLUMNS) + "\n"
+        for r in sorted(rows, key=lambda r: (r["rank"], r["unit_key"]))
+    )
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
@@ -52,8 +54,13 @@ def _rewrite(conn, rows, order) -> None:
 def test_missing_values_are_written_as_backslash_n(db, admin, generated) -> None:
     with db.begin() as conn:  # a row with every nullable digest column empty
         first = _rows(conn, generated)[0]
-        conn.execute(entitlements.update().where(entitlements.c.id == first["id"]).values(
-            member_id=None, recipient_nik=None, recipient_name=None, address=None, desil=None, level=None))
+        conn.execute(
+            entitlements.update()
+            .where(entitlements.c.id == first["id"])
+            .values(
+                member_id=None, recipient_nik=None, recipient_name=None, address=None, desil=None, level=None
+            )
+        )
     sha = cycles.approve(db, CHECKER, _submitted(db, admin, generated))["snapshot_sha256"]
     with db.read() as conn:
         rows = _rows(conn, generated)
@@ -65,7 +72,9 @@ def test_missing_values_are_written_as_backslash_n(db, admin, generated) -> None
 def test_rows_written_out_of_rank_order_digest_the_same(db, admin, generated) -> None:
     with db.read() as conn:
         expected = _documented(_rows(conn, generated))
-    with db.begin() as conn:  # ids now run against the rank: the in-id-order read must notice and sort instead
+    with (
+        db.begin() as conn
+    ):  # ids now run against the rank: the in-id-order read must notice and sort instead
         rows = _rows(conn, generated)
         _rewrite(conn, rows, sorted(rows, key=lambda r: r["rank"], reverse=True))
         reordered = _rows(conn, generated)
@@ -75,17 +84,32 @@ def test_rows_written_out_of_rank_order_digest_the_same(db, admin, generated) ->
 
 
 def test_another_cycles_rows_inside_the_id_range_are_not_digested(db, admin, generated) -> None:
-    other = cycles.create_cycle(db, admin, "BLT-APBD", name="BLT-APBD Agustus 2026", period_start=date(2026, 8, 1),
-                                period_end=date(2026, 8, 31))
-    with db.begin() as conn:  # the two lists interleaved so that rank still grows along the ids: 2, 3, 4, 5, …
+    other = cycles.create_cycle(
+        db,
+        admin,
+        "BLT-APBD",
+        name="BLT-APBD Agustus 2026",
+        period_start=date(2026, 8, 1),
+        period_end=date(2026, 8, 31),
+    )
+    with (
+        db.begin() as conn
+    ):  # the two lists interleaved so that rank still grows along the ids: 2, 3, 4, 5, …
         rows = [{**r, "rank": 2 * r["rank"]} for r in _rows(conn, generated)]
         copies = [{**r, "cycle_id": other, "rank": r["rank"] + 1} for r in rows]
         conn.execute(entitlements.delete().where(entitlements.c.cycle_id == generated))
-        conn.execute(entitlements.insert(), [{k: v for k, v in r.items() if k != "id"}
-                                             for pair in zip(rows, copies, strict=True) for r in pair])
+        conn.execute(
+            entitlements.insert(),
+            [
+                {k: v for k, v in r.items() if k != "id"}
+                for pair in zip(rows, copies, strict=True)
+                for r in pair
+            ],
+        )
         ids = [r["id"] for r in _rows(conn, generated)]
-        inside = sa.select(sa.func.count()).where(entitlements.c.cycle_id == other,
-                                                  entitlements.c.id.between(min(ids), max(ids)))
+        inside = sa.select(sa.func.count()).where(
+            entitlements.c.cycle_id == other, entitlements.c.id.between(min(ids), max(ids))
+        )
         assert conn.execute(inside).scalar() > 0
     expected = _documented(rows)
     assert cycles.approve(db, CHECKER, _submitted(db, admin, generated))["snapshot_sha256"] == expected
@@ -97,11 +121,15 @@ def test_the_block_check_and_the_digest_agree_after_blocking(db, admin, generate
         rows = _rows(conn, generated)
         expected = _documented(rows)
     with db.begin() as conn:
-        conn.execute(families.update().where(families.c.id == rows[-1]["family_id"]).values(registry_status="nonaktif"))
+        conn.execute(
+            families.update().where(families.c.id == rows[-1]["family_id"]).values(registry_status="nonaktif")
+        )
     result = cycles.approve(db, CHECKER, _submitted(db, admin, generated))
     assert result["blocked"] == 1 and result["snapshot_sha256"] == expected
     with db.read() as conn:
-        last = conn.execute(sa.select(entitlements).where(entitlements.c.id == rows[-1]["id"])).mappings().one()
+        last = (
+            conn.execute(sa.select(entitlements).where(entitlements.c.id == rows[-1]["id"])).mappings().one()
+        )
     assert (last["state"], last["block_reason"]) == ("diblokir", "nonaktif")
 
 

@@ -34,8 +34,14 @@ def ranked(db, admin, tmp_path):
 
 def _rows(db, cycle_id):
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(sa.select(entitlements).where(entitlements.c.cycle_id == cycle_id)
-                                              .order_by(entitlements.c.rank)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(entitlements)
+                .where(entitlements.c.cycle_id == cycle_id)
+                .order_by(entitlements.c.rank)
+            ).mappings()
+        ]
 
 
 def _approved(db, admin, code="BLT-APBD", **extra):
@@ -60,8 +66,16 @@ def test_generate_copies_the_kept_candidates_with_their_recipient(db, admin, ran
         for r in rows:
             head = conn.execute(sa.select(members).where(members.c.id == r["member_id"])).mappings().one()
             fam = conn.execute(sa.select(families).where(families.c.id == r["family_id"])).mappings().one()
-            assert (head["nik"], head["name"], head["relationship"]) == (r["recipient_nik"], r["recipient_name"], "kepala_keluarga")
-            assert (fam["kk_number"], fam["kelurahan_code"], fam["address"]) == (r["kk_number"], r["kelurahan_code"], r["address"])
+            assert (head["nik"], head["name"], head["relationship"]) == (
+                r["recipient_nik"],
+                r["recipient_name"],
+                "kepala_keluarga",
+            )
+            assert (fam["kk_number"], fam["kelurahan_code"], fam["address"]) == (
+                r["kk_number"],
+                r["kelurahan_code"],
+                r["address"],
+            )
             assert r["state"] == "terjadwal" and r["source"] == "aturan"
     cycle = cycles.show(db, admin, cycle_id)
     assert cycle.cycle["entitlements"] == len(rows) and cycle.cycle["model_id"] is not None
@@ -106,10 +120,18 @@ def test_maker_checker_and_roles(db, admin, ranked) -> None:
     assert CycleAction.APPROVE in cycles.show(db, CHECKER, cycle_id).actions
     result = cycles.approve(db, CHECKER, cycle_id)
     cycle = cycles.show(db, admin, cycle_id).cycle
-    assert (cycle["state"], cycle["approved_by"], cycle["snapshot_sha256"]) == ("disetujui", "kepala.bidang", result["snapshot_sha256"])
+    assert (cycle["state"], cycle["approved_by"], cycle["snapshot_sha256"]) == (
+        "disetujui",
+        "kepala.bidang",
+        result["snapshot_sha256"],
+    )
     with db.read() as conn:
         assert [e["action"] for e in audit.entries(conn, entity="benefit_cycle", entity_id=cycle_id)] == [
-            "approve", "submit", "generate", "create"]
+            "approve",
+            "submit",
+            "generate",
+            "create",
+        ]
 
 
 @pytest.mark.parametrize("state", [s.value for s in CycleState])
@@ -117,7 +139,11 @@ def test_every_illegal_transition_is_refused(db, admin, ranked, state) -> None:
     cycle_id = cycles.create_cycle(db, admin, "BLT-APBD", name="uji", **PERIOD)
     cycles.generate(db, admin, cycle_id)
     with db.begin() as conn:
-        conn.execute(benefit_cycles.update().where(benefit_cycles.c.id == cycle_id).values(state=state, submitted_by="pengaju"))
+        conn.execute(
+            benefit_cycles.update()
+            .where(benefit_cycles.c.id == cycle_id)
+            .values(state=state, submitted_by="pengaju")
+        )
     calls = {
         CycleAction.GENERATE: lambda: cycles.generate(db, CHECKER, cycle_id),
         CycleAction.SUBMIT: lambda: cycles.submit(db, CHECKER, cycle_id),
@@ -135,7 +161,12 @@ def test_every_illegal_transition_is_refused(db, admin, ranked, state) -> None:
         with pytest.raises(StateError):
             next_state(state, action)
     with db.read() as conn:
-        assert conn.execute(sa.select(benefit_cycles.c.state).where(benefit_cycles.c.id == cycle_id)).scalar_one() == state
+        assert (
+            conn.execute(
+                sa.select(benefit_cycles.c.state).where(benefit_cycles.c.id == cycle_id)
+            ).scalar_one()
+            == state
+        )
 
 
 def test_return_cancel_and_close(db, admin, ranked) -> None:
@@ -153,8 +184,11 @@ def test_return_cancel_and_close(db, admin, ranked) -> None:
         cycles.close(db, admin, approved)
     assert "belum dapat ditutup" in caught.value.message
     with db.begin() as conn:
-        conn.execute(entitlements.update().where(entitlements.c.cycle_id == approved, entitlements.c.state == "terjadwal")
-                     .values(state="dibayar"))
+        conn.execute(
+            entitlements.update()
+            .where(entitlements.c.cycle_id == approved, entitlements.c.state == "terjadwal")
+            .values(state="dibayar")
+        )
     cycles.close(db, admin, approved)
     assert cycles.show(db, admin, approved).cycle["state"] == "ditutup"
 
@@ -165,25 +199,59 @@ def test_frozen_snapshot_is_unchanged_after_registry_edits(db, admin, ranked) ->
     sha = cycles.show(db, admin, cycle_id).cycle["snapshot_sha256"]
     assert len(before) > 2 and cycles.verify_snapshot(db, admin, cycle_id)
     # the documented format, so any database (or anyone with the rows) gets the same digest
-    lines = "".join("\x1f".join("\\N" if r[c] is None else str(r[c]) for c in cycle_store.DIGEST_COLUMNS) + "\n"
-                    for r in sorted(before, key=lambda r: (r["rank"], r["unit_key"])))
+    lines = "".join(
+        "\x1f".join("\\N" if r[c] is None else str(r[c]) for c in cycle_store.DIGEST_COLUMNS) + "\n"
+        for r in sorted(before, key=lambda r: (r["rank"], r["unit_key"]))
+    )
     assert hashlib.sha256(lines.encode()).hexdigest() == sha
     first, second, third = before[0], before[1], before[2]
     with db.read() as conn:
         head = conn.execute(sa.select(members).where(members.c.id == first["member_id"])).mappings().one()
         fam = conn.execute(sa.select(families).where(families.c.id == second["family_id"])).mappings().one()
         other = conn.execute(sa.select(members).where(members.c.id == third["member_id"])).mappings().one()
-    registry.update_member(db, admin, head["id"], {"name": "Nama Baru Sekali"}, expected_version=head["version"], reason="koreksi")
-    registry.update_family(db, admin, fam["id"], {"kelurahan_code": OTHER_KELURAHAN if fam["kelurahan_code"] != OTHER_KELURAHAN
-                                                   else "32.75.01.1001", "address": "Jl. Pindah No. 1"},
-                           expected_version=fam["version"], reason="pindah alamat")
-    registry.deactivate_member(db, admin, other["id"], "meninggal", expected_version=other["version"], note="wafat",
-                               death_date=date(2026, 7, 10))
-    payment = ("state", "block_reason", "updated_at")  # a death after approval blocks payment (issue 18), nothing else
+    registry.update_member(
+        db,
+        admin,
+        head["id"],
+        {"name": "Nama Baru Sekali"},
+        expected_version=head["version"],
+        reason="koreksi",
+    )
+    registry.update_family(
+        db,
+        admin,
+        fam["id"],
+        {
+            "kelurahan_code": OTHER_KELURAHAN
+            if fam["kelurahan_code"] != OTHER_KELURAHAN
+            else "32.75.01.1001",
+            "address": "Jl. Pindah No. 1",
+        },
+        expected_version=fam["version"],
+        reason="pindah alamat",
+    )
+    registry.deactivate_member(
+        db,
+        admin,
+        other["id"],
+        "meninggal",
+        expected_version=other["version"],
+        note="wafat",
+        death_date=date(2026, 7, 10),
+    )
+    payment = (
+        "state",
+        "block_reason",
+        "updated_at",
+    )  # a death after approval blocks payment (issue 18), nothing else
     assert [{k: v for k, v in r.items() if k not in payment} for r in _rows(db, cycle_id)] == [
-        {k: v for k, v in r.items() if k not in payment} for r in before]
+        {k: v for k, v in r.items() if k not in payment} for r in before
+    ]
     assert [(r["state"], r["block_reason"]) for r in _rows(db, cycle_id)][:3] == [
-        ("terjadwal", None), ("terjadwal", None), ("diblokir", "meninggal")]
+        ("terjadwal", None),
+        ("terjadwal", None),
+        ("diblokir", "meninggal"),
+    ]
     assert cycles.show(db, admin, cycle_id).cycle["snapshot_sha256"] == sha
     assert cycles.verify_snapshot(db, admin, cycle_id)
     with db.begin() as conn:  # tampering is detected
@@ -199,36 +267,60 @@ def test_deceased_and_inactive_recipients_are_blocked_at_approval(db, admin, ran
     with db.read() as conn:
         dead = conn.execute(sa.select(members).where(members.c.id == rows[0]["member_id"])).mappings().one()
         gone = conn.execute(sa.select(families).where(families.c.id == rows[1]["family_id"])).mappings().one()
-    registry.deactivate_member(db, admin, dead["id"], "meninggal", expected_version=dead["version"], note="wafat",
-                               death_date=date(2026, 7, 2))
-    registry.deactivate_family(db, admin, gone["id"], "pindah", expected_version=gone["version"], note="pindah kota")
+    registry.deactivate_member(
+        db,
+        admin,
+        dead["id"],
+        "meninggal",
+        expected_version=dead["version"],
+        note="wafat",
+        death_date=date(2026, 7, 2),
+    )
+    registry.deactivate_family(
+        db, admin, gone["id"], "pindah", expected_version=gone["version"], note="pindah kota"
+    )
     cycles.submit(db, admin, cycle_id)
     assert cycles.approve(db, CHECKER, cycle_id)["blocked"] == 2
     after = {r["id"]: r for r in _rows(db, cycle_id)}
     assert (after[rows[0]["id"]]["state"], after[rows[0]["id"]]["block_reason"]) == ("diblokir", "meninggal")
-    assert (after[rows[1]["id"]]["state"], after[rows[1]["id"]]["block_reason"]) == ("diblokir", "pindah")  # its reason
+    assert (after[rows[1]["id"]]["state"], after[rows[1]["id"]]["block_reason"]) == (
+        "diblokir",
+        "pindah",
+    )  # its reason
     assert all(r["state"] == "terjadwal" for i, r in after.items() if i not in (rows[0]["id"], rows[1]["id"]))
     view = cycles.show(db, admin, cycle_id)
     assert view.cycle["blocked"] == 2 and view.states == {"diblokir": 2, "terjadwal": len(rows) - 2}
 
 
 def test_budget_cap_defaults_to_what_the_year_has_left(db, admin, ranked) -> None:
-    programmes.update_programme(db, admin, "BLT-APBD", 1, {"annual_budget": 1_000_000, "budget_year": 2026,
-                                                           "rule": "desil <= 10"})
+    programmes.update_programme(
+        db, admin, "BLT-APBD", 1, {"annual_budget": 1_000_000, "budget_year": 2026, "rule": "desil <= 10"}
+    )
     first = cycles.create_cycle(db, admin, "BLT-APBD", name="Juli", **PERIOD)
     assert cycles.show(db, admin, first).cycle["budget_cap"] == 1_000_000
     assert cycles.generate(db, admin, first)["total_amount"] == 1_000_000  # four families of Rp250.000
     cycles.submit(db, admin, first)
     cycles.approve(db, CHECKER, first)
-    second = cycles.create_cycle(db, admin, "BLT-APBD", name="Agustus", period_start=date(2026, 8, 1),
-                                 period_end=date(2026, 8, 31))
+    second = cycles.create_cycle(
+        db, admin, "BLT-APBD", name="Agustus", period_start=date(2026, 8, 1), period_end=date(2026, 8, 31)
+    )
     assert cycles.show(db, admin, second).cycle["budget_cap"] == 0
     assert cycles.generate(db, admin, second)["entitlements"] == 0
-    next_year = cycles.create_cycle(db, admin, "BLT-APBD", name="2027", period_start=date(2027, 1, 1),
-                                    period_end=date(2027, 1, 31))
-    assert cycles.show(db, admin, next_year).cycle["budget_cap"] is None  # 2027 has no budget set: 2026's does not carry over
-    forced = cycles.create_cycle(db, admin, "BLT-APBD", name="paksa", period_start=date(2026, 9, 1),
-                                 period_end=date(2026, 9, 30), budget_cap=500_000)
+    next_year = cycles.create_cycle(
+        db, admin, "BLT-APBD", name="2027", period_start=date(2027, 1, 1), period_end=date(2027, 1, 31)
+    )
+    assert (
+        cycles.show(db, admin, next_year).cycle["budget_cap"] is None
+    )  # 2027 has no budget set: 2026's does not carry over
+    forced = cycles.create_cycle(
+        db,
+        admin,
+        "BLT-APBD",
+        name="paksa",
+        period_start=date(2026, 9, 1),
+        period_end=date(2026, 9, 30),
+        budget_cap=500_000,
+    )
     cycles.generate(db, admin, forced)
     cycles.submit(db, admin, forced)
     with pytest.raises(StateError) as caught:
@@ -255,16 +347,30 @@ def test_a_crash_mid_generation_leaves_the_cycle_as_it_was(db, admin, ranked, mo
 
 def test_a_budget_belongs_to_its_year_and_never_caps_another_years_cycle(db, admin, ranked) -> None:
     """Issue 18 point 5: a 2025 budget is not 2026's "sisa"."""
-    programmes.update_programme(db, admin, "BLT-APBD", 1, {"rule": 'desil <= 6 and status == "aktif"',
-                                                           "budget_year": 2025, "annual_budget": 500_000})
+    programmes.update_programme(
+        db,
+        admin,
+        "BLT-APBD",
+        1,
+        {"rule": 'desil <= 6 and status == "aktif"', "budget_year": 2025, "annual_budget": 500_000},
+    )
     uncapped = enrolment.candidates(db, admin, "BLT-APBD", reference_date=DAY, limit=500)
     assert uncapped.kept > 2  # two families' worth of a 2025 budget does not cut 2026's list
     cycle_id = cycles.create_cycle(db, admin, "BLT-APBD", name="BLT-APBD Juli 2026", **PERIOD)
     with db.read() as conn:
-        assert conn.execute(sa.select(benefit_cycles.c.budget_cap).where(benefit_cycles.c.id == cycle_id)).scalar_one() is None
+        assert (
+            conn.execute(
+                sa.select(benefit_cycles.c.budget_cap).where(benefit_cycles.c.id == cycle_id)
+            ).scalar_one()
+            is None
+        )
     cycles.generate(db, admin, cycle_id)
     cycles.submit(db, admin, cycle_id)
     cycles.approve(db, CHECKER, cycle_id)  # not refused for "exceeding" 2025's budget
     assert len(_rows(db, cycle_id)) == uncapped.kept
-    programmes.update_programme(db, admin, "BLT-APBD", 2, {"budget_year": 2026})  # the same budget, now 2026's
-    assert enrolment.candidates(db, admin, "BLT-APBD", reference_date=DAY, limit=500).kept == 0  # all committed
+    programmes.update_programme(
+        db, admin, "BLT-APBD", 2, {"budget_year": 2026}
+    )  # the same budget, now 2026's
+    assert (
+        enrolment.candidates(db, admin, "BLT-APBD", reference_date=DAY, limit=500).kept == 0
+    )  # all committed

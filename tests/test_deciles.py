@@ -19,7 +19,18 @@ def test_ten_families_one_per_decile_poorest_first() -> None:
     ranking = rank_families(welfare, list(range(1, 11)))
     assert ranking.decile.tolist() == [9, 1, 5, 3, 10, 2, 8, 4, 7, 6]
     assert ranking.rank.tolist() == [9, 1, 5, 3, 10, 2, 8, 4, 7, 6]
-    assert decile_boundaries(welfare, ranking) == [100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1000.0]
+    assert decile_boundaries(welfare, ranking) == [
+        100.0,
+        200.0,
+        300.0,
+        400.0,
+        500.0,
+        600.0,
+        700.0,
+        800.0,
+        900.0,
+        1000.0,
+    ]
 
 
 def test_n_not_divisible_by_ten_sizes_differ_by_at_most_one() -> None:
@@ -34,7 +45,18 @@ def test_small_n() -> None:
     three = rank_families([3.0, 1.0, 2.0], [1, 2, 3])
     assert three.decile.tolist() == [7, 1, 4]
     assert three.sizes() == [1, 0, 0, 1, 0, 0, 1, 0, 0, 0]
-    assert decile_boundaries([3.0, 1.0, 2.0], three) == [1.0, None, None, 2.0, None, None, 3.0, None, None, None]
+    assert decile_boundaries([3.0, 1.0, 2.0], three) == [
+        1.0,
+        None,
+        None,
+        2.0,
+        None,
+        None,
+        3.0,
+        None,
+        None,
+        None,
+    ]
     assert rank_families([], []).decile.tolist() == []
 
 
@@ -111,7 +133,9 @@ def test_selecting_a_larger_share_than_the_target_group() -> None:
 
 def test_coverage_that_is_not_a_whole_number_of_households_rounds_up() -> None:
     assert poorest_share(list(range(15)), 0.1).sum() == 2  # ceil(1.5)
-    assert poorest_share(list(range(10)), 0.1 * 3).sum() == 3  # 0.1·3·10 is 3.0000000000000004 in floating point
+    assert (
+        poorest_share(list(range(10)), 0.1 * 3).sum() == 3
+    )  # 0.1·3·10 is 3.0000000000000004 in floating point
     assert [t.coverage for t in targeting_table(CONSUMPTION, PREDICTED)] == [0.1, 0.2, 0.4]
 
 

@@ -22,15 +22,23 @@ def test_build_demo_fills_the_registry_and_creates_working_accounts(db):
     operator = next(a for a in built.accounts if a.role is Role.OPERATOR and a.area_code.count(".") == 3)
     actor = auth.authenticate(db, operator.username, operator.password)
     assert actor.role is Role.OPERATOR and actor.area_code == "32.75.01.1001"
-    city = registry.browse_area(db, auth.authenticate(db, "admin", built.accounts[0].password), "32.75", min_cell_size=10)
+    city = registry.browse_area(
+        db, auth.authenticate(db, "admin", built.accounts[0].password), "32.75", min_cell_size=10
+    )
     with db.read() as conn:
-        active = conn.execute(sa.select(sa.func.count()).select_from(families).where(families.c.registry_status == "aktif")).scalar_one()
+        active = conn.execute(
+            sa.select(sa.func.count()).select_from(families).where(families.c.registry_status == "aktif")
+        ).scalar_one()
     assert 250 < active <= 300  # the synthetic city has some families already made inactive
     assert sum(r["families"] for r in city.rows) == active
     deciles = targeting.decile_distribution(db, system_actor(), built.model_id)
     assert deciles  # every active family ranked into desil 1-10 by the demo's PMT
     with db.read() as conn:
-        ranked = conn.execute(sa.select(sa.func.count()).select_from(family_scores).where(family_scores.c.model_id == built.model_id)).scalar_one()
+        ranked = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(family_scores)
+            .where(family_scores.c.model_id == built.model_id)
+        ).scalar_one()
     assert ranked == active
 
 

@@ -20,16 +20,23 @@ from tests.programme_data import approved_cycle, insert_programme
 
 def _audits(db, action: str) -> list[dict]:
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(sa.select(audit_log).where(audit_log.c.action == action)).mappings()]
+        return [
+            dict(r) for r in conn.execute(sa.select(audit_log).where(audit_log.c.action == action)).mappings()
+        ]
 
 
 def test_nominatif_lists_the_frozen_recipients_with_full_nik_and_is_audited(db, admin) -> None:
     cycle_id, here, _ = blt_cycle(db, admin)
     pay(db, cycle_id, here[:1])
     with db.begin() as conn:
-        conn.execute(sa.update(entitlements).where(entitlements.c.family_id == here[2]).values(
-            state="diblokir", block_reason="meninggal"))
-        niks = dict(conn.execute(sa.select(entitlements.c.recipient_name, entitlements.c.recipient_nik)).all())
+        conn.execute(
+            sa.update(entitlements)
+            .where(entitlements.c.family_id == here[2])
+            .values(state="diblokir", block_reason="meninggal")
+        )
+        niks = dict(
+            conn.execute(sa.select(entitlements.c.recipient_name, entitlements.c.recipient_nik)).all()
+        )
     operator = actor(Role.OPERATOR, KELURAHAN, "ani")
     doc = documents.nominatif(db, operator, cycle_id, KELURAHAN, signed_on=date(2025, 7, 14))
     text = pdf_text(doc.content)
@@ -41,8 +48,14 @@ def test_nominatif_lists_the_frozen_recipients_with_full_nik_and_is_audited(db, 
         assert name in text and niks[name] in text  # full NIK: needed to check the KTP at handover
     assert "Dewi Lestari" not in text  # another kelurahan
     assert "Dibayar" in text and "Diblokir (meninggal)" in text and "Terjadwal" in text
-    assert "Rp250.000" in text and "Jumlah (2 KPM diserahkan) Rp500.000" in text  # the blocked one is left out
-    assert "Lurah Bekasijaya" in text and "TKSK / Pendamping" in text and "Kepala Dinas Sosial Kota Bekasi" in text
+    assert (
+        "Rp250.000" in text and "Jumlah (2 KPM diserahkan) Rp500.000" in text
+    )  # the blocked one is left out
+    assert (
+        "Lurah Bekasijaya" in text
+        and "TKSK / Pendamping" in text
+        and "Kepala Dinas Sosial Kota Bekasi" in text
+    )
     assert "Bekasi, 14 Juli 2025" in text and "Halaman 1 dari 1" in text
     assert (doc.rows, doc.total) == (3, 500_000)
     from pypdf import PdfReader
@@ -51,7 +64,8 @@ def test_nominatif_lists_the_frozen_recipients_with_full_nik_and_is_audited(db, 
     assert box.width > box.height  # A4 landscape: the by-name table has eleven columns
     logged = _audits(db, "dokumen.nominatif")
     assert [(a["actor"], a["entity_id"], a["area_code"], a["detail"]["rows"]) for a in logged] == [
-        ("ani", str(cycle_id), KELURAHAN, 3)]
+        ("ani", str(cycle_id), KELURAHAN, 3)
+    ]
 
 
 def test_a_long_list_runs_over_pages_numbered_x_of_y(db, admin) -> None:
@@ -67,7 +81,11 @@ def test_a_long_list_runs_over_pages_numbered_x_of_y(db, admin) -> None:
 
 def test_personal_documents_are_refused_outside_the_area_and_to_analysts(db, admin) -> None:
     cycle_id, _, _ = blt_cycle(db, admin)
-    for who in (actor(Role.OPERATOR, OTHER_KELURAHAN), actor(Role.ANALYST, "32.75"), actor(Role.OPERATOR, "32.75.02")):
+    for who in (
+        actor(Role.OPERATOR, OTHER_KELURAHAN),
+        actor(Role.ANALYST, "32.75"),
+        actor(Role.OPERATOR, "32.75.02"),
+    ):
         with pytest.raises(NotFound):
             documents.nominatif(db, who, cycle_id, KELURAHAN)
         with pytest.raises(NotFound):
@@ -94,7 +112,9 @@ def test_cycle_documents_lists_the_kelurahan_in_the_area(db, admin) -> None:
     cycle_id, _, _ = blt_cycle(db, admin)
     everything = documents.cycle_documents(db, admin, cycle_id)
     assert [(k["kelurahan"], k["handed_over"], k["amount"]) for k in everything.kelurahan] == [
-        ("Bekasijaya", 3, 750_000), (everything.kelurahan[1]["kelurahan"], 1, 250_000)]
+        ("Bekasijaya", 3, 750_000),
+        (everything.kelurahan[1]["kelurahan"], 1, 250_000),
+    ]
     assert everything.total == 1_000_000
     mine = documents.cycle_documents(db, actor(Role.FINANCE, KELURAHAN), cycle_id)
     assert [k["kelurahan_code"] for k in mine.kelurahan] == [KELURAHAN]
@@ -103,8 +123,11 @@ def test_cycle_documents_lists_the_kelurahan_in_the_area(db, admin) -> None:
 def test_bast_spells_out_date_count_and_amount(db, admin) -> None:
     cycle_id, here, _ = blt_cycle(db, admin)
     with db.begin() as conn:
-        conn.execute(sa.update(entitlements).where(entitlements.c.family_id == here[0]).values(
-            state="dibatalkan", cancel_reason="ganda"))
+        conn.execute(
+            sa.update(entitlements)
+            .where(entitlements.c.family_id == here[0])
+            .values(state="dibatalkan", cancel_reason="ganda")
+        )
     doc = documents.bast(db, admin, cycle_id, KELURAHAN, signed_on=date(2025, 7, 14))
     text = pdf_text(doc.content)
     assert "BERITA ACARA SERAH TERIMA" in text
@@ -125,9 +148,17 @@ def _report_data(db, admin) -> int:
     pay(db, cycle_id, here[:2])
     pay(db, cycle_id, there, state="dikembalikan")
     sembako = insert_programme(db, "BPNT", name="Sembako", amount=200_000, annual_budget=2_400_000)
-    approved_cycle(db, sembako, here[:1], name="Sembako Agustus 2025", state="pembayaran",
-                   period=(date(2025, 8, 1), date(2025, 8, 31)))
-    approved_cycle(db, sembako, here, name="Sembako draf", state="draf", period=(date(2025, 9, 1), date(2025, 9, 30)))
+    approved_cycle(
+        db,
+        sembako,
+        here[:1],
+        name="Sembako Agustus 2025",
+        state="pembayaran",
+        period=(date(2025, 8, 1), date(2025, 8, 31)),
+    )
+    approved_cycle(
+        db, sembako, here, name="Sembako draf", state="draf", period=(date(2025, 9, 1), date(2025, 9, 30))
+    )
     approved_cycle(db, sembako, here, name="Sembako 2024", period=(date(2024, 9, 1), date(2024, 9, 30)))
     return cycle_id
 
@@ -136,13 +167,33 @@ def test_realisation_figures_by_programme_kecamatan_and_month(db, admin) -> None
     _report_data(db, admin)
     report = documents.realisation(db, actor(Role.ANALYST, "32.75"), 2025)
     blt, sembako = report.by_programme
-    assert (blt.label, blt.budget, blt.planned_count, blt.planned, blt.paid_count, blt.paid, blt.returned) == (
-        "BLT-APBD", 1_000_000_000, 4, 1_000_000, 2, 500_000, 250_000)
-    assert (sembako.planned, sembako.paid, sembako.budget) == (200_000, 0, 2_400_000)  # draf and 2024 left out
-    assert [(m.label, m.planned) for m in report.by_month] == [("Juli 2025", 1_000_000), ("Agustus 2025", 200_000)]
+    assert (
+        blt.label,
+        blt.budget,
+        blt.planned_count,
+        blt.planned,
+        blt.paid_count,
+        blt.paid,
+        blt.returned,
+    ) == ("BLT-APBD", 1_000_000_000, 4, 1_000_000, 2, 500_000, 250_000)
+    assert (sembako.planned, sembako.paid, sembako.budget) == (
+        200_000,
+        0,
+        2_400_000,
+    )  # draf and 2024 left out
+    assert [(m.label, m.planned) for m in report.by_month] == [
+        ("Juli 2025", 1_000_000),
+        ("Agustus 2025", 200_000),
+    ]
     assert [(k.label, k.planned, k.paid) for k in report.by_kecamatan] == [
-        ("Bekasi Timur", 950_000, 500_000), (report.by_kecamatan[1].label, 250_000, 0)]
-    assert (report.total.planned, report.total.paid, report.total.budget) == (1_200_000, 500_000, 1_002_400_000)
+        ("Bekasi Timur", 950_000, 500_000),
+        (report.by_kecamatan[1].label, 250_000, 0),
+    ]
+    assert (report.total.planned, report.total.paid, report.total.budget) == (
+        1_200_000,
+        500_000,
+        1_002_400_000,
+    )
     assert blt.share_of_plan == 50.0
     # A kecamatan account sees its own kecamatan only, and no city budget.
     own = documents.realisation(db, actor(Role.ANALYST, "32.75.01"), 2025)
@@ -173,13 +224,20 @@ def test_realisation_pdf_and_xlsx_are_readable(db, admin) -> None:
 
 def test_education_aid_lists_the_school_level(db, admin) -> None:
     ids = families_in(db, admin, KELURAHAN, ["Rizky Pratama"])
-    cycle_id = approved_cycle(db, insert_programme(db, "BEA", unit="orang", amount=750_000), ids, per_person=True)
+    cycle_id = approved_cycle(
+        db, insert_programme(db, "BEA", unit="orang", amount=750_000), ids, per_person=True
+    )
     with db.begin() as conn:
         conn.execute(sa.update(entitlements).where(entitlements.c.cycle_id == cycle_id).values(level="SMP"))
     text = pdf_text(documents.nominatif(db, admin, cycle_id, KELURAHAN).content)
-    assert "Jenjang" in text and "SMP Rp750.000" in text and "Jumlah (1 penerima diserahkan) Rp750.000" in text
-    without = pdf_text(documents.nominatif(db, admin, approved_cycle(db, insert_programme(db, "BLT"), ids),
-                                           KELURAHAN).content)
+    assert (
+        "Jenjang" in text and "SMP Rp750.000" in text and "Jumlah (1 penerima diserahkan) Rp750.000" in text
+    )
+    without = pdf_text(
+        documents.nominatif(
+            db, admin, approved_cycle(db, insert_programme(db, "BLT"), ids), KELURAHAN
+        ).content
+    )
     assert "Jenjang" not in without
 
 
@@ -200,7 +258,11 @@ def test_the_signatures_never_stand_on_a_page_without_rows_of_the_list(db, admin
 
     captured = {}
     real = printed.nominatif_pdf
-    monkeypatch.setattr(printed, "nominatif_pdf", lambda context, **kw: captured.setdefault("c", context) and real(context, **kw))
+    monkeypatch.setattr(
+        printed,
+        "nominatif_pdf",
+        lambda context, **kw: captured.setdefault("c", context) and real(context, **kw),
+    )
     ids = families_in(db, admin, KELURAHAN, ["Warga Contoh"])
     documents.nominatif(db, admin, approved_cycle(db, insert_programme(db), ids), KELURAHAN)
     base = captured["c"]

@@ -22,14 +22,28 @@ def _run(*args: str):
 def test_nominatif_bast_and_cycle_listing(db, admin, tmp_path: Path) -> None:
     cycle_id, _here, _ = blt_cycle(db, admin)
     out = tmp_path / "nominatif.pdf"
-    r = _run("dokumen", "nominatif", str(cycle_id), "--kelurahan", KELURAHAN, "--out", str(out), "--db", db.url)
+    r = _run(
+        "dokumen", "nominatif", str(cycle_id), "--kelurahan", KELURAHAN, "--out", str(out), "--db", db.url
+    )
     assert r.exit_code == 0, r.output
     assert r.stdout == f"{out} ditulis: 3 baris, Rp750.000.\n"
     assert "Menyusun nominatif.pdf" in r.stderr  # said before the (possibly long) rendering
     assert "Budi Santoso" in pdf_text(out.read_bytes())
     bast = tmp_path / "bast.pdf"
-    r = _run("dokumen", "bast", str(cycle_id), "--kelurahan", KELURAHAN, "--out", str(bast), "--tanggal",
-             "2025-07-14", "--json", "--db", db.url)
+    r = _run(
+        "dokumen",
+        "bast",
+        str(cycle_id),
+        "--kelurahan",
+        KELURAHAN,
+        "--out",
+        str(bast),
+        "--tanggal",
+        "2025-07-14",
+        "--json",
+        "--db",
+        db.url,
+    )
     summary = json.loads(r.output)
     assert summary["baris"] == 3 and summary["jumlah"] == 750_000 and summary["berkas"] == str(bast)
     assert "hari Senin tanggal empat belas bulan Juli" in pdf_text(bast.read_bytes())
@@ -42,7 +56,9 @@ def test_nominatif_bast_and_cycle_listing(db, admin, tmp_path: Path) -> None:
 def test_every_kelurahan_of_a_cycle_in_one_folder(db, admin, tmp_path: Path) -> None:
     cycle_id, _, _ = blt_cycle(db, admin)
     folder = tmp_path / "siklus" / "juli"  # made if missing
-    r = _run("dokumen", "semua", str(cycle_id), "--folder", str(folder), "--tanggal", "2025-07-14", "--db", db.url)
+    r = _run(
+        "dokumen", "semua", str(cycle_id), "--folder", str(folder), "--tanggal", "2025-07-14", "--db", db.url
+    )
     assert r.exit_code == 0, r.output
     assert r.stdout == f"4 berkas ditulis di {folder} (2 kelurahan, Rp1.000.000).\n"
     assert "[1/2] Bekasijaya (3 penerima)" in r.stderr
@@ -50,21 +66,51 @@ def test_every_kelurahan_of_a_cycle_in_one_folder(db, admin, tmp_path: Path) -> 
     assert len(files) == 4 and sum(f.startswith("bast-") for f in files) == 2
     nominatif = next(folder.glob(f"daftar-nominatif-*-{KELURAHAN}.pdf"))
     assert "Budi Santoso" in pdf_text(nominatif.read_bytes())
-    again = json.loads(_run("dokumen", "semua", str(cycle_id), "--folder", str(folder), "--json", "--db", db.url).output)
-    assert [f["baris"] for f in again["berkas"]] == [3, 3, 1, 1] and len(list(folder.iterdir())) == 4  # overwritten
+    again = json.loads(
+        _run("dokumen", "semua", str(cycle_id), "--folder", str(folder), "--json", "--db", db.url).output
+    )
+    assert [f["baris"] for f in again["berkas"]] == [3, 3, 1, 1] and len(
+        list(folder.iterdir())
+    ) == 4  # overwritten
     r = _run("dokumen", "semua", "999", "--folder", str(tmp_path / "none"), "--db", db.url)
-    assert r.exit_code == 1 and "Galat: Siklus tidak ditemukan." in r.output and not (tmp_path / "none").exists()
+    assert (
+        r.exit_code == 1 and "Galat: Siklus tidak ditemukan." in r.output and not (tmp_path / "none").exists()
+    )
 
 
 def test_errors_are_one_indonesian_line(db, admin, tmp_path: Path) -> None:
     cycle_id, _, _ = blt_cycle(db, admin)
-    r = _run("dokumen", "nominatif", "999", "--kelurahan", KELURAHAN, "--out", str(tmp_path / "x.pdf"), "--db", db.url)
+    r = _run(
+        "dokumen",
+        "nominatif",
+        "999",
+        "--kelurahan",
+        KELURAHAN,
+        "--out",
+        str(tmp_path / "x.pdf"),
+        "--db",
+        db.url,
+    )
     assert r.exit_code == 1 and "Galat: Siklus tidak ditemukan." in r.output
     r = _run("dokumen", "realisasi", "--year", "2025", "--out", str(tmp_path / "x.csv"), "--db", db.url)
     assert r.exit_code == 1 and "Galat: Berkas keluaran harus berakhiran .pdf atau .xlsx" in r.output
-    r = _run("dokumen", "bast", str(cycle_id), "--kelurahan", KELURAHAN, "--out", str(tmp_path / "b.pdf"),
-             "--tanggal", "kemarin", "--db", db.url)
-    assert r.exit_code == 1 and "Galat: --tanggal harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan 'kemarin'." in r.output
+    r = _run(
+        "dokumen",
+        "bast",
+        str(cycle_id),
+        "--kelurahan",
+        KELURAHAN,
+        "--out",
+        str(tmp_path / "b.pdf"),
+        "--tanggal",
+        "kemarin",
+        "--db",
+        db.url,
+    )
+    assert (
+        r.exit_code == 1
+        and "Galat: --tanggal harus berformat TTTT-BB-HH atau HH-BB-TTTT, bukan 'kemarin'." in r.output
+    )
 
 
 def test_realisation_pdf_and_xlsx(db, admin, tmp_path: Path) -> None:
@@ -79,19 +125,49 @@ def test_realisation_pdf_and_xlsx(db, admin, tmp_path: Path) -> None:
 
 
 def test_facilities_add_list_revoke(db, tmp_path: Path) -> None:
-    r = _run("fasilitas", "add", "--code", "RSUD-CAM", "--name", "RSUD dr. Chasbullah Abdulmadjid", "--kind", "rsud",
-             "--db", db.url)
-    assert r.exit_code == 0 and r.output.startswith("Fasilitas RSUD-CAM (RSUD dr. Chasbullah Abdulmadjid) terdaftar.")
+    r = _run(
+        "fasilitas",
+        "add",
+        "--code",
+        "RSUD-CAM",
+        "--name",
+        "RSUD dr. Chasbullah Abdulmadjid",
+        "--kind",
+        "rsud",
+        "--db",
+        db.url,
+    )
+    assert r.exit_code == 0 and r.output.startswith(
+        "Fasilitas RSUD-CAM (RSUD dr. Chasbullah Abdulmadjid) terdaftar."
+    )
     key = r.output.split(": ")[-1].strip()
     assert key.startswith("fas_")
-    added = json.loads(_run("fasilitas", "add", "--code", "PKM-1", "--name", "Puskesmas Satu", "--kind", "puskesmas",
-                            "--json", "--db", db.url).output)
+    added = json.loads(
+        _run(
+            "fasilitas",
+            "add",
+            "--code",
+            "PKM-1",
+            "--name",
+            "Puskesmas Satu",
+            "--kind",
+            "puskesmas",
+            "--json",
+            "--db",
+            db.url,
+        ).output
+    )
     assert added["kode"] == "PKM-1" and added["kunci_api"].startswith("fas_")
     listed = json.loads(_run("fasilitas", "list", "--json", "--db", db.url).output)
-    assert [(f["kode"], f["awalan_kunci"], f["aktif"]) for f in listed] == [("PKM-1", added["kunci_api"][:12], True),
-                                                                          ("RSUD-CAM", key[:12], True)]
+    assert [(f["kode"], f["awalan_kunci"], f["aktif"]) for f in listed] == [
+        ("PKM-1", added["kunci_api"][:12], True),
+        ("RSUD-CAM", key[:12], True),
+    ]
     assert key not in _run("fasilitas", "list", "--db", db.url).output
-    assert _run("fasilitas", "revoke", "rsud-cam", "--db", db.url).output == "Kunci fasilitas RSUD-CAM dicabut.\n"
+    assert (
+        _run("fasilitas", "revoke", "rsud-cam", "--db", db.url).output
+        == "Kunci fasilitas RSUD-CAM dicabut.\n"
+    )
     again = _run("fasilitas", "revoke", "RSUD-CAM", "--db", db.url)
     assert again.exit_code == 1 and "Galat: Kunci fasilitas ini sudah dicabut." in again.output
     bad = _run("fasilitas", "add", "--code", "x y", "--name", "Klinik", "--kind", "apotek", "--db", db.url)

@@ -28,7 +28,9 @@ def _client(app, db, username: str, role: Role, area: str) -> tuple[TestClient, 
 
 def _printed(client: TestClient, csrf: str, action: str, **fields: str):
     """Print a document from its page's button: the job's page once done, and the file it offers."""
-    page = finished_job(client, client.post(action, data={"csrf_token": csrf, **fields}, follow_redirects=False))
+    page = finished_job(
+        client, client.post(action, data={"csrf_token": csrf, **fields}, follow_redirects=False)
+    )
     assert page.status_code == 200 and 'id="dokumen-siap"' in page.text, page.text
     link = page.text.split('<a class="tombol" href="')[1].split('"')[0]
     return page, client.get(link)
@@ -50,11 +52,16 @@ def test_cycle_documents_are_printed_as_jobs_and_downloaded(app, db, admin) -> N
     assert "Budi Santoso" in text and "Bekasi, 14 Juli 2025" in text
     _, bast = _printed(client, csrf, f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/bast", tanggal="2025-07-14")
     assert "hari Senin tanggal empat belas bulan Juli" in pdf_text(bast.content)
-    other = client.post(f"/siklus/{cycle_id}/dokumen/{OTHER_KELURAHAN}/nominatif", data={"csrf_token": csrf},
-                        follow_redirects=False)
+    other = client.post(
+        f"/siklus/{cycle_id}/dokumen/{OTHER_KELURAHAN}/nominatif",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert other.status_code == 404 and b"Dewi" not in other.content
     with db.read() as conn:
-        actions = [r.action for r in conn.execute(sa.select(audit_log.c.action).where(audit_log.c.actor == "ani"))]
+        actions = [
+            r.action for r in conn.execute(sa.select(audit_log.c.action).where(audit_log.c.actor == "ani"))
+        ]
     assert actions.count("dokumen.nominatif") == 1 and actions.count("dokumen.bast") == 1
     assert actions.count("dokumen.download") == 2
 
@@ -88,11 +95,13 @@ def test_the_job_page_counts_the_pages_laid_out(app, db, admin, monkeypatch) -> 
             told(number)
             halfway.set()
             go_on.wait(10)
+
         return real(story, **(kwargs | {"on_page": on_page}))
 
     monkeypatch.setattr(layout, "render", slow_render)
-    started = client.post(f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif", data={"csrf_token": csrf},
-                          follow_redirects=False)
+    started = client.post(
+        f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif", data={"csrf_token": csrf}, follow_redirects=False
+    )
     assert halfway.wait(10)
     running = client.get(started.headers["location"])
     go_on.set()
@@ -106,9 +115,15 @@ def test_analysts_read_the_report_but_no_by_name_documents(app, db, admin) -> No
     cycle_id, here, _ = blt_cycle(db, admin)
     pay(db, cycle_id, here)
     client, csrf = _client(app, db, "rina", Role.ANALYST, "32.75")
-    assert client.get(f"/siklus/{cycle_id}/dokumen").status_code == 403  # refused by role: no by-name documents
-    assert client.post(f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif",
-                       data={"csrf_token": csrf}).status_code == 403
+    assert (
+        client.get(f"/siklus/{cycle_id}/dokumen").status_code == 403
+    )  # refused by role: no by-name documents
+    assert (
+        client.post(
+            f"/siklus/{cycle_id}/dokumen/{KELURAHAN}/nominatif", data={"csrf_token": csrf}
+        ).status_code
+        == 403
+    )
     page = client.get("/laporan?tahun=2025")
     assert page.status_code == 200 and 'id="realisasi-program"' in page.text
     assert "BLT-APBD" in page.text and "Rp750.000" in page.text and "Budi" not in page.text
@@ -126,7 +141,11 @@ def test_admin_registers_and_revokes_a_facility(app, db) -> None:
     client, csrf = _client(app, db, "dinsos", Role.ADMIN, "32.75")
     page = client.get("/fasilitas")
     assert page.status_code == 200 and "Belum ada fasilitas terdaftar." in page.text
-    data = form_data(page.text, "/fasilitas") | {"kode": "RSUD-PG", "nama": "RSUD Pondokgede", "jenis": "rsud"}
+    data = form_data(page.text, "/fasilitas") | {
+        "kode": "RSUD-PG",
+        "nama": "RSUD Pondokgede",
+        "jenis": "rsud",
+    }
     added = client.post("/fasilitas", data=data)
     assert added.status_code == 200 and 'id="kunci-baru"' in added.text
     key = added.text.split('<code id="kunci-api">')[1].split("</code>")[0]
@@ -134,13 +153,23 @@ def test_admin_registers_and_revokes_a_facility(app, db) -> None:
         assert conn.execute(sa.select(facilities.c.key_prefix)).scalar_one() == key[:12]
     listing = client.get("/fasilitas").text
     assert key not in listing and f"{key[:12]}…" in listing  # shown once only
-    bad = client.post("/fasilitas", data={"csrf_token": csrf, "kode": "RSUD-PG", "nama": "Lagi", "jenis": "rsud"})
+    bad = client.post(
+        "/fasilitas", data={"csrf_token": csrf, "kode": "RSUD-PG", "nama": "Lagi", "jenis": "rsud"}
+    )
     assert bad.status_code == 422 and "Kode sudah dipakai" in bad.text and 'value="Lagi"' in bad.text
-    api = client.post("/api/v1/cakupan-kesehatan", json={"nik": "3275011705800001"}, headers={"X-API-Key": key})
+    api = client.post(
+        "/api/v1/cakupan-kesehatan", json={"nik": "3275011705800001"}, headers={"X-API-Key": key}
+    )
     assert api.status_code == 200 and api.json()["tercakup"] is False
-    done = client.post("/fasilitas/cabut", data={"csrf_token": csrf, "kode": "RSUD-PG"}, follow_redirects=False)
+    done = client.post(
+        "/fasilitas/cabut", data={"csrf_token": csrf, "kode": "RSUD-PG"}, follow_redirects=False
+    )
     assert done.status_code == 303 and done.headers["location"] == "/fasilitas?dicabut=RSUD-PG"
     assert "Kunci fasilitas RSUD-PG dicabut." in client.get(done.headers["location"]).text
-    assert client.post("/api/v1/cakupan-kesehatan", json={"nik": "3275011705800001"},
-                       headers={"X-API-Key": key}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/cakupan-kesehatan", json={"nik": "3275011705800001"}, headers={"X-API-Key": key}
+        ).status_code
+        == 401
+    )
     assert client.post("/fasilitas/cabut", data={"kode": "RSUD-PG"}).status_code == 403  # no CSRF token

@@ -22,12 +22,14 @@ def _blocking(started: threading.Event, released: threading.Event, outcome: list
         started.set()
         outcome.append(released.wait(10))  # False: nobody could answer the page below while this ran
         raise ValidationError("berhenti (uji)")
+
     return slow
 
 
 @pytest.mark.parametrize("work", ["impor", "ekspor"])
-def test_the_status_check_answers_while_an_import_or_export_runs(db: Database, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch, work: str) -> None:
+def test_the_status_check_answers_while_an_import_or_export_runs(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, work: str
+) -> None:
     from tepat.services import exports, imports
 
     add_user(db, "admin.dinsos", Role.ADMIN, "32.75")
@@ -38,8 +40,11 @@ def test_the_status_check_answers_while_an_import_or_export_runs(db: Database, t
         csrf = login(client, "admin.dinsos")
         if work == "impor":
             path = write_csv(tmp_path / "dtks.csv", family())
-            send = lambda: client.post("/impor", data={"csrf_token": csrf, "mode": "valid-only"},
-                                       files={"file": ("dtks.csv", path.read_bytes(), "text/csv")})
+            send = lambda: client.post(
+                "/impor",
+                data={"csrf_token": csrf, "mode": "valid-only"},
+                files={"file": ("dtks.csv", path.read_bytes(), "text/csv")},
+            )
         else:
             send = lambda: client.post("/ekspor", data={"csrf_token": csrf, "fmt": "csv", "area": "32.75"})
         worker = threading.Thread(target=send)

@@ -20,9 +20,18 @@ from tests.registry_files import OTHER_KELURAHAN, family, write_csv
 
 
 def _seed(db: Database, admin, tmp_path: Path) -> list[dict[str, str]]:
-    rows = family() + family(kelurahan=OTHER_KELURAHAN) + family(alamat="Gg. Melati, RT 05", aset_mobil="1", luas_lantai="120")
+    rows = (
+        family()
+        + family(kelurahan=OTHER_KELURAHAN)
+        + family(alamat="Gg. Melati, RT 05", aset_mobil="1", luas_lantai="120")
+    )
     rows[1] = dict(rows[1], hamil="1", disabilitas="netra", penyakit_kronis="diabetes", pendidikan="")
-    rows[2] = dict(rows[2], status_hidup="meninggal", tanggal_meninggal="2024-03-01", partisipasi_sekolah="tidak_sekolah_lagi")
+    rows[2] = dict(
+        rows[2],
+        status_hidup="meninggal",
+        tanggal_meninggal="2024-03-01",
+        partisipasi_sekolah="tidak_sekolah_lagi",
+    )
     for r in rows[6:]:
         r.update(status_verifikasi="terverifikasi", tanggal_verifikasi="2025-06-30")
     import_file(db, admin, write_csv(tmp_path / "seed.csv", rows))
@@ -50,7 +59,13 @@ def test_export_then_import_changes_nothing(db: Database, admin, tmp_path: Path,
     assert table.row(0, named=True)["kode_kelurahan"] == "32.75.01.1001"
     assert table.row(6, named=True)["tanggal_verifikasi"] == "2025-06-30"
     again = import_file(db, admin, out)
-    assert (again.rows_rejected, again.families_created, again.families_updated, again.members_created, again.members_updated) == (0, 0, 0, 0, 0)
+    assert (
+        again.rows_rejected,
+        again.families_created,
+        again.families_updated,
+        again.members_created,
+        again.members_updated,
+    ) == (0, 0, 0, 0, 0)
     with db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(family_versions)).scalar_one() == 0
         assert conn.execute(sa.select(sa.func.count()).select_from(member_versions)).scalar_one() == 0
@@ -60,7 +75,11 @@ def test_export_into_an_empty_database_rebuilds_the_registry(db: Database, admin
     _seed(db, admin, tmp_path)
     out = tmp_path / "r.csv"
     export_registry(db, admin, out)
-    columns = [c.name for c in members.columns if c.name not in ("id", "family_id", "valid_from", "import_id", "change_reason")]
+    columns = [
+        c.name
+        for c in members.columns
+        if c.name not in ("id", "family_id", "valid_from", "import_id", "change_reason")
+    ]
     with db.read() as conn:
         before = conn.execute(sa.select(*(members.c[c] for c in columns)).order_by(members.c.nik)).all()
     with db.begin() as conn:
@@ -69,7 +88,9 @@ def test_export_into_an_empty_database_rebuilds_the_registry(db: Database, admin
     result = import_file(db, admin, out)
     assert (result.families_created, result.members_created) == (3, 9)
     with db.read() as conn:
-        assert conn.execute(sa.select(*(members.c[c] for c in columns)).order_by(members.c.nik)).all() == before
+        assert (
+            conn.execute(sa.select(*(members.c[c] for c in columns)).order_by(members.c.nik)).all() == before
+        )
 
 
 def test_export_one_kecamatan_or_kelurahan(db: Database, admin, tmp_path: Path) -> None:
@@ -78,7 +99,13 @@ def test_export_one_kecamatan_or_kelurahan(db: Database, admin, tmp_path: Path) 
     assert export_registry(db, admin, tmp_path / "b.csv", area_code="3275011001").rows == 6
     assert set(_read(tmp_path / "b.csv")["kode_kelurahan"]) == {"32.75.01.1001"}
     with db.read() as conn:
-        entry = conn.execute(sa.select(audit_log).where(audit_log.c.action == "ekspor_registri").order_by(audit_log.c.id)).all()[-1]._mapping
+        entry = (
+            conn.execute(
+                sa.select(audit_log).where(audit_log.c.action == "ekspor_registri").order_by(audit_log.c.id)
+            )
+            .all()[-1]
+            ._mapping
+        )
     assert (entry["actor"], entry["area_code"], entry["detail"]["rows"]) == ("admin", "32.75.01.1001", 6)
 
 
@@ -122,5 +149,7 @@ def test_export_reports_progress_up_to_the_total(db, admin, tmp_path):
     for _ in range(3):
         make_family(db, admin)
     seen: list[tuple[int, int | None]] = []
-    result = export_registry(db, admin, tmp_path / "out.csv", progress=lambda done, total: seen.append((done, total)))
+    result = export_registry(
+        db, admin, tmp_path / "out.csv", progress=lambda done, total: seen.append((done, total))
+    )
     assert seen and seen[-1] == (result.rows, result.rows) == (9, 9)

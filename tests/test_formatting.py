@@ -16,7 +16,9 @@ def test_numbers_and_money():
 def test_dates_and_moments_in_jakarta():
     assert long_date(date(2025, 7, 24)) == "24 Juli 2025"
     assert moment(datetime(2025, 7, 24, 20, 5, tzinfo=UTC)) == "25 Juli 2025 03.05 WIB"
-    assert moment(datetime(2025, 7, 24, 20, 5)) == "25 Juli 2025 03.05 WIB"  # naive = UTC, as SQLite returns it
+    assert (
+        moment(datetime(2025, 7, 24, 20, 5)) == "25 Juli 2025 03.05 WIB"
+    )  # naive = UTC, as SQLite returns it
 
 
 def test_template_filter_accepts_iso_text():

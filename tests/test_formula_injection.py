@@ -32,12 +32,18 @@ def test_exports_error_reports_page_lists_and_payment_files(tmp_path: Path) -> N
         writer = open_writer(path, ["nama", "rw"])
         writer.write(pl.DataFrame({"nama": ["=1+1", "Budi"], "rw": ["-3", "3"]}))
         writer.close()
-        frame = pl.read_csv(path, infer_schema=False) if suffix == "csv" else pl.read_excel(path, read_options={"dtypes": "string"})
+        frame = (
+            pl.read_csv(path, infer_schema=False)
+            if suffix == "csv"
+            else pl.read_excel(path, read_options={"dtypes": "string"})
+        )
         assert frame["nama"].to_list() == ["'=1+1", "Budi"] and frame["rw"].to_list() == ["-3", "3"]
     errors = tmp_path / "galat.csv"
     write_errors(errors, pl.DataFrame({"row": [2], "column": ["nama"], "value": ["@cmd"], "message": ["x"]}))
     assert "'@cmd" in errors.read_text()
     assert b"'=2*3" in table_csv(["a"], [{"a": "=2*3"}])
-    data, _ = payment_file_bytes(Channel.BANK, "BYR-1", [("P1", "3275011705800001", "=cmd|' /C calc'!A0", "", 250000)])
+    data, _ = payment_file_bytes(
+        Channel.BANK, "BYR-1", [("P1", "3275011705800001", "=cmd|' /C calc'!A0", "", 250000)]
+    )
     rows = list(csv.reader(data.decode().splitlines()))
     assert rows[1][2].startswith("'=") and rows[1][-1] == "250000"

@@ -43,9 +43,16 @@ def test_each_role_sees_what_waits_for_it(app, db, admin) -> None:
     for _ in range(3):
         make_family(db, admin)
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
-    cases.submit_usul(db, Path(app.state.settings.upload_dir), family=family_values(), members=[head],
-                      proposer_name="Joko", proposer_contact="0812", reason="PHK",
-                      evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")])
+    cases.submit_usul(
+        db,
+        Path(app.state.settings.upload_dir),
+        family=family_values(),
+        members=[head],
+        proposer_name="Joko",
+        proposer_contact="0812",
+        reason="PHK",
+        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+    )
     verifier = _client(app, db, "vera", Role.VERIFIER, KELURAHAN).get("/").text
     assert _task(verifier, "keluarga-jatuh-tempo") == 3
     operator = _client(app, db, "ani", Role.OPERATOR, KELURAHAN).get("/").text
@@ -59,10 +66,14 @@ def test_each_role_sees_what_waits_for_it(app, db, admin) -> None:
 def test_a_submitted_cycle_waits_for_the_other_admin(db, admin, tmp_path) -> None:
     ranked_registry(db, admin, tmp_path)
     programmes.seed_catalogue(db, admin)
-    cycle_id = cycles.create_cycle(db, admin, "BPNT", name="BPNT Juli 2026", period_start=DAY, period_end=date(2026, 7, 31))
+    cycle_id = cycles.create_cycle(
+        db, admin, "BPNT", name="BPNT Juli 2026", period_start=DAY, period_end=date(2026, 7, 31)
+    )
     cycles.generate(db, admin, cycle_id)
     cycles.submit(db, admin, cycle_id)
-    assert [t.key for t in todo.tasks_for(db, admin)].count("siklus-persetujuan") == 0  # the maker cannot approve
+    assert [t.key for t in todo.tasks_for(db, admin)].count(
+        "siklus-persetujuan"
+    ) == 0  # the maker cannot approve
     assert {t.key: t.count for t in todo.tasks_for(db, CHECKER)}["siklus-persetujuan"] == 1
     cycles.approve(db, CHECKER, cycle_id)
     finance = actor(Role.FINANCE, "32.75", "keu")

@@ -21,8 +21,22 @@ def _files(tmp_path: Path) -> tuple[Path, list[dict[str, str]]]:
     number = kk(serial=77)
     rows = [
         row(number, nik=nik(date(1980, 5, 17), "L", 11)),
-        row(number, name="Siti", sex="P", birth=date(1983, 2, 3), relationship="istri_suami", nik="3.27501E+15"),
-        row(number, name="Rizky", birth=date(2012, 9, 1), relationship="anak", nik=nik(date(2012, 9, 1), "L", 12), rt="6"),
+        row(
+            number,
+            name="Siti",
+            sex="P",
+            birth=date(1983, 2, 3),
+            relationship="istri_suami",
+            nik="3.27501E+15",
+        ),
+        row(
+            number,
+            name="Rizky",
+            birth=date(2012, 9, 1),
+            relationship="anak",
+            nik=nik(date(2012, 9, 1), "L", 12),
+            rt="6",
+        ),
     ]
     return write_csv(tmp_path / "dtks.csv", rows), rows
 
@@ -62,8 +76,16 @@ def test_import_json_summary(db: Database, tmp_path: Path) -> None:
     result = _run("import", str(path), "--json", "--db", db.url)
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
-        "import_id": 1, "status": "done", "mode": "valid-only", "rows_read": 3, "rows_rejected": 0,
-        "families_created": 1, "families_updated": 0, "members_created": 3, "members_updated": 0, "errors": [],
+        "import_id": 1,
+        "status": "done",
+        "mode": "valid-only",
+        "rows_read": 3,
+        "rows_rejected": 0,
+        "families_created": 1,
+        "families_updated": 0,
+        "members_created": 3,
+        "members_updated": 0,
+        "errors": [],
         "warnings": [],
     }
 
@@ -84,11 +106,20 @@ def test_export_prints_what_it_wrote(db: Database, tmp_path: Path) -> None:
     out = tmp_path / "bekasi-timur.xlsx"
     result = _run("export", str(out), "--area", "32.75.01", "--db", db.url)
     assert result.exit_code == 0
-    assert result.stdout == f"Ekspor selesai: 6 anggota dari 2 keluarga, Bekasi Timur (32.75.01), ditulis ke {out} (XLSX).\n"
+    assert (
+        result.stdout
+        == f"Ekspor selesai: 6 anggota dari 2 keluarga, Bekasi Timur (32.75.01), ditulis ke {out} (XLSX).\n"
+    )
     whole = _run("export", str(tmp_path / "semua.dat"), "--format", "parquet", "--db", db.url)
-    assert whole.stdout == f"Ekspor selesai: 6 anggota dari 2 keluarga, semua wilayah, ditulis ke {tmp_path / 'semua.dat'} (PARQUET).\n"
+    assert (
+        whole.stdout
+        == f"Ekspor selesai: 6 anggota dari 2 keluarga, semua wilayah, ditulis ke {tmp_path / 'semua.dat'} (PARQUET).\n"
+    )
     bad = _run("export", str(tmp_path / "x.txt"), "--db", db.url)
-    assert (bad.exit_code, bad.stderr) == (1, "Galat: Format berkas tidak dikenal: txt; gunakan csv, xlsx atau parquet\n")
+    assert (bad.exit_code, bad.stderr) == (
+        1,
+        "Galat: Format berkas tidak dikenal: txt; gunakan csv, xlsx atau parquet\n",
+    )
 
 
 def test_import_as_an_account_keeps_to_its_area(db: Database, tmp_path: Path) -> None:
@@ -114,7 +145,14 @@ def test_strict_json_counts_what_valid_only_would_do(db: Database, tmp_path: Pat
     assert strict.exit_code == 1
     rejected = json.loads(strict.output)
     stored = json.loads(_run("import", str(path), "--json", "--db", db.url).output)
-    keys = ("rows_read", "rows_rejected", "families_created", "families_updated", "members_created", "members_updated")
+    keys = (
+        "rows_read",
+        "rows_rejected",
+        "families_created",
+        "families_updated",
+        "members_created",
+        "members_updated",
+    )
     assert rejected["status"] == "rejected" and stored["status"] == "done"
     assert {k: rejected[k] for k in keys} == {k: stored[k] for k in keys}
     assert stored["families_created"] == 3 and stored["rows_rejected"] == 1

@@ -37,7 +37,11 @@ def _messy_rows() -> list[dict[str, str]]:
 def _stamp_texts(db: Database) -> set[str]:
     """The shapes of the stored ``valid_from`` texts (digits blanked): one format whichever path wrote them."""
     with db.read() as conn:
-        texts = conn.execute(sa.text("SELECT CAST(valid_from AS TEXT) FROM families UNION SELECT CAST(valid_from AS TEXT) FROM members"))
+        texts = conn.execute(
+            sa.text(
+                "SELECT CAST(valid_from AS TEXT) FROM families UNION SELECT CAST(valid_from AS TEXT) FROM members"
+            )
+        )
         return {re.sub(r"\d", "0", t) for t in texts.scalars()}
 
 
@@ -46,15 +50,30 @@ def _snapshot(db: Database) -> dict[str, Any]:
     with db.read() as conn:
         fams = {r["id"]: dict(r) for r in conn.execute(sa.select(families)).mappings()}
         mems = [dict(r) for r in conn.execute(sa.select(members)).mappings()]
-        versions = [conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (family_versions, member_versions)]
+        versions = [
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (family_versions, member_versions)
+        ]
     out_f = {f["kk_number"]: {k: v for k, v in f.items() if k not in _VOLATILE} for f in fams.values()}
-    out_m = {m["nik"]: {**{k: v for k, v in m.items() if k not in _VOLATILE}, "kk": fams[m["family_id"]]["kk_number"]} for m in mems}
+    out_m = {
+        m["nik"]: {
+            **{k: v for k, v in m.items() if k not in _VOLATILE},
+            "kk": fams[m["family_id"]]["kk_number"],
+        }
+        for m in mems
+    }
     return {"families": out_f, "members": out_m, "versions": versions}
 
 
 def _counts(result: import_service.ImportResult) -> tuple[int, ...]:
-    return (result.rows_read, result.rows_rejected, result.families_created, result.families_updated,
-            result.members_created, result.members_updated)
+    return (
+        result.rows_read,
+        result.rows_rejected,
+        result.families_created,
+        result.families_updated,
+        result.members_created,
+        result.members_updated,
+    )
 
 
 def _empty(db: Database) -> None:
@@ -63,13 +82,26 @@ def _empty(db: Database) -> None:
             conn.execute(table.delete())
 
 
-_FEW = ("nomor_kk", "kode_kelurahan", "rw", "rt", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan_keluarga")
+_FEW = (
+    "nomor_kk",
+    "kode_kelurahan",
+    "rw",
+    "rt",
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "hubungan_keluarga",
+)
 
 
 @pytest.mark.parametrize("columns", [CANONICAL_COLUMNS, _FEW], ids=["all-columns", "required-columns-only"])
-def test_first_load_stores_what_the_matching_path_stores(db: Database, admin, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch, columns: tuple[str, ...]) -> None:
-    monkeypatch.setattr(import_service, "BATCH_ROWS", 4)  # the split KK and the families cross batch boundaries
+def test_first_load_stores_what_the_matching_path_stores(
+    db: Database, admin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(
+        import_service, "BATCH_ROWS", 4
+    )  # the split KK and the families cross batch boundaries
     path = write_csv(tmp_path / "campur.csv", _messy_rows(), columns=columns)
     paths: list[bool] = []
     real_init = Stager.__init__
@@ -93,36 +125,66 @@ def test_first_load_stores_what_the_matching_path_stores(db: Database, admin, tm
     split = [m for m in fast_rows["members"].values() if m["name"] in ("Ahmad Fauzi", "Dewi Lestari")]
     assert len({m["kk"] for m in split}) == 1 and {m["life_status"] for m in split} == {"hidup"}
     other = next(f for f in fast_rows["families"].values() if f["kelurahan_code"] == OTHER_KELURAHAN)
-    assert (other["registry_status"], other["verification_status"], other["kecamatan_code"]) == ("aktif", "belum", "32.75.02")
+    assert (other["registry_status"], other["verification_status"], other["kecamatan_code"]) == (
+        "aktif",
+        "belum",
+        "32.75.02",
+    )
     inactive = sum(f["registry_status"] == "nonaktif" for f in fast_rows["families"].values())
-    assert inactive == (1 if columns is CANONICAL_COLUMNS else 0)  # without the status column every family is aktif
+    assert inactive == (
+        1 if columns is CANONICAL_COLUMNS else 0
+    )  # without the status column every family is aktif
     assert all(m["status"] == "aktif" for m in fast_rows["members"].values())
 
 
-def test_first_load_rows_carry_the_import_and_later_edits_get_new_ids(db: Database, admin, tmp_path: Path) -> None:
+def test_first_load_rows_carry_the_import_and_later_edits_get_new_ids(
+    db: Database, admin, tmp_path: Path
+) -> None:
     rows = family() + family()
     result = import_file(db, admin, write_csv(tmp_path / "awal.csv", rows))
     with db.read() as conn:
-        stamps = set(conn.execute(sa.select(families.c.version, families.c.changed_by, families.c.change_reason, families.c.import_id)).all())
-        member_stamps = set(conn.execute(sa.select(members.c.version, members.c.status, members.c.import_id)).all())
+        stamps = set(
+            conn.execute(
+                sa.select(
+                    families.c.version, families.c.changed_by, families.c.change_reason, families.c.import_id
+                )
+            ).all()
+        )
+        member_stamps = set(
+            conn.execute(sa.select(members.c.version, members.c.status, members.c.import_id)).all()
+        )
         started = conn.execute(sa.select(imports.c.started_at)).scalar_one()
         valid_from = conn.execute(sa.select(families.c.valid_from)).scalars().first()
         top = conn.execute(sa.select(sa.func.max(families.c.id))).scalar_one()
     assert stamps == {(1, "admin", "impor awal.csv", result.import_id)}
     assert member_stamps == {(1, "aktif", result.import_id)}
-    assert valid_from is not None and abs((valid_from.replace(tzinfo=None) - started.replace(tzinfo=None)).total_seconds()) < 60
+    assert (
+        valid_from is not None
+        and abs((valid_from.replace(tzinfo=None) - started.replace(tzinfo=None)).total_seconds()) < 60
+    )
     # The ids handed out by the first load are taken: a family added by hand gets the next one.
     added = registry.create_family(
-        db, admin, {"kk_number": kk(), "kelurahan_code": rows[0]["kode_kelurahan"], "rw": 1, "rt": 2},
-        [{"nik": nik(date(1990, 1, 1)), "name": "Joko", "sex": "L", "birth_date": "1990-01-01", "relationship": "kepala_keluarga"}],
+        db,
+        admin,
+        {"kk_number": kk(), "kelurahan_code": rows[0]["kode_kelurahan"], "rw": 1, "rt": 2},
+        [
+            {
+                "nik": nik(date(1990, 1, 1)),
+                "name": "Joko",
+                "sex": "L",
+                "birth_date": "1990-01-01",
+                "relationship": "kepala_keluarga",
+            }
+        ],
         reason="tambah",
     )
     assert added > top
     assert registry.get_family(db, admin, top).members[0]["name"] == "Budi Santoso"
 
 
-def test_an_import_into_a_registry_with_rows_matches_them(db: Database, admin, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_import_into_a_registry_with_rows_matches_them(
+    db: Database, admin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = family()
     import_file(db, admin, write_csv(tmp_path / "a.csv", first))
     seen: list[bool] = []

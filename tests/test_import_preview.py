@@ -20,9 +20,18 @@ from tests.registry_files import family
 from tests.test_web_support import add_user, finished_job, login, make_app
 
 KEL = "32.75.01.1001"
-DTKS_NAMES = {"nomor_kk": "No KK", "kode_kelurahan": "Kode Desa", "rw": "RW", "rt": "RT", "alamat": "Alamat",
-              "nik": "NIK Anggota", "nama": "Nama Lengkap", "jenis_kelamin": "JK", "tanggal_lahir": "Tgl Lahir",
-              "hubungan_keluarga": "Hub KRT"}
+DTKS_NAMES = {
+    "nomor_kk": "No KK",
+    "kode_kelurahan": "Kode Desa",
+    "rw": "RW",
+    "rt": "RT",
+    "alamat": "Alamat",
+    "nik": "NIK Anggota",
+    "nama": "Nama Lengkap",
+    "jenis_kelamin": "JK",
+    "tanggal_lahir": "Tgl Lahir",
+    "hubungan_keluarga": "Hub KRT",
+}
 MAPPING = "[columns]\n" + "\n".join(f'"{v}" = "{k}"' for k, v in DTKS_NAMES.items() if v.lower() != k) + "\n"
 
 
@@ -59,44 +68,64 @@ def client(db, tmp_path: Path):
         yield c, login(c, "ani")
 
 
-def test_upload_a_mapping_preview_import_then_pick_the_saved_mapping_next_time(db, client, tmp_path: Path, admin) -> None:
+def test_upload_a_mapping_preview_import_then_pick_the_saved_mapping_next_time(
+    db, client, tmp_path: Path, admin
+) -> None:
     web, csrf = client
-    files = {"file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv"),
-             "pemetaan": ("dtks.toml", MAPPING.encode(), "application/toml")}
+    files = {
+        "file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv"),
+        "pemetaan": ("dtks.toml", MAPPING.encode(), "application/toml"),
+    }
     page = web.post("/impor/pratinjau", data={"csrf_token": csrf, "mode": "valid-only"}, files=files)
     assert page.status_code == 200, page.text
     assert 'id="kolom-pratinjau"' in page.text and "Nama Lengkap" in page.text and "Budi Santoso" in page.text
     assert registry.search_families(db, admin, "Budi Santoso") == []  # nothing stored by a preview
-    saved = web.post(re.search(r'action="(/impor/pratinjau/[\w-]+/simpan-pemetaan)"', page.text).group(1),
-                     data={"csrf_token": csrf, "nama_pemetaan": "DTKS kelurahan"})
+    saved = web.post(
+        re.search(r'action="(/impor/pratinjau/[\w-]+/simpan-pemetaan)"', page.text).group(1),
+        data={"csrf_token": csrf, "nama_pemetaan": "DTKS kelurahan"},
+    )
     assert "Pemetaan disimpan" in saved.text
     start = re.search(r'action="(/impor/pratinjau/[\w-]+)"', page.text).group(1)
-    done = finished_job(web, web.post(start, data={"csrf_token": csrf, "mode": "valid-only"}, follow_redirects=False))
+    done = finished_job(
+        web, web.post(start, data={"csrf_token": csrf, "mode": "valid-only"}, follow_redirects=False)
+    )
     assert "Anggota baru: 3" in done.text
     assert web.post(start, data={"csrf_token": csrf}).status_code == 404  # a preview is imported once
 
     form = web.get("/impor").text
     mapping_id = re.search(r'<option value="(\d+)">DTKS kelurahan</option>', form).group(1)
     again = family(kelurahan=KEL)
-    sent = web.post("/impor", data={"csrf_token": csrf, "mode": "valid-only", "pemetaan_id": mapping_id},
-                    files={"file": ("lagi.csv", _dtks_file(tmp_path, again), "text/csv")}, follow_redirects=False)
+    sent = web.post(
+        "/impor",
+        data={"csrf_token": csrf, "mode": "valid-only", "pemetaan_id": mapping_id},
+        files={"file": ("lagi.csv", _dtks_file(tmp_path, again), "text/csv")},
+        follow_redirects=False,
+    )
     assert "Anggota baru: 3" in finished_job(web, sent).text
 
 
 def test_a_file_without_its_mapping_is_refused_with_the_columns_named(db, client, tmp_path: Path) -> None:
     web, csrf = client
-    sent = web.post("/impor", data={"csrf_token": csrf, "mode": "valid-only"},
-                    files={"file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv")},
-                    follow_redirects=False)
+    sent = web.post(
+        "/impor",
+        data={"csrf_token": csrf, "mode": "valid-only"},
+        files={"file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv")},
+        follow_redirects=False,
+    )
     page = finished_job(web, sent)
     assert page.status_code == 422 and "Kolom wajib tidak ada" in page.text and "mungkin kolom" in page.text
 
 
 def test_another_session_cannot_import_someone_elses_preview(db, client, tmp_path: Path) -> None:
     web, csrf = client
-    page = web.post("/impor/pratinjau", data={"csrf_token": csrf},
-                    files={"file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv"),
-                           "pemetaan": ("dtks.toml", MAPPING.encode(), "application/toml")})
+    page = web.post(
+        "/impor/pratinjau",
+        data={"csrf_token": csrf},
+        files={
+            "file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv"),
+            "pemetaan": ("dtks.toml", MAPPING.encode(), "application/toml"),
+        },
+    )
     start = re.search(r'action="(/impor/pratinjau/[\w-]+)"', page.text).group(1)
     add_user(db, "budi", Role.OPERATOR, KEL)
     other = TestClient(web.app)
@@ -106,7 +135,12 @@ def test_another_session_cannot_import_someone_elses_preview(db, client, tmp_pat
 
 def test_a_broken_mapping_file_is_refused_on_the_form(client, tmp_path: Path) -> None:
     web, csrf = client
-    page = web.post("/impor/pratinjau", data={"csrf_token": csrf},
-                    files={"file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv"),
-                           "pemetaan": ("dtks.toml", b'[columns]\n"No KK" = "bukan_kolom"\n', "application/toml")})
+    page = web.post(
+        "/impor/pratinjau",
+        data={"csrf_token": csrf},
+        files={
+            "file": ("dtks.csv", _dtks_file(tmp_path, family(kelurahan=KEL)), "text/csv"),
+            "pemetaan": ("dtks.toml", b'[columns]\n"No KK" = "bukan_kolom"\n', "application/toml"),
+        },
+    )
     assert page.status_code == 422 and "bukan_kolom" in page.text

@@ -31,9 +31,13 @@ def test_a_nul_in_a_search_a_form_or_a_json_body_is_422(db, client, caplog) -> N
     form = client.post("/keluarga/baru", data={"kk_number": "32750\x00"})
     assert form.status_code == 422
     token = auth.issue_token(db, SYSTEM_ADMIN, "ani").token
-    api = client.post("/api/v1/families", json={"kk_number": "3275\u0000"}, headers={"Authorization": f"Bearer {token}"})
+    api = client.post(
+        "/api/v1/families", json={"kk_number": "3275\u0000"}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert api.status_code == 422 and api.json()["ok"] is False
-    server_logs = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))
+    server_logs = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))
+    )
     assert NIK not in server_logs  # (the test client's own httpx log shows the URL it sent)
 
 

@@ -46,7 +46,9 @@ def test_forty_guesses_sent_at_once_get_five_checks(db: Database, monkeypatch: p
     def guess(i: int) -> str:
         start.wait()
         try:
-            gate.password("oki", f"tebakan-{i}", client=f"klien-{i}")  # forty addresses: only the account limits
+            gate.password(
+                "oki", f"tebakan-{i}", client=f"klien-{i}"
+            )  # forty addresses: only the account limits
         except ChallengeRequired:
             return "soal"
         except AuthenticationFailed:
@@ -71,11 +73,23 @@ def test_a_locked_account_still_lets_its_owner_in_with_the_question(db: Database
     owner = TestClient(attacker.app)
     csrf = csrf_of(owner.get("/masuk").text)
     # The right password alone is not checked while the account's attempts are used up ...
-    r = owner.post("/masuk", data={"username": "oki", "password": PASSWORD, "csrf_token": csrf}, follow_redirects=False)
+    r = owner.post(
+        "/masuk", data={"username": "oki", "password": PASSWORD, "csrf_token": csrf}, follow_redirects=False
+    )
     assert r.status_code == 401 and "soal pengaman" in r.text.lower()
     token = re.search(r'name="token" value="([^"]+)"', r.text).group(1)
     question = re.search(r"Berapa (\w+) ditambah (\d+)\?", r.text)
-    words = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9}
+    words = {
+        "satu": 1,
+        "dua": 2,
+        "tiga": 3,
+        "empat": 4,
+        "lima": 5,
+        "enam": 6,
+        "tujuh": 7,
+        "delapan": 8,
+        "sembilan": 9,
+    }
     answer = str(words[question.group(1)] + int(question.group(2)))
     form = {"username": "oki", "password": PASSWORD, "csrf_token": csrf, "token": token, "jawaban": answer}
     # ... but with the question answered it is: nobody can lock the owner out.
@@ -91,8 +105,12 @@ def test_a_locked_account_still_lets_its_owner_in_with_the_question(db: Database
 def test_one_client_guessing_many_accounts_is_made_to_wait(db: Database, tmp_path: Path) -> None:
     client = TestClient(make_app(db, tmp_path))
     csrf = csrf_of(client.get("/masuk").text)
-    statuses = [client.post("/masuk", data={"username": f"akun{i}", "password": "x" * 8, "csrf_token": csrf}).status_code
-                for i in range(int(CLIENT_LIMIT.capacity) + 1)]
+    statuses = [
+        client.post(
+            "/masuk", data={"username": f"akun{i}", "password": "x" * 8, "csrf_token": csrf}
+        ).status_code
+        for i in range(int(CLIENT_LIMIT.capacity) + 1)
+    ]
     assert statuses[:-1] == [401] * int(CLIENT_LIMIT.capacity)
     last = client.post("/masuk", data={"username": "akun-lain", "password": "x" * 8, "csrf_token": csrf})
     assert last.status_code == 429 and "dari alamat ini" in last.text and int(last.headers["retry-after"]) > 0
@@ -158,20 +176,31 @@ def test_second_factor_is_offered_to_admins_and_finance_only(db: Database) -> No
     with pytest.raises(PermissionDenied):
         second_factor.new_enrolment(auth.authenticate(db, "ops", PASSWORD))
     add_user(db, "uang", Role.FINANCE, "32.75")
-    assert second_factor.new_enrolment(auth.authenticate(db, "uang", PASSWORD)).qr_data_uri.startswith("data:image/svg+xml")
+    assert second_factor.new_enrolment(auth.authenticate(db, "uang", PASSWORD)).qr_data_uri.startswith(
+        "data:image/svg+xml"
+    )
 
 
-def test_login_of_an_account_with_a_second_factor_asks_for_its_code_once(db: Database, tmp_path: Path) -> None:
+def test_login_of_an_account_with_a_second_factor_asks_for_its_code_once(
+    db: Database, tmp_path: Path
+) -> None:
     add_user(db, "kabid", Role.ADMIN, "32.75")
     secret = _enable(db, "kabid")
     client = TestClient(make_app(db, tmp_path))
     csrf = csrf_of(client.get("/masuk").text)
-    r = client.post("/masuk", data={"username": "kabid", "password": PASSWORD, "csrf_token": csrf}, follow_redirects=False)
+    r = client.post(
+        "/masuk", data={"username": "kabid", "password": PASSWORD, "csrf_token": csrf}, follow_redirects=False
+    )
     assert r.status_code == 200 and 'action="/masuk/kode"' in r.text
-    assert client.get("/", follow_redirects=False).headers["location"].startswith("/masuk")  # not logged in yet
+    assert (
+        client.get("/", follow_redirects=False).headers["location"].startswith("/masuk")
+    )  # not logged in yet
     csrf = csrf_of(r.text)
-    wrong = client.post("/masuk/kode", data={"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111",
-                                             "csrf_token": csrf}, follow_redirects=False)
+    wrong = client.post(
+        "/masuk/kode",
+        data={"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert wrong.status_code == 401 and "Kode verifikasi salah" in wrong.text
     code = pyotp.TOTP(secret).now()
     r = client.post("/masuk/kode", data={"code": code, "csrf_token": csrf}, follow_redirects=False)
@@ -180,7 +209,9 @@ def test_login_of_an_account_with_a_second_factor_asks_for_its_code_once(db: Dat
     thief = TestClient(client.app)
     csrf = csrf_of(thief.get("/masuk").text)
     page = thief.post("/masuk", data={"username": "kabid", "password": PASSWORD, "csrf_token": csrf})
-    r = thief.post("/masuk/kode", data={"code": code, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    r = thief.post(
+        "/masuk/kode", data={"code": code, "csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
     assert r.status_code == 401
 
 
@@ -195,7 +226,9 @@ def test_second_factor_is_set_up_from_the_account_page(db: Database, tmp_path: P
     secret = re.search(r"<code>([A-Z2-7]+)</code>", page.text).group(1)
     bad = client.post("/akun/dua-langkah/aktifkan", data={"code": "12345", "csrf_token": csrf})
     assert bad.status_code == 422 and not auth.check_password(db, "uang", PASSWORD).needs_code
-    good = client.post("/akun/dua-langkah/aktifkan", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf})
+    good = client.post(
+        "/akun/dua-langkah/aktifkan", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf}
+    )
     assert good.status_code == 200 and "Verifikasi dua langkah aktif" in good.text
     assert auth.check_password(db, "uang", PASSWORD).needs_code
 
@@ -215,7 +248,9 @@ def test_the_audit_says_login_only_once_the_code_was_right(db: Database, tmp_pat
 
     assert actions()[0] == "login.password_ok" and actions().count("login") == 1
     with pytest.raises(AuthenticationFailed):
-        gate.code(candidate.actor, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", client="meja")
+        gate.code(
+            candidate.actor, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", client="meja"
+        )
     assert actions()[0] == "login.code_failed" and actions().count("login") == 1
     gate.code(candidate.actor, pyotp.TOTP(secret).now(), client="meja")
     assert actions()[0] == "login" and actions().count("login") == 2

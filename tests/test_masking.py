@@ -33,7 +33,9 @@ def test_nik_shows_region_and_last_two_only() -> None:
     assert mask_nik("3275011705800001") == "3275**********01"
 
 
-name_chars = st.characters(categories=("Lu", "Ll", "Lo"), max_codepoint=0x2FFF) | st.sampled_from(list("'-. "))
+name_chars = st.characters(categories=("Lu", "Ll", "Lo"), max_codepoint=0x2FFF) | st.sampled_from(
+    list("'-. ")
+)
 names = st.text(name_chars, min_size=0, max_size=60)
 
 

@@ -15,8 +15,10 @@ from tepat.store.migrate import alembic_config
 from tests.conftest import PG_URL, own_database_url
 
 AT = "2025-07-01"
-LINE = ("INSERT INTO payments (batch_id, entitlement_id, attempt, reference, amount, kelurahan_code, state) "
-        "VALUES (1, {ent}, {attempt}, '{ref}', 250000, '32.75.01.1001', '{state}')")
+LINE = (
+    "INSERT INTO payments (batch_id, entitlement_id, attempt, reference, amount, kelurahan_code, state) "
+    "VALUES (1, {ent}, {attempt}, '{ref}', 250000, '32.75.01.1001', '{state}')"
+)
 
 
 @pytest.fixture
@@ -42,18 +44,23 @@ def _one_paid_one_failed(engine: sa.Engine) -> None:
         c.exec_driver_sql(
             "INSERT INTO programmes (id, code, name, unit, benefit_type, funding_source, frequency, amount, budget_year, "
             f"rule, exclusions, active, version, created_by, created_at, updated_by, updated_at) VALUES (1, 'BLT', 'BLT', "
-            f"'keluarga', 'tunai', 'APBD', 'sekali', 250000, 2025, 'true', '[]', true, 1, 'a', '{AT}', 'a', '{AT}')")
+            f"'keluarga', 'tunai', 'APBD', 'sekali', 250000, 2025, 'true', '[]', true, 1, 'a', '{AT}', 'a', '{AT}')"
+        )
         c.exec_driver_sql(
             "INSERT INTO benefit_cycles (id, programme_id, name, period_start, period_end, reference_date, state, "
             f"programme_snapshot, version, created_by, created_at) VALUES (1, 1, 'Juli', '{AT}', '2025-07-31', '{AT}', "
-            f"'pembayaran', '{{}}', 1, 'a', '{AT}')")
+            f"'pembayaran', '{{}}', 1, 'a', '{AT}')"
+        )
         for ent, state in ((1, "dibayar"), (2, "gagal")):
             c.exec_driver_sql(
                 "INSERT INTO entitlements (id, cycle_id, unit_key, family_id, kk_number, kelurahan_code, kecamatan_code, "
                 f"rw, rt, amount, source, state) VALUES ({ent}, 1, {ent}, {ent}, '3275010101250001', '32.75.01.1001', "
-                f"'32.75.01', 1, 1, 250000, 'aturan', '{state}')")
-        c.exec_driver_sql("INSERT INTO payment_batches (id, cycle_id, number, channel, state, control_count, control_total, "
-                          f"version, created_by, created_at) VALUES (1, 1, 'B-1', 'bank', 'selesai', 2, 500000, 1, 'a', '{AT}')")
+                f"'32.75.01', 1, 1, 250000, 'aturan', '{state}')"
+            )
+        c.exec_driver_sql(
+            "INSERT INTO payment_batches (id, cycle_id, number, channel, state, control_count, control_total, "
+            f"version, created_by, created_at) VALUES (1, 1, 'B-1', 'bank', 'selesai', 2, 500000, 1, 'a', '{AT}')"
+        )
         c.exec_driver_sql(LINE.format(ent=1, attempt=1, ref="R1", state="dibayar"))
         c.exec_driver_sql(LINE.format(ent=2, attempt=1, ref="R2", state="gagal"))
 
@@ -82,8 +89,11 @@ def test_0005_derives_live_for_existing_lines_and_keeps_exactly_once(scratch: sa
         assert not c.exec_driver_sql("SELECT live FROM payments WHERE reference = 'R4'").scalar_one()
     if PG_URL:
         with scratch.connect() as c:
-            options = dict(c.exec_driver_sql("SELECT relname, reloptions FROM pg_class "
-                                             "WHERE relname IN ('entitlements', 'payments')").all())
+            options = dict(
+                c.exec_driver_sql(
+                    "SELECT relname, reloptions FROM pg_class WHERE relname IN ('entitlements', 'payments')"
+                ).all()
+            )
         assert options == {"entitlements": ["fillfactor=50"], "payments": ["fillfactor=50"]}
     _migrate(scratch, "downgrade", "0004")
     assert _second_live_line_refused(scratch, "R5")  # the old index (on state) still guards

@@ -16,7 +16,9 @@ from tepat.domain.nik import check_kk, check_nik, clean_identifier
 KNOWN = frozenset({"32.75.01", "32.75.02"})
 
 
-def nik_for(day: int, month: int, year: int, female: bool = False, serial: int = 1, region: str = "327501") -> str:
+def nik_for(
+    day: int, month: int, year: int, female: bool = False, serial: int = 1, region: str = "327501"
+) -> str:
     return f"{region}{day + (40 if female else 0):02d}{month:02d}{year % 100:02d}{serial:04d}"
 
 

@@ -30,16 +30,28 @@ def _make_family(db: Database, admin: Any, kelurahan: str = KELURAHAN) -> tuple[
 
 def _nik_reads(db: Database) -> list[dict[str, Any]]:
     with db.read() as conn:
-        rows = conn.execute(sa.select(audit_log).where(audit_log.c.action == "family.read").order_by(audit_log.c.id))
+        rows = conn.execute(
+            sa.select(audit_log).where(audit_log.c.action == "family.read").order_by(audit_log.c.id)
+        )
         return [dict(r._mapping) for r in rows if (r.detail or {}).get("by") == "nik"]
 
 
 def test_lookup_returns_the_family_exactly_as_the_family_page_reads_it(db: Database, admin: Any) -> None:
     family_id, head_nik = _make_family(db, admin)
-    spouse_id = registry.add_member(db, admin, family_id, {
-        "nik": "3275014302830007", "name": "Siti Aminah", "sex": "P", "birth_date": "1983-02-03",
-        "relationship": "istri_suami", "pregnant": True,
-    }, reason="menikah")
+    spouse_id = registry.add_member(
+        db,
+        admin,
+        family_id,
+        {
+            "nik": "3275014302830007",
+            "name": "Siti Aminah",
+            "sex": "P",
+            "birth_date": "1983-02-03",
+            "relationship": "istri_suami",
+            "pregnant": True,
+        },
+        reason="menikah",
+    )
     registry.deactivate_member(db, admin, spouse_id, "pindah", expected_version=1, note="pindah ke luar kota")
     found = registry.find_by_nik(db, admin, head_nik)
     page = registry.get_family(db, admin, family_id)
@@ -61,7 +73,9 @@ def test_every_lookup_is_audited_once_flushed(db: Database, admin: Any) -> None:
         registry.find_by_nik(db, op, head_nik)
     audit.flush_reads(db.engine)
     reads = _nik_reads(db)
-    assert [(r["actor"], r["entity"], r["entity_id"], r["area_code"]) for r in reads] == [("ani", "family", str(family_id), KELURAHAN)] * 3
+    assert [(r["actor"], r["entity"], r["entity_id"], r["area_code"]) for r in reads] == [
+        ("ani", "family", str(family_id), KELURAHAN)
+    ] * 3
     assert audit.read_log(db.engine).pending == 0
 
 
@@ -86,9 +100,13 @@ def test_buffered_reads_reach_the_log_without_being_asked(db: Database, admin: A
     assert len(_nik_reads(db)) == 1
 
 
-def test_disposing_the_database_writes_the_buffered_reads(db: Database, admin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disposing_the_database_writes_the_buffered_reads(
+    db: Database, admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, head_nik = _make_family(db, admin)
-    monkeypatch.setattr(audit._FLUSHER, "wake", lambda: None)  # no background write: only dispose may write them
+    monkeypatch.setattr(
+        audit._FLUSHER, "wake", lambda: None
+    )  # no background write: only dispose may write them
     time.sleep(audit.READ_LOG_MAX_DELAY + 0.3)  # let a background round started earlier finish
     registry.find_by_nik(db, admin, head_nik)
     registry.find_by_nik(db, admin, head_nik)
@@ -98,7 +116,9 @@ def test_disposing_the_database_writes_the_buffered_reads(db: Database, admin: A
     assert len(_nik_reads(db)) == 2
 
 
-def test_a_failed_write_keeps_the_records_for_the_next_try(tmp_path: Any, admin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_keeps_the_records_for_the_next_try(
+    tmp_path: Any, admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(audit._FLUSHER, "wake", lambda: None)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'kosong.sqlite'}")  # no audit_log table yet
     log = audit.read_log(engine)
@@ -119,16 +139,19 @@ def test_a_lookup_survives_a_dropped_database_connection(db: Database, admin: An
     _, head_nik = _make_family(db, admin)
     registry.find_by_nik(db, admin, head_nik)  # the lookup pool now holds an open connection
     with db.begin() as conn:  # as a server restart would: end every other session of this database
-        ended = conn.execute(sa.text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )).scalar_one()
+        ended = conn.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
     assert ended >= 1
     assert registry.find_by_nik(db, admin, head_nik).members[0]["nik"] == head_nik
 
 
-def test_stopping_the_web_app_writes_the_buffered_reads(db: Database, admin: Any, tmp_path: Any,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stopping_the_web_app_writes_the_buffered_reads(
+    db: Database, admin: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fastapi.testclient import TestClient
 
     from tests.test_web_support import make_app

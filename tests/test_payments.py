@@ -21,12 +21,19 @@ from tests.payment_support import FINANCE, KELURAHAN, all_paid, exported_batch, 
 
 def states(db: Database, cycle_id: int) -> Counter[str]:
     with db.read() as conn:
-        return Counter(r[0] for r in conn.execute(sa.select(entitlements.c.state).where(entitlements.c.cycle_id == cycle_id)))
+        return Counter(
+            r[0]
+            for r in conn.execute(sa.select(entitlements.c.state).where(entitlements.c.cycle_id == cycle_id))
+        )
 
 
 def line_states(db: Database, batch_id: int) -> dict[str, str]:
     with db.read() as conn:
-        return dict(conn.execute(sa.select(lines_t.c.reference, lines_t.c.state).where(lines_t.c.batch_id == batch_id)).all())
+        return dict(
+            conn.execute(
+                sa.select(lines_t.c.reference, lines_t.c.state).where(lines_t.c.batch_id == batch_id)
+            ).all()
+        )
 
 
 def test_batch_takes_every_scheduled_entitlement_in_one_go(db: Database, admin) -> None:
@@ -36,7 +43,10 @@ def test_batch_takes_every_scheduled_entitlement_in_one_go(db: Database, admin) 
     assert batch["number"] == f"BYR-{cycle:05d}-001"
     assert states(db, cycle) == {"diproses": 4}
     with db.read() as conn:
-        assert conn.execute(sa.select(benefit_cycles.c.state).where(benefit_cycles.c.id == cycle)).scalar_one() == "pembayaran"
+        assert (
+            conn.execute(sa.select(benefit_cycles.c.state).where(benefit_cycles.c.id == cycle)).scalar_one()
+            == "pembayaran"
+        )
         attempts = conn.execute(sa.select(lines_t.c.attempt, lines_t.c.state)).all()
     assert set(attempts) == {(1, "dikirim")}
     with db.read() as conn:
@@ -51,6 +61,7 @@ def test_batch_per_kelurahan_and_only_for_approved_cycles(db: Database, admin) -
     assert batch["control_count"] == 2 and batch["kelurahan_code"] == KELURAHAN
     assert states(db, cycle) == {"diproses": 2, "terjadwal": 2}
     from tests.programme_data import approved_cycle, insert_programme
+
     draft = approved_cycle(db, insert_programme(db, "BPNT"), [], state="ditinjau")
     with pytest.raises(StateError, match="siklus yang disetujui"):
         payments.create_batch(db, FINANCE, draft, "bank")
@@ -87,21 +98,28 @@ def test_export_is_byte_identical_and_carries_control_totals(db: Database, admin
 def test_import_applies_paid_failed_and_reports_mismatches(db: Database, admin, tmp_path: Path) -> None:
     cycle = paying_cycle(db, admin, here=4, there=0)
     batch_id, rows = exported_batch(db, tmp_path, cycle)
-    file = result_file(tmp_path, [
-        (rows[0][0], rows[0][1], 250_000, "SUKSES", "", "TRX1", "2025-07-15"),
-        (rows[1][0], rows[1][1], 250_000, "GAGAL", "Rekening tidak aktif"),
-        (rows[2][0], rows[2][1], 200_000, "SUKSES"),  # amount differs
-        ("P999-1", "", 250_000, "SUKSES"),  # unknown
-        (rows[0][0], rows[0][1], 250_000, "SUKSES"),  # duplicate in the file
-    ])
+    file = result_file(
+        tmp_path,
+        [
+            (rows[0][0], rows[0][1], 250_000, "SUKSES", "", "TRX1", "2025-07-15"),
+            (rows[1][0], rows[1][1], 250_000, "GAGAL", "Rekening tidak aktif"),
+            (rows[2][0], rows[2][1], 200_000, "SUKSES"),  # amount differs
+            ("P999-1", "", 250_000, "SUKSES"),  # unknown
+            (rows[0][0], rows[0][1], 250_000, "SUKSES"),  # duplicate in the file
+        ],
+    )
     summary = payments.import_results(db, FINANCE, batch_id, file)
     assert summary.by_outcome == {"diterapkan": 2, "tidak_cocok": 1, "tidak_dikenal": 1, "ganda": 1}
     assert not summary.already_imported and summary.batch_state == "diekspor"
     assert states(db, cycle) == {"dibayar": 1, "gagal": 1, "diproses": 2}
     assert sorted(line_states(db, batch_id).values()) == ["dibayar", "dikirim", "dikirim", "gagal"]
     with db.read() as conn:
-        failed = conn.execute(sa.select(lines_t.c.failure_reason).where(lines_t.c.state == "gagal")).scalar_one()
-        paid = conn.execute(sa.select(lines_t.c.bank_reference, lines_t.c.settled_on).where(lines_t.c.state == "dibayar")).one()
+        failed = conn.execute(
+            sa.select(lines_t.c.failure_reason).where(lines_t.c.state == "gagal")
+        ).scalar_one()
+        paid = conn.execute(
+            sa.select(lines_t.c.bank_reference, lines_t.c.settled_on).where(lines_t.c.state == "dibayar")
+        ).one()
     assert failed == "Rekening tidak aktif" and paid[0] == "TRX1" and str(paid[1]) == "2025-07-15"
 
 
@@ -138,7 +156,9 @@ def test_tampered_result_file_is_rejected_and_nothing_applied(db: Database, admi
         recorded = conn.execute(sa.select(payment_result_imports.c.status)).scalars().all()
     assert recorded == ["ditolak", "ditolak"]
     bad_path = tmp_path / "rusak.csv"
-    bad_path.write_text(f"referensi,nik,jumlah,status\n{rows[0][0]},3.27501E+15,250000,SUKSES\n{rows[1][0]},,abc,MUNGKIN\n")
+    bad_path.write_text(
+        f"referensi,nik,jumlah,status\n{rows[0][0]},3.27501E+15,250000,SUKSES\n{rows[1][0]},,abc,MUNGKIN\n"
+    )
     with pytest.raises(ImportRejected) as rejected:
         payments.import_results(db, FINANCE, batch_id, bad_path)
     assert {(e.row, e.field) for e in rejected.value.errors} == {(2, "nik"), (3, "jumlah"), (3, "status")}
@@ -168,27 +188,47 @@ def test_returned_payment_makes_the_entitlement_retryable(db: Database, admin, t
     batch_id, rows = exported_batch(db, tmp_path, cycle)
     payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, all_paid(rows)))
     assert states(db, cycle) == {"dibayar": 2}
-    late = result_file(tmp_path, [(rows[0][0], rows[0][1], 250_000, "RETUR", "Dana dikembalikan")], name="retur.csv")
+    late = result_file(
+        tmp_path, [(rows[0][0], rows[0][1], 250_000, "RETUR", "Dana dikembalikan")], name="retur.csv"
+    )
     assert payments.import_results(db, FINANCE, batch_id, late).applied == 1
     assert states(db, cycle) == {"dibayar": 1, "gagal": 1}
     retry = payments.create_batch(db, FINANCE, cycle, "pos", retry=True)
     assert retry["control_count"] == 1
     with db.read() as conn:
-        attempts = conn.execute(sa.select(lines_t.c.attempt).where(lines_t.c.batch_id == retry["id"])).scalars().all()
+        attempts = (
+            conn.execute(sa.select(lines_t.c.attempt).where(lines_t.c.batch_id == retry["id"]))
+            .scalars()
+            .all()
+        )
     assert attempts == [2] and states(db, cycle) == {"dibayar": 1, "diproses": 1}
 
 
-def test_failed_lines_are_retried_in_a_later_batch_only_on_request(db: Database, admin, tmp_path: Path) -> None:
+def test_failed_lines_are_retried_in_a_later_batch_only_on_request(
+    db: Database, admin, tmp_path: Path
+) -> None:
     cycle = paying_cycle(db, admin, here=3, there=0)
     batch_id, rows = exported_batch(db, tmp_path, cycle)
-    payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, [
-        (rows[0][0], rows[0][1], 250_000, "SUKSES"), (rows[1][0], rows[1][1], 250_000, "GAGAL", "NIK tidak padan"),
-        (rows[2][0], rows[2][1], 250_000, "GAGAL", "Rekening ditutup")]))
+    payments.import_results(
+        db,
+        FINANCE,
+        batch_id,
+        result_file(
+            tmp_path,
+            [
+                (rows[0][0], rows[0][1], 250_000, "SUKSES"),
+                (rows[1][0], rows[1][1], 250_000, "GAGAL", "NIK tidak padan"),
+                (rows[2][0], rows[2][1], 250_000, "GAGAL", "Rekening ditutup"),
+            ],
+        ),
+    )
     with pytest.raises(StateError, match="--retry"):
         payments.create_batch(db, FINANCE, cycle, "bank")
     retry_id, retry_rows = exported_batch(db, tmp_path, cycle, retry=True)
     assert len(retry_rows) == 2 and all(r[0].startswith(f"P{retry_id}-") for r in retry_rows)
-    payments.import_results(db, FINANCE, retry_id, result_file(tmp_path, all_paid(retry_rows), name="hasil2.csv"))
+    payments.import_results(
+        db, FINANCE, retry_id, result_file(tmp_path, all_paid(retry_rows), name="hasil2.csv")
+    )
     assert states(db, cycle) == {"dibayar": 3}
 
 
@@ -225,24 +265,48 @@ def test_cancel_entitlement_only_when_not_on_its_way(db: Database, admin, tmp_pa
 def test_batch_state_conflict_is_reported(db: Database, admin, tmp_path: Path) -> None:
     cycle = paying_cycle(db, admin, here=2, there=0)
     batch_id, rows = exported_batch(db, tmp_path, cycle)
-    payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, [(rows[0][0], rows[0][1], 250_000, "GAGAL")]))
-    later = payments.import_results(db, FINANCE, batch_id, result_file(
-        tmp_path, [(rows[0][0], rows[0][1], 250_000, "SUKSES")], name="b.csv"))
+    payments.import_results(
+        db, FINANCE, batch_id, result_file(tmp_path, [(rows[0][0], rows[0][1], 250_000, "GAGAL")])
+    )
+    later = payments.import_results(
+        db,
+        FINANCE,
+        batch_id,
+        result_file(tmp_path, [(rows[0][0], rows[0][1], 250_000, "SUKSES")], name="b.csv"),
+    )
     assert later.by_outcome == {"konflik": 1} and states(db, cycle) == {"gagal": 1, "diproses": 1}
 
 
-def test_database_refuses_a_second_live_payment_even_without_the_service(db: Database, admin, tmp_path: Path) -> None:
+def test_database_refuses_a_second_live_payment_even_without_the_service(
+    db: Database, admin, tmp_path: Path
+) -> None:
     cycle = paying_cycle(db, admin, here=1, there=0)
     batch = payments.create_batch(db, FINANCE, cycle, "bank")
     with db.read() as conn:
         line = dict(conn.execute(sa.select(lines_t)).mappings().one())
     with db.begin() as conn:
-        other = conn.execute(sa.insert(payment_batches).values(
-            cycle_id=cycle, number="MANUAL-1", channel="bank", state="dibuat", control_count=1, control_total=250_000,
-            version=1, created_by="penyusup", created_at=batch["created_at"]).returning(payment_batches.c.id)).scalar_one()
+        other = conn.execute(
+            sa.insert(payment_batches)
+            .values(
+                cycle_id=cycle,
+                number="MANUAL-1",
+                channel="bank",
+                state="dibuat",
+                control_count=1,
+                control_total=250_000,
+                version=1,
+                created_by="penyusup",
+                created_at=batch["created_at"],
+            )
+            .returning(payment_batches.c.id)
+        ).scalar_one()
     # ``live`` is generated from ``state`` by the database and cannot be written
-    copy = {**{k: v for k, v in line.items() if k not in {"id", "live"}}, "batch_id": other, "reference": "MANUAL-1-1",
-            "attempt": 2}
+    copy = {
+        **{k: v for k, v in line.items() if k not in {"id", "live"}},
+        "batch_id": other,
+        "reference": "MANUAL-1-1",
+        "attempt": 2,
+    }
     with pytest.raises(sa.exc.IntegrityError), db.begin() as conn:
         conn.execute(sa.insert(lines_t).values(**copy))
     with db.begin() as conn:  # a failed line may be followed by a retry

@@ -35,7 +35,11 @@ def test_batch_export_import_reconcile_through_the_cli(db, admin, tmp_path: Path
     rows = list(csv.reader(out.open()))[1:-1]
     file = result_file(tmp_path, [(r[0], r[1], r[-1], "SUKSES") for r in rows])
     first = run(db, "import", "1", str(file), "--as", "siti")
-    assert first.exit_code == 0 and "3 baris dibaca; status batch: selesai." in first.output and "Diterapkan: 3" in first.output
+    assert (
+        first.exit_code == 0
+        and "3 baris dibaca; status batch: selesai." in first.output
+        and "Diterapkan: 3" in first.output
+    )
     second = run(db, "import", "1", str(file), "--as", "siti")
     assert second.output == "Berkas ini sudah diimpor untuk batch 1 (impor 1); tidak ada yang diubah.\n"
     report = json.loads(run(db, "reconcile", "1", "--json").output)
@@ -51,7 +55,10 @@ def test_cli_errors_are_one_indonesian_line(db, admin, tmp_path: Path) -> None:
     add_user(db, "opi", Role.OPERATOR, "32.75.01.1001")
     add_user(db, "siti", Role.FINANCE, "32.75")
     unknown = run(db, "batch", str(cycle), "--as", "hantu")
-    assert unknown.exit_code == 1 and unknown.output == "Galat: Pengguna 'hantu' tidak ditemukan atau tidak aktif.\n"
+    assert (
+        unknown.exit_code == 1
+        and unknown.output == "Galat: Pengguna 'hantu' tidak ditemukan atau tidak aktif.\n"
+    )
     operator = run(db, "batch", str(cycle), "--as", "opi")
     assert operator.exit_code == 1
     assert operator.output == "Galat: Hanya Keuangan dan Admin Dinsos yang boleh mengelola pembayaran.\n"
@@ -66,5 +73,6 @@ def test_cli_errors_are_one_indonesian_line(db, admin, tmp_path: Path) -> None:
     tampered.write_bytes(tampered.read_bytes().replace(b"SUKSES", b"GAGAL"))
     refused = run(db, "import", "1", str(tampered), "--as", "siti")
     assert refused.exit_code == 1
-    assert refused.output.splitlines()[0] == ("Galat: Berkas hasil ditolak: total kontrol atau checksum tidak cocok. "
-                                              "Tidak ada yang diterapkan.")
+    assert refused.output.splitlines()[0] == (
+        "Galat: Berkas hasil ditolak: total kontrol atau checksum tidak cocok. Tidak ada yang diterapkan."
+    )

@@ -27,8 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def paid_lines_per_entitlement(db: Database, cycle_id: int) -> Counter[int]:
     with db.read() as conn:
-        rows = conn.execute(sa.select(lines_t.c.entitlement_id).join(entitlements, entitlements.c.id == lines_t.c.entitlement_id)
-                            .where(entitlements.c.cycle_id == cycle_id, lines_t.c.state == "dibayar")).scalars().all()
+        rows = (
+            conn.execute(
+                sa.select(lines_t.c.entitlement_id)
+                .join(entitlements, entitlements.c.id == lines_t.c.entitlement_id)
+                .where(entitlements.c.cycle_id == cycle_id, lines_t.c.state == "dibayar")
+            )
+            .scalars()
+            .all()
+        )
     return Counter(rows)
 
 
@@ -36,7 +43,11 @@ def assert_paid_once_and_reconciled(db: Database, cycle_id: int, batch_id: int, 
     counts = paid_lines_per_entitlement(db, cycle_id)
     assert len(counts) == expected_paid and max(counts.values(), default=1) == 1
     report = reconciliation.reconcile(db, FINANCE, cycle_id=cycle_id)
-    assert report.entitlements and report.entitlements["paid_twice"] == 0 and report.entitlements["paid_without_line"] == 0
+    assert (
+        report.entitlements
+        and report.entitlements["paid_twice"] == 0
+        and report.entitlements["paid_without_line"] == 0
+    )
     assert report.entitlements["by_state"]["dibayar"]["count"] == expected_paid
     batch = reconciliation.reconcile(db, FINANCE, batch_id=batch_id)
     assert batch.total["dibayar_count"] == expected_paid and batch.balanced
@@ -82,12 +93,17 @@ def test_concurrent_import_of_the_same_file(db: Database, admin, tmp_path: Path,
     batch_id, rows = exported_batch(db, tmp_path, cycle)
     file = result_file(tmp_path, all_paid(rows))
     first, second = _import_at_once(db, batch_id, [file, file], monkeypatch)
-    assert isinstance(first, payments.ImportSummary) and isinstance(second, payments.ImportSummary), (first, second)
+    assert isinstance(first, payments.ImportSummary) and isinstance(second, payments.ImportSummary), (
+        first,
+        second,
+    )
     assert sorted([first.already_imported, second.already_imported]) == [False, True]
     assert_paid_once_and_reconciled(db, cycle, batch_id, 8)
 
 
-def test_concurrent_import_of_two_files_with_the_same_rows(db: Database, admin, tmp_path: Path, monkeypatch) -> None:
+def test_concurrent_import_of_two_files_with_the_same_rows(
+    db: Database, admin, tmp_path: Path, monkeypatch
+) -> None:
     cycle = paying_cycle(db, admin, here=4, there=0)
     batch_id, rows = exported_batch(db, tmp_path, cycle)
     one = result_file(tmp_path, all_paid(rows), name="a.csv")
@@ -115,18 +131,28 @@ print("DONE", flush=True)
 """
 
 
-def test_import_killed_halfway_leaves_nothing_and_the_rerun_applies_once(db: Database, admin, tmp_path: Path) -> None:
+def test_import_killed_halfway_leaves_nothing_and_the_rerun_applies_once(
+    db: Database, admin, tmp_path: Path
+) -> None:
     cycle = paying_cycle(db, admin, here=5, there=1)
     batch_id, rows = exported_batch(db, tmp_path, cycle)
     file = result_file(tmp_path, all_paid(rows))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", KILLABLE, db.url, str(batch_id), str(file)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE, db.url, str(batch_id), str(file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         line = child.stdout.readline() if child.stdout else ""
         assert line.strip() == "STAGED", child.stderr.read() if child.stderr else line
         with db.read() as conn:  # staged, not committed: nobody else sees a thing
-            assert conn.execute(sa.select(sa.func.count()).select_from(payment_result_lines)).scalar_one() == 0
+            assert (
+                conn.execute(sa.select(sa.func.count()).select_from(payment_result_lines)).scalar_one() == 0
+            )
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(30)

@@ -35,8 +35,11 @@ def client_for(app, username: str) -> tuple[TestClient, str]:
 
 
 def _make_batch(client: TestClient, csrf: str, cycle: int, **extra: str):
-    return client.post("/pembayaran/baru", data={"csrf_token": csrf, "siklus": str(cycle), "kanal": "bank", **extra},
-                       follow_redirects=False)
+    return client.post(
+        "/pembayaran/baru",
+        data={"csrf_token": csrf, "siklus": str(cycle), "kanal": "bank", **extra},
+        follow_redirects=False,
+    )
 
 
 def test_finance_creates_exports_and_imports_through_the_pages(db: Database, web) -> None:
@@ -54,21 +57,35 @@ def test_finance_creates_exports_and_imports_through_the_pages(db: Database, web
     assert client.post("/pembayaran/1/ekspor", data={"csrf_token": csrf}).content == download.content
     assert payments.get_batch(db, FINANCE, 1)["batch"]["file_name"] == "BYR-00001-001.csv"
     rows = list(csv.reader(io.StringIO(download.text)))[1:-1]
-    result = result_file_bytes([(rows[0][0], rows[0][1], 250000, "SUKSES", "", "", ""),
-                                (rows[1][0], rows[1][1], 250000, "GAGAL", "Rekening tutup", "", ""),
-                                (rows[2][0], rows[2][1], 100000, "SUKSES", "", "", "")])
-    uploaded = client.post("/pembayaran/1/hasil", data={"csrf_token": csrf}, files={"berkas": ("hasil.csv", result, "text/csv")})
+    result = result_file_bytes(
+        [
+            (rows[0][0], rows[0][1], 250000, "SUKSES", "", "", ""),
+            (rows[1][0], rows[1][1], 250000, "GAGAL", "Rekening tutup", "", ""),
+            (rows[2][0], rows[2][1], 100000, "SUKSES", "", "", ""),
+        ]
+    )
+    uploaded = client.post(
+        "/pembayaran/1/hasil", data={"csrf_token": csrf}, files={"berkas": ("hasil.csv", result, "text/csv")}
+    )
     assert uploaded.status_code == 200
-    assert "3 baris dibaca." in uploaded.text and "Diterapkan: 2" in uploaded.text and "Tidak cocok: 1" in uploaded.text
+    assert (
+        "3 baris dibaca." in uploaded.text
+        and "Diterapkan: 2" in uploaded.text
+        and "Tidak cocok: 1" in uploaded.text
+    )
     assert 'id="selisih"' in uploaded.text and "jumlah kami 250000, berkas 100000" in uploaded.text
     assert 'id="gagal"' in uploaded.text and "Rekening tutup" in uploaded.text
-    again = client.post("/pembayaran/1/hasil", data={"csrf_token": csrf}, files={"berkas": ("hasil.csv", result, "text/csv")})
+    again = client.post(
+        "/pembayaran/1/hasil", data={"csrf_token": csrf}, files={"berkas": ("hasil.csv", result, "text/csv")}
+    )
     assert "sudah pernah diimpor" in again.text
     recon = client.get("/pembayaran/1/rekonsiliasi")
     assert recon.status_code == 200 and "Bekasijaya" in recon.text and "Belum seimbang" in recon.text
     assert rows[2][0] in recon.text  # the mismatching reference, for finance
     # Retry the failed one in a new batch; cancel the other entitlement afterwards is refused (it is on its way).
-    retry = client.post("/pembayaran/1/ulang", data={"csrf_token": csrf, "kanal": "pos"}, follow_redirects=False)
+    retry = client.post(
+        "/pembayaran/1/ulang", data={"csrf_token": csrf, "kanal": "pos"}, follow_redirects=False
+    )
     assert retry.status_code == 303 and retry.headers["location"] == "/pembayaran/2?ok=dibuat"
     assert "Tunai melalui PT Pos" in client.get("/pembayaran/2").text
     listing = client.get(f"/pembayaran?siklus={cycle}")
@@ -79,12 +96,26 @@ def test_tampered_upload_is_rejected_with_the_reason(db: Database, web) -> None:
     app, cycle = web
     client, csrf = client_for(app, "siti")
     _make_batch(client, csrf, cycle)
-    rows = list(csv.reader(io.StringIO(client.post("/pembayaran/1/ekspor", data={"csrf_token": csrf}).text)))[1:-1]
-    result = result_file_bytes([(r[0], r[1], 250000, "SUKSES", "", "", "") for r in rows]).replace(b"SUKSES", b"GAGAL", 1)
-    page = client.post("/pembayaran/1/hasil", data={"csrf_token": csrf}, files={"berkas": ("hasil.csv", result, "text/csv")})
-    assert page.status_code == 422 and "checksum tidak cocok" in page.text and "Checksum SHA-256 tidak sama" in page.text
+    rows = list(csv.reader(io.StringIO(client.post("/pembayaran/1/ekspor", data={"csrf_token": csrf}).text)))[
+        1:-1
+    ]
+    result = result_file_bytes([(r[0], r[1], 250000, "SUKSES", "", "", "") for r in rows]).replace(
+        b"SUKSES", b"GAGAL", 1
+    )
+    page = client.post(
+        "/pembayaran/1/hasil", data={"csrf_token": csrf}, files={"berkas": ("hasil.csv", result, "text/csv")}
+    )
+    assert (
+        page.status_code == 422
+        and "checksum tidak cocok" in page.text
+        and "Checksum SHA-256 tidak sama" in page.text
+    )
     assert payments.get_batch(db, FINANCE, 1)["states"] == {"dikirim": 3}
-    wrong_type = client.post("/pembayaran/1/hasil", data={"csrf_token": csrf}, files={"berkas": ("hasil.pdf", b"%PDF", "application/pdf")})
+    wrong_type = client.post(
+        "/pembayaran/1/hasil",
+        data={"csrf_token": csrf},
+        files={"berkas": ("hasil.pdf", b"%PDF", "application/pdf")},
+    )
     assert wrong_type.status_code == 422 and "Pilih berkas hasil .csv atau .xlsx" in wrong_type.text
 
 
@@ -95,7 +126,9 @@ def test_cancel_needs_a_reason_and_csrf(db: Database, web) -> None:
     assert client.post("/pembayaran/1/batal", data={"alasan": "tanpa token"}).status_code == 403
     empty = client.post("/pembayaran/1/batal", data={"csrf_token": csrf, "alasan": ""})
     assert empty.status_code == 422 and "Alasan pembatalan wajib diisi" in empty.text
-    done = client.post("/pembayaran/1/batal", data={"csrf_token": csrf, "alasan": "Salah kanal"}, follow_redirects=False)
+    done = client.post(
+        "/pembayaran/1/batal", data={"csrf_token": csrf, "alasan": "Salah kanal"}, follow_redirects=False
+    )
     assert done.status_code == 303
     assert "Batch dibatalkan" in client.get(done.headers["location"]).text
     assert payments.get_batch(db, FINANCE, 1)["states"] == {"dibatalkan": 3}
@@ -112,10 +145,16 @@ def test_roles_and_areas_on_the_pages(db: Database, web) -> None:
     for method, path in page_routes(app):  # every payment page refuses an operator, without crashing
         if path.startswith("/pembayaran"):
             url = fill_path(path, batch_id=1, cycle_id=cycle)
-            answer = operator.get(url) if method == "GET" else operator.post(url, data={"csrf_token": op_csrf, "alasan": "uji akses"})
+            answer = (
+                operator.get(url)
+                if method == "GET"
+                else operator.post(url, data={"csrf_token": op_csrf, "alasan": "uji akses"})
+            )
             assert answer.status_code == 403, (method, path, answer.status_code)
     assert payments.get_batch(db, FINANCE, 1)["states"] == {"dikirim": 3}
-    local, local_csrf = client_for(app, "keulokal")  # finance of another kecamatan: a city-wide batch is not theirs
+    local, local_csrf = client_for(
+        app, "keulokal"
+    )  # finance of another kecamatan: a city-wide batch is not theirs
     assert local.get("/pembayaran/1").status_code == 404
     assert local.post("/pembayaran/1/ekspor", data={"csrf_token": local_csrf}).status_code == 404
     assert "BYR-" not in local.get("/pembayaran").text
@@ -124,7 +163,9 @@ def test_roles_and_areas_on_the_pages(db: Database, web) -> None:
     assert analyst.get("/pembayaran/1").status_code == 403
     recon = analyst.get("/pembayaran/1/rekonsiliasi")
     assert recon.status_code == 200 and "Analis melihat jumlah selisih saja" in recon.text
-    assert "Budi Santoso" not in recon.text and re.search(r"\b\d{16}\b", recon.text) is None  # no name, no NIK
+    assert (
+        "Budi Santoso" not in recon.text and re.search(r"\b\d{16}\b", recon.text) is None
+    )  # no name, no NIK
     assert "P1-" not in recon.text  # no reference either
     cycle_page = analyst.get(f"/pembayaran/siklus/{cycle}/rekonsiliasi")
     assert cycle_page.status_code == 200 and "Dibayar lebih dari sekali: 0" in cycle_page.text

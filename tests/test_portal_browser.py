@@ -28,7 +28,9 @@ def server(db: Database, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def phone(browser) -> Iterator[object]:
     # No JavaScript at all: the pages must work without it.
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False, is_mobile=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport=PHONE, java_script_enabled=False, is_mobile=True, device_scale_factor=2
+    )
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))

@@ -30,8 +30,10 @@ def test_found_unknown_wrong_date_and_refused_all_wait_the_minimum(client, db, a
     for nik, birth in asks:  # 11 checks from one client: the eleventh is refused (429)
         soal = client.get("/cek/api/soal").json()
         started = time.perf_counter()
-        r = client.post("/cek/api", json={"nik": nik, "nomor_kk": birth, "token": soal["token"],
-                                          "jawaban": solve(soal["soal"])})
+        r = client.post(
+            "/cek/api",
+            json={"nik": nik, "nomor_kk": birth, "token": soal["token"], "jawaban": solve(soal["soal"])},
+        )
         taken.setdefault(r.status_code, []).append(time.perf_counter() - started)
     assert set(taken) == {200, 429}
     assert min(min(v) for v in taken.values()) >= routes.MIN_SECONDS

@@ -12,7 +12,17 @@ from tepat.store.database import Database
 from tepat.web.routes import cases as case_routes
 from tests.test_web_support import make_app
 
-_WORDS = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9}
+_WORDS = {
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+}
 
 
 def citizen_app(db: Database, tmp_path: Path) -> FastAPI:

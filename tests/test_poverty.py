@@ -134,11 +134,14 @@ def test_bad_line_is_refused():
 
 # ----------------------------------------------------------------- invariants
 
+
 def test_everyone_equally_poor_has_zero_standard_error_not_nan():
     # Found by hypothesis: the linearised values cancel to rounding noise and the variance came out at -1e-20,
     # which made the standard error NaN.
     y = [18.001553605221403] * 5
-    w = np.array([40.28287307073903, 36.594669440680654, 38.12008510706625, 24.09290137498637, 35.2221098707927])
+    w = np.array(
+        [40.28287307073903, 36.594669440680654, 38.12008510706625, 24.09290137498637, 35.2221098707927]
+    )
     (e,) = fgt(y, 100, weight=w)
     assert e.p0 == pytest.approx(100.0)
     assert [e.se_p0, e.se_p1, e.se_p2] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)

@@ -148,10 +148,24 @@ def test_a_negative_weight_is_named_by_its_row(tmp_path):
     """Issue 19 point 8: the user is told which row holds the negative weight (or a zero household size)."""
     survey = tmp_path / "survei.csv"
     survey.write_text("pengeluaran,bobot,art\n500000,10,4\n300000,-2,3\n400000,5,0\n")
-    result = run("poverty", "estimate", str(survey), "--consumption", "pengeluaran", "--weight", "bobot",
-                 "--size", "art", "--line", "450000")
+    result = run(
+        "poverty",
+        "estimate",
+        str(survey),
+        "--consumption",
+        "pengeluaran",
+        "--weight",
+        "bobot",
+        "--size",
+        "art",
+        "--line",
+        "450000",
+    )
     assert result.exit_code == 1
-    assert result.output.splitlines()[1:] == ["  - baris 3, bobot: negatif", "  - baris 4, art: harus lebih dari nol"]
+    assert result.output.splitlines()[1:] == [
+        "  - baris 3, bobot: negatif",
+        "  - baris 4, art: harus lebih dari nol",
+    ]
 
 
 def test_ranking_text_and_json(db):
@@ -216,12 +230,16 @@ def test_import_bps_refuses_bad_rows(db, tmp_path):
 def test_import_bps_refuses_an_unknown_region_code(db, tmp_path, upload_dir):
     """Issue 19 point 8: a code shaped like a kabupaten/kota but unknown to the Kepmendagri list refuses the file."""
     source = tmp_path / "bps2025.csv"
-    source.write_text("kode_kemendagri,kab_kota,tahun,p0_persen\n32.75,Kota Bekasi,2025,3.85\n"
-                      "32.99,Kota Antah,2025,2.2\n39,Provinsi Entah,2025,3.0\n")
+    source.write_text(
+        "kode_kemendagri,kab_kota,tahun,p0_persen\n32.75,Kota Bekasi,2025,3.85\n"
+        "32.99,Kota Antah,2025,2.2\n39,Provinsi Entah,2025,3.0\n"
+    )
     result = run("poverty", "import-bps", str(source), "--db", db.url)
     assert result.exit_code == 1
-    assert result.output.strip() == ("Galat: Kode wilayah tidak dikenal sebagai provinsi atau kabupaten/kota: "
-                                     "32.99 (Kota Antah), 39 (Provinsi Entah). Tidak ada angka yang disimpan.")
+    assert result.output.strip() == (
+        "Galat: Kode wilayah tidak dikenal sebagai provinsi atau kabupaten/kota: "
+        "32.99 (Kota Antah), 39 (Provinsi Entah). Tidak ada angka yang disimpan."
+    )
     assert not (upload_dir / "bps" / "bps_kemiskinan_impor.csv").exists()
 
 

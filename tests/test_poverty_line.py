@@ -43,11 +43,19 @@ def test_the_scaled_basket_gives_the_norm_and_its_parts_sum_to_the_food_line() -
 def test_poverty_line_command_text_and_json(basket: Path) -> None:
     food = _expected_food()
     gk = round(food / (1 - 0.26))
-    data = json.loads(runner.invoke(app, ["poverty", "line", str(basket), "--non-food-share", "0.26", "--json"]).stdout)
-    assert (data["garis_makanan"], data["garis_kemiskinan"], data["garis_non_makanan"]) == (food, gk, gk - food)
+    data = json.loads(
+        runner.invoke(app, ["poverty", "line", str(basket), "--non-food-share", "0.26", "--json"]).stdout
+    )
+    assert (data["garis_makanan"], data["garis_kemiskinan"], data["garis_non_makanan"]) == (
+        food,
+        gk,
+        gk - food,
+    )
     assert [c["nama"] for c in data["komoditas"]] == ["Beras", "Telur ayam ras", "Minyak goreng"]
     text = runner.invoke(app, ["poverty", "line", str(basket), "--non-food", "250000"]).stdout
-    assert f"Garis kemiskinan (GK):               {'Rp' + f'{food + 250_000:,}'.replace(',', '.'):>14}" in text
+    assert (
+        f"Garis kemiskinan (GK):               {'Rp' + f'{food + 250_000:,}'.replace(',', '.'):>14}" in text
+    )
     refused = runner.invoke(app, ["poverty", "line", str(basket)])
     assert refused.exit_code == 1 and "garis non-makanan (rupiah) atau porsinya" in refused.output
 
@@ -61,9 +69,19 @@ def test_a_bad_basket_cell_is_named_by_its_row(tmp_path: Path) -> None:
 
 def test_estimate_uses_the_line_computed_from_the_basket(basket: Path) -> None:
     gk = round(_expected_food() / (1 - 0.26))
-    common = ["poverty", "estimate", str(DATA / "poverty_person.csv"), "--consumption", "pengeluaran_kapita",
-              "--weight", "bobot", "--json"]
-    from_basket = json.loads(runner.invoke(app, [*common, "--line-from", str(basket), "--non-food-share", "0.26"]).stdout)
+    common = [
+        "poverty",
+        "estimate",
+        str(DATA / "poverty_person.csv"),
+        "--consumption",
+        "pengeluaran_kapita",
+        "--weight",
+        "bobot",
+        "--json",
+    ]
+    from_basket = json.loads(
+        runner.invoke(app, [*common, "--line-from", str(basket), "--non-food-share", "0.26"]).stdout
+    )
     given = json.loads(runner.invoke(app, [*common, "--line", str(gk)]).stdout)
     assert from_basket["estimates"] == given["estimates"]
     assert from_basket["poverty_line"]["garis_kemiskinan"] == gk
@@ -73,13 +91,21 @@ def test_the_page_computes_the_line_and_shows_its_parts(db, tmp_path: Path, bask
     client = client_for(db, tmp_path, actor(Role.ANALYST, "32.75"))
     assert 'href="/statistik/garis-kemiskinan"' in client.get("/statistik").text
     food = _expected_food()
-    page = client.post("/statistik/garis-kemiskinan", data={"porsi_non_makanan": "26", "kalori": "2.100"},
-                       files={"berkas": ("paket.csv", basket.read_bytes(), "text/csv")})
+    page = client.post(
+        "/statistik/garis-kemiskinan",
+        data={"porsi_non_makanan": "26", "kalori": "2.100"},
+        files={"berkas": ("paket.csv", basket.read_bytes(), "text/csv")},
+    )
     assert page.status_code == 200 and 'id="hasil-garis-kemiskinan"' in page.text
+
     def rp(n: int) -> str:
         return "Rp" + f"{n:,}".replace(",", ".")
+
     assert f'<dd id="gkm">{rp(food)}</dd>' in page.text
     assert f"<strong>{rp(round(food / 0.74))}</strong>" in page.text and "Telur ayam ras" in page.text
-    bad = client.post("/statistik/garis-kemiskinan", data={"porsi_non_makanan": "dua puluh"},
-                      files={"berkas": ("paket.csv", basket.read_bytes(), "text/csv")})
+    bad = client.post(
+        "/statistik/garis-kemiskinan",
+        data={"porsi_non_makanan": "dua puluh"},
+        files={"berkas": ("paket.csv", basket.read_bytes(), "text/csv")},
+    )
     assert bad.status_code == 422 and "Porsi non-makanan harus berupa persen" in bad.text

@@ -98,17 +98,32 @@ def test_desil_1_to_4_counts_follow_the_latest_ranking(db, admin, tmp_path):
     from tepat.store.schema import family_scores, members
     from tests.targeting_data import saved_model, varied_registry
 
-    before = {c.code: c for c in registry_indicators(db, admin, Settings(min_cell_size=1), Level.KELURAHAN, TODAY)}
+    before = {
+        c.code: c for c in registry_indicators(db, admin, Settings(min_cell_size=1), Level.KELURAHAN, TODAY)
+    }
     varied_registry(db, admin, 20)
     assert before[KELURAHAN].poorest_families is None  # nothing ranked yet
     model_id = saved_model(db, admin, tmp_path)
     targeting.rank_registry(db, admin, model_id)
-    cells = {c.code: c for c in registry_indicators(db, admin, Settings(min_cell_size=1), Level.KELURAHAN, TODAY)}
+    cells = {
+        c.code: c for c in registry_indicators(db, admin, Settings(min_cell_size=1), Level.KELURAHAN, TODAY)
+    }
     with db.read() as conn:
-        poor_ids = [r[0] for r in conn.execute(
-            sa.select(family_scores.c.family_id).where(family_scores.c.model_id == model_id, family_scores.c.desil <= 4))]
-        people = conn.execute(sa.select(sa.func.count()).where(
-            members.c.family_id.in_(poor_ids), members.c.status == "aktif", members.c.life_status == "hidup")).scalar_one()
+        poor_ids = [
+            r[0]
+            for r in conn.execute(
+                sa.select(family_scores.c.family_id).where(
+                    family_scores.c.model_id == model_id, family_scores.c.desil <= 4
+                )
+            )
+        ]
+        people = conn.execute(
+            sa.select(sa.func.count()).where(
+                members.c.family_id.in_(poor_ids),
+                members.c.status == "aktif",
+                members.c.life_status == "hidup",
+            )
+        ).scalar_one()
     assert sum(c.poorest_families or 0 for c in cells.values()) == len(poor_ids) > 0
     assert sum(c.poorest_people or 0 for c in cells.values()) == people
     assert cells[KELURAHAN].as_dict()["desil_1_4_families"] == cells[KELURAHAN].poorest_families

@@ -42,7 +42,9 @@ def test_dashboard_shows_ranking_trend_maps_and_aggregates(db, admin, analyst, t
     assert page.status_code == 200
     html = page.text
     assert "Kota Bekasi: 4,01 %, peringkat 3 terendah dari 27 kabupaten/kota di Jawa Barat (2024)." in html
-    assert html.count('class="wilayah"') == 27 + 56 + 56  # the three maps inline (Jawa Barat, verification, desil 1–4)
+    assert (
+        html.count('class="wilayah"') == 27 + 56 + 56
+    )  # the three maps inline (Jawa Barat, verification, desil 1–4)
     assert 'id="tabel-peringkat"' in html and 'id="tabel-tren"' in html
     assert '<tr data-kode="32.75.01.1001"><td>Bekasijaya</td>' in html
     assert "/statistik/grafik/peta-provinsi.png?tahun=2024" in html and "/statistik/laporan.pdf" in html
@@ -106,7 +108,9 @@ def test_the_desil_map_shows_each_kelurahans_share_of_desil_1_to_4(db, admin, an
     shown = [code for code, c in cells.items() if c.poorest_share is not None]
     assert shown  # the ranked registry has desil 1–4 families
     for code in shown:
-        assert float(values[code]) == pytest.approx(100 * cells[code].poorest_families / cells[code].families, abs=0.05)
+        assert float(values[code]) == pytest.approx(
+            100 * cells[code].poorest_families / cells[code].families, abs=0.05
+        )
     hidden = [code for code, c in cells.items() if c.suppressed]
     assert all(values.get(code, "") == "" for code in hidden)
     page = client_for(db, tmp_path, analyst).get("/statistik").text

@@ -43,20 +43,31 @@ def _approved(db, admin, code: str, start: date, end: date) -> int:
 
 def _states(db, cycle_id: int) -> dict[int, str]:
     with db.read() as conn:
-        return dict(conn.execute(sa.select(entitlements.c.id, entitlements.c.state)
-                                 .where(entitlements.c.cycle_id == cycle_id)).all())
+        return dict(
+            conn.execute(
+                sa.select(entitlements.c.id, entitlements.c.state).where(entitlements.c.cycle_id == cycle_id)
+            ).all()
+        )
 
 
 def _seat(db, cycle_id: int) -> list[dict]:
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(sa.select(entitlements).where(entitlements.c.cycle_id == cycle_id)
-                                              .order_by(entitlements.c.rank)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(entitlements)
+                .where(entitlements.c.cycle_id == cycle_id)
+                .order_by(entitlements.c.rank)
+            ).mappings()
+        ]
 
 
 # ----------------------------------------------------------------- service coverage
 
 
-def test_a_service_cycle_covers_from_approval_and_closes_once_its_coverage_has_ended(db, admin, ranked) -> None:
+def test_a_service_cycle_covers_from_approval_and_closes_once_its_coverage_has_ended(
+    db, admin, ranked
+) -> None:
     cycle_id = _approved(db, admin, "LKM-NIK", DAY, date(2026, 12, 31))
     states = _states(db, cycle_id)
     assert states and set(states.values()) <= {"aktif", "diblokir"} and "aktif" in states.values()
@@ -71,9 +82,18 @@ def test_a_service_cycle_covers_from_approval_and_closes_once_its_coverage_has_e
     # a death during the coverage ends that person's coverage at once
     person = next(r for r in _seat(db, cycle_id) if r["state"] == "aktif")
     with db.read() as conn:
-        version = conn.execute(sa.select(members.c.version).where(members.c.id == person["member_id"])).scalar_one()
-    registry.deactivate_member(db, admin, person["member_id"], "meninggal", expected_version=version, note="wafat",
-                               death_date=DAY + timedelta(days=30))
+        version = conn.execute(
+            sa.select(members.c.version).where(members.c.id == person["member_id"])
+        ).scalar_one()
+    registry.deactivate_member(
+        db,
+        admin,
+        person["member_id"],
+        "meninggal",
+        expected_version=version,
+        note="wafat",
+        death_date=DAY + timedelta(days=30),
+    )
     assert _states(db, cycle_id)[person["id"]] == "diblokir"
     assert cycles.close_ended_coverage(db, admin, today=ends + timedelta(days=1)) == [cycle_id]
     assert cycles.show(db, admin, cycle_id).cycle["state"] == "ditutup"
@@ -97,8 +117,9 @@ def test_close_ended_coverage_leaves_paid_programmes_and_other_areas_alone(db, a
 @pytest.fixture
 def batch(db, admin, ranked) -> int:
     # every adult of an active family: a batch with seats in two areas
-    programmes.update_programme(db, admin, "BLK", 1, {"rule": 'status == "aktif"', "member_rule": "umur >= 18",
-                                                      "quota": None})
+    programmes.update_programme(
+        db, admin, "BLK", 1, {"rule": 'status == "aktif"', "member_rule": "umur >= 18", "quota": None}
+    )
     cycle_id = _approved(db, admin, "BLK", START, END)
     seats = _seat(db, cycle_id)
     assert len(seats) >= 3 and {s["state"] for s in seats} <= {"terjadwal", "diblokir"}
@@ -116,20 +137,31 @@ def test_a_training_batch_runs_from_enrolment_to_closing(db, admin, batch) -> No
     assert training.enrol(db, admin, batch, [first["id"], second["id"]]) == 2
     with pytest.raises(ValidationError):
         training.decline(db, admin, batch, [third["id"]], "")
-    assert training.decline(db, admin, batch, [third["id"], *[s["id"] for s in rest]], "tidak datang ke BLK") == \
-        1 + len(rest)
+    assert training.decline(
+        db, admin, batch, [third["id"], *[s["id"] for s in rest]], "tidak datang ke BLK"
+    ) == 1 + len(rest)
     with pytest.raises(StateError):  # already enrolled: not offered any more
         training.enrol(db, admin, batch, [first["id"]])
-    assert training.record_attendance(db, admin, batch, START, [first["id"], second["id"]], today=END) == (2, 0)
-    assert training.record_attendance(db, admin, batch, START + timedelta(days=1), [first["id"]], today=END) == (1, 1)
-    assert training.record_attendance(db, admin, batch, START + timedelta(days=1), [first["id"], second["id"]],
-                                      today=END) == (2, 0)  # recorded again: the last word counts
+    assert training.record_attendance(db, admin, batch, START, [first["id"], second["id"]], today=END) == (
+        2,
+        0,
+    )
+    assert training.record_attendance(
+        db, admin, batch, START + timedelta(days=1), [first["id"]], today=END
+    ) == (1, 1)
+    assert training.record_attendance(
+        db, admin, batch, START + timedelta(days=1), [first["id"], second["id"]], today=END
+    ) == (2, 0)  # recorded again: the last word counts
     with pytest.raises(ValidationError):
         training.record_attendance(db, admin, batch, START, [third["id"]], today=END)  # not enrolled
     with pytest.raises(ValidationError):
-        training.record_attendance(db, admin, batch, END + timedelta(days=1), [], today=END + timedelta(days=9))
+        training.record_attendance(
+            db, admin, batch, END + timedelta(days=1), [], today=END + timedelta(days=9)
+        )
     with pytest.raises(ValidationError):
-        training.record_attendance(db, admin, batch, START + timedelta(days=5), [], today=START + timedelta(days=4))
+        training.record_attendance(
+            db, admin, batch, START + timedelta(days=5), [], today=START + timedelta(days=4)
+        )
     roster = training.roster(db, admin, batch)
     by_id = {s.id: s for s in roster.seats}
     assert (by_id[first["id"]].attended, by_id[first["id"]].recorded) == (2, 2)
@@ -140,7 +172,10 @@ def test_a_training_batch_runs_from_enrolment_to_closing(db, admin, batch) -> No
     assert training.finish(db, admin, batch, [first["id"]], completed=True) == 1
     with pytest.raises(StateError):
         cycles.close(db, admin, batch)  # one seat is still running
-    assert training.finish(db, admin, batch, [second["id"]], completed=False, note="berhenti, bekerja di pabrik") == 1
+    assert (
+        training.finish(db, admin, batch, [second["id"]], completed=False, note="berhenti, bekerja di pabrik")
+        == 1
+    )
     cycles.close(db, admin, batch)
     assert cycles.show(db, admin, batch).cycle["state"] == "ditutup"
     final = _states(db, batch)
@@ -148,18 +183,29 @@ def test_a_training_batch_runs_from_enrolment_to_closing(db, admin, batch) -> No
     with pytest.raises(StateError):
         training.record_attendance(db, admin, batch, START, [], today=END)
     with db.read() as conn:
-        actions = [a for (a,) in conn.execute(sa.select(audit_log.c.action).where(audit_log.c.entity_id == str(batch)))]
-    assert {"pelatihan.daftar", "pelatihan.tolak", "pelatihan.hadir", "pelatihan.selesai",
-            "pelatihan.tidak_lulus"} <= set(actions)
+        actions = [
+            a
+            for (a,) in conn.execute(sa.select(audit_log.c.action).where(audit_log.c.entity_id == str(batch)))
+        ]
+    assert {
+        "pelatihan.daftar",
+        "pelatihan.tolak",
+        "pelatihan.hadir",
+        "pelatihan.selesai",
+        "pelatihan.tidak_lulus",
+    } <= set(actions)
 
 
 def test_a_death_blocks_an_enrolled_seat(db, admin, batch) -> None:
     seat = next(s for s in _seat(db, batch) if s["state"] == "terjadwal")
     training.enrol(db, admin, batch, [seat["id"]])
     with db.read() as conn:
-        version = conn.execute(sa.select(members.c.version).where(members.c.id == seat["member_id"])).scalar_one()
-    registry.deactivate_member(db, admin, seat["member_id"], "meninggal", expected_version=version, note="wafat",
-                               death_date=START)
+        version = conn.execute(
+            sa.select(members.c.version).where(members.c.id == seat["member_id"])
+        ).scalar_one()
+    registry.deactivate_member(
+        db, admin, seat["member_id"], "meninggal", expected_version=version, note="wafat", death_date=START
+    )
     assert _states(db, batch)[seat["id"]] == "diblokir"
 
 
@@ -193,8 +239,14 @@ def test_the_attendance_sheet_lists_the_enrolled_with_a_column_per_day(db, admin
     with pytest.raises(ValidationError):
         documents.attendance_sheet(db, admin, batch, [START + timedelta(days=i) for i in range(7)])
     with db.read() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(audit_log)
-                            .where(audit_log.c.action == "dokumen.daftar_hadir")).scalar_one() == 1
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(audit_log)
+                .where(audit_log.c.action == "dokumen.daftar_hadir")
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_programmes_that_pay_nothing_are_never_put_in_a_payment_file(db, admin, ranked) -> None:

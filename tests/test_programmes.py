@@ -35,18 +35,37 @@ def test_seed_catalogue_is_valid_and_matches_domain_md() -> None:
     assert set(by_code) == {"BLT-APBD", "BPNT", "LKM-NIK", "BANTUAN-PENDIDIKAN", "BLK", "UMKM"}
     for spec in seed_catalogue("Kota Bekasi"):
         assert validate_programme(spec.as_row()) == spec
-    assert (by_code["BLT-APBD"].amount, by_code["BLT-APBD"].unit, by_code["BLT-APBD"].frequency) == (250_000, "keluarga", "sekali")
+    assert (by_code["BLT-APBD"].amount, by_code["BLT-APBD"].unit, by_code["BLT-APBD"].frequency) == (
+        250_000,
+        "keluarga",
+        "sekali",
+    )
     assert "desil <= 4" in by_code["BLT-APBD"].rule and "terverifikasi" in by_code["BLT-APBD"].rule
-    assert (by_code["BPNT"].amount, by_code["BPNT"].frequency, by_code["BPNT"].funding_source) == (200_000, "bulanan", "APBN")
+    assert (by_code["BPNT"].amount, by_code["BPNT"].frequency, by_code["BPNT"].funding_source) == (
+        200_000,
+        "bulanan",
+        "APBN",
+    )
     assert by_code["BANTUAN-PENDIDIKAN"].amounts_by_level == {"SD": 450_000, "SMP": 750_000, "SMA": 1_800_000}
     assert by_code["LKM-NIK"].unit == "orang" and by_code["LKM-NIK"].coverage_months == 12
     assert by_code["BLK"].quota and by_code["BLK"].benefit_type == "pelatihan"
 
 
 def test_validation_lists_every_problem_in_indonesian() -> None:
-    errors = _errors(base_programme(code="blt apbd", unit="rumah", benefit_type="uang", funding_source="APBN2",
-                                    frequency="mingguan", amount=-5, annual_budget="banyak", quota=0,
-                                    rule="desil <= ", budget_year=1990))
+    errors = _errors(
+        base_programme(
+            code="blt apbd",
+            unit="rumah",
+            benefit_type="uang",
+            funding_source="APBN2",
+            frequency="mingguan",
+            amount=-5,
+            annual_budget="banyak",
+            quota=0,
+            rule="desil <= ",
+            budget_year=1990,
+        )
+    )
     assert "Kode program" in errors["code"]
     assert errors["unit"].startswith("Satuan penerima harus salah satu dari: keluarga, orang")
     assert "tunai, barang, layanan, pelatihan" in errors["benefit_type"]
@@ -60,12 +79,22 @@ def test_validation_lists_every_problem_in_indonesian() -> None:
 
 
 def test_levels_member_rule_and_service_coverage() -> None:
-    errors = _errors(base_programme(unit="orang", amounts_by_level={"SD": 1, "TK": 2}, member_rule="umur >= x"))
+    errors = _errors(
+        base_programme(unit="orang", amounts_by_level={"SD": 1, "TK": 2}, member_rule="umur >= x")
+    )
     assert "Jenjang 'TK' tidak dikenal" in errors["amounts_by_level"]
-    assert errors["member_rule"].startswith("posisi 9:")  # the position in what the admin typed, not in any(…)
-    assert "belum lengkap: SMP, SMA" in _errors(base_programme(unit="orang", amounts_by_level={"SD": 1}))["amounts_by_level"]
+    assert errors["member_rule"].startswith(
+        "posisi 9:"
+    )  # the position in what the admin typed, not in any(…)
+    assert (
+        "belum lengkap: SMP, SMA"
+        in _errors(base_programme(unit="orang", amounts_by_level={"SD": 1}))["amounts_by_level"]
+    )
     assert "satuan orang" in _errors(base_programme(member_rule="umur >= 6"))["member_rule"]
-    assert "satuan orang" in _errors(base_programme(amounts_by_level={"SD": 1, "SMP": 2, "SMA": 3}))["amounts_by_level"]
+    assert (
+        "satuan orang"
+        in _errors(base_programme(amounts_by_level={"SD": 1, "SMP": 2, "SMA": 3}))["amounts_by_level"]
+    )
     assert "lama jaminan" in _errors(base_programme(benefit_type="layanan", unit="orang"))["coverage_months"]
     assert "data keluarga" in _errors(base_programme(unit="orang", member_rule="desil <= 4"))["member_rule"]
     assert "dirinya sendiri" in _errors(base_programme(exclusions="UJI"))["exclusions"]
@@ -84,14 +113,29 @@ def test_member_rule_is_a_condition_inside_any_anggota() -> None:
     assert caught.value.position == 1 and "tidak boleh dipakai di dalam" in caught.value.reason
 
 
-@pytest.mark.parametrize(("education", "age", "level"), [
-    ("tidak_belum_sekolah", 7, "SD"), ("sd", 13, "SMP"), ("smp", 16, "SMA"), ("sma", 18, None), ("s1", 17, None),
-    (None, 5, None), (None, 6, "SD"), (None, 12, "SD"), (None, 13, "SMP"), (None, 15, "SMP"), (None, 16, "SMA"),
-    (None, 18, "SMA"), (None, 19, None),
-])
+@pytest.mark.parametrize(
+    ("education", "age", "level"),
+    [
+        ("tidak_belum_sekolah", 7, "SD"),
+        ("sd", 13, "SMP"),
+        ("smp", 16, "SMA"),
+        ("sma", 18, None),
+        ("s1", 17, None),
+        (None, 5, None),
+        (None, 6, "SD"),
+        (None, 12, "SD"),
+        (None, 13, "SMP"),
+        (None, 15, "SMP"),
+        (None, 16, "SMA"),
+        (None, 18, "SMA"),
+        (None, 19, None),
+    ],
+)
 def test_school_level_from_education_then_age(education, age, level) -> None:
     assert school_level(education, age) == level
-    assert amount_for(0, {"SD": 1, "SMP": 2, "SMA": 3}, level) == {"SD": 1, "SMP": 2, "SMA": 3}.get(level or "", 0)
+    assert amount_for(0, {"SD": 1, "SMP": 2, "SMA": 3}, level) == {"SD": 1, "SMP": 2, "SMA": 3}.get(
+        level or "", 0
+    )
 
 
 def test_seed_is_idempotent_and_init_can_seed(db, admin) -> None:
@@ -116,14 +160,21 @@ def test_update_checks_version_role_and_audits_before_and_after(db, admin) -> No
     with pytest.raises(ValidationError):
         programmes.update_programme(db, admin, "BPNT", 1, {"exclusions": ["TIDAK-ADA"]})
     row = programmes.update_programme(db, admin, "BPNT", 1, {"amount": 150_000, "annual_budget": 9_000_000})
-    assert (row["amount"], row["annual_budget"], row["version"], row["updated_by"]) == (150_000, 9_000_000, 2, "admin")
+    assert (row["amount"], row["annual_budget"], row["version"], row["updated_by"]) == (
+        150_000,
+        9_000_000,
+        2,
+        "admin",
+    )
     with pytest.raises(ConflictError):
         programmes.update_programme(db, admin, "BPNT", 1, {"amount": 175_000})
     with db.read() as conn:
         entry = audit.entries(conn, entity="programme", entity_id=row["id"])[0]
     assert entry["action"] == "update"
-    assert entry["detail"] == {"before": {"amount": 200_000, "annual_budget": None},
-                               "after": {"amount": 150_000, "annual_budget": 9_000_000}}
+    assert entry["detail"] == {
+        "before": {"amount": 200_000, "annual_budget": None},
+        "after": {"amount": 150_000, "annual_budget": 9_000_000},
+    }
     with pytest.raises(NotFound):
         programmes.get_programme(db, admin, "TIDAK-ADA")
 

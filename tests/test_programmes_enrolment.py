@@ -22,11 +22,16 @@ from tests.targeting_data import DAY
 
 RULES = [
     ("keluarga", 'desil <= 6 and status == "aktif"', None, None),
-    ("keluarga", 'desil <= 8 and any(anggota, umur >= 60) or count(anggota, sekolah) >= 2', None, None),
-    ("keluarga", 'not (desil > 3) and jumlah_anggota >= 3', None, None),
-    ("orang", 'desil <= 7', "umur >= 6 and umur <= 18 and sekolah", {"SD": 450_000, "SMP": 750_000, "SMA": 1_800_000}),
+    ("keluarga", "desil <= 8 and any(anggota, umur >= 60) or count(anggota, sekolah) >= 2", None, None),
+    ("keluarga", "not (desil > 3) and jumlah_anggota >= 3", None, None),
+    (
+        "orang",
+        "desil <= 7",
+        "umur >= 6 and umur <= 18 and sekolah",
+        {"SD": 450_000, "SMP": 750_000, "SMA": 1_800_000},
+    ),
     ("orang", 'status == "aktif"', "umur >= 18 and not sekolah", None),
-    ("orang", 'desil <= 10', None, None),
+    ("orang", "desil <= 10", None, None),
 ]
 
 
@@ -37,17 +42,27 @@ def ranked(db, admin, tmp_path):
 
 def _sql_places(db, admin, prog, *, quota=None, budget=None):
     with db.read() as conn:
-        scope = enrolment.programme_scope(conn, prog, admin, reference_date=DAY, quota=quota, budget=budget,
-                                          use_programme_limits=False)
+        scope = enrolment.programme_scope(
+            conn, prog, admin, reference_date=DAY, quota=quota, budget=budget, use_programme_limits=False
+        )
         rows = conn.execute(ranked_candidates(scope).order_by(sa.text("rank"))).mappings().all()
     return [(r["unit_key"], r["rank"], r["running_total"], bool(r["kept"])) for r in rows], rows
 
 
 @pytest.mark.parametrize(("unit", "rule", "member_rule", "levels"), RULES)
-def test_candidates_equal_a_brute_force_evaluation(db, admin, ranked, unit, rule, member_rule, levels) -> None:
+def test_candidates_equal_a_brute_force_evaluation(
+    db, admin, ranked, unit, rule, member_rule, levels
+) -> None:
     _, model_id = ranked
-    prog = create(db, admin, unit=unit, rule=rule, member_rule=member_rule, amounts_by_level=levels,
-                  amount=0 if levels else 250_000)
+    prog = create(
+        db,
+        admin,
+        unit=unit,
+        rule=rule,
+        member_rule=member_rule,
+        amounts_by_level=levels,
+        amount=0 if levels else 250_000,
+    )
     expected = brute_force(db, prog, model_id)
     got, rows = _sql_places(db, admin, prog)
     assert got == [(p.key, p.rank, p.running_total, p.kept) for p in expected]
@@ -56,7 +71,9 @@ def test_candidates_equal_a_brute_force_evaluation(db, admin, ranked, unit, rule
         assert {r["level"] for r in rows} <= {"SD", "SMP", "SMA"} and all(r["amount"] > 0 for r in rows)
         # "Anak Tanpa Data" has no education: her level comes from her age (12 on the reference day: SD)
         with db.read() as conn:
-            nodata = conn.execute(sa.select(members.c.id).where(members.c.name == "Anak Tanpa Data")).scalar_one()
+            nodata = conn.execute(
+                sa.select(members.c.id).where(members.c.name == "Anak Tanpa Data")
+            ).scalar_one()
         assert [(r["level"], r["amount"]) for r in rows if r["unit_key"] == nodata] in ([("SD", 450_000)], [])
 
 
@@ -70,12 +87,17 @@ def test_the_cut_keeps_the_poorest_within_quota_and_budget(db, admin, ranked) ->
         got, rows = _sql_places(db, admin, prog, quota=quota, budget=budget)
         kept = [k for k, _, _, is_kept in got if is_kept]
         assert kept == kept_keys(expected)
-        assert len(kept) == min(quota or 99, (budget if budget is not None else 10**12) // 250_000, len(everyone))
+        assert len(kept) == min(
+            quota or 99, (budget if budget is not None else 10**12) // 250_000, len(everyone)
+        )
         desil = [r["desil"] for r in rows]
         assert desil == sorted(desil)  # poorest first
         if kept:
-            assert max(r["desil"] for r in rows if r["kept"]) <= min(r["desil"] for r in rows if not r["kept"]) \
-                if any(not r["kept"] for r in rows) else True
+            assert (
+                max(r["desil"] for r in rows if r["kept"]) <= min(r["desil"] for r in rows if not r["kept"])
+                if any(not r["kept"] for r in rows)
+                else True
+            )
 
 
 def test_candidate_counts_pages_and_roles(db, admin, ranked) -> None:
@@ -87,9 +109,13 @@ def test_candidate_counts_pages_and_roles(db, admin, ranked) -> None:
     assert all(p["name"] for p in result.page)
     analyst = enrolment.candidates(db, actor(Role.ANALYST), "BANTUAN-PENDIDIKAN", reference_date=DAY)
     assert analyst.page == [] and analyst.candidates == result.candidates
-    local = enrolment.candidates(db, actor(Role.OPERATOR, KELURAHAN), "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100)
+    local = enrolment.candidates(
+        db, actor(Role.OPERATOR, KELURAHAN), "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100
+    )
     assert {p["kelurahan_code"] for p in local.page} == {KELURAHAN}
-    assert local.candidates == next(k["candidates"] for k in result.by_kelurahan if k["kelurahan_code"] == KELURAHAN)
+    assert local.candidates == next(
+        k["candidates"] for k in result.by_kelurahan if k["kelurahan_code"] == KELURAHAN
+    )
     with db.read() as conn:
         reads = audit.entries(conn, entity="programme_candidates")
     assert {r["actor"] for r in reads} == {"admin", f"operator-{KELURAHAN}"}  # the analyst read no names
@@ -102,7 +128,9 @@ def test_exclusion_of_current_recipients_in_an_overlapping_period(db, admin, ran
     before = {k for k, *_ in _sql_places(db, admin, prog)[0]}
     receiving = sorted(before)[:2]
     approved_cycle(db, other["id"], receiving, period=(date(2026, 6, 1), date(2026, 7, 31)))
-    approved_cycle(db, other["id"], [sorted(before)[2]], period=(date(2025, 1, 1), date(2025, 1, 31)), name="lama")
+    approved_cycle(
+        db, other["id"], [sorted(before)[2]], period=(date(2025, 1, 1), date(2025, 1, 31)), name="lama"
+    )
     approved_cycle(db, other["id"], [sorted(before)[3]], state="draf", name="belum disetujui")
     after = {k for k, *_ in _sql_places(db, admin, prog)[0]}
     assert after == before - set(receiving)
@@ -124,15 +152,22 @@ def test_overrides_need_reason_evidence_and_a_second_admin(db, admin, ranked) ->
     assert {e.field for e in caught.value.errors} == {"reason", "evidence"}
     stranger = actor(Role.OPERATOR, OTHER_KELURAHAN if kel == KELURAHAN else KELURAHAN, "operator.lain")
     with pytest.raises(NotFound):
-        enrolment.request_override(db, stranger, "UJI", outsider, "tambah", "Korban kebakaran rumah", "BA Muskel 12/2026")
-    add = enrolment.request_override(db, operator, "UJI", outsider, "tambah", "Korban kebakaran rumah", "BA Muskel 12/2026")
+        enrolment.request_override(
+            db, stranger, "UJI", outsider, "tambah", "Korban kebakaran rumah", "BA Muskel 12/2026"
+        )
+    add = enrolment.request_override(
+        db, operator, "UJI", outsider, "tambah", "Korban kebakaran rumah", "BA Muskel 12/2026"
+    )
     with pytest.raises(StateError):
-        enrolment.request_override(db, operator, "UJI", outsider, "tambah", "Korban kebakaran rumah", "BA lagi")
+        enrolment.request_override(
+            db, operator, "UJI", outsider, "tambah", "Korban kebakaran rumah", "BA lagi"
+        )
     assert outsider not in {k for k, *_ in _sql_places(db, admin, prog)[0]}  # pending: no effect yet
     with pytest.raises(PermissionDenied):
         enrolment.decide_override(db, operator, add, True)
-    self_made = enrolment.request_override(db, admin, "UJI", min(inside), "hapus", "Sudah pindah ke luar kota",
-                                           "Surat pindah 470/2026")
+    self_made = enrolment.request_override(
+        db, admin, "UJI", min(inside), "hapus", "Sudah pindah ke luar kota", "Surat pindah 470/2026"
+    )
     with pytest.raises(PermissionDenied) as same:
         enrolment.decide_override(db, admin, self_made, True)
     assert "maker-checker" in same.value.message
@@ -155,7 +190,9 @@ def test_overrides_need_reason_evidence_and_a_second_admin(db, admin, ranked) ->
 
 def test_explanation_names_the_budget_cut_and_the_members(db, admin, ranked) -> None:
     programmes.seed_catalogue(db, admin)
-    programmes.update_programme(db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 2_000_000, "budget_year": 2026})
+    programmes.update_programme(
+        db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 2_000_000, "budget_year": 2026}
+    )
     result = enrolment.candidates(db, admin, "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100)
     assert result.budget == 2_000_000 and 0 < result.kept < result.candidates
     cut_out = next(p for p in result.page if not p["kept"])
@@ -164,19 +201,29 @@ def test_explanation_names_the_budget_cut_and_the_members(db, admin, ranked) -> 
     assert decision.people and any(p.explanation.eligible for p in decision.people)
     as_json = decision.as_dict()
     assert as_json["program"] == "BANTUAN-PENDIDIKAN" and as_json["anggota"][0]["nama"]
-    hidden = enrolment.explain(db, actor(Role.ANALYST), "BANTUAN-PENDIDIKAN", cut_out["family_id"], reference_date=DAY)
+    hidden = enrolment.explain(
+        db, actor(Role.ANALYST), "BANTUAN-PENDIDIKAN", cut_out["family_id"], reference_date=DAY
+    )
     assert all(p.name is None for p in hidden.people)
     with pytest.raises(NotFound):
-        enrolment.explain(db, actor(Role.OPERATOR, "32.75.12.1001"), "BANTUAN-PENDIDIKAN", cut_out["family_id"])
+        enrolment.explain(
+            db, actor(Role.OPERATOR, "32.75.12.1001"), "BANTUAN-PENDIDIKAN", cut_out["family_id"]
+        )
 
 
 def test_the_cut_is_the_citys_whoever_looks(db, admin, ranked) -> None:
     programmes.seed_catalogue(db, admin)
-    programmes.update_programme(db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 3_000_000, "budget_year": 2026})
+    programmes.update_programme(
+        db, admin, "BANTUAN-PENDIDIKAN", 1, {"annual_budget": 3_000_000, "budget_year": 2026}
+    )
     city = enrolment.candidates(db, admin, "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100)
     for kel in (KELURAHAN, OTHER_KELURAHAN):
-        local = enrolment.candidates(db, actor(Role.OPERATOR, kel), "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100)
+        local = enrolment.candidates(
+            db, actor(Role.OPERATOR, kel), "BANTUAN-PENDIDIKAN", reference_date=DAY, limit=100
+        )
         mine = [p for p in city.page if p["kelurahan_code"] == kel]
-        assert [(p["unit_key"], p["rank"], p["kept"]) for p in local.page] == [(p["unit_key"], p["rank"], p["kept"]) for p in mine]
+        assert [(p["unit_key"], p["rank"], p["kept"]) for p in local.page] == [
+            (p["unit_key"], p["rank"], p["kept"]) for p in mine
+        ]
         assert local.kept == sum(p["kept"] for p in mine)
     assert 0 < city.kept < city.candidates

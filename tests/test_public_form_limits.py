@@ -26,10 +26,16 @@ def app(db, tmp_path: Path):
 
 def _pengaduan(client: TestClient, **fields: object):
     page = client.get("/layanan/pengaduan")
-    data = {"kategori": "pungutan", "kelurahan_code": KELURAHAN, "uraian": "Dipotong oknum", **form_challenge(page.text)}
+    data = {
+        "kategori": "pungutan",
+        "kelurahan_code": KELURAHAN,
+        "uraian": "Dipotong oknum",
+        **form_challenge(page.text),
+    }
     data.update({k: v for k, v in fields.items() if k != "files"})
-    return client.post("/layanan/pengaduan", data={k: v for k, v in data.items() if v is not None},
-                       files=fields.get("files"))
+    return client.post(
+        "/layanan/pengaduan", data={k: v for k, v in data.items() if v is not None}, files=fields.get("files")
+    )
 
 
 def test_refused_submissions_do_not_use_up_the_accepted_ones(app) -> None:
@@ -61,10 +67,16 @@ def test_staff_filing_for_residents_are_not_limited_and_are_recorded(db, app) ->
 
 def test_the_photo_is_checked_first_and_what_was_typed_stays(db, app, admin) -> None:
     resident = TestClient(app)
-    sent = _pengaduan(resident, kategori=None, uraian="Bantuan saya dipotong Rp50.000",
-                      files={"bukti": ("foto.jpg", io.BytesIO(b"bukan foto"), "image/jpeg")})
+    sent = _pengaduan(
+        resident,
+        kategori=None,
+        uraian="Bantuan saya dipotong Rp50.000",
+        files={"bukti": ("foto.jpg", io.BytesIO(b"bukan foto"), "image/jpeg")},
+    )
     assert sent.status_code == 422 and "Jenis berkas tidak diterima" in sent.text
     assert "Bantuan saya dipotong Rp50.000" in sent.text  # the description is kept for the second try
     alert = sent.text.split('role="alert"')[1].split("</div>")[0]
-    assert "Jenis berkas tidak diterima" in alert and "kategori" not in alert.lower()  # the photo first, then the rest
+    assert (
+        "Jenis berkas tidak diterima" in alert and "kategori" not in alert.lower()
+    )  # the photo first, then the rest
     assert cases.list_cases(db, admin, kind="pengaduan") == []

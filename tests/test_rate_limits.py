@@ -83,7 +83,9 @@ def _spend(path: str, attempts: int, results: multiprocessing.Queue) -> None:  #
 def test_processes_together_get_exactly_the_allowance(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    workers = [context.Process(target=_spend, args=(str(tmp_path / "rl.sqlite"), 80, results)) for _ in range(3)]
+    workers = [
+        context.Process(target=_spend, args=(str(tmp_path / "rl.sqlite"), 80, results)) for _ in range(3)
+    ]
     for w in workers:
         w.start()
     allowed = [results.get(timeout=60) for _ in workers]
@@ -95,21 +97,27 @@ def test_processes_together_get_exactly_the_allowance(tmp_path: Path) -> None:
 def test_two_status_checkers_on_one_database_share_the_allowance(db: Database, tmp_path: Path) -> None:
     """Two worker processes each build their own checker; the limits hold for both together."""
     shared = tmp_path / "rate-limits.sqlite"
-    one = StatusChecker(db, SECRET, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600),
-                        limiter=RateLimitFile(shared))
-    two = StatusChecker(db, SECRET, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600),
-                        limiter=RateLimitFile(shared))
+    one = StatusChecker(
+        db, SECRET, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600), limiter=RateLimitFile(shared)
+    )
+    two = StatusChecker(
+        db, SECRET, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600), limiter=RateLimitFile(shared)
+    )
     one.check("3275011705800001", "3275011507209999", client="198.51.100.1")
     two.check("3275011705800002", "3275011507209999", client="198.51.100.1")
     one.check("3275011705800003", "3275011507209999", client="198.51.100.1")
     with pytest.raises(TooManyAttempts):
-        two.check("3275011705800004", "3275011507209999", client="198.51.100.1")  # the client's fourth, on the other worker
+        two.check(
+            "3275011705800004", "3275011507209999", client="198.51.100.1"
+        )  # the client's fourth, on the other worker
     two.check("3275011705800050", "3275011507209999", client="198.51.100.2")
     one.check("3275011705800050", "3275011507209999", client="198.51.100.3")
     with pytest.raises(TooManyAttempts):
         two.check("3275011705800050", "3275011507209999", client="198.51.100.4")  # the NIK's third guess
     with db.read() as conn:
-        outcomes = [r.outcome for r in conn.execute(sa.select(status_checks.c.outcome).order_by(status_checks.c.id))]
+        outcomes = [
+            r.outcome for r in conn.execute(sa.select(status_checks.c.outcome).order_by(status_checks.c.id))
+        ]
     assert outcomes.count("dibatasi") == 2 and len(outcomes) == 7
     with sqlite3.connect(shared) as conn:
         stored = " ".join(k for (k,) in conn.execute("SELECT key FROM buckets"))
@@ -119,7 +127,9 @@ def test_two_status_checkers_on_one_database_share_the_allowance(db: Database, t
 # ----------------------------------------------------------------- tepat serve --workers
 
 
-def test_serve_with_workers_hands_uvicorn_an_import_string(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_with_workers_hands_uvicorn_an_import_string(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import uvicorn
     from typer.testing import CliRunner
 
@@ -151,13 +161,31 @@ def _ask(base: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_two_worker_processes_share_limits_and_challenges_and_both_write_the_log(db: Database, tmp_path: Path) -> None:
+def test_two_worker_processes_share_limits_and_challenges_and_both_write_the_log(
+    db: Database, tmp_path: Path
+) -> None:
     port = _free_port()
-    env = {**os.environ, "TEPAT_DATABASE_URL": db.url, "TEPAT_UPLOAD_DIR": str(tmp_path / "unggahan"),
-           "TEPAT_SECRET_KEY": SECRET}
-    server = subprocess.Popen([sys.executable, "-c", "from tepat.cli import main; main()", "serve", "--workers", "2",
-                               "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "TEPAT_DATABASE_URL": db.url,
+        "TEPAT_UPLOAD_DIR": str(tmp_path / "unggahan"),
+        "TEPAT_SECRET_KEY": SECRET,
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from tepat.cli import main; main()",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -194,8 +222,14 @@ def test_two_worker_processes_share_limits_and_challenges_and_both_write_the_log
 def test_a_log_batch_is_written_now_only_when_the_writer_lock_is_free(db: Database, tmp_path: Path) -> None:
     if db.dialect != "sqlite":
         pytest.skip("only SQLite has one writer lock; on PostgreSQL checks and log batches run in threads")
-    checker = StatusChecker(db, SECRET, limiter=RateLimitFile(tmp_path / "rl.sqlite"), log_batch=2,
-                            log_max_delay=3600, log_in_background=True)
+    checker = StatusChecker(
+        db,
+        SECRET,
+        limiter=RateLimitFile(tmp_path / "rl.sqlite"),
+        log_batch=2,
+        log_max_delay=3600,
+        log_in_background=True,
+    )
 
     def logged() -> int:
         with db.read() as conn:
@@ -217,8 +251,10 @@ def test_a_challenge_is_used_up_with_the_limits_in_one_step(tmp_path: Path) -> N
     from tepat.domain.throttle import LocalLimiter
 
     limit = Limit.per(10, 60.0)
-    for one, two in ((RateLimitFile(tmp_path / "rl.sqlite"), RateLimitFile(tmp_path / "rl.sqlite")),
-                     (LocalLimiter(),) * 2):
+    for one, two in (
+        (RateLimitFile(tmp_path / "rl.sqlite"), RateLimitFile(tmp_path / "rl.sqlite")),
+        (LocalLimiter(),) * 2,
+    ):
         assert one.take_all([(limit, "klien:z")], 0.0, ("nonce-1", 900.0)).allowed
         assert two.take_all([(limit, "klien:z")], 1.0, ("nonce-1", 900.0)) is None  # replayed: nothing spent
         for _ in range(9):

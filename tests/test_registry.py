@@ -35,7 +35,9 @@ def test_create_family_stores_members_and_writes_audit(db, admin):
 def test_validation_errors_name_the_field_in_indonesian(db, admin):
     bad_member = {**member_values(), "sex": "P"}  # the NIK says male
     with pytest.raises(ValidationError) as err:
-        registry.create_family(db, admin, family_values(rw="x", kelurahan_code="32.75.99.9999"), [bad_member], reason="uji")
+        registry.create_family(
+            db, admin, family_values(rw="x", kelurahan_code="32.75.99.9999"), [bad_member], reason="uji"
+        )
     fields = {e.field: e.message for e in err.value.errors}
     assert fields["rw"] == "RW: harus bilangan bulat"
     assert "tidak ada dalam daftar wilayah" in fields["kelurahan_code"]
@@ -52,7 +54,14 @@ def test_nik_is_unique_among_active_people(db, admin):
 
 def test_edit_keeps_the_old_version_and_history_says_who_when_why(db, admin):
     family_id = make_family(db, admin)
-    registry.update_family(db, admin, family_id, {"floor_material": "tanah", "rt": "6"}, expected_version=1, reason="hasil kunjungan")
+    registry.update_family(
+        db,
+        admin,
+        family_id,
+        {"floor_material": "tanah", "rt": "6"},
+        expected_version=1,
+        reason="hasil kunjungan",
+    )
     view = registry.get_family(db, admin, family_id)
     assert view.family["floor_material"] == "tanah" and view.family["rt"] == 6 and view.family["version"] == 2
     history = registry.family_history(db, admin, family_id)
@@ -64,16 +73,22 @@ def test_edit_keeps_the_old_version_and_history_says_who_when_why(db, admin):
 
 def test_an_edit_that_changes_nothing_adds_no_version(db, admin):
     family_id = make_family(db, admin)
-    registry.update_family(db, admin, family_id, {"floor_material": "keramik"}, expected_version=1, reason="cek ulang")
+    registry.update_family(
+        db, admin, family_id, {"floor_material": "keramik"}, expected_version=1, reason="cek ulang"
+    )
     assert registry.get_family(db, admin, family_id).family["version"] == 1
 
 
 def test_stale_edit_is_refused_and_loses_nothing(db, admin):
     family_id = make_family(db, admin)
     other = actor(Role.OPERATOR, KELURAHAN, "operator2")
-    registry.update_family(db, other, family_id, {"address": "Jl. Melati 1"}, expected_version=1, reason="pindah rumah")
+    registry.update_family(
+        db, other, family_id, {"address": "Jl. Melati 1"}, expected_version=1, reason="pindah rumah"
+    )
     with pytest.raises(ConflictError) as err:
-        registry.update_family(db, admin, family_id, {"address": "Jl. Kenanga 2"}, expected_version=1, reason="koreksi")
+        registry.update_family(
+            db, admin, family_id, {"address": "Jl. Kenanga 2"}, expected_version=1, reason="koreksi"
+        )
     assert "operator2" in err.value.message
     assert registry.get_family(db, admin, family_id).family["address"] == "Jl. Melati 1"
 
@@ -82,9 +97,19 @@ def test_as_of_shows_the_family_as_it_was(db, admin):
     family_id = make_family(db, admin)
     before_edit = now()
     time.sleep(0.01)
-    registry.update_family(db, admin, family_id, {"address": "Jl. Baru 9"}, expected_version=1, reason="pindah")
+    registry.update_family(
+        db, admin, family_id, {"address": "Jl. Baru 9"}, expected_version=1, reason="pindah"
+    )
     head = registry.get_family(db, admin, family_id).members[0]
-    registry.deactivate_member(db, admin, head["id"], "meninggal", expected_version=1, note="akta kematian", death_date=date(2025, 1, 2))
+    registry.deactivate_member(
+        db,
+        admin,
+        head["id"],
+        "meninggal",
+        expected_version=1,
+        note="akta kematian",
+        death_date=date(2025, 1, 2),
+    )
     past = registry.get_family(db, admin, family_id, as_of=before_edit)
     assert past.family["address"] == "Jl. Mawar No. 7"
     assert [m["status"] for m in past.members] == ["aktif", "aktif", "aktif"]
@@ -99,12 +124,24 @@ def test_moving_a_member_keeps_the_old_membership_in_history(db, admin):
     second = make_family(db, admin, members=[member_values("Andi Wijaya", birth=date(1990, 1, 1))])
     child = registry.get_family(db, admin, first).members[2]
     registry.move_member(db, admin, child["id"], second, expected_version=1, reason="ikut KK baru")
-    assert [m["name"] for m in registry.get_family(db, admin, second).members] == ["Andi Wijaya", "Rizky Pratama"]
+    assert [m["name"] for m in registry.get_family(db, admin, second).members] == [
+        "Andi Wijaya",
+        "Rizky Pratama",
+    ]
     assert len(registry.get_family(db, admin, first).members) == 2
-    moves = [e for e in registry.family_history(db, admin, first) if e.entity_label == "Rizky Pratama" and e.changes]
-    assert moves and moves[0].changes == [("Keluarga", "keluarga ini", "pindah ke keluarga lain")]  # not the new family
+    moves = [
+        e
+        for e in registry.family_history(db, admin, first)
+        if e.entity_label == "Rizky Pratama" and e.changes
+    ]
+    assert moves and moves[0].changes == [
+        ("Keluarga", "keluarga ini", "pindah ke keluarga lain")
+    ]  # not the new family
     arrived = [e for e in registry.family_history(db, admin, second) if e.entity_label == "Rizky Pratama"]
-    assert arrived[0].changes == [("Keluarga", "keluarga lain", "keluarga ini")] and arrived[0].reason == "ikut KK baru"
+    assert (
+        arrived[0].changes == [("Keluarga", "keluarga lain", "keluarga ini")]
+        and arrived[0].reason == "ikut KK baru"
+    )
 
 
 def test_operator_cannot_see_or_change_another_kelurahan(db, admin):
@@ -135,7 +172,10 @@ def test_analyst_sees_no_personal_data(db, admin):
     with pytest.raises(PermissionDenied):
         registry.search_families(db, analyst, "Budi")
     listing = registry.browse_area(db, analyst, "32.75", min_cell_size=10)
-    assert listing.families is None and {r["families"] for r in listing.rows} == {0, None}  # one family: hidden
+    assert listing.families is None and {r["families"] for r in listing.rows} == {
+        0,
+        None,
+    }  # one family: hidden
 
 
 def test_verifier_can_read_but_not_edit(db, admin):
@@ -157,7 +197,9 @@ def test_browse_counts_by_kecamatan_kelurahan_and_rw(db, admin):
     kel = registry.browse_area(db, admin, KELURAHAN, min_cell_size=10)
     assert [(r["name"], r["families"]) for r in kel.rows] == [("RW 03", 1), ("RW 04", 1)]
     op = actor(Role.OPERATOR, KELURAHAN)
-    kec = registry.browse_area(db, op, "32.75.01", min_cell_size=10)  # the operator's own kecamatan, filtered to their kelurahan
+    kec = registry.browse_area(
+        db, op, "32.75.01", min_cell_size=10
+    )  # the operator's own kecamatan, filtered to their kelurahan
     assert [r["code"] for r in kec.rows] == [KELURAHAN]
     with pytest.raises(NotFound):
         registry.browse_area(db, op, OTHER_KELURAHAN, min_cell_size=10)
@@ -195,7 +237,9 @@ def test_two_simultaneous_saves_of_the_same_version_let_exactly_one_through(db, 
     def save(address: str) -> None:
         barrier.wait()
         try:
-            registry.update_family(db, admin, family_id, {"address": address}, expected_version=1, reason="bersamaan")
+            registry.update_family(
+                db, admin, family_id, {"address": address}, expected_version=1, reason="bersamaan"
+            )
             outcomes.append("saved")
         except ConflictError:
             outcomes.append("conflict")
@@ -232,10 +276,15 @@ def test_reading_does_not_wait_for_an_open_write_transaction(db, admin):
     fresh = type(db)(db.url)  # a new process's first request: regions not loaded yet
     try:
         with fresh.begin() as writing:
-            writing.execute(families.update().where(families.c.id == family_id).values(address="Jl. Sedang Diubah"))
+            writing.execute(
+                families.update().where(families.c.id == family_id).values(address="Jl. Sedang Diubah")
+            )
             assert fresh.regions.name(KELURAHAN) == "Bekasijaya"  # loaded through a read connection
             with fresh.read() as conn:  # sees the last committed state, without waiting
-                assert conn.execute(sa.select(families.c.address).where(families.c.id == family_id)).scalar_one() == "Jl. Mawar No. 7"
+                assert (
+                    conn.execute(sa.select(families.c.address).where(families.c.id == family_id)).scalar_one()
+                    == "Jl. Mawar No. 7"
+                )
     finally:
         fresh.dispose()
 
@@ -246,7 +295,9 @@ def test_name_search_needs_every_word_names_the_matching_member_and_pages(db, ad
     assert [h["id"] for h in hits] == [family_id] and hits[0]["matched_name"] == "Siti Aminah"
     assert registry.search_families(db, admin, "siti santoso") == []  # two members' words are not one person
     for i in range(7):
-        make_family(db, admin, members=[member_values(f"Warga Paging {letters(i)}", "L", date(1970 + i, 1, 2))])
+        make_family(
+            db, admin, members=[member_values(f"Warga Paging {letters(i)}", "L", date(1970 + i, 1, 2))]
+        )
     first = registry.search_families(db, admin, "paging warga", limit=3)
     second = registry.search_families(db, admin, "paging warga", limit=3, page=2)
     third = registry.search_families(db, admin, "paging warga", limit=3, page=3)

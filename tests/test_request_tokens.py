@@ -22,7 +22,9 @@ SECRET = "uji-" + "x" * 40
 
 def test_a_challenge_token_is_never_taken_for_a_huge_number() -> None:
     at = time.time()
-    bodies = [urlencode({"token": new_challenge(SECRET, at).token, "jawaban": "7"}).encode() for _ in range(20_000)]
+    bodies = [
+        urlencode({"token": new_challenge(SECRET, at).token, "jawaban": "7"}).encode() for _ in range(20_000)
+    ]
     refused = [b for b in bodies if has_huge_number(b)]
     assert refused == []  # hex tokens: about 15 in 20,000
 

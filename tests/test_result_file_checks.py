@@ -19,14 +19,24 @@ from tests.payment_support import FINANCE, all_paid, exported_batch, paying_cycl
 
 def _paid(db) -> int:
     with db.read() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(payment_lines)
-                                .where(payment_lines.c.state == "dibayar")).scalar_one())
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(payment_lines)
+                .where(payment_lines.c.state == "dibayar")
+            ).scalar_one()
+        )
 
 
 def _rejections(db) -> list[str]:
     with db.read() as conn:
-        return list(conn.execute(sa.select(payment_result_imports.c.message)
-                                 .where(payment_result_imports.c.status == "ditolak")).scalars())
+        return list(
+            conn.execute(
+                sa.select(payment_result_imports.c.message).where(
+                    payment_result_imports.c.status == "ditolak"
+                )
+            ).scalars()
+        )
 
 
 @pytest.fixture
@@ -45,8 +55,12 @@ def test_a_utf16_file_is_refused_with_an_encoding_message_and_recorded(db, batch
     [message] = _rejections(db)
     assert "\x00" not in message and "UTF-8" in message
     with db.read() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(audit_log)
-                            .where(audit_log.c.action == "tolak_hasil")).scalar_one() == 1
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.action == "tolak_hasil")
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_a_file_without_its_control_line_is_refused(db, batch, tmp_path: Path) -> None:
@@ -60,8 +74,12 @@ def test_a_file_without_its_control_line_is_refused(db, batch, tmp_path: Path) -
     with pytest.raises(ValidationError, match="KONTROL|tidak terbaca"):
         payments.import_results(db, FINANCE, batch_id, cut_in_the_last_field)
     cut_inside = tmp_path / "tengah.csv"
-    cut_inside.write_bytes(full[: full.rindex(b"\n#KONTROL") - 7])  # the last row loses its end, the trailer is gone
-    with pytest.raises(ValidationError, match="KONTROL|tidak terbaca"):  # a broken last row, else the missing trailer
+    cut_inside.write_bytes(
+        full[: full.rindex(b"\n#KONTROL") - 7]
+    )  # the last row loses its end, the trailer is gone
+    with pytest.raises(
+        ValidationError, match="KONTROL|tidak terbaca"
+    ):  # a broken last row, else the missing trailer
         payments.import_results(db, FINANCE, batch_id, cut_inside)
     assert _paid(db) == 0
     summary = payments.import_results(db, FINANCE, batch_id, tmp_path / "lengkap.csv")
@@ -71,7 +89,9 @@ def test_a_file_without_its_control_line_is_refused(db, batch, tmp_path: Path) -
 def _with_trailer(tmp_path: Path, lines: list[list[str]], *, batch: str | None, channel: str | None) -> Path:
     body = result_file(tmp_path, all_paid(lines), name="tmp.csv", with_trailer=False).read_bytes()
     total = sum(int(r[-1]) for r in lines)
-    trailer = format_trailer(ControlTotals(rows=len(lines), total=total, sha256=checksum(body), batch=batch, channel=channel))
+    trailer = format_trailer(
+        ControlTotals(rows=len(lines), total=total, sha256=checksum(body), batch=batch, channel=channel)
+    )
     path = tmp_path / f"hasil-{batch}-{channel}.csv"
     path.write_bytes(body + (trailer + "\n").encode())
     return path
@@ -81,29 +101,46 @@ def test_a_trailer_naming_another_batch_or_channel_is_refused(db, batch, tmp_pat
     batch_id, lines = batch
     number = payments.list_batches(db, FINANCE)[0]["number"]
     with pytest.raises(ValidationError, match="batch"):
-        payments.import_results(db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch="BYR-09999-001", channel="bank"))
+        payments.import_results(
+            db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch="BYR-09999-001", channel="bank")
+        )
     with pytest.raises(ValidationError, match="kanal"):
-        payments.import_results(db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch=number, channel="pos"))
+        payments.import_results(
+            db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch=number, channel="pos")
+        )
     assert _paid(db) == 0
-    payments.import_results(db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch=number, channel="bank"))
+    payments.import_results(
+        db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch=number, channel="bank")
+    )
     assert _paid(db) == 4
 
 
-def test_a_second_bank_reference_for_a_paid_line_is_flagged_not_answered_sudah(db, batch, tmp_path: Path) -> None:
+def test_a_second_bank_reference_for_a_paid_line_is_flagged_not_answered_sudah(
+    db, batch, tmp_path: Path
+) -> None:
     from tepat.services import reconciliation
 
     batch_id, lines = batch
     payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, all_paid(lines), name="pertama.csv"))
-    again = [(r[0], r[1], r[2], r[3], r[4], "TRX-LAIN" if i == 0 else r[5], r[6]) for i, r in enumerate(all_paid(lines))]
+    again = [
+        (r[0], r[1], r[2], r[3], r[4], "TRX-LAIN" if i == 0 else r[5], r[6])
+        for i, r in enumerate(all_paid(lines))
+    ]
     summary = payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, again, name="kedua.csv"))
     assert summary.by_outcome == {"tidak_cocok": 1, "sudah": 3}
     report = reconciliation.reconcile(db, FINANCE, batch_id=batch_id)
     flagged = [m for m in report.mismatches if m["outcome"] == "tidak_cocok"]
-    assert len(flagged) == 1 and "dibayar dua kali" in flagged[0]["detail"] and "TRX-LAIN" in flagged[0]["detail"]
+    assert (
+        len(flagged) == 1
+        and "dibayar dua kali" in flagged[0]["detail"]
+        and "TRX-LAIN" in flagged[0]["detail"]
+    )
     assert _paid(db) == 4  # nothing paid or changed twice
 
 
-def test_a_payment_reported_paid_after_the_recipient_died_is_listed_in_reconciliation(db, admin, batch, tmp_path) -> None:
+def test_a_payment_reported_paid_after_the_recipient_died_is_listed_in_reconciliation(
+    db, admin, batch, tmp_path
+) -> None:
     from datetime import date
 
     from tepat.services import reconciliation, registry
@@ -111,12 +148,18 @@ def test_a_payment_reported_paid_after_the_recipient_died_is_listed_in_reconcili
 
     batch_id, lines = batch
     with db.read() as conn:  # the recipient of the first line
-        member_id = conn.execute(sa.select(entitlements.c.member_id).join(payment_lines, payment_lines.c.entitlement_id
-                                 == entitlements.c.id).where(payment_lines.c.reference == lines[0][0])).scalar_one()
+        member_id = conn.execute(
+            sa.select(entitlements.c.member_id)
+            .join(payment_lines, payment_lines.c.entitlement_id == entitlements.c.id)
+            .where(payment_lines.c.reference == lines[0][0])
+        ).scalar_one()
         version = conn.execute(sa.select(members.c.version).where(members.c.id == member_id)).scalar_one()
-    registry.deactivate_member(db, admin, member_id, "meninggal", expected_version=version, note="wafat",
-                               death_date=date(2025, 7, 1))  # after the batch was made, before the bank paid
-    payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, all_paid(lines)))  # settled 2025-07-15
+    registry.deactivate_member(
+        db, admin, member_id, "meninggal", expected_version=version, note="wafat", death_date=date(2025, 7, 1)
+    )  # after the batch was made, before the bank paid
+    payments.import_results(
+        db, FINANCE, batch_id, result_file(tmp_path, all_paid(lines))
+    )  # settled 2025-07-15
     report = reconciliation.reconcile(db, FINANCE, batch_id=batch_id)
     assert [g["reference"] for g in report.paid_when_gone] == [lines[0][0]]
     assert not report.balanced

@@ -20,8 +20,14 @@ EXAMPLE = 'desil <= 4 and status == "aktif" and any(anggota, umur >= 6 and umur 
 
 
 def member(name: str, born: date, **values: object) -> dict[str, object]:
-    row: dict[str, object] = {"name": name, "birth_date": born, "status": "aktif", "life_status": "hidup",
-                              "school_participation": None, "disability": "tidak_ada"}
+    row: dict[str, object] = {
+        "name": name,
+        "birth_date": born,
+        "status": "aktif",
+        "life_status": "hidup",
+        "school_participation": None,
+        "disability": "tidak_ada",
+    }
     row.update(values)
     return row
 
@@ -57,7 +63,9 @@ def test_precedence_not_over_and_over_or() -> None:
 
 
 def test_in_lists_counts_and_quotes() -> None:
-    root = parse_rule("jenis_lantai not in ['tanah', \"bambu\"] and count(semua_anggota, not hidup) >= 1").root
+    root = parse_rule(
+        "jenis_lantai not in ['tanah', \"bambu\"] and count(semua_anggota, not hidup) >= 1"
+    ).root
     assert isinstance(root, And)
     listed, counted = root.operands
     assert isinstance(listed, InList) and listed.negated and listed.values == ("tanah", "bambu")
@@ -67,7 +75,14 @@ def test_in_lists_counts_and_quotes() -> None:
 def test_tokens_carry_one_based_columns() -> None:
     tokens = tokenize('desil <= 4 and kelurahan == "32.75.01.1001"')
     assert [(t.kind, t.pos) for t in tokens] == [
-        ("name", 1), ("op", 7), ("int", 10), ("name", 12), ("name", 16), ("op", 26), ("text", 29), ("end", 44)
+        ("name", 1),
+        ("op", 7),
+        ("int", 10),
+        ("name", 12),
+        ("name", 16),
+        ("op", 26),
+        ("text", 29),
+        ("end", 44),
     ]
     assert tokens[6].value == "32.75.01.1001"
 
@@ -76,18 +91,39 @@ def test_tokens_carry_one_based_columns() -> None:
     ("source", "message"),
     [
         ("desil <= ", "posisi 10: diharapkan angka atau teks setelah '<=', bukan akhir aturan"),
-        ("desil <= 4 and umur", ("posisi 16: 'umur' adalah data anggota; pakai di dalam any(anggota, …), "
-                                "all(anggota, …) atau count(anggota, …)")),
-        ("desil <= 4 and", "posisi 15: aturan berakhir terlalu cepat; diharapkan sebuah kondisi, mis. desil <= 4"),
+        (
+            "desil <= 4 and umur",
+            (
+                "posisi 16: 'umur' adalah data anggota; pakai di dalam any(anggota, …), "
+                "all(anggota, …) atau count(anggota, …)"
+            ),
+        ),
+        (
+            "desil <= 4 and",
+            "posisi 15: aturan berakhir terlalu cepat; diharapkan sebuah kondisi, mis. desil <= 4",
+        ),
         ('status == "aktf"', "posisi 11: nilai 'aktf' tidak dikenal untuk status; pilihan: aktif, nonaktif"),
-        ('status < "aktif"', "posisi 8: operator '<' tidak dapat dipakai untuk status; gunakan ==, != atau in"),
-        ("status == 1", ("posisi 11: status berisi teks (kode); diharapkan teks dalam tanda kutip, bukan '1'; "
-                        "tulis sebagai teks, mis. \"1\"")),
+        (
+            'status < "aktif"',
+            "posisi 8: operator '<' tidak dapat dipakai untuk status; gunakan ==, != atau in",
+        ),
+        (
+            "status == 1",
+            (
+                "posisi 11: status berisi teks (kode); diharapkan teks dalam tanda kutip, bukan '1'; "
+                'tulis sebagai teks, mis. "1"'
+            ),
+        ),
         ('desil == "4"', "posisi 10: desil adalah angka; diharapkan angka setelah '==', bukan '\"4\"'"),
         ("desil < 1.5", "posisi 9: desil adalah bilangan bulat; diharapkan bilangan bulat, bukan '1.5'"),
         ("aset_mobil == 1", "posisi 15: aset_mobil bernilai ya/tidak; diharapkan true atau false, bukan '1'"),
-        ("aset_mobil in [true]", ("posisi 12: 'in' tidak dapat dipakai untuk aset_mobil (ya/tidak); "
-                                 "gunakan == true atau == false")),
+        (
+            "aset_mobil in [true]",
+            (
+                "posisi 12: 'in' tidak dapat dipakai untuk aset_mobil (ya/tidak); "
+                "gunakan == true atau == false"
+            ),
+        ),
         ("gaji > 5", "posisi 1: nama data 'gaji' tidak dikenal"),
         ("desil = 4", "posisi 7: karakter '=' tidak dikenal; gunakan '==' untuk membandingkan"),
         ("desil <= 4 && aset_tv", "posisi 12: karakter '&' tidak dikenal; gunakan 'and'"),
@@ -95,31 +131,60 @@ def test_tokens_carry_one_based_columns() -> None:
         ("(desil <= 4", "posisi 12: diharapkan ')' setelah kondisi di dalam kurung, bukan akhir aturan"),
         ("desil <= 4)", "posisi 11: ')' tanpa '(' pasangannya"),
         ("desil <= 4 aset_tv", "posisi 12: diharapkan 'and', 'or' atau akhir aturan, bukan 'aset_tv'"),
-        ("desil", ("posisi 6: diharapkan perbandingan (==, !=, <, <=, >, >=) atau 'in' setelah 'desil', "
-                  "bukan akhir aturan")),
-        ("any(keluarga, umur > 1)", ("posisi 5: diharapkan 'anggota' atau 'semua_anggota' setelah 'any(', "
-                                    "bukan 'keluarga'")),
+        (
+            "desil",
+            (
+                "posisi 6: diharapkan perbandingan (==, !=, <, <=, >, >=) atau 'in' setelah 'desil', "
+                "bukan akhir aturan"
+            ),
+        ),
+        (
+            "any(keluarga, umur > 1)",
+            ("posisi 5: diharapkan 'anggota' atau 'semua_anggota' setelah 'any(', bukan 'keluarga'"),
+        ),
         ("any(anggota umur > 1)", "posisi 13: diharapkan ',' setelah 'anggota', bukan 'umur'"),
-        ("any(anggota, desil < 3)", ("posisi 14: 'desil' adalah data keluarga dan tidak dapat dipakai di dalam "
-                                    "any/all/count")),
-        ("all(anggota, any(anggota, hamil))", "posisi 14: 'any' tidak boleh dipakai di dalam any/all/count lain"),
-        ("count(anggota, hamil)", ("posisi 22: diharapkan perbandingan (mis. >= 1) setelah count(…), "
-                                  "bukan akhir aturan")),
+        (
+            "any(anggota, desil < 3)",
+            ("posisi 14: 'desil' adalah data keluarga dan tidak dapat dipakai di dalam any/all/count"),
+        ),
+        (
+            "all(anggota, any(anggota, hamil))",
+            "posisi 14: 'any' tidak boleh dipakai di dalam any/all/count lain",
+        ),
+        (
+            "count(anggota, hamil)",
+            ("posisi 22: diharapkan perbandingan (mis. >= 1) setelah count(…), bukan akhir aturan"),
+        ),
         ("count(anggota, hamil) >= x", "posisi 26: diharapkan bilangan bulat setelah '>=', bukan 'x'"),
         ("any(anggota, umur > 200)", "posisi 21: umur harus antara 0 dan 150"),
         ("jenis_lantai in [tanah]", "posisi 18: diharapkan angka atau teks di dalam daftar, bukan 'tanah'"),
         ("4 >= desil", "posisi 1: diharapkan nama data (mis. desil), 'not' atau '(', bukan '4'"),
         ("   ", "posisi 1: aturan kosong"),
         ("desl <= 4", "posisi 1: nama data 'desl' tidak dikenal; mungkin maksudnya 'desil'"),
-        ("desil <= 4 dan aset_mobil", "posisi 12: diharapkan 'and', 'or' atau akhir aturan, bukan 'dan'; gunakan 'and'"),
-        ("any(anggota, hamil atau disabilitas)",
-         "posisi 20: diharapkan ')' setelah kondisi di dalam any(…), bukan 'atau'; gunakan 'or'"),
-        ("skor < 2,5", ("posisi 9: diharapkan 'and', 'or' atau akhir aturan, bukan ','; angka desimal ditulis "
-                        "dengan titik, mis. 2.5")),
+        (
+            "desil <= 4 dan aset_mobil",
+            "posisi 12: diharapkan 'and', 'or' atau akhir aturan, bukan 'dan'; gunakan 'and'",
+        ),
+        (
+            "any(anggota, hamil atau disabilitas)",
+            "posisi 20: diharapkan ')' setelah kondisi di dalam any(…), bukan 'atau'; gunakan 'or'",
+        ),
+        (
+            "skor < 2,5",
+            (
+                "posisi 9: diharapkan 'and', 'or' atau akhir aturan, bukan ','; angka desimal ditulis "
+                "dengan titik, mis. 2.5"
+            ),
+        ),
         ("desil ≤ 4", "posisi 7: karakter '≤' tidak dikenal; gunakan '<='"),
-        ('status == “aktif”', "posisi 11: karakter '“' tidak dikenal; gunakan tanda kutip biasa \""),
-        ("anggota", ("posisi 1: nama data 'anggota' tidak dikenal; pakai anggota di dalam any(anggota, …), "
-                     "all(anggota, …) atau count(anggota, …)")),
+        ("status == “aktif”", "posisi 11: karakter '“' tidak dikenal; gunakan tanda kutip biasa \""),
+        (
+            "anggota",
+            (
+                "posisi 1: nama data 'anggota' tidak dikenal; pakai anggota di dalam any(anggota, …), "
+                "all(anggota, …) atau count(anggota, …)"
+            ),
+        ),
     ],
 )
 def test_errors_point_at_the_position_and_say_what_was_expected(source: str, message: str) -> None:
@@ -129,13 +194,20 @@ def test_errors_point_at_the_position_and_say_what_was_expected(source: str, mes
 def test_error_message_is_a_full_sentence_and_check_rule_lists_it() -> None:
     with pytest.raises(ValidationError) as caught:
         parse_rule("desil <= ")
-    assert caught.value.message == "Aturan tidak valid: posisi 10: diharapkan angka atau teks setelah '<=', bukan akhir aturan."
-    assert [e.message for e in check_rule("desil <= ")] == ["posisi 10: diharapkan angka atau teks setelah '<=', bukan akhir aturan"]
+    assert (
+        caught.value.message
+        == "Aturan tidak valid: posisi 10: diharapkan angka atau teks setelah '<=', bukan akhir aturan."
+    )
+    assert [e.message for e in check_rule("desil <= ")] == [
+        "posisi 10: diharapkan angka atau teks setelah '<=', bukan akhir aturan"
+    ]
     assert check_rule(EXAMPLE) == []
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list('desilumr anggotany(),[]<=>!"\'0123456789.&|notiku_')), max_size=40))
+@given(
+    st.text(alphabet=st.sampled_from(list("desilumr anggotany(),[]<=>!\"'0123456789.&|notiku_")), max_size=40)
+)
 def test_any_text_either_parses_or_fails_with_a_positioned_validation_error(source: str) -> None:
     try:
         parse_rule(source)
@@ -150,7 +222,10 @@ def test_any_text_either_parses_or_fails_with_a_positioned_validation_error(sour
 
 def test_explanation_of_the_issue_example() -> None:
     family = {"registry_status": "aktif", "desil": 3}
-    members = [member("Budi", date(2015, 3, 1), school_participation="masih_sekolah"), member("Siti", date(1980, 1, 1))]
+    members = [
+        member("Budi", date(2015, 3, 1), school_participation="masih_sekolah"),
+        member("Siti", date(1980, 1, 1)),
+    ]
     explanation = explain_rule(parse_rule(EXAMPLE), family, members, DAY)
     assert explanation.eligible
     assert explanation.as_dict()["clauses"][0] == {"depth": 0, "text": "desil 3 ≤ 4", "passed": True}

@@ -44,7 +44,12 @@ def rule_db(db: Database) -> Iterator[Database]:
 
 
 def _versioning() -> dict[str, object]:
-    return {"version": 1, "valid_from": datetime(2025, 1, 1, tzinfo=UTC), "changed_by": "test", "change_reason": "uji"}
+    return {
+        "version": 1,
+        "valid_from": datetime(2025, 1, 1, tzinfo=UTC),
+        "changed_by": "test",
+        "change_reason": "uji",
+    }
 
 
 def store(db: Database, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
@@ -59,7 +64,9 @@ def store(db: Database, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]])
             record.setdefault("kecamatan_code", record["kelurahan_code"].rsplit(".", 1)[0])
             family_rows.append({**record, **_versioning()})
             if family.get("desil") is not None or family.get("skor") is not None:
-                score_rows.append({"family_id": family["id"], "desil": family.get("desil"), "skor": family.get("skor")})
+                score_rows.append(
+                    {"family_id": family["id"], "desil": family.get("desil"), "skor": family.get("skor")}
+                )
             member_rows += [{**m, "family_id": family["id"], **_versioning()} for m in people]
         conn.execute(families.insert(), family_rows)
         if member_rows:
@@ -74,15 +81,30 @@ def eligible_in_sql(db: Database, source: str, day: date) -> set[int]:
 
 
 def family(fid: int, **values: Any) -> dict[str, Any]:
-    row = {"id": fid, "kk_number": f"32750112{fid:08d}", "kelurahan_code": KELURAHAN[0], "rw": 1, "rt": 1,
-           "registry_status": "aktif", "verification_status": "terverifikasi"}
+    row = {
+        "id": fid,
+        "kk_number": f"32750112{fid:08d}",
+        "kelurahan_code": KELURAHAN[0],
+        "rw": 1,
+        "rt": 1,
+        "registry_status": "aktif",
+        "verification_status": "terverifikasi",
+    }
     row.update(values)
     return row
 
 
 def person(mid: int, born: date, **values: Any) -> dict[str, Any]:
-    row = {"id": mid, "nik": f"3275015{mid:09d}", "name": f"Orang {mid}", "sex": "P", "birth_date": born,
-           "relationship": "anak", "life_status": "hidup", "status": "aktif"}
+    row = {
+        "id": mid,
+        "nik": f"3275015{mid:09d}",
+        "name": f"Orang {mid}",
+        "sex": "P",
+        "birth_date": born,
+        "relationship": "anak",
+        "life_status": "hidup",
+        "status": "aktif",
+    }
     row.update(values)
     return row
 
@@ -96,11 +118,20 @@ def test_issue_example_selects_the_right_families(rule_db: Database) -> None:
         (family(1, desil=3), [person(1, date(2015, 1, 1), school_participation="masih_sekolah")]),
         (family(2, desil=5), [person(2, date(2015, 1, 1), school_participation="masih_sekolah")]),
         (family(3, desil=2), [person(3, date(2015, 1, 1), school_participation="tidak_sekolah_lagi")]),
-        (family(4, desil=1, registry_status="nonaktif"), [person(4, date(2015, 1, 1), school_participation="masih_sekolah")]),
-        (family(5, desil=4), [person(5, date(2006, 7, 2), school_participation="masih_sekolah")]),  # 18 today-ish
+        (
+            family(4, desil=1, registry_status="nonaktif"),
+            [person(4, date(2015, 1, 1), school_participation="masih_sekolah")],
+        ),
+        (
+            family(5, desil=4),
+            [person(5, date(2006, 7, 2), school_participation="masih_sekolah")],
+        ),  # 18 today-ish
         (family(6, desil=4), [person(6, date(2006, 7, 1), school_participation="masih_sekolah")]),  # 19 today
         (family(7), [person(7, date(2015, 1, 1), school_participation="masih_sekolah")]),  # no score
-        (family(8, desil=1), [person(8, date(2015, 1, 1), school_participation="masih_sekolah", life_status="meninggal")]),
+        (
+            family(8, desil=1),
+            [person(8, date(2015, 1, 1), school_participation="masih_sekolah", life_status="meninggal")],
+        ),
     ]
     store(rule_db, rows)
     source = 'desil <= 4 and status == "aktif" and any(anggota, umur >= 6 and umur <= 18 and sekolah)'
@@ -110,8 +141,15 @@ def test_issue_example_selects_the_right_families(rule_db: Database) -> None:
 
 def test_age_boundaries_agree_with_python_on_the_backend(rule_db: Database) -> None:
     day = date(2024, 2, 29)
-    births = [date(2018, 2, 28), date(2018, 3, 1), date(2016, 2, 29), date(2016, 3, 1),
-              date(2017, 2, 28), date(2017, 3, 1), date(2024, 3, 1)]
+    births = [
+        date(2018, 2, 28),
+        date(2018, 3, 1),
+        date(2016, 2, 29),
+        date(2016, 3, 1),
+        date(2017, 2, 28),
+        date(2017, 3, 1),
+        date(2024, 3, 1),
+    ]
     rows = [(family(i + 1), [person(i + 1, born)]) for i, born in enumerate(births)]
     store(rule_db, rows)
     for age in range(10):
@@ -167,9 +205,21 @@ family_atoms = st.one_of(
 )
 member_atoms = st.one_of(
     st.builds("umur {} {}".format, OPS, st.sampled_from([0, 1, 5, 6, 17, 18, 60])),
-    st.builds("umur {} [{}]".format, st.sampled_from(["in", "not in"]), st.sampled_from(["6, 7", "0", "18, 60"])),
-    st.sampled_from(["sekolah", "sekolah == false", "disabilitas", "penyakit_kronis != true", "hamil",
-                     "hamil == false", "hidup", "aktif"]),
+    st.builds(
+        "umur {} [{}]".format, st.sampled_from(["in", "not in"]), st.sampled_from(["6, 7", "0", "18, 60"])
+    ),
+    st.sampled_from(
+        [
+            "sekolah",
+            "sekolah == false",
+            "disabilitas",
+            "penyakit_kronis != true",
+            "hamil",
+            "hamil == false",
+            "hidup",
+            "aktif",
+        ]
+    ),
     st.builds("jenis_kelamin {} {}".format, EQ, _text(("L", "P"))),
     st.builds("hubungan in {}".format, _listing(("kepala_keluarga", "anak", "cucu"))),
     st.builds("pendidikan {} {}".format, EQ, _text(("sd", "sma"))),
@@ -190,10 +240,19 @@ def _combine(atoms: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 quantified = st.one_of(
-    st.builds("{}({}, {})".format, st.sampled_from(["any", "all"]), st.sampled_from(["anggota", "semua_anggota"]),
-              _combine(member_atoms)),
-    st.builds("count({}, {}) {} {}".format, st.sampled_from(["anggota", "semua_anggota"]), _combine(member_atoms),
-              OPS, st.integers(0, 2)),
+    st.builds(
+        "{}({}, {})".format,
+        st.sampled_from(["any", "all"]),
+        st.sampled_from(["anggota", "semua_anggota"]),
+        _combine(member_atoms),
+    ),
+    st.builds(
+        "count({}, {}) {} {}".format,
+        st.sampled_from(["anggota", "semua_anggota"]),
+        _combine(member_atoms),
+        OPS,
+        st.integers(0, 2),
+    ),
 )
 rules = _combine(st.one_of(family_atoms, quantified))
 
@@ -228,18 +287,23 @@ def registries(draw: st.DrawFn) -> tuple[date, list[tuple[dict[str, Any], list[d
                 born = day.replace(year=day.year - age) + timedelta(days=shift)
             except ValueError:  # 29 February in a common year
                 born = date(day.year - age, 3, 1) + timedelta(days=shift)
-            people.append(person(
-                next_member, born,
-                sex=draw(st.sampled_from(["L", "P"])),
-                relationship=draw(st.sampled_from(["kepala_keluarga", "anak", "cucu", "orang_tua"])),
-                education=draw(_maybe(st.sampled_from(["sd", "sma"]))),
-                school_participation=draw(_maybe(st.sampled_from(["masih_sekolah", "tidak_sekolah_lagi"]))),
-                disability=draw(_maybe(st.sampled_from(["tidak_ada", "fisik"]))),
-                chronic_illness=draw(_maybe(st.sampled_from(["tidak_ada", "diabetes"]))),
-                pregnant=draw(_maybe(st.booleans())),
-                life_status=draw(st.sampled_from(["hidup", "hidup", "meninggal"])),
-                status=draw(st.sampled_from(["aktif", "aktif", "nonaktif"])),
-            ))
+            people.append(
+                person(
+                    next_member,
+                    born,
+                    sex=draw(st.sampled_from(["L", "P"])),
+                    relationship=draw(st.sampled_from(["kepala_keluarga", "anak", "cucu", "orang_tua"])),
+                    education=draw(_maybe(st.sampled_from(["sd", "sma"]))),
+                    school_participation=draw(
+                        _maybe(st.sampled_from(["masih_sekolah", "tidak_sekolah_lagi"]))
+                    ),
+                    disability=draw(_maybe(st.sampled_from(["tidak_ada", "fisik"]))),
+                    chronic_illness=draw(_maybe(st.sampled_from(["tidak_ada", "diabetes"]))),
+                    pregnant=draw(_maybe(st.booleans())),
+                    life_status=draw(st.sampled_from(["hidup", "hidup", "meninggal"])),
+                    status=draw(st.sampled_from(["aktif", "aktif", "nonaktif"])),
+                )
+            )
             next_member += 1
         rows.append((family(fid, **values), people))
     return day, rows
@@ -262,7 +326,9 @@ def test_sql_and_explanation_never_disagree(rule_db: Database, data: Any, source
             expected.add(fam["id"])
     assert eligible_in_sql(rule_db, source, day) == expected
     # the same decisions from rows read back from the database, as a service would pass them
-    assert {fid for fid, (fam, people) in read_back(rule_db).items() if evaluate_rule(rule, fam, people, day)} == expected
+    assert {
+        fid for fid, (fam, people) in read_back(rule_db).items() if evaluate_rule(rule, fam, people, day)
+    } == expected
 
 
 def read_back(db: Database) -> dict[int, tuple[dict[str, Any], list[dict[str, Any]]]]:

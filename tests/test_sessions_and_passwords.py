@@ -79,12 +79,18 @@ def test_a_session_ends_by_itself_after_a_working_day(db: Database, tmp_path: Pa
 
 
 def test_changing_ones_password_needs_the_current_one_twice_the_new_one_and_ends_other_sessions(
-        db: Database, tmp_path: Path) -> None:
+    db: Database, tmp_path: Path
+) -> None:
     app = make_app(db, tmp_path)
     add_user(db, "ani", Role.OPERATOR, "32.75.01.1001")
     laptop, _ = _logged_in(app, "ani")
     phone, csrf = _logged_in(app, "ani")
-    form = {"csrf_token": csrf, "current_password": "salah", "new_password": NEW_PASSWORD, "repeat_password": "lain"}
+    form = {
+        "csrf_token": csrf,
+        "current_password": "salah",
+        "new_password": NEW_PASSWORD,
+        "repeat_password": "lain",
+    }
     r = phone.post("/akun/sandi", data=form)
     assert r.status_code == 422 and "Kata sandi sekarang salah" in r.text and "tidak sama" in r.text
     form.update(current_password=PASSWORD, repeat_password=NEW_PASSWORD)
@@ -97,7 +103,9 @@ def test_changing_ones_password_needs_the_current_one_twice_the_new_one_and_ends
     assert _actions(db, "ani")[0] == "user.password_change"
 
 
-def test_an_admin_reset_gives_a_one_time_password_that_must_be_replaced_first(db: Database, tmp_path: Path) -> None:
+def test_an_admin_reset_gives_a_one_time_password_that_must_be_replaced_first(
+    db: Database, tmp_path: Path
+) -> None:
     app = make_app(db, tmp_path)
     add_user(db, "ani", Role.OPERATOR, "32.75.01.1001")
     add_user(db, "kepala", Role.ADMIN, "32.75")
@@ -109,13 +117,22 @@ def test_an_admin_reset_gives_a_one_time_password_that_must_be_replaced_first(db
     assert one_time not in kepala.get("/pengguna").text  # shown once
     fresh = TestClient(app)
     csrf = csrf_of(fresh.get("/masuk").text)
-    r = fresh.post("/masuk", data={"username": "ani", "password": one_time, "csrf_token": csrf}, follow_redirects=False)
+    r = fresh.post(
+        "/masuk", data={"username": "ani", "password": one_time, "csrf_token": csrf}, follow_redirects=False
+    )
     assert r.headers["location"] == "/akun/sandi"
     for path in ("/", "/cari", "/akun"):  # every page sends them to the password form first
         assert fresh.get(path, follow_redirects=False).headers["location"] == "/akun/sandi"
     csrf = csrf_of(fresh.get("/akun/sandi").text)
-    r = fresh.post("/akun/sandi", data={"csrf_token": csrf, "current_password": one_time, "new_password": NEW_PASSWORD,
-                                        "repeat_password": NEW_PASSWORD})
+    r = fresh.post(
+        "/akun/sandi",
+        data={
+            "csrf_token": csrf,
+            "current_password": one_time,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
+    )
     assert r.status_code == 200 and _is_logged_in(fresh)
     assert _actions(db, "ani")[:2] == ["user.password_change", "user.password_reset"]
 
@@ -132,14 +149,32 @@ def test_admins_reset_only_inside_their_area_and_never_their_own_password(db: Da
         auth.reset_password(db, auth.authenticate(db, "ani", PASSWORD), "camat")
 
 
-def test_an_admin_creates_an_account_from_the_page_with_a_one_time_password(db: Database, tmp_path: Path) -> None:
+def test_an_admin_creates_an_account_from_the_page_with_a_one_time_password(
+    db: Database, tmp_path: Path
+) -> None:
     add_user(db, "kepala", Role.ADMIN, "32.75")
     kepala, csrf = _logged_in(make_app(db, tmp_path), "kepala")
-    bad = kepala.post("/pengguna", data={"csrf_token": csrf, "username": "x", "full_name": "Dewi", "role": "operator",
-                                         "area_code": "32.75"})
+    bad = kepala.post(
+        "/pengguna",
+        data={
+            "csrf_token": csrf,
+            "username": "x",
+            "full_name": "Dewi",
+            "role": "operator",
+            "area_code": "32.75",
+        },
+    )
     assert bad.status_code == 422 and 'value="Dewi"' in bad.text  # what was typed stays
-    r = kepala.post("/pengguna", data={"csrf_token": csrf, "username": "dewi", "full_name": "Dewi", "role": "operator",
-                                       "area_code": "32.75.01"})
+    r = kepala.post(
+        "/pengguna",
+        data={
+            "csrf_token": csrf,
+            "username": "dewi",
+            "full_name": "Dewi",
+            "role": "operator",
+            "area_code": "32.75.01",
+        },
+    )
     one_time = re.search(r'id="sandi-sekali">.*?<code>([a-z0-9-]+)</code>', r.text, re.DOTALL).group(1)
     assert auth.check_password(db, "dewi", one_time).must_change_password
 
@@ -147,7 +182,9 @@ def test_an_admin_creates_an_account_from_the_page_with_a_one_time_password(db: 
 # ----------------------------------------------------------------- API tokens
 
 
-def test_api_tokens_expire_and_are_revoked_one_by_one_with_their_last_use_shown(db: Database, tmp_path: Path) -> None:
+def test_api_tokens_expire_and_are_revoked_one_by_one_with_their_last_use_shown(
+    db: Database, tmp_path: Path
+) -> None:
     add_user(db, "gita", Role.VERIFIER, "32.75.02")
     first = auth.issue_token(db, SYSTEM_ADMIN, "gita", label="tablet 1", days=30)
     second = auth.issue_token(db, SYSTEM_ADMIN, "gita", label="tablet 2")
@@ -197,7 +234,11 @@ def test_cli_passwd_reset_logout_and_tokens(db: Database) -> None:
     code, _, err = _cli("user", "passwd", "lina", "--db", db.url, input=f"{NEW_PASSWORD}\nlain-lain-lain\n")
     assert code == 1 and "tidak sama" in err
     code, out, err = _cli("user", "reset", "lina", "--db", db.url)
-    assert code == 0 and auth.check_password(db, "lina", out.strip()).must_change_password and "sekali pakai" in err
+    assert (
+        code == 0
+        and auth.check_password(db, "lina", out.strip()).must_change_password
+        and "sekali pakai" in err
+    )
     code, out, _ = _cli("user", "logout", "lina", "--db", db.url)
     assert code == 0 and out == "0 sesi lina diakhiri.\n"
     code, token, err = _cli("user", "token", "lina", "--label", "bank", "--days", "10", "--db", db.url)
@@ -227,8 +268,9 @@ def test_rerunning_demo_with_reset_passwords_gives_a_way_back_in(tmp_path: Path)
         db.dispose()
 
 
-def test_a_busy_sqlite_writer_never_holds_up_a_page_for_the_last_seen_time(db: Database, tmp_path: Path,
-                                                                            is_postgres: bool) -> None:
+def test_a_busy_sqlite_writer_never_holds_up_a_page_for_the_last_seen_time(
+    db: Database, tmp_path: Path, is_postgres: bool
+) -> None:
     """Review: the once-a-minute "last seen" write queued behind an import's write lock (up to 30 s per page)."""
     import sqlite3
     import threading

@@ -50,4 +50,7 @@ def test_tepat_init_adds_the_seed_programmes_once_and_keeps_admin_edits(db) -> N
     again = CliRunner().invoke(app, ["init", "--db", db.url, "--json"])
     assert json.loads(again.output)["programmes_added"] == []
     with db.read() as conn:
-        assert conn.execute(sa.select(programmes.c.amount).where(programmes.c.code == "BLT-APBD")).scalar_one() == 300_000
+        assert (
+            conn.execute(sa.select(programmes.c.amount).where(programmes.c.code == "BLT-APBD")).scalar_one()
+            == 300_000
+        )

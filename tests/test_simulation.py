@@ -26,12 +26,22 @@ def check_totals(result):
     assert result.families == len(listed)
     assert result.people == sum(b["people"] for b in listed)
     assert result.total_cost == sum(b["amount"] for b in listed)
-    assert result.families == sum(k["families"] for k in result.by_kecamatan) == sum(k["families"] for k in result.by_kelurahan)
-    assert result.total_cost == sum(k["cost"] for k in result.by_kecamatan) == sum(k["cost"] for k in result.by_kelurahan)
+    assert (
+        result.families
+        == sum(k["families"] for k in result.by_kecamatan)
+        == sum(k["families"] for k in result.by_kelurahan)
+    )
+    assert (
+        result.total_cost
+        == sum(k["cost"] for k in result.by_kecamatan)
+        == sum(k["cost"] for k in result.by_kelurahan)
+    )
 
 
 def test_totals_per_family_without_budget(db, admin, ranked):
-    result = simulation.simulate(db, admin, Scenario('desil <= 5 and status == "aktif"', 250_000), reference_date=DAY)
+    result = simulation.simulate(
+        db, admin, Scenario('desil <= 5 and status == "aktif"', 250_000), reference_date=DAY
+    )
     check_totals(result)
     assert result.families == result.eligible_families == 6
     assert result.total_cost == 6 * 250_000 and not result.budget_short
@@ -47,7 +57,9 @@ def test_per_person_with_a_short_budget_cuts_by_desil_then_score(db, admin, rank
     check_totals(everyone)
     assert everyone.total_cost == 100_000 * everyone.people
     budget = everyone.total_cost // 2
-    cut = simulation.simulate(db, admin, Scenario("desil <= 10", 100_000, Unit.JIWA, budget), reference_date=DAY)
+    cut = simulation.simulate(
+        db, admin, Scenario("desil <= 10", 100_000, Unit.JIWA, budget), reference_date=DAY
+    )
     check_totals(cut)
     assert cut.budget_short and cut.total_cost <= budget
     order = [(b["desil"], b["score"]) for b in everyone.beneficiaries]
@@ -60,8 +72,14 @@ def test_per_person_with_a_short_budget_cuts_by_desil_then_score(db, admin, rank
 def test_scenarios_compare_and_survey_errors(db, admin, ranked, tmp_path):
     _, model_id = ranked
     survey = survey_file(tmp_path, 400, seed=5)
-    results = simulation.compare(db, admin, [Scenario("desil <= 2", 300_000), Scenario("desil <= 4", 300_000)],
-                                 model_id=model_id, reference_date=DAY, survey=survey)
+    results = simulation.compare(
+        db,
+        admin,
+        [Scenario("desil <= 2", 300_000), Scenario("desil <= 4", 300_000)],
+        model_id=model_id,
+        reference_date=DAY,
+        survey=survey,
+    )
     assert [r.families for r in results] == [3, 5]
     for r in results:
         check_totals(r)

@@ -61,7 +61,9 @@ def test_a_deactivated_person_is_found_as_not_active(db, admin) -> None:
     family_id, head = _family(db, admin)
     view = registry.get_family(db, admin, family_id)
     member = view.members[0]
-    registry.deactivate_member(db, admin, member["id"], "pindah", expected_version=member["version"], note="pindah")
+    registry.deactivate_member(
+        db, admin, member["id"], "pindah", expected_version=member["version"], note="pindah"
+    )
     answer = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="x")
     assert answer.found and answer.registry_status == "Tidak aktif"
     assert any("/layanan/usul" in s for s in answer.next_steps)
@@ -77,7 +79,9 @@ def test_malformed_input_is_a_form_error(db) -> None:
 
 def test_rate_limit_per_client_then_per_nik(db) -> None:
     clock = Clock()
-    checker = StatusChecker(db, SECRET, clock=clock, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600))
+    checker = StatusChecker(
+        db, SECRET, clock=clock, client_limit=Limit.per(3, 60), nik_limit=Limit.per(2, 3600)
+    )
     for i in range(3):
         checker.check(f"32750117058{i:05d}", WRONG_KK, client="one")
     with pytest.raises(TooManyAttempts) as refused:
@@ -87,7 +91,9 @@ def test_rate_limit_per_client_then_per_nik(db) -> None:
     checker.check("3275011705800050", WRONG_KK, client="two")
     checker.check("3275011705800050", WRONG_KK, client="three")
     with pytest.raises(TooManyAttempts):
-        checker.check("3275011705800050", WRONG_KK, client="four")  # a third guess for one NIK within the hour
+        checker.check(
+            "3275011705800050", WRONG_KK, client="four"
+        )  # a third guess for one NIK within the hour
     clock.t = 30.0 + 1801
     checker.check("3275011705800050", WRONG_KK, client="four")
 
@@ -100,9 +106,14 @@ def test_every_check_is_logged_without_the_nik(db, admin) -> None:
     with pytest.raises(TooManyAttempts):
         checker.check("3275011705809999", WRONG_KK, client="198.51.100.8")
     with db.read() as conn:
-        rows = [dict(r) for r in conn.execute(sa.select(status_checks).order_by(status_checks.c.id)).mappings()]
+        rows = [
+            dict(r) for r in conn.execute(sa.select(status_checks).order_by(status_checks.c.id)).mappings()
+        ]
     assert [r["outcome"] for r in rows] == ["cocok", "tidak_cocok", "dibatasi"]
-    assert rows[0]["channel"] == "json" and rows[0]["nik_masked"] == head["nik"][:4] + "*" * 10 + head["nik"][-2:]
+    assert (
+        rows[0]["channel"] == "json"
+        and rows[0]["nik_masked"] == head["nik"][:4] + "*" * 10 + head["nik"][-2:]
+    )
     for r in rows:
         text = " ".join(str(v) for v in r.values())
         assert head["nik"] not in text and "3275011705809999" not in text and "198.51.100" not in text
@@ -149,7 +160,9 @@ def test_programmes_of_frozen_cycles_appear_and_a_wrong_kk_number_reveals_none(d
     answer = checker.check(head["nik"], head["kk"], client="p")
     assert [p.programme for p in answer.programmes] == ["BLT-APBD Kota Bekasi", "Modal UMKM"]
     assert answer.programmes[0].status == "Terdaftar, menunggu penyaluran"
-    assert answer.programmes[1].status == "Memenuhi syarat, belum masuk daftar penerima yang disetujui"  # draft: no
+    assert (
+        answer.programmes[1].status == "Memenuhi syarat, belum masuk daftar penerima yang disetujui"
+    )  # draft: no
     assert "Juli 2025" in answer.programmes[0].period
     assert checker.check(head["nik"], WRONG_KK, client="q").programmes == []
 
@@ -217,9 +230,12 @@ def test_the_payment_date_shown_is_the_banks_settlement_date(db, admin) -> None:
     from tests.programme_data import approved_cycle, insert_programme
 
     family_id, head = _family(db, admin)
-    cycle_id = approved_cycle(db, insert_programme(db, "BLT-APBD", name="BLT-APBD Kota Bekasi"), [family_id],
-                              state="pembayaran")
-    pay(db, cycle_id, [family_id], settled_on=date(2025, 7, 20))  # imported today, settled by the bank in July 2025
+    cycle_id = approved_cycle(
+        db, insert_programme(db, "BLT-APBD", name="BLT-APBD Kota Bekasi"), [family_id], state="pembayaran"
+    )
+    pay(
+        db, cycle_id, [family_id], settled_on=date(2025, 7, 20)
+    )  # imported today, settled by the bank in July 2025
     [programme] = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="s").programmes
     assert programme.status == "Sudah disalurkan 20 Juli 2025"
 
@@ -230,14 +246,19 @@ def test_residents_see_why_they_are_not_in_an_open_programme(db, admin) -> None:
     from tests.programme_data import insert_programme
 
     head = member_values("Alexander Zulkarnain", "L", date(1980, 5, 17))
-    wife = member_values("Siti Rahmawati", "P", date(1950, 2, 3), "istri_suami")  # 76: the one who meets "umur >= 60"
+    wife = member_values(
+        "Siti Rahmawati", "P", date(1950, 2, 3), "istri_suami"
+    )  # 76: the one who meets "umur >= 60"
     number = kk()
     make_family(db, admin, members=[head, wife], kk_number=number)
     head = {**head, "kk": number}
-    insert_programme(db, "BESAR", name="Bantuan Keluarga Besar", rule='jumlah_anggota >= 5 and status == "aktif"')
-    insert_programme(db, "DESIL", name="Bantuan Desil", rule='desil <= 2')
-    insert_programme(db, "LANSIA", name="Bantuan Lansia", unit="orang", rule='status == "aktif"',
-                     member_rule="umur >= 60")
+    insert_programme(
+        db, "BESAR", name="Bantuan Keluarga Besar", rule='jumlah_anggota >= 5 and status == "aktif"'
+    )
+    insert_programme(db, "DESIL", name="Bantuan Desil", rule="desil <= 2")
+    insert_programme(
+        db, "LANSIA", name="Bantuan Lansia", unit="orang", rule='status == "aktif"', member_rule="umur >= 60"
+    )
     insert_programme(db, "TUTUP", name="Program Lama", active=False)
     answer = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="p")
     by_name = {p.programme: p for p in answer.programmes}
@@ -245,8 +266,12 @@ def test_residents_see_why_they_are_not_in_an_open_programme(db, admin) -> None:
     big = by_name["Bantuan Keluarga Besar"]
     assert big.status == "Tidak memenuhi syarat" and big.reasons == ("Jumlah anggota hidup dan aktif ≥ 5",)
     assert by_name["Bantuan Desil"].status.startswith("Belum dinilai")  # no ranking yet
-    old = by_name["Bantuan Lansia"]  # per person: the head (44) does not meet it, whoever else in the family does
-    assert old.status == "Tidak memenuhi syarat" and old.reasons == ("ada anggota keluarga yang Umur (tahun genap) ≥ 60",)
+    old = by_name[
+        "Bantuan Lansia"
+    ]  # per person: the head (44) does not meet it, whoever else in the family does
+    assert old.status == "Tidak memenuhi syarat" and old.reasons == (
+        "ada anggota keluarga yang Umur (tahun genap) ≥ 60",
+    )
     public = str(answer.as_public_dict())
     assert "Siti" not in public and wife["nik"] not in public and "76" not in public
     assert StatusChecker(db, SECRET).check(head["nik"], WRONG_KK, client="q").programmes == []

@@ -31,11 +31,15 @@ def regions() -> RegionIndex:
 @pytest.fixture(scope="module")
 def people(reg: SynthRegistry) -> pl.DataFrame:
     """Members with typed birth date, age in years and the consumption of their family."""
-    return reg.members.with_columns(
-        lahir=pl.col("tanggal_lahir").str.to_date(),
-    ).with_columns(
-        umur=(pl.lit(REFERENCE) - pl.col("lahir")).dt.total_days() / 365.2425,
-    ).join(reg.truth.select("nomor_kk", "pengeluaran_per_kapita"), on="nomor_kk")
+    return (
+        reg.members.with_columns(
+            lahir=pl.col("tanggal_lahir").str.to_date(),
+        )
+        .with_columns(
+            umur=(pl.lit(REFERENCE) - pl.col("lahir")).dt.total_days() / 365.2425,
+        )
+        .join(reg.truth.select("nomor_kk", "pengeluaran_per_kapita"), on="nomor_kk")
+    )
 
 
 def test_same_seed_gives_identical_frames_and_another_seed_does_not():
@@ -69,7 +73,9 @@ def test_coded_columns_hold_only_valid_codes(reg: SynthRegistry):
     assert rw.min() >= 1 and rw.max() <= 25 and rt.min() >= 1 and rt.max() <= 15
 
 
-def test_every_nik_is_valid_unique_and_agrees_with_sex_and_birth_date(reg: SynthRegistry, regions: RegionIndex):
+def test_every_nik_is_valid_unique_and_agrees_with_sex_and_birth_date(
+    reg: SynthRegistry, regions: RegionIndex
+):
     kecamatan = regions.kecamatan_codes()
     m = reg.members
     assert m["nik"].n_unique() == m.height
@@ -82,7 +88,9 @@ def test_every_nik_is_valid_unique_and_agrees_with_sex_and_birth_date(reg: Synth
     assert 0.6 < in_city < 0.95  # most were first registered in Kota Bekasi, some elsewhere
 
 
-def test_every_kk_is_valid_unique_and_issued_in_the_familys_kecamatan(reg: SynthRegistry, regions: RegionIndex):
+def test_every_kk_is_valid_unique_and_issued_in_the_familys_kecamatan(
+    reg: SynthRegistry, regions: RegionIndex
+):
     kecamatan = regions.kecamatan_codes()
     t = reg.truth
     assert t["nomor_kk"].n_unique() == t.height
@@ -112,14 +120,19 @@ def test_families_have_realistic_size_and_one_head(reg: SynthRegistry):
 
 def test_ages_are_consistent_within_families(people: pl.DataFrame):
     heads = people.filter(pl.col("hubungan_keluarga") == "kepala_keluarga").select(
-        "nomor_kk", umur_kepala="umur", jk_kepala="jenis_kelamin")
+        "nomor_kk", umur_kepala="umur", jk_kepala="jenis_kelamin"
+    )
     spouses = people.filter(pl.col("hubungan_keluarga") == "istri_suami").select(
-        "nomor_kk", umur_pasangan="umur", jk_pasangan="jenis_kelamin")
+        "nomor_kk", umur_pasangan="umur", jk_pasangan="jenis_kelamin"
+    )
     couples = heads.join(spouses, on="nomor_kk")
     assert couples.height > 0 and (couples["jk_kepala"] != couples["jk_pasangan"]).all()
     assert (couples["umur_pasangan"] >= 18).all()
-    children = people.filter(pl.col("hubungan_keluarga") == "anak").join(heads, on="nomor_kk").join(
-        spouses, on="nomor_kk", how="left")
+    children = (
+        people.filter(pl.col("hubungan_keluarga") == "anak")
+        .join(heads, on="nomor_kk")
+        .join(spouses, on="nomor_kk", how="left")
+    )
     gap_head = children["umur_kepala"] - children["umur"]
     assert gap_head.min() >= 18 and gap_head.max() <= 45
     with_spouse = children.filter(pl.col("umur_pasangan").is_not_null())
@@ -177,7 +190,8 @@ def test_poverty_share_is_calibrated_to_kota_bekasi_2024():
 
 def test_indicators_follow_consumption(reg: SynthRegistry):
     fam = reg.members.unique("nomor_kk", keep="first").join(
-        reg.truth.select("nomor_kk", "pengeluaran_per_kapita"), on="nomor_kk")
+        reg.truth.select("nomor_kk", "pengeluaran_per_kapita"), on="nomor_kk"
+    )
     y = np.log(fam["pengeluaran_per_kapita"].to_numpy())
     fam = fam.with_columns(y=pl.Series(y))
 
@@ -185,7 +199,11 @@ def test_indicators_follow_consumption(reg: SynthRegistry):
         return float(fam.filter(pl.col(column) == code)["y"].mean())
 
     assert mean_by("jenis_lantai", "keramik") > mean_by("jenis_lantai", "semen_bata")
-    assert mean_by("daya_listrik", "lebih_2200") > mean_by("daya_listrik", "900") > mean_by("daya_listrik", "450")
+    assert (
+        mean_by("daya_listrik", "lebih_2200")
+        > mean_by("daya_listrik", "900")
+        > mean_by("daya_listrik", "450")
+    )
     assert mean_by("bahan_bakar_memasak", "lpg_lebih_3kg") > mean_by("bahan_bakar_memasak", "lpg_3kg")
     assert mean_by("fasilitas_bab", "sendiri") > mean_by("fasilitas_bab", "bersama")
     assets = [c for c in reg.members.columns if c.startswith("aset_")]
@@ -198,7 +216,8 @@ def test_indicators_follow_consumption(reg: SynthRegistry):
 
 def test_a_proxy_means_regression_explains_about_half_the_variance(reg: SynthRegistry):
     fam = reg.members.unique("nomor_kk", keep="first", maintain_order=True).join(
-        reg.truth.select("nomor_kk", "pengeluaran_per_kapita", "jumlah_art"), on="nomor_kk")
+        reg.truth.select("nomor_kk", "pengeluaran_per_kapita", "jumlah_art"), on="nomor_kk"
+    )
     y = np.log(fam["pengeluaran_per_kapita"].to_numpy())
     coded = [f.column for f in FAMILY_FIELDS[5:31] if f.kind == "enum"]
     numeric = [f.column for f in FAMILY_FIELDS[5:31] if f.kind in ("bool", "int")]
@@ -216,8 +235,10 @@ def test_registry_status_and_verification(reg: SynthRegistry):
     assert (fam["status_keluarga"] == "aktif").mean() > 0.9
     inactive = fam.filter(pl.col("status_keluarga") == "nonaktif")
     assert inactive["alasan_nonaktif"].null_count() == 0
-    assert fam.filter(pl.col("status_keluarga") == "aktif")["alasan_nonaktif"].null_count() == fam.filter(
-        pl.col("status_keluarga") == "aktif").height
+    assert (
+        fam.filter(pl.col("status_keluarga") == "aktif")["alasan_nonaktif"].null_count()
+        == fam.filter(pl.col("status_keluarga") == "aktif").height
+    )
     verified = fam.filter(pl.col("status_verifikasi") == "terverifikasi")
     assert 0.4 < verified.height / fam.height < 0.8
     dates = verified["tanggal_verifikasi"].str.to_date()
@@ -287,7 +308,10 @@ def test_text_xlsx_keeps_special_characters_spaces_and_empty_cells(tmp_path):
     sheet = load_workbook(path).active
     assert sheet.title == "data"
     assert [[c.value for c in row] for row in sheet.iter_rows()] == [
-        ["nik", "nama"], ["3275010101900001", "A & B <C>"], [None, "  SPASI "], ["0012", None],
+        ["nik", "nama"],
+        ["3275010101900001", "A & B <C>"],
+        [None, "  SPASI "],
+        ["0012", None],
     ]
     back = pl.read_excel(path, infer_schema_length=0)
     assert back["nik"].to_list() == ["3275010101900001", None, "0012"]

@@ -50,8 +50,10 @@ def _xlsx_sheet(path: Path) -> tuple[dict[int, dict[str, Any]], Any]:
     assert tuple(c.value for c in ws[2]) == CANONICAL_COLUMNS
     rows = {}
     for r in range(3, ws.max_row + 1):
-        rows[r] = {col: ("" if ws.cell(r, c + 1).value is None else ws.cell(r, c + 1).value)
-                   for c, col in enumerate(CANONICAL_COLUMNS)}
+        rows[r] = {
+            col: ("" if ws.cell(r, c + 1).value is None else ws.cell(r, c + 1).value)
+            for c, col in enumerate(CANONICAL_COLUMNS)
+        }
     return rows, ws
 
 
@@ -67,8 +69,13 @@ def _birth(value: Any) -> date:
     return date.fromisoformat(text)
 
 
-def _carries(problem: str, entry: dict[str, Any], row: dict[str, Any], sheet: dict[int, dict[str, Any]],
-             kelurahan: set[str]) -> bool:
+def _carries(
+    problem: str,
+    entry: dict[str, Any],
+    row: dict[str, Any],
+    sheet: dict[int, dict[str, Any]],
+    kelurahan: set[str],
+) -> bool:
     """True when ``row`` really has ``problem``."""
     value = row[entry["column"]] if entry["column"] else None
     if problem == "baris_kosong":
@@ -98,7 +105,11 @@ def _carries(problem: str, entry: dict[str, Any], row: dict[str, Any], sheet: di
         return r.valid and r.birth_date != _birth(value)
     if problem == "meninggal_masih_aktif":
         died = date.fromisoformat(row["tanggal_meninggal"])
-        return value == "meninggal" and row["status_keluarga"] == "aktif" and died < REFERENCE - timedelta(days=365)
+        return (
+            value == "meninggal"
+            and row["status_keluarga"] == "aktif"
+            and died < REFERENCE - timedelta(days=365)
+        )
     if problem == "kelurahan_tidak_dikenal":
         return value not in kelurahan
     if problem == "nilai_kode_salah":
@@ -122,14 +133,20 @@ def _clean(row: dict[str, Any], kelurahan: set[str]) -> bool:
         return False
     for column, spec in FIELDS.items():
         value = row[column]
-        if spec.choices is not None and value not in ("", None) and value not in {c.value for c in spec.choices}:
+        if (
+            spec.choices is not None
+            and value not in ("", None)
+            and value not in {c.value for c in spec.choices}
+        ):
             return False
         if isinstance(value, str) and value != value.strip():
             return False
     return True
 
 
-def _check_file(rows: dict[int, dict[str, Any]], entries: list[dict[str, Any]], kelurahan: set[str]) -> set[str]:
+def _check_file(
+    rows: dict[int, dict[str, Any]], entries: list[dict[str, Any]], kelurahan: set[str]
+) -> set[str]:
     named: dict[int, list[dict[str, Any]]] = {}
     for e in entries:
         named.setdefault(e["row"], []).append(e)
@@ -165,13 +182,20 @@ def test_every_xlsx_row_named_in_the_manifest_carries_its_problem_and_no_other_r
     out, manifest = messy
     info = manifest["files"]["registri_kotor.xlsx"]
     rows, ws = _xlsx_sheet(out / "registri_kotor.xlsx")
-    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:AX1"] and ws["A1"].value.startswith("DATA KELUARGA")
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:AX1"] and ws["A1"].value.startswith(
+        "DATA KELUARGA"
+    )
     # Spreadsheet tools do not count trailing empty rows, so the sheet may end before the blank ones.
     assert max(rows) <= info["last_row"]
     entries = [e for e in info["rows"] if e["row"] in rows]
     found = _check_file(rows, entries, kelurahan)
-    assert found >= set(PROBLEMS) - {"baris_judul", "baris_kosong", "nik_notasi_ilmiah", "kk_notasi_ilmiah",
-                                     "nik_desimal_nol"}
+    assert found >= set(PROBLEMS) - {
+        "baris_judul",
+        "baris_kosong",
+        "nik_notasi_ilmiah",
+        "kk_notasi_ilmiah",
+        "nik_desimal_nol",
+    }
     numeric = [e for e in entries if e["problem"] == "nik_angka_excel"]
     assert numeric and all(isinstance(rows[e["row"]]["nik"], (int, float)) for e in numeric)
     serial = [e for e in entries if e["problem"] == "tanggal_serial_excel"]

@@ -11,9 +11,22 @@ from tepat.synth.population import INDICATOR_COLUMNS
 from tepat.synth.survey import CITY_HOUSEHOLDS
 
 REQUIRED = (
-    "id_ruta", "strata", "psu", "perkotaan", "kode_kecamatan", "kode_kelurahan", "bobot",
-    "pengeluaran_per_kapita", "jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "jenis_kelamin_kepala",
-    "pendidikan_kepala", "status_pekerjaan_kepala", "ada_disabilitas",
+    "id_ruta",
+    "strata",
+    "psu",
+    "perkotaan",
+    "kode_kecamatan",
+    "kode_kelurahan",
+    "bobot",
+    "pengeluaran_per_kapita",
+    "jumlah_art",
+    "jumlah_anak",
+    "jumlah_lansia",
+    "umur_kepala",
+    "jenis_kelamin_kepala",
+    "pendidikan_kepala",
+    "status_pekerjaan_kepala",
+    "ada_disabilitas",
 )
 INDICATORS = INDICATOR_COLUMNS
 
@@ -26,7 +39,7 @@ def survey() -> pl.DataFrame:
 def test_city_survey_has_the_design_columns_and_every_indicator(survey: pl.DataFrame):
     assert survey.height == 800
     assert tuple(survey.columns[: len(REQUIRED)]) == REQUIRED
-    assert tuple(survey.columns[len(REQUIRED):]) == INDICATORS
+    assert tuple(survey.columns[len(REQUIRED) :]) == INDICATORS
     assert len(INDICATORS) == 26 and INDICATORS[0] == "status_rumah" and INDICATORS[-1] == "aset_ternak"
     assert survey["id_ruta"].n_unique() == 800
     assert survey.select(pl.col(REQUIRED).null_count()).sum_horizontal()[0] == 0
@@ -94,4 +107,6 @@ def test_a_tiny_registry_is_sampled_whole():
     reg = generate_registry(7, seed=7)
     s = generate_survey(30, seed=1, population=reg)
     assert s.height == 7 and s["bobot"].sum() == pytest.approx(7)
-    assert sorted(s["pengeluaran_per_kapita"].to_list()) == sorted(reg.truth["pengeluaran_per_kapita"].to_list())
+    assert sorted(s["pengeluaran_per_kapita"].to_list()) == sorted(
+        reg.truth["pengeluaran_per_kapita"].to_list()
+    )

@@ -34,15 +34,36 @@ def test_pmt_fit_json_equals_the_domain_fit(tmp_path: Path) -> None:
     data = {k: list(v) for k, v in FIXED.items()}
     data["daya_listrik"] = ["450", "900", "450", "900", "900", "900", "450", "450", "900", "900"]
     path = write_csv(tmp_path / "susenas.csv", data)
-    result = runner.invoke(app, ["pmt", "fit", str(path), "--target", "konsumsi", "--weight", "bobot",
-                                 "--features", "luas,lantai,mobil,daya_listrik",
-                                 "--reference", "lantai=tanah", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "pmt",
+            "fit",
+            str(path),
+            "--target",
+            "konsumsi",
+            "--weight",
+            "bobot",
+            "--features",
+            "luas,lantai,mobil,daya_listrik",
+            "--reference",
+            "lantai=tanah",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    expected = fit_pmt(data, target="konsumsi", weight="bobot", features=["luas", "lantai", "mobil", "daya_listrik"],
-                       reference={"lantai": "tanah"})
+    expected = fit_pmt(
+        data,
+        target="konsumsi",
+        weight="bobot",
+        features=["luas", "lantai", "mobil", "daya_listrik"],
+        reference={"lantai": "tanah"},
+    )
     assert list(printed["coefficients"]) == list(expected.coefficients)
-    assert "daya_listrik=450" in printed["coefficients"]  # a code column stays categorical though it looks numeric
+    assert (
+        "daya_listrik=450" in printed["coefficients"]
+    )  # a code column stays categorical though it looks numeric
     for name, value in expected.coefficients.items():
         assert printed["coefficients"][name] == pytest.approx(value, abs=1e-9)
     assert printed["r2"] == pytest.approx(expected.r2, abs=1e-12)
@@ -53,8 +74,23 @@ def test_pmt_fit_json_equals_the_domain_fit(tmp_path: Path) -> None:
 def test_pmt_fit_text_output_and_groups(tmp_path: Path) -> None:
     data = survey(400, seed=5)
     path = write_csv(tmp_path / "s.csv", {k: v.tolist() for k, v in data.items()})
-    result = runner.invoke(app, ["pmt", "fit", str(path), "--target", "konsumsi", "--weight", "bobot",
-                                 "--features", "luas,mobil", "--group", "kelompok", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "pmt",
+            "fit",
+            str(path),
+            "--target",
+            "konsumsi",
+            "--weight",
+            "bobot",
+            "--features",
+            "luas,mobil",
+            "--group",
+            "kelompok",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert sorted(printed["groups"]) == ["selatan", "utara"]
@@ -67,14 +103,15 @@ def test_pmt_fit_text_output_and_groups(tmp_path: Path) -> None:
 
 def test_pmt_fit_reports_bad_input_in_one_line(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "s.csv", {k: list(v) for k, v in FIXED.items()})
-    result = runner.invoke(app, ["pmt", "fit", str(path), "--target", "konsumsi", "--features", "luas",
-                                 "--reference", "lantai"])
+    result = runner.invoke(
+        app, ["pmt", "fit", str(path), "--target", "konsumsi", "--features", "luas", "--reference", "lantai"]
+    )
     assert result.exit_code == 1
     assert result.stderr == "Galat: --reference harus berbentuk fitur=level, bukan 'lantai'.\n"
 
 
 def test_rules_check_valid_and_invalid() -> None:
-    ok = runner.invoke(app, ["rules", "check", 'desil <= 4 and any(anggota, umur < 5)'])
+    ok = runner.invoke(app, ["rules", "check", "desil <= 4 and any(anggota, umur < 5)"])
     assert ok.exit_code == 0
     assert ok.stdout == "Aturan valid. Data yang dipakai: desil, umur.\n"
     bad = runner.invoke(app, ["rules", "check", "desil <= "])
@@ -88,5 +125,7 @@ def test_rules_check_valid_and_invalid() -> None:
     assert as_json.exit_code == 1
     assert json.loads(as_json.stdout) == {
         "valid": False,
-        "errors": [{"position": 11, "message": "nilai 'aktf' tidak dikenal untuk status; pilihan: aktif, nonaktif"}],
+        "errors": [
+            {"position": 11, "message": "nilai 'aktf' tidak dikenal untuk status; pilihan: aktif, nonaktif"}
+        ],
     }

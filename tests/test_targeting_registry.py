@@ -21,8 +21,15 @@ from tests.targeting_data import DAY, FEATURES, fitted, saved_model, survey_file
 
 def scores(db, model_id):
     with db.read() as conn:
-        rows = conn.execute(sa.select(family_scores).where(family_scores.c.model_id == model_id)
-                            .order_by(family_scores.c.family_id)).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(family_scores)
+                .where(family_scores.c.model_id == model_id)
+                .order_by(family_scores.c.family_id)
+            )
+            .mappings()
+            .all()
+        )
     return {r["family_id"]: dict(r) for r in rows}
 
 
@@ -61,15 +68,38 @@ def test_unused_version_can_be_deleted(db, admin, tmp_path):
 
 
 def test_features_from_members_are_computed_in_sql(db, admin):
-    fid = make_family(db, admin, members=[
-        member_values("Ayah", "L", date(1970, 7, 2), "kepala_keluarga", education="smp", work_status="buruh_karyawan"),
-        member_values("Anak", "P", date(2008, 7, 1), "anak"),  # turns 18 on DAY: not a child any more
-        member_values("Adik", "L", date(2015, 1, 1), "anak", disability="netra"),
-        member_values("Kakek", "L", date(1966, 7, 1), "orang_tua"),  # 60 on DAY
-    ])
-    other = make_family(db, admin, members=[member_values("Sendiri", "P", date(1990, 1, 1), "kepala_keluarga")])
-    names = ["jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "jenis_kelamin_kepala", "pendidikan_kepala",
-             "status_pekerjaan_kepala", "ada_disabilitas", "jenis_lantai", "aset_mobil"]
+    fid = make_family(
+        db,
+        admin,
+        members=[
+            member_values(
+                "Ayah",
+                "L",
+                date(1970, 7, 2),
+                "kepala_keluarga",
+                education="smp",
+                work_status="buruh_karyawan",
+            ),
+            member_values("Anak", "P", date(2008, 7, 1), "anak"),  # turns 18 on DAY: not a child any more
+            member_values("Adik", "L", date(2015, 1, 1), "anak", disability="netra"),
+            member_values("Kakek", "L", date(1966, 7, 1), "orang_tua"),  # 60 on DAY
+        ],
+    )
+    other = make_family(
+        db, admin, members=[member_values("Sendiri", "P", date(1990, 1, 1), "kepala_keluarga")]
+    )
+    names = [
+        "jumlah_art",
+        "jumlah_anak",
+        "jumlah_lansia",
+        "umur_kepala",
+        "jenis_kelamin_kepala",
+        "pendidikan_kepala",
+        "status_pekerjaan_kepala",
+        "ada_disabilitas",
+        "jenis_lantai",
+        "aset_mobil",
+    ]
     with db.read() as conn:
         ids, versions, cols = pmt_features.read_features(conn, names, DAY)
     assert list(ids) == [fid, other] and list(versions) == [1, 1]
@@ -109,8 +139,14 @@ def test_ranking_stores_city_wide_deciles_and_a_rerun_changes_only_what_changed(
 
     # one family gets a car: its version and prediction change; deciles may move for a few others only
     target = ids[5]
-    registry.update_family(db, admin, target, {"asset_car": True, "floor_material": "marmer_granit"},
-                           expected_version=1, reason="kunjungan")
+    registry.update_family(
+        db,
+        admin,
+        target,
+        {"asset_car": True, "floor_material": "marmer_granit"},
+        expected_version=1,
+        reason="kunjungan",
+    )
     gone = ids[0]
     registry.deactivate_family(db, admin, gone, "pindah", expected_version=1, note="pindah kota")
     third = targeting.rank_registry(db, admin, model_id, reference_date=DAY)
@@ -168,7 +204,9 @@ def test_eligibility_over_the_registry_agrees_with_each_explanation(db, admin, t
     targeting.rank_registry(db, admin, model_id, reference_date=DAY)
     result = eligibility.eligibility(db, admin, rule, reference_date=DAY, limit=100)
     selected = {r["id"] for r in result.page}
-    explained = {i for i in ids if eligibility.explain_family(db, admin, rule, i, reference_date=DAY).eligible}
+    explained = {
+        i for i in ids if eligibility.explain_family(db, admin, rule, i, reference_date=DAY).eligible
+    }
     assert selected == explained
     assert result.families == len(selected) and sum(result.by_desil) == len(selected)
     assert result.people == sum(r["jiwa"] for r in result.page)
@@ -188,7 +226,9 @@ def test_eligibility_is_limited_to_the_area_and_analysts_get_counts_only(db, adm
     counted = eligibility.eligibility(db, analyst, "desil <= 10", reference_date=DAY)
     assert counted.families == 8 and counted.page == []
     family_id = everyone.page[0]["id"]
-    text = eligibility.explain_family(db, analyst, "any(anggota, umur >= 0)", family_id, reference_date=DAY).text()
+    text = eligibility.explain_family(
+        db, analyst, "any(anggota, umur >= 0)", family_id, reference_date=DAY
+    ).text()
     assert "Kepala" not in text and "anggota ke-1" in text
     with pytest.raises(PermissionDenied):
         eligibility.eligibility(db, actor(Role.OPERATOR, KELURAHAN), "desil <= 4")
@@ -201,7 +241,11 @@ def test_evaluation_is_stored_and_versions_compare_side_by_side(db, admin, tmp_p
     results, svg = targeting.compare_models(db, admin, [first, second], held_out, [0.1, 0.4])
     assert [r.model_id for r in results] == [first, second]
     assert [row["coverage"] for row in results[0].rows] == [0.1, 0.4]
-    assert all(0 <= row["inclusion_error"] <= 1 and 0 <= row["exclusion_error"] <= 1 for r in results for row in r.rows)
+    assert all(
+        0 <= row["inclusion_error"] <= 1 and 0 <= row["exclusion_error"] <= 1
+        for r in results
+        for row in r.rows
+    )
     assert svg.startswith("<svg") and "lengkap" in svg and "sederhana" in svg
     listed = {v.id: v for v in targeting.list_models(db, admin)}
     assert listed[first].last_evaluation["results"] == results[0].rows
@@ -214,8 +258,14 @@ def test_only_admins_and_analysts_manage_models(db, tmp_path):
 
 def test_registry_prediction_equals_the_model_prediction(db, admin, tmp_path):
     varied_registry(db, admin, 12)
-    make_family(db, admin, members=[member_values("Tanpa", "L", date(1980, 1, 1), "anak")],  # no head
-                floor_material=None, floor_area_m2=None, power_va=None)
+    make_family(
+        db,
+        admin,
+        members=[member_values("Tanpa", "L", date(1980, 1, 1), "anak")],  # no head
+        floor_material=None,
+        floor_area_m2=None,
+        power_va=None,
+    )
     model = fitted(survey_file(tmp_path))
     with db.read() as conn:
         _, _, cols = pmt_features.read_features(conn, FEATURES, DAY)

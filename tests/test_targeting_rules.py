@@ -19,8 +19,15 @@ def ranked_registry(db, admin, tmp_path):
     # a deceased member and an inactive family, so that semua_anggota and status matter
     view = registry.get_family(db, admin, ids[3])
     child = next(m for m in view.members if m["relationship"] == "anak")
-    registry.deactivate_member(db, admin, child["id"], "meninggal", expected_version=child["version"], note="wafat",
-                               death_date=date(2026, 1, 5))
+    registry.deactivate_member(
+        db,
+        admin,
+        child["id"],
+        "meninggal",
+        expected_version=child["version"],
+        note="wafat",
+        death_date=date(2026, 1, 5),
+    )
     registry.deactivate_family(db, admin, ids[7], "pindah", expected_version=1, note="pindah")
     model_id = saved_model(db, admin, tmp_path)
     targeting.rank_registry(db, admin, model_id, reference_date=DAY)
@@ -32,7 +39,10 @@ def ranked_registry(db, admin, tmp_path):
 def test_eligibility_and_explanations_never_disagree(db, admin, ranked_registry: Any, source: str) -> None:
     result = eligibility.eligibility(db, admin, source, reference_date=DAY, limit=100)
     selected = {r["id"] for r in result.page}
-    explained = {i for i in ranked_registry
-                 if eligibility.explain_family(db, admin, source, i, reference_date=DAY).eligible}
+    explained = {
+        i
+        for i in ranked_registry
+        if eligibility.explain_family(db, admin, source, i, reference_date=DAY).eligible
+    }
     assert selected == explained, source
     assert result.families == len(selected)

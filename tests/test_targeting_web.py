@@ -46,14 +46,24 @@ def test_pages_for_an_admin(db, admin, tmp_path):
     detail = client.get(f"/sasaran/model/{model_id}")
     assert detail.status_code == 200 and "<svg" in detail.text and "Koefisien" in detail.text
     deciles = client.get("/sasaran/desil")
-    assert deciles.status_code == 200 and 'id="tabel-desil"' in deciles.text and "Bekasi Timur" in deciles.text
+    assert (
+        deciles.status_code == 200 and 'id="tabel-desil"' in deciles.text and "Bekasi Timur" in deciles.text
+    )
     assert deciles.text.count("<svg") == 1
     rules = client.post("/sasaran/aturan", data={"aturan": "desil <= 10 and any(anggota, umur >= 0)"})
     assert rules.status_code == 200
     assert '<strong id="jumlah-keluarga">10</strong>' in rules.text
     assert "Kepala" in rules.text and "/keluarga/" in rules.text  # admins see names and links
-    sim = client.post("/sasaran/simulasi", data={"aturan_1": "desil <= 3", "aturan_2": "desil <= 5",
-                                                 "besaran": "250.000", "satuan": "keluarga", "anggaran": ""})
+    sim = client.post(
+        "/sasaran/simulasi",
+        data={
+            "aturan_1": "desil <= 3",
+            "aturan_2": "desil <= 5",
+            "besaran": "250.000",
+            "satuan": "keluarga",
+            "anggaran": "",
+        },
+    )
     assert sim.status_code == 200 and 'id="tabel-skenario"' in sim.text
     assert "Rp750.000" in sim.text and "Rp1.250.000" in sim.text and "Bekasijaya" in sim.text
 
@@ -67,7 +77,9 @@ def test_analyst_sees_aggregates_only(db, admin, tmp_path):
     assert rules.status_code == 200 and '<strong id="jumlah-keluarga">10</strong>' in rules.text
     assert "Kepala" not in rules.text and "Anak" not in rules.text and "/keluarga/" not in rules.text
     assert "Keluarga contoh 1" in rules.text and "anggota ke-1" in rules.text
-    sim = client.post("/sasaran/simulasi", data={"aturan_1": "desil <= 3", "besaran": "100000", "satuan": "jiwa"})
+    sim = client.post(
+        "/sasaran/simulasi", data={"aturan_1": "desil <= 3", "besaran": "100000", "satuan": "jiwa"}
+    )
     assert sim.status_code == 200 and "Kepala" not in sim.text
 
 
@@ -83,7 +95,10 @@ def test_other_roles_are_refused(db):
         client = client_for(db, actor(role, KELURAHAN))
         for path in ("/sasaran", "/sasaran/desil", "/sasaran/aturan", "/sasaran/simulasi"):
             assert client.get(path).status_code == 403
-        assert client.post("/sasaran/simulasi", data={"aturan_1": "desil <= 3", "besaran": "1"}).status_code == 403
+        assert (
+            client.post("/sasaran/simulasi", data={"aturan_1": "desil <= 3", "besaran": "1"}).status_code
+            == 403
+        )
 
 
 def test_pages_without_models(db, admin):
@@ -128,21 +143,32 @@ def test_the_simulation_page_shows_survey_errors_as_the_cli_computes_them(db, ad
 
     setup_ranked(db, admin, tmp_path)
     survey = survey_file(tmp_path, 300, 4)
-    expected = simulation.simulate(db, admin, simulation.Scenario("desil <= 5", 250_000, simulation.Unit("keluarga"),
-                                                                  None, label="Skenario 1"), survey=survey)
+    expected = simulation.simulate(
+        db,
+        admin,
+        simulation.Scenario("desil <= 5", 250_000, simulation.Unit("keluarga"), None, label="Skenario 1"),
+        survey=survey,
+    )
     assert expected.survey_errors is not None
-    page = client_for(db, admin).post("/sasaran/simulasi", data={"aturan_1": "desil <= 5", "besaran": "Rp 250.000",
-                                                                 "satuan": "keluarga"},
-                                      files={"survei": ("survei.csv", survey.read_bytes(), "text/csv")})
+    page = client_for(db, admin).post(
+        "/sasaran/simulasi",
+        data={"aturan_1": "desil <= 5", "besaran": "Rp 250.000", "satuan": "keluarga"},
+        files={"survei": ("survei.csv", survey.read_bytes(), "text/csv")},
+    )
     assert page.status_code == 200 and 'id="arti-galat"' in page.text
     inclusion = page.text.split('class="kanan galat-inklusi">')[1].split("</td>")[0]
     exclusion = page.text.split('class="kanan galat-eksklusi">')[1].split("</td>")[0]
     assert inclusion == f"{number(100 * expected.survey_errors['inclusion_error'], 1)}&nbsp;%"
     assert exclusion == f"{number(100 * expected.survey_errors['exclusion_error'], 1)}&nbsp;%"
-    without = client_for(db, admin).post("/sasaran/simulasi", data={"aturan_1": "desil <= 5", "besaran": "250000"})
+    without = client_for(db, admin).post(
+        "/sasaran/simulasi", data={"aturan_1": "desil <= 5", "besaran": "250000"}
+    )
     assert "galat-inklusi" not in without.text
-    wrong = client_for(db, admin).post("/sasaran/simulasi", data={"aturan_1": "desil <= 5", "besaran": "250000"},
-                                       files={"survei": ("survei.txt", b"x", "text/plain")})
+    wrong = client_for(db, admin).post(
+        "/sasaran/simulasi",
+        data={"aturan_1": "desil <= 5", "besaran": "250000"},
+        files={"survei": ("survei.txt", b"x", "text/plain")},
+    )
     assert "Berkas survei harus CSV, XLSX atau Parquet." in wrong.text
 
 
@@ -151,11 +177,19 @@ def test_a_grouped_model_page_lists_each_groups_coefficients(db, admin, tmp_path
     from tepat.files.survey_frames import read_survey_columns
 
     path = survey_file(tmp_path, 1200, 5)
-    columns = read_survey_columns(path, ["pengeluaran_per_kapita", "bobot", "jumlah_art", "kode_kecamatan"],
-                                  text_columns=["kode_kecamatan"])
-    model = fit_pmt_by_group(columns, group_column="kode_kecamatan", target="pengeluaran_per_kapita",
-                             features=["jumlah_art"], weight="bobot")
+    columns = read_survey_columns(
+        path,
+        ["pengeluaran_per_kapita", "bobot", "jumlah_art", "kode_kecamatan"],
+        text_columns=["kode_kecamatan"],
+    )
+    model = fit_pmt_by_group(
+        columns,
+        group_column="kode_kecamatan",
+        target="pengeluaran_per_kapita",
+        features=["jumlah_art"],
+        weight="bobot",
+    )
     version = targeting.save_model(db, admin, model, source=path, name="PMT per kecamatan")
     page = client_for(db, admin).get(f"/sasaran/model/{version}")
-    assert page.status_code == 200 and page.text.count("<h3 id=\"kelompok-") == 12
+    assert page.status_code == 200 and page.text.count('<h3 id="kelompok-') == 12
     assert "Satu model per kelompok <code>kode_kecamatan</code>" in page.text

@@ -12,21 +12,52 @@ from hypothesis import strategies as st
 from tepat.domain.terbilang import MAX, date_in_words, rupiah_words, terbilang, title_words
 
 
-@pytest.mark.parametrize(("n", "words"), [
-    (0, "nol"), (1, "satu"), (9, "sembilan"), (10, "sepuluh"), (11, "sebelas"), (12, "dua belas"),
-    (19, "sembilan belas"), (20, "dua puluh"), (21, "dua puluh satu"), (99, "sembilan puluh sembilan"),
-    (100, "seratus"), (101, "seratus satu"), (110, "seratus sepuluh"), (111, "seratus sebelas"),
-    (200, "dua ratus"), (999, "sembilan ratus sembilan puluh sembilan"), (1000, "seribu"),
-    (1001, "seribu satu"), (1100, "seribu seratus"), (2000, "dua ribu"), (11_000, "sebelas ribu"),
-    (100_000, "seratus ribu"), (250_000, "dua ratus lima puluh ribu"),
-    (1_000_000, "satu juta"), (1_500_000, "satu juta lima ratus ribu"), (1_800_000, "satu juta delapan ratus ribu"),
-    (2_025, "dua ribu dua puluh lima"), (10_000_000, "sepuluh juta"), (111_111_111, "seratus sebelas juta seratus sebelas ribu seratus sebelas"),
-    (1_000_000_000, "satu miliar"), (2_000_001_000, "dua miliar seribu"),
-    (62_500_000_000, "enam puluh dua miliar lima ratus juta"),
-    (1_000_000_000_000, "satu triliun"), (1_234_567_890_123, ("satu triliun dua ratus tiga puluh empat miliar "
-     "lima ratus enam puluh tujuh juta delapan ratus sembilan puluh ribu seratus dua puluh tiga")),
-    (-5, "minus lima"),
-])
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (0, "nol"),
+        (1, "satu"),
+        (9, "sembilan"),
+        (10, "sepuluh"),
+        (11, "sebelas"),
+        (12, "dua belas"),
+        (19, "sembilan belas"),
+        (20, "dua puluh"),
+        (21, "dua puluh satu"),
+        (99, "sembilan puluh sembilan"),
+        (100, "seratus"),
+        (101, "seratus satu"),
+        (110, "seratus sepuluh"),
+        (111, "seratus sebelas"),
+        (200, "dua ratus"),
+        (999, "sembilan ratus sembilan puluh sembilan"),
+        (1000, "seribu"),
+        (1001, "seribu satu"),
+        (1100, "seribu seratus"),
+        (2000, "dua ribu"),
+        (11_000, "sebelas ribu"),
+        (100_000, "seratus ribu"),
+        (250_000, "dua ratus lima puluh ribu"),
+        (1_000_000, "satu juta"),
+        (1_500_000, "satu juta lima ratus ribu"),
+        (1_800_000, "satu juta delapan ratus ribu"),
+        (2_025, "dua ribu dua puluh lima"),
+        (10_000_000, "sepuluh juta"),
+        (111_111_111, "seratus sebelas juta seratus sebelas ribu seratus sebelas"),
+        (1_000_000_000, "satu miliar"),
+        (2_000_001_000, "dua miliar seribu"),
+        (62_500_000_000, "enam puluh dua miliar lima ratus juta"),
+        (1_000_000_000_000, "satu triliun"),
+        (
+            1_234_567_890_123,
+            (
+                "satu triliun dua ratus tiga puluh empat miliar "
+                "lima ratus enam puluh tujuh juta delapan ratus sembilan puluh ribu seratus dua puluh tiga"
+            ),
+        ),
+        (-5, "minus lima"),
+    ],
+)
 def test_numbers_in_words(n: int, words: str) -> None:
     assert terbilang(n) == words
 
@@ -38,7 +69,8 @@ def test_rupiah_and_title_case() -> None:
 
 def test_bast_date_opening() -> None:
     assert date_in_words(date(2025, 7, 14)) == (
-        "hari Senin tanggal empat belas bulan Juli tahun dua ribu dua puluh lima")
+        "hari Senin tanggal empat belas bulan Juli tahun dua ribu dua puluh lima"
+    )
     assert date_in_words(date(2026, 1, 1)).startswith("hari Kamis tanggal satu bulan Januari")
 
 
@@ -51,8 +83,22 @@ def test_refuses_what_it_cannot_spell() -> None:
         terbilang(True)
 
 
-_VALUE = {"nol": 0, "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8,
-          "sembilan": 9, "sepuluh": 10, "sebelas": 11, "seratus": 100, "seribu": 1000}
+_VALUE = {
+    "nol": 0,
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+    "sepuluh": 10,
+    "sebelas": 11,
+    "seratus": 100,
+    "seribu": 1000,
+}
 _MULT = {"belas": None, "puluh": 10, "ratus": 100}
 _BIG = {"ribu": 1000, "juta": 10**6, "miliar": 10**9, "triliun": 10**12}
 

@@ -25,9 +25,12 @@ START, END = date(2026, 8, 3), date(2026, 8, 28)
 def batch(db, admin, tmp_path: Path) -> int:
     ranked_registry(db, admin, tmp_path)
     programmes.seed_catalogue(db, admin)
-    programmes.update_programme(db, admin, "BLK", 1, {"rule": 'status == "aktif"', "member_rule": "umur >= 18",
-                                                      "quota": None})
-    cycle_id = cycles.create_cycle(db, admin, "BLK", name="BLK Angkatan I 2026", period_start=START, period_end=END)
+    programmes.update_programme(
+        db, admin, "BLK", 1, {"rule": 'status == "aktif"', "member_rule": "umur >= 18", "quota": None}
+    )
+    cycle_id = cycles.create_cycle(
+        db, admin, "BLK", name="BLK Angkatan I 2026", period_start=START, period_end=END
+    )
     cycles.generate(db, admin, cycle_id)
     cycles.submit(db, admin, cycle_id)
     cycles.approve(db, CHECKER, cycle_id)
@@ -36,11 +39,19 @@ def batch(db, admin, tmp_path: Path) -> int:
 
 def _seats(db, cycle_id: int) -> list[dict]:
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(sa.select(entitlements).where(entitlements.c.cycle_id == cycle_id)
-                                              .order_by(entitlements.c.rank)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(entitlements)
+                .where(entitlements.c.cycle_id == cycle_id)
+                .order_by(entitlements.c.rank)
+            ).mappings()
+        ]
 
 
-def test_an_operator_runs_the_seats_of_their_kelurahan_from_the_page(db, admin, batch, tmp_path: Path) -> None:
+def test_an_operator_runs_the_seats_of_their_kelurahan_from_the_page(
+    db, admin, batch, tmp_path: Path
+) -> None:
     seats = _seats(db, batch)
     mine = [s for s in seats if s["kelurahan_code"] == KELURAHAN and s["state"] == "terjadwal"]
     theirs = [s for s in seats if s["kelurahan_code"] != KELURAHAN and s["state"] == "terjadwal"]
@@ -49,33 +60,56 @@ def test_an_operator_runs_the_seats_of_their_kelurahan_from_the_page(db, admin, 
     client = TestClient(make_app(db, tmp_path))
     csrf = login(client, "ani")
     cycle_page = client.get(f"/siklus/{batch}")
-    assert f'href="/siklus/{batch}/pelatihan"' in cycle_page.text and "/pembayaran?siklus=" not in cycle_page.text
+    assert (
+        f'href="/siklus/{batch}/pelatihan"' in cycle_page.text
+        and "/pembayaran?siklus=" not in cycle_page.text
+    )
     page = client.get(f"/siklus/{batch}/pelatihan")
     assert page.status_code == 200 and mine[0]["recipient_name"] in page.text
-    assert theirs[0]["recipient_name"] not in page.text and mine[0]["recipient_nik"] not in page.text  # NIK masked
+    assert (
+        theirs[0]["recipient_name"] not in page.text and mine[0]["recipient_nik"] not in page.text
+    )  # NIK masked
     url = f"/siklus/{batch}/pelatihan"
-    refused = client.post(url + "/kursi", data={"csrf_token": csrf, "aksi": "daftar", "kursi": [str(theirs[0]["id"])]})
+    refused = client.post(
+        url + "/kursi", data={"csrf_token": csrf, "aksi": "daftar", "kursi": [str(theirs[0]["id"])]}
+    )
     assert refused.status_code == 404 and "di luar wilayah Anda" in refused.text
-    enrolled = client.post(url + "/kursi", data={"csrf_token": csrf, "aksi": "daftar",
-                                                 "kursi": [str(mine[0]["id"]), str(mine[1]["id"])]})
+    enrolled = client.post(
+        url + "/kursi",
+        data={"csrf_token": csrf, "aksi": "daftar", "kursi": [str(mine[0]["id"]), str(mine[1]["id"])]},
+    )
     assert enrolled.status_code == 200 and "Tersimpan." in enrolled.text  # followed to the page
-    no_reason = client.post(url + "/kursi", data={"csrf_token": csrf, "aksi": "tidak_lulus", "kursi": [str(mine[1]["id"])]})
+    no_reason = client.post(
+        url + "/kursi", data={"csrf_token": csrf, "aksi": "tidak_lulus", "kursi": [str(mine[1]["id"])]}
+    )
     assert no_reason.status_code == 422 and "Alasan tidak lulus wajib diisi" in no_reason.text
     day = START.isoformat()
-    attended = client.post(url + "/hadir", data={"csrf_token": csrf, "tanggal": day, "hadir": [str(mine[0]["id"])]})
+    attended = client.post(
+        url + "/hadir", data={"csrf_token": csrf, "tanggal": day, "hadir": [str(mine[0]["id"])]}
+    )
     assert attended.status_code == 200 and f'value="{mine[0]["id"]}" checked' in attended.text
     assert f'value="{mine[1]["id"]}" checked' not in attended.text
-    future = client.post(url + "/hadir", data={"csrf_token": csrf, "tanggal": (date.today() + timedelta(days=400)).isoformat()})
+    future = client.post(
+        url + "/hadir", data={"csrf_token": csrf, "tanggal": (date.today() + timedelta(days=400)).isoformat()}
+    )
     assert future.status_code == 422
-    sheet = finished_job(client, client.post(url + "/daftar-hadir", data={"csrf_token": csrf, "hari": [day, ""]},
-                                             follow_redirects=False))
+    sheet = finished_job(
+        client,
+        client.post(
+            url + "/daftar-hadir", data={"csrf_token": csrf, "hari": [day, ""]}, follow_redirects=False
+        ),
+    )
     assert 'id="dokumen-siap"' in sheet.text
     pdf = client.get(sheet.text.split('<a class="tombol" href="')[1].split('"')[0])
     text = pdf_text(pdf.content)
-    assert mine[0]["recipient_name"] in text and "03-08-2026" in text and theirs[0]["recipient_name"] not in text
+    assert (
+        mine[0]["recipient_name"] in text and "03-08-2026" in text and theirs[0]["recipient_name"] not in text
+    )
     for seat, action, note in ((mine[0], "lulus", ""), (mine[1], "tidak_lulus", "pindah kerja ke luar kota")):
-        done = client.post(url + "/kursi", data={"csrf_token": csrf, "aksi": action, "alasan": note,
-                                                 "kursi": [str(seat["id"])]})
+        done = client.post(
+            url + "/kursi",
+            data={"csrf_token": csrf, "aksi": action, "alasan": note, "kursi": [str(seat["id"])]},
+        )
         assert done.status_code == 200 and "Tersimpan." in done.text
     states = {s["id"]: s["state"] for s in _seats(db, batch)}
     assert states[mine[0]["id"]] == "selesai" and states[mine[1]["id"]] == "tidak_lulus"

@@ -16,8 +16,10 @@ PDF = b"%PDF-1.7\n" + b"x" * 50
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 20
 
 
-@pytest.mark.parametrize(("data", "kind"), [(JPEG, "image/jpeg"), (PNG, "image/png"), (PDF, "application/pdf"),
-                                            (WEBP, "image/webp")])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [(JPEG, "image/jpeg"), (PNG, "image/png"), (PDF, "application/pdf"), (WEBP, "image/webp")],
+)
 def test_accepted_types_are_recognised_by_their_bytes(tmp_path: Path, data: bytes, kind: str) -> None:
     stored = uploads.store(tmp_path, io.BytesIO(data))
     assert stored.content_type == kind and stored.size_bytes == len(data)
@@ -26,8 +28,10 @@ def test_accepted_types_are_recognised_by_their_bytes(tmp_path: Path, data: byte
     assert path.parent.parent == tmp_path and "." not in path.name  # random name, no extension from the user
 
 
-@pytest.mark.parametrize("data", [b"<html><script>alert(1)</script>", b"MZ\x90\x00 windows exe", b"GIF89a....",
-                                  b"PK\x03\x04 a zip"])
+@pytest.mark.parametrize(
+    "data",
+    [b"<html><script>alert(1)</script>", b"MZ\x90\x00 windows exe", b"GIF89a....", b"PK\x03\x04 a zip"],
+)
 def test_other_content_is_refused_whatever_its_name(tmp_path: Path, data: bytes) -> None:
     with pytest.raises(ValidationError, match="Jenis berkas"):
         uploads.store(tmp_path, io.BytesIO(data))

@@ -40,7 +40,9 @@ def test_enum_accepts_code_or_label():
 
 
 def test_inactive_family_needs_a_reason():
-    _, errors = validate_family({"registry_status": "nonaktif"}, partial=True, current={"registry_status": "aktif"})
+    _, errors = validate_family(
+        {"registry_status": "nonaktif"}, partial=True, current={"registry_status": "aktif"}
+    )
     assert [e.field for e in errors] == ["inactive_reason"]
 
 
@@ -69,7 +71,12 @@ def test_parsers():
     assert str(RegionCode.parse("3275011001")) == "32.75.01.1001"
 
 
-@given(st.dictionaries(st.sampled_from([f.name for f in FAMILY_FIELDS]), st.one_of(st.none(), st.text(max_size=12), st.integers())))
+@given(
+    st.dictionaries(
+        st.sampled_from([f.name for f in FAMILY_FIELDS]),
+        st.one_of(st.none(), st.text(max_size=12), st.integers()),
+    )
+)
 def test_family_validation_never_crashes_and_never_returns_a_bad_field_as_clean(values):
     clean, errors = validate_family(values, partial=True, known_kelurahan=KELURAHAN)
     assert not (set(clean) & {e.field for e in errors} - {"inactive_reason"})
@@ -79,7 +86,9 @@ def test_statuses_default_on_create_and_cannot_be_emptied_by_an_edit():
     clean, errors = validate_family(family_values(), known_kelurahan=KELURAHAN)
     assert errors == [] and clean["registry_status"] == "aktif" and clean["verification_status"] == "belum"
     _, errors = validate_family({"verification_status": ""}, partial=True)
-    assert [(e.field, e.message) for e in errors] == [("verification_status", "Status verifikasi wajib diisi")]
+    assert [(e.field, e.message) for e in errors] == [
+        ("verification_status", "Status verifikasi wajib diisi")
+    ]
     clean, errors = validate_member(member_values())
     assert errors == [] and clean["life_status"] == "hidup"
     _, errors = validate_member({"life_status": " "}, partial=True)
@@ -88,9 +97,18 @@ def test_statuses_default_on_create_and_cannot_be_emptied_by_an_edit():
 
 def test_dtks_relation_labels_are_recognised_without_a_mapping():
     expected = {
-        "Istri": "istri_suami", "SUAMI": "istri_suami", "Kepala Rumah Tangga": "kepala_keluarga", "KRT": "kepala_keluarga",
-        "Kepala Keluarga": "kepala_keluarga", "Anak Kandung": "anak", "ANAK TIRI": "anak", "Orang Tua": "orang_tua",
-        "MERTUA": "mertua", "Famili Lain": "famili_lain", "Pembantu": "lainnya", "PEMBANTU": "lainnya",
+        "Istri": "istri_suami",
+        "SUAMI": "istri_suami",
+        "Kepala Rumah Tangga": "kepala_keluarga",
+        "KRT": "kepala_keluarga",
+        "Kepala Keluarga": "kepala_keluarga",
+        "Anak Kandung": "anak",
+        "ANAK TIRI": "anak",
+        "Orang Tua": "orang_tua",
+        "MERTUA": "mertua",
+        "Famili Lain": "famili_lain",
+        "Pembantu": "lainnya",
+        "PEMBANTU": "lainnya",
     }
     for text, code in expected.items():
         clean, errors = validate_member({"relationship": text}, partial=True)

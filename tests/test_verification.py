@@ -47,19 +47,31 @@ def test_work_list_and_visit_update_the_registry_with_history(db, admin, tmp_pat
     verifier = actor(Role.VERIFIER, KELURAHAN, "vera")
     work = verification.work_list(db, verifier, clock=clock)
     assert [f["id"] for f in work.families_due] == [due]
-    assert fresh not in [f["id"] for f in work.families_due] and far not in [f["id"] for f in work.families_due]
+    assert fresh not in [f["id"] for f in work.families_due] and far not in [
+        f["id"] for f in work.families_due
+    ]
 
     version = registry.get_family(db, admin, due).family["version"]
     visit_id = verification.record_visit(
-        db, verifier, due, observed={"floor_material": "tanah", "power_va": "900", "roof_material": ""},
-        decision="layak", expected_version=version, note="Lantai tanah, atap bocor", gps=parse_gps("-6.24", "106.99"),
-        photos=[cases.Evidence(io.BytesIO(JPEG), "foto_kunjungan")], upload_dir=tmp_path / "unggahan", clock=clock,
+        db,
+        verifier,
+        due,
+        observed={"floor_material": "tanah", "power_va": "900", "roof_material": ""},
+        decision="layak",
+        expected_version=version,
+        note="Lantai tanah, atap bocor",
+        gps=parse_gps("-6.24", "106.99"),
+        photos=[cases.Evidence(io.BytesIO(JPEG), "foto_kunjungan")],
+        upload_dir=tmp_path / "unggahan",
+        clock=clock,
     )
     fam = registry.get_family(db, admin, due).family
     assert fam["floor_material"] == "tanah" and fam["power_va"] == "900"
     assert fam["verification_status"] == "terverifikasi" and fam["verified_on"] == date(2026, 3, 2)
     assert fam["changed_by"] == "vera" and fam["version"] == version + 1
-    change = next(h for h in registry.family_history(db, admin, due) if h.reason.startswith("Verifikasi lapangan"))
+    change = next(
+        h for h in registry.family_history(db, admin, due) if h.reason.startswith("Verifikasi lapangan")
+    )
     assert ("Jenis lantai terluas", "keramik", "tanah") in change.changes and change.actor == "vera"
     visits = verification.visits(db, admin, due)
     assert visits[0]["id"] == visit_id and visits[0]["changed_fields"] == ["floor_material"]
@@ -67,24 +79,50 @@ def test_work_list_and_visit_update_the_registry_with_history(db, admin, tmp_pat
     assert due not in [f["id"] for f in verification.work_list(db, verifier, clock=clock).families_due]
 
     with pytest.raises(ConflictError):  # someone else's visit saved first
-        verification.record_visit(db, verifier, due, observed={}, decision="layak", expected_version=version, clock=clock)
+        verification.record_visit(
+            db, verifier, due, observed={}, decision="layak", expected_version=version, clock=clock
+        )
 
 
 def test_visit_rules(db, admin) -> None:
     family_id = make_family(db, admin)
     version = registry.get_family(db, admin, family_id).family["version"]
     with pytest.raises(NotFound):
-        verification.record_visit(db, actor(Role.VERIFIER, OTHER_KELURAHAN), family_id, observed={}, decision="layak",
-                                  expected_version=version)
+        verification.record_visit(
+            db,
+            actor(Role.VERIFIER, OTHER_KELURAHAN),
+            family_id,
+            observed={},
+            decision="layak",
+            expected_version=version,
+        )
     with pytest.raises(PermissionDenied):
-        verification.record_visit(db, actor(Role.FINANCE, KELURAHAN), family_id, observed={}, decision="layak",
-                                  expected_version=version)
+        verification.record_visit(
+            db,
+            actor(Role.FINANCE, KELURAHAN),
+            family_id,
+            observed={},
+            decision="layak",
+            expected_version=version,
+        )
     with pytest.raises(ValidationError):
-        verification.record_visit(db, actor(Role.VERIFIER, KELURAHAN), family_id, observed={"floor_material": "emas"},
-                                  decision="layak", expected_version=version)
+        verification.record_visit(
+            db,
+            actor(Role.VERIFIER, KELURAHAN),
+            family_id,
+            observed={"floor_material": "emas"},
+            decision="layak",
+            expected_version=version,
+        )
     # "nobody home" changes nothing in the registry
-    verification.record_visit(db, actor(Role.VERIFIER, KELURAHAN), family_id, observed={}, decision="kunjungan_ulang",
-                              expected_version=version)
+    verification.record_visit(
+        db,
+        actor(Role.VERIFIER, KELURAHAN),
+        family_id,
+        observed={},
+        decision="kunjungan_ulang",
+        expected_version=version,
+    )
     assert registry.get_family(db, admin, family_id).family["version"] == version
 
 
@@ -96,15 +134,21 @@ def test_work_list_pages_counts_filters_and_sorts_families_due(db, admin) -> Non
     verifier = actor(Role.VERIFIER, KELURAHAN, "vera")
     first = verification.work_list(db, verifier, clock=clock, per_page=2)
     assert first.families_due_total == 6 and len(first.families_due) == 2 and first.has_next
-    pages = [verification.work_list(db, verifier, clock=clock, per_page=2, page=p).families_due for p in (1, 2, 3)]
+    pages = [
+        verification.work_list(db, verifier, clock=clock, per_page=2, page=p).families_due for p in (1, 2, 3)
+    ]
     ids = [f["id"] for page in pages for f in page]
     assert sorted(ids) == sorted([*never, old, older, rw9])
     assert ids.index(older) < ids.index(old)  # oldest verification first, never-verified before both
     assert set(ids[:4]) == {*never, rw9}
     assert [f["id"] for f in verification.work_list(db, verifier, clock=clock, rw=9).families_due] == [rw9]
-    five = verification.work_list(db, verifier, clock=clock, since_years=6)  # verified more than 6 years ago, or never
+    five = verification.work_list(
+        db, verifier, clock=clock, since_years=6
+    )  # verified more than 6 years ago, or never
     assert older in [f["id"] for f in five.families_due] and old not in [f["id"] for f in five.families_due]
-    assert verification.work_list(db, verifier, clock=clock, kelurahan=OTHER_KELURAHAN).families_due_total == 0
+    assert (
+        verification.work_list(db, verifier, clock=clock, kelurahan=OTHER_KELURAHAN).families_due_total == 0
+    )
     assert verification.work_list(db, verifier, clock=clock).families_due[0]["head_name"] == "Budi Santoso"
 
 
@@ -113,8 +157,14 @@ def test_a_revisit_needed_changes_nothing_even_with_observations(db, admin) -> N
     family_id = make_family(db, admin)
     before = registry.get_family(db, admin, family_id).family
     other_floor = "tanah" if before["floor_material"] != "tanah" else "keramik"
-    verification.record_visit(db, actor(Role.VERIFIER, KELURAHAN), family_id, observed={"floor_material": other_floor},
-                              decision="kunjungan_ulang", expected_version=before["version"])
+    verification.record_visit(
+        db,
+        actor(Role.VERIFIER, KELURAHAN),
+        family_id,
+        observed={"floor_material": other_floor},
+        decision="kunjungan_ulang",
+        expected_version=before["version"],
+    )
     after = registry.get_family(db, admin, family_id).family
     assert (after["version"], after["floor_material"]) == (before["version"], before["floor_material"])
     visit = verification.visits(db, admin, family_id)[0]

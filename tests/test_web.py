@@ -52,20 +52,31 @@ def _input_value(html: str, field: str) -> str:
 
 # ----------------------------------------------------------------- sessions
 
+
 def test_pages_need_login_and_redirect_back_after(db: Database, client: TestClient) -> None:
     add_user(db, "ani", Role.OPERATOR, KEL)
     response = client.get("/cari?q=budi", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/masuk?next=%2Fcari%3Fq%3Dbudi"
     page = client.get(response.headers["location"])
-    done = client.post("/masuk", data={"username": "ani", "password": "rahasia-sekali-123", "next": "/cari?q=budi",
-                                       "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    done = client.post(
+        "/masuk",
+        data={
+            "username": "ani",
+            "password": "rahasia-sekali-123",
+            "next": "/cari?q=budi",
+            "csrf_token": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"] == "/cari?q=budi"
 
 
 def test_wrong_password_shows_the_message_and_keeps_the_username(db: Database, client: TestClient) -> None:
     add_user(db, "ani", Role.OPERATOR, KEL)
     page = client.get("/masuk")
-    response = client.post("/masuk", data={"username": "ani", "password": "keliru-sandi", "csrf_token": csrf_of(page.text)})
+    response = client.post(
+        "/masuk", data={"username": "ani", "password": "keliru-sandi", "csrf_token": csrf_of(page.text)}
+    )
     assert response.status_code == 401
     assert "Nama pengguna atau kata sandi salah." in response.text and 'value="ani"' in response.text
 
@@ -73,8 +84,16 @@ def test_wrong_password_shows_the_message_and_keeps_the_username(db: Database, c
 def test_login_never_redirects_off_site(db: Database, client: TestClient) -> None:
     add_user(db, "ani", Role.OPERATOR, KEL)
     page = client.get("/masuk")
-    response = client.post("/masuk", data={"username": "ani", "password": "rahasia-sekali-123", "next": "//jahat.example/x",
-                                           "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    response = client.post(
+        "/masuk",
+        data={
+            "username": "ani",
+            "password": "rahasia-sekali-123",
+            "next": "//jahat.example/x",
+            "csrf_token": csrf_of(page.text),
+        },
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/"
 
 
@@ -86,8 +105,11 @@ def test_header_shows_who_is_logged_in(client: TestClient, operator: str) -> Non
 def test_session_cookie_is_httponly_and_samesite_lax(db: Database, client: TestClient) -> None:
     add_user(db, "ani", Role.OPERATOR, KEL)
     page = client.get("/masuk")
-    response = client.post("/masuk", data={"username": "ani", "password": "rahasia-sekali-123",
-                                           "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    response = client.post(
+        "/masuk",
+        data={"username": "ani", "password": "rahasia-sekali-123", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     cookie = response.headers["set-cookie"].lower()
     assert "tepat_sesi=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
 
@@ -95,7 +117,9 @@ def test_session_cookie_is_httponly_and_samesite_lax(db: Database, client: TestC
 def test_security_headers(client: TestClient, operator: str) -> None:
     headers = client.get("/").headers
     assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
-    assert "default-src 'self'" in headers["content-security-policy"] and headers["cache-control"] == "no-store"
+    assert (
+        "default-src 'self'" in headers["content-security-policy"] and headers["cache-control"] == "no-store"
+    )
 
 
 def test_post_without_csrf_token_is_refused(db: Database, client: TestClient, operator: str, admin) -> None:
@@ -119,6 +143,7 @@ def test_deactivated_account_is_logged_out(db: Database, client: TestClient, ope
 
 # ----------------------------------------------------------------- reading
 
+
 def test_beranda_counts_only_the_users_area(db: Database, client: TestClient, operator: str, admin) -> None:
     make_family(db, admin, KEL)
     make_family(db, admin, KEL, members=[member_values("Joko", "L", date(1970, 1, 2))])
@@ -128,7 +153,9 @@ def test_beranda_counts_only_the_users_area(db: Database, client: TestClient, op
     assert "RW 03" in html
 
 
-def test_search_by_nik_kk_and_name_stays_inside_the_area(db: Database, client: TestClient, operator: str, admin) -> None:
+def test_search_by_nik_kk_and_name_stays_inside_the_area(
+    db: Database, client: TestClient, operator: str, admin
+) -> None:
     head = member_values("Sutarman Wijaya", "L", date(1975, 3, 4))
     family_id = make_family(db, admin, KEL, members=[head])
     make_family(db, admin, OTHER_KELURAHAN, members=[member_values("Sutarman Lain", "L", date(1976, 3, 4))])
@@ -155,25 +182,39 @@ def test_browse_shows_names_not_codes(db: Database, client: TestClient, admin) -
     assert "Budi Santoso" in families and "003/005" in families
 
 
-def test_family_page_shows_members_labels_status_and_history(db: Database, client: TestClient, operator: str, admin) -> None:
+def test_family_page_shows_members_labels_status_and_history(
+    db: Database, client: TestClient, operator: str, admin
+) -> None:
     family_id = make_family(db, admin, KEL)
     view = registry.get_family(db, admin, family_id)
-    registry.update_family(db, admin, family_id, {"power_va": "1300"}, expected_version=1, reason="verifikasi lapangan")
+    registry.update_family(
+        db, admin, family_id, {"power_va": "1300"}, expected_version=1, reason="verifikasi lapangan"
+    )
     html = client.get(f"/keluarga/{family_id}").text
     text = _text(html)
     assert "Budi Santoso" in text and "Siti Aminah" in text and "Kepala keluarga" in text
     assert "Bekasijaya, Kec. Bekasi Timur" in text
     assert "Daya listrik PLN 1.300 VA" in text and "Belum diverifikasi" in text
     history = _text(html.split('id="riwayat"')[1])
-    assert "admin" in history and "verifikasi lapangan" in history and "Daya listrik PLN: 900 VA → 1.300 VA" in history
+    assert (
+        "admin" in history
+        and "verifikasi lapangan" in history
+        and "Daya listrik PLN: 900 VA → 1.300 VA" in history
+    )
     assert view.family["kk_number"] in text
 
 
-def test_family_page_as_of_a_date_shows_the_old_values(db: Database, client: TestClient, operator: str, admin) -> None:
+def test_family_page_as_of_a_date_shows_the_old_values(
+    db: Database, client: TestClient, operator: str, admin
+) -> None:
     family_id = make_family(db, admin, KEL)
     with db.begin() as conn:  # pretend the family was registered last year
-        conn.exec_driver_sql(f"UPDATE families SET valid_from = '2024-01-10 03:00:00' WHERE id = {family_id:d}")
-        conn.exec_driver_sql(f"UPDATE members SET valid_from = '2024-01-10 03:00:00' WHERE family_id = {family_id:d}")
+        conn.exec_driver_sql(
+            f"UPDATE families SET valid_from = '2024-01-10 03:00:00' WHERE id = {family_id:d}"
+        )
+        conn.exec_driver_sql(
+            f"UPDATE members SET valid_from = '2024-01-10 03:00:00' WHERE family_id = {family_id:d}"
+        )
     registry.update_family(db, admin, family_id, {"rt": "9"}, expected_version=1, reason="pindah RT")
     old = client.get(f"/keluarga/{family_id}", params={"tanggal": "2024-06-01"})
     assert old.status_code == 200 and "RT 005" in old.text and "1 Juni 2024" in old.text
@@ -184,10 +225,20 @@ def test_family_page_as_of_a_date_shows_the_old_values(db: Database, client: Tes
 
 # ----------------------------------------------------------------- changes
 
+
 def _family_form(client: TestClient, csrf: str, **overrides: str) -> dict[str, str]:
     head = member_values("Dewi Lestari", "P", date(1990, 8, 21))
-    data = {"csrf_token": csrf, "kk_number": kk(), "kelurahan_code": KEL, "rw": "4", "rt": "2", "address": "Gg. Melati 3",
-            "member_rows": "1", "reason": "BA muskel 12/2025", **{f"members.0.{k}": v for k, v in head.items()}}
+    data = {
+        "csrf_token": csrf,
+        "kk_number": kk(),
+        "kelurahan_code": KEL,
+        "rw": "4",
+        "rt": "2",
+        "address": "Gg. Melati 3",
+        "member_rows": "1",
+        "reason": "BA muskel 12/2025",
+        **{f"members.0.{k}": v for k, v in head.items()},
+    }
     data.update(overrides)
     return data
 
@@ -227,30 +278,48 @@ def test_edit_family_saves_and_keeps_history(db: Database, client: TestClient, o
     assert response.status_code == 303
     current = registry.get_family(db, admin, family_id).family
     assert (current["rt"], current["version"], current["changed_by"]) == (6, 2, "ani")
-    assert (current["power_va"], current["address"], current["floor_material"]) == ("900", "Jl. Mawar No. 7", "keramik")
+    assert (current["power_va"], current["address"], current["floor_material"]) == (
+        "900",
+        "Jl. Mawar No. 7",
+        "keramik",
+    )
     history = registry.family_history(db, admin, family_id)
     assert history[0].changes == [("RT", 5, 6)] and history[0].reason == "koreksi RT"
 
 
-def test_edit_validation_error_is_shown_next_to_the_field(db: Database, client: TestClient, operator: str, admin) -> None:
+def test_edit_validation_error_is_shown_next_to_the_field(
+    db: Database, client: TestClient, operator: str, admin
+) -> None:
     family_id = make_family(db, admin, KEL)
     data = form_data(client.get(f"/keluarga/{family_id}/ubah").text, f"/keluarga/{family_id}/ubah")
-    response = client.post(f"/keluarga/{family_id}/ubah", data={**data, "rt": "0", "address": "Jl. Baru", "reason": "koreksi"})
+    response = client.post(
+        f"/keluarga/{family_id}/ubah", data={**data, "rt": "0", "address": "Jl. Baru", "reason": "koreksi"}
+    )
     assert response.status_code == 422
     assert "paling kecil 1" in _error_next_to(response.text, "rt")
     assert _input_value(response.text, "address") == "Jl. Baru"
     assert registry.get_family(db, admin, family_id).family["version"] == 1
 
 
-def test_stale_edit_is_refused_with_the_users_input_kept(db: Database, client: TestClient, operator: str, admin) -> None:
+def test_stale_edit_is_refused_with_the_users_input_kept(
+    db: Database, client: TestClient, operator: str, admin
+) -> None:
     family_id = make_family(db, admin, KEL)
     form = client.get(f"/keluarga/{family_id}/ubah").text  # the operator opens the form at version 1
-    registry.update_family(db, admin, family_id, {"rt": "7"}, expected_version=1, reason="verifikasi")  # someone saves first
+    registry.update_family(
+        db, admin, family_id, {"rt": "7"}, expected_version=1, reason="verifikasi"
+    )  # someone saves first
     data = form_data(form, f"/keluarga/{family_id}/ubah")
-    response = client.post(f"/keluarga/{family_id}/ubah", data={**data, "address": "Alamat dari operator", "reason": "koreksi alamat"})
+    response = client.post(
+        f"/keluarga/{family_id}/ubah",
+        data={**data, "address": "Alamat dari operator", "reason": "koreksi alamat"},
+    )
     assert response.status_code == 409
     text = _text(response.text)
-    assert re.search(r"Data ini sudah diubah oleh admin pada \d+ \w+ \d{4} \d\d\.\d\d WIB; perubahan Anda belum disimpan", text)
+    assert re.search(
+        r"Data ini sudah diubah oleh admin pada \d+ \w+ \d{4} \d\d\.\d\d WIB; perubahan Anda belum disimpan",
+        text,
+    )
     assert _input_value(response.text, "address") == "Alamat dari operator"
     assert _input_value(response.text, "version") == "2"
     assert registry.get_family(db, admin, family_id).family["address"] == "Jl. Mawar No. 7"
@@ -260,59 +329,86 @@ def test_member_add_edit_move_and_deactivate(db: Database, client: TestClient, o
     family_id = make_family(db, admin, KEL)
     other_id = make_family(db, admin, KEL, members=[member_values("Kepala Lain", "L", date(1960, 6, 6))])
     child = member_values("Putri Kecil", "P", date(2015, 4, 9), "anak")
-    response = client.post(f"/keluarga/{family_id}/anggota/baru", data={"csrf_token": operator, "reason": "kelahiran", **child},
-                           follow_redirects=False)
+    response = client.post(
+        f"/keluarga/{family_id}/anggota/baru",
+        data={"csrf_token": operator, "reason": "kelahiran", **child},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     members = {m["name"]: m for m in registry.get_family(db, admin, family_id).members}
     putri = members["Putri Kecil"]
 
-    bad = client.post(f"/keluarga/{family_id}/anggota/{putri['id']}/ubah", data={
-        "csrf_token": operator, "version": "1", "reason": "koreksi", **child, "sex": "L"})
+    bad = client.post(
+        f"/keluarga/{family_id}/anggota/{putri['id']}/ubah",
+        data={"csrf_token": operator, "version": "1", "reason": "koreksi", **child, "sex": "L"},
+    )
     assert bad.status_code == 422 and "tidak sesuai NIK" in _error_next_to(bad.text, "sex")
 
-    ok = client.post(f"/keluarga/{family_id}/anggota/{putri['id']}/ubah", data={
-        "csrf_token": operator, "version": "1", "reason": "koreksi nama", **child, "name": "Putri Ayu"},
-        follow_redirects=False)
+    ok = client.post(
+        f"/keluarga/{family_id}/anggota/{putri['id']}/ubah",
+        data={"csrf_token": operator, "version": "1", "reason": "koreksi nama", **child, "name": "Putri Ayu"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
 
     other_kk = registry.get_family(db, admin, other_id).family["kk_number"]
-    moved = client.post(f"/keluarga/{family_id}/anggota/{putri['id']}/pindah", data={
-        "csrf_token": operator, "version": "2", "to_kk": other_kk, "reason": "ikut nenek"}, follow_redirects=False)
+    moved = client.post(
+        f"/keluarga/{family_id}/anggota/{putri['id']}/pindah",
+        data={"csrf_token": operator, "version": "2", "to_kk": other_kk, "reason": "ikut nenek"},
+        follow_redirects=False,
+    )
     assert moved.status_code == 303 and moved.headers["location"].startswith(f"/keluarga/{other_id}")
     assert "Putri Ayu" in [m["name"] for m in registry.get_family(db, admin, other_id).members]
 
-    stale = client.post(f"/keluarga/{other_id}/anggota/{putri['id']}/nonaktif", data={
-        "csrf_token": operator, "version": "2", "reason_code": "pindah", "note": "pindah kota"})
+    stale = client.post(
+        f"/keluarga/{other_id}/anggota/{putri['id']}/nonaktif",
+        data={"csrf_token": operator, "version": "2", "reason_code": "pindah", "note": "pindah kota"},
+    )
     assert stale.status_code == 409 and "perubahan Anda belum disimpan" in stale.text
-    gone = client.post(f"/keluarga/{other_id}/anggota/{putri['id']}/nonaktif", data={
-        "csrf_token": operator, "version": "3", "reason_code": "pindah", "note": "pindah kota"}, follow_redirects=False)
+    gone = client.post(
+        f"/keluarga/{other_id}/anggota/{putri['id']}/nonaktif",
+        data={"csrf_token": operator, "version": "3", "reason_code": "pindah", "note": "pindah kota"},
+        follow_redirects=False,
+    )
     assert gone.status_code == 303
     status = {m["name"]: m["status"] for m in registry.get_family(db, admin, other_id).members}
     assert status["Putri Ayu"] == "nonaktif"
 
 
-def test_move_to_unknown_kk_is_shown_next_to_the_field(db: Database, client: TestClient, operator: str, admin) -> None:
+def test_move_to_unknown_kk_is_shown_next_to_the_field(
+    db: Database, client: TestClient, operator: str, admin
+) -> None:
     family_id = make_family(db, admin, KEL)
     member = registry.get_family(db, admin, family_id).members[0]
-    response = client.post(f"/keluarga/{family_id}/anggota/{member['id']}/pindah", data={
-        "csrf_token": operator, "version": "1", "to_kk": "123", "reason": "uji"})
+    response = client.post(
+        f"/keluarga/{family_id}/anggota/{member['id']}/pindah",
+        data={"csrf_token": operator, "version": "1", "to_kk": "123", "reason": "uji"},
+    )
     assert response.status_code == 422 and "16 angka" in _error_next_to(response.text, "to_kk")
     assert form_data(response.text, f"/keluarga/{family_id}/anggota/{member['id']}/pindah")["to_kk"] == "123"
 
 
 def test_deactivate_family_needs_a_reason(db: Database, client: TestClient, operator: str, admin) -> None:
     family_id = make_family(db, admin, KEL)
-    missing = client.post(f"/keluarga/{family_id}/nonaktif", data={"csrf_token": operator, "version": "1",
-                                                                   "reason_code": "", "note": "BA 3"})
-    assert missing.status_code == 422 and "Pilih alasan nonaktif" in _error_next_to(missing.text, "reason_code")
-    done = client.post(f"/keluarga/{family_id}/nonaktif", data={"csrf_token": operator, "version": "1",
-                                                                "reason_code": "mampu", "note": "BA 3"}, follow_redirects=False)
+    missing = client.post(
+        f"/keluarga/{family_id}/nonaktif",
+        data={"csrf_token": operator, "version": "1", "reason_code": "", "note": "BA 3"},
+    )
+    assert missing.status_code == 422 and "Pilih alasan nonaktif" in _error_next_to(
+        missing.text, "reason_code"
+    )
+    done = client.post(
+        f"/keluarga/{family_id}/nonaktif",
+        data={"csrf_token": operator, "version": "1", "reason_code": "mampu", "note": "BA 3"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     page = _text(client.get(done.headers["location"]).text)
     assert "Nonaktif (Mampu)" in page
 
 
 # ----------------------------------------------------------------- roles and errors
+
 
 def test_analyst_sees_aggregates_but_no_personal_pages(db: Database, client: TestClient, admin) -> None:
     add_user(db, "rina", Role.ANALYST, "32.75")
@@ -321,9 +417,17 @@ def test_analyst_sees_aggregates_but_no_personal_pages(db: Database, client: Tes
     assert 'id="jumlah-keluarga">disembunyikan<' in client.get("/").text  # one family: a small cell
     kelurahan = client.get("/wilayah/32.75.01.1001").text
     assert "RW 03" in kelurahan and "/keluarga?rw=" not in kelurahan
-    for path in (f"/keluarga/{family_id}", "/cari?q=budi", "/wilayah/32.75.01.1001/keluarga", "/ekspor", "/impor"):
+    for path in (
+        f"/keluarga/{family_id}",
+        "/cari?q=budi",
+        "/wilayah/32.75.01.1001/keluarga",
+        "/ekspor",
+        "/impor",
+    ):
         response = client.get(path)
-        assert response.status_code == 403, path  # the role lacks the permission: said so, whatever the record
+        assert response.status_code == 403, (
+            path
+        )  # the role lacks the permission: said so, whatever the record
         assert "peran Anda hanya angka agregat" in response.text and "Budi" not in response.text
 
 
@@ -377,14 +481,21 @@ def test_statistics_router_is_included_when_present(db: Database, tmp_path: Path
         assert page.status_code == 200 and 'href="/statistik"' in page.text and 'id="siapa"' in page.text
 
 
-def test_name_search_shows_the_matching_member_and_pages_beyond_fifty(db: Database, client: TestClient, operator: str, admin) -> None:
+def test_name_search_shows_the_matching_member_and_pages_beyond_fifty(
+    db: Database, client: TestClient, operator: str, admin
+) -> None:
     head = member_values("Kepala Rumah", "L", date(1975, 3, 4))
     wife = member_values("Ratna Sari Dewi", "P", date(1978, 3, 4), "istri_suami")
     family_id = make_family(db, admin, KEL, members=[head, wife])
     html = client.get("/cari", params={"q": "dewi ratna"}).text
     assert f'href="/keluarga/{family_id}"' in html and "Ratna Sari Dewi" in html
     for i in range(51):
-        make_family(db, admin, KEL, members=[member_values(f"Banyak Nama {letters(i)}", "L", date(1960, 1, 1) + timedelta(days=i))])
+        make_family(
+            db,
+            admin,
+            KEL,
+            members=[member_values(f"Banyak Nama {letters(i)}", "L", date(1960, 1, 1) + timedelta(days=i))],
+        )
     first = client.get("/cari", params={"q": "nama banyak"}).text
     assert "hal=2" in first
     second = client.get("/cari", params={"q": "nama banyak", "hal": 2}).text
@@ -404,10 +515,14 @@ def test_a_role_without_the_permission_gets_403_with_a_reason_on_every_page(db: 
             response = client.get(path, follow_redirects=False)
             assert response.status_code in (200, 403), f"{role.value} GET {path}: {response.status_code}"
             if response.status_code == 403:
-                assert "Akses ditolak" in response.text and 'id="peran-anda"' in response.text, f"{role.value} GET {path}"
+                assert "Akses ditolak" in response.text and 'id="peran-anda"' in response.text, (
+                    f"{role.value} GET {path}"
+                )
 
 
-def test_page_dates_are_typed_as_day_month_year_and_shown_in_words(db: Database, client: TestClient, admin) -> None:
+def test_page_dates_are_typed_as_day_month_year_and_shown_in_words(
+    db: Database, client: TestClient, admin
+) -> None:
     add_user(db, "dinsos", Role.ADMIN, "32.75", "Admin Dinsos")
     login(client, "dinsos")
     family_id = make_family(db, admin, KEL)

@@ -27,8 +27,15 @@ def make_app(db: Database, tmp_path: Path) -> FastAPI:
 
 
 def add_user(db: Database, username: str, role: Role, area: str, full_name: str = "") -> int:
-    return auth.create_user(db, SYSTEM_ADMIN, username=username, password=PASSWORD, role=role, area_code=area,
-                            full_name=full_name or username.title())
+    return auth.create_user(
+        db,
+        SYSTEM_ADMIN,
+        username=username,
+        password=PASSWORD,
+        role=role,
+        area_code=area,
+        full_name=full_name or username.title(),
+    )
 
 
 def csrf_of(html: str) -> str:
@@ -40,8 +47,11 @@ def csrf_of(html: str) -> str:
 def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Log in through the form; returns the session's CSRF token."""
     page = client.get("/masuk")
-    response = client.post("/masuk", data={"username": username, "password": password, "next": "/",
-                                           "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    response = client.post(
+        "/masuk",
+        data={"username": username, "password": password, "next": "/", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/").text)
 
@@ -89,7 +99,12 @@ def form_data(html: str, action: str | None = None) -> dict[str, str]:
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             a = {k: v or "" for k, v in attrs}
-            if tag == "form" and not self.done and a.get("method") == "post" and (action is None or a.get("action") == action):
+            if (
+                tag == "form"
+                and not self.done
+                and a.get("method") == "post"
+                and (action is None or a.get("action") == action)
+            ):
                 self.inside = True
             elif self.inside and tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
                 if a.get("type") == "radio" and "checked" not in a:

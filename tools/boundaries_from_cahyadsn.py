@@ -18,7 +18,9 @@ import re
 import sys
 from pathlib import Path
 
-ROW = re.compile(r"\('(?P<kode>[\d.]+)','(?P<nama>(?:[^']|'')*)',(?P<lat>-?[\d.]+),(?P<lng>-?[\d.]+),'(?P<path>\[.*?\])'\)")
+ROW = re.compile(
+    r"\('(?P<kode>[\d.]+)','(?P<nama>(?:[^']|'')*)',(?P<lat>-?[\d.]+),(?P<lng>-?[\d.]+),'(?P<path>\[.*?\])'\)"
+)
 
 
 def _ring(points: list[list[float]]) -> list[list[float]]:
@@ -35,9 +37,17 @@ def convert(sql: str, prefix: str) -> dict[str, object]:
             geometry = {"type": "MultiPolygon", "coordinates": [[_ring(r) for r in poly] for poly in rings]}
         else:
             geometry = {"type": "Polygon", "coordinates": [_ring(r) for r in rings]}
-        features.append({"type": "Feature", "properties": {
-            "kode": m["kode"], "nama": m["nama"].replace("''", "'"),
-            "centroid": [round(float(m["lng"]), 6), round(float(m["lat"]), 6)]}, "geometry": geometry})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "kode": m["kode"],
+                    "nama": m["nama"].replace("''", "'"),
+                    "centroid": [round(float(m["lng"]), 6), round(float(m["lat"]), 6)],
+                },
+                "geometry": geometry,
+            }
+        )
     features.sort(key=lambda f: f["properties"]["kode"])  # type: ignore[index]
     return {"type": "FeatureCollection", "features": features}
 

@@ -27,8 +27,13 @@ Setiap galat berbentuk `{"ok": false, "error": "…", "errors": [{"field": "…"
 def create_api(settings: Settings, db: Database) -> FastAPI:
     """The ``/api/v1`` application over one database."""
     api = FastAPI(
-        title="tepat API", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
-        openapi_url="/openapi.json", servers=[{"url": "/api/v1"}],
+        title="tepat API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        servers=[{"url": "/api/v1"}],
     )
     api.state.settings = settings
     api.state.db = db

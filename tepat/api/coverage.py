@@ -23,15 +23,20 @@ from tepat.services.coverage import CoverageChecker, TooManyChecks
 from tepat.store import rate_limits
 from tepat.store.rate_limits import RateLimitFile
 
-api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
-                       description="Kunci API fasilitas dari Dinas Sosial (`tepat fasilitas add`)")
+api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="Kunci API fasilitas dari Dinas Sosial (`tepat fasilitas add`)",
+)
 
 
 class CoverageRequest(BaseModel):
     """The patient's NIK (16 digits)."""
 
     model_config = ConfigDict(extra="forbid")
-    nik: str = Field(min_length=16, max_length=20, description="NIK pasien, 16 angka", examples=["3275011705800001"])
+    nik: str = Field(
+        min_length=16, max_length=20, description="NIK pasien, 16 angka", examples=["3275011705800001"]
+    )
 
 
 class CoverageAnswerPublic(BaseModel):
@@ -39,18 +44,25 @@ class CoverageAnswerPublic(BaseModel):
 
     tercakup: bool
     program: str | None = None
-    berlaku_sampai: date | None = Field(None, description=(
-        "Hari terakhir tercakup: awal periode siklus ditambah lama jaminan program (bulan), dikurangi satu "
-        "hari (1 Januari 2025, 12 bulan: 31 Desember 2025); bila beberapa siklus mencakup hari ini, yang "
-        "berakhir paling akhir"))
+    berlaku_sampai: date | None = Field(
+        None,
+        description=(
+            "Hari terakhir tercakup: awal periode siklus ditambah lama jaminan program (bulan), dikurangi satu "
+            "hari (1 Januari 2025, 12 bulan: 31 Desember 2025); bila beberapa siklus mencakup hari ini, yang "
+            "berakhir paling akhir"
+        ),
+    )
     kelas: str | None = None
     nama: str | None = Field(None, description="Nama tersamar, mis. B**I S*****O")
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
-    for code, text in {401: "Kunci API tidak ada, tidak dikenal, atau sudah dicabut",
-                       422: "NIK tidak sah", 429: "Terlalu banyak permintaan dengan kunci ini"}.items()
+    for code, text in {
+        401: "Kunci API tidak ada, tidak dikenal, atau sudah dicabut",
+        422: "NIK tidak sah",
+        429: "Terlalu banyak permintaan dengan kunci ini",
+    }.items()
 }
 
 router = APIRouter(tags=["cakupan kesehatan"], responses=_ERRORS)
@@ -61,17 +73,27 @@ def checker(request: Request) -> CoverageChecker:
     state = request.app.state
     found = getattr(state, "coverage_checker", None)
     if found is None:
-        shared = RateLimitFile(Path(state.settings.upload_dir) / rate_limits.FILE_NAME)  # one allowance for all workers
+        shared = RateLimitFile(
+            Path(state.settings.upload_dir) / rate_limits.FILE_NAME
+        )  # one allowance for all workers
         found = state.coverage_checker = CoverageChecker(state.db, state.settings.secret_key, limiter=shared)
     return found
 
 
-@router.post("/cakupan-kesehatan", response_model=CoverageAnswerPublic, summary="Cek cakupan kesehatan per NIK")
-def check_coverage(body: CoverageRequest, coverage: Annotated[CoverageChecker, Depends(checker)],
-                   key: Annotated[str | None, Depends(api_key)]) -> Any:
+@router.post(
+    "/cakupan-kesehatan", response_model=CoverageAnswerPublic, summary="Cek cakupan kesehatan per NIK"
+)
+def check_coverage(
+    body: CoverageRequest,
+    coverage: Annotated[CoverageChecker, Depends(checker)],
+    key: Annotated[str | None, Depends(api_key)],
+) -> Any:
     """Whether the person is covered today by a city health programme (class III care), and until when."""
     try:
         return coverage.check(key, body.nik).as_dict()
     except TooManyChecks as exc:  # the one error shape, plus when to come back
-        return JSONResponse(error_body(exc.message), status_code=exc.status_code,
-                            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
+        return JSONResponse(
+            error_body(exc.message),
+            status_code=exc.status_code,
+            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))},
+        )

@@ -27,7 +27,11 @@ _HTTP_MESSAGES = {
 
 def error_body(message: str, errors: list[FieldError] | None = None) -> dict[str, Any]:
     """The JSON body of every failed API call."""
-    return {"ok": False, "error": message, "errors": [{"field": e.field, "message": e.message} for e in errors or []]}
+    return {
+        "ok": False,
+        "error": message,
+        "errors": [{"field": e.field, "message": e.message} for e in errors or []],
+    }
 
 
 def status_for(exc: TepatError) -> int:
@@ -60,7 +64,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _response(exc.status_code, _HTTP_MESSAGES.get(exc.status_code, "Permintaan tidak dapat diproses."))
+        return _response(
+            exc.status_code, _HTTP_MESSAGES.get(exc.status_code, "Permintaan tidak dapat diproses.")
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -58,7 +58,9 @@ def _field(spec: FieldSpec, *, required: bool) -> tuple[Any, Any]:
     return kind | None, Field(None, **kwargs)
 
 
-def _fields(specs: tuple[FieldSpec, ...], *, create: bool, skip: AbstractSet[str] = frozenset()) -> dict[str, Any]:
+def _fields(
+    specs: tuple[FieldSpec, ...], *, create: bool, skip: AbstractSet[str] = frozenset()
+) -> dict[str, Any]:
     return {s.name: _field(s, required=create and s.required) for s in specs if s.name not in skip}
 
 
@@ -71,7 +73,9 @@ class _Public(BaseModel):
 
 
 MemberCreate = create_model(
-    "MemberCreate", __base__=_Strict, __doc__="A new member (anggota keluarga).",
+    "MemberCreate",
+    __base__=_Strict,
+    __doc__="A new member (anggota keluarga).",
     **_fields(MEMBER_FIELDS, create=True),
 )
 _MemberChanges = create_model("_MemberChanges", __base__=_Strict, **_fields(MEMBER_FIELDS, create=False))
@@ -87,13 +91,17 @@ class FamilyCreate(_FamilyFields):  # type: ignore[misc,valid-type]
     """A new family with its members; ``reason`` is kept in the history."""
 
     members: list[MemberCreate] = Field(default_factory=list, description="Anggota keluarga")  # type: ignore[valid-type]
-    reason: str = Field(..., min_length=3, max_length=200, description="Alasan/sumber data (mis. nomor BA muskel)")
+    reason: str = Field(
+        ..., min_length=3, max_length=200, description="Alasan/sumber data (mis. nomor BA muskel)"
+    )
 
 
 class FamilyUpdate(_FamilyChanges):  # type: ignore[misc,valid-type]
     """Changes to a family: only the fields sent change; ``version`` is the one you read."""
 
-    version: int = Field(..., ge=1, le=MAX_INTEGER, description="Versi data yang Anda baca (deteksi perubahan bersamaan)")
+    version: int = Field(
+        ..., ge=1, le=MAX_INTEGER, description="Versi data yang Anda baca (deteksi perubahan bersamaan)"
+    )
     reason: str = Field(..., min_length=3, max_length=200)
 
 
@@ -127,17 +135,32 @@ class Deactivation(_Strict):
 
 
 MemberPublic = create_model(
-    "MemberPublic", __base__=_Public, __doc__="A member as the API shows it.",
-    id=(int, ...), family_id=(int | None, None), version=(int, ...), age=(int | None, None),
-    status=(str | None, None), valid_from=(Moment | None, None), changed_by=(str | None, None),
+    "MemberPublic",
+    __base__=_Public,
+    __doc__="A member as the API shows it.",
+    id=(int, ...),
+    family_id=(int | None, None),
+    version=(int, ...),
+    age=(int | None, None),
+    status=(str | None, None),
+    valid_from=(Moment | None, None),
+    changed_by=(str | None, None),
     **_fields(MEMBER_FIELDS, create=False),
 )
 
 FamilyPublic = create_model(
-    "FamilyPublic", __base__=_Public, __doc__="A family with its members as the API shows it.",
-    id=(int, ...), version=(int, ...), valid_from=(Moment | None, None), changed_by=(str | None, None),
-    change_reason=(str | None, None), kecamatan_code=(str | None, None), kelurahan_name=(str | None, None),
-    kecamatan_name=(str | None, None), members=(list[MemberPublic], []),  # type: ignore[valid-type]
+    "FamilyPublic",
+    __base__=_Public,
+    __doc__="A family with its members as the API shows it.",
+    id=(int, ...),
+    version=(int, ...),
+    valid_from=(Moment | None, None),
+    changed_by=(str | None, None),
+    change_reason=(str | None, None),
+    kecamatan_code=(str | None, None),
+    kelurahan_name=(str | None, None),
+    kecamatan_name=(str | None, None),
+    members=(list[MemberPublic], []),  # type: ignore[valid-type]
     **_fields(FAMILY_FIELDS, create=False),
 )
 
@@ -154,7 +177,9 @@ class FamilySummaryPublic(_Public):
     rt: int | None = None
     member_count: int = 0
     registry_status: str | None = None
-    matched_name: str | None = Field(None, description="Pencarian: anggota yang cocok dengan NIK atau nama yang dicari")
+    matched_name: str | None = Field(
+        None, description="Pencarian: anggota yang cocok dengan NIK atau nama yang dicari"
+    )
 
 
 class FieldChange(BaseModel):
@@ -179,7 +204,9 @@ class HistoryEntryPublic(BaseModel):
 class AreaRow(BaseModel):
     code: str
     name: str
-    families: int | None = 0  # null: hidden (fewer than TEPAT_MIN_CELL_SIZE families, for roles without personal data)
+    families: int | None = (
+        0  # null: hidden (fewer than TEPAT_MIN_CELL_SIZE families, for roles without personal data)
+    )
     members: int | None = 0
 
 

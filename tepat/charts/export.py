@@ -35,28 +35,53 @@ class ReportSection:
     rows: Sequence[Sequence[str]] = field(default_factory=tuple)
 
 
-_TITLE = ParagraphStyle("report-title", pdf.BODY, fontName=pdf.BOLD, fontSize=16, leading=20, alignment=TA_LEFT,
-                        spaceBefore=0, spaceAfter=2 * mm)
-_SUBTITLE = ParagraphStyle("report-subtitle", pdf.PLAIN, textColor=colors.HexColor("#616e7c"), spaceAfter=5 * mm)
-_HEADING = ParagraphStyle("report-heading", pdf.HEADING, fontSize=12, leading=15, spaceBefore=7 * mm,
-                          spaceAfter=2 * mm)
+_TITLE = ParagraphStyle(
+    "report-title",
+    pdf.BODY,
+    fontName=pdf.BOLD,
+    fontSize=16,
+    leading=20,
+    alignment=TA_LEFT,
+    spaceBefore=0,
+    spaceAfter=2 * mm,
+)
+_SUBTITLE = ParagraphStyle(
+    "report-subtitle", pdf.PLAIN, textColor=colors.HexColor("#616e7c"), spaceAfter=5 * mm
+)
+_HEADING = ParagraphStyle(
+    "report-heading", pdf.HEADING, fontSize=12, leading=15, spaceBefore=7 * mm, spaceAfter=2 * mm
+)
 
 
 def report_pdf(title: str, subtitle: str, sections: Sequence[ReportSection]) -> bytes:
     """The report as PDF bytes: A4 portrait, per section its heading, paragraphs, chart (as PNG) and table."""
     width = pdf.frame_width("portrait")
-    story: list[Flowable] = [pdf.paragraph(pdf.text(title), _TITLE), pdf.paragraph(pdf.text(subtitle), _SUBTITLE)]
+    story: list[Flowable] = [
+        pdf.paragraph(pdf.text(title), _TITLE),
+        pdf.paragraph(pdf.text(subtitle), _SUBTITLE),
+    ]
     for section in sections:
         opening: list[Flowable] = [pdf.paragraph(pdf.text(section.heading), _HEADING)]
         opening += [pdf.paragraph(pdf.text(p)) for p in section.paragraphs]
         if section.svg:
             opening.append(_chart(section.svg, width))
-        story.append(KeepTogether(opening))  # a heading is not left at the foot of a page, away from its chart
+        story.append(
+            KeepTogether(opening)
+        )  # a heading is not left at the foot of a page, away from its chart
         if section.columns:
-            n = len(section.columns)  # the first column names the row (and may wrap); the figures share the rest
+            n = len(
+                section.columns
+            )  # the first column names the row (and may wrap); the figures share the rest
             widths = [width] if n == 1 else [0.4 * width] + [0.6 * width / (n - 1)] * (n - 1)
-            story.append(pdf.data_table(section.columns, [list(row) for row in section.rows], widths, wrap=(0,),
-                                        align="L" + "R" * (n - 1)))
+            story.append(
+                pdf.data_table(
+                    section.columns,
+                    [list(row) for row in section.rows],
+                    widths,
+                    wrap=(0,),
+                    align="L" + "R" * (n - 1),
+                )
+            )
     return pdf.render(story, orientation="portrait", title=title)
 
 

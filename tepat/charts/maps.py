@@ -32,8 +32,12 @@ def boundary_file(area_name: str, parts: str) -> str | None:
 def no_map(title: str, area_name: str) -> str:
     """What a map says when tepat has no boundaries for the area (a new office adds them: tepat/data/README.md)."""
     width, height = 820, 120
-    body = [*header(width, title, "Peta belum tersedia"),
-            text(16, 80, f"Batas wilayah {area_name} belum ada di tepat/data/batas_wilayah.", size=12, fill=MUTED)]
+    body = [
+        *header(width, title, "Peta belum tersedia"),
+        text(
+            16, 80, f"Batas wilayah {area_name} belum ada di tepat/data/batas_wilayah.", size=12, fill=MUTED
+        ),
+    ]
     return document(width, height, body, title=title, description=f"Peta {area_name} belum tersedia")
 
 

@@ -75,15 +75,40 @@ def text(value: object) -> str:
 # ----------------------------------------------------------------- paragraph styles
 
 INK = colors.HexColor("#111111")
-BODY = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=13, textColor=INK, alignment=TA_JUSTIFY,
-                      spaceBefore=1.5 * mm, spaceAfter=1.5 * mm)
+BODY = ParagraphStyle(
+    "body",
+    fontName=FONT,
+    fontSize=9,
+    leading=13,
+    textColor=INK,
+    alignment=TA_JUSTIFY,
+    spaceBefore=1.5 * mm,
+    spaceAfter=1.5 * mm,
+)
 PLAIN = ParagraphStyle("plain", BODY, alignment=TA_LEFT, spaceBefore=0, spaceAfter=0, leading=11)
 CENTRED = ParagraphStyle("centred", PLAIN, alignment=TA_CENTER)
-TITLE = ParagraphStyle("title", BODY, fontName=BOLD, fontSize=12, leading=15, alignment=TA_CENTER,
-                       spaceBefore=2 * mm, spaceAfter=1 * mm)
+TITLE = ParagraphStyle(
+    "title",
+    BODY,
+    fontName=BOLD,
+    fontSize=12,
+    leading=15,
+    alignment=TA_CENTER,
+    spaceBefore=2 * mm,
+    spaceAfter=1 * mm,
+)
 NUMBER_LINE = ParagraphStyle("number-line", CENTRED, spaceAfter=4 * mm)
-HEADING = ParagraphStyle("heading", BODY, fontName=BOLD, fontSize=10.5, leading=13, alignment=TA_LEFT,
-                         spaceBefore=5 * mm, spaceAfter=1 * mm, keepWithNext=1)
+HEADING = ParagraphStyle(
+    "heading",
+    BODY,
+    fontName=BOLD,
+    fontSize=10.5,
+    leading=13,
+    alignment=TA_LEFT,
+    spaceBefore=5 * mm,
+    spaceAfter=1 * mm,
+    keepWithNext=1,
+)
 NOTE = ParagraphStyle("note", BODY, fontSize=7.5, leading=10, textColor=colors.HexColor("#333333"))
 
 
@@ -142,17 +167,41 @@ class _FooterCanvas(Canvas):
         self.restoreState()
 
 
-def render(story: Sequence[Flowable], *, orientation: str = "portrait", footer: str = "",
-           title: str = "", author: str = "", on_page: Callable[[int], None] | None = None) -> bytes:
+def render(
+    story: Sequence[Flowable],
+    *,
+    orientation: str = "portrait",
+    footer: str = "",
+    title: str = "",
+    author: str = "",
+    on_page: Callable[[int], None] | None = None,
+) -> bytes:
     """The flowables laid out on A4 pages with the footer, as PDF bytes; ``on_page(n)`` is told each page laid out
     (a long Daftar Nominatif shows its progress)."""
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=page_size(orientation), title=title, author=author,
-                          lang="id-ID", leftMargin=MARGIN_SIDE, rightMargin=MARGIN_SIDE, topMargin=MARGIN_TOP,
-                          bottomMargin=MARGIN_BOTTOM)
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=page_size(orientation),
+        title=title,
+        author=author,
+        lang="id-ID",
+        leftMargin=MARGIN_SIDE,
+        rightMargin=MARGIN_SIDE,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+    )
     # One frame filling the margins exactly (no inner padding), so frame_width() is what a table may use.
-    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="text",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    frame = Frame(
+        doc.leftMargin,
+        doc.bottomMargin,
+        doc.width,
+        doc.height,
+        id="text",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
 
     def canvas(*args: Any, **kwargs: Any) -> _FooterCanvas:
@@ -205,17 +254,21 @@ _CELL_BOLD = ParagraphStyle("cell-bold", _CELL, fontName=BOLD)
 _HEAD = ParagraphStyle("head", _CELL_BOLD, alignment=TA_CENTER)
 
 
-def info_table(rows: Sequence[Sequence[str]], widths: Sequence[float],
-               spans: Iterable[tuple[int, int, int]] = ()) -> Table:
+def info_table(
+    rows: Sequence[Sequence[str]], widths: Sequence[float], spans: Iterable[tuple[int, int, int]] = ()
+) -> Table:
     """A borderless label : value table of markup cells (escape values with :func:`text`).
 
     ``spans`` are ``(row, first column, last column)`` cells merged into one.
     """
     cells = [[Paragraph(c, PLAIN) if c else "" for c in row] for row in rows]
-    style: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                    ("RIGHTPADDING", (0, 0), (-1, -1), 2 * mm),
-                                    ("TOPPADDING", (0, 0), (-1, -1), 0.3 * mm),
-                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.3 * mm)]
+    style: list[tuple[Any, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2 * mm),
+        ("TOPPADDING", (0, 0), (-1, -1), 0.3 * mm),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0.3 * mm),
+    ]
     style += [("SPAN", (first, row), (last, row)) for row, first, last in spans]
     return Table(cells, colWidths=list(widths), style=style, hAlign="LEFT")
 
@@ -262,9 +315,17 @@ def fit(value: object, width: float, *, bold: bool = False) -> str | Paragraph:
     return Paragraph(text(value), _CELL_BOLD if bold else _CELL)
 
 
-def data_table(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], *,
-               align: str = "", wrap: Iterable[int] = (), total_row: bool = False,
-               total_style: Sequence[tuple[Any, ...]] = (), tail: Sequence[Flowable] = ()) -> Flowable:
+def data_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    widths: Sequence[float],
+    *,
+    align: str = "",
+    wrap: Iterable[int] = (),
+    total_row: bool = False,
+    total_style: Sequence[tuple[Any, ...]] = (),
+    tail: Sequence[Flowable] = (),
+) -> Flowable:
     """A bordered list: header repeated on every page, grid 0.5 pt, 8 pt text.
 
     ``align`` has one letter per column, ``L``, ``C`` or ``R`` (numbers right);
@@ -275,8 +336,13 @@ def data_table(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Se
     """
     wrapping = set(wrap)
     last = len(rows) - 1
-    body = [[fit(value, widths[i], bold=total_row and r == last) if i in wrapping else value
-             for i, value in enumerate(row)] for r, row in enumerate(rows)]
+    body = [
+        [
+            fit(value, widths[i], bold=total_row and r == last) if i in wrapping else value
+            for i, value in enumerate(row)
+        ]
+        for r, row in enumerate(rows)
+    ]
     head = [Paragraph(text(c), _HEAD) for c in columns]
     style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), FONT, TABLE_SIZE, TABLE_SIZE * 1.2),
@@ -284,15 +350,19 @@ def data_table(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Se
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#333333")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), _PAD_X), ("RIGHTPADDING", (0, 0), (-1, -1), _PAD_X),
-        ("TOPPADDING", (0, 0), (-1, -1), _PAD_Y), ("BOTTOMPADDING", (0, 0), (-1, -1), _PAD_Y),
+        ("LEFTPADDING", (0, 0), (-1, -1), _PAD_X),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _PAD_X),
+        ("TOPPADDING", (0, 0), (-1, -1), _PAD_Y),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), _PAD_Y),
     ]
     for i, letter in enumerate(align):
         style.append(("ALIGN", (i, 1), (i, -1), {"L": "LEFT", "C": "CENTER", "R": "RIGHT"}[letter]))
     last_style = list(total_style)
     if total_row and rows:
-        last_style[:0] = [("FONT", (0, -1), (-1, -1), BOLD, TABLE_SIZE, TABLE_SIZE * 1.2),
-                          ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2"))]
+        last_style[:0] = [
+            ("FONT", (0, -1), (-1, -1), BOLD, TABLE_SIZE, TABLE_SIZE * 1.2),
+            ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")),
+        ]
     return PagedTable(head, body, list(widths), style, last_style, tail=tail)
 
 
@@ -314,9 +384,16 @@ class PagedTable(Flowable):
 
     KEEP_WITH_TAIL = 2  # the last recipient and the total
 
-    def __init__(self, head: list[Any], body: list[list[Any]], widths: list[float], style: list[tuple[Any, ...]],
-                 last_style: list[tuple[Any, ...]], heights: tuple[float, list[float]] | None = None,
-                 tail: Sequence[Flowable] = ()) -> None:
+    def __init__(
+        self,
+        head: list[Any],
+        body: list[list[Any]],
+        widths: list[float],
+        style: list[tuple[Any, ...]],
+        last_style: list[tuple[Any, ...]],
+        heights: tuple[float, list[float]] | None = None,
+        tail: Sequence[Flowable] = (),
+    ) -> None:
         super().__init__()
         self.hAlign = "LEFT"
         self._head, self._body, self._widths = head, body, widths
@@ -368,8 +445,15 @@ class PagedTable(Flowable):
         if n <= 0:
             return []  # nothing can stay under the header: the whole list goes to the next page
         this_page = PagedTable(self._head, self._body[:n], self._widths, self._style, [], (head, rows[:n]))
-        rest = PagedTable(self._head, self._body[n:], self._widths, self._style, self._last_style, (head, rows[n:]),
-                          tail=self._tail)
+        rest = PagedTable(
+            self._head,
+            self._body[n:],
+            self._widths,
+            self._style,
+            self._last_style,
+            (head, rows[n:]),
+            tail=self._tail,
+        )
         return [this_page, rest]
 
 
@@ -411,8 +495,16 @@ def signature_block(place: str, signed_on: date, signatures: Sequence[Signatory]
             lines.append(Paragraph(f"{text(s.id_label)}. {text(s.id_number or DOTS)}", CENTRED))
         return lines
 
-    dated = [""] * (len(signatures) - 1) + [Paragraph(f"{text(place)}, {text(long_date(signed_on))}", CENTRED)]
-    table = Table([dated, [cell(s) for s in signatures]], colWidths=[column] * len(signatures),
-                  style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),
-                         ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm)])
+    dated = [""] * (len(signatures) - 1) + [
+        Paragraph(f"{text(place)}, {text(long_date(signed_on))}", CENTRED)
+    ]
+    table = Table(
+        [dated, [cell(s) for s in signatures]],
+        colWidths=[column] * len(signatures),
+        style=[
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
+        ],
+    )
     return KeepTogether([Spacer(1, 8 * mm), table])

@@ -44,7 +44,10 @@ class _Commands(TyperGroup):
         except Exception as exc:
             if type(exc).__module__.startswith(("typer", "click")) or os.environ.get("TEPAT_DEBUG"):
                 raise  # Typer's own exits and usage errors, or a developer asking for the traceback
-            typer.echo("Galat tak terduga: perintah dihentikan. Jalankan lagi dengan TEPAT_DEBUG=1 untuk rinciannya.", err=True)
+            typer.echo(
+                "Galat tak terduga: perintah dihentikan. Jalankan lagi dengan TEPAT_DEBUG=1 untuk rinciannya.",
+                err=True,
+            )
             raise typer.Exit(2) from None
 
 
@@ -77,8 +80,23 @@ def _register_all() -> None:
         users,
     )
 
-    for module in (setup, identifiers, imports, exports, synth, users, demo, poverty, targeting, cases, programmes, payments, documents, moves,
-                   training):
+    for module in (
+        setup,
+        identifiers,
+        imports,
+        exports,
+        synth,
+        users,
+        demo,
+        poverty,
+        targeting,
+        cases,
+        programmes,
+        payments,
+        documents,
+        moves,
+        training,
+    ):
         module.register(app)
 
 

@@ -18,13 +18,17 @@ from tepat.cli.common import (
 from tepat.domain.access import system_actor
 from tepat.services import cases, civil_registry
 
-civil_app = typer.Typer(help="Civil-registry (Dukcapil) change files: deaths and moves.", no_args_is_help=True)
+civil_app = typer.Typer(
+    help="Civil-registry (Dukcapil) change files: deaths and moves.", no_args_is_help=True
+)
 cases_app = typer.Typer(help="Citizen cases: usul, sanggah, pengaduan.", no_args_is_help=True)
 
 
 @civil_app.command("import")
 def import_changes(
-    file: Annotated[Path, typer.Argument(help="CSV with columns nik, peristiwa (meninggal|pindah_keluar), tanggal.")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with columns nik, peristiwa (meninggal|pindah_keluar), tanggal.")
+    ],
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -36,12 +40,16 @@ def import_changes(
         print_json(report.as_dict())
         return
     typer.echo(f"{report.rows_read} baris dibaca.")
-    typer.echo(f"{len(report.members_deactivated)} anggota dinonaktifkan, "
-               f"{len(report.families_deactivated)} keluarga dinonaktifkan (tidak ada anggota aktif lagi).")
+    typer.echo(
+        f"{len(report.members_deactivated)} anggota dinonaktifkan, "
+        f"{len(report.families_deactivated)} keluarga dinonaktifkan (tidak ada anggota aktif lagi)."
+    )
     typer.echo(f"{report.payments_blocked} hak bantuan yang belum dibayar diblokir.")
     if report.heads_gone:
-        typer.echo(f"{len(report.heads_gone)} keluarga kehilangan kepala keluarga (perlu KK baru): "
-                   + ", ".join(str(f) for f in report.heads_gone))
+        typer.echo(
+            f"{len(report.heads_gone)} keluarga kehilangan kepala keluarga (perlu KK baru): "
+            + ", ".join(str(f) for f in report.heads_gone)
+        )
     if report.already_inactive:
         typer.echo(f"{len(report.already_inactive)} NIK sudah nonaktif sebelumnya.")
     for row, nik in report.not_found:
@@ -55,15 +63,26 @@ def overdue(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Open sanggah past their 14-day deadline."""
     rows = cases.overdue_sanggah(*open_as_office(db_url))
     if as_json:
-        print_json([{"nomor": r["tracking_number"], "kelurahan": r["kelurahan_name"], "status": r["state"],
-                     "batas_waktu": r["deadline"]} for r in rows])
+        print_json(
+            [
+                {
+                    "nomor": r["tracking_number"],
+                    "kelurahan": r["kelurahan_name"],
+                    "status": r["state"],
+                    "batas_waktu": r["deadline"],
+                }
+                for r in rows
+            ]
+        )
         return
     if not rows:
         typer.echo("Tidak ada sanggah yang melewati batas 14 hari.")
         return
     typer.echo(f"{len(rows)} sanggah melewati batas 14 hari:")
     for r in rows:
-        typer.echo(f"  {r['tracking_number']}  {r['kelurahan_name']:<20} {r['state_label']:<20} batas {r['deadline']:%d-%m-%Y}")
+        typer.echo(
+            f"  {r['tracking_number']}  {r['kelurahan_name']:<20} {r['state_label']:<20} batas {r['deadline']:%d-%m-%Y}"
+        )
 
 
 @cases_app.command("list")
@@ -76,13 +95,25 @@ def list_(
     """List cases, newest first."""
     rows = cases.list_cases(*open_as_office(db_url), kind=kind or None, open_only=open_only)
     if as_json:
-        print_json([{"nomor": r["tracking_number"], "jenis": r["kind"], "kelurahan": r["kelurahan_name"],
-                     "status": r["state"], "sla": r["sla"].value if r["sla"] else None, "terlambat": r["overdue"]}
-                    for r in rows])
+        print_json(
+            [
+                {
+                    "nomor": r["tracking_number"],
+                    "jenis": r["kind"],
+                    "kelurahan": r["kelurahan_name"],
+                    "status": r["state"],
+                    "sla": r["sla"].value if r["sla"] else None,
+                    "terlambat": r["overdue"],
+                }
+                for r in rows
+            ]
+        )
         return
     for r in rows:
         late = " TERLAMBAT" if r["overdue"] else ""
-        typer.echo(f"{r['tracking_number']}  {r['kind']:<9} {r['kelurahan_name']:<20} {r['state_label']}{late}")
+        typer.echo(
+            f"{r['tracking_number']}  {r['kind']:<9} {r['kelurahan_name']:<20} {r['state_label']}{late}"
+        )
 
 
 def register(app: typer.Typer) -> None:

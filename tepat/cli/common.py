@@ -19,10 +19,14 @@ from tepat.store.database import Database
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL (default: TEPAT_DATABASE_URL, else ./tepat.sqlite).", show_default=False),
+    typer.Option(
+        "--db", help="Database URL (default: TEPAT_DATABASE_URL, else ./tepat.sqlite).", show_default=False
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-AsOption = Annotated[str, typer.Option("--as", help="Username of the account acting (required: changes are audited).")]
+AsOption = Annotated[
+    str, typer.Option("--as", help="Username of the account acting (required: changes are audited).")
+]
 AsReader = Annotated[str, typer.Option("--as", help="Username to read as (default: the system, whole city).")]
 
 
@@ -81,15 +85,22 @@ def open_as_office(db_url: str | None) -> tuple[Database, Actor]:
 
 
 @contextmanager
-def progress_bar(action: str, unit: str, *, enabled: bool = True) -> Iterator[Callable[[int, int | None], None] | None]:
+def progress_bar(
+    action: str, unit: str, *, enabled: bool = True
+) -> Iterator[Callable[[int, int | None], None] | None]:
     """A progress bar on stderr for a long job (``update(done, total)``); ``None`` when stderr is not a terminal."""
     console = Console(stderr=True)
     if not enabled or not console.is_terminal:
         yield None
         return
     with Progress(
-        TextColumn(action), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(),
-        console=console, transient=True,
+        TextColumn(action),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task(action, total=None)
 

@@ -14,9 +14,21 @@ from tepat.services.exports import export_registry
 
 
 def export_command(
-    out: Annotated[Path, typer.Argument(help="The file to write: .csv, .xlsx or .parquet.", show_default=False)],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, xlsx or parquet (default: from OUT's suffix).", show_default=False)] = None,
-    area: Annotated[str | None, typer.Option("--area", help="Only this kecamatan or kelurahan code (e.g. 32.76.01).", show_default=False)] = None,
+    out: Annotated[
+        Path, typer.Argument(help="The file to write: .csv, .xlsx or .parquet.", show_default=False)
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="csv, xlsx or parquet (default: from OUT's suffix).", show_default=False
+        ),
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option(
+            "--area", help="Only this kecamatan or kelurahan code (e.g. 32.76.01).", show_default=False
+        ),
+    ] = None,
     as_json: JsonOption = False,
     db: DatabaseOption = None,
 ) -> None:
@@ -24,7 +36,9 @@ def export_command(
     database = open_database(db)
     try:
         with progress_bar("Mengekspor", "baris", enabled=not as_json) as progress:
-            result = export_registry(database, system_actor(), out, fmt=fmt, area_code=area, progress=progress)
+            result = export_registry(
+                database, system_actor(), out, fmt=fmt, area_code=area, progress=progress
+            )
         area_name = database.regions.name(result.area_code) if result.area_code else "semua wilayah"
     finally:
         database.dispose()

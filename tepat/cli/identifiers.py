@@ -36,13 +36,17 @@ def _report(result: IdentifierCheck, as_json: bool) -> None:
 
 
 @nik_app.command("check")
-def nik_check(nik: Annotated[str, typer.Argument(help="The 16-digit NIK.")], as_json: JsonOption = False) -> None:
+def nik_check(
+    nik: Annotated[str, typer.Argument(help="The 16-digit NIK.")], as_json: JsonOption = False
+) -> None:
     """Check a NIK: length, birth date (women +40), serial, region. Exit 1 when invalid."""
     _report(check_nik(nik, known_regions=shipped_region_index().kecamatan_codes()), as_json)
 
 
 @kk_app.command("check")
-def kk_check(kk: Annotated[str, typer.Argument(help="The 16-digit KK number.")], as_json: JsonOption = False) -> None:
+def kk_check(
+    kk: Annotated[str, typer.Argument(help="The 16-digit KK number.")], as_json: JsonOption = False
+) -> None:
     """Check a KK number: length, issue date, serial, region. Exit 1 when invalid."""
     _report(check_kk(kk, known_regions=shipped_region_index().kecamatan_codes()), as_json)
 

@@ -19,9 +19,14 @@ SHOWN_ERRORS = 20
 
 def _echo_errors(errors: list[FieldError], errors_file: Path | None) -> None:
     for e in errors[:SHOWN_ERRORS]:
-        typer.echo(f"  - baris {e.row}, {e.field} = {e.value if e.value is not None else '(kosong)'}: {e.message}")
+        typer.echo(
+            f"  - baris {e.row}, {e.field} = {e.value if e.value is not None else '(kosong)'}: {e.message}"
+        )
     if len(errors) > SHOWN_ERRORS:
-        typer.echo(f"  … dan {_n(len(errors) - SHOWN_ERRORS)} masalah lain" + ("" if errors_file else " (tulis semuanya dengan --errors FILE)"))
+        typer.echo(
+            f"  … dan {_n(len(errors) - SHOWN_ERRORS)} masalah lain"
+            + ("" if errors_file else " (tulis semuanya dengan --errors FILE)")
+        )
     if errors_file is not None and errors:
         typer.echo(f"Daftar masalah ditulis ke {errors_file}.")
 
@@ -43,14 +48,39 @@ def _summary(result: ImportResult, errors_file: Path | None) -> None:
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(help="The file to import: .csv, .xlsx or .parquet.", show_default=False)],
-    mode: Annotated[str, typer.Option("--mode", help="strict: store nothing if any row is bad; valid-only: store the good rows.")] = "valid-only",
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="Column-mapping file (.toml, .json or .csv) for a non-canonical layout.", show_default=False)] = None,
-    errors: Annotated[Path | None, typer.Option("--errors", help="Write every rejected cell to this .csv or .xlsx file.", show_default=False)] = None,
+    file: Annotated[
+        Path, typer.Argument(help="The file to import: .csv, .xlsx or .parquet.", show_default=False)
+    ],
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode", help="strict: store nothing if any row is bad; valid-only: store the good rows."
+        ),
+    ] = "valid-only",
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="Column-mapping file (.toml, .json or .csv) for a non-canonical layout.",
+            show_default=False,
+        ),
+    ] = None,
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors", help="Write every rejected cell to this .csv or .xlsx file.", show_default=False
+        ),
+    ] = None,
     as_json: JsonOption = False,
     db: DatabaseOption = None,
-    user: Annotated[str, typer.Option("--as", help="Import as this account: only rows of its area, matched inside it "
-                                                  "(default: the system, every area).")] = "",
+    user: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="Import as this account: only rows of its area, matched inside it "
+            "(default: the system, every area).",
+        ),
+    ] = "",
 ) -> None:
     """Import families and members from a registry file (upsert by KK and NIK; see docs/import-export.md)."""
     database = open_database(db)
@@ -62,8 +92,15 @@ def import_command(
             )
     except ImportRejected as exc:
         if as_json:
-            print_json({**exc.counts, "status": "rejected", "mode": mode, "message": exc.message,
-                        "errors": [e.as_dict() for e in exc.errors]})
+            print_json(
+                {
+                    **exc.counts,
+                    "status": "rejected",
+                    "mode": mode,
+                    "message": exc.message,
+                    "errors": [e.as_dict() for e in exc.errors],
+                }
+            )
         else:
             typer.echo(f"Impor ditolak (mode strict): {exc.message}.")
             _echo_errors(exc.errors, errors)

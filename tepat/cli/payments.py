@@ -28,10 +28,20 @@ from tepat.services import payments, reconciliation
 
 bayar_app = typer.Typer(help="Payment batches, files, results and reconciliation.", no_args_is_help=True)
 
+
 def _batch_json(b: dict[str, Any]) -> dict[str, Any]:
-    return {"id": b["id"], "nomor": b["number"], "siklus": b["cycle_id"], "kanal": b["channel"],
-            "kelurahan": b["kelurahan_code"], "status": b["state"], "baris": b["control_count"], "total": b["control_total"],
-            "berkas": b["file_name"], "sha256": b["file_sha256"]}
+    return {
+        "id": b["id"],
+        "nomor": b["number"],
+        "siklus": b["cycle_id"],
+        "kanal": b["channel"],
+        "kelurahan": b["kelurahan_code"],
+        "status": b["state"],
+        "baris": b["control_count"],
+        "total": b["control_total"],
+        "berkas": b["file_name"],
+        "sha256": b["file_sha256"],
+    }
 
 
 @bayar_app.command("batch")
@@ -40,17 +50,23 @@ def batch_command(
     user: AsOption,
     channel: Annotated[str, typer.Option("--channel", help="bank, pos or voucher.")] = "bank",
     kelurahan: Annotated[str | None, typer.Option("--kelurahan", help="Only this kelurahan (code).")] = None,
-    retry: Annotated[bool, typer.Option("--retry", help="Also take failed entitlements again (attempt + 1).")] = False,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Also take failed entitlements again (attempt + 1).")
+    ] = False,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a payment batch from the cycle's scheduled (and, with --retry, failed) entitlements."""
     db = open_database(db_url)
-    b = payments.create_batch(db, common.acting(db, user), cycle_id, channel, kelurahan_code=kelurahan, retry=retry)
+    b = payments.create_batch(
+        db, common.acting(db, user), cycle_id, channel, kelurahan_code=kelurahan, retry=retry
+    )
     if as_json:
         print_json(_batch_json(b))
         return
-    typer.echo(f"Batch {b['number']} (id {b['id']}) dibuat: {number(b['control_count'])} baris, {rupiah(b['control_total'])}.")
+    typer.echo(
+        f"Batch {b['number']} (id {b['id']}) dibuat: {number(b['control_count'])} baris, {rupiah(b['control_total'])}."
+    )
 
 
 @bayar_app.command("export")
@@ -67,7 +83,9 @@ def export_command(
         fail(f"Folder tidak ditemukan: {out.parent}")
     written = payments.export_batch(db, common.acting(db, user), batch_id, out)
     if as_json:
-        print_json({"berkas": str(out), "baris": written.rows, "total": written.total, "sha256": written.file_sha256})
+        print_json(
+            {"berkas": str(out), "baris": written.rows, "total": written.total, "sha256": written.file_sha256}
+        )
         return
     typer.echo(f"{out}: {number(written.rows)} baris, {rupiah(written.total)}, SHA-256 {written.file_sha256}")
 
@@ -89,7 +107,9 @@ def import_command(
         print_json(summary.as_dict())
         return
     if summary.already_imported:
-        typer.echo(f"Berkas ini sudah diimpor untuk batch {batch_id} (impor {summary.import_id}); tidak ada yang diubah.")
+        typer.echo(
+            f"Berkas ini sudah diimpor untuk batch {batch_id} (impor {summary.import_id}); tidak ada yang diubah."
+        )
         return
     typer.echo(f"{number(summary.rows)} baris dibaca; status batch: {summary.batch_state}.")
     for outcome in Outcome:
@@ -102,7 +122,9 @@ def cancel_command(
     user: AsOption,
     reason: Annotated[str, typer.Option("--reason", help="Why (required).")],
     batch_id: Annotated[int | None, typer.Argument(help="Batch id to cancel.")] = None,
-    entitlement: Annotated[int | None, typer.Option("--entitlement", help="Cancel one entitlement instead.")] = None,
+    entitlement: Annotated[
+        int | None, typer.Option("--entitlement", help="Cancel one entitlement instead.")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -117,8 +139,10 @@ def cancel_command(
         message = f"Hak {entitlement} dibatalkan."
     else:
         result = payments.cancel_batch(db, who, batch_id or 0, reason)
-        message = (f"Batch {batch_id} dibatalkan: {number(result['baris_dibatalkan'])} baris dibatalkan, "
-                   f"{number(result['hak_dapat_diulang'])} hak dapat dibayar ulang (--retry).")
+        message = (
+            f"Batch {batch_id} dibatalkan: {number(result['baris_dibatalkan'])} baris dibatalkan, "
+            f"{number(result['hak_dapat_diulang'])} hak dapat dibayar ulang (--retry)."
+        )
     if as_json:
         print_json(result)
         return
@@ -129,7 +153,9 @@ def cancel_command(
 def reconcile_command(
     batch_id: Annotated[int | None, typer.Argument(help="Batch id.")] = None,
     cycle_id: Annotated[int | None, typer.Option("--cycle", help="A whole cycle (all its batches).")] = None,
-    user: Annotated[str | None, typer.Option("--as", help="Account to read as (default: the whole city).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--as", help="Account to read as (default: the whole city).")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -144,26 +170,40 @@ def reconcile_command(
     typer.echo(f"{report.title}: {'seimbang' if report.balanced else 'BELUM SEIMBANG'}")
     typer.echo(f"{'Kelurahan':<22}{'Rencana':>16}{'Dibayar':>16}{'Gagal':>16}{'Retur':>16}{'Belum':>8}")
     for r in [*report.rows, {"kelurahan_name": "Jumlah", **report.total}]:
-        typer.echo(f"{str(r.get('kelurahan_name') or r.get('kelurahan_code'))[:21]:<22}{rupiah(r['planned_sum']):>16}"
-                   f"{rupiah(r['dibayar_sum']):>16}{rupiah(r['gagal_sum']):>16}{rupiah(r['dikembalikan_sum']):>16}"
-                   f"{number(r['dikirim_count']):>8}")
+        typer.echo(
+            f"{str(r.get('kelurahan_name') or r.get('kelurahan_code'))[:21]:<22}{rupiah(r['planned_sum']):>16}"
+            f"{rupiah(r['dibayar_sum']):>16}{rupiah(r['gagal_sum']):>16}{rupiah(r['dikembalikan_sum']):>16}"
+            f"{number(r['dikirim_count']):>8}"
+        )
     for kind, count in report.mismatch_counts.items():
         if count:
             typer.echo(f"Selisih {Outcome(kind).label}: {number(count)}")
     for m in report.mismatches[:50]:
-        typer.echo(f"  baris {m['row_number']} {m['reference']}: {Outcome(m['outcome']).label}"
-                   + (f" ({m['detail']})" if m["detail"] else ""))
+        typer.echo(
+            f"  baris {m['row_number']} {m['reference']}: {Outcome(m['outcome']).label}"
+            + (f" ({m['detail']})" if m["detail"] else "")
+        )
     if report.paid_when_gone:
-        typer.echo(f"Dibayar padahal penerima sudah meninggal atau nonaktif: {number(len(report.paid_when_gone))}")
+        typer.echo(
+            f"Dibayar padahal penerima sudah meninggal atau nonaktif: {number(len(report.paid_when_gone))}"
+        )
         for g in report.paid_when_gone[:50]:
-            why = f"meninggal {g['death_date']}" if g["life_status"] == "meninggal" else f"nonaktif sejak {g['inactive_since']}"
-            typer.echo(f"  {g['reference']} {g['recipient_name']} {rupiah(g['amount'])} disalurkan {g['settled_on']}: {why}")
+            why = (
+                f"meninggal {g['death_date']}"
+                if g["life_status"] == "meninggal"
+                else f"nonaktif sejak {g['inactive_since']}"
+            )
+            typer.echo(
+                f"  {g['reference']} {g['recipient_name']} {rupiah(g['amount'])} disalurkan {g['settled_on']}: {why}"
+            )
 
 
 @bayar_app.command("list")
 def list_command(
     cycle_id: Annotated[int | None, typer.Option("--cycle", help="Only this cycle's batches.")] = None,
-    user: Annotated[str | None, typer.Option("--as", help="Account to read as (default: the whole city).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--as", help="Account to read as (default: the whole city).")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -176,8 +216,10 @@ def list_command(
     if not rows:
         typer.echo("Belum ada batch pembayaran.")
     for b in rows:
-        typer.echo(f"{b['id']:>5}  {b['number']}  {b['channel']:<8}{b['state']:<12}{number(b['control_count']):>10} baris"
-                   f"  {rupiah(b['control_total'])}")
+        typer.echo(
+            f"{b['id']:>5}  {b['number']}  {b['channel']:<8}{b['state']:<12}{number(b['control_count']):>10} baris"
+            f"  {rupiah(b['control_total'])}"
+        )
 
 
 def register(app: typer.Typer) -> None:

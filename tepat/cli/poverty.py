@@ -35,10 +35,12 @@ def estimate(
         str | None, typer.Option("--line-col", help="Column holding each row's poverty line.")
     ] = None,
     line_from: Annotated[
-        Path | None, typer.Option("--line-from", help="Food basket file: compute the line (see `poverty line`).")
+        Path | None,
+        typer.Option("--line-from", help="Food basket file: compute the line (see `poverty line`)."),
     ] = None,
     non_food_share: Annotated[
-        float | None, typer.Option("--non-food-share", help="With --line-from: non-food share of the line (0-1).")
+        float | None,
+        typer.Option("--non-food-share", help="With --line-from: non-food share of the line (0-1)."),
     ] = None,
     non_food: Annotated[
         int | None, typer.Option("--non-food", help="With --line-from: non-food line in rupiah.")
@@ -68,7 +70,9 @@ def estimate(
     if line_from is not None:
         if line is not None:
             raise ValidationError("Isi salah satu: --line atau --line-from.")
-        computed = statistics.poverty_line_from_basket(line_from, non_food_share=non_food_share, non_food=non_food)
+        computed = statistics.poverty_line_from_basket(
+            line_from, non_food_share=non_food_share, non_food=non_food
+        )
         line = float(computed.line.total)
     request = statistics.EstimateRequest(
         consumption=consumption,
@@ -84,12 +88,19 @@ def estimate(
     )
     estimates = statistics.estimate_file(file, request)
     if as_json:
-        print_json({"estimates": [e.as_dict() for e in estimates], "lonely_psu": lonely_psu.value,
-                    **({"poverty_line": computed.as_dict()} if computed else {})})
+        print_json(
+            {
+                "estimates": [e.as_dict() for e in estimates],
+                "lonely_psu": lonely_psu.value,
+                **({"poverty_line": computed.as_dict()} if computed else {}),
+            }
+        )
         return
     if computed is not None:
-        typer.echo(f"Garis kemiskinan dari {line_from.name if line_from else ''}: {rupiah(computed.line.total)} "
-                   f"(makanan {rupiah(computed.line.food)}, non-makanan {rupiah(computed.line.non_food)}).")
+        typer.echo(
+            f"Garis kemiskinan dari {line_from.name if line_from else ''}: {rupiah(computed.line.total)} "
+            f"(makanan {rupiah(computed.line.food)}, non-makanan {rupiah(computed.line.non_food)})."
+        )
     typer.echo(
         f"{'Domain':<24} {'n':>7} {'P0':>7} {'SE':>6} {'P1':>6} {'SE':>6} {'P2':>6} {'SE':>6} {'Penduduk miskin':>16}"
     )
@@ -104,32 +115,44 @@ def estimate(
 
 @poverty_app.command("line")
 def line_command(
-    basket: Annotated[Path, typer.Argument(help="Food basket: komoditas, jumlah, kalori, harga (CSV, XLSX, Parquet).")],
+    basket: Annotated[
+        Path, typer.Argument(help="Food basket: komoditas, jumlah, kalori, harga (CSV, XLSX, Parquet).")
+    ],
     non_food_share: Annotated[
-        float | None, typer.Option("--non-food-share", help="Non-food share of the poverty line (0-1), e.g. 0.26.")
+        float | None,
+        typer.Option("--non-food-share", help="Non-food share of the poverty line (0-1), e.g. 0.26."),
     ] = None,
-    non_food: Annotated[int | None, typer.Option("--non-food", help="Non-food line in rupiah per capita.")] = None,
+    non_food: Annotated[
+        int | None, typer.Option("--non-food", help="Non-food line in rupiah per capita.")
+    ] = None,
     kcal: Annotated[float, typer.Option("--kcal", help="Calorie norm per capita per day.")] = KCAL_PER_DAY,
     as_json: JsonOption = False,
 ) -> None:
     """The poverty line (GK) the BPS way: the food basket scaled to 2,100 kcal, valued, plus the non-food line."""
-    report = statistics.poverty_line_from_basket(basket, non_food_share=non_food_share, non_food=non_food,
-                                                 kcal_per_day=kcal)
+    report = statistics.poverty_line_from_basket(
+        basket, non_food_share=non_food_share, non_food=non_food, kcal_per_day=kcal
+    )
     if as_json:
         print_json(report.as_dict())
         return
     food = report.food
-    typer.echo(f"Paket {basket.name}: {number(food.kcal_before, 0)} kkal/kapita/hari, diskalakan x{number(food.scale, 3)} "
-               f"ke {number(food.kcal_per_day, 0)} kkal.")
+    typer.echo(
+        f"Paket {basket.name}: {number(food.kcal_before, 0)} kkal/kapita/hari, diskalakan x{number(food.scale, 3)} "
+        f"ke {number(food.kcal_per_day, 0)} kkal."
+    )
     typer.echo(f"{'Komoditas':<24} {'Jumlah/bln':>11} {'kkal/hari':>10} {'Harga':>12} {'Biaya/bln':>13}")
     for i in food.items:
-        typer.echo(f"{i.item.name[:24]:<24} {number(i.quantity, 2):>11} {number(i.kcal_per_day, 0):>10} "
-                   f"{rupiah(round(i.item.price)):>12} {rupiah(round(i.cost)):>13}")
+        typer.echo(
+            f"{i.item.name[:24]:<24} {number(i.quantity, 2):>11} {number(i.kcal_per_day, 0):>10} "
+            f"{rupiah(round(i.item.price)):>12} {rupiah(round(i.cost)):>13}"
+        )
     line = report.line
     typer.echo(f"Garis kemiskinan makanan (GKM):      {rupiah(line.food):>14}")
     typer.echo(f"Garis kemiskinan non-makanan (GKNM): {rupiah(line.non_food):>14}")
-    typer.echo(f"Garis kemiskinan (GK):               {rupiah(line.total):>14}  "
-               f"(porsi makanan {number(100 * line.food_share, 1)} %)")
+    typer.echo(
+        f"Garis kemiskinan (GK):               {rupiah(line.total):>14}  "
+        f"(porsi makanan {number(100 * line.food_share, 1)} %)"
+    )
 
 
 @poverty_app.command("ranking")

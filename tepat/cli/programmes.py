@@ -31,10 +31,15 @@ from tepat.domain.formatting import number, rupiah
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 
-program_app = typer.Typer(help="Programme catalogue, candidates, explanations and enrolment overrides.", no_args_is_help=True)
-override_app = typer.Typer(help="Hand-made enrolment changes (tambah/hapus) with maker-checker.", no_args_is_help=True)
-cycle_app = typer.Typer(help="Benefit cycles: create, generate, submit, approve, return, cancel, close.", no_args_is_help=True)
-
+program_app = typer.Typer(
+    help="Programme catalogue, candidates, explanations and enrolment overrides.", no_args_is_help=True
+)
+override_app = typer.Typer(
+    help="Hand-made enrolment changes (tambah/hapus) with maker-checker.", no_args_is_help=True
+)
+cycle_app = typer.Typer(
+    help="Benefit cycles: create, generate, submit, approve, return, cancel, close.", no_args_is_help=True
+)
 
 
 def _day(raw: str, option: str) -> date:
@@ -57,13 +62,33 @@ def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
         return
     for r in rows:
         state = "" if r["active"] else "  (tidak aktif)"
-        typer.echo(f"{r['code']:<20} {r['unit']:<9} {r['benefit_type']:<9} {rupiah(r['amount']):>14}  {r['name']}{state}")
+        typer.echo(
+            f"{r['code']:<20} {r['unit']:<9} {r['benefit_type']:<9} {rupiah(r['amount']):>14}  {r['name']}{state}"
+        )
 
 
 def _programme_json(r: dict[str, Any]) -> dict[str, Any]:
-    keys = ("code", "name", "description", "unit", "benefit_type", "funding_source", "frequency", "amount",
-            "amounts_by_level", "budget_year", "annual_budget", "quota", "rule", "member_rule", "exclusions",
-            "coverage_months", "active", "version", "updated_by")
+    keys = (
+        "code",
+        "name",
+        "description",
+        "unit",
+        "benefit_type",
+        "funding_source",
+        "frequency",
+        "amount",
+        "amounts_by_level",
+        "budget_year",
+        "annual_budget",
+        "quota",
+        "rule",
+        "member_rule",
+        "exclusions",
+        "coverage_months",
+        "active",
+        "version",
+        "updated_by",
+    )
     return {k: r[k] for k in keys}
 
 
@@ -75,13 +100,17 @@ def show(code: str, db_url: DatabaseOption = None, as_json: JsonOption = False) 
         print_json(_programme_json(r))
         return
     typer.echo(f"{r['code']}: {r['name']} (versi {r['version']})")
-    typer.echo(f"  Satuan {r['unit']}, manfaat {r['benefit_type']}, dana {r['funding_source']}, frekuensi {r['frequency']}")
+    typer.echo(
+        f"  Satuan {r['unit']}, manfaat {r['benefit_type']}, dana {r['funding_source']}, frekuensi {r['frequency']}"
+    )
     if r["amounts_by_level"]:
         typer.echo("  Besaran: " + ", ".join(f"{k} {rupiah(v)}" for k, v in r["amounts_by_level"].items()))
     else:
         typer.echo(f"  Besaran: {rupiah(r['amount'])}")
-    typer.echo(f"  Anggaran {r['budget_year']}: {rupiah(r['annual_budget']) if r['annual_budget'] is not None else 'tanpa pagu'}"
-               + (f", kuota {number(r['quota'])}" if r["quota"] else ""))
+    typer.echo(
+        f"  Anggaran {r['budget_year']}: {rupiah(r['annual_budget']) if r['annual_budget'] is not None else 'tanpa pagu'}"
+        + (f", kuota {number(r['quota'])}" if r["quota"] else "")
+    )
     typer.echo(f"  Aturan: {r['rule']}")
     if r["member_rule"]:
         typer.echo(f"  Syarat anggota: {r['member_rule']}")
@@ -94,12 +123,22 @@ def add(
     code: Annotated[str, typer.Argument(help="Programme code: capitals, digits, '-' (e.g. BLT-DD).")],
     name: Annotated[str, typer.Option("--name", help="Full name, as residents read it.")],
     unit: Annotated[str, typer.Option("--unit", help="keluarga or orang.")] = "keluarga",
-    benefit_type: Annotated[str, typer.Option("--type", help="tunai, barang, layanan or pelatihan.")] = "tunai",
+    benefit_type: Annotated[
+        str, typer.Option("--type", help="tunai, barang, layanan or pelatihan.")
+    ] = "tunai",
     funding: Annotated[str, typer.Option("--funding", help="APBD or APBN.")] = "APBD",
-    frequency: Annotated[str, typer.Option("--frequency", help="sekali, bulanan, tahunan or angkatan.")] = "sekali",
-    amount: Annotated[str, typer.Option("--amount", help="Rupiah per unit per cycle (0 for a service).")] = "0",
-    budget_year: Annotated[int, typer.Option("--budget-year", help="The year the budget is for.")] = date.today().year,
-    budget: Annotated[str, typer.Option("--budget", help="That year's budget in rupiah (empty: no cap).")] = "",
+    frequency: Annotated[
+        str, typer.Option("--frequency", help="sekali, bulanan, tahunan or angkatan.")
+    ] = "sekali",
+    amount: Annotated[
+        str, typer.Option("--amount", help="Rupiah per unit per cycle (0 for a service).")
+    ] = "0",
+    budget_year: Annotated[
+        int, typer.Option("--budget-year", help="The year the budget is for.")
+    ] = date.today().year,
+    budget: Annotated[
+        str, typer.Option("--budget", help="That year's budget in rupiah (empty: no cap).")
+    ] = "",
     rule: Annotated[str, typer.Option("--rule", help="Family eligibility rule.")] = 'status == "aktif"',
     quota: Annotated[str, typer.Option("--quota", help="Units per cycle (empty: none).")] = "",
     coverage_months: Annotated[str, typer.Option("--coverage-months", help="Months a service covers.")] = "",
@@ -111,10 +150,25 @@ def add(
     """Add a programme to the catalogue (admins; the rule is checked first)."""
     db = open_database(db_url)
     actor = common.acting(db, acting)
-    programmes.create_programme(db, actor, {
-        "code": code, "name": name, "unit": unit, "benefit_type": benefit_type, "funding_source": funding,
-        "frequency": frequency, "amount": amount, "budget_year": budget_year, "annual_budget": budget, "rule": rule,
-        "quota": quota, "coverage_months": coverage_months, "description": description})
+    programmes.create_programme(
+        db,
+        actor,
+        {
+            "code": code,
+            "name": name,
+            "unit": unit,
+            "benefit_type": benefit_type,
+            "funding_source": funding,
+            "frequency": frequency,
+            "amount": amount,
+            "budget_year": budget_year,
+            "annual_budget": budget,
+            "rule": rule,
+            "quota": quota,
+            "coverage_months": coverage_months,
+            "description": description,
+        },
+    )
     row = programmes.get_programme(db, actor, code.strip().upper())
     if as_json:
         print_json(_programme_json(row))
@@ -129,7 +183,10 @@ def seed(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"ditambahkan": added})
         return
-    typer.echo(f"{len(added)} program ditambahkan" + (f": {', '.join(added)}." if added else " (katalog sudah lengkap)."))
+    typer.echo(
+        f"{len(added)} program ditambahkan"
+        + (f": {', '.join(added)}." if added else " (katalog sudah lengkap).")
+    )
 
 
 @program_app.command("set")
@@ -138,13 +195,25 @@ def set_(
     acting: AsOption = "",
     amount: Annotated[str | None, typer.Option("--amount", help="Rupiah per unit per cycle.")] = None,
     rule: Annotated[str | None, typer.Option("--rule", help="Family eligibility rule.")] = None,
-    member_rule: Annotated[str | None, typer.Option("--member-rule", help="Condition on one member (unit orang).")] = None,
-    budget: Annotated[str | None, typer.Option("--budget", help="The budget year's budget in rupiah ('' for none).")] = None,
-    budget_year: Annotated[int | None, typer.Option("--budget-year", help="The year the budget is for.")] = None,
+    member_rule: Annotated[
+        str | None, typer.Option("--member-rule", help="Condition on one member (unit orang).")
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option("--budget", help="The budget year's budget in rupiah ('' for none).")
+    ] = None,
+    budget_year: Annotated[
+        int | None, typer.Option("--budget-year", help="The year the budget is for.")
+    ] = None,
     quota: Annotated[str | None, typer.Option("--quota", help="Units per cycle ('' for none).")] = None,
-    levels: Annotated[str | None, typer.Option("--levels", help='Amounts by level as JSON, e.g. {"SD":450000,...}.')] = None,
-    exclusions: Annotated[str | None, typer.Option("--exclusions", help="Comma-separated programme codes.")] = None,
-    active: Annotated[bool | None, typer.Option("--active/--inactive", help="Switch the programme on or off.")] = None,
+    levels: Annotated[
+        str | None, typer.Option("--levels", help='Amounts by level as JSON, e.g. {"SD":450000,...}.')
+    ] = None,
+    exclusions: Annotated[
+        str | None, typer.Option("--exclusions", help="Comma-separated programme codes.")
+    ] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Switch the programme on or off.")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -152,8 +221,14 @@ def set_(
     db = open_database(db_url)
     actor = common.acting(db, acting)
     changes: dict[str, Any] = {}
-    for key, value in (("amount", amount), ("rule", rule), ("member_rule", member_rule), ("annual_budget", budget),
-                       ("quota", quota), ("exclusions", exclusions)):
+    for key, value in (
+        ("amount", amount),
+        ("rule", rule),
+        ("member_rule", member_rule),
+        ("annual_budget", budget),
+        ("quota", quota),
+        ("exclusions", exclusions),
+    ):
         if value is not None:
             changes[key] = value
     if budget_year is not None:
@@ -162,7 +237,7 @@ def set_(
         try:
             changes["amounts_by_level"] = json.loads(levels) if levels.strip() else None
         except json.JSONDecodeError:
-            fail("--levels harus JSON, mis. {\"SD\": 450000, \"SMP\": 750000, \"SMA\": 1800000}.")
+            fail('--levels harus JSON, mis. {"SD": 450000, "SMP": 750000, "SMA": 1800000}.')
     if active is not None:
         changes["active"] = active
     if not changes:
@@ -186,18 +261,23 @@ def candidates(
 ) -> None:
     """Candidates of a programme: counts by desil and kelurahan, and the first ones poorest first."""
     db = open_database(db_url)
-    result = enrolment.candidates(db, common.reader(db, acting), code, reference_date=_day(on, "--date") if on else None,
-                                  limit=limit)
+    result = enrolment.candidates(
+        db, common.reader(db, acting), code, reference_date=_day(on, "--date") if on else None, limit=limit
+    )
     if as_json:
         print_json(result.as_dict())
         return
-    typer.echo(f"{result.programme['code']}: {number(result.candidates)} kandidat, {number(result.kept)} masuk kuota/pagu "
-               f"({rupiah(result.kept_total)}); pagu {rupiah(result.budget)}, kuota {number(result.quota)}.")
+    typer.echo(
+        f"{result.programme['code']}: {number(result.candidates)} kandidat, {number(result.kept)} masuk kuota/pagu "
+        f"({rupiah(result.kept_total)}); pagu {rupiah(result.budget)}, kuota {number(result.quota)}."
+    )
     typer.echo("Per desil: " + ", ".join(f"{i + 1}: {number(n)}" for i, n in enumerate(result.by_desil) if n))
     for r in result.page:
         mark = "" if r["kept"] else "  (terpotong)"
-        typer.echo(f"  {r['rank']:>6}. keluarga {r['family_id']:<8} {r['name'] or '–':<30} desil {r['desil'] or '–'} "
-                   f"{rupiah(r['amount'])}{mark}")
+        typer.echo(
+            f"  {r['rank']:>6}. keluarga {r['family_id']:<8} {r['name'] or '–':<30} desil {r['desil'] or '–'} "
+            f"{rupiah(r['amount'])}{mark}"
+        )
 
 
 @program_app.command("explain")
@@ -211,15 +291,21 @@ def explain(
 ) -> None:
     """Why a family (or each of its members) is in or out of a programme."""
     db = open_database(db_url)
-    decision = enrolment.explain(db, common.reader(db, acting), code, family, reference_date=_day(on, "--date") if on else None)
+    decision = enrolment.explain(
+        db, common.reader(db, acting), code, family, reference_date=_day(on, "--date") if on else None
+    )
     if as_json:
         print_json(decision.as_dict())
         return
-    typer.echo(f"Keluarga {family} — {decision.programme['code']}: {'MASUK' if decision.included else 'TIDAK MASUK'}")
+    typer.echo(
+        f"Keluarga {family} — {decision.programme['code']}: {'MASUK' if decision.included else 'TIDAK MASUK'}"
+    )
     typer.echo(decision.rule.text())
     for p in decision.people:
-        typer.echo(f"  {p.name or 'anggota ' + str(p.member_id)}: {'memenuhi' if p.explanation.eligible else 'tidak memenuhi'}"
-                   + (f" (jenjang {p.level})" if p.level and p.explanation.eligible else ""))
+        typer.echo(
+            f"  {p.name or 'anggota ' + str(p.member_id)}: {'memenuhi' if p.explanation.eligible else 'tidak memenuhi'}"
+            + (f" (jenjang {p.level})" if p.level and p.explanation.eligible else "")
+        )
     for line in decision.reasons:
         typer.echo(f"- {line}")
     for who, text in decision.places:
@@ -240,7 +326,9 @@ def override_request(
 ) -> None:
     """Ask to add or remove a family (or person) by hand; another admin decides."""
     db = open_database(db_url)
-    override_id = enrolment.request_override(db, common.acting(db, acting), code, family, action, reason, evidence, member_id=member)
+    override_id = enrolment.request_override(
+        db, common.acting(db, acting), code, family, action, reason, evidence, member_id=member
+    )
     if as_json:
         print_json({"id": override_id, "status": "diajukan"})
         return
@@ -248,8 +336,13 @@ def override_request(
 
 
 @override_app.command("approve")
-def override_approve(override_id: int, note: Annotated[str, typer.Option("--note")] = "", acting: AsOption = "",
-                     db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def override_approve(
+    override_id: int,
+    note: Annotated[str, typer.Option("--note")] = "",
+    acting: AsOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Approve a pending override (not your own)."""
     db = open_database(db_url)
     enrolment.decide_override(db, common.acting(db, acting), override_id, True, note)
@@ -260,8 +353,13 @@ def override_approve(override_id: int, note: Annotated[str, typer.Option("--note
 
 
 @override_app.command("reject")
-def override_reject(override_id: int, note: Annotated[str, typer.Option("--note", help="Why (required).")] = "",
-                    acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def override_reject(
+    override_id: int,
+    note: Annotated[str, typer.Option("--note", help="Why (required).")] = "",
+    acting: AsOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Reject a pending override with a note."""
     db = open_database(db_url)
     enrolment.decide_override(db, common.acting(db, acting), override_id, False, note)
@@ -274,21 +372,32 @@ def override_reject(override_id: int, note: Annotated[str, typer.Option("--note"
 @override_app.command("list")
 def override_list(
     program: Annotated[str, typer.Argument(help="Programme code, e.g. BLT-APBD.")],
-    state: Annotated[str, typer.Option("--state", help="diajukan (default: pending), disetujui, ditolak, dicabut or semua.")] = "diajukan",
-    acting: AsReader = "", db_url: DatabaseOption = None, as_json: JsonOption = False,
+    state: Annotated[
+        str,
+        typer.Option("--state", help="diajukan (default: pending), disetujui, ditolak, dicabut or semua."),
+    ] = "diajukan",
+    acting: AsReader = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Overrides of a programme: by default the requests waiting for a checker."""
     db = open_database(db_url)
-    rows = enrolment.list_overrides(db, common.reader(db, acting), program, None if state == "semua" else state)
+    rows = enrolment.list_overrides(
+        db, common.reader(db, acting), program, None if state == "semua" else state
+    )
     if as_json:
         print_json(rows)
         return
     if not rows:
-        typer.echo("Tidak ada pengajuan." if state != "diajukan" else "Tidak ada pengajuan yang menunggu keputusan.")
+        typer.echo(
+            "Tidak ada pengajuan." if state != "diajukan" else "Tidak ada pengajuan yang menunggu keputusan."
+        )
         return
     for r in rows:
-        typer.echo(f"#{r['id']}  {r['action']:<6} keluarga {r['family_id']}  {r['state']:<10} oleh {r['requested_by']}: "
-                   f"{r['reason']}")
+        typer.echo(
+            f"#{r['id']}  {r['action']:<6} keluarga {r['family_id']}  {r['state']:<10} oleh {r['requested_by']}: "
+            f"{r['reason']}"
+        )
 
 
 # ----------------------------------------------------------------- tepat siklus
@@ -300,17 +409,33 @@ def cycle_create(
     name: Annotated[str, typer.Option("--name", help='e.g. "BLT-APBD Juli 2025".')],
     start: Annotated[str, typer.Option("--start", help="First day of the period (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option("--end", help="Last day of the period (YYYY-MM-DD).")],
-    budget: Annotated[int | None, typer.Option("--budget", help="Budget cap in rupiah (default: what the year has left).")] = None,
-    quota: Annotated[int | None, typer.Option("--quota", help="Units in this cycle (default: the programme's).")] = None,
-    area: Annotated[str | None, typer.Option("--area", help="Region the cycle covers (default: the account's whole area).")] = None,
+    budget: Annotated[
+        int | None, typer.Option("--budget", help="Budget cap in rupiah (default: what the year has left).")
+    ] = None,
+    quota: Annotated[
+        int | None, typer.Option("--quota", help="Units in this cycle (default: the programme's).")
+    ] = None,
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="Region the cycle covers (default: the account's whole area)."),
+    ] = None,
     acting: AsOption = "",
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a cycle in draf."""
     db = open_database(db_url)
-    cycle_id = cycles.create_cycle(db, common.acting(db, acting), program, name=name, period_start=_day(start, "--start"),
-                                   period_end=_day(end, "--end"), budget_cap=budget, quota=quota, area_code=area)
+    cycle_id = cycles.create_cycle(
+        db,
+        common.acting(db, acting),
+        program,
+        name=name,
+        period_start=_day(start, "--start"),
+        period_end=_day(end, "--end"),
+        budget_cap=budget,
+        quota=quota,
+        area_code=area,
+    )
     _report(db, cycle_id, as_json, f"Siklus {cycle_id} dibuat (draf).")
 
 
@@ -323,16 +448,24 @@ def _report(db: Database, cycle_id: int, as_json: bool, message: str) -> None:
 
 
 @cycle_app.command("generate")
-def cycle_generate(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_generate(
+    cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
     """Build (or rebuild, in draf) the list of entitlements."""
     db = open_database(db_url)
     result = cycles.generate(db, common.acting(db, acting), cycle_id)
-    _report(db, cycle_id, as_json, f"Siklus {cycle_id}: {number(result['entitlements'])} penerima, "
-                                   f"{rupiah(result['total_amount'])}.")
+    _report(
+        db,
+        cycle_id,
+        as_json,
+        f"Siklus {cycle_id}: {number(result['entitlements'])} penerima, {rupiah(result['total_amount'])}.",
+    )
 
 
 @cycle_app.command("submit")
-def cycle_submit(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_submit(
+    cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
     """Send the draft for review."""
     db = open_database(db_url)
     cycles.submit(db, common.acting(db, acting), cycle_id)
@@ -340,17 +473,29 @@ def cycle_submit(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = 
 
 
 @cycle_app.command("approve")
-def cycle_approve(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_approve(
+    cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
     """Approve and freeze (an admin other than the maker and the submitter)."""
     db = open_database(db_url)
     result = cycles.approve(db, common.acting(db, acting), cycle_id)
-    _report(db, cycle_id, as_json, f"Siklus {cycle_id} disetujui dan dibekukan; {number(result['blocked'])} diblokir; "
-                                   f"SHA-256 {result['snapshot_sha256']}.")
+    _report(
+        db,
+        cycle_id,
+        as_json,
+        f"Siklus {cycle_id} disetujui dan dibekukan; {number(result['blocked'])} diblokir; "
+        f"SHA-256 {result['snapshot_sha256']}.",
+    )
 
 
 @cycle_app.command("return")
-def cycle_return(cycle_id: int, note: Annotated[str, typer.Option("--note")] = "", acting: AsOption = "",
-                 db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_return(
+    cycle_id: int,
+    note: Annotated[str, typer.Option("--note")] = "",
+    acting: AsOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Send a submitted cycle back to draf."""
     db = open_database(db_url)
     cycles.return_to_draft(db, common.acting(db, acting), cycle_id, note)
@@ -358,8 +503,13 @@ def cycle_return(cycle_id: int, note: Annotated[str, typer.Option("--note")] = "
 
 
 @cycle_app.command("cancel")
-def cycle_cancel(cycle_id: int, reason: Annotated[str, typer.Option("--reason", help="Why (required).")] = "",
-                 acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_cancel(
+    cycle_id: int,
+    reason: Annotated[str, typer.Option("--reason", help="Why (required).")] = "",
+    acting: AsOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Cancel a cycle in draf or under review."""
     db = open_database(db_url)
     cycles.cancel(db, common.acting(db, acting), cycle_id, reason)
@@ -367,7 +517,9 @@ def cycle_cancel(cycle_id: int, reason: Annotated[str, typer.Option("--reason", 
 
 
 @cycle_app.command("close")
-def cycle_close(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_close(
+    cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
     """Close a cycle whose every entitlement is final (paid, completed, cancelled or blocked); a service cycle once
     its coverage has ended."""
     db = open_database(db_url)
@@ -376,19 +528,25 @@ def cycle_close(cycle_id: int, acting: AsOption = "", db_url: DatabaseOption = N
 
 
 @cycle_app.command("close-ended")
-def cycle_close_ended(acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_close_ended(
+    acting: AsOption = "", db_url: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
     """Close every service (health coverage) cycle whose coverage has ended; run it daily, e.g. from cron."""
     db = open_database(db_url)
     closed = cycles.close_ended_coverage(db, common.acting(db, acting))
     if as_json:
         print_json({"ditutup": closed})
     else:
-        typer.echo(f"{number(len(closed))} siklus layanan yang jaminannya berakhir ditutup"
-                   + (f": {', '.join(map(str, closed))}." if closed else "."))
+        typer.echo(
+            f"{number(len(closed))} siklus layanan yang jaminannya berakhir ditutup"
+            + (f": {', '.join(map(str, closed))}." if closed else ".")
+        )
 
 
 @cycle_app.command("show")
-def cycle_show(cycle_id: int, acting: AsReader = "", db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def cycle_show(
+    cycle_id: int, acting: AsReader = "", db_url: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
     """A cycle: state, totals and per-kelurahan table."""
     db = open_database(db_url)
     view = cycles.show(db, common.reader(db, acting), cycle_id)
@@ -397,28 +555,48 @@ def cycle_show(cycle_id: int, acting: AsReader = "", db_url: DatabaseOption = No
         return
     c = view.cycle
     typer.echo(f"Siklus {c['id']}: {c['name']} ({c['programme_code']}) — {CycleState(c['state']).label}")
-    typer.echo(f"  {number(c['entitlements'])} penerima, {rupiah(c['total_amount'])}, {number(c['blocked'])} diblokir; "
-               f"pagu {rupiah(c['budget_cap'])}")
+    typer.echo(
+        f"  {number(c['entitlements'])} penerima, {rupiah(c['total_amount'])}, {number(c['blocked'])} diblokir; "
+        f"pagu {rupiah(c['budget_cap'])}"
+    )
     if c["snapshot_sha256"]:
         typer.echo(f"  SHA-256 daftar beku: {c['snapshot_sha256']}")
     for r in view.by_kelurahan:
-        typer.echo(f"  {r['kelurahan_name']:<24} {number(r['count']):>8} {rupiah(r['total']):>18}  diblokir {number(r['blocked'])}")
+        typer.echo(
+            f"  {r['kelurahan_name']:<24} {number(r['count']):>8} {rupiah(r['total']):>18}  diblokir {number(r['blocked'])}"
+        )
 
 
 @cycle_app.command("list")
-def cycle_list(program: Annotated[str, typer.Option("--program")] = "", db_url: DatabaseOption = None,
-               as_json: JsonOption = False) -> None:
+def cycle_list(
+    program: Annotated[str, typer.Option("--program")] = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Cycles, newest first."""
     rows = cycles.list_cycles(*open_as_office(db_url), program or None)
     if as_json:
-        print_json([{"id": r["id"], "nama": r["name"], "program": r["programme_code"], "status": r["state"],
-                     "penerima": r["entitlements"], "total_rupiah": r["total_amount"]} for r in rows])
+        print_json(
+            [
+                {
+                    "id": r["id"],
+                    "nama": r["name"],
+                    "program": r["programme_code"],
+                    "status": r["state"],
+                    "penerima": r["entitlements"],
+                    "total_rupiah": r["total_amount"],
+                }
+                for r in rows
+            ]
+        )
         return
     if not rows:
         typer.echo("Belum ada siklus.")
     for r in rows:
-        typer.echo(f"{r['id']:>5}  {r['programme_code']:<20} {CycleState(r['state']).label:<24} "
-                   f"{number(r['entitlements']):>9} {rupiah(r['total_amount']):>20}  {r['name']}")
+        typer.echo(
+            f"{r['id']:>5}  {r['programme_code']:<20} {CycleState(r['state']).label:<24} "
+            f"{number(r['entitlements']):>9} {rupiah(r['total_amount']):>20}  {r['name']}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -12,10 +12,19 @@ from tepat.services.setup import init_database
 
 
 def init(
-    office: Annotated[str | None, typer.Option("--office", help="Kabupaten/kota code the database serves, e.g. 32.76 "
-                                                                "(needed once; see docs/settings.md).")] = None,
-    agency: Annotated[str, typer.Option("--agency", help="The office's name (default: Dinas Sosial <kab/kota>).")] = "",
-    short_agency: Annotated[str, typer.Option("--short-agency", help="Its short name (default: Dinsos <kab/kota>).")] = "",
+    office: Annotated[
+        str | None,
+        typer.Option(
+            "--office",
+            help="Kabupaten/kota code the database serves, e.g. 32.76 (needed once; see docs/settings.md).",
+        ),
+    ] = None,
+    agency: Annotated[
+        str, typer.Option("--agency", help="The office's name (default: Dinas Sosial <kab/kota>).")
+    ] = "",
+    short_agency: Annotated[
+        str, typer.Option("--short-agency", help="Its short name (default: Dinsos <kab/kota>).")
+    ] = "",
     address: Annotated[str, typer.Option("--address", help="The letterhead's address line.")] = "",
     db: DatabaseOption = None,
     as_json: JsonOption = False,
@@ -26,18 +35,39 @@ def init(
     Programmes already in the catalogue (by code) are left as the admin edited them.
     """
     database = open_database(db)
-    result = init_database(database, office=office, seed_programmes=True, agency=agency, short_agency=short_agency,
-                           address=address)
+    result = init_database(
+        database,
+        office=office,
+        seed_programmes=True,
+        agency=agency,
+        short_agency=short_agency,
+        address=address,
+    )
     chosen = result.office
     if as_json:
-        print_json({"regions_loaded": result.regions_loaded, "regions_total": result.regions_total,
-                    "office": None if chosen is None else {"code": chosen.code, "name": chosen.name,
-                                                           "agency": chosen.agency, "province": chosen.province_name},
-                    "programmes_added": list(result.programmes_added)})
+        print_json(
+            {
+                "regions_loaded": result.regions_loaded,
+                "regions_total": result.regions_total,
+                "office": None
+                if chosen is None
+                else {
+                    "code": chosen.code,
+                    "name": chosen.name,
+                    "agency": chosen.agency,
+                    "province": chosen.province_name,
+                },
+                "programmes_added": list(result.programmes_added),
+            }
+        )
         return
-    typer.echo(f"Basis data siap: {number(result.regions_total)} kode wilayah ({number(result.regions_loaded)} baru/berubah).")
+    typer.echo(
+        f"Basis data siap: {number(result.regions_total)} kode wilayah ({number(result.regions_loaded)} baru/berubah)."
+    )
     if chosen is None:
-        typer.echo("Kantor belum dipilih: jalankan lagi dengan --office KODE (kode kabupaten/kota yang dilayani).")
+        typer.echo(
+            "Kantor belum dipilih: jalankan lagi dengan --office KODE (kode kabupaten/kota yang dilayani)."
+        )
         return
     typer.echo(f"Kantor: {chosen.agency} ({chosen.code}, {chosen.province_name}).")
     if result.programmes_added:

@@ -21,16 +21,26 @@ class FileFormat(StrEnum):
 
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Directory to write into (created if missing).")],
-    families: Annotated[int, typer.Option("--families", help=f"Number of families ({SYNTH_CITY_NAME} has ~800,000).",
-                                          min=1)] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")] = 2024,
-    fmt: Annotated[FileFormat, typer.Option("--format", help="Registry file format.", case_sensitive=False)] = (
-        FileFormat.CSV
-    ),
+    families: Annotated[
+        int, typer.Option("--families", help=f"Number of families ({SYNTH_CITY_NAME} has ~800,000).", min=1)
+    ] = 20_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")
+    ] = 2024,
+    fmt: Annotated[
+        FileFormat, typer.Option("--format", help="Registry file format.", case_sensitive=False)
+    ] = (FileFormat.CSV),
     survey_households: Annotated[
-        int, typer.Option("--survey-households", help="Households in the Susenas-like sample (10 per PSU, at least 2 PSUs per kecamatan).", min=10)
+        int,
+        typer.Option(
+            "--survey-households",
+            help="Households in the Susenas-like sample (10 per PSU, at least 2 PSUs per kecamatan).",
+            min=10,
+        ),
     ] = 800,
-    messy: Annotated[bool, typer.Option("--messy", help="Also write files with real-world problems to OUT/messy.")] = False,
+    messy: Annotated[
+        bool, typer.Option("--messy", help="Also write files with real-world problems to OUT/messy.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the synthetic city: registry.<format>, truth.parquet, survey.csv (and messy/ files)."""

@@ -24,8 +24,12 @@ from tepat.files.survey_frames import read_survey_columns
 CODED_COLUMNS = frozenset(f.column for f in FAMILY_FIELDS if f.kind == "enum")
 """Canonical registry columns holding codes: always categorical, even when the codes look like numbers."""
 
-pmt_app = typer.Typer(help="Proxy-means test (PMT): fit, store, evaluate and rank with model versions.", no_args_is_help=True)
-rules_app = typer.Typer(help="Eligibility rules: check, run over the registry, explain.", no_args_is_help=True)
+pmt_app = typer.Typer(
+    help="Proxy-means test (PMT): fit, store, evaluate and rank with model versions.", no_args_is_help=True
+)
+rules_app = typer.Typer(
+    help="Eligibility rules: check, run over the registry, explain.", no_args_is_help=True
+)
 
 
 def _split(value: str | None) -> list[str]:
@@ -57,7 +61,9 @@ def model_summary(model: PmtModel) -> dict[str, Any]:
 
 def _print_model(model: PmtModel) -> None:
     title = f"Kelompok {model.group}: " if model.group else ""
-    typer.echo(f"{title}n = {number(model.n)} rumah tangga ({number(model.dropped)} dilewati), R² = {number(model.r2, 4)}")
+    typer.echo(
+        f"{title}n = {number(model.n)} rumah tangga ({number(model.dropped)} dilewati), R² = {number(model.r2, 4)}"
+    )
     width = max(len(name) for name in model.coefficient_names)
     for name, value in model.coefficients.items():
         typer.echo(f"  {name:<{width}}  {number(value, 6):>14}")
@@ -66,20 +72,33 @@ def _print_model(model: PmtModel) -> None:
 @pmt_app.command("fit")
 def fit_command(
     file: Annotated[Path, typer.Argument(help="Survey file (CSV, XLSX or Parquet), one row per household.")],
-    target: Annotated[str, typer.Option("--target", help="Column of per-capita consumption (the log is taken).")],
+    target: Annotated[
+        str, typer.Option("--target", help="Column of per-capita consumption (the log is taken).")
+    ],
     features: Annotated[str, typer.Option("--features", help="Comma-separated feature columns.")],
     weight: Annotated[str | None, typer.Option("--weight", help="Column of survey weights.")] = None,
     reference: Annotated[
-        list[str] | None, typer.Option("--reference", help="Reference level of a categorical feature: feature=level.")
+        list[str] | None,
+        typer.Option("--reference", help="Reference level of a categorical feature: feature=level."),
     ] = None,
     categorical: Annotated[
         str | None, typer.Option("--categorical", help="Comma-separated features to treat as categories.")
     ] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Column: fit one model per value of it.")] = None,
-    save: Annotated[bool, typer.Option("--save", help="Store the model as a new version in the database.")] = False,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Column: fit one model per value of it.")
+    ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Store the model as a new version in the database.")
+    ] = False,
     name: Annotated[str | None, typer.Option("--name", help="Name of the stored version.")] = None,
-    acting: Annotated[str, typer.Option("--as", help="Username of the analyst or admin fitting (required with --save: "
-                                                     "the version records who made it).")] = "",
+    acting: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            help="Username of the analyst or admin fitting (required with --save: "
+            "the version records who made it).",
+        ),
+    ] = "",
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -92,12 +111,20 @@ def fit_command(
     coded = {n for n in names if n in CODED_COLUMNS} | set(_split(categorical)) | set(references)
     wanted = [target, *names] + ([weight] if weight else []) + ([group] if group else [])
     columns = read_survey_columns(file, wanted, text_columns=sorted(coded | ({group} if group else set())))
-    options: dict[str, Any] = {"target": target, "features": names, "weight": weight, "categorical": coded,
-                               "reference": references}
+    options: dict[str, Any] = {
+        "target": target,
+        "features": names,
+        "weight": weight,
+        "categorical": coded,
+        "reference": references,
+    }
     db = open_database(db_url) if save else None
-    actor = common.acting(db, acting) if db is not None else None  # before fitting: a wrong --as fails at once
-    model: AnyPmtModel = (fit_pmt_by_group(columns, group_column=group, **options) if group
-                          else fit_pmt(columns, **options))
+    actor = (
+        common.acting(db, acting) if db is not None else None
+    )  # before fitting: a wrong --as fails at once
+    model: AnyPmtModel = (
+        fit_pmt_by_group(columns, group_column=group, **options) if group else fit_pmt(columns, **options)
+    )
     version = None
     if db is not None and actor is not None:
         from tepat.services import targeting
@@ -106,7 +133,9 @@ def fit_command(
     extra = {"version": version} if version is not None else {}
     if isinstance(model, GroupedPmtModel):
         if as_json:
-            print_json({"group_column": group, "groups": {m.group: model_summary(m) for m in model.models}, **extra})
+            print_json(
+                {"group_column": group, "groups": {m.group: model_summary(m) for m in model.models}, **extra}
+            )
             return
         for part in model.models:
             _print_model(part)
@@ -121,7 +150,7 @@ def fit_command(
 
 @rules_app.command("check")
 def check_command(
-    expression: Annotated[str, typer.Argument(help='The rule, e.g. \'desil <= 4 and status == "aktif"\'.')],
+    expression: Annotated[str, typer.Argument(help="The rule, e.g. 'desil <= 4 and status == \"aktif\"'.")],
     as_json: JsonOption = False,
 ) -> None:
     """Parse a rule and report the first error with its position."""
@@ -162,20 +191,37 @@ def list_command(db_url: DatabaseOption = None, as_json: JsonOption = False) -> 
 
     versions = targeting.list_models(open_database(db_url), SYSTEM)
     if as_json:
-        print_json([{"id": v.id, "name": v.name, "r2": v.model.r2, "n": v.model.n, "source_file": v.source_file,
-                     "created_by": v.created_by, "created_at": v.created_at.isoformat(), "used": v.used}
-                    for v in versions])
+        print_json(
+            [
+                {
+                    "id": v.id,
+                    "name": v.name,
+                    "r2": v.model.r2,
+                    "n": v.model.n,
+                    "source_file": v.source_file,
+                    "created_by": v.created_by,
+                    "created_at": v.created_at.isoformat(),
+                    "used": v.used,
+                }
+                for v in versions
+            ]
+        )
         return
     if not versions:
         typer.echo("Belum ada versi model. Simpan dengan: tepat pmt fit … --save")
     for v in versions:
         used = "dipakai" if v.used else "belum dipakai"
-        typer.echo(f"{v.id:>4}  {v.name}  R² {number(v.model.r2, 3)}  n {number(v.model.n)}  {v.source_file}  {used}")
+        typer.echo(
+            f"{v.id:>4}  {v.name}  R² {number(v.model.r2, 3)}  n {number(v.model.n)}  {v.source_file}  {used}"
+        )
 
 
 @pmt_app.command("show")
-def show_command(version: Annotated[int, typer.Argument(help="Model version id.")],
-                 db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def show_command(
+    version: Annotated[int, typer.Argument(help="Model version id.")],
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Show one model version: coefficients, references, statistics and provenance."""
     from tepat.services import targeting
 
@@ -195,10 +241,18 @@ def show_command(version: Annotated[int, typer.Argument(help="Model version id."
 @pmt_app.command("evaluate")
 def evaluate_command(
     version: Annotated[int, typer.Argument(help="Model version id.")],
-    file: Annotated[Path, typer.Argument(help="Held-out survey file with the model's target, weight and features.")],
-    coverage: Annotated[str, typer.Option("--coverage", help="Coverages in percent, e.g. 10,20,40.")] = "10,20,40",
-    compare: Annotated[int | None, typer.Option("--compare", help="A second version to compare with.")] = None,
-    chart: Annotated[Path | None, typer.Option("--chart", help="Write an SVG chart of the errors here.")] = None,
+    file: Annotated[
+        Path, typer.Argument(help="Held-out survey file with the model's target, weight and features.")
+    ],
+    coverage: Annotated[
+        str, typer.Option("--coverage", help="Coverages in percent, e.g. 10,20,40.")
+    ] = "10,20,40",
+    compare: Annotated[
+        int | None, typer.Option("--compare", help="A second version to compare with.")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Write an SVG chart of the errors here.")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -211,20 +265,26 @@ def evaluate_command(
     if chart is not None:
         chart.write_text(svg, encoding="utf-8")
     if as_json:
-        print_json({"evaluations": [r.as_dict() for r in results]} if compare is not None else results[0].as_dict())
+        print_json(
+            {"evaluations": [r.as_dict() for r in results]} if compare is not None else results[0].as_dict()
+        )
         return
     for r in results:
         typer.echo(f"Versi {r.model_id} ({r.model_name}), {number(r.households)} rumah tangga:")
         for row in r.rows:
-            typer.echo(f"  cakupan {number(100 * float(row['coverage']), 1):>5} %  "
-                       f"galat inklusi {number(float(row['inclusion_error']), 3)}  "
-                       f"galat eksklusi {number(float(row['exclusion_error']), 3)}")
+            typer.echo(
+                f"  cakupan {number(100 * float(row['coverage']), 1):>5} %  "
+                f"galat inklusi {number(float(row['inclusion_error']), 3)}  "
+                f"galat eksklusi {number(float(row['exclusion_error']), 3)}"
+            )
 
 
 @pmt_app.command("rank")
 def rank_command(
     version: Annotated[int, typer.Argument(help="Model version id.")],
-    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Reference date for ages (default today).")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -235,34 +295,57 @@ def rank_command(
     if as_json:
         print_json(result.as_dict())
         return
-    typer.echo(f"{number(result.families)} keluarga diperingkat (baru {number(result.inserted)}, "
-               f"berubah {number(result.updated)}, "
-               f"dihapus {number(result.deleted)}, tetap {number(result.unchanged)}).")
+    typer.echo(
+        f"{number(result.families)} keluarga diperingkat (baru {number(result.inserted)}, "
+        f"berubah {number(result.updated)}, "
+        f"dihapus {number(result.deleted)}, tetap {number(result.unchanged)})."
+    )
     typer.echo("Keluarga per desil: " + ", ".join(number(n) for n in result.decile_sizes))
 
 
 @rules_app.command("run")
 def run_command(
     expression: Annotated[str, typer.Argument(help="The rule.")],
-    model: Annotated[int | None, typer.Option("--model", help="Model version for desil/skor (default: latest ranked).")] = None,
+    model: Annotated[
+        int | None, typer.Option("--model", help="Model version for desil/skor (default: latest ranked).")
+    ] = None,
     area: Annotated[str | None, typer.Option("--area", help="Region code, e.g. 32.76.01.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Families to list.")] = 20,
-    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Reference date for ages (default today).")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Count and list the families that satisfy a rule (set-based over the registry)."""
     from tepat.services import eligibility
 
-    result = eligibility.eligibility(open_database(db_url), SYSTEM, expression, model_id=model, area_code=area,
-                                   reference_date=_day(day), limit=limit)
+    result = eligibility.eligibility(
+        open_database(db_url),
+        SYSTEM,
+        expression,
+        model_id=model,
+        area_code=area,
+        reference_date=_day(day),
+        limit=limit,
+    )
     if as_json:
-        print_json({"rule": result.rule, "model": result.model_id, "families": result.families, "people": result.people,
-                    "by_desil": result.by_desil, "page": result.page})
+        print_json(
+            {
+                "rule": result.rule,
+                "model": result.model_id,
+                "families": result.families,
+                "people": result.people,
+                "by_desil": result.by_desil,
+                "page": result.page,
+            }
+        )
         return
     typer.echo(f"{number(result.families)} keluarga ({number(result.people)} jiwa) memenuhi syarat.")
     for r in result.page:
-        typer.echo(f"  keluarga {r['id']}  {r['kelurahan_name']}  desil {r['desil'] or '–'}  {number(r['jiwa'])} jiwa")
+        typer.echo(
+            f"  keluarga {r['id']}  {r['kelurahan_name']}  desil {r['desil'] or '–'}  {number(r['jiwa'])} jiwa"
+        )
 
 
 @rules_app.command("explain")
@@ -270,15 +353,18 @@ def explain_command(
     expression: Annotated[str, typer.Argument(help="The rule.")],
     family: Annotated[int, typer.Argument(help="Family id.")],
     model: Annotated[int | None, typer.Option("--model", help="Model version for desil/skor.")] = None,
-    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Reference date for ages (default today).")
+    ] = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Explain, clause by clause, whether one family satisfies a rule."""
     from tepat.services import eligibility
 
-    explanation = eligibility.explain_family(open_database(db_url), SYSTEM, expression, family, model_id=model,
-                                           reference_date=_day(day))
+    explanation = eligibility.explain_family(
+        open_database(db_url), SYSTEM, expression, family, model_id=model, reference_date=_day(day)
+    )
     if as_json:
         print_json(explanation.as_dict())
     else:
@@ -288,12 +374,24 @@ def explain_command(
 def simulate_command(
     rule: Annotated[list[str], typer.Option("--rule", help="Eligibility rule; repeat to compare scenarios.")],
     amount: Annotated[int, typer.Option("--amount", help="Benefit in rupiah per unit.")],
-    unit: Annotated[str, typer.Option("--unit", help="keluarga (per family) or jiwa (per person).")] = "keluarga",
-    budget: Annotated[int | None, typer.Option("--budget", help="Budget in rupiah; poorest first when short.")] = None,
-    model: Annotated[int | None, typer.Option("--model", help="Model version (default: latest ranked).")] = None,
-    survey: Annotated[Path | None, typer.Option("--survey", help="Survey file: report inclusion/exclusion errors.")] = None,
-    day: Annotated[str | None, typer.Option("--date", help="Reference date for ages (default today).")] = None,
-    beneficiaries: Annotated[bool, typer.Option("--list", help="Include every beneficiary in the JSON.")] = False,
+    unit: Annotated[
+        str, typer.Option("--unit", help="keluarga (per family) or jiwa (per person).")
+    ] = "keluarga",
+    budget: Annotated[
+        int | None, typer.Option("--budget", help="Budget in rupiah; poorest first when short.")
+    ] = None,
+    model: Annotated[
+        int | None, typer.Option("--model", help="Model version (default: latest ranked).")
+    ] = None,
+    survey: Annotated[
+        Path | None, typer.Option("--survey", help="Survey file: report inclusion/exclusion errors.")
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Reference date for ages (default today).")
+    ] = None,
+    beneficiaries: Annotated[
+        bool, typer.Option("--list", help="Include every beneficiary in the JSON.")
+    ] = False,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -302,10 +400,13 @@ def simulate_command(
 
     if unit not in ("keluarga", "jiwa"):
         fail("--unit harus keluarga atau jiwa.")
-    scenarios = [simulation.Scenario(r, amount, simulation.Unit(unit), budget, label=f"Skenario {i + 1}")
-                 for i, r in enumerate(rule)]
-    results = simulation.compare(open_database(db_url), SYSTEM, scenarios, model_id=model, reference_date=_day(day),
-                                 survey=survey)
+    scenarios = [
+        simulation.Scenario(r, amount, simulation.Unit(unit), budget, label=f"Skenario {i + 1}")
+        for i, r in enumerate(rule)
+    ]
+    results = simulation.compare(
+        open_database(db_url), SYSTEM, scenarios, model_id=model, reference_date=_day(day), survey=survey
+    )
     if as_json:
         dicts = [r.as_dict(with_beneficiaries=beneficiaries) for r in results]
         print_json(dicts[0] if len(dicts) == 1 else {"scenarios": dicts})
@@ -314,13 +415,19 @@ def simulate_command(
         typer.echo(f"{r.scenario.label}: {r.scenario.rule}")
         typer.echo(f"  {number(r.families)} keluarga, {number(r.people)} jiwa, total {rupiah(r.total_cost)}")
         if r.budget_short:
-            typer.echo(f"  anggaran kurang: {number(r.eligible_families)} keluarga memenuhi syarat, "
-                       "dipotong mulai desil terendah")
+            typer.echo(
+                f"  anggaran kurang: {number(r.eligible_families)} keluarga memenuhi syarat, "
+                "dipotong mulai desil terendah"
+            )
         if r.survey_errors:
-            typer.echo(f"  survei: galat inklusi {number(100 * r.survey_errors['inclusion_error'], 1)} %, "
-                       f"galat eksklusi {number(100 * r.survey_errors['exclusion_error'], 1)} %")
+            typer.echo(
+                f"  survei: galat inklusi {number(100 * r.survey_errors['inclusion_error'], 1)} %, "
+                f"galat eksklusi {number(100 * r.survey_errors['exclusion_error'], 1)} %"
+            )
         for k in r.by_kecamatan:
-            typer.echo(f"    {k['name']:<20} {number(k['families']):>8} keluarga  {number(100 * k['coverage'], 1):>5} %")
+            typer.echo(
+                f"    {k['name']:<20} {number(k['families']):>8} keluarga  {number(100 * k['coverage'], 1):>5} %"
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,9 @@ from tepat.domain.access import SYSTEM, Actor, Role
 from tepat.domain.formatting import long_date, moment
 from tepat.services import auth
 
-user_app = typer.Typer(help="Accounts: add, list, set or reset passwords, end sessions, API tokens.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Accounts: add, list, set or reset passwords, end sessions, API tokens.", no_args_is_help=True
+)
 
 _ROLES = ", ".join(r.value for r in Role)
 
@@ -25,19 +27,29 @@ def _cli_actor() -> Actor:
 def add(
     username: Annotated[str, typer.Argument(help="Login name (lowercase letters, digits, . _ -).")],
     role: Annotated[str, typer.Option("--role", help=f"One of: {_ROLES}.")],
-    area: Annotated[str, typer.Option("--area", help="Region code: the office's (e.g. 32.76), a kecamatan or a kelurahan inside it.")],
+    area: Annotated[
+        str,
+        typer.Option(
+            "--area", help="Region code: the office's (e.g. 32.76), a kecamatan or a kelurahan inside it."
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", help="Full name shown on pages.")] = "",
-    password: Annotated[str | None, typer.Option("--password", help="Password (prompted when left out).")] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Password (prompted when left out).")
+    ] = None,
     db_url: DatabaseOption = None,
 ) -> None:
     """Create an account."""
     if password is None:
         password = typer.prompt("Kata sandi", hide_input=True, confirmation_prompt=True)
     db = open_database(db_url)
-    user_id = auth.create_user(db, _cli_actor(), username=username, password=password, role=role, area_code=area,
-                               full_name=name)
-    typer.echo(f"Akun {username.strip().lower()} dibuat (id {user_id}, peran {Role(role).label}, "
-               f"wilayah {db.regions.name(area.strip())}).")
+    user_id = auth.create_user(
+        db, _cli_actor(), username=username, password=password, role=role, area_code=area, full_name=name
+    )
+    typer.echo(
+        f"Akun {username.strip().lower()} dibuat (id {user_id}, peran {Role(role).label}, "
+        f"wilayah {db.regions.name(area.strip())})."
+    )
 
 
 @user_app.command("list")
@@ -46,8 +58,19 @@ def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     db = open_database(db_url)
     rows = auth.list_users(db, _cli_actor())
     if as_json:
-        print_json([{"id": u.id, "username": u.username, "full_name": u.full_name, "role": u.role.value,
-                     "area_code": u.area_code, "active": u.active} for u in rows])
+        print_json(
+            [
+                {
+                    "id": u.id,
+                    "username": u.username,
+                    "full_name": u.full_name,
+                    "role": u.role.value,
+                    "area_code": u.area_code,
+                    "active": u.active,
+                }
+                for u in rows
+            ]
+        )
         return
     if not rows:
         typer.echo("Belum ada akun.")
@@ -72,15 +95,20 @@ def passwd(
 @user_app.command("reset")
 def reset(
     username: Annotated[str, typer.Argument(help="The account to reset.")],
-    totp: Annotated[bool, typer.Option("--totp", help="Also switch off its authenticator code (a lost phone).")] = False,
+    totp: Annotated[
+        bool, typer.Option("--totp", help="Also switch off its authenticator code (a lost phone).")
+    ] = False,
     db_url: DatabaseOption = None,
 ) -> None:
     """Give an account a one-time password (printed once) that must be replaced at the next login."""
     password = auth.reset_password(open_database(db_url), _cli_actor(), username, remove_second_factor=totp)
     typer.echo(password)
     extra = " Verifikasi dua langkahnya dimatikan." if totp else ""
-    typer.echo(f"Kata sandi sekali pakai untuk {username.strip().lower()}: harus diganti saat masuk; semua sesinya "
-               f"berakhir.{extra}", err=True)
+    typer.echo(
+        f"Kata sandi sekali pakai untuk {username.strip().lower()}: harus diganti saat masuk; semua sesinya "
+        f"berakhir.{extra}",
+        err=True,
+    )
 
 
 @user_app.command("logout")
@@ -97,14 +125,19 @@ def logout(
 def token(
     username: Annotated[str, typer.Argument(help="The account the token acts as.")],
     label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "api",
-    days: Annotated[int, typer.Option("--days", help=f"Days the token is valid (1-{auth.MAX_TOKEN_DAYS}).")] = auth.TOKEN_DAYS,
+    days: Annotated[
+        int, typer.Option("--days", help=f"Days the token is valid (1-{auth.MAX_TOKEN_DAYS}).")
+    ] = auth.TOKEN_DAYS,
     db_url: DatabaseOption = None,
 ) -> None:
     """Make an API token (printed once; only its hash is stored)."""
     issued = auth.issue_token(open_database(db_url), _cli_actor(), username, label=label, days=days)
     typer.echo(issued.token)
-    typer.echo(f"Token {issued.token_id} untuk {issued.username} ({issued.label}), berlaku sampai "
-               f"{long_date(issued.expires_at)}. Simpan sekarang: token ini tidak dapat ditampilkan lagi.", err=True)
+    typer.echo(
+        f"Token {issued.token_id} untuk {issued.username} ({issued.label}), berlaku sampai "
+        f"{long_date(issued.expires_at)}. Simpan sekarang: token ini tidak dapat ditampilkan lagi.",
+        err=True,
+    )
 
 
 @user_app.command("tokens")
@@ -149,11 +182,22 @@ def deactivate(
 
 
 def serve(
-    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default TEPAT_HOST or 127.0.0.1).")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default TEPAT_HOST or 127.0.0.1).")
+    ] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default TEPAT_PORT or 8000).")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=(
-        "Worker processes (default 1). Use one per CPU core for a busy public status check; "
-        "rate limits and used challenges are shared by all of them."))] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help=(
+                "Worker processes (default 1). Use one per CPU core for a busy public status check; "
+                "rate limits and used challenges are shared by all of them."
+            ),
+        ),
+    ] = 1,
     db_url: DatabaseOption = None,
 ) -> None:
     """Run the web application (operator pages and the JSON API) with uvicorn."""
@@ -167,11 +211,18 @@ def serve(
     config = settings(db_url)
     bind_host, bind_port = host or config.host, port or config.port
     # Client addresses come from tepat.web.client_address (TEPAT_TRUSTED_PROXIES), never from uvicorn trusting a header.
-    options: dict[str, object] = {"host": bind_host, "port": bind_port, "proxy_headers": False, "server_header": False,
-                                  "access_log": False,  # tepat.web.access_log logs route templates, never query strings
-                                  "log_level": "info"}
-    typer.echo(f"tepat berjalan di http://{bind_host}:{bind_port}/ dengan {workers} proses (Ctrl+C untuk berhenti)",
-               err=True)
+    options: dict[str, object] = {
+        "host": bind_host,
+        "port": bind_port,
+        "proxy_headers": False,
+        "server_header": False,
+        "access_log": False,  # tepat.web.access_log logs route templates, never query strings
+        "log_level": "info",
+    }
+    typer.echo(
+        f"tepat berjalan di http://{bind_host}:{bind_port}/ dengan {workers} proses (Ctrl+C untuk berhenti)",
+        err=True,
+    )
     if workers == 1:
         uvicorn.run(ready_to_serve(create_app(config)), **options)  # type: ignore[arg-type]
         return

@@ -39,7 +39,6 @@ _ROLE_LABELS = {
 }
 
 
-
 class Permission(StrEnum):
     """One thing a role may do (its value is how docs and templates name it)."""
 
@@ -70,11 +69,29 @@ class Permission(StrEnum):
 _P = Permission
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.OPERATOR: frozenset({_P.READ_PERSONAL, _P.EDIT_REGISTRY, _P.VERIFY, _P.HANDLE_CASES, _P.RUN_TRAINING,
-                              _P.READ_PROGRAMMES, _P.READ_CYCLES}),
+    Role.OPERATOR: frozenset(
+        {
+            _P.READ_PERSONAL,
+            _P.EDIT_REGISTRY,
+            _P.VERIFY,
+            _P.HANDLE_CASES,
+            _P.RUN_TRAINING,
+            _P.READ_PROGRAMMES,
+            _P.READ_CYCLES,
+        }
+    ),
     Role.VERIFIER: frozenset({_P.READ_PERSONAL, _P.VERIFY, _P.HANDLE_CASES}),
-    Role.FINANCE: frozenset({_P.READ_PERSONAL, _P.HANDLE_CASES, _P.MANAGE_MONEY, _P.READ_PAYMENTS, _P.READ_PROGRAMMES,
-                             _P.READ_CYCLES, _P.SECOND_FACTOR}),
+    Role.FINANCE: frozenset(
+        {
+            _P.READ_PERSONAL,
+            _P.HANDLE_CASES,
+            _P.MANAGE_MONEY,
+            _P.READ_PAYMENTS,
+            _P.READ_PROGRAMMES,
+            _P.READ_CYCLES,
+            _P.SECOND_FACTOR,
+        }
+    ),
     Role.ANALYST: frozenset({_P.READ_PAYMENTS, _P.TARGETING, _P.READ_PROGRAMMES}),
 }
 """What each role may do, inside its area: the one table (docs/accounts.md prints it)."""
@@ -171,15 +188,19 @@ def system_actor(area_code: str = "") -> Actor:
 def applying_findings(actor: Actor) -> Actor:
     """The actor under whose name a finding (a verification visit, a sanggah's outcome) is applied to the registry:
     the same person and area, with the right to change registry data that only editors have."""
-    return Actor(username=actor.username, role=Role.ADMIN, area_code=actor.area_code, full_name=actor.full_name,
-                 user_id=actor.user_id)
+    return Actor(
+        username=actor.username,
+        role=Role.ADMIN,
+        area_code=actor.area_code,
+        full_name=actor.full_name,
+        user_id=actor.user_id,
+    )
 
 
 def permission_table() -> str:
     """``PERMISSIONS`` as the Markdown table docs/accounts.md prints (a test checks the two agree)."""
     roles = list(Role)
-    lines = ["| permission | " + " | ".join(r.label for r in roles) + " |",
-             "|---|" + "---|" * len(roles)]
+    lines = ["| permission | " + " | ".join(r.label for r in roles) + " |", "|---|" + "---|" * len(roles)]
     for permission in Permission:
         marks = " | ".join("✓" if permission in PERMISSIONS[r] else "" for r in roles)
         lines.append(f"| `{permission.value}`: {_DESCRIPTIONS[permission]} | {marks} |")

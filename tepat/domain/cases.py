@@ -98,7 +98,11 @@ class SanggahOutcome(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"tetap": "Tetap (data tidak berubah)", "diubah": "Data diubah", "dihapus": "Dihapus dari daftar"}[self.value]
+        return {
+            "tetap": "Tetap (data tidak berubah)",
+            "diubah": "Data diubah",
+            "dihapus": "Dihapus dari daftar",
+        }[self.value]
 
 
 def is_final(kind: CaseKind, state: CaseState) -> bool:
@@ -125,8 +129,12 @@ def check_transition(kind: CaseKind, state: CaseState, to: CaseState, *, outcome
 SANGGAH_DAYS = 14  # Kemensos: the local government acts on a dispute within 14 days
 
 # Pengaduan service levels in days per category (configurable policy, kept as data).
-EVIDENCE_LABELS: dict[str, str] = {"foto_rumah": "Foto rumah", "foto_kunjungan": "Foto kunjungan",
-                                   "berita_acara": "Berita acara", "bukti": "Bukti"}
+EVIDENCE_LABELS: dict[str, str] = {
+    "foto_rumah": "Foto rumah",
+    "foto_kunjungan": "Foto kunjungan",
+    "berita_acara": "Berita acara",
+    "bukti": "Bukti",
+}
 """What an uploaded file of a case is, as pages name it (by the purpose it was uploaded for)."""
 
 
@@ -158,7 +166,11 @@ class SlaState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"sesuai_jadwal": "Sesuai jadwal", "berisiko": "Mendekati batas waktu", "terlambat": "Melewati batas waktu"}[self.value]
+        return {
+            "sesuai_jadwal": "Sesuai jadwal",
+            "berisiko": "Mendekati batas waktu",
+            "terlambat": "Melewati batas waktu",
+        }[self.value]
 
 
 def deadline_for(kind: CaseKind, opened_at: datetime, category: str | None = None) -> datetime | None:
@@ -171,7 +183,9 @@ def deadline_for(kind: CaseKind, opened_at: datetime, category: str | None = Non
     return None
 
 
-def sla_state(opened_at: datetime, deadline: datetime | None, at: datetime, closed_at: datetime | None = None) -> SlaState:
+def sla_state(
+    opened_at: datetime, deadline: datetime | None, at: datetime, closed_at: datetime | None = None
+) -> SlaState:
     """On track, at risk (three quarters of the time used) or breached, as of ``at`` (or when it closed)."""
     if deadline is None:
         return SlaState.ON_TRACK

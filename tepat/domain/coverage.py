@@ -90,7 +90,9 @@ class ServiceCycle:
 
 def covering_cycle(cycles: Iterable[ServiceCycle], today: date) -> ServiceCycle | None:
     """Of the cycles covering ``today``, the one that covers longest (ties: the later start, then the later cycle)."""
-    return max((c for c in cycles if c.covers(today)), key=lambda c: (c.end, c.start, c.cycle_id), default=None)
+    return max(
+        (c for c in cycles if c.covers(today)), key=lambda c: (c.end, c.start, c.cycle_id), default=None
+    )
 
 
 def covered_until(cycles: Iterable[ServiceCycle], today: date) -> date | None:

@@ -38,8 +38,12 @@ class CycleState(StrEnum):
 
 
 _STATE_LABELS = {
-    "draf": "Draf", "ditinjau": "Ditinjau", "disetujui": "Disetujui (dibekukan)", "pembayaran": "Pembayaran",
-    "ditutup": "Ditutup", "dibatalkan": "Dibatalkan",
+    "draf": "Draf",
+    "ditinjau": "Ditinjau",
+    "disetujui": "Disetujui (dibekukan)",
+    "pembayaran": "Pembayaran",
+    "ditutup": "Ditutup",
+    "dibatalkan": "Dibatalkan",
 }
 
 
@@ -58,8 +62,12 @@ class CycleAction(StrEnum):
 
 
 _ACTION_LABELS = {
-    "susun": "Susun daftar penerima", "ajukan": "Ajukan untuk ditinjau", "setujui": "Setujui dan bekukan",
-    "kembalikan": "Kembalikan ke draf", "batalkan": "Batalkan siklus", "bayar": "Mulai pembayaran",
+    "susun": "Susun daftar penerima",
+    "ajukan": "Ajukan untuk ditinjau",
+    "setujui": "Setujui dan bekukan",
+    "kembalikan": "Kembalikan ke draf",
+    "batalkan": "Batalkan siklus",
+    "bayar": "Mulai pembayaran",
     "tutup": "Tutup siklus",
 }
 
@@ -88,12 +96,16 @@ def next_state(state: str, action: CycleAction) -> CycleState:
     current = CycleState(state)
     target = TRANSITIONS.get((current, action))
     if target is None:
-        raise StateError(f"Siklus berstatus {current.label.lower()} tidak dapat di-{action.value}: "
-                         f"langkah '{action.label}' tidak diizinkan.")
+        raise StateError(
+            f"Siklus berstatus {current.label.lower()} tidak dapat di-{action.value}: "
+            f"langkah '{action.label}' tidak diizinkan."
+        )
     return target
 
 
-def check_actor(action: CycleAction, actor: Actor, *, created_by: str, submitted_by: str | None, cycle_area: str) -> None:
+def check_actor(
+    action: CycleAction, actor: Actor, *, created_by: str, submitted_by: str | None, cycle_area: str
+) -> None:
     """Role, area and maker-checker: only an Admin Dinsos whose area contains the cycle's moves it, and the approver
     made neither the cycle nor the submission. (Payment batches, one per kelurahan or the whole cycle, check their
     own area.)"""
@@ -104,20 +116,28 @@ def check_actor(action: CycleAction, actor: Actor, *, created_by: str, submitted
     if actor.role is not Role.ADMIN:
         raise PermissionDenied("Hanya Admin Dinsos yang dapat mengelola siklus bantuan.")
     if not actor.in_area(cycle_area):
-        raise PermissionDenied("Siklus ini mencakup wilayah di luar wilayah kerja Anda; hanya Admin Dinsos yang "
-                               "wilayahnya mencakup seluruh wilayah siklus dapat mengubahnya.")
+        raise PermissionDenied(
+            "Siklus ini mencakup wilayah di luar wilayah kerja Anda; hanya Admin Dinsos yang "
+            "wilayahnya mencakup seluruh wilayah siklus dapat mengubahnya."
+        )
     if action is CycleAction.APPROVE and actor.username in {created_by, submitted_by}:
-        raise PermissionDenied("Penyetuju harus orang lain, bukan pembuat atau pengaju siklus (maker-checker).")
+        raise PermissionDenied(
+            "Penyetuju harus orang lain, bukan pembuat atau pengaju siklus (maker-checker)."
+        )
 
 
-def allowed_actions(state: str, actor: Actor, *, created_by: str, submitted_by: str | None, cycle_area: str) -> list[CycleAction]:
+def allowed_actions(
+    state: str, actor: Actor, *, created_by: str, submitted_by: str | None, cycle_area: str
+) -> list[CycleAction]:
     """The actions this actor may take on a cycle in ``state`` (for the buttons on a page)."""
     out: list[CycleAction] = []
-    for (source, action) in TRANSITIONS:
+    for source, action in TRANSITIONS:
         if source.value != state or action is CycleAction.START_PAYMENT:
             continue
         try:
-            check_actor(action, actor, created_by=created_by, submitted_by=submitted_by, cycle_area=cycle_area)
+            check_actor(
+                action, actor, created_by=created_by, submitted_by=submitted_by, cycle_area=cycle_area
+            )
         except PermissionDenied:
             continue
         out.append(action)
@@ -139,8 +159,11 @@ class Candidate:
 
 def poorest_first(candidate: Candidate) -> tuple[int, float, int]:
     """Desil (missing last), then score (lower is poorer; missing last), then id."""
-    return (99 if candidate.desil is None else candidate.desil,
-            math.inf if candidate.score is None else candidate.score, candidate.key)
+    return (
+        99 if candidate.desil is None else candidate.desil,
+        math.inf if candidate.score is None else candidate.score,
+        candidate.key,
+    )
 
 
 @dataclass(frozen=True)
@@ -185,5 +208,7 @@ def cut_reason_text(place: CutPlace, *, quota: int | None, budget: int | None) -
         return f"Urutan ke-{number(place.rank)} dari yang termiskin; masuk dalam kuota dan anggaran."
     if place.reason == "kuota":
         return f"Urutan ke-{number(place.rank)} dari yang termiskin, di luar kuota {number(quota)} penerima."
-    return (f"Urutan ke-{number(place.rank)} dari yang termiskin; jumlah berjalan {rupiah(place.running_total)} "
-            f"melebihi pagu anggaran {rupiah(budget)}.")
+    return (
+        f"Urutan ke-{number(place.rank)} dari yang termiskin; jumlah berjalan {rupiah(place.running_total)} "
+        f"melebihi pagu anggaran {rupiah(budget)}."
+    )

@@ -62,7 +62,9 @@ def decile_of_rank(rank: int, n: int) -> int:
     return (rank - 1) * DECILES // n + 1
 
 
-def decile_boundaries(welfare: Sequence[float] | npt.NDArray[Any], ranking: DecileRanking) -> list[float | None]:
+def decile_boundaries(
+    welfare: Sequence[float] | npt.NDArray[Any], ranking: DecileRanking
+) -> list[float | None]:
     """The highest welfare value in each desil 1–10 (``None`` for an empty desil)."""
     values = np.asarray(welfare, dtype=np.float64)
     out: list[float | None] = []

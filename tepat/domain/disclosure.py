@@ -27,7 +27,9 @@ def hidden_cells(counts: Mapping[K, int | None], min_cell_size: int) -> set[K]:
     """The keys of a table's cells to hide (see the module docstring); ``None`` counts are already hidden."""
     small = {k for k, n in counts.items() if n is not None and 0 < n < min_cell_size}
     if len(small) == 1:
-        others = sorted(((n, str(k), k) for k, n in counts.items() if k not in small and n), key=lambda x: (x[0], x[1]))
+        others = sorted(
+            ((n, str(k), k) for k, n in counts.items() if k not in small and n), key=lambda x: (x[0], x[1])
+        )
         if others:
             small.add(others[0][2])
     return small

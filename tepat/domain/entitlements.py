@@ -65,6 +65,7 @@ _LABELS = {
     EntitlementState.TIDAK_LULUS: "Tidak lulus / berhenti",
 }
 
+
 class BlockReason(StrEnum):
     """Why an entitlement may not be paid now (``entitlements.block_reason``)."""
 
@@ -75,8 +76,12 @@ class BlockReason(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"meninggal": "meninggal", "pindah": "pindah", "nonaktif": "nonaktif",
-                "tidak_layak": "tidak layak (verifikasi/sanggah)"}[self.value]
+        return {
+            "meninggal": "meninggal",
+            "pindah": "pindah",
+            "nonaktif": "nonaktif",
+            "tidak_layak": "tidak layak (verifikasi/sanggah)",
+        }[self.value]
 
 
 _S = EntitlementState
@@ -107,12 +112,15 @@ class Completion(StrEnum):
 
 def completion_of(benefit_type: str | None) -> Completion:
     """``tunai``/``barang`` are paid; ``layanan`` covers; ``pelatihan`` trains (``tepat.domain.programmes.BenefitType``)."""
-    return {"layanan": Completion.COVERAGE, "pelatihan": Completion.TRAINING}.get(benefit_type or "", Completion.PAYMENT)
+    return {"layanan": Completion.COVERAGE, "pelatihan": Completion.TRAINING}.get(
+        benefit_type or "", Completion.PAYMENT
+    )
 
 
 def completion_of_cycle(programme_snapshot: Mapping[str, Any]) -> Completion:
     """How a cycle's entitlements finish, from the programme as it was frozen with the cycle."""
     return completion_of(programme_snapshot.get("benefit_type"))
+
 
 PAYABLE = frozenset({_S.TERJADWAL})
 """States a first payment batch takes entitlements from."""

@@ -343,7 +343,14 @@ class FieldSpec:
     default: str | None = None  # stored when a new record leaves it empty; an edit may not empty it
 
 
-def _enum(name: str, column: str, label: str, choices: type[Coded], required: bool = False, default: str | None = None) -> FieldSpec:
+def _enum(
+    name: str,
+    column: str,
+    label: str,
+    choices: type[Coded],
+    required: bool = False,
+    default: str | None = None,
+) -> FieldSpec:
     return FieldSpec(name, column, label, "enum", required=required, choices=choices, default=default)
 
 
@@ -383,9 +390,17 @@ FAMILY_FIELDS: tuple[FieldSpec, ...] = (
     _enum("toilet", "fasilitas_bab", "Fasilitas buang air besar", Toilet),
     _enum("septic", "pembuangan_tinja", "Pembuangan akhir tinja", SepticDisposal),
     *(FieldSpec(name, column, label, "bool") for name, column, label in ASSETS),
-    _enum("registry_status", "status_keluarga", "Status keluarga dalam registri", RegistryStatus, default="aktif"),
+    _enum(
+        "registry_status",
+        "status_keluarga",
+        "Status keluarga dalam registri",
+        RegistryStatus,
+        default="aktif",
+    ),
     _enum("inactive_reason", "alasan_nonaktif", "Alasan nonaktif", InactiveReason),
-    _enum("verification_status", "status_verifikasi", "Status verifikasi", VerificationStatus, default="belum"),
+    _enum(
+        "verification_status", "status_verifikasi", "Status verifikasi", VerificationStatus, default="belum"
+    ),
     FieldSpec("verified_on", "tanggal_verifikasi", "Tanggal verifikasi", "date"),
 )
 
@@ -395,7 +410,9 @@ MEMBER_FIELDS: tuple[FieldSpec, ...] = (
     _enum("sex", "jenis_kelamin", "Jenis kelamin", Sex, required=True),
     FieldSpec("birth_place", "tempat_lahir", "Tempat lahir", "text", max_length=80),
     FieldSpec("birth_date", "tanggal_lahir", "Tanggal lahir", "date", required=True),
-    _enum("relationship", "hubungan_keluarga", "Hubungan dengan kepala keluarga", Relationship, required=True),
+    _enum(
+        "relationship", "hubungan_keluarga", "Hubungan dengan kepala keluarga", Relationship, required=True
+    ),
     _enum("marital_status", "status_kawin", "Status perkawinan", MaritalStatus),
     _enum("education", "pendidikan", "Pendidikan tertinggi", Education),
     _enum("school_participation", "partisipasi_sekolah", "Partisipasi sekolah", SchoolParticipation),
@@ -423,7 +440,8 @@ def lacks_active_head(registry_status: str, members: Sequence[Mapping[str, objec
     """An active family none of whose active members is its head (kepala keluarga): kept out of benefit cycles
     until fixed (the same rule as ``tepat.store.candidates`` and ``families.headless_after_import``)."""
     return registry_status == "aktif" and not any(
-        m.get("relationship") == "kepala_keluarga" and m.get("status") == "aktif" for m in members)
+        m.get("relationship") == "kepala_keluarga" and m.get("status") == "aktif" for m in members
+    )
 
 
 def deceased_but_active(members: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:

@@ -38,7 +38,7 @@ def mask_word(word: str, *, first_word: bool = False) -> str:
     """One word masked; characters that are not letters (``'``, ``-``, ``.``) are kept as they are."""
     letters = [i for i, c in enumerate(word) if c.isalpha()]
     head, tail = shown_letters(len(letters), first_word=first_word)
-    visible = set(letters[:head]) | set(letters[len(letters) - tail:] if tail else [])
+    visible = set(letters[:head]) | set(letters[len(letters) - tail :] if tail else [])
     return "".join(_upper(c) if (i in visible or not c.isalpha()) else MASK for i, c in enumerate(word))
 
 

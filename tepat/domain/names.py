@@ -13,8 +13,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Final
 
-MESSAGE = ("hanya boleh huruf, spasi, dan tanda ' . , - (gelar seperti H., Hj., S.Pd. boleh), diawali huruf; "
-           "tanpa angka atau simbol")
+MESSAGE = (
+    "hanya boleh huruf, spasi, dan tanda ' . , - (gelar seperti H., Hj., S.Pd. boleh), diawali huruf; "
+    "tanpa angka atau simbol"
+)
 SEPARATORS = frozenset(" '’.,-")
 POLARS_PATTERN = r"^\p{L}[\p{L} '’.,\-]*$"
 NORMAL_FORM: Final = "NFC"  # "é" typed as e + a combining accent becomes one letter first, in both paths

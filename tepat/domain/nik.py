@@ -108,7 +108,10 @@ def clean_identifier(raw: object) -> tuple[str | None, str | None]:
             text = str(int(raw))  # below 2**53 a double holds all 16 digits exactly
         elif raw.is_integer() and 1e15 <= raw < 1e16:
             # Excel keeps 15 significant digits: a 16th digit typed as a number becomes 0.
-            return None, "tersimpan sebagai angka di Excel dan berakhir 0; digit ke-16 mungkin hilang, ketik ulang sebagai teks"
+            return (
+                None,
+                "tersimpan sebagai angka di Excel dan berakhir 0; digit ke-16 mungkin hilang, ketik ulang sebagai teks",
+            )
         else:
             return None, "angka desimal dari Excel; digit terakhir sudah hilang, ketik ulang sebagai teks"
     else:
@@ -118,7 +121,10 @@ def clean_identifier(raw: object) -> tuple[str | None, str | None]:
     if not text:
         return None, "kosong"
     if _SCIENTIFIC.match(text):
-        return None, "tertulis sebagai notasi ilmiah Excel (mis. 3.27501E+15); digit terakhir sudah hilang, ketik ulang sebagai teks"
+        return (
+            None,
+            "tertulis sebagai notasi ilmiah Excel (mis. 3.27501E+15); digit terakhir sudah hilang, ketik ulang sebagai teks",
+        )
     m = _DIGITS_WITH_DOT_ZERO.match(text)
     if m:
         text = m.group(1)
@@ -192,7 +198,9 @@ def check_nik(
     elif not (1 <= dd <= 31 or 41 <= dd <= 71):
         found.errors.append(f"Tanggal lahir pada NIK ({digits[6:8]}) harus 01–31, atau 41–71 untuk perempuan")
     elif digits[6:12] not in NIK_DATE_CODES:
-        found.errors.append(f"Tanggal lahir pada NIK ({day:02d}-{digits[8:10]}-{digits[10:12]}) bukan tanggal yang ada")
+        found.errors.append(
+            f"Tanggal lahir pada NIK ({day:02d}-{digits[8:10]}-{digits[10:12]}) bukan tanggal yang ada"
+        )
     else:
         birth = _resolve_century(day, mm, yy, today or date.today(), birth_date_hint)
     if digits[12:16] == "0000":
@@ -214,7 +222,9 @@ def check_kk(raw: object, *, known_regions: Container[str] | None = None) -> Ide
         return IdentifierCheck("KK", digits, errors=tuple(found.errors))
     region = _check_region("KK", digits, known_regions, found)
     if digits[6:12] not in KK_DATE_CODES:
-        found.errors.append(f"Tanggal terbit pada nomor KK ({digits[6:8]}-{digits[8:10]}-{digits[10:12]}) bukan tanggal yang ada")
+        found.errors.append(
+            f"Tanggal terbit pada nomor KK ({digits[6:8]}-{digits[8:10]}-{digits[10:12]}) bukan tanggal yang ada"
+        )
     if digits[12:16] == "0000":
         found.errors.append("Nomor urut KK (4 digit terakhir) tidak boleh 0000")
     return IdentifierCheck(
@@ -275,8 +285,10 @@ class _Identifier:
         checked numbers only, so a malformed one simply finds nobody. ``ValidationError`` on ``field``."""
         digits, _ = clean_identifier(str(raw).translate(_TYPED_SEPARATORS) if isinstance(raw, str) else raw)
         if digits is None or len(digits) != 16 or not digits.isdigit() or not digits.isascii():
-            raise ValidationError(cls.typed_message,
-                                  [FieldError(field or cls.typed_field, f"{cls.typed_message} ({cls.typed_hint})")])
+            raise ValidationError(
+                cls.typed_message,
+                [FieldError(field or cls.typed_field, f"{cls.typed_message} ({cls.typed_hint})")],
+            )
         return cls(digits)
 
     @classmethod
@@ -304,11 +316,19 @@ class Nik(_Identifier):
     typed_field: ClassVar[str] = "nik"
 
     @classmethod
-    def parse(cls, raw: object, *, field: str = "nik", known_regions: Container[str] | None = None,
-              today: date | None = None, birth_date_hint: date | None = None) -> Nik:
+    def parse(
+        cls,
+        raw: object,
+        *,
+        field: str = "nik",
+        known_regions: Container[str] | None = None,
+        today: date | None = None,
+        birth_date_hint: date | None = None,
+    ) -> Nik:
         """A NIK entering the registry: every rule of ``check_nik``; ``ValidationError`` on ``field`` listing them."""
-        return cls._checked(check_nik(raw, known_regions=known_regions, today=today, birth_date_hint=birth_date_hint),
-                            field)
+        return cls._checked(
+            check_nik(raw, known_regions=known_regions, today=today, birth_date_hint=birth_date_hint), field
+        )
 
     @property
     def masked(self) -> str:
@@ -327,6 +347,8 @@ class Kk(_Identifier):
     typed_field: ClassVar[str] = "nomor_kk"
 
     @classmethod
-    def parse(cls, raw: object, *, field: str = "kk_number", known_regions: Container[str] | None = None) -> Kk:
+    def parse(
+        cls, raw: object, *, field: str = "kk_number", known_regions: Container[str] | None = None
+    ) -> Kk:
         """A KK number entering the registry: every rule of ``check_kk``; ``ValidationError`` on ``field``."""
         return cls._checked(check_kk(raw, known_regions=known_regions), field)

@@ -45,7 +45,7 @@ class Office:
         """The place of signing: the name without "Kota"/"Kabupaten" ("Depok")."""
         for prefix in _PREFIXES:
             if self.name.startswith(prefix):
-                return self.name[len(prefix):]
+                return self.name[len(prefix) :]
         return self.name
 
     @property

@@ -89,8 +89,12 @@ class BatchState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"dibuat": "Dibuat", "diekspor": "Berkas diekspor", "selesai": "Selesai",
-                "dibatalkan": "Dibatalkan"}[self.value]
+        return {
+            "dibuat": "Dibuat",
+            "diekspor": "Berkas diekspor",
+            "selesai": "Selesai",
+            "dibatalkan": "Dibatalkan",
+        }[self.value]
 
 
 IMPORTABLE_BATCH = frozenset({BatchState.DIEKSPOR, BatchState.SELESAI, BatchState.DIBATALKAN})
@@ -105,8 +109,11 @@ class Channel(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"bank": "Transfer bank daerah (mis. Bank BJB)", "pos": "Tunai melalui PT Pos",
-                "voucher": "Voucher barang"}[self.value]
+        return {
+            "bank": "Transfer bank daerah (mis. Bank BJB)",
+            "pos": "Tunai melalui PT Pos",
+            "voucher": "Voucher barang",
+        }[self.value]
 
 
 PAYMENT_COLUMNS: dict[Channel, tuple[str, ...]] = {
@@ -118,13 +125,28 @@ PAYMENT_COLUMNS: dict[Channel, tuple[str, ...]] = {
 
 RESULT_COLUMNS = ("referensi", "nik", "jumlah", "status", "keterangan", "referensi_bank", "tanggal")
 RESULT_ALIASES: dict[str, str] = {
-    "referensi": "referensi", "reference": "referensi", "ref": "referensi", "no_referensi": "referensi",
-    "nik": "nik", "nik_penerima": "nik",
-    "jumlah": "jumlah", "nominal": "jumlah", "amount": "jumlah", "nilai": "jumlah", "nilai_voucher": "jumlah",
+    "referensi": "referensi",
+    "reference": "referensi",
+    "ref": "referensi",
+    "no_referensi": "referensi",
+    "nik": "nik",
+    "nik_penerima": "nik",
+    "jumlah": "jumlah",
+    "nominal": "jumlah",
+    "amount": "jumlah",
+    "nilai": "jumlah",
+    "nilai_voucher": "jumlah",
     "status": "status",
-    "keterangan": "keterangan", "alasan": "keterangan", "reason": "keterangan",
-    "referensi_bank": "referensi_bank", "bank_reference": "referensi_bank", "no_transaksi": "referensi_bank",
-    "tanggal": "tanggal", "tanggal_bayar": "tanggal", "settled_on": "tanggal", "tgl_transaksi": "tanggal",
+    "keterangan": "keterangan",
+    "alasan": "keterangan",
+    "reason": "keterangan",
+    "referensi_bank": "referensi_bank",
+    "bank_reference": "referensi_bank",
+    "no_transaksi": "referensi_bank",
+    "tanggal": "tanggal",
+    "tanggal_bayar": "tanggal",
+    "settled_on": "tanggal",
+    "tgl_transaksi": "tanggal",
 }
 REQUIRED_RESULT_COLUMNS = ("referensi", "jumlah", "status")
 
@@ -198,8 +220,12 @@ class ResultRow:
 
 def second_bank_reference(ours: OurLine, row: ResultRow) -> bool:
     """The bank reports a line we hold as paid with another transaction id: it may have paid twice (to look into)."""
-    return (ours.state == row.status == PaymentState.DIBAYAR and ours.bank_reference is not None
-            and row.bank_reference is not None and ours.bank_reference != row.bank_reference)
+    return (
+        ours.state == row.status == PaymentState.DIBAYAR
+        and ours.bank_reference is not None
+        and row.bank_reference is not None
+        and ours.bank_reference != row.bank_reference
+    )
 
 
 def classify(ours: OurLine | None, row: ResultRow, *, duplicate: bool = False) -> Outcome:
@@ -262,22 +288,39 @@ def parse_trailer(line: str) -> ControlTotals:
             fields[key.strip().lower()] = value.strip()
     rows, total = fields.get("baris", ""), fields.get("total", "")
     digest = fields.get("sha256")
-    if not rows.isdigit() or not total.isdigit() or (digest is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", digest)):
+    if (
+        not rows.isdigit()
+        or not total.isdigit()
+        or (digest is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", digest))
+    ):
         message = "Baris kontrol (#KONTROL) tidak terbaca: harus memuat baris=…, total=… dan boleh sha256=…"
         raise ValidationError(message, [FieldError("kontrol", message, line[:200])])
-    return ControlTotals(rows=int(rows), total=int(total), sha256=digest.lower() if digest else None,
-                         batch=fields.get("batch"), channel=fields.get("kanal"))
+    return ControlTotals(
+        rows=int(rows),
+        total=int(total),
+        sha256=digest.lower() if digest else None,
+        batch=fields.get("batch"),
+        channel=fields.get("kanal"),
+    )
 
 
 def check_totals(declared: ControlTotals, rows: int, total: int, body_sha256: str | None) -> None:
     """Raise ``ValidationError`` naming every control figure the body does not match."""
     problems: list[FieldError] = []
     if declared.rows != rows:
-        problems.append(FieldError("baris", f"Baris kontrol menyebut {declared.rows} baris, berkas berisi {rows}"))
+        problems.append(
+            FieldError("baris", f"Baris kontrol menyebut {declared.rows} baris, berkas berisi {rows}")
+        )
     if declared.total != total:
-        problems.append(FieldError("total", f"Baris kontrol menyebut total {declared.total}, jumlah baris berkas {total}"))
+        problems.append(
+            FieldError("total", f"Baris kontrol menyebut total {declared.total}, jumlah baris berkas {total}")
+        )
     if declared.sha256 and body_sha256 and declared.sha256 != body_sha256:
-        problems.append(FieldError("sha256", "Checksum SHA-256 tidak sama dengan isi berkas: berkas diubah atau rusak"))
+        problems.append(
+            FieldError("sha256", "Checksum SHA-256 tidak sama dengan isi berkas: berkas diubah atau rusak")
+        )
     if problems:
-        raise ValidationError("Berkas hasil ditolak: total kontrol atau checksum tidak cocok. Tidak ada yang diterapkan.",
-                              problems)
+        raise ValidationError(
+            "Berkas hasil ditolak: total kontrol atau checksum tidak cocok. Tidak ada yang diterapkan.",
+            problems,
+        )

@@ -85,8 +85,15 @@ def scale_basket(basket: Sequence[BasketItem], kcal_per_day: float = KCAL_PER_DA
     if calories <= 0:
         raise ValueError("Paket komoditas makanan tidak memberi kalori.")
     scale = kcal_per_day * DAYS_PER_MONTH / calories
-    items = tuple(ScaledItem(item, item.quantity * scale, item.quantity * scale * item.kcal_per_unit / DAYS_PER_MONTH,
-                             item.quantity * scale * item.price) for item in basket)
+    items = tuple(
+        ScaledItem(
+            item,
+            item.quantity * scale,
+            item.quantity * scale * item.kcal_per_unit / DAYS_PER_MONTH,
+            item.quantity * scale * item.price,
+        )
+        for item in basket
+    )
     return FoodLine(items, calories / DAYS_PER_MONTH, kcal_per_day, scale)
 
 

@@ -47,8 +47,14 @@ class Entry:
     """The bank's settlement date of the paying line (shown to residents; ``paid_at`` is when we learnt of it)."""
 
     def as_service_cycle(self) -> ServiceCycle:
-        return ServiceCycle(self.programme, self.cycle_id, self.period_start, self.period_end, self.coverage_months,
-                            self.state)
+        return ServiceCycle(
+            self.programme,
+            self.cycle_id,
+            self.period_start,
+            self.period_end,
+            self.coverage_months,
+            self.state,
+        )
 
 
 def period_words(start: date, end: date) -> str:

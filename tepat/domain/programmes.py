@@ -39,7 +39,12 @@ class BenefitType(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"tunai": "Uang tunai", "barang": "Barang/nontunai", "layanan": "Layanan", "pelatihan": "Pelatihan"}[self.value]
+        return {
+            "tunai": "Uang tunai",
+            "barang": "Barang/nontunai",
+            "layanan": "Layanan",
+            "pelatihan": "Pelatihan",
+        }[self.value]
 
 
 class FundingSource(StrEnum):
@@ -59,7 +64,12 @@ class Frequency(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"sekali": "Sekali", "bulanan": "Per bulan", "tahunan": "Per tahun", "angkatan": "Per angkatan"}[self.value]
+        return {
+            "sekali": "Sekali",
+            "bulanan": "Per bulan",
+            "tahunan": "Per tahun",
+            "angkatan": "Per angkatan",
+        }[self.value]
 
 
 SCHOOL_LEVELS = ("SD", "SMP", "SMA")
@@ -111,12 +121,28 @@ def budget_for(programme: Mapping[str, Any], year: int) -> int | None:
     return int(annual) if annual is not None and budget_year == year else None
 
 
-EDITABLE = ("name", "description", "amount", "amounts_by_level", "annual_budget", "quota", "budget_year", "rule",
-            "member_rule", "exclusions", "coverage_months", "active", "frequency", "funding_source")
+EDITABLE = (
+    "name",
+    "description",
+    "amount",
+    "amounts_by_level",
+    "annual_budget",
+    "quota",
+    "budget_year",
+    "rule",
+    "member_rule",
+    "exclusions",
+    "coverage_months",
+    "active",
+    "frequency",
+    "funding_source",
+)
 """What an admin may change after creation (code, unit and benefit type stay: cycles refer to them)."""
 
 
-def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str] | None = None) -> ProgrammeSpec:
+def validate_programme(
+    values: Mapping[str, Any], *, known_codes: frozenset[str] | None = None
+) -> ProgrammeSpec:
     """A valid ``ProgrammeSpec`` from raw values, or ``ValidationError`` listing every problem (in Indonesian)."""
     errors: list[FieldError] = []
 
@@ -135,7 +161,9 @@ def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str]
         raw = str(values.get(name) or "").strip()
         allowed = [e.value for e in enum]
         if raw not in allowed:
-            errors.append(FieldError(name, f"{label} harus salah satu dari: {', '.join(allowed)}", raw or None))
+            errors.append(
+                FieldError(name, f"{label} harus salah satu dari: {', '.join(allowed)}", raw or None)
+            )
         return raw
 
     def money(name: str, label: str, required: bool) -> int | None:
@@ -156,7 +184,9 @@ def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str]
 
     code = (text("code", "Kode program", 24) or "").upper()
     if code and not _CODE.match(code):
-        errors.append(FieldError("code", "Kode program hanya huruf besar, angka dan tanda '-' (2–24 karakter)", code))
+        errors.append(
+            FieldError("code", "Kode program hanya huruf besar, angka dan tanda '-' (2–24 karakter)", code)
+        )
     name = text("name", "Nama program", 120) or ""
     description = text("description", "Uraian", 1000, required=False)
     unit = choice("unit", "Satuan penerima", Unit)
@@ -166,17 +196,30 @@ def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str]
     amount = money("amount", "Besaran bantuan", required=True) or 0
     annual_budget = money("annual_budget", "Anggaran tahunan", required=False)
     quota = _positive(values.get("quota"), "quota", "Kuota", errors)
-    coverage_months = _positive(values.get("coverage_months"), "coverage_months", "Lama jaminan (bulan)", errors)
+    coverage_months = _positive(
+        values.get("coverage_months"), "coverage_months", "Lama jaminan (bulan)", errors
+    )
     budget_year = whole_number(values.get("budget_year"))
     if budget_year is None or not 2000 <= budget_year <= 2100:
-        errors.append(FieldError("budget_year", "Tahun anggaran harus tahun antara 2000 dan 2100",
-                                 None if values.get("budget_year") is None else str(values.get("budget_year"))))
+        errors.append(
+            FieldError(
+                "budget_year",
+                "Tahun anggaran harus tahun antara 2000 dan 2100",
+                None if values.get("budget_year") is None else str(values.get("budget_year")),
+            )
+        )
         budget_year = 0
     levels = _levels(values.get("amounts_by_level"), errors)
     if levels is not None and unit != Unit.ORANG:
-        errors.append(FieldError("amounts_by_level", "Besaran per jenjang hanya untuk program dengan satuan orang"))
+        errors.append(
+            FieldError("amounts_by_level", "Besaran per jenjang hanya untuk program dengan satuan orang")
+        )
     if benefit_type == BenefitType.LAYANAN and coverage_months is None:
-        errors.append(FieldError("coverage_months", "Program layanan (jaminan kesehatan) wajib punya lama jaminan dalam bulan"))
+        errors.append(
+            FieldError(
+                "coverage_months", "Program layanan (jaminan kesehatan) wajib punya lama jaminan dalam bulan"
+            )
+        )
     rule = str(values.get("rule") or "")
     _check_rule(rule, "rule", errors)
     member_rule = str(values.get("member_rule") or "").strip() or None
@@ -192,10 +235,23 @@ def validate_programme(values: Mapping[str, Any], *, known_codes: frozenset[str]
     if errors:
         raise ValidationError("Data program belum benar.", errors)
     return ProgrammeSpec(
-        code=code, name=name, description=description, unit=unit, benefit_type=benefit_type,
-        funding_source=funding_source, frequency=frequency, amount=amount, amounts_by_level=levels,
-        budget_year=budget_year, annual_budget=annual_budget, quota=quota, rule=rule, member_rule=member_rule,
-        exclusions=exclusions, coverage_months=coverage_months, active=bool(values.get("active", True)),
+        code=code,
+        name=name,
+        description=description,
+        unit=unit,
+        benefit_type=benefit_type,
+        funding_source=funding_source,
+        frequency=frequency,
+        amount=amount,
+        amounts_by_level=levels,
+        budget_year=budget_year,
+        annual_budget=annual_budget,
+        quota=quota,
+        rule=rule,
+        member_rule=member_rule,
+        exclusions=exclusions,
+        coverage_months=coverage_months,
+        active=bool(values.get("active", True)),
     )
 
 
@@ -280,7 +336,7 @@ def rupiah_amount(raw: object) -> int | None:
     if cents:
         if int(cents.group(1)) != 0:
             return None
-        text = text[:cents.start()]
+        text = text[: cents.start()]
     if not _GROUPED.fullmatch(text):
         return None
     value = int(text.replace(".", "").replace(",", ""))
@@ -306,16 +362,22 @@ def _levels(raw: object, errors: list[FieldError]) -> dict[str, int] | None:
     out: dict[str, int] = {}
     for key, value in raw.items():
         if key not in SCHOOL_LEVELS:
-            errors.append(FieldError("amounts_by_level", f"Jenjang '{key}' tidak dikenal; pilihan: SD, SMP, SMA"))
+            errors.append(
+                FieldError("amounts_by_level", f"Jenjang '{key}' tidak dikenal; pilihan: SD, SMP, SMA")
+            )
             continue
         amount = rupiah_amount(value)
         if amount is None or amount < 0:
-            errors.append(FieldError("amounts_by_level", f"Besaran {key} harus bilangan bulat rupiah, tidak negatif"))
+            errors.append(
+                FieldError("amounts_by_level", f"Besaran {key} harus bilangan bulat rupiah, tidak negatif")
+            )
             continue
         out[str(key)] = amount
     missing = [k for k in SCHOOL_LEVELS if k not in raw]
     if missing:
-        errors.append(FieldError("amounts_by_level", f"Besaran per jenjang belum lengkap: {', '.join(missing)}"))
+        errors.append(
+            FieldError("amounts_by_level", f"Besaran per jenjang belum lengkap: {', '.join(missing)}")
+        )
     return out
 
 
@@ -328,10 +390,16 @@ def _check_rule(rule: str, name: str, errors: list[FieldError]) -> None:
         errors.append(FieldError(name, exc.message))
 
 
-def _exclusions(raw: object, code: str, known: frozenset[str] | None, errors: list[FieldError]) -> tuple[str, ...]:
+def _exclusions(
+    raw: object, code: str, known: frozenset[str] | None, errors: list[FieldError]
+) -> tuple[str, ...]:
     if raw is None or raw == "":
         return ()
-    items = [p.strip().upper() for p in raw.split(",")] if isinstance(raw, str) else [str(p).strip().upper() for p in raw]  # type: ignore[attr-defined]
+    items = (
+        [p.strip().upper() for p in raw.split(",")]
+        if isinstance(raw, str)
+        else [str(p).strip().upper() for p in raw]
+    )  # type: ignore[attr-defined]
     out: list[str] = []
     for item in items:
         if not item:
@@ -350,54 +418,99 @@ def _exclusions(raw: object, code: str, known: frozenset[str] | None, errors: li
 ACTIVE_FAMILY = 'status == "aktif"'
 SEED_YEAR = 2025
 
+
 def seed_catalogue(office_name: str) -> tuple[ProgrammeSpec, ...]:
     """The seed article's programmes with the seed's amounts, named for the office's kabupaten/kota; all of it
     editable afterwards."""
     return (
         ProgrammeSpec(
-            code="BLT-APBD", name=f"Bantuan Langsung Tunai APBD {office_name}",
+            code="BLT-APBD",
+            name=f"Bantuan Langsung Tunai APBD {office_name}",
             description="Uang tunai sekali bayar untuk keluarga miskin yang terverifikasi di DTKS.",
-            unit="keluarga", benefit_type="tunai", funding_source="APBD", frequency="sekali", amount=250_000,
-            budget_year=SEED_YEAR, annual_budget=75_000_000_000,
+            unit="keluarga",
+            benefit_type="tunai",
+            funding_source="APBD",
+            frequency="sekali",
+            amount=250_000,
+            budget_year=SEED_YEAR,
+            annual_budget=75_000_000_000,
             rule=f'desil <= 4 and {ACTIVE_FAMILY} and status_verifikasi == "terverifikasi"',
             exclusions=("BPNT",),
         ),
         ProgrammeSpec(
-            code="BPNT", name="BPNT / Program Sembako",
+            code="BPNT",
+            name="BPNT / Program Sembako",
             description="Bantuan pangan nontunai per bulan, disalurkan ke kartu KKS atau melalui PT Pos.",
-            unit="keluarga", benefit_type="barang", funding_source="APBN", frequency="bulanan", amount=200_000,
-            budget_year=SEED_YEAR, annual_budget=None, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
+            unit="keluarga",
+            benefit_type="barang",
+            funding_source="APBN",
+            frequency="bulanan",
+            amount=200_000,
+            budget_year=SEED_YEAR,
+            annual_budget=None,
+            rule=f"desil <= 4 and {ACTIVE_FAMILY}",
         ),
         ProgrammeSpec(
-            code="LKM-NIK", name="Kartu Sehat Berbasis NIK (LKM-NIK)",
-            description=(f"Layanan kesehatan kelas III gratis di RSUD {office_name}, diperiksa per NIK. Untuk warga tanpa "
-                         "BPJS: registri belum mencatat kepesertaan BPJS, sehingga syaratnya desil dan status aktif."),
-            unit="orang", benefit_type="layanan", funding_source="APBD", frequency="tahunan", amount=0,
-            budget_year=SEED_YEAR, rule=f"desil <= 5 and {ACTIVE_FAMILY}", member_rule="hidup and aktif",
+            code="LKM-NIK",
+            name="Kartu Sehat Berbasis NIK (LKM-NIK)",
+            description=(
+                f"Layanan kesehatan kelas III gratis di RSUD {office_name}, diperiksa per NIK. Untuk warga tanpa "
+                "BPJS: registri belum mencatat kepesertaan BPJS, sehingga syaratnya desil dan status aktif."
+            ),
+            unit="orang",
+            benefit_type="layanan",
+            funding_source="APBD",
+            frequency="tahunan",
+            amount=0,
+            budget_year=SEED_YEAR,
+            rule=f"desil <= 5 and {ACTIVE_FAMILY}",
+            member_rule="hidup and aktif",
             coverage_months=12,
         ),
         ProgrammeSpec(
-            code="BANTUAN-PENDIDIKAN", name="Bantuan Pendidikan Anak Keluarga Miskin",
+            code="BANTUAN-PENDIDIKAN",
+            name="Bantuan Pendidikan Anak Keluarga Miskin",
             description="Bantuan biaya sekolah per tahun menurut jenjang (acuan KIP: SD, SMP, SMA/SMK).",
-            unit="orang", benefit_type="tunai", funding_source="APBD", frequency="tahunan", amount=0,
+            unit="orang",
+            benefit_type="tunai",
+            funding_source="APBD",
+            frequency="tahunan",
+            amount=0,
             amounts_by_level={"SD": 450_000, "SMP": 750_000, "SMA": 1_800_000},
-            budget_year=SEED_YEAR, annual_budget=40_000_000_000, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
+            budget_year=SEED_YEAR,
+            annual_budget=40_000_000_000,
+            rule=f"desil <= 4 and {ACTIVE_FAMILY}",
             member_rule="umur >= 6 and umur <= 18 and sekolah",
         ),
         ProgrammeSpec(
-            code="BLK", name="Pelatihan Balai Latihan Kerja (BLK)",
+            code="BLK",
+            name="Pelatihan Balai Latihan Kerja (BLK)",
             description="Kursi pelatihan keterampilan per angkatan untuk warga usia kerja dari keluarga miskin.",
-            unit="orang", benefit_type="pelatihan", funding_source="APBD", frequency="angkatan", amount=0,
-            budget_year=SEED_YEAR, quota=40, rule=f"desil <= 4 and {ACTIVE_FAMILY}",
+            unit="orang",
+            benefit_type="pelatihan",
+            funding_source="APBD",
+            frequency="angkatan",
+            amount=0,
+            budget_year=SEED_YEAR,
+            quota=40,
+            rule=f"desil <= 4 and {ACTIVE_FAMILY}",
             member_rule='umur >= 18 and umur <= 45 and not sekolah and status_pekerjaan in ["tidak_bekerja", "pekerja_bebas"]',
         ),
         ProgrammeSpec(
-            code="UMKM", name="Bantuan Modal Usaha UMKM",
+            code="UMKM",
+            name="Bantuan Modal Usaha UMKM",
             description="Hibah modal usaha untuk keluarga miskin yang sudah berusaha sendiri.",
-            unit="keluarga", benefit_type="tunai", funding_source="APBD", frequency="sekali", amount=2_500_000,
-            budget_year=SEED_YEAR, annual_budget=2_500_000_000,
-            rule=(f'desil <= 5 and {ACTIVE_FAMILY} and any(anggota, status_pekerjaan in '
-                  '["berusaha_sendiri", "berusaha_dibantu_buruh"])'),
+            unit="keluarga",
+            benefit_type="tunai",
+            funding_source="APBD",
+            frequency="sekali",
+            amount=2_500_000,
+            budget_year=SEED_YEAR,
+            annual_budget=2_500_000_000,
+            rule=(
+                f"desil <= 5 and {ACTIVE_FAMILY} and any(anggota, status_pekerjaan in "
+                '["berusaha_sendiri", "berusaha_dibantu_buruh"])'
+            ),
         ),
     )
 

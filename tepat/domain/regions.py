@@ -99,7 +99,12 @@ class RegionCode:
         return contains(self.code, str(other))
 
 
-_EXAMPLES = {Level.PROVINSI: "32", Level.KABKOTA: "32.76", Level.KECAMATAN: "32.76.01", Level.KELURAHAN: "32.76.01.1006"}
+_EXAMPLES = {
+    Level.PROVINSI: "32",
+    Level.KABKOTA: "32.76",
+    Level.KECAMATAN: "32.76.01",
+    Level.KELURAHAN: "32.76.01.1006",
+}
 
 
 @dataclass(frozen=True)

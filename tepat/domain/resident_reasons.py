@@ -42,7 +42,9 @@ def condition_words(node: Node) -> str:
         return f"tidak {condition_words(node.operand)}"
     if isinstance(node, Quantifier):
         inner = condition_words(node.body)
-        return f"ada anggota keluarga yang {inner}" if node.kind == "any" else f"semua anggota keluarga {inner}"
+        return (
+            f"ada anggota keluarga yang {inner}" if node.kind == "any" else f"semua anggota keluarga {inner}"
+        )
     if isinstance(node, Count):
         return f"jumlah anggota keluarga yang {condition_words(node.body)} {SYMBOLS[node.op]} {node.value}"
     joiner = " atau " if isinstance(node, Or) else " dan "

@@ -88,7 +88,9 @@ class Explanation:
         return {
             "eligible": self.eligible,
             "verdict": verdict(self.eligible),
-            "clauses": [{"depth": line.depth, "text": line.text, "passed": line.passed} for line in self.lines],
+            "clauses": [
+                {"depth": line.depth, "text": line.text, "passed": line.passed} for line in self.lines
+            ],
         }
 
     def text(self) -> str:
@@ -97,7 +99,7 @@ class Explanation:
 
 
 def verdict(eligible: bool) -> str:
-    """"memenuhi syarat" or "tidak memenuhi syarat"."""
+    """ "memenuhi syarat" or "tidak memenuhi syarat"."""
     return "memenuhi syarat" if eligible else "tidak memenuhi syarat"
 
 
@@ -182,7 +184,9 @@ class _Context:
     # -- explanation (family level)
 
     def explain(self, node: Node, depth: int, lines: list[ExplainLine]) -> bool:
-        if isinstance(node, (And, Or)) or (isinstance(node, Not) and isinstance(node.operand, (And, Or, Not))):
+        if isinstance(node, (And, Or)) or (
+            isinstance(node, Not) and isinstance(node.operand, (And, Or, Not))
+        ):
             header = ExplainLine(depth, "", False)
             at = len(lines)
             lines.append(header)
@@ -268,8 +272,12 @@ def describe(node: Node, nested: bool = False) -> str:
 
 def _age_range(parts: list[Node]) -> list[str]:
     """Words for an ``and`` chain, with ``umur >= a and umur <= b`` read as "berusia a–b tahun"."""
-    low = next((p for p in parts if isinstance(p, Compare) and p.field.source == "age" and p.op == ">="), None)
-    high = next((p for p in parts if isinstance(p, Compare) and p.field.source == "age" and p.op == "<="), None)
+    low = next(
+        (p for p in parts if isinstance(p, Compare) and p.field.source == "age" and p.op == ">="), None
+    )
+    high = next(
+        (p for p in parts if isinstance(p, Compare) and p.field.source == "age" and p.op == "<="), None
+    )
     words: list[str] = []
     for part in parts:
         if low is not None and high is not None and part is low:
@@ -296,5 +304,3 @@ def _name(member: Row, index: int) -> str:
 
 def _names(names: list[str]) -> str:
     return ", ".join(names[:3]) + (f" dan {len(names) - 3} lainnya" if len(names) > 3 else "")
-
-

@@ -79,8 +79,20 @@ _HINTS = {
     "‘": "gunakan tanda kutip biasa '",
     "’": "gunakan tanda kutip biasa '",
 }
-_WORD_HINTS = {"dan": "and", "atau": "or", "bukan": "not", "tidak": "not", "benar": "true", "salah": "false",
-               "ya": "true", "AND": "and", "OR": "or", "NOT": "not", "True": "true", "False": "false"}
+_WORD_HINTS = {
+    "dan": "and",
+    "atau": "or",
+    "bukan": "not",
+    "tidak": "not",
+    "benar": "true",
+    "salah": "false",
+    "ya": "true",
+    "AND": "and",
+    "OR": "or",
+    "NOT": "not",
+    "True": "true",
+    "False": "false",
+}
 _LITERAL = "angka atau teks"
 
 
@@ -193,7 +205,10 @@ class _Parser:
 
     def expect(self, text: str, after: str) -> Token:
         if not self.is_(text):
-            _fail(self.token.pos, f"diharapkan '{text}' setelah {after}, bukan {self.token.shown()}{self.hint()}")
+            _fail(
+                self.token.pos,
+                f"diharapkan '{text}' setelah {after}, bukan {self.token.shown()}{self.hint()}",
+            )
         return self.take()
 
     def hint(self) -> str:
@@ -211,7 +226,10 @@ class _Parser:
         if self.token.kind != "end":
             if self.is_(")"):
                 _fail(self.token.pos, "')' tanpa '(' pasangannya")
-            _fail(self.token.pos, f"diharapkan 'and', 'or' atau akhir aturan, bukan {self.token.shown()}{self.hint()}")
+            _fail(
+                self.token.pos,
+                f"diharapkan 'and', 'or' atau akhir aturan, bukan {self.token.shown()}{self.hint()}",
+            )
         return node
 
     def or_(self, scope: Scope) -> Node:
@@ -256,8 +274,11 @@ class _Parser:
         self.expect("(", f"'{head.text}'")
         collection = self.token
         if collection.kind != "name" or collection.text not in COLLECTIONS:
-            _fail(collection.pos, f"diharapkan 'anggota' atau 'semua_anggota' setelah '{head.text}(', "
-                                  f"bukan {collection.shown()}")
+            _fail(
+                collection.pos,
+                f"diharapkan 'anggota' atau 'semua_anggota' setelah '{head.text}(', "
+                f"bukan {collection.shown()}",
+            )
         self.take()
         self.expect(",", f"'{collection.text}'")
         body = self.or_("member")
@@ -281,9 +302,15 @@ class _Parser:
             _fail(token.pos, f"nama data '{token.text}' tidak dikenal{_suggestion(token.text)}")
         if field.scope != scope:
             if field.scope == "member":
-                _fail(token.pos, f"'{field.name}' adalah data anggota; pakai di dalam any(anggota, …), "
-                                 "all(anggota, …) atau count(anggota, …)")
-            _fail(token.pos, f"'{field.name}' adalah data keluarga dan tidak dapat dipakai di dalam any/all/count")
+                _fail(
+                    token.pos,
+                    f"'{field.name}' adalah data anggota; pakai di dalam any(anggota, …), "
+                    "all(anggota, …) atau count(anggota, …)",
+                )
+            _fail(
+                token.pos,
+                f"'{field.name}' adalah data keluarga dan tidak dapat dipakai di dalam any/all/count",
+            )
         if self.token.kind == "op":
             op = self.take()
             literal = self.token
@@ -297,7 +324,10 @@ class _Parser:
                 self.take()
             keyword = self.take()
             if field.kind == "bool":
-                _fail(keyword.pos, f"'in' tidak dapat dipakai untuk {field.name} (ya/tidak); gunakan == true atau == false")
+                _fail(
+                    keyword.pos,
+                    f"'in' tidak dapat dipakai untuk {field.name} (ya/tidak); gunakan == true atau == false",
+                )
             self.expect("[", "'in'")
             values = [self.list_item(field, keyword)]
             while self.is_(","):
@@ -306,8 +336,11 @@ class _Parser:
             self.expect("]", "daftar nilai")
             return InList(field, tuple(values), negated, token.pos)
         if field.kind != "bool":
-            _fail(self.token.pos, f"diharapkan perbandingan (==, !=, <, <=, >, >=) atau 'in' setelah "
-                                  f"'{field.name}', bukan {self.token.shown()}")
+            _fail(
+                self.token.pos,
+                f"diharapkan perbandingan (==, !=, <, <=, >, >=) atau 'in' setelah "
+                f"'{field.name}', bukan {self.token.shown()}",
+            )
         return Flag(field, token.pos)
 
     def list_item(self, field: Field, keyword: Token) -> Value:
@@ -337,20 +370,31 @@ def _checked(field: Field, op: Token, literal: Token) -> Value:
         _fail(op.pos, f"operator '{op.text}' tidak dapat dipakai untuk {field.name}; gunakan ==, != atau in")
     if field.kind == "bool":
         if not isinstance(value, bool):
-            _fail(where, f"{field.name} bernilai ya/tidak; diharapkan true atau false, bukan {literal.shown()}")
+            _fail(
+                where, f"{field.name} bernilai ya/tidak; diharapkan true atau false, bukan {literal.shown()}"
+            )
         return value
     if field.kind in ("int", "number"):
         if isinstance(value, (bool, str)):
-            _fail(where, f"{field.name} adalah angka; diharapkan angka setelah '{op.text}', bukan {literal.shown()}")
+            _fail(
+                where,
+                f"{field.name} adalah angka; diharapkan angka setelah '{op.text}', bukan {literal.shown()}",
+            )
         if field.kind == "int" and isinstance(value, float):
-            _fail(where, f"{field.name} adalah bilangan bulat; diharapkan bilangan bulat, bukan {literal.shown()}")
+            _fail(
+                where,
+                f"{field.name} adalah bilangan bulat; diharapkan bilangan bulat, bukan {literal.shown()}",
+            )
         if field.source == "age" and not 0 <= value <= MAX_AGE:
             _fail(where, f"umur harus antara 0 dan {MAX_AGE}")
         return value
     if not isinstance(value, str):
-        hint = f"; tulis sebagai teks, mis. \"{literal.text}\"" if literal.kind in ("int", "number") else ""
-        _fail(where, f"{field.name} berisi teks (kode); diharapkan teks dalam tanda kutip, "
-                     f"bukan {literal.shown()}{hint}")
+        hint = f'; tulis sebagai teks, mis. "{literal.text}"' if literal.kind in ("int", "number") else ""
+        _fail(
+            where,
+            f"{field.name} berisi teks (kode); diharapkan teks dalam tanda kutip, "
+            f"bukan {literal.shown()}{hint}",
+        )
     if field.kind == "category" and value not in field.choices:
         _fail(where, f"nilai '{value}' tidak dikenal untuk {field.name}; pilihan: {', '.join(field.choices)}")
     return value

@@ -61,7 +61,10 @@ def poorest_share(values: ArrayLike, share: float, weights: ArrayLike | None = N
 
 
 def targeting_errors(
-    consumption: ArrayLike, predicted: ArrayLike, coverage: float, weights: ArrayLike | None = None,
+    consumption: ArrayLike,
+    predicted: ArrayLike,
+    coverage: float,
+    weights: ArrayLike | None = None,
     selection: float | None = None,
 ) -> TargetingErrors:
     """Inclusion and exclusion error for the poorest ``coverage`` share, selecting by prediction.
@@ -87,7 +90,9 @@ def targeting_errors(
 
 
 def targeting_table(
-    consumption: ArrayLike, predicted: ArrayLike, coverages: Sequence[float] = (0.1, 0.2, 0.4),
+    consumption: ArrayLike,
+    predicted: ArrayLike,
+    coverages: Sequence[float] = (0.1, 0.2, 0.4),
     weights: ArrayLike | None = None,
 ) -> list[TargetingErrors]:
     """``targeting_errors`` at each coverage (default the poorest 10 %, 20 % and 40 %)."""

@@ -79,8 +79,9 @@ def title_words(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
 
 
-
 def date_in_words(day: date) -> str:
     """The opening of a *berita acara*: ``"hari Senin tanggal empat belas bulan Juli tahun dua ribu dua puluh lima"``."""
-    return (f"hari {day_name(day)} tanggal {terbilang(day.day)} bulan {month_name(day.month)} "
-            f"tahun {terbilang(day.year)}")
+    return (
+        f"hari {day_name(day)} tanggal {terbilang(day.day)} bulan {month_name(day.month)} "
+        f"tahun {terbilang(day.year)}"
+    )

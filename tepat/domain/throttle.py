@@ -83,8 +83,13 @@ class Limiter(Protocol):
     follow those of ``wanted``.
     """
 
-    def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
-                 once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None: ...
+    def take_all(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None: ...
 
     def give_back(self, limit: Limit, key: str, at: float) -> None:
         """Return the token an attempt took from one bucket, when the attempt turned out not to count (a public
@@ -161,8 +166,13 @@ class LocalLimiter:
         """See ``Limiter.give_back``."""
         self._throttle(limit).give_back(key, at)
 
-    def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
-                 once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None:
+    def take_all(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket (keys carry their purpose: ``"nik:…"``); see ``Limiter``."""
         if once is not None:
             with self._lock:

@@ -65,7 +65,9 @@ def _is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def _parse_field(spec: FieldSpec, raw: object, known_kelurahan: Container[str] | None) -> tuple[Any, str | None]:
+def _parse_field(
+    spec: FieldSpec, raw: object, known_kelurahan: Container[str] | None
+) -> tuple[Any, str | None]:
     """(value, None) or (None, message)."""
     if spec.kind in ("text", "name"):
         text = names.tidy(str(raw)) if spec.kind == "name" else " ".join(str(raw).split())
@@ -160,10 +162,14 @@ def validate_family(
     clean, errors = _validate(FAMILY_FIELDS, values, partial=partial, known_kelurahan=known_kelurahan)
     merged = {**(current or {}), **clean}
     if merged.get("registry_status") == RegistryStatus.NONAKTIF and not merged.get("inactive_reason"):
-        errors.append(FieldError("inactive_reason", "Alasan nonaktif wajib diisi bila status keluarga nonaktif"))
+        errors.append(
+            FieldError("inactive_reason", "Alasan nonaktif wajib diisi bila status keluarga nonaktif")
+        )
     if merged.get("registry_status") == RegistryStatus.AKTIF and "registry_status" in clean:
         clean["inactive_reason"] = None
-    if merged.get("inactive_reason") and merged.get("inactive_reason") not in {r.value for r in InactiveReason}:
+    if merged.get("inactive_reason") and merged.get("inactive_reason") not in {
+        r.value for r in InactiveReason
+    }:
         errors.append(FieldError("inactive_reason", "Alasan nonaktif tidak dikenal"))
     return clean, errors
 
@@ -184,9 +190,18 @@ def validate_member(
         parsed = check_nik(nik, birth_date_hint=birth if isinstance(birth, date) else None, today=today)
         if sex and "sex" not in failed and parsed.sex and parsed.sex != sex:
             errors.append(
-                FieldError("sex", f"Jenis kelamin tidak sesuai NIK (menurut NIK: {Sex(parsed.sex).label})", value=str(sex))
+                FieldError(
+                    "sex",
+                    f"Jenis kelamin tidak sesuai NIK (menurut NIK: {Sex(parsed.sex).label})",
+                    value=str(sex),
+                )
             )
-        if isinstance(birth, date) and "birth_date" not in failed and parsed.birth_date and parsed.birth_date != birth:
+        if (
+            isinstance(birth, date)
+            and "birth_date" not in failed
+            and parsed.birth_date
+            and parsed.birth_date != birth
+        ):
             errors.append(
                 FieldError(
                     "birth_date",
@@ -221,7 +236,11 @@ def validate_household(
     died leaves a family without one until its KK is renewed). A member row left wholly empty (a form's spare row)
     is no member. Returns the cleaned family, the cleaned members and the errors."""
     clean, errors = validate_family(family, known_kelurahan=known_kelurahan)
-    rows = [(i, m) for i, m in enumerate(members) if any(str(v if v is not None else "").strip() for v in m.values())]
+    rows = [
+        (i, m)
+        for i, m in enumerate(members)
+        if any(str(v if v is not None else "").strip() for v in m.values())
+    ]
     if not rows:
         errors.append(FieldError("members", "Keluarga harus punya paling sedikit satu anggota"))
     cleaned = []
@@ -229,7 +248,11 @@ def validate_household(
         m, m_errors = validate_member(values, today=today)
         errors.extend(FieldError(f"members.{i}.{e.field}", e.message, e.value) for e in m_errors)
         cleaned.append(m)
-    if require_head and rows and not any(m.get("relationship") == Relationship.KEPALA_KELUARGA for m in cleaned):
+    if (
+        require_head
+        and rows
+        and not any(m.get("relationship") == Relationship.KEPALA_KELUARGA for m in cleaned)
+    ):
         errors.append(FieldError("members", "Salah satu anggota harus kepala keluarga"))
     niks = [m["nik"] for m in cleaned if m.get("nik")]
     if len(set(niks)) != len(niks):

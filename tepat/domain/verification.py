@@ -20,9 +20,23 @@ REVERIFY_AFTER_YEARS = 2  # a family not verified for two years goes back on the
 
 # The indicators a verifier can see at the house (not identity, not region, not status).
 OBSERVABLE = tuple(
-    f.name for f in FAMILY_FIELDS
-    if f.name in {"tenure", "floor_area_m2", "floor_material", "wall_material", "roof_material", "water_source",
-                  "lighting", "power_va", "cooking_fuel", "toilet", "septic"} or f.name in {a[0] for a in ASSETS}
+    f.name
+    for f in FAMILY_FIELDS
+    if f.name
+    in {
+        "tenure",
+        "floor_area_m2",
+        "floor_material",
+        "wall_material",
+        "roof_material",
+        "water_source",
+        "lighting",
+        "power_va",
+        "cooking_fuel",
+        "toilet",
+        "septic",
+    }
+    or f.name in {a[0] for a in ASSETS}
 )
 
 
@@ -34,13 +48,19 @@ class VisitDecision(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"layak": "Layak (data sesuai / diperbaiki)", "tidak_layak": "Tidak layak",
-                "tidak_ditemukan": "Keluarga tidak ditemukan di alamat", "kunjungan_ulang": "Perlu kunjungan ulang"}[self.value]
+        return {
+            "layak": "Layak (data sesuai / diperbaiki)",
+            "tidak_layak": "Tidak layak",
+            "tidak_ditemukan": "Keluarga tidak ditemukan di alamat",
+            "kunjungan_ulang": "Perlu kunjungan ulang",
+        }[self.value]
 
     @property
     def verification_status(self) -> str | None:
         """The family's new verification status, or ``None`` when the visit settles nothing yet."""
-        return {"layak": "terverifikasi", "tidak_layak": "ditolak", "tidak_ditemukan": "ditolak"}.get(self.value)
+        return {"layak": "terverifikasi", "tidak_layak": "ditolak", "tidak_ditemukan": "ditolak"}.get(
+            self.value
+        )
 
 
 @dataclass(frozen=True)
@@ -68,7 +88,9 @@ def parse_gps(latitude: str | float | None, longitude: str | float | None) -> Gp
     try:
         lat, lon = float(latitude), float(longitude)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValidationError("Titik GPS tidak sah", [FieldError("gps", "Isi lintang dan bujur sebagai angka")]) from None
+        raise ValidationError(
+            "Titik GPS tidak sah", [FieldError("gps", "Isi lintang dan bujur sebagai angka")]
+        ) from None
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         raise ValidationError("Titik GPS tidak sah", [FieldError("gps", "Lintang -90..90, bujur -180..180")])
     return GpsPoint(lat, lon)

@@ -89,24 +89,47 @@ class PmtModel:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form, for storing a model version."""
         return {
-            "target": self.target, "weight": self.weight, "group": self.group,
-            "features": [{"name": f.name, "kind": f.kind, "levels": list(f.levels), "reference": f.reference,
-                          "mean": f.mean} for f in self.features],
-            "coefficients": self.coefficients, "r2": self.r2, "n": self.n, "weight_sum": self.weight_sum,
-            "residual_variance": self.residual_variance, "dropped": self.dropped,
+            "target": self.target,
+            "weight": self.weight,
+            "group": self.group,
+            "features": [
+                {
+                    "name": f.name,
+                    "kind": f.kind,
+                    "levels": list(f.levels),
+                    "reference": f.reference,
+                    "mean": f.mean,
+                }
+                for f in self.features
+            ],
+            "coefficients": self.coefficients,
+            "r2": self.r2,
+            "n": self.n,
+            "weight_sum": self.weight_sum,
+            "residual_variance": self.residual_variance,
+            "dropped": self.dropped,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PmtModel:
         """The model stored by ``as_dict``."""
-        features = tuple(FeatureSpec(f["name"], f["kind"], tuple(f["levels"]), f["reference"], float(f["mean"]))
-                         for f in data["features"])
+        features = tuple(
+            FeatureSpec(f["name"], f["kind"], tuple(f["levels"]), f["reference"], float(f["mean"]))
+            for f in data["features"]
+        )
         coefficients: dict[str, float] = dict(data["coefficients"])
         return cls(
-            target=data["target"], weight=data["weight"], features=features,
-            coefficient_names=tuple(coefficients), coefficient_values=tuple(float(v) for v in coefficients.values()),
-            r2=float(data["r2"]), n=int(data["n"]), weight_sum=float(data["weight_sum"]),
-            residual_variance=float(data["residual_variance"]), dropped=int(data["dropped"]), group=data["group"],
+            target=data["target"],
+            weight=data["weight"],
+            features=features,
+            coefficient_names=tuple(coefficients),
+            coefficient_values=tuple(float(v) for v in coefficients.values()),
+            r2=float(data["r2"]),
+            n=int(data["n"]),
+            weight_sum=float(data["weight_sum"]),
+            residual_variance=float(data["residual_variance"]),
+            dropped=int(data["dropped"]),
+            group=data["group"],
         )
 
     def predict(self, columns: Columns) -> PmtPrediction:
@@ -238,7 +261,9 @@ def fit_pmt(
     reference = dict(reference or {})
     names = list(features)
     problems = [FieldError(n, "kolom tidak ada") for n in [target, weight, *names] if n and n not in columns]
-    problems += [FieldError(n, "fitur disebut dua kali") for n in sorted({n for n in names if names.count(n) > 1})]
+    problems += [
+        FieldError(n, "fitur disebut dua kali") for n in sorted({n for n in names if names.count(n) > 1})
+    ]
     problems += [FieldError(n, "bukan fitur model") for n in reference if n not in names]
     if problems:
         raise ValidationError("Spesifikasi model PMT tidak valid.", problems)
@@ -269,7 +294,9 @@ def fit_pmt(
     for name in names:
         if name in raw:
             kept[name] = raw[name][keep]
-            specs.append(FeatureSpec(name, "numeric", mean=float(np.average(kept[name], weights=w)) if n else 0.0))
+            specs.append(
+                FeatureSpec(name, "numeric", mean=float(np.average(kept[name], weights=w)) if n else 0.0)
+            )
             continue
         all_levels, all_codes, missing = factors[name]
         codes = all_codes[keep]
@@ -294,7 +321,9 @@ def fit_pmt(
 
     labels = ("intercept", *(c for s in specs for c in s.columns))
     if n <= len(labels):
-        raise ValidationError(f"Data terlalu sedikit untuk model PMT: {n} baris untuk {len(labels)} koefisien.")
+        raise ValidationError(
+            f"Data terlalu sedikit untuk model PMT: {n} baris untuk {len(labels)} koefisien."
+        )
     x, _, _ = _design(kept, tuple(specs), n, fitting=True, extra=y)
     beta, ssr = _solve_wls(x, w, labels)
     y_bar = float(np.average(y, weights=w))
@@ -326,7 +355,9 @@ def fit_pmt_by_group(
 ) -> GroupedPmtModel:
     """One PMT model per value of ``group_column`` (each fitted on its own rows only)."""
     if group_column not in columns:
-        raise ValidationError("Spesifikasi model PMT tidak valid.", [FieldError(group_column, "kolom tidak ada")])
+        raise ValidationError(
+            "Spesifikasi model PMT tidak valid.", [FieldError(group_column, "kolom tidak ada")]
+        )
     groups = _as_text(np.asarray(columns[group_column]))
     models = []
     for value in np.unique(groups):
@@ -335,8 +366,15 @@ def fit_pmt_by_group(
         mask = groups == value
         part = {k: np.asarray(v)[mask] for k, v in columns.items()}
         models.append(
-            fit_pmt(part, target=target, features=features, weight=weight, categorical=categorical,
-                    reference=reference, group=str(value))
+            fit_pmt(
+                part,
+                target=target,
+                features=features,
+                weight=weight,
+                categorical=categorical,
+                reference=reference,
+                group=str(value),
+            )
         )
     return GroupedPmtModel(group_column, tuple(models))
 
@@ -362,7 +400,11 @@ def _solve_wls(x: FloatArray, w: FloatArray, labels: Sequence[str]) -> tuple[Flo
 
 
 def _design(
-    columns: Mapping[str, Any], specs: tuple[FeatureSpec, ...], n: int, *, fitting: bool,
+    columns: Mapping[str, Any],
+    specs: tuple[FeatureSpec, ...],
+    n: int,
+    *,
+    fitting: bool,
     extra: FloatArray | None = None,
 ) -> tuple[FloatArray, int, int]:
     """The design matrix (intercept first; ``extra`` appended as a last column when given).
@@ -418,7 +460,9 @@ def _as_float(values: Any, name: str | None) -> FloatArray:
     try:
         return np.array([math.nan if _is_missing(v) else float(v) for v in array], dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValidationError(f"Kolom {name} harus berisi angka.", [FieldError(name or "", "bukan angka")]) from None
+        raise ValidationError(
+            f"Kolom {name} harus berisi angka.", [FieldError(name or "", "bukan angka")]
+        ) from None
 
 
 def _as_text(values: npt.NDArray[Any]) -> npt.NDArray[np.str_]:
@@ -434,8 +478,9 @@ def _factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.str_], npt.NDAr
     if values.dtype.kind in "OUS":
         # one dict pass: much faster than sorting 300,000 strings
         table: dict[object, int] = {}
-        codes = np.fromiter((table.setdefault(v, len(table)) for v in values.tolist()), dtype=np.intp,
-                            count=values.shape[0])
+        codes = np.fromiter(
+            (table.setdefault(v, len(table)) for v in values.tolist()), dtype=np.intp, count=values.shape[0]
+        )
         texts = np.asarray(["" if _is_missing(v) else _text_of(v) for v in table], dtype=np.str_)
     else:
         distinct, inverse = np.unique(values, return_inverse=True)

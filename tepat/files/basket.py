@@ -19,8 +19,10 @@ def read_basket(path: Path) -> list[BasketItem]:
     frame = read_frame(path)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise ValidationError(f"Kolom tidak ada di {path.name}: {', '.join(missing)}.",
-                              [FieldError(c, "kolom tidak ada") for c in missing])
+        raise ValidationError(
+            f"Kolom tidak ada di {path.name}: {', '.join(missing)}.",
+            [FieldError(c, "kolom tidak ada") for c in missing],
+        )
     if frame.height == 0:
         raise ValidationError(f"Berkas {path.name} tidak berisi komoditas.")
     if frame.height > MAX_ITEMS:
@@ -30,5 +32,7 @@ def read_basket(path: Path) -> list[BasketItem]:
     quantity, kcal, price = (numeric_column(frame, c, errors) for c in ("jumlah", "kalori", "harga"))
     if errors:
         raise ValidationError(f"Paket komoditas {path.name} punya isian yang salah.", errors)
-    return [BasketItem(str(n), float(q), float(k), float(p)) for n, q, k, p in zip(names, quantity, kcal, price,
-                                                                                   strict=True)]
+    return [
+        BasketItem(str(n), float(q), float(k), float(p))
+        for n, q, k, p in zip(names, quantity, kcal, price, strict=True)
+    ]

@@ -80,7 +80,10 @@ IDENTITY = ColumnMapping()
 
 
 def _check(columns: dict[str, str], values: dict[str, dict[str, str]], path: Path) -> ColumnMapping:
-    unknown = sorted({t for t in columns.values() if t not in FIELD_BY_COLUMN} | {c for c in values if c not in FIELD_BY_COLUMN})
+    unknown = sorted(
+        {t for t in columns.values() if t not in FIELD_BY_COLUMN}
+        | {c for c in values if c not in FIELD_BY_COLUMN}
+    )
     if unknown:
         raise ValidationError(
             f"Berkas pemetaan {path.name} menyebut kolom kanonik yang tidak ada: {', '.join(unknown)}"
@@ -110,17 +113,27 @@ def parse_mapping(text: str, name: str) -> ColumnMapping:
         if suffix == ".csv":
             rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
             if rows and not {"kolom_sumber", "kolom_kanonik"} <= set(rows[0]):
-                raise ValidationError(f"Berkas pemetaan {path.name} harus punya kolom kolom_sumber dan kolom_kanonik")
+                raise ValidationError(
+                    f"Berkas pemetaan {path.name} harus punya kolom kolom_sumber dan kolom_kanonik"
+                )
             return _check({r["kolom_sumber"]: r["kolom_kanonik"] for r in rows}, {}, path)
         data = json.loads(text) if suffix == ".json" else tomllib.loads(text.lstrip("\ufeff"))
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, csv.Error) as exc:
         raise ValidationError(f"Berkas pemetaan {path.name} tidak sah: {exc}") from exc
     if not isinstance(data, dict):
-        raise ValidationError(f"Berkas pemetaan {path.name} harus berisi tabel [columns] dan [values.<kolom>]")
+        raise ValidationError(
+            f"Berkas pemetaan {path.name} harus berisi tabel [columns] dan [values.<kolom>]"
+        )
     columns = data.get("columns", {})
     values = data.get("values", {})
-    if not isinstance(columns, dict) or not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
-        raise ValidationError(f"Berkas pemetaan {path.name} harus berisi tabel [columns] dan [values.<kolom>]")
+    if (
+        not isinstance(columns, dict)
+        or not isinstance(values, dict)
+        or not all(isinstance(v, dict) for v in values.values())
+    ):
+        raise ValidationError(
+            f"Berkas pemetaan {path.name} harus berisi tabel [columns] dan [values.<kolom>]"
+        )
     return _check(columns, values, path)
 
 
@@ -148,5 +161,7 @@ def layout_markdown() -> str:
     """The canonical layout as a Markdown table (the one in ``docs/import-export.md``)."""
     lines = ["| # | column | meaning | required | allowed values |", "|---|---|---|---|---|"]
     for i, spec in enumerate(FAMILY_FIELDS + MEMBER_FIELDS, start=1):
-        lines.append(f"| {i} | `{spec.column}` | {spec.label} | {'yes' if spec.required else ''} | {_allowed(spec)} |")
+        lines.append(
+            f"| {i} | `{spec.column}` | {spec.label} | {'yes' if spec.required else ''} | {_allowed(spec)} |"
+        )
     return "\n".join(lines) + "\n"

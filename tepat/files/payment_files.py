@@ -50,7 +50,9 @@ class WrittenFile:
     file_sha256: str
 
 
-def payment_file_bytes(channel: Channel, batch_number: str, rows: Iterable[Sequence[object]]) -> tuple[bytes, ControlTotals]:
+def payment_file_bytes(
+    channel: Channel, batch_number: str, rows: Iterable[Sequence[object]]
+) -> tuple[bytes, ControlTotals]:
     """The payment file for ``rows`` (already in ``PAYMENT_COLUMNS[channel]`` order, amount last)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
@@ -61,18 +63,29 @@ def payment_file_bytes(channel: Channel, batch_number: str, rows: Iterable[Seque
         count += 1
         total += int(row[-1])  # type: ignore[call-overload]
     body = buffer.getvalue().encode("utf-8")
-    totals = ControlTotals(rows=count, total=total, sha256=checksum(body), batch=batch_number, channel=channel.value)
+    totals = ControlTotals(
+        rows=count, total=total, sha256=checksum(body), batch=batch_number, channel=channel.value
+    )
     return body + (format_trailer(totals) + "\n").encode("utf-8"), totals
 
 
-def write_payment_file(path: Path, channel: Channel, batch_number: str, rows: Iterable[Sequence[object]]) -> WrittenFile:
+def write_payment_file(
+    path: Path, channel: Channel, batch_number: str, rows: Iterable[Sequence[object]]
+) -> WrittenFile:
     data, totals = payment_file_bytes(channel, batch_number, rows)
     path.write_bytes(data)
-    return WrittenFile(path=path, rows=totals.rows, total=totals.total, body_sha256=totals.sha256 or "",
-                       file_sha256=checksum(data))
+    return WrittenFile(
+        path=path,
+        rows=totals.rows,
+        total=totals.total,
+        body_sha256=totals.sha256 or "",
+        file_sha256=checksum(data),
+    )
 
 
-def result_file_bytes(rows: Iterable[Sequence[object]], *, with_trailer: bool = True, separator: str = ",") -> bytes:
+def result_file_bytes(
+    rows: Iterable[Sequence[object]], *, with_trailer: bool = True, separator: str = ","
+) -> bytes:
     """A result file as a bank would send it (used by tests, the demo and the bench)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n", delimiter=separator)
@@ -85,7 +98,9 @@ def result_file_bytes(rows: Iterable[Sequence[object]], *, with_trailer: bool = 
     body = buffer.getvalue().encode("utf-8")
     if not with_trailer:
         return body
-    return body + (format_trailer(ControlTotals(rows=count, total=total, sha256=checksum(body))) + "\n").encode("utf-8")
+    return body + (
+        format_trailer(ControlTotals(rows=count, total=total, sha256=checksum(body))) + "\n"
+    ).encode("utf-8")
 
 
 # ---------------------------------------------------------------- result files
@@ -122,10 +137,14 @@ def _rejected(message: str, field: str = "berkas") -> ValidationError:
     return ValidationError(message, [FieldError(field, message)])
 
 
-ENCODING_MESSAGE = ("Berkas hasil bukan teks UTF-8 (mis. UTF-16 dari Excel \"Unicode Text\"): simpan ulang sebagai "
-                    "\"CSV UTF-8\" atau kirim XLSX.")
-MISSING_TRAILER = ("Baris kontrol (#KONTROL baris=…;total=…) tidak ada di akhir berkas: berkas mungkin terpotong. "
-                   "Minta berkas lengkap dari bank atau PT Pos; tidak ada yang diterapkan.")
+ENCODING_MESSAGE = (
+    'Berkas hasil bukan teks UTF-8 (mis. UTF-16 dari Excel "Unicode Text"): simpan ulang sebagai '
+    '"CSV UTF-8" atau kirim XLSX.'
+)
+MISSING_TRAILER = (
+    "Baris kontrol (#KONTROL baris=…;total=…) tidak ada di akhir berkas: berkas mungkin terpotong. "
+    "Minta berkas lengkap dari bank atau PT Pos; tidak ada yang diterapkan."
+)
 
 
 def _check_encoding(data: bytes) -> None:
@@ -138,8 +157,14 @@ def _check_encoding(data: bytes) -> None:
         raise _rejected(ENCODING_MESSAGE) from None
 
 
-def read_result_file(data: bytes, *, name: str, file_sha256: str | None = None, batch_number: str | None = None,
-                     channel: str | None = None) -> ResultFile:
+def read_result_file(
+    data: bytes,
+    *,
+    name: str,
+    file_sha256: str | None = None,
+    batch_number: str | None = None,
+    channel: str | None = None,
+) -> ResultFile:
     """Check a result file's bytes (``.csv`` or ``.xlsx``, told by ``name`` and content); raise before anything is
     stored when it is wrong. ``file_sha256`` is the checksum of ``data`` when the caller already has it.
 
@@ -161,8 +186,11 @@ def read_result_file(data: bytes, *, name: str, file_sha256: str | None = None, 
         raise _rejected(MISSING_TRAILER, "kontrol")
     declared = parse_trailer(trailer)
     if batch_number is not None and declared.batch and declared.batch != batch_number:
-        raise _rejected(f"Baris kontrol menyebut batch {declared.batch[:40]}, bukan {batch_number}: berkas ini milik "
-                        "batch lain.", "kontrol")
+        raise _rejected(
+            f"Baris kontrol menyebut batch {declared.batch[:40]}, bukan {batch_number}: berkas ini milik "
+            "batch lain.",
+            "kontrol",
+        )
     if channel is not None and declared.channel and declared.channel.lower() != channel.lower():
         raise _rejected(f"Baris kontrol menyebut kanal {declared.channel[:20]}, bukan {channel}.", "kontrol")
     check_totals(declared, checked.height, int(checked["amount"].sum() or 0), body_sha)
@@ -207,44 +235,81 @@ def _check_rows(raw: pl.DataFrame) -> pl.DataFrame:
     frame = raw.select([pl.col(c).alias(t) for c, t in renamed.items()])
     missing = [c for c in REQUIRED_RESULT_COLUMNS if c not in frame.columns]
     if missing:
-        raise _rejected(f"Kolom wajib tidak ada: {', '.join(missing)} (kolom berkas: {', '.join(raw.columns)}).", "kolom")
+        raise _rejected(
+            f"Kolom wajib tidak ada: {', '.join(missing)} (kolom berkas: {', '.join(raw.columns)}).", "kolom"
+        )
     for optional in ("nik", "keterangan", "referensi_bank", "tanggal"):
         if optional not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-    text = [pl.col(c).cast(pl.String).str.strip_chars() for c in ("referensi", "nik", "jumlah", "status", "keterangan",
-                                                                   "referensi_bank", "tanggal")]
-    frame = frame.with_columns(text).with_columns(
-        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns]
-    ).with_row_index("row_number", offset=2)
+    text = [
+        pl.col(c).cast(pl.String).str.strip_chars()
+        for c in ("referensi", "nik", "jumlah", "status", "keterangan", "referensi_bank", "tanggal")
+    ]
+    frame = (
+        frame.with_columns(text)
+        .with_columns(
+            [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns]
+        )
+        .with_row_index("row_number", offset=2)
+    )
     amount_ok = pl.col("jumlah").str.contains(r"^\d{1,15}(?:[.,]0{1,2})?$")
     date_expr = pl.coalesce([pl.col("tanggal").str.strptime(pl.Date, f, strict=False) for f in DATE_FORMATS])
     checked = frame.with_columns(
         amount=pl.when(amount_ok).then(pl.col("jumlah").str.extract(r"^(\d+)").cast(pl.Int64)),
-        status_code=pl.col("status").str.to_uppercase().replace_strict(
-            {k: v.value for k, v in STATUS_WORDS.items()}, default=None, return_dtype=pl.String),
+        status_code=pl.col("status")
+        .str.to_uppercase()
+        .replace_strict({k: v.value for k, v in STATUS_WORDS.items()}, default=None, return_dtype=pl.String),
         settled_on=date_expr,
     )
     problems: list[FieldError] = []
     checks = [
         (pl.col("referensi").is_null(), "referensi", "Referensi kosong", "referensi"),
-        (pl.col("referensi").str.len_chars() > 40, "referensi", "Referensi lebih dari 40 karakter", "referensi"),
+        (
+            pl.col("referensi").str.len_chars() > 40,
+            "referensi",
+            "Referensi lebih dari 40 karakter",
+            "referensi",
+        ),
         (pl.col("amount").is_null(), "jumlah", "Jumlah bukan angka rupiah utuh", "jumlah"),
-        (pl.col("status_code").is_null(), "status", "Status tidak dikenal (pakai SUKSES, GAGAL atau RETUR)", "status"),
-        (pl.col("nik").is_not_null() & ~pl.col("nik").str.contains(r"^\d{16}$"), "nik",
-         "NIK harus 16 angka (nilai seperti 3.27501E+15 berarti angka hilang di Excel)", "nik"),
-        (pl.col("tanggal").is_not_null() & pl.col("settled_on").is_null(), "tanggal",
-         "Tanggal tidak terbaca (pakai TTTT-BB-HH atau HH/BB/TTTT)", "tanggal"),
+        (
+            pl.col("status_code").is_null(),
+            "status",
+            "Status tidak dikenal (pakai SUKSES, GAGAL atau RETUR)",
+            "status",
+        ),
+        (
+            pl.col("nik").is_not_null() & ~pl.col("nik").str.contains(r"^\d{16}$"),
+            "nik",
+            "NIK harus 16 angka (nilai seperti 3.27501E+15 berarti angka hilang di Excel)",
+            "nik",
+        ),
+        (
+            pl.col("tanggal").is_not_null() & pl.col("settled_on").is_null(),
+            "tanggal",
+            "Tanggal tidak terbaca (pakai TTTT-BB-HH atau HH/BB/TTTT)",
+            "tanggal",
+        ),
     ]
     for condition, field, message, column in checks:
         bad = checked.filter(condition).head(MAX_ERRORS)
-        problems += [FieldError(field, message, value, row) for row, value in zip(bad["row_number"], bad[column], strict=True)]
+        problems += [
+            FieldError(field, message, value, row)
+            for row, value in zip(bad["row_number"], bad[column], strict=True)
+        ]
     if problems:
         problems.sort(key=lambda p: (p.row or 0, p.field))
-        raise ImportRejected(f"Berkas hasil ditolak: {len(problems)} isian tidak terbaca. Tidak ada yang diterapkan.",
-                             problems[:MAX_ERRORS])
+        raise ImportRejected(
+            f"Berkas hasil ditolak: {len(problems)} isian tidak terbaca. Tidak ada yang diterapkan.",
+            problems[:MAX_ERRORS],
+        )
     return checked.select(
-        pl.col("row_number").cast(pl.Int64), pl.col("referensi").alias("reference"), pl.col("nik").alias("recipient_nik"),
-        pl.col("amount"), pl.col("status_code").alias("status"), pl.col("keterangan").str.slice(0, 200).alias("reason"),
-        pl.col("referensi_bank").str.slice(0, 64).alias("bank_reference"), pl.col("settled_on"),
+        pl.col("row_number").cast(pl.Int64),
+        pl.col("referensi").alias("reference"),
+        pl.col("nik").alias("recipient_nik"),
+        pl.col("amount"),
+        pl.col("status_code").alias("status"),
+        pl.col("keterangan").str.slice(0, 200).alias("reason"),
+        pl.col("referensi_bank").str.slice(0, 64).alias("bank_reference"),
+        pl.col("settled_on"),
         (~pl.col("referensi").is_first_distinct()).alias("duplicate"),
     )

@@ -81,13 +81,18 @@ class RegistryFile:
         for line, chunk in _csv_chunks(self.path, self.header_row, self.encoding):
             try:
                 table = pl.read_csv(
-                    chunk, has_header=False, separator=self.separator, schema=schema,
-                    truncate_ragged_lines=True, encoding="utf8-lossy",
+                    chunk,
+                    has_header=False,
+                    separator=self.separator,
+                    schema=schema,
+                    truncate_ragged_lines=True,
+                    encoding="utf8-lossy",
                 )
             except pl.exceptions.PolarsError as exc:
                 raise ValidationError(
-                    f"Berkas {self.path.name} tidak dapat dibaca mulai sekitar baris {line}: ada tanda kutip (\") yang "
-                    "tidak ditutup atau baris yang rusak. Perbaiki lalu impor ulang; tidak ada yang disimpan.") from exc
+                    f'Berkas {self.path.name} tidak dapat dibaca mulai sekitar baris {line}: ada tanda kutip (") yang '
+                    "tidak ditutup atau baris yang rusak. Perbaiki lalu impor ulang; tidak ada yang disimpan."
+                ) from exc
             for offset in range(0, table.height, size):
                 part = table.slice(offset, size)
                 yield part.select(
@@ -109,15 +114,25 @@ class RegistryFile:
             # Columns are named by their place in the used range (calamine starts it at the first used column).
             names = [f"__UNNAMED__{i}" for i in ident.values()]
             typed = reader.load_sheet(
-                0, header_row=None, skip_rows=self.header_row, use_columns=names, dtypes=dict.fromkeys(names, "boolean")
+                0,
+                header_row=None,
+                skip_rows=self.header_row,
+                use_columns=names,
+                dtypes=dict.fromkeys(names, "boolean"),
             ).to_polars()
             for (column, _), name in zip(ident.items(), typed.columns, strict=True):
                 flags[numeric_flag(column)] = typed[name].is_not_null()
         names = text.columns
         frame = pl.DataFrame(
-            [pl.int_range(self.header_row + 1, self.header_row + 1 + text.height, dtype=pl.Int64, eager=True).alias(ROW)]
+            [
+                pl.int_range(
+                    self.header_row + 1, self.header_row + 1 + text.height, dtype=pl.Int64, eager=True
+                ).alias(ROW)
+            ]
             + [
-                (text[names[i]] if i < len(names) else pl.Series([None] * text.height, dtype=pl.String)).alias(c)
+                (
+                    text[names[i]] if i < len(names) else pl.Series([None] * text.height, dtype=pl.String)
+                ).alias(c)
                 for c, i in self.positions.items()
             ]
             + [s.alias(n) for n, s in flags.items()]
@@ -145,7 +160,9 @@ class RegistryFile:
             *(pl.col(c).str.replace_all("\u00a0", " ", literal=True).str.strip_chars() for c in text),
             *(pl.col(c).str.strip_chars() for c in columns if c not in text),
         )
-        frame = frame.with_columns(pl.when(pl.col(c).str.len_bytes() == 0).then(None).otherwise(pl.col(c)).alias(c) for c in columns)
+        frame = frame.with_columns(
+            pl.when(pl.col(c).str.len_bytes() == 0).then(None).otherwise(pl.col(c)).alias(c) for c in columns
+        )
         for column, values in self.mapping.values.items():
             if column in frame.columns and values:
                 frame = frame.with_columns(pl.col(column).replace(values))
@@ -164,7 +181,9 @@ def _match_header(cells: Sequence[object], mapping: ColumnMapping) -> dict[str, 
     return found
 
 
-def _find_header(rows: Sequence[Sequence[object]], mapping: ColumnMapping, filename: str) -> tuple[int, dict[str, int]]:
+def _find_header(
+    rows: Sequence[Sequence[object]], mapping: ColumnMapping, filename: str
+) -> tuple[int, dict[str, int]]:
     best: tuple[int, dict[str, int]] = (-1, {})
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         found = _match_header(cells, mapping)
@@ -210,7 +229,8 @@ def _record_end(data: bytes) -> int | None:
 def _too_long(path: Path, line: int) -> ValidationError:
     return ValidationError(
         f"Berkas {path.name} rusak sekitar baris {line}: satu baris lebih dari {MAX_RECORD_BYTES >> 20} MB. Biasanya "
-        "tanda kutip (\") di baris itu tidak ditutup. Perbaiki baris itu lalu impor ulang; tidak ada yang disimpan.")
+        'tanda kutip (") di baris itu tidak ditutup. Perbaiki baris itu lalu impor ulang; tidak ada yang disimpan.'
+    )
 
 
 def _csv_chunks(path: Path, skip_lines: int, encoding: str) -> Iterator[tuple[int, bytes]]:
@@ -230,7 +250,10 @@ def _csv_chunks(path: Path, skip_lines: int, encoding: str) -> Iterator[tuple[in
             block = f.read(CSV_CHUNK_BYTES)
             if not block:
                 if rest.strip():
-                    yield line, rest if encoding == "utf-8" else rest.decode(encoding, errors="replace").encode()
+                    yield (
+                        line,
+                        rest if encoding == "utf-8" else rest.decode(encoding, errors="replace").encode(),
+                    )
                 return
             data = rest + block
             cut = _record_end(data)
@@ -297,11 +320,23 @@ def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
     _, index, found, sep, width = best
     headers = tuple(str(c) for c in _leading_rows(lines, sep)[index])
     if width > MAX_COLUMNS:
-        raise ValidationError(f"Berkas {path.name} punya {width:,} kolom di baris judul; paling banyak {MAX_COLUMNS:,}. "
-                              "Simpan hanya kolom data registri lalu impor ulang.".replace(",", "."))
+        raise ValidationError(
+            f"Berkas {path.name} punya {width:,} kolom di baris judul; paling banyak {MAX_COLUMNS:,}. "
+            "Simpan hanya kolom data registri lalu impor ulang.".replace(",", ".")
+        )
     total = _count_lines(path) - index - 1
-    return RegistryFile(path, "csv", index + 1, found, mapping, separator=sep, total_rows=max(total, 0), encoding=encoding,
-                        width=width, headers=headers)
+    return RegistryFile(
+        path,
+        "csv",
+        index + 1,
+        found,
+        mapping,
+        separator=sep,
+        total_rows=max(total, 0),
+        encoding=encoding,
+        width=width,
+        headers=headers,
+    )
 
 
 def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
@@ -311,14 +346,18 @@ def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
     try:
         reader = fastexcel.read_excel(path)
         # skip_rows=0 makes rows absolute (without it calamine starts at the first used row).
-        head = reader.load_sheet(0, header_row=None, dtypes="string", skip_rows=0, n_rows=HEADER_SEARCH_ROWS).to_polars()
+        head = reader.load_sheet(
+            0, header_row=None, dtypes="string", skip_rows=0, n_rows=HEADER_SEARCH_ROWS
+        ).to_polars()
         total = reader.load_sheet(0, header_row=None, dtypes="string", skip_rows=0, n_rows=1).total_height
     except Exception as exc:  # calamine raises its own types for damaged files
         raise ValidationError(f"Berkas {path.name} bukan berkas Excel (.xlsx) yang dapat dibaca") from exc
     rows = [list(r) for r in head.rows()]
     index, found = _find_header(rows, mapping, path.name)
     headers = tuple("" if c is None else str(c) for c in rows[index])
-    return RegistryFile(path, "xlsx", index + 1, found, mapping, total_rows=max(total - index - 1, 0), headers=headers)
+    return RegistryFile(
+        path, "xlsx", index + 1, found, mapping, total_rows=max(total - index - 1, 0), headers=headers
+    )
 
 
 def _open_parquet(path: Path, mapping: ColumnMapping) -> RegistryFile:
@@ -331,7 +370,9 @@ def _open_parquet(path: Path, mapping: ColumnMapping) -> RegistryFile:
     return RegistryFile(path, "parquet", index + 1, found, mapping, total_rows=total, headers=tuple(names))
 
 
-def open_registry_file(path: str | Path, mapping: ColumnMapping | None = None, *, filename: str | None = None) -> RegistryFile:
+def open_registry_file(
+    path: str | Path, mapping: ColumnMapping | None = None, *, filename: str | None = None
+) -> RegistryFile:
     """Open a CSV, XLSX or Parquet registry file and find its header row."""
     path = Path(path)
     mapping = mapping or IDENTITY

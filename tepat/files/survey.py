@@ -56,16 +56,22 @@ MAX_CELL_ERRORS = 20
 """Bad cells reported per column (the first ones, with their row numbers)."""
 
 
-def numeric_column(frame: pl.DataFrame, column: str, errors: list[FieldError], *, positive: bool = False) -> NDArray[np.float64]:
+def numeric_column(
+    frame: pl.DataFrame, column: str, errors: list[FieldError], *, positive: bool = False
+) -> NDArray[np.float64]:
     """A numeric column; a cell that is no number, negative (or, with ``positive``, zero) is named by its row."""
     values = frame.get_column(column).cast(pl.Float64, strict=False)
     bad = (values.is_null() | values.is_nan()).arg_true().to_list()
     out_of_range = (values <= 0 if positive else values < 0).fill_null(False).arg_true().to_list()
     raw = frame.get_column(column)
     for index in bad[:MAX_CELL_ERRORS]:
-        errors.append(FieldError(column, "bukan angka", None if raw[index] is None else str(raw[index]), index + 2))
+        errors.append(
+            FieldError(column, "bukan angka", None if raw[index] is None else str(raw[index]), index + 2)
+        )
     for index in out_of_range[:MAX_CELL_ERRORS]:
-        errors.append(FieldError(column, "harus lebih dari nol" if positive else "negatif", str(raw[index]), index + 2))
+        errors.append(
+            FieldError(column, "harus lebih dari nol" if positive else "negatif", str(raw[index]), index + 2)
+        )
     return values.fill_null(np.nan).to_numpy().astype(np.float64)
 
 

@@ -13,7 +13,9 @@ from tepat.errors import FieldError, ValidationError
 from tepat.files.workbooks import check_expansion
 
 
-def read_survey_columns(path: Path, columns: Sequence[str], text_columns: Sequence[str] = ()) -> dict[str, npt.NDArray[Any]]:
+def read_survey_columns(
+    path: Path, columns: Sequence[str], text_columns: Sequence[str] = ()
+) -> dict[str, npt.NDArray[Any]]:
     """The named columns of a survey file; text stays text, numbers become floats (missing → NaN)."""
     if not path.is_file():
         raise ValidationError(f"Berkas survei tidak ditemukan: {path.name}.")
@@ -33,7 +35,8 @@ def read_survey_columns(path: Path, columns: Sequence[str], text_columns: Sequen
     missing = [name for name in dict.fromkeys(columns) if name not in frame.columns]
     if missing:
         raise ValidationError(
-            f"Kolom tidak ada dalam {path.name}: {', '.join(missing)}.", [FieldError(name, "kolom tidak ada") for name in missing]
+            f"Kolom tidak ada dalam {path.name}: {', '.join(missing)}.",
+            [FieldError(name, "kolom tidak ada") for name in missing],
         )
     out: dict[str, npt.NDArray[Any]] = {}
     for name in dict.fromkeys(columns):

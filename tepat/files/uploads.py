@@ -101,7 +101,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def store(upload_dir: Path, source: BinaryIO, *, field: str = "berkas", max_bytes: int = MAX_BYTES) -> StoredFile:
+def store(
+    upload_dir: Path, source: BinaryIO, *, field: str = "berkas", max_bytes: int = MAX_BYTES
+) -> StoredFile:
     """Check and write one upload; refuses an unknown type, an empty file or one over ``max_bytes``."""
     head = source.read(CHUNK)
     if not head:

@@ -36,4 +36,5 @@ def check_expansion(source: Path | bytes, name: str) -> None:
         raise ValidationError(
             f"Berkas {name} tidak dapat dibaca dengan aman: isinya mengembang menjadi {expanded / (1 << 20):.0f} MB "
             f"dari {size / (1 << 20):.1f} MB (paling banyak {MAX_RATIO} kali dan {MAX_EXPANDED_BYTES >> 30} GB). "
-            "Simpan ulang dari Excel sebagai .xlsx biasa, atau sebagai CSV.")
+            "Simpan ulang dari Excel sebagai .xlsx biasa, atau sebagai CSV."
+        )

@@ -35,7 +35,9 @@ def format_of(path: str | Path, fmt: str | None = None) -> str:
     """The file format: ``fmt`` if given, else from the file name's suffix."""
     chosen = (fmt or Path(path).suffix.lstrip(".")).lower()
     if chosen not in FORMATS:
-        raise ValidationError(f"Format berkas tidak dikenal: {chosen or '(tanpa akhiran)'}; gunakan csv, xlsx atau parquet")
+        raise ValidationError(
+            f"Format berkas tidak dikenal: {chosen or '(tanpa akhiran)'}; gunakan csv, xlsx atau parquet"
+        )
     return chosen
 
 
@@ -56,6 +58,7 @@ def neutralised_text(value: str) -> str:
 
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with every text cell made safe for a spreadsheet (``neutralised_text`` over whole columns)."""
+
     def safe(c: str) -> pl.Expr:
         risky = pl.col(c).str.contains(_FORMULA_START) & ~pl.col(c).str.contains(_NEGATIVE_NUMBER)
         return pl.when(risky).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
@@ -82,8 +85,9 @@ def table_csv(columns: Sequence[str], rows: Sequence[dict[str, str]]) -> bytes:
     buffer = io.BytesIO()
     buffer.write((",".join(columns) + "\n").encode())
     if rows:
-        neutralised(pl.DataFrame([[row[c] for c in columns] for row in rows], schema=list(columns), orient="row")).write_csv(
-            buffer, include_header=False)
+        neutralised(
+            pl.DataFrame([[row[c] for c in columns] for row in rows], schema=list(columns), orient="row")
+        ).write_csv(buffer, include_header=False)
     return buffer.getvalue()
 
 

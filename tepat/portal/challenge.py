@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 LIFETIME_SECONDS = 15 * 60
-_WORDS = {1: "satu", 2: "dua", 3: "tiga", 4: "empat", 5: "lima", 6: "enam", 7: "tujuh", 8: "delapan", 9: "sembilan"}
+_WORDS = {
+    1: "satu",
+    2: "dua",
+    3: "tiga",
+    4: "empat",
+    5: "lima",
+    6: "enam",
+    7: "tujuh",
+    8: "delapan",
+    9: "sembilan",
+}
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,9 @@ class Challenge:
 def _sign(secret_key: str, answer: int, expires: int, nonce: str) -> str:
     message = f"challenge|{answer}|{expires}|{nonce}".encode()
     # base64url, not hex: a hex signature now and then holds 19 digits in a row, which the input guard refuses
-    return base64.urlsafe_b64encode(hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:24]).decode()
+    return base64.urlsafe_b64encode(
+        hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:24]
+    ).decode()
 
 
 def new_challenge(secret_key: str, at: float) -> Challenge:
@@ -38,7 +50,9 @@ def new_challenge(secret_key: str, at: float) -> Challenge:
     a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
     expires, nonce = int(at) + LIFETIME_SECONDS, secrets.token_urlsafe(8)
     # Words for one number and digits for the other: trivial for a person, one more step for a naive script.
-    return Challenge(f"Berapa {_WORDS[a]} ditambah {b}?", f"{expires}.{nonce}.{_sign(secret_key, a + b, expires, nonce)}")
+    return Challenge(
+        f"Berapa {_WORDS[a]} ditambah {b}?", f"{expires}.{nonce}.{_sign(secret_key, a + b, expires, nonce)}"
+    )
 
 
 class NonceGuard(Protocol):
@@ -96,5 +110,7 @@ def spend_if_genuine(secret_key: str, token: str, at: float, guard: NonceGuard) 
         return
     if expires < at:
         return
-    if any(hmac.compare_digest(_sign(secret_key, answer, expires, nonce), signature) for answer in range(2, 19)):
+    if any(
+        hmac.compare_digest(_sign(secret_key, answer, expires, nonce), signature) for answer in range(2, 19)
+    ):
         guard.use(nonce, expires, at)

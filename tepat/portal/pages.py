@@ -25,7 +25,11 @@ def tautan(text: str) -> Markup:
 
 
 def _office(request: Request) -> dict[str, Any]:
-    return {"office": office_view(getattr(request.app.state, "settings", None), getattr(request.app.state, "db", None))}
+    return {
+        "office": office_view(
+            getattr(request.app.state, "settings", None), getattr(request.app.state, "db", None)
+        )
+    }
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_office])

@@ -66,7 +66,9 @@ MIN_SECONDS = 0.02  # every status check takes at least this long (covers the fo
 MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
 LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
 SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five accepted an hour per client
-ATTEMPT_LIMIT = Limit.per(30, 3600.0)  # every attempt, refused ones included: a resident fixing a typo is not locked out
+ATTEMPT_LIMIT = Limit.per(
+    30, 3600.0
+)  # every attempt, refused ones included: a resident fixing a typo is not locked out
 MEMBER_ROWS = 5
 
 
@@ -95,21 +97,38 @@ def checker(request: Request) -> StatusChecker:
     """The app's status checker: the office's second factor, shared rate limits, its log written in batches off
     the event loop."""
     settings = _settings(request)
-    return app_state(request, "status_checker", lambda: StatusChecker(  # type: ignore[no-any-return]
-        _db(request), _secret(request), factor=settings.status_check_factor, per_minute=settings.status_checks_per_minute,
-        limiter=rate_limits(request), log_batch=LOG_BATCH, log_in_background=True))
+    return app_state(
+        request,
+        "status_checker",
+        lambda: StatusChecker(  # type: ignore[no-any-return]
+            _db(request),
+            _secret(request),
+            factor=settings.status_check_factor,
+            per_minute=settings.status_checks_per_minute,
+            limiter=rate_limits(request),
+            log_batch=LOG_BATCH,
+            log_in_background=True,
+        ),
+    )
 
 
 def _guard(request: Request) -> challenge.NonceGuard:
     return rate_limits(request)
 
 
-def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
-            headers: dict[str, str] | None = None) -> Response:
+def _render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     base: dict[str, Any] = {"title": "Layanan Warga", "message": "", "field_errors": [], "values": {}}
     if "challenge" not in context:
         base["challenge"] = challenge.new_challenge(_secret(request), time.time())
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code, headers=headers)
+    return templates.TemplateResponse(
+        request, name, {**base, **context}, status_code=status_code, headers=headers
+    )
 
 
 def _error_context(exc: TepatError) -> dict[str, Any]:
@@ -130,7 +149,9 @@ def _challenge_answered(request: Request, form: FormData | dict[str, Any]) -> tu
     token = str(form.get("token", ""))
     at = time.time()
     if not challenge.verify(_secret(request), token, str(form.get("jawaban", "")), at):
-        challenge.spend_if_genuine(_secret(request), token, at, _guard(request))  # a wrong answer spends it too
+        challenge.spend_if_genuine(
+            _secret(request), token, at, _guard(request)
+        )  # a wrong answer spends it too
         return None
     return challenge.nonce_of(token)
 
@@ -140,7 +161,10 @@ _WRONG_ANSWER = "Jawaban soal pengaman salah atau sudah kedaluwarsa. Jawab soal 
 
 def _kelurahan_options(db: Database) -> list[tuple[str, str]]:
     found = db.regions.descendants(db.office.code, Level.KELURAHAN)
-    return sorted(((r.code, f"{r.name} ({db.regions.name(r.code.rsplit('.', 1)[0])})") for r in found), key=lambda x: x[1])
+    return sorted(
+        ((r.code, f"{r.name} ({db.regions.name(r.code.rsplit('.', 1)[0])})") for r in found),
+        key=lambda x: x[1],
+    )
 
 
 # ----------------------------------------------------------------- status check
@@ -158,7 +182,12 @@ def _second_field(request: Request) -> str:
 
 
 def _check_context(request: Request, nik: str = "", second: str = "") -> dict[str, Any]:
-    return {"title": "Cek status", "nik": nik[:20], "second": second[:120], "second_field": _second_field(request)}
+    return {
+        "title": "Cek status",
+        "nik": nik[:20],
+        "second": second[:120],
+        "second_field": _second_field(request),
+    }
 
 
 @router.get("/cek")
@@ -174,7 +203,9 @@ async def _timed_check(request: Request, nik: str, birth: str, channel: str, onc
         service = checker(request)
         if service.runs_inline:  # SQLite: microseconds of local work, cheaper than a thread hop
             return service.check(nik, birth, client=client(request), channel=channel, once=once)
-        return await run_in_threadpool(service.check, nik, birth, client=client(request), channel=channel, once=once)
+        return await run_in_threadpool(
+            service.check, nik, birth, client=client(request), channel=channel, once=once
+        )
     finally:
         # Sleeping costs no CPU. A loop, because an event loop's timers may fire up to a millisecond early
         # (uvloop counts whole milliseconds); the last nap is never shorter than one.
@@ -196,16 +227,26 @@ async def check(request: Request) -> Response:
     except ChallengeReused:
         return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
     except (TooManyAttempts, ServiceBusy) as exc:
-        return _render(request, "cek.html", {**context, "message": exc.message}, exc.status_code,
-                       headers={"Retry-After": str(int(exc.retry_after) + 1)})
+        return _render(
+            request,
+            "cek.html",
+            {**context, "message": exc.message},
+            exc.status_code,
+            headers={"Retry-After": str(int(exc.retry_after) + 1)},
+        )
     except ValidationError as exc:
         return _render(request, "cek.html", {**context, **_error_context(exc)}, 422)
     return _render(request, "cek_hasil.html", {"title": "Hasil cek status", "answer": answer})
 
 
-def _json_error(message: str, status: int, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"ok": False, "error": message, "errors": [e.as_dict() for e in errors or []]},
-                        status_code=status, headers=headers)
+def _json_error(
+    message: str, status: int, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(
+        {"ok": False, "error": message, "errors": [e.as_dict() for e in errors or []]},
+        status_code=status,
+        headers=headers,
+    )
 
 
 @router.get("/cek/api/soal")
@@ -233,12 +274,15 @@ async def check_api(request: Request) -> Response:
     if once is None:
         return _json_error(_WRONG_ANSWER, 400)
     try:
-        answer = await _timed_check(request, str(body.get("nik", "")), str(body.get(_second_field(request), "")), "json",
-                                    once)
+        answer = await _timed_check(
+            request, str(body.get("nik", "")), str(body.get(_second_field(request), "")), "json", once
+        )
     except ChallengeReused:
         return _json_error(_WRONG_ANSWER, 400)
     except (TooManyAttempts, ServiceBusy) as exc:
-        return _json_error(exc.message, exc.status_code, headers={"Retry-After": str(int(exc.retry_after) + 1)})
+        return _json_error(
+            exc.message, exc.status_code, headers={"Retry-After": str(int(exc.retry_after) + 1)}
+        )
     except ValidationError as exc:
         return _json_error(exc.message, 422, exc.errors)
     return JSONResponse({"ok": True, **answer.as_public_dict()})
@@ -280,7 +324,9 @@ async def _submission(request: Request, files: tuple[str, ...] = ()) -> Submissi
     and thirty attempts; staff filing for a resident are not limited."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        return Submission(None, f"Berkas terlalu besar: paling besar {MAX_BYTES // (1024 * 1024)} MB per berkas.")
+        return Submission(
+            None, f"Berkas terlalu besar: paling besar {MAX_BYTES // (1024 * 1024)} MB per berkas."
+        )
     form = await request.form(max_files=2, max_fields=100)
     for name in files:
         found = form.get(name)
@@ -294,9 +340,12 @@ async def _submission(request: Request, files: tuple[str, ...] = ()) -> Submissi
     staff = _staff(request)
     if staff is not None:
         return Submission(form, staff=staff)
-    client_key = f"kiriman:{keyed_hash(_secret(request), 'client', client(request))}"  # no address in the file
-    decision = rate_limits(request).take_all([(ATTEMPT_LIMIT, f"{client_key}:coba")], time.time(),
-                                             then=[(SUBMIT_LIMIT, client_key)])
+    client_key = (
+        f"kiriman:{keyed_hash(_secret(request), 'client', client(request))}"  # no address in the file
+    )
+    decision = rate_limits(request).take_all(
+        [(ATTEMPT_LIMIT, f"{client_key}:coba")], time.time(), then=[(SUBMIT_LIMIT, client_key)]
+    )
     if decision is None or not decision.allowed:  # (``None`` only answers a ``once`` key, not asked for here)
         return Submission(form, "Terlalu banyak kiriman dari perangkat ini. Coba lagi nanti.")
     return Submission(form, counted=client_key)
@@ -334,9 +383,14 @@ def _sent(request: Request, title: str, number: str) -> Response:
 
 
 def _usul_context(request: Request, values: dict[str, str]) -> dict[str, Any]:
-    return {"title": "Usul", "values": values, "member_rows": MEMBER_ROWS, "max_mb": MAX_BYTES // (1024 * 1024),
-            "kelurahan_options": _kelurahan_options(_db(request)),
-            "relationships": [(r.value, r.label) for r in Relationship]}
+    return {
+        "title": "Usul",
+        "values": values,
+        "member_rows": MEMBER_ROWS,
+        "max_mb": MAX_BYTES // (1024 * 1024),
+        "kelurahan_options": _kelurahan_options(_db(request)),
+        "relationships": [(r.value, r.label) for r in Relationship],
+    }
 
 
 @router.get("/layanan/usul")
@@ -351,17 +405,38 @@ async def usul(request: Request) -> Response:
     sent = await _submission(request, files=("foto",))
     form, values = sent.form, _values(sent.form)
     if sent.refused or form is None:
-        return _render(request, "usul.html", {**_usul_context(request, values), "message": sent.problem,
-                                              "field_errors": sent.errors}, 422 if sent.errors else 400)
+        return _render(
+            request,
+            "usul.html",
+            {**_usul_context(request, values), "message": sent.problem, "field_errors": sent.errors},
+            422 if sent.errors else 400,
+        )
     family = {k: values.get(k, "") for k in ("kelurahan_code", "kk_number", "address", "rw", "rt")}
-    members = [{"name": values.get(f"nama_{i}", ""), "nik": values.get(f"nik_{i}", ""), "birth_date": values.get(f"lahir_{i}", ""),
-                "sex": values.get(f"jk_{i}", ""), "relationship": values.get(f"hubungan_{i}", "")}
-               if values.get(f"nama_{i}") or values.get(f"nik_{i}") else {} for i in range(MEMBER_ROWS)]
+    members = [
+        {
+            "name": values.get(f"nama_{i}", ""),
+            "nik": values.get(f"nik_{i}", ""),
+            "birth_date": values.get(f"lahir_{i}", ""),
+            "sex": values.get(f"jk_{i}", ""),
+            "relationship": values.get(f"hubungan_{i}", ""),
+        }
+        if values.get(f"nama_{i}") or values.get(f"nik_{i}")
+        else {}
+        for i in range(MEMBER_ROWS)
+    ]
     try:
         number = await run_in_threadpool(
-            cases.submit_usul, _db(request), _upload_dir(request), family=family, members=members,
-            proposer_name=values.get("nama", ""), proposer_contact=values.get("kontak", ""),
-            reason=values.get("alasan", ""), evidence=_files(form, "foto", "foto_rumah"), actor=_filed_by(sent))
+            cases.submit_usul,
+            _db(request),
+            _upload_dir(request),
+            family=family,
+            members=members,
+            proposer_name=values.get("nama", ""),
+            proposer_contact=values.get("kontak", ""),
+            reason=values.get("alasan", ""),
+            evidence=_files(form, "foto", "foto_rumah"),
+            actor=_filed_by(sent),
+        )
     except ValidationError as exc:
         _not_counted(request, sent)
         return _render(request, "usul.html", {**_usul_context(request, values), **_error_context(exc)}, 422)
@@ -381,21 +456,38 @@ async def sanggah(request: Request) -> Response:
     form, values = sent.form, _values(sent.form)
     context = {"title": "Sanggah", "values": values, "second_field": _second_field(request)}
     if sent.refused or form is None:
-        return _render(request, "sanggah.html", {**context, "message": sent.problem, "field_errors": sent.errors},
-                       422 if sent.errors else 400)
+        return _render(
+            request,
+            "sanggah.html",
+            {**context, "message": sent.problem, "field_errors": sent.errors},
+            422 if sent.errors else 400,
+        )
     try:
         service = checker(request)
-        typed = Nik.typed_or_none(values.get("nik", ""))  # a malformed one is refused by the service, as on /cek
+        typed = Nik.typed_or_none(
+            values.get("nik", "")
+        )  # a malformed one is refused by the service, as on /cek
         evidence = _files(form, "bukti", "bukti")
         if evidence:  # without it the service refuses before looking anyone up: no attempt is spent
             # The disputer proves who they are as on /cek, under the same limits (service, client, NIK).
-            service.take(client(request), keyed_hash(_secret(request), "nik", typed.digits) if typed else None, None)
+            service.take(
+                client(request), keyed_hash(_secret(request), "nik", typed.digits) if typed else None, None
+            )
         number = await run_in_threadpool(
-            cases.submit_sanggah, _db(request), _upload_dir(request), _secret(request),
-            disputer_nik=values.get("nik", ""), disputer_proof=values.get(_second_field(request), ""), factor=service.factor,
+            cases.submit_sanggah,
+            _db(request),
+            _upload_dir(request),
+            _secret(request),
+            disputer_nik=values.get("nik", ""),
+            disputer_proof=values.get(_second_field(request), ""),
+            factor=service.factor,
             target_nik=values.get("nik_penerima", ""),
-            target_kk=values.get("kk_penerima", ""), target_description=values.get("penerima", ""),
-            reason=values.get("alasan", ""), contact=values.get("kontak", ""), evidence=evidence)
+            target_kk=values.get("kk_penerima", ""),
+            target_description=values.get("penerima", ""),
+            reason=values.get("alasan", ""),
+            contact=values.get("kontak", ""),
+            evidence=evidence,
+        )
     except (TooManyAttempts, ServiceBusy) as exc:
         _not_counted(request, sent)
         return _render(request, "sanggah.html", {**context, "message": exc.message}, exc.status_code)
@@ -406,8 +498,12 @@ async def sanggah(request: Request) -> Response:
 
 
 def _pengaduan_context(request: Request, values: dict[str, str]) -> dict[str, Any]:
-    return {"title": "Pengaduan", "values": values, "kelurahan_options": _kelurahan_options(_db(request)),
-            "categories": [(k, v[0]) for k, v in PENGADUAN_CATEGORIES.items()]}
+    return {
+        "title": "Pengaduan",
+        "values": values,
+        "kelurahan_options": _kelurahan_options(_db(request)),
+        "categories": [(k, v[0]) for k, v in PENGADUAN_CATEGORIES.items()],
+    }
 
 
 @router.get("/layanan/pengaduan")
@@ -422,17 +518,30 @@ async def pengaduan(request: Request) -> Response:
     sent = await _submission(request, files=("bukti",))
     form, values = sent.form, _values(sent.form)
     if sent.refused or form is None:
-        return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), "message": sent.problem,
-                                                   "field_errors": sent.errors}, 422 if sent.errors else 400)
+        return _render(
+            request,
+            "pengaduan.html",
+            {**_pengaduan_context(request, values), "message": sent.problem, "field_errors": sent.errors},
+            422 if sent.errors else 400,
+        )
     try:
         number = await run_in_threadpool(
-            cases.submit_pengaduan, _db(request), _upload_dir(request), category=values.get("kategori", ""),
-            kelurahan_code=values.get("kelurahan_code", ""), description=values.get("uraian", ""),
-            name=values.get("nama", ""), contact=values.get("kontak", ""), evidence=_files(form, "bukti", "bukti"),
-            actor=_filed_by(sent))
+            cases.submit_pengaduan,
+            _db(request),
+            _upload_dir(request),
+            category=values.get("kategori", ""),
+            kelurahan_code=values.get("kelurahan_code", ""),
+            description=values.get("uraian", ""),
+            name=values.get("nama", ""),
+            contact=values.get("kontak", ""),
+            evidence=_files(form, "bukti", "bukti"),
+            actor=_filed_by(sent),
+        )
     except ValidationError as exc:
         _not_counted(request, sent)
-        return _render(request, "pengaduan.html", {**_pengaduan_context(request, values), **_error_context(exc)}, 422)
+        return _render(
+            request, "pengaduan.html", {**_pengaduan_context(request, values), **_error_context(exc)}, 422
+        )
     return _sent(request, "Pengaduan terkirim", number)
 
 
@@ -442,5 +551,9 @@ def track(request: Request, nomor: str = "") -> Response:
     text = nomor.strip()[:30]
     tracked = cases.track(_db(request), text) if text else None
     shown = parse_tracking_number(text) or text
-    return _render(request, "lacak.html", {"title": "Lacak", "nomor": shown, "tracked": tracked},
-                   200 if tracked or not text else 404)
+    return _render(
+        request,
+        "lacak.html",
+        {"title": "Lacak", "nomor": shown, "tracked": tracked},
+        200 if tracked or not text else 404,
+    )

@@ -12,7 +12,9 @@ from tepat.portal.client_address import client_address
 from tepat.store import rate_limits as rate_limit_store
 from tepat.store.rate_limits import RateLimitFile
 
-RATE_LIMIT_FILE = rate_limit_store.FILE_NAME  # in the upload directory: shared by the worker processes of this host
+RATE_LIMIT_FILE = (
+    rate_limit_store.FILE_NAME
+)  # in the upload directory: shared by the worker processes of this host
 
 
 def app_state(request: Request, name: str, factory: Any) -> Any:
@@ -26,8 +28,13 @@ def app_state(request: Request, name: str, factory: Any) -> Any:
 
 def rate_limits(request: Request) -> RateLimitFile:
     """Rate-limit buckets and used challenge nonces, shared by every worker process of this host."""
-    return app_state(request, "rate_limits", lambda: RateLimitFile(  # type: ignore[no-any-return]
-        Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE))
+    return app_state(
+        request,
+        "rate_limits",
+        lambda: RateLimitFile(  # type: ignore[no-any-return]
+            Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE
+        ),
+    )
 
 
 def client(request: Request) -> str:

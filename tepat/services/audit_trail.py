@@ -50,27 +50,53 @@ def _start(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time(), tzinfo=TIMEZONE)
 
 
-def _query(db: Database, actor: Actor, wanted: AuditFilter, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+def _query(
+    db: Database, actor: Actor, wanted: AuditFilter, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
     _require_admin(actor)
     audit.flush_reads(db.engine)  # the reads of the last second too
     with db.read() as conn:
         return audit.search(
-            conn, area_code=actor.area_code, unplaced=_unplaced(actor), username=wanted.username.strip() or None,
-            action=wanted.action.strip() or None, entity_id=wanted.entity_id.strip() or None, since=_start(wanted.since),
-            until=_start(wanted.until + timedelta(days=1)) if wanted.until else None, offset=offset, limit=limit)
+            conn,
+            area_code=actor.area_code,
+            unplaced=_unplaced(actor),
+            username=wanted.username.strip() or None,
+            action=wanted.action.strip() or None,
+            entity_id=wanted.entity_id.strip() or None,
+            since=_start(wanted.since),
+            until=_start(wanted.until + timedelta(days=1)) if wanted.until else None,
+            offset=offset,
+            limit=limit,
+        )
 
 
-def entries(db: Database, actor: Actor, wanted: AuditFilter, *, page: int = 1) -> tuple[list[dict[str, Any]], int]:
+def entries(
+    db: Database, actor: Actor, wanted: AuditFilter, *, page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
     """One page of matching entries, newest first, and how many match in all."""
     rows, total = _query(db, actor, wanted, (max(page, 1) - 1) * PER_PAGE, PER_PAGE)
-    audit.record_read(db.engine, actor, "audit.read", "audit_log", None, area_code=actor.area_code or None,
-                      detail={**wanted.as_dict(), "page": page, "rows": len(rows)})
+    audit.record_read(
+        db.engine,
+        actor,
+        "audit.read",
+        "audit_log",
+        None,
+        area_code=actor.area_code or None,
+        detail={**wanted.as_dict(), "page": page, "rows": len(rows)},
+    )
     return rows, total
 
 
 def export(db: Database, actor: Actor, wanted: AuditFilter) -> list[dict[str, Any]]:
     """Every matching entry (at most ``EXPORT_MAX``), newest first; the export is audited."""
     rows, _ = _query(db, actor, wanted, 0, EXPORT_MAX)
-    audit.record_read(db.engine, actor, "audit.export", "audit_log", None, area_code=actor.area_code or None,
-                      detail={**wanted.as_dict(), "rows": len(rows)})
+    audit.record_read(
+        db.engine,
+        actor,
+        "audit.export",
+        "audit_log",
+        None,
+        area_code=actor.area_code or None,
+        detail={**wanted.as_dict(), "rows": len(rows)},
+    )
     return rows

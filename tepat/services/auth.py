@@ -65,8 +65,13 @@ class UserInfo:
     must_change_password: bool = False
 
     def actor(self) -> Actor:
-        return Actor(username=self.username, role=self.role, area_code=self.area_code,
-                     full_name=self.full_name, user_id=self.id)
+        return Actor(
+            username=self.username,
+            role=self.role,
+            area_code=self.area_code,
+            full_name=self.full_name,
+            user_id=self.id,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,15 @@ class IssuedToken:
 
 def _info(row: dict[str, Any]) -> UserInfo:
     return UserInfo(
-        id=row["id"], username=row["username"], full_name=row["full_name"], role=Role(row["role"]),
-        area_code=row["area_code"], active=bool(row["active"]), created_at=as_utc(row["created_at"]),
-        second_factor=row.get("totp_secret") is not None, must_change_password=bool(row.get("must_change_password")),
+        id=row["id"],
+        username=row["username"],
+        full_name=row["full_name"],
+        role=Role(row["role"]),
+        area_code=row["area_code"],
+        active=bool(row["active"]),
+        created_at=as_utc(row["created_at"]),
+        second_factor=row.get("totp_secret") is not None,
+        must_change_password=bool(row.get("must_change_password")),
     )
 
 
@@ -108,11 +119,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _check_new_user(db: Database, actor: Actor, username: str, password: str, role: str,
-                    area_code: str) -> tuple[Role, list[FieldError]]:
+def _check_new_user(
+    db: Database, actor: Actor, username: str, password: str, role: str, area_code: str
+) -> tuple[Role, list[FieldError]]:
     errors: list[FieldError] = []
     if not _USERNAME.match(username):
-        errors.append(FieldError("username", "Nama pengguna 3–64 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.", username))
+        errors.append(
+            FieldError(
+                "username",
+                "Nama pengguna 3–64 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.",
+                username,
+            )
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(FieldError("password", f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter."))
     try:
@@ -123,12 +141,19 @@ def _check_new_user(db: Database, actor: Actor, username: str, password: str, ro
         errors.append(FieldError("role", f"Peran tidak dikenal; pilih salah satu: {choices}.", role))
     office = db.office
     if not is_region_code(area_code) or area_code not in db.regions or not office.contains(area_code):
-        errors.append(FieldError("area_code", f"Wilayah harus kode {office.name} ({office.code}) atau kecamatan/kelurahan "
-                                               "di dalamnya.", area_code))
+        errors.append(
+            FieldError(
+                "area_code",
+                f"Wilayah harus kode {office.name} ({office.code}) atau kecamatan/kelurahan di dalamnya.",
+                area_code,
+            )
+        )
     elif not actor.in_area(area_code):
         errors.append(FieldError("area_code", "Wilayah akun baru harus di dalam wilayah Anda.", area_code))
     elif parsed_role is Role.OPERATOR and level_of(area_code) not in (Level.KECAMATAN, Level.KELURAHAN):
-        errors.append(FieldError("area_code", "Operator harus ditugaskan di satu kecamatan atau kelurahan.", area_code))
+        errors.append(
+            FieldError("area_code", "Operator harus ditugaskan di satu kecamatan atau kelurahan.", area_code)
+        )
     return parsed_role, errors
 
 
@@ -155,11 +180,24 @@ def create_user(
         if errors:
             raise ValidationError("Akun tidak dapat dibuat.", errors)
         user_id = user_store.insert_user(
-            conn, username=username, full_name=full_name.strip() or username, password_hash=_hash(password),
-            role=parsed_role.value, area_code=area_code, created_at=now(), must_change_password=one_time,
+            conn,
+            username=username,
+            full_name=full_name.strip() or username,
+            password_hash=_hash(password),
+            role=parsed_role.value,
+            area_code=area_code,
+            created_at=now(),
+            must_change_password=one_time,
         )
-        audit.record(conn, actor, "user.create", "user", user_id, area_code=area_code,
-                     detail={"username": username, "role": parsed_role.value})
+        audit.record(
+            conn,
+            actor,
+            "user.create",
+            "user",
+            user_id,
+            area_code=area_code,
+            detail={"username": username, "role": parsed_role.value},
+        )
     return user_id
 
 
@@ -213,8 +251,11 @@ def check_password(db: Database, username: str, password: str) -> SignInCandidat
         with db.begin() as conn:
             user_store.set_password_hash(conn, row["id"], _hash(password))
     _log_attempt(db, name, ok=True, code_follows=row["totp_secret"] is not None)
-    return SignInCandidate(actor=_info(row).actor(), needs_code=row["totp_secret"] is not None,
-                           must_change_password=bool(row["must_change_password"]))
+    return SignInCandidate(
+        actor=_info(row).actor(),
+        needs_code=row["totp_secret"] is not None,
+        must_change_password=bool(row["must_change_password"]),
+    )
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor:
@@ -240,13 +281,17 @@ def actor_for_user(db: Database, user_id: int) -> Actor | None:
     return _info(row).actor()
 
 
-def issue_token(db: Database, actor: Actor, username: str, *, label: str = "", days: int = TOKEN_DAYS) -> IssuedToken:
+def issue_token(
+    db: Database, actor: Actor, username: str, *, label: str = "", days: int = TOKEN_DAYS
+) -> IssuedToken:
     """Make a new API token for ``username``, valid ``days`` days; the secret is returned once and stored hashed."""
     if not actor.may(Permission.MANAGE_USERS) and actor.username != username:
         raise PermissionDenied("Anda hanya boleh membuat token untuk akun Anda sendiri.")
     if not 1 <= days <= MAX_TOKEN_DAYS:
-        raise ValidationError("Token tidak dapat dibuat.", [FieldError(
-            "days", f"Masa berlaku token 1–{MAX_TOKEN_DAYS} hari.", str(days))])
+        raise ValidationError(
+            "Token tidak dapat dibuat.",
+            [FieldError("days", f"Masa berlaku token 1–{MAX_TOKEN_DAYS} hari.", str(days))],
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     label = (label.strip() or "api")[:80]
     at = now()
@@ -255,11 +300,26 @@ def issue_token(db: Database, actor: Actor, username: str, *, label: str = "", d
         row = user_store.by_username(conn, username.strip().lower())
         if row is None or not row["active"] or not actor.in_area(row["area_code"]):
             raise NotFound(f"Akun {username!r} tidak ditemukan atau tidak aktif.")
-        token_id = user_store.insert_token(conn, user_id=row["id"], token_hash=hash_token(token), label=label,
-                                           created_at=at, expires_at=expires_at)
-        audit.record(conn, actor, "token.create", "user", row["id"], area_code=row["area_code"],
-                     detail={"username": row["username"], "label": label, "token_id": token_id, "days": days})
-    return IssuedToken(token_id=token_id, username=row["username"], label=label, token=token, expires_at=expires_at)
+        token_id = user_store.insert_token(
+            conn,
+            user_id=row["id"],
+            token_hash=hash_token(token),
+            label=label,
+            created_at=at,
+            expires_at=expires_at,
+        )
+        audit.record(
+            conn,
+            actor,
+            "token.create",
+            "user",
+            row["id"],
+            area_code=row["area_code"],
+            detail={"username": row["username"], "label": label, "token_id": token_id, "days": days},
+        )
+    return IssuedToken(
+        token_id=token_id, username=row["username"], label=label, token=token, expires_at=expires_at
+    )
 
 
 def actor_for_token(db: Database, token: str) -> Actor:
@@ -282,8 +342,15 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
             raise NotFound(f"Token {token_id} tidak ditemukan.")
         if not user_store.revoke_token(conn, token_id, now()):
             raise StateError(f"Token {token_id} sudah dicabut.")
-        audit.record(conn, actor, "token.revoke", "user", row["user_id"], area_code=row["area_code"],
-                     detail={"username": row["username"], "token_id": token_id, "label": row["label"]})
+        audit.record(
+            conn,
+            actor,
+            "token.revoke",
+            "user",
+            row["user_id"],
+            area_code=row["area_code"],
+            detail={"username": row["username"], "token_id": token_id, "label": row["label"]},
+        )
 
 
 def tokens_of(db: Database, actor: Actor, username: str) -> list[dict[str, Any]]:
@@ -316,8 +383,9 @@ def _password_errors(password: str, repeat: str) -> list[FieldError]:
     return errors
 
 
-def change_password(db: Database, actor: Actor, *, current: str, new: str, repeat: str,
-                    keep_session: str | None = None) -> int:
+def change_password(
+    db: Database, actor: Actor, *, current: str, new: str, repeat: str, keep_session: str | None = None
+) -> int:
     """The user replaces their own password (the current one, then the new one twice). Every other session of
     theirs ends; ``keep_session`` (the hash of the one they are using) stays. Returns how many ended."""
     errors = _password_errors(new, repeat)
@@ -336,8 +404,15 @@ def change_password(db: Database, actor: Actor, *, current: str, new: str, repea
         at = now()
         user_store.replace_password(conn, row["id"], new_hash, at=at, one_time=False)
         ended = user_store.end_sessions(conn, row["id"], at, "sandi_diganti", keep_hash=keep_session)
-        audit.record(conn, actor, "user.password_change", "user", row["id"], area_code=row["area_code"],
-                     detail={"sessions_ended": ended})
+        audit.record(
+            conn,
+            actor,
+            "user.password_change",
+            "user",
+            row["id"],
+            area_code=row["area_code"],
+            detail={"sessions_ended": ended},
+        )
     return ended
 
 
@@ -353,14 +428,21 @@ def set_password(db: Database, actor: Actor, username: str, new: str, repeat: st
         at = now()
         user_store.replace_password(conn, row["id"], new_hash, at=at, one_time=False)
         ended = user_store.end_sessions(conn, row["id"], at, "sandi_diganti")
-        audit.record(conn, actor, "user.password_set", "user", row["id"], area_code=row["area_code"],
-                     detail={"username": row["username"], "sessions_ended": ended})
+        audit.record(
+            conn,
+            actor,
+            "user.password_set",
+            "user",
+            row["id"],
+            area_code=row["area_code"],
+            detail={"username": row["username"], "sessions_ended": ended},
+        )
 
 
 def one_time_password() -> str:
     """Twelve letters and digits in three groups, easy to read out: ``k7mq-2xra-9fpt``."""
     chars = "".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(12))
-    return "-".join(chars[i:i + 4] for i in range(0, 12, 4))
+    return "-".join(chars[i : i + 4] for i in range(0, 12, 4))
 
 
 def reset_password(db: Database, actor: Actor, username: str, *, remove_second_factor: bool = False) -> str:
@@ -380,9 +462,19 @@ def reset_password(db: Database, actor: Actor, username: str, *, remove_second_f
         if remove_second_factor:
             user_store.set_totp(conn, row["id"], None, None)
         ended = user_store.end_sessions(conn, row["id"], at, "sandi_direset")
-        audit.record(conn, actor, "user.password_reset", "user", row["id"], area_code=row["area_code"],
-                     detail={"username": row["username"], "sessions_ended": ended,
-                             "second_factor_removed": remove_second_factor})
+        audit.record(
+            conn,
+            actor,
+            "user.password_reset",
+            "user",
+            row["id"],
+            area_code=row["area_code"],
+            detail={
+                "username": row["username"],
+                "sessions_ended": ended,
+                "second_factor_removed": remove_second_factor,
+            },
+        )
     return password
 
 
@@ -391,8 +483,15 @@ def end_sessions(db: Database, actor: Actor, username: str) -> int:
     with db.begin() as conn:
         row = _visible_account(conn, actor, username)
         ended = user_store.end_sessions(conn, row["id"], now(), "dicabut")
-        audit.record(conn, actor, "user.sessions_end", "user", row["id"], area_code=row["area_code"],
-                     detail={"username": row["username"], "sessions_ended": ended})
+        audit.record(
+            conn,
+            actor,
+            "user.sessions_end",
+            "user",
+            row["id"],
+            area_code=row["area_code"],
+            detail={"username": row["username"], "sessions_ended": ended},
+        )
     return ended
 
 
@@ -407,8 +506,15 @@ def deactivate_user(db: Database, actor: Actor, username: str) -> None:
         user_store.set_active(conn, row["id"], False)
         revoked = user_store.revoke_tokens(conn, row["id"], at)
         ended = user_store.end_sessions(conn, row["id"], at, "akun_nonaktif")
-        audit.record(conn, actor, "user.deactivate", "user", row["id"], area_code=row["area_code"],
-                     detail={"username": row["username"], "tokens_revoked": revoked, "sessions_ended": ended})
+        audit.record(
+            conn,
+            actor,
+            "user.deactivate",
+            "user",
+            row["id"],
+            area_code=row["area_code"],
+            detail={"username": row["username"], "tokens_revoked": revoked, "sessions_ended": ended},
+        )
 
 
 def list_users(db: Database, actor: Actor) -> list[UserInfo]:

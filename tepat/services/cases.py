@@ -124,7 +124,9 @@ def _required(value: str | None, name: str, label: str, limit: int = 2000) -> st
     return text
 
 
-def save_evidence(upload_dir: Path, evidence: Sequence[Evidence]) -> list[tuple[Evidence, upload_files.StoredFile]]:
+def save_evidence(
+    upload_dir: Path, evidence: Sequence[Evidence]
+) -> list[tuple[Evidence, upload_files.StoredFile]]:
     """Check and write uploaded files (all or none); their rows are written later by ``record_evidence``."""
     saved: list[tuple[Evidence, upload_files.StoredFile]] = []
     try:
@@ -137,31 +139,77 @@ def save_evidence(upload_dir: Path, evidence: Sequence[Evidence]) -> list[tuple[
     return saved
 
 
-def record_evidence(conn: sa.Connection, saved: list[tuple[Evidence, upload_files.StoredFile]], *, case_id: int | None,
-                  area_code: str, by: str, at: datetime, visit_id: int | None = None) -> list[int]:
+def record_evidence(
+    conn: sa.Connection,
+    saved: list[tuple[Evidence, upload_files.StoredFile]],
+    *,
+    case_id: int | None,
+    area_code: str,
+    by: str,
+    at: datetime,
+    visit_id: int | None = None,
+) -> list[int]:
     """The metadata rows of files written by ``save_evidence``."""
     return [
-        store.add_upload(conn, {"token": s.token, "case_id": case_id, "visit_id": visit_id, "purpose": e.purpose,
-                                "content_type": s.content_type, "size_bytes": s.size_bytes, "sha256": s.sha256,
-                                "area_code": area_code, "uploaded_by": by, "uploaded_at": at})
+        store.add_upload(
+            conn,
+            {
+                "token": s.token,
+                "case_id": case_id,
+                "visit_id": visit_id,
+                "purpose": e.purpose,
+                "content_type": s.content_type,
+                "size_bytes": s.size_bytes,
+                "sha256": s.sha256,
+                "area_code": area_code,
+                "uploaded_by": by,
+                "uploaded_at": at,
+            },
+        )
         for e, s in saved
     ]
 
 
-def _open_case(db: Database, upload_dir: Path, actor: Actor, kind: CaseKind, values: dict[str, Any],
-               evidence: Sequence[Evidence], at: datetime) -> str:
+def _open_case(
+    db: Database,
+    upload_dir: Path,
+    actor: Actor,
+    kind: CaseKind,
+    values: dict[str, Any],
+    evidence: Sequence[Evidence],
+    at: datetime,
+) -> str:
     saved = save_evidence(upload_dir, evidence)
     try:
         with db.begin() as conn:
             number = _unused_number(conn, kind)
             state = INITIAL[kind]
-            case_id = store.insert_case(conn, {**values, "kind": kind.value, "tracking_number": number, "state": state.value,
-                                               "deadline": deadline_for(kind, at, values.get("category")),
-                                               "created_by": actor.username, "created_at": at, "updated_at": at})
+            case_id = store.insert_case(
+                conn,
+                {
+                    **values,
+                    "kind": kind.value,
+                    "tracking_number": number,
+                    "state": state.value,
+                    "deadline": deadline_for(kind, at, values.get("category")),
+                    "created_by": actor.username,
+                    "created_at": at,
+                    "updated_at": at,
+                },
+            )
             store.add_event(conn, case_id, at, actor.username, None, state.value, None)
-            record_evidence(conn, saved, case_id=case_id, area_code=values["kelurahan_code"], by=actor.username, at=at)
-            audit.record(conn, actor, f"{kind.value}.create", "case", case_id, area_code=values["kelurahan_code"],
-                         detail={"tracking_number": number, "files": len(saved)})
+            record_evidence(
+                conn, saved, case_id=case_id, area_code=values["kelurahan_code"], by=actor.username, at=at
+            )
+            audit.record(
+                conn,
+                actor,
+                f"{kind.value}.create",
+                "case",
+                case_id,
+                area_code=values["kelurahan_code"],
+                detail={"tracking_number": number, "files": len(saved)},
+            )
     except Exception:
         for _, stored in saved:
             upload_files.remove(upload_dir, stored.token)
@@ -180,7 +228,9 @@ def _kelurahan(db: Database, code: str) -> str:
     region = db.regions.get(code)
     office = db.office
     if region is None or region.level is not Level.KELURAHAN or not office.contains(code):
-        raise ValidationError("Kelurahan tidak dikenal", [FieldError("kelurahan_code", f"Pilih kelurahan di {office.name}")])
+        raise ValidationError(
+            "Kelurahan tidak dikenal", [FieldError("kelurahan_code", f"Pilih kelurahan di {office.name}")]
+        )
     return code
 
 
@@ -191,12 +241,26 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if v is not None}
 
 
-def submit_usul(db: Database, upload_dir: Path, *, family: Mapping[str, Any], members: Sequence[Mapping[str, Any]],
-                proposer_name: str, proposer_contact: str, reason: str, evidence: Sequence[Evidence],
-                actor: Actor = PUBLIC, clock: Clock = system_clock) -> str:
+def submit_usul(
+    db: Database,
+    upload_dir: Path,
+    *,
+    family: Mapping[str, Any],
+    members: Sequence[Mapping[str, Any]],
+    proposer_name: str,
+    proposer_contact: str,
+    reason: str,
+    evidence: Sequence[Evidence],
+    actor: Actor = PUBLIC,
+    clock: Clock = system_clock,
+) -> str:
     """Propose a family for the registry (by a resident or an operator); returns the tracking number."""
-    clean, cleaned, errors = validate_household({**family, "registry_status": "aktif", "verification_status": "belum"},
-                                                members, known_kelurahan=db.regions, require_head=True)
+    clean, cleaned, errors = validate_household(
+        {**family, "registry_status": "aktif", "verification_status": "belum"},
+        members,
+        known_kelurahan=db.regions,
+        require_head=True,
+    )
     if not evidence:
         errors.append(FieldError("bukti", "Lampirkan paling sedikit satu foto (rumah, KK atau KTP)"))
     if errors:
@@ -204,18 +268,35 @@ def submit_usul(db: Database, upload_dir: Path, *, family: Mapping[str, Any], me
     if actor is not PUBLIC and not actor.can_edit_registry(clean["kelurahan_code"]):
         raise PermissionDenied("Anda tidak dapat mengusulkan keluarga di luar wilayah Anda")
     payload = {"family": _jsonable(clean), "members": [_jsonable(m) for m in cleaned]}
-    values = {"kelurahan_code": clean["kelurahan_code"], "reporter_name": _required(proposer_name, "nama", "Nama pengusul", 120),
-              "reporter_contact": _text(proposer_contact, 120) or None,
-              "description": _required(reason, "alasan", "Alasan usulan"), "payload": payload}
+    values = {
+        "kelurahan_code": clean["kelurahan_code"],
+        "reporter_name": _required(proposer_name, "nama", "Nama pengusul", 120),
+        "reporter_contact": _text(proposer_contact, 120) or None,
+        "description": _required(reason, "alasan", "Alasan usulan"),
+        "payload": payload,
+    }
     return _open_case(db, upload_dir, actor, CaseKind.USUL, values, evidence, clock())
 
 
 SANGGAH_EVIDENCE = "Lampirkan bukti: foto atau dokumen (JPG, PNG atau PDF) yang mendukung sanggah"
 
 
-def submit_sanggah(db: Database, upload_dir: Path, secret_key: str, *, disputer_nik: str, disputer_proof: str,
-                   factor: str = "kk", target_nik: str = "", target_kk: str = "", target_description: str, reason: str,
-                   contact: str = "", evidence: Sequence[Evidence] = (), clock: Clock = system_clock) -> str:
+def submit_sanggah(
+    db: Database,
+    upload_dir: Path,
+    secret_key: str,
+    *,
+    disputer_nik: str,
+    disputer_proof: str,
+    factor: str = "kk",
+    target_nik: str = "",
+    target_kk: str = "",
+    target_description: str,
+    reason: str,
+    contact: str = "",
+    evidence: Sequence[Evidence] = (),
+    clock: Clock = system_clock,
+) -> str:
     """Dispute a recipient in the disputer's own kelurahan; the disputer must be an active registered resident and
     prove it with the status check's second factor (``factor``: their nomor KK, or their name as on the KK), and
     attach evidence (a photo or a document), checked first: nothing about anyone is looked up without it."""
@@ -227,18 +308,32 @@ def submit_sanggah(db: Database, upload_dir: Path, secret_key: str, *, disputer_
     with db.read() as conn:
         disputer = family_store.active_member_by_nik(conn, Nik.typed(disputer_nik).digits)
         family = family_store.get(conn, disputer["family_id"]) if disputer else None
-        expected = second_factor_of(factor, {**(family or {}), "name": disputer["name"]}) if disputer and family else ""
-        if (disputer is None or family is None or family["registry_status"] != "aktif"
-                or not hmac.compare_digest(expected.encode(), proof.encode())):
-            raise ValidationError("Sanggah hanya dapat diajukan oleh warga terdaftar aktif",
-                                  [FieldError("nik", "NIK dan isian kedua pelapor tidak cocok dengan warga terdaftar aktif")])
+        expected = (
+            second_factor_of(factor, {**(family or {}), "name": disputer["name"]})
+            if disputer and family
+            else ""
+        )
+        if (
+            disputer is None
+            or family is None
+            or family["registry_status"] != "aktif"
+            or not hmac.compare_digest(expected.encode(), proof.encode())
+        ):
+            raise ValidationError(
+                "Sanggah hanya dapat diajukan oleh warga terdaftar aktif",
+                [FieldError("nik", "NIK dan isian kedua pelapor tidak cocok dengan warga terdaftar aktif")],
+            )
         kelurahan = family["kelurahan_code"]
         subject = _subject_in(conn, kelurahan, target_nik, target_kk)
-    values = {"kelurahan_code": kelurahan, "subject_family_id": subject, "reporter_name": disputer["name"],
-              "reporter_contact": _text(contact, 120) or None,
-              "reporter_nik_hash": keyed_hash(secret_key, "nik", disputer["nik"]),
-              "description": reason_text, "payload": {"penerima": who, "nik": target_nik.strip() or None,
-                                                      "kk": target_kk.strip() or None}}
+    values = {
+        "kelurahan_code": kelurahan,
+        "subject_family_id": subject,
+        "reporter_name": disputer["name"],
+        "reporter_contact": _text(contact, 120) or None,
+        "reporter_nik_hash": keyed_hash(secret_key, "nik", disputer["nik"]),
+        "description": reason_text,
+        "payload": {"penerima": who, "nik": target_nik.strip() or None, "kk": target_kk.strip() or None},
+    }
     return _open_case(db, upload_dir, PUBLIC, CaseKind.SANGGAH, values, evidence, clock())
 
 
@@ -257,16 +352,31 @@ def _subject_in(conn: sa.Connection, kelurahan: str, target_nik: str, target_kk:
     return None
 
 
-def submit_pengaduan(db: Database, upload_dir: Path, *, category: str, kelurahan_code: str, description: str,
-                     name: str = "", contact: str = "", evidence: Sequence[Evidence] = (), actor: Actor = PUBLIC,
-                     clock: Clock = system_clock) -> str:
+def submit_pengaduan(
+    db: Database,
+    upload_dir: Path,
+    *,
+    category: str,
+    kelurahan_code: str,
+    description: str,
+    name: str = "",
+    contact: str = "",
+    evidence: Sequence[Evidence] = (),
+    actor: Actor = PUBLIC,
+    clock: Clock = system_clock,
+) -> str:
     """File a complaint ticket; it is assigned to a team by area and category."""
     if category not in PENGADUAN_CATEGORIES:
         raise ValidationError("Kategori tidak dikenal", [FieldError("kategori", "Pilih kategori pengaduan")])
     code = _kelurahan(db, kelurahan_code)
-    values = {"kelurahan_code": code, "category": category, "assigned_team": assign_team(category, code),
-              "reporter_name": _text(name, 120) or None, "reporter_contact": _text(contact, 120) or None,
-              "description": _required(description, "uraian", "Uraian pengaduan")}
+    values = {
+        "kelurahan_code": code,
+        "category": category,
+        "assigned_team": assign_team(category, code),
+        "reporter_name": _text(name, 120) or None,
+        "reporter_contact": _text(contact, 120) or None,
+        "description": _required(description, "uraian", "Uraian pengaduan"),
+    }
     return _open_case(db, upload_dir, actor, CaseKind.PENGADUAN, values, evidence, clock())
 
 
@@ -287,9 +397,12 @@ def track(db: Database, number: str, *, clock: Clock = system_clock) -> PublicTr
     opened, deadline, closed_at = as_utc(row["created_at"]), as_utc(row["deadline"]), as_utc(row["closed_at"])
     assert opened is not None
     return PublicTracking(
-        tracking_number=canonical, kind=kind.label, state=state.label,
+        tracking_number=canonical,
+        kind=kind.label,
+        state=state.label,
         steps=[(CaseState(e["to_state"]).label, as_utc(e["at"]) or e["at"]) for e in events],
-        opened_at=opened, deadline=deadline,
+        opened_at=opened,
+        deadline=deadline,
         sla=sla_state(opened, deadline, clock(), closed_at).label if deadline else None,
         outcome=SanggahOutcome(row["outcome"]).label if row["outcome"] else None,
         resolution=row["resolution"] if kind is CaseKind.PENGADUAN else None,
@@ -322,15 +435,31 @@ def _timing(row: Mapping[str, Any], at: datetime) -> tuple[SlaState | None, bool
     return sla_state(opened, deadline, at, closed_at), is_overdue(deadline, at, closed_at is not None)
 
 
-def list_cases(db: Database, actor: Actor, *, kind: str | None = None, state: str | None = None, overdue: bool = False,
-               open_only: bool = False, clock: Clock = system_clock, limit: int = 200) -> list[dict[str, Any]]:
+def list_cases(
+    db: Database,
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    state: str | None = None,
+    overdue: bool = False,
+    open_only: bool = False,
+    clock: Clock = system_clock,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
     """Cases in the actor's area with their SLA state and an overdue flag, newest first."""
     if not actor.may(Permission.HANDLE_CASES):
         raise PermissionDenied("Peran Anda tidak menangani kasus warga")
     at = clock()
     with db.read() as conn:
-        rows = store.listing(conn, actor.area_code, kind=kind or None, states=[state] if state else None,
-                             open_only=open_only, overdue_at=at if overdue else None, limit=limit)
+        rows = store.listing(
+            conn,
+            actor.area_code,
+            kind=kind or None,
+            states=[state] if state else None,
+            open_only=open_only,
+            overdue_at=at if overdue else None,
+            limit=limit,
+        )
     for r in rows:
         r["sla"], r["overdue"] = _timing(r, at)
         r["state_label"] = CaseState(r["state"]).label
@@ -365,8 +494,16 @@ def get_case(db: Database, actor: Actor, case_id: int, *, clock: Clock = system_
     kind, state = CaseKind(row["kind"]), CaseState(row["state"])
     sla, overdue = _timing(row, clock())
     allowed = [s for s in next_states(kind, state) if _may_move(actor, kind, s)]
-    return CaseDetail(case=row, events=events, uploads=files, next_states=allowed, sla=sla, overdue=overdue,
-                      subject=subject, warnings=warnings)
+    return CaseDetail(
+        case=row,
+        events=events,
+        uploads=files,
+        next_states=allowed,
+        sla=sla,
+        overdue=overdue,
+        subject=subject,
+        warnings=warnings,
+    )
 
 
 def _usul_warnings(conn: sa.Connection, actor: Actor, row: Mapping[str, Any]) -> list[str]:
@@ -375,10 +512,16 @@ def _usul_warnings(conn: sa.Connection, actor: Actor, row: Mapping[str, Any]) ->
     found = []
     kk = row["payload"]["family"].get("kk_number")
     niks = [m["nik"] for m in row["payload"]["members"]]
-    if moves.outside_area(conn, actor, kk_number=kk or "", to_kelurahan_code=row["kelurahan_code"], niks=niks):
+    if moves.outside_area(
+        conn, actor, kk_number=kk or "", to_kelurahan_code=row["kelurahan_code"], niks=niks
+    ):
         # Nothing about the other area's records: only that approving will send a move request instead.
-        return [("Sebagian NIK/KK usul ini tidak dapat didaftarkan di sini: bila disetujui, usul ditolak sistem dan "
-                 "permintaan perpindahan dikirim ke petugas wilayah asalnya.")]
+        return [
+            (
+                "Sebagian NIK/KK usul ini tidak dapat didaftarkan di sini: bila disetujui, usul ditolak sistem dan "
+                "permintaan perpindahan dikirim ke petugas wilayah asalnya."
+            )
+        ]
     if kk and family_store.active_family_by_kk(conn, kk) is not None:
         found.append(f"Nomor KK {kk} sudah terdaftar sebagai keluarga aktif.")
     for m in row["payload"]["members"]:
@@ -387,8 +530,18 @@ def _usul_warnings(conn: sa.Connection, actor: Actor, row: Mapping[str, Any]) ->
     return found
 
 
-def advance(db: Database, actor: Actor, case_id: int, to_state: str, *, note: str = "", outcome: str | None = None,
-            evidence: Sequence[Evidence] = (), upload_dir: Path | None = None, clock: Clock = system_clock) -> None:
+def advance(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    to_state: str,
+    *,
+    note: str = "",
+    outcome: str | None = None,
+    evidence: Sequence[Evidence] = (),
+    upload_dir: Path | None = None,
+    clock: Clock = system_clock,
+) -> None:
     """Move a case one step; an approved usul enters the registry, a closed sanggah records its outcome."""
     try:
         to = CaseState(to_state)
@@ -396,7 +549,9 @@ def advance(db: Database, actor: Actor, case_id: int, to_state: str, *, note: st
         raise StateError("Langkah tidak dikenal") from None
     text = _text(note, 1000)
     if to in _NOTE_REQUIRED and not text:
-        raise ValidationError("Catatan wajib diisi", [FieldError("catatan", "Tulis alasan atau hasil penanganan")])
+        raise ValidationError(
+            "Catatan wajib diisi", [FieldError("catatan", "Tulis alasan atau hasil penanganan")]
+        )
     with db.read() as conn:
         row = _visible_case(conn, actor, case_id)
     kind, state = CaseKind(row["kind"]), CaseState(row["state"])
@@ -410,8 +565,13 @@ def advance(db: Database, actor: Actor, case_id: int, to_state: str, *, note: st
         created = None
         if kind is CaseKind.USUL and to is CaseState.MASUK_REGISTRI:
             payload = row["payload"]
-            created = registry.create_family(db, actor, payload["family"], payload["members"],
-                                             reason=f"Usul {row['tracking_number']} disetujui")
+            created = registry.create_family(
+                db,
+                actor,
+                payload["family"],
+                payload["members"],
+                reason=f"Usul {row['tracking_number']} disetujui",
+            )
         if kind is CaseKind.SANGGAH and outcome == SanggahOutcome.DIHAPUS and row["subject_family_id"]:
             _remove_from_lists(db, actor, row)
         at = clock()
@@ -419,11 +579,19 @@ def advance(db: Database, actor: Actor, case_id: int, to_state: str, *, note: st
             current = _visible_case(conn, actor, case_id, lock=True)
             if current["state"] != state.value:
                 raise StateError("Kasus ini baru saja diubah orang lain; muat ulang halaman")
-            record_evidence(conn, saved, case_id=case_id, area_code=row["kelurahan_code"], by=actor.username, at=at)
-            if (kind is CaseKind.USUL and state is CaseState.MUSYAWARAH and to is CaseState.VERIFIKASI
-                    and not store.has_upload(conn, case_id, "berita_acara")):
-                raise ValidationError("Lampirkan Berita Acara musyawarah kelurahan",
-                                      [FieldError("berkas", "Unggah Berita Acara (BA) musyawarah kelurahan")])
+            record_evidence(
+                conn, saved, case_id=case_id, area_code=row["kelurahan_code"], by=actor.username, at=at
+            )
+            if (
+                kind is CaseKind.USUL
+                and state is CaseState.MUSYAWARAH
+                and to is CaseState.VERIFIKASI
+                and not store.has_upload(conn, case_id, "berita_acara")
+            ):
+                raise ValidationError(
+                    "Lampirkan Berita Acara musyawarah kelurahan",
+                    [FieldError("berkas", "Unggah Berita Acara (BA) musyawarah kelurahan")],
+                )
             final = is_final(kind, to)
             values: dict[str, Any] = {"state": to.value, "updated_at": at, "closed_at": at if final else None}
             if outcome and kind is CaseKind.SANGGAH:
@@ -434,8 +602,15 @@ def advance(db: Database, actor: Actor, case_id: int, to_state: str, *, note: st
                 values["created_family_id"] = created
             store.update(conn, case_id, values)
             store.add_event(conn, case_id, at, actor.username, state.value, to.value, text or None)
-            audit.record(conn, actor, f"{kind.value}.{to.value}", "case", case_id, area_code=row["kelurahan_code"],
-                         detail={"from": state.value, "to": to.value, "outcome": outcome, "family_id": created})
+            audit.record(
+                conn,
+                actor,
+                f"{kind.value}.{to.value}",
+                "case",
+                case_id,
+                area_code=row["kelurahan_code"],
+                detail={"from": state.value, "to": to.value, "outcome": outcome, "family_id": created},
+            )
     except Exception:
         for _, stored in saved:
             upload_files.remove(upload_dir, stored.token)  # type: ignore[arg-type]
@@ -449,9 +624,14 @@ def _remove_from_lists(db: Database, actor: Actor, case: Mapping[str, Any]) -> N
         family = family_store.get(conn, case["subject_family_id"])
     if family is None or family["verification_status"] == VerificationStatus.DITOLAK:
         return
-    registry.update_family(db, applying_findings(actor), family["id"],
-                           {"verification_status": VerificationStatus.DITOLAK.value},
-                           expected_version=family["version"], reason=f"Sanggah {case['tracking_number']}: dihapus dari daftar")
+    registry.update_family(
+        db,
+        applying_findings(actor),
+        family["id"],
+        {"verification_status": VerificationStatus.DITOLAK.value},
+        expected_version=family["version"],
+        reason=f"Sanggah {case['tracking_number']}: dihapus dari daftar",
+    )
 
 
 def upload_for(db: Database, actor: Actor, upload_id: int) -> dict[str, Any]:
@@ -460,6 +640,13 @@ def upload_for(db: Database, actor: Actor, upload_id: int) -> dict[str, Any]:
         row = store.get_upload(conn, upload_id)
     if row is None or not actor.may(Permission.HANDLE_CASES) or not actor.can_read_personal(row["area_code"]):
         raise NotFound("Berkas tidak ditemukan")
-    audit.record_read(db.engine, actor, "upload.read", "upload", upload_id, area_code=row["area_code"],
-                      detail={"case_id": row.get("case_id"), "purpose": row.get("purpose")})
+    audit.record_read(
+        db.engine,
+        actor,
+        "upload.read",
+        "upload",
+        upload_id,
+        area_code=row["area_code"],
+        detail={"case_id": row.get("case_id"), "purpose": row.get("purpose")},
+    )
     return row

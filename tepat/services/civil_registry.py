@@ -29,8 +29,15 @@ from tepat.store import status_checks as status_store
 from tepat.store.database import Database
 
 EVENTS = {"meninggal": InactiveReason.MENINGGAL, "pindah_keluar": InactiveReason.PINDAH}
-_ALIASES = {"nik": "nik", "peristiwa": "peristiwa", "event": "peristiwa", "jenis": "peristiwa",
-            "tanggal": "tanggal", "date": "tanggal", "tanggal_peristiwa": "tanggal"}
+_ALIASES = {
+    "nik": "nik",
+    "peristiwa": "peristiwa",
+    "event": "peristiwa",
+    "jenis": "peristiwa",
+    "tanggal": "tanggal",
+    "date": "tanggal",
+    "tanggal_peristiwa": "tanggal",
+}
 
 
 @dataclass(frozen=True)
@@ -55,21 +62,30 @@ class ChangeReport:
     payments_blocked: int = 0
 
     def as_dict(self) -> dict[str, object]:
-        return {"baris": self.rows_read, "anggota_dinonaktifkan": len(self.members_deactivated),
-                "keluarga_dinonaktifkan": self.families_deactivated, "kepala_keluarga_hilang": self.heads_gone,
-                "tidak_ditemukan": [{"baris": r, "nik": n} for r, n in self.not_found],
-                "sudah_nonaktif": [{"baris": r, "nik": n} for r, n in self.already_inactive],
-                "tidak_sah": [e.as_dict() for e in self.invalid], "pembayaran_diblokir": self.payments_blocked}
+        return {
+            "baris": self.rows_read,
+            "anggota_dinonaktifkan": len(self.members_deactivated),
+            "keluarga_dinonaktifkan": self.families_deactivated,
+            "kepala_keluarga_hilang": self.heads_gone,
+            "tidak_ditemukan": [{"baris": r, "nik": n} for r, n in self.not_found],
+            "sudah_nonaktif": [{"baris": r, "nik": n} for r, n in self.already_inactive],
+            "tidak_sah": [e.as_dict() for e in self.invalid],
+            "pembayaran_diblokir": self.payments_blocked,
+        }
 
 
 def parse_change_file(text: str) -> tuple[list[ChangeRow], list[FieldError]]:
     """Rows of a change file and the problems of the rows that cannot be used."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";" if text.count(";") > text.count(",") else ",")
+    reader = csv.DictReader(
+        io.StringIO(text.lstrip("\ufeff")), delimiter=";" if text.count(";") > text.count(",") else ","
+    )
     columns = {c: _ALIASES.get((c or "").strip().lower()) for c in reader.fieldnames or []}
     missing = {"nik", "peristiwa", "tanggal"} - set(columns.values())
     if missing:
-        raise ValidationError("Kolom wajib tidak ada: " + ", ".join(sorted(missing)),
-                              [FieldError(m, "Kolom wajib tidak ada") for m in sorted(missing)])
+        raise ValidationError(
+            "Kolom wajib tidak ada: " + ", ".join(sorted(missing)),
+            [FieldError(m, "Kolom wajib tidak ada") for m in sorted(missing)],
+        )
     rows: list[ChangeRow] = []
     problems: list[FieldError] = []
     for number, raw in enumerate(reader, start=2):
@@ -84,7 +100,9 @@ def parse_change_file(text: str) -> tuple[list[ChangeRow], list[FieldError]]:
         if not nik_check.valid:
             problems.append(FieldError("nik", "NIK tidak sah", mask_nik(values.get("nik", "")), number))
         elif event not in EVENTS:
-            problems.append(FieldError("peristiwa", "Peristiwa harus meninggal atau pindah_keluar", event, number))
+            problems.append(
+                FieldError("peristiwa", "Peristiwa harus meninggal atau pindah_keluar", event, number)
+            )
         else:
             rows.append(ChangeRow(number, nik_check.value, event, on))
     return rows, problems
@@ -107,8 +125,14 @@ def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: 
         reason = EVENTS[row.event]
         note = f"Data Dukcapil ({source or 'berkas perubahan'}): {row.event} {row.on:%d-%m-%Y}"
         report.payments_blocked += registry.deactivate_member(
-            db, actor, member["id"], reason.value, expected_version=member["version"], note=note,
-            death_date=row.on if reason is InactiveReason.MENINGGAL else None)
+            db,
+            actor,
+            member["id"],
+            reason.value,
+            expected_version=member["version"],
+            note=note,
+            death_date=row.on if reason is InactiveReason.MENINGGAL else None,
+        )
         report.members_deactivated.append((mask_nik(row.nik), row.event))
         touched.add(member["family_id"])
         if member["relationship"] == "kepala_keluarga":
@@ -123,14 +147,31 @@ def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: 
         all_dead = all(m["life_status"] == "meninggal" for m in everyone)
         code = InactiveReason.MENINGGAL if all_dead else InactiveReason.PINDAH
         report.payments_blocked += registry.deactivate_family(
-            db, actor, family_id, code.value, expected_version=fam["version"], note="Tidak ada lagi anggota aktif (data Dukcapil)")
+            db,
+            actor,
+            family_id,
+            code.value,
+            expected_version=fam["version"],
+            note="Tidak ada lagi anggota aktif (data Dukcapil)",
+        )
         report.families_deactivated.append(family_id)
     report.heads_gone = [f for f in report.heads_gone if f not in report.families_deactivated]
     with db.begin() as conn:
-        audit.record(conn, actor, "civil_registry.import", "import", None,
-                     detail={"source": source, "rows": report.rows_read, "members": len(report.members_deactivated),
-                             "families": len(report.families_deactivated), "not_found": len(report.not_found),
-                             "payments_blocked": report.payments_blocked})
+        audit.record(
+            conn,
+            actor,
+            "civil_registry.import",
+            "import",
+            None,
+            detail={
+                "source": source,
+                "rows": report.rows_read,
+                "members": len(report.members_deactivated),
+                "families": len(report.families_deactivated),
+                "not_found": len(report.not_found),
+                "payments_blocked": report.payments_blocked,
+            },
+        )
     return report
 
 

@@ -57,8 +57,10 @@ class TooManyChecks(Throttled):
     """The facility's key asked too often: try again shortly."""
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"Terlalu banyak permintaan dengan kunci ini. Coba lagi dalam {max(1, round(retry_after))} detik.",
-                         retry_after)
+        super().__init__(
+            f"Terlalu banyak permintaan dengan kunci ini. Coba lagi dalam {max(1, round(retry_after))} detik.",
+            retry_after,
+        )
 
 
 def hash_key(key: str) -> str:
@@ -100,12 +102,30 @@ def register_facility(db: Database, actor: Actor, *, code: str, name: str, kind:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with db.begin() as conn:
         if store.by_code(conn, code) is not None:
-            raise ValidationError("Kode fasilitas sudah dipakai", [FieldError("kode", "Kode sudah dipakai", code)])
-        facility_id = store.insert(conn, {"code": code, "name": name, "kind": kind, "key_hash": hash_key(key),
-                                          "key_prefix": key[:12], "active": True, "created_by": actor.username,
-                                          "created_at": now()})
-        audit.record(conn, actor, "fasilitas.daftar", "facilities", facility_id,
-                     detail={"code": code, "name": name, "kind": kind, "key_prefix": key[:12]})
+            raise ValidationError(
+                "Kode fasilitas sudah dipakai", [FieldError("kode", "Kode sudah dipakai", code)]
+            )
+        facility_id = store.insert(
+            conn,
+            {
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "key_hash": hash_key(key),
+                "key_prefix": key[:12],
+                "active": True,
+                "created_by": actor.username,
+                "created_at": now(),
+            },
+        )
+        audit.record(
+            conn,
+            actor,
+            "fasilitas.daftar",
+            "facilities",
+            facility_id,
+            detail={"code": code, "name": name, "kind": kind, "key_prefix": key[:12]},
+        )
     return IssuedKey(facility_id, code, name, key)
 
 
@@ -118,7 +138,9 @@ def revoke_facility(db: Database, actor: Actor, code: str) -> dict[str, Any]:
             raise NotFound("Fasilitas tidak ditemukan.")
         if not store.revoke(conn, found["id"], now()):
             raise ValidationError("Kunci fasilitas ini sudah dicabut.")
-        audit.record(conn, actor, "fasilitas.cabut", "facilities", found["id"], detail={"code": found["code"]})
+        audit.record(
+            conn, actor, "fasilitas.cabut", "facilities", found["id"], detail={"code": found["code"]}
+        )
     return {"id": found["id"], "kode": found["code"], "nama": found["name"]}
 
 
@@ -144,16 +166,28 @@ class CoverageAnswer:
     masked_name: str | None
 
     def as_dict(self) -> dict[str, object]:
-        return {"tercakup": self.covered, "program": self.programme,
-                "berlaku_sampai": self.valid_until.isoformat() if self.valid_until else None,
-                "kelas": self.care_class, "nama": self.masked_name}
+        return {
+            "tercakup": self.covered,
+            "program": self.programme,
+            "berlaku_sampai": self.valid_until.isoformat() if self.valid_until else None,
+            "kelas": self.care_class,
+            "nama": self.masked_name,
+        }
 
 
 class CoverageChecker:
     """Answers checks for facilities; holds the per-key rate limit (one per application)."""
 
-    def __init__(self, db: Database, secret_key: str, *, limit: Limit = KEY_LIMIT, limiter: Limiter | None = None,
-                 clock: Callable[[], float] = time.time, today: Callable[[], date] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret_key: str,
+        *,
+        limit: Limit = KEY_LIMIT,
+        limiter: Limiter | None = None,
+        clock: Callable[[], float] = time.time,
+        today: Callable[[], date] | None = None,
+    ) -> None:
         self.db = db
         self.secret_key = secret_key
         self.limit = limit
@@ -195,10 +229,21 @@ class CoverageChecker:
             nik = Nik.typed(nik_raw).digits  # after the limit: a malformed NIK is an attempt too
             today = self.today()
             rows = store.service_cycles(conn, nik, today)
-            cycles = [ServiceCycle(r["programme"], r["cycle_id"], r["period_start"], r["period_end"],
-                                   r["coverage_months"], r["state"]) for r in rows]
+            cycles = [
+                ServiceCycle(
+                    r["programme"],
+                    r["cycle_id"],
+                    r["period_start"],
+                    r["period_end"],
+                    r["coverage_months"],
+                    r["state"],
+                )
+                for r in rows
+            ]
             found = covering_cycle(cycles, today)
-            store.record_check(conn, facility["id"], keyed_hash(self.secret_key, "nik", nik), found is not None, now())
+            store.record_check(
+                conn, facility["id"], keyed_hash(self.secret_key, "nik", nik), found is not None, now()
+            )
         if found is None:
             return CoverageAnswer(False, None, None, None, None)
         name = rows[cycles.index(found)]["name"]  # the person the covering row belongs to

@@ -43,8 +43,24 @@ from tepat.store.schema import entitlements
 
 _NOT_FOUND = "Siklus tidak ditemukan"
 _MOVED = "Siklus ini sudah diubah orang lain. Muat ulang halaman lalu coba lagi."
-SNAPSHOT_FIELDS = ("code", "name", "unit", "benefit_type", "funding_source", "frequency", "amount", "amounts_by_level",
-                   "budget_year", "annual_budget", "quota", "rule", "member_rule", "exclusions", "coverage_months", "version")
+SNAPSHOT_FIELDS = (
+    "code",
+    "name",
+    "unit",
+    "benefit_type",
+    "funding_source",
+    "frequency",
+    "amount",
+    "amounts_by_level",
+    "budget_year",
+    "annual_budget",
+    "quota",
+    "rule",
+    "member_rule",
+    "exclusions",
+    "coverage_months",
+    "version",
+)
 
 
 @dataclass(frozen=True)
@@ -68,15 +84,28 @@ class CycleView:
     def as_dict(self) -> dict[str, Any]:
         c = self.cycle
         ends = self.coverage_ends
-        return {"penyelesaian": self.completion.value,
-                **({"jaminan_sampai": ends.isoformat()} if ends else {}),
-            "id": c["id"], "nama": c["name"], "program": c["programme_code"], "status": c["state"],
+        return {
+            "penyelesaian": self.completion.value,
+            **({"jaminan_sampai": ends.isoformat()} if ends else {}),
+            "id": c["id"],
+            "nama": c["name"],
+            "program": c["programme_code"],
+            "status": c["state"],
             "periode": [c["period_start"].isoformat(), c["period_end"].isoformat()],
-            "tanggal_acuan": c["reference_date"].isoformat(), "model": c["model_id"], "pagu": c["budget_cap"],
-            "kuota": c["quota"], "penerima": c["entitlements"], "total_rupiah": c["total_amount"],
-            "diblokir": c["blocked"], "sha256": c["snapshot_sha256"], "per_status": self.states,
-            "per_kelurahan": self.by_kelurahan, "dibuat_oleh": c["created_by"], "diajukan_oleh": c["submitted_by"],
-            "disetujui_oleh": c["approved_by"], "alasan_batal": c["cancel_reason"],
+            "tanggal_acuan": c["reference_date"].isoformat(),
+            "model": c["model_id"],
+            "pagu": c["budget_cap"],
+            "kuota": c["quota"],
+            "penerima": c["entitlements"],
+            "total_rupiah": c["total_amount"],
+            "diblokir": c["blocked"],
+            "sha256": c["snapshot_sha256"],
+            "per_status": self.states,
+            "per_kelurahan": self.by_kelurahan,
+            "dibuat_oleh": c["created_by"],
+            "diajukan_oleh": c["submitted_by"],
+            "disetujui_oleh": c["approved_by"],
+            "alasan_batal": c["cancel_reason"],
         }
 
 
@@ -88,13 +117,29 @@ def _load(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict[str
 
 
 def _step(conn: sa.Connection, actor: Actor, cycle: dict[str, Any], action: CycleAction) -> CycleState:
-    check_actor(action, actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"], cycle_area=cycle["area_code"])
+    check_actor(
+        action,
+        actor,
+        created_by=cycle["created_by"],
+        submitted_by=cycle["submitted_by"],
+        cycle_area=cycle["area_code"],
+    )
     return next_state(cycle["state"], action)
 
 
-def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_start: date, period_end: date,
-                 reference_date: date | None = None, budget_cap: int | None = None, quota: int | None = None,
-                 area_code: str | None = None) -> int:
+def create_cycle(
+    db: Database,
+    actor: Actor,
+    code: str,
+    *,
+    name: str,
+    period_start: date,
+    period_end: date,
+    reference_date: date | None = None,
+    budget_cap: int | None = None,
+    quota: int | None = None,
+    area_code: str | None = None,
+) -> int:
     """A new cycle in ``draf`` for ``area_code`` (default: the admin's whole area; a region inside it otherwise);
     its budget cap defaults to the annual budget minus what the year's frozen cycles committed."""
     if not actor.may(Permission.MANAGE_PROGRAMMES):
@@ -106,7 +151,7 @@ def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_sta
     if area and db.regions.get(area) is None:
         errors.append(FieldError("area_code", "Kode wilayah tidak dikenal"))
     if not name.strip():
-        errors.append(FieldError("name", "Nama siklus wajib diisi, mis. \"BLT-APBD Juli 2025\""))
+        errors.append(FieldError("name", 'Nama siklus wajib diisi, mis. "BLT-APBD Juli 2025"'))
     if period_end < period_start:
         errors.append(FieldError("period_end", "Akhir periode tidak boleh sebelum awalnya"))
     if budget_cap is not None and budget_cap < 0:
@@ -125,14 +170,33 @@ def create_cycle(db: Database, actor: Actor, code: str, *, name: str, period_sta
         if budget_cap is None and year_budget is not None:
             budget_cap = max(year_budget - store.committed(conn, prog["id"], period_start.year), 0)
         at = now()
-        cycle_id = store.insert_cycle(conn, {
-            "programme_id": prog["id"], "name": name.strip()[:120], "area_code": area, "period_start": period_start,
-            "period_end": period_end, "reference_date": reference_date or period_start, "state": CycleState.DRAF.value,
-            "programme_snapshot": _snapshot(prog), "budget_cap": budget_cap,
-            "quota": quota if quota is not None else prog["quota"], "version": 1, "created_by": actor.username,
-            "created_at": at})
-        audit.record(conn, actor, "create", "benefit_cycle", cycle_id, area_code=area or None, detail={
-            "program": prog["code"], "name": name.strip(), "budget_cap": budget_cap, "area": area})
+        cycle_id = store.insert_cycle(
+            conn,
+            {
+                "programme_id": prog["id"],
+                "name": name.strip()[:120],
+                "area_code": area,
+                "period_start": period_start,
+                "period_end": period_end,
+                "reference_date": reference_date or period_start,
+                "state": CycleState.DRAF.value,
+                "programme_snapshot": _snapshot(prog),
+                "budget_cap": budget_cap,
+                "quota": quota if quota is not None else prog["quota"],
+                "version": 1,
+                "created_by": actor.username,
+                "created_at": at,
+            },
+        )
+        audit.record(
+            conn,
+            actor,
+            "create",
+            "benefit_cycle",
+            cycle_id,
+            area_code=area or None,
+            detail={"program": prog["code"], "name": name.strip(), "budget_cap": budget_cap, "area": area},
+        )
     return cycle_id
 
 
@@ -147,17 +211,47 @@ def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
         _step(conn, actor, cycle, CycleAction.GENERATE)
         prog = get_programme_row(conn, cycle["programme_id"])
         scope = enrolment.programme_scope(  # the cycle's area, never the acting admin's (which contains it)
-            conn, prog, actor, reference_date=cycle["reference_date"], period=(cycle["period_start"], cycle["period_end"]),
-            budget=cycle["budget_cap"], quota=cycle["quota"], use_programme_limits=False, area_code=cycle["area_code"])
+            conn,
+            prog,
+            actor,
+            reference_date=cycle["reference_date"],
+            period=(cycle["period_start"], cycle["period_end"]),
+            budget=cycle["budget_cap"],
+            quota=cycle["quota"],
+            use_programme_limits=False,
+            area_code=cycle["area_code"],
+        )
         at = now()
         count, total = store.generate(conn, cycle_id, scope, at)
-        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
-                "entitlements": count, "total_amount": total, "blocked": 0, "generated_at": at,
-                "model_id": scope.model_id, "programme_snapshot": _snapshot(prog)}):
+        if not store.move(
+            conn,
+            cycle_id,
+            cycle["state"],
+            cycle["version"],
+            {
+                "entitlements": count,
+                "total_amount": total,
+                "blocked": 0,
+                "generated_at": at,
+                "model_id": scope.model_id,
+                "programme_snapshot": _snapshot(prog),
+            },
+        ):
             raise ConflictError(_MOVED)
-        audit.record(conn, actor, "generate", "benefit_cycle", cycle_id, detail={
-            "entitlements": count, "total_amount": total, "model_id": scope.model_id,
-            "area": cycle["area_code"], "programme_version": prog["version"]})
+        audit.record(
+            conn,
+            actor,
+            "generate",
+            "benefit_cycle",
+            cycle_id,
+            detail={
+                "entitlements": count,
+                "total_amount": total,
+                "model_id": scope.model_id,
+                "area": cycle["area_code"],
+                "programme_version": prog["version"],
+            },
+        )
     return {"entitlements": count, "total_amount": total, "model_id": scope.model_id}
 
 
@@ -175,8 +269,13 @@ def submit(db: Database, actor: Actor, cycle_id: int) -> None:
         target = _step(conn, actor, cycle, CycleAction.SUBMIT)
         if cycle["generated_at"] is None:
             raise StateError("Susun daftar penerima dulu sebelum mengajukan siklus.")
-        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
-                "state": target.value, "submitted_by": actor.username, "submitted_at": now()}):
+        if not store.move(
+            conn,
+            cycle_id,
+            cycle["state"],
+            cycle["version"],
+            {"state": target.value, "submitted_by": actor.username, "submitted_at": now()},
+        ):
             raise ConflictError(_MOVED)
         audit.record(conn, actor, "submit", "benefit_cycle", cycle_id)
 
@@ -196,21 +295,37 @@ class ApprovalReview:
 
 def _review(conn: sa.Connection, cycle: dict[str, Any]) -> ApprovalReview:
     by_reason, lines = payability.preview(conn, cycle["id"])
-    blocked, blocked_amount = sum(int(b["count"]) for b in by_reason), sum(int(b["amount"]) for b in by_reason)
-    return ApprovalReview(int(cycle["entitlements"]), int(cycle["total_amount"]), int(cycle["entitlements"]) - blocked,
-                          int(cycle["total_amount"]) - blocked_amount, by_reason, lines)
+    blocked, blocked_amount = (
+        sum(int(b["count"]) for b in by_reason),
+        sum(int(b["amount"]) for b in by_reason),
+    )
+    return ApprovalReview(
+        int(cycle["entitlements"]),
+        int(cycle["total_amount"]),
+        int(cycle["entitlements"]) - blocked,
+        int(cycle["total_amount"]) - blocked_amount,
+        by_reason,
+        lines,
+    )
 
 
 def approval_review(db: Database, actor: Actor, cycle_id: int) -> ApprovalReview:
     """The review shown before approval, to the admins who may approve."""
     with db.read() as conn:
         cycle = _load(conn, cycle_id)
-        check_actor(CycleAction.APPROVE, actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"],
-                    cycle_area=cycle["area_code"])  # who may approve: role, area and maker-checker
+        check_actor(
+            CycleAction.APPROVE,
+            actor,
+            created_by=cycle["created_by"],
+            submitted_by=cycle["submitted_by"],
+            cycle_area=cycle["area_code"],
+        )  # who may approve: role, area and maker-checker
         return _review(conn, cycle)
 
 
-def approve(db: Database, actor: Actor, cycle_id: int, *, confirm: tuple[int, int] | None = None) -> dict[str, Any]:
+def approve(
+    db: Database, actor: Actor, cycle_id: int, *, confirm: tuple[int, int] | None = None
+) -> dict[str, Any]:
     """Approve (a different admin), block the unpayable, freeze the list and store its SHA-256.
 
     ``confirm``: the (recipients, total) the approver was shown (``approval_review``); when the list has changed
@@ -221,24 +336,50 @@ def approve(db: Database, actor: Actor, cycle_id: int, *, confirm: tuple[int, in
         if confirm is not None:
             now_review = _review(conn, cycle)
             if (now_review.payable, now_review.payable_amount) != tuple(confirm):
-                raise StateError("Daftar penerima berubah sejak halaman dibuka (ada data yang baru diubah); "
-                                 "periksa lagi lalu setujui.")
+                raise StateError(
+                    "Daftar penerima berubah sejak halaman dibuka (ada data yang baru diubah); "
+                    "periksa lagi lalu setujui."
+                )
         annual = budget_for(cycle["programme_snapshot"], cycle["period_start"].year)
         if annual is not None:
-            spent = store.committed(conn, cycle["programme_id"], cycle["period_start"].year, excluding=cycle_id)
+            spent = store.committed(
+                conn, cycle["programme_id"], cycle["period_start"].year, excluding=cycle_id
+            )
             if spent + int(cycle["total_amount"]) > int(annual):
-                raise StateError("Total siklus melebihi sisa anggaran tahunan program; susun ulang dengan pagu yang lebih kecil.")
+                raise StateError(
+                    "Total siklus melebihi sisa anggaran tahunan program; susun ulang dengan pagu yang lebih kecil."
+                )
         at = now()
         blocked, sha = store.freeze(conn, cycle_id, at)
         if completion_of_cycle(cycle["programme_snapshot"]) is Completion.COVERAGE:
             store.move_entitlements(conn, cycle_id, EntitlementState.TERJADWAL, EntitlementState.AKTIF, at)
-        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
-                "state": target.value, "approved_by": actor.username, "approved_at": at, "blocked": blocked,
-                "snapshot_sha256": sha}):
+        if not store.move(
+            conn,
+            cycle_id,
+            cycle["state"],
+            cycle["version"],
+            {
+                "state": target.value,
+                "approved_by": actor.username,
+                "approved_at": at,
+                "blocked": blocked,
+                "snapshot_sha256": sha,
+            },
+        ):
             raise ConflictError(_MOVED)
-        audit.record(conn, actor, "approve", "benefit_cycle", cycle_id, detail={
-            "blocked": blocked, "snapshot_sha256": sha, "entitlements": cycle["entitlements"],
-            "total_amount": cycle["total_amount"]})
+        audit.record(
+            conn,
+            actor,
+            "approve",
+            "benefit_cycle",
+            cycle_id,
+            detail={
+                "blocked": blocked,
+                "snapshot_sha256": sha,
+                "entitlements": cycle["entitlements"],
+                "total_amount": cycle["total_amount"],
+            },
+        )
     return {"blocked": blocked, "snapshot_sha256": sha}
 
 
@@ -247,8 +388,13 @@ def return_to_draft(db: Database, actor: Actor, cycle_id: int, note: str = "") -
     with db.begin() as conn:
         cycle = _load(conn, cycle_id, lock=True)
         target = _step(conn, actor, cycle, CycleAction.RETURN)
-        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
-                "state": target.value, "submitted_by": None, "submitted_at": None}):
+        if not store.move(
+            conn,
+            cycle_id,
+            cycle["state"],
+            cycle["version"],
+            {"state": target.value, "submitted_by": None, "submitted_at": None},
+        ):
             raise ConflictError(_MOVED)
         audit.record(conn, actor, "return", "benefit_cycle", cycle_id, detail={"note": note.strip()})
 
@@ -256,12 +402,19 @@ def return_to_draft(db: Database, actor: Actor, cycle_id: int, note: str = "") -
 def cancel(db: Database, actor: Actor, cycle_id: int, reason: str) -> None:
     """Cancel a cycle in ``draf`` or ``ditinjau``; the reason is required."""
     if len(reason.strip()) < 5:
-        raise ValidationError("Tulis alasan pembatalan.", [FieldError("reason", "Alasan pembatalan wajib diisi")])
+        raise ValidationError(
+            "Tulis alasan pembatalan.", [FieldError("reason", "Alasan pembatalan wajib diisi")]
+        )
     with db.begin() as conn:
         cycle = _load(conn, cycle_id, lock=True)
         target = _step(conn, actor, cycle, CycleAction.CANCEL)
-        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
-                "state": target.value, "cancel_reason": reason.strip()[:1000]}):
+        if not store.move(
+            conn,
+            cycle_id,
+            cycle["state"],
+            cycle["version"],
+            {"state": target.value, "cancel_reason": reason.strip()[:1000]},
+        ):
             raise ConflictError(_MOVED)
         audit.record(conn, actor, "cancel", "benefit_cycle", cycle_id, detail={"reason": reason.strip()})
 
@@ -292,15 +445,22 @@ def close(db: Database, actor: Actor, cycle_id: int, *, today: date | None = Non
         ends = coverage_ends(cycle)
         if ends is not None:
             if today <= ends:
-                raise StateError(f"Jaminan siklus ini berlaku sampai {long_date(ends)}; siklus dapat ditutup "
-                                 "sesudah tanggal itu.")
+                raise StateError(
+                    f"Jaminan siklus ini berlaku sampai {long_date(ends)}; siklus dapat ditutup "
+                    "sesudah tanggal itu."
+                )
             store.move_entitlements(conn, cycle_id, EntitlementState.AKTIF, EntitlementState.SELESAI, at)
         open_ = store.not_final(conn, cycle_id, FINAL_ENTITLEMENT_STATES)
         if open_:
             what = _NOT_FINISHED[completion_of_cycle(cycle["programme_snapshot"])]
             raise StateError(f"Siklus belum dapat ditutup: {open_} hak bantuan belum selesai ({what}).")
-        if not store.move(conn, cycle_id, cycle["state"], cycle["version"], {
-                "state": target.value, "closed_by": actor.username, "closed_at": at}):
+        if not store.move(
+            conn,
+            cycle_id,
+            cycle["state"],
+            cycle["version"],
+            {"state": target.value, "closed_by": actor.username, "closed_at": at},
+        ):
             raise ConflictError(_MOVED)
         audit.record(conn, actor, "close", "benefit_cycle", cycle_id)
 
@@ -310,9 +470,14 @@ def close_ended_coverage(db: Database, actor: Actor, *, today: date | None = Non
     Run daily (``tepat siklus close-ended``, e.g. from cron): coverage ends by itself, and so do its cycles."""
     today = today or local_today()
     with db.read() as conn:
-        ended = [c["id"] for c in store.list_cycles(conn)
-                 if c["state"] in (CycleState.DISETUJUI, CycleState.PEMBAYARAN) and actor.in_area(c["area_code"])
-                 and (ends := coverage_ends(c)) is not None and ends < today]
+        ended = [
+            c["id"]
+            for c in store.list_cycles(conn)
+            if c["state"] in (CycleState.DISETUJUI, CycleState.PEMBAYARAN)
+            and actor.in_area(c["area_code"])
+            and (ends := coverage_ends(c)) is not None
+            and ends < today
+        ]
     for cycle_id in sorted(ended):
         close(db, actor, cycle_id, today=today)
     return sorted(ended)
@@ -333,28 +498,49 @@ def show(db: Database, actor: Actor, cycle_id: int) -> CycleView:
     with db.read() as conn:
         cycle = _load(conn, cycle_id)
         states = store.counts(conn, cycle_id)
-        rows = store.by_kelurahan(conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code))
+        rows = store.by_kelurahan(
+            conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code)
+        )
     # Blocked now, counted from the rows: deaths reported after approval block more (the column keeps the approval's count).
     cycle["blocked"] = states.get(EntitlementState.DIBLOKIR.value, 0)
     for r in rows:
         r["kelurahan_name"] = db.regions.name(r["kelurahan_code"])
         r["kecamatan_name"] = db.regions.name(r["kecamatan_code"])
-    actions = allowed_actions(cycle["state"], actor, created_by=cycle["created_by"], submitted_by=cycle["submitted_by"],
-                              cycle_area=cycle["area_code"])
+    actions = allowed_actions(
+        cycle["state"],
+        actor,
+        created_by=cycle["created_by"],
+        submitted_by=cycle["submitted_by"],
+        cycle_area=cycle["area_code"],
+    )
     return CycleView(cycle, states, rows, actions)
 
 
-def entitlement_page(db: Database, actor: Actor, cycle_id: int, *, offset: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+def entitlement_page(
+    db: Database, actor: Actor, cycle_id: int, *, offset: int = 0, limit: int = 50
+) -> list[dict[str, Any]]:
     """A page of the cycle's entitlements by name, in the actor's area (personal-data roles only; audited)."""
     if not actor.sees_personal_data:
         raise PermissionDenied("Daftar nama penerima hanya untuk peran yang boleh membaca data pribadi.")
     with db.read() as conn:
         _load(conn, cycle_id)
-        rows = store.page(conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code),
-                          max(offset, 0), min(max(limit, 0), 500))
+        rows = store.page(
+            conn,
+            cycle_id,
+            family_store.in_area(actor.area_code, entitlements.c.kelurahan_code),
+            max(offset, 0),
+            min(max(limit, 0), 500),
+        )
     with db.begin() as conn:
-        audit.record(conn, actor, "read_list", "entitlements", cycle_id, area_code=actor.area_code,
-                     detail={"offset": offset, "rows": len(rows)})
+        audit.record(
+            conn,
+            actor,
+            "read_list",
+            "entitlements",
+            cycle_id,
+            area_code=actor.area_code,
+            detail={"offset": offset, "rows": len(rows)},
+        )
     return rows
 
 

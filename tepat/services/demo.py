@@ -21,14 +21,43 @@ from tepat.synth.accounts import DEMO_ACCOUNTS
 from tepat.synth.geography import SYNTH_CITY
 
 PMT_FEATURES = (
-    "jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "pendidikan_kepala", "status_pekerjaan_kepala",
-    "ada_disabilitas", "luas_lantai", "jenis_lantai", "jenis_dinding", "jenis_atap", "sumber_air_minum",
-    "daya_listrik", "bahan_bakar_memasak", "fasilitas_bab", "aset_kulkas", "aset_ac", "aset_sepeda_motor",
-    "aset_mobil", "aset_komputer", "aset_emas",
+    "jumlah_art",
+    "jumlah_anak",
+    "jumlah_lansia",
+    "umur_kepala",
+    "pendidikan_kepala",
+    "status_pekerjaan_kepala",
+    "ada_disabilitas",
+    "luas_lantai",
+    "jenis_lantai",
+    "jenis_dinding",
+    "jenis_atap",
+    "sumber_air_minum",
+    "daya_listrik",
+    "bahan_bakar_memasak",
+    "fasilitas_bab",
+    "aset_kulkas",
+    "aset_ac",
+    "aset_sepeda_motor",
+    "aset_mobil",
+    "aset_komputer",
+    "aset_emas",
 )
 """Proxy-means features of the demo model: household make-up, housing and assets, all known to the registry."""
-CATEGORICAL = frozenset({"pendidikan_kepala", "status_pekerjaan_kepala", "jenis_lantai", "jenis_dinding", "jenis_atap",
-                         "sumber_air_minum", "daya_listrik", "bahan_bakar_memasak", "fasilitas_bab"})
+CATEGORICAL = frozenset(
+    {
+        "pendidikan_kepala",
+        "status_pekerjaan_kepala",
+        "jenis_lantai",
+        "jenis_dinding",
+        "jenis_atap",
+        "sumber_air_minum",
+        "daya_listrik",
+        "bahan_bakar_memasak",
+        "fasilitas_bab",
+    }
+)
+
 
 @dataclass(frozen=True)
 class DemoAccount:
@@ -71,7 +100,11 @@ def build_demo(db: Database, *, families: int, seed: int, progress: Progress | N
         write_registry(synthetic, path)
         rows = synthetic.members.height
         result = import_file(
-            db, system_actor(), path, mode="valid-only", filename="demo-sintetis.parquet",
+            db,
+            system_actor(),
+            path,
+            mode="valid-only",
+            filename="demo-sintetis.parquet",
             progress=lambda done, total: report("impor", done, total or rows),
         )
         model_id = _rank_with_a_fitted_model(db, Path(tmp), seed)
@@ -80,11 +113,19 @@ def build_demo(db: Database, *, families: int, seed: int, progress: Progress | N
     creator = system_actor()
     for username, role, area, name in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(9)
-        auth.create_user(db, creator, username=username, password=password, role=role, area_code=area, full_name=name)
+        auth.create_user(
+            db, creator, username=username, password=password, role=role, area_code=area, full_name=name
+        )
         accounts.append(DemoAccount(username, password, role, area, name))
     cycle_id = _submit_a_blt_cycle(db)
-    return DemoBuild(families=result.families_created, members=result.members_created, imported=result, accounts=accounts,
-                     model_id=model_id, cycle_id=cycle_id)
+    return DemoBuild(
+        families=result.families_created,
+        members=result.members_created,
+        imported=result,
+        accounts=accounts,
+        model_id=model_id,
+        cycle_id=cycle_id,
+    )
 
 
 def reset_demo_passwords(db: Database) -> list[DemoAccount]:
@@ -102,8 +143,14 @@ def reset_demo_passwords(db: Database) -> list[DemoAccount]:
 def _submit_a_blt_cycle(db: Database) -> int:
     """A BLT-APBD cycle made and submitted by ``admin``, waiting for ``kabid`` to approve it (maker-checker)."""
     maker = programmes.actor_by_username(db, "admin")
-    cycle_id = cycles.create_cycle(db, maker, "BLT-APBD", name="BLT-APBD Juli 2025",
-                                   period_start=date(2025, 7, 1), period_end=date(2025, 7, 31))
+    cycle_id = cycles.create_cycle(
+        db,
+        maker,
+        "BLT-APBD",
+        name="BLT-APBD Juli 2025",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 7, 31),
+    )
     cycles.generate(db, maker, cycle_id)
     cycles.submit(db, maker, cycle_id)
     return cycle_id
@@ -115,8 +162,16 @@ def _rank_with_a_fitted_model(db: Database, folder: Path, seed: int) -> int:
     fit_path, check_path = folder / "susenas-sintetis.csv", folder / "susenas-sintetis-uji.csv"
     generate_survey(1_600, seed=seed).write_csv(fit_path)
     generate_survey(1_600, seed=seed + 1).write_csv(check_path)
-    columns = read_survey_columns(fit_path, ["pengeluaran_per_kapita", "bobot", *PMT_FEATURES], text_columns=sorted(CATEGORICAL))
-    model = fit_pmt(columns, target="pengeluaran_per_kapita", features=PMT_FEATURES, weight="bobot", categorical=CATEGORICAL)
+    columns = read_survey_columns(
+        fit_path, ["pengeluaran_per_kapita", "bobot", *PMT_FEATURES], text_columns=sorted(CATEGORICAL)
+    )
+    model = fit_pmt(
+        columns,
+        target="pengeluaran_per_kapita",
+        features=PMT_FEATURES,
+        weight="bobot",
+        categorical=CATEGORICAL,
+    )
     model_id = targeting.save_model(db, actor, model, source=fit_path, name="PMT demo (Susenas sintetis)")
     targeting.evaluate_model(db, actor, model_id, check_path)
     targeting.rank_registry(db, actor, model_id)

@@ -42,8 +42,12 @@ OnPage = Callable[[int], None]
 
 ENTITLEMENT_LABELS = {s.value: s.label for s in EntitlementState}
 BLOCK_LABELS = {r.value: r.label for r in BlockReason}
-BENEFIT_LABELS = {"tunai": "bantuan tunai", "barang": "bantuan barang", "layanan": "layanan",
-                  "pelatihan": "pelatihan"}
+BENEFIT_LABELS = {
+    "tunai": "bantuan tunai",
+    "barang": "bantuan barang",
+    "layanan": "layanan",
+    "pelatihan": "pelatihan",
+}
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
 
@@ -58,7 +62,12 @@ class Document:
     total: int = 0
 
     def summary(self) -> dict[str, object]:
-        return {"berkas": self.filename, "baris": self.rows, "jumlah": self.total, "ukuran": len(self.content)}
+        return {
+            "berkas": self.filename,
+            "baris": self.rows,
+            "jumlah": self.total,
+            "ukuran": len(self.content),
+        }
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,9 @@ def _frozen_cycle(conn: Any, cycle_id: int) -> dict[str, Any]:
     if found is None:
         raise NotFound("Siklus tidak ditemukan.")
     if found["state"] not in store.DOCUMENT_STATES:
-        raise StateError("Dokumen hanya dapat dicetak untuk siklus yang sudah disetujui (daftar sudah dibekukan).")
+        raise StateError(
+            "Dokumen hanya dapat dicetak untuk siklus yang sudah disetujui (daftar sudah dibekukan)."
+        )
     return found
 
 
@@ -114,7 +125,9 @@ def cycle_documents(db: Database, actor: Actor, cycle_id: int) -> CycleDocuments
         raise NotFound("Siklus tidak ditemukan.")
     with db.read() as conn:
         found = _frozen_cycle(conn, cycle_id)
-        rows = [r for r in store.kelurahan_totals(conn, cycle_id) if actor.can_read_personal(r["kelurahan_code"])]
+        rows = [
+            r for r in store.kelurahan_totals(conn, cycle_id) if actor.can_read_personal(r["kelurahan_code"])
+        ]
     regions = db.regions
     for r in rows:
         r["kelurahan"] = regions.name(r["kelurahan_code"])
@@ -138,18 +151,32 @@ def check_printable(db: Database, actor: Actor, cycle_id: int, kelurahan_code: s
 def _header(db: Database, cyc: dict[str, Any], kelurahan_code: str, actor: Actor) -> dict[str, Any]:
     kecamatan_code = parent_of(kelurahan_code) or kelurahan_code
     return {
-        "programme": cyc["programme_name"], "programme_code": cyc["programme_code"],
-        "funding_source": cyc["funding_source"], "cycle_name": cyc["name"],
-        "period_start": cyc["period_start"], "period_end": cyc["period_end"],
-        "kelurahan": db.regions.name(kelurahan_code), "kecamatan": db.regions.name(kecamatan_code),
-        "unit_label": _unit_label(cyc["unit"]), "place": db.office.place, "office": db.office,
+        "programme": cyc["programme_name"],
+        "programme_code": cyc["programme_code"],
+        "funding_source": cyc["funding_source"],
+        "cycle_name": cyc["name"],
+        "period_start": cyc["period_start"],
+        "period_end": cyc["period_end"],
+        "kelurahan": db.regions.name(kelurahan_code),
+        "kecamatan": db.regions.name(kecamatan_code),
+        "unit_label": _unit_label(cyc["unit"]),
+        "place": db.office.place,
+        "office": db.office,
         "footer": f"{cyc['name']} · Kel. {db.regions.name(kelurahan_code)}",
-        "printed_by": actor.full_name or actor.username, "printed_at": moment(now()),
+        "printed_by": actor.full_name or actor.username,
+        "printed_at": moment(now()),
     }
 
 
-def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
-              signed_on: date | None = None, on_page: OnPage | None = None) -> Document:
+def nominatif(
+    db: Database,
+    actor: Actor,
+    cycle_id: int,
+    kelurahan_code: str,
+    *,
+    signed_on: date | None = None,
+    on_page: OnPage | None = None,
+) -> Document:
     """The Daftar Nominatif of one kelurahan as PDF: full names and NIKs, so audited and area-bound."""
     _personal_area_check(actor, kelurahan_code)
     with db.begin() as conn:
@@ -157,17 +184,40 @@ def nominatif(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *,
         rows = store.nominatif_rows(conn, cycle_id, kelurahan_code)
         if not rows:
             raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
-        audit.record(conn, actor, "dokumen.nominatif", "benefit_cycles", cycle_id, area_code=kelurahan_code,
-                     detail={"rows": len(rows)})
+        audit.record(
+            conn,
+            actor,
+            "dokumen.nominatif",
+            "benefit_cycles",
+            cycle_id,
+            area_code=kelurahan_code,
+            detail={"rows": len(rows)},
+        )
     handed = [r for r in rows if r["state"] not in store.NOT_HANDED_OVER]
     total = sum(r["amount"] for r in handed)
     context = _header(db, cyc, kelurahan_code, actor) | {
-        "rows": [{"name": r["recipient_name"] or "–", "nik": r["recipient_nik"] or "–", "kk": r["kk_number"],
-                  "address": r["address"] or "", "rt": r["rt"], "rw": r["rw"], "desil": r["desil"],
-                  "level": r["level"] or "", "amount": r["amount"], "status": _status_label(r)} for r in rows],
-        "count": len(rows), "handed_over": len(handed), "total": total, "has_level": any(r["level"] for r in rows),
+        "rows": [
+            {
+                "name": r["recipient_name"] or "–",
+                "nik": r["recipient_nik"] or "–",
+                "kk": r["kk_number"],
+                "address": r["address"] or "",
+                "rt": r["rt"],
+                "rw": r["rw"],
+                "desil": r["desil"],
+                "level": r["level"] or "",
+                "amount": r["amount"],
+                "status": _status_label(r),
+            }
+            for r in rows
+        ],
+        "count": len(rows),
+        "handed_over": len(handed),
+        "total": total,
+        "has_level": any(r["level"] for r in rows),
         "approved_at": moment(cyc["approved_at"]) if cyc["approved_at"] else "–",
-        "snapshot": (cyc["snapshot_sha256"] or "–")[:16], "orientation": "landscape",
+        "snapshot": (cyc["snapshot_sha256"] or "–")[:16],
+        "orientation": "landscape",
         "signed_on": signed_on or local_today(),
         "signatures": [
             Signature("Mengetahui,", f"Lurah {db.regions.name(kelurahan_code)}"),
@@ -195,8 +245,15 @@ def bast_number(cyc: dict[str, Any], kelurahan_code: str, on: date) -> str:
     return f"{cyc['id']:04d}/{kelurahan_code.rsplit('.', 1)[-1]}/BAST-{cyc['programme_code']}/{_ROMAN[on.month - 1]}/{on.year}"
 
 
-def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, signed_on: date | None = None,
-         on_page: OnPage | None = None) -> Document:
+def bast(
+    db: Database,
+    actor: Actor,
+    cycle_id: int,
+    kelurahan_code: str,
+    *,
+    signed_on: date | None = None,
+    on_page: OnPage | None = None,
+) -> Document:
     """The Berita Acara Serah Terima of one kelurahan as PDF (date, count and total spelled out)."""
     _personal_area_check(actor, kelurahan_code)
     on = signed_on or local_today()
@@ -206,16 +263,31 @@ def bast(db: Database, actor: Actor, cycle_id: int, kelurahan_code: str, *, sign
         if totals is None:
             raise NotFound("Kelurahan ini tidak ada dalam siklus atau di luar wilayah Anda.")
         by_rw = store.rw_totals(conn, cycle_id, kelurahan_code)
-        audit.record(conn, actor, "dokumen.bast", "benefit_cycles", cycle_id, area_code=kelurahan_code,
-                     detail={"kpm": totals["handed_over"], "amount": totals["amount"]})
+        audit.record(
+            conn,
+            actor,
+            "dokumen.bast",
+            "benefit_cycles",
+            cycle_id,
+            area_code=kelurahan_code,
+            detail={"kpm": totals["handed_over"], "amount": totals["amount"]},
+        )
     kelurahan = db.regions.name(kelurahan_code)
     period = month_name(cyc["period_start"].month) + f" {cyc['period_start'].year}"
-    if (cyc["period_start"].year, cyc["period_start"].month) != (cyc["period_end"].year, cyc["period_end"].month):
+    if (cyc["period_start"].year, cyc["period_start"].month) != (
+        cyc["period_end"].year,
+        cyc["period_end"].month,
+    ):
         period = f"{long_date(cyc['period_start'])} s.d. {long_date(cyc['period_end'])}"
     context = _header(db, cyc, kelurahan_code, actor) | {
-        "number": bast_number(cyc, kelurahan_code, on), "date_words": date_in_words(on), "signed_on": on,
-        "period": period, "benefit_label": BENEFIT_LABELS.get(cyc["benefit_type"], cyc["benefit_type"]),
-        "count": totals["handed_over"], "total": totals["amount"], "by_rw": by_rw,
+        "number": bast_number(cyc, kelurahan_code, on),
+        "date_words": date_in_words(on),
+        "signed_on": on,
+        "period": period,
+        "benefit_label": BENEFIT_LABELS.get(cyc["benefit_type"], cyc["benefit_type"]),
+        "count": totals["handed_over"],
+        "total": totals["amount"],
+        "by_rw": by_rw,
         "excluded": totals["entitlements"] - totals["handed_over"],
         "first_party": {"name": None, "title": db.office.head_title},
         "second_party": {"name": None, "title": f"Lurah {kelurahan}, atas nama para KPM"},
@@ -242,8 +314,15 @@ def check_attendance_days(days: Sequence[date]) -> None:
         raise ValidationError(f"Paling banyak {ATTENDANCE_DAYS} tanggal per lembar daftar hadir.")
 
 
-def attendance_sheet(db: Database, actor: Actor, cycle_id: int, days: Sequence[date] = (), *,
-                     signed_on: date | None = None, on_page: OnPage | None = None) -> Document:
+def attendance_sheet(
+    db: Database,
+    actor: Actor,
+    cycle_id: int,
+    days: Sequence[date] = (),
+    *,
+    signed_on: date | None = None,
+    on_page: OnPage | None = None,
+) -> Document:
     """The Daftar Hadir of a training batch: its enrolled participants in the actor's area (the offered seats
     while nobody is enrolled yet), with a column to sign for each of ``days`` (blank dated columns without them)."""
     check_attendance_days(days)
@@ -253,19 +332,35 @@ def attendance_sheet(db: Database, actor: Actor, cycle_id: int, days: Sequence[d
         raise NotFound("Tidak ada peserta pelatihan di wilayah Anda dalam siklus ini.")
     cyc = found.cycle
     with db.begin() as conn:
-        audit.record(conn, actor, "dokumen.daftar_hadir", "benefit_cycles", cycle_id, area_code=actor.area_code,
-                     detail={"rows": len(people)})
+        audit.record(
+            conn,
+            actor,
+            "dokumen.daftar_hadir",
+            "benefit_cycles",
+            cycle_id,
+            area_code=actor.area_code,
+            detail={"rows": len(people)},
+        )
     context = {
-        "programme": cyc["programme_snapshot"]["name"], "programme_code": cyc["programme_snapshot"]["code"],
-        "cycle_name": cyc["name"], "period_start": cyc["period_start"], "period_end": cyc["period_end"],
+        "programme": cyc["programme_snapshot"]["name"],
+        "programme_code": cyc["programme_snapshot"]["code"],
+        "cycle_name": cyc["name"],
+        "period_start": cyc["period_start"],
+        "period_end": cyc["period_end"],
         "days": list[date | None](days) or [None] * (ATTENDANCE_DAYS - 1),
         "rows": [{"name": p.name, "kelurahan": p.kelurahan, "rt": p.rt, "rw": p.rw} for p in people],
-        "place": db.office.place, "office": db.office, "signed_on": signed_on or local_today(),
+        "place": db.office.place,
+        "office": db.office,
+        "signed_on": signed_on or local_today(),
         "orientation": "landscape",
-        "printed_by": actor.full_name or actor.username, "printed_at": moment(now()),
+        "printed_by": actor.full_name or actor.username,
+        "printed_at": moment(now()),
         "footer": f"Daftar hadir {cyc['name']}",
-        "signatures": [Signature("", ""), Signature("Instruktur,", "Instruktur / Pengajar", id_label=None),
-                       Signature("Mengetahui,", db.office.head_title)],
+        "signatures": [
+            Signature("", ""),
+            Signature("Instruktur,", "Instruktur / Pengajar", id_label=None),
+            Signature("Mengetahui,", db.office.head_title),
+        ],
     }
     pdf = printed.attendance_pdf(context, on_page=on_page)
     return Document(f"daftar-hadir-{_slug(cyc['name'])}.pdf", pdf, "application/pdf", rows=len(people))
@@ -296,9 +391,18 @@ class RealisationLine:
         return None if not self.budget else 100.0 * self.paid / self.budget
 
     def as_dict(self) -> dict[str, object]:
-        return {"label": self.label, "pagu": self.budget, "kpm_rencana": self.planned_count, "rencana": self.planned,
-                "kpm_tersalur": self.paid_count, "tersalur": self.paid, "dikembalikan": self.returned,
-                "diblokir": self.blocked, "persen_rencana": self.share_of_plan, "persen_pagu": self.share_of_budget}
+        return {
+            "label": self.label,
+            "pagu": self.budget,
+            "kpm_rencana": self.planned_count,
+            "rencana": self.planned,
+            "kpm_tersalur": self.paid_count,
+            "tersalur": self.paid,
+            "dikembalikan": self.returned,
+            "diblokir": self.blocked,
+            "persen_rencana": self.share_of_plan,
+            "persen_pagu": self.share_of_budget,
+        }
 
 
 @dataclass(frozen=True)
@@ -314,10 +418,15 @@ class Realisation:
     total: RealisationLine
 
     def as_dict(self) -> dict[str, object]:
-        return {"tahun": self.year, "wilayah": self.area_code, "nama_wilayah": self.area_name,
-                "program": [x.as_dict() for x in self.by_programme],
-                "kecamatan": [x.as_dict() for x in self.by_kecamatan],
-                "bulan": [x.as_dict() for x in self.by_month], "jumlah": self.total.as_dict()}
+        return {
+            "tahun": self.year,
+            "wilayah": self.area_code,
+            "nama_wilayah": self.area_name,
+            "program": [x.as_dict() for x in self.by_programme],
+            "kecamatan": [x.as_dict() for x in self.by_kecamatan],
+            "bulan": [x.as_dict() for x in self.by_month],
+            "jumlah": self.total.as_dict(),
+        }
 
 
 _FIGURES = ("planned_count", "planned", "paid_count", "paid", "returned", "blocked")
@@ -337,8 +446,11 @@ def realisation(db: Database, actor: Actor, year: int) -> Realisation:
         cells = store.realisation_cells(conn, year, area)
         progs = store.report_programmes(conn, year, sorted({c["programme_id"] for c in cells}))
     whole_city = area == office
-    groups: dict[str, dict[Any, list[dict[str, Any]]]] = {"p": defaultdict(list), "k": defaultdict(list),
-                                                          "m": defaultdict(list)}
+    groups: dict[str, dict[Any, list[dict[str, Any]]]] = {
+        "p": defaultdict(list),
+        "k": defaultdict(list),
+        "m": defaultdict(list),
+    }
     for c in cells:
         groups["p"][c["programme_id"]].append(c)
         groups["k"][c["kecamatan_code"]].append(c)
@@ -348,8 +460,10 @@ def realisation(db: Database, actor: Actor, year: int) -> Realisation:
         p = progs.get(pid)
         return budget_for(p, year) if whole_city and p else None
 
-    by_programme = [_line(programme_label(p['name'], p['code']), groups["p"].get(pid, []), budget_of(pid))
-                    for pid, p in sorted(progs.items(), key=lambda x: x[1]["code"])]
+    by_programme = [
+        _line(programme_label(p["name"], p["code"]), groups["p"].get(pid, []), budget_of(pid))
+        for pid, p in sorted(progs.items(), key=lambda x: x[1]["code"])
+    ]
     by_kecamatan = [_line(db.regions.name(code), rows) for code, rows in sorted(groups["k"].items())]
     by_month = [_line(f"{month_name(m)} {year}", rows) for m, rows in sorted(groups["m"].items())]
     budgets = [x.budget for x in by_programme if x.budget is not None]
@@ -366,8 +480,14 @@ def _tables(report: Realisation) -> list[dict[str, Any]]:
         out = []
         for x in [*lines, report.total]:
             cells = [x.label] + ([rupiah(x.budget)] if with_budget else [])
-            cells += [number(x.planned_count), rupiah(x.planned), number(x.paid_count), rupiah(x.paid),
-                      rupiah(x.returned), _percent(x.share_of_plan)]
+            cells += [
+                number(x.planned_count),
+                rupiah(x.planned),
+                number(x.paid_count),
+                rupiah(x.paid),
+                rupiah(x.returned),
+                _percent(x.share_of_plan),
+            ]
             if with_budget:
                 cells.append(_percent(x.share_of_budget, 2))
             out.append(cells)
@@ -375,24 +495,49 @@ def _tables(report: Realisation) -> list[dict[str, Any]]:
 
     figures = ["Penerima rencana", "Rencana", "Penerima tersalur", "Tersalur", "Dikembalikan", "% rencana"]
     return [
-        {"heading": "Menurut program", "columns": ["Program", "Pagu", *figures, "% pagu"],
-         "rows": rows(report.by_programme, True), "total": True},
-        {"heading": "Menurut kecamatan", "columns": ["Kecamatan", *figures], "rows": rows(report.by_kecamatan, False),
-         "total": True},
-        {"heading": "Menurut bulan", "columns": ["Bulan", *figures], "rows": rows(report.by_month, False), "total": True},
+        {
+            "heading": "Menurut program",
+            "columns": ["Program", "Pagu", *figures, "% pagu"],
+            "rows": rows(report.by_programme, True),
+            "total": True,
+        },
+        {
+            "heading": "Menurut kecamatan",
+            "columns": ["Kecamatan", *figures],
+            "rows": rows(report.by_kecamatan, False),
+            "total": True,
+        },
+        {
+            "heading": "Menurut bulan",
+            "columns": ["Bulan", *figures],
+            "rows": rows(report.by_month, False),
+            "total": True,
+        },
     ]
 
 
 def realisation_pdf(db: Database, actor: Actor, year: int, *, on_page: OnPage | None = None) -> Document:
     """The realisation report as PDF."""
     report = realisation(db, actor, year)
-    context = {"year": year, "area": report.area_name, "as_of": moment(now()), "tables": _tables(report),
-               "place": db.office.place, "office": db.office, "signed_on": local_today(), "orientation": "landscape",
-               "footer": f"Laporan realisasi {year} · {report.area_name}",
-               "signatures": [Signature("", ""), Signature("", ""),
-                              Signature("", db.office.head_title)]}
-    return Document(f"realisasi-{year}.pdf", printed.realisation_pdf(context, on_page=on_page), "application/pdf",
-                    rows=len(report.by_programme), total=report.total.paid)
+    context = {
+        "year": year,
+        "area": report.area_name,
+        "as_of": moment(now()),
+        "tables": _tables(report),
+        "place": db.office.place,
+        "office": db.office,
+        "signed_on": local_today(),
+        "orientation": "landscape",
+        "footer": f"Laporan realisasi {year} · {report.area_name}",
+        "signatures": [Signature("", ""), Signature("", ""), Signature("", db.office.head_title)],
+    }
+    return Document(
+        f"realisasi-{year}.pdf",
+        printed.realisation_pdf(context, on_page=on_page),
+        "application/pdf",
+        rows=len(report.by_programme),
+        total=report.total.paid,
+    )
 
 
 def realisation_xlsx(db: Database, actor: Actor, year: int) -> Document:
@@ -406,14 +551,25 @@ def realisation_xlsx(db: Database, actor: Actor, year: int) -> Document:
     money = book.add_format({"num_format": '"Rp"#,##0'})
     count = book.add_format({"num_format": "#,##0"})
     pct = book.add_format({"num_format": "0.00"})
-    heads = ["Penerima rencana", "Rencana (Rp)", "Penerima tersalur", "Tersalur (Rp)", "Dikembalikan (Rp)",
-             "Diblokir (Rp)", "% rencana"]
-    for sheet_name, first, lines, with_budget in (("Program", "Program", report.by_programme, True),
-                                                   ("Kecamatan", "Kecamatan", report.by_kecamatan, False),
-                                                   ("Bulan", "Bulan", report.by_month, False)):
+    heads = [
+        "Penerima rencana",
+        "Rencana (Rp)",
+        "Penerima tersalur",
+        "Tersalur (Rp)",
+        "Dikembalikan (Rp)",
+        "Diblokir (Rp)",
+        "% rencana",
+    ]
+    for sheet_name, first, lines, with_budget in (
+        ("Program", "Program", report.by_programme, True),
+        ("Kecamatan", "Kecamatan", report.by_kecamatan, False),
+        ("Bulan", "Bulan", report.by_month, False),
+    ):
         sheet = book.add_worksheet(sheet_name)
         sheet.write_string(0, 0, f"Realisasi bantuan sosial {year} – {report.area_name}", bold)
-        columns = [first] + (["Pagu (Rp)"] if with_budget else []) + heads + (["% pagu"] if with_budget else [])
+        columns = (
+            [first] + (["Pagu (Rp)"] if with_budget else []) + heads + (["% pagu"] if with_budget else [])
+        )
         for i, name in enumerate(columns):
             sheet.write_string(2, i, name, bold)
         sheet.set_column(0, 0, 36)
@@ -422,8 +578,15 @@ def realisation_xlsx(db: Database, actor: Actor, year: int) -> Document:
             values: list[tuple[object, Any]] = [(x.label, bold if x is report.total else None)]
             if with_budget:
                 values.append((x.budget, money))
-            values += [(x.planned_count, count), (x.planned, money), (x.paid_count, count), (x.paid, money),
-                       (x.returned, money), (x.blocked, money), (x.share_of_plan, pct)]
+            values += [
+                (x.planned_count, count),
+                (x.planned, money),
+                (x.paid_count, count),
+                (x.paid, money),
+                (x.returned, money),
+                (x.blocked, money),
+                (x.share_of_plan, pct),
+            ]
             if with_budget:
                 values.append((x.share_of_budget, pct))
             for col, (value, fmt) in enumerate(values):
@@ -434,6 +597,10 @@ def realisation_xlsx(db: Database, actor: Actor, year: int) -> Document:
                 else:
                     sheet.write_number(r, col, value, fmt)
     book.close()
-    return Document(f"realisasi-{year}.xlsx", buffer.getvalue(),
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    rows=len(report.by_programme), total=report.total.paid)
+    return Document(
+        f"realisasi-{year}.xlsx",
+        buffer.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        rows=len(report.by_programme),
+        total=report.total.paid,
+    )

@@ -42,8 +42,17 @@ class EligibilityResult:
     by_desil: list[int]
 
 
-def eligibility(db: Database, actor: Actor, rule_text: str, *, model_id: int | None = None, area_code: str | None = None,
-                reference_date: date | None = None, offset: int = 0, limit: int = 20) -> EligibilityResult:
+def eligibility(
+    db: Database,
+    actor: Actor,
+    rule_text: str,
+    *,
+    model_id: int | None = None,
+    area_code: str | None = None,
+    reference_date: date | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> EligibilityResult:
     """Run a rule over every family in the area (set-based SQL): counts, desil breakdown and a page."""
     targeting.require_targeting(actor)
     rule = parse_rule(rule_text)
@@ -54,7 +63,9 @@ def eligibility(db: Database, actor: Actor, rule_text: str, *, model_id: int | N
         eligible = select_eligible(rule, reference_date=day, scores=scores)
         ordered = store.eligible_query(eligible, chosen, targeting.area_condition(actor, area_code))
         query = ordered.order_by(None).subquery("hasil")
-        grouped = conn.execute(sa.select(query.c.desil, sa.func.count(), sa.func.sum(query.c.jiwa)).group_by(query.c.desil)).all()
+        grouped = conn.execute(
+            sa.select(query.c.desil, sa.func.count(), sa.func.sum(query.c.jiwa)).group_by(query.c.desil)
+        ).all()
         by = {d: int(n) for d, n, _ in grouped}
         families_n, people_n = sum(by.values()), sum(int(p or 0) for _, _, p in grouped)
         page: list[dict[str, Any]] = []
@@ -64,12 +75,27 @@ def eligibility(db: Database, actor: Actor, rule_text: str, *, model_id: int | N
     for r in page:
         r["kelurahan_name"] = db.regions.name(r["kelurahan_code"])
         r["kecamatan_name"] = db.regions.name(r["kecamatan_code"])
-    return EligibilityResult(rule_text, chosen, day, int(families_n), int(people_n), page,
-                             [int(by.get(d, 0)) for d in range(1, DECILES + 1)])
+    return EligibilityResult(
+        rule_text,
+        chosen,
+        day,
+        int(families_n),
+        int(people_n),
+        page,
+        [int(by.get(d, 0)) for d in range(1, DECILES + 1)],
+    )
 
 
-def sample_family_ids(db: Database, actor: Actor, rule_text: str, *, eligible: bool, count: int = 3,
-                      model_id: int | None = None, reference_date: date | None = None) -> list[int]:
+def sample_family_ids(
+    db: Database,
+    actor: Actor,
+    rule_text: str,
+    *,
+    eligible: bool,
+    count: int = 3,
+    model_id: int | None = None,
+    reference_date: date | None = None,
+) -> list[int]:
     """A few family ids (in the area) that do or do not satisfy a rule, for sample explanations."""
     targeting.require_targeting(actor)
     rule = parse_rule(rule_text)
@@ -79,7 +105,12 @@ def sample_family_ids(db: Database, actor: Actor, rule_text: str, *, eligible: b
         scores = store.scores_source(chosen) if chosen is not None else None
         ids = select_eligible(rule, reference_date=day, scores=scores).order_by(None).subquery()
         member = families.c.id.in_(sa.select(ids.c.id))
-        q = sa.select(families.c.id).where(targeting.area_condition(actor), member if eligible else ~member).order_by(families.c.id).limit(count)
+        q = (
+            sa.select(families.c.id)
+            .where(targeting.area_condition(actor), member if eligible else ~member)
+            .order_by(families.c.id)
+            .limit(count)
+        )
         return [int(i) for i in conn.execute(q).scalars()]
 
 
@@ -94,8 +125,15 @@ def family_to_explain(conn: sa.Connection, actor: Actor, family_id: int) -> dict
     return fam
 
 
-def explain_family(db: Database, actor: Actor, rule: str, family_id: int, *, model_id: int | None = None,
-                   reference_date: date | None = None) -> Explanation:
+def explain_family(
+    db: Database,
+    actor: Actor,
+    rule: str,
+    family_id: int,
+    *,
+    model_id: int | None = None,
+    reference_date: date | None = None,
+) -> Explanation:
     """The rule's decision for one family, clause by clause (no member names for analysts)."""
     parsed = parse_rule(rule)
     day = reference_date or now().date()

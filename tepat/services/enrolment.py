@@ -38,7 +38,12 @@ from tepat.store.engine import now
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
 
 OVERRIDE_ACTIONS = {"tambah": "Tambah", "hapus": "Hapus"}
-OVERRIDE_STATES = {"diajukan": "Diajukan", "disetujui": "Disetujui", "ditolak": "Ditolak", "dicabut": "Dicabut"}
+OVERRIDE_STATES = {
+    "diajukan": "Diajukan",
+    "disetujui": "Disetujui",
+    "ditolak": "Ditolak",
+    "dicabut": "Dicabut",
+}
 PAGE_LIMIT = 500
 
 
@@ -59,16 +64,36 @@ class CandidateList:
     page: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"program": self.programme["code"], "tanggal_acuan": self.reference_date.isoformat(),
-                "model": self.model_id, "kuota": self.quota, "pagu": self.budget, "kandidat": self.candidates,
-                "lolos_pagu": self.kept, "total_rupiah": self.kept_total, "per_desil": self.by_desil,
-                "per_kelurahan": self.by_kelurahan, "halaman": self.page}
+        return {
+            "program": self.programme["code"],
+            "tanggal_acuan": self.reference_date.isoformat(),
+            "model": self.model_id,
+            "kuota": self.quota,
+            "pagu": self.budget,
+            "kandidat": self.candidates,
+            "lolos_pagu": self.kept,
+            "total_rupiah": self.kept_total,
+            "per_desil": self.by_desil,
+            "per_kelurahan": self.by_kelurahan,
+            "halaman": self.page,
+        }
 
 
-def programme_scope(conn: sa.Connection, prog: dict[str, Any], actor: Actor, *, reference_date: date,
-                    period: tuple[date, date] | None = None, model_id: int | None = None, area_code: str | None = None,
-                    budget: int | None = None, quota: int | None = None, use_programme_limits: bool = True,
-                    exclude_cycle: int | None = None, whole_city: bool = False) -> Scope:
+def programme_scope(
+    conn: sa.Connection,
+    prog: dict[str, Any],
+    actor: Actor,
+    *,
+    reference_date: date,
+    period: tuple[date, date] | None = None,
+    model_id: int | None = None,
+    area_code: str | None = None,
+    budget: int | None = None,
+    quota: int | None = None,
+    use_programme_limits: bool = True,
+    exclude_cycle: int | None = None,
+    whole_city: bool = False,
+) -> Scope:
     """What a programme's candidates are computed over (the default budget is what the year has left).
 
     ``whole_city`` ranks and cuts over every family (the order and the budget are
@@ -80,15 +105,31 @@ def programme_scope(conn: sa.Connection, prog: dict[str, Any], actor: Actor, *, 
         year = (period or (reference_date, reference_date))[0].year
         year_budget = budget_for(prog, year)
         if budget is None and year_budget is not None:
-            budget = max(year_budget - cycle_store.committed(conn, prog["id"], year, excluding=exclude_cycle), 0)
-    return Scope(programme=prog, reference_date=reference_date, period=period or (reference_date, reference_date),
-                 model_id=chosen, area=sa.true() if whole_city else targeting.area_condition(actor, area_code),
-                 quota=quota, budget=budget,
-                 overrides=store.approved_actions(conn, prog["id"]))
+            budget = max(
+                year_budget - cycle_store.committed(conn, prog["id"], year, excluding=exclude_cycle), 0
+            )
+    return Scope(
+        programme=prog,
+        reference_date=reference_date,
+        period=period or (reference_date, reference_date),
+        model_id=chosen,
+        area=sa.true() if whole_city else targeting.area_condition(actor, area_code),
+        quota=quota,
+        budget=budget,
+        overrides=store.approved_actions(conn, prog["id"]),
+    )
 
 
-def candidates(db: Database, actor: Actor, code: str, *, reference_date: date | None = None, area_code: str | None = None,
-               offset: int = 0, limit: int = 20) -> CandidateList:
+def candidates(
+    db: Database,
+    actor: Actor,
+    code: str,
+    *,
+    reference_date: date | None = None,
+    area_code: str | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> CandidateList:
     """Counts (by desil, by kelurahan) and, for roles that read personal data, a page of candidates poorest first."""
     prog = get_programme(db, actor, code)
     day = reference_date or now().date()
@@ -99,23 +140,59 @@ def candidates(db: Database, actor: Actor, code: str, *, reference_date: date | 
         r = ranked.c
         shown = family_store.in_area(area_code or actor.area_code, r.kelurahan_code)
         kept_int = sa.case((r.kept == sa.true(), 1), else_=0)
-        grouped = conn.execute(sa.select(r.kelurahan_code, r.desil, sa.func.count(), sa.func.sum(kept_int),
-                                         sa.func.sum(sa.case((r.kept == sa.true(), r.amount), else_=0)))
-                               .where(shown).group_by(r.kelurahan_code, r.desil)).all()
+        grouped = conn.execute(
+            sa.select(
+                r.kelurahan_code,
+                r.desil,
+                sa.func.count(),
+                sa.func.sum(kept_int),
+                sa.func.sum(sa.case((r.kept == sa.true(), r.amount), else_=0)),
+            )
+            .where(shown)
+            .group_by(r.kelurahan_code, r.desil)
+        ).all()
         page: list[dict[str, Any]] = []
         if actor.sees_personal_data and limit > 0:
             person = members.alias("orang_tampil")
             recipient_id = r.member_id if prog["unit"] == "orang" else recipient_of_family()
-            q = (sa.select(r.unit_key, r.family_id, r.member_id, r.kelurahan_code, r.desil, r.score, r.level, r.amount,
-                           r.source, r.rank, r.kept, families.c.kk_number, person.c.name)
-                 .select_from(ranked.join(families, families.c.id == r.family_id)
-                              .outerjoin(person, person.c.id == recipient_id))
-                 .where(shown).order_by(r.rank).offset(max(offset, 0)).limit(min(limit, PAGE_LIMIT)))
+            q = (
+                sa.select(
+                    r.unit_key,
+                    r.family_id,
+                    r.member_id,
+                    r.kelurahan_code,
+                    r.desil,
+                    r.score,
+                    r.level,
+                    r.amount,
+                    r.source,
+                    r.rank,
+                    r.kept,
+                    families.c.kk_number,
+                    person.c.name,
+                )
+                .select_from(
+                    ranked.join(families, families.c.id == r.family_id).outerjoin(
+                        person, person.c.id == recipient_id
+                    )
+                )
+                .where(shown)
+                .order_by(r.rank)
+                .offset(max(offset, 0))
+                .limit(min(limit, PAGE_LIMIT))
+            )
             page = [dict(row) for row in conn.execute(q).mappings()]
     if page:
         with db.begin() as conn:
-            audit.record(conn, actor, "read_list", "programme_candidates", prog["code"],
-                         area_code=area_code or actor.area_code, detail={"offset": offset, "rows": len(page)})
+            audit.record(
+                conn,
+                actor,
+                "read_list",
+                "programme_candidates",
+                prog["code"],
+                area_code=area_code or actor.area_code,
+                detail={"offset": offset, "rows": len(page)},
+            )
     for row in page:
         row["kelurahan_name"] = db.regions.name(row["kelurahan_code"])
     by_desil = [0] * DECILES
@@ -126,13 +203,32 @@ def candidates(db: Database, actor: Actor, code: str, *, reference_date: date | 
         total, kept, kept_total = total + n, kept + k, kept_total + amount
         if desil is not None and 1 <= int(desil) <= DECILES:
             by_desil[int(desil) - 1] += n
-        entry = kelurahan.setdefault(kel, {"kelurahan_code": kel, "kelurahan_name": db.regions.name(kel),
-                                           "candidates": 0, "kept": 0, "total": 0})
+        entry = kelurahan.setdefault(
+            kel,
+            {
+                "kelurahan_code": kel,
+                "kelurahan_name": db.regions.name(kel),
+                "candidates": 0,
+                "kept": 0,
+                "total": 0,
+            },
+        )
         entry["candidates"] += n
         entry["kept"] += k
         entry["total"] += amount
-    return CandidateList(prog, day, scope.model_id, scope.quota, scope.budget, total, kept, kept_total, by_desil,
-                         sorted(kelurahan.values(), key=lambda e: e["kelurahan_code"]), page)
+    return CandidateList(
+        prog,
+        day,
+        scope.model_id,
+        scope.quota,
+        scope.budget,
+        total,
+        kept,
+        kept_total,
+        by_desil,
+        sorted(kelurahan.values(), key=lambda e: e["kelurahan_code"]),
+        page,
+    )
 
 
 # ----------------------------------------------------------------- one family's explanation
@@ -162,16 +258,30 @@ class FamilyDecision:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "program": self.programme["code"], "keluarga": self.family_id, "masuk": self.included,
-            "alasan": self.reasons, "aturan": self.rule.as_dict(),
-            "anggota": [{"id": p.member_id, "nama": p.name, "jenjang": p.level, **p.explanation.as_dict()} for p in self.people],
-            "pengecualian": self.exclusions, "perubahan_manual": self.overrides,
+            "program": self.programme["code"],
+            "keluarga": self.family_id,
+            "masuk": self.included,
+            "alasan": self.reasons,
+            "aturan": self.rule.as_dict(),
+            "anggota": [
+                {"id": p.member_id, "nama": p.name, "jenjang": p.level, **p.explanation.as_dict()}
+                for p in self.people
+            ],
+            "pengecualian": self.exclusions,
+            "perubahan_manual": self.overrides,
             "urutan": [{"penerima": who, "keterangan": text} for who, text in self.places],
         }
 
 
-def explain(db: Database, actor: Actor, code: str, family_id: int, *, reference_date: date | None = None,
-            period: tuple[date, date] | None = None) -> FamilyDecision:
+def explain(
+    db: Database,
+    actor: Actor,
+    code: str,
+    family_id: int,
+    *,
+    reference_date: date | None = None,
+    period: tuple[date, date] | None = None,
+) -> FamilyDecision:
     """The rule clause by clause, the member rule per person, exclusions, overrides and the place in the cut."""
     prog = get_programme(db, actor, code)
     day = reference_date or now().date()
@@ -180,14 +290,23 @@ def explain(db: Database, actor: Actor, code: str, family_id: int, *, reference_
     with db.read() as conn:
         fam = family_to_explain(conn, actor, family_id)
         scope = programme_scope(conn, prog, actor, reference_date=day, period=window, whole_city=True)
-        score = score_store.family_score(conn, scope.model_id, family_id) if scope.model_id is not None else None
+        score = (
+            score_store.family_score(conn, scope.model_id, family_id) if scope.model_id is not None else None
+        )
         people = family_store.members_of(conn, family_id)
         excluded = _exclusions_of(conn, prog, family_id, window)
-        overrides = [o for o in store.list_overrides(conn, prog["id"], families.c.id == family_id)
-                     if o["state"] == "disetujui"]
+        overrides = [
+            o
+            for o in store.list_overrides(conn, prog["id"], families.c.id == family_id)
+            if o["state"] == "disetujui"
+        ]
         ranked = ranked_candidates(scope).subquery("hasil")
-        places = [dict(r) for r in conn.execute(sa.select(ranked).where(ranked.c.family_id == family_id)
-                                                .order_by(ranked.c.rank)).mappings()]
+        places = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(ranked).where(ranked.c.family_id == family_id).order_by(ranked.c.rank)
+            ).mappings()
+        ]
     fam = {**fam, "desil": score["desil"] if score else None, "skor": score["score"] if score else None}
     if not actor.sees_personal_data:
         people = [{k: v for k, v in m.items() if k not in ("name", "nik")} for m in people]
@@ -203,22 +322,47 @@ def explain(db: Database, actor: Actor, code: str, family_id: int, *, reference_
     place_lines = []
     for p in places:
         who = names.get(int(p["member_id"]), "anggota") if per_person and p["member_id"] else "keluarga"
-        cut_place = CutPlace(int(p["unit_key"]), int(p["rank"]), int(p["running_total"]), bool(p["kept"]),
-                             None if p["kept"] else ("kuota" if scope.quota is not None and p["rank"] > scope.quota else "anggaran"))
+        cut_place = CutPlace(
+            int(p["unit_key"]),
+            int(p["rank"]),
+            int(p["running_total"]),
+            bool(p["kept"]),
+            None
+            if p["kept"]
+            else ("kuota" if scope.quota is not None and p["rank"] > scope.quota else "anggaran"),
+        )
         place_lines.append((who, cut_reason_text(cut_place, quota=scope.quota, budget=scope.budget)))
-    override_lines = [f"{OVERRIDE_ACTIONS[o['action']]} oleh {o['requested_by']}, disetujui {o['decided_by']}: "
-                      f"{o['reason']} (bukti: {o['evidence']})" for o in overrides]
+    override_lines = [
+        f"{OVERRIDE_ACTIONS[o['action']]} oleh {o['requested_by']}, disetujui {o['decided_by']}: "
+        f"{o['reason']} (bukti: {o['evidence']})"
+        for o in overrides
+    ]
     included = any(p["kept"] for p in places)
     reasons = _reasons(rule, decisions, excluded, override_lines, places, per_person)
     if actor.sees_personal_data:
         with db.begin() as conn:
-            audit.record(conn, actor, "read", "programme_explanation", family_id, area_code=fam["kelurahan_code"],
-                         detail={"program": prog["code"]})
-    return FamilyDecision(prog, family_id, rule, decisions, excluded, override_lines, place_lines, included, reasons)
+            audit.record(
+                conn,
+                actor,
+                "read",
+                "programme_explanation",
+                family_id,
+                area_code=fam["kelurahan_code"],
+                detail={"program": prog["code"]},
+            )
+    return FamilyDecision(
+        prog, family_id, rule, decisions, excluded, override_lines, place_lines, included, reasons
+    )
 
 
-def _reasons(rule: Explanation, people: list[PersonDecision], excluded: list[str], overrides: list[str],
-             places: list[dict[str, Any]], per_person: bool) -> list[str]:
+def _reasons(
+    rule: Explanation,
+    people: list[PersonDecision],
+    excluded: list[str],
+    overrides: list[str],
+    places: list[dict[str, Any]],
+    per_person: bool,
+) -> list[str]:
     out: list[str] = []
     out.append("Memenuhi syarat keluarga." if rule.eligible else "Tidak memenuhi syarat keluarga.")
     if per_person:
@@ -233,25 +377,43 @@ def _reasons(rule: Explanation, people: list[PersonDecision], excluded: list[str
     return out
 
 
-def _exclusions_of(conn: sa.Connection, prog: dict[str, Any], family_id: int, period: tuple[date, date]) -> list[str]:
+def _exclusions_of(
+    conn: sa.Connection, prog: dict[str, Any], family_id: int, period: tuple[date, date]
+) -> list[str]:
     codes = list(prog["exclusions"] or [])
     if not codes:
         return []
-    q = (sa.select(programmes.c.code, benefit_cycles.c.name, entitlements.c.recipient_name, programmes.c.unit)
-         .join(benefit_cycles, benefit_cycles.c.id == entitlements.c.cycle_id)
-         .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-         .where(entitlements.c.family_id == family_id, programmes.c.code.in_(codes),
-                benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
-                benefit_cycles.c.period_start <= period[1], benefit_cycles.c.period_end >= period[0],
-                entitlements.c.state.not_in(("dibatalkan", "diblokir"))))
-    return [f"sudah menerima {code} pada siklus \"{name}\"" for code, name, _, _ in conn.execute(q)]
+    q = (
+        sa.select(programmes.c.code, benefit_cycles.c.name, entitlements.c.recipient_name, programmes.c.unit)
+        .join(benefit_cycles, benefit_cycles.c.id == entitlements.c.cycle_id)
+        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
+        .where(
+            entitlements.c.family_id == family_id,
+            programmes.c.code.in_(codes),
+            benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
+            benefit_cycles.c.period_start <= period[1],
+            benefit_cycles.c.period_end >= period[0],
+            entitlements.c.state.not_in(("dibatalkan", "diblokir")),
+        )
+    )
+    return [f'sudah menerima {code} pada siklus "{name}"' for code, name, _, _ in conn.execute(q)]
 
 
 # ----------------------------------------------------------------- overrides (maker-checker)
 
 
-def request_override(db: Database, actor: Actor, code: str, family_id: int, action: str, reason: str, evidence: str,
-                     *, member_id: int | None = None, upload_id: int | None = None) -> int:
+def request_override(
+    db: Database,
+    actor: Actor,
+    code: str,
+    family_id: int,
+    action: str,
+    reason: str,
+    evidence: str,
+    *,
+    member_id: int | None = None,
+    upload_id: int | None = None,
+) -> int:
     """An operator (in the area) or admin asks to add or remove a unit by hand; a different admin decides."""
     if not actor.may(Permission.EDIT_REGISTRY):
         raise PermissionDenied("Hanya operator dan Admin Dinsos yang dapat mengajukan perubahan penerima.")
@@ -272,19 +434,45 @@ def request_override(db: Database, actor: Actor, code: str, family_id: int, acti
         if prog["unit"] == "orang":
             person = family_store.get_member(conn, member_id) if member_id is not None else None
             if person is None or person["family_id"] != family_id:
-                raise ValidationError("Program ini per orang: pilih anggota keluarga.",
-                                      [FieldError("member_id", "Pilih anggota keluarga")])
+                raise ValidationError(
+                    "Program ini per orang: pilih anggota keluarga.",
+                    [FieldError("member_id", "Pilih anggota keluarga")],
+                )
         else:
             member_id = None
         if store.open_override_exists(conn, prog["id"], family_id, member_id):
             raise StateError("Sudah ada pengajuan yang menunggu atau berlaku untuk penerima ini.")
-        override_id = store.insert_override(conn, {
-            "programme_id": prog["id"], "family_id": family_id, "member_id": member_id, "action": action,
-            "reason": reason.strip()[:1000], "evidence": evidence.strip()[:255], "upload_id": upload_id,
-            "state": "diajukan", "requested_by": actor.username, "requested_at": now()})
-        audit.record(conn, actor, "request", "enrolment_override", override_id, area_code=fam["kelurahan_code"],
-                     detail={"program": prog["code"], "action": action, "family_id": family_id, "member_id": member_id,
-                             "reason": reason.strip(), "evidence": evidence.strip()})
+        override_id = store.insert_override(
+            conn,
+            {
+                "programme_id": prog["id"],
+                "family_id": family_id,
+                "member_id": member_id,
+                "action": action,
+                "reason": reason.strip()[:1000],
+                "evidence": evidence.strip()[:255],
+                "upload_id": upload_id,
+                "state": "diajukan",
+                "requested_by": actor.username,
+                "requested_at": now(),
+            },
+        )
+        audit.record(
+            conn,
+            actor,
+            "request",
+            "enrolment_override",
+            override_id,
+            area_code=fam["kelurahan_code"],
+            detail={
+                "program": prog["code"],
+                "action": action,
+                "family_id": family_id,
+                "member_id": member_id,
+                "reason": reason.strip(),
+                "evidence": evidence.strip(),
+            },
+        )
     return override_id
 
 
@@ -301,13 +489,31 @@ def decide_override(db: Database, actor: Actor, override_id: int, approve: bool,
         if row["requested_by"] == actor.username:
             raise PermissionDenied("Pengajuan harus diputuskan orang lain, bukan pengajunya (maker-checker).")
         if not approve and not note.strip():
-            raise ValidationError("Tulis alasan penolakan.", [FieldError("note", "Alasan penolakan wajib diisi")])
+            raise ValidationError(
+                "Tulis alasan penolakan.", [FieldError("note", "Alasan penolakan wajib diisi")]
+            )
         state = "disetujui" if approve else "ditolak"
-        if not store.decide_override(conn, override_id, "diajukan", {
-                "state": state, "decided_by": actor.username, "decided_at": now(), "decision_note": note.strip() or None}):
+        if not store.decide_override(
+            conn,
+            override_id,
+            "diajukan",
+            {
+                "state": state,
+                "decided_by": actor.username,
+                "decided_at": now(),
+                "decision_note": note.strip() or None,
+            },
+        ):
             raise StateError("Pengajuan ini sudah diputuskan orang lain.")
-        audit.record(conn, actor, "approve" if approve else "reject", "enrolment_override", override_id,
-                     area_code=row["kelurahan_code"], detail={"program": row["programme_code"], "note": note.strip()})
+        audit.record(
+            conn,
+            actor,
+            "approve" if approve else "reject",
+            "enrolment_override",
+            override_id,
+            area_code=row["kelurahan_code"],
+            detail={"program": row["programme_code"], "note": note.strip()},
+        )
 
 
 def list_overrides(db: Database, actor: Actor, code: str, state: str | None = None) -> list[dict[str, Any]]:

@@ -68,7 +68,9 @@ def _exported(area: str) -> sa.ColumnElement[bool]:
         ),
     )
     if area:
-        condition = sa.and_(condition, sa.or_(families.c.kelurahan_code == area, families.c.kelurahan_code.like(area + ".%")))
+        condition = sa.and_(
+            condition, sa.or_(families.c.kelurahan_code == area, families.c.kelurahan_code.like(area + ".%"))
+        )
     return condition
 
 
@@ -119,13 +121,20 @@ def _canonical(family_rows: list[Any], member_rows: list[Any]) -> pl.DataFrame:
     joined = fam.join(mem, on="_family", how="inner", maintain_order="right")
     names = [f.name for f in FAMILY_FIELDS + MEMBER_FIELDS]
     return joined.select(
-        (pl.col(n).cast(pl.Int8).cast(pl.String) if n in _BOOLEANS else pl.col(n).cast(pl.String)).alias(column)
+        (pl.col(n).cast(pl.Int8).cast(pl.String) if n in _BOOLEANS else pl.col(n).cast(pl.String)).alias(
+            column
+        )
         for n, column in zip(names, CANONICAL_COLUMNS, strict=True)
     ).with_columns(joined.get_column("_family").alias("_family"))
 
 
 def export_registry(
-    db: Database, actor: Actor, path: str | Path, *, fmt: str | None = None, area_code: str | None = None,
+    db: Database,
+    actor: Actor,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    area_code: str | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ExportResult:
     """Write the registry (the whole area, or one kecamatan/kelurahan inside it) to ``path``; ``progress(rows, total)``."""
@@ -158,7 +167,12 @@ def export_registry(
             writer.close()
     with db.begin() as conn:
         audit.record(
-            conn, actor, "ekspor_registri", "registry", area or None, area_code=area or None,
+            conn,
+            actor,
+            "ekspor_registri",
+            "registry",
+            area or None,
+            area_code=area or None,
             detail={"path": Path(path).name, "format": kind, "rows": rows_written},
         )
     return ExportResult(str(path), kind, area, rows_written, family_count)

@@ -40,13 +40,17 @@ def read(content: bytes, file_name: str) -> SavedMapping:
     """A mapping file as uploaded: checked, not yet saved."""
     name = Path(file_name or "pemetaan.toml").name
     if Path(name).suffix.lower() not in SUFFIXES:
-        raise ValidationError("Berkas pemetaan tidak dikenal", [FieldError("pemetaan", "Pilih berkas .toml, .json atau .csv")])
+        raise ValidationError(
+            "Berkas pemetaan tidak dikenal", [FieldError("pemetaan", "Pilih berkas .toml, .json atau .csv")]
+        )
     if len(content) > MAX_BYTES:
         raise ValidationError("Berkas pemetaan terlalu besar", [FieldError("pemetaan", "Paling besar 64 KB")])
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError("Berkas pemetaan harus UTF-8", [FieldError("pemetaan", "Simpan sebagai UTF-8")]) from None
+        raise ValidationError(
+            "Berkas pemetaan harus UTF-8", [FieldError("pemetaan", "Simpan sebagai UTF-8")]
+        ) from None
     return SavedMapping(None, Path(name).stem, name, text, parse_mapping(text, name))
 
 
@@ -64,7 +68,13 @@ def get(db: Database, actor: Actor, mapping_id: int) -> SavedMapping:
         row = store.get(conn, mapping_id)
     if row is None:
         raise NotFound("Pemetaan kolom tidak ditemukan.")
-    return SavedMapping(row["id"], row["name"], row["file_name"], row["content"], parse_mapping(row["content"], row["file_name"]))
+    return SavedMapping(
+        row["id"],
+        row["name"],
+        row["file_name"],
+        row["content"],
+        parse_mapping(row["content"], row["file_name"]),
+    )
 
 
 def save(db: Database, actor: Actor, name: str, found: SavedMapping) -> int:
@@ -72,11 +82,26 @@ def save(db: Database, actor: Actor, name: str, found: SavedMapping) -> int:
     _editor(actor)
     name = " ".join(name.split())
     if not 3 <= len(name) <= 80:
-        raise ValidationError("Nama pemetaan belum benar", [FieldError("nama_pemetaan", "Nama 3–80 karakter, mis. DTKS kelurahan")])
+        raise ValidationError(
+            "Nama pemetaan belum benar",
+            [FieldError("nama_pemetaan", "Nama 3–80 karakter, mis. DTKS kelurahan")],
+        )
     parse_mapping(found.content, found.file_name)
     with db.begin() as conn:
-        mapping_id = store.save(conn, name=name, file_name=found.file_name, content=found.content,
-                                saved_by=actor.username, at=now())
-        audit.record(conn, actor, "import_mapping.save", "import_mapping", mapping_id,
-                     detail={"name": name, "file": found.file_name})
+        mapping_id = store.save(
+            conn,
+            name=name,
+            file_name=found.file_name,
+            content=found.content,
+            saved_by=actor.username,
+            at=now(),
+        )
+        audit.record(
+            conn,
+            actor,
+            "import_mapping.save",
+            "import_mapping",
+            mapping_id,
+            detail={"name": name, "file": found.file_name},
+        )
     return mapping_id

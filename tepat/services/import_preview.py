@@ -68,16 +68,23 @@ def missing_columns(source: RegistryFile) -> list[MissingColumn]:
     """The required registry columns ``source`` lacks, each with the unmapped header that most resembles it."""
     mapped = set(source.positions.values())
     unmapped = [h for i, h in enumerate(source.headers) if i not in mapped]
-    return [MissingColumn(c, FIELD_BY_COLUMN[c].label, _resembling(c, FIELD_BY_COLUMN[c].label, unmapped))
-            for c in REQUIRED_COLUMNS if c not in source.positions]
+    return [
+        MissingColumn(c, FIELD_BY_COLUMN[c].label, _resembling(c, FIELD_BY_COLUMN[c].label, unmapped))
+        for c in REQUIRED_COLUMNS
+        if c not in source.positions
+    ]
 
 
 def missing_message(file_name: str, missing: list[MissingColumn]) -> str:
     """Names the missing columns and says how to map them (with the resembling headers)."""
-    named = "; ".join(f"{m.label} ({m.column})" + (f", mungkin kolom \"{m.resembles}\"" if m.resembles else "")
-                      for m in missing)
-    return (f"Kolom wajib tidak ada di berkas {file_name}: {named}. Gunakan pemetaan kolom yang menyebut kolom berkas "
-            "Anda untuk masing-masing (halaman Impor: pilih atau unggah pemetaan, lalu Pratinjau; CLI: --mapping).")
+    named = "; ".join(
+        f"{m.label} ({m.column})" + (f', mungkin kolom "{m.resembles}"' if m.resembles else "")
+        for m in missing
+    )
+    return (
+        f"Kolom wajib tidak ada di berkas {file_name}: {named}. Gunakan pemetaan kolom yang menyebut kolom berkas "
+        "Anda untuk masing-masing (halaman Impor: pilih atau unggah pemetaan, lalu Pratinjau; CLI: --mapping)."
+    )
 
 
 def preview(path: Path, mapping: ColumnMapping | None, file_name: str) -> ImportPreview:
@@ -88,13 +95,24 @@ def preview(path: Path, mapping: ColumnMapping | None, file_name: str) -> Import
     except ValidationError as exc:
         return ImportPreview(file_name, problem=exc.message)
     by_position = {i: c for c, i in source.positions.items()}
-    columns = [MappedColumn(h, by_position.get(i), FIELD_BY_COLUMN[by_position[i]].label if i in by_position else None)
-               for i, h in enumerate(source.headers)]
+    columns = [
+        MappedColumn(
+            h, by_position.get(i), FIELD_BY_COLUMN[by_position[i]].label if i in by_position else None
+        )
+        for i, h in enumerate(source.headers)
+    ]
     missing = missing_columns(source)
     sample_columns = [c for c in source.columns]
     sample: list[list[str]] = []
     if first is not None:
         for row in first.head(SAMPLE_ROWS).iter_rows(named=True):
             sample.append([str(row[ROW]), *("" if row[c] is None else str(row[c]) for c in sample_columns)])
-    return ImportPreview(file_name, header_row=source.header_row, total_rows=source.total_rows, columns=columns,
-                         missing=missing, sample_columns=sample_columns, sample=sample)
+    return ImportPreview(
+        file_name,
+        header_row=source.header_row,
+        total_rows=source.total_rows,
+        columns=columns,
+        missing=missing,
+        sample_columns=sample_columns,
+        sample=sample,
+    )

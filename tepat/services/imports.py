@@ -145,7 +145,9 @@ def _actor_may_import(actor: Actor) -> None:
 
 def _kelurahan_codes(db: Database) -> list[str]:
     with db.read() as conn:
-        return list(conn.execute(sa.select(regions.c.code).where(regions.c.level == Level.KELURAHAN.value)).scalars())
+        return list(
+            conn.execute(sa.select(regions.c.code).where(regions.c.level == Level.KELURAHAN.value)).scalars()
+        )
 
 
 def _start(db: Database, actor: Actor, filename: str, mode: ImportMode) -> int:
@@ -153,7 +155,13 @@ def _start(db: Database, actor: Actor, filename: str, mode: ImportMode) -> int:
         return int(
             conn.execute(
                 imports.insert()
-                .values(started_at=now(), actor=actor.username, filename=filename[:255], mode=mode.value, status=ImportStatus.RUNNING.value)
+                .values(
+                    started_at=now(),
+                    actor=actor.username,
+                    filename=filename[:255],
+                    mode=mode.value,
+                    status=ImportStatus.RUNNING.value,
+                )
                 .returning(imports.c.id)
             ).scalar_one()
         )
@@ -161,15 +169,27 @@ def _start(db: Database, actor: Actor, filename: str, mode: ImportMode) -> int:
 
 def _finish(conn: sa.Connection, actor: Actor, result: ImportResult, filename: str) -> None:
     counts = {k: v for k, v in result.as_dict().items() if k not in ("errors", "warnings", "import_id")}
-    conn.execute(imports.update().where(imports.c.id == result.import_id).values(finished_at=now(), **{k: counts[k] for k in counts if k != "mode"}))
+    conn.execute(
+        imports.update()
+        .where(imports.c.id == result.import_id)
+        .values(finished_at=now(), **{k: counts[k] for k in counts if k != "mode"})
+    )
     audit.record(
-        conn, actor, "impor_registri", "import", result.import_id,
-        area_code=actor.area_code or None, detail={"filename": filename, **counts},
+        conn,
+        actor,
+        "impor_registri",
+        "import",
+        result.import_id,
+        area_code=actor.area_code or None,
+        detail={"filename": filename, **counts},
     )
 
 
 def _field_errors(frame: pl.DataFrame, limit: int) -> list[FieldError]:
-    return [FieldError(column, message, value, row) for row, column, value, message in frame.head(limit).iter_rows()]
+    return [
+        FieldError(column, message, value, row)
+        for row, column, value, message in frame.head(limit).iter_rows()
+    ]
 
 
 def _families_and_members(valid: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -198,9 +218,13 @@ def _refused_rows(valid: pl.DataFrame, refusals: list[Refusal]) -> pl.DataFrame:
     )
 
 
-HEADLESS = "Keluarga ini tidak punya kepala keluarga aktif; tidak diikutkan dalam siklus bantuan sampai diperbaiki"
-DECEASED_ACTIVE = ("Anggota ditandai meninggal tetapi masih aktif; nonaktifkan dengan alasan meninggal "
-                   "(halaman anggota atau berkas Dukcapil)")
+HEADLESS = (
+    "Keluarga ini tidak punya kepala keluarga aktif; tidak diikutkan dalam siklus bantuan sampai diperbaiki"
+)
+DECEASED_ACTIVE = (
+    "Anggota ditandai meninggal tetapi masih aktif; nonaktifkan dengan alasan meninggal "
+    "(halaman anggota atau berkas Dukcapil)"
+)
 
 
 class _FirstRows:
@@ -214,16 +238,22 @@ class _FirstRows:
         for kk, row in valid.group_by("nomor_kk").agg(pl.col(ROW).min()).iter_rows():
             self.kk.setdefault(kk, row)
         if "status_hidup" in valid.columns:
-            for nik, row in valid.filter(pl.col("status_hidup") == "meninggal").select("nik", ROW).iter_rows():
+            for nik, row in (
+                valid.filter(pl.col("status_hidup") == "meninggal").select("nik", ROW).iter_rows()
+            ):
                 self.nik[nik] = row
 
 
 def _warnings(conn: sa.Connection, import_id: int, rows: _FirstRows) -> list[FieldError]:
     """What was stored but needs a look: families left without an active head, dead members still active."""
-    found = [FieldError("hubungan_keluarga", HEADLESS, kk, rows.kk.get(kk))
-             for kk in family_store.headless_after_import(conn, import_id)]
-    found += [FieldError("status_hidup", DECEASED_ACTIVE, "meninggal", rows.nik.get(nik))
-              for nik in family_store.deceased_active_after_import(conn, import_id)]
+    found = [
+        FieldError("hubungan_keluarga", HEADLESS, kk, rows.kk.get(kk))
+        for kk in family_store.headless_after_import(conn, import_id)
+    ]
+    found += [
+        FieldError("status_hidup", DECEASED_ACTIVE, "meninggal", rows.nik.get(nik))
+        for nik in family_store.deceased_active_after_import(conn, import_id)
+    ]
     return sorted(found, key=lambda w: (w.row is None, w.row or 0))[:ERRORS_KEPT]
 
 
@@ -281,7 +311,7 @@ def import_file(
                 first_rows.add(checked.valid)
                 fams, mems = _families_and_members(checked.valid.drop(ROW), columns)
                 counts = counts + stager.apply(fams, mems)
-                refused = _refused_rows(checked.valid, stager.refused[len(refusals):])
+                refused = _refused_rows(checked.valid, stager.refused[len(refusals) :])
                 refusals = list(stager.refused)
                 if refused.height:
                     rejected += refused.height
@@ -289,38 +319,73 @@ def import_file(
                 if progress is not None:
                     progress(rows_read, source.total_rows)
             stager.close()
-            errors = pl.concat(error_frames).sort("row", maintain_order=True) if error_frames else pl.DataFrame(schema=ERROR_SCHEMA)
+            errors = (
+                pl.concat(error_frames).sort("row", maintain_order=True)
+                if error_frames
+                else pl.DataFrame(schema=ERROR_SCHEMA)
+            )
             if run_mode is ImportMode.STRICT and rejected:
                 raise _StrictFailure
             moves.send(conn, actor, refusals, source="impor", import_id=import_id)
-            if counts.families_updated or counts.members_updated:  # a death, a deactivation or a move in the file
+            if (
+                counts.families_updated or counts.members_updated
+            ):  # a death, a deactivation or a move in the file
                 payable.block_after_change(conn, actor, now(), everyone=True, source="impor")
             result = ImportResult(
-                import_id, ImportStatus.DONE.value, run_mode.value, rows_read, rejected,
-                counts.families_created, counts.families_updated, counts.members_created, counts.members_updated,
-                _field_errors(errors, ERRORS_KEPT), _warnings(conn, import_id, first_rows),
+                import_id,
+                ImportStatus.DONE.value,
+                run_mode.value,
+                rows_read,
+                rejected,
+                counts.families_created,
+                counts.families_updated,
+                counts.members_created,
+                counts.members_updated,
+                _field_errors(errors, ERRORS_KEPT),
+                _warnings(conn, import_id, first_rows),
             )
             _finish(conn, actor, result, name)
     except _StrictFailure:
         if errors_path is not None:
             write_errors(errors_path, errors)
         result = ImportResult(
-            import_id, ImportStatus.REJECTED.value, run_mode.value, rows_read, rejected, 0, 0, 0, 0,
+            import_id,
+            ImportStatus.REJECTED.value,
+            run_mode.value,
+            rows_read,
+            rejected,
+            0,
+            0,
+            0,
+            0,
             _field_errors(errors, ERRORS_KEPT),
         )
         with db.begin() as conn:
             moves.send(conn, actor, refusals, source="impor", import_id=import_id)
             _finish(conn, actor, result, name)
-        would_be = ImportResult(import_id, ImportStatus.REJECTED.value, run_mode.value, rows_read, rejected,
-                                counts.families_created, counts.families_updated, counts.members_created,
-                                counts.members_updated)
+        would_be = ImportResult(
+            import_id,
+            ImportStatus.REJECTED.value,
+            run_mode.value,
+            rows_read,
+            rejected,
+            counts.families_created,
+            counts.families_updated,
+            counts.members_created,
+            counts.members_updated,
+        )
         raise ImportRejected(
-            f"{rejected} baris bermasalah; tidak ada data yang disimpan", result.errors,
+            f"{rejected} baris bermasalah; tidak ada data yang disimpan",
+            result.errors,
             counts={k: v for k, v in would_be.as_dict().items() if k not in ("errors", "warnings")},
         ) from None
     except BaseException:
         with db.begin() as conn:
-            conn.execute(imports.update().where(imports.c.id == import_id).values(status=ImportStatus.FAILED.value, finished_at=now()))
+            conn.execute(
+                imports.update()
+                .where(imports.c.id == import_id)
+                .values(status=ImportStatus.FAILED.value, finished_at=now())
+            )
         raise
     if errors_path is not None:
         write_errors(errors_path, errors)

@@ -92,9 +92,18 @@ def _view(row: dict[str, Any], at: datetime, runner: JobRunner | None) -> JobVie
         beat = as_utc(row["heartbeat_at"]) or as_utc(row["created_at"])
         if beat is not None and at - beat > STALE_AFTER:
             state, message = "terhenti", STOPPED
-    return JobView(id=row["id"], kind=row["kind"], file_name=row["file_name"], state=state, done=done, total=total,
-                   result=row["result"], message=message, created_at=as_utc(row["created_at"]),
-                   finished_at=as_utc(row["finished_at"]))
+    return JobView(
+        id=row["id"],
+        kind=row["kind"],
+        file_name=row["file_name"],
+        state=state,
+        done=done,
+        total=total,
+        result=row["result"],
+        message=message,
+        created_at=as_utc(row["created_at"]),
+        finished_at=as_utc(row["finished_at"]),
+    )
 
 
 def _concurrent_writes(runner: JobRunner | None) -> bool:
@@ -111,11 +120,14 @@ def show(db: Database, actor: Actor, job_id: int, runner: JobRunner | None = Non
     return _view(row, now(), runner)
 
 
-def record_download(db: Database, actor: Actor, job_id: int, file_name: str, action: str = "export.download") -> None:
+def record_download(
+    db: Database, actor: Actor, job_id: int, file_name: str, action: str = "export.download"
+) -> None:
     """Audit one download of a job's file (an export or a Daftar Nominatif holds personal data)."""
     with db.begin() as conn:
-        audit.record(conn, actor, action, "job", job_id, area_code=actor.area_code,
-                     detail={"file": file_name})
+        audit.record(
+            conn, actor, action, "job", job_id, area_code=actor.area_code, detail={"file": file_name}
+        )
 
 
 def recent(db: Database, actor: Actor, kind: str, runner: JobRunner | None = None) -> list[JobView]:
@@ -137,9 +149,13 @@ class JobRunner:
         self._live: dict[int, tuple[int, int | None]] = {}
         self._live_lock = threading.Lock()
         self._started = now()
-        self._lanes = {lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"tepat-{lane}") for lane in LANES}
+        self._lanes = {
+            lane: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"tepat-{lane}") for lane in LANES
+        }
         if not self.concurrent_writes:
-            self._lanes["berkas"].submit(self._mark_abandoned)  # in a job thread: a busy database never holds up a page
+            self._lanes["berkas"].submit(
+                self._mark_abandoned
+            )  # in a job thread: a busy database never holds up a page
 
     def _mark_abandoned(self) -> None:
         """Jobs another process left unfinished (it died): stopped. On SQLite only; see the module docstring."""
@@ -155,15 +171,29 @@ class JobRunner:
         with self._live_lock:
             return self._live.get(job_id)
 
-    def submit(self, actor: Actor, kind: str, file_name: str, work: Work,
-               cleanup: Callable[[], None] | None = None, *, lane: str = "berkas") -> int:
+    def submit(
+        self,
+        actor: Actor,
+        kind: str,
+        file_name: str,
+        work: Work,
+        cleanup: Callable[[], None] | None = None,
+        *,
+        lane: str = "berkas",
+    ) -> int:
         """Queue ``work`` (given a progress callback; returns the result to show) in ``lane``. ``cleanup`` runs
         after it, whatever happened (e.g. deleting the uploaded file)."""
         if lane not in self._lanes:
             raise ValueError(f"unknown job lane {lane!r}")
         with self.db.begin() as conn:
-            job_id = job_store.insert(conn, kind=kind, created_by=actor.username, area_code=actor.area_code,
-                                      file_name=file_name, at=now())
+            job_id = job_store.insert(
+                conn,
+                kind=kind,
+                created_by=actor.username,
+                area_code=actor.area_code,
+                file_name=file_name,
+                at=now(),
+            )
         self._lanes[lane].submit(self._run, job_id, work, cleanup)
         return job_id
 
@@ -186,7 +216,10 @@ class JobRunner:
                 state, message = "gagal", exc.message
             except Exception:  # a bug: the user gets a plain message, the log the details
                 log.exception("job %s failed", job_id)
-                state, message = "gagal", "Terjadi kesalahan pada sistem; tidak ada yang tersimpan. Hubungi admin Dinsos."
+                state, message = (
+                    "gagal",
+                    "Terjadi kesalahan pada sistem; tidak ada yang tersimpan. Hubungi admin Dinsos.",
+                )
             stop.set()
             with self.db.begin() as conn:
                 job_store.finish(conn, job_id, state=state, result=result, message=message, at=now())
@@ -215,6 +248,7 @@ class JobRunner:
             last[0] = moment
             with self.db.begin() as conn:
                 job_store.progress(conn, job_id, done, total, now())
+
         return report
 
     def _heartbeat(self, job_id: int, stop: threading.Event) -> None:

@@ -39,8 +39,10 @@ class ChallengeRequired(AuthenticationFailed):
     """The account had too many failed attempts: the next one needs the anti-abuse question answered."""
 
     def __init__(self) -> None:
-        super().__init__("Terlalu banyak percobaan masuk yang gagal untuk akun ini. Jawab soal pengaman di bawah "
-                         "untuk mencoba lagi.")
+        super().__init__(
+            "Terlalu banyak percobaan masuk yang gagal untuk akun ini. Jawab soal pengaman di bawah "
+            "untuk mencoba lagi."
+        )
 
 
 class LoginThrottled(Throttled):
@@ -48,8 +50,9 @@ class LoginThrottled(Throttled):
 
     def __init__(self, retry_after: float) -> None:
         minutes = max(1, round(retry_after / 60))
-        super().__init__(f"Terlalu banyak percobaan masuk dari alamat ini. Coba lagi dalam {minutes} menit.",
-                         retry_after)
+        super().__init__(
+            f"Terlalu banyak percobaan masuk dari alamat ini. Coba lagi dalam {minutes} menit.", retry_after
+        )
 
 
 def _name(username: str) -> str:
@@ -63,8 +66,9 @@ class LoginGate:
         self.db = db
         self.limiter = limiter
 
-    def password(self, username: str, password: str, *, client: str,
-                 answered: tuple[str, float] | None = None) -> auth.SignInCandidate:
+    def password(
+        self, username: str, password: str, *, client: str, answered: tuple[str, float] | None = None
+    ) -> auth.SignInCandidate:
         """Check a username and password. ``answered`` is the (nonce, expiry) of a rightly answered question: it
         is used up here, and lets the attempt past the account's bucket."""
         name = _name(username)
@@ -85,8 +89,11 @@ class LoginGate:
         """Check the authenticator code of an account whose password was right a moment ago."""
         if candidate.user_id is None:
             raise AuthenticationFailed(second_factor.WRONG_CODE)
-        decision = self.limiter.take_all([(CLIENT_LIMIT, f"login-client:{client}")], time.time(),
-                                          then=[(CODE_LIMIT, f"login-code:{candidate.user_id}")])
+        decision = self.limiter.take_all(
+            [(CLIENT_LIMIT, f"login-client:{client}")],
+            time.time(),
+            then=[(CODE_LIMIT, f"login-code:{candidate.user_id}")],
+        )
         if decision is None or not decision.allowed:
             raise LoginThrottled(decision.retry_after if decision else 60.0)
         if not second_factor.check(self.db, candidate.user_id, code):

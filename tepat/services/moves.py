@@ -39,28 +39,54 @@ ACCEPTED, REFUSED = "diterima", "ditolak"
 
 def _values(refusal: Refusal, *, actor: Actor, source: str, import_id: int | None) -> dict[str, Any]:
     return {
-        "created_at": now(), "source": source, "import_id": import_id, "requested_by": actor.username,
-        "to_kelurahan_code": refusal.to_kelurahan_code, "kk_number": refusal.kk_number, "nik": refusal.nik,
-        "family_id": refusal.family_id, "member_id": refusal.member_id, "from_kelurahan_code": refusal.from_kelurahan_code,
+        "created_at": now(),
+        "source": source,
+        "import_id": import_id,
+        "requested_by": actor.username,
+        "to_kelurahan_code": refusal.to_kelurahan_code,
+        "kk_number": refusal.kk_number,
+        "nik": refusal.nik,
+        "family_id": refusal.family_id,
+        "member_id": refusal.member_id,
+        "from_kelurahan_code": refusal.from_kelurahan_code,
     }
 
 
-def send(conn: sa.Connection, actor: Actor, refusals: Iterable[Refusal], *, source: str, import_id: int | None = None) -> int:
+def send(
+    conn: sa.Connection,
+    actor: Actor,
+    refusals: Iterable[Refusal],
+    *,
+    source: str,
+    import_id: int | None = None,
+) -> int:
     """Record the refusals as pending move requests (once each), in the caller's transaction."""
-    added = store.add_pending(conn, (_values(r, actor=actor, source=source, import_id=import_id) for r in refusals))
+    added = store.add_pending(
+        conn, (_values(r, actor=actor, source=source, import_id=import_id) for r in refusals)
+    )
     if added:
-        audit.record(conn, actor, "perpindahan.minta", "move_request", None, area_code=actor.area_code or None,
-                     detail={"requests": added, "source": source, "import_id": import_id})
+        audit.record(
+            conn,
+            actor,
+            "perpindahan.minta",
+            "move_request",
+            None,
+            area_code=actor.area_code or None,
+            detail={"requests": added, "source": source, "import_id": import_id},
+        )
     return added
 
 
-def outside_area(conn: sa.Connection, actor: Actor, *, kk_number: str, to_kelurahan_code: str,
-                 niks: Iterable[str] = ()) -> list[Refusal]:
+def outside_area(
+    conn: sa.Connection, actor: Actor, *, kk_number: str, to_kelurahan_code: str, niks: Iterable[str] = ()
+) -> list[Refusal]:
     """The active records outside ``actor``'s area that registering this KK and these NIKs would take over."""
     refusals = []
     family = family_store.active_family_by_kk(conn, kk_number) if kk_number else None
     if family is not None and not actor.in_area(family["kelurahan_code"]):
-        refusals.append(Refusal(kk_number, None, family["id"], None, family["kelurahan_code"], to_kelurahan_code))
+        refusals.append(
+            Refusal(kk_number, None, family["id"], None, family["kelurahan_code"], to_kelurahan_code)
+        )
     for nik in niks:
         member = family_store.active_member_by_nik(conn, nik)
         if member is None:
@@ -68,15 +94,26 @@ def outside_area(conn: sa.Connection, actor: Actor, *, kk_number: str, to_kelura
         home = family_store.get(conn, member["family_id"])
         whole = family is not None and home is not None and home["id"] == family["id"]
         if home is not None and not actor.in_area(home["kelurahan_code"]) and not whole:
-            refusals.append(Refusal(kk_number, nik, home["id"], member["id"], home["kelurahan_code"], to_kelurahan_code))
+            refusals.append(
+                Refusal(kk_number, nik, home["id"], member["id"], home["kelurahan_code"], to_kelurahan_code)
+            )
     return refusals
 
 
-def refuse_outside_area(db: Database, actor: Actor, *, kk_number: str, to_kelurahan_code: str, niks: Iterable[str] = (),
-                        field: str = "kk_number") -> None:
+def refuse_outside_area(
+    db: Database,
+    actor: Actor,
+    *,
+    kk_number: str,
+    to_kelurahan_code: str,
+    niks: Iterable[str] = (),
+    field: str = "kk_number",
+) -> None:
     """Raise ``ValidationError`` (after sending the move requests) when the write would take over another area's record."""
     with db.begin() as conn:
-        refusals = outside_area(conn, actor, kk_number=kk_number, to_kelurahan_code=to_kelurahan_code, niks=niks)
+        refusals = outside_area(
+            conn, actor, kk_number=kk_number, to_kelurahan_code=to_kelurahan_code, niks=niks
+        )
         if refusals:
             send(conn, actor, refusals, source="halaman")
     if refusals:
@@ -116,16 +153,35 @@ def _release(conn: sa.Connection, actor: Actor, request: dict[str, Any], why: st
     if request["nik"] is None:
         family = versioning.lock_current(conn, families, request["family_id"])
         if family is not None and family["registry_status"] == "aktif":
-            versioning.update_row(conn, families, family, {"registry_status": "nonaktif", "inactive_reason": InactiveReason.PINDAH.value},
-                                  changed_by=actor.username, reason=why, at=at)
-        ids = conn.execute(sa.select(members.c.id).where(members.c.family_id == request["family_id"], members.c.status == "aktif")).scalars().all()
+            versioning.update_row(
+                conn,
+                families,
+                family,
+                {"registry_status": "nonaktif", "inactive_reason": InactiveReason.PINDAH.value},
+                changed_by=actor.username,
+                reason=why,
+                at=at,
+            )
+        ids = (
+            conn.execute(
+                sa.select(members.c.id).where(
+                    members.c.family_id == request["family_id"], members.c.status == "aktif"
+                )
+            )
+            .scalars()
+            .all()
+        )
     else:
         ids = [request["member_id"]]
     for member_id in ids:
         member = versioning.lock_current(conn, members, member_id)
         if member is not None and member["status"] == "aktif":
-            versioning.update_row(conn, members, member, changes, changed_by=actor.username, reason=why, at=at)
-    payable.block_after_change(conn, actor, at, family_ids=[request["family_id"]], member_ids=ids, source="perpindahan")
+            versioning.update_row(
+                conn, members, member, changes, changed_by=actor.username, reason=why, at=at
+            )
+    payable.block_after_change(
+        conn, actor, at, family_ids=[request["family_id"]], member_ids=ids, source="perpindahan"
+    )
 
 
 def decide(db: Database, actor: Actor, request_id: int, *, accept: bool, note: str) -> None:
@@ -133,7 +189,9 @@ def decide(db: Database, actor: Actor, request_id: int, *, accept: bool, note: s
     _require_editor(actor)
     text = " ".join(note.split())[:500]
     if len(text) < 5:
-        raise ValidationError("Tulis alasan keputusan", [FieldError("catatan", "Alasan paling sedikit 5 huruf")])
+        raise ValidationError(
+            "Tulis alasan keputusan", [FieldError("catatan", "Alasan paling sedikit 5 huruf")]
+        )
     with db.begin() as conn:
         request = store.get(conn, request_id, lock=True)
         if request is None or not actor.in_area(request["from_kelurahan_code"]):
@@ -144,7 +202,22 @@ def decide(db: Database, actor: Actor, request_id: int, *, accept: bool, note: s
             raise StateError("Permintaan ini sudah diputuskan")
         if accept:
             _release(conn, actor, request, f"Perpindahan ke wilayah lain diterima: {text}"[:200])
-        store.decide(conn, request_id, {"state": ACCEPTED if accept else REFUSED, "decided_by": actor.username,
-                                        "decided_at": now(), "decision_note": text})
-        audit.record(conn, actor, "perpindahan.terima" if accept else "perpindahan.tolak", "move_request", request_id,
-                     area_code=request["from_kelurahan_code"], detail={"note": text})
+        store.decide(
+            conn,
+            request_id,
+            {
+                "state": ACCEPTED if accept else REFUSED,
+                "decided_by": actor.username,
+                "decided_at": now(),
+                "decision_note": text,
+            },
+        )
+        audit.record(
+            conn,
+            actor,
+            "perpindahan.terima" if accept else "perpindahan.tolak",
+            "move_request",
+            request_id,
+            area_code=request["from_kelurahan_code"],
+            detail={"note": text},
+        )

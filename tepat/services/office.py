@@ -18,7 +18,8 @@ def office_view(settings: Settings | None, db: Database | None) -> dict[str, Any
         office = None
     return {
         "name": (settings.office_name if settings else "") or (office.agency if office else ""),
-        "short_name": (settings.office_short_name if settings else "") or (office.short_agency if office else ""),
+        "short_name": (settings.office_short_name if settings else "")
+        or (office.short_agency if office else ""),
         "region": office.name if office else "",
         "code": office.code if office else "",
         "logo": settings is not None and settings.office_logo is not None,

@@ -19,8 +19,16 @@ from tepat.store import audit
 from tepat.store.payability import block_unpayable
 
 
-def block_after_change(conn: sa.Connection, actor: Actor, at: datetime, *, family_ids: Iterable[int] = (),
-                       member_ids: Iterable[int] = (), everyone: bool = False, source: str = "registri") -> int:
+def block_after_change(
+    conn: sa.Connection,
+    actor: Actor,
+    at: datetime,
+    *,
+    family_ids: Iterable[int] = (),
+    member_ids: Iterable[int] = (),
+    everyone: bool = False,
+    source: str = "registri",
+) -> int:
     """Block the unpaid entitlements (of approved, open cycles) these families and members may no longer receive;
     audited when any was blocked. Returns how many."""
     families_, members_ = sorted(set(family_ids)), sorted(set(member_ids))
@@ -30,9 +38,24 @@ def block_after_change(conn: sa.Connection, actor: Actor, at: datetime, *, famil
         blocked = block_unpayable(conn, at, everyone=True)
     else:
         for start in range(0, max(len(families_), len(members_)), step):
-            blocked += block_unpayable(conn, at, family_ids=families_[start:start + step],
-                                       member_ids=members_[start:start + step])
+            blocked += block_unpayable(
+                conn,
+                at,
+                family_ids=families_[start : start + step],
+                member_ids=members_[start : start + step],
+            )
     if blocked:
-        audit.record(conn, actor, "entitlements.block", "entitlements", None,
-                     detail={"blocked": blocked, "source": source, "families": len(families_), "members": len(members_)})
+        audit.record(
+            conn,
+            actor,
+            "entitlements.block",
+            "entitlements",
+            None,
+            detail={
+                "blocked": blocked,
+                "source": source,
+                "families": len(families_),
+                "members": len(members_),
+            },
+        )
     return blocked

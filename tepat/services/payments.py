@@ -76,8 +76,15 @@ class ImportSummary:
         return sum(v for k, v in self.by_outcome.items() if k in MISMATCH_OUTCOMES)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"impor": self.import_id, "batch": self.batch_id, "sha256": self.file_sha256, "baris": self.rows,
-                "hasil": self.by_outcome, "sudah_diimpor": self.already_imported, "status_batch": self.batch_state}
+        return {
+            "impor": self.import_id,
+            "batch": self.batch_id,
+            "sha256": self.file_sha256,
+            "baris": self.rows,
+            "hasil": self.by_outcome,
+            "sudah_diimpor": self.already_imported,
+            "status_batch": self.batch_state,
+        }
 
 
 def batch_area(db: Database, batch: dict[str, Any]) -> str:
@@ -99,22 +106,34 @@ def _batch_for(db: Database, conn: Any, actor: Actor, batch_id: int, *, lock: bo
 
 _NOT_PAID = {
     Completion.COVERAGE: "Program layanan (jaminan kesehatan) tidak dibayar melalui bank: jaminan berlaku sejak siklus "
-                         "disetujui dan berakhir sendiri; tutup siklus sesudah jaminan berakhir.",
+    "disetujui dan berakhir sendiri; tutup siklus sesudah jaminan berakhir.",
     Completion.TRAINING: "Program pelatihan tidak dibayar melalui bank: catat pendaftaran, kehadiran dan kelulusan "
-                         "peserta di halaman pelatihan siklus; siklus ditutup setelah semua kursi selesai.",
+    "peserta di halaman pelatihan siklus; siklus ditutup setelah semua kursi selesai.",
 }
 
 
-def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kelurahan_code: str | None = None,
-                 retry: bool = False) -> dict[str, Any]:
+def create_batch(
+    db: Database,
+    actor: Actor,
+    cycle_id: int,
+    channel: str,
+    *,
+    kelurahan_code: str | None = None,
+    retry: bool = False,
+) -> dict[str, Any]:
     """A batch of every payable entitlement of the cycle (and the failed ones when ``retry``), in one transaction."""
     try:
         chosen = Channel(channel)
     except ValueError:
-        raise ValidationError("Kanal pembayaran tidak dikenal", [FieldError("kanal", "Pilih bank, pos atau voucher", channel)]) from None
+        raise ValidationError(
+            "Kanal pembayaran tidak dikenal", [FieldError("kanal", "Pilih bank, pos atau voucher", channel)]
+        ) from None
     kelurahan_code = (kelurahan_code or "").strip() or None
     if kelurahan_code and db.regions.get(kelurahan_code) is None:
-        raise ValidationError("Kelurahan tidak dikenal", [FieldError("kelurahan", "Kode kelurahan tidak dikenal", kelurahan_code)])
+        raise ValidationError(
+            "Kelurahan tidak dikenal",
+            [FieldError("kelurahan", "Kode kelurahan tidak dikenal", kelurahan_code)],
+        )
     require_money_role(actor, kelurahan_code or db.office.code)
     sources = PAYABLE | RETRYABLE if retry else PAYABLE
     at = now()
@@ -123,22 +142,39 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
         if cycle is None:
             raise NotFound("Siklus tidak ditemukan.")
         if cycle["state"] not in PAYING_CYCLE_STATES:
-            raise StateError(f"Siklus berstatus '{cycle['state']}': batch pembayaran hanya untuk siklus yang disetujui.")
+            raise StateError(
+                f"Siklus berstatus '{cycle['state']}': batch pembayaran hanya untuk siklus yang disetujui."
+            )
         completion = completion_of_cycle(cycle["programme_snapshot"])
         if completion is not Completion.PAYMENT:
             raise StateError(_NOT_PAID[completion])
         sequence = store.count_batches(conn, cycle_id) + 1
         number = f"BYR-{cycle_id:05d}-{sequence:03d}"
-        batch_id = store.insert_batch(conn, {
-            "cycle_id": cycle_id, "number": number, "channel": chosen.value, "kelurahan_code": kelurahan_code,
-            "state": BatchState.DIBUAT.value, "control_count": 0, "control_total": 0, "version": 1, "created_by": actor.username,
-            "created_at": at})
+        batch_id = store.insert_batch(
+            conn,
+            {
+                "cycle_id": cycle_id,
+                "number": number,
+                "channel": chosen.value,
+                "kelurahan_code": kelurahan_code,
+                "state": BatchState.DIBUAT.value,
+                "control_count": 0,
+                "control_total": 0,
+                "version": 1,
+                "created_by": actor.username,
+                "created_at": at,
+            },
+        )
         store.tune_for_whole_batches(conn)
-        rechecked = block_unpayable(conn, at, cycle_id=cycle_id, states=[s.value for s in sources])  # belt and braces
+        rechecked = block_unpayable(
+            conn, at, cycle_id=cycle_id, states=[s.value for s in sources]
+        )  # belt and braces
         lines = store.insert_lines(conn, batch_id, cycle_id, sources, kelurahan_code, at)
         if lines == 0:
-            raise StateError("Tidak ada hak yang siap dibayar untuk pilihan ini"
-                             + (" (termasuk yang gagal)." if retry else " (pakai --retry untuk yang gagal)."))
+            raise StateError(
+                "Tidak ada hak yang siap dibayar untuk pilihan ini"
+                + (" (termasuk yang gagal)." if retry else " (pakai --retry untuk yang gagal).")
+            )
         store.refresh_statistics(conn, "payments")
         moved = store.entitlements_to_processing(conn, batch_id, at)
         if moved != lines:  # someone changed an entitlement between our two statements: start again
@@ -146,13 +182,28 @@ def create_batch(db: Database, actor: Actor, cycle_id: int, channel: str, *, kel
         count, total = store.line_totals(conn, batch_id)
         store.update_batch(conn, batch_id, control_count=count, control_total=total)
         store.set_cycle_paying(conn, cycle_id)
-        audit.record(conn, actor, "buat", "payment_batch", batch_id, area_code=kelurahan_code or db.office.code,
-                     detail={"siklus": cycle_id, "kanal": chosen.value, "baris": count, "total": total, "ulang": retry,
-                             "diblokir": rechecked})
+        audit.record(
+            conn,
+            actor,
+            "buat",
+            "payment_batch",
+            batch_id,
+            area_code=kelurahan_code or db.office.code,
+            detail={
+                "siklus": cycle_id,
+                "kanal": chosen.value,
+                "baris": count,
+                "total": total,
+                "ulang": retry,
+                "diblokir": rechecked,
+            },
+        )
         return store.batch(conn, batch_id) or {}
 
 
-def export_batch(db: Database, actor: Actor, batch_id: int, out: Path, *, file_name: str | None = None) -> payment_files.WrittenFile:
+def export_batch(
+    db: Database, actor: Actor, batch_id: int, out: Path, *, file_name: str | None = None
+) -> payment_files.WrittenFile:
     """Write the payment file (same bytes every time) and record its name and SHA-256 on the batch."""
     name = file_name or out.name
     with db.begin() as conn:
@@ -169,12 +220,21 @@ def export_batch(db: Database, actor: Actor, batch_id: int, out: Path, *, file_n
         if batch["state"] == BatchState.DIBUAT.value:
             values.update(state=BatchState.DIEKSPOR.value, exported_by=actor.username, exported_at=now())
         store.update_batch(conn, batch_id, **values)
-        audit.record(conn, actor, "ekspor", "payment_batch", batch_id, area_code=batch_area(db, batch),
-                     detail={"berkas": name, "sha256": written.file_sha256, "baris": written.rows})
+        audit.record(
+            conn,
+            actor,
+            "ekspor",
+            "payment_batch",
+            batch_id,
+            area_code=batch_area(db, batch),
+            detail={"berkas": name, "sha256": written.file_sha256, "baris": written.rows},
+        )
     return written
 
 
-def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, file_name: str | None = None) -> ImportSummary:
+def import_results(
+    db: Database, actor: Actor, batch_id: int, path: Path, *, file_name: str | None = None
+) -> ImportSummary:
     """Apply a result file to the batch exactly once (see the module docstring)."""
     name = file_name or path.name
     data = path.read_bytes()  # read and hashed once: a quarter of a million rows is a dozen megabytes
@@ -182,13 +242,23 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
     with db.read() as conn:
         batch = _batch_for(db, conn, actor, batch_id)
         require_money_role(actor, batch_area(db, batch))
-        earlier = store.finished_import(conn, batch_id, sha256)  # an imported file is known before it is parsed
+        earlier = store.finished_import(
+            conn, batch_id, sha256
+        )  # an imported file is known before it is parsed
         if earlier is not None:
-            return ImportSummary(earlier["id"], batch_id, earlier["file_sha256"], earlier["rows"],
-                                 store.outcome_counts(conn, earlier["id"]), True, batch["state"])
+            return ImportSummary(
+                earlier["id"],
+                batch_id,
+                earlier["file_sha256"],
+                earlier["rows"],
+                store.outcome_counts(conn, earlier["id"]),
+                True,
+                batch["state"],
+            )
     try:
-        result = payment_files.read_result_file(data, name=name, file_sha256=sha256, batch_number=batch["number"],
-                                                channel=batch["channel"])
+        result = payment_files.read_result_file(
+            data, name=name, file_sha256=sha256, batch_number=batch["number"], channel=batch["channel"]
+        )
     except ValidationError as exc:
         _record_rejection(db, actor, batch, name, sha256, exc.message)
         raise
@@ -197,31 +267,67 @@ def import_results(db: Database, actor: Actor, batch_id: int, path: Path, *, fil
         batch = _batch_for(db, conn, actor, batch_id, lock=True)
         earlier = store.finished_import(conn, batch_id, result.file_sha256)
         if earlier is not None:
-            return ImportSummary(earlier["id"], batch_id, result.file_sha256, earlier["rows"],
-                                 store.outcome_counts(conn, earlier["id"]), True, batch["state"])
+            return ImportSummary(
+                earlier["id"],
+                batch_id,
+                result.file_sha256,
+                earlier["rows"],
+                store.outcome_counts(conn, earlier["id"]),
+                True,
+                batch["state"],
+            )
         if batch["state"] not in {s.value for s in IMPORTABLE_BATCH}:
             raise StateError("Hasil hanya dapat diimpor untuk batch yang berkasnya sudah diekspor.")
-        import_id = store.insert_import(conn, {
-            "batch_id": batch_id, "file_name": name[:255], "file_sha256": result.file_sha256, "status": "berjalan", "rows": result.rows,
-            "control_count": result.declared.rows if result.declared else None,
-            "control_total": result.declared.total if result.declared else None, "actor": actor.username, "started_at": at})
+        import_id = store.insert_import(
+            conn,
+            {
+                "batch_id": batch_id,
+                "file_name": name[:255],
+                "file_sha256": result.file_sha256,
+                "status": "berjalan",
+                "rows": result.rows,
+                "control_count": result.declared.rows if result.declared else None,
+                "control_total": result.declared.total if result.declared else None,
+                "actor": actor.username,
+                "started_at": at,
+            },
+        )
         store.tune_for_whole_batches(conn)
         counts = store.stage_rows(conn, import_id, batch_id, result.frame)
         after_staging(conn, import_id)
         moved = store.apply_staged(conn, import_id, batch_id, at)
         if moved != counts.get(Outcome.DITERAPKAN.value, 0):
-            raise ConflictError("Status pembayaran berubah selama impor. Tidak ada yang diterapkan; silakan ulangi.")
+            raise ConflictError(
+                "Status pembayaran berubah selama impor. Tidak ada yang diterapkan; silakan ulangi."
+            )
         if store.apply_to_entitlements(conn, import_id, batch_id, at) != moved:
             raise ConflictError("Status hak berubah selama impor. Tidak ada yang diterapkan; silakan ulangi.")
         state = batch["state"]
-        if state == BatchState.DIEKSPOR.value and store.lines_in_state(conn, batch_id, PaymentState.DIKIRIM) == 0:
+        if (
+            state == BatchState.DIEKSPOR.value
+            and store.lines_in_state(conn, batch_id, PaymentState.DIKIRIM) == 0
+        ):
             state = BatchState.SELESAI.value
             store.update_batch(conn, batch_id, state=state, closed_at=at)
         mismatched = sum(v for k, v in counts.items() if k in MISMATCH_OUTCOMES)
-        store.finish_import(conn, import_id, status="selesai", applied=moved, mismatches=mismatched,
-                            already_applied=counts.get(Outcome.SUDAH.value, 0), finished_at=now())
-        audit.record(conn, actor, "impor_hasil", "payment_batch", batch_id, area_code=batch_area(db, batch),
-                     detail={"impor": import_id, "berkas": name, "sha256": result.file_sha256, "hasil": counts})
+        store.finish_import(
+            conn,
+            import_id,
+            status="selesai",
+            applied=moved,
+            mismatches=mismatched,
+            already_applied=counts.get(Outcome.SUDAH.value, 0),
+            finished_at=now(),
+        )
+        audit.record(
+            conn,
+            actor,
+            "impor_hasil",
+            "payment_batch",
+            batch_id,
+            area_code=batch_area(db, batch),
+            detail={"impor": import_id, "berkas": name, "sha256": result.file_sha256, "hasil": counts},
+        )
     return ImportSummary(import_id, batch_id, result.file_sha256, result.rows, counts, False, state)
 
 
@@ -235,13 +341,32 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text)
 
 
-def _record_rejection(db: Database, actor: Actor, batch: dict[str, Any], name: str, sha256: str, message: str) -> None:
+def _record_rejection(
+    db: Database, actor: Actor, batch: dict[str, Any], name: str, sha256: str, message: str
+) -> None:
     with db.begin() as conn:
-        import_id = store.insert_import(conn, {
-            "batch_id": batch["id"], "file_name": printable(name)[:255], "file_sha256": sha256, "status": "ditolak",
-            "message": printable(message)[:1000], "actor": actor.username, "started_at": now(), "finished_at": now()})
-        audit.record(conn, actor, "tolak_hasil", "payment_batch", batch["id"], area_code=batch_area(db, batch),
-                     detail={"impor": import_id, "berkas": printable(name), "pesan": printable(message)})
+        import_id = store.insert_import(
+            conn,
+            {
+                "batch_id": batch["id"],
+                "file_name": printable(name)[:255],
+                "file_sha256": sha256,
+                "status": "ditolak",
+                "message": printable(message)[:1000],
+                "actor": actor.username,
+                "started_at": now(),
+                "finished_at": now(),
+            },
+        )
+        audit.record(
+            conn,
+            actor,
+            "tolak_hasil",
+            "payment_batch",
+            batch["id"],
+            area_code=batch_area(db, batch),
+            detail={"impor": import_id, "berkas": printable(name), "pesan": printable(message)},
+        )
 
 
 def cancel_batch(db: Database, actor: Actor, batch_id: int, reason: str) -> dict[str, int]:
@@ -256,9 +381,18 @@ def cancel_batch(db: Database, actor: Actor, batch_id: int, reason: str) -> dict
         lines, ents = store.cancel_lines(conn, batch_id, text, at)
         if lines != ents:
             raise ConflictError("Status hak tidak sesuai dengan baris batch. Tidak ada yang dibatalkan.")
-        store.update_batch(conn, batch_id, state=BatchState.DIBATALKAN.value, cancel_reason=text, closed_at=at)
-        audit.record(conn, actor, "batal", "payment_batch", batch_id, area_code=batch_area(db, batch),
-                     detail={"alasan": text, "baris": lines})
+        store.update_batch(
+            conn, batch_id, state=BatchState.DIBATALKAN.value, cancel_reason=text, closed_at=at
+        )
+        audit.record(
+            conn,
+            actor,
+            "batal",
+            "payment_batch",
+            batch_id,
+            area_code=batch_area(db, batch),
+            detail={"alasan": text, "baris": lines},
+        )
     return {"baris_dibatalkan": lines, "hak_dapat_diulang": ents}
 
 
@@ -272,9 +406,18 @@ def cancel_entitlement(db: Database, actor: Actor, entitlement_id: int, reason: 
         require_money_role(actor, row["kelurahan_code"])
         if store.cancel_entitlement(conn, entitlement_id, text, now()) != 1:
             state = EntitlementState(row["state"])
-            raise StateError(f"Hak berstatus '{state.label}' tidak dapat dibatalkan (hanya yang terjadwal atau gagal).")
-        audit.record(conn, actor, "batal", "entitlement", entitlement_id, area_code=row["kelurahan_code"],
-                     detail={"alasan": text, "status_sebelumnya": row["state"]})
+            raise StateError(
+                f"Hak berstatus '{state.label}' tidak dapat dibatalkan (hanya yang terjadwal atau gagal)."
+            )
+        audit.record(
+            conn,
+            actor,
+            "batal",
+            "entitlement",
+            entitlement_id,
+            area_code=row["kelurahan_code"],
+            detail={"alasan": text, "status_sebelumnya": row["state"]},
+        )
 
 
 def list_batches(db: Database, actor: Actor, cycle_id: int | None = None) -> list[dict[str, Any]]:
@@ -289,14 +432,28 @@ def get_batch(db: Database, actor: Actor, batch_id: int) -> dict[str, Any]:
     with db.read() as conn:
         batch = _batch_for(db, conn, actor, batch_id)
         require_money_role(actor, batch_area(db, batch))
-        detail = {"batch": batch, "cycle": store.cycle(conn, batch["cycle_id"]), "imports": store.imports(conn, batch_id),
-                  "states": store.state_counts(conn, batch_id),
-                  "failed": [r for r in store.lines(conn, batch_id, (PaymentState.GAGAL, PaymentState.DIKEMBALIKAN))
-                             if actor.in_area(r["kelurahan_code"])]}
+        detail = {
+            "batch": batch,
+            "cycle": store.cycle(conn, batch["cycle_id"]),
+            "imports": store.imports(conn, batch_id),
+            "states": store.state_counts(conn, batch_id),
+            "failed": [
+                r
+                for r in store.lines(conn, batch_id, (PaymentState.GAGAL, PaymentState.DIKEMBALIKAN))
+                if actor.in_area(r["kelurahan_code"])
+            ],
+        }
     if detail["failed"]:
         with db.begin() as conn:
-            audit.record(conn, actor, "baca_gagal", "payment_batch", batch_id, area_code=batch_area(db, batch),
-                         detail={"baris": len(detail["failed"])})
+            audit.record(
+                conn,
+                actor,
+                "baca_gagal",
+                "payment_batch",
+                batch_id,
+                area_code=batch_area(db, batch),
+                detail={"baris": len(detail["failed"])},
+            )
     return detail
 
 
@@ -310,8 +467,15 @@ def import_mismatches(db: Database, actor: Actor, batch_id: int, import_id: int)
         rows = store.import_mismatches(conn, import_id)
     if rows:
         with db.begin() as conn:
-            audit.record(conn, actor, "baca_selisih", "payment_batch", batch_id, area_code=batch_area(db, batch),
-                         detail={"impor": import_id, "baris": len(rows)})
+            audit.record(
+                conn,
+                actor,
+                "baca_selisih",
+                "payment_batch",
+                batch_id,
+                area_code=batch_area(db, batch),
+                detail={"impor": import_id, "baris": len(rows)},
+            )
     return rows
 
 

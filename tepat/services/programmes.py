@@ -68,13 +68,24 @@ def create_programme(db: Database, actor: Actor, values: Mapping[str, Any]) -> i
 
 def _insert(conn: sa.Connection, actor: Actor, spec: ProgrammeSpec) -> int:
     at = now()
-    programme_id = store.insert(conn, {**spec.as_row(), "version": 1, "created_by": actor.username, "created_at": at,
-                                       "updated_by": actor.username, "updated_at": at})
+    programme_id = store.insert(
+        conn,
+        {
+            **spec.as_row(),
+            "version": 1,
+            "created_by": actor.username,
+            "created_at": at,
+            "updated_by": actor.username,
+            "updated_at": at,
+        },
+    )
     audit.record(conn, actor, "create", "programme", programme_id, detail={"after": _plain(spec.as_row())})
     return programme_id
 
 
-def update_programme(db: Database, actor: Actor, code: str, version: int, changes: Mapping[str, Any]) -> dict[str, Any]:
+def update_programme(
+    db: Database, actor: Actor, code: str, version: int, changes: Mapping[str, Any]
+) -> dict[str, Any]:
     """Change editable fields (amounts, budget, quota, rules, exclusions…) of the programme at ``version``."""
     require_admin(actor)
     unknown = set(changes) - set(EDITABLE)
@@ -85,17 +96,32 @@ def update_programme(db: Database, actor: Actor, code: str, version: int, change
         if row is None:
             raise NotFound(_NOT_FOUND)
         if int(row["version"]) != int(version):
-            raise ConflictError("Program ini sudah diubah orang lain sejak Anda membukanya. Muat ulang lalu ubah lagi.")
+            raise ConflictError(
+                "Program ini sudah diubah orang lain sejak Anda membukanya. Muat ulang lalu ubah lagi."
+            )
         before = {k: row[k] for k in ProgrammeSpec.__dataclass_fields__}
         spec = validate_programme({**before, **changes}, known_codes=store.codes(conn))
         after = spec.as_row()
         changed = {k: after[k] for k in after if _plain(after[k]) != _plain(before[k])}
         if not changed:
             return row
-        if not store.update(conn, row["id"], version, {**changed, "updated_by": actor.username, "updated_at": now()}):
-            raise ConflictError("Program ini sudah diubah orang lain sejak Anda membukanya. Muat ulang lalu ubah lagi.")
-        audit.record(conn, actor, "update", "programme", row["id"], detail={
-            "before": {k: _plain(before[k]) for k in changed}, "after": {k: _plain(v) for k, v in changed.items()}})
+        if not store.update(
+            conn, row["id"], version, {**changed, "updated_by": actor.username, "updated_at": now()}
+        ):
+            raise ConflictError(
+                "Program ini sudah diubah orang lain sejak Anda membukanya. Muat ulang lalu ubah lagi."
+            )
+        audit.record(
+            conn,
+            actor,
+            "update",
+            "programme",
+            row["id"],
+            detail={
+                "before": {k: _plain(before[k]) for k in changed},
+                "after": {k: _plain(v) for k, v in changed.items()},
+            },
+        )
         updated = store.get(conn, row["id"])
     assert updated is not None
     return updated

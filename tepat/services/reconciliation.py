@@ -49,18 +49,33 @@ class Reconciliation:
         parts = sum(self.total.get(f"{s.value}_count", 0) for s in PaymentState)
         sums = sum(self.total.get(f"{s.value}_sum", 0) for s in PaymentState)
         twice = (self.entitlements or {}).get("paid_twice", 0)
-        return (self.outstanding == 0 and parts == self.total.get("planned_count", 0)
-                and sums == self.total.get("planned_sum", 0) and not any(self.mismatch_counts.values()) and twice == 0
-                and not self.paid_when_gone)
+        return (
+            self.outstanding == 0
+            and parts == self.total.get("planned_count", 0)
+            and sums == self.total.get("planned_sum", 0)
+            and not any(self.mismatch_counts.values())
+            and twice == 0
+            and not self.paid_when_gone
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"lingkup": self.scope, "id": self.scope_id, "judul": self.title, "per_kelurahan": self.rows,
-                "total": self.total, "selisih_per_jenis": self.mismatch_counts, "selisih": self.mismatches,
-                "hak": self.entitlements, "dibayar_setelah_meninggal_atau_nonaktif": self.paid_when_gone,
-                "seimbang": self.balanced}
+        return {
+            "lingkup": self.scope,
+            "id": self.scope_id,
+            "judul": self.title,
+            "per_kelurahan": self.rows,
+            "total": self.total,
+            "selisih_per_jenis": self.mismatch_counts,
+            "selisih": self.mismatches,
+            "hak": self.entitlements,
+            "dibayar_setelah_meninggal_atau_nonaktif": self.paid_when_gone,
+            "seimbang": self.balanced,
+        }
 
 
-def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_id: int | None = None) -> Reconciliation:
+def reconcile(
+    db: Database, actor: Actor, *, batch_id: int | None = None, cycle_id: int | None = None
+) -> Reconciliation:
     """Reconcile one batch or one whole cycle (all its batches)."""
     if (batch_id is None) == (cycle_id is None):
         raise ValidationError("Pilih satu batch atau satu siklus.")
@@ -71,7 +86,9 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
     with db.read() as conn:
         if batch_id is not None:
             batch = payment_store.batch(conn, batch_id)
-            if batch is None or not (actor.in_area(batch_area(db, batch)) or batch_area(db, batch) == db.office.code):
+            if batch is None or not (
+                actor.in_area(batch_area(db, batch)) or batch_area(db, batch) == db.office.code
+            ):
                 raise NotFound("Batch pembayaran tidak ditemukan.")
             title = f"Batch {batch['number']}"
         else:
@@ -79,30 +96,67 @@ def reconcile(db: Database, actor: Actor, *, batch_id: int | None = None, cycle_
             if cycle is None:
                 raise NotFound("Siklus tidak ditemukan.")
             title = f"Siklus {cycle['name']}"
-        rows = [r for r in store.by_kelurahan(conn, batch_id=batch_id, cycle_id=cycle_id) if actor.in_area(r["kelurahan_code"])]
+        rows = [
+            r
+            for r in store.by_kelurahan(conn, batch_id=batch_id, cycle_id=cycle_id)
+            if actor.in_area(r["kelurahan_code"])
+        ]
         counts: dict[str, int] = {o.value: 0 for o in Outcome if o.value in _MISMATCH_KEYS}
         for c in store.mismatch_counts(conn, batch_id=batch_id, cycle_id=cycle_id):
             if _visible(actor, c["kelurahan_code"], db.office.code):
                 counts[c["outcome"]] = counts.get(c["outcome"], 0) + int(c["rows"])
         mismatches, gone = [], []
         if personal:
-            mismatches = [m for m in store.mismatches(conn, batch_id=batch_id, cycle_id=cycle_id)
-                          if _visible(actor, m["kelurahan_code"], db.office.code)]
-            gone = [g for g in store.paid_when_gone(conn, batch_id=batch_id, cycle_id=cycle_id)
-                    if actor.in_area(g["kelurahan_code"])]
+            mismatches = [
+                m
+                for m in store.mismatches(conn, batch_id=batch_id, cycle_id=cycle_id)
+                if _visible(actor, m["kelurahan_code"], db.office.code)
+            ]
+            gone = [
+                g
+                for g in store.paid_when_gone(conn, batch_id=batch_id, cycle_id=cycle_id)
+                if actor.in_area(g["kelurahan_code"])
+            ]
         ents = store.entitlement_summary(conn, cycle_id) if cycle_id is not None else None
-    if not rows and not any(counts.values()) and batch is not None and not actor.in_area(batch_area(db, batch)):
+    if (
+        not rows
+        and not any(counts.values())
+        and batch is not None
+        and not actor.in_area(batch_area(db, batch))
+    ):
         raise NotFound("Batch pembayaran tidak ditemukan.")
     total = {key: sum(r[key] for r in rows) for key in _total_keys()}
     if mismatches or gone:
         with db.begin() as conn:
-            audit.record(conn, actor, "baca_selisih", "payment_batch" if batch_id else "benefit_cycle", batch_id or cycle_id,
-                         area_code=actor.area_code, detail={"baris": len(mismatches), "dibayar_setelah_tiada": len(gone)})
-    return Reconciliation("batch" if batch_id else "siklus", int(batch_id or cycle_id or 0), title, rows, total, counts,
-                          mismatches, ents, personal, gone)
+            audit.record(
+                conn,
+                actor,
+                "baca_selisih",
+                "payment_batch" if batch_id else "benefit_cycle",
+                batch_id or cycle_id,
+                area_code=actor.area_code,
+                detail={"baris": len(mismatches), "dibayar_setelah_tiada": len(gone)},
+            )
+    return Reconciliation(
+        "batch" if batch_id else "siklus",
+        int(batch_id or cycle_id or 0),
+        title,
+        rows,
+        total,
+        counts,
+        mismatches,
+        ents,
+        personal,
+        gone,
+    )
 
 
-_MISMATCH_KEYS = {Outcome.TIDAK_COCOK.value, Outcome.TIDAK_DIKENAL.value, Outcome.GANDA.value, Outcome.KONFLIK.value}
+_MISMATCH_KEYS = {
+    Outcome.TIDAK_COCOK.value,
+    Outcome.TIDAK_DIKENAL.value,
+    Outcome.GANDA.value,
+    Outcome.KONFLIK.value,
+}
 
 
 def _visible(actor: Actor, kelurahan_code: str | None, office_code: str) -> bool:

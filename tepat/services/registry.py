@@ -128,14 +128,18 @@ def _check_version(row: Mapping[str, Any], expected_version: int) -> None:
 def _reason(reason: str) -> str:
     text = " ".join(reason.split())
     if not text:
-        raise ValidationError("Alasan perubahan wajib diisi", [FieldError("reason", "Alasan perubahan wajib diisi")])
+        raise ValidationError(
+            "Alasan perubahan wajib diisi", [FieldError("reason", "Alasan perubahan wajib diisi")]
+        )
     return text[:200]
 
 
 # ----------------------------------------------------------------- reading
 
 
-def _view(regions: RegionIndex, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: datetime | None) -> FamilyView:
+def _view(
+    regions: RegionIndex, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: datetime | None
+) -> FamilyView:
     day = (as_of or now()).date()
     for m in mems:
         m["age"] = age_on(m["birth_date"], day)
@@ -148,9 +152,13 @@ def _view(regions: RegionIndex, fam: dict[str, Any], mems: list[dict[str, Any]],
     )
 
 
-def _record_read(db: Database, actor: Actor, action: str, entity_id: object, area_code: str | None, **detail: Any) -> None:
+def _record_read(
+    db: Database, actor: Actor, action: str, entity_id: object, area_code: str | None, **detail: Any
+) -> None:
     """UU 27/2022: who read whose personal data is logged like a change (through the buffered read log)."""
-    audit.record_read(db.engine, actor, action, "family", entity_id, area_code=area_code, detail=detail or None)
+    audit.record_read(
+        db.engine, actor, action, "family", entity_id, area_code=area_code, detail=detail or None
+    )
 
 
 def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | None = None) -> FamilyView:
@@ -165,7 +173,14 @@ def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | 
                 raise NotFound("Keluarga ini belum terdaftar pada tanggal tersebut")
             mems = versioning.as_of(conn, members, lambda t: t.c.family_id == family_id, as_of)
             view = _view(db.regions, versions[0], sorted(mems, key=lambda m: m["id"]), as_of)
-    _record_read(db, actor, "family.read", family_id, current["kelurahan_code"], **({"as_of": as_of.isoformat()} if as_of else {}))
+    _record_read(
+        db,
+        actor,
+        "family.read",
+        family_id,
+        current["kelurahan_code"],
+        **({"as_of": as_of.isoformat()} if as_of else {}),
+    )
     return view
 
 
@@ -194,7 +209,15 @@ def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
     if found is None or not actor.in_area(found[0]["kelurahan_code"]):
         raise NotFound("NIK tidak ditemukan")
     fam, mems = found
-    audit.record_read(db.engine, actor, "family.read", "family", fam["id"], area_code=fam["kelurahan_code"], detail={"by": "nik"})
+    audit.record_read(
+        db.engine,
+        actor,
+        "family.read",
+        "family",
+        fam["id"],
+        area_code=fam["kelurahan_code"],
+        detail={"by": "nik"},
+    )
     return _view(regions, fam, mems, None)
 
 
@@ -204,33 +227,49 @@ def _with_names(db: Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     return rows
 
 
-def search_families(db: Database, actor: Actor, query: str, *, limit: int = 50, page: int = 1) -> list[dict[str, Any]]:
+def search_families(
+    db: Database, actor: Actor, query: str, *, limit: int = 50, page: int = 1
+) -> list[dict[str, Any]]:
     """One page of the families in the actor's area matching a NIK, a KK number or the words of a name (all of them,
     in one member's name); each row names the member who matched."""
     _require_personal(actor)
     text = query.strip()
     if len(text) < 3:
-        raise ValidationError("Ketik paling sedikit 3 huruf nama, atau NIK/KK 16 digit", [FieldError("q", "Terlalu pendek")])
+        raise ValidationError(
+            "Ketik paling sedikit 3 huruf nama, atau NIK/KK 16 digit", [FieldError("q", "Terlalu pendek")]
+        )
     with db.read() as conn:
-        hits = _with_names(db, family_store.search(conn, actor.area_code, text, limit, (max(page, 1) - 1) * limit))
+        hits = _with_names(
+            db, family_store.search(conn, actor.area_code, text, limit, (max(page, 1) - 1) * limit)
+        )
     _record_read(db, actor, "family.search", None, actor.area_code, query=text, page=page, results=len(hits))
     return hits
 
 
 def list_families(
-    db: Database, actor: Actor, kelurahan_code: str, *, rw: int | None = None, page: int = 1, per_page: int = 50
+    db: Database,
+    actor: Actor,
+    kelurahan_code: str,
+    *,
+    rw: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
 ) -> list[dict[str, Any]]:
     """One page of the families of a kelurahan (optionally one RW)."""
     _require_personal(actor)
     if not actor.in_area(kelurahan_code):
         raise NotFound("Wilayah tidak ditemukan")
     with db.read() as conn:
-        rows = family_store.list_in(conn, actor.area_code, kelurahan_code, rw, (max(page, 1) - 1) * per_page, per_page)
+        rows = family_store.list_in(
+            conn, actor.area_code, kelurahan_code, rw, (max(page, 1) - 1) * per_page, per_page
+        )
     _record_read(db, actor, "family.list", None, kelurahan_code, rw=rw, page=page, results=len(rows))
     return _with_names(db, rows)
 
 
-def browse_area(db: Database, actor: Actor, region_code: str | None = None, *, min_cell_size: int) -> AreaListing:
+def browse_area(
+    db: Database, actor: Actor, region_code: str | None = None, *, min_cell_size: int
+) -> AreaListing:
     """Counts of active families and members for the children of a region inside the actor's area; for a role that
     may not read the records, small cells are hidden (``tepat.domain.disclosure``: ``None`` counts)."""
     code = region_code or actor.area_code or db.office.code
@@ -241,12 +280,20 @@ def browse_area(db: Database, actor: Actor, region_code: str | None = None, *, m
     with db.read() as conn:
         if level is Level.KELURAHAN:
             counts = family_store.counts_by(conn, actor.area_code, "rw", within=code)
-            rows = [{"code": rw, "name": f"RW {rw:02d}", "families": f, "members": m} for rw, (f, m) in sorted(counts.items())]
+            rows = [
+                {"code": rw, "name": f"RW {rw:02d}", "families": f, "members": m}
+                for rw, (f, m) in sorted(counts.items())
+            ]
         else:
             key = "kecamatan_code" if level is Level.KABKOTA else "kelurahan_code"
             counts = family_store.counts_by(conn, actor.area_code, key, within=code)
             rows = [
-                {"code": child.code, "name": child.name, "families": counts.get(child.code, (0, 0))[0], "members": counts.get(child.code, (0, 0))[1]}
+                {
+                    "code": child.code,
+                    "name": child.name,
+                    "families": counts.get(child.code, (0, 0))[0],
+                    "members": counts.get(child.code, (0, 0))[1],
+                }
                 for child in db.regions.children(code)
                 if actor.in_area(child.code)
             ]
@@ -256,8 +303,14 @@ def browse_area(db: Database, actor: Actor, region_code: str | None = None, *, m
         rows = [{**r, "families": None, "members": None} if r["code"] in hidden else r for r in rows]
         if shown(families, min_cell_size) is None:
             families = members = None
-    return AreaListing(region_code=code, region_name=region.name, level=level.value, rows=rows,
-                       families=families, members=members)
+    return AreaListing(
+        region_code=code,
+        region_name=region.name,
+        level=level.value,
+        rows=rows,
+        families=families,
+        members=members,
+    )
 
 
 def _ancestors_in_view(actor: Actor) -> set[str]:
@@ -268,18 +321,33 @@ def _ancestors_in_view(actor: Actor) -> set[str]:
 # ----------------------------------------------------------------- changes
 
 
-def _check_no_active_duplicate(conn: sa.Connection, *, kk_number: str | None = None, nik: str | None = None, except_id: int | None = None) -> None:
+def _check_no_active_duplicate(
+    conn: sa.Connection, *, kk_number: str | None = None, nik: str | None = None, except_id: int | None = None
+) -> None:
     if kk_number is not None:
         other = family_store.active_family_by_kk(conn, kk_number)
         if other is not None and other["id"] != except_id:
-            raise ValidationError("Nomor KK sudah terdaftar", [FieldError("kk_number", "Nomor KK sudah dipakai keluarga aktif lain", kk_number)])
+            raise ValidationError(
+                "Nomor KK sudah terdaftar",
+                [FieldError("kk_number", "Nomor KK sudah dipakai keluarga aktif lain", kk_number)],
+            )
     if nik is not None:
         other = family_store.active_member_by_nik(conn, nik)
         if other is not None and other["id"] != except_id:
-            raise ValidationError("NIK sudah terdaftar", [FieldError("nik", "NIK sudah terdaftar sebagai anggota aktif keluarga lain", nik)])
+            raise ValidationError(
+                "NIK sudah terdaftar",
+                [FieldError("nik", "NIK sudah terdaftar sebagai anggota aktif keluarga lain", nik)],
+            )
 
 
-def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members_values: Sequence[Mapping[str, Any]], *, reason: str) -> int:
+def create_family(
+    db: Database,
+    actor: Actor,
+    family: Mapping[str, Any],
+    members_values: Sequence[Mapping[str, Any]],
+    *,
+    reason: str,
+) -> int:
     """Register a new family with its members; returns the family id."""
     why = _reason(reason)
     clean, cleaned_members, errors = validate_household(family, members_values, known_kelurahan=db.regions)
@@ -288,8 +356,13 @@ def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members
     if not actor.can_edit_registry(clean["kelurahan_code"]):
         raise PermissionDenied("Anda tidak dapat menambah keluarga di luar wilayah Anda")
     clean["kecamatan_code"] = parent_of(clean["kelurahan_code"])
-    moves.refuse_outside_area(db, actor, kk_number=clean["kk_number"], to_kelurahan_code=clean["kelurahan_code"],
-                              niks=[m["nik"] for m in cleaned_members])
+    moves.refuse_outside_area(
+        db,
+        actor,
+        kk_number=clean["kk_number"],
+        to_kelurahan_code=clean["kelurahan_code"],
+        niks=[m["nik"] for m in cleaned_members],
+    )
     at = now()
     with db.begin() as conn:
         _check_no_active_duplicate(conn, kk_number=clean["kk_number"])
@@ -298,18 +371,35 @@ def create_family(db: Database, actor: Actor, family: Mapping[str, Any], members
             _check_no_active_duplicate(conn, nik=m["nik"])
             values = {**m, "family_id": family_id, "status": "aktif"}
             versioning.insert_row(conn, members, values, changed_by=actor.username, reason=why, at=at)
-        audit.record(conn, actor, "family.create", "family", family_id, area_code=clean["kelurahan_code"],
-                     detail={"reason": why, "members": len(cleaned_members)})
+        audit.record(
+            conn,
+            actor,
+            "family.create",
+            "family",
+            family_id,
+            area_code=clean["kelurahan_code"],
+            detail={"reason": why, "members": len(cleaned_members)},
+        )
     return family_id
 
 
-def update_family(db: Database, actor: Actor, family_id: int, changes: Mapping[str, Any], *, expected_version: int, reason: str) -> int:
+def update_family(
+    db: Database,
+    actor: Actor,
+    family_id: int,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int,
+    reason: str,
+) -> int:
     """Change a family's fields; refused when someone saved a newer version first. Returns how many unpaid
     entitlements the change blocked (a family deactivated or found not eligible, say)."""
     why = _reason(reason)
     unknown = set(changes) - set(FAMILY_NAMES)
     if unknown:
-        raise ValidationError("Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)])
+        raise ValidationError(
+            "Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)]
+        )
     with db.begin() as conn:
         current = _lock_family(conn, actor, family_id)
         _check_version(current, expected_version)
@@ -323,20 +413,37 @@ def update_family(db: Database, actor: Actor, family_id: int, changes: Mapping[s
         if "kk_number" in clean:
             _check_no_active_duplicate(conn, kk_number=clean["kk_number"], except_id=family_id)
         at = now()
-        if versioning.update_row(conn, families, current, clean, changed_by=actor.username, reason=why, at=at):
-            audit.record(conn, actor, "family.update", "family", family_id, area_code=current["kelurahan_code"],
-                         detail={"reason": why, "fields": sorted(k for k in clean if current.get(k) != clean[k])})
+        if versioning.update_row(
+            conn, families, current, clean, changed_by=actor.username, reason=why, at=at
+        ):
+            audit.record(
+                conn,
+                actor,
+                "family.update",
+                "family",
+                family_id,
+                area_code=current["kelurahan_code"],
+                detail={"reason": why, "fields": sorted(k for k in clean if current.get(k) != clean[k])},
+            )
             return payable.block_after_change(conn, actor, at, family_ids=[family_id])
     return 0
 
 
-def deactivate_family(db: Database, actor: Actor, family_id: int, reason_code: str, *, expected_version: int, note: str) -> int:
+def deactivate_family(
+    db: Database, actor: Actor, family_id: int, reason_code: str, *, expected_version: int, note: str
+) -> int:
     """Mark a family nonaktif (e.g. pindah, duplikat) with a reason; its history stays."""
     if reason_code not in {r.value for r in InactiveReason}:
-        raise ValidationError("Alasan nonaktif tidak dikenal", [FieldError("inactive_reason", "Pilih alasan nonaktif")])
+        raise ValidationError(
+            "Alasan nonaktif tidak dikenal", [FieldError("inactive_reason", "Pilih alasan nonaktif")]
+        )
     return update_family(
-        db, actor, family_id, {"registry_status": "nonaktif", "inactive_reason": reason_code},
-        expected_version=expected_version, reason=note,
+        db,
+        actor,
+        family_id,
+        {"registry_status": "nonaktif", "inactive_reason": reason_code},
+        expected_version=expected_version,
+        reason=note,
     )
 
 
@@ -363,24 +470,48 @@ def add_member(db: Database, actor: Actor, family_id: int, member: Mapping[str, 
         raise ValidationError("Data anggota belum benar", errors)
     with db.read() as conn:
         home = _editable_family(conn, actor, family_id)
-    moves.refuse_outside_area(db, actor, kk_number=home["kk_number"], to_kelurahan_code=home["kelurahan_code"],
-                              niks=[clean["nik"]], field="nik")
+    moves.refuse_outside_area(
+        db,
+        actor,
+        kk_number=home["kk_number"],
+        to_kelurahan_code=home["kelurahan_code"],
+        niks=[clean["nik"]],
+        field="nik",
+    )
     at = now()
     with db.begin() as conn:
         fam = _lock_family(conn, actor, family_id)
         _check_no_active_duplicate(conn, nik=clean["nik"])
         values = {**clean, "family_id": family_id, "status": "aktif"}
         member_id = versioning.insert_row(conn, members, values, changed_by=actor.username, reason=why, at=at)
-        audit.record(conn, actor, "member.create", "member", member_id, area_code=fam["kelurahan_code"], detail={"reason": why, "family_id": family_id})
+        audit.record(
+            conn,
+            actor,
+            "member.create",
+            "member",
+            member_id,
+            area_code=fam["kelurahan_code"],
+            detail={"reason": why, "family_id": family_id},
+        )
     return member_id
 
 
-def update_member(db: Database, actor: Actor, member_id: int, changes: Mapping[str, Any], *, expected_version: int, reason: str) -> int:
+def update_member(
+    db: Database,
+    actor: Actor,
+    member_id: int,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int,
+    reason: str,
+) -> int:
     """Change a member's fields; refused when someone saved a newer version first."""
     why = _reason(reason)
     unknown = set(changes) - set(MEMBER_NAMES)
     if unknown:
-        raise ValidationError("Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)])
+        raise ValidationError(
+            "Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)]
+        )
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
         _check_version(current, expected_version)
@@ -391,33 +522,63 @@ def update_member(db: Database, actor: Actor, member_id: int, changes: Mapping[s
             _check_no_active_duplicate(conn, nik=clean["nik"], except_id=member_id)
         at = now()
         if versioning.update_row(conn, members, current, clean, changed_by=actor.username, reason=why, at=at):
-            audit.record(conn, actor, "member.update", "member", member_id, detail={"reason": why, "fields": sorted(k for k in clean if current.get(k) != clean[k])})
+            audit.record(
+                conn,
+                actor,
+                "member.update",
+                "member",
+                member_id,
+                detail={"reason": why, "fields": sorted(k for k in clean if current.get(k) != clean[k])},
+            )
             return payable.block_after_change(conn, actor, at, member_ids=[member_id])
     return 0
 
 
-def move_member(db: Database, actor: Actor, member_id: int, to_family_id: int, *, expected_version: int, reason: str) -> int:
+def move_member(
+    db: Database, actor: Actor, member_id: int, to_family_id: int, *, expected_version: int, reason: str
+) -> int:
     """Move a person to another family (e.g. marriage, a new KK); the old membership stays in history."""
     why = _reason(reason)
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
         _check_version(current, expected_version)
         if current["family_id"] == to_family_id:
-            raise ValidationError("Anggota sudah berada di keluarga ini", [FieldError("to_family_id", "Pilih keluarga lain")])
+            raise ValidationError(
+                "Anggota sudah berada di keluarga ini", [FieldError("to_family_id", "Pilih keluarga lain")]
+            )
         _lock_family(conn, actor, to_family_id)
         at = now()
-        versioning.update_row(conn, members, current, {"family_id": to_family_id}, changed_by=actor.username, reason=why, at=at)
-        audit.record(conn, actor, "member.move", "member", member_id, detail={"reason": why, "from": current["family_id"], "to": to_family_id})
+        versioning.update_row(
+            conn, members, current, {"family_id": to_family_id}, changed_by=actor.username, reason=why, at=at
+        )
+        audit.record(
+            conn,
+            actor,
+            "member.move",
+            "member",
+            member_id,
+            detail={"reason": why, "from": current["family_id"], "to": to_family_id},
+        )
         return payable.block_after_change(conn, actor, at, member_ids=[member_id])
 
 
-def deactivate_member(db: Database, actor: Actor, member_id: int, reason_code: str, *, expected_version: int, note: str,
-                      death_date: date | None = None) -> int:
+def deactivate_member(
+    db: Database,
+    actor: Actor,
+    member_id: int,
+    reason_code: str,
+    *,
+    expected_version: int,
+    note: str,
+    death_date: date | None = None,
+) -> int:
     """Mark a member nonaktif (meninggal, pindah, duplikat…); a death also records the date. Returns how many unpaid
     entitlements it blocked."""
     why = _reason(note)
     if reason_code not in {r.value for r in InactiveReason}:
-        raise ValidationError("Alasan nonaktif tidak dikenal", [FieldError("inactive_reason", "Pilih alasan nonaktif")])
+        raise ValidationError(
+            "Alasan nonaktif tidak dikenal", [FieldError("inactive_reason", "Pilih alasan nonaktif")]
+        )
     changes: dict[str, Any] = {"status": "nonaktif", "inactive_reason": reason_code}
     if reason_code == InactiveReason.MENINGGAL:
         changes.update(life_status="meninggal", death_date=death_date)
@@ -425,16 +586,31 @@ def deactivate_member(db: Database, actor: Actor, member_id: int, reason_code: s
         current = _member_in_scope(conn, actor, member_id)
         _check_version(current, expected_version)
         at = now()
-        if versioning.update_row(conn, members, current, changes, changed_by=actor.username, reason=why, at=at):
-            audit.record(conn, actor, "member.deactivate", "member", member_id, detail={"reason": why, "code": reason_code})
+        if versioning.update_row(
+            conn, members, current, changes, changed_by=actor.username, reason=why, at=at
+        ):
+            audit.record(
+                conn,
+                actor,
+                "member.deactivate",
+                "member",
+                member_id,
+                detail={"reason": why, "code": reason_code},
+            )
             return payable.block_after_change(conn, actor, at, member_ids=[member_id])
     return 0
 
 
 # ----------------------------------------------------------------- history
 
-_LABELS = {**{f.name: f.label for f in FAMILY_FIELDS}, **{f.name: f.label for f in MEMBER_FIELDS},
-           "family_id": "Keluarga", "status": "Status anggota", "inactive_reason": "Alasan nonaktif", "kecamatan_code": "Kecamatan"}
+_LABELS = {
+    **{f.name: f.label for f in FAMILY_FIELDS},
+    **{f.name: f.label for f in MEMBER_FIELDS},
+    "family_id": "Keluarga",
+    "status": "Status anggota",
+    "inactive_reason": "Alasan nonaktif",
+    "kecamatan_code": "Kecamatan",
+}
 _SKIP = {"id", "version", "valid_from", "valid_to", "changed_by", "change_reason", "import_id"}
 
 
@@ -459,15 +635,34 @@ def _membership_history(rows: list[dict[str, Any]], family_id: int) -> list[Hist
         at = as_utc(row["valid_from"]) or row["valid_from"]
         if not here:
             assert before is not None
-            entries.append(HistoryEntry(at=at, actor=row["changed_by"], reason="Keluar dari keluarga ini", entity="anggota",
-                                        entity_id=row["id"], entity_label=before["name"], version=row["version"],
-                                        changes=[(_LABELS["family_id"], _HERE, _LEFT)]))
+            entries.append(
+                HistoryEntry(
+                    at=at,
+                    actor=row["changed_by"],
+                    reason="Keluar dari keluarga ini",
+                    entity="anggota",
+                    entity_id=row["id"],
+                    entity_label=before["name"],
+                    version=row["version"],
+                    changes=[(_LABELS["family_id"], _HERE, _LEFT)],
+                )
+            )
             del shown[row["id"]]
             continue
         arrived = before is None and row["version"] > 1
         changes = [(_LABELS["family_id"], _ELSEWHERE, _HERE)] if arrived else _diff(before, row)
-        entries.append(HistoryEntry(at=at, actor=row["changed_by"], reason=row["change_reason"], entity="anggota",
-                                    entity_id=row["id"], entity_label=row["name"], version=row["version"], changes=changes))
+        entries.append(
+            HistoryEntry(
+                at=at,
+                actor=row["changed_by"],
+                reason=row["change_reason"],
+                entity="anggota",
+                entity_id=row["id"],
+                entity_label=row["name"],
+                version=row["version"],
+                changes=changes,
+            )
+        )
         shown[row["id"]] = row
     return entries
 
@@ -483,11 +678,18 @@ def family_history(db: Database, actor: Actor, family_id: int) -> list[HistoryEn
         ).subquery()
         ids = [r[0] for r in conn.execute(sa.select(member_ids.c.id))]
         mem_versions = versioning.all_versions(conn, members, lambda t: t.c.id.in_(ids)) if ids else []
-    _record_read(db, actor, "family.history", family_id, fam_versions[-1]["kelurahan_code"] if fam_versions else None)
+    _record_read(
+        db, actor, "family.history", family_id, fam_versions[-1]["kelurahan_code"] if fam_versions else None
+    )
     entries: list[HistoryEntry] = [
         HistoryEntry(
-            at=as_utc(row["valid_from"]) or row["valid_from"], actor=row["changed_by"], reason=row["change_reason"],
-            entity="keluarga", entity_id=row["id"], entity_label=f"KK {row['kk_number']}", version=row["version"],
+            at=as_utc(row["valid_from"]) or row["valid_from"],
+            actor=row["changed_by"],
+            reason=row["change_reason"],
+            entity="keluarga",
+            entity_id=row["id"],
+            entity_label=f"KK {row['kk_number']}",
+            version=row["version"],
             changes=_diff(previous, row),
         )
         for previous, row in zip([None, *fam_versions], fam_versions, strict=False)

@@ -21,7 +21,9 @@ from tepat.store.database import Database
 from tepat.store.engine import as_utc, now, write_if_free
 
 SESSION_HOURS = 8  # one working day
-COOKIE_KEY = "sesi"  # the session cookie's entry holding the secret; its hash names a row of ``user_sessions``
+COOKIE_KEY = (
+    "sesi"  # the session cookie's entry holding the secret; its hash names a row of ``user_sessions``
+)
 TOUCH_EVERY = timedelta(minutes=1)  # ``last_seen_at`` is written at most this often per session
 
 
@@ -46,8 +48,13 @@ def start(db: Database, actor: Actor) -> str:
     secret = secrets.token_urlsafe(32)
     at = now()
     with db.begin() as conn:
-        user_store.insert_session(conn, user_id=actor.user_id, token_hash=hash_secret(secret), at=at,
-                                  expires_at=at + timedelta(hours=SESSION_HOURS))
+        user_store.insert_session(
+            conn,
+            user_id=actor.user_id,
+            token_hash=hash_secret(secret),
+            at=at,
+            expires_at=at + timedelta(hours=SESSION_HOURS),
+        )
     return secret
 
 
@@ -63,9 +70,16 @@ def signed_in(db: Database, secret: str) -> SignedIn | None:
     if last_seen is None or at - last_seen >= TOUCH_EVERY:
         # Advisory: skipped while SQLite's writer is busy (an import), so no page waits for it; tried again later.
         write_if_free(db.engine, lambda conn: user_store.touch_session(conn, row["session_id"], at))
-    actor = Actor(username=row["username"], role=Role(row["role"]), area_code=row["area_code"],
-                  full_name=row["full_name"], user_id=row["id"])
-    return SignedIn(actor=actor, must_change_password=bool(row["must_change_password"]), session_hash=token_hash)
+    actor = Actor(
+        username=row["username"],
+        role=Role(row["role"]),
+        area_code=row["area_code"],
+        full_name=row["full_name"],
+        user_id=row["id"],
+    )
+    return SignedIn(
+        actor=actor, must_change_password=bool(row["must_change_password"]), session_hash=token_hash
+    )
 
 
 def end(db: Database, secret: str) -> None:
@@ -88,7 +102,13 @@ def end_others(db: Database, actor: Actor, keep_hash: str) -> int:
         return 0
     with db.begin() as conn:
         ended = user_store.end_sessions(conn, actor.user_id, now(), "dicabut", keep_hash=keep_hash)
-        audit.record(conn, actor, "user.sessions_end", "user", actor.user_id, area_code=actor.area_code,
-                     detail={"username": actor.username, "sessions_ended": ended, "own": True})
+        audit.record(
+            conn,
+            actor,
+            "user.sessions_end",
+            "user",
+            actor.user_id,
+            area_code=actor.area_code,
+            detail={"username": actor.username, "sessions_ended": ended, "own": True},
+        )
     return ended
-

@@ -25,19 +25,31 @@ class InitResult:
     office: Office | None = None
 
 
-def office_of_region(db: Database, code: str, *, agency: str = "", short_agency: str = "", address: str = "") -> Office:
+def office_of_region(
+    db: Database, code: str, *, agency: str = "", short_agency: str = "", address: str = ""
+) -> Office:
     """The office of kabupaten/kota ``code``, named as the Kepmendagri list names it."""
     code = code.strip()
     region = db.regions.get(code) if is_region_code(code) else None
     if region is None or region.level is not Level.KABKOTA:
-        raise ValidationError(f"Kode kantor harus kode kabupaten/kota Kepmendagri 2025, bukan {code!r} "
-                              "(mis. kode dua bagian seperti 32.01).")
+        raise ValidationError(
+            f"Kode kantor harus kode kabupaten/kota Kepmendagri 2025, bukan {code!r} "
+            "(mis. kode dua bagian seperti 32.01)."
+        )
     province = db.regions.name(parent_of(code) or code)
-    return Office(code=code, name=region.name, province_name=province, agency=agency.strip(),
-                  short_agency=short_agency.strip(), address=address.strip())
+    return Office(
+        code=code,
+        name=region.name,
+        province_name=province,
+        agency=agency.strip(),
+        short_agency=short_agency.strip(),
+        address=address.strip(),
+    )
 
 
-def init_database(db: Database, *, office: str | None = None, seed_programmes: bool = False, **names: str) -> InitResult:
+def init_database(
+    db: Database, *, office: str | None = None, seed_programmes: bool = False, **names: str
+) -> InitResult:
     """Create or upgrade the schema, load the Kepmendagri 2025 region codes and, with ``office``, choose the
     kabupaten/kota the database serves (``names``: ``agency``, ``short_agency``, ``address``). Safe to run again.
 

@@ -78,11 +78,24 @@ class SimulationResult:
     def as_dict(self, *, with_beneficiaries: bool = False) -> dict[str, Any]:
         s = self.scenario
         out: dict[str, Any] = {
-            "label": s.label, "rule": s.rule, "amount": s.amount, "unit": s.unit.value, "budget": s.budget,
-            "model": self.model_id, "reference_date": self.reference_date.isoformat(),
-            "eligible": {"families": self.eligible_families, "people": self.eligible_people, "cost": self.eligible_cost},
-            "families": self.families, "people": self.people, "total_cost": self.total_cost,
-            "budget_short": self.budget_short, "by_kecamatan": self.by_kecamatan, "by_kelurahan": self.by_kelurahan,
+            "label": s.label,
+            "rule": s.rule,
+            "amount": s.amount,
+            "unit": s.unit.value,
+            "budget": s.budget,
+            "model": self.model_id,
+            "reference_date": self.reference_date.isoformat(),
+            "eligible": {
+                "families": self.eligible_families,
+                "people": self.eligible_people,
+                "cost": self.eligible_cost,
+            },
+            "families": self.families,
+            "people": self.people,
+            "total_cost": self.total_cost,
+            "budget_short": self.budget_short,
+            "by_kecamatan": self.by_kecamatan,
+            "by_kelurahan": self.by_kelurahan,
             "survey_errors": self.survey_errors,
         }
         if with_beneficiaries:
@@ -90,8 +103,15 @@ class SimulationResult:
         return out
 
 
-def simulate(db: Database, actor: Actor, scenario: Scenario, *, model_id: int | None = None,
-             reference_date: date | None = None, survey: Path | None = None) -> SimulationResult:
+def simulate(
+    db: Database,
+    actor: Actor,
+    scenario: Scenario,
+    *,
+    model_id: int | None = None,
+    reference_date: date | None = None,
+    survey: Path | None = None,
+) -> SimulationResult:
     """Run one scenario over the families in the actor's area."""
     targeting.require_targeting(actor)
     if scenario.amount <= 0:
@@ -108,17 +128,33 @@ def simulate(db: Database, actor: Actor, scenario: Scenario, *, model_id: int | 
         rows = conn.execute(store.eligible_query(eligible, chosen, area)).all()
         active = conn.execute(
             sa.select(families.c.kelurahan_code, sa.func.count())
-            .where(families.c.registry_status == "aktif", area).group_by(families.c.kelurahan_code)
+            .where(families.c.registry_status == "aktif", area)
+            .group_by(families.c.kelurahan_code)
         ).all()
         spec = store.get_model(conn, chosen)["spec"] if chosen is not None and survey is not None else None  # type: ignore[index]
     people = np.asarray([r.jiwa for r in rows], dtype=np.int64)
-    cost = people * scenario.amount if scenario.unit is Unit.JIWA else np.full(len(rows), scenario.amount, np.int64)
+    cost = (
+        people * scenario.amount
+        if scenario.unit is Unit.JIWA
+        else np.full(len(rows), scenario.amount, np.int64)
+    )
     cumulative = np.cumsum(cost)
-    take = len(rows) if scenario.budget is None else int(np.searchsorted(cumulative, scenario.budget, side="right"))
+    take = (
+        len(rows)
+        if scenario.budget is None
+        else int(np.searchsorted(cumulative, scenario.budget, side="right"))
+    )
     chosen_rows = rows[:take]
     beneficiaries = [
-        {"family_id": r.id, "kecamatan_code": r.kecamatan_code, "kelurahan_code": r.kelurahan_code,
-         "desil": r.desil, "score": r.score, "people": int(r.jiwa), "amount": int(c)}
+        {
+            "family_id": r.id,
+            "kecamatan_code": r.kecamatan_code,
+            "kelurahan_code": r.kelurahan_code,
+            "desil": r.desil,
+            "score": r.score,
+            "people": int(r.jiwa),
+            "amount": int(c),
+        }
         for r, c in zip(chosen_rows, cost[:take].tolist(), strict=True)
     ]
     total_families = {code: int(n) for code, n in active}
@@ -129,25 +165,46 @@ def simulate(db: Database, actor: Actor, scenario: Scenario, *, model_id: int | 
         by_kec_totals[kecamatan] = by_kec_totals.get(kecamatan, 0) + n
     by_kec = _coverage(beneficiaries, "kecamatan_code", by_kec_totals, db)
     share = len(beneficiaries) / max(sum(total_families.values()), 1)
-    errors = _survey_errors(model_from_spec(spec), survey, share) if spec is not None and survey is not None else None
+    errors = (
+        _survey_errors(model_from_spec(spec), survey, share)
+        if spec is not None and survey is not None
+        else None
+    )
     return SimulationResult(
-        scenario=scenario, model_id=chosen, reference_date=day,
-        eligible_families=len(rows), eligible_people=int(people.sum()), eligible_cost=int(cost.sum()),
-        families=len(beneficiaries), people=sum(b["people"] for b in beneficiaries),
-        total_cost=sum(b["amount"] for b in beneficiaries), budget_short=take < len(rows),
-        by_kecamatan=by_kec, by_kelurahan=by_kel, survey_errors=errors,
+        scenario=scenario,
+        model_id=chosen,
+        reference_date=day,
+        eligible_families=len(rows),
+        eligible_people=int(people.sum()),
+        eligible_cost=int(cost.sum()),
+        families=len(beneficiaries),
+        people=sum(b["people"] for b in beneficiaries),
+        total_cost=sum(b["amount"] for b in beneficiaries),
+        budget_short=take < len(rows),
+        by_kecamatan=by_kec,
+        by_kelurahan=by_kel,
+        survey_errors=errors,
         beneficiaries=beneficiaries if actor.sees_personal_data else [],
     )
 
 
-def compare(db: Database, actor: Actor, scenarios: Sequence[Scenario], *, model_id: int | None = None,
-            reference_date: date | None = None, survey: Path | None = None) -> list[SimulationResult]:
+def compare(
+    db: Database,
+    actor: Actor,
+    scenarios: Sequence[Scenario],
+    *,
+    model_id: int | None = None,
+    reference_date: date | None = None,
+    survey: Path | None = None,
+) -> list[SimulationResult]:
     """Several scenarios on the same registry, model version and date, side by side."""
     day = reference_date or now().date()
     return [simulate(db, actor, s, model_id=model_id, reference_date=day, survey=survey) for s in scenarios]
 
 
-def _coverage(rows: list[dict[str, Any]], key: str, totals: dict[str, int], db: Database) -> list[dict[str, Any]]:
+def _coverage(
+    rows: list[dict[str, Any]], key: str, totals: dict[str, int], db: Database
+) -> list[dict[str, Any]]:
     grouped: dict[str, dict[str, int]] = {}
     for r in rows:
         g = grouped.setdefault(r[key], {"families": 0, "people": 0, "cost": 0})
@@ -158,8 +215,15 @@ def _coverage(rows: list[dict[str, Any]], key: str, totals: dict[str, int], db: 
     for code in sorted(set(totals) | set(grouped)):
         g = grouped.get(code, {"families": 0, "people": 0, "cost": 0})
         active = totals.get(code, 0)
-        out.append({"code": code, "name": db.regions.name(code), **g, "active_families": active,
-                    "coverage": g["families"] / active if active else 0.0})
+        out.append(
+            {
+                "code": code,
+                "name": db.regions.name(code),
+                **g,
+                "active_families": active,
+                "coverage": g["families"] / active if active else 0.0,
+            }
+        )
     return out
 
 
@@ -168,5 +232,9 @@ def _survey_errors(model: AnyPmtModel, survey: Path, share: float) -> dict[str, 
         return None
     consumption, predicted, weights = targeting.survey_predictions(model, survey)
     result = targeting_errors(consumption, predicted, min(share, 1.0), weights)
-    return {"coverage": result.coverage, "inclusion_error": result.inclusion_error,
-            "exclusion_error": result.exclusion_error, "households": int(consumption.shape[0])}
+    return {
+        "coverage": result.coverage,
+        "inclusion_error": result.inclusion_error,
+        "exclusion_error": result.exclusion_error,
+        "households": int(consumption.shape[0]),
+    }

@@ -80,8 +80,10 @@ class EstimateRequest:
 def estimate_file(path: Path, request: EstimateRequest) -> list[FgtEstimate]:
     """FGT estimates for the whole sample and, with ``by``, for each domain, from a CSV/XLSX/Parquet file."""
     if (request.line is None) == (request.line_column is None):
-        raise ValidationError("Isi salah satu: --line (rupiah), --line-from (paket komoditas) atau --line-col "
-                              "(kolom garis kemiskinan).")
+        raise ValidationError(
+            "Isi salah satu: --line (rupiah), --line-from (paket komoditas) atau --line-col "
+            "(kolom garis kemiskinan)."
+        )
     if request.line is not None and request.line <= 0:
         raise ValidationError("Garis kemiskinan harus lebih dari nol.")
     if request.household_total and request.size is None:
@@ -125,18 +127,35 @@ class PovertyLineReport:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "garis_kemiskinan": self.line.total, "garis_makanan": self.line.food,
-            "garis_non_makanan": self.line.non_food, "porsi_makanan": self.line.food_share,
-            "porsi_non_makanan_diberikan": self.non_food_share, "norma_kalori": self.food.kcal_per_day,
-            "kalori_paket_awal": self.food.kcal_before, "faktor_skala": self.food.scale,
-            "komoditas": [{"nama": i.item.name, "jumlah_awal": i.item.quantity, "jumlah": i.quantity,
-                           "kalori_per_hari": i.kcal_per_day, "harga": i.item.price, "biaya": i.cost}
-                          for i in self.food.items],
+            "garis_kemiskinan": self.line.total,
+            "garis_makanan": self.line.food,
+            "garis_non_makanan": self.line.non_food,
+            "porsi_makanan": self.line.food_share,
+            "porsi_non_makanan_diberikan": self.non_food_share,
+            "norma_kalori": self.food.kcal_per_day,
+            "kalori_paket_awal": self.food.kcal_before,
+            "faktor_skala": self.food.scale,
+            "komoditas": [
+                {
+                    "nama": i.item.name,
+                    "jumlah_awal": i.item.quantity,
+                    "jumlah": i.quantity,
+                    "kalori_per_hari": i.kcal_per_day,
+                    "harga": i.item.price,
+                    "biaya": i.cost,
+                }
+                for i in self.food.items
+            ],
         }
 
 
-def poverty_line_from_basket(path: Path, *, non_food_share: float | None = None, non_food: int | None = None,
-                             kcal_per_day: float = KCAL_PER_DAY) -> PovertyLineReport:
+def poverty_line_from_basket(
+    path: Path,
+    *,
+    non_food_share: float | None = None,
+    non_food: int | None = None,
+    kcal_per_day: float = KCAL_PER_DAY,
+) -> PovertyLineReport:
     """GK the BPS way from a basket file: the food line scaled to the calorie norm, plus the non-food line given
     in rupiah or as its share of GK."""
     basket = read_basket(path)
@@ -196,12 +215,19 @@ def import_bps(db: Database, actor: Actor, settings: Settings, path: Path) -> Bp
     """Add newer BPS figures from a CSV (wide or long layout) to the import store; audit-logged. A region code
     that is not a known province or kabupaten/kota refuses the whole file."""
     figures = bps.read_figures(path)
-    unknown = sorted({f"{f.code} ({f.name})" if f.name else f.code for f in figures
-                      if db.regions.get(f.code) is None or level_of(f.code) not in (Level.PROVINSI, Level.KABKOTA)})
+    unknown = sorted(
+        {
+            f"{f.code} ({f.name})" if f.name else f.code
+            for f in figures
+            if db.regions.get(f.code) is None or level_of(f.code) not in (Level.PROVINSI, Level.KABKOTA)
+        }
+    )
     if unknown:
         shown = ", ".join(unknown[:10]) + (f" dan {len(unknown) - 10} lainnya" if len(unknown) > 10 else "")
-        raise ValidationError(f"Kode wilayah tidak dikenal sebagai provinsi atau kabupaten/kota: {shown}. "
-                              "Tidak ada angka yang disimpan.")
+        raise ValidationError(
+            f"Kode wilayah tidak dikenal sebagai provinsi atau kabupaten/kota: {shown}. "
+            "Tidak ada angka yang disimpan."
+        )
     directory = bps_directory(settings)
     merged = {(f.code, f.year): f for f in bps.read_imported(directory)}
     merged.update({(f.code, f.year): f for f in figures})
@@ -286,15 +312,27 @@ def suppress(cells: list[AreaIndicator], min_cell_size: int) -> list[AreaIndicat
     """Hide cells of 1..min_cell_size-1 families, and one more when a single hidden cell could be derived."""
 
     def hide(cell: AreaIndicator) -> AreaIndicator:
-        return replace(cell, families=None, people=None, not_verified=None, poorest_families=None, poorest_people=None,
-                       coverage=tuple((label, None) for label, _ in cell.coverage), suppressed=True)
+        return replace(
+            cell,
+            families=None,
+            people=None,
+            not_verified=None,
+            poorest_families=None,
+            poorest_people=None,
+            coverage=tuple((label, None) for label, _ in cell.coverage),
+            suppressed=True,
+        )
 
     small = hidden_cells({c.code: c.families for c in cells}, min_cell_size)
     return [hide(c) if c.code in small else c for c in cells]
 
 
 def registry_indicators(
-    db: Database, actor: Actor, settings: Settings, level: Level = Level.KELURAHAN, today: date | None = None,
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    level: Level = Level.KELURAHAN,
+    today: date | None = None,
     coverage_year: int | None = None,
 ) -> list[AreaIndicator]:
     """Families, people and families not verified in the last two years, per area inside the actor's area, with
@@ -302,7 +340,9 @@ def registry_indicators(
     if level not in (Level.KECAMATAN, Level.KELURAHAN):
         raise ValidationError("Indikator registri tersedia per kecamatan atau per kelurahan.")
     area = (
-        actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else db.office.code
+        actor.area_code
+        if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI
+        else db.office.code
     )
     if level_of(area) is Level.KELURAHAN and level is Level.KECAMATAN:
         raise ValidationError("Wilayah akun ini satu kelurahan: tampilkan per kelurahan.")
@@ -346,10 +386,12 @@ def registry_indicators(
         if model_id is not None:
             scores = targeting_store.scores_source(model_id)
             poor = sa.select(scores.c.family_id).where(scores.c.desil <= POOREST_DESIL)
-            poorest_families = family_query.with_only_columns(column.label("code"), sa.func.count().label("n")).where(
-                families.c.id.in_(poor))
-            poorest_people = people_query.with_only_columns(column.label("code"), sa.func.count().label("n")).where(
-                families.c.id.in_(poor))
+            poorest_families = family_query.with_only_columns(
+                column.label("code"), sa.func.count().label("n")
+            ).where(families.c.id.in_(poor))
+            poorest_people = people_query.with_only_columns(
+                column.label("code"), sa.func.count().label("n")
+            ).where(families.c.id.in_(poor))
             fam_n = {r.code: int(r.n) for r in conn.execute(poorest_families)}
             poorest = {r.code: (fam_n.get(r.code, 0), int(r.n)) for r in conn.execute(poorest_people)}
             poorest.update({code: (n, 0) for code, n in fam_n.items() if code not in poorest})
@@ -371,17 +413,27 @@ def registry_indicators(
     return suppress(cells, settings.min_cell_size)
 
 
-def _with_coverage(db: Database, cells: list[AreaIndicator], level: Level, area: str, year: int,
-                   min_cell_size: int) -> list[AreaIndicator]:
+def _with_coverage(
+    db: Database, cells: list[AreaIndicator], level: Level, area: str, year: int, min_cell_size: int
+) -> list[AreaIndicator]:
     """Add programme coverage (families or people per active programme this year) to each area's cell."""
     with db.read() as conn:
         rows = programme_reports.coverage_by_area(conn, level.value, area, year)
-    labels = {r["programme_id"]: f"{r['name']} ({'keluarga' if r['unit'] == 'keluarga' else 'jiwa'})" for r in rows}
+    labels = {
+        r["programme_id"]: f"{r['name']} ({'keluarga' if r['unit'] == 'keluarga' else 'jiwa'})" for r in rows
+    }
     order = sorted(labels, key=lambda pid: labels[pid])
     counts = {(r["code"], r["programme_id"]): int(r["units"]) for r in rows}
 
-    return [replace(c, coverage=tuple((labels[pid], shown(counts.get((c.code, pid), 0), min_cell_size)) for pid in order))
-            for c in cells]
+    return [
+        replace(
+            c,
+            coverage=tuple(
+                (labels[pid], shown(counts.get((c.code, pid), 0), min_cell_size)) for pid in order
+            ),
+        )
+        for c in cells
+    ]
 
 
 # ----------------------------------------------------------------- charts and the report
@@ -433,7 +485,9 @@ def chart_svg(
             {c.code: c.not_verified_share for c in cells},
             title=title,
             unit="persen keluarga aktif di registri",
-            source=REGISTRY_SOURCE.format(agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
+            source=REGISTRY_SOURCE.format(
+                agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size
+            ),
             legend_title="Persen keluarga",
             digits=1,
             missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / tanpa data",
@@ -450,7 +504,9 @@ def chart_svg(
             {c.code: c.poorest_share for c in cells},
             title=title,
             unit="persen keluarga aktif di registri",
-            source=REGISTRY_SOURCE.format(agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size),
+            source=REGISTRY_SOURCE.format(
+                agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size
+            ),
             legend_title="Persen keluarga",
             digits=1,
             missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / belum diperingkat",
@@ -503,7 +559,9 @@ def report(
             ["Tahun", "P0 (%)", "Perubahan (poin)"],
             [[str(p.year), number(p.p0), "" if p.change is None else number(p.change)] for p in points],
         ),
-        ReportSection(f"Peta {office.province_name}", [], chart_svg(PROVINCE_MAP, db, actor, settings, r.year)),
+        ReportSection(
+            f"Peta {office.province_name}", [], chart_svg(PROVINCE_MAP, db, actor, settings, r.year)
+        ),
         ReportSection(
             "Registri per kelurahan",
             [

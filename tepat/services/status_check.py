@@ -71,7 +71,9 @@ class ServiceBusy(Busy):
 
     def __init__(self, retry_after: float) -> None:
         minutes = max(1, round(retry_after / 60))
-        super().__init__(f"Layanan cek status sedang ramai. Silakan coba lagi dalam {minutes} menit.", retry_after)
+        super().__init__(
+            f"Layanan cek status sedang ramai. Silakan coba lagi dalam {minutes} menit.", retry_after
+        )
 
 
 class ChallengeReused(TepatError):
@@ -110,12 +112,21 @@ class StatusAnswer:
 
     def as_public_dict(self) -> dict[str, Any]:
         """The JSON answer: the same keys in the same order for every outcome."""
-        return {"ditemukan": self.found, "nama": self.masked_name, "kelurahan": self.kelurahan,
-                "kecamatan": self.kecamatan, "status_registri": self.registry_status,
-                "verifikasi": self.verification, "desil": self.desil,
-                "program": [{"program": p.programme, "status": p.status, "periode": p.period, "alasan": list(p.reasons)}
-                            for p in self.programmes],
-                "langkah": list(self.next_steps), "pesan": self.message}
+        return {
+            "ditemukan": self.found,
+            "nama": self.masked_name,
+            "kelurahan": self.kelurahan,
+            "kecamatan": self.kecamatan,
+            "status_registri": self.registry_status,
+            "verifikasi": self.verification,
+            "desil": self.desil,
+            "program": [
+                {"program": p.programme, "status": p.status, "periode": p.period, "alasan": list(p.reasons)}
+                for p in self.programmes
+            ],
+            "langkah": list(self.next_steps),
+            "pesan": self.message,
+        }
 
 
 # ----------------------------------------------------------------- desil and the programmes hook
@@ -153,15 +164,23 @@ def open_programmes(conn: sa.Connection) -> list[OpenProgramme]:
     for p in programme_store.list_all(conn, active_only=True):
         try:
             rule = parse_rule(p["rule"] or "true")
-            member = member_rule_as_rule(p["member_rule"] or "hidup and aktif") if p["unit"] == "orang" else None
+            member = (
+                member_rule_as_rule(p["member_rule"] or "hidup and aktif") if p["unit"] == "orang" else None
+            )
         except ValidationError:
             continue
         found.append(OpenProgramme(p["name"], p["unit"], rule, member))  # named as the enrolled ones are
     return found
 
 
-def assessed(open_: list[OpenProgramme], enrolled: list[ProgrammeStatus], family: dict[str, Any] | None,
-             people: list[dict[str, Any]], member_id: int, today: date) -> list[ProgrammeStatus]:
+def assessed(
+    open_: list[OpenProgramme],
+    enrolled: list[ProgrammeStatus],
+    family: dict[str, Any] | None,
+    people: list[dict[str, Any]],
+    member_id: int,
+    today: date,
+) -> list[ProgrammeStatus]:
     """The person's programmes: those they (or their family) are in, then every other open programme with
     "memenuhi syarat", "tidak memenuhi syarat" and the conditions not met, or "belum dinilai"."""
     shown = list(enrolled)
@@ -178,16 +197,19 @@ def assessed(open_: list[OpenProgramme], enrolled: list[ProgrammeStatus], family
         reasons = unmet_conditions(programme.rule, family, people, today)
         if not reasons and programme.member_rule is not None:
             reasons = unmet_conditions(programme.member_rule, family, person, today)
-        shown.append(ProgrammeStatus(programme.name, NOT_ELIGIBLE if reasons else ELIGIBLE_WAITING, "",
-                                     tuple(reasons)))
+        shown.append(
+            ProgrammeStatus(programme.name, NOT_ELIGIBLE if reasons else ELIGIBLE_WAITING, "", tuple(reasons))
+        )
     return shown
 
 
 def programmes_for(conn: sa.Connection, family_id: int, member_id: int) -> list[ProgrammeStatus]:
     """Each programme of this person or their family in a frozen cycle, latest per programme (one indexed query)."""
     today = local_time(now()).date()
-    return [ProgrammeStatus(p["programme"], p["status"], p["period"])
-            for p in programme_status.programmes_for_person(conn, family_id, member_id, today)]
+    return [
+        ProgrammeStatus(p["programme"], p["status"], p["period"])
+        for p in programme_status.programmes_for_person(conn, family_id, member_id, today)
+    ]
 
 
 # ----------------------------------------------------------------- the check
@@ -206,7 +228,9 @@ def name_key(raw: str) -> str:
 def _clean_name(raw: str) -> str:
     name = name_key(str(raw))
     if len(name) < 2:
-        raise ValidationError("Nama belum diisi", [FieldError("nama", "Tulis nama lengkap seperti tertulis di Kartu Keluarga")])
+        raise ValidationError(
+            "Nama belum diisi", [FieldError("nama", "Tulis nama lengkap seperti tertulis di Kartu Keluarga")]
+        )
     return name
 
 
@@ -221,7 +245,11 @@ def second_factor_of(factor: str, row: dict[str, Any]) -> str:
 
 
 _REGISTRY_LABELS = {"aktif": "Terdaftar (aktif)", "nonaktif": "Tidak aktif"}
-_VERIFICATION_LABELS = {"belum": "Belum diverifikasi", "terverifikasi": "Terverifikasi", "ditolak": "Tidak lolos verifikasi"}
+_VERIFICATION_LABELS = {
+    "belum": "Belum diverifikasi",
+    "terverifikasi": "Terverifikasi",
+    "ditolak": "Tidak lolos verifikasi",
+}
 
 
 def _general_step(agency: str) -> str:
@@ -232,14 +260,18 @@ def _steps(active: bool, kelurahan: str, agency: str) -> list[str]:
     # Always three steps, like the not-found answer: the page has the same structure for every outcome.
     if active:
         return [
-            (f"Bila data Anda tidak sesuai (alamat, anggota keluarga, kondisi rumah), datangi Kantor Kelurahan {kelurahan} "
-             "dengan membawa KK dan KTP, atau sampaikan pengaduan di /layanan/pengaduan."),
+            (
+                f"Bila data Anda tidak sesuai (alamat, anggota keluarga, kondisi rumah), datangi Kantor Kelurahan {kelurahan} "
+                "dengan membawa KK dan KTP, atau sampaikan pengaduan di /layanan/pengaduan."
+            ),
             "Bila Anda mengetahui penerima bantuan di kelurahan Anda yang tidak layak, ajukan sanggah di /layanan/sanggah.",
             _general_step(agency),
         ]
     return [
-        (f"Data Anda tidak aktif. Bila keluarga Anda layak dibantu, ajukan usul melalui Ketua RT/RW, "
-         f"Kantor Kelurahan {kelurahan}, atau di /layanan/usul."),
+        (
+            f"Data Anda tidak aktif. Bila keluarga Anda layak dibantu, ajukan usul melalui Ketua RT/RW, "
+            f"Kantor Kelurahan {kelurahan}, atau di /layanan/usul."
+        ),
         "Bila menurut Anda status ini keliru, sampaikan pengaduan di /layanan/pengaduan.",
         _general_step(agency),
     ]
@@ -247,11 +279,15 @@ def _steps(active: bool, kelurahan: str, agency: str) -> list[str]:
 
 def _not_found_steps(agency: str) -> list[str]:
     return [
-        ("Bila keluarga Anda layak dibantu tetapi belum terdaftar, ajukan usul melalui Ketua RT/RW, kantor kelurahan, "
-         "atau di /layanan/usul."),
+        (
+            "Bila keluarga Anda layak dibantu tetapi belum terdaftar, ajukan usul melalui Ketua RT/RW, kantor kelurahan, "
+            "atau di /layanan/usul."
+        ),
         f"Untuk bantuan lain, datangi kantor kelurahan atau {agency}, atau sampaikan pengaduan di /layanan/pengaduan.",
         "Periksa kembali NIK dan isian kedua sesuai Kartu Keluarga (KK).",
     ]
+
+
 _NOT_FOUND_MESSAGE = "Data tidak ditemukan, atau isian kedua tidak cocok dengan NIK tersebut."
 
 
@@ -264,10 +300,21 @@ class StatusChecker:
     trip, so it goes to the thread pool.
     """
 
-    def __init__(self, db: Database, secret_key: str, *, factor: str = "kk", clock: Callable[[], float] = time.time,
-                 client_limit: Limit = CLIENT_LIMIT, nik_limit: Limit = NIK_LIMIT, per_minute: int = 600,
-                 limiter: Limiter | None = None, log_batch: int = 1, log_max_delay: float = 0.5,
-                 log_in_background: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret_key: str,
+        *,
+        factor: str = "kk",
+        clock: Callable[[], float] = time.time,
+        client_limit: Limit = CLIENT_LIMIT,
+        nik_limit: Limit = NIK_LIMIT,
+        per_minute: int = 600,
+        limiter: Limiter | None = None,
+        log_batch: int = 1,
+        log_max_delay: float = 0.5,
+        log_in_background: bool = False,
+    ) -> None:
         if factor not in FACTORS:
             raise ValueError(f"factor must be one of {FACTORS}")
         self.db = db
@@ -275,7 +322,9 @@ class StatusChecker:
         self._open: tuple[float, list[OpenProgramme]] = (float("-inf"), [])
         self.factor = factor
         self.global_limit = Limit.per(per_minute, 60.0)
-        self.clock = clock  # wall-clock seconds: buckets in a shared file outlive one process's monotonic clock
+        self.clock = (
+            clock  # wall-clock seconds: buckets in a shared file outlive one process's monotonic clock
+        )
         self.client_limit = client_limit
         self.nik_limit = nik_limit
         self.limiter: Limiter = limiter if limiter is not None else LocalLimiter()
@@ -295,13 +344,20 @@ class StatusChecker:
         self._wake = threading.Event() if log_in_background else None
         self._flusher: threading.Thread | None = None
         if log_batch > 1 or log_in_background:
-            self._flusher = threading.Thread(target=_flush_periodically, args=(weakref.ref(self),), daemon=True,
-                                             name="status-check-log")
+            self._flusher = threading.Thread(
+                target=_flush_periodically, args=(weakref.ref(self),), daemon=True, name="status-check-log"
+            )
             self._flusher.start()
 
     def _log(self, nik: str, nik_hash: str, client_hash: str, channel: str, outcome: str) -> None:
-        row = {"at": now(), "nik_hash": nik_hash, "nik_masked": mask_nik(nik), "client_hash": client_hash,
-               "channel": channel, "outcome": outcome}
+        row = {
+            "at": now(),
+            "nik_hash": nik_hash,
+            "nik_masked": mask_nik(nik),
+            "client_hash": client_hash,
+            "channel": channel,
+            "outcome": outcome,
+        }
         with self._log_lock:
             if not self._pending:
                 self._pending_since = time.monotonic()
@@ -347,8 +403,10 @@ class StatusChecker:
 
     def _flush_if_due(self) -> None:
         with self._log_lock:
-            due = bool(self._pending) and (len(self._pending) >= self.log_batch
-                                           or time.monotonic() - self._pending_since >= self.log_max_delay)
+            due = bool(self._pending) and (
+                len(self._pending) >= self.log_batch
+                or time.monotonic() - self._pending_since >= self.log_max_delay
+            )
         if due:
             self.flush()
 
@@ -368,8 +426,15 @@ class StatusChecker:
                 raise ServiceBusy(decision.retry_after)
             raise TooManyAttempts(decision.retry_after)
 
-    def check(self, nik_raw: str, second_raw: str, *, client: str, channel: str = "web",
-              once: tuple[str, float] | None = None) -> StatusAnswer:
+    def check(
+        self,
+        nik_raw: str,
+        second_raw: str,
+        *,
+        client: str,
+        channel: str = "web",
+        once: tuple[str, float] | None = None,
+    ) -> StatusAnswer:
         """One status check; raises ``ValidationError`` for a malformed NIK or second factor, ``TooManyAttempts``
         or ``ServiceBusy`` when throttled.
 
@@ -411,33 +476,61 @@ class StatusChecker:
         masked = mask_name(row["name"])
         kelurahan = self.db.regions.name(row["kelurahan_code"])
         kecamatan = self.db.regions.name(row["kecamatan_code"])
-        programmes = programmes_for(conn, row["family_id"], row["member_id"])  # the same work whatever the outcome
+        programmes = programmes_for(
+            conn, row["family_id"], row["member_id"]
+        )  # the same work whatever the outcome
         # What the open programmes' rules need, read for every outcome (the same work whatever the answer).
         open_ = self._open_programmes(conn)
         family = family_store.get(conn, row["family_id"]) if open_ else None
         needs_members = any(p.needs_members for p in open_)
-        people = family_store.members_of(conn, row["family_id"], include_inactive=False) if needs_members else []
+        people = (
+            family_store.members_of(conn, row["family_id"], include_inactive=False) if needs_members else []
+        )
         if not matched:
-            return StatusAnswer(found=False, masked_name=None, kelurahan=None, kecamatan=None, registry_status=None,
-                                verification=None, desil=None, programmes=[], next_steps=_not_found_steps(self.db.office.agency),
-                                message=_NOT_FOUND_MESSAGE)
+            return StatusAnswer(
+                found=False,
+                masked_name=None,
+                kelurahan=None,
+                kecamatan=None,
+                registry_status=None,
+                verification=None,
+                desil=None,
+                programmes=[],
+                next_steps=_not_found_steps(self.db.office.agency),
+                message=_NOT_FOUND_MESSAGE,
+            )
         active = row["member_status"] == "aktif" and row["registry_status"] == "aktif"
         if active and family is not None:
             family = {**family, "desil": row.get("desil"), "skor": row.get("skor")}
-            programmes = assessed(open_, programmes, family, people, int(row["member_id"]), local_time(now()).date())
+            programmes = assessed(
+                open_, programmes, family, people, int(row["member_id"]), local_time(now()).date()
+            )
         verification = _VERIFICATION_LABELS.get(row["verification_status"], row["verification_status"])
         if row.get("verified_on"):
             verification += f" ({row['verified_on']:%d-%m-%Y})"
         return StatusAnswer(
-            found=True, masked_name=masked, kelurahan=kelurahan, kecamatan=kecamatan,
-            registry_status=_REGISTRY_LABELS["aktif" if active else "nonaktif"], verification=verification,
-            desil=desil_label(row["desil"]), programmes=programmes, next_steps=_steps(active, kelurahan, self.db.office.agency),
+            found=True,
+            masked_name=masked,
+            kelurahan=kelurahan,
+            kecamatan=kecamatan,
+            registry_status=_REGISTRY_LABELS["aktif" if active else "nonaktif"],
+            verification=verification,
+            desil=desil_label(row["desil"]),
+            programmes=programmes,
+            next_steps=_steps(active, kelurahan, self.db.office.agency),
             message="Data ditemukan." if active else "Data ditemukan, tetapi tidak aktif dalam registri.",
         )
 
 
-_DECOY = {"name": _DECOY_NAME, "kk_number": _DECOY_SECOND, "kelurahan_code": _DECOY_KELURAHAN, "kecamatan_code": _DECOY_KELURAHAN[:8],
-          "family_id": 0, "member_id": 0, "desil": None}
+_DECOY = {
+    "name": _DECOY_NAME,
+    "kk_number": _DECOY_SECOND,
+    "kelurahan_code": _DECOY_KELURAHAN,
+    "kecamatan_code": _DECOY_KELURAHAN[:8],
+    "family_id": 0,
+    "member_id": 0,
+    "desil": None,
+}
 
 
 def _flush_periodically(ref: weakref.ref[StatusChecker]) -> None:
@@ -454,4 +547,3 @@ def _flush_periodically(ref: weakref.ref[StatusChecker]) -> None:
             wake.clear()
         else:
             time.sleep(delay)
-

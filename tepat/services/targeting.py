@@ -66,16 +66,33 @@ class ModelVersion:
         """JSON-ready: coefficients, features, reference levels, statistics and provenance."""
         m = self.model
         return {
-            "id": self.id, "name": self.name, "target": m.target, "weight": m.weight,
+            "id": self.id,
+            "name": self.name,
+            "target": m.target,
+            "weight": m.weight,
             "features": [f.name for f in m.features],
             "references": {f.name: f.reference for f in m.features if f.kind == "categorical"},
-            **({"group_column": m.group_column, "groups": {g.group: {"coefficients": g.coefficients, "r2": g.r2, "n": g.n}
-                                                           for g in m.models}}
-               if isinstance(m, GroupedPmtModel) else {}),
-            "coefficients": m.coefficients, "r2": m.r2, "n": m.n, "dropped": m.dropped, "weight_sum": m.weight_sum,
-            "residual_variance": m.residual_variance, "source_file": self.source_file,
-            "source_sha256": self.source_sha256, "created_by": self.created_by,
-            "created_at": self.created_at.isoformat(), "used": self.used,
+            **(
+                {
+                    "group_column": m.group_column,
+                    "groups": {
+                        g.group: {"coefficients": g.coefficients, "r2": g.r2, "n": g.n} for g in m.models
+                    },
+                }
+                if isinstance(m, GroupedPmtModel)
+                else {}
+            ),
+            "coefficients": m.coefficients,
+            "r2": m.r2,
+            "n": m.n,
+            "dropped": m.dropped,
+            "weight_sum": m.weight_sum,
+            "residual_variance": m.residual_variance,
+            "source_file": self.source_file,
+            "source_sha256": self.source_sha256,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "used": self.used,
             "first_used_at": self.first_used_at.isoformat() if self.first_used_at else None,
         }
 
@@ -90,7 +107,12 @@ class Evaluation:
     rows: list[dict[str, float | int]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"model": self.model_id, "name": self.model_name, "households": self.households, "coverages": self.rows}
+        return {
+            "model": self.model_id,
+            "name": self.model_name,
+            "households": self.households,
+            "coverages": self.rows,
+        }
 
 
 @dataclass(frozen=True)
@@ -110,8 +132,10 @@ class RankingResult:
     decile_sizes: list[int]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**{k: v for k, v in self.__dict__.items() if k != "reference_date"},
-                "reference_date": self.reference_date.isoformat()}
+        return {
+            **{k: v for k, v in self.__dict__.items() if k != "reference_date"},
+            "reference_date": self.reference_date.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -157,7 +181,9 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_model(db: Database, actor: Actor, model: AnyPmtModel, *, source: Path, name: str | None = None) -> int:
+def save_model(
+    db: Database, actor: Actor, model: AnyPmtModel, *, source: Path, name: str | None = None
+) -> int:
     """Store a fitted model (one for the city, or one per group) as a new immutable version; returns its id.
     A grouped model's group column must be a registry field too, holding the same values, so that ranking can
     give each family its group's model."""
@@ -169,14 +195,26 @@ def save_model(db: Database, actor: Actor, model: AnyPmtModel, *, source: Path, 
     at = now()
     label = " ".join((name or f"PMT {source.stem} {at:%Y-%m-%d %H:%M}").split())[:80]
     with db.begin() as conn:
-        model_id = store.insert_model(conn, {
-            "name": label, "target": model.target, "weight": model.weight,
-            "features": [f.name for f in model.features],
-            "reference_levels": {f.name: f.reference for f in model.features if f.kind == "categorical"},
-            "spec": spec, "r2": model.r2, "n": model.n, "source_file": source.name[:255],
-            "source_sha256": file_hash(source), "created_by": actor.username, "created_at": at,
-        })
-        audit.record(conn, actor, "pmt.save", "pmt_model", model_id, detail={"name": label, "file": source.name})
+        model_id = store.insert_model(
+            conn,
+            {
+                "name": label,
+                "target": model.target,
+                "weight": model.weight,
+                "features": [f.name for f in model.features],
+                "reference_levels": {f.name: f.reference for f in model.features if f.kind == "categorical"},
+                "spec": spec,
+                "r2": model.r2,
+                "n": model.n,
+                "source_file": source.name[:255],
+                "source_sha256": file_hash(source),
+                "created_by": actor.username,
+                "created_at": at,
+            },
+        )
+        audit.record(
+            conn, actor, "pmt.save", "pmt_model", model_id, detail={"name": label, "file": source.name}
+        )
     return model_id
 
 
@@ -190,9 +228,16 @@ def _version(conn: sa.Connection, row: dict[str, Any]) -> ModelVersion:
     run = store.get_run(conn, row["run_id"]) if row.get("run_id") else None
     evaluation = store.get_evaluation(conn, row["evaluation_id"]) if row.get("evaluation_id") else None
     return ModelVersion(
-        id=row["id"], name=row["name"], model=model_from_spec(row["spec"]), source_file=row["source_file"],
-        source_sha256=row["source_sha256"], created_by=row["created_by"], created_at=row["created_at"],
-        first_used_at=row["first_used_at"], last_run=run, last_evaluation=evaluation,
+        id=row["id"],
+        name=row["name"],
+        model=model_from_spec(row["spec"]),
+        source_file=row["source_file"],
+        source_sha256=row["source_sha256"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        first_used_at=row["first_used_at"],
+        last_run=run,
+        last_evaluation=evaluation,
     )
 
 
@@ -218,8 +263,10 @@ def _unused(conn: sa.Connection, model_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(_NO_MODEL)
     if row["first_used_at"] is not None:
-        raise ConflictError("Versi model ini sudah dipakai untuk pemeringkatan dan tidak boleh diubah atau dihapus. "
-                            "Simpan versi baru.")
+        raise ConflictError(
+            "Versi model ini sudah dipakai untuk pemeringkatan dan tidak boleh diubah atau dihapus. "
+            "Simpan versi baru."
+        )
     return row
 
 
@@ -266,30 +313,57 @@ def survey_predictions(model: AnyPmtModel, path: Path) -> tuple[np.ndarray, np.n
     return consumption[keep], predicted, None if weights is None else weights[keep]
 
 
-def evaluate_model(db: Database, actor: Actor, model_id: int, path: Path,
-                   coverages: Sequence[float] = DEFAULT_COVERAGES, *, save: bool = True) -> Evaluation:
+def evaluate_model(
+    db: Database,
+    actor: Actor,
+    model_id: int,
+    path: Path,
+    coverages: Sequence[float] = DEFAULT_COVERAGES,
+    *,
+    save: bool = True,
+) -> Evaluation:
     """Inclusion/exclusion errors (Alatas et al. 2012) of a version on held-out survey households."""
     version = get_model(db, actor, model_id)
     consumption, predicted, weights = survey_predictions(version.model, path)
     table = targeting_table(consumption, predicted, coverages, weights)
     rows: list[dict[str, float | int]] = [
-        {"coverage": t.coverage, "inclusion_error": t.inclusion_error, "exclusion_error": t.exclusion_error,
-         "target_count": t.target_count, "selected_count": t.selected_count} for t in table
+        {
+            "coverage": t.coverage,
+            "inclusion_error": t.inclusion_error,
+            "exclusion_error": t.exclusion_error,
+            "target_count": t.target_count,
+            "selected_count": t.selected_count,
+        }
+        for t in table
     ]
     result = Evaluation(model_id, version.name, int(consumption.shape[0]), rows)
     if save:
         with db.begin() as conn:
-            evaluation_id = store.insert_evaluation(conn, {
-                "model_id": model_id, "source_file": path.name[:255], "source_sha256": file_hash(path),
-                "households": result.households, "results": rows, "evaluated_by": actor.username,
-                "evaluated_at": now(),
-            })
-            audit.record(conn, actor, "pmt.evaluate", "pmt_model", model_id, detail={"evaluation": evaluation_id})
+            evaluation_id = store.insert_evaluation(
+                conn,
+                {
+                    "model_id": model_id,
+                    "source_file": path.name[:255],
+                    "source_sha256": file_hash(path),
+                    "households": result.households,
+                    "results": rows,
+                    "evaluated_by": actor.username,
+                    "evaluated_at": now(),
+                },
+            )
+            audit.record(
+                conn, actor, "pmt.evaluate", "pmt_model", model_id, detail={"evaluation": evaluation_id}
+            )
     return result
 
 
-def compare_models(db: Database, actor: Actor, model_ids: Sequence[int], path: Path,
-                   coverages: Sequence[float] = DEFAULT_COVERAGES) -> tuple[list[Evaluation], str]:
+def compare_models(
+    db: Database,
+    actor: Actor,
+    model_ids: Sequence[int],
+    path: Path,
+    coverages: Sequence[float] = DEFAULT_COVERAGES,
+) -> tuple[list[Evaluation], str]:
     """Several versions evaluated on the same survey file, side by side, with an SVG chart."""
     results = [evaluate_model(db, actor, m, path, coverages) for m in model_ids]
     return results, evaluation_chart(results)
@@ -297,19 +371,28 @@ def compare_models(db: Database, actor: Actor, model_ids: Sequence[int], path: P
 
 def evaluation_chart(results: Sequence[Evaluation]) -> str:
     """The grouped-bar chart of inclusion and exclusion errors of evaluations."""
-    data = {f"#{r.model_id} {r.model_name}": [(float(row["coverage"]), float(row["inclusion_error"]),
-                                              float(row["exclusion_error"])) for row in r.rows] for r in results}
+    data = {
+        f"#{r.model_id} {r.model_name}": [
+            (float(row["coverage"]), float(row["inclusion_error"]), float(row["exclusion_error"]))
+            for row in r.rows
+        ]
+        for r in results
+    }
     return accuracy_chart(data)
 
 
 # ----------------------------------------------------------------- ranking
 
 
-def rank_registry(db: Database, actor: Actor, model_id: int, *, reference_date: date | None = None) -> RankingResult:
+def rank_registry(
+    db: Database, actor: Actor, model_id: int, *, reference_date: date | None = None
+) -> RankingResult:
     """Score and rank every active family city-wide under a version; write only what changed."""
     require_targeting(actor)
     if actor.area_code not in ("", db.office.code):
-        raise PermissionDenied("Pemeringkatan berlaku untuk seluruh kota; hanya akun tingkat kota yang boleh menjalankannya.")
+        raise PermissionDenied(
+            "Pemeringkatan berlaku untuk seluruh kota; hanya akun tingkat kota yang boleh menjalankannya."
+        )
     started = now()
     day = reference_date or started.date()
     with db.begin() as conn:
@@ -320,23 +403,46 @@ def rank_registry(db: Database, actor: Actor, model_id: int, *, reference_date: 
         ids, versions, columns = pmt_features.read_features(conn, _columns_of(model), day)
         prediction = predict_registry(model, columns)
         ranking = rank_families(prediction.log_welfare, ids)
-        new = {"family_id": ids, "family_version": versions, "predicted": np.exp(prediction.log_welfare),
-               "score": prediction.log_welfare, "desil": ranking.decile}
+        new = {
+            "family_id": ids,
+            "family_version": versions,
+            "predicted": np.exp(prediction.log_welfare),
+            "score": prediction.log_welfare,
+            "desil": ranking.decile,
+        }
         old = store.stored_scores(conn, model_id)
         pos = np.searchsorted(old["family_id"], ids)
         pos_c = np.minimum(pos, max(len(old["family_id"]) - 1, 0))
-        found = (pos < len(old["family_id"])) & (old["family_id"][pos_c] == ids) if len(old["family_id"]) else np.zeros(len(ids), bool)
+        found = (
+            (pos < len(old["family_id"])) & (old["family_id"][pos_c] == ids)
+            if len(old["family_id"])
+            else np.zeros(len(ids), bool)
+        )
         changed = found.copy()
         if found.any():
             o = pos_c[found]
-            changed[found] = ((old["family_version"][o] != versions[found]) | (old["desil"][o] != ranking.decile[found])
-                              | (np.abs(old["predicted"][o] - new["predicted"][found]) > 1e-9 * new["predicted"][found]))
+            changed[found] = (
+                (old["family_version"][o] != versions[found])
+                | (old["desil"][o] != ranking.decile[found])
+                | (np.abs(old["predicted"][o] - new["predicted"][found]) > 1e-9 * new["predicted"][found])
+            )
         gone = old["family_id"][~np.isin(old["family_id"], ids)]
-        run_id = store.insert_run(conn, {
-            "model_id": model_id, "reference_date": day, "started_at": started, "finished_at": started,
-            "actor": actor.username, "families": len(ids), "inserted": 0, "updated": 0, "deleted": 0,
-            "unknown_levels": prediction.unknown_levels, "imputed": prediction.imputed,
-        })
+        run_id = store.insert_run(
+            conn,
+            {
+                "model_id": model_id,
+                "reference_date": day,
+                "started_at": started,
+                "finished_at": started,
+                "actor": actor.username,
+                "families": len(ids),
+                "inserted": 0,
+                "updated": 0,
+                "deleted": 0,
+                "unknown_levels": prediction.unknown_levels,
+                "imputed": prediction.imputed,
+            },
+        )
         store.delete_scores(conn, model_id, gone)
         store.insert_scores(conn, model_id, run_id, {k: v[~found] for k, v in new.items()})
         store.update_scores(conn, model_id, run_id, {k: v[changed] for k, v in new.items()})
@@ -344,9 +450,17 @@ def rank_registry(db: Database, actor: Actor, model_id: int, *, reference_date: 
         counts = {"inserted": int((~found).sum()), "updated": int(changed.sum()), "deleted": len(gone)}
         store.finish_run(conn, run_id, {"finished_at": now(), **counts})
         audit.record(conn, actor, "pmt.rank", "pmt_model", model_id, detail={"run": run_id, **counts})
-    return RankingResult(run_id, model_id, day, len(ids), unchanged=int((found & ~changed).sum()),
-                         unknown_levels=prediction.unknown_levels, imputed=prediction.imputed,
-                         decile_sizes=ranking.sizes(), **counts)
+    return RankingResult(
+        run_id,
+        model_id,
+        day,
+        len(ids),
+        unchanged=int((found & ~changed).sum()),
+        unknown_levels=prediction.unknown_levels,
+        imputed=prediction.imputed,
+        decile_sizes=ranking.sizes(),
+        **counts,
+    )
 
 
 def predict_registry(model: AnyPmtModel, columns: dict[str, np.ndarray]) -> PmtPrediction:
@@ -363,7 +477,9 @@ def predict_registry(model: AnyPmtModel, columns: dict[str, np.ndarray]) -> PmtP
         unknown = imputed = 0
         for group in np.unique(groups):
             rows = groups == group
-            part = predict_registry(model.model_for(str(group)), {k: np.asarray(v)[rows] for k, v in columns.items()})
+            part = predict_registry(
+                model.model_for(str(group)), {k: np.asarray(v)[rows] for k, v in columns.items()}
+            )
             total[rows] = part.log_welfare
             unknown += part.unknown_levels
             imputed += part.imputed
@@ -382,7 +498,9 @@ def predict_registry(model: AnyPmtModel, columns: dict[str, np.ndarray]) -> PmtP
             continue
         if values.dtype != object or any(v is not None and not isinstance(v, str) for v in values[:1000]):
             return model.predict(columns)
-        series = pl.Series(spec.name, values.tolist(), dtype=pl.String)  # an all-missing column is an object array
+        series = pl.Series(
+            spec.name, values.tolist(), dtype=pl.String
+        )  # an all-missing column is an object array
         effects = {level: coef.get(f"{spec.name}={level}", 0.0) for level in spec.levels}
         total += series.replace_strict(effects, default=0.0, return_dtype=pl.Float64).to_numpy()
         unknown += int((~series.is_in(list(spec.levels)).fill_null(False)).sum())
@@ -398,7 +516,9 @@ def resolve_model(conn: sa.Connection, model_id: int | None) -> int | None:
     return store.latest_ranked_model(conn)
 
 
-def family_targeting(db: Database, actor: Actor, family_id: int, model_id: int | None = None) -> FamilyTargeting | None:
+def family_targeting(
+    db: Database, actor: Actor, family_id: int, model_id: int | None = None
+) -> FamilyTargeting | None:
     """A family's desil and the indicators that pushed it up or down (``None`` when not ranked yet)."""
     with db.read() as conn:
         fam = family_store.get(conn, family_id)
@@ -414,19 +534,33 @@ def family_targeting(db: Database, actor: Actor, family_id: int, model_id: int |
         assert row is not None
         model = model_from_spec(row["spec"])
         names = _columns_of(model)
-        _, versions, columns = pmt_features.read_features(conn, names, score["reference_date"],
-                                                         where=families.c.id == family_id)
+        _, versions, columns = pmt_features.read_features(
+            conn, names, score["reference_date"], where=families.c.id == family_id
+        )
     values = {name: _plain(columns[name][0]) for name in names}
     terms = []
     for term, effect in model.contributions(values):
         feature, _, level = term.partition("=")
-        terms.append({"feature": feature, "label": pmt_features.label_of(feature), "level": level or None,
-                      "value": values.get(feature), "effect": effect,
-                      "direction": "naik" if effect > 0 else ("turun" if effect < 0 else "netral")})
+        terms.append(
+            {
+                "feature": feature,
+                "label": pmt_features.label_of(feature),
+                "level": level or None,
+                "value": values.get(feature),
+                "effect": effect,
+                "direction": "naik" if effect > 0 else ("turun" if effect < 0 else "netral"),
+            }
+        )
     return FamilyTargeting(
-        model_id=chosen, model_name=row["name"], desil=int(score["desil"]), score=float(score["score"]),
-        predicted=float(score["predicted"]), ranked_at=score["finished_at"], reference_date=score["reference_date"],
-        stale=bool(len(versions) and int(versions[0]) != score["family_version"]), contributions=terms,
+        model_id=chosen,
+        model_name=row["name"],
+        desil=int(score["desil"]),
+        score=float(score["score"]),
+        predicted=float(score["predicted"]),
+        ranked_at=score["finished_at"],
+        reference_date=score["reference_date"],
+        stale=bool(len(versions) and int(versions[0]) != score["family_version"]),
+        contributions=terms,
     )
 
 
@@ -451,10 +585,18 @@ def decile_distribution(db: Database, actor: Actor, model_id: int | None = None)
     table: dict[str, list[int]] = {}
     for code, desil, count in counts:
         table.setdefault(code, [0] * DECILES)[desil - 1] = count
-    rows: list[dict[str, Any]] = [{"code": code, "name": db.regions.name(code), "counts": c, "total": sum(c)}
-                                  for code, c in table.items()]
+    rows: list[dict[str, Any]] = [
+        {"code": code, "name": db.regions.name(code), "counts": c, "total": sum(c)}
+        for code, c in table.items()
+    ]
     totals = [sum(c[d] for c in table.values()) for d in range(DECILES)]
-    chart = decile_chart([(db.regions.name(code), c) for code, c in table.items()],
-                         title="Sebaran desil keluarga per kecamatan",
-                         source=f"Sumber: tepat, registri {db.office.agency}") if rows else ""
+    chart = (
+        decile_chart(
+            [(db.regions.name(code), c) for code, c in table.items()],
+            title="Sebaran desil keluarga per kecamatan",
+            source=f"Sumber: tepat, registri {db.office.agency}",
+        )
+        if rows
+        else ""
+    )
     return {"model_id": chosen, "rows": rows, "totals": totals, "chart": chart}

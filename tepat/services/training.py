@@ -115,8 +115,15 @@ def roster(db: Database, actor: Actor, cycle_id: int, day: date | None = None) -
     recorded present on ``day``."""
     found = read_roster(db, actor, cycle_id, day)
     with db.begin() as conn:
-        audit.record(conn, actor, "read_list", "training_seats", cycle_id, area_code=actor.area_code,
-                     detail={"rows": len(found.seats)})
+        audit.record(
+            conn,
+            actor,
+            "read_list",
+            "training_seats",
+            cycle_id,
+            area_code=actor.area_code,
+            detail={"rows": len(found.seats)},
+        )
     return found
 
 
@@ -130,10 +137,22 @@ def read_roster(db: Database, actor: Actor, cycle_id: int, day: date | None = No
         days = store.session_dates(conn, cycle_id)
         counts = cycle_store.counts(conn, cycle_id)
         present = frozenset(store.present_on(conn, cycle_id, day)) if day else frozenset()
-    seats = [Seat(id=r["id"], name=r["recipient_name"] or "–", nik=mask_nik(r["recipient_nik"] or ""),
-                  kelurahan_code=r["kelurahan_code"], kelurahan=db.regions.name(r["kelurahan_code"]), rt=r["rt"],
-                  rw=r["rw"], state=EntitlementState(r["state"]), attended=int(r["attended"]),
-                  recorded=int(r["recorded"]), note=_note(r)) for r in rows]
+    seats = [
+        Seat(
+            id=r["id"],
+            name=r["recipient_name"] or "–",
+            nik=mask_nik(r["recipient_nik"] or ""),
+            kelurahan_code=r["kelurahan_code"],
+            kelurahan=db.regions.name(r["kelurahan_code"]),
+            rt=r["rt"],
+            rw=r["rw"],
+            state=EntitlementState(r["state"]),
+            attended=int(r["attended"]),
+            recorded=int(r["recorded"]),
+            note=_note(r),
+        )
+        for r in rows
+    ]
     may_act = cycle["state"] != CycleState.DITUTUP and actor.may(Permission.RUN_TRAINING)
     return Roster(cycle, seats, days, may_act, counts, day, present)
 
@@ -158,8 +177,10 @@ def _mine(conn: Any, actor: Actor, cycle_id: int, ids: Iterable[int]) -> list[in
 
 def _refused(asked: Sequence[int], moved: Sequence[int], what: str) -> None:
     if len(moved) != len(asked):
-        raise StateError(f"{len(asked) - len(moved)} kursi tidak dapat {what} karena statusnya sudah berubah; "
-                         "tidak ada yang disimpan. Muat ulang halaman.")
+        raise StateError(
+            f"{len(asked) - len(moved)} kursi tidak dapat {what} karena statusnya sudah berubah; "
+            "tidak ada yang disimpan. Muat ulang halaman."
+        )
 
 
 def enrol(db: Database, actor: Actor, cycle_id: int, seat_ids: Iterable[int]) -> int:
@@ -181,12 +202,21 @@ def decline(db: Database, actor: Actor, cycle_id: int, seat_ids: Iterable[int], 
         ids = _mine(conn, actor, cycle_id, seat_ids)
         moved = store.decline(conn, cycle_id, ids, text, now())
         _refused(ids, moved, "dibatalkan (hanya kursi yang ditawarkan)")
-        audit.record(conn, actor, "pelatihan.tolak", "benefit_cycle", cycle_id, detail={"kursi": moved, "alasan": text})
+        audit.record(
+            conn, actor, "pelatihan.tolak", "benefit_cycle", cycle_id, detail={"kursi": moved, "alasan": text}
+        )
     return len(moved)
 
 
-def record_attendance(db: Database, actor: Actor, cycle_id: int, day: date, present_ids: Iterable[int], *,
-                      today: date | None = None) -> tuple[int, int]:
+def record_attendance(
+    db: Database,
+    actor: Actor,
+    cycle_id: int,
+    day: date,
+    present_ids: Iterable[int],
+    *,
+    today: date | None = None,
+) -> tuple[int, int]:
     """Attendance on ``day``: the listed enrolled seats present, every other enrolled seat in the actor's area
     absent. Returns (present, absent)."""
     today = today or local_today()
@@ -196,27 +226,43 @@ def record_attendance(db: Database, actor: Actor, cycle_id: int, day: date, pres
         if not cycle["period_start"] <= day <= cycle["period_end"]:
             raise ValidationError(
                 f"Tanggal di luar periode pelatihan ({long_date(cycle['period_start'])} s.d. "
-                f"{long_date(cycle['period_end'])}).", [FieldError("tanggal", "Di luar periode pelatihan")])
+                f"{long_date(cycle['period_end'])}).",
+                [FieldError("tanggal", "Di luar periode pelatihan")],
+            )
         if day > today:
-            raise ValidationError("Kehadiran tidak dapat dicatat untuk hari yang belum tiba.",
-                                  [FieldError("tanggal", "Tanggal belum tiba")])
-        enrolled = [r for r in store.seats(conn, cycle_id, in_area(actor.area_code, entitlements.c.kelurahan_code))
-                    if r["state"] == EntitlementState.TERDAFTAR and actor.can_run_training(r["kelurahan_code"])]
+            raise ValidationError(
+                "Kehadiran tidak dapat dicatat untuk hari yang belum tiba.",
+                [FieldError("tanggal", "Tanggal belum tiba")],
+            )
+        enrolled = [
+            r
+            for r in store.seats(conn, cycle_id, in_area(actor.area_code, entitlements.c.kelurahan_code))
+            if r["state"] == EntitlementState.TERDAFTAR and actor.can_run_training(r["kelurahan_code"])
+        ]
         enrolled_ids = {r["id"] for r in enrolled}
         if present - enrolled_ids:
-            raise ValidationError("Kehadiran hanya dicatat untuk peserta terdaftar di wilayah Anda.",
-                                  [FieldError("hadir", "Bukan peserta terdaftar")])
+            raise ValidationError(
+                "Kehadiran hanya dicatat untuk peserta terdaftar di wilayah Anda.",
+                [FieldError("hadir", "Bukan peserta terdaftar")],
+            )
         if not enrolled_ids:
             raise StateError("Belum ada peserta terdaftar di wilayah Anda untuk dicatat kehadirannya.")
         absent = enrolled_ids - present
         store.record_attendance(conn, cycle_id, day, sorted(present), sorted(absent), actor.username, now())
-        audit.record(conn, actor, "pelatihan.hadir", "benefit_cycle", cycle_id,
-                     detail={"tanggal": day.isoformat(), "hadir": len(present), "absen": len(absent)})
+        audit.record(
+            conn,
+            actor,
+            "pelatihan.hadir",
+            "benefit_cycle",
+            cycle_id,
+            detail={"tanggal": day.isoformat(), "hadir": len(present), "absen": len(absent)},
+        )
     return len(present), len(absent)
 
 
-def finish(db: Database, actor: Actor, cycle_id: int, seat_ids: Iterable[int], *, completed: bool,
-           note: str = "") -> int:
+def finish(
+    db: Database, actor: Actor, cycle_id: int, seat_ids: Iterable[int], *, completed: bool, note: str = ""
+) -> int:
     """Enrolled seats ended: completed, or not (dropped out, failed: the note says why)."""
     text = None if completed else check_cancel_reason(note, "tidak lulus")
     target = EntitlementState.SELESAI if completed else EntitlementState.TIDAK_LULUS
@@ -225,8 +271,14 @@ def finish(db: Database, actor: Actor, cycle_id: int, seat_ids: Iterable[int], *
         ids = _mine(conn, actor, cycle_id, seat_ids)
         moved = store.finish(conn, cycle_id, ids, target, text, actor.username, now())
         _refused(ids, moved, "diselesaikan (hanya peserta terdaftar)")
-        audit.record(conn, actor, "pelatihan.selesai" if completed else "pelatihan.tidak_lulus", "benefit_cycle",
-                     cycle_id, detail={"kursi": moved, **({"catatan": text} if text else {})})
+        audit.record(
+            conn,
+            actor,
+            "pelatihan.selesai" if completed else "pelatihan.tidak_lulus",
+            "benefit_cycle",
+            cycle_id,
+            detail={"kursi": moved, **({"catatan": text} if text else {})},
+        )
     return len(moved)
 
 
@@ -240,4 +292,3 @@ def seats_of_niks(db: Database, actor: Actor, cycle_id: int, niks: Iterable[str]
     if missing:
         raise NotFound(f"NIK tanpa kursi dalam siklus ini: {', '.join(missing)}.")
     return [found[n] for n in wanted]
-

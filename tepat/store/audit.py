@@ -74,11 +74,24 @@ class ReadLog:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one flush at a time keeps the rows in their order
 
-    def add(self, actor: Actor, action: str, entity: str, entity_id: object = None, *,
-            area_code: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    def add(
+        self,
+        actor: Actor,
+        action: str,
+        entity: str,
+        entity_id: object = None,
+        *,
+        area_code: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         row = {
-            "at": now(), "actor": actor.username, "action": action, "entity": entity,
-            "entity_id": None if entity_id is None else str(entity_id), "area_code": area_code, "detail": detail,
+            "at": now(),
+            "actor": actor.username,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "area_code": area_code,
+            "detail": detail,
         }
         with self._lock:
             self._rows.append(row)
@@ -125,20 +138,31 @@ def _insert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     compiled = _MANY.get(conn.dialect.name)
     if compiled is None:
         dialect = conn.dialect
-        c = audit_log.insert().values({name: sa.bindparam(name) for name in _COLUMNS}).inline().compile(dialect=dialect)
-        processors = [audit_log.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
+        c = (
+            audit_log.insert()
+            .values({name: sa.bindparam(name) for name in _COLUMNS})
+            .inline()
+            .compile(dialect=dialect)
+        )
+        processors = [
+            audit_log.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS
+        ]
         compiled = _MANY[dialect.name] = (c.string, processors, bool(c.positional))
         if c.positional and tuple(c.positiontup or ()) != _COLUMNS:
             raise RuntimeError("urutan parameter audit_log tidak terduga")
     sql, processors, positional = compiled
-    values = [[p(r[n]) if p is not None else r[n] for n, p in zip(_COLUMNS, processors, strict=True)] for r in rows]
+    values = [
+        [p(r[n]) if p is not None else r[n] for n, p in zip(_COLUMNS, processors, strict=True)] for r in rows
+    ]
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
             for v in values:
                 copy.write_row(v)
         return
-    params = [tuple(v) for v in values] if positional else [dict(zip(_COLUMNS, v, strict=True)) for v in values]
+    params = (
+        [tuple(v) for v in values] if positional else [dict(zip(_COLUMNS, v, strict=True)) for v in values]
+    )
     conn.exec_driver_sql(sql, params)
 
 
@@ -204,8 +228,16 @@ def _flush_on_dispose(engine: sa.Engine) -> None:
         engine.pool.dispose()  # the flush checked out a connection from the fresh pool: close it again
 
 
-def record_read(engine: sa.Engine, actor: Actor, action: str, entity: str, entity_id: object = None, *,
-                area_code: str | None = None, detail: dict[str, Any] | None = None) -> None:
+def record_read(
+    engine: sa.Engine,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    *,
+    area_code: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Log a read of personal data through the engine's buffered read log (see the module docstring)."""
     read_log(engine).add(actor, action, entity, entity_id, area_code=area_code, detail=detail)
 
@@ -217,7 +249,9 @@ def flush_reads(engine: sa.Engine) -> None:
         log.flush()
 
 
-def entries(conn: sa.Connection, *, entity: str | None = None, entity_id: object = None, limit: int = 100) -> list[dict[str, Any]]:
+def entries(
+    conn: sa.Connection, *, entity: str | None = None, entity_id: object = None, limit: int = 100
+) -> list[dict[str, Any]]:
     q = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
     if entity is not None:
         q = q.where(audit_log.c.entity == entity)
@@ -226,9 +260,19 @@ def entries(conn: sa.Connection, *, entity: str | None = None, entity_id: object
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def search(conn: sa.Connection, *, area_code: str, unplaced: bool, username: str | None = None,
-            action: str | None = None, entity_id: str | None = None, since: datetime | None = None,
-            until: datetime | None = None, offset: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
+def search(
+    conn: sa.Connection,
+    *,
+    area_code: str,
+    unplaced: bool,
+    username: str | None = None,
+    action: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], int]:
     """Entries inside ``area_code`` (and those with no area when ``unplaced``), newest first, with the total count.
 
     ``action`` matches a whole action or its family (``family`` matches ``family.read``, ``family.list``, …).

@@ -81,8 +81,11 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
     passes: list[sa.ColumnElement[bool]] = [rule]
     if per_person:
         person_rule = member_rule_as_rule(prog["member_rule"] or "hidup and aktif")
-        passes.append(ClauseAdapter(PERSON).traverse(
-            compile_member_condition(person_rule, reference_date=scope.reference_date)))
+        passes.append(
+            ClauseAdapter(PERSON).traverse(
+                compile_member_condition(person_rule, reference_date=scope.reference_date)
+            )
+        )
     excluded = _excluded(prog, scope.period, per_person)
     if excluded is not None:
         passes.append(sa.not_(excluded))
@@ -97,9 +100,15 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
         where += [PERSON.c.status == "aktif", PERSON.c.life_status == "hidup"]
     else:
         # a family without an active head is kept out until the registry is fixed (its import warned of it)
-        where.append(sa.select(members.c.id).where(
-            members.c.family_id == families.c.id, members.c.relationship == "kepala_keluarga",
-            members.c.status == "aktif").exists())
+        where.append(
+            sa.select(members.c.id)
+            .where(
+                members.c.family_id == families.c.id,
+                members.c.relationship == "kepala_keluarga",
+                members.c.status == "aktif",
+            )
+            .exists()
+        )
     if prog.get("amounts_by_level"):
         where.append(level.is_not(None))
     desil = scores.c.desil if scores is not None else sa.cast(sa.null(), sa.Integer)
@@ -109,18 +118,37 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
         person = PERSON if per_person else RECIPIENT
         if not per_person:
             source = source.outerjoin(RECIPIENT, RECIPIENT.c.id == recipient_of_family())
-        payee = [person.c.id.label("recipient_id"), person.c.nik.label("recipient_nik"),
-                 person.c.name.label("recipient_name")]
-    candidates = sa.select(
-        unit_column.label("unit_key"), families.c.id.label("family_id"),
-        (PERSON.c.id if per_person else sa.cast(sa.null(), sa.Integer)).label("member_id"),
-        families.c.kelurahan_code, families.c.kecamatan_code, families.c.kk_number, families.c.rw, families.c.rt,
-        families.c.address, desil.label("desil"), score.label("score"), level.label("level"),
-        amount.label("amount"),
-        (sa.case((added, "tambahan"), else_="aturan") if "tambah" in scope.overrides
-         else sa.literal("aturan", sa.String)).label("source"),
-        *payee,
-    ).select_from(source).where(*where).subquery("kandidat")
+        payee = [
+            person.c.id.label("recipient_id"),
+            person.c.nik.label("recipient_nik"),
+            person.c.name.label("recipient_name"),
+        ]
+    candidates = (
+        sa.select(
+            unit_column.label("unit_key"),
+            families.c.id.label("family_id"),
+            (PERSON.c.id if per_person else sa.cast(sa.null(), sa.Integer)).label("member_id"),
+            families.c.kelurahan_code,
+            families.c.kecamatan_code,
+            families.c.kk_number,
+            families.c.rw,
+            families.c.rt,
+            families.c.address,
+            desil.label("desil"),
+            score.label("score"),
+            level.label("level"),
+            amount.label("amount"),
+            (
+                sa.case((added, "tambahan"), else_="aturan")
+                if "tambah" in scope.overrides
+                else sa.literal("aturan", sa.String)
+            ).label("source"),
+            *payee,
+        )
+        .select_from(source)
+        .where(*where)
+        .subquery("kandidat")
+    )
     c = candidates.c
     order = [sa.func.coalesce(c.desil, 99), sa.func.coalesce(c.score, LAST_SCORE), c.unit_key]
     rank = sa.func.row_number().over(order_by=order)
@@ -142,7 +170,11 @@ def recipient_of_family(family_id: sa.ColumnElement[Any] | None = None) -> sa.Sc
     return (
         sa.select(members.c.id)
         .where(members.c.family_id == fid, members.c.status == "aktif", members.c.life_status == "hidup")
-        .order_by(sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1), members.c.birth_date, members.c.id)
+        .order_by(
+            sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1),
+            members.c.birth_date,
+            members.c.id,
+        )
         .limit(1)
         .correlate_except(members)
         .scalar_subquery()
@@ -166,7 +198,9 @@ def fixed_amount(prog: dict[str, Any]) -> int | None:
     return int(prog["amount"])
 
 
-def _excluded(prog: dict[str, Any], period: tuple[date, date], per_person: bool) -> sa.ColumnElement[bool] | None:
+def _excluded(
+    prog: dict[str, Any], period: tuple[date, date], per_person: bool
+) -> sa.ColumnElement[bool] | None:
     codes = list(prog.get("exclusions") or [])
     if not codes:
         return None
@@ -174,9 +208,13 @@ def _excluded(prog: dict[str, Any], period: tuple[date, date], per_person: bool)
         sa.select(entitlements.c.family_id, entitlements.c.member_id, programmes.c.unit)
         .join(benefit_cycles, benefit_cycles.c.id == entitlements.c.cycle_id)
         .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-        .where(programmes.c.code.in_(codes), benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
-               benefit_cycles.c.period_start <= period[1], benefit_cycles.c.period_end >= period[0],
-               entitlements.c.state.not_in(("dibatalkan", "diblokir")))
+        .where(
+            programmes.c.code.in_(codes),
+            benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
+            benefit_cycles.c.period_start <= period[1],
+            benefit_cycles.c.period_end >= period[0],
+            entitlements.c.state.not_in(("dibatalkan", "diblokir")),
+        )
     )
     if not per_person:
         return families.c.id.in_(receiving.with_only_columns(entitlements.c.family_id))
@@ -193,9 +231,13 @@ def level_expression(person: sa.FromClause, day: date) -> sa.ColumnElement[Any]:
         return sa.and_(birth <= birth_date_cut(day, low), birth > birth_date_cut(day, high + 1))
 
     return sa.case(
-        (edu == "tidak_belum_sekolah", "SD"), (edu == "sd", "SMP"), (edu == "smp", "SMA"),
+        (edu == "tidak_belum_sekolah", "SD"),
+        (edu == "sd", "SMP"),
+        (edu == "smp", "SMA"),
         (edu.is_not(None), sa.null()),
-        (age_between(6, 12), "SD"), (age_between(13, 15), "SMP"), (age_between(16, 18), "SMA"),
+        (age_between(6, 12), "SD"),
+        (age_between(13, 15), "SMP"),
+        (age_between(16, 18), "SMA"),
         else_=sa.null(),
     )
 

@@ -23,8 +23,24 @@ from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_cand
 from tepat.store.payability import block_unpayable
 from tepat.store.schema import benefit_cycles, entitlements, programmes
 
-DIGEST_COLUMNS = ("unit_key", "family_id", "member_id", "kk_number", "recipient_nik", "recipient_name", "kelurahan_code",
-                  "kecamatan_code", "rw", "rt", "address", "desil", "rank", "level", "amount", "source")
+DIGEST_COLUMNS = (
+    "unit_key",
+    "family_id",
+    "member_id",
+    "kk_number",
+    "recipient_nik",
+    "recipient_name",
+    "kelurahan_code",
+    "kecamatan_code",
+    "rw",
+    "rt",
+    "address",
+    "desil",
+    "rank",
+    "level",
+    "amount",
+    "source",
+)
 """What the frozen list's SHA-256 covers: every copied column but the payment state (which payments move on) and
 the score (a float, whose text differs between backends; the rank it produced is covered)."""
 _NULL = "\\N"
@@ -33,14 +49,22 @@ ANALYZE_AFTER = 10_000
 
 
 def insert_cycle(conn: sa.Connection, values: Mapping[str, Any]) -> int:
-    return int(conn.execute(benefit_cycles.insert().values(**values).returning(benefit_cycles.c.id)).scalar_one())
+    return int(
+        conn.execute(benefit_cycles.insert().values(**values).returning(benefit_cycles.c.id)).scalar_one()
+    )
 
 
 def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict[str, Any] | None:
-    q = (sa.select(benefit_cycles, programmes.c.code.label("programme_code"), programmes.c.name.label("programme_name"),
-                   programmes.c.unit)
-         .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-         .where(benefit_cycles.c.id == cycle_id))
+    q = (
+        sa.select(
+            benefit_cycles,
+            programmes.c.code.label("programme_code"),
+            programmes.c.name.label("programme_name"),
+            programmes.c.unit,
+        )
+        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
+        .where(benefit_cycles.c.id == cycle_id)
+    )
     if lock:
         q = q.with_for_update(of=benefit_cycles)
     row = conn.execute(q).mappings().first()
@@ -48,42 +72,69 @@ def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict
 
 
 def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[dict[str, Any]]:
-    q = (sa.select(benefit_cycles, programmes.c.code.label("programme_code"), programmes.c.name.label("programme_name"))
-         .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-         .order_by(benefit_cycles.c.id.desc()))
+    q = (
+        sa.select(
+            benefit_cycles,
+            programmes.c.code.label("programme_code"),
+            programmes.c.name.label("programme_name"),
+        )
+        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
+        .order_by(benefit_cycles.c.id.desc())
+    )
     if programme_id is not None:
         q = q.where(benefit_cycles.c.programme_id == programme_id)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def count_in_state(conn: sa.Connection, state: str, *, within: str, overlapping: bool = False,
-                   not_submitted_by: str | None = None) -> int:
+def count_in_state(
+    conn: sa.Connection,
+    state: str,
+    *,
+    within: str,
+    overlapping: bool = False,
+    not_submitted_by: str | None = None,
+) -> int:
     """How many cycles in ``state`` cover ``within`` or a region inside it (``overlapping``: or a region containing it,
     as a city cycle does a kecamatan's payments); optionally leaving out those one user submitted (they may not
     approve them)."""
     area = benefit_cycles.c.area_code
     where = inside(area, within)
     if overlapping:
-        where = sa.or_(where, sa.literal(within) == area, sa.literal(within).startswith(area + "."), area == "")
+        where = sa.or_(
+            where, sa.literal(within) == area, sa.literal(within).startswith(area + "."), area == ""
+        )
     q = sa.select(sa.func.count()).select_from(benefit_cycles).where(benefit_cycles.c.state == state, where)
     if not_submitted_by is not None:
-        q = q.where(sa.or_(benefit_cycles.c.submitted_by.is_(None), benefit_cycles.c.submitted_by != not_submitted_by))
+        q = q.where(
+            sa.or_(benefit_cycles.c.submitted_by.is_(None), benefit_cycles.c.submitted_by != not_submitted_by)
+        )
     return int(conn.execute(q).scalar_one())
 
 
-def move(conn: sa.Connection, cycle_id: int, from_state: str, version: int, values: Mapping[str, Any]) -> bool:
+def move(
+    conn: sa.Connection, cycle_id: int, from_state: str, version: int, values: Mapping[str, Any]
+) -> bool:
     """Change a cycle still in ``from_state`` at ``version``; False when someone moved it first."""
-    result = conn.execute(benefit_cycles.update().where(
-        benefit_cycles.c.id == cycle_id, benefit_cycles.c.state == from_state, benefit_cycles.c.version == version,
-    ).values(**values, version=version + 1))
+    result = conn.execute(
+        benefit_cycles.update()
+        .where(
+            benefit_cycles.c.id == cycle_id,
+            benefit_cycles.c.state == from_state,
+            benefit_cycles.c.version == version,
+        )
+        .values(**values, version=version + 1)
+    )
     return result.rowcount == 1
 
 
 def committed(conn: sa.Connection, programme_id: int, year: int, *, excluding: int | None = None) -> int:
     """Rupiah the programme's frozen cycles starting in ``year`` already committed."""
     q = sa.select(sa.func.coalesce(sa.func.sum(benefit_cycles.c.total_amount), 0)).where(
-        benefit_cycles.c.programme_id == programme_id, benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
-        benefit_cycles.c.period_start >= date(year, 1, 1), benefit_cycles.c.period_start <= date(year, 12, 31))
+        benefit_cycles.c.programme_id == programme_id,
+        benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
+        benefit_cycles.c.period_start >= date(year, 1, 1),
+        benefit_cycles.c.period_start <= date(year, 12, 31),
+    )
     if excluding is not None:
         q = q.where(benefit_cycles.c.id != excluding)
     return int(conn.execute(q).scalar_one())
@@ -105,7 +156,9 @@ def generate(conn: sa.Connection, cycle_id: int, scope: Scope, at: datetime) -> 
     insert = entitlements.insert().from_select(_INSERT_COLUMNS, _entitlement_rows(cycle_id, scope, at))
     amount = fixed_amount(scope.programme)
     if amount is not None:
-        count = int(conn.execute(insert.execution_options(preserve_rowcount=True)).rowcount)  # -1 on psycopg without
+        count = int(
+            conn.execute(insert.execution_options(preserve_rowcount=True)).rowcount
+        )  # -1 on psycopg without
         total = count * amount
     else:
         amounts = [a for (a,) in conn.execute(insert.returning(entitlements.c.amount))]
@@ -114,9 +167,28 @@ def generate(conn: sa.Connection, cycle_id: int, scope: Scope, at: datetime) -> 
     return count, total
 
 
-_INSERT_COLUMNS = ["cycle_id", "unit_key", "family_id", "member_id", "kk_number", "recipient_nik", "recipient_name",
-                   "kelurahan_code", "kecamatan_code", "rw", "rt", "address", "desil", "score", "rank", "level", "amount",
-                   "source", "state", "updated_at"]
+_INSERT_COLUMNS = [
+    "cycle_id",
+    "unit_key",
+    "family_id",
+    "member_id",
+    "kk_number",
+    "recipient_nik",
+    "recipient_name",
+    "kelurahan_code",
+    "kecamatan_code",
+    "rw",
+    "rt",
+    "address",
+    "desil",
+    "score",
+    "rank",
+    "level",
+    "amount",
+    "source",
+    "state",
+    "updated_at",
+]
 
 
 def _entitlement_rows(cycle_id: int, scope: Scope, at: datetime) -> sa.Select[Any]:
@@ -132,20 +204,42 @@ def _entitlement_rows(cycle_id: int, scope: Scope, at: datetime) -> sa.Select[An
         return sa.select(*_copied(cycle_id, k, k.recipient_id, k.recipient_nik, k.recipient_name, at))
     person = scope.programme["unit"] == "orang"
     recipient = ranked.c.member_id if person else recipient_of_family(ranked.c.family_id)
-    kept = (sa.select(ranked, recipient.label("recipient_id"))
-            .where(*kept_filter(scope, ranked)).subquery("terpilih"))
+    kept = (
+        sa.select(ranked, recipient.label("recipient_id"))
+        .where(*kept_filter(scope, ranked))
+        .subquery("terpilih")
+    )
     k = kept.c
     source = kept.outerjoin(_RECIPIENT, _RECIPIENT.c.id == k.recipient_id)
     payee = _RECIPIENT.c
     return sa.select(*_copied(cycle_id, k, payee.id, payee.nik, payee.name, at)).select_from(source)
 
 
-def _copied(cycle_id: int, k: Any, member_id: Any, nik: Any, name: Any, at: datetime) -> list[sa.ColumnElement[Any]]:
+def _copied(
+    cycle_id: int, k: Any, member_id: Any, nik: Any, name: Any, at: datetime
+) -> list[sa.ColumnElement[Any]]:
     """The columns of ``_INSERT_COLUMNS``, in order."""
     return [
-        sa.literal(cycle_id, sa.Integer), k.unit_key, k.family_id, member_id, k.kk_number, nik, name,
-        k.kelurahan_code, k.kecamatan_code, k.rw, k.rt, k.address, k.desil, k.score, k.rank, k.level, k.amount,
-        k.source, sa.literal("terjadwal", sa.String), sa.literal(at, sa.DateTime(timezone=True)),
+        sa.literal(cycle_id, sa.Integer),
+        k.unit_key,
+        k.family_id,
+        member_id,
+        k.kk_number,
+        nik,
+        name,
+        k.kelurahan_code,
+        k.kecamatan_code,
+        k.rw,
+        k.rt,
+        k.address,
+        k.desil,
+        k.score,
+        k.rank,
+        k.level,
+        k.amount,
+        k.source,
+        sa.literal("terjadwal", sa.String),
+        sa.literal(at, sa.DateTime(timezone=True)),
     ]
 
 
@@ -194,12 +288,17 @@ def snapshot_digest(conn: sa.Connection, cycle_id: int, batch: int = 50_000) -> 
     line = digest_line(conn.dialect.name)
     if lo is not None:
         # ``cycle_id + 0``: a test on each row of the id range, not a reason to read through the cycle's index
-        in_id_order = (sa.select(line, e.rank, e.unit_key)
-                       .where(e.id.between(lo, hi), (e.cycle_id + 0) == cycle_id).order_by(e.id))
+        in_id_order = (
+            sa.select(line, e.rank, e.unit_key)
+            .where(e.id.between(lo, hi), (e.cycle_id + 0) == cycle_id)
+            .order_by(e.id)
+        )
         digest = _digest(conn, in_id_order, batch)
         if digest is not None:
             return digest
-    in_rank_order = sa.select(line, e.rank, e.unit_key).where(e.cycle_id == cycle_id).order_by(e.rank, e.unit_key)
+    in_rank_order = (
+        sa.select(line, e.rank, e.unit_key).where(e.cycle_id == cycle_id).order_by(e.rank, e.unit_key)
+    )
     return _digest(conn, in_rank_order, batch, check=False) or ""
 
 
@@ -219,39 +318,66 @@ def _digest(conn: sa.Connection, q: sa.Select[Any], batch: int, *, check: bool =
 
 def counts(conn: sa.Connection, cycle_id: int) -> dict[str, int]:
     """Entitlements per state."""
-    q = sa.select(entitlements.c.state, sa.func.count()).where(entitlements.c.cycle_id == cycle_id).group_by(entitlements.c.state)
+    q = (
+        sa.select(entitlements.c.state, sa.func.count())
+        .where(entitlements.c.cycle_id == cycle_id)
+        .group_by(entitlements.c.state)
+    )
     return {str(s): int(n) for s, n in conn.execute(q)}
 
 
-def move_entitlements(conn: sa.Connection, cycle_id: int, from_state: str, to_state: str, at: datetime) -> int:
+def move_entitlements(
+    conn: sa.Connection, cycle_id: int, from_state: str, to_state: str, at: datetime
+) -> int:
     """Every entitlement of the cycle in ``from_state`` to ``to_state`` (a service cycle's coverage starting or
     ending); returns how many."""
     e = entitlements.c
-    result = conn.execute(entitlements.update().where(e.cycle_id == cycle_id, e.state == from_state)
-                          .values(state=to_state, updated_at=at))
+    result = conn.execute(
+        entitlements.update()
+        .where(e.cycle_id == cycle_id, e.state == from_state)
+        .values(state=to_state, updated_at=at)
+    )
     return int(result.rowcount or 0)
 
 
 def not_final(conn: sa.Connection, cycle_id: int, final: frozenset[str]) -> int:
-    q = sa.select(sa.func.count()).where(entitlements.c.cycle_id == cycle_id, entitlements.c.state.not_in(sorted(final)))
+    q = sa.select(sa.func.count()).where(
+        entitlements.c.cycle_id == cycle_id, entitlements.c.state.not_in(sorted(final))
+    )
     return int(conn.execute(q).scalar_one())
 
 
 def by_kelurahan(conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
     """Per kelurahan: entitlements, total rupiah, blocked, paid (count and rupiah)."""
     e = entitlements.c
-    q = (sa.select(e.kecamatan_code, e.kelurahan_code, sa.func.count().label("count"),
-                   sa.func.sum(e.amount).label("total"),
-                   sa.func.sum(sa.case((e.state == "diblokir", 1), else_=0)).label("blocked"),
-                   sa.func.sum(sa.case((e.state == "dibayar", 1), else_=0)).label("paid"),
-                   sa.func.sum(sa.case((e.state == "dibayar", e.amount), else_=0)).label("paid_total"))
-         .where(e.cycle_id == cycle_id, area).group_by(e.kecamatan_code, e.kelurahan_code)
-         .order_by(e.kecamatan_code, e.kelurahan_code))
-    return [{k: (int(v) if k not in ("kecamatan_code", "kelurahan_code") else v) for k, v in r.items()}
-            for r in conn.execute(q).mappings()]
+    q = (
+        sa.select(
+            e.kecamatan_code,
+            e.kelurahan_code,
+            sa.func.count().label("count"),
+            sa.func.sum(e.amount).label("total"),
+            sa.func.sum(sa.case((e.state == "diblokir", 1), else_=0)).label("blocked"),
+            sa.func.sum(sa.case((e.state == "dibayar", 1), else_=0)).label("paid"),
+            sa.func.sum(sa.case((e.state == "dibayar", e.amount), else_=0)).label("paid_total"),
+        )
+        .where(e.cycle_id == cycle_id, area)
+        .group_by(e.kecamatan_code, e.kelurahan_code)
+        .order_by(e.kecamatan_code, e.kelurahan_code)
+    )
+    return [
+        {k: (int(v) if k not in ("kecamatan_code", "kelurahan_code") else v) for k, v in r.items()}
+        for r in conn.execute(q).mappings()
+    ]
 
 
-def page(conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool], offset: int, limit: int) -> list[dict[str, Any]]:
-    q = (sa.select(entitlements).where(entitlements.c.cycle_id == cycle_id, area)
-         .order_by(entitlements.c.rank, entitlements.c.unit_key).offset(offset).limit(limit))
+def page(
+    conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool], offset: int, limit: int
+) -> list[dict[str, Any]]:
+    q = (
+        sa.select(entitlements)
+        .where(entitlements.c.cycle_id == cycle_id, area)
+        .order_by(entitlements.c.rank, entitlements.c.unit_key)
+        .offset(offset)
+        .limit(limit)
+    )
     return [dict(r) for r in conn.execute(q).mappings()]

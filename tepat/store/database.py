@@ -60,8 +60,10 @@ class Database:
             with self.read() as conn:
                 found = offices.current(conn)
             if found is None:
-                raise ConfigError("Kantor belum dipilih: jalankan `tepat init --office KODE` dengan kode "
-                                  "kabupaten/kota yang dilayani (lihat docs/settings.md).")
+                raise ConfigError(
+                    "Kantor belum dipilih: jalankan `tepat init --office KODE` dengan kode "
+                    "kabupaten/kota yang dilayani (lihat docs/settings.md)."
+                )
             self._office = found
         return self._office
 

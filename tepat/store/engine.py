@@ -35,14 +35,14 @@ def create_engine(url: str, **kwargs: object) -> Engine:
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # IMMEDIATE: a writer takes the lock at the start, so two writers queue instead of deadlocking.
             # A read-only connection (``Database.read``) begins DEFERRED and never waits for writers (WAL).
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+            conn.exec_driver_sql(
+                "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+            )
 
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return sa.create_engine(
-        url, connect_args={"options": "-c timezone=UTC"}, pool_pre_ping=True, **kwargs
-    )
+    return sa.create_engine(url, connect_args={"options": "-c timezone=UTC"}, pool_pre_ping=True, **kwargs)
 
 
 def is_sqlite(conn: sa.Connection | Engine) -> bool:

@@ -34,16 +34,31 @@ def active_by_key_hash(conn: sa.Connection, key_hash: str) -> dict[str, Any] | N
 def list_all(conn: sa.Connection, since: datetime) -> list[dict[str, Any]]:
     """Every facility with its checks since ``since`` (count, and how many found coverage)."""
     counts = (
-        sa.select(coverage_checks.c.facility_id, sa.func.count().label("checks"),
-                  sa.func.sum(sa.case((coverage_checks.c.covered.is_(True), 1), else_=0)).label("covered"),
-                  sa.func.max(coverage_checks.c.at).label("last_check"))
-        .where(coverage_checks.c.at >= since).group_by(coverage_checks.c.facility_id).subquery()
+        sa.select(
+            coverage_checks.c.facility_id,
+            sa.func.count().label("checks"),
+            sa.func.sum(sa.case((coverage_checks.c.covered.is_(True), 1), else_=0)).label("covered"),
+            sa.func.max(coverage_checks.c.at).label("last_check"),
+        )
+        .where(coverage_checks.c.at >= since)
+        .group_by(coverage_checks.c.facility_id)
+        .subquery()
     )
     q = (
-        sa.select(facilities.c.id, facilities.c.code, facilities.c.name, facilities.c.kind, facilities.c.key_prefix,
-                  facilities.c.active, facilities.c.created_by, facilities.c.created_at, facilities.c.revoked_at,
-                  sa.func.coalesce(counts.c.checks, 0).label("checks"),
-                  sa.func.coalesce(counts.c.covered, 0).label("covered"), counts.c.last_check)
+        sa.select(
+            facilities.c.id,
+            facilities.c.code,
+            facilities.c.name,
+            facilities.c.kind,
+            facilities.c.key_prefix,
+            facilities.c.active,
+            facilities.c.created_by,
+            facilities.c.created_at,
+            facilities.c.revoked_at,
+            sa.func.coalesce(counts.c.checks, 0).label("checks"),
+            sa.func.coalesce(counts.c.covered, 0).label("covered"),
+            counts.c.last_check,
+        )
         .outerjoin(counts, counts.c.facility_id == facilities.c.id)
         .order_by(facilities.c.active.desc(), facilities.c.code)
     )
@@ -52,8 +67,11 @@ def list_all(conn: sa.Connection, since: datetime) -> list[dict[str, Any]]:
 
 def revoke(conn: sa.Connection, facility_id: int, at: datetime) -> bool:
     """Switch the facility's key off; False when it was already revoked."""
-    done = conn.execute(facilities.update().where(facilities.c.id == facility_id, facilities.c.active.is_(True))
-                        .values(active=False, revoked_at=at))
+    done = conn.execute(
+        facilities.update()
+        .where(facilities.c.id == facility_id, facilities.c.active.is_(True))
+        .values(active=False, revoked_at=at)
+    )
     return done.rowcount == 1
 
 
@@ -67,23 +85,37 @@ def record_check(conn: sa.Connection, facility_id: int, nik_hash: str, covered: 
 def _coverage_query() -> sa.Select[Any]:
     e, c, p = entitlements.c, benefit_cycles.c, programmes.c
     return (
-        sa.select(p.name.label("programme"), c.id.label("cycle_id"), c.period_start, c.period_end,
-                  c.programme_snapshot["coverage_months"].as_integer().label("coverage_months"), e.state,
-                  members.c.name)
-        .select_from(members.join(entitlements, e.member_id == members.c.id)
-                     .join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id))
-        .where(members.c.nik == sa.bindparam("nik", type_=sa.String), p.benefit_type == BenefitType.LAYANAN.value,
-               c.state.in_(COVERING_CYCLE_STATES), c.period_start <= sa.bindparam("today", type_=sa.Date),
-               e.state.not_in(sorted(NOT_COVERING)),
-               # a death recorded after the cycle was closed blocks nothing in it, but ends the cover
-               members.c.life_status == LifeStatus.HIDUP.value)
+        sa.select(
+            p.name.label("programme"),
+            c.id.label("cycle_id"),
+            c.period_start,
+            c.period_end,
+            c.programme_snapshot["coverage_months"].as_integer().label("coverage_months"),
+            e.state,
+            members.c.name,
+        )
+        .select_from(
+            members.join(entitlements, e.member_id == members.c.id)
+            .join(benefit_cycles, c.id == e.cycle_id)
+            .join(programmes, p.id == c.programme_id)
+        )
+        .where(
+            members.c.nik == sa.bindparam("nik", type_=sa.String),
+            p.benefit_type == BenefitType.LAYANAN.value,
+            c.state.in_(COVERING_CYCLE_STATES),
+            c.period_start <= sa.bindparam("today", type_=sa.Date),
+            e.state.not_in(sorted(NOT_COVERING)),
+            # a death recorded after the cycle was closed blocks nothing in it, but ends the cover
+            members.c.life_status == LifeStatus.HIDUP.value,
+        )
         .order_by(c.id)
     )
 
 
 _COVERAGE = _coverage_query()  # built once: building the statement cost more than running it
 _BY_KEY = sa.select(facilities.c.id, facilities.c.code, facilities.c.name).where(
-    facilities.c.key_hash == sa.bindparam("key_hash", type_=sa.String), facilities.c.active.is_(True))
+    facilities.c.key_hash == sa.bindparam("key_hash", type_=sa.String), facilities.c.active.is_(True)
+)
 
 
 def service_cycles(conn: sa.Connection, nik: str, today: date) -> list[dict[str, Any]]:

@@ -29,8 +29,10 @@ def in_area(area_code: str, column: sa.ColumnElement[str] | None = None) -> sa.C
 
 # Statements on hot paths (a page view, a NIK lookup) are built once and only bound per call.
 _FAMILY = sa.select(families).where(families.c.id == sa.bindparam("family_id"))
-_MEMBERS = sa.select(members).where(members.c.family_id == sa.bindparam("family_id")).order_by(
-    sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1), members.c.id
+_MEMBERS = (
+    sa.select(members)
+    .where(members.c.family_id == sa.bindparam("family_id"))
+    .order_by(sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1), members.c.id)
 )
 _ACTIVE_MEMBERS = _MEMBERS.where(members.c.status == "aktif")
 _MEMBER = sa.select(members).where(members.c.id == sa.bindparam("member_id"))
@@ -43,13 +45,18 @@ _by_nik = members.alias("by_nik")
 _FAMILY_BY_NIK = (
     sa.select(families, members)
     .select_from(
-        _by_nik.join(families, families.c.id == _by_nik.c.family_id).join(members, members.c.family_id == families.c.id)
+        _by_nik.join(families, families.c.id == _by_nik.c.family_id).join(
+            members, members.c.family_id == families.c.id
+        )
     )
     # Constants written into the SQL, not bound: SQLite re-prepares a statement on every execution when a
     # bound value decides whether a partial index (here ``uq_members_active_nik``) may be used.
     .where(_by_nik.c.nik == sa.bindparam("nik"), _by_nik.c.status == sa.literal_column("'aktif'"))
     .order_by(
-        sa.case((members.c.relationship == sa.literal_column("'kepala_keluarga'"), sa.literal_column("0")), else_=sa.literal_column("1")),
+        sa.case(
+            (members.c.relationship == sa.literal_column("'kepala_keluarga'"), sa.literal_column("0")),
+            else_=sa.literal_column("1"),
+        ),
         members.c.id,
     )
 )
@@ -76,16 +83,25 @@ class DriverQuery:
 
     def __init__(self, statement: sa.Select[Any]) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]] = {}
+        self._compiled: dict[
+            str, tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]
+        ] = {}
 
-    def _for(self, dialect: sa.Dialect) -> tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]:
+    def _for(
+        self, dialect: sa.Dialect
+    ) -> tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             c = self.statement.compile(dialect=dialect)
-            converters = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in self.statement.selected_columns]
+            converters = [
+                col.type.dialect_impl(dialect).result_processor(dialect, None)
+                for col in self.statement.selected_columns
+            ]
             processors = [(i, p) for i, p in enumerate(converters) if p is not None]
             order = tuple(c.positiontup) if c.positional and c.positiontup is not None else None
-            fixed = {name: b.value for name, b in c.binds.items() if not b.required}  # the statement's own literals
+            fixed = {
+                name: b.value for name, b in c.binds.items() if not b.required
+            }  # the statement's own literals
             compiled = self._compiled[dialect.name] = (c.string, fixed, order, processors)
         return compiled
 
@@ -130,7 +146,10 @@ def _reader_engine(engine: sa.Engine) -> sa.Engine:
     reader = _READERS.get(engine)
     if reader is None:
         reader = _READERS[engine] = sa.create_engine(
-            engine.url, connect_args={"options": "-c timezone=UTC"}, pool_size=2, max_overflow=8,  # as tepat.store.engine
+            engine.url,
+            connect_args={"options": "-c timezone=UTC"},
+            pool_size=2,
+            max_overflow=8,  # as tepat.store.engine
             isolation_level="AUTOCOMMIT",  # one SELECT needs no transaction: no BEGIN/ROLLBACK round trips
         )
         sa.event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
@@ -208,7 +227,11 @@ def head_name() -> sa.ScalarSelect[Any]:
     """The name of the family's active head (the first, should a family have two), correlated to ``families``."""
     return (
         sa.select(members.c.name)
-        .where(members.c.family_id == families.c.id, members.c.relationship == "kepala_keluarga", members.c.status == "aktif")
+        .where(
+            members.c.family_id == families.c.id,
+            members.c.relationship == "kepala_keluarga",
+            members.c.status == "aktif",
+        )
         .order_by(members.c.id)
         .limit(1)
         .scalar_subquery()
@@ -240,21 +263,27 @@ def _like(word: str) -> str:
     return "%" + word.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search(conn: sa.Connection, area_code: str, query: str, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+def search(
+    conn: sa.Connection, area_code: str, query: str, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
     """Families in the area whose KK or a member's NIK is ``query``, or one of whose members has every word of it in
     their name; each with ``matched_name``, the first member who matched."""
     text = query.strip()
     if Nik.looks_like(text):  # (a KK number looks the same: both are matched)
         matches = (
             sa.select(members.c.family_id, sa.func.min(members.c.id).label("member_id"))
-            .where(members.c.nik == text).group_by(members.c.family_id).subquery()
+            .where(members.c.nik == text)
+            .group_by(members.c.family_id)
+            .subquery()
         )
         cond = sa.or_(families.c.kk_number == text, families.c.id.in_(sa.select(matches.c.family_id)))
     else:
         words = [sa.func.upper(members.c.name).like(_like(word), escape="\\") for word in text.split()]
         matches = (
             sa.select(members.c.family_id, sa.func.min(members.c.id).label("member_id"))
-            .where(*words).group_by(members.c.family_id).subquery()
+            .where(*words)
+            .group_by(members.c.family_id)
+            .subquery()
         )
         cond = families.c.id.in_(sa.select(matches.c.family_id))
     matched = (
@@ -264,13 +293,17 @@ def search(conn: sa.Connection, area_code: str, query: str, limit: int, offset: 
         .scalar_subquery()
     )
     q = (
-        _summary_query(area_code).add_columns(matched.label("matched_name")).where(cond)
+        _summary_query(area_code)
+        .add_columns(matched.label("matched_name"))
+        .where(cond)
         .order_by(families.c.kelurahan_code, families.c.rw, families.c.rt, families.c.id)
     )
     return [dict(r) for r in conn.execute(q.offset(offset).limit(limit)).mappings()]
 
 
-def list_in(conn: sa.Connection, area_code: str, kelurahan_code: str, rw: int | None, offset: int, limit: int) -> list[dict[str, Any]]:
+def list_in(
+    conn: sa.Connection, area_code: str, kelurahan_code: str, rw: int | None, offset: int, limit: int
+) -> list[dict[str, Any]]:
     q = _summary_query(area_code).where(families.c.kelurahan_code == kelurahan_code)
     if rw is not None:
         q = q.where(families.c.rw == rw)
@@ -278,7 +311,9 @@ def list_in(conn: sa.Connection, area_code: str, kelurahan_code: str, rw: int | 
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def counts_by(conn: sa.Connection, area_code: str, key: str, within: str | None = None) -> dict[Any, tuple[int, int]]:
+def counts_by(
+    conn: sa.Connection, area_code: str, key: str, within: str | None = None
+) -> dict[Any, tuple[int, int]]:
     """Active families and members per ``key`` (``kecamatan_code``, ``kelurahan_code`` or ``rw``): two grouped scans."""
     group = families.c[key]
     where = [in_area(area_code), families.c.registry_status == "aktif"]
@@ -297,22 +332,44 @@ def counts_by(conn: sa.Connection, area_code: str, key: str, within: str | None 
 
 def _touched_by(import_id: int) -> sa.CompoundSelect[tuple[int]]:
     """Ids of the families an import created or changed, or one of whose members it created or changed."""
-    return sa.union(sa.select(families.c.id).where(families.c.import_id == import_id),
-                    sa.select(members.c.family_id).where(members.c.import_id == import_id))
+    return sa.union(
+        sa.select(families.c.id).where(families.c.import_id == import_id),
+        sa.select(members.c.family_id).where(members.c.import_id == import_id),
+    )
 
 
 def headless_after_import(conn: sa.Connection, import_id: int) -> list[str]:
     """KK numbers of the active families an import touched that have no active head (kepala keluarga)."""
-    head = sa.select(members.c.id).where(members.c.family_id == families.c.id, members.c.relationship == "kepala_keluarga",
-                                         members.c.status == "aktif").exists()
-    q = (sa.select(families.c.kk_number)
-         .where(families.c.id.in_(_touched_by(import_id).scalar_subquery()), families.c.registry_status == "aktif", ~head)
-         .order_by(families.c.kk_number))
+    head = (
+        sa.select(members.c.id)
+        .where(
+            members.c.family_id == families.c.id,
+            members.c.relationship == "kepala_keluarga",
+            members.c.status == "aktif",
+        )
+        .exists()
+    )
+    q = (
+        sa.select(families.c.kk_number)
+        .where(
+            families.c.id.in_(_touched_by(import_id).scalar_subquery()),
+            families.c.registry_status == "aktif",
+            ~head,
+        )
+        .order_by(families.c.kk_number)
+    )
     return list(conn.execute(q).scalars())
 
 
 def deceased_active_after_import(conn: sa.Connection, import_id: int) -> list[str]:
     """NIKs of the members an import created or changed who are recorded as dead but still active."""
-    q = sa.select(members.c.nik).where(members.c.import_id == import_id, members.c.life_status == "meninggal",
-                                      members.c.status == "aktif").order_by(members.c.nik)
+    q = (
+        sa.select(members.c.nik)
+        .where(
+            members.c.import_id == import_id,
+            members.c.life_status == "meninggal",
+            members.c.status == "aktif",
+        )
+        .order_by(members.c.nik)
+    )
     return list(conn.execute(q).scalars())

@@ -12,8 +12,13 @@ from tepat.store.schema import import_mappings
 
 def all_mappings(conn: sa.Connection) -> list[dict[str, Any]]:
     """Every saved mapping (without its content), by name."""
-    q = sa.select(import_mappings.c.id, import_mappings.c.name, import_mappings.c.file_name,
-                  import_mappings.c.saved_by, import_mappings.c.saved_at).order_by(import_mappings.c.name)
+    q = sa.select(
+        import_mappings.c.id,
+        import_mappings.c.name,
+        import_mappings.c.file_name,
+        import_mappings.c.saved_by,
+        import_mappings.c.saved_at,
+    ).order_by(import_mappings.c.name)
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
@@ -34,8 +39,11 @@ def save(conn: sa.Connection, *, name: str, file_name: str, content: str, saved_
     if found is not None:
         conn.execute(import_mappings.update().where(import_mappings.c.id == found["id"]).values(**values))
         return int(found["id"])
-    return int(conn.execute(import_mappings.insert().values(name=name, **values).returning(import_mappings.c.id))
-               .scalar_one())
+    return int(
+        conn.execute(
+            import_mappings.insert().values(name=name, **values).returning(import_mappings.c.id)
+        ).scalar_one()
+    )
 
 
 def delete(conn: sa.Connection, mapping_id: int) -> bool:

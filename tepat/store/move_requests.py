@@ -20,7 +20,9 @@ def add_pending(conn: sa.Connection, requests: Iterable[Mapping[str, Any]]) -> i
         same = sa.select(move_requests.c.id).where(
             move_requests.c.state == PENDING,
             move_requests.c.kk_number == values["kk_number"],
-            move_requests.c.nik.is_(None) if values.get("nik") is None else move_requests.c.nik == values["nik"],
+            move_requests.c.nik.is_(None)
+            if values.get("nik") is None
+            else move_requests.c.nik == values["nik"],
             move_requests.c.to_kelurahan_code == values["to_kelurahan_code"],
         )
         if conn.execute(same.limit(1)).first() is None:
@@ -34,7 +36,8 @@ def waiting_from(conn: sa.Connection, area_code: str, limit: int = 500) -> list[
     q = (
         sa.select(move_requests)
         .where(in_area(area_code, move_requests.c.from_kelurahan_code), move_requests.c.state == PENDING)
-        .order_by(move_requests.c.id).limit(limit)
+        .order_by(move_requests.c.id)
+        .limit(limit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]
 
@@ -44,14 +47,18 @@ def asked_by(conn: sa.Connection, area_code: str, limit: int = 500) -> list[dict
     q = (
         sa.select(move_requests)
         .where(in_area(area_code, move_requests.c.to_kelurahan_code))
-        .order_by(move_requests.c.id.desc()).limit(limit)
+        .order_by(move_requests.c.id.desc())
+        .limit(limit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def count_waiting_from(conn: sa.Connection, area_code: str) -> int:
-    q = sa.select(sa.func.count()).select_from(move_requests).where(
-        in_area(area_code, move_requests.c.from_kelurahan_code), move_requests.c.state == PENDING)
+    q = (
+        sa.select(sa.func.count())
+        .select_from(move_requests)
+        .where(in_area(area_code, move_requests.c.from_kelurahan_code), move_requests.c.state == PENDING)
+    )
     return int(conn.execute(q).scalar_one())
 
 

@@ -19,22 +19,33 @@ import sqlalchemy as sa
 from tepat.domain.entitlements import BlockReason, EntitlementState, sources_of
 from tepat.store.schema import benefit_cycles, entitlements, families, members
 
-BLOCKABLE = tuple(sorted(s.value for s in sources_of(EntitlementState.DIBLOKIR)))  # terjadwal, gagal: no live payment
-OPEN_FROZEN_CYCLES = ("disetujui", "pembayaran")  # approved and not closed: approval re-checks the earlier ones
+BLOCKABLE = tuple(
+    sorted(s.value for s in sources_of(EntitlementState.DIBLOKIR))
+)  # terjadwal, gagal: no live payment
+OPEN_FROZEN_CYCLES = (
+    "disetujui",
+    "pembayaran",
+)  # approved and not closed: approval re-checks the earlier ones
 
 _E, _M, _F, _C = entitlements.c, members.c, families.c, benefit_cycles.c
 
 
 def _inactive(reason: sa.ColumnElement[str | None]) -> sa.ColumnElement[str]:
-    return sa.case((reason == "pindah", BlockReason.PINDAH.value), (reason == "meninggal", BlockReason.MENINGGAL.value),
-                   else_=BlockReason.NONAKTIF.value)
+    return sa.case(
+        (reason == "pindah", BlockReason.PINDAH.value),
+        (reason == "meninggal", BlockReason.MENINGGAL.value),
+        else_=BlockReason.NONAKTIF.value,
+    )
 
 
 def unpayable_reason() -> sa.ColumnElement[str | None]:
     """The reason (``BlockReason``) the entitlement may not be paid now, or NULL; over ``entitlements`` joined as in
     ``_source``."""
-    inside_cycle_area = sa.or_(_C.area_code == "", _F.kelurahan_code == _C.area_code,
-                               _F.kelurahan_code.startswith(_C.area_code + "."))
+    inside_cycle_area = sa.or_(
+        _C.area_code == "",
+        _F.kelurahan_code == _C.area_code,
+        _F.kelurahan_code.startswith(_C.area_code + "."),
+    )
     return sa.case(
         (_F.registry_status != "aktif", _inactive(_F.inactive_reason)),
         (_F.verification_status == "ditolak", BlockReason.TIDAK_LAYAK.value),
@@ -48,13 +59,23 @@ def unpayable_reason() -> sa.ColumnElement[str | None]:
 
 
 def _source() -> sa.FromClause:
-    return (entitlements.outerjoin(members, _M.id == _E.member_id).join(families, _F.id == _E.family_id)
-            .join(benefit_cycles, _C.id == _E.cycle_id))
+    return (
+        entitlements.outerjoin(members, _M.id == _E.member_id)
+        .join(families, _F.id == _E.family_id)
+        .join(benefit_cycles, _C.id == _E.cycle_id)
+    )
 
 
-def block_unpayable(conn: sa.Connection, at: datetime, *, cycle_id: int | None = None,
-                    family_ids: Iterable[int] = (), member_ids: Iterable[int] = (), everyone: bool = False,
-                    states: Iterable[str] = BLOCKABLE) -> int:
+def block_unpayable(
+    conn: sa.Connection,
+    at: datetime,
+    *,
+    cycle_id: int | None = None,
+    family_ids: Iterable[int] = (),
+    member_ids: Iterable[int] = (),
+    everyone: bool = False,
+    states: Iterable[str] = BLOCKABLE,
+) -> int:
     """Block the unpayable entitlements of ``cycle_id`` (whatever its state: approval and batch creation), or of
     the open frozen cycles for these families and members (or ``everyone``, after an import); returns how many."""
     where: list[sa.ColumnElement[bool]] = [_E.state.in_(list(states))]
@@ -69,20 +90,29 @@ def block_unpayable(conn: sa.Connection, at: datetime, *, cycle_id: int | None =
                 return 0
             where.append(sa.or_(_E.family_id.in_(families_), _E.member_id.in_(members_)))
     reason = unpayable_reason()
-    found = [{"e_id": entitlement_id, "e_reason": why}
-             for entitlement_id, why in conn.execute(sa.select(_E.id, reason).select_from(_source())
-                                                     .where(*where, reason.is_not(None)))]
+    found = [
+        {"e_id": entitlement_id, "e_reason": why}
+        for entitlement_id, why in conn.execute(
+            sa.select(_E.id, reason).select_from(_source()).where(*where, reason.is_not(None))
+        )
+    ]
     if found:
         conn.execute(
             entitlements.update()
-            .where(_E.id == sa.bindparam("e_id"), sa.or_(*(_E.state == s for s in states)))  # no IN: executemany
-            .values(state=EntitlementState.DIBLOKIR.value, block_reason=sa.bindparam("e_reason"), updated_at=at),
+            .where(
+                _E.id == sa.bindparam("e_id"), sa.or_(*(_E.state == s for s in states))
+            )  # no IN: executemany
+            .values(
+                state=EntitlementState.DIBLOKIR.value, block_reason=sa.bindparam("e_reason"), updated_at=at
+            ),
             found,
         )
     return len(found)
 
 
-def preview(conn: sa.Connection, cycle_id: int, *, lines: int = 100) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def preview(
+    conn: sa.Connection, cycle_id: int, *, lines: int = 100
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What ``block_unpayable`` would block in a cycle's ``terjadwal`` list now, without changing anything:
     (count and amount per reason, the first ``lines`` lines by rank)."""
     reason = unpayable_reason()
@@ -90,10 +120,29 @@ def preview(conn: sa.Connection, cycle_id: int, *, lines: int = 100) -> tuple[li
     by_reason = [
         {"reason": why, "count": int(n), "amount": int(total or 0)}
         for why, n, total in conn.execute(
-            sa.select(reason, sa.func.count(), sa.func.sum(_E.amount)).select_from(_source()).where(*where)
-            .group_by(reason).order_by(reason))
+            sa.select(reason, sa.func.count(), sa.func.sum(_E.amount))
+            .select_from(_source())
+            .where(*where)
+            .group_by(reason)
+            .order_by(reason)
+        )
     ]
-    listed = [dict(r) for r in conn.execute(
-        sa.select(_E.id, _E.rank, _E.recipient_name, _E.kk_number, _E.kelurahan_code, _E.amount, reason.label("reason"))
-        .select_from(_source()).where(*where).order_by(_E.rank).limit(lines)).mappings()]
+    listed = [
+        dict(r)
+        for r in conn.execute(
+            sa.select(
+                _E.id,
+                _E.rank,
+                _E.recipient_name,
+                _E.kk_number,
+                _E.kelurahan_code,
+                _E.amount,
+                reason.label("reason"),
+            )
+            .select_from(_source())
+            .where(*where)
+            .order_by(_E.rank)
+            .limit(lines)
+        ).mappings()
+    ]
     return by_reason, listed

@@ -74,6 +74,7 @@ def _count_born(after: bool, years: int) -> Callable[[date], sa.ColumnElement[An
         cut = birth_date_cut(day, years)
         cond = members.c.birth_date > cut if after else members.c.birth_date <= cut
         return sa.func.sum(sa.case((cond, 1), else_=0))
+
     return build
 
 
@@ -86,8 +87,11 @@ MEMBER_SOURCES: dict[str, tuple[Callable[[date], sa.ColumnElement[Any]], str]] =
     "pendidikan_kepala": (lambda day: _head(members.c.education), "Pendidikan kepala keluarga"),
     "status_pekerjaan_kepala": (lambda day: _head(members.c.work_status), "Status pekerjaan kepala keluarga"),
     "ada_disabilitas": (
-        lambda day: sa.func.max(sa.case(
-            (sa.and_(members.c.disability.is_not(None), members.c.disability != "tidak_ada"), 1), else_=0)),
+        lambda day: sa.func.max(
+            sa.case(
+                (sa.and_(members.c.disability.is_not(None), members.c.disability != "tidak_ada"), 1), else_=0
+            )
+        ),
         "Ada anggota penyandang disabilitas",
     ),
 }
@@ -100,7 +104,11 @@ COUNTS = ("jumlah_art", "jumlah_anak", "jumlah_lansia", "ada_disabilitas")
 def catalogue() -> list[RegistryFeature]:
     """Every survey column a model may use on the registry, with its label."""
     out = [RegistryFeature(name, label, "keluarga") for name, (_, label) in FAMILY_SOURCES.items()]
-    out += [RegistryFeature(name, label, "anggota") for name, (_, label) in MEMBER_SOURCES.items() if name != HEAD_BIRTH]
+    out += [
+        RegistryFeature(name, label, "anggota")
+        for name, (_, label) in MEMBER_SOURCES.items()
+        if name != HEAD_BIRTH
+    ]
     out += [RegistryFeature(name, label, "anggota") for name, (_, label) in DERIVED.items()]
     return out
 
@@ -124,7 +132,9 @@ def check_features(names: Sequence[str]) -> None:
         )
 
 
-def feature_query(names: Sequence[str], reference_date: date, *, where: sa.ColumnElement[bool] | None = None) -> sa.Select[Any]:
+def feature_query(
+    names: Sequence[str], reference_date: date, *, where: sa.ColumnElement[bool] | None = None
+) -> sa.Select[Any]:
     """``id``, ``version`` and the requested features of active families (or ``where``), one row per family, by id."""
     check_features(names)
     wanted = [DERIVED[n][0] if n in DERIVED else n for n in names]
@@ -134,7 +144,9 @@ def feature_query(names: Sequence[str], reference_date: date, *, where: sa.Colum
     source: sa.FromClause = families
     if member_names:
         agg = (
-            sa.select(members.c.family_id, *(MEMBER_SOURCES[n][0](reference_date).label(n) for n in member_names))
+            sa.select(
+                members.c.family_id, *(MEMBER_SOURCES[n][0](reference_date).label(n) for n in member_names)
+            )
             .where(members.c.status == "aktif", members.c.life_status == "hidup")
             .group_by(members.c.family_id)
             .subquery("anggota")
@@ -151,8 +163,13 @@ def feature_query(names: Sequence[str], reference_date: date, *, where: sa.Colum
     return sa.select(*cols).select_from(source).where(condition).order_by(families.c.id)
 
 
-def read_features(conn: sa.Connection, names: Sequence[str], reference_date: date, *,
-                  where: sa.ColumnElement[bool] | None = None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Columns]:
+def read_features(
+    conn: sa.Connection,
+    names: Sequence[str],
+    reference_date: date,
+    *,
+    where: sa.ColumnElement[bool] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Columns]:
     """Family ids, versions and feature columns (numbers as floats with NaN, codes as objects), in id order."""
     query = feature_query(names, reference_date, where=where)
     keys = [c.name for c in query.selected_columns]
@@ -192,6 +209,8 @@ def _array(series: pl.Series) -> npt.NDArray[Any]:
 def _ages(series: pl.Series, day: date) -> npt.NDArray[np.float64]:
     born = series.cast(pl.String).str.to_date("%Y-%m-%d", strict=False) if series.dtype != pl.Date else series
     years = day.year - born.dt.year()
-    before_birthday = (born.dt.month() > day.month) | ((born.dt.month() == day.month) & (born.dt.day() > day.day))
+    before_birthday = (born.dt.month() > day.month) | (
+        (born.dt.month() == day.month) & (born.dt.day() > day.day)
+    )
     age = years - before_birthday.cast(pl.Int32)
     return age.cast(pl.Float64).to_numpy()

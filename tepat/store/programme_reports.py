@@ -26,9 +26,16 @@ NOT_HANDED_OVER = ("diblokir", "dibatalkan")
 def cycle(conn: sa.Connection, cycle_id: int) -> dict[str, Any] | None:
     """The cycle with its programme's name, code, unit, benefit type and budget."""
     q = (
-        sa.select(benefit_cycles, programmes.c.code.label("programme_code"), programmes.c.name.label("programme_name"),
-                  programmes.c.unit, programmes.c.benefit_type, programmes.c.funding_source,
-                  programmes.c.annual_budget, programmes.c.budget_year)
+        sa.select(
+            benefit_cycles,
+            programmes.c.code.label("programme_code"),
+            programmes.c.name.label("programme_name"),
+            programmes.c.unit,
+            programmes.c.benefit_type,
+            programmes.c.funding_source,
+            programmes.c.annual_budget,
+            programmes.c.budget_year,
+        )
         .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
         .where(benefit_cycles.c.id == cycle_id)
     )
@@ -36,33 +43,53 @@ def cycle(conn: sa.Connection, cycle_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def kelurahan_totals(conn: sa.Connection, cycle_id: int, kelurahan_code: str | None = None) -> list[dict[str, Any]]:
+def kelurahan_totals(
+    conn: sa.Connection, cycle_id: int, kelurahan_code: str | None = None
+) -> list[dict[str, Any]]:
     """Per kelurahan of the cycle (or just ``kelurahan_code``): entitlements, amount, handed over / paid / blocked."""
     handed = entitlements.c.state.not_in(NOT_HANDED_OVER)
     q = (
         sa.select(
-            entitlements.c.kelurahan_code, entitlements.c.kecamatan_code,
+            entitlements.c.kelurahan_code,
+            entitlements.c.kecamatan_code,
             sa.func.count().label("entitlements"),
             sa.func.sum(sa.case((handed, 1), else_=0)).label("handed_over"),
             sa.func.sum(sa.case((handed, entitlements.c.amount), else_=0)).label("amount"),
             sa.func.sum(sa.case((entitlements.c.state == "dibayar", 1), else_=0)).label("paid"),
             sa.func.sum(sa.case((entitlements.c.state == "diblokir", 1), else_=0)).label("blocked"),
         )
-        .where(entitlements.c.cycle_id == cycle_id,
-               entitlements.c.kelurahan_code == kelurahan_code if kelurahan_code else sa.true())
+        .where(
+            entitlements.c.cycle_id == cycle_id,
+            entitlements.c.kelurahan_code == kelurahan_code if kelurahan_code else sa.true(),
+        )
         .group_by(entitlements.c.kelurahan_code, entitlements.c.kecamatan_code)
         .order_by(entitlements.c.kelurahan_code)
     )
-    return [{k: (int(v) if k not in ("kelurahan_code", "kecamatan_code") else v) for k, v in r.items()}
-            for r in conn.execute(q).mappings()]
+    return [
+        {k: (int(v) if k not in ("kelurahan_code", "kecamatan_code") else v) for k, v in r.items()}
+        for r in conn.execute(q).mappings()
+    ]
 
 
 def nominatif_rows(conn: sa.Connection, cycle_id: int, kelurahan_code: str) -> list[dict[str, Any]]:
     """The frozen by-name rows of one kelurahan, in RW, RT, name order (the order of a handover table)."""
     e = entitlements.c
     q = (
-        sa.select(e.id, e.recipient_name, e.recipient_nik, e.kk_number, e.rw, e.rt, e.address, e.desil, e.level,
-                  e.amount, e.state, e.block_reason, e.paid_at)
+        sa.select(
+            e.id,
+            e.recipient_name,
+            e.recipient_nik,
+            e.kk_number,
+            e.rw,
+            e.rt,
+            e.address,
+            e.desil,
+            e.level,
+            e.amount,
+            e.state,
+            e.block_reason,
+            e.paid_at,
+        )
         .where(e.cycle_id == cycle_id, e.kelurahan_code == kelurahan_code)
         .order_by(e.rw, e.rt, e.recipient_name, e.id)
     )
@@ -75,9 +102,13 @@ def rw_totals(conn: sa.Connection, cycle_id: int, kelurahan_code: str) -> list[d
     q = (
         sa.select(e.rw, sa.func.count().label("recipients"), sa.func.sum(e.amount).label("amount"))
         .where(e.cycle_id == cycle_id, e.kelurahan_code == kelurahan_code, e.state.not_in(NOT_HANDED_OVER))
-        .group_by(e.rw).order_by(e.rw)
+        .group_by(e.rw)
+        .order_by(e.rw)
     )
-    return [{"rw": int(r.rw), "recipients": int(r.recipients), "amount": int(r.amount or 0)} for r in conn.execute(q)]
+    return [
+        {"rw": int(r.rw), "recipients": int(r.recipients), "amount": int(r.amount or 0)}
+        for r in conn.execute(q)
+    ]
 
 
 def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[dict[str, Any]]:
@@ -88,34 +119,48 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
     PT Pos reported), so a returned payment is not counted as paid.
     """
     e, c = entitlements.c, benefit_cycles.c
-    frozen = sa.and_(c.state.in_(DOCUMENT_STATES), c.period_start >= date(year, 1, 1), c.period_start <= date(year, 12, 31),
-                     within(e.kelurahan_code, area_code))
+    frozen = sa.and_(
+        c.state.in_(DOCUMENT_STATES),
+        c.period_start >= date(year, 1, 1),
+        c.period_start <= date(year, 12, 31),
+        within(e.kelurahan_code, area_code),
+    )
     keys = (c.programme_id, e.kecamatan_code, c.period_start)
     planned_q = (
-        sa.select(*keys,
-                  sa.func.sum(sa.case((e.state.not_in(NOT_HANDED_OVER), 1), else_=0)).label("planned_count"),
-                  sa.func.sum(sa.case((e.state.not_in(NOT_HANDED_OVER), e.amount), else_=0)).label("planned"),
-                  sa.func.sum(sa.case((e.state == "diblokir", e.amount), else_=0)).label("blocked"))
+        sa.select(
+            *keys,
+            sa.func.sum(sa.case((e.state.not_in(NOT_HANDED_OVER), 1), else_=0)).label("planned_count"),
+            sa.func.sum(sa.case((e.state.not_in(NOT_HANDED_OVER), e.amount), else_=0)).label("planned"),
+            sa.func.sum(sa.case((e.state == "diblokir", e.amount), else_=0)).label("blocked"),
+        )
         .select_from(entitlements.join(benefit_cycles, benefit_cycles.c.id == e.cycle_id))
-        .where(frozen).group_by(*keys)
+        .where(frozen)
+        .group_by(*keys)
     )
     p = payments.c
     paid_q = (
-        sa.select(*keys,
-                  sa.func.sum(sa.case((p.state == "dibayar", 1), else_=0)).label("paid_count"),
-                  sa.func.sum(sa.case((p.state == "dibayar", p.amount), else_=0)).label("paid"),
-                  sa.func.sum(sa.case((p.state == "dikembalikan", p.amount), else_=0)).label("returned"))
-        .select_from(payments.join(entitlements, e.id == p.entitlement_id)
-                     .join(benefit_cycles, benefit_cycles.c.id == e.cycle_id))
-        .where(frozen, p.state.in_(("dibayar", "dikembalikan"))).group_by(*keys)
+        sa.select(
+            *keys,
+            sa.func.sum(sa.case((p.state == "dibayar", 1), else_=0)).label("paid_count"),
+            sa.func.sum(sa.case((p.state == "dibayar", p.amount), else_=0)).label("paid"),
+            sa.func.sum(sa.case((p.state == "dikembalikan", p.amount), else_=0)).label("returned"),
+        )
+        .select_from(
+            payments.join(entitlements, e.id == p.entitlement_id).join(
+                benefit_cycles, benefit_cycles.c.id == e.cycle_id
+            )
+        )
+        .where(frozen, p.state.in_(("dibayar", "dikembalikan")))
+        .group_by(*keys)
     )
     cells: dict[tuple[int, str, date], dict[str, Any]] = {}
     empty = {"planned_count": 0, "planned": 0, "blocked": 0, "paid_count": 0, "paid": 0, "returned": 0}
     for query in (planned_q, paid_q):
         for r in conn.execute(query).mappings():
             key = (int(r["programme_id"]), r["kecamatan_code"], r["period_start"])
-            cell = cells.setdefault(key, {"programme_id": key[0], "kecamatan_code": key[1], "month": key[2].month,
-                                          **empty})
+            cell = cells.setdefault(
+                key, {"programme_id": key[0], "kecamatan_code": key[1], "month": key[2].month, **empty}
+            )
             for name in empty:
                 if name in r:
                     cell[name] += int(r[name] or 0)
@@ -125,8 +170,13 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
 def report_programmes(conn: sa.Connection, year: int, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The programmes of a report: those with cycles in it (``ids``) and those budgeted for ``year``."""
     budgeted = sa.and_(programmes.c.budget_year == year, programmes.c.active.is_(True))
-    q = sa.select(programmes.c.id, programmes.c.code, programmes.c.name, programmes.c.budget_year,
-                  programmes.c.annual_budget).where(sa.or_(programmes.c.id.in_(ids), budgeted) if ids else budgeted)
+    q = sa.select(
+        programmes.c.id,
+        programmes.c.code,
+        programmes.c.name,
+        programmes.c.budget_year,
+        programmes.c.annual_budget,
+    ).where(sa.or_(programmes.c.id.in_(ids), budgeted) if ids else budgeted)
     return {int(r.id): dict(r._mapping) for r in conn.execute(q)}
 
 
@@ -140,11 +190,24 @@ def coverage_by_area(conn: sa.Connection, level: str, area_code: str, year: int)
     e, c, p = entitlements.c, benefit_cycles.c, programmes.c
     column = e.kelurahan_code if level == "kelurahan" else e.kecamatan_code
     q = (
-        sa.select(column.label("code"), p.id.label("programme_id"), p.name, p.unit,
-                  sa.func.count(sa.distinct(e.unit_key)).label("units"))
-        .select_from(entitlements.join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id))
-        .where(p.active.is_(True), c.state.in_(DOCUMENT_STATES), e.state.not_in(NOT_HANDED_OVER),
-               c.period_start <= date(year, 12, 31), c.period_end >= date(year, 1, 1), within(column, area_code))
+        sa.select(
+            column.label("code"),
+            p.id.label("programme_id"),
+            p.name,
+            p.unit,
+            sa.func.count(sa.distinct(e.unit_key)).label("units"),
+        )
+        .select_from(
+            entitlements.join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id)
+        )
+        .where(
+            p.active.is_(True),
+            c.state.in_(DOCUMENT_STATES),
+            e.state.not_in(NOT_HANDED_OVER),
+            c.period_start <= date(year, 12, 31),
+            c.period_end >= date(year, 1, 1),
+            within(column, area_code),
+        )
         .group_by(column, p.id, p.name, p.unit)
     )
     return [dict(r) for r in conn.execute(q).mappings()]

@@ -28,24 +28,50 @@ FROZEN = tuple(sorted(FROZEN_STATES))
 def _query() -> sa.Select[Any]:
     """The statement, built once (building it cost more than running it): binds ``family_id``, ``member_id``."""
     e, c, p = entitlements.c, benefit_cycles.c, programmes.c
-    family_id, member_id = sa.bindparam("family_id", type_=sa.Integer), sa.bindparam("member_id", type_=sa.Integer)
-    latest = sa.func.row_number().over(partition_by=c.programme_id, order_by=(c.period_start.desc(), c.id.desc()))
+    family_id, member_id = (
+        sa.bindparam("family_id", type_=sa.Integer),
+        sa.bindparam("member_id", type_=sa.Integer),
+    )
+    latest = sa.func.row_number().over(
+        partition_by=c.programme_id, order_by=(c.period_start.desc(), c.id.desc())
+    )
     # The bank's settlement date of the line that paid it (not the moment the result file was imported).
-    settled = (sa.select(payments.c.settled_on)
-               .where(payments.c.entitlement_id == e.id, payments.c.state == "dibayar")
-               .order_by(payments.c.id.desc()).limit(1).scalar_subquery())
-    mine = sa.or_(sa.and_(e.family_id == family_id, p.unit == "keluarga"),
-                  sa.and_(e.member_id == member_id, p.unit == "orang"))
+    settled = (
+        sa.select(payments.c.settled_on)
+        .where(payments.c.entitlement_id == e.id, payments.c.state == "dibayar")
+        .order_by(payments.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    mine = sa.or_(
+        sa.and_(e.family_id == family_id, p.unit == "keluarga"),
+        sa.and_(e.member_id == member_id, p.unit == "orang"),
+    )
     ranked = (
-        sa.select(c.programme_id, p.name.label("programme"), p.benefit_type, c.id.label("cycle_id"), c.period_start,
-                  c.period_end, e.state, e.paid_at, settled.label("settled_on"),
-                  c.programme_snapshot["coverage_months"].as_integer().label("coverage_months"), latest.label("n"))
-        .select_from(entitlements.join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id))
+        sa.select(
+            c.programme_id,
+            p.name.label("programme"),
+            p.benefit_type,
+            c.id.label("cycle_id"),
+            c.period_start,
+            c.period_end,
+            e.state,
+            e.paid_at,
+            settled.label("settled_on"),
+            c.programme_snapshot["coverage_months"].as_integer().label("coverage_months"),
+            latest.label("n"),
+        )
+        .select_from(
+            entitlements.join(benefit_cycles, c.id == e.cycle_id).join(programmes, p.id == c.programme_id)
+        )
         .where(sa.or_(e.family_id == family_id, e.member_id == member_id), mine, c.state.in_(FROZEN))
         .subquery()
     )
-    return (sa.select(ranked).where(sa.or_(ranked.c.n == 1, ranked.c.benefit_type == BenefitType.LAYANAN.value))
-            .order_by(ranked.c.programme))
+    return (
+        sa.select(ranked)
+        .where(sa.or_(ranked.c.n == 1, ranked.c.benefit_type == BenefitType.LAYANAN.value))
+        .order_by(ranked.c.programme)
+    )
 
 
 _STATEMENT = _query()
@@ -54,14 +80,25 @@ _STATEMENT = _query()
 def entries_for_person(conn: sa.Connection, family_id: int, member_id: int) -> list[Entry]:
     """The person's (and their family's) entitlements that the status speaks of."""
     rows = conn.execute(_STATEMENT, {"family_id": family_id, "member_id": member_id}).mappings()
-    return [Entry(programme_id=r["programme_id"], programme=r["programme"], benefit_type=r["benefit_type"],
-                  cycle_id=r["cycle_id"], period_start=r["period_start"], period_end=r["period_end"], state=r["state"],
-                  paid_at=r["paid_at"], settled_on=None if r["settled_on"] is None else parse_date(r["settled_on"]), coverage_months=r["coverage_months"])
-            for r in rows]
+    return [
+        Entry(
+            programme_id=r["programme_id"],
+            programme=r["programme"],
+            benefit_type=r["benefit_type"],
+            cycle_id=r["cycle_id"],
+            period_start=r["period_start"],
+            period_end=r["period_end"],
+            state=r["state"],
+            paid_at=r["paid_at"],
+            settled_on=None if r["settled_on"] is None else parse_date(r["settled_on"]),
+            coverage_months=r["coverage_months"],
+        )
+        for r in rows
+    ]
 
 
-
-
-def programmes_for_person(conn: sa.Connection, family_id: int, member_id: int, today: date) -> list[dict[str, str]]:
+def programmes_for_person(
+    conn: sa.Connection, family_id: int, member_id: int, today: date
+) -> list[dict[str, str]]:
     """Each programme the person (or their family) is in: ``programme``, ``status`` and ``period``, by name."""
     return programme_statuses(entries_for_person(conn, family_id, member_id), today)

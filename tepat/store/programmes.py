@@ -40,8 +40,11 @@ def insert(conn: sa.Connection, values: Mapping[str, Any]) -> int:
 
 def update(conn: sa.Connection, programme_id: int, version: int, values: Mapping[str, Any]) -> bool:
     """Change a programme if it is still at ``version`` (optimistic locking); False when it is not."""
-    result = conn.execute(programmes.update().where(programmes.c.id == programme_id, programmes.c.version == version)
-                          .values(**values, version=version + 1))
+    result = conn.execute(
+        programmes.update()
+        .where(programmes.c.id == programme_id, programmes.c.version == version)
+        .values(**values, version=version + 1)
+    )
     return result.rowcount == 1
 
 
@@ -49,62 +52,90 @@ def update(conn: sa.Connection, programme_id: int, version: int, values: Mapping
 
 
 def insert_override(conn: sa.Connection, values: Mapping[str, Any]) -> int:
-    return int(conn.execute(enrolment_overrides.insert().values(**values).returning(enrolment_overrides.c.id)).scalar_one())
+    return int(
+        conn.execute(
+            enrolment_overrides.insert().values(**values).returning(enrolment_overrides.c.id)
+        ).scalar_one()
+    )
 
 
 def get_override(conn: sa.Connection, override_id: int, *, lock: bool = False) -> dict[str, Any] | None:
-    q = (sa.select(enrolment_overrides, families.c.kelurahan_code, programmes.c.code.label("programme_code"))
-         .join(families, families.c.id == enrolment_overrides.c.family_id)
-         .join(programmes, programmes.c.id == enrolment_overrides.c.programme_id)
-         .where(enrolment_overrides.c.id == override_id))
+    q = (
+        sa.select(enrolment_overrides, families.c.kelurahan_code, programmes.c.code.label("programme_code"))
+        .join(families, families.c.id == enrolment_overrides.c.family_id)
+        .join(programmes, programmes.c.id == enrolment_overrides.c.programme_id)
+        .where(enrolment_overrides.c.id == override_id)
+    )
     if lock:
         q = q.with_for_update(of=enrolment_overrides)
     row = conn.execute(q).mappings().first()
     return dict(row) if row else None
 
 
-def decide_override(conn: sa.Connection, override_id: int, from_state: str, values: Mapping[str, Any]) -> bool:
+def decide_override(
+    conn: sa.Connection, override_id: int, from_state: str, values: Mapping[str, Any]
+) -> bool:
     """Move an override out of ``from_state``; False when someone else decided first."""
-    result = conn.execute(enrolment_overrides.update()
-                          .where(enrolment_overrides.c.id == override_id, enrolment_overrides.c.state == from_state)
-                          .values(**values))
+    result = conn.execute(
+        enrolment_overrides.update()
+        .where(enrolment_overrides.c.id == override_id, enrolment_overrides.c.state == from_state)
+        .values(**values)
+    )
     return result.rowcount == 1
 
 
-def list_overrides(conn: sa.Connection, programme_id: int, area: sa.ColumnElement[bool],
-                   state: str | None = None) -> list[dict[str, Any]]:
+def list_overrides(
+    conn: sa.Connection, programme_id: int, area: sa.ColumnElement[bool], state: str | None = None
+) -> list[dict[str, Any]]:
     """Overrides of a programme for families in ``area``, newest first, with the family's KK and the person's name."""
-    q = (sa.select(enrolment_overrides, families.c.kk_number, families.c.kelurahan_code,
-                   members.c.name.label("member_name"))
-         .join(families, families.c.id == enrolment_overrides.c.family_id)
-         .outerjoin(members, members.c.id == enrolment_overrides.c.member_id)
-         .where(enrolment_overrides.c.programme_id == programme_id, area)
-         .order_by(enrolment_overrides.c.id.desc()))
+    q = (
+        sa.select(
+            enrolment_overrides,
+            families.c.kk_number,
+            families.c.kelurahan_code,
+            members.c.name.label("member_name"),
+        )
+        .join(families, families.c.id == enrolment_overrides.c.family_id)
+        .outerjoin(members, members.c.id == enrolment_overrides.c.member_id)
+        .where(enrolment_overrides.c.programme_id == programme_id, area)
+        .order_by(enrolment_overrides.c.id.desc())
+    )
     if state:
         q = q.where(enrolment_overrides.c.state == state)
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def open_override_exists(conn: sa.Connection, programme_id: int, family_id: int, member_id: int | None) -> bool:
+def open_override_exists(
+    conn: sa.Connection, programme_id: int, family_id: int, member_id: int | None
+) -> bool:
     """Whether the unit already has an override that is pending or in force."""
     q = sa.select(enrolment_overrides.c.id).where(
-        enrolment_overrides.c.programme_id == programme_id, enrolment_overrides.c.family_id == family_id,
+        enrolment_overrides.c.programme_id == programme_id,
+        enrolment_overrides.c.family_id == family_id,
         enrolment_overrides.c.state.in_(("diajukan", "disetujui")),
-        enrolment_overrides.c.member_id.is_(None) if member_id is None else enrolment_overrides.c.member_id == member_id,
+        enrolment_overrides.c.member_id.is_(None)
+        if member_id is None
+        else enrolment_overrides.c.member_id == member_id,
     )
     return conn.execute(q.limit(1)).first() is not None
 
 
 def approved_actions(conn: sa.Connection, programme_id: int) -> frozenset[str]:
     """The override actions (``tambah``, ``hapus``) the programme has approved requests for."""
-    q = sa.select(enrolment_overrides.c.action).where(enrolment_overrides.c.programme_id == programme_id,
-                                                      enrolment_overrides.c.state == "disetujui").distinct()
+    q = (
+        sa.select(enrolment_overrides.c.action)
+        .where(enrolment_overrides.c.programme_id == programme_id, enrolment_overrides.c.state == "disetujui")
+        .distinct()
+    )
     return frozenset(str(a) for a in conn.execute(q).scalars())
 
 
 def approved_keys(programme_id: int, action: str, unit_column: str) -> sa.Select[Any]:
     """``SELECT family_id`` (or ``member_id``) of the programme's approved overrides of one action."""
     column = enrolment_overrides.c[unit_column]
-    return sa.select(column).where(enrolment_overrides.c.programme_id == programme_id,
-                                   enrolment_overrides.c.action == action,
-                                   enrolment_overrides.c.state == "disetujui", column.is_not(None))
+    return sa.select(column).where(
+        enrolment_overrides.c.programme_id == programme_id,
+        enrolment_overrides.c.action == action,
+        enrolment_overrides.c.state == "disetujui",
+        column.is_not(None),
+    )

@@ -37,8 +37,10 @@ PRUNE_EVERY_SECONDS = 1.0
 PRUNE_ROWS = 2000  # per table and pass (a millisecond or two): more than a busy public check adds in a second
 
 _SCHEMA = (
-    ("CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, "
-     "full_at REAL NOT NULL) WITHOUT ROWID"),
+    (
+        "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, "
+        "full_at REAL NOT NULL) WITHOUT ROWID"
+    ),
     "CREATE INDEX IF NOT EXISTS ix_buckets_full_at ON buckets (full_at)",
     "CREATE TABLE IF NOT EXISTS used_nonces (nonce TEXT PRIMARY KEY, expires REAL NOT NULL) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS ix_used_nonces_expires ON used_nonces (expires)",
@@ -60,7 +62,9 @@ class RateLimitFile:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         self._pruned_at = float("-inf")
         with self._locked():
-            self._conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before the first table: small rows, small pages
+            self._conn.execute(
+                f"PRAGMA page_size={PAGE_SIZE}"
+            )  # before the first table: small rows, small pages
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=OFF")
             for statement in _SCHEMA:
@@ -83,20 +87,32 @@ class RateLimitFile:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
-                if at - self._pruned_at >= PRUNE_EVERY_SECONDS:  # a bounded batch: every worker waits for this lock
-                    conn.execute("DELETE FROM buckets WHERE key IN "
-                                 "(SELECT key FROM buckets WHERE full_at < ? ORDER BY full_at LIMIT ?)", (at, PRUNE_ROWS))
-                    conn.execute("DELETE FROM used_nonces WHERE nonce IN "
-                                 "(SELECT nonce FROM used_nonces WHERE expires < ? ORDER BY expires LIMIT ?)",
-                                 (at, PRUNE_ROWS))
+                if (
+                    at - self._pruned_at >= PRUNE_EVERY_SECONDS
+                ):  # a bounded batch: every worker waits for this lock
+                    conn.execute(
+                        "DELETE FROM buckets WHERE key IN "
+                        "(SELECT key FROM buckets WHERE full_at < ? ORDER BY full_at LIMIT ?)",
+                        (at, PRUNE_ROWS),
+                    )
+                    conn.execute(
+                        "DELETE FROM used_nonces WHERE nonce IN "
+                        "(SELECT nonce FROM used_nonces WHERE expires < ? ORDER BY expires LIMIT ?)",
+                        (at, PRUNE_ROWS),
+                    )
                     self._pruned_at = at
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
-    def take_all(self, wanted: Sequence[tuple[Limit, str]], at: float,
-                 once: tuple[str, float] | None = None, then: Sequence[tuple[Limit, str]] = ()) -> Decision | None:
+    def take_all(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket, for all processes at once (``at``: wall-clock seconds).
 
         ``once`` (a challenge's nonce and expiry) is checked and remembered in
@@ -124,8 +140,11 @@ class RateLimitFile:
             spend_in(wanted)
             if then and all(d.allowed for d in decisions):
                 spend_in(then)
-            conn.execute(f"INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES "
-                         f"{', '.join(['(?, ?, ?, ?)'] * (len(rows) // 4))}", rows)
+            conn.execute(
+                f"INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES "
+                f"{', '.join(['(?, ?, ?, ?)'] * (len(rows) // 4))}",
+                rows,
+            )
         return combine(decisions)
 
     def give_back(self, limit: Limit, key: str, at: float) -> None:
@@ -136,12 +155,16 @@ class RateLimitFile:
                 return  # a full bucket is not stored: nothing to give back
             left = give_back(limit, refill(limit, found[0], found[1], at))
             stamp = max(at, found[1])
-            conn.execute("INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES (?, ?, ?, ?)",
-                         (key, left, stamp, full_again_at(limit, left, stamp)))
+            conn.execute(
+                "INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES (?, ?, ?, ?)",
+                (key, left, stamp, full_again_at(limit, left, stamp)),
+            )
 
     @staticmethod
     def _remember(conn: sqlite3.Connection, nonce: str, expires: float) -> bool:
-        inserted = conn.execute("INSERT OR IGNORE INTO used_nonces (nonce, expires) VALUES (?, ?)", (nonce, expires))
+        inserted = conn.execute(
+            "INSERT OR IGNORE INTO used_nonces (nonce, expires) VALUES (?, ?)", (nonce, expires)
+        )
         return inserted.rowcount == 1
 
     def use(self, nonce: str, expires: int, at: float) -> bool:

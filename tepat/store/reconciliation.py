@@ -30,16 +30,23 @@ def _scope(query: sa.Select[Any], batch_id: int | None, cycle_id: int | None) ->
     return query.where(_P.c.batch_id.in_(sa.select(_B.c.id).where(_B.c.cycle_id == cycle_id)))
 
 
-def by_kelurahan(conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None) -> list[dict[str, Any]]:
+def by_kelurahan(
+    conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None
+) -> list[dict[str, Any]]:
     """Per kelurahan: count and sum of lines in each state (planned = every line).
 
     One GROUP BY (kelurahan, state) over the lines, pivoted here: three times
     faster than summing a CASE per state, and the region names are looked up for
     the few kelurahan found rather than for every line.
     """
-    q = (sa.select(_P.c.kelurahan_code, _P.c.state, sa.func.count(), sa.func.coalesce(sa.func.sum(_P.c.amount), 0))
-         .group_by(_P.c.kelurahan_code, _P.c.state))
-    empty = {"planned_count": 0, "planned_sum": 0, **{f"{s.value}_{k}": 0 for s in PaymentState for k in ("count", "sum")}}
+    q = sa.select(
+        _P.c.kelurahan_code, _P.c.state, sa.func.count(), sa.func.coalesce(sa.func.sum(_P.c.amount), 0)
+    ).group_by(_P.c.kelurahan_code, _P.c.state)
+    empty = {
+        "planned_count": 0,
+        "planned_sum": 0,
+        **{f"{s.value}_{k}": 0 for s in PaymentState for k in ("count", "sum")},
+    }
     found: dict[str, dict[str, Any]] = {}
     for code, state, count, total in conn.execute(_scope(q, batch_id, cycle_id)):
         row = found.setdefault(code, {"kelurahan_code": code, "kelurahan_name": None, **empty})
@@ -49,24 +56,46 @@ def by_kelurahan(conn: sa.Connection, *, batch_id: int | None = None, cycle_id: 
             row[f"{state}_count"] += int(count)
             row[f"{state}_sum"] += int(total)
     if found:
-        names = dict(conn.execute(sa.select(regions.c.code, regions.c.name).where(regions.c.code.in_(list(found)))).all())
+        names = dict(
+            conn.execute(
+                sa.select(regions.c.code, regions.c.name).where(regions.c.code.in_(list(found)))
+            ).all()
+        )
         for code, row in found.items():
             row["kelurahan_name"] = names.get(code)
     return [found[code] for code in sorted(found)]
 
 
-def mismatches(conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None,
-               limit: int | None = 1000) -> list[dict[str, Any]]:
+def mismatches(
+    conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None, limit: int | None = 1000
+) -> list[dict[str, Any]]:
     """The bank's rows that were not applied as sent, with our line beside them (newest import first)."""
     ours = _P.alias("ours")
-    q = (sa.select(_R.c.import_id, _R.c.row_number, _R.c.reference, _R.c.recipient_nik.label("bank_nik"),
-                   _R.c.amount.label("bank_amount"), _R.c.status.label("bank_status"), _R.c.outcome, _R.c.detail,
-                   _I.c.batch_id, _I.c.file_name, ours.c.recipient_nik.label("our_nik"), ours.c.amount.label("our_amount"),
-                   ours.c.state.label("our_state"), ours.c.kelurahan_code)
-         .select_from(_R.join(_I, _I.c.id == _R.c.import_id)
-                      .outerjoin(ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)))
-         .where(_R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]), _I.c.status == "selesai")
-         .order_by(_R.c.import_id.desc(), _R.c.row_number))
+    q = (
+        sa.select(
+            _R.c.import_id,
+            _R.c.row_number,
+            _R.c.reference,
+            _R.c.recipient_nik.label("bank_nik"),
+            _R.c.amount.label("bank_amount"),
+            _R.c.status.label("bank_status"),
+            _R.c.outcome,
+            _R.c.detail,
+            _I.c.batch_id,
+            _I.c.file_name,
+            ours.c.recipient_nik.label("our_nik"),
+            ours.c.amount.label("our_amount"),
+            ours.c.state.label("our_state"),
+            ours.c.kelurahan_code,
+        )
+        .select_from(
+            _R.join(_I, _I.c.id == _R.c.import_id).outerjoin(
+                ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)
+            )
+        )
+        .where(_R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]), _I.c.status == "selesai")
+        .order_by(_R.c.import_id.desc(), _R.c.row_number)
+    )
     if batch_id is not None:
         q = q.where(_I.c.batch_id == batch_id)
     else:
@@ -76,14 +105,21 @@ def mismatches(conn: sa.Connection, *, batch_id: int | None = None, cycle_id: in
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def mismatch_counts(conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None) -> list[dict[str, Any]]:
+def mismatch_counts(
+    conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None
+) -> list[dict[str, Any]]:
     """Mismatches per kind and kelurahan (what an analyst may see)."""
     ours = _P.alias("ours")
-    q = (sa.select(_R.c.outcome, ours.c.kelurahan_code, sa.func.count().label("rows"))
-         .select_from(_R.join(_I, _I.c.id == _R.c.import_id)
-                      .outerjoin(ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)))
-         .where(_R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]), _I.c.status == "selesai")
-         .group_by(_R.c.outcome, ours.c.kelurahan_code))
+    q = (
+        sa.select(_R.c.outcome, ours.c.kelurahan_code, sa.func.count().label("rows"))
+        .select_from(
+            _R.join(_I, _I.c.id == _R.c.import_id).outerjoin(
+                ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)
+            )
+        )
+        .where(_R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]), _I.c.status == "selesai")
+        .group_by(_R.c.outcome, ours.c.kelurahan_code)
+    )
     if batch_id is not None:
         q = q.where(_I.c.batch_id == batch_id)
     else:
@@ -93,35 +129,72 @@ def mismatch_counts(conn: sa.Connection, *, batch_id: int | None = None, cycle_i
 
 def entitlement_summary(conn: sa.Connection, cycle_id: int) -> dict[str, Any]:
     """Entitlements of a cycle per state, and how many have more than one paid line (must be zero)."""
-    rows = conn.execute(sa.select(entitlements.c.state, sa.func.count(), sa.func.coalesce(sa.func.sum(entitlements.c.amount), 0))
-                        .where(entitlements.c.cycle_id == cycle_id).group_by(entitlements.c.state)).all()
-    paid_twice = sa.select(_P.c.entitlement_id).join(entitlements, entitlements.c.id == _P.c.entitlement_id).where(
-        entitlements.c.cycle_id == cycle_id, _P.c.state == PaymentState.DIBAYAR.value
-    ).group_by(_P.c.entitlement_id).having(sa.func.count() > 1).subquery()
+    rows = conn.execute(
+        sa.select(
+            entitlements.c.state, sa.func.count(), sa.func.coalesce(sa.func.sum(entitlements.c.amount), 0)
+        )
+        .where(entitlements.c.cycle_id == cycle_id)
+        .group_by(entitlements.c.state)
+    ).all()
+    paid_twice = (
+        sa.select(_P.c.entitlement_id)
+        .join(entitlements, entitlements.c.id == _P.c.entitlement_id)
+        .where(entitlements.c.cycle_id == cycle_id, _P.c.state == PaymentState.DIBAYAR.value)
+        .group_by(_P.c.entitlement_id)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
     twice = int(conn.execute(sa.select(sa.func.count()).select_from(paid_twice)).scalar_one())
     state_vs_line = conn.execute(
-        sa.select(sa.func.count()).select_from(entitlements).where(
-            entitlements.c.cycle_id == cycle_id, entitlements.c.state == "dibayar",
-            ~sa.exists().where(_P.c.entitlement_id == entitlements.c.id, _P.c.state == PaymentState.DIBAYAR.value))
+        sa.select(sa.func.count())
+        .select_from(entitlements)
+        .where(
+            entitlements.c.cycle_id == cycle_id,
+            entitlements.c.state == "dibayar",
+            ~sa.exists().where(
+                _P.c.entitlement_id == entitlements.c.id, _P.c.state == PaymentState.DIBAYAR.value
+            ),
+        )
     ).scalar_one()
-    return {"by_state": {str(s): {"count": int(c), "sum": int(t)} for s, c, t in rows},
-            "paid_twice": twice, "paid_without_line": int(state_vs_line)}
+    return {
+        "by_state": {str(s): {"count": int(c), "sum": int(t)} for s, c, t in rows},
+        "paid_twice": twice,
+        "paid_without_line": int(state_vs_line),
+    }
 
 
-def paid_when_gone(conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None,
-                   limit: int = 1000) -> list[dict[str, Any]]:
+def paid_when_gone(
+    conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
     """Lines reported paid whose recipient had died (death date on or before the settlement date) or had been made
     inactive (the inactive record dating from on or before it): money to recover or explain (issue 18 point 12).
 
     The database finds the paid lines of dead or inactive recipients (few); the dates are compared here, the same
     way on both databases."""
     e, m = entitlements.c, members.c
-    q = (sa.select(_P.c.id.label("payment_id"), _P.c.reference, _P.c.recipient_nik, _P.c.recipient_name, _P.c.amount,
-                   _P.c.kelurahan_code, _P.c.settled_on, _P.c.updated_at, m.life_status, m.death_date,
-                   m.status.label("member_status"), m.inactive_reason, m.valid_from)
-         .select_from(_P.join(entitlements, e.id == _P.c.entitlement_id).join(members, m.id == e.member_id))
-         .where(_P.c.state == PaymentState.DIBAYAR.value, sa.or_(m.life_status == "meninggal", m.status != "aktif"))
-         .order_by(_P.c.kelurahan_code, _P.c.reference))
+    q = (
+        sa.select(
+            _P.c.id.label("payment_id"),
+            _P.c.reference,
+            _P.c.recipient_nik,
+            _P.c.recipient_name,
+            _P.c.amount,
+            _P.c.kelurahan_code,
+            _P.c.settled_on,
+            _P.c.updated_at,
+            m.life_status,
+            m.death_date,
+            m.status.label("member_status"),
+            m.inactive_reason,
+            m.valid_from,
+        )
+        .select_from(_P.join(entitlements, e.id == _P.c.entitlement_id).join(members, m.id == e.member_id))
+        .where(
+            _P.c.state == PaymentState.DIBAYAR.value,
+            sa.or_(m.life_status == "meninggal", m.status != "aktif"),
+        )
+        .order_by(_P.c.kelurahan_code, _P.c.reference)
+    )
     found: list[dict[str, Any]] = []
     for row in conn.execute(_scope(q, batch_id, cycle_id)).mappings():
         r = dict(row)

@@ -19,7 +19,12 @@ def replace_all(conn: sa.Connection, rows: Iterable[Region]) -> int:
     existing = {r.code: r.name for r in conn.execute(sa.select(regions.c.code, regions.c.name))}
     new, changed = [], []
     for r in rows:
-        values = {"code": r.code, "name": r.name, "level": level_of(r.code).value, "parent_code": r.parent_code}
+        values = {
+            "code": r.code,
+            "name": r.name,
+            "level": level_of(r.code).value,
+            "parent_code": r.parent_code,
+        }
         if r.code not in existing:
             new.append(values)
         elif existing[r.code] != r.name:
@@ -32,4 +37,6 @@ def replace_all(conn: sa.Connection, rows: Iterable[Region]) -> int:
 
 
 def region_index(conn: sa.Connection) -> RegionIndex:
-    return RegionIndex(Region(code, name) for code, name in conn.execute(sa.select(regions.c.code, regions.c.name)))
+    return RegionIndex(
+        Region(code, name) for code, name in conn.execute(sa.select(regions.c.code, regions.c.name))
+    )

@@ -33,11 +33,15 @@ Condition = sa.ColumnElement[bool]
 def compile_rule(rule: Rule, *, reference_date: date, scores: sa.FromClause | None = None) -> Condition:
     """The rule as a boolean SQL expression over ``families`` (and ``scores`` if it uses desil/skor)."""
     if rule.uses_scores() and scores is None:
-        raise ValidationError("Aturan memakai desil atau skor, tetapi belum ada skor kesejahteraan untuk dipakai.")
+        raise ValidationError(
+            "Aturan memakai desil atau skor, tetapi belum ada skor kesejahteraan untuk dipakai."
+        )
     return _Compiler(reference_date, scores).node(rule.root, None)
 
 
-def select_eligible(rule: Rule, *, reference_date: date, scores: sa.FromClause | None = None) -> sa.Select[Any]:
+def select_eligible(
+    rule: Rule, *, reference_date: date, scores: sa.FromClause | None = None
+) -> sa.Select[Any]:
     """``SELECT families.id`` of every family (any status) that satisfies the rule, ordered by id."""
     condition = compile_rule(rule, reference_date=reference_date, scores=scores)
     source: sa.FromClause = families
@@ -96,7 +100,9 @@ class _Compiler:
         if isinstance(node, Flag):
             return self.flag(node.field, column)
         source = node.field.source
-        nullable = source != "member_count" and (source != "column" or bool(getattr(column, "nullable", True)))
+        nullable = source != "member_count" and (
+            source != "column" or bool(getattr(column, "nullable", True))
+        )
         guard = [column.is_not(None)] if nullable else []
         if isinstance(node, InList):
             test = column.not_in(node.values) if node.negated else column.in_(node.values)

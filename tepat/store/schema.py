@@ -56,7 +56,9 @@ users = sa.Table(
     sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("password_changed_at", Timestamp),
     sa.Column("totp_secret", sa.String(64)),  # base32; set once the user confirmed a code from their app
-    sa.Column("totp_last_step", sa.Integer),  # the 30-second step of the last code accepted: a code is used once
+    sa.Column(
+        "totp_last_step", sa.Integer
+    ),  # the 30-second step of the last code accepted: a code is used once
 )
 
 api_tokens = sa.Table(
@@ -112,7 +114,9 @@ jobs = sa.Table(
     sa.Column("state", sa.String(10), nullable=False),  # menunggu | berjalan | selesai | gagal
     sa.Column("done", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("total", sa.BigInteger),
-    sa.Column("result", sa.JSON(none_as_null=True)),  # what the page shows when it is done (counts, the first bad rows, file names)
+    sa.Column(
+        "result", sa.JSON(none_as_null=True)
+    ),  # what the page shows when it is done (counts, the first bad rows, file names)
     sa.Column("message", sa.String(1000)),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("started_at", Timestamp),
@@ -286,7 +290,9 @@ move_requests = sa.Table(
     sa.Column("to_kelurahan_code", sa.String(13), nullable=False),
     sa.Column("kk_number", sa.String(16), nullable=False),  # the KK the record was to join
     sa.Column("nik", sa.String(16)),  # empty when the family itself (by KK) is asked for
-    sa.Column("family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False),  # the record's family today
+    sa.Column(
+        "family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False
+    ),  # the record's family today
     sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id")),
     sa.Column("from_kelurahan_code", sa.String(13), nullable=False),
     sa.Column("state", sa.String(10), nullable=False),  # menunggu | diterima | ditolak
@@ -444,7 +450,9 @@ pmt_evaluations = sa.Table(
     sa.Column("source_file", sa.String(255), nullable=False),
     sa.Column("source_sha256", sa.String(64), nullable=False),
     sa.Column("households", sa.Integer, nullable=False),
-    sa.Column("results", sa.JSON, nullable=False),  # one entry per coverage: inclusion/exclusion error, counts
+    sa.Column(
+        "results", sa.JSON, nullable=False
+    ),  # one entry per coverage: inclusion/exclusion error, counts
     sa.Column("evaluated_by", sa.String(64), nullable=False),
     sa.Column("evaluated_at", Timestamp, nullable=False),
     sa.Index("ix_pmt_evaluations_model_id", "model_id"),
@@ -516,7 +524,9 @@ programmes = sa.Table(
     sa.Column("annual_budget", sa.BigInteger),  # rupiah; NULL: no budget cap
     sa.Column("quota", sa.Integer),  # units per cycle (e.g. seats per BLK batch); NULL: no quota
     sa.Column("rule", sa.String(4000), nullable=False),  # family-level eligibility rule (tepat.domain.rules)
-    sa.Column("member_rule", sa.String(4000)),  # unit = orang: condition on one member, as inside any(anggota, …)
+    sa.Column(
+        "member_rule", sa.String(4000)
+    ),  # unit = orang: condition on one member, as inside any(anggota, …)
     sa.Column("exclusions", sa.JSON, nullable=False),  # programme codes whose current recipients are left out
     sa.Column("coverage_months", sa.Integer),  # layanan (health): months an approved cycle covers a person
     sa.Column("active", sa.Boolean, nullable=False),
@@ -566,7 +576,9 @@ benefit_cycles = sa.Table(
     sa.Column("quota", sa.Integer),
     sa.Column("entitlements", sa.Integer, nullable=False, server_default="0"),
     sa.Column("total_amount", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("blocked", sa.Integer, nullable=False, server_default="0"),  # blocked at approval (pages count the rows)
+    sa.Column(
+        "blocked", sa.Integer, nullable=False, server_default="0"
+    ),  # blocked at approval (pages count the rows)
     sa.Column("snapshot_sha256", sa.String(64)),  # digest of the frozen list, set on approval
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
@@ -688,7 +700,9 @@ payments = sa.Table(
     # On its way or paid: what the exactly-once index counts. Derived from state by the database, so no code
     # can forget it; the index reads this column, not state, so a line going dikirim → dibayar keeps every
     # index entry (a HOT update on PostgreSQL).
-    sa.Column("live", sa.Boolean, sa.Computed("state IN ('dikirim', 'dibayar')", persisted=True), nullable=False),
+    sa.Column(
+        "live", sa.Boolean, sa.Computed("state IN ('dikirim', 'dibayar')", persisted=True), nullable=False
+    ),
     sa.Column("failure_reason", sa.String(200)),
     sa.Column("bank_reference", sa.String(64)),
     sa.Column("settled_on", sa.Date),  # the day the bank / PT Pos says it paid
@@ -697,8 +711,13 @@ payments = sa.Table(
     sa.Column("updated_at", Timestamp),
     # Exactly once, enforced by the database: an entitlement has at most one payment
     # that is on its way or paid. A failed or returned line may be followed by a retry.
-    sa.Index("uq_payments_live_entitlement", "entitlement_id", unique=True,
-             sqlite_where=sa.text("live"), postgresql_where=sa.text("live")),
+    sa.Index(
+        "uq_payments_live_entitlement",
+        "entitlement_id",
+        unique=True,
+        sqlite_where=sa.text("live"),
+        postgresql_where=sa.text("live"),
+    ),
     sa.Index("ix_payments_batch_id", "batch_id"),
     sa.Index("ix_payments_entitlement_id", "entitlement_id"),
     postgresql_with={"fillfactor": 50},  # room for the result's HOT update, as for entitlements
@@ -741,7 +760,9 @@ payment_result_lines = sa.Table(
     sa.Column("reason", sa.String(200)),
     sa.Column("bank_reference", sa.String(64)),
     sa.Column("settled_on", sa.Date),
-    sa.Column("outcome", sa.String(16), nullable=False),  # diterapkan | sudah | tidak_cocok | tidak_dikenal | ganda
+    sa.Column(
+        "outcome", sa.String(16), nullable=False
+    ),  # diterapkan | sudah | tidak_cocok | tidak_dikenal | ganda
     sa.Column("detail", sa.String(200)),
     sa.Index("ix_payment_result_lines_import_id", "import_id"),
 )
@@ -753,7 +774,9 @@ facilities = sa.Table(
     sa.Column("code", sa.String(20), nullable=False, unique=True),
     sa.Column("name", sa.String(120), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),  # rsud | puskesmas | klinik
-    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the API key; the key is shown once
+    sa.Column(
+        "key_hash", sa.String(64), nullable=False, unique=True
+    ),  # SHA-256 of the API key; the key is shown once
     sa.Column("key_prefix", sa.String(12), nullable=False),  # to recognise a key without storing it
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),

@@ -71,7 +71,9 @@ class UpsertCounts:
         )
 
 
-def _stage_table(md: sa.MetaData, name: str, source: sa.Table, columns: list[str], extra: list[sa.Column[object]]) -> sa.Table:
+def _stage_table(
+    md: sa.MetaData, name: str, source: sa.Table, columns: list[str], extra: list[sa.Column[object]]
+) -> sa.Table:
     return sa.Table(
         name,
         md,
@@ -114,21 +116,36 @@ class Stager:
         self.conn = conn
         self.area_code = area_code
         self.refused: list[Refusal] = []
-        self.family_columns = [c for c in family_columns if c in known_f and c != "kk_number"] + ["kecamatan_code"]
+        self.family_columns = [c for c in family_columns if c in known_f and c != "kk_number"] + [
+            "kecamatan_code"
+        ]
         self.member_columns = [c for c in member_columns if c in known_m]
-        self.stamp = {"changed_by": changed_by, "change_reason": change_reason[:200], "import_id": import_id, "now": now}
+        self.stamp = {
+            "changed_by": changed_by,
+            "change_reason": change_reason[:200],
+            "import_id": import_id,
+            "now": now,
+        }
         self.now = now
         md = sa.MetaData()
         # The batch as read (``stage_*``), and the batch with its matches resolved (``matched_*``): each
         # is written once per batch, never updated (an UPDATE rewrites every row under MVCC).
         self.sf = _stage_table(md, "stage_families", families, ["kk_number", *self.family_columns], [])
-        self.sm = _stage_table(md, "stage_members", members, self.member_columns, [sa.Column("kk_number", sa.String(16))])
+        self.sm = _stage_table(
+            md, "stage_members", members, self.member_columns, [sa.Column("kk_number", sa.String(16))]
+        )
         self.mf = _stage_table(
-            md, "matched_families", families, ["kk_number", *self.family_columns],
+            md,
+            "matched_families",
+            families,
+            ["kk_number", *self.family_columns],
             [sa.Column("family_id", sa.Integer), sa.Column("changed", sa.Integer, nullable=False)],
         )
         self.mm = _stage_table(
-            md, "matched_members", members, self.member_columns,
+            md,
+            "matched_members",
+            members,
+            self.member_columns,
             [
                 sa.Column("kk_number", sa.String(16)),
                 sa.Column("family_id", sa.Integer),
@@ -163,8 +180,11 @@ class Stager:
         On PostgreSQL the tables are then locked against other writers (readers go on) until
         the import commits, so that no row can appear behind the first-load path's back.
         """
+
         def empty() -> bool:
-            return all(self.conn.execute(sa.select(t.c.id).limit(1)).first() is None for t in (families, members))
+            return all(
+                self.conn.execute(sa.select(t.c.id).limit(1)).first() is None for t in (families, members)
+            )
 
         if not empty():
             return False
@@ -201,15 +221,22 @@ class Stager:
             *(pl.col(c).cast(pl.Int8) for c, t in frame.schema.items() if t == pl.Boolean),
         )
         marks = ", ".join("?" for _ in names)
-        self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", native.rows())
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", native.rows()
+        )
 
     # ------------------------------------------------------------------ applying
 
     def apply(self, family_rows: pl.DataFrame, member_rows: pl.DataFrame) -> UpsertCounts:
         """Upsert one batch: ``family_rows`` keyed by ``kk_number``, ``member_rows`` by ``nik`` (with ``kk_number``)."""
-        family_rows = family_rows.with_columns(pl.col("kelurahan_code").str.slice(0, 8).alias("kecamatan_code"))
+        family_rows = family_rows.with_columns(
+            pl.col("kelurahan_code").str.slice(0, 8).alias("kecamatan_code")
+        )
         if self.first_load:
-            return self._append(family_rows.select("kk_number", *self.family_columns), member_rows.select("kk_number", *self.member_columns))
+            return self._append(
+                family_rows.select("kk_number", *self.family_columns),
+                member_rows.select("kk_number", *self.member_columns),
+            )
         self._load(self.sf, family_rows.select("kk_number", *self.family_columns))
         self._load(self.sm, member_rows.select("kk_number", *self.member_columns))
         refused = self._outside_area(family_rows)
@@ -228,9 +255,16 @@ class Stager:
         if count == 0:
             return pl.Series("id", [], dtype=pl.Int64)
         if self.conn.dialect.name == "postgresql":
-            ids = self.conn.execute(
-                sa.text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"), {"n": count}
-            ).scalars().all()
+            ids = (
+                self.conn.execute(
+                    sa.text(
+                        f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"
+                    ),
+                    {"n": count},
+                )
+                .scalars()
+                .all()
+            )
             return pl.Series("id", ids, dtype=pl.Int64)
         # SQLite: this transaction is the only writer (BEGIN IMMEDIATE).
         top = int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one())
@@ -241,9 +275,13 @@ class Stager:
         s = self.stamp
         dialect = self.conn.dialect
         bind = target.c.valid_from.type.dialect_impl(dialect).bind_processor(dialect)
-        stamp_value = bind(self.now) if bind is not None else self.now.isoformat()  # the text the column would be sent
+        stamp_value = (
+            bind(self.now) if bind is not None else self.now.isoformat()
+        )  # the text the column would be sent
         filled = [
-            pl.col(c).fill_null(pl.lit(default)) for c, default in _KEEP_WHEN_EMPTY.items() if c in frame.columns
+            pl.col(c).fill_null(pl.lit(default))
+            for c, default in _KEEP_WHEN_EMPTY.items()
+            if c in frame.columns
         ]
         added = [
             pl.lit(default).alias(c)
@@ -271,13 +309,17 @@ class Stager:
             self._kk_ids.rename({"id": "family_id"}), on="kk_number", how="left", maintain_order="left"
         ).select("family_id", *self.member_columns)
         if placed.get_column("family_id").null_count():
-            raise RuntimeError("anggota tanpa keluarga dalam batch impor")  # the checker's rows always carry their KK
+            raise RuntimeError(
+                "anggota tanpa keluarga dalam batch impor"
+            )  # the checker's rows always carry their KK
         self._load(members, self._as_new(placed, members, {"status": "aktif"}), replace=False)
         return UpsertCounts(families_created=fresh.height, members_created=member_rows.height)
 
     # ------------------------------------------------------------------ area
 
-    def _outside(self, probe: sa.ScalarSelect[int], staged: sa.Table, keys: list[str]) -> list[tuple[Any, ...]]:
+    def _outside(
+        self, probe: sa.ScalarSelect[int], staged: sa.Table, keys: list[str]
+    ) -> list[tuple[Any, ...]]:
         """``keys`` of the staged rows for which ``probe`` (a correlated id lookup) finds a record, with its id.
 
         The probe stays a scalar subquery in a derived table kept apart by ``OFFSET 0``: one index probe per
@@ -293,46 +335,73 @@ class Stager:
         outside_family = sa.not_(in_area(self.area_code, families.c.kelurahan_code))
         by_kk = self._outside(
             sa.select(families.c.id)
-            .where(families.c.kk_number == self.sf.c.kk_number, families.c.registry_status == "aktif", outside_family)
-            .limit(1).scalar_subquery(),
-            self.sf, ["kk_number"],
+            .where(
+                families.c.kk_number == self.sf.c.kk_number,
+                families.c.registry_status == "aktif",
+                outside_family,
+            )
+            .limit(1)
+            .scalar_subquery(),
+            self.sf,
+            ["kk_number"],
         )
         by_nik = self._outside(
             sa.select(members.c.id)
             .join(families, families.c.id == members.c.family_id)
             .where(members.c.nik == self.sm.c.nik, members.c.status == "aktif", outside_family)
-            .limit(1).scalar_subquery(),
-            self.sm, ["kk_number", "nik"],
+            .limit(1)
+            .scalar_subquery(),
+            self.sm,
+            ["kk_number", "nik"],
         )
         if not by_kk and not by_nik:
             return []
         member_ids = [member_id for _, _, member_id in by_nik]
-        family_of: dict[int, int] = {
-            m: f for m, f in self.conn.execute(sa.select(members.c.id, members.c.family_id).where(members.c.id.in_(member_ids)))
-        } if member_ids else {}
+        family_of: dict[int, int] = (
+            {
+                m: f
+                for m, f in self.conn.execute(
+                    sa.select(members.c.id, members.c.family_id).where(members.c.id.in_(member_ids))
+                )
+            }
+            if member_ids
+            else {}
+        )
         family_ids = {family_id for _, family_id in by_kk} | set(family_of.values())
         kelurahan_of: dict[int, str] = {
-            f: k for f, k in self.conn.execute(sa.select(families.c.id, families.c.kelurahan_code).where(families.c.id.in_(family_ids)))
+            f: k
+            for f, k in self.conn.execute(
+                sa.select(families.c.id, families.c.kelurahan_code).where(families.c.id.in_(family_ids))
+            )
         }
         target = dict(family_rows.select("kk_number", "kelurahan_code").iter_rows())
-        refused = [Refusal(kk, None, family_id, None, kelurahan_of[family_id], target[kk]) for kk, family_id in by_kk]
-        whole = {family_id for _, family_id in by_kk}  # a person of a family asked for whole is no request of its own
+        refused = [
+            Refusal(kk, None, family_id, None, kelurahan_of[family_id], target[kk]) for kk, family_id in by_kk
+        ]
+        whole = {
+            family_id for _, family_id in by_kk
+        }  # a person of a family asked for whole is no request of its own
         refused += [
             Refusal(kk, nik, family_of[member_id], member_id, kelurahan_of[family_of[member_id]], target[kk])
-            for kk, nik, member_id in by_nik if family_of[member_id] not in whole
+            for kk, nik, member_id in by_nik
+            if family_of[member_id] not in whole
         ]
         return refused
 
     # ------------------------------------------------------------------ matching
 
-    def _differs(self, current: sa.Table, staged: sa.FromClause, columns: list[str]) -> sa.ColumnElement[bool]:
+    def _differs(
+        self, current: sa.Table, staged: sa.FromClause, columns: list[str]
+    ) -> sa.ColumnElement[bool]:
         terms = []
         for c in columns:
             diff = current.c[c].is_distinct_from(staged.c[c])
             terms.append(sa.and_(staged.c[c].is_not(None), diff) if c in _KEEP_WHEN_EMPTY else diff)
         return sa.or_(*terms)
 
-    def _best(self, target: sa.Table, key: str, value: sa.ColumnElement[str], status: str) -> sa.ScalarSelect[int]:
+    def _best(
+        self, target: sa.Table, key: str, value: sa.ColumnElement[str], status: str
+    ) -> sa.ScalarSelect[int]:
         """The id of the active, else the latest, row of ``target`` with this ``key`` inside the importer's area.
 
         A correlated subquery on purpose: it is an index probe per staged row on both databases,
@@ -346,14 +415,23 @@ class Stager:
             q = q.where(in_area(self.area_code, families.c.kelurahan_code))
         return q.order_by(*preference).limit(1).scalar_subquery()
 
-    def _resolve(self, matched: sa.Table, staged: sa.Table, ids: Mapping[str, sa.ColumnElement[Any]], id_column: str,
-                 current: sa.Table, compared: list[str]) -> None:
+    def _resolve(
+        self,
+        matched: sa.Table,
+        staged: sa.Table,
+        ids: Mapping[str, sa.ColumnElement[Any]],
+        id_column: str,
+        current: sa.Table,
+        compared: list[str],
+    ) -> None:
         """Write ``staged`` into ``matched`` with its ids (``ids``) and whether the stored row differs: one pass.
 
         The ids are computed in a derived table kept apart by ``OFFSET 0`` (neither database merges
         it into the outer query), so the change test below reads each id without probing again.
         """
-        with_ids = sa.select(*staged.c, *(expr.label(name) for name, expr in ids.items())).offset(0).subquery("x")
+        with_ids = (
+            sa.select(*staged.c, *(expr.label(name) for name, expr in ids.items())).offset(0).subquery("x")
+        )
         differs = (
             sa.select(sa.literal(1))
             .where(current.c.id == with_ids.c[id_column], self._differs(current, with_ids, compared))
@@ -377,14 +455,18 @@ class Stager:
         )
         return values
 
-    def _update_changed(self, current: sa.Table, history: sa.Table, matched: sa.Table, id_column: str, compared: list[str]) -> int:
+    def _update_changed(
+        self, current: sa.Table, history: sa.Table, matched: sa.Table, id_column: str, compared: list[str]
+    ) -> int:
         """Keep the old version of every changed row, then write the new one; returns how many changed."""
         ids = sa.select(matched.c[id_column]).where(matched.c.changed == 1)
         names = [c.name for c in current.columns]
         kept = self.conn.execute(
             history.insert().from_select(
                 [*names, "valid_to"],
-                sa.select(*current.columns, sa.literal(self.stamp["now"], history.c.valid_to.type)).where(current.c.id.in_(ids)),
+                sa.select(*current.columns, sa.literal(self.stamp["now"], history.c.valid_to.type)).where(
+                    current.c.id.in_(ids)
+                ),
             ),
             execution_options={"preserve_rowcount": True},
         ).rowcount
@@ -396,7 +478,14 @@ class Stager:
             )
         return int(kept)
 
-    def _insert_new(self, staged: sa.Table, target: sa.Table, columns: list[str], new: sa.ColumnElement[bool], fixed: dict[str, object]) -> int:
+    def _insert_new(
+        self,
+        staged: sa.Table,
+        target: sa.Table,
+        columns: list[str],
+        new: sa.ColumnElement[bool],
+        fixed: dict[str, object],
+    ) -> int:
         s = self.stamp
         selected: list[sa.ColumnElement[object]] = []
         for c in columns:
@@ -412,12 +501,20 @@ class Stager:
             "import_id": sa.literal(s["import_id"], sa.Integer),
             **{k: sa.literal(v) for k, v in fixed.items()},
         }
-        defaults = {k: sa.literal(v) for k, v in _KEEP_WHEN_EMPTY.items() if k in target.c and k not in columns and k not in extra}
+        defaults = {
+            k: sa.literal(v)
+            for k, v in _KEEP_WHEN_EMPTY.items()
+            if k in target.c and k not in columns and k not in extra
+        }
         names = [*columns, *extra, *defaults]
-        return int(self.conn.execute(
-            target.insert().from_select(names, sa.select(*selected, *extra.values(), *defaults.values()).where(new)),
-            execution_options={"preserve_rowcount": True},
-        ).rowcount)
+        return int(
+            self.conn.execute(
+                target.insert().from_select(
+                    names, sa.select(*selected, *extra.values(), *defaults.values()).where(new)
+                ),
+                execution_options={"preserve_rowcount": True},
+            ).rowcount
+        )
 
     def _apply_families(self) -> tuple[int, int]:
         sf, mf = self.sf, self.mf
@@ -425,7 +522,9 @@ class Stager:
         ids = {"family_id": self._best(families, "kk_number", sf.c.kk_number, "registry_status")}
         self._resolve(mf, sf, ids, "family_id", families, self.family_columns)
         updated = self._update_changed(families, family_versions, mf, "family_id", self.family_columns)
-        created = self._insert_new(mf, families, ["kk_number", *self.family_columns], mf.c.family_id.is_(None), {})
+        created = self._insert_new(
+            mf, families, ["kk_number", *self.family_columns], mf.c.family_id.is_(None), {}
+        )
         return created, updated
 
     def _apply_members(self) -> tuple[int, int]:
@@ -433,10 +532,14 @@ class Stager:
         self._empty(mm)
         # The family matched above, or (for a family created just now) the one with this KK.
         matched_family = sa.select(mf.c.family_id).where(mf.c.kk_number == sm.c.kk_number).scalar_subquery()
-        family_of = sa.func.coalesce(matched_family, self._best(families, "kk_number", sm.c.kk_number, "registry_status"))
+        family_of = sa.func.coalesce(
+            matched_family, self._best(families, "kk_number", sm.c.kk_number, "registry_status")
+        )
         ids = {"family_id": family_of, "member_id": self._best(members, "nik", sm.c.nik, "status")}
         compared = [c for c in self.member_columns if c != "nik"] + ["family_id"]
         self._resolve(mm, sm, ids, "member_id", members, compared)
         updated = self._update_changed(members, member_versions, mm, "member_id", compared)
-        created = self._insert_new(mm, members, ["family_id", *self.member_columns], mm.c.member_id.is_(None), {"status": "aktif"})
+        created = self._insert_new(
+            mm, members, ["family_id", *self.member_columns], mm.c.member_id.is_(None), {"status": "aktif"}
+        )
         return created, updated

@@ -12,10 +12,19 @@ from tepat.store.engine import write_if_free
 from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
 _LOOKUP_COLUMNS = (
-    members.c.id.label("member_id"), members.c.name, members.c.birth_date, members.c.status.label("member_status"),
-    members.c.inactive_reason.label("member_inactive_reason"), members.c.life_status,
-    families.c.id.label("family_id"), families.c.kk_number, families.c.kelurahan_code, families.c.kecamatan_code,
-    families.c.registry_status, families.c.verification_status, families.c.verified_on,
+    members.c.id.label("member_id"),
+    members.c.name,
+    members.c.birth_date,
+    members.c.status.label("member_status"),
+    members.c.inactive_reason.label("member_inactive_reason"),
+    members.c.life_status,
+    families.c.id.label("family_id"),
+    families.c.kk_number,
+    families.c.kelurahan_code,
+    families.c.kecamatan_code,
+    families.c.registry_status,
+    families.c.verification_status,
+    families.c.verified_on,
 )
 
 
@@ -31,7 +40,9 @@ _BY_NIK = (
 
 # The desil of the family in the latest ranking run (NULL before any ranking), fetched with the person so
 # that a check is one round trip whatever the outcome.
-_LATEST_MODEL = sa.select(ranking_runs.c.model_id).order_by(ranking_runs.c.id.desc()).limit(1).scalar_subquery()
+_LATEST_MODEL = (
+    sa.select(ranking_runs.c.model_id).order_by(ranking_runs.c.id.desc()).limit(1).scalar_subquery()
+)
 _DESIL = (
     sa.select(family_scores.c.desil)
     .where(family_scores.c.model_id == _LATEST_MODEL, family_scores.c.family_id == families.c.id)
@@ -84,10 +95,26 @@ def person_by_nik(conn: sa.Connection, nik: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def log(conn: sa.Connection, *, at: datetime, nik_hash: str, nik_masked: str, client_hash: str, channel: str,
-        outcome: str) -> None:
-    conn.execute(status_checks.insert().values(at=at, nik_hash=nik_hash, nik_masked=nik_masked,
-                                               client_hash=client_hash, channel=channel, outcome=outcome))
+def log(
+    conn: sa.Connection,
+    *,
+    at: datetime,
+    nik_hash: str,
+    nik_masked: str,
+    client_hash: str,
+    channel: str,
+    outcome: str,
+) -> None:
+    conn.execute(
+        status_checks.insert().values(
+            at=at,
+            nik_hash=nik_hash,
+            nik_masked=nik_masked,
+            client_hash=client_hash,
+            channel=channel,
+            outcome=outcome,
+        )
+    )
 
 
 def recent(conn: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:

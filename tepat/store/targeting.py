@@ -38,11 +38,13 @@ def list_models(conn: sa.Connection) -> list[dict[str, Any]]:
     """Every model version, newest first, with its latest ranking run and evaluation."""
     last_run = (
         sa.select(ranking_runs.c.model_id, sa.func.max(ranking_runs.c.id).label("run_id"))
-        .group_by(ranking_runs.c.model_id).subquery()
+        .group_by(ranking_runs.c.model_id)
+        .subquery()
     )
     last_eval = (
         sa.select(pmt_evaluations.c.model_id, sa.func.max(pmt_evaluations.c.id).label("evaluation_id"))
-        .group_by(pmt_evaluations.c.model_id).subquery()
+        .group_by(pmt_evaluations.c.model_id)
+        .subquery()
     )
     q = (
         sa.select(pmt_models, last_run.c.run_id, last_eval.c.evaluation_id)
@@ -55,7 +57,11 @@ def list_models(conn: sa.Connection) -> list[dict[str, Any]]:
 
 def update_model(conn: sa.Connection, model_id: int, values: Mapping[str, Any]) -> None:
     """Change a version that was never used (the service checks ``first_used_at`` under a lock)."""
-    conn.execute(pmt_models.update().where(pmt_models.c.id == model_id, pmt_models.c.first_used_at.is_(None)).values(**values))
+    conn.execute(
+        pmt_models.update()
+        .where(pmt_models.c.id == model_id, pmt_models.c.first_used_at.is_(None))
+        .values(**values)
+    )
 
 
 def delete_model(conn: sa.Connection, model_id: int) -> None:
@@ -64,19 +70,28 @@ def delete_model(conn: sa.Connection, model_id: int) -> None:
 
 
 def mark_used(conn: sa.Connection, model_id: int, at: datetime) -> None:
-    conn.execute(pmt_models.update().where(pmt_models.c.id == model_id, pmt_models.c.first_used_at.is_(None))
-                 .values(first_used_at=at))
+    conn.execute(
+        pmt_models.update()
+        .where(pmt_models.c.id == model_id, pmt_models.c.first_used_at.is_(None))
+        .values(first_used_at=at)
+    )
 
 
 # ----------------------------------------------------------------- evaluations
 
 
 def insert_evaluation(conn: sa.Connection, values: Mapping[str, Any]) -> int:
-    return int(conn.execute(pmt_evaluations.insert().values(**values).returning(pmt_evaluations.c.id)).scalar_one())
+    return int(
+        conn.execute(pmt_evaluations.insert().values(**values).returning(pmt_evaluations.c.id)).scalar_one()
+    )
 
 
 def get_evaluation(conn: sa.Connection, evaluation_id: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(pmt_evaluations).where(pmt_evaluations.c.id == evaluation_id)).mappings().first()
+    row = (
+        conn.execute(sa.select(pmt_evaluations).where(pmt_evaluations.c.id == evaluation_id))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -98,23 +113,39 @@ def get_run(conn: sa.Connection, run_id: int) -> dict[str, Any] | None:
 
 def latest_ranked_model(conn: sa.Connection) -> int | None:
     """The model version of the most recent ranking run (the scores rules use by default)."""
-    return conn.execute(sa.select(ranking_runs.c.model_id).order_by(ranking_runs.c.id.desc()).limit(1)).scalar()
+    return conn.execute(
+        sa.select(ranking_runs.c.model_id).order_by(ranking_runs.c.id.desc()).limit(1)
+    ).scalar()
 
 
 def stored_scores(conn: sa.Connection, model_id: int) -> dict[str, npt.NDArray[Any]]:
     """The stored scores of a model as arrays sorted by family id."""
-    q = (sa.select(family_scores.c.family_id, family_scores.c.family_version, family_scores.c.predicted, family_scores.c.desil)
-         .where(family_scores.c.model_id == model_id).order_by(family_scores.c.family_id))
+    q = (
+        sa.select(
+            family_scores.c.family_id,
+            family_scores.c.family_version,
+            family_scores.c.predicted,
+            family_scores.c.desil,
+        )
+        .where(family_scores.c.model_id == model_id)
+        .order_by(family_scores.c.family_id)
+    )
     rows = conn.execute(q).all()
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return {"family_id": empty, "family_version": empty, "predicted": np.zeros(0), "desil": empty}
     ids, versions, predicted, desil = zip(*rows, strict=True)
-    return {"family_id": np.asarray(ids, dtype=np.int64), "family_version": np.asarray(versions, dtype=np.int64),
-            "predicted": np.asarray(predicted, dtype=np.float64), "desil": np.asarray(desil, dtype=np.int64)}
+    return {
+        "family_id": np.asarray(ids, dtype=np.int64),
+        "family_version": np.asarray(versions, dtype=np.int64),
+        "predicted": np.asarray(predicted, dtype=np.float64),
+        "desil": np.asarray(desil, dtype=np.int64),
+    }
 
 
-def insert_scores(conn: sa.Connection, model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]) -> None:
+def insert_scores(
+    conn: sa.Connection, model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]
+) -> None:
     """Bulk insert of new score rows (COPY on PostgreSQL, one multi-row executemany elsewhere)."""
     n = len(rows["family_id"])
     if n == 0:
@@ -126,53 +157,107 @@ def insert_scores(conn: sa.Connection, model_id: int, run_id: int, rows: Mapping
     if conn.dialect.name == "sqlite":
         # the driver's executemany over tuples: no per-row dict, same transaction as ``conn``
         raw = conn.connection.driver_connection
-        tuples = zip([model_id] * n, rows["family_id"].tolist(), rows["family_version"].tolist(),
-                     rows["predicted"].tolist(), rows["score"].tolist(), rows["desil"].tolist(), [run_id] * n, strict=True)
-        raw.executemany(f"INSERT INTO family_scores ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?, ?)", tuples)  # type: ignore[union-attr]
+        tuples = zip(
+            [model_id] * n,
+            rows["family_id"].tolist(),
+            rows["family_version"].tolist(),
+            rows["predicted"].tolist(),
+            rows["score"].tolist(),
+            rows["desil"].tolist(),
+            [run_id] * n,
+            strict=True,
+        )
+        raw.executemany(
+            f"INSERT INTO family_scores ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?, ?)", tuples
+        )  # type: ignore[union-attr]
         return
     conn.execute(family_scores.insert(), _records(model_id, run_id, rows))
 
 
-def update_scores(conn: sa.Connection, model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]) -> None:
+def update_scores(
+    conn: sa.Connection, model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]
+) -> None:
     """Overwrite existing score rows by primary key, in batches."""
     stmt = (
         family_scores.update()
-        .where(family_scores.c.model_id == sa.bindparam("k_model"), family_scores.c.family_id == sa.bindparam("k_family"))
-        .values(family_version=sa.bindparam("v_version"), predicted=sa.bindparam("v_predicted"),
-                score=sa.bindparam("v_score"), desil=sa.bindparam("v_desil"), run_id=sa.bindparam("v_run"))
+        .where(
+            family_scores.c.model_id == sa.bindparam("k_model"),
+            family_scores.c.family_id == sa.bindparam("k_family"),
+        )
+        .values(
+            family_version=sa.bindparam("v_version"),
+            predicted=sa.bindparam("v_predicted"),
+            score=sa.bindparam("v_score"),
+            desil=sa.bindparam("v_desil"),
+            run_id=sa.bindparam("v_run"),
+        )
     )
     records = [
-        {"k_model": r["model_id"], "k_family": r["family_id"], "v_version": r["family_version"],
-         "v_predicted": r["predicted"], "v_score": r["score"], "v_desil": r["desil"], "v_run": run_id}
+        {
+            "k_model": r["model_id"],
+            "k_family": r["family_id"],
+            "v_version": r["family_version"],
+            "v_predicted": r["predicted"],
+            "v_score": r["score"],
+            "v_desil": r["desil"],
+            "v_run": run_id,
+        }
         for r in _records(model_id, run_id, rows)
     ]
     for start in range(0, len(records), UPDATE_BATCH):
-        conn.execute(stmt, records[start:start + UPDATE_BATCH])
+        conn.execute(stmt, records[start : start + UPDATE_BATCH])
 
 
 def delete_scores(conn: sa.Connection, model_id: int, family_ids: npt.NDArray[np.int64]) -> None:
-    stmt = family_scores.delete().where(family_scores.c.model_id == model_id, family_scores.c.family_id == sa.bindparam("fid"))
+    stmt = family_scores.delete().where(
+        family_scores.c.model_id == model_id, family_scores.c.family_id == sa.bindparam("fid")
+    )
     ids = [{"fid": int(i)} for i in family_ids]
     for start in range(0, len(ids), UPDATE_BATCH):
-        conn.execute(stmt, ids[start:start + UPDATE_BATCH])
+        conn.execute(stmt, ids[start : start + UPDATE_BATCH])
 
 
 def _records(model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]) -> list[dict[str, Any]]:
     return [
-        {"model_id": model_id, "family_id": f, "family_version": v, "predicted": p, "score": s, "desil": d, "run_id": run_id}
-        for f, v, p, s, d in zip(rows["family_id"].tolist(), rows["family_version"].tolist(), rows["predicted"].tolist(),
-                                 rows["score"].tolist(), rows["desil"].tolist(), strict=True)
+        {
+            "model_id": model_id,
+            "family_id": f,
+            "family_version": v,
+            "predicted": p,
+            "score": s,
+            "desil": d,
+            "run_id": run_id,
+        }
+        for f, v, p, s, d in zip(
+            rows["family_id"].tolist(),
+            rows["family_version"].tolist(),
+            rows["predicted"].tolist(),
+            rows["score"].tolist(),
+            rows["desil"].tolist(),
+            strict=True,
+        )
     ]
 
 
-def _copy(conn: sa.Connection, columns: tuple[str, ...], model_id: int, run_id: int,
-          rows: Mapping[str, npt.NDArray[Any]]) -> None:
+def _copy(
+    conn: sa.Connection,
+    columns: tuple[str, ...],
+    model_id: int,
+    run_id: int,
+    rows: Mapping[str, npt.NDArray[Any]],
+) -> None:
     n = len(rows["family_id"])
-    frame = pl.DataFrame({
-        "model_id": np.full(n, model_id, dtype=np.int64), "family_id": rows["family_id"],
-        "family_version": rows["family_version"], "predicted": rows["predicted"], "score": rows["score"],
-        "desil": rows["desil"], "run_id": np.full(n, run_id, dtype=np.int64),
-    }).select(columns)
+    frame = pl.DataFrame(
+        {
+            "model_id": np.full(n, model_id, dtype=np.int64),
+            "family_id": rows["family_id"],
+            "family_version": rows["family_version"],
+            "predicted": rows["predicted"],
+            "score": rows["score"],
+            "desil": rows["desil"],
+            "run_id": np.full(n, run_id, dtype=np.int64),
+        }
+    ).select(columns)
     raw = conn.connection.driver_connection
     sql = f"COPY family_scores ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
@@ -193,14 +278,18 @@ def scores_source(model_id: int) -> sa.Subquery:
 
 
 def family_score(conn: sa.Connection, model_id: int, family_id: int) -> dict[str, Any] | None:
-    q = (sa.select(family_scores, ranking_runs.c.finished_at, ranking_runs.c.reference_date)
-         .join(ranking_runs, ranking_runs.c.id == family_scores.c.run_id)
-         .where(family_scores.c.model_id == model_id, family_scores.c.family_id == family_id))
+    q = (
+        sa.select(family_scores, ranking_runs.c.finished_at, ranking_runs.c.reference_date)
+        .join(ranking_runs, ranking_runs.c.id == family_scores.c.run_id)
+        .where(family_scores.c.model_id == model_id, family_scores.c.family_id == family_id)
+    )
     row = conn.execute(q).mappings().first()
     return dict(row) if row else None
 
 
-def decile_counts(conn: sa.Connection, model_id: int, area: sa.ColumnElement[bool]) -> list[tuple[str, int, int]]:
+def decile_counts(
+    conn: sa.Connection, model_id: int, area: sa.ColumnElement[bool]
+) -> list[tuple[str, int, int]]:
     """(kecamatan code, desil, families) of active families in ``area``."""
     q = (
         sa.select(families.c.kecamatan_code, family_scores.c.desil, sa.func.count())
@@ -213,7 +302,12 @@ def decile_counts(conn: sa.Connection, model_id: int, area: sa.ColumnElement[boo
 
 
 def last_run_date(conn: sa.Connection, model_id: int) -> date | None:
-    q = sa.select(ranking_runs.c.reference_date).where(ranking_runs.c.model_id == model_id).order_by(ranking_runs.c.id.desc()).limit(1)
+    q = (
+        sa.select(ranking_runs.c.reference_date)
+        .where(ranking_runs.c.model_id == model_id)
+        .order_by(ranking_runs.c.id.desc())
+        .limit(1)
+    )
     return conn.execute(q).scalar()
 
 
@@ -224,23 +318,41 @@ def people_count() -> sa.ScalarSelect[Any]:
     """Alive and active members (``anggota``) of the family in the outer query: one index probe per row."""
     return (
         sa.select(sa.func.count())
-        .where(members.c.family_id == families.c.id, members.c.status == "aktif", members.c.life_status == "hidup")
+        .where(
+            members.c.family_id == families.c.id,
+            members.c.status == "aktif",
+            members.c.life_status == "hidup",
+        )
         .correlate(families)
         .scalar_subquery()
     )
 
 
-def eligible_query(eligible_ids: sa.Select[Any], model_id: int | None, area: sa.ColumnElement[bool]) -> sa.Select[Any]:
+def eligible_query(
+    eligible_ids: sa.Select[Any], model_id: int | None, area: sa.ColumnElement[bool]
+) -> sa.Select[Any]:
     """Eligible families in ``area`` with kecamatan, kelurahan, desil, score and people, poorest first."""
     ids = eligible_ids.order_by(None).subquery("memenuhi")
-    cols: list[Any] = [families.c.id, families.c.kecamatan_code, families.c.kelurahan_code, people_count().label("jiwa")]
+    cols: list[Any] = [
+        families.c.id,
+        families.c.kecamatan_code,
+        families.c.kelurahan_code,
+        people_count().label("jiwa"),
+    ]
     source = families.join(ids, ids.c.id == families.c.id)
     if model_id is not None:
-        scores = sa.select(family_scores.c.family_id, family_scores.c.desil, family_scores.c.score).where(
-            family_scores.c.model_id == model_id).subquery("skor")
+        scores = (
+            sa.select(family_scores.c.family_id, family_scores.c.desil, family_scores.c.score)
+            .where(family_scores.c.model_id == model_id)
+            .subquery("skor")
+        )
         source = source.outerjoin(scores, scores.c.family_id == families.c.id)
         cols += [scores.c.desil, scores.c.score]
-        order: list[Any] = [sa.func.coalesce(scores.c.desil, 99), sa.func.coalesce(scores.c.score, 1e300), families.c.id]
+        order: list[Any] = [
+            sa.func.coalesce(scores.c.desil, 99),
+            sa.func.coalesce(scores.c.score, 1e300),
+            families.c.id,
+        ]
     else:
         # typed NULLs (a bare NULL parameter comes back as text on PostgreSQL, which the Float result type refuses)
         cols += [sa.cast(sa.null(), sa.Integer).label("desil"), sa.cast(sa.null(), sa.Float).label("score")]

@@ -29,7 +29,14 @@ def insert_row(
     import_id: int | None = None,
 ) -> int:
     """Insert the first version of a row and return its id."""
-    row = {**values, "version": 1, "valid_from": at, "changed_by": changed_by, "change_reason": reason, "import_id": import_id}
+    row = {
+        **values,
+        "version": 1,
+        "valid_from": at,
+        "changed_by": changed_by,
+        "change_reason": reason,
+        "import_id": import_id,
+    }
     return int(conn.execute(table.insert().values(row).returning(table.c.id)).scalar_one())
 
 
@@ -82,7 +89,9 @@ def all_versions(conn: sa.Connection, table: sa.Table, where: Where | None = Non
     """Every version (old and current) of the rows matching ``where``, oldest first per row."""
     versions = VERSIONED[table.name]
     cols = [c.name for c in table.columns]
-    current = sa.select(*[table.c[c] for c in cols], sa.cast(sa.null(), versions.c.valid_to.type).label("valid_to"))
+    current = sa.select(
+        *[table.c[c] for c in cols], sa.cast(sa.null(), versions.c.valid_to.type).label("valid_to")
+    )
     old = sa.select(*[versions.c[c] for c in cols], versions.c.valid_to)
     if where is not None:
         current = current.where(where(table))

@@ -101,9 +101,7 @@ def draw_composition(rng: np.random.Generator, families: int) -> Composition:
         ],
     )
     v = rng.random(n)
-    head_female = np.select(
-        [young_single, single, lone], [v < 0.35, v < 0.7, v < 0.8], default=v < 0.05
-    )
+    head_female = np.select([young_single, single, lone], [v < 0.35, v < 0.7, v < 0.8], default=v < 0.05)
     has_spouse = couple | nuclear | extended | three
     gap = np.clip(rng.normal(3.5, 4.0, n), -6, 15)
     spouse_age = np.where(head_female, head_age + gap, head_age - gap)
@@ -115,8 +113,12 @@ def draw_composition(rng: np.random.Generator, families: int) -> Composition:
     # How many of each relationship.
     n_child = np.select(
         [nuclear, lone, extended, three],
-        [1 + np.minimum(rng.poisson(0.8, n), 5), 1 + np.minimum(rng.poisson(0.6, n), 4),
-         np.minimum(rng.poisson(1.3, n), 5), 1 + np.minimum(rng.poisson(0.4, n), 3)],
+        [
+            1 + np.minimum(rng.poisson(0.8, n), 5),
+            1 + np.minimum(rng.poisson(0.6, n), 4),
+            np.minimum(rng.poisson(1.3, n), 5),
+            1 + np.minimum(rng.poisson(0.4, n), 3),
+        ],
         default=0,
     )
     n_parent = np.where(extended, 1 + (rng.random(n) < 0.4), 0)
@@ -131,14 +133,26 @@ def draw_composition(rng: np.random.Generator, families: int) -> Composition:
     # Head and spouse.
     head_marital = np.select(
         [has_spouse, young_single, single, lone],
-        [MARRIED, np.where(rng.random(n) < 0.85, SINGLE, DIVORCED),
-         np.where(rng.random(n) < 0.8, WIDOWED, np.where(rng.random(n) < 0.5, DIVORCED, SINGLE)),
-         np.where(rng.random(n) < 0.5, WIDOWED, DIVORCED)],
+        [
+            MARRIED,
+            np.where(rng.random(n) < 0.85, SINGLE, DIVORCED),
+            np.where(rng.random(n) < 0.8, WIDOWED, np.where(rng.random(n) < 0.5, DIVORCED, SINGLE)),
+            np.where(rng.random(n) < 0.5, WIDOWED, DIVORCED),
+        ],
         default=MARRIED,
     )
     parts.append((fam, np.full(n, HEAD), head_female, head_age, head_marital, np.zeros(n, bool)))
     s = fam[has_spouse]
-    parts.append((s, np.full(len(s), SPOUSE), ~head_female[s], spouse_age[s], np.full(len(s), MARRIED), np.zeros(len(s), bool)))
+    parts.append(
+        (
+            s,
+            np.full(len(s), SPOUSE),
+            ~head_female[s],
+            spouse_age[s],
+            np.full(len(s), MARRIED),
+            np.zeros(len(s), bool),
+        )
+    )
 
     # Children: 18–45 years younger than both parents; those living at home are mostly under 35.
     c = np.repeat(fam, n_child)
@@ -162,7 +176,16 @@ def draw_composition(rng: np.random.Generator, families: int) -> Composition:
     mc_female[c[married]] = child_female[married]
     t = fam[three]
     in_law_age = np.clip(mc_age[t] + rng.normal(0, 3, len(t)).clip(-8, 8), 18.5, MAX_AGE)
-    parts.append((t, np.full(len(t), IN_LAW), ~mc_female[t], in_law_age, np.full(len(t), MARRIED), np.zeros(len(t), bool)))
+    parts.append(
+        (
+            t,
+            np.full(len(t), IN_LAW),
+            ~mc_female[t],
+            in_law_age,
+            np.full(len(t), MARRIED),
+            np.zeros(len(t), bool),
+        )
+    )
     in_law_of = np.zeros(n)
     in_law_of[t] = in_law_age
     g = np.repeat(fam, n_grand)
@@ -170,7 +193,16 @@ def draw_composition(rng: np.random.Generator, families: int) -> Composition:
     g_old = np.maximum(mc_age[g], in_law_of[g])
     g_lo = np.maximum(0.0, g_old - 45)
     g_age = _between(rng, g_lo, np.maximum(np.minimum(g_young - 18, 16.0), g_lo))
-    parts.append((g, np.full(len(g), GRANDCHILD), rng.random(len(g)) < 0.49, g_age, np.full(len(g), SINGLE), np.zeros(len(g), bool)))
+    parts.append(
+        (
+            g,
+            np.full(len(g), GRANDCHILD),
+            rng.random(len(g)) < 0.49,
+            g_age,
+            np.full(len(g), SINGLE),
+            np.zeros(len(g), bool),
+        )
+    )
 
     # Parents of the head (orang tua) or of the spouse (mertua): 18–45 years older than their child.
     p = np.repeat(fam, n_parent)
@@ -184,20 +216,30 @@ def draw_composition(rng: np.random.Generator, families: int) -> Composition:
     lone_female = rng.random(len(p)) < 0.72
     parent_female = np.where(two[p], second, lone_female)
     parent_age = np.minimum(np.where(parent_female, mother, father), MAX_AGE)
-    parts.append((
-        p,
-        np.where(of_spouse[p], PARENT_IN_LAW, PARENT),
-        parent_female,
-        parent_age,
-        np.where(two[p], MARRIED, WIDOWED),
-        np.zeros(len(p), bool),
-    ))
+    parts.append(
+        (
+            p,
+            np.where(of_spouse[p], PARENT_IN_LAW, PARENT),
+            parent_female,
+            parent_age,
+            np.where(two[p], MARRIED, WIDOWED),
+            np.zeros(len(p), bool),
+        )
+    )
 
     # Other relatives (nephews, nieces, cousins) staying with the family.
     r = np.repeat(fam, n_relative)
     r_age = rng.uniform(5, 30, len(r))
-    parts.append((r, np.full(len(r), RELATIVE), rng.random(len(r)) < 0.5, r_age,
-                  np.where((r_age > 24) & (rng.random(len(r)) < 0.4), MARRIED, SINGLE), np.zeros(len(r), bool)))
+    parts.append(
+        (
+            r,
+            np.full(len(r), RELATIVE),
+            rng.random(len(r)) < 0.5,
+            r_age,
+            np.where((r_age > 24) & (rng.random(len(r)) < 0.4), MARRIED, SINGLE),
+            np.zeros(len(r), bool),
+        )
+    )
 
     cols = [np.concatenate(col) for col in zip(*parts, strict=True)]
     order = np.lexsort((-cols[3], cols[1], cols[0]))

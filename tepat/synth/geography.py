@@ -25,7 +25,19 @@ DATA = Path(__file__).resolve().parent / "data"
 
 # Kab/kota where Bekasi residents born elsewhere were often first registered:
 # the five Jakarta kota, Kab. Bogor, Kab. Bekasi, Kota Bogor, Kota Bandung, Kota Depok, Karawang.
-ORIGIN_KABKOTA = ("31.71", "31.72", "31.73", "31.74", "31.75", "32.01", "32.16", "32.71", "32.73", "32.76", "32.15")
+ORIGIN_KABKOTA = (
+    "31.71",
+    "31.72",
+    "31.73",
+    "31.74",
+    "31.75",
+    "32.01",
+    "32.16",
+    "32.71",
+    "32.73",
+    "32.76",
+    "32.15",
+)
 
 _STRUCTURE_SEED = 3275  # RW/RT counts and kelurahan weights are the same city for every seed
 
@@ -53,7 +65,9 @@ class Geography:
 
 def _kecamatan_table() -> dict[str, tuple[int, float]]:
     with (DATA / "kecamatan.csv").open(newline="", encoding="utf-8") as f:
-        return {r["kode"]: (int(r["penduduk_perkiraan"]), float(r["efek_konsumsi"])) for r in csv.DictReader(f)}
+        return {
+            r["kode"]: (int(r["penduduk_perkiraan"]), float(r["efek_konsumsi"])) for r in csv.DictReader(f)
+        }
 
 
 @lru_cache(maxsize=1)
@@ -79,9 +93,7 @@ def bekasi() -> Geography:
     w = np.asarray(weights)
     rw = rng.integers(8, 26, size=len(kel_codes))
     rt = tuple(rng.integers(5, 16, size=n) for n in rw)
-    origin = tuple(
-        r.code for r in index if r.level is Level.KECAMATAN and r.code[:5] in ORIGIN_KABKOTA
-    )
+    origin = tuple(r.code for r in index if r.level is Level.KECAMATAN and r.code[:5] in ORIGIN_KABKOTA)
     return Geography(
         kecamatan_codes=tuple(k.code for k in kecamatan),
         kecamatan_names=tuple(k.name for k in kecamatan),
@@ -96,7 +108,9 @@ def bekasi() -> Geography:
     )
 
 
-def draw_addresses(rng: np.random.Generator, geo: Geography, kelurahan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def draw_addresses(
+    rng: np.random.Generator, geo: Geography, kelurahan: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """An RW and an RT inside each family's kelurahan."""
     rw = (rng.random(len(kelurahan)) * geo.rw_count[kelurahan]).astype(np.int64) + 1
     rt_max = np.concatenate(geo.rt_count)

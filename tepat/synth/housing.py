@@ -18,28 +18,104 @@ from tepat.domain.households import ASSETS
 
 # column: ((code, share) from poorest to richest, rho)
 ORDERED: dict[str, tuple[tuple[tuple[str, float], ...], float]] = {
-    "status_rumah": ((("lainnya", 0.01), ("bebas_sewa", 0.06), ("kontrak_sewa", 0.22), ("dinas", 0.01),
-                      ("milik_sendiri", 0.70)), 0.35),
-    "jenis_lantai": ((("tanah", 0.006), ("bambu", 0.002), ("kayu_papan", 0.006), ("lainnya", 0.003),
-                      ("semen_bata", 0.07), ("ubin_tegel", 0.10), ("keramik", 0.77), ("parket_vinil", 0.013),
-                      ("marmer_granit", 0.03)), 0.60),
-    "jenis_dinding": ((("bambu", 0.003), ("anyaman_bambu", 0.005), ("batang_kayu", 0.002), ("kayu_papan", 0.015),
-                       ("plesteran_bambu_kawat", 0.015), ("lainnya", 0.005), ("tembok", 0.955)), 0.55),
-    "jenis_atap": ((("jerami_ijuk", 0.001), ("bambu", 0.001), ("kayu_sirap", 0.003), ("lainnya", 0.005),
-                    ("seng", 0.07), ("asbes", 0.14), ("genteng", 0.58), ("beton", 0.20)), 0.50),
-    "sumber_air_minum": ((("air_permukaan", 0.002), ("mata_air_tak_terlindung", 0.002), ("sumur_tak_terlindung", 0.01),
-                          ("air_hujan", 0.001), ("lainnya", 0.005), ("mata_air_terlindung", 0.005),
-                          ("sumur_terlindung", 0.03), ("sumur_bor", 0.20), ("leding", 0.12),
-                          ("air_isi_ulang", 0.45), ("air_kemasan", 0.175)), 0.50),
-    "sumber_penerangan": ((("bukan_listrik", 0.0005), ("non_pln", 0.001), ("pln_tanpa_meteran", 0.02),
-                           ("pln_meteran", 0.9785)), 0.45),
-    "daya_listrik": ((("450", 0.12), ("900", 0.35), ("1300", 0.30), ("2200", 0.15), ("lebih_2200", 0.08)), 0.70),
-    "bahan_bakar_memasak": ((("kayu_bakar", 0.003), ("arang", 0.001), ("briket", 0.0005), ("minyak_tanah", 0.005),
-                             ("lpg_3kg", 0.72), ("biogas", 0.0005), ("gas_kota", 0.02), ("lpg_lebih_3kg", 0.20),
-                             ("listrik", 0.05)), 0.60),
+    "status_rumah": (
+        (
+            ("lainnya", 0.01),
+            ("bebas_sewa", 0.06),
+            ("kontrak_sewa", 0.22),
+            ("dinas", 0.01),
+            ("milik_sendiri", 0.70),
+        ),
+        0.35,
+    ),
+    "jenis_lantai": (
+        (
+            ("tanah", 0.006),
+            ("bambu", 0.002),
+            ("kayu_papan", 0.006),
+            ("lainnya", 0.003),
+            ("semen_bata", 0.07),
+            ("ubin_tegel", 0.10),
+            ("keramik", 0.77),
+            ("parket_vinil", 0.013),
+            ("marmer_granit", 0.03),
+        ),
+        0.60,
+    ),
+    "jenis_dinding": (
+        (
+            ("bambu", 0.003),
+            ("anyaman_bambu", 0.005),
+            ("batang_kayu", 0.002),
+            ("kayu_papan", 0.015),
+            ("plesteran_bambu_kawat", 0.015),
+            ("lainnya", 0.005),
+            ("tembok", 0.955),
+        ),
+        0.55,
+    ),
+    "jenis_atap": (
+        (
+            ("jerami_ijuk", 0.001),
+            ("bambu", 0.001),
+            ("kayu_sirap", 0.003),
+            ("lainnya", 0.005),
+            ("seng", 0.07),
+            ("asbes", 0.14),
+            ("genteng", 0.58),
+            ("beton", 0.20),
+        ),
+        0.50,
+    ),
+    "sumber_air_minum": (
+        (
+            ("air_permukaan", 0.002),
+            ("mata_air_tak_terlindung", 0.002),
+            ("sumur_tak_terlindung", 0.01),
+            ("air_hujan", 0.001),
+            ("lainnya", 0.005),
+            ("mata_air_terlindung", 0.005),
+            ("sumur_terlindung", 0.03),
+            ("sumur_bor", 0.20),
+            ("leding", 0.12),
+            ("air_isi_ulang", 0.45),
+            ("air_kemasan", 0.175),
+        ),
+        0.50,
+    ),
+    "sumber_penerangan": (
+        (("bukan_listrik", 0.0005), ("non_pln", 0.001), ("pln_tanpa_meteran", 0.02), ("pln_meteran", 0.9785)),
+        0.45,
+    ),
+    "daya_listrik": (
+        (("450", 0.12), ("900", 0.35), ("1300", 0.30), ("2200", 0.15), ("lebih_2200", 0.08)),
+        0.70,
+    ),
+    "bahan_bakar_memasak": (
+        (
+            ("kayu_bakar", 0.003),
+            ("arang", 0.001),
+            ("briket", 0.0005),
+            ("minyak_tanah", 0.005),
+            ("lpg_3kg", 0.72),
+            ("biogas", 0.0005),
+            ("gas_kota", 0.02),
+            ("lpg_lebih_3kg", 0.20),
+            ("listrik", 0.05),
+        ),
+        0.60,
+    ),
     "fasilitas_bab": ((("tidak_ada", 0.005), ("umum", 0.02), ("bersama", 0.08), ("sendiri", 0.895)), 0.55),
-    "pembuangan_tinja": ((("kolam_sawah_sungai", 0.03), ("lubang_tanah", 0.05), ("lainnya", 0.005),
-                          ("tangki_septik", 0.89), ("ipal", 0.025)), 0.45),
+    "pembuangan_tinja": (
+        (
+            ("kolam_sawah_sungai", 0.03),
+            ("lubang_tanah", 0.05),
+            ("lainnya", 0.005),
+            ("tangki_septik", 0.89),
+            ("ipal", 0.025),
+        ),
+        0.45,
+    ),
 }
 
 # column: (prevalence, rho)
@@ -77,7 +153,9 @@ def _latent(rng: np.random.Generator, welfare: np.ndarray, rho: float) -> np.nda
     return latent
 
 
-def _ordered(rng: np.random.Generator, welfare: np.ndarray, column: str) -> tuple[tuple[str, ...], np.ndarray]:
+def _ordered(
+    rng: np.random.Generator, welfare: np.ndarray, column: str
+) -> tuple[tuple[str, ...], np.ndarray]:
     categories, rho = ORDERED[column]
     codes = tuple(c for c, _ in categories)
     shares = np.array([s for _, s in categories])
@@ -96,7 +174,10 @@ def draw_housing(rng: np.random.Generator, welfare: np.ndarray, size: np.ndarray
     metered = lighting == lighting_codes.index("pln_meteran")
     unmetered = lighting == lighting_codes.index("pln_tanpa_meteran")
     power_codes = (*power_codes, "tanpa_meteran")
-    coded["daya_listrik"] = (power_codes, np.where(metered, power, np.where(unmetered, len(power_codes) - 1, -1)))
+    coded["daya_listrik"] = (
+        power_codes,
+        np.where(metered, power, np.where(unmetered, len(power_codes) - 1, -1)),
+    )
 
     toilet_codes, toilet = coded["fasilitas_bab"]
     septic_codes, septic = coded["pembuangan_tinja"]

@@ -48,8 +48,9 @@ def _ddmmyy(dates: np.ndarray, day_offset: np.ndarray | int = 0) -> pl.Series:
     ).to_series()
 
 
-def draw_nik_regions(rng: np.random.Generator, geo: Geography, comp: Composition,
-                     kecamatan: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+def draw_nik_regions(
+    rng: np.random.Generator, geo: Geography, comp: Composition, kecamatan: np.ndarray
+) -> tuple[pl.Series, np.ndarray]:
     """Each member's 6-digit NIK region and whether it is in the city."""
     n = len(comp.age)
     home = kecamatan[comp.member_family]
@@ -63,15 +64,18 @@ def draw_nik_regions(rng: np.random.Generator, geo: Geography, comp: Composition
     return pl.Series(region, dtype=pl.String), ~elsewhere
 
 
-def draw_niks(rng: np.random.Generator, birth_date: np.ndarray, female: np.ndarray, region: pl.Series) -> pl.Series:
+def draw_niks(
+    rng: np.random.Generator, birth_date: np.ndarray, female: np.ndarray, region: pl.Series
+) -> pl.Series:
     """A unique, valid NIK per person."""
     prefix = region + _ddmmyy(birth_date, np.where(female, 40, 0))
     serial = pl.Series(_serials(rng, prefix)).cast(pl.String).str.zfill(4)
     return prefix + serial
 
 
-def draw_kk_numbers(rng: np.random.Generator, geo: Geography, comp: Composition,
-                    kecamatan: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+def draw_kk_numbers(
+    rng: np.random.Generator, geo: Geography, comp: Composition, kecamatan: np.ndarray
+) -> tuple[pl.Series, np.ndarray]:
     """A unique KK number per family and its issue date (after the youngest member's birth)."""
     birth = comp.birth_date.astype(np.int64)
     youngest = np.full(comp.families, np.iinfo(np.int64).min)

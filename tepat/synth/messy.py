@@ -31,7 +31,10 @@ from tepat.synth.registry import generate_registry
 PROBLEMS: dict[str, tuple[str, str]] = {
     "baris_judul": ("Judul (sel digabung) di atas baris header", "abaikan"),
     "baris_kosong": ("Baris kosong di akhir berkas", "abaikan"),
-    "nik_notasi_ilmiah": ("NIK tertulis sebagai notasi ilmiah Excel (3.27501E+15); digit terakhir hilang", "galat"),
+    "nik_notasi_ilmiah": (
+        "NIK tertulis sebagai notasi ilmiah Excel (3.27501E+15); digit terakhir hilang",
+        "galat",
+    ),
     "kk_notasi_ilmiah": ("Nomor KK tertulis sebagai notasi ilmiah Excel; digit terakhir hilang", "galat"),
     "nik_angka_excel": ("NIK tersimpan sebagai angka di sel Excel; digit ke-16 menjadi 0", "galat"),
     "nik_desimal_nol": ("NIK berakhiran .0", "perbaikan"),
@@ -50,8 +53,14 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "nilai_kode_salah": ("Nilai bukan salah satu kode yang sah", "galat"),
 }
 UNKNOWN_KELURAHAN = ("32.75.01.1005", "32.75.07.1001", "32.75.13.1001")
-BAD_CODES = (("jenis_kelamin", "Laki"), ("pendidikan", "SLTA sederajat"), ("jenis_lantai", "keramik bagus"),
-             ("status_kawin", "nikah"), ("disabilitas", "ya"), ("daya_listrik", "900 watt"))
+BAD_CODES = (
+    ("jenis_kelamin", "Laki"),
+    ("pendidikan", "SLTA sederajat"),
+    ("jenis_lantai", "keramik bagus"),
+    ("status_kawin", "nikah"),
+    ("disabilitas", "ya"),
+    ("daya_listrik", "900 watt"),
+)
 EXCEL_EPOCH = date(1899, 12, 30)
 _COL = {c: i for i, c in enumerate(CANONICAL_COLUMNS)}
 PER_PROBLEM = 3
@@ -68,7 +77,9 @@ class _Row:
         return self.values[_COL[column]]
 
     def spoil(self, problem: str, column: str, value: Any) -> None:
-        self.problems.append({"problem": problem, "column": column, "value": value, "original": self.get(column)})
+        self.problems.append(
+            {"problem": problem, "column": column, "value": value, "original": self.get(column)}
+        )
         self.values[_COL[column]] = value
 
 
@@ -137,12 +148,16 @@ class _Spoiler:
             row.spoil("nilai_kode_salah", column, bad)
 
         def deceased_ok(row: _Row) -> bool:
-            return bool(row.get("status_keluarga") == "aktif" and row.get("hubungan_keluarga") != "kepala_keluarga")
+            return bool(
+                row.get("status_keluarga") == "aktif" and row.get("hubungan_keluarga") != "kepala_keluarga"
+            )
 
         for row in self.pick(deceased_ok):
             born = date.fromisoformat(row.get("tanggal_lahir"))
             earliest = max(born + timedelta(days=30), date(2015, 1, 1))
-            died = earliest + timedelta(days=int(self.rng.integers(0, max((date(2023, 6, 30) - earliest).days, 1))))
+            died = earliest + timedelta(
+                days=int(self.rng.integers(0, max((date(2023, 6, 30) - earliest).days, 1)))
+            )
             row.spoil("meninggal_masih_aktif", "status_hidup", "meninggal")
             row.values[_COL["tanggal_meninggal"]] = died.isoformat()
         for code in UNKNOWN_KELURAHAN[: PER_PROBLEM - 1]:
@@ -153,8 +168,15 @@ class _Spoiler:
         """Enter some people twice: a copy of the whole row a few rows later."""
         for source in self.pick():
             copy = _Row(list(source.values), source.family)
-            copy.problems.append({"problem": "nik_duplikat", "column": "nik", "value": source.get("nik"),
-                                  "original": source.get("nik"), "same_as": source})
+            copy.problems.append(
+                {
+                    "problem": "nik_duplikat",
+                    "column": "nik",
+                    "value": source.get("nik"),
+                    "original": source.get("nik"),
+                    "same_as": source,
+                }
+            )
             at = next(i for i, r in enumerate(self.rows) if r is source) + 1 + int(self.rng.integers(0, 5))
             self.rows.insert(min(at, len(self.rows)), copy)
             self.used.add(id(copy))
@@ -274,15 +296,23 @@ def write_messy_files(out_dir: Path, seed: int, families: int = 200) -> list[Pat
     manifest = {
         "seed": seed,
         "families": families,
-        "problems": {code: {"keterangan": text, "tingkat": level} for code, (text, level) in PROBLEMS.items()},
+        "problems": {
+            code: {"keterangan": text, "tingkat": level} for code, (text, level) in PROBLEMS.items()
+        },
         "files": {
             csv_path.name: {
-                "format": "csv", "header_row": 1, "first_data_row": 2, "last_row": 1 + len(csv_rows),
+                "format": "csv",
+                "header_row": 1,
+                "first_data_row": 2,
+                "last_row": 1 + len(csv_rows),
                 "file_problems": [],
                 "rows": _manifest_rows(csv_rows, 2),
             },
             xlsx_path.name: {
-                "format": "xlsx", "header_row": 2, "first_data_row": 3, "last_row": 2 + len(xlsx_rows),
+                "format": "xlsx",
+                "header_row": 2,
+                "first_data_row": 3,
+                "last_row": 2 + len(xlsx_rows),
                 "file_problems": [{"row": 1, "problem": "baris_judul"}],
                 "rows": _manifest_rows(xlsx_rows, 3),
             },

@@ -75,12 +75,16 @@ def _pools() -> tuple[_Pool, _Pool, _Pool]:
             firsts.setdefault(young, firsts.get(old, []))
     first = _pool([(k, n) for k, names in firsts.items() for n in names], len(STYLES) * 4)
     second = _pool(
-        [((STYLES.index(r["kelompok"]) * 2 + int(r["jenis_kelamin"] == "P")), r["nama"].upper())
-         for r in _read("nama_kedua.csv")],
+        [
+            ((STYLES.index(r["kelompok"]) * 2 + int(r["jenis_kelamin"] == "P")), r["nama"].upper())
+            for r in _read("nama_kedua.csv")
+        ],
         len(STYLES) * 2,
     )
     family_kinds = ("batak", "tionghoa", "arab")
-    family = _pool([(family_kinds.index(r["kelompok"]), r["nama"].upper()) for r in _read("nama_keluarga.csv")], 3)
+    family = _pool(
+        [(family_kinds.index(r["kelompok"]), r["nama"].upper()) for r in _read("nama_keluarga.csv")], 3
+    )
     return first, second, family
 
 
@@ -124,22 +128,32 @@ def draw_names(rng: np.random.Generator, comp: Composition, tradition: np.ndarra
     # families share a family name. Wives and in-laws keep their own.
     kinds = np.select([trad == BATAK, trad == TIONGHOA, trad == ARAB], [0, 1, 2], default=-1)
     family_name = family_pool.draw(rng, np.maximum(kinds, 0))
-    shared = family_pool.draw(rng, np.maximum(np.select(
-        [tradition == BATAK, tradition == TIONGHOA, tradition == ARAB], [0, 1, 2], default=0), 0))[fam]
-    lineage = np.isin(comp.relationship, (HEAD, CHILD, GRANDCHILD)) | ((comp.relationship == PARENT) & ~comp.female)
-    uses_shared = lineage & (trad == tradition[fam]) & (
-        (trad == BATAK) | ((trad == TIONGHOA) & (rng.random(n) < 0.6)) | (trad == ARAB)
+    shared = family_pool.draw(
+        rng,
+        np.maximum(
+            np.select([tradition == BATAK, tradition == TIONGHOA, tradition == ARAB], [0, 1, 2], default=0), 0
+        ),
+    )[fam]
+    lineage = np.isin(comp.relationship, (HEAD, CHILD, GRANDCHILD)) | (
+        (comp.relationship == PARENT) & ~comp.female
+    )
+    uses_shared = (
+        lineage
+        & (trad == tradition[fam])
+        & ((trad == BATAK) | ((trad == TIONGHOA) & (rng.random(n) < 0.6)) | (trad == ARAB))
     )
     has_family = (kinds >= 0) & (uses_shared | (trad == BATAK) | (rng.random(n) < 0.4))
     surname = shared.zip_with(pl.Series(uses_shared), family_name)
     words = np.where(has_family, np.minimum(words, 2), words)
 
-    frame = pl.DataFrame({
-        "a": first,
-        "b": second.zip_with(pl.Series(words >= 2), pl.Series([None] * n, dtype=pl.String)),
-        "c": third.zip_with(pl.Series(words >= 3), pl.Series([None] * n, dtype=pl.String)),
-        "d": surname.zip_with(pl.Series(has_family), pl.Series([None] * n, dtype=pl.String)),
-    })
+    frame = pl.DataFrame(
+        {
+            "a": first,
+            "b": second.zip_with(pl.Series(words >= 2), pl.Series([None] * n, dtype=pl.String)),
+            "c": third.zip_with(pl.Series(words >= 3), pl.Series([None] * n, dtype=pl.String)),
+            "d": surname.zip_with(pl.Series(has_family), pl.Series([None] * n, dtype=pl.String)),
+        }
+    )
     return frame.select(pl.concat_str(["a", "b", "c", "d"], separator=" ", ignore_nulls=True)).to_series()
 
 
@@ -153,8 +167,9 @@ def _birthplaces() -> tuple[pl.Series, np.ndarray, np.ndarray]:
     return names, styles[order], weights
 
 
-def draw_birthplaces(rng: np.random.Generator, comp: Composition, tradition: np.ndarray,
-                     born_in_city: np.ndarray) -> pl.Series:
+def draw_birthplaces(
+    rng: np.random.Generator, comp: Composition, tradition: np.ndarray, born_in_city: np.ndarray
+) -> pl.Series:
     """Birthplace text; people whose NIK was first issued in the city were mostly born there."""
     names, styles, weights = _birthplaces()
     n = len(comp.age)
@@ -190,12 +205,24 @@ def draw_addresses_text(rng: np.random.Generator, families: int) -> pl.Series:
         return names.gather((rng.random(n) * len(names)).astype(np.int64))
 
     number = pl.Series(rng.integers(1, 160, n)).cast(pl.String)
-    block = pl.Series(np.array(list("ABCDEFGH"))[rng.integers(0, 8, n)]) + pl.Series(rng.integers(1, 25, n)).cast(pl.String)
+    block = pl.Series(np.array(list("ABCDEFGH"))[rng.integers(0, 8, n)]) + pl.Series(
+        rng.integers(1, 25, n)
+    ).cast(pl.String)
     kind = rng.random(n)
-    frame = pl.DataFrame({"j": pick("jalan"), "g": pick("gang"), "p": pick("perumahan"), "no": number,
-                          "blok": block, "k": kind})
+    frame = pl.DataFrame(
+        {
+            "j": pick("jalan"),
+            "g": pick("gang"),
+            "p": pick("perumahan"),
+            "no": number,
+            "blok": block,
+            "k": kind,
+        }
+    )
     return frame.select(
-        pl.when(pl.col("k") < 0.55).then(pl.concat_str([pl.lit("Jl. "), "j", pl.lit(" No. "), "no"]))
-        .when(pl.col("k") < 0.8).then(pl.concat_str([pl.lit("Gg. "), "g", pl.lit(" No. "), "no"]))
+        pl.when(pl.col("k") < 0.55)
+        .then(pl.concat_str([pl.lit("Jl. "), "j", pl.lit(" No. "), "no"]))
+        .when(pl.col("k") < 0.8)
+        .then(pl.concat_str([pl.lit("Gg. "), "g", pl.lit(" No. "), "no"]))
         .otherwise(pl.concat_str([pl.lit("Perum "), "p", pl.lit(" Blok "), "blok", pl.lit(" No. "), "no"]))
     ).to_series()

@@ -70,7 +70,9 @@ def draw_attributes(rng: np.random.Generator, comp: Composition, permanent: np.n
     # What someone still in school has finished so far, and the most a leaver of that age can hold.
     so_far = np.select([age < 13, age < 16, age < 19], [NONE, SD, SMP], default=SMA)
     ceiling = np.select(
-        [age < 13, age < 16, age < 19, age < 21, age < 23, age < 25], [NONE, SD, SMP, SMA, DIPLOMA, S1], default=S2
+        [age < 13, age < 16, age < 19, age < 21, age < 23, age < 25],
+        [NONE, SD, SMP, SMA, DIPLOMA, S1],
+        default=S2,
     )
     education = np.where(in_school, so_far, np.minimum(final, ceiling)).astype(np.int8)
     school = np.where(

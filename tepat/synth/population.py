@@ -19,8 +19,17 @@ from tepat.synth.housing import Housing, draw_housing
 from tepat.synth.people import EDUCATION, WORK, Attributes, draw_attributes
 from tepat.synth.welfare import Consumption, children_0_17, draw_consumption
 
-_NOT_INDICATORS = {"nomor_kk", "kode_kelurahan", "rw", "rt", "alamat", "status_keluarga", "alasan_nonaktif",
-                   "status_verifikasi", "tanggal_verifikasi"}
+_NOT_INDICATORS = {
+    "nomor_kk",
+    "kode_kelurahan",
+    "rw",
+    "rt",
+    "alamat",
+    "status_keluarga",
+    "alasan_nonaktif",
+    "status_verifikasi",
+    "tanggal_verifikasi",
+}
 INDICATOR_COLUMNS: tuple[str, ...] = tuple(f.column for f in FAMILY_FIELDS if f.column not in _NOT_INDICATORS)
 """The housing and asset indicators (the proxy-means variables), canonical names in catalogue order."""
 
@@ -75,8 +84,17 @@ def indicator_frame(pop: Population, *, text: bool) -> pl.DataFrame:
     columns["status_rumah"] = decode(*h.coded["status_rumah"])
     area = pl.Series(h.floor_area)
     columns["luas_lantai"] = area.cast(pl.String) if text else area
-    for column in ("jenis_lantai", "jenis_dinding", "jenis_atap", "sumber_air_minum", "sumber_penerangan",
-                   "daya_listrik", "bahan_bakar_memasak", "fasilitas_bab", "pembuangan_tinja"):
+    for column in (
+        "jenis_lantai",
+        "jenis_dinding",
+        "jenis_atap",
+        "sumber_air_minum",
+        "sumber_penerangan",
+        "daya_listrik",
+        "bahan_bakar_memasak",
+        "fasilitas_bab",
+        "pembuangan_tinja",
+    ):
         columns[column] = decode(*h.coded[column])
     for column, values in h.assets.items():
         flag = pl.Series(values.astype(np.int8))

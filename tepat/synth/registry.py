@@ -69,8 +69,10 @@ def _family_status(rng: np.random.Generator, pop: Population) -> dict[str, pl.Se
     verified_on = REFERENCE_DAY - rng.integers(0, 3 * 365, n).astype("timedelta64[D]")
     return {
         "status_keluarga": decode(("aktif", "nonaktif"), inactive.astype(np.int64)),
-        "alasan_nonaktif": decode(("meninggal", "pindah", "duplikat", "tidak_ditemukan", "mampu", "lainnya"),
-                                  np.where(inactive, reason, -1)),
+        "alasan_nonaktif": decode(
+            ("meninggal", "pindah", "duplikat", "tidak_ditemukan", "mampu", "lainnya"),
+            np.where(inactive, reason, -1),
+        ),
         "status_verifikasi": decode(("belum", "terverifikasi", "ditolak"), verification),
         "tanggal_verifikasi": _dates(verified_on).zip_with(
             pl.Series(verification > 0), pl.Series([None] * n, dtype=pl.String)
@@ -106,8 +108,9 @@ def registry_from_population(rng: np.random.Generator, pop: Population) -> Synth
             "alamat": draw_addresses_text(rng, pop.families),
         }
     )
-    family = pl.concat([family, indicator_frame(pop, text=True), pl.DataFrame(_family_status(rng, pop))],
-                       how="horizontal")
+    family = pl.concat(
+        [family, indicator_frame(pop, text=True), pl.DataFrame(_family_status(rng, pop))], how="horizontal"
+    )
 
     region, in_city = draw_nik_regions(rng, geo, comp, kecamatan)
     birth = comp.birth_date
@@ -164,7 +167,9 @@ def write_registry(reg: SynthRegistry, path: Path) -> Path:
             )
         write_text_xlsx(reg.members, path)
     else:
-        raise ValidationError(f"Format berkas tidak dikenal: {suffix or '(tanpa akhiran)'}; pakai .csv, .xlsx atau .parquet.")
+        raise ValidationError(
+            f"Format berkas tidak dikenal: {suffix or '(tanpa akhiran)'}; pakai .csv, .xlsx atau .parquet."
+        )
     return path
 
 

@@ -70,8 +70,13 @@ def _rows_xml(frame: pl.DataFrame, first_row: int) -> str:
         .then(pl.lit(""))
         .otherwise(
             pl.concat_str(
-                [pl.lit(f'<c r="{_column_letters(i)}'), number, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
-                 _escape(pl.col(name)), pl.lit("</t></is></c>")]
+                [
+                    pl.lit(f'<c r="{_column_letters(i)}'),
+                    number,
+                    pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
+                    _escape(pl.col(name)),
+                    pl.lit("</t></is></c>"),
+                ]
             )
         )
         for i, name in enumerate(frame.columns)
@@ -89,7 +94,9 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 def _entry(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
-    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1)  # 3.13 renamed it
+    setattr(
+        info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1
+    )  # 3.13 renamed it
     return info
 
 

@@ -29,8 +29,14 @@ HOUSEHOLDS_PER_SYNTHETIC_STRATUM = 200
 BLOCK_SIZE = (80, 150)
 
 FEATURE_COLUMNS = (
-    "jumlah_art", "jumlah_anak", "jumlah_lansia", "umur_kepala", "jenis_kelamin_kepala",
-    "pendidikan_kepala", "status_pekerjaan_kepala", "ada_disabilitas",
+    "jumlah_art",
+    "jumlah_anak",
+    "jumlah_lansia",
+    "umur_kepala",
+    "jenis_kelamin_kepala",
+    "pendidikan_kepala",
+    "status_pekerjaan_kepala",
+    "ada_disabilitas",
 )
 DESIGN_COLUMNS = ("id_ruta", "strata", "psu", "perkotaan", "kode_kecamatan", "kode_kelurahan", "bobot")
 
@@ -63,8 +69,9 @@ def _allocate(total: int, size: np.ndarray, cap: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _pps_systematic(rng: np.random.Generator, stratum: np.ndarray, size: np.ndarray,
-                    n_psu: np.ndarray) -> np.ndarray:
+def _pps_systematic(
+    rng: np.random.Generator, stratum: np.ndarray, size: np.ndarray, n_psu: np.ndarray
+) -> np.ndarray:
     """Indices of blocks drawn by systematic PPS within each stratum (blocks sorted by stratum)."""
     stratum_size = np.bincount(stratum, weights=size, minlength=len(n_psu))
     offset = np.r_[0, np.cumsum(stratum_size)[:-1]]
@@ -89,15 +96,22 @@ def _take_households(rng: np.random.Generator, block_size: np.ndarray) -> tuple[
     return block[keep], picks[keep]
 
 
-def _design(rng: np.random.Generator, households: int, stratum_of_block: np.ndarray, block_size: np.ndarray,
-            strata: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _design(
+    rng: np.random.Generator,
+    households: int,
+    stratum_of_block: np.ndarray,
+    block_size: np.ndarray,
+    strata: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Select PSUs and households: (selected block, position in block, weight) per household."""
     blocks_in = np.bincount(stratum_of_block, minlength=strata)
     stratum_size = np.bincount(stratum_of_block, weights=block_size, minlength=strata)
     largest = np.zeros(strata, np.int64)
     np.maximum.at(largest, stratum_of_block, block_size)
     # A sampling interval no shorter than the largest block: no block is drawn twice, and π ≤ 1.
-    cap = np.maximum(1, np.minimum(blocks_in, np.floor(stratum_size / np.maximum(largest, 1)).astype(np.int64)))
+    cap = np.maximum(
+        1, np.minimum(blocks_in, np.floor(stratum_size / np.maximum(largest, 1)).astype(np.int64))
+    )
     cap = np.where(blocks_in == 0, 0, cap)  # a small registry may leave a kecamatan empty
     n_psu = _allocate(max(1, -(-households // HOUSEHOLDS_PER_PSU)), stratum_size, cap)
     chosen = _pps_systematic(rng, stratum_of_block, block_size, n_psu)
@@ -109,7 +123,9 @@ def _design(rng: np.random.Generator, households: int, stratum_of_block: np.ndar
     return block, position, 1.0 / inclusion
 
 
-def generate_survey(households: int = 800, seed: int = 2024, population: SynthRegistry | None = None) -> pl.DataFrame:
+def generate_survey(
+    households: int = 800, seed: int = 2024, population: SynthRegistry | None = None
+) -> pl.DataFrame:
     """A Susenas-like sample: design columns, consumption, household features and indicators."""
     rng = np.random.default_rng(seed)
     if population is not None:
@@ -127,16 +143,20 @@ def generate_survey(households: int = 800, seed: int = 2024, population: SynthRe
         area_of_block, block_size = _blocks(rng, rng.integers(5_000, 20_000, n_strata))
         stratum_of_block = area_of_block
         # Each synthetic stratum is built on one Kota Bekasi kecamatan; its blocks lie in that kecamatan's kelurahan.
-        kecamatan = (stratum_of_block % len(geo.kecamatan_codes))
+        kecamatan = stratum_of_block % len(geo.kecamatan_codes)
         first_kel = np.searchsorted(geo.kelurahan_kecamatan, np.arange(len(geo.kecamatan_codes)))
         kel_count = np.bincount(geo.kelurahan_kecamatan)
-        kel_of_block = first_kel[kecamatan] + (rng.random(len(block_size)) * kel_count[kecamatan]).astype(np.int64)
+        kel_of_block = first_kel[kecamatan] + (rng.random(len(block_size)) * kel_count[kecamatan]).astype(
+            np.int64
+        )
         strata_codes = [f"P{s + 1:04d}-1" for s in range(n_strata)]
         area_labels = strata_codes
     block, position, weight = _design(rng, households, stratum_of_block, block_size, len(strata_codes))
     kelurahan = kel_of_block[block]
     pop = draw_population(rng, kelurahan)
-    design = _design_frame(strata_codes, area_labels, stratum_of_block, area_of_block, block, position, weight)
+    design = _design_frame(
+        strata_codes, area_labels, stratum_of_block, area_of_block, block, position, weight
+    )
     design = design.with_columns(
         kode_kecamatan=pl.Series(geo.kecamatan_codes, dtype=pl.String).gather(pop.kecamatan),
         kode_kelurahan=pl.Series(geo.kelurahan_codes, dtype=pl.String).gather(kelurahan),
@@ -145,14 +165,23 @@ def generate_survey(households: int = 800, seed: int = 2024, population: SynthRe
     return pl.concat([design, household_features(pop), indicator_frame(pop, text=False)], how="horizontal")
 
 
-def _design_frame(strata_codes: list[str], area_labels: list[str], stratum_of_block: np.ndarray,
-                  area_of_block: np.ndarray, block: np.ndarray, position: np.ndarray,
-                  weight: np.ndarray) -> pl.DataFrame:
+def _design_frame(
+    strata_codes: list[str],
+    area_labels: list[str],
+    stratum_of_block: np.ndarray,
+    area_of_block: np.ndarray,
+    block: np.ndarray,
+    position: np.ndarray,
+    weight: np.ndarray,
+) -> pl.DataFrame:
     """``id_ruta``, ``strata``, ``psu`` (area code + block number), ``perkotaan``, ``bobot``."""
     first_block_of_area = np.r_[0, np.cumsum(np.bincount(area_of_block))[:-1]]
     block_no = block - first_block_of_area[area_of_block[block]] + 1
-    psu = pl.Series(area_labels, dtype=pl.String).gather(area_of_block[block]) + "-" + pl.Series(
-        block_no).cast(pl.String).str.zfill(4)
+    psu = (
+        pl.Series(area_labels, dtype=pl.String).gather(area_of_block[block])
+        + "-"
+        + pl.Series(block_no).cast(pl.String).str.zfill(4)
+    )
     return pl.DataFrame(
         {
             "id_ruta": psu + "-" + pl.Series(position + 1).cast(pl.String).str.zfill(3),
@@ -167,8 +196,12 @@ def _design_frame(strata_codes: list[str], area_labels: list[str], stratum_of_bl
 def _registry_households(reg: SynthRegistry) -> pl.DataFrame:
     """One row per family of a registry: features derived from its members, indicators, truth."""
     m = reg.members.with_columns(
-        umur=((pl.lit(REFERENCE_DAY.astype(object)) - pl.col("tanggal_lahir").str.to_date()).dt.total_days()
-              / YEAR).floor().cast(pl.Int64)
+        umur=(
+            (pl.lit(REFERENCE_DAY.astype(object)) - pl.col("tanggal_lahir").str.to_date()).dt.total_days()
+            / YEAR
+        )
+        .floor()
+        .cast(pl.Int64)
     )
     head = pl.col("hubungan_keluarga") == "kepala_keluarga"
     features = m.group_by("nomor_kk", maintain_order=True).agg(
@@ -185,11 +218,21 @@ def _registry_households(reg: SynthRegistry) -> pl.DataFrame:
     kinds = {f.column: f.kind for f in FAMILY_FIELDS}
     family = m.unique("nomor_kk", keep="first", maintain_order=True).select(
         "nomor_kk",
-        *[pl.col(c).cast(pl.Int64 if kinds[c] == "int" else pl.Int8) if kinds[c] in ("int", "bool") else pl.col(c)
-          for c in INDICATOR_COLUMNS],
+        *[
+            pl.col(c).cast(pl.Int64 if kinds[c] == "int" else pl.Int8)
+            if kinds[c] in ("int", "bool")
+            else pl.col(c)
+            for c in INDICATOR_COLUMNS
+        ],
     )
-    truth = reg.truth.select("nomor_kk", "pengeluaran_per_kapita", "jumlah_art", "kode_kecamatan", "kode_kelurahan")
-    return truth.join(features, on="nomor_kk").join(family, on="nomor_kk").sort("kode_kelurahan", "rw", "rt", "nomor_kk")
+    truth = reg.truth.select(
+        "nomor_kk", "pengeluaran_per_kapita", "jumlah_art", "kode_kecamatan", "kode_kelurahan"
+    )
+    return (
+        truth.join(features, on="nomor_kk")
+        .join(family, on="nomor_kk")
+        .sort("kode_kelurahan", "rw", "rt", "nomor_kk")
+    )
 
 
 def _survey_of_registry(rng: np.random.Generator, households: int, reg: SynthRegistry) -> pl.DataFrame:
@@ -211,7 +254,24 @@ def _survey_of_registry(rng: np.random.Generator, households: int, reg: SynthReg
     chosen = frame[row]
     out: pl.DataFrame = pl.concat([design, chosen], how="horizontal")
     return out.select(
-        *DESIGN_COLUMNS[:4], "kode_kecamatan", "kode_kelurahan", "bobot", "pengeluaran_per_kapita",
-        *FEATURE_COLUMNS, *[c for c in chosen.columns if c not in (
-            "nomor_kk", "rw", "rt", "pengeluaran_per_kapita", "kode_kecamatan", "kode_kelurahan", *FEATURE_COLUMNS)],
+        *DESIGN_COLUMNS[:4],
+        "kode_kecamatan",
+        "kode_kelurahan",
+        "bobot",
+        "pengeluaran_per_kapita",
+        *FEATURE_COLUMNS,
+        *[
+            c
+            for c in chosen.columns
+            if c
+            not in (
+                "nomor_kk",
+                "rw",
+                "rt",
+                "pengeluaran_per_kapita",
+                "kode_kecamatan",
+                "kode_kelurahan",
+                *FEATURE_COLUMNS,
+            )
+        ],
     )

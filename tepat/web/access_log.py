@@ -39,8 +39,15 @@ class AccessLog:
             await self.app(scope, receive, noting_status)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", None) or ("/static/…" if scope.get("path", "").startswith("/static/")
-                                                        else "(tanpa rute)")
+            template = getattr(route, "path", None) or (
+                "/static/…" if scope.get("path", "").startswith("/static/") else "(tanpa rute)"
+            )
             prefix = scope.get("root_path", "")
-            log.info("%s %s%s %d %.1f ms", scope.get("method", "?"), prefix, template, status,
-                     (time.perf_counter() - started) * 1000)
+            log.info(
+                "%s %s%s %d %.1f ms",
+                scope.get("method", "?"),
+                prefix,
+                template,
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

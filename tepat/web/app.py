@@ -102,6 +102,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
@@ -135,8 +136,24 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
 
     page_deps = [Depends(ids_in_range), Depends(verify_csrf)]
-    for module in (accounts, users, areas, audit_routes, families, members, moves, imports, exports, statistics, targeting, cases,
-                   programmes, training, payments, documents):
+    for module in (
+        accounts,
+        users,
+        areas,
+        audit_routes,
+        families,
+        members,
+        moves,
+        imports,
+        exports,
+        statistics,
+        targeting,
+        cases,
+        programmes,
+        training,
+        payments,
+        documents,
+    ):
         app.include_router(module.router, dependencies=page_deps)
     templates.env.globals["extra_menu"] = MENU
     # Public pages for residents: no login, no session CSRF (their forms carry their own signed challenge).
@@ -145,8 +162,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.mount("/api/v1", create_api(settings, database))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_api_route("/logo", lambda: office_logo(settings), include_in_schema=False)
-    app.add_api_route("/favicon.ico", lambda: RedirectResponse("/static/favicon.svg", status_code=301),
-                      include_in_schema=False)
+    app.add_api_route(
+        "/favicon.ico",
+        lambda: RedirectResponse("/static/favicon.svg", status_code=301),
+        include_in_schema=False,
+    )
     _install_page_errors(app)
 
     production = settings.environment == "production"
@@ -154,8 +174,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(RejectNul)
     app.add_middleware(BodyLimit, logged_in=lambda scope: _logged_in(database, scope))
     app.add_middleware(
-        SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE, same_site="lax", https_only=production,
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=production,
     )
     app.add_middleware(SecurityHeaders, https=production)
     app.add_middleware(AccessLog)
@@ -171,8 +195,12 @@ def _logged_in(database: Database, scope: Scope) -> bool:
     return found is not None
 
 
-_LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"<svg", "image/svg+xml"),
-               (b"<?xml", "image/svg+xml"))
+_LOGO_TYPES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"<svg", "image/svg+xml"),
+    (b"<?xml", "image/svg+xml"),
+)
 
 
 def office_logo(settings: Settings) -> Response:
@@ -184,22 +212,42 @@ def office_logo(settings: Settings) -> Response:
     if kind is None:
         raise StarletteHTTPException(404)
     # An SVG logo is an image, never a document: no script runs (the page's CSP allows none anyway).
-    return FileResponse(settings.office_logo, media_type=kind, headers={
-        "cache-control": "public, max-age=86400", "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"})
+    return FileResponse(
+        settings.office_logo,
+        media_type=kind,
+        headers={
+            "cache-control": "public, max-age=86400",
+            "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
 
 
-def error_page(request: Request, message: str, status_code: int, *, title: str = "Terjadi kesalahan",
-               errors: list[Any] | None = None, role_refused: bool = False) -> Response:
+def error_page(
+    request: Request,
+    message: str,
+    status_code: int,
+    *,
+    title: str = "Terjadi kesalahan",
+    errors: list[Any] | None = None,
+    role_refused: bool = False,
+) -> Response:
     """A page in Bahasa Indonesia explaining what went wrong (never a traceback); ``role_refused`` adds who the user
     is signed in as and whom to ask, when their role lacks the permission."""
     return templates.TemplateResponse(
-        request, "error.html", {"title": title, "message": message, "errors": errors or [], "role_refused": role_refused},
+        request,
+        "error.html",
+        {"title": title, "message": message, "errors": errors or [], "role_refused": role_refused},
         status_code=status_code,
     )
 
 
-_TITLES = {401: "Belum masuk", 403: "Akses ditolak", 404: "Tidak ditemukan", 409: "Data sudah berubah",
-           422: "Isian belum benar"}
+_TITLES = {
+    401: "Belum masuk",
+    403: "Akses ditolak",
+    404: "Tidak ditemukan",
+    409: "Data sudah berubah",
+    422: "Isian belum benar",
+}
 
 
 def _install_page_errors(app: FastAPI) -> None:
@@ -214,14 +262,24 @@ def _install_page_errors(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
-        return error_page(request, "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.", 403,
-                          title="Formulir tidak sah")
+        return error_page(
+            request,
+            "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+            403,
+            title="Formulir tidak sah",
+        )
 
     @app.exception_handler(TepatError)
     async def _tepat(request: Request, exc: TepatError) -> Response:
         errors = exc.errors if isinstance(exc, ValidationError) else []
-        return error_page(request, exc.message, exc.status_code, title=_TITLES.get(exc.status_code, "Terjadi kesalahan"),
-                          errors=errors, role_refused=isinstance(exc, PermissionDenied))
+        return error_page(
+            request,
+            exc.message,
+            exc.status_code,
+            title=_TITLES.get(exc.status_code, "Terjadi kesalahan"),
+            errors=errors,
+            role_refused=isinstance(exc, PermissionDenied),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -230,10 +288,16 @@ def _install_page_errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "Halaman yang Anda cari tidak ada.", 405: "Cara membuka halaman ini tidak didukung."}
-        return error_page(request, messages.get(exc.status_code, "Permintaan tidak dapat diproses."), exc.status_code,
-                          title=_TITLES.get(exc.status_code, "Terjadi kesalahan"))
+        return error_page(
+            request,
+            messages.get(exc.status_code, "Permintaan tidak dapat diproses."),
+            exc.status_code,
+            title=_TITLES.get(exc.status_code, "Terjadi kesalahan"),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_page(request, "Terjadi kesalahan pada sistem. Coba lagi nanti atau hubungi admin Dinsos.", 500)
+        return error_page(
+            request, "Terjadi kesalahan pada sistem. Coba lagi nanti atau hubungi admin Dinsos.", 500
+        )

@@ -107,5 +107,11 @@ class BodyLimit:
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:
-    await refuse(scope, send, status=413, title="Terlalu besar", message=_TOO_LARGE.format(size=_human(limit)),
-                 close=True)
+    await refuse(
+        scope,
+        send,
+        status=413,
+        title="Terlalu besar",
+        message=_TOO_LARGE.format(size=_human(limit)),
+        close=True,
+    )

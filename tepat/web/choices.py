@@ -27,5 +27,8 @@ def kelurahan_options(db: Database, actor: Actor, *, with_kecamatan: bool = Fals
 def cycle_area_options(db: Database, actor: Actor) -> list[tuple[str, str]]:
     """(code, name) of the areas an admin may make a benefit cycle for: their whole area, then each kecamatan in it."""
     own = [(actor.area_code, f"{db.regions.name(actor.area_code)} (seluruh wilayah Anda)")]
-    inside = sorted(((r.code, r.name) for r in db.regions.descendants(actor.area_code, Level.KECAMATAN)), key=lambda x: x[1])
+    inside = sorted(
+        ((r.code, r.name) for r in db.regions.descendants(actor.area_code, Level.KECAMATAN)),
+        key=lambda x: x[1],
+    )
     return own + [(code, f"Kecamatan {name}") for code, name in inside]

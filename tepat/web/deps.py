@@ -91,8 +91,10 @@ def personal_data_actor(request: Request) -> Actor:
     return _personal_data(request)
 
 
-_personal_data = requires(Permission.READ_PERSONAL, "Halaman ini memuat data pribadi; peran Anda hanya angka agregat "
-                                                     "(Beranda, Wilayah, Statistik, Sasaran).")
+_personal_data = requires(
+    Permission.READ_PERSONAL,
+    "Halaman ini memuat data pribadi; peran Anda hanya angka agregat (Beranda, Wilayah, Statistik, Sasaran).",
+)
 
 
 def editor_actor(request: Request) -> Actor:
@@ -134,6 +136,9 @@ def job_runner(request: Request) -> JobRunner:
     """This process's background job runner (made on first use)."""
     runner = getattr(request.app.state, "jobs", None)
     if runner is None:
-        runner = request.app.state.jobs = JobRunner(request.app.state.db, files_dir=upload_dir(request),
-                                                    retention_days=request.app.state.settings.retention_days)
+        runner = request.app.state.jobs = JobRunner(
+            request.app.state.db,
+            files_dir=upload_dir(request),
+            retention_days=request.app.state.settings.retention_days,
+        )
     return runner

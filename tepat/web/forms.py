@@ -36,8 +36,24 @@ def _specs(names: tuple[str, ...]) -> tuple[FieldSpec, ...]:
 
 FAMILY_GROUPS: tuple[FieldGroup, ...] = (
     FieldGroup("Identitas dan alamat", _specs(("kk_number", "kelurahan_code", "rw", "rt", "address"))),
-    FieldGroup("Rumah", _specs(("tenure", "floor_area_m2", "floor_material", "wall_material", "roof_material",
-                                "water_source", "lighting", "power_va", "cooking_fuel", "toilet", "septic"))),
+    FieldGroup(
+        "Rumah",
+        _specs(
+            (
+                "tenure",
+                "floor_area_m2",
+                "floor_material",
+                "wall_material",
+                "roof_material",
+                "water_source",
+                "lighting",
+                "power_va",
+                "cooking_fuel",
+                "toilet",
+                "septic",
+            )
+        ),
+    ),
     FieldGroup("Aset", _specs(_ASSET_NAMES)),
     FieldGroup("Verifikasi", _specs(("verification_status", "verified_on"))),
 )
@@ -124,8 +140,14 @@ def display_change(field_label: str, value: Any) -> str:
 def _register_globals() -> None:
     from tepat.web.templating import templates
 
-    templates.env.globals.update(tampil=display, tampil_ubah=display_change, status_hak=entitlement_label,
-                                 jenis_berkas=evidence_label, kategori_aduan=category_label, alasan_blokir=block_label)
+    templates.env.globals.update(
+        tampil=display,
+        tampil_ubah=display_change,
+        status_hak=entitlement_label,
+        jenis_berkas=evidence_label,
+        kategori_aduan=category_label,
+        alasan_blokir=block_label,
+    )
 
 
 def block_label(reason: str) -> str:

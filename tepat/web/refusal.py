@@ -8,15 +8,19 @@ import json
 from starlette.types import Scope, Send
 
 
-async def refuse(scope: Scope, send: Send, *, status: int, title: str, message: str, close: bool = False) -> None:
+async def refuse(
+    scope: Scope, send: Send, *, status: int, title: str, message: str, close: bool = False
+) -> None:
     """Send the whole response: ``status`` with ``message`` (``close``: the connection ends, e.g. after a body
     that was not read to its end)."""
     if scope.get("path", "").startswith("/api/"):
         body = json.dumps({"ok": False, "error": message, "errors": []}, ensure_ascii=False).encode()
         kind = b"application/json"
     else:
-        body = (f"<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-                f"<body><main><h1>{title}</h1><p role=\"alert\">{message}</p></main></body></html>").encode()
+        body = (
+            f'<!doctype html><html lang="id"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f'<body><main><h1>{title}</h1><p role="alert">{message}</p></main></body></html>'
+        ).encode()
         kind = b"text/html; charset=utf-8"
     headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     if close:

@@ -71,5 +71,9 @@ def _context(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_context])
 templates.env.filters.update(
-    tanggal=tanggal, waktu=formatting.moment, angka=formatting.number, rupiah=formatting.rupiah, ya_tidak=ya_tidak
+    tanggal=tanggal,
+    waktu=formatting.moment,
+    angka=formatting.number,
+    rupiah=formatting.rupiah,
+    ya_tidak=ya_tidak,
 )

@@ -41,13 +41,28 @@ def _client_key(request: Request) -> str:
     return keyed_hash(str(request.app.state.settings.secret_key), "client", client(request))
 
 
-def _login_page(request: Request, *, next_: str = "/", username: str = "", message: str = "",
-                ask_question: bool = False, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-    question = challenge.new_challenge(str(request.app.state.settings.secret_key), time.time()) if ask_question else None
+def _login_page(
+    request: Request,
+    *,
+    next_: str = "/",
+    username: str = "",
+    message: str = "",
+    ask_question: bool = False,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    question = (
+        challenge.new_challenge(str(request.app.state.settings.secret_key), time.time())
+        if ask_question
+        else None
+    )
     return templates.TemplateResponse(
-        request, "login.html",
+        request,
+        "login.html",
         {"next": _safe_next(next_), "username": username, "message": message, "challenge": question},
-        status_code=status_code, headers=headers)
+        status_code=status_code,
+        headers=headers,
+    )
 
 
 def _begin_session(request: Request, actor: Actor, next_: str, *, must_change_password: bool) -> Response:
@@ -88,21 +103,37 @@ def login(
 ) -> Response:
     """Check the password (throttled; see ``tepat.services.login``), then ask for the code or start a session."""
     try:
-        found = _gate(request).password(username, password, client=_client_key(request),
-                                        answered=_answered(request, token, jawaban))
+        found = _gate(request).password(
+            username, password, client=_client_key(request), answered=_answered(request, token, jawaban)
+        )
     except ChallengeRequired as exc:
-        return _login_page(request, next_=next, username=username, message=exc.message, ask_question=True,
-                           status_code=401)
+        return _login_page(
+            request, next_=next, username=username, message=exc.message, ask_question=True, status_code=401
+        )
     except (Throttled, Busy) as exc:
-        return _login_page(request, next_=next, username=username, message=exc.message, status_code=exc.status_code,
-                           headers={"Retry-After": str(max(1, round(exc.retry_after)))})
+        return _login_page(
+            request,
+            next_=next,
+            username=username,
+            message=exc.message,
+            status_code=exc.status_code,
+            headers={"Retry-After": str(max(1, round(exc.retry_after)))},
+        )
     except AuthenticationFailed as exc:
-        return _login_page(request, next_=next, username=username, message=exc.message, ask_question=bool(token),
-                           status_code=401)
+        return _login_page(
+            request,
+            next_=next,
+            username=username,
+            message=exc.message,
+            ask_question=bool(token),
+            status_code=401,
+        )
     if found.needs_code:
         request.session.clear()
         request.session[PENDING_KEY] = [found.actor.user_id, time.time(), bool(found.must_change_password)]
-        return templates.TemplateResponse(request, "login_code.html", {"next": _safe_next(next), "message": ""})
+        return templates.TemplateResponse(
+            request, "login_code.html", {"next": _safe_next(next), "message": ""}
+        )
     return _begin_session(request, found.actor, next, must_change_password=found.must_change_password)
 
 
@@ -115,10 +146,13 @@ def login_code(
 ) -> Response:
     """The second step for accounts with an authenticator app."""
     pending = request.session.get(PENDING_KEY)
-    if not (isinstance(pending, list) and len(pending) == 3 and time.time() - float(pending[1]) < PENDING_SECONDS):
+    if not (
+        isinstance(pending, list) and len(pending) == 3 and time.time() - float(pending[1]) < PENDING_SECONDS
+    ):
         request.session.pop(PENDING_KEY, None)
-        return _login_page(request, next_=next, message="Waktu memasukkan kode habis. Masuk lagi dari awal.",
-                           status_code=401)
+        return _login_page(
+            request, next_=next, message="Waktu memasukkan kode habis. Masuk lagi dari awal.", status_code=401
+        )
     candidate = auth.actor_for_user(db, int(pending[0]))
     if candidate is None:
         request.session.clear()
@@ -126,8 +160,12 @@ def login_code(
     try:
         actor = _gate(request).code(candidate, code, client=_client_key(request))
     except (AuthenticationFailed, Throttled) as exc:
-        return templates.TemplateResponse(request, "login_code.html", {"next": _safe_next(next), "message": exc.message},
-                                          status_code=exc.status_code)
+        return templates.TemplateResponse(
+            request,
+            "login_code.html",
+            {"next": _safe_next(next), "message": exc.message},
+            status_code=exc.status_code,
+        )
     return _begin_session(request, actor, next, must_change_password=bool(pending[2]))
 
 
@@ -144,13 +182,26 @@ def logout(request: Request, db: Annotated[Database, Depends(get_db)]) -> Respon
 # ----------------------------------------------------------------- one's own account
 
 
-def _account_page(request: Request, db: Database, actor: Actor, *, message: str = "", errors: dict[str, str] | None = None,
-                  new_token: auth.IssuedToken | None = None, status_code: int = 200) -> Response:
+def _account_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    message: str = "",
+    errors: dict[str, str] | None = None,
+    new_token: auth.IssuedToken | None = None,
+    status_code: int = 200,
+) -> Response:
     enrolment = request.session.get(ENROLMENT_KEY)
     context: dict[str, Any] = {
-        "title": "Akun saya", "info": auth.user_info(db, actor), "message": message, "errors": errors or {},
-        "tokens": auth.tokens_of(db, actor, actor.username), "sessions": sessions.live(db, actor),
-        "offer_second_factor": second_factor.offered_to(actor), "new_token": new_token,
+        "title": "Akun saya",
+        "info": auth.user_info(db, actor),
+        "message": message,
+        "errors": errors or {},
+        "tokens": auth.tokens_of(db, actor, actor.username),
+        "sessions": sessions.live(db, actor),
+        "offer_second_factor": second_factor.offered_to(actor),
+        "new_token": new_token,
         "enrolment": second_factor.enrolment_of(actor, enrolment) if isinstance(enrolment, str) else None,
         "token_days": auth.TOKEN_DAYS,
     }
@@ -158,8 +209,11 @@ def _account_page(request: Request, db: Database, actor: Actor, *, message: str 
 
 
 @router.get("/akun")
-def account(request: Request, db: Annotated[Database, Depends(get_db)],
-            actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def account(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """Who I am, my second factor, my API tokens and my open sessions."""
     return _account_page(request, db, actor)
 
@@ -168,9 +222,16 @@ def account(request: Request, db: Annotated[Database, Depends(get_db)],
 def password_page(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """The password form (the only page open while a one-time password must be replaced)."""
     found = signed_in(request)
-    return templates.TemplateResponse(request, "password.html", {
-        "title": "Ganti kata sandi", "errors": {}, "message": "",
-        "must_change": bool(found and found.must_change_password)})
+    return templates.TemplateResponse(
+        request,
+        "password.html",
+        {
+            "title": "Ganti kata sandi",
+            "errors": {},
+            "message": "",
+            "must_change": bool(found and found.must_change_password),
+        },
+    )
 
 
 @router.post(PASSWORD_PAGE)
@@ -185,68 +246,114 @@ def change_password(
     """Replace my password; my other sessions end, this one stays."""
     found = signed_in(request)
     try:
-        ended = auth.change_password(db, actor, current=current_password, new=new_password, repeat=repeat_password,
-                                     keep_session=found.session_hash if found else None)
+        ended = auth.change_password(
+            db,
+            actor,
+            current=current_password,
+            new=new_password,
+            repeat=repeat_password,
+            keep_session=found.session_hash if found else None,
+        )
     except ValidationError as exc:
-        return templates.TemplateResponse(request, "password.html", {
-            "title": "Ganti kata sandi", "message": exc.message, "errors": {e.field: e.message for e in exc.errors},
-            "must_change": bool(found and found.must_change_password)}, status_code=422)
+        return templates.TemplateResponse(
+            request,
+            "password.html",
+            {
+                "title": "Ganti kata sandi",
+                "message": exc.message,
+                "errors": {e.field: e.message for e in exc.errors},
+                "must_change": bool(found and found.must_change_password),
+            },
+            status_code=422,
+        )
     request.state.signed_in = None  # read again on the next request: the one-time flag is gone
     others = f" {ended} sesi lain diakhiri." if ended else ""
     return _account_page(request, db, actor, message=f"Kata sandi sudah diganti.{others}")
 
 
 @router.post("/akun/dua-langkah/mulai")
-def second_factor_start(request: Request, db: Annotated[Database, Depends(get_db)],
-                        actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def second_factor_start(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """A new secret and its QR code; kept in this session until a code confirms it."""
     request.session[ENROLMENT_KEY] = second_factor.new_enrolment(actor).secret
     return _account_page(request, db, actor)
 
 
 @router.post("/akun/dua-langkah/aktifkan")
-def second_factor_enable(request: Request, db: Annotated[Database, Depends(get_db)],
-                         actor: Annotated[Actor, Depends(current_actor)],
-                         code: Annotated[str, Form()] = "") -> Response:
+def second_factor_enable(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+    code: Annotated[str, Form()] = "",
+) -> Response:
     """Switch the second factor on with one code from the app."""
     secret = request.session.get(ENROLMENT_KEY)
     if not isinstance(secret, str):
-        return _account_page(request, db, actor, message="Mulai lagi: pindai kode QR yang baru.", status_code=409)
+        return _account_page(
+            request, db, actor, message="Mulai lagi: pindai kode QR yang baru.", status_code=409
+        )
     try:
         second_factor.enable(db, actor, secret, code)
     except ValidationError as exc:
-        return _account_page(request, db, actor, message=exc.message, errors={e.field: e.message for e in exc.errors},
-                             status_code=422)
+        return _account_page(
+            request,
+            db,
+            actor,
+            message=exc.message,
+            errors={e.field: e.message for e in exc.errors},
+            status_code=422,
+        )
     request.session.pop(ENROLMENT_KEY, None)
-    return _account_page(request, db, actor, message="Verifikasi dua langkah aktif: setiap masuk meminta kode dari aplikasi.")
+    return _account_page(
+        request, db, actor, message="Verifikasi dua langkah aktif: setiap masuk meminta kode dari aplikasi."
+    )
 
 
 @router.post("/akun/dua-langkah/matikan")
-def second_factor_disable(request: Request, db: Annotated[Database, Depends(get_db)],
-                          actor: Annotated[Actor, Depends(current_actor)],
-                          code: Annotated[str, Form()] = "") -> Response:
+def second_factor_disable(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+    code: Annotated[str, Form()] = "",
+) -> Response:
     """Switch my second factor off (with a current code)."""
     try:
         second_factor.disable(db, actor, code)
     except ValidationError as exc:
-        return _account_page(request, db, actor, message=exc.message, errors={e.field: e.message for e in exc.errors},
-                             status_code=422)
+        return _account_page(
+            request,
+            db,
+            actor,
+            message=exc.message,
+            errors={e.field: e.message for e in exc.errors},
+            status_code=422,
+        )
     return _account_page(request, db, actor, message="Verifikasi dua langkah dimatikan.")
 
 
 @router.post("/akun/token")
-def token_create(request: Request, db: Annotated[Database, Depends(get_db)],
-                 actor: Annotated[Actor, Depends(current_actor)],
-                 label: Annotated[str, Form()] = "", days: Annotated[int, Form(ge=1, le=auth.MAX_TOKEN_DAYS)] = auth.TOKEN_DAYS,
-                 ) -> Response:
+def token_create(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+    label: Annotated[str, Form()] = "",
+    days: Annotated[int, Form(ge=1, le=auth.MAX_TOKEN_DAYS)] = auth.TOKEN_DAYS,
+) -> Response:
     """A new API token for me, shown once."""
     issued = auth.issue_token(db, actor, actor.username, label=label, days=days)
     return _account_page(request, db, actor, new_token=issued)
 
 
 @router.post("/akun/token/{token_id}/cabut")
-def token_revoke(request: Request, token_id: int, db: Annotated[Database, Depends(get_db)],
-                 actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def token_revoke(
+    request: Request,
+    token_id: int,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """Revoke one of my API tokens."""
     try:
         auth.revoke_token(db, actor, token_id)
@@ -256,8 +363,11 @@ def token_revoke(request: Request, token_id: int, db: Annotated[Database, Depend
 
 
 @router.post("/akun/sesi/akhiri")
-def end_other_sessions(request: Request, db: Annotated[Database, Depends(get_db)],
-                       actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def end_other_sessions(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """End every session of mine except this one."""
     found = signed_in(request)
     ended = sessions.end_others(db, actor, found.session_hash) if found else 0

@@ -39,15 +39,27 @@ def _min_cell(request: Request) -> int:
 def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """Beranda: counts for the user's area."""
     listing = registry.browse_area(db, actor, actor.area_code or None, min_cell_size=_min_cell(request))
-    return templates.TemplateResponse(request, "home.html", {
-        "title": "Beranda", "listing": listing, "families": listing.families, "members": listing.members,
-        "tasks": todo.tasks_for(db, actor),
-    })
+    return templates.TemplateResponse(
+        request,
+        "home.html",
+        {
+            "title": "Beranda",
+            "listing": listing,
+            "families": listing.families,
+            "members": listing.members,
+            "tasks": todo.tasks_for(db, actor),
+        },
+    )
 
 
 @router.get("/cari")
-def search(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)],
-           q: Annotated[str, Query(max_length=120)] = "", hal: Annotated[int, Query(ge=1, le=10000)] = 1) -> Response:
+def search(
+    request: Request,
+    db: DB,
+    actor: Annotated[Actor, Depends(personal_data_actor)],
+    q: Annotated[str, Query(max_length=120)] = "",
+    hal: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> Response:
     """Search families by NIK, KK or name (every word) inside the user's area, a page at a time."""
     results, message = None, ""
     if q.strip():
@@ -55,10 +67,20 @@ def search(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_da
             results = registry.search_families(db, actor, q, limit=PER_PAGE, page=hal)
         except ValidationError as exc:
             message = exc.message
-    return templates.TemplateResponse(request, "search.html", {
-        "title": "Cari keluarga", "q": q, "results": results, "message": message, "page": hal,
-        "has_next": results is not None and len(results) == PER_PAGE, "first": (hal - 1) * PER_PAGE,
-    }, status_code=422 if message else 200)
+    return templates.TemplateResponse(
+        request,
+        "search.html",
+        {
+            "title": "Cari keluarga",
+            "q": q,
+            "results": results,
+            "message": message,
+            "page": hal,
+            "has_next": results is not None and len(results) == PER_PAGE,
+            "first": (hal - 1) * PER_PAGE,
+        },
+        status_code=422 if message else 200,
+    )
 
 
 @router.get("/wilayah")
@@ -71,16 +93,26 @@ def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current
 def browse(request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """A region's children with counts (a kelurahan lists its RWs)."""
     listing = registry.browse_area(db, actor, code, min_cell_size=_min_cell(request))
-    return templates.TemplateResponse(request, "browse.html", {
-        "title": listing.region_name, "listing": listing, "crumbs": _crumbs(db, actor, listing.region_code),
-        "is_kelurahan": listing.level == Level.KELURAHAN.value,
-    })
+    return templates.TemplateResponse(
+        request,
+        "browse.html",
+        {
+            "title": listing.region_name,
+            "listing": listing,
+            "crumbs": _crumbs(db, actor, listing.region_code),
+            "is_kelurahan": listing.level == Level.KELURAHAN.value,
+        },
+    )
 
 
 @router.get("/wilayah/{code}/keluarga")
 def families_in(
-    request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)],
-    rw: Annotated[int | None, Query(ge=1, le=999)] = None, hal: Annotated[int, Query(ge=1, le=10000)] = 1,
+    request: Request,
+    code: str,
+    db: DB,
+    actor: Annotated[Actor, Depends(personal_data_actor)],
+    rw: Annotated[int | None, Query(ge=1, le=999)] = None,
+    hal: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> Response:
     """One page of the families of a kelurahan (or one RW of it)."""
     try:
@@ -89,7 +121,16 @@ def families_in(
     except ValueError:
         raise NotFound("Wilayah tidak ditemukan") from None
     rows = registry.list_families(db, actor, code, rw=rw, page=hal, per_page=PER_PAGE)
-    return templates.TemplateResponse(request, "family_list.html", {
-        "title": f"Keluarga di {db.regions.name(code)}", "code": code, "rw": rw, "page": hal,
-        "rows": rows, "has_next": len(rows) == PER_PAGE, "crumbs": _crumbs(db, actor, code),
-    })
+    return templates.TemplateResponse(
+        request,
+        "family_list.html",
+        {
+            "title": f"Keluarga di {db.regions.name(code)}",
+            "code": code,
+            "rw": rw,
+            "page": hal,
+            "rows": rows,
+            "has_next": len(rows) == PER_PAGE,
+            "crumbs": _crumbs(db, actor, code),
+        },
+    )

@@ -37,7 +37,9 @@ def _wanted(request: Request) -> tuple[audit_trail.AuditFilter, dict[str, str]]:
         except ValidationError as exc:
             errors[key] = exc.errors[0].message if exc.errors else exc.message
             days[key] = None
-    return audit_trail.AuditFilter(typed["pengguna"], typed["aksi"], typed["id"], days["dari"], days["sampai"]), errors
+    return audit_trail.AuditFilter(
+        typed["pengguna"], typed["aksi"], typed["id"], days["dari"], days["sampai"]
+    ), errors
 
 
 def _detail(value: Any) -> str:
@@ -54,19 +56,43 @@ def audit_page(request: Request, db: DB, actor: Staff, hal: int = 1) -> Response
         r["link"] = page.format(r["entity_id"]) if page and r["entity_id"] else ""
         r["detail_text"] = _detail(r["detail"])
     query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k != "hal" and v)
-    return templates.TemplateResponse(request, "audit.html", {
-        "title": "Log audit", "rows": rows, "total": total, "page": max(hal, 1), "per_page": audit_trail.PER_PAGE,
-        "typed": {k: request.query_params.get(k, "") for k in ("pengguna", "aksi", "id", "dari", "sampai")},
-        "errors": errors, "query": query,
-    }, status_code=422 if errors else 200)
+    return templates.TemplateResponse(
+        request,
+        "audit.html",
+        {
+            "title": "Log audit",
+            "rows": rows,
+            "total": total,
+            "page": max(hal, 1),
+            "per_page": audit_trail.PER_PAGE,
+            "typed": {
+                k: request.query_params.get(k, "") for k in ("pengguna", "aksi", "id", "dari", "sampai")
+            },
+            "errors": errors,
+            "query": query,
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 @router.get("/audit.csv")
 def audit_csv(request: Request, db: DB, actor: Staff) -> Response:
     """Every matching entry (at most 100,000) as CSV."""
     wanted, _ = _wanted(request)
-    rows = [{"waktu": moment(r["at"]), "pengguna": r["actor"], "aksi": r["action"], "data": r["entity"],
-             "id": r["entity_id"] or "", "wilayah": r["area_code"] or "", "rincian": _detail(r["detail"])}
-            for r in audit_trail.export(db, actor, wanted)]
-    return Response(table_csv(CSV_COLUMNS, rows), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="log-audit.csv"', "cache-control": "no-store"})
+    rows = [
+        {
+            "waktu": moment(r["at"]),
+            "pengguna": r["actor"],
+            "aksi": r["action"],
+            "data": r["entity"],
+            "id": r["entity_id"] or "",
+            "wilayah": r["area_code"] or "",
+            "rincian": _detail(r["detail"]),
+        }
+        for r in audit_trail.export(db, actor, wanted)
+    ]
+    return Response(
+        table_csv(CSV_COLUMNS, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="log-audit.csv"', "cache-control": "no-store"},
+    )

@@ -44,37 +44,93 @@ def _upload_dir(request: Request) -> Path:
 
 
 @router.get("/kasus")
-def case_list(request: Request, db: DB, actor: Staff, jenis: str = "", status: str = "", terlambat: str = "",
-              nomor: str = "") -> Response:
+def case_list(
+    request: Request,
+    db: DB,
+    actor: Staff,
+    jenis: str = "",
+    status: str = "",
+    terlambat: str = "",
+    nomor: str = "",
+) -> Response:
     """Cases in the user's area; the admin sees overdue sanggah flagged at the top."""
     if nomor.strip():
         return RedirectResponse(f"/kasus/{cases.find_case(db, actor, nomor)}", status_code=303)
     kind = jenis if jenis in {k.value for k in CaseKind} else ""
     rows = cases.list_cases(db, actor, kind=kind or None, state=status or None, overdue=bool(terlambat))
     overdue = cases.overdue_sanggah(db, actor) if actor.may(Permission.OVERSEE) else []
-    return templates.TemplateResponse(request, "cases/list.html", {
-        "title": "Kasus warga", "rows": rows, "jenis": kind, "status": status, "terlambat": bool(terlambat),
-        "overdue": overdue, "kinds": list(CaseKind), "states": list(CaseState),
-    })
+    return templates.TemplateResponse(
+        request,
+        "cases/list.html",
+        {
+            "title": "Kasus warga",
+            "rows": rows,
+            "jenis": kind,
+            "status": status,
+            "terlambat": bool(terlambat),
+            "overdue": overdue,
+            "kinds": list(CaseKind),
+            "states": list(CaseState),
+        },
+    )
 
 
-def _detail(request: Request, db: Database, actor: Actor, case_id: int, *, message: str = "", errors: list[Any] | None = None,
-            status_code: int = 200, notice: str = "") -> Response:
+def _detail(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    *,
+    message: str = "",
+    errors: list[Any] | None = None,
+    status_code: int = 200,
+    notice: str = "",
+) -> Response:
     detail = cases.get_case(db, actor, case_id)
-    return templates.TemplateResponse(request, "cases/detail.html", {
-        "title": f"{CaseKind(detail.case['kind']).label} {detail.case['tracking_number']}", "d": detail, "c": detail.case,
-        "state_label": CaseState(detail.case["state"]).label, "message": message, "errors": errors or [], "notice": notice,
-        "outcomes": list(SanggahOutcome), "categories": PENGADUAN_CATEGORIES, "CaseState": CaseState,
-    }, status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "cases/detail.html",
+        {
+            "title": f"{CaseKind(detail.case['kind']).label} {detail.case['tracking_number']}",
+            "d": detail,
+            "c": detail.case,
+            "state_label": CaseState(detail.case["state"]).label,
+            "message": message,
+            "errors": errors or [],
+            "notice": notice,
+            "outcomes": list(SanggahOutcome),
+            "categories": PENGADUAN_CATEGORIES,
+            "CaseState": CaseState,
+        },
+        status_code=status_code,
+    )
 
 
-def _usul_form(request: Request, db: Database, actor: Actor, values: dict[str, Any], *, message: str = "",
-               errors: list[Any] | None = None, status_code: int = 200) -> Response:
+def _usul_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    values: dict[str, Any],
+    *,
+    message: str = "",
+    errors: list[Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     options = kelurahan_options(db, actor)
-    return templates.TemplateResponse(request, "cases/usul_form.html", {
-        "title": "Usul keluarga", "values": values, "kelurahan_options": options, "member_rows": MEMBER_ROWS,
-        "relationships": [(r.value, r.label) for r in Relationship], "message": message, "errors": errors or [],
-    }, status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "cases/usul_form.html",
+        {
+            "title": "Usul keluarga",
+            "values": values,
+            "kelurahan_options": options,
+            "member_rows": MEMBER_ROWS,
+            "relationships": [(r.value, r.label) for r in Relationship],
+            "message": message,
+            "errors": errors or [],
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/kasus/usul/baru")
@@ -89,19 +145,45 @@ async def new_usul(request: Request, db: DB, actor: Editor) -> Response:
     form = await request.form(max_files=1)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     family = {k: values.get(k, "") for k in ("kelurahan_code", "kk_number", "address", "rw", "rt")}
-    members = [{"name": values.get(f"nama_{i}", ""), "nik": values.get(f"nik_{i}", ""), "birth_date": values.get(f"lahir_{i}", ""),
-                "sex": values.get(f"jk_{i}", ""), "relationship": values.get(f"hubungan_{i}", "")}
-               if values.get(f"nama_{i}") or values.get(f"nik_{i}") else {} for i in range(MEMBER_ROWS)]
+    members = [
+        {
+            "name": values.get(f"nama_{i}", ""),
+            "nik": values.get(f"nik_{i}", ""),
+            "birth_date": values.get(f"lahir_{i}", ""),
+            "sex": values.get(f"jk_{i}", ""),
+            "relationship": values.get(f"hubungan_{i}", ""),
+        }
+        if values.get(f"nama_{i}") or values.get(f"nik_{i}")
+        else {}
+        for i in range(MEMBER_ROWS)
+    ]
     photo = form.get("foto")
-    evidence = [cases.Evidence(photo.file, "foto_rumah")] if isinstance(photo, UploadFile) and photo.filename else []
+    evidence = (
+        [cases.Evidence(photo.file, "foto_rumah")] if isinstance(photo, UploadFile) and photo.filename else []
+    )
     try:
         number = await run_in_threadpool(
-            cases.submit_usul, db, _upload_dir(request), family=family, members=members,
-            proposer_name=values.get("nama", ""), proposer_contact=values.get("kontak", ""),
-            reason=values.get("alasan", ""), evidence=evidence, actor=actor)
+            cases.submit_usul,
+            db,
+            _upload_dir(request),
+            family=family,
+            members=members,
+            proposer_name=values.get("nama", ""),
+            proposer_contact=values.get("kontak", ""),
+            reason=values.get("alasan", ""),
+            evidence=evidence,
+            actor=actor,
+        )
     except TepatError as exc:
-        return _usul_form(request, db, actor, values, message=exc.message, errors=getattr(exc, "errors", []),
-                          status_code=exc.status_code)
+        return _usul_form(
+            request,
+            db,
+            actor,
+            values,
+            message=exc.message,
+            errors=getattr(exc, "errors", []),
+            status_code=exc.status_code,
+        )
     return RedirectResponse(f"/kasus/{cases.find_case(db, actor, number)}?ok=1", status_code=303)
 
 
@@ -117,17 +199,36 @@ async def case_step(request: Request, db: DB, actor: Staff, case_id: int) -> Res
     form = await request.form(max_files=1)
     to = str(form.get("ke", ""))
     upload = form.get("berkas")
-    purpose = "berita_acara" if to == CaseState.VERIFIKASI.value and str(form.get("jenis")) == "usul" else "bukti"
-    evidence = [cases.Evidence(upload.file, purpose)] if isinstance(upload, UploadFile) and upload.filename else []
+    purpose = (
+        "berita_acara" if to == CaseState.VERIFIKASI.value and str(form.get("jenis")) == "usul" else "bukti"
+    )
+    evidence = (
+        [cases.Evidence(upload.file, purpose)] if isinstance(upload, UploadFile) and upload.filename else []
+    )
     try:
-        await run_in_threadpool(cases.advance, db, actor, case_id, to, note=str(form.get("catatan", "")),
-                                outcome=str(form.get("hasil", "")) or None, evidence=evidence,
-                                upload_dir=_upload_dir(request))
+        await run_in_threadpool(
+            cases.advance,
+            db,
+            actor,
+            case_id,
+            to,
+            note=str(form.get("catatan", "")),
+            outcome=str(form.get("hasil", "")) or None,
+            evidence=evidence,
+            upload_dir=_upload_dir(request),
+        )
     except (ValidationError, TepatError) as exc:
         if exc.status_code == 404:
             raise
-        return _detail(request, db, actor, case_id, message=exc.message,
-                       errors=getattr(exc, "errors", []), status_code=exc.status_code)
+        return _detail(
+            request,
+            db,
+            actor,
+            case_id,
+            message=exc.message,
+            errors=getattr(exc, "errors", []),
+            status_code=exc.status_code,
+        )
     return RedirectResponse(f"/kasus/{case_id}?ok=1", status_code=303)
 
 
@@ -140,65 +241,132 @@ def case_file(request: Request, db: DB, actor: Staff, upload_id: int) -> Respons
         raise TepatError("Berkas tidak tersedia lagi")
     ext = upload_files.TYPES.get(row["content_type"], "")
     disposition = "inline" if row["content_type"].startswith("image/") else "attachment"
-    return FileResponse(path, media_type=row["content_type"], filename=f"berkas-{upload_id}{ext}",
-                        content_disposition_type=disposition,
-                        headers={"cache-control": "no-store", "content-security-policy": "default-src 'none'; sandbox"})
+    return FileResponse(
+        path,
+        media_type=row["content_type"],
+        filename=f"berkas-{upload_id}{ext}",
+        content_disposition_type=disposition,
+        headers={"cache-control": "no-store", "content-security-policy": "default-src 'none'; sandbox"},
+    )
 
 
 # ----------------------------------------------------------------- field verification
 
 
-_SINCE_YEARS = {2: "lebih dari 2 tahun atau belum pernah", 3: "lebih dari 3 tahun atau belum pernah",
-                5: "lebih dari 5 tahun atau belum pernah"}
+_SINCE_YEARS = {
+    2: "lebih dari 2 tahun atau belum pernah",
+    3: "lebih dari 3 tahun atau belum pernah",
+    5: "lebih dari 5 tahun atau belum pernah",
+}
 _DUE_COLUMNS = ("kelurahan", "rw", "rt", "alamat", "kepala_keluarga", "terakhir_diverifikasi")
 
 
-def _work(db: Database, actor: Actor, request: Request, page: int, per_page: int) -> tuple[verification.WorkList, dict[str, Any]]:
+def _work(
+    db: Database, actor: Actor, request: Request, page: int, per_page: int
+) -> tuple[verification.WorkList, dict[str, Any]]:
     q = request.query_params
     rw = q.get("rw", "")
     filters: dict[str, Any] = {
-        "kelurahan": q.get("kelurahan", ""), "rw": int(rw) if rw.isdigit() and 0 < int(rw) < 1000 else None,
-        "since_years": int(q["sejak"]) if q.get("sejak", "").isdigit() and int(q["sejak"]) in _SINCE_YEARS else 2,
+        "kelurahan": q.get("kelurahan", ""),
+        "rw": int(rw) if rw.isdigit() and 0 < int(rw) < 1000 else None,
+        "since_years": int(q["sejak"])
+        if q.get("sejak", "").isdigit() and int(q["sejak"]) in _SINCE_YEARS
+        else 2,
         "by_place": q.get("urut") == "wilayah",
     }
-    work = verification.work_list(db, actor, page=page, per_page=per_page, kelurahan=filters["kelurahan"] or None,
-                                  rw=filters["rw"], since_years=filters["since_years"], by_place=filters["by_place"])
+    work = verification.work_list(
+        db,
+        actor,
+        page=page,
+        per_page=per_page,
+        kelurahan=filters["kelurahan"] or None,
+        rw=filters["rw"],
+        since_years=filters["since_years"],
+        by_place=filters["by_place"],
+    )
     return work, filters
 
 
 @router.get("/verifikasi")
-def work_list(request: Request, db: DB, actor: Staff,
-              hal: Annotated[int, Query(ge=1, le=100_000)] = 1, cetak: bool = False) -> Response:
+def work_list(
+    request: Request,
+    db: DB,
+    actor: Staff,
+    hal: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    cetak: bool = False,
+) -> Response:
     """The verifier's work list for their area: filters, true counts, pages; ``cetak=1`` gives the printable list."""
     work, filters = _work(db, actor, request, hal, PRINT_ROWS if cetak else 50)
     params = {k: v for k, v in request.query_params.items() if k not in ("hal", "cetak")}
-    return templates.TemplateResponse(request, "cases/worklist_print.html" if cetak else "cases/worklist.html", {
-        "title": "Verifikasi lapangan", "w": work, "filters": filters, "since_choices": _SINCE_YEARS,
-        "kelurahan_options": kelurahan_options(db, actor), "query": urlencode(params),
-        "today": local_time(datetime.now(UTC)).date(),
-    })
+    return templates.TemplateResponse(
+        request,
+        "cases/worklist_print.html" if cetak else "cases/worklist.html",
+        {
+            "title": "Verifikasi lapangan",
+            "w": work,
+            "filters": filters,
+            "since_choices": _SINCE_YEARS,
+            "kelurahan_options": kelurahan_options(db, actor),
+            "query": urlencode(params),
+            "today": local_time(datetime.now(UTC)).date(),
+        },
+    )
 
 
 @router.get("/verifikasi/daftar.csv")
 def work_list_csv(request: Request, db: DB, actor: Staff) -> Response:
     """The filtered list of families due (up to ``PRINT_ROWS``) as CSV for the day's round."""
     work, _ = _work(db, actor, request, 1, PRINT_ROWS)
-    rows = [{"kelurahan": f["kelurahan_name"], "rw": f"{f['rw']:03d}", "rt": f"{f['rt']:03d}", "alamat": f["address"] or "",
-             "kepala_keluarga": f["head_name"] or "", "terakhir_diverifikasi": tanggal(f["verified_on"]) if f["verified_on"] else "belum pernah"}
-            for f in work.families_due]
-    return Response(table_csv(_DUE_COLUMNS, rows), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="daftar-verifikasi.csv"', "cache-control": "no-store"})
+    rows = [
+        {
+            "kelurahan": f["kelurahan_name"],
+            "rw": f"{f['rw']:03d}",
+            "rt": f"{f['rt']:03d}",
+            "alamat": f["address"] or "",
+            "kepala_keluarga": f["head_name"] or "",
+            "terakhir_diverifikasi": tanggal(f["verified_on"]) if f["verified_on"] else "belum pernah",
+        }
+        for f in work.families_due
+    ]
+    return Response(
+        table_csv(_DUE_COLUMNS, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": 'attachment; filename="daftar-verifikasi.csv"',
+            "cache-control": "no-store",
+        },
+    )
 
 
-def _visit_form(request: Request, db: Database, actor: Actor, family_id: int, *, values: dict[str, Any] | None = None,
-                message: str = "", errors: list[Any] | None = None, status_code: int = 200) -> Response:
+def _visit_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    family_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    message: str = "",
+    errors: list[Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     view = registry.get_family(db, actor, family_id)
     fields = [_SPECS[name] for name in OBSERVABLE]
-    return templates.TemplateResponse(request, "cases/visit.html", {
-        "title": "Kunjungan verifikasi", "view": view, "f": view.family, "fields": fields, "values": values or {},
-        "decisions": list(VisitDecision), "message": message, "errors": errors or [],
-        "case_id": request.query_params.get("kasus", ""),
-    }, status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "cases/visit.html",
+        {
+            "title": "Kunjungan verifikasi",
+            "view": view,
+            "f": view.family,
+            "fields": fields,
+            "values": values or {},
+            "decisions": list(VisitDecision),
+            "message": message,
+            "errors": errors or [],
+            "case_id": request.query_params.get("kasus", ""),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/verifikasi/keluarga/{family_id}")
@@ -219,17 +387,39 @@ async def visit(request: Request, db: DB, actor: Staff, family_id: int) -> Respo
         elif values.get(name):
             observed[name] = values[name]
     photo = form.get("foto")
-    photos = [cases.Evidence(photo.file, "foto_kunjungan")] if isinstance(photo, UploadFile) and photo.filename else []
+    photos = (
+        [cases.Evidence(photo.file, "foto_kunjungan")]
+        if isinstance(photo, UploadFile) and photo.filename
+        else []
+    )
     case_id = int(values["kasus"]) if values.get("kasus", "").isdigit() else None
     try:
         gps = parse_gps(values.get("lintang"), values.get("bujur"))
         await run_in_threadpool(
-            verification.record_visit, db, actor, family_id, observed=observed, decision=values.get("keputusan", ""),
-            expected_version=int(values.get("versi", "0") or 0), note=values.get("catatan", ""), gps=gps,
-            case_id=case_id, photos=photos, upload_dir=_upload_dir(request))
+            verification.record_visit,
+            db,
+            actor,
+            family_id,
+            observed=observed,
+            decision=values.get("keputusan", ""),
+            expected_version=int(values.get("versi", "0") or 0),
+            note=values.get("catatan", ""),
+            gps=gps,
+            case_id=case_id,
+            photos=photos,
+            upload_dir=_upload_dir(request),
+        )
     except TepatError as exc:
         if exc.status_code == 404:
             raise
-        return _visit_form(request, db, actor, family_id, values=values, message=exc.message,
-                           errors=getattr(exc, "errors", []), status_code=exc.status_code)
+        return _visit_form(
+            request,
+            db,
+            actor,
+            family_id,
+            values=values,
+            message=exc.message,
+            errors=getattr(exc, "errors", []),
+            status_code=exc.status_code,
+        )
     return RedirectResponse("/verifikasi?ok=1", status_code=303)

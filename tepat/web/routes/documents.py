@@ -51,11 +51,16 @@ def _signed_on(tanggal: str) -> date | None:
 def cycle_documents(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
     """The kelurahan of a frozen cycle, each with its Daftar Nominatif and BAST to print."""
     found = documents.cycle_documents(db, actor, cycle_id)
-    return templates.TemplateResponse(request, "documents/cycle.html", {
-        "title": f"Dokumen {found.cycle['name']}", "d": found, "today": date.today().isoformat()})
+    return templates.TemplateResponse(
+        request,
+        "documents/cycle.html",
+        {"title": f"Dokumen {found.cycle['name']}", "d": found, "today": date.today().isoformat()},
+    )
 
 
-def _print(request: Request, actor: Actor, label: str, make: Callable[[documents.OnPage], documents.Document]) -> Response:
+def _print(
+    request: Request, actor: Actor, label: str, make: Callable[[documents.OnPage], documents.Document]
+) -> Response:
     """Lay the document out in the background (a Daftar Nominatif of thousands of rows takes a while) and send
     the user to its page, which shows the pages done and then the download."""
     folder = upload_dir(request) / "dokumen"
@@ -65,16 +70,28 @@ def _print(request: Request, actor: Actor, label: str, make: Callable[[documents
         doc = make(lambda page: progress(page, None))
         path = folder / f"{uploads.new_token()}{Path(doc.filename).suffix}"
         path.write_bytes(doc.content)
-        return {"file": path.name, "name": doc.filename, "media_type": doc.media_type, "rows": doc.rows,
-                "total": doc.total}
+        return {
+            "file": path.name,
+            "name": doc.filename,
+            "media_type": doc.media_type,
+            "rows": doc.rows,
+            "total": doc.total,
+        }
 
     job_id = job_runner(request).submit(actor, "dokumen", label, work, lane="dokumen")
     return RedirectResponse(f"/dokumen/{job_id}", status_code=303)
 
 
 @router.post("/siklus/{cycle_id}/dokumen/{code}/{kind}")
-def print_cycle_document(request: Request, db: DB, actor: Staff, cycle_id: int, code: str, kind: str,
-                         tanggal: Annotated[str, Form()] = "") -> Response:
+def print_cycle_document(
+    request: Request,
+    db: DB,
+    actor: Staff,
+    cycle_id: int,
+    code: str,
+    kind: str,
+    tanggal: Annotated[str, Form()] = "",
+) -> Response:
     """Print the Daftar Nominatif (full NIK) or the BAST of one kelurahan (audited when laid out)."""
     if kind not in ("nominatif", "bast"):
         raise NotFound("Dokumen tidak dikenal.")
@@ -82,8 +99,12 @@ def print_cycle_document(request: Request, db: DB, actor: Staff, cycle_id: int, 
     signed_on = _signed_on(tanggal)
     make = documents.nominatif if kind == "nominatif" else documents.bast
     label = f"{'Daftar Nominatif' if kind == 'nominatif' else 'BAST'} {db.regions.name(code)}"
-    return _print(request, actor, label,
-                  lambda on_page: make(db, actor, cycle_id, code, signed_on=signed_on, on_page=on_page))
+    return _print(
+        request,
+        actor,
+        label,
+        lambda on_page: make(db, actor, cycle_id, code, signed_on=signed_on, on_page=on_page),
+    )
 
 
 @router.post("/siklus/{cycle_id}/pelatihan/daftar-hadir")
@@ -93,8 +114,12 @@ async def print_attendance_sheet(request: Request, db: DB, actor: Staff, cycle_i
     days = sorted({d for raw in form.getlist("hari") if (d := _signed_on(str(raw)))})
     documents.check_attendance_days(days)
     training.check_readable(db, actor, cycle_id)  # refusals answer now, not later in the job
-    return _print(request, actor, "Daftar hadir pelatihan",
-                  lambda on_page: documents.attendance_sheet(db, actor, cycle_id, days, on_page=on_page))
+    return _print(
+        request,
+        actor,
+        "Daftar hadir pelatihan",
+        lambda on_page: documents.attendance_sheet(db, actor, cycle_id, days, on_page=on_page),
+    )
 
 
 @router.get("/dokumen/{job_id}")
@@ -103,8 +128,13 @@ def document_job(request: Request, db: DB, actor: Who, job_id: int) -> Response:
     job = jobs.show(db, actor, job_id, job_runner(request))
     if job.kind != "dokumen":
         raise NotFound("Pekerjaan tidak ditemukan.")
-    return templates.TemplateResponse(request, "documents/job.html", {"title": job.file_name, "job": job},
-                                      status_code=422 if job.state in ("gagal", "terhenti") else 200, headers={"Cache-Control": "no-store"})
+    return templates.TemplateResponse(
+        request,
+        "documents/job.html",
+        {"title": job.file_name, "job": job},
+        status_code=422 if job.state in ("gagal", "terhenti") else 200,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/dokumen/{job_id}/unduh")
@@ -117,8 +147,12 @@ def document_file(request: Request, db: DB, actor: Who, job_id: int) -> Response
     if job.kind != "dokumen" or job.state != "selesai" or "/" in file or not path.is_file():
         raise NotFound("Dokumen tidak ditemukan atau sudah dihapus.")
     jobs.record_download(db, actor, job_id, str(result.get("name", "")), action="dokumen.download")
-    return FileResponse(path, media_type=str(result.get("media_type", "application/octet-stream")),
-                        filename=str(result.get("name", path.name)), headers={"Cache-Control": "no-store"})
+    return FileResponse(
+        path,
+        media_type=str(result.get("media_type", "application/octet-stream")),
+        filename=str(result.get("name", path.name)),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _year(tahun: int | None) -> int:
@@ -130,31 +164,60 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
     """The realisation report: budget vs planned vs paid by programme, kecamatan and month (aggregates)."""
     year = _year(tahun)
     found = documents.realisation(db, actor, year)
-    return templates.TemplateResponse(request, "documents/report.html", {
-        "title": f"Laporan realisasi {year}", "r": found, "year": year,
-        "years": list(range(_year(None) + 1, _year(None) - 6, -1))})
+    return templates.TemplateResponse(
+        request,
+        "documents/report.html",
+        {
+            "title": f"Laporan realisasi {year}",
+            "r": found,
+            "year": year,
+            "years": list(range(_year(None) + 1, _year(None) - 6, -1)),
+        },
+    )
 
 
 @router.post("/laporan/realisasi-{year}.{fmt}")
-def print_report(request: Request, db: DB, actor: Who, year: Annotated[int, Path_(ge=2000, le=2100)],
-                 fmt: str) -> Response:
+def print_report(
+    request: Request, db: DB, actor: Who, year: Annotated[int, Path_(ge=2000, le=2100)], fmt: str
+) -> Response:
     """Print the realisation report as PDF or XLSX."""
     if fmt not in ("pdf", "xlsx"):
         raise NotFound("Format tidak dikenal.")
     label = f"Laporan realisasi {year} ({fmt.upper()})"
     if fmt == "xlsx":
         return _print(request, actor, label, lambda on_page: documents.realisation_xlsx(db, actor, year))
-    return _print(request, actor, label, lambda on_page: documents.realisation_pdf(db, actor, year, on_page=on_page))
+    return _print(
+        request, actor, label, lambda on_page: documents.realisation_pdf(db, actor, year, on_page=on_page)
+    )
 
 
-def _facilities_page(request: Request, db: Database, actor: Actor, *, issued: coverage.IssuedKey | None = None,
-                     message: str = "", errors: list[object] | None = None, values: dict[str, str] | None = None,
-                     status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "documents/facilities.html", {
-        "title": "Fasilitas kesehatan", "rows": coverage.list_facilities(db, actor), "issued": issued,
-        "message": message, "errors": errors or [], "values": values or {}, "kinds": coverage.KINDS,
-        "notice": request.query_params.get("dicabut", "")}, status_code=status_code,
-        headers={"Cache-Control": "no-store"})
+def _facilities_page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    issued: coverage.IssuedKey | None = None,
+    message: str = "",
+    errors: list[object] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "documents/facilities.html",
+        {
+            "title": "Fasilitas kesehatan",
+            "rows": coverage.list_facilities(db, actor),
+            "issued": issued,
+            "message": message,
+            "errors": errors or [],
+            "values": values or {},
+            "kinds": coverage.KINDS,
+            "notice": request.query_params.get("dicabut", ""),
+        },
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/fasilitas")
@@ -164,14 +227,27 @@ def facilities(request: Request, db: DB, actor: Admin) -> Response:
 
 
 @router.post("/fasilitas")
-def add_facility(request: Request, db: DB, actor: Admin, kode: Annotated[str, Form()] = "",
-                 nama: Annotated[str, Form()] = "", jenis: Annotated[str, Form()] = "") -> Response:
+def add_facility(
+    request: Request,
+    db: DB,
+    actor: Admin,
+    kode: Annotated[str, Form()] = "",
+    nama: Annotated[str, Form()] = "",
+    jenis: Annotated[str, Form()] = "",
+) -> Response:
     """Register a facility; the key is shown on this answer only (not in a URL, not stored)."""
     try:
         issued = coverage.register_facility(db, actor, code=kode, name=nama, kind=jenis)
     except TepatError as exc:
-        return _facilities_page(request, db, actor, message=exc.message, errors=list(getattr(exc, "errors", [])),
-                                values={"kode": kode, "nama": nama, "jenis": jenis}, status_code=exc.status_code)
+        return _facilities_page(
+            request,
+            db,
+            actor,
+            message=exc.message,
+            errors=list(getattr(exc, "errors", [])),
+            values={"kode": kode, "nama": nama, "jenis": jenis},
+            status_code=exc.status_code,
+        )
     return _facilities_page(request, db, actor, issued=issued)
 
 

@@ -35,17 +35,26 @@ def _export_areas(db: Database, actor: Actor) -> list[tuple[str, str]]:
 @router.get("/ekspor")
 def export_page(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)]) -> Response:
     """Choose an area and a format to download."""
-    return templates.TemplateResponse(request, "export.html", {
-        "title": "Ekspor data registri", "areas": _export_areas(db, actor), "message": "", "area": actor.area_code,
-        "fmt": "xlsx",
-    })
+    return templates.TemplateResponse(
+        request,
+        "export.html",
+        {
+            "title": "Ekspor data registri",
+            "areas": _export_areas(db, actor),
+            "message": "",
+            "area": actor.area_code,
+            "fmt": "xlsx",
+        },
+    )
 
 
 _MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @router.post("/ekspor")
-async def export_start(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)]) -> Response:
+async def export_start(
+    request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)]
+) -> Response:
     """Start writing the export file in the background; its page offers the download when it is ready."""
     from tepat.services.exports import export_registry
 
@@ -67,22 +76,36 @@ async def export_start(request: Request, db: DB, actor: Annotated[Actor, Depends
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return {"file": path.name, "name": name, "fmt": fmt, "rows": written.rows, "families": written.families}
+        return {
+            "file": path.name,
+            "name": name,
+            "fmt": fmt,
+            "rows": written.rows,
+            "families": written.families,
+        }
 
     job_id = job_runner(request).submit(actor, "ekspor", name, work)
     return RedirectResponse(f"/ekspor/{job_id}", status_code=303)
 
 
 @router.get("/ekspor/{job_id}")
-def export_job(request: Request, db: DB, job_id: int, actor: Annotated[Actor, Depends(personal_data_actor)]) -> Response:
+def export_job(
+    request: Request, db: DB, job_id: int, actor: Annotated[Actor, Depends(personal_data_actor)]
+) -> Response:
     """An export's progress, then its download link."""
     job = jobs.show(db, actor, job_id, job_runner(request))
-    return templates.TemplateResponse(request, "export_job.html", {"title": f"Ekspor {job.file_name}", "job": job},
-                                      status_code=422 if job.state in ("gagal", "terhenti") else 200)
+    return templates.TemplateResponse(
+        request,
+        "export_job.html",
+        {"title": f"Ekspor {job.file_name}", "job": job},
+        status_code=422 if job.state in ("gagal", "terhenti") else 200,
+    )
 
 
 @router.get("/ekspor/{job_id}/unduh")
-def export_file(request: Request, db: DB, job_id: int, actor: Annotated[Actor, Depends(personal_data_actor)]) -> Response:
+def export_file(
+    request: Request, db: DB, job_id: int, actor: Annotated[Actor, Depends(personal_data_actor)]
+) -> Response:
     """The export file (kept ``TEPAT_RETENTION_DAYS`` days; every download is audited)."""
     job = jobs.show(db, actor, job_id)
     result = job.result or {}
@@ -90,5 +113,8 @@ def export_file(request: Request, db: DB, job_id: int, actor: Annotated[Actor, D
     if job.state != "selesai" or "/" in str(result.get("file", "/")) or not path.is_file():
         raise NotFound("Berkas ekspor tidak ditemukan atau sudah dihapus.")
     jobs.record_download(db, actor, job_id, str(result.get("name", "")))
-    return FileResponse(path, media_type=_MEDIA.get(str(result.get("fmt")), "application/octet-stream"),
-                        filename=str(result.get("name", path.name)))
+    return FileResponse(
+        path,
+        media_type=_MEDIA.get(str(result.get("fmt")), "application/octet-stream"),
+        filename=str(result.get("name", path.name)),
+    )

@@ -52,51 +52,111 @@ async def new_family(request: Request, db: DB, actor: Editor) -> Response:
     reason = str(form.get("reason", "")).strip()
     if form.get("aksi") == "tambah_baris":
         rows.append({})
-        return _family_form(request, db, actor, values=values, member_rows=rows[:MAX_MEMBER_ROWS], errors={}, reason=reason)
+        return _family_form(
+            request, db, actor, values=values, member_rows=rows[:MAX_MEMBER_ROWS], errors={}, reason=reason
+        )
     filled = [r for r in rows if not forms.is_blank(r)]
     try:
         family_id = registry.create_family(db, actor, values, filled, reason=reason)
     except ValidationError as exc:
         # Error fields say members.<i> over the filled rows: show the filled rows in that order.
-        return _family_form(request, db, actor, values=values, member_rows=filled or [{}], errors=forms.error_map(exc.errors),
-                            reason=reason, message=exc.message, status_code=422)
+        return _family_form(
+            request,
+            db,
+            actor,
+            values=values,
+            member_rows=filled or [{}],
+            errors=forms.error_map(exc.errors),
+            reason=reason,
+            message=exc.message,
+            status_code=422,
+        )
     return RedirectResponse(f"/keluarga/{family_id}?pesan=dibuat", status_code=303)
 
 
-def _family_form(request: Request, db: Database, actor: Actor, *, values: dict[str, str], member_rows: list[dict[str, str]],
-                 errors: dict[str, str], reason: str = "", message: str = "", status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "family_form.html", {
-        "title": "Daftarkan keluarga baru", "groups": forms.FAMILY_GROUPS, "member_fields": forms.MEMBER_FORM_FIELDS,
-        "values": values, "member_rows": member_rows, "errors": errors, "reason": reason, "message": message,
-        "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True), "action": "/keluarga/baru", "creating": True,
-        "version": None, "conflict": "",
-    }, status_code=status_code)
+def _family_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    values: dict[str, str],
+    member_rows: list[dict[str, str]],
+    errors: dict[str, str],
+    reason: str = "",
+    message: str = "",
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "family_form.html",
+        {
+            "title": "Daftarkan keluarga baru",
+            "groups": forms.FAMILY_GROUPS,
+            "member_fields": forms.MEMBER_FORM_FIELDS,
+            "values": values,
+            "member_rows": member_rows,
+            "errors": errors,
+            "reason": reason,
+            "message": message,
+            "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True),
+            "action": "/keluarga/baru",
+            "creating": True,
+            "version": None,
+            "conflict": "",
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/keluarga/{family_id}")
-def family_page(request: Request, family_id: int, db: DB, actor: Reader,
-                tanggal: Annotated[str | None, Query(max_length=10)] = None, pesan: str = "") -> Response:
+def family_page(
+    request: Request,
+    family_id: int,
+    db: DB,
+    actor: Reader,
+    tanggal: Annotated[str | None, Query(max_length=10)] = None,
+    pesan: str = "",
+) -> Response:
     """A family: members, indicators, status, history; optionally as it was on a date."""
     as_of, day = _as_of(tanggal)
     view = registry.get_family(db, actor, family_id, as_of=as_of)
     history = registry.family_history(db, actor, family_id) if as_of is None else []
-    notes = {"dibuat": "Keluarga berhasil didaftarkan.", "disimpan": "Perubahan tersimpan.",
-             "nonaktif": "Keluarga dinonaktifkan.", "anggota": "Data anggota tersimpan."}
-    return templates.TemplateResponse(request, "family.html", {
-        "title": f"Keluarga {view.family['kk_number']}", "view": view, "f": view.family, "history": history,
-        "groups": forms.FAMILY_GROUPS, "member_fields": forms.MEMBER_FORM_FIELDS, "day": day,
-        "can_edit": actor.can_edit_registry(view.family["kelurahan_code"]) and as_of is None,
-        "notice": notes.get(pesan, ""),
-        "sasaran": targeting.family_targeting(db, actor, family_id) if as_of is None else None,
-    })
+    notes = {
+        "dibuat": "Keluarga berhasil didaftarkan.",
+        "disimpan": "Perubahan tersimpan.",
+        "nonaktif": "Keluarga dinonaktifkan.",
+        "anggota": "Data anggota tersimpan.",
+    }
+    return templates.TemplateResponse(
+        request,
+        "family.html",
+        {
+            "title": f"Keluarga {view.family['kk_number']}",
+            "view": view,
+            "f": view.family,
+            "history": history,
+            "groups": forms.FAMILY_GROUPS,
+            "member_fields": forms.MEMBER_FORM_FIELDS,
+            "day": day,
+            "can_edit": actor.can_edit_registry(view.family["kelurahan_code"]) and as_of is None,
+            "notice": notes.get(pesan, ""),
+            "sasaran": targeting.family_targeting(db, actor, family_id) if as_of is None else None,
+        },
+    )
 
 
 @router.get("/keluarga/{family_id}/ubah")
 def edit_family_page(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """The edit form, filled with the current values and carrying the version read."""
     view = registry.get_family(db, actor, family_id)
-    return _edit_form(request, db, actor, view, forms.as_form_values(view.family, forms.FAMILY_FORM_FIELDS),
-                      version=view.family["version"])
+    return _edit_form(
+        request,
+        db,
+        actor,
+        view,
+        forms.as_form_values(view.family, forms.FAMILY_FORM_FIELDS),
+        version=view.family["version"],
+    )
 
 
 @router.post("/keluarga/{family_id}/ubah")
@@ -110,27 +170,74 @@ async def edit_family(request: Request, family_id: int, db: DB, actor: Editor) -
     try:
         registry.update_family(db, actor, family_id, values, expected_version=version, reason=reason)
     except ValidationError as exc:
-        return _edit_form(request, db, actor, view, values, version=version, reason=reason, message=exc.message,
-                          errors=forms.error_map(exc.errors), status_code=422)
+        return _edit_form(
+            request,
+            db,
+            actor,
+            view,
+            values,
+            version=version,
+            reason=reason,
+            message=exc.message,
+            errors=forms.error_map(exc.errors),
+            status_code=422,
+        )
     except ConflictError as exc:
         fresh = registry.get_family(db, actor, family_id)
         stored = forms.as_form_values(fresh.family, forms.FAMILY_FORM_FIELDS)
-        differs = [s.label for s in forms.FAMILY_FORM_FIELDS if stored[s.name] != values.get(s.name, stored[s.name])]
-        return _edit_form(request, db, actor, fresh, values, version=fresh.family["version"], reason=reason,
-                          conflict=exc.message,
-                          differs=differs, status_code=409)
+        differs = [
+            s.label for s in forms.FAMILY_FORM_FIELDS if stored[s.name] != values.get(s.name, stored[s.name])
+        ]
+        return _edit_form(
+            request,
+            db,
+            actor,
+            fresh,
+            values,
+            version=fresh.family["version"],
+            reason=reason,
+            conflict=exc.message,
+            differs=differs,
+            status_code=409,
+        )
     return RedirectResponse(f"/keluarga/{family_id}?pesan=disimpan", status_code=303)
 
 
-def _edit_form(request: Request, db: Database, actor: Actor, view: registry.FamilyView, values: dict[str, str], *,
-               version: int, reason: str = "", message: str = "", errors: dict[str, str] | None = None,
-               conflict: str = "", differs: list[str] | None = None, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "family_form.html", {
-        "title": f"Ubah keluarga {view.family['kk_number']}", "groups": forms.FAMILY_GROUPS, "values": values,
-        "errors": errors or {}, "reason": reason, "message": message, "conflict": conflict, "differs": differs or [],
-        "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True), "action": f"/keluarga/{view.family['id']}/ubah",
-        "creating": False, "version": version, "family_id": view.family["id"],
-    }, status_code=status_code)
+def _edit_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    view: registry.FamilyView,
+    values: dict[str, str],
+    *,
+    version: int,
+    reason: str = "",
+    message: str = "",
+    errors: dict[str, str] | None = None,
+    conflict: str = "",
+    differs: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "family_form.html",
+        {
+            "title": f"Ubah keluarga {view.family['kk_number']}",
+            "groups": forms.FAMILY_GROUPS,
+            "values": values,
+            "errors": errors or {},
+            "reason": reason,
+            "message": message,
+            "conflict": conflict,
+            "differs": differs or [],
+            "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True),
+            "action": f"/keluarga/{view.family['id']}/ubah",
+            "creating": False,
+            "version": version,
+            "family_id": view.family["id"],
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/keluarga/{family_id}/nonaktif")
@@ -145,7 +252,11 @@ async def deactivate_family(request: Request, family_id: int, db: DB, actor: Edi
     """Switch the family off."""
     view = registry.get_family(db, actor, family_id)
     form = await request.form()
-    code, note, version = str(form.get("reason_code", "")), str(form.get("note", "")).strip(), forms.as_int(form.get("version"))
+    code, note, version = (
+        str(form.get("reason_code", "")),
+        str(form.get("note", "")).strip(),
+        forms.as_int(form.get("version")),
+    )
     try:
         registry.deactivate_family(db, actor, family_id, code, expected_version=version, note=note)
     except ValidationError as exc:
@@ -154,21 +265,59 @@ async def deactivate_family(request: Request, family_id: int, db: DB, actor: Edi
             errors["reason_code"] = errors.pop("inactive_reason")
         if "reason" in errors:
             errors["note"] = errors.pop("reason")
-        return _deactivate_form(request, view.family, version=version, code=code, note=note, errors=errors,
-                                message=exc.message, status_code=422)
+        return _deactivate_form(
+            request,
+            view.family,
+            version=version,
+            code=code,
+            note=note,
+            errors=errors,
+            message=exc.message,
+            status_code=422,
+        )
     except ConflictError as exc:
         fresh = registry.get_family(db, actor, family_id).family
-        return _deactivate_form(request, fresh, version=fresh["version"], code=code, note=note,
-                                conflict=exc.message, status_code=409)
+        return _deactivate_form(
+            request,
+            fresh,
+            version=fresh["version"],
+            code=code,
+            note=note,
+            conflict=exc.message,
+            status_code=409,
+        )
     return RedirectResponse(f"/keluarga/{family_id}?pesan=nonaktif", status_code=303)
 
 
-def _deactivate_form(request: Request, record: dict[str, Any], *, version: int, code: str = "", note: str = "",
-                     errors: dict[str, str] | None = None, message: str = "", conflict: str = "",
-                     status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "deactivate.html", {
-        "title": f"Nonaktifkan keluarga {record['kk_number']}", "what": f"keluarga dengan KK {record['kk_number']}",
-        "action": f"/keluarga/{record['id']}/nonaktif", "back": f"/keluarga/{record['id']}", "version": version,
-        "reasons": list(InactiveReason), "code": code, "note": note, "errors": errors or {}, "message": message,
-        "conflict": conflict, "with_death_date": False, "death_date": "",
-    }, status_code=status_code)
+def _deactivate_form(
+    request: Request,
+    record: dict[str, Any],
+    *,
+    version: int,
+    code: str = "",
+    note: str = "",
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    conflict: str = "",
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "deactivate.html",
+        {
+            "title": f"Nonaktifkan keluarga {record['kk_number']}",
+            "what": f"keluarga dengan KK {record['kk_number']}",
+            "action": f"/keluarga/{record['id']}/nonaktif",
+            "back": f"/keluarga/{record['id']}",
+            "version": version,
+            "reasons": list(InactiveReason),
+            "code": code,
+            "note": note,
+            "errors": errors or {},
+            "message": message,
+            "conflict": conflict,
+            "with_death_date": False,
+            "death_date": "",
+        },
+        status_code=status_code,
+    )

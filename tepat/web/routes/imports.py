@@ -31,14 +31,32 @@ PREVIEWS = "pratinjau"  # the upload directory's folder of files waiting after a
 _SESSION_PREVIEWS = "pratinjau"  # the preview tokens this session made (only it may import them)
 
 
-def _import_form(request: Request, db: Database, actor: Actor, *, mode: str = "valid-only",
-                 errors: dict[str, str] | None = None, message: str = "", mapping_id: str = "",
-                 status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "import.html", {
-        "title": "Impor data registri", "mode": mode, "errors": errors or {}, "message": message,
-        "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024), "recent": jobs.recent(db, actor, "impor", job_runner(request)),
-        "mappings": import_mappings.listed(db, actor), "mapping_id": mapping_id,
-    }, status_code=status_code)
+def _import_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    mode: str = "valid-only",
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    mapping_id: str = "",
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "import.html",
+        {
+            "title": "Impor data registri",
+            "mode": mode,
+            "errors": errors or {},
+            "message": message,
+            "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "recent": jobs.recent(db, actor, "impor", job_runner(request)),
+            "mappings": import_mappings.listed(db, actor),
+            "mapping_id": mapping_id,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/impor")
@@ -52,7 +70,9 @@ async def _save_upload(upload: UploadFile, target_dir: Path) -> tuple[Path, str]
     original = Path(upload.filename or "").name
     suffix = Path(original).suffix.lower()
     if suffix not in ALLOWED:
-        raise ValidationError("Berkas tidak dapat diimpor", [FieldError("file", "Pilih berkas .csv atau .xlsx")])
+        raise ValidationError(
+            "Berkas tidak dapat diimpor", [FieldError("file", "Pilih berkas .csv atau .xlsx")]
+        )
     token = uploads.new_token()
     path = target_dir / f"{token}{suffix}"
     size = 0
@@ -63,14 +83,22 @@ async def _save_upload(upload: UploadFile, target_dir: Path) -> tuple[Path, str]
                 if (magic and not chunk.startswith(magic)) or (not magic and b"\x00" in chunk[:4096]):
                     out.close()
                     path.unlink(missing_ok=True)
-                    raise ValidationError("Berkas tidak dapat diimpor",
-                                          [FieldError("file", f"Isi berkas bukan {suffix[1:].upper()} yang sah")])
+                    raise ValidationError(
+                        "Berkas tidak dapat diimpor",
+                        [FieldError("file", f"Isi berkas bukan {suffix[1:].upper()} yang sah")],
+                    )
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
                 out.close()
                 path.unlink(missing_ok=True)
-                raise ValidationError("Berkas terlalu besar",
-                                      [FieldError("file", f"Ukuran berkas paling besar {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")])
+                raise ValidationError(
+                    "Berkas terlalu besar",
+                    [
+                        FieldError(
+                            "file", f"Ukuran berkas paling besar {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+                        )
+                    ],
+                )
             out.write(chunk)
     if size == 0:
         path.unlink(missing_ok=True)
@@ -89,61 +117,148 @@ async def _chosen_mapping(form: FormData, db: Database, actor: Actor) -> import_
     return None
 
 
-def _import_work(db: Database, actor: Actor, path: Path, *, mode: str, errors_path: Path, filename: str,
-                 mapping: ColumnMapping | None) -> Work:
+def _import_work(
+    db: Database,
+    actor: Actor,
+    path: Path,
+    *,
+    mode: str,
+    errors_path: Path,
+    filename: str,
+    mapping: ColumnMapping | None,
+) -> Work:
     """The import of an uploaded file, as a job: the result the job page shows (counts, the first bad rows)."""
     from tepat.services.imports import import_file
 
     def work(progress: Progress) -> dict[str, Any]:
         try:
-            result = import_file(db, actor, path, mode=mode, errors_path=errors_path, filename=filename,
-                                 mapping=mapping, progress=progress)
+            result = import_file(
+                db,
+                actor,
+                path,
+                mode=mode,
+                errors_path=errors_path,
+                filename=filename,
+                mapping=mapping,
+                progress=progress,
+            )
         except ImportRejected as exc:
-            raise JobFailed(exc.message, {"rows": [e.as_dict() for e in exc.errors[:ERRORS_SHOWN]],
-                                          "error_file": errors_path.name if errors_path.exists() else ""}) from exc
+            raise JobFailed(
+                exc.message,
+                {
+                    "rows": [e.as_dict() for e in exc.errors[:ERRORS_SHOWN]],
+                    "error_file": errors_path.name if errors_path.exists() else "",
+                },
+            ) from exc
         shown = result.as_dict()
         shown["errors"] = shown["errors"][:ERRORS_SHOWN]
         shown["warnings"] = shown["warnings"][:ERRORS_SHOWN]
         shown["error_file"] = errors_path.name if result.rows_rejected and errors_path.exists() else ""
         return shown
+
     return work
 
 
-def _start(request: Request, db: Database, actor: Actor, path: Path, *, mode: str, filename: str,
-           mapping: ColumnMapping | None) -> Response:
+def _start(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    path: Path,
+    *,
+    mode: str,
+    filename: str,
+    mapping: ColumnMapping | None,
+) -> Response:
     """Queue the import of a saved file; the upload is deleted once imported, whatever happens."""
     errors_path = upload_dir(request) / f"{uploads.new_token()}-galat.csv"
-    work = _import_work(db, actor, path, mode=mode, errors_path=errors_path, filename=filename, mapping=mapping)
-    job_id = job_runner(request).submit(actor, "impor", filename, work, cleanup=lambda: path.unlink(missing_ok=True))
+    work = _import_work(
+        db, actor, path, mode=mode, errors_path=errors_path, filename=filename, mapping=mapping
+    )
+    job_id = job_runner(request).submit(
+        actor, "impor", filename, work, cleanup=lambda: path.unlink(missing_ok=True)
+    )
     return RedirectResponse(f"/impor/{job_id}", status_code=303)
 
 
-async def _received(request: Request, db: Database, actor: Actor, folder: Path) -> tuple[
-        FormData, Path | None, str, import_mappings.SavedMapping | None, Response | None]:
+async def _received(
+    request: Request, db: Database, actor: Actor, folder: Path
+) -> tuple[FormData, Path | None, str, import_mappings.SavedMapping | None, Response | None]:
     """The form, the saved upload, its name and the chosen mapping; or the form again with what is wrong."""
     form = await request.form()
     mode = str(form.get("mode", "valid-only"))
     chosen = str(form.get("pemetaan_id", ""))
     upload = form.get("file")
     if mode not in ("valid-only", "strict"):
-        return form, None, "", None, _import_form(request, db, actor, errors={"mode": "Pilih mode impor"},
-                                                  message="Mode impor tidak dikenal", status_code=422)
+        return (
+            form,
+            None,
+            "",
+            None,
+            _import_form(
+                request,
+                db,
+                actor,
+                errors={"mode": "Pilih mode impor"},
+                message="Mode impor tidak dikenal",
+                status_code=422,
+            ),
+        )
     try:
         mapping = await _chosen_mapping(form, db, actor)
     except ValidationError as exc:
         errors = {e.field: e.message for e in exc.errors} or {"pemetaan": exc.message}
-        return form, None, "", None, _import_form(request, db, actor, mode=mode, errors=errors, message=exc.message,
-                                                  mapping_id=chosen, status_code=422)
+        return (
+            form,
+            None,
+            "",
+            None,
+            _import_form(
+                request,
+                db,
+                actor,
+                mode=mode,
+                errors=errors,
+                message=exc.message,
+                mapping_id=chosen,
+                status_code=422,
+            ),
+        )
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return form, None, "", None, _import_form(request, db, actor, mode=mode, mapping_id=chosen,
-                                                  errors={"file": "Pilih berkas .csv atau .xlsx"},
-                                                  message="Belum ada berkas yang dipilih", status_code=422)
+        return (
+            form,
+            None,
+            "",
+            None,
+            _import_form(
+                request,
+                db,
+                actor,
+                mode=mode,
+                mapping_id=chosen,
+                errors={"file": "Pilih berkas .csv atau .xlsx"},
+                message="Belum ada berkas yang dipilih",
+                status_code=422,
+            ),
+        )
     try:
         path, _ = await _save_upload(upload, folder)
     except ValidationError as exc:
-        return form, None, "", None, _import_form(request, db, actor, mode=mode, mapping_id=chosen,
-                                                  errors={e.field: e.message for e in exc.errors},
-                                                  message=exc.message, status_code=422)
+        return (
+            form,
+            None,
+            "",
+            None,
+            _import_form(
+                request,
+                db,
+                actor,
+                mode=mode,
+                mapping_id=chosen,
+                errors={e.field: e.message for e in exc.errors},
+                message=exc.message,
+                status_code=422,
+            ),
+        )
     return form, path, Path(upload.filename).name, mapping, None
 
 
@@ -153,8 +268,15 @@ async def import_upload(request: Request, db: DB, actor: Editor) -> Response:
     form, path, filename, mapping, refused = await _received(request, db, actor, upload_dir(request))
     if refused is not None or path is None:
         return refused or _import_form(request, db, actor, status_code=422)
-    return _start(request, db, actor, path, mode=str(form.get("mode", "valid-only")), filename=filename,
-                  mapping=mapping.mapping if mapping else None)
+    return _start(
+        request,
+        db,
+        actor,
+        path,
+        mode=str(form.get("mode", "valid-only")),
+        filename=filename,
+        mapping=mapping.mapping if mapping else None,
+    )
 
 
 @router.post("/impor/pratinjau")
@@ -173,14 +295,31 @@ async def import_preview(request: Request, db: DB, actor: Editor) -> Response:
     return _preview_page(request, token, path, filename, mapping, mode=str(form.get("mode", "valid-only")))
 
 
-def _preview_page(request: Request, token: str, path: Path, filename: str,
-                  mapping: import_mappings.SavedMapping | None, *, mode: str, message: str = "",
-                  status_code: int = 200) -> Response:
+def _preview_page(
+    request: Request,
+    token: str,
+    path: Path,
+    filename: str,
+    mapping: import_mappings.SavedMapping | None,
+    *,
+    mode: str,
+    message: str = "",
+    status_code: int = 200,
+) -> Response:
     shown = preview(path, mapping.mapping if mapping else None, filename)
-    return templates.TemplateResponse(request, "import_preview.html", {
-        "title": f"Pratinjau {filename}", "p": shown, "token": token, "mode": mode, "mapping": mapping,
-        "message": message,
-    }, status_code=status_code if shown.ready or status_code != 200 else 422)
+    return templates.TemplateResponse(
+        request,
+        "import_preview.html",
+        {
+            "title": f"Pratinjau {filename}",
+            "p": shown,
+            "token": token,
+            "mode": mode,
+            "mapping": mapping,
+            "message": message,
+        },
+        status_code=status_code if shown.ready or status_code != 200 else 422,
+    )
 
 
 def _previewed(request: Request, token: str) -> tuple[Path, str, import_mappings.SavedMapping | None]:
@@ -207,9 +346,12 @@ async def import_previewed(request: Request, token: str, db: DB, actor: Editor) 
     if mode not in ("valid-only", "strict"):
         mode = "valid-only"
     (path.parent / f"{token}.pemetaan").unlink(missing_ok=True)
-    request.session[_SESSION_PREVIEWS] = [e for e in request.session.get(_SESSION_PREVIEWS, [])
-                                          if Path(str(e).partition("|")[0]).stem != token]
-    return _start(request, db, actor, path, mode=mode, filename=filename, mapping=mapping.mapping if mapping else None)
+    request.session[_SESSION_PREVIEWS] = [
+        e for e in request.session.get(_SESSION_PREVIEWS, []) if Path(str(e).partition("|")[0]).stem != token
+    ]
+    return _start(
+        request, db, actor, path, mode=mode, filename=filename, mapping=mapping.mapping if mapping else None
+    )
 
 
 @router.post("/impor/pratinjau/{token}/simpan-pemetaan")
@@ -222,10 +364,18 @@ async def save_previewed_mapping(request: Request, token: str, db: DB, actor: Ed
     try:
         import_mappings.save(db, actor, str(form.get("nama_pemetaan", "")), mapping)
     except ValidationError as exc:
-        return _preview_page(request, token, path, filename, mapping, mode="valid-only", message=exc.message,
-                             status_code=422)
-    return _preview_page(request, token, path, filename, mapping, mode="valid-only",
-                         message=f"Pemetaan disimpan sebagai \"{' '.join(str(form.get('nama_pemetaan', '')).split())}\".")
+        return _preview_page(
+            request, token, path, filename, mapping, mode="valid-only", message=exc.message, status_code=422
+        )
+    return _preview_page(
+        request,
+        token,
+        path,
+        filename,
+        mapping,
+        mode="valid-only",
+        message=f'Pemetaan disimpan sebagai "{" ".join(str(form.get("nama_pemetaan", "")).split())}".',
+    )
 
 
 @router.get("/impor/{job_id}")
@@ -234,10 +384,19 @@ def import_job(request: Request, db: DB, job_id: int, actor: Editor) -> Response
     job = jobs.show(db, actor, job_id, job_runner(request))
     result = job.result or {}
     rows = [FieldError(**e) for e in result.get("rows", result.get("errors", []))]
-    return templates.TemplateResponse(request, "import_job.html", {
-        "title": f"Impor {job.file_name}", "job": job, "result": result if job.state == "selesai" else None,
-        "rows": rows, "error_file": result.get("error_file", ""), "message": job.message,
-    }, status_code=422 if job.state in ("gagal", "terhenti") else 200)
+    return templates.TemplateResponse(
+        request,
+        "import_job.html",
+        {
+            "title": f"Impor {job.file_name}",
+            "job": job,
+            "result": result if job.state == "selesai" else None,
+            "rows": rows,
+            "error_file": result.get("error_file", ""),
+            "message": job.message,
+        },
+        status_code=422 if job.state in ("gagal", "terhenti") else 200,
+    )
 
 
 @router.get("/impor/{job_id}/galat")
@@ -249,5 +408,3 @@ def import_errors(request: Request, db: DB, job_id: int, actor: Editor) -> Respo
     if not name or "/" in name or not name.endswith("-galat.csv") or not path.exists():
         raise NotFound("Berkas galat tidak ditemukan atau sudah dihapus.")
     return FileResponse(path, media_type="text/csv", filename=f"galat-impor-{job_id}.csv")
-
-

@@ -20,13 +20,30 @@ DB = Annotated[Database, Depends(get_db)]
 Editor = Annotated[Actor, Depends(editor_actor)]
 
 
-def _page(request: Request, db: Database, actor: Actor, *, errors: dict[int, str] | None = None, notes: dict[int, str] | None = None,
-          message: str = "", status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "moves.html", {
-        "title": "Permintaan perpindahan", "incoming": moves.incoming(db, actor), "outgoing": moves.outgoing(db, actor),
-        "errors": errors or {}, "notes": notes or {}, "message": message,
-        "done": request.query_params.get("pesan", ""),
-    }, status_code=status_code)
+def _page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    errors: dict[int, str] | None = None,
+    notes: dict[int, str] | None = None,
+    message: str = "",
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "moves.html",
+        {
+            "title": "Permintaan perpindahan",
+            "incoming": moves.incoming(db, actor),
+            "outgoing": moves.outgoing(db, actor),
+            "errors": errors or {},
+            "notes": notes or {},
+            "message": message,
+            "done": request.query_params.get("pesan", ""),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/perpindahan")
@@ -44,6 +61,13 @@ async def decide(request: Request, request_id: int, db: DB, actor: Editor) -> Re
     try:
         moves.decide(db, actor, request_id, accept=accept, note=note)
     except ValidationError as exc:
-        return _page(request, db, actor, errors={request_id: forms.error_map(exc.errors).get("catatan", exc.message)},
-                     notes={request_id: note}, message=exc.message, status_code=422)
+        return _page(
+            request,
+            db,
+            actor,
+            errors={request_id: forms.error_map(exc.errors).get("catatan", exc.message)},
+            notes={request_id: note},
+            message=exc.message,
+            status_code=422,
+        )
     return RedirectResponse(f"/perpindahan?pesan={'diterima' if accept else 'ditolak'}", status_code=303)

@@ -34,7 +34,9 @@ RESULT_SUFFIXES = {".csv", ".xlsx"}
 
 
 money_actor = requires(Permission.MANAGE_MONEY, "Halaman ini hanya untuk Keuangan dan Admin Dinsos.")
-reader_actor = requires(Permission.READ_PAYMENTS, "Halaman ini hanya untuk Keuangan, Admin Dinsos dan Analis.")
+reader_actor = requires(
+    Permission.READ_PAYMENTS, "Halaman ini hanya untuk Keuangan, Admin Dinsos dan Analis."
+)
 
 
 Money = Annotated[Actor, Depends(money_actor)]
@@ -51,20 +53,45 @@ def _work_dir(request: Request) -> Path:
 def batch_list(request: Request, db: DB, actor: Reader, siklus: str = "") -> Response:
     """Batches in the user's area, newest first (optionally of one cycle)."""
     cycle_id = int(siklus) if siklus.isdigit() else None
-    return templates.TemplateResponse(request, "payments/list.html", {
-        "title": "Pembayaran", "rows": payments.list_batches(db, actor, cycle_id), "siklus": cycle_id,
-        "cycles": payments.payable_cycles(db, actor), "money": actor.may(Permission.MANAGE_MONEY),
-        "BatchState": BatchState, "Channel": Channel,
-    })
+    return templates.TemplateResponse(
+        request,
+        "payments/list.html",
+        {
+            "title": "Pembayaran",
+            "rows": payments.list_batches(db, actor, cycle_id),
+            "siklus": cycle_id,
+            "cycles": payments.payable_cycles(db, actor),
+            "money": actor.may(Permission.MANAGE_MONEY),
+            "BatchState": BatchState,
+            "Channel": Channel,
+        },
+    )
 
 
-def _new_form(request: Request, db: Database, actor: Actor, values: dict[str, Any], *, message: str = "",
-              errors: list[Any] | None = None, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "payments/new.html", {
-        "title": "Batch pembayaran baru", "values": values, "cycles": payments.payable_cycles(db, actor),
-        "channels": list(Channel), "kelurahan_options": kelurahan_options(db, actor), "message": message,
-        "errors": errors or [],
-    }, status_code=status_code)
+def _new_form(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    values: dict[str, Any],
+    *,
+    message: str = "",
+    errors: list[Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "payments/new.html",
+        {
+            "title": "Batch pembayaran baru",
+            "values": values,
+            "cycles": payments.payable_cycles(db, actor),
+            "channels": list(Channel),
+            "kelurahan_options": kelurahan_options(db, actor),
+            "message": message,
+            "errors": errors or [],
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/pembayaran/baru")
@@ -80,40 +107,95 @@ async def new_batch(request: Request, db: DB, actor: Money) -> Response:
     try:
         cycle_id = int(values.get("siklus", ""))
     except ValueError:
-        return _new_form(request, db, actor, values, message="Pilih siklus.", status_code=422,
-                         errors=[FieldError("siklus", "Pilih siklus yang disetujui")])
+        return _new_form(
+            request,
+            db,
+            actor,
+            values,
+            message="Pilih siklus.",
+            status_code=422,
+            errors=[FieldError("siklus", "Pilih siklus yang disetujui")],
+        )
     try:
-        batch = await run_in_threadpool(payments.create_batch, db, actor, cycle_id, values.get("kanal", ""),
-                                        kelurahan_code=values.get("kelurahan") or None, retry=bool(values.get("ulang")))
+        batch = await run_in_threadpool(
+            payments.create_batch,
+            db,
+            actor,
+            cycle_id,
+            values.get("kanal", ""),
+            kelurahan_code=values.get("kelurahan") or None,
+            retry=bool(values.get("ulang")),
+        )
     except TepatError as exc:
         if exc.status_code == 404:
             raise
-        return _new_form(request, db, actor, values, message=exc.message, errors=getattr(exc, "errors", []),
-                         status_code=exc.status_code)
+        return _new_form(
+            request,
+            db,
+            actor,
+            values,
+            message=exc.message,
+            errors=getattr(exc, "errors", []),
+            status_code=exc.status_code,
+        )
     return RedirectResponse(f"/pembayaran/{batch['id']}?ok=dibuat", status_code=303)
 
 
-NOTICES = {"dibuat": "Batch dibuat.", "batal": "Batch dibatalkan; hak yang belum dibayar dapat dibayar ulang.",
-           "hak": "Hak dibatalkan."}
+NOTICES = {
+    "dibuat": "Batch dibuat.",
+    "batal": "Batch dibatalkan; hak yang belum dibayar dapat dibayar ulang.",
+    "hak": "Hak dibatalkan.",
+}
 
 
-def _detail(request: Request, db: Database, actor: Actor, batch_id: int, *, message: str = "", errors: list[Any] | None = None,
-            summary: payments.ImportSummary | None = None, mismatches: list[dict[str, Any]] | None = None,
-            notice: str = "", status_code: int = 200) -> Response:
+def _detail(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    batch_id: int,
+    *,
+    message: str = "",
+    errors: list[Any] | None = None,
+    summary: payments.ImportSummary | None = None,
+    mismatches: list[dict[str, Any]] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
     detail = payments.get_batch(db, actor, batch_id)
-    return templates.TemplateResponse(request, "payments/detail.html", {
-        "title": f"Batch {detail['batch']['number']}", "d": detail, "b": detail["batch"], "message": message,
-        "errors": errors or [], "summary": summary, "mismatches": mismatches or [], "notice": notice,
-        "BatchState": BatchState, "Channel": Channel, "Outcome": Outcome, "PaymentState": PaymentState,
-    }, status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "payments/detail.html",
+        {
+            "title": f"Batch {detail['batch']['number']}",
+            "d": detail,
+            "b": detail["batch"],
+            "message": message,
+            "errors": errors or [],
+            "summary": summary,
+            "mismatches": mismatches or [],
+            "notice": notice,
+            "BatchState": BatchState,
+            "Channel": Channel,
+            "Outcome": Outcome,
+            "PaymentState": PaymentState,
+        },
+        status_code=status_code,
+    )
 
 
 def _refused(request: Request, db: Database, actor: Actor, batch_id: int, exc: TepatError) -> Response:
     """The batch page again, saying why an action was refused; a batch that is not there stays a 404."""
     if exc.status_code == 404:
         raise exc
-    return _detail(request, db, actor, batch_id, message=exc.message, errors=getattr(exc, "errors", []),
-                   status_code=exc.status_code)
+    return _detail(
+        request,
+        db,
+        actor,
+        batch_id,
+        message=exc.message,
+        errors=getattr(exc, "errors", []),
+        status_code=exc.status_code,
+    )
 
 
 @router.get("/pembayaran/{batch_id}")
@@ -131,14 +213,20 @@ def export_file(request: Request, db: DB, actor: Money, batch_id: int) -> Respon
     except TepatError as exc:
         path.unlink(missing_ok=True)
         return _refused(request, db, actor, batch_id, exc)
-    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=f"{number}.csv",
-                        background=BackgroundTask(path.unlink, missing_ok=True))
+    return FileResponse(
+        path,
+        media_type="text/csv; charset=utf-8",
+        filename=f"{number}.csv",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 async def _save_result(upload: UploadFile, target: Path) -> Path:
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in RESULT_SUFFIXES:
-        raise ValidationError("Berkas tidak dapat diimpor", [FieldError("berkas", "Pilih berkas hasil .csv atau .xlsx")])
+        raise ValidationError(
+            "Berkas tidak dapat diimpor", [FieldError("berkas", "Pilih berkas hasil .csv atau .xlsx")]
+        )
     path = target / f"{uploads.new_token()}{suffix}"
     size = 0
     with path.open("wb") as out:
@@ -147,7 +235,9 @@ async def _save_result(upload: UploadFile, target: Path) -> Path:
             if size > MAX_RESULT_BYTES:
                 out.close()
                 path.unlink(missing_ok=True)
-                raise ValidationError("Berkas terlalu besar", [FieldError("berkas", "Ukuran berkas paling besar 100 MB")])
+                raise ValidationError(
+                    "Berkas terlalu besar", [FieldError("berkas", "Ukuran berkas paling besar 100 MB")]
+                )
             out.write(chunk)
     return path
 
@@ -159,12 +249,15 @@ async def upload_result(request: Request, db: DB, actor: Money, batch_id: int) -
     upload = form.get("berkas")
     payments.get_batch(db, actor, batch_id)  # 404 / 403 before touching the upload
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _detail(request, db, actor, batch_id, message="Pilih berkas hasil dari bank atau PT Pos.", status_code=422)
+        return _detail(
+            request, db, actor, batch_id, message="Pilih berkas hasil dari bank atau PT Pos.", status_code=422
+        )
     path: Path | None = None
     try:
         path = await _save_result(upload, _work_dir(request))
-        summary = await run_in_threadpool(payments.import_results, db, actor, batch_id, path,
-                                          file_name=Path(upload.filename).name)
+        summary = await run_in_threadpool(
+            payments.import_results, db, actor, batch_id, path, file_name=Path(upload.filename).name
+        )
     except TepatError as exc:
         return _refused(request, db, actor, batch_id, exc)
     finally:
@@ -185,12 +278,16 @@ async def cancel_batch(request: Request, db: DB, actor: Money, batch_id: int) ->
 
 
 @router.post("/pembayaran/{batch_id}/hak/{entitlement_id}/batal")
-async def cancel_entitlement(request: Request, db: DB, actor: Money, batch_id: int, entitlement_id: int) -> Response:
+async def cancel_entitlement(
+    request: Request, db: DB, actor: Money, batch_id: int, entitlement_id: int
+) -> Response:
     """End one failed entitlement with a reason (it will not be retried)."""
     form = await request.form()
     await run_in_threadpool(payments.get_batch, db, actor, batch_id)  # 404 outside the area
     try:
-        await run_in_threadpool(payments.cancel_entitlement, db, actor, entitlement_id, str(form.get("alasan", "")))
+        await run_in_threadpool(
+            payments.cancel_entitlement, db, actor, entitlement_id, str(form.get("alasan", ""))
+        )
     except TepatError as exc:
         return _refused(request, db, actor, batch_id, exc)
     return RedirectResponse(f"/pembayaran/{batch_id}?ok=hak", status_code=303)
@@ -203,23 +300,39 @@ async def retry_batch(request: Request, db: DB, actor: Money, batch_id: int) -> 
     batch = (await run_in_threadpool(payments.get_batch, db, actor, batch_id))["batch"]
     channel = str(form.get("kanal") or batch["channel"])
     try:
-        made = await run_in_threadpool(payments.create_batch, db, actor, batch["cycle_id"], channel,
-                                       kelurahan_code=batch["kelurahan_code"], retry=True)
+        made = await run_in_threadpool(
+            payments.create_batch,
+            db,
+            actor,
+            batch["cycle_id"],
+            channel,
+            kelurahan_code=batch["kelurahan_code"],
+            retry=True,
+        )
     except TepatError as exc:
         return _refused(request, db, actor, batch_id, exc)
     return RedirectResponse(f"/pembayaran/{made['id']}?ok=dibuat", status_code=303)
 
 
 def _reconciliation_page(request: Request, report: reconciliation.Reconciliation, back: str) -> Response:
-    return templates.TemplateResponse(request, "payments/reconciliation.html", {
-        "title": f"Rekonsiliasi {report.title}", "r": report, "back": back, "Outcome": Outcome,
-    })
+    return templates.TemplateResponse(
+        request,
+        "payments/reconciliation.html",
+        {
+            "title": f"Rekonsiliasi {report.title}",
+            "r": report,
+            "back": back,
+            "Outcome": Outcome,
+        },
+    )
 
 
 @router.get("/pembayaran/{batch_id}/rekonsiliasi")
 def batch_reconciliation(request: Request, db: DB, actor: Reader, batch_id: int) -> Response:
     report = reconciliation.reconcile(db, actor, batch_id=batch_id)
-    return _reconciliation_page(request, report, f"/pembayaran/{batch_id}" if actor.may(Permission.MANAGE_MONEY) else "/pembayaran")
+    return _reconciliation_page(
+        request, report, f"/pembayaran/{batch_id}" if actor.may(Permission.MANAGE_MONEY) else "/pembayaran"
+    )
 
 
 @router.get("/pembayaran/siklus/{cycle_id}/rekonsiliasi")

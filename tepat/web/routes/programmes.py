@@ -37,8 +37,12 @@ LABELS = {"unit": Unit, "benefit_type": BenefitType, "funding_source": FundingSo
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, f"programmes/{name}.html", {**context, "labels": LABELS,
-                                                                             "CycleState": CycleState}, status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        f"programmes/{name}.html",
+        {**context, "labels": LABELS, "CycleState": CycleState},
+        status_code=status_code,
+    )
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -55,17 +59,53 @@ def catalogue(request: Request, db: DB, actor: Staff) -> Response:
     return _catalogue(request, db, actor)
 
 
-_NEW_FIELDS = ("code", "name", "unit", "benefit_type", "funding_source", "frequency", "amount", "budget_year",
-               "annual_budget", "quota", "coverage_months", "rule", "description")
+_NEW_FIELDS = (
+    "code",
+    "name",
+    "unit",
+    "benefit_type",
+    "funding_source",
+    "frequency",
+    "amount",
+    "budget_year",
+    "annual_budget",
+    "quota",
+    "coverage_months",
+    "rule",
+    "description",
+)
 
 
-def _catalogue(request: Request, db: Database, actor: Actor, *, values: dict[str, str] | None = None,
-               errors: list[FieldError] | None = None, message: str = "", status_code: int = 200) -> Response:
-    return _page(request, "list", {
-        "title": "Program bantuan", "rows": programmes.list_programmes(db, actor), "message": message,
-        "new": values or {"budget_year": str(date.today().year), "rule": 'status == "aktif"', "unit": "keluarga",
-                          "benefit_type": "tunai", "funding_source": "APBD", "frequency": "sekali"},
-        "errors": error_map(errors or [])}, status_code)
+def _catalogue(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    values: dict[str, str] | None = None,
+    errors: list[FieldError] | None = None,
+    message: str = "",
+    status_code: int = 200,
+) -> Response:
+    return _page(
+        request,
+        "list",
+        {
+            "title": "Program bantuan",
+            "rows": programmes.list_programmes(db, actor),
+            "message": message,
+            "new": values
+            or {
+                "budget_year": str(date.today().year),
+                "rule": 'status == "aktif"',
+                "unit": "keluarga",
+                "benefit_type": "tunai",
+                "funding_source": "APBD",
+                "frequency": "sekali",
+            },
+            "errors": error_map(errors or []),
+        },
+        status_code,
+    )
 
 
 @router.post("/program/baru")
@@ -77,8 +117,15 @@ async def create(request: Request, db: DB, actor: Staff) -> Response:
     try:
         programmes.create_programme(db, actor, values)
     except (ValidationError, ConflictError) as exc:
-        return _catalogue(request, db, actor, values=values, errors=getattr(exc, "errors", []), message=exc.message,
-                          status_code=exc.status_code)
+        return _catalogue(
+            request,
+            db,
+            actor,
+            values=values,
+            errors=getattr(exc, "errors", []),
+            message=exc.message,
+            status_code=exc.status_code,
+        )
     return RedirectResponse(f"/program/{values['code'].strip().upper()}", status_code=303)
 
 
@@ -90,8 +137,18 @@ def seed(request: Request, db: DB, actor: Staff) -> Response:
     return RedirectResponse("/program", status_code=303)
 
 
-def _detail(request: Request, db: Database, actor: Actor, code: str, *, values: dict[str, str] | None = None,
-            errors: list[FieldError] | None = None, message: str = "", notice: str = "", status_code: int = 200) -> Response:
+def _detail(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    code: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: list[FieldError] | None = None,
+    message: str = "",
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
     prog = programmes.get_programme(db, actor, code)
     try:
         result: enrolment.CandidateList | None = enrolment.candidates(db, actor, code, limit=0)
@@ -100,15 +157,40 @@ def _detail(request: Request, db: Database, actor: Actor, code: str, *, values: 
         result, no_candidates = None, exc.message
     overrides = enrolment.list_overrides(db, actor, code)
     form = values if values is not None else _form_values(prog)
-    return _page(request, "detail", {
-        "title": prog["name"], "p": prog, "result": result, "no_candidates": no_candidates, "overrides": overrides, "form": form,
-        "errors": error_map(errors or []), "message": message, "notice": notice, "levels": SCHOOL_LEVELS,
-    }, status_code)
+    return _page(
+        request,
+        "detail",
+        {
+            "title": prog["name"],
+            "p": prog,
+            "result": result,
+            "no_candidates": no_candidates,
+            "overrides": overrides,
+            "form": form,
+            "errors": error_map(errors or []),
+            "message": message,
+            "notice": notice,
+            "levels": SCHOOL_LEVELS,
+        },
+        status_code,
+    )
 
 
 def _form_values(prog: dict[str, Any]) -> dict[str, str]:
-    out = {k: "" if prog[k] is None else str(prog[k]) for k in ("name", "amount", "budget_year", "annual_budget", "quota", "rule",
-                                                                  "member_rule", "coverage_months", "version")}
+    out = {
+        k: "" if prog[k] is None else str(prog[k])
+        for k in (
+            "name",
+            "amount",
+            "budget_year",
+            "annual_budget",
+            "quota",
+            "rule",
+            "member_rule",
+            "coverage_months",
+            "version",
+        )
+    }
     out["exclusions"] = ", ".join(prog["exclusions"] or [])
     for level in SCHOOL_LEVELS:
         out[f"level_{level}"] = str((prog["amounts_by_level"] or {}).get(level, ""))
@@ -127,8 +209,20 @@ async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response
     """Save the admin's edit of amounts, budget, quota, rules and exclusions (the rule is checked first)."""
     programmes.require_admin(actor)
     form = await _form(request)
-    changes: dict[str, Any] = {k: form.get(k, "") for k in ("name", "amount", "budget_year", "annual_budget", "quota", "rule",
-                                                             "member_rule", "exclusions", "coverage_months")}
+    changes: dict[str, Any] = {
+        k: form.get(k, "")
+        for k in (
+            "name",
+            "amount",
+            "budget_year",
+            "annual_budget",
+            "quota",
+            "rule",
+            "member_rule",
+            "exclusions",
+            "coverage_months",
+        )
+    }
     if not changes["budget_year"].strip():
         del changes["budget_year"]  # a form without it (an older page) keeps the year
     if any(form.get(f"level_{k}") for k in SCHOOL_LEVELS):
@@ -139,9 +233,13 @@ async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response
     try:
         programmes.update_programme(db, actor, program, as_int(form.get("version")), changes)
     except ValidationError as exc:
-        return _detail(request, db, actor, program, values=form, errors=exc.errors, message=exc.message, status_code=422)
+        return _detail(
+            request, db, actor, program, values=form, errors=exc.errors, message=exc.message, status_code=422
+        )
     except TepatError as exc:
-        return _detail(request, db, actor, program, values=form, message=exc.message, status_code=exc.status_code)
+        return _detail(
+            request, db, actor, program, values=form, message=exc.message, status_code=exc.status_code
+        )
     return RedirectResponse(f"/program/{program}?ok=1", status_code=303)
 
 
@@ -149,8 +247,16 @@ async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response
 def candidate_page(request: Request, db: DB, actor: Personal, program: str, mulai: int = 0) -> Response:
     """A page of candidates poorest first, with names (roles that read personal data, in their area)."""
     result = enrolment.candidates(db, actor, program, offset=max(mulai, 0), limit=PAGE)
-    return _page(request, "candidates", {"title": f"Kandidat {result.programme['code']}", "result": result,
-                                         "start": max(mulai, 0), "size": PAGE})
+    return _page(
+        request,
+        "candidates",
+        {
+            "title": f"Kandidat {result.programme['code']}",
+            "result": result,
+            "start": max(mulai, 0),
+            "size": PAGE,
+        },
+    )
 
 
 @router.get("/program/{program}/keluarga")
@@ -174,9 +280,16 @@ async def request_override(request: Request, db: DB, actor: Editor, program: str
     form = await _form(request)
     member = form.get("member_id", "").strip()
     try:
-        enrolment.request_override(db, actor, program, as_int(form.get("family_id")), form.get("action", ""),
-                                   form.get("reason", ""), form.get("evidence", ""),
-                                   member_id=int(member) if member.isdigit() else None)
+        enrolment.request_override(
+            db,
+            actor,
+            program,
+            as_int(form.get("family_id")),
+            form.get("action", ""),
+            form.get("reason", ""),
+            form.get("evidence", ""),
+            member_id=int(member) if member.isdigit() else None,
+        )
     except ValidationError as exc:
         return _detail(request, db, actor, program, message=exc.message, errors=exc.errors, status_code=422)
     except TepatError as exc:
@@ -189,24 +302,49 @@ async def decide_override(request: Request, db: DB, actor: Staff, program: str, 
     """Approve or reject a pending override (an admin other than the requester)."""
     form = await _form(request)
     try:
-        enrolment.decide_override(db, actor, override_id, form.get("keputusan") == "setujui", form.get("catatan", ""))
+        enrolment.decide_override(
+            db, actor, override_id, form.get("keputusan") == "setujui", form.get("catatan", "")
+        )
     except TepatError as exc:
-        return _detail(request, db, actor, program, message=exc.message, errors=getattr(exc, "errors", []),
-                       status_code=exc.status_code)
+        return _detail(
+            request,
+            db,
+            actor,
+            program,
+            message=exc.message,
+            errors=getattr(exc, "errors", []),
+            status_code=exc.status_code,
+        )
     return RedirectResponse(f"/program/{program}?ok=1#usulan", status_code=303)
 
 
 # ----------------------------------------------------------------- cycles
 
 
-def _cycle_list(request: Request, db: Database, actor: Actor, *, values: dict[str, str] | None = None,
-                message: str = "", errors: list[FieldError] | None = None, status_code: int = 200) -> Response:
-    return _page(request, "cycles", {
-        "title": "Siklus bantuan", "rows": cycles.list_cycles(db, actor),
-        "programmes": programmes.list_programmes(db, actor, active_only=True), "form": values or {},
-        "areas": cycle_area_options(db, actor) if actor.may(Permission.MANAGE_PROGRAMMES) else [],
-        "message": message, "errors": error_map(errors or []),
-    }, status_code)
+def _cycle_list(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    values: dict[str, str] | None = None,
+    message: str = "",
+    errors: list[FieldError] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return _page(
+        request,
+        "cycles",
+        {
+            "title": "Siklus bantuan",
+            "rows": cycles.list_cycles(db, actor),
+            "programmes": programmes.list_programmes(db, actor, active_only=True),
+            "form": values or {},
+            "areas": cycle_area_options(db, actor) if actor.may(Permission.MANAGE_PROGRAMMES) else [],
+            "message": message,
+            "errors": error_map(errors or []),
+        },
+        status_code,
+    )
 
 
 @router.get("/siklus")
@@ -222,8 +360,10 @@ def _budget(raw: str) -> int | None:
         return None
     value = rupiah_amount(raw)
     if value is None:
-        raise ValidationError("Data siklus belum benar.",
-                              [FieldError("budget_cap", "Pagu harus bilangan bulat rupiah, mis. 500.000.000")])
+        raise ValidationError(
+            "Data siklus belum benar.",
+            [FieldError("budget_cap", "Pagu harus bilangan bulat rupiah, mis. 500.000.000")],
+        )
     return value  # negative or too large: the service refuses it with its own message
 
 
@@ -233,31 +373,65 @@ async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
     form = await _form(request)
     try:
         cycle_id = cycles.create_cycle(
-            db, actor, form.get("program", ""), name=form.get("name", ""),
+            db,
+            actor,
+            form.get("program", ""),
+            name=form.get("name", ""),
             period_start=parse_form_date(form.get("period_start", ""), "period_start"),
             period_end=parse_form_date(form.get("period_end", ""), "period_end"),
-            budget_cap=_budget(form.get("budget_cap", "")), area_code=form.get("area_code") or None)
+            budget_cap=_budget(form.get("budget_cap", "")),
+            area_code=form.get("area_code") or None,
+        )
     except TepatError as exc:
-        return _cycle_list(request, db, actor, values=form, message=exc.message, errors=getattr(exc, "errors", []),
-                           status_code=exc.status_code)
+        return _cycle_list(
+            request,
+            db,
+            actor,
+            values=form,
+            message=exc.message,
+            errors=getattr(exc, "errors", []),
+            status_code=exc.status_code,
+        )
     return RedirectResponse(f"/siklus/{cycle_id}", status_code=303)
 
 
-def _cycle(request: Request, db: Database, actor: Actor, cycle_id: int, *, message: str = "", notice: str = "",
-           status_code: int = 200) -> Response:
+def _cycle(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    cycle_id: int,
+    *,
+    message: str = "",
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
     view = cycles.show(db, actor, cycle_id)
     review = cycles.approval_review(db, actor, cycle_id) if CycleAction.APPROVE in view.actions else None
-    return _page(request, "cycle", {"title": view.cycle["name"], "v": view, "c": view.cycle, "message": message,
-                                    "notice": notice, "Action": CycleAction, "review": review,
-                                    "today": local_today()}, status_code)
+    return _page(
+        request,
+        "cycle",
+        {
+            "title": view.cycle["name"],
+            "v": view,
+            "c": view.cycle,
+            "message": message,
+            "notice": notice,
+            "Action": CycleAction,
+            "review": review,
+            "today": local_today(),
+        },
+        status_code,
+    )
 
 
 def _approve(db: Database, actor: Actor, cycle_id: int, form: dict[str, str]) -> None:
     """Approval needs the approver's confirmation of the count and total they were shown."""
     cycles.approval_review(db, actor, cycle_id)  # who may approve (maker-checker) is answered first
     if form.get("konfirmasi") != "1":
-        raise ValidationError("Centang konfirmasi jumlah penerima dan total sebelum menyetujui.",
-                              [FieldError("konfirmasi", "Centang konfirmasi")])
+        raise ValidationError(
+            "Centang konfirmasi jumlah penerima dan total sebelum menyetujui.",
+            [FieldError("konfirmasi", "Centang konfirmasi")],
+        )
     shown = (as_int(form.get("jumlah")), as_int(form.get("total")))
     if shown[0] is None or shown[1] is None:
         raise ValidationError("Muat ulang halaman siklus lalu setujui lagi.")
@@ -287,8 +461,9 @@ async def cycle_step(request: Request, db: DB, actor: Staff, cycle_id: int) -> R
     if step not in actions:
         return _cycle(request, db, actor, cycle_id, message="Langkah tidak dikenal.", status_code=422)
     try:
-        await run_in_threadpool(actions[step])  # generating or freezing a city's list takes seconds: off the loop
+        await run_in_threadpool(
+            actions[step]
+        )  # generating or freezing a city's list takes seconds: off the loop
     except TepatError as exc:
         return _cycle(request, db, actor, cycle_id, message=exc.message, status_code=exc.status_code)
     return RedirectResponse(f"/siklus/{cycle_id}?ok=1", status_code=303)
-

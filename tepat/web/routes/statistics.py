@@ -39,8 +39,14 @@ LEVELS = {"kelurahan": Level.KELURAHAN, "kecamatan": Level.KECAMATAN}
 
 
 @router.get("")
-def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat: str = "kelurahan",
-              tahun_program: Year = None) -> Response:
+def dashboard(
+    request: Request,
+    db: DB,
+    actor: Who,
+    tahun: Year = None,
+    tingkat: str = "kelurahan",
+    tahun_program: Year = None,
+) -> Response:
     """The dashboard: the office's place in its province, its trend, the maps and the registry table by kelurahan or
     kecamatan (``tingkat``), with programme coverage in the year asked (``tahun_program``, default this year)."""
     request.state.actor = actor
@@ -68,13 +74,16 @@ def dashboard(request: Request, db: DB, actor: Who, tahun: Year = None, tingkat:
             "years": statistics.ranking_years(settings, office),
             "place_sentence": statistics.city_place_sentence(ranking, office.code),
             "trend": statistics.city_trend(settings, office),
-            "office_code": office.code, "office_name": office.name,
+            "office_code": office.code,
+            "office_name": office.name,
             "cells": cells,
             "charts": charts,
             "min_cell_size": settings.min_cell_size,
             "can_import": actor.may(Permission.IMPORT_BPS),
-            "level": level.value, "levels": [] if one_kelurahan else list(LEVELS),
-            "coverage_year": coverage_year, "coverage_years": list(range(this_year + 1, this_year - 6, -1)),
+            "level": level.value,
+            "levels": [] if one_kelurahan else list(LEVELS),
+            "coverage_year": coverage_year,
+            "coverage_years": list(range(this_year + 1, this_year - 6, -1)),
             "imported": request.query_params.get("impor"),
         },
     )
@@ -123,15 +132,25 @@ def _share(raw: str) -> float | None:
     try:
         return float(text) / 100
     except ValueError:
-        raise ValidationError("Porsi non-makanan harus berupa persen, mis. 26 atau 26,5.",
-                              [FieldError("porsi_non_makanan", "bukan persen", raw)]) from None
+        raise ValidationError(
+            "Porsi non-makanan harus berupa persen, mis. 26 atau 26,5.",
+            [FieldError("porsi_non_makanan", "bukan persen", raw)],
+        ) from None
 
 
 def _line_page(request: Request, context: dict[str, object], status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, "statistics/poverty_line.html", {
-        "title": "Garis kemiskinan dari paket komoditas", "report": None, "message": "",
-        "values": {"porsi_non_makanan": "", "non_makanan": "", "kalori": str(KCAL_PER_DAY)}, **context},
-        status_code=status_code)
+    return templates.TemplateResponse(
+        request,
+        "statistics/poverty_line.html",
+        {
+            "title": "Garis kemiskinan dari paket komoditas",
+            "report": None,
+            "message": "",
+            "values": {"porsi_non_makanan": "", "non_makanan": "", "kalori": str(KCAL_PER_DAY)},
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/garis-kemiskinan")
@@ -153,17 +172,24 @@ async def poverty_line_compute(request: Request, actor: Who) -> Response:
             raise ValidationError("Garis non-makanan harus berupa rupiah, mis. Rp 200.000.")
         kcal = rupiah_amount(values["kalori"]) if values["kalori"].strip() else KCAL_PER_DAY  # "2.100" = 2100
         if not kcal:
-            raise ValidationError("Norma kalori harus bilangan bulat, mis. 2.100.",
-                                  [FieldError("kalori", "bukan bilangan", values["kalori"])])
+            raise ValidationError(
+                "Norma kalori harus bilangan bulat, mis. 2.100.",
+                [FieldError("kalori", "bukan bilangan", values["kalori"])],
+            )
         with tempfile.TemporaryDirectory() as folder:
-            path = await saved_table(sent, Path(folder), what="Berkas paket komoditas", max_bytes=MAX_BASKET_UPLOAD)
+            path = await saved_table(
+                sent, Path(folder), what="Berkas paket komoditas", max_bytes=MAX_BASKET_UPLOAD
+            )
             if path is None:
                 raise ValidationError("Pilih berkas paket komoditas (CSV, XLSX atau Parquet).")
-            report = statistics.poverty_line_from_basket(path, non_food_share=share, non_food=non_food,
-                                                         kcal_per_day=kcal)
+            report = statistics.poverty_line_from_basket(
+                path, non_food_share=share, non_food=non_food, kcal_per_day=kcal
+            )
     except ValidationError as exc:
         return _line_page(request, {"message": exc.message, "errors": exc.errors, "values": values}, 422)
-    return _line_page(request, {"report": report, "values": values, "file_name": getattr(sent, "filename", "")})
+    return _line_page(
+        request, {"report": report, "values": values, "file_name": getattr(sent, "filename", "")}
+    )
 
 
 @router.post("/impor-bps")

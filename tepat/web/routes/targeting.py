@@ -61,11 +61,23 @@ def model_page(request: Request, db: DB, actor: Who, model_id: int) -> Response:
     version = targeting.get_model(db, actor, model_id)
     chart = ""
     if version.last_evaluation:
-        evaluation = targeting.Evaluation(version.id, version.name, version.last_evaluation["households"],
-                                          version.last_evaluation["results"])
+        evaluation = targeting.Evaluation(
+            version.id,
+            version.name,
+            version.last_evaluation["households"],
+            version.last_evaluation["results"],
+        )
         chart = targeting.evaluation_chart([evaluation])
-    return _page(request, "model", {"title": f"Model {version.name}", "version": version, "chart": chart,
-                                    "sections": _coefficient_sections(version)})
+    return _page(
+        request,
+        "model",
+        {
+            "title": f"Model {version.name}",
+            "version": version,
+            "chart": chart,
+            "sections": _coefficient_sections(version),
+        },
+    )
 
 
 def _coefficient_sections(version: targeting.ModelVersion) -> list[dict[str, Any]]:
@@ -79,7 +91,9 @@ def _coefficient_sections(version: targeting.ModelVersion) -> list[dict[str, Any
         rows = []
         for name, value in part.coefficients.items():
             feature, _, level = name.partition("=")
-            label = "Konstanta" if name == "intercept" else label_of(feature) + (f": {level}" if level else "")
+            label = (
+                "Konstanta" if name == "intercept" else label_of(feature) + (f": {level}" if level else "")
+            )
             rows.append((name, label, value))
         sections.append({"group": part.group, "r2": part.r2, "n": part.n, "rows": rows})
     return sections
@@ -111,11 +125,21 @@ def _rule_context(db: Database, actor: Actor, rule: str, model_id: int | None) -
     context["result"] = result
     samples = []
     for eligible in (True, False):
-        for family_id in eligibility.sample_family_ids(db, actor, rule, eligible=eligible, count=SAMPLES,
-                                                     model_id=result.model_id, reference_date=result.reference_date):
-            explanation = eligibility.explain_family(db, actor, rule, family_id, model_id=result.model_id,
-                                                   reference_date=result.reference_date)
-            samples.append({"family_id": family_id if actor.sees_personal_data else None, "explanation": explanation})
+        for family_id in eligibility.sample_family_ids(
+            db,
+            actor,
+            rule,
+            eligible=eligible,
+            count=SAMPLES,
+            model_id=result.model_id,
+            reference_date=result.reference_date,
+        ):
+            explanation = eligibility.explain_family(
+                db, actor, rule, family_id, model_id=result.model_id, reference_date=result.reference_date
+            )
+            samples.append(
+                {"family_id": family_id if actor.sees_personal_data else None, "explanation": explanation}
+            )
     context["samples"] = samples
     return context
 
@@ -123,8 +147,15 @@ def _rule_context(db: Database, actor: Actor, rule: str, model_id: int | None) -
 @router.get("/aturan")
 def rule_editor(request: Request, db: DB, actor: Who, model_id: ModelParam = None) -> Response:
     """The rule editor with the example rule."""
-    return _page(request, "rules", {"title": "Aturan kelayakan", "model_id": model_id,
-                                    **_rule_context(db, actor, EXAMPLE_RULE, model_id)})
+    return _page(
+        request,
+        "rules",
+        {
+            "title": "Aturan kelayakan",
+            "model_id": model_id,
+            **_rule_context(db, actor, EXAMPLE_RULE, model_id),
+        },
+    )
 
 
 @router.post("/aturan")
@@ -155,9 +186,22 @@ def _int(form: dict[str, str], name: str, label: str, errors: list[str], *, requ
 @router.get("/simulasi")
 def simulation_form(request: Request, actor: Who) -> Response:
     """The what-if form."""
-    return _page(request, "simulation", {"title": "Simulasi program", "form": {
-        "aturan_1": 'desil <= 2 and status == "aktif"', "aturan_2": "", "besaran": "250000",
-        "satuan": "keluarga", "anggaran": ""}, "results": [], "errors": []})
+    return _page(
+        request,
+        "simulation",
+        {
+            "title": "Simulasi program",
+            "form": {
+                "aturan_1": 'desil <= 2 and status == "aktif"',
+                "aturan_2": "",
+                "besaran": "250000",
+                "satuan": "keluarga",
+                "anggaran": "",
+            },
+            "results": [],
+            "errors": [],
+        },
+    )
 
 
 MAX_SURVEY_BYTES = 20 * 1024 * 1024
@@ -166,8 +210,9 @@ MAX_SURVEY_BYTES = 20 * 1024 * 1024
 async def _survey_upload(request: Request, folder: Path, errors: list[str]) -> Path | None:
     """The survey file sent with the simulation (optional), saved in ``folder``; ``None`` when none was sent."""
     try:
-        return await saved_table((await request.form()).get("survei"), folder, what="Berkas survei",
-                                 max_bytes=MAX_SURVEY_BYTES)
+        return await saved_table(
+            (await request.form()).get("survei"), folder, what="Berkas survei", max_bytes=MAX_SURVEY_BYTES
+        )
     except ValidationError as exc:
         errors.append(exc.message)
         return None
@@ -197,14 +242,30 @@ async def _simulation(request: Request, db: Database, actor: Actor, folder: Path
             if not rule:
                 continue
             try:
-                results.append(await run_in_threadpool(partial(simulation.simulate, survey=survey), db, actor,
-                                                       simulation.Scenario(rule, amount, simulation.Unit(unit), budget,
-                                                                           label=f"Skenario {i + 1}")))
+                results.append(
+                    await run_in_threadpool(
+                        partial(simulation.simulate, survey=survey),
+                        db,
+                        actor,
+                        simulation.Scenario(
+                            rule, amount, simulation.Unit(unit), budget, label=f"Skenario {i + 1}"
+                        ),
+                    )
+                )
             except RuleError as exc:
                 errors.append(f"Skenario {i + 1}: posisi {exc.position}: {exc.reason}")
             except ValidationError as exc:
                 errors.append(f"Skenario {i + 1}: {exc.message}")
         if not any(rules):
             errors.append("Tulis paling sedikit satu aturan.")
-    return _page(request, "simulation", {"title": "Simulasi program", "form": form, "results": results, "errors": errors,
-                                         "with_survey": survey is not None})
+    return _page(
+        request,
+        "simulation",
+        {
+            "title": "Simulasi program",
+            "form": form,
+            "results": results,
+            "errors": errors,
+            "with_survey": survey is not None,
+        },
+    )

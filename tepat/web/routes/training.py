@@ -26,18 +26,41 @@ router = APIRouter(dependencies=[Depends(verify_csrf)])
 DB = Annotated[Database, Depends(get_db)]
 Staff = Annotated[Actor, Depends(personal_data_actor)]
 
-SEAT_ACTIONS = {"daftar": "Daftarkan", "tolak": "Batalkan kursi (tidak diambil)", "lulus": "Lulus (selesai)",
-                "tidak_lulus": "Tidak lulus / berhenti"}
+SEAT_ACTIONS = {
+    "daftar": "Daftarkan",
+    "tolak": "Batalkan kursi (tidak diambil)",
+    "lulus": "Lulus (selesai)",
+    "tidak_lulus": "Tidak lulus / berhenti",
+}
 
 
-def _page(request: Request, db: Database, actor: Actor, cycle_id: int, *, day: date | None = None,
-          message: str = "", notice: str = "", status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    cycle_id: int,
+    *,
+    day: date | None = None,
+    message: str = "",
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
     found = training.roster(db, actor, cycle_id, day)
-    return templates.TemplateResponse(request, "programmes/training.html", {
-        "title": f"Peserta {found.cycle['name']}", "r": found, "message": message, "notice": notice,
-        "State": EntitlementState, "seat_actions": SEAT_ACTIONS,
-        "day": (day or (found.days[-1] if found.days else found.cycle["period_start"])).isoformat(),
-    }, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return templates.TemplateResponse(
+        request,
+        "programmes/training.html",
+        {
+            "title": f"Peserta {found.cycle['name']}",
+            "r": found,
+            "message": message,
+            "notice": notice,
+            "State": EntitlementState,
+            "seat_actions": SEAT_ACTIONS,
+            "day": (day or (found.days[-1] if found.days else found.cycle["period_start"])).isoformat(),
+        },
+        status_code=status_code,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/siklus/{cycle_id}/pelatihan")

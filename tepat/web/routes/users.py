@@ -18,83 +18,165 @@ from tepat.web.templating import templates
 router = APIRouter()
 
 
-def _page(request: Request, db: Database, actor: Actor, *, message: str = "", failed: bool = False,
-          errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-          one_time: tuple[str, str] | None = None, status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    *,
+    message: str = "",
+    failed: bool = False,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    one_time: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     context: dict[str, Any] = {
-        "title": "Pengguna", "users": auth.list_users(db, actor), "message": message, "failed": failed,
-        "errors": errors or {}, "values": values or {}, "one_time": one_time, "roles": list(Role),
+        "title": "Pengguna",
+        "users": auth.list_users(db, actor),
+        "message": message,
+        "failed": failed,
+        "errors": errors or {},
+        "values": values or {},
+        "one_time": one_time,
+        "roles": list(Role),
     }
     return templates.TemplateResponse(request, "users.html", context, status_code=status_code)
 
 
 @router.get("/pengguna")
-def users(request: Request, db: Annotated[Database, Depends(get_db)],
-          actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def users(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """Every account in the admin's area."""
     return _page(request, db, actor)
 
 
 @router.post("/pengguna")
-def create(request: Request, db: Annotated[Database, Depends(get_db)], actor: Annotated[Actor, Depends(current_actor)],
-           username: Annotated[str, Form()] = "", full_name: Annotated[str, Form()] = "",
-           role: Annotated[str, Form()] = "", area_code: Annotated[str, Form()] = "") -> Response:
+def create(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+    username: Annotated[str, Form()] = "",
+    full_name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    area_code: Annotated[str, Form()] = "",
+) -> Response:
     """A new account with a one-time password (shown once; replaced at its first login)."""
     values = {"username": username, "full_name": full_name, "role": role, "area_code": area_code}
     password = auth.one_time_password()
     try:
-        auth.create_user(db, actor, username=username, password=password, role=role, area_code=area_code,
-                         full_name=full_name, one_time=True)
+        auth.create_user(
+            db,
+            actor,
+            username=username,
+            password=password,
+            role=role,
+            area_code=area_code,
+            full_name=full_name,
+            one_time=True,
+        )
     except ValidationError as exc:
-        return _page(request, db, actor, message=exc.message, failed=True, values=values,
-                     errors={e.field: e.message for e in exc.errors}, status_code=422)
-    return _page(request, db, actor, message=f"Akun {username.strip().lower()} dibuat.",
-                 one_time=(username.strip().lower(), password))
+        return _page(
+            request,
+            db,
+            actor,
+            message=exc.message,
+            failed=True,
+            values=values,
+            errors={e.field: e.message for e in exc.errors},
+            status_code=422,
+        )
+    return _page(
+        request,
+        db,
+        actor,
+        message=f"Akun {username.strip().lower()} dibuat.",
+        one_time=(username.strip().lower(), password),
+    )
 
 
 @router.post("/pengguna/{username}/atur-ulang")
-def reset(request: Request, username: str, db: Annotated[Database, Depends(get_db)],
-          actor: Annotated[Actor, Depends(current_actor)],
-          remove_second_factor: Annotated[bool, Form()] = False) -> Response:
+def reset(
+    request: Request,
+    username: str,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+    remove_second_factor: Annotated[bool, Form()] = False,
+) -> Response:
     """A one-time password for the account, shown once; its sessions end."""
     try:
         password = auth.reset_password(db, actor, username, remove_second_factor=remove_second_factor)
     except TepatError as exc:
         return _page(request, db, actor, message=exc.message, failed=True, status_code=exc.status_code)
-    return _page(request, db, actor, message=f"Kata sandi {username} diatur ulang; semua sesinya berakhir.",
-                 one_time=(username, password))
+    return _page(
+        request,
+        db,
+        actor,
+        message=f"Kata sandi {username} diatur ulang; semua sesinya berakhir.",
+        one_time=(username, password),
+    )
 
 
 @router.post("/pengguna/{username}/akhiri-sesi")
-def end_sessions(request: Request, username: str, db: Annotated[Database, Depends(get_db)],
-                 actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def end_sessions(
+    request: Request,
+    username: str,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """Sign the account out everywhere at once."""
     ended = auth.end_sessions(db, actor, username)
     return _page(request, db, actor, message=f"{ended} sesi {username} diakhiri.")
 
 
 @router.post("/pengguna/{username}/nonaktifkan")
-def deactivate(request: Request, username: str, db: Annotated[Database, Depends(get_db)],
-               actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def deactivate(
+    request: Request,
+    username: str,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """Switch the account off: its sessions end and its API tokens are revoked."""
     auth.deactivate_user(db, actor, username)
-    return _page(request, db, actor, message=f"Akun {username} dinonaktifkan; sesi dan token API-nya berakhir.")
+    return _page(
+        request, db, actor, message=f"Akun {username} dinonaktifkan; sesi dan token API-nya berakhir."
+    )
 
 
 @router.get("/pengguna/{username}/token")
-def tokens(request: Request, username: str, db: Annotated[Database, Depends(get_db)],
-           actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def tokens(
+    request: Request,
+    username: str,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """One account's API tokens, with when each was last used."""
     found = auth.tokens_of(db, actor, username)
-    return templates.TemplateResponse(request, "user_tokens.html",
-                                      {"title": f"Token API {username}", "username": username, "tokens": found})
+    return templates.TemplateResponse(
+        request, "user_tokens.html", {"title": f"Token API {username}", "username": username, "tokens": found}
+    )
 
 
 @router.post("/pengguna/{username}/token/{token_id}/cabut")
-def revoke(request: Request, username: str, token_id: int, db: Annotated[Database, Depends(get_db)],
-           actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def revoke(
+    request: Request,
+    username: str,
+    token_id: int,
+    db: Annotated[Database, Depends(get_db)],
+    actor: Annotated[Actor, Depends(current_actor)],
+) -> Response:
     """Revoke one API token of the account."""
     auth.revoke_token(db, actor, token_id)
     found = auth.tokens_of(db, actor, username)
-    return templates.TemplateResponse(request, "user_tokens.html", {
-        "title": f"Token API {username}", "username": username, "tokens": found, "message": f"Token {token_id} dicabut."})
+    return templates.TemplateResponse(
+        request,
+        "user_tokens.html",
+        {
+            "title": f"Token API {username}",
+            "username": username,
+            "tokens": found,
+            "message": f"Token {token_id} dicabut.",
+        },
+    )

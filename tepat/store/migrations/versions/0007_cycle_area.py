@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -22,15 +22,17 @@ depends_on = None
 def upgrade() -> None:
     # Added in place with a default (SQLite cannot recreate a table others reference while foreign keys are on),
     # then filled; PostgreSQL then drops the default, SQLite keeps it (the application always sets the area).
-    op.add_column('benefit_cycles', sa.Column('area_code', sa.String(length=13), nullable=False, server_default=''))
+    op.add_column(
+        "benefit_cycles", sa.Column("area_code", sa.String(length=13), nullable=False, server_default="")
+    )
     op.execute(
         "UPDATE benefit_cycles SET area_code = COALESCE("
         "(SELECT users.area_code FROM users WHERE users.username = benefit_cycles.created_by), '')"
     )
-    if op.get_bind().dialect.name == 'postgresql':
-        op.alter_column('benefit_cycles', 'area_code', server_default=None)
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column("benefit_cycles", "area_code", server_default=None)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('benefit_cycles') as batch_op:
-        batch_op.drop_column('area_code')
+    with op.batch_alter_table("benefit_cycles") as batch_op:
+        batch_op.drop_column("area_code")

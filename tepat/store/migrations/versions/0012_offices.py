@@ -10,25 +10,25 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = '0011'
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
-        'offices',
-        sa.Column('code', sa.String(length=13), nullable=False),
-        sa.Column('name', sa.String(length=120), nullable=False),
-        sa.Column('province_name', sa.String(length=120), nullable=False),
-        sa.Column('agency', sa.String(length=160), nullable=False),
-        sa.Column('short_agency', sa.String(length=80), nullable=False),
-        sa.Column('address', sa.String(length=200), nullable=True),
-        sa.Column('chosen_at', sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('code', name=op.f('pk_offices')),
+        "offices",
+        sa.Column("code", sa.String(length=13), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("province_name", sa.String(length=120), nullable=False),
+        sa.Column("agency", sa.String(length=160), nullable=False),
+        sa.Column("short_agency", sa.String(length=80), nullable=False),
+        sa.Column("address", sa.String(length=200), nullable=True),
+        sa.Column("chosen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_offices")),
     )
 
 
 def downgrade() -> None:
-    op.drop_table('offices')
+    op.drop_table("offices")
