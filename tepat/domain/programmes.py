@@ -11,10 +11,10 @@ so it uses exactly the rule language's member fields and semantics.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from tepat.domain.households import age_on
 from tepat.domain.rule_ast import Rule
@@ -395,11 +395,8 @@ def _exclusions(
 ) -> tuple[str, ...]:
     if raw is None or raw == "":
         return ()
-    items = (
-        [p.strip().upper() for p in raw.split(",")]
-        if isinstance(raw, str)
-        else [str(p).strip().upper() for p in raw]
-    )  # type: ignore[attr-defined]
+    parts: Iterable[object] = raw.split(",") if isinstance(raw, str) else cast("Iterable[object]", raw)
+    items = [str(p).strip().upper() for p in parts]
     out: list[str] = []
     for item in items:
         if not item:

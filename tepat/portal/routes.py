@@ -66,9 +66,8 @@ MIN_SECONDS = 0.02  # every status check takes at least this long (covers the fo
 MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
 LOG_BATCH = 100  # status-check log rows written together (at most half a second late)
 SUBMIT_LIMIT = Limit.per(5, 3600.0)  # forms with files: five accepted an hour per client
-ATTEMPT_LIMIT = Limit.per(
-    30, 3600.0
-)  # every attempt, refused ones included: a resident fixing a typo is not locked out
+# every attempt, refused ones included: a resident fixing a typo is not locked out
+ATTEMPT_LIMIT = Limit.per(30, 3600.0)
 MEMBER_ROWS = 5
 
 
@@ -100,7 +99,7 @@ def checker(request: Request) -> StatusChecker:
     return app_state(
         request,
         "status_checker",
-        lambda: StatusChecker(  # type: ignore[no-any-return]
+        lambda: StatusChecker(
             _db(request),
             _secret(request),
             factor=settings.status_check_factor,

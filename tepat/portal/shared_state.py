@@ -3,8 +3,9 @@ file for every worker process of this host), and the client address they count a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from starlette.requests import Request
 
@@ -12,14 +13,15 @@ from tepat.portal.client_address import client_address
 from tepat.store import rate_limits as rate_limit_store
 from tepat.store.rate_limits import RateLimitFile
 
-RATE_LIMIT_FILE = (
-    rate_limit_store.FILE_NAME
-)  # in the upload directory: shared by the worker processes of this host
+T = TypeVar("T")
+
+# in the upload directory: shared by the worker processes of this host
+RATE_LIMIT_FILE = rate_limit_store.FILE_NAME
 
 
-def app_state(request: Request, name: str, factory: Any) -> Any:
+def app_state(request: Request, name: str, factory: Callable[[], T]) -> T:
     """``request.app.state.<name>``, made by ``factory`` on first use."""
-    value = getattr(request.app.state, name, None)
+    value: T | None = getattr(request.app.state, name, None)
     if value is None:
         value = factory()
         setattr(request.app.state, name, value)
@@ -31,9 +33,7 @@ def rate_limits(request: Request) -> RateLimitFile:
     return app_state(
         request,
         "rate_limits",
-        lambda: RateLimitFile(  # type: ignore[no-any-return]
-            Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE
-        ),
+        lambda: RateLimitFile(Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE),
     )
 
 

@@ -19,13 +19,10 @@ import sqlalchemy as sa
 from tepat.domain.entitlements import BlockReason, EntitlementState, sources_of
 from tepat.store.schema import benefit_cycles, entitlements, families, members
 
-BLOCKABLE = tuple(
-    sorted(s.value for s in sources_of(EntitlementState.DIBLOKIR))
-)  # terjadwal, gagal: no live payment
-OPEN_FROZEN_CYCLES = (
-    "disetujui",
-    "pembayaran",
-)  # approved and not closed: approval re-checks the earlier ones
+# terjadwal, gagal: no live payment
+BLOCKABLE = tuple(sorted(s.value for s in sources_of(EntitlementState.DIBLOKIR)))
+# approved and not closed: approval re-checks the earlier ones
+OPEN_FROZEN_CYCLES = ("disetujui", "pembayaran")
 
 _E, _M, _F, _C = entitlements.c, members.c, families.c, benefit_cycles.c
 

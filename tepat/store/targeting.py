@@ -157,6 +157,7 @@ def insert_scores(
     if conn.dialect.name == "sqlite":
         # the driver's executemany over tuples: no per-row dict, same transaction as ``conn``
         raw = conn.connection.driver_connection
+        assert raw is not None  # a live connection has its driver's
         tuples = zip(
             [model_id] * n,
             rows["family_id"].tolist(),
@@ -169,7 +170,7 @@ def insert_scores(
         )
         raw.executemany(
             f"INSERT INTO family_scores ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?, ?)", tuples
-        )  # type: ignore[union-attr]
+        )
         return
     conn.execute(family_scores.insert(), _records(model_id, run_id, rows))
 

@@ -33,7 +33,7 @@ def _safe_next(target: str) -> str:
 
 
 def _gate(request: Request) -> LoginGate:
-    return app_state(request, "login_gate", lambda: LoginGate(request.app.state.db, rate_limits(request)))  # type: ignore[no-any-return]
+    return app_state(request, "login_gate", lambda: LoginGate(request.app.state.db, rate_limits(request)))
 
 
 def _client_key(request: Request) -> str:
