@@ -205,7 +205,7 @@ def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
     """
     _require_personal(actor)
     regions = db.regions  # loaded before the read: the first load reads through its own connection
-    found = family_store.family_by_active_nik(db.engine, nik)
+    found = family_store.family_by_active_nik(db, nik)
     if found is None or not actor.in_area(found[0]["kelurahan_code"]):
         raise NotFound("NIK tidak ditemukan")
     fam, mems = found

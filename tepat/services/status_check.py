@@ -328,8 +328,8 @@ class StatusChecker:
         self.client_limit = client_limit
         self.nik_limit = nik_limit
         self.limiter: Limiter = limiter if limiter is not None else LocalLimiter()
-        self.reader = store.lookup_engine(db.engine)
-        self.lookup = store.PersonLookup(self.reader.dialect)
+        self.reader = db.read_only
+        self.lookup = store.person_for_check
         self.runs_inline = db.dialect == "sqlite"
         # Under load the log is written in small batches (at most ``log_max_delay`` late) instead of one
         # write transaction per check: on SQLite, one writer at a time would otherwise queue every check.

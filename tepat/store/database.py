@@ -1,4 +1,5 @@
-"""One database: its engine, and the region list and the office read from it once."""
+"""One database: it owns every engine and pool tepat opens on it, and the region list and the office read from
+it once. ``dispose()`` closes them all."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from tepat.domain.office import Office
 from tepat.domain.regions import RegionIndex
 from tepat.errors import ConfigError
-from tepat.store.engine import READ_ONLY, create_engine
+from tepat.store.engine import READ_ONLY, create_engine, create_lookup_pool, create_read_only_engine
 
 
 class Database:
@@ -19,6 +20,8 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: object) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
+        self._lookups: sa.Engine | None = None
+        self._read_only: sa.Engine | None = None
         self._regions: RegionIndex | None = None
         self._office: Office | None = None
 
@@ -37,6 +40,21 @@ class Database:
         """A connection for reading only (on SQLite it does not queue behind writers)."""
         with self.engine.connect() as conn:
             yield conn.execution_options(**{READ_ONLY: True})
+
+    @property
+    def lookups(self) -> sa.Engine:
+        """The pool of the hottest single-statement reads (``tepat.store.compiled.read_rows``): see
+        ``tepat.store.engine.create_lookup_pool``."""
+        if self._lookups is None:
+            self._lookups = create_lookup_pool(self.engine)
+        return self._lookups
+
+    @property
+    def read_only(self) -> sa.Engine:
+        """The engine of the public status check: see ``tepat.store.engine.create_read_only_engine``."""
+        if self._read_only is None:
+            self._read_only = create_read_only_engine(self.engine)
+        return self._read_only
 
     @property
     def regions(self) -> RegionIndex:
@@ -71,4 +89,9 @@ class Database:
         self._office = None
 
     def dispose(self) -> None:
+        """Close every pool (buffered audit reads are written first, by the engine's dispose event)."""
+        for extra in (self._lookups, self._read_only):
+            if extra is not None and extra is not self.engine:
+                extra.dispose()
+        self._lookups = self._read_only = None
         self.engine.dispose()

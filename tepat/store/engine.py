@@ -45,6 +45,39 @@ def create_engine(url: str, **kwargs: object) -> Engine:
     return sa.create_engine(url, connect_args={"options": "-c timezone=UTC"}, pool_pre_ping=True, **kwargs)
 
 
+def create_lookup_pool(engine: Engine) -> Engine:
+    """The pool for single-statement lookups (``tepat.store.compiled.read_rows``): on PostgreSQL a small one of its
+    own, in autocommit (one SELECT needs no transaction: no BEGIN/ROLLBACK round trips) and without the pre-ping
+    (one more round trip, as long as the lookup itself: a dead connection is replaced and the lookup run once
+    more instead). On SQLite the engine itself: a raw connection reads without a transaction already."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return sa.create_engine(
+        engine.url,
+        connect_args={"options": "-c timezone=UTC"},
+        pool_size=2,
+        max_overflow=8,
+        isolation_level="AUTOCOMMIT",
+    )
+
+
+def create_read_only_engine(engine: Engine) -> Engine:
+    """For the public status check on SQLite: a plain engine whose connections cannot write (``query_only``) and
+    begin deferred, so a check never queues for the writer lock behind an import. On PostgreSQL the engine itself."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    reader = sa.create_engine(engine.url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @sa.event.listens_for(reader, "connect")
+    def _read_only(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return reader
+
+
 def is_sqlite(conn: sa.Connection | Engine) -> bool:
     return conn.dialect.name == "sqlite"
 

@@ -6,17 +6,17 @@ can return a family outside it.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from tepat.domain.nik import Nik
 from tepat.store.areas import within
+from tepat.store.compiled import CompiledQuery, read_rows
 from tepat.store.schema import families, members
+
+if TYPE_CHECKING:
+    from tepat.store.database import Database
 
 
 def in_area(area_code: str, column: sa.ColumnElement[str] | None = None) -> sa.ColumnElement[bool]:
@@ -62,115 +62,7 @@ _FAMILY_BY_NIK = (
 )
 
 
-@dataclass(frozen=True)
-class DriverConnection:
-    """A pooled DBAPI connection with its dialect, for ``DriverQuery``."""
-
-    dbapi: Any
-    dialect: sa.Dialect
-    pooled: Any = None  # the pool's proxy, to throw a dead connection away
-
-
-class DriverQuery:
-    """A Core SELECT compiled once per dialect and run on the driver's own cursor.
-
-    For the hottest read (the NIK lookup) SQLAlchemy's per-execution work (execution
-    context, result metadata, row objects) costs more than the indexed query itself.
-    This runs the same SQL text on the DBAPI cursor and converts the values with the
-    column types' own result processors, so rows come back exactly as through Core. The
-    connection comes from ``single_statement_reader``: a single SELECT needs no transaction.
-    """
-
-    def __init__(self, statement: sa.Select[Any]) -> None:
-        self.statement = statement
-        self._compiled: dict[
-            str, tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]
-        ] = {}
-
-    def _for(
-        self, dialect: sa.Dialect
-    ) -> tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]:
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            c = self.statement.compile(dialect=dialect)
-            converters = [
-                col.type.dialect_impl(dialect).result_processor(dialect, None)
-                for col in self.statement.selected_columns
-            ]
-            processors = [(i, p) for i, p in enumerate(converters) if p is not None]
-            order = tuple(c.positiontup) if c.positional and c.positiontup is not None else None
-            fixed = {
-                name: b.value for name, b in c.binds.items() if not b.required
-            }  # the statement's own literals
-            compiled = self._compiled[dialect.name] = (c.string, fixed, order, processors)
-        return compiled
-
-    def rows(self, conn: DriverConnection, params: dict[str, Any]) -> list[Any]:
-        """The result rows as sequences of column values, in the statement's column order."""
-        sql, fixed, order, processors = self._for(conn.dialect)
-        values = {**fixed, **params}
-        bound = tuple(values[name] for name in order) if order is not None else values
-        cursor = conn.dbapi.cursor()
-        try:
-            cursor.execute(sql, bound)
-            raw = cursor.fetchall()
-        finally:
-            cursor.close()
-        if not processors:
-            return list(raw)
-        out = []
-        for r in raw:
-            row = list(r)
-            for i, convert in processors:
-                if row[i] is not None:
-                    row[i] = convert(row[i])
-            out.append(row)
-        return out
-
-
-_FAMILY_BY_NIK_QUERY = DriverQuery(_FAMILY_BY_NIK)
-
-
-_READERS: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = weakref.WeakKeyDictionary()
-
-
-def _reader_engine(engine: sa.Engine) -> sa.Engine:
-    """The pool the lookups use: on PostgreSQL a small one of its own, without the pre-ping.
-
-    The main engine pings every connection it hands out (one more round trip, as long as the
-    lookup itself); here a connection that turns out dead is thrown away and the lookup is run
-    once more on a fresh one instead (``single_statement_reader``). Disposed with the main engine.
-    """
-    if engine.dialect.name != "postgresql":
-        return engine
-    reader = _READERS.get(engine)
-    if reader is None:
-        reader = _READERS[engine] = sa.create_engine(
-            engine.url,
-            connect_args={"options": "-c timezone=UTC"},
-            pool_size=2,
-            max_overflow=8,  # as tepat.store.engine
-            isolation_level="AUTOCOMMIT",  # one SELECT needs no transaction: no BEGIN/ROLLBACK round trips
-        )
-        sa.event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
-    return reader
-
-
-@contextmanager
-def single_statement_reader(engine: sa.Engine) -> Iterator[DriverConnection]:
-    """A pooled driver connection for ``DriverQuery`` reads outside any transaction.
-
-    One SELECT sees one consistent snapshot by itself, so no transaction is opened: on
-    SQLite the driver already runs in autocommit mode (Core, which would emit ``BEGIN``,
-    is bypassed); on PostgreSQL the lookup pool's connections are in autocommit, which
-    saves the ``BEGIN`` and ``ROLLBACK`` round trips. ``raw_connection()`` skips Core's
-    ``Connection`` wrapper, which costs more than the lookup on SQLite.
-    """
-    pooled = _reader_engine(engine).raw_connection()
-    try:
-        yield DriverConnection(pooled.driver_connection, engine.dialect, pooled)
-    finally:
-        pooled.close()
+_FAMILY_BY_NIK_QUERY = CompiledQuery(_FAMILY_BY_NIK)
 
 
 def get(conn: sa.Connection, family_id: int) -> dict[str, Any] | None:
@@ -194,22 +86,9 @@ def active_member_by_nik(conn: sa.Connection, nik: str) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
-def read_rows(engine: sa.Engine, query: DriverQuery, params: dict[str, Any]) -> list[Any]:
-    """Run ``query`` on a connection of the lookup pool; once more on a fresh one if the first was dead."""
-    for attempt in (1, 2):
-        with single_statement_reader(engine) as conn:
-            try:
-                return query.rows(conn, params)
-            except engine.dialect.loaded_dbapi.Error as exc:
-                if attempt == 2 or not engine.dialect.is_disconnect(exc, conn.dbapi, None):
-                    raise
-                conn.pooled.invalidate()  # e.g. the server restarted since this connection was last used
-    raise AssertionError("unreachable")
-
-
-def family_by_active_nik(engine: sa.Engine, nik: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+def family_by_active_nik(db: Database, nik: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """The family of the active member with this NIK and all its members (head first), in one statement."""
-    rows = read_rows(engine, _FAMILY_BY_NIK_QUERY, {"nik": nik})
+    rows = read_rows(db, _FAMILY_BY_NIK_QUERY, {"nik": nik})
     if not rows:
         return None
     split = len(_FAMILY_KEYS)

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.validation import parse_date
+from tepat.store.compiled import CompiledQuery, DriverConnection
 from tepat.store.engine import write_if_free
 from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
@@ -49,44 +49,15 @@ _DESIL = (
     .scalar_subquery()
 )
 _CHECK = _BY_NIK.add_columns(_DESIL.label("desil"))
-_DATE_COLUMNS = ("birth_date", "verified_on")
 
 
-class PersonLookup:
-    """The status check's one statement (person, family, latest desil), compiled once for the engine's dialect.
+_CHECK_QUERY = CompiledQuery(_CHECK)
 
-    It runs on the driver's cursor: the same SQL text every time, so SQLite
-    reuses its prepared statement and psycopg prepares it on the server after
-    a few runs, and none of SQLAlchemy's per-execution work is repeated for
-    the public endpoint's hottest line.
-    """
 
-    def __init__(self, dialect: sa.Dialect) -> None:
-        compiled = _CHECK.compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.names = [c.name for c in _CHECK.selected_columns]
-        self._fixed = compiled.construct_params({"nik": ""})
-        self._order = list(compiled.positiontup or []) if compiled.positional else None
-
-    def _params(self, nik: str) -> Any:
-        values = {**self._fixed, "nik": nik}
-        return tuple(values[name] for name in self._order) if self._order is not None else values
-
-    def __call__(self, conn: sa.Connection, nik: str) -> dict[str, Any] | None:
-        """The person with this NIK (the active record first, else the latest), their family and desil."""
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self.sql, self._params(nik))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        if row is None:
-            return None
-        found = dict(zip(self.names, row, strict=True))
-        for name in _DATE_COLUMNS:  # SQLite hands dates back as ISO text
-            if isinstance(found[name], str):
-                found[name] = parse_date(found[name])
-        return found
+def person_for_check(conn: sa.Connection, nik: str) -> dict[str, Any] | None:
+    """The status check's one statement, on the driver's cursor of ``conn`` (``tepat.store.compiled``): the person
+    with this NIK (the active record first, else the latest), their family and the latest desil."""
+    return _CHECK_QUERY.first(DriverConnection.of(conn), {"nik": nik})
 
 
 def person_by_nik(conn: sa.Connection, nik: str) -> dict[str, Any] | None:
@@ -136,19 +107,3 @@ def insert_many_if_free(engine: sa.Engine, rows: list[dict[str, Any]]) -> bool:
     writer (an import, another worker's batch) could take seconds.
     """
     return write_if_free(engine, lambda conn: insert_many(conn, rows))
-
-
-def lookup_engine(engine: sa.Engine) -> sa.Engine:
-    """The engine for public lookups: on SQLite a plain read-only one, so a check never queues for the writer lock."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    reader = sa.create_engine(engine.url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @sa.event.listens_for(reader, "connect")
-    def _read_only(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA query_only=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    return reader

@@ -11,10 +11,10 @@ import numpy.typing as npt
 import polars as pl
 import sqlalchemy as sa
 
+from tepat.store.bulk import insert_frame
 from tepat.store.schema import families, family_scores, members, pmt_evaluations, pmt_models, ranking_runs
 
 UPDATE_BATCH = 5_000
-COPY_BATCH = 200_000
 ANALYZE_AFTER = 10_000
 
 
@@ -146,33 +146,23 @@ def stored_scores(conn: sa.Connection, model_id: int) -> dict[str, npt.NDArray[A
 def insert_scores(
     conn: sa.Connection, model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]
 ) -> None:
-    """Bulk insert of new score rows (COPY on PostgreSQL, one multi-row executemany elsewhere)."""
+    """Bulk insert of new score rows (``tepat.store.bulk.insert_frame``: COPY on PostgreSQL, executemany on
+    SQLite); a large load is followed by ANALYZE on PostgreSQL, so rules joined to the scores plan on them."""
     n = len(rows["family_id"])
-    if n == 0:
-        return
-    columns = ("model_id", "family_id", "family_version", "predicted", "score", "desil", "run_id")
-    if conn.dialect.name == "postgresql":
-        _copy(conn, columns, model_id, run_id, rows)
-        return
-    if conn.dialect.name == "sqlite":
-        # the driver's executemany over tuples: no per-row dict, same transaction as ``conn``
-        raw = conn.connection.driver_connection
-        assert raw is not None  # a live connection has its driver's
-        tuples = zip(
-            [model_id] * n,
-            rows["family_id"].tolist(),
-            rows["family_version"].tolist(),
-            rows["predicted"].tolist(),
-            rows["score"].tolist(),
-            rows["desil"].tolist(),
-            [run_id] * n,
-            strict=True,
-        )
-        raw.executemany(
-            f"INSERT INTO family_scores ({', '.join(columns)}) VALUES (?, ?, ?, ?, ?, ?, ?)", tuples
-        )
-        return
-    conn.execute(family_scores.insert(), _records(model_id, run_id, rows))
+    frame = pl.DataFrame(
+        {
+            "model_id": np.full(n, model_id, dtype=np.int64),
+            "family_id": rows["family_id"],
+            "family_version": rows["family_version"],
+            "predicted": rows["predicted"],
+            "score": rows["score"],
+            "desil": rows["desil"],
+            "run_id": np.full(n, run_id, dtype=np.int64),
+        }
+    )
+    insert_frame(conn, "family_scores", frame)
+    if conn.dialect.name == "postgresql" and n >= ANALYZE_AFTER:
+        conn.exec_driver_sql("ANALYZE family_scores")
 
 
 def update_scores(
@@ -238,35 +228,6 @@ def _records(model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]) -
             strict=True,
         )
     ]
-
-
-def _copy(
-    conn: sa.Connection,
-    columns: tuple[str, ...],
-    model_id: int,
-    run_id: int,
-    rows: Mapping[str, npt.NDArray[Any]],
-) -> None:
-    n = len(rows["family_id"])
-    frame = pl.DataFrame(
-        {
-            "model_id": np.full(n, model_id, dtype=np.int64),
-            "family_id": rows["family_id"],
-            "family_version": rows["family_version"],
-            "predicted": rows["predicted"],
-            "score": rows["score"],
-            "desil": rows["desil"],
-            "run_id": np.full(n, run_id, dtype=np.int64),
-        }
-    ).select(columns)
-    raw = conn.connection.driver_connection
-    sql = f"COPY family_scores ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
-        for start in range(0, n, COPY_BATCH):
-            copy.write(frame.slice(start, COPY_BATCH).write_csv(include_header=False))
-    if n >= ANALYZE_AFTER:
-        # a large load changes the table's statistics; rules joined to it plan on them at once
-        conn.exec_driver_sql("ANALYZE family_scores")
 
 
 def scores_source(model_id: int) -> sa.Subquery:
