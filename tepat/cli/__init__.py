@@ -66,6 +66,7 @@ def _register_all() -> None:
         cases,
         demo,
         documents,
+        duplicates,
         exports,
         identifiers,
         imports,
@@ -95,6 +96,7 @@ def _register_all() -> None:
         payments,
         documents,
         moves,
+        duplicates,
         training,
     ):
         module.register(app)

@@ -794,3 +794,41 @@ coverage_checks = sa.Table(
     sa.Column("covered", sa.Boolean, nullable=False),
     sa.Index("ix_coverage_checks_facility_at", "facility_id", "at"),
 )
+
+linkage_models = sa.Table(
+    # One run of the duplicate search (issue 15): the Fellegi–Sunter model Splink estimated without labels
+    # (EM for m, random sampling for u), kept as Splink's own JSON so any pair can be explained later.
+    "linkage_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("area_code", sa.String(13), nullable=False),  # the area searched
+    sa.Column("model", sa.JSON, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("pairs", sa.Integer, nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+
+duplicate_pairs = sa.Table(
+    # Two member records that may be one person, with the evidence; ``member_l`` < ``member_r``. A decided pair
+    # keeps its decision while both records keep the versions it was decided on.
+    "duplicate_pairs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("member_l", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("member_r", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("version_l", sa.Integer, nullable=False),
+    sa.Column("version_r", sa.Integer, nullable=False),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("linkage_models.id"), nullable=False),
+    sa.Column("match_probability", sa.Float, nullable=False),
+    sa.Column("match_weight", sa.Float, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),  # field -> match weight
+    sa.Column("decision", sa.String(10), nullable=False),  # belum | sama | berbeda | kunjungan
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", Timestamp),
+    sa.Column("note", sa.String(500)),
+    sa.Column("found_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("member_l", "member_r", name="uq_duplicate_pairs_members"),
+    sa.Index("ix_duplicate_pairs_decision_probability", "decision", "match_probability"),
+)

@@ -1,0 +1,188 @@
+"""Queries of the duplicate search (issue 15): the records compared, the models, the pairs and their decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+
+from tepat.domain.linkage import PairDecision
+from tepat.store.areas import within
+from tepat.store.schema import duplicate_pairs, families, linkage_models, members
+
+_COMPARED = (
+    members.c.id.label("unique_id"),
+    members.c.version,
+    members.c.nik,
+    members.c.name,
+    members.c.birth_date,
+    members.c.sex,
+    families.c.kk_number,
+    families.c.kelurahan_code,
+    families.c.rw,
+    families.c.rt,
+)
+
+
+def compared_records(conn: sa.Connection, area_code: str) -> pl.DataFrame:
+    """The active members of the active families in the area, with what the search compares."""
+    q = (
+        sa.select(*_COMPARED)
+        .join(families, families.c.id == members.c.family_id)
+        .where(
+            members.c.status == "aktif",
+            families.c.registry_status == "aktif",
+            within(families.c.kelurahan_code, area_code),
+        )
+        .order_by(members.c.id)
+    )
+    rows = conn.execute(q).all()
+    schema = {
+        "unique_id": pl.Int64,
+        "version": pl.Int64,
+        "nik": pl.String,
+        "name": pl.String,
+        "birth_date": pl.String,
+        "sex": pl.String,
+        "kk_number": pl.String,
+        "kelurahan_code": pl.String,
+        "rw": pl.Int64,
+        "rt": pl.Int64,
+    }
+    return pl.DataFrame(
+        [(*r[:4], r[4].isoformat() if r[4] is not None else None, *r[5:]) for r in rows],
+        schema=schema,
+        orient="row",
+    )
+
+
+def insert_model(conn: sa.Connection, values: dict[str, Any]) -> int:
+    return int(
+        conn.execute(linkage_models.insert().values(**values).returning(linkage_models.c.id)).scalar_one()
+    )
+
+
+def save_pairs(
+    conn: sa.Connection,
+    model_id: int,
+    found: Sequence[dict[str, Any]],
+    at: datetime,
+    member_ids: Sequence[int],
+) -> dict[str, int]:
+    """Put this run's pairs in the queue. A pair already decided keeps its decision while both records keep the
+    versions it was decided on; a pair whose record changed is asked again. Undecided pairs of these records
+    that this run no longer finds leave the queue. Counts: ``baru``, ``diperbarui``, ``tetap`` (decided,
+    unchanged), ``dihapus``."""
+    known = {
+        (r.member_l, r.member_r): r
+        for r in conn.execute(sa.select(duplicate_pairs).where(duplicate_pairs.c.member_l.in_(member_ids)))
+    }
+    counts = {"baru": 0, "diperbarui": 0, "tetap": 0, "dihapus": 0}
+    seen = set()
+    for pair in found:
+        key = (pair["member_l"], pair["member_r"])
+        seen.add(key)
+        values = {**pair, "model_id": model_id, "found_at": at}
+        old = known.get(key)
+        if old is None:
+            conn.execute(duplicate_pairs.insert().values(**values, decision=PairDecision.BELUM.value))
+            counts["baru"] += 1
+        elif old.decision != PairDecision.BELUM.value and (old.version_l, old.version_r) == (
+            pair["version_l"],
+            pair["version_r"],
+        ):
+            counts["tetap"] += 1  # decided on these very records: never asked again
+        else:
+            conn.execute(
+                duplicate_pairs.update()
+                .where(duplicate_pairs.c.id == old.id)
+                .values(
+                    **values, decision=PairDecision.BELUM.value, decided_by=None, decided_at=None, note=None
+                )
+            )
+            counts["diperbarui"] += 1
+    gone = [r.id for key, r in known.items() if key not in seen and r.decision == PairDecision.BELUM.value]
+    if gone:
+        conn.execute(duplicate_pairs.delete().where(duplicate_pairs.c.id.in_(gone)))
+    counts["dihapus"] = len(gone)
+    return counts
+
+
+_L, _R = members.alias("l"), members.alias("r")
+_FL, _FR = families.alias("fl"), families.alias("fr")
+
+
+def _side(m: Any, f: Any, suffix: str) -> list[sa.ColumnElement[Any]]:
+    return [
+        m.c.id.label(f"member_{suffix}"),
+        m.c.nik.label(f"nik_{suffix}"),
+        m.c.name.label(f"name_{suffix}"),
+        m.c.birth_date.label(f"birth_date_{suffix}"),
+        m.c.sex.label(f"sex_{suffix}"),
+        m.c.family_id.label(f"family_{suffix}"),
+        f.c.kk_number.label(f"kk_{suffix}"),
+        f.c.kelurahan_code.label(f"kelurahan_{suffix}"),
+        f.c.rw.label(f"rw_{suffix}"),
+        f.c.rt.label(f"rt_{suffix}"),
+    ]
+
+
+def pairs(
+    conn: sa.Connection, area_code: str, *, decision: str | None, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Pairs whose two records both lie in the area, most probable first, with both records side by side."""
+    q = (
+        sa.select(
+            duplicate_pairs.c.id,
+            duplicate_pairs.c.match_probability,
+            duplicate_pairs.c.match_weight,
+            duplicate_pairs.c.evidence,
+            duplicate_pairs.c.decision,
+            duplicate_pairs.c.decided_by,
+            duplicate_pairs.c.decided_at,
+            duplicate_pairs.c.note,
+            duplicate_pairs.c.model_id,
+            *_side(_L, _FL, "l"),
+            *_side(_R, _FR, "r"),
+        )
+        .join(_L, _L.c.id == duplicate_pairs.c.member_l)
+        .join(_FL, _FL.c.id == _L.c.family_id)
+        .join(_R, _R.c.id == duplicate_pairs.c.member_r)
+        .join(_FR, _FR.c.id == _R.c.family_id)
+        .where(within(_FL.c.kelurahan_code, area_code), within(_FR.c.kelurahan_code, area_code))
+        .order_by(duplicate_pairs.c.match_probability.desc(), duplicate_pairs.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if decision is not None:
+        q = q.where(duplicate_pairs.c.decision == decision)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def pair(conn: sa.Connection, pair_id: int) -> dict[str, Any] | None:
+    """One pair with the kelurahan of each record (to check the reader's area)."""
+    q = (
+        sa.select(
+            duplicate_pairs,
+            _FL.c.kelurahan_code.label("kelurahan_l"),
+            _FR.c.kelurahan_code.label("kelurahan_r"),
+        )
+        .join(_L, _L.c.id == duplicate_pairs.c.member_l)
+        .join(_FL, _FL.c.id == _L.c.family_id)
+        .join(_R, _R.c.id == duplicate_pairs.c.member_r)
+        .join(_FR, _FR.c.id == _R.c.family_id)
+        .where(duplicate_pairs.c.id == pair_id)
+    )
+    row = conn.execute(q).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def decide(conn: sa.Connection, pair_id: int, decision: str, by: str, at: datetime, note: str | None) -> None:
+    conn.execute(
+        duplicate_pairs.update()
+        .where(duplicate_pairs.c.id == pair_id)
+        .values(decision=decision, decided_by=by, decided_at=at, note=note)
+    )

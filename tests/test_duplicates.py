@@ -1,0 +1,208 @@
+"""The duplicate search (issue 15): Indonesian names compared with care, Splink's Fellegi–Sunter model fitted on
+the registry without labels, the review queue with its evidence, decisions remembered, areas respected."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from tepat.domain.access import Role
+from tepat.domain.linkage import PairDecision, name_core, name_key, probability_of
+from tepat.errors import NotFound, PermissionDenied
+from tepat.services import duplicates, registry
+from tests.conftest import actor
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, kk, make_family, member_values
+
+FIRST = [
+    "Budi",
+    "Agus",
+    "Dewi",
+    "Rina",
+    "Joko",
+    "Eko",
+    "Putri",
+    "Wati",
+    "Hendra",
+    "Yanti",
+    "Dedi",
+    "Lina",
+    "Andi",
+    "Fitri",
+    "Bambang",
+    "Ratna",
+    "Iwan",
+    "Sari",
+    "Tono",
+    "Ani",
+]
+LAST = [
+    "Santoso",
+    "Wijaya",
+    "Lestari",
+    "Susilo",
+    "Rahayu",
+    "Hidayat",
+    "Saputra",
+    "Kurniawan",
+    "Pratama",
+    "Setiawan",
+    "Nugroho",
+    "Permata",
+    "Gunawan",
+    "Siregar",
+    "Hasibuan",
+]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Hj. Siti Aminah, S.Pd.", "Siti Aminah"),
+        ("Moh. Rizky", "Muhammad Rizky"),
+        ("M. Rizky", "Muhamad Rizky"),
+        ("Soekarno", "Sukarno"),
+        ("Djoko Tjahjono", "Joko Cahyono"),
+        ("Achmad Chairul", "Ahmad Khairul"),
+        ("Drs. H. Budi Santoso, M.Pd.", "Budi Santoso"),
+        ("Moh.Rizki", "Muhammad Rizki"),
+        ("MUHAMMAD  RIZKI", "muhammad rizki"),
+    ],
+)
+def test_names_written_differently_have_one_key(one: str, other: str) -> None:
+    assert name_key(one) == name_key(other)
+
+
+def test_the_core_drops_the_words_records_differ_in_and_keeps_a_single_name() -> None:
+    assert name_core("Siti Aminah") == name_core("Aminah") == "aminah"
+    assert name_core("Nur Hidayat") == "hidayat" and name_core("Nur") == "nur"
+    assert name_key("Sukarno") == name_core("Sukarno") == "sukarno"  # one name (common in Java) stays itself
+    assert name_key("Budi Santoso") != name_key("Budi Susilo")
+    assert probability_of(0.0) == 0.5 and probability_of(10.0) > 0.999
+
+
+def _swap(nik: str, i: int) -> str:
+    return nik[:i] + nik[i + 1] + nik[i] + nik[i + 2 :]
+
+
+def _registry(db, admin, rng: random.Random, families: int) -> None:
+    for f in range(families):
+        people = []
+        for m in range(rng.choice([1, 2, 3, 4])):
+            sex = rng.choice("LP")
+            birth = date(1950, 1, 1) + timedelta(days=rng.randrange(25_000))
+            role = "kepala_keluarga" if m == 0 else rng.choice(["istri_suami", "anak"])
+            people.append(member_values(f"{rng.choice(FIRST)} {rng.choice(LAST)}", sex, birth, role))
+        make_family(
+            db,
+            admin,
+            KELURAHAN if f % 3 else OTHER_KELURAHAN,
+            members=people,
+            rw=rng.randrange(1, 12),
+            rt=rng.randrange(1, 15),
+        )
+
+
+@pytest.fixture
+def seeded(db, admin):
+    """About 600 people, and three people registered twice: NIK digits swapped and the name written with a title
+    or another spelling of Muhammad, in another KK of the same or another kelurahan."""
+    rng = random.Random(7)
+    _registry(db, admin, rng, 240)
+    twice = {}
+    for name, again, sex, birth, kelurahan in [
+        ("Muhammad Rizki Saputra", "Moh. Rizky Saputra", "L", date(1988, 3, 14), KELURAHAN),
+        ("Siti Aminah", "Hj. Siti Aminah", "P", date(1971, 11, 2), KELURAHAN),
+        ("Joko Cahyono", "Djoko Tjahjono", "L", date(1960, 6, 30), OTHER_KELURAHAN),
+    ]:
+        first = member_values(name, sex, birth)
+        second = {**first, "name": again, "nik": _swap(first["nik"], 12)}
+        make_family(db, admin, kelurahan, members=[first], kk_number=kk(), rw=4, rt=2)
+        make_family(db, admin, kelurahan, members=[second], kk_number=kk(), rw=9, rt=1)
+        twice[name] = (first["nik"], second["nik"])
+    return twice
+
+
+def _queued(db, who) -> dict[frozenset[str], dict]:
+    return {frozenset((p["nik_l"], p["nik_r"])): p for p in duplicates.queue(db, who, limit=500)}
+
+
+@pytest.mark.slow
+def test_the_search_finds_people_registered_twice_and_explains_each_pair(db, admin, seeded) -> None:
+    result = duplicates.search(db, admin)
+    assert result.records > 500 and result.model_id is not None and result.counts["baru"] == result.pairs
+    queued = _queued(db, admin)
+    for name, niks in seeded.items():
+        pair = queued.get(frozenset(niks))
+        assert pair is not None, name
+        assert pair["match_probability"] >= duplicates.DEFAULT_THRESHOLD
+        evidence = {e.field: e.weight for e in duplicates.evidence_of(pair)}
+        assert evidence["nik"] > 0 and evidence["birth_date"] > 0 and evidence["kk_number"] <= 0, evidence
+    # nothing else in 600 people of random names and dates looks like one person
+    assert len(queued) <= len(seeded) + 2, [(p["name_l"], p["name_r"]) for p in queued.values()]
+
+
+@pytest.mark.slow
+def test_a_decision_is_remembered_until_a_record_changes(db, admin, seeded) -> None:
+    duplicates.search(db, admin)
+    niks = frozenset(seeded["Siti Aminah"])
+    pair = _queued(db, admin)[niks]
+    duplicates.decide(db, admin, pair["id"], PairDecision.BERBEDA, "dua orang: sudah dikunjungi")
+    again = duplicates.search(db, admin)
+    assert again.counts["tetap"] >= 1 and niks not in _queued(db, admin)  # decided "berbeda": not asked again
+    decided = duplicates.queue(db, admin, decision=PairDecision.BERBEDA)
+    assert [p["note"] for p in decided] == ["dua orang: sudah dikunjungi"] and decided[0][
+        "decided_by"
+    ] == "admin"
+    member = registry.find_by_nik(db, admin, pair["nik_r"]).members[0]
+    registry.update_member(
+        db,
+        admin,
+        member["id"],
+        {"name": "Hj. Siti Aminah Binti Ahmad"},
+        expected_version=member["version"],
+        reason="koreksi nama",
+    )
+    duplicates.search(db, admin)
+    assert _queued(db, admin)[niks]["decision"] == PairDecision.BELUM.value  # a record changed: asked again
+
+
+@pytest.mark.slow
+def test_pairs_are_seen_and_decided_only_inside_ones_area(db, admin, seeded) -> None:
+    duplicates.search(db, admin)
+    pair = _queued(db, admin)[frozenset(seeded["Joko Cahyono"])]  # both records in OTHER_KELURAHAN
+    elsewhere = actor(Role.OPERATOR, KELURAHAN)
+    assert frozenset(seeded["Joko Cahyono"]) not in _queued(db, elsewhere)
+    with pytest.raises(NotFound):
+        duplicates.decide(db, elsewhere, pair["id"], PairDecision.SAMA)
+    with pytest.raises(PermissionDenied):
+        duplicates.search(db, actor(Role.ANALYST, ""))
+    here = actor(Role.OPERATOR, OTHER_KELURAHAN)
+    duplicates.decide(db, here, pair["id"], PairDecision.KUNJUNGAN, "cek ke alamat")
+    assert _queued(db, here).get(frozenset(seeded["Joko Cahyono"])) is None
+
+
+@pytest.mark.slow
+def test_the_command_line_searches_lists_and_decides(db, admin, seeded) -> None:
+    from typer.testing import CliRunner
+
+    from tepat.cli import app
+    from tests.test_web_support import add_user
+
+    add_user(db, "ani", Role.OPERATOR, OTHER_KELURAHAN)
+    add_user(db, "kepala", Role.ADMIN, "32.75")
+    runner = CliRunner()
+    found = runner.invoke(app, ["duplikat", "cari", "--as", "kepala", "--db", db.url, "--json"])
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.output)["pasangan"] >= len(seeded)
+    listed = runner.invoke(app, ["duplikat", "daftar", "--as", "ani", "--db", db.url, "--json"])
+    pairs = json.loads(listed.output)
+    joko = next(p for p in pairs if {p["kiri"]["nik"], p["kanan"]["nik"]} == set(seeded["Joko Cahyono"]))
+    assert joko["bukti"]["nik"] > 0 and joko["peluang"] >= duplicates.DEFAULT_THRESHOLD
+    assert all(p["kiri"]["kelurahan"] == OTHER_KELURAHAN == p["kanan"]["kelurahan"] for p in pairs)  # her area only
+    decided = runner.invoke(app, ["duplikat", "putus", str(joko["id"]), "sama", "--as", "ani", "--db", db.url])
+    assert decided.exit_code == 0 and "Sama orang" in decided.output
+    wrong = runner.invoke(app, ["duplikat", "putus", str(joko["id"]), "mungkin", "--as", "ani", "--db", db.url])
+    assert wrong.exit_code == 1 and "Keputusan harus salah satu dari" in wrong.output
