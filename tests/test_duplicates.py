@@ -83,8 +83,13 @@ def test_the_core_drops_the_words_records_differ_in_and_keeps_a_single_name() ->
     assert probability_of(0.0) == 0.5 and probability_of(10.0) > 0.999
 
 
-def _swap(nik: str, i: int) -> str:
-    return nik[:i] + nik[i + 1] + nik[i] + nik[i + 2 :]
+def _swap(nik: str) -> str:
+    """The NIK with two neighbouring digits of its serial swapped, or (a serial such as 1111) its last digit typed
+    wrongly: another number one slip away."""
+    for i in range(12, 15):
+        if nik[i] != nik[i + 1]:
+            return nik[:i] + nik[i + 1] + nik[i] + nik[i + 2 :]
+    return nik[:15] + str((int(nik[15]) + 1) % 10)
 
 
 def _registry(db, admin, rng: random.Random, families: int) -> None:
@@ -118,7 +123,7 @@ def seeded(db, admin):
         ("Joko Cahyono", "Djoko Tjahjono", "L", date(1960, 6, 30), OTHER_KELURAHAN),
     ]:
         first = member_values(name, sex, birth)
-        second = {**first, "name": again, "nik": _swap(first["nik"], 12)}
+        second = {**first, "name": again, "nik": _swap(first["nik"])}
         make_family(db, admin, kelurahan, members=[first], kk_number=kk(), rw=4, rt=2)
         make_family(db, admin, kelurahan, members=[second], kk_number=kk(), rw=9, rt=1)
         twice[name] = (first["nik"], second["nik"])
@@ -161,9 +166,9 @@ def test_a_decision_is_remembered_until_a_record_changes(db, admin, seeded) -> N
         db,
         admin,
         member["id"],
-        {"name": "Hj. Siti Aminah Binti Ahmad"},
+        {"marital_status": "cerai_mati"},
         expected_version=member["version"],
-        reason="koreksi nama",
+        reason="suami meninggal",
     )
     duplicates.search(db, admin)
     assert _queued(db, admin)[niks]["decision"] == PairDecision.BELUM.value  # a record changed: asked again
@@ -201,8 +206,47 @@ def test_the_command_line_searches_lists_and_decides(db, admin, seeded) -> None:
     pairs = json.loads(listed.output)
     joko = next(p for p in pairs if {p["kiri"]["nik"], p["kanan"]["nik"]} == set(seeded["Joko Cahyono"]))
     assert joko["bukti"]["nik"] > 0 and joko["peluang"] >= duplicates.DEFAULT_THRESHOLD
-    assert all(p["kiri"]["kelurahan"] == OTHER_KELURAHAN == p["kanan"]["kelurahan"] for p in pairs)  # her area only
-    decided = runner.invoke(app, ["duplikat", "putus", str(joko["id"]), "sama", "--as", "ani", "--db", db.url])
+    assert all(
+        p["kiri"]["kelurahan"] == OTHER_KELURAHAN == p["kanan"]["kelurahan"] for p in pairs
+    )  # her area only
+    decided = runner.invoke(
+        app, ["duplikat", "putus", str(joko["id"]), "sama", "--as", "ani", "--db", db.url]
+    )
     assert decided.exit_code == 0 and "Sama orang" in decided.output
-    wrong = runner.invoke(app, ["duplikat", "putus", str(joko["id"]), "mungkin", "--as", "ani", "--db", db.url])
+    wrong = runner.invoke(
+        app, ["duplikat", "putus", str(joko["id"]), "mungkin", "--as", "ani", "--db", db.url]
+    )
     assert wrong.exit_code == 1 and "Keputusan harus salah satu dari" in wrong.output
+
+
+@pytest.mark.slow
+def test_the_page_shows_the_queue_with_evidence_and_takes_a_decision(db, admin, seeded, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.test_web_support import add_user, login, make_app
+
+    duplicates.search(db, admin)
+    add_user(db, "ani", Role.OPERATOR, OTHER_KELURAHAN)
+    add_user(db, "tika", Role.ANALYST, "32.75")
+    with TestClient(make_app(db, tmp_path)) as web:
+        csrf = login(web, "ani")
+        page = web.get("/duplikat")
+        assert page.status_code == 200 and "Duplikat" in page.text
+        assert "Joko Cahyono" in page.text and "Djoko Tjahjono" in page.text  # side by side
+        assert "Siti Aminah" not in page.text  # a pair of another kelurahan
+        assert "batang-plus" in page.text and "Tanggal lahir" in page.text  # the evidence, field by field
+        pair = _queued(db, actor(Role.OPERATOR, OTHER_KELURAHAN))[frozenset(seeded["Joko Cahyono"])]
+        sent = web.post(
+            f"/duplikat/{pair['id']}",
+            data={"csrf_token": csrf, "keputusan": "berbeda", "catatan": "ayah dan anak"},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303
+        assert "Djoko Tjahjono" not in web.get("/duplikat").text
+        decided = web.get("/duplikat?keputusan=berbeda").text
+        assert "Djoko Tjahjono" in decided and "ayah dan anak" in decided
+        bad = web.post(f"/duplikat/{pair['id']}", data={"csrf_token": csrf, "keputusan": "entah"})
+        assert bad.status_code == 422
+    with TestClient(make_app(db, tmp_path)) as web:
+        login(web, "tika")
+        assert web.get("/duplikat").status_code == 403  # an analyst reads no names

@@ -179,6 +179,12 @@ def search(
     return SearchResult(model_id, records.height, len(found), counts)
 
 
+def last_search(db: Database, actor: Actor) -> dict[str, Any] | None:
+    """When the actor's area was last searched, by whom, over how many records."""
+    with db.read() as conn:
+        return store.last_model(conn, actor.area_code or db.office.code)
+
+
 def evidence_of(pair: dict[str, Any]) -> list[Evidence]:
     """A pair's per-field match weights, strongest first (the waterfall a person reads)."""
     return sorted((Evidence(f, float(w)) for f, w in pair["evidence"].items()), key=lambda e: -abs(e.weight))

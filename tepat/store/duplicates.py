@@ -59,6 +59,29 @@ def compared_records(conn: sa.Connection, area_code: str) -> pl.DataFrame:
     )
 
 
+def last_model(conn: sa.Connection, area_code: str) -> dict[str, Any] | None:
+    """The latest search over the area or a region containing it."""
+    covering = sa.or_(
+        linkage_models.c.area_code == area_code,
+        sa.literal(area_code).startswith(linkage_models.c.area_code + "."),
+    )
+    q = (
+        sa.select(
+            linkage_models.c.id,
+            linkage_models.c.area_code,
+            linkage_models.c.records,
+            linkage_models.c.pairs,
+            linkage_models.c.created_by,
+            linkage_models.c.created_at,
+        )
+        .where(covering)
+        .order_by(linkage_models.c.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(q).mappings().first()
+    return dict(row) if row is not None else None
+
+
 def insert_model(conn: sa.Connection, values: dict[str, Any]) -> int:
     return int(
         conn.execute(linkage_models.insert().values(**values).returning(linkage_models.c.id)).scalar_one()
