@@ -10,7 +10,7 @@ from tepat.cli import common
 from tepat.cli.common import AsOption, DatabaseOption, JsonOption, open_database, print_json
 from tepat.domain.formatting import number
 from tepat.domain.linkage import PairDecision
-from tepat.services import duplicates
+from tepat.services import duplicates, merges
 
 duplicates_app = typer.Typer(
     help="Duplicate search: the same person registered twice, found by probabilistic record linkage.",
@@ -105,6 +105,62 @@ def decide(
     db = open_database(db_url)
     duplicates.decide(db, common.acting(db, user), pair_id, _decision(decision), note)
     typer.echo(f"Pasangan #{pair_id}: {_decision(decision).label}.")
+
+
+NoteOption = Annotated[
+    str, typer.Option("--catatan", help="Why (at least 5 letters; recorded with the change).")
+]
+
+
+@duplicates_app.command("gabung")
+def merge(
+    pair_id: Annotated[int, typer.Argument(help="A pair decided `sama`.")],
+    keep: Annotated[
+        int, typer.Option("--simpan", help="Member id of the record that stays (one of the pair).")
+    ],
+    user: AsOption,
+    note: NoteOption = "",
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Merge a pair decided `sama`: the other record becomes nonaktif / duplikat (its family too when it was
+    alone), its unpaid entitlements blocked; a record ever paid waits for `tepat duplikat setujui`."""
+    db = open_database(db_url)
+    result = merges.propose(db, common.acting(db, user), pair_id, keep, note)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    if result.state == merges.PROPOSED:
+        typer.echo(
+            f"Penggabungan #{result.merge_id} diajukan: data pernah dibayar, perlu persetujuan orang lain."
+        )
+    else:
+        typer.echo(f"Penggabungan #{result.merge_id} berlaku; {result.blocked} hak belum dibayar diblokir.")
+
+
+@duplicates_app.command("setujui")
+def approve(
+    merge_id: Annotated[int, typer.Argument(help="A merge waiting for approval.")],
+    user: AsOption,
+    db_url: DatabaseOption = None,
+) -> None:
+    """Approve a merge that touches a paid entitlement (someone other than who asked, who oversees the area)."""
+    db = open_database(db_url)
+    result = merges.approve(db, common.acting(db, user), merge_id)
+    typer.echo(f"Penggabungan #{merge_id} berlaku; {result.blocked} hak belum dibayar diblokir.")
+
+
+@duplicates_app.command("batal-gabung")
+def undo(
+    merge_id: Annotated[int, typer.Argument(help="A merge in force.")],
+    user: AsOption,
+    note: NoteOption = "",
+    db_url: DatabaseOption = None,
+) -> None:
+    """Undo a merge: both records active again, the pair back in the queue (blocked entitlements stay blocked)."""
+    db = open_database(db_url)
+    merges.undo(db, common.acting(db, user), merge_id, note)
+    typer.echo(f"Penggabungan #{merge_id} dibatalkan; kedua data aktif kembali.")
 
 
 def register(app: typer.Typer) -> None:

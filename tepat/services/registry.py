@@ -462,6 +462,16 @@ def _member_in_scope(conn: sa.Connection, actor: Actor, member_id: int) -> dict[
     return locked
 
 
+def lock_member_for_edit(conn: sa.Connection, actor: Actor, member_id: int) -> dict[str, Any]:
+    """A member's current row, locked in ``conn``'s transaction, after the same checks as any edit (role, area)."""
+    return _member_in_scope(conn, actor, member_id)
+
+
+def lock_family_for_edit(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, Any]:
+    """A family's current row, locked in ``conn``'s transaction, after the same checks as any edit."""
+    return _lock_family(conn, actor, family_id)
+
+
 def add_member(db: Database, actor: Actor, family_id: int, member: Mapping[str, Any], *, reason: str) -> int:
     """Add a person to a family; returns the member id."""
     why = _reason(reason)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tepat.domain.linkage import PairDecision
 from tepat.store.areas import within
-from tepat.store.schema import duplicate_pairs, families, linkage_models, members
+from tepat.store.schema import duplicate_pairs, entitlements, families, linkage_models, member_merges, members
 
 _COMPARED = (
     members.c.id.label("unique_id"),
@@ -209,3 +209,79 @@ def decide(conn: sa.Connection, pair_id: int, decision: str, by: str, at: dateti
         .where(duplicate_pairs.c.id == pair_id)
         .values(decision=decision, decided_by=by, decided_at=at, note=note)
     )
+
+
+# ----------------------------------------------------------------- merges
+
+
+def paid_entitlements(conn: sa.Connection, member_id: int, family_id: int | None) -> int:
+    """Paid entitlements of a person (or, given, of their whole family): a merge touching one needs a checker."""
+    whose = entitlements.c.member_id == member_id
+    if family_id is not None:
+        whose = sa.or_(whose, entitlements.c.family_id == family_id)
+    q = sa.select(sa.func.count()).select_from(entitlements).where(whose, entitlements.c.state == "dibayar")
+    return int(conn.execute(q).scalar_one())
+
+
+def others_active_in_family(conn: sa.Connection, family_id: int, member_id: int) -> int:
+    q = (
+        sa.select(sa.func.count())
+        .select_from(members)
+        .where(members.c.family_id == family_id, members.c.status == "aktif", members.c.id != member_id)
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def kelurahan_of_member(conn: sa.Connection, member_id: int) -> str:
+    q = sa.select(families.c.kelurahan_code).join(members, members.c.family_id == families.c.id)
+    return str(conn.execute(q.where(members.c.id == member_id)).scalar_one())
+
+
+def insert_merge(conn: sa.Connection, values: dict[str, Any]) -> int:
+    return int(
+        conn.execute(member_merges.insert().values(**values).returning(member_merges.c.id)).scalar_one()
+    )
+
+
+def merge(conn: sa.Connection, merge_id: int) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(member_merges).where(member_merges.c.id == merge_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def update_merge(conn: sa.Connection, merge_id: int, expected_state: str, values: dict[str, Any]) -> bool:
+    """Move a merge on from ``expected_state``; ``False`` when someone else moved it first."""
+    done = conn.execute(
+        member_merges.update()
+        .where(member_merges.c.id == merge_id, member_merges.c.state == expected_state)
+        .values(**values)
+    )
+    return done.rowcount == 1
+
+
+def merges(
+    conn: sa.Connection, area_code: str, *, states: Sequence[str], limit: int = 100
+) -> list[dict[str, Any]]:
+    """Merges whose records both lie in the area, newest first, with both people's names and NIKs."""
+    q = (
+        sa.select(
+            member_merges,
+            _L.c.name.label("survivor_name"),
+            _L.c.nik.label("survivor_nik"),
+            _R.c.name.label("merged_name"),
+            _R.c.nik.label("merged_nik"),
+            _FL.c.kelurahan_code.label("survivor_kelurahan"),
+            _FR.c.kelurahan_code.label("merged_kelurahan"),
+        )
+        .join(_L, _L.c.id == member_merges.c.survivor_id)
+        .join(_FL, _FL.c.id == _L.c.family_id)
+        .join(_R, _R.c.id == member_merges.c.merged_id)
+        .join(_FR, _FR.c.id == _R.c.family_id)
+        .where(
+            member_merges.c.state.in_(states),
+            within(_FL.c.kelurahan_code, area_code),
+            within(_FR.c.kelurahan_code, area_code),
+        )
+        .order_by(member_merges.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(q).mappings()]

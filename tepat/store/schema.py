@@ -832,3 +832,26 @@ duplicate_pairs = sa.Table(
     sa.UniqueConstraint("member_l", "member_r", name="uq_duplicate_pairs_members"),
     sa.Index("ix_duplicate_pairs_decision_probability", "decision", "match_probability"),
 )
+
+member_merges = sa.Table(
+    # A found pair merged: the ``merged`` record is marked nonaktif / duplikat (and its family, when nobody else
+    # was in it), pointing here to the ``survivor``; nothing is deleted, and undoing restores both. A merge that
+    # touches a paid entitlement waits for a second person (``diajukan`` → ``berlaku``).
+    "member_merges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("pair_id", sa.Integer, sa.ForeignKey("duplicate_pairs.id"), nullable=False),
+    sa.Column("survivor_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("merged_id", sa.Integer, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("family_closed", sa.Boolean, nullable=False),
+    sa.Column("paid", sa.Integer, nullable=False),  # the merged record's paid entitlements when asked
+    sa.Column("state", sa.String(10), nullable=False),  # diajukan | berlaku | dibatalkan
+    sa.Column("note", sa.String(500), nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", Timestamp, nullable=False),
+    sa.Column("approved_by", sa.String(64)),
+    sa.Column("approved_at", Timestamp),
+    sa.Column("undone_by", sa.String(64)),
+    sa.Column("undone_at", Timestamp),
+    sa.Index("ix_member_merges_merged_id", "merged_id"),
+)

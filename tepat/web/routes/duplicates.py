@@ -1,4 +1,5 @@
-"""The *Duplikat* page: the review queue of the duplicate search, each pair side by side with its evidence."""
+"""The *Duplikat* page: the review queue of the duplicate search, each pair side by side with its evidence, and
+the merges of pairs decided to be one person."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from tepat.domain.access import Actor, Permission
 from tepat.domain.linkage import PairDecision
 from tepat.errors import ValidationError
-from tepat.services import duplicates
+from tepat.services import duplicates, merges
 from tepat.store.database import Database
 from tepat.web.deps import get_db, requires
 from tepat.web.templating import templates
@@ -19,29 +20,28 @@ router = APIRouter()
 DB = Annotated[Database, Depends(get_db)]
 Editor = Annotated[Actor, Depends(requires(Permission.EDIT_REGISTRY))]
 _SHOWN = {
-    "belum": PairDecision.BELUM,
-    "kunjungan": PairDecision.KUNJUNGAN,
-    "sama": PairDecision.SAMA,
-    "berbeda": PairDecision.BERBEDA,
+    d.value: d for d in (PairDecision.BELUM, PairDecision.KUNJUNGAN, PairDecision.SAMA, PairDecision.BERBEDA)
 }
 
 
 def _view(pair: dict[str, Any]) -> dict[str, Any]:
     evidence = duplicates.evidence_of(pair)
     widest = max((abs(e.weight) for e in evidence), default=1.0) or 1.0
-    return {
-        **pair,
-        "bars": [
-            {"label": e.label, "weight": e.weight, "width": round(100 * abs(e.weight) / widest)}
-            for e in evidence
-        ],
-    }
+    bars = [
+        {"label": e.label, "weight": e.weight, "width": round(100 * abs(e.weight) / widest)} for e in evidence
+    ]
+    return {**pair, "bars": bars}
 
 
-@router.get("/duplikat")
-def queue(request: Request, db: DB, actor: Editor) -> Response:
-    """Pairs that may be one person, most probable first; the decided ones by their decision."""
-    chosen = _SHOWN.get(request.query_params.get("keputusan", "belum"), PairDecision.BELUM)
+def _page(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    chosen: PairDecision,
+    *,
+    message: str = "",
+    status_code: int = 200,
+) -> Response:
     pairs = [_view(p) for p in duplicates.queue(db, actor, decision=chosen, limit=50)]
     return templates.TemplateResponse(
         request,
@@ -54,7 +54,20 @@ def queue(request: Request, db: DB, actor: Editor) -> Response:
             "decisions": [d for d in PairDecision if d is not PairDecision.BELUM],
             "last": duplicates.last_search(db, actor),
             "done": request.query_params.get("pesan", ""),
+            "merges": merges.listed(db, actor),
+            "merge_states": merges.STATE_LABELS,
+            "may_approve": actor.may(Permission.OVERSEE),
+            "message": message,
         },
+        status_code=status_code,
+    )
+
+
+@router.get("/duplikat")
+def queue(request: Request, db: DB, actor: Editor) -> Response:
+    """Pairs that may be one person, most probable first; the decided ones by their decision; the merges."""
+    return _page(
+        request, db, actor, _SHOWN.get(request.query_params.get("keputusan", ""), PairDecision.BELUM)
     )
 
 
@@ -68,3 +81,35 @@ async def decide(request: Request, pair_id: int, db: DB, actor: Editor) -> Respo
         raise ValidationError("Pilih keputusan: sama orang, berbeda orang, atau perlu kunjungan.") from None
     duplicates.decide(db, actor, pair_id, decision, str(form.get("catatan", "")))
     return RedirectResponse(f"/duplikat?pesan={decision.value}", status_code=303)
+
+
+@router.post("/duplikat/{pair_id}/gabung")
+async def merge(request: Request, pair_id: int, db: DB, actor: Editor) -> Response:
+    """Merge a pair decided "sama orang" into the record chosen to stay."""
+    form = await request.form()
+    keep = str(form.get("simpan", ""))
+    try:
+        if not keep.isdigit():
+            raise ValidationError("Pilih data yang dipertahankan.")
+        result = merges.propose(db, actor, pair_id, int(keep), str(form.get("catatan", "")))
+    except ValidationError as exc:
+        return _page(request, db, actor, PairDecision.SAMA, message=exc.message, status_code=422)
+    return RedirectResponse(f"/duplikat?keputusan=sama&pesan=gabung-{result.state}", status_code=303)
+
+
+@router.post("/duplikat/gabung/{merge_id}/setujui")
+def approve(merge_id: int, db: DB, actor: Editor) -> Response:
+    """A second person approves a merge that touches a paid entitlement."""
+    merges.approve(db, actor, merge_id)
+    return RedirectResponse("/duplikat?keputusan=sama&pesan=gabung-berlaku", status_code=303)
+
+
+@router.post("/duplikat/gabung/{merge_id}/batal")
+async def undo(request: Request, merge_id: int, db: DB, actor: Editor) -> Response:
+    """Undo a merge: both records active again."""
+    form = await request.form()
+    try:
+        merges.undo(db, actor, merge_id, str(form.get("catatan", "")))
+    except ValidationError as exc:
+        return _page(request, db, actor, PairDecision.SAMA, message=exc.message, status_code=422)
+    return RedirectResponse("/duplikat?pesan=gabung-dibatalkan", status_code=303)
