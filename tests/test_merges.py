@@ -246,3 +246,24 @@ def test_the_command_line_merges_approves_and_undoes(db, admin) -> None:
         ],
     )
     assert undone.exit_code == 0 and _member(db, drop)["status"] == "aktif"
+
+
+def test_a_pair_needing_a_visit_is_on_the_verifiers_work_list(db, admin, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from tepat.services import verification
+    from tests.test_web_support import add_user, login, make_app
+
+    pair_id, *_ = _pair(db, admin)
+    verifier = actor(Role.VERIFIER, KELURAHAN, "vera")
+    assert verification.work_list(db, verifier).duplicates == []
+    duplicates.decide(db, admin, pair_id, PairDecision.KUNJUNGAN, "alamat sama, cek rumah")
+    listed = verification.work_list(db, verifier).duplicates
+    assert [p["id"] for p in listed] == [pair_id] and listed[0]["note"] == "alamat sama, cek rumah"
+    assert verification.work_list(db, actor(Role.VERIFIER, OTHER_KELURAHAN, "vero")).duplicates == []
+    add_user(db, "vera", Role.VERIFIER, KELURAHAN)
+    with TestClient(make_app(db, tmp_path)) as web:
+        login(web, "vera")
+        page = web.get("/verifikasi").text
+        assert "Kemungkinan duplikat perlu dikunjungi (1)" in page and "alamat sama, cek rumah" in page
+        assert 'href="/duplikat' not in page  # a verifier visits; the decision is the registry staff's

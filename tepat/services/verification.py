@@ -17,6 +17,7 @@ from typing import Any
 
 from tepat.domain.access import Actor, Permission, applying_findings
 from tepat.domain.cases import CaseKind, CaseState, Clock, system_clock
+from tepat.domain.linkage import PairDecision
 from tepat.domain.validation import validate_family
 from tepat.domain.verification import (
     REVERIFY_AFTER_YEARS,
@@ -32,6 +33,7 @@ from tepat.services import registry
 from tepat.services.cases import Evidence, list_cases, record_evidence, save_evidence
 from tepat.store import audit
 from tepat.store import cases as store
+from tepat.store import duplicates as duplicate_store
 from tepat.store import families as family_store
 from tepat.store.database import Database
 
@@ -46,6 +48,7 @@ class WorkList:
     families_due_total: int = 0
     page: int = 1
     per_page: int = 50
+    duplicates: list[dict[str, Any]] | None = None  # pairs staff want visited ("perlu kunjungan")
 
     @property
     def has_next(self) -> bool:
@@ -90,6 +93,9 @@ def work_list(
             by_place=by_place,
         )
         total = store.count_families_due(conn, actor.area_code, before, kelurahan=kelurahan, rw=rw)
+        to_visit = duplicate_store.pairs(
+            conn, actor.area_code, decision=PairDecision.KUNJUNGAN.value, limit=per_page
+        )
     audit.record_read(
         db.engine,
         actor,
@@ -97,12 +103,24 @@ def work_list(
         "family",
         None,
         area_code=kelurahan or actor.area_code,
-        detail={"page": page, "families": len(due), "usul": len(usul), "sanggah": len(sanggah)},
+        detail={
+            "page": page,
+            "families": len(due),
+            "usul": len(usul),
+            "sanggah": len(sanggah),
+            "duplikat": len(to_visit),
+        },
     )
     for f in due:
         f["kelurahan_name"] = db.regions.name(f["kelurahan_code"])
     return WorkList(
-        usul=usul, sanggah=sanggah, families_due=due, families_due_total=total, page=page, per_page=per_page
+        usul=usul,
+        sanggah=sanggah,
+        families_due=due,
+        families_due_total=total,
+        page=page,
+        per_page=per_page,
+        duplicates=to_visit,
     )
 
 
