@@ -29,7 +29,11 @@ from tepat.store import duplicates as store
 from tepat.store.database import Database
 from tepat.store.engine import now
 
+log = logging.getLogger("tepat.duplicates")
 DEFAULT_THRESHOLD = 0.9
+EM_MIN_RECORDS = (
+    20_000  # below this EM has too few look-alike pairs to learn from: the starting m values stay
+)
 COMPARED_FIELDS = ("nik", "name", "birth_date", "sex", "kk_number", "kelurahan_code", "rw_rt")
 _U_PAIRS = 2_000_000  # random pairs for u: enough for stable estimates at city scale, seconds of work
 
@@ -66,23 +70,34 @@ def _settings(prior: float | None = None) -> Any:
         comparison_description="name",
         comparison_levels=[
             cll.NullLevel("name_key"),
-            cll.ExactMatchLevel("name_key"),
-            cll.ExactMatchLevel("name_core"),
-            cll.JaroWinklerLevel("name_key", 0.92),
-            cll.JaroWinklerLevel("name_key", 0.8),
-            cll.ElseLevel(),
+            cll.ExactMatchLevel("name_key").configure(m_probability=0.7),
+            cll.ExactMatchLevel("name_core").configure(m_probability=0.1),
+            cll.JaroWinklerLevel("name_key", 0.92).configure(m_probability=0.1),
+            cll.JaroWinklerLevel("name_key", 0.8).configure(m_probability=0.05),
+            cll.ElseLevel().configure(m_probability=0.05),
         ],
     )
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
-            cl.DamerauLevenshteinAtThresholds("nik", [1, 2]),
+            # The NIK exactly, nothing closer: its region and birth date digits would count again what the
+            # kelurahan and birth date comparisons count (Fellegi-Sunter adds evidence as if fields were
+            # independent), and Dukcapil numbers people born the same day in one kecamatan one after another
+            # (0001, 0002, ...), so a NIK one digit away is as often a neighbour as a typing slip. The name, the
+            # birth date and the place decide; a mistyped NIK is found by the blocking on its first twelve digits.
+            # The m values below are where EM starts, and what stays when a registry is too small for EM: how
+            # often one person's two records agree, as registry audits find it.
+            cl.ExactMatch("nik").configure(
+                m_probabilities=[0.01, 0.99]
+            ),  # two records: two NIKs, almost always
             name,
-            cl.DateOfBirthComparison("birth_date", input_is_string=True),
-            cl.ExactMatch("sex"),
-            cl.ExactMatch("kk_number"),
-            cl.ExactMatch("kelurahan_code"),
-            cl.ExactMatch("rw_rt"),
+            cl.DateOfBirthComparison("birth_date", input_is_string=True).configure(
+                m_probabilities=[0.88, 0.05, 0.03, 0.02, 0.01, 0.01]
+            ),
+            cl.ExactMatch("sex").configure(m_probabilities=[0.98, 0.02]),
+            cl.ExactMatch("kk_number").configure(m_probabilities=[0.1, 0.9]),  # mostly in another KK
+            cl.ExactMatch("kelurahan_code").configure(m_probabilities=[0.7, 0.3]),
+            cl.ExactMatch("rw_rt").configure(m_probabilities=[0.3, 0.7]),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("birth_date"),
@@ -104,22 +119,32 @@ def _fit_and_predict(
 
     table = _prepared(records).to_arrow()
     linker = Linker(DuckDBAPI().register(table), _settings(), log_level=logging.ERROR)
-    # The prior from the pairs near-certain to be one person: same birth date and name core, or same region,
-    # birth date and sex in the NIK with the name alike. A registry with none of them (small, or clean) gets the
-    # floor: one duplicated record in a hundred.
+    # The prior from the pairs near-certain to be one person (the same name core and birth date), bounded to what a
+    # registry plausibly holds: between 0.1 % and 10 % of its records registered twice (a small or clean registry
+    # would otherwise give 0, a small one with common names far too much).
     linker.training.estimate_probability_two_random_records_match(
-        [
-            "l.birth_date = r.birth_date and l.name_core = r.name_core",
-            "l.nik_head = r.nik_head and l.sex = r.sex and jaro_winkler_similarity(l.name_key, r.name_key) >= 0.9",
-        ],
-        recall=0.8,
+        [block_on("name_core", "birth_date")], recall=0.8
     )
-    if linker.misc.save_model_to_json()["probability_two_random_records_match"] <= 0:
-        floor = 0.01 * records.height / (records.height * (records.height - 1) / 2)
-        linker = Linker(DuckDBAPI().register(table), _settings(floor), log_level=logging.ERROR)
+    pairs = records.height * (records.height - 1) / 2
+    low, high = 0.001 * records.height / pairs, 0.1 * records.height / pairs
+    estimated = linker.misc.save_model_to_json()["probability_two_random_records_match"]
+    if not low <= estimated <= high:
+        prior = min(max(estimated, low), high)
+        linker = Linker(DuckDBAPI().register(table), _settings(prior), log_level=logging.ERROR)
     linker.training.estimate_u_using_random_sampling(max_pairs=_U_PAIRS, seed=seed)
-    for rule in (block_on("birth_date"), block_on("kelurahan_code", "rw_rt")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    # m by EM, in two sessions whose blocked pairs hold the duplicates and their look-alikes: people of one name
+    # core and birth date (trains the place, sex, KK); people born the same day in one kelurahan (trains the name).
+    if records.height < EM_MIN_RECORDS:
+        return linker.misc.save_model_to_json(), linker.inference.predict(
+            threshold_match_probability=threshold
+        ).as_record_list()
+    for rule in (block_on("name_core", "birth_date"), block_on("birth_date", "kelurahan_code")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except (
+            ValueError
+        ):  # a small registry can drive an m to underflow: that session's estimates are left out
+            log.warning("duplicate search: EM under %s did not converge to usable values; skipped", rule)
     predicted = linker.inference.predict(threshold_match_probability=threshold).as_record_list()
     return linker.misc.save_model_to_json(), predicted
 
