@@ -256,3 +256,28 @@ def test_the_page_shows_the_queue_with_evidence_and_takes_a_decision(db, admin, 
     with TestClient(make_app(db, tmp_path)) as web:
         login(web, "tika")
         assert web.get("/duplikat").status_code == 403  # an analyst reads no names
+
+
+@pytest.mark.slow
+def test_the_page_starts_the_search_in_the_background(db, admin, seeded, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.test_web_support import add_user, login, make_app
+
+    add_user(db, "ani", Role.OPERATOR, OTHER_KELURAHAN)
+    with TestClient(make_app(db, tmp_path)) as web:
+        csrf = login(web, "ani")
+        assert "Cari duplikat di wilayah saya" in web.get("/duplikat").text
+        started = web.post("/duplikat/cari", data={"csrf_token": csrf}, follow_redirects=False)
+        assert started.status_code == 303 and "/duplikat?cari=" in started.headers["location"]
+        web.app.state.jobs.wait_idle()
+        done = web.get(started.headers["location"]).text
+        assert "Pencarian selesai" in done and "Djoko Tjahjono" in done  # her kelurahan's pair, found
+        assert (
+            duplicates.last_search(db, actor(Role.OPERATOR, OTHER_KELURAHAN))["area_code"] == OTHER_KELURAHAN
+        )
+    with TestClient(make_app(db, tmp_path)) as other:
+        add_user(db, "budi", Role.OPERATOR, KELURAHAN)
+        login(other, "budi")
+        job = started.headers["location"].split("=")[1]
+        assert other.get(f"/duplikat?cari={job}").status_code == 404  # another user's job

@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.linkage import PairDecision
-from tepat.errors import ValidationError
-from tepat.services import duplicates, merges
+from tepat.errors import NotFound, ValidationError
+from tepat.services import duplicates, jobs, merges
 from tepat.store.database import Database
-from tepat.web.deps import get_db, requires
+from tepat.web.deps import get_db, job_runner, requires
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -58,9 +58,32 @@ def _page(
             "merge_states": merges.STATE_LABELS,
             "may_approve": actor.may(Permission.OVERSEE),
             "message": message,
+            "search": _search_job(request, db, actor),
         },
         status_code=status_code,
     )
+
+
+def _search_job(request: Request, db: Database, actor: Actor) -> jobs.JobView | None:
+    """The search the user started from this page (``?cari=JOB``), to show its progress and outcome."""
+    wanted = request.query_params.get("cari", "")
+    if not wanted.isdigit():
+        return None
+    job = jobs.show(db, actor, int(wanted), job_runner(request))
+    if job.kind != "duplikat":
+        raise NotFound("Pekerjaan tidak ditemukan.")
+    return job
+
+
+@router.post("/duplikat/cari")
+def search(request: Request, db: DB, actor: Editor) -> Response:
+    """Run the duplicate search over the user's area in the background (minutes at city scale)."""
+
+    def work(progress: jobs.Progress) -> dict[str, Any]:
+        return duplicates.search(db, actor).as_dict()
+
+    job_id = job_runner(request).submit(actor, "duplikat", "Pencarian duplikat", work)
+    return RedirectResponse(f"/duplikat?cari={job_id}", status_code=303)
 
 
 @router.get("/duplikat")
