@@ -36,8 +36,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["pair_id"], ["duplicate_pairs.id"], name=op.f("fk_member_merges_pair_id_duplicate_pairs")
         ),
-        sa.ForeignKeyConstraint(["survivor_id"], ["members.id"], name=op.f("fk_member_merges_survivor_id_members")),
-        sa.ForeignKeyConstraint(["merged_id"], ["members.id"], name=op.f("fk_member_merges_merged_id_members")),
+        sa.ForeignKeyConstraint(
+            ["survivor_id"], ["members.id"], name=op.f("fk_member_merges_survivor_id_members")
+        ),
+        sa.ForeignKeyConstraint(
+            ["merged_id"], ["members.id"], name=op.f("fk_member_merges_merged_id_members")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_merges")),
     )
     op.create_index("ix_member_merges_merged_id", "member_merges", ["merged_id"])
