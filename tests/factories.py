@@ -12,6 +12,12 @@ from tepat.store.database import Database
 
 _serial = itertools.count(1)
 
+
+def _next_serial() -> int:
+    """A serial for the next NIK or KK: 0001–9999 over and over (a whole test session makes more than 9,999
+    numbers; a fifth digit would make a 17-digit NIK). Numbers repeat only across a date's 9,999 serials."""
+    return next(_serial) % 9999 + 1
+
 KELURAHAN = "32.75.01.1001"  # Bekasijaya, Bekasi Timur
 OTHER_KELURAHAN = "32.75.02.1001"
 
@@ -19,11 +25,11 @@ OTHER_KELURAHAN = "32.75.02.1001"
 def nik(birth: date, sex: str = "L", region: str = "327501", serial: int | None = None) -> str:
     """A valid NIK for a birth date and sex."""
     day = birth.day + (40 if sex == "P" else 0)
-    return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial or next(_serial):04d}"
+    return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial or _next_serial():04d}"
 
 
 def kk(region: str = "327501", issued: date = date(2020, 7, 15), serial: int | None = None) -> str:
-    return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or next(_serial):04d}"
+    return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or _next_serial():04d}"
 
 
 def letters(i: int) -> str:
