@@ -18,6 +18,7 @@ def _next_serial() -> int:
     numbers; a fifth digit would make a 17-digit NIK). Numbers repeat only across a date's 9,999 serials."""
     return next(_serial) % 9999 + 1
 
+
 KELURAHAN = "32.75.01.1001"  # Bekasijaya, Bekasi Timur
 OTHER_KELURAHAN = "32.75.02.1001"
 
