@@ -281,3 +281,46 @@ def test_the_page_starts_the_search_in_the_background(db, admin, seeded, tmp_pat
         login(other, "budi")
         job = started.headers["location"].split("=")[1]
         assert other.get(f"/duplikat?cari={job}").status_code == 404  # another user's job
+
+
+def test_a_city_sized_search_saves_its_pairs(db, admin, monkeypatch) -> None:
+    """Saving a run reads the area's known pairs by area, not through a list of every compared member id (at city
+    scale a list of millions in one statement). Here 40,000 records stand in for a city."""
+    import polars as pl
+
+    from tepat.store import duplicates as store
+
+    first = member_values("Siti Aminah", "P", date(1971, 11, 2))
+    second = {**member_values("Hj. Siti Aminah", "P", date(1971, 11, 2))}
+    make_family(db, admin, KELURAHAN, members=[first], kk_number=kk())
+    make_family(db, admin, KELURAHAN, members=[second], kk_number=kk())
+    with db.read() as conn:
+        real = store.compared_records(conn, KELURAHAN)
+    registry_ids = real["unique_id"].to_list()
+    filler = pl.DataFrame({"unique_id": range(10_000_000, 10_040_000)}).with_columns(
+        pl.lit(1, dtype=pl.Int64).alias("version")
+    )
+    records = pl.concat(
+        [real, filler.join(real.drop("unique_id", "version").head(1), how="cross")], how="vertical"
+    )
+    monkeypatch.setattr(store, "compared_records", lambda conn, area: records)
+    left, right = sorted(registry_ids)
+    monkeypatch.setattr(
+        duplicates,
+        "_fit_and_predict",
+        lambda frame, threshold, seed: (
+            {},
+            [
+                {
+                    "unique_id_l": left,
+                    "unique_id_r": right,
+                    "match_probability": 0.99,
+                    "match_weight": 8.0,
+                    "mw_name": 4.0,
+                }
+            ],
+        ),
+    )
+    result = duplicates.search(db, admin)
+    assert result.records == 40_002 and result.counts["baru"] == 1
+    assert [p["name_r"] for p in duplicates.queue(db, admin)] == ["Hj. Siti Aminah"]

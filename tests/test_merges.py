@@ -75,7 +75,7 @@ def _pair(db, admin, *, kelurahan_r: str = KELURAHAN) -> tuple[int, int, int, in
                 }
             ],
             datetime.now(UTC),
-            [left, right],
+            "32.75",
         )
     pair_id = duplicates.queue(db, admin)[0]["id"]
     duplicates.decide(db, admin, pair_id, PairDecision.SAMA, "orang yang sama")

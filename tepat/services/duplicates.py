@@ -191,7 +191,7 @@ def search(
                 "created_at": at,
             },
         )
-        counts = store.save_pairs(conn, model_id, found, at, list(versions))
+        counts = store.save_pairs(conn, model_id, found, at, area)
         audit.record(
             conn,
             actor,

@@ -27,6 +27,11 @@ _COMPARED = (
 )
 
 
+_L, _R = members.alias("l"), members.alias("r")
+_FL, _FR = families.alias("fl"), families.alias("fr")
+# (aliases: a pair's left and right member and their families)
+
+
 def compared_records(conn: sa.Connection, area_code: str) -> pl.DataFrame:
     """The active members of the active families in the area, with what the search compares."""
     q = (
@@ -93,49 +98,47 @@ def save_pairs(
     model_id: int,
     found: Sequence[dict[str, Any]],
     at: datetime,
-    member_ids: Sequence[int],
+    area_code: str,
 ) -> dict[str, int]:
-    """Put this run's pairs in the queue. A pair already decided keeps its decision while both records keep the
-    versions it was decided on; a pair whose record changed is asked again. Undecided pairs of these records
-    that this run no longer finds leave the queue. Counts: ``baru``, ``diperbarui``, ``tetap`` (decided,
-    unchanged), ``dihapus``."""
-    known = {
-        (r.member_l, r.member_r): r
-        for r in conn.execute(sa.select(duplicate_pairs).where(duplicate_pairs.c.member_l.in_(member_ids)))
-    }
-    counts = {"baru": 0, "diperbarui": 0, "tetap": 0, "dihapus": 0}
-    seen = set()
+    """Put this run's pairs (of records in ``area_code``) in the queue. A pair already decided keeps its decision
+    while both records keep the versions it was decided on; a pair whose record changed is asked again. Undecided
+    pairs of the area that this run no longer finds leave the queue. New and renewed pairs are written in one
+    statement each. Counts: ``baru``, ``diperbarui``, ``tetap`` (decided, unchanged), ``dihapus``."""
+    in_area = (
+        sa.select(duplicate_pairs)
+        .join(_L, _L.c.id == duplicate_pairs.c.member_l)
+        .join(_FL, _FL.c.id == _L.c.family_id)
+        .where(within(_FL.c.kelurahan_code, area_code))
+    )
+    known = {(r.member_l, r.member_r): r for r in conn.execute(in_area)}
+    undecided = {"decision": PairDecision.BELUM.value, "decided_by": None, "decided_at": None, "note": None}
+    new, renewed, kept = [], [], 0
     for pair in found:
-        key = (pair["member_l"], pair["member_r"])
-        seen.add(key)
-        values = {**pair, "model_id": model_id, "found_at": at}
-        old = known.get(key)
+        old = known.pop((pair["member_l"], pair["member_r"]), None)
+        values = {**pair, "model_id": model_id, "found_at": at, **undecided}
         if old is None:
-            conn.execute(duplicate_pairs.insert().values(**values, decision=PairDecision.BELUM.value))
-            counts["baru"] += 1
+            new.append(values)
         elif old.decision != PairDecision.BELUM.value and (old.version_l, old.version_r) == (
             pair["version_l"],
             pair["version_r"],
         ):
-            counts["tetap"] += 1  # decided on these very records: never asked again
+            kept += 1  # decided on these very records: never asked again
         else:
-            conn.execute(
-                duplicate_pairs.update()
-                .where(duplicate_pairs.c.id == old.id)
-                .values(
-                    **values, decision=PairDecision.BELUM.value, decided_by=None, decided_at=None, note=None
-                )
-            )
-            counts["diperbarui"] += 1
-    gone = [r.id for key, r in known.items() if key not in seen and r.decision == PairDecision.BELUM.value]
+            renewed.append({"pair_id": old.id, **{f"v_{k}": v for k, v in values.items()}})
+    if new:
+        conn.execute(duplicate_pairs.insert(), new)
+    if renewed:
+        columns = [c.removeprefix("v_") for c in renewed[0] if c != "pair_id"]
+        conn.execute(
+            duplicate_pairs.update()
+            .where(duplicate_pairs.c.id == sa.bindparam("pair_id"))
+            .values({c: sa.bindparam(f"v_{c}") for c in columns}),
+            renewed,
+        )
+    gone = [r.id for r in known.values() if r.decision == PairDecision.BELUM.value]
     if gone:
         conn.execute(duplicate_pairs.delete().where(duplicate_pairs.c.id.in_(gone)))
-    counts["dihapus"] = len(gone)
-    return counts
-
-
-_L, _R = members.alias("l"), members.alias("r")
-_FL, _FR = families.alias("fl"), families.alias("fr")
+    return {"baru": len(new), "diperbarui": len(renewed), "tetap": kept, "dihapus": len(gone)}
 
 
 def _side(m: Any, f: Any, suffix: str) -> list[sa.ColumnElement[Any]]:
