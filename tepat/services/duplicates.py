@@ -24,6 +24,7 @@ import polars as pl
 from tepat.domain.access import Actor, Permission
 from tepat.domain.linkage import Evidence, PairDecision, name_core, name_key
 from tepat.errors import NotFound, ValidationError
+from tepat.services.office import working_area
 from tepat.store import audit
 from tepat.store import duplicates as store
 from tepat.store.database import Database
@@ -169,7 +170,7 @@ def search(
     actor.require(Permission.EDIT_REGISTRY)
     if not 0.5 <= threshold < 1.0:
         raise ValidationError("Ambang peluang harus antara 0,5 dan kurang dari 1.")
-    area = actor.area_code or db.office.code
+    area = working_area(db, actor)
     with db.read() as conn:
         records = store.compared_records(conn, area)
     if records.height < 2:
@@ -207,7 +208,7 @@ def search(
 def last_search(db: Database, actor: Actor) -> dict[str, Any] | None:
     """When the actor's area was last searched, by whom, over how many records."""
     with db.read() as conn:
-        return store.last_model(conn, actor.area_code or db.office.code)
+        return store.last_model(conn, working_area(db, actor))
 
 
 def evidence_of(pair: dict[str, Any]) -> list[Evidence]:
@@ -225,7 +226,7 @@ def queue(
 ) -> list[dict[str, Any]]:
     """The pairs both of whose records lie in the actor's area, most probable first (an audited read)."""
     actor.require(Permission.READ_PERSONAL)
-    area = actor.area_code or db.office.code
+    area = working_area(db, actor)
     with db.read() as conn:
         found = store.pairs(
             conn, area, decision=decision.value if decision else None, limit=limit, offset=offset

@@ -23,6 +23,7 @@ from tepat.domain.households import InactiveReason
 from tepat.domain.linkage import PairDecision
 from tepat.errors import ConflictError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import payable, registry
+from tepat.services.office import working_area
 from tepat.store import audit, versioning
 from tepat.store import duplicates as store
 from tepat.store.database import Database
@@ -229,4 +230,4 @@ def listed(db: Database, actor: Actor, states: tuple[str, ...] = (PROPOSED, APPL
     """The area's merges waiting for approval or in force, newest first."""
     actor.require(Permission.READ_PERSONAL)
     with db.read() as conn:
-        return store.merges(conn, actor.area_code or db.office.code, states=states)
+        return store.merges(conn, working_area(db, actor), states=states)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tepat.config import Settings
+from tepat.domain.access import Actor
 from tepat.errors import ConfigError
 from tepat.store.database import Database
 
@@ -24,3 +25,9 @@ def office_view(settings: Settings | None, db: Database | None) -> dict[str, Any
         "code": office.code if office else "",
         "logo": settings is not None and settings.office_logo is not None,
     }
+
+
+def working_area(db: Database, actor: Actor) -> str:
+    """The region an actor works over: their own area, or the whole office for one bound to no area (the system,
+    a national account). The one place pages, lists and searches start from."""
+    return actor.area_code or db.office.code

@@ -31,6 +31,7 @@ from tepat.domain.regions import Level, RegionIndex, level_of, parent_of
 from tepat.domain.validation import validate_family, validate_household, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.services import moves, payable
+from tepat.services.office import working_area
 from tepat.store import audit, versioning
 from tepat.store import families as family_store
 from tepat.store.database import Database
@@ -272,7 +273,7 @@ def browse_area(
 ) -> AreaListing:
     """Counts of active families and members for the children of a region inside the actor's area; for a role that
     may not read the records, small cells are hidden (``tepat.domain.disclosure``: ``None`` counts)."""
-    code = region_code or actor.area_code or db.office.code
+    code = region_code or working_area(db, actor)
     region = db.regions.get(code)
     if region is None or not (actor.in_area(code) or code in _ancestors_in_view(actor)):
         raise NotFound("Wilayah tidak ditemukan")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tepat.domain.access import Actor
 from tepat.domain.regions import Level
+from tepat.services.office import working_area
 from tepat.store.database import Database
 
 
@@ -12,7 +13,7 @@ def kelurahan_options(db: Database, actor: Actor, *, with_kecamatan: bool = Fals
 
     ``with_kecamatan`` adds the kecamatan to each name ("Jatimulya (Tambun Selatan)"), for lists across kecamatan.
     """
-    area = actor.area_code or db.office.code
+    area = working_area(db, actor)
     found = list(db.regions.descendants(area, Level.KELURAHAN))
     own = db.regions.get(area)
     if not found and own is not None:

@@ -11,6 +11,7 @@ from tepat.domain.access import Actor
 from tepat.domain.regions import Level, level_of
 from tepat.errors import NotFound, ValidationError
 from tepat.services import registry, todo
+from tepat.services.office import working_area
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db, personal_data_actor
 from tepat.web.templating import templates
@@ -86,7 +87,7 @@ def search(
 @router.get("/wilayah")
 def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """The user's own area."""
-    return browse(request, actor.area_code or db.office.code, db, actor)
+    return browse(request, working_area(db, actor), db, actor)
 
 
 @router.get("/wilayah/{code}")

@@ -13,6 +13,7 @@ from tepat.errors import NotFound
 from tepat.files import uploads
 from tepat.services import jobs
 from tepat.services.jobs import Progress
+from tepat.services.office import working_area
 from tepat.store.database import Database
 from tepat.web.deps import get_db, job_runner, personal_data_actor, upload_dir
 from tepat.web.templating import templates
@@ -22,7 +23,7 @@ DB = Annotated[Database, Depends(get_db)]
 
 
 def _export_areas(db: Database, actor: Actor) -> list[tuple[str, str]]:
-    area = actor.area_code or db.office.code
+    area = working_area(db, actor)
     out = [(area, db.regions.name(area))]
     for level in (Level.KECAMATAN, Level.KELURAHAN):
         for r in sorted(db.regions.descendants(area, level), key=lambda r: r.code):
