@@ -79,7 +79,7 @@ def list_(
     for p in found:
         evidence = ", ".join(f"{field} {weight:+.1f}" for field, weight in p["bukti"].items())
         typer.echo(
-            f"#{p['id']}  {p['peluang']:.4f}  {p['kiri']['name']} ({p['kiri']['nik']})  ~  "
+            f"#{p['id']}  peluang {number(100 * p['peluang'], 1)}%  {p['kiri']['name']} ({p['kiri']['nik']})  ~  "
             f"{p['kanan']['name']} ({p['kanan']['nik']})  [{evidence}]"
         )
 

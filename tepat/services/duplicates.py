@@ -16,6 +16,7 @@ number, a name within a kelurahan or a NIK's first twelve digits are scored.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,21 +164,34 @@ def _pair(row: dict[str, Any], versions: dict[int, int]) -> dict[str, Any]:
     }
 
 
+SEARCH_STEPS = ("Membaca data anggota", "Melatih model dan membandingkan pasangan", "Menyimpan pasangan")
+"""The steps a search reports (``progress(step, len(SEARCH_STEPS))`` as each begins), named for its page."""
+
+
 def search(
-    db: Database, actor: Actor, *, threshold: float = DEFAULT_THRESHOLD, seed: int = 1
+    db: Database,
+    actor: Actor,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    seed: int = 1,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> SearchResult:
     """Compare the active members of the actor's area and put the likely duplicates in the review queue."""
+    step = progress or (lambda done, total: None)
     actor.require(Permission.EDIT_REGISTRY)
     if not 0.5 <= threshold < 1.0:
         raise ValidationError("Ambang peluang harus antara 0,5 dan kurang dari 1.")
     area = working_area(db, actor)
+    step(1, len(SEARCH_STEPS))
     with db.read() as conn:
         records = store.compared_records(conn, area)
     if records.height < 2:
         return SearchResult(None, records.height, 0, {"baru": 0, "diperbarui": 0, "tetap": 0, "dihapus": 0})
+    step(2, len(SEARCH_STEPS))
     model, predicted = _fit_and_predict(records, threshold, seed)
     versions = dict(zip(records["unique_id"].to_list(), records["version"].to_list(), strict=True))
     found = [_pair(row, versions) for row in predicted]
+    step(3, len(SEARCH_STEPS))
     at = now()
     with db.begin() as conn:
         model_id = store.insert_model(

@@ -59,6 +59,7 @@ def _page(
             "may_approve": actor.may(Permission.OVERSEE),
             "message": message,
             "search": _search_job(request, db, actor),
+            "search_steps": duplicates.SEARCH_STEPS,
         },
         status_code=status_code,
     )
@@ -80,7 +81,7 @@ def search(request: Request, db: DB, actor: Editor) -> Response:
     """Run the duplicate search over the user's area in the background (minutes at city scale)."""
 
     def work(progress: jobs.Progress) -> dict[str, Any]:
-        return duplicates.search(db, actor).as_dict()
+        return duplicates.search(db, actor, progress=progress).as_dict()
 
     job_id = job_runner(request).submit(actor, "duplikat", "Pencarian duplikat", work)
     return RedirectResponse(f"/duplikat?cari={job_id}", status_code=303)
