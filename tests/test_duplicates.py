@@ -328,7 +328,9 @@ def test_a_city_sized_search_saves_its_pairs(db, admin, monkeypatch) -> None:
 
 def test_a_search_reports_its_steps_for_the_page_that_follows_it(db, admin) -> None:
     first = member_values("Siti Aminah", "P", date(1971, 11, 2))
-    make_family(db, admin, KELURAHAN, members=[first, member_values("Budi", "L", date(1969, 1, 1), "istri_suami")])
+    make_family(
+        db, admin, KELURAHAN, members=[first, member_values("Budi", "L", date(1969, 1, 1), "istri_suami")]
+    )
     steps: list[tuple[int, int | None]] = []
     duplicates.search(db, admin, progress=lambda done, total: steps.append((done, total)))
     assert steps == [(1, 3), (2, 3), (3, 3)] and len(duplicates.SEARCH_STEPS) == 3

@@ -54,12 +54,20 @@ class SearchResult:
 
 
 def _prepared(records: pl.DataFrame) -> pl.DataFrame:
-    return records.with_columns(
-        pl.col("name").map_elements(name_key, return_dtype=pl.String).alias("name_key"),
-        pl.col("name").map_elements(name_core, return_dtype=pl.String).alias("name_core"),
-        pl.col("nik").str.slice(0, 12).alias("nik_head"),
-        pl.format("{}/{}", pl.col("rw"), pl.col("rt")).alias("rw_rt"),
-    ).drop("name", "rw", "rt")
+    # Each distinct name is normalised once (a city repeats its names many times over), then joined back.
+    names = records.select(pl.col("name").unique().drop_nulls())["name"].to_list()
+    keys = pl.DataFrame(
+        {"name": names, "name_key": [name_key(n) for n in names], "name_core": [name_core(n) for n in names]},
+        schema={"name": pl.String, "name_key": pl.String, "name_core": pl.String},
+    )
+    return (
+        records.join(keys, on="name", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("nik").str.slice(0, 12).alias("nik_head"),
+            pl.format("{}/{}", pl.col("rw"), pl.col("rt")).alias("rw_rt"),
+        )
+        .drop("name", "rw", "rt")
+    )
 
 
 def _settings(prior: float | None = None) -> Any:
