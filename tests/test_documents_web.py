@@ -173,3 +173,20 @@ def test_admin_registers_and_revokes_a_facility(app, db) -> None:
         == 401
     )
     assert client.post("/fasilitas/cabut", data={"kode": "RSUD-PG"}).status_code == 403  # no CSRF token
+
+
+def test_the_statistics_report_is_printed_as_a_job_from_the_dashboard(app, db) -> None:
+    """Issue 13 point 5: PDF rendering runs as a background job with progress on its page, the statistics
+    report too (it draws two maps and a chart), not inside the request."""
+    client, csrf = _client(app, db, "sri", Role.ANALYST, "32.75")
+    dashboard = client.get("/statistik")
+    assert "csrf_token" in form_data(dashboard.text, "/statistik/laporan.pdf?tahun=2024")
+    job_page, pdf = _printed(client, csrf, "/statistik/laporan.pdf?tahun=2024")
+    assert "Laporan statistik kemiskinan" in job_page.text
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert "Peringkat kabupaten/kota" in pdf_text(pdf.content)
+    assert client.get("/statistik/laporan.pdf").status_code == 405  # no longer drawn inside a GET
+    unknown_year = client.post(
+        "/statistik/laporan.pdf?tahun=2019", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert unknown_year.status_code == 404 and "2019" in unknown_year.text  # answered now, not in the job

@@ -66,11 +66,6 @@ def test_chart_downloads(db, analyst, tmp_path):
     }
 
 
-def test_pdf_report(db, analyst, tmp_path):
-    response = client_for(db, tmp_path, analyst).get("/statistik/laporan.pdf")
-    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
-
-
 def test_admin_imports_a_new_year(db, admin, tmp_path):
     client = client_for(db, tmp_path, admin)
     assert 'id="impor-bps"' in client.get("/statistik").text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from reportlab.lib import colors
@@ -53,8 +53,14 @@ _HEADING = ParagraphStyle(
 )
 
 
-def report_pdf(title: str, subtitle: str, sections: Sequence[ReportSection]) -> bytes:
-    """The report as PDF bytes: A4 portrait, per section its heading, paragraphs, chart (as PNG) and table."""
+def report_pdf(
+    title: str,
+    subtitle: str,
+    sections: Sequence[ReportSection],
+    on_page: Callable[[int], None] | None = None,
+) -> bytes:
+    """The report as PDF bytes: A4 portrait, per section its heading, paragraphs, chart (as PNG) and table;
+    ``on_page(n)`` is told each page laid out."""
     width = pdf.frame_width("portrait")
     story: list[Flowable] = [
         pdf.paragraph(pdf.text(title), _TITLE),
@@ -82,7 +88,7 @@ def report_pdf(title: str, subtitle: str, sections: Sequence[ReportSection]) -> 
                     align="L" + "R" * (n - 1),
                 )
             )
-    return pdf.render(story, orientation="portrait", title=title)
+    return pdf.render(story, orientation="portrait", title=title, on_page=on_page)
 
 
 def _chart(svg: str, width: float) -> Image:

@@ -8,6 +8,7 @@ too, so that no cell can be recovered from the total.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -528,9 +529,15 @@ def city_place_sentence(r: Ranking, code: str) -> str:
 
 
 def report(
-    db: Database, actor: Actor, settings: Settings, year: int | None = None, today: date | None = None
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    year: int | None = None,
+    today: date | None = None,
+    on_page: Callable[[int], None] | None = None,
 ) -> bytes:
-    """The PDF report: ranking, trend, both maps and the registry table (aggregates only)."""
+    """The PDF report: ranking, trend, both maps and the registry table (aggregates only); ``on_page(n)`` is told
+    each page laid out."""
     office = db.office
     r = ranking(settings, office, year)
     points = city_trend(settings, office)
@@ -584,6 +591,7 @@ def report(
         f"Statistik kemiskinan {office.name}",
         f"Disusun oleh tepat pada {day.strftime('%d-%m-%Y')} untuk {actor.full_name or actor.username}",
         sections,
+        on_page=on_page,
     )
 
 

@@ -1,15 +1,13 @@
 """Pages for documents and facilities: a cycle's Daftar Nominatif and BAST per kelurahan, the realisation
 report (/laporan) with its PDF and XLSX, and the health facilities with their API keys (/fasilitas).
 
-A document is laid out as a background job (``/dokumen/{job}`` shows its pages so far, then the download), so
-a Daftar Nominatif of thousands of rows neither ties up a request nor the event loop."""
+A document is laid out as a background job (``tepat.web.printing``): ``/dokumen/{job}`` shows its pages so far,
+then the download."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as Path_
@@ -18,7 +16,6 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import TIMEZONE
 from tepat.errors import NotFound, TepatError
-from tepat.files import uploads
 from tepat.services import coverage, documents, jobs, training
 from tepat.store.database import Database
 from tepat.web.deps import (
@@ -31,6 +28,7 @@ from tepat.web.deps import (
     verify_csrf,
 )
 from tepat.web.forms import parse_optional_date
+from tepat.web.printing import print_in_background
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -58,30 +56,6 @@ def cycle_documents(request: Request, db: DB, actor: Staff, cycle_id: int) -> Re
     )
 
 
-def _print(
-    request: Request, actor: Actor, label: str, make: Callable[[documents.OnPage], documents.Document]
-) -> Response:
-    """Lay the document out in the background (a Daftar Nominatif of thousands of rows takes a while) and send
-    the user to its page, which shows the pages done and then the download."""
-    folder = upload_dir(request) / "dokumen"
-    folder.mkdir(exist_ok=True)
-
-    def work(progress: jobs.Progress) -> dict[str, Any]:
-        doc = make(lambda page: progress(page, None))
-        path = folder / f"{uploads.new_token()}{Path(doc.filename).suffix}"
-        path.write_bytes(doc.content)
-        return {
-            "file": path.name,
-            "name": doc.filename,
-            "media_type": doc.media_type,
-            "rows": doc.rows,
-            "total": doc.total,
-        }
-
-    job_id = job_runner(request).submit(actor, "dokumen", label, work, lane="dokumen")
-    return RedirectResponse(f"/dokumen/{job_id}", status_code=303)
-
-
 @router.post("/siklus/{cycle_id}/dokumen/{code}/{kind}")
 def print_cycle_document(
     request: Request,
@@ -99,7 +73,7 @@ def print_cycle_document(
     signed_on = _signed_on(tanggal)
     make = documents.nominatif if kind == "nominatif" else documents.bast
     label = f"{'Daftar Nominatif' if kind == 'nominatif' else 'BAST'} {db.regions.name(code)}"
-    return _print(
+    return print_in_background(
         request,
         actor,
         label,
@@ -114,7 +88,7 @@ async def print_attendance_sheet(request: Request, db: DB, actor: Staff, cycle_i
     days = sorted({d for raw in form.getlist("hari") if (d := _signed_on(str(raw)))})
     documents.check_attendance_days(days)
     training.check_readable(db, actor, cycle_id)  # refusals answer now, not later in the job
-    return _print(
+    return print_in_background(
         request,
         actor,
         "Daftar hadir pelatihan",
@@ -185,8 +159,10 @@ def print_report(
         raise NotFound("Format tidak dikenal.")
     label = f"Laporan realisasi {year} ({fmt.upper()})"
     if fmt == "xlsx":
-        return _print(request, actor, label, lambda on_page: documents.realisation_xlsx(db, actor, year))
-    return _print(
+        return print_in_background(
+            request, actor, label, lambda on_page: documents.realisation_xlsx(db, actor, year)
+        )
+    return print_in_background(
         request, actor, label, lambda on_page: documents.realisation_pdf(db, actor, year, on_page=on_page)
     )
 

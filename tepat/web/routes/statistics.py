@@ -18,9 +18,11 @@ from tepat.domain.programmes import rupiah_amount
 from tepat.domain.regions import Level, level_of
 from tepat.errors import FieldError, NotFound, TepatError, ValidationError
 from tepat.services import statistics
+from tepat.services.documents import Document
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
 from tepat.web.forms import saved_table
+from tepat.web.printing import print_in_background
 from tepat.web.templating import templates
 
 router = APIRouter(prefix="/statistik")
@@ -110,14 +112,21 @@ def chart(request: Request, name: str, fmt: str, db: DB, actor: Who, tahun: Year
     return Response(to_png(svg), media_type="image/png", headers=headers)
 
 
-@router.get("/laporan.pdf")
+@router.post("/laporan.pdf")
 def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response:
-    """The PDF report of the dashboard."""
-    pdf = statistics.report(db, actor, _settings(request), tahun)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="statistik-kemiskinan.pdf"'},
+    """The PDF report of the dashboard, laid out in the background (its maps take a while); the page that follows
+    it offers the download."""
+    settings = _settings(request)
+    statistics.ranking(settings, db.office, tahun)  # an unknown year answers now, not later in the job
+    return print_in_background(
+        request,
+        actor,
+        "Laporan statistik kemiskinan (PDF)",
+        lambda on_page: Document(
+            "statistik-kemiskinan.pdf",
+            statistics.report(db, actor, settings, tahun, on_page=on_page),
+            "application/pdf",
+        ),
     )
 
 
