@@ -91,7 +91,7 @@ def measure(url: str, samples: int = 2000, rounds: int = 5) -> dict[str, float]:
         for name, fn in runs.items():
             timings[name] = min(timings[name], _pass(fn, picks))
     raw.close()
-    audit.flush_reads(db.engine)
+    audit.flush_reads(db)
     with db.read() as conn:
         audited = (
             conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one() - audited_before

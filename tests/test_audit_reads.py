@@ -30,7 +30,7 @@ def app(db, tmp_path: Path):
 
 
 def _reads(db, actor: str) -> list[tuple[str, str | None, dict]]:
-    audit.flush_reads(db.engine)
+    audit.flush_reads(db)
     with db.read() as conn:
         rows = conn.execute(
             sa.select(audit_log.c.action, audit_log.c.entity_id, audit_log.c.detail)

@@ -13,6 +13,7 @@ from tepat.domain.access import Role
 from tepat.errors import NotFound, PermissionDenied
 from tepat.services import registry
 from tepat.store import audit
+from tepat.store.buffered import BufferedWriter
 from tepat.store.database import Database
 from tepat.store.schema import audit_log
 from tests.conftest import actor
@@ -71,12 +72,12 @@ def test_every_lookup_is_audited_once_flushed(db: Database, admin: Any) -> None:
     op = actor(Role.OPERATOR, KELURAHAN, "ani")
     for _ in range(3):
         registry.find_by_nik(db, op, head_nik)
-    audit.flush_reads(db.engine)
+    audit.flush_reads(db)
     reads = _nik_reads(db)
     assert [(r["actor"], r["entity"], r["entity_id"], r["area_code"]) for r in reads] == [
         ("ani", "family", str(family_id), KELURAHAN)
     ] * 3
-    assert audit.read_log(db.engine).pending == 0
+    assert db.read_audit.pending == 0
 
 
 def test_refused_lookups_are_not_logged_as_reads(db: Database, admin: Any) -> None:
@@ -87,7 +88,7 @@ def test_refused_lookups_are_not_logged_as_reads(db: Database, admin: Any) -> No
         registry.find_by_nik(db, actor(Role.ANALYST, "32.75"), head_nik)
     with pytest.raises(NotFound):
         registry.find_by_nik(db, admin, "3275010101900001")
-    audit.flush_reads(db.engine)
+    audit.flush_reads(db)
     assert _nik_reads(db) == []
 
 
@@ -100,29 +101,23 @@ def test_buffered_reads_reach_the_log_without_being_asked(db: Database, admin: A
     assert len(_nik_reads(db)) == 1
 
 
-def test_disposing_the_database_writes_the_buffered_reads(
-    db: Database, admin: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_disposing_the_database_writes_the_buffered_reads(db: Database, admin: Any) -> None:
     _, head_nik = _make_family(db, admin)
-    monkeypatch.setattr(
-        audit._FLUSHER, "wake", lambda: None
-    )  # no background write: only dispose may write them
-    time.sleep(audit.READ_LOG_MAX_DELAY + 0.3)  # let a background round started earlier finish
+    db.read_audit.max_delay = 3600  # no background write: only dispose may write them
+    db.read_audit.flush()  # (what was buffered before)
     registry.find_by_nik(db, admin, head_nik)
     registry.find_by_nik(db, admin, head_nik)
-    assert audit.read_log(db.engine).pending == 2 and _nik_reads(db) == []
+    writer = db.read_audit
+    assert writer.pending == 2 and _nik_reads(db) == []
     db.dispose()
-    assert audit.read_log(db.engine).pending == 0
+    assert writer.pending == 0
     assert len(_nik_reads(db)) == 2
 
 
-def test_a_failed_write_keeps_the_records_for_the_next_try(
-    tmp_path: Any, admin: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(audit._FLUSHER, "wake", lambda: None)
+def test_a_failed_write_keeps_the_records_for_the_next_try(tmp_path: Any, admin: Any) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'kosong.sqlite'}")  # no audit_log table yet
-    log = audit.read_log(engine)
-    log.add(admin, "family.read", "family", 7, area_code=KELURAHAN, detail={"by": "nik"})
+    log = BufferedWriter(engine, audit.insert_many, name="audit-reads", batch=10, max_delay=3600)
+    log.add(audit.audit_row(admin, "family.read", "family", 7, area_code=KELURAHAN, detail={"by": "nik"}))
     with pytest.raises(sa.exc.OperationalError):
         log.flush()
     assert log.pending == 1
@@ -149,17 +144,15 @@ def test_a_lookup_survives_a_dropped_database_connection(db: Database, admin: An
     assert registry.find_by_nik(db, admin, head_nik).members[0]["nik"] == head_nik
 
 
-def test_stopping_the_web_app_writes_the_buffered_reads(
-    db: Database, admin: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_stopping_the_web_app_writes_the_buffered_reads(db: Database, admin: Any, tmp_path: Any) -> None:
     from fastapi.testclient import TestClient
 
     from tests.test_web_support import make_app
 
     _, head_nik = _make_family(db, admin)
-    monkeypatch.setattr(audit._FLUSHER, "wake", lambda: None)  # only the app's shutdown may write them
-    time.sleep(audit.READ_LOG_MAX_DELAY + 0.3)
+    db.read_audit.max_delay = 3600  # only the app's shutdown may write them
+    db.read_audit.flush()
     with TestClient(make_app(db, tmp_path)):
         registry.find_by_nik(db, admin, head_nik)
-        assert audit.read_log(db.engine).pending == 1
+        assert db.read_audit.pending == 1
     assert len(_nik_reads(db)) == 1

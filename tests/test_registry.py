@@ -26,7 +26,7 @@ def test_create_family_stores_members_and_writes_audit(db, admin):
     assert view.kelurahan_name == "Bekasijaya" and view.kecamatan_name == "Bekasi Timur"
     assert [m["name"] for m in view.members] == ["Budi Santoso", "Siti Aminah", "Rizky Pratama"]
     assert view.family["version"] == 1 and view.family["changed_by"] == "admin"
-    audit.flush_reads(db.engine)  # reads go through the buffered read log
+    audit.flush_reads(db)  # reads go through the buffered read log
     with db.read() as conn:
         entries = audit.entries(conn, entity="family", entity_id=family_id)
     assert [e["action"] for e in entries] == ["family.read", "family.create"]
@@ -262,7 +262,7 @@ def test_reading_personal_data_is_audited(db, admin):
     registry.search_families(db, op, "Budi")
     member = registry.get_member(db, op, registry.get_family(db, admin, family_id).members[0]["id"])
     assert member["name"] == "Budi Santoso"
-    audit.flush_reads(db.engine)
+    audit.flush_reads(db)
     with db.read() as conn:
         mine = [e for e in audit.entries(conn, entity="family") if e["actor"] == "ani"]
     assert [e["action"] for e in mine] == ["member.read", "family.search", "family.read"]

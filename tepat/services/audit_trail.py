@@ -54,7 +54,7 @@ def _query(
     db: Database, actor: Actor, wanted: AuditFilter, offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     _require_admin(actor)
-    audit.flush_reads(db.engine)  # the reads of the last second too
+    audit.flush_reads(db)  # the reads of the last second too
     with db.read() as conn:
         return audit.search(
             conn,
@@ -76,7 +76,7 @@ def entries(
     """One page of matching entries, newest first, and how many match in all."""
     rows, total = _query(db, actor, wanted, (max(page, 1) - 1) * PER_PAGE, PER_PAGE)
     audit.record_read(
-        db.engine,
+        db,
         actor,
         "audit.read",
         "audit_log",
@@ -91,7 +91,7 @@ def export(db: Database, actor: Actor, wanted: AuditFilter) -> list[dict[str, An
     """Every matching entry (at most ``EXPORT_MAX``), newest first; the export is audited."""
     rows, _ = _query(db, actor, wanted, 0, EXPORT_MAX)
     audit.record_read(
-        db.engine,
+        db,
         actor,
         "audit.export",
         "audit_log",

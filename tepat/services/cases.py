@@ -490,7 +490,7 @@ def get_case(db: Database, actor: Actor, case_id: int, *, clock: Clock = system_
         files = store.uploads_of(conn, case_id)
         subject = family_store.get(conn, row["subject_family_id"]) if row["subject_family_id"] else None
         warnings = _usul_warnings(conn, actor, row)
-    audit.record_read(db.engine, actor, "case.read", "case", case_id, area_code=row["kelurahan_code"])
+    audit.record_read(db, actor, "case.read", "case", case_id, area_code=row["kelurahan_code"])
     kind, state = CaseKind(row["kind"]), CaseState(row["state"])
     sla, overdue = _timing(row, clock())
     allowed = [s for s in next_states(kind, state) if _may_move(actor, kind, s)]
@@ -641,7 +641,7 @@ def upload_for(db: Database, actor: Actor, upload_id: int) -> dict[str, Any]:
     if row is None or not actor.may(Permission.HANDLE_CASES) or not actor.can_read_personal(row["area_code"]):
         raise NotFound("Berkas tidak ditemukan")
     audit.record_read(
-        db.engine,
+        db,
         actor,
         "upload.read",
         "upload",

@@ -254,7 +254,7 @@ def queue(
             conn, area, decision=decision.value if decision else None, limit=limit, offset=offset
         )
     audit.record_read(
-        db.engine,
+        db,
         actor,
         "duplikat.baca",
         "duplicate_pairs",

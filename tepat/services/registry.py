@@ -157,9 +157,7 @@ def _record_read(
     db: Database, actor: Actor, action: str, entity_id: object, area_code: str | None, **detail: Any
 ) -> None:
     """UU 27/2022: who read whose personal data is logged like a change (through the buffered read log)."""
-    audit.record_read(
-        db.engine, actor, action, "family", entity_id, area_code=area_code, detail=detail or None
-    )
+    audit.record_read(db, actor, action, "family", entity_id, area_code=area_code, detail=detail or None)
 
 
 def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | None = None) -> FamilyView:
@@ -211,7 +209,7 @@ def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
         raise NotFound("NIK tidak ditemukan")
     fam, mems = found
     audit.record_read(
-        db.engine,
+        db,
         actor,
         "family.read",
         "family",

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,6 +43,7 @@ from tepat.store import families as family_store
 from tepat.store import programme_status
 from tepat.store import programmes as programme_store
 from tepat.store import status_checks as store
+from tepat.store.buffered import BufferedWriter, WhenFull
 from tepat.store.database import Database
 from tepat.store.engine import now
 
@@ -334,81 +333,37 @@ class StatusChecker:
         # Under load the log is written in small batches (at most ``log_max_delay`` late) instead of one
         # write transaction per check: on SQLite, one writer at a time would otherwise queue every check.
         # ``log_in_background``: the caller never waits for the writer lock (the web app's event loop): a full
-        # batch is written at once only if the lock is free (SQLite), otherwise by the flusher thread.
-        self.log_batch = log_batch
-        self.log_max_delay = log_max_delay
-        self._pending: list[dict[str, Any]] = []
-        self._pending_since = 0.0
-        self._log_lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self._wake = threading.Event() if log_in_background else None
-        self._flusher: threading.Thread | None = None
-        if log_batch > 1 or log_in_background:
-            self._flusher = threading.Thread(
-                target=_flush_periodically, args=(weakref.ref(self),), daemon=True, name="status-check-log"
+        # batch is written at once only if the lock is free (SQLite), otherwise by the writer's thread.
+        if log_in_background:
+            when_full = WhenFull.WRITE_IF_FREE if self.runs_inline else WhenFull.LEAVE
+        else:
+            when_full = WhenFull.WRITE
+        self.log_writer = db.own(
+            BufferedWriter(
+                db.engine,
+                store.insert_many,
+                name="status-check-log",
+                batch=log_batch,
+                max_delay=log_max_delay,
+                when_full=when_full,
             )
-            self._flusher.start()
+        )
 
     def _log(self, nik: str, nik_hash: str, client_hash: str, channel: str, outcome: str) -> None:
-        row = {
-            "at": now(),
-            "nik_hash": nik_hash,
-            "nik_masked": mask_nik(nik),
-            "client_hash": client_hash,
-            "channel": channel,
-            "outcome": outcome,
-        }
-        with self._log_lock:
-            if not self._pending:
-                self._pending_since = time.monotonic()
-            self._pending.append(row)
-            due = len(self._pending) >= self.log_batch
-        if due:
-            if self._wake is None:
-                self.flush()
-            elif not (self.runs_inline and self._flush_without_waiting()):
-                self._wake.set()
-
-    def _flush_without_waiting(self) -> bool:
-        """On the event loop (SQLite): write the batch now if the writer lock is free, else leave it to the thread.
-
-        Writing here costs about 10 µs a row; handing every batch to the
-        flusher thread costs more, because the thread and the event loop then
-        pass the interpreter lock back and forth for every row.
-        """
-        if not self._flush_lock.acquire(blocking=False):
-            return False
-        try:
-            with self._log_lock:
-                rows, self._pending = self._pending, []
-            try:
-                if not rows or store.insert_many_if_free(self.db.engine, rows):
-                    return True
-            except Exception:  # noqa: BLE001, S110 -- a log write never fails a check: the thread retries
-                pass
-            with self._log_lock:
-                self._pending[:0] = rows  # back in front, in order: the thread writes them when it can
-            return False
-        finally:
-            self._flush_lock.release()
+        self.log_writer.add(
+            {
+                "at": now(),
+                "nik_hash": nik_hash,
+                "nik_masked": mask_nik(nik),
+                "client_hash": client_hash,
+                "channel": channel,
+                "outcome": outcome,
+            }
+        )
 
     def flush(self) -> None:
         """Write the buffered log rows now."""
-        with self._flush_lock:  # batches reach the table in the order they were taken
-            with self._log_lock:
-                rows, self._pending = self._pending, []
-            if rows:
-                with self.db.begin() as conn:
-                    store.insert_many(conn, rows)
-
-    def _flush_if_due(self) -> None:
-        with self._log_lock:
-            due = bool(self._pending) and (
-                len(self._pending) >= self.log_batch
-                or time.monotonic() - self._pending_since >= self.log_max_delay
-            )
-        if due:
-            self.flush()
+        self.log_writer.flush()
 
     def take(self, client: str, nik_hash: str | None, once: tuple[str, float] | None) -> None:
         """Spend one attempt for the service, the client and (when known) the NIK, and the question's token;
@@ -531,19 +486,3 @@ _DECOY = {
     "member_id": 0,
     "desil": None,
 }
-
-
-def _flush_periodically(ref: weakref.ref[StatusChecker]) -> None:
-    """The flusher thread: writes a batch when it is full or ``log_max_delay`` old; ends with its checker."""
-    while (checker := ref()) is not None:
-        wake, delay = checker._wake, checker.log_max_delay / 2
-        try:
-            checker._flush_if_due()
-        except Exception:  # noqa: BLE001 -- keep flushing; the next batch retries the database
-            time.sleep(checker.log_max_delay)
-        del checker
-        if wake is not None:
-            wake.wait(delay)
-            wake.clear()
-        else:
-            time.sleep(delay)

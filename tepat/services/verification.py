@@ -97,7 +97,7 @@ def work_list(
             conn, actor.area_code, decision=PairDecision.KUNJUNGAN.value, limit=per_page
         )
     audit.record_read(
-        db.engine,
+        db,
         actor,
         "verification.worklist",
         "family",

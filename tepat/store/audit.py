@@ -1,23 +1,21 @@
 """The audit log: who did what to which record.
 
 A change is logged in the same transaction as the change (``record``). A read of
-personal data on a hot path (a NIK lookup) may instead be handed to the engine's
-buffered read log (``record_read``): its rows are written in batches, at most
-``READ_LOG_MAX_DELAY`` seconds late, and at once when the engine is disposed, when
-``flush_reads`` is called and when the process exits normally. The trade-off,
-accepted for reads only (UU 27/2022 requires the record, not that it precede the
-answer): a process that is killed outright (``SIGKILL``, power loss) loses the
-records of the reads of its last second at most. Changes are never buffered.
+personal data on a hot path (a NIK lookup) may instead be handed to the database's
+buffered read log (``record_read``, ``Database.read_audit``, a
+``tepat.store.buffered.BufferedWriter``): its rows are written in batches by a
+background thread, at most ``READ_LOG_MAX_DELAY`` seconds late, and at once when the
+database is disposed, when ``flush_reads`` is called and when the process exits
+normally. The trade-off, accepted for reads only (UU 27/2022 requires the record, not
+that it precede the answer): a process that is killed outright (``SIGKILL``, power
+loss) loses the records of the reads of its last second at most. Changes are never
+buffered.
 """
 
 from __future__ import annotations
 
-import atexit
-import threading
-import time
-import weakref
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -25,6 +23,9 @@ from tepat.domain.access import Actor
 from tepat.store.areas import within
 from tepat.store.engine import now
 from tepat.store.schema import audit_log
+
+if TYPE_CHECKING:
+    from tepat.store.database import Database
 
 
 def record(
@@ -38,97 +39,22 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit entry."""
-    conn.execute(
-        _INSERT,
-        {
-            "at": now(),
-            "actor": actor.username,
-            "action": action,
-            "entity": entity,
-            "entity_id": None if entity_id is None else str(entity_id),
-            "area_code": area_code,
-            "detail": detail,
-        },
-    )
+    conn.execute(_INSERT, audit_row(actor, action, entity, entity_id, area_code=area_code, detail=detail))
 
 
 _INSERT = audit_log.insert()  # built once: the audit sits on hot paths (every read of personal data)
 
 READ_LOG_MAX_DELAY = 0.5
 """Seconds a buffered read record may wait before it is written (the promise is: at most one second)."""
-
-
-class ReadLog:
-    """The buffered audit records of reads of personal data through one engine.
-
-    ``add`` only appends to a list under a lock; one background thread (shared by all
-    read logs) writes each non-empty buffer every ``READ_LOG_MAX_DELAY`` seconds in one
-    transaction, whatever its size. A failed write keeps the rows for the next try.
-    """
-
-    def __init__(self, engine: sa.Engine) -> None:
-        # Weakly held, so that a forgotten engine can go; strongly only while records wait for it.
-        self._engine = weakref.ref(engine)
-        self._holding: sa.Engine | None = None
-        self._rows: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._write_lock = threading.Lock()  # one flush at a time keeps the rows in their order
-
-    def add(
-        self,
-        actor: Actor,
-        action: str,
-        entity: str,
-        entity_id: object = None,
-        *,
-        area_code: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        row = {
-            "at": now(),
-            "actor": actor.username,
-            "action": action,
-            "entity": entity,
-            "entity_id": None if entity_id is None else str(entity_id),
-            "area_code": area_code,
-            "detail": detail,
-        }
-        with self._lock:
-            self._rows.append(row)
-            self._holding = self._engine()
-        # Never written by the reader's thread: it may hold a transaction of its own (on SQLite,
-        # the write lock), and the read should not wait for the log.
-        _FLUSHER.wake()
-
-    @property
-    def pending(self) -> int:
-        return len(self._rows)
-
-    def flush(self) -> None:
-        """Write every buffered record now (the caller's thread; raises if the database refuses)."""
-        with self._write_lock:
-            with self._lock:
-                rows, self._rows = self._rows, []
-                engine = self._holding
-            if not rows or engine is None:
-                return
-            try:
-                with engine.begin() as conn:
-                    _insert_many(conn, rows)
-            except BaseException:
-                with self._lock:
-                    self._rows[:0] = rows
-                raise
-            with self._lock:
-                if not self._rows:
-                    self._holding = None
+READ_LOG_BATCH = 10_000
+"""Buffered read records that make the background thread write them at once (memory stays bounded)."""
 
 
 _COLUMNS = ("at", "actor", "action", "entity", "entity_id", "area_code", "detail")
 _MANY: dict[str, tuple[str, list[Any], bool]] = {}
 
 
-def _insert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+def insert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """Write buffered audit rows in one go: ``COPY`` on PostgreSQL, one driver ``executemany`` elsewhere.
 
     The values are converted by the columns' own bind processors, so they are stored exactly
@@ -166,70 +92,29 @@ def _insert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(sql, params)
 
 
-class _Flusher:
-    """The one background thread that writes every read log's buffer at most ``READ_LOG_MAX_DELAY`` late."""
-
-    def __init__(self) -> None:
-        self.logs: weakref.WeakSet[ReadLog] = weakref.WeakSet()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-
-    def wake(self) -> None:
-        if self._thread is None:
-            with self._start_lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="tepat-audit-reads", daemon=True)
-                    self._thread.start()
-        if not self._wake.is_set():  # the usual case under load: already set, and setting again takes a lock
-            self._wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            time.sleep(READ_LOG_MAX_DELAY)  # gather the reads of this interval into one write
-            self._wake.clear()
-            self.flush_all(quiet=True)
-            if any(log.pending for log in list(self.logs)):
-                self._wake.set()  # a write failed or rows arrived meanwhile: try again next interval
-
-    def flush_all(self, *, quiet: bool = False) -> None:
-        for log in list(self.logs):
-            try:
-                log.flush()
-            except Exception:
-                if not quiet:
-                    raise
-
-
-_FLUSHER = _Flusher()
-_LOGS: weakref.WeakKeyDictionary[sa.Engine, ReadLog] = weakref.WeakKeyDictionary()
-_LOGS_LOCK = threading.Lock()
-atexit.register(_FLUSHER.flush_all, quiet=True)
-
-
-def read_log(engine: sa.Engine) -> ReadLog:
-    """The engine's buffered read log (created on first use; flushed when the engine is disposed)."""
-    log = _LOGS.get(engine)
-    if log is None:
-        with _LOGS_LOCK:
-            log = _LOGS.get(engine)
-            if log is None:
-                log = _LOGS[engine] = ReadLog(engine)
-                _FLUSHER.logs.add(log)
-                sa.event.listen(engine, "engine_disposed", _flush_on_dispose)
-    return log
-
-
-def _flush_on_dispose(engine: sa.Engine) -> None:
-    log = _LOGS.get(engine)
-    if log is not None and log.pending:
-        log.flush()
-        engine.pool.dispose()  # the flush checked out a connection from the fresh pool: close it again
+def audit_row(
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    *,
+    area_code: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One audit row: what ``record`` writes and the buffered read log holds."""
+    return {
+        "at": now(),
+        "actor": actor.username,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "area_code": area_code,
+        "detail": detail,
+    }
 
 
 def record_read(
-    engine: sa.Engine,
+    db: Database,
     actor: Actor,
     action: str,
     entity: str,
@@ -238,15 +123,13 @@ def record_read(
     area_code: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Log a read of personal data through the engine's buffered read log (see the module docstring)."""
-    read_log(engine).add(actor, action, entity, entity_id, area_code=area_code, detail=detail)
+    """Log a read of personal data through the database's buffered read log (see the module docstring)."""
+    db.read_audit.add(audit_row(actor, action, entity, entity_id, area_code=area_code, detail=detail))
 
 
-def flush_reads(engine: sa.Engine) -> None:
-    """Write the engine's buffered read records now (e.g. before showing the audit log)."""
-    log = _LOGS.get(engine)
-    if log is not None:
-        log.flush()
+def flush_reads(db: Database) -> None:
+    """Write the buffered read records now (e.g. before showing the audit log)."""
+    db.read_audit.flush()
 
 
 def entries(

@@ -14,13 +14,13 @@ _SQLITE_CHUNK = 50_000  # rows per executemany: bounded memory for the row tuple
 _CSV_BLOCK = 200_000  # rows per CSV block written to COPY
 
 
-def insert_frame(conn: sa.Connection, table: str, frame: pl.DataFrame) -> None:
+def insert_frame(conn: sa.Connection, table: str, frame: pl.DataFrame, *, csv: bool = False) -> None:
     """Insert every row of ``frame`` into ``table`` (columns by name).
 
-    On PostgreSQL a frame of numbers only goes to ``COPY`` as CSV blocks written by
-    Polars (the fastest path, and numbers raise no quoting question: an empty field
-    is NULL); any other frame row by row through the driver's ``write_row``, which
-    adapts each value by its Python type.
+    On SQLite through the driver's ``executemany``, dates as the ISO text SQLAlchemy stores and booleans as 0/1.
+    On PostgreSQL a frame of numbers only, or any frame when the caller says ``csv`` (its text survives a CSV
+    round trip: an empty field is NULL), goes to ``COPY`` as CSV blocks written by Polars (the fastest path);
+    any other frame row by row through the driver's ``write_row``, which adapts each value by its Python type.
     """
     if frame.height == 0:
         return
@@ -28,15 +28,20 @@ def insert_frame(conn: sa.Connection, table: str, frame: pl.DataFrame) -> None:
     raw = conn.connection.driver_connection
     assert raw is not None  # a live connection has its driver's
     if conn.dialect.name == "sqlite":
+        native = frame.with_columns(
+            *(pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date),
+            *(pl.col(c).cast(pl.Int8) for c, t in frame.schema.items() if t == pl.Boolean),
+        )
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in frame.columns)})"
-        for offset in range(0, frame.height, _SQLITE_CHUNK):
-            raw.executemany(sql, frame.slice(offset, _SQLITE_CHUNK).rows())
+        for offset in range(0, native.height, _SQLITE_CHUNK):
+            raw.executemany(sql, native.slice(offset, _SQLITE_CHUNK).rows())
         return
     with raw.cursor() as cursor:
-        if all(dtype.is_numeric() for dtype in frame.dtypes):
+        if csv or all(dtype.is_numeric() for dtype in frame.dtypes):
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
                 for start in range(0, frame.height, _CSV_BLOCK):
-                    copy.write(frame.slice(start, _CSV_BLOCK).write_csv(include_header=False))
+                    block = frame.slice(start, _CSV_BLOCK)
+                    copy.write(block.write_csv(include_header=False, date_format="%Y-%m-%d"))
             return
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in frame.iter_rows():

@@ -1,8 +1,11 @@
-"""One database: it owns every engine and pool tepat opens on it, and the region list and the office read from
-it once. ``dispose()`` closes them all."""
+"""One database: it owns every engine and pool tepat opens on it, its buffered writers (the read audit, the status
+check's log), and the region list and the office read from it once. ``dispose()`` writes what is buffered and
+closes them all."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,7 +14,10 @@ import sqlalchemy as sa
 from tepat.domain.office import Office
 from tepat.domain.regions import RegionIndex
 from tepat.errors import ConfigError
+from tepat.store.buffered import BufferedWriter, WhenFull
 from tepat.store.engine import READ_ONLY, create_engine, create_lookup_pool, create_read_only_engine
+
+log = logging.getLogger("tepat.store.database")
 
 
 class Database:
@@ -24,6 +30,9 @@ class Database:
         self._read_only: sa.Engine | None = None
         self._regions: RegionIndex | None = None
         self._office: Office | None = None
+        self._writers: list[BufferedWriter] = []
+        self._read_audit: BufferedWriter | None = None
+        self._writers_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -88,8 +97,50 @@ class Database:
     def forget_office(self) -> None:
         self._office = None
 
+    @property
+    def read_audit(self) -> BufferedWriter:
+        """The buffered audit log of reads of personal data (``tepat.store.audit.record_read``), made on first use:
+        its background thread writes the rows at most ``READ_LOG_MAX_DELAY`` seconds late; the reader never
+        writes (it may hold a transaction of its own, and should not wait for the log)."""
+        if self._read_audit is None:
+            from tepat.store import audit
+
+            with self._writers_lock:
+                if self._read_audit is None:
+                    self._read_audit = BufferedWriter(
+                        self.engine,
+                        audit.insert_many,
+                        name="audit-reads",
+                        batch=audit.READ_LOG_BATCH,
+                        max_delay=audit.READ_LOG_MAX_DELAY,
+                        when_full=WhenFull.LEAVE,
+                    )
+                    self._writers.append(self._read_audit)
+        return self._read_audit
+
+    def own(self, writer: BufferedWriter) -> BufferedWriter:
+        """Take charge of a buffered writer on this database (see ``tepat.store.buffered``): ``flush`` and
+        ``dispose`` write it out."""
+        with self._writers_lock:
+            self._writers.append(writer)
+        return writer
+
+    def flush(self) -> None:
+        """Write every buffered row now (the web app does it when it stops)."""
+        with self._writers_lock:
+            writers = list(self._writers)
+        for writer in writers:
+            writer.flush()
+
     def dispose(self) -> None:
-        """Close every pool (buffered audit reads are written first, by the engine's dispose event)."""
+        """Write every buffered row, then close every pool."""
+        with self._writers_lock:
+            writers, self._writers, self._read_audit = self._writers, [], None
+        for writer in writers:
+            try:
+                writer.close()
+            except Exception:
+                log.exception("%s: %d buffered rows not written", writer.name, writer.pending)
         for extra in (self._lookups, self._read_only):
             if extra is not None and extra is not self.engine:
                 extra.dispose()

@@ -49,6 +49,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS
+from tepat.store.bulk import insert_frame
 from tepat.store.families import in_area
 from tepat.store.schema import families, family_versions, member_versions, members
 
@@ -209,21 +210,7 @@ class Stager:
             self._empty(table)
         if frame.height == 0:
             return
-        names = list(frame.columns)
-        if self.conn.dialect.name == "postgresql":
-            raw = self.conn.connection.driver_connection
-            cols = ", ".join(names)
-            with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN (FORMAT csv)") as copy:  # type: ignore[union-attr]
-                copy.write(frame.write_csv(include_header=False, date_format="%Y-%m-%d"))
-            return
-        native = frame.with_columns(
-            *(pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date),
-            *(pl.col(c).cast(pl.Int8) for c, t in frame.schema.items() if t == pl.Boolean),
-        )
-        marks = ", ".join("?" for _ in names)
-        self.conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", native.rows()
-        )
+        insert_frame(self.conn, table.name, frame, csv=True)  # checked text: an empty cell is NULL
 
     # ------------------------------------------------------------------ applying
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from tepat.store.compiled import CompiledQuery, DriverConnection
-from tepat.store.engine import write_if_free
 from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
 _LOOKUP_COLUMNS = (
@@ -66,28 +64,6 @@ def person_by_nik(conn: sa.Connection, nik: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def log(
-    conn: sa.Connection,
-    *,
-    at: datetime,
-    nik_hash: str,
-    nik_masked: str,
-    client_hash: str,
-    channel: str,
-    outcome: str,
-) -> None:
-    conn.execute(
-        status_checks.insert().values(
-            at=at,
-            nik_hash=nik_hash,
-            nik_masked=nik_masked,
-            client_hash=client_hash,
-            channel=channel,
-            outcome=outcome,
-        )
-    )
-
-
 def recent(conn: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:
     q = sa.select(status_checks).order_by(status_checks.c.id.desc()).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]
@@ -97,13 +73,3 @@ def insert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """Write a batch of log rows (the checker buffers them briefly under load)."""
     if rows:
         conn.execute(status_checks.insert(), rows)
-
-
-def insert_many_if_free(engine: sa.Engine, rows: list[dict[str, Any]]) -> bool:
-    """Write a batch of log rows only if SQLite's writer lock is free right now; ``False`` (nothing written) if not.
-
-    For a caller that must not wait (the web app's event loop): the write
-    itself takes about a millisecond per hundred rows, but waiting for another
-    writer (an import, another worker's batch) could take seconds.
-    """
-    return write_if_free(engine, lambda conn: insert_many(conn, rows))

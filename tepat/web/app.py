@@ -23,7 +23,6 @@ from tepat.domain.access import Permission
 from tepat.errors import PermissionDenied, TepatError, ValidationError
 from tepat.portal import routes as portal_routes
 from tepat.services.sessions import SESSION_HOURS, signed_in
-from tepat.store import audit
 from tepat.store.database import Database
 from tepat.web.access_log import AccessLog
 from tepat.web.body_limit import BodyLimit
@@ -131,7 +130,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         runner = getattr(app.state, "jobs", None)
         if runner is not None:
             runner.shutdown()  # let a running import finish (or be rolled back by the process ending)
-        audit.flush_reads(database.engine)  # reads of personal data are logged in batches: write the last one
+        database.flush()  # the read audit and the status check's log are written in batches: write the last
 
     app = FastAPI(title="tepat", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.settings = settings
