@@ -64,6 +64,7 @@ app = typer.Typer(
 def _register_all() -> None:
     from tepat.cli import (
         cases,
+        dci,
         demo,
         documents,
         duplicates,
@@ -98,6 +99,7 @@ def _register_all() -> None:
         moves,
         duplicates,
         training,
+        dci,
     ):
         module.register(app)
 

@@ -855,3 +855,78 @@ member_merges = sa.Table(
     sa.Column("undone_at", Timestamp),
     sa.Index("ix_member_merges_merged_id", "merged_id"),
 )
+
+# ---- DCI Social Registry interface (issue 16) -------------------------------
+# Systems that call tepat through the DCI standard (/dci/registry/...). Each client is backed by a tepat account
+# (its role and area scope every answer; its API tokens authenticate it) and may only be called back at the URLs
+# registered for it. Transactions remember what was asked (for txn/status and the asynchronous answers);
+# deliveries are the callbacks owed to clients, retried with backoff and kept as the delivery log.
+
+dci_clients = sa.Table(
+    "dci_clients",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, unique=True),
+    sa.Column("callback_urls", sa.JSON, nullable=False),  # URL prefixes the client may be called back at
+    sa.Column("public_key", sa.Text),  # Ed25519, base64: when set, every message must carry a valid signature
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("revoked_at", Timestamp),
+)
+
+dci_transactions = sa.Table(
+    "dci_transactions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("dci_clients.id"), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),  # search | subscribe | unsubscribe | txn-status
+    sa.Column("transaction_id", sa.String(99), nullable=False),
+    sa.Column("correlation_id", sa.String(99), nullable=False, unique=True),
+    sa.Column("message_id", sa.String(99), nullable=False),
+    sa.Column("reference_ids", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(4), nullable=False),  # rcvd | pdng | succ | rjct
+    sa.Column("request", sa.JSON),  # the message, while its asynchronous answer is owed (then cleared)
+    sa.Column("callback_url", sa.String(500)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("completed_at", Timestamp),
+    sa.Index("ix_dci_transactions_client_txn", "client_id", "transaction_id"),
+)
+
+dci_subscriptions = sa.Table(
+    "dci_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(99), nullable=False, unique=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("dci_clients.id"), nullable=False),
+    sa.Column("transaction_id", sa.String(99), nullable=False),
+    sa.Column("reference_id", sa.String(99), nullable=False),
+    sa.Column("event_type", sa.String(20), nullable=False),  # REGISTER | UPDATE | DELETE | LINK | UNLINK
+    sa.Column("filter", sa.JSON, nullable=False),
+    sa.Column("notify_record_type", sa.String(40), nullable=False),
+    sa.Column("area_code", sa.String(13), nullable=False),  # the client's area when it subscribed
+    sa.Column("callback_url", sa.String(500)),
+    sa.Column("status", sa.String(12), nullable=False),  # subscribe | unsubscribe
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("ended_at", Timestamp),
+    sa.Index("ix_dci_subscriptions_client_id", "client_id"),
+)
+
+dci_deliveries = sa.Table(
+    "dci_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("dci_clients.id"), nullable=False),
+    sa.Column("transaction_pk", sa.Integer, sa.ForeignKey("dci_transactions.id")),
+    sa.Column("action", sa.String(20), nullable=False),  # on-search | on-subscribe | … | notify
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("part", sa.JSON, nullable=False),  # which answer: {"item": i, "page": n} for a search page
+    sa.Column("state", sa.String(10), nullable=False),  # menunggu | terkirim | gagal
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("last_status", sa.Integer),  # HTTP status of the last attempt
+    sa.Column("last_error", sa.String(300)),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("delivered_at", Timestamp),
+    sa.Index("ix_dci_deliveries_due", "state", "next_attempt_at"),
+    sa.Index("ix_dci_deliveries_client_id", "client_id"),
+)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tepat.api.app import create_api
 from tepat.config import Settings
+from tepat.dci.app import DeliveryWorker, create_dci_app
 from tepat.domain.access import Permission
 from tepat.errors import PermissionDenied, TepatError, ValidationError
 from tepat.portal import routes as portal_routes
@@ -126,7 +127,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = dci.state.delivery_worker = DeliveryWorker(database)
+        worker.start()  # the callbacks owed to DCI clients
         yield
+        worker.stop()
         runner = getattr(app.state, "jobs", None)
         if runner is not None:
             runner.shutdown()  # let a running import finish (or be rolled back by the process ending)
@@ -162,6 +166,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(portal_routes.router)
 
     app.mount("/api/v1", create_api(settings, database))
+    dci = create_dci_app(settings, database)
+    app.mount("/dci", dci)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_api_route("/logo", lambda: office_logo(settings), include_in_schema=False)
     app.add_api_route(

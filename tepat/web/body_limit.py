@@ -25,7 +25,7 @@ from tepat.web.refusal import refuse
 MB = 1024 * 1024
 PUBLIC_BYTES = 64 * 1024  # a login, a status check, a form without files
 STAFF_BYTES = PHOTO_BYTES + 64 * 1024  # a logged-in form with one photo (usul, visit, case evidence)
-API_BYTES = 1 * MB  # JSON
+API_BYTES = 1 * MB  # JSON (the API and the DCI interface)
 LARGE: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/impor$"), 200 * MB + 64 * 1024),  # a registry file
     (re.compile(r"^/pembayaran/\d+/hasil$"), 100 * MB + 64 * 1024),  # a bank's or PT Pos's result file
@@ -48,7 +48,7 @@ def _human(size: int) -> str:
 
 def limit_for(path: str, logged_in: Callable[[], bool]) -> int:
     """The most bytes a body sent to ``path`` may have (``logged_in`` is asked only when it matters)."""
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/dci/")):
         return API_BYTES
     if PUBLIC_FORMS.match(path):
         return PORTAL_BYTES

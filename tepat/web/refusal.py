@@ -1,5 +1,6 @@
 """The plain answer a middleware gives when it refuses a request before any route runs: JSON under ``/api/``
-(the API's error shape), a minimal page in Bahasa Indonesia elsewhere. Messages are ours, never the request's."""
+(the API's error shape), the DCI standard's ``ack_status: ERR`` under ``/dci/``, a minimal page in Bahasa
+Indonesia elsewhere. Messages are ours, never the request's."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ import json
 
 from starlette.types import Scope, Send
 
+from tepat.dci.errors import dci_refusal
+
 
 async def refuse(
     scope: Scope, send: Send, *, status: int, title: str, message: str, close: bool = False
 ) -> None:
     """Send the whole response: ``status`` with ``message`` (``close``: the connection ends, e.g. after a body
     that was not read to its end)."""
-    if scope.get("path", "").startswith("/api/"):
+    path = scope.get("path", "")
+    if path.startswith("/api/"):
         body = json.dumps({"ok": False, "error": message, "errors": []}, ensure_ascii=False).encode()
+        kind = b"application/json"
+    elif path.startswith("/dci/"):
+        body = json.dumps(dci_refusal(status, message), ensure_ascii=False).encode()
         kind = b"application/json"
     else:
         body = (

@@ -1,0 +1,505 @@
+"""tepat as a DCI Social Registry (issue 16): search, subscribe, status, callbacks, scope, refusals, signatures."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import date, timedelta
+from itertools import pairwise
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from fastapi.testclient import TestClient
+
+from tepat.domain.access import Role
+from tepat.services import dci_clients, dci_delivery, dci_registry, dci_signature
+from tepat.store import audit
+from tepat.store.database import Database
+from tepat.store.engine import now
+from tepat.store.schema import audit_log, dci_deliveries, dci_transactions
+from tests import dci_support as dci
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, make_family, member_values
+from tests.test_web_support import add_user, make_app
+
+KECAMATAN = KELURAHAN[:8]  # Bekasi Timur
+
+
+@pytest.fixture
+def app(db: Database, tmp_path):
+    return make_app(db, tmp_path)
+
+
+def _client(
+    db: Database,
+    admin,
+    name: str = "bank",
+    *,
+    role: str = "operator",
+    area: str = KECAMATAN,
+    urls: list[str] | None = None,
+    key: str | None = None,
+) -> str:
+    made = dci_clients.add_client(
+        db, admin, name, role=role, area_code=area, callback_urls=urls or [], public_key=key
+    )
+    return made.token
+
+
+def _post(http: TestClient, path: str, body: Any, token: str | None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return http.post(f"/dci/registry/{path}", json=body, headers=headers)
+
+
+def _head_nik(db: Database, family_id: int) -> str:
+    with db.read() as conn:
+        return conn.execute(
+            sa.text("SELECT nik FROM members WHERE family_id = :f AND relationship = 'kepala_keluarga'"),
+            {"f": family_id},
+        ).scalar_one()
+
+
+def _kk(db: Database, family_id: int) -> str:
+    with db.read() as conn:
+        return conn.execute(
+            sa.text("SELECT kk_number FROM families WHERE id = :f"), {"f": family_id}
+        ).scalar_one()
+
+
+# ---------------------------------------------------------------------------------------------- search
+
+
+def test_sync_search_by_nik_answers_the_family_inside_the_clients_area_only(app, db, admin) -> None:
+    ours = make_family(db, admin, KELURAHAN)
+    theirs = make_family(db, admin, OTHER_KELURAHAN)  # another kecamatan
+    token = _client(db, admin)
+    http = TestClient(app)
+    request = dci.search(dci.by_nik(_head_nik(db, ours)), dci.by_nik(_head_nik(db, theirs)))
+    response = _post(http, "sync/search", request, token)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["header"]["action"] == "on-search" and body["header"]["status"] == "succ"
+    assert body["header"]["receiver_id"] == "spmis.test" and body["header"]["total_count"] == 2
+    message = body["message"]
+    assert message["transaction_id"] == request["message"]["transaction_id"] and message["correlation_id"]
+    found, hidden = message["search_response"]
+    assert found["status"] == "succ" and found["pagination"]["total_count"] == 1
+    [group] = found["data"]["reg_records"]
+    assert found["data"]["reg_record_type"] == "Group"
+    assert group["group_identifier"][0]["identifier_value"] == _kk(db, ours)
+    assert group["group_size"] == 3 and group["group_head_info"]["relationship_head"] == "head"
+    assert {m["demographic_info"]["sex"] for m in group["member_list"]} == {"male", "female"}
+    assert group["member_list"][0]["demographic_info"]["birth_date"].endswith("T00:00:00Z")
+    assert "Bekasijaya" in group["place"]["address"]
+    assert (
+        hidden["status"] == "succ" and hidden["data"]["reg_records"] == []
+    )  # not revealed: outside the area
+    assert hidden["pagination"]["total_count"] == 0
+
+
+def test_search_by_kk_and_members_as_the_answer(app, db, admin) -> None:
+    family = make_family(db, admin, KELURAHAN)
+    token = _client(db, admin)
+    item = dci.search_item(
+        "idtype-value", {"type": "HOUSEHOLD_ID", "value": _kk(db, family)}, response_entity="Member"
+    )
+    body = _post(TestClient(app), "sync/search", dci.search(item), token).json()
+    [answer] = body["message"]["search_response"]
+    assert answer["data"]["reg_record_type"] == "Member"
+    assert len(answer["data"]["reg_records"]) == 3
+    assert {r["member_identifier"][0]["identifier_type"] for r in answer["data"]["reg_records"]} == {"NIK"}
+
+
+def test_expression_and_predicate_queries_select_as_tepat_rules_do(app, db, admin) -> None:
+    with_child = make_family(db, admin, KELURAHAN)  # head, spouse, a child born 2012
+    couple = make_family(
+        db,
+        admin,
+        KELURAHAN,
+        members=[
+            member_values("Ahmad Yani", "L", date(1970, 1, 1)),
+            member_values("Sri Wahyuni", "P", date(1972, 5, 5), "istri_suami"),
+        ],
+    )
+    token = _client(db, admin)
+    http = TestClient(app)
+
+    def ids(item: dict[str, Any]) -> set[str]:
+        [answer] = _post(http, "sync/search", dci.search(item), token).json()["message"]["search_response"]
+        assert answer["status"] == "succ", answer
+        return {r["@id"].rsplit(":", 1)[1] for r in answer["data"]["reg_records"]}
+
+    young = [
+        {
+            "seq_num": 1,
+            "expression1": {"attribute_name": "age", "operator": "lt", "attribute_value": "18"},
+            "condition": "and",
+            "expression2": {"attribute_name": "gender", "operator": "eq", "attribute_value": "male"},
+        }
+    ]
+    assert ids(dci.search_item("predicate", young)) == {str(with_child)}
+    small = {
+        "type": "expression",
+        "value": {
+            "expression": {
+                "collection": "Group",
+                "query": {"$and": [{"group_size": {"$lt": 3}}, {"location": {"$eq": "Bekasijaya"}}]},
+            }
+        },
+    }
+    assert ids(dci.search_item("expression", small)) == {str(couple)}
+    by_code = {"type": "expression", "value": {"expression": {"query": {"district": {"$in": [KECAMATAN]}}}}}
+    assert ids(dci.search_item("expression", by_code)) == {str(with_child), str(couple)}
+    nowhere = {
+        "type": "expression",
+        "value": {"expression": {"query": {"location": {"$eq": "central_region"}}}},
+    }
+    assert ids(dci.search_item("expression", nowhere)) == set()
+    either = {
+        "type": "expression",
+        "value": {"expression": {"query": {"$or": [{"group_size": {"$gte": 3}}, {"age": {"$gt": 50}}]}}},
+    }
+    assert ids(dci.search_item("expression", either)) == {str(with_child), str(couple)}
+
+
+def test_each_request_that_cannot_be_carried_out_is_rejected_with_its_reason(app, db, admin) -> None:
+    token = _client(db, admin)
+    poor = {"type": "expression", "value": {"expression": {"query": {"poverty_score": {"$lt": 5}}}}}
+    items = [
+        dci.by_nik("TEST-001"),
+        dci.by_nik("3275011705800001", pagination={"page_size": 5000}),
+        dci.search_item(
+            "predicate",
+            [
+                {
+                    "expression1": {
+                        "attribute_name": "postal_code",
+                        "operator": "eq",
+                        "attribute_value": "17111",
+                    }
+                }
+            ],
+        ),
+        dci.search_item("expression", poor),  # no welfare ranking has been run
+        dci.by_nik("3275011705800001", reference="twice"),
+        dci.by_nik("3275011705800001", reference="twice"),
+        {**dci.by_nik("3275011705800001"), "timestamp": "yesterday"},
+        dci.by_nik("3275011705800001", sort=[{"attribute_name": "name", "sort_order": "asc"}]),
+    ]
+    answers = _post(TestClient(app), "sync/search", dci.search(*items), token).json()["message"][
+        "search_response"
+    ]
+    assert [(a["status"], a.get("status_reason_code")) for a in answers] == [
+        ("succ", None),  # not a NIK: nobody has it (as the compliance suite expects), and it is said
+        ("rjct", "rjct.pagination.invalid"),
+        ("rjct", "rjct.search_criteria.invalid"),
+        ("rjct", "rjct.search_criteria.invalid"),
+        ("succ", None),
+        ("rjct", "rjct.reference_id.duplicate"),
+        ("rjct", "rjct.timestamp.invalid"),
+        ("rjct", "rjct.sort.invalid"),
+    ]
+    assert (
+        answers[0]["data"]["reg_records"] == [] and "not a valid NIK" in answers[0]["status_reason_message"]
+    )
+    assert "postal_code" in answers[2]["status_reason_message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        (lambda b, t: (b, None), 401, "err.request.unauthorized"),
+        (lambda b, t: (b, "tpt_bukan-token"), 401, "err.request.unauthorized"),
+        (lambda b, t: ({k: v for k, v in b.items() if k != "message"}, t), 400, "err.request.bad"),
+        (
+            lambda b, t: ({**b, "header": {**b["header"], "version": "2.0.0"}}, t),
+            400,
+            "err.version.not_supported",
+        ),
+        (lambda b, t: ({**b, "header": {**b["header"], "action": "subscribe"}}, t), 400, "err.request.bad"),
+        (lambda b, t: ({**b, "header": {**b["header"], "message_ts": "kemarin"}}, t), 400, "err.request.bad"),
+        (lambda b, t: ([1, 2, 3], t), 400, "err.request.bad"),
+        (
+            lambda b, t: ({**b, "header": {**b["header"], "is_msg_encrypted": True}}, t),
+            400,
+            "err.encryption.invalid",
+        ),
+    ],
+)
+def test_a_message_refused_as_a_whole_gets_the_specs_error_never_a_5xx(
+    app, db, admin, change, status, code
+) -> None:
+    token = _client(db, admin)
+    body, used = change(dci.search(dci.by_nik("3275011705800001")), token)
+    response = _post(TestClient(app), "sync/search", body, used)
+    assert response.status_code == status
+    refused = response.json()["message"]
+    assert refused["ack_status"] == "ERR" and refused["error"]["code"] == code and refused["timestamp"]
+
+
+def test_tokens_that_are_not_an_active_clients_are_refused(app, db, admin) -> None:
+    add_user(db, "ani", Role.OPERATOR, KECAMATAN)
+    ordinary = dci_clients.auth.issue_token(db, admin, "ani").token  # an API token, but no DCI client
+    analyst = _client(db, admin, "statistik", role="analis", area="32.75")
+    revoked = _client(db, admin, "lama")
+    dci_clients.revoke_client(db, admin, "lama")
+    http = TestClient(app)
+    body = dci.search(dci.by_nik("3275011705800001"))
+    assert (
+        _post(http, "sync/search", body, ordinary).json()["message"]["error"]["code"]
+        == "err.request.forbidden"
+    )
+    refused = _post(http, "sync/search", body, analyst)  # a role without personal data
+    assert (
+        refused.status_code == 403 and refused.json()["message"]["error"]["code"] == "err.request.forbidden"
+    )
+    assert _post(http, "sync/search", body, revoked).status_code == 401  # its account and tokens ended
+    not_json = http.post(
+        "/dci/registry/sync/search",
+        content=b"{nope",
+        headers={"Authorization": f"Bearer {_client(db, admin, 'x')}"},
+    )
+    assert not_json.status_code == 400 and not_json.json()["message"]["error"]["code"] == "err.request.bad"
+
+
+def test_every_search_is_audited_as_a_read_of_the_families_returned(app, db, admin) -> None:
+    family = make_family(db, admin, KELURAHAN)
+    token = _client(db, admin)
+    _post(TestClient(app), "sync/search", dci.search(dci.by_nik(_head_nik(db, family))), token)
+    audit.flush_reads(db)
+    with db.read() as conn:
+        rows = conn.execute(sa.select(audit_log).where(audit_log.c.action == "dci.search")).mappings().all()
+    assert [(r["actor"], r["detail"]["families"]) for r in rows] == [("dci-bank", [family])]
+
+
+# ------------------------------------------------------------------------------- asynchronous and callbacks
+
+
+def _deliver_all(db: Database, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        outcome = dci_delivery.deliver_due(db)
+        if outcome.sent + outcome.retrying + outcome.failed == 0:
+            return
+
+
+def test_async_search_is_acknowledged_then_answered_page_by_page(app, db, admin, monkeypatch) -> None:
+    families = [make_family(db, admin, KELURAHAN) for _ in range(5)]
+    monkeypatch.setattr(dci_registry, "DEFAULT_PAGE_SIZE", 2)  # five families: three callbacks
+    with dci.callback_receiver() as receiver:
+        token = _client(db, admin, urls=[receiver.base + "/spmis"])
+        everyone = {
+            "type": "expression",
+            "value": {"expression": {"query": {"location": {"$eq": KELURAHAN}}}},
+        }
+        request = dci.search(
+            dci.search_item("expression", everyone), sender_uri=receiver.base + "/spmis/registry/on-search"
+        )
+        ack = _post(TestClient(app), "search", request, token)
+        assert ack.status_code == 202
+        correlation = ack.json()["message"]["correlation_id"]
+        assert ack.json()["message"]["ack_status"] == "ACK" and correlation
+        _deliver_all(db)
+    assert [path for path, _ in receiver.received] == ["/spmis/registry/on-search"] * 3
+    pages = [body["message"]["search_response"][0] for _, body in receiver.received]
+    assert [p["pagination"]["page_number"] for p in pages] == [1, 2, 3]
+    assert {p["pagination"]["total_count"] for p in pages} == {5}
+    returned = [r["@id"].rsplit(":", 1)[1] for p in pages for r in p["data"]["reg_records"]]
+    assert sorted(map(int, returned)) == sorted(families)
+    for _, body in receiver.received:
+        assert body["header"]["action"] == "on-search"
+        assert body["message"]["transaction_id"] == request["message"]["transaction_id"]
+        assert body["message"]["correlation_id"] == correlation
+    with db.read() as conn:
+        txn = conn.execute(sa.select(dci_transactions)).mappings().one()
+    assert txn["status"] == "succ" and txn["request"] is None  # answered: the request is not kept
+
+
+def test_a_callback_address_not_registered_is_refused_and_nothing_is_queued(app, db, admin) -> None:
+    token = _client(db, admin, urls=["http://127.0.0.1:9/spmis"])
+    for uri in (
+        "http://evil.example/registry/on-search",
+        "http://127.0.0.1:9/other/on-search",
+        "http://127.0.0.1:10/spmis/on-search",
+        "http://user@127.0.0.1:9/spmis/on-search",
+    ):
+        response = _post(
+            TestClient(app), "search", dci.search(dci.by_nik("3275011705800001"), sender_uri=uri), token
+        )
+        assert response.status_code == 400, uri
+        assert response.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
+    with db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(dci_deliveries)).scalar_one() == 0
+
+
+def test_a_receiver_that_is_down_is_retried_with_backoff_then_marked_failed(app, db, admin) -> None:
+    token = _client(db, admin, urls=["http://127.0.0.1:9/spmis"])
+    _post(TestClient(app), "search", dci.search(dci.by_nik("3275011705800001")), token)
+
+    def down(url: str, body: dict[str, Any]) -> int:
+        raise ConnectionRefusedError("connection refused")
+
+    moment, waits = now(), []
+    for _ in range(dci_delivery.MAX_ATTEMPTS):
+        outcome = dci_delivery.deliver_due(db, down, at=moment)
+        assert outcome.sent == 0 and outcome.retrying + outcome.failed == 1
+        with db.read() as conn:
+            row = conn.execute(sa.select(dci_deliveries)).mappings().one()
+        waits.append(row["next_attempt_at"])
+        assert dci_delivery.deliver_due(db, down, at=moment).retrying == 0  # not due again yet
+        moment = row["next_attempt_at"] + timedelta(seconds=1)
+    assert row["state"] == "gagal" and row["attempts"] == dci_delivery.MAX_ATTEMPTS
+    assert (
+        "ConnectionRefusedError" in row["last_error"]
+        and row["url"] == "http://127.0.0.1:9/spmis/registry/on-search"
+    )
+    gaps = [b - a for a, b in pairwise(waits[:-1])]  # (the last is the failure's)
+    assert gaps and all(later > earlier for earlier, later in pairwise(gaps))  # backing off
+    with db.read() as conn:
+        assert conn.execute(sa.select(dci_transactions.c.status)).scalar_one() == "pdng"  # kept, not lost
+
+
+def test_subscribe_then_unsubscribe_by_callback(app, db, admin) -> None:
+    with dci.callback_receiver() as receiver:
+        token = _client(db, admin, urls=[receiver.base])
+        http = TestClient(app)
+        item = {
+            "reference_id": "ref-1",
+            "timestamp": dci.now_text(),
+            "subscribe_criteria": {
+                "reg_event_type": "UPDATE",
+                "notify_record_type": "Group",
+                "filter": {
+                    "type": "ns:org:QueryType:expression",
+                    "value": {"expression": {"query": {"location": {"$eq": KELURAHAN}}}},
+                },
+            },
+        }
+        message = {"transaction_id": "t-sub", "subscribe_request": [item, {**item, "reference_id": "ref-2"}]}
+        assert _post(http, "subscribe", dci.envelope("subscribe", message), token).status_code == 202
+        _deliver_all(db)
+        path, body = receiver.received[-1]
+        assert path == "/registry/on-subscribe" and body["header"]["action"] == "on-subscribe"
+        first, second = body["message"]["subscribe_response"]
+        assert first["status"] == "succ" and first["subscriptions"][0]["status"] == "subscribe"
+        assert second["status_reason_code"] == "rjct.event.already_subscribed"
+        code = first["subscriptions"][0]["code"]
+        message = {
+            "transaction_id": "t-unsub",
+            "timestamp": dci.now_text(),
+            "subscription_codes": [code, "sub-x"],
+        }
+        assert _post(http, "unsubscribe", dci.envelope("unsubscribe", message), token).status_code == 202
+        _deliver_all(db)
+        path, body = receiver.received[-1]
+        assert path == "/registry/on-unsubscribe"
+        assert body["message"]["subscription_status"] == [{"code": code, "status": "unsubscribe"}]
+        assert body["message"]["status_reason_code"] == "rjct.subscription_code.invalid"
+
+
+def test_transaction_status_tells_a_client_about_its_own_transactions_only(app, db, admin) -> None:
+    token, other = _client(db, admin), _client(db, admin, "lain")
+    http = TestClient(app)
+    request = dci.search(dci.by_nik("3275011705800001", reference="r-1"), transaction_id="t-42")
+    _post(http, "sync/search", request, token)
+
+    def status_of(who: str, value: Any, attribute: str = "transaction_id") -> Any:
+        message = {
+            "transaction_id": "t-status",
+            "txnstatus_request": {
+                "reference_id": "s-1",
+                "txn_type": "search",
+                "attribute_type": attribute,
+                "attribute_value": value,
+            },
+        }
+        return _post(http, "sync/txn/status", dci.envelope("txn-status", message), who).json()
+
+    mine = status_of(token, "t-42")
+    assert mine["header"]["action"] == "txn-on-status" and mine["header"]["status"] == "succ"
+    assert mine["message"]["txnstatus_response"]["txn_status"]["search_response"][0]["reference_id"] == "r-1"
+    assert status_of(token, ["r-1"], "reference_id_list")["header"]["status"] == "succ"
+    assert status_of(other, "t-42")["header"]["status"] == "rjct"  # another client's: unknown to it
+    assert status_of(other, "t-42")["message"]["txnstatus_response"]["txn_status"]["search_response"] == []
+
+
+def test_a_client_with_a_key_must_sign_every_message(app, db, admin) -> None:
+    private = Ed25519PrivateKey.generate()
+    public = base64.b64encode(private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+    token = _client(db, admin, key=public)
+    http = TestClient(app)
+    body = dci.search(dci.by_nik("3275011705800001"))
+    assert (
+        _post(http, "sync/search", body, token).json()["message"]["error"]["code"] == "err.signature.missing"
+    )
+    for bad in ("invalid-signature", "unsigned-stub"):
+        refused = _post(http, "sync/search", {**body, "signature": bad}, token)
+        assert (
+            refused.status_code == 401
+            and refused.json()["message"]["error"]["code"] == "err.signature.invalid"
+        )
+    raw = private.private_bytes_raw()
+    signed = {**body, "signature": dci_signature.sign(raw, body["header"], body["message"])}
+    assert _post(http, "sync/search", signed, token).status_code == 200
+    tampered = json.loads(json.dumps(signed))
+    tampered["message"]["search_request"][0]["search_criteria"]["query"]["value"] = "3275011705800002"
+    assert (
+        _post(http, "sync/search", tampered, token).json()["message"]["error"]["code"]
+        == "err.signature.invalid"
+    )
+    stale = {
+        **body,
+        "signature": dci_signature.sign(
+            raw, body["header"], body["message"], created=int(time.time()) - 3600
+        ),
+    }
+    assert _post(http, "sync/search", stale, token).status_code == 401
+
+
+def test_the_web_app_sends_callbacks_by_itself(db, admin, tmp_path) -> None:
+    family = make_family(db, admin, KELURAHAN)
+    with dci.callback_receiver() as receiver:
+        token = _client(db, admin, urls=[receiver.base])
+        with TestClient(make_app(db, tmp_path)) as http:  # the lifespan starts the delivery worker
+            ack = _post(http, "search", dci.search(dci.by_nik(_head_nik(db, family))), token)
+            assert ack.status_code == 202
+            deadline = time.monotonic() + 20
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+    [(path, body)] = receiver.received
+    assert path == "/registry/on-search"
+    assert body["message"]["search_response"][0]["data"]["reg_records"][0]["@id"].endswith(f":{family}")
+
+
+def test_cli_makes_a_client_and_prints_its_token_once(db, app) -> None:
+    from typer.testing import CliRunner
+
+    from tepat.cli import app as cli
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "dci",
+            "client",
+            "add",
+            "dinkes",
+            "--role",
+            "operator",
+            "--area",
+            KECAMATAN,
+            "--callback-url",
+            "https://dinkes.example/dci",
+            "--db",
+            db.url,
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.output)
+    assert made["client"] == "dinkes" and made["token"]
+    answer = _post(TestClient(app), "sync/search", dci.search(dci.by_nik("3275011705800001")), made["token"])
+    assert answer.status_code == 200
+    listed = CliRunner().invoke(cli, ["dci", "client", "list", "--db", db.url, "--json"])
+    assert json.loads(listed.output)[0]["callback_urls"] == ["https://dinkes.example/dci"]
