@@ -11,8 +11,9 @@ import platform
 from pathlib import Path
 
 
-def fresh_database(url: str) -> str:
-    """Drop and re-create the database at ``url`` (a SQLite file or a PostgreSQL database) and migrate it."""
+def fresh_database(url: str, office: str | None = None) -> str:
+    """Drop and re-create the database at ``url`` (a SQLite file or a PostgreSQL database) and migrate it (and
+    choose the ``office`` served, for benchmarks that need it)."""
     import sqlalchemy as sa
 
     from tepat.services.setup import init_database
@@ -30,7 +31,7 @@ def fresh_database(url: str) -> str:
             conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
         admin.dispose()
     db = Database(url)
-    init_database(db)
+    init_database(db, office=office)
     db.dispose()
     return url
 

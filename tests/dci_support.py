@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +59,7 @@ class Receiver:
     port: int
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     status: int = 200
+    keep: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: body  # what to keep of each body
 
     @property
     def base(self) -> str:
@@ -73,7 +74,7 @@ def callback_receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            receiver.received.append((self.path, body))
+            receiver.received.append((self.path, receiver.keep(body)))
             self.send_response(receiver.status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

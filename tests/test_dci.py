@@ -503,3 +503,45 @@ def test_cli_makes_a_client_and_prints_its_token_once(db, app) -> None:
     assert answer.status_code == 200
     listed = CliRunner().invoke(cli, ["dci", "client", "list", "--db", db.url, "--json"])
     assert json.loads(listed.output)[0]["callback_urls"] == ["https://dinkes.example/dci"]
+
+
+def test_admins_manage_clients_on_their_page(app, db, admin) -> None:
+    from tests.test_web_support import form_data, login
+
+    add_user(db, "kepala", Role.ADMIN, "32.75")
+    add_user(db, "ani", Role.OPERATOR, KECAMATAN)
+    http = TestClient(app)
+    csrf = login(http, "kepala")
+    page = http.get("/klien-dci")
+    assert page.status_code == 200 and 'href="/klien-dci"' in page.text  # in the admin's menu
+    fields = {
+        **form_data(page.text, "/klien-dci"),
+        "nama": "bansos-pusat",
+        "peran": "verifikator",
+        "wilayah": "32.75",
+        "callback": "https://mis.example/dci\nhttp://127.0.0.1:9/x",
+        "csrf_token": csrf,
+    }
+    made = http.post("/klien-dci", data=fields)
+    assert made.status_code == 200 and 'id="token-baru"' in made.text
+    token = made.text.split('<code id="token-dci">')[1].split("<")[0]
+    assert _post(http, "sync/search", dci.search(dci.by_nik("3275011705800001")), token).status_code == 200
+    assert token not in http.get("/klien-dci").text  # shown once
+    bad = http.post("/klien-dci", data={**fields, "nama": "lain", "callback": "ftp://x"})
+    assert bad.status_code == 422 and "callback" in bad.text and 'id="token-baru"' not in bad.text
+    detail = http.get("/klien-dci/bansos-pusat")
+    assert (
+        detail.status_code == 200
+        and "https://mis.example/dci" in detail.text
+        and "sync/search" not in detail.text
+    )
+    assert (
+        http.post(
+            "/klien-dci/bansos-pusat/cabut", data={"csrf_token": csrf}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    assert _post(http, "sync/search", dci.search(dci.by_nik("3275011705800001")), token).status_code == 401
+    operator = TestClient(app)
+    login(operator, "ani")
+    assert operator.get("/klien-dci").status_code == 403

@@ -41,6 +41,7 @@ from tepat.web.routes import (
     accounts,
     areas,
     cases,
+    dci_clients,
     documents,
     duplicates,
     exports,
@@ -77,6 +78,7 @@ MENU: tuple[tuple[str, str, Permission | None], ...] = (
     ("/laporan", "Laporan", Permission.READ_PAYMENTS),
     ("/audit", "Audit", Permission.READ_AUDIT),
     ("/pengguna", "Pengguna", Permission.MANAGE_USERS),
+    ("/klien-dci", "Klien DCI", Permission.MANAGE_USERS),
 )
 """Menu links after the registry's own: (link, label, the permission that shows it or ``None`` for everyone)."""
 
@@ -150,6 +152,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         members,
         moves,
         duplicates,
+        dci_clients,
         imports,
         exports,
         statistics,
