@@ -545,3 +545,70 @@ def test_admins_manage_clients_on_their_page(app, db, admin) -> None:
     operator = TestClient(app)
     login(operator, "ani")
     assert operator.get("/klien-dci").status_code == 403
+
+
+def test_subscribers_are_told_of_registry_changes_in_their_area_that_meet_their_filter(
+    app, db, admin, tmp_path, monkeypatch
+) -> None:
+    from tepat.domain.access import system_actor
+    from tepat.services import dci_events, registry
+    from tepat.services.imports import import_file
+    from tests import registry_files
+
+    def subscribe(http: TestClient, token: str, event: str, query: dict[str, Any]) -> None:
+        item = {
+            "reference_id": f"ref-{event}",
+            "timestamp": dci.now_text(),
+            "subscribe_criteria": {
+                "reg_event_type": event,
+                "notify_record_type": "Group",
+                "filter": {"type": "expression", "value": {"expression": {"query": query}}},
+            },
+        }
+        message = {"transaction_id": f"t-{event}", "subscribe_request": [item]}
+        assert _post(http, "subscribe", dci.envelope("subscribe", message), token).status_code == 202
+
+    monkeypatch.setattr(
+        dci_events, "SETTLE", timedelta(0)
+    )  # (a real server waits 30 s for commits to settle)
+
+    def notified() -> dict[str, list[str]]:  # event → family ids told, since the last call
+        time.sleep(0.01)
+        receiver.received.clear()
+        dci_events.queue_due(db)
+        _deliver_all(db)
+        told: dict[str, list[str]] = {}
+        for path, body in receiver.received:
+            if path == "/registry/notify":
+                for event in body["message"]["notify_event"]:
+                    told.setdefault(event["data"]["reg_event_type"], []).append(
+                        event["data"]["reg_records"]["@id"].rsplit(":", 1)[1]
+                    )
+        return told
+
+    with dci.callback_receiver() as receiver:
+        token = _client(db, admin, urls=[receiver.base])
+        http = TestClient(app)
+        for event in ("REGISTER", "UPDATE", "DELETE"):
+            subscribe(http, token, event, {"district": {"$eq": KECAMATAN}})
+        subscribe(http, token, "LINK", {"location": {"$eq": KELURAHAN}})
+        _deliver_all(db)  # the on-subscribe answers
+        ours = make_family(db, admin, KELURAHAN)
+        make_family(db, admin, OTHER_KELURAHAN)  # outside the client's area: never told
+        told = notified()
+        assert told == {"REGISTER": [str(ours)], "LINK": [str(ours)]}
+        assert notified() == {}  # nothing new: told once
+        version = registry.get_family(db, admin, ours).family["version"]
+        registry.deactivate_family(
+            db, admin, ours, "pindah", expected_version=version, note="pindah ke luar kota"
+        )
+        told = notified()
+        assert told == {"DELETE": [str(ours)]}
+        csv = registry_files.write_csv(tmp_path / "impor.csv", registry_files.family(kelurahan=KELURAHAN))
+        import_file(db, system_actor("32.75"), csv)
+        told = notified()
+        assert (
+            set(told) == {"REGISTER", "LINK"} and len(told["REGISTER"]) == 1
+        )  # an import's family, once done
+    notifications = [b for p, b in receiver.received if p == "/registry/notify"]
+    assert all(b["header"]["action"] == "notify" for b in notifications)

@@ -10,7 +10,7 @@ import typer
 
 from tepat.cli import common
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
-from tepat.services import dci_clients, dci_delivery
+from tepat.services import dci_clients, dci_delivery, dci_events
 
 dci_app = typer.Typer(help="DCI Social Registry interface: clients and callbacks.", no_args_is_help=True)
 client_app = typer.Typer(help="Systems allowed to call /dci/registry/...", no_args_is_help=True)
@@ -127,8 +127,10 @@ def revoke(name: str, user: AsReader = None, db_url: DatabaseOption = None) -> N
 
 @dci_app.command("kirim")
 def send(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
-    """Send the callbacks due now (the web app does this by itself; for a server run without it)."""
+    """Queue the notifications owed to subscribers and send the callbacks due now (the web app does this by
+    itself; for a server run without it)."""
     db = open_database(db_url)
+    dci_events.queue_due(db)
     outcome = dci_delivery.deliver_due(db)
     if as_json:
         print_json({"sent": outcome.sent, "retrying": outcome.retrying, "failed": outcome.failed})

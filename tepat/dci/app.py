@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from tepat.config import Settings
 from tepat.dci import errors
 from tepat.domain.dci import Action, ErrorCode, Refused
-from tepat.services import dci_clients, dci_delivery, dci_registry
+from tepat.services import dci_clients, dci_delivery, dci_events, dci_registry
 from tepat.services.dci_clients import DciClient
 from tepat.store.database import Database
 
@@ -135,6 +135,8 @@ class DeliveryWorker:
             self._thread = None
 
     def run_once(self) -> dci_delivery.Outcome:
+        """Queue the notifications owed to subscribers, then send what is due."""
+        dci_events.queue_due(self.db)
         return dci_delivery.deliver_due(self.db, self.send)
 
 

@@ -42,7 +42,7 @@ class DciClient:
 
     def may_call_back(self, url: str) -> bool:
         """True when ``url`` lies under one of the registered prefixes (same scheme, host and port)."""
-        return any(_under(url, prefix) for prefix in self.callback_urls)
+        return any(client_prefix_holds(prefix, url) for prefix in self.callback_urls)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class NewClient:
     token: str
 
 
-def _under(url: str, prefix: str) -> bool:
+def client_prefix_holds(prefix: str, url: str) -> bool:
+    """True when ``url`` lies under the registered ``prefix`` (same scheme, host and port; path below it)."""
     try:
         got, base = urlsplit(url), urlsplit(prefix)
         same_origin = (got.scheme, got.hostname, got.port) == (base.scheme, base.hostname, base.port)
@@ -160,7 +161,7 @@ def client_for_token(db: Database, token: str) -> DciClient:
     return _client(row, actor)
 
 
-def client_for_user(db: Database, client_id: int) -> DciClient:
+def client_by_id(db: Database, client_id: int) -> DciClient:
     """The client with this id as it stands now (its account's role and area), to answer on its behalf later;
     ``Refused`` (forbidden) once it has been revoked."""
     with db.read() as conn:

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tepat.domain.dci import Action, Status
-from tepat.services import dci_registry
-from tepat.services.dci_clients import client_for_user
+from tepat.services import dci_events, dci_registry
+from tepat.services.dci_clients import client_by_id
 from tepat.store import dci as store
 from tepat.store.database import Database
 from tepat.store.engine import now
@@ -128,11 +128,13 @@ def _body(db: Database, row: dict[str, Any]) -> tuple[dict[str, Any], int | None
             done=1,
         )
         return {"signature": "", "header": header, "message": part["message"]}, None
+    if "subscription" in part:  # a notification: the families as they are now
+        return dci_events.notify_message(db, client_by_id(db, row["client_id"]), part), None
     with db.read() as conn:
         txn = store.transaction(conn, row["transaction_pk"])
     if txn is None or txn["request"] is None:
         raise LookupError("the search this delivery answers is gone")
-    client = client_for_user(db, row["client_id"])
+    client = client_by_id(db, row["client_id"])
     return dci_registry.search_page_message(
         db, client, txn["request"], txn["correlation_id"], int(part["item"]), part.get("page")
     )

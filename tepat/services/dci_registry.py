@@ -48,7 +48,7 @@ from tepat.domain.regions import Level, RegionCode
 from tepat.domain.rule_ast import Quantifier, Rule
 from tepat.errors import ValidationError
 from tepat.services import dci_signature
-from tepat.services.dci_clients import DciClient
+from tepat.services.dci_clients import DciClient, client_prefix_holds
 from tepat.services.targeting import resolve_model
 from tepat.store import audit
 from tepat.store import dci as store
@@ -280,7 +280,7 @@ def _search(
     entity = criteria.get("response_entity", "Group")
     if entity not in ("Group", "Member"):
         raise Rejected(Reason.SEARCH_CRITERIA_INVALID, "response_entity must be Group or Member")
-    query = search_query(criteria.get("query_type"), criteria.get("query"), _place_lookup(db))
+    query = search_query(criteria.get("query_type"), criteria.get("query"), place_lookup(db))
     order, descending = _sort_of(criteria)
     office = db.office
     with db.read() as conn:
@@ -288,9 +288,9 @@ def _search(
         scores = targeting_store.scores_source(model) if model is not None else None
         member_condition: sa.ColumnElement[bool] | None = None
         if isinstance(query, IdQuery):
-            where = _by_identifier(conn, query)
+            where = by_identifier(conn, query)
         else:
-            where, member_condition = _by_criteria(query, scores, entity == "Member")
+            where, member_condition = by_criteria(query, scores, entity == "Member")
         total, rows = store.families_page(
             conn,
             sa.and_(where, in_area(actor.area_code)),
@@ -303,7 +303,7 @@ def _search(
         people = store.living_members(conn, [r["id"] for r in rows], member_condition)
     records: list[dict[str, Any]] = []
     for family in rows:
-        names = _place_names(db, family["kelurahan_code"])
+        names = place_names(db, family["kelurahan_code"])
         if entity == "Group":
             records.append(
                 group_record(
@@ -332,7 +332,7 @@ def _search(
     return data, total, query.problem if isinstance(query, IdQuery) else None
 
 
-def _by_identifier(conn: sa.Connection, query: IdQuery) -> sa.ColumnElement[bool]:
+def by_identifier(conn: sa.Connection, query: IdQuery) -> sa.ColumnElement[bool]:
     if query.problem is not None:
         return sa.false()
     if query.kind == "nik":
@@ -344,7 +344,7 @@ def _by_identifier(conn: sa.Connection, query: IdQuery) -> sa.ColumnElement[bool
     return families.c.id == family_id if family_id is not None else sa.false()
 
 
-def _by_criteria(
+def by_criteria(
     query: Criteria, scores: sa.FromClause | None, members_wanted: bool
 ) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool] | None]:
     day = now().date()
@@ -361,7 +361,7 @@ def _by_criteria(
     return where, member
 
 
-def _place_lookup(db: Database) -> Any:
+def place_lookup(db: Database) -> Any:
     office = db.office
     regions = db.regions
 
@@ -386,7 +386,7 @@ def _place_lookup(db: Database) -> Any:
     return lookup
 
 
-def _place_names(db: Database, kelurahan_code: str) -> tuple[str, str]:
+def place_names(db: Database, kelurahan_code: str) -> tuple[str, str]:
     parent = RegionCode.parse(kelurahan_code).parent
     return db.regions.name(kelurahan_code), db.regions.name(str(parent) if parent else "")
 
@@ -488,6 +488,15 @@ def callback_url(client: DciClient, envelope: Envelope, answer: Action) -> str:
             ErrorCode.SENDER_URI_INVALID, "no sender_uri, and no callback address registered for you"
         )
     return client.callback_urls[0].rstrip("/") + CALLBACK_PATHS[answer]
+
+
+def notify_url(client: DciClient, envelope: Envelope) -> str | None:
+    """Where a subscription's notifications go: ``/registry/notify`` under the registered prefix its
+    ``sender_uri`` lies under (else the first prefix)."""
+    named = envelope.header.get("sender_uri")
+    prefixes = [p for p in client.callback_urls if isinstance(named, str) and client_prefix_holds(p, named)]
+    chosen = prefixes[0] if prefixes else (client.callback_urls[0] if client.callback_urls else None)
+    return chosen.rstrip("/") + CALLBACK_PATHS[Action.NOTIFY] if chosen else None
 
 
 def accept(db: Database, client: DciClient, envelope: Envelope, action: Action) -> dict[str, Any]:
@@ -672,7 +681,6 @@ def _subscribe_one(
                 Reason.EVENT_ALREADY_SUBSCRIBED, "you already subscribe to this event with this filter"
             )
         code = "sub-" + secrets.token_urlsafe(12)
-        url = envelope.header.get("sender_uri")
         store.insert_subscription(
             conn,
             code=code,
@@ -683,9 +691,10 @@ def _subscribe_one(
             filter=filter_,
             notify_record_type=record_type.strip()[:40],
             area_code=client.actor.area_code,
-            callback_url=url if isinstance(url, str) and client.may_call_back(url) else None,
+            callback_url=notify_url(client, envelope),
             status="subscribe",
             created_at=at,
+            seen_until=at,
         )
     return {
         "version": VERSION,
@@ -709,7 +718,7 @@ def _check_filter(db: Database, filter_type: object, filter_: object) -> None:
         else:
             filter_type = "idtype-value"
     try:
-        search_query(filter_type, filter_, _place_lookup(db))
+        search_query(filter_type, filter_, place_lookup(db))
     except Rejected as exc:
         raise Rejected(Reason.NOTIFY_TYPES_INVALID, f"filter: {exc.message}") from None
 

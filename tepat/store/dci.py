@@ -144,6 +144,20 @@ def end_subscription(conn: sa.Connection, subscription_id: int, at: datetime) ->
     ).rowcount
 
 
+def live_subscriptions(conn: sa.Connection) -> list[dict[str, Any]]:
+    q = sa.select(_S).where(_S.c.status == "subscribe").order_by(_S.c.id)
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def subscription_by_code(conn: sa.Connection, code: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(_S).where(_S.c.code == code)).mappings().first()
+    return dict(row) if row else None
+
+
+def advance_subscription(conn: sa.Connection, subscription_id: int, seen_until: datetime) -> None:
+    conn.execute(sa.update(_S).where(_S.c.id == subscription_id).values(seen_until=seen_until))
+
+
 def subscriptions_of(conn: sa.Connection, client_id: int) -> list[dict[str, Any]]:
     q = sa.select(_S).where(_S.c.client_id == client_id).order_by(_S.c.id.desc()).limit(200)
     return [dict(r) for r in conn.execute(q).mappings()]
@@ -214,14 +228,16 @@ def families_page(
     descending: bool,
     offset: int,
     limit: int,
+    active_only: bool = True,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """The active families satisfying ``where`` (counted, then one page with their desil), in a stable order."""
+    """The families satisfying ``where`` (active ones only unless told), counted, then one page with their desil,
+    in a stable order."""
     source: sa.FromClause = families
     desil: sa.ColumnElement[Any] = sa.null()
     if scores is not None:
         source = families.outerjoin(scores, scores.c.family_id == families.c.id)
         desil = scores.c.desil
-    condition = sa.and_(families.c.registry_status == "aktif", where)
+    condition = sa.and_(families.c.registry_status == "aktif", where) if active_only else where
     total = conn.execute(sa.select(sa.func.count()).select_from(source).where(condition)).scalar_one()
     key: sa.ColumnElement[Any] = desil if order == "desil" and scores is not None else families.c.id
     ordering = [key.desc() if descending else key.asc(), families.c.id]

@@ -904,10 +904,11 @@ dci_subscriptions = sa.Table(
     sa.Column("filter", sa.JSON, nullable=False),
     sa.Column("notify_record_type", sa.String(40), nullable=False),
     sa.Column("area_code", sa.String(13), nullable=False),  # the client's area when it subscribed
-    sa.Column("callback_url", sa.String(500)),
+    sa.Column("callback_url", sa.String(500)),  # where its notifications go
     sa.Column("status", sa.String(12), nullable=False),  # subscribe | unsubscribe
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("ended_at", Timestamp),
+    sa.Column("seen_until", Timestamp, nullable=False),  # registry changes up to here have been notified
     sa.Index("ix_dci_subscriptions_client_id", "client_id"),
 )
 

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("created_at", _TS, nullable=False),
         sa.Column("ended_at", _TS, nullable=True),
+        sa.Column("seen_until", _TS, nullable=False),
         sa.ForeignKeyConstraint(
             ["client_id"], ["dci_clients.id"], name=op.f("fk_dci_subscriptions_client_id_dci_clients")
         ),
