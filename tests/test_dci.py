@@ -612,3 +612,112 @@ def test_subscribers_are_told_of_registry_changes_in_their_area_that_meet_their_
         )  # an import's family, once done
     notifications = [b for p, b in receiver.received if p == "/registry/notify"]
     assert all(b["header"]["action"] == "notify" for b in notifications)
+
+
+def test_deaths_and_moves_from_the_civil_registry_arrive_by_subscription_and_block_payments(
+    app, db, admin
+) -> None:
+    """Issue 16 point 2, against a small CRVS stand-in: tepat subscribes; the civil registry then notifies a
+    death and a move, applied as a change file is (the entitlement of the dead person is blocked)."""
+    from tepat.services import crvs, dci_delivery
+    from tepat.store.schema import entitlements, members
+    from tests.programme_data import approved_cycle, insert_programme
+
+    dead = member_values("Mbah Karto", "L", date(1940, 1, 1))
+    mover = member_values("Ayu Lestari", "P", date(1985, 5, 5))
+    elsewhere = member_values("Dedi Kurnia", "L", date(1975, 7, 7))
+    families = [
+        make_family(db, admin, KELURAHAN, members=[dead]),
+        make_family(db, admin, KELURAHAN, members=[mover]),
+        make_family(db, admin, OTHER_KELURAHAN, members=[elsewhere]),
+    ]
+    programme = insert_programme(db, "LKM-NIK", unit="orang", benefit_type="layanan", amount=0)
+    cycle = approved_cycle(db, programme, families, per_person=True, state="pembayaran")
+    with dci.callback_receiver() as civil_registry:  # the CRVS stand-in: it records what tepat asks of it
+        status = crvs.subscribe(
+            db,
+            civil_registry.base,
+            "token-dari-dukcapil",
+            "https://tepat.example/dci/crvs",
+            dci_delivery.post_json,
+        )
+    assert status == 200
+    [(path, asked)] = civil_registry.received
+    assert path == "/registry/subscribe" and asked["header"]["action"] == "subscribe"
+    assert [
+        i["subscribe_criteria"]["reg_event_type"].rsplit(":", 1)[1]
+        for i in asked["message"]["subscribe_request"]
+    ] == ["Death", "ChangeOfResidence"]
+    assert asked["header"]["sender_uri"] == "https://tepat.example/dci/crvs/registry/on-subscribe"
+
+    token = _client(
+        db, admin, "dukcapil", role="operator", area=KECAMATAN
+    )  # it may change the registry there
+    http = TestClient(app)
+
+    def person(nik: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "@type": "Person",
+            "identifier": [{"identifier_type": "UIN", "identifier_value": nik}],
+            **extra,
+        }
+
+    events = [
+        {
+            "reference_id": "e1",
+            "timestamp": dci.now_text(),
+            "data": {
+                "reg_event_type": "spdci-common:RegistryEventType:Death",
+                "reg_records": person(dead["nik"], death_date="2026-11-30"),
+            },
+        },
+        {
+            "reference_id": "e2",
+            "timestamp": "2026-12-01T08:00:00+07:00",
+            "data": {
+                "reg_event_type": "spdci-common:RegistryEventType:ChangeOfResidence",
+                "reg_records": person(mover["nik"]),
+            },
+        },
+        {
+            "reference_id": "e3",
+            "timestamp": dci.now_text(),
+            "data": {
+                "reg_event_type": "Death",
+                "reg_records": person(elsewhere["nik"], death_date="2026-11-30"),
+            },
+        },
+        {
+            "reference_id": "e4",
+            "timestamp": dci.now_text(),
+            "data": {"reg_event_type": "LiveBirth", "reg_records": person(dead["nik"])},
+        },
+    ]
+    notify = dci.envelope("notify", {"transaction_id": "crvs-1", "notify_event": events})
+    notify["header"] = {k: v for k, v in notify["header"].items() if k != "total_count"} | {"status": "succ"}
+    answer = http.post("/dci/crvs/registry/notify", json=notify, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json()["message"]["ack_status"] == "ACK"
+    with db.read() as conn:
+        people = {r.name: r for r in conn.execute(sa.select(members)).all()}
+        states = dict(
+            conn.execute(
+                sa.select(entitlements.c.recipient_name, entitlements.c.state).where(
+                    entitlements.c.cycle_id == cycle
+                )
+            ).all()
+        )
+    assert people["Mbah Karto"].life_status == "meninggal" and people["Mbah Karto"].death_date == date(
+        2026, 11, 30
+    )
+    assert people["Ayu Lestari"].status == "nonaktif" and people["Ayu Lestari"].inactive_reason == "pindah"
+    assert people["Dedi Kurnia"].status == "aktif"  # outside the client's area: not touched
+    assert states == {"Mbah Karto": "diblokir", "Ayu Lestari": "diblokir", "Dedi Kurnia": "terjadwal"}
+    anonymous = http.post("/dci/crvs/registry/notify", json=notify)
+    assert anonymous.status_code == 401
+    reader = _client(db, admin, "pembaca", role="verifikator", area=KECAMATAN)  # may read, not change
+    refused = http.post(
+        "/dci/crvs/registry/notify", json=notify, headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert (
+        refused.status_code == 403 and refused.json()["message"]["error"]["code"] == "err.request.forbidden"
+    )

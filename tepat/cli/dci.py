@@ -10,7 +10,7 @@ import typer
 
 from tepat.cli import common
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
-from tepat.services import dci_clients, dci_delivery, dci_events
+from tepat.services import crvs, dci_clients, dci_delivery, dci_events
 
 dci_app = typer.Typer(help="DCI Social Registry interface: clients and callbacks.", no_args_is_help=True)
 client_app = typer.Typer(help="Systems allowed to call /dci/registry/...", no_args_is_help=True)
@@ -136,6 +136,37 @@ def send(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
         print_json({"sent": outcome.sent, "retrying": outcome.retrying, "failed": outcome.failed})
         return
     typer.echo(f"{outcome.sent} terkirim, {outcome.retrying} dicoba lagi nanti, {outcome.failed} gagal.")
+
+
+crvs_app = typer.Typer(
+    help="tepat as a subscriber of the civil registry (CRVS, Dukcapil).", no_args_is_help=True
+)
+dci_app.add_typer(crvs_app, name="crvs")
+
+
+@crvs_app.command("subscribe")
+def crvs_subscribe(
+    url: Annotated[
+        str, typer.Option("--url", help="The civil registry's DCI base URL (…/registry/subscribe).")
+    ],
+    token: Annotated[str, typer.Option("--token", help="The token the civil registry gave this office.")],
+    callback_url: Annotated[
+        str,
+        typer.Option(
+            "--callback-url", help="This server's CRVS callback base, e.g. https://tepat.example/dci/crvs."
+        ),
+    ],
+    db_url: DatabaseOption = None,
+) -> None:
+    """Subscribe to death and move events of the office's area; they arrive at /dci/crvs/registry/notify (sent
+    with the token of the DCI client registered for the civil registry) and are applied as a change file is."""
+    db = open_database(db_url)
+    status = crvs.subscribe(db, url, token, callback_url, dci_delivery.post_json)
+    if not 200 <= status < 300:
+        common.fail(f"Registri sipil menjawab HTTP {status}: langganan tidak diterima.")
+    typer.echo(
+        f"Permintaan langganan kematian dan pindah dikirim (HTTP {status}); jawabannya datang lewat callback."
+    )
 
 
 def register(app: typer.Typer) -> None:

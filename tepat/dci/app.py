@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from tepat.config import Settings
 from tepat.dci import errors
 from tepat.domain.dci import Action, ErrorCode, Refused
-from tepat.services import dci_clients, dci_delivery, dci_events, dci_registry
+from tepat.services import crvs, dci_clients, dci_delivery, dci_events, dci_registry
 from tepat.services.dci_clients import DciClient
 from tepat.store.database import Database
 
@@ -40,7 +40,11 @@ def _token(request: Request) -> str:
     return value.strip()
 
 
-async def _call(request: Request, action: Action) -> tuple[Database, DciClient, dci_registry.Envelope]:
+async def _call(
+    request: Request, action: Action, *, subscriber: bool = False
+) -> tuple[Database, DciClient, dci_registry.Envelope]:
+    """The client, and its message checked (``subscriber``: a callback to tepat, whose header has no
+    ``total_count`` to require, and whose sender's key, if registered, must still have signed it)."""
     db: Database = request.app.state.db
     token = _token(request)
     client = await run_in_threadpool(dci_clients.client_for_token, db, token)
@@ -48,7 +52,7 @@ async def _call(request: Request, action: Action) -> tuple[Database, DciClient, 
         body = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise Refused(ErrorCode.BAD_REQUEST, "the body is not JSON") from None
-    envelope = dci_registry.read_envelope(body, action)
+    envelope = dci_registry.read_envelope(body, action, callback=subscriber)
     dci_registry.check_client(client, envelope)
     return db, client, envelope
 
@@ -102,6 +106,21 @@ def create_dci_app(settings: Settings, db: Database) -> FastAPI:
     async def sync_txn_status(request: Request) -> JSONResponse:
         db, client, envelope = await _call(request, Action.TXN_STATUS)
         return _answer(request, await run_in_threadpool(dci_registry.sync_txn_status, db, client, envelope))
+
+    @app.post("/crvs/registry/notify")
+    async def crvs_notify(request: Request) -> JSONResponse:
+        """Deaths and moves notified by the civil registry (tepat is its subscriber): applied now."""
+        db, client, envelope = await _call(request, Action.NOTIFY, subscriber=True)
+        report = await run_in_threadpool(crvs.apply_notification, db, client, envelope.message)
+        log.info("CRVS %s: %s", client.name, report.as_dict())
+        return _answer(request, dci_registry.ack(envelope.message["transaction_id"]))
+
+    @app.post("/crvs/registry/on-subscribe")
+    async def crvs_on_subscribe(request: Request) -> JSONResponse:
+        """The civil registry's answer to tepat's subscription (its codes are kept in the audit log)."""
+        db, client, envelope = await _call(request, Action.ON_SUBSCRIBE, subscriber=True)
+        await run_in_threadpool(crvs.record_subscription, db, client, envelope.message)
+        return _answer(request, dci_registry.ack(envelope.message["transaction_id"]))
 
     return app
 

@@ -50,12 +50,14 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1)))
 
 
-def post_json(url: str, body: dict[str, Any]) -> int:
-    """The default ``Send``: an HTTP POST with a JSON body and a timeout; redirects are not followed."""
+def post_json(url: str, body: dict[str, Any], token: str | None = None) -> int:
+    """The default ``Send``: an HTTP POST with a JSON body (and a bearer token) and a timeout; redirects are not
+    followed."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
-    )
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
     opener = urllib.request.build_opener(_NoRedirect())
     try:
         with opener.open(request, timeout=ATTEMPT_TIMEOUT_SECONDS) as response:

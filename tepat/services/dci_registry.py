@@ -85,8 +85,9 @@ class Envelope:
 # ------------------------------------------------------------------------------------------- envelope
 
 
-def read_envelope(body: object, action: Action) -> Envelope:
-    """The envelope of a call, checked as the spec's ``MsgHeader``; ``Refused`` otherwise."""
+def read_envelope(body: object, action: Action, *, callback: bool = False) -> Envelope:
+    """The envelope of a call, checked as the spec's ``MsgHeader`` (``callback``: ``MsgCallbackHeader``, as a
+    registry tepat subscribes to sends it); ``Refused`` otherwise."""
     if not isinstance(body, Mapping):
         raise Refused(ErrorCode.BAD_REQUEST, "the body must be a JSON object with header and message")
     header, message = body.get("header"), body.get("message")
@@ -99,12 +100,12 @@ def read_envelope(body: object, action: Action) -> Envelope:
         raise Refused(ErrorCode.VERSION_NOT_SUPPORTED, f"version {version!r} is not supported; use {VERSION}")
     if header.get("action") != action.value:
         raise Refused(ErrorCode.BAD_REQUEST, f"header.action must be {action.value!r} for this endpoint")
-    for name in ("message_id", "sender_id"):
+    for name in ("message_id",) if callback else ("message_id", "sender_id"):
         if not _text(header.get(name)):
             raise Refused(ErrorCode.BAD_REQUEST, f"header.{name} is required (a string of at most 99)")
     if _moment(header.get("message_ts")) is None:
         raise Refused(ErrorCode.BAD_REQUEST, "header.message_ts must be an ISO 8601 timestamp with a zone")
-    total = header.get("total_count")
+    total = header.get("total_count", 0 if callback else None)
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
         raise Refused(ErrorCode.BAD_REQUEST, "header.total_count is required (a whole number)")
     if header.get("is_msg_encrypted") is True:
