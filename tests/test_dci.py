@@ -721,3 +721,18 @@ def test_deaths_and_moves_from_the_civil_registry_arrive_by_subscription_and_blo
     assert (
         refused.status_code == 403 and refused.json()["message"]["error"]["code"] == "err.request.forbidden"
     )
+
+
+def test_the_specs_own_example_ids_of_twenty_digits_are_accepted(app, db, admin) -> None:
+    """DCI ids are text (the spec's example reference_id has 20 digits): the guard against integer overflow
+    must not refuse them; a NUL is still refused, in the standard's shape."""
+    token = _client(db, admin)
+    http = TestClient(app)
+    body = dci.search(dci.by_nik("3275011705800001", reference="12345678901234567890"),
+                      transaction_id="01234567890123456789")  # fmt: skip
+    answer = _post(http, "sync/search", body, token)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["message"]["search_response"][0]["reference_id"] == "12345678901234567890"
+    nul = dci.search(dci.by_nik("3275011705800001", reference="a\u0000b"))
+    refused = _post(http, "sync/search", nul, token)
+    assert refused.status_code == 422 and refused.json()["message"]["ack_status"] == "ERR"

@@ -8,7 +8,9 @@
 
 Either in the path, the query string or a form or JSON body is answered 422 with a
 plain message, and nothing of it is logged. Multipart uploads are left to their own
-checks (files are read as bytes).
+checks (files are read as bytes). The DCI interface (``/dci/``) takes its ids as text (the
+standard's own example reference id has 20 digits) and stores none as an integer: its
+bodies are checked for NUL only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ TOO_LONG = "Isian memuat angka yang terlalu besar (lebih dari 18 angka). Periksa
 _HUGE_NUMBER = re.compile(rb"(?<![0-9])[0-9]{19,}")
 _CHECKED_BODIES = (b"application/x-www-form-urlencoded", b"application/json")
 _NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
+TEXT_ID_PATHS = ("/dci/",)
+"""Paths whose JSON bodies carry long digit runs as text (never integers): checked for NUL only."""
 
 
 def has_huge_number(raw: bytes) -> bool:
@@ -69,7 +73,7 @@ class RejectNul:
         if _has_nul(body):
             await self._refuse(scope, send)
             return
-        if has_huge_number(body):
+        if has_huge_number(body) and not scope.get("path", "").startswith(TEXT_ID_PATHS):
             await self._refuse(scope, send, TOO_LONG)
             return
         sent = False
