@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import weakref
 from typing import Any
 
@@ -30,6 +31,8 @@ from tepat.store.database import Database
 
 log = logging.getLogger("tepat.dci")
 POLL_SECONDS = 1.0
+EVENTS_EVERY_SECONDS = 10.0
+"""How often the delivery thread looks for registry changes owed to subscribers."""
 
 
 def _token(request: Request) -> str:
@@ -135,6 +138,7 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._events_looked = float("-inf")
 
     def start(self) -> None:
         if self._thread is None:
@@ -154,8 +158,10 @@ class DeliveryWorker:
             self._thread = None
 
     def run_once(self) -> dci_delivery.Outcome:
-        """Queue the notifications owed to subscribers, then send what is due."""
-        dci_events.queue_due(self.db)
+        """Queue the notifications owed to subscribers (every ``EVENTS_EVERY_SECONDS``), then send what is due."""
+        if time.monotonic() - self._events_looked >= EVENTS_EVERY_SECONDS:
+            self._events_looked = time.monotonic()
+            dci_events.queue_due(self.db)
         return dci_delivery.deliver_due(self.db, self.send)
 
 

@@ -68,6 +68,9 @@ def queue_due(db: Database, *, at: datetime | None = None) -> int:
         except Refused:  # revoked: its subscriptions ended with it
             continue
         with db.begin() as conn:
+            # Moving the cursor first, guarded by where it was: two server processes never both take a window.
+            if not store.advance_subscription(conn, subscription["id"], subscription["seen_until"], horizon):
+                continue
             ids = _changed(conn, db, client, subscription, horizon)
             for start in range(0, len(ids), BATCH):
                 store.insert_delivery(
@@ -83,7 +86,6 @@ def queue_due(db: Database, *, at: datetime | None = None) -> int:
                     created_at=now(),
                 )
                 queued += 1
-            store.advance_subscription(conn, subscription["id"], horizon)
     return queued
 
 

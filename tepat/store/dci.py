@@ -154,8 +154,16 @@ def subscription_by_code(conn: sa.Connection, code: str) -> dict[str, Any] | Non
     return dict(row) if row else None
 
 
-def advance_subscription(conn: sa.Connection, subscription_id: int, seen_until: datetime) -> None:
-    conn.execute(sa.update(_S).where(_S.c.id == subscription_id).values(seen_until=seen_until))
+def advance_subscription(conn: sa.Connection, subscription_id: int, was: datetime, to: datetime) -> bool:
+    """Move a subscription's cursor from ``was`` to ``to``; ``False`` if another process moved it first."""
+    return (
+        conn.execute(
+            sa.update(_S)
+            .where(_S.c.id == subscription_id, _S.c.seen_until == was, _S.c.status == "subscribe")
+            .values(seen_until=to)
+        ).rowcount
+        == 1
+    )
 
 
 def subscriptions_of(conn: sa.Connection, client_id: int) -> list[dict[str, Any]]:
