@@ -423,6 +423,11 @@ def test_transaction_status_tells_a_client_about_its_own_transactions_only(app, 
     assert status_of(token, ["r-1"], "reference_id_list")["header"]["status"] == "succ"
     assert status_of(other, "t-42")["header"]["status"] == "rjct"  # another client's: unknown to it
     assert status_of(other, "t-42")["message"]["txnstatus_response"]["txn_status"]["search_response"] == []
+    with db.read() as conn:
+        asked = conn.execute(
+            sa.select(audit_log.c.actor).where(audit_log.c.action == "dci.txn-status")
+        ).scalars()
+        assert sorted(asked) == ["dci-bank", "dci-bank", "dci-lain", "dci-lain"]
 
 
 def test_a_client_with_a_key_must_sign_every_message(app, db, admin) -> None:

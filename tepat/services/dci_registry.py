@@ -806,9 +806,19 @@ def txn_status(db: Database, client: DciClient, envelope: Envelope, correlation_
 
 
 def sync_txn_status(db: Database, client: DciClient, envelope: Envelope) -> dict[str, Any]:
-    """``/registry/sync/txn/status``: answered now."""
+    """``/registry/sync/txn/status``: answered now (and audited, as every call is)."""
     correlation_id = _correlation_id()
     message = txn_status(db, client, envelope, correlation_id)
+    with db.begin() as conn:
+        audit.record(
+            conn,
+            client.actor,
+            "dci.txn-status",
+            "dci_client",
+            client.id,
+            area_code=client.actor.area_code,
+            detail={"transaction_id": envelope.message["transaction_id"]},
+        )
     found = bool(message["txnstatus_response"]["txn_status"]["search_response"])
     header = callback_header(
         db,
