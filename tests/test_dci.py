@@ -741,3 +741,25 @@ def test_the_specs_own_example_ids_of_twenty_digits_are_accepted(app, db, admin)
     nul = dci.search(dci.by_nik("3275011705800001", reference="a\u0000b"))
     refused = _post(http, "sync/search", nul, token)
     assert refused.status_code == 422 and refused.json()["message"]["ack_status"] == "ERR"
+
+
+def test_what_a_dci_call_kept_is_forgotten_after_the_retention_period(app, db, admin) -> None:
+    """A search whose callbacks never got through keeps its request (it may hold a NIK) only for
+    ``TEPAT_RETENTION_DAYS``; the delivery log stays, without the answers' content."""
+    token = _client(db, admin, urls=["http://127.0.0.1:9/spmis"])
+    http = TestClient(app)
+    _post(http, "search", dci.search(dci.by_nik("3275011705800001")), token)
+    message = {"transaction_id": "t-sub", "subscribe_request": [{"reference_id": "r", "timestamp": dci.now_text(),
+               "subscribe_criteria": {"reg_event_type": "UPDATE", "notify_record_type": "Group",
+                                      "filter": {"type": "UIN", "value": "3275011705800001"}}}]}  # fmt: skip
+    _post(http, "subscribe", dci.envelope("subscribe", message), token)
+    assert dci_delivery.forget_old(db, 30) == 0  # nothing old yet
+    with db.begin() as conn:
+        conn.execute(sa.update(dci_transactions).values(created_at=now() - timedelta(days=31)))
+        conn.execute(sa.update(dci_deliveries).values(created_at=now() - timedelta(days=31)))
+    assert dci_delivery.forget_old(db, 30) == 2
+    with db.read() as conn:
+        txns = conn.execute(sa.select(dci_transactions.c.request, dci_transactions.c.status)).all()
+        parts = conn.execute(sa.select(dci_deliveries.c.part, dci_deliveries.c.state)).all()
+    assert all(t.request is None for t in txns) and {t.status for t in txns} == {"rjct"}
+    assert all(p.part == {} and p.state == "gagal" for p in parts)  # no NIK left, the log stays

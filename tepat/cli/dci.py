@@ -127,10 +127,11 @@ def revoke(name: str, user: AsReader = None, db_url: DatabaseOption = None) -> N
 
 @dci_app.command("kirim")
 def send(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
-    """Queue the notifications owed to subscribers and send the callbacks due now (the web app does this by
-    itself; for a server run without it)."""
+    """Queue the notifications owed to subscribers, forget what is past TEPAT_RETENTION_DAYS, and send the
+    callbacks due now (the web app does this by itself; for a server run without it)."""
     db = open_database(db_url)
     dci_events.queue_due(db)
+    dci_delivery.forget_old(db, common.settings(db_url).retention_days)
     outcome = dci_delivery.deliver_due(db)
     if as_json:
         print_json({"sent": outcome.sent, "retrying": outcome.retrying, "failed": outcome.failed})

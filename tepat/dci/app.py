@@ -33,6 +33,8 @@ log = logging.getLogger("tepat.dci")
 POLL_SECONDS = 1.0
 EVENTS_EVERY_SECONDS = 10.0
 """How often the delivery thread looks for registry changes owed to subscribers."""
+FORGET_EVERY_SECONDS = 3600.0
+"""How often it forgets what calls kept past ``TEPAT_RETENTION_DAYS``."""
 
 
 def _token(request: Request) -> str:
@@ -132,13 +134,16 @@ class DeliveryWorker:
     """The thread that sends the callbacks owed (``tepat.services.dci_delivery.deliver_due``): woken when a call
     is acknowledged, and every ``POLL_SECONDS`` for retries that have come due."""
 
-    def __init__(self, db: Database, send: dci_delivery.Send = dci_delivery.post_json) -> None:
+    def __init__(
+        self, db: Database, send: dci_delivery.Send = dci_delivery.post_json, *, retention_days: int = 30
+    ) -> None:
         self.db = db
+        self.retention_days = retention_days
         self.send = send
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._events_looked = float("-inf")
+        self._events_looked = self._forgot = float("-inf")
 
     def start(self) -> None:
         if self._thread is None:
@@ -162,6 +167,9 @@ class DeliveryWorker:
         if time.monotonic() - self._events_looked >= EVENTS_EVERY_SECONDS:
             self._events_looked = time.monotonic()
             dci_events.queue_due(self.db)
+        if time.monotonic() - self._forgot >= FORGET_EVERY_SECONDS:
+            self._forgot = time.monotonic()
+            dci_delivery.forget_old(self.db, self.retention_days)
         return dci_delivery.deliver_due(self.db, self.send)
 
 

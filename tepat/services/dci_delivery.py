@@ -118,6 +118,14 @@ def deliver_due(
     return Outcome(sent, retrying, failed)
 
 
+def forget_old(db: Database, retention_days: int) -> int:
+    """Forget what DCI calls kept longer than ``retention_days`` (a search's request may hold a NIK; an answer's
+    content names people): see ``tepat.store.dci.forget_before``. Returns the transactions touched."""
+    at = now()
+    with db.begin() as conn:
+        return store.forget_before(conn, at - timedelta(days=retention_days), at)
+
+
 def _body(db: Database, row: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     part = row["part"]
     if "message" in part:  # made at acceptance (subscribe, unsubscribe, status): no personal data

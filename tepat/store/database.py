@@ -125,6 +125,15 @@ class Database:
             self._writers.append(writer)
         return writer
 
+    def ping(self) -> bool:
+        """True when the database answers a trivial query now (the server's readiness)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.SQLAlchemyError:
+            return False
+        return True
+
     def flush(self) -> None:
         """Write every buffered row now (the web app does it when it stops)."""
         with self._writers_lock:

@@ -214,6 +214,25 @@ def owed(conn: sa.Connection, transaction_pk: int) -> int:
     )
 
 
+def forget_before(conn: sa.Connection, cutoff: datetime, at: datetime) -> int:
+    """Past the retention period: a transaction's stored request is cleared (an unanswered one is rejected), and
+    the deliveries keep their log but not their content (one still waiting is failed). Returns the transactions
+    touched."""
+    touched = conn.execute(
+        sa.update(_T)
+        .where(_T.c.created_at < cutoff, sa.or_(_T.c.request.is_not(None), _T.c.status.in_(["rcvd", "pdng"])))
+        .values(request=None, status=sa.case((_T.c.status.in_(["rcvd", "pdng"]), "rjct"), else_=_T.c.status),
+                completed_at=sa.func.coalesce(_T.c.completed_at, at))
+    ).rowcount  # fmt: skip
+    conn.execute(
+        sa.update(_D)
+        .where(_D.c.created_at < cutoff, _D.c.state == "menunggu")
+        .values(state="gagal", last_error="tidak terkirim dalam masa simpan")
+    )
+    conn.execute(sa.update(_D).where(_D.c.created_at < cutoff).values(part={}))
+    return int(touched)
+
+
 def deliveries_of(conn: sa.Connection, client_id: int, limit: int = 50) -> list[dict[str, Any]]:
     q = sa.select(_D).where(_D.c.client_id == client_id).order_by(_D.c.id.desc()).limit(limit)
     return [dict(r) for r in conn.execute(q).mappings()]

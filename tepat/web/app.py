@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -129,7 +129,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker = dci.state.delivery_worker = DeliveryWorker(database)
+        worker = dci.state.delivery_worker = DeliveryWorker(database, retention_days=settings.retention_days)
         worker.start()  # the callbacks owed to DCI clients
         yield
         worker.stop()
@@ -172,6 +172,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     dci = create_dci_app(settings, database)
     app.mount("/dci", dci)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.add_api_route("/healthz", _alive, include_in_schema=False)
+    app.add_api_route("/readyz", lambda: _ready(database), include_in_schema=False)
     app.add_api_route("/logo", lambda: office_logo(settings), include_in_schema=False)
     app.add_api_route(
         "/favicon.ico",
@@ -195,6 +197,24 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, https=production)
     app.add_middleware(AccessLog)
     return app
+
+
+def _alive() -> JSONResponse:
+    """For a load balancer: the process answers (it may still be unable to serve: see ``/readyz``)."""
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+def _ready(database: Database) -> JSONResponse:
+    """For a load balancer: the process can serve, its database answers (503 otherwise; nothing of the
+    configuration is told)."""
+    if database.ping():
+        return JSONResponse({"status": "ready", "database": "ok"}, headers={"Cache-Control": "no-store"})
+    log.warning("readiness: the database does not answer")
+    return JSONResponse(
+        {"status": "not ready", "database": "unreachable"},
+        status_code=503,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _logged_in(database: Database, scope: Scope) -> bool:
