@@ -534,6 +534,28 @@ def test_admins_manage_clients_on_their_page(app, db, admin) -> None:
     assert token not in http.get("/klien-dci").text  # shown once
     bad = http.post("/klien-dci", data={**fields, "nama": "lain", "callback": "ftp://x"})
     assert bad.status_code == 422 and "callback" in bad.text and 'id="token-baru"' not in bad.text
+    item = {
+        "reference_id": "r",
+        "timestamp": dci.now_text(),
+        "subscribe_criteria": {
+            "reg_event_type": "UPDATE",
+            "notify_record_type": "Group",
+            "filter": {"type": "UIN", "value": "3275011705800001"},
+        },
+    }
+    message = {"transaction_id": "t-sub", "subscribe_request": [item]}
+    _post(
+        http,
+        "subscribe",
+        dci.envelope("subscribe", message, sender_uri="https://mis.example/dci/on-subscribe"),
+        token,
+    )
+    code = dci_clients.client(db, admin, "bansos-pusat")["subscriptions"][0]["code"]
+    ended = http.post(
+        f"/klien-dci/bansos-pusat/langganan/{code}/akhiri", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert ended.status_code == 303
+    assert dci_clients.client(db, admin, "bansos-pusat")["subscriptions"][0]["status"] == "unsubscribe"
     detail = http.get("/klien-dci/bansos-pusat")
     assert (
         detail.status_code == 200

@@ -218,3 +218,23 @@ def revoke_client(db: Database, actor: Actor, name: str) -> None:
         audit.record(
             conn, actor, "dci.client.revoke", "dci_client", found["id"], area_code=found["area_code"]
         )
+
+
+def end_subscription(db: Database, actor: Actor, name: str, code: str) -> None:
+    """An admin ends one of a client's subscriptions (no more notifications for it)."""
+    found = client(db, actor, name)
+    subscription = next((row for row in found["subscriptions"] if row["code"] == code), None)
+    if subscription is None:
+        raise NotFound(f"Langganan {code!r} tidak ditemukan pada klien {name!r}.")
+    with db.begin() as conn:
+        if not store.end_subscription(conn, subscription["id"], now()):
+            raise TepatError(f"Langganan {code!r} sudah berakhir.")
+        audit.record(
+            conn,
+            actor,
+            "dci.subscription.end",
+            "dci_client",
+            found["id"],
+            area_code=found["area_code"],
+            detail={"code": code},
+        )

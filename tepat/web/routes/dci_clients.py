@@ -109,3 +109,10 @@ def revoke(db: DB, actor: Admin, name: str) -> Response:
     """End a client: its account and tokens, and its subscriptions."""
     dci_clients.revoke_client(db, actor, name)
     return RedirectResponse(f"/klien-dci?dicabut={name}", status_code=303)
+
+
+@router.post("/klien-dci/{name}/langganan/{code}/akhiri")
+def end_subscription(db: DB, actor: Admin, name: str, code: str) -> Response:
+    """End one subscription of the client."""
+    dci_clients.end_subscription(db, actor, name, code)
+    return RedirectResponse(f"/klien-dci/{name}", status_code=303)
