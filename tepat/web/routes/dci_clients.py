@@ -111,8 +111,8 @@ def revoke(db: DB, actor: Admin, name: str) -> Response:
     return RedirectResponse(f"/klien-dci?dicabut={name}", status_code=303)
 
 
-@router.post("/klien-dci/{name}/langganan/{code}/akhiri")
-def end_subscription(db: DB, actor: Admin, name: str, code: str) -> Response:
-    """End one subscription of the client."""
-    dci_clients.end_subscription(db, actor, name, code)
+@router.post("/klien-dci/{name}/langganan/{subscription}/akhiri")
+def end_subscription(db: DB, actor: Admin, name: str, subscription: str) -> Response:
+    """End one subscription of the client (``{subscription}``: its code; ``{code}`` in page paths is a region's)."""
+    dci_clients.end_subscription(db, actor, name, subscription)
     return RedirectResponse(f"/klien-dci/{name}", status_code=303)
