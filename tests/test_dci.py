@@ -785,3 +785,41 @@ def test_what_a_dci_call_kept_is_forgotten_after_the_retention_period(app, db, a
         parts = conn.execute(sa.select(dci_deliveries.c.part, dci_deliveries.c.state)).all()
     assert all(t.request is None for t in txns) and {t.status for t in txns} == {"rjct"}
     assert all(p.part == {} and p.state == "gagal" for p in parts)  # no NIK left, the log stays
+
+
+def test_a_person_leaving_a_family_is_an_unlink_and_an_edit_an_update(app, db, admin, monkeypatch) -> None:
+    from tepat.services import dci_events, registry
+
+    monkeypatch.setattr(dci_events, "SETTLE", timedelta(0))
+    family = make_family(db, admin, KELURAHAN)
+    with dci.callback_receiver() as receiver:
+        token = _client(db, admin, urls=[receiver.base])
+        http = TestClient(app)
+        for event in ("UNLINK", "UPDATE", "LINK"):
+            item = {"reference_id": f"r-{event}", "timestamp": dci.now_text(), "subscribe_criteria": {
+                "reg_event_type": event, "notify_record_type": "Group",
+                "filter": {"type": "HOUSEHOLD_ID", "value": _kk(db, family)}}}  # fmt: skip
+            message = {"transaction_id": f"t-{event}", "subscribe_request": [item]}
+            _post(http, "subscribe", dci.envelope("subscribe", message), token)
+        time.sleep(0.01)
+        dci_events.queue_due(db)  # (the family was registered before: nothing owed)
+        _deliver_all(db)
+        receiver.received.clear()
+        view = registry.get_family(db, admin, family)
+        child = next(m for m in view.members if m["relationship"] == "anak")
+        registry.deactivate_member(
+            db, admin, child["id"], "pindah", expected_version=child["version"], note="pindah"
+        )
+        registry.update_family(
+            db, admin, family, {"rt": 7}, expected_version=view.family["version"], reason="RT baru"
+        )
+        time.sleep(0.01)
+        dci_events.queue_due(db)
+        _deliver_all(db)
+    told = sorted(
+        (event["data"]["reg_event_type"], event["data"]["reg_records"]["@id"].rsplit(":", 1)[1])
+        for path, body in receiver.received
+        if path == "/registry/notify"
+        for event in body["message"]["notify_event"]
+    )
+    assert told == [("UNLINK", str(family)), ("UPDATE", str(family))]
