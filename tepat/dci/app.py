@@ -62,7 +62,7 @@ async def _call(
     return db, client, envelope
 
 
-def _answer(request: Request, body: dict[str, Any]) -> JSONResponse:
+def _answer(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
@@ -102,7 +102,7 @@ def create_dci_app(settings: Settings, db: Database) -> FastAPI:
     @app.post("/registry/sync/search")
     async def sync_search(request: Request) -> JSONResponse:
         db, client, envelope = await _call(request, Action.SEARCH)
-        return _answer(request, await run_in_threadpool(dci_registry.sync_search, db, client, envelope))
+        return _answer(await run_in_threadpool(dci_registry.sync_search, db, client, envelope))
 
     for path, action in ASYNCHRONOUS.items():
         app.add_api_route(path, _acknowledging(action), methods=["POST"], name=f"dci-{action.value}")
@@ -110,7 +110,7 @@ def create_dci_app(settings: Settings, db: Database) -> FastAPI:
     @app.post("/registry/sync/txn/status")
     async def sync_txn_status(request: Request) -> JSONResponse:
         db, client, envelope = await _call(request, Action.TXN_STATUS)
-        return _answer(request, await run_in_threadpool(dci_registry.sync_txn_status, db, client, envelope))
+        return _answer(await run_in_threadpool(dci_registry.sync_txn_status, db, client, envelope))
 
     @app.post("/crvs/registry/notify")
     async def crvs_notify(request: Request) -> JSONResponse:
@@ -118,14 +118,14 @@ def create_dci_app(settings: Settings, db: Database) -> FastAPI:
         db, client, envelope = await _call(request, Action.NOTIFY, subscriber=True)
         report = await run_in_threadpool(crvs.apply_notification, db, client, envelope.message)
         log.info("CRVS %s: %s", client.name, report.as_dict())
-        return _answer(request, dci_registry.ack(envelope.message["transaction_id"]))
+        return _answer(dci_registry.ack(envelope.message["transaction_id"]))
 
     @app.post("/crvs/registry/on-subscribe")
     async def crvs_on_subscribe(request: Request) -> JSONResponse:
         """The civil registry's answer to tepat's subscription (its codes are kept in the audit log)."""
         db, client, envelope = await _call(request, Action.ON_SUBSCRIBE, subscriber=True)
         await run_in_threadpool(crvs.record_subscription, db, client, envelope.message)
-        return _answer(request, dci_registry.ack(envelope.message["transaction_id"]))
+        return _answer(dci_registry.ack(envelope.message["transaction_id"]))
 
     return app
 

@@ -186,6 +186,46 @@ class Criteria:
 
 
 Query = IdQuery | Criteria
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of an answer: ``size`` records from record ``(number - 1) * size``."""
+
+    size: int
+    number: int
+
+
+def page_of(criteria: Mapping[str, Any]) -> Page:
+    """A search's ``pagination`` (default: the first page of ``DEFAULT_PAGE_SIZE``)."""
+    raw = criteria.get("pagination")
+    if raw is None:
+        return Page(DEFAULT_PAGE_SIZE, 1)
+    if not isinstance(raw, Mapping):
+        raise Rejected(Reason.PAGINATION_INVALID, "pagination must be {page_size, page_number}")
+    size = _whole(raw.get("page_size"), "page_size", Reason.PAGINATION_INVALID)
+    number = _whole(raw.get("page_number", 1), "page_number", Reason.PAGINATION_INVALID)
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise Rejected(Reason.PAGINATION_INVALID, f"page_size must be 1–{MAX_PAGE_SIZE}")
+    if number < 1:
+        raise Rejected(Reason.PAGINATION_INVALID, "page_number starts at 1")
+    return Page(size, number)
+
+
+def sort_of(criteria: Mapping[str, Any]) -> tuple[str, bool]:
+    """A search's ``sort``: ``("desil" | "id", descending)``."""
+    raw = criteria.get("sort")
+    if raw in (None, []):
+        return "id", False
+    if not isinstance(raw, list) or len(raw) != 1 or not isinstance(raw[0], Mapping):
+        raise Rejected(Reason.SORT_INVALID, "sort takes one {attribute_name, sort_order}")
+    name = str(raw[0].get("attribute_name", "")).rsplit(":", 1)[-1].lower()
+    order = raw[0].get("sort_order", "asc")
+    if name not in ("poverty_score", "desil", "id") or order not in ("asc", "desc"):
+        raise Rejected(Reason.SORT_INVALID, "sort by poverty_score (desil) or id, asc or desc")
+    return ("desil" if name in ("poverty_score", "desil") else "id"), order == "desc"
+
+
 PlaceLookup = Callable[[str], tuple[str, str] | None]
 """A place as written (code or name) → ``("kelurahan" | "kecamatan" | "office", code)``, or ``None`` if unknown."""
 
@@ -438,22 +478,22 @@ def _listed(value: object) -> list[Any]:
     return [value]
 
 
-def _number(value: object, name: str) -> float | int:
+def _number(value: object, name: str, reason: Reason = Reason.SEARCH_CRITERIA_INVALID) -> float | int:
     if isinstance(value, bool):
-        raise Rejected(Reason.SEARCH_CRITERIA_INVALID, f"{name} takes a number")
+        raise Rejected(reason, f"{name} takes a number")
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise Rejected(Reason.SEARCH_CRITERIA_INVALID, f"{name} takes a number, not {value!r}") from None
+        raise Rejected(reason, f"{name} takes a number, not {value!r}") from None
     if not -1e9 < number < 1e9:
-        raise Rejected(Reason.SEARCH_CRITERIA_INVALID, f"{name} out of range")
+        raise Rejected(reason, f"{name} out of range")
     return int(number) if number.is_integer() else number
 
 
-def _whole(value: object, name: str) -> int:
-    number = _number(value, name)
+def _whole(value: object, name: str, reason: Reason = Reason.SEARCH_CRITERIA_INVALID) -> int:
+    number = _number(value, name, reason)
     if not isinstance(number, int):
-        raise Rejected(Reason.SEARCH_CRITERIA_INVALID, f"{name} takes a whole number, not {value!r}")
+        raise Rejected(reason, f"{name} takes a whole number, not {value!r}")
     return number
 
 

@@ -27,7 +27,6 @@ from tepat.domain.access import Permission
 from tepat.domain.dci import (
     ANSWER,
     DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     MAX_REQUESTS,
     MAX_TEXT,
     REGISTRY_TYPE,
@@ -37,11 +36,14 @@ from tepat.domain.dci import (
     ErrorCode,
     EventType,
     IdQuery,
+    Page,
     Reason,
     Refused,
     Rejected,
     Status,
+    page_of,
     search_query,
+    sort_of,
 )
 from tepat.domain.dci_records import group_record, member_record, timestamp
 from tepat.domain.regions import Level, RegionCode
@@ -200,69 +202,39 @@ def callback_header(
 # --------------------------------------------------------------------------------------------- search
 
 
-@dataclass(frozen=True)
-class _Page:
-    size: int
-    number: int
+def _checked_item(item: object) -> Mapping[str, Any]:
+    """A request item's ``reference_id`` and ``timestamp`` checked, as for every kind of request."""
+    if not isinstance(item, Mapping) or not _text(item.get("reference_id")):
+        raise Rejected(Reason.REFERENCE_ID_INVALID, "reference_id is required (a string of at most 99)")
+    if _moment(item.get("timestamp")) is None:
+        raise Rejected(Reason.TIMESTAMP_INVALID, "timestamp must be ISO 8601 with a zone")
+    return item
 
 
-def _page_of(criteria: Mapping[str, Any]) -> _Page:
-    raw = criteria.get("pagination")
-    if raw is None:
-        return _Page(DEFAULT_PAGE_SIZE, 1)
-    if not isinstance(raw, Mapping):
-        raise Rejected(Reason.PAGINATION_INVALID, "pagination must be {page_size, page_number}")
-    size, number = _whole(raw.get("page_size")), _whole(raw.get("page_number", 1))
-    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
-        raise Rejected(Reason.PAGINATION_INVALID, f"page_size must be 1–{MAX_PAGE_SIZE}")
-    if number is None or number < 1:
-        raise Rejected(Reason.PAGINATION_INVALID, "page_number starts at 1")
-    return _Page(size, number)
+def _rejection(exc: Rejected) -> dict[str, Any]:
+    """The fields of a request answered ``rjct``."""
+    return {
+        "status": Status.REJECTED.value,
+        "status_reason_code": exc.reason.value,
+        "status_reason_message": exc.message[:999],
+    }
 
 
-def _whole(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
-        return None
-    return int(value) if abs(value) < 2**31 else None
-
-
-def _sort_of(criteria: Mapping[str, Any]) -> tuple[str, bool]:
-    raw = criteria.get("sort")
-    if raw in (None, []):
-        return "id", False
-    if not isinstance(raw, list) or len(raw) != 1 or not isinstance(raw[0], Mapping):
-        raise Rejected(Reason.SORT_INVALID, "sort takes one {attribute_name, sort_order}")
-    name = str(raw[0].get("attribute_name", "")).rsplit(":", 1)[-1].lower()
-    order = raw[0].get("sort_order", "asc")
-    if name not in ("poverty_score", "desil", "id") or order not in ("asc", "desc"):
-        raise Rejected(Reason.SORT_INVALID, "sort by poverty_score (desil) or id, asc or desc")
-    return ("desil" if name in ("poverty_score", "desil") else "id"), order == "desc"
-
-
-def search_item(db: Database, client: DciClient, item: object, page: _Page | None = None) -> dict[str, Any]:
+def search_item(db: Database, client: DciClient, item: object, page: Page | None = None) -> dict[str, Any]:
     """One ``search_request`` item answered as one ``search_response`` item (``rjct`` with its reason if it
     cannot be carried out). ``page`` overrides the item's own page (a later page of an asynchronous answer)."""
     reference = item.get("reference_id") if isinstance(item, Mapping) else None
     answer: dict[str, Any] = {"reference_id": reference if _text(reference) else "", "timestamp": _now_text()}
     try:
-        if not isinstance(item, Mapping) or not _text(reference):
-            raise Rejected(Reason.REFERENCE_ID_INVALID, "reference_id is required (a string of at most 99)")
-        if _moment(item.get("timestamp")) is None:
-            raise Rejected(Reason.TIMESTAMP_INVALID, "timestamp must be ISO 8601 with a zone")
-        criteria = item.get("search_criteria")
+        criteria = _checked_item(item).get("search_criteria")
         if not isinstance(criteria, Mapping) or "query" not in criteria:
             raise Rejected(
                 Reason.SEARCH_CRITERIA_INVALID, "search_criteria with query_type and query is required"
             )
-        chosen = page or _page_of(criteria)
+        chosen = page or page_of(criteria)
         data, total, note = _search(db, client, criteria, chosen)
     except Rejected as exc:
-        return {
-            **answer,
-            "status": Status.REJECTED.value,
-            "status_reason_code": exc.reason.value,
-            "status_reason_message": exc.message[:999],
-        }
+        return {**answer, **_rejection(exc)}
     answer.update(
         status=Status.SUCCESS.value,
         data=data,
@@ -274,7 +246,7 @@ def search_item(db: Database, client: DciClient, item: object, page: _Page | Non
 
 
 def _search(
-    db: Database, client: DciClient, criteria: Mapping[str, Any], page: _Page
+    db: Database, client: DciClient, criteria: Mapping[str, Any], page: Page
 ) -> tuple[dict[str, Any], int, str | None]:
     """The page of records, the total count, and a note when an identifier can match nobody."""
     actor = client.actor
@@ -282,7 +254,7 @@ def _search(
     if entity not in ("Group", "Member"):
         raise Rejected(Reason.SEARCH_CRITERIA_INVALID, "response_entity must be Group or Member")
     query = search_query(criteria.get("query_type"), criteria.get("query"), place_lookup(db))
-    order, descending = _sort_of(criteria)
+    order, descending = sort_of(criteria)
     office = db.office
     with db.read() as conn:
         model = resolve_model(conn, None)
@@ -424,13 +396,8 @@ def _answer_items(db: Database, client: DciClient, items: Sequence[object]) -> l
 
 
 def _duplicate(reference: str) -> dict[str, Any]:
-    return {
-        "reference_id": reference,
-        "timestamp": _now_text(),
-        "status": Status.REJECTED.value,
-        "status_reason_code": Reason.REFERENCE_ID_DUPLICATE.value,
-        "status_reason_message": "this reference_id appears earlier in the message",
-    }
+    duplicate = Rejected(Reason.REFERENCE_ID_DUPLICATE, "this reference_id appears earlier in the message")
+    return {"reference_id": reference, "timestamp": _now_text(), **_rejection(duplicate)}
 
 
 def _references(items: Sequence[object]) -> list[str]:
@@ -593,7 +560,7 @@ def search_page_message(
     ):
         answer = _duplicate(reference)
     else:
-        answer = search_item(db, client, raw, None if own_paging else _Page(DEFAULT_PAGE_SIZE, number))
+        answer = search_item(db, client, raw, None if own_paging else Page(DEFAULT_PAGE_SIZE, number))
     following = None
     if answer["status"] == Status.SUCCESS.value and not own_paging:
         paging = answer["pagination"]
@@ -628,24 +595,15 @@ def subscribe(db: Database, client: DciClient, envelope: Envelope, correlation_i
             "timestamp": _now_text(),
         }
         try:
-            if not isinstance(item, Mapping) or not _text(reference):
-                raise Rejected(
-                    Reason.REFERENCE_ID_INVALID, "reference_id is required (a string of at most 99)"
-                )
+            _checked_item(item)
             if reference in seen:
                 raise Rejected(
                     Reason.REFERENCE_ID_DUPLICATE, "this reference_id appears earlier in the message"
                 )
             seen.add(str(reference))
-            if _moment(item.get("timestamp")) is None:
-                raise Rejected(Reason.TIMESTAMP_INVALID, "timestamp must be ISO 8601 with a zone")
             info = _subscribe_one(db, client, envelope, item)
         except Rejected as exc:
-            answer.update(
-                status=Status.REJECTED.value,
-                status_reason_code=exc.reason.value,
-                status_reason_message=exc.message[:999],
-            )
+            answer.update(_rejection(exc))
         else:
             answer.update(status=Status.SUCCESS.value, subscriptions=[info])
         answers.append(answer)
