@@ -226,6 +226,26 @@ def test_the_command_line_searches_lists_and_decides(db, admin, seeded) -> None:
 
 
 @pytest.mark.slow
+def test_dedup_registry_fills_the_queue_of_the_area_it_names(db, admin, seeded) -> None:
+    from typer.testing import CliRunner
+
+    from tepat.cli import app
+
+    runner = CliRunner()
+    kecamatan = OTHER_KELURAHAN.rsplit(".", 1)[0]
+    found = runner.invoke(app, ["dedup", "registry", "--area", kecamatan, "--db", db.url, "--json"])
+    assert found.exit_code == 0, found.output
+    queued = _queued(db, actor(Role.ADMIN, kecamatan))
+    assert frozenset(seeded["Joko Cahyono"]) in queued  # the pair in that kecamatan
+    assert frozenset(seeded["Siti Aminah"]) not in queued  # the pairs elsewhere were not searched
+    assert json.loads(found.output)["pasangan"] == len(queued)
+    outside = runner.invoke(app, ["dedup", "registry", "--area", "32.76", "--db", db.url])
+    assert outside.exit_code == 1 and "di luar" in outside.output
+    unknown = runner.invoke(app, ["dedup", "registry", "--area", "32.75.99", "--db", db.url])
+    assert unknown.exit_code == 1 and "tidak dikenal" in unknown.output
+
+
+@pytest.mark.slow
 def test_the_page_shows_the_queue_with_evidence_and_takes_a_decision(db, admin, seeded, tmp_path) -> None:
     from fastapi.testclient import TestClient
 

@@ -71,6 +71,7 @@ def _register_all() -> None:
         exports,
         identifiers,
         imports,
+        linkage,
         moves,
         payments,
         poverty,
@@ -98,6 +99,7 @@ def _register_all() -> None:
         documents,
         moves,
         duplicates,
+        linkage,
         training,
         dci,
     ):

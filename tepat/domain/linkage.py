@@ -167,6 +167,22 @@ class PairDecision(StrEnum):
         }[self.value]
 
 
+LINK_FIELDS: tuple[str, ...] = (
+    "nik",
+    "nomor_kk",
+    "nama",
+    "tanggal_lahir",
+    "jenis_kelamin",
+    "alamat",
+    "kode_pos",
+    "kode_kelurahan",
+    "rt",
+    "rw",
+)
+"""The canonical fields of a person list linked by ``tepat dedup`` and ``tepat link`` (any subset may be present:
+an outside list may have no NIK at all)."""
+
+
 FIELD_LABELS = {
     "nik": "NIK",
     "name": "Nama",

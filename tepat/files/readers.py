@@ -13,6 +13,12 @@ Parquet in row batches. An XLSX sheet (at most 1,048,576 rows) is read as a
 whole sheet by calamine and then cut into batches; for an XLSX file the
 NIK and KK columns also get a ``_num_<column>`` flag telling which cells Excel
 stored as numbers (a 16th digit typed into a number cell is lost).
+
+A mapping's ``[combine]`` fields are built from their source columns joined with
+a space, and its ``[formats]`` dates are rewritten ``YYYY-MM-DD`` (a value that
+does not fit its format is left as written, for the checks to report). Columns
+asked for by name (``keep``, e.g. a person list's id column) come through
+verbatim under their own name.
 """
 
 from __future__ import annotations
@@ -20,19 +26,24 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from tepat.errors import ValidationError
-from tepat.files.canonical import FIELD_BY_COLUMN, IDENTITY, ColumnMapping
+from tepat.files.canonical import FIELD_BY_COLUMN, IDENTITY, ColumnMapping, normalise_header
 from tepat.files.workbooks import check_expansion
 
 ROW = "_row"
 IDENTIFIER_COLUMNS = ("nik", "nomor_kk")
 HEADER_SEARCH_ROWS = 30
 MIN_HEADER_MATCHES = 3
+
+
+def kept_column(name: str) -> str:
+    """The name under which a column asked for by name (``keep``) comes through."""
+    return f"_kept_{name}"
 
 
 def numeric_flag(column: str) -> str:
@@ -49,6 +60,10 @@ class RegistryFile:
     header_row: int  # 1-based row number of the header
     positions: dict[str, int]  # canonical column -> position in the file
     mapping: ColumnMapping
+    parts: dict[str, tuple[int, ...]] = field(
+        default_factory=dict
+    )  # combined column -> its sources' positions
+    kept: dict[str, int] = field(default_factory=dict)  # a column kept by name -> its position
     separator: str = ","
     total_rows: int | None = None
     encoding: str = "utf-8"
@@ -57,7 +72,32 @@ class RegistryFile:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(self.positions)
+        return (*self.positions, *self.parts)
+
+    @property
+    def _read_positions(self) -> list[int]:
+        return sorted(
+            {*self.positions.values(), *(i for p in self.parts.values() for i in p), *self.kept.values()}
+        )
+
+    def _named(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Position columns ``c<i>`` named: canonical, combined (sources stripped, joined with a space), kept."""
+
+        def part(i: int) -> pl.Expr:
+            text = pl.col(f"c{i}").str.strip_chars()
+            return pl.when(text.str.len_bytes() > 0).then(text)
+
+        flags = [c for c in frame.columns if c.startswith("_num_")]
+        return frame.select(
+            ROW,
+            *(pl.col(f"c{i}").alias(c) for c, i in self.positions.items()),
+            *(
+                pl.concat_str([part(i) for i in sources], separator=" ", ignore_nulls=True).alias(c)
+                for c, sources in self.parts.items()
+            ),
+            *(pl.col(f"c{i}").alias(kept_column(c)) for c, i in self.kept.items()),
+            *flags,
+        )
 
     def batches(self, size: int = 50_000) -> Iterator[pl.DataFrame]:
         """The data rows, ``size`` at a time, canonical columns as text plus ``_row``."""
@@ -68,14 +108,14 @@ class RegistryFile:
         else:
             raw = self._parquet_batches(size)
         for frame in raw:
-            frame = self._tidy(frame)
+            frame = self._tidy(self._named(frame))
             if frame.height:
                 yield frame
 
     # ------------------------------------------------------------------ formats
 
     def _csv_batches(self, size: int) -> Iterator[pl.DataFrame]:
-        width = max(self.width, max(self.positions.values()) + 1)
+        width = max(self.width, max(self._read_positions) + 1)
         schema = {f"c{i}": pl.String for i in range(width)}
         start = self.header_row + 1
         for line, chunk in _csv_chunks(self.path, self.header_row, self.encoding):
@@ -97,7 +137,7 @@ class RegistryFile:
                 part = table.slice(offset, size)
                 yield part.select(
                     pl.int_range(start, start + part.height, dtype=pl.Int64).alias(ROW),
-                    *(pl.col(f"c{i}").alias(c) for c, i in self.positions.items()),
+                    *(pl.col(f"c{i}") for i in self._read_positions),
                 )
                 start += part.height
 
@@ -132,8 +172,8 @@ class RegistryFile:
             + [
                 (
                     text[names[i]] if i < len(names) else pl.Series([None] * text.height, dtype=pl.String)
-                ).alias(c)
-                for c, i in self.positions.items()
+                ).alias(f"c{i}")
+                for i in self._read_positions
             ]
             + [s.alias(n) for n, s in flags.items()]
         )
@@ -148,13 +188,13 @@ class RegistryFile:
         for chunk in lf.collect_batches(chunk_size=size):
             yield chunk.select(
                 pl.int_range(start, start + chunk.height, dtype=pl.Int64).alias(ROW),
-                *(pl.col(names[i]).cast(pl.String).alias(c) for c, i in self.positions.items()),
+                *(pl.col(names[i]).cast(pl.String).alias(f"c{i}") for i in self._read_positions),
             )
             start += chunk.height
 
     def _tidy(self, frame: pl.DataFrame) -> pl.DataFrame:
-        columns = list(self.positions)
-        text = [c for c in columns if FIELD_BY_COLUMN[c].kind in ("text", "name")]
+        columns = list(self.columns)
+        text = [c for c in columns if c not in FIELD_BY_COLUMN or FIELD_BY_COLUMN[c].kind in ("text", "name")]
         # strip_chars() already removes edge NBSPs; inside names and addresses they become spaces.
         frame = frame.with_columns(
             *(pl.col(c).str.replace_all("\u00a0", " ", literal=True).str.strip_chars() for c in text),
@@ -166,35 +206,80 @@ class RegistryFile:
         for column, values in self.mapping.values.items():
             if column in frame.columns and values:
                 frame = frame.with_columns(pl.col(column).replace(values))
-        return frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in columns))
+        frame = frame.with_columns(
+            pl.coalesce(
+                pl.col(c).str.strptime(pl.Date, fmt, strict=False).dt.to_string("%Y-%m-%d"), pl.col(c)
+            )
+            for c, fmt in self.mapping.formats.items()
+            if c in frame.columns
+        )
+        kept = [kept_column(c) for c in self.kept]
+        return frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in (*columns, *kept)))
 
 
 # ---------------------------------------------------------------------- opening
 
 
-def _match_header(cells: Sequence[object], mapping: ColumnMapping) -> dict[str, int]:
+@dataclass(frozen=True)
+class _Header:
+    """Where a header row is and what it holds: canonical, combined and kept columns by position."""
+
+    index: int = -1
+    found: dict[str, int] = field(default_factory=dict)
+    parts: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
+    width: int = 0
+
+    @property
+    def score(self) -> int:
+        return len(self.found) + len(self.parts) + len(self.kept)
+
+
+def _match_header(
+    index: int, cells: Sequence[object], mapping: ColumnMapping, keep: Sequence[str]
+) -> _Header:
     found: dict[str, int] = {}
+    where: dict[str, int] = {}
     for i, cell in enumerate(cells):
         name = mapping.canonical_name(cell)
         if name is not None and name not in found:
             found[name] = i
-    return found
+        where.setdefault(normalise_header(cell), i)
+    parts = {
+        column: tuple(where[normalise_header(s)] for s in sources)
+        for column, sources in mapping.combine.items()
+        if all(normalise_header(s) in where for s in sources)
+    }
+    kept = {k: where[normalise_header(k)] for k in keep if normalise_header(k) in where}
+    return _Header(index, found, parts, kept, len(cells))
 
 
 def _find_header(
-    rows: Sequence[Sequence[object]], mapping: ColumnMapping, filename: str
-) -> tuple[int, dict[str, int]]:
-    best: tuple[int, dict[str, int]] = (-1, {})
+    rows: Sequence[Sequence[object]],
+    mapping: ColumnMapping,
+    filename: str,
+    keep: Sequence[str] = (),
+    min_matches: int = MIN_HEADER_MATCHES,
+) -> _Header:
+    best = _Header()
     for index, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found = _match_header(cells, mapping)
-        if len(found) > len(best[1]):
-            best = (index, found)
-    if len(best[1]) < MIN_HEADER_MATCHES:
+        found = _match_header(index, cells, mapping, keep)
+        if found.score > best.score:
+            best = found
+    if best.index < 0 or best.score < min_matches:
         raise ValidationError(
             f"Baris judul kolom tidak ditemukan di {filename}: tidak ada baris dalam "
             f"{HEADER_SEARCH_ROWS} baris pertama yang memuat nama kolom yang dikenal (mis. nomor_kk, nik, nama). "
             "Periksa tata letak berkas atau gunakan berkas pemetaan kolom (--mapping)."
         )
+    missing = [s for c, sources in mapping.combine.items() if c not in best.parts for s in sources]
+    if missing:
+        raise ValidationError(
+            f"Kolom {', '.join(missing)} (disebut di [combine] berkas pemetaan) tidak ada di baris judul {filename}."
+        )
+    absent = [k for k in keep if k not in best.kept]
+    if absent:
+        raise ValidationError(f"Kolom {', '.join(absent)} tidak ada di baris judul {filename}.")
     return best
 
 
@@ -300,24 +385,26 @@ def _leading_rows(lines: list[str], separator: str) -> list[list[str]]:
     return rows
 
 
-def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
+def _open_csv(path: Path, mapping: ColumnMapping, keep: Sequence[str], min_matches: int) -> RegistryFile:
     with path.open("rb") as f:
         head = f.read(1 << 20)
     encoding = _encoding_of(head)
     text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
     lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-    best: tuple[int, int, dict[str, int], str, int] = (-1, -1, {}, ",", 0)
-    for sep in (";", ",", "\t", "|"):
-        rows = _leading_rows(lines, sep)
+    best, sep = _Header(), ","
+    failure: ValidationError | None = None
+    for candidate in (";", ",", "\t", "|"):
         try:
-            index, found = _find_header(rows, mapping, path.name)
-        except ValidationError:
+            found = _find_header(_leading_rows(lines, candidate), mapping, path.name, keep, min_matches)
+        except ValidationError as exc:
+            # the most telling reason: a named column missing, rather than no header at all
+            failure = exc if failure is None or str(failure).startswith("Baris judul") else failure
             continue
-        if len(found) > best[0]:
-            best = (len(found), index, found, sep, len(rows[index]))
-    if best[0] < 0:
-        _find_header([], mapping, path.name)  # raises the message
-    _, index, found, sep, width = best
+        if found.score > best.score:
+            best, sep = found, candidate
+    if best.index < 0:
+        raise failure or ValidationError(f"Baris judul kolom tidak ditemukan di {path.name}")
+    index, width = best.index, best.width
     headers = tuple(str(c) for c in _leading_rows(lines, sep)[index])
     if width > MAX_COLUMNS:
         raise ValidationError(
@@ -329,8 +416,10 @@ def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
         path,
         "csv",
         index + 1,
-        found,
+        best.found,
         mapping,
+        best.parts,
+        best.kept,
         separator=sep,
         total_rows=max(total, 0),
         encoding=encoding,
@@ -339,7 +428,7 @@ def _open_csv(path: Path, mapping: ColumnMapping) -> RegistryFile:
     )
 
 
-def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
+def _open_xlsx(path: Path, mapping: ColumnMapping, keep: Sequence[str], min_matches: int) -> RegistryFile:
     import fastexcel
 
     check_expansion(path, path.name)
@@ -353,27 +442,53 @@ def _open_xlsx(path: Path, mapping: ColumnMapping) -> RegistryFile:
     except Exception as exc:  # calamine raises its own types for damaged files
         raise ValidationError(f"Berkas {path.name} bukan berkas Excel (.xlsx) yang dapat dibaca") from exc
     rows = [list(r) for r in head.rows()]
-    index, found = _find_header(rows, mapping, path.name)
+    best = _find_header(rows, mapping, path.name, keep, min_matches)
+    index = best.index
     headers = tuple("" if c is None else str(c) for c in rows[index])
     return RegistryFile(
-        path, "xlsx", index + 1, found, mapping, total_rows=max(total - index - 1, 0), headers=headers
+        path,
+        "xlsx",
+        index + 1,
+        best.found,
+        mapping,
+        best.parts,
+        best.kept,
+        total_rows=max(total - index - 1, 0),
+        headers=headers,
     )
 
 
-def _open_parquet(path: Path, mapping: ColumnMapping) -> RegistryFile:
+def _open_parquet(path: Path, mapping: ColumnMapping, keep: Sequence[str], min_matches: int) -> RegistryFile:
     try:
         names = pl.scan_parquet(path).collect_schema().names()
         total = pl.scan_parquet(path).select(pl.len()).collect().item()
     except Exception as exc:  # pyarrow/polars raise their own types for damaged files
         raise ValidationError(f"Berkas {path.name} bukan berkas Parquet yang dapat dibaca") from exc
-    index, found = _find_header([list(names)], mapping, path.name)
-    return RegistryFile(path, "parquet", index + 1, found, mapping, total_rows=total, headers=tuple(names))
+    best = _find_header([list(names)], mapping, path.name, keep, min_matches)
+    return RegistryFile(
+        path,
+        "parquet",
+        best.index + 1,
+        best.found,
+        mapping,
+        best.parts,
+        best.kept,
+        total_rows=total,
+        headers=tuple(names),
+    )
 
 
 def open_registry_file(
-    path: str | Path, mapping: ColumnMapping | None = None, *, filename: str | None = None
+    path: str | Path,
+    mapping: ColumnMapping | None = None,
+    *,
+    filename: str | None = None,
+    keep: Sequence[str] = (),
+    min_matches: int = MIN_HEADER_MATCHES,
 ) -> RegistryFile:
-    """Open a CSV, XLSX or Parquet registry file and find its header row."""
+    """Open a CSV, XLSX or Parquet registry file and find its header row: the row of the first
+    ``HEADER_SEARCH_ROWS`` that names the most known columns (at least ``min_matches``) and every column in
+    ``keep``."""
     path = Path(path)
     mapping = mapping or IDENTITY
     name = filename or path.name
@@ -381,11 +496,11 @@ def open_registry_file(
         raise ValidationError(f"Berkas {name} tidak ditemukan")
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        return _open_csv(path, mapping)
+        return _open_csv(path, mapping, keep, min_matches)
     if suffix in (".xlsx", ".xlsm"):
-        return _open_xlsx(path, mapping)
+        return _open_xlsx(path, mapping, keep, min_matches)
     if suffix == ".parquet":
-        return _open_parquet(path, mapping)
+        return _open_parquet(path, mapping, keep, min_matches)
     if suffix == ".xls":
         raise ValidationError(f"Berkas {name} berformat .xls lama; simpan ulang sebagai .xlsx atau .csv")
     raise ValidationError(f"Jenis berkas {name} tidak dikenal; gunakan .csv, .xlsx atau .parquet")

@@ -1,0 +1,404 @@
+"""Record linkage of person lists (issue 15): the same person twice in one list, or in two lists.
+
+``deduplicate`` and ``link`` take person lists (``tepat.files.person_lists``) with any of the linkage fields and
+run Splink's Fellegi–Sunter model over them, on DuckDB in this process or on Apache Spark (local mode, or a
+cluster named by its master URL). Nothing is learnt from labelled pairs: the prior from pairs near-certain to be
+one person, u by random sampling, m by expectation maximisation. Comparisons and blocking rules are chosen from
+the fields the list has:
+
+- NIK, KK number, postcode and the birth date as typed: exact, then one or two characters apart (Damerau–
+  Levenshtein: a digit typed wrongly, two swapped, a day and month swapped);
+- the name by its comparable form (``tepat.domain.linkage.name_key``: titles dropped, old spelling made new, the
+  ways of writing Muhammad made one), then its words in any order (a given name and surname swapped), then
+  Jaro–Winkler;
+- the address by Jaro–Winkler; sex, kelurahan and RW/RT exactly.
+
+Only pairs that share a NIK, a birth date and the first letter of a name, a name and the birth decade, a postcode
+and the start of a name, or the start of an address and a name's initial are compared, so the work grows with
+those pairs rather than with the square of the list.
+
+A pair is written when its match probability is at least the threshold; the default, 0.5, is the tool's own
+choice: the model then says "more likely one person than two", the decision that makes the fewest errors when
+the model is right.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from tepat.domain.linkage import name_key
+from tepat.errors import ValidationError
+from tepat.files.person_lists import ID, PersonList
+
+log = logging.getLogger("tepat.record_linkage")
+
+DEFAULT_THRESHOLD = 0.5
+ENGINES = ("duckdb", "spark")
+U_PAIRS = 5_000_000  # random pairs for u: stable estimates for city-sized lists, seconds of work
+SEED = 1
+SOURCE = "source_dataset"
+LinkType = Literal["dedupe_only", "link_only"]
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """Pairs above the threshold (``id_a``, ``id_b``, ``probability``) and what the run did."""
+
+    pairs: pl.DataFrame
+    records: int
+    compared: int
+    clusters: int
+    seconds: float
+    threshold: float
+    engine: str
+    impossible_dates: int
+
+    def summary(self) -> dict[str, Any]:
+        """What ``--json`` prints."""
+        return {
+            "records": self.records,
+            "candidate_pairs": self.compared,
+            "pairs_above_threshold": self.pairs.height,
+            "clusters": self.clusters,
+            "seconds": round(self.seconds, 2),
+            "threshold": self.threshold,
+            "engine": self.engine,
+            "impossible_dates": self.impossible_dates,
+        }
+
+
+# ---------------------------------------------------------------------------------------------- the model
+
+
+def prepared(frame: pl.DataFrame) -> pl.DataFrame:
+    """The compared forms of a person list's fields (each distinct name normalised once)."""
+    out = frame
+    if "nama" in out.columns:
+        names = out.select(pl.col("nama").unique().drop_nulls())["nama"].to_list()
+        keys = [name_key(n) or None for n in names]
+        table = pl.DataFrame(
+            {
+                "nama": names,
+                "nama_key": keys,
+                "nama_tokens": [" ".join(sorted(k.split())) if k else None for k in keys],
+            },
+            schema={"nama": pl.String, "nama_key": pl.String, "nama_tokens": pl.String},
+        )
+        out = out.join(table, on="nama", how="left", maintain_order="left").drop("nama")
+    digits = [c for c in ("nik", "nomor_kk", "kode_pos", "kode_kelurahan") if c in out.columns]
+    out = out.with_columns(
+        *(pl.col(c).str.replace_all(r"\D", "").replace("", None).alias(c) for c in digits),
+        *(
+            [pl.col("alamat").str.to_lowercase().str.replace_all(r"[^0-9a-z]+", " ").str.strip_chars()]
+            if "alamat" in out.columns
+            else []
+        ),
+        *(
+            [pl.col("jenis_kelamin").str.strip_chars().str.to_uppercase().str.slice(0, 1)]
+            if "jenis_kelamin" in out.columns
+            else []
+        ),
+        *(pl.col(c).str.replace(r"^0+", "") for c in ("rt", "rw") if c in out.columns),
+    )
+    return out
+
+
+def _comparisons(fields: set[str]) -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    found: list[Any] = []
+    if "nik" in fields:
+        found.append(cl.DamerauLevenshteinAtThresholds("nik", [1, 2]))
+    if "nomor_kk" in fields:
+        found.append(cl.DamerauLevenshteinAtThresholds("nomor_kk", [1]))
+    if "nama_key" in fields:
+        found.append(
+            cl.CustomComparison(
+                output_column_name="nama",
+                comparison_levels=[
+                    cll.NullLevel("nama_key"),
+                    cll.ExactMatchLevel("nama_key"),
+                    cll.ExactMatchLevel("nama_tokens"),
+                    cll.JaroWinklerLevel("nama_key", 0.92),
+                    cll.JaroWinklerLevel("nama_tokens", 0.88),
+                    cll.JaroWinklerLevel("nama_key", 0.7),
+                    cll.ElseLevel(),
+                ],
+            )
+        )
+    if "tanggal_lahir" in fields:
+        found.append(cl.DamerauLevenshteinAtThresholds("tanggal_lahir", [1, 2]))
+    if "jenis_kelamin" in fields:
+        found.append(cl.ExactMatch("jenis_kelamin"))
+    if "alamat" in fields:
+        found.append(cl.JaroWinklerAtThresholds("alamat", [0.95, 0.85, 0.7]))
+    if "kode_pos" in fields:
+        found.append(cl.DamerauLevenshteinAtThresholds("kode_pos", [1]))
+    found.extend(cl.ExactMatch(c) for c in ("kode_kelurahan", "rw", "rt") if c in fields)
+    return found
+
+
+# Blocking rules: (the fields each needs, its columns or SQL expressions).
+_BLOCKING: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("nik",), ("nik",)),
+    (("nomor_kk",), ("nomor_kk",)),
+    (("tanggal_lahir", "nama_key"), ("tanggal_lahir", "substr(nama_key, 1, 1)")),
+    (("tanggal_lahir", "nama_key"), ("tanggal_lahir", "substr(nama_tokens, 1, 1)")),
+    (("tanggal_lahir", "kode_pos"), ("tanggal_lahir", "substr(kode_pos, 1, 3)")),
+    (("tanggal_lahir", "kode_kelurahan"), ("tanggal_lahir", "kode_kelurahan")),
+    (("tanggal_lahir", "alamat"), ("tanggal_lahir", "substr(alamat, 1, 4)")),
+    (("nama_key", "tanggal_lahir"), ("nama_key", "substr(tanggal_lahir, 1, 3)")),
+    (("nama_key", "kode_kelurahan"), ("nama_tokens", "kode_kelurahan")),
+    (("nama_key", "kode_pos"), ("kode_pos", "substr(nama_tokens, 1, 3)")),
+    (("nama_key", "nik"), ("substr(nik, 1, 3)", "substr(nama_key, 1, 3)")),
+    (("nama_key", "alamat"), ("substr(alamat, 1, 8)", "substr(nama_tokens, 1, 1)")),
+)
+_NAME_ALONE = (("nama_key",), ("nama_tokens",))  # when nothing places a person: the name's words alone
+
+
+def _blocking(fields: set[str]) -> list[Any]:
+    from splink import block_on
+
+    rules = [columns for needs, columns in _BLOCKING if set(needs) <= fields]
+    if "nama_key" in fields and not fields & {"tanggal_lahir", "kode_kelurahan", "kode_pos", "alamat"}:
+        rules.append(_NAME_ALONE[1])
+    return [block_on(*columns) for columns in rules]
+
+
+def _settings(fields: set[str], link_type: LinkType) -> Any:
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name=ID,
+        comparisons=_comparisons(fields),
+        blocking_rules_to_generate_predictions=_blocking(fields),
+        probability_two_random_records_match=0.0001,  # estimated below
+    )
+
+
+def _train(linker: Any, fields: set[str]) -> None:
+    """Prior, u and m without labelled pairs. A session that cannot be estimated on this list is left out."""
+    from splink import block_on
+    from splink.internals.exceptions import SplinkException
+
+    certain = [
+        block_on(*columns)
+        for columns in (("nik", "tanggal_lahir"), ("nama_key", "tanggal_lahir"), ("nama_key", "nik"))
+        if set(columns) <= fields
+    ]
+    if not certain and {"nama_key", "alamat"} <= fields:
+        certain = [block_on("nama_key", "alamat")]
+    if certain:
+        try:
+            linker.training.estimate_probability_two_random_records_match(certain, recall=0.7)
+        except (ValueError, ZeroDivisionError):
+            log.info("record linkage: no near-certain pairs; the prior stays at its default")
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
+    sessions = [
+        columns
+        for needs, columns in (
+            (("tanggal_lahir", "nama_key"), ("tanggal_lahir", "substr(nama_key, 1, 1)")),
+            (("nama_key", "tanggal_lahir"), ("nama_key", "substr(tanggal_lahir, 1, 3)")),
+            (("nama_key",), ("nama_key",)),
+            (("nik",), ("nik",)),
+        )
+        if set(needs) <= fields
+    ]
+    for columns in sessions:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+        except (ValueError, ArithmeticError, SplinkException) as exc:  # nothing to learn from in this list
+            log.info("record linkage: EM blocked on %s left out (%s)", columns, exc)
+
+
+# ---------------------------------------------------------------------------------------------- engines
+
+
+@contextmanager
+def _engine(engine: str, master: str | None) -> Iterator[Callable[[pl.DataFrame], Any]]:
+    """A function turning a Polars frame into a table of the engine Splink runs on."""
+    if engine == "duckdb":
+        from splink.backends.duckdb import DuckDBAPI
+
+        api = DuckDBAPI()
+        yield lambda frame: api.register(frame.to_arrow())
+        return
+    if engine != "spark":
+        raise ValidationError(f"Mesin '{engine}' tidak dikenal; pilih {' atau '.join(ENGINES)}.")
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import SparkAPI, similarity_jar_location
+
+    with tempfile.TemporaryDirectory(prefix="tepat-spark-") as checkpoints:
+        spark = (
+            SparkSession.builder.master(master or "local[*]")
+            .appName("tepat-linkage")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.ui.enabled", "false")
+            .config("spark.jars", similarity_jar_location())  # Splink's string similarity functions
+            .getOrCreate()
+        )
+        # In local mode checkpoints go to a temporary directory; a cluster names shared storage itself
+        # (spark.checkpoint.dir in its spark-defaults.conf).
+        if (spark.sparkContext.master or "").startswith("local"):
+            spark.sparkContext.setCheckpointDir(checkpoints)
+        spark_api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
+        try:
+            yield lambda frame: spark_api.register(spark.createDataFrame(frame.to_pandas()))
+        finally:
+            spark.stop()
+
+
+def _scored(
+    lists: Sequence[pl.DataFrame], link_type: LinkType, threshold: float, engine: str, master: str | None
+) -> tuple[pl.DataFrame, int, int]:
+    """(pairs above ``threshold`` as ``unique_id_l``/``unique_id_r``/``source_dataset_l``/``match_probability``,
+    pairs compared, clusters of two or more records)."""
+    from splink import Linker
+
+    fields = set(lists[0].columns) - {ID, SOURCE}
+    with _engine(engine, master) as table:
+        tables = [table(frame) for frame in lists]
+        linker: Any = Linker(  # Any: Splink leaves query_sql untyped
+            tables[0] if len(tables) == 1 else tables, _settings(fields, link_type), log_level=logging.ERROR
+        )
+        _train(linker, fields)
+        predicted = linker.inference.predict()
+        name = predicted.physical_name
+        compared = linker.misc.query_sql(f"select count(*) as n from {name}", output_type="pandas")["n"].iloc[
+            0
+        ]
+        source = f"{SOURCE}_l, " if link_type == "link_only" else ""
+        pairs = linker.misc.query_sql(
+            f"select unique_id_l, unique_id_r, {source}match_probability from {name} "
+            f"where match_probability >= {float(threshold)!r}",
+            output_type="pandas",
+        )
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predicted, threshold_match_probability=threshold
+        )
+        counted = linker.misc.query_sql(
+            f"select count(*) as n from (select cluster_id from {clusters.physical_name} "
+            "group by cluster_id having count(*) > 1) c",
+            output_type="pandas",
+        )["n"].iloc[0]
+    frame = (
+        pl.from_pandas(pairs) if len(pairs) else pl.DataFrame(schema=dict.fromkeys(pairs.columns, pl.String))
+    )
+    return frame, int(compared), int(counted)
+
+
+def _check(threshold: float, engine: str) -> None:
+    if not 0.0 < threshold < 1.0:
+        raise ValidationError("Ambang peluang (--threshold) harus di antara 0 dan 1, mis. 0,9.")
+    if engine not in ENGINES:
+        raise ValidationError(f"Mesin '{engine}' tidak dikenal; pilih {' atau '.join(ENGINES)}.")
+
+
+def deduplicate(
+    people: PersonList,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    engine: str = "duckdb",
+    master: str | None = None,
+) -> LinkResult:
+    """The pairs of records in one list that are the same person (``id_a < id_b`` as text)."""
+    _check(threshold, engine)
+    started = time.perf_counter()
+    found, compared, clusters = _scored([prepared(people.frame)], "dedupe_only", threshold, engine, master)
+    a, b = pl.col("unique_id_l").cast(pl.String), pl.col("unique_id_r").cast(pl.String)
+    pairs = found.select(
+        pl.min_horizontal(a, b).alias("id_a"),
+        pl.max_horizontal(a, b).alias("id_b"),
+        pl.col("match_probability").cast(pl.Float64).alias("probability"),
+    ).sort("id_a", "id_b")
+    return LinkResult(
+        pairs,
+        people.frame.height,
+        compared,
+        clusters,
+        time.perf_counter() - started,
+        threshold,
+        engine,
+        people.impossible_dates,
+    )
+
+
+def link(
+    left: PersonList,
+    right: PersonList,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    engine: str = "duckdb",
+    master: str | None = None,
+) -> LinkResult:
+    """The pairs (a record of ``left``, a record of ``right``) that are the same person, compared on the fields
+    both lists have."""
+    _check(threshold, engine)
+    shared = [c for c in left.fields if c in right.fields]
+    if not shared:
+        raise ValidationError(
+            f"{left.name} dan {right.name} tidak punya kolom yang sama untuk dibandingkan; petakan dengan --mapping."
+        )
+    started = time.perf_counter()
+    frames = [
+        prepared(p.frame.select(ID, *shared)).with_columns(pl.lit(side).alias(SOURCE))
+        for p, side in ((left, "a"), (right, "b"))
+    ]
+    found, compared, clusters = _scored(frames, "link_only", threshold, engine, master)
+    from_left = pl.col(f"{SOURCE}_l") == "a"
+    l_id, r_id = pl.col("unique_id_l").cast(pl.String), pl.col("unique_id_r").cast(pl.String)
+    pairs = found.select(
+        pl.when(from_left).then(l_id).otherwise(r_id).alias("id_a"),
+        pl.when(from_left).then(r_id).otherwise(l_id).alias("id_b"),
+        pl.col("match_probability").cast(pl.Float64).alias("probability"),
+    ).sort("id_a", "id_b")
+    return LinkResult(
+        pairs,
+        left.frame.height + right.frame.height,
+        compared,
+        clusters,
+        time.perf_counter() - started,
+        threshold,
+        engine,
+        left.impossible_dates + right.impossible_dates,
+    )
+
+
+MATCHED, SEVERAL, NONE = "cocok", "beberapa kandidat", "tidak ada"
+
+
+def per_row(left: PersonList, pairs: pl.DataFrame) -> pl.DataFrame:
+    """For every record of ``left``: ``cocok`` (one record of the other list above the threshold), ``beberapa
+    kandidat`` (several: a person must choose) or ``tidak ada``, with the most probable match."""
+    best = (
+        pairs.sort("probability", descending=True)
+        .group_by("id_a", maintain_order=True)
+        .agg(pl.len().alias("kandidat"), pl.col("id_b").first(), pl.col("probability").first())
+    )
+    return (
+        left.frame.select(pl.col(ID).alias("id_a"))
+        .join(best, on="id_a", how="left", maintain_order="left")
+        .with_columns(pl.col("kandidat").fill_null(0))
+        .select(
+            "id_a",
+            pl.when(pl.col("kandidat") == 0)
+            .then(pl.lit(NONE))
+            .when(pl.col("kandidat") == 1)
+            .then(pl.lit(MATCHED))
+            .otherwise(pl.lit(SEVERAL))
+            .alias("hasil"),
+            "kandidat",
+            "id_b",
+            "probability",
+        )
+    )
