@@ -11,7 +11,7 @@ import pytest
 
 from tepat.domain.access import Role
 from tepat.domain.linkage import PairDecision, name_core, name_key, probability_of
-from tepat.errors import NotFound, PermissionDenied
+from tepat.errors import ConflictError, NotFound, PermissionDenied
 from tepat.services import duplicates, registry
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, kk, make_family, member_values
@@ -180,6 +180,26 @@ def test_a_decision_is_remembered_until_a_record_changes(db, admin, seeded) -> N
     assert _queued(db, admin)[niks]["decision"] == PairDecision.BELUM.value  # a record changed: asked again
 
 
+def test_a_decision_on_a_pair_whose_record_changed_since_it_was_found_is_refused(db, admin, seeded) -> None:
+    duplicates.search(db, admin)
+    pair = _queued(db, admin)[frozenset(seeded["Joko Cahyono"])]
+    member = registry.find_by_nik(db, admin, pair["nik_l"]).members[0]
+    registry.update_member(
+        db,
+        admin,
+        member["id"],
+        {"marital_status": "cerai_mati"},
+        expected_version=member["version"],
+        reason="koreksi",
+    )
+    with pytest.raises(ConflictError, match="sudah berubah"):
+        duplicates.decide(db, admin, pair["id"], PairDecision.SAMA, "tampak sama")
+    assert _queued(db, admin)[frozenset(seeded["Joko Cahyono"])]["decision"] == PairDecision.BELUM.value
+    duplicates.search(db, admin)  # scored again on the records as they are now: it can be decided
+    again = _queued(db, admin)[frozenset(seeded["Joko Cahyono"])]
+    duplicates.decide(db, admin, again["id"], PairDecision.SAMA, "tampak sama")
+
+
 @pytest.mark.slow
 def test_pairs_are_seen_and_decided_only_inside_ones_area(db, admin, seeded) -> None:
     duplicates.search(db, admin)
@@ -276,6 +296,97 @@ def test_the_page_shows_the_queue_with_evidence_and_takes_a_decision(db, admin, 
     with TestClient(make_app(db, tmp_path)) as web:
         login(web, "tika")
         assert web.get("/duplikat").status_code == 403  # an analyst reads no names
+
+
+@pytest.mark.slow
+def test_an_outside_list_is_linked_to_the_registry_of_ones_area_from_the_page(
+    db, admin, seeded, tmp_path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.test_web_support import add_user, login, make_app
+
+    add_user(db, "ani", Role.OPERATOR, OTHER_KELURAHAN)
+    add_user(db, "budi", Role.OPERATOR, KELURAHAN)
+    add_user(db, "tika", Role.ANALYST, "32.75")
+    listed = (
+        b"No KIP;Nama Siswa;Tgl\n"
+        b"K-1;DJOKO TJAHJONO;30061960\n"  # registered twice in her kelurahan: two candidates
+        b"K-2;Siti Aminah;02111971\n"  # in the registry, but outside her area
+        b"K-3;Orang Lain Sekali;01011999\n"
+    )
+    mapping = (
+        b'[columns]\n"Nama Siswa" = "nama"\n"Tgl" = "tanggal_lahir"\n[formats]\ntanggal_lahir = "%d%m%Y"\n'
+    )
+    with TestClient(make_app(db, tmp_path)) as web:
+        csrf = login(web, "ani")
+        assert "Tautkan daftar dari luar" in web.get("/duplikat").text
+        started = web.post(
+            "/duplikat/tautkan",
+            data={"csrf_token": csrf, "kolom_id": "No KIP"},
+            files={
+                "berkas": ("kip.csv", listed, "text/csv"),
+                "pemetaan": ("kip.toml", mapping, "text/plain"),
+            },
+            follow_redirects=False,
+        )
+        assert started.status_code == 303, started.text
+        web.app.state.jobs.wait_idle()
+        page = web.get(started.headers["location"])
+        assert page.status_code == 200, page.text
+        assert "0 cocok" in page.text and "1 beberapa kandidat" in page.text and "2 tidak ada" in page.text
+        answer = web.get(started.headers["location"] + "/unduh")
+        assert answer.status_code == 200
+        rows = {line.split(",")[0]: line.split(",") for line in answer.text.splitlines()[1:]}
+        assert rows["K-1"][1:3] == ["beberapa kandidat", "2"] and rows["K-1"][4] in seeded["Joko Cahyono"]
+        assert rows["K-2"][1] == "tidak ada" and rows["K-3"][1] == "tidak ada"  # Siti lives outside her area
+        no_id = web.post(
+            "/duplikat/tautkan",
+            data={"csrf_token": csrf, "kolom_id": "Nomor"},
+            files={
+                "berkas": ("kip.csv", listed, "text/csv"),
+                "pemetaan": ("kip.toml", mapping, "text/plain"),
+            },
+            follow_redirects=False,
+        )
+        web.app.state.jobs.wait_idle()
+        failed = web.get(no_id.headers["location"])
+        assert failed.status_code == 422 and "Kolom Nomor tidak ada" in failed.text
+    with TestClient(make_app(db, tmp_path)) as other:
+        login(other, "budi")
+        assert other.get(started.headers["location"]).status_code == 404  # another user's list
+    with TestClient(make_app(db, tmp_path)) as analyst:
+        login(analyst, "tika")
+        assert analyst.get(started.headers["location"]).status_code == 403  # an analyst reads no names
+
+
+@pytest.mark.slow
+def test_link_registry_on_the_command_line_answers_per_record_within_the_area(
+    db, admin, seeded, tmp_path
+) -> None:
+    from typer.testing import CliRunner
+
+    from tepat.cli import app
+
+    listed = tmp_path / "usul.csv"
+    listed.write_text("no,nama,tanggal_lahir\nU1,Siti Aminah,02/11/1971\nU2,Joko Cahyono,30/06/1960\n")
+    out, rows = tmp_path / "pasangan.csv", tmp_path / "hasil.csv"
+    kecamatan = KELURAHAN.rsplit(".", 1)[0]
+    result = CliRunner().invoke(
+        app,
+        ["link", str(listed), "registry", "--id-left", "no", "--area", kecamatan, "--db", db.url]
+        + ["--out", str(out), "--per-row", str(rows)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "beberapa kandidat" in result.output
+    answer = {line.split(",")[0]: line.split(",") for line in rows.read_text().splitlines()[1:]}
+    assert (
+        answer["U1"][1] == "beberapa kandidat" and answer["U1"][4] in seeded["Siti Aminah"]
+    )  # both her records
+    assert answer["U2"][1] == "tidak ada"  # Joko lives in another kecamatan
+    pairs = out.read_text().splitlines()
+    assert pairs[0] == "id_a,id_b,probability" and all(line.startswith("U1,") for line in pairs[1:])
+    assert {line.split(",")[1] for line in pairs[1:]} == set(seeded["Siti Aminah"])
 
 
 @pytest.mark.slow

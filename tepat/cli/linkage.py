@@ -21,9 +21,10 @@ from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_js
 from tepat.domain.access import system_actor
 from tepat.domain.formatting import number
 from tepat.errors import ValidationError
-from tepat.files.person_lists import load_link_mapping, read_person_list
-from tepat.services import duplicates, record_linkage
+from tepat.files.person_lists import PersonList, load_link_mapping, read_person_list
+from tepat.services import duplicates, record_linkage, registry_linkage
 from tepat.services.record_linkage import LinkResult
+from tepat.store.database import Database
 
 REGISTRY = "registry"
 
@@ -82,6 +83,52 @@ def _report(result: LinkResult, out: Path, as_json: bool) -> None:
     )
 
 
+AreaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help=f"With '{REGISTRY}': the region of the registry (default the whole office).",
+        show_default=False,
+    ),
+]
+
+
+def _office_area(db: Database, area: str | None) -> str:
+    """``--area`` checked against the office (default: the whole office)."""
+    code = (area or db.office.code).strip()
+    if code not in db.regions:
+        raise ValidationError(f"Kode wilayah {code} tidak dikenal.")
+    if not common.office_actor(db).in_area(code):
+        raise ValidationError(f"Wilayah {code} di luar {db.office.name}.")
+    return code
+
+
+def _link_registry(
+    people: PersonList,
+    area: str | None,
+    threshold: float,
+    out: Path,
+    per_row: Path | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    db = open_database(db_url)
+    code = _office_area(db, area)
+    linked = registry_linkage.link_to_registry(db, system_actor(code), people, threshold=threshold, area=code)
+    _write_csv(linked.pairs, out)
+    if per_row is not None:
+        _write_csv(linked.rows, per_row)
+    if as_json:
+        print_json({**linked.summary, **linked.counts(), "out": str(out)})
+        return
+    counts = linked.counts()
+    typer.echo(
+        f"{number(people.frame.height)} catatan {people.name}: {number(counts['cocok'])} cocok, "
+        f"{number(counts['beberapa kandidat'])} beberapa kandidat, {number(counts['tidak ada'])} tidak ada di "
+        f"registri {code}; ditulis ke {out}."
+    )
+
+
 def _engine(engine: str, master: str | None) -> str:
     return "spark" if master else engine
 
@@ -96,14 +143,7 @@ def dedup(
     threshold: ThresholdOption = record_linkage.DEFAULT_THRESHOLD,
     engine: EngineOption = "duckdb",
     master: MasterOption = None,
-    area: Annotated[
-        str | None,
-        typer.Option(
-            "--area",
-            help=f"With '{REGISTRY}': the region searched (default the whole office).",
-            show_default=False,
-        ),
-    ] = None,
+    area: AreaOption = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -129,11 +169,7 @@ def dedup(
 
 def _registry(area: str | None, db_url: str | None, as_json: bool) -> None:
     db = open_database(db_url)
-    code = (area or db.office.code).strip()
-    if code not in db.regions:
-        raise ValidationError(f"Kode wilayah {code} tidak dikenal.")
-    if not common.office_actor(db).in_area(code):
-        raise ValidationError(f"Wilayah {code} di luar {db.office.name}.")
+    code = _office_area(db, area)
     result = duplicates.search(db, system_actor(code), threshold=duplicates.DEFAULT_THRESHOLD)
     if as_json:
         print_json(result.as_dict())
@@ -146,10 +182,15 @@ def _registry(area: str | None, db_url: str | None, as_json: bool) -> None:
 
 def link(
     left: Annotated[Path, typer.Argument(help="The first person list (CSV, XLSX, Parquet).")],
-    right: Annotated[Path, typer.Argument(help="The second person list.")],
+    right: Annotated[Path, typer.Argument(help=f"The second person list, or '{REGISTRY}'.")],
     id_left: Annotated[str, typer.Option("--id-left", help="The first list's id column.")],
-    id_right: Annotated[str, typer.Option("--id-right", help="The second list's id column.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the pairs (CSV).")],
+    id_right: Annotated[
+        str | None,
+        typer.Option(
+            "--id-right", help=f"The second list's id column (not with '{REGISTRY}').", show_default=False
+        ),
+    ] = None,
     mapping: MappingOption = None,
     threshold: ThresholdOption = record_linkage.DEFAULT_THRESHOLD,
     per_row: Annotated[
@@ -162,11 +203,22 @@ def link(
     ] = None,
     engine: EngineOption = "duckdb",
     master: MasterOption = None,
+    area: AreaOption = None,
+    db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Find the same person in two lists; writes PAIRS.csv (id_a from LEFT, id_b from RIGHT, probability)."""
+    """Find the same person in two lists; writes PAIRS.csv (id_a from LEFT, id_b from RIGHT, probability).
+
+    ``tepat link LIST registry --id-left COLUMN`` links the list to the registry's active people (of --area):
+    id_b is the person's NIK, and --per-row gives each record's match with its name, birth date, KK and kelurahan.
+    """
     columns = load_link_mapping(mapping)
     first = read_person_list(left, id_left, columns)
+    if str(right) == REGISTRY and not right.exists():
+        _link_registry(first, area, threshold, out, per_row, db_url, as_json)
+        return
+    if not id_right:
+        raise ValidationError("Sebutkan kolom id daftar kedua dengan --id-right KOLOM.")
     second = read_person_list(right, id_right, columns)
     result = record_linkage.link(
         first, second, threshold=threshold, engine=_engine(engine, master), master=master

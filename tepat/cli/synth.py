@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -41,6 +42,16 @@ def synth(
     messy: Annotated[
         bool, typer.Option("--messy", help="Also write files with real-world problems to OUT/messy.")
     ] = False,
+    duplicates: Annotated[
+        float,
+        typer.Option(
+            "--duplicates",
+            help="Plant this share of people a second time (e.g. 0.01), as registries have them: another spelling "
+            "of the name, NIK digits swapped, day and month swapped, in two KK, moved kelurahan; the pairs go "
+            "to duplicates.csv.",
+            min=0.0,
+        ),
+    ] = 0.0,
     as_json: JsonOption = False,
 ) -> None:
     """Write the synthetic city: registry.<format>, truth.parquet, survey.csv (and messy/ files)."""
@@ -48,6 +59,12 @@ def synth(
 
     out.mkdir(parents=True, exist_ok=True)
     registry = generate_registry(families, seed=seed)
+    planted = None
+    if duplicates > 0:
+        from tepat.synth.duplicates import plant_duplicates
+
+        members, planted = plant_duplicates(registry.members, duplicates, seed)
+        registry = replace(registry, members=members)
     written = [
         write_registry(registry, out / f"registry.{fmt.value}"),
         write_truth(registry, out / "truth.parquet"),
@@ -56,11 +73,21 @@ def synth(
     survey_path = out / "survey.csv"
     survey.write_csv(survey_path)
     written.append(survey_path)
+    if planted is not None:
+        planted.write_csv(out / "duplicates.csv")
+        written.append(out / "duplicates.csv")
     if messy:
         written.extend(write_messy_files(out / "messy", seed=seed))
     summary = registry.summary()
     if as_json:
-        print_json({**summary, "rumah_tangga_survei": survey.height, "berkas": [str(p) for p in written]})
+        print_json(
+            {
+                **summary,
+                "rumah_tangga_survei": survey.height,
+                "duplikat_ditanam": 0 if planted is None else planted.height,
+                "berkas": [str(p) for p in written],
+            }
+        )
         return
     typer.echo(f"{SYNTH_CITY_NAME} sintetis (seed {seed}):")
     typer.echo(f"  keluarga: {_angka(summary['keluarga'])}")
@@ -68,6 +95,8 @@ def synth(
     typer.echo(f"  rata-rata anggota keluarga: {_angka(summary['rata_rata_anggota'], 2)}")
     typer.echo(f"  penduduk di bawah garis kemiskinan (Rp842.927): {_angka(summary['persen_miskin'], 2)} %")
     typer.echo(f"  rumah tangga survei: {_angka(survey.height)}")
+    if planted is not None:
+        typer.echo(f"  duplikat ditanam: {_angka(planted.height)} (kebenaran di duplicates.csv)")
     typer.echo("Berkas:")
     for path in written:
         typer.echo(f"  {path}")

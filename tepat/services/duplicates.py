@@ -24,7 +24,7 @@ import polars as pl
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.linkage import Evidence, PairDecision, name_core, name_key
-from tepat.errors import NotFound, ValidationError
+from tepat.errors import ConflictError, NotFound, ValidationError
 from tepat.services.office import working_area
 from tepat.store import audit
 from tepat.store import duplicates as store
@@ -275,6 +275,11 @@ def decide(db: Database, actor: Actor, pair_id: int, decision: PairDecision, not
         if found is None or not (actor.in_area(found["kelurahan_l"]) and actor.in_area(found["kelurahan_r"])):
             raise NotFound("Pasangan tidak ditemukan.")
         actor.require(Permission.EDIT_REGISTRY, found["kelurahan_l"])
+        if (found["version_l"], found["version_r"]) != (found["now_version_l"], found["now_version_r"]):
+            raise ConflictError(
+                "Data salah satu orang pada pasangan ini sudah berubah sejak pasangan ditemukan; bukti yang tampil "
+                "tidak lagi sesuai. Jalankan pencarian duplikat lagi, lalu putuskan."
+            )
         store.decide(conn, pair_id, decision.value, actor.username, now(), note.strip()[:500] or None)
         audit.record(
             conn,

@@ -269,8 +269,9 @@ class JobRunner:
             pool.shutdown(wait=True)
 
 
-RETAINED_FILES = ("*-galat.csv", "ekspor/*", "dokumen/*")
-"""Files jobs leave in the upload directory: import error reports, export files, printed documents."""
+RETAINED_FILES = ("*-galat.csv", "ekspor/*", "dokumen/*", "tautan/*")
+"""Files jobs leave in the upload directory: import error reports, export files, printed documents, outside lists
+linked to the registry and their results."""
 
 
 def forget_old(db: Database, retention_days: int, files_dir: Path | None = None) -> int:

@@ -43,6 +43,12 @@ log = logging.getLogger("tepat.record_linkage")
 DEFAULT_THRESHOLD = 0.5
 ENGINES = ("duckdb", "spark")
 U_PAIRS = 5_000_000  # random pairs for u: stable estimates for city-sized lists, seconds of work
+EM_PAIRS = (
+    5_000_000  # blocked pairs an EM session learns from at most (a city's people born one day: 90 million)
+)
+DUCKDB_MEMORY = (
+    "4GB"  # DuckDB spills to a temporary directory beyond this: a city-sized run stays in memory bounds
+)
 SEED = 1
 SOURCE = "source_dataset"
 LinkType = Literal["dedupe_only", "link_only"]
@@ -111,40 +117,92 @@ def prepared(frame: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def _comparisons(fields: set[str]) -> list[Any]:
+_DAY_MONTH_SWAPPED = (
+    "substr(tanggal_lahir_l, 1, 4) = substr(tanggal_lahir_r, 1, 4)"
+    " and substr(tanggal_lahir_l, 6, 2) = substr(tanggal_lahir_r, 9, 2)"
+    " and substr(tanggal_lahir_l, 9, 2) = substr(tanggal_lahir_r, 6, 2)"
+)
+
+
+def _comparisons(fields: set[str], dukcapil_nik: bool) -> list[Any]:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    # One person's two records almost never carry wholly different names or birth dates: that share is fixed
+    # rather than learnt, so EM cannot take "born the same day" or "of one name" for the match class.
+    _RARELY = cll.ElseLevel().configure(m_probability=0.01, fix_m_probability=True)
+
     found: list[Any] = []
     if "nik" in fields:
-        found.append(cl.DamerauLevenshteinAtThresholds("nik", [1, 2]))
-    if "nomor_kk" in fields:
-        found.append(cl.DamerauLevenshteinAtThresholds("nomor_kk", [1]))
+        # A Dukcapil NIK only when equal: its first twelve digits are the kecamatan and the birth date, which the
+        # place and birth-date comparisons already count, and people born the same day in one kecamatan get
+        # serials one after another, so a NIK a digit away is as often a neighbour as a slip (the blocking on
+        # the first twelve digits still proposes the slips; the name, the date and the place decide). Other
+        # numbers (a bank's, a school's) count when one or two characters apart too.
+        found.append(
+            cl.ExactMatch("nik") if dukcapil_nik else cl.DamerauLevenshteinAtThresholds("nik", [1, 2])
+        )
     if "nama_key" in fields:
         found.append(
             cl.CustomComparison(
                 output_column_name="nama",
                 comparison_levels=[
                     cll.NullLevel("nama_key"),
-                    cll.ExactMatchLevel("nama_key"),
+                    # a common name says less than a rare one (term frequency adjustment)
+                    cll.ExactMatchLevel("nama_key").configure(tf_adjustment_column="nama_key"),
                     cll.ExactMatchLevel("nama_tokens"),
                     cll.JaroWinklerLevel("nama_key", 0.92),
                     cll.JaroWinklerLevel("nama_tokens", 0.88),
                     cll.JaroWinklerLevel("nama_key", 0.7),
-                    cll.ElseLevel(),
+                    _RARELY,
                 ],
             )
         )
     if "tanggal_lahir" in fields:
-        found.append(cl.DamerauLevenshteinAtThresholds("tanggal_lahir", [1, 2]))
+        found.append(
+            cl.CustomComparison(
+                output_column_name="tanggal_lahir",
+                comparison_levels=[
+                    cll.NullLevel("tanggal_lahir"),
+                    # a date many are registered on (1 January, a guessed day) says less than a rare one
+                    cll.ExactMatchLevel("tanggal_lahir").configure(tf_adjustment_column="tanggal_lahir"),
+                    cll.CustomLevel(_DAY_MONTH_SWAPPED, "day and month swapped"),
+                    cll.DamerauLevenshteinLevel("tanggal_lahir", 1),  # one digit wrong, two swapped
+                    _RARELY,
+                ],
+            )
+        )
     if "jenis_kelamin" in fields:
         found.append(cl.ExactMatch("jenis_kelamin"))
-    if "alamat" in fields:
-        found.append(cl.JaroWinklerAtThresholds("alamat", [0.95, 0.85, 0.7]))
     if "kode_pos" in fields:
         found.append(cl.DamerauLevenshteinAtThresholds("kode_pos", [1]))
-    found.extend(cl.ExactMatch(c) for c in ("kode_kelurahan", "rw", "rt") if c in fields)
+    if fields & {"nomor_kk", "kode_kelurahan"}:
+        found.append(_household(fields))
+    else:
+        if "alamat" in fields:
+            found.append(cl.JaroWinklerAtThresholds("alamat", [0.95, 0.85, 0.7]))
+        found.extend(cl.ExactMatch(c) for c in ("rw", "rt") if c in fields)
     return found
+
+
+def _household(fields: set[str]) -> Any:
+    """Where a person lives, as one comparison: the KK, the RT, the street, the kelurahan are facts about one
+    household, which Fellegi–Sunter would otherwise count once per field (and then take a family's members, who
+    share them all, for one person)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    levels: list[Any] = []
+    if "nomor_kk" in fields:
+        levels.append(cll.ExactMatchLevel("nomor_kk"))
+    if {"kode_kelurahan", "rw", "rt"} <= fields:
+        levels.append(cll.And(*(cll.ExactMatchLevel(c) for c in ("kode_kelurahan", "rw", "rt"))))
+    if {"kode_kelurahan", "alamat"} <= fields:
+        levels.append(cll.And(cll.ExactMatchLevel("kode_kelurahan"), cll.JaroWinklerLevel("alamat", 0.9)))
+    if "kode_kelurahan" in fields:
+        levels.append(cll.ExactMatchLevel("kode_kelurahan"))
+    levels.append(cll.ElseLevel())
+    return cl.CustomComparison(output_column_name="tempat", comparison_levels=levels)
 
 
 # Blocking rules: (the fields each needs, its columns or SQL expressions).
@@ -155,11 +213,17 @@ _BLOCKING: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("tanggal_lahir", "nama_key"), ("tanggal_lahir", "substr(nama_tokens, 1, 1)")),
     (("tanggal_lahir", "kode_pos"), ("tanggal_lahir", "substr(kode_pos, 1, 3)")),
     (("tanggal_lahir", "kode_kelurahan"), ("tanggal_lahir", "kode_kelurahan")),
-    (("tanggal_lahir", "alamat"), ("tanggal_lahir", "substr(alamat, 1, 4)")),
-    (("nama_key", "tanggal_lahir"), ("nama_key", "substr(tanggal_lahir, 1, 3)")),
+    (("nama_key", "tanggal_lahir"), ("nama_key", "substr(tanggal_lahir, 1, 4)")),  # the year: a decade of
+    # one common name is over a hundred million pairs in a city
     (("nama_key", "kode_kelurahan"), ("nama_tokens", "kode_kelurahan")),
     (("nama_key", "kode_pos"), ("kode_pos", "substr(nama_tokens, 1, 3)")),
-    (("nama_key", "nik"), ("substr(nik, 1, 3)", "substr(nama_key, 1, 3)")),
+    (("nik",), ("substr(nik, 1, 12)",)),  # a 16-digit NIK without its serial: region, birth date, sex
+)
+# Where nothing finer places a person (no kelurahan, no KK: a list like FEBRL's), the start of the address does.
+# Not otherwise: Indonesian addresses start alike ("JL. ", "GG. ", "KP. "), so in a city these blocks hold
+# hundreds of thousands of people and billions of pairs.
+_ADDRESS_BLOCKING: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("tanggal_lahir", "alamat"), ("tanggal_lahir", "substr(alamat, 1, 4)")),
     (("nama_key", "alamat"), ("substr(alamat, 1, 8)", "substr(nama_tokens, 1, 1)")),
 )
 _NAME_ALONE = (("nama_key",), ("nama_tokens",))  # when nothing places a person: the name's words alone
@@ -169,24 +233,41 @@ def _blocking(fields: set[str]) -> list[Any]:
     from splink import block_on
 
     rules = [columns for needs, columns in _BLOCKING if set(needs) <= fields]
+    if not fields & {"kode_kelurahan", "nomor_kk"}:
+        rules += [columns for needs, columns in _ADDRESS_BLOCKING if set(needs) <= fields]
     if "nama_key" in fields and not fields & {"tanggal_lahir", "kode_kelurahan", "kode_pos", "alamat"}:
         rules.append(_NAME_ALONE[1])
     return [block_on(*columns) for columns in rules]
 
 
-def _settings(fields: set[str], link_type: LinkType) -> Any:
+def _settings(fields: set[str], link_type: LinkType, dukcapil_nik: bool) -> Any:
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type=link_type,
         unique_id_column_name=ID,
-        comparisons=_comparisons(fields),
+        comparisons=_comparisons(fields, dukcapil_nik),
         blocking_rules_to_generate_predictions=_blocking(fields),
         probability_two_random_records_match=0.0001,  # estimated below
     )
 
 
-def _train(linker: Any, fields: set[str]) -> None:
+def _dukcapil(frames: Sequence[pl.DataFrame]) -> bool:
+    """Whether the ``nik`` column holds Dukcapil NIKs (nine in ten of its values sixteen digits)."""
+    if "nik" not in frames[0].columns:
+        return False
+    niks = pl.concat([f.select("nik") for f in frames])["nik"].drop_nulls()
+    sixteen = int(niks.str.contains(r"^\d{16}$").sum())
+    return niks.len() > 0 and sixteen >= 0.9 * niks.len()
+
+
+def _shared(frames: Sequence[pl.DataFrame], columns: tuple[str, ...]) -> bool:
+    """Whether two records share a value of ``columns`` (else an EM session blocked on them has no pairs)."""
+    keys = pl.concat([f.select(columns) for f in frames]).drop_nulls()
+    return bool(keys.is_duplicated().any())
+
+
+def _train(linker: Any, fields: set[str], frames: Sequence[pl.DataFrame]) -> None:
     """Prior, u and m without labelled pairs. A session that cannot be estimated on this list is left out."""
     from splink import block_on
     from splink.internals.exceptions import SplinkException
@@ -204,19 +285,18 @@ def _train(linker: Any, fields: set[str]) -> None:
         except (ValueError, ZeroDivisionError):
             log.info("record linkage: no near-certain pairs; the prior stays at its default")
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
+    # m by EM. A session does not learn the fields its blocking rule uses, so each field is left free in one:
+    # people born the same day train the name, the NIK and the place; people of one name train the birth date.
     sessions = [
         columns
-        for needs, columns in (
-            (("tanggal_lahir", "nama_key"), ("tanggal_lahir", "substr(nama_key, 1, 1)")),
-            (("nama_key", "tanggal_lahir"), ("nama_key", "substr(tanggal_lahir, 1, 3)")),
-            (("nama_key",), ("nama_key",)),
-            (("nik",), ("nik",)),
-        )
-        if set(needs) <= fields
+        for columns in (("tanggal_lahir",), ("nama_key",), ("nik",))
+        if set(columns) <= fields and _shared(frames, columns)
     ]
     for columns in sessions:
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*columns), max_pairs=EM_PAIRS
+            )
         except (ValueError, ArithmeticError, SplinkException) as exc:  # nothing to learn from in this list
             log.info("record linkage: EM blocked on %s left out (%s)", columns, exc)
 
@@ -228,10 +308,16 @@ def _train(linker: Any, fields: set[str]) -> None:
 def _engine(engine: str, master: str | None) -> Iterator[Callable[[pl.DataFrame], Any]]:
     """A function turning a Polars frame into a table of the engine Splink runs on."""
     if engine == "duckdb":
+        import duckdb
         from splink.backends.duckdb import DuckDBAPI
 
-        api = DuckDBAPI()
-        yield lambda frame: api.register(frame.to_arrow())
+        with tempfile.TemporaryDirectory(prefix="tepat-duckdb-") as spill:
+            connection = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": spill})
+            api = DuckDBAPI(connection=connection)
+            try:
+                yield lambda frame: api.register(frame.to_arrow())
+            finally:
+                connection.close()
         return
     if engine != "spark":
         raise ValidationError(f"Mesin '{engine}' tidak dikenal; pilih {' atau '.join(ENGINES)}.")
@@ -264,25 +350,33 @@ def _scored(
     """(pairs above ``threshold`` as ``unique_id_l``/``unique_id_r``/``source_dataset_l``/``match_probability``,
     pairs compared, clusters of two or more records)."""
     from splink import Linker
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     fields = set(lists[0].columns) - {ID, SOURCE}
     with _engine(engine, master) as table:
         tables = [table(frame) for frame in lists]
         linker: Any = Linker(  # Any: Splink leaves query_sql untyped
-            tables[0] if len(tables) == 1 else tables, _settings(fields, link_type), log_level=logging.ERROR
+            tables[0] if len(tables) == 1 else tables,
+            _settings(fields, link_type, _dukcapil(lists)),
+            log_level=logging.ERROR,
         )
-        _train(linker, fields)
-        predicted = linker.inference.predict()
-        name = predicted.physical_name
-        compared = linker.misc.query_sql(f"select count(*) as n from {name}", output_type="pandas")["n"].iloc[
-            0
-        ]
+        _train(linker, fields, lists)
+        # Only the pairs above the threshold are kept (a city's candidate pairs, all scored, are tens of millions);
+        # the candidate pairs are counted by Splink's blocking analysis, without scoring them again.
+        predicted = linker.inference.predict(threshold_match_probability=threshold)
         source = f"{SOURCE}_l, " if link_type == "link_only" else ""
         pairs = linker.misc.query_sql(
-            f"select unique_id_l, unique_id_r, {source}match_probability from {name} "
-            f"where match_probability >= {float(threshold)!r}",
+            f"select unique_id_l, unique_id_r, {source}match_probability from {predicted.physical_name}",
             output_type="pandas",
         )
+        compared = count_comparisons_from_blocking_rules(
+            tables[0] if len(tables) == 1 else tables,
+            blocking_rules=_blocking(fields),
+            link_type=link_type,
+            unique_id_column_name=ID,
+            source_dataset_column_name=SOURCE if link_type == "link_only" else None,
+            record_sample_proportion=1.0,
+        )[-1]["cumulative_comparison_count"]
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predicted, threshold_match_probability=threshold
         )
@@ -375,6 +469,7 @@ def link(
 
 
 MATCHED, SEVERAL, NONE = "cocok", "beberapa kandidat", "tidak ada"
+OUTCOMES = (MATCHED, SEVERAL, NONE)
 
 
 def per_row(left: PersonList, pairs: pl.DataFrame) -> pl.DataFrame:

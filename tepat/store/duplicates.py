@@ -189,12 +189,14 @@ def pairs(
 
 
 def pair(conn: sa.Connection, pair_id: int) -> dict[str, Any] | None:
-    """One pair with the kelurahan of each record (to check the reader's area)."""
+    """One pair with the kelurahan of each record (to check the reader's area) and each record's version now."""
     q = (
         sa.select(
             duplicate_pairs,
             _FL.c.kelurahan_code.label("kelurahan_l"),
             _FR.c.kelurahan_code.label("kelurahan_r"),
+            _L.c.version.label("now_version_l"),
+            _R.c.version.label("now_version_r"),
         )
         .join(_L, _L.c.id == duplicate_pairs.c.member_l)
         .join(_FL, _FL.c.id == _L.c.family_id)

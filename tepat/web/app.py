@@ -51,6 +51,7 @@ from tepat.web.routes import (
     moves,
     payments,
     programmes,
+    registry_links,
     statistics,
     targeting,
     training,
@@ -151,6 +152,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         families,
         members,
         moves,
+        registry_links,  # before duplicates: /duplikat/tautkan is not a pair's number
         duplicates,
         dci_clients,
         imports,

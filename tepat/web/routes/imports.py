@@ -18,14 +18,14 @@ from tepat.services import import_mappings, jobs
 from tepat.services.import_preview import preview
 from tepat.services.jobs import JobFailed, Progress, Work
 from tepat.store.database import Database
+from tepat.web import spreadsheets
 from tepat.web.deps import editor_actor, get_db, job_runner, upload_dir
+from tepat.web.spreadsheets import save_spreadsheet
 from tepat.web.templating import templates
 
 router = APIRouter()
 DB = Annotated[Database, Depends(get_db)]
 Editor = Annotated[Actor, Depends(editor_actor)]
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-ALLOWED = {".csv": b"", ".xlsx": b"PK\x03\x04"}
 ERRORS_SHOWN = 200
 PREVIEWS = "pratinjau"  # the upload directory's folder of files waiting after a preview
 _SESSION_PREVIEWS = "pratinjau"  # the preview tokens this session made (only it may import them)
@@ -50,7 +50,7 @@ def _import_form(
             "mode": mode,
             "errors": errors or {},
             "message": message,
-            "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_mb": spreadsheets.MAX_UPLOAD_BYTES // (1024 * 1024),
             "recent": jobs.recent(db, actor, "impor", job_runner(request)),
             "mappings": import_mappings.listed(db, actor),
             "mapping_id": mapping_id,
@@ -63,47 +63,6 @@ def _import_form(
 def import_page(request: Request, db: DB, actor: Editor) -> Response:
     """The upload form, the saved column mappings, and one's latest imports."""
     return _import_form(request, db, actor)
-
-
-async def _save_upload(upload: UploadFile, target_dir: Path) -> tuple[Path, str]:
-    """Store an upload under a random name outside the web root, checking its type and size."""
-    original = Path(upload.filename or "").name
-    suffix = Path(original).suffix.lower()
-    if suffix not in ALLOWED:
-        raise ValidationError(
-            "Berkas tidak dapat diimpor", [FieldError("file", "Pilih berkas .csv atau .xlsx")]
-        )
-    token = uploads.new_token()
-    path = target_dir / f"{token}{suffix}"
-    size = 0
-    with path.open("wb") as out:
-        while chunk := await upload.read(1024 * 1024):
-            if size == 0:
-                magic = ALLOWED[suffix]
-                if (magic and not chunk.startswith(magic)) or (not magic and b"\x00" in chunk[:4096]):
-                    out.close()
-                    path.unlink(missing_ok=True)
-                    raise ValidationError(
-                        "Berkas tidak dapat diimpor",
-                        [FieldError("file", f"Isi berkas bukan {suffix[1:].upper()} yang sah")],
-                    )
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                out.close()
-                path.unlink(missing_ok=True)
-                raise ValidationError(
-                    "Berkas terlalu besar",
-                    [
-                        FieldError(
-                            "file", f"Ukuran berkas paling besar {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
-                        )
-                    ],
-                )
-            out.write(chunk)
-    if size == 0:
-        path.unlink(missing_ok=True)
-        raise ValidationError("Berkas kosong", [FieldError("file", "Berkas kosong")])
-    return path, token
 
 
 async def _chosen_mapping(form: FormData, db: Database, actor: Actor) -> import_mappings.SavedMapping | None:
@@ -241,7 +200,7 @@ async def _received(
             ),
         )
     try:
-        path, _ = await _save_upload(upload, folder)
+        path, _ = await save_spreadsheet(upload, folder)
     except ValidationError as exc:
         return (
             form,
