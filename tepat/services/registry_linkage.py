@@ -51,9 +51,7 @@ class RegistryLink:
     """Per record of the outside list, what the registry holds; and the run's summary."""
 
     rows: pl.DataFrame  # RESULT_COLUMNS
-    pairs: (
-        pl.DataFrame
-    )  # every pair above the threshold: id_a (the list's id), id_b (the person's NIK), probability
+    pairs: pl.DataFrame  # every pair above the threshold: id_a (the list's id), id_b (the person's NIK)
     summary: dict[str, Any]
 
     def counts(self) -> dict[str, int]:
@@ -61,10 +59,8 @@ class RegistryLink:
         return {label: int(found.get(label, 0)) for label in record_linkage.OUTCOMES}
 
 
-def registry_people(db: Database, actor: Actor, area: str | None = None) -> PersonList:
-    """The active people of the area (default: the actor's) as a person list, ``unique_id`` the member id."""
-    actor.require(Permission.READ_PERSONAL)
-    area = area or working_area(db, actor)
+def registry_people(db: Database, actor: Actor, area: str) -> PersonList:
+    """The active people of ``area`` (inside the actor's) as a person list, ``unique_id`` the member id."""
     actor.require(Permission.READ_PERSONAL, area)
     with db.read() as conn:
         records = store.compared_records(conn, area)
@@ -84,20 +80,16 @@ def link_to_registry(
     area: str | None = None,
 ) -> RegistryLink:
     """Match every record of ``outside`` to the registry's people of the area (an audited read)."""
+    area = area or working_area(db, actor)
     registry = registry_people(db, actor, area)
     result = record_linkage.link(outside, registry, threshold=threshold)
     per_row = record_linkage.per_row(outside, result.pairs)
     people = registry.frame.rename({ID: "id_b"})
-    rows = per_row.join(people, on="id_b", how="left", maintain_order="left").select(
-        pl.col("id_a").alias("id"),
-        "hasil",
-        "kandidat",
-        pl.col("probability").round(4).alias("peluang"),
-        "nik",
-        "nama",
-        "tanggal_lahir",
-        "nomor_kk",
-        "kode_kelurahan",
+    rows = (
+        per_row.join(people, on="id_b", how="left", maintain_order="left")
+        .rename({"id_a": "id", "probability": "peluang"})
+        .with_columns(pl.col("peluang").round(4))
+        .select(RESULT_COLUMNS)
     )
     pairs = result.pairs.join(people.select("id_b", "nik"), on="id_b").select(
         "id_a", pl.col("nik").alias("id_b"), "probability"
@@ -109,7 +101,7 @@ def link_to_registry(
         "registri.tautkan",
         "members",
         None,
-        area_code=area or working_area(db, actor),
+        area_code=area,
         detail={"daftar": outside.name, "catatan": outside.frame.height, **linked.counts()},
     )
     return linked
