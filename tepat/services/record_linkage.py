@@ -6,14 +6,21 @@ cluster named by its master URL). Nothing is learnt from labelled pairs: the pri
 one person, u by random sampling, m by expectation maximisation. Comparisons and blocking rules are chosen from
 the fields the list has:
 
-- NIK, KK number, postcode and the birth date as typed: exact, then one or two characters apart (Damerau–
-  Levenshtein: a digit typed wrongly, two swapped, a day and month swapped);
+- a Dukcapil NIK only when equal; other numbers and the postcode also one or two characters apart (Damerau–
+  Levenshtein: a digit typed wrongly, two swapped);
+- the birth date equal, its day and month swapped, or one digit apart;
 - the name by its comparable form (``tepat.domain.linkage.name_key``: titles dropped, old spelling made new, the
-  ways of writing Muhammad made one), then its words in any order (a given name and surname swapped), then
-  Jaro–Winkler;
-- the address by Jaro–Winkler; sex, kelurahan and RW/RT exactly.
+  ways of writing Muhammad made one), then its words in any order (a given name and surname swapped), one or two
+  typing slips apart, its first word dropped (Siti Aminah, Aminah), then Jaro–Winkler ≥ 0.92. Not Jaro–Winkler
+  lower down: Indonesian names share their first words (Anisa Azahra, Anisa Rahmah) and a birth cohort's names
+  are alike, so at 0.7–0.8 it holds far more pairs of two people than slips of one;
+- where a person lives as one comparison when the list has a KK or kelurahan (the same KK, the same RT, the same
+  street, the same kelurahan: facts about one household, counted once), else the address by Jaro–Winkler and
+  RW/RT exactly; sex exactly.
 
-Only pairs that share a NIK, a birth date and the first letter of a name, a name and the birth decade, a postcode
+How m is learnt so that it holds at city scale is told in ``_em_sessions``.
+
+Only pairs that share a NIK, a birth date and the first letter of a name, a name and the birth year, a postcode
 and the start of a name, or the start of an address and a name's initial are compared, so the work grows with
 those pairs rather than with the square of the list.
 
@@ -117,11 +124,20 @@ def prepared(frame: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+_FIRST_WORD_DROPPED = "nama_key_l like concat('% ', nama_key_r) or nama_key_r like concat('% ', nama_key_l)"
 _DAY_MONTH_SWAPPED = (
     "substr(tanggal_lahir_l, 1, 4) = substr(tanggal_lahir_r, 1, 4)"
     " and substr(tanggal_lahir_l, 6, 2) = substr(tanggal_lahir_r, 9, 2)"
     " and substr(tanggal_lahir_l, 9, 2) = substr(tanggal_lahir_r, 6, 2)"
 )
+
+
+def _typed_apart(column: str, edits: int, alike: float) -> Any:
+    """Values ``edits`` typing slips apart (Damerau-Levenshtein: a character wrong, two swapped), tried only where
+    they are ``alike`` (Jaro-Winkler, twenty times cheaper, true of every such pair worth the name)."""
+    import splink.comparison_level_library as cll
+
+    return cll.And(cll.JaroWinklerLevel(column, alike), cll.DamerauLevenshteinLevel(column, edits))
 
 
 def _comparisons(fields: set[str], dukcapil_nik: bool) -> list[Any]:
@@ -149,11 +165,14 @@ def _comparisons(fields: set[str], dukcapil_nik: bool) -> list[Any]:
                 comparison_levels=[
                     cll.NullLevel("nama_key"),
                     # a common name says less than a rare one (term frequency adjustment)
-                    cll.ExactMatchLevel("nama_key").configure(tf_adjustment_column="nama_key"),
-                    cll.ExactMatchLevel("nama_tokens"),
-                    cll.JaroWinklerLevel("nama_key", 0.92),
-                    cll.JaroWinklerLevel("nama_tokens", 0.88),
-                    cll.JaroWinklerLevel("nama_key", 0.7),
+                    cll.ExactMatchLevel("nama_key").configure(
+                        tf_adjustment_column="nama_key", m_probability=0.7
+                    ),
+                    cll.ExactMatchLevel("nama_tokens").configure(m_probability=0.05),
+                    _typed_apart("nama_key", 1, 0.7).configure(m_probability=0.12),
+                    cll.CustomLevel(_FIRST_WORD_DROPPED, "first word dropped").configure(m_probability=0.03),
+                    _typed_apart("nama_key", 2, 0.7).configure(m_probability=0.03),
+                    cll.JaroWinklerLevel("nama_key", 0.92).configure(m_probability=0.03),
                     _RARELY,
                 ],
             )
@@ -165,15 +184,23 @@ def _comparisons(fields: set[str], dukcapil_nik: bool) -> list[Any]:
                 comparison_levels=[
                     cll.NullLevel("tanggal_lahir"),
                     # a date many are registered on (1 January, a guessed day) says less than a rare one
-                    cll.ExactMatchLevel("tanggal_lahir").configure(tf_adjustment_column="tanggal_lahir"),
-                    cll.CustomLevel(_DAY_MONTH_SWAPPED, "day and month swapped"),
-                    cll.DamerauLevenshteinLevel("tanggal_lahir", 1),  # one digit wrong, two swapped
+                    cll.ExactMatchLevel("tanggal_lahir").configure(
+                        tf_adjustment_column="tanggal_lahir", m_probability=0.85
+                    ),
+                    cll.CustomLevel(_DAY_MONTH_SWAPPED, "day and month swapped").configure(
+                        m_probability=0.05
+                    ),
+                    # fixed too: people of one name born a digit apart are a cohort's namesakes far more often
+                    # than one person's slip, and EM, shown people of one name, would take them for the class
+                    _typed_apart("tanggal_lahir", 1, 0.8).configure(
+                        m_probability=0.04, fix_m_probability=True
+                    ),
                     _RARELY,
                 ],
             )
         )
     if "jenis_kelamin" in fields:
-        found.append(cl.ExactMatch("jenis_kelamin"))
+        found.append(cl.ExactMatch("jenis_kelamin").configure(m_probabilities=[0.98, 0.02]))
     if "kode_pos" in fields:
         found.append(cl.DamerauLevenshteinAtThresholds("kode_pos", [1]))
     if fields & {"nomor_kk", "kode_kelurahan"}:
@@ -272,10 +299,18 @@ def _train(linker: Any, fields: set[str], frames: Sequence[pl.DataFrame]) -> Non
     from splink import block_on
     from splink.internals.exceptions import SplinkException
 
+    # The prior from pairs near-certain to be one person. A name and a birth date alone are not near-certain in a
+    # city (two people of one common name are born the same day by chance, more often the larger the city): with
+    # Dukcapil NIKs the pair must also have been registered in one kecamatan (the NIK's first twelve digits).
+    same_birth = ("substr(nik, 1, 12)", "nama_key") if "nik" in fields and _dukcapil(frames) else ()
     certain = [
         block_on(*columns)
-        for columns in (("nik", "tanggal_lahir"), ("nama_key", "tanggal_lahir"), ("nama_key", "nik"))
-        if set(columns) <= fields
+        for columns in (
+            ("nik", "tanggal_lahir"),
+            same_birth or ("nama_key", "tanggal_lahir"),
+            ("nama_key", "nik"),
+        )
+        if {c for c in columns if not c.startswith("substr(")} <= fields
     ]
     if not certain and {"nama_key", "alamat"} <= fields:
         certain = [block_on("nama_key", "alamat")]
@@ -285,20 +320,49 @@ def _train(linker: Any, fields: set[str], frames: Sequence[pl.DataFrame]) -> Non
         except (ValueError, ZeroDivisionError):
             log.info("record linkage: no near-certain pairs; the prior stays at its default")
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
-    # m by EM. A session does not learn the fields its blocking rule uses, so each field is left free in one:
-    # people born the same day train the name, the NIK and the place; people of one name train the birth date.
-    sessions = [
-        columns
-        for columns in (("tanggal_lahir",), ("nama_key",), ("nik",))
-        if set(columns) <= fields and _shared(frames, columns)
-    ]
-    for columns in sessions:
+    for rule in _em_sessions(fields, frames):
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*columns), max_pairs=EM_PAIRS
-            )
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=EM_PAIRS)
         except (ValueError, ArithmeticError, SplinkException) as exc:  # nothing to learn from in this list
-            log.info("record linkage: EM blocked on %s left out (%s)", columns, exc)
+            log.info("record linkage: EM blocked on %s left out (%s)", rule.blocking_rule_sql, exc)
+
+
+def _em_sessions(fields: set[str], frames: Sequence[pl.DataFrame]) -> list[Any]:
+    """The blocking rules of the EM sessions that learn m. A session learns only the fields its rule does not use,
+    so each field is left free in one, and EM tells one person from two only where three conditions hold: the
+    duplicates are not too rare among the pairs it is shown, at least two strong fields are free to agree, and
+    the rule does not make unlike people look alike.
+
+    - A list without a kelurahan (FEBRL's): people born the same day learn the name, the NIK and the place; people
+      of one name learn the birth date.
+    - A list with a kelurahan, like a city's registry: born one day, a city's people are a hundred million pairs
+      with one duplicate in ten thousand, and EM then takes a birth cohort's alike names for the class. So the
+      name is learnt from people born one day in one kelurahan, the birth date from people of one name in one
+      kelurahan (duplicates one pair in a few hundred). The place, from people born one day registered at
+      Dukcapil in one kecamatan (the NIK's first twelve digits: kecamatan, birth date, sex), where the name and
+      the place are both free: a person registered twice there is found by the name wherever they live now.
+      Without Dukcapil NIKs the place is learnt from people of one name and birth date, nearly all duplicates.
+    """
+    from splink import block_on
+
+    candidates: list[tuple[str, ...]]
+    if "kode_kelurahan" in fields:
+        place = (
+            ("substr(nik, 1, 12)", "tanggal_lahir")
+            if "nik" in fields and _dukcapil(frames)
+            else ("nama_key", "tanggal_lahir")
+        )
+        candidates = [("tanggal_lahir", "kode_kelurahan"), ("nama_key", "kode_kelurahan"), place]
+    else:
+        candidates = [("tanggal_lahir",), ("nama_key",)]
+    if "nik" in fields:
+        candidates.append(("nik",))
+    rules = []
+    for columns in candidates:
+        plain = tuple(c for c in columns if not c.startswith("substr("))
+        if set(plain) <= fields and _shared(frames, plain):  # else the session has no pairs to learn from
+            rules.append(block_on(*columns))
+    return rules
 
 
 # ---------------------------------------------------------------------------------------------- engines
