@@ -41,6 +41,7 @@ import platform
 import random
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -223,7 +224,11 @@ def start_server(
     trusted: tuple[str, ...] = (),
     per_minute: int = 600,
 ) -> subprocess.Popen[bytes]:
-    """The app under uvicorn in a child process (a supervisor and ``workers`` processes when more than one)."""
+    """The app under uvicorn in a child process (a supervisor and ``workers`` processes when more than one).
+
+    Refuses a port something already answers on: the bench would otherwise measure that other server."""
+    if _answers(port):
+        raise SystemExit(f"port {port} is already in use: stop what listens there or choose another --port")
     code = SERVER.format(
         root=str(ROOT),
         url=url,
@@ -240,13 +245,22 @@ def start_server(
     proc = subprocess.Popen([sys.executable, str(script)], cwd=workdir)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            with __import__("socket").create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.2)
+        if proc.poll() is not None:  # it exited: whatever answers on the port now is not the bench's server
+            raise SystemExit(f"the server exited (code {proc.returncode}) before it listened on port {port}")
+        if _answers(port):
+            return proc
+        time.sleep(0.2)
     proc.kill()
     raise SystemExit("the server did not start")
+
+
+def _answers(port: int) -> bool:
+    """Whether something accepts connections on ``port`` of this machine."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
