@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import sqlalchemy as sa
 
 from tepat.domain.regions import contains
-from tepat.store.areas import within
+from tepat.store.areas import containing, within
 
 CODES = [
     "",
@@ -25,9 +26,16 @@ CODES = [
 ]
 
 
-def test_within_agrees_with_contains_on_every_pair(db) -> None:
-    pairs = [(area, code) for area, code in itertools.product(CODES, CODES[1:])]
+@pytest.mark.parametrize(
+    ("predicate", "contained"),
+    [
+        (within, lambda area, code: contains(area, code)),  # the column's region lies inside the area
+        (containing, lambda area, code: contains(code, area)),  # the column's region covers the area
+    ],
+    ids=["within", "containing"],
+)
+def test_each_predicate_agrees_with_contains_on_every_pair(db, predicate, contained) -> None:  # type: ignore[no-untyped-def]
     with db.read() as conn:
-        for area, code in pairs:
-            found = conn.execute(sa.select(within(sa.literal(code, sa.String), area))).scalar_one()
-            assert bool(found) == contains(area, code), (area, code)
+        for area, code in itertools.product(CODES, CODES[1:]):
+            found = conn.execute(sa.select(predicate(sa.literal(code, sa.String), area))).scalar_one()
+            assert bool(found) == contained(area, code), (predicate.__name__, area, code)

@@ -23,6 +23,7 @@ from tepat.domain.formatting import number
 from tepat.errors import ValidationError
 from tepat.files.person_lists import PersonList, load_link_mapping, read_person_list
 from tepat.services import duplicates, record_linkage, registry_linkage
+from tepat.services.office import requested_area
 from tepat.services.record_linkage import LinkResult
 from tepat.store.database import Database
 
@@ -95,12 +96,7 @@ AreaOption = Annotated[
 
 def _office_area(db: Database, area: str | None) -> str:
     """``--area`` checked against the office (default: the whole office)."""
-    code = (area or db.office.code).strip()
-    if code not in db.regions:
-        raise ValidationError(f"Kode wilayah {code} tidak dikenal.")
-    if not common.office_actor(db).in_area(code):
-        raise ValidationError(f"Wilayah {code} di luar {db.office.name}.")
-    return code
+    return requested_area(db, common.office_actor(db), area)
 
 
 def _link_registry(

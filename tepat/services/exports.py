@@ -21,6 +21,7 @@ from tepat.domain.formatting import number
 from tepat.domain.households import ASSETS, CANONICAL_COLUMNS, FAMILY_FIELDS, MEMBER_FIELDS
 from tepat.errors import PermissionDenied, ValidationError
 from tepat.files.writers import XLSX_MAX_ROWS, format_of, open_writer
+from tepat.services.office import requested_area
 from tepat.store import audit
 from tepat.store.database import Database
 from tepat.store.schema import families, members
@@ -43,16 +44,9 @@ class ExportResult:
 def _area(db: Database, actor: Actor, area_code: str | None) -> str:
     if not actor.sees_personal_data:
         raise PermissionDenied("Peran Anda hanya boleh melihat data agregat, bukan data pribadi")
-    area = (area_code or actor.area_code).strip()
-    if area and len(area.replace(".", "")) == 10 and "." not in area:
-        area = f"{area[:2]}.{area[2:4]}.{area[4:6]}.{area[6:]}"
-    if area and area not in db.regions:
-        raise ValidationError(f"Kode wilayah {area} tidak dikenal")
-    if not actor.in_area(area if area else ""):
-        raise PermissionDenied(f"Wilayah {area} di luar wilayah kerja Anda")
-    if not area and actor.area_code:
-        area = actor.area_code
-    return area
+    if not (area_code or "").strip():
+        return actor.area_code  # the actor's whole area ("" for the system: every region, "semua wilayah")
+    return requested_area(db, actor, area_code)
 
 
 FAMILY_CHUNK = 20_000

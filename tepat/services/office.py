@@ -6,7 +6,8 @@ from typing import Any
 
 from tepat.config import Settings
 from tepat.domain.access import Actor
-from tepat.errors import ConfigError
+from tepat.domain.regions import RegionCode
+from tepat.errors import ConfigError, PermissionDenied, ValidationError
 from tepat.store.database import Database
 
 
@@ -31,3 +32,19 @@ def working_area(db: Database, actor: Actor) -> str:
     """The region an actor works over: their own area, or the whole office for one bound to no area (the system,
     a national account). The one place pages, lists and searches start from."""
     return actor.area_code or db.office.code
+
+
+def requested_area(db: Database, actor: Actor, code: str | None) -> str:
+    """A region a user asked for (``--area``, a form field), dotted as the registry writes it (``3275011001`` is
+    ``32.75.01.1001``), known, and inside the actor's area; none asked for: the working area. The one check
+    every command and service that takes an area makes."""
+    raw = (code or "").strip()
+    if not raw:
+        return working_area(db, actor)
+    parsed = RegionCode.parse_or_none(raw)
+    area = parsed.code if parsed else raw
+    if area not in db.regions:
+        raise ValidationError(f"Kode wilayah {area} tidak dikenal.")
+    if not actor.in_area(area):
+        raise PermissionDenied(f"Wilayah {area} di luar wilayah kerja Anda.")
+    return area

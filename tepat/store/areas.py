@@ -1,4 +1,5 @@
-"""The one area predicate: a region-code column inside an account's (or a cycle's) area, as SQL."""
+"""The area predicates, as SQL: a region-code column inside an area (``within``), or a region containing it
+(``containing``)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,10 @@ def within(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bo
     if area_code.count(".") == 3:  # a kelurahan holds no region: equality, which an index answers
         return column == area_code
     return sa.or_(column == area_code, column.startswith(area_code + "."))
+
+
+def containing(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:
+    """``column`` is ``area_code`` or a region containing it (``""``, everywhere, contains every region): the
+    other way round from ``within``, as a city cycle covers a kecamatan's payments or a city-wide search a
+    kelurahan."""
+    return sa.or_(column == area_code, sa.literal(area_code).startswith(column + "."), column == "")

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.cycles import FROZEN_STATES
+from tepat.store.areas import containing
 from tepat.store.areas import within as inside
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
@@ -100,9 +101,7 @@ def count_in_state(
     area = benefit_cycles.c.area_code
     where = inside(area, within)
     if overlapping:
-        where = sa.or_(
-            where, sa.literal(within) == area, sa.literal(within).startswith(area + "."), area == ""
-        )
+        where = sa.or_(where, containing(area, within))
     q = sa.select(sa.func.count()).select_from(benefit_cycles).where(benefit_cycles.c.state == state, where)
     if not_submitted_by is not None:
         q = q.where(

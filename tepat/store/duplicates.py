@@ -10,7 +10,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.linkage import PairDecision
-from tepat.store.areas import within
+from tepat.store.areas import containing, within
 from tepat.store.schema import duplicate_pairs, entitlements, families, linkage_models, member_merges, members
 
 _COMPARED = (
@@ -66,10 +66,7 @@ def compared_records(conn: sa.Connection, area_code: str) -> pl.DataFrame:
 
 def last_model(conn: sa.Connection, area_code: str) -> dict[str, Any] | None:
     """The latest search over the area or a region containing it."""
-    covering = sa.or_(
-        linkage_models.c.area_code == area_code,
-        sa.literal(area_code).startswith(linkage_models.c.area_code + "."),
-    )
+    covering = containing(linkage_models.c.area_code, area_code)
     q = (
         sa.select(
             linkage_models.c.id,
