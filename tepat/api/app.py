@@ -24,8 +24,9 @@ Setiap galat berbentuk `{"ok": false, "error": "…", "errors": [{"field": "…"
 """
 
 
-def create_api(settings: Settings, db: Database) -> FastAPI:
-    """The ``/api/v1`` application over one database."""
+def create_api(settings: Settings, db: Database | None) -> FastAPI:
+    """The ``/api/v1`` application over one database (``None``: only its OpenAPI document, as the generated
+    reference reads it; no request can be served)."""
     api = FastAPI(
         title="tepat API",
         version="1",
