@@ -332,3 +332,37 @@ def test_duplicates_rare_among_a_cohort_are_still_found_in_a_larger_city(tmp_pat
     )
     assert recall >= 0.95
     assert precision >= 0.85
+
+
+def test_an_em_session_that_cannot_be_estimated_is_left_out_not_a_crash(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The session's rule is logged by its columns (a Splink rule object has no SQL text to print)."""
+    import logging
+
+    from tepat.services import record_linkage
+
+    class Training:
+        def estimate_probability_two_random_records_match(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def estimate_u_using_random_sampling(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def estimate_parameters_using_expectation_maximisation(self, *args: object, **kwargs: object) -> None:
+            raise ValueError("m underflow")
+
+    class Linker:
+        training = Training()
+
+    frame = pl.DataFrame(
+        {
+            "nik": ["3275014101900001", "3275014101900002"],
+            "nama_key": ["siti", "siti"],
+            "tanggal_lahir": ["1990-01-01", "1990-01-01"],
+            "kode_kelurahan": ["3275011001", "3275011001"],
+        }
+    )
+    with caplog.at_level(logging.INFO, logger="tepat.record_linkage"):
+        record_linkage._train(Linker(), set(frame.columns), [frame])
+    assert "m underflow" in caplog.text and "tanggal_lahir" in caplog.text

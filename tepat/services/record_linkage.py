@@ -310,7 +310,7 @@ def _train(linker: Any, fields: set[str], frames: Sequence[pl.DataFrame]) -> Non
             same_birth or ("nama_key", "tanggal_lahir"),
             ("nama_key", "nik"),
         )
-        if {c for c in columns if not c.startswith("substr(")} <= fields
+        if set(_plain(columns)) <= fields
     ]
     if not certain and {"nama_key", "alamat"} <= fields:
         certain = [block_on("nama_key", "alamat")]
@@ -320,15 +320,17 @@ def _train(linker: Any, fields: set[str], frames: Sequence[pl.DataFrame]) -> Non
         except (ValueError, ZeroDivisionError):
             log.info("record linkage: no near-certain pairs; the prior stays at its default")
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
-    for rule in _em_sessions(fields, frames):
+    for columns in _em_sessions(fields, frames):
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=EM_PAIRS)
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*columns), max_pairs=EM_PAIRS
+            )
         except (ValueError, ArithmeticError, SplinkException) as exc:  # nothing to learn from in this list
-            log.info("record linkage: EM blocked on %s left out (%s)", rule.blocking_rule_sql, exc)
+            log.info("record linkage: EM blocked on %s left out (%s)", columns, exc)
 
 
-def _em_sessions(fields: set[str], frames: Sequence[pl.DataFrame]) -> list[Any]:
-    """The blocking rules of the EM sessions that learn m. A session learns only the fields its rule does not use,
+def _em_sessions(fields: set[str], frames: Sequence[pl.DataFrame]) -> list[tuple[str, ...]]:
+    """The blocking columns of the EM sessions that learn m. A session learns only the fields its rule does not use,
     so each field is left free in one, and EM tells one person from two only where three conditions hold: the
     duplicates are not too rare among the pairs it is shown, at least two strong fields are free to agree, and
     the rule does not make unlike people look alike.
@@ -343,8 +345,6 @@ def _em_sessions(fields: set[str], frames: Sequence[pl.DataFrame]) -> list[Any]:
       the place are both free: a person registered twice there is found by the name wherever they live now.
       Without Dukcapil NIKs the place is learnt from people of one name and birth date, nearly all duplicates.
     """
-    from splink import block_on
-
     candidates: list[tuple[str, ...]]
     if "kode_kelurahan" in fields:
         place = (
@@ -357,12 +357,16 @@ def _em_sessions(fields: set[str], frames: Sequence[pl.DataFrame]) -> list[Any]:
         candidates = [("tanggal_lahir",), ("nama_key",)]
     if "nik" in fields:
         candidates.append(("nik",))
-    rules = []
-    for columns in candidates:
-        plain = tuple(c for c in columns if not c.startswith("substr("))
-        if set(plain) <= fields and _shared(frames, plain):  # else the session has no pairs to learn from
-            rules.append(block_on(*columns))
-    return rules
+    return [  # a session whose columns no two records share has no pairs to learn from
+        columns
+        for columns in candidates
+        if set(_plain(columns)) <= fields and _shared(frames, _plain(columns))
+    ]
+
+
+def _plain(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The list's own columns among blocking columns (``substr(nik, 1, 12)`` is derived from ``nik``'s)."""
+    return tuple(c for c in columns if not c.startswith("substr("))
 
 
 # ---------------------------------------------------------------------------------------------- engines
