@@ -46,6 +46,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -78,20 +79,20 @@ def make():
     from tepat.config import Settings
     from tepat.domain.throttle import Limit
     from tepat.portal import routes as portal
-    from tepat.portal import shared_state
     from tepat.services.status_check import StatusChecker
     from tepat.store.database import Database
-    from tepat.store.rate_limits import RateLimitFile
+    from tepat.store.rate_limits import open_shared
     from tepat.web.app import create_app
 
     settings = Settings(database_url={url!r}, secret_key={secret!r}, upload_dir=Path({upload!r}),
-                        trusted_proxies={trusted!r}, status_checks_per_minute={per_minute!r})
+                        trusted_proxies={trusted!r}, status_checks_per_minute={per_minute!r},
+                        redis_url={redis_url!r}, redis_prefix={redis_prefix!r})
     db = Database(settings.database_url)
     app = create_app(settings, db)
     if "/cek" not in {{getattr(r, "path", "") for r in app.routes}}:
         app.include_router(portal.router)
-    if {unlimited!r}:  # very large buckets, still in the shared file: the store's cost stays in the measurement
-        limits = RateLimitFile(settings.upload_dir / shared_state.RATE_LIMIT_FILE)
+    if {unlimited!r}:  # very large buckets, still in the shared store: its cost stays in the measurement
+        limits = open_shared(settings.upload_dir, settings.redis_url, settings.redis_prefix)
         app.state.rate_limits = limits
         app.state.status_checker = StatusChecker(db, settings.secret_key, client_limit=Limit.per(10**9, 1.0),
                                                  nik_limit=Limit.per(10**9, 1.0), per_minute=10**9, limiter=limits,
@@ -106,7 +107,7 @@ def make():
 
 
 if __name__ == "__main__":
-    uvicorn.run("bench_server:make", factory=True, app_dir=os.path.dirname(os.path.abspath(__file__)),
+    uvicorn.run("{module}:make", factory=True, app_dir=os.path.dirname(os.path.abspath(__file__)),
                 host="127.0.0.1", port={port}, workers={workers}, log_level="warning", access_log=False,
                 proxy_headers=False)  # as tepat serve: client addresses come from TEPAT_TRUSTED_PROXIES only
 """
@@ -117,12 +118,15 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
     from tepat.domain.regions import Level
     from tepat.services.setup import init_database
     from tepat.store.database import Database
+    from tepat.synth.geography import SYNTH_CITY
 
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     db = Database(f"sqlite:///{path}")
-    init_database(db)
-    kelurahan = [r.code for r in db.regions.descendants("32.75", Level.KELURAHAN)]
+    init_database(
+        db, office=SYNTH_CITY
+    )  # the office served: the residents' pages name it and the checker needs it
+    kelurahan = [r.code for r in db.regions.descendants(SYNTH_CITY, Level.KELURAHAN)]
     db.dispose()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -223,10 +227,13 @@ def start_server(
     workers: int,
     trusted: tuple[str, ...] = (),
     per_minute: int = 600,
+    redis_url: str = "",
+    redis_prefix: str = "tepat",
 ) -> subprocess.Popen[bytes]:
     """The app under uvicorn in a child process (a supervisor and ``workers`` processes when more than one).
 
-    Refuses a port something already answers on: the bench would otherwise measure that other server."""
+    Refuses a port something already answers on: the bench would otherwise measure that other server. With
+    ``redis_url`` the rate limits live in Redis (under ``redis_prefix``), as several machines share them."""
     if _answers(port):
         raise SystemExit(f"port {port} is already in use: stop what listens there or choose another --port")
     code = SERVER.format(
@@ -239,8 +246,11 @@ def start_server(
         workers=workers,
         trusted=trusted,
         per_minute=per_minute,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        module=f"bench_server_{port}",
     )
-    script = workdir / "bench_server.py"
+    script = workdir / f"bench_server_{port}.py"  # one per port: several servers may run at once
     script.write_text(code)
     proc = subprocess.Popen([sys.executable, str(script)], cwd=workdir)
     deadline = time.monotonic() + 60
@@ -426,13 +436,19 @@ class Connection(asyncio.Protocol):
 
 
 async def _drive(
-    port: int, requests: list[bytes], seconds: float, concurrency: int, rate: float | None, keep_bodies: bool
+    port: int | Sequence[int],
+    requests: list[bytes],
+    seconds: float,
+    concurrency: int,
+    rate: float | None,
+    keep_bodies: bool,
 ) -> dict[str, object]:
     loop = asyncio.get_running_loop()
     run = Run(requests, seconds, rate, keep_bodies)
+    ports = [port] if isinstance(port, int) else list(port)  # several: connections spread as a balancer would
     connections = [
-        (await loop.create_connection(lambda: Connection(run), "127.0.0.1", port))[1]
-        for _ in range(concurrency)
+        (await loop.create_connection(lambda: Connection(run), "127.0.0.1", ports[i % len(ports)]))[1]
+        for i in range(concurrency)
     ]
     run.begun = time.perf_counter()
     run.stop = run.begun + seconds + (5.0 if rate else 0.0)  # paced: time to answer what was already due
@@ -475,7 +491,7 @@ async def _drive(
 
 
 def drive(
-    port: int,
+    port: int | Sequence[int],
     requests: list[bytes],
     seconds: float,
     concurrency: int,
@@ -483,7 +499,8 @@ def drive(
     keep_bodies: bool = False,
 ) -> dict[str, object]:
     """Send the requests over ``concurrency`` keep-alive connections for at most ``seconds``: as fast as the server
-    answers, or paced at ``rate`` requests per second (latency then counts from each request's planned start)."""
+    answers, or paced at ``rate`` requests per second (latency then counts from each request's planned start).
+    Given several ports, the connections go to each in turn (a load balancer's round robin)."""
     if importlib.util.find_spec("uvloop") is not None:
         import uvloop
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from tepat.errors import ConfigError
 
 DEVELOPMENT_SECRET = "dev-only-secret-change-me"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def _default_database_url() -> str:
@@ -46,6 +47,10 @@ class Settings:
     office_logo: Path | None = None
     # Days an import's error report, an export file and a background job's result are kept (they hold personal data).
     retention_days: int = 30
+    # Redis for the rate limits and challenge nonces of the public pages and the login, shared by several
+    # ``tepat serve`` machines behind one load balancer; empty: a file shared by the processes of this host.
+    redis_url: str = ""
+    redis_prefix: str = "tepat"  # its keys' prefix: one per deployment when several share a Redis
 
     def __post_init__(self) -> None:
         if self.status_check_factor not in ("kk", "nama"):
@@ -63,6 +68,10 @@ class Settings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise ConfigError(f"TEPAT_TRUSTED_PROXIES: {proxy!r} is not an address or network") from None
+        if self.redis_url and not self.redis_url.startswith(REDIS_SCHEMES):
+            raise ConfigError(
+                f"TEPAT_REDIS_URL must start with {', '.join(REDIS_SCHEMES)}, not {self.redis_url!r}"
+            )
         if self.environment not in ("development", "production"):
             raise ConfigError(
                 f"TEPAT_ENVIRONMENT must be development or production, not {self.environment!r}"
@@ -134,6 +143,8 @@ VARIABLES: dict[str, tuple[str, Callable[[str], object], str]] = {
     "TEPAT_OFFICE_LOGO": ("office_logo", _path_or_none, "a file"),
     "TEPAT_RETENTION_DAYS": ("retention_days", int, "a number of days"),
     "TEPAT_TRUSTED_PROXIES": ("trusted_proxies", _proxies, "addresses or networks, comma-separated"),
+    "TEPAT_REDIS_URL": ("redis_url", lambda raw: raw.strip() or None, "a Redis URL"),
+    "TEPAT_REDIS_PREFIX": ("redis_prefix", _name, "a name"),
 }
 """Every ``TEPAT_*`` variable: the setting it fills, its parser (``ValueError`` when malformed), what it expects.
 docs/settings.md lists them; a test checks that every one is documented."""

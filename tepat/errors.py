@@ -129,6 +129,17 @@ class Busy(TepatError):
         self.retry_after = retry_after
 
 
+class LimiterUnavailable(Busy):
+    """The shared rate limits (Redis) do not answer: a public check or a login cannot be counted, so it is refused
+    rather than served without limits."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Layanan sedang tidak dapat memeriksa batas percobaan. Silakan coba lagi dalam beberapa menit.",
+            60.0,
+        )
+
+
 __all__ = [
     "AuthenticationFailed",
     "Busy",
@@ -136,6 +147,7 @@ __all__ = [
     "ConflictError",
     "FieldError",
     "ImportRejected",
+    "LimiterUnavailable",
     "NotFound",
     "PermissionDenied",
     "StateError",

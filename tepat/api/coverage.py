@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tepat.api.errors import error_body
 from tepat.api.schemas import ErrorBody
-from tepat.services.coverage import CoverageChecker, TooManyChecks
+from tepat.errors import Busy, Throttled
+from tepat.services.coverage import CoverageChecker
 from tepat.store import rate_limits
-from tepat.store.rate_limits import RateLimitFile
 
 api_key = APIKeyHeader(
     name="X-API-Key",
@@ -73,9 +72,10 @@ def checker(request: Request) -> CoverageChecker:
     state = request.app.state
     found = getattr(state, "coverage_checker", None)
     if found is None:
-        shared = RateLimitFile(
-            Path(state.settings.upload_dir) / rate_limits.FILE_NAME
-        )  # one allowance for all workers
+        # one allowance for all workers (and every machine, with Redis)
+        shared = rate_limits.open_shared(
+            state.settings.upload_dir, state.settings.redis_url, state.settings.redis_prefix
+        )
         found = state.coverage_checker = CoverageChecker(state.db, state.settings.secret_key, limiter=shared)
     return found
 
@@ -91,7 +91,7 @@ def check_coverage(
     """Whether the person is covered today by a city health programme (class III care), and until when."""
     try:
         return coverage.check(key, body.nik).as_dict()
-    except TooManyChecks as exc:  # the one error shape, plus when to come back
+    except (Throttled, Busy) as exc:  # the one error shape, plus when to come back (Busy: Redis down)
         return JSONResponse(
             error_body(exc.message),
             status_code=exc.status_code,

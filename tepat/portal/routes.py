@@ -34,7 +34,7 @@ from tepat.domain.households import Relationship
 from tepat.domain.nik import Nik
 from tepat.domain.regions import Level
 from tepat.domain.throttle import Limit
-from tepat.errors import FieldError, TepatError, ValidationError
+from tepat.errors import Busy, FieldError, TepatError, Throttled, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.files.uploads import MAX_BYTES
 from tepat.portal import challenge
@@ -43,9 +43,7 @@ from tepat.portal.shared_state import app_state, client, rate_limits
 from tepat.services import cases, sessions
 from tepat.services.status_check import (
     ChallengeReused,
-    ServiceBusy,
     StatusChecker,
-    TooManyAttempts,
     keyed_hash,
 )
 from tepat.store.database import Database
@@ -225,7 +223,7 @@ async def check(request: Request) -> Response:
         answer = await _timed_check(request, nik, second, "web", once)
     except ChallengeReused:
         return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
-    except (TooManyAttempts, ServiceBusy) as exc:
+    except (Throttled, Busy) as exc:  # Busy: the whole service, or its shared limits down
         return _render(
             request,
             "cek.html",
@@ -278,7 +276,7 @@ async def check_api(request: Request) -> Response:
         )
     except ChallengeReused:
         return _json_error(_WRONG_ANSWER, 400)
-    except (TooManyAttempts, ServiceBusy) as exc:
+    except (Throttled, Busy) as exc:  # Busy: the whole service, or its shared limits down
         return _json_error(
             exc.message, exc.status_code, headers={"Retry-After": str(int(exc.retry_after) + 1)}
         )
@@ -487,7 +485,7 @@ async def sanggah(request: Request) -> Response:
             contact=values.get("kontak", ""),
             evidence=evidence,
         )
-    except (TooManyAttempts, ServiceBusy) as exc:
+    except (Throttled, Busy) as exc:  # Busy: the whole service, or its shared limits down
         _not_counted(request, sent)
         return _render(request, "sanggah.html", {**context, "message": exc.message}, exc.status_code)
     except ValidationError as exc:

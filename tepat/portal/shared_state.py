@@ -1,22 +1,19 @@
 """What the public pages and the login page share in one app: rate-limit buckets and used challenge nonces (one
-file for every worker process of this host), and the client address they count against."""
+file for every worker process of this host, or Redis for several machines), and the client address they count
+against."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 from starlette.requests import Request
 
 from tepat.portal.client_address import client_address
-from tepat.store import rate_limits as rate_limit_store
-from tepat.store.rate_limits import RateLimitFile
+from tepat.store.rate_limits import RateLimitFile, open_shared
+from tepat.store.redis_limits import RedisLimiter
 
 T = TypeVar("T")
-
-# in the upload directory: shared by the worker processes of this host
-RATE_LIMIT_FILE = rate_limit_store.FILE_NAME
 
 
 def app_state(request: Request, name: str, factory: Callable[[], T]) -> T:
@@ -28,12 +25,14 @@ def app_state(request: Request, name: str, factory: Callable[[], T]) -> T:
     return value
 
 
-def rate_limits(request: Request) -> RateLimitFile:
-    """Rate-limit buckets and used challenge nonces, shared by every worker process of this host."""
+def rate_limits(request: Request) -> RateLimitFile | RedisLimiter:
+    """Rate-limit buckets and used challenge nonces, shared by every worker process of this host, or by every
+    machine when ``TEPAT_REDIS_URL`` is set."""
+    settings = request.app.state.settings
     return app_state(
         request,
         "rate_limits",
-        lambda: RateLimitFile(Path(request.app.state.settings.upload_dir) / RATE_LIMIT_FILE),
+        lambda: open_shared(settings.upload_dir, settings.redis_url, settings.redis_prefix),
     )
 
 

@@ -29,8 +29,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tepat.domain.throttle import Decision, Limit, combine, full_again_at, give_back, refill, spend
+
+if TYPE_CHECKING:
+    from tepat.store.redis_limits import RedisLimiter
 
 PAGE_SIZE = 1024  # each attempt rewrites a few pages: small ones keep the bytes written per check low
 PRUNE_EVERY_SECONDS = 1.0
@@ -49,6 +53,19 @@ _SCHEMA = (
 
 FILE_NAME = "rate-limits.sqlite"
 """Its name in the upload directory, shared by the worker processes of one host."""
+
+
+def open_shared(
+    upload_dir: Path, redis_url: str = "", redis_prefix: str = "tepat"
+) -> RateLimitFile | RedisLimiter:
+    """The rate limits every process serving this office shares: in Redis when ``redis_url`` is set (several
+    machines, keys under ``redis_prefix``: ``tepat.store.redis_limits``), otherwise in the file of this host's
+    upload directory."""
+    if redis_url:
+        from tepat.store.redis_limits import RedisLimiter
+
+        return RedisLimiter(redis_url, prefix=redis_prefix)
+    return RateLimitFile(Path(upload_dir) / FILE_NAME)
 
 
 class RateLimitFile:
@@ -171,6 +188,10 @@ class RateLimitFile:
         """Mark a challenge nonce used; ``False`` when any process already did (the ``ReplayGuard`` contract)."""
         with self._locked() as conn:  # one statement: its own transaction
             return self._remember(conn, nonce, expires)
+
+    def ping(self) -> bool:
+        """Always ``True``: the file is on this host (``RedisLimiter.ping`` asks Redis)."""
+        return True
 
     def close(self) -> None:
         self._conn.close()

@@ -23,6 +23,7 @@ from tepat.dci.app import DeliveryWorker, create_dci_app
 from tepat.domain.access import Permission
 from tepat.errors import PermissionDenied, TepatError, ValidationError
 from tepat.portal import routes as portal_routes
+from tepat.portal.shared_state import rate_limits
 from tepat.services.sessions import SESSION_HOURS, signed_in
 from tepat.store.database import Database
 from tepat.web.access_log import AccessLog
@@ -175,7 +176,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.mount("/dci", dci)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.add_api_route("/healthz", _alive, include_in_schema=False)
-    app.add_api_route("/readyz", lambda: _ready(database), include_in_schema=False)
+    app.add_api_route("/readyz", _ready, include_in_schema=False)
     app.add_api_route("/logo", lambda: office_logo(settings), include_in_schema=False)
     app.add_api_route(
         "/favicon.ico",
@@ -206,14 +207,18 @@ def _alive() -> JSONResponse:
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
-def _ready(database: Database) -> JSONResponse:
-    """For a load balancer: the process can serve, its database answers (503 otherwise; nothing of the
-    configuration is told)."""
-    if database.ping():
-        return JSONResponse({"status": "ready", "database": "ok"}, headers={"Cache-Control": "no-store"})
-    log.warning("readiness: the database does not answer")
+def _ready(request: Request) -> JSONResponse:
+    """For a load balancer: the process can serve, its database answers, and so does Redis when the rate limits
+    live there (503 otherwise; nothing of the configuration is told)."""
+    state = request.app.state
+    checks = {"database": "ok" if state.db.ping() else "unreachable"}
+    if state.settings.redis_url:
+        checks["rate_limits"] = "ok" if rate_limits(request).ping() else "unreachable"
+    if all(found == "ok" for found in checks.values()):
+        return JSONResponse({"status": "ready", **checks}, headers={"Cache-Control": "no-store"})
+    log.warning("readiness: %s", ", ".join(f"{name} {found}" for name, found in checks.items()))
     return JSONResponse(
-        {"status": "not ready", "database": "unreachable"},
+        {"status": "not ready", **checks},
         status_code=503,
         headers={"Cache-Control": "no-store"},
     )

@@ -1,0 +1,186 @@
+"""Rate-limit buckets and used challenge nonces in Redis, shared by every ``tepat serve`` machine behind one address.
+
+``tepat.store.rate_limits`` keeps them in a file, shared by the worker
+processes of one host. Behind a load balancer each machine would count on its
+own and a script would get N machines' allowance; with ``TEPAT_REDIS_URL`` set
+they are kept here instead, in the one Redis every machine reaches.
+
+A bucket is one string key, ``"<tokens> <at>"``, that Redis forgets by
+itself once the bucket is full again (``PXAT``): a new bucket is full, so the
+two are the same and nothing needs pruning. A nonce is a key set with ``NX``
+until the challenge expires. One attempt against several buckets is an
+optimistic transaction: ``WATCH`` the keys, read them with one ``MGET``, spend
+with the token-bucket arithmetic of ``tepat.domain.throttle`` (the one place
+of that rule), write in ``MULTI … EXEC``; when another machine wrote one of
+the keys in between, Redis refuses the ``EXEC`` and the attempt is read
+again. Three round trips per attempt, none of them holding a lock.
+
+When Redis does not answer (down, unreachable, too slow) nothing is allowed:
+``LimiterUnavailable`` tells the resident the service cannot check right now,
+and the log says why. Serving without limits would open the NIK enumeration
+the limits exist to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from tepat.domain.throttle import Decision, Limit, combine, full_again_at, give_back, refill, spend
+from tepat.errors import LimiterUnavailable
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 0.5  # connecting or answering: a resident waits no longer for a Redis that has gone away
+RETRIES = 50  # optimistic transactions retried before giving up (each retry means another machine went ahead)
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for the log."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisLimiter:
+    """A ``Limiter`` (and a challenge replay guard) whose state lives in Redis at ``url``, under ``prefix``."""
+
+    def __init__(self, url: str, *, prefix: str = "tepat") -> None:
+        import redis
+
+        self.url = url
+        self.prefix = prefix
+        self._errors: tuple[type[Exception], ...] = (
+            redis.exceptions.ConnectionError,
+            redis.exceptions.TimeoutError,
+        )
+        self._watch_error = redis.exceptions.WatchError
+        self._redis: Any = redis.Redis.from_url(
+            url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS, decode_responses=True
+        )
+
+    def _bucket(self, key: str) -> str:
+        return f"{self.prefix}:bucket:{key}"
+
+    def _nonce(self, nonce: str) -> str:
+        return f"{self.prefix}:nonce:{nonce}"
+
+    def _unavailable(self, exc: Exception) -> LimiterUnavailable:
+        log.error(
+            "rate limits: Redis at %s does not answer (%s); public checks and logins are refused until it does",
+            redacted(self.url),
+            exc,
+        )
+        return LimiterUnavailable()
+
+    def ping(self) -> bool:
+        """Whether Redis answers (for ``/readyz``)."""
+        try:
+            return bool(self._redis.ping())
+        except self._errors:
+            return False
+
+    def take_all(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
+        """Spend one attempt in every (limit, key) bucket, for every machine at once (see ``Limiter``)."""
+        buckets = [*wanted, *then]
+        keys = [self._bucket(key) for _, key in buckets]
+        watched = [*keys, self._nonce(once[0])] if once is not None else keys
+        try:
+            with self._redis.pipeline() as pipe:
+                for _ in range(RETRIES):
+                    try:
+                        pipe.watch(*watched)
+                        found = pipe.mget(watched)
+                        if once is not None and found[-1] is not None:
+                            return None  # this challenge was answered before, on some machine
+                        decisions, writes = self._spend(buckets, found[: len(keys)], at, len(wanted))
+                        pipe.multi()
+                        if once is not None:
+                            pipe.set(
+                                self._nonce(once[0]), "1", exat=max(math.ceil(once[1]), math.ceil(at) + 1)
+                            )
+                        for key, value, expires_ms in writes:
+                            pipe.set(key, value, pxat=expires_ms)
+                        pipe.execute()
+                        return combine(decisions)
+                    except self._watch_error:
+                        continue
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+        raise self._unavailable(RuntimeError(f"{RETRIES} attempts overtaken by other machines"))
+
+    def _spend(
+        self, buckets: Sequence[tuple[Limit, str]], found: Sequence[str | None], at: float, wanted: int
+    ) -> tuple[list[Decision], list[tuple[str, str, int]]]:
+        """The decisions for ``buckets`` as stored (``found``), and the keys to write back; the buckets after the
+        first ``wanted`` are spent only when those all allowed the attempt."""
+        decisions: list[Decision] = []
+        writes: list[tuple[str, str, int]] = []
+        for position, ((limit, key), stored) in enumerate(zip(buckets, found, strict=True)):
+            if position == wanted and not all(d.allowed for d in decisions):
+                break
+            tokens, last = _parse(stored, limit, at)
+            decision, left = spend(limit, refill(limit, tokens, last, at))
+            writes.append(self._write(limit, key, left, max(at, last)))
+            decisions.append(decision)
+        return decisions, writes
+
+    def _write(self, limit: Limit, key: str, tokens: float, at: float) -> tuple[str, str, int]:
+        expires_ms = math.ceil(full_again_at(limit, tokens, at) * 1000) + 1
+        return self._bucket(key), f"{tokens!r} {at!r}", expires_ms
+
+    def give_back(self, limit: Limit, key: str, at: float) -> None:
+        """Return one token to a bucket, for every machine (see ``Limiter.give_back``)."""
+        name = self._bucket(key)
+        try:
+            with self._redis.pipeline() as pipe:
+                for _ in range(RETRIES):
+                    try:
+                        pipe.watch(name)
+                        stored = pipe.get(name)
+                        if stored is None:
+                            return  # a full bucket is not stored: nothing to give back
+                        tokens, last = _parse(stored, limit, at)
+                        left = give_back(limit, refill(limit, tokens, last, at))
+                        _, value, expires_ms = self._write(limit, key, left, max(at, last))
+                        pipe.multi()
+                        pipe.set(name, value, pxat=expires_ms)
+                        pipe.execute()
+                        return
+                    except self._watch_error:
+                        continue
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+
+    def use(self, nonce: str, expires: int, at: float) -> bool:
+        """Mark a challenge nonce used; ``False`` when any machine already did (the ``ReplayGuard`` contract)."""
+        try:
+            stored: Any = self._redis.set(
+                self._nonce(nonce), "1", nx=True, exat=max(int(expires), math.ceil(at) + 1)
+            )
+        except self._errors as exc:
+            raise self._unavailable(exc) from exc
+        return bool(stored)
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def _parse(stored: str | None, limit: Limit, at: float) -> tuple[float, float]:
+    """A stored bucket's tokens and time; a missing one is full now."""
+    if stored is None:
+        return limit.capacity, at
+    tokens, last = stored.split()
+    return float(tokens), float(last)
