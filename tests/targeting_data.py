@@ -59,8 +59,10 @@ FLOORS = ["tanah", "keramik", "semen_bata", "bambu", "keramik", "ubin_tegel"]
 POWER = ["450", "900", "1300", "2200", "450", "900"]
 
 
-def varied_registry(db: Database, actor: Actor, n: int = 12) -> list[int]:
-    """``n`` families differing in floor, power, car, floor area, size and ages."""
+def varied_registry(
+    db: Database, actor: Actor, n: int = 12, kelurahan: tuple[str, ...] = (OTHER_KELURAHAN, KELURAHAN)
+) -> list[int]:
+    """``n`` families differing in floor, power, car, floor area, size and ages (in turn in ``kelurahan``)."""
     ids = []
     for i in range(n):
         people = [
@@ -90,7 +92,7 @@ def varied_registry(db: Database, actor: Actor, n: int = 12) -> list[int]:
             make_family(
                 db,
                 actor,
-                KELURAHAN if i % 2 else OTHER_KELURAHAN,
+                kelurahan[i % len(kelurahan)],
                 members=people,
                 floor_material=FLOORS[i % 6],
                 power_va=POWER[i % 6],

@@ -303,6 +303,35 @@ def rank_command(
     typer.echo("Keluarga per desil: " + ", ".join(number(n) for n in result.decile_sizes))
 
 
+@pmt_app.command("import-ranks")
+def import_ranks_command(
+    results_dir: Annotated[
+        Path, typer.Argument(help="The folder tepat nasional rank wrote (with peringkat.json).")
+    ],
+    db_url: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import this office's national desil as a ranking run of the same model version (stored here)."""
+    from tepat.services import national_ranking
+
+    imported = national_ranking.import_ranks(open_database(db_url), SYSTEM, results_dir)
+    if as_json:
+        print_json(imported.as_dict())
+        return
+    result = imported.ranking
+    typer.echo(
+        f"{number(result.families)} keluarga mendapat desil nasional (versi model {result.model_id}; baru "
+        f"{number(result.inserted)}, berubah {number(result.updated)}, dihapus {number(result.deleted)}, "
+        f"tetap {number(result.unchanged)})."
+    )
+    typer.echo("Keluarga per desil: " + ", ".join(number(n) for n in result.decile_sizes))
+    typer.echo(
+        f"Diubah sejak snapshot: {number(imported.changed_since_snapshot)}; tidak aktif lagi: "
+        f"{number(imported.no_longer_active)}; belum diperingkat (terdaftar setelah snapshot): "
+        f"{number(imported.not_ranked)}."
+    )
+
+
 @rules_app.command("run")
 def run_command(
     expression: Annotated[str, typer.Argument(help="The rule.")],

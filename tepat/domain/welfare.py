@@ -17,6 +17,8 @@ missing number as the weighted training mean; both are counted, never hidden.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -236,6 +238,13 @@ class GroupedPmtModel:
 
 AnyPmtModel = PmtModel | GroupedPmtModel
 """A stored PMT version: one model for the whole city, or one per group."""
+
+
+def model_fingerprint(spec: Mapping[str, Any]) -> str:
+    """The SHA-256 of a version's spec as canonical JSON: the same model, stored in any office, has the same one
+    (a national ranking checks that every office scored with it)."""
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def model_from_spec(spec: Mapping[str, Any]) -> AnyPmtModel:

@@ -44,6 +44,7 @@ import polars as pl
 from tepat.domain.linkage import name_key
 from tepat.errors import ValidationError
 from tepat.files.person_lists import ID, PersonList
+from tepat.services.spark_session import spark_session
 
 log = logging.getLogger("tepat.record_linkage")
 
@@ -389,27 +390,12 @@ def _engine(engine: str, master: str | None) -> Iterator[Callable[[pl.DataFrame]
         return
     if engine != "spark":
         raise ValidationError(f"Mesin '{engine}' tidak dikenal; pilih {' atau '.join(ENGINES)}.")
-    from pyspark.sql import SparkSession
     from splink.backends.spark import SparkAPI, similarity_jar_location
 
-    with tempfile.TemporaryDirectory(prefix="tepat-spark-") as checkpoints:
-        spark = (
-            SparkSession.builder.master(master or "local[*]")
-            .appName("tepat-linkage")
-            .config("spark.sql.shuffle.partitions", "8")
-            .config("spark.ui.enabled", "false")
-            .config("spark.jars", similarity_jar_location())  # Splink's string similarity functions
-            .getOrCreate()
-        )
-        # In local mode checkpoints go to a temporary directory; a cluster names shared storage itself
-        # (spark.checkpoint.dir in its spark-defaults.conf).
-        if (spark.sparkContext.master or "").startswith("local"):
-            spark.sparkContext.setCheckpointDir(checkpoints)
+    # Splink's string similarity functions come as a jar
+    with spark_session("tepat-linkage", master, jars=[similarity_jar_location()]) as spark:
         spark_api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
-        try:
-            yield lambda frame: spark_api.register(spark.createDataFrame(frame.to_pandas()))
-        finally:
-            spark.stop()
+        yield lambda frame: spark_api.register(spark.createDataFrame(frame.to_pandas()))
 
 
 def _scored(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import sqlalchemy as sa
 
@@ -188,7 +189,7 @@ def save_model(
     A grouped model's group column must be a registry field too, holding the same values, so that ranking can
     give each family its group's model."""
     require_targeting(actor)
-    pmt_features.check_features(_columns_of(model))
+    pmt_features.check_features(columns_of(model))
     spec = model.as_dict()
     if not all(math.isfinite(v) for v in model.coefficients.values()):
         raise ValidationError("Koefisien model tidak valid (bukan angka).")
@@ -218,7 +219,7 @@ def save_model(
     return model_id
 
 
-def _columns_of(model: AnyPmtModel) -> list[str]:
+def columns_of(model: AnyPmtModel) -> list[str]:
     """The registry (or survey) columns a model reads: its features, and a grouped model's group column."""
     names = [f.name for f in model.features]
     return names + [model.group_column] if isinstance(model, GroupedPmtModel) else names
@@ -296,7 +297,7 @@ def delete_model(db: Database, actor: Actor, model_id: int) -> None:
 
 def survey_predictions(model: AnyPmtModel, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Observed consumption, predicted log welfare and weights of the valid households of a survey file."""
-    names = _columns_of(model)
+    names = columns_of(model)
     text = [f.name for f in model.features if f.kind == "categorical"]
     if isinstance(model, GroupedPmtModel):
         text.append(model.group_column)
@@ -388,11 +389,7 @@ def rank_registry(
     db: Database, actor: Actor, model_id: int, *, reference_date: date | None = None
 ) -> RankingResult:
     """Score and rank every active family city-wide under a version; write only what changed."""
-    require_targeting(actor)
-    if actor.area_code not in ("", db.office.code):
-        raise PermissionDenied(
-            "Pemeringkatan berlaku untuk seluruh kota; hanya akun tingkat kota yang boleh menjalankannya."
-        )
+    require_city_ranking(db, actor)
     started = now()
     day = reference_date or started.date()
     with db.begin() as conn:
@@ -400,65 +397,115 @@ def rank_registry(
         if row is None:
             raise NotFound(_NO_MODEL)
         model = model_from_spec(row["spec"])
-        ids, versions, columns = pmt_features.read_features(conn, _columns_of(model), day)
+        ids, versions, columns = pmt_features.read_features(conn, columns_of(model), day)
         prediction = predict_registry(model, columns)
         ranking = rank_families(prediction.log_welfare, ids)
-        new = {
-            "family_id": ids,
-            "family_version": versions,
-            "predicted": np.exp(prediction.log_welfare),
-            "score": prediction.log_welfare,
-            "desil": ranking.decile,
-        }
-        old = store.stored_scores(conn, model_id)
-        pos = np.searchsorted(old["family_id"], ids)
-        pos_c = np.minimum(pos, max(len(old["family_id"]) - 1, 0))
-        found = (
-            (pos < len(old["family_id"])) & (old["family_id"][pos_c] == ids)
-            if len(old["family_id"])
-            else np.zeros(len(ids), bool)
-        )
-        changed = found.copy()
-        if found.any():
-            o = pos_c[found]
-            changed[found] = (
-                (old["family_version"][o] != versions[found])
-                | (old["desil"][o] != ranking.decile[found])
-                | (np.abs(old["predicted"][o] - new["predicted"][found]) > 1e-9 * new["predicted"][found])
-            )
-        gone = old["family_id"][~np.isin(old["family_id"], ids)]
-        run_id = store.insert_run(
+        return store_ranking(
             conn,
-            {
-                "model_id": model_id,
-                "reference_date": day,
-                "started_at": started,
-                "finished_at": started,
-                "actor": actor.username,
-                "families": len(ids),
-                "inserted": 0,
-                "updated": 0,
-                "deleted": 0,
-                "unknown_levels": prediction.unknown_levels,
-                "imputed": prediction.imputed,
-            },
+            actor,
+            model_id,
+            day,
+            started,
+            Ranked(ids, versions, prediction.log_welfare, ranking.decile),
+            unknown_levels=prediction.unknown_levels,
+            imputed=prediction.imputed,
         )
-        store.delete_scores(conn, model_id, gone)
-        store.insert_scores(conn, model_id, run_id, {k: v[~found] for k, v in new.items()})
-        store.update_scores(conn, model_id, run_id, {k: v[changed] for k, v in new.items()})
-        store.mark_used(conn, model_id, started)
-        counts = {"inserted": int((~found).sum()), "updated": int(changed.sum()), "deleted": len(gone)}
-        store.finish_run(conn, run_id, {"finished_at": now(), **counts})
-        audit.record(conn, actor, "pmt.rank", "pmt_model", model_id, detail={"run": run_id, **counts})
+
+
+def require_city_ranking(db: Database, actor: Actor) -> None:
+    """Only an analyst or admin of the whole office ranks its families (a desil is a rank among all of them)."""
+    require_targeting(actor)
+    if actor.area_code not in ("", db.office.code):
+        raise PermissionDenied(
+            "Pemeringkatan berlaku untuk seluruh kota; hanya akun tingkat kota yang boleh menjalankannya."
+        )
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Families as ranked: ids (ascending), their versions when scored, ln(predicted welfare) and desil."""
+
+    family_id: npt.NDArray[np.int64]
+    family_version: npt.NDArray[np.int64]
+    log_welfare: npt.NDArray[np.float64]
+    desil: npt.NDArray[np.int64]
+
+
+def store_ranking(
+    conn: sa.Connection,
+    actor: Actor,
+    model_id: int,
+    day: date,
+    started: datetime,
+    ranked: Ranked,
+    *,
+    unknown_levels: int = 0,
+    imputed: int = 0,
+    action: str = "pmt.rank",
+    detail: dict[str, Any] | None = None,
+) -> RankingResult:
+    """Store a ranking of the office's families under a model version as one run, writing only what changed
+    (new, changed and gone families); the families not in ``ranked`` lose their score under the version."""
+    ids, versions = ranked.family_id, ranked.family_version
+    new = {
+        "family_id": ids,
+        "family_version": versions,
+        "predicted": np.exp(ranked.log_welfare),
+        "score": ranked.log_welfare,
+        "desil": ranked.desil,
+    }
+    old = store.stored_scores(conn, model_id)
+    pos = np.searchsorted(old["family_id"], ids)
+    pos_c = np.minimum(pos, max(len(old["family_id"]) - 1, 0))
+    found = (
+        (pos < len(old["family_id"])) & (old["family_id"][pos_c] == ids)
+        if len(old["family_id"])
+        else np.zeros(len(ids), bool)
+    )
+    changed = found.copy()
+    if found.any():
+        o = pos_c[found]
+        changed[found] = (
+            (old["family_version"][o] != versions[found])
+            | (old["desil"][o] != ranked.desil[found])
+            | (np.abs(old["predicted"][o] - new["predicted"][found]) > 1e-9 * new["predicted"][found])
+        )
+    gone = old["family_id"][~np.isin(old["family_id"], ids)]
+    run_id = store.insert_run(
+        conn,
+        {
+            "model_id": model_id,
+            "reference_date": day,
+            "started_at": started,
+            "finished_at": started,
+            "actor": actor.username,
+            "families": len(ids),
+            "inserted": 0,
+            "updated": 0,
+            "deleted": 0,
+            "unknown_levels": unknown_levels,
+            "imputed": imputed,
+        },
+    )
+    store.delete_scores(conn, model_id, gone)
+    store.insert_scores(conn, model_id, run_id, {k: v[~found] for k, v in new.items()})
+    store.update_scores(conn, model_id, run_id, {k: v[changed] for k, v in new.items()})
+    store.mark_used(conn, model_id, started)
+    counts = {"inserted": int((~found).sum()), "updated": int(changed.sum()), "deleted": len(gone)}
+    store.finish_run(conn, run_id, {"finished_at": now(), **counts})
+    audit.record(
+        conn, actor, action, "pmt_model", model_id, detail={"run": run_id, **counts, **(detail or {})}
+    )
+    sizes = np.bincount(ranked.desil, minlength=DECILES + 1)[1 : DECILES + 1]
     return RankingResult(
         run_id,
         model_id,
         day,
         len(ids),
         unchanged=int((found & ~changed).sum()),
-        unknown_levels=prediction.unknown_levels,
-        imputed=prediction.imputed,
-        decile_sizes=ranking.sizes(),
+        unknown_levels=unknown_levels,
+        imputed=imputed,
+        decile_sizes=[int(n) for n in sizes],
         **counts,
     )
 
@@ -533,7 +580,7 @@ def family_targeting(
         row = store.get_model(conn, chosen)
         assert row is not None
         model = model_from_spec(row["spec"])
-        names = _columns_of(model)
+        names = columns_of(model)
         _, versions, columns = pmt_features.read_features(
             conn, names, score["reference_date"], where=families.c.id == family_id
         )

@@ -1,0 +1,40 @@
+"""One Apache Spark session for tepat's batch jobs (record linkage, the national ranking), local or on a cluster.
+
+``master`` is Spark's own: ``local[*]`` (every core of this machine, the
+default) or a cluster's URL (``spark://host:7077``, ``yarn``, ``k8s://…``);
+nothing else changes between the two. In local mode checkpoints go to a
+temporary directory; a cluster names shared storage itself
+(``spark.checkpoint.dir`` in its ``spark-defaults.conf``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+SHUFFLE_PARTITIONS = "8"  # a machine's worth; a cluster sets its own in spark-defaults.conf
+
+
+@contextmanager
+def spark_session(name: str, master: str | None = None, *, jars: Sequence[str] = ()) -> Iterator[Any]:
+    """A ``pyspark.sql.SparkSession`` named ``name`` on ``master``, stopped afterwards."""
+    from pyspark.sql import SparkSession
+
+    with tempfile.TemporaryDirectory(prefix="tepat-spark-") as checkpoints:
+        builder = (
+            SparkSession.builder.master(master or "local[*]")
+            .appName(name)
+            .config("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
+            .config("spark.ui.enabled", "false")
+        )
+        if jars:
+            builder = builder.config("spark.jars", ",".join(jars))
+        spark = builder.getOrCreate()
+        if (spark.sparkContext.master or "").startswith("local"):
+            spark.sparkContext.setCheckpointDir(checkpoints)
+        try:
+            yield spark
+        finally:
+            spark.stop()
