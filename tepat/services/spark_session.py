@@ -15,6 +15,9 @@ from contextlib import contextmanager
 from typing import Any
 
 SHUFFLE_PARTITIONS = "8"  # a machine's worth; a cluster sets its own in spark-defaults.conf
+LOCAL_DRIVER_MEMORY = (
+    "4g"  # local mode only (Spark's 1 GB default spills a city's rows to disk); a cluster sizes its own
+)
 
 
 @contextmanager
@@ -29,6 +32,8 @@ def spark_session(name: str, master: str | None = None, *, jars: Sequence[str] =
             .config("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
             .config("spark.ui.enabled", "false")
         )
+        if (master or "local").startswith("local"):  # the driver is the only executor: give it room to cache
+            builder = builder.config("spark.driver.memory", LOCAL_DRIVER_MEMORY)
         if jars:
             builder = builder.config("spark.jars", ",".join(jars))
         spark = builder.getOrCreate()
