@@ -229,3 +229,25 @@ def test_the_commands_snapshot_rank_and_import(db: Database, tmp_path: Path) -> 
         ["nasional", "rank", str(tmp_path / "snap"), "--out", str(tmp_path / "x"), "--offices", "32.99"],
     )
     assert refused.exit_code != 0 and "snapshot kantor berikut tidak ada: 32.99" in refused.output
+
+
+def test_a_ranking_that_fails_halfway_leaves_no_folder_to_import(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model_id = _office(db, tmp_path, 6)
+    national_ranking.write_snapshot(
+        db, actor(Role.ADMIN, BEKASI), model_id, tmp_path / "snap", reference_date=DAY
+    )
+    written = national_ranking._rank_with_polars
+
+    def fails_after_writing(paths, model, out_dir):  # type: ignore[no-untyped-def]
+        written(paths, model, out_dir)
+        raise MemoryError("the machine ran out of memory")
+
+    monkeypatch.setattr(national_ranking, "_rank_with_polars", fails_after_writing)
+    with pytest.raises(MemoryError):
+        national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "hasil")
+    assert not (tmp_path / "hasil").exists()
+    monkeypatch.undo()
+    national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "hasil")  # the rerun completes it
+    assert (tmp_path / "hasil" / "peringkat.json").exists()

@@ -24,6 +24,7 @@ missing, when offices scored with another model or on another reference date
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -283,10 +284,14 @@ def rank_nationally(
     paths = [str(snapshot_dir / f"{s.office}.parquet") for s in snapshots]
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    if engine == "polars":
-        sizes = _rank_with_polars(paths, model, out_dir)
-    else:
-        sizes = _rank_with_spark(paths, model, out_dir, approximate=approximate, master=master)
+    try:
+        if engine == "polars":
+            sizes = _rank_with_polars(paths, model, out_dir)
+        else:
+            sizes = _rank_with_spark(paths, model, out_dir, approximate=approximate, master=master)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)  # half a ranking is no ranking: nobody may import it
+        raise
     result = NationalRanking(
         out_dir=str(out_dir),
         engine=engine,
