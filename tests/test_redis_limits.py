@@ -275,3 +275,17 @@ def test_a_redis_url_is_checked_and_its_password_never_logged() -> None:
     assert redacted("redis://tepat:rahasia@cache.dinsos:6380/1") == "redis://tepat:***@cache.dinsos:6380/1"
     with pytest.raises(LimiterUnavailable):
         RedisLimiter(NOBODY_LISTENS).use("x", 2_000_000_000, 0.0)
+
+
+def test_with_redis_the_check_never_waits_on_the_event_loop(db: Database, prefix: str) -> None:
+    """A Redis call is a round trip (and a timeout when Redis has gone away): the check goes to the thread pool,
+    so a slow Redis cannot stall every request of the worker, operator pages included."""
+    from tepat.services.status_check import StatusChecker
+    from tepat.store.rate_limits import RateLimitFile
+
+    over_redis = StatusChecker(db, SECRET, limiter=RedisLimiter(REDIS_URL, prefix=prefix))
+    assert not over_redis.runs_inline
+    if db.dialect == "sqlite":  # a local file keeps the fast path on SQLite
+        assert StatusChecker(
+            db, SECRET, limiter=RateLimitFile(Path(db.url.split("///", 1)[1]).with_suffix(".rl"))
+        ).runs_inline

@@ -83,6 +83,9 @@ class Limiter(Protocol):
     follow those of ``wanted``.
     """
 
+    over_network: bool
+    """Whether a call waits on another machine (Redis): then it never runs on an event loop."""
+
     def take_all(
         self,
         wanted: Sequence[tuple[Limit, str]],
@@ -148,6 +151,8 @@ def take_all(throttles: Sequence[tuple[Throttle, str]], at: float) -> Decision:
 
 class LocalLimiter:
     """A ``Limiter`` in this process's memory: one ``Throttle`` per limit (for one process, and for tests)."""
+
+    over_network = False
 
     def __init__(self, *, max_keys: int = 100_000) -> None:
         self.max_keys = max_keys

@@ -296,7 +296,8 @@ class StatusChecker:
     ``runs_inline`` tells the web layer that a check may run on its event loop:
     on SQLite the lookup is a local B-tree probe of a few microseconds, cheaper
     than handing the call to a thread; on PostgreSQL it is a network round
-    trip, so it goes to the thread pool.
+    trip, and so is a limiter in Redis (which may also hang until its timeout
+    when Redis has gone away), so those go to the thread pool.
     """
 
     def __init__(
@@ -329,7 +330,7 @@ class StatusChecker:
         self.limiter: Limiter = limiter if limiter is not None else LocalLimiter()
         self.reader = db.read_only
         self.lookup = store.person_for_check
-        self.runs_inline = db.dialect == "sqlite"
+        self.runs_inline = db.dialect == "sqlite" and not self.limiter.over_network
         # Under load the log is written in small batches (at most ``log_max_delay`` late) instead of one
         # write transaction per check: on SQLite, one writer at a time would otherwise queue every check.
         # ``log_in_background``: the caller never waits for the writer lock (the web app's event loop): a full

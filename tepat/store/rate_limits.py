@@ -71,6 +71,8 @@ def open_shared(
 class RateLimitFile:
     """A ``Limiter`` (and a challenge replay guard) whose state lives in ``path``, shared between processes."""
 
+    over_network = False  # a local file: microseconds
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

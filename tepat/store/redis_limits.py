@@ -51,6 +51,8 @@ def redacted(url: str) -> str:
 class RedisLimiter:
     """A ``Limiter`` (and a challenge replay guard) whose state lives in Redis at ``url``, under ``prefix``."""
 
+    over_network = True  # round trips, and up to TIMEOUT_SECONDS when Redis has gone away
+
     def __init__(self, url: str, *, prefix: str = "tepat") -> None:
         import redis
 
