@@ -34,7 +34,6 @@ from tests.test_web_support import add_user, csrf_of
 REDIS_URL = os.environ.get("TEPAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 NOBODY_LISTENS = "redis://127.0.0.1:1/0"
 SECRET = "uji-" + "r" * 40
-NOW = time.time()  # Redis forgets keys by the wall clock: the times the tests pass are near it
 
 
 def _redis_answers() -> bool:
@@ -63,6 +62,7 @@ def _machines(prefix: str, count: int = 2) -> list[RedisLimiter]:
 
 
 def test_two_machines_share_the_buckets(prefix: str) -> None:
+    NOW = time.time()  # Redis forgets keys by the wall clock: the times a test passes start from it
     limit = Limit.per(3, 60.0)
     a, b = _machines(prefix)
     assert a.take_all([(limit, "klien:x")], NOW + 1000.0).allowed
@@ -76,6 +76,7 @@ def test_two_machines_share_the_buckets(prefix: str) -> None:
 
 
 def test_the_service_bucket_is_spent_only_when_the_client_may_go(prefix: str) -> None:
+    NOW = time.time()  # Redis forgets keys by the wall clock: the times a test passes start from it
     mine, everyone = Limit.per(1, 3600.0), Limit.per(2, 3600.0)
     a, b = _machines(prefix)
     assert a.take_all([(mine, "klien:1")], NOW + 10.0, then=[(everyone, "layanan")]).allowed
@@ -89,6 +90,7 @@ def test_the_service_bucket_is_spent_only_when_the_client_may_go(prefix: str) ->
 
 
 def test_a_challenge_is_answered_once_across_machines(prefix: str) -> None:
+    NOW = time.time()  # Redis forgets keys by the wall clock: the times a test passes start from it
     limit = Limit.per(10, 60.0)
     a, b = _machines(prefix)
     assert a.use("abc", 2_000_000_000, NOW)
@@ -100,6 +102,7 @@ def test_a_challenge_is_answered_once_across_machines(prefix: str) -> None:
 
 
 def test_a_token_given_back_is_given_back_for_every_machine(prefix: str) -> None:
+    NOW = time.time()  # Redis forgets keys by the wall clock: the times a test passes start from it
     limit = Limit.per(1, 3600.0)
     a, b = _machines(prefix)
     assert a.take_all([(limit, "kiriman")], NOW + 50.0).allowed
@@ -135,7 +138,7 @@ def test_decisions_are_those_of_the_domain_token_bucket(steps: list[tuple[str, f
     """The same attempts give the same decisions as ``LocalLimiter`` (the arithmetic of ``tepat.domain.throttle``)."""
     limit, everyone = Limit.per(3, 60.0), Limit.per(5, 60.0)
     local, shared = LocalLimiter(), RedisLimiter(REDIS_URL, prefix=f"tepat-uji-{uuid.uuid4().hex}")
-    at = NOW
+    at = time.time()  # per example: Redis forgets keys by the wall clock, which runs on between examples
     try:
         for key, wait in steps:
             at += wait
@@ -147,6 +150,7 @@ def test_decisions_are_those_of_the_domain_token_bucket(steps: list[tuple[str, f
 
 def test_many_threads_on_two_machines_get_exactly_the_allowance(prefix: str) -> None:
     """Concurrent attempts from two machines never admit more than the bucket holds (optimistic transactions)."""
+    NOW = time.time()  # Redis forgets keys by the wall clock: the times a test passes start from it
     limit = Limit.per(100, 3600.0)
     machines = _machines(prefix)
     allowed: list[int] = []

@@ -390,10 +390,9 @@ def _engine(engine: str, master: str | None) -> Iterator[Callable[[pl.DataFrame]
         return
     if engine != "spark":
         raise ValidationError(f"Mesin '{engine}' tidak dikenal; pilih {' atau '.join(ENGINES)}.")
-    from splink.backends.spark import SparkAPI, similarity_jar_location
+    from splink.backends.spark import SparkAPI
 
-    # Splink's string similarity functions come as a jar
-    with spark_session("tepat-linkage", master, jars=[similarity_jar_location()]) as spark:
+    with spark_session("tepat-linkage", master) as spark:  # with Splink's string similarity functions
         spark_api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
         yield lambda frame: spark_api.register(spark.createDataFrame(frame.to_pandas()))
 

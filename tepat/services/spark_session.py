@@ -21,9 +21,16 @@ LOCAL_DRIVER_MEMORY = (
 
 
 @contextmanager
-def spark_session(name: str, master: str | None = None, *, jars: Sequence[str] = ()) -> Iterator[Any]:
-    """A ``pyspark.sql.SparkSession`` named ``name`` on ``master``, stopped afterwards."""
+def spark_session(name: str, master: str | None = None) -> Iterator[Any]:
+    """A ``pyspark.sql.SparkSession`` named ``name`` on ``master``, stopped afterwards.
+
+    Every session carries Splink's string-similarity jar (Jaro–Winkler, Damerau–Levenshtein for the record
+    linkage), whatever the job: the driver's classpath is fixed when its JVM starts, and a process keeps that JVM
+    for every later session, so a ranking run first would otherwise leave a later linkage without them."""
     from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    jars: Sequence[str] = (similarity_jar_location(),)
 
     with tempfile.TemporaryDirectory(prefix="tepat-spark-") as checkpoints:
         builder = (
