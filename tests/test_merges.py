@@ -31,7 +31,8 @@ def _pair(db, admin, *, kelurahan_r: str = KELURAHAN) -> tuple[int, int, int, in
     first = member_values("Siti Aminah", "P", date(1971, 11, 2))
     second = {
         **member_values("Hj. Siti Aminah", "P", date(1971, 11, 2)),
-        "nik": first["nik"][:15] + str((int(first["nik"][15]) + 1) % 10),
+        # one digit mistyped; never to a serial of 0000, which no NIK has (the file alone once gave 0009 → 0000)
+        "nik": first["nik"][:15] + ("1" if first["nik"][15] != "1" else "2"),
     }
     fam_a = make_family(
         db,

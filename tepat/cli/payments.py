@@ -23,6 +23,7 @@ from tepat.cli.common import (
     print_json,
 )
 from tepat.domain.formatting import number, rupiah
+from tepat.domain.households import LifeStatus
 from tepat.domain.payments import Outcome
 from tepat.services import payments, reconciliation
 
@@ -190,7 +191,7 @@ def reconcile_command(
         for g in report.paid_when_gone[:50]:
             why = (
                 f"meninggal {g['death_date']}"
-                if g["life_status"] == "meninggal"
+                if g["life_status"] == LifeStatus.MENINGGAL
                 else f"nonaktif sejak {g['inactive_since']}"
             )
             typer.echo(

@@ -28,6 +28,7 @@ from tepat.cli.common import (
 )
 from tepat.domain.cycles import CycleState
 from tepat.domain.formatting import number, rupiah
+from tepat.domain.programmes import OverrideState
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 
@@ -330,7 +331,7 @@ def override_request(
         db, common.acting(db, acting), code, family, action, reason, evidence, member_id=member
     )
     if as_json:
-        print_json({"id": override_id, "status": "diajukan"})
+        print_json({"id": override_id, "status": OverrideState.DIAJUKAN.value})
         return
     typer.echo(f"Pengajuan {override_id} tercatat; menunggu keputusan admin lain.")
 
@@ -347,7 +348,7 @@ def override_approve(
     db = open_database(db_url)
     enrolment.decide_override(db, common.acting(db, acting), override_id, True, note)
     if as_json:
-        print_json({"id": override_id, "status": "disetujui"})
+        print_json({"id": override_id, "status": OverrideState.DISETUJUI.value})
         return
     typer.echo(f"Pengajuan {override_id} disetujui.")
 
@@ -364,7 +365,7 @@ def override_reject(
     db = open_database(db_url)
     enrolment.decide_override(db, common.acting(db, acting), override_id, False, note)
     if as_json:
-        print_json({"id": override_id, "status": "ditolak"})
+        print_json({"id": override_id, "status": OverrideState.DITOLAK.value})
         return
     typer.echo(f"Pengajuan {override_id} ditolak.")
 
@@ -375,7 +376,7 @@ def override_list(
     state: Annotated[
         str,
         typer.Option("--state", help="diajukan (default: pending), disetujui, ditolak, dicabut or semua."),
-    ] = "diajukan",
+    ] = OverrideState.DIAJUKAN.value,
     acting: AsReader = "",
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
@@ -390,7 +391,9 @@ def override_list(
         return
     if not rows:
         typer.echo(
-            "Tidak ada pengajuan." if state != "diajukan" else "Tidak ada pengajuan yang menunggu keputusan."
+            "Tidak ada pengajuan."
+            if state != OverrideState.DIAJUKAN
+            else "Tidak ada pengajuan yang menunggu keputusan."
         )
         return
     for r in rows:

@@ -141,6 +141,14 @@ ANSWER: Mapping[Action, Action] = {
 """The callback action that carries the answer to each asynchronous call."""
 
 
+class DeliveryState(StrEnum):
+    """A callback or notification on its way to a client (``dci_deliveries.state``)."""
+
+    MENUNGGU = "menunggu"  # due, or waiting for its next attempt
+    TERKIRIM = "terkirim"  # the client answered 2xx
+    GAGAL = "gagal"  # given up: attempts used, or kept past the retention period
+
+
 class EventType(StrEnum):
     """Registry events a subscriber may ask to be told of."""
 

@@ -47,6 +47,8 @@ class Coded(StrEnum):
 
 
 class RegistryStatus(Coded):
+    """A family's place in the registry, and a member's in the family (``members.status``)."""
+
     AKTIF = "aktif"
     NONAKTIF = "nonaktif"
 
@@ -439,11 +441,16 @@ def age_on(birth: date, day: date) -> int:
 def lacks_active_head(registry_status: str, members: Sequence[Mapping[str, object]]) -> bool:
     """An active family none of whose active members is its head (kepala keluarga): kept out of benefit cycles
     until fixed (the same rule as ``tepat.store.candidates`` and ``families.headless_after_import``)."""
-    return registry_status == "aktif" and not any(
-        m.get("relationship") == "kepala_keluarga" and m.get("status") == "aktif" for m in members
+    return registry_status == RegistryStatus.AKTIF and not any(
+        m.get("relationship") == "kepala_keluarga" and m.get("status") == RegistryStatus.AKTIF
+        for m in members
     )
 
 
 def deceased_but_active(members: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
     """Members recorded as dead who are still active (to be deactivated with the reason *meninggal*)."""
-    return [m for m in members if m.get("life_status") == "meninggal" and m.get("status") == "aktif"]
+    return [
+        m
+        for m in members
+        if m.get("life_status") == LifeStatus.MENINGGAL and m.get("status") == RegistryStatus.AKTIF
+    ]

@@ -149,6 +149,20 @@ def name_core(name: str) -> str:
     return " ".join(core)
 
 
+class MergeState(StrEnum):
+    """A merge of two records of one person (``person_merges.state``)."""
+
+    DIAJUKAN = "diajukan"  # proposed: a paid record, a second person decides
+    BERLAKU = "berlaku"  # applied
+    DIBATALKAN = "dibatalkan"  # undone
+
+    @property
+    def label(self) -> str:
+        return {"diajukan": "Menunggu persetujuan", "berlaku": "Berlaku", "dibatalkan": "Dibatalkan"}[
+            self.value
+        ]
+
+
 class PairDecision(StrEnum):
     """What staff decided about a found pair (stored in ``duplicate_pairs.decision``)."""
 

@@ -173,6 +173,13 @@ def parse_amount(text: str | None) -> int | None:
     return int(re.split(r"[.,]", value)[0])
 
 
+class ResultImportStatus(StrEnum):
+    """What became of an imported result file: applied whole (``selesai``), or refused whole (``ditolak``)."""
+
+    SELESAI = "selesai"
+    DITOLAK = "ditolak"
+
+
 class Outcome(StrEnum):
     """What a result row did (stored in ``payment_result_lines.outcome``)."""
 

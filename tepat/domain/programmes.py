@@ -72,6 +72,19 @@ class Frequency(StrEnum):
         }[self.value]
 
 
+class OverrideState(StrEnum):
+    """A maker-checker request to add a family to (or remove it from) a programme's list."""
+
+    DIAJUKAN = "diajukan"
+    DISETUJUI = "disetujui"
+    DITOLAK = "ditolak"
+    DICABUT = "dicabut"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
 SCHOOL_LEVELS = ("SD", "SMP", "SMA")
 """Keys of ``amounts_by_level`` (education aid)."""
 

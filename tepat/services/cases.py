@@ -39,7 +39,7 @@ from tepat.domain.cases import (
     sla_state,
     system_clock,
 )
-from tepat.domain.households import VerificationStatus
+from tepat.domain.households import RegistryStatus, VerificationStatus
 from tepat.domain.nik import Kk, Nik
 from tepat.domain.regions import Level
 from tepat.domain.validation import validate_household
@@ -256,7 +256,11 @@ def submit_usul(
 ) -> str:
     """Propose a family for the registry (by a resident or an operator); returns the tracking number."""
     clean, cleaned, errors = validate_household(
-        {**family, "registry_status": "aktif", "verification_status": "belum"},
+        {
+            **family,
+            "registry_status": RegistryStatus.AKTIF.value,
+            "verification_status": VerificationStatus.BELUM.value,
+        },
         members,
         known_kelurahan=db.regions,
         require_head=True,
@@ -316,7 +320,7 @@ def submit_sanggah(
         if (
             disputer is None
             or family is None
-            or family["registry_status"] != "aktif"
+            or family["registry_status"] != RegistryStatus.AKTIF
             or not hmac.compare_digest(expected.encode(), proof.encode())
         ):
             raise ValidationError(

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from tepat.domain.access import Actor
-from tepat.domain.households import InactiveReason
+from tepat.domain.households import InactiveReason, LifeStatus, RegistryStatus
 from tepat.domain.nik import check_nik, mask_nik
 from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, ValidationError
@@ -142,9 +142,9 @@ def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: 
             fam = family_store.get(conn, family_id)
             left = family_store.members_of(conn, family_id, include_inactive=False)
             everyone = family_store.members_of(conn, family_id)
-        if fam is None or left or fam["registry_status"] != "aktif":
+        if fam is None or left or fam["registry_status"] != RegistryStatus.AKTIF:
             continue
-        all_dead = all(m["life_status"] == "meninggal" for m in everyone)
+        all_dead = all(m["life_status"] == LifeStatus.MENINGGAL for m in everyone)
         code = InactiveReason.MENINGGAL if all_dead else InactiveReason.PINDAH
         report.payments_blocked += registry.deactivate_family(
             db,

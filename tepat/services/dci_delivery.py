@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tepat.domain.dci import Action, Status
+from tepat.domain.dci import Action, DeliveryState, Status
 from tepat.services import dci_events, dci_registry
 from tepat.services.dci_clients import client_by_id
 from tepat.store import dci as store
@@ -97,12 +97,19 @@ def deliver_due(
             if error is None:
                 sent += 1
                 store.record_attempt(
-                    conn, row["id"], state="terkirim", last_status=status, last_error=None, delivered_at=now()
+                    conn,
+                    row["id"],
+                    state=DeliveryState.TERKIRIM.value,
+                    last_status=status,
+                    last_error=None,
+                    delivered_at=now(),
                 )
                 _after_success(conn, row, following)
             elif attempts >= MAX_ATTEMPTS:
                 failed += 1
-                store.record_attempt(conn, row["id"], state="gagal", last_status=status, last_error=error)
+                store.record_attempt(
+                    conn, row["id"], state=DeliveryState.GAGAL.value, last_status=status, last_error=error
+                )
                 log.warning(
                     "DCI delivery %s to %s failed %d times: %s", row["id"], row["url"], attempts, error
                 )
@@ -160,7 +167,7 @@ def _after_success(conn: Any, row: dict[str, Any], following: int | None) -> Non
             action=row["action"],
             url=row["url"],
             part={**row["part"], "page": following},
-            state="menunggu",
+            state=DeliveryState.MENUNGGU.value,
             attempts=0,
             next_attempt_at=now(),
             created_at=now(),

@@ -29,6 +29,7 @@ from tepat.domain.dci import (
     REGISTRY_TYPE,
     VERSION,
     Action,
+    DeliveryState,
     EventType,
     IdQuery,
     Refused,
@@ -37,6 +38,7 @@ from tepat.domain.dci import (
     search_query,
 )
 from tepat.domain.dci_records import group_record, timestamp
+from tepat.domain.households import RegistryStatus
 from tepat.services import dci_registry
 from tepat.services.dci_clients import DciClient, client_by_id
 from tepat.services.targeting import resolve_model
@@ -80,7 +82,7 @@ def queue_due(db: Database, *, at: datetime | None = None) -> int:
                     action=Action.NOTIFY.value,
                     url=subscription["callback_url"],
                     part={"subscription": subscription["code"], "families": ids[start : start + BATCH]},
-                    state="menunggu",
+                    state=DeliveryState.MENUNGGU.value,
                     attempts=0,
                     next_attempt_at=now(),
                     created_at=now(),
@@ -122,7 +124,7 @@ def _family_events(conn: sa.Connection, event: EventType, window: Any) -> set[in
     """Families with a version of this event in the window (current rows and superseded ones alike)."""
     ids: set[int] = set()
     for table in (families, family_versions):
-        first, left = table.c.version == 1, table.c.registry_status == "nonaktif"
+        first, left = table.c.version == 1, table.c.registry_status == RegistryStatus.NONAKTIF.value
         kind = {
             EventType.REGISTER: first,
             EventType.UPDATE: sa.and_(~first, ~left),
@@ -142,11 +144,15 @@ def _member_events(conn: sa.Connection, event: EventType, window: Any) -> set[in
         moved = sa.and_(previous, before.c.family_id != table.c.family_id)
         if event is EventType.LINK:
             joined = sa.or_(table.c.version == 1, sa.exists().where(moved))
-            queries = [sa.select(table.c.family_id).where(window(table), joined, table.c.status == "aktif")]
+            queries = [
+                sa.select(table.c.family_id).where(
+                    window(table), joined, table.c.status == RegistryStatus.AKTIF.value
+                )
+            ]
         else:
             queries = [
                 sa.select(table.c.family_id).where(
-                    window(table), table.c.version > 1, table.c.status == "nonaktif"
+                    window(table), table.c.version > 1, table.c.status == RegistryStatus.NONAKTIF.value
                 ),
                 sa.select(before.c.family_id).select_from(table.join(before, moved)).where(window(table)),
             ]

@@ -232,7 +232,7 @@ def nominatif(
 
 def _status_label(row: dict[str, Any]) -> str:
     label = str(ENTITLEMENT_LABELS.get(row["state"], row["state"]))
-    if row["state"] == "diblokir" and row.get("block_reason"):
+    if row["state"] == EntitlementState.DIBLOKIR and row.get("block_reason"):
         label += f" ({BLOCK_LABELS.get(row['block_reason'], row['block_reason'])})"
     return label
 

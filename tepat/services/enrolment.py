@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor, Permission
 from tepat.domain.cycles import FROZEN_STATES, CutPlace, cut_reason_text
 from tepat.domain.deciles import DECILES
-from tepat.domain.programmes import budget_for, level_of, member_rule_as_rule
+from tepat.domain.entitlements import EntitlementState
+from tepat.domain.programmes import OverrideState, budget_for, level_of, member_rule_as_rule
 from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
@@ -38,12 +39,6 @@ from tepat.store.engine import now
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
 
 OVERRIDE_ACTIONS = {"tambah": "Tambah", "hapus": "Hapus"}
-OVERRIDE_STATES = {
-    "diajukan": "Diajukan",
-    "disetujui": "Disetujui",
-    "ditolak": "Ditolak",
-    "dicabut": "Dicabut",
-}
 PAGE_LIMIT = 500
 
 
@@ -298,7 +293,7 @@ def explain(
         overrides = [
             o
             for o in store.list_overrides(conn, prog["id"], families.c.id == family_id)
-            if o["state"] == "disetujui"
+            if o["state"] == OverrideState.DISETUJUI
         ]
         ranked = ranked_candidates(scope).subquery("hasil")
         places = [
@@ -393,7 +388,12 @@ def _exclusions_of(
             benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
             benefit_cycles.c.period_start <= period[1],
             benefit_cycles.c.period_end >= period[0],
-            entitlements.c.state.not_in(("dibatalkan", "diblokir")),
+            entitlements.c.state.not_in(
+                (
+                    EntitlementState.DIBATALKAN.value,
+                    EntitlementState.DIBLOKIR.value,
+                )
+            ),
         )
     )
     return [f'sudah menerima {code} pada siklus "{name}"' for code, name, _, _ in conn.execute(q)]
@@ -452,7 +452,7 @@ def request_override(
                 "reason": reason.strip()[:1000],
                 "evidence": evidence.strip()[:255],
                 "upload_id": upload_id,
-                "state": "diajukan",
+                "state": OverrideState.DIAJUKAN.value,
                 "requested_by": actor.username,
                 "requested_at": now(),
             },
@@ -484,19 +484,19 @@ def decide_override(db: Database, actor: Actor, override_id: int, approve: bool,
         row = store.get_override(conn, override_id, lock=True)
         if row is None or not actor.in_area(row["kelurahan_code"]):
             raise NotFound("Pengajuan tidak ditemukan")
-        if row["state"] != "diajukan":
-            raise StateError(f"Pengajuan ini sudah {OVERRIDE_STATES[row['state']].lower()}.")
+        if row["state"] != OverrideState.DIAJUKAN:
+            raise StateError(f"Pengajuan ini sudah {OverrideState(row['state']).label.lower()}.")
         if row["requested_by"] == actor.username:
             raise PermissionDenied("Pengajuan harus diputuskan orang lain, bukan pengajunya (maker-checker).")
         if not approve and not note.strip():
             raise ValidationError(
                 "Tulis alasan penolakan.", [FieldError("note", "Alasan penolakan wajib diisi")]
             )
-        state = "disetujui" if approve else "ditolak"
+        state = (OverrideState.DISETUJUI if approve else OverrideState.DITOLAK).value
         if not store.decide_override(
             conn,
             override_id,
-            "diajukan",
+            OverrideState.DIAJUKAN.value,
             {
                 "state": state,
                 "decided_by": actor.username,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Actor
 from tepat.domain.formatting import number
-from tepat.domain.households import ASSETS, CANONICAL_COLUMNS, FAMILY_FIELDS, MEMBER_FIELDS
+from tepat.domain.households import ASSETS, CANONICAL_COLUMNS, FAMILY_FIELDS, MEMBER_FIELDS, RegistryStatus
 from tepat.errors import PermissionDenied, ValidationError
 from tepat.files.writers import XLSX_MAX_ROWS, format_of, open_writer
 from tepat.services.office import requested_area
@@ -55,10 +55,10 @@ FAMILY_CHUNK = 20_000
 def _exported(area: str) -> sa.ColumnElement[bool]:
     other = families.alias("other")
     condition = sa.or_(
-        families.c.registry_status == "aktif",
+        families.c.registry_status == RegistryStatus.AKTIF.value,
         ~sa.exists().where(
             other.c.kk_number == families.c.kk_number,
-            sa.or_(other.c.registry_status == "aktif", other.c.id > families.c.id),
+            sa.or_(other.c.registry_status == RegistryStatus.AKTIF.value, other.c.id > families.c.id),
         ),
     )
     if area:
@@ -82,7 +82,7 @@ def _family_chunk(area: str, after_id: int) -> sa.Select[Any]:
 def _members_of(first_id: int, last_id: int) -> sa.Select[Any]:
     return (
         sa.select(members.c.family_id, *(members.c[f.name] for f in MEMBER_FIELDS))
-        .where(members.c.family_id.between(first_id, last_id), members.c.status == "aktif")
+        .where(members.c.family_id.between(first_id, last_id), members.c.status == RegistryStatus.AKTIF.value)
         .order_by(members.c.family_id, members.c.id)
     )
 
@@ -91,7 +91,7 @@ def _count(area: str) -> sa.Select[Any]:
     return (
         sa.select(sa.func.count())
         .select_from(families.join(members, members.c.family_id == families.c.id))
-        .where(members.c.status == "aktif", _exported(area))
+        .where(members.c.status == RegistryStatus.AKTIF.value, _exported(area))
     )
 
 

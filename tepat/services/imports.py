@@ -26,6 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.households import LifeStatus
 from tepat.domain.regions import Level
 from tepat.errors import FieldError, ImportRejected, PermissionDenied, ValidationError
 from tepat.files.canonical import (
@@ -239,7 +240,9 @@ class _FirstRows:
             self.kk.setdefault(kk, row)
         if "status_hidup" in valid.columns:
             for nik, row in (
-                valid.filter(pl.col("status_hidup") == "meninggal").select("nik", ROW).iter_rows()
+                valid.filter(pl.col("status_hidup") == LifeStatus.MENINGGAL.value)
+                .select("nik", ROW)
+                .iter_rows()
             ):
                 self.nik[nik] = row
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.jobs import JobState
 from tepat.errors import NotFound, TepatError
 from tepat.store import audit
 from tepat.store import jobs as job_store
@@ -57,7 +58,7 @@ class JobView:
     id: int
     kind: str
     file_name: str
-    state: str  # menunggu | berjalan | selesai | gagal | terhenti
+    state: str  # a JobState
     done: int
     total: int | None
     result: dict[str, Any] | None
@@ -67,7 +68,7 @@ class JobView:
 
     @property
     def running(self) -> bool:
-        return self.state in ("menunggu", "berjalan")
+        return JobState(self.state).unfinished
 
     @property
     def percent(self) -> int | None:
@@ -88,10 +89,10 @@ def _view(row: dict[str, Any], at: datetime, runner: JobRunner | None) -> JobVie
     live = runner.live_progress(row["id"]) if runner is not None else None
     if live is not None:
         done, total = live
-    elif state in ("menunggu", "berjalan") and _concurrent_writes(runner):
+    elif JobState(state).unfinished and _concurrent_writes(runner):
         beat = as_utc(row["heartbeat_at"]) or as_utc(row["created_at"])
         if beat is not None and at - beat > STALE_AFTER:
-            state, message = "terhenti", STOPPED
+            state, message = JobState.TERHENTI.value, STOPPED
     return JobView(
         id=row["id"],
         kind=row["kind"],
@@ -207,17 +208,17 @@ class JobRunner:
                 self._live[job_id] = (0, None)
             if self.concurrent_writes:
                 threading.Thread(target=self._heartbeat, args=(job_id, stop), daemon=True).start()
-            state, result, message = "selesai", None, None
+            state, result, message = JobState.SELESAI.value, None, None
             try:
                 result = work(self._progress(job_id))
             except JobFailed as exc:
-                state, result, message = "gagal", exc.result, exc.message
+                state, result, message = JobState.GAGAL.value, exc.result, exc.message
             except TepatError as exc:
-                state, message = "gagal", exc.message
+                state, message = JobState.GAGAL.value, exc.message
             except Exception:  # a bug: the user gets a plain message, the log the details
                 log.exception("job %s failed", job_id)
                 state, message = (
-                    "gagal",
+                    JobState.GAGAL.value,
                     "Terjadi kesalahan pada sistem; tidak ada yang tersimpan. Hubungi admin Dinsos.",
                 )
             stop.set()

@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission
-from tepat.domain.households import InactiveReason
-from tepat.domain.linkage import PairDecision
+from tepat.domain.households import InactiveReason, RegistryStatus
+from tepat.domain.linkage import MergeState, PairDecision
 from tepat.errors import ConflictError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import payable, registry
 from tepat.services.office import working_area
@@ -30,8 +30,8 @@ from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import families, members
 
-PROPOSED, APPLIED, UNDONE = "diajukan", "berlaku", "dibatalkan"
-STATE_LABELS = {PROPOSED: "Menunggu persetujuan", APPLIED: "Berlaku", UNDONE: "Dibatalkan"}
+PROPOSED, APPLIED, UNDONE = MergeState.DIAJUKAN, MergeState.BERLAKU, MergeState.DIBATALKAN
+STATE_LABELS = {state.value: state.label for state in MergeState}
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def propose(db: Database, actor: Actor, pair_id: int, survivor_id: int, note: st
             )
         merged_id = pair["member_r"] if survivor_id == pair["member_l"] else pair["member_l"]
         merged = registry.lock_member_for_edit(conn, actor, merged_id)
-        if merged["status"] != "aktif":
+        if merged["status"] != RegistryStatus.AKTIF:
             raise StateError("Data yang akan digabung sudah tidak aktif.")
         alone = store.others_active_in_family(conn, merged["family_id"], merged_id) == 0
         paid = store.paid_entitlements(conn, merged_id, merged["family_id"] if alone else None)
@@ -119,10 +119,10 @@ def approve(db: Database, actor: Actor, merge_id: int) -> MergeResult:
 def _apply(conn: sa.Connection, actor: Actor, merge: dict[str, Any], at: Any) -> int:
     merged = registry.lock_member_for_edit(conn, actor, merge["merged_id"])
     survivor = registry.lock_member_for_edit(conn, actor, merge["survivor_id"])
-    if merged["status"] != "aktif" or survivor["status"] != "aktif":
+    if merged["status"] != RegistryStatus.AKTIF or survivor["status"] != RegistryStatus.AKTIF:
         raise ConflictError("Salah satu data sudah berubah status sejak penggabungan diajukan; periksa lagi.")
     why = f"Digabung ke NIK {survivor['nik']} (penggabungan #{merge['id']}): {merge['note']}"[:200]
-    changes = {"status": "nonaktif", "inactive_reason": InactiveReason.DUPLIKAT.value}
+    changes = {"status": RegistryStatus.NONAKTIF.value, "inactive_reason": InactiveReason.DUPLIKAT.value}
     _save(conn, actor, members, merged, changes, why, at)
     closed: list[int] = []
     if merge["family_closed"] and store.others_active_in_family(conn, merged["family_id"], merged["id"]) == 0:
@@ -132,7 +132,10 @@ def _apply(conn: sa.Connection, actor: Actor, merge: dict[str, Any], at: Any) ->
             actor,
             families,
             family,
-            {"registry_status": "nonaktif", "inactive_reason": InactiveReason.DUPLIKAT.value},
+            {
+                "registry_status": RegistryStatus.NONAKTIF.value,
+                "inactive_reason": InactiveReason.DUPLIKAT.value,
+            },
             why,
             at,
         )
@@ -183,13 +186,21 @@ def undo(db: Database, actor: Actor, merge_id: int, note: str) -> None:
                 actor,
                 families,
                 family,
-                {"registry_status": "aktif", "inactive_reason": None},
+                {"registry_status": RegistryStatus.AKTIF.value, "inactive_reason": None},
                 reason,
                 at,
             )
         try:
             with conn.begin_nested():
-                _save(conn, actor, members, merged, {"status": "aktif", "inactive_reason": None}, reason, at)
+                _save(
+                    conn,
+                    actor,
+                    members,
+                    merged,
+                    {"status": RegistryStatus.AKTIF.value, "inactive_reason": None},
+                    reason,
+                    at,
+                )
         except sa.exc.IntegrityError:
             raise ConflictError(
                 f"NIK {merged['nik']} sudah aktif di data lain; penggabungan tidak dapat dibatalkan."

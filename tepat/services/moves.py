@@ -17,7 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
-from tepat.domain.households import InactiveReason
+from tepat.domain.households import InactiveReason, RegistryStatus
+from tepat.domain.moves import MoveState
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import payable
 from tepat.store import audit, versioning
@@ -34,7 +35,7 @@ REFUSED_IN_IMPORT = "NIK/KK terdaftar di wilayah lain; ajukan perpindahan"
 REFUSED_HERE = "NIK/KK ini tidak dapat didaftarkan di sini; permintaan perpindahan telah dikirim ke petugas wilayah asalnya"
 """What a page, the API or an usul says: it names no area, no family and no person."""
 
-ACCEPTED, REFUSED = "diterima", "ditolak"
+ACCEPTED, REFUSED = MoveState.DITERIMA.value, MoveState.DITOLAK.value
 
 
 def _values(refusal: Refusal, *, actor: Actor, source: str, import_id: int | None) -> dict[str, Any]:
@@ -149,15 +150,18 @@ def count_incoming(db: Database, actor: Actor) -> int:
 def _release(conn: sa.Connection, actor: Actor, request: dict[str, Any], why: str) -> None:
     """Mark the requested record *pindah*: the person, or the family with all its active members."""
     at = now()
-    changes = {"status": "nonaktif", "inactive_reason": InactiveReason.PINDAH.value}
+    changes = {"status": RegistryStatus.NONAKTIF.value, "inactive_reason": InactiveReason.PINDAH.value}
     if request["nik"] is None:
         family = versioning.lock_current(conn, families, request["family_id"])
-        if family is not None and family["registry_status"] == "aktif":
+        if family is not None and family["registry_status"] == RegistryStatus.AKTIF:
             versioning.update_row(
                 conn,
                 families,
                 family,
-                {"registry_status": "nonaktif", "inactive_reason": InactiveReason.PINDAH.value},
+                {
+                    "registry_status": RegistryStatus.NONAKTIF.value,
+                    "inactive_reason": InactiveReason.PINDAH.value,
+                },
                 changed_by=actor.username,
                 reason=why,
                 at=at,
@@ -165,7 +169,8 @@ def _release(conn: sa.Connection, actor: Actor, request: dict[str, Any], why: st
         ids = (
             conn.execute(
                 sa.select(members.c.id).where(
-                    members.c.family_id == request["family_id"], members.c.status == "aktif"
+                    members.c.family_id == request["family_id"],
+                    members.c.status == RegistryStatus.AKTIF.value,
                 )
             )
             .scalars()
@@ -175,7 +180,7 @@ def _release(conn: sa.Connection, actor: Actor, request: dict[str, Any], why: st
         ids = [request["member_id"]]
     for member_id in ids:
         member = versioning.lock_current(conn, members, member_id)
-        if member is not None and member["status"] == "aktif":
+        if member is not None and member["status"] == RegistryStatus.AKTIF:
             versioning.update_row(
                 conn, members, member, changes, changed_by=actor.username, reason=why, at=at
             )

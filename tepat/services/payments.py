@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import (
     PAYABLE,
     RETRYABLE,
@@ -41,6 +42,7 @@ from tepat.domain.payments import (
     Channel,
     Outcome,
     PaymentState,
+    ResultImportStatus,
     checksum,
 )
 from tepat.errors import ConflictError, FieldError, NotFound, StateError, ValidationError
@@ -51,7 +53,7 @@ from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.payability import block_unpayable
 
-PAYING_CYCLE_STATES = frozenset({"disetujui", "pembayaran"})
+PAYING_CYCLE_STATES = frozenset({CycleState.DISETUJUI.value, CycleState.PEMBAYARAN.value})
 
 
 @dataclass(frozen=True)
@@ -313,7 +315,7 @@ def import_results(
         store.finish_import(
             conn,
             import_id,
-            status="selesai",
+            status=ResultImportStatus.SELESAI.value,
             applied=moved,
             mismatches=mismatched,
             already_applied=counts.get(Outcome.SUDAH.value, 0),
@@ -351,7 +353,7 @@ def _record_rejection(
                 "batch_id": batch["id"],
                 "file_name": printable(name)[:255],
                 "file_sha256": sha256,
-                "status": "ditolak",
+                "status": ResultImportStatus.DITOLAK.value,
                 "message": printable(message)[:1000],
                 "actor": actor.username,
                 "started_at": now(),

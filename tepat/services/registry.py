@@ -23,6 +23,8 @@ from tepat.domain.households import (
     FAMILY_FIELDS,
     MEMBER_FIELDS,
     InactiveReason,
+    LifeStatus,
+    RegistryStatus,
     age_on,
     deceased_but_active,
     lacks_active_head,
@@ -368,7 +370,7 @@ def create_family(
         family_id = versioning.insert_row(conn, families, clean, changed_by=actor.username, reason=why, at=at)
         for m in cleaned_members:
             _check_no_active_duplicate(conn, nik=m["nik"])
-            values = {**m, "family_id": family_id, "status": "aktif"}
+            values = {**m, "family_id": family_id, "status": RegistryStatus.AKTIF.value}
             versioning.insert_row(conn, members, values, changed_by=actor.username, reason=why, at=at)
         audit.record(
             conn,
@@ -440,7 +442,7 @@ def deactivate_family(
         db,
         actor,
         family_id,
-        {"registry_status": "nonaktif", "inactive_reason": reason_code},
+        {"registry_status": RegistryStatus.NONAKTIF.value, "inactive_reason": reason_code},
         expected_version=expected_version,
         reason=note,
     )
@@ -491,7 +493,7 @@ def add_member(db: Database, actor: Actor, family_id: int, member: Mapping[str, 
     with db.begin() as conn:
         fam = _lock_family(conn, actor, family_id)
         _check_no_active_duplicate(conn, nik=clean["nik"])
-        values = {**clean, "family_id": family_id, "status": "aktif"}
+        values = {**clean, "family_id": family_id, "status": RegistryStatus.AKTIF.value}
         member_id = versioning.insert_row(conn, members, values, changed_by=actor.username, reason=why, at=at)
         audit.record(
             conn,
@@ -527,7 +529,7 @@ def update_member(
         clean, errors = validate_member(changes, partial=True, current=current)
         if errors:
             raise ValidationError("Data anggota belum benar", errors)
-        if "nik" in clean and current["status"] == "aktif":
+        if "nik" in clean and current["status"] == RegistryStatus.AKTIF:
             _check_no_active_duplicate(conn, nik=clean["nik"], except_id=member_id)
         at = now()
         if versioning.update_row(conn, members, current, clean, changed_by=actor.username, reason=why, at=at):
@@ -588,9 +590,9 @@ def deactivate_member(
         raise ValidationError(
             "Alasan nonaktif tidak dikenal", [FieldError("inactive_reason", "Pilih alasan nonaktif")]
         )
-    changes: dict[str, Any] = {"status": "nonaktif", "inactive_reason": reason_code}
+    changes: dict[str, Any] = {"status": RegistryStatus.NONAKTIF.value, "inactive_reason": reason_code}
     if reason_code == InactiveReason.MENINGGAL:
-        changes.update(life_status="meninggal", death_date=death_date)
+        changes.update(life_status=LifeStatus.MENINGGAL.value, death_date=death_date)
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
         _check_version(current, expected_version)

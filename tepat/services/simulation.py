@@ -26,6 +26,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.households import RegistryStatus
 from tepat.domain.regions import parent_of
 from tepat.domain.rules import parse_rule
 from tepat.domain.targeting_accuracy import targeting_errors
@@ -128,7 +129,7 @@ def simulate(
         rows = conn.execute(store.eligible_query(eligible, chosen, area)).all()
         active = conn.execute(
             sa.select(families.c.kelurahan_code, sa.func.count())
-            .where(families.c.registry_status == "aktif", area)
+            .where(families.c.registry_status == RegistryStatus.AKTIF.value, area)
             .group_by(families.c.kelurahan_code)
         ).all()
         spec = store.get_model(conn, chosen)["spec"] if chosen is not None and survey is not None else None  # type: ignore[index]

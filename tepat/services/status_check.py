@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.formatting import local_time
+from tepat.domain.households import RegistryStatus
 from tepat.domain.masking import mask_name
 from tepat.domain.nik import Kk, Nik, mask_nik
 from tepat.domain.programmes import member_rule_as_rule
@@ -243,7 +244,7 @@ def second_factor_of(factor: str, row: dict[str, Any]) -> str:
     return row["kk_number"] if factor == "kk" else name_key(row["name"])
 
 
-_REGISTRY_LABELS = {"aktif": "Terdaftar (aktif)", "nonaktif": "Tidak aktif"}
+_REGISTRY_LABELS = {RegistryStatus.AKTIF: "Terdaftar (aktif)", RegistryStatus.NONAKTIF: "Tidak aktif"}
 _VERIFICATION_LABELS = {
     "belum": "Belum diverifikasi",
     "terverifikasi": "Terverifikasi",
@@ -455,7 +456,9 @@ class StatusChecker:
                 next_steps=_not_found_steps(self.db.office.agency),
                 message=_NOT_FOUND_MESSAGE,
             )
-        active = row["member_status"] == "aktif" and row["registry_status"] == "aktif"
+        active = (
+            row["member_status"] == RegistryStatus.AKTIF and row["registry_status"] == RegistryStatus.AKTIF
+        )
         if active and family is not None:
             family = {**family, "desil": row.get("desil"), "skor": row.get("skor")}
             programmes = assessed(
@@ -469,7 +472,7 @@ class StatusChecker:
             masked_name=masked,
             kelurahan=kelurahan,
             kecamatan=kecamatan,
-            registry_status=_REGISTRY_LABELS["aktif" if active else "nonaktif"],
+            registry_status=_REGISTRY_LABELS[RegistryStatus.AKTIF if active else RegistryStatus.NONAKTIF],
             verification=verification,
             desil=desil_label(row["desil"]),
             programmes=programmes,

@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 
 from tepat.domain.cycles import FROZEN_STATES
+from tepat.domain.entitlements import EntitlementState
+from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
 from tepat.domain.programmes import member_rule_as_rule
 from tepat.domain.rules import parse_rule
 from tepat.store import programmes as programme_store
@@ -91,13 +93,19 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
         passes.append(sa.not_(excluded))
     level, amount = _level_and_amount(prog, scope.reference_date)
     # A family found not eligible (a verification visit, an upheld sanggah) is nobody's candidate, whatever the rule.
-    where: list[sa.ColumnElement[bool]] = [scope.area, families.c.verification_status != "ditolak"]
+    where: list[sa.ColumnElement[bool]] = [
+        scope.area,
+        families.c.verification_status != VerificationStatus.DITOLAK.value,
+    ]
     where.append(sa.or_(sa.and_(*passes), added) if "tambah" in scope.overrides else sa.and_(*passes))
     if "hapus" in scope.overrides:
         where.append(unit_column.not_in(programme_store.approved_keys(prog["id"], "hapus", key_name)))
     if per_person:
         # an added person must still be someone the programme can pay: alive and active
-        where += [PERSON.c.status == "aktif", PERSON.c.life_status == "hidup"]
+        where += [
+            PERSON.c.status == RegistryStatus.AKTIF.value,
+            PERSON.c.life_status == LifeStatus.HIDUP.value,
+        ]
     else:
         # a family without an active head is kept out until the registry is fixed (its import warned of it)
         where.append(
@@ -105,7 +113,7 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
             .where(
                 members.c.family_id == families.c.id,
                 members.c.relationship == "kepala_keluarga",
-                members.c.status == "aktif",
+                members.c.status == RegistryStatus.AKTIF.value,
             )
             .exists()
         )
@@ -169,7 +177,11 @@ def recipient_of_family(family_id: sa.ColumnElement[Any] | None = None) -> sa.Sc
     fid = families.c.id if family_id is None else family_id
     return (
         sa.select(members.c.id)
-        .where(members.c.family_id == fid, members.c.status == "aktif", members.c.life_status == "hidup")
+        .where(
+            members.c.family_id == fid,
+            members.c.status == RegistryStatus.AKTIF.value,
+            members.c.life_status == LifeStatus.HIDUP.value,
+        )
         .order_by(
             sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1),
             members.c.birth_date,
@@ -213,7 +225,12 @@ def _excluded(
             benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
             benefit_cycles.c.period_start <= period[1],
             benefit_cycles.c.period_end >= period[0],
-            entitlements.c.state.not_in(("dibatalkan", "diblokir")),
+            entitlements.c.state.not_in(
+                (
+                    EntitlementState.DIBATALKAN.value,
+                    EntitlementState.DIBLOKIR.value,
+                )
+            ),
         )
     )
     if not per_person:

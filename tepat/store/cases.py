@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.households import RegistryStatus
 from tepat.store.families import head_name, in_area
 from tepat.store.schema import case_events, cases, families, uploads, verification_visits
 
@@ -153,7 +154,7 @@ def _due_where(
 ) -> list[sa.ColumnElement[bool]]:
     where = [
         in_area(area_code),
-        families.c.registry_status == "aktif",
+        families.c.registry_status == RegistryStatus.AKTIF.value,
         sa.or_(families.c.verified_on.is_(None), families.c.verified_on < before),
     ]
     if kelurahan:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.cycles import FROZEN_STATES
+from tepat.domain.entitlements import EntitlementState
 from tepat.store.areas import containing
 from tepat.store.areas import within as inside
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
@@ -237,7 +238,7 @@ def _copied(
         k.level,
         k.amount,
         k.source,
-        sa.literal("terjadwal", sa.String),
+        sa.literal(EntitlementState.TERJADWAL.value, sa.String),
         sa.literal(at, sa.DateTime(timezone=True)),
     ]
 
@@ -265,7 +266,7 @@ def digest_line(dialect: str) -> sa.ColumnElement[str]:
 def freeze(conn: sa.Connection, cycle_id: int, at: datetime) -> tuple[int, str]:
     """Block the unpayable (``payability``: one rule for approval, batches and registry changes) and digest the list;
     returns (blocked, SHA-256). The digest does not cover the payment state, so it is the same before or after."""
-    blocked = block_unpayable(conn, at, cycle_id=cycle_id, states=("terjadwal",))
+    blocked = block_unpayable(conn, at, cycle_id=cycle_id, states=(EntitlementState.TERJADWAL.value,))
     return blocked, snapshot_digest(conn, cycle_id)
 
 
@@ -355,9 +356,11 @@ def by_kelurahan(conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool
             e.kelurahan_code,
             sa.func.count().label("count"),
             sa.func.sum(e.amount).label("total"),
-            sa.func.sum(sa.case((e.state == "diblokir", 1), else_=0)).label("blocked"),
-            sa.func.sum(sa.case((e.state == "dibayar", 1), else_=0)).label("paid"),
-            sa.func.sum(sa.case((e.state == "dibayar", e.amount), else_=0)).label("paid_total"),
+            sa.func.sum(sa.case((e.state == EntitlementState.DIBLOKIR.value, 1), else_=0)).label("blocked"),
+            sa.func.sum(sa.case((e.state == EntitlementState.DIBAYAR.value, 1), else_=0)).label("paid"),
+            sa.func.sum(sa.case((e.state == EntitlementState.DIBAYAR.value, e.amount), else_=0)).label(
+                "paid_total"
+            ),
         )
         .where(e.cycle_id == cycle_id, area)
         .group_by(e.kecamatan_code, e.kelurahan_code)

@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.dci import DeliveryState
+from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.store.schema import (
     dci_clients,
     dci_deliveries,
@@ -181,7 +183,7 @@ def insert_delivery(conn: sa.Connection, **values: Any) -> int:
 def due_deliveries(conn: sa.Connection, at: datetime, limit: int) -> list[dict[str, Any]]:
     q = (
         sa.select(_D)
-        .where(_D.c.state == "menunggu", _D.c.next_attempt_at <= at)
+        .where(_D.c.state == DeliveryState.MENUNGGU.value, _D.c.next_attempt_at <= at)
         .order_by(_D.c.next_attempt_at, _D.c.id)
         .limit(limit)
     )
@@ -194,7 +196,9 @@ def claim_delivery(conn: sa.Connection, delivery_id: int, attempts: int, until: 
     return (
         conn.execute(
             sa.update(_D)
-            .where(_D.c.id == delivery_id, _D.c.state == "menunggu", _D.c.attempts == attempts)
+            .where(
+                _D.c.id == delivery_id, _D.c.state == DeliveryState.MENUNGGU.value, _D.c.attempts == attempts
+            )
             .values(attempts=attempts + 1, next_attempt_at=until)
         ).rowcount
         == 1
@@ -209,7 +213,9 @@ def owed(conn: sa.Connection, transaction_pk: int) -> int:
     """Deliveries of this transaction not yet sent (waiting or being retried)."""
     return int(
         conn.execute(
-            sa.select(sa.func.count()).where(_D.c.transaction_pk == transaction_pk, _D.c.state == "menunggu")
+            sa.select(sa.func.count()).where(
+                _D.c.transaction_pk == transaction_pk, _D.c.state == DeliveryState.MENUNGGU.value
+            )
         ).scalar_one()
     )
 
@@ -226,8 +232,8 @@ def forget_before(conn: sa.Connection, cutoff: datetime, at: datetime) -> int:
     ).rowcount  # fmt: skip
     conn.execute(
         sa.update(_D)
-        .where(_D.c.created_at < cutoff, _D.c.state == "menunggu")
-        .values(state="gagal", last_error="tidak terkirim dalam masa simpan")
+        .where(_D.c.created_at < cutoff, _D.c.state == DeliveryState.MENUNGGU.value)
+        .values(state=DeliveryState.GAGAL.value, last_error="tidak terkirim dalam masa simpan")
     )
     conn.execute(sa.update(_D).where(_D.c.created_at < cutoff).values(part={}))
     return int(touched)
@@ -264,7 +270,9 @@ def families_page(
     if scores is not None:
         source = families.outerjoin(scores, scores.c.family_id == families.c.id)
         desil = scores.c.desil
-    condition = sa.and_(families.c.registry_status == "aktif", where) if active_only else where
+    condition = (
+        sa.and_(families.c.registry_status == RegistryStatus.AKTIF.value, where) if active_only else where
+    )
     total = conn.execute(sa.select(sa.func.count()).select_from(source).where(condition)).scalar_one()
     key: sa.ColumnElement[Any] = desil if order == "desil" and scores is not None else families.c.id
     ordering = [key.desc() if descending else key.asc(), families.c.id]
@@ -287,8 +295,8 @@ def living_members(
         return {}
     q = sa.select(members).where(
         members.c.family_id.in_(list(family_ids)),
-        members.c.status == "aktif",
-        members.c.life_status == "hidup",
+        members.c.status == RegistryStatus.AKTIF.value,
+        members.c.life_status == LifeStatus.HIDUP.value,
     )
     if condition is not None:
         q = q.where(condition)

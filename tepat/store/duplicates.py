@@ -9,6 +9,8 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from tepat.domain.entitlements import EntitlementState
+from tepat.domain.households import RegistryStatus
 from tepat.domain.linkage import PairDecision
 from tepat.store.areas import containing, within
 from tepat.store.schema import duplicate_pairs, entitlements, families, linkage_models, member_merges, members
@@ -38,8 +40,8 @@ def compared_records(conn: sa.Connection, area_code: str) -> pl.DataFrame:
         sa.select(*_COMPARED)
         .join(families, families.c.id == members.c.family_id)
         .where(
-            members.c.status == "aktif",
-            families.c.registry_status == "aktif",
+            members.c.status == RegistryStatus.AKTIF.value,
+            families.c.registry_status == RegistryStatus.AKTIF.value,
             within(families.c.kelurahan_code, area_code),
         )
         .order_by(members.c.id)
@@ -221,7 +223,11 @@ def paid_entitlements(conn: sa.Connection, member_id: int, family_id: int | None
     whose = entitlements.c.member_id == member_id
     if family_id is not None:
         whose = sa.or_(whose, entitlements.c.family_id == family_id)
-    q = sa.select(sa.func.count()).select_from(entitlements).where(whose, entitlements.c.state == "dibayar")
+    q = (
+        sa.select(sa.func.count())
+        .select_from(entitlements)
+        .where(whose, entitlements.c.state == EntitlementState.DIBAYAR.value)
+    )
     return int(conn.execute(q).scalar_one())
 
 
@@ -229,7 +235,11 @@ def others_active_in_family(conn: sa.Connection, family_id: int, member_id: int)
     q = (
         sa.select(sa.func.count())
         .select_from(members)
-        .where(members.c.family_id == family_id, members.c.status == "aktif", members.c.id != member_id)
+        .where(
+            members.c.family_id == family_id,
+            members.c.status == RegistryStatus.AKTIF.value,
+            members.c.id != member_id,
+        )
     )
     return int(conn.execute(q).scalar_one())
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.domain.nik import Nik
 from tepat.store.areas import within
 from tepat.store.compiled import CompiledQuery, read_rows
@@ -34,9 +35,11 @@ _MEMBERS = (
     .where(members.c.family_id == sa.bindparam("family_id"))
     .order_by(sa.case((members.c.relationship == "kepala_keluarga", 0), else_=1), members.c.id)
 )
-_ACTIVE_MEMBERS = _MEMBERS.where(members.c.status == "aktif")
+_ACTIVE_MEMBERS = _MEMBERS.where(members.c.status == RegistryStatus.AKTIF.value)
 _MEMBER = sa.select(members).where(members.c.id == sa.bindparam("member_id"))
-_ACTIVE_BY_NIK = sa.select(members).where(members.c.nik == sa.bindparam("nik"), members.c.status == "aktif")
+_ACTIVE_BY_NIK = sa.select(members).where(
+    members.c.nik == sa.bindparam("nik"), members.c.status == RegistryStatus.AKTIF.value
+)
 
 _FAMILY_KEYS = tuple(families.c.keys())
 _MEMBER_KEYS = tuple(members.c.keys())
@@ -97,7 +100,9 @@ def family_by_active_nik(db: Database, nik: str) -> tuple[dict[str, Any], list[d
 
 
 def active_family_by_kk(conn: sa.Connection, kk_number: str) -> dict[str, Any] | None:
-    q = sa.select(families).where(families.c.kk_number == kk_number, families.c.registry_status == "aktif")
+    q = sa.select(families).where(
+        families.c.kk_number == kk_number, families.c.registry_status == RegistryStatus.AKTIF.value
+    )
     row = conn.execute(q).mappings().first()
     return dict(row) if row else None
 
@@ -109,7 +114,7 @@ def head_name() -> sa.ScalarSelect[Any]:
         .where(
             members.c.family_id == families.c.id,
             members.c.relationship == "kepala_keluarga",
-            members.c.status == "aktif",
+            members.c.status == RegistryStatus.AKTIF.value,
         )
         .order_by(members.c.id)
         .limit(1)
@@ -121,7 +126,7 @@ def _summary_query(area_code: str) -> sa.Select[Any]:
     head = head_name()
     count = (
         sa.select(sa.func.count())
-        .where(members.c.family_id == families.c.id, members.c.status == "aktif")
+        .where(members.c.family_id == families.c.id, members.c.status == RegistryStatus.AKTIF.value)
         .scalar_subquery()
     )
     return sa.select(
@@ -195,14 +200,14 @@ def counts_by(
 ) -> dict[Any, tuple[int, int]]:
     """Active families and members per ``key`` (``kecamatan_code``, ``kelurahan_code`` or ``rw``): two grouped scans."""
     group = families.c[key]
-    where = [in_area(area_code), families.c.registry_status == "aktif"]
+    where = [in_area(area_code), families.c.registry_status == RegistryStatus.AKTIF.value]
     if within is not None:
         where.append(in_area(within))
     family_counts = sa.select(group, sa.func.count()).where(*where).group_by(group)
     member_counts = (
         sa.select(group, sa.func.count())
         .select_from(members.join(families, members.c.family_id == families.c.id))
-        .where(*where, members.c.status == "aktif")
+        .where(*where, members.c.status == RegistryStatus.AKTIF.value)
         .group_by(group)
     )
     people = {row[0]: int(row[1]) for row in conn.execute(member_counts)}
@@ -224,7 +229,7 @@ def headless_after_import(conn: sa.Connection, import_id: int) -> list[str]:
         .where(
             members.c.family_id == families.c.id,
             members.c.relationship == "kepala_keluarga",
-            members.c.status == "aktif",
+            members.c.status == RegistryStatus.AKTIF.value,
         )
         .exists()
     )
@@ -232,7 +237,7 @@ def headless_after_import(conn: sa.Connection, import_id: int) -> list[str]:
         sa.select(families.c.kk_number)
         .where(
             families.c.id.in_(_touched_by(import_id).scalar_subquery()),
-            families.c.registry_status == "aktif",
+            families.c.registry_status == RegistryStatus.AKTIF.value,
             ~head,
         )
         .order_by(families.c.kk_number)
@@ -246,8 +251,8 @@ def deceased_active_after_import(conn: sa.Connection, import_id: int) -> list[st
         sa.select(members.c.nik)
         .where(
             members.c.import_id == import_id,
-            members.c.life_status == "meninggal",
-            members.c.status == "aktif",
+            members.c.life_status == LifeStatus.MENINGGAL.value,
+            members.c.status == RegistryStatus.AKTIF.value,
         )
         .order_by(members.c.nik)
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.jobs import UNFINISHED, JobState
 from tepat.store.schema import jobs
 
 
@@ -20,7 +21,7 @@ def insert(
             created_by=created_by,
             area_code=area_code,
             file_name=file_name[:255],
-            state="menunggu",
+            state=JobState.MENUNGGU.value,
             done=0,
             created_at=at,
         )
@@ -31,7 +32,9 @@ def insert(
 
 def start(conn: sa.Connection, job_id: int, at: datetime) -> None:
     conn.execute(
-        jobs.update().where(jobs.c.id == job_id).values(state="berjalan", started_at=at, heartbeat_at=at)
+        jobs.update()
+        .where(jobs.c.id == job_id)
+        .values(state=JobState.BERJALAN.value, started_at=at, heartbeat_at=at)
     )
 
 
@@ -40,7 +43,11 @@ def progress(conn: sa.Connection, job_id: int, done: int, total: int | None, at:
 
 
 def heartbeat(conn: sa.Connection, job_id: int, at: datetime) -> None:
-    conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.state == "berjalan").values(heartbeat_at=at))
+    conn.execute(
+        jobs.update()
+        .where(jobs.c.id == job_id, jobs.c.state == JobState.BERJALAN.value)
+        .values(heartbeat_at=at)
+    )
 
 
 def finish(
@@ -70,8 +77,8 @@ def stop_unfinished(conn: sa.Connection, message: str, at: datetime, created_bef
     (their process is gone)."""
     result = conn.execute(
         jobs.update()
-        .where(jobs.c.state.in_(("menunggu", "berjalan")), jobs.c.created_at < created_before)
-        .values(state="gagal", message=message, finished_at=at)
+        .where(jobs.c.state.in_(UNFINISHED), jobs.c.created_at < created_before)
+        .values(state=JobState.GAGAL.value, message=message, finished_at=at)
     )
     return int(result.rowcount or 0)
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.moves import MoveState
 from tepat.store.families import in_area
 from tepat.store.schema import move_requests
 
-PENDING = "menunggu"
+PENDING = MoveState.MENUNGGU.value
 
 
 def add_pending(conn: sa.Connection, requests: Iterable[Mapping[str, Any]]) -> int:

@@ -16,21 +16,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import BlockReason, EntitlementState, sources_of
+from tepat.domain.households import InactiveReason, LifeStatus, RegistryStatus, VerificationStatus
 from tepat.store.schema import benefit_cycles, entitlements, families, members
 
 # terjadwal, gagal: no live payment
 BLOCKABLE = tuple(sorted(s.value for s in sources_of(EntitlementState.DIBLOKIR)))
 # approved and not closed: approval re-checks the earlier ones
-OPEN_FROZEN_CYCLES = ("disetujui", "pembayaran")
+OPEN_FROZEN_CYCLES = (CycleState.DISETUJUI.value, CycleState.PEMBAYARAN.value)
 
 _E, _M, _F, _C = entitlements.c, members.c, families.c, benefit_cycles.c
 
 
 def _inactive(reason: sa.ColumnElement[str | None]) -> sa.ColumnElement[str]:
     return sa.case(
-        (reason == "pindah", BlockReason.PINDAH.value),
-        (reason == "meninggal", BlockReason.MENINGGAL.value),
+        (reason == InactiveReason.PINDAH.value, BlockReason.PINDAH.value),
+        (reason == InactiveReason.MENINGGAL.value, BlockReason.MENINGGAL.value),
         else_=BlockReason.NONAKTIF.value,
     )
 
@@ -44,12 +46,12 @@ def unpayable_reason() -> sa.ColumnElement[str | None]:
         _F.kelurahan_code.startswith(_C.area_code + "."),
     )
     return sa.case(
-        (_F.registry_status != "aktif", _inactive(_F.inactive_reason)),
-        (_F.verification_status == "ditolak", BlockReason.TIDAK_LAYAK.value),
+        (_F.registry_status != RegistryStatus.AKTIF.value, _inactive(_F.inactive_reason)),
+        (_F.verification_status == VerificationStatus.DITOLAK.value, BlockReason.TIDAK_LAYAK.value),
         (sa.not_(inside_cycle_area), BlockReason.PINDAH.value),
         (_M.id.is_(None), BlockReason.NONAKTIF.value),
-        (_M.life_status == "meninggal", BlockReason.MENINGGAL.value),
-        (_M.status != "aktif", _inactive(_M.inactive_reason)),
+        (_M.life_status == LifeStatus.MENINGGAL.value, BlockReason.MENINGGAL.value),
+        (_M.status != RegistryStatus.AKTIF.value, _inactive(_M.inactive_reason)),
         (_M.family_id != _E.family_id, BlockReason.PINDAH.value),
         else_=sa.null(),
     )

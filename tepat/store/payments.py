@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
+from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import EntitlementState, sources_of
 from tepat.domain.payments import (
     ENTITLEMENT_EFFECT,
@@ -23,6 +24,7 @@ from tepat.domain.payments import (
     Channel,
     Outcome,
     PaymentState,
+    ResultImportStatus,
     payment_sources_of,
 )
 from tepat.store.bulk import insert_frame
@@ -132,8 +134,8 @@ def set_cycle_paying(conn: sa.Connection, cycle_id: int) -> int:
     """``disetujui`` → ``pembayaran`` (guarded: a cycle already paying stays as it is)."""
     return conn.execute(
         sa.update(benefit_cycles)
-        .where(benefit_cycles.c.id == cycle_id, benefit_cycles.c.state == "disetujui")
-        .values(state="pembayaran", version=benefit_cycles.c.version + 1)
+        .where(benefit_cycles.c.id == cycle_id, benefit_cycles.c.state == CycleState.DISETUJUI.value)
+        .values(state=CycleState.PEMBAYARAN.value, version=benefit_cycles.c.version + 1)
     ).rowcount
 
 
@@ -252,7 +254,11 @@ def finished_import(conn: sa.Connection, batch_id: int, file_sha256: str) -> dic
     row = (
         conn.execute(
             sa.select(_I)
-            .where(_I.c.batch_id == batch_id, _I.c.file_sha256 == file_sha256, _I.c.status == "selesai")
+            .where(
+                _I.c.batch_id == batch_id,
+                _I.c.file_sha256 == file_sha256,
+                _I.c.status == ResultImportStatus.SELESAI.value,
+            )
             .order_by(_I.c.id)
             .limit(1)
         )
@@ -334,7 +340,7 @@ def judge(rows: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
     same = state == status
     # domain.second_bank_reference: paid with us, reported paid again under another transaction id
     second_reference = (
-        (state == "dibayar")
+        (state == PaymentState.DIBAYAR.value)
         & same
         & pl.col("our_bank_reference").is_not_null()
         & pl.col("bank_reference").is_not_null()

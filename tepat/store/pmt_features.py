@@ -29,7 +29,7 @@ import numpy.typing as npt
 import polars as pl
 import sqlalchemy as sa
 
-from tepat.domain.households import FAMILY_FIELDS
+from tepat.domain.households import FAMILY_FIELDS, LifeStatus, RegistryStatus
 from tepat.errors import ValidationError
 from tepat.store.rule_sql import birth_date_cut
 from tepat.store.schema import families, members
@@ -147,7 +147,10 @@ def feature_query(
             sa.select(
                 members.c.family_id, *(MEMBER_SOURCES[n][0](reference_date).label(n) for n in member_names)
             )
-            .where(members.c.status == "aktif", members.c.life_status == "hidup")
+            .where(
+                members.c.status == RegistryStatus.AKTIF.value,
+                members.c.life_status == LifeStatus.HIDUP.value,
+            )
             .group_by(members.c.family_id)
             .subquery("anggota")
         )
@@ -159,7 +162,7 @@ def feature_query(
             cols.append(sa.func.coalesce(agg.c[name], 0).label(name))
         else:
             cols.append(agg.c[name])
-    condition = families.c.registry_status == "aktif" if where is None else where
+    condition = families.c.registry_status == RegistryStatus.AKTIF.value if where is None else where
     return sa.select(*cols).select_from(source).where(condition).order_by(families.c.id)
 
 

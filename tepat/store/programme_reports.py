@@ -13,13 +13,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.cycles import CycleState
+from tepat.domain.entitlements import EntitlementState
+from tepat.domain.payments import PaymentState
 from tepat.store.areas import within
 from tepat.store.schema import benefit_cycles, entitlements, payments, programmes
 
-DOCUMENT_STATES = ("disetujui", "pembayaran", "ditutup")
+DOCUMENT_STATES = (CycleState.DISETUJUI.value, CycleState.PEMBAYARAN.value, CycleState.DITUTUP.value)
 """Cycle states whose list is frozen: the only ones a document may be printed for."""
 
-NOT_HANDED_OVER = ("diblokir", "dibatalkan")
+NOT_HANDED_OVER = (EntitlementState.DIBLOKIR.value, EntitlementState.DIBATALKAN.value)
 """Entitlement states left out of a BAST's count and total."""
 
 
@@ -55,8 +58,12 @@ def kelurahan_totals(
             sa.func.count().label("entitlements"),
             sa.func.sum(sa.case((handed, 1), else_=0)).label("handed_over"),
             sa.func.sum(sa.case((handed, entitlements.c.amount), else_=0)).label("amount"),
-            sa.func.sum(sa.case((entitlements.c.state == "dibayar", 1), else_=0)).label("paid"),
-            sa.func.sum(sa.case((entitlements.c.state == "diblokir", 1), else_=0)).label("blocked"),
+            sa.func.sum(sa.case((entitlements.c.state == EntitlementState.DIBAYAR.value, 1), else_=0)).label(
+                "paid"
+            ),
+            sa.func.sum(sa.case((entitlements.c.state == EntitlementState.DIBLOKIR.value, 1), else_=0)).label(
+                "blocked"
+            ),
         )
         .where(
             entitlements.c.cycle_id == cycle_id,
@@ -131,7 +138,9 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
             *keys,
             sa.func.sum(sa.case((e.state.not_in(NOT_HANDED_OVER), 1), else_=0)).label("planned_count"),
             sa.func.sum(sa.case((e.state.not_in(NOT_HANDED_OVER), e.amount), else_=0)).label("planned"),
-            sa.func.sum(sa.case((e.state == "diblokir", e.amount), else_=0)).label("blocked"),
+            sa.func.sum(sa.case((e.state == EntitlementState.DIBLOKIR.value, e.amount), else_=0)).label(
+                "blocked"
+            ),
         )
         .select_from(entitlements.join(benefit_cycles, benefit_cycles.c.id == e.cycle_id))
         .where(frozen)
@@ -141,16 +150,26 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
     paid_q = (
         sa.select(
             *keys,
-            sa.func.sum(sa.case((p.state == "dibayar", 1), else_=0)).label("paid_count"),
-            sa.func.sum(sa.case((p.state == "dibayar", p.amount), else_=0)).label("paid"),
-            sa.func.sum(sa.case((p.state == "dikembalikan", p.amount), else_=0)).label("returned"),
+            sa.func.sum(sa.case((p.state == PaymentState.DIBAYAR.value, 1), else_=0)).label("paid_count"),
+            sa.func.sum(sa.case((p.state == PaymentState.DIBAYAR.value, p.amount), else_=0)).label("paid"),
+            sa.func.sum(sa.case((p.state == PaymentState.DIKEMBALIKAN.value, p.amount), else_=0)).label(
+                "returned"
+            ),
         )
         .select_from(
             payments.join(entitlements, e.id == p.entitlement_id).join(
                 benefit_cycles, benefit_cycles.c.id == e.cycle_id
             )
         )
-        .where(frozen, p.state.in_(("dibayar", "dikembalikan")))
+        .where(
+            frozen,
+            p.state.in_(
+                (
+                    PaymentState.DIBAYAR.value,
+                    PaymentState.DIKEMBALIKAN.value,
+                )
+            ),
+        )
         .group_by(*keys)
     )
     cells: dict[tuple[int, str, date], dict[str, Any]] = {}

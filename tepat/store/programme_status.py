@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.cycles import FROZEN_STATES
+from tepat.domain.payments import PaymentState
 from tepat.domain.programme_status import Entry, programme_statuses
 from tepat.domain.programmes import BenefitType
 from tepat.domain.validation import parse_date
@@ -38,7 +39,7 @@ def _query() -> sa.Select[Any]:
     # The bank's settlement date of the line that paid it (not the moment the result file was imported).
     settled = (
         sa.select(payments.c.settled_on)
-        .where(payments.c.entitlement_id == e.id, payments.c.state == "dibayar")
+        .where(payments.c.entitlement_id == e.id, payments.c.state == PaymentState.DIBAYAR.value)
         .order_by(payments.c.id.desc())
         .limit(1)
         .scalar_subquery()

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.programmes import OverrideState
 from tepat.store.schema import enrolment_overrides, families, members, programmes
 
 
@@ -112,7 +113,7 @@ def open_override_exists(
     q = sa.select(enrolment_overrides.c.id).where(
         enrolment_overrides.c.programme_id == programme_id,
         enrolment_overrides.c.family_id == family_id,
-        enrolment_overrides.c.state.in_(("diajukan", "disetujui")),
+        enrolment_overrides.c.state.in_((OverrideState.DIAJUKAN.value, OverrideState.DISETUJUI.value)),
         enrolment_overrides.c.member_id.is_(None)
         if member_id is None
         else enrolment_overrides.c.member_id == member_id,
@@ -124,7 +125,10 @@ def approved_actions(conn: sa.Connection, programme_id: int) -> frozenset[str]:
     """The override actions (``tambah``, ``hapus``) the programme has approved requests for."""
     q = (
         sa.select(enrolment_overrides.c.action)
-        .where(enrolment_overrides.c.programme_id == programme_id, enrolment_overrides.c.state == "disetujui")
+        .where(
+            enrolment_overrides.c.programme_id == programme_id,
+            enrolment_overrides.c.state == OverrideState.DISETUJUI.value,
+        )
         .distinct()
     )
     return frozenset(str(a) for a in conn.execute(q).scalars())
@@ -136,6 +140,6 @@ def approved_keys(programme_id: int, action: str, unit_column: str) -> sa.Select
     return sa.select(column).where(
         enrolment_overrides.c.programme_id == programme_id,
         enrolment_overrides.c.action == action,
-        enrolment_overrides.c.state == "disetujui",
+        enrolment_overrides.c.state == OverrideState.DISETUJUI.value,
         column.is_not(None),
     )

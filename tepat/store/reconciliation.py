@@ -9,7 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.payments import MISMATCH_OUTCOMES, PaymentState
+from tepat.domain.entitlements import EntitlementState
+from tepat.domain.households import LifeStatus, RegistryStatus
+from tepat.domain.payments import MISMATCH_OUTCOMES, PaymentState, ResultImportStatus
 from tepat.store.engine import as_utc
 from tepat.store.schema import (
     entitlements,
@@ -93,7 +95,10 @@ def mismatches(
                 ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)
             )
         )
-        .where(_R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]), _I.c.status == "selesai")
+        .where(
+            _R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]),
+            _I.c.status == ResultImportStatus.SELESAI.value,
+        )
         .order_by(_R.c.import_id.desc(), _R.c.row_number)
     )
     if batch_id is not None:
@@ -117,7 +122,10 @@ def mismatch_counts(
                 ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)
             )
         )
-        .where(_R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]), _I.c.status == "selesai")
+        .where(
+            _R.c.outcome.in_([o.value for o in MISMATCH_OUTCOMES]),
+            _I.c.status == ResultImportStatus.SELESAI.value,
+        )
         .group_by(_R.c.outcome, ours.c.kelurahan_code)
     )
     if batch_id is not None:
@@ -150,7 +158,7 @@ def entitlement_summary(conn: sa.Connection, cycle_id: int) -> dict[str, Any]:
         .select_from(entitlements)
         .where(
             entitlements.c.cycle_id == cycle_id,
-            entitlements.c.state == "dibayar",
+            entitlements.c.state == EntitlementState.DIBAYAR.value,
             ~sa.exists().where(
                 _P.c.entitlement_id == entitlements.c.id, _P.c.state == PaymentState.DIBAYAR.value
             ),
@@ -191,7 +199,7 @@ def paid_when_gone(
         .select_from(_P.join(entitlements, e.id == _P.c.entitlement_id).join(members, m.id == e.member_id))
         .where(
             _P.c.state == PaymentState.DIBAYAR.value,
-            sa.or_(m.life_status == "meninggal", m.status != "aktif"),
+            sa.or_(m.life_status == LifeStatus.MENINGGAL.value, m.status != RegistryStatus.AKTIF.value),
         )
         .order_by(_P.c.kelurahan_code, _P.c.reference)
     )
@@ -201,8 +209,12 @@ def paid_when_gone(
         settled = r["settled_on"] or as_utc(r["updated_at"]).date()
         r["settled_on"] = settled
         r["inactive_since"] = as_utc(r.pop("valid_from")).date()
-        dead = r["life_status"] == "meninggal" and r["death_date"] is not None and r["death_date"] <= settled
-        inactive = r["member_status"] != "aktif" and r["inactive_since"] <= settled
+        dead = (
+            r["life_status"] == LifeStatus.MENINGGAL
+            and r["death_date"] is not None
+            and r["death_date"] <= settled
+        )
+        inactive = r["member_status"] != RegistryStatus.AKTIF and r["inactive_since"] <= settled
         if dead or inactive:
             found.append(r)
             if len(found) >= limit:

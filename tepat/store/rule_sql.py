@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.domain.rule_ast import And, Compare, Count, Field, Flag, InList, Node, Not, Or, Quantifier, Rule
 from tepat.errors import ValidationError
 from tepat.store.schema import families, members
@@ -60,7 +61,9 @@ def compile_member_condition(rule: Rule, *, reference_date: date) -> Condition:
     if not isinstance(root, Quantifier) or root.kind != "any" or root.collection != "anggota":
         raise ValidationError("Syarat anggota harus berbentuk any(anggota, …).")
     body = _Compiler(reference_date, None).node(root.body, members)
-    return sa.and_(members.c.status == "aktif", members.c.life_status == "hidup", body)
+    return sa.and_(
+        members.c.status == RegistryStatus.AKTIF.value, members.c.life_status == LifeStatus.HIDUP.value, body
+    )
 
 
 def birth_date_cut(reference_date: date, age: int) -> date:
@@ -132,7 +135,10 @@ class _Compiler:
     def domain(self, collection: str) -> list[Condition]:
         where: list[Condition] = [members.c.family_id == families.c.id]
         if collection == "anggota":
-            where += [members.c.status == "aktif", members.c.life_status == "hidup"]
+            where += [
+                members.c.status == RegistryStatus.AKTIF.value,
+                members.c.life_status == LifeStatus.HIDUP.value,
+            ]
         return where
 
     def count(self, collection: str, body: Condition | None) -> sa.ColumnElement[Any]:

@@ -48,12 +48,22 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from tepat.domain.households import FAMILY_FIELDS, MEMBER_FIELDS
+from tepat.domain.households import (
+    FAMILY_FIELDS,
+    MEMBER_FIELDS,
+    LifeStatus,
+    RegistryStatus,
+    VerificationStatus,
+)
 from tepat.store.bulk import insert_frame
 from tepat.store.families import in_area
 from tepat.store.schema import families, family_versions, member_versions, members
 
-_KEEP_WHEN_EMPTY = {"registry_status": "aktif", "verification_status": "belum", "life_status": "hidup"}
+_KEEP_WHEN_EMPTY = {
+    "registry_status": RegistryStatus.AKTIF.value,
+    "verification_status": VerificationStatus.BELUM.value,
+    "life_status": LifeStatus.HIDUP.value,
+}
 
 
 @dataclass(frozen=True)
@@ -299,7 +309,9 @@ class Stager:
             raise RuntimeError(
                 "anggota tanpa keluarga dalam batch impor"
             )  # the checker's rows always carry their KK
-        self._load(members, self._as_new(placed, members, {"status": "aktif"}), replace=False)
+        self._load(
+            members, self._as_new(placed, members, {"status": RegistryStatus.AKTIF.value}), replace=False
+        )
         return UpsertCounts(families_created=fresh.height, members_created=member_rows.height)
 
     # ------------------------------------------------------------------ area
@@ -324,7 +336,7 @@ class Stager:
             sa.select(families.c.id)
             .where(
                 families.c.kk_number == self.sf.c.kk_number,
-                families.c.registry_status == "aktif",
+                families.c.registry_status == RegistryStatus.AKTIF.value,
                 outside_family,
             )
             .limit(1)
@@ -335,7 +347,9 @@ class Stager:
         by_nik = self._outside(
             sa.select(members.c.id)
             .join(families, families.c.id == members.c.family_id)
-            .where(members.c.nik == self.sm.c.nik, members.c.status == "aktif", outside_family)
+            .where(
+                members.c.nik == self.sm.c.nik, members.c.status == RegistryStatus.AKTIF.value, outside_family
+            )
             .limit(1)
             .scalar_subquery(),
             self.sm,
@@ -394,7 +408,10 @@ class Stager:
         A correlated subquery on purpose: it is an index probe per staged row on both databases,
         whatever the planner believes about table sizes (statistics lag far behind during a big import).
         """
-        preference = (sa.case((target.c[status] == "aktif", 0), else_=1), target.c.id.desc())
+        preference = (
+            sa.case((target.c[status] == RegistryStatus.AKTIF.value, 0), else_=1),
+            target.c.id.desc(),
+        )
         q = sa.select(target.c.id).where(target.c[key] == value)
         if self.area_code:
             if target is not families:
@@ -527,6 +544,10 @@ class Stager:
         self._resolve(mm, sm, ids, "member_id", members, compared)
         updated = self._update_changed(members, member_versions, mm, "member_id", compared)
         created = self._insert_new(
-            mm, members, ["family_id", *self.member_columns], mm.c.member_id.is_(None), {"status": "aktif"}
+            mm,
+            members,
+            ["family_id", *self.member_columns],
+            mm.c.member_id.is_(None),
+            {"status": RegistryStatus.AKTIF.value},
         )
         return created, updated

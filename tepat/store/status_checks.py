@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.households import RegistryStatus
 from tepat.store.compiled import CompiledQuery, DriverConnection
 from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
@@ -31,7 +32,7 @@ _BY_NIK = (
     sa.select(*_LOOKUP_COLUMNS)
     .join(families, families.c.id == members.c.family_id)
     .where(members.c.nik == sa.bindparam("nik"))
-    .order_by((members.c.status == "aktif").desc(), members.c.id.desc())
+    .order_by((members.c.status == RegistryStatus.AKTIF.value).desc(), members.c.id.desc())
     .limit(1)
 )
 

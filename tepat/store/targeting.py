@@ -11,6 +11,7 @@ import numpy.typing as npt
 import polars as pl
 import sqlalchemy as sa
 
+from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.store.bulk import insert_frame
 from tepat.store.schema import families, family_scores, members, pmt_evaluations, pmt_models, ranking_runs
 
@@ -256,7 +257,11 @@ def decile_counts(
     q = (
         sa.select(families.c.kecamatan_code, family_scores.c.desil, sa.func.count())
         .join(family_scores, family_scores.c.family_id == families.c.id)
-        .where(family_scores.c.model_id == model_id, families.c.registry_status == "aktif", area)
+        .where(
+            family_scores.c.model_id == model_id,
+            families.c.registry_status == RegistryStatus.AKTIF.value,
+            area,
+        )
         .group_by(families.c.kecamatan_code, family_scores.c.desil)
         .order_by(families.c.kecamatan_code, family_scores.c.desil)
     )
@@ -282,8 +287,8 @@ def people_count() -> sa.ScalarSelect[Any]:
         sa.select(sa.func.count())
         .where(
             members.c.family_id == families.c.id,
-            members.c.status == "aktif",
-            members.c.life_status == "hidup",
+            members.c.status == RegistryStatus.AKTIF.value,
+            members.c.life_status == LifeStatus.HIDUP.value,
         )
         .correlate(families)
         .scalar_subquery()

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import TIMEZONE
+from tepat.domain.jobs import JobState
 from tepat.errors import NotFound, TepatError
 from tepat.services import coverage, documents, jobs, training
 from tepat.store.database import Database
@@ -106,7 +107,7 @@ def document_job(request: Request, db: DB, actor: Who, job_id: int) -> Response:
         request,
         "documents/job.html",
         {"title": job.file_name, "job": job},
-        status_code=422 if job.state in ("gagal", "terhenti") else 200,
+        status_code=422 if JobState(job.state).failed else 200,
         headers={"Cache-Control": "no-store"},
     )
 
@@ -118,7 +119,7 @@ def document_file(request: Request, db: DB, actor: Who, job_id: int) -> Response
     result = job.result or {}
     file = str(result.get("file", "/"))
     path = upload_dir(request) / "dokumen" / file
-    if job.kind != "dokumen" or job.state != "selesai" or "/" in file or not path.is_file():
+    if job.kind != "dokumen" or job.state != JobState.SELESAI or "/" in file or not path.is_file():
         raise NotFound("Dokumen tidak ditemukan atau sudah dihapus.")
     jobs.record_download(db, actor, job_id, str(result.get("name", "")), action="dokumen.download")
     return FileResponse(

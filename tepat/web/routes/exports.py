@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tepat.domain.access import Actor
+from tepat.domain.jobs import JobState
 from tepat.domain.regions import Level
 from tepat.errors import NotFound
 from tepat.files import uploads
@@ -99,7 +100,7 @@ def export_job(
         request,
         "export_job.html",
         {"title": f"Ekspor {job.file_name}", "job": job},
-        status_code=422 if job.state in ("gagal", "terhenti") else 200,
+        status_code=422 if JobState(job.state).failed else 200,
     )
 
 
@@ -111,7 +112,7 @@ def export_file(
     job = jobs.show(db, actor, job_id)
     result = job.result or {}
     path = upload_dir(request) / "ekspor" / str(result.get("file", ""))
-    if job.state != "selesai" or "/" in str(result.get("file", "/")) or not path.is_file():
+    if job.state != JobState.SELESAI or "/" in str(result.get("file", "/")) or not path.is_file():
         raise NotFound("Berkas ekspor tidak ditemukan atau sudah dihapus.")
     jobs.record_download(db, actor, job_id, str(result.get("name", "")))
     return FileResponse(

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from tepat.domain.access import Actor
+from tepat.domain.jobs import JobState
 from tepat.errors import FieldError, ImportRejected, NotFound, ValidationError
 from tepat.files import uploads
 from tepat.files.canonical import ColumnMapping
@@ -349,12 +350,12 @@ def import_job(request: Request, db: DB, job_id: int, actor: Editor) -> Response
         {
             "title": f"Impor {job.file_name}",
             "job": job,
-            "result": result if job.state == "selesai" else None,
+            "result": result if job.state == JobState.SELESAI else None,
             "rows": rows,
             "error_file": result.get("error_file", ""),
             "message": job.message,
         },
-        status_code=422 if job.state in ("gagal", "terhenti") else 200,
+        status_code=422 if JobState(job.state).failed else 200,
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
-from tepat.domain.households import InactiveReason
+from tepat.domain.households import InactiveReason, RegistryStatus
 from tepat.domain.nik import Kk
 from tepat.errors import ConflictError, FieldError, NotFound, ValidationError
 from tepat.services import registry
@@ -206,7 +206,7 @@ async def move_member(request: Request, family_id: int, member_id: int, db: DB, 
 def _active_family_by_kk(db: Database, actor: Actor, kk: str) -> int:
     digits = Kk.typed(kk, field="to_kk").digits
     for row in registry.search_families(db, actor, digits):
-        if row["kk_number"] == digits and row["registry_status"] == "aktif":
+        if row["kk_number"] == digits and row["registry_status"] == RegistryStatus.AKTIF:
             return int(row["id"])
     raise ValidationError(
         "Keluarga tujuan tidak ditemukan",

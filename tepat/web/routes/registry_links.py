@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.jobs import JobState
 from tepat.errors import FieldError, NotFound, ValidationError
 from tepat.files import uploads
 from tepat.files.canonical import parse_mapping
@@ -86,7 +87,7 @@ def _job(request: Request, db: Database, actor: Actor, job_id: int) -> jobs.JobV
 def _answer(request: Request, job: jobs.JobView) -> Path:
     name = str((job.result or {}).get("file", "/"))
     path = upload_dir(request) / FOLDER / name
-    if job.state != "selesai" or "/" in name or not path.is_file():
+    if job.state != JobState.SELESAI or "/" in name or not path.is_file():
         raise NotFound("Hasil penautan tidak ditemukan atau sudah dihapus.")
     return path
 
@@ -96,14 +97,14 @@ def link_job(request: Request, db: DB, job_id: int, actor: Reader) -> Response:
     """A linking's progress, then its answer per record (the first rows) and the download."""
     job = _job(request, db, actor, job_id)
     rows: list[dict[str, Any]] = []
-    if job.state == "selesai":
+    if job.state == JobState.SELESAI:
         rows = pl.read_csv(_answer(request, job), infer_schema=False, n_rows=ROWS_SHOWN).to_dicts()
         jobs.record_download(db, actor, job_id, job.file_name, action="registri.tautkan_baca")
     return templates.TemplateResponse(
         request,
         "registry_link.html",
         {"title": f"Penautan {job.file_name}", "job": job, "rows": rows, "shown": ROWS_SHOWN},
-        status_code=422 if job.state in ("gagal", "terhenti") else 200,
+        status_code=422 if JobState(job.state).failed else 200,
     )
 
 
