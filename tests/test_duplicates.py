@@ -465,3 +465,40 @@ def test_a_search_reports_its_steps_for_the_page_that_follows_it(db, admin) -> N
     steps: list[tuple[int, int | None]] = []
     duplicates.search(db, admin, progress=lambda done, total: steps.append((done, total)))
     assert steps == [(1, 3), (2, 3), (3, 3)] and len(duplicates.SEARCH_STEPS) == 3
+
+
+def test_a_linking_shows_which_of_its_steps_it_is_on(db, admin, tmp_path) -> None:
+    """The linking page says what the job is doing (the duplicate search's page always did), not only "running"."""
+    import polars as pl
+    from fastapi.testclient import TestClient
+
+    from tepat.files.person_lists import ID, PersonList
+    from tepat.services import registry_linkage
+    from tepat.store import jobs as job_store
+    from tepat.store.engine import now
+    from tests.test_web_support import add_user, login, make_app
+
+    make_family(db, admin, KELURAHAN, members=[member_values("Siti Aminah", "P", date(1971, 11, 2))])
+    steps: list[tuple[int, int | None]] = []
+    outside = PersonList(
+        "kip", pl.DataFrame({ID: ["K-1"], "nama": ["Siti Aminah"], "tanggal_lahir": ["1971-11-02"]}), 0
+    )
+    registry_linkage.link_to_registry(
+        db, admin, outside, progress=lambda done, total: steps.append((done, total))
+    )
+    assert steps == [(2, 4), (3, 4)] and len(registry_linkage.LINK_STEPS) == 4
+    add_user(db, "ani", Role.OPERATOR, KELURAHAN)
+    with db.begin() as conn:
+        job_id = job_store.insert(
+            conn, kind="tautan", created_by="ani", area_code=KELURAHAN, file_name="kip.csv", at=now()
+        )
+        job_store.start(conn, job_id, now())
+        job_store.progress(conn, job_id, 3, 4, now())
+    with TestClient(make_app(db, tmp_path)) as web:
+        login(web, "ani")
+        page = web.get(f"/duplikat/tautkan/{job_id}")
+    assert page.status_code == 200
+    assert (
+        "Langkah 3 dari 4: Melatih model dan menautkan" in page.text
+        and '<progress max="4" value="2">' in page.text
+    )

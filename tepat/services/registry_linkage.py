@@ -9,6 +9,7 @@ Reading it needs the right to see personal data in the area, and every run is au
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,11 @@ RESULT_COLUMNS = (
 )
 
 
+LINK_STEPS = ("Membaca berkas", "Membaca data registri", "Melatih model dan menautkan", "Menyimpan hasil")
+"""The steps a linking from the page reports (``progress(step, len(LINK_STEPS))`` as each begins): the first and
+the last are the page's (reading the uploaded file, writing the answer), the middle two ``link_to_registry``'s."""
+
+
 @dataclass(frozen=True)
 class RegistryLink:
     """Per record of the outside list, what the registry holds; and the run's summary."""
@@ -78,10 +84,14 @@ def link_to_registry(
     *,
     threshold: float = record_linkage.DEFAULT_THRESHOLD,
     area: str | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> RegistryLink:
     """Match every record of ``outside`` to the registry's people of the area (an audited read)."""
+    step = progress or (lambda done, total: None)
     area = area or working_area(db, actor)
+    step(2, len(LINK_STEPS))
     registry = registry_people(db, actor, area)
+    step(3, len(LINK_STEPS))
     result = record_linkage.link(outside, registry, threshold=threshold)
     per_row = record_linkage.per_row(outside, result.pairs)
     people = registry.frame.rename({ID: "id_b"})

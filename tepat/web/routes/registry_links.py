@@ -63,8 +63,10 @@ async def link_start(request: Request, db: DB, actor: Reader) -> Response:
     answer = folder / f"{uploads.new_token()}.csv"
 
     def work(progress: Progress) -> dict[str, Any]:
+        progress(1, len(registry_linkage.LINK_STEPS))
         outside = read_person_list(path, id_column, mapping, name=name)
-        linked = registry_linkage.link_to_registry(db, actor, outside)
+        linked = registry_linkage.link_to_registry(db, actor, outside, progress=progress)
+        progress(4, len(registry_linkage.LINK_STEPS))
         linked.rows.write_csv(answer, float_precision=4)
         return {
             "file": answer.name,
@@ -103,7 +105,13 @@ def link_job(request: Request, db: DB, job_id: int, actor: Reader) -> Response:
     return templates.TemplateResponse(
         request,
         "registry_link.html",
-        {"title": f"Penautan {job.file_name}", "job": job, "rows": rows, "shown": ROWS_SHOWN},
+        {
+            "title": f"Penautan {job.file_name}",
+            "job": job,
+            "rows": rows,
+            "shown": ROWS_SHOWN,
+            "steps": registry_linkage.LINK_STEPS,
+        },
         status_code=422 if JobState(job.state).failed else 200,
     )
 
