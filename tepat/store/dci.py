@@ -17,6 +17,7 @@ from tepat.store.schema import (
     dci_clients,
     dci_deliveries,
     dci_subscriptions,
+    dci_transaction_references,
     dci_transactions,
     families,
     members,
@@ -24,6 +25,7 @@ from tepat.store.schema import (
 )
 
 _C, _T, _S, _D = dci_clients, dci_transactions, dci_subscriptions, dci_deliveries
+_TR = dci_transaction_references
 
 # ----------------------------------------------------------------------------------------------- clients
 
@@ -69,7 +71,15 @@ def update_client(conn: sa.Connection, client_id: int, **values: Any) -> None:
 
 
 def insert_transaction(conn: sa.Connection, **values: Any) -> int:
-    return int(conn.execute(sa.insert(_T).values(**values).returning(_T.c.id)).scalar_one())
+    """A transaction, and one ``dci_transaction_references`` row per reference id it names."""
+    pk = int(conn.execute(sa.insert(_T).values(**values).returning(_T.c.id)).scalar_one())
+    references = dict.fromkeys(str(r) for r in values.get("reference_ids") or [])
+    if references:
+        conn.execute(
+            sa.insert(_TR),
+            [{"transaction_pk": pk, "reference_id": r, "client_id": values["client_id"]} for r in references],
+        )
+    return pk
 
 
 def transaction(conn: sa.Connection, pk: int) -> dict[str, Any] | None:
@@ -96,10 +106,12 @@ def transactions_of(
 def transactions_with_reference(
     conn: sa.Connection, client_id: int, reference_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """A client's last transactions that name any of these reference ids (read in Python: the ids are JSON)."""
-    wanted = set(reference_ids)
-    q = sa.select(_T).where(_T.c.client_id == client_id).order_by(_T.c.id.desc()).limit(500)
-    return [dict(r) for r in conn.execute(q).mappings() if wanted & set(r["reference_ids"] or [])]
+    """The client's transactions that named any of these reference ids, newest first, however old."""
+    named = sa.select(_TR.c.transaction_pk).where(
+        _TR.c.client_id == client_id, _TR.c.reference_id.in_(sorted(set(reference_ids)))
+    )
+    q = sa.select(_T).where(_T.c.client_id == client_id, _T.c.id.in_(named)).order_by(_T.c.id.desc())
+    return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def finish_transaction(conn: sa.Connection, pk: int, status: str, at: datetime) -> None:

@@ -892,6 +892,17 @@ dci_transactions = sa.Table(
     sa.Index("ix_dci_transactions_client_txn", "client_id", "transaction_id"),
 )
 
+# Each reference id a transaction's request named, one row each: a transaction-status request by reference id
+# finds every transaction that named it, however old (``reference_ids`` holds them as JSON, which no index reaches).
+dci_transaction_references = sa.Table(
+    "dci_transaction_references",
+    metadata,
+    sa.Column("transaction_pk", sa.Integer, sa.ForeignKey("dci_transactions.id"), primary_key=True),
+    sa.Column("reference_id", sa.String(99), primary_key=True),
+    sa.Column("client_id", sa.Integer, nullable=False),
+    sa.Index("ix_dci_transaction_references_client_reference", "client_id", "reference_id"),
+)
+
 dci_subscriptions = sa.Table(
     "dci_subscriptions",
     metadata,
