@@ -80,7 +80,7 @@ def _offices(count: int) -> list[tuple[str, str]]:
 
 def write_snapshots(folder: Path, model, offices: list[tuple[str, str]], families: int) -> None:  # type: ignore[no-untyped-def]
     from tepat.domain.welfare import model_fingerprint
-    from tepat.services.national_ranking import Snapshot
+    from tepat.services.national_snapshots import Snapshot
 
     spec = model.as_dict()
     rng = np.random.default_rng(17)

@@ -18,7 +18,7 @@ from tepat.domain.access import Role
 from tepat.domain.deciles import rank_families
 from tepat.domain.welfare import model_from_spec
 from tepat.errors import ValidationError
-from tepat.services import national_ranking, targeting
+from tepat.services import national_import, national_ranking, national_snapshots, targeting
 from tepat.services.setup import init_database
 from tepat.store import pmt_features
 from tepat.store import targeting as score_store
@@ -90,12 +90,12 @@ def test_one_office_ranked_nationally_gets_its_own_ranking(db: Database, tmp_pat
     admin = actor(Role.ADMIN, BEKASI)
     local = targeting.rank_registry(db, admin, model_id, reference_date=DAY)
     before = _stored_desil(db, model_id)
-    snapshot = national_ranking.write_snapshot(db, admin, model_id, tmp_path / "snap", reference_date=DAY)
+    snapshot = national_snapshots.write_snapshot(db, admin, model_id, tmp_path / "snap", reference_date=DAY)
     assert (snapshot.office, snapshot.families) == (BEKASI, 14)
     result = national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "hasil")
     assert result.decile_sizes == local.decile_sizes and result.families == 14
     assert _ranked(tmp_path / "hasil") == before
-    imported = national_ranking.import_ranks(db, admin, tmp_path / "hasil")
+    imported = national_import.import_ranks(db, admin, tmp_path / "hasil")
     assert imported.ranking.unchanged == 14 and imported.ranking.updated == 0
     assert (imported.changed_since_snapshot, imported.no_longer_active, imported.not_ranked) == (0, 0, 0)
     assert _stored_desil(db, model_id) == before
@@ -108,7 +108,7 @@ def test_two_offices_are_ranked_together_and_each_imports_its_part(
     depok_model = _office(depok, tmp_path, 9, DEPOK_KELURAHAN)
     for office_db, model_id in ((db, bekasi_model), (depok, depok_model)):
         admin = actor(Role.ADMIN, office_db.office.code)
-        national_ranking.write_snapshot(office_db, admin, model_id, tmp_path / "snap", reference_date=DAY)
+        national_snapshots.write_snapshot(office_db, admin, model_id, tmp_path / "snap", reference_date=DAY)
     result = national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "hasil", offices=[BEKASI, DEPOK])
     expected = _expected([db, depok], [bekasi_model, depok_model])
     assert result.offices == {BEKASI: 12, DEPOK: 9} and sum(result.decile_sizes) == 21
@@ -116,7 +116,7 @@ def test_two_offices_are_ranked_together_and_each_imports_its_part(
     manifest = json.loads((tmp_path / "hasil" / "peringkat.json").read_text())
     assert manifest["method"] == "exact" and manifest["reference_date"] == DAY.isoformat()
     for office_db, model_id in ((db, bekasi_model), (depok, depok_model)):
-        national_ranking.import_ranks(office_db, actor(Role.ADMIN, office_db.office.code), tmp_path / "hasil")
+        national_import.import_ranks(office_db, actor(Role.ADMIN, office_db.office.code), tmp_path / "hasil")
         stored = _stored_desil(office_db, model_id)
         assert stored == {k: v for k, v in expected.items() if k[0] == office_db.office.code}
     # ranked among 21 families, Bekasi's desil are not those of its own ranking of 12
@@ -129,7 +129,7 @@ def test_spark_in_local_mode_ranks_as_polars_does(db: Database, depok: Database,
     for office_db, n, kelurahan in ((db, 12, None), (depok, 9, DEPOK_KELURAHAN)):
         model_id = _office(office_db, tmp_path, n, kelurahan)
         admin = actor(Role.ADMIN, office_db.office.code)
-        national_ranking.write_snapshot(office_db, admin, model_id, tmp_path / "snap", reference_date=DAY)
+        national_snapshots.write_snapshot(office_db, admin, model_id, tmp_path / "snap", reference_date=DAY)
     national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "polars")
     spark = national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "spark", engine="spark")
     assert spark.method == "exact" and _ranked(tmp_path / "spark") == _ranked(tmp_path / "polars")
@@ -140,7 +140,7 @@ def test_spark_in_local_mode_ranks_as_polars_does(db: Database, depok: Database,
     assert approx.method == "approximate" and approx.relative_error == national_ranking.APPROXIMATE_ERROR
     assert near.keys() == exact.keys() and max(abs(near[k] - exact[k]) for k in exact) <= 1
     assert not (tmp_path / "spark" / "_spark").exists()  # Spark's own layout moved into the shared one
-    national_ranking.import_ranks(depok, actor(Role.ADMIN, DEPOK), tmp_path / "spark")
+    national_import.import_ranks(depok, actor(Role.ADMIN, DEPOK), tmp_path / "spark")
 
 
 def test_a_missing_stale_or_foreign_snapshot_is_refused_and_named(
@@ -149,16 +149,18 @@ def test_a_missing_stale_or_foreign_snapshot_is_refused_and_named(
     bekasi_model = _office(db, tmp_path, 6)
     depok_model = _office(depok, tmp_path, 5, DEPOK_KELURAHAN)
     snap = tmp_path / "snap"
-    national_ranking.write_snapshot(db, actor(Role.ADMIN, BEKASI), bekasi_model, snap, reference_date=DAY)
+    national_snapshots.write_snapshot(db, actor(Role.ADMIN, BEKASI), bekasi_model, snap, reference_date=DAY)
     with pytest.raises(ValidationError, match="tidak ada: 32.76"):
         national_ranking.rank_nationally(snap, tmp_path / "a", offices=[BEKASI, DEPOK])
     with pytest.raises(ValidationError, match="32: harus kode kabkota"):
         national_ranking.rank_nationally(snap, tmp_path / "a", offices=[BEKASI, "32"])
     older = DAY.replace(month=DAY.month - 1)
-    national_ranking.write_snapshot(depok, actor(Role.ADMIN, DEPOK), depok_model, snap, reference_date=older)
+    national_snapshots.write_snapshot(
+        depok, actor(Role.ADMIN, DEPOK), depok_model, snap, reference_date=older
+    )
     with pytest.raises(ValidationError, match=rf"lebih lama dari tanggal acuan {DAY.isoformat()}: 32.76"):
         national_ranking.rank_nationally(snap, tmp_path / "a")
-    national_ranking.write_snapshot(depok, actor(Role.ADMIN, DEPOK), depok_model, snap, reference_date=DAY)
+    national_snapshots.write_snapshot(depok, actor(Role.ADMIN, DEPOK), depok_model, snap, reference_date=DAY)
     shutil.copy(snap / "32.76.parquet", tmp_path / "depok.parquet")
     pl.read_parquet(snap / "32.76.parquet").head(3).write_parquet(snap / "32.76.parquet")  # cut short
     with pytest.raises(ValidationError, match="32.76: 32.76.parquet memuat 3 keluarga, manifest menyebut 5"):
@@ -180,18 +182,18 @@ def test_an_office_imports_only_its_part_of_a_ranking_of_its_own_model(
     db: Database, depok: Database, tmp_path: Path
 ) -> None:
     model_id = _office(db, tmp_path, 6)
-    national_ranking.write_snapshot(
+    national_snapshots.write_snapshot(
         db, actor(Role.ADMIN, BEKASI), model_id, tmp_path / "snap", reference_date=DAY
     )
     national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "hasil")
     with pytest.raises(ValidationError, match=r"tidak memuat kantor ini \(32.76\)"):
-        national_ranking.import_ranks(depok, actor(Role.ADMIN, DEPOK), tmp_path / "hasil")
+        national_import.import_ranks(depok, actor(Role.ADMIN, DEPOK), tmp_path / "hasil")
     depok_path = tmp_path / "hasil" / "office=32.76"
     shutil.copytree(tmp_path / "hasil" / "office=32.75", depok_path)
     with pytest.raises(ValidationError, match="Versi model PMT peringkat nasional"):
-        national_ranking.import_ranks(depok, actor(Role.ADMIN, DEPOK), tmp_path / "hasil")
+        national_import.import_ranks(depok, actor(Role.ADMIN, DEPOK), tmp_path / "hasil")
     with pytest.raises(Exception, match="seluruh kota"):
-        national_ranking.import_ranks(db, actor(Role.ANALYST, "32.75.01"), tmp_path / "hasil")
+        national_import.import_ranks(db, actor(Role.ANALYST, "32.75.01"), tmp_path / "hasil")
 
 
 def test_the_commands_snapshot_rank_and_import(db: Database, tmp_path: Path) -> None:
@@ -235,7 +237,7 @@ def test_a_ranking_that_fails_halfway_leaves_no_folder_to_import(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model_id = _office(db, tmp_path, 6)
-    national_ranking.write_snapshot(
+    national_snapshots.write_snapshot(
         db, actor(Role.ADMIN, BEKASI), model_id, tmp_path / "snap", reference_date=DAY
     )
     written = national_ranking._rank_with_polars

@@ -33,9 +33,9 @@ def snapshot_command(
 ) -> None:
     """Write this office's active families with the model's features: OUT_DIR/<office>.parquet and its
     manifest <office>.json (model fingerprint, reference date, count)."""
-    from tepat.services import national_ranking
+    from tepat.services import national_snapshots
 
-    written = national_ranking.write_snapshot(
+    written = national_snapshots.write_snapshot(
         open_database(db_url),
         SYSTEM,
         version,

@@ -312,9 +312,9 @@ def import_ranks_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import this office's national desil as a ranking run of the same model version (stored here)."""
-    from tepat.services import national_ranking
+    from tepat.services import national_import
 
-    imported = national_ranking.import_ranks(open_database(db_url), SYSTEM, results_dir)
+    imported = national_import.import_ranks(open_database(db_url), SYSTEM, results_dir)
     if as_json:
         print_json(imported.as_dict())
         return
