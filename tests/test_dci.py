@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import dci_clients, dci_delivery, dci_registry, dci_signature
+from tepat.services import dci_clients, dci_delivery, dci_search, dci_signature
 from tepat.store import audit
 from tepat.store.database import Database
 from tepat.store.engine import now
@@ -287,7 +287,7 @@ def _deliver_all(db: Database, rounds: int = 20) -> None:
 
 def test_async_search_is_acknowledged_then_answered_page_by_page(app, db, admin, monkeypatch) -> None:
     families = [make_family(db, admin, KELURAHAN) for _ in range(5)]
-    monkeypatch.setattr(dci_registry, "DEFAULT_PAGE_SIZE", 2)  # five families: three callbacks
+    monkeypatch.setattr(dci_search, "DEFAULT_PAGE_SIZE", 2)  # five families: three callbacks
     with dci.callback_receiver() as receiver:
         token = _client(db, admin, urls=[receiver.base + "/spmis"])
         everyone = {

@@ -1,7 +1,7 @@
 """The DCI Social Registry application, mounted under ``/dci`` by the web app (``POST /dci/registry/...``).
 
 Each call: the bearer token names the client (``tepat.services.dci_clients``), the JSON body is read as the
-standard's envelope (``tepat.services.dci_registry.read_envelope``), the signature is checked when the client
+standard's envelope (``tepat.services.dci_messages.read_envelope``), the signature is checked when the client
 registered a key, then the call is answered now (``sync/…``) or acknowledged and answered by callback. Failures
 are answered in the standard's ``ack_status: ERR`` form (``tepat.dci.errors``). Blocking work (database reads,
 Argon2-free token lookups) runs in the thread pool, never on the event loop.
@@ -25,7 +25,16 @@ from fastapi.responses import JSONResponse
 from tepat.config import Settings
 from tepat.dci import errors
 from tepat.domain.dci import Action, ErrorCode, Refused
-from tepat.services import crvs, dci_clients, dci_delivery, dci_events, dci_registry
+from tepat.services import (
+    crvs,
+    dci_clients,
+    dci_delivery,
+    dci_events,
+    dci_messages,
+    dci_registry,
+    dci_search,
+    dci_txn_status,
+)
 from tepat.services.dci_clients import DciClient
 from tepat.store.database import Database
 
@@ -47,7 +56,7 @@ def _token(request: Request) -> str:
 
 async def _call(
     request: Request, action: Action, *, subscriber: bool = False
-) -> tuple[Database, DciClient, dci_registry.Envelope]:
+) -> tuple[Database, DciClient, dci_messages.Envelope]:
     """The client, and its message checked (``subscriber``: a callback to tepat, whose header has no
     ``total_count`` to require, and whose sender's key, if registered, must still have signed it)."""
     db: Database = request.app.state.db
@@ -57,8 +66,8 @@ async def _call(
         body = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise Refused(ErrorCode.BAD_REQUEST, "the body is not JSON") from None
-    envelope = dci_registry.read_envelope(body, action, callback=subscriber)
-    dci_registry.check_client(client, envelope)
+    envelope = dci_messages.read_envelope(body, action, callback=subscriber)
+    dci_messages.check_client(client, envelope)
     return db, client, envelope
 
 
@@ -102,7 +111,7 @@ def create_dci_app(settings: Settings, db: Database) -> FastAPI:
     @app.post("/registry/sync/search")
     async def sync_search(request: Request) -> JSONResponse:
         db, client, envelope = await _call(request, Action.SEARCH)
-        return _answer(await run_in_threadpool(dci_registry.sync_search, db, client, envelope))
+        return _answer(await run_in_threadpool(dci_search.sync_search, db, client, envelope))
 
     for path, action in ASYNCHRONOUS.items():
         app.add_api_route(path, _acknowledging(action), methods=["POST"], name=f"dci-{action.value}")
@@ -110,7 +119,7 @@ def create_dci_app(settings: Settings, db: Database) -> FastAPI:
     @app.post("/registry/sync/txn/status")
     async def sync_txn_status(request: Request) -> JSONResponse:
         db, client, envelope = await _call(request, Action.TXN_STATUS)
-        return _answer(await run_in_threadpool(dci_registry.sync_txn_status, db, client, envelope))
+        return _answer(await run_in_threadpool(dci_txn_status.sync_txn_status, db, client, envelope))
 
     @app.post("/crvs/registry/notify")
     async def crvs_notify(request: Request) -> JSONResponse:
@@ -118,14 +127,14 @@ def create_dci_app(settings: Settings, db: Database) -> FastAPI:
         db, client, envelope = await _call(request, Action.NOTIFY, subscriber=True)
         report = await run_in_threadpool(crvs.apply_notification, db, client, envelope.message)
         log.info("CRVS %s: %s", client.name, report.as_dict())
-        return _answer(dci_registry.ack(envelope.message["transaction_id"]))
+        return _answer(dci_messages.ack(envelope.message["transaction_id"]))
 
     @app.post("/crvs/registry/on-subscribe")
     async def crvs_on_subscribe(request: Request) -> JSONResponse:
         """The civil registry's answer to tepat's subscription (its codes are kept in the audit log)."""
         db, client, envelope = await _call(request, Action.ON_SUBSCRIBE, subscriber=True)
         await run_in_threadpool(crvs.record_subscription, db, client, envelope.message)
-        return _answer(dci_registry.ack(envelope.message["transaction_id"]))
+        return _answer(dci_messages.ack(envelope.message["transaction_id"]))
 
     return app
 

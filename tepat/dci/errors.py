@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tepat.domain.dci import HTTP_STATUS, ErrorCode, Refused
 from tepat.errors import TepatError
-from tepat.services.dci_registry import refusal
+from tepat.services.dci_messages import refusal
 
 _CODES = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND,
           429: ErrorCode.TOO_MANY_REQUESTS, 503: ErrorCode.SERVICE_UNAVAILABLE}  # fmt: skip

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tepat.domain.dci import Action, DeliveryState, Status
-from tepat.services import dci_events, dci_registry
+from tepat.services import dci_events, dci_messages, dci_search
 from tepat.services.dci_clients import client_by_id
 from tepat.store import dci as store
 from tepat.store.database import Database
@@ -136,7 +136,7 @@ def forget_old(db: Database, retention_days: int) -> int:
 def _body(db: Database, row: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     part = row["part"]
     if "message" in part:  # made at acceptance (subscribe, unsubscribe, status): no personal data
-        header = dci_registry.callback_header(
+        header = dci_messages.callback_header(
             db,
             {"sender_id": part.get("receiver_id", "")},
             Action(row["action"]),
@@ -152,7 +152,7 @@ def _body(db: Database, row: dict[str, Any]) -> tuple[dict[str, Any], int | None
     if txn is None or txn["request"] is None:
         raise LookupError("the search this delivery answers is gone")
     client = client_by_id(db, row["client_id"])
-    return dci_registry.search_page_message(
+    return dci_search.search_page_message(
         db, client, txn["request"], txn["correlation_id"], int(part["item"]), part.get("page")
     )
 

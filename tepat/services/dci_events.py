@@ -39,7 +39,7 @@ from tepat.domain.dci import (
 )
 from tepat.domain.dci_records import group_record, timestamp
 from tepat.domain.households import RegistryStatus
-from tepat.services import dci_registry
+from tepat.services import dci_messages, dci_search
 from tepat.services.dci_clients import DciClient, client_by_id
 from tepat.services.targeting import resolve_model
 from tepat.store import audit
@@ -164,15 +164,15 @@ def _member_events(conn: sa.Connection, event: EventType, window: Any) -> set[in
 def _filter(conn: sa.Connection, db: Database, filter_: Any) -> sa.ColumnElement[bool]:
     """The subscription's filter as a condition on ``families`` (checked when it subscribed)."""
     try:
-        query = search_query(_filter_type(filter_), filter_, dci_registry.place_lookup(db))
+        query = search_query(_filter_type(filter_), filter_, dci_search.place_lookup(db))
     except Rejected:
         return sa.false()
     if isinstance(query, IdQuery):
-        return dci_registry.by_identifier(conn, query)
+        return dci_search.by_identifier(conn, query)
     model = resolve_model(conn, None)
     scores = targeting_store.scores_source(model) if model is not None else None
     try:
-        where, _ = dci_registry.by_criteria(query, scores, False)
+        where, _ = dci_search.by_criteria(query, scores, False)
     except Rejected:
         return sa.false()
     if scores is not None:
@@ -214,7 +214,7 @@ def notify_message(db: Database, client: DciClient, part: dict[str, Any]) -> dic
     office = db.office
     events = []
     for family in rows:
-        kelurahan, kecamatan = dci_registry.place_names(db, family["kelurahan_code"])
+        kelurahan, kecamatan = dci_search.place_names(db, family["kelurahan_code"])
         record = group_record(
             office.code,
             family,
@@ -246,7 +246,7 @@ def notify_message(db: Database, client: DciClient, part: dict[str, Any]) -> dic
         area_code=client.actor.area_code,
         detail={"subscription": subscription["code"], "families": [r["id"] for r in rows]},
     )
-    header = dci_registry.callback_header(
+    header = dci_messages.callback_header(
         db, {"sender_id": ""}, Action.NOTIFY, status=Status.SUCCESS, total=len(events), done=len(events)
     )
     message = {"transaction_id": subscription["transaction_id"], "notify_event": events}

@@ -44,7 +44,9 @@ def spark_session(name: str, master: str | None = None) -> Iterator[Any]:
         if jars:
             builder = builder.config("spark.jars", ",".join(jars))
         spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")  # Spark's warnings are for its operators, not for tepat's users
+        spark.sparkContext.setLogLevel(
+            "ERROR"
+        )  # Spark's warnings are for its operators, not for tepat's users
         if (spark.sparkContext.master or "").startswith("local"):
             spark.sparkContext.setCheckpointDir(checkpoints)
         try:
