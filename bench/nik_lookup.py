@@ -4,7 +4,7 @@
     python bench/nik_lookup.py --db postgresql+psycopg://postgres@127.0.0.1:5432/tepat_nik
     python bench/nik_lookup.py --db URL --reuse                  # an already imported registry (e.g. the import bench's)
 
-``registry.find_by_nik`` (area check, the family view with region names and ages, the
+``registry_reads.find_by_nik`` (area check, the family view with region names and ages, the
 audit record of the read) against, on the driver directly (``sqlite3`` / ``psycopg``, one
 cursor), the joined SELECT returning the same family and members and a bare
 ``SELECT * FROM members WHERE nik = ?``. Random active NIKs, after a warm-up. At the
@@ -55,7 +55,7 @@ def measure(url: str, samples: int = 2000, rounds: int = 5) -> dict[str, float]:
     import sqlalchemy as sa
 
     from tepat.domain.access import system_actor
-    from tepat.services import registry
+    from tepat.services import registry_reads
     from tepat.store import audit
     from tepat.store.database import Database
     from tepat.store.schema import audit_log, members
@@ -71,7 +71,7 @@ def measure(url: str, samples: int = 2000, rounds: int = 5) -> dict[str, float]:
 
     def service(nik: str) -> None:
         nonlocal calls
-        registry.find_by_nik(db, actor, nik)
+        registry_reads.find_by_nik(db, actor, nik)
         calls += 1
 
     raw, mark = _raw_connection(url)

@@ -9,7 +9,7 @@ it (nothing must change), and once more as an area-scoped account (``--as``: the
 area, as a ratio to the system's re-import); ``tepat export`` the result (wall time, peak RSS); then, on a fresh database with the same schema and
 indexes, load the same rows the raw way (polars ``read_csv`` + one
 ``sqlite3.executemany`` per table, or ``COPY`` on PostgreSQL) in a child
-process. Finally NIK lookups: ``registry.find_by_nik`` against the equivalent
+process. Finally NIK lookups: ``registry_reads.find_by_nik`` against the equivalent
 raw indexed SELECTs (``bench/nik_lookup.py``). Prints a JSON report and a Markdown table.
 """
 

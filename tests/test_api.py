@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import auth, registry
+from tepat.services import auth, registry_reads
 from tepat.store.database import Database
 from tests.factories import OTHER_KELURAHAN, kk, make_family, member_values
 from tests.test_web_support import SYSTEM_ADMIN, add_user, fill_path, make_app
@@ -180,7 +180,7 @@ def test_search_members_move_deactivate(db: Database, client: TestClient, op: di
         headers=op,
     )
     assert off.status_code == 200
-    assert registry.get_family(db, admin, family_id).family["registry_status"] == "nonaktif"
+    assert registry_reads.get_family(db, admin, family_id).family["registry_status"] == "nonaktif"
 
 
 def test_nik_check(db: Database, client: TestClient, op: dict[str, str], admin) -> None:
@@ -224,7 +224,7 @@ def test_every_api_route_hides_another_kelurahans_family(
 ) -> None:
     secret = member_values("Rahasia Tetangga", "L", date(1971, 11, 12))
     victim = make_family(db, admin, OTHER_KELURAHAN, members=[secret])
-    view = registry.get_family(db, admin, victim)
+    view = registry_reads.get_family(db, admin, victim)
     make_family(db, admin, KEL)
     mine = make_family(db, admin, KEL, members=[member_values("Milik Sendiri", "L", date(1969, 3, 3))])
     body = {
@@ -260,7 +260,7 @@ def test_every_api_route_hides_another_kelurahans_family(
             assert _is_error_shape(response.json())
         checked += 1
     # a member of my own family cannot be moved into the other kelurahan's family either
-    my_member = registry.get_family(db, admin, mine).members[0]
+    my_member = registry_reads.get_family(db, admin, mine).members[0]
     moved = client.post(
         f"/api/v1/members/{my_member['id']}/move",
         json={"to_family_id": victim, "version": 1, "reason": "x y"},
@@ -269,7 +269,7 @@ def test_every_api_route_hides_another_kelurahans_family(
     assert moved.status_code == 404
     assert checked >= 12
     assert client.get(f"/api/v1/nik/{secret['nik']}", headers=op).json()["registered"] is False
-    assert registry.get_family(db, admin, victim).family["version"] == 1
+    assert registry_reads.get_family(db, admin, victim).family["version"] == 1
 
 
 def _allowed(path: str) -> set[str]:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Role
 from tepat.errors import ImportRejected, NotFound, PermissionDenied, StateError, ValidationError
-from tepat.services import moves, registry
+from tepat.services import moves, registry, registry_history
 from tepat.services.imports import import_file
 from tepat.store.database import Database
 from tepat.store.schema import families, members
@@ -311,7 +311,7 @@ def test_a_familys_history_stops_at_the_day_a_member_left(db: Database, admin, t
     registry.update_member(
         db, admin, int(child["id"]), {"name": "Rizky Nama Baru"}, expected_version=3, reason="ganti nama"
     )
-    history = registry.family_history(db, OPERATOR_A, int(home["id"]))
+    history = registry_history.family_history(db, OPERATOR_A, int(home["id"]))
     about_child = [h for h in history if h.entity == "anggota" and h.entity_id == child["id"]]
     assert [h.version for h in about_child] == [3, 2, 1]
     left = about_child[0]
@@ -322,7 +322,9 @@ def test_a_familys_history_stops_at_the_day_a_member_left(db: Database, admin, t
         assert not any(secret in text for text in shown)
     assert not any(h.entity_id == new_home["id"] and h.entity == "keluarga" for h in history)
     arrived = [
-        h for h in registry.family_history(db, OPERATOR_B, int(new_home["id"])) if h.entity_id == child["id"]
+        h
+        for h in registry_history.family_history(db, OPERATOR_B, int(new_home["id"]))
+        if h.entity_id == child["id"]
     ]
     assert [h.version for h in arrived] == [4, 3] and arrived[1].changes == [
         ("Keluarga", "keluarga lain", "keluarga ini")

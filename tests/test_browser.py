@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tepat.domain.access import Role
-from tepat.services import registry
+from tepat.services import registry_reads
 from tepat.store.database import Database
 from tests.browser_support import log_in, serve
 from tests.factories import make_family
@@ -59,7 +59,7 @@ def test_login_search_open_and_edit_a_family(db: Database, server: str, browser,
     page.wait_for_url(f"{server}/keluarga/{family_id}?pesan=disimpan")
     assert "Perubahan tersimpan." in page.content()
     assert "RT 006" in page.locator("p.ringkas").inner_text()
-    saved = registry.get_family(db, admin, family_id).family
+    saved = registry_reads.get_family(db, admin, family_id).family
     assert (saved["rt"], saved["address"], saved["changed_by"]) == (6, "Jl. Anggrek 12", "ani")
     assert "koreksi hasil verifikasi" in page.locator("#riwayat").inner_text()
     context.close()

@@ -21,7 +21,7 @@ from tepat.domain.cases import (
     sla_state,
 )
 from tepat.errors import NotFound, PermissionDenied, StateError, ValidationError
-from tepat.services import cases, registry
+from tepat.services import cases, registry_reads
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, kk, make_family, member_values
 
@@ -150,7 +150,7 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
 
     detail = cases.get_case(db, admin, case_id, clock=clock)
     assert detail.case["state"] == "masuk_registri" and detail.case["closed_at"] is not None
-    family = registry.get_family(db, admin, detail.case["created_family_id"])
+    family = registry_reads.get_family(db, admin, detail.case["created_family_id"])
     assert sorted(m["name"] for m in family.members) == ["Joko Susilo", "Rina Wati"]
     assert [e["to_state"] for e in detail.events] == [
         "diajukan",

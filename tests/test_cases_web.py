@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import cases, registry
+from tepat.services import cases, registry_reads
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, make_family, member_values
 from tests.test_portal_support import citizen_app
 from tests.test_web_support import add_user, login
@@ -160,7 +160,7 @@ def test_verifier_work_list_and_visit_on_a_phone_form(app, db, admin) -> None:
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
-    fam = registry.get_family(db, admin, family_id).family
+    fam = registry_reads.get_family(db, admin, family_id).family
     assert (
         fam["floor_material"] == "tanah"
         and fam["verification_status"] == "terverifikasi"

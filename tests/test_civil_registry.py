@@ -9,7 +9,7 @@ import pytest
 
 from tepat.domain.access import system_actor
 from tepat.errors import ValidationError
-from tepat.services import civil_registry, registry
+from tepat.services import civil_registry, registry_history, registry_reads
 from tests.factories import make_family, member_values
 
 
@@ -50,14 +50,14 @@ def test_deaths_and_moves_are_applied_with_history_and_reported(db, admin, tmp_p
     assert {e.field for e in report.invalid} == {"nik", "peristiwa", "tanggal"}
     assert report.payments_blocked == 0  # hook until programmes exist
 
-    lone = registry.get_family(db, admin, lone_family)
+    lone = registry_reads.get_family(db, admin, lone_family)
     assert lone.family["registry_status"] == "nonaktif" and lone.family["inactive_reason"] == "meninggal"
     assert lone.members[0]["life_status"] == "meninggal" and lone.members[0]["death_date"] == date(2026, 2, 1)
-    moved = registry.get_family(db, admin, moved_family)
+    moved = registry_reads.get_family(db, admin, moved_family)
     assert moved.family["inactive_reason"] == "pindah"
-    big = registry.get_family(db, admin, big_family)
+    big = registry_reads.get_family(db, admin, big_family)
     assert big.family["registry_status"] == "aktif"
-    history = registry.family_history(db, admin, big_family)
+    history = registry_history.family_history(db, admin, big_family)
     assert any("Dukcapil" in h.reason and h.actor == "sistem" for h in history)
 
     again = civil_registry.import_change_file(db, system_actor(), _write(tmp_path, text))
@@ -105,7 +105,7 @@ def test_cli_import_prints_a_plain_report(db, admin, tmp_path: Path) -> None:
         "0 hak bantuan yang belum dibayar diblokir.\n"
         "  baris 3: NIK 3275**********99 tidak ada di registri\n"
     )
-    assert registry.get_family(db, admin, family_id).family["registry_status"] == "nonaktif"
+    assert registry_reads.get_family(db, admin, family_id).family["registry_status"] == "nonaktif"
     missing = CliRunner().invoke(
         _cli(), ["civil-registry", "import", str(tmp_path / "tidak-ada.csv"), "--db", db.url]
     )

@@ -578,7 +578,7 @@ def test_subscribers_are_told_of_registry_changes_in_their_area_that_meet_their_
     app, db, admin, tmp_path, monkeypatch
 ) -> None:
     from tepat.domain.access import system_actor
-    from tepat.services import dci_events, registry
+    from tepat.services import dci_events, registry, registry_reads
     from tepat.services.imports import import_file
     from tests import registry_files
 
@@ -625,7 +625,7 @@ def test_subscribers_are_told_of_registry_changes_in_their_area_that_meet_their_
         told = notified()
         assert told == {"REGISTER": [str(ours)], "LINK": [str(ours)]}
         assert notified() == {}  # nothing new: told once
-        version = registry.get_family(db, admin, ours).family["version"]
+        version = registry_reads.get_family(db, admin, ours).family["version"]
         registry.deactivate_family(
             db, admin, ours, "pindah", expected_version=version, note="pindah ke luar kota"
         )
@@ -788,7 +788,7 @@ def test_what_a_dci_call_kept_is_forgotten_after_the_retention_period(app, db, a
 
 
 def test_a_person_leaving_a_family_is_an_unlink_and_an_edit_an_update(app, db, admin, monkeypatch) -> None:
-    from tepat.services import dci_events, registry
+    from tepat.services import dci_events, registry, registry_reads
 
     monkeypatch.setattr(dci_events, "SETTLE", timedelta(0))
     family = make_family(db, admin, KELURAHAN)
@@ -805,7 +805,7 @@ def test_a_person_leaving_a_family_is_an_unlink_and_an_edit_an_update(app, db, a
         dci_events.queue_due(db)  # (the family was registered before: nothing owed)
         _deliver_all(db)
         receiver.received.clear()
-        view = registry.get_family(db, admin, family)
+        view = registry_reads.get_family(db, admin, family)
         child = next(m for m in view.members if m["relationship"] == "anak")
         registry.deactivate_member(
             db, admin, child["id"], "pindah", expected_version=child["version"], note="pindah"

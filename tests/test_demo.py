@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from tepat.cli import app
 from tepat.domain.access import Role, system_actor
-from tepat.services import auth, registry, targeting
+from tepat.services import auth, registry_reads, targeting
 from tepat.services.demo import DEMO_ACCOUNTS, build_demo
 from tepat.store.database import Database
 from tepat.store.schema import families, family_scores
@@ -22,7 +22,7 @@ def test_build_demo_fills_the_registry_and_creates_working_accounts(db):
     operator = next(a for a in built.accounts if a.role is Role.OPERATOR and a.area_code.count(".") == 3)
     actor = auth.authenticate(db, operator.username, operator.password)
     assert actor.role is Role.OPERATOR and actor.area_code == "32.75.01.1001"
-    city = registry.browse_area(
+    city = registry_reads.browse_area(
         db, auth.authenticate(db, "admin", built.accounts[0].password), "32.75", min_cell_size=10
     )
     with db.read() as conn:

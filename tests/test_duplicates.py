@@ -12,7 +12,7 @@ import pytest
 from tepat.domain.access import Role
 from tepat.domain.linkage import PairDecision, name_core, name_key, probability_of
 from tepat.errors import ConflictError, NotFound, PermissionDenied
-from tepat.services import duplicates, registry
+from tepat.services import duplicates, registry, registry_reads
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, kk, make_family, member_values
 
@@ -167,7 +167,7 @@ def test_a_decision_is_remembered_until_a_record_changes(db, admin, seeded) -> N
     assert [p["note"] for p in decided] == ["dua orang: sudah dikunjungi"] and decided[0][
         "decided_by"
     ] == "admin"
-    member = registry.find_by_nik(db, admin, pair["nik_r"]).members[0]
+    member = registry_reads.find_by_nik(db, admin, pair["nik_r"]).members[0]
     registry.update_member(
         db,
         admin,
@@ -183,7 +183,7 @@ def test_a_decision_is_remembered_until_a_record_changes(db, admin, seeded) -> N
 def test_a_decision_on_a_pair_whose_record_changed_since_it_was_found_is_refused(db, admin, seeded) -> None:
     duplicates.search(db, admin)
     pair = _queued(db, admin)[frozenset(seeded["Joko Cahyono"])]
-    member = registry.find_by_nik(db, admin, pair["nik_l"]).members[0]
+    member = registry_reads.find_by_nik(db, admin, pair["nik_l"]).members[0]
     registry.update_member(
         db,
         admin,

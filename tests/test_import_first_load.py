@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tepat.domain.households import CANONICAL_COLUMNS
 from tepat.services import imports as import_service
-from tepat.services import registry
+from tepat.services import registry, registry_reads
 from tepat.services.imports import import_file
 from tepat.store.database import Database
 from tepat.store.schema import families, family_versions, imports, member_versions, members
@@ -179,7 +179,7 @@ def test_first_load_rows_carry_the_import_and_later_edits_get_new_ids(
         reason="tambah",
     )
     assert added > top
-    assert registry.get_family(db, admin, top).members[0]["name"] == "Budi Santoso"
+    assert registry_reads.get_family(db, admin, top).members[0]["name"] == "Budi Santoso"
 
 
 def test_an_import_into_a_registry_with_rows_matches_them(

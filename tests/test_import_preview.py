@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
 from tepat.files.canonical import parse_mapping
-from tepat.services import registry
+from tepat.services import registry_reads
 from tepat.services.import_preview import preview
 from tests.registry_files import family
 from tests.test_web_support import add_user, finished_job, login, make_app
@@ -79,7 +79,7 @@ def test_upload_a_mapping_preview_import_then_pick_the_saved_mapping_next_time(
     page = web.post("/impor/pratinjau", data={"csrf_token": csrf, "mode": "valid-only"}, files=files)
     assert page.status_code == 200, page.text
     assert 'id="kolom-pratinjau"' in page.text and "Nama Lengkap" in page.text and "Budi Santoso" in page.text
-    assert registry.search_families(db, admin, "Budi Santoso") == []  # nothing stored by a preview
+    assert registry_reads.search_families(db, admin, "Budi Santoso") == []  # nothing stored by a preview
     saved = web.post(
         re.search(r'action="(/impor/pratinjau/[\w-]+/simpan-pemetaan)"', page.text).group(1),
         data={"csrf_token": csrf, "nama_pemetaan": "DTKS kelurahan"},

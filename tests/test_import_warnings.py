@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import enrolment, registry
+from tepat.services import enrolment, registry_reads
 from tepat.services.imports import import_file
 from tests.programme_data import insert_programme
 from tests.registry_files import family, write_csv
@@ -54,7 +54,9 @@ def test_the_import_report_warns_of_a_family_without_head_and_of_a_deceased_memb
 def test_the_family_page_warns_and_cycles_leave_a_headless_family_out(db, admin, tmp_path: Path) -> None:
     headless, fine = _headless(family()), family()
     import_file(db, admin, write_csv(tmp_path / "w.csv", headless + fine))
-    ids = {r["kk_number"]: r["id"] for r in registry.search_families(db, admin, "Budi Santoso", limit=10)}
+    ids = {
+        r["kk_number"]: r["id"] for r in registry_reads.search_families(db, admin, "Budi Santoso", limit=10)
+    }
     insert_programme(db)
     listed = {
         r["family_id"]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Role
 from tepat.domain.linkage import PairDecision
 from tepat.errors import NotFound, PermissionDenied, StateError, ValidationError
-from tepat.services import duplicates, merges, registry
+from tepat.services import duplicates, merges, registry_history
 from tepat.store import duplicates as store
 from tepat.store.schema import entitlements, families, members
 from tests.conftest import actor
@@ -114,7 +114,7 @@ def test_a_merge_keeps_one_record_and_closes_the_other_with_its_unpaid_money(db,
     assert _member(db, keep)["status"] == "aktif" and _family(db, fam_a)["registry_status"] == "aktif"
     assert _entitlement_state(db, cycle, fam_b) == "diblokir"  # the same hook as a death
     assert _entitlement_state(db, cycle, fam_a) == "terjadwal"
-    history = registry.family_history(db, admin, fam_b)
+    history = registry_history.family_history(db, admin, fam_b)
     assert len(history) >= 2  # nothing deleted: the family's history shows it registered, then closed
     assert [m["state"] for m in merges.listed(db, OPERATOR)] == [merges.APPLIED]
 

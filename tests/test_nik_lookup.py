@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Role
 from tepat.errors import NotFound, PermissionDenied
-from tepat.services import registry
+from tepat.services import registry, registry_reads
 from tepat.store import audit
 from tepat.store.buffered import BufferedWriter
 from tepat.store.database import Database
@@ -24,7 +24,7 @@ def _make_family(db: Database, admin: Any, kelurahan: str = KELURAHAN) -> tuple[
     from tests.factories import make_family
 
     family_id = make_family(db, admin, kelurahan)
-    view = registry.get_family(db, admin, family_id)
+    view = registry_reads.get_family(db, admin, family_id)
     head = next(m for m in view.members if m["relationship"] == "kepala_keluarga")
     return family_id, head["nik"]
 
@@ -54,8 +54,8 @@ def test_lookup_returns_the_family_exactly_as_the_family_page_reads_it(db: Datab
         reason="menikah",
     )
     registry.deactivate_member(db, admin, spouse_id, "pindah", expected_version=1, note="pindah ke luar kota")
-    found = registry.find_by_nik(db, admin, head_nik)
-    page = registry.get_family(db, admin, family_id)
+    found = registry_reads.find_by_nik(db, admin, head_nik)
+    page = registry_reads.get_family(db, admin, family_id)
     assert found.family == page.family
     assert found.members == page.members  # inactive members too, head first, ages computed
     assert (found.kelurahan_name, found.kecamatan_name) == (page.kelurahan_name, page.kecamatan_name)
@@ -64,14 +64,14 @@ def test_lookup_returns_the_family_exactly_as_the_family_page_reads_it(db: Datab
     assert isinstance(spouse["birth_date"], date) and isinstance(found.family["valid_from"], datetime)
     assert found.members[0]["relationship"] == "kepala_keluarga"
     with pytest.raises(NotFound):
-        registry.find_by_nik(db, admin, "3275014302830007")  # only an active member's NIK is found
+        registry_reads.find_by_nik(db, admin, "3275014302830007")  # only an active member's NIK is found
 
 
 def test_every_lookup_is_audited_once_flushed(db: Database, admin: Any) -> None:
     family_id, head_nik = _make_family(db, admin)
     op = actor(Role.OPERATOR, KELURAHAN, "ani")
     for _ in range(3):
-        registry.find_by_nik(db, op, head_nik)
+        registry_reads.find_by_nik(db, op, head_nik)
     audit.flush_reads(db)
     reads = _nik_reads(db)
     assert [(r["actor"], r["entity"], r["entity_id"], r["area_code"]) for r in reads] == [
@@ -83,18 +83,18 @@ def test_every_lookup_is_audited_once_flushed(db: Database, admin: Any) -> None:
 def test_refused_lookups_are_not_logged_as_reads(db: Database, admin: Any) -> None:
     _, head_nik = _make_family(db, admin, OTHER_KELURAHAN)
     with pytest.raises(NotFound):
-        registry.find_by_nik(db, actor(Role.OPERATOR, KELURAHAN), head_nik)
+        registry_reads.find_by_nik(db, actor(Role.OPERATOR, KELURAHAN), head_nik)
     with pytest.raises(PermissionDenied):
-        registry.find_by_nik(db, actor(Role.ANALYST, "32.75"), head_nik)
+        registry_reads.find_by_nik(db, actor(Role.ANALYST, "32.75"), head_nik)
     with pytest.raises(NotFound):
-        registry.find_by_nik(db, admin, "3275010101900001")
+        registry_reads.find_by_nik(db, admin, "3275010101900001")
     audit.flush_reads(db)
     assert _nik_reads(db) == []
 
 
 def test_buffered_reads_reach_the_log_without_being_asked(db: Database, admin: Any) -> None:
     _, head_nik = _make_family(db, admin)
-    registry.find_by_nik(db, admin, head_nik)
+    registry_reads.find_by_nik(db, admin, head_nik)
     deadline = time.monotonic() + 10
     while not _nik_reads(db) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -105,8 +105,8 @@ def test_disposing_the_database_writes_the_buffered_reads(db: Database, admin: A
     _, head_nik = _make_family(db, admin)
     db.read_audit.max_delay = 3600  # no background write: only dispose may write them
     db.read_audit.flush()  # (what was buffered before)
-    registry.find_by_nik(db, admin, head_nik)
-    registry.find_by_nik(db, admin, head_nik)
+    registry_reads.find_by_nik(db, admin, head_nik)
+    registry_reads.find_by_nik(db, admin, head_nik)
     writer = db.read_audit
     assert writer.pending == 2 and _nik_reads(db) == []
     db.dispose()
@@ -132,7 +132,7 @@ def test_a_lookup_survives_a_dropped_database_connection(db: Database, admin: An
     if not is_postgres:
         pytest.skip("the lookup pool without pre-ping exists on PostgreSQL only")
     _, head_nik = _make_family(db, admin)
-    registry.find_by_nik(db, admin, head_nik)  # the lookup pool now holds an open connection
+    registry_reads.find_by_nik(db, admin, head_nik)  # the lookup pool now holds an open connection
     with db.begin() as conn:  # as a server restart would: end every other session of this database
         ended = conn.execute(
             sa.text(
@@ -141,7 +141,7 @@ def test_a_lookup_survives_a_dropped_database_connection(db: Database, admin: An
             )
         ).scalar_one()
     assert ended >= 1
-    assert registry.find_by_nik(db, admin, head_nik).members[0]["nik"] == head_nik
+    assert registry_reads.find_by_nik(db, admin, head_nik).members[0]["nik"] == head_nik
 
 
 def test_stopping_the_web_app_writes_the_buffered_reads(db: Database, admin: Any, tmp_path: Any) -> None:
@@ -153,6 +153,6 @@ def test_stopping_the_web_app_writes_the_buffered_reads(db: Database, admin: Any
     db.read_audit.max_delay = 3600  # only the app's shutdown may write them
     db.read_audit.flush()
     with TestClient(make_app(db, tmp_path)):
-        registry.find_by_nik(db, admin, head_nik)
+        registry_reads.find_by_nik(db, admin, head_nik)
         assert db.read_audit.pending == 1
     assert len(_nik_reads(db)) == 1

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tepat.domain.access import Role
-from tepat.services import cases, enrolment, moves, payments, registry, verification
+from tepat.services import cases, enrolment, moves, payments, registry, registry_reads, verification
 from tepat.services.imports import import_file
 from tepat.store.schema import entitlements, families, members
 from tepat.store.schema import payments as payment_lines
@@ -178,7 +178,7 @@ def test_a_move_accepted_by_the_area_blocks(db, admin, cycle, tmp_path: Path) ->
     from tests.registry_files import row
 
     cycle_id, ids = cycle
-    family = registry.get_family(db, admin, ids[0]).family
+    family = registry_reads.get_family(db, admin, ids[0]).family
     other_operator = actor(Role.OPERATOR, "32.75.02", "budi")
     refused = import_file(
         db,

@@ -92,7 +92,7 @@ def test_pengaduan_then_tracking_on_a_phone(server: str, phone) -> None:
 
 def test_verifier_visit_on_a_phone(db: Database, admin, server: str, browser) -> None:
     from tepat.domain.access import Role
-    from tepat.services import registry
+    from tepat.services import registry_reads
     from tests.test_web_support import PASSWORD, add_user
 
     family_id = make_family(db, admin, floor_material="keramik")
@@ -115,5 +115,5 @@ def test_verifier_visit_on_a_phone(db: Database, admin, server: str, browser) ->
         assert "Kunjungan tersimpan" in page.content()
     finally:
         context.close()
-    family = registry.get_family(db, admin, family_id).family
+    family = registry_reads.get_family(db, admin, family_id).family
     assert family["floor_material"] == "tanah" and family["verification_status"] == "terverifikasi"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Role
 from tepat.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from tepat.services import registry
+from tepat.services import registry, registry_history, registry_reads
 from tepat.store import audit
 from tepat.store.engine import now
 from tepat.store.schema import families
@@ -20,7 +20,7 @@ from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, letters, 
 
 def test_create_family_stores_members_and_writes_audit(db, admin):
     family_id = make_family(db, admin)
-    view = registry.get_family(db, admin, family_id)
+    view = registry_reads.get_family(db, admin, family_id)
     assert view.family["kelurahan_code"] == KELURAHAN
     assert view.family["kecamatan_code"] == "32.75.01"
     assert view.kelurahan_name == "Bekasijaya" and view.kecamatan_name == "Bekasi Timur"
@@ -62,9 +62,9 @@ def test_edit_keeps_the_old_version_and_history_says_who_when_why(db, admin):
         expected_version=1,
         reason="hasil kunjungan",
     )
-    view = registry.get_family(db, admin, family_id)
+    view = registry_reads.get_family(db, admin, family_id)
     assert view.family["floor_material"] == "tanah" and view.family["rt"] == 6 and view.family["version"] == 2
-    history = registry.family_history(db, admin, family_id)
+    history = registry_history.family_history(db, admin, family_id)
     latest = history[0]
     assert latest.entity == "keluarga" and latest.reason == "hasil kunjungan" and latest.actor == "admin"
     assert ("Jenis lantai terluas", "keramik", "tanah") in latest.changes
@@ -76,7 +76,7 @@ def test_an_edit_that_changes_nothing_adds_no_version(db, admin):
     registry.update_family(
         db, admin, family_id, {"floor_material": "keramik"}, expected_version=1, reason="cek ulang"
     )
-    assert registry.get_family(db, admin, family_id).family["version"] == 1
+    assert registry_reads.get_family(db, admin, family_id).family["version"] == 1
 
 
 def test_stale_edit_is_refused_and_loses_nothing(db, admin):
@@ -90,7 +90,7 @@ def test_stale_edit_is_refused_and_loses_nothing(db, admin):
             db, admin, family_id, {"address": "Jl. Kenanga 2"}, expected_version=1, reason="koreksi"
         )
     assert "operator2" in err.value.message
-    assert registry.get_family(db, admin, family_id).family["address"] == "Jl. Melati 1"
+    assert registry_reads.get_family(db, admin, family_id).family["address"] == "Jl. Melati 1"
 
 
 def test_as_of_shows_the_family_as_it_was(db, admin):
@@ -100,7 +100,7 @@ def test_as_of_shows_the_family_as_it_was(db, admin):
     registry.update_family(
         db, admin, family_id, {"address": "Jl. Baru 9"}, expected_version=1, reason="pindah"
     )
-    head = registry.get_family(db, admin, family_id).members[0]
+    head = registry_reads.get_family(db, admin, family_id).members[0]
     registry.deactivate_member(
         db,
         admin,
@@ -110,34 +110,36 @@ def test_as_of_shows_the_family_as_it_was(db, admin):
         note="akta kematian",
         death_date=date(2025, 1, 2),
     )
-    past = registry.get_family(db, admin, family_id, as_of=before_edit)
+    past = registry_reads.get_family(db, admin, family_id, as_of=before_edit)
     assert past.family["address"] == "Jl. Mawar No. 7"
     assert [m["status"] for m in past.members] == ["aktif", "aktif", "aktif"]
-    current = registry.get_family(db, admin, family_id)
+    current = registry_reads.get_family(db, admin, family_id)
     assert current.members[0]["status"] == "nonaktif" and current.members[0]["life_status"] == "meninggal"
     with pytest.raises(NotFound):
-        registry.get_family(db, admin, family_id, as_of=before_edit - timedelta(days=1))
+        registry_reads.get_family(db, admin, family_id, as_of=before_edit - timedelta(days=1))
 
 
 def test_moving_a_member_keeps_the_old_membership_in_history(db, admin):
     first = make_family(db, admin)
     second = make_family(db, admin, members=[member_values("Andi Wijaya", birth=date(1990, 1, 1))])
-    child = registry.get_family(db, admin, first).members[2]
+    child = registry_reads.get_family(db, admin, first).members[2]
     registry.move_member(db, admin, child["id"], second, expected_version=1, reason="ikut KK baru")
-    assert [m["name"] for m in registry.get_family(db, admin, second).members] == [
+    assert [m["name"] for m in registry_reads.get_family(db, admin, second).members] == [
         "Andi Wijaya",
         "Rizky Pratama",
     ]
-    assert len(registry.get_family(db, admin, first).members) == 2
+    assert len(registry_reads.get_family(db, admin, first).members) == 2
     moves = [
         e
-        for e in registry.family_history(db, admin, first)
+        for e in registry_history.family_history(db, admin, first)
         if e.entity_label == "Rizky Pratama" and e.changes
     ]
     assert moves and moves[0].changes == [
         ("Keluarga", "keluarga ini", "pindah ke keluarga lain")
     ]  # not the new family
-    arrived = [e for e in registry.family_history(db, admin, second) if e.entity_label == "Rizky Pratama"]
+    arrived = [
+        e for e in registry_history.family_history(db, admin, second) if e.entity_label == "Rizky Pratama"
+    ]
     assert (
         arrived[0].changes == [("Keluarga", "keluarga lain", "keluarga ini")]
         and arrived[0].reason == "ikut KK baru"
@@ -148,30 +150,30 @@ def test_operator_cannot_see_or_change_another_kelurahan(db, admin):
     mine = make_family(db, admin, KELURAHAN)
     theirs = make_family(db, admin, OTHER_KELURAHAN)
     op = actor(Role.OPERATOR, KELURAHAN)
-    assert registry.get_family(db, op, mine).family["id"] == mine
+    assert registry_reads.get_family(db, op, mine).family["id"] == mine
     with pytest.raises(NotFound):
-        registry.get_family(db, op, theirs)
+        registry_reads.get_family(db, op, theirs)
     with pytest.raises(NotFound):
         registry.update_family(db, op, theirs, {"rt": 1}, expected_version=1, reason="x")
     with pytest.raises(NotFound):
-        registry.family_history(db, op, theirs)
-    head_nik = registry.get_family(db, admin, theirs).members[0]["nik"]
-    assert registry.search_families(db, op, head_nik) == []
+        registry_history.family_history(db, op, theirs)
+    head_nik = registry_reads.get_family(db, admin, theirs).members[0]["nik"]
+    assert registry_reads.search_families(db, op, head_nik) == []
     with pytest.raises(NotFound):
-        registry.find_by_nik(db, op, head_nik)
+        registry_reads.find_by_nik(db, op, head_nik)
     with pytest.raises(PermissionDenied):
         registry.create_family(db, op, family_values(OTHER_KELURAHAN), [member_values()], reason="x")
-    assert [r["id"] for r in registry.search_families(db, op, "Budi")] == [mine]
+    assert [r["id"] for r in registry_reads.search_families(db, op, "Budi")] == [mine]
 
 
 def test_analyst_sees_no_personal_data(db, admin):
     family_id = make_family(db, admin)
     analyst = actor(Role.ANALYST, "32.75")
     with pytest.raises(PermissionDenied):
-        registry.get_family(db, analyst, family_id)
+        registry_reads.get_family(db, analyst, family_id)
     with pytest.raises(PermissionDenied):
-        registry.search_families(db, analyst, "Budi")
-    listing = registry.browse_area(db, analyst, "32.75", min_cell_size=10)
+        registry_reads.search_families(db, analyst, "Budi")
+    listing = registry_reads.browse_area(db, analyst, "32.75", min_cell_size=10)
     assert listing.families is None and {r["families"] for r in listing.rows} == {
         0,
         None,
@@ -181,7 +183,7 @@ def test_analyst_sees_no_personal_data(db, admin):
 def test_verifier_can_read_but_not_edit(db, admin):
     family_id = make_family(db, admin)
     verifier = actor(Role.VERIFIER, KELURAHAN)
-    assert registry.get_family(db, verifier, family_id)
+    assert registry_reads.get_family(db, verifier, family_id)
     with pytest.raises(PermissionDenied):
         registry.update_family(db, verifier, family_id, {"rt": 1}, expected_version=1, reason="x")
 
@@ -190,30 +192,32 @@ def test_browse_counts_by_kecamatan_kelurahan_and_rw(db, admin):
     make_family(db, admin, KELURAHAN)
     make_family(db, admin, KELURAHAN, rw=4)
     make_family(db, admin, OTHER_KELURAHAN)
-    city = registry.browse_area(db, admin, "32.75", min_cell_size=10)
+    city = registry_reads.browse_area(db, admin, "32.75", min_cell_size=10)
     assert len(city.rows) == 12
     by_code = {r["code"]: r for r in city.rows}
     assert by_code["32.75.01"]["families"] == 2 and by_code["32.75.01"]["members"] == 6
-    kel = registry.browse_area(db, admin, KELURAHAN, min_cell_size=10)
+    kel = registry_reads.browse_area(db, admin, KELURAHAN, min_cell_size=10)
     assert [(r["name"], r["families"]) for r in kel.rows] == [("RW 03", 1), ("RW 04", 1)]
     op = actor(Role.OPERATOR, KELURAHAN)
-    kec = registry.browse_area(
+    kec = registry_reads.browse_area(
         db, op, "32.75.01", min_cell_size=10
     )  # the operator's own kecamatan, filtered to their kelurahan
     assert [r["code"] for r in kec.rows] == [KELURAHAN]
     with pytest.raises(NotFound):
-        registry.browse_area(db, op, OTHER_KELURAHAN, min_cell_size=10)
+        registry_reads.browse_area(db, op, OTHER_KELURAHAN, min_cell_size=10)
 
 
 def test_search_by_kk_nik_and_name(db, admin):
     family_id = make_family(db, admin)
-    view = registry.get_family(db, admin, family_id)
-    assert [r["id"] for r in registry.search_families(db, admin, view.family["kk_number"])] == [family_id]
-    assert [r["id"] for r in registry.search_families(db, admin, view.members[1]["nik"])] == [family_id]
-    hits = registry.search_families(db, admin, "siti")
+    view = registry_reads.get_family(db, admin, family_id)
+    assert [r["id"] for r in registry_reads.search_families(db, admin, view.family["kk_number"])] == [
+        family_id
+    ]
+    assert [r["id"] for r in registry_reads.search_families(db, admin, view.members[1]["nik"])] == [family_id]
+    hits = registry_reads.search_families(db, admin, "siti")
     assert hits[0]["head_name"] == "Budi Santoso" and hits[0]["member_count"] == 3
     with pytest.raises(ValidationError):
-        registry.search_families(db, admin, "ab")
+        registry_reads.search_families(db, admin, "ab")
 
 
 def test_deactivating_a_family_needs_a_known_reason(db, admin):
@@ -221,7 +225,7 @@ def test_deactivating_a_family_needs_a_known_reason(db, admin):
     with pytest.raises(ValidationError):
         registry.deactivate_family(db, admin, family_id, "bosan", expected_version=1, note="x")
     registry.deactivate_family(db, admin, family_id, "pindah", expected_version=1, note="pindah ke Bogor")
-    fam = registry.get_family(db, admin, family_id).family
+    fam = registry_reads.get_family(db, admin, family_id).family
     assert fam["registry_status"] == "nonaktif" and fam["inactive_reason"] == "pindah"
     # the KK number is free again for an active family
     make_family(db, admin, kk_number=fam["kk_number"], members=[member_values("Dewi", "P", date(1999, 9, 9))])
@@ -250,17 +254,21 @@ def test_two_simultaneous_saves_of_the_same_version_let_exactly_one_through(db, 
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["conflict", "saved"]
-    fam = registry.get_family(db, admin, family_id).family
+    fam = registry_reads.get_family(db, admin, family_id).family
     assert fam["version"] == 2
-    assert len([e for e in registry.family_history(db, admin, family_id) if e.entity == "keluarga"]) == 2
+    assert (
+        len([e for e in registry_history.family_history(db, admin, family_id) if e.entity == "keluarga"]) == 2
+    )
 
 
 def test_reading_personal_data_is_audited(db, admin):
     family_id = make_family(db, admin)
     op = actor(Role.OPERATOR, KELURAHAN, "ani")
-    registry.get_family(db, op, family_id)
-    registry.search_families(db, op, "Budi")
-    member = registry.get_member(db, op, registry.get_family(db, admin, family_id).members[0]["id"])
+    registry_reads.get_family(db, op, family_id)
+    registry_reads.search_families(db, op, "Budi")
+    member = registry_reads.get_member(
+        db, op, registry_reads.get_family(db, admin, family_id).members[0]["id"]
+    )
     assert member["name"] == "Budi Santoso"
     audit.flush_reads(db)
     with db.read() as conn:
@@ -268,7 +276,7 @@ def test_reading_personal_data_is_audited(db, admin):
     assert [e["action"] for e in mine] == ["member.read", "family.search", "family.read"]
     assert mine[1]["detail"] == {"query": "Budi", "page": 1, "results": 1}
     with pytest.raises(NotFound):
-        registry.get_member(db, actor(Role.OPERATOR, OTHER_KELURAHAN), member["id"])
+        registry_reads.get_member(db, actor(Role.OPERATOR, OTHER_KELURAHAN), member["id"])
 
 
 def test_reading_does_not_wait_for_an_open_write_transaction(db, admin):
@@ -291,15 +299,17 @@ def test_reading_does_not_wait_for_an_open_write_transaction(db, admin):
 
 def test_name_search_needs_every_word_names_the_matching_member_and_pages(db, admin):
     family_id = make_family(db, admin)  # Budi Santoso (head), Siti Aminah, Rizky Pratama
-    hits = registry.search_families(db, admin, "aminah siti")
+    hits = registry_reads.search_families(db, admin, "aminah siti")
     assert [h["id"] for h in hits] == [family_id] and hits[0]["matched_name"] == "Siti Aminah"
-    assert registry.search_families(db, admin, "siti santoso") == []  # two members' words are not one person
+    assert (
+        registry_reads.search_families(db, admin, "siti santoso") == []
+    )  # two members' words are not one person
     for i in range(7):
         make_family(
             db, admin, members=[member_values(f"Warga Paging {letters(i)}", "L", date(1970 + i, 1, 2))]
         )
-    first = registry.search_families(db, admin, "paging warga", limit=3)
-    second = registry.search_families(db, admin, "paging warga", limit=3, page=2)
-    third = registry.search_families(db, admin, "paging warga", limit=3, page=3)
+    first = registry_reads.search_families(db, admin, "paging warga", limit=3)
+    second = registry_reads.search_families(db, admin, "paging warga", limit=3, page=2)
+    third = registry_reads.search_families(db, admin, "paging warga", limit=3, page=3)
     ids = [h["id"] for h in first + second + third]
     assert len(first) == len(second) == 3 and len(third) == 1 and len(set(ids)) == 7

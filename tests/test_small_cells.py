@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
 from tepat.domain.disclosure import hidden_cells, shown
-from tepat.services import auth, registry
+from tepat.services import auth, registry_reads
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, make_family
 from tests.test_web_support import SYSTEM_ADMIN, add_user, login, make_app
@@ -33,12 +33,13 @@ def test_an_analyst_never_sees_a_one_family_rw(db, admin) -> None:
         make_family(db, admin, KELURAHAN, rw=3)
     operator = actor(Role.OPERATOR, KELURAHAN)
     exact = {
-        r["name"]: r["families"] for r in registry.browse_area(db, operator, KELURAHAN, min_cell_size=10).rows
+        r["name"]: r["families"]
+        for r in registry_reads.browse_area(db, operator, KELURAHAN, min_cell_size=10).rows
     }
     assert exact == {"RW 03": 11, "RW 07": 1}  # staff who can open the families see the real counts
     masked = {
         r["name"]: (r["families"], r["members"])
-        for r in registry.browse_area(db, ANALYST, KELURAHAN, min_cell_size=10).rows
+        for r in registry_reads.browse_area(db, ANALYST, KELURAHAN, min_cell_size=10).rows
     }
     assert masked == {"RW 03": (None, None), "RW 07": (None, None)}  # 11 = total − 1: hidden too
 

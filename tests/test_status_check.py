@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tepat.domain.throttle import Limit
 from tepat.errors import ValidationError
-from tepat.services import registry
+from tepat.services import registry, registry_reads
 from tepat.services.status_check import NOT_AVAILABLE, StatusChecker, TooManyAttempts
 from tepat.store.schema import status_checks
 from tests.factories import kk, make_family, member_values
@@ -59,7 +59,7 @@ def test_not_found_and_a_wrong_kk_number_look_the_same(db, admin) -> None:
 
 def test_a_deactivated_person_is_found_as_not_active(db, admin) -> None:
     family_id, head = _family(db, admin)
-    view = registry.get_family(db, admin, family_id)
+    view = registry_reads.get_family(db, admin, family_id)
     member = view.members[0]
     registry.deactivate_member(
         db, admin, member["id"], "pindah", expected_version=member["version"], note="pindah"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tepat.services import eligibility, registry, targeting
+from tepat.services import eligibility, registry, registry_reads, targeting
 from tests.targeting_data import DAY, saved_model, varied_registry
 from tests.test_rules_sql import rules
 
@@ -17,7 +17,7 @@ from tests.test_rules_sql import rules
 def ranked_registry(db, admin, tmp_path):
     ids = varied_registry(db, admin, 12)
     # a deceased member and an inactive family, so that semua_anggota and status matter
-    view = registry.get_family(db, admin, ids[3])
+    view = registry_reads.get_family(db, admin, ids[3])
     child = next(m for m in view.members if m["relationship"] == "anak")
     registry.deactivate_member(
         db,

@@ -11,7 +11,7 @@ import pytest
 from tepat.domain.access import Role
 from tepat.domain.verification import VisitDecision, is_due, parse_gps
 from tepat.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from tepat.services import cases, registry, verification
+from tepat.services import cases, registry_history, registry_reads, verification
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, make_family
 
@@ -51,7 +51,7 @@ def test_work_list_and_visit_update_the_registry_with_history(db, admin, tmp_pat
         f["id"] for f in work.families_due
     ]
 
-    version = registry.get_family(db, admin, due).family["version"]
+    version = registry_reads.get_family(db, admin, due).family["version"]
     visit_id = verification.record_visit(
         db,
         verifier,
@@ -65,12 +65,14 @@ def test_work_list_and_visit_update_the_registry_with_history(db, admin, tmp_pat
         upload_dir=tmp_path / "unggahan",
         clock=clock,
     )
-    fam = registry.get_family(db, admin, due).family
+    fam = registry_reads.get_family(db, admin, due).family
     assert fam["floor_material"] == "tanah" and fam["power_va"] == "900"
     assert fam["verification_status"] == "terverifikasi" and fam["verified_on"] == date(2026, 3, 2)
     assert fam["changed_by"] == "vera" and fam["version"] == version + 1
     change = next(
-        h for h in registry.family_history(db, admin, due) if h.reason.startswith("Verifikasi lapangan")
+        h
+        for h in registry_history.family_history(db, admin, due)
+        if h.reason.startswith("Verifikasi lapangan")
     )
     assert ("Jenis lantai terluas", "keramik", "tanah") in change.changes and change.actor == "vera"
     visits = verification.visits(db, admin, due)
@@ -86,7 +88,7 @@ def test_work_list_and_visit_update_the_registry_with_history(db, admin, tmp_pat
 
 def test_visit_rules(db, admin) -> None:
     family_id = make_family(db, admin)
-    version = registry.get_family(db, admin, family_id).family["version"]
+    version = registry_reads.get_family(db, admin, family_id).family["version"]
     with pytest.raises(NotFound):
         verification.record_visit(
             db,
@@ -123,7 +125,7 @@ def test_visit_rules(db, admin) -> None:
         decision="kunjungan_ulang",
         expected_version=version,
     )
-    assert registry.get_family(db, admin, family_id).family["version"] == version
+    assert registry_reads.get_family(db, admin, family_id).family["version"] == version
 
 
 def test_work_list_pages_counts_filters_and_sorts_families_due(db, admin) -> None:
@@ -155,7 +157,7 @@ def test_work_list_pages_counts_filters_and_sorts_families_due(db, admin) -> Non
 def test_a_revisit_needed_changes_nothing_even_with_observations(db, admin) -> None:
     """Issue 13 point 14: "nobody home" leaves the registry as it was, whatever the form carried."""
     family_id = make_family(db, admin)
-    before = registry.get_family(db, admin, family_id).family
+    before = registry_reads.get_family(db, admin, family_id).family
     other_floor = "tanah" if before["floor_material"] != "tanah" else "keramik"
     verification.record_visit(
         db,
@@ -165,7 +167,7 @@ def test_a_revisit_needed_changes_nothing_even_with_observations(db, admin) -> N
         decision="kunjungan_ulang",
         expected_version=before["version"],
     )
-    after = registry.get_family(db, admin, family_id).family
+    after = registry_reads.get_family(db, admin, family_id).family
     assert (after["version"], after["floor_material"]) == (before["version"], before["floor_material"])
     visit = verification.visits(db, admin, family_id)[0]
     assert visit["decision"] == "kunjungan_ulang" and visit["changed_fields"] == []

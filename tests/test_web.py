@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
 from tepat.domain.formatting import local_time
-from tepat.services import registry
+from tepat.services import registry, registry_history, registry_reads
 from tepat.store.database import Database
 from tests.factories import OTHER_KELURAHAN, kk, letters, make_family, member_values
 from tests.test_web_support import SYSTEM_ADMIN, add_user, csrf_of, form_data, login, make_app, page_routes
@@ -126,7 +126,7 @@ def test_post_without_csrf_token_is_refused(db: Database, client: TestClient, op
     family_id = make_family(db, admin, KEL)
     response = client.post(f"/keluarga/{family_id}/ubah", data={"rw": "9", "reason": "uji", "version": "1"})
     assert response.status_code == 403 and "Formulir kedaluwarsa atau tidak sah" in response.text
-    assert registry.get_family(db, admin, family_id).family["rw"] == 3
+    assert registry_reads.get_family(db, admin, family_id).family["rw"] == 3
 
 
 def test_logout_ends_the_session(client: TestClient, operator: str) -> None:
@@ -159,7 +159,7 @@ def test_search_by_nik_kk_and_name_stays_inside_the_area(
     head = member_values("Sutarman Wijaya", "L", date(1975, 3, 4))
     family_id = make_family(db, admin, KEL, members=[head])
     make_family(db, admin, OTHER_KELURAHAN, members=[member_values("Sutarman Lain", "L", date(1976, 3, 4))])
-    kk_number = registry.get_family(db, admin, family_id).family["kk_number"]
+    kk_number = registry_reads.get_family(db, admin, family_id).family["kk_number"]
     for query in (head["nik"], kk_number, "tarman"):
         html = client.get("/cari", params={"q": query}).text
         assert f'href="/keluarga/{family_id}"' in html and "Sutarman Wijaya" in html
@@ -186,7 +186,7 @@ def test_family_page_shows_members_labels_status_and_history(
     db: Database, client: TestClient, operator: str, admin
 ) -> None:
     family_id = make_family(db, admin, KEL)
-    view = registry.get_family(db, admin, family_id)
+    view = registry_reads.get_family(db, admin, family_id)
     registry.update_family(
         db, admin, family_id, {"power_va": "1300"}, expected_version=1, reason="verifikasi lapangan"
     )
@@ -276,14 +276,14 @@ def test_edit_family_saves_and_keeps_history(db: Database, client: TestClient, o
     assert data["power_va"] == "900" and data["csrf_token"] == operator
     response = client.post(f"/keluarga/{family_id}/ubah", data=data, follow_redirects=False)
     assert response.status_code == 303
-    current = registry.get_family(db, admin, family_id).family
+    current = registry_reads.get_family(db, admin, family_id).family
     assert (current["rt"], current["version"], current["changed_by"]) == (6, 2, "ani")
     assert (current["power_va"], current["address"], current["floor_material"]) == (
         "900",
         "Jl. Mawar No. 7",
         "keramik",
     )
-    history = registry.family_history(db, admin, family_id)
+    history = registry_history.family_history(db, admin, family_id)
     assert history[0].changes == [("RT", 5, 6)] and history[0].reason == "koreksi RT"
 
 
@@ -298,7 +298,7 @@ def test_edit_validation_error_is_shown_next_to_the_field(
     assert response.status_code == 422
     assert "paling kecil 1" in _error_next_to(response.text, "rt")
     assert _input_value(response.text, "address") == "Jl. Baru"
-    assert registry.get_family(db, admin, family_id).family["version"] == 1
+    assert registry_reads.get_family(db, admin, family_id).family["version"] == 1
 
 
 def test_stale_edit_is_refused_with_the_users_input_kept(
@@ -322,7 +322,7 @@ def test_stale_edit_is_refused_with_the_users_input_kept(
     )
     assert _input_value(response.text, "address") == "Alamat dari operator"
     assert _input_value(response.text, "version") == "2"
-    assert registry.get_family(db, admin, family_id).family["address"] == "Jl. Mawar No. 7"
+    assert registry_reads.get_family(db, admin, family_id).family["address"] == "Jl. Mawar No. 7"
 
 
 def test_member_add_edit_move_and_deactivate(db: Database, client: TestClient, operator: str, admin) -> None:
@@ -335,7 +335,7 @@ def test_member_add_edit_move_and_deactivate(db: Database, client: TestClient, o
         follow_redirects=False,
     )
     assert response.status_code == 303
-    members = {m["name"]: m for m in registry.get_family(db, admin, family_id).members}
+    members = {m["name"]: m for m in registry_reads.get_family(db, admin, family_id).members}
     putri = members["Putri Kecil"]
 
     bad = client.post(
@@ -351,14 +351,14 @@ def test_member_add_edit_move_and_deactivate(db: Database, client: TestClient, o
     )
     assert ok.status_code == 303
 
-    other_kk = registry.get_family(db, admin, other_id).family["kk_number"]
+    other_kk = registry_reads.get_family(db, admin, other_id).family["kk_number"]
     moved = client.post(
         f"/keluarga/{family_id}/anggota/{putri['id']}/pindah",
         data={"csrf_token": operator, "version": "2", "to_kk": other_kk, "reason": "ikut nenek"},
         follow_redirects=False,
     )
     assert moved.status_code == 303 and moved.headers["location"].startswith(f"/keluarga/{other_id}")
-    assert "Putri Ayu" in [m["name"] for m in registry.get_family(db, admin, other_id).members]
+    assert "Putri Ayu" in [m["name"] for m in registry_reads.get_family(db, admin, other_id).members]
 
     stale = client.post(
         f"/keluarga/{other_id}/anggota/{putri['id']}/nonaktif",
@@ -371,7 +371,7 @@ def test_member_add_edit_move_and_deactivate(db: Database, client: TestClient, o
         follow_redirects=False,
     )
     assert gone.status_code == 303
-    status = {m["name"]: m["status"] for m in registry.get_family(db, admin, other_id).members}
+    status = {m["name"]: m["status"] for m in registry_reads.get_family(db, admin, other_id).members}
     assert status["Putri Ayu"] == "nonaktif"
 
 
@@ -379,7 +379,7 @@ def test_move_to_unknown_kk_is_shown_next_to_the_field(
     db: Database, client: TestClient, operator: str, admin
 ) -> None:
     family_id = make_family(db, admin, KEL)
-    member = registry.get_family(db, admin, family_id).members[0]
+    member = registry_reads.get_family(db, admin, family_id).members[0]
     response = client.post(
         f"/keluarga/{family_id}/anggota/{member['id']}/pindah",
         data={"csrf_token": operator, "version": "1", "to_kk": "123", "reason": "uji"},

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import registry
+from tepat.services import registry_reads
 from tepat.store.database import Database
 from tests.factories import OTHER_KELURAHAN, make_family, member_values
 from tests.test_web_support import add_user, fill_path, finished_job, login, make_app, page_routes
@@ -23,7 +23,7 @@ PUBLIC_PREFIXES = ("/cek", "/layanan")  # the residents' portal: no login, teste
 def setting(db: Database, tmp_path: Path, admin):
     head = member_values(SECRET_NAME, "L", date(1971, 11, 12))
     victim = make_family(db, admin, OTHER_KELURAHAN, members=[head])
-    view = registry.get_family(db, admin, victim)
+    view = registry_reads.get_family(db, admin, victim)
     make_family(db, admin, KEL)  # the operator's own area is not empty
     add_user(db, "ani", Role.OPERATOR, KEL)
     app = make_app(db, tmp_path)
@@ -84,7 +84,7 @@ def test_every_page_route_hides_another_kelurahans_family(db: Database, setting,
             assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
         checked += 1
     assert checked >= 25
-    after = registry.get_family(db, admin, family_id)
+    after = registry_reads.get_family(db, admin, family_id)
     assert (
         after.family["version"] == 1
         and after.members[0]["version"] == 1
@@ -119,4 +119,4 @@ def test_registering_a_family_in_another_kelurahan_is_refused(db: Database, sett
     }
     response = client.post("/keluarga/baru", data=data)
     assert response.status_code in (403, 422)
-    assert registry.search_families(db, admin, "Penyusup") == []
+    assert registry_reads.search_families(db, admin, "Penyusup") == []

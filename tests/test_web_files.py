@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import registry
+from tepat.services import registry_reads
 from tepat.store.database import Database
 from tests import registry_files as rf
 from tests.factories import make_family
@@ -53,7 +53,7 @@ def test_valid_only_import_shows_summary_bad_rows_and_error_file(
     link = response.text.split('href="/impor/')[1].split('"')[0]
     errors = client.get(f"/impor/{link}")
     assert errors.status_code == 200 and "baris" in errors.text.splitlines()[0]
-    assert len(registry.search_families(db, admin, "Budi Santoso")) == 1
+    assert len(registry_reads.search_families(db, admin, "Budi Santoso")) == 1
     assert not list((tmp_path / "unggahan").glob("*.csv")) or all(
         p.name.endswith("-galat.csv") for p in (tmp_path / "unggahan").glob("*.csv")
     )
@@ -91,7 +91,7 @@ def test_strict_import_with_bad_rows_stores_nothing(
     response = finished_job(client, sent)
     assert response.status_code == 422 and "tidak ada data yang disimpan" in response.text
     assert 'id="galat-impor"' in response.text
-    assert registry.search_families(db, admin, "Budi Santoso") == []
+    assert registry_reads.search_families(db, admin, "Budi Santoso") == []
 
 
 @pytest.mark.parametrize(

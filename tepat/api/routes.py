@@ -13,7 +13,7 @@ from tepat.api.deps import get_db, token_actor
 from tepat.domain.access import Actor
 from tepat.domain.nik import check_nik
 from tepat.errors import NotFound
-from tepat.services import registry
+from tepat.services import registry, registry_history, registry_reads
 from tepat.store.database import Database
 from tepat.store.schema import MAX_INTEGER
 
@@ -49,7 +49,7 @@ def _payload(model: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None or k not in _ALWAYS_STORED}
 
 
-def _family_public(view: registry.FamilyView) -> dict[str, Any]:
+def _family_public(view: registry_reads.FamilyView) -> dict[str, Any]:
     return {
         **view.family,
         "kelurahan_name": view.kelurahan_name,
@@ -81,7 +81,9 @@ def areas(
     code: Annotated[str | None, Query(description="Kode wilayah; kosong = wilayah Anda")] = None,
 ) -> Any:
     """Counts of active families and members for the children of a region in your area."""
-    listing = registry.browse_area(db, actor, code, min_cell_size=request.app.state.settings.min_cell_size)
+    listing = registry_reads.browse_area(
+        db, actor, code, min_cell_size=request.app.state.settings.min_cell_size
+    )
     return {
         "region_code": listing.region_code,
         "region_name": listing.region_name,
@@ -104,8 +106,8 @@ def search(
 ) -> Any:
     """Search by NIK, KK or name, or list one kelurahan (optionally one RW), within your area."""
     if kelurahan:
-        return registry.list_families(db, actor, kelurahan, rw=rw, page=page, per_page=limit)
-    return registry.search_families(db, actor, q or "", limit=limit, page=page)
+        return registry_reads.list_families(db, actor, kelurahan, rw=rw, page=page, per_page=limit)
+    return registry_reads.search_families(db, actor, q or "", limit=limit, page=page)
 
 
 @router.post(
@@ -138,7 +140,7 @@ def get_family(
     ] = None,
 ) -> Any:
     """A family and its members, now or as they were at ``as_of``."""
-    return _family_public(registry.get_family(db, actor, family_id, as_of=as_of))
+    return _family_public(registry_reads.get_family(db, actor, family_id, as_of=as_of))
 
 
 @router.patch(
@@ -195,7 +197,7 @@ def history(family_id: FamilyId, actor: Who, db: DB) -> Any:
             "version": e.version,
             "changes": [{"field": f, "old": _text(o), "new": _text(n)} for f, o, n in e.changes],
         }
-        for e in registry.family_history(db, actor, family_id)
+        for e in registry_history.family_history(db, actor, family_id)
     ]
 
 
@@ -280,7 +282,7 @@ def nik(nik: Annotated[str, Path(max_length=40)], actor: Who, db: DB) -> Any:
     }
     if result.valid and actor.sees_personal_data:
         try:
-            found = registry.find_by_nik(db, actor, result.value)
+            found = registry_reads.find_by_nik(db, actor, result.value)
         except NotFound:
             out["registered"] = False
         else:

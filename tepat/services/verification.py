@@ -29,7 +29,7 @@ from tepat.domain.verification import (
 )
 from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.files import uploads as upload_files
-from tepat.services import registry
+from tepat.services import registry, registry_reads
 from tepat.services.cases import Evidence, list_cases, record_evidence, save_evidence
 from tepat.store import audit
 from tepat.store import cases as store
@@ -226,6 +226,6 @@ def record_visit(
 
 def visits(db: Database, actor: Actor, family_id: int) -> list[dict[str, Any]]:
     """Past visits to a family, newest first."""
-    registry.get_family(db, actor, family_id)  # area and role check
+    registry_reads.get_family(db, actor, family_id)  # area and role check
     with db.read() as conn:
         return store.visits_of(conn, family_id)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from tepat.domain.access import Actor
 from tepat.domain.regions import Level, level_of
 from tepat.errors import NotFound, ValidationError
-from tepat.services import registry, todo
+from tepat.services import registry_reads, todo
 from tepat.services.office import working_area
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db, personal_data_actor
@@ -39,7 +39,7 @@ def _min_cell(request: Request) -> int:
 @router.get("/")
 def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """Beranda: counts for the user's area."""
-    listing = registry.browse_area(db, actor, actor.area_code or None, min_cell_size=_min_cell(request))
+    listing = registry_reads.browse_area(db, actor, actor.area_code or None, min_cell_size=_min_cell(request))
     return templates.TemplateResponse(
         request,
         "home.html",
@@ -65,7 +65,7 @@ def search(
     results, message = None, ""
     if q.strip():
         try:
-            results = registry.search_families(db, actor, q, limit=PER_PAGE, page=hal)
+            results = registry_reads.search_families(db, actor, q, limit=PER_PAGE, page=hal)
         except ValidationError as exc:
             message = exc.message
     return templates.TemplateResponse(
@@ -93,7 +93,7 @@ def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current
 @router.get("/wilayah/{code}")
 def browse(request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """A region's children with counts (a kelurahan lists its RWs)."""
-    listing = registry.browse_area(db, actor, code, min_cell_size=_min_cell(request))
+    listing = registry_reads.browse_area(db, actor, code, min_cell_size=_min_cell(request))
     return templates.TemplateResponse(
         request,
         "browse.html",
@@ -121,7 +121,7 @@ def families_in(
             raise NotFound("Wilayah tidak ditemukan")
     except ValueError:
         raise NotFound("Wilayah tidak ditemukan") from None
-    rows = registry.list_families(db, actor, code, rw=rw, page=hal, per_page=PER_PAGE)
+    rows = registry_reads.list_families(db, actor, code, rw=rw, page=hal, per_page=PER_PAGE)
     return templates.TemplateResponse(
         request,
         "family_list.html",

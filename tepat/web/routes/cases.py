@@ -21,7 +21,7 @@ from tepat.domain.verification import OBSERVABLE, VisitDecision, parse_gps
 from tepat.errors import TepatError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.files.writers import table_csv
-from tepat.services import cases, registry, verification
+from tepat.services import cases, registry_reads, verification
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
 from tepat.web.deps import editor_actor, get_db, personal_data_actor, verify_csrf
@@ -349,7 +349,7 @@ def _visit_form(
     errors: list[Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    view = registry.get_family(db, actor, family_id)
+    view = registry_reads.get_family(db, actor, family_id)
     fields = [_SPECS[name] for name in OBSERVABLE]
     return templates.TemplateResponse(
         request,

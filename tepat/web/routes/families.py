@@ -12,7 +12,7 @@ from tepat.domain.access import Actor
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.households import InactiveReason
 from tepat.errors import ConflictError, ValidationError
-from tepat.services import registry, targeting
+from tepat.services import registry, registry_history, registry_reads, targeting
 from tepat.store.database import Database
 from tepat.web import forms
 from tepat.web.choices import kelurahan_options
@@ -119,8 +119,8 @@ def family_page(
 ) -> Response:
     """A family: members, indicators, status, history; optionally as it was on a date."""
     as_of, day = _as_of(tanggal)
-    view = registry.get_family(db, actor, family_id, as_of=as_of)
-    history = registry.family_history(db, actor, family_id) if as_of is None else []
+    view = registry_reads.get_family(db, actor, family_id, as_of=as_of)
+    history = registry_history.family_history(db, actor, family_id) if as_of is None else []
     notes = {
         "dibuat": "Keluarga berhasil didaftarkan.",
         "disimpan": "Perubahan tersimpan.",
@@ -148,7 +148,7 @@ def family_page(
 @router.get("/keluarga/{family_id}/ubah")
 def edit_family_page(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """The edit form, filled with the current values and carrying the version read."""
-    view = registry.get_family(db, actor, family_id)
+    view = registry_reads.get_family(db, actor, family_id)
     return _edit_form(
         request,
         db,
@@ -162,7 +162,7 @@ def edit_family_page(request: Request, family_id: int, db: DB, actor: Editor) ->
 @router.post("/keluarga/{family_id}/ubah")
 async def edit_family(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """Save the changes, unless the record changed since the form was opened."""
-    view = registry.get_family(db, actor, family_id)
+    view = registry_reads.get_family(db, actor, family_id)
     form = await request.form()
     values = forms.drop_kept(forms.read(form, forms.FAMILY_FORM_FIELDS))
     reason = str(form.get("reason", "")).strip()
@@ -183,7 +183,7 @@ async def edit_family(request: Request, family_id: int, db: DB, actor: Editor) -
             status_code=422,
         )
     except ConflictError as exc:
-        fresh = registry.get_family(db, actor, family_id)
+        fresh = registry_reads.get_family(db, actor, family_id)
         stored = forms.as_form_values(fresh.family, forms.FAMILY_FORM_FIELDS)
         differs = [
             s.label for s in forms.FAMILY_FORM_FIELDS if stored[s.name] != values.get(s.name, stored[s.name])
@@ -207,7 +207,7 @@ def _edit_form(
     request: Request,
     db: Database,
     actor: Actor,
-    view: registry.FamilyView,
+    view: registry_reads.FamilyView,
     values: dict[str, str],
     *,
     version: int,
@@ -243,14 +243,14 @@ def _edit_form(
 @router.get("/keluarga/{family_id}/nonaktif")
 def deactivate_family_page(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """The form to switch a family off with a reason."""
-    view = registry.get_family(db, actor, family_id)
+    view = registry_reads.get_family(db, actor, family_id)
     return _deactivate_form(request, view.family, version=view.family["version"])
 
 
 @router.post("/keluarga/{family_id}/nonaktif")
 async def deactivate_family(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """Switch the family off."""
-    view = registry.get_family(db, actor, family_id)
+    view = registry_reads.get_family(db, actor, family_id)
     form = await request.form()
     code, note, version = (
         str(form.get("reason_code", "")),
@@ -276,7 +276,7 @@ async def deactivate_family(request: Request, family_id: int, db: DB, actor: Edi
             status_code=422,
         )
     except ConflictError as exc:
-        fresh = registry.get_family(db, actor, family_id).family
+        fresh = registry_reads.get_family(db, actor, family_id).family
         return _deactivate_form(
             request,
             fresh,

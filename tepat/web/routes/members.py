@@ -11,7 +11,7 @@ from tepat.domain.access import Actor
 from tepat.domain.households import InactiveReason, RegistryStatus
 from tepat.domain.nik import Kk
 from tepat.errors import ConflictError, FieldError, NotFound, ValidationError
-from tepat.services import registry
+from tepat.services import registry, registry_reads
 from tepat.store.database import Database
 from tepat.web import forms
 from tepat.web.deps import editor_actor, get_db
@@ -24,8 +24,8 @@ Editor = Annotated[Actor, Depends(editor_actor)]
 
 def _member(
     db: Database, actor: Actor, family_id: int, member_id: int
-) -> tuple[registry.FamilyView, dict[str, Any]]:
-    view = registry.get_family(db, actor, family_id)
+) -> tuple[registry_reads.FamilyView, dict[str, Any]]:
+    view = registry_reads.get_family(db, actor, family_id)
     for m in view.members:
         if m["id"] == member_id:
             return view, m
@@ -34,7 +34,7 @@ def _member(
 
 def _form(
     request: Request,
-    view: registry.FamilyView,
+    view: registry_reads.FamilyView,
     values: dict[str, str],
     *,
     action: str,
@@ -69,7 +69,7 @@ def _form(
 @router.get("/keluarga/{family_id}/anggota/baru")
 def add_member_page(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """The form to add a person to a family."""
-    view = registry.get_family(db, actor, family_id)
+    view = registry_reads.get_family(db, actor, family_id)
     return _form(
         request, view, {}, action=f"/keluarga/{family_id}/anggota/baru", title="Tambah anggota", version=None
     )
@@ -78,7 +78,7 @@ def add_member_page(request: Request, family_id: int, db: DB, actor: Editor) -> 
 @router.post("/keluarga/{family_id}/anggota/baru")
 async def add_member(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """Add the person, or show the form again with messages next to the fields."""
-    view = registry.get_family(db, actor, family_id)
+    view = registry_reads.get_family(db, actor, family_id)
     form = await request.form()
     values = forms.read(form, forms.MEMBER_FORM_FIELDS)
     reason = str(form.get("reason", "")).strip()
@@ -205,7 +205,7 @@ async def move_member(request: Request, family_id: int, member_id: int, db: DB, 
 
 def _active_family_by_kk(db: Database, actor: Actor, kk: str) -> int:
     digits = Kk.typed(kk, field="to_kk").digits
-    for row in registry.search_families(db, actor, digits):
+    for row in registry_reads.search_families(db, actor, digits):
         if row["kk_number"] == digits and row["registry_status"] == RegistryStatus.AKTIF:
             return int(row["id"])
     raise ValidationError(
