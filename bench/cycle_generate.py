@@ -112,7 +112,7 @@ def main() -> None:
     from tepat.domain.access import Actor, Role
     from tepat.domain.welfare import fit_pmt
     from tepat.files.survey_frames import read_survey_columns
-    from tepat.services import cycles, programmes, targeting
+    from tepat.services import cycles, programmes, registry_ranking, targeting
     from tepat.store.database import Database
     from tepat.store.schema import benefit_cycles, entitlements, families, ranking_runs
     from tepat.synth import generate_survey
@@ -153,7 +153,7 @@ def main() -> None:
         )
         model_id = targeting.save_model(db, maker, model, source=survey_path, name="bench")
         start = time.perf_counter()
-        targeting.rank_registry(db, maker, model_id, reference_date=DAY)
+        registry_ranking.rank_registry(db, maker, model_id, reference_date=DAY)
         report["rank_s"] = round(time.perf_counter() - start, 1)
     else:
         model_id = ranked

@@ -10,7 +10,7 @@ PMT model on a synthetic survey. Then, in the same process and database:
 * **baseline**: read the model's features of every active family once into
   NumPy — the one set-based query (member aggregates grouped by family) the
   ranking itself uses, fetched in large batches; the best of two reads;
-* **end to end**: ``targeting.rank_registry`` (read, predict, rank, desil, write
+* **end to end**: ``registry_ranking.rank_registry`` (read, predict, rank, desil, write
   every score row) followed by ``targeting.eligibility`` of a programme rule over
   all families (count, people, desil breakdown and the first page);
 * a re-run with nothing changed (reads, compares, writes nothing).
@@ -167,7 +167,7 @@ def main() -> None:
     from tepat.domain.access import SYSTEM
     from tepat.domain.welfare import fit_pmt
     from tepat.files.survey_frames import read_survey_columns
-    from tepat.services import eligibility, targeting
+    from tepat.services import eligibility, registry_ranking, targeting
     from tepat.store import pmt_features
     from tepat.store.database import Database
     from tepat.store.schema import families, family_scores, pmt_evaluations, pmt_models, ranking_runs
@@ -213,13 +213,13 @@ def main() -> None:
     read_once()  # warm the page cache
     baseline = min(read_once(), read_once())
     start = time.perf_counter()
-    ranked = targeting.rank_registry(db, SYSTEM, model_id, reference_date=DAY)
+    ranked = registry_ranking.rank_registry(db, SYSTEM, model_id, reference_date=DAY)
     rank_s = time.perf_counter() - start
     start = time.perf_counter()
     eligible = eligibility.eligibility(db, SYSTEM, RULE, model_id=model_id, reference_date=DAY)
     rule_s = time.perf_counter() - start
     start = time.perf_counter()
-    rerun = targeting.rank_registry(db, SYSTEM, model_id, reference_date=DAY)
+    rerun = registry_ranking.rank_registry(db, SYSTEM, model_id, reference_date=DAY)
     rerun_s = time.perf_counter() - start
     total = rank_s + rule_s
     report.update(

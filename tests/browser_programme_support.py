@@ -35,11 +35,11 @@ def small_registry(
 
 def ranked_registry(db: Database, admin: Actor, folder: Path) -> tuple[list[int], list[int]]:
     """The small registry ranked with a model fitted on the test survey, so desil rules can be used."""
-    from tepat.services import targeting
+    from tepat.services import registry_ranking
     from tests.targeting_data import DAY, saved_model
 
     here, there = small_registry(db, admin)
-    targeting.rank_registry(db, admin, saved_model(db, admin, folder), reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, saved_model(db, admin, folder), reference_date=DAY)
     return here, there
 
 

@@ -13,7 +13,7 @@ from tepat.domain.cycles import Candidate, CutPlace, cut
 from tepat.domain.programmes import amount_for, level_of, member_rule_as_rule
 from tepat.domain.rule_explain import evaluate_rule
 from tepat.domain.rules import parse_rule
-from tepat.services import programmes, registry, targeting
+from tepat.services import programmes, registry, registry_ranking
 from tepat.store.database import Database
 from tepat.store.schema import families, family_scores, members
 from tests.conftest import actor
@@ -82,7 +82,7 @@ def ranked_registry(db: Database, admin: Actor, tmp_path: Path) -> tuple[list[in
         death_date=date(2026, 1, 5),
     )
     model_id = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     return ids, model_id
 
 

@@ -18,7 +18,7 @@ from tepat.domain.access import Role
 from tepat.domain.deciles import rank_families
 from tepat.domain.welfare import model_from_spec
 from tepat.errors import ValidationError
-from tepat.services import national_import, national_ranking, national_snapshots, targeting
+from tepat.services import national_import, national_ranking, national_snapshots, registry_ranking, targeting
 from tepat.services.setup import init_database
 from tepat.store import pmt_features
 from tepat.store import targeting as score_store
@@ -59,7 +59,7 @@ def _expected(dbs: list[Database], model_ids: list[int]) -> dict[tuple[str, int]
         with db.read() as conn:
             model = model_from_spec(score_store.get_model(conn, model_id)["spec"])
             ids, _, columns = pmt_features.read_features(conn, targeting.columns_of(model), DAY)
-        predicted = targeting.predict_registry(model, columns).log_welfare
+        predicted = registry_ranking.predict_registry(model, columns).log_welfare
         keys += [(db.office.code, int(i)) for i in ids]
         scores += predicted.tolist()
     order_key = np.asarray([int(code.replace(".", "")) * 10**9 + i for code, i in keys])
@@ -88,7 +88,7 @@ def test_one_office_ranked_nationally_gets_its_own_ranking(db: Database, tmp_pat
     """With one office the national ranking is the office's: the same desil as ``tepat pmt rank``."""
     model_id = _office(db, tmp_path, 14)
     admin = actor(Role.ADMIN, BEKASI)
-    local = targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    local = registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     before = _stored_desil(db, model_id)
     snapshot = national_snapshots.write_snapshot(db, admin, model_id, tmp_path / "snap", reference_date=DAY)
     assert (snapshot.office, snapshot.families) == (BEKASI, 14)
@@ -120,7 +120,7 @@ def test_two_offices_are_ranked_together_and_each_imports_its_part(
         stored = _stored_desil(office_db, model_id)
         assert stored == {k: v for k, v in expected.items() if k[0] == office_db.office.code}
     # ranked among 21 families, Bekasi's desil are not those of its own ranking of 12
-    local = targeting.rank_registry(db, actor(Role.ADMIN, BEKASI), bekasi_model, reference_date=DAY)
+    local = registry_ranking.rank_registry(db, actor(Role.ADMIN, BEKASI), bekasi_model, reference_date=DAY)
     assert local.updated > 0
 
 

@@ -94,7 +94,7 @@ def test_a_kelurahan_account_sees_its_kelurahan_only(db, admin):
 def test_desil_1_to_4_counts_follow_the_latest_ranking(db, admin, tmp_path):
     import sqlalchemy as sa
 
-    from tepat.services import targeting
+    from tepat.services import registry_ranking
     from tepat.store.schema import family_scores, members
     from tests.targeting_data import saved_model, varied_registry
 
@@ -104,7 +104,7 @@ def test_desil_1_to_4_counts_follow_the_latest_ranking(db, admin, tmp_path):
     varied_registry(db, admin, 20)
     assert before[KELURAHAN].poorest_families is None  # nothing ranked yet
     model_id = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, model_id)
+    registry_ranking.rank_registry(db, admin, model_id)
     cells = {
         c.code: c for c in registry_indicators(db, admin, Settings(min_cell_size=1), Level.KELURAHAN, TODAY)
     }

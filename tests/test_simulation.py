@@ -6,7 +6,7 @@ import pytest
 
 from tepat.domain.access import Role
 from tepat.errors import PermissionDenied, ValidationError
-from tepat.services import simulation, targeting
+from tepat.services import registry_ranking, simulation
 from tepat.services.simulation import Scenario, Unit
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN
@@ -17,7 +17,7 @@ from tests.targeting_data import DAY, saved_model, survey_file, varied_registry
 def ranked(db, admin, tmp_path):
     ids = varied_registry(db, admin, 12)
     model_id = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     return ids, model_id
 
 

@@ -138,12 +138,12 @@ def test_log_rows_are_batched_under_load_and_flushed(db) -> None:
 
 
 def test_the_answer_shows_the_desil_of_the_latest_ranking(db, admin, tmp_path) -> None:
-    from tepat.services import targeting
+    from tepat.services import registry_ranking
     from tests.targeting_data import saved_model, varied_registry
 
     _, head = _family(db, admin)
     varied_registry(db, admin, 9)
-    targeting.rank_registry(db, admin, saved_model(db, admin, tmp_path))
+    registry_ranking.rank_registry(db, admin, saved_model(db, admin, tmp_path))
     answer = StatusChecker(db, SECRET).check(head["nik"], head["kk"], client="10.0.0.2")
     assert answer.desil.startswith("Desil ") and 1 <= int(answer.desil.split()[1]) <= 10
 

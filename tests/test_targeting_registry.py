@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Role
 from tepat.domain.deciles import rank_families
 from tepat.errors import ConflictError, NotFound, PermissionDenied
-from tepat.services import eligibility, registry, targeting
+from tepat.services import eligibility, registry, registry_ranking, targeting
 from tepat.store import pmt_features
 from tepat.store.schema import family_scores
 from tests.conftest import actor
@@ -51,7 +51,7 @@ def test_a_version_is_immutable_once_used_for_a_ranking(db, admin, tmp_path):
     model_id = saved_model(db, admin, tmp_path)
     targeting.rename_model(db, admin, model_id, "nama baru")  # allowed before use
     assert targeting.get_model(db, admin, model_id).name == "nama baru"
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     assert targeting.get_model(db, admin, model_id).used
     with pytest.raises(ConflictError):
         targeting.rename_model(db, admin, model_id, "lagi")
@@ -118,7 +118,7 @@ def test_features_from_members_are_computed_in_sql(db, admin):
 def test_ranking_stores_city_wide_deciles_and_a_rerun_changes_only_what_changed(db, admin, tmp_path):
     ids = varied_registry(db, admin, 12)
     model_id = saved_model(db, admin, tmp_path)
-    first = targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    first = registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     assert (first.families, first.inserted, first.updated, first.deleted) == (12, 12, 0, 0)
     stored = scores(db, model_id)
     assert sorted(stored) == ids
@@ -133,7 +133,7 @@ def test_ranking_stores_city_wide_deciles_and_a_rerun_changes_only_what_changed(
     assert all(abs(stored[i]["score"] - p) < 1e-12 for i, p in zip(fam_ids, predicted, strict=True))
     assert all(abs(stored[i]["predicted"] - np.exp(stored[i]["score"])) < 1e-6 for i in fam_ids)
 
-    again = targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    again = registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     assert (again.inserted, again.updated, again.deleted, again.unchanged) == (0, 0, 0, 12)
     assert all(r["run_id"] == first.run_id for r in scores(db, model_id).values())
 
@@ -149,7 +149,7 @@ def test_ranking_stores_city_wide_deciles_and_a_rerun_changes_only_what_changed(
     )
     gone = ids[0]
     registry.deactivate_family(db, admin, gone, "pindah", expected_version=1, note="pindah kota")
-    third = targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    third = registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     after = scores(db, model_id)
     assert third.deleted == 1 and gone not in after
     assert after[target]["family_version"] == 2 and after[target]["run_id"] == third.run_id
@@ -163,7 +163,7 @@ def test_ranking_stores_city_wide_deciles_and_a_rerun_changes_only_what_changed(
 def test_ties_are_broken_by_family_id(db, admin, tmp_path):
     ids = [make_family(db, admin) for _ in range(10)]  # identical families: identical predictions
     model_id = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     stored = scores(db, model_id)
     assert [stored[i]["desil"] for i in ids] == list(range(1, 11))
 
@@ -172,7 +172,7 @@ def test_family_targeting_shows_desil_and_what_pushed_it(db, admin, tmp_path):
     ids = varied_registry(db, admin, 6)
     model_id = saved_model(db, admin, tmp_path)
     assert targeting.family_targeting(db, admin, ids[0]) is None  # not ranked yet
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     found = targeting.family_targeting(db, admin, ids[0])
     assert found is not None and found.model_id == model_id and 1 <= found.desil <= 10 and not found.stale
     effects = [c["effect"] for c in found.contributions]
@@ -201,7 +201,7 @@ RULES = [
 def test_eligibility_over_the_registry_agrees_with_each_explanation(db, admin, tmp_path, rule):
     ids = varied_registry(db, admin, 12)
     model_id = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     result = eligibility.eligibility(db, admin, rule, reference_date=DAY, limit=100)
     selected = {r["id"] for r in result.page}
     explained = {
@@ -217,7 +217,7 @@ def test_eligibility_over_the_registry_agrees_with_each_explanation(db, admin, t
 def test_eligibility_is_limited_to_the_area_and_analysts_get_counts_only(db, admin, tmp_path):
     varied_registry(db, admin, 8)
     model_id = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     everyone = eligibility.eligibility(db, admin, "desil <= 10", reference_date=DAY)
     assert everyone.families == 8
     local = eligibility.eligibility(db, admin, "desil <= 10", area_code=KELURAHAN, reference_date=DAY)
@@ -269,7 +269,7 @@ def test_registry_prediction_equals_the_model_prediction(db, admin, tmp_path):
     model = fitted(survey_file(tmp_path))
     with db.read() as conn:
         _, _, cols = pmt_features.read_features(conn, FEATURES, DAY)
-    fast = targeting.predict_registry(model, cols)
+    fast = registry_ranking.predict_registry(model, cols)
     slow = model.predict(cols)
     assert np.allclose(fast.log_welfare, slow.log_welfare, rtol=0, atol=1e-12)
     assert (fast.unknown_levels, fast.imputed) == (slow.unknown_levels, slow.imputed)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tepat.services import eligibility, registry, registry_reads, targeting
+from tepat.services import eligibility, registry, registry_ranking, registry_reads
 from tests.targeting_data import DAY, saved_model, varied_registry
 from tests.test_rules_sql import rules
 
@@ -30,7 +30,7 @@ def ranked_registry(db, admin, tmp_path):
     )
     registry.deactivate_family(db, admin, ids[7], "pindah", expected_version=1, note="pindah")
     model_id = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, model_id, reference_date=DAY)
+    registry_ranking.rank_registry(db, admin, model_id, reference_date=DAY)
     return ids
 
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
 from tepat.errors import TepatError
-from tepat.services import targeting
+from tepat.services import registry_ranking, targeting
 from tepat.web.deps import current_actor
 from tepat.web.routes.targeting import router
 from tests.conftest import actor
@@ -33,7 +33,7 @@ def setup_ranked(db, admin, tmp_path):
     varied_registry(db, admin, 10)
     model_id = saved_model(db, admin, tmp_path, "PMT uji")
     targeting.evaluate_model(db, admin, model_id, survey_file(tmp_path, 300, seed=3))
-    targeting.rank_registry(db, admin, model_id)
+    registry_ranking.rank_registry(db, admin, model_id)
     return model_id
 
 
@@ -114,7 +114,7 @@ def test_family_panel_partial_renders(db, admin, tmp_path):
     ids = varied_registry(db, admin, 4)
     assert "belum diperingkat" in templates.get_template("targeting/_family_panel.html").render(sasaran=None)
     setup_model = saved_model(db, admin, tmp_path)
-    targeting.rank_registry(db, admin, setup_model)
+    registry_ranking.rank_registry(db, admin, setup_model)
     info = targeting.family_targeting(db, admin, ids[0])
     html = templates.get_template("targeting/_family_panel.html").render(sasaran=info)
     assert f"Desil {info.desil}</strong>" in html and 'id="tabel-pengaruh"' in html and "Mobil" in html
@@ -129,7 +129,7 @@ def test_the_operator_family_page_shows_the_desil(db, admin, tmp_path):
     login(client, "ani")
     mine = ids[1]  # odd families live in KELURAHAN
     assert "belum diperingkat" in client.get(f"/keluarga/{mine}").text
-    targeting.rank_registry(db, admin, saved_model(db, admin, tmp_path))
+    registry_ranking.rank_registry(db, admin, saved_model(db, admin, tmp_path))
     info = targeting.family_targeting(db, admin, mine)
     page = client.get(f"/keluarga/{mine}").text
     assert f"Desil {info.desil}</strong>" in page and 'id="tabel-pengaruh"' in page

@@ -289,9 +289,9 @@ def rank_command(
     as_json: JsonOption = False,
 ) -> None:
     """Score every active family with a version and assign desil 1–10 city-wide."""
-    from tepat.services import targeting
+    from tepat.services import registry_ranking
 
-    result = targeting.rank_registry(open_database(db_url), SYSTEM, version, reference_date=_day(day))
+    result = registry_ranking.rank_registry(open_database(db_url), SYSTEM, version, reference_date=_day(day))
     if as_json:
         print_json(result.as_dict())
         return

@@ -12,7 +12,7 @@ from pathlib import Path
 from tepat.domain.access import Role, system_actor
 from tepat.domain.welfare import fit_pmt
 from tepat.files.survey_frames import read_survey_columns
-from tepat.services import auth, cycles, programmes, targeting
+from tepat.services import auth, cycles, programmes, registry_ranking, targeting
 from tepat.services.imports import ImportResult, import_file
 from tepat.services.setup import init_database
 from tepat.store.database import Database
@@ -174,5 +174,5 @@ def _rank_with_a_fitted_model(db: Database, folder: Path, seed: int) -> int:
     )
     model_id = targeting.save_model(db, actor, model, source=fit_path, name="PMT demo (Susenas sintetis)")
     targeting.evaluate_model(db, actor, model_id, check_path)
-    targeting.rank_registry(db, actor, model_id)
+    registry_ranking.rank_registry(db, actor, model_id)
     return model_id

@@ -16,7 +16,7 @@ from tepat.domain.access import Actor
 from tepat.domain.welfare import model_fingerprint
 from tepat.errors import ValidationError
 from tepat.services.national_ranking import RESULT_MANIFEST
-from tepat.services.targeting import Ranked, RankingResult, require_city_ranking, store_ranking
+from tepat.services.registry_ranking import Ranked, RankingResult, require_city_ranking, store_ranking
 from tepat.store import pmt_features
 from tepat.store import targeting as store
 from tepat.store.database import Database

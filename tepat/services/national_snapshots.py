@@ -21,7 +21,8 @@ from tepat.domain.access import Actor
 from tepat.domain.regions import Level, RegionCode
 from tepat.domain.welfare import model_fingerprint, model_from_spec
 from tepat.errors import NotFound, ValidationError
-from tepat.services.targeting import columns_of, require_city_ranking
+from tepat.services.registry_ranking import require_city_ranking
+from tepat.services.targeting import columns_of
 from tepat.store import audit, pmt_features
 from tepat.store import targeting as store
 from tepat.store.database import Database
