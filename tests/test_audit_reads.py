@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import auth, cases
+from tepat.services import auth, case_submissions, cases
 from tepat.store import audit
 from tepat.store.schema import audit_log
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, make_family, member_values
@@ -49,7 +49,7 @@ def _client(app, db, username: str, role: Role, area: str) -> tuple[TestClient, 
 def test_lists_history_cases_files_and_the_work_list_are_audited(app, db, admin) -> None:
     family_id = make_family(db, admin, KELURAHAN)
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
-    number = cases.submit_usul(
+    number = case_submissions.submit_usul(
         db,
         Path(app.state.settings.upload_dir),
         family=family_values(),
@@ -57,7 +57,7 @@ def test_lists_history_cases_files_and_the_work_list_are_audited(app, db, admin)
         proposer_name="Joko",
         proposer_contact="0812",
         reason="PHK",
-        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+        evidence=[case_submissions.Evidence(io.BytesIO(JPEG), "foto_rumah")],
     )
     case_id = next(c["id"] for c in cases.list_cases(db, admin) if c["tracking_number"] == number)
     client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)

@@ -21,7 +21,7 @@ from tepat.domain.cases import (
     sla_state,
 )
 from tepat.errors import NotFound, PermissionDenied, StateError, ValidationError
-from tepat.services import cases, registry_reads
+from tepat.services import case_submissions, cases, registry_reads
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, kk, make_family, member_values
 
@@ -47,14 +47,14 @@ def upload_dir(tmp_path: Path) -> Path:
     return tmp_path / "unggahan"
 
 
-def photo(purpose: str = "foto_rumah") -> cases.Evidence:
-    return cases.Evidence(io.BytesIO(JPEG), purpose)
+def photo(purpose: str = "foto_rumah") -> case_submissions.Evidence:
+    return case_submissions.Evidence(io.BytesIO(JPEG), purpose)
 
 
 def _usul(db, upload_dir: Path, clock: Clock, **extra) -> str:
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
     wife = member_values("Rina Wati", "P", date(1978, 4, 21), "istri_suami")
-    return cases.submit_usul(
+    return case_submissions.submit_usul(
         db,
         upload_dir,
         family={**family_values(), **extra},
@@ -119,7 +119,7 @@ def test_sla_states_over_time() -> None:
 def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) -> None:
     clock = Clock()
     number = _usul(db, upload_dir, clock)
-    tracked = cases.track(db, number, clock=clock)
+    tracked = case_submissions.track(db, number, clock=clock)
     assert tracked is not None and tracked.state == "Diajukan" and tracked.kind == "Usul"
     case_id = _case_id(db, admin, number)
     operator = actor(Role.OPERATOR, KELURAHAN, "ani")
@@ -136,7 +136,7 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
         case_id,
         "verifikasi",
         note="BA muskel 5 Maret",
-        evidence=[cases.Evidence(io.BytesIO(PDF), "berita_acara")],
+        evidence=[case_submissions.Evidence(io.BytesIO(PDF), "berita_acara")],
         upload_dir=upload_dir,
         clock=clock,
     )
@@ -161,7 +161,7 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
         "masuk_registri",
     ]
     assert {u["purpose"] for u in detail.uploads} == {"foto_rumah", "berita_acara"}
-    tracked = cases.track(db, number, clock=clock)
+    tracked = case_submissions.track(db, number, clock=clock)
     assert tracked.closed and tracked.state == "Masuk registri" and len(tracked.steps) == 6
     assert tracked.steps[1][1] == START and tracked.steps[-1][1] == START + timedelta(days=4)
     with pytest.raises(StateError):
@@ -170,7 +170,7 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
 
 def test_usul_needs_valid_data_and_a_photo(db, upload_dir: Path) -> None:
     with pytest.raises(ValidationError) as refused:
-        cases.submit_usul(
+        case_submissions.submit_usul(
             db,
             upload_dir,
             family={"kelurahan_code": KELURAHAN, "rw": 1, "rt": 1, "kk_number": "123"},
@@ -204,7 +204,7 @@ def test_rejected_usul_and_operator_area(db, admin, upload_dir: Path) -> None:
     with pytest.raises(ValidationError, match="Catatan"):
         cases.advance(db, admin, case_id, "ditolak", clock=clock)
     cases.advance(db, admin, case_id, "ditolak", note="Sudah terdaftar di kelurahan lain", clock=clock)
-    tracked = cases.track(db, number)
+    tracked = case_submissions.track(db, number)
     assert tracked.state == "Ditolak" and tracked.resolution is None  # the note is not public for usul
 
 
@@ -229,7 +229,7 @@ def _neighbours(db, admin):
 def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path) -> None:
     disputer, recipient, recipient_family, _, _ = _neighbours(db, admin)
     clock = Clock()
-    number = cases.submit_sanggah(
+    number = case_submissions.submit_sanggah(
         db,
         upload_dir,
         SECRET,
@@ -248,12 +248,12 @@ def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path
     assert detail.case["deadline"].replace(tzinfo=UTC) == START + timedelta(days=14)
     assert disputer["nik"] not in str(detail.case)  # only a keyed hash of the disputer's NIK is kept
 
-    tracked = cases.track(db, number, clock=clock)
+    tracked = case_submissions.track(db, number, clock=clock)
     public = str(tracked)
     assert "Hendra" not in public and recipient["nik"] not in public and "mobil" not in public
 
     clock.advance(days=11)
-    assert cases.track(db, number, clock=clock).sla == "Mendekati batas waktu"
+    assert case_submissions.track(db, number, clock=clock).sla == "Mendekati batas waktu"
     assert cases.overdue_sanggah(db, admin, clock=clock) == []
     clock.advance(days=3, seconds=1)
     overdue = cases.overdue_sanggah(db, admin, clock=clock)
@@ -265,7 +265,7 @@ def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path
         cases.advance(db, operator, case_id, "selesai", note="sudah dicek", clock=clock)
     cases.advance(db, operator, case_id, "selesai", note="Mobil milik kantor", outcome="tetap", clock=clock)
     assert cases.overdue_sanggah(db, admin, clock=clock) == []
-    tracked = cases.track(db, number, clock=clock)
+    tracked = case_submissions.track(db, number, clock=clock)
     assert tracked.outcome == "Tetap (data tidak berubah)" and tracked.sla == "Melewati batas waktu"
 
 
@@ -277,7 +277,7 @@ def test_a_sanggah_needs_evidence_checked_before_anyone_is_looked_up(db, admin, 
         "3275015206900999",
     ):  # a resident or not: the same answer, about the evidence
         with pytest.raises(ValidationError) as exc:
-            cases.submit_sanggah(
+            case_submissions.submit_sanggah(
                 db,
                 upload_dir,
                 SECRET,
@@ -295,7 +295,7 @@ def test_a_sanggah_needs_evidence_checked_before_anyone_is_looked_up(db, admin, 
 def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admin, upload_dir: Path) -> None:
     disputer, recipient, _, far, _ = _neighbours(db, admin)
     with pytest.raises(ValidationError, match="warga terdaftar"):
-        cases.submit_sanggah(
+        case_submissions.submit_sanggah(
             db,
             upload_dir,
             SECRET,
@@ -308,7 +308,7 @@ def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admi
             evidence=[photo("bukti")],
         )
     with pytest.raises(ValidationError, match="warga terdaftar"):
-        cases.submit_sanggah(
+        case_submissions.submit_sanggah(
             db,
             upload_dir,
             SECRET,
@@ -321,7 +321,7 @@ def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admi
             evidence=[photo("bukti")],
         )
     # A recipient in another kelurahan is never linked: the disputer learns nothing either way.
-    number = cases.submit_sanggah(
+    number = case_submissions.submit_sanggah(
         db,
         upload_dir,
         SECRET,
@@ -345,7 +345,7 @@ def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admi
 
 def test_pengaduan_team_sla_and_resolution(db, admin, upload_dir: Path) -> None:
     clock = Clock()
-    number = cases.submit_pengaduan(
+    number = case_submissions.submit_pengaduan(
         db,
         upload_dir,
         category="pungutan",
@@ -354,7 +354,7 @@ def test_pengaduan_team_sla_and_resolution(db, admin, upload_dir: Path) -> None:
         contact="0813",
         clock=clock,
     )
-    other = cases.submit_pengaduan(
+    other = case_submissions.submit_pengaduan(
         db,
         upload_dir,
         category="data_salah",
@@ -366,8 +366,8 @@ def test_pengaduan_team_sla_and_resolution(db, admin, upload_dir: Path) -> None:
     assert rows[number]["assigned_team"] == "keuangan" and rows[other]["assigned_team"] == "kec-32.75.01"
     assert number.startswith("P-")
     clock.advance(days=2, hours=6)
-    assert cases.track(db, number, clock=clock).sla == "Mendekati batas waktu"
-    assert cases.track(db, other, clock=clock).sla == "Sesuai jadwal"
+    assert case_submissions.track(db, number, clock=clock).sla == "Mendekati batas waktu"
+    assert case_submissions.track(db, other, clock=clock).sla == "Sesuai jadwal"
     finance = actor(Role.FINANCE, "32.75", "keu")
     case_id = rows[number]["id"]
     cases.advance(db, finance, case_id, "ditangani", clock=clock)
@@ -375,20 +375,22 @@ def test_pengaduan_team_sla_and_resolution(db, admin, upload_dir: Path) -> None:
     cases.advance(
         db, finance, case_id, "selesai", note="Dana dikembalikan penuh; oknum dilaporkan", clock=clock
     )
-    tracked = cases.track(db, number, clock=clock)
+    tracked = case_submissions.track(db, number, clock=clock)
     assert tracked.closed and tracked.sla == "Melewati batas waktu"
     assert tracked.resolution == "Dana dikembalikan penuh; oknum dilaporkan"
     with pytest.raises(ValidationError):
-        cases.submit_pengaduan(db, upload_dir, category="apa", kelurahan_code=KELURAHAN, description="x")
+        case_submissions.submit_pengaduan(
+            db, upload_dir, category="apa", kelurahan_code=KELURAHAN, description="x"
+        )
     with pytest.raises(ValidationError):
-        cases.submit_pengaduan(
+        case_submissions.submit_pengaduan(
             db, upload_dir, category="lainnya", kelurahan_code="32.73.01.1001", description="x"
         )
 
 
 def test_tracking_unknown_or_mistyped_numbers(db) -> None:
-    assert cases.track(db, "bukan nomor") is None
-    assert cases.track(db, new_tracking_number(CaseKind.USUL)) is None
+    assert case_submissions.track(db, "bukan nomor") is None
+    assert case_submissions.track(db, new_tracking_number(CaseKind.USUL)) is None
 
 
 def test_duplicate_kk_is_flagged_to_staff_not_to_the_public(db, admin, upload_dir: Path) -> None:

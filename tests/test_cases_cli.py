@@ -9,12 +9,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from tepat.services import cases
+from tepat.services import case_submissions
 from tests.factories import make_family, member_values
 
 
-def _photo() -> cases.Evidence:
-    return cases.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")
+def _photo() -> case_submissions.Evidence:
+    return case_submissions.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")
 
 
 def _cli():
@@ -33,7 +33,7 @@ def test_overdue_lists_late_sanggah_only(db, admin, tmp_path: Path) -> None:
     disputer = member_values("Dewi", "P", date(1990, 6, 12))
     make_family(db, admin, members=[disputer])
     opened = datetime.now(UTC) - timedelta(days=15)
-    late = cases.submit_sanggah(
+    late = case_submissions.submit_sanggah(
         db,
         tmp_path / "u",
         "k" * 40,
@@ -45,7 +45,7 @@ def test_overdue_lists_late_sanggah_only(db, admin, tmp_path: Path) -> None:
         evidence=[_photo()],
         clock=lambda: opened,
     )
-    cases.submit_sanggah(
+    case_submissions.submit_sanggah(
         db,
         tmp_path / "u",
         "k" * 40,

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import cases, registry_reads
+from tepat.services import case_submissions, cases, registry_reads
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, family_values, make_family, member_values
 from tests.test_portal_support import citizen_app
 from tests.test_web_support import add_user, login
@@ -33,7 +33,7 @@ def _client(app, db, username: str, role: Role, area: str) -> tuple[TestClient, 
 
 def _usul(db, app) -> str:
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
-    return cases.submit_usul(
+    return case_submissions.submit_usul(
         db,
         Path(app.state.settings.upload_dir),
         family=family_values(),
@@ -41,7 +41,7 @@ def _usul(db, app) -> str:
         proposer_name="Joko",
         proposer_contact="0812",
         reason="PHK",
-        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+        evidence=[case_submissions.Evidence(io.BytesIO(JPEG), "foto_rumah")],
     )
 
 
@@ -107,7 +107,7 @@ def test_admin_sees_overdue_sanggah_flagged(app, db, admin) -> None:
     disputer = member_values("Dewi", "P", date(1990, 6, 12))
     make_family(db, admin, members=[disputer])
     long_ago = datetime.now(UTC) - timedelta(days=20)
-    number = cases.submit_sanggah(
+    number = case_submissions.submit_sanggah(
         db,
         Path(app.state.settings.upload_dir),
         app.state.settings.secret_key,
@@ -117,7 +117,7 @@ def test_admin_sees_overdue_sanggah_flagged(app, db, admin) -> None:
         target_description="Pak X",
         reason="mampu",
         clock=lambda: long_ago,
-        evidence=[cases.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")],
+        evidence=[case_submissions.Evidence(io.BytesIO(b"\xff\xd8\xff\xe0" + b"\x00" * 64), "bukti")],
     )
     client, _ = _client(app, db, "kadis", Role.ADMIN, "32.75")
     page = client.get("/kasus")
@@ -237,7 +237,7 @@ def test_the_usul_page_names_relationships_by_their_label_not_their_code(app, db
     """Issue 12 point 11: no raw codes on pages."""
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
     wife = member_values("Sri Wahyuni", "P", date(1978, 4, 2), "istri_suami")
-    number = cases.submit_usul(
+    number = case_submissions.submit_usul(
         db,
         Path(app.state.settings.upload_dir),
         family=family_values(),
@@ -245,7 +245,7 @@ def test_the_usul_page_names_relationships_by_their_label_not_their_code(app, db
         proposer_name="Joko",
         proposer_contact="0812",
         reason="PHK",
-        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+        evidence=[case_submissions.Evidence(io.BytesIO(JPEG), "foto_rumah")],
     )
     client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     page = client.get(f"/kasus/{_id(db, admin, number)}").text
@@ -259,7 +259,7 @@ def test_the_usul_page_names_relationships_by_their_label_not_their_code(app, db
 
 def test_case_pages_name_categories_and_files_by_their_labels(app, db, admin) -> None:
     """Issue 12 point 11: "Data saya salah", "Foto rumah" -- not data salah, foto rumah."""
-    cases.submit_pengaduan(
+    case_submissions.submit_pengaduan(
         db,
         Path(app.state.settings.upload_dir),
         category="data_salah",

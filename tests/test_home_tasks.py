@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role
-from tepat.services import cases, cycles, programmes, todo
+from tepat.services import case_submissions, cycles, programmes, todo
 from tests.conftest import actor
 from tests.factories import KELURAHAN, family_values, make_family, member_values
 from tests.programme_support import CHECKER, ranked_registry
@@ -43,7 +43,7 @@ def test_each_role_sees_what_waits_for_it(app, db, admin) -> None:
     for _ in range(3):
         make_family(db, admin)
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
-    cases.submit_usul(
+    case_submissions.submit_usul(
         db,
         Path(app.state.settings.upload_dir),
         family=family_values(),
@@ -51,7 +51,7 @@ def test_each_role_sees_what_waits_for_it(app, db, admin) -> None:
         proposer_name="Joko",
         proposer_contact="0812",
         reason="PHK",
-        evidence=[cases.Evidence(io.BytesIO(JPEG), "foto_rumah")],
+        evidence=[case_submissions.Evidence(io.BytesIO(JPEG), "foto_rumah")],
     )
     verifier = _client(app, db, "vera", Role.VERIFIER, KELURAHAN).get("/").text
     assert _task(verifier, "keluarga-jatuh-tempo") == 3

@@ -13,7 +13,7 @@ from tepat.domain.nik import Kk, Nik, check_nik
 from tepat.domain.regions import Level, RegionCode
 from tepat.domain.validation import parse_date, validate_household
 from tepat.errors import ValidationError
-from tepat.services import cases, registry
+from tepat.services import case_submissions, registry
 from tepat.services.status_check import StatusChecker
 from tests.factories import KELURAHAN, family_values, kk, make_family, member_values
 
@@ -139,7 +139,7 @@ def test_a_household_needs_a_member_a_head_and_no_nik_twice() -> None:
 def test_the_registry_and_the_usul_refuse_the_same_household(db, admin, tmp_path: Path) -> None:
     wife = member_values("Rina Wati", "P", date(1978, 4, 21), "istri_suami")
     with pytest.raises(ValidationError) as usul:  # a proposal names its head ...
-        cases.submit_usul(
+        case_submissions.submit_usul(
             db,
             tmp_path,
             family=family_values(),
@@ -147,7 +147,7 @@ def test_the_registry_and_the_usul_refuse_the_same_household(db, admin, tmp_path
             proposer_name="Rina",
             proposer_contact="",
             reason="uji",
-            evidence=[cases.Evidence(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 40), "foto_rumah")],
+            evidence=[case_submissions.Evidence(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 40), "foto_rumah")],
         )
     assert [e.message for e in usul.value.errors] == ["Salah satu anggota harus kepala keluarga"]
     assert registry.create_family(
@@ -156,7 +156,7 @@ def test_the_registry_and_the_usul_refuse_the_same_household(db, admin, tmp_path
     head = member_values("Joko Susilo", "L", date(1975, 1, 9))
     for register in (
         lambda ms: registry.create_family(db, admin, family_values(), ms, reason="uji"),
-        lambda ms: cases.submit_usul(
+        lambda ms: case_submissions.submit_usul(
             db,
             tmp_path,
             family=family_values(),

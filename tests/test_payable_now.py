@@ -11,7 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from tepat.domain.access import Role
-from tepat.services import cases, enrolment, moves, payments, registry, registry_reads, verification
+from tepat.services import (
+    case_submissions,
+    cases,
+    enrolment,
+    moves,
+    payments,
+    registry,
+    registry_reads,
+    verification,
+)
 from tepat.services.imports import import_file
 from tepat.store.schema import entitlements, families, members
 from tepat.store.schema import payments as payment_lines
@@ -143,7 +152,7 @@ def test_an_upheld_sanggah_removes_the_family_from_payments_and_candidates(
     cycle_id, ids = cycle
     disputer = _head(db, ids[1])
     target = _head(db, ids[0])
-    number = cases.submit_sanggah(
+    number = case_submissions.submit_sanggah(
         db,
         tmp_path / "u",
         "uji-" + "k" * 40,
@@ -153,7 +162,7 @@ def test_an_upheld_sanggah_removes_the_family_from_payments_and_candidates(
         target_nik=target["nik"],
         target_description="Pak Ahmad",
         reason="Punya toko besar",
-        evidence=[cases.Evidence(io.BytesIO(JPEG), "bukti")],
+        evidence=[case_submissions.Evidence(io.BytesIO(JPEG), "bukti")],
     )
     case_id = next(
         c["id"] for c in cases.list_cases(db, admin, kind="sanggah") if c["tracking_number"] == number

@@ -11,7 +11,7 @@ import pytest
 from tepat.domain.access import Role
 from tepat.domain.verification import VisitDecision, is_due, parse_gps
 from tepat.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from tepat.services import cases, registry_history, registry_reads, verification
+from tepat.services import case_submissions, registry_history, registry_reads, verification
 from tests.conftest import actor
 from tests.factories import KELURAHAN, OTHER_KELURAHAN, make_family
 
@@ -61,7 +61,7 @@ def test_work_list_and_visit_update_the_registry_with_history(db, admin, tmp_pat
         expected_version=version,
         note="Lantai tanah, atap bocor",
         gps=parse_gps("-6.24", "106.99"),
-        photos=[cases.Evidence(io.BytesIO(JPEG), "foto_kunjungan")],
+        photos=[case_submissions.Evidence(io.BytesIO(JPEG), "foto_kunjungan")],
         upload_dir=tmp_path / "unggahan",
         clock=clock,
     )

@@ -40,7 +40,7 @@ from tepat.files.uploads import MAX_BYTES
 from tepat.portal import challenge
 from tepat.portal.pages import templates
 from tepat.portal.shared_state import app_state, client, rate_limits
-from tepat.services import cases, sessions
+from tepat.services import case_submissions, sessions
 from tepat.services.status_check import (
     ChallengeReused,
     StatusChecker,
@@ -354,10 +354,10 @@ def _not_counted(request: Request, submission: Submission) -> None:
         rate_limits(request).give_back(SUBMIT_LIMIT, submission.counted, time.time())
 
 
-def _files(form: FormData, name: str, purpose: str) -> list[cases.Evidence]:
+def _files(form: FormData, name: str, purpose: str) -> list[case_submissions.Evidence]:
     found = form.get(name)
     if isinstance(found, UploadFile) and found.filename:
-        return [cases.Evidence(found.file, purpose)]
+        return [case_submissions.Evidence(found.file, purpose)]
     return []
 
 
@@ -369,12 +369,12 @@ def _values(form: FormData | None) -> dict[str, str]:
 
 def _filed_by(sent: Submission) -> Actor:
     """Who files: the operator at the help desk, when one files for a resident (recorded with the case)."""
-    return sent.staff if sent.staff is not None else cases.PUBLIC
+    return sent.staff if sent.staff is not None else case_submissions.PUBLIC
 
 
 def _sent(request: Request, title: str, number: str) -> Response:
     """The confirmation: its deadline is the one stored with the case (as tracking and staff pages show it)."""
-    tracked = cases.track(_db(request), number)
+    tracked = case_submissions.track(_db(request), number)
     deadline = tracked.deadline if tracked is not None else None
     return _render(request, "terkirim.html", {"title": title, "number": number, "deadline": deadline})
 
@@ -423,7 +423,7 @@ async def usul(request: Request) -> Response:
     ]
     try:
         number = await run_in_threadpool(
-            cases.submit_usul,
+            case_submissions.submit_usul,
             _db(request),
             _upload_dir(request),
             family=family,
@@ -471,7 +471,7 @@ async def sanggah(request: Request) -> Response:
                 client(request), keyed_hash(_secret(request), "nik", typed.digits) if typed else None, None
             )
         number = await run_in_threadpool(
-            cases.submit_sanggah,
+            case_submissions.submit_sanggah,
             _db(request),
             _upload_dir(request),
             _secret(request),
@@ -523,7 +523,7 @@ async def pengaduan(request: Request) -> Response:
         )
     try:
         number = await run_in_threadpool(
-            cases.submit_pengaduan,
+            case_submissions.submit_pengaduan,
             _db(request),
             _upload_dir(request),
             category=values.get("kategori", ""),
@@ -546,7 +546,7 @@ async def pengaduan(request: Request) -> Response:
 def track(request: Request, nomor: str = "") -> Response:
     """The public tracking page: state and dates by tracking number."""
     text = nomor.strip()[:30]
-    tracked = cases.track(_db(request), text) if text else None
+    tracked = case_submissions.track(_db(request), text) if text else None
     shown = parse_tracking_number(text) or text
     return _render(
         request,

@@ -30,7 +30,8 @@ from tepat.domain.verification import (
 from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.services import registry, registry_reads
-from tepat.services.cases import Evidence, list_cases, record_evidence, save_evidence
+from tepat.services.case_submissions import Evidence, record_evidence, save_evidence
+from tepat.services.cases import list_cases
 from tepat.store import audit
 from tepat.store import cases as store
 from tepat.store import duplicates as duplicate_store

@@ -21,7 +21,7 @@ from tepat.domain.verification import OBSERVABLE, VisitDecision, parse_gps
 from tepat.errors import TepatError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.files.writers import table_csv
-from tepat.services import cases, registry_reads, verification
+from tepat.services import case_submissions, cases, registry_reads, verification
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
 from tepat.web.deps import editor_actor, get_db, personal_data_actor, verify_csrf
@@ -159,11 +159,13 @@ async def new_usul(request: Request, db: DB, actor: Editor) -> Response:
     ]
     photo = form.get("foto")
     evidence = (
-        [cases.Evidence(photo.file, "foto_rumah")] if isinstance(photo, UploadFile) and photo.filename else []
+        [case_submissions.Evidence(photo.file, "foto_rumah")]
+        if isinstance(photo, UploadFile) and photo.filename
+        else []
     )
     try:
         number = await run_in_threadpool(
-            cases.submit_usul,
+            case_submissions.submit_usul,
             db,
             _upload_dir(request),
             family=family,
@@ -203,7 +205,9 @@ async def case_step(request: Request, db: DB, actor: Staff, case_id: int) -> Res
         "berita_acara" if to == CaseState.VERIFIKASI.value and str(form.get("jenis")) == "usul" else "bukti"
     )
     evidence = (
-        [cases.Evidence(upload.file, purpose)] if isinstance(upload, UploadFile) and upload.filename else []
+        [case_submissions.Evidence(upload.file, purpose)]
+        if isinstance(upload, UploadFile) and upload.filename
+        else []
     )
     try:
         await run_in_threadpool(
@@ -388,7 +392,7 @@ async def visit(request: Request, db: DB, actor: Staff, family_id: int) -> Respo
             observed[name] = values[name]
     photo = form.get("foto")
     photos = (
-        [cases.Evidence(photo.file, "foto_kunjungan")]
+        [case_submissions.Evidence(photo.file, "foto_kunjungan")]
         if isinstance(photo, UploadFile) and photo.filename
         else []
     )
