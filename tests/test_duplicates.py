@@ -474,6 +474,7 @@ def test_a_linking_shows_which_of_its_steps_it_is_on(db, admin, tmp_path) -> Non
 
     from tepat.files.person_lists import ID, PersonList
     from tepat.services import registry_linkage
+    from tepat.services.jobs import JobRunner
     from tepat.store import jobs as job_store
     from tepat.store.engine import now
     from tests.test_web_support import add_user, login, make_app
@@ -488,14 +489,18 @@ def test_a_linking_shows_which_of_its_steps_it_is_on(db, admin, tmp_path) -> Non
     )
     assert steps == [(2, 4), (3, 4)] and len(registry_linkage.LINK_STEPS) == 4
     add_user(db, "ani", Role.OPERATOR, KELURAHAN)
-    with db.begin() as conn:
-        job_id = job_store.insert(
-            conn, kind="tautan", created_by="ani", area_code=KELURAHAN, file_name="kip.csv", at=now()
-        )
-        job_store.start(conn, job_id, now())
-        job_store.progress(conn, job_id, 3, 4, now())
     with TestClient(make_app(db, tmp_path)) as web:
         login(web, "ani")
+        # This server's job runner, done with its start-up sweep (it stops the jobs older than itself, left by a
+        # process that died): the job below is one of its own, on its third step.
+        web.app.state.jobs = JobRunner(db, files_dir=tmp_path / "unggahan")
+        web.app.state.jobs.wait_idle()
+        with db.begin() as conn:
+            job_id = job_store.insert(
+                conn, kind="tautan", created_by="ani", area_code=KELURAHAN, file_name="kip.csv", at=now()
+            )
+            job_store.start(conn, job_id, now())
+            job_store.progress(conn, job_id, 3, 4, now())
         page = web.get(f"/duplikat/tautkan/{job_id}")
     assert page.status_code == 200
     assert (
