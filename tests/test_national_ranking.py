@@ -253,3 +253,35 @@ def test_a_ranking_that_fails_halfway_leaves_no_folder_to_import(
     monkeypatch.undo()
     national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "hasil")  # the rerun completes it
     assert (tmp_path / "hasil" / "peringkat.json").exists()
+
+
+def test_spark_not_installed_is_said_plainly_not_a_traceback(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from tepat.files.person_lists import PersonList
+    from tepat.services import record_linkage, spark_session
+
+    model_id = _office(db, tmp_path, 4)
+    national_snapshots.write_snapshot(
+        db, actor(Role.ADMIN, BEKASI), model_id, tmp_path / "snap", reference_date=DAY
+    )
+    found = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else found(name, *a)
+    )
+    ranked = CliRunner().invoke(
+        cli_app,
+        ["nasional", "rank", str(tmp_path / "snap"), "--out", str(tmp_path / "hasil"), "--engine", "spark"],
+    )
+    assert (
+        ranked.exit_code == 1
+        and "Mesin spark belum terpasang" in ranked.output
+        and "Traceback" not in ranked.output
+    )
+    assert not (tmp_path / "hasil").exists()
+    people = PersonList("x", pl.DataFrame({"id": ["1", "2"], "nama": ["Siti", "Siti"]}), 0)
+    with pytest.raises(ValidationError, match="pip install 'tepat\\[spark\\]'"):
+        record_linkage.deduplicate(people, engine="spark")
+    assert spark_session.NOT_INSTALLED.startswith("Mesin spark")

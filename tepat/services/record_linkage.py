@@ -390,9 +390,9 @@ def _engine(engine: str, master: str | None) -> Iterator[Callable[[pl.DataFrame]
         return
     if engine != "spark":
         raise ValidationError(f"Mesin '{engine}' tidak dikenal; pilih {' atau '.join(ENGINES)}.")
-    from splink.backends.spark import SparkAPI
-
     with spark_session("tepat-linkage", master) as spark:  # with Splink's string similarity functions
+        from splink.backends.spark import SparkAPI
+
         spark_api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
         yield lambda frame: spark_api.register(spark.createDataFrame(frame.to_pandas()))
 

@@ -9,11 +9,20 @@ temporary directory; a cluster names shared storage itself
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from tepat.errors import ValidationError
+
+NOT_INSTALLED = (
+    "Mesin spark belum terpasang di mesin ini: pasang pyspark (pip install 'tepat[spark]') dan Java 17, "
+    "atau pakai mesin lain (--engine duckdb untuk penautan, --engine polars untuk peringkat nasional)."
+)
 SHUFFLE_PARTITIONS = "8"  # a machine's worth; a cluster sets its own in spark-defaults.conf
 LOCAL_DRIVER_MEMORY = (
     "4g"  # local mode only (Spark's 1 GB default spills a city's rows to disk); a cluster sizes its own
@@ -27,6 +36,9 @@ def spark_session(name: str, master: str | None = None) -> Iterator[Any]:
     Every session carries Splink's string-similarity jar (Jaro–Winkler, Damerau–Levenshtein for the record
     linkage), whatever the job: the driver's classpath is fixed when its JVM starts, and a process keeps that JVM
     for every later session, so a ranking run first would otherwise leave a later linkage without them."""
+    no_java = shutil.which("java") is None and not os.environ.get("JAVA_HOME")
+    if importlib.util.find_spec("pyspark") is None or no_java:
+        raise ValidationError(NOT_INSTALLED)
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
