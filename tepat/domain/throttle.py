@@ -13,7 +13,7 @@ letting a request through once more.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,6 +69,43 @@ def combine(decisions: Sequence[Decision]) -> Decision:
     if not refused:
         return Decision(True, 0.0)
     return Decision(False, max(decisions[i].retry_after for i in refused), tuple(refused))
+
+
+@dataclass(frozen=True)
+class Spent:
+    """A bucket after an attempt: its tokens at ``at``, and when it is full again (then a store may forget it)."""
+
+    key: str
+    tokens: float
+    at: float
+    full_at: float
+
+
+def attempt(
+    wanted: Sequence[tuple[Limit, str]],
+    then: Sequence[tuple[Limit, str]],
+    stored: Mapping[str, tuple[float, float]],
+    at: float,
+) -> tuple[Decision, list[Spent]]:
+    """One attempt against buckets a shared store holds (``stored``: key → tokens, when; a missing bucket is full):
+    every ``wanted`` bucket spends, the ``then`` buckets only when all of those allowed it (see ``Limiter``). Returns
+    the decision and the buckets to write back; a bucket's time never goes back (another process may have written a
+    moment "later" while this one waited)."""
+    decisions: list[Decision] = []
+    spent: list[Spent] = []
+
+    def spend_in(buckets: Sequence[tuple[Limit, str]]) -> None:
+        for limit, key in buckets:
+            tokens, last = stored.get(key, (limit.capacity, at))
+            decision, left = spend(limit, refill(limit, tokens, last, at))
+            stamp = max(at, last)
+            spent.append(Spent(key, left, stamp, full_again_at(limit, left, stamp)))
+            decisions.append(decision)
+
+    spend_in(wanted)
+    if then and all(d.allowed for d in decisions):
+        spend_in(then)
+    return combine(decisions), spent
 
 
 class Limiter(Protocol):

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tepat.domain.throttle import Decision, Limit, combine, full_again_at, give_back, refill, spend
+from tepat.domain.throttle import Decision, Limit, attempt, full_again_at, give_back, refill
 
 if TYPE_CHECKING:
     from tepat.store.redis_limits import RedisLimiter
@@ -139,32 +139,17 @@ class RateLimitFile:
         """
         keys = [key for _, key in (*wanted, *then)]
         marks = ", ".join("?" * len(keys))
-        decisions: list[Decision] = []
-        rows: list[str | float] = []
         with self._transaction(at) as conn:
             if once is not None and not self._remember(conn, *once):
                 return None
             found = conn.execute(f"SELECT key, tokens, at FROM buckets WHERE key IN ({marks})", keys)
-            stored = {key: (tokens, last) for key, tokens, last in found}
-
-            def spend_in(buckets: Sequence[tuple[Limit, str]]) -> None:
-                nonlocal rows
-                for limit, key in buckets:
-                    tokens, last = stored.get(key, (limit.capacity, at))
-                    decision, left = spend(limit, refill(limit, tokens, last, at))
-                    stamp = max(at, last)  # another process may have written a moment "later" while we waited
-                    rows += (key, left, stamp, full_again_at(limit, left, stamp))
-                    decisions.append(decision)
-
-            spend_in(wanted)
-            if then and all(d.allowed for d in decisions):
-                spend_in(then)
+            decision, spent = attempt(wanted, then, {key: (tokens, last) for key, tokens, last in found}, at)
             conn.execute(
                 f"INSERT OR REPLACE INTO buckets (key, tokens, at, full_at) VALUES "
-                f"{', '.join(['(?, ?, ?, ?)'] * (len(rows) // 4))}",
-                rows,
+                f"{', '.join(['(?, ?, ?, ?)'] * len(spent))}",
+                [value for b in spent for value in (b.key, b.tokens, b.at, b.full_at)],
             )
-        return combine(decisions)
+        return decision
 
     def give_back(self, limit: Limit, key: str, at: float) -> None:
         """Return one token to a bucket, for every process (see ``Limiter.give_back``)."""

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tepat.domain.throttle import Decision, Limit, combine, full_again_at, give_back, refill, spend
+from tepat.domain.throttle import Decision, Limit, Spent, attempt, full_again_at, give_back, refill
 from tepat.errors import LimiterUnavailable
 
 log = logging.getLogger(__name__)
@@ -107,41 +107,33 @@ class RedisLimiter:
                         found = pipe.mget(watched)
                         if once is not None and found[-1] is not None:
                             return None  # this challenge was answered before, on some machine
-                        decisions, writes = self._spend(buckets, found[: len(keys)], at, len(wanted))
+                        stored = {
+                            k: _parse(v) for (_, k), v in zip(buckets, found, strict=False) if v is not None
+                        }
+                        decision, spent = attempt(wanted, then, stored, at)
                         pipe.multi()
                         if once is not None:
                             pipe.set(
                                 self._nonce(once[0]), "1", exat=max(math.ceil(once[1]), math.ceil(at) + 1)
                             )
-                        for key, value, expires_ms in writes:
-                            pipe.set(key, value, pxat=expires_ms)
+                        for bucket in spent:
+                            key, value, forget_at_ms = self._write(bucket)
+                            pipe.set(key, value, pxat=forget_at_ms)
                         pipe.execute()
-                        return combine(decisions)
+                        return decision
                     except self._watch_error:
                         continue
         except self._errors as exc:
             raise self._unavailable(exc) from exc
         raise self._unavailable(RuntimeError(f"{RETRIES} attempts overtaken by other machines"))
 
-    def _spend(
-        self, buckets: Sequence[tuple[Limit, str]], found: Sequence[str | None], at: float, wanted: int
-    ) -> tuple[list[Decision], list[tuple[str, str, int]]]:
-        """The decisions for ``buckets`` as stored (``found``), and the keys to write back; the buckets after the
-        first ``wanted`` are spent only when those all allowed the attempt."""
-        decisions: list[Decision] = []
-        writes: list[tuple[str, str, int]] = []
-        for position, ((limit, key), stored) in enumerate(zip(buckets, found, strict=True)):
-            if position == wanted and not all(d.allowed for d in decisions):
-                break
-            tokens, last = _parse(stored, limit, at)
-            decision, left = spend(limit, refill(limit, tokens, last, at))
-            writes.append(self._write(limit, key, left, max(at, last)))
-            decisions.append(decision)
-        return decisions, writes
-
-    def _write(self, limit: Limit, key: str, tokens: float, at: float) -> tuple[str, str, int]:
-        expires_ms = math.ceil(full_again_at(limit, tokens, at) * 1000) + 1
-        return self._bucket(key), f"{tokens!r} {at!r}", expires_ms
+    def _write(self, bucket: Spent) -> tuple[str, str, int]:
+        """A bucket as its key, its value ``"<tokens> <at>"`` and when Redis forgets it (ms; full again by then)."""
+        return (
+            self._bucket(bucket.key),
+            f"{bucket.tokens!r} {bucket.at!r}",
+            math.ceil(bucket.full_at * 1000) + 1,
+        )
 
     def give_back(self, limit: Limit, key: str, at: float) -> None:
         """Return one token to a bucket, for every machine (see ``Limiter.give_back``)."""
@@ -154,11 +146,14 @@ class RedisLimiter:
                         stored = pipe.get(name)
                         if stored is None:
                             return  # a full bucket is not stored: nothing to give back
-                        tokens, last = _parse(stored, limit, at)
+                        tokens, last = _parse(stored)
                         left = give_back(limit, refill(limit, tokens, last, at))
-                        _, value, expires_ms = self._write(limit, key, left, max(at, last))
+                        stamp = max(at, last)
                         pipe.multi()
-                        pipe.set(name, value, pxat=expires_ms)
+                        _, value, forget_at_ms = self._write(
+                            Spent(key, left, stamp, full_again_at(limit, left, stamp))
+                        )
+                        pipe.set(name, value, pxat=forget_at_ms)
                         pipe.execute()
                         return
                     except self._watch_error:
@@ -180,9 +175,7 @@ class RedisLimiter:
         self._redis.close()
 
 
-def _parse(stored: str | None, limit: Limit, at: float) -> tuple[float, float]:
-    """A stored bucket's tokens and time; a missing one is full now."""
-    if stored is None:
-        return limit.capacity, at
+def _parse(stored: str) -> tuple[float, float]:
+    """A stored bucket's tokens and time."""
     tokens, last = stored.split()
     return float(tokens), float(last)
