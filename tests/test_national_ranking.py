@@ -285,3 +285,26 @@ def test_spark_not_installed_is_said_plainly_not_a_traceback(
     with pytest.raises(ValidationError, match="pip install 'tepat\\[spark\\]'"):
         record_linkage.deduplicate(people, engine="spark")
     assert spark_session.NOT_INSTALLED.startswith("Mesin spark")
+
+
+def test_an_import_counts_the_families_edited_and_left_since_the_snapshot(
+    db: Database, tmp_path: Path
+) -> None:
+    from tepat.services import registry
+
+    model_id = _office(db, tmp_path, 6)
+    admin = actor(Role.ADMIN, BEKASI)
+    national_snapshots.write_snapshot(db, admin, model_id, tmp_path / "snap", reference_date=DAY)
+    national_ranking.rank_nationally(tmp_path / "snap", tmp_path / "hasil")
+    with db.read() as conn:
+        ids, versions, _ = pmt_features.read_features(conn, [], DAY)
+    edited, left = int(ids[1]), int(ids[4])
+    registry.update_family(
+        db, admin, edited, {"rt": 9}, expected_version=int(versions[1]), reason="pindah RT"
+    )
+    registry.deactivate_family(
+        db, admin, left, "pindah", expected_version=int(versions[4]), note="pindah kota"
+    )
+    imported = national_import.import_ranks(db, admin, tmp_path / "hasil")
+    assert (imported.changed_since_snapshot, imported.no_longer_active, imported.not_ranked) == (1, 1, 0)
+    assert imported.ranking.families == 5

@@ -69,13 +69,11 @@ def import_ranks(db: Database, actor: Actor, results_dir: Path) -> ImportedRanks
         rows = (
             pl.read_parquet(files).select("family_id", "family_version", "score", "desil").sort("family_id")
         )
-        ids, versions, _ = pmt_features.read_features(conn, [], day)
+        ids, versions, _ = pmt_features.read_features(conn, [], day)  # active families, by id
         active = np.isin(rows["family_id"].to_numpy(), ids)
         kept = rows.filter(pl.Series(active))
-        now_version = dict(zip(ids.tolist(), versions.tolist(), strict=True))
-        changed = sum(
-            now_version[f] != v for f, v in zip(kept["family_id"], kept["family_version"], strict=True)
-        )
+        now_version = versions[np.searchsorted(ids, kept["family_id"].to_numpy())]
+        changed = int((now_version != kept["family_version"].to_numpy()).sum())
         ranked = Ranked(
             kept["family_id"].to_numpy(),
             kept["family_version"].to_numpy(),
@@ -98,7 +96,7 @@ def import_ranks(db: Database, actor: Actor, results_dir: Path) -> ImportedRanks
         )
     return ImportedRanks(
         result,
-        changed_since_snapshot=int(changed),
+        changed_since_snapshot=changed,
         no_longer_active=int((~active).sum()),
         not_ranked=int(len(ids) - kept.height),
     )
@@ -106,9 +104,8 @@ def import_ranks(db: Database, actor: Actor, results_dir: Path) -> ImportedRanks
 
 def _model_with(conn: Any, model_sha256: str) -> int:
     """The id of the version stored here whose spec has ``model_sha256``; refused when none has."""
-    for row in store.list_models(conn):
-        found = store.get_model(conn, row["id"])
-        if found is not None and model_fingerprint(found["spec"]) == model_sha256:
+    for row in store.list_models(conn):  # each with its spec
+        if model_fingerprint(row["spec"]) == model_sha256:
             return int(row["id"])
     raise ValidationError(
         f"Versi model PMT peringkat nasional ({model_sha256[:12]}…) tidak ada di basis data ini: simpan model yang "

@@ -58,8 +58,11 @@ class Snapshot:
                 families=int(data["families"]),
                 written_at=str(data.get("written_at", "")),
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValidationError(f"{path.name}: bukan manifest snapshot tepat ({exc}).") from None
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ValidationError(
+                f"{path.name}: bukan manifest snapshot tepat (perlu office, model_sha256, model, reference_date, "
+                "families)."
+            ) from None
         if model_fingerprint(found.model) != found.model_sha256:
             raise ValidationError(
                 f"{path.name}: model di manifest tidak sesuai sidik jarinya (berkas diubah?)."
@@ -137,19 +140,13 @@ def read_snapshots(snapshot_dir: Path, offices: Sequence[str] = ()) -> list[Snap
     each a kabupaten/kota, one model, one reference date, each file holding its manifest's families."""
     if not snapshot_dir.is_dir():
         raise ValidationError(f"Folder snapshot {snapshot_dir} tidak ada.")
-    problems: list[str] = []
-    for code in offices:
-        try:
-            RegionCode.parse(code, level=Level.KABKOTA)
-        except ValueError as exc:
-            problems.append(f"{code}: {exc}")
     found = sorted((Snapshot.read(path) for path in snapshot_dir.glob("*.json")), key=lambda s: s.office)
+    problems = [
+        f"{code}: {problem}"
+        for code in dict.fromkeys([*offices, *(s.office for s in found)])
+        if (problem := _not_a_kabkota(code))
+    ]
     by_office = {s.office: s for s in found}
-    for snapshot in found:
-        try:
-            RegionCode.parse(snapshot.office, level=Level.KABKOTA)
-        except ValueError as exc:
-            problems.append(f"snapshot {snapshot.office}: {exc}")
     missing = [code for code in offices if code not in by_office]
     if missing:
         problems.append("snapshot kantor berikut tidak ada: " + ", ".join(missing))
@@ -173,11 +170,11 @@ def read_snapshots(snapshot_dir: Path, offices: Sequence[str] = ()) -> list[Snap
             problems.append(f"{snapshot.office}: berkas {data.name} tidak ada")
             continue
         try:
-            rows, offices_inside, in_order = (
+            rows, another_office, in_order = (
                 pl.scan_parquet(data)
                 .select(
                     pl.len(),
-                    pl.col("office").n_unique() - (pl.col("office") == snapshot.office).all().cast(pl.UInt32),
+                    (pl.col("office") != snapshot.office).any(),
                     (pl.col("family_id").diff().drop_nulls() > 0).all(),
                 )
                 .collect()
@@ -190,7 +187,7 @@ def read_snapshots(snapshot_dir: Path, offices: Sequence[str] = ()) -> list[Snap
             problems.append(
                 f"{snapshot.office}: {data.name} memuat {rows} keluarga, manifest menyebut {snapshot.families}"
             )
-        elif rows and (offices_inside != 0 or not in_order):
+        elif rows and (another_office or not in_order):
             problems.append(
                 f"{snapshot.office}: {data.name} bukan snapshot tepat kantor ini (kode kantor lain, atau keluarga "
                 "tidak urut nomor)"
@@ -198,6 +195,15 @@ def read_snapshots(snapshot_dir: Path, offices: Sequence[str] = ()) -> list[Snap
     if problems:
         raise ValidationError("Snapshot tidak dapat diperingkat: " + "; ".join(problems) + ".")
     return found
+
+
+def _not_a_kabkota(code: str) -> str | None:
+    """Why ``code`` is not a kabupaten/kota code, or ``None``."""
+    try:
+        RegionCode.parse(code, level=Level.KABKOTA)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _most_common(values: Sequence[str]) -> str:
