@@ -270,3 +270,49 @@ def test_two_status_checkers_refuse_a_reused_challenge(db: Database, tmp_path: P
     one.check("3275011705800001", "3275011507209999", client="a", once=("n1", time.time() + 900))
     with pytest.raises(ChallengeReused):
         two.check("3275011705800001", "3275011507209999", client="a", once=("n1", time.time() + 900))
+
+
+class _OverTheNetwork(RateLimitFile):
+    """The host's file, posing as limits on another machine (Redis): records whether a call ran on an event loop."""
+
+    over_network = True
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.on_loop: list[bool] = []
+
+    def _seen(self) -> None:
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+
+    def use(self, nonce: str, expires: int, at: float) -> bool:
+        self._seen()
+        return super().use(nonce, expires, at)
+
+    def take_all(self, wanted, at, once=None, then=()):  # type: ignore[no-untyped-def]
+        self._seen()
+        return super().take_all(wanted, at, once, then)
+
+
+def test_limits_over_the_network_are_never_waited_for_on_the_event_loop(db: Database, tmp_path: Path) -> None:
+    """A wrong answer spends its question in the shared limits; with Redis gone that call waits for its timeout, and
+    on the event loop it would stall every request of the worker: a script sending wrong answers would stop it."""
+    from fastapi.testclient import TestClient
+
+    from tests.test_portal_support import citizen_app, form_challenge
+
+    app = citizen_app(db, tmp_path)
+    limits = app.state.rate_limits = _OverTheNetwork(tmp_path / "jaringan.sqlite")
+    with TestClient(app) as http:
+        question = http.get("/cek/api/soal").json()
+        wrong = str(int(solve(question["soal"])) + 1)
+        body = {"nik": "3275011705800001", "nomor_kk": "3275011507209999", "token": question["token"]}
+        assert http.post("/cek/api", json={**body, "jawaban": wrong}).status_code == 400
+        page = http.get("/layanan/pengaduan").text
+        http.post("/layanan/pengaduan", data={"isi": "", **form_challenge(page)})
+    assert limits.on_loop and not any(limits.on_loop)

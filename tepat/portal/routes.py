@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -59,6 +59,7 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
 
 
 router = APIRouter(lifespan=_lifespan)
+T = TypeVar("T")
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MIN_SECONDS = 0.02  # every status check takes at least this long (covers the found / not-found difference)
 MAX_REQUEST_BYTES = 2 * MAX_BYTES + 64 * 1024
@@ -130,6 +131,14 @@ def _render(
 
 def _error_context(exc: TepatError) -> dict[str, Any]:
     return {"message": exc.message, "field_errors": exc.errors if isinstance(exc, ValidationError) else []}
+
+
+async def _shared_limits(request: Request, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """A call that reads or writes the shared rate limits: in the thread pool when they are over the network
+    (Redis, which may hang until its timeout when it has gone away), inline when they are this host's file."""
+    if rate_limits(request).over_network:
+        return await run_in_threadpool(call, *args, **kwargs)
+    return call(*args, **kwargs)
 
 
 def _challenge_ok(request: Request, form: FormData | dict[str, Any]) -> bool:
@@ -216,7 +225,7 @@ async def check(request: Request) -> Response:
     form = await request.form()
     nik, second = str(form.get("nik", "")), str(form.get(_second_field(request), ""))
     context = _check_context(request, nik, second)
-    once = _challenge_answered(request, form)
+    once = await _shared_limits(request, _challenge_answered, request, form)
     if once is None:
         return _render(request, "cek.html", {**context, "message": _WRONG_ANSWER}, 400)
     try:
@@ -267,7 +276,7 @@ async def check_api(request: Request) -> Response:
         return _json_error("Badan permintaan harus JSON", 400)
     if not isinstance(body, dict):
         return _json_error("Badan permintaan harus objek JSON", 400)
-    once = _challenge_answered(request, body)
+    once = await _shared_limits(request, _challenge_answered, request, body)
     if once is None:
         return _json_error(_WRONG_ANSWER, 400)
     try:
@@ -332,7 +341,7 @@ async def _submission(request: Request, files: tuple[str, ...] = ()) -> Submissi
                 upload_files.check(found.file, field=name)
             except ValidationError as exc:
                 return Submission(form, "Berkas belum dapat diterima: pilih lagi berkasnya.", exc.errors)
-    if not _challenge_ok(request, form):
+    if not await _shared_limits(request, _challenge_ok, request, form):
         return Submission(form, _WRONG_ANSWER)
     staff = _staff(request)
     if staff is not None:
@@ -340,18 +349,24 @@ async def _submission(request: Request, files: tuple[str, ...] = ()) -> Submissi
     client_key = (
         f"kiriman:{keyed_hash(_secret(request), 'client', client(request))}"  # no address in the file
     )
-    decision = rate_limits(request).take_all(
-        [(ATTEMPT_LIMIT, f"{client_key}:coba")], time.time(), then=[(SUBMIT_LIMIT, client_key)]
+    decision = await _shared_limits(
+        request,
+        rate_limits(request).take_all,
+        [(ATTEMPT_LIMIT, f"{client_key}:coba")],
+        time.time(),
+        then=[(SUBMIT_LIMIT, client_key)],
     )
     if decision is None or not decision.allowed:  # (``None`` only answers a ``once`` key, not asked for here)
         return Submission(form, "Terlalu banyak kiriman dari perangkat ini. Coba lagi nanti.")
     return Submission(form, counted=client_key)
 
 
-def _not_counted(request: Request, submission: Submission) -> None:
+async def _not_counted(request: Request, submission: Submission) -> None:
     """A submission refused for its content counts as an attempt only: its place among the accepted comes back."""
     if submission.counted:
-        rate_limits(request).give_back(SUBMIT_LIMIT, submission.counted, time.time())
+        await _shared_limits(
+            request, rate_limits(request).give_back, SUBMIT_LIMIT, submission.counted, time.time()
+        )
 
 
 def _files(form: FormData, name: str, purpose: str) -> list[case_submissions.Evidence]:
@@ -435,7 +450,7 @@ async def usul(request: Request) -> Response:
             actor=_filed_by(sent),
         )
     except ValidationError as exc:
-        _not_counted(request, sent)
+        await _not_counted(request, sent)
         return _render(request, "usul.html", {**_usul_context(request, values), **_error_context(exc)}, 422)
     return _sent(request, "Usulan terkirim", number)
 
@@ -486,10 +501,10 @@ async def sanggah(request: Request) -> Response:
             evidence=evidence,
         )
     except (Throttled, Busy) as exc:  # Busy: the whole service, or its shared limits down
-        _not_counted(request, sent)
+        await _not_counted(request, sent)
         return _render(request, "sanggah.html", {**context, "message": exc.message}, exc.status_code)
     except ValidationError as exc:
-        _not_counted(request, sent)
+        await _not_counted(request, sent)
         return _render(request, "sanggah.html", {**context, **_error_context(exc)}, 422)
     return _sent(request, "Sanggah terkirim", number)
 
@@ -535,7 +550,7 @@ async def pengaduan(request: Request) -> Response:
             actor=_filed_by(sent),
         )
     except ValidationError as exc:
-        _not_counted(request, sent)
+        await _not_counted(request, sent)
         return _render(
             request, "pengaduan.html", {**_pengaduan_context(request, values), **_error_context(exc)}, 422
         )
