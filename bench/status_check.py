@@ -309,16 +309,21 @@ def own_cpu_seconds() -> float:
     return time.process_time()
 
 
-def measured(pid: int, run: dict[str, object], before: tuple[float, float]) -> dict[str, object]:
-    """Add the server's and the load generator's CPU milliseconds per request to a phase's result."""
+def measured(
+    pid: int | Sequence[int], run: dict[str, object], before: tuple[float, float]
+) -> dict[str, object]:
+    """Add the server's (every process of ``pid``, summed) and the load generator's CPU milliseconds per request to
+    a phase's result."""
     n = max(1, int(run["requests"]))  # type: ignore[call-overload]
-    run["server_cpu_ms_per_request"] = round((cpu_seconds(pid) - before[0]) * 1000 / n, 3)
+    run["server_cpu_ms_per_request"] = round((cpu_now(pid)[0] - before[0]) * 1000 / n, 3)
     run["loadgen_cpu_ms_per_request"] = round((own_cpu_seconds() - before[1]) * 1000 / n, 3)
     return run
 
 
-def cpu_now(pid: int) -> tuple[float, float]:
-    return cpu_seconds(pid), own_cpu_seconds()
+def cpu_now(pid: int | Sequence[int]) -> tuple[float, float]:
+    """CPU seconds so far of the server (its processes summed, when several) and of this load generator."""
+    pids = [pid] if isinstance(pid, int) else list(pid)
+    return sum(cpu_seconds(p) for p in pids), own_cpu_seconds()
 
 
 def solved_body(nik: str, kk_number: str) -> bytes:

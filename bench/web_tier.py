@@ -48,11 +48,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 def _phase(
     ports: list[int], pids: list[int], requests: list[bytes], args: argparse.Namespace, rate: float | None
 ):  # type: ignore[no-untyped-def]
-    before = sum(sc.cpu_seconds(pid) for pid in pids), sc.own_cpu_seconds()
-    run = sc.drive(ports, requests, args.seconds, args.concurrency, rate)
-    n = max(1, int(run["requests"]))  # type: ignore[call-overload]
-    run["server_cpu_ms_per_request"] = round((sum(sc.cpu_seconds(p) for p in pids) - before[0]) * 1000 / n, 3)
-    run["loadgen_cpu_ms_per_request"] = round((sc.own_cpu_seconds() - before[1]) * 1000 / n, 3)
+    before = sc.cpu_now(pids)
+    run = sc.measured(pids, sc.drive(ports, requests, args.seconds, args.concurrency, rate), before)
     run.pop("_bodies", None)
     return run
 
