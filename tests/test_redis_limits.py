@@ -293,3 +293,13 @@ def test_with_redis_the_check_never_waits_on_the_event_loop(db: Database, prefix
         assert StatusChecker(
             db, SECRET, limiter=RateLimitFile(Path(db.url.split("///", 1)[1]).with_suffix(".rl"))
         ).runs_inline
+
+
+def test_redis_found_down_is_not_asked_again_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Each waiting request would otherwise wait out the timeout in turn (and log it): refused at once for a second."""
+    limits = RedisLimiter(NOBODY_LISTENS)
+    with caplog.at_level(logging.ERROR, logger="tepat.store.redis_limits"):
+        for _ in range(5):
+            with pytest.raises(LimiterUnavailable):
+                limits.use("x", 2_000_000_000, time.time())
+    assert caplog.text.count("does not answer") == 1

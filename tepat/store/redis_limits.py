@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,6 +38,7 @@ from tepat.errors import LimiterUnavailable
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 0.5  # connecting or answering: a resident waits no longer for a Redis that has gone away
+DOWN_SECONDS = 1.0  # after a failure, refused without asking for this long (then Redis is tried again)
 RETRIES = 50  # optimistic transactions retried before giving up (each retry means another machine went ahead)
 
 
@@ -63,6 +67,8 @@ class RedisLimiter:
             redis.exceptions.TimeoutError,
         )
         self._watch_error = redis.exceptions.WatchError
+        self._lock = threading.Lock()
+        self._down_until = float("-inf")
         self._redis: Any = redis.Redis.from_url(
             url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS, decode_responses=True
         )
@@ -73,7 +79,24 @@ class RedisLimiter:
     def _nonce(self, nonce: str) -> str:
         return f"{self.prefix}:nonce:{nonce}"
 
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """One call to Redis at a time from this process, refused at once while Redis was just found down.
+
+        In turn: the threads of one server would otherwise overtake each other's optimistic transactions on the
+        service's one bucket (measured: 173 checks/s instead of 659, each retried many times); in turn they queue
+        for a fraction of a millisecond, and only other machines can overtake. Refused at once for
+        ``DOWN_SECONDS`` after a failure: every waiting request would otherwise wait out the timeout in turn."""
+        if time.monotonic() < self._down_until:
+            raise LimiterUnavailable()
+        with self._lock:
+            try:
+                yield
+            except self._errors as exc:
+                raise self._unavailable(exc) from exc
+
     def _unavailable(self, exc: Exception) -> LimiterUnavailable:
+        self._down_until = time.monotonic() + DOWN_SECONDS
         log.error(
             "rate limits: Redis at %s does not answer (%s); public checks and logins are refused until it does",
             redacted(self.url),
@@ -99,33 +122,28 @@ class RedisLimiter:
         buckets = [*wanted, *then]
         keys = [self._bucket(key) for _, key in buckets]
         watched = [*keys, self._nonce(once[0])] if once is not None else keys
-        try:
-            with self._redis.pipeline() as pipe:
-                for _ in range(RETRIES):
-                    try:
-                        pipe.watch(*watched)
-                        found = pipe.mget(watched)
-                        if once is not None and found[-1] is not None:
-                            return None  # this challenge was answered before, on some machine
-                        stored = {
-                            k: _parse(v) for (_, k), v in zip(buckets, found, strict=False) if v is not None
-                        }
-                        decision, spent = attempt(wanted, then, stored, at)
-                        pipe.multi()
-                        if once is not None:
-                            pipe.set(
-                                self._nonce(once[0]), "1", exat=max(math.ceil(once[1]), math.ceil(at) + 1)
-                            )
-                        for bucket in spent:
-                            key, value, forget_at_ms = self._write(bucket)
-                            pipe.set(key, value, pxat=forget_at_ms)
-                        pipe.execute()
-                        return decision
-                    except self._watch_error:
-                        continue
-        except self._errors as exc:
-            raise self._unavailable(exc) from exc
-        raise self._unavailable(RuntimeError(f"{RETRIES} attempts overtaken by other machines"))
+        with self._turn(), self._redis.pipeline() as pipe:
+            for _ in range(RETRIES):
+                try:
+                    pipe.watch(*watched)
+                    found = pipe.mget(watched)
+                    if once is not None and found[-1] is not None:
+                        return None  # this challenge was answered before, on some machine
+                    stored = {
+                        k: _parse(v) for (_, k), v in zip(buckets, found, strict=False) if v is not None
+                    }
+                    decision, spent = attempt(wanted, then, stored, at)
+                    pipe.multi()
+                    if once is not None:
+                        pipe.set(self._nonce(once[0]), "1", exat=max(math.ceil(once[1]), math.ceil(at) + 1))
+                    for bucket in spent:
+                        key, value, forget_at_ms = self._write(bucket)
+                        pipe.set(key, value, pxat=forget_at_ms)
+                    pipe.execute()
+                    return decision
+                except self._watch_error:
+                    continue
+            raise self._unavailable(RuntimeError(f"{RETRIES} attempts overtaken by other machines"))
 
     def _write(self, bucket: Spent) -> tuple[str, str, int]:
         """A bucket as its key, its value ``"<tokens> <at>"`` and when Redis forgets it (ms; full again by then)."""
@@ -138,37 +156,32 @@ class RedisLimiter:
     def give_back(self, limit: Limit, key: str, at: float) -> None:
         """Return one token to a bucket, for every machine (see ``Limiter.give_back``)."""
         name = self._bucket(key)
-        try:
-            with self._redis.pipeline() as pipe:
-                for _ in range(RETRIES):
-                    try:
-                        pipe.watch(name)
-                        stored = pipe.get(name)
-                        if stored is None:
-                            return  # a full bucket is not stored: nothing to give back
-                        tokens, last = _parse(stored)
-                        left = give_back(limit, refill(limit, tokens, last, at))
-                        stamp = max(at, last)
-                        pipe.multi()
-                        _, value, forget_at_ms = self._write(
-                            Spent(key, left, stamp, full_again_at(limit, left, stamp))
-                        )
-                        pipe.set(name, value, pxat=forget_at_ms)
-                        pipe.execute()
-                        return
-                    except self._watch_error:
-                        continue
-        except self._errors as exc:
-            raise self._unavailable(exc) from exc
+        with self._turn(), self._redis.pipeline() as pipe:
+            for _ in range(RETRIES):
+                try:
+                    pipe.watch(name)
+                    stored = pipe.get(name)
+                    if stored is None:
+                        return  # a full bucket is not stored: nothing to give back
+                    tokens, last = _parse(stored)
+                    left = give_back(limit, refill(limit, tokens, last, at))
+                    stamp = max(at, last)
+                    pipe.multi()
+                    _, value, forget_at_ms = self._write(
+                        Spent(key, left, stamp, full_again_at(limit, left, stamp))
+                    )
+                    pipe.set(name, value, pxat=forget_at_ms)
+                    pipe.execute()
+                    return
+                except self._watch_error:
+                    continue
 
     def use(self, nonce: str, expires: int, at: float) -> bool:
         """Mark a challenge nonce used; ``False`` when any machine already did (the ``ReplayGuard`` contract)."""
-        try:
+        with self._turn():
             stored: Any = self._redis.set(
                 self._nonce(nonce), "1", nx=True, exat=max(int(expires), math.ceil(at) + 1)
             )
-        except self._errors as exc:
-            raise self._unavailable(exc) from exc
         return bool(stored)
 
     def close(self) -> None:
