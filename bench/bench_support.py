@@ -10,10 +10,12 @@ import os
 import platform
 from pathlib import Path
 
+from tepat.synth.geography import SYNTH_CITY
 
-def fresh_database(url: str, office: str | None = None) -> str:
-    """Drop and re-create the database at ``url`` (a SQLite file or a PostgreSQL database) and migrate it (and
-    choose the ``office`` served, for benchmarks that need it)."""
+
+def fresh_database(url: str, office: str = SYNTH_CITY) -> str:
+    """Drop and re-create the database at ``url`` (a SQLite file or a PostgreSQL database), migrate it and choose
+    the ``office`` served (pages, documents and batches need one, as after ``tepat init --office``)."""
     import sqlalchemy as sa
 
     from tepat.services.setup import init_database

@@ -43,13 +43,12 @@ def _registry(url: str, families: int, workdir: Path) -> None:
     from tepat.domain.access import system_actor
     from tepat.services.imports import import_file
     from tepat.store.database import Database
-    from tepat.synth.geography import SYNTH_CITY
     from tepat.synth.registry import generate_registry, write_registry
 
     csv_path = workdir / f"registri-{families}.csv"
     if not csv_path.exists():
         write_registry(generate_registry(families, 2024), csv_path)
-    fresh_database(url, office=SYNTH_CITY)
+    fresh_database(url)
     db = Database(url)
     import_file(db, system_actor(), csv_path)
     db.dispose()

@@ -29,11 +29,11 @@ def exported_batch(
 ) -> tuple[int, list[list[str]]]:
     """Create and export a batch; returns its id and the file's data rows (without header and trailer)."""
     batch = payments.create_batch(db, who, cycle_id, str(options.pop("channel", "bank")), **options)  # type: ignore[arg-type]
-    out = tmp_path / f"bayar-{batch['id']}.csv"
-    payments.export_batch(db, who, batch["id"], out)
+    out = tmp_path / f"bayar-{batch.id}.csv"
+    payments.export_batch(db, who, batch.id, out)
     with out.open(newline="") as f:
         rows = list(csv.reader(f))
-    return batch["id"], rows[1:-1]
+    return batch.id, rows[1:-1]
 
 
 def result_file(

@@ -104,4 +104,4 @@ def test_the_approval_page_shows_the_changes_and_asks_for_confirmation(
             follow_redirects=False,
         )
         assert done.status_code == 303
-    assert cycles.show(db, admin, cycle_id).cycle["state"] == "disetujui"
+    assert cycles.show(db, admin, cycle_id).cycle.state == "disetujui"

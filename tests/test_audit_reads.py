@@ -59,7 +59,7 @@ def test_lists_history_cases_files_and_the_work_list_are_audited(app, db, admin)
         reason="PHK",
         evidence=[case_submissions.Evidence(io.BytesIO(JPEG), "foto_rumah")],
     )
-    case_id = next(c["id"] for c in cases.list_cases(db, admin) if c["tracking_number"] == number)
+    case_id = next(c.id for c in cases.list_cases(db, admin) if c.tracking_number == number)
     client, _ = _client(app, db, "ani", Role.OPERATOR, KELURAHAN)
     assert client.get(f"/wilayah/{KELURAHAN}/keluarga").status_code == 200
     assert client.get(f"/kasus/{case_id}").status_code == 200
@@ -75,12 +75,12 @@ def test_lists_history_cases_files_and_the_work_list_are_audited(app, db, admin)
     )
     assert history.status_code == 200
     actions = [a for a, _, _ in _reads(db, "ani")]
-    for expected in ("family.list", "case.read", "upload.read", "family.history"):
+    for expected in ("family.list", "case.read", "upload.read", "family.read_history"):
         assert expected in actions, (expected, actions)
     assert actions.count("family.list") == 2  # the page and the API
     verifier, _ = _client(app, db, "vera", Role.VERIFIER, KELURAHAN)
     assert verifier.get("/verifikasi").status_code == 200
-    assert "verification.worklist" in [a for a, _, _ in _reads(db, "vera")]
+    assert "verification.read_worklist" in [a for a, _, _ in _reads(db, "vera")]
 
 
 def test_the_audit_page_shows_who_read_whom_inside_the_admins_area(app, db, admin) -> None:
@@ -104,6 +104,6 @@ def test_the_audit_page_shows_who_read_whom_inside_the_admins_area(app, db, admi
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert {r["pengguna"] for r in rows} == {"ani", "budi"} and {r["aksi"] for r in rows} == {"family.read"}
-    assert "audit.read" in [
+    assert "audit_log.read" in [
         a for a, _, _ in _reads(db, "admin.kota")
     ]  # reading the log is a read of personal data

@@ -249,7 +249,7 @@ def test_finance_pays_an_approved_cycle_and_reconciles(
         assert first_sum.evaluate("e => getComputedStyle(e).textAlign") == "right"  # figures line up
         bekasijaya = page.locator("#per-kelurahan tr", has_text="Bekasijaya").inner_text()
         assert f"{HERE} · {_rp(HERE * 250_000)}" in bekasijaya
-    states = payments.get_batch(db, actor(Role.FINANCE), batch_id)["states"]
+    states = payments.get_batch(db, actor(Role.FINANCE), batch_id).states
     assert states == {"dibayar": count - 1, "gagal": 1}
 
 
@@ -267,8 +267,8 @@ def test_kecamatan_users_do_not_see_another_areas_batch_or_cycle_details(
         db, insert_programme(db, amount=250_000), here + there, name="BLT-APBD Juli 2025"
     )
     city = actor(Role.FINANCE, "32.75", "keuangan-kota")
-    elsewhere = payments.create_batch(db, city, cycle_id, "bank", kelurahan_code=KELURAHAN)["id"]
-    own = payments.create_batch(db, city, cycle_id, "pos", kelurahan_code=OTHER_KELURAHAN)["id"]
+    elsewhere = payments.create_batch(db, city, cycle_id, "bank", kelurahan_code=KELURAHAN).id
+    own = payments.create_batch(db, city, cycle_id, "pos", kelurahan_code=OTHER_KELURAHAN).id
     add_user(db, "keulokal", Role.FINANCE, "32.75.02", "Keuangan Bekasi Barat")
     add_user(db, "opi", Role.OPERATOR, "32.75.02", "Operator Bekasi Barat")
     with logged_in(browser, server, "keulokal") as page:

@@ -68,7 +68,7 @@ def _usul(db, upload_dir: Path, clock: Clock, **extra) -> str:
 
 
 def _case_id(db, admin, number: str) -> int:
-    return next(c["id"] for c in cases.list_cases(db, admin) if c["tracking_number"] == number)
+    return next(c.id for c in cases.list_cases(db, admin) if c.tracking_number == number)
 
 
 # ----------------------------------------------------------------- domain
@@ -149,8 +149,8 @@ def test_usul_goes_all_the_way_into_the_registry(db, admin, upload_dir: Path) ->
     cases.advance(db, admin, case_id, "masuk_registri", clock=clock)
 
     detail = cases.get_case(db, admin, case_id, clock=clock)
-    assert detail.case["state"] == "masuk_registri" and detail.case["closed_at"] is not None
-    family = registry_reads.get_family(db, admin, detail.case["created_family_id"])
+    assert detail.case.state == "masuk_registri" and detail.case.closed_at is not None
+    family = registry_reads.get_family(db, admin, detail.case.created_family_id)
     assert sorted(m["name"] for m in family.members) == ["Joko Susilo", "Rina Wati"]
     assert [e["to_state"] for e in detail.events] == [
         "diajukan",
@@ -244,8 +244,8 @@ def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path
     )
     case_id = _case_id(db, admin, number)
     detail = cases.get_case(db, admin, case_id, clock=clock)
-    assert detail.case["subject_family_id"] == recipient_family
-    assert detail.case["deadline"].replace(tzinfo=UTC) == START + timedelta(days=14)
+    assert detail.case.subject_family_id == recipient_family
+    assert detail.case.deadline.replace(tzinfo=UTC) == START + timedelta(days=14)
     assert disputer["nik"] not in str(detail.case)  # only a keyed hash of the disputer's NIK is kept
 
     tracked = case_submissions.track(db, number, clock=clock)
@@ -257,7 +257,7 @@ def test_sanggah_same_kelurahan_deadline_and_outcome(db, admin, upload_dir: Path
     assert cases.overdue_sanggah(db, admin, clock=clock) == []
     clock.advance(days=3, seconds=1)
     overdue = cases.overdue_sanggah(db, admin, clock=clock)
-    assert [c["tracking_number"] for c in overdue] == [number] and overdue[0]["overdue"]
+    assert [c.tracking_number for c in overdue] == [number] and overdue[0].overdue
 
     operator = actor(Role.OPERATOR, KELURAHAN, "ani")
     cases.advance(db, operator, case_id, "verifikasi", clock=clock)
@@ -334,7 +334,7 @@ def test_sanggah_is_only_for_registered_residents_of_the_same_kelurahan(db, admi
         evidence=[photo("bukti")],
     )
     case = cases.get_case(db, admin, _case_id(db, admin, number)).case
-    assert case["subject_family_id"] is None and case["kelurahan_code"] == KELURAHAN
+    assert case.subject_family_id is None and case.kelurahan_code == KELURAHAN
     # The other kelurahan's operator does not see it; the disputer's kelurahan does.
     assert cases.list_cases(db, actor(Role.OPERATOR, OTHER_KELURAHAN)) == []
     assert len(cases.list_cases(db, actor(Role.OPERATOR, KELURAHAN))) == 1
@@ -362,14 +362,14 @@ def test_pengaduan_team_sla_and_resolution(db, admin, upload_dir: Path) -> None:
         description="Alamat salah",
         clock=clock,
     )
-    rows = {c["tracking_number"]: c for c in cases.list_cases(db, admin, kind="pengaduan", clock=clock)}
-    assert rows[number]["assigned_team"] == "keuangan" and rows[other]["assigned_team"] == "kec-32.75.01"
+    rows = {c.tracking_number: c for c in cases.list_cases(db, admin, kind="pengaduan", clock=clock)}
+    assert rows[number].assigned_team == "keuangan" and rows[other].assigned_team == "kec-32.75.01"
     assert number.startswith("P-")
     clock.advance(days=2, hours=6)
     assert case_submissions.track(db, number, clock=clock).sla == "Mendekati batas waktu"
     assert case_submissions.track(db, other, clock=clock).sla == "Sesuai jadwal"
     finance = actor(Role.FINANCE, "32.75", "keu")
-    case_id = rows[number]["id"]
+    case_id = rows[number].id
     cases.advance(db, finance, case_id, "ditangani", clock=clock)
     clock.advance(days=1)
     cases.advance(

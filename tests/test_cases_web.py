@@ -46,7 +46,7 @@ def _usul(db, app) -> str:
 
 
 def _id(db, admin, number: str) -> int:
-    return next(c["id"] for c in cases.list_cases(db, admin) if c["tracking_number"] == number)
+    return next(c.id for c in cases.list_cases(db, admin) if c.tracking_number == number)
 
 
 def test_anonymous_users_are_sent_to_login(app) -> None:
@@ -207,7 +207,7 @@ def test_operator_enters_an_usul_and_finds_it_by_number(app, db, admin) -> None:
     found = client.get(f"/kasus?nomor={number.lower()}", follow_redirects=False)
     assert found.status_code == 303 and found.headers["location"] == saved.headers["location"].split("?")[0]
     detail = cases.get_case(db, admin, int(found.headers["location"].rsplit("/", 1)[1]))
-    assert detail.case["created_by"] == "ani"
+    assert detail.case.created_by == "ani"
     verifier, _ = _client(app, db, "vera", Role.VERIFIER, KELURAHAN)
     assert verifier.get("/kasus/usul/baru").status_code == 403
 

@@ -65,7 +65,7 @@ def test_deceased_and_moved_recipients_are_blocked_once(db, admin, tmp_path: Pat
     }
     assert _states(db, draft) == {"Mbah Karto": ("terjadwal", None)}  # a draft is re-checked at approval
     assert _states(db, closed) == {"Mbah Karto": ("terjadwal", None)}
-    shown = {c: cycles.show(db, admin, c).cycle["blocked"] for c in (open_cycle, draft)}
+    shown = {c: cycles.show(db, admin, c).cycle.blocked for c in (open_cycle, draft)}
     assert shown[open_cycle] == 3 and shown[draft] == 0  # the cycle's blocked figure follows
     again = civil_registry.import_change_file(
         db, system_actor(), path
@@ -73,7 +73,7 @@ def test_deceased_and_moved_recipients_are_blocked_once(db, admin, tmp_path: Pat
     assert again.payments_blocked == 0 and len(again.already_inactive) == 4
     with db.read() as conn:
         logged = conn.execute(
-            sa.select(audit_log.c.detail).where(audit_log.c.action == "entitlements.block")
+            sa.select(audit_log.c.detail).where(audit_log.c.action == "entitlement.block")
         ).all()
     assert (
         sum(r.detail["blocked"] for r in logged) == 3

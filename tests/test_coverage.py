@@ -170,7 +170,7 @@ def test_wrong_missing_or_revoked_keys_get_401(db, admin, client) -> None:
         coverage.revoke_facility(db, admin, "TIDAK-ADA")
     with db.read() as conn:
         actions = [r.action for r in conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.id))]
-    assert actions[-2:] == ["fasilitas.daftar", "fasilitas.cabut"]
+    assert actions[-2:] == ["facility.register", "facility.revoke"]
     # no GET form: the NIK must not land in access logs
     assert client.get(f"{URL}/{people['Siti Rahmawati']}", headers={"X-API-Key": issued.key}).status_code in (
         404,

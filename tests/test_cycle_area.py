@@ -64,12 +64,12 @@ def test_a_kecamatan_admin_cannot_act_on_a_city_wide_cycle(db, admin, ranked) ->
 
 def test_a_kecamatan_cycle_covers_its_kecamatan_whoever_generates_it(db, admin, ranked) -> None:
     cycle_id = cycles.create_cycle(db, KECAMATAN_ADMIN, "BLT-APBD", name="BLT-APBD Bekasi Timur", **PERIOD)
-    assert cycles.show(db, admin, cycle_id).cycle["area_code"] == "32.75.01"
+    assert cycles.show(db, admin, cycle_id).cycle.area_code == "32.75.01"
     cycles.generate(db, admin, cycle_id)  # the city admin's wider area does not widen it
     assert _kelurahan_of(db, cycle_id) == {"32.75.01.1001"}
     cycles.submit(db, KECAMATAN_ADMIN, cycle_id)
     cycles.approve(db, KECAMATAN_CHECKER, cycle_id)
-    assert cycles.show(db, admin, cycle_id).cycle["state"] == "disetujui"
+    assert cycles.show(db, admin, cycle_id).cycle.state == "disetujui"
 
 
 def test_a_cycle_may_be_made_for_an_area_inside_the_admins_only(db, admin, ranked) -> None:

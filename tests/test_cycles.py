@@ -78,7 +78,7 @@ def test_generate_copies_the_kept_candidates_with_their_recipient(db, admin, ran
             )
             assert r["state"] == "terjadwal" and r["source"] == "aturan"
     cycle = cycles.show(db, admin, cycle_id)
-    assert cycle.cycle["entitlements"] == len(rows) and cycle.cycle["model_id"] is not None
+    assert cycle.cycle.entitlements == len(rows) and cycle.cycle.model_id is not None
     assert sum(k["count"] for k in cycle.by_kelurahan) == len(rows)
     assert cycle.actions == [CycleAction.GENERATE, CycleAction.SUBMIT, CycleAction.CANCEL]
     # re-generating in draf replaces the rows with the programme as it is now
@@ -120,17 +120,17 @@ def test_maker_checker_and_roles(db, admin, ranked) -> None:
     assert CycleAction.APPROVE in cycles.show(db, CHECKER, cycle_id).actions
     result = cycles.approve(db, CHECKER, cycle_id)
     cycle = cycles.show(db, admin, cycle_id).cycle
-    assert (cycle["state"], cycle["approved_by"], cycle["snapshot_sha256"]) == (
+    assert (cycle.state, cycle.approved_by, cycle.snapshot_sha256) == (
         "disetujui",
         "kepala.bidang",
         result["snapshot_sha256"],
     )
     with db.read() as conn:
         assert [e["action"] for e in audit.entries(conn, entity="benefit_cycle", entity_id=cycle_id)] == [
-            "approve",
-            "submit",
-            "generate",
-            "create",
+            "cycle.approve",
+            "cycle.submit",
+            "cycle.generate",
+            "cycle.create",
         ]
 
 
@@ -174,11 +174,11 @@ def test_return_cancel_and_close(db, admin, ranked) -> None:
     cycles.generate(db, admin, cycle_id)
     cycles.submit(db, admin, cycle_id)
     cycles.return_to_draft(db, CHECKER, cycle_id, "periksa ulang RW 3")
-    assert cycles.show(db, admin, cycle_id).cycle["state"] == "draf"
+    assert cycles.show(db, admin, cycle_id).cycle.state == "draf"
     with pytest.raises(ValidationError):
         cycles.cancel(db, admin, cycle_id, "")
     cycles.cancel(db, admin, cycle_id, "salah periode")
-    assert cycles.show(db, admin, cycle_id).cycle["cancel_reason"] == "salah periode"
+    assert cycles.show(db, admin, cycle_id).cycle.cancel_reason == "salah periode"
     approved = _approved(db, admin)
     with pytest.raises(StateError) as caught:
         cycles.close(db, admin, approved)
@@ -190,13 +190,13 @@ def test_return_cancel_and_close(db, admin, ranked) -> None:
             .values(state="dibayar")
         )
     cycles.close(db, admin, approved)
-    assert cycles.show(db, admin, approved).cycle["state"] == "ditutup"
+    assert cycles.show(db, admin, approved).cycle.state == "ditutup"
 
 
 def test_frozen_snapshot_is_unchanged_after_registry_edits(db, admin, ranked) -> None:
     cycle_id = _approved(db, admin)
     before = _rows(db, cycle_id)
-    sha = cycles.show(db, admin, cycle_id).cycle["snapshot_sha256"]
+    sha = cycles.show(db, admin, cycle_id).cycle.snapshot_sha256
     assert len(before) > 2 and cycles.verify_snapshot(db, admin, cycle_id)
     # the documented format, so any database (or anyone with the rows) gets the same digest
     lines = "".join(
@@ -252,7 +252,7 @@ def test_frozen_snapshot_is_unchanged_after_registry_edits(db, admin, ranked) ->
         ("terjadwal", None),
         ("diblokir", "meninggal"),
     ]
-    assert cycles.show(db, admin, cycle_id).cycle["snapshot_sha256"] == sha
+    assert cycles.show(db, admin, cycle_id).cycle.snapshot_sha256 == sha
     assert cycles.verify_snapshot(db, admin, cycle_id)
     with db.begin() as conn:  # tampering is detected
         conn.execute(entitlements.update().where(entitlements.c.id == first["id"]).values(amount=1))
@@ -289,7 +289,7 @@ def test_deceased_and_inactive_recipients_are_blocked_at_approval(db, admin, ran
     )  # its reason
     assert all(r["state"] == "terjadwal" for i, r in after.items() if i not in (rows[0]["id"], rows[1]["id"]))
     view = cycles.show(db, admin, cycle_id)
-    assert view.cycle["blocked"] == 2 and view.states == {"diblokir": 2, "terjadwal": len(rows) - 2}
+    assert view.cycle.blocked == 2 and view.states == {"diblokir": 2, "terjadwal": len(rows) - 2}
 
 
 def test_budget_cap_defaults_to_what_the_year_has_left(db, admin, ranked) -> None:
@@ -297,20 +297,20 @@ def test_budget_cap_defaults_to_what_the_year_has_left(db, admin, ranked) -> Non
         db, admin, "BLT-APBD", 1, {"annual_budget": 1_000_000, "budget_year": 2026, "rule": "desil <= 10"}
     )
     first = cycles.create_cycle(db, admin, "BLT-APBD", name="Juli", **PERIOD)
-    assert cycles.show(db, admin, first).cycle["budget_cap"] == 1_000_000
+    assert cycles.show(db, admin, first).cycle.budget_cap == 1_000_000
     assert cycles.generate(db, admin, first)["total_amount"] == 1_000_000  # four families of Rp250.000
     cycles.submit(db, admin, first)
     cycles.approve(db, CHECKER, first)
     second = cycles.create_cycle(
         db, admin, "BLT-APBD", name="Agustus", period_start=date(2026, 8, 1), period_end=date(2026, 8, 31)
     )
-    assert cycles.show(db, admin, second).cycle["budget_cap"] == 0
+    assert cycles.show(db, admin, second).cycle.budget_cap == 0
     assert cycles.generate(db, admin, second)["entitlements"] == 0
     next_year = cycles.create_cycle(
         db, admin, "BLT-APBD", name="2027", period_start=date(2027, 1, 1), period_end=date(2027, 1, 31)
     )
     assert (
-        cycles.show(db, admin, next_year).cycle["budget_cap"] is None
+        cycles.show(db, admin, next_year).cycle.budget_cap is None
     )  # 2027 has no budget set: 2026's does not carry over
     forced = cycles.create_cycle(
         db,

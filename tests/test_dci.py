@@ -425,7 +425,7 @@ def test_transaction_status_tells_a_client_about_its_own_transactions_only(app, 
     assert status_of(other, "t-42")["message"]["txnstatus_response"]["txn_status"]["search_response"] == []
     with db.read() as conn:
         asked = conn.execute(
-            sa.select(audit_log.c.actor).where(audit_log.c.action == "dci.txn-status")
+            sa.select(audit_log.c.actor).where(audit_log.c.action == "dci.txn_status")
         ).scalars()
         assert sorted(asked) == ["dci-bank", "dci-bank", "dci-lain", "dci-lain"]
 

@@ -69,8 +69,8 @@ def test_demo_leaves_a_submitted_blt_cycle_for_the_second_admin(db):
     maker = auth.authenticate(db, "admin", password["admin"])
     checker = auth.authenticate(db, "kabid", password["kabid"])
     view = cycles.show(db, maker, built.cycle_id)
-    assert view.cycle["state"] == "ditinjau" and view.cycle["entitlements"] > 0
+    assert view.cycle.state == "ditinjau" and view.cycle.entitlements > 0
     with pytest.raises(PermissionDenied):
         cycles.approve(db, maker, built.cycle_id)  # maker-checker: not the one who made it
     cycles.approve(db, checker, built.cycle_id)
-    assert cycles.show(db, checker, built.cycle_id).cycle["state"] == "disetujui"
+    assert cycles.show(db, checker, built.cycle_id).cycle.state == "disetujui"

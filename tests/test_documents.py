@@ -62,7 +62,7 @@ def test_nominatif_lists_the_frozen_recipients_with_full_nik_and_is_audited(db, 
 
     box = PdfReader(io.BytesIO(doc.content)).pages[0].mediabox
     assert box.width > box.height  # A4 landscape: the by-name table has eleven columns
-    logged = _audits(db, "dokumen.nominatif")
+    logged = _audits(db, "nominatif.print")
     assert [(a["actor"], a["entity_id"], a["area_code"], a["detail"]["rows"]) for a in logged] == [
         ("ani", str(cycle_id), KELURAHAN, 3)
     ]
@@ -92,7 +92,7 @@ def test_personal_documents_are_refused_outside_the_area_and_to_analysts(db, adm
             documents.bast(db, who, cycle_id, KELURAHAN)
     with pytest.raises(NotFound):
         documents.cycle_documents(db, actor(Role.ANALYST, "32.75"), cycle_id)
-    assert _audits(db, "dokumen.nominatif") == []
+    assert _audits(db, "nominatif.print") == []
     with pytest.raises(NotFound):  # a kelurahan with no recipients in the cycle
         documents.nominatif(db, admin, cycle_id, "32.75.01.1002")
 
@@ -140,7 +140,7 @@ def test_bast_spells_out_date_count_and_amount(db, admin) -> None:
     assert "Tidak termasuk 1 penerima" in text
     assert "Budi Santoso" not in text  # the BAST itself carries no names
     assert (doc.rows, doc.total) == (2, 500_000)
-    assert len(_audits(db, "dokumen.bast")) == 1
+    assert len(_audits(db, "bast.print")) == 1
 
 
 def _report_data(db, admin) -> int:

@@ -62,8 +62,8 @@ def test_cycle_documents_are_printed_as_jobs_and_downloaded(app, db, admin) -> N
         actions = [
             r.action for r in conn.execute(sa.select(audit_log.c.action).where(audit_log.c.actor == "ani"))
         ]
-    assert actions.count("dokumen.nominatif") == 1 and actions.count("dokumen.bast") == 1
-    assert actions.count("dokumen.download") == 2
+    assert actions.count("nominatif.print") == 1 and actions.count("bast.print") == 1
+    assert actions.count("document.download") == 2
 
 
 def test_a_printed_document_is_its_makers_alone(app, db, admin) -> None:

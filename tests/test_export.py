@@ -101,7 +101,7 @@ def test_export_one_kecamatan_or_kelurahan(db: Database, admin, tmp_path: Path) 
     with db.read() as conn:
         entry = (
             conn.execute(
-                sa.select(audit_log).where(audit_log.c.action == "ekspor_registri").order_by(audit_log.c.id)
+                sa.select(audit_log).where(audit_log.c.action == "registry.export").order_by(audit_log.c.id)
             )
             .all()[-1]
             ._mapping

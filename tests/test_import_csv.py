@@ -65,7 +65,7 @@ def test_clean_file_creates_families_and_members(db: Database, admin, tmp_path: 
     with db.read() as conn:
         run = conn.execute(sa.select(imports)).one()._mapping
         entry = (
-            conn.execute(sa.select(audit_log).where(audit_log.c.action == "impor_registri")).one()._mapping
+            conn.execute(sa.select(audit_log).where(audit_log.c.action == "registry.import")).one()._mapping
         )
     assert (run["status"], run["rows_read"], run["members_created"], run["actor"]) == ("done", 6, 6, "admin")
     assert entry["entity_id"] == str(result.import_id) and entry["detail"]["families_created"] == 2

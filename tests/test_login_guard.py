@@ -234,7 +234,7 @@ def test_second_factor_is_set_up_from_the_account_page(db: Database, tmp_path: P
 
 
 def test_the_audit_says_login_only_once_the_code_was_right(db: Database, tmp_path: Path) -> None:
-    """Review: the password step logged "login" for an account whose code had not been given yet."""
+    """Review: the password step logged a login for an account whose code had not been given yet."""
     from tepat.store import audit
 
     add_user(db, "kabid", Role.ADMIN, "32.75")
@@ -246,11 +246,11 @@ def test_the_audit_says_login_only_once_the_code_was_right(db: Database, tmp_pat
         with db.read() as conn:
             return [e["action"] for e in audit.entries(conn, entity="login", entity_id="kabid")]
 
-    assert actions()[0] == "login.password_ok" and actions().count("login") == 1
+    assert actions()[0] == "login.accept_password" and actions().count("login.succeed") == 1
     with pytest.raises(AuthenticationFailed):
         gate.code(
             candidate.actor, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", client="meja"
         )
-    assert actions()[0] == "login.code_failed" and actions().count("login") == 1
+    assert actions()[0] == "login.reject_code" and actions().count("login.succeed") == 1
     gate.code(candidate.actor, pyotp.TOTP(secret).now(), client="meja")
-    assert actions()[0] == "login" and actions().count("login") == 2
+    assert actions()[0] == "login.succeed" and actions().count("login.succeed") == 2

@@ -95,7 +95,7 @@ def test_a_death_recorded_on_the_page_after_approval_blocks_at_once(db, admin, c
             conn.execute(
                 sa.select(entitlements.c.family_id)
                 .join(payment_lines, payment_lines.c.entitlement_id == entitlements.c.id)
-                .where(payment_lines.c.batch_id == batch["id"])
+                .where(payment_lines.c.batch_id == batch.id)
             ).scalars()
         )
     assert paid_families == set(ids[1:])
@@ -142,7 +142,7 @@ def test_batch_creation_rechecks_every_line(db, admin, cycle) -> None:
     with db.begin() as conn:  # a change that reached the registry behind the services' back
         conn.execute(families.update().where(families.c.id == ids[3]).values(registry_status="nonaktif"))
     batch = payments.create_batch(db, FINANCE, cycle_id, "bank")
-    assert batch["control_count"] == 3
+    assert batch.control_count == 3
     assert _state(db, cycle_id, ids[3]) == ("diblokir", "nonaktif")
 
 
@@ -164,9 +164,7 @@ def test_an_upheld_sanggah_removes_the_family_from_payments_and_candidates(
         reason="Punya toko besar",
         evidence=[case_submissions.Evidence(io.BytesIO(JPEG), "bukti")],
     )
-    case_id = next(
-        c["id"] for c in cases.list_cases(db, admin, kind="sanggah") if c["tracking_number"] == number
-    )
+    case_id = next(c.id for c in cases.list_cases(db, admin, kind="sanggah") if c.tracking_number == number)
     cases.advance(db, OPERATOR, case_id, "selesai", note="Terbukti punya toko", outcome="dihapus")
     assert _state(db, cycle_id, ids[0]) == ("diblokir", "tidak_layak")
     with db.read() as conn:

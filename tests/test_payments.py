@@ -39,8 +39,8 @@ def line_states(db: Database, batch_id: int) -> dict[str, str]:
 def test_batch_takes_every_scheduled_entitlement_in_one_go(db: Database, admin) -> None:
     cycle = paying_cycle(db, admin, here=3, there=1)
     batch = payments.create_batch(db, FINANCE, cycle, "bank")
-    assert (batch["control_count"], batch["control_total"], batch["state"]) == (4, 1_000_000, "dibuat")
-    assert batch["number"] == f"BYR-{cycle:05d}-001"
+    assert (batch.control_count, batch.control_total, batch.state) == (4, 1_000_000, "dibuat")
+    assert batch.number == f"BYR-{cycle:05d}-001"
     assert states(db, cycle) == {"diproses": 4}
     with db.read() as conn:
         assert (
@@ -50,7 +50,7 @@ def test_batch_takes_every_scheduled_entitlement_in_one_go(db: Database, admin) 
         attempts = conn.execute(sa.select(lines_t.c.attempt, lines_t.c.state)).all()
     assert set(attempts) == {(1, "dikirim")}
     with db.read() as conn:
-        assert audit.entries(conn, entity="payment_batch")[0]["action"] == "buat"
+        assert audit.entries(conn, entity="payment_batch")[0]["action"] == "payment_batch.create"
     with pytest.raises(StateError, match="Tidak ada hak yang siap dibayar"):
         payments.create_batch(db, FINANCE, cycle, "bank")
 
@@ -58,7 +58,7 @@ def test_batch_takes_every_scheduled_entitlement_in_one_go(db: Database, admin) 
 def test_batch_per_kelurahan_and_only_for_approved_cycles(db: Database, admin) -> None:
     cycle = paying_cycle(db, admin, here=2, there=2)
     batch = payments.create_batch(db, FINANCE, cycle, "pos", kelurahan_code=KELURAHAN)
-    assert batch["control_count"] == 2 and batch["kelurahan_code"] == KELURAHAN
+    assert batch.control_count == 2 and batch.kelurahan_code == KELURAHAN
     assert states(db, cycle) == {"diproses": 2, "terjadwal": 2}
     from tests.programme_data import approved_cycle, insert_programme
 
@@ -78,7 +78,7 @@ def test_roles_and_areas(db: Database, admin) -> None:
         payments.create_batch(db, actor(Role.FINANCE, "32.75.02"), cycle, "bank", kelurahan_code=KELURAHAN)
     own = payments.create_batch(db, actor(Role.FINANCE, "32.75.01"), cycle, "bank", kelurahan_code=KELURAHAN)
     with pytest.raises(NotFound):
-        payments.get_batch(db, actor(Role.FINANCE, "32.75.02"), own["id"])
+        payments.get_batch(db, actor(Role.FINANCE, "32.75.02"), own.id)
     assert payments.list_batches(db, actor(Role.FINANCE, "32.75.02")) == []
 
 
@@ -91,8 +91,8 @@ def test_export_is_byte_identical_and_carries_control_totals(db: Database, admin
     assert b";baris=4;total=1000000;sha256=" in first
     again = payments.export_batch(db, FINANCE, batch_id, tmp_path / "lagi.csv")
     assert (tmp_path / "lagi.csv").read_bytes() == first
-    detail = payments.get_batch(db, FINANCE, batch_id)["batch"]
-    assert detail["state"] == "diekspor" and detail["file_sha256"] == again.file_sha256
+    detail = payments.get_batch(db, FINANCE, batch_id).batch
+    assert detail.state == "diekspor" and detail.file_sha256 == again.file_sha256
 
 
 def test_import_applies_paid_failed_and_reports_mismatches(db: Database, admin, tmp_path: Path) -> None:
@@ -194,12 +194,10 @@ def test_returned_payment_makes_the_entitlement_retryable(db: Database, admin, t
     assert payments.import_results(db, FINANCE, batch_id, late).applied == 1
     assert states(db, cycle) == {"dibayar": 1, "gagal": 1}
     retry = payments.create_batch(db, FINANCE, cycle, "pos", retry=True)
-    assert retry["control_count"] == 1
+    assert retry.control_count == 1
     with db.read() as conn:
         attempts = (
-            conn.execute(sa.select(lines_t.c.attempt).where(lines_t.c.batch_id == retry["id"]))
-            .scalars()
-            .all()
+            conn.execute(sa.select(lines_t.c.attempt).where(lines_t.c.batch_id == retry.id)).scalars().all()
         )
     assert attempts == [2] and states(db, cycle) == {"dibayar": 1, "diproses": 1}
 
@@ -248,7 +246,7 @@ def test_cancel_batch_makes_its_entitlements_retryable(db: Database, admin, tmp_
     late = payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, all_paid(rows)))
     assert late.by_outcome == {"konflik": 2} and late.batch_state == "dibatalkan"
     assert states(db, cycle) == {"gagal": 2}
-    assert payments.create_batch(db, FINANCE, cycle, "bank", retry=True)["control_count"] == 2
+    assert payments.create_batch(db, FINANCE, cycle, "bank", retry=True).control_count == 2
 
 
 def test_cancel_entitlement_only_when_not_on_its_way(db: Database, admin, tmp_path: Path) -> None:
@@ -296,7 +294,7 @@ def test_database_refuses_a_second_live_payment_even_without_the_service(
                 control_total=250_000,
                 version=1,
                 created_by="penyusup",
-                created_at=batch["created_at"],
+                created_at=batch.created_at,
             )
             .returning(payment_batches.c.id)
         ).scalar_one()

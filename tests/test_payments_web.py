@@ -55,7 +55,7 @@ def test_finance_creates_exports_and_imports_through_the_pages(db: Database, web
     assert download.status_code == 200 and 'filename="BYR-' in download.headers["content-disposition"]
     assert download.content.splitlines()[-1].startswith(b"#KONTROL;batch=BYR-")
     assert client.post("/pembayaran/1/ekspor", data={"csrf_token": csrf}).content == download.content
-    assert payments.get_batch(db, FINANCE, 1)["batch"]["file_name"] == "BYR-00001-001.csv"
+    assert payments.get_batch(db, FINANCE, 1).batch.file_name == "BYR-00001-001.csv"
     rows = list(csv.reader(io.StringIO(download.text)))[1:-1]
     result = result_file_bytes(
         [
@@ -110,7 +110,7 @@ def test_tampered_upload_is_rejected_with_the_reason(db: Database, web) -> None:
         and "checksum tidak cocok" in page.text
         and "Checksum SHA-256 tidak sama" in page.text
     )
-    assert payments.get_batch(db, FINANCE, 1)["states"] == {"dikirim": 3}
+    assert payments.get_batch(db, FINANCE, 1).states == {"dikirim": 3}
     wrong_type = client.post(
         "/pembayaran/1/hasil",
         data={"csrf_token": csrf},
@@ -131,7 +131,7 @@ def test_cancel_needs_a_reason_and_csrf(db: Database, web) -> None:
     )
     assert done.status_code == 303
     assert "Batch dibatalkan" in client.get(done.headers["location"]).text
-    assert payments.get_batch(db, FINANCE, 1)["states"] == {"dibatalkan": 3}
+    assert payments.get_batch(db, FINANCE, 1).states == {"dibatalkan": 3}
 
 
 def test_roles_and_areas_on_the_pages(db: Database, web) -> None:
@@ -151,7 +151,7 @@ def test_roles_and_areas_on_the_pages(db: Database, web) -> None:
                 else operator.post(url, data={"csrf_token": op_csrf, "alasan": "uji akses"})
             )
             assert answer.status_code == 403, (method, path, answer.status_code)
-    assert payments.get_batch(db, FINANCE, 1)["states"] == {"dikirim": 3}
+    assert payments.get_batch(db, FINANCE, 1).states == {"dikirim": 3}
     local, local_csrf = client_for(
         app, "keulokal"
     )  # finance of another kecamatan: a city-wide batch is not theirs

@@ -237,7 +237,7 @@ def test_pengaduan_form(client, db, admin) -> None:
     number = re.search(r'id="nomor">([^<]+)<', sent.text).group(1)
     assert number.startswith("P-")
     rows = cases.list_cases(db, admin, kind="pengaduan")
-    assert rows[0]["assigned_team"] == "keuangan"
+    assert rows[0].assigned_team == "keuangan"
     tracked = client.get(f"/layanan/lacak?nomor={number}")
     assert "Sesuai jadwal" in tracked.text
 

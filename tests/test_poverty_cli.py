@@ -213,7 +213,7 @@ def test_import_bps_adds_a_year(db, tmp_path, upload_dir):
     from tepat.store.audit import entries
 
     with db.read() as conn:
-        assert entries(conn, entity="bps_kemiskinan")[0]["action"] == "bps.import"
+        assert entries(conn, entity="bps_kemiskinan")[0]["action"] == "bps_poverty.import"
 
 
 def test_import_bps_refuses_bad_rows(db, tmp_path):

@@ -11,6 +11,7 @@ from tepat.config import Settings
 from tepat.domain.access import Role
 from tepat.errors import TepatError
 from tepat.web.deps import current_actor
+from tepat.web.json_twin import JsonTwin
 from tepat.web.routes.statistics import router
 from tests.conftest import actor
 from tests.factories import KELURAHAN, make_family
@@ -21,6 +22,7 @@ def client_for(db, tmp_path, who) -> TestClient:
     app.state.db = db
     app.state.settings = Settings(upload_dir=tmp_path / "uploads", min_cell_size=2)
     app.include_router(router)
+    app.add_middleware(JsonTwin)  # /statistik/peringkat.json, as in the whole app
     app.dependency_overrides[current_actor] = lambda: who
 
     @app.exception_handler(TepatError)

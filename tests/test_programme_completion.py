@@ -96,7 +96,7 @@ def test_a_service_cycle_covers_from_approval_and_closes_once_its_coverage_has_e
     )
     assert _states(db, cycle_id)[person["id"]] == "diblokir"
     assert cycles.close_ended_coverage(db, admin, today=ends + timedelta(days=1)) == [cycle_id]
-    assert cycles.show(db, admin, cycle_id).cycle["state"] == "ditutup"
+    assert cycles.show(db, admin, cycle_id).cycle.state == "ditutup"
     after = _states(db, cycle_id)
     assert "aktif" not in after.values() and "selesai" in after.values() and after[person["id"]] == "diblokir"
 
@@ -104,11 +104,11 @@ def test_a_service_cycle_covers_from_approval_and_closes_once_its_coverage_has_e
 def test_close_ended_coverage_leaves_paid_programmes_and_other_areas_alone(db, admin, ranked) -> None:
     blt = _approved(db, admin, "UMKM", DAY, date(2026, 7, 31))
     assert cycles.close_ended_coverage(db, admin, today=date(2030, 1, 1)) == []
-    assert cycles.show(db, admin, blt).cycle["state"] == "disetujui"
+    assert cycles.show(db, admin, blt).cycle.state == "disetujui"
     service = _approved(db, admin, "LKM-NIK", DAY, date(2026, 12, 31))
     elsewhere = actor(Role.ADMIN, "32.75.02", username="kec")
     assert cycles.close_ended_coverage(db, elsewhere, today=date(2030, 1, 1)) == []  # a city-wide cycle
-    assert cycles.show(db, admin, service).cycle["state"] == "disetujui"
+    assert cycles.show(db, admin, service).cycle.state == "disetujui"
 
 
 # ----------------------------------------------------------------- training seats
@@ -177,7 +177,7 @@ def test_a_training_batch_runs_from_enrolment_to_closing(db, admin, batch) -> No
         == 1
     )
     cycles.close(db, admin, batch)
-    assert cycles.show(db, admin, batch).cycle["state"] == "ditutup"
+    assert cycles.show(db, admin, batch).cycle.state == "ditutup"
     final = _states(db, batch)
     assert final[first["id"]] == "selesai" and final[second["id"]] == "tidak_lulus"
     with pytest.raises(StateError):
@@ -188,11 +188,11 @@ def test_a_training_batch_runs_from_enrolment_to_closing(db, admin, batch) -> No
             for (a,) in conn.execute(sa.select(audit_log.c.action).where(audit_log.c.entity_id == str(batch)))
         ]
     assert {
-        "pelatihan.daftar",
-        "pelatihan.tolak",
-        "pelatihan.hadir",
-        "pelatihan.selesai",
-        "pelatihan.tidak_lulus",
+        "training_seat.enrol",
+        "training_seat.refuse",
+        "training_seat.attend",
+        "training_seat.complete",
+        "training_seat.fail",
     } <= set(actions)
 
 
@@ -243,7 +243,7 @@ def test_the_attendance_sheet_lists_the_enrolled_with_a_column_per_day(db, admin
             conn.execute(
                 sa.select(sa.func.count())
                 .select_from(audit_log)
-                .where(audit_log.c.action == "dokumen.daftar_hadir")
+                .where(audit_log.c.action == "attendance_sheet.print")
             ).scalar_one()
             == 1
         )

@@ -170,7 +170,7 @@ def test_update_checks_version_role_and_audits_before_and_after(db, admin) -> No
         programmes.update_programme(db, admin, "BPNT", 1, {"amount": 175_000})
     with db.read() as conn:
         entry = audit.entries(conn, entity="programme", entity_id=row["id"])[0]
-    assert entry["action"] == "update"
+    assert entry["action"] == "programme.update"
     assert entry["detail"] == {
         "before": {"amount": 200_000, "annual_budget": None},
         "after": {"amount": 150_000, "annual_budget": 9_000_000},

@@ -125,10 +125,10 @@ def test_analyst_sees_aggregates_only_and_staff_reads_are_audited(db: Database, 
     assert analyst.total["planned_count"] == 5
     with db.read() as conn:
         actions = [e["action"] for e in audit.entries(conn, entity="payment_batch")]
-    assert "baca_selisih" not in actions
+    assert "reconciliation.read_mismatches" not in actions
     reconciliation.reconcile(db, FINANCE, batch_id=batch_id)
     with db.read() as conn:
-        assert audit.entries(conn, entity="payment_batch")[0]["action"] == "baca_selisih"
+        assert audit.entries(conn, entity="payment_batch")[0]["action"] == "reconciliation.read_mismatches"
 
 
 def test_area_limits_the_rows(db: Database, settled) -> None:

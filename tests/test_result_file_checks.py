@@ -57,7 +57,9 @@ def test_a_utf16_file_is_refused_with_an_encoding_message_and_recorded(db, batch
     with db.read() as conn:
         assert (
             conn.execute(
-                sa.select(sa.func.count()).select_from(audit_log).where(audit_log.c.action == "tolak_hasil")
+                sa.select(sa.func.count())
+                .select_from(audit_log)
+                .where(audit_log.c.action == "payment_batch.refuse_result")
             ).scalar_one()
             == 1
         )
@@ -99,7 +101,7 @@ def _with_trailer(tmp_path: Path, lines: list[list[str]], *, batch: str | None, 
 
 def test_a_trailer_naming_another_batch_or_channel_is_refused(db, batch, tmp_path: Path) -> None:
     batch_id, lines = batch
-    number = payments.list_batches(db, FINANCE)[0]["number"]
+    number = payments.list_batches(db, FINANCE)[0].number
     with pytest.raises(ValidationError, match="batch"):
         payments.import_results(
             db, FINANCE, batch_id, _with_trailer(tmp_path, lines, batch="BYR-09999-001", channel="bank")

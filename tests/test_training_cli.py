@@ -98,6 +98,6 @@ def test_close_ended_closes_the_service_cycles_whose_coverage_ended(db, admin, r
     cycles.approve(db, CHECKER, cycle_id)
     r = _run("siklus", "close-ended", "--as", "dinsos", "--json", "--db", db.url)
     assert r.exit_code == 0 and json.loads(r.stdout) == {"ditutup": [cycle_id]}, r.output
-    assert cycles.show(db, admin, cycle_id).cycle["state"] == "ditutup"
+    assert cycles.show(db, admin, cycle_id).cycle.state == "ditutup"
     r = _run("siklus", "close-ended", "--as", "dinsos", "--db", db.url)
     assert r.stdout == "0 siklus layanan yang jaminannya berakhir ditutup.\n"

@@ -82,6 +82,12 @@ def test_every_page_route_hides_another_kelurahans_family(db: Database, setting,
         assert response.status_code != 500, f"{method} {path} crashed"
         if any(f"{{{key}}}" in path for key in ("family_id", "member_id", "code")):
             assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
+        if method == "GET":  # the page's JSON twin runs the same checks
+            twin = client.get(url + ".json", params=params)
+            assert twin.status_code == response.status_code, f"{url}.json answered {twin.status_code}"
+            assert SECRET_NAME not in twin.text and view.family["kk_number"] not in twin.text, (
+                f"{url}.json leaks the family"
+            )
         checked += 1
     assert checked >= 25
     after = registry_reads.get_family(db, admin, family_id)

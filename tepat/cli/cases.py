@@ -63,17 +63,7 @@ def overdue(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Open sanggah past their 14-day deadline."""
     rows = cases.overdue_sanggah(*open_as_office(db_url))
     if as_json:
-        print_json(
-            [
-                {
-                    "nomor": r["tracking_number"],
-                    "kelurahan": r["kelurahan_name"],
-                    "status": r["state"],
-                    "batas_waktu": r["deadline"],
-                }
-                for r in rows
-            ]
-        )
+        print_json(rows)
         return
     if not rows:
         typer.echo("Tidak ada sanggah yang melewati batas 14 hari.")
@@ -81,7 +71,7 @@ def overdue(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     typer.echo(f"{len(rows)} sanggah melewati batas 14 hari:")
     for r in rows:
         typer.echo(
-            f"  {r['tracking_number']}  {r['kelurahan_name']:<20} {r['state_label']:<20} batas {r['deadline']:%d-%m-%Y}"
+            f"  {r.tracking_number}  {r.kelurahan_name:<20} {r.state_label:<20} batas {r.deadline:%d-%m-%Y}"
         )
 
 
@@ -95,25 +85,11 @@ def list_(
     """List cases, newest first."""
     rows = cases.list_cases(*open_as_office(db_url), kind=kind or None, open_only=open_only)
     if as_json:
-        print_json(
-            [
-                {
-                    "nomor": r["tracking_number"],
-                    "jenis": r["kind"],
-                    "kelurahan": r["kelurahan_name"],
-                    "status": r["state"],
-                    "sla": r["sla"].value if r["sla"] else None,
-                    "terlambat": r["overdue"],
-                }
-                for r in rows
-            ]
-        )
+        print_json(rows)
         return
     for r in rows:
-        late = " TERLAMBAT" if r["overdue"] else ""
-        typer.echo(
-            f"{r['tracking_number']}  {r['kind']:<9} {r['kelurahan_name']:<20} {r['state_label']}{late}"
-        )
+        late = " TERLAMBAT" if r.overdue else ""
+        typer.echo(f"{r.tracking_number}  {r.kind:<9} {r.kelurahan_name:<20} {r.state_label}{late}")
 
 
 def register(app: typer.Typer) -> None:

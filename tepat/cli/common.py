@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tepat.config import Settings
 from tepat.domain.access import Actor, system_actor
+from tepat.domain.json_values import plain
 from tepat.domain.validation import parse_date
 from tepat.store.database import Database
 
@@ -40,7 +41,7 @@ def open_database(db_url: str | None) -> Database:
 
 
 def print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, default=str, indent=2))
+    typer.echo(json.dumps(plain(value), ensure_ascii=False, indent=2))
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -30,21 +30,6 @@ from tepat.services import payments, reconciliation
 bayar_app = typer.Typer(help="Payment batches, files, results and reconciliation.", no_args_is_help=True)
 
 
-def _batch_json(b: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": b["id"],
-        "nomor": b["number"],
-        "siklus": b["cycle_id"],
-        "kanal": b["channel"],
-        "kelurahan": b["kelurahan_code"],
-        "status": b["state"],
-        "baris": b["control_count"],
-        "total": b["control_total"],
-        "berkas": b["file_name"],
-        "sha256": b["file_sha256"],
-    }
-
-
 @bayar_app.command("batch")
 def batch_command(
     cycle_id: Annotated[int, typer.Argument(help="Id of an approved cycle.")],
@@ -63,10 +48,10 @@ def batch_command(
         db, common.acting(db, user), cycle_id, channel, kelurahan_code=kelurahan, retry=retry
     )
     if as_json:
-        print_json(_batch_json(b))
+        print_json(b)
         return
     typer.echo(
-        f"Batch {b['number']} (id {b['id']}) dibuat: {number(b['control_count'])} baris, {rupiah(b['control_total'])}."
+        f"Batch {b.number} (id {b.id}) dibuat: {number(b.control_count)} baris, {rupiah(b.control_total)}."
     )
 
 
@@ -212,14 +197,14 @@ def list_command(
     db = open_database(db_url)
     rows = payments.list_batches(db, common.reader(db, user), cycle_id)
     if as_json:
-        print_json([_batch_json(b) for b in rows])
+        print_json(rows)
         return
     if not rows:
         typer.echo("Belum ada batch pembayaran.")
     for b in rows:
         typer.echo(
-            f"{b['id']:>5}  {b['number']}  {b['channel']:<8}{b['state']:<12}{number(b['control_count']):>10} baris"
-            f"  {rupiah(b['control_total'])}"
+            f"{b.id:>5}  {b.number}  {b.channel:<8}{b.state:<12}{number(b.control_count):>10} baris"
+            f"  {rupiah(b.control_total)}"
         )
 
 

@@ -26,7 +26,6 @@ from tepat.cli.common import (
     open_database,
     print_json,
 )
-from tepat.domain.cycles import CycleState
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.programmes import OverrideState
 from tepat.services import cycles, enrolment, programmes
@@ -557,13 +556,13 @@ def cycle_show(
         print_json(view.as_dict())
         return
     c = view.cycle
-    typer.echo(f"Siklus {c['id']}: {c['name']} ({c['programme_code']}) — {CycleState(c['state']).label}")
+    typer.echo(f"Siklus {c.id}: {c.name} ({c.programme_code}) — {c.state.label}")
     typer.echo(
-        f"  {number(c['entitlements'])} penerima, {rupiah(c['total_amount'])}, {number(c['blocked'])} diblokir; "
-        f"pagu {rupiah(c['budget_cap'])}"
+        f"  {number(c.entitlements)} penerima, {rupiah(c.total_amount)}, {number(c.blocked)} diblokir; "
+        f"pagu {rupiah(c.budget_cap)}"
     )
-    if c["snapshot_sha256"]:
-        typer.echo(f"  SHA-256 daftar beku: {c['snapshot_sha256']}")
+    if c.snapshot_sha256:
+        typer.echo(f"  SHA-256 daftar beku: {c.snapshot_sha256}")
     for r in view.by_kelurahan:
         typer.echo(
             f"  {r['kelurahan_name']:<24} {number(r['count']):>8} {rupiah(r['total']):>18}  diblokir {number(r['blocked'])}"
@@ -579,26 +578,14 @@ def cycle_list(
     """Cycles, newest first."""
     rows = cycles.list_cycles(*open_as_office(db_url), program or None)
     if as_json:
-        print_json(
-            [
-                {
-                    "id": r["id"],
-                    "nama": r["name"],
-                    "program": r["programme_code"],
-                    "status": r["state"],
-                    "penerima": r["entitlements"],
-                    "total_rupiah": r["total_amount"],
-                }
-                for r in rows
-            ]
-        )
+        print_json(rows)
         return
     if not rows:
         typer.echo("Belum ada siklus.")
     for r in rows:
         typer.echo(
-            f"{r['id']:>5}  {r['programme_code']:<20} {CycleState(r['state']).label:<24} "
-            f"{number(r['entitlements']):>9} {rupiah(r['total_amount']):>20}  {r['name']}"
+            f"{r.id:>5}  {r.programme_code:<20} {r.state.label:<24} "
+            f"{number(r.entitlements):>9} {rupiah(r.total_amount):>20}  {r.name}"
         )
 
 

@@ -65,7 +65,7 @@ def list_seats(
         )
         return
     typer.echo(
-        f"{found.cycle['name']}: {number(len(found.seats))} kursi, {number(found.open_seats)} belum selesai; "
+        f"{found.cycle.name}: {number(len(found.seats))} kursi, {number(found.open_seats)} belum selesai; "
         f"{number(len(found.days))} hari kehadiran dicatat."
     )
     for s in found.seats:

@@ -8,11 +8,13 @@ check character so that a mistyped number is caught before any lookup.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from tepat.domain.records import from_columns
 from tepat.domain.regions import parent_of
 from tepat.errors import StateError
 
@@ -171,6 +173,89 @@ class SlaState(StrEnum):
             "berisiko": "Mendekati batas waktu",
             "terlambat": "Melewati batas waktu",
         }[self.value]
+
+
+@dataclass(frozen=True)
+class Case:
+    """An usul, sanggah or pengaduan as stored (the read model of ``cases``)."""
+
+    id: int
+    kind: CaseKind
+    tracking_number: str
+    state: CaseState
+    kelurahan_code: str
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    category: str | None = None
+    subject_family_id: int | None = None
+    created_family_id: int | None = None
+    reporter_name: str | None = None
+    reporter_contact: str | None = None
+    reporter_nik_hash: str | None = None
+    payload: Mapping[str, Any] | None = None
+    deadline: datetime | None = None
+    assigned_team: str | None = None
+    outcome: str | None = None
+    resolution: str | None = None
+    closed_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any], **extra: Any) -> Case:
+        """The case from a row of ``cases`` (and, for a ``ListedCase``, the ``extra`` fields)."""
+        return from_columns(cls, row, **extra, kind=CaseKind(row["kind"]), state=CaseState(row["state"]))
+
+    @property
+    def state_label(self) -> str:
+        return self.state.label
+
+    def as_json(self) -> dict[str, Any]:
+        """The case in the vocabulary of the CLI's ``--json`` and the pages' JSON twins (the keyed hash of the
+        reporter's NIK stays inside)."""
+        return {
+            "id": self.id,
+            "nomor": self.tracking_number,
+            "jenis": self.kind.value,
+            "status": self.state.value,
+            "kategori": self.category,
+            "kode_kelurahan": self.kelurahan_code,
+            "keluarga": self.subject_family_id,
+            "keluarga_baru": self.created_family_id,
+            "pelapor": self.reporter_name,
+            "kontak": self.reporter_contact,
+            "uraian": self.description,
+            "rincian": dict(self.payload) if self.payload is not None else None,
+            "batas_waktu": self.deadline.isoformat() if self.deadline else None,
+            "tim": self.assigned_team,
+            "hasil": self.outcome,
+            "penyelesaian": self.resolution,
+            "dibuat_oleh": self.created_by,
+            "dibuat_pada": self.created_at.isoformat(),
+            "ditutup_pada": self.closed_at.isoformat() if self.closed_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class ListedCase(Case):
+    """A case in a list: with its SLA state as of the listing, whether it is overdue, and its kelurahan's name."""
+
+    sla: SlaState | None = None
+    overdue: bool = False
+    kelurahan_name: str = ""
+
+    @classmethod
+    def of(cls, case: Case, *, sla: SlaState | None, overdue: bool, kelurahan_name: str) -> ListedCase:
+        values = {f.name: getattr(case, f.name) for f in fields(Case)}
+        return cls(**values, sla=sla, overdue=overdue, kelurahan_name=kelurahan_name)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **super().as_json(),
+            "kelurahan": self.kelurahan_name,
+            "sla": self.sla.value if self.sla else None,
+            "terlambat": self.overdue,
+        }
 
 
 def deadline_for(kind: CaseKind, opened_at: datetime, category: str | None = None) -> datetime | None:

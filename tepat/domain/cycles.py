@@ -14,13 +14,16 @@ taken while the count stays within the quota and the running total within the bu
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.entitlements import FINAL
 from tepat.domain.formatting import number, rupiah
+from tepat.domain.records import from_columns
 from tepat.errors import PermissionDenied, StateError
 
 
@@ -45,6 +48,70 @@ _STATE_LABELS = {
     "ditutup": "Ditutup",
     "dibatalkan": "Dibatalkan",
 }
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A benefit cycle as stored, with its programme's code, name and unit (the read model of ``benefit_cycles``)."""
+
+    id: int
+    programme_id: int
+    programme_code: str
+    programme_name: str
+    name: str
+    area_code: str
+    period_start: date
+    period_end: date
+    reference_date: date
+    state: CycleState
+    programme_snapshot: Mapping[str, Any]
+    version: int
+    created_by: str
+    created_at: datetime
+    entitlements: int = 0
+    total_amount: int = 0
+    blocked: int = 0
+    model_id: int | None = None
+    budget_cap: int | None = None
+    quota: int | None = None
+    snapshot_sha256: str | None = None
+    generated_at: datetime | None = None
+    submitted_by: str | None = None
+    submitted_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+    cancel_reason: str | None = None
+    unit: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> Cycle:
+        """The cycle from a row of ``benefit_cycles`` joined with its programme (unknown keys are ignored)."""
+        return from_columns(cls, row, state=CycleState(row["state"]))
+
+    def as_json(self) -> dict[str, Any]:
+        """The cycle in the vocabulary of the CLI's ``--json`` and the pages' JSON twins."""
+        return {
+            "id": self.id,
+            "nama": self.name,
+            "program": self.programme_code,
+            "wilayah": self.area_code,
+            "status": self.state.value,
+            "periode": [self.period_start.isoformat(), self.period_end.isoformat()],
+            "tanggal_acuan": self.reference_date.isoformat(),
+            "model": self.model_id,
+            "pagu": self.budget_cap,
+            "kuota": self.quota,
+            "penerima": self.entitlements,
+            "total_rupiah": self.total_amount,
+            "diblokir": self.blocked,
+            "sha256": self.snapshot_sha256,
+            "dibuat_oleh": self.created_by,
+            "diajukan_oleh": self.submitted_by,
+            "disetujui_oleh": self.approved_by,
+            "alasan_batal": self.cancel_reason,
+        }
 
 
 class CycleAction(StrEnum):

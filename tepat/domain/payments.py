@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from tepat.domain.entitlements import EntitlementState
+from tepat.domain.records import from_columns
 from tepat.errors import FieldError, StateError, ValidationError
 
 
@@ -114,6 +118,52 @@ class Channel(StrEnum):
             "pos": "Tunai melalui PT Pos",
             "voucher": "Voucher barang",
         }[self.value]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A payment batch as stored (the read model of ``payment_batches``; ``cycle_name`` when listed with it)."""
+
+    id: int
+    cycle_id: int
+    number: str
+    channel: Channel
+    state: BatchState
+    control_count: int
+    control_total: int
+    version: int
+    created_by: str
+    created_at: datetime
+    kelurahan_code: str | None = None
+    file_name: str | None = None
+    file_sha256: str | None = None
+    exported_by: str | None = None
+    exported_at: datetime | None = None
+    closed_at: datetime | None = None
+    cancel_reason: str | None = None
+    cycle_name: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> Batch:
+        return from_columns(cls, row, channel=Channel(row["channel"]), state=BatchState(row["state"]))
+
+    def as_json(self) -> dict[str, Any]:
+        """The batch in the vocabulary of the CLI's ``--json`` and the pages' JSON twins."""
+        return {
+            "id": self.id,
+            "nomor": self.number,
+            "siklus": self.cycle_id,
+            "kanal": self.channel.value,
+            "kelurahan": self.kelurahan_code,
+            "status": self.state.value,
+            "baris": self.control_count,
+            "total": self.control_total,
+            "berkas": self.file_name,
+            "sha256": self.file_sha256,
+            "dibuat_oleh": self.created_by,
+            "dibuat_pada": self.created_at.isoformat(),
+            "alasan_batal": self.cancel_reason,
+        }
 
 
 PAYMENT_COLUMNS: dict[Channel, tuple[str, ...]] = {

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.regions import Level, level_of
 from tepat.errors import PermissionDenied
@@ -78,7 +79,7 @@ def entries(
     audit.record_read(
         db,
         actor,
-        "audit.read",
+        AuditAction.AUDIT_LOG_READ,
         "audit_log",
         None,
         area_code=actor.area_code or None,
@@ -93,7 +94,7 @@ def export(db: Database, actor: Actor, wanted: AuditFilter) -> list[dict[str, An
     audit.record_read(
         db,
         actor,
-        "audit.export",
+        AuditAction.AUDIT_LOG_EXPORT,
         "audit_log",
         None,
         area_code=actor.area_code or None,

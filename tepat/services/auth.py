@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tepat.domain.access import SYSTEM, Actor, Permission, Role
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.regions import Level, is_region_code, level_of
 from tepat.errors import (
     AuthenticationFailed,
@@ -192,7 +193,7 @@ def create_user(
         audit.record(
             conn,
             actor,
-            "user.create",
+            AuditAction.USER_CREATE,
             "user",
             user_id,
             area_code=area_code,
@@ -228,7 +229,11 @@ def _hash(password: str) -> str:
 
 def _log_attempt(db: Database, name: str, ok: bool, *, code_follows: bool = False) -> None:
     """A login attempt in the audit log: ``login`` only once the account is in (after its code, if it has one)."""
-    action = ("login.password_ok" if code_follows else "login") if ok else "login.failed"
+    action = (
+        (AuditAction.LOGIN_ACCEPT_PASSWORD if code_follows else AuditAction.LOGIN_SUCCEED)
+        if ok
+        else AuditAction.LOGIN_FAIL
+    )
     with db.begin() as conn:
         audit.record(conn, SYSTEM, action, "login", name)
 
@@ -311,7 +316,7 @@ def issue_token(
         audit.record(
             conn,
             actor,
-            "token.create",
+            AuditAction.TOKEN_CREATE,
             "user",
             row["id"],
             area_code=row["area_code"],
@@ -345,7 +350,7 @@ def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
         audit.record(
             conn,
             actor,
-            "token.revoke",
+            AuditAction.TOKEN_REVOKE,
             "user",
             row["user_id"],
             area_code=row["area_code"],
@@ -407,7 +412,7 @@ def change_password(
         audit.record(
             conn,
             actor,
-            "user.password_change",
+            AuditAction.USER_PASSWORD_CHANGE,
             "user",
             row["id"],
             area_code=row["area_code"],
@@ -431,7 +436,7 @@ def set_password(db: Database, actor: Actor, username: str, new: str, repeat: st
         audit.record(
             conn,
             actor,
-            "user.password_set",
+            AuditAction.USER_PASSWORD_SET,
             "user",
             row["id"],
             area_code=row["area_code"],
@@ -465,7 +470,7 @@ def reset_password(db: Database, actor: Actor, username: str, *, remove_second_f
         audit.record(
             conn,
             actor,
-            "user.password_reset",
+            AuditAction.USER_PASSWORD_RESET,
             "user",
             row["id"],
             area_code=row["area_code"],
@@ -486,7 +491,7 @@ def end_sessions(db: Database, actor: Actor, username: str) -> int:
         audit.record(
             conn,
             actor,
-            "user.sessions_end",
+            AuditAction.USER_SESSIONS_END,
             "user",
             row["id"],
             area_code=row["area_code"],
@@ -509,7 +514,7 @@ def deactivate_user(db: Database, actor: Actor, username: str) -> None:
         audit.record(
             conn,
             actor,
-            "user.deactivate",
+            AuditAction.USER_DEACTIVATE,
             "user",
             row["id"],
             area_code=row["area_code"],

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Role
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.cases import (
     INITIAL,
     PENGADUAN_CATEGORIES,
@@ -165,7 +166,7 @@ def _open_case(
             audit.record(
                 conn,
                 actor,
-                f"{kind.value}.create",
+                AuditAction.case_created(kind),
                 "case",
                 case_id,
                 area_code=values["kelurahan_code"],
@@ -348,9 +349,9 @@ def track(db: Database, number: str, *, clock: Clock = system_clock) -> PublicTr
         row = store.by_tracking_number(conn, canonical)
         if row is None:
             return None
-        events = store.events(conn, row["id"])
-    kind, state = CaseKind(row["kind"]), CaseState(row["state"])
-    opened, deadline, closed_at = as_utc(row["created_at"]), as_utc(row["deadline"]), as_utc(row["closed_at"])
+        events = store.events(conn, row.id)
+    kind, state = row.kind, row.state
+    opened, deadline, closed_at = as_utc(row.created_at), as_utc(row.deadline), as_utc(row.closed_at)
     assert opened is not None
     return PublicTracking(
         tracking_number=canonical,
@@ -360,7 +361,7 @@ def track(db: Database, number: str, *, clock: Clock = system_clock) -> PublicTr
         opened_at=opened,
         deadline=deadline,
         sla=sla_state(opened, deadline, clock(), closed_at).label if deadline else None,
-        outcome=SanggahOutcome(row["outcome"]).label if row["outcome"] else None,
-        resolution=row["resolution"] if kind is CaseKind.PENGADUAN else None,
+        outcome=SanggahOutcome(row.outcome).label if row.outcome else None,
+        resolution=row.resolution if kind is CaseKind.PENGADUAN else None,
         closed=is_final(kind, state),
     )

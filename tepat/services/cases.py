@@ -8,7 +8,7 @@ enters the registry through ``registry.create_family``; an upheld sanggah takes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,10 +17,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission, applying_findings
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.cases import (
+    Case,
     CaseKind,
     CaseState,
     Clock,
+    ListedCase,
     SanggahOutcome,
     SlaState,
     check_transition,
@@ -63,7 +66,7 @@ _NOTE_REQUIRED = {CaseState.DITOLAK, CaseState.SELESAI}
 class CaseDetail:
     """A case as staff see it: the record, its history, files, the steps this user may take now."""
 
-    case: dict[str, Any]
+    case: Case
     events: list[dict[str, Any]]
     uploads: list[dict[str, Any]]
     next_states: list[CaseState]
@@ -73,11 +76,11 @@ class CaseDetail:
     warnings: list[str] = field(default_factory=list)
 
 
-def _visible_case(conn: sa.Connection, actor: Actor, case_id: int, *, lock: bool = False) -> dict[str, Any]:
+def _visible_case(conn: sa.Connection, actor: Actor, case_id: int, *, lock: bool = False) -> Case:
     if not actor.may(Permission.HANDLE_CASES):
         raise NotFound("Kasus tidak ditemukan")
     row = store.get(conn, case_id, lock=lock)
-    if row is None or not actor.in_area(row["kelurahan_code"]):
+    if row is None or not actor.in_area(row.kelurahan_code):
         raise NotFound("Kasus tidak ditemukan")
     return row
 
@@ -87,8 +90,8 @@ def _may_move(actor: Actor, kind: CaseKind, to: CaseState) -> bool:
     return needed is not None and actor.may(needed)
 
 
-def _timing(row: Mapping[str, Any], at: datetime) -> tuple[SlaState | None, bool]:
-    opened, deadline, closed_at = as_utc(row["created_at"]), as_utc(row["deadline"]), as_utc(row["closed_at"])
+def _timing(case: Case, at: datetime) -> tuple[SlaState | None, bool]:
+    opened, deadline, closed_at = as_utc(case.created_at), as_utc(case.deadline), as_utc(case.closed_at)
     assert opened is not None
     if deadline is None:
         return None, False
@@ -105,7 +108,7 @@ def list_cases(
     open_only: bool = False,
     clock: Clock = system_clock,
     limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> list[ListedCase]:
     """Cases in the actor's area with their SLA state and an overdue flag, newest first."""
     if not actor.may(Permission.HANDLE_CASES):
         raise PermissionDenied("Peran Anda tidak menangani kasus warga")
@@ -120,11 +123,15 @@ def list_cases(
             overdue_at=at if overdue else None,
             limit=limit,
         )
-    for r in rows:
-        r["sla"], r["overdue"] = _timing(r, at)
-        r["state_label"] = CaseState(r["state"]).label
-        r["kelurahan_name"] = db.regions.name(r["kelurahan_code"])
-    return rows
+    listed = []
+    for case in rows:
+        sla, overdue_now = _timing(case, at)
+        listed.append(
+            ListedCase.of(
+                case, sla=sla, overdue=overdue_now, kelurahan_name=db.regions.name(case.kelurahan_code)
+            )
+        )
+    return listed
 
 
 def find_case(db: Database, actor: Actor, number: str) -> int:
@@ -134,10 +141,10 @@ def find_case(db: Database, actor: Actor, number: str) -> int:
         row = store.by_tracking_number(conn, canonical) if canonical else None
         if row is None:
             raise NotFound("Kasus tidak ditemukan")
-        return int(_visible_case(conn, actor, row["id"])["id"])
+        return _visible_case(conn, actor, row.id).id
 
 
-def overdue_sanggah(db: Database, actor: Actor, *, clock: Clock = system_clock) -> list[dict[str, Any]]:
+def overdue_sanggah(db: Database, actor: Actor, *, clock: Clock = system_clock) -> list[ListedCase]:
     """Open sanggah past their 14-day deadline, for the admin's attention."""
     return list_cases(db, actor, kind=CaseKind.SANGGAH.value, overdue=True, clock=clock)
 
@@ -148,10 +155,10 @@ def get_case(db: Database, actor: Actor, case_id: int, *, clock: Clock = system_
         row = _visible_case(conn, actor, case_id)
         events = store.events(conn, case_id)
         files = store.uploads_of(conn, case_id)
-        subject = family_store.get(conn, row["subject_family_id"]) if row["subject_family_id"] else None
+        subject = family_store.get(conn, row.subject_family_id) if row.subject_family_id else None
         warnings = _usul_warnings(conn, actor, row)
-    audit.record_read(db, actor, "case.read", "case", case_id, area_code=row["kelurahan_code"])
-    kind, state = CaseKind(row["kind"]), CaseState(row["state"])
+    audit.record_read(db, actor, AuditAction.CASE_READ, "case", case_id, area_code=row.kelurahan_code)
+    kind, state = CaseKind(row.kind), CaseState(row.state)
     sla, overdue = _timing(row, clock())
     allowed = [s for s in next_states(kind, state) if _may_move(actor, kind, s)]
     return CaseDetail(
@@ -166,15 +173,13 @@ def get_case(db: Database, actor: Actor, case_id: int, *, clock: Clock = system_
     )
 
 
-def _usul_warnings(conn: sa.Connection, actor: Actor, row: Mapping[str, Any]) -> list[str]:
-    if row["kind"] != CaseKind.USUL or not row["payload"] or is_final(CaseKind.USUL, CaseState(row["state"])):
+def _usul_warnings(conn: sa.Connection, actor: Actor, row: Case) -> list[str]:
+    if row.kind != CaseKind.USUL or not row.payload or is_final(CaseKind.USUL, CaseState(row.state)):
         return []
     found = []
-    kk = row["payload"]["family"].get("kk_number")
-    niks = [m["nik"] for m in row["payload"]["members"]]
-    if moves.outside_area(
-        conn, actor, kk_number=kk or "", to_kelurahan_code=row["kelurahan_code"], niks=niks
-    ):
+    kk = row.payload["family"].get("kk_number")
+    niks = [m["nik"] for m in row.payload["members"]]
+    if moves.outside_area(conn, actor, kk_number=kk or "", to_kelurahan_code=row.kelurahan_code, niks=niks):
         # Nothing about the other area's records: only that approving will send a move request instead.
         return [
             (
@@ -184,7 +189,7 @@ def _usul_warnings(conn: sa.Connection, actor: Actor, row: Mapping[str, Any]) ->
         ]
     if kk and family_store.active_family_by_kk(conn, kk) is not None:
         found.append(f"Nomor KK {kk} sudah terdaftar sebagai keluarga aktif.")
-    for m in row["payload"]["members"]:
+    for m in row.payload["members"]:
         if family_store.active_member_by_nik(conn, m["nik"]) is not None:
             found.append(f"NIK {m['nik']} ({m['name']}) sudah terdaftar sebagai anggota aktif.")
     return found
@@ -214,7 +219,7 @@ def advance(
         )
     with db.read() as conn:
         row = _visible_case(conn, actor, case_id)
-    kind, state = CaseKind(row["kind"]), CaseState(row["state"])
+    kind, state = CaseKind(row.kind), CaseState(row.state)
     check_transition(kind, state, to, outcome=outcome)
     if not _may_move(actor, kind, to):
         raise PermissionDenied("Peran Anda tidak dapat melakukan langkah ini")
@@ -224,23 +229,23 @@ def advance(
     try:
         created = None
         if kind is CaseKind.USUL and to is CaseState.MASUK_REGISTRI:
-            payload = row["payload"]
+            payload = row.payload or {}
             created = registry.create_family(
                 db,
                 actor,
                 payload["family"],
                 payload["members"],
-                reason=f"Usul {row['tracking_number']} disetujui",
+                reason=f"Usul {row.tracking_number} disetujui",
             )
-        if kind is CaseKind.SANGGAH and outcome == SanggahOutcome.DIHAPUS and row["subject_family_id"]:
+        if kind is CaseKind.SANGGAH and outcome == SanggahOutcome.DIHAPUS and row.subject_family_id:
             _remove_from_lists(db, actor, row)
         at = clock()
         with db.begin() as conn:
             current = _visible_case(conn, actor, case_id, lock=True)
-            if current["state"] != state.value:
+            if current.state != state:
                 raise StateError("Kasus ini baru saja diubah orang lain; muat ulang halaman")
             record_evidence(
-                conn, saved, case_id=case_id, area_code=row["kelurahan_code"], by=actor.username, at=at
+                conn, saved, case_id=case_id, area_code=row.kelurahan_code, by=actor.username, at=at
             )
             if (
                 kind is CaseKind.USUL
@@ -265,10 +270,10 @@ def advance(
             audit.record(
                 conn,
                 actor,
-                f"{kind.value}.{to.value}",
+                AuditAction.case_moved(kind),
                 "case",
                 case_id,
-                area_code=row["kelurahan_code"],
+                area_code=row.kelurahan_code,
                 detail={"from": state.value, "to": to.value, "outcome": outcome, "family_id": created},
             )
     except Exception:
@@ -277,11 +282,13 @@ def advance(
         raise
 
 
-def _remove_from_lists(db: Database, actor: Actor, case: Mapping[str, Any]) -> None:
+def _remove_from_lists(db: Database, actor: Actor, case: Case) -> None:
     """An upheld sanggah ("dihapus dari daftar"): the family is marked not eligible, which blocks its unpaid
     entitlements in the same transaction and keeps it out of every cycle generated from now on (issue 18 point 2)."""
+    if case.subject_family_id is None:
+        return
     with db.read() as conn:
-        family = family_store.get(conn, case["subject_family_id"])
+        family = family_store.get(conn, case.subject_family_id)
     if family is None or family["verification_status"] == VerificationStatus.DITOLAK:
         return
     registry.update_family(
@@ -290,7 +297,7 @@ def _remove_from_lists(db: Database, actor: Actor, case: Mapping[str, Any]) -> N
         family["id"],
         {"verification_status": VerificationStatus.DITOLAK.value},
         expected_version=family["version"],
-        reason=f"Sanggah {case['tracking_number']}: dihapus dari daftar",
+        reason=f"Sanggah {case.tracking_number}: dihapus dari daftar",
     )
 
 
@@ -303,7 +310,7 @@ def upload_for(db: Database, actor: Actor, upload_id: int) -> dict[str, Any]:
     audit.record_read(
         db,
         actor,
-        "upload.read",
+        AuditAction.UPLOAD_READ,
         "upload",
         upload_id,
         area_code=row["area_code"],

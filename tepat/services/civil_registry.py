@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.households import InactiveReason, LifeStatus, RegistryStatus
 from tepat.domain.nik import check_nik, mask_nik
 from tepat.domain.validation import parse_date
@@ -160,7 +161,7 @@ def apply_changes(db: Database, actor: Actor, rows: list[ChangeRow], *, source: 
         audit.record(
             conn,
             actor,
-            "civil_registry.import",
+            AuditAction.CIVIL_REGISTRY_IMPORT,
             "import",
             None,
             detail={

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.coverage import ServiceCycle, covering_cycle
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.masking import mask_name
@@ -121,7 +122,7 @@ def register_facility(db: Database, actor: Actor, *, code: str, name: str, kind:
         audit.record(
             conn,
             actor,
-            "fasilitas.daftar",
+            AuditAction.FACILITY_REGISTER,
             "facilities",
             facility_id,
             detail={"code": code, "name": name, "kind": kind, "key_prefix": key[:12]},
@@ -139,7 +140,12 @@ def revoke_facility(db: Database, actor: Actor, code: str) -> dict[str, Any]:
         if not store.revoke(conn, found["id"], now()):
             raise ValidationError("Kunci fasilitas ini sudah dicabut.")
         audit.record(
-            conn, actor, "fasilitas.cabut", "facilities", found["id"], detail={"code": found["code"]}
+            conn,
+            actor,
+            AuditAction.FACILITY_REVOKE,
+            "facilities",
+            found["id"],
+            detail={"code": found["code"]},
         )
     return {"id": found["id"], "kode": found["code"], "nama": found["name"]}
 

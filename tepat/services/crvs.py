@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from tepat.domain.access import Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.dci import VERSION, ErrorCode, Refused
 from tepat.domain.dci_records import timestamp
 from tepat.domain.nik import Nik, mask_nik
@@ -99,7 +100,7 @@ def record_subscription(db: Database, client: DciClient, message: Mapping[str, A
         audit.record(
             conn,
             client.actor,
-            "dci.crvs.subscribed",
+            AuditAction.DCI_CRVS_SUBSCRIBE,
             "dci_client",
             client.id,
             area_code=client.actor.area_code,

@@ -11,16 +11,18 @@ that the frozen list never changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.coverage import cycle_coverage_end
 from tepat.domain.cycles import (
     FINAL_ENTITLEMENT_STATES,
+    Cycle,
     CycleAction,
     CycleState,
     allowed_actions,
@@ -67,7 +69,7 @@ SNAPSHOT_FIELDS = (
 class CycleView:
     """A cycle with its totals, per-kelurahan table (in the actor's area) and the actions this actor may take."""
 
-    cycle: dict[str, Any]
+    cycle: Cycle
     states: dict[str, int]
     by_kelurahan: list[dict[str, Any]]
     actions: list[CycleAction]
@@ -75,56 +77,41 @@ class CycleView:
     @property
     def completion(self) -> Completion:
         """Paid, coverage or training: what the page offers after approval."""
-        return completion_of_cycle(self.cycle["programme_snapshot"])
+        return completion_of_cycle(self.cycle.programme_snapshot)
 
     @property
     def coverage_ends(self) -> date | None:
         return coverage_ends(self.cycle)
 
     def as_dict(self) -> dict[str, Any]:
-        c = self.cycle
         ends = self.coverage_ends
         return {
             "penyelesaian": self.completion.value,
             **({"jaminan_sampai": ends.isoformat()} if ends else {}),
-            "id": c["id"],
-            "nama": c["name"],
-            "program": c["programme_code"],
-            "status": c["state"],
-            "periode": [c["period_start"].isoformat(), c["period_end"].isoformat()],
-            "tanggal_acuan": c["reference_date"].isoformat(),
-            "model": c["model_id"],
-            "pagu": c["budget_cap"],
-            "kuota": c["quota"],
-            "penerima": c["entitlements"],
-            "total_rupiah": c["total_amount"],
-            "diblokir": c["blocked"],
-            "sha256": c["snapshot_sha256"],
+            **self.cycle.as_json(),
             "per_status": self.states,
             "per_kelurahan": self.by_kelurahan,
-            "dibuat_oleh": c["created_by"],
-            "diajukan_oleh": c["submitted_by"],
-            "disetujui_oleh": c["approved_by"],
-            "alasan_batal": c["cancel_reason"],
         }
 
+    as_json = as_dict
 
-def _load(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict[str, Any]:
+
+def _load(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> Cycle:
     row = store.get_cycle(conn, cycle_id, lock=lock)
     if row is None:
         raise NotFound(_NOT_FOUND)
     return row
 
 
-def _step(conn: sa.Connection, actor: Actor, cycle: dict[str, Any], action: CycleAction) -> CycleState:
+def _step(conn: sa.Connection, actor: Actor, cycle: Cycle, action: CycleAction) -> CycleState:
     check_actor(
         action,
         actor,
-        created_by=cycle["created_by"],
-        submitted_by=cycle["submitted_by"],
-        cycle_area=cycle["area_code"],
+        created_by=cycle.created_by,
+        submitted_by=cycle.submitted_by,
+        cycle_area=cycle.area_code,
     )
-    return next_state(cycle["state"], action)
+    return next_state(cycle.state, action)
 
 
 def create_cycle(
@@ -191,7 +178,7 @@ def create_cycle(
         audit.record(
             conn,
             actor,
-            "create",
+            AuditAction.CYCLE_CREATE,
             "benefit_cycle",
             cycle_id,
             area_code=area or None,
@@ -209,25 +196,25 @@ def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
     with db.begin() as conn:
         cycle = _load(conn, cycle_id, lock=True)
         _step(conn, actor, cycle, CycleAction.GENERATE)
-        prog = get_programme_row(conn, cycle["programme_id"])
+        prog = get_programme_row(conn, cycle.programme_id)
         scope = enrolment.programme_scope(  # the cycle's area, never the acting admin's (which contains it)
             conn,
             prog,
             actor,
-            reference_date=cycle["reference_date"],
-            period=(cycle["period_start"], cycle["period_end"]),
-            budget=cycle["budget_cap"],
-            quota=cycle["quota"],
+            reference_date=cycle.reference_date,
+            period=(cycle.period_start, cycle.period_end),
+            budget=cycle.budget_cap,
+            quota=cycle.quota,
             use_programme_limits=False,
-            area_code=cycle["area_code"],
+            area_code=cycle.area_code,
         )
         at = now()
         count, total = store.generate(conn, cycle_id, scope, at)
         if not store.move(
             conn,
             cycle_id,
-            cycle["state"],
-            cycle["version"],
+            cycle.state,
+            cycle.version,
             {
                 "entitlements": count,
                 "total_amount": total,
@@ -241,14 +228,14 @@ def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
         audit.record(
             conn,
             actor,
-            "generate",
+            AuditAction.CYCLE_GENERATE,
             "benefit_cycle",
             cycle_id,
             detail={
                 "entitlements": count,
                 "total_amount": total,
                 "model_id": scope.model_id,
-                "area": cycle["area_code"],
+                "area": cycle.area_code,
                 "programme_version": prog["version"],
             },
         )
@@ -267,17 +254,17 @@ def submit(db: Database, actor: Actor, cycle_id: int) -> None:
     with db.begin() as conn:
         cycle = _load(conn, cycle_id, lock=True)
         target = _step(conn, actor, cycle, CycleAction.SUBMIT)
-        if cycle["generated_at"] is None:
+        if cycle.generated_at is None:
             raise StateError("Susun daftar penerima dulu sebelum mengajukan siklus.")
         if not store.move(
             conn,
             cycle_id,
-            cycle["state"],
-            cycle["version"],
+            cycle.state,
+            cycle.version,
             {"state": target.value, "submitted_by": actor.username, "submitted_at": now()},
         ):
             raise ConflictError(_MOVED)
-        audit.record(conn, actor, "submit", "benefit_cycle", cycle_id)
+        audit.record(conn, actor, AuditAction.CYCLE_SUBMIT, "benefit_cycle", cycle_id)
 
 
 @dataclass(frozen=True)
@@ -293,17 +280,17 @@ class ApprovalReview:
     blocked_lines: list[dict[str, Any]]
 
 
-def _review(conn: sa.Connection, cycle: dict[str, Any]) -> ApprovalReview:
-    by_reason, lines = payability.preview(conn, cycle["id"])
+def _review(conn: sa.Connection, cycle: Cycle) -> ApprovalReview:
+    by_reason, lines = payability.preview(conn, cycle.id)
     blocked, blocked_amount = (
         sum(int(b["count"]) for b in by_reason),
         sum(int(b["amount"]) for b in by_reason),
     )
     return ApprovalReview(
-        int(cycle["entitlements"]),
-        int(cycle["total_amount"]),
-        int(cycle["entitlements"]) - blocked,
-        int(cycle["total_amount"]) - blocked_amount,
+        int(cycle.entitlements),
+        int(cycle.total_amount),
+        int(cycle.entitlements) - blocked,
+        int(cycle.total_amount) - blocked_amount,
         by_reason,
         lines,
     )
@@ -316,9 +303,9 @@ def approval_review(db: Database, actor: Actor, cycle_id: int) -> ApprovalReview
         check_actor(
             CycleAction.APPROVE,
             actor,
-            created_by=cycle["created_by"],
-            submitted_by=cycle["submitted_by"],
-            cycle_area=cycle["area_code"],
+            created_by=cycle.created_by,
+            submitted_by=cycle.submitted_by,
+            cycle_area=cycle.area_code,
         )  # who may approve: role, area and maker-checker
         return _review(conn, cycle)
 
@@ -340,24 +327,22 @@ def approve(
                     "Daftar penerima berubah sejak halaman dibuka (ada data yang baru diubah); "
                     "periksa lagi lalu setujui."
                 )
-        annual = budget_for(cycle["programme_snapshot"], cycle["period_start"].year)
+        annual = budget_for(cycle.programme_snapshot, cycle.period_start.year)
         if annual is not None:
-            spent = store.committed(
-                conn, cycle["programme_id"], cycle["period_start"].year, excluding=cycle_id
-            )
-            if spent + int(cycle["total_amount"]) > int(annual):
+            spent = store.committed(conn, cycle.programme_id, cycle.period_start.year, excluding=cycle_id)
+            if spent + int(cycle.total_amount) > int(annual):
                 raise StateError(
                     "Total siklus melebihi sisa anggaran tahunan program; susun ulang dengan pagu yang lebih kecil."
                 )
         at = now()
         blocked, sha = store.freeze(conn, cycle_id, at)
-        if completion_of_cycle(cycle["programme_snapshot"]) is Completion.COVERAGE:
+        if completion_of_cycle(cycle.programme_snapshot) is Completion.COVERAGE:
             store.move_entitlements(conn, cycle_id, EntitlementState.TERJADWAL, EntitlementState.AKTIF, at)
         if not store.move(
             conn,
             cycle_id,
-            cycle["state"],
-            cycle["version"],
+            cycle.state,
+            cycle.version,
             {
                 "state": target.value,
                 "approved_by": actor.username,
@@ -370,14 +355,14 @@ def approve(
         audit.record(
             conn,
             actor,
-            "approve",
+            AuditAction.CYCLE_APPROVE,
             "benefit_cycle",
             cycle_id,
             detail={
                 "blocked": blocked,
                 "snapshot_sha256": sha,
-                "entitlements": cycle["entitlements"],
-                "total_amount": cycle["total_amount"],
+                "entitlements": cycle.entitlements,
+                "total_amount": cycle.total_amount,
             },
         )
     return {"blocked": blocked, "snapshot_sha256": sha}
@@ -391,12 +376,14 @@ def return_to_draft(db: Database, actor: Actor, cycle_id: int, note: str = "") -
         if not store.move(
             conn,
             cycle_id,
-            cycle["state"],
-            cycle["version"],
+            cycle.state,
+            cycle.version,
             {"state": target.value, "submitted_by": None, "submitted_at": None},
         ):
             raise ConflictError(_MOVED)
-        audit.record(conn, actor, "return", "benefit_cycle", cycle_id, detail={"note": note.strip()})
+        audit.record(
+            conn, actor, AuditAction.CYCLE_RETURN, "benefit_cycle", cycle_id, detail={"note": note.strip()}
+        )
 
 
 def cancel(db: Database, actor: Actor, cycle_id: int, reason: str) -> None:
@@ -411,20 +398,27 @@ def cancel(db: Database, actor: Actor, cycle_id: int, reason: str) -> None:
         if not store.move(
             conn,
             cycle_id,
-            cycle["state"],
-            cycle["version"],
+            cycle.state,
+            cycle.version,
             {"state": target.value, "cancel_reason": reason.strip()[:1000]},
         ):
             raise ConflictError(_MOVED)
-        audit.record(conn, actor, "cancel", "benefit_cycle", cycle_id, detail={"reason": reason.strip()})
+        audit.record(
+            conn,
+            actor,
+            AuditAction.CYCLE_CANCEL,
+            "benefit_cycle",
+            cycle_id,
+            detail={"reason": reason.strip()},
+        )
 
 
-def coverage_ends(cycle: dict[str, Any]) -> date | None:
+def coverage_ends(cycle: Cycle) -> date | None:
     """The last day a service cycle covers (``None`` for programmes that are not coverage)."""
-    snapshot = cycle["programme_snapshot"]
+    snapshot = cycle.programme_snapshot
     if completion_of_cycle(snapshot) is not Completion.COVERAGE:
         return None
-    return cycle_coverage_end(cycle["period_start"], cycle["period_end"], snapshot.get("coverage_months"))
+    return cycle_coverage_end(cycle.period_start, cycle.period_end, snapshot.get("coverage_months"))
 
 
 _NOT_FINISHED = {
@@ -452,17 +446,17 @@ def close(db: Database, actor: Actor, cycle_id: int, *, today: date | None = Non
             store.move_entitlements(conn, cycle_id, EntitlementState.AKTIF, EntitlementState.SELESAI, at)
         open_ = store.not_final(conn, cycle_id, FINAL_ENTITLEMENT_STATES)
         if open_:
-            what = _NOT_FINISHED[completion_of_cycle(cycle["programme_snapshot"])]
+            what = _NOT_FINISHED[completion_of_cycle(cycle.programme_snapshot)]
             raise StateError(f"Siklus belum dapat ditutup: {open_} hak bantuan belum selesai ({what}).")
         if not store.move(
             conn,
             cycle_id,
-            cycle["state"],
-            cycle["version"],
+            cycle.state,
+            cycle.version,
             {"state": target.value, "closed_by": actor.username, "closed_at": at},
         ):
             raise ConflictError(_MOVED)
-        audit.record(conn, actor, "close", "benefit_cycle", cycle_id)
+        audit.record(conn, actor, AuditAction.CYCLE_CLOSE, "benefit_cycle", cycle_id)
 
 
 def close_ended_coverage(db: Database, actor: Actor, *, today: date | None = None) -> list[int]:
@@ -471,10 +465,10 @@ def close_ended_coverage(db: Database, actor: Actor, *, today: date | None = Non
     today = today or local_today()
     with db.read() as conn:
         ended = [
-            c["id"]
+            c.id
             for c in store.list_cycles(conn)
-            if c["state"] in (CycleState.DISETUJUI, CycleState.PEMBAYARAN)
-            and actor.in_area(c["area_code"])
+            if c.state in (CycleState.DISETUJUI, CycleState.PEMBAYARAN)
+            and actor.in_area(c.area_code)
             and (ends := coverage_ends(c)) is not None
             and ends < today
         ]
@@ -486,7 +480,7 @@ def close_ended_coverage(db: Database, actor: Actor, *, today: date | None = Non
 # ----------------------------------------------------------------- reading
 
 
-def list_cycles(db: Database, actor: Actor, code: str | None = None) -> list[dict[str, Any]]:
+def list_cycles(db: Database, actor: Actor, code: str | None = None) -> list[Cycle]:
     """Cycles, newest first (aggregates only: any staff role)."""
     programme_id = get_programme(db, actor, code)["id"] if code else None
     with db.read() as conn:
@@ -502,16 +496,16 @@ def show(db: Database, actor: Actor, cycle_id: int) -> CycleView:
             conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code)
         )
     # Blocked now, counted from the rows: deaths reported after approval block more (the column keeps the approval's count).
-    cycle["blocked"] = states.get(EntitlementState.DIBLOKIR.value, 0)
+    cycle = replace(cycle, blocked=states.get(EntitlementState.DIBLOKIR.value, 0))
     for r in rows:
         r["kelurahan_name"] = db.regions.name(r["kelurahan_code"])
         r["kecamatan_name"] = db.regions.name(r["kecamatan_code"])
     actions = allowed_actions(
-        cycle["state"],
+        cycle.state,
         actor,
-        created_by=cycle["created_by"],
-        submitted_by=cycle["submitted_by"],
-        cycle_area=cycle["area_code"],
+        created_by=cycle.created_by,
+        submitted_by=cycle.submitted_by,
+        cycle_area=cycle.area_code,
     )
     return CycleView(cycle, states, rows, actions)
 
@@ -535,7 +529,7 @@ def entitlement_page(
         audit.record(
             conn,
             actor,
-            "read_list",
+            AuditAction.ENTITLEMENT_LIST,
             "entitlements",
             cycle_id,
             area_code=actor.area_code,
@@ -548,6 +542,6 @@ def verify_snapshot(db: Database, actor: Actor, cycle_id: int) -> bool:
     """Whether the frozen list still hashes to the SHA-256 stored at approval."""
     with db.read() as conn:
         cycle = _load(conn, cycle_id)
-        if cycle["snapshot_sha256"] is None:
+        if cycle.snapshot_sha256 is None:
             raise StateError("Siklus ini belum disetujui, jadi belum dibekukan.")
-        return bool(store.snapshot_digest(conn, cycle_id) == cycle["snapshot_sha256"])
+        return bool(store.snapshot_digest(conn, cycle_id) == cycle.snapshot_sha256)

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.dci import ErrorCode, Refused
 from tepat.errors import AuthenticationFailed, FieldError, NotFound, TepatError, ValidationError
 from tepat.services import auth
@@ -138,7 +139,7 @@ def add_client(
         audit.record(
             conn,
             actor,
-            "dci.client.create",
+            AuditAction.DCI_CLIENT_CREATE,
             "dci_client",
             client_id,
             area_code=area_code,
@@ -216,7 +217,12 @@ def revoke_client(db: Database, actor: Actor, name: str) -> None:
         for subscription in found["subscriptions"]:
             store.end_subscription(conn, subscription["id"], at)
         audit.record(
-            conn, actor, "dci.client.revoke", "dci_client", found["id"], area_code=found["area_code"]
+            conn,
+            actor,
+            AuditAction.DCI_CLIENT_REVOKE,
+            "dci_client",
+            found["id"],
+            area_code=found["area_code"],
         )
 
 
@@ -232,7 +238,7 @@ def end_subscription(db: Database, actor: Actor, name: str, code: str) -> None:
         audit.record(
             conn,
             actor,
-            "dci.subscription.end",
+            AuditAction.DCI_SUBSCRIPTION_END,
             "dci_client",
             found["id"],
             area_code=found["area_code"],

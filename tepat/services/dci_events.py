@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.dci import (
     REGISTRY_TYPE,
     VERSION,
@@ -240,7 +241,7 @@ def notify_message(db: Database, client: DciClient, part: dict[str, Any]) -> dic
     audit.record_read(
         db,
         client.actor,
-        "dci.notify",
+        AuditAction.DCI_NOTIFY,
         "family",
         None,
         area_code=client.actor.area_code,

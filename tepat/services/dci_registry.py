@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.dci import (
     ANSWER,
     MAX_REQUESTS,
@@ -90,7 +91,7 @@ def accept(db: Database, client: DciClient, envelope: Envelope, action: Action) 
         audit.record(
             conn,
             client.actor,
-            f"dci.{action.value}",
+            AuditAction.dci_request(action),
             "dci_transaction",
             pk,
             area_code=client.actor.area_code,

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.dci import (
     DEFAULT_PAGE_SIZE,
     REGISTRY_TYPE,
@@ -125,7 +126,7 @@ def _search(
     audit.record_read(
         db,
         actor,
-        "dci.search",
+        AuditAction.DCI_SEARCH,
         "family",
         None,
         area_code=actor.area_code,

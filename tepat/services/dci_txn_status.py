@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.dci import (
     MAX_TEXT,
     Action,
@@ -74,7 +75,7 @@ def sync_txn_status(db: Database, client: DciClient, envelope: Envelope) -> dict
         audit.record(
             conn,
             client.actor,
-            "dci.txn-status",
+            AuditAction.DCI_TXN_STATUS,
             "dci_client",
             client.id,
             area_code=client.actor.area_code,

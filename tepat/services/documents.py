@@ -25,6 +25,7 @@ from typing import Any
 
 from tepat.charts import documents as printed
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.entitlements import BlockReason, EntitlementState
 from tepat.domain.formatting import local_today, long_date, moment, month_name, number, rupiah
 from tepat.domain.programmes import budget_for, programme_label
@@ -187,7 +188,7 @@ def nominatif(
         audit.record(
             conn,
             actor,
-            "dokumen.nominatif",
+            AuditAction.NOMINATIF_PRINT,
             "benefit_cycles",
             cycle_id,
             area_code=kelurahan_code,
@@ -266,7 +267,7 @@ def bast(
         audit.record(
             conn,
             actor,
-            "dokumen.bast",
+            AuditAction.BAST_PRINT,
             "benefit_cycles",
             cycle_id,
             area_code=kelurahan_code,
@@ -335,18 +336,18 @@ def attendance_sheet(
         audit.record(
             conn,
             actor,
-            "dokumen.daftar_hadir",
+            AuditAction.ATTENDANCE_SHEET_PRINT,
             "benefit_cycles",
             cycle_id,
             area_code=actor.area_code,
             detail={"rows": len(people)},
         )
     context = {
-        "programme": cyc["programme_snapshot"]["name"],
-        "programme_code": cyc["programme_snapshot"]["code"],
-        "cycle_name": cyc["name"],
-        "period_start": cyc["period_start"],
-        "period_end": cyc["period_end"],
+        "programme": cyc.programme_snapshot["name"],
+        "programme_code": cyc.programme_snapshot["code"],
+        "cycle_name": cyc.name,
+        "period_start": cyc.period_start,
+        "period_end": cyc.period_end,
         "days": list[date | None](days) or [None] * (ATTENDANCE_DAYS - 1),
         "rows": [{"name": p.name, "kelurahan": p.kelurahan, "rt": p.rt, "rw": p.rw} for p in people],
         "place": db.office.place,
@@ -355,7 +356,7 @@ def attendance_sheet(
         "orientation": "landscape",
         "printed_by": actor.full_name or actor.username,
         "printed_at": moment(now()),
-        "footer": f"Daftar hadir {cyc['name']}",
+        "footer": f"Daftar hadir {cyc.name}",
         "signatures": [
             Signature("", ""),
             Signature("Instruktur,", "Instruktur / Pengajar", id_label=None),
@@ -363,7 +364,7 @@ def attendance_sheet(
         ],
     }
     pdf = printed.attendance_pdf(context, on_page=on_page)
-    return Document(f"daftar-hadir-{_slug(cyc['name'])}.pdf", pdf, "application/pdf", rows=len(people))
+    return Document(f"daftar-hadir-{_slug(cyc.name)}.pdf", pdf, "application/pdf", rows=len(people))
 
 
 # ----------------------------------------------------------------- realisation report

@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.linkage import Evidence, PairDecision, name_core, name_key
 from tepat.errors import ConflictError, NotFound, ValidationError
 from tepat.services.office import working_area
@@ -218,7 +219,7 @@ def search(
         audit.record(
             conn,
             actor,
-            "duplikat.cari",
+            AuditAction.DUPLICATE_SEARCH,
             "linkage_model",
             model_id,
             area_code=area,
@@ -256,7 +257,7 @@ def queue(
     audit.record_read(
         db,
         actor,
-        "duplikat.baca",
+        AuditAction.DUPLICATE_READ,
         "duplicate_pairs",
         None,
         area_code=area,
@@ -284,9 +285,13 @@ def decide(db: Database, actor: Actor, pair_id: int, decision: PairDecision, not
         audit.record(
             conn,
             actor,
-            f"duplikat.{decision.value}",
+            AuditAction.DUPLICATE_DECIDE,
             "duplicate_pairs",
             pair_id,
             area_code=found["kelurahan_l"],
-            detail={"anggota": [found["member_l"], found["member_r"]], "catatan": note.strip()[:500] or None},
+            detail={
+                "keputusan": decision.value,
+                "anggota": [found["member_l"], found["member_r"]],
+                "catatan": note.strip()[:500] or None,
+            },
         )

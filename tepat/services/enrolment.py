@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.cycles import FROZEN_STATES, CutPlace, cut_reason_text
 from tepat.domain.deciles import DECILES
 from tepat.domain.entitlements import EntitlementState
@@ -182,7 +183,7 @@ def candidates(
             audit.record(
                 conn,
                 actor,
-                "read_list",
+                AuditAction.CANDIDATE_LIST,
                 "programme_candidates",
                 prog["code"],
                 area_code=area_code or actor.area_code,
@@ -339,7 +340,7 @@ def explain(
             audit.record(
                 conn,
                 actor,
-                "read",
+                AuditAction.EXPLANATION_READ,
                 "programme_explanation",
                 family_id,
                 area_code=fam["kelurahan_code"],
@@ -460,7 +461,7 @@ def request_override(
         audit.record(
             conn,
             actor,
-            "request",
+            AuditAction.OVERRIDE_REQUEST,
             "enrolment_override",
             override_id,
             area_code=fam["kelurahan_code"],
@@ -508,7 +509,7 @@ def decide_override(db: Database, actor: Actor, override_id: int, approve: bool,
         audit.record(
             conn,
             actor,
-            "approve" if approve else "reject",
+            AuditAction.OVERRIDE_APPROVE if approve else AuditAction.OVERRIDE_REJECT,
             "enrolment_override",
             override_id,
             area_code=row["kelurahan_code"],

@@ -17,6 +17,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.formatting import number
 from tepat.domain.households import ASSETS, CANONICAL_COLUMNS, FAMILY_FIELDS, MEMBER_FIELDS, RegistryStatus
 from tepat.errors import PermissionDenied, ValidationError
@@ -163,7 +164,7 @@ def export_registry(
         audit.record(
             conn,
             actor,
-            "ekspor_registri",
+            AuditAction.REGISTRY_EXPORT,
             "registry",
             area or None,
             area_code=area or None,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.errors import FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.files.canonical import ColumnMapping, parse_mapping
 from tepat.store import audit
@@ -99,7 +100,7 @@ def save(db: Database, actor: Actor, name: str, found: SavedMapping) -> int:
         audit.record(
             conn,
             actor,
-            "import_mapping.save",
+            AuditAction.IMPORT_MAPPING_SAVE,
             "import_mapping",
             mapping_id,
             detail={"name": name, "file": found.file_name},

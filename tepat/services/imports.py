@@ -26,6 +26,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.households import LifeStatus
 from tepat.domain.regions import Level
 from tepat.errors import FieldError, ImportRejected, PermissionDenied, ValidationError
@@ -178,7 +179,7 @@ def _finish(conn: sa.Connection, actor: Actor, result: ImportResult, filename: s
     audit.record(
         conn,
         actor,
-        "impor_registri",
+        AuditAction.REGISTRY_IMPORT,
         "import",
         result.import_id,
         area_code=actor.area_code or None,

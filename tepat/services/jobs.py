@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.jobs import JobState
 from tepat.errors import NotFound, TepatError
 from tepat.store import audit
@@ -122,7 +123,7 @@ def show(db: Database, actor: Actor, job_id: int, runner: JobRunner | None = Non
 
 
 def record_download(
-    db: Database, actor: Actor, job_id: int, file_name: str, action: str = "export.download"
+    db: Database, actor: Actor, job_id: int, file_name: str, action: AuditAction = AuditAction.EXPORT_DOWNLOAD
 ) -> None:
     """Audit one download of a job's file (an export or a Daftar Nominatif holds personal data)."""
     with db.begin() as conn:

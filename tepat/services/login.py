@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 
 from tepat.domain.access import SYSTEM, Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.throttle import Limit, Limiter
 from tepat.errors import AuthenticationFailed, Throttled
 from tepat.services import auth, second_factor
@@ -81,7 +82,7 @@ class LoginGate:
             if 0 in decision.refused:
                 raise LoginThrottled(decision.retry_after)
             with self.db.begin() as conn:
-                audit.record(conn, SYSTEM, "login.challenged", "login", name)
+                audit.record(conn, SYSTEM, AuditAction.LOGIN_CHALLENGE, "login", name)
             raise ChallengeRequired()
         return auth.check_password(self.db, name, password)
 
@@ -98,8 +99,8 @@ class LoginGate:
             raise LoginThrottled(decision.retry_after if decision else 60.0)
         if not second_factor.check(self.db, candidate.user_id, code):
             with self.db.begin() as conn:
-                audit.record(conn, SYSTEM, "login.code_failed", "login", candidate.username)
+                audit.record(conn, SYSTEM, AuditAction.LOGIN_REJECT_CODE, "login", candidate.username)
             raise AuthenticationFailed(second_factor.WRONG_CODE)
         with self.db.begin() as conn:
-            audit.record(conn, SYSTEM, "login", "login", candidate.username)
+            audit.record(conn, SYSTEM, AuditAction.LOGIN_SUCCEED, "login", candidate.username)
         return candidate

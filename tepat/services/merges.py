@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.households import InactiveReason, RegistryStatus
 from tepat.domain.linkage import MergeState, PairDecision
 from tepat.errors import ConflictError, NotFound, PermissionDenied, StateError, ValidationError
@@ -90,7 +91,7 @@ def propose(db: Database, actor: Actor, pair_id: int, survivor_id: int, note: st
         audit.record(
             conn,
             actor,
-            "duplikat.gabung_ajukan",
+            AuditAction.MERGE_REQUEST,
             "member_merges",
             merge_id,
             area_code=pair["kelurahan_l"],
@@ -153,7 +154,7 @@ def _apply(conn: sa.Connection, actor: Actor, merge: dict[str, Any], at: Any) ->
     audit.record(
         conn,
         actor,
-        "duplikat.gabung",
+        AuditAction.MERGE_APPLY,
         "member_merges",
         merge["id"],
         area_code=store.kelurahan_of_member(conn, merged["id"]),
@@ -210,7 +211,7 @@ def undo(db: Database, actor: Actor, merge_id: int, note: str) -> None:
         ):
             raise ConflictError("Penggabungan ini sudah diubah orang lain; muat ulang halaman.")
         store.decide(conn, found["pair_id"], PairDecision.BELUM.value, actor.username, at, reason)
-        audit.record(conn, actor, "duplikat.gabung_batal", "member_merges", merge_id, detail={"alasan": why})
+        audit.record(conn, actor, AuditAction.MERGE_CANCEL, "member_merges", merge_id, detail={"alasan": why})
 
 
 def _save(

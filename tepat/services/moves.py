@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.households import InactiveReason, RegistryStatus
 from tepat.domain.moves import MoveState
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
@@ -69,7 +70,7 @@ def send(
         audit.record(
             conn,
             actor,
-            "perpindahan.minta",
+            AuditAction.MOVE_REQUEST,
             "move_request",
             None,
             area_code=actor.area_code or None,
@@ -220,7 +221,7 @@ def decide(db: Database, actor: Actor, request_id: int, *, accept: bool, note: s
         audit.record(
             conn,
             actor,
-            "perpindahan.terima" if accept else "perpindahan.tolak",
+            AuditAction.MOVE_ACCEPT if accept else AuditAction.MOVE_REFUSE,
             "move_request",
             request_id,
             area_code=request["from_kelurahan_code"],

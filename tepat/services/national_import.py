@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.welfare import model_fingerprint
 from tepat.errors import ValidationError
 from tepat.services.national_ranking import RESULT_MANIFEST
@@ -87,7 +88,7 @@ def import_ranks(db: Database, actor: Actor, results_dir: Path) -> ImportedRanks
             day,
             started,
             ranked,
-            action="pmt.import_ranks",
+            action=AuditAction.PMT_MODEL_IMPORT_RANKS,
             detail={
                 "national": True,
                 "engine": manifest.get("engine"),

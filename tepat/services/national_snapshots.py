@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.regions import Level, RegionCode
 from tepat.domain.welfare import model_fingerprint, model_from_spec
 from tepat.errors import NotFound, ValidationError
@@ -111,7 +112,7 @@ def write_snapshot(
         audit.record(
             conn,
             actor,
-            "nasional.snapshot",
+            AuditAction.NATIONAL_SNAPSHOT_WRITE,
             "pmt_model",
             model_id,
             detail={"families": frame.height, "reference_date": day.isoformat(), "folder": out_dir.name},

@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.store import audit
 from tepat.store.payability import block_unpayable
 
@@ -48,7 +49,7 @@ def block_after_change(
         audit.record(
             conn,
             actor,
-            "entitlements.block",
+            AuditAction.ENTITLEMENT_BLOCK,
             "entitlements",
             None,
             detail={

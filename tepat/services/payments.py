@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import (
     PAYABLE,
@@ -38,6 +39,7 @@ from tepat.domain.payments import (
     CANCELLABLE_BATCH,
     IMPORTABLE_BATCH,
     MISMATCH_OUTCOMES,
+    Batch,
     BatchState,
     Channel,
     Outcome,
@@ -89,9 +91,9 @@ class ImportSummary:
         }
 
 
-def batch_area(db: Database, batch: dict[str, Any]) -> str:
+def batch_area(db: Database, batch: Batch) -> str:
     """A batch's area: its kelurahan, or the whole office when it covers the whole cycle."""
-    return batch.get("kelurahan_code") or db.office.code
+    return batch.kelurahan_code or db.office.code
 
 
 def require_money_role(actor: Actor, area: str) -> None:
@@ -99,7 +101,7 @@ def require_money_role(actor: Actor, area: str) -> None:
     actor.require(Permission.MANAGE_MONEY, area)
 
 
-def _batch_for(db: Database, conn: Any, actor: Actor, batch_id: int, *, lock: bool = False) -> dict[str, Any]:
+def _batch_for(db: Database, conn: Any, actor: Actor, batch_id: int, *, lock: bool = False) -> Batch:
     row = store.lock_batch(conn, batch_id) if lock else store.batch(conn, batch_id)
     if row is None or not actor.in_area(batch_area(db, row)):
         raise NotFound("Batch pembayaran tidak ditemukan.")
@@ -122,7 +124,7 @@ def create_batch(
     *,
     kelurahan_code: str | None = None,
     retry: bool = False,
-) -> dict[str, Any]:
+) -> Batch:
     """A batch of every payable entitlement of the cycle (and the failed ones when ``retry``), in one transaction."""
     try:
         chosen = Channel(channel)
@@ -187,7 +189,7 @@ def create_batch(
         audit.record(
             conn,
             actor,
-            "buat",
+            AuditAction.PAYMENT_BATCH_CREATE,
             "payment_batch",
             batch_id,
             area_code=kelurahan_code or db.office.code,
@@ -200,7 +202,9 @@ def create_batch(
                 "diblokir": rechecked,
             },
         )
-        return store.batch(conn, batch_id) or {}
+        made = store.batch(conn, batch_id)
+        assert made is not None  # inserted above, in this transaction
+        return made
 
 
 def export_batch(
@@ -211,21 +215,21 @@ def export_batch(
     with db.begin() as conn:
         batch = _batch_for(db, conn, actor, batch_id, lock=True)
         require_money_role(actor, batch_area(db, batch))
-        if batch["state"] == BatchState.DIBATALKAN.value:
+        if batch.state == BatchState.DIBATALKAN.value:
             raise StateError("Batch sudah dibatalkan: berkasnya tidak boleh diekspor.")
-        rows = store.export_rows(conn, batch_id, Channel(batch["channel"]))
-        written = payment_files.write_payment_file(out, Channel(batch["channel"]), batch["number"], rows)
-        if (written.rows, written.total) != (batch["control_count"], batch["control_total"]):
+        rows = store.export_rows(conn, batch_id, Channel(batch.channel))
+        written = payment_files.write_payment_file(out, Channel(batch.channel), batch.number, rows)
+        if (written.rows, written.total) != (batch.control_count, batch.control_total):
             out.unlink(missing_ok=True)
             raise ConflictError("Isi berkas tidak sama dengan total kontrol batch. Berkas tidak dibuat.")
         values: dict[str, Any] = {"file_name": name[:255], "file_sha256": written.file_sha256}
-        if batch["state"] == BatchState.DIBUAT.value:
+        if batch.state == BatchState.DIBUAT.value:
             values.update(state=BatchState.DIEKSPOR.value, exported_by=actor.username, exported_at=now())
         store.update_batch(conn, batch_id, **values)
         audit.record(
             conn,
             actor,
-            "ekspor",
+            AuditAction.PAYMENT_BATCH_EXPORT,
             "payment_batch",
             batch_id,
             area_code=batch_area(db, batch),
@@ -255,11 +259,11 @@ def import_results(
                 earlier["rows"],
                 store.outcome_counts(conn, earlier["id"]),
                 True,
-                batch["state"],
+                batch.state,
             )
     try:
         result = payment_files.read_result_file(
-            data, name=name, file_sha256=sha256, batch_number=batch["number"], channel=batch["channel"]
+            data, name=name, file_sha256=sha256, batch_number=batch.number, channel=batch.channel
         )
     except ValidationError as exc:
         _record_rejection(db, actor, batch, name, sha256, exc.message)
@@ -276,9 +280,9 @@ def import_results(
                 earlier["rows"],
                 store.outcome_counts(conn, earlier["id"]),
                 True,
-                batch["state"],
+                batch.state,
             )
-        if batch["state"] not in {s.value for s in IMPORTABLE_BATCH}:
+        if batch.state not in {s.value for s in IMPORTABLE_BATCH}:
             raise StateError("Hasil hanya dapat diimpor untuk batch yang berkasnya sudah diekspor.")
         import_id = store.insert_import(
             conn,
@@ -304,7 +308,7 @@ def import_results(
             )
         if store.apply_to_entitlements(conn, import_id, batch_id, at) != moved:
             raise ConflictError("Status hak berubah selama impor. Tidak ada yang diterapkan; silakan ulangi.")
-        state = batch["state"]
+        state: str = batch.state
         if (
             state == BatchState.DIEKSPOR.value
             and store.lines_in_state(conn, batch_id, PaymentState.DIKIRIM) == 0
@@ -324,7 +328,7 @@ def import_results(
         audit.record(
             conn,
             actor,
-            "impor_hasil",
+            AuditAction.PAYMENT_BATCH_IMPORT_RESULT,
             "payment_batch",
             batch_id,
             area_code=batch_area(db, batch),
@@ -343,14 +347,12 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else "\ufffd" for ch in text)
 
 
-def _record_rejection(
-    db: Database, actor: Actor, batch: dict[str, Any], name: str, sha256: str, message: str
-) -> None:
+def _record_rejection(db: Database, actor: Actor, batch: Batch, name: str, sha256: str, message: str) -> None:
     with db.begin() as conn:
         import_id = store.insert_import(
             conn,
             {
-                "batch_id": batch["id"],
+                "batch_id": batch.id,
                 "file_name": printable(name)[:255],
                 "file_sha256": sha256,
                 "status": ResultImportStatus.DITOLAK.value,
@@ -363,9 +365,9 @@ def _record_rejection(
         audit.record(
             conn,
             actor,
-            "tolak_hasil",
+            AuditAction.PAYMENT_BATCH_REFUSE_RESULT,
             "payment_batch",
-            batch["id"],
+            batch.id,
             area_code=batch_area(db, batch),
             detail={"impor": import_id, "berkas": printable(name), "pesan": printable(message)},
         )
@@ -378,8 +380,8 @@ def cancel_batch(db: Database, actor: Actor, batch_id: int, reason: str) -> dict
     with db.begin() as conn:
         batch = _batch_for(db, conn, actor, batch_id, lock=True)
         require_money_role(actor, batch_area(db, batch))
-        if batch["state"] not in {s.value for s in CANCELLABLE_BATCH}:
-            raise StateError(f"Batch berstatus '{BatchState(batch['state']).label}' tidak dapat dibatalkan.")
+        if batch.state not in {s.value for s in CANCELLABLE_BATCH}:
+            raise StateError(f"Batch berstatus '{batch.state.label}' tidak dapat dibatalkan.")
         lines, ents = store.cancel_lines(conn, batch_id, text, at)
         if lines != ents:
             raise ConflictError("Status hak tidak sesuai dengan baris batch. Tidak ada yang dibatalkan.")
@@ -389,7 +391,7 @@ def cancel_batch(db: Database, actor: Actor, batch_id: int, reason: str) -> dict
         audit.record(
             conn,
             actor,
-            "batal",
+            AuditAction.PAYMENT_BATCH_CANCEL,
             "payment_batch",
             batch_id,
             area_code=batch_area(db, batch),
@@ -414,7 +416,7 @@ def cancel_entitlement(db: Database, actor: Actor, entitlement_id: int, reason: 
         audit.record(
             conn,
             actor,
-            "batal",
+            AuditAction.ENTITLEMENT_CANCEL,
             "entitlement",
             entitlement_id,
             area_code=row["kelurahan_code"],
@@ -422,39 +424,60 @@ def cancel_entitlement(db: Database, actor: Actor, entitlement_id: int, reason: 
         )
 
 
-def list_batches(db: Database, actor: Actor, cycle_id: int | None = None) -> list[dict[str, Any]]:
+def list_batches(db: Database, actor: Actor, cycle_id: int | None = None) -> list[Batch]:
     """Batches in the actor's area (counts and sums only: no names)."""
     with db.read() as conn:
         rows = store.batches(conn, cycle_id)
     return [r for r in rows if actor.in_area(batch_area(db, r))]
 
 
-def get_batch(db: Database, actor: Actor, batch_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BatchDetail:
+    """A batch with its cycle, result imports, lines per state and the lines that failed or came back."""
+
+    batch: Batch
+    cycle: dict[str, Any]
+    imports: list[dict[str, Any]]
+    states: dict[str, int]
+    failed: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.batch.as_json(),
+            "siklus_nama": self.cycle.get("name"),
+            "program": self.cycle.get("programme_code"),
+            "impor": self.imports,
+            "per_status": self.states,
+            "gagal": self.failed,
+        }
+
+
+def get_batch(db: Database, actor: Actor, batch_id: int) -> BatchDetail:
     """A batch with its cycle, imports, line counts and the lines that failed or came back (by name: audited)."""
     with db.read() as conn:
         batch = _batch_for(db, conn, actor, batch_id)
         require_money_role(actor, batch_area(db, batch))
-        detail = {
-            "batch": batch,
-            "cycle": store.cycle(conn, batch["cycle_id"]),
-            "imports": store.imports(conn, batch_id),
-            "states": store.state_counts(conn, batch_id),
-            "failed": [
+        detail = BatchDetail(
+            batch,
+            store.cycle(conn, batch.cycle_id) or {},
+            store.imports(conn, batch_id),
+            store.state_counts(conn, batch_id),
+            [
                 r
                 for r in store.lines(conn, batch_id, (PaymentState.GAGAL, PaymentState.DIKEMBALIKAN))
                 if actor.in_area(r["kelurahan_code"])
             ],
-        }
-    if detail["failed"]:
+        )
+    if detail.failed:
         with db.begin() as conn:
             audit.record(
                 conn,
                 actor,
-                "baca_gagal",
+                AuditAction.PAYMENT_BATCH_READ_FAILURES,
                 "payment_batch",
                 batch_id,
                 area_code=batch_area(db, batch),
-                detail={"baris": len(detail["failed"])},
+                detail={"baris": len(detail.failed)},
             )
     return detail
 
@@ -472,7 +495,7 @@ def import_mismatches(db: Database, actor: Actor, batch_id: int, import_id: int)
             audit.record(
                 conn,
                 actor,
-                "baca_selisih",
+                AuditAction.RECONCILIATION_READ_MISMATCHES,
                 "payment_batch",
                 batch_id,
                 area_code=batch_area(db, batch),

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.programmes import EDITABLE, ProgrammeSpec, validate_programme
 from tepat.domain.programmes import seed_catalogue as seed_specs
 from tepat.errors import ConflictError, NotFound, PermissionDenied
@@ -79,7 +80,14 @@ def _insert(conn: sa.Connection, actor: Actor, spec: ProgrammeSpec) -> int:
             "updated_at": at,
         },
     )
-    audit.record(conn, actor, "create", "programme", programme_id, detail={"after": _plain(spec.as_row())})
+    audit.record(
+        conn,
+        actor,
+        AuditAction.PROGRAMME_CREATE,
+        "programme",
+        programme_id,
+        detail={"after": _plain(spec.as_row())},
+    )
     return programme_id
 
 
@@ -114,7 +122,7 @@ def update_programme(
         audit.record(
             conn,
             actor,
-            "update",
+            AuditAction.PROGRAMME_UPDATE,
             "programme",
             row["id"],
             detail={

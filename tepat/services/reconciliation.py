@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
-from tepat.domain.payments import Outcome, PaymentState
+from tepat.domain.audit_actions import AuditAction
+from tepat.domain.payments import Batch, Outcome, PaymentState
 from tepat.errors import NotFound, PermissionDenied, ValidationError
 from tepat.services.payments import batch_area
 from tepat.store import audit
@@ -82,7 +83,7 @@ def reconcile(
     if not actor.may(Permission.READ_PAYMENTS):
         raise PermissionDenied("Rekonsiliasi hanya untuk Keuangan, Admin Dinsos dan Analis.")
     personal = actor.may(Permission.READ_PERSONAL)
-    batch: dict[str, Any] | None = None
+    batch: Batch | None = None
     with db.read() as conn:
         if batch_id is not None:
             batch = payment_store.batch(conn, batch_id)
@@ -90,7 +91,7 @@ def reconcile(
                 actor.in_area(batch_area(db, batch)) or batch_area(db, batch) == db.office.code
             ):
                 raise NotFound("Batch pembayaran tidak ditemukan.")
-            title = f"Batch {batch['number']}"
+            title = f"Batch {batch.number}"
         else:
             cycle = payment_store.cycle(conn, cycle_id or 0)
             if cycle is None:
@@ -131,7 +132,7 @@ def reconcile(
             audit.record(
                 conn,
                 actor,
-                "baca_selisih",
+                AuditAction.RECONCILIATION_READ_MISMATCHES,
                 "payment_batch" if batch_id else "benefit_cycle",
                 batch_id or cycle_id,
                 area_code=actor.area_code,

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.formatting import moment
 from tepat.domain.households import (
     FAMILY_FIELDS,
@@ -115,7 +116,7 @@ def create_family(
         audit.record(
             conn,
             actor,
-            "family.create",
+            AuditAction.FAMILY_CREATE,
             "family",
             family_id,
             area_code=clean["kelurahan_code"],
@@ -160,7 +161,7 @@ def update_family(
             audit.record(
                 conn,
                 actor,
-                "family.update",
+                AuditAction.FAMILY_UPDATE,
                 "family",
                 family_id,
                 area_code=current["kelurahan_code"],
@@ -238,7 +239,7 @@ def add_member(db: Database, actor: Actor, family_id: int, member: Mapping[str, 
         audit.record(
             conn,
             actor,
-            "member.create",
+            AuditAction.MEMBER_CREATE,
             "member",
             member_id,
             area_code=fam["kelurahan_code"],
@@ -276,7 +277,7 @@ def update_member(
             audit.record(
                 conn,
                 actor,
-                "member.update",
+                AuditAction.MEMBER_UPDATE,
                 "member",
                 member_id,
                 detail={"reason": why, "fields": sorted(k for k in clean if current.get(k) != clean[k])},
@@ -305,7 +306,7 @@ def move_member(
         audit.record(
             conn,
             actor,
-            "member.move",
+            AuditAction.MEMBER_MOVE,
             "member",
             member_id,
             detail={"reason": why, "from": current["family_id"], "to": to_family_id},
@@ -343,7 +344,7 @@ def deactivate_member(
             audit.record(
                 conn,
                 actor,
-                "member.deactivate",
+                AuditAction.MEMBER_DEACTIVATE,
                 "member",
                 member_id,
                 detail={"reason": why, "code": reason_code},

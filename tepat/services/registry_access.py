@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.errors import NotFound, PermissionDenied
 from tepat.store import audit, versioning
 from tepat.store import families as family_store
@@ -46,7 +47,7 @@ def lock_family(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, 
 
 
 def record_read(
-    db: Database, actor: Actor, action: str, entity_id: object, area_code: str | None, **detail: Any
+    db: Database, actor: Actor, action: AuditAction, entity_id: object, area_code: str | None, **detail: Any
 ) -> None:
     """UU 27/2022: who read whose personal data is logged like a change (through the buffered read log)."""
     audit.record_read(db, actor, action, "family", entity_id, area_code=area_code, detail=detail or None)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.households import (
     FAMILY_FIELDS,
     MEMBER_FIELDS,
@@ -113,7 +114,11 @@ def family_history(db: Database, actor: Actor, family_id: int) -> list[HistoryEn
         ids = [r[0] for r in conn.execute(sa.select(member_ids.c.id))]
         mem_versions = versioning.all_versions(conn, members, lambda t: t.c.id.in_(ids)) if ids else []
     record_read(
-        db, actor, "family.history", family_id, fam_versions[-1]["kelurahan_code"] if fam_versions else None
+        db,
+        actor,
+        AuditAction.FAMILY_READ_HISTORY,
+        family_id,
+        fam_versions[-1]["kelurahan_code"] if fam_versions else None,
     )
     entries: list[HistoryEntry] = [
         HistoryEntry(

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.files.person_lists import ID, PersonList
 from tepat.services import record_linkage
 from tepat.services.office import working_area
@@ -108,7 +109,7 @@ def link_to_registry(
     audit.record_read(
         db,
         actor,
-        "registri.tautkan",
+        AuditAction.LINKAGE_RUN,
         "members",
         None,
         area_code=area,

@@ -14,6 +14,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.deciles import DECILES, rank_families
 from tepat.domain.welfare import AnyPmtModel, GroupedPmtModel, PmtPrediction, model_from_spec
 from tepat.errors import NotFound, PermissionDenied
@@ -103,7 +104,7 @@ def store_ranking(
     *,
     unknown_levels: int = 0,
     imputed: int = 0,
-    action: str = "pmt.rank",
+    action: AuditAction = AuditAction.PMT_MODEL_RANK,
     detail: dict[str, Any] | None = None,
 ) -> RankingResult:
     """Store a ranking of the office's families under a model version as one run, writing only what changed

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.households import (
     age_on,
@@ -88,7 +89,7 @@ def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | 
     record_read(
         db,
         actor,
-        "family.read",
+        AuditAction.FAMILY_READ,
         family_id,
         current["kelurahan_code"],
         **({"as_of": as_of.isoformat()} if as_of else {}),
@@ -103,7 +104,9 @@ def get_member(db: Database, actor: Actor, member_id: int) -> dict[str, Any]:
         if member is None:
             raise NotFound("Anggota tidak ditemukan")
         fam = visible_family(conn, actor, member["family_id"])
-    record_read(db, actor, "member.read", member["family_id"], fam["kelurahan_code"], member_id=member_id)
+    record_read(
+        db, actor, AuditAction.MEMBER_READ, member["family_id"], fam["kelurahan_code"], member_id=member_id
+    )
     return member
 
 
@@ -124,7 +127,7 @@ def find_by_nik(db: Database, actor: Actor, nik: str) -> FamilyView:
     audit.record_read(
         db,
         actor,
-        "family.read",
+        AuditAction.FAMILY_READ,
         "family",
         fam["id"],
         area_code=fam["kelurahan_code"],
@@ -154,7 +157,9 @@ def search_families(
         hits = _with_names(
             db, family_store.search(conn, actor.area_code, text, limit, (max(page, 1) - 1) * limit)
         )
-    record_read(db, actor, "family.search", None, actor.area_code, query=text, page=page, results=len(hits))
+    record_read(
+        db, actor, AuditAction.FAMILY_SEARCH, None, actor.area_code, query=text, page=page, results=len(hits)
+    )
     return hits
 
 
@@ -175,7 +180,7 @@ def list_families(
         rows = family_store.list_in(
             conn, actor.area_code, kelurahan_code, rw, (max(page, 1) - 1) * per_page, per_page
         )
-    record_read(db, actor, "family.list", None, kelurahan_code, rw=rw, page=page, results=len(rows))
+    record_read(db, actor, AuditAction.FAMILY_LIST, None, kelurahan_code, rw=rw, page=page, results=len(rows))
     return _with_names(db, rows)
 
 

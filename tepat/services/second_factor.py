@@ -17,6 +17,7 @@ import pyotp
 import segno
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.store import audit
 from tepat.store import users as user_store
@@ -82,7 +83,9 @@ def enable(db: Database, actor: Actor, secret: str, code: str) -> None:
         if row["totp_secret"] is not None:
             raise StateError("Verifikasi dua langkah sudah aktif.")
         user_store.set_totp(conn, actor.user_id, secret, step)
-        audit.record(conn, actor, "user.second_factor_on", "user", actor.user_id, area_code=actor.area_code)
+        audit.record(
+            conn, actor, AuditAction.USER_SECOND_FACTOR_ON, "user", actor.user_id, area_code=actor.area_code
+        )
 
 
 def disable(db: Database, actor: Actor, code: str) -> None:
@@ -91,7 +94,9 @@ def disable(db: Database, actor: Actor, code: str) -> None:
         raise ValidationError("Verifikasi dua langkah masih aktif.", [FieldError("code", WRONG_CODE)])
     with db.begin() as conn:
         user_store.set_totp(conn, actor.user_id, None, None)
-        audit.record(conn, actor, "user.second_factor_off", "user", actor.user_id, area_code=actor.area_code)
+        audit.record(
+            conn, actor, AuditAction.USER_SECOND_FACTOR_OFF, "user", actor.user_id, area_code=actor.area_code
+        )
 
 
 def check(db: Database, user_id: int, code: str) -> bool:

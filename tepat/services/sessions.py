@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from tepat.domain.access import Actor, Role
+from tepat.domain.audit_actions import AuditAction
 from tepat.store import audit
 from tepat.store import users as user_store
 from tepat.store.database import Database
@@ -105,7 +106,7 @@ def end_others(db: Database, actor: Actor, keep_hash: str) -> int:
         audit.record(
             conn,
             actor,
-            "user.sessions_end",
+            AuditAction.USER_SESSIONS_END,
             "user",
             actor.user_id,
             area_code=actor.area_code,

@@ -22,6 +22,7 @@ from tepat.charts.maps import boundaries, boundary_file, choropleth, no_map
 from tepat.charts.svg import number
 from tepat.config import Settings
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
 from tepat.domain.office import Office
@@ -237,7 +238,7 @@ def import_bps(db: Database, actor: Actor, settings: Settings, path: Path) -> Bp
         record(
             conn,
             actor,
-            "bps.import",
+            AuditAction.BPS_POVERTY_IMPORT,
             "bps_kemiskinan",
             None,
             detail={"file": path.name, "rows": len(figures), "years": sorted({f.year for f in figures})},

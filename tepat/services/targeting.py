@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from tepat.charts.targeting import accuracy_chart, decile_chart
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.deciles import DECILES
 from tepat.domain.targeting_accuracy import targeting_table
 from tepat.domain.welfare import AnyPmtModel, GroupedPmtModel, model_from_spec
@@ -185,7 +186,12 @@ def save_model(
             },
         )
         audit.record(
-            conn, actor, "pmt.save", "pmt_model", model_id, detail={"name": label, "file": source.name}
+            conn,
+            actor,
+            AuditAction.PMT_MODEL_SAVE,
+            "pmt_model",
+            model_id,
+            detail={"name": label, "file": source.name},
         )
     return model_id
 
@@ -251,7 +257,7 @@ def rename_model(db: Database, actor: Actor, model_id: int, name: str) -> None:
     with db.begin() as conn:
         _unused(conn, model_id)
         store.update_model(conn, model_id, {"name": label})
-        audit.record(conn, actor, "pmt.rename", "pmt_model", model_id, detail={"name": label})
+        audit.record(conn, actor, AuditAction.PMT_MODEL_RENAME, "pmt_model", model_id, detail={"name": label})
 
 
 def delete_model(db: Database, actor: Actor, model_id: int) -> None:
@@ -260,7 +266,7 @@ def delete_model(db: Database, actor: Actor, model_id: int) -> None:
     with db.begin() as conn:
         _unused(conn, model_id)
         store.delete_model(conn, model_id)
-        audit.record(conn, actor, "pmt.delete", "pmt_model", model_id)
+        audit.record(conn, actor, AuditAction.PMT_MODEL_DELETE, "pmt_model", model_id)
 
 
 def survey_predictions(model: AnyPmtModel, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -321,7 +327,12 @@ def evaluate_model(
                 },
             )
             audit.record(
-                conn, actor, "pmt.evaluate", "pmt_model", model_id, detail={"evaluation": evaluation_id}
+                conn,
+                actor,
+                AuditAction.PMT_MODEL_EVALUATE,
+                "pmt_model",
+                model_id,
+                detail={"evaluation": evaluation_id},
             )
     return result
 

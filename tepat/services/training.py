@@ -19,7 +19,8 @@ from datetime import date
 from typing import Any
 
 from tepat.domain.access import Actor, Permission
-from tepat.domain.cycles import FINAL_ENTITLEMENT_STATES, FROZEN_STATES, CycleState
+from tepat.domain.audit_actions import AuditAction
+from tepat.domain.cycles import FINAL_ENTITLEMENT_STATES, FROZEN_STATES, Cycle, CycleState
 from tepat.domain.entitlements import (
     BlockReason,
     Completion,
@@ -70,7 +71,7 @@ class Seat:
 class Roster:
     """A training cycle's seats in the actor's area, the days recorded, and what may be done now."""
 
-    cycle: dict[str, Any]
+    cycle: Cycle
     seats: list[Seat]
     days: list[date]
     may_act: bool
@@ -87,13 +88,13 @@ class Roster:
         return [s for s in self.seats if s.state is state]
 
 
-def _training_cycle(conn: Any, cycle_id: int, *, changing: bool) -> dict[str, Any]:
+def _training_cycle(conn: Any, cycle_id: int, *, changing: bool) -> Cycle:
     cycle = cycle_store.get_cycle(conn, cycle_id, lock=changing)
-    if cycle is None or completion_of_cycle(cycle["programme_snapshot"]) is not Completion.TRAINING:
+    if cycle is None or completion_of_cycle(cycle.programme_snapshot) is not Completion.TRAINING:
         raise NotFound(_NOT_FOUND)
-    if cycle["state"] not in FROZEN_STATES:
+    if cycle.state not in FROZEN_STATES:
         raise StateError("Kursi pelatihan baru dapat dikelola setelah siklus disetujui.")
-    if changing and cycle["state"] == CycleState.DITUTUP:
+    if changing and cycle.state == CycleState.DITUTUP:
         raise StateError("Siklus pelatihan ini sudah ditutup: tidak ada yang dapat diubah lagi.")
     return cycle
 
@@ -118,7 +119,7 @@ def roster(db: Database, actor: Actor, cycle_id: int, day: date | None = None) -
         audit.record(
             conn,
             actor,
-            "read_list",
+            AuditAction.TRAINING_SEAT_LIST,
             "training_seats",
             cycle_id,
             area_code=actor.area_code,
@@ -153,7 +154,7 @@ def read_roster(db: Database, actor: Actor, cycle_id: int, day: date | None = No
         )
         for r in rows
     ]
-    may_act = cycle["state"] != CycleState.DITUTUP and actor.may(Permission.RUN_TRAINING)
+    may_act = cycle.state != CycleState.DITUTUP and actor.may(Permission.RUN_TRAINING)
     return Roster(cycle, seats, days, may_act, counts, day, present)
 
 
@@ -190,7 +191,9 @@ def enrol(db: Database, actor: Actor, cycle_id: int, seat_ids: Iterable[int]) ->
         ids = _mine(conn, actor, cycle_id, seat_ids)
         moved = store.enrol(conn, cycle_id, ids, actor.username, now())
         _refused(ids, moved, "didaftarkan (hanya kursi yang ditawarkan)")
-        audit.record(conn, actor, "pelatihan.daftar", "benefit_cycle", cycle_id, detail={"kursi": moved})
+        audit.record(
+            conn, actor, AuditAction.TRAINING_SEAT_ENROL, "benefit_cycle", cycle_id, detail={"kursi": moved}
+        )
     return len(moved)
 
 
@@ -203,7 +206,12 @@ def decline(db: Database, actor: Actor, cycle_id: int, seat_ids: Iterable[int], 
         moved = store.decline(conn, cycle_id, ids, text, now())
         _refused(ids, moved, "dibatalkan (hanya kursi yang ditawarkan)")
         audit.record(
-            conn, actor, "pelatihan.tolak", "benefit_cycle", cycle_id, detail={"kursi": moved, "alasan": text}
+            conn,
+            actor,
+            AuditAction.TRAINING_SEAT_REFUSE,
+            "benefit_cycle",
+            cycle_id,
+            detail={"kursi": moved, "alasan": text},
         )
     return len(moved)
 
@@ -223,10 +231,10 @@ def record_attendance(
     present = set(present_ids)
     with db.begin() as conn:
         cycle = _training_cycle(conn, cycle_id, changing=True)
-        if not cycle["period_start"] <= day <= cycle["period_end"]:
+        if not cycle.period_start <= day <= cycle.period_end:
             raise ValidationError(
-                f"Tanggal di luar periode pelatihan ({long_date(cycle['period_start'])} s.d. "
-                f"{long_date(cycle['period_end'])}).",
+                f"Tanggal di luar periode pelatihan ({long_date(cycle.period_start)} s.d. "
+                f"{long_date(cycle.period_end)}).",
                 [FieldError("tanggal", "Di luar periode pelatihan")],
             )
         if day > today:
@@ -252,7 +260,7 @@ def record_attendance(
         audit.record(
             conn,
             actor,
-            "pelatihan.hadir",
+            AuditAction.TRAINING_SEAT_ATTEND,
             "benefit_cycle",
             cycle_id,
             detail={"tanggal": day.isoformat(), "hadir": len(present), "absen": len(absent)},
@@ -274,7 +282,7 @@ def finish(
         audit.record(
             conn,
             actor,
-            "pelatihan.selesai" if completed else "pelatihan.tidak_lulus",
+            AuditAction.TRAINING_SEAT_COMPLETE if completed else AuditAction.TRAINING_SEAT_FAIL,
             "benefit_cycle",
             cycle_id,
             detail={"kursi": moved, **({"catatan": text} if text else {})},

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tepat.domain.access import Actor, Permission, applying_findings
-from tepat.domain.cases import CaseKind, CaseState, Clock, system_clock
+from tepat.domain.audit_actions import AuditAction
+from tepat.domain.cases import CaseKind, CaseState, Clock, ListedCase, system_clock
 from tepat.domain.linkage import PairDecision
 from tepat.domain.validation import validate_family
 from tepat.domain.verification import (
@@ -43,8 +44,8 @@ from tepat.store.database import Database
 class WorkList:
     """What a verifier has to do in their area: open cases and one page of the families due for a visit."""
 
-    usul: list[dict[str, Any]]
-    sanggah: list[dict[str, Any]]
+    usul: list[ListedCase]
+    sanggah: list[ListedCase]
     families_due: list[dict[str, Any]]
     families_due_total: int = 0
     page: int = 1
@@ -100,7 +101,7 @@ def work_list(
     audit.record_read(
         db,
         actor,
-        "verification.worklist",
+        AuditAction.VERIFICATION_READ_WORKLIST,
         "family",
         None,
         area_code=kelurahan or actor.area_code,
@@ -154,7 +155,7 @@ def record_visit(
             raise NotFound("Keluarga tidak ditemukan")
         if case_id is not None:
             case = store.get(conn, case_id)
-            if case is None or case["kelurahan_code"] != current["kelurahan_code"]:
+            if case is None or case.kelurahan_code != current["kelurahan_code"]:
                 raise NotFound("Kasus tidak ditemukan")
     clean, errors = validate_family({k: v for k, v in observed.items() if v not in (None, "")}, partial=True)
     if errors:
@@ -207,7 +208,7 @@ def record_visit(
             audit.record(
                 conn,
                 actor,
-                "family.verify",
+                AuditAction.FAMILY_VERIFY,
                 "family",
                 family_id,
                 area_code=current["kelurahan_code"],

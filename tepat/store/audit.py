@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import AuditAction
 from tepat.store.areas import within
 from tepat.store.engine import now
 from tepat.store.schema import audit_log
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 def record(
     conn: sa.Connection,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     entity: str,
     entity_id: object = None,
     *,
@@ -94,7 +95,7 @@ def insert_many(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 
 def audit_row(
     actor: Actor,
-    action: str,
+    action: AuditAction,
     entity: str,
     entity_id: object = None,
     *,
@@ -105,7 +106,7 @@ def audit_row(
     return {
         "at": now(),
         "actor": actor.username,
-        "action": action,
+        "action": AuditAction(action).value,  # closed at run time too: an unknown name raises
         "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
         "area_code": area_code,
@@ -116,7 +117,7 @@ def audit_row(
 def record_read(
     db: Database,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     entity: str,
     entity_id: object = None,
     *,

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.cases import Case
 from tepat.domain.households import RegistryStatus
 from tepat.store.families import head_name, in_area
 from tepat.store.schema import case_events, cases, families, uploads, verification_visits
@@ -32,17 +33,17 @@ def add_event(
     )
 
 
-def get(conn: sa.Connection, case_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+def get(conn: sa.Connection, case_id: int, *, lock: bool = False) -> Case | None:
     q = sa.select(cases).where(cases.c.id == case_id)
     if lock and conn.dialect.name == "postgresql":
         q = q.with_for_update()
     row = conn.execute(q).mappings().first()
-    return dict(row) if row else None
+    return Case.from_row(row) if row else None
 
 
-def by_tracking_number(conn: sa.Connection, number: str) -> dict[str, Any] | None:
+def by_tracking_number(conn: sa.Connection, number: str) -> Case | None:
     row = conn.execute(sa.select(cases).where(cases.c.tracking_number == number)).mappings().first()
-    return dict(row) if row else None
+    return Case.from_row(row) if row else None
 
 
 def update(conn: sa.Connection, case_id: int, values: dict[str, Any]) -> None:
@@ -67,7 +68,7 @@ def listing(
     open_only: bool = False,
     overdue_at: datetime | None = None,
     limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> list[Case]:
     """Cases whose kelurahan lies in ``area_code``, newest first."""
     q = sa.select(cases).where(in_area(area_code, cases.c.kelurahan_code))
     if kind:
@@ -79,7 +80,7 @@ def listing(
     if overdue_at is not None:
         q = q.where(cases.c.deadline.is_not(None), cases.c.deadline < overdue_at)
     q = q.order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit)
-    return [dict(r) for r in conn.execute(q).mappings()]
+    return [Case.from_row(r) for r in conn.execute(q).mappings()]
 
 
 def count_open(

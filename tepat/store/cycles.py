@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.domain.cycles import FROZEN_STATES
+from tepat.domain.cycles import FROZEN_STATES, Cycle
 from tepat.domain.entitlements import EntitlementState
 from tepat.store.areas import containing
 from tepat.store.areas import within as inside
@@ -56,7 +56,7 @@ def insert_cycle(conn: sa.Connection, values: Mapping[str, Any]) -> int:
     )
 
 
-def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict[str, Any] | None:
+def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> Cycle | None:
     q = (
         sa.select(
             benefit_cycles,
@@ -70,10 +70,10 @@ def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> dict
     if lock:
         q = q.with_for_update(of=benefit_cycles)
     row = conn.execute(q).mappings().first()
-    return dict(row) if row else None
+    return Cycle.from_row(row) if row else None
 
 
-def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[dict[str, Any]]:
+def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[Cycle]:
     q = (
         sa.select(
             benefit_cycles,
@@ -85,7 +85,7 @@ def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[di
     )
     if programme_id is not None:
         q = q.where(benefit_cycles.c.programme_id == programme_id)
-    return [dict(r) for r in conn.execute(q).mappings()]
+    return [Cycle.from_row(r) for r in conn.execute(q).mappings()]
 
 
 def count_in_state(

@@ -21,6 +21,7 @@ from tepat.domain.payments import (
     ENTITLEMENT_EFFECT,
     RESULT_STATES,
     TRANSITIONS,
+    Batch,
     Channel,
     Outcome,
     PaymentState,
@@ -97,17 +98,17 @@ def cycles_in_states(conn: sa.Connection, states: Iterable[str]) -> list[dict[st
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def lock_batch(conn: sa.Connection, batch_id: int) -> dict[str, Any] | None:
+def lock_batch(conn: sa.Connection, batch_id: int) -> Batch | None:
     row = conn.execute(_locked(conn, sa.select(_B).where(_B.c.id == batch_id))).mappings().first()
-    return dict(row) if row else None
+    return Batch.from_row(row) if row else None
 
 
-def batch(conn: sa.Connection, batch_id: int) -> dict[str, Any] | None:
+def batch(conn: sa.Connection, batch_id: int) -> Batch | None:
     row = conn.execute(sa.select(_B).where(_B.c.id == batch_id)).mappings().first()
-    return dict(row) if row else None
+    return Batch.from_row(row) if row else None
 
 
-def batches(conn: sa.Connection, cycle_id: int | None = None) -> list[dict[str, Any]]:
+def batches(conn: sa.Connection, cycle_id: int | None = None) -> list[Batch]:
     q = (
         sa.select(_B, benefit_cycles.c.name.label("cycle_name"))
         .join(benefit_cycles, benefit_cycles.c.id == _B.c.cycle_id)
@@ -115,7 +116,7 @@ def batches(conn: sa.Connection, cycle_id: int | None = None) -> list[dict[str, 
     )
     if cycle_id is not None:
         q = q.where(_B.c.cycle_id == cycle_id)
-    return [dict(r) for r in conn.execute(q).mappings()]
+    return [Batch.from_row(r) for r in conn.execute(q).mappings()]
 
 
 def count_batches(conn: sa.Connection, cycle_id: int) -> int:

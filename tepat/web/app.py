@@ -38,6 +38,7 @@ from tepat.web.deps import (
     verify_csrf,
 )
 from tepat.web.input_guard import RejectNul
+from tepat.web.json_twin import JsonTwin
 from tepat.web.routes import (
     accounts,
     areas,
@@ -187,6 +188,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     production = settings.environment == "production"
     # Outermost last: the session is read first, then the body's size is bounded, then its content checked.
+    app.add_middleware(JsonTwin)  # innermost: the routes see the page's path, marked as asking for JSON
     app.add_middleware(RejectNul)
     app.add_middleware(BodyLimit, logged_in=lambda scope: _logged_in(database, scope))
     app.add_middleware(
@@ -271,7 +273,7 @@ def error_page(
 ) -> Response:
     """A page in Bahasa Indonesia explaining what went wrong (never a traceback); ``role_refused`` adds who the user
     is signed in as and whom to ask, when their role lacks the permission."""
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "error.html",
         {"title": title, "message": message, "errors": errors or [], "role_refused": role_refused},

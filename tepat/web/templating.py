@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from tepat.domain import formatting
 from tepat.domain.access import Permission, Role
+from tepat.domain.json_values import plain
 from tepat.domain.validation import parse_date
 from tepat.services.office import office_view
+from tepat.web.json_twin import wants_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_SESSION_KEY = "csrf"
@@ -69,7 +72,26 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_context])
+class Pages(Jinja2Templates):
+    """The pages' templates. Routes answer with ``templates.page(...)``: a request for a page's JSON twin
+    (``/siklus/12.json``, see ``web.json_twin``) gets the context the route handed to the template, as JSON, with
+    the same status and headers."""
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """The page ``name`` rendered with ``context`` — or, for its JSON twin, ``context`` as JSON."""
+        if wants_json(request):
+            return JSONResponse(plain(context or {}), status_code=status_code, headers=headers)
+        return self.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+
+
+templates = Pages(directory=str(TEMPLATES_DIR), context_processors=[_context])
 templates.env.filters.update(
     tanggal=tanggal,
     waktu=formatting.moment,

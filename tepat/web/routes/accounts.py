@@ -56,7 +56,7 @@ def _login_page(
         if ask_question
         else None
     )
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "login.html",
         {"next": _safe_next(next_), "username": username, "message": message, "challenge": question},
@@ -131,9 +131,7 @@ def login(
     if found.needs_code:
         request.session.clear()
         request.session[PENDING_KEY] = [found.actor.user_id, time.time(), bool(found.must_change_password)]
-        return templates.TemplateResponse(
-            request, "login_code.html", {"next": _safe_next(next), "message": ""}
-        )
+        return templates.page(request, "login_code.html", {"next": _safe_next(next), "message": ""})
     return _begin_session(request, found.actor, next, must_change_password=found.must_change_password)
 
 
@@ -160,7 +158,7 @@ def login_code(
     try:
         actor = _gate(request).code(candidate, code, client=_client_key(request))
     except (AuthenticationFailed, Throttled) as exc:
-        return templates.TemplateResponse(
+        return templates.page(
             request,
             "login_code.html",
             {"next": _safe_next(next), "message": exc.message},
@@ -205,7 +203,7 @@ def _account_page(
         "enrolment": second_factor.enrolment_of(actor, enrolment) if isinstance(enrolment, str) else None,
         "token_days": auth.TOKEN_DAYS,
     }
-    return templates.TemplateResponse(request, "account.html", context, status_code=status_code)
+    return templates.page(request, "account.html", context, status_code=status_code)
 
 
 @router.get("/akun")
@@ -222,7 +220,7 @@ def account(
 def password_page(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """The password form (the only page open while a one-time password must be replaced)."""
     found = signed_in(request)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "password.html",
         {
@@ -255,7 +253,7 @@ def change_password(
             keep_session=found.session_hash if found else None,
         )
     except ValidationError as exc:
-        return templates.TemplateResponse(
+        return templates.page(
             request,
             "password.html",
             {

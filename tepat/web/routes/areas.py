@@ -40,7 +40,7 @@ def _min_cell(request: Request) -> int:
 def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """Beranda: counts for the user's area."""
     listing = registry_reads.browse_area(db, actor, actor.area_code or None, min_cell_size=_min_cell(request))
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "home.html",
         {
@@ -68,7 +68,7 @@ def search(
             results = registry_reads.search_families(db, actor, q, limit=PER_PAGE, page=hal)
         except ValidationError as exc:
             message = exc.message
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "search.html",
         {
@@ -94,7 +94,7 @@ def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current
 def browse(request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
     """A region's children with counts (a kelurahan lists its RWs)."""
     listing = registry_reads.browse_area(db, actor, code, min_cell_size=_min_cell(request))
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "browse.html",
         {
@@ -122,7 +122,7 @@ def families_in(
     except ValueError:
         raise NotFound("Wilayah tidak ditemukan") from None
     rows = registry_reads.list_families(db, actor, code, rw=rw, page=hal, per_page=PER_PAGE)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "family_list.html",
         {

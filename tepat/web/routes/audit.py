@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor
+from tepat.domain.audit_actions import action_label
 from tepat.domain.formatting import moment
 from tepat.errors import ValidationError
 from tepat.files.writers import table_csv
@@ -55,8 +56,9 @@ def audit_page(request: Request, db: DB, actor: Staff, hal: int = 1) -> Response
         page = _PAGES.get(r["entity"])
         r["link"] = page.format(r["entity_id"]) if page and r["entity_id"] else ""
         r["detail_text"] = _detail(r["detail"])
+        r["action_label"] = action_label(r["action"])
     query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k != "hal" and v)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "audit.html",
         {

@@ -59,7 +59,7 @@ def case_list(
     kind = jenis if jenis in {k.value for k in CaseKind} else ""
     rows = cases.list_cases(db, actor, kind=kind or None, state=status or None, overdue=bool(terlambat))
     overdue = cases.overdue_sanggah(db, actor) if actor.may(Permission.OVERSEE) else []
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "cases/list.html",
         {
@@ -87,14 +87,14 @@ def _detail(
     notice: str = "",
 ) -> Response:
     detail = cases.get_case(db, actor, case_id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "cases/detail.html",
         {
-            "title": f"{CaseKind(detail.case['kind']).label} {detail.case['tracking_number']}",
+            "title": f"{detail.case.kind.label} {detail.case.tracking_number}",
             "d": detail,
             "c": detail.case,
-            "state_label": CaseState(detail.case["state"]).label,
+            "state_label": detail.case.state.label,
             "message": message,
             "errors": errors or [],
             "notice": notice,
@@ -117,7 +117,7 @@ def _usul_form(
     status_code: int = 200,
 ) -> Response:
     options = kelurahan_options(db, actor)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "cases/usul_form.html",
         {
@@ -302,7 +302,7 @@ def work_list(
     """The verifier's work list for their area: filters, true counts, pages; ``cetak=1`` gives the printable list."""
     work, filters = _work(db, actor, request, hal, PRINT_ROWS if cetak else 50)
     params = {k: v for k, v in request.query_params.items() if k not in ("hal", "cetak")}
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "cases/worklist_print.html" if cetak else "cases/worklist.html",
         {
@@ -355,7 +355,7 @@ def _visit_form(
 ) -> Response:
     view = registry_reads.get_family(db, actor, family_id)
     fields = [_SPECS[name] for name in OBSERVABLE]
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "cases/visit.html",
         {

@@ -31,7 +31,7 @@ def _list_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "dci/clients.html",
         {
@@ -96,7 +96,7 @@ def add_client(
 def client(request: Request, db: DB, actor: Admin, name: str) -> Response:
     """One client: scope, last transactions, subscriptions and the delivery log (failures first to see)."""
     found: dict[str, Any] = dci_clients.client(db, actor, name)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "dci/client.html",
         {"title": f"Klien DCI {found['name']}", "c": found},

@@ -14,6 +14,7 @@ from fastapi import Path as Path_
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.jobs import JobState
 from tepat.errors import NotFound, TepatError
@@ -50,7 +51,7 @@ def _signed_on(tanggal: str) -> date | None:
 def cycle_documents(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
     """The kelurahan of a frozen cycle, each with its Daftar Nominatif and BAST to print."""
     found = documents.cycle_documents(db, actor, cycle_id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "documents/cycle.html",
         {"title": f"Dokumen {found.cycle['name']}", "d": found, "today": date.today().isoformat()},
@@ -103,7 +104,7 @@ def document_job(request: Request, db: DB, actor: Who, job_id: int) -> Response:
     job = jobs.show(db, actor, job_id, job_runner(request))
     if job.kind != "dokumen":
         raise NotFound("Pekerjaan tidak ditemukan.")
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "documents/job.html",
         {"title": job.file_name, "job": job},
@@ -121,7 +122,7 @@ def document_file(request: Request, db: DB, actor: Who, job_id: int) -> Response
     path = upload_dir(request) / "dokumen" / file
     if job.kind != "dokumen" or job.state != JobState.SELESAI or "/" in file or not path.is_file():
         raise NotFound("Dokumen tidak ditemukan atau sudah dihapus.")
-    jobs.record_download(db, actor, job_id, str(result.get("name", "")), action="dokumen.download")
+    jobs.record_download(db, actor, job_id, str(result.get("name", "")), action=AuditAction.DOCUMENT_DOWNLOAD)
     return FileResponse(
         path,
         media_type=str(result.get("media_type", "application/octet-stream")),
@@ -139,7 +140,7 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
     """The realisation report: budget vs planned vs paid by programme, kecamatan and month (aggregates)."""
     year = _year(tahun)
     found = documents.realisation(db, actor, year)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "documents/report.html",
         {
@@ -179,7 +180,7 @@ def _facilities_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "documents/facilities.html",
         {

@@ -43,7 +43,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     pairs = [_view(p) for p in duplicates.queue(db, actor, decision=chosen, limit=50)]
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "duplicates.html",
         {

@@ -37,7 +37,7 @@ def _export_areas(db: Database, actor: Actor) -> list[tuple[str, str]]:
 @router.get("/ekspor")
 def export_page(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)]) -> Response:
     """Choose an area and a format to download."""
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "export.html",
         {
@@ -96,7 +96,7 @@ def export_job(
 ) -> Response:
     """An export's progress, then its download link."""
     job = jobs.show(db, actor, job_id, job_runner(request))
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "export_job.html",
         {"title": f"Ekspor {job.file_name}", "job": job},

@@ -86,7 +86,7 @@ def _family_form(
     message: str = "",
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "family_form.html",
         {
@@ -127,7 +127,7 @@ def family_page(
         "nonaktif": "Keluarga dinonaktifkan.",
         "anggota": "Data anggota tersimpan.",
     }
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "family.html",
         {
@@ -218,7 +218,7 @@ def _edit_form(
     differs: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "family_form.html",
         {
@@ -301,7 +301,7 @@ def _deactivate_form(
     conflict: str = "",
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "deactivate.html",
         {

@@ -43,7 +43,7 @@ def _import_form(
     mapping_id: str = "",
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "import.html",
         {
@@ -267,7 +267,7 @@ def _preview_page(
     status_code: int = 200,
 ) -> Response:
     shown = preview(path, mapping.mapping if mapping else None, filename)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "import_preview.html",
         {
@@ -344,7 +344,7 @@ def import_job(request: Request, db: DB, job_id: int, actor: Editor) -> Response
     job = jobs.show(db, actor, job_id, job_runner(request))
     result = job.result or {}
     rows = [FieldError(**e) for e in result.get("rows", result.get("errors", []))]
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "import_job.html",
         {

@@ -46,7 +46,7 @@ def _form(
     conflict: str = "",
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "member_form.html",
         {
@@ -227,7 +227,7 @@ def _move_form(
     conflict: str = "",
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "move.html",
         {
@@ -319,7 +319,7 @@ def _deactivate_form(
     conflict: str = "",
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "deactivate.html",
         {

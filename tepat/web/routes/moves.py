@@ -30,7 +30,7 @@ def _page(
     message: str = "",
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "moves.html",
         {

@@ -53,7 +53,7 @@ def _work_dir(request: Request) -> Path:
 def batch_list(request: Request, db: DB, actor: Reader, siklus: str = "") -> Response:
     """Batches in the user's area, newest first (optionally of one cycle)."""
     cycle_id = int(siklus) if siklus.isdigit() else None
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "payments/list.html",
         {
@@ -78,7 +78,7 @@ def _new_form(
     errors: list[Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "payments/new.html",
         {
@@ -138,7 +138,7 @@ async def new_batch(request: Request, db: DB, actor: Money) -> Response:
             errors=getattr(exc, "errors", []),
             status_code=exc.status_code,
         )
-    return RedirectResponse(f"/pembayaran/{batch['id']}?ok=dibuat", status_code=303)
+    return RedirectResponse(f"/pembayaran/{batch.id}?ok=dibuat", status_code=303)
 
 
 NOTICES = {
@@ -162,13 +162,13 @@ def _detail(
     status_code: int = 200,
 ) -> Response:
     detail = payments.get_batch(db, actor, batch_id)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "payments/detail.html",
         {
-            "title": f"Batch {detail['batch']['number']}",
+            "title": f"Batch {detail.batch.number}",
             "d": detail,
-            "b": detail["batch"],
+            "b": detail.batch,
             "message": message,
             "errors": errors or [],
             "summary": summary,
@@ -207,7 +207,7 @@ def batch_page(request: Request, db: DB, actor: Money, batch_id: int, ok: str = 
 def export_file(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
     """Write the payment file and send it as a download (the same bytes every time)."""
     path = _work_dir(request) / f"{uploads.new_token()}.csv"
-    number = payments.get_batch(db, actor, batch_id)["batch"]["number"]
+    number = payments.get_batch(db, actor, batch_id).batch.number
     try:
         payments.export_batch(db, actor, batch_id, path, file_name=f"{number}.csv")
     except TepatError as exc:
@@ -297,25 +297,25 @@ async def cancel_entitlement(
 async def retry_batch(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
     """A new batch for the same cycle, channel and kelurahan with the failed entitlements (attempt + 1)."""
     form = await request.form()
-    batch = (await run_in_threadpool(payments.get_batch, db, actor, batch_id))["batch"]
-    channel = str(form.get("kanal") or batch["channel"])
+    batch = (await run_in_threadpool(payments.get_batch, db, actor, batch_id)).batch
+    channel = str(form.get("kanal") or batch.channel)
     try:
         made = await run_in_threadpool(
             payments.create_batch,
             db,
             actor,
-            batch["cycle_id"],
+            batch.cycle_id,
             channel,
-            kelurahan_code=batch["kelurahan_code"],
+            kelurahan_code=batch.kelurahan_code,
             retry=True,
         )
     except TepatError as exc:
         return _refused(request, db, actor, batch_id, exc)
-    return RedirectResponse(f"/pembayaran/{made['id']}?ok=dibuat", status_code=303)
+    return RedirectResponse(f"/pembayaran/{made.id}?ok=dibuat", status_code=303)
 
 
 def _reconciliation_page(request: Request, report: reconciliation.Reconciliation, back: str) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "payments/reconciliation.html",
         {

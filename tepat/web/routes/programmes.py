@@ -37,7 +37,7 @@ LABELS = {"unit": Unit, "benefit_type": BenefitType, "funding_source": FundingSo
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         f"programmes/{name}.html",
         {**context, "labels": LABELS, "CycleState": CycleState},
@@ -411,7 +411,7 @@ def _cycle(
         request,
         "cycle",
         {
-            "title": view.cycle["name"],
+            "title": view.cycle.name,
             "v": view,
             "c": view.cycle,
             "message": message,

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from tepat.domain.access import Actor, Permission
+from tepat.domain.audit_actions import AuditAction
 from tepat.domain.jobs import JobState
 from tepat.errors import FieldError, NotFound, ValidationError
 from tepat.files import uploads
@@ -101,8 +102,8 @@ def link_job(request: Request, db: DB, job_id: int, actor: Reader) -> Response:
     rows: list[dict[str, Any]] = []
     if job.state == JobState.SELESAI:
         rows = pl.read_csv(_answer(request, job), infer_schema=False, n_rows=ROWS_SHOWN).to_dicts()
-        jobs.record_download(db, actor, job_id, job.file_name, action="registri.tautkan_baca")
-    return templates.TemplateResponse(
+        jobs.record_download(db, actor, job_id, job.file_name, action=AuditAction.LINKAGE_RESULT_READ)
+    return templates.page(
         request,
         "registry_link.html",
         {
@@ -122,5 +123,5 @@ def link_file(request: Request, db: DB, job_id: int, actor: Reader) -> Response:
     job = _job(request, db, actor, job_id)
     path = _answer(request, job)
     name = str((job.result or {}).get("name", path.name))
-    jobs.record_download(db, actor, job_id, name, action="registri.tautkan_unduh")
+    jobs.record_download(db, actor, job_id, name, action=AuditAction.LINKAGE_RESULT_DOWNLOAD)
     return FileResponse(path, media_type="text/csv", filename=name)

@@ -67,7 +67,7 @@ def dashboard(
         name: statistics.chart_svg(name, db, actor, settings, ranking.year)
         for name in ("peringkat", "tren", "peta-provinsi", area_map, "peta-desil")
     }
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "statistics/dashboard.html",
         {
@@ -91,9 +91,10 @@ def dashboard(
     )
 
 
-@router.get("/peringkat.json")
+@router.get("/peringkat")
 def ranking_json(request: Request, db: DB, actor: Who, tahun: Year = None) -> dict[str, object]:
-    """The ranking as JSON (BPS published figures, no personal data)."""
+    """The ranking as JSON (BPS published figures, no personal data), linked as ``/statistik/peringkat.json`` like
+    every page's JSON twin (``web.json_twin``)."""
     return statistics.ranking(_settings(request), db.office, tahun).as_dict()
 
 
@@ -148,7 +149,7 @@ def _share(raw: str) -> float | None:
 
 
 def _line_page(request: Request, context: dict[str, object], status_code: int = 200) -> Response:
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "statistics/poverty_line.html",
         {

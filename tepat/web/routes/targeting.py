@@ -45,7 +45,7 @@ ModelParam = Annotated[int | None, Query(alias="model", ge=1)]
 
 
 def _page(request: Request, name: str, context: dict[str, Any]) -> Response:
-    return templates.TemplateResponse(request, f"targeting/{name}.html", context)
+    return templates.page(request, f"targeting/{name}.html", context)
 
 
 @router.get("")

@@ -46,17 +46,17 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     found = training.roster(db, actor, cycle_id, day)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "programmes/training.html",
         {
-            "title": f"Peserta {found.cycle['name']}",
+            "title": f"Peserta {found.cycle.name}",
             "r": found,
             "message": message,
             "notice": notice,
             "State": EntitlementState,
             "seat_actions": SEAT_ACTIONS,
-            "day": (day or (found.days[-1] if found.days else found.cycle["period_start"])).isoformat(),
+            "day": (day or (found.days[-1] if found.days else found.cycle.period_start)).isoformat(),
         },
         status_code=status_code,
         headers={"Cache-Control": "no-store"},

@@ -40,7 +40,7 @@ def _page(
         "one_time": one_time,
         "roles": list(Role),
     }
-    return templates.TemplateResponse(request, "users.html", context, status_code=status_code)
+    return templates.page(request, "users.html", context, status_code=status_code)
 
 
 @router.get("/pengguna")
@@ -154,7 +154,7 @@ def tokens(
 ) -> Response:
     """One account's API tokens, with when each was last used."""
     found = auth.tokens_of(db, actor, username)
-    return templates.TemplateResponse(
+    return templates.page(
         request, "user_tokens.html", {"title": f"Token API {username}", "username": username, "tokens": found}
     )
 
@@ -170,7 +170,7 @@ def revoke(
     """Revoke one API token of the account."""
     auth.revoke_token(db, actor, token_id)
     found = auth.tokens_of(db, actor, username)
-    return templates.TemplateResponse(
+    return templates.page(
         request,
         "user_tokens.html",
         {
