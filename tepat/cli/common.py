@@ -75,8 +75,9 @@ def reader(db: Database, username: str | None) -> Actor:
 
 
 def office_actor(db: Database) -> Actor:
-    """The system acting over the whole office (commands run on the server by its operator)."""
-    return system_actor(db.office.code)
+    """The system acting over everything the database serves (commands run on the server by its operator): the
+    office, or a province deployment's every office."""
+    return system_actor(db.offices.area)
 
 
 def open_as_office(db_url: str | None) -> tuple[Database, Actor]:

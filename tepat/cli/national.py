@@ -31,11 +31,11 @@ def snapshot_command(
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write this office's active families with the model's features: OUT_DIR/<office>.parquet and its
-    manifest <office>.json (model fingerprint, reference date, count)."""
+    """Write each office's active families with the model's features: OUT_DIR/<office>.parquet and its manifest
+    <office>.json (model fingerprint, reference date, count); a province's database writes one per office."""
     from tepat.services import national_snapshots
 
-    written = national_snapshots.write_snapshot(
+    snapshots = national_snapshots.write_snapshots(
         open_database(db_url),
         SYSTEM,
         version,
@@ -43,12 +43,13 @@ def snapshot_command(
         reference_date=None if day is None else common.parse_day(day, "--date"),
     )
     if as_json:
-        print_json(written.as_dict())
+        print_json(snapshots[0].as_dict() if len(snapshots) == 1 else [s.as_dict() for s in snapshots])
         return
-    typer.echo(
-        f"Snapshot {written.office} ({written.office_name}): {number(written.families)} keluarga, "
-        f"tanggal acuan {written.reference_date.isoformat()}, model {written.model_sha256[:12]}, di {out_dir}."
-    )
+    for written in snapshots:
+        typer.echo(
+            f"Snapshot {written.office} ({written.office_name}): {number(written.families)} keluarga, "
+            f"tanggal acuan {written.reference_date.isoformat()}, model {written.model_sha256[:12]}, di {out_dir}."
+        )
 
 
 @national_app.command("rank")

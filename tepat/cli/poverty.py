@@ -164,7 +164,7 @@ def ranking(
     as_json: JsonOption = False,
 ) -> None:
     """Rank the kabupaten/kota of the office's province by P0, lowest first, with the change on the year."""
-    office = open_database(db_url).office
+    office = open_database(db_url).offices.primary
     result = statistics.ranking(settings(db_url), office, year)
     if as_json:
         print_json(result.as_dict())
@@ -179,7 +179,7 @@ def ranking(
 @poverty_app.command("trend")
 def trend(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """The office's kabupaten/kota P0 by year with the change on the year."""
-    office = open_database(db_url).office
+    office = open_database(db_url).offices.primary
     points = statistics.city_trend(settings(db_url), office)
     if as_json:
         print_json({"code": office.code, "name": office.name, "points": [p.as_dict() for p in points]})

@@ -8,6 +8,7 @@ import typer
 
 from tepat.cli.common import DatabaseOption, JsonOption, open_database, print_json
 from tepat.domain.formatting import number
+from tepat.domain.office import Office
 from tepat.services.setup import init_database
 
 
@@ -16,7 +17,7 @@ def init(
         str | None,
         typer.Option(
             "--office",
-            help="Kabupaten/kota code the database serves, e.g. 32.76 (needed once; see docs/settings.md).",
+            help="Kabupaten/kota code the database serves, e.g. 32.76 (needed once; again with another code to add an office to a province's database; see docs/scaling.md).",
         ),
     ] = None,
     agency: Annotated[
@@ -44,19 +45,22 @@ def init(
         address=address,
     )
     chosen = result.office
+
+    def described(office: Office) -> dict[str, str]:
+        return {
+            "code": office.code,
+            "name": office.name,
+            "agency": office.agency,
+            "province": office.province_name,
+        }
+
     if as_json:
         print_json(
             {
                 "regions_loaded": result.regions_loaded,
                 "regions_total": result.regions_total,
-                "office": None
-                if chosen is None
-                else {
-                    "code": chosen.code,
-                    "name": chosen.name,
-                    "agency": chosen.agency,
-                    "province": chosen.province_name,
-                },
+                "office": None if chosen is None else described(chosen),
+                "offices": [described(o) for o in result.offices],
                 "programmes_added": list(result.programmes_added),
             }
         )
@@ -69,7 +73,8 @@ def init(
             "Kantor belum dipilih: jalankan lagi dengan --office KODE (kode kabupaten/kota yang dilayani)."
         )
         return
-    typer.echo(f"Kantor: {chosen.agency} ({chosen.code}, {chosen.province_name}).")
+    for served in result.offices:
+        typer.echo(f"Kantor: {served.agency} ({served.code}, {served.province_name}).")
     if result.programmes_added:
         typer.echo("Program ditambahkan ke katalog: " + ", ".join(result.programmes_added) + ".")
 

@@ -30,7 +30,9 @@ def add(
     area: Annotated[
         str,
         typer.Option(
-            "--area", help="Region code: the office's (e.g. 32.76), a kecamatan or a kelurahan inside it."
+            "--area",
+            help="Region code: the office's (e.g. 32.76), a kecamatan or a kelurahan inside it; for a province "
+            "account (--role provinsi) the province's (e.g. 32).",
         ),
     ],
     name: Annotated[str, typer.Option("--name", help="Full name shown on pages.")] = "",

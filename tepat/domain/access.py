@@ -1,7 +1,8 @@
 """Roles, permissions and areas: who may see and change what (UU 27/2022: access by role and area).
 
 An account has one role and one area (a region code: ``32.76`` for the whole
-office, a kecamatan, or a kelurahan). What a role may do is one table,
+office, a kecamatan, or a kelurahan; ``32`` for a province account reading every
+office of a province's deployment). What a role may do is one table,
 ``PERMISSIONS`` (role → permissions, printed in docs/accounts.md and checked
 there by a test); ``Actor.may(permission, area)`` answers it and
 ``Actor.require`` refuses with the permission's own sentence. Personal data is
@@ -24,6 +25,7 @@ class Role(StrEnum):
     VERIFIER = "verifikator"  # field verification
     FINANCE = "keuangan"  # payment files and reconciliation
     ANALYST = "analis"  # aggregates only, never names
+    PROVINCE = "provinsi"  # Dinsos Provinsi: reads every office of a province's deployment, changes nothing
 
     @property
     def label(self) -> str:
@@ -36,6 +38,7 @@ _ROLE_LABELS = {
     Role.VERIFIER: "Verifikator",
     Role.FINANCE: "Keuangan",
     Role.ANALYST: "Analis",
+    Role.PROVINCE: "Pemantau Provinsi",
 }
 
 
@@ -93,6 +96,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.ANALYST: frozenset({_P.READ_PAYMENTS, _P.TARGETING, _P.READ_PROGRAMMES}),
+    Role.PROVINCE: frozenset({_P.READ_PERSONAL, _P.READ_PAYMENTS, _P.READ_PROGRAMMES, _P.READ_CYCLES}),
 }
 """What each role may do, inside its area: the one table (docs/accounts.md prints it)."""
 
@@ -150,6 +154,12 @@ class Actor:
     def in_area(self, region_code: str) -> bool:
         """True when ``region_code`` lies inside this actor's area."""
         return contains(self.area_code, region_code)
+
+    def shares_area(self, region_code: str) -> bool:
+        """True when ``region_code`` and this actor's area overlap: one lies inside the other. What covers a whole
+        area — a city's cycle, a batch of all its kelurahan — is seen by the staff working anywhere inside it, and
+        by no one outside it (another office of a province's database)."""
+        return contains(self.area_code, region_code) or contains(region_code, self.area_code)
 
     def may(self, permission: Permission, region_code: str | None = None) -> bool:
         """True when the role has ``permission`` and, given a region, the region lies inside the area."""

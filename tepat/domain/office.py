@@ -61,3 +61,52 @@ class Office:
     def contains(self, region_code: str) -> bool:
         """True when ``region_code`` lies inside (or is) the office's area."""
         return contains(self.code, region_code)
+
+
+@dataclass(frozen=True)
+class Offices:
+    """The offices one database serves: one kabupaten/kota, or several in a province's deployment (issue 17).
+
+    Each office's staff work inside their office's code; a province account (``Role.PROVINCE``) reads all of them.
+    ``area`` is the region that holds every office — the office itself when there is one, else the province they
+    share, else the whole country (``""``) — and is what "everything here" means for the system and for lists.
+    """
+
+    all: tuple[Office, ...]
+
+    def __post_init__(self) -> None:
+        if not self.all:
+            raise ValueError("Belum ada kantor.")
+
+    @property
+    def primary(self) -> Office:
+        """The first office chosen (the one office of a single-office database)."""
+        return self.all[0]
+
+    @property
+    def single(self) -> bool:
+        return len(self.all) == 1
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(o.code for o in self.all)
+
+    @property
+    def area(self) -> str:
+        if self.single:
+            return self.primary.code
+        provinces = {o.province_code for o in self.all}
+        return provinces.pop() if len(provinces) == 1 else ""
+
+    def of(self, region_code: str | None) -> Office | None:
+        """The office whose area holds ``region_code`` (``None`` for a region above or outside every office)."""
+        return next((o for o in self.all if region_code and o.contains(region_code)), None)
+
+    def for_area(self, area_code: str | None) -> Office:
+        """The office that speaks for ``area_code``: its own office, or — for an area above the offices (a province
+        account, the system) — the first office chosen, whose names the deployment's pages carry."""
+        return self.of(area_code) or self.primary
+
+    def serves(self, region_code: str) -> bool:
+        """True when ``region_code`` lies inside one of the offices, or is the area holding them all."""
+        return self.of(region_code) is not None or region_code == self.area

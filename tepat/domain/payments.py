@@ -142,6 +142,7 @@ class Batch:
     closed_at: datetime | None = None
     cancel_reason: str | None = None
     cycle_name: str | None = None
+    cycle_area_code: str | None = None  # the area of its cycle (a whole-cycle batch covers it)
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Batch:

@@ -166,7 +166,7 @@ _WRONG_ANSWER = "Jawaban soal pengaman salah atau sudah kedaluwarsa. Jawab soal 
 
 
 def _kelurahan_options(db: Database) -> list[tuple[str, str]]:
-    found = db.regions.descendants(db.office.code, Level.KELURAHAN)
+    found = [r for code in db.offices.codes for r in db.regions.descendants(code, Level.KELURAHAN)]
     return sorted(
         ((r.code, f"{r.name} ({db.regions.name(r.code.rsplit('.', 1)[0])})") for r in found),
         key=lambda x: x[1],

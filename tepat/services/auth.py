@@ -140,12 +140,24 @@ def _check_new_user(
         parsed_role = Role.ANALYST
         choices = ", ".join(r.value for r in Role)
         errors.append(FieldError("role", f"Peran tidak dikenal; pilih salah satu: {choices}.", role))
-    office = db.office
-    if not is_region_code(area_code) or area_code not in db.regions or not office.contains(area_code):
+    offices = db.offices
+    province_account = parsed_role is Role.PROVINCE
+    if province_account and area_code != offices.area:
         errors.append(
             FieldError(
                 "area_code",
-                f"Wilayah harus kode {office.name} ({office.code}) atau kecamatan/kelurahan di dalamnya.",
+                f"Akun {Role.PROVINCE.label} membaca semua kantor: wilayahnya {offices.area or 'kosong'}.",
+                area_code,
+            )
+        )
+    elif not province_account and (
+        not is_region_code(area_code) or area_code not in db.regions or offices.of(area_code) is None
+    ):
+        names = ", ".join(f"{o.name} ({o.code})" for o in offices.all)
+        errors.append(
+            FieldError(
+                "area_code",
+                f"Wilayah harus kode {names} atau kecamatan/kelurahan di dalamnya.",
                 area_code,
             )
         )

@@ -188,10 +188,11 @@ def _unused_number(conn: sa.Connection, kind: CaseKind) -> str:
 
 def _kelurahan(db: Database, code: str) -> str:
     region = db.regions.get(code)
-    office = db.office
-    if region is None or region.level is not Level.KELURAHAN or not office.contains(code):
+    offices = db.offices
+    if region is None or region.level is not Level.KELURAHAN or offices.of(code) is None:
+        names = ", ".join(o.name for o in offices.all)
         raise ValidationError(
-            "Kelurahan tidak dikenal", [FieldError("kelurahan_code", f"Pilih kelurahan di {office.name}")]
+            "Kelurahan tidak dikenal", [FieldError("kelurahan_code", f"Pilih kelurahan di {names}")]
         )
     return code
 

@@ -50,8 +50,8 @@ Send = Callable[[str, dict[str, Any], str], int]
 def subscribe_message(db: Database, callback_base: str) -> dict[str, Any]:
     """The subscribe request tepat sends the civil registry: deaths and moves out of the office's area."""
     at = timestamp(now()) or ""
-    office = db.office
-    place = {"type": "expression", "value": {"expression": {"query": {"location": {"$eq": office.code}}}}}
+    area = db.offices.area  # the office, or the province holding a deployment's offices
+    place = {"type": "expression", "value": {"expression": {"query": {"location": {"$eq": area}}}}}
     items = [
         {
             "reference_id": f"tepat-{i}-{secrets.token_urlsafe(6)}",
@@ -73,7 +73,7 @@ def subscribe_message(db: Database, callback_base: str) -> dict[str, Any]:
             "message_id": "tepat-" + secrets.token_urlsafe(12),
             "message_ts": at,
             "action": "subscribe",
-            "sender_id": f"tepat.{office.code}",
+            "sender_id": f"tepat.{area or 'id'}",
             "sender_uri": callback_base.rstrip("/") + "/registry/on-subscribe",
             "total_count": len(items),
         },

@@ -103,6 +103,12 @@ def _load(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> Cycle:
     return row
 
 
+def _require_visible(actor: Actor, cycle: Cycle) -> None:
+    """Another office's cycle is not found (as another kelurahan's family is not)."""
+    if not actor.shares_area(cycle.area_code):
+        raise NotFound(_NOT_FOUND)
+
+
 def _step(conn: sa.Connection, actor: Actor, cycle: Cycle, action: CycleAction) -> CycleState:
     check_actor(
         action,
@@ -481,16 +487,17 @@ def close_ended_coverage(db: Database, actor: Actor, *, today: date | None = Non
 
 
 def list_cycles(db: Database, actor: Actor, code: str | None = None) -> list[Cycle]:
-    """Cycles, newest first (aggregates only: any staff role)."""
+    """Cycles of the actor's office, newest first (aggregates only: any staff role)."""
     programme_id = get_programme(db, actor, code)["id"] if code else None
     with db.read() as conn:
-        return store.list_cycles(conn, programme_id)
+        return [c for c in store.list_cycles(conn, programme_id) if actor.shares_area(c.area_code)]
 
 
 def show(db: Database, actor: Actor, cycle_id: int) -> CycleView:
     """One cycle with its totals per state and per kelurahan in the actor's area."""
     with db.read() as conn:
         cycle = _load(conn, cycle_id)
+        _require_visible(actor, cycle)
         states = store.counts(conn, cycle_id)
         rows = store.by_kelurahan(
             conn, cycle_id, family_store.in_area(actor.area_code, entitlements.c.kelurahan_code)
@@ -517,7 +524,7 @@ def entitlement_page(
     if not actor.sees_personal_data:
         raise PermissionDenied("Daftar nama penerima hanya untuk peran yang boleh membaca data pribadi.")
     with db.read() as conn:
-        _load(conn, cycle_id)
+        _require_visible(actor, _load(conn, cycle_id))
         rows = store.page(
             conn,
             cycle_id,

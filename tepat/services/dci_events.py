@@ -212,9 +212,9 @@ def notify_message(db: Database, client: DciClient, part: dict[str, Any]) -> dic
         people = store.living_members(conn, [r["id"] for r in rows])
     if subscription is None:
         raise LookupError("the subscription of this notification is gone")
-    office = db.office
     events = []
     for family in rows:
+        office = db.offices.for_area(family["kelurahan_code"])
         kelurahan, kecamatan = dci_search.place_names(db, family["kelurahan_code"])
         record = group_record(
             office.code,

@@ -150,7 +150,7 @@ def callback_header(
         "status": status.value,
         "total_count": total,
         "completed_count": done,
-        "sender_id": f"tepat.{db.office.code}",
+        "sender_id": f"tepat.{db.offices.area or 'id'}",
         "receiver_id": str(envelope_header.get("sender_id") or ""),
         "is_msg_encrypted": False,
     }

@@ -86,7 +86,7 @@ def _search(
         raise Rejected(Reason.SEARCH_CRITERIA_INVALID, "response_entity must be Group or Member")
     query = search_query(criteria.get("query_type"), criteria.get("query"), place_lookup(db))
     order, descending = sort_of(criteria)
-    office = db.office
+    offices = db.offices
     with db.read() as conn:
         model = resolve_model(conn, None)
         scores = targeting_store.scores_source(model) if model is not None else None
@@ -108,6 +108,7 @@ def _search(
     records: list[dict[str, Any]] = []
     for family in rows:
         names = place_names(db, family["kelurahan_code"])
+        office = offices.for_area(family["kelurahan_code"])
         if entity == "Group":
             records.append(
                 group_record(
@@ -166,7 +167,7 @@ def by_criteria(
 
 
 def place_lookup(db: Database) -> Any:
-    office = db.office
+    offices = db.offices
     regions = db.regions
 
     def lookup(raw: str) -> tuple[str, str] | None:
@@ -176,16 +177,16 @@ def place_lookup(db: Database) -> Any:
         except (ValidationError, ValueError):
             wanted = raw.strip().lower()
             code = next(
-                (r.code for r in regions if r.name.lower() == wanted and office.contains(r.code)), None
+                (r.code for r in regions if r.name.lower() == wanted and offices.of(r.code) is not None), None
             )
-        if code is None or code not in regions or not office.contains(code):
+        if code is None or code not in regions or offices.of(code) is None:
             return None
         level = regions.get(code).level  # type: ignore[union-attr]
         if level is Level.KELURAHAN:
             return "kelurahan", code
         if level is Level.KECAMATAN:
             return "kecamatan", code
-        return ("office", code) if code == office.code else None
+        return ("office", code) if code in offices.codes else None
 
     return lookup
 

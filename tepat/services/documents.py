@@ -126,6 +126,8 @@ def cycle_documents(db: Database, actor: Actor, cycle_id: int) -> CycleDocuments
         raise NotFound("Siklus tidak ditemukan.")
     with db.read() as conn:
         found = _frozen_cycle(conn, cycle_id)
+        if not actor.shares_area(found["area_code"]):
+            raise NotFound("Siklus tidak ditemukan.")
         rows = [
             r for r in store.kelurahan_totals(conn, cycle_id) if actor.can_read_personal(r["kelurahan_code"])
         ]
@@ -161,8 +163,8 @@ def _header(db: Database, cyc: dict[str, Any], kelurahan_code: str, actor: Actor
         "kelurahan": db.regions.name(kelurahan_code),
         "kecamatan": db.regions.name(kecamatan_code),
         "unit_label": _unit_label(cyc["unit"]),
-        "place": db.office.place,
-        "office": db.office,
+        "place": db.offices.for_area(kelurahan_code).place,
+        "office": db.offices.for_area(kelurahan_code),
         "footer": f"{cyc['name']} · Kel. {db.regions.name(kelurahan_code)}",
         "printed_by": actor.full_name or actor.username,
         "printed_at": moment(now()),
@@ -223,7 +225,7 @@ def nominatif(
         "signatures": [
             Signature("Mengetahui,", f"Lurah {db.regions.name(kelurahan_code)}"),
             Signature("", "TKSK / Pendamping", id_label="NIK"),
-            Signature("", db.office.head_title),
+            Signature("", db.offices.for_area(kelurahan_code).head_title),
         ],
     }
     pdf = printed.nominatif_pdf(context, on_page=on_page)
@@ -290,12 +292,12 @@ def bast(
         "total": totals["amount"],
         "by_rw": by_rw,
         "excluded": totals["entitlements"] - totals["handed_over"],
-        "first_party": {"name": None, "title": db.office.head_title},
+        "first_party": {"name": None, "title": db.offices.for_area(kelurahan_code).head_title},
         "second_party": {"name": None, "title": f"Lurah {kelurahan}, atas nama para KPM"},
         "signatures": [
             Signature("PIHAK KEDUA,", f"Lurah {kelurahan}"),
             Signature("Saksi,", "TKSK / Pendamping", id_label="NIK"),
-            Signature("PIHAK PERTAMA,", db.office.head_title),
+            Signature("PIHAK PERTAMA,", db.offices.for_area(kelurahan_code).head_title),
         ],
     }
     pdf = printed.bast_pdf(context, on_page=on_page)
@@ -350,8 +352,8 @@ def attendance_sheet(
         "period_end": cyc.period_end,
         "days": list[date | None](days) or [None] * (ATTENDANCE_DAYS - 1),
         "rows": [{"name": p.name, "kelurahan": p.kelurahan, "rt": p.rt, "rw": p.rw} for p in people],
-        "place": db.office.place,
-        "office": db.office,
+        "place": db.offices.for_area(cyc.area_code).place,
+        "office": db.offices.for_area(cyc.area_code),
         "signed_on": signed_on or local_today(),
         "orientation": "landscape",
         "printed_by": actor.full_name or actor.username,
@@ -360,7 +362,7 @@ def attendance_sheet(
         "signatures": [
             Signature("", ""),
             Signature("Instruktur,", "Instruktur / Pengajar", id_label=None),
-            Signature("Mengetahui,", db.office.head_title),
+            Signature("Mengetahui,", db.offices.for_area(cyc.area_code).head_title),
         ],
     }
     pdf = printed.attendance_pdf(context, on_page=on_page)
@@ -441,8 +443,12 @@ def realisation(db: Database, actor: Actor, year: int) -> Realisation:
     """The realisation report's figures (aggregates: every role may read it, inside its own area)."""
     if not 2000 <= year <= 2100:
         raise ValidationError("Tahun tidak sah.")
-    office = db.office.code
-    area = actor.area_code if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI else office
+    office = db.offices.for_area(actor.area_code).code
+    area = (
+        actor.area_code
+        if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI
+        else db.offices.area
+    )
     with db.read() as conn:
         cells = store.realisation_cells(conn, year, area)
         progs = store.report_programmes(conn, year, sorted({c["programme_id"] for c in cells}))
@@ -525,12 +531,16 @@ def realisation_pdf(db: Database, actor: Actor, year: int, *, on_page: OnPage | 
         "area": report.area_name,
         "as_of": moment(now()),
         "tables": _tables(report),
-        "place": db.office.place,
-        "office": db.office,
+        "place": db.offices.for_area(actor.area_code).place,
+        "office": db.offices.for_area(actor.area_code),
         "signed_on": local_today(),
         "orientation": "landscape",
         "footer": f"Laporan realisasi {year} · {report.area_name}",
-        "signatures": [Signature("", ""), Signature("", ""), Signature("", db.office.head_title)],
+        "signatures": [
+            Signature("", ""),
+            Signature("", ""),
+            Signature("", db.offices.for_area(actor.area_code).head_title),
+        ],
     }
     return Document(
         f"realisasi-{year}.pdf",

@@ -58,12 +58,13 @@ def import_ranks(db: Database, actor: Actor, results_dir: Path) -> ImportedRanks
         raise ValidationError(
             f"{manifest_path} tidak ada atau bukan manifest peringkat nasional (tepat nasional rank)."
         ) from None
-    office = db.office.code
-    files = sorted((results_dir / f"office={office}").glob("*.parquet"))
-    if not files:
+    found = {code: sorted((results_dir / f"office={code}").glob("*.parquet")) for code in db.offices.codes}
+    missing = [code for code, parts in found.items() if not parts]
+    if missing:
         raise ValidationError(
-            f"Hasil peringkat nasional di {results_dir} tidak memuat kantor ini ({office})."
+            f"Hasil peringkat nasional di {results_dir} tidak memuat kantor ini ({', '.join(missing)})."
         )
+    files = [part for parts in found.values() for part in parts]
     started = now()
     with db.begin() as conn:
         model_id = _model_with(conn, model_sha256)

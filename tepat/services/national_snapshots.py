@@ -72,19 +72,30 @@ class Snapshot:
 
 
 def write_snapshot(
-    db: Database, actor: Actor, model_id: int, out_dir: Path, *, reference_date: date | None = None
+    db: Database,
+    actor: Actor,
+    model_id: int,
+    out_dir: Path,
+    *,
+    reference_date: date | None = None,
+    office_code: str | None = None,
 ) -> Snapshot:
-    """Write this office's active families with the features of model version ``model_id`` to ``out_dir`` (as
-    ``<office>.parquet`` and its manifest ``<office>.json``; a snapshot written before is replaced)."""
+    """Write one office's active families with the features of model version ``model_id`` to ``out_dir`` (as
+    ``<office>.parquet`` and its manifest ``<office>.json``; a snapshot written before is replaced). The office is
+    ``office_code`` — one of several a province's database serves (``write_snapshots`` writes them all) — or the
+    database's one office."""
     require_city_ranking(db, actor)
     day = reference_date or now().date()
-    office = db.office
+    office = db.offices.of(office_code) if office_code else db.office
+    if office is None or (office_code and office.code != office_code):
+        raise ValidationError(f"Kantor {office_code} tidak dilayani basis data ini.")
     with db.read() as conn:
         row = store.get_model(conn, model_id)
         if row is None:
             raise NotFound("Versi model PMT tidak ditemukan.")
         model = model_from_spec(row["spec"])
-        ids, versions, columns = pmt_features.read_features(conn, columns_of(model), day)
+        area = None if db.offices.single else office.code
+        ids, versions, columns = pmt_features.read_features(conn, columns_of(model), day, area=area)
     frame = pl.DataFrame(
         [
             pl.Series("office", [office.code] * len(ids), dtype=pl.String),
@@ -118,6 +129,17 @@ def write_snapshot(
             detail={"families": frame.height, "reference_date": day.isoformat(), "folder": out_dir.name},
         )
     return snapshot
+
+
+def write_snapshots(
+    db: Database, actor: Actor, model_id: int, out_dir: Path, *, reference_date: date | None = None
+) -> list[Snapshot]:
+    """``write_snapshot`` for every office the database serves (one, or a province deployment's several)."""
+    day = reference_date or now().date()
+    return [
+        write_snapshot(db, actor, model_id, out_dir, reference_date=day, office_code=code)
+        for code in db.offices.codes
+    ]
 
 
 def _feature_series(name: str, values: Any) -> pl.Series:

@@ -6,16 +6,20 @@ from typing import Any
 
 from tepat.config import Settings
 from tepat.domain.access import Actor
+from tepat.domain.office import Office
 from tepat.domain.regions import RegionCode
 from tepat.errors import ConfigError, PermissionDenied, ValidationError
 from tepat.store.database import Database
 
 
-def office_view(settings: Settings | None, db: Database | None) -> dict[str, Any]:
-    """For every page: ``name`` and ``short_name`` (``TEPAT_OFFICE_NAME``/``_SHORT_NAME``, else the office's
-    agency names), ``region`` (the kabupaten/kota), ``code`` and whether a logo is set."""
+def office_view(
+    settings: Settings | None, db: Database | None, area_code: str | None = None
+) -> dict[str, Any]:
+    """For every page: ``name`` and ``short_name`` (``TEPAT_OFFICE_NAME``/``_SHORT_NAME``, else the agency names of
+    the office holding ``area_code`` — the signed-in user's —, or of the first office), ``region`` (the
+    kabupaten/kota), ``code`` and whether a logo is set."""
     try:
-        office = db.office if db is not None else None
+        office = db.offices.for_area(area_code) if db is not None else None
     except ConfigError:  # a database without an office yet: pages still render, unnamed
         office = None
     return {
@@ -29,9 +33,9 @@ def office_view(settings: Settings | None, db: Database | None) -> dict[str, Any
 
 
 def working_area(db: Database, actor: Actor) -> str:
-    """The region an actor works over: their own area, or the whole office for one bound to no area (the system,
-    a national account). The one place pages, lists and searches start from."""
-    return actor.area_code or db.office.code
+    """The region an actor works over: their own area, or every office the database serves for one bound to no
+    area (the system, a national account). The one place pages, lists and searches start from."""
+    return actor.area_code or db.offices.area
 
 
 def requested_area(db: Database, actor: Actor, code: str | None) -> str:
@@ -48,3 +52,9 @@ def requested_area(db: Database, actor: Actor, code: str | None) -> str:
     if not actor.in_area(area):
         raise PermissionDenied(f"Wilayah {area} di luar wilayah kerja Anda.")
     return area
+
+
+def office_for(db: Database, actor: Actor) -> Office:
+    """The office whose names an actor's pages, charts and documents carry: the one holding their area (the first
+    office for an account above the offices: a province account, the system)."""
+    return db.offices.for_area(actor.area_code)

@@ -92,8 +92,8 @@ class ImportSummary:
 
 
 def batch_area(db: Database, batch: Batch) -> str:
-    """A batch's area: its kelurahan, or the whole office when it covers the whole cycle."""
-    return batch.kelurahan_code or db.office.code
+    """A batch's area: its kelurahan, or the whole office of its cycle when it covers the whole cycle."""
+    return batch.kelurahan_code or db.offices.for_area(batch.cycle_area_code).code
 
 
 def require_money_role(actor: Actor, area: str) -> None:
@@ -138,13 +138,15 @@ def create_batch(
             "Kelurahan tidak dikenal",
             [FieldError("kelurahan", "Kode kelurahan tidak dikenal", kelurahan_code)],
         )
-    require_money_role(actor, kelurahan_code or db.office.code)
+    actor.require(Permission.MANAGE_MONEY)
     sources = PAYABLE | RETRYABLE if retry else PAYABLE
     at = now()
     with db.begin() as conn:
         cycle = store.lock_cycle(conn, cycle_id)
         if cycle is None:
             raise NotFound("Siklus tidak ditemukan.")
+        area = kelurahan_code or db.offices.for_area(cycle["area_code"]).code
+        require_money_role(actor, area)
         if cycle["state"] not in PAYING_CYCLE_STATES:
             raise StateError(
                 f"Siklus berstatus '{cycle['state']}': batch pembayaran hanya untuk siklus yang disetujui."
@@ -192,7 +194,7 @@ def create_batch(
             AuditAction.PAYMENT_BATCH_CREATE,
             "payment_batch",
             batch_id,
-            area_code=kelurahan_code or db.office.code,
+            area_code=area,
             detail={
                 "siklus": cycle_id,
                 "kanal": chosen.value,
@@ -505,6 +507,8 @@ def import_mismatches(db: Database, actor: Actor, batch_id: int, import_id: int)
 
 
 def payable_cycles(db: Database, actor: Actor) -> list[dict[str, Any]]:
-    """Cycles a batch may be made for (approved or paying)."""
+    """Cycles of the actor's office a batch may be made for (approved or paying)."""
     with db.read() as conn:
-        return store.cycles_in_states(conn, PAYING_CYCLE_STATES)
+        return [
+            c for c in store.cycles_in_states(conn, PAYING_CYCLE_STATES) if actor.shares_area(c["area_code"])
+        ]

@@ -140,7 +140,7 @@ def seed_catalogue(db: Database, actor: Actor) -> list[str]:
     added: list[str] = []
     with db.begin() as conn:
         present = store.codes(conn)
-        for spec in seed_specs(db.office.name):
+        for spec in seed_specs(db.offices.primary.name):
             if spec.code not in present:
                 _insert(conn, actor, spec)
                 added.append(spec.code)

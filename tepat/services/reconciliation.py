@@ -14,6 +14,7 @@ from typing import Any
 from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
 from tepat.domain.payments import Batch, Outcome, PaymentState
+from tepat.domain.regions import contains
 from tepat.errors import NotFound, PermissionDenied, ValidationError
 from tepat.services.payments import batch_area
 from tepat.store import audit
@@ -87,15 +88,19 @@ def reconcile(
     with db.read() as conn:
         if batch_id is not None:
             batch = payment_store.batch(conn, batch_id)
+            whole = batch is not None and batch.kelurahan_code is None  # a batch of a whole office's cycle
             if batch is None or not (
-                actor.in_area(batch_area(db, batch)) or batch_area(db, batch) == db.office.code
+                actor.in_area(batch_area(db, batch))
+                or (whole and contains(batch_area(db, batch), actor.area_code))
             ):
                 raise NotFound("Batch pembayaran tidak ditemukan.")
+            office_code = db.offices.for_area(batch.cycle_area_code).code
             title = f"Batch {batch.number}"
         else:
             cycle = payment_store.cycle(conn, cycle_id or 0)
-            if cycle is None:
+            if cycle is None or not actor.shares_area(cycle["area_code"]):
                 raise NotFound("Siklus tidak ditemukan.")
+            office_code = db.offices.for_area(cycle["area_code"]).code
             title = f"Siklus {cycle['name']}"
         rows = [
             r
@@ -104,14 +109,14 @@ def reconcile(
         ]
         counts: dict[str, int] = {o.value: 0 for o in Outcome if o.value in _MISMATCH_KEYS}
         for c in store.mismatch_counts(conn, batch_id=batch_id, cycle_id=cycle_id):
-            if _visible(actor, c["kelurahan_code"], db.office.code):
+            if _visible(actor, c["kelurahan_code"], office_code):
                 counts[c["outcome"]] = counts.get(c["outcome"], 0) + int(c["rows"])
         mismatches, gone = [], []
         if personal:
             mismatches = [
                 m
                 for m in store.mismatches(conn, batch_id=batch_id, cycle_id=cycle_id)
-                if _visible(actor, m["kelurahan_code"], db.office.code)
+                if _visible(actor, m["kelurahan_code"], office_code)
             ]
             gone = [
                 g

@@ -76,9 +76,10 @@ def rank_registry(
 
 
 def require_city_ranking(db: Database, actor: Actor) -> None:
-    """Only an analyst or admin of the whole office ranks its families (a desil is a rank among all of them)."""
+    """Only an analyst or admin of everything the database serves ranks its families (a desil is a rank among all
+    of them: one office's, or a province deployment's every office)."""
     require_targeting(actor)
-    if actor.area_code not in ("", db.office.code):
+    if actor.area_code not in ("", db.offices.area):
         raise PermissionDenied(
             "Pemeringkatan berlaku untuk seluruh kota; hanya akun tingkat kota yang boleh menjalankannya."
         )

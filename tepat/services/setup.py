@@ -22,7 +22,13 @@ class InitResult:
     regions_loaded: int
     regions_total: int
     programmes_added: tuple[str, ...] = ()
-    office: Office | None = None
+    offices: tuple[Office, ...] = ()  # every office served, in the order chosen
+    added_office: Office | None = None  # the one ``--office`` named this time
+
+    @property
+    def office(self) -> Office | None:
+        """The first office chosen (the one of a single-office database)."""
+        return self.offices[0] if self.offices else None
 
 
 def office_of_region(
@@ -50,8 +56,10 @@ def office_of_region(
 def init_database(
     db: Database, *, office: str | None = None, seed_programmes: bool = False, **names: str
 ) -> InitResult:
-    """Create or upgrade the schema, load the Kepmendagri 2025 region codes and, with ``office``, choose the
-    kabupaten/kota the database serves (``names``: ``agency``, ``short_agency``, ``address``). Safe to run again.
+    """Create or upgrade the schema, load the Kepmendagri 2025 region codes and, with ``office``, choose a
+    kabupaten/kota the database serves (``names``: ``agency``, ``short_agency``, ``address``): the first makes a
+    city's database, each further one adds an office to a province's. Safe to run again (naming an office again
+    updates its names).
 
     ``seed_programmes`` also adds the seed's programme catalogue where it is missing
     (off by default so that test databases start with an empty catalogue).
@@ -61,14 +69,21 @@ def init_database(
         loaded = region_store.replace_all(conn, read_regions())
         total = region_store.count(conn)
     db.forget_regions()
+    chosen = None
     if office is not None:
         chosen = office_of_region(db, office, **names)
         with db.begin() as conn:
             office_store.choose(conn, chosen, now())
         db.forget_office()
     with db.read() as conn:
-        current = office_store.current(conn)
+        served = tuple(office_store.chosen(conn))
     added: tuple[str, ...] = ()
-    if seed_programmes and current is not None:
+    if seed_programmes and served:
         added = tuple(seed_catalogue(db, system_actor()))
-    return InitResult(regions_loaded=loaded, regions_total=total, programmes_added=added, office=current)
+    return InitResult(
+        regions_loaded=loaded,
+        regions_total=total,
+        programmes_added=added,
+        offices=served,
+        added_office=chosen,
+    )

@@ -344,7 +344,7 @@ def registry_indicators(
     area = (
         actor.area_code
         if actor.area_code and level_of(actor.area_code) is not Level.PROVINSI
-        else db.office.code
+        else db.offices.for_area(actor.area_code).code
     )
     if level_of(area) is Level.KELURAHAN and level is Level.KECAMATAN:
         raise ValidationError("Wilayah akun ini satu kelurahan: tampilkan per kelurahan.")
@@ -453,7 +453,7 @@ def chart_svg(
     today: date | None = None,
 ) -> str:
     """One dashboard chart as SVG: ``peringkat``, ``tren``, ``peta-provinsi``, ``peta-kelurahan`` or ``peta-kecamatan``."""
-    office = db.office
+    office = db.offices.for_area(actor.area_code)
     if name == "peringkat":
         r = ranking(settings, office, year)
         return ranking_chart(r, highlight=office.code, source=BPS_SOURCE.format(year=r.year).split(";")[0])
@@ -539,7 +539,7 @@ def report(
 ) -> bytes:
     """The PDF report: ranking, trend, both maps and the registry table (aggregates only); ``on_page(n)`` is told
     each page laid out."""
-    office = db.office
+    office = db.offices.for_area(actor.area_code)
     r = ranking(settings, office, year)
     points = city_trend(settings, office)
     cells = registry_indicators(db, actor, settings, Level.KELURAHAN, today)

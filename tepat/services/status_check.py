@@ -453,7 +453,7 @@ class StatusChecker:
                 verification=None,
                 desil=None,
                 programmes=[],
-                next_steps=_not_found_steps(self.db.office.agency),
+                next_steps=_not_found_steps(self.db.offices.primary.agency),  # the same for every stranger
                 message=_NOT_FOUND_MESSAGE,
             )
         active = (
@@ -476,7 +476,7 @@ class StatusChecker:
             verification=verification,
             desil=desil_label(row["desil"]),
             programmes=programmes,
-            next_steps=_steps(active, kelurahan, self.db.office.agency),
+            next_steps=_steps(active, kelurahan, self.db.offices.for_area(row["kelurahan_code"]).agency),
             message="Data ditemukan." if active else "Data ditemukan, tetapi tidak aktif dalam registri.",
         )
 

@@ -445,7 +445,7 @@ def decile_distribution(db: Database, actor: Actor, model_id: int | None = None)
         decile_chart(
             [(db.regions.name(code), c) for code, c in table.items()],
             title="Sebaran desil keluarga per kecamatan",
-            source=f"Sumber: tepat, registri {db.office.agency}",
+            source=f"Sumber: tepat, registri {db.offices.for_area(actor.area_code).agency}",
         )
         if rows
         else ""

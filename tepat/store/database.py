@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from tepat.domain.office import Office
+from tepat.domain.office import Office, Offices
 from tepat.domain.regions import RegionIndex
 from tepat.errors import ConfigError
 from tepat.store.buffered import BufferedWriter, WhenFull
@@ -29,7 +29,7 @@ class Database:
         self._lookups: sa.Engine | None = None
         self._read_only: sa.Engine | None = None
         self._regions: RegionIndex | None = None
-        self._office: Office | None = None
+        self._office: Offices | None = None
         self._writers: list[BufferedWriter] = []
         self._read_audit: BufferedWriter | None = None
         self._writers_lock = threading.Lock()
@@ -79,20 +79,31 @@ class Database:
         self._regions = None
 
     @property
-    def office(self) -> Office:
-        """The office this database serves (``tepat init --office CODE``), read on first use."""
+    def offices(self) -> Offices:
+        """The offices this database serves (``tepat init --office CODE``, once per office), read on first use."""
         if self._office is None:
             from tepat.store import offices
 
             with self.read() as conn:
-                found = offices.current(conn)
-            if found is None:
+                found = offices.chosen(conn)
+            if not found:
                 raise ConfigError(
                     "Kantor belum dipilih: jalankan `tepat init --office KODE` dengan kode "
                     "kabupaten/kota yang dilayani (lihat docs/settings.md)."
                 )
-            self._office = found
+            self._office = Offices(tuple(found))
         return self._office
+
+    @property
+    def office(self) -> Office:
+        """The office of a single-office database. A database serving several offices (a province) has no one
+        office: code names the office of the area at hand (``db.offices.for_area(...)``), and this refuses."""
+        offices = self.offices
+        if not offices.single:
+            raise ConfigError(
+                "Basis data ini melayani beberapa kantor; pilih kantor menurut wilayah (db.offices.for_area)."
+            )
+        return offices.primary
 
     def forget_office(self) -> None:
         self._office = None

@@ -1,4 +1,5 @@
-"""The office row (``offices``): which kabupaten/kota this database serves, and how it names itself."""
+"""The office rows (``offices``): which kabupaten/kota this database serves — one, or several in a province's
+deployment — and how each names itself."""
 
 from __future__ import annotations
 
@@ -10,23 +11,26 @@ from tepat.domain.office import Office
 from tepat.store.schema import offices
 
 
+def chosen(conn: sa.Connection) -> list[Office]:
+    """The offices this database serves, in the order they were chosen (none before ``tepat init --office``)."""
+    rows = conn.execute(sa.select(offices).order_by(offices.c.chosen_at, offices.c.code)).mappings()
+    return [
+        Office(
+            code=row["code"],
+            name=row["name"],
+            province_name=row["province_name"],
+            agency=row["agency"],
+            short_agency=row["short_agency"],
+            address=row["address"] or "",
+        )
+        for row in rows
+    ]
+
+
 def current(conn: sa.Connection) -> Office | None:
-    """The office this database serves (the first chosen), or ``None`` before ``tepat init --office``."""
-    row = (
-        conn.execute(sa.select(offices).order_by(offices.c.chosen_at, offices.c.code).limit(1))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        return None
-    return Office(
-        code=row["code"],
-        name=row["name"],
-        province_name=row["province_name"],
-        agency=row["agency"],
-        short_agency=row["short_agency"],
-        address=row["address"] or "",
-    )
+    """The first office chosen, or ``None`` before ``tepat init --office``."""
+    found = chosen(conn)
+    return found[0] if found else None
 
 
 def choose(conn: sa.Connection, office: Office, at: datetime) -> None:

@@ -91,26 +91,38 @@ def cycle(conn: sa.Connection, cycle_id: int) -> dict[str, Any] | None:
 
 def cycles_in_states(conn: sa.Connection, states: Iterable[str]) -> list[dict[str, Any]]:
     q = (
-        sa.select(benefit_cycles.c.id, benefit_cycles.c.name, benefit_cycles.c.state)
+        sa.select(
+            benefit_cycles.c.id, benefit_cycles.c.name, benefit_cycles.c.state, benefit_cycles.c.area_code
+        )
         .where(benefit_cycles.c.state.in_(sorted(states)))
         .order_by(benefit_cycles.c.id.desc())
     )
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
+_WITH_CYCLE_AREA = sa.select(_B, benefit_cycles.c.area_code.label("cycle_area_code")).join(
+    benefit_cycles, benefit_cycles.c.id == _B.c.cycle_id
+)
+
+
 def lock_batch(conn: sa.Connection, batch_id: int) -> Batch | None:
-    row = conn.execute(_locked(conn, sa.select(_B).where(_B.c.id == batch_id))).mappings().first()
+    query = _WITH_CYCLE_AREA.where(_B.c.id == batch_id)
+    if not is_sqlite(conn):
+        query = query.with_for_update(of=_B)
+    row = conn.execute(query).mappings().first()
     return Batch.from_row(row) if row else None
 
 
 def batch(conn: sa.Connection, batch_id: int) -> Batch | None:
-    row = conn.execute(sa.select(_B).where(_B.c.id == batch_id)).mappings().first()
+    row = conn.execute(_WITH_CYCLE_AREA.where(_B.c.id == batch_id)).mappings().first()
     return Batch.from_row(row) if row else None
 
 
 def batches(conn: sa.Connection, cycle_id: int | None = None) -> list[Batch]:
     q = (
-        sa.select(_B, benefit_cycles.c.name.label("cycle_name"))
+        sa.select(
+            _B, benefit_cycles.c.name.label("cycle_name"), benefit_cycles.c.area_code.label("cycle_area_code")
+        )
         .join(benefit_cycles, benefit_cycles.c.id == _B.c.cycle_id)
         .order_by(_B.c.id.desc())
     )

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from tepat.domain.households import FAMILY_FIELDS, LifeStatus, RegistryStatus
 from tepat.errors import ValidationError
+from tepat.store.areas import within
 from tepat.store.rule_sql import birth_date_cut
 from tepat.store.schema import families, members
 
@@ -133,9 +134,14 @@ def check_features(names: Sequence[str]) -> None:
 
 
 def feature_query(
-    names: Sequence[str], reference_date: date, *, where: sa.ColumnElement[bool] | None = None
+    names: Sequence[str],
+    reference_date: date,
+    *,
+    where: sa.ColumnElement[bool] | None = None,
+    area: str | None = None,
 ) -> sa.Select[Any]:
-    """``id``, ``version`` and the requested features of active families (or ``where``), one row per family, by id."""
+    """``id``, ``version`` and the requested features of active families (or ``where``), one row per family, by id;
+    with ``area``, only the families living in it (one office of several)."""
     check_features(names)
     wanted = [DERIVED[n][0] if n in DERIVED else n for n in names]
     wanted = list(dict.fromkeys(wanted))
@@ -163,6 +169,8 @@ def feature_query(
         else:
             cols.append(agg.c[name])
     condition = families.c.registry_status == RegistryStatus.AKTIF.value if where is None else where
+    if area:
+        condition = sa.and_(condition, within(families.c.kelurahan_code, area))
     return sa.select(*cols).select_from(source).where(condition).order_by(families.c.id)
 
 
@@ -172,9 +180,10 @@ def read_features(
     reference_date: date,
     *,
     where: sa.ColumnElement[bool] | None = None,
+    area: str | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Columns]:
     """Family ids, versions and feature columns (numbers as floats with NaN, codes as objects), in id order."""
-    query = feature_query(names, reference_date, where=where)
+    query = feature_query(names, reference_date, where=where, area=area)
     keys = [c.name for c in query.selected_columns]
     frame = fetch_frame(conn, query, keys)
     ids = frame["id"].cast(pl.Int64).to_numpy()

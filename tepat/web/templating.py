@@ -55,8 +55,13 @@ def ya_tidak(value: bool | None) -> str:
 
 
 def office_of(request: Request) -> dict[str, Any]:
-    """The office's names and whether it has a logo (``/logo``), for every page."""
-    return office_view(getattr(request.app.state, "settings", None), getattr(request.app.state, "db", None))
+    """The signed-in user's office's names and whether it has a logo (``/logo``), for every page."""
+    actor = getattr(request.state, "actor", None)
+    return office_view(
+        getattr(request.app.state, "settings", None),
+        getattr(request.app.state, "db", None),
+        actor.area_code if actor is not None else None,
+    )
 
 
 def _context(request: Request) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from tepat.domain.regions import Level, level_of
 from tepat.errors import FieldError, NotFound, TepatError, ValidationError
 from tepat.services import statistics
 from tepat.services.documents import Document
+from tepat.services.office import office_for
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
 from tepat.web.forms import saved_table
@@ -53,7 +54,7 @@ def dashboard(
     kecamatan (``tingkat``), with programme coverage in the year asked (``tahun_program``, default this year)."""
     request.state.actor = actor
     settings = _settings(request)
-    office = db.office
+    office = office_for(db, actor)
     ranking = statistics.ranking(settings, office, tahun)
     level = LEVELS.get(tingkat, Level.KELURAHAN)
     one_kelurahan = bool(actor.area_code) and level_of(actor.area_code) is Level.KELURAHAN
@@ -95,7 +96,7 @@ def dashboard(
 def ranking_json(request: Request, db: DB, actor: Who, tahun: Year = None) -> dict[str, object]:
     """The ranking as JSON (BPS published figures, no personal data), linked as ``/statistik/peringkat.json`` like
     every page's JSON twin (``web.json_twin``)."""
-    return statistics.ranking(_settings(request), db.office, tahun).as_dict()
+    return statistics.ranking(_settings(request), office_for(db, actor), tahun).as_dict()
 
 
 @router.get("/grafik/{name}.{fmt}")
@@ -118,7 +119,9 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
     """The PDF report of the dashboard, laid out in the background (its maps take a while); the page that follows
     it offers the download."""
     settings = _settings(request)
-    statistics.ranking(settings, db.office, tahun)  # an unknown year answers now, not later in the job
+    statistics.ranking(
+        settings, office_for(db, actor), tahun
+    )  # an unknown year answers now, not later in the job
     return print_in_background(
         request,
         actor,
