@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -20,7 +21,7 @@ from tepat.errors import ConfigError, NotFound, PermissionDenied, ValidationErro
 from tepat.services import auth, documents, national_snapshots, payments, registry_reads, targeting
 from tepat.services.setup import init_database
 from tepat.store.database import Database
-from tepat.store.schema import benefit_cycles
+from tepat.store.schema import benefit_cycles, families
 from tests.conftest import actor, own_database_url
 from tests.document_data import families_in, pdf_text
 from tests.programme_data import approved_cycle, insert_programme
@@ -235,3 +236,40 @@ def test_a_national_snapshot_has_one_file_per_office_with_its_families_only(
         national_snapshots.write_snapshot(province, system, model_id, tmp_path / "x", office_code="32.01")
     with pytest.raises(PermissionDenied):  # one office's admin does not rank the province's families
         national_snapshots.write_snapshots(province, actor(Role.ADMIN, BEKASI), model_id, tmp_path / "y")
+
+
+def test_synthetic_offices_are_written_apart_and_imported_into_one_database(
+    province: Database, tmp_path: Path
+) -> None:
+    from tepat.services.imports import import_file
+
+    out = tmp_path / "sintetis"
+    made = CliRunner().invoke(
+        cli, ["synth", "--out", str(out), "--families", "150", "--offices", f"{BEKASI},{DEPOK}", "--json"]
+    )
+    assert made.exit_code == 0, made.output
+    niks = {
+        code: set(pl.read_csv(out / code / "registry.csv", infer_schema=False)["nik"].to_list())
+        for code in (BEKASI, DEPOK)
+    }
+    assert niks[BEKASI] and niks[DEPOK] and not niks[BEKASI] & niks[DEPOK]  # no NIK in both cities
+    depok_rows = pl.read_csv(out / DEPOK / "registry.csv", infer_schema=False)
+    assert depok_rows["kode_kelurahan"].str.starts_with(DEPOK + ".").all()
+    for code in (BEKASI, DEPOK):
+        result = import_file(province, system_actor(), out / code / "registry.csv")
+        assert result.families_created == 150 and result.rows_rejected == 0, (code, result.as_dict())
+    with province.read() as conn:
+        by_office = dict(
+            conn.execute(
+                sa.select(sa.func.substr(families.c.kelurahan_code, 1, 5), sa.func.count()).group_by(
+                    sa.func.substr(families.c.kelurahan_code, 1, 5)
+                )
+            ).all()
+        )
+    assert by_office == {BEKASI: 150, DEPOK: 150}
+    depok_kelurahan = depok_rows["kode_kelurahan"][0]
+    assert registry_reads.list_families(province, actor(Role.ADMIN, DEPOK), depok_kelurahan)
+    with pytest.raises((NotFound, PermissionDenied)):
+        registry_reads.list_families(province, actor(Role.ADMIN, BEKASI), depok_kelurahan)
+    bad = CliRunner().invoke(cli, ["synth", "--out", str(tmp_path / "x"), "--offices", "32.75,32.75.01"])
+    assert bad.exit_code == 1 and "bukan kode kabupaten/kota" in bad.output

@@ -52,12 +52,33 @@ def synth(
             min=0.0,
         ),
     ] = 0.0,
+    offices: Annotated[
+        str,
+        typer.Option(
+            "--offices",
+            help="Several kabupaten/kota for one province's database, e.g. 32.75,32.76: each gets OUT/<code>/ with "
+            "its registry and truth (--families each, NIKs that never collide across them); survey.csv once.",
+        ),
+    ] = "",
     as_json: JsonOption = False,
 ) -> None:
     """Write the synthetic city: registry.<format>, truth.parquet, survey.csv (and messy/ files)."""
     from tepat.synth import generate_registry, generate_survey, write_messy_files, write_registry, write_truth
 
     out.mkdir(parents=True, exist_ok=True)
+    if offices.strip():
+        _synth_offices(
+            out,
+            [c.strip() for c in offices.split(",") if c.strip()],
+            families,
+            seed,
+            fmt,
+            survey_households,
+            messy=messy,
+            duplicates=duplicates,
+            as_json=as_json,
+        )
+        return
     registry = generate_registry(families, seed=seed)
     planted = None
     if duplicates > 0:
@@ -100,6 +121,61 @@ def synth(
     typer.echo("Berkas:")
     for path in written:
         typer.echo(f"  {path}")
+
+
+def _synth_offices(
+    out: Path,
+    codes: list[str],
+    families: int,
+    seed: int,
+    fmt: FileFormat,
+    survey_households: int,
+    *,
+    messy: bool,
+    duplicates: float,
+    as_json: bool,
+) -> None:
+    """One synthetic registry per office, NIK serials in disjoint bands (``tepat synth --offices``)."""
+    from tepat.cli.common import fail
+    from tepat.synth import generate_registry, generate_survey, write_registry, write_truth
+    from tepat.synth.geography import geography
+
+    if messy or duplicates > 0:
+        fail("--messy dan --duplicates berlaku untuk satu kota, bukan bersama --offices.")
+    if len(set(codes)) != len(codes):
+        fail("Kode kantor di --offices ada yang ganda.")
+    for code in codes:
+        geography(code)  # every code checked before anything is written
+    step = 9_998 // len(codes)
+    made = []
+    for i, code in enumerate(codes):
+        band = (1 + i * step, 1 + (i + 1) * step)
+        registry = generate_registry(families, seed=seed + i, city=code, serial_band=band)
+        folder = out / code
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [
+            write_registry(registry, folder / f"registry.{fmt.value}"),
+            write_truth(registry, folder / "truth.parquet"),
+        ]
+        made.append((code, registry.summary(), paths))
+    survey = generate_survey(households=survey_households, seed=seed)
+    survey.write_csv(out / "survey.csv")
+    if as_json:
+        print_json(
+            {
+                "kantor": [
+                    {"kode": code, **summary, "berkas": [str(p) for p in paths]}
+                    for code, summary, paths in made
+                ],
+                "survei": str(out / "survey.csv"),
+            }
+        )
+        return
+    for code, summary, paths in made:
+        typer.echo(
+            f"{code}: {_angka(summary['keluarga'])} keluarga, {_angka(summary['jiwa'])} jiwa → {paths[0]}"
+        )
+    typer.echo(f"Survei: {out / 'survey.csv'} ({_angka(survey.height)} rumah tangga)")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,24 @@
 """Where synthetic families live and where their members were first registered.
 
-Kota Bekasi's 12 kecamatan and 56 kelurahan come from the shipped Kepmendagri
-list (codes have real gaps and are never renumbered); the population weights
-and welfare shifts per kecamatan are plausible values in ``data/kecamatan.csv``.
+Any kabupaten/kota of the shipped Kepmendagri list can be synthesised: its
+kecamatan and kelurahan come from the list (codes have real gaps and are never
+renumbered). Kota Bekasi, the default city, has plausible population weights
+and welfare shifts per kecamatan in ``data/kecamatan.csv``; another city's
+kecamatan get equal populations and small welfare shifts drawn from its code.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from tepat.domain.office import Office
 from tepat.domain.regions import Level, RegionIndex
+from tepat.errors import ValidationError
 from tepat.files.reference import read_regions
 
 SYNTH_CITY = "32.75"
@@ -40,6 +44,8 @@ ORIGIN_KABKOTA = (
 )
 
 _STRUCTURE_SEED = 3275  # RW/RT counts and kelurahan weights are the same city for every seed
+_OTHER_CITY_PEOPLE = 150_000  # people per kecamatan of a city without a table of its own
+_OTHER_CITY_EFFECT_SD = 0.08  # spread of the welfare shifts between its kecamatan
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Geography:
     rw_count: np.ndarray  # RWs per kelurahan
     rt_count: tuple[np.ndarray, ...]  # RTs per RW, per kelurahan
     origin_codes: tuple[str, ...]  # kecamatan codes outside the city (``31.71.01``)
+    place: str = "BEKASI"  # the city's name as a birthplace is written (``DEPOK``)
 
     @property
     def kecamatan_digits(self) -> np.ndarray:
@@ -70,13 +77,27 @@ def _kecamatan_table() -> dict[str, tuple[int, float]]:
         }
 
 
-@lru_cache(maxsize=1)
 def bekasi() -> Geography:
-    """Kota Bekasi, read once from the shipped region list."""
+    """Kota Bekasi, the default synthetic city."""
+    return geography(SYNTH_CITY)
+
+
+@cache
+def geography(city: str) -> Geography:
+    """The kabupaten/kota ``city`` (``32.76``), read once from the shipped region list."""
     index = RegionIndex(read_regions())
-    kecamatan = index.descendants(SYNTH_CITY, Level.KECAMATAN)
-    table = _kecamatan_table()
-    rng = np.random.default_rng(_STRUCTURE_SEED)
+    region = index.get(city)
+    if region is None or region.level is not Level.KABKOTA:
+        raise ValidationError(f"{city} bukan kode kabupaten/kota Kepmendagri 2025 (mis. 32.76).")
+    kecamatan = index.descendants(city, Level.KECAMATAN)
+    own = _kecamatan_table() if city == SYNTH_CITY else {}
+    digits = int(city.replace(".", ""))
+    shifts = np.random.default_rng(digits).normal(0.0, _OTHER_CITY_EFFECT_SD, size=len(kecamatan))
+    table = {
+        kec.code: own.get(kec.code, (_OTHER_CITY_PEOPLE, float(shift)))
+        for kec, shift in zip(kecamatan, shifts, strict=True)
+    }
+    rng = np.random.default_rng(_STRUCTURE_SEED if city == SYNTH_CITY else digits)
     kel_codes: list[str] = []
     kel_names: list[str] = []
     kel_kec: list[int] = []
@@ -93,7 +114,8 @@ def bekasi() -> Geography:
     w = np.asarray(weights)
     rw = rng.integers(8, 26, size=len(kel_codes))
     rt = tuple(rng.integers(5, 16, size=n) for n in rw)
-    origin = tuple(r.code for r in index if r.level is Level.KECAMATAN and r.code[:5] in ORIGIN_KABKOTA)
+    origins = ORIGIN_KABKOTA if city == SYNTH_CITY else _neighbours(index, city)
+    origin = tuple(r.code for r in index if r.level is Level.KECAMATAN and r.code[:5] in origins)
     return Geography(
         kecamatan_codes=tuple(k.code for k in kecamatan),
         kecamatan_names=tuple(k.name for k in kecamatan),
@@ -105,7 +127,14 @@ def bekasi() -> Geography:
         rw_count=rw,
         rt_count=rt,
         origin_codes=origin,
+        place=Office(city, region.name, "").place.upper(),
     )
+
+
+def _neighbours(index: RegionIndex, city: str) -> tuple[str, ...]:
+    """Where people of ``city`` born elsewhere were first registered: the other kabupaten/kota of its province."""
+    province = city.split(".")[0]
+    return tuple(r.code for r in index.descendants(province, Level.KABKOTA) if r.code != city)
 
 
 def draw_addresses(

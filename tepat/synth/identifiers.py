@@ -19,8 +19,13 @@ BORN_ELSEWHERE_SHARE = 0.28
 """Adults first registered outside Kota Bekasi (Jakarta, nearby Jawa Barat)."""
 
 
-def _serials(rng: np.random.Generator, prefix: pl.Series) -> np.ndarray:
-    """A unique serial (1..9999) for each row within its prefix group."""
+SERIALS = (1, 10_000)
+"""NIK serials are 0001–9999; several cities synthesised for one database take disjoint bands of them, so that two
+people first registered in the same kecamatan on the same birth date never share a NIK."""
+
+
+def _serials(rng: np.random.Generator, prefix: pl.Series, band: tuple[int, int] = SERIALS) -> np.ndarray:
+    """A unique serial in ``band`` (1..9999 by default) for each row within its prefix group."""
     groups = pl.DataFrame({"p": prefix.cast(pl.Int64)}).select(  # 12 digits: integer ranks are faster
         group=pl.col("p").rank("dense").cast(pl.Int64) - 1,
         rank=pl.int_range(pl.len()).over("p"),
@@ -29,8 +34,9 @@ def _serials(rng: np.random.Generator, prefix: pl.Series) -> np.ndarray:
     group = groups["group"].to_numpy()
     size = groups["size"].to_numpy()
     start = rng.random(int(group.max()) + 1 if len(group) else 0)
-    room = np.minimum(np.maximum(9999 - size, 1), 3000)
-    serials: np.ndarray = (start[group] * room).astype(np.int64) + groups["rank"].to_numpy() + 1
+    low, high = band
+    room = np.minimum(np.maximum(high - low - size, 1), 3000)
+    serials: np.ndarray = (start[group] * room).astype(np.int64) + groups["rank"].to_numpy() + low
     return serials
 
 
@@ -65,11 +71,15 @@ def draw_nik_regions(
 
 
 def draw_niks(
-    rng: np.random.Generator, birth_date: np.ndarray, female: np.ndarray, region: pl.Series
+    rng: np.random.Generator,
+    birth_date: np.ndarray,
+    female: np.ndarray,
+    region: pl.Series,
+    band: tuple[int, int] = SERIALS,
 ) -> pl.Series:
-    """A unique, valid NIK per person."""
+    """A unique, valid NIK per person (serials in ``band``)."""
     prefix = region + _ddmmyy(birth_date, np.where(female, 40, 0))
-    serial = pl.Series(_serials(rng, prefix)).cast(pl.String).str.zfill(4)
+    serial = pl.Series(_serials(rng, prefix, band)).cast(pl.String).str.zfill(4)
     return prefix + serial
 
 

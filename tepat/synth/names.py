@@ -168,7 +168,11 @@ def _birthplaces() -> tuple[pl.Series, np.ndarray, np.ndarray]:
 
 
 def draw_birthplaces(
-    rng: np.random.Generator, comp: Composition, tradition: np.ndarray, born_in_city: np.ndarray
+    rng: np.random.Generator,
+    comp: Composition,
+    tradition: np.ndarray,
+    born_in_city: np.ndarray,
+    city_place: str = "BEKASI",
 ) -> pl.Series:
     """Birthplace text; people whose NIK was first issued in the city were mostly born there."""
     names, styles, weights = _birthplaces()
@@ -184,7 +188,7 @@ def draw_birthplaces(
         mine = style == s
         idx[mine] = rows[0] + np.minimum(np.searchsorted(cum, u[mine], side="right"), len(rows) - 1)
     city = born_in_city & (rng.random(n) < 0.85)
-    return names.gather(idx).zip_with(pl.Series(~city), pl.repeat("BEKASI", n, eager=True, dtype=pl.String))
+    return names.gather(idx).zip_with(pl.Series(~city), pl.repeat(city_place, n, eager=True, dtype=pl.String))
 
 
 @lru_cache(maxsize=1)

@@ -55,19 +55,21 @@ class Population:
         return len(self.kelurahan)
 
 
-def draw_population(rng: np.random.Generator, kelurahan: np.ndarray) -> Population:
-    """Draw one household per entry of ``kelurahan`` (indices into Kota Bekasi's kelurahan)."""
-    geo = bekasi()
+def draw_population(
+    rng: np.random.Generator, kelurahan: np.ndarray, geo: Geography | None = None
+) -> Population:
+    """Draw one household per entry of ``kelurahan`` (indices into the city's kelurahan; Kota Bekasi by default)."""
+    geo = geo or bekasi()
     comp = draw_composition(rng, len(kelurahan))
-    consumption = draw_consumption(rng, comp, geo.kelurahan_kecamatan[kelurahan])
+    consumption = draw_consumption(rng, comp, geo.kelurahan_kecamatan[kelurahan], geo.kecamatan_effect)
     housing = draw_housing(rng, consumption.welfare, comp.size)
     attributes = draw_attributes(rng, comp, consumption.permanent)
     return Population(geo, kelurahan, comp, consumption, housing, attributes)
 
 
-def draw_kelurahan(rng: np.random.Generator, families: int) -> np.ndarray:
+def draw_kelurahan(rng: np.random.Generator, families: int, geo: Geography | None = None) -> np.ndarray:
     """Spread ``families`` over the kelurahan by population weight (sorted, as a registry is)."""
-    geo = bekasi()
+    geo = geo or bekasi()
     return np.sort(rng.choice(len(geo.kelurahan_codes), size=families, p=geo.kelurahan_weight))
 
 

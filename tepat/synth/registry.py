@@ -16,8 +16,8 @@ import polars as pl
 from tepat.domain.households import CANONICAL_COLUMNS
 from tepat.errors import ValidationError
 from tepat.synth.composition import MARITAL, REFERENCE_DAY, RELATIONSHIPS
-from tepat.synth.geography import draw_addresses
-from tepat.synth.identifiers import draw_kk_numbers, draw_nik_regions, draw_niks
+from tepat.synth.geography import SYNTH_CITY, draw_addresses, geography
+from tepat.synth.identifiers import SERIALS, draw_kk_numbers, draw_nik_regions, draw_niks
 from tepat.synth.names import draw_addresses_text, draw_birthplaces, draw_names, draw_traditions
 from tepat.synth.people import DISABILITY, EDUCATION, ILLNESS, SCHOOL, WORK
 from tepat.synth.population import Population, decode, draw_kelurahan, draw_population, indicator_frame
@@ -80,17 +80,24 @@ def _family_status(rng: np.random.Generator, pop: Population) -> dict[str, pl.Se
     }
 
 
-def generate_registry(families: int, seed: int = 2024) -> SynthRegistry:
-    """A synthetic Kota Bekasi registry of ``families`` families, reproducible from ``seed``."""
+def generate_registry(
+    families: int, seed: int = 2024, city: str = SYNTH_CITY, serial_band: tuple[int, int] = SERIALS
+) -> SynthRegistry:
+    """A synthetic registry of ``families`` families of kabupaten/kota ``city`` (Kota Bekasi by default),
+    reproducible from ``seed``; NIK serials in ``serial_band`` (cities meant for one database take disjoint
+    bands)."""
     if families < 1:
         raise ValidationError("Jumlah keluarga harus paling sedikit 1.")
     rng = np.random.default_rng(seed)
-    kelurahan = draw_kelurahan(rng, families)
-    pop = draw_population(rng, kelurahan)
-    return registry_from_population(rng, pop)
+    geo = geography(city)
+    kelurahan = draw_kelurahan(rng, families, geo)
+    pop = draw_population(rng, kelurahan, geo)
+    return registry_from_population(rng, pop, serial_band)
 
 
-def registry_from_population(rng: np.random.Generator, pop: Population) -> SynthRegistry:
+def registry_from_population(
+    rng: np.random.Generator, pop: Population, serial_band: tuple[int, int] = SERIALS
+) -> SynthRegistry:
     """Names, identifiers and addresses for a drawn population, as canonical text."""
     geo, comp, attrs = pop.geography, pop.composition, pop.attributes
     kecamatan = pop.kecamatan
@@ -117,10 +124,10 @@ def registry_from_population(rng: np.random.Generator, pop: Population) -> Synth
     n = len(comp.age)
     members = pl.DataFrame(
         {
-            "nik": draw_niks(rng, birth, comp.female, region),
+            "nik": draw_niks(rng, birth, comp.female, region, serial_band),
             "nama": draw_names(rng, comp, tradition),
             "jenis_kelamin": np.where(comp.female, "P", "L"),
-            "tempat_lahir": draw_birthplaces(rng, comp, tradition, in_city),
+            "tempat_lahir": draw_birthplaces(rng, comp, tradition, in_city, geo.place),
             "tanggal_lahir": _dates(birth),
             "hubungan_keluarga": decode(RELATIONSHIPS, comp.relationship.astype(np.int64)),
             "status_kawin": decode(MARITAL, comp.marital.astype(np.int64)),

@@ -46,11 +46,12 @@ def children_0_17(comp: Composition) -> np.ndarray:
     return comp.per_family((comp.age < 18).astype(float)).astype(np.int64)
 
 
-def structural_part(comp: Composition, kecamatan: np.ndarray) -> np.ndarray:
-    """The part of ``ln c`` explained by where and with whom a family lives (without μ)."""
+def structural_part(comp: Composition, kecamatan: np.ndarray, effect: np.ndarray | None = None) -> np.ndarray:
+    """The part of ``ln c`` explained by where and with whom a family lives (without μ); ``effect`` is the city's
+    shift per kecamatan (Kota Bekasi's by default)."""
     kids = children_0_17(comp)
     part: np.ndarray = (
-        bekasi().kecamatan_effect[kecamatan]
+        (bekasi().kecamatan_effect if effect is None else effect)[kecamatan]
         + SIZE_EFFECT * np.log(comp.size)
         + CHILD_SHARE_EFFECT * kids / comp.size
     )
@@ -87,12 +88,15 @@ class Consumption:
     per_capita: np.ndarray  # rupiah per person per month (int)
 
 
-def draw_consumption(rng: np.random.Generator, comp: Composition, kecamatan: np.ndarray) -> Consumption:
-    """Draw each family's consumption; ``kecamatan`` indexes ``bekasi().kecamatan_codes``."""
+def draw_consumption(
+    rng: np.random.Generator, comp: Composition, kecamatan: np.ndarray, effect: np.ndarray | None = None
+) -> Consumption:
+    """Draw each family's consumption; ``kecamatan`` indexes the city's kecamatan, ``effect`` their welfare shifts
+    (Kota Bekasi's by default). The location is calibrated once, on Kota Bekasi."""
     cal = calibration()
     p = rng.standard_normal(comp.families)
     t = rng.standard_normal(comp.families)
-    permanent_log = cal.location + structural_part(comp, kecamatan) + SIGMA_PERMANENT * p
+    permanent_log = cal.location + structural_part(comp, kecamatan, effect) + SIGMA_PERMANENT * p
     log_c = permanent_log + SIGMA_TRANSITORY * t
     return Consumption(
         permanent=p,
