@@ -258,14 +258,9 @@ def test_synthetic_offices_are_written_apart_and_imported_into_one_database(
     for code in (BEKASI, DEPOK):
         result = import_file(province, system_actor(), out / code / "registry.csv")
         assert result.families_created == 150 and result.rows_rejected == 0, (code, result.as_dict())
+    office = sa.func.substr(families.c.kelurahan_code, 1, 5).label("office")  # bound once: one GROUP BY key
     with province.read() as conn:
-        by_office = dict(
-            conn.execute(
-                sa.select(sa.func.substr(families.c.kelurahan_code, 1, 5), sa.func.count()).group_by(
-                    sa.func.substr(families.c.kelurahan_code, 1, 5)
-                )
-            ).all()
-        )
+        by_office = dict(conn.execute(sa.select(office, sa.func.count()).group_by(office)).all())
     assert by_office == {BEKASI: 150, DEPOK: 150}
     depok_kelurahan = depok_rows["kode_kelurahan"][0]
     assert registry_reads.list_families(province, actor(Role.ADMIN, DEPOK), depok_kelurahan)
@@ -273,3 +268,48 @@ def test_synthetic_offices_are_written_apart_and_imported_into_one_database(
         registry_reads.list_families(province, actor(Role.ADMIN, BEKASI), depok_kelurahan)
     bad = CliRunner().invoke(cli, ["synth", "--out", str(tmp_path / "x"), "--offices", "32.75,32.75.01"])
     assert bad.exit_code == 1 and "bukan kode kabupaten/kota" in bad.output
+
+
+def test_every_page_route_hides_another_offices_family_cycle_and_batch(
+    province: Database, tmp_path: Path
+) -> None:
+    """Issue 17, bad input: a user of office A asking for office B's records through every route gets 404, as across
+    kelurahan today, and changes nothing."""
+    from tests.test_web_support import fill_path, page_routes
+
+    depok_cycle = _office_cycle(province, DEPOK, PANCORAN_MAS, [SECRET_DEPOK])
+    batch = payments.create_batch(province, actor(Role.FINANCE, DEPOK), depok_cycle, "bank")
+    family_id = registry_reads.list_families(province, actor(Role.ADMIN, DEPOK), PANCORAN_MAS)[0]["id"]
+    view = registry_reads.get_family(province, actor(Role.ADMIN, DEPOK), family_id)
+    _user(province, "dinsos.bekasi", Role.ADMIN, BEKASI)
+    _user(province, "orang.depok", Role.OPERATOR, PANCORAN_MAS)
+    app = make_app(province, tmp_path)
+    client = TestClient(app, raise_server_exceptions=False)
+    csrf = login(client, "dinsos.bekasi")
+    ids = {
+        "family_id": family_id,
+        "member_id": view.members[0]["id"],
+        "code": PANCORAN_MAS,
+        "cycle_id": depok_cycle,
+        "batch_id": batch.id,
+        "username": "orang.depok",
+    }
+    checked = 0
+    for method, path in page_routes(app):
+        if path in ("/masuk", "/keluar") or path.startswith(("/cek", "/layanan")) or "{" not in path:
+            continue
+        if not any(f"{{{key}}}" in path for key in ids):
+            continue
+        url = fill_path(path, **ids, name="x.csv", fmt="svg", model_id=1, program="BLT-76")
+        if method == "GET":
+            answers = [client.get(url), client.get(url + ".json")]
+        else:
+            data = {"csrf_token": csrf, "version": "1", "reason": "uji", "note": "uji", "alasan": "uji"}
+            answers = [client.post(url, data=data, follow_redirects=False)]
+        for answer in answers:
+            assert answer.status_code == 404, f"{method} {url}: {answer.status_code}"
+            assert SECRET_DEPOK not in answer.text and view.family["kk_number"] not in answer.text, url
+        checked += 1
+    assert checked >= 30
+    assert registry_reads.get_family(province, actor(Role.ADMIN, DEPOK), family_id).family["version"] == 1
+    assert payments.get_batch(province, actor(Role.FINANCE, DEPOK), batch.id).batch.state == "dibuat"

@@ -110,6 +110,7 @@ def _require_visible(actor: Actor, cycle: Cycle) -> None:
 
 
 def _step(conn: sa.Connection, actor: Actor, cycle: Cycle, action: CycleAction) -> CycleState:
+    _require_visible(actor, cycle)
     check_actor(
         action,
         actor,
