@@ -6,6 +6,7 @@ its own prefix and deletes them afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from tepat.config import Settings
 from tepat.domain.access import Role
 from tepat.domain.throttle import Limit, LocalLimiter
-from tepat.errors import ConfigError, LimiterUnavailable
+from tepat.errors import ConfigError, LimiterUnavailable, ValidationError
 from tepat.portal import routes as portal_routes
 from tepat.store.database import Database
 from tepat.store.redis_limits import RedisLimiter, redacted
@@ -281,18 +282,43 @@ def test_a_redis_url_is_checked_and_its_password_never_logged() -> None:
         RedisLimiter(NOBODY_LISTENS).use("x", 2_000_000_000, 0.0)
 
 
-def test_with_redis_the_check_never_waits_on_the_event_loop(db: Database, prefix: str) -> None:
-    """A Redis call is a round trip (and a timeout when Redis has gone away): the check goes to the thread pool,
-    so a slow Redis cannot stall every request of the worker, operator pages included."""
-    from tepat.services.status_check import StatusChecker
-    from tepat.store.rate_limits import RateLimitFile
+def test_with_redis_a_check_awaits_its_limits_and_never_blocks_the_event_loop(
+    db: Database, prefix: str
+) -> None:
+    """A Redis call is a round trip, and a timeout when Redis hangs: the check awaits it through the asyncio client,
+    so other requests of the worker (operator pages, other residents) go on meanwhile — without a thread per check."""
+    import socket
 
-    over_redis = StatusChecker(db, SECRET, limiter=RedisLimiter(REDIS_URL, prefix=prefix))
-    assert not over_redis.runs_inline
-    if db.dialect == "sqlite":  # a local file keeps the fast path on SQLite
-        assert StatusChecker(
-            db, SECRET, limiter=RateLimitFile(Path(db.url.split("///", 1)[1]).with_suffix(".rl"))
-        ).runs_inline
+    from tepat.services.status_check import StatusChecker
+
+    hung = socket.socket()  # accepts the connection, never answers: Redis stuck
+    hung.bind(("127.0.0.1", 0))
+    hung.listen()
+    stuck = StatusChecker(db, SECRET, limiter=RedisLimiter(f"redis://127.0.0.1:{hung.getsockname()[1]}/0"))
+    working = StatusChecker(db, SECRET, limiter=RedisLimiter(REDIS_URL, prefix=prefix))
+    assert stuck.runs_inline == (db.dialect == "sqlite")  # no thread hop on SQLite, Redis or not
+    finished: list[str] = []
+
+    async def check(service: StatusChecker, name: str) -> None:
+        try:
+            await service.check_async("3275014101800001", "3275010101010001", client=name)
+        except (LimiterUnavailable, ValidationError):
+            pass
+        finished.append(name)
+
+    async def meanwhile() -> None:
+        await asyncio.sleep(0.05)
+        finished.append("meanwhile")
+
+    async def main() -> None:
+        await asyncio.gather(check(stuck, "stuck"), meanwhile(), check(working, "working"))
+
+    try:
+        asyncio.run(main())
+    finally:
+        hung.close()
+    assert finished.index("meanwhile") < finished.index("stuck")  # the loop ran on while Redis hung
+    assert finished.index("working") < finished.index("stuck")  # another check was answered meanwhile
 
 
 def test_redis_found_down_is_not_asked_again_at_once(caplog: pytest.LogCaptureFixture) -> None:

@@ -121,7 +121,8 @@ class Limiter(Protocol):
     """
 
     over_network: bool
-    """Whether a call waits on another machine (Redis): then it never runs on an event loop."""
+    """Whether a call waits on another machine (Redis): then ``take_all`` never runs on an event loop, and
+    ``take_all_async`` is what a loop awaits."""
 
     def take_all(
         self,
@@ -130,6 +131,16 @@ class Limiter(Protocol):
         once: tuple[str, float] | None = None,
         then: Sequence[tuple[Limit, str]] = (),
     ) -> Decision | None: ...
+
+    async def take_all_async(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
+        """``take_all`` for an event loop: awaits the network instead of blocking (a local limiter just answers)."""
+        ...
 
     def give_back(self, limit: Limit, key: str, at: float) -> None:
         """Return the token an attempt took from one bucket, when the attempt turned out not to count (a public
@@ -207,6 +218,16 @@ class LocalLimiter:
     def give_back(self, limit: Limit, key: str, at: float) -> None:
         """See ``Limiter.give_back``."""
         self._throttle(limit).give_back(key, at)
+
+    async def take_all_async(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
+        """See ``Limiter.take_all_async``: memory answers at once."""
+        return self.take_all(wanted, at, once, then)
 
     def take_all(
         self,

@@ -207,8 +207,10 @@ async def _timed_check(request: Request, nik: str, birth: str, channel: str, onc
     deadline = time.perf_counter() + MIN_SECONDS
     try:
         service = checker(request)
-        if service.runs_inline:  # SQLite: microseconds of local work, cheaper than a thread hop
-            return service.check(nik, birth, client=client(request), channel=channel, once=once)
+        if (
+            service.runs_inline
+        ):  # SQLite: microseconds of local work, cheaper than a thread hop; limits awaited
+            return await service.check_async(nik, birth, client=client(request), channel=channel, once=once)
         return await run_in_threadpool(
             service.check, nik, birth, client=client(request), channel=channel, once=once
         )

@@ -38,7 +38,7 @@ from tepat.domain.programmes import member_rule_as_rule
 from tepat.domain.resident_reasons import unmet_conditions
 from tepat.domain.rule_ast import Rule
 from tepat.domain.rules import parse_rule
-from tepat.domain.throttle import Limit, Limiter, LocalLimiter
+from tepat.domain.throttle import Decision, Limit, Limiter, LocalLimiter
 from tepat.errors import Busy, FieldError, TepatError, Throttled, ValidationError
 from tepat.store import families as family_store
 from tepat.store import programme_status
@@ -294,11 +294,12 @@ _NOT_FOUND_MESSAGE = "Data tidak ditemukan, atau isian kedua tidak cocok dengan 
 class StatusChecker:
     """Answers status checks over one database; rate limits through ``limiter`` (this process's memory by default).
 
-    ``runs_inline`` tells the web layer that a check may run on its event loop:
-    on SQLite the lookup is a local B-tree probe of a few microseconds, cheaper
-    than handing the call to a thread; on PostgreSQL it is a network round
-    trip, and so is a limiter in Redis (which may also hang until its timeout
-    when Redis has gone away), so those go to the thread pool.
+    ``runs_inline`` tells the web layer that a check may run on its event loop
+    (``check_async``): on SQLite the lookup is a local B-tree probe of a few
+    microseconds, cheaper than handing the call to a thread, and the limits are
+    awaited (a limiter in Redis through its asyncio client: a Redis that has
+    gone away makes that check wait, never the loop). On PostgreSQL the lookup
+    is a network round trip, so the whole ``check`` goes to the thread pool.
     """
 
     def __init__(
@@ -331,7 +332,7 @@ class StatusChecker:
         self.limiter: Limiter = limiter if limiter is not None else LocalLimiter()
         self.reader = db.read_only
         self.lookup = store.person_for_check
-        self.runs_inline = db.dialect == "sqlite" and not self.limiter.over_network
+        self.runs_inline = db.dialect == "sqlite"  # the lookup is microseconds; the limits are awaited
         # Under load the log is written in small batches (at most ``log_max_delay`` late) instead of one
         # write transaction per check: on SQLite, one writer at a time would otherwise queue every check.
         # ``log_in_background``: the caller never waits for the writer lock (the web app's event loop): a full
@@ -371,11 +372,27 @@ class StatusChecker:
         """Spend one attempt for the service, the client and (when known) the NIK, and the question's token;
         ``ServiceBusy``, ``TooManyAttempts`` or ``ChallengeReused`` when refused. Every public form that takes a
         NIK goes through here."""
+        wanted = self._buckets(client, nik_hash)
+        # The service's bucket is spent only by attempts their own buckets allow: one client cannot use it up.
+        self._judge(wanted, self.limiter.take_all(wanted, self.clock(), once, then=self._service))
+
+    async def take_async(self, client: str, nik_hash: str | None, once: tuple[str, float] | None) -> None:
+        """``take`` awaited on an event loop (the limiter's network round trips do not block it)."""
+        wanted = self._buckets(client, nik_hash)
+        self._judge(wanted, await self.limiter.take_all_async(wanted, self.clock(), once, then=self._service))
+
+    @property
+    def _service(self) -> list[tuple[Limit, str]]:
+        return [(self.global_limit, GLOBAL_KEY)]
+
+    def _buckets(self, client: str, nik_hash: str | None) -> list[tuple[Limit, str]]:
         wanted = [(self.client_limit, f"klien:{keyed_hash(self.secret_key, 'client', client)}")]
         if nik_hash is not None:
             wanted.append((self.nik_limit, f"nik:{nik_hash}"))
-        # The service's bucket is spent only by attempts their own buckets allow: one client cannot use it up.
-        decision = self.limiter.take_all(wanted, self.clock(), once, then=[(self.global_limit, GLOBAL_KEY)])
+        return wanted
+
+    @staticmethod
+    def _judge(wanted: list[tuple[Limit, str]], decision: Decision | None) -> None:
         if decision is None:
             raise ChallengeReused()
         if not decision.allowed:
@@ -400,18 +417,46 @@ class StatusChecker:
         by a malformed answer too.
         """
         try:
-            nik = Nik.typed(nik_raw).digits
-            second = clean_second_factor(self.factor, second_raw)
+            nik, second = self._typed(nik_raw, second_raw)
         except ValidationError:
             self.take(client, None, once)  # the token and the client's budget are spent by any answer
             raise
         nik_hash = keyed_hash(self.secret_key, "nik", nik)
-        client_hash = keyed_hash(self.secret_key, "client", client)
         try:
             self.take(client, nik_hash, once)
         except (TooManyAttempts, ServiceBusy):
-            self._log(nik, nik_hash, client_hash, channel, "dibatasi")
+            self._log(nik, nik_hash, keyed_hash(self.secret_key, "client", client), channel, "dibatasi")
             raise
+        return self._answer_for(nik, nik_hash, second, client, channel)
+
+    async def check_async(
+        self,
+        nik_raw: str,
+        second_raw: str,
+        *,
+        client: str,
+        channel: str = "web",
+        once: tuple[str, float] | None = None,
+    ) -> StatusAnswer:
+        """``check`` on an event loop: the limits awaited, the lookup inline (for SQLite, microseconds)."""
+        try:
+            nik, second = self._typed(nik_raw, second_raw)
+        except ValidationError:
+            await self.take_async(client, None, once)
+            raise
+        nik_hash = keyed_hash(self.secret_key, "nik", nik)
+        try:
+            await self.take_async(client, nik_hash, once)
+        except (TooManyAttempts, ServiceBusy):
+            self._log(nik, nik_hash, keyed_hash(self.secret_key, "client", client), channel, "dibatasi")
+            raise
+        return self._answer_for(nik, nik_hash, second, client, channel)
+
+    def _typed(self, nik_raw: str, second_raw: str) -> tuple[str, str]:
+        return Nik.typed(nik_raw).digits, clean_second_factor(self.factor, second_raw)
+
+    def _answer_for(self, nik: str, nik_hash: str, second: str, client: str, channel: str) -> StatusAnswer:
+        """Look the NIK up and answer, the same work whatever the outcome, and log it."""
         with self.reader.connect() as conn:
             row = self.lookup(conn, nik)
             expected = second_factor_of(self.factor, row) if row is not None else _DECOY_SECOND
@@ -419,6 +464,7 @@ class StatusChecker:
             matched = hmac.compare_digest(expected.encode(), second.encode()) and row is not None
             source = row if row is not None else _DECOY
             answer = self._answer(conn, source, matched)
+        client_hash = keyed_hash(self.secret_key, "client", client)
         self._log(nik, nik_hash, client_hash, channel, "cocok" if matched else "tidak_cocok")
         return answer
 

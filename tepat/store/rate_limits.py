@@ -125,6 +125,16 @@ class RateLimitFile:
                 raise
             conn.execute("COMMIT")
 
+    async def take_all_async(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
+        """See ``Limiter.take_all_async``: the host's file answers in microseconds, on the loop."""
+        return self.take_all(wanted, at, once, then)
+
     def take_all(
         self,
         wanted: Sequence[tuple[Limit, str]],
