@@ -209,6 +209,12 @@ def test_batches_and_documents_belong_to_their_cycles_office(province: Database,
     ):
         assert web.get(path).status_code == 404, path
     assert "Rina Wati" not in web.get("/pembayaran/baru").text and "BLT 32.76" not in web.get("/siklus").text
+    _user(province, "keu.depok", Role.FINANCE, DEPOK)
+    depok_web = TestClient(make_app(province, tmp_path), raise_server_exceptions=False)
+    login(depok_web, "keu.depok")
+    assert (
+        "Seluruh Kota Depok" in depok_web.get(f"/pembayaran/{batch.id}").text
+    )  # its cycle's office, by name
     bekasi_cycle = _office_cycle(province, BEKASI, BEKASIJAYA, ["Budi Santoso"])
     bast = pdf_text(
         documents.bast(
