@@ -319,3 +319,31 @@ def test_every_page_route_hides_another_offices_family_cycle_and_batch(
     assert checked >= 30
     assert registry_reads.get_family(province, actor(Role.ADMIN, DEPOK), family_id).family["version"] == 1
     assert payments.get_batch(province, actor(Role.FINANCE, DEPOK), batch.id).batch.state == "dibuat"
+
+
+def test_the_province_account_chooses_the_office_whose_statistics_it_reads(
+    province: Database, tmp_path: Path
+) -> None:
+    families_in(province, system_actor(DEPOK), PANCORAN_MAS, ["Siti Rahmawati", "Rina Wati"])
+    _user(province, "pemantau", Role.PROVINCE, "32")
+    _user(province, "dinsos.bekasi", Role.ADMIN, BEKASI)
+    app = make_app(province, tmp_path)
+    watcher = TestClient(app, raise_server_exceptions=False)
+    login(watcher, "pemantau")
+    first = watcher.get("/statistik")
+    assert first.status_code == 200 and 'id="f-kantor"' in first.text and "Kota Depok" in first.text
+    depok = watcher.get("/statistik", params={"kantor": DEPOK})
+    assert (
+        depok.status_code == 200 and "Kota Depok:" in depok.text and 'data-kode="32.76.01.1006"' in depok.text
+    )
+    assert 'data-kode="32.75.01.1001"' not in depok.text  # the other office's kelurahan are not on its map
+    twin = watcher.get("/statistik.json", params={"kantor": DEPOK}).json()
+    assert twin["office_code"] == DEPOK and twin["kantor"] == DEPOK
+    svg = watcher.get("/statistik/grafik/peta-kelurahan.svg", params={"kantor": DEPOK}).text
+    assert "Dinas Sosial Kota Depok" in svg
+    assert watcher.get("/statistik", params={"kantor": "32.01"}).status_code == 404  # not served here
+    city = TestClient(app, raise_server_exceptions=False)
+    login(city, "dinsos.bekasi")
+    mine = city.get("/statistik")
+    assert mine.status_code == 200 and 'id="f-kantor"' not in mine.text and "Kota Bekasi:" in mine.text
+    assert city.get("/statistik", params={"kantor": DEPOK}).status_code == 403  # never wider than the account

@@ -12,7 +12,7 @@ aggregates only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from tepat.domain.regions import contains
@@ -171,6 +171,13 @@ class Actor:
             raise PermissionDenied(permission.refusal)
         if region_code is not None and not self.in_area(region_code):
             raise PermissionDenied(OUTSIDE_AREA)
+
+    def narrowed(self, region_code: str) -> Actor:
+        """The same person and role over ``region_code``, a part of their area (a province account looking at one
+        office); ``PermissionDenied`` outside it. Never wider than the account."""
+        if not self.in_area(region_code):
+            raise PermissionDenied(OUTSIDE_AREA)
+        return replace(self, area_code=region_code)
 
     def can_read_personal(self, region_code: str) -> bool:
         return self.may(Permission.READ_PERSONAL, region_code)

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from tepat.config import Settings
 from tepat.domain.access import Actor, Permission
 from tepat.domain.formatting import local_today
+from tepat.domain.office import Office
 from tepat.domain.poverty_line import KCAL_PER_DAY
 from tepat.domain.programmes import rupiah_amount
 from tepat.domain.regions import Level, level_of
@@ -49,10 +50,14 @@ def dashboard(
     tahun: Year = None,
     tingkat: str = "kelurahan",
     tahun_program: Year = None,
+    kantor: str = "",
 ) -> Response:
     """The dashboard: the office's place in its province, its trend, the maps and the registry table by kelurahan or
-    kecamatan (``tingkat``), with programme coverage in the year asked (``tahun_program``, default this year)."""
+    kecamatan (``tingkat``), with programme coverage in the year asked (``tahun_program``, default this year). An
+    account over several offices (a province's) chooses the office (``kantor``)."""
     request.state.actor = actor
+    choices = _offices_seen(db, actor)
+    actor = _viewer(db, actor, kantor)
     settings = _settings(request)
     office = office_for(db, actor)
     ranking = statistics.ranking(settings, office, tahun)
@@ -88,22 +93,43 @@ def dashboard(
             "coverage_year": coverage_year,
             "coverage_years": list(range(this_year + 1, this_year - 6, -1)),
             "imported": request.query_params.get("impor"),
+            "offices": choices if len(choices) > 1 else [],
+            "kantor": office.code if len(choices) > 1 else "",
         },
     )
 
 
+def _offices_seen(db: Database, actor: Actor) -> list[Office]:
+    """The offices whose statistics this account may open (one, or a province's several)."""
+    return [o for o in db.offices.all if actor.in_area(o.code)] or [office_for(db, actor)]
+
+
+def _viewer(db: Database, actor: Actor, kantor: str) -> Actor:
+    """The account narrowed to the office asked for (``kantor``), which must be one it sees; itself otherwise."""
+    if not kantor:
+        return actor
+    if kantor not in db.offices.codes:
+        raise NotFound("Kantor tidak dilayani di sini.")
+    return actor.narrowed(kantor)
+
+
 @router.get("/peringkat")
-def ranking_json(request: Request, db: DB, actor: Who, tahun: Year = None) -> dict[str, object]:
+def ranking_json(
+    request: Request, db: DB, actor: Who, tahun: Year = None, kantor: str = ""
+) -> dict[str, object]:
     """The ranking as JSON (BPS published figures, no personal data), linked as ``/statistik/peringkat.json`` like
     every page's JSON twin (``web.json_twin``)."""
-    return statistics.ranking(_settings(request), office_for(db, actor), tahun).as_dict()
+    return statistics.ranking(_settings(request), office_for(db, _viewer(db, actor, kantor)), tahun).as_dict()
 
 
 @router.get("/grafik/{name}.{fmt}")
-def chart(request: Request, name: str, fmt: str, db: DB, actor: Who, tahun: Year = None) -> Response:
+def chart(
+    request: Request, name: str, fmt: str, db: DB, actor: Who, tahun: Year = None, kantor: str = ""
+) -> Response:
     """One chart as a download: SVG or PNG."""
     if name not in statistics.CHARTS or fmt not in ("svg", "png"):
         raise NotFound("Grafik tidak ditemukan.")
+    actor = _viewer(db, actor, kantor)
     settings = _settings(request)
     svg = statistics.chart_svg(name, db, actor, settings, tahun)
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
@@ -115,12 +141,13 @@ def chart(request: Request, name: str, fmt: str, db: DB, actor: Who, tahun: Year
 
 
 @router.post("/laporan.pdf")
-def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response:
+def report(request: Request, db: DB, actor: Who, tahun: Year = None, kantor: str = "") -> Response:
     """The PDF report of the dashboard, laid out in the background (its maps take a while); the page that follows
     it offers the download."""
     settings = _settings(request)
+    viewer = _viewer(db, actor, kantor)
     statistics.ranking(
-        settings, office_for(db, actor), tahun
+        settings, office_for(db, viewer), tahun
     )  # an unknown year answers now, not later in the job
     return print_in_background(
         request,
@@ -128,7 +155,7 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
         "Laporan statistik kemiskinan (PDF)",
         lambda on_page: Document(
             "statistik-kemiskinan.pdf",
-            statistics.report(db, actor, settings, tahun, on_page=on_page),
+            statistics.report(db, viewer, settings, tahun, on_page=on_page),
             "application/pdf",
         ),
     )
