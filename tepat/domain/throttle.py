@@ -197,7 +197,30 @@ def take_all(throttles: Sequence[tuple[Throttle, str]], at: float) -> Decision:
     return combine([t.take(k, at) for t, k in throttles])
 
 
-class LocalLimiter:
+class AnswersAtOnce:
+    """For a limiter on this host (memory, a local file): ``take_all_async`` is ``take_all``, answered at once."""
+
+    def take_all(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
+        raise NotImplementedError
+
+    async def take_all_async(
+        self,
+        wanted: Sequence[tuple[Limit, str]],
+        at: float,
+        once: tuple[str, float] | None = None,
+        then: Sequence[tuple[Limit, str]] = (),
+    ) -> Decision | None:
+        """See ``Limiter.take_all_async``."""
+        return self.take_all(wanted, at, once, then)
+
+
+class LocalLimiter(AnswersAtOnce):
     """A ``Limiter`` in this process's memory: one ``Throttle`` per limit (for one process, and for tests)."""
 
     over_network = False
@@ -218,16 +241,6 @@ class LocalLimiter:
     def give_back(self, limit: Limit, key: str, at: float) -> None:
         """See ``Limiter.give_back``."""
         self._throttle(limit).give_back(key, at)
-
-    async def take_all_async(
-        self,
-        wanted: Sequence[tuple[Limit, str]],
-        at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
-    ) -> Decision | None:
-        """See ``Limiter.take_all_async``: memory answers at once."""
-        return self.take_all(wanted, at, once, then)
 
     def take_all(
         self,

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tepat.domain.throttle import Decision, Limit, attempt, full_again_at, give_back, refill
+from tepat.domain.throttle import AnswersAtOnce, Decision, Limit, attempt, full_again_at, give_back, refill
 
 if TYPE_CHECKING:
     from tepat.store.redis_limits import RedisLimiter
@@ -68,7 +68,7 @@ def open_shared(
     return RateLimitFile(Path(upload_dir) / FILE_NAME)
 
 
-class RateLimitFile:
+class RateLimitFile(AnswersAtOnce):
     """A ``Limiter`` (and a challenge replay guard) whose state lives in ``path``, shared between processes."""
 
     over_network = False  # a local file: microseconds
@@ -124,16 +124,6 @@ class RateLimitFile:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-
-    async def take_all_async(
-        self,
-        wanted: Sequence[tuple[Limit, str]],
-        at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
-    ) -> Decision | None:
-        """See ``Limiter.take_all_async``: the host's file answers in microseconds, on the loop."""
-        return self.take_all(wanted, at, once, then)
 
     def take_all(
         self,
