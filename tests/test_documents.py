@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Role
 from tepat.errors import NotFound, StateError, ValidationError
-from tepat.services import documents
+from tepat.services import documents, realisation
 from tepat.store.schema import audit_log, entitlements
 from tests.conftest import actor
 from tests.document_data import blt_cycle, families_in, pay, pdf_pages, pdf_text
@@ -165,7 +165,7 @@ def _report_data(db, admin) -> int:
 
 def test_realisation_figures_by_programme_kecamatan_and_month(db, admin) -> None:
     _report_data(db, admin)
-    report = documents.realisation(db, actor(Role.ANALYST, "32.75"), 2025)
+    report = realisation.realisation(db, actor(Role.ANALYST, "32.75"), 2025)
     blt, sembako = report.by_programme
     assert (
         blt.label,
@@ -196,24 +196,24 @@ def test_realisation_figures_by_programme_kecamatan_and_month(db, admin) -> None
     )
     assert blt.share_of_plan == 50.0
     # A kecamatan account sees its own kecamatan only, and no city budget.
-    own = documents.realisation(db, actor(Role.ANALYST, "32.75.01"), 2025)
+    own = realisation.realisation(db, actor(Role.ANALYST, "32.75.01"), 2025)
     assert [k.label for k in own.by_kecamatan] == ["Bekasi Timur"] and own.total.planned == 950_000
     assert all(p.budget is None for p in own.by_programme)
     with pytest.raises(ValidationError):
-        documents.realisation(db, admin, 1800)
+        realisation.realisation(db, admin, 1800)
 
 
 def test_realisation_pdf_and_xlsx_are_readable(db, admin) -> None:
     _report_data(db, admin)
     analyst = actor(Role.ANALYST, "32.75")
-    text = pdf_text(documents.realisation_pdf(db, analyst, 2025).content)
+    text = pdf_text(realisation.realisation_pdf(db, analyst, 2025).content)
     assert "LAPORAN REALISASI BANTUAN SOSIAL TAHUN 2025" in text
     assert "BLT-APBD Rp1.000.000.000 4 Rp1.000.000 2 Rp500.000 Rp250.000 50,0 %" in text
     assert "Agustus 2025" in text and "Bekasi Timur" in text
     assert "Budi Santoso" not in text
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(documents.realisation_xlsx(db, analyst, 2025).content))
+    book = openpyxl.load_workbook(io.BytesIO(realisation.realisation_xlsx(db, analyst, 2025).content))
     assert book.sheetnames == ["Program", "Kecamatan", "Bulan"]
     rows = [[c.value for c in row] for row in book["Program"].iter_rows(min_row=3)]
     assert rows[0][:3] == ["Program", "Pagu (Rp)", "Penerima rencana"]

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tepat.domain.access import Role, system_actor
 from tepat.errors import ConfigError, ValidationError
-from tepat.services import auth, documents
+from tepat.services import auth, documents, realisation
 from tepat.services.setup import init_database
 from tepat.store.database import Database
 from tepat.store.schema import benefit_cycles
@@ -125,5 +125,5 @@ def test_documents_are_signed_in_depok(depok: Database) -> None:
         documents.bast(depok, depok_system, cycle_id, PANCORAN_MAS, signed_on=date(2025, 7, 14)).content
     )
     assert "Kota Depok, kami yang bertanda" in bast and "Bekasi" not in bast
-    report = pdf_text(documents.realisation_pdf(depok, depok_system, 2025).content)
+    report = pdf_text(realisation.realisation_pdf(depok, depok_system, 2025).content)
     assert "PEMERINTAH KOTA DEPOK" in report and "Bekasi" not in report

@@ -24,6 +24,7 @@ from tepat.cli.common import (
 )
 from tepat.domain.formatting import moment, number, rupiah
 from tepat.services import coverage, documents
+from tepat.services import realisation as realisation_report
 
 documents_app = typer.Typer(
     help="Documents: Daftar Nominatif, BAST, realisation report.", no_args_is_help=True
@@ -174,7 +175,7 @@ def realisation(
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".xlsx"):
         fail("Berkas keluaran harus berakhiran .pdf atau .xlsx")
-    make = documents.realisation_pdf if suffix == ".pdf" else documents.realisation_xlsx
+    make = realisation_report.realisation_pdf if suffix == ".pdf" else realisation_report.realisation_xlsx
     _write(lambda: make(*open_as_office(db_url), year), out, as_json)
 
 

@@ -18,7 +18,7 @@ from tepat.domain.audit_actions import AuditAction
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.jobs import JobState
 from tepat.errors import NotFound, TepatError
-from tepat.services import coverage, documents, jobs, training
+from tepat.services import coverage, documents, jobs, realisation, training
 from tepat.store.database import Database
 from tepat.web.deps import (
     current_actor,
@@ -139,7 +139,7 @@ def _year(tahun: int | None) -> int:
 def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response:
     """The realisation report: budget vs planned vs paid by programme, kecamatan and month (aggregates)."""
     year = _year(tahun)
-    found = documents.realisation(db, actor, year)
+    found = realisation.realisation(db, actor, year)
     return templates.page(
         request,
         "documents/report.html",
@@ -162,10 +162,10 @@ def print_report(
     label = f"Laporan realisasi {year} ({fmt.upper()})"
     if fmt == "xlsx":
         return print_in_background(
-            request, actor, label, lambda on_page: documents.realisation_xlsx(db, actor, year)
+            request, actor, label, lambda on_page: realisation.realisation_xlsx(db, actor, year)
         )
     return print_in_background(
-        request, actor, label, lambda on_page: documents.realisation_pdf(db, actor, year, on_page=on_page)
+        request, actor, label, lambda on_page: realisation.realisation_pdf(db, actor, year, on_page=on_page)
     )
 
 
