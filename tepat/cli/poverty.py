@@ -14,7 +14,7 @@ from tepat.domain.formatting import rupiah
 from tepat.domain.poverty import LonelyPsu
 from tepat.domain.poverty_line import KCAL_PER_DAY
 from tepat.errors import ValidationError
-from tepat.services import statistics
+from tepat.services import poverty_line, statistics, survey_estimates
 
 poverty_app = typer.Typer(
     help="Poverty statistics (BPS method): FGT estimates, rankings, charts.", no_args_is_help=True
@@ -70,11 +70,11 @@ def estimate(
     if line_from is not None:
         if line is not None:
             raise ValidationError("Isi salah satu: --line atau --line-from.")
-        computed = statistics.poverty_line_from_basket(
+        computed = poverty_line.poverty_line_from_basket(
             line_from, non_food_share=non_food_share, non_food=non_food
         )
         line = float(computed.line.total)
-    request = statistics.EstimateRequest(
+    request = survey_estimates.EstimateRequest(
         consumption=consumption,
         weight=weight,
         line=line,
@@ -86,7 +86,7 @@ def estimate(
         household_total=household_total,
         lonely_psu=lonely_psu,
     )
-    estimates = statistics.estimate_file(file, request)
+    estimates = survey_estimates.estimate_file(file, request)
     if as_json:
         print_json(
             {
@@ -129,7 +129,7 @@ def line_command(
     as_json: JsonOption = False,
 ) -> None:
     """The poverty line (GK) the BPS way: the food basket scaled to 2,100 kcal, valued, plus the non-food line."""
-    report = statistics.poverty_line_from_basket(
+    report = poverty_line.poverty_line_from_basket(
         basket, non_food_share=non_food_share, non_food=non_food, kcal_per_day=kcal
     )
     if as_json:

@@ -1,4 +1,5 @@
-"""Poverty statistics use cases: FGT from survey files, BPS comparisons, registry indicators, charts, report.
+"""Poverty statistics use cases: BPS comparisons, registry indicators, charts, the report (FGT from a survey file is
+``tepat.services.survey_estimates``, the poverty line from a basket ``tepat.services.poverty_line``).
 
 Registry indicators are aggregates only: a cell with fewer than
 ``Settings.min_cell_size`` families (but more than none) is suppressed, and when
@@ -26,15 +27,6 @@ from tepat.domain.audit_actions import AuditAction
 from tepat.domain.disclosure import hidden_cells, shown
 from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
 from tepat.domain.office import Office
-from tepat.domain.poverty import FgtEstimate, LonelyPsu, SurveyDesign, estimate_fgt
-from tepat.domain.poverty_line import (
-    KCAL_PER_DAY,
-    FoodLine,
-    PovertyLine,
-    per_capita,
-    poverty_line,
-    scale_basket,
-)
 from tepat.domain.rankings import (
     Ranking,
     RegionFigure,
@@ -47,8 +39,6 @@ from tepat.domain.rankings import (
 from tepat.domain.regions import Level, level_of
 from tepat.errors import NotFound, ValidationError
 from tepat.files import bps
-from tepat.files.basket import read_basket
-from tepat.files.survey import read_survey
 from tepat.store import programme_reports
 from tepat.store import targeting as targeting_store
 from tepat.store.areas import within
@@ -58,115 +48,6 @@ from tepat.store.schema import families, members
 
 BPS_SOURCE = "Sumber: BPS, Maret {year} (diolah tepat); batas wilayah: cahyadsn/wilayah_boundaries (MIT)"
 REGISTRY_SOURCE = "Sumber: registri tepat, {agency}, {day}; sel < {k} keluarga disembunyikan"
-
-
-# ----------------------------------------------------------------- survey estimates
-
-
-@dataclass(frozen=True)
-class EstimateRequest:
-    """Which columns of a survey file play which role."""
-
-    consumption: str
-    weight: str
-    line: float | None = None
-    line_column: str | None = None
-    size: str | None = None
-    strata: str | None = None
-    psu: str | None = None
-    by: str | None = None
-    household_total: bool = False  # consumption is the household's total: divide by size
-    lonely_psu: LonelyPsu = LonelyPsu.ADJUST
-
-
-def estimate_file(path: Path, request: EstimateRequest) -> list[FgtEstimate]:
-    """FGT estimates for the whole sample and, with ``by``, for each domain, from a CSV/XLSX/Parquet file."""
-    if (request.line is None) == (request.line_column is None):
-        raise ValidationError(
-            "Isi salah satu: --line (rupiah), --line-from (paket komoditas) atau --line-col "
-            "(kolom garis kemiskinan)."
-        )
-    if request.line is not None and request.line <= 0:
-        raise ValidationError("Garis kemiskinan harus lebih dari nol.")
-    if request.household_total and request.size is None:
-        raise ValidationError("Pengeluaran rumah tangga dibagi jumlah anggota: isi juga --size.")
-    data = read_survey(
-        path,
-        consumption=request.consumption,
-        weight=request.weight,
-        line=request.line_column,
-        size=request.size,
-        strata=request.strata,
-        psu=request.psu,
-        domain=request.by,
-    )
-    try:
-        consumption = (
-            per_capita(data.consumption, data.size)
-            if request.household_total and data.size is not None
-            else data.consumption
-        )
-        line = data.line if data.line is not None else float(request.line or 0)
-        common = {"size": data.size, "strata": data.strata, "psu": data.psu, "lonely_psu": request.lonely_psu}
-        result = estimate_fgt(SurveyDesign(data.weight, **common), consumption, line)  # type: ignore[arg-type]
-        if data.domain is not None:
-            result += estimate_fgt(SurveyDesign(data.weight, domain=data.domain, **common), consumption, line)  # type: ignore[arg-type]
-    except ValueError as exc:  # the domain's own messages are written for users
-        raise ValidationError(str(exc)) from None
-    return result
-
-
-# ----------------------------------------------------------------- the poverty line from a food basket
-
-
-@dataclass(frozen=True)
-class PovertyLineReport:
-    """GK computed from a food basket: the food line with its commodities, the non-food line and their sum."""
-
-    food: FoodLine
-    line: PovertyLine
-    non_food_share: float | None  # as given (None when the non-food line was given in rupiah)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "garis_kemiskinan": self.line.total,
-            "garis_makanan": self.line.food,
-            "garis_non_makanan": self.line.non_food,
-            "porsi_makanan": self.line.food_share,
-            "porsi_non_makanan_diberikan": self.non_food_share,
-            "norma_kalori": self.food.kcal_per_day,
-            "kalori_paket_awal": self.food.kcal_before,
-            "faktor_skala": self.food.scale,
-            "komoditas": [
-                {
-                    "nama": i.item.name,
-                    "jumlah_awal": i.item.quantity,
-                    "jumlah": i.quantity,
-                    "kalori_per_hari": i.kcal_per_day,
-                    "harga": i.item.price,
-                    "biaya": i.cost,
-                }
-                for i in self.food.items
-            ],
-        }
-
-
-def poverty_line_from_basket(
-    path: Path,
-    *,
-    non_food_share: float | None = None,
-    non_food: int | None = None,
-    kcal_per_day: float = KCAL_PER_DAY,
-) -> PovertyLineReport:
-    """GK the BPS way from a basket file: the food line scaled to the calorie norm, plus the non-food line given
-    in rupiah or as its share of GK."""
-    basket = read_basket(path)
-    try:
-        food = scale_basket(basket, kcal_per_day)
-        line = poverty_line(food.rupiah, non_food=non_food, non_food_share=non_food_share)
-    except ValueError as exc:  # the domain's messages are written for users
-        raise ValidationError(str(exc)) from None
-    return PovertyLineReport(food, line, non_food_share)
 
 
 # ----------------------------------------------------------------- BPS figures

@@ -18,7 +18,7 @@ from tepat.domain.poverty_line import KCAL_PER_DAY
 from tepat.domain.programmes import rupiah_amount
 from tepat.domain.regions import Level, level_of
 from tepat.errors import FieldError, NotFound, TepatError, ValidationError
-from tepat.services import statistics
+from tepat.services import poverty_line, statistics
 from tepat.services.documents import Document
 from tepat.services.office import office_for
 from tepat.store.database import Database
@@ -222,7 +222,7 @@ async def poverty_line_compute(request: Request, actor: Who) -> Response:
             )
             if path is None:
                 raise ValidationError("Pilih berkas paket komoditas (CSV, XLSX atau Parquet).")
-            report = statistics.poverty_line_from_basket(
+            report = poverty_line.poverty_line_from_basket(
                 path, non_food_share=share, non_food=non_food, kcal_per_day=kcal
             )
     except ValidationError as exc:
