@@ -64,6 +64,7 @@ app = typer.Typer(
 def _register_all() -> None:
     from tepat.cli import (
         cases,
+        cycles,
         dci,
         demo,
         documents,
@@ -97,6 +98,7 @@ def _register_all() -> None:
         national,
         cases,
         programmes,
+        cycles,
         payments,
         documents,
         moves,
