@@ -152,7 +152,7 @@ def test_vectorised_judge_agrees_with_classify(rows) -> None:
     """The import judges rows with Polars; it must give exactly what the domain's rules give."""
     import polars as pl
 
-    from tepat.store.payments import judge
+    from tepat.store.payment_results import judge
 
     nik = "3275011705800001"
 

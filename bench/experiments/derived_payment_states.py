@@ -184,9 +184,10 @@ def _read_checked(path: Path):  # type: ignore[no-untyped-def]
 
 def _start_import(conn, finance, batch_id: int, name: str, result, at) -> int:  # type: ignore[no-untyped-def]
     """The import's row, as the product writes it, and the product's tuning for whole batches."""
+    from tepat.store import payment_results as results
     from tepat.store import payments as store
 
-    import_id = store.insert_import(
+    import_id = results.insert_import(
         conn,
         {
             "batch_id": batch_id,
@@ -207,6 +208,7 @@ def _start_import(conn, finance, batch_id: int, name: str, result, at) -> int:  
 def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
     import polars as pl
 
+    from tepat.store import payment_results as results
     from tepat.store import payments as store
     from tepat.store.engine import is_sqlite, now
 
@@ -218,7 +220,7 @@ def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dic
         sqlite = is_sqlite(conn)
         ph = "?" if sqlite else "%s"
         store.lock_batch(conn, batch_id)
-        assert store.finished_import(conn, batch_id, result.file_sha256) is None
+        assert results.finished_import(conn, batch_id, result.file_sha256) is None
         import_id = _start_import(conn, finance, batch_id, path.name, result, at)
         parts["lock_import_row_s"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -237,7 +239,7 @@ def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dic
         )
         parts["read_our_lines_derived_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        judged = store.judge(result.frame, ours)
+        judged = results.judge(result.frame, ours)
         columns = [
             "import_id",
             "row_number",
@@ -273,7 +275,7 @@ def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dic
         mismatched = sum(
             v for k, v in counts.items() if k in {"tidak_cocok", "tidak_dikenal", "ganda", "konflik"}
         )
-        store.finish_import(
+        results.finish_import(
             conn,
             import_id,
             status="selesai",
@@ -381,6 +383,7 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
     join; the ledger row carries kelurahan, our amount and from_state; no ANALYZE; one index fewer."""
     import polars as pl
 
+    from tepat.store import payment_results as results
     from tepat.store import payments as store
     from tepat.store.engine import is_sqlite, now
 
@@ -393,7 +396,7 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
         ph = "?" if sqlite else "%s"
         store.lock_batch(conn, batch_id)
         assert (
-            again or store.finished_import(conn, batch_id, result.file_sha256) is None
+            again or results.finished_import(conn, batch_id, result.file_sha256) is None
         )  # again: the same file once more, past the checksum shortcut
         first = not fetch(
             conn,
@@ -432,7 +435,7 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
         parts["read_our_lines_s"] = time.perf_counter() - t
         parts["first_file_fast_path"] = first
         t = time.perf_counter()
-        judged = store.judge(result.frame, ours)
+        judged = results.judge(result.frame, ours)
         columns = [
             "import_id",
             "row_number",
@@ -465,7 +468,7 @@ def lean_import(db, finance, batch_id: int, path: Path, again: bool = False) -> 
         mismatched = sum(
             v for k, v in counts.items() if k in {"tidak_cocok", "tidak_dikenal", "ganda", "konflik"}
         )
-        store.finish_import(
+        results.finish_import(
             conn,
             import_id,
             status="selesai",

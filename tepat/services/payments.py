@@ -50,6 +50,7 @@ from tepat.domain.payments import (
 from tepat.errors import ConflictError, FieldError, NotFound, StateError, ValidationError
 from tepat.files import payment_files
 from tepat.store import audit
+from tepat.store import payment_results as results
 from tepat.store import payments as store
 from tepat.store.database import Database
 from tepat.store.engine import now
@@ -250,7 +251,7 @@ def import_results(
     with db.read() as conn:
         batch = _batch_for(db, conn, actor, batch_id)
         require_money_role(actor, batch_area(db, batch))
-        earlier = store.finished_import(
+        earlier = results.finished_import(
             conn, batch_id, sha256
         )  # an imported file is known before it is parsed
         if earlier is not None:
@@ -259,7 +260,7 @@ def import_results(
                 batch_id,
                 earlier["file_sha256"],
                 earlier["rows"],
-                store.outcome_counts(conn, earlier["id"]),
+                results.outcome_counts(conn, earlier["id"]),
                 True,
                 batch.state,
             )
@@ -273,20 +274,20 @@ def import_results(
     at = now()
     with db.begin() as conn:
         batch = _batch_for(db, conn, actor, batch_id, lock=True)
-        earlier = store.finished_import(conn, batch_id, result.file_sha256)
+        earlier = results.finished_import(conn, batch_id, result.file_sha256)
         if earlier is not None:
             return ImportSummary(
                 earlier["id"],
                 batch_id,
                 result.file_sha256,
                 earlier["rows"],
-                store.outcome_counts(conn, earlier["id"]),
+                results.outcome_counts(conn, earlier["id"]),
                 True,
                 batch.state,
             )
         if batch.state not in {s.value for s in IMPORTABLE_BATCH}:
             raise StateError("Hasil hanya dapat diimpor untuk batch yang berkasnya sudah diekspor.")
-        import_id = store.insert_import(
+        import_id = results.insert_import(
             conn,
             {
                 "batch_id": batch_id,
@@ -301,14 +302,14 @@ def import_results(
             },
         )
         store.tune_for_whole_batches(conn)
-        counts = store.stage_rows(conn, import_id, batch_id, result.frame)
+        counts = results.stage_rows(conn, import_id, batch_id, result.frame)
         after_staging(conn, import_id)
-        moved = store.apply_staged(conn, import_id, batch_id, at)
+        moved = results.apply_staged(conn, import_id, batch_id, at)
         if moved != counts.get(Outcome.DITERAPKAN.value, 0):
             raise ConflictError(
                 "Status pembayaran berubah selama impor. Tidak ada yang diterapkan; silakan ulangi."
             )
-        if store.apply_to_entitlements(conn, import_id, batch_id, at) != moved:
+        if results.apply_to_entitlements(conn, import_id, batch_id, at) != moved:
             raise ConflictError("Status hak berubah selama impor. Tidak ada yang diterapkan; silakan ulangi.")
         state: str = batch.state
         if (
@@ -318,7 +319,7 @@ def import_results(
             state = BatchState.SELESAI.value
             store.update_batch(conn, batch_id, state=state, closed_at=at)
         mismatched = sum(v for k, v in counts.items() if k in MISMATCH_OUTCOMES)
-        store.finish_import(
+        results.finish_import(
             conn,
             import_id,
             status=ResultImportStatus.SELESAI.value,
@@ -351,7 +352,7 @@ def printable(text: str) -> str:
 
 def _record_rejection(db: Database, actor: Actor, batch: Batch, name: str, sha256: str, message: str) -> None:
     with db.begin() as conn:
-        import_id = store.insert_import(
+        import_id = results.insert_import(
             conn,
             {
                 "batch_id": batch.id,
@@ -462,7 +463,7 @@ def get_batch(db: Database, actor: Actor, batch_id: int) -> BatchDetail:
         detail = BatchDetail(
             batch,
             store.cycle(conn, batch.cycle_id) or {},
-            store.imports(conn, batch_id),
+            results.imports(conn, batch_id),
             store.state_counts(conn, batch_id),
             [
                 r
@@ -489,9 +490,9 @@ def import_mismatches(db: Database, actor: Actor, batch_id: int, import_id: int)
     with db.read() as conn:
         batch = _batch_for(db, conn, actor, batch_id)
         require_money_role(actor, batch_area(db, batch))
-        if all(i["id"] != import_id for i in store.imports(conn, batch_id)):
+        if all(i["id"] != import_id for i in results.imports(conn, batch_id)):
             raise NotFound("Impor tidak ditemukan.")
-        rows = store.import_mismatches(conn, import_id)
+        rows = results.import_mismatches(conn, import_id)
     if rows:
         with db.begin() as conn:
             audit.record(
