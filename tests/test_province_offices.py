@@ -147,6 +147,11 @@ def test_each_office_sees_only_its_families_and_the_province_reads_both(
 
     watcher = TestClient(app, raise_server_exceptions=False)
     csrf = login(watcher, "pemantau")
+    assert (
+        "Dinas Sosial Provinsi Jawa Barat" in watcher.get("/").text
+    )  # above the offices: the province speaks
+    portal = TestClient(app).get("/layanan").text  # the residents' pages of a province's deployment
+    assert "Dinsos Provinsi Jawa Barat" in portal and "Bekasi" not in portal
     assert SECRET_DEPOK in watcher.get(f"/keluarga/{depok_family}").text
     assert watcher.get(f"/keluarga/{bekasi_family}").status_code == 200
     assert watcher.get(f"/keluarga/{depok_family}/ubah").status_code == 403  # reads, never changes

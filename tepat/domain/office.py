@@ -107,6 +107,27 @@ class Offices:
         account, the system) — the first office chosen, whose names the deployment's pages carry."""
         return self.of(area_code) or self.primary
 
+    @property
+    def agency(self) -> str:
+        """Who the deployment is, where no one office speaks (the residents' pages, a province account): the office
+        itself, or the province's social service holding the offices."""
+        return self._voice("Dinas Sosial", self.primary.agency)
+
+    @property
+    def short_agency(self) -> str:
+        return self._voice("Dinsos", self.primary.short_agency)
+
+    @property
+    def region_name(self) -> str:
+        """The region the deployment serves: the kabupaten/kota, or the province of its offices."""
+        return self._voice("", self.primary.name).strip() or "Indonesia"
+
+    def _voice(self, agency: str, own: str) -> str:
+        if self.single:
+            return own
+        provinces = {o.province_name for o in self.all}
+        return f"{agency} Provinsi {provinces.pop()}" if len(provinces) == 1 else agency
+
     def serves(self, region_code: str) -> bool:
         """True when ``region_code`` lies inside one of the offices, or is the area holding them all."""
         return self.of(region_code) is not None or region_code == self.area

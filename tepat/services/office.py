@@ -16,18 +16,25 @@ def office_view(
     settings: Settings | None, db: Database | None, area_code: str | None = None
 ) -> dict[str, Any]:
     """For every page: ``name`` and ``short_name`` (``TEPAT_OFFICE_NAME``/``_SHORT_NAME``, else the agency names of
-    the office holding ``area_code`` — the signed-in user's —, or of the first office), ``region`` (the
-    kabupaten/kota), ``code`` and whether a logo is set."""
+    the office holding ``area_code`` — the signed-in user's —, or, for no one signed in and for an account above the
+    offices, the deployment's: the office, or "Dinas Sosial Provinsi …" for a province's several), ``region``,
+    ``code`` and whether a logo is set."""
     try:
-        office = db.offices.for_area(area_code) if db is not None else None
+        offices = db.offices if db is not None else None
     except ConfigError:  # a database without an office yet: pages still render, unnamed
-        office = None
+        offices = None
+    office = offices.of(area_code) if offices is not None else None
+    if office is not None:  # a user inside one office: its names
+        agency, short, region, code = office.agency, office.short_agency, office.name, office.code
+    elif offices is not None:  # no one signed in, or an account above the offices: the deployment's
+        agency, short, region, code = offices.agency, offices.short_agency, offices.region_name, offices.area
+    else:
+        agency = short = region = code = ""
     return {
-        "name": (settings.office_name if settings else "") or (office.agency if office else ""),
-        "short_name": (settings.office_short_name if settings else "")
-        or (office.short_agency if office else ""),
-        "region": office.name if office else "",
-        "code": office.code if office else "",
+        "name": (settings.office_name if settings else "") or agency,
+        "short_name": (settings.office_short_name if settings else "") or short,
+        "region": region,
+        "code": code,
         "logo": settings is not None and settings.office_logo is not None,
     }
 

@@ -499,7 +499,7 @@ class StatusChecker:
                 verification=None,
                 desil=None,
                 programmes=[],
-                next_steps=_not_found_steps(self.db.offices.primary.agency),  # the same for every stranger
+                next_steps=_not_found_steps(self.db.offices.agency),  # the same for every stranger
                 message=_NOT_FOUND_MESSAGE,
             )
         active = (
