@@ -199,6 +199,10 @@ def test_batches_and_documents_belong_to_their_cycles_office(province: Database,
         cycles.show(province, bekasi_finance, depok_cycle)
     with pytest.raises(NotFound):
         reconciliation.reconcile(province, bekasi_finance, cycle_id=depok_cycle)
+    with pytest.raises(NotFound):  # nor does it tell another office whether that cycle's list is intact
+        cycles.verify_snapshot(province, actor(Role.ADMIN, BEKASI), depok_cycle)
+    with pytest.raises(NotFound):
+        cycles.approval_review(province, actor(Role.ADMIN, BEKASI), depok_cycle)
     assert cycles.list_cycles(province, bekasi_finance) == []
     assert [c.id for c in cycles.list_cycles(province, depok_finance)] == [depok_cycle]
     assert reconciliation.reconcile(province, depok_finance, cycle_id=depok_cycle).total["planned_count"] == 2

@@ -127,7 +127,3 @@ class Offices:
             return own
         provinces = {o.province_name for o in self.all}
         return f"{agency} Provinsi {provinces.pop()}" if len(provinces) == 1 else agency
-
-    def serves(self, region_code: str) -> bool:
-        """True when ``region_code`` lies inside one of the offices, or is the area holding them all."""
-        return self.of(region_code) is not None or region_code == self.area

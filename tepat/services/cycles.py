@@ -307,6 +307,7 @@ def approval_review(db: Database, actor: Actor, cycle_id: int) -> ApprovalReview
     """The review shown before approval, to the admins who may approve."""
     with db.read() as conn:
         cycle = _load(conn, cycle_id)
+        _require_visible(actor, cycle)
         check_actor(
             CycleAction.APPROVE,
             actor,
@@ -550,6 +551,7 @@ def verify_snapshot(db: Database, actor: Actor, cycle_id: int) -> bool:
     """Whether the frozen list still hashes to the SHA-256 stored at approval."""
     with db.read() as conn:
         cycle = _load(conn, cycle_id)
+        _require_visible(actor, cycle)
         if cycle.snapshot_sha256 is None:
             raise StateError("Siklus ini belum disetujui, jadi belum dibekukan.")
         return bool(store.snapshot_digest(conn, cycle_id) == cycle.snapshot_sha256)

@@ -14,7 +14,6 @@ from typing import Any
 from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
 from tepat.domain.payments import Batch, Outcome, PaymentState
-from tepat.domain.regions import contains
 from tepat.errors import NotFound, PermissionDenied, ValidationError
 from tepat.services.payments import batch_area
 from tepat.store import audit
@@ -88,11 +87,8 @@ def reconcile(
     with db.read() as conn:
         if batch_id is not None:
             batch = payment_store.batch(conn, batch_id)
-            whole = batch is not None and batch.kelurahan_code is None  # a batch of a whole office's cycle
-            if batch is None or not (
-                actor.in_area(batch_area(db, batch))
-                or (whole and contains(batch_area(db, batch), actor.area_code))
-            ):
+            # A kelurahan's batch for those over it; a whole office's for anyone working inside that office.
+            if batch is None or not actor.shares_area(batch_area(db, batch)):
                 raise NotFound("Batch pembayaran tidak ditemukan.")
             office_code = db.offices.for_area(batch.cycle_area_code).code
             title = f"Batch {batch.number}"
