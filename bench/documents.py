@@ -205,9 +205,10 @@ def measure(url: str, families: int, kelurahan_rows: int, samples: int, rounds: 
     from tepat.services.status_check import keyed_hash
     from tepat.store.database import Database
     from tepat.store.programme_status import programmes_for_person
+    from tepat.synth.geography import SYNTH_CITY
 
     db = Database(url)
-    init_database(db)
+    init_database(db, office=SYNTH_CITY)  # the office of the kelurahan measured (documents name it)
     started = time.perf_counter()
     niks, family_ids, blt_cycle = build(db, families, kelurahan_rows)
     built = time.perf_counter() - started

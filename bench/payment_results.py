@@ -17,16 +17,17 @@ In the same process and database:
   empty copy of ``payment_result_lines`` (same columns, key and index; ``executemany``
   on SQLite, ``COPY`` on PostgreSQL); the best of two runs. The **plain-table
   baseline** does the same into a table with no key or index;
-* **same-writes baseline**: the writes this design needs, as hand-written SQL with
-  no checks, on copies of ``payments`` and ``entitlements``: the ledger rows, one
-  ``UPDATE … FROM`` for the lines' states, one for the entitlements', and the
-  reconciliation ``GROUP BY``; the best of two runs;
+* **same-writes baseline** (for comparison with the design before the ledger): the writes
+  that design needed, as hand-written SQL with no checks, on copies of ``payments`` and
+  ``entitlements``: the ledger rows, one ``UPDATE … FROM`` for the lines' states, one for
+  the entitlements', and the reconciliation ``GROUP BY``; the best of two runs;
 * **import + reconcile**: ``payments.import_results`` (checks, control totals and
-  checksum, batch lock, staging, judging every row, guarded UPDATEs of lines and
-  entitlements, one commit) followed by ``reconciliation.reconcile`` of the batch;
+  checksum, batch lock, reading our lines with their state now, judging every row, one
+  bulk write of the judged rows into the ledger — whose unique index refuses a second
+  payment —, the batch's totals, one commit) followed by ``reconciliation.reconcile``;
 * a second import of the same file (found by its checksum, changes nothing).
 
-Target (issue 4): import + reconcile ≤ 2× the ledger baseline. Prints JSON and a Markdown table.
+Target (issue 18, restated): import + reconcile ≤ 2.5× the ledger baseline. Prints JSON and a Markdown table.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_support import fresh_database, machine
 
 from tepat.store.bulk import insert_frame
+from tepat.synth.geography import SYNTH_CITY
 
 BANK_ERRORS = 50  # rows of each kind the bank gets wrong
 
@@ -178,6 +180,7 @@ def _approved_cycle(url: str, count: int, seed: int) -> int:
                 reference_date=date(2025, 7, 1),
                 state="disetujui",
                 programme_snapshot={"code": "BLT-APBD"},
+                area_code=SYNTH_CITY,
                 version=1,
                 created_by="pembuat",
                 created_at=at,
@@ -278,6 +281,9 @@ def main() -> None:
     from tepat.domain.access import Actor, Role
     from tepat.services import payments, reconciliation
     from tepat.store.database import Database
+    from tepat.store.payment_states import entitlement_state, line_state
+    from tepat.store.schema import entitlements
+    from tepat.store.schema import payments as lines
 
     report: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -291,7 +297,7 @@ def main() -> None:
     cycle = _approved_cycle(url, opts.entitlements, opts.seed)
     report["setup_s"] = round(time.perf_counter() - start, 1)
     db = Database(url)
-    finance = Actor("keuangan", Role.FINANCE, "32.75", "Keuangan")
+    finance = Actor("keuangan", Role.FINANCE, SYNTH_CITY, "Keuangan")
     _ = db.regions
 
     start = time.perf_counter()
@@ -299,7 +305,7 @@ def main() -> None:
     create_s = time.perf_counter() - start
     pay_file = opts.workdir / "bayar.csv"
     start = time.perf_counter()
-    payments.export_batch(db, finance, batch["id"], pay_file)
+    payments.export_batch(db, finance, batch.id, pay_file)
     export_s = time.perf_counter() - start
     result_path = opts.workdir / "hasil.csv"
     mix = _result_file(pay_file, result_path, opts.seed)
@@ -361,7 +367,7 @@ def main() -> None:
         with db.read() as conn:
             conn.exec_driver_sql(
                 f"SELECT kelurahan_code, state, count(*), sum(amount) FROM {pay.name} "
-                f"WHERE batch_id = {int(batch['id'])} GROUP BY kelurahan_code, state"
+                f"WHERE batch_id = {int(batch.id)} GROUP BY kelurahan_code, state"
             ).all()
         elapsed = time.perf_counter() - start
         with db.read() as conn:
@@ -376,26 +382,36 @@ def main() -> None:
 
     same_writes = min(same_writes_once(), same_writes_once())
     start = time.perf_counter()
-    summary = payments.import_results(db, finance, batch["id"], result_path)
+    summary = payments.import_results(db, finance, batch.id, result_path)
     import_s = time.perf_counter() - start
     start = time.perf_counter()
-    recon = reconciliation.reconcile(db, finance, batch_id=batch["id"])
+    recon = reconciliation.reconcile(db, finance, batch_id=batch.id)
     reconcile_s = time.perf_counter() - start
     start = time.perf_counter()
-    again = payments.import_results(db, finance, batch["id"], result_path)
+    again = payments.import_results(db, finance, batch.id, result_path)
     again_s = time.perf_counter() - start
     with db.read() as conn:
-        paid_twice = conn.execute(
-            sa.text(
-                "SELECT count(*) FROM (SELECT entitlement_id FROM payments WHERE state = 'dibayar' "
-                "GROUP BY entitlement_id HAVING count(*) > 1) t"
-            )
+        twice = (
+            sa.select(lines.c.entitlement_id)
+            .where(line_state(lines.c) == "dibayar")
+            .group_by(lines.c.entitlement_id)
+            .having(sa.func.count() > 1)
+            .subquery()
+        )
+        paid_twice = conn.execute(sa.select(sa.func.count()).select_from(twice)).scalar_one()
+        paid_entitlements = conn.execute(
+            sa.select(sa.func.count()).where(entitlement_state(entitlements.c) == "dibayar")
         ).scalar_one()
     assert again.already_imported and paid_twice == 0
+    # the lines reported paid, but for the wrong amounts among the first BANK_ERRORS lines: read three ways
+    assert paid_entitlements == recon.total["dibayar_count"] > mix["SUKSES"] - BANK_ERRORS, (
+        paid_entitlements,
+        mix,
+    )
     total = import_s + reconcile_s
     report.update(
         {
-            "batch_lines": batch["control_count"],
+            "batch_lines": batch.control_count,
             "result_rows": mix["rows"],
             "mix": mix,
             "outcomes": summary.by_outcome,
@@ -410,7 +426,7 @@ def main() -> None:
             "same_writes_baseline_s": round(same_writes, 2),
             "ratio_to_same_writes": round(total / same_writes, 2),
             "ratio": round(total / baseline, 2),
-            "target_ratio": 2.0,
+            "target_ratio": 2.5,
             "reimport_s": round(again_s, 2),
             "paid": recon.total["dibayar_count"],
             "mismatches": recon.mismatch_counts,
@@ -434,12 +450,12 @@ def main() -> None:
         f"| {baseline:.2f} | {baseline / ledger_baseline:.2f} | 1.00 |"
     )
     for label, secs in (
-        ("import (check, lock, judge, write the ledger, apply to lines and entitlements)", import_s),
+        ("import (check, lock, read our lines, judge, write the ledger and the batch's totals)", import_s),
         ("reconcile the batch (per kelurahan + mismatches)", reconcile_s),
     ):
         print(f"| {label} | {secs:.2f} | {secs / ledger_baseline:.2f} | {secs / baseline:.2f} |")
     print(
-        f"| **import + reconcile** (target ≤ 2×) | **{total:.2f}** | **{total / ledger_baseline:.2f}** "
+        f"| **import + reconcile** (target ≤ 2.5×) | **{total:.2f}** | **{total / ledger_baseline:.2f}** "
         f"| **{total / baseline:.2f}** |"
     )
     print(
@@ -451,7 +467,7 @@ def main() -> None:
         f"| same file again (found by checksum, nothing changed) | {again_s:.2f} | {again_s / ledger_baseline:.2f} "
         f"| {again_s / baseline:.2f} |"
     )
-    print(f"| create the batch of {batch['control_count']:,} lines (not in the ratio) | {create_s:.2f} | |")
+    print(f"| create the batch of {batch.control_count:,} lines (not in the ratio) | {create_s:.2f} | |")
     print(f"| export the payment file (not in the ratio) | {export_s:.2f} | |")
 
 

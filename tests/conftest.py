@@ -21,6 +21,7 @@ from hypothesis import settings
 from tepat.domain.access import Actor, Role
 from tepat.services.setup import init_database
 from tepat.store.database import Database
+from tepat.store.engine import create_engine as tepat_engine
 from tepat.store.schema import metadata
 from tepat.synth.geography import SYNTH_CITY
 
@@ -130,3 +131,15 @@ def actor(role: Role = Role.ADMIN, area_code: str = "32.75", username: str | Non
 @pytest.fixture
 def admin() -> Actor:
     return actor(Role.ADMIN, "32.75", "admin")
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty database of its own (SQLite file, or a PostgreSQL database made for the test), for
+    migration tests (``tests.migration_support.migrate``)."""
+    with own_database_url(tmp_path, "tepat_mig") as url:
+        engine = tepat_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()

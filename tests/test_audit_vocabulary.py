@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from tepat.domain.audit_actions import LABELS, NAME, AuditAction, action_label, audit_action_table
 from tepat.domain.cases import CaseKind
 from tepat.domain.dci import Action
 from tepat.store import audit
 from tepat.store.database import Database
-from tepat.store.migrate import alembic_config
 from tepat.store.schema import audit_log
+from tests.migration_support import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,15 +70,8 @@ def test_an_action_outside_the_vocabulary_is_refused(db: Database, admin) -> Non
         assert conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one() == 0
 
 
-def _migrate(db: Database, how: str, target: str) -> None:
-    cfg = alembic_config(db.engine)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, target)
-
-
 def test_migration_0017_renames_the_names_stored_before_it(db: Database) -> None:
-    _migrate(db, "downgrade", "0016")
+    migrate(db.engine, "downgrade", "0016")
     old = [
         ("buat", "payment_batch"),
         ("approve", "benefit_cycle"),
@@ -101,7 +93,7 @@ def test_migration_0017_renames_the_names_stored_before_it(db: Database) -> None
                 for i, (a, e) in enumerate(old)
             ],
         )
-    _migrate(db, "upgrade", "head")
+    migrate(db.engine, "upgrade", "head")
     with db.read() as conn:
         renamed = [
             r

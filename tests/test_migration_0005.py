@@ -3,40 +3,16 @@ exactly-once index keeps holding, up and down (SQLite rebuilds the table; Postgr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
-from alembic import command
 
-from tepat.store.engine import create_engine
-from tepat.store.migrate import alembic_config
-from tests.conftest import PG_URL, own_database_url
+from tests.conftest import PG_URL
+from tests.migration_support import migrate
 
 AT = "2025-07-01"
 LINE = (
     "INSERT INTO payments (batch_id, entitlement_id, attempt, reference, amount, kelurahan_code, state) "
     "VALUES (1, {ent}, {attempt}, '{ref}', 250000, '32.75.01.1001', '{state}')"
 )
-
-
-@pytest.fixture
-def scratch(tmp_path: Path) -> Iterator[sa.Engine]:
-    """An empty database of its own (migrations are run by hand here)."""
-    with own_database_url(tmp_path, "tepat_mig") as url:
-        engine = create_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-
-
-def _migrate(engine: sa.Engine, how: str, target: str) -> None:
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, target)
 
 
 def _one_paid_one_failed(engine: sa.Engine) -> None:
@@ -75,9 +51,9 @@ def _second_live_line_refused(engine: sa.Engine, ref: str) -> bool:
 
 
 def test_0005_derives_live_for_existing_lines_and_keeps_exactly_once(scratch: sa.Engine) -> None:
-    _migrate(scratch, "upgrade", "0004")
+    migrate(scratch, "upgrade", "0004")
     _one_paid_one_failed(scratch)
-    _migrate(scratch, "upgrade", "0005")
+    migrate(scratch, "upgrade", "0005")
     with scratch.connect() as c:
         live = dict(c.exec_driver_sql("SELECT reference, live FROM payments").all())
     assert {k: bool(v) for k, v in live.items()} == {"R1": True, "R2": False}
@@ -95,7 +71,7 @@ def test_0005_derives_live_for_existing_lines_and_keeps_exactly_once(scratch: sa
                 ).all()
             )
         assert options == {"entitlements": ["fillfactor=50"], "payments": ["fillfactor=50"]}
-    _migrate(scratch, "downgrade", "0004")
+    migrate(scratch, "downgrade", "0004")
     assert _second_live_line_refused(scratch, "R5")  # the old index (on state) still guards
-    _migrate(scratch, "upgrade", "head")
+    migrate(scratch, "upgrade", "head")
     assert _second_live_line_refused(scratch, "R6")

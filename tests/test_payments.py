@@ -13,6 +13,13 @@ from tepat.errors import ImportRejected, NotFound, PermissionDenied, StateError,
 from tepat.services import payments
 from tepat.store import audit
 from tepat.store.database import Database
+from tepat.store.payment_states import (
+    entitlement_state,
+    line_bank_reference,
+    line_failure_reason,
+    line_settled_on,
+    line_state,
+)
 from tepat.store.schema import benefit_cycles, entitlements, payment_batches, payment_result_imports
 from tepat.store.schema import payments as lines_t
 from tests.conftest import actor
@@ -23,7 +30,9 @@ def states(db: Database, cycle_id: int) -> Counter[str]:
     with db.read() as conn:
         return Counter(
             r[0]
-            for r in conn.execute(sa.select(entitlements.c.state).where(entitlements.c.cycle_id == cycle_id))
+            for r in conn.execute(
+                sa.select(entitlement_state(entitlements.c)).where(entitlements.c.cycle_id == cycle_id)
+            )
         )
 
 
@@ -31,7 +40,7 @@ def line_states(db: Database, batch_id: int) -> dict[str, str]:
     with db.read() as conn:
         return dict(
             conn.execute(
-                sa.select(lines_t.c.reference, lines_t.c.state).where(lines_t.c.batch_id == batch_id)
+                sa.select(lines_t.c.reference, line_state(lines_t.c)).where(lines_t.c.batch_id == batch_id)
             ).all()
         )
 
@@ -115,10 +124,12 @@ def test_import_applies_paid_failed_and_reports_mismatches(db: Database, admin, 
     assert sorted(line_states(db, batch_id).values()) == ["dibayar", "dikirim", "dikirim", "gagal"]
     with db.read() as conn:
         failed = conn.execute(
-            sa.select(lines_t.c.failure_reason).where(lines_t.c.state == "gagal")
+            sa.select(line_failure_reason(lines_t.c)).where(line_state(lines_t.c) == "gagal")
         ).scalar_one()
         paid = conn.execute(
-            sa.select(lines_t.c.bank_reference, lines_t.c.settled_on).where(lines_t.c.state == "dibayar")
+            sa.select(line_bank_reference(lines_t.c), line_settled_on(lines_t.c)).where(
+                line_state(lines_t.c) == "dibayar"
+            )
         ).one()
     assert failed == "Rekening tidak aktif" and paid[0] == "TRX1" and str(paid[1]) == "2025-07-15"
 

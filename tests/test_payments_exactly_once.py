@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from tepat.services import payments, reconciliation
 from tepat.store.database import Database
+from tepat.store.payment_states import line_state
 from tepat.store.schema import entitlements, payment_result_imports, payment_result_lines
 from tepat.store.schema import payments as lines_t
 from tests.payment_support import FINANCE, all_paid, exported_batch, paying_cycle, result_file
@@ -31,7 +32,7 @@ def paid_lines_per_entitlement(db: Database, cycle_id: int) -> Counter[int]:
             conn.execute(
                 sa.select(lines_t.c.entitlement_id)
                 .join(entitlements, entitlements.c.id == lines_t.c.entitlement_id)
-                .where(entitlements.c.cycle_id == cycle_id, lines_t.c.state == "dibayar")
+                .where(entitlements.c.cycle_id == cycle_id, line_state(lines_t.c) == "dibayar")
             )
             .scalars()
             .all()
@@ -162,7 +163,8 @@ def test_import_killed_halfway_leaves_nothing_and_the_rerun_applies_once(
     assert child.returncode == -signal.SIGKILL
     with db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(payment_result_imports)).scalar_one() == 0
-        assert set(conn.execute(sa.select(lines_t.c.state)).scalars()) == {"dikirim"}
+        assert set(conn.execute(sa.select(line_state(lines_t.c))).scalars()) == {"dikirim"}
+        assert conn.execute(sa.select(sa.func.count()).select_from(payment_result_lines)).scalar_one() == 0
     rerun = payments.import_results(db, FINANCE, batch_id, file)
     assert rerun.applied == 6 and not rerun.already_imported
     assert payments.import_results(db, FINANCE, batch_id, file).already_imported

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from tepat.domain.payments import ControlTotals, checksum, format_trailer
 from tepat.errors import ValidationError
 from tepat.services import payments
+from tepat.store.payment_states import line_state
 from tepat.store.schema import audit_log, payment_result_imports
 from tepat.store.schema import payments as payment_lines
 from tests.payment_support import FINANCE, all_paid, exported_batch, paying_cycle, result_file
@@ -23,7 +24,7 @@ def _paid(db) -> int:
             conn.execute(
                 sa.select(sa.func.count())
                 .select_from(payment_lines)
-                .where(payment_lines.c.state == "dibayar")
+                .where(line_state(payment_lines.c) == "dibayar")
             ).scalar_one()
         )
 

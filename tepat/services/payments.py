@@ -1,18 +1,22 @@
 """Payment batches: create from a frozen cycle, export the file, import the bank's result exactly once, cancel.
 
-Exactly once is enforced in three layers:
+Exactly once is enforced in three layers (docs/payments.md):
 
-1. the partial unique index ``uq_payments_live_entitlement`` — an entitlement has
-   at most one line that is ``dikirim`` or ``dibayar``, whatever code runs (the
-   index reads ``payments.live``, which the database derives from ``state``);
-2. every move is a guarded, set-based UPDATE (``WHERE state IN`` the states the
-   domain allows), so a row already moved is not moved again;
+1. the database: the partial unique index ``uq_payments_live_entitlement`` — an
+   entitlement has at most one line that is ``dikirim`` or ``dibayar`` (the index
+   reads ``payments.live``, which the database derives from ``state``) — and
+   ``uq_payment_result_lines_paid_once``: at most one applied payment not returned
+   since, per entitlement, in the ledger;
+2. every move is guarded: set-based statements ``WHERE`` the state now is one the
+   domain allows, so a row already moved is not moved again;
 3. a result import holds the batch lock for its whole transaction (``SELECT … FOR
-   UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), stages the file's rows,
-   judges and applies them, and commits once: a second import of the same file
-   (same SHA-256 for the same batch) finds the first one and changes nothing; two
-   imports at once run one after the other; a process killed halfway leaves
-   nothing behind, and the rerun starts from scratch.
+   UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), judges the file's rows
+   against our lines as they are now and writes them, judged, into the ledger —
+   its only bulk write: states are read from it (``tepat.store.payment_states``) —
+   and commits once: a second import of the same file (same SHA-256 for the same
+   batch) finds the first one and changes nothing; two imports at once run one
+   after the other; a process killed halfway leaves nothing behind, and the rerun
+   starts from scratch.
 
 Keuangan and Admin Dinsos act inside their area; a batch's area is its kelurahan,
 or the whole city when it has none.
@@ -23,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
@@ -173,6 +179,8 @@ def create_batch(
             },
         )
         store.tune_for_whole_batches(conn)
+        if retry:
+            store.fold_failed_results(conn, cycle_id, at)
         rechecked = block_unpayable(
             conn, at, cycle_id=cycle_id, states=[s.value for s in sources]
         )  # belt and braces
@@ -302,20 +310,18 @@ def import_results(
             },
         )
         store.tune_for_whole_batches(conn)
-        counts = results.stage_rows(conn, import_id, batch_id, result.frame)
-        after_staging(conn, import_id)
-        moved = results.apply_staged(conn, import_id, batch_id, at)
-        if moved != counts.get(Outcome.DITERAPKAN.value, 0):
+        try:
+            staged = results.stage_rows(conn, import_id, batch_id, result.frame)
+        except IntegrityError:  # uq_payment_result_lines_paid_once: the ledger refuses a second payment
             raise ConflictError(
-                "Status pembayaran berubah selama impor. Tidak ada yang diterapkan; silakan ulangi."
-            )
-        if results.apply_to_entitlements(conn, import_id, batch_id, at) != moved:
-            raise ConflictError("Status hak berubah selama impor. Tidak ada yang diterapkan; silakan ulangi.")
+                "Berkas ini akan mencatat pembayaran kedua untuk hak yang sudah dibayar. Tidak ada yang "
+                "diterapkan; periksa batch dan berkas dengan bank."
+            ) from None
+        counts, moved = staged.by_outcome, staged.by_outcome.get(Outcome.DITERAPKAN.value, 0)
+        after_staging(conn, import_id)
+        store.replace_totals(conn, batch_id, staged.totals)
         state: str = batch.state
-        if (
-            state == BatchState.DIEKSPOR.value
-            and store.lines_in_state(conn, batch_id, PaymentState.DIKIRIM) == 0
-        ):
+        if state == BatchState.DIEKSPOR.value and staged.lines_in(PaymentState.DIKIRIM) == 0:
             state = BatchState.SELESAI.value
             store.update_batch(conn, batch_id, state=state, closed_at=at)
         mismatched = sum(v for k, v in counts.items() if k in MISMATCH_OUTCOMES)

@@ -23,6 +23,7 @@ from tepat.store.areas import within as inside
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
 from tepat.store.payability import block_unpayable
+from tepat.store.payment_states import entitlement_columns, entitlement_state, entitlement_state_in
 from tepat.store.schema import benefit_cycles, entitlements, programmes
 
 DIGEST_COLUMNS = (
@@ -317,12 +318,9 @@ def _digest(conn: sa.Connection, q: sa.Select[Any], batch: int, *, check: bool =
 
 
 def counts(conn: sa.Connection, cycle_id: int) -> dict[str, int]:
-    """Entitlements per state."""
-    q = (
-        sa.select(entitlements.c.state, sa.func.count())
-        .where(entitlements.c.cycle_id == cycle_id)
-        .group_by(entitlements.c.state)
-    )
+    """Entitlements per state (as they are now)."""
+    state = entitlement_state(entitlements.c)
+    q = sa.select(state, sa.func.count()).where(entitlements.c.cycle_id == cycle_id).group_by(state)
     return {str(s): int(n) for s, n in conn.execute(q)}
 
 
@@ -342,7 +340,7 @@ def move_entitlements(
 
 def not_final(conn: sa.Connection, cycle_id: int, final: frozenset[str]) -> int:
     q = sa.select(sa.func.count()).where(
-        entitlements.c.cycle_id == cycle_id, entitlements.c.state.not_in(sorted(final))
+        entitlements.c.cycle_id == cycle_id, sa.not_(entitlement_state_in(entitlements.c, final))
     )
     return int(conn.execute(q).scalar_one())
 
@@ -350,6 +348,7 @@ def not_final(conn: sa.Connection, cycle_id: int, final: frozenset[str]) -> int:
 def by_kelurahan(conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
     """Per kelurahan: entitlements, total rupiah, blocked, paid (count and rupiah)."""
     e = entitlements.c
+    state = entitlement_state(e)
     q = (
         sa.select(
             e.kecamatan_code,
@@ -357,8 +356,8 @@ def by_kelurahan(conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool
             sa.func.count().label("count"),
             sa.func.sum(e.amount).label("total"),
             sa.func.sum(sa.case((e.state == EntitlementState.DIBLOKIR.value, 1), else_=0)).label("blocked"),
-            sa.func.sum(sa.case((e.state == EntitlementState.DIBAYAR.value, 1), else_=0)).label("paid"),
-            sa.func.sum(sa.case((e.state == EntitlementState.DIBAYAR.value, e.amount), else_=0)).label(
+            sa.func.sum(sa.case((state == EntitlementState.DIBAYAR.value, 1), else_=0)).label("paid"),
+            sa.func.sum(sa.case((state == EntitlementState.DIBAYAR.value, e.amount), else_=0)).label(
                 "paid_total"
             ),
         )
@@ -376,7 +375,7 @@ def page(
     conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool], offset: int, limit: int
 ) -> list[dict[str, Any]]:
     q = (
-        sa.select(entitlements)
+        sa.select(*entitlement_columns())
         .where(entitlements.c.cycle_id == cycle_id, area)
         .order_by(entitlements.c.rank, entitlements.c.unit_key)
         .offset(offset)

@@ -13,6 +13,7 @@ from tepat.domain.entitlements import EntitlementState
 from tepat.domain.households import RegistryStatus
 from tepat.domain.linkage import PairDecision
 from tepat.store.areas import containing, within
+from tepat.store.payment_states import entitlement_state
 from tepat.store.schema import duplicate_pairs, entitlements, families, linkage_models, member_merges, members
 
 _COMPARED = (
@@ -226,7 +227,7 @@ def paid_entitlements(conn: sa.Connection, member_id: int, family_id: int | None
     q = (
         sa.select(sa.func.count())
         .select_from(entitlements)
-        .where(whose, entitlements.c.state == EntitlementState.DIBAYAR.value)
+        .where(whose, entitlement_state(entitlements.c) == EntitlementState.DIBAYAR.value)
     )
     return int(conn.execute(q).scalar_one())
 

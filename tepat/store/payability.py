@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import BlockReason, EntitlementState, sources_of
 from tepat.domain.households import InactiveReason, LifeStatus, RegistryStatus, VerificationStatus
+from tepat.store.payment_states import entitlement_state_in
 from tepat.store.schema import benefit_cycles, entitlements, families, members
 
 # terjadwal, gagal: no live payment
@@ -77,7 +78,9 @@ def block_unpayable(
 ) -> int:
     """Block the unpayable entitlements of ``cycle_id`` (whatever its state: approval and batch creation), or of
     the open frozen cycles for these families and members (or ``everyone``, after an import); returns how many."""
-    where: list[sa.ColumnElement[bool]] = [_E.state.in_(list(states))]
+    states = list(states)
+    # as they are now: an entitlement whose payment the bank failed is blocked before any retry
+    where: list[sa.ColumnElement[bool]] = [entitlement_state_in(_E, states)]
     if cycle_id is not None:
         where.append(_E.cycle_id == cycle_id)
     else:
@@ -98,9 +101,7 @@ def block_unpayable(
     if found:
         conn.execute(
             entitlements.update()
-            .where(
-                _E.id == sa.bindparam("e_id"), sa.or_(*(_E.state == s for s in states))
-            )  # no IN: executemany
+            .where(_E.id == sa.bindparam("e_id"), entitlement_state_in(_E, states))
             .values(
                 state=EntitlementState.DIBLOKIR.value, block_reason=sa.bindparam("e_reason"), updated_at=at
             ),

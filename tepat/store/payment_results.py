@@ -1,37 +1,35 @@
 """Result imports of payment batches: the bank's rows judged against our lines (vectorised, in the order of rules of
-``tepat.domain.payments.classify``), written once, then applied by guarded UPDATEs. Functions take a connection
-and never commit: the service owns the transaction (``tepat.services.payments.import_results``).
+``tepat.domain.payments.classify``) and written once, into the ledger. That write is the import: lines and
+entitlements read their state from the ledger (``tepat.store.payment_states``), and the batch's totals per
+kelurahan and state are counted here from the same frames. Functions take a connection and never commit: the
+service owns the transaction (``tepat.services.payments.import_results``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 
-from tepat.domain.entitlements import EntitlementState, sources_of
 from tepat.domain.payments import (
-    ENTITLEMENT_EFFECT,
-    RESULT_STATES,
     TRANSITIONS,
     Outcome,
     PaymentState,
     ResultImportStatus,
-    payment_sources_of,
 )
-from tepat.store.bulk import insert_frame
+from tepat.store.bulk import insert_frame, read_frame
 from tepat.store.engine import is_sqlite
-from tepat.store.payments import refresh_statistics
+from tepat.store.payment_states import APPLIED, applied_in_batch
 from tepat.store.schema import (
-    entitlements,
+    is_mismatch,
     payment_result_imports,
     payment_result_lines,
     payments,
 )
 
-_E, _P, _R, _I = entitlements, payments, payment_result_lines, payment_result_imports
+_P, _R, _I = payments, payment_result_lines, payment_result_imports
 
 
 def finished_import(conn: sa.Connection, batch_id: int, file_sha256: str) -> dict[str, Any] | None:
@@ -79,35 +77,45 @@ _LINE_COLUMNS = (
     "settled_on",
     "outcome",
     "detail",
+    "payment_id",
+    "entitlement_id",
+    "paid_open",
 )
 
 
 def our_lines(conn: sa.Connection, batch_id: int) -> pl.DataFrame:
-    """Reference, state, amount and NIK of every line of the batch (read under the batch lock)."""
-    # The driver's cursor, not SQLAlchemy rows: a quarter of a million tuples come back several times faster.
-    driver = conn.connection.driver_connection
-    assert driver is not None  # a live connection has its driver's
-    cursor = driver.cursor()
-    try:
-        cursor.execute(
-            "SELECT reference, state, amount, recipient_nik, bank_reference FROM payments WHERE batch_id = "
-            + ("?" if is_sqlite(conn) else "%s"),
-            (batch_id,),
-        )
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return pl.DataFrame(
-        rows,
-        schema={
-            "reference": pl.String,
-            "our_state": pl.String,
-            "our_amount": pl.Int64,
-            "our_nik": pl.String,
-            "our_bank_reference": pl.String,
-        },
-        orient="row",
+    """Every line of the batch with its state now, amount, NIK and kelurahan (read under the batch lock): the
+    stored lines, overtaken by the bank's applied results (``payment_states.applied_in_batch``)."""
+    columns = (_P.c.reference, _P.c.state, _P.c.amount, _P.c.recipient_nik, _P.c.bank_reference, _P.c.id)
+    query = sa.select(*columns, _P.c.entitlement_id, _P.c.kelurahan_code).where(
+        _P.c.batch_id == int(batch_id)
     )
+    stored = read_frame(conn, query, _OUR_SCHEMA)
+    reported = applied_in_batch(conn, batch_id)
+    if reported.is_empty():
+        return stored
+    return (
+        stored.join(reported, on="payment_id", how="left")
+        .with_columns(
+            our_state=pl.coalesce("status", "our_state"),
+            our_bank_reference=pl.coalesce("bank_reference", "our_bank_reference"),
+        )
+        .select(list(_OUR_SCHEMA))
+    )
+
+
+_OUR_SCHEMA = pl.Schema(
+    {
+        "reference": pl.String,
+        "our_state": pl.String,
+        "our_amount": pl.Int64,
+        "our_nik": pl.String,
+        "our_bank_reference": pl.String,
+        "payment_id": pl.Int64,
+        "entitlement_id": pl.Int64,
+        "kelurahan_code": pl.String,
+    }
+)
 
 
 def judge(rows: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
@@ -172,27 +180,72 @@ def judge(rows: pl.DataFrame, ours: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit(None, dtype=pl.String))
         .otherwise(pl.format("status kami {}, berkas {}", state, status))
     )
-    return both.with_columns(outcome=outcome, detail=detail)
-
-
-def stage_rows(conn: sa.Connection, import_id: int, batch_id: int, frame: pl.DataFrame) -> dict[str, int]:
-    """Judge the file's rows against our lines and bulk-write them into ``payment_result_lines``.
-
-    Our lines are read under the batch lock, so nothing moves them meanwhile; each
-    result row is written once, already judged, by the driver's fastest path
-    (COPY on PostgreSQL, executemany on SQLite). Only rows judged ``diterapkan``
-    are applied afterwards, and then again only by guarded UPDATEs.
-    """
-    judged = judge(frame, our_lines(conn, batch_id)).select(
-        pl.lit(import_id).alias("import_id"), *_LINE_COLUMNS[1:]
+    paid_open = (
+        pl.when((outcome == Outcome.DITERAPKAN.value) & (status == PaymentState.DIBAYAR.value))
+        .then(pl.lit(True))
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
     )
+    return both.with_columns(outcome=outcome, detail=detail).with_columns(paid_open=paid_open)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What writing the judged rows did: rows per outcome, and the batch's lines per kelurahan and state after."""
+
+    by_outcome: dict[str, int]
+    totals: list[tuple[str, str, int, int]]  # (kelurahan, state, lines, amount)
+
+    def lines_in(self, state: PaymentState) -> int:
+        return sum(n for _, s, n, _ in self.totals if s == state.value)
+
+
+def stage_rows(conn: sa.Connection, import_id: int, batch_id: int, frame: pl.DataFrame) -> Staged:
+    """Judge the file's rows against our lines and bulk-write them into the ledger, ``payment_result_lines``.
+
+    Our lines are read with their state now under the batch lock, so nothing moves them meanwhile; each result
+    row is written once, already judged, by the driver's fastest path (COPY on PostgreSQL, executemany on
+    SQLite). A row judged ``diterapkan`` is the line's new state; written, it is applied. A second applied
+    payment of one entitlement is refused by the ledger's unique index, whatever this code judged.
+    """
+    ours = our_lines(conn, batch_id)
+    judged = judge(frame, ours)
+    rows = judged.select(pl.lit(import_id).alias("import_id"), *_LINE_COLUMNS[1:])
     if is_sqlite(conn):
-        judged = judged.with_columns(
+        rows = rows.with_columns(
             pl.col("settled_on").cast(pl.String)
         )  # the ISO text SQLAlchemy's Date stores
-    insert_frame(conn, "payment_result_lines", judged)
-    refresh_statistics(conn, "payment_result_lines")
-    return {str(k): int(v) for k, v in judged.group_by("outcome").len().iter_rows()}  # rows per outcome
+    insert_frame(conn, "payment_result_lines", rows)
+    moved = judged.filter(pl.col("outcome") == Outcome.DITERAPKAN.value).select(
+        "payment_id", pl.col("status").alias("new_state")
+    )
+    if (moved["new_state"] == PaymentState.DIKEMBALIKAN.value).any():
+        close_returned_payments(conn, import_id)
+    after = (
+        ours.join(moved, on="payment_id", how="left")
+        .with_columns(state=pl.coalesce("new_state", "our_state"))
+        .group_by("kelurahan_code", "state")
+        .agg(pl.len().alias("lines"), pl.col("our_amount").sum().alias("amount"))
+        .sort("kelurahan_code", "state")
+    )
+    return Staged(
+        {str(k): int(v) for k, v in rows.group_by("outcome").len().iter_rows()},
+        [(str(k), str(s), int(n), int(a)) for k, s, n, a in after.iter_rows()],
+    )
+
+
+def close_returned_payments(conn: sa.Connection, import_id: int) -> None:
+    """A payment returned by this import is no longer open: its entitlement may be paid again by a retry."""
+    returned = _R.alias("returned")
+    by_return = sa.select(returned.c.entitlement_id).where(
+        returned.c.import_id == import_id,
+        returned.c.outcome == APPLIED,
+        returned.c.status == PaymentState.DIKEMBALIKAN.value,
+    )
+    conn.execute(
+        sa.update(_R)
+        .where(_R.c.entitlement_id.in_(by_return), _R.c.paid_open.is_(True), _R.c.import_id != import_id)
+        .values(paid_open=None)
+    )
 
 
 def outcome_counts(conn: sa.Connection, import_id: int) -> dict[str, int]:
@@ -200,63 +253,6 @@ def outcome_counts(conn: sa.Connection, import_id: int) -> dict[str, int]:
         sa.select(_R.c.outcome, sa.func.count()).where(_R.c.import_id == import_id).group_by(_R.c.outcome)
     )
     return {str(k): int(v) for k, v in rows}
-
-
-def apply_staged(conn: sa.Connection, import_id: int, batch_id: int, at: datetime) -> int:
-    """Move the lines judged ``diterapkan`` (guarded by their current state); returns how many moved."""
-    guard = sa.or_(
-        *[
-            sa.and_(
-                _R.c.status == target.value, _P.c.state.in_([s.value for s in payment_sources_of(target)])
-            )
-            for target in RESULT_STATES
-        ]
-    )
-    is_paid = _R.c.status == PaymentState.DIBAYAR.value
-    return conn.execute(
-        sa.update(_P)
-        .where(
-            _R.c.import_id == import_id,
-            _R.c.outcome == Outcome.DITERAPKAN.value,
-            _R.c.reference == _P.c.reference,
-            _P.c.batch_id == batch_id,
-            guard,
-        )
-        .values(
-            state=_R.c.status,
-            failure_reason=sa.case((is_paid, _P.c.failure_reason), else_=_R.c.reason),
-            bank_reference=sa.func.coalesce(_R.c.bank_reference, _P.c.bank_reference),
-            settled_on=sa.func.coalesce(_R.c.settled_on, _P.c.settled_on),
-            result_import_id=import_id,
-            updated_at=at,
-        )
-    ).rowcount
-
-
-def apply_to_entitlements(conn: sa.Connection, import_id: int, batch_id: int, at: datetime) -> int:
-    """Carry the moved lines over to their entitlements (paid, or failed and retryable), in one guarded UPDATE."""
-    guards, states, paid_at = [], [], []
-    for line_state in RESULT_STATES:
-        target = ENTITLEMENT_EFFECT[line_state]
-        hit = _P.c.state == line_state.value
-        guards.append(sa.and_(hit, _E.c.state.in_([s.value for s in sources_of(target)])))
-        states.append((hit, target.value))
-        paid_at.append(
-            (
-                hit,
-                sa.literal(at, type_=_E.c.paid_at.type) if target is EntitlementState.DIBAYAR else sa.null(),
-            )
-        )
-    return conn.execute(
-        sa.update(_E)
-        .where(
-            _P.c.entitlement_id == _E.c.id,
-            _P.c.batch_id == batch_id,
-            _P.c.result_import_id == import_id,
-            sa.or_(*guards),
-        )
-        .values(state=sa.case(*states), paid_at=sa.case(*paid_at), updated_at=at)
-    ).rowcount
 
 
 def import_mismatches(conn: sa.Connection, import_id: int, limit: int = 500) -> list[dict[str, Any]]:
@@ -270,9 +266,7 @@ def import_mismatches(conn: sa.Connection, import_id: int, limit: int = 500) -> 
             _R.c.outcome,
             _R.c.detail,
         )
-        .where(
-            _R.c.import_id == import_id, _R.c.outcome.notin_([Outcome.DITERAPKAN.value, Outcome.SUDAH.value])
-        )
+        .where(_R.c.import_id == import_id, is_mismatch(_R.c.outcome))
         .order_by(_R.c.row_number)
         .limit(limit)
     )

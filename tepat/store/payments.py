@@ -3,7 +3,8 @@
 
 Every money-changing statement is a guarded UPDATE (``WHERE state IN …``) or an
 INSERT … SELECT, so that whatever runs twice finds nothing left to change. The
-allowed states come from ``tepat.domain.entitlements`` and ``tepat.domain.payments``.
+allowed states come from ``tepat.domain.entitlements`` and ``tepat.domain.payments``;
+states after the bank's results are read through ``tepat.store.payment_states``.
 Functions take a connection and never commit: the service owns the transaction.
 """
 
@@ -19,21 +20,33 @@ from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import EntitlementState, sources_of
 from tepat.domain.payments import (
     ENTITLEMENT_EFFECT,
+    RESULT_STATES,
     Batch,
     Channel,
     PaymentState,
 )
 from tepat.store.engine import is_sqlite
+from tepat.store.payment_states import (
+    applied,
+    entitlement_columns,
+    entitlement_state,
+    entitlement_state_in,
+    line_bank_reference,
+    line_failure_reason,
+    line_settled_on,
+    line_state,
+)
 from tepat.store.schema import (
     benefit_cycles,
     entitlements,
+    payment_batch_totals,
     payment_batches,
     payments,
     programmes,
     regions,
 )
 
-_E, _P, _B = entitlements, payments, payment_batches
+_E, _P, _B, _T = entitlements, payments, payment_batches, payment_batch_totals
 
 
 def _locked(conn: sa.Connection, query: sa.Select[Any]) -> sa.Select[Any]:
@@ -191,7 +204,76 @@ def insert_lines(
         "updated_at",
     ]
     conn.execute(sa.insert(_P).from_select(columns, select.order_by(_E.c.id)))
+    recount_totals(conn, batch_id, fresh=True)
     return line_totals(conn, batch_id)[0]  # rowcount of INSERT … SELECT is not reported by every driver
+
+
+def fold_failed_results(conn: sa.Connection, cycle_id: int, at: datetime) -> int:
+    """Write the bank's failures and returns of the cycle's lines into their stored states, before a retry.
+
+    A result import moves no row (``tepat.store.payment_states``): a failed line stays stored ``dikirim`` and
+    its entitlement ``diproses``. A retry needs them stored as they are now (the entitlement ``gagal`` to be
+    chosen, the line no longer live so that a new line may exist); what they read as does not change.
+    Returns how many entitlements became retryable.
+    """
+    failed = [s.value for s in RESULT_STATES if ENTITLEMENT_EFFECT[s] is EntitlementState.GAGAL]
+    retryable = conn.execute(
+        sa.update(_E)
+        .where(
+            _E.c.cycle_id == cycle_id,
+            _E.c.state == EntitlementState.DIPROSES.value,
+            entitlement_state(_E.c) == EntitlementState.GAGAL.value,
+        )
+        .values(state=EntitlementState.GAGAL.value, updated_at=at)
+    ).rowcount
+    conn.execute(
+        sa.update(_P)
+        .where(
+            _P.c.batch_id.in_(sa.select(_B.c.id).where(_B.c.cycle_id == cycle_id)),
+            _P.c.state == PaymentState.DIKIRIM.value,
+            applied(_P.c.id, _P.c.entitlement_id, "status").in_(failed),
+        )
+        .values(
+            state=applied(_P.c.id, _P.c.entitlement_id, "status"),
+            failure_reason=line_failure_reason(_P.c),
+            bank_reference=line_bank_reference(_P.c),
+            settled_on=line_settled_on(_P.c),
+            updated_at=at,
+        )
+    )
+    return retryable
+
+
+def recount_totals(conn: sa.Connection, batch_id: int, *, fresh: bool = False) -> None:
+    """Count the batch's lines per kelurahan and state again into ``payment_batch_totals`` (``fresh``: a batch
+    just made, whose lines no result has reached, counted by their stored state)."""
+    state = _P.c.state if fresh else line_state(_P.c)
+    conn.execute(sa.delete(_T).where(_T.c.batch_id == batch_id))
+    conn.execute(
+        sa.insert(_T).from_select(
+            ["batch_id", "kelurahan_code", "state", "lines", "amount"],
+            sa.select(
+                _P.c.batch_id,
+                _P.c.kelurahan_code,
+                state,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(_P.c.amount), 0),
+            )
+            .where(_P.c.batch_id == batch_id)
+            .group_by(_P.c.batch_id, _P.c.kelurahan_code, state),
+        )
+    )
+
+
+def replace_totals(conn: sa.Connection, batch_id: int, rows: Iterable[tuple[str, str, int, int]]) -> None:
+    """The batch's totals as (kelurahan, state, lines, amount), counted by the caller (the result import)."""
+    conn.execute(sa.delete(_T).where(_T.c.batch_id == batch_id))
+    values = [
+        {"batch_id": batch_id, "kelurahan_code": k, "state": s, "lines": n, "amount": a}
+        for k, s, n, a in rows
+    ]
+    if values:
+        conn.execute(sa.insert(_T), values)
 
 
 def entitlements_to_processing(conn: sa.Connection, batch_id: int, at: datetime) -> int:
@@ -207,10 +289,11 @@ def entitlements_to_processing(conn: sa.Connection, batch_id: int, at: datetime)
 
 
 def line_totals(conn: sa.Connection, batch_id: int) -> tuple[int, int]:
+    """Lines of the batch and their sum, in every state."""
     count, total = conn.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(_P.c.amount), 0)).where(
-            _P.c.batch_id == batch_id
-        )
+        sa.select(
+            sa.func.coalesce(sa.func.sum(_T.c.lines), 0), sa.func.coalesce(sa.func.sum(_T.c.amount), 0)
+        ).where(_T.c.batch_id == batch_id)
     ).one()
     return int(count), int(total)
 
@@ -255,7 +338,9 @@ def export_rows(conn: sa.Connection, batch_id: int, channel: Channel) -> Iterato
 def lines_in_state(conn: sa.Connection, batch_id: int, state: PaymentState) -> int:
     return int(
         conn.execute(
-            sa.select(sa.func.count()).where(_P.c.batch_id == batch_id, _P.c.state == state.value)
+            sa.select(sa.func.coalesce(sa.func.sum(_T.c.lines), 0)).where(
+                _T.c.batch_id == batch_id, _T.c.state == state.value
+            )
         ).scalar_one()
     )
 
@@ -264,18 +349,19 @@ def cancel_lines(conn: sa.Connection, batch_id: int, reason: str, at: datetime) 
     """A cancelled batch: entitlements of its lines still ``dikirim`` → ``gagal``, those lines → ``dibatalkan``."""
     target = ENTITLEMENT_EFFECT[PaymentState.DIBATALKAN]
     sending = sa.select(_P.c.entitlement_id).where(
-        _P.c.batch_id == batch_id, _P.c.state == PaymentState.DIKIRIM.value
+        _P.c.batch_id == batch_id, line_state(_P.c) == PaymentState.DIKIRIM.value
     )
     ents = conn.execute(
         sa.update(_E)
-        .where(_E.c.id.in_(sending), _E.c.state.in_([s.value for s in sources_of(target)]))
+        .where(_E.c.id.in_(sending), entitlement_state_in(_E.c, [s.value for s in sources_of(target)]))
         .values(state=target.value, updated_at=at)
     ).rowcount
     lines = conn.execute(
         sa.update(_P)
-        .where(_P.c.batch_id == batch_id, _P.c.state == PaymentState.DIKIRIM.value)
+        .where(_P.c.batch_id == batch_id, line_state(_P.c) == PaymentState.DIKIRIM.value)
         .values(state=PaymentState.DIBATALKAN.value, cancel_reason=reason, updated_at=at)
     ).rowcount
+    recount_totals(conn, batch_id)
     return lines, ents
 
 
@@ -291,14 +377,14 @@ def lines(
             _P.c.recipient_name,
             _P.c.recipient_nik,
             _P.c.amount,
-            _P.c.state,
-            _P.c.failure_reason,
+            line_state(_P.c).label("state"),
+            line_failure_reason(_P.c).label("failure_reason"),
             _P.c.kelurahan_code,
             _P.c.attempt,
-            _E.c.state.label("entitlement_state"),
+            entitlement_state(_E.c).label("entitlement_state"),
         )
         .join(_E, _E.c.id == _P.c.entitlement_id)
-        .where(_P.c.batch_id == batch_id, _P.c.state.in_([s.value for s in states]))
+        .where(_P.c.batch_id == batch_id, line_state(_P.c).in_([s.value for s in states]))
         .order_by(_P.c.id)
         .limit(limit)
     )
@@ -307,13 +393,14 @@ def lines(
 
 def state_counts(conn: sa.Connection, batch_id: int) -> dict[str, int]:
     rows = conn.execute(
-        sa.select(_P.c.state, sa.func.count()).where(_P.c.batch_id == batch_id).group_by(_P.c.state)
+        sa.select(_T.c.state, sa.func.sum(_T.c.lines)).where(_T.c.batch_id == batch_id).group_by(_T.c.state)
     )
     return {str(k): int(v) for k, v in rows}
 
 
 def entitlement(conn: sa.Connection, entitlement_id: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(_E).where(_E.c.id == entitlement_id)).mappings().first()
+    """The entitlement as it is now (its state after the bank's results)."""
+    row = conn.execute(sa.select(*entitlement_columns()).where(_E.c.id == entitlement_id)).mappings().first()
     return dict(row) if row else None
 
 
@@ -321,6 +408,6 @@ def cancel_entitlement(conn: sa.Connection, entitlement_id: int, reason: str, at
     target = EntitlementState.DIBATALKAN
     return conn.execute(
         sa.update(_E)
-        .where(_E.c.id == entitlement_id, _E.c.state.in_([s.value for s in sources_of(target)]))
+        .where(_E.c.id == entitlement_id, entitlement_state_in(_E.c, [s.value for s in sources_of(target)]))
         .values(state=target.value, cancel_reason=reason, updated_at=at)
     ).rowcount

@@ -17,6 +17,7 @@ from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.payments import PaymentState
 from tepat.store.areas import within
+from tepat.store.payment_states import entitlement_paid_at, entitlement_state, line_state
 from tepat.store.schema import benefit_cycles, entitlements, payments, programmes
 
 DOCUMENT_STATES = (CycleState.DISETUJUI.value, CycleState.PEMBAYARAN.value, CycleState.DITUTUP.value)
@@ -58,9 +59,9 @@ def kelurahan_totals(
             sa.func.count().label("entitlements"),
             sa.func.sum(sa.case((handed, 1), else_=0)).label("handed_over"),
             sa.func.sum(sa.case((handed, entitlements.c.amount), else_=0)).label("amount"),
-            sa.func.sum(sa.case((entitlements.c.state == EntitlementState.DIBAYAR.value, 1), else_=0)).label(
-                "paid"
-            ),
+            sa.func.sum(
+                sa.case((entitlement_state(entitlements.c) == EntitlementState.DIBAYAR.value, 1), else_=0)
+            ).label("paid"),
             sa.func.sum(sa.case((entitlements.c.state == EntitlementState.DIBLOKIR.value, 1), else_=0)).label(
                 "blocked"
             ),
@@ -93,9 +94,9 @@ def nominatif_rows(conn: sa.Connection, cycle_id: int, kelurahan_code: str) -> l
             e.desil,
             e.level,
             e.amount,
-            e.state,
+            entitlement_state(e).label("state"),
             e.block_reason,
-            e.paid_at,
+            entitlement_paid_at(e).label("paid_at"),
         )
         .where(e.cycle_id == cycle_id, e.kelurahan_code == kelurahan_code)
         .order_by(e.rw, e.rt, e.recipient_name, e.id)
@@ -147,12 +148,13 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
         .group_by(*keys)
     )
     p = payments.c
+    state = line_state(p)
     paid_q = (
         sa.select(
             *keys,
-            sa.func.sum(sa.case((p.state == PaymentState.DIBAYAR.value, 1), else_=0)).label("paid_count"),
-            sa.func.sum(sa.case((p.state == PaymentState.DIBAYAR.value, p.amount), else_=0)).label("paid"),
-            sa.func.sum(sa.case((p.state == PaymentState.DIKEMBALIKAN.value, p.amount), else_=0)).label(
+            sa.func.sum(sa.case((state == PaymentState.DIBAYAR.value, 1), else_=0)).label("paid_count"),
+            sa.func.sum(sa.case((state == PaymentState.DIBAYAR.value, p.amount), else_=0)).label("paid"),
+            sa.func.sum(sa.case((state == PaymentState.DIKEMBALIKAN.value, p.amount), else_=0)).label(
                 "returned"
             ),
         )
@@ -163,7 +165,7 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
         )
         .where(
             frozen,
-            p.state.in_(
+            state.in_(
                 (
                     PaymentState.DIBAYAR.value,
                     PaymentState.DIKEMBALIKAN.value,

@@ -21,6 +21,7 @@ from tepat.domain.payments import PaymentState
 from tepat.domain.programme_status import Entry, programme_statuses
 from tepat.domain.programmes import BenefitType
 from tepat.domain.validation import parse_date
+from tepat.store.payment_states import entitlement_paid_at, entitlement_state, line_settled_on, line_state
 from tepat.store.schema import benefit_cycles, entitlements, payments, programmes
 
 FROZEN = tuple(sorted(FROZEN_STATES))
@@ -37,10 +38,11 @@ def _query() -> sa.Select[Any]:
         partition_by=c.programme_id, order_by=(c.period_start.desc(), c.id.desc())
     )
     # The bank's settlement date of the line that paid it (not the moment the result file was imported).
+    line = payments.alias("paid_line")
     settled = (
-        sa.select(payments.c.settled_on)
-        .where(payments.c.entitlement_id == e.id, payments.c.state == PaymentState.DIBAYAR.value)
-        .order_by(payments.c.id.desc())
+        sa.select(line_settled_on(line.c))
+        .where(line.c.entitlement_id == e.id, line_state(line.c) == PaymentState.DIBAYAR.value)
+        .order_by(line.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -56,8 +58,8 @@ def _query() -> sa.Select[Any]:
             c.id.label("cycle_id"),
             c.period_start,
             c.period_end,
-            e.state,
-            e.paid_at,
+            entitlement_state(e).label("state"),
+            entitlement_paid_at(e).label("paid_at"),
             settled.label("settled_on"),
             c.programme_snapshot["coverage_months"].as_integer().label("coverage_months"),
             latest.label("n"),

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.households import ASSETS
+from tepat.domain.payments import MISMATCH_OUTCOMES
 
 metadata = sa.MetaData(
     naming_convention={
@@ -706,6 +707,8 @@ payments = sa.Table(
     sa.Column("failure_reason", sa.String(200)),
     sa.Column("bank_reference", sa.String(64)),
     sa.Column("settled_on", sa.Date),  # the day the bank / PT Pos says it paid
+    # Written by imports before the ledger (migration 0018) and by its downgrade: since, which import applied a
+    # line's result is read from its applied ledger rows (tepat.store.payment_states).
     sa.Column("result_import_id", sa.Integer),
     sa.Column("cancel_reason", sa.String(1000)),
     sa.Column("updated_at", Timestamp),
@@ -742,9 +745,32 @@ payment_result_imports = sa.Table(
     sa.Column("started_at", Timestamp, nullable=False),
     sa.Column("finished_at", Timestamp),
     sa.Index("ix_payment_result_imports_batch_id", "batch_id"),
+    # The same file is applied to a batch once, whatever the code does: a database rule.
+    sa.Index(
+        "uq_payment_result_imports_once",
+        "batch_id",
+        "file_sha256",
+        unique=True,
+        sqlite_where=sa.text("status = 'selesai'"),
+        postgresql_where=sa.text("status = 'selesai'"),
+    ),
 )
 
-# The bank's rows exactly as received (kept for reconciliation and audit).
+# The outcomes of a result row that was not applied as sent: what reconciliation lists (few rows among many, so
+# their own small partial index). Written out as literals, so that SQLite sees the query's condition is the index's;
+# as equalities, since SQLite evaluates an IN list on every row written at three times the cost.
+_MISMATCHED = tuple(sorted(o.value for o in MISMATCH_OUTCOMES))
+_MISMATCH_SQL = sa.text(" OR ".join(f"outcome = '{o}'" for o in _MISMATCHED))
+
+
+def is_mismatch(outcome: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """``outcome`` is a mismatch, as ``ix_payment_result_lines_mismatches`` reads it."""
+    return sa.or_(*(outcome == sa.literal_column(f"'{o}'") for o in _MISMATCHED))
+
+
+# The bank's rows exactly as received, each judged against our line: the payments ledger. A result moves no other
+# row: a line's state after the bank's report, and its entitlement's, are read from here
+# (``tepat.store.payment_states``), so an import is one bulk write (docs/payments.md, "The ledger").
 payment_result_lines = sa.Table(
     "payment_result_lines",
     metadata,
@@ -764,7 +790,48 @@ payment_result_lines = sa.Table(
         "outcome", sa.String(16), nullable=False
     ),  # diterapkan | sudah | tidak_cocok | tidak_dikenal | ganda
     sa.Column("detail", sa.String(200)),
+    sa.Column(
+        "payment_id", sa.Integer
+    ),  # our line with this reference in the batch (none: unknown reference)
+    sa.Column("entitlement_id", sa.Integer),
+    # An applied payment not returned since: set on a row applied as paid, cleared when the line's return is
+    # applied. At most one per entitlement, so a second payment of an entitlement is refused by the database.
+    sa.Column("paid_open", sa.Boolean),
     sa.Index("ix_payment_result_lines_import_id", "import_id"),
+    sa.Index(
+        "ix_payment_result_lines_mismatches",
+        "import_id",
+        sqlite_where=_MISMATCH_SQL,
+        postgresql_where=_MISMATCH_SQL,
+    ),
+    # Every applied row but the open payments (those are found by the unique index below): a failure, a return,
+    # a payment since returned. Together the two indexes hold each applied row once (tepat.store.payment_states).
+    sa.Index(
+        "ix_payment_result_lines_applied",
+        "payment_id",
+        sqlite_where=sa.text("outcome = 'diterapkan' AND paid_open IS NULL"),
+        postgresql_where=sa.text("outcome = 'diterapkan' AND paid_open IS NULL"),
+    ),
+    # Written as SQLAlchemy writes ``paid_open.is_(True)`` on each database, so the planners match it.
+    sa.Index(
+        "uq_payment_result_lines_paid_once",
+        "entitlement_id",
+        unique=True,
+        sqlite_where=sa.text("paid_open IS 1"),
+        postgresql_where=sa.text("paid_open IS true"),
+    ),
+)
+
+# Lines and amounts of each batch per kelurahan and state, kept in the transaction of every change of a line's
+# state (batch creation, result import, cancellation): reconciliation reads these few rows, not the lines.
+payment_batch_totals = sa.Table(
+    "payment_batch_totals",
+    metadata,
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("payment_batches.id"), primary_key=True),
+    sa.Column("kelurahan_code", sa.String(13), primary_key=True),
+    sa.Column("state", sa.String(12), primary_key=True),
+    sa.Column("lines", sa.Integer, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
 )
 
 facilities = sa.Table(
