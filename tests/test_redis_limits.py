@@ -123,7 +123,9 @@ def test_full_buckets_and_used_challenges_are_forgotten_by_redis_itself(prefix: 
     bucket_ttl = client.pttl(f"{prefix}:bucket:klien:a")
     nonce_ttl = client.ttl(f"{prefix}:nonce:n1")
     client.close()
-    assert 0 < bucket_ttl <= 30_001  # one token short of full: full again (and gone) after 30 s
+    # one token short of full: full again (and gone) after 30 s of the test's clock; Redis counts from its own
+    # (cached per command, a few milliseconds behind under load: CI once saw 30,002 ms)
+    assert 0 < bucket_ttl <= 30_050
     assert 0 < nonce_ttl <= 100
 
 
