@@ -40,11 +40,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench_support import fresh_database, machine
+from bench_support import fresh_database, load_registry, machine
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-from targeting_registry import CATEGORICAL, DAY, FEATURES, _load_registry
+from targeting_registry import CATEGORICAL, DAY, FEATURES
 
 RULE = 'desil <= 4 and status == "aktif" and status_verifikasi == "terverifikasi"'
 PERIOD = (date(2026, 7, 1), date(2026, 7, 31))
@@ -130,7 +130,7 @@ def main() -> None:
     if not opts.keep_db:
         fresh_database(url)
         start = time.perf_counter()
-        _load_registry(url, opts.families, opts.seed)
+        load_registry(url, opts.families, opts.seed)
         report["load_s"] = round(time.perf_counter() - start, 1)
     db = Database(url)
     with db.begin() as conn:

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_support import fresh_database, machine
+from bench_support import fresh_database, load_registry, machine
 
 RULE = 'desil <= 4 and status == "aktif" and any(anggota, umur >= 6 and umur <= 18 and sekolah)'
 FEATURES = [
@@ -65,87 +65,6 @@ CATEGORICAL = {
     "fasilitas_bab",
 }
 DAY = date(2026, 7, 1)
-
-
-def _load_registry(url: str, families: int, seed: int) -> None:
-    """The synthetic registry written straight into ``families`` and ``members`` (setup, not measured)."""
-    import polars as pl
-    import sqlalchemy as sa
-
-    from tepat.domain.households import ASSETS, FAMILY_FIELDS, MEMBER_FIELDS
-    from tepat.synth.registry import generate_registry
-
-    rows = generate_registry(families, seed).members
-    rows = rows.with_columns(pl.all().cast(pl.String))
-    fams = rows.select([f.column for f in FAMILY_FIELDS]).unique(
-        "nomor_kk", keep="first", maintain_order=True
-    )
-    fams = fams.with_row_index("id", offset=1)
-    mems = rows.select(["nomor_kk"] + [f.column for f in MEMBER_FIELDS]).join(
-        fams.select("id", "nomor_kk"), on="nomor_kk", maintain_order="left"
-    )
-    bools = {c for _, c, _ in ASSETS} | {"hamil"}
-    stamp = "2026-01-01 00:00:00"
-
-    def flag(column: str) -> pl.Expr:
-        return (
-            pl.when(pl.col(column).is_in(["1", "true", "ya", "True"]))
-            .then(1)
-            .when(pl.col(column).is_in(["0", "false", "tidak", "False"]))
-            .then(0)
-            .otherwise(None)
-        )
-
-    versioning = [
-        pl.lit(1).alias("version"),
-        pl.lit(stamp).alias("valid_from"),
-        pl.lit("bench").alias("changed_by"),
-        pl.lit("bench").alias("change_reason"),
-    ]
-    f_out = fams.select(
-        "id",
-        *[(flag(f.column) if f.column in bools else pl.col(f.column)).alias(f.name) for f in FAMILY_FIELDS],
-        pl.col("kode_kelurahan").str.slice(0, 8).alias("kecamatan_code"),
-        *versioning,
-    )
-    m_out = mems.select(
-        pl.col("id").alias("family_id"),
-        *[(flag(f.column) if f.column in bools else pl.col(f.column)).alias(f.name) for f in MEMBER_FIELDS],
-        pl.lit("aktif").alias("status"),
-        *versioning,
-    )
-    m_out = (
-        m_out.with_columns(pl.col("life_status").fill_null("hidup"))
-        if "life_status" in m_out.columns
-        else m_out
-    )
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for table, frame in (("families", f_out), ("members", m_out)):
-            names = frame.columns
-            if url.startswith("sqlite"):
-                raw = conn.connection.driver_connection
-                sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-                for off in range(0, frame.height, 100_000):
-                    raw.executemany(sql, frame.slice(off, 100_000).rows())
-            else:
-                raw = conn.connection.driver_connection
-                casted = frame.with_columns(
-                    [
-                        pl.col(c).cast(pl.Boolean)
-                        for c in names
-                        if c in {n for n, _, _ in ASSETS} | {"pregnant"}
-                    ]
-                )
-                with (
-                    raw.cursor() as cur,
-                    cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT csv)") as copy,
-                ):
-                    for off in range(0, casted.height, 100_000):
-                        copy.write(casted.slice(off, 100_000).write_csv(include_header=False))
-                # what autovacuum would do after a bulk load: plans need statistics
-                conn.exec_driver_sql(f"ANALYZE {table}")
-    engine.dispose()
 
 
 def main() -> None:
@@ -183,7 +102,7 @@ def main() -> None:
     if not opts.keep_db:
         fresh_database(url)
         start = time.perf_counter()
-        _load_registry(url, opts.families, opts.seed)
+        load_registry(url, opts.families, opts.seed)
         report["load_s"] = round(time.perf_counter() - start, 1)
     db = Database(url)
     with db.begin() as conn:  # a kept database starts without models
