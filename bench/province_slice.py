@@ -46,6 +46,15 @@ DAY = date(2026, 7, 1)
 SERIAL_SPAN = 9_998  # NIK serials 0001–9999, split into one band per office (as ``tepat synth --offices``)
 
 
+def _progress(message: str) -> None:
+    """A line on stderr: the setup takes minutes at province size, the JSON on stdout stays clean."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _since(started: float) -> str:
+    return f"{time.perf_counter() - started:.0f} s"
+
+
 def build(
     url: str, offices: list[str], families: int, seed: int, survey: Path, step: int
 ) -> dict[str, float]:
@@ -69,6 +78,9 @@ def build(
     for i, code in enumerate(offices):
         band = (1 + i * step, 1 + (i + 1) * step)
         first_id += load_registry(url, families, seed + i, city=code, serial_band=band, first_id=first_id)
+        _progress(
+            f"{url.rsplit('/', 1)[-1]}: office {code} loaded ({i + 1}/{len(offices)}), {_since(started)}"
+        )
     loaded = time.perf_counter() - started
     started = time.perf_counter()
     db = Database(url)
@@ -82,6 +94,7 @@ def build(
         columns, target="pengeluaran_per_kapita", features=FEATURES, weight="bobot", categorical=CATEGORICAL
     )
     model_id = targeting.save_model(db, everyone, model, source=survey, name="bench")
+    _progress(f"{url.rsplit('/', 1)[-1]}: ranking {first_id - 1:,} families …")
     registry_ranking.rank_registry(db, everyone, model_id, reference_date=DAY)
     programmes.seed_catalogue(db, everyone)
     prog = programmes.get_programme(db, everyone, "BLT-APBD")
@@ -181,6 +194,7 @@ def main() -> None:
     counts: dict[str, int] = {}
     load = []
     for round_ in range(opts.rounds + 1):  # round 0 warms up and is not reported
+        _progress(f"round {round_} of {opts.rounds} (0: warm-up)")
         load.append(round(os.getloadavg()[0], 1))
         for name, db in dbs.items():
             looked = lookups(db)

@@ -14,7 +14,13 @@ from tepat.errors import ConflictError
 from tepat.services import payments, reconciliation
 from tepat.store import payment_results
 from tepat.store.database import Database
-from tepat.store.payment_states import applied_in_batch, entitlement_state, line_bank_reference, line_state
+from tepat.store.payment_states import (
+    applied_in_batch,
+    entitlement_columns,
+    entitlement_state,
+    line_bank_reference,
+    line_state,
+)
 from tepat.store.schema import (
     entitlements,
     payment_batch_totals,
@@ -217,3 +223,28 @@ def _kelurahan_of(db: Database, reference: str) -> str:
                 sa.select(lines_t.c.kelurahan_code).where(lines_t.c.reference == reference)
             ).scalar_one()
         )
+
+
+def test_paid_at_follows_the_state_through_payment_return_and_retry(
+    db: Database, admin, tmp_path: Path
+) -> None:
+    cycle, batch_id, rows = _paid_batch(db, admin, tmp_path, here=2)
+
+    def paid_at() -> dict[str, tuple[str, bool]]:
+        with db.read() as conn:
+            found = conn.execute(
+                sa.select(*entitlement_columns()).where(entitlements.c.cycle_id == cycle)
+            ).mappings()
+            return {r["recipient_nik"]: (r["state"], r["paid_at"] is not None) for r in found}
+
+    first, second = rows[0][1], rows[1][1]
+    assert paid_at() == {first: ("dibayar", True), second: ("dibayar", True)}
+    returned = [(rows[0][0], first, rows[0][-1], "RETUR", "Dana dikembalikan", "", "2025-07-20")]
+    payments.import_results(db, FINANCE, batch_id, result_file(tmp_path, returned, name="retur.csv"))
+    assert paid_at() == {first: ("gagal", False), second: ("dibayar", True)}
+    retry_id, retry_rows = exported_batch(db, tmp_path, cycle, retry=True)
+    assert paid_at()[first] == ("diproses", False)
+    payments.import_results(
+        db, FINANCE, retry_id, result_file(tmp_path, all_paid(retry_rows), name="ulang.csv")
+    )
+    assert paid_at() == {first: ("dibayar", True), second: ("dibayar", True)}

@@ -86,10 +86,17 @@ _LINE_COLUMNS = (
 def our_lines(conn: sa.Connection, batch_id: int) -> pl.DataFrame:
     """Every line of the batch with its state now, amount, NIK and kelurahan (read under the batch lock): the
     stored lines, overtaken by the bank's applied results (``payment_states.applied_in_batch``)."""
-    columns = (_P.c.reference, _P.c.state, _P.c.amount, _P.c.recipient_nik, _P.c.bank_reference, _P.c.id)
-    query = sa.select(*columns, _P.c.entitlement_id, _P.c.kelurahan_code).where(
-        _P.c.batch_id == int(batch_id)
-    )
+    # in the order of _OUR_SCHEMA
+    query = sa.select(
+        _P.c.reference,
+        _P.c.state,
+        _P.c.amount,
+        _P.c.recipient_nik,
+        _P.c.bank_reference,
+        _P.c.id,
+        _P.c.entitlement_id,
+        _P.c.kelurahan_code,
+    ).where(_P.c.batch_id == int(batch_id))
     stored = read_frame(conn, query, _OUR_SCHEMA)
     reported = applied_in_batch(conn, batch_id)
     if reported.is_empty():

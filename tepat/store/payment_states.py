@@ -148,16 +148,22 @@ def entitlement_state_in(e: Any, states: Iterable[str]) -> sa.ColumnElement[bool
 
 
 def entitlement_paid_at(e: Any) -> sa.ColumnElement[Any]:
-    """When the entitlement was recorded paid: stored, or the import of the result that paid its latest line."""
-    i = payment_result_imports.alias("paid_in")
+    """When the entitlement was recorded paid: stored, or the import of its latest line's open payment.
+
+    An entitlement in a batch is paid exactly when its latest line has an open payment (a payment's return closes
+    it), so the open payment alone answers, without working out the state a second time."""
+    o, i = payment_result_lines.alias("paying"), payment_result_imports.alias("paid_in")
     imported = (
         sa.select(i.c.started_at)
-        .where(i.c.id == applied(latest_line(e), e.id, "import_id"))
-        .correlate_except(i)
+        .select_from(o.join(i, i.c.id == o.c.import_id))
+        .where(_open_payment(o, latest_line(e), e.id))
+        .limit(1)
+        .correlate_except(o, i)
         .scalar_subquery()
     )
     return sa.case(
-        (entitlement_state(e) == EntitlementState.DIBAYAR.value, sa.func.coalesce(e.paid_at, imported)),
+        (e.state == EntitlementState.DIBAYAR.value, sa.func.coalesce(e.paid_at, imported)),
+        (e.state == _PROCESSING, imported),
         else_=sa.null(),
     )
 

@@ -335,16 +335,6 @@ def export_rows(conn: sa.Connection, batch_id: int, channel: Channel) -> Iterato
         yield tuple(row)
 
 
-def lines_in_state(conn: sa.Connection, batch_id: int, state: PaymentState) -> int:
-    return int(
-        conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(_T.c.lines), 0)).where(
-                _T.c.batch_id == batch_id, _T.c.state == state.value
-            )
-        ).scalar_one()
-    )
-
-
 def cancel_lines(conn: sa.Connection, batch_id: int, reason: str, at: datetime) -> tuple[int, int]:
     """A cancelled batch: entitlements of its lines still ``dikirim`` → ``gagal``, those lines → ``dibatalkan``."""
     target = ENTITLEMENT_EFFECT[PaymentState.DIBATALKAN]

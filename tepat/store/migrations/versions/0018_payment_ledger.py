@@ -30,11 +30,16 @@ _APPLIED = "outcome = 'diterapkan'"
 _MISMATCHED = (
     "outcome = 'ganda' OR outcome = 'konflik' OR outcome = 'tidak_cocok' OR outcome = 'tidak_dikenal'"
 )
-# the latest applied ledger row of line ``p`` (the same rule as tepat.store.payment_states, frozen here)
-_RESULT = (
-    "(SELECT r.{column} FROM payment_result_lines r WHERE r.payment_id = p.id AND r.outcome = 'diterapkan'"
-    " {extra} ORDER BY r.id DESC LIMIT 1)"
-)
+
+
+def _result(column: str, *, present: bool = False) -> str:
+    """``column`` of the latest applied ledger row of the ``payments`` row being updated (``present``: of the latest
+    one where it is set): the rule of tepat.store.payment_states, frozen here."""
+    extra = f" AND r.{column} IS NOT NULL" if present else ""
+    return (
+        f"(SELECT r.{column} FROM payment_result_lines r WHERE r.payment_id = payments.id "
+        f"AND r.outcome = 'diterapkan'{extra} ORDER BY r.id DESC LIMIT 1)"
+    )
 
 
 def upgrade() -> None:
@@ -107,7 +112,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    status = _RESULT.format(column="status", extra="")
     # entitlements first: theirs is read through their latest line, still as the ledger tells it
     latest = "(SELECT max(l.id) FROM payments l WHERE l.entitlement_id = entitlements.id)"
     effect = (
@@ -121,17 +125,13 @@ def downgrade() -> None:
         f"WHERE r.payment_id = {latest} AND r.outcome = 'diterapkan' AND r.status = 'dibayar' LIMIT 1) "
         "WHERE state = 'dibayar' AND paid_at IS NULL"
     )
-    for column, extra in (
-        ("bank_reference", "AND r.bank_reference IS NOT NULL"),
-        ("settled_on", "AND r.settled_on IS NOT NULL"),
-    ):
-        found = _RESULT.format(column=column, extra=extra).replace("p.id", "payments.id")
+    for column in ("bank_reference", "settled_on"):
+        found = _result(column, present=True)
         op.execute(f"UPDATE payments SET {column} = coalesce({found}, {column}) WHERE state = 'dikirim'")
-    found = status.replace("p.id", "payments.id")
+    status = _result("status")
     op.execute(
-        f"UPDATE payments SET state = {found}, result_import_id = (SELECT r.import_id FROM payment_result_lines r "
-        "WHERE r.payment_id = payments.id AND r.outcome = 'diterapkan' ORDER BY r.id DESC LIMIT 1) "
-        f"WHERE state = 'dikirim' AND {found} IS NOT NULL"
+        f"UPDATE payments SET state = {status}, result_import_id = {_result('import_id')} "
+        f"WHERE state = 'dikirim' AND {status} IS NOT NULL"
     )
     op.drop_table("payment_batch_totals")
     op.drop_index("uq_payment_result_imports_once", table_name="payment_result_imports")
