@@ -69,7 +69,9 @@ def load_registry(
     )
     fams = fams.with_row_index("id", offset=first_id)
     mems = rows.select(["nomor_kk"] + [f.column for f in MEMBER_FIELDS]).join(
-        fams.select("id", "nomor_kk"), on="nomor_kk", maintain_order="left"
+        fams.select("id", "nomor_kk", pl.col("kode_kelurahan").str.slice(0, 5).alias("office_code")),
+        on="nomor_kk",
+        maintain_order="left",
     )
     bools = {c for _, c, _ in ASSETS} | {"hamil"}
     stamp = "2026-01-01 00:00:00"
@@ -93,12 +95,14 @@ def load_registry(
         "id",
         *[(flag(f.column) if f.column in bools else pl.col(f.column)).alias(f.name) for f in FAMILY_FIELDS],
         pl.col("kode_kelurahan").str.slice(0, 8).alias("kecamatan_code"),
+        pl.col("kode_kelurahan").str.slice(0, 5).alias("office_code"),
         *versioning,
     )
     m_out = mems.select(
         pl.col("id").alias("family_id"),
         *[(flag(f.column) if f.column in bools else pl.col(f.column)).alias(f.name) for f in MEMBER_FIELDS],
         pl.lit("aktif").alias("status"),
+        "office_code",
         *versioning,
     )
     m_out = (

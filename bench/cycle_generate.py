@@ -50,9 +50,11 @@ RULE = 'desil <= 4 and status == "aktif" and status_verifikasi == "terverifikasi
 PERIOD = (date(2026, 7, 1), date(2026, 7, 31))
 RAW_SQL = """
 INSERT INTO entitlements_raw (cycle_id, unit_key, family_id, member_id, kk_number, recipient_nik, recipient_name,
-    kelurahan_code, kecamatan_code, rw, rt, address, desil, score, rank, level, amount, source, state, updated_at)
+    kelurahan_code, kecamatan_code, rw, rt, address, desil, score, rank, level, amount, source, state, updated_at,
+    office_code)
 SELECT :cycle_id, f.id, f.id, m.id, f.kk_number, m.nik, m.name, f.kelurahan_code, f.kecamatan_code, f.rw, f.rt, f.address,
-    s.desil, s.score, row_number() OVER (ORDER BY s.desil, s.score, f.id), NULL, 250000, 'aturan', 'terjadwal', :at
+    s.desil, s.score, row_number() OVER (ORDER BY s.desil, s.score, f.id), NULL, 250000, 'aturan', 'terjadwal', :at,
+    f.office_code
 FROM families f
 JOIN family_scores s ON s.family_id = f.id AND s.model_id = :model_id
 LEFT JOIN members m ON m.id = (
@@ -62,9 +64,10 @@ WHERE s.desil <= 4 AND f.registry_status = 'aktif' AND f.verification_status = '
 """
 COPY_SQL = """
 INSERT INTO entitlements_raw (cycle_id, unit_key, family_id, member_id, kk_number, recipient_nik, recipient_name,
-    kelurahan_code, kecamatan_code, rw, rt, address, desil, score, rank, level, amount, source, state, updated_at)
+    kelurahan_code, kecamatan_code, rw, rt, address, desil, score, rank, level, amount, source, state, updated_at,
+    office_code)
 SELECT cycle_id, unit_key, family_id, member_id, kk_number, recipient_nik, recipient_name, kelurahan_code,
-    kecamatan_code, rw, rt, address, desil, score, rank, level, amount, source, state, updated_at
+    kecamatan_code, rw, rt, address, desil, score, rank, level, amount, source, state, updated_at, office_code
 FROM entitlements WHERE cycle_id = :cycle_id
 """
 

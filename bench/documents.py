@@ -96,6 +96,7 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
                 kk_number=f"3275011507{i:06d}",
                 kelurahan_code=kel,
                 kecamatan_code=kel[:8],
+                office_code=kel[:5],
                 rw=1 + i % 12,
                 rt=1 + i % 9,
                 address=f"Jl. Bench No. {i}",
@@ -115,6 +116,7 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
                 relationship="kepala_keluarga",
                 life_status="hidup",
                 status="aktif",
+                office_code=kel[:5],
                 **common,
             )
         )
@@ -186,6 +188,7 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
                     "amount": 250_000 if unit == "keluarga" else 0,
                     "source": "aturan",
                     "state": "terjadwal",
+                    "office_code": f["office_code"],
                 }
                 for f, m in zip(fam_rows, mem_rows)
             ]

@@ -83,6 +83,7 @@ def ledger_rows(result_path: Path):  # type: ignore[no-untyped-def]
         pl.col("referensi_bank").alias("bank_reference"),
         pl.col("tanggal").alias("settled_on"),
         pl.lit("").alias("outcome"),
+        pl.lit("32.75").alias("office_code"),
     )
 
 
@@ -222,6 +223,7 @@ def _approved_cycle(url: str, count: int, seed: int) -> int:
                 "amount": 250_000,
                 "source": "aturan",
                 "state": "terjadwal",
+                "office_code": [k[:5] for k in kel],
             }
         )
         insert_frame(conn, "entitlements", frame)

@@ -153,6 +153,7 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
                     stamp,
                     "bench",
                     "bench",
+                    kel[:5],
                 )
             )
         birth = base + timedelta(days=(i * 7919) % 25000)
@@ -175,6 +176,7 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
                 stamp,
                 "bench",
                 "bench",
+                kelurahan[family_id % len(kelurahan)][:5],
             )
         )
         if i % 97 == 0:
@@ -182,13 +184,14 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
     with conn:
         conn.executemany(
             "INSERT INTO families (id, kk_number, kelurahan_code, kecamatan_code, rw, rt, registry_status, "
-            "verification_status, version, valid_from, changed_by, change_reason) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "verification_status, version, valid_from, changed_by, change_reason, office_code) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             families,
         )
         conn.executemany(
             "INSERT INTO members (id, family_id, nik, name, sex, birth_date, relationship, life_status, status, "
-            "version, valid_from, changed_by, change_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "version, valid_from, changed_by, change_reason, office_code) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             members,
         )
         # A frozen BLT-APBD cycle for one family in three, so that found answers carry a programme status.
@@ -208,9 +211,9 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
         )
         conn.execute(
             "INSERT INTO entitlements (cycle_id, unit_key, family_id, member_id, kk_number, recipient_nik, "
-            "recipient_name, kelurahan_code, kecamatan_code, rw, rt, amount, source, state) "
+            "recipient_name, kelurahan_code, kecamatan_code, rw, rt, amount, source, state, office_code) "
             "SELECT 1, f.id, f.id, m.id, f.kk_number, m.nik, m.name, f.kelurahan_code, f.kecamatan_code, f.rw, "
-            "f.rt, 250000, 'aturan', 'terjadwal' FROM families f JOIN members m ON m.family_id = f.id "
+            "f.rt, 250000, 'aturan', 'terjadwal', f.office_code FROM families f JOIN members m ON m.family_id = f.id "
             "AND m.relationship = 'kepala_keluarga' WHERE f.id % 3 = 0"
         )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -75,6 +75,7 @@ def pay(
                     recipient_nik=r["recipient_nik"],
                     recipient_name=r["recipient_name"],
                     kelurahan_code=r["kelurahan_code"],
+                    office_code=r["office_code"],
                     state=state,
                     settled_on=settled_on,
                     updated_at=at,

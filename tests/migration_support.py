@@ -4,14 +4,10 @@ test's own, on which migrations are run by hand)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import command
 
-from tepat.store.migrate import alembic_config
+from tepat.store.migrate import run
 
 
 def migrate(engine: sa.Engine, how: str, target: str) -> None:
     """``how`` is ``upgrade`` or ``downgrade``; ``target`` a revision (``0017``, ``head``)."""
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, how)(cfg, target)
+    run(engine, how, target)

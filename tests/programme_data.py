@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tepat.domain.regions import office_of
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
@@ -156,6 +157,7 @@ def approved_cycle(
                 "source": "aturan",
                 "state": "terjadwal",
                 "updated_at": at,
+                "office_code": office_of(r["kelurahan_code"]),
             }
             for i, r in enumerate(chosen)
         ]

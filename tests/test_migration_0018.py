@@ -98,7 +98,7 @@ def test_0018_fills_the_ledger_keeps_every_state_and_refuses_a_second_payment(sc
 def test_0018_downgrade_writes_the_ledgers_states_back(scratch: sa.Engine) -> None:
     migrate(scratch, "upgrade", "0017")
     _paid_failed_and_waiting(scratch)
-    migrate(scratch, "upgrade", "head")
+    migrate(scratch, "upgrade", "0018")
     with scratch.begin() as c:  # the new import's only write: R3 paid
         c.exec_driver_sql(
             "INSERT INTO payment_result_imports (id, batch_id, file_name, file_sha256, status, rows, actor, "

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tepat.domain.households import ASSETS
+from tepat.domain.regions import office_of
 from tepat.domain.rule_explain import evaluate_rule, explain_rule
 from tepat.domain.rules import parse_rule
 from tepat.errors import ValidationError
@@ -62,12 +63,16 @@ def store(db: Database, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]])
         for family, people in rows:
             record = {k: v for k, v in family.items() if k not in ("desil", "skor")}
             record.setdefault("kecamatan_code", record["kelurahan_code"].rsplit(".", 1)[0])
+            record["office_code"] = office_of(record["kelurahan_code"])
             family_rows.append({**record, **_versioning()})
             if family.get("desil") is not None or family.get("skor") is not None:
                 score_rows.append(
                     {"family_id": family["id"], "desil": family.get("desil"), "skor": family.get("skor")}
                 )
-            member_rows += [{**m, "family_id": family["id"], **_versioning()} for m in people]
+            member_rows += [
+                {**m, "family_id": family["id"], "office_code": record["office_code"], **_versioning()}
+                for m in people
+            ]
         conn.execute(families.insert(), family_rows)
         if member_rows:
             conn.execute(members.insert(), member_rows)

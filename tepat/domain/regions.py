@@ -49,6 +49,12 @@ def ancestors_of(code: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
+def office_of(code: str) -> str:
+    """The kabupaten/kota (the office) a region code lies in: ``32.75`` for ``32.75.01.1001``; ``""`` for a
+    province or the whole country, which no single office holds."""
+    return code[:5] if code.count(".") >= 1 else ""
+
+
 def contains(area_code: str, code: str) -> bool:
     """True when region ``code`` lies inside (or is) ``area_code``; ``""`` is the whole country."""
     return area_code == "" or code == area_code or code.startswith(area_code + ".")

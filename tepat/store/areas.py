@@ -24,3 +24,9 @@ def containing(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElemen
     other way round from ``within``, as a city cycle covers a kecamatan's payments or a city-wide search a
     kelurahan."""
     return sa.or_(column == area_code, sa.literal(area_code).startswith(column + "."), column == "")
+
+
+def office_of(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The office (kabupaten/kota code) of a kecamatan or kelurahan code column: ``tepat.domain.regions.office_of``
+    in SQL, as the tables' ``office_code`` checks read it."""
+    return sa.func.substr(column, 1, 5)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Actor
 from tepat.domain.audit_actions import AuditAction
+from tepat.domain.regions import office_of
 from tepat.store.areas import within
 from tepat.store.engine import now
 from tepat.store.schema import audit_log
@@ -51,7 +52,7 @@ READ_LOG_BATCH = 10_000
 """Buffered read records that make the background thread write them at once (memory stays bounded)."""
 
 
-_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "area_code", "detail")
+_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "area_code", "detail", "office_code")
 _MANY: dict[str, tuple[str, list[Any], bool]] = {}
 
 
@@ -111,6 +112,7 @@ def audit_row(
         "entity_id": None if entity_id is None else str(entity_id),
         "area_code": area_code,
         "detail": detail,
+        "office_code": office_of(area_code or ""),
     }
 
 

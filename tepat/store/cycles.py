@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tepat.domain.cycles import FROZEN_STATES, Cycle
 from tepat.domain.entitlements import EntitlementState
-from tepat.store.areas import containing
+from tepat.store.areas import containing, office_of
 from tepat.store.areas import within as inside
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
@@ -189,6 +189,7 @@ _INSERT_COLUMNS = [
     "source",
     "state",
     "updated_at",
+    "office_code",
 ]
 
 
@@ -241,6 +242,7 @@ def _copied(
         k.source,
         sa.literal(EntitlementState.TERJADWAL.value, sa.String),
         sa.literal(at, sa.DateTime(timezone=True)),
+        office_of(k.kelurahan_code),
     ]
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from tepat.domain.office import Office
+from tepat.store import partitions
 from tepat.store.schema import offices
 
 
@@ -46,3 +47,4 @@ def choose(conn: sa.Connection, office: Office, at: datetime) -> None:
         conn.execute(offices.update().where(offices.c.code == office.code).values(**values))
     else:
         conn.execute(offices.insert().values(code=office.code, chosen_at=at, **values))
+    partitions.add_office(conn, office.code)  # on PostgreSQL, its partition of each large table

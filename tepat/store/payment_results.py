@@ -19,6 +19,7 @@ from tepat.domain.payments import (
     PaymentState,
     ResultImportStatus,
 )
+from tepat.domain.regions import office_of
 from tepat.store.bulk import insert_frame, read_frame
 from tepat.store.engine import is_sqlite
 from tepat.store.payment_states import APPLIED, applied_in_batch
@@ -216,7 +217,11 @@ def stage_rows(conn: sa.Connection, import_id: int, batch_id: int, frame: pl.Dat
     """
     ours = our_lines(conn, batch_id)
     judged = judge(frame, ours)
-    rows = judged.select(pl.lit(import_id).alias("import_id"), *_LINE_COLUMNS[1:])
+    # A batch pays one office's entitlements: its rows, even those naming no line of ours, are that office's.
+    office = office_of(ours["kelurahan_code"][0]) if ours.height else ""
+    rows = judged.select(
+        pl.lit(import_id).alias("import_id"), *_LINE_COLUMNS[1:], pl.lit(office).alias("office_code")
+    )
     if is_sqlite(conn):
         rows = rows.with_columns(
             pl.col("settled_on").cast(pl.String)

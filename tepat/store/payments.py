@@ -188,6 +188,7 @@ def insert_lines(
         _E.c.kelurahan_code,
         sa.literal(PaymentState.DIKIRIM.value),
         sa.literal(at, type_=_P.c.updated_at.type),
+        _E.c.office_code,
     ).where(_E.c.cycle_id == cycle_id, _E.c.state.in_([s.value for s in sources]), _E.c.amount > 0)
     if kelurahan_code:
         select = select.where(_E.c.kelurahan_code == kelurahan_code)
@@ -202,6 +203,7 @@ def insert_lines(
         "kelurahan_code",
         "state",
         "updated_at",
+        "office_code",
     ]
     conn.execute(sa.insert(_P).from_select(columns, select.order_by(_E.c.id)))
     recount_totals(conn, batch_id, fresh=True)

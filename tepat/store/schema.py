@@ -143,6 +143,18 @@ user_sessions = sa.Table(
 )
 
 
+def _office_column() -> sa.Column[str]:
+    """The office (kabupaten/kota code, ``32.75``) a row belongs to: on PostgreSQL the partition key of the large
+    tables (``PARTITIONED``) and, for Citus, the distribution column; set on every insert (docs/scaling.md)."""
+    return sa.Column("office_code", sa.String(5), nullable=False)
+
+
+def _office_follows(column: str) -> sa.CheckConstraint:
+    """``office_code`` is the office of ``column`` (a region code): what ``tepat.domain.regions.office_of`` says,
+    held by the database so that no insert or move can leave a row in another office's partition."""
+    return sa.CheckConstraint(f"office_code = substr({column}, 1, 5)", name="office")
+
+
 def _versioning_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("version", sa.Integer, nullable=False),
@@ -178,6 +190,7 @@ def _family_columns() -> list[sa.Column[Any]]:
         sa.Column("verification_status", sa.String(16), nullable=False),
         sa.Column("verified_on", sa.Date),
         *_versioning_columns(),
+        _office_column(),
     ]
 
 
@@ -202,6 +215,7 @@ def _member_columns() -> list[sa.Column[Any]]:
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("inactive_reason", sa.String(20)),
         *_versioning_columns(),
+        _office_column(),
     ]
 
 
@@ -211,10 +225,13 @@ families = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     *_family_columns(),
     sa.ForeignKeyConstraint(["kelurahan_code"], ["regions.code"]),
+    _office_follows("kelurahan_code"),
+    sa.UniqueConstraint("id", "office_code"),  # what members' foreign key names
     sa.Index("ix_families_kk_number", "kk_number"),
     sa.Index(
         "uq_families_active_kk",
         "kk_number",
+        "office_code",  # one active family per KK in each office (a KK is issued by the kab/kota's Dukcapil)
         unique=True,
         sqlite_where=sa.text("registry_status = 'aktif'"),
         postgresql_where=sa.text("registry_status = 'aktif'"),
@@ -237,15 +254,12 @@ members = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     *_member_columns(),
-    sa.ForeignKeyConstraint(["family_id"], ["families.id"]),
-    sa.Index("ix_members_nik", "nik"),
-    sa.Index(
-        "uq_members_active_nik",
-        "nik",
-        unique=True,
-        sqlite_where=sa.text("status = 'aktif'"),
-        postgresql_where=sa.text("status = 'aktif'"),
+    # A family moving to another office takes its members along (ON UPDATE CASCADE; on PostgreSQL a move
+    # between partitions).
+    sa.ForeignKeyConstraint(
+        ["family_id", "office_code"], ["families.id", "families.office_code"], onupdate="CASCADE"
     ),
+    sa.Index("ix_members_nik", "nik"),
     sa.Index("ix_members_family_id", "family_id"),
     sa.Index("ix_members_name", "name"),
 )
@@ -315,11 +329,24 @@ audit_log = sa.Table(
     sa.Column("entity_id", sa.String(40)),
     sa.Column("area_code", sa.String(13)),
     sa.Column("detail", sa.JSON),
+    _office_column(),  # the office of area_code; "" for none (a province, the whole country, no area)
     sa.Index("ix_audit_log_entity", "entity", "entity_id"),
     sa.Index("ix_audit_log_at", "at"),
 )
 
 VERSIONED = {"families": family_versions, "members": member_versions}
+
+# "A NIK is active in only one member", across every office: the table is keyed by NIK, so it holds in one index
+# whatever partition the member lives in (a unique index of a partitioned table must include its partition key).
+# Kept by the database's own triggers on ``members`` (migration 0019), in the statement that changes a member:
+# no code path can forget it, and a second active NIK fails that statement as the unique index did before.
+active_niks = sa.Table(
+    "active_niks",
+    metadata,
+    sa.Column("nik", sa.String(16), primary_key=True),
+    sa.Column("member_id", sa.Integer, nullable=False),
+    sa.Column("office_code", sa.String(5), nullable=False),
+)
 
 
 # ---- citizen services (issue 5) --------------------------------------------
@@ -486,6 +513,7 @@ family_scores = sa.Table(
     sa.Column("model_id", sa.Integer, nullable=False),
     sa.Column("family_id", sa.Integer, nullable=False),
     sa.Column("family_version", sa.Integer, nullable=False),
+    _office_column(),
     sa.Column("predicted", sa.Float, nullable=False),  # predicted monthly per-capita consumption, rupiah
     sa.Column("score", sa.Float, nullable=False),  # ln(predicted): lower = poorer
     sa.Column("desil", sa.SmallInteger, nullable=False),
@@ -625,7 +653,10 @@ entitlements = sa.Table(
     sa.Column("cancel_reason", sa.String(1000)),
     sa.Column("paid_at", Timestamp),
     sa.Column("updated_at", Timestamp),
-    sa.UniqueConstraint("cycle_id", "unit_key", name="uq_entitlements_cycle_unit"),
+    _office_column(),
+    _office_follows("kelurahan_code"),
+    sa.UniqueConstraint("id", "office_code"),  # what payments' foreign key names
+    sa.UniqueConstraint("cycle_id", "unit_key", "office_code", name="uq_entitlements_cycle_unit"),
     sa.Index("ix_entitlements_cycle_kelurahan", "cycle_id", "kelurahan_code"),
     sa.Index("ix_entitlements_family_id", "family_id"),
     sa.Index("ix_entitlements_member_id", "member_id"),
@@ -690,9 +721,9 @@ payments = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("payment_batches.id"), nullable=False),
-    sa.Column("entitlement_id", sa.Integer, sa.ForeignKey("entitlements.id"), nullable=False),
+    sa.Column("entitlement_id", sa.Integer, nullable=False),
     sa.Column("attempt", sa.SmallInteger, nullable=False),  # 1, then 2, … for retries after a failure
-    sa.Column("reference", sa.String(40), nullable=False, unique=True),  # the line id the bank echoes back
+    sa.Column("reference", sa.String(40), nullable=False),  # the line id the bank echoes back
     sa.Column("amount", sa.BigInteger, nullable=False),
     sa.Column("recipient_nik", sa.String(16)),
     sa.Column("recipient_name", sa.String(120)),
@@ -712,11 +743,18 @@ payments = sa.Table(
     sa.Column("result_import_id", sa.Integer),
     sa.Column("cancel_reason", sa.String(1000)),
     sa.Column("updated_at", Timestamp),
+    _office_column(),
+    _office_follows("kelurahan_code"),
+    sa.ForeignKeyConstraint(
+        ["entitlement_id", "office_code"], ["entitlements.id", "entitlements.office_code"]
+    ),
+    sa.UniqueConstraint("reference", "office_code"),
     # Exactly once, enforced by the database: an entitlement has at most one payment
     # that is on its way or paid. A failed or returned line may be followed by a retry.
     sa.Index(
         "uq_payments_live_entitlement",
         "entitlement_id",
+        "office_code",
         unique=True,
         sqlite_where=sa.text("live"),
         postgresql_where=sa.text("live"),
@@ -797,6 +835,7 @@ payment_result_lines = sa.Table(
     # An applied payment not returned since: set on a row applied as paid, cleared when the line's return is
     # applied. At most one per entitlement, so a second payment of an entitlement is refused by the database.
     sa.Column("paid_open", sa.Boolean),
+    _office_column(),
     sa.Index("ix_payment_result_lines_import_id", "import_id"),
     sa.Index(
         "ix_payment_result_lines_mismatches",
@@ -816,6 +855,7 @@ payment_result_lines = sa.Table(
     sa.Index(
         "uq_payment_result_lines_paid_once",
         "entitlement_id",
+        "office_code",
         unique=True,
         sqlite_where=sa.text("paid_open IS 1"),
         postgresql_where=sa.text("paid_open IS true"),

@@ -127,10 +127,13 @@ class Stager:
         self.conn = conn
         self.area_code = area_code
         self.refused: list[Refusal] = []
+        # Derived from the kelurahan in ``apply``: the kecamatan, and the office the family and its members
+        # belong to (the partition they live in on PostgreSQL).
         self.family_columns = [c for c in family_columns if c in known_f and c != "kk_number"] + [
-            "kecamatan_code"
+            "kecamatan_code",
+            "office_code",
         ]
-        self.member_columns = [c for c in member_columns if c in known_m]
+        self.member_columns = [c for c in member_columns if c in known_m] + ["office_code"]
         self.stamp = {
             "changed_by": changed_by,
             "change_reason": change_reason[:200],
@@ -227,7 +230,13 @@ class Stager:
     def apply(self, family_rows: pl.DataFrame, member_rows: pl.DataFrame) -> UpsertCounts:
         """Upsert one batch: ``family_rows`` keyed by ``kk_number``, ``member_rows`` by ``nik`` (with ``kk_number``)."""
         family_rows = family_rows.with_columns(
-            pl.col("kelurahan_code").str.slice(0, 8).alias("kecamatan_code")
+            pl.col("kelurahan_code").str.slice(0, 8).alias("kecamatan_code"),
+            pl.col("kelurahan_code").str.slice(0, 5).alias("office_code"),  # tepat.domain.regions.office_of
+        )
+        # A member belongs to its KK's office: the family row of the same batch (the checker puts every row of
+        # a KK in one batch), applied before the members.
+        member_rows = member_rows.join(
+            family_rows.select("kk_number", "office_code"), on="kk_number", how="left", maintain_order="left"
         )
         if self.first_load:
             return self._append(

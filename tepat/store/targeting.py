@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.households import LifeStatus, RegistryStatus
-from tepat.store.bulk import insert_frame
+from tepat.store.bulk import insert_frame, read_frame
 from tepat.store.schema import families, family_scores, members, pmt_evaluations, pmt_models, ranking_runs
 
 UPDATE_BATCH = 5_000
@@ -161,9 +161,17 @@ def insert_scores(
             "run_id": np.full(n, run_id, dtype=np.int64),
         }
     )
+    if n:
+        frame = frame.join(_offices(conn), on="family_id", how="left", maintain_order="left")
     insert_frame(conn, "family_scores", frame)
     if conn.dialect.name == "postgresql" and n >= ANALYZE_AFTER:
         conn.exec_driver_sql("ANALYZE family_scores")
+
+
+def _offices(conn: sa.Connection) -> pl.DataFrame:
+    """Each family's office (a score lives in its family's office), read in one pass of the (id, office) key."""
+    query = sa.select(families.c.id, families.c.office_code)
+    return read_frame(conn, query, pl.Schema({"family_id": pl.Int64, "office_code": pl.String}))
 
 
 def update_scores(
@@ -182,6 +190,7 @@ def update_scores(
             score=sa.bindparam("v_score"),
             desil=sa.bindparam("v_desil"),
             run_id=sa.bindparam("v_run"),
+            office_code=_FAMILY_OFFICE,  # a family moved to another office takes its score along
         )
     )
     records = [
@@ -198,6 +207,11 @@ def update_scores(
     ]
     for start in range(0, len(records), UPDATE_BATCH):
         conn.execute(stmt, records[start : start + UPDATE_BATCH])
+
+
+_FAMILY_OFFICE = (
+    sa.select(families.c.office_code).where(families.c.id == sa.bindparam("k_family")).scalar_subquery()
+)
 
 
 def delete_scores(conn: sa.Connection, model_id: int, family_ids: npt.NDArray[np.int64]) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tepat.store.schema import VERSIONED
+from tepat.domain.regions import office_of
+from tepat.store.schema import VERSIONED, families
 
 VERSION_COLUMNS = ("version", "valid_from", "changed_by", "change_reason", "import_id")
 
@@ -31,6 +32,7 @@ def insert_row(
     """Insert the first version of a row and return its id."""
     row = {
         **values,
+        **_office(values),
         "version": 1,
         "valid_from": at,
         "changed_by": changed_by,
@@ -64,6 +66,7 @@ def update_row(
     real = {k: v for k, v in changes.items() if current.get(k) != v}
     if not real:
         return False
+    real.update(_office(real))
     versions = VERSIONED[table.name]
     conn.execute(versions.insert().values({**current, "valid_to": at}))
     conn.execute(
@@ -79,6 +82,20 @@ def update_row(
         )
     )
     return True
+
+
+def _office(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``office_code`` that goes with ``values``: a family's from its kelurahan, a member's from its family
+    (nothing when neither changes)."""
+    if "kelurahan_code" in values:
+        return {"office_code": office_of(str(values["kelurahan_code"]))}
+    if "family_id" in values:
+        return {
+            "office_code": sa.select(families.c.office_code)
+            .where(families.c.id == values["family_id"])
+            .scalar_subquery()
+        }
+    return {}
 
 
 Where = Callable[[sa.Table], sa.ColumnElement[bool]]
