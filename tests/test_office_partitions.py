@@ -19,6 +19,7 @@ from tepat.services.setup import init_database
 from tepat.store import audit, partitions, versioning
 from tepat.store.database import Database
 from tepat.store.engine import now
+from tepat.store.families import in_area
 from tepat.store.schema import active_niks, families, members
 from tests.conftest import actor, own_database_url
 from tests.factories import make_family, member_values
@@ -153,6 +154,13 @@ def test_one_office_reads_only_its_partition_and_a_new_office_gets_its_own(
         )
     assert "families_32_75" in plan and "members_32_75" in plan
     assert "32_76" not in plan
+    # The area predicate every office query uses names the office, so the planner reads its partition only.
+    for area in ("32.75", "32.75.01", "32.75.01.1001"):
+        query = sa.select(sa.func.count()).select_from(families).where(in_area(area))
+        with db.read() as conn:
+            sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + sql).scalars())
+        assert "families_32_75" in plan and "32_76" not in plan, (area, plan)
     # An audit entry of an office this database does not serve yet waits in the default partition, and moves
     # into the office's own when the office is added.
     with db.begin() as conn:

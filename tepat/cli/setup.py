@@ -62,6 +62,7 @@ def init(
                 "office": None if chosen is None else described(chosen),
                 "offices": [described(o) for o in result.offices],
                 "programmes_added": list(result.programmes_added),
+                "citus_statements": list(result.distributed),
             }
         )
         return
@@ -77,6 +78,8 @@ def init(
         typer.echo(f"Kantor: {served.agency} ({served.code}, {served.province_name}).")
     if result.programmes_added:
         typer.echo("Program ditambahkan ke katalog: " + ", ".join(result.programmes_added) + ".")
+    if result.distributed:
+        typer.echo(f"Citus: {len(result.distributed)} tabel dibagi ke klaster menurut kantor.")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from tepat.domain.regions import Level, is_region_code, parent_of
 from tepat.errors import ValidationError
 from tepat.files.reference import read_regions
 from tepat.services.programmes import seed_catalogue
+from tepat.store import citus
 from tepat.store import offices as office_store
 from tepat.store import regions as region_store
 from tepat.store.database import Database
@@ -24,6 +25,9 @@ class InitResult:
     programmes_added: tuple[str, ...] = ()
     offices: tuple[Office, ...] = ()  # every office served, in the order chosen
     added_office: Office | None = None  # the one ``--office`` named this time
+    distributed: tuple[
+        str, ...
+    ] = ()  # Citus statements run this time (only where the extension is installed)
 
     @property
     def office(self) -> Office | None:
@@ -80,10 +84,13 @@ def init_database(
     added: tuple[str, ...] = ()
     if seed_programmes and served:
         added = tuple(seed_catalogue(db, system_actor()))
+    with db.begin() as conn:  # a Citus cluster's coordinator: its tables distributed by office, once
+        distributed = tuple(citus.distribute(conn))
     return InitResult(
         regions_loaded=loaded,
         regions_total=total,
         programmes_added=added,
         offices=served,
         added_office=chosen,
+        distributed=distributed,
     )

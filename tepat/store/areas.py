@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tepat.domain.regions import office_of as office_of_code
+
 
 def within(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:
     """``column`` (a region code of any level) is ``area_code`` or lies inside it; ``""`` is everywhere.
@@ -15,8 +17,21 @@ def within(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bo
     if area_code == "":
         return sa.true()
     if area_code.count(".") == 3:  # a kelurahan holds no region: equality, which an index answers
-        return column == area_code
-    return sa.or_(column == area_code, column.startswith(area_code + "."))
+        inside = column == area_code
+    else:
+        inside = sa.or_(column == area_code, column.startswith(area_code + "."))
+    return sa.and_(same_office(getattr(column, "table", None), area_code), inside)
+
+
+def same_office(table: sa.FromClause | None, area_code: str) -> sa.ColumnElement[bool]:
+    """Rows of ``table`` of the office ``area_code`` lies in, when ``table`` carries ``office_code`` (the large
+    tables) and the area is inside one office; else true. Never changes which rows an area holds (a row's office
+    is its region's), but names the partition key: PostgreSQL then reads that office's partition only, and Citus
+    sends the query to that office's shard."""
+    office = office_of_code(area_code)
+    if not office or table is None or "office_code" not in table.c:
+        return sa.true()
+    return table.c.office_code == office
 
 
 def containing(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.domain.nik import Nik
-from tepat.store.areas import within
+from tepat.store.areas import same_office, within
 from tepat.store.compiled import CompiledQuery, read_rows
 from tepat.store.schema import families, members
 
@@ -24,7 +24,7 @@ def in_area(area_code: str, column: sa.ColumnElement[str] | None = None) -> sa.C
     """A family's ``kelurahan_code`` (or ``column``) lies inside ``area_code`` (``""`` = everywhere): ``within``,
     with the families table's own kecamatan column (indexed) for a kecamatan area."""
     if column is None and area_code.count(".") == 2:
-        return families.c.kecamatan_code == area_code
+        return sa.and_(same_office(families, area_code), families.c.kecamatan_code == area_code)
     return within(families.c.kelurahan_code if column is None else column, area_code)
 
 
