@@ -17,10 +17,11 @@ from tepat.domain.regions import Level
 from tepat.services import registry
 from tepat.services.setup import init_database
 from tepat.store import audit, partitions, versioning
+from tepat.store import cases as case_store
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.families import in_area
-from tepat.store.schema import active_niks, families, members
+from tepat.store.schema import active_niks, cases, families, members
 from tests.conftest import actor, own_database_url
 from tests.factories import make_family, member_values
 from tests.migration_support import migrate
@@ -115,9 +116,8 @@ def test_rows_carry_their_office_and_a_nik_is_active_once_across_offices(two_off
         assert conn.execute(sa.select(sa.func.count()).select_from(active_niks)).scalar_one() == 6
 
 
-def test_a_family_moving_to_another_office_takes_its_members_along(two_offices: Database) -> None:
-    db = two_offices
-    family_id = make_family(db, EVERYWHERE)
+def _move_to_depok(db: Database, family_id: int) -> int:
+    """Move the family to a Depok kelurahan through the registry service; the version it had."""
     with db.read() as conn:
         version = conn.execute(sa.select(families.c.version).where(families.c.id == family_id)).scalar_one()
     registry.update_family(
@@ -128,6 +128,13 @@ def test_a_family_moving_to_another_office_takes_its_members_along(two_offices: 
         expected_version=version,
         reason="pindah ke Depok",
     )
+    return int(version)
+
+
+def test_a_family_moving_to_another_office_takes_its_members_along(two_offices: Database) -> None:
+    db = two_offices
+    family_id = make_family(db, EVERYWHERE)
+    version = _move_to_depok(db, family_id)
     assert _offices_of(db, family_id) == ("32.76", {"32.76"}, {"32.76"})
     if db.engine.dialect.name == "postgresql":
         assert _partition_of(db, "members", family_id, "family_id") == "members_32_76"
@@ -136,6 +143,37 @@ def test_a_family_moving_to_another_office_takes_its_members_along(two_offices: 
             f"SELECT office_code FROM family_versions WHERE id = {family_id} AND version = {version}"
         ).scalar_one()
     assert old == "32.75"
+
+
+def _case(family_id: int, kelurahan: str = "32.75.01.1001") -> dict[str, object]:
+    at = now()
+    return {
+        "kind": "sanggah",
+        "tracking_number": f"S-TEST-{family_id:04d}-X",
+        "state": "diterima",
+        "kelurahan_code": kelurahan,
+        "subject_family_id": family_id,
+        "description": "uji",
+        "created_by": "uji",
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def test_what_names_a_family_lives_in_its_office_and_follows_it(two_offices: Database) -> None:
+    """Migration 0020: a case names its family by (id, office); a family that does not exist is refused by the
+    database (on PostgreSQL too, where the family table is partitioned), and a family moving office takes its
+    case along."""
+    db = two_offices
+    family_id = make_family(db, EVERYWHERE)
+    with db.begin() as conn:
+        case_id = case_store.insert_case(conn, _case(family_id))
+    with pytest.raises(sa.exc.IntegrityError), db.begin() as conn:
+        case_store.insert_case(conn, _case(family_id + 1000))
+    _move_to_depok(db, family_id)
+    with db.read() as conn:
+        office = conn.execute(sa.select(cases.c.office_code).where(cases.c.id == case_id)).scalar_one()
+    assert office == "32.76"
 
 
 def test_one_office_reads_only_its_partition_and_a_new_office_gets_its_own(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tepat.domain.regions import office_of as office_of_code
+from tepat.store.schema import families
 
 
 def within(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:
@@ -39,6 +40,12 @@ def containing(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElemen
     other way round from ``within``, as a city cycle covers a kecamatan's payments or a city-wide search a
     kelurahan."""
     return sa.or_(column == area_code, sa.literal(area_code).startswith(column + "."), column == "")
+
+
+def office_of_family(family_id: object) -> sa.ScalarSelect[str]:
+    """The office of family ``family_id`` (a value or a column), for a row that names the family: it lives in
+    its family's office (its foreign key names the family by id and office)."""
+    return sa.select(families.c.office_code).where(families.c.id == family_id).scalar_subquery()
 
 
 def office_of(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:

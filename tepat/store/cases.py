@@ -9,12 +9,21 @@ import sqlalchemy as sa
 
 from tepat.domain.cases import Case
 from tepat.domain.households import RegistryStatus
+from tepat.domain.regions import office_of as office_of_code
+from tepat.store.areas import office_of_family
 from tepat.store.families import head_name, in_area
 from tepat.store.schema import case_events, cases, families, uploads, verification_visits
 
 
 def insert_case(conn: sa.Connection, values: dict[str, Any]) -> int:
-    return int(conn.execute(cases.insert().values(**values).returning(cases.c.id)).scalar_one())
+    office = (
+        office_of_family(values["subject_family_id"])
+        if values.get("subject_family_id") is not None
+        else office_of_code(values["kelurahan_code"])
+    )
+    return int(
+        conn.execute(cases.insert().values(**values, office_code=office).returning(cases.c.id)).scalar_one()
+    )
 
 
 def add_event(
@@ -136,7 +145,9 @@ def has_upload(conn: sa.Connection, case_id: int, purpose: str) -> bool:
 def insert_visit(conn: sa.Connection, values: dict[str, Any]) -> int:
     return int(
         conn.execute(
-            verification_visits.insert().values(**values).returning(verification_visits.c.id)
+            verification_visits.insert()
+            .values(**values, office_code=office_of_family(values["family_id"]))
+            .returning(verification_visits.c.id)
         ).scalar_one()
     )
 

@@ -7,7 +7,8 @@ Citus").
 * **Reference** (a copy on every node, so a distributed table may name them): the small tables the distributed
   ones name, and the ones those name in turn, with the accounts and offices.
 * ``active_niks`` is distributed by NIK, in a group of its own (``OWN_KEY``).
-* Every other table stays on the coordinator (a Citus local table).
+* Every other table stays on the coordinator (a Citus local table); its foreign keys into distributed tables
+  (``LOCAL_KEYS_DROPPED``), which PostgreSQL keeps, are dropped first: Citus has none from local tables.
 
 ``problems`` checks a database's schema against Citus's rules (it runs on plain PostgreSQL: this machine has no
 Citus); ``statements`` are what ``distribute`` runs when the ``citus`` extension is installed (``tepat init``).
@@ -46,10 +47,26 @@ REFERENCE = (  # likewise
 )
 
 
+# Foreign keys of coordinator tables into distributed ones, by (id, office): they hold on PostgreSQL, but Citus has
+# no foreign key from a local table to a distributed one, so ``statements`` drop them first.
+LOCAL_KEYS_DROPPED = (
+    ("cases", "fk_cases_subject_family_id_families"),
+    ("cases", "fk_cases_created_family_id_families"),
+    ("verification_visits", "fk_verification_visits_family_id_families"),
+    ("move_requests", "fk_move_requests_family_id_families"),
+    ("move_requests", "fk_move_requests_member_id_members"),
+    ("enrolment_overrides", "fk_enrolment_overrides_family_id_families"),
+    ("enrolment_overrides", "fk_enrolment_overrides_member_id_members"),
+    ("training_participation", "fk_training_participation_entitlement_id_entitlements"),
+    ("training_attendance", "fk_training_attendance_entitlement_id_entitlements"),
+)
+
+
 def statements() -> list[str]:
-    """The SQL that makes an (already migrated) database a Citus cluster's: reference tables, then the
-    distributed ones, co-located with ``families``."""
-    out = [f"SELECT create_reference_table('{t}')" for t in REFERENCE]
+    """The SQL that makes an (already migrated) database a Citus cluster's: the coordinator tables' keys into
+    distributed ones dropped, reference tables, then the distributed ones, co-located with ``families``."""
+    out = [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name}" for t, name in LOCAL_KEYS_DROPPED]
+    out += [f"SELECT create_reference_table('{t}')" for t in REFERENCE]
     out.append(f"SELECT create_distributed_table('{DISTRIBUTED[0]}', '{DISTRIBUTION_COLUMN}')")
     out += [
         f"SELECT create_distributed_table('{t}', '{DISTRIBUTION_COLUMN}', colocate_with => '{DISTRIBUTED[0]}')"
@@ -77,7 +94,7 @@ def distribute(conn: sa.Connection) -> list[str]:
     done = set(conn.exec_driver_sql("SELECT logicalrelid::regclass::text FROM pg_dist_partition").scalars())
     ran = []
     for statement in statements():
-        table = statement.split("'")[1]
+        table = statement.split("'")[1] if "'" in statement else ""
         if table not in done:
             conn.exec_driver_sql(statement)
             ran.append(statement)
@@ -117,8 +134,10 @@ def problems(conn: sa.Connection) -> list[str]:
         column = DISTRIBUTION_COLUMN if key.table in DISTRIBUTED else OWN_KEY.get(key.table)
         if column and column not in key.columns:
             found.append(f"{key.table}: kunci unik ({', '.join(key.columns)}) tanpa {column}")
+    dropped = set(LOCAL_KEYS_DROPPED)
     for fk in _foreign_keys(conn):
-        found += _foreign_key_problems(fk)
+        if (fk.table, fk.name) not in dropped:
+            found += _foreign_key_problems(fk)
     return found
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.moves import MoveState
+from tepat.store.areas import office_of_family
 from tepat.store.families import in_area
 from tepat.store.schema import move_requests
 
@@ -27,7 +28,8 @@ def add_pending(conn: sa.Connection, requests: Iterable[Mapping[str, Any]]) -> i
             move_requests.c.to_kelurahan_code == values["to_kelurahan_code"],
         )
         if conn.execute(same.limit(1)).first() is None:
-            conn.execute(move_requests.insert().values(**values, state=PENDING))
+            office = office_of_family(values["family_id"])
+            conn.execute(move_requests.insert().values(**values, state=PENDING, office_code=office))
             added += 1
     return added
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.programmes import OverrideState
+from tepat.store.areas import office_of_family
 from tepat.store.schema import enrolment_overrides, families, members, programmes
 
 
@@ -55,7 +56,9 @@ def update(conn: sa.Connection, programme_id: int, version: int, values: Mapping
 def insert_override(conn: sa.Connection, values: Mapping[str, Any]) -> int:
     return int(
         conn.execute(
-            enrolment_overrides.insert().values(**values).returning(enrolment_overrides.c.id)
+            enrolment_overrides.insert()
+            .values(**values, office_code=office_of_family(values["family_id"]))
+            .returning(enrolment_overrides.c.id)
         ).scalar_one()
     )
 

@@ -155,6 +155,15 @@ def _office_follows(column: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"office_code = substr({column}, 1, 5)", name="office")
 
 
+def _in_office(column: str, target: str) -> sa.ForeignKeyConstraint:
+    """A foreign key from ``column`` (and the row's ``office_code``) to a row of a large table, by its id and office:
+    the only key a table partitioned by office offers (PostgreSQL). A family moving to another office takes what
+    names it along (``ON UPDATE CASCADE``)."""
+    return sa.ForeignKeyConstraint(
+        [column, "office_code"], [f"{target}.id", f"{target}.office_code"], onupdate="CASCADE"
+    )
+
+
 def _versioning_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("version", sa.Integer, nullable=False),
@@ -256,9 +265,8 @@ members = sa.Table(
     *_member_columns(),
     # A family moving to another office takes its members along (ON UPDATE CASCADE; on PostgreSQL a move
     # between partitions).
-    sa.ForeignKeyConstraint(
-        ["family_id", "office_code"], ["families.id", "families.office_code"], onupdate="CASCADE"
-    ),
+    _in_office("family_id", "families"),
+    sa.UniqueConstraint("id", "office_code"),  # what foreign keys to a member name
     sa.Index("ix_members_nik", "nik"),
     sa.Index("ix_members_family_id", "family_id"),
     sa.Index("ix_members_name", "name"),
@@ -305,15 +313,16 @@ move_requests = sa.Table(
     sa.Column("to_kelurahan_code", sa.String(13), nullable=False),
     sa.Column("kk_number", sa.String(16), nullable=False),  # the KK the record was to join
     sa.Column("nik", sa.String(16)),  # empty when the family itself (by KK) is asked for
-    sa.Column(
-        "family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False
-    ),  # the record's family today
-    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id")),
+    sa.Column("family_id", sa.Integer, nullable=False),  # the record's family today
+    sa.Column("member_id", sa.Integer),
     sa.Column("from_kelurahan_code", sa.String(13), nullable=False),
     sa.Column("state", sa.String(10), nullable=False),  # menunggu | diterima | ditolak
     sa.Column("decided_by", sa.String(64)),
     sa.Column("decided_at", Timestamp),
     sa.Column("decision_note", sa.String(500)),
+    _office_column(),  # the record's office (its family's)
+    _in_office("family_id", "families"),
+    _in_office("member_id", "members"),
     sa.Index("ix_move_requests_from", "from_kelurahan_code", "state"),
     sa.Index("ix_move_requests_to", "to_kelurahan_code", "state"),
 )
@@ -377,8 +386,8 @@ cases = sa.Table(
     sa.Column("state", sa.String(24), nullable=False),
     sa.Column("category", sa.String(24)),
     sa.Column("kelurahan_code", sa.String(13), nullable=False),
-    sa.Column("subject_family_id", sa.Integer, sa.ForeignKey("families.id")),
-    sa.Column("created_family_id", sa.Integer, sa.ForeignKey("families.id")),
+    sa.Column("subject_family_id", sa.Integer),
+    sa.Column("created_family_id", sa.Integer),
     sa.Column("reporter_name", sa.String(120)),
     sa.Column("reporter_contact", sa.String(120)),
     sa.Column("reporter_nik_hash", sa.String(64)),
@@ -392,6 +401,9 @@ cases = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("closed_at", Timestamp),
+    _office_column(),  # the office of its kelurahan (of its family, when it has one)
+    _in_office("subject_family_id", "families"),
+    _in_office("created_family_id", "families"),
     sa.Index("ix_cases_kind_state", "kind", "state"),
     sa.Index("ix_cases_kelurahan_code", "kelurahan_code"),
 )
@@ -413,7 +425,7 @@ verification_visits = sa.Table(
     "verification_visits",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False),
+    sa.Column("family_id", sa.Integer, nullable=False),
     sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id")),
     sa.Column("verifier", sa.String(64), nullable=False),
     sa.Column("visited_on", sa.Date, nullable=False),
@@ -424,6 +436,8 @@ verification_visits = sa.Table(
     sa.Column("decision", sa.String(20), nullable=False),
     sa.Column("note", sa.String(1000)),
     sa.Column("created_at", Timestamp, nullable=False),
+    _office_column(),  # its family's
+    _in_office("family_id", "families"),
     sa.Index("ix_verification_visits_family_id", "family_id"),
 )
 
@@ -571,8 +585,8 @@ enrolment_overrides = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("programme_id", sa.Integer, sa.ForeignKey("programmes.id"), nullable=False),
-    sa.Column("family_id", sa.Integer, sa.ForeignKey("families.id"), nullable=False),
-    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id")),  # unit = orang
+    sa.Column("family_id", sa.Integer, nullable=False),
+    sa.Column("member_id", sa.Integer),  # unit = orang
     sa.Column("action", sa.String(8), nullable=False),  # tambah | hapus
     sa.Column("reason", sa.String(1000), nullable=False),
     sa.Column("evidence", sa.String(255), nullable=False),  # e.g. "BA Muskel No. 12/2025"
@@ -583,6 +597,9 @@ enrolment_overrides = sa.Table(
     sa.Column("decided_by", sa.String(64)),
     sa.Column("decided_at", Timestamp),
     sa.Column("decision_note", sa.String(1000)),
+    _office_column(),  # its family's
+    _in_office("family_id", "families"),
+    _in_office("member_id", "members"),
     sa.Index("ix_enrolment_overrides_programme_state", "programme_id", "state"),
     sa.Index("ix_enrolment_overrides_family_id", "family_id"),
 )
@@ -670,13 +687,15 @@ training_participation = sa.Table(
     # entitlement: terdaftar, then selesai or tidak_lulus with ``note``).
     "training_participation",
     metadata,
-    sa.Column("entitlement_id", sa.Integer, sa.ForeignKey("entitlements.id"), primary_key=True),
+    sa.Column("entitlement_id", sa.Integer, primary_key=True),
     sa.Column("cycle_id", sa.Integer, sa.ForeignKey("benefit_cycles.id"), nullable=False),
     sa.Column("enrolled_by", sa.String(64), nullable=False),
     sa.Column("enrolled_at", Timestamp, nullable=False),
     sa.Column("finished_by", sa.String(64)),
     sa.Column("finished_at", Timestamp),
     sa.Column("note", sa.String(1000)),  # why the training was not completed
+    _office_column(),  # its entitlement's
+    _in_office("entitlement_id", "entitlements"),
     sa.Index("ix_training_participation_cycle_id", "cycle_id"),
 )
 
@@ -684,12 +703,14 @@ training_attendance = sa.Table(
     # One enrolled seat on one day of training: present or absent (recorded again: the last word counts).
     "training_attendance",
     metadata,
-    sa.Column("entitlement_id", sa.Integer, sa.ForeignKey("entitlements.id"), primary_key=True),
+    sa.Column("entitlement_id", sa.Integer, primary_key=True),
     sa.Column("session_date", sa.Date, primary_key=True),
     sa.Column("cycle_id", sa.Integer, sa.ForeignKey("benefit_cycles.id"), nullable=False),
     sa.Column("present", sa.Boolean, nullable=False),
     sa.Column("recorded_by", sa.String(64), nullable=False),
     sa.Column("recorded_at", Timestamp, nullable=False),
+    _office_column(),  # its entitlement's
+    _in_office("entitlement_id", "entitlements"),
     sa.Index("ix_training_attendance_cycle_id", "cycle_id", "session_date"),
 )
 

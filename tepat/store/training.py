@@ -127,10 +127,17 @@ def enrol(conn: sa.Connection, cycle_id: int, ids: Sequence[int], by: str, at: d
     """Offered seats (``terjadwal``) taken up: ``terdaftar``, with who enrolled them."""
     moved = _move(conn, cycle_id, ids, EntitlementState.TERDAFTAR, at)
     if moved:
+        office = _offices(conn, moved)
         conn.execute(
             training_participation.insert(),
             [
-                {"entitlement_id": i, "cycle_id": cycle_id, "enrolled_by": by, "enrolled_at": at}
+                {
+                    "entitlement_id": i,
+                    "cycle_id": cycle_id,
+                    "enrolled_by": by,
+                    "enrolled_at": at,
+                    "office_code": office.get(i),
+                }
                 for i in moved
             ],
         )
@@ -176,6 +183,7 @@ def record_attendance(
     if not everyone:
         return
     conn.execute(training_attendance.delete().where(_A.session_date == day, _A.entitlement_id.in_(everyone)))
+    office = _offices(conn, everyone)
     conn.execute(
         training_attendance.insert(),
         [
@@ -186,7 +194,14 @@ def record_attendance(
                 "present": i in here,
                 "recorded_by": by,
                 "recorded_at": at,
+                "office_code": office.get(i),
             }
             for i in everyone
         ],
     )
+
+
+def _offices(conn: sa.Connection, ids: Sequence[int]) -> dict[int, str]:
+    """Each seat's office (its entitlement's), which its training rows carry."""
+    rows = conn.execute(sa.select(_E.id, _E.office_code).where(_E.id.in_(ids)))
+    return {int(i): str(o) for i, o in rows}

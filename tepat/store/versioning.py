@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.regions import office_of
-from tepat.store.schema import VERSIONED, families
+from tepat.store.areas import office_of_family
+from tepat.store.schema import VERSIONED
 
 VERSION_COLUMNS = ("version", "valid_from", "changed_by", "change_reason", "import_id")
 
@@ -90,11 +91,7 @@ def _office(values: Mapping[str, Any]) -> dict[str, Any]:
     if "kelurahan_code" in values:
         return {"office_code": office_of(str(values["kelurahan_code"]))}
     if "family_id" in values:
-        return {
-            "office_code": sa.select(families.c.office_code)
-            .where(families.c.id == values["family_id"])
-            .scalar_subquery()
-        }
+        return {"office_code": office_of_family(values["family_id"])}
     return {}
 
 
