@@ -77,21 +77,21 @@ start = time.perf_counter()
 rows = pl.read_csv(path, infer_schema=False)
 fam_cols = [f.column for f in FAMILY_FIELDS]
 fams = rows.select(fam_cols).unique("nomor_kk", keep="first", maintain_order=True).with_row_index("id", offset=1)
-mems = rows.select(["nomor_kk"] + [f.column for f in MEMBER_FIELDS]).join(fams.select("id", "nomor_kk"), on="nomor_kk", maintain_order="left")
+mems = rows.select(["nomor_kk"] + [f.column for f in MEMBER_FIELDS]).join(fams.select("id", "nomor_kk", pl.col("kode_kelurahan").str.slice(0, 5).alias("office_code")), on="nomor_kk", maintain_order="left")
 bools = {c for _, c, _ in ASSETS} | {"hamil"}
 now = "2026-01-01 00:00:00.000000"
 f_out = fams.select(
     "id", *[pl.col(f.column).cast(pl.Int8) if f.column in bools else pl.col(f.column).alias(f.name) for f in FAMILY_FIELDS],
-    pl.col("kode_kelurahan").str.slice(0, 8).alias("kecamatan_code"),
+    pl.col("kode_kelurahan").str.slice(0, 8).alias("kecamatan_code"), pl.col("kode_kelurahan").str.slice(0, 5).alias("office_code"),
     pl.lit(1).alias("version"), pl.lit(now).alias("valid_from"), pl.lit("bench").alias("changed_by"), pl.lit("bench").alias("change_reason"),
 )
-f_names = ["id"] + [f.name for f in FAMILY_FIELDS] + ["kecamatan_code", "version", "valid_from", "changed_by", "change_reason"]
+f_names = ["id"] + [f.name for f in FAMILY_FIELDS] + ["kecamatan_code", "office_code", "version", "valid_from", "changed_by", "change_reason"]
 m_out = mems.select(
     pl.col("id").alias("family_id"), *[pl.col(f.column).cast(pl.Int8) if f.column in bools else pl.col(f.column) for f in MEMBER_FIELDS],
-    pl.lit("aktif").alias("status"),
+    pl.lit("aktif").alias("status"), "office_code",
     pl.lit(1).alias("version"), pl.lit(now).alias("valid_from"), pl.lit("bench").alias("changed_by"), pl.lit("bench").alias("change_reason"),
 )
-m_names = ["family_id"] + [f.name for f in MEMBER_FIELDS] + ["status", "version", "valid_from", "changed_by", "change_reason"]
+m_names = ["family_id"] + [f.name for f in MEMBER_FIELDS] + ["status", "office_code", "version", "valid_from", "changed_by", "change_reason"]
 if url.startswith("sqlite"):
     import sqlite3
     conn = sqlite3.connect(url.split("///", 1)[1])
