@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Role
 from tepat.domain.regions import Level
+from tepat.errors import ValidationError
 from tepat.services import registry
 from tepat.services.setup import init_database
 from tepat.store import audit, partitions, versioning
@@ -114,6 +115,15 @@ def test_rows_carry_their_office_and_a_nik_is_active_once_across_offices(two_off
             at=now(),
         )
         assert conn.execute(sa.select(sa.func.count()).select_from(active_niks)).scalar_one() == 6
+
+
+def test_a_family_of_a_kabupaten_kota_not_served_is_refused_with_a_reason(db: Database) -> None:
+    """A Kota Bekasi database registers no Depok family (on PostgreSQL it has no partition to hold one): the user
+    is told why, on both databases, as a form error on the kelurahan."""
+    with pytest.raises(ValidationError) as refused:
+        make_family(db, EVERYWHERE, kelurahan="32.76.01.1006")
+    assert refused.value.errors[0].field == "kelurahan_code"
+    assert str(refused.value) == "Kelurahan ini di luar kabupaten/kota yang dilayani (32.75)."
 
 
 def _move_to_depok(db: Database, family_id: int) -> int:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tepat.domain.nik import check_kk, check_nik
+from tepat.domain.office import Office, Offices
 from tepat.files.canonical import CANONICAL_COLUMNS
 from tepat.files.readers import ROW
 from tepat.files.row_checks import CheckContext, RowChecker, check_identifiers, parse_dates
@@ -244,6 +245,17 @@ def test_rows_outside_the_actors_area_are_rejected() -> None:
     ctx = CheckContext.build([KELURAHAN, "32.75.02.1001"], "32.75.01", today=date(2026, 11, 28))
     got = _errors(RowChecker(ctx, CANONICAL_COLUMNS), [row(kk(), kelurahan="32.75.02.1001")])
     assert got == [(2, "kode_kelurahan", "32.75.02.1001", "Kelurahan di luar wilayah kerja Anda (32.75.01)")]
+
+
+def test_rows_of_a_kabupaten_kota_the_database_does_not_serve_are_rejected() -> None:
+    """Even for an account of every area: a family lives in an office the database serves (on PostgreSQL that
+    office has the partitions that hold it)."""
+    offices = Offices((Office(code="32.75", name="Kota Bekasi", province_name="Jawa Barat"),))
+    ctx = CheckContext.build([KELURAHAN, "32.76.01.1006"], "", today=date(2026, 11, 28), offices=offices)
+    got = _errors(RowChecker(ctx, CANONICAL_COLUMNS), [row(kk(), kelurahan="32.76.01.1006")])
+    assert got == [
+        (2, "kode_kelurahan", "32.76.01.1006", "Kelurahan ini di luar kabupaten/kota yang dilayani (32.75).")
+    ]
 
 
 def test_an_import_reads_dtks_relation_labels() -> None:

@@ -102,6 +102,15 @@ class Offices:
         """The office whose area holds ``region_code`` (``None`` for a region above or outside every office)."""
         return next((o for o in self.all if region_code and o.contains(region_code)), None)
 
+    def serves(self, region_code: str) -> bool:
+        """Whether one of these offices holds ``region_code``: a family is registered only there (on PostgreSQL an
+        office without a partition here could not hold its rows)."""
+        return self.of(region_code) is not None
+
+    def not_served(self) -> str:
+        """What to tell someone who registers a family where none of these offices serves."""
+        return f"Kelurahan ini di luar kabupaten/kota yang dilayani ({', '.join(self.codes)})."
+
     def for_area(self, area_code: str | None) -> Office:
         """The office that speaks for ``area_code``: its own office, or — for an area above the offices (a province
         account, the system) — the first office chosen, whose names the deployment's pages carry."""

@@ -21,6 +21,7 @@ import polars as pl
 from tepat.domain import names
 from tepat.domain.households import FieldSpec
 from tepat.domain.nik import KK_DATE_CODES, NIK_DATE_CODES
+from tepat.domain.office import Offices
 from tepat.files.canonical import FAMILY_COLUMNS, FIELD_BY_COLUMN
 from tepat.files.readers import ROW, numeric_flag
 
@@ -245,9 +246,12 @@ def _typed(spec: FieldSpec, raw: pl.Series, ctx: CheckContext) -> tuple[pl.Serie
     ).to_series()
     area = ctx.area_code
     inside = pl.lit(True) if not area else (value_col == area) | value_col.str.starts_with(area + ".")
+    served = pl.lit(True) if not ctx.offices else value_col.str.slice(0, 5).is_in(list(ctx.offices))
     return value, (
         pl.when(~value_col.is_in(ctx.kelurahan_codes.implode()).fill_null(False))
         .then(pl.lit("Kode kelurahan tidak ada dalam daftar wilayah Kepmendagri 2025"))
+        .when(~served)
+        .then(pl.lit(ctx.not_served))
         .when(~inside)
         .then(pl.lit(f"Kelurahan di luar wilayah kerja Anda ({area})"))
     )
@@ -282,12 +286,25 @@ class CheckContext:
     kelurahan_codes: pl.Series
     area_code: str = ""
     today: date = field(default_factory=date.today)
+    offices: tuple[str, ...] = ()  # the kabupaten/kota the database serves (none: no such check)
+    not_served: str = ""  # what to say of a kelurahan outside them
 
     @classmethod
     def build(
-        cls, kelurahan_codes: Iterable[str], area_code: str = "", today: date | None = None
+        cls,
+        kelurahan_codes: Iterable[str],
+        area_code: str = "",
+        today: date | None = None,
+        *,
+        offices: Offices | None = None,
     ) -> CheckContext:
-        return cls(pl.Series(sorted(kelurahan_codes), dtype=pl.String), area_code, today or date.today())
+        return cls(
+            pl.Series(sorted(kelurahan_codes), dtype=pl.String),
+            area_code,
+            today or date.today(),
+            offices.codes if offices else (),
+            offices.not_served() if offices else "",
+        )
 
 
 @dataclass(frozen=True)

@@ -286,7 +286,9 @@ def import_file(
     if missing:
         raise ValidationError(missing_message(name, missing))
     columns = [c for c in source.columns]
-    checker = RowChecker(CheckContext.build(_kelurahan_codes(db), actor.area_code), columns)
+    checker = RowChecker(
+        CheckContext.build(_kelurahan_codes(db), actor.area_code, offices=db.offices), columns
+    )
     import_id = _start(db, actor, name, run_mode)
     error_frames: list[pl.DataFrame] = []
     rows_read = rejected = 0

@@ -82,6 +82,13 @@ def _check_no_active_duplicate(
             )
 
 
+def _require_served(db: Database, kelurahan_code: str) -> None:
+    """A family lives in a kelurahan one of the database's offices serves."""
+    if not db.offices.serves(kelurahan_code):
+        message = db.offices.not_served()
+        raise ValidationError(message, [FieldError("kelurahan_code", message, kelurahan_code)])
+
+
 def create_family(
     db: Database,
     actor: Actor,
@@ -95,6 +102,7 @@ def create_family(
     clean, cleaned_members, errors = validate_household(family, members_values, known_kelurahan=db.regions)
     if errors:
         raise ValidationError("Data keluarga belum benar", errors)
+    _require_served(db, clean["kelurahan_code"])
     if not actor.can_edit_registry(clean["kelurahan_code"]):
         raise PermissionDenied("Anda tidak dapat menambah keluarga di luar wilayah Anda")
     clean["kecamatan_code"] = parent_of(clean["kelurahan_code"])
@@ -149,6 +157,7 @@ def update_family(
         if errors:
             raise ValidationError("Data keluarga belum benar", errors)
         if "kelurahan_code" in clean:
+            _require_served(db, clean["kelurahan_code"])
             if not actor.can_edit_registry(clean["kelurahan_code"]):
                 raise PermissionDenied("Anda tidak dapat memindahkan keluarga ke luar wilayah Anda")
             clean["kecamatan_code"] = parent_of(clean["kelurahan_code"])
