@@ -82,6 +82,16 @@ def by_kelurahan(
     return [found[code] for code in sorted(found)]
 
 
+def _our_line(ours: sa.FromClause) -> sa.ColumnElement[bool]:
+    """Our line a ledger row names: its reference in the import's batch, in the row's office (the reference's key
+    is (reference, office): one lookup per row)."""
+    return sa.and_(
+        ours.c.reference == _R.c.reference,
+        ours.c.office_code == _R.c.office_code,
+        ours.c.batch_id == _I.c.batch_id,
+    )
+
+
 def mismatches(
     conn: sa.Connection, *, batch_id: int | None = None, cycle_id: int | None = None, limit: int | None = 1000
 ) -> list[dict[str, Any]]:
@@ -104,11 +114,7 @@ def mismatches(
             line_state(ours.c).label("our_state"),
             ours.c.kelurahan_code,
         )
-        .select_from(
-            _R.join(_I, _I.c.id == _R.c.import_id).outerjoin(
-                ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)
-            )
-        )
+        .select_from(_R.join(_I, _I.c.id == _R.c.import_id).outerjoin(ours, _our_line(ours)))
         .where(
             is_mismatch(_R.c.outcome),
             _I.c.status == ResultImportStatus.SELESAI.value,
@@ -131,11 +137,7 @@ def mismatch_counts(
     ours = _P.alias("ours")
     q = (
         sa.select(_R.c.outcome, ours.c.kelurahan_code, sa.func.count().label("rows"))
-        .select_from(
-            _R.join(_I, _I.c.id == _R.c.import_id).outerjoin(
-                ours, sa.and_(ours.c.reference == _R.c.reference, ours.c.batch_id == _I.c.batch_id)
-            )
-        )
+        .select_from(_R.join(_I, _I.c.id == _R.c.import_id).outerjoin(ours, _our_line(ours)))
         .where(
             is_mismatch(_R.c.outcome),
             _I.c.status == ResultImportStatus.SELESAI.value,
