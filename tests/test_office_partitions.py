@@ -5,24 +5,32 @@ own partition, which a query of one office reads alone, and an office added late
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
 from tepat.domain.access import Role
 from tepat.domain.regions import Level
 from tepat.errors import ValidationError
-from tepat.services import registry
+from tepat.services import programmes, registry
+from tepat.services.imports import import_file
 from tepat.services.setup import init_database
 from tepat.store import audit, partitions, versioning
 from tepat.store import cases as case_store
+from tepat.store import targeting as targeting_store
+from tepat.store.areas import join_on
+from tepat.store.candidates import Scope, ranked_candidates
 from tepat.store.database import Database
 from tepat.store.engine import now
-from tepat.store.families import in_area
-from tepat.store.schema import active_niks, cases, families, members
+from tepat.store.families import FAMILY_BY_NIK, in_area
+from tepat.store.schema import active_niks, cases, families, family_scores, members
+from tests import registry_files
 from tests.conftest import actor, own_database_url
 from tests.factories import make_family, member_values
 from tests.migration_support import migrate
@@ -335,3 +343,118 @@ def test_0019_converts_a_populated_database_in_place_and_a_failed_run_changes_no
     assert _snapshot(scratch) == before
     migrate(scratch, "upgrade", "head")
     assert _snapshot(scratch) == before
+
+
+# ---------------------------------------------------------------- joins by the office key
+
+
+def _score(db: Database, family_id: int, desil: int) -> None:
+    with db.begin() as conn:
+        targeting_store.insert_scores(
+            conn,
+            1,
+            1,
+            {
+                "family_id": np.array([family_id]),
+                "family_version": np.array([1]),
+                "predicted": np.array([500_000.0]),
+                "score": np.array([13.1]),
+                "desil": np.array([desil]),
+            },
+        )
+
+
+def _desil_by_office_key(db: Database, family_id: int) -> tuple[str, int | None]:
+    """The score's office, and the desil a join by the office key (``areas.join_on``) finds for the family."""
+    with db.read() as conn:
+        office = conn.execute(
+            sa.select(family_scores.c.office_code).where(family_scores.c.family_id == family_id)
+        ).scalar_one()
+        desil = conn.execute(
+            sa.select(family_scores.c.desil)
+            .select_from(families.join(family_scores, join_on(family_scores.c.family_id, families.c.id)))
+            .where(families.c.id == family_id)
+        ).scalar()
+    return office, desil
+
+
+def test_a_family_moving_office_takes_its_score_along(two_offices: Database, tmp_path: Path) -> None:
+    """Scores carry no foreign key (a ranking writes a million at once), yet joins read them by the family's (id,
+    office): a family moved to another office, by the registry or by an import, must find its desil there."""
+    db = two_offices
+    by_form = make_family(db, EVERYWHERE)
+    _score(db, by_form, 2)
+    _move_to_depok(db, by_form)
+    assert _desil_by_office_key(db, by_form) == ("32.76", 2)
+
+    number = registry_files.kk()
+    import_file(
+        db, EVERYWHERE, registry_files.write_csv(tmp_path / "bekasi.csv", registry_files.family(number))
+    )
+    with db.read() as conn:
+        by_import = conn.execute(sa.select(families.c.id).where(families.c.kk_number == number)).scalar_one()
+    _score(db, by_import, 4)
+    moved = registry_files.family(number, kelurahan=_depok_kelurahan(db))
+    result = import_file(db, EVERYWHERE, registry_files.write_csv(tmp_path / "depok.csv", moved))
+    assert result.families_updated == 1
+    assert _desil_by_office_key(db, by_import) == ("32.76", 4)
+
+
+def _plan(conn: sa.Connection, query: sa.Select[Any], *, analyze: bool = False) -> str:
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    how = "ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF" if analyze else "COSTS OFF"
+    return "\n".join(conn.exec_driver_sql(f"EXPLAIN ({how}) {compiled}", compiled.params).scalars())
+
+
+def _read_partitions(plan: str) -> set[str]:
+    """The partitions a plan reads: those it names, less those PostgreSQL pruned while running it."""
+    lines = [line for line in plan.splitlines() if "never executed" not in line]
+    return {m for line in lines for m in re.findall(r"\b(?:on|Scan) ([a-z_]+_\d\d_\d\d)\b", line)}
+
+
+def test_one_offices_cycle_and_nik_lookup_read_only_its_partitions(
+    two_offices: Database, is_postgres: bool
+) -> None:
+    """The candidates a cycle is generated from, and the NIK lookup, read one office's partitions of families,
+    members and scores: the joins name the office (``areas.join_on``), so PostgreSQL prunes the other offices at
+    planning (an area) or while running (a NIK, whose office is known once its row is found)."""
+    if not is_postgres:
+        pytest.skip("partitions are PostgreSQL's")
+    db = two_offices
+    bekasi = make_family(db, EVERYWHERE)
+    make_family(db, EVERYWHERE, kelurahan=_depok_kelurahan(db))
+    _score(db, bekasi, 1)
+    with db.begin() as conn:  # BLT-APBD's rule: verified, desil 1–4 (the Bekasi family is a candidate)
+        conn.execute(families.update().values(verification_status="terverifikasi"))
+    programmes.seed_catalogue(db, EVERYWHERE)
+    prog = programmes.get_programme(db, EVERYWHERE, "BLT-APBD")
+    day = date(2026, 7, 1)
+    scope = Scope(
+        programme=prog,
+        reference_date=day,
+        period=(day, date(2026, 7, 31)),
+        model_id=1,
+        area=in_area("32.75"),
+        quota=None,
+        budget=None,
+    )
+    with db.read() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        candidates = _plan(conn, ranked_candidates(scope, recipient=True), analyze=True)
+        nik = conn.execute(
+            sa.select(members.c.nik).where(members.c.family_id == bekasi).limit(1)
+        ).scalar_one()
+        # the plan of a real registry, where each step is an index probe (a few rows would be scanned whole)
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        lookup = _plan(conn, FAMILY_BY_NIK.params(nik=nik), analyze=True)
+        conn.exec_driver_sql("RESET enable_seqscan")
+    # (A programme's exclusions read every office's entitlements, rightly: a family that moved keeps what it
+    # receives from its old office's cycles.)
+    registry_tables = ("families_", "members_", "family_scores_")
+    for plan in (candidates, lookup):
+        read = _read_partitions(plan)
+        assert {p for p in read if p.endswith("_32_76") and p.startswith(registry_tables)} == set(), plan
+    assert {"families_32_75", "members_32_75", "family_scores_32_75"} <= _read_partitions(candidates), (
+        candidates
+    )
+    assert {"families_32_75", "members_32_75"} <= _read_partitions(lookup), lookup

@@ -62,7 +62,7 @@ def init(
                 "office": None if chosen is None else described(chosen),
                 "offices": [described(o) for o in result.offices],
                 "programmes_added": list(result.programmes_added),
-                "citus_statements": list(result.distributed),
+                "citus_tables": list(result.distributed),
             }
         )
         return

@@ -46,6 +46,7 @@ from tepat.services.targeting import resolve_model
 from tepat.store import audit
 from tepat.store import dci as store
 from tepat.store import targeting as targeting_store
+from tepat.store.areas import join_on
 from tepat.store.database import Database
 from tepat.store.engine import as_utc, now
 from tepat.store.families import in_area
@@ -179,7 +180,7 @@ def _filter(conn: sa.Connection, db: Database, filter_: Any) -> sa.ColumnElement
     if scores is not None:
         return families.c.id.in_(
             sa.select(families.c.id)
-            .select_from(families.outerjoin(scores, scores.c.family_id == families.c.id))
+            .select_from(families.outerjoin(scores, join_on(scores.c.family_id, families.c.id)))
             .where(where)
         )
     return where

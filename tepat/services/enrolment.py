@@ -34,6 +34,7 @@ from tepat.store import cycles as cycle_store
 from tepat.store import families as family_store
 from tepat.store import programmes as store
 from tepat.store import targeting as score_store
+from tepat.store.areas import join_on
 from tepat.store.candidates import Scope, ranked_candidates, recipient_of_family
 from tepat.store.database import Database
 from tepat.store.engine import now
@@ -168,7 +169,7 @@ def candidates(
                     person.c.name,
                 )
                 .select_from(
-                    ranked.join(families, families.c.id == r.family_id).outerjoin(
+                    ranked.join(families, join_on(r.family_id, families.c.id)).outerjoin(
                         person, person.c.id == recipient_id
                     )
                 )

@@ -24,6 +24,7 @@ from tepat.errors import PermissionDenied, ValidationError
 from tepat.files.writers import XLSX_MAX_ROWS, format_of, open_writer
 from tepat.services.office import requested_area
 from tepat.store import audit
+from tepat.store.areas import join_on
 from tepat.store.database import Database
 from tepat.store.schema import families, members
 
@@ -91,7 +92,7 @@ def _members_of(first_id: int, last_id: int) -> sa.Select[Any]:
 def _count(area: str) -> sa.Select[Any]:
     return (
         sa.select(sa.func.count())
-        .select_from(families.join(members, members.c.family_id == families.c.id))
+        .select_from(families.join(members, join_on(members.c.family_id, families.c.id)))
         .where(members.c.status == RegistryStatus.AKTIF.value, _exported(area))
     )
 

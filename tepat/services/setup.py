@@ -25,9 +25,8 @@ class InitResult:
     programmes_added: tuple[str, ...] = ()
     offices: tuple[Office, ...] = ()  # every office served, in the order chosen
     added_office: Office | None = None  # the one ``--office`` named this time
-    distributed: tuple[
-        str, ...
-    ] = ()  # Citus statements run this time (only where the extension is installed)
+    # Tables spread over a Citus cluster this time (only where the extension is installed)
+    distributed: tuple[str, ...] = ()
 
     @property
     def office(self) -> Office | None:

@@ -41,7 +41,7 @@ from tepat.errors import NotFound, ValidationError
 from tepat.files import bps
 from tepat.store import programme_reports
 from tepat.store import targeting as targeting_store
-from tepat.store.areas import within
+from tepat.store.areas import join_on, within
 from tepat.store.audit import record
 from tepat.store.database import Database
 from tepat.store.schema import families, members
@@ -252,7 +252,7 @@ def registry_indicators(
     )
     people_query = (
         sa.select(column.label("code"), sa.func.count().label("people"))
-        .select_from(members.join(families, members.c.family_id == families.c.id))
+        .select_from(members.join(families, join_on(members.c.family_id, families.c.id)))
         .where(
             active,
             in_area,

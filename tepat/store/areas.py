@@ -1,11 +1,13 @@
 """The area predicates, as SQL: a region-code column inside an area (``within``), or a region containing it
-(``containing``)."""
+(``containing``); and the office key, by which office-owned rows name each other (``join_on``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
-from tepat.domain.regions import office_of as office_of_code
+from tepat.domain.regions import office_of
 from tepat.store.schema import families
 
 
@@ -29,10 +31,26 @@ def same_office(table: sa.FromClause | None, area_code: str) -> sa.ColumnElement
     tables) and the area is inside one office; else true. Never changes which rows an area holds (a row's office
     is its region's), but names the partition key: PostgreSQL then reads that office's partition only, and Citus
     sends the query to that office's shard."""
-    office = office_of_code(area_code)
+    office = office_of(area_code)
     if not office or table is None or "office_code" not in table.c:
         return sa.true()
     return table.c.office_code == office
+
+
+def join_on(foreign: sa.ColumnElement[Any], key: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """``foreign = key`` (``members.family_id = families.id``), and the two rows of the same office when both
+    sides carry ``office_code``: the join of an office key (a member names its family by id *and* office).
+
+    Never changes which rows match (a row lives in the office of what it names), but lets PostgreSQL read only the
+    matching office's partitions of the second table (the office of the first is known, or known per row), and
+    keeps a join of two distributed tables on one Citus shard. Every join between office-owned tables goes through
+    here (tests/test_office_partitions.py holds the plans to it).
+    """
+    equal = foreign == key
+    left, right = getattr(foreign, "table", None), getattr(key, "table", None)
+    if left is None or right is None or "office_code" not in left.c or "office_code" not in right.c:
+        return equal
+    return sa.and_(equal, left.c.office_code == right.c.office_code)
 
 
 def containing(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:
@@ -46,9 +64,3 @@ def office_of_family(family_id: object) -> sa.ScalarSelect[str]:
     """The office of family ``family_id`` (a value or a column), for a row that names the family: it lives in
     its family's office (its foreign key names the family by id and office)."""
     return sa.select(families.c.office_code).where(families.c.id == family_id).scalar_subquery()
-
-
-def office_of(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
-    """The office (kabupaten/kota code) of a kecamatan or kelurahan code column: ``tepat.domain.regions.office_of``
-    in SQL, as the tables' ``office_code`` checks read it."""
-    return sa.func.substr(column, 1, 5)

@@ -3,7 +3,7 @@
 ``ranked_candidates`` returns a SELECT with one row per unit (a family, or a
 person for ``unit = orang``) and the columns ``unit_key, family_id, member_id,
 kelurahan_code, desil, score, level, amount, source, rank, running_total, kept``
-(plus the family's ``kecamatan_code, kk_number, rw, rt, address``, carried along
+(plus the family's ``kecamatan_code, office_code, kk_number, rw, rt, address``, carried along
 so that generation reads ``families`` once). It is what the candidates page
 counts and lists, what one family's explanation reads its rank from, and what cycle generation copies into ``entitlements`` with
 one ``INSERT … SELECT`` — so all three agree by construction.
@@ -31,6 +31,7 @@ from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStat
 from tepat.domain.programmes import member_rule_as_rule
 from tepat.domain.rules import parse_rule
 from tepat.store import programmes as programme_store
+from tepat.store.areas import join_on
 from tepat.store.rule_sql import birth_date_cut, compile_member_condition, compile_rule
 from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
 from tepat.store.targeting import scores_source
@@ -72,9 +73,9 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
     rule = compile_rule(parse_rule(prog["rule"]), reference_date=scope.reference_date, scores=scores)
     source: sa.FromClause = families
     if per_person:
-        source = source.join(PERSON, PERSON.c.family_id == families.c.id)
+        source = source.join(PERSON, join_on(PERSON.c.family_id, families.c.id))
     if scores is not None:
-        source = source.outerjoin(scores, scores.c.family_id == families.c.id)
+        source = source.outerjoin(scores, join_on(scores.c.family_id, families.c.id))
     unit_column = PERSON.c.id if per_person else families.c.id
     key_name = "member_id" if per_person else "family_id"
     added: sa.ColumnElement[bool] = sa.false()
@@ -111,7 +112,7 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
         where.append(
             sa.select(members.c.id)
             .where(
-                members.c.family_id == families.c.id,
+                join_on(members.c.family_id, families.c.id),
                 members.c.relationship == "kepala_keluarga",
                 members.c.status == RegistryStatus.AKTIF.value,
             )
@@ -125,7 +126,12 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
     if recipient:
         person = PERSON if per_person else RECIPIENT
         if not per_person:
-            source = source.outerjoin(RECIPIENT, RECIPIENT.c.id == recipient_of_family())
+            source = source.outerjoin(
+                RECIPIENT,
+                sa.and_(
+                    join_on(RECIPIENT.c.family_id, families.c.id), RECIPIENT.c.id == recipient_of_family()
+                ),
+            )
         payee = [
             person.c.id.label("recipient_id"),
             person.c.nik.label("recipient_nik"),
@@ -138,6 +144,7 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
             (PERSON.c.id if per_person else sa.cast(sa.null(), sa.Integer)).label("member_id"),
             families.c.kelurahan_code,
             families.c.kecamatan_code,
+            families.c.office_code,
             families.c.kk_number,
             families.c.rw,
             families.c.rt,
@@ -172,13 +179,14 @@ def ranked_candidates(scope: Scope, *, running_total: bool = True, recipient: bo
 def recipient_of_family(family_id: sa.ColumnElement[Any] | None = None) -> sa.ScalarSelect[Any]:
     """The family's living, active head, else its oldest living, active member.
 
-    Correlated to ``family_id`` (default ``families.id`` of the enclosing query).
+    Correlated to ``family_id`` (default ``families.id`` of the enclosing query), and to the office beside it when
+    its table has one (``areas.join_on``).
     """
     fid = families.c.id if family_id is None else family_id
     return (
         sa.select(members.c.id)
         .where(
-            members.c.family_id == fid,
+            join_on(members.c.family_id, fid),
             members.c.status == RegistryStatus.AKTIF.value,
             members.c.life_status == LifeStatus.HIDUP.value,
         )

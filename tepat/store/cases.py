@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tepat.domain.cases import Case
 from tepat.domain.households import RegistryStatus
-from tepat.domain.regions import office_of as office_of_code
+from tepat.domain.regions import office_of
 from tepat.store.areas import office_of_family
 from tepat.store.families import head_name, in_area
 from tepat.store.schema import case_events, cases, families, uploads, verification_visits
@@ -19,7 +19,7 @@ def insert_case(conn: sa.Connection, values: dict[str, Any]) -> int:
     office = (
         office_of_family(values["subject_family_id"])
         if values.get("subject_family_id") is not None
-        else office_of_code(values["kelurahan_code"])
+        else office_of(values["kelurahan_code"])
     )
     return int(
         conn.execute(cases.insert().values(**values, office_code=office).returning(cases.c.id)).scalar_one()

@@ -62,20 +62,39 @@ LOCAL_KEYS_DROPPED = (
 )
 
 
-def statements() -> list[str]:
-    """The SQL that makes an (already migrated) database a Citus cluster's: the coordinator tables' keys into
-    distributed ones dropped, reference tables, then the distributed ones, co-located with ``families``."""
-    out = [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name}" for t, name in LOCAL_KEYS_DROPPED]
-    out += [f"SELECT create_reference_table('{t}')" for t in REFERENCE]
-    out.append(f"SELECT create_distributed_table('{DISTRIBUTED[0]}', '{DISTRIBUTION_COLUMN}')")
+@dataclass(frozen=True)
+class Step:
+    """One statement of ``steps``, and the table it spreads over the cluster (``""``: a key dropped)."""
+
+    sql: str
+    spreads: str = ""
+
+
+def steps() -> list[Step]:
+    """What makes an (already migrated) database a Citus cluster's: the coordinator tables' keys into distributed
+    ones dropped, reference tables, then the distributed ones, co-located with ``families``."""
+    out = [Step(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name}") for t, name in LOCAL_KEYS_DROPPED]
+    out += [Step(f"SELECT create_reference_table('{t}')", t) for t in REFERENCE]
+    out.append(
+        Step(f"SELECT create_distributed_table('{DISTRIBUTED[0]}', '{DISTRIBUTION_COLUMN}')", DISTRIBUTED[0])
+    )
     out += [
-        f"SELECT create_distributed_table('{t}', '{DISTRIBUTION_COLUMN}', colocate_with => '{DISTRIBUTED[0]}')"
+        Step(
+            f"SELECT create_distributed_table('{t}', '{DISTRIBUTION_COLUMN}', colocate_with => '{DISTRIBUTED[0]}')",
+            t,
+        )
         for t in DISTRIBUTED[1:]
     ]
     out += [
-        f"SELECT create_distributed_table('{t}', '{c}', colocate_with => 'none')" for t, c in OWN_KEY.items()
+        Step(f"SELECT create_distributed_table('{t}', '{c}', colocate_with => 'none')", t)
+        for t, c in OWN_KEY.items()
     ]
     return out
+
+
+def statements() -> list[str]:
+    """The SQL of ``steps``, in order (docs/scaling.md shows it)."""
+    return [step.sql for step in steps()]
 
 
 def available(conn: sa.Connection) -> bool:
@@ -88,17 +107,17 @@ def available(conn: sa.Connection) -> bool:
 
 
 def distribute(conn: sa.Connection) -> list[str]:
-    """With Citus installed, run ``statements`` for the tables not distributed yet; the statements run."""
+    """With Citus installed, run ``steps`` but those of tables already spread; the tables spread now."""
     if not available(conn):
         return []
     done = set(conn.exec_driver_sql("SELECT logicalrelid::regclass::text FROM pg_dist_partition").scalars())
-    ran = []
-    for statement in statements():
-        table = statement.split("'")[1] if "'" in statement else ""
-        if table not in done:
-            conn.exec_driver_sql(statement)
-            ran.append(statement)
-    return ran
+    spread = []
+    for step in steps():
+        if step.spreads not in done:
+            conn.exec_driver_sql(step.sql)
+            if step.spreads:
+                spread.append(step.spreads)
+    return spread
 
 
 @dataclass(frozen=True)

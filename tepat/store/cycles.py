@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tepat.domain.cycles import FROZEN_STATES, Cycle
 from tepat.domain.entitlements import EntitlementState
-from tepat.store.areas import containing, office_of
+from tepat.store.areas import containing, join_on
 from tepat.store.areas import within as inside
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
@@ -212,7 +212,9 @@ def _entitlement_rows(cycle_id: int, scope: Scope, at: datetime) -> sa.Select[An
         .subquery("terpilih")
     )
     k = kept.c
-    source = kept.outerjoin(_RECIPIENT, _RECIPIENT.c.id == k.recipient_id)
+    source = kept.outerjoin(
+        _RECIPIENT, sa.and_(_RECIPIENT.c.id == k.recipient_id, join_on(_RECIPIENT.c.family_id, k.family_id))
+    )
     payee = _RECIPIENT.c
     return sa.select(*_copied(cycle_id, k, payee.id, payee.nik, payee.name, at)).select_from(source)
 
@@ -242,7 +244,7 @@ def _copied(
         k.source,
         sa.literal(EntitlementState.TERJADWAL.value, sa.String),
         sa.literal(at, sa.DateTime(timezone=True)),
-        office_of(k.kelurahan_code),
+        k.office_code,
     ]
 
 

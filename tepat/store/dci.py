@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from tepat.domain.dci import DeliveryState
 from tepat.domain.households import LifeStatus, RegistryStatus
+from tepat.store.areas import join_on
 from tepat.store.schema import (
     dci_clients,
     dci_deliveries,
@@ -280,7 +281,7 @@ def families_page(
     source: sa.FromClause = families
     desil: sa.ColumnElement[Any] = sa.null()
     if scores is not None:
-        source = families.outerjoin(scores, scores.c.family_id == families.c.id)
+        source = families.outerjoin(scores, join_on(scores.c.family_id, families.c.id))
         desil = scores.c.desil
     condition = (
         sa.and_(families.c.registry_status == RegistryStatus.AKTIF.value, where) if active_only else where

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.households import RegistryStatus
 from tepat.domain.linkage import PairDecision
-from tepat.store.areas import containing, within
+from tepat.store.areas import containing, join_on, within
 from tepat.store.payment_states import entitlement_state
 from tepat.store.schema import duplicate_pairs, entitlements, families, linkage_models, member_merges, members
 
@@ -39,7 +39,7 @@ def compared_records(conn: sa.Connection, area_code: str) -> pl.DataFrame:
     """The active members of the active families in the area, with what the search compares."""
     q = (
         sa.select(*_COMPARED)
-        .join(families, families.c.id == members.c.family_id)
+        .join(families, join_on(members.c.family_id, families.c.id))
         .where(
             members.c.status == RegistryStatus.AKTIF.value,
             families.c.registry_status == RegistryStatus.AKTIF.value,
@@ -246,7 +246,7 @@ def others_active_in_family(conn: sa.Connection, family_id: int, member_id: int)
 
 
 def kelurahan_of_member(conn: sa.Connection, member_id: int) -> str:
-    q = sa.select(families.c.kelurahan_code).join(members, members.c.family_id == families.c.id)
+    q = sa.select(families.c.kelurahan_code).join(members, join_on(members.c.family_id, families.c.id))
     return str(conn.execute(q.where(members.c.id == member_id)).scalar_one())
 
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.domain.nik import Nik
-from tepat.store.areas import same_office, within
+from tepat.store.areas import join_on, same_office, within
 from tepat.store.compiled import CompiledQuery, read_rows
-from tepat.store.schema import families, members
+from tepat.store.schema import active_niks, families, members
 
 if TYPE_CHECKING:
     from tepat.store.database import Database
@@ -37,24 +37,26 @@ _MEMBERS = (
 )
 _ACTIVE_MEMBERS = _MEMBERS.where(members.c.status == RegistryStatus.AKTIF.value)
 _MEMBER = sa.select(members).where(members.c.id == sa.bindparam("member_id"))
-_ACTIVE_BY_NIK = sa.select(members).where(
-    members.c.nik == sa.bindparam("nik"), members.c.status == RegistryStatus.AKTIF.value
+# The active person with a NIK, found through ``active_niks`` (one row per active NIK, kept by the database): one
+# probe of its key, then the member by (id, office), in that office's partition only.
+_ACTIVE_BY_NIK = (
+    sa.select(members)
+    .select_from(active_niks.join(members, join_on(active_niks.c.member_id, members.c.id)))
+    .where(active_niks.c.nik == sa.bindparam("nik"))
 )
 
 _FAMILY_KEYS = tuple(families.c.keys())
 _MEMBER_KEYS = tuple(members.c.keys())
 _by_nik = members.alias("by_nik")
 # One statement for the NIK lookup: the family of the active member with this NIK and all its members, head first.
-_FAMILY_BY_NIK = (
+FAMILY_BY_NIK = (
     sa.select(families, members)
     .select_from(
-        _by_nik.join(families, families.c.id == _by_nik.c.family_id).join(
-            members, members.c.family_id == families.c.id
-        )
+        active_niks.join(_by_nik, join_on(active_niks.c.member_id, _by_nik.c.id))
+        .join(families, join_on(_by_nik.c.family_id, families.c.id))
+        .join(members, join_on(members.c.family_id, families.c.id))
     )
-    # Constants written into the SQL, not bound: SQLite re-prepares a statement on every execution when a
-    # bound value decides whether a partial index (here ``uq_members_active_nik``) may be used.
-    .where(_by_nik.c.nik == sa.bindparam("nik"), _by_nik.c.status == sa.literal_column("'aktif'"))
+    .where(active_niks.c.nik == sa.bindparam("nik"))
     .order_by(
         sa.case(
             (members.c.relationship == sa.literal_column("'kepala_keluarga'"), sa.literal_column("0")),
@@ -65,7 +67,7 @@ _FAMILY_BY_NIK = (
 )
 
 
-_FAMILY_BY_NIK_QUERY = CompiledQuery(_FAMILY_BY_NIK)
+_FAMILY_BY_NIK_QUERY = CompiledQuery(FAMILY_BY_NIK)
 
 
 def get(conn: sa.Connection, family_id: int) -> dict[str, Any] | None:
@@ -112,7 +114,7 @@ def head_name() -> sa.ScalarSelect[Any]:
     return (
         sa.select(members.c.name)
         .where(
-            members.c.family_id == families.c.id,
+            join_on(members.c.family_id, families.c.id),
             members.c.relationship == "kepala_keluarga",
             members.c.status == RegistryStatus.AKTIF.value,
         )
@@ -126,7 +128,7 @@ def _summary_query(area_code: str) -> sa.Select[Any]:
     head = head_name()
     count = (
         sa.select(sa.func.count())
-        .where(members.c.family_id == families.c.id, members.c.status == RegistryStatus.AKTIF.value)
+        .where(join_on(members.c.family_id, families.c.id), members.c.status == RegistryStatus.AKTIF.value)
         .scalar_subquery()
     )
     return sa.select(
@@ -172,8 +174,8 @@ def search(
         cond = families.c.id.in_(sa.select(matches.c.family_id))
     matched = (
         sa.select(members.c.name)
-        .join(matches, matches.c.member_id == members.c.id)
-        .where(matches.c.family_id == families.c.id)
+        .join(matches, join_on(matches.c.member_id, members.c.id))
+        .where(join_on(matches.c.family_id, families.c.id))
         .scalar_subquery()
     )
     q = (
@@ -206,7 +208,7 @@ def counts_by(
     family_counts = sa.select(group, sa.func.count()).where(*where).group_by(group)
     member_counts = (
         sa.select(group, sa.func.count())
-        .select_from(members.join(families, members.c.family_id == families.c.id))
+        .select_from(members.join(families, join_on(members.c.family_id, families.c.id)))
         .where(*where, members.c.status == RegistryStatus.AKTIF.value)
         .group_by(group)
     )
@@ -227,7 +229,7 @@ def headless_after_import(conn: sa.Connection, import_id: int) -> list[str]:
     head = (
         sa.select(members.c.id)
         .where(
-            members.c.family_id == families.c.id,
+            join_on(members.c.family_id, families.c.id),
             members.c.relationship == "kepala_keluarga",
             members.c.status == RegistryStatus.AKTIF.value,
         )

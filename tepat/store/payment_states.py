@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.payments import ENTITLEMENT_EFFECT, RESULT_STATES, Outcome, PaymentState
+from tepat.store.areas import join_on
 from tepat.store.schema import entitlements, payment_result_imports, payment_result_lines, payments
 
 APPLIED = Outcome.DITERAPKAN.value
@@ -119,7 +120,7 @@ def latest_line(e: Any) -> sa.ScalarSelect[Any]:
     p = payments.alias("latest_line")
     return (
         sa.select(p.c.id)
-        .where(p.c.entitlement_id == e.id)
+        .where(join_on(p.c.entitlement_id, e.id))
         .order_by(p.c.id.desc())
         .limit(1)
         .correlate_except(p)

@@ -25,6 +25,7 @@ from tepat.domain.payments import (
     Channel,
     PaymentState,
 )
+from tepat.store.areas import join_on
 from tepat.store.engine import is_sqlite
 from tepat.store.payment_states import (
     applied,
@@ -172,7 +173,7 @@ def insert_lines(
     """
     earlier = (
         sa.select(sa.func.coalesce(sa.func.max(_P.c.attempt), 0))
-        .where(_P.c.entitlement_id == _E.c.id)
+        .where(join_on(_P.c.entitlement_id, _E.c.id))
         .scalar_subquery()
     )
     attempt = sa.case((_E.c.state == EntitlementState.TERJADWAL.value, 1), else_=earlier + 1)

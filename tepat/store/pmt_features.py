@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from tepat.domain.households import FAMILY_FIELDS, LifeStatus, RegistryStatus
 from tepat.errors import ValidationError
-from tepat.store.areas import within
+from tepat.store.areas import join_on, within
 from tepat.store.rule_sql import birth_date_cut
 from tepat.store.schema import families, members
 
@@ -151,16 +151,20 @@ def feature_query(
     if member_names:
         agg = (
             sa.select(
-                members.c.family_id, *(MEMBER_SOURCES[n][0](reference_date).label(n) for n in member_names)
+                members.c.family_id,
+                members.c.office_code,
+                *(MEMBER_SOURCES[n][0](reference_date).label(n) for n in member_names),
             )
             .where(
                 members.c.status == RegistryStatus.AKTIF.value,
                 members.c.life_status == LifeStatus.HIDUP.value,
             )
-            .group_by(members.c.family_id)
+            .group_by(
+                members.c.family_id, members.c.office_code
+            )  # a family's office is one: the key, for the join
             .subquery("anggota")
         )
-        source = families.outerjoin(agg, agg.c.family_id == families.c.id)
+        source = families.outerjoin(agg, join_on(agg.c.family_id, families.c.id))
     for name in wanted:
         if name in FAMILY_SOURCES:
             cols.append(FAMILY_SOURCES[name][0].label(name))

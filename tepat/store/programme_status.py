@@ -21,6 +21,7 @@ from tepat.domain.payments import PaymentState
 from tepat.domain.programme_status import Entry, programme_statuses
 from tepat.domain.programmes import BenefitType
 from tepat.domain.validation import parse_date
+from tepat.store.areas import join_on
 from tepat.store.payment_states import entitlement_paid_at, entitlement_state, line_settled_on, line_state
 from tepat.store.schema import benefit_cycles, entitlements, payments, programmes
 
@@ -41,7 +42,7 @@ def _query() -> sa.Select[Any]:
     line = payments.alias("paid_line")
     settled = (
         sa.select(line_settled_on(line.c))
-        .where(line.c.entitlement_id == e.id, line_state(line.c) == PaymentState.DIBAYAR.value)
+        .where(join_on(line.c.entitlement_id, e.id), line_state(line.c) == PaymentState.DIBAYAR.value)
         .order_by(line.c.id.desc())
         .limit(1)
         .scalar_subquery()

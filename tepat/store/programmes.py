@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.programmes import OverrideState
-from tepat.store.areas import office_of_family
+from tepat.store.areas import join_on, office_of_family
 from tepat.store.schema import enrolment_overrides, families, members, programmes
 
 
@@ -66,7 +66,7 @@ def insert_override(conn: sa.Connection, values: Mapping[str, Any]) -> int:
 def get_override(conn: sa.Connection, override_id: int, *, lock: bool = False) -> dict[str, Any] | None:
     q = (
         sa.select(enrolment_overrides, families.c.kelurahan_code, programmes.c.code.label("programme_code"))
-        .join(families, families.c.id == enrolment_overrides.c.family_id)
+        .join(families, join_on(enrolment_overrides.c.family_id, families.c.id))
         .join(programmes, programmes.c.id == enrolment_overrides.c.programme_id)
         .where(enrolment_overrides.c.id == override_id)
     )
@@ -99,8 +99,8 @@ def list_overrides(
             families.c.kelurahan_code,
             members.c.name.label("member_name"),
         )
-        .join(families, families.c.id == enrolment_overrides.c.family_id)
-        .outerjoin(members, members.c.id == enrolment_overrides.c.member_id)
+        .join(families, join_on(enrolment_overrides.c.family_id, families.c.id))
+        .outerjoin(members, join_on(enrolment_overrides.c.member_id, members.c.id))
         .where(enrolment_overrides.c.programme_id == programme_id, area)
         .order_by(enrolment_overrides.c.id.desc())
     )

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.domain.payments import PaymentState, ResultImportStatus
+from tepat.store.areas import join_on
 from tepat.store.engine import as_utc
 from tepat.store.payment_states import entitlement_state, line_reported_at, line_settled_on, line_state
 from tepat.store.schema import (
@@ -161,7 +162,7 @@ def entitlement_summary(conn: sa.Connection, cycle_id: int) -> dict[str, Any]:
     ).all()
     paid_twice = (
         sa.select(_P.c.entitlement_id)
-        .join(entitlements, entitlements.c.id == _P.c.entitlement_id)
+        .join(entitlements, join_on(_P.c.entitlement_id, entitlements.c.id))
         .where(entitlements.c.cycle_id == cycle_id, line_state(_P.c) == PaymentState.DIBAYAR.value)
         .group_by(_P.c.entitlement_id)
         .having(sa.func.count() > 1)
@@ -175,7 +176,8 @@ def entitlement_summary(conn: sa.Connection, cycle_id: int) -> dict[str, Any]:
             entitlements.c.cycle_id == cycle_id,
             state == EntitlementState.DIBAYAR.value,
             ~sa.exists().where(
-                _P.c.entitlement_id == entitlements.c.id, line_state(_P.c) == PaymentState.DIBAYAR.value
+                join_on(_P.c.entitlement_id, entitlements.c.id),
+                line_state(_P.c) == PaymentState.DIBAYAR.value,
             ),
         )
     ).scalar_one()

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.domain.rule_ast import And, Compare, Count, Field, Flag, InList, Node, Not, Or, Quantifier, Rule
 from tepat.errors import ValidationError
+from tepat.store.areas import join_on
 from tepat.store.schema import families, members
 
 Condition = sa.ColumnElement[bool]
@@ -47,7 +48,7 @@ def select_eligible(
     condition = compile_rule(rule, reference_date=reference_date, scores=scores)
     source: sa.FromClause = families
     if scores is not None:
-        source = families.outerjoin(scores, scores.c.family_id == families.c.id)
+        source = families.outerjoin(scores, join_on(scores.c.family_id, families.c.id))
     return sa.select(families.c.id).select_from(source).where(condition).order_by(families.c.id)
 
 
@@ -133,7 +134,7 @@ class _Compiler:
         return sa.and_(column.is_not(None), column == sa.true())
 
     def domain(self, collection: str) -> list[Condition]:
-        where: list[Condition] = [members.c.family_id == families.c.id]
+        where: list[Condition] = [join_on(members.c.family_id, families.c.id)]
         if collection == "anggota":
             where += [
                 members.c.status == RegistryStatus.AKTIF.value,

@@ -55,9 +55,11 @@ from tepat.domain.households import (
     RegistryStatus,
     VerificationStatus,
 )
+from tepat.store.areas import join_on
 from tepat.store.bulk import insert_frame
 from tepat.store.families import in_area
 from tepat.store.schema import families, family_versions, member_versions, members
+from tepat.store.targeting import scores_follow
 
 _KEEP_WHEN_EMPTY = {
     "registry_status": RegistryStatus.AKTIF.value,
@@ -355,7 +357,7 @@ class Stager:
         )
         by_nik = self._outside(
             sa.select(members.c.id)
-            .join(families, families.c.id == members.c.family_id)
+            .join(families, join_on(members.c.family_id, families.c.id))
             .where(
                 members.c.nik == self.sm.c.nik, members.c.status == RegistryStatus.AKTIF.value, outside_family
             )
@@ -424,7 +426,7 @@ class Stager:
         q = sa.select(target.c.id).where(target.c[key] == value)
         if self.area_code:
             if target is not families:
-                q = q.join(families, families.c.id == target.c.family_id)
+                q = q.join(families, join_on(target.c.family_id, families.c.id))
             q = q.where(in_area(self.area_code, families.c.kelurahan_code))
         return q.order_by(*preference).limit(1).scalar_subquery()
 
@@ -535,6 +537,8 @@ class Stager:
         ids = {"family_id": self._best(families, "kk_number", sf.c.kk_number, "registry_status")}
         self._resolve(mf, sf, ids, "family_id", families, self.family_columns)
         updated = self._update_changed(families, family_versions, mf, "family_id", self.family_columns)
+        if updated and "kelurahan_code" in self.family_columns:
+            scores_follow(self.conn, sa.select(mf.c.family_id).where(mf.c.changed == 1))
         created = self._insert_new(
             mf, families, ["kk_number", *self.family_columns], mf.c.family_id.is_(None), {}
         )

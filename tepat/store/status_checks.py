@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.households import RegistryStatus
+from tepat.store.areas import join_on
 from tepat.store.compiled import CompiledQuery, DriverConnection
 from tepat.store.schema import families, family_scores, members, ranking_runs, status_checks
 
@@ -30,7 +31,7 @@ _LOOKUP_COLUMNS = (
 # Built once: the public check runs this for every request, so it is not rebuilt each time.
 _BY_NIK = (
     sa.select(*_LOOKUP_COLUMNS)
-    .join(families, families.c.id == members.c.family_id)
+    .join(families, join_on(members.c.family_id, families.c.id))
     .where(members.c.nik == sa.bindparam("nik"))
     .order_by((members.c.status == RegistryStatus.AKTIF.value).desc(), members.c.id.desc())
     .limit(1)
@@ -44,7 +45,7 @@ _LATEST_MODEL = (
 )
 _DESIL = (
     sa.select(family_scores.c.desil)
-    .where(family_scores.c.model_id == _LATEST_MODEL, family_scores.c.family_id == families.c.id)
+    .where(family_scores.c.model_id == _LATEST_MODEL, join_on(family_scores.c.family_id, families.c.id))
     .scalar_subquery()
 )
 _CHECK = _BY_NIK.add_columns(_DESIL.label("desil"))

@@ -12,6 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.households import LifeStatus, RegistryStatus
+from tepat.store.areas import join_on
 from tepat.store.bulk import insert_frame, read_frame
 from tepat.store.schema import families, family_scores, members, pmt_evaluations, pmt_models, ranking_runs
 
@@ -162,15 +163,17 @@ def insert_scores(
         }
     )
     if n:
-        frame = frame.join(_offices(conn), on="family_id", how="left", maintain_order="left")
+        first, last = int(rows["family_id"].min()), int(rows["family_id"].max())
+        frame = frame.join(_offices(conn, first, last), on="family_id", how="left", maintain_order="left")
     insert_frame(conn, "family_scores", frame)
     if conn.dialect.name == "postgresql" and n >= ANALYZE_AFTER:
         conn.exec_driver_sql("ANALYZE family_scores")
 
 
-def _offices(conn: sa.Connection) -> pl.DataFrame:
-    """Each family's office (a score lives in its family's office), read in one pass of the (id, office) key."""
-    query = sa.select(families.c.id, families.c.office_code)
+def _offices(conn: sa.Connection, first: int, last: int) -> pl.DataFrame:
+    """The office of each family with an id from ``first`` to ``last`` (a score lives in its family's office), read
+    in one pass of that range of the (id, office) key: a ranking that adds a few scores reads a few families."""
+    query = sa.select(families.c.id, families.c.office_code).where(families.c.id.between(first, last))
     return read_frame(conn, query, pl.Schema({"family_id": pl.Int64, "office_code": pl.String}))
 
 
@@ -207,6 +210,21 @@ def update_scores(
     ]
     for start in range(0, len(records), UPDATE_BATCH):
         conn.execute(stmt, records[start : start + UPDATE_BATCH])
+
+
+def scores_follow(conn: sa.Connection, family_ids: sa.Select[Any] | list[int]) -> None:
+    """Put the scores of ``family_ids`` in their family's office: a family moved to another office takes its
+    scores along, as its members go by the database's own key (``ON UPDATE CASCADE``); scores carry no key (a
+    ranking writes a million at once), so the two places a family moves (``versioning.update_row``, the import's
+    ``staging``) call this. Joins read a score by the family's (id, office) (``areas.join_on``)."""
+    office = (
+        sa.select(families.c.office_code).where(families.c.id == family_scores.c.family_id).scalar_subquery()
+    )
+    conn.execute(
+        family_scores.update()
+        .where(family_scores.c.family_id.in_(family_ids), family_scores.c.office_code != office)
+        .values(office_code=office)
+    )
 
 
 _FAMILY_OFFICE = (
@@ -246,9 +264,15 @@ def _records(model_id: int, run_id: int, rows: Mapping[str, npt.NDArray[Any]]) -
 
 
 def scores_source(model_id: int) -> sa.Subquery:
-    """A model's scores as the ``family_id, desil, skor`` selectable the rule compiler joins."""
+    """A model's scores as the ``family_id, office_code, desil, skor`` selectable the rule compiler joins (by the
+    office key: ``areas.join_on``)."""
     return (
-        sa.select(family_scores.c.family_id, family_scores.c.desil, family_scores.c.score.label("skor"))
+        sa.select(
+            family_scores.c.family_id,
+            family_scores.c.office_code,
+            family_scores.c.desil,
+            family_scores.c.score.label("skor"),
+        )
         .where(family_scores.c.model_id == model_id)
         .subquery("skor_keluarga")
     )
@@ -270,7 +294,7 @@ def decile_counts(
     """(kecamatan code, desil, families) of active families in ``area``."""
     q = (
         sa.select(families.c.kecamatan_code, family_scores.c.desil, sa.func.count())
-        .join(family_scores, family_scores.c.family_id == families.c.id)
+        .join(family_scores, join_on(family_scores.c.family_id, families.c.id))
         .where(
             family_scores.c.model_id == model_id,
             families.c.registry_status == RegistryStatus.AKTIF.value,
@@ -300,7 +324,7 @@ def people_count() -> sa.ScalarSelect[Any]:
     return (
         sa.select(sa.func.count())
         .where(
-            members.c.family_id == families.c.id,
+            join_on(members.c.family_id, families.c.id),
             members.c.status == RegistryStatus.AKTIF.value,
             members.c.life_status == LifeStatus.HIDUP.value,
         )
@@ -320,14 +344,19 @@ def eligible_query(
         families.c.kelurahan_code,
         people_count().label("jiwa"),
     ]
-    source = families.join(ids, ids.c.id == families.c.id)
+    source = families.join(ids, join_on(ids.c.id, families.c.id))
     if model_id is not None:
         scores = (
-            sa.select(family_scores.c.family_id, family_scores.c.desil, family_scores.c.score)
+            sa.select(
+                family_scores.c.family_id,
+                family_scores.c.office_code,
+                family_scores.c.desil,
+                family_scores.c.score,
+            )
             .where(family_scores.c.model_id == model_id)
             .subquery("skor")
         )
-        source = source.outerjoin(scores, scores.c.family_id == families.c.id)
+        source = source.outerjoin(scores, join_on(scores.c.family_id, families.c.id))
         cols += [scores.c.desil, scores.c.score]
         order: list[Any] = [
             sa.func.coalesce(scores.c.desil, 99),

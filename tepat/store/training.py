@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tepat.domain.entitlements import EntitlementState, sources_of
+from tepat.store.areas import join_on
 from tepat.store.schema import entitlements, training_attendance, training_participation
 
 _E, _P, _A = entitlements.c, training_participation.c, training_attendance.c
@@ -55,8 +56,8 @@ def seats(conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool]) -> l
             sa.func.coalesce(attended.c.recorded, 0).label("recorded"),
         )
         .select_from(
-            entitlements.outerjoin(training_participation, _P.entitlement_id == _E.id).outerjoin(
-                attended, attended.c.entitlement_id == _E.id
+            entitlements.outerjoin(training_participation, join_on(_P.entitlement_id, _E.id)).outerjoin(
+                attended, join_on(attended.c.entitlement_id, _E.id)
             )
         )
         .where(_E.cycle_id == cycle_id, area)

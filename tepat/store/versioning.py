@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from tepat.domain.regions import office_of
 from tepat.store.areas import office_of_family
 from tepat.store.schema import VERSIONED
+from tepat.store.targeting import scores_follow
 
 VERSION_COLUMNS = ("version", "valid_from", "changed_by", "change_reason", "import_id")
 
@@ -68,6 +69,9 @@ def update_row(
     if not real:
         return False
     real.update(_office(real))
+    moved = table.name == "families" and real.get("office_code", current.get("office_code")) != current.get(
+        "office_code"
+    )
     versions = VERSIONED[table.name]
     conn.execute(versions.insert().values({**current, "valid_to": at}))
     conn.execute(
@@ -82,6 +86,8 @@ def update_row(
             import_id=import_id,
         )
     )
+    if moved:
+        scores_follow(conn, [current["id"]])
     return True
 
 
