@@ -80,3 +80,26 @@ def test_tepat_init_adds_the_seed_programmes_once_and_keeps_admin_edits(db) -> N
             conn.execute(sa.select(programmes.c.amount).where(programmes.c.code == "BLT-APBD")).scalar_one()
             == 300_000
         )
+
+
+def test_tepat_init_says_which_migrations_it_runs_and_how_long_each_took(scratch: sa.Engine) -> None:
+    """On a large registry a migration may take minutes: ``tepat init`` says which ones it will run, then each as
+    it completes; with ``--json`` that goes to stderr, and stdout holds the JSON alone."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tepat.cli import app
+    from tests.migration_support import migrate
+
+    migrate(scratch, "upgrade", "0018")
+    url = scratch.url.render_as_string(hide_password=False)
+    upgraded = CliRunner().invoke(app, ["init", "--db", url, "--json"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert json.loads(upgraded.stdout)["regions_total"] == 91599
+    said = upgraded.stderr.splitlines()
+    assert said[0].startswith("Memutakhirkan skema basis data: 2 migrasi (0019–0020)")
+    assert said[1].startswith("  migrasi 0019 (") and said[1].endswith(" dtk")
+    assert said[2].startswith("  migrasi 0020 (office keys) selesai, ")
+    again = CliRunner().invoke(app, ["init", "--db", url])  # nothing to migrate: nothing said of it
+    assert again.exit_code == 0 and "migrasi" not in again.output

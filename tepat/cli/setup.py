@@ -43,6 +43,7 @@ def init(
         agency=agency,
         short_agency=short_agency,
         address=address,
+        progress=lambda line: typer.echo(line, err=as_json),  # with --json, stdout holds the JSON alone
     )
     chosen = result.office
 

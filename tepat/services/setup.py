@@ -15,7 +15,7 @@ from tepat.store import offices as office_store
 from tepat.store import regions as region_store
 from tepat.store.database import Database
 from tepat.store.engine import now
-from tepat.store.migrate import upgrade
+from tepat.store.migrate import Progress, upgrade
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,12 @@ def office_of_region(
 
 
 def init_database(
-    db: Database, *, office: str | None = None, seed_programmes: bool = False, **names: str
+    db: Database,
+    *,
+    office: str | None = None,
+    seed_programmes: bool = False,
+    progress: Progress | None = None,
+    **names: str,
 ) -> InitResult:
     """Create or upgrade the schema, load the Kepmendagri 2025 region codes and, with ``office``, choose a
     kabupaten/kota the database serves (``names``: ``agency``, ``short_agency``, ``address``): the first makes a
@@ -65,9 +70,10 @@ def init_database(
     updates its names).
 
     ``seed_programmes`` also adds the seed's programme catalogue where it is missing
-    (off by default so that test databases start with an empty catalogue).
+    (off by default so that test databases start with an empty catalogue). ``progress`` hears the migrations as
+    they run (``tepat.store.migrate.upgrade``).
     """
-    upgrade(db.engine)
+    upgrade(db.engine, progress=progress)
     with db.begin() as conn:
         loaded = region_store.replace_all(conn, read_regions())
         total = region_store.count(conn)

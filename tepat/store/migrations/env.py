@@ -12,6 +12,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,
     compare_type=True,
+    on_version_apply=context.config.attributes.get("on_version_apply"),  # ``tepat.store.migrate``'s progress
 )
 with context.begin_transaction():
     context.run_migrations()
