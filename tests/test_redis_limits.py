@@ -331,3 +331,25 @@ def test_redis_found_down_is_not_asked_again_at_once(caplog: pytest.LogCaptureFi
             with pytest.raises(LimiterUnavailable):
                 limits.use("x", 2_000_000_000, time.time())
     assert caplog.text.count("does not answer") == 1
+
+
+def _connections(name: str) -> int:
+    """Connections open on the Redis server under the client name ``name``."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return sum(1 for c in client.client_list() if c.get("name") == name)
+    finally:
+        client.close()
+
+
+def test_a_stopping_server_closes_its_redis_connections(db: Database, tmp_path: Path, prefix: str) -> None:
+    """The asyncio client a check awaits its limits through, and the blocking one of the challenges, are closed
+    when the server stops: several machines restarting all day leave no connection behind on Redis."""
+    name = f"tepat-uji-{uuid.uuid4().hex[:12]}"
+    app = _app(db, tmp_path, "satu", f"{REDIS_URL}?client_name={name}", prefix)
+    with TestClient(app) as http:
+        assert _check(http, "3275011705800079") == 200
+        assert _connections(name) >= 1
+    assert _connections(name) == 0

@@ -183,3 +183,7 @@ class RateLimitFile(AnswersAtOnce):
     def close(self) -> None:
         self._conn.close()
         os.close(self._lock_fd)
+
+    async def aclose(self) -> None:
+        """``close``, as the web server's shutdown awaits it (the Redis limiter's closes asyncio clients)."""
+        self.close()

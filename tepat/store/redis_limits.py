@@ -255,6 +255,14 @@ class RedisLimiter:
     def close(self) -> None:
         self._redis.close()
 
+    async def aclose(self) -> None:
+        """Close this loop's asyncio client (each loop's belongs to it; a server has one) and the blocking one: a
+        stopping server leaves no connection open on Redis."""
+        found = self._on_loops.pop(id(asyncio.get_running_loop()), None)
+        if found is not None:
+            await found[1].aclose()
+        self.close()
+
 
 SWAP = """
 for i = 1, #KEYS do

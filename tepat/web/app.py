@@ -140,6 +140,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         if runner is not None:
             runner.shutdown()  # let a running import finish (or be rolled back by the process ending)
         database.flush()  # the read audit and the status check's log are written in batches: write the last
+        limits = getattr(app.state, "rate_limits", None)
+        if limits is not None:  # made on the first public check or login (``tepat.portal.shared_state``)
+            await limits.aclose()
+            app.state.rate_limits = None  # an app started again opens them anew
 
     app = FastAPI(title="tepat", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.settings = settings
