@@ -134,6 +134,19 @@ def admin() -> Actor:
 
 
 @pytest.fixture
+def two_offices(tmp_path: Path) -> Iterator[Database]:
+    """A province-style database serving Kota Bekasi and Kota Depok."""
+    with own_database_url(tmp_path, "tepat_offices") as url:
+        db = Database(url)
+        try:
+            init_database(db, office="32.75")
+            init_database(db, office="32.76")
+            yield db
+        finally:
+            db.dispose()
+
+
+@pytest.fixture
 def scratch(tmp_path: Path) -> Iterator[sa.Engine]:
     """An empty database of its own (SQLite file, or a PostgreSQL database made for the test), for
     migration tests (``tests.migration_support.migrate``)."""

@@ -6,7 +6,6 @@ own partition, which a query of one office reads alone, and an office added late
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,24 +30,11 @@ from tepat.store.engine import now
 from tepat.store.families import FAMILY_BY_NIK, in_area
 from tepat.store.schema import active_niks, cases, families, family_scores, members
 from tests import registry_files
-from tests.conftest import actor, own_database_url
+from tests.conftest import actor
 from tests.factories import make_family, member_values
 from tests.migration_support import migrate
 
 EVERYWHERE = actor(Role.ADMIN, area_code="")
-
-
-@pytest.fixture
-def two_offices(tmp_path: Path) -> Iterator[Database]:
-    """A province-style database serving Kota Bekasi and Kota Depok."""
-    with own_database_url(tmp_path, "tepat_offices") as url:
-        db = Database(url)
-        try:
-            init_database(db, office="32.75")
-            init_database(db, office="32.76")
-            yield db
-        finally:
-            db.dispose()
 
 
 def _depok_kelurahan(db: Database) -> str:

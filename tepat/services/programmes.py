@@ -32,6 +32,25 @@ def require_admin(actor: Actor) -> None:
         raise PermissionDenied("Hanya Admin Dinsos yang dapat mengubah katalog program.")
 
 
+def may_edit_catalogue(db: Database, actor: Actor) -> bool:
+    """Whether ``actor`` may add to or change the catalogue: an admin whose area holds every office of this database
+    (``Offices.area``). The catalogue is theirs all: a kecamatan's admin, or one office's in a province's database,
+    would otherwise change the amount, budget or rule every other area's cycles are made from."""
+    return actor.may(Permission.MANAGE_PROGRAMMES, db.offices.area)
+
+
+def require_catalogue(db: Database, actor: Actor) -> None:
+    """``may_edit_catalogue``, or ``PermissionDenied`` saying why."""
+    require_admin(actor)
+    if not may_edit_catalogue(db, actor):
+        area = db.offices.area
+        whole = db.regions.name(area) if area else "Indonesia"
+        raise PermissionDenied(
+            f"Katalog program berlaku untuk seluruh {whole}; hanya Admin Dinsos yang wilayah kerjanya mencakup "
+            "seluruhnya yang dapat mengubahnya."
+        )
+
+
 def actor_by_username(db: Database, username: str) -> Actor:
     """The actor of an active account, for commands run ``--as`` a named user (so maker-checker is real)."""
     with db.read() as conn:
@@ -58,7 +77,7 @@ def get_programme(db: Database, actor: Actor, code: str) -> dict[str, Any]:
 
 def create_programme(db: Database, actor: Actor, values: Mapping[str, Any]) -> int:
     """Add a programme to the catalogue; returns its id."""
-    require_admin(actor)
+    require_catalogue(db, actor)
     with db.begin() as conn:
         spec = validate_programme(values, known_codes=store.codes(conn))
         if store.get_by_code(conn, spec.code) is not None:
@@ -95,7 +114,7 @@ def update_programme(
     db: Database, actor: Actor, code: str, version: int, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Change editable fields (amounts, budget, quota, rules, exclusions…) of the programme at ``version``."""
-    require_admin(actor)
+    require_catalogue(db, actor)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise PermissionDenied(f"Kolom ini tidak dapat diubah: {', '.join(sorted(unknown))}.")
@@ -137,6 +156,7 @@ def update_programme(
 
 def seed_catalogue(db: Database, actor: Actor) -> list[str]:
     """Add the seed programmes that are missing (safe to run again: existing ones are left as edited)."""
+    require_catalogue(db, actor)
     added: list[str] = []
     with db.begin() as conn:
         present = store.codes(conn)

@@ -92,6 +92,7 @@ def _catalogue(
         {
             "title": "Program bantuan",
             "rows": programmes.list_programmes(db, actor),
+            "may_edit_catalogue": programmes.may_edit_catalogue(db, actor),
             "message": message,
             "new": values
             or {
@@ -111,7 +112,7 @@ def _catalogue(
 @router.post("/program/baru")
 async def create(request: Request, db: DB, actor: Staff) -> Response:
     """Add a programme (admin): code, unit, type, funding, frequency, amount, the budget of a named year, rule."""
-    programmes.require_admin(actor)
+    programmes.require_catalogue(db, actor)
     form = await _form(request)
     values = {k: form.get(k, "") for k in _NEW_FIELDS}
     try:
@@ -132,7 +133,7 @@ async def create(request: Request, db: DB, actor: Staff) -> Response:
 @router.post("/program/muat-katalog")
 def seed(request: Request, db: DB, actor: Staff) -> Response:
     """Load the seed catalogue (admin; only adds what is missing)."""
-    programmes.require_admin(actor)
+    programmes.require_catalogue(db, actor)
     programmes.seed_catalogue(db, actor)
     return RedirectResponse("/program", status_code=303)
 
@@ -163,6 +164,7 @@ def _detail(
         {
             "title": prog["name"],
             "p": prog,
+            "may_edit_catalogue": programmes.may_edit_catalogue(db, actor),
             "result": result,
             "no_candidates": no_candidates,
             "overrides": overrides,
@@ -207,7 +209,7 @@ def detail(request: Request, db: DB, actor: Staff, program: str, ok: str = "") -
 @router.post("/program/{program}")
 async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response:
     """Save the admin's edit of amounts, budget, quota, rules and exclusions (the rule is checked first)."""
-    programmes.require_admin(actor)
+    programmes.require_catalogue(db, actor)
     form = await _form(request)
     changes: dict[str, Any] = {
         k: form.get(k, "")
