@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import payment_results as pr
 from bench_support import fresh_database
 
-from tepat.store.bulk import insert_frame
+from tepat.store.bulk import insert_frame, refresh_statistics
 
 LEDGER = "proto_ledger"
 
@@ -269,7 +269,7 @@ def prototype_import(db, finance, batch_id: int, path: Path) -> tuple[float, dic
         insert_frame(conn, LEDGER, out)
         parts["bulk_write_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        store.refresh_statistics(conn, LEDGER)
+        refresh_statistics(conn, LEDGER)
         parts["analyze_s"] = time.perf_counter() - t
         t = time.perf_counter()
         mismatched = sum(

@@ -58,6 +58,7 @@ from tepat.files import payment_files
 from tepat.store import audit
 from tepat.store import payment_results as results
 from tepat.store import payments as store
+from tepat.store.bulk import refresh_statistics
 from tepat.store.database import Database
 from tepat.store.engine import now
 from tepat.store.payability import block_unpayable
@@ -190,7 +191,7 @@ def create_batch(
                 "Tidak ada hak yang siap dibayar untuk pilihan ini"
                 + (" (termasuk yang gagal)." if retry else " (pakai --retry untuk yang gagal).")
             )
-        store.refresh_statistics(conn, "payments")
+        refresh_statistics(conn, "payments")
         moved = store.entitlements_to_processing(conn, batch_id, at)
         if moved != lines:  # someone changed an entitlement between our two statements: start again
             raise ConflictError("Data hak berubah saat batch dibuat. Silakan ulangi.")

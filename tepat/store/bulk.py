@@ -85,3 +85,12 @@ def read_frame(conn: sa.Connection, query: sa.Select[Any], schema: pl.Schema) ->
     if not data:
         return pl.DataFrame(schema=schema)
     return pl.read_csv(io.BytesIO(data), has_header=False, new_columns=list(schema), schema=schema)
+
+
+def refresh_statistics(conn: sa.Connection, *tables: str) -> None:
+    """PostgreSQL plans a join of freshly written rows as if the table were empty (nested loops over
+    100,000 rows take minutes) until it is analysed; autovacuum is too late inside one transaction, and never
+    analyses a partitioned table itself (``ANALYZE`` of one also refreshes its partitions)."""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {table}")

@@ -55,14 +55,6 @@ def _locked(conn: sa.Connection, query: sa.Select[Any]) -> sa.Select[Any]:
     return query if is_sqlite(conn) else query.with_for_update()
 
 
-def refresh_statistics(conn: sa.Connection, *tables: str) -> None:
-    """PostgreSQL plans a join of freshly written rows as if the table were empty (nested loops over
-    100,000 rows take minutes) until it is analysed; autovacuum is too late inside one transaction."""
-    if not is_sqlite(conn):
-        for table in tables:
-            conn.exec_driver_sql(f"ANALYZE {table}")
-
-
 def tune_for_whole_batches(conn: sa.Connection) -> None:
     """For this transaction on PostgreSQL: hash a whole batch in memory (the default 4 MB splits a
     250,000-line join into 32 passes through temporary files) and skip JIT compilation (0.5 s per
