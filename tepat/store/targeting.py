@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from tepat.domain.households import LifeStatus, RegistryStatus
-from tepat.store.areas import join_on
+from tepat.store.areas import join_on, office_of_family
 from tepat.store.bulk import insert_frame, read_frame
 from tepat.store.schema import families, family_scores, members, pmt_evaluations, pmt_models, ranking_runs
 
@@ -217,9 +217,7 @@ def scores_follow(conn: sa.Connection, family_ids: sa.Select[Any] | list[int]) -
     scores along, as its members go by the database's own key (``ON UPDATE CASCADE``); scores carry no key (a
     ranking writes a million at once), so the two places a family moves (``versioning.update_row``, the import's
     ``staging``) call this. Joins read a score by the family's (id, office) (``areas.join_on``)."""
-    office = (
-        sa.select(families.c.office_code).where(families.c.id == family_scores.c.family_id).scalar_subquery()
-    )
+    office = office_of_family(family_scores.c.family_id)
     conn.execute(
         family_scores.update()
         .where(family_scores.c.family_id.in_(family_ids), family_scores.c.office_code != office)
@@ -227,9 +225,7 @@ def scores_follow(conn: sa.Connection, family_ids: sa.Select[Any] | list[int]) -
     )
 
 
-_FAMILY_OFFICE = (
-    sa.select(families.c.office_code).where(families.c.id == sa.bindparam("k_family")).scalar_subquery()
-)
+_FAMILY_OFFICE = office_of_family(sa.bindparam("k_family"))
 
 
 def delete_scores(conn: sa.Connection, model_id: int, family_ids: npt.NDArray[np.int64]) -> None:

@@ -69,8 +69,8 @@ def update_row(
     if not real:
         return False
     real.update(_office(real))
-    moved = table.name == "families" and real.get("office_code", current.get("office_code")) != current.get(
-        "office_code"
+    moved = (
+        table.name == "families" and real.get("office_code", current["office_code"]) != current["office_code"]
     )
     versions = VERSIONED[table.name]
     conn.execute(versions.insert().values({**current, "valid_to": at}))
