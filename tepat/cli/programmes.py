@@ -27,7 +27,7 @@ from tepat.cli.common import (
     print_json,
 )
 from tepat.domain.formatting import number, rupiah
-from tepat.domain.programmes import OverrideState
+from tepat.domain.programmes import TERMS, OverrideState
 from tepat.services import enrolment, programmes
 
 program_app = typer.Typer(
@@ -60,27 +60,7 @@ def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
 
 
 def _programme_json(r: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "code",
-        "name",
-        "description",
-        "unit",
-        "benefit_type",
-        "funding_source",
-        "frequency",
-        "amount",
-        "amounts_by_level",
-        "budget_year",
-        "annual_budget",
-        "quota",
-        "rule",
-        "member_rule",
-        "exclusions",
-        "coverage_months",
-        "active",
-        "version",
-        "updated_by",
-    )
+    keys = ("code", "name", "description", *TERMS, "active", "version", "updated_by")
     return {k: r[k] for k in keys}
 
 

@@ -356,6 +356,21 @@ def _enum(
     return FieldSpec(name, column, label, "enum", required=required, choices=choices, default=default)
 
 
+HOUSING = (
+    "tenure",
+    "floor_area_m2",
+    "floor_material",
+    "wall_material",
+    "roof_material",
+    "water_source",
+    "lighting",
+    "power_va",
+    "cooking_fuel",
+    "toilet",
+    "septic",
+)
+"""The house's indicators: the form's group "Rumah", and with the assets what a verifier sees at the house."""
+
 ASSETS: tuple[tuple[str, str, str], ...] = (
     ("asset_gas_cylinder", "aset_tabung_gas", "Tabung gas 5,5 kg atau lebih"),
     ("asset_refrigerator", "aset_kulkas", "Lemari es/kulkas"),

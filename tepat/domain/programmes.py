@@ -134,6 +134,24 @@ def budget_for(programme: Mapping[str, Any], year: int) -> int | None:
     return int(annual) if annual is not None and budget_year == year else None
 
 
+TERMS = (
+    "unit",
+    "benefit_type",
+    "funding_source",
+    "frequency",
+    "amount",
+    "amounts_by_level",
+    "budget_year",
+    "annual_budget",
+    "quota",
+    "rule",
+    "member_rule",
+    "exclusions",
+    "coverage_months",
+)
+"""What a programme gives, to whom, how often and within which limits: with its code, name and version, what a
+cycle freezes on approval."""
+
 EDITABLE = (
     "name",
     "description",

@@ -13,31 +13,13 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from tepat.domain.households import ASSETS, FAMILY_FIELDS
+from tepat.domain.households import ASSETS, FAMILY_FIELDS, HOUSING
 from tepat.errors import FieldError, ValidationError
 
 REVERIFY_AFTER_YEARS = 2  # a family not verified for two years goes back on the work list
 
 # The indicators a verifier can see at the house (not identity, not region, not status).
-OBSERVABLE = tuple(
-    f.name
-    for f in FAMILY_FIELDS
-    if f.name
-    in {
-        "tenure",
-        "floor_area_m2",
-        "floor_material",
-        "wall_material",
-        "roof_material",
-        "water_source",
-        "lighting",
-        "power_va",
-        "cooking_fuel",
-        "toilet",
-        "septic",
-    }
-    or f.name in {a[0] for a in ASSETS}
-)
+OBSERVABLE = tuple(f.name for f in FAMILY_FIELDS if f.name in HOUSING or f.name in {a[0] for a in ASSETS})
 
 
 class VisitDecision(StrEnum):

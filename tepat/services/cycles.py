@@ -31,7 +31,7 @@ from tepat.domain.cycles import (
 )
 from tepat.domain.entitlements import Completion, EntitlementState, completion_of_cycle
 from tepat.domain.formatting import local_today, long_date
-from tepat.domain.programmes import MAX_AMOUNT, budget_for
+from tepat.domain.programmes import MAX_AMOUNT, TERMS, budget_for
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import enrolment
 from tepat.services.programmes import get_programme
@@ -45,24 +45,7 @@ from tepat.store.schema import entitlements
 
 _NOT_FOUND = "Siklus tidak ditemukan"
 _MOVED = "Siklus ini sudah diubah orang lain. Muat ulang halaman lalu coba lagi."
-SNAPSHOT_FIELDS = (
-    "code",
-    "name",
-    "unit",
-    "benefit_type",
-    "funding_source",
-    "frequency",
-    "amount",
-    "amounts_by_level",
-    "budget_year",
-    "annual_budget",
-    "quota",
-    "rule",
-    "member_rule",
-    "exclusions",
-    "coverage_months",
-    "version",
-)
+SNAPSHOT_FIELDS = ("code", "name", *TERMS, "version")
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,6 @@ from tepat.store.engine import now
 from tepat.store.schema import imports, regions
 from tepat.store.staging import Refusal, Stager, UpsertCounts
 
-ANALYZE_AFTER = 10_000  # rows written: below this, fresh rows mislead no plan that matters
-
 BATCH_ROWS = 50_000
 ERRORS_KEPT = 100_000
 """At most this many errors are kept in ``ImportResult.errors``; the errors file has them all."""
@@ -262,8 +260,7 @@ def _warnings(
     written = (
         counts.families_created + counts.families_updated + counts.members_created + counts.members_updated
     )
-    if written >= ANALYZE_AFTER:
-        refresh_statistics(conn, "families", "members")
+    refresh_statistics(conn, "families", "members", rows=written)
     found = [
         FieldError("hubungan_keluarga", HEADLESS, kk, rows.kk.get(kk))
         for kk in family_store.headless_after_import(conn, import_id)

@@ -45,12 +45,24 @@ def join_on(foreign: sa.ColumnElement[Any], key: sa.ColumnElement[Any]) -> sa.Co
     matching office's partitions of the second table (the office of the first is known, or known per row), and
     keeps a join of two distributed tables on one Citus shard. Every join between office-owned tables goes through
     here (tests/test_office_partitions.py holds the plans to it).
+
+    A subquery joined to an office-owned table must carry ``office_code`` too (select it, and group by it): one that
+    forgot would silently join on the id alone and read every office's partitions, so it is refused
+    (``ValueError``, a mistake in our code that any test running the query finds). A table without offices
+    (a coordinator's, or a test's) joins on the id alone.
     """
     equal = foreign == key
     left, right = getattr(foreign, "table", None), getattr(key, "table", None)
-    if left is None or right is None or "office_code" not in left.c or "office_code" not in right.c:
-        return equal
-    return sa.and_(equal, left.c.office_code == right.c.office_code)
+    keyed = [side is not None and "office_code" in side.c for side in (left, right)]
+    if all(keyed):
+        return sa.and_(equal, left.c.office_code == right.c.office_code)  # type: ignore[union-attr]
+    if any(keyed):
+        bare = right if keyed[0] else left
+        if bare is not None and not isinstance(bare, sa.Table):
+            raise ValueError(
+                f"join_on: {bare} carries no office_code; select it in the subquery ({foreign} = {key})"
+            )
+    return equal
 
 
 def containing(column: sa.ColumnElement[str], area_code: str) -> sa.ColumnElement[bool]:

@@ -87,10 +87,18 @@ def read_frame(conn: sa.Connection, query: sa.Select[Any], schema: pl.Schema) ->
     return pl.read_csv(io.BytesIO(data), has_header=False, new_columns=list(schema), schema=schema)
 
 
-def refresh_statistics(conn: sa.Connection, *tables: str) -> None:
+ANALYZE_AFTER = 10_000  # rows written: below this, fresh rows mislead no plan that matters
+
+
+def refresh_statistics(conn: sa.Connection, *tables: str, rows: int | None = None) -> None:
     """PostgreSQL plans a join of freshly written rows as if the table were empty (nested loops over
     100,000 rows take minutes) until it is analysed; autovacuum is too late inside one transaction, and never
-    analyses a partitioned table itself (``ANALYZE`` of one also refreshes its partitions)."""
+    analyses a partitioned table itself (``ANALYZE`` of one also refreshes its partitions).
+
+    With ``rows`` (how many the caller wrote), only when they are ``ANALYZE_AFTER`` or more: a few fresh rows
+    mislead no plan, and an ``ANALYZE`` per small write would cost more than it saves."""
+    if rows is not None and rows < ANALYZE_AFTER:
+        return
     if conn.dialect.name == "postgresql":
         for table in tables:
             conn.exec_driver_sql(f"ANALYZE {table}")

@@ -20,6 +20,7 @@ from tepat.domain.cycles import FROZEN_STATES, Cycle
 from tepat.domain.entitlements import EntitlementState
 from tepat.store.areas import containing, join_on
 from tepat.store.areas import within as inside
+from tepat.store.bulk import refresh_statistics
 from tepat.store.candidates import RECIPIENT as _RECIPIENT
 from tepat.store.candidates import Scope, fixed_amount, kept_filter, ranked_candidates, recipient_of_family
 from tepat.store.payability import block_unpayable
@@ -48,7 +49,6 @@ DIGEST_COLUMNS = (
 the score (a float, whose text differs between backends; the rank it produced is covered)."""
 _NULL = "\\N"
 _SEPARATOR = "\x1f"
-ANALYZE_AFTER = 10_000
 
 
 def insert_cycle(conn: sa.Connection, values: Mapping[str, Any]) -> int:
@@ -164,7 +164,7 @@ def generate(conn: sa.Connection, cycle_id: int, scope: Scope, at: datetime) -> 
     else:
         amounts = [a for (a,) in conn.execute(insert.returning(entitlements.c.amount))]
         count, total = len(amounts), int(sum(amounts))
-    analyze(conn, count)
+    refresh_statistics(conn, "entitlements", rows=count)  # the approval's join is planned on them
     return count, total
 
 
@@ -273,12 +273,6 @@ def freeze(conn: sa.Connection, cycle_id: int, at: datetime) -> tuple[int, str]:
     returns (blocked, SHA-256). The digest does not cover the payment state, so it is the same before or after."""
     blocked = block_unpayable(conn, at, cycle_id=cycle_id, states=(EntitlementState.TERJADWAL.value,))
     return blocked, snapshot_digest(conn, cycle_id)
-
-
-def analyze(conn: sa.Connection, rows: int) -> None:
-    """Fresh planner statistics after a large generation (PostgreSQL plans the approval's join on them)."""
-    if rows >= ANALYZE_AFTER and conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("ANALYZE entitlements")
 
 
 def snapshot_digest(conn: sa.Connection, cycle_id: int, batch: int = 50_000) -> str:

@@ -157,18 +157,22 @@ def search(
     text = query.strip()
     if Nik.looks_like(text):  # (a KK number looks the same: both are matched)
         matches = (
-            sa.select(members.c.family_id, sa.func.min(members.c.id).label("member_id"))
+            sa.select(
+                members.c.family_id, members.c.office_code, sa.func.min(members.c.id).label("member_id")
+            )
             .where(members.c.nik == text)
-            .group_by(members.c.family_id)
+            .group_by(members.c.family_id, members.c.office_code)  # (its office: carried to the joins)
             .subquery()
         )
         cond = sa.or_(families.c.kk_number == text, families.c.id.in_(sa.select(matches.c.family_id)))
     else:
         words = [sa.func.upper(members.c.name).like(_like(word), escape="\\") for word in text.split()]
         matches = (
-            sa.select(members.c.family_id, sa.func.min(members.c.id).label("member_id"))
+            sa.select(
+                members.c.family_id, members.c.office_code, sa.func.min(members.c.id).label("member_id")
+            )
             .where(*words)
-            .group_by(members.c.family_id)
+            .group_by(members.c.family_id, members.c.office_code)  # (its office: carried to the joins)
             .subquery()
         )
         cond = families.c.id.in_(sa.select(matches.c.family_id))

@@ -13,11 +13,10 @@ import sqlalchemy as sa
 
 from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.store.areas import join_on, office_of_family
-from tepat.store.bulk import insert_frame, read_frame
+from tepat.store.bulk import insert_frame, read_frame, refresh_statistics
 from tepat.store.schema import families, family_scores, members, pmt_evaluations, pmt_models, ranking_runs
 
 UPDATE_BATCH = 5_000
-ANALYZE_AFTER = 10_000
 
 
 # ----------------------------------------------------------------- model versions
@@ -166,8 +165,7 @@ def insert_scores(
         first, last = int(rows["family_id"].min()), int(rows["family_id"].max())
         frame = frame.join(_offices(conn, first, last), on="family_id", how="left", maintain_order="left")
     insert_frame(conn, "family_scores", frame)
-    if conn.dialect.name == "postgresql" and n >= ANALYZE_AFTER:
-        conn.exec_driver_sql("ANALYZE family_scores")
+    refresh_statistics(conn, "family_scores", rows=n)
 
 
 def _offices(conn: sa.Connection, first: int, last: int) -> pl.DataFrame:
@@ -333,7 +331,7 @@ def eligible_query(
     eligible_ids: sa.Select[Any], model_id: int | None, area: sa.ColumnElement[bool]
 ) -> sa.Select[Any]:
     """Eligible families in ``area`` with kecamatan, kelurahan, desil, score and people, poorest first."""
-    ids = eligible_ids.order_by(None).subquery("memenuhi")
+    ids = eligible_ids.add_columns(families.c.office_code).order_by(None).subquery("memenuhi")  # office key
     cols: list[Any] = [
         families.c.id,
         families.c.kecamatan_code,

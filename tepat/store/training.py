@@ -28,11 +28,12 @@ def seats(conn: sa.Connection, cycle_id: int, area: sa.ColumnElement[bool]) -> l
     attended = (
         sa.select(
             _A.entitlement_id,
+            _A.office_code,  # carried to the join: the seat's office key
             sa.func.count().label("recorded"),
             sa.func.sum(sa.case((_A.present.is_(True), 1), else_=0)).label("attended"),
         )
         .where(_A.cycle_id == cycle_id)
-        .group_by(_A.entitlement_id)
+        .group_by(_A.entitlement_id, _A.office_code)
         .subquery()
     )
     q = (

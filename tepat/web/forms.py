@@ -16,7 +16,14 @@ from starlette.datastructures import FormData, UploadFile
 from tepat.domain.cases import category_label, evidence_label
 from tepat.domain.entitlements import BlockReason, EntitlementState
 from tepat.domain.formatting import number as angka
-from tepat.domain.households import ASSETS, FAMILY_FIELD_BY_NAME, FAMILY_FIELDS, MEMBER_FIELDS, FieldSpec
+from tepat.domain.households import (
+    ASSETS,
+    FAMILY_FIELD_BY_NAME,
+    FAMILY_FIELDS,
+    HOUSING,
+    MEMBER_FIELDS,
+    FieldSpec,
+)
 from tepat.domain.validation import parse_date
 from tepat.errors import FieldError, ValidationError
 from tepat.web.templating import tanggal
@@ -36,24 +43,7 @@ def _specs(names: tuple[str, ...]) -> tuple[FieldSpec, ...]:
 
 FAMILY_GROUPS: tuple[FieldGroup, ...] = (
     FieldGroup("Identitas dan alamat", _specs(("kk_number", "kelurahan_code", "rw", "rt", "address"))),
-    FieldGroup(
-        "Rumah",
-        _specs(
-            (
-                "tenure",
-                "floor_area_m2",
-                "floor_material",
-                "wall_material",
-                "roof_material",
-                "water_source",
-                "lighting",
-                "power_va",
-                "cooking_fuel",
-                "toilet",
-                "septic",
-            )
-        ),
-    ),
+    FieldGroup("Rumah", _specs(HOUSING)),
     FieldGroup("Aset", _specs(_ASSET_NAMES)),
     FieldGroup("Verifikasi", _specs(("verification_status", "verified_on"))),
 )
@@ -101,14 +91,6 @@ def as_form_values(record: dict[str, Any], specs: tuple[FieldSpec, ...]) -> dict
             out[s.name] = value.isoformat()[:10]
         else:
             out[s.name] = str(value)
-    return out
-
-
-def error_map(errors: list[FieldError]) -> dict[str, str]:
-    """Field name → message (the first message per field)."""
-    out: dict[str, str] = {}
-    for e in errors:
-        out.setdefault(e.field, e.message)
     return out
 
 

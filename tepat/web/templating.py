@@ -21,6 +21,7 @@ from tepat.domain.access import Permission, Role
 from tepat.domain.json_values import plain
 from tepat.domain.validation import parse_date
 from tepat.services.office import office_view
+from tepat.web.feedback import Feedback
 from tepat.web.json_twin import wants_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -89,8 +90,14 @@ class Pages(Jinja2Templates):
         context: dict[str, Any] | None = None,
         status_code: int = 200,
         headers: dict[str, str] | None = None,
+        *,
+        feedback: Feedback | None = None,
     ) -> Response:
-        """The page ``name`` rendered with ``context`` — or, for its JSON twin, ``context`` as JSON."""
+        """The page ``name`` rendered with ``context`` — or, for its JSON twin, ``context`` as JSON. A form's page
+        passes its ``feedback`` (``web.feedback``): its message, errors and conflict join the context, and its
+        status is the answer's."""
+        if feedback is not None:
+            context, status_code = {**(context or {}), **feedback.context()}, feedback.status_code
         if wants_json(request):
             return JSONResponse(plain(context or {}), status_code=status_code, headers=headers)
         return self.TemplateResponse(request, name, context, status_code=status_code, headers=headers)

@@ -17,6 +17,7 @@ from tepat.services.login import ChallengeRequired, LoginGate
 from tepat.services.status_check import keyed_hash
 from tepat.store.database import Database
 from tepat.web.deps import PASSWORD_PAGE, SESSION_KEY, current_actor, get_db, optional_actor, signed_in
+from tepat.web.feedback import error_map
 from tepat.web.templating import csrf_token, templates
 
 router = APIRouter()
@@ -259,7 +260,7 @@ def change_password(
             {
                 "title": "Ganti kata sandi",
                 "message": exc.message,
-                "errors": {e.field: e.message for e in exc.errors},
+                "errors": error_map(exc.errors),
                 "must_change": bool(found and found.must_change_password),
             },
             status_code=422,
@@ -301,7 +302,7 @@ def second_factor_enable(
             db,
             actor,
             message=exc.message,
-            errors={e.field: e.message for e in exc.errors},
+            errors=error_map(exc.errors),
             status_code=422,
         )
     request.session.pop(ENROLMENT_KEY, None)
@@ -326,7 +327,7 @@ def second_factor_disable(
             db,
             actor,
             message=exc.message,
-            errors={e.field: e.message for e in exc.errors},
+            errors=error_map(exc.errors),
             status_code=422,
         )
     return _account_page(request, db, actor, message="Verifikasi dua langkah dimatikan.")

@@ -6,17 +6,16 @@ from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from tepat.domain.access import Actor
 from tepat.domain.formatting import TIMEZONE
-from tepat.domain.households import InactiveReason
-from tepat.errors import ConflictError, ValidationError
 from tepat.services import registry, registry_history, registry_reads, targeting
 from tepat.store.database import Database
-from tepat.web import forms
+from tepat.web import deactivation, forms
 from tepat.web.choices import kelurahan_options
 from tepat.web.deps import editor_actor, get_db, personal_data_actor
+from tepat.web.feedback import Feedback, answer
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -39,7 +38,7 @@ def new_family_page(request: Request, db: DB, actor: Editor) -> Response:
     """The form to register a family with its members."""
     options = kelurahan_options(db, actor, with_kecamatan=True)
     start = {"kelurahan_code": options[0][0]} if len(options) == 1 else {}
-    return _family_form(request, db, actor, values=start, member_rows=[{}], errors={})
+    return _family_form(request, db, actor, values=start, member_rows=[{}])
 
 
 @router.post("/keluarga/baru")
@@ -53,25 +52,22 @@ async def new_family(request: Request, db: DB, actor: Editor) -> Response:
     if form.get("aksi") == "tambah_baris":
         rows.append({})
         return _family_form(
-            request, db, actor, values=values, member_rows=rows[:MAX_MEMBER_ROWS], errors={}, reason=reason
+            request, db, actor, values=values, member_rows=rows[:MAX_MEMBER_ROWS], reason=reason
         )
     filled = [r for r in rows if not forms.is_blank(r)]
-    try:
+
+    def attempt() -> str:
         family_id = registry.create_family(db, actor, values, filled, reason=reason)
-    except ValidationError as exc:
+        return f"/keluarga/{family_id}?pesan=dibuat"
+
+    def show(feedback: Feedback) -> Response:
         # Error fields say members.<i> over the filled rows: show the filled rows in that order.
+        rows = filled or [{}]
         return _family_form(
-            request,
-            db,
-            actor,
-            values=values,
-            member_rows=filled or [{}],
-            errors=forms.error_map(exc.errors),
-            reason=reason,
-            message=exc.message,
-            status_code=422,
+            request, db, actor, values=values, member_rows=rows, reason=reason, feedback=feedback
         )
-    return RedirectResponse(f"/keluarga/{family_id}?pesan=dibuat", status_code=303)
+
+    return answer(attempt, show)
 
 
 def _family_form(
@@ -81,10 +77,8 @@ def _family_form(
     *,
     values: dict[str, str],
     member_rows: list[dict[str, str]],
-    errors: dict[str, str],
     reason: str = "",
-    message: str = "",
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -95,16 +89,13 @@ def _family_form(
             "member_fields": forms.MEMBER_FORM_FIELDS,
             "values": values,
             "member_rows": member_rows,
-            "errors": errors,
             "reason": reason,
-            "message": message,
             "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True),
             "action": "/keluarga/baru",
             "creating": True,
             "version": None,
-            "conflict": "",
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -167,22 +158,16 @@ async def edit_family(request: Request, family_id: int, db: DB, actor: Editor) -
     values = forms.drop_kept(forms.read(form, forms.FAMILY_FORM_FIELDS))
     reason = str(form.get("reason", "")).strip()
     version = forms.as_int(form.get("version"))
-    try:
+
+    def attempt() -> str:
         registry.update_family(db, actor, family_id, values, expected_version=version, reason=reason)
-    except ValidationError as exc:
-        return _edit_form(
-            request,
-            db,
-            actor,
-            view,
-            values,
-            version=version,
-            reason=reason,
-            message=exc.message,
-            errors=forms.error_map(exc.errors),
-            status_code=422,
-        )
-    except ConflictError as exc:
+        return f"/keluarga/{family_id}?pesan=disimpan"
+
+    def show(feedback: Feedback) -> Response:
+        if not feedback.conflict:
+            return _edit_form(
+                request, db, actor, view, values, version=version, reason=reason, feedback=feedback
+            )
         fresh = registry_reads.get_family(db, actor, family_id)
         stored = forms.as_form_values(fresh.family, forms.FAMILY_FORM_FIELDS)
         differs = [
@@ -196,11 +181,11 @@ async def edit_family(request: Request, family_id: int, db: DB, actor: Editor) -
             values,
             version=fresh.family["version"],
             reason=reason,
-            conflict=exc.message,
             differs=differs,
-            status_code=409,
+            feedback=feedback,
         )
-    return RedirectResponse(f"/keluarga/{family_id}?pesan=disimpan", status_code=303)
+
+    return answer(attempt, show)
 
 
 def _edit_form(
@@ -212,11 +197,8 @@ def _edit_form(
     *,
     version: int,
     reason: str = "",
-    message: str = "",
-    errors: dict[str, str] | None = None,
-    conflict: str = "",
     differs: list[str] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -225,10 +207,7 @@ def _edit_form(
             "title": f"Ubah keluarga {view.family['kk_number']}",
             "groups": forms.FAMILY_GROUPS,
             "values": values,
-            "errors": errors or {},
             "reason": reason,
-            "message": message,
-            "conflict": conflict,
             "differs": differs or [],
             "kelurahan_options": kelurahan_options(db, actor, with_kecamatan=True),
             "action": f"/keluarga/{view.family['id']}/ubah",
@@ -236,88 +215,41 @@ def _edit_form(
             "version": version,
             "family_id": view.family["id"],
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
 @router.get("/keluarga/{family_id}/nonaktif")
 def deactivate_family_page(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """The form to switch a family off with a reason."""
-    view = registry_reads.get_family(db, actor, family_id)
-    return _deactivate_form(request, view.family, version=view.family["version"])
+    family = registry_reads.get_family(db, actor, family_id).family
+    return deactivation.page(request, _deactivation(family), deactivation.Entry(version=family["version"]))
 
 
 @router.post("/keluarga/{family_id}/nonaktif")
 async def deactivate_family(request: Request, family_id: int, db: DB, actor: Editor) -> Response:
     """Switch the family off."""
-    view = registry_reads.get_family(db, actor, family_id)
-    form = await request.form()
-    code, note, version = (
-        str(form.get("reason_code", "")),
-        str(form.get("note", "")).strip(),
-        forms.as_int(form.get("version")),
-    )
-    try:
-        registry.deactivate_family(db, actor, family_id, code, expected_version=version, note=note)
-    except ValidationError as exc:
-        errors = forms.error_map(exc.errors)
-        if "inactive_reason" in errors:
-            errors["reason_code"] = errors.pop("inactive_reason")
-        if "reason" in errors:
-            errors["note"] = errors.pop("reason")
-        return _deactivate_form(
-            request,
-            view.family,
-            version=version,
-            code=code,
-            note=note,
-            errors=errors,
-            message=exc.message,
-            status_code=422,
-        )
-    except ConflictError as exc:
-        fresh = registry_reads.get_family(db, actor, family_id).family
-        return _deactivate_form(
-            request,
-            fresh,
-            version=fresh["version"],
-            code=code,
-            note=note,
-            conflict=exc.message,
-            status_code=409,
-        )
-    return RedirectResponse(f"/keluarga/{family_id}?pesan=nonaktif", status_code=303)
 
+    def current() -> tuple[deactivation.Target, int]:
+        family = registry_reads.get_family(db, actor, family_id).family
+        return _deactivation(family), family["version"]
 
-def _deactivate_form(
-    request: Request,
-    record: dict[str, Any],
-    *,
-    version: int,
-    code: str = "",
-    note: str = "",
-    errors: dict[str, str] | None = None,
-    message: str = "",
-    conflict: str = "",
-    status_code: int = 200,
-) -> Response:
-    return templates.page(
+    target, _ = current()
+    return await deactivation.submit(
         request,
-        "deactivate.html",
-        {
-            "title": f"Nonaktifkan keluarga {record['kk_number']}",
-            "what": f"keluarga dengan KK {record['kk_number']}",
-            "action": f"/keluarga/{record['id']}/nonaktif",
-            "back": f"/keluarga/{record['id']}",
-            "version": version,
-            "reasons": list(InactiveReason),
-            "code": code,
-            "note": note,
-            "errors": errors or {},
-            "message": message,
-            "conflict": conflict,
-            "with_death_date": False,
-            "death_date": "",
-        },
-        status_code=status_code,
+        target,
+        lambda e: registry.deactivate_family(
+            db, actor, family_id, e.code, expected_version=e.version, note=e.note
+        ),
+        current=current,
+        done=f"/keluarga/{family_id}?pesan=nonaktif",
+    )
+
+
+def _deactivation(family: dict[str, Any]) -> deactivation.Target:
+    return deactivation.Target(
+        title=f"Nonaktifkan keluarga {family['kk_number']}",
+        what=f"keluarga dengan KK {family['kk_number']}",
+        action=f"/keluarga/{family['id']}/nonaktif",
+        back=f"/keluarga/{family['id']}",
     )

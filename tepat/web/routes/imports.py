@@ -21,6 +21,7 @@ from tepat.services.jobs import JobFailed, Progress, Work
 from tepat.store.database import Database
 from tepat.web import spreadsheets
 from tepat.web.deps import editor_actor, get_db, job_runner, upload_dir
+from tepat.web.feedback import Feedback
 from tepat.web.spreadsheets import save_spreadsheet
 from tepat.web.templating import templates
 
@@ -38,10 +39,8 @@ def _import_form(
     actor: Actor,
     *,
     mode: str = "valid-only",
-    errors: dict[str, str] | None = None,
-    message: str = "",
     mapping_id: str = "",
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -49,14 +48,12 @@ def _import_form(
         {
             "title": "Impor data registri",
             "mode": mode,
-            "errors": errors or {},
-            "message": message,
             "max_mb": spreadsheets.MAX_UPLOAD_BYTES // (1024 * 1024),
             "recent": jobs.recent(db, actor, "impor", job_runner(request)),
             "mappings": import_mappings.listed(db, actor),
             "mapping_id": mapping_id,
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -141,93 +138,48 @@ def _start(
 
 
 async def _received(
-    request: Request, db: Database, actor: Actor, folder: Path
-) -> tuple[FormData, Path | None, str, import_mappings.SavedMapping | None, Response | None]:
-    """The form, the saved upload, its name and the chosen mapping; or the form again with what is wrong."""
-    form = await request.form()
-    mode = str(form.get("mode", "valid-only"))
-    chosen = str(form.get("pemetaan_id", ""))
-    upload = form.get("file")
-    if mode not in ("valid-only", "strict"):
-        return (
-            form,
-            None,
-            "",
-            None,
-            _import_form(
-                request,
-                db,
-                actor,
-                errors={"mode": "Pilih mode impor"},
-                message="Mode impor tidak dikenal",
-                status_code=422,
-            ),
-        )
+    form: FormData, db: Database, actor: Actor, folder: Path
+) -> tuple[Path, str, import_mappings.SavedMapping | None]:
+    """The saved upload of ``form``, its name and the chosen mapping; ``ValidationError`` naming the field when the
+    mode, the mapping or the file is wrong."""
+    if str(form.get("mode", "valid-only")) not in ("valid-only", "strict"):
+        raise ValidationError("Mode impor tidak dikenal", [FieldError("mode", "Pilih mode impor")])
     try:
         mapping = await _chosen_mapping(form, db, actor)
     except ValidationError as exc:
-        errors = {e.field: e.message for e in exc.errors} or {"pemetaan": exc.message}
-        return (
-            form,
-            None,
-            "",
-            None,
-            _import_form(
-                request,
-                db,
-                actor,
-                mode=mode,
-                errors=errors,
-                message=exc.message,
-                mapping_id=chosen,
-                status_code=422,
-            ),
-        )
+        if exc.errors:
+            raise
+        raise ValidationError(exc.message, [FieldError("pemetaan", exc.message)]) from exc
+    upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return (
-            form,
-            None,
-            "",
-            None,
-            _import_form(
-                request,
-                db,
-                actor,
-                mode=mode,
-                mapping_id=chosen,
-                errors={"file": "Pilih berkas .csv atau .xlsx"},
-                message="Belum ada berkas yang dipilih",
-                status_code=422,
-            ),
+        raise ValidationError(
+            "Belum ada berkas yang dipilih", [FieldError("file", "Pilih berkas .csv atau .xlsx")]
         )
-    try:
-        path, _ = await save_spreadsheet(upload, folder)
-    except ValidationError as exc:
-        return (
-            form,
-            None,
-            "",
-            None,
-            _import_form(
-                request,
-                db,
-                actor,
-                mode=mode,
-                mapping_id=chosen,
-                errors={e.field: e.message for e in exc.errors},
-                message=exc.message,
-                status_code=422,
-            ),
-        )
-    return form, path, Path(upload.filename).name, mapping, None
+    path, _ = await save_spreadsheet(upload, folder)
+    return path, Path(upload.filename).name, mapping
+
+
+def _refused(request: Request, db: Database, actor: Actor, form: FormData, exc: ValidationError) -> Response:
+    """The upload form again, with what was chosen and what is wrong."""
+    mode = str(form.get("mode", "valid-only"))
+    return _import_form(
+        request,
+        db,
+        actor,
+        mode=mode if mode in ("valid-only", "strict") else "valid-only",
+        mapping_id=str(form.get("pemetaan_id", "")),
+        feedback=Feedback.refused(exc),
+    )
 
 
 @router.post("/impor")
 async def import_upload(request: Request, db: DB, actor: Editor) -> Response:
     """Save the upload and start its import in the background; the job's page shows progress, then the result."""
-    form, path, filename, mapping, refused = await _received(request, db, actor, upload_dir(request))
-    if refused is not None or path is None:
-        return refused or _import_form(request, db, actor, status_code=422)
+    form = await request.form()
+    try:
+        path, filename, mapping = await _received(form, db, actor, upload_dir(request))
+    except ValidationError as exc:
+        return _refused(request, db, actor, form, exc)
     return _start(
         request,
         db,
@@ -244,9 +196,11 @@ async def import_preview(request: Request, db: DB, actor: Editor) -> Response:
     """Show what tepat will read from the file with the chosen mapping; nothing is imported yet."""
     folder = upload_dir(request) / PREVIEWS
     folder.mkdir(exist_ok=True)
-    form, path, filename, mapping, refused = await _received(request, db, actor, folder)
-    if refused is not None or path is None:
-        return refused or _import_form(request, db, actor, status_code=422)
+    form = await request.form()
+    try:
+        path, filename, mapping = await _received(form, db, actor, folder)
+    except ValidationError as exc:
+        return _refused(request, db, actor, form, exc)
     token = path.stem
     if mapping is not None:
         (folder / f"{token}.pemetaan").write_text(f"{mapping.file_name}\n{mapping.content}", encoding="utf-8")

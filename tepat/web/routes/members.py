@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from tepat.domain.access import Actor
-from tepat.domain.households import InactiveReason, RegistryStatus
+from tepat.domain.households import RegistryStatus
 from tepat.domain.nik import Kk
-from tepat.errors import ConflictError, FieldError, NotFound, ValidationError
+from tepat.errors import FieldError, NotFound, ValidationError
 from tepat.services import registry, registry_reads
 from tepat.store.database import Database
-from tepat.web import forms
+from tepat.web import deactivation, forms
 from tepat.web.deps import editor_actor, get_db
+from tepat.web.feedback import Feedback, answer
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -41,10 +42,7 @@ def _form(
     title: str,
     version: int | None,
     reason: str = "",
-    errors: dict[str, str] | None = None,
-    message: str = "",
-    conflict: str = "",
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -53,16 +51,13 @@ def _form(
             "title": title,
             "fields": forms.MEMBER_FORM_FIELDS,
             "values": values,
-            "errors": errors or {},
             "reason": reason,
-            "message": message,
-            "conflict": conflict,
             "action": action,
             "version": version,
             "family_id": view.family["id"],
             "kk_number": view.family["kk_number"],
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -82,22 +77,25 @@ async def add_member(request: Request, family_id: int, db: DB, actor: Editor) ->
     form = await request.form()
     values = forms.read(form, forms.MEMBER_FORM_FIELDS)
     reason = str(form.get("reason", "")).strip()
-    try:
+
+    def attempt() -> str:
         registry.add_member(db, actor, family_id, values, reason=reason)
-    except ValidationError as exc:
+        return f"/keluarga/{family_id}?pesan=anggota"
+
+    def show(feedback: Feedback) -> Response:
+        action = f"/keluarga/{family_id}/anggota/baru"
         return _form(
             request,
             view,
             values,
-            action=f"/keluarga/{family_id}/anggota/baru",
+            action=action,
             title="Tambah anggota",
             version=None,
             reason=reason,
-            errors=forms.error_map(exc.errors),
-            message=exc.message,
-            status_code=422,
+            feedback=feedback,
         )
-    return RedirectResponse(f"/keluarga/{family_id}?pesan=anggota", status_code=303)
+
+    return answer(attempt, show)
 
 
 @router.get("/keluarga/{family_id}/anggota/{member_id}/ubah")
@@ -121,36 +119,25 @@ async def edit_member(request: Request, family_id: int, member_id: int, db: DB, 
     form = await request.form()
     values = forms.drop_kept(forms.read(form, forms.MEMBER_FORM_FIELDS))
     reason, version = str(form.get("reason", "")).strip(), forms.as_int(form.get("version"))
-    action, title = f"/keluarga/{family_id}/anggota/{member_id}/ubah", f"Ubah anggota: {member['name']}"
-    try:
+
+    def attempt() -> str:
         registry.update_member(db, actor, member_id, values, expected_version=version, reason=reason)
-    except ValidationError as exc:
+        return f"/keluarga/{family_id}?pesan=anggota"
+
+    def show(feedback: Feedback) -> Response:
+        current = _member(db, actor, family_id, member_id)[1]["version"] if feedback.conflict else version
         return _form(
             request,
             view,
             values,
-            action=action,
-            title=title,
-            version=version,
+            action=f"/keluarga/{family_id}/anggota/{member_id}/ubah",
+            title=f"Ubah anggota: {member['name']}",
+            version=current,
             reason=reason,
-            errors=forms.error_map(exc.errors),
-            message=exc.message,
-            status_code=422,
+            feedback=feedback,
         )
-    except ConflictError as exc:
-        _, fresh = _member(db, actor, family_id, member_id)
-        return _form(
-            request,
-            view,
-            values,
-            action=action,
-            title=title,
-            version=fresh["version"],
-            reason=reason,
-            conflict=exc.message,
-            status_code=409,
-        )
-    return RedirectResponse(f"/keluarga/{family_id}?pesan=anggota", status_code=303)
+
+    return answer(attempt, show)
 
 
 @router.get("/keluarga/{family_id}/anggota/{member_id}/pindah")
@@ -170,37 +157,23 @@ async def move_member(request: Request, family_id: int, member_id: int, db: DB, 
         str(form.get("reason", "")).strip(),
         forms.as_int(form.get("version")),
     )
-    try:
+
+    def attempt() -> str:
         target = _active_family_by_kk(db, actor, kk)
         registry.move_member(db, actor, member_id, target, expected_version=version, reason=reason)
-    except ValidationError as exc:
-        errors = forms.error_map(exc.errors)
-        if "to_family_id" in errors:
-            errors["to_kk"] = errors.pop("to_family_id")
-        return _move_form(
-            request,
-            family_id,
-            member,
-            version=version,
-            kk=kk,
-            reason=reason,
-            errors=errors,
-            message=exc.message,
-            status_code=422,
-        )
-    except ConflictError as exc:
+        return f"/keluarga/{target}?pesan=anggota"
+
+    def show(feedback: Feedback) -> Response:
+        if not feedback.conflict:
+            return _move_form(
+                request, family_id, member, version=version, kk=kk, reason=reason, feedback=feedback
+            )
         _, fresh = _member(db, actor, family_id, member_id)
         return _move_form(
-            request,
-            family_id,
-            fresh,
-            version=fresh["version"],
-            kk=kk,
-            reason=reason,
-            conflict=exc.message,
-            status_code=409,
+            request, family_id, fresh, version=fresh["version"], kk=kk, reason=reason, feedback=feedback
         )
-    return RedirectResponse(f"/keluarga/{target}?pesan=anggota", status_code=303)
+
+    return answer(attempt, show, rename={"to_family_id": "to_kk"})
 
 
 def _active_family_by_kk(db: Database, actor: Actor, kk: str) -> int:
@@ -222,10 +195,7 @@ def _move_form(
     version: int,
     kk: str = "",
     reason: str = "",
-    errors: dict[str, str] | None = None,
-    message: str = "",
-    conflict: str = "",
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -237,11 +207,8 @@ def _move_form(
             "version": version,
             "kk": kk,
             "reason": reason,
-            "errors": errors or {},
-            "message": message,
-            "conflict": conflict,
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -251,7 +218,9 @@ def deactivate_member_page(
 ) -> Response:
     """The form to switch a member off (death, moved away, duplicate…)."""
     _, member = _member(db, actor, family_id, member_id)
-    return _deactivate_form(request, family_id, member, version=member["version"])
+    return deactivation.page(
+        request, _deactivation(family_id, member), deactivation.Entry(version=member["version"])
+    )
 
 
 @router.post("/keluarga/{family_id}/anggota/{member_id}/nonaktif")
@@ -259,83 +228,34 @@ async def deactivate_member(
     request: Request, family_id: int, member_id: int, db: DB, actor: Editor
 ) -> Response:
     """Switch the member off."""
-    _, member = _member(db, actor, family_id, member_id)
-    form = await request.form()
-    code, note, version = (
-        str(form.get("reason_code", "")),
-        str(form.get("note", "")).strip(),
-        forms.as_int(form.get("version")),
-    )
-    death_raw = str(form.get("death_date", "")).strip()
-    try:
-        death = forms.parse_optional_date(death_raw, "death_date")
+
+    def current() -> tuple[deactivation.Target, int]:
+        _, member = _member(db, actor, family_id, member_id)
+        return _deactivation(family_id, member), member["version"]
+
+    def apply(entry: deactivation.Entry) -> None:
+        death = forms.parse_optional_date(entry.death_date, "death_date")
         registry.deactivate_member(
-            db, actor, member_id, code, expected_version=version, note=note, death_date=death
+            db,
+            actor,
+            member_id,
+            entry.code,
+            expected_version=entry.version,
+            note=entry.note,
+            death_date=death,
         )
-    except ValidationError as exc:
-        errors = forms.error_map(exc.errors)
-        for old, new in (("inactive_reason", "reason_code"), ("reason", "note")):
-            if old in errors:
-                errors[new] = errors.pop(old)
-        return _deactivate_form(
-            request,
-            family_id,
-            member,
-            version=version,
-            code=code,
-            note=note,
-            death=death_raw,
-            errors=errors,
-            message=exc.message,
-            status_code=422,
-        )
-    except ConflictError as exc:
-        _, fresh = _member(db, actor, family_id, member_id)
-        return _deactivate_form(
-            request,
-            family_id,
-            fresh,
-            version=fresh["version"],
-            code=code,
-            note=note,
-            death=death_raw,
-            conflict=exc.message,
-            status_code=409,
-        )
-    return RedirectResponse(f"/keluarga/{family_id}?pesan=anggota", status_code=303)
+
+    target, _ = current()
+    return await deactivation.submit(
+        request, target, apply, current=current, done=f"/keluarga/{family_id}?pesan=anggota"
+    )
 
 
-def _deactivate_form(
-    request: Request,
-    family_id: int,
-    member: dict[str, Any],
-    *,
-    version: int,
-    code: str = "",
-    note: str = "",
-    death: str = "",
-    errors: dict[str, str] | None = None,
-    message: str = "",
-    conflict: str = "",
-    status_code: int = 200,
-) -> Response:
-    return templates.page(
-        request,
-        "deactivate.html",
-        {
-            "title": f"Nonaktifkan anggota {member['name']}",
-            "what": f"anggota {member['name']}",
-            "action": f"/keluarga/{family_id}/anggota/{member['id']}/nonaktif",
-            "back": f"/keluarga/{family_id}",
-            "version": version,
-            "reasons": list(InactiveReason),
-            "code": code,
-            "note": note,
-            "errors": errors or {},
-            "message": message,
-            "conflict": conflict,
-            "with_death_date": True,
-            "death_date": death,
-        },
-        status_code=status_code,
+def _deactivation(family_id: int, member: dict[str, Any]) -> deactivation.Target:
+    return deactivation.Target(
+        title=f"Nonaktifkan anggota {member['name']}",
+        what=f"anggota {member['name']}",
+        action=f"/keluarga/{family_id}/anggota/{member['id']}/nonaktif",
+        back=f"/keluarga/{family_id}",
+        with_death_date=True,
     )

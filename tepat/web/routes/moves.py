@@ -11,8 +11,8 @@ from tepat.domain.access import Actor
 from tepat.errors import ValidationError
 from tepat.services import moves
 from tepat.store.database import Database
-from tepat.web import forms
 from tepat.web.deps import editor_actor, get_db
+from tepat.web.feedback import error_map
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -65,7 +65,7 @@ async def decide(request: Request, request_id: int, db: DB, actor: Editor) -> Re
             request,
             db,
             actor,
-            errors={request_id: forms.error_map(exc.errors).get("catatan", exc.message)},
+            errors={request_id: error_map(exc.errors).get("catatan", exc.message)},
             notes={request_id: note},
             message=exc.message,
             status_code=422,

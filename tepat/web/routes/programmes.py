@@ -24,7 +24,8 @@ from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 from tepat.web.choices import cycle_area_options
 from tepat.web.deps import current_actor, editor_actor, get_db, personal_data_actor, verify_csrf
-from tepat.web.forms import as_int, error_map, parse_form_date
+from tepat.web.feedback import error_map
+from tepat.web.forms import as_int, parse_form_date
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])

@@ -13,6 +13,7 @@ from tepat.errors import TepatError, ValidationError
 from tepat.services import auth
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
+from tepat.web.feedback import error_map
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -85,7 +86,7 @@ def create(
             message=exc.message,
             failed=True,
             values=values,
-            errors={e.field: e.message for e in exc.errors},
+            errors=error_map(exc.errors),
             status_code=422,
         )
     return _page(

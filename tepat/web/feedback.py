@@ -1,0 +1,65 @@
+"""What a page says back about a form just sent, and the one way a form's post is answered: the write succeeds and
+the browser goes on (303), or the same form comes back with what was typed and what went wrong — 422 with a message
+next to each field, or 409 when someone changed the record since the form was opened (the form then carries the
+record's current version, so sending it again overwrites knowingly)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.responses import RedirectResponse, Response
+
+from tepat.errors import ConflictError, FieldError, ValidationError
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A message over the form, one per field, the notice of a conflicting change, and the answer's status.
+    ``Feedback()`` is a form shown for the first time."""
+
+    message: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)  # field name → its first message
+    conflict: str = ""
+    status_code: int = 200
+
+    @classmethod
+    def refused(cls, exc: ValidationError, *, rename: Mapping[str, str] | None = None) -> Feedback:
+        """422: the service's messages, each next to its field (``rename``: the service's name of a field → the
+        form's, where they differ)."""
+        errors = {(rename or {}).get(name, name): text for name, text in error_map(exc.errors).items()}
+        return cls(message=exc.message, errors=errors, status_code=422)
+
+    @classmethod
+    def conflicted(cls, exc: ConflictError) -> Feedback:
+        """409: someone saved the record first."""
+        return cls(conflict=exc.message, status_code=409)
+
+    def context(self) -> dict[str, Any]:
+        """The template's ``message``, ``errors`` and ``conflict``."""
+        return {"message": self.message, "errors": dict(self.errors), "conflict": self.conflict}
+
+
+def error_map(errors: Sequence[FieldError]) -> dict[str, str]:
+    """Field name → message (the first message per field)."""
+    out: dict[str, str] = {}
+    for e in errors:
+        out.setdefault(e.field, e.message)
+    return out
+
+
+def answer(
+    attempt: Callable[[], str],
+    show: Callable[[Feedback], Response],
+    *,
+    rename: Mapping[str, str] | None = None,
+) -> Response:
+    """Run ``attempt`` (the write; it returns where the browser goes next) and redirect there, or ``show`` the form
+    again with the ``Feedback`` of its refusal or conflict."""
+    try:
+        return RedirectResponse(attempt(), status_code=303)
+    except ValidationError as exc:
+        return show(Feedback.refused(exc, rename=rename))
+    except ConflictError as exc:
+        return show(Feedback.conflicted(exc))

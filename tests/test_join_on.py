@@ -1,0 +1,42 @@
+"""``areas.join_on``: the join of an office key, and the subquery that forgot to carry its office refused."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tepat.store.areas import join_on
+from tepat.store.schema import case_events, cases, families, members
+
+
+def _sql(condition: sa.ColumnElement[bool]) -> str:
+    return str(condition.compile(compile_kwargs={"literal_binds": True}))
+
+
+def test_two_office_owned_tables_join_on_id_and_office() -> None:
+    sql = _sql(join_on(members.c.family_id, families.c.id))
+    assert "members.family_id = families.id" in sql
+    assert "members.office_code = families.office_code" in sql
+
+
+def test_a_subquery_carrying_the_office_joins_on_it_too() -> None:
+    matches = sa.select(members.c.family_id, members.c.office_code).group_by(
+        members.c.family_id, members.c.office_code
+    )
+    sub = matches.subquery("matches")
+    assert "matches.office_code = families.office_code" in _sql(join_on(sub.c.family_id, families.c.id))
+
+
+def test_a_subquery_without_the_office_is_refused_either_way_round() -> None:
+    """It would join on the id alone and read every office's partitions: a mistake in our code, found by any test
+    that builds the query (the registry search and the training roster had it)."""
+    sub = sa.select(members.c.family_id).group_by(members.c.family_id).subquery("matches")
+    with pytest.raises(ValueError, match="office_code"):
+        join_on(sub.c.family_id, families.c.id)
+    with pytest.raises(ValueError, match="office_code"):
+        join_on(families.c.id, sub.c.family_id)
+
+
+def test_a_table_without_offices_joins_on_the_id_alone() -> None:
+    """A table without an office column (a case's events) names its row by id alone."""
+    assert _sql(join_on(case_events.c.case_id, cases.c.id)) == "case_events.case_id = cases.id"
