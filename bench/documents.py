@@ -121,6 +121,7 @@ def build(db, families: int, kelurahan_rows: int) -> tuple[list[str], list[int],
             )
         )
     prog = {
+        "office_code": KELURAHAN[:5],  # the office whose catalogue holds them
         "funding_source": "APBD",
         "frequency": "sekali",
         "budget_year": today.year,

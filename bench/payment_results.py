@@ -154,6 +154,7 @@ def _approved_cycle(url: str, count: int, seed: int) -> int:
             .values(
                 code="BLT-APBD",
                 name="BLT APBD",
+                office_code=SYNTH_CITY,
                 unit="keluarga",
                 benefit_type="tunai",
                 funding_source="APBD",

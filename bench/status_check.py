@@ -197,10 +197,10 @@ def build_registry(path: Path, people: int) -> list[tuple[str, str]]:
         # A frozen BLT-APBD cycle for one family in three, so that found answers carry a programme status.
         conn.execute(
             "INSERT INTO programmes (id, code, name, unit, benefit_type, funding_source, frequency, amount, "
-            "budget_year, rule, exclusions, active, version, created_by, created_at, updated_by, updated_at) "
-            "VALUES (1, 'BLT-APBD', 'BLT-APBD Kota Bekasi', 'keluarga', 'tunai', 'APBD', 'sekali', 250000, "
-            "2025, 'status == \"aktif\"', '[]', 1, 1, 'bench', ?, 'bench', ?)",
-            (stamp, stamp),
+            "budget_year, rule, exclusions, active, version, created_by, created_at, updated_by, updated_at, "
+            "office_code) VALUES (1, 'BLT-APBD', 'BLT-APBD Kota Bekasi', 'keluarga', 'tunai', 'APBD', 'sekali', "
+            "250000, 2025, 'status == \"aktif\"', '[]', 1, 1, 'bench', ?, 'bench', ?, ?)",
+            (stamp, stamp, SYNTH_CITY),
         )
         conn.execute(
             "INSERT INTO benefit_cycles (id, programme_id, name, period_start, period_end, reference_date, state, "

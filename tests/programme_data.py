@@ -52,6 +52,7 @@ def insert_programme(
         "created_at": at,
         "updated_by": "uji",
         "updated_at": at,
+        "office_code": db.offices.primary.code,  # the catalogue of the database's (first) office
     }
     values.update(extra)
     with db.begin() as conn:

@@ -412,8 +412,8 @@ def test_one_offices_cycle_and_nik_lookup_read_only_its_partitions(
     _score(db, bekasi, 1)
     with db.begin() as conn:  # BLT-APBD's rule: verified, desil 1–4 (the Bekasi family is a candidate)
         conn.execute(families.update().values(verification_status="terverifikasi"))
-    programmes.seed_catalogue(db, EVERYWHERE)
-    prog = programmes.get_programme(db, EVERYWHERE, "BLT-APBD")
+    programmes.seed_catalogue(db, EVERYWHERE, office="32.75")
+    prog = programmes.get_programme(db, EVERYWHERE, "BLT-APBD", office="32.75")
     day = date(2026, 7, 1)
     scope = Scope(
         programme=prog,

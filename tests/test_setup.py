@@ -98,8 +98,9 @@ def test_tepat_init_says_which_migrations_it_runs_and_how_long_each_took(scratch
     assert upgraded.exit_code == 0, upgraded.output
     assert json.loads(upgraded.stdout)["regions_total"] == 91599
     said = upgraded.stderr.splitlines()
-    assert said[0].startswith("Memutakhirkan skema basis data: 2 migrasi (0019–0020)")
+    assert said[0].startswith("Memutakhirkan skema basis data: 3 migrasi (0019–0021)")
     assert said[1].startswith("  migrasi 0019 (") and said[1].endswith(" dtk")
     assert said[2].startswith("  migrasi 0020 (office keys) selesai, ")
+    assert said[3].startswith("  migrasi 0021 (each office its own programme catalogue) selesai, ")
     again = CliRunner().invoke(app, ["init", "--db", url])  # nothing to migrate: nothing said of it
     assert again.exit_code == 0 and "migrasi" not in again.output

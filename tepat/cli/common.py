@@ -29,6 +29,13 @@ AsOption = Annotated[
     str, typer.Option("--as", help="Username of the account acting (required: changes are audited).")
 ]
 AsReader = Annotated[str, typer.Option("--as", help="Username to read as (default: the system, whole city).")]
+OfficeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--office",
+        help="Kabupaten/kota code whose programme catalogue (a province's database; default: the account's office).",
+    ),
+]
 
 
 def settings(db_url: str | None = None) -> Settings:

@@ -20,6 +20,7 @@ from tepat.cli.common import (
     AsReader,
     DatabaseOption,
     JsonOption,
+    OfficeOption,
     fail,
     office_actor,
     open_as_office,
@@ -52,22 +53,26 @@ def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     if not rows:
         typer.echo("Katalog program masih kosong. Jalankan: tepat program seed")
         return
+    several = len({r["office_code"] for r in rows}) > 1
     for r in rows:
         state = "" if r["active"] else "  (tidak aktif)"
+        office = f"{r['office_code']}  " if several else ""
         typer.echo(
-            f"{r['code']:<20} {r['unit']:<9} {r['benefit_type']:<9} {rupiah(r['amount']):>14}  {r['name']}{state}"
+            f"{office}{r['code']:<20} {r['unit']:<9} {r['benefit_type']:<9} {rupiah(r['amount']):>14}  {r['name']}{state}"
         )
 
 
 def _programme_json(r: dict[str, Any]) -> dict[str, Any]:
-    keys = ("code", "name", "description", *TERMS, "active", "version", "updated_by")
+    keys = ("office_code", "code", "name", "description", *TERMS, "active", "version", "updated_by")
     return {k: r[k] for k in keys}
 
 
 @program_app.command("show")
-def show(code: str, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+def show(
+    code: str, office: OfficeOption = None, db_url: DatabaseOption = None, as_json: JsonOption = False
+) -> None:
     """One programme with its rule and limits."""
-    r = programmes.get_programme(*open_as_office(db_url), code)
+    r = programmes.get_programme(*open_as_office(db_url), code, office=office)
     if as_json:
         print_json(_programme_json(r))
         return
@@ -115,6 +120,7 @@ def add(
     quota: Annotated[str, typer.Option("--quota", help="Units per cycle (empty: none).")] = "",
     coverage_months: Annotated[str, typer.Option("--coverage-months", help="Months a service covers.")] = "",
     description: Annotated[str, typer.Option("--description", help="What it is for.")] = "",
+    office: OfficeOption = None,
     acting: AsOption = "",
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
@@ -140,8 +146,9 @@ def add(
             "coverage_months": coverage_months,
             "description": description,
         },
+        office=office,
     )
-    row = programmes.get_programme(db, actor, code.strip().upper())
+    row = programmes.get_programme(db, actor, code.strip().upper(), office=office)
     if as_json:
         print_json(_programme_json(row))
         return
@@ -149,9 +156,9 @@ def add(
 
 
 @program_app.command("seed")
-def seed(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
-    """Add the seed programmes that are missing (existing ones are left as edited)."""
-    added = programmes.seed_catalogue(*open_as_office(db_url))
+def seed(office: OfficeOption = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
+    """Add the seed programmes missing from an office's catalogue (existing ones are left as edited)."""
+    added = programmes.seed_catalogue(*open_as_office(db_url), office=office)
     if as_json:
         print_json({"ditambahkan": added})
         return
@@ -186,6 +193,7 @@ def set_(
     active: Annotated[
         bool | None, typer.Option("--active/--inactive", help="Switch the programme on or off.")
     ] = None,
+    office: OfficeOption = None,
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -214,8 +222,8 @@ def set_(
         changes["active"] = active
     if not changes:
         fail("Tidak ada yang diubah: beri paling sedikit satu opsi, mis. --amount 300000.")
-    current = programmes.get_programme(db, actor, code)
-    row = programmes.update_programme(db, actor, code, current["version"], changes)
+    current = programmes.get_programme(db, actor, code, office=office)
+    row = programmes.update_programme(db, actor, code, current["version"], changes, office=office)
     if as_json:
         print_json(_programme_json(row))
         return
@@ -227,6 +235,7 @@ def candidates(
     code: str,
     limit: Annotated[int, typer.Option("--limit", help="How many candidates to list, poorest first.")] = 20,
     on: Annotated[str, typer.Option("--date", help="Reference date (default: today).")] = "",
+    office: OfficeOption = None,
     acting: AsReader = "",
     db_url: DatabaseOption = None,
     as_json: JsonOption = False,
@@ -239,6 +248,7 @@ def candidates(
         code,
         reference_date=common.parse_day(on, "--date") if on else None,
         limit=limit,
+        office=office,
     )
     if as_json:
         print_json(result.as_dict())

@@ -102,6 +102,11 @@ class Offices:
         """The office whose area holds ``region_code`` (``None`` for a region above or outside every office)."""
         return next((o for o in self.all if region_code and o.contains(region_code)), None)
 
+    def touching(self, area_code: str) -> tuple[Office, ...]:
+        """The offices an area reaches: the one holding it (a kecamatan's, a city's), or every one inside it (a
+        province's, everywhere's ``""``)."""
+        return tuple(o for o in self.all if contains(area_code, o.code) or o.contains(area_code))
+
     def serves(self, region_code: str) -> bool:
         """Whether one of these offices holds ``region_code``: a family is registered only there (on PostgreSQL an
         office without a partition here could not hold its rows)."""

@@ -137,9 +137,18 @@ def create_cycle(
         errors.append(FieldError("budget_cap", "Pagu terlalu besar"))
     if quota is not None and quota < 1:
         errors.append(FieldError("quota", "Kuota harus lebih dari 0"))
-    if errors:
+    office = db.offices.of(area) or (db.offices.primary if db.offices.single else None)
+    if office is None and not errors:  # a cycle pays from one kabupaten/kota's catalogue and budget
+        errors.append(
+            FieldError(
+                "area_code",
+                f"Siklus dibayar dari anggaran satu kabupaten/kota: pilih wilayah di dalam salah satu kantor "
+                f"({', '.join(db.offices.codes)}).",
+            )
+        )
+    if errors or office is None:
         raise ValidationError("Data siklus belum benar.", errors)
-    prog = get_programme(db, actor, code)
+    prog = get_programme(db, actor, code, office=office.code)
     if not prog["active"]:
         raise StateError(f"Program {prog['code']} tidak aktif.")
     with db.begin() as conn:
@@ -473,9 +482,11 @@ def close_ended_coverage(db: Database, actor: Actor, *, today: date | None = Non
 
 def list_cycles(db: Database, actor: Actor, code: str | None = None) -> list[Cycle]:
     """Cycles of the actor's office, newest first (aggregates only: any staff role)."""
-    programme_id = get_programme(db, actor, code)["id"] if code else None
     with db.read() as conn:
-        return [c for c in store.list_cycles(conn, programme_id) if actor.shares_area(c.area_code)]
+        ids = programme_store.ids_by_code(conn, db.offices.codes, code.strip().upper()) if code else None
+        if ids == []:
+            raise NotFound("Program tidak ditemukan")
+        return [c for c in store.list_cycles(conn, ids) if actor.shares_area(c.area_code)]
 
 
 def show(db: Database, actor: Actor, cycle_id: int) -> CycleView:

@@ -93,8 +93,8 @@ def programme_scope(
 ) -> Scope:
     """What a programme's candidates are computed over (the default budget is what the year has left).
 
-    ``whole_city`` ranks and cuts over every family (the order and the budget are
-    the city's, whoever looks); callers then show only the rows in the actor's area.
+    ``whole_city`` ranks and cuts over every family of the programme's office (the order and the budget are the
+    city's, whoever looks); callers then show only the rows in the actor's area.
     """
     chosen = targeting.resolve_model(conn, model_id)
     if use_programme_limits:
@@ -110,7 +110,9 @@ def programme_scope(
         reference_date=reference_date,
         period=period or (reference_date, reference_date),
         model_id=chosen,
-        area=sa.true() if whole_city else targeting.area_condition(actor, area_code),
+        area=family_store.in_area(prog["office_code"])
+        if whole_city
+        else targeting.area_condition(actor, area_code),
         quota=quota,
         budget=budget,
         overrides=store.approved_actions(conn, prog["id"]),
@@ -122,13 +124,15 @@ def candidates(
     actor: Actor,
     code: str,
     *,
+    office: str | None = None,
     reference_date: date | None = None,
     area_code: str | None = None,
     offset: int = 0,
     limit: int = 20,
 ) -> CandidateList:
-    """Counts (by desil, by kelurahan) and, for roles that read personal data, a page of candidates poorest first."""
-    prog = get_programme(db, actor, code)
+    """Counts (by desil, by kelurahan) and, for roles that read personal data, a page of candidates poorest first
+    (``office``: whose catalogue, for an account above the offices)."""
+    prog = get_programme(db, actor, code, office=office)
     day = reference_date or now().date()
     with db.read() as conn:
         targeting.area_condition(actor, area_code)  # refuses an area_code outside the actor's area
@@ -279,8 +283,11 @@ def explain(
     reference_date: date | None = None,
     period: tuple[date, date] | None = None,
 ) -> FamilyDecision:
-    """The rule clause by clause, the member rule per person, exclusions, overrides and the place in the cut."""
-    prog = get_programme(db, actor, code)
+    """The rule clause by clause, the member rule per person, exclusions, overrides and the place in the cut, by the
+    programme of the family's office."""
+    with db.read() as conn:
+        office = db.offices.of(family_to_explain(conn, actor, family_id)["kelurahan_code"])
+    prog = get_programme(db, actor, code, office=office.code if office else None)
     day = reference_date or now().date()
     window = period or (day, day)
     per_person = prog["unit"] == "orang"
@@ -518,9 +525,11 @@ def decide_override(db: Database, actor: Actor, override_id: int, approve: bool,
         )
 
 
-def list_overrides(db: Database, actor: Actor, code: str, state: str | None = None) -> list[dict[str, Any]]:
+def list_overrides(
+    db: Database, actor: Actor, code: str, state: str | None = None, *, office: str | None = None
+) -> list[dict[str, Any]]:
     """Overrides of a programme in the actor's area (names only for roles that read personal data)."""
-    prog = get_programme(db, actor, code)
+    prog = get_programme(db, actor, code, office=office)
     with db.read() as conn:
         rows = store.list_overrides(conn, prog["id"], family_store.in_area(actor.area_code), state)
     if not actor.sees_personal_data:

@@ -101,7 +101,8 @@ def realisation(db: Database, actor: Actor, year: int) -> Realisation:
     )
     with db.read() as conn:
         cells = store.realisation_cells(conn, year, area)
-        progs = store.report_programmes(conn, year, sorted({c["programme_id"] for c in cells}))
+        covered = [o.code for o in db.offices.touching(area)]
+        progs = store.report_programmes(conn, year, sorted({c["programme_id"] for c in cells}), covered)
     whole_city = area == office
     groups: dict[str, dict[Any, list[dict[str, Any]]]] = {
         "p": defaultdict(list),

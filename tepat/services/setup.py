@@ -87,8 +87,8 @@ def init_database(
     with db.read() as conn:
         served = tuple(office_store.chosen(conn))
     added: tuple[str, ...] = ()
-    if seed_programmes and served:
-        added = tuple(seed_catalogue(db, system_actor()))
+    if seed_programmes and served:  # each office's own catalogue, named after it
+        added = tuple(code for o in served for code in seed_catalogue(db, system_actor(), office=o.code))
     with db.begin() as conn:  # a Citus cluster's coordinator: its tables distributed by office, once
         distributed = tuple(citus.distribute(conn))
     return InitResult(

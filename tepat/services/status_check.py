@@ -145,8 +145,9 @@ PROGRAMMES_FOR_SECONDS = 60.0  # the open programmes and their parsed rules are 
 
 @dataclass(frozen=True)
 class OpenProgramme:
-    """A programme the office runs now, with its rules parsed once."""
+    """A programme an office runs now, with its rules parsed once."""
 
+    office_code: str  # whose catalogue: only that office's families are assessed against it
     name: str
     unit: str
     rule: Rule
@@ -158,8 +159,8 @@ class OpenProgramme:
 
 
 def open_programmes(conn: sa.Connection) -> list[OpenProgramme]:
-    """The active programmes (those the office publishes as open), rules parsed; a rule that no longer parses is
-    left out (its programme page says so), never an error for a resident."""
+    """Every office's active programmes (those it publishes as open), rules parsed; a rule that no longer parses
+    is left out (its programme page says so), never an error for a resident."""
     found = []
     for p in programme_store.list_all(conn, active_only=True):
         try:
@@ -169,7 +170,9 @@ def open_programmes(conn: sa.Connection) -> list[OpenProgramme]:
             )
         except ValidationError:
             continue
-        found.append(OpenProgramme(p["name"], p["unit"], rule, member))  # named as the enrolled ones are
+        found.append(
+            OpenProgramme(p["office_code"], p["name"], p["unit"], rule, member)
+        )  # named as the enrolled ones are
     return found
 
 
@@ -483,7 +486,10 @@ class StatusChecker:
             conn, row["family_id"], row["member_id"]
         )  # the same work whatever the outcome
         # What the open programmes' rules need, read for every outcome (the same work whatever the answer).
-        open_ = self._open_programmes(conn)
+        office = (
+            self.db.offices.of(row["kelurahan_code"]) or self.db.offices.primary
+        )  # the decoy: the first's
+        open_ = [p for p in self._open_programmes(conn) if p.office_code == office.code]
         family = family_store.get(conn, row["family_id"]) if open_ else None
         needs_members = any(p.needs_members for p in open_)
         people = (

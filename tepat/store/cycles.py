@@ -10,7 +10,7 @@ person programme, the person.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -74,7 +74,8 @@ def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> Cycl
     return Cycle.from_row(row) if row else None
 
 
-def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[Cycle]:
+def list_cycles(conn: sa.Connection, programme_ids: Sequence[int] | None = None) -> list[Cycle]:
+    """Every cycle, newest first (of these programmes only, when given)."""
     q = (
         sa.select(
             benefit_cycles,
@@ -84,8 +85,8 @@ def list_cycles(conn: sa.Connection, programme_id: int | None = None) -> list[Cy
         .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
         .order_by(benefit_cycles.c.id.desc())
     )
-    if programme_id is not None:
-        q = q.where(benefit_cycles.c.programme_id == programme_id)
+    if programme_ids is not None:
+        q = q.where(benefit_cycles.c.programme_id.in_(list(programme_ids)))
     return [Cycle.from_row(r) for r in conn.execute(q).mappings()]
 
 

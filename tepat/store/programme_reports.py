@@ -8,6 +8,7 @@ SQL so that a 250,000-row cycle becomes a few dozen rows before Python sees it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -188,9 +189,16 @@ def realisation_cells(conn: sa.Connection, year: int, area_code: str) -> list[di
     return sorted(cells.values(), key=lambda x: (x["programme_id"], x["kecamatan_code"], x["month"]))
 
 
-def report_programmes(conn: sa.Connection, year: int, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The programmes of a report: those with cycles in it (``ids``) and those budgeted for ``year``."""
-    budgeted = sa.and_(programmes.c.budget_year == year, programmes.c.active.is_(True))
+def report_programmes(
+    conn: sa.Connection, year: int, ids: list[int], offices: Sequence[str]
+) -> dict[int, dict[str, Any]]:
+    """The programmes of a report: those with cycles in it (``ids``) and those of ``offices`` budgeted for
+    ``year``."""
+    budgeted = sa.and_(
+        programmes.c.budget_year == year,
+        programmes.c.active.is_(True),
+        programmes.c.office_code.in_(list(offices)),
+    )
     q = sa.select(
         programmes.c.id,
         programmes.c.code,

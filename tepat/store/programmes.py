@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,23 +12,39 @@ from tepat.store.areas import join_on, office_of_family
 from tepat.store.schema import enrolment_overrides, families, members, programmes
 
 
-def list_all(conn: sa.Connection, *, active_only: bool = False) -> list[dict[str, Any]]:
-    q = sa.select(programmes).order_by(programmes.c.id)
+def list_all(
+    conn: sa.Connection, offices: Sequence[str] | None = None, *, active_only: bool = False
+) -> list[dict[str, Any]]:
+    """The catalogues of ``offices`` (every office's when ``None``), office by office in the order created."""
+    q = sa.select(programmes).order_by(programmes.c.office_code, programmes.c.id)
+    if offices is not None:
+        q = q.where(programmes.c.office_code.in_(list(offices)))
     if active_only:
         q = q.where(programmes.c.active == sa.true())
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
-def codes(conn: sa.Connection) -> frozenset[str]:
-    return frozenset(str(c) for c in conn.execute(sa.select(programmes.c.code)).scalars())
+def codes(conn: sa.Connection, office: str) -> frozenset[str]:
+    """The codes in ``office``'s catalogue."""
+    q = sa.select(programmes.c.code).where(programmes.c.office_code == office)
+    return frozenset(str(c) for c in conn.execute(q).scalars())
 
 
-def get_by_code(conn: sa.Connection, code: str, *, lock: bool = False) -> dict[str, Any] | None:
-    q = sa.select(programmes).where(programmes.c.code == code)
+def get_by_code(conn: sa.Connection, office: str, code: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """The programme ``code`` of ``office``'s catalogue."""
+    q = sa.select(programmes).where(programmes.c.office_code == office, programmes.c.code == code)
     if lock:
         q = q.with_for_update()
     row = conn.execute(q).mappings().first()
     return dict(row) if row else None
+
+
+def ids_by_code(conn: sa.Connection, offices: Sequence[str], code: str) -> list[int]:
+    """The programmes with this code in the catalogues of ``offices``."""
+    q = sa.select(programmes.c.id).where(
+        programmes.c.office_code.in_(list(offices)), programmes.c.code == code
+    )
+    return [int(i) for i in conn.execute(q).scalars()]
 
 
 def get(conn: sa.Connection, programme_id: int) -> dict[str, Any] | None:

@@ -554,7 +554,7 @@ programmes = sa.Table(
     "programmes",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("code", sa.String(24), nullable=False, unique=True),  # e.g. BLT-APBD
+    sa.Column("code", sa.String(24), nullable=False),  # e.g. BLT-APBD: unique in its office's catalogue
     sa.Column("name", sa.String(120), nullable=False),
     sa.Column("description", sa.String(1000)),
     sa.Column("unit", sa.String(10), nullable=False),
@@ -578,6 +578,10 @@ programmes = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_by", sa.String(64), nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+    # The office whose catalogue holds it: its budget is that office's, its cycles pay that office's families
+    # (an APBD programme is one kabupaten/kota's; in a province's database each office has its own).
+    sa.Column("office_code", sa.String(5), nullable=False),
+    sa.UniqueConstraint("office_code", "code"),
 )
 
 enrolment_overrides = sa.Table(

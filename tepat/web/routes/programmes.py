@@ -87,12 +87,14 @@ def _catalogue(
     message: str = "",
     status_code: int = 200,
 ) -> Response:
+    rows = programmes.list_programmes(db, actor)
     return _page(
         request,
         "list",
         {
             "title": "Program bantuan",
-            "rows": programmes.list_programmes(db, actor),
+            "rows": rows,
+            "several_offices": len({r["office_code"] for r in rows}) > 1,
             "may_edit_catalogue": programmes.may_edit_catalogue(db, actor),
             "message": message,
             "new": values
@@ -149,15 +151,16 @@ def _detail(
     errors: list[FieldError] | None = None,
     message: str = "",
     notice: str = "",
+    office: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    prog = programmes.get_programme(db, actor, code)
+    prog = programmes.get_programme(db, actor, code, office=office)
     try:
-        result: enrolment.CandidateList | None = enrolment.candidates(db, actor, code, limit=0)
+        result: enrolment.CandidateList | None = enrolment.candidates(db, actor, code, limit=0, office=office)
         no_candidates = ""
     except ValidationError as exc:  # e.g. a rule on desil before the registry was ranked
         result, no_candidates = None, exc.message
-    overrides = enrolment.list_overrides(db, actor, code)
+    overrides = enrolment.list_overrides(db, actor, code, office=office)
     form = values if values is not None else _form_values(prog)
     return _page(
         request,
@@ -165,7 +168,8 @@ def _detail(
         {
             "title": prog["name"],
             "p": prog,
-            "may_edit_catalogue": programmes.may_edit_catalogue(db, actor),
+            "kantor": office or "",  # named in the page's links when the account is above the offices
+            "may_edit_catalogue": programmes.may_edit_catalogue(db, actor, office),
             "result": result,
             "no_candidates": no_candidates,
             "overrides": overrides,
@@ -202,15 +206,18 @@ def _form_values(prog: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/program/{program}")
-def detail(request: Request, db: DB, actor: Staff, program: str, ok: str = "") -> Response:
-    """A programme: its settings, candidates by desil and kelurahan, and its overrides."""
-    return _detail(request, db, actor, program, notice="Perubahan tersimpan." if ok else "")
+def detail(
+    request: Request, db: DB, actor: Staff, program: str, ok: str = "", kantor: str | None = None
+) -> Response:
+    """A programme of the account's office (``kantor``: another office's, for an account above the offices): its
+    settings, candidates by desil and kelurahan, and its overrides."""
+    return _detail(request, db, actor, program, notice="Perubahan tersimpan." if ok else "", office=kantor)
 
 
 @router.post("/program/{program}")
-async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response:
+async def edit(request: Request, db: DB, actor: Staff, program: str, kantor: str | None = None) -> Response:
     """Save the admin's edit of amounts, budget, quota, rules and exclusions (the rule is checked first)."""
-    programmes.require_catalogue(db, actor)
+    programmes.require_catalogue(db, actor, kantor)
     form = await _form(request)
     changes: dict[str, Any] = {
         k: form.get(k, "")
@@ -234,16 +241,33 @@ async def edit(request: Request, db: DB, actor: Staff, program: str) -> Response
         changes["amounts_by_level"] = None
     changes["active"] = form.get("active", "ya") == "ya"
     try:
-        programmes.update_programme(db, actor, program, as_int(form.get("version")), changes)
+        programmes.update_programme(db, actor, program, as_int(form.get("version")), changes, office=kantor)
     except ValidationError as exc:
         return _detail(
-            request, db, actor, program, values=form, errors=exc.errors, message=exc.message, status_code=422
+            request,
+            db,
+            actor,
+            program,
+            values=form,
+            errors=exc.errors,
+            message=exc.message,
+            office=kantor,
+            status_code=422,
         )
     except TepatError as exc:
         return _detail(
-            request, db, actor, program, values=form, message=exc.message, status_code=exc.status_code
+            request,
+            db,
+            actor,
+            program,
+            values=form,
+            message=exc.message,
+            office=kantor,
+            status_code=exc.status_code,
         )
-    return RedirectResponse(f"/program/{program}?ok=1", status_code=303)
+    return RedirectResponse(
+        f"/program/{program}?ok=1" + (f"&kantor={kantor}" if kantor else ""), status_code=303
+    )
 
 
 @router.get("/program/{program}/kandidat")
