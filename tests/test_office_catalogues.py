@@ -191,7 +191,7 @@ def test_the_pages_show_an_offices_catalogue_and_a_province_names_the_office(
     seeded: Database, tmp_path: Path
 ) -> None:
     db = seeded
-    programmes.update_programme(db, DEPOK, "BLT-APBD", 1, {"amount": 300_000})
+    programmes.update_programme(db, DEPOK, "BLT-APBD", 1, {"amount": 300_000, "rule": 'status == "aktif"'})
     for username, role, area in (("admin.depok", Role.ADMIN, "32.76"), ("pemantau", Role.PROVINCE, "32")):
         auth.create_user(
             db,
@@ -219,3 +219,6 @@ def test_the_pages_show_an_offices_catalogue_and_a_province_names_the_office(
         depok = http.get("/program/BLT-APBD?kantor=32.76")
         assert depok.status_code == 200 and "Bantuan Langsung Tunai APBD Kota Depok" in depok.text
         assert 'id="form-program"' not in depok.text  # the province reads, and changes nothing
+        assert "/program/BLT-APBD/kandidat?kantor=32.76" in depok.text
+        named = http.get("/program/BLT-APBD/kandidat?kantor=32.76")
+        assert named.status_code == 200 and "kantor=32.76" in named.text

@@ -40,6 +40,7 @@ from tepat.files.uploads import MAX_BYTES
 from tepat.portal import challenge
 from tepat.portal.pages import templates
 from tepat.portal.shared_state import app_state, client, rate_limits
+from tepat.portal.usul_form import household
 from tepat.services import case_submissions, sessions
 from tepat.services.status_check import (
     ChallengeReused,
@@ -425,19 +426,7 @@ async def usul(request: Request) -> Response:
             {**_usul_context(request, values), "message": sent.problem, "field_errors": sent.errors},
             422 if sent.errors else 400,
         )
-    family = {k: values.get(k, "") for k in ("kelurahan_code", "kk_number", "address", "rw", "rt")}
-    members = [
-        {
-            "name": values.get(f"nama_{i}", ""),
-            "nik": values.get(f"nik_{i}", ""),
-            "birth_date": values.get(f"lahir_{i}", ""),
-            "sex": values.get(f"jk_{i}", ""),
-            "relationship": values.get(f"hubungan_{i}", ""),
-        }
-        if values.get(f"nama_{i}") or values.get(f"nik_{i}")
-        else {}
-        for i in range(MEMBER_ROWS)
-    ]
+    family, members = household(values, MEMBER_ROWS)
     try:
         number = await run_in_threadpool(
             case_submissions.submit_usul,

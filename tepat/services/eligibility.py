@@ -25,7 +25,6 @@ from tepat.store import families as family_store
 from tepat.store import targeting as store
 from tepat.store.database import Database
 from tepat.store.engine import now
-from tepat.store.rule_sql import select_eligible
 from tepat.store.schema import families
 
 
@@ -58,9 +57,7 @@ def eligibility(
     rule = parse_rule(rule_text)
     day = reference_date or now().date()
     with db.read() as conn:
-        chosen = targeting.resolve_model(conn, model_id)
-        scores = store.scores_source(chosen) if chosen is not None else None
-        eligible = select_eligible(rule, reference_date=day, scores=scores)
+        chosen, eligible = targeting.eligible_families(conn, rule, day, model_id)
         ordered = store.eligible_query(eligible, chosen, targeting.area_condition(actor, area_code))
         query = ordered.order_by(None).subquery("hasil")
         grouped = conn.execute(
@@ -101,9 +98,8 @@ def sample_family_ids(
     rule = parse_rule(rule_text)
     day = reference_date or now().date()
     with db.read() as conn:
-        chosen = targeting.resolve_model(conn, model_id)
-        scores = store.scores_source(chosen) if chosen is not None else None
-        ids = select_eligible(rule, reference_date=day, scores=scores).order_by(None).subquery()
+        _, satisfying = targeting.eligible_families(conn, rule, day, model_id)
+        ids = satisfying.order_by(None).subquery()
         member = families.c.id.in_(sa.select(ids.c.id))
         q = (
             sa.select(families.c.id)

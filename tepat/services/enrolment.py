@@ -19,9 +19,8 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
-from tepat.domain.cycles import FROZEN_STATES, CutPlace, cut_reason_text
+from tepat.domain.cycles import CutPlace, cut_reason_text
 from tepat.domain.deciles import DECILES
-from tepat.domain.entitlements import EntitlementState
 from tepat.domain.programmes import OverrideState, budget_for, level_of, member_rule_as_rule
 from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
@@ -35,10 +34,10 @@ from tepat.store import families as family_store
 from tepat.store import programmes as store
 from tepat.store import targeting as score_store
 from tepat.store.areas import join_on
-from tepat.store.candidates import Scope, ranked_candidates, recipient_of_family
+from tepat.store.candidates import Scope, ranked_candidates, receiving, recipient_of_family
 from tepat.store.database import Database
 from tepat.store.engine import now
-from tepat.store.schema import benefit_cycles, entitlements, families, members, programmes
+from tepat.store.schema import entitlements, families, members
 
 OVERRIDE_ACTIONS = {"tambah": "Tambah", "hapus": "Hapus"}
 PAGE_LIMIT = 500
@@ -387,25 +386,8 @@ def _exclusions_of(
     codes = list(prog["exclusions"] or [])
     if not codes:
         return []
-    q = (
-        sa.select(programmes.c.code, benefit_cycles.c.name, entitlements.c.recipient_name, programmes.c.unit)
-        .join(benefit_cycles, benefit_cycles.c.id == entitlements.c.cycle_id)
-        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-        .where(
-            entitlements.c.family_id == family_id,
-            programmes.c.code.in_(codes),
-            benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
-            benefit_cycles.c.period_start <= period[1],
-            benefit_cycles.c.period_end >= period[0],
-            entitlements.c.state.not_in(
-                (
-                    EntitlementState.DIBATALKAN.value,
-                    EntitlementState.DIBLOKIR.value,
-                )
-            ),
-        )
-    )
-    return [f'sudah menerima {code} pada siklus "{name}"' for code, name, _, _ in conn.execute(q)]
+    q = receiving(codes, period).where(entitlements.c.family_id == family_id)
+    return [f'sudah menerima {r.code} pada siklus "{r.name}"' for r in conn.execute(q)]
 
 
 # ----------------------------------------------------------------- overrides (maker-checker)

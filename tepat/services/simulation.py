@@ -37,7 +37,6 @@ from tepat.store import families as family_store
 from tepat.store import targeting as store
 from tepat.store.database import Database
 from tepat.store.engine import now
-from tepat.store.rule_sql import select_eligible
 from tepat.store.schema import families
 
 
@@ -123,9 +122,7 @@ def simulate(
     day = reference_date or now().date()
     area = family_store.in_area(actor.area_code)
     with db.read() as conn:
-        chosen = targeting.resolve_model(conn, model_id)
-        scores = store.scores_source(chosen) if chosen is not None else None
-        eligible = select_eligible(rule, reference_date=day, scores=scores)
+        chosen, eligible = targeting.eligible_families(conn, rule, day, model_id)
         rows = conn.execute(store.eligible_query(eligible, chosen, area)).all()
         active = conn.execute(
             sa.select(families.c.kelurahan_code, sa.func.count())

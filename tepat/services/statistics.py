@@ -357,44 +357,62 @@ def chart_svg(
         )
     if name in ("peta-kelurahan", "peta-kecamatan"):
         level = Level.KELURAHAN if name == "peta-kelurahan" else Level.KECAMATAN
-        title = f"Keluarga belum diverifikasi dalam 2 tahun terakhir, per {level.value}"
-        area_file = boundary_file(office.name, level.value)
-        if area_file is None:
-            return no_map(title, office.name)
-        cells = registry_indicators(db, actor, settings, level, today)
-        day = today or date.today()
-        return choropleth(
-            boundaries(area_file),
-            {c.code: c.not_verified_share for c in cells},
-            title=title,
-            unit="persen keluarga aktif di registri",
-            source=REGISTRY_SOURCE.format(
-                agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size
-            ),
-            legend_title="Persen keluarga",
-            digits=1,
-            missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / tanpa data",
+        return _registry_map(
+            db,
+            actor,
+            settings,
+            office,
+            level,
+            today,
+            title=f"Keluarga belum diverifikasi dalam 2 tahun terakhir, per {level.value}",
+            share=lambda c: c.not_verified_share,
+            missing="tanpa data",
         )
     if name == "peta-desil":
-        title = "Keluarga desil 1–4 (40% termiskin menurut peringkat PMT), per kelurahan"
-        area_file = boundary_file(office.name, Level.KELURAHAN.value)
-        if area_file is None:
-            return no_map(title, office.name)
-        cells = registry_indicators(db, actor, settings, Level.KELURAHAN, today)
-        day = today or date.today()
-        return choropleth(
-            boundaries(area_file),
-            {c.code: c.poorest_share for c in cells},
-            title=title,
-            unit="persen keluarga aktif di registri",
-            source=REGISTRY_SOURCE.format(
-                agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size
-            ),
-            legend_title="Persen keluarga",
-            digits=1,
-            missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / belum diperingkat",
+        return _registry_map(
+            db,
+            actor,
+            settings,
+            office,
+            Level.KELURAHAN,
+            today,
+            title="Keluarga desil 1–4 (40% termiskin menurut peringkat PMT), per kelurahan",
+            share=lambda c: c.poorest_share,
+            missing="belum diperingkat",
         )
     raise NotFound("Grafik tidak dikenal.")
+
+
+def _registry_map(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    office: Office,
+    level: Level,
+    today: date | None,
+    *,
+    title: str,
+    share: Callable[[AreaIndicator], float | None],
+    missing: str,
+) -> str:
+    """A map of one share of the registry's active families per area of ``level`` (small cells hidden)."""
+    area_file = boundary_file(office.name, level.value)
+    if area_file is None:
+        return no_map(title, office.name)
+    cells = registry_indicators(db, actor, settings, level, today)
+    day = today or date.today()
+    return choropleth(
+        boundaries(area_file),
+        {c.code: share(c) for c in cells},
+        title=title,
+        unit="persen keluarga aktif di registri",
+        source=REGISTRY_SOURCE.format(
+            agency=office.agency, day=day.strftime("%d-%m-%Y"), k=settings.min_cell_size
+        ),
+        legend_title="Persen keluarga",
+        digits=1,
+        missing_label=f"Disembunyikan (< {settings.min_cell_size} keluarga) / {missing}",
+    )
 
 
 def chart_png(name: str, db: Database, actor: Actor, settings: Settings, year: int | None = None) -> bytes:

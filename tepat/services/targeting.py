@@ -28,6 +28,7 @@ from tepat.charts.targeting import accuracy_chart, decile_chart
 from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
 from tepat.domain.deciles import DECILES
+from tepat.domain.rule_ast import Rule
 from tepat.domain.targeting_accuracy import targeting_table
 from tepat.domain.welfare import AnyPmtModel, GroupedPmtModel, model_from_spec
 from tepat.errors import ConflictError, NotFound, PermissionDenied, ValidationError
@@ -37,6 +38,7 @@ from tepat.store import families as family_store
 from tepat.store import targeting as store
 from tepat.store.database import Database
 from tepat.store.engine import now
+from tepat.store.rule_sql import select_eligible
 from tepat.store.schema import families
 
 DEFAULT_COVERAGES = (0.1, 0.2, 0.4)
@@ -368,6 +370,16 @@ def resolve_model(conn: sa.Connection, model_id: int | None) -> int | None:
             raise NotFound(NO_MODEL)
         return model_id
     return store.latest_ranked_model(conn)
+
+
+def eligible_families(
+    conn: sa.Connection, rule: Rule, reference_date: date, model_id: int | None
+) -> tuple[int | None, sa.Select[Any]]:
+    """The model a rule's desil and skor are read from (``resolve_model``) and the ``SELECT families.id`` of every
+    family satisfying the rule on ``reference_date``."""
+    chosen = resolve_model(conn, model_id)
+    scores = store.scores_source(chosen) if chosen is not None else None
+    return chosen, select_eligible(rule, reference_date=reference_date, scores=scores)
 
 
 def family_targeting(

@@ -18,6 +18,7 @@ programmes in a frozen cycle (approved, paying or closed) whose period overlaps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -218,33 +219,44 @@ def fixed_amount(prog: dict[str, Any]) -> int | None:
     return int(prog["amount"])
 
 
+def receiving(codes: Sequence[str], period: tuple[date, date]) -> sa.Select[Any]:
+    """The entitlements of programmes ``codes`` in frozen cycles whose period overlaps ``period``, neither cancelled
+    nor blocked — who already receives what a programme's exclusions name (its candidates leave them out, and a
+    family's explanation names them) — with ``family_id``, ``member_id``, the programme's ``unit`` and ``code``
+    and the cycle's ``name``."""
+    return (
+        sa.select(
+            entitlements.c.family_id,
+            entitlements.c.member_id,
+            programmes.c.unit,
+            programmes.c.code,
+            benefit_cycles.c.name,
+        )
+        .join(benefit_cycles, benefit_cycles.c.id == entitlements.c.cycle_id)
+        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
+        .where(
+            programmes.c.code.in_(list(codes)),
+            benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
+            benefit_cycles.c.period_start <= period[1],
+            benefit_cycles.c.period_end >= period[0],
+            entitlements.c.state.not_in((EntitlementState.DIBATALKAN.value, EntitlementState.DIBLOKIR.value)),
+        )
+    )
+
+
 def _excluded(
     prog: dict[str, Any], period: tuple[date, date], per_person: bool
 ) -> sa.ColumnElement[bool] | None:
     codes = list(prog.get("exclusions") or [])
     if not codes:
         return None
-    receiving = (
-        sa.select(entitlements.c.family_id, entitlements.c.member_id, programmes.c.unit)
-        .join(benefit_cycles, benefit_cycles.c.id == entitlements.c.cycle_id)
-        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-        .where(
-            programmes.c.code.in_(codes),
-            benefit_cycles.c.state.in_([s.value for s in FROZEN_STATES]),
-            benefit_cycles.c.period_start <= period[1],
-            benefit_cycles.c.period_end >= period[0],
-            entitlements.c.state.not_in(
-                (
-                    EntitlementState.DIBATALKAN.value,
-                    EntitlementState.DIBLOKIR.value,
-                )
-            ),
-        )
-    )
+    receiving_now = receiving(codes, period)
     if not per_person:
-        return families.c.id.in_(receiving.with_only_columns(entitlements.c.family_id))
-    by_person = receiving.with_only_columns(entitlements.c.member_id).where(programmes.c.unit == "orang")
-    by_family = receiving.with_only_columns(entitlements.c.family_id).where(programmes.c.unit == "keluarga")
+        return families.c.id.in_(receiving_now.with_only_columns(entitlements.c.family_id))
+    by_person = receiving_now.with_only_columns(entitlements.c.member_id).where(programmes.c.unit == "orang")
+    by_family = receiving_now.with_only_columns(entitlements.c.family_id).where(
+        programmes.c.unit == "keluarga"
+    )
     return sa.or_(PERSON.c.id.in_(by_person), families.c.id.in_(by_family))
 
 

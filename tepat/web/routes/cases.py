@@ -21,6 +21,7 @@ from tepat.domain.verification import OBSERVABLE, VisitDecision, parse_gps
 from tepat.errors import TepatError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.files.writers import table_csv
+from tepat.portal.usul_form import household
 from tepat.services import case_submissions, cases, registry_reads, verification
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
@@ -144,19 +145,7 @@ async def new_usul(request: Request, db: DB, actor: Editor) -> Response:
     """Save an operator's proposal; it starts at 'diajukan' like a resident's."""
     form = await request.form(max_files=1)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    family = {k: values.get(k, "") for k in ("kelurahan_code", "kk_number", "address", "rw", "rt")}
-    members = [
-        {
-            "name": values.get(f"nama_{i}", ""),
-            "nik": values.get(f"nik_{i}", ""),
-            "birth_date": values.get(f"lahir_{i}", ""),
-            "sex": values.get(f"jk_{i}", ""),
-            "relationship": values.get(f"hubungan_{i}", ""),
-        }
-        if values.get(f"nama_{i}") or values.get(f"nik_{i}")
-        else {}
-        for i in range(MEMBER_ROWS)
-    ]
+    family, members = household(values, MEMBER_ROWS)
     photo = form.get("foto")
     evidence = (
         [case_submissions.Evidence(photo.file, "foto_rumah")]

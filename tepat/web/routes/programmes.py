@@ -271,9 +271,12 @@ async def edit(request: Request, db: DB, actor: Staff, program: str, kantor: str
 
 
 @router.get("/program/{program}/kandidat")
-def candidate_page(request: Request, db: DB, actor: Personal, program: str, mulai: int = 0) -> Response:
-    """A page of candidates poorest first, with names (roles that read personal data, in their area)."""
-    result = enrolment.candidates(db, actor, program, offset=max(mulai, 0), limit=PAGE)
+def candidate_page(
+    request: Request, db: DB, actor: Personal, program: str, mulai: int = 0, kantor: str | None = None
+) -> Response:
+    """A page of candidates poorest first, with names (roles that read personal data, in their area; ``kantor``:
+    whose programme, for an account above the offices)."""
+    result = enrolment.candidates(db, actor, program, offset=max(mulai, 0), limit=PAGE, office=kantor)
     return _page(
         request,
         "candidates",
@@ -282,6 +285,7 @@ def candidate_page(request: Request, db: DB, actor: Personal, program: str, mula
             "result": result,
             "start": max(mulai, 0),
             "size": PAGE,
+            "kantor": kantor or "",
         },
     )
 
