@@ -96,10 +96,11 @@ def build(
     model_id = targeting.save_model(db, everyone, model, source=survey, name="bench")
     _progress(f"{url.rsplit('/', 1)[-1]}: ranking {first_id - 1:,} families …")
     registry_ranking.rank_registry(db, everyone, model_id, reference_date=DAY)
-    programmes.seed_catalogue(db, everyone)
-    prog = programmes.get_programme(db, everyone, "BLT-APBD")
+    first = offices[0]  # the office whose cycle is measured: its own catalogue
+    programmes.seed_catalogue(db, everyone, office=first)
+    prog = programmes.get_programme(db, everyone, "BLT-APBD", office=first)
     programmes.update_programme(
-        db, everyone, "BLT-APBD", prog["version"], {"rule": RULE, "annual_budget": None}
+        db, everyone, "BLT-APBD", prog["version"], {"rule": RULE, "annual_budget": None}, office=first
     )
     if db.dialect == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
