@@ -285,13 +285,13 @@ def explain(
     """The rule clause by clause, the member rule per person, exclusions, overrides and the place in the cut, by the
     programme of the family's office."""
     with db.read() as conn:
-        office = db.offices.of(family_to_explain(conn, actor, family_id)["kelurahan_code"])
+        fam = family_to_explain(conn, actor, family_id)
+    office = db.offices.of(fam["kelurahan_code"])
     prog = get_programme(db, actor, code, office=office.code if office else None)
     day = reference_date or now().date()
     window = period or (day, day)
     per_person = prog["unit"] == "orang"
     with db.read() as conn:
-        fam = family_to_explain(conn, actor, family_id)
         scope = programme_scope(conn, prog, actor, reference_date=day, period=window, whole_city=True)
         score = (
             score_store.family_score(conn, scope.model_id, family_id) if scope.model_id is not None else None
