@@ -40,3 +40,12 @@ def test_a_subquery_without_the_office_is_refused_either_way_round() -> None:
 def test_a_table_without_offices_joins_on_the_id_alone() -> None:
     """A table without an office column (a case's events) names its row by id alone."""
     assert _sql(join_on(case_events.c.case_id, cases.c.id)) == "case_events.case_id = cases.id"
+
+
+def test_two_regions_overlap_when_one_holds_the_other() -> None:
+    """``regions.overlaps``: what ``Actor.shares_area`` and ``Offices.touching`` both ask."""
+    from tepat.domain.regions import overlaps
+
+    assert overlaps("32.75", "32.75.01.1001") and overlaps("32.75.01.1001", "32.75")
+    assert overlaps("", "32.76") and overlaps("32", "32.76") and overlaps("32.75", "32.75")
+    assert not overlaps("32.75", "32.76") and not overlaps("32.75.01", "32.75.02.1001")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from tepat.domain.regions import contains
+from tepat.domain.regions import contains, overlaps
 from tepat.errors import PermissionDenied
 
 
@@ -159,7 +159,7 @@ class Actor:
         """True when ``region_code`` and this actor's area overlap: one lies inside the other. What covers a whole
         area — a city's cycle, a batch of all its kelurahan — is seen by the staff working anywhere inside it, and
         by no one outside it (another office of a province's database)."""
-        return contains(self.area_code, region_code) or contains(region_code, self.area_code)
+        return overlaps(self.area_code, region_code)
 
     def may(self, permission: Permission, region_code: str | None = None) -> bool:
         """True when the role has ``permission`` and, given a region, the region lies inside the area."""

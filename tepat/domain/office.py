@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tepat.domain.regions import Level, contains, is_region_code, level_of, parent_of
+from tepat.domain.regions import Level, contains, is_region_code, level_of, overlaps, parent_of
 
 _PREFIXES = ("Kota Administrasi ", "Kabupaten Administrasi ", "Kota ", "Kabupaten ", "Kab. ")
 
@@ -105,7 +105,7 @@ class Offices:
     def touching(self, area_code: str) -> tuple[Office, ...]:
         """The offices an area reaches: the one holding it (a kecamatan's, a city's), or every one inside it (a
         province's, everywhere's ``""``)."""
-        return tuple(o for o in self.all if contains(area_code, o.code) or o.contains(area_code))
+        return tuple(o for o in self.all if overlaps(area_code, o.code))
 
     def serves(self, region_code: str) -> bool:
         """Whether one of these offices holds ``region_code``: a family is registered only there (on PostgreSQL an

@@ -60,6 +60,12 @@ def contains(area_code: str, code: str) -> bool:
     return area_code == "" or code == area_code or code.startswith(area_code + ".")
 
 
+def overlaps(one: str, other: str) -> bool:
+    """True when one region lies inside the other (or they are the same): what covers an area reaches everyone
+    working anywhere inside it, and an account reaches every region inside its area."""
+    return contains(one, other) or contains(other, one)
+
+
 @dataclass(frozen=True, slots=True)
 class RegionCode:
     """A region code parsed once where it enters (a form, a file, the CLI); ``str()`` gives the dotted code."""
