@@ -35,6 +35,7 @@ from tepat.domain.cases import (
     system_clock,
 )
 from tepat.domain.households import VerificationStatus
+from tepat.domain.registry_records import Family
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.services import moves, registry
@@ -72,7 +73,7 @@ class CaseDetail:
     next_states: list[CaseState]
     sla: SlaState | None
     overdue: bool
-    subject: dict[str, Any] | None = None
+    subject: Family | None = None
     warnings: list[str] = field(default_factory=list)
 
 

@@ -9,6 +9,7 @@ property test. Analysts get counts only, and explanations without member names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.deciles import DECILES
+from tepat.domain.registry_records import Family, Member
 from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
 from tepat.errors import NotFound
@@ -110,7 +112,7 @@ def sample_family_ids(
         return [int(i) for i in conn.execute(q).scalars()]
 
 
-def family_to_explain(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, Any]:
+def family_to_explain(conn: sa.Connection, actor: Actor, family_id: int) -> Family:
     """The family whose decision ``actor`` may read (in their area; staff with personal data, or analysts);
     404 otherwise, so that a stranger learns nothing of whether it exists."""
     fam = family_store.get(conn, family_id)
@@ -119,6 +121,17 @@ def family_to_explain(conn: sa.Connection, actor: Actor, family_id: int) -> dict
     if not (actor.may(Permission.READ_PERSONAL) or actor.may(Permission.TARGETING)):
         raise NotFound("Keluarga tidak ditemukan")
     return fam
+
+
+def rule_facts(
+    actor: Actor, family: Family, people: Sequence[Member], score: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What a rule reads of a family, as ``actor`` may see it: the family with its ``desil`` and ``skor`` (the
+    model's score, or none), and its members, without name and NIK for a role that reads no personal data."""
+    facts = {**family, "desil": score["desil"] if score else None, "skor": score["score"] if score else None}
+    if actor.sees_personal_data:
+        return facts, [dict(m) for m in people]
+    return facts, [{k: v for k, v in m.items() if k not in ("name", "nik")} for m in people]
 
 
 def explain_family(
@@ -138,8 +151,5 @@ def explain_family(
         chosen = targeting.resolve_model(conn, model_id)
         score = store.family_score(conn, chosen, family_id) if chosen is not None else None
         people = family_store.members_of(conn, family_id)
-    fam["desil"] = score["desil"] if score else None
-    fam["skor"] = score["score"] if score else None
-    if not actor.sees_personal_data:
-        people = [{k: v for k, v in m.items() if k not in ("name", "nik")} for m in people]
-    return explain_rule(parsed, fam, people, day)
+    facts, seen = rule_facts(actor, fam, people, score)
+    return explain_rule(parsed, facts, seen, day)

@@ -26,7 +26,7 @@ from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import targeting
-from tepat.services.eligibility import family_to_explain
+from tepat.services.eligibility import family_to_explain, rule_facts
 from tepat.services.programmes import get_programme
 from tepat.store import audit
 from tepat.store import cycles as cycle_store
@@ -310,18 +310,16 @@ def explain(
                 sa.select(ranked).where(ranked.c.family_id == family_id).order_by(ranked.c.rank)
             ).mappings()
         ]
-    fam = {**fam, "desil": score["desil"] if score else None, "skor": score["score"] if score else None}
-    if not actor.sees_personal_data:
-        people = [{k: v for k, v in m.items() if k not in ("name", "nik")} for m in people]
-    rule = explain_rule(parse_rule(prog["rule"]), fam, people, day)
+    facts, seen = rule_facts(actor, fam, people, score)
+    rule = explain_rule(parse_rule(prog["rule"]), facts, seen, day)
     decisions: list[PersonDecision] = []
     if per_person:
         member_rule = member_rule_as_rule(prog["member_rule"] or "hidup and aktif")
-        for m in people:
-            explanation = explain_rule(member_rule, fam, [m], day)
+        for m in seen:
+            explanation = explain_rule(member_rule, facts, [m], day)
             level = level_of(m, day) if prog["amounts_by_level"] else None
             decisions.append(PersonDecision(int(m["id"]), m.get("name"), explanation, level))
-    names = {int(m["id"]): m.get("name") or f"anggota {m['id']}" for m in people}
+    names = {int(m["id"]): m.get("name") or f"anggota {m['id']}" for m in seen}
     place_lines = []
     for p in places:
         who = names.get(int(p["member_id"]), "anggota") if per_person and p["member_id"] else "keluarga"

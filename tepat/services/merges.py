@@ -13,6 +13,7 @@ deciding it anew).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,7 +219,7 @@ def _save(
     conn: sa.Connection,
     actor: Actor,
     table: sa.Table,
-    row: dict[str, Any],
+    row: Mapping[str, Any],
     changes: dict[str, Any],
     why: str,
     at: Any,

@@ -27,6 +27,7 @@ from tepat.domain.households import (
     RegistryStatus,
 )
 from tepat.domain.regions import parent_of
+from tepat.domain.registry_records import Family, Member
 from tepat.domain.validation import validate_family, validate_household, validate_member
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.services import moves, payable
@@ -67,15 +68,15 @@ def _check_no_active_duplicate(
     conn: sa.Connection, *, kk_number: str | None = None, nik: str | None = None, except_id: int | None = None
 ) -> None:
     if kk_number is not None:
-        other = family_store.active_family_by_kk(conn, kk_number)
-        if other is not None and other["id"] != except_id:
+        family = family_store.active_family_by_kk(conn, kk_number)
+        if family is not None and family["id"] != except_id:
             raise ValidationError(
                 "Nomor KK sudah terdaftar",
                 [FieldError("kk_number", "Nomor KK sudah dipakai keluarga aktif lain", kk_number)],
             )
     if nik is not None:
-        other = family_store.active_member_by_nik(conn, nik)
-        if other is not None and other["id"] != except_id:
+        member = family_store.active_member_by_nik(conn, nik)
+        if member is not None and member["id"] != except_id:
             raise ValidationError(
                 "NIK sudah terdaftar",
                 [FieldError("nik", "NIK sudah terdaftar sebagai anggota aktif keluarga lain", nik)],
@@ -198,7 +199,7 @@ def deactivate_family(
     )
 
 
-def _member_in_scope(conn: sa.Connection, actor: Actor, member_id: int) -> dict[str, Any]:
+def _member_in_scope(conn: sa.Connection, actor: Actor, member_id: int) -> Member:
     # The role first, before any lookup: a role that may not change the registry gets the same answer (403)
     # for a member that exists and one that does not.
     require_personal(actor)
@@ -208,17 +209,17 @@ def _member_in_scope(conn: sa.Connection, actor: Actor, member_id: int) -> dict[
     if member is None:
         raise NotFound("Anggota tidak ditemukan")
     lock_family(conn, actor, member["family_id"])
-    locked = versioning.lock_current(conn, members, member_id)
+    locked = family_store.locked_member(conn, member_id)
     assert locked is not None
     return locked
 
 
-def lock_member_for_edit(conn: sa.Connection, actor: Actor, member_id: int) -> dict[str, Any]:
+def lock_member_for_edit(conn: sa.Connection, actor: Actor, member_id: int) -> Member:
     """A member's current row, locked in ``conn``'s transaction, after the same checks as any edit (role, area)."""
     return _member_in_scope(conn, actor, member_id)
 
 
-def lock_family_for_edit(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, Any]:
+def lock_family_for_edit(conn: sa.Connection, actor: Actor, family_id: int) -> Family:
     """A family's current row, locked in ``conn``'s transaction, after the same checks as any edit."""
     return lock_family(conn, actor, family_id)
 

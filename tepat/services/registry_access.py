@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from tepat.domain.access import Actor
 from tepat.domain.audit_actions import AuditAction
+from tepat.domain.registry_records import Family
 from tepat.errors import NotFound, PermissionDenied
-from tepat.store import audit, versioning
+from tepat.store import audit
 from tepat.store import families as family_store
 from tepat.store.database import Database
-from tepat.store.schema import families
 
 NOT_FOUND = "Keluarga tidak ditemukan"
 
@@ -24,7 +24,7 @@ def require_personal(actor: Actor) -> None:
         raise PermissionDenied("Peran Anda hanya dapat melihat data agregat, bukan data perorangan")
 
 
-def visible_family(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, Any]:
+def visible_family(conn: sa.Connection, actor: Actor, family_id: int) -> Family:
     require_personal(actor)
     row = family_store.get(conn, family_id)
     if row is None or not actor.in_area(row["kelurahan_code"]):
@@ -32,16 +32,16 @@ def visible_family(conn: sa.Connection, actor: Actor, family_id: int) -> dict[st
     return row
 
 
-def editable_family(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, Any]:
+def editable_family(conn: sa.Connection, actor: Actor, family_id: int) -> Family:
     row = visible_family(conn, actor, family_id)
     if not actor.can_edit_registry(row["kelurahan_code"]):
         raise PermissionDenied("Peran Anda tidak dapat mengubah data registri")
     return row
 
 
-def lock_family(conn: sa.Connection, actor: Actor, family_id: int) -> dict[str, Any]:
+def lock_family(conn: sa.Connection, actor: Actor, family_id: int) -> Family:
     editable_family(conn, actor, family_id)
-    row = versioning.lock_current(conn, families, family_id)
+    row = family_store.locked_family(conn, family_id)
     assert row is not None
     return row
 

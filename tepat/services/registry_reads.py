@@ -3,7 +3,7 @@ read of personal data is audited (UU 27/2022)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from tepat.domain.households import (
     lacks_active_head,
 )
 from tepat.domain.regions import Level, RegionIndex, level_of
+from tepat.domain.registry_records import Family, Member
 from tepat.errors import FieldError, NotFound, ValidationError
 from tepat.services.office import working_area
 from tepat.services.registry_access import record_read, require_personal, visible_family
@@ -27,12 +28,18 @@ from tepat.store.engine import now
 from tepat.store.schema import families, members
 
 
+class MemberView(Member):
+    """A member as a family's page shows them: with their age on the view's day."""
+
+    age: int
+
+
 @dataclass(frozen=True)
 class FamilyView:
     """A family and its members as one user may see them (now, or as of a date)."""
 
-    family: dict[str, Any]
-    members: list[dict[str, Any]]
+    family: Family
+    members: list[MemberView]
     kelurahan_name: str
     kecamatan_name: str
     as_of: datetime | None = None
@@ -59,15 +66,11 @@ class AreaListing:
     members: int | None = None
 
 
-def _view(
-    regions: RegionIndex, fam: dict[str, Any], mems: list[dict[str, Any]], as_of: datetime | None
-) -> FamilyView:
+def _view(regions: RegionIndex, fam: Family, mems: Sequence[Member], as_of: datetime | None) -> FamilyView:
     day = (as_of or now()).date()
-    for m in mems:
-        m["age"] = age_on(m["birth_date"], day)
     return FamilyView(
         family=fam,
-        members=mems,
+        members=[MemberView(**m, age=age_on(m["birth_date"], day)) for m in mems],
         kelurahan_name=regions.name(fam["kelurahan_code"]),
         kecamatan_name=regions.name(fam["kecamatan_code"]),
         as_of=as_of,
@@ -85,7 +88,8 @@ def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | 
             if not versions:
                 raise NotFound("Keluarga ini belum terdaftar pada tanggal tersebut")
             mems = versioning.as_of(conn, members, lambda t: t.c.family_id == family_id, as_of)
-            view = _view(db.regions, versions[0], sorted(mems, key=lambda m: m["id"]), as_of)
+            then = [family_store.member_of(m) for m in sorted(mems, key=lambda m: m["id"])]
+            view = _view(db.regions, family_store.family_of(versions[0]), then, as_of)
     record_read(
         db,
         actor,
@@ -97,7 +101,7 @@ def get_family(db: Database, actor: Actor, family_id: int, *, as_of: datetime | 
     return view
 
 
-def get_member(db: Database, actor: Actor, member_id: int) -> dict[str, Any]:
+def get_member(db: Database, actor: Actor, member_id: int) -> Member:
     """One member (current version), if their family is inside the actor's area; the read is audited."""
     with db.read() as conn:
         member = family_store.get_member(conn, member_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -179,8 +179,8 @@ def open_programmes(conn: sa.Connection) -> list[OpenProgramme]:
 def assessed(
     open_: list[OpenProgramme],
     enrolled: list[ProgrammeStatus],
-    family: dict[str, Any] | None,
-    people: list[dict[str, Any]],
+    family: Mapping[str, Any] | None,
+    people: Sequence[Mapping[str, Any]],
     member_id: int,
     today: date,
 ) -> list[ProgrammeStatus]:
@@ -512,9 +512,9 @@ class StatusChecker:
             row["member_status"] == RegistryStatus.AKTIF and row["registry_status"] == RegistryStatus.AKTIF
         )
         if active and family is not None:
-            family = {**family, "desil": row.get("desil"), "skor": row.get("skor")}
+            facts = {**family, "desil": row.get("desil"), "skor": row.get("skor")}
             programmes = assessed(
-                open_, programmes, family, people, int(row["member_id"]), local_time(now()).date()
+                open_, programmes, facts, people, int(row["member_id"]), local_time(now()).date()
             )
         verification = _VERIFICATION_LABELS.get(row["verification_status"], row["verification_status"])
         if row.get("verified_on"):

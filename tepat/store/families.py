@@ -6,15 +6,18 @@ can return a family outside it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
 from tepat.domain.households import LifeStatus, RegistryStatus
 from tepat.domain.nik import Nik
+from tepat.domain.registry_records import Family, Member
 from tepat.store.areas import join_on, same_office, within
 from tepat.store.compiled import CompiledQuery, read_rows
 from tepat.store.schema import active_niks, families, members
+from tepat.store.versioning import lock_current
 
 if TYPE_CHECKING:
     from tepat.store.database import Database
@@ -70,43 +73,65 @@ FAMILY_BY_NIK = (
 _FAMILY_BY_NIK_QUERY = CompiledQuery(FAMILY_BY_NIK)
 
 
-def get(conn: sa.Connection, family_id: int) -> dict[str, Any] | None:
+def family_of(row: Mapping[Any, Any]) -> Family:
+    """A ``families`` row (every column, as ``sa.select(families)`` reads it) as its read model."""
+    return cast(Family, dict(row))
+
+
+def member_of(row: Mapping[Any, Any]) -> Member:
+    """A ``members`` row (every column) as its read model."""
+    return cast(Member, dict(row))
+
+
+def get(conn: sa.Connection, family_id: int) -> Family | None:
     row = conn.execute(_FAMILY, {"family_id": family_id}).mappings().first()
-    return dict(row) if row else None
+    return family_of(row) if row else None
 
 
-def members_of(conn: sa.Connection, family_id: int, *, include_inactive: bool = True) -> list[dict[str, Any]]:
+def members_of(conn: sa.Connection, family_id: int, *, include_inactive: bool = True) -> list[Member]:
     """The family's members, head first."""
     q = _MEMBERS if include_inactive else _ACTIVE_MEMBERS
-    return [dict(r) for r in conn.execute(q, {"family_id": family_id}).mappings()]
+    return [member_of(r) for r in conn.execute(q, {"family_id": family_id}).mappings()]
 
 
-def get_member(conn: sa.Connection, member_id: int) -> dict[str, Any] | None:
+def get_member(conn: sa.Connection, member_id: int) -> Member | None:
     row = conn.execute(_MEMBER, {"member_id": member_id}).mappings().first()
-    return dict(row) if row else None
+    return member_of(row) if row else None
 
 
-def active_member_by_nik(conn: sa.Connection, nik: str) -> dict[str, Any] | None:
+def active_member_by_nik(conn: sa.Connection, nik: str) -> Member | None:
     row = conn.execute(_ACTIVE_BY_NIK, {"nik": nik}).mappings().first()
-    return dict(row) if row else None
+    return member_of(row) if row else None
 
 
-def family_by_active_nik(db: Database, nik: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+def family_by_active_nik(db: Database, nik: str) -> tuple[Family, list[Member]] | None:
     """The family of the active member with this NIK and all its members (head first), in one statement."""
     rows = read_rows(db, _FAMILY_BY_NIK_QUERY, {"nik": nik})
     if not rows:
         return None
     split = len(_FAMILY_KEYS)
-    family = dict(zip(_FAMILY_KEYS, rows[0][:split], strict=True))
-    return family, [dict(zip(_MEMBER_KEYS, row[split:], strict=True)) for row in rows]
+    family = family_of(dict(zip(_FAMILY_KEYS, rows[0][:split], strict=True)))
+    return family, [member_of(dict(zip(_MEMBER_KEYS, row[split:], strict=True))) for row in rows]
 
 
-def active_family_by_kk(conn: sa.Connection, kk_number: str) -> dict[str, Any] | None:
+def locked_family(conn: sa.Connection, family_id: int) -> Family | None:
+    """The family's current row, locked for update in ``conn``'s transaction (``versioning.lock_current``)."""
+    row = lock_current(conn, families, family_id)
+    return family_of(row) if row else None
+
+
+def locked_member(conn: sa.Connection, member_id: int) -> Member | None:
+    """The member's current row, locked for update in ``conn``'s transaction."""
+    row = lock_current(conn, members, member_id)
+    return member_of(row) if row else None
+
+
+def active_family_by_kk(conn: sa.Connection, kk_number: str) -> Family | None:
     q = sa.select(families).where(
         families.c.kk_number == kk_number, families.c.registry_status == RegistryStatus.AKTIF.value
     )
     row = conn.execute(q).mappings().first()
-    return dict(row) if row else None
+    return family_of(row) if row else None
 
 
 def head_name() -> sa.ScalarSelect[Any]:

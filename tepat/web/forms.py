@@ -6,6 +6,7 @@ so that a ``FieldError`` from a service lands next to its input unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -78,7 +79,7 @@ def is_blank(values: dict[str, str]) -> bool:
     return not any(values.values())
 
 
-def as_form_values(record: dict[str, Any], specs: tuple[FieldSpec, ...]) -> dict[str, str]:
+def as_form_values(record: Mapping[str, Any], specs: tuple[FieldSpec, ...]) -> dict[str, str]:
     """A stored record as the strings its form inputs start with."""
     out: dict[str, str] = {}
     for s in specs:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor
 from tepat.domain.formatting import TIMEZONE
+from tepat.domain.registry_records import Family
 from tepat.services import registry, registry_history, registry_reads, targeting
 from tepat.store.database import Database
 from tepat.web import deactivation, forms
@@ -246,7 +247,7 @@ async def deactivate_family(request: Request, family_id: int, db: DB, actor: Edi
     )
 
 
-def _deactivation(family: dict[str, Any]) -> deactivation.Target:
+def _deactivation(family: Family) -> deactivation.Target:
     return deactivation.Target(
         title=f"Nonaktifkan keluarga {family['kk_number']}",
         what=f"keluarga dengan KK {family['kk_number']}",

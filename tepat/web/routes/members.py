@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from tepat.domain.access import Actor
 from tepat.domain.households import RegistryStatus
 from tepat.domain.nik import Kk
+from tepat.domain.registry_records import Member
 from tepat.errors import FieldError, NotFound, ValidationError
 from tepat.services import registry, registry_reads
 from tepat.store.database import Database
@@ -25,7 +26,7 @@ Editor = Annotated[Actor, Depends(editor_actor)]
 
 def _member(
     db: Database, actor: Actor, family_id: int, member_id: int
-) -> tuple[registry_reads.FamilyView, dict[str, Any]]:
+) -> tuple[registry_reads.FamilyView, registry_reads.MemberView]:
     view = registry_reads.get_family(db, actor, family_id)
     for m in view.members:
         if m["id"] == member_id:
@@ -190,7 +191,7 @@ def _active_family_by_kk(db: Database, actor: Actor, kk: str) -> int:
 def _move_form(
     request: Request,
     family_id: int,
-    member: dict[str, Any],
+    member: Member,
     *,
     version: int,
     kk: str = "",
@@ -251,7 +252,7 @@ async def deactivate_member(
     )
 
 
-def _deactivation(family_id: int, member: dict[str, Any]) -> deactivation.Target:
+def _deactivation(family_id: int, member: Member) -> deactivation.Target:
     return deactivation.Target(
         title=f"Nonaktifkan anggota {member['name']}",
         what=f"anggota {member['name']}",

@@ -1,0 +1,65 @@
+"""The typed read models of the registry (``Family``, ``Member`` and their versions) are the schema's columns,
+name for name and type for type: a column added to the table without its field (or a field the table lacks) fails
+here, so mypy's checks of every ``family["…"]`` read stay true."""
+
+from __future__ import annotations
+
+import types
+import typing
+
+import pytest
+import sqlalchemy as sa
+
+from tepat.domain import registry_records
+from tepat.store import families as family_store
+from tepat.store.database import Database
+from tepat.store.schema import families, family_versions, member_versions, members
+from tests.conftest import actor
+from tests.factories import make_family
+
+
+def _expected(table: sa.Table) -> dict[str, object]:
+    expected: dict[str, object] = {}
+    for column in table.c:
+        python_type = column.type.python_type
+        optional = column.nullable and not column.primary_key
+        expected[column.name] = python_type | None if optional else python_type
+    return expected
+
+
+@pytest.mark.parametrize(
+    ("model", "table"),
+    [
+        (registry_records.Family, families),
+        (registry_records.Member, members),
+        (registry_records.FamilyVersion, family_versions),
+        (registry_records.MemberVersion, member_versions),
+    ],
+    ids=lambda v: getattr(v, "__name__", getattr(v, "name", "")),
+)
+def test_model_fields_are_the_tables_columns(model: type, table: sa.Table) -> None:
+    hints = typing.get_type_hints(model)
+    expected = _expected(table)
+    assert set(hints) == set(expected), (
+        f"{model.__name__}: missing {sorted(set(expected) - set(hints))}, extra {sorted(set(hints) - set(expected))}"
+    )
+    for name, wanted in expected.items():
+        got = hints[name]
+        if isinstance(wanted, types.UnionType):
+            assert isinstance(got, types.UnionType), f"{model.__name__}.{name} should be optional"
+        assert got == wanted, f"{model.__name__}.{name}: {got} in the model, {wanted} in the table"
+
+
+def test_a_stored_family_reads_as_its_model(db: Database) -> None:
+    """What the store returns has exactly the model's keys (no column renamed or left out by a query), by id and by
+    NIK."""
+    family_id = make_family(db, actor())
+    with db.read() as conn:
+        family = family_store.get(conn, family_id)
+        people = family_store.members_of(conn, family_id)
+    assert family is not None and len(people) == 3
+    assert set(family) == set(typing.get_type_hints(registry_records.Family))
+    assert all(set(person) == set(typing.get_type_hints(registry_records.Member)) for person in people)
+    found = family_store.family_by_active_nik(db, people[0]["nik"])
+    assert found is not None
+    assert found[0] == family and found[1] == people
