@@ -222,3 +222,44 @@ def test_the_pages_show_an_offices_catalogue_and_a_province_names_the_office(
         assert "/program/BLT-APBD/kandidat?kantor=32.76" in depok.text
         named = http.get("/program/BLT-APBD/kandidat?kantor=32.76")
         assert named.status_code == 200 and "kantor=32.76" in named.text
+
+
+def test_the_status_check_does_the_same_work_whichever_office_holds_the_nik(two_offices: Database) -> None:
+    """The public check reads the same statements for a NIK of an office without open programmes, a NIK of one
+    with them, and a number that is nobody's: a stranger timing the answers cannot learn that a number exists, nor
+    in which office (found in review: a Depok NIK skipped the family and member reads that the decoy made)."""
+    from tepat.services.status_check import StatusChecker
+    from tests.factories import kk, member_values
+
+    db = two_offices
+    programmes.seed_catalogue(db, BEKASI)  # only Kota Bekasi has open programmes; the decoy is Bekasi's
+    people = {}
+    for office, kelurahan, name in (
+        ("32.75", "32.75.01.1001", "Budi Santoso"),
+        ("32.76", _depok_kelurahan(db), "Joko Widodo"),
+    ):
+        head = member_values(name, "L", date(1980, 5, 17))
+        number = kk()
+        make_family(db, EVERYWHERE, kelurahan=kelurahan, members=[head], kk_number=number)
+        people[office] = (head["nik"], number)
+    checker = StatusChecker(db, "rahasia-uji-" * 4)
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def counted(nik: str, second: str, client: str) -> int:
+        statements.clear()
+        checker.check(nik, second, client=client)
+        return len(statements)
+
+    counted(*people["32.75"], client="10.0.0.9")  # the open programmes are read once and kept a while
+    sa.event.listen(db.read_only, "before_cursor_execute", keep)
+    try:
+        depok = counted(*people["32.76"], client="10.0.0.1")
+        bekasi = counted(*people["32.75"], client="10.0.0.2")
+        stranger = counted("3275015705809999", people["32.75"][1], client="10.0.0.3")
+        wrong_kk = counted(people["32.76"][0], people["32.75"][1], client="10.0.0.4")
+    finally:
+        sa.event.remove(db.read_only, "before_cursor_execute", keep)
+    assert depok == bekasi == stranger == wrong_kk, (depok, bekasi, stranger, wrong_kk)

@@ -485,13 +485,17 @@ class StatusChecker:
         programmes = programmes_for(
             conn, row["family_id"], row["member_id"]
         )  # the same work whatever the outcome
-        # What the open programmes' rules need, read for every outcome (the same work whatever the answer).
+        # What the open programmes' rules need, read for every outcome: whether the family and its members are
+        # read is decided by every office's open programmes, never by the row's office, so that a NIK of an office
+        # without open programmes, one of an office with them, and a number that is nobody's (the decoy) cost the
+        # same statements (a stranger timing the answers learns neither that a number exists nor where).
+        every_open = self._open_programmes(conn)
         office = (
             self.db.offices.of(row["kelurahan_code"]) or self.db.offices.primary
         )  # the decoy: the first's
-        open_ = [p for p in self._open_programmes(conn) if p.office_code == office.code]
-        family = family_store.get(conn, row["family_id"]) if open_ else None
-        needs_members = any(p.needs_members for p in open_)
+        open_ = [p for p in every_open if p.office_code == office.code]
+        family = family_store.get(conn, row["family_id"]) if every_open else None
+        needs_members = any(p.needs_members for p in every_open)
         people = (
             family_store.members_of(conn, row["family_id"], include_inactive=False) if needs_members else []
         )
