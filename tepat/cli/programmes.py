@@ -9,6 +9,7 @@ as the system (city-wide admin) unless ``--as`` is given.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -28,7 +29,7 @@ from tepat.cli.common import (
     print_json,
 )
 from tepat.domain.formatting import number, rupiah
-from tepat.domain.programmes import TERMS, OverrideState
+from tepat.domain.programmes import TERMS, OverrideState, Programme
 from tepat.services import enrolment, programmes
 
 program_app = typer.Typer(
@@ -62,9 +63,10 @@ def list_(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
         )
 
 
-def _programme_json(r: dict[str, Any]) -> dict[str, Any]:
+def _programme_json(r: Programme) -> dict[str, Any]:
     keys = ("office_code", "code", "name", "description", *TERMS, "active", "version", "updated_by")
-    return {k: r[k] for k in keys}
+    row: Mapping[str, Any] = r
+    return {k: row[k] for k in keys}
 
 
 @program_app.command("show")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from tepat.domain.households import age_on
 from tepat.domain.rule_ast import Rule
@@ -125,6 +126,38 @@ class ProgrammeSpec:
         row = asdict(self)
         row["exclusions"] = list(self.exclusions)
         return row
+
+
+class Programme(TypedDict):
+    """A catalogue entry as stored (a ``programmes`` row): the read model the store returns and services, pages and
+    the CLI read (a dict at run time; tests/test_read_models.py holds its fields equal to the table's
+    columns). ``unit``, ``benefit_type``, ``funding_source`` and ``frequency`` hold the codes of ``Unit``,
+    ``BenefitType``, ``FundingSource`` and ``Frequency``."""
+
+    id: int
+    code: str
+    name: str
+    description: str | None
+    unit: str
+    benefit_type: str
+    funding_source: str
+    frequency: str
+    amount: int
+    amounts_by_level: dict[str, int] | None
+    budget_year: int
+    annual_budget: int | None
+    quota: int | None
+    rule: str
+    member_rule: str | None
+    exclusions: list[str]
+    coverage_months: int | None
+    active: bool
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    office_code: str
 
 
 def budget_for(programme: Mapping[str, Any], year: int) -> int | None:

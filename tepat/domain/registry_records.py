@@ -3,7 +3,7 @@ returns and the services, pages, CLI and API read.
 
 Each is a ``TypedDict``: a plain dict at run time (a row is handed on without copying, JSON-ready through
 ``tepat.domain.json_values``), checked by mypy wherever a field is read. Their fields are the ``families`` and
-``members`` columns, name for name and type for type (tests/test_registry_records.py holds them equal to the
+``members`` columns, name for name and type for type (tests/test_read_models.py holds them equal to the
 schema, so a new column is added here too). The coded values (``registry_status``, ``relationship``, …) are the
 codes of the ``StrEnum`` vocabularies in ``tepat.domain.households``, which compare equal to them.
 """

@@ -11,6 +11,7 @@ that the frozen list never changed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -31,7 +32,7 @@ from tepat.domain.cycles import (
 )
 from tepat.domain.entitlements import Completion, EntitlementState, completion_of_cycle
 from tepat.domain.formatting import local_today, long_date
-from tepat.domain.programmes import MAX_AMOUNT, TERMS, budget_for
+from tepat.domain.programmes import MAX_AMOUNT, TERMS, Programme, budget_for
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, StateError, ValidationError
 from tepat.services import enrolment
 from tepat.services.programmes import get_programme
@@ -186,8 +187,9 @@ def create_cycle(
     return cycle_id
 
 
-def _snapshot(prog: dict[str, Any]) -> dict[str, Any]:
-    return {k: prog[k] for k in SNAPSHOT_FIELDS}
+def _snapshot(prog: Programme) -> dict[str, Any]:
+    row: Mapping[str, Any] = prog
+    return {k: row[k] for k in SNAPSHOT_FIELDS}
 
 
 def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
@@ -241,7 +243,7 @@ def generate(db: Database, actor: Actor, cycle_id: int) -> dict[str, Any]:
     return {"entitlements": count, "total_amount": total, "model_id": scope.model_id}
 
 
-def get_programme_row(conn: sa.Connection, programme_id: int) -> dict[str, Any]:
+def get_programme_row(conn: sa.Connection, programme_id: int) -> Programme:
     row = programme_store.get(conn, programme_id)
     if row is None:
         raise NotFound("Program tidak ditemukan")

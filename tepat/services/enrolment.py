@@ -21,7 +21,7 @@ from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
 from tepat.domain.cycles import CutPlace, cut_reason_text
 from tepat.domain.deciles import DECILES
-from tepat.domain.programmes import OverrideState, budget_for, level_of, member_rule_as_rule
+from tepat.domain.programmes import OverrideState, Programme, budget_for, level_of, member_rule_as_rule
 from tepat.domain.rule_explain import Explanation, explain_rule
 from tepat.domain.rules import parse_rule
 from tepat.errors import FieldError, NotFound, PermissionDenied, StateError, ValidationError
@@ -47,7 +47,7 @@ PAGE_LIMIT = 500
 class CandidateList:
     """A programme's candidates in an area: counts by desil and kelurahan, and a page (none for analysts)."""
 
-    programme: dict[str, Any]
+    programme: Programme
     reference_date: date
     model_id: int | None
     quota: int | None
@@ -77,7 +77,7 @@ class CandidateList:
 
 def programme_scope(
     conn: sa.Connection,
-    prog: dict[str, Any],
+    prog: Programme,
     actor: Actor,
     *,
     reference_date: date,
@@ -246,7 +246,7 @@ class PersonDecision:
 class FamilyDecision:
     """Why a family (or each of its members) is in or out of a programme."""
 
-    programme: dict[str, Any]
+    programme: Programme
     family_id: int
     rule: Explanation
     people: list[PersonDecision]
@@ -379,7 +379,7 @@ def _reasons(
 
 
 def _exclusions_of(
-    conn: sa.Connection, prog: dict[str, Any], family_id: int, period: tuple[date, date]
+    conn: sa.Connection, prog: Programme, family_id: int, period: tuple[date, date]
 ) -> list[str]:
     codes = list(prog["exclusions"] or [])
     if not codes:

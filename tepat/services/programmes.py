@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
 from tepat.domain.office import Office
-from tepat.domain.programmes import EDITABLE, ProgrammeSpec, validate_programme
+from tepat.domain.programmes import EDITABLE, Programme, ProgrammeSpec, validate_programme
 from tepat.domain.programmes import seed_catalogue as seed_specs
 from tepat.errors import ConflictError, FieldError, NotFound, PermissionDenied, ValidationError
 from tepat.services import auth
@@ -88,7 +88,7 @@ def actor_by_username(db: Database, username: str) -> Actor:
     return found
 
 
-def list_programmes(db: Database, actor: Actor, *, active_only: bool = False) -> list[dict[str, Any]]:
+def list_programmes(db: Database, actor: Actor, *, active_only: bool = False) -> list[Programme]:
     """The catalogue of the actor's office (every office's the actor sees, for an account above them), each in the
     order it was created."""
     shown = [o.code for o in db.offices.touching(actor.area_code)]
@@ -96,7 +96,7 @@ def list_programmes(db: Database, actor: Actor, *, active_only: bool = False) ->
         return store.list_all(conn, shown, active_only=active_only)
 
 
-def get_programme(db: Database, actor: Actor, code: str, *, office: str | None = None) -> dict[str, Any]:
+def get_programme(db: Database, actor: Actor, code: str, *, office: str | None = None) -> Programme:
     """The programme ``code`` of an office's catalogue (``catalogue_office``)."""
     chosen = catalogue_office(db, actor, office)
     with db.read() as conn:
@@ -153,7 +153,7 @@ def update_programme(
     changes: Mapping[str, Any],
     *,
     office: str | None = None,
-) -> dict[str, Any]:
+) -> Programme:
     """Change editable fields (amounts, budget, quota, rules, exclusions…) of the programme at ``version``."""
     chosen = require_catalogue(db, actor, office)
     unknown = set(changes) - set(EDITABLE)
@@ -167,7 +167,7 @@ def update_programme(
             raise ConflictError(
                 "Program ini sudah diubah orang lain sejak Anda membukanya. Muat ulang lalu ubah lagi."
             )
-        before = {k: row[k] for k in ProgrammeSpec.__dataclass_fields__}
+        before = {k: v for k, v in row.items() if k in ProgrammeSpec.__dataclass_fields__}
         spec = validate_programme({**before, **changes}, known_codes=store.codes(conn, chosen.code))
         after = spec.as_row()
         changed = {k: after[k] for k in after if _plain(after[k]) != _plain(before[k])}

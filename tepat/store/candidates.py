@@ -29,7 +29,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from tepat.domain.cycles import FROZEN_STATES
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.households import LifeStatus, RegistryStatus, VerificationStatus
-from tepat.domain.programmes import member_rule_as_rule
+from tepat.domain.programmes import Programme, member_rule_as_rule
 from tepat.domain.rules import parse_rule
 from tepat.store import programmes as programme_store
 from tepat.store.areas import join_on
@@ -48,7 +48,7 @@ LAST_SCORE = 1e300
 class Scope:
     """What the candidates are computed for: the programme row, the day, the scores, the area, the cut."""
 
-    programme: dict[str, Any]
+    programme: Programme
     reference_date: date
     period: tuple[date, date]
     model_id: int | None
@@ -212,7 +212,7 @@ def kept_filter(scope: Scope, ranked: sa.Subquery) -> list[sa.ColumnElement[bool
     return where
 
 
-def fixed_amount(prog: dict[str, Any]) -> int | None:
+def fixed_amount(prog: Programme) -> int | None:
     """The one amount every candidate of the programme gets, or None when it depends on the person's school level."""
     if prog["unit"] == "orang" and prog.get("amounts_by_level"):
         return None
@@ -244,9 +244,7 @@ def receiving(codes: Sequence[str], period: tuple[date, date]) -> sa.Select[Any]
     )
 
 
-def _excluded(
-    prog: dict[str, Any], period: tuple[date, date], per_person: bool
-) -> sa.ColumnElement[bool] | None:
+def _excluded(prog: Programme, period: tuple[date, date], per_person: bool) -> sa.ColumnElement[bool] | None:
     codes = list(prog.get("exclusions") or [])
     if not codes:
         return None
@@ -279,10 +277,11 @@ def level_expression(person: sa.FromClause, day: date) -> sa.ColumnElement[Any]:
     )
 
 
-def _level_and_amount(prog: dict[str, Any], day: date) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
+def _level_and_amount(prog: Programme, day: date) -> tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]:
     fixed = fixed_amount(prog)
-    if fixed is None:
+    if fixed is None:  # amounts by school level (``fixed_amount``)
         level = level_expression(PERSON, day)
-        amount = sa.case(*((level == k, int(v)) for k, v in prog["amounts_by_level"].items()), else_=0)
+        by_level = prog["amounts_by_level"] or {}
+        amount = sa.case(*((level == k, int(v)) for k, v in by_level.items()), else_=0)
         return level, sa.cast(amount, sa.BigInteger)
     return sa.cast(sa.null(), sa.String), sa.literal(fixed, sa.BigInteger)

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
-from tepat.domain.programmes import OverrideState
+from tepat.domain.programmes import OverrideState, Programme
 from tepat.store.areas import join_on, office_of_family
 from tepat.store.schema import enrolment_overrides, families, members, programmes
 
 
+def programme_of(row: Mapping[Any, Any]) -> Programme:
+    """A ``programmes`` row (every column) as its read model."""
+    return cast(Programme, dict(row))
+
+
 def list_all(
     conn: sa.Connection, offices: Sequence[str] | None = None, *, active_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[Programme]:
     """The catalogues of ``offices`` (every office's when ``None``), office by office in the order created."""
     q = sa.select(programmes).order_by(programmes.c.office_code, programmes.c.id)
     if offices is not None:
         q = q.where(programmes.c.office_code.in_(list(offices)))
     if active_only:
         q = q.where(programmes.c.active == sa.true())
-    return [dict(r) for r in conn.execute(q).mappings()]
+    return [programme_of(r) for r in conn.execute(q).mappings()]
 
 
 def codes(conn: sa.Connection, office: str) -> frozenset[str]:
@@ -30,13 +35,13 @@ def codes(conn: sa.Connection, office: str) -> frozenset[str]:
     return frozenset(str(c) for c in conn.execute(q).scalars())
 
 
-def get_by_code(conn: sa.Connection, office: str, code: str, *, lock: bool = False) -> dict[str, Any] | None:
+def get_by_code(conn: sa.Connection, office: str, code: str, *, lock: bool = False) -> Programme | None:
     """The programme ``code`` of ``office``'s catalogue."""
     q = sa.select(programmes).where(programmes.c.office_code == office, programmes.c.code == code)
     if lock:
         q = q.with_for_update()
     row = conn.execute(q).mappings().first()
-    return dict(row) if row else None
+    return programme_of(row) if row else None
 
 
 def ids_by_code(conn: sa.Connection, offices: Sequence[str], code: str) -> list[int]:
@@ -47,9 +52,9 @@ def ids_by_code(conn: sa.Connection, offices: Sequence[str], code: str) -> list[
     return [int(i) for i in conn.execute(q).scalars()]
 
 
-def get(conn: sa.Connection, programme_id: int) -> dict[str, Any] | None:
+def get(conn: sa.Connection, programme_id: int) -> Programme | None:
     row = conn.execute(sa.select(programmes).where(programmes.c.id == programme_id)).mappings().first()
-    return dict(row) if row else None
+    return programme_of(row) if row else None
 
 
 def insert(conn: sa.Connection, values: Mapping[str, Any]) -> int:

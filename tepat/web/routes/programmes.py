@@ -18,7 +18,15 @@ from fastapi.responses import RedirectResponse, Response
 from tepat.domain.access import Actor, Permission
 from tepat.domain.cycles import CycleAction, CycleState
 from tepat.domain.formatting import local_today
-from tepat.domain.programmes import SCHOOL_LEVELS, BenefitType, Frequency, FundingSource, Unit, rupiah_amount
+from tepat.domain.programmes import (
+    SCHOOL_LEVELS,
+    BenefitType,
+    Frequency,
+    FundingSource,
+    Programme,
+    Unit,
+    rupiah_amount,
+)
 from tepat.errors import ConflictError, FieldError, TepatError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
@@ -183,7 +191,7 @@ def _detail(
     )
 
 
-def _form_values(prog: dict[str, Any]) -> dict[str, str]:
+def _form_values(prog: Programme) -> dict[str, str]:
     out = {
         k: "" if prog[k] is None else str(prog[k])
         for k in (

@@ -1,6 +1,6 @@
-"""The typed read models of the registry (``Family``, ``Member`` and their versions) are the schema's columns,
-name for name and type for type: a column added to the table without its field (or a field the table lacks) fails
-here, so mypy's checks of every ``family["…"]`` read stay true."""
+"""The typed read models of stored rows (``Family``, ``Member`` and their versions, ``Programme``) are the schema's
+columns, name for name and type for type: a column added to a table without its field (or a field the table lacks)
+fails here, so mypy's checks of every ``family["…"]`` read stay true."""
 
 from __future__ import annotations
 
@@ -11,18 +11,24 @@ import pytest
 import sqlalchemy as sa
 
 from tepat.domain import registry_records
+from tepat.domain.programmes import Programme
 from tepat.store import families as family_store
 from tepat.store.database import Database
-from tepat.store.schema import families, family_versions, member_versions, members
+from tepat.store.schema import families, family_versions, member_versions, members, programmes
 from tests.conftest import actor
 from tests.factories import make_family
 
 
 def _expected(table: sa.Table) -> dict[str, object]:
+    """Each column's Python type (``| None`` when nullable); a JSON column's is ``None``: its model says which JSON
+    (``list[str]``, ``dict[str, int]``), and only whether it may be null is checked."""
     expected: dict[str, object] = {}
     for column in table.c:
-        python_type = column.type.python_type
         optional = column.nullable and not column.primary_key
+        if isinstance(column.type, sa.JSON):
+            expected[column.name] = types.NoneType if optional else None
+            continue
+        python_type = column.type.python_type
         expected[column.name] = python_type | None if optional else python_type
     return expected
 
@@ -34,6 +40,7 @@ def _expected(table: sa.Table) -> dict[str, object]:
         (registry_records.Member, members),
         (registry_records.FamilyVersion, family_versions),
         (registry_records.MemberVersion, member_versions),
+        (Programme, programmes),
     ],
     ids=lambda v: getattr(v, "__name__", getattr(v, "name", "")),
 )
@@ -45,8 +52,10 @@ def test_model_fields_are_the_tables_columns(model: type, table: sa.Table) -> No
     )
     for name, wanted in expected.items():
         got = hints[name]
-        if isinstance(wanted, types.UnionType):
-            assert isinstance(got, types.UnionType), f"{model.__name__}.{name} should be optional"
+        if wanted is None or wanted is types.NoneType:  # JSON: may it be null?
+            nullable = types.NoneType in typing.get_args(got)
+            assert nullable == (wanted is types.NoneType), f"{model.__name__}.{name}: nullable is {nullable}"
+            continue
         assert got == wanted, f"{model.__name__}.{name}: {got} in the model, {wanted} in the table"
 
 
