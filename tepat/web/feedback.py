@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
 
-from tepat.errors import ConflictError, FieldError, ValidationError
+from tepat.errors import ConflictError, FieldError, TepatError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,13 @@ class Feedback:
         form's, where they differ)."""
         errors = {(rename or {}).get(name, name): text for name, text in error_map(exc.errors).items()}
         return cls(message=exc.message, errors=errors, status_code=422)
+
+    @classmethod
+    def of(cls, exc: TepatError) -> Feedback:
+        """Any refusal, shown on the page the action came from: its message, the message next to each field it
+        names, and its status (422 refused, 403 not allowed, 404 not found, 409 changed meanwhile…)."""
+        errors = error_map(exc.errors) if isinstance(exc, ValidationError) else {}
+        return cls(message=exc.message, errors=errors, status_code=exc.status_code)
 
     @classmethod
     def conflicted(cls, exc: ConflictError) -> Feedback:
@@ -63,3 +70,12 @@ def answer(
         return show(Feedback.refused(exc, rename=rename))
     except ConflictError as exc:
         return show(Feedback.conflicted(exc))
+
+
+def act(attempt: Callable[[], str], show: Callable[[Feedback], Response]) -> Response:
+    """For a page that shows every refusal as its message (``Feedback.of``; a form whose record has no version to
+    overwrite): redirect (303) where ``attempt`` says, or ``show`` the page again."""
+    try:
+        return RedirectResponse(attempt(), status_code=303)
+    except TepatError as exc:
+        return show(Feedback.of(exc))

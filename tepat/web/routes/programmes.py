@@ -8,6 +8,7 @@ admins request overrides; another admin decides them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -27,12 +28,12 @@ from tepat.domain.programmes import (
     Unit,
     rupiah_amount,
 )
-from tepat.errors import ConflictError, FieldError, TepatError, ValidationError
+from tepat.errors import FieldError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 from tepat.web.choices import cycle_area_options
 from tepat.web.deps import current_actor, editor_actor, get_db, personal_data_actor, verify_csrf
-from tepat.web.feedback import error_map
+from tepat.web.feedback import Feedback, act
 from tepat.web.forms import as_int, parse_form_date
 from tepat.web.templating import templates
 
@@ -45,12 +46,12 @@ PAGE = 50
 LABELS = {"unit": Unit, "benefit_type": BenefitType, "funding_source": FundingSource, "frequency": Frequency}
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+def _page(request: Request, name: str, context: dict[str, Any], feedback: Feedback | None = None) -> Response:
     return templates.page(
         request,
         f"programmes/{name}.html",
         {**context, "labels": LABELS, "CycleState": CycleState},
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -91,9 +92,7 @@ def _catalogue(
     actor: Actor,
     *,
     values: dict[str, str] | None = None,
-    errors: list[FieldError] | None = None,
-    message: str = "",
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     rows = programmes.list_programmes(db, actor)
     return _page(
@@ -104,7 +103,6 @@ def _catalogue(
             "rows": rows,
             "several_offices": len({r["office_code"] for r in rows}) > 1,
             "may_edit_catalogue": programmes.may_edit_catalogue(db, actor),
-            "message": message,
             "new": values
             or {
                 "budget_year": str(date.today().year),
@@ -114,9 +112,8 @@ def _catalogue(
                 "funding_source": "APBD",
                 "frequency": "sekali",
             },
-            "errors": error_map(errors or []),
         },
-        status_code,
+        feedback,
     )
 
 
@@ -126,19 +123,12 @@ async def create(request: Request, db: DB, actor: Staff) -> Response:
     programmes.require_catalogue(db, actor)
     form = await _form(request)
     values = {k: form.get(k, "") for k in _NEW_FIELDS}
-    try:
+
+    def attempt() -> str:
         programmes.create_programme(db, actor, values)
-    except (ValidationError, ConflictError) as exc:
-        return _catalogue(
-            request,
-            db,
-            actor,
-            values=values,
-            errors=getattr(exc, "errors", []),
-            message=exc.message,
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(f"/program/{values['code'].strip().upper()}", status_code=303)
+        return f"/program/{values['code'].strip().upper()}"
+
+    return act(attempt, lambda feedback: _catalogue(request, db, actor, values=values, feedback=feedback))
 
 
 @router.post("/program/muat-katalog")
@@ -156,11 +146,9 @@ def _detail(
     code: str,
     *,
     values: dict[str, str] | None = None,
-    errors: list[FieldError] | None = None,
-    message: str = "",
+    feedback: Feedback | None = None,
     notice: str = "",
     office: str | None = None,
-    status_code: int = 200,
 ) -> Response:
     prog = programmes.get_programme(db, actor, code, office=office)
     try:
@@ -182,12 +170,10 @@ def _detail(
             "no_candidates": no_candidates,
             "overrides": overrides,
             "form": form,
-            "errors": error_map(errors or []),
-            "message": message,
             "notice": notice,
             "levels": SCHOOL_LEVELS,
         },
-        status_code,
+        feedback,
     )
 
 
@@ -248,33 +234,14 @@ async def edit(request: Request, db: DB, actor: Staff, program: str, kantor: str
     else:
         changes["amounts_by_level"] = None
     changes["active"] = form.get("active", "ya") == "ya"
-    try:
+
+    def attempt() -> str:
         programmes.update_programme(db, actor, program, as_int(form.get("version")), changes, office=kantor)
-    except ValidationError as exc:
-        return _detail(
-            request,
-            db,
-            actor,
-            program,
-            values=form,
-            errors=exc.errors,
-            message=exc.message,
-            office=kantor,
-            status_code=422,
-        )
-    except TepatError as exc:
-        return _detail(
-            request,
-            db,
-            actor,
-            program,
-            values=form,
-            message=exc.message,
-            office=kantor,
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(
-        f"/program/{program}?ok=1" + (f"&kantor={kantor}" if kantor else ""), status_code=303
+        return f"/program/{program}?ok=1" + (f"&kantor={kantor}" if kantor else "")
+
+    return act(
+        attempt,
+        lambda feedback: _detail(request, db, actor, program, values=form, feedback=feedback, office=kantor),
     )
 
 
@@ -318,7 +285,8 @@ async def request_override(request: Request, db: DB, actor: Editor, program: str
     """An operator's or admin's request to add or remove a family (or person) by hand."""
     form = await _form(request)
     member = form.get("member_id", "").strip()
-    try:
+
+    def attempt() -> str:
         enrolment.request_override(
             db,
             actor,
@@ -329,32 +297,23 @@ async def request_override(request: Request, db: DB, actor: Editor, program: str
             form.get("evidence", ""),
             member_id=int(member) if member.isdigit() else None,
         )
-    except ValidationError as exc:
-        return _detail(request, db, actor, program, message=exc.message, errors=exc.errors, status_code=422)
-    except TepatError as exc:
-        return _detail(request, db, actor, program, message=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/program/{program}?ok=1#usulan", status_code=303)
+        return f"/program/{program}?ok=1#usulan"
+
+    return act(attempt, lambda feedback: _detail(request, db, actor, program, feedback=feedback))
 
 
 @router.post("/program/{program}/usulan/{override_id}")
 async def decide_override(request: Request, db: DB, actor: Staff, program: str, override_id: int) -> Response:
     """Approve or reject a pending override (an admin other than the requester)."""
     form = await _form(request)
-    try:
+
+    def attempt() -> str:
         enrolment.decide_override(
             db, actor, override_id, form.get("keputusan") == "setujui", form.get("catatan", "")
         )
-    except TepatError as exc:
-        return _detail(
-            request,
-            db,
-            actor,
-            program,
-            message=exc.message,
-            errors=getattr(exc, "errors", []),
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(f"/program/{program}?ok=1#usulan", status_code=303)
+        return f"/program/{program}?ok=1#usulan"
+
+    return act(attempt, lambda feedback: _detail(request, db, actor, program, feedback=feedback))
 
 
 # ----------------------------------------------------------------- cycles
@@ -366,9 +325,7 @@ def _cycle_list(
     actor: Actor,
     *,
     values: dict[str, str] | None = None,
-    message: str = "",
-    errors: list[FieldError] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return _page(
         request,
@@ -379,10 +336,8 @@ def _cycle_list(
             "programmes": programmes.list_programmes(db, actor, active_only=True),
             "form": values or {},
             "areas": cycle_area_options(db, actor) if actor.may(Permission.MANAGE_PROGRAMMES) else [],
-            "message": message,
-            "errors": error_map(errors or []),
         },
-        status_code,
+        feedback,
     )
 
 
@@ -410,7 +365,8 @@ def _budget(raw: str) -> int | None:
 async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
     """Create a cycle in draf."""
     form = await _form(request)
-    try:
+
+    def attempt() -> str:
         cycle_id = cycles.create_cycle(
             db,
             actor,
@@ -421,17 +377,9 @@ async def cycle_create(request: Request, db: DB, actor: Staff) -> Response:
             budget_cap=_budget(form.get("budget_cap", "")),
             area_code=form.get("area_code") or None,
         )
-    except TepatError as exc:
-        return _cycle_list(
-            request,
-            db,
-            actor,
-            values=form,
-            message=exc.message,
-            errors=getattr(exc, "errors", []),
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(f"/siklus/{cycle_id}", status_code=303)
+        return f"/siklus/{cycle_id}"
+
+    return act(attempt, lambda feedback: _cycle_list(request, db, actor, values=form, feedback=feedback))
 
 
 def _cycle(
@@ -440,9 +388,8 @@ def _cycle(
     actor: Actor,
     cycle_id: int,
     *,
-    message: str = "",
+    feedback: Feedback | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Response:
     view = cycles.show(db, actor, cycle_id)
     review = cycles.approval_review(db, actor, cycle_id) if CycleAction.APPROVE in view.actions else None
@@ -453,13 +400,12 @@ def _cycle(
             "title": view.cycle.name,
             "v": view,
             "c": view.cycle,
-            "message": message,
             "notice": notice,
             "Action": CycleAction,
             "review": review,
             "today": local_today(),
         },
-        status_code,
+        feedback,
     )
 
 
@@ -489,7 +435,7 @@ async def cycle_step(request: Request, db: DB, actor: Staff, cycle_id: int) -> R
     form = await _form(request)
     step = form.get("langkah", "")
     note = form.get("catatan", "")
-    actions = {
+    actions: dict[str, Callable[[], object]] = {
         CycleAction.GENERATE.value: lambda: cycles.generate(db, actor, cycle_id),
         CycleAction.SUBMIT.value: lambda: cycles.submit(db, actor, cycle_id),
         CycleAction.APPROVE.value: lambda: _approve(db, actor, cycle_id, form),
@@ -498,11 +444,14 @@ async def cycle_step(request: Request, db: DB, actor: Staff, cycle_id: int) -> R
         CycleAction.CLOSE.value: lambda: cycles.close(db, actor, cycle_id),
     }
     if step not in actions:
-        return _cycle(request, db, actor, cycle_id, message="Langkah tidak dikenal.", status_code=422)
-    try:
-        await run_in_threadpool(
-            actions[step]
-        )  # generating or freezing a city's list takes seconds: off the loop
-    except TepatError as exc:
-        return _cycle(request, db, actor, cycle_id, message=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/siklus/{cycle_id}?ok=1", status_code=303)
+        unknown = Feedback(message="Langkah tidak dikenal.", status_code=422)
+        return _cycle(request, db, actor, cycle_id, feedback=unknown)
+
+    def attempt() -> str:
+        actions[step]()
+        return f"/siklus/{cycle_id}?ok=1"
+
+    # Generating or freezing a city's list takes seconds: off the loop.
+    return await run_in_threadpool(
+        act, attempt, lambda feedback: _cycle(request, db, actor, cycle_id, feedback=feedback)
+    )
