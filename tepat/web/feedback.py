@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
 
-from tepat.errors import ConflictError, FieldError, TepatError, ValidationError
+from tepat.errors import ConflictError, FieldError, NotFound, TepatError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,11 @@ def answer(
 
 def act(attempt: Callable[[], str], show: Callable[[Feedback], Response]) -> Response:
     """For a page that shows every refusal as its message (``Feedback.of``; a form whose record has no version to
-    overwrite): redirect (303) where ``attempt`` says, or ``show`` the page again."""
+    overwrite): redirect (303) where ``attempt`` says, or ``show`` the page again. A record that is not there (or
+    not the user's) stays the 404 page: the form is not shown again for it."""
     try:
         return RedirectResponse(attempt(), status_code=303)
+    except NotFound:
+        raise
     except TepatError as exc:
         return show(Feedback.of(exc))

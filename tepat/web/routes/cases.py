@@ -18,7 +18,7 @@ from tepat.domain.cases import PENGADUAN_CATEGORIES, CaseKind, CaseState, Sangga
 from tepat.domain.formatting import local_time
 from tepat.domain.households import FAMILY_FIELDS, Relationship
 from tepat.domain.verification import OBSERVABLE, VisitDecision, parse_gps
-from tepat.errors import TepatError, ValidationError
+from tepat.errors import TepatError
 from tepat.files import uploads as upload_files
 from tepat.files.writers import table_csv
 from tepat.portal.usul_form import household
@@ -26,6 +26,7 @@ from tepat.services import case_submissions, cases, registry_reads, verification
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
 from tepat.web.deps import editor_actor, get_db, personal_data_actor, verify_csrf
+from tepat.web.feedback import Feedback, act
 from tepat.web.templating import tanggal, templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -82,9 +83,7 @@ def _detail(
     actor: Actor,
     case_id: int,
     *,
-    message: str = "",
-    errors: list[Any] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
     notice: str = "",
 ) -> Response:
     detail = cases.get_case(db, actor, case_id)
@@ -96,14 +95,12 @@ def _detail(
             "d": detail,
             "c": detail.case,
             "state_label": detail.case.state.label,
-            "message": message,
-            "errors": errors or [],
             "notice": notice,
             "outcomes": list(SanggahOutcome),
             "categories": PENGADUAN_CATEGORIES,
             "CaseState": CaseState,
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -112,10 +109,7 @@ def _usul_form(
     db: Database,
     actor: Actor,
     values: dict[str, Any],
-    *,
-    message: str = "",
-    errors: list[Any] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     options = kelurahan_options(db, actor)
     return templates.page(
@@ -127,10 +121,8 @@ def _usul_form(
             "kelurahan_options": options,
             "member_rows": MEMBER_ROWS,
             "relationships": [(r.value, r.label) for r in Relationship],
-            "message": message,
-            "errors": errors or [],
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -152,9 +144,9 @@ async def new_usul(request: Request, db: DB, actor: Editor) -> Response:
         if isinstance(photo, UploadFile) and photo.filename
         else []
     )
-    try:
-        number = await run_in_threadpool(
-            case_submissions.submit_usul,
+
+    def attempt() -> str:
+        number = case_submissions.submit_usul(
             db,
             _upload_dir(request),
             family=family,
@@ -165,17 +157,11 @@ async def new_usul(request: Request, db: DB, actor: Editor) -> Response:
             evidence=evidence,
             actor=actor,
         )
-    except TepatError as exc:
-        return _usul_form(
-            request,
-            db,
-            actor,
-            values,
-            message=exc.message,
-            errors=getattr(exc, "errors", []),
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(f"/kasus/{cases.find_case(db, actor, number)}?ok=1", status_code=303)
+        return f"/kasus/{cases.find_case(db, actor, number)}?ok=1"
+
+    return await run_in_threadpool(
+        act, attempt, lambda feedback: _usul_form(request, db, actor, values, feedback)
+    )
 
 
 @router.get("/kasus/{case_id}")
@@ -198,9 +184,9 @@ async def case_step(request: Request, db: DB, actor: Staff, case_id: int) -> Res
         if isinstance(upload, UploadFile) and upload.filename
         else []
     )
-    try:
-        await run_in_threadpool(
-            cases.advance,
+
+    def attempt() -> str:
+        cases.advance(
             db,
             actor,
             case_id,
@@ -210,19 +196,11 @@ async def case_step(request: Request, db: DB, actor: Staff, case_id: int) -> Res
             evidence=evidence,
             upload_dir=_upload_dir(request),
         )
-    except (ValidationError, TepatError) as exc:
-        if exc.status_code == 404:
-            raise
-        return _detail(
-            request,
-            db,
-            actor,
-            case_id,
-            message=exc.message,
-            errors=getattr(exc, "errors", []),
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(f"/kasus/{case_id}?ok=1", status_code=303)
+        return f"/kasus/{case_id}?ok=1"
+
+    return await run_in_threadpool(
+        act, attempt, lambda feedback: _detail(request, db, actor, case_id, feedback=feedback)
+    )
 
 
 @router.get("/kasus/berkas/{upload_id}")
@@ -338,9 +316,7 @@ def _visit_form(
     family_id: int,
     *,
     values: dict[str, Any] | None = None,
-    message: str = "",
-    errors: list[Any] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     view = registry_reads.get_family(db, actor, family_id)
     fields = [_SPECS[name] for name in OBSERVABLE]
@@ -354,11 +330,9 @@ def _visit_form(
             "fields": fields,
             "values": values or {},
             "decisions": list(VisitDecision),
-            "message": message,
-            "errors": errors or [],
             "case_id": request.query_params.get("kasus", ""),
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -386,10 +360,9 @@ async def visit(request: Request, db: DB, actor: Staff, family_id: int) -> Respo
         else []
     )
     case_id = int(values["kasus"]) if values.get("kasus", "").isdigit() else None
-    try:
-        gps = parse_gps(values.get("lintang"), values.get("bujur"))
-        await run_in_threadpool(
-            verification.record_visit,
+
+    def attempt() -> str:
+        verification.record_visit(
             db,
             actor,
             family_id,
@@ -397,22 +370,15 @@ async def visit(request: Request, db: DB, actor: Staff, family_id: int) -> Respo
             decision=values.get("keputusan", ""),
             expected_version=int(values.get("versi", "0") or 0),
             note=values.get("catatan", ""),
-            gps=gps,
+            gps=parse_gps(values.get("lintang"), values.get("bujur")),
             case_id=case_id,
             photos=photos,
             upload_dir=_upload_dir(request),
         )
-    except TepatError as exc:
-        if exc.status_code == 404:
-            raise
-        return _visit_form(
-            request,
-            db,
-            actor,
-            family_id,
-            values=values,
-            message=exc.message,
-            errors=getattr(exc, "errors", []),
-            status_code=exc.status_code,
-        )
-    return RedirectResponse("/verifikasi?ok=1", status_code=303)
+        return "/verifikasi?ok=1"
+
+    return await run_in_threadpool(
+        act,
+        attempt,
+        lambda feedback: _visit_form(request, db, actor, family_id, values=values, feedback=feedback),
+    )

@@ -25,6 +25,7 @@ from tepat.services import payments, reconciliation
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
 from tepat.web.deps import get_db, requires, verify_csrf
+from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -73,10 +74,7 @@ def _new_form(
     db: Database,
     actor: Actor,
     values: dict[str, Any],
-    *,
-    message: str = "",
-    errors: list[Any] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -87,10 +85,8 @@ def _new_form(
             "cycles": payments.payable_cycles(db, actor),
             "channels": list(Channel),
             "kelurahan_options": kelurahan_options(db, actor),
-            "message": message,
-            "errors": errors or [],
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -104,41 +100,24 @@ async def new_batch(request: Request, db: DB, actor: Money) -> Response:
     """Create a batch from the form; a retry batch takes the failed entitlements again."""
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    try:
-        cycle_id = int(values.get("siklus", ""))
-    except ValueError:
-        return _new_form(
-            request,
+
+    def attempt() -> str:
+        cycle = values.get("siklus", "")
+        if not cycle.isdigit():
+            raise ValidationError("Pilih siklus.", [FieldError("siklus", "Pilih siklus yang disetujui")])
+        batch = payments.create_batch(
             db,
             actor,
-            values,
-            message="Pilih siklus.",
-            status_code=422,
-            errors=[FieldError("siklus", "Pilih siklus yang disetujui")],
-        )
-    try:
-        batch = await run_in_threadpool(
-            payments.create_batch,
-            db,
-            actor,
-            cycle_id,
+            int(cycle),
             values.get("kanal", ""),
             kelurahan_code=values.get("kelurahan") or None,
             retry=bool(values.get("ulang")),
         )
-    except TepatError as exc:
-        if exc.status_code == 404:
-            raise
-        return _new_form(
-            request,
-            db,
-            actor,
-            values,
-            message=exc.message,
-            errors=getattr(exc, "errors", []),
-            status_code=exc.status_code,
-        )
-    return RedirectResponse(f"/pembayaran/{batch.id}?ok=dibuat", status_code=303)
+        return f"/pembayaran/{batch.id}?ok=dibuat"
+
+    return await run_in_threadpool(
+        act, attempt, lambda feedback: _new_form(request, db, actor, values, feedback)
+    )
 
 
 NOTICES = {
