@@ -11,14 +11,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from tepat.domain.access import Actor
 from tepat.domain.entitlements import EntitlementState
-from tepat.errors import TepatError, ValidationError
+from tepat.errors import ValidationError
 from tepat.services import training
 from tepat.store.database import Database
 from tepat.web.deps import get_db, personal_data_actor, verify_csrf
+from tepat.web.feedback import Feedback, act
 from tepat.web.forms import as_int, parse_form_date, parse_optional_date
 from tepat.web.templating import templates
 
@@ -41,9 +42,8 @@ def _page(
     cycle_id: int,
     *,
     day: date | None = None,
-    message: str = "",
+    feedback: Feedback | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Response:
     found = training.roster(db, actor, cycle_id, day)
     return templates.page(
@@ -52,14 +52,13 @@ def _page(
         {
             "title": f"Peserta {found.cycle.name}",
             "r": found,
-            "message": message,
             "notice": notice,
             "State": EntitlementState,
             "seat_actions": SEAT_ACTIONS,
             "day": (day or (found.days[-1] if found.days else found.cycle.period_start)).isoformat(),
         },
-        status_code=status_code,
         headers={"Cache-Control": "no-store"},
+        feedback=feedback or Feedback(),
     )
 
 
@@ -82,7 +81,8 @@ async def act_on_seats(request: Request, db: DB, actor: Staff, cycle_id: int) ->
     """Enrol, turn down, pass or fail the seats ticked."""
     form = await request.form()
     action, note = str(form.get("aksi", "")), str(form.get("alasan", ""))
-    try:
+
+    def attempt() -> str:
         chosen = _ids(form.getlist("kursi"))
         if action == "daftar":
             training.enrol(db, actor, cycle_id, chosen)
@@ -92,19 +92,27 @@ async def act_on_seats(request: Request, db: DB, actor: Staff, cycle_id: int) ->
             training.finish(db, actor, cycle_id, chosen, completed=action == "lulus", note=note)
         else:
             raise ValidationError("Tindakan tidak dikenal.")
-    except TepatError as exc:
-        return _page(request, db, actor, cycle_id, message=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/siklus/{cycle_id}/pelatihan?ok=1", status_code=303)
+        return f"/siklus/{cycle_id}/pelatihan?ok=1"
+
+    return act(attempt, lambda feedback: _page(request, db, actor, cycle_id, feedback=feedback))
 
 
 @router.post("/siklus/{cycle_id}/pelatihan/hadir")
 async def attendance(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
     """Attendance on one day: the ticked participants present, the others of the user's area absent."""
     form = await request.form()
-    day = None
-    try:
-        day = parse_form_date(str(form.get("tanggal", "")), "tanggal")
+    typed = str(form.get("tanggal", ""))
+
+    def attempt() -> str:
+        day = parse_form_date(typed, "tanggal")
         training.record_attendance(db, actor, cycle_id, day, _ids(form.getlist("hadir")))
-    except TepatError as exc:
-        return _page(request, db, actor, cycle_id, day=day, message=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/siklus/{cycle_id}/pelatihan?tanggal={day.isoformat()}&ok=1", status_code=303)
+        return f"/siklus/{cycle_id}/pelatihan?tanggal={day.isoformat()}&ok=1"
+
+    def show(feedback: Feedback) -> Response:
+        try:
+            day = parse_form_date(typed, "tanggal")
+        except ValidationError:
+            day = None  # the page shows the last day; the message says what was wrong with the date
+        return _page(request, db, actor, cycle_id, day=day, feedback=feedback)
+
+    return act(attempt, show)
