@@ -14,6 +14,7 @@ from tepat.errors import NotFound, ValidationError
 from tepat.services import duplicates, jobs, merges
 from tepat.store.database import Database
 from tepat.web.deps import get_db, job_runner, requires
+from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -38,9 +39,7 @@ def _page(
     db: Database,
     actor: Actor,
     chosen: PairDecision,
-    *,
-    message: str = "",
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     pairs = [_view(p) for p in duplicates.queue(db, actor, decision=chosen, limit=50)]
     return templates.page(
@@ -57,11 +56,10 @@ def _page(
             "merges": merges.listed(db, actor),
             "merge_states": merges.STATE_LABELS,
             "may_approve": actor.may(Permission.OVERSEE),
-            "message": message,
             "search": _search_job(request, db, actor),
             "search_steps": duplicates.SEARCH_STEPS,
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
@@ -112,13 +110,14 @@ async def merge(request: Request, pair_id: int, db: DB, actor: Editor) -> Respon
     """Merge a pair decided "sama orang" into the record chosen to stay."""
     form = await request.form()
     keep = str(form.get("simpan", ""))
-    try:
+
+    def attempt() -> str:
         if not keep.isdigit():
             raise ValidationError("Pilih data yang dipertahankan.")
         result = merges.propose(db, actor, pair_id, int(keep), str(form.get("catatan", "")))
-    except ValidationError as exc:
-        return _page(request, db, actor, PairDecision.SAMA, message=exc.message, status_code=422)
-    return RedirectResponse(f"/duplikat?keputusan=sama&pesan=gabung-{result.state}", status_code=303)
+        return f"/duplikat?keputusan=sama&pesan=gabung-{result.state}"
+
+    return act(attempt, lambda feedback: _page(request, db, actor, PairDecision.SAMA, feedback))
 
 
 @router.post("/duplikat/gabung/{merge_id}/setujui")
@@ -132,8 +131,9 @@ def approve(merge_id: int, db: DB, actor: Editor) -> Response:
 async def undo(request: Request, merge_id: int, db: DB, actor: Editor) -> Response:
     """Undo a merge: both records active again."""
     form = await request.form()
-    try:
+
+    def attempt() -> str:
         merges.undo(db, actor, merge_id, str(form.get("catatan", "")))
-    except ValidationError as exc:
-        return _page(request, db, actor, PairDecision.SAMA, message=exc.message, status_code=422)
-    return RedirectResponse("/duplikat?pesan=gabung-dibatalkan", status_code=303)
+        return "/duplikat?pesan=gabung-dibatalkan"
+
+    return act(attempt, lambda feedback: _page(request, db, actor, PairDecision.SAMA, feedback))
