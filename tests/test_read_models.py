@@ -1,6 +1,6 @@
-"""The typed read models of stored rows (``Family``, ``Member`` and their versions, ``Programme``) are the schema's
-columns, name for name and type for type: a column added to a table without its field (or a field the table lacks)
-fails here, so mypy's checks of every ``family["…"]`` read stay true."""
+"""The typed read models of stored rows (``Family``, ``Member`` and their versions, ``Programme``, ``User``) are
+the schema's columns, name for name and type for type: a column added to a table without its field (or a field the
+table lacks) fails here, so mypy's checks of every ``family["…"]`` read stay true."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from tepat.domain import registry_records
+from tepat.domain.accounts import User
 from tepat.domain.programmes import Programme
 from tepat.store import families as family_store
 from tepat.store.database import Database
-from tepat.store.schema import families, family_versions, member_versions, members, programmes
+from tepat.store.schema import families, family_versions, member_versions, members, programmes, users
 from tests.conftest import actor
 from tests.factories import make_family
 
@@ -41,6 +42,7 @@ def _expected(table: sa.Table) -> dict[str, object]:
         (registry_records.FamilyVersion, family_versions),
         (registry_records.MemberVersion, member_versions),
         (Programme, programmes),
+        (User, users),
     ],
     ids=lambda v: getattr(v, "__name__", getattr(v, "name", "")),
 )

@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from tepat.domain.access import SYSTEM, Actor, Permission, Role
+from tepat.domain.accounts import User, actor_of
 from tepat.domain.audit_actions import AuditAction
 from tepat.domain.regions import Level, is_region_code, level_of
 from tepat.errors import (
@@ -65,15 +66,6 @@ class UserInfo:
     second_factor: bool = False
     must_change_password: bool = False
 
-    def actor(self) -> Actor:
-        return Actor(
-            username=self.username,
-            role=self.role,
-            area_code=self.area_code,
-            full_name=self.full_name,
-            user_id=self.id,
-        )
-
 
 @dataclass(frozen=True)
 class SignInCandidate:
@@ -96,7 +88,7 @@ class IssuedToken:
     expires_at: datetime
 
 
-def _info(row: dict[str, Any]) -> UserInfo:
+def _info(row: User) -> UserInfo:
     return UserInfo(
         id=row["id"],
         username=row["username"],
@@ -269,7 +261,7 @@ def check_password(db: Database, username: str, password: str) -> SignInCandidat
             user_store.set_password_hash(conn, row["id"], _hash(password))
     _log_attempt(db, name, ok=True, code_follows=row["totp_secret"] is not None)
     return SignInCandidate(
-        actor=_info(row).actor(),
+        actor=actor_of(row),
         needs_code=row["totp_secret"] is not None,
         must_change_password=bool(row["must_change_password"]),
     )
@@ -295,7 +287,7 @@ def actor_for_user(db: Database, user_id: int) -> Actor | None:
         row = user_store.by_id(conn, user_id)
     if row is None or not row["active"]:
         return None
-    return _info(row).actor()
+    return actor_of(row)
 
 
 def issue_token(
@@ -347,7 +339,7 @@ def actor_for_token(db: Database, token: str) -> Actor:
         if row is None:
             raise AuthenticationFailed("Token API tidak dikenal, sudah kedaluwarsa, atau sudah dicabut.")
         user_store.touch_token(conn, row["token_id"], at)
-    return _info(row).actor()
+    return actor_of(row)
 
 
 def revoke_token(db: Database, actor: Actor, token_id: int) -> None:
@@ -380,7 +372,7 @@ def tokens_of(db: Database, actor: Actor, username: str) -> list[dict[str, Any]]
     return [{**t, **{k: as_utc(t[k]) for k in stamps}} for t in found]
 
 
-def _visible_account(conn: Any, actor: Actor, username: str, *, own_allowed: bool = False) -> dict[str, Any]:
+def _visible_account(conn: Any, actor: Actor, username: str, *, own_allowed: bool = False) -> User:
     """The account ``actor`` may manage: their own (when ``own_allowed``) or, for an admin, one in their area."""
     row = user_store.by_username(conn, username.strip().lower())
     if row is not None and own_allowed and row["username"] == actor.username:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from tepat.domain.access import Actor, Role
+from tepat.domain.access import Actor
+from tepat.domain.accounts import actor_of
 from tepat.domain.audit_actions import AuditAction
 from tepat.store import audit
 from tepat.store import users as user_store
@@ -71,15 +72,8 @@ def signed_in(db: Database, secret: str) -> SignedIn | None:
     if last_seen is None or at - last_seen >= TOUCH_EVERY:
         # Advisory: skipped while SQLite's writer is busy (an import), so no page waits for it; tried again later.
         write_if_free(db.engine, lambda conn: user_store.touch_session(conn, row["session_id"], at))
-    actor = Actor(
-        username=row["username"],
-        role=Role(row["role"]),
-        area_code=row["area_code"],
-        full_name=row["full_name"],
-        user_id=row["id"],
-    )
     return SignedIn(
-        actor=actor, must_change_password=bool(row["must_change_password"]), session_hash=token_hash
+        actor=actor_of(row), must_change_password=bool(row["must_change_password"]), session_hash=token_hash
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
+from tepat.domain.accounts import SessionHolder, TokenHolder, User
 from tepat.store.schema import api_tokens, user_sessions, users
 
 
@@ -39,21 +41,26 @@ def insert_user(
     return int(result.scalar_one())
 
 
-def by_username(conn: sa.Connection, username: str) -> dict[str, Any] | None:
+def user_of(row: Mapping[Any, Any]) -> User:
+    """A ``users`` row (every column) as its read model."""
+    return cast(User, dict(row))
+
+
+def by_username(conn: sa.Connection, username: str) -> User | None:
     """The account with this username (any state), or ``None``."""
-    row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-    return dict(row._mapping) if row else None
+    row = conn.execute(sa.select(users).where(users.c.username == username)).mappings().first()
+    return user_of(row) if row else None
 
 
-def by_id(conn: sa.Connection, user_id: int) -> dict[str, Any] | None:
+def by_id(conn: sa.Connection, user_id: int) -> User | None:
     """The account with this id, or ``None``."""
-    row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
-    return dict(row._mapping) if row else None
+    row = conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
+    return user_of(row) if row else None
 
 
-def all_users(conn: sa.Connection) -> list[dict[str, Any]]:
+def all_users(conn: sa.Connection) -> list[User]:
     """Every account, by username."""
-    return [dict(r._mapping) for r in conn.execute(sa.select(users).order_by(users.c.username))]
+    return [user_of(r) for r in conn.execute(sa.select(users).order_by(users.c.username)).mappings()]
 
 
 def set_active(conn: sa.Connection, user_id: int, active: bool) -> None:
@@ -120,7 +127,7 @@ def insert_token(
     return int(result.scalar_one())
 
 
-def token_owner(conn: sa.Connection, token_hash: str, at: datetime) -> dict[str, Any] | None:
+def token_owner(conn: sa.Connection, token_hash: str, at: datetime) -> TokenHolder | None:
     """The active account holding an unrevoked, unexpired token with this hash, plus ``token_id``."""
     row = conn.execute(
         sa.select(users, api_tokens.c.id.label("token_id"))
@@ -132,7 +139,7 @@ def token_owner(conn: sa.Connection, token_hash: str, at: datetime) -> dict[str,
             sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > at),
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return cast(TokenHolder, dict(row._mapping)) if row else None
 
 
 def touch_token(conn: sa.Connection, token_id: int, at: datetime) -> None:
@@ -206,7 +213,7 @@ def insert_session(
     return int(result.scalar_one())
 
 
-def session_owner(conn: sa.Connection, token_hash: str, at: datetime) -> dict[str, Any] | None:
+def session_owner(conn: sa.Connection, token_hash: str, at: datetime) -> SessionHolder | None:
     """The active account of a live session with this hash, plus ``session_id`` and ``last_seen_at``."""
     row = conn.execute(
         sa.select(users, user_sessions.c.id.label("session_id"), user_sessions.c.last_seen_at)
@@ -218,7 +225,7 @@ def session_owner(conn: sa.Connection, token_hash: str, at: datetime) -> dict[st
             users.c.active.is_(True),
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return cast(SessionHolder, dict(row._mapping)) if row else None
 
 
 def touch_session(conn: sa.Connection, session_id: int, at: datetime) -> None:
