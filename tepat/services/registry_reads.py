@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from tepat.domain.access import Actor
 from tepat.domain.audit_actions import AuditAction
@@ -68,9 +68,12 @@ class AreaListing:
 
 def _view(regions: RegionIndex, fam: Family, mems: Sequence[Member], as_of: datetime | None) -> FamilyView:
     day = (as_of or now()).date()
+    shown = [cast(MemberView, m) for m in mems]  # each read for this view alone: its age is added in place
+    for m in shown:
+        m["age"] = age_on(m["birth_date"], day)
     return FamilyView(
         family=fam,
-        members=[MemberView(**m, age=age_on(m["birth_date"], day)) for m in mems],
+        members=shown,
         kelurahan_name=regions.name(fam["kelurahan_code"]),
         kecamatan_name=regions.name(fam["kecamatan_code"]),
         as_of=as_of,
