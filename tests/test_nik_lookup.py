@@ -17,6 +17,7 @@ from tepat.store.buffered import BufferedWriter
 from tepat.store.database import Database
 from tepat.store.schema import audit_log
 from tests.conftest import actor
+from tests.factories import nik
 from tests.registry_files import KELURAHAN, OTHER_KELURAHAN
 
 
@@ -39,12 +40,15 @@ def _nik_reads(db: Database) -> list[dict[str, Any]]:
 
 def test_lookup_returns_the_family_exactly_as_the_family_page_reads_it(db: Database, admin: Any) -> None:
     family_id, head_nik = _make_family(db, admin)
+    spouse_nik = nik(
+        date(1983, 2, 3), "P"
+    )  # the factory's next serial: no other member of this database has it
     spouse_id = registry.add_member(
         db,
         admin,
         family_id,
         {
-            "nik": "3275014302830007",
+            "nik": spouse_nik,
             "name": "Siti Aminah",
             "sex": "P",
             "birth_date": "1983-02-03",
@@ -64,7 +68,7 @@ def test_lookup_returns_the_family_exactly_as_the_family_page_reads_it(db: Datab
     assert isinstance(spouse["birth_date"], date) and isinstance(found.family["valid_from"], datetime)
     assert found.members[0]["relationship"] == "kepala_keluarga"
     with pytest.raises(NotFound):
-        registry_reads.find_by_nik(db, admin, "3275014302830007")  # only an active member's NIK is found
+        registry_reads.find_by_nik(db, admin, spouse_nik)  # only an active member's NIK is found
 
 
 def test_every_lookup_is_audited_once_flushed(db: Database, admin: Any) -> None:
