@@ -63,3 +63,10 @@ def test_a_versioned_form_shows_a_conflict_apart_from_a_refusal() -> None:
     response = answer(_refusing(ConflictError("Data ini sudah diubah orang lain.")), _shown)
     assert response.status_code == 409
     assert "'conflict': 'Data ini sudah diubah orang lain.'" in response.body.decode()
+
+
+def test_a_page_that_shows_once_what_was_made_is_the_answer_itself() -> None:
+    """A new account's one-time password, a facility's key, a DCI client's token: shown on the answer, never in a
+    URL, so the success is the page and not a redirect."""
+    response = act(lambda: Response("kunci-sekali-tampil", status_code=200), _shown)
+    assert response.status_code == 200 and response.body == b"kunci-sekali-tampil"

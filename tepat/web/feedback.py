@@ -72,13 +72,15 @@ def answer(
         return show(Feedback.conflicted(exc))
 
 
-def act(attempt: Callable[[], str], show: Callable[[Feedback], Response]) -> Response:
+def act(attempt: Callable[[], str | Response], show: Callable[[Feedback], Response]) -> Response:
     """For a page that shows every refusal as its message (``Feedback.of``; a form whose record has no version to
-    overwrite): redirect (303) where ``attempt`` says, or ``show`` the page again. A record that is not there (or
-    not the user's) stays the 404 page: the form is not shown again for it."""
+    overwrite): redirect (303) where ``attempt`` says — or, for a page that shows once what was just made (a key, a
+    token), the page ``attempt`` gives — or ``show`` the page again. A record that is not there (or not the
+    user's) stays the 404 page: the form is not shown again for it."""
     try:
-        return RedirectResponse(attempt(), status_code=303)
+        done = attempt()
     except NotFound:
         raise
     except TepatError as exc:
         return show(Feedback.of(exc))
+    return done if isinstance(done, Response) else RedirectResponse(done, status_code=303)

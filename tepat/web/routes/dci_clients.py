@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor, Permission, Role
-from tepat.errors import FieldError, TepatError
 from tepat.services import dci_clients
 from tepat.store.database import Database
 from tepat.web.deps import get_db, requires
+from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -26,10 +26,8 @@ def _list_page(
     actor: Actor,
     *,
     made: dci_clients.NewClient | None = None,
-    message: str = "",
-    errors: list[FieldError] | None = None,
     values: dict[str, str] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -38,14 +36,12 @@ def _list_page(
             "title": "Klien DCI",
             "rows": dci_clients.clients(db, actor),
             "made": made,
-            "message": message,
-            "errors": errors or [],
             "values": values or {"peran": Role.VERIFIER.value, "wilayah": actor.area_code},
             "roles": [(r.value, r.label) for r in Role],
             "notice": request.query_params.get("dicabut", ""),
         },
-        status_code=status_code,
         headers={"Cache-Control": "no-store"},
+        feedback=feedback or Feedback(),
     )
 
 
@@ -68,7 +64,8 @@ def add_client(
 ) -> Response:
     """Register a client; its token is shown on this answer only (not in a URL, not stored)."""
     urls = [line.strip() for line in callback.splitlines() if line.strip()]
-    try:
+
+    def attempt() -> Response:
         made = dci_clients.add_client(
             db,
             actor,
@@ -78,18 +75,10 @@ def add_client(
             callback_urls=urls,
             public_key=kunci.strip() or None,
         )
-    except TepatError as exc:
-        values = {"nama": nama, "peran": peran, "wilayah": wilayah, "callback": callback, "kunci": kunci}
-        return _list_page(
-            request,
-            db,
-            actor,
-            message=exc.message,
-            errors=list(getattr(exc, "errors", [])),
-            values=values,
-            status_code=exc.status_code,
-        )
-    return _list_page(request, db, actor, made=made)
+        return _list_page(request, db, actor, made=made)
+
+    values = {"nama": nama, "peran": peran, "wilayah": wilayah, "callback": callback, "kunci": kunci}
+    return act(attempt, lambda feedback: _list_page(request, db, actor, values=values, feedback=feedback))
 
 
 @router.get("/klien-dci/{name}")

@@ -17,7 +17,7 @@ from tepat.domain.access import Actor, Permission
 from tepat.domain.audit_actions import AuditAction
 from tepat.domain.formatting import TIMEZONE
 from tepat.domain.jobs import JobState
-from tepat.errors import NotFound, TepatError
+from tepat.errors import NotFound
 from tepat.services import coverage, documents, jobs, realisation, training
 from tepat.store.database import Database
 from tepat.web.deps import (
@@ -29,6 +29,7 @@ from tepat.web.deps import (
     upload_dir,
     verify_csrf,
 )
+from tepat.web.feedback import Feedback, act
 from tepat.web.forms import parse_optional_date
 from tepat.web.printing import print_in_background
 from tepat.web.templating import templates
@@ -175,10 +176,8 @@ def _facilities_page(
     actor: Actor,
     *,
     issued: coverage.IssuedKey | None = None,
-    message: str = "",
-    errors: list[object] | None = None,
     values: dict[str, str] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     return templates.page(
         request,
@@ -187,14 +186,12 @@ def _facilities_page(
             "title": "Fasilitas kesehatan",
             "rows": coverage.list_facilities(db, actor),
             "issued": issued,
-            "message": message,
-            "errors": errors or [],
             "values": values or {},
             "kinds": coverage.KINDS,
             "notice": request.query_params.get("dicabut", ""),
         },
-        status_code=status_code,
         headers={"Cache-Control": "no-store"},
+        feedback=feedback or Feedback(),
     )
 
 
@@ -214,19 +211,15 @@ def add_facility(
     jenis: Annotated[str, Form()] = "",
 ) -> Response:
     """Register a facility; the key is shown on this answer only (not in a URL, not stored)."""
-    try:
+
+    def attempt() -> Response:
         issued = coverage.register_facility(db, actor, code=kode, name=nama, kind=jenis)
-    except TepatError as exc:
-        return _facilities_page(
-            request,
-            db,
-            actor,
-            message=exc.message,
-            errors=list(getattr(exc, "errors", [])),
-            values={"kode": kode, "nama": nama, "jenis": jenis},
-            status_code=exc.status_code,
-        )
-    return _facilities_page(request, db, actor, issued=issued)
+        return _facilities_page(request, db, actor, issued=issued)
+
+    values = {"kode": kode, "nama": nama, "jenis": jenis}
+    return act(
+        attempt, lambda feedback: _facilities_page(request, db, actor, values=values, feedback=feedback)
+    )
 
 
 @router.post("/fasilitas/cabut")

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor, Role
-from tepat.errors import TepatError, ValidationError
 from tepat.services import auth
 from tepat.store.database import Database
 from tepat.web.deps import current_actor, get_db
-from tepat.web.feedback import error_map
+from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
 router = APIRouter()
@@ -24,24 +23,20 @@ def _page(
     db: Database,
     actor: Actor,
     *,
-    message: str = "",
-    failed: bool = False,
-    errors: dict[str, str] | None = None,
+    notice: str = "",
     values: dict[str, str] | None = None,
     one_time: tuple[str, str] | None = None,
-    status_code: int = 200,
+    feedback: Feedback | None = None,
 ) -> Response:
     context: dict[str, Any] = {
         "title": "Pengguna",
         "users": auth.list_users(db, actor),
-        "message": message,
-        "failed": failed,
-        "errors": errors or {},
+        "notice": notice,
         "values": values or {},
         "one_time": one_time,
         "roles": list(Role),
     }
-    return templates.page(request, "users.html", context, status_code=status_code)
+    return templates.page(request, "users.html", context, feedback=feedback or Feedback())
 
 
 @router.get("/pengguna")
@@ -67,7 +62,8 @@ def create(
     """A new account with a one-time password (shown once; replaced at its first login)."""
     values = {"username": username, "full_name": full_name, "role": role, "area_code": area_code}
     password = auth.one_time_password()
-    try:
+
+    def attempt() -> Response:
         auth.create_user(
             db,
             actor,
@@ -78,24 +74,10 @@ def create(
             full_name=full_name,
             one_time=True,
         )
-    except ValidationError as exc:
-        return _page(
-            request,
-            db,
-            actor,
-            message=exc.message,
-            failed=True,
-            values=values,
-            errors=error_map(exc.errors),
-            status_code=422,
-        )
-    return _page(
-        request,
-        db,
-        actor,
-        message=f"Akun {username.strip().lower()} dibuat.",
-        one_time=(username.strip().lower(), password),
-    )
+        made = username.strip().lower()
+        return _page(request, db, actor, notice=f"Akun {made} dibuat.", one_time=(made, password))
+
+    return act(attempt, lambda feedback: _page(request, db, actor, values=values, feedback=feedback))
 
 
 @router.post("/pengguna/{username}/atur-ulang")
@@ -107,17 +89,13 @@ def reset(
     remove_second_factor: Annotated[bool, Form()] = False,
 ) -> Response:
     """A one-time password for the account, shown once; its sessions end."""
-    try:
+
+    def attempt() -> Response:
         password = auth.reset_password(db, actor, username, remove_second_factor=remove_second_factor)
-    except TepatError as exc:
-        return _page(request, db, actor, message=exc.message, failed=True, status_code=exc.status_code)
-    return _page(
-        request,
-        db,
-        actor,
-        message=f"Kata sandi {username} diatur ulang; semua sesinya berakhir.",
-        one_time=(username, password),
-    )
+        notice = f"Kata sandi {username} diatur ulang; semua sesinya berakhir."
+        return _page(request, db, actor, notice=notice, one_time=(username, password))
+
+    return act(attempt, lambda feedback: _page(request, db, actor, feedback=feedback))
 
 
 @router.post("/pengguna/{username}/akhiri-sesi")
@@ -129,7 +107,7 @@ def end_sessions(
 ) -> Response:
     """Sign the account out everywhere at once."""
     ended = auth.end_sessions(db, actor, username)
-    return _page(request, db, actor, message=f"{ended} sesi {username} diakhiri.")
+    return _page(request, db, actor, notice=f"{ended} sesi {username} diakhiri.")
 
 
 @router.post("/pengguna/{username}/nonaktifkan")
@@ -142,7 +120,7 @@ def deactivate(
     """Switch the account off: its sessions end and its API tokens are revoked."""
     auth.deactivate_user(db, actor, username)
     return _page(
-        request, db, actor, message=f"Akun {username} dinonaktifkan; sesi dan token API-nya berakhir."
+        request, db, actor, notice=f"Akun {username} dinonaktifkan; sesi dan token API-nya berakhir."
     )
 
 
