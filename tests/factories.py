@@ -14,9 +14,11 @@ _serial = itertools.count(1)
 
 
 def _next_serial() -> int:
-    """A serial for the next NIK or KK: 0001–9999 over and over (a whole test session makes more than 9,999
-    numbers; a fifth digit would make a 17-digit NIK). Numbers repeat only across a date's 9,999 serials."""
-    return next(_serial) % 9999 + 1
+    """A serial for the next NIK or KK: 1000–8999 over and over (a whole test session makes more than that; a fifth
+    digit would make a 17-digit NIK). Serials 0001–0999 and 9000–9999 are never given here: a test that writes out
+    a NIK or KK (``…0007``, or ``…9999`` for a number that is nobody's) uses one of those, and cannot meet a
+    factory's number in its database whatever ran before it in the same process."""
+    return next(_serial) % 8000 + 1000
 
 
 KELURAHAN = "32.75.01.1001"  # Bekasijaya, Bekasi Timur
