@@ -23,6 +23,7 @@ class Feedback:
     errors: Mapping[str, str] = field(default_factory=dict)  # field name → its first message
     conflict: str = ""
     status_code: int = 200
+    problems: Sequence[FieldError] = ()  # every problem as given (a file's rows, with row number and value)
 
     @classmethod
     def refused(cls, exc: ValidationError, *, rename: Mapping[str, str] | None = None) -> Feedback:
@@ -35,8 +36,10 @@ class Feedback:
     def of(cls, exc: TepatError) -> Feedback:
         """Any refusal, shown on the page the action came from: its message, the message next to each field it
         names, and its status (422 refused, 403 not allowed, 404 not found, 409 changed meanwhile…)."""
-        errors = error_map(exc.errors) if isinstance(exc, ValidationError) else {}
-        return cls(message=exc.message, errors=errors, status_code=exc.status_code)
+        problems = exc.errors if isinstance(exc, ValidationError) else []
+        return cls(
+            message=exc.message, errors=error_map(problems), status_code=exc.status_code, problems=problems
+        )
 
     @classmethod
     def conflicted(cls, exc: ConflictError) -> Feedback:
@@ -44,8 +47,13 @@ class Feedback:
         return cls(conflict=exc.message, status_code=409)
 
     def context(self) -> dict[str, Any]:
-        """The template's ``message``, ``errors`` and ``conflict``."""
-        return {"message": self.message, "errors": dict(self.errors), "conflict": self.conflict}
+        """The template's ``message``, ``errors``, ``conflict`` and ``problems``."""
+        return {
+            "message": self.message,
+            "errors": dict(self.errors),
+            "conflict": self.conflict,
+            "problems": list(self.problems),
+        }
 
 
 def error_map(errors: Sequence[FieldError]) -> dict[str, str]:

@@ -8,18 +8,19 @@ with names or NIKs answer 403 for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
 from tepat.domain.access import Actor, Permission
 from tepat.domain.payments import BatchState, Channel, Outcome, PaymentState
-from tepat.errors import FieldError, TepatError, ValidationError
+from tepat.errors import FieldError, ValidationError
 from tepat.files import uploads
 from tepat.services import payments, reconciliation
 from tepat.store.database import Database
@@ -133,12 +134,10 @@ def _detail(
     actor: Actor,
     batch_id: int,
     *,
-    message: str = "",
-    errors: list[Any] | None = None,
+    feedback: Feedback | None = None,
     summary: payments.ImportSummary | None = None,
     mismatches: list[dict[str, Any]] | None = None,
     notice: str = "",
-    status_code: int = 200,
 ) -> Response:
     detail = payments.get_batch(db, actor, batch_id)
     return templates.page(
@@ -148,8 +147,6 @@ def _detail(
             "title": f"Batch {detail.batch.number}",
             "d": detail,
             "b": detail.batch,
-            "message": message,
-            "errors": errors or [],
             "summary": summary,
             "mismatches": mismatches or [],
             "notice": notice,
@@ -158,23 +155,14 @@ def _detail(
             "Outcome": Outcome,
             "PaymentState": PaymentState,
         },
-        status_code=status_code,
+        feedback=feedback or Feedback(),
     )
 
 
-def _refused(request: Request, db: Database, actor: Actor, batch_id: int, exc: TepatError) -> Response:
-    """The batch page again, saying why an action was refused; a batch that is not there stays a 404."""
-    if exc.status_code == 404:
-        raise exc
-    return _detail(
-        request,
-        db,
-        actor,
-        batch_id,
-        message=exc.message,
-        errors=getattr(exc, "errors", []),
-        status_code=exc.status_code,
-    )
+def _refused(request: Request, db: Database, actor: Actor, batch_id: int) -> Callable[[Feedback], Response]:
+    """The batch page again, saying why an action was refused (``feedback.act``: a batch that is not there stays a
+    404)."""
+    return lambda feedback: _detail(request, db, actor, batch_id, feedback=feedback)
 
 
 @router.get("/pembayaran/{batch_id}")
@@ -187,17 +175,21 @@ def export_file(request: Request, db: DB, actor: Money, batch_id: int) -> Respon
     """Write the payment file and send it as a download (the same bytes every time)."""
     path = _work_dir(request) / f"{uploads.new_token()}.csv"
     number = payments.get_batch(db, actor, batch_id).batch.number
-    try:
-        payments.export_batch(db, actor, batch_id, path, file_name=f"{number}.csv")
-    except TepatError as exc:
-        path.unlink(missing_ok=True)
-        return _refused(request, db, actor, batch_id, exc)
-    return FileResponse(
-        path,
-        media_type="text/csv; charset=utf-8",
-        filename=f"{number}.csv",
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+
+    def attempt() -> Response:
+        try:
+            payments.export_batch(db, actor, batch_id, path, file_name=f"{number}.csv")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return FileResponse(
+            path,
+            media_type="text/csv; charset=utf-8",
+            filename=f"{number}.csv",
+            background=BackgroundTask(path.unlink, missing_ok=True),
+        )
+
+    return act(attempt, _refused(request, db, actor, batch_id))
 
 
 async def _save_result(upload: UploadFile, target: Path) -> Path:
@@ -227,33 +219,35 @@ async def upload_result(request: Request, db: DB, actor: Money, batch_id: int) -
     form = await request.form(max_files=1)
     upload = form.get("berkas")
     payments.get_batch(db, actor, batch_id)  # 404 / 403 before touching the upload
+    refused = _refused(request, db, actor, batch_id)
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _detail(
-            request, db, actor, batch_id, message="Pilih berkas hasil dari bank atau PT Pos.", status_code=422
-        )
-    path: Path | None = None
+        return refused(Feedback(message="Pilih berkas hasil dari bank atau PT Pos.", status_code=422))
     try:
         path = await _save_result(upload, _work_dir(request))
-        summary = await run_in_threadpool(
-            payments.import_results, db, actor, batch_id, path, file_name=Path(upload.filename).name
-        )
-    except TepatError as exc:
-        return _refused(request, db, actor, batch_id, exc)
+    except ValidationError as exc:  # not a result file, or too large
+        return refused(Feedback.of(exc))
+    file_name = Path(upload.filename).name
+
+    def attempt() -> Response:
+        summary = payments.import_results(db, actor, batch_id, path, file_name=file_name)
+        rows = payments.import_mismatches(db, actor, batch_id, summary.import_id)
+        return _detail(request, db, actor, batch_id, summary=summary, mismatches=rows)
+
+    try:
+        return await run_in_threadpool(act, attempt, refused)
     finally:
-        if path is not None:
-            path.unlink(missing_ok=True)
-    rows = payments.import_mismatches(db, actor, batch_id, summary.import_id)
-    return _detail(request, db, actor, batch_id, summary=summary, mismatches=rows)
+        path.unlink(missing_ok=True)
 
 
 @router.post("/pembayaran/{batch_id}/batal")
 async def cancel_batch(request: Request, db: DB, actor: Money, batch_id: int) -> Response:
     form = await request.form()
-    try:
-        await run_in_threadpool(payments.cancel_batch, db, actor, batch_id, str(form.get("alasan", "")))
-    except TepatError as exc:
-        return _refused(request, db, actor, batch_id, exc)
-    return RedirectResponse(f"/pembayaran/{batch_id}?ok=batal", status_code=303)
+
+    def attempt() -> str:
+        payments.cancel_batch(db, actor, batch_id, str(form.get("alasan", "")))
+        return f"/pembayaran/{batch_id}?ok=batal"
+
+    return await run_in_threadpool(act, attempt, _refused(request, db, actor, batch_id))
 
 
 @router.post("/pembayaran/{batch_id}/hak/{entitlement_id}/batal")
@@ -263,13 +257,12 @@ async def cancel_entitlement(
     """End one failed entitlement with a reason (it will not be retried)."""
     form = await request.form()
     await run_in_threadpool(payments.get_batch, db, actor, batch_id)  # 404 outside the area
-    try:
-        await run_in_threadpool(
-            payments.cancel_entitlement, db, actor, entitlement_id, str(form.get("alasan", ""))
-        )
-    except TepatError as exc:
-        return _refused(request, db, actor, batch_id, exc)
-    return RedirectResponse(f"/pembayaran/{batch_id}?ok=hak", status_code=303)
+
+    def attempt() -> str:
+        payments.cancel_entitlement(db, actor, entitlement_id, str(form.get("alasan", "")))
+        return f"/pembayaran/{batch_id}?ok=hak"
+
+    return await run_in_threadpool(act, attempt, _refused(request, db, actor, batch_id))
 
 
 @router.post("/pembayaran/{batch_id}/ulang")
@@ -278,19 +271,14 @@ async def retry_batch(request: Request, db: DB, actor: Money, batch_id: int) -> 
     form = await request.form()
     batch = (await run_in_threadpool(payments.get_batch, db, actor, batch_id)).batch
     channel = str(form.get("kanal") or batch.channel)
-    try:
-        made = await run_in_threadpool(
-            payments.create_batch,
-            db,
-            actor,
-            batch.cycle_id,
-            channel,
-            kelurahan_code=batch.kelurahan_code,
-            retry=True,
+
+    def attempt() -> str:
+        made = payments.create_batch(
+            db, actor, batch.cycle_id, channel, kelurahan_code=batch.kelurahan_code, retry=True
         )
-    except TepatError as exc:
-        return _refused(request, db, actor, batch_id, exc)
-    return RedirectResponse(f"/pembayaran/{made.id}?ok=dibuat", status_code=303)
+        return f"/pembayaran/{made.id}?ok=dibuat"
+
+    return await run_in_threadpool(act, attempt, _refused(request, db, actor, batch_id))
 
 
 def _reconciliation_page(request: Request, report: reconciliation.Reconciliation, back: str) -> Response:
