@@ -49,3 +49,16 @@ def test_two_regions_overlap_when_one_holds_the_other() -> None:
     assert overlaps("32.75", "32.75.01.1001") and overlaps("32.75.01.1001", "32.75")
     assert overlaps("", "32.76") and overlaps("32", "32.76") and overlaps("32.75", "32.75")
     assert not overlaps("32.75", "32.76") and not overlaps("32.75.01", "32.75.02.1001")
+
+
+def test_the_office_an_area_lies_in() -> None:
+    """``Offices.holding``: what a programme catalogue and a cycle's budget both ask of an area — its own office,
+    the one office of a single-office database (for the system's ``""`` too), or none above several."""
+    from tepat.domain.office import Office, Offices
+
+    bekasi = Office(code="32.75", name="Kota Bekasi", province_name="Jawa Barat")
+    depok = Office(code="32.76", name="Kota Depok", province_name="Jawa Barat")
+    one, two = Offices((bekasi,)), Offices((bekasi, depok))
+    assert one.holding("32.75.01") == bekasi and one.holding("") == bekasi
+    assert two.holding("32.76.01.1001") == depok and two.holding("32.75") == bekasi
+    assert two.holding("") is None and two.holding("32") is None

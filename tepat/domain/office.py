@@ -102,6 +102,12 @@ class Offices:
         """The office whose area holds ``region_code`` (``None`` for a region above or outside every office)."""
         return next((o for o in self.all if region_code and o.contains(region_code)), None)
 
+    def holding(self, area_code: str | None) -> Office | None:
+        """The one office an area lies in: the office holding it, or — in a database of one office — that office,
+        for an area above it too (the system's ``""``). ``None`` for an area over several offices (a province's):
+        what belongs to one kabupaten/kota (its programme catalogue, a cycle's budget) must then be named."""
+        return self.of(area_code) or (self.primary if self.single else None)
+
     def touching(self, area_code: str) -> tuple[Office, ...]:
         """The offices an area reaches: the one holding it (a kecamatan's, a city's), or every one inside it (a
         province's, everywhere's ``""``)."""

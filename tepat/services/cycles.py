@@ -138,7 +138,7 @@ def create_cycle(
         errors.append(FieldError("budget_cap", "Pagu terlalu besar"))
     if quota is not None and quota < 1:
         errors.append(FieldError("quota", "Kuota harus lebih dari 0"))
-    office = db.offices.of(area) or (db.offices.primary if db.offices.single else None)
+    office = db.offices.holding(area)
     if office is None and not errors:  # a cycle pays from one kabupaten/kota's catalogue and budget
         errors.append(
             FieldError(

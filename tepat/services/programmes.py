@@ -41,15 +41,13 @@ def catalogue_office(db: Database, actor: Actor, office: str | None = None) -> O
     catalogue: its amounts, its budget, its families."""
     offices = db.offices
     if office:
-        chosen = next((o for o in offices.all if o.code == office.strip()), None)
-        if chosen is None or chosen not in offices.touching(actor.area_code):
+        named = next((o for o in offices.touching(actor.area_code) if o.code == office.strip()), None)
+        if named is None:
             raise NotFound(f"Kantor {office.strip()[:13]} tidak ditemukan di wilayah Anda.")
-        return chosen
-    own = offices.of(actor.area_code)
+        return named
+    own = offices.holding(actor.area_code)
     if own is not None:
         return own
-    if offices.single:
-        return offices.primary
     raise ValidationError(
         "Setiap kabupaten/kota punya katalog programnya sendiri; pilih kantornya.",
         [FieldError("office", f"Pilih salah satu: {', '.join(offices.codes)}")],

@@ -490,9 +490,7 @@ class StatusChecker:
         # without open programmes, one of an office with them, and a number that is nobody's (the decoy) cost the
         # same statements (a stranger timing the answers learns neither that a number exists nor where).
         every_open = self._open_programmes(conn)
-        office = (
-            self.db.offices.of(row["kelurahan_code"]) or self.db.offices.primary
-        )  # the decoy: the first's
+        office = self.db.offices.for_area(row["kelurahan_code"])  # the decoy's: the first office
         open_ = [p for p in every_open if p.office_code == office.code]
         family = family_store.get(conn, row["family_id"]) if every_open else None
         needs_members = any(p.needs_members for p in every_open)
