@@ -6,7 +6,7 @@ record's current version, so sending it again overwrites knowingly)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
@@ -16,30 +16,28 @@ from tepat.errors import ConflictError, FieldError, NotFound, TepatError, Valida
 
 @dataclass(frozen=True)
 class Feedback:
-    """A message over the form, one per field, the notice of a conflicting change, and the answer's status.
-    ``Feedback()`` is a form shown for the first time."""
+    """A message over the form, the problems it names (each next to its field), the notice of a conflicting
+    change, and the answer's status. ``Feedback()`` is a form shown for the first time."""
 
     message: str = ""
-    errors: Mapping[str, str] = field(default_factory=dict)  # field name → its first message
+    problems: Sequence[FieldError] = ()  # as given: one per field, or a file's rows with row number and value
     conflict: str = ""
     status_code: int = 200
-    problems: Sequence[FieldError] = ()  # every problem as given (a file's rows, with row number and value)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Field name → its first message: what a form shows next to each field."""
+        return error_map(self.problems)
 
     @classmethod
-    def refused(cls, exc: ValidationError, *, rename: Mapping[str, str] | None = None) -> Feedback:
-        """422: the service's messages, each next to its field (``rename``: the service's name of a field → the
-        form's, where they differ)."""
-        errors = {(rename or {}).get(name, name): text for name, text in error_map(exc.errors).items()}
-        return cls(message=exc.message, errors=errors, status_code=422)
-
-    @classmethod
-    def of(cls, exc: TepatError) -> Feedback:
-        """Any refusal, shown on the page the action came from: its message, the message next to each field it
-        names, and its status (422 refused, 403 not allowed, 404 not found, 409 changed meanwhile…)."""
+    def of(cls, exc: TepatError, *, rename: Mapping[str, str] | None = None) -> Feedback:
+        """Any refusal, shown on the page the action came from: its message, the problems it names (``rename``:
+        the service's name of a field → the form's, where they differ), and its status (422 refused, 403 not
+        allowed, 404 not found, 409 changed meanwhile…)."""
         problems = exc.errors if isinstance(exc, ValidationError) else []
-        return cls(
-            message=exc.message, errors=error_map(problems), status_code=exc.status_code, problems=problems
-        )
+        if rename:
+            problems = [replace(p, field=rename.get(p.field, p.field)) for p in problems]
+        return cls(message=exc.message, problems=problems, status_code=exc.status_code)
 
     @classmethod
     def conflicted(cls, exc: ConflictError) -> Feedback:
@@ -50,7 +48,7 @@ class Feedback:
         """The template's ``message``, ``errors``, ``conflict`` and ``problems``."""
         return {
             "message": self.message,
-            "errors": dict(self.errors),
+            "errors": self.errors,
             "conflict": self.conflict,
             "problems": list(self.problems),
         }
@@ -75,7 +73,7 @@ def answer(
     try:
         return RedirectResponse(attempt(), status_code=303)
     except ValidationError as exc:
-        return show(Feedback.refused(exc, rename=rename))
+        return show(Feedback.of(exc, rename=rename))
     except ConflictError as exc:
         return show(Feedback.conflicted(exc))
 

@@ -168,7 +168,7 @@ def _refused(request: Request, db: Database, actor: Actor, form: FormData, exc: 
         actor,
         mode=mode if mode in ("valid-only", "strict") else "valid-only",
         mapping_id=str(form.get("pemetaan_id", "")),
-        feedback=Feedback.refused(exc),
+        feedback=Feedback.of(exc),
     )
 
 
