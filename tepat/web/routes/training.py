@@ -101,18 +101,13 @@ async def act_on_seats(request: Request, db: DB, actor: Staff, cycle_id: int) ->
 async def attendance(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
     """Attendance on one day: the ticked participants present, the others of the user's area absent."""
     form = await request.form()
-    typed = str(form.get("tanggal", ""))
+    try:
+        day = parse_form_date(str(form.get("tanggal", "")), "tanggal")
+    except ValidationError as exc:  # the page shows the last day's record, and what was wrong with the date
+        return _page(request, db, actor, cycle_id, feedback=Feedback.of(exc))
 
     def attempt() -> str:
-        day = parse_form_date(typed, "tanggal")
         training.record_attendance(db, actor, cycle_id, day, _ids(form.getlist("hadir")))
         return f"/siklus/{cycle_id}/pelatihan?tanggal={day.isoformat()}&ok=1"
 
-    def show(feedback: Feedback) -> Response:
-        try:
-            day = parse_form_date(typed, "tanggal")
-        except ValidationError:
-            day = None  # the page shows the last day; the message says what was wrong with the date
-        return _page(request, db, actor, cycle_id, day=day, feedback=feedback)
-
-    return act(attempt, show)
+    return act(attempt, lambda feedback: _page(request, db, actor, cycle_id, day=day, feedback=feedback))
