@@ -103,6 +103,12 @@ def verdict(eligible: bool) -> str:
     return "memenuhi syarat" if eligible else "tidak memenuhi syarat"
 
 
+def family_facts(family: Row, desil: int | None, skor: float | None) -> dict[str, object]:
+    """What a rule reads of a family: its stored row with the ``desil`` and ``skor`` of the ranking it is judged
+    by (the fields whose source is the score, not the row; ``None`` when the family is not ranked)."""
+    return {**family, "desil": desil, "skor": skor}
+
+
 def evaluate_rule(rule: Rule, family: Row, members: Sequence[Row], reference_date: date) -> bool:
     """Whether the family satisfies the rule."""
     return _Context(family, members, reference_date).holds(rule.root, family)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from tepat.domain.access import Actor, Permission
 from tepat.domain.deciles import DECILES
 from tepat.domain.registry_records import Family, Member
-from tepat.domain.rule_explain import Explanation, explain_rule
+from tepat.domain.rule_explain import Explanation, explain_rule, family_facts
 from tepat.domain.rules import parse_rule
 from tepat.errors import NotFound
 from tepat.services import targeting
@@ -125,10 +125,10 @@ def family_to_explain(conn: sa.Connection, actor: Actor, family_id: int) -> Fami
 
 def rule_facts(
     actor: Actor, family: Family, people: Sequence[Member], score: Mapping[str, Any] | None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """What a rule reads of a family, as ``actor`` may see it: the family with its ``desil`` and ``skor`` (the
-    model's score, or none), and its members, without name and NIK for a role that reads no personal data."""
-    facts = {**family, "desil": score["desil"] if score else None, "skor": score["score"] if score else None}
+) -> tuple[dict[str, object], list[dict[str, Any]]]:
+    """What a rule reads of a family, as ``actor`` may see it: ``family_facts`` (with the model's score, or none),
+    and its members, without name and NIK for a role that reads no personal data."""
+    facts = family_facts(family, score["desil"] if score else None, score["score"] if score else None)
     if actor.sees_personal_data:
         return facts, [dict(m) for m in people]
     return facts, [{k: v for k, v in m.items() if k not in ("name", "nik")} for m in people]

@@ -37,6 +37,7 @@ from tepat.domain.nik import Kk, Nik, mask_nik
 from tepat.domain.programmes import member_rule_as_rule
 from tepat.domain.resident_reasons import unmet_conditions
 from tepat.domain.rule_ast import Rule
+from tepat.domain.rule_explain import family_facts
 from tepat.domain.rules import parse_rule
 from tepat.domain.throttle import Decision, Limit, Limiter, LocalLimiter
 from tepat.errors import Busy, FieldError, TepatError, Throttled, ValidationError
@@ -514,7 +515,7 @@ class StatusChecker:
             row["member_status"] == RegistryStatus.AKTIF and row["registry_status"] == RegistryStatus.AKTIF
         )
         if active and family is not None:
-            facts = {**family, "desil": row.get("desil"), "skor": row.get("skor")}
+            facts = family_facts(family, row.get("desil"), row.get("skor"))
             programmes = assessed(
                 open_, programmes, facts, people, int(row["member_id"]), local_time(now()).date()
             )
