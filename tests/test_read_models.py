@@ -1,6 +1,6 @@
-"""The typed read models of stored rows (``Family``, ``Member`` and their versions, ``Programme``, ``User``) are
-the schema's columns, name for name and type for type: a column added to a table without its field (or a field the
-table lacks) fails here, so mypy's checks of every ``family["…"]`` read stay true."""
+"""The typed read models of stored rows (``Family``, ``Member``, ``Programme``, ``User``) are the schema's columns,
+name for name and type for type: a column added to a table without its field (or a field the table lacks) fails
+here, so mypy's checks of every ``family["…"]`` read stay true."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tepat.domain.accounts import User
 from tepat.domain.programmes import Programme
 from tepat.store import families as family_store
 from tepat.store.database import Database
-from tepat.store.schema import families, family_versions, member_versions, members, programmes, users
+from tepat.store.schema import families, members, programmes, users
 from tests.conftest import actor
 from tests.factories import make_family
 
@@ -39,8 +39,6 @@ def _expected(table: sa.Table) -> dict[str, object]:
     [
         (registry_records.Family, families),
         (registry_records.Member, members),
-        (registry_records.FamilyVersion, family_versions),
-        (registry_records.MemberVersion, member_versions),
         (Programme, programmes),
         (User, users),
     ],

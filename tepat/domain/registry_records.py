@@ -90,15 +90,3 @@ class Member(Versioned):
     death_date: date | None
     status: str
     inactive_reason: str | None
-
-
-class FamilyVersion(Family):
-    """A family as it stood in an earlier version (``family_versions``): until ``valid_to``."""
-
-    valid_to: datetime
-
-
-class MemberVersion(Member):
-    """A member as they stood in an earlier version (``member_versions``): until ``valid_to``."""
-
-    valid_to: datetime
