@@ -31,6 +31,13 @@ class Limit:
         return cls(capacity=float(attempts), refill_per_second=attempts / seconds)
 
 
+Buckets = Sequence[tuple[Limit, str]]
+"""The buckets one attempt spends in: (limit, key) pairs."""
+
+Once = tuple[str, float]
+"""A challenge's nonce and its expiry (epoch seconds): it may be answered once, by one attempt."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """Whether an attempt may go ahead, and when the next one would; ``refused`` holds the positions (in the
@@ -82,8 +89,8 @@ class Spent:
 
 
 def attempt(
-    wanted: Sequence[tuple[Limit, str]],
-    then: Sequence[tuple[Limit, str]],
+    wanted: Buckets,
+    then: Buckets,
     stored: Mapping[str, tuple[float, float]],
     at: float,
 ) -> tuple[Decision, list[Spent]]:
@@ -94,7 +101,7 @@ def attempt(
     decisions: list[Decision] = []
     spent: list[Spent] = []
 
-    def spend_in(buckets: Sequence[tuple[Limit, str]]) -> None:
+    def spend_in(buckets: Buckets) -> None:
         for limit, key in buckets:
             tokens, last = stored.get(key, (limit.capacity, at))
             decision, left = spend(limit, refill(limit, tokens, last, at))
@@ -126,18 +133,18 @@ class Limiter(Protocol):
 
     def take_all(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None: ...
 
     async def take_all_async(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None:
         """``take_all`` for an event loop: awaits the network instead of blocking (a local limiter just answers)."""
         ...
@@ -202,19 +209,19 @@ class AnswersAtOnce:
 
     def take_all(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None:
         raise NotImplementedError
 
     async def take_all_async(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None:
         """See ``Limiter.take_all_async``."""
         return self.take_all(wanted, at, once, then)
@@ -244,10 +251,10 @@ class LocalLimiter(AnswersAtOnce):
 
     def take_all(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket (keys carry their purpose: ``"nik:…"``); see ``Limiter``."""
         if once is not None:

@@ -33,7 +33,7 @@ from tepat.domain.cases import (
 from tepat.domain.households import Relationship
 from tepat.domain.nik import Nik
 from tepat.domain.regions import Level
-from tepat.domain.throttle import Limit
+from tepat.domain.throttle import Limit, Once
 from tepat.errors import Busy, FieldError, TepatError, Throttled, ValidationError
 from tepat.files import uploads as upload_files
 from tepat.files.uploads import MAX_BYTES
@@ -150,7 +150,7 @@ def _challenge_ok(request: Request, form: FormData | dict[str, Any]) -> bool:
     return False
 
 
-def _challenge_answered(request: Request, form: FormData | dict[str, Any]) -> tuple[str, float] | None:
+def _challenge_answered(request: Request, form: FormData | dict[str, Any]) -> Once | None:
     """The (nonce, expiry) of a rightly answered, unexpired question, not yet used up: the status check uses it
     up in the same step as its rate limits (one lock and one write per check)."""
     token = str(form.get("token", ""))

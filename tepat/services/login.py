@@ -25,7 +25,7 @@ import time
 
 from tepat.domain.access import SYSTEM, Actor
 from tepat.domain.audit_actions import AuditAction
-from tepat.domain.throttle import Limit, Limiter
+from tepat.domain.throttle import Limit, Limiter, Once
 from tepat.errors import AuthenticationFailed, Throttled
 from tepat.services import auth, second_factor
 from tepat.store import audit
@@ -68,7 +68,7 @@ class LoginGate:
         self.limiter = limiter
 
     def password(
-        self, username: str, password: str, *, client: str, answered: tuple[str, float] | None = None
+        self, username: str, password: str, *, client: str, answered: Once | None = None
     ) -> auth.SignInCandidate:
         """Check a username and password. ``answered`` is the (nonce, expiry) of a rightly answered question: it
         is used up here, and lets the attempt past the account's bucket."""

@@ -39,7 +39,7 @@ from tepat.domain.resident_reasons import unmet_conditions
 from tepat.domain.rule_ast import Rule
 from tepat.domain.rule_explain import family_facts
 from tepat.domain.rules import parse_rule
-from tepat.domain.throttle import Decision, Limit, Limiter, LocalLimiter
+from tepat.domain.throttle import Decision, Limit, Limiter, LocalLimiter, Once
 from tepat.errors import Busy, FieldError, TepatError, Throttled, ValidationError
 from tepat.store import families as family_store
 from tepat.store import programme_status
@@ -372,7 +372,7 @@ class StatusChecker:
         """Write the buffered log rows now."""
         self.log_writer.flush()
 
-    def take(self, client: str, nik_hash: str | None, once: tuple[str, float] | None) -> None:
+    def take(self, client: str, nik_hash: str | None, once: Once | None) -> None:
         """Spend one attempt for the service, the client and (when known) the NIK, and the question's token;
         ``ServiceBusy``, ``TooManyAttempts`` or ``ChallengeReused`` when refused. Every public form that takes a
         NIK goes through here."""
@@ -380,7 +380,7 @@ class StatusChecker:
         # The service's bucket is spent only by attempts their own buckets allow: one client cannot use it up.
         self._judge(wanted, self.limiter.take_all(wanted, self.clock(), once, then=self._service))
 
-    async def take_async(self, client: str, nik_hash: str | None, once: tuple[str, float] | None) -> None:
+    async def take_async(self, client: str, nik_hash: str | None, once: Once | None) -> None:
         """``take`` awaited on an event loop (the limiter's network round trips do not block it)."""
         wanted = self._buckets(client, nik_hash)
         self._judge(wanted, await self.limiter.take_all_async(wanted, self.clock(), once, then=self._service))
@@ -411,7 +411,7 @@ class StatusChecker:
         *,
         client: str,
         channel: str = "web",
-        once: tuple[str, float] | None = None,
+        once: Once | None = None,
     ) -> StatusAnswer:
         """One status check; raises ``ValidationError`` for a malformed NIK or second factor, ``TooManyAttempts``
         or ``ServiceBusy`` when throttled.
@@ -440,7 +440,7 @@ class StatusChecker:
         *,
         client: str,
         channel: str = "web",
-        once: tuple[str, float] | None = None,
+        once: Once | None = None,
     ) -> StatusAnswer:
         """``check`` on an event loop: the limits awaited, the lookup inline (for SQLite, microseconds)."""
         try:

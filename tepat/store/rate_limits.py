@@ -26,12 +26,22 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tepat.domain.throttle import AnswersAtOnce, Decision, Limit, attempt, full_again_at, give_back, refill
+from tepat.domain.throttle import (
+    AnswersAtOnce,
+    Buckets,
+    Decision,
+    Limit,
+    Once,
+    attempt,
+    full_again_at,
+    give_back,
+    refill,
+)
 
 if TYPE_CHECKING:
     from tepat.store.redis_limits import RedisLimiter
@@ -127,10 +137,10 @@ class RateLimitFile(AnswersAtOnce):
 
     def take_all(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket, for all processes at once (``at``: wall-clock seconds).
 

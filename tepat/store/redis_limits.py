@@ -40,7 +40,17 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tepat.domain.throttle import Decision, Limit, Spent, attempt, full_again_at, give_back, refill
+from tepat.domain.throttle import (
+    Buckets,
+    Decision,
+    Limit,
+    Once,
+    Spent,
+    attempt,
+    full_again_at,
+    give_back,
+    refill,
+)
 from tepat.errors import LimiterUnavailable
 
 log = logging.getLogger(__name__)
@@ -142,10 +152,10 @@ class RedisLimiter:
 
     def take_all(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket, for every machine at once (see ``Limiter``)."""
         buckets, keys = self._keys(wanted, then, once)
@@ -161,10 +171,10 @@ class RedisLimiter:
 
     async def take_all_async(
         self,
-        wanted: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
         at: float,
-        once: tuple[str, float] | None = None,
-        then: Sequence[tuple[Limit, str]] = (),
+        once: Once | None = None,
+        then: Buckets = (),
     ) -> Decision | None:
         """``take_all`` on the event loop: the same two round trips through redis-py's asyncio client."""
         buckets, keys = self._keys(wanted, then, once)
@@ -180,9 +190,9 @@ class RedisLimiter:
 
     def _keys(
         self,
-        wanted: Sequence[tuple[Limit, str]],
-        then: Sequence[tuple[Limit, str]],
-        once: tuple[str, float] | None,
+        wanted: Buckets,
+        then: Buckets,
+        once: Once | None,
     ) -> tuple[list[tuple[Limit, str]], list[str]]:
         """The buckets of an attempt, and the keys it reads and swaps (the nonce's last)."""
         buckets = [*wanted, *then]
@@ -191,12 +201,12 @@ class RedisLimiter:
 
     def _spend(
         self,
-        wanted: Sequence[tuple[Limit, str]],
-        then: Sequence[tuple[Limit, str]],
-        buckets: Sequence[tuple[Limit, str]],
+        wanted: Buckets,
+        then: Buckets,
+        buckets: Buckets,
         found: Sequence[str | None],
         at: float,
-        once: tuple[str, float] | None,
+        once: Once | None,
     ) -> tuple[Decision, list[str]]:
         """Decide the attempt from the stored buckets (``tepat.domain.throttle.attempt``, the one place of the rule)
         and the swap's arguments: for each key the value read, the value to write (``""``: none) and when Redis

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
+from tepat.domain.throttle import Once
 from tepat.errors import AuthenticationFailed, Busy, TepatError, Throttled, ValidationError
 from tepat.portal import challenge
 from tepat.portal.shared_state import app_state, client, rate_limits
@@ -81,7 +82,7 @@ def login_page(request: Request, next: str = "/") -> Response:
     return _login_page(request, next_=next)
 
 
-def _answered(request: Request, token: str, answer: str) -> tuple[str, float] | None:
+def _answered(request: Request, token: str, answer: str) -> Once | None:
     """The (nonce, expiry) of a rightly answered question, to be used up by the attempt; a wrong answer spends it."""
     if not token:
         return None
