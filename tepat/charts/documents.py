@@ -38,6 +38,24 @@ def _signatures(context: Mapping[str, Any], orientation: str) -> Flowable:
 # ----------------------------------------------------------------- Daftar Nominatif
 
 
+def _render(
+    c: Mapping[str, Any],
+    story: list[Flowable],
+    orientation: str,
+    title: str,
+    on_page: Callable[[int], None] | None,
+) -> bytes:
+    """A document of the office: its pages with the context's footer, the office's agency as the PDF's author."""
+    return pdf.render(
+        story,
+        orientation=orientation,
+        footer=c.get("footer", ""),
+        on_page=on_page,
+        author=c["office"].agency,
+        title=title,
+    )
+
+
 def nominatif_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None = None) -> bytes:
     """The Daftar Nominatif of one kelurahan: who receives what, with a column to sign or thumbprint."""
     c = context
@@ -82,14 +100,7 @@ def nominatif_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | N
             ],
         ),
     ]
-    return pdf.render(
-        story,
-        orientation=orientation,
-        footer=c.get("footer", ""),
-        on_page=on_page,
-        author=c["office"].agency,
-        title=f"Daftar Nominatif {c['cycle_name']} – {c['kelurahan']}",
-    )
+    return _render(c, story, orientation, f"Daftar Nominatif {c['cycle_name']} – {c['kelurahan']}", on_page)
 
 
 def _nominatif_table(c: Mapping[str, Any], has_level: bool, width: float, tail: list[Flowable]) -> Flowable:
@@ -248,14 +259,7 @@ def bast_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | None =
         ),
         _signatures(c, orientation),
     ]
-    return pdf.render(
-        story,
-        orientation=orientation,
-        footer=c.get("footer", ""),
-        on_page=on_page,
-        author=c["office"].agency,
-        title=f"BAST {c['cycle_name']} – {c['kelurahan']}",
-    )
+    return _render(c, story, orientation, f"BAST {c['cycle_name']} – {c['kelurahan']}", on_page)
 
 
 # ----------------------------------------------------------------- training attendance sheet
@@ -309,14 +313,7 @@ def attendance_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] | 
             ],
         ),
     ]
-    return pdf.render(
-        story,
-        orientation=orientation,
-        footer=c.get("footer", ""),
-        on_page=on_page,
-        author=c["office"].agency,
-        title=f"Daftar Hadir {c['cycle_name']}",
-    )
+    return _render(c, story, orientation, f"Daftar Hadir {c['cycle_name']}", on_page)
 
 
 # ----------------------------------------------------------------- realisation report
@@ -361,11 +358,4 @@ def realisation_pdf(context: Mapping[str, Any], on_page: Callable[[int], None] |
         ),
         _signatures(c, orientation),
     ]
-    return pdf.render(
-        story,
-        orientation=orientation,
-        footer=c.get("footer", ""),
-        on_page=on_page,
-        author=c["office"].agency,
-        title=f"Laporan Realisasi Bantuan Sosial {c['year']}",
-    )
+    return _render(c, story, orientation, f"Laporan Realisasi Bantuan Sosial {c['year']}", on_page)
