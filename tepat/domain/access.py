@@ -16,30 +16,18 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from tepat.domain.regions import contains, overlaps
+from tepat.domain.vocabulary import Labelled
 from tepat.errors import PermissionDenied
 
 
-class Role(StrEnum):
-    ADMIN = "admin"  # Admin Dinsos: the whole area, approves and configures
-    OPERATOR = "operator"  # Operator kelurahan/kecamatan: registers and edits families
-    VERIFIER = "verifikator"  # field verification
-    FINANCE = "keuangan"  # payment files and reconciliation
-    ANALYST = "analis"  # aggregates only, never names
-    PROVINCE = "provinsi"  # Dinsos Provinsi: reads every office of a province's deployment, changes nothing
-
-    @property
-    def label(self) -> str:
-        return _ROLE_LABELS[self]
-
-
-_ROLE_LABELS = {
-    Role.ADMIN: "Admin Dinsos",
-    Role.OPERATOR: "Operator",
-    Role.VERIFIER: "Verifikator",
-    Role.FINANCE: "Keuangan",
-    Role.ANALYST: "Analis",
-    Role.PROVINCE: "Pemantau Provinsi",
-}
+class Role(Labelled):
+    ADMIN = "admin", "Admin Dinsos"  # Admin Dinsos: the whole area, approves and configures
+    OPERATOR = "operator", "Operator"  # Operator kelurahan/kecamatan: registers and edits families
+    VERIFIER = "verifikator", "Verifikator"  # field verification
+    FINANCE = "keuangan", "Keuangan"  # payment files and reconciliation
+    ANALYST = "analis", "Analis"  # aggregates only, never names
+    # Dinsos Provinsi: reads every office of a province's deployment, changes nothing
+    PROVINCE = "provinsi", "Pemantau Provinsi"
 
 
 class Permission(StrEnum):

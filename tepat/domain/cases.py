@@ -11,11 +11,11 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from tepat.domain.records import from_columns
 from tepat.domain.regions import parent_of
+from tepat.domain.vocabulary import Labelled
 from tepat.errors import StateError
 
 Clock = Callable[[], datetime]
@@ -26,47 +26,26 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-class CaseKind(StrEnum):
-    USUL = "usul"
-    SANGGAH = "sanggah"
-    PENGADUAN = "pengaduan"
-
-    @property
-    def label(self) -> str:
-        return {"usul": "Usul", "sanggah": "Sanggah", "pengaduan": "Pengaduan"}[self.value]
+class CaseKind(Labelled):
+    USUL = "usul", "Usul"
+    SANGGAH = "sanggah", "Sanggah"
+    PENGADUAN = "pengaduan", "Pengaduan"
 
 
-class CaseState(StrEnum):
+class CaseState(Labelled):
     # usul
-    DIAJUKAN = "diajukan"
-    DAFTAR_KELURAHAN = "daftar_kelurahan"
-    MUSYAWARAH = "musyawarah"
-    VERIFIKASI = "verifikasi"
-    PERSETUJUAN = "persetujuan"
-    MASUK_REGISTRI = "masuk_registri"
-    DITOLAK = "ditolak"
+    DIAJUKAN = "diajukan", "Diajukan"
+    DAFTAR_KELURAHAN = "daftar_kelurahan", "Masuk daftar kelurahan"
+    MUSYAWARAH = "musyawarah", "Musyawarah kelurahan"
+    VERIFIKASI = "verifikasi", "Verifikasi lapangan"
+    PERSETUJUAN = "persetujuan", "Menunggu persetujuan Dinsos"
+    MASUK_REGISTRI = "masuk_registri", "Masuk registri"
+    DITOLAK = "ditolak", "Ditolak"
     # sanggah and pengaduan
-    DITERIMA = "diterima"
-    DITANGANI = "ditangani"
-    SELESAI = "selesai"
+    DITERIMA = "diterima", "Diterima"
+    DITANGANI = "ditangani", "Sedang ditangani"
+    SELESAI = "selesai", "Selesai"
 
-    @property
-    def label(self) -> str:
-        return _STATE_LABELS[self]
-
-
-_STATE_LABELS = {
-    CaseState.DIAJUKAN: "Diajukan",
-    CaseState.DAFTAR_KELURAHAN: "Masuk daftar kelurahan",
-    CaseState.MUSYAWARAH: "Musyawarah kelurahan",
-    CaseState.VERIFIKASI: "Verifikasi lapangan",
-    CaseState.PERSETUJUAN: "Menunggu persetujuan Dinsos",
-    CaseState.MASUK_REGISTRI: "Masuk registri",
-    CaseState.DITOLAK: "Ditolak",
-    CaseState.DITERIMA: "Diterima",
-    CaseState.DITANGANI: "Sedang ditangani",
-    CaseState.SELESAI: "Selesai",
-}
 
 S = CaseState
 TRANSITIONS: dict[CaseKind, dict[CaseState, frozenset[CaseState]]] = {
@@ -93,18 +72,10 @@ TRANSITIONS: dict[CaseKind, dict[CaseState, frozenset[CaseState]]] = {
 INITIAL = {CaseKind.USUL: S.DIAJUKAN, CaseKind.SANGGAH: S.DITERIMA, CaseKind.PENGADUAN: S.DITERIMA}
 
 
-class SanggahOutcome(StrEnum):
-    TETAP = "tetap"  # the recipient stays as recorded
-    DIUBAH = "diubah"  # the recipient's data was corrected
-    DIHAPUS = "dihapus"  # the recipient was removed
-
-    @property
-    def label(self) -> str:
-        return {
-            "tetap": "Tetap (data tidak berubah)",
-            "diubah": "Data diubah",
-            "dihapus": "Dihapus dari daftar",
-        }[self.value]
+class SanggahOutcome(Labelled):
+    TETAP = "tetap", "Tetap (data tidak berubah)"  # the recipient stays as recorded
+    DIUBAH = "diubah", "Data diubah"  # the recipient's data was corrected
+    DIHAPUS = "dihapus", "Dihapus dari daftar"  # the recipient was removed
 
 
 def is_final(kind: CaseKind, state: CaseState) -> bool:
@@ -161,18 +132,10 @@ PENGADUAN_CATEGORIES: dict[str, tuple[str, int]] = {
 AT_RISK_SHARE = 0.75  # after three quarters of the time, a ticket is at risk
 
 
-class SlaState(StrEnum):
-    ON_TRACK = "sesuai_jadwal"
-    AT_RISK = "berisiko"
-    BREACHED = "terlambat"
-
-    @property
-    def label(self) -> str:
-        return {
-            "sesuai_jadwal": "Sesuai jadwal",
-            "berisiko": "Mendekati batas waktu",
-            "terlambat": "Melewati batas waktu",
-        }[self.value]
+class SlaState(Labelled):
+    ON_TRACK = "sesuai_jadwal", "Sesuai jadwal"
+    AT_RISK = "berisiko", "Mendekati batas waktu"
+    BREACHED = "terlambat", "Melewati batas waktu"
 
 
 @dataclass(frozen=True)

@@ -17,37 +17,23 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from tepat.domain.access import Actor, Role
 from tepat.domain.entitlements import FINAL
 from tepat.domain.formatting import number, rupiah
 from tepat.domain.records import from_columns
+from tepat.domain.vocabulary import Labelled
 from tepat.errors import PermissionDenied, StateError
 
 
-class CycleState(StrEnum):
-    DRAF = "draf"
-    DITINJAU = "ditinjau"
-    DISETUJUI = "disetujui"
-    PEMBAYARAN = "pembayaran"
-    DITUTUP = "ditutup"
-    DIBATALKAN = "dibatalkan"
-
-    @property
-    def label(self) -> str:
-        return _STATE_LABELS[self.value]
-
-
-_STATE_LABELS = {
-    "draf": "Draf",
-    "ditinjau": "Ditinjau",
-    "disetujui": "Disetujui (dibekukan)",
-    "pembayaran": "Pembayaran",
-    "ditutup": "Ditutup",
-    "dibatalkan": "Dibatalkan",
-}
+class CycleState(Labelled):
+    DRAF = "draf", "Draf"
+    DITINJAU = "ditinjau", "Ditinjau"
+    DISETUJUI = "disetujui", "Disetujui (dibekukan)"
+    PEMBAYARAN = "pembayaran", "Pembayaran"
+    DITUTUP = "ditutup", "Ditutup"
+    DIBATALKAN = "dibatalkan", "Dibatalkan"
 
 
 @dataclass(frozen=True)
@@ -114,29 +100,15 @@ class Cycle:
         }
 
 
-class CycleAction(StrEnum):
-    GENERATE = "susun"
-    SUBMIT = "ajukan"
-    APPROVE = "setujui"
-    RETURN = "kembalikan"
-    CANCEL = "batalkan"
-    START_PAYMENT = "bayar"
-    CLOSE = "tutup"
+class CycleAction(Labelled):
+    GENERATE = "susun", "Susun daftar penerima"
+    SUBMIT = "ajukan", "Ajukan untuk ditinjau"
+    APPROVE = "setujui", "Setujui dan bekukan"
+    RETURN = "kembalikan", "Kembalikan ke draf"
+    CANCEL = "batalkan", "Batalkan siklus"
+    START_PAYMENT = "bayar", "Mulai pembayaran"
+    CLOSE = "tutup", "Tutup siklus"
 
-    @property
-    def label(self) -> str:
-        return _ACTION_LABELS[self.value]
-
-
-_ACTION_LABELS = {
-    "susun": "Susun daftar penerima",
-    "ajukan": "Ajukan untuk ditinjau",
-    "setujui": "Setujui dan bekukan",
-    "kembalikan": "Kembalikan ke draf",
-    "batalkan": "Batalkan siklus",
-    "bayar": "Mulai pembayaran",
-    "tutup": "Tutup siklus",
-}
 
 TRANSITIONS: dict[tuple[CycleState, CycleAction], CycleState] = {
     (CycleState.DRAF, CycleAction.GENERATE): CycleState.DRAF,

@@ -32,56 +32,31 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from tepat.domain.vocabulary import Labelled
 from tepat.errors import FieldError, StateError, ValidationError
 
 
-class EntitlementState(StrEnum):
-    TERJADWAL = "terjadwal"
-    DIPROSES = "diproses"
-    DIBAYAR = "dibayar"
-    GAGAL = "gagal"
-    DIBLOKIR = "diblokir"
-    DIBATALKAN = "dibatalkan"
-    AKTIF = "aktif"  # service coverage in force
-    TERDAFTAR = "terdaftar"  # training seat taken up
-    SELESAI = "selesai"  # coverage ended, or training completed
-    TIDAK_LULUS = "tidak_lulus"  # training not completed (failed or dropped out)
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
+class EntitlementState(Labelled):
+    TERJADWAL = "terjadwal", "Terjadwal"
+    DIPROSES = "diproses", "Diproses"
+    DIBAYAR = "dibayar", "Dibayar"
+    GAGAL = "gagal", "Gagal"
+    DIBLOKIR = "diblokir", "Diblokir"
+    DIBATALKAN = "dibatalkan", "Dibatalkan"
+    AKTIF = "aktif", "Aktif"  # service coverage in force
+    TERDAFTAR = "terdaftar", "Terdaftar (peserta)"  # training seat taken up
+    SELESAI = "selesai", "Selesai"  # coverage ended, or training completed
+    TIDAK_LULUS = "tidak_lulus", "Tidak lulus / berhenti"  # training not completed (failed or dropped out)
 
 
-_LABELS = {
-    EntitlementState.TERJADWAL: "Terjadwal",
-    EntitlementState.DIPROSES: "Diproses",
-    EntitlementState.DIBAYAR: "Dibayar",
-    EntitlementState.GAGAL: "Gagal",
-    EntitlementState.DIBLOKIR: "Diblokir",
-    EntitlementState.DIBATALKAN: "Dibatalkan",
-    EntitlementState.AKTIF: "Aktif",
-    EntitlementState.TERDAFTAR: "Terdaftar (peserta)",
-    EntitlementState.SELESAI: "Selesai",
-    EntitlementState.TIDAK_LULUS: "Tidak lulus / berhenti",
-}
-
-
-class BlockReason(StrEnum):
+class BlockReason(Labelled):
     """Why an entitlement may not be paid now (``entitlements.block_reason``)."""
 
-    MENINGGAL = "meninggal"  # the recipient died
-    PINDAH = "pindah"  # the recipient left the family, or the family left the office's area
-    NONAKTIF = "nonaktif"  # the recipient or the family was deactivated (mampu, duplikat, …)
-    TIDAK_LAYAK = "tidak_layak"  # a verification visit, or an upheld sanggah, found the family not eligible
-
-    @property
-    def label(self) -> str:
-        return {
-            "meninggal": "meninggal",
-            "pindah": "pindah",
-            "nonaktif": "nonaktif",
-            "tidak_layak": "tidak layak (verifikasi/sanggah)",
-        }[self.value]
+    MENINGGAL = "meninggal", "meninggal"  # the recipient died
+    PINDAH = "pindah", "pindah"  # the recipient left the family, or the family left the office's area
+    NONAKTIF = "nonaktif", "nonaktif"  # the recipient or the family was deactivated (mampu, duplikat, …)
+    # a verification visit, or an upheld sanggah, found the family not eligible
+    TIDAK_LAYAK = "tidak_layak", "tidak layak (verifikasi/sanggah)"
 
 
 _S = EntitlementState

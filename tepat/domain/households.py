@@ -12,16 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Literal
 
+from tepat.domain.vocabulary import Labelled
 
-class Coded(StrEnum):
+
+class Coded(Labelled):
     """A coded category with an Indonesian label."""
-
-    @property
-    def label(self) -> str:
-        return _LABELS.get(self.value, self.value.replace("_", " ").capitalize())
 
     @classmethod
     def names(cls) -> dict[str, str]:
@@ -49,260 +46,206 @@ class Coded(StrEnum):
 class RegistryStatus(Coded):
     """A family's place in the registry, and a member's in the family (``members.status``)."""
 
-    AKTIF = "aktif"
-    NONAKTIF = "nonaktif"
+    AKTIF = "aktif", "Aktif"
+    NONAKTIF = "nonaktif", "Nonaktif"
 
 
 class InactiveReason(Coded):
-    MENINGGAL = "meninggal"
-    PINDAH = "pindah"
-    DUPLIKAT = "duplikat"
-    TIDAK_DITEMUKAN = "tidak_ditemukan"
-    MAMPU = "mampu"
-    LAINNYA = "lainnya"
+    MENINGGAL = "meninggal", "Meninggal"
+    PINDAH = "pindah", "Pindah"
+    DUPLIKAT = "duplikat", "Duplikat"
+    TIDAK_DITEMUKAN = "tidak_ditemukan", "Tidak ditemukan"
+    MAMPU = "mampu", "Mampu"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class VerificationStatus(Coded):
-    BELUM = "belum"
-    TERVERIFIKASI = "terverifikasi"
-    DITOLAK = "ditolak"
+    BELUM = "belum", "Belum diverifikasi"
+    TERVERIFIKASI = "terverifikasi", "Terverifikasi"
+    DITOLAK = "ditolak", "Ditolak"
 
 
 # ----------------------------------------------------------------- housing
 
 
 class Tenure(Coded):
-    MILIK_SENDIRI = "milik_sendiri"
-    KONTRAK_SEWA = "kontrak_sewa"
-    BEBAS_SEWA = "bebas_sewa"
-    DINAS = "dinas"
-    LAINNYA = "lainnya"
+    MILIK_SENDIRI = "milik_sendiri", "Milik sendiri"
+    KONTRAK_SEWA = "kontrak_sewa", "Kontrak/sewa"
+    BEBAS_SEWA = "bebas_sewa", "Bebas sewa"
+    DINAS = "dinas", "Dinas"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class FloorMaterial(Coded):
-    MARMER_GRANIT = "marmer_granit"
-    KERAMIK = "keramik"
-    PARKET_VINIL = "parket_vinil"
-    UBIN_TEGEL = "ubin_tegel"
-    KAYU_PAPAN = "kayu_papan"
-    SEMEN_BATA = "semen_bata"
-    BAMBU = "bambu"
-    TANAH = "tanah"
-    LAINNYA = "lainnya"
+    MARMER_GRANIT = "marmer_granit", "Marmer/granit"
+    KERAMIK = "keramik", "Keramik"
+    PARKET_VINIL = "parket_vinil", "Parket/vinil/karpet"
+    UBIN_TEGEL = "ubin_tegel", "Ubin/tegel/teraso"
+    KAYU_PAPAN = "kayu_papan", "Kayu/papan"
+    SEMEN_BATA = "semen_bata", "Semen/bata merah"
+    BAMBU = "bambu", "Bambu"
+    TANAH = "tanah", "Tanah"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class WallMaterial(Coded):
-    TEMBOK = "tembok"
-    PLESTERAN_BAMBU_KAWAT = "plesteran_bambu_kawat"
-    KAYU_PAPAN = "kayu_papan"
-    ANYAMAN_BAMBU = "anyaman_bambu"
-    BATANG_KAYU = "batang_kayu"
-    BAMBU = "bambu"
-    LAINNYA = "lainnya"
+    TEMBOK = "tembok", "Tembok"
+    PLESTERAN_BAMBU_KAWAT = "plesteran_bambu_kawat", "Plesteran anyaman bambu/kawat"
+    KAYU_PAPAN = "kayu_papan", "Kayu/papan"
+    ANYAMAN_BAMBU = "anyaman_bambu", "Anyaman bambu"
+    BATANG_KAYU = "batang_kayu", "Batang kayu"
+    BAMBU = "bambu", "Bambu"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class RoofMaterial(Coded):
-    BETON = "beton"
-    GENTENG = "genteng"
-    ASBES = "asbes"
-    SENG = "seng"
-    KAYU_SIRAP = "kayu_sirap"
-    BAMBU = "bambu"
-    JERAMI_IJUK = "jerami_ijuk"
-    LAINNYA = "lainnya"
+    BETON = "beton", "Beton"
+    GENTENG = "genteng", "Genteng"
+    ASBES = "asbes", "Asbes"
+    SENG = "seng", "Seng"
+    KAYU_SIRAP = "kayu_sirap", "Kayu/sirap"
+    BAMBU = "bambu", "Bambu"
+    JERAMI_IJUK = "jerami_ijuk", "Jerami/ijuk/daun/rumbia"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class WaterSource(Coded):
-    AIR_KEMASAN = "air_kemasan"
-    AIR_ISI_ULANG = "air_isi_ulang"
-    LEDING = "leding"
-    SUMUR_BOR = "sumur_bor"
-    SUMUR_TERLINDUNG = "sumur_terlindung"
-    SUMUR_TAK_TERLINDUNG = "sumur_tak_terlindung"
-    MATA_AIR_TERLINDUNG = "mata_air_terlindung"
-    MATA_AIR_TAK_TERLINDUNG = "mata_air_tak_terlindung"
-    AIR_PERMUKAAN = "air_permukaan"
-    AIR_HUJAN = "air_hujan"
-    LAINNYA = "lainnya"
+    AIR_KEMASAN = "air_kemasan", "Air kemasan bermerk"
+    AIR_ISI_ULANG = "air_isi_ulang", "Air isi ulang"
+    LEDING = "leding", "Leding (PDAM)"
+    SUMUR_BOR = "sumur_bor", "Sumur bor/pompa"
+    SUMUR_TERLINDUNG = "sumur_terlindung", "Sumur terlindung"
+    SUMUR_TAK_TERLINDUNG = "sumur_tak_terlindung", "Sumur tak terlindung"
+    MATA_AIR_TERLINDUNG = "mata_air_terlindung", "Mata air terlindung"
+    MATA_AIR_TAK_TERLINDUNG = "mata_air_tak_terlindung", "Mata air tak terlindung"
+    AIR_PERMUKAAN = "air_permukaan", "Air permukaan"
+    AIR_HUJAN = "air_hujan", "Air hujan"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class Lighting(Coded):
-    PLN_METERAN = "pln_meteran"
-    PLN_TANPA_METERAN = "pln_tanpa_meteran"
-    NON_PLN = "non_pln"
-    BUKAN_LISTRIK = "bukan_listrik"
+    PLN_METERAN = "pln_meteran", "Listrik PLN dengan meteran"
+    PLN_TANPA_METERAN = "pln_tanpa_meteran", "Listrik PLN tanpa meteran"
+    NON_PLN = "non_pln", "Listrik non-PLN"
+    BUKAN_LISTRIK = "bukan_listrik", "Bukan listrik"
 
 
 class PowerVA(Coded):
-    VA_450 = "450"
-    VA_900 = "900"
-    VA_1300 = "1300"
-    VA_2200 = "2200"
-    VA_LEBIH_2200 = "lebih_2200"
-    TANPA_METERAN = "tanpa_meteran"
+    VA_450 = "450", "450 VA"
+    VA_900 = "900", "900 VA"
+    VA_1300 = "1300", "1.300 VA"
+    VA_2200 = "2200", "2.200 VA"
+    VA_LEBIH_2200 = "lebih_2200", "Lebih dari 2.200 VA"
+    TANPA_METERAN = "tanpa_meteran", "Tanpa meteran"
 
 
 class CookingFuel(Coded):
-    LISTRIK = "listrik"
-    LPG_LEBIH_3KG = "lpg_lebih_3kg"
-    LPG_3KG = "lpg_3kg"
-    GAS_KOTA = "gas_kota"
-    BIOGAS = "biogas"
-    MINYAK_TANAH = "minyak_tanah"
-    BRIKET = "briket"
-    ARANG = "arang"
-    KAYU_BAKAR = "kayu_bakar"
-    TIDAK_MEMASAK = "tidak_memasak"
+    LISTRIK = "listrik", "Listrik"
+    LPG_LEBIH_3KG = "lpg_lebih_3kg", "LPG lebih dari 3 kg"
+    LPG_3KG = "lpg_3kg", "LPG 3 kg"
+    GAS_KOTA = "gas_kota", "Gas kota"
+    BIOGAS = "biogas", "Biogas"
+    MINYAK_TANAH = "minyak_tanah", "Minyak tanah"
+    BRIKET = "briket", "Briket"
+    ARANG = "arang", "Arang"
+    KAYU_BAKAR = "kayu_bakar", "Kayu bakar"
+    TIDAK_MEMASAK = "tidak_memasak", "Tidak memasak"
 
 
 class Toilet(Coded):
-    SENDIRI = "sendiri"
-    BERSAMA = "bersama"
-    UMUM = "umum"
-    TIDAK_ADA = "tidak_ada"
+    SENDIRI = "sendiri", "Sendiri"
+    BERSAMA = "bersama", "Bersama"
+    UMUM = "umum", "Umum"
+    TIDAK_ADA = "tidak_ada", "Tidak ada"
 
 
 class SepticDisposal(Coded):
-    TANGKI_SEPTIK = "tangki_septik"
-    IPAL = "ipal"
-    KOLAM_SAWAH_SUNGAI = "kolam_sawah_sungai"
-    LUBANG_TANAH = "lubang_tanah"
-    PANTAI_KEBUN = "pantai_kebun"
-    LAINNYA = "lainnya"
+    TANGKI_SEPTIK = "tangki_septik", "Tangki septik"
+    IPAL = "ipal", "IPAL"
+    KOLAM_SAWAH_SUNGAI = "kolam_sawah_sungai", "Kolam/sawah/sungai/danau"
+    LUBANG_TANAH = "lubang_tanah", "Lubang tanah"
+    PANTAI_KEBUN = "pantai_kebun", "Pantai/tanah lapang/kebun"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 # ----------------------------------------------------------------- members
 
 
 class Sex(Coded):
-    LAKI_LAKI = "L"
-    PEREMPUAN = "P"
+    LAKI_LAKI = "L", "Laki-laki"
+    PEREMPUAN = "P", "Perempuan"
 
 
 class Relationship(Coded):
-    KEPALA_KELUARGA = "kepala_keluarga"
-    ISTRI_SUAMI = "istri_suami"
-    ANAK = "anak"
-    MENANTU = "menantu"
-    CUCU = "cucu"
-    ORANG_TUA = "orang_tua"
-    MERTUA = "mertua"
-    FAMILI_LAIN = "famili_lain"
-    LAINNYA = "lainnya"
+    KEPALA_KELUARGA = "kepala_keluarga", "Kepala keluarga"
+    ISTRI_SUAMI = "istri_suami", "Istri/suami"
+    ANAK = "anak", "Anak"
+    MENANTU = "menantu", "Menantu"
+    CUCU = "cucu", "Cucu"
+    ORANG_TUA = "orang_tua", "Orang tua"
+    MERTUA = "mertua", "Mertua"
+    FAMILI_LAIN = "famili_lain", "Famili lain"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class MaritalStatus(Coded):
-    BELUM_KAWIN = "belum_kawin"
-    KAWIN = "kawin"
-    CERAI_HIDUP = "cerai_hidup"
-    CERAI_MATI = "cerai_mati"
+    BELUM_KAWIN = "belum_kawin", "Belum kawin"
+    KAWIN = "kawin", "Kawin"
+    CERAI_HIDUP = "cerai_hidup", "Cerai hidup"
+    CERAI_MATI = "cerai_mati", "Cerai mati"
 
 
 class Education(Coded):
-    TIDAK_BELUM_SEKOLAH = "tidak_belum_sekolah"
-    SD = "sd"
-    SMP = "smp"
-    SMA = "sma"
-    DIPLOMA = "diploma"
-    S1 = "s1"
-    S2_S3 = "s2_s3"
+    TIDAK_BELUM_SEKOLAH = "tidak_belum_sekolah", "Tidak/belum sekolah"
+    SD = "sd", "SD/sederajat"
+    SMP = "smp", "SMP/sederajat"
+    SMA = "sma", "SMA/SMK/sederajat"
+    DIPLOMA = "diploma", "Diploma I–III"
+    S1 = "s1", "D4/S1"
+    S2_S3 = "s2_s3", "S2/S3"
 
 
 class SchoolParticipation(Coded):
-    BELUM_SEKOLAH = "belum_sekolah"
-    MASIH_SEKOLAH = "masih_sekolah"
-    TIDAK_SEKOLAH_LAGI = "tidak_sekolah_lagi"
+    BELUM_SEKOLAH = "belum_sekolah", "Belum sekolah"
+    MASIH_SEKOLAH = "masih_sekolah", "Masih sekolah"
+    TIDAK_SEKOLAH_LAGI = "tidak_sekolah_lagi", "Tidak sekolah lagi"
 
 
 class WorkStatus(Coded):
-    TIDAK_BEKERJA = "tidak_bekerja"
-    BERUSAHA_SENDIRI = "berusaha_sendiri"
-    BERUSAHA_DIBANTU_BURUH = "berusaha_dibantu_buruh"
-    BURUH_KARYAWAN = "buruh_karyawan"
-    PEKERJA_BEBAS = "pekerja_bebas"
-    PEKERJA_KELUARGA = "pekerja_keluarga"
+    TIDAK_BEKERJA = "tidak_bekerja", "Tidak bekerja"
+    BERUSAHA_SENDIRI = "berusaha_sendiri", "Berusaha sendiri"
+    BERUSAHA_DIBANTU_BURUH = "berusaha_dibantu_buruh", "Berusaha dibantu buruh"
+    BURUH_KARYAWAN = "buruh_karyawan", "Buruh karyawan"
+    PEKERJA_BEBAS = "pekerja_bebas", "Pekerja bebas"
+    PEKERJA_KELUARGA = "pekerja_keluarga", "Pekerja keluarga"
 
 
 class Disability(Coded):
-    TIDAK_ADA = "tidak_ada"
-    FISIK = "fisik"
-    NETRA = "netra"
-    RUNGU_WICARA = "rungu_wicara"
-    MENTAL = "mental"
-    INTELEKTUAL = "intelektual"
-    GANDA = "ganda"
+    TIDAK_ADA = "tidak_ada", "Tidak ada"
+    FISIK = "fisik", "Fisik"
+    NETRA = "netra", "Netra"
+    RUNGU_WICARA = "rungu_wicara", "Rungu/wicara"
+    MENTAL = "mental", "Mental"
+    INTELEKTUAL = "intelektual", "Intelektual"
+    GANDA = "ganda", "Ganda"
 
 
 class ChronicIllness(Coded):
-    TIDAK_ADA = "tidak_ada"
-    HIPERTENSI = "hipertensi"
-    DIABETES = "diabetes"
-    JANTUNG = "jantung"
-    PARU = "paru"
-    KANKER = "kanker"
-    STROKE = "stroke"
-    GINJAL = "ginjal"
-    TBC = "tbc"
-    LAINNYA = "lainnya"
+    TIDAK_ADA = "tidak_ada", "Tidak ada"
+    HIPERTENSI = "hipertensi", "Hipertensi"
+    DIABETES = "diabetes", "Diabetes"
+    JANTUNG = "jantung", "Jantung"
+    PARU = "paru", "Paru"
+    KANKER = "kanker", "Kanker"
+    STROKE = "stroke", "Stroke"
+    GINJAL = "ginjal", "Ginjal"
+    TBC = "tbc", "TBC"
+    LAINNYA = "lainnya", "Lainnya"
 
 
 class LifeStatus(Coded):
-    HIDUP = "hidup"
-    MENINGGAL = "meninggal"
-
-
-_LABELS: dict[str, str] = {
-    "aktif": "Aktif",
-    "nonaktif": "Nonaktif",
-    "belum": "Belum diverifikasi",
-    "terverifikasi": "Terverifikasi",
-    "ditolak": "Ditolak",
-    "milik_sendiri": "Milik sendiri",
-    "kontrak_sewa": "Kontrak/sewa",
-    "bebas_sewa": "Bebas sewa",
-    "marmer_granit": "Marmer/granit",
-    "parket_vinil": "Parket/vinil/karpet",
-    "ubin_tegel": "Ubin/tegel/teraso",
-    "kayu_papan": "Kayu/papan",
-    "semen_bata": "Semen/bata merah",
-    "plesteran_bambu_kawat": "Plesteran anyaman bambu/kawat",
-    "jerami_ijuk": "Jerami/ijuk/daun/rumbia",
-    "kayu_sirap": "Kayu/sirap",
-    "air_kemasan": "Air kemasan bermerk",
-    "air_isi_ulang": "Air isi ulang",
-    "leding": "Leding (PDAM)",
-    "sumur_bor": "Sumur bor/pompa",
-    "pln_meteran": "Listrik PLN dengan meteran",
-    "pln_tanpa_meteran": "Listrik PLN tanpa meteran",
-    "non_pln": "Listrik non-PLN",
-    "bukan_listrik": "Bukan listrik",
-    "450": "450 VA",
-    "900": "900 VA",
-    "1300": "1.300 VA",
-    "2200": "2.200 VA",
-    "lebih_2200": "Lebih dari 2.200 VA",
-    "tanpa_meteran": "Tanpa meteran",
-    "lpg_lebih_3kg": "LPG lebih dari 3 kg",
-    "lpg_3kg": "LPG 3 kg",
-    "tangki_septik": "Tangki septik",
-    "ipal": "IPAL",
-    "kolam_sawah_sungai": "Kolam/sawah/sungai/danau",
-    "pantai_kebun": "Pantai/tanah lapang/kebun",
-    "L": "Laki-laki",
-    "P": "Perempuan",
-    "istri_suami": "Istri/suami",
-    "orang_tua": "Orang tua",
-    "famili_lain": "Famili lain",
-    "tidak_belum_sekolah": "Tidak/belum sekolah",
-    "sd": "SD/sederajat",
-    "smp": "SMP/sederajat",
-    "sma": "SMA/SMK/sederajat",
-    "diploma": "Diploma I–III",
-    "s1": "D4/S1",
-    "s2_s3": "S2/S3",
-    "rungu_wicara": "Rungu/wicara",
-    "tbc": "TBC",
-}
+    HIDUP = "hidup", "Hidup"
+    MENINGGAL = "meninggal", "Meninggal"
 
 
 # Other names offices' files use for a category (lower case), per category type: DTKS exports write the relation

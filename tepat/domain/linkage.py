@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import StrEnum
+
+from tepat.domain.vocabulary import Labelled
 
 # Titles and degrees written before or after a name (lower case, without dots).
 TITLES = frozenset(
@@ -149,36 +150,21 @@ def name_core(name: str) -> str:
     return " ".join(core)
 
 
-class MergeState(StrEnum):
+class MergeState(Labelled):
     """A merge of two records of one person (``person_merges.state``)."""
 
-    DIAJUKAN = "diajukan"  # proposed: a paid record, a second person decides
-    BERLAKU = "berlaku"  # applied
-    DIBATALKAN = "dibatalkan"  # undone
-
-    @property
-    def label(self) -> str:
-        return {"diajukan": "Menunggu persetujuan", "berlaku": "Berlaku", "dibatalkan": "Dibatalkan"}[
-            self.value
-        ]
+    DIAJUKAN = "diajukan", "Menunggu persetujuan"  # proposed: a paid record, a second person decides
+    BERLAKU = "berlaku", "Berlaku"  # applied
+    DIBATALKAN = "dibatalkan", "Dibatalkan"  # undone
 
 
-class PairDecision(StrEnum):
+class PairDecision(Labelled):
     """What staff decided about a found pair (stored in ``duplicate_pairs.decision``)."""
 
-    BELUM = "belum"  # not reviewed yet
-    SAMA = "sama"  # the same person: to be merged
-    BERBEDA = "berbeda"  # two people: never shown again unless one record changes
-    KUNJUNGAN = "kunjungan"  # needs a field visit
-
-    @property
-    def label(self) -> str:
-        return {
-            "belum": "Belum diperiksa",
-            "sama": "Sama orang",
-            "berbeda": "Berbeda orang",
-            "kunjungan": "Perlu kunjungan",
-        }[self.value]
+    BELUM = "belum", "Belum diperiksa"  # not reviewed yet
+    SAMA = "sama", "Sama orang"  # the same person: to be merged
+    BERBEDA = "berbeda", "Berbeda orang"  # two people: never shown again unless one record changes
+    KUNJUNGAN = "kunjungan", "Perlu kunjungan"  # needs a field visit
 
 
 LINK_FIELDS: tuple[str, ...] = (

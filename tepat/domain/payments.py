@@ -28,28 +28,17 @@ from typing import Any
 
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.records import from_columns
+from tepat.domain.vocabulary import Labelled
 from tepat.errors import FieldError, StateError, ValidationError
 
 
-class PaymentState(StrEnum):
-    DIKIRIM = "dikirim"
-    DIBAYAR = "dibayar"
-    GAGAL = "gagal"
-    DIKEMBALIKAN = "dikembalikan"
-    DIBATALKAN = "dibatalkan"
+class PaymentState(Labelled):
+    DIKIRIM = "dikirim", "Dikirim"
+    DIBAYAR = "dibayar", "Dibayar"
+    GAGAL = "gagal", "Gagal"
+    DIKEMBALIKAN = "dikembalikan", "Dikembalikan"
+    DIBATALKAN = "dibatalkan", "Dibatalkan"
 
-    @property
-    def label(self) -> str:
-        return _PAYMENT_LABELS[self]
-
-
-_PAYMENT_LABELS = {
-    PaymentState.DIKIRIM: "Dikirim",
-    PaymentState.DIBAYAR: "Dibayar",
-    PaymentState.GAGAL: "Gagal",
-    PaymentState.DIKEMBALIKAN: "Dikembalikan",
-    PaymentState.DIBATALKAN: "Dibatalkan",
-}
 
 _P = PaymentState
 TRANSITIONS: dict[PaymentState, frozenset[PaymentState]] = {
@@ -85,20 +74,11 @@ def check_payment_transition(current: PaymentState | str, target: PaymentState |
         raise StateError(f"Pembayaran berstatus '{cur.label}' tidak dapat diubah menjadi '{tgt.label}'.")
 
 
-class BatchState(StrEnum):
-    DIBUAT = "dibuat"
-    DIEKSPOR = "diekspor"
-    SELESAI = "selesai"
-    DIBATALKAN = "dibatalkan"
-
-    @property
-    def label(self) -> str:
-        return {
-            "dibuat": "Dibuat",
-            "diekspor": "Berkas diekspor",
-            "selesai": "Selesai",
-            "dibatalkan": "Dibatalkan",
-        }[self.value]
+class BatchState(Labelled):
+    DIBUAT = "dibuat", "Dibuat"
+    DIEKSPOR = "diekspor", "Berkas diekspor"
+    SELESAI = "selesai", "Selesai"
+    DIBATALKAN = "dibatalkan", "Dibatalkan"
 
 
 IMPORTABLE_BATCH = frozenset({BatchState.DIEKSPOR, BatchState.SELESAI, BatchState.DIBATALKAN})
@@ -106,18 +86,10 @@ IMPORTABLE_BATCH = frozenset({BatchState.DIEKSPOR, BatchState.SELESAI, BatchStat
 CANCELLABLE_BATCH = frozenset({BatchState.DIBUAT, BatchState.DIEKSPOR})
 
 
-class Channel(StrEnum):
-    BANK = "bank"
-    POS = "pos"
-    VOUCHER = "voucher"
-
-    @property
-    def label(self) -> str:
-        return {
-            "bank": "Transfer bank daerah (mis. Bank BJB)",
-            "pos": "Tunai melalui PT Pos",
-            "voucher": "Voucher barang",
-        }[self.value]
+class Channel(Labelled):
+    BANK = "bank", "Transfer bank daerah (mis. Bank BJB)"
+    POS = "pos", "Tunai melalui PT Pos"
+    VOUCHER = "voucher", "Voucher barang"
 
 
 @dataclass(frozen=True)
@@ -231,29 +203,18 @@ class ResultImportStatus(StrEnum):
     DITOLAK = "ditolak"
 
 
-class Outcome(StrEnum):
+class Outcome(Labelled):
     """What a result row did (stored in ``payment_result_lines.outcome``)."""
 
-    DITERAPKAN = "diterapkan"  # applied: the line (and its entitlement) moved
-    SUDAH = "sudah"  # already applied earlier: nothing to do (idempotent)
-    TIDAK_COCOK = "tidak_cocok"  # amount or NIK differs from ours: not applied
-    TIDAK_DIKENAL = "tidak_dikenal"  # no such reference in this batch
-    GANDA = "ganda"  # the reference appears earlier in the same file
-    KONFLIK = "konflik"  # the report contradicts our line's state (e.g. paid but cancelled with us)
-
-    @property
-    def label(self) -> str:
-        return _OUTCOME_LABELS[self]
+    DITERAPKAN = "diterapkan", "Diterapkan"  # applied: the line (and its entitlement) moved
+    SUDAH = "sudah", "Sudah diterapkan"  # already applied earlier: nothing to do (idempotent)
+    TIDAK_COCOK = "tidak_cocok", "Tidak cocok"  # amount or NIK differs from ours: not applied
+    TIDAK_DIKENAL = "tidak_dikenal", "Referensi tidak dikenal"  # no such reference in this batch
+    GANDA = "ganda", "Baris ganda"  # the reference appears earlier in the same file
+    # the report contradicts our line's state (e.g. paid but cancelled with us)
+    KONFLIK = "konflik", "Bertentangan dengan status kami"
 
 
-_OUTCOME_LABELS = {
-    Outcome.DITERAPKAN: "Diterapkan",
-    Outcome.SUDAH: "Sudah diterapkan",
-    Outcome.TIDAK_COCOK: "Tidak cocok",
-    Outcome.TIDAK_DIKENAL: "Referensi tidak dikenal",
-    Outcome.GANDA: "Baris ganda",
-    Outcome.KONFLIK: "Bertentangan dengan status kami",
-}
 MISMATCH_OUTCOMES = frozenset({Outcome.TIDAK_COCOK, Outcome.TIDAK_DIKENAL, Outcome.GANDA, Outcome.KONFLIK})
 
 

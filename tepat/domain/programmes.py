@@ -20,70 +20,41 @@ from typing import Any, TypedDict, cast
 from tepat.domain.households import age_on
 from tepat.domain.rule_ast import Rule
 from tepat.domain.rules import RuleError, parse_rule
+from tepat.domain.vocabulary import Labelled
 from tepat.errors import FieldError, ValidationError
 
 
-class Unit(StrEnum):
-    KELUARGA = "keluarga"
-    ORANG = "orang"
-
-    @property
-    def label(self) -> str:
-        return {"keluarga": "Keluarga (KPM)", "orang": "Orang"}[self.value]
+class Unit(Labelled):
+    KELUARGA = "keluarga", "Keluarga (KPM)"
+    ORANG = "orang", "Orang"
 
 
-class BenefitType(StrEnum):
-    TUNAI = "tunai"
-    BARANG = "barang"
-    LAYANAN = "layanan"
-    PELATIHAN = "pelatihan"
-
-    @property
-    def label(self) -> str:
-        return {
-            "tunai": "Uang tunai",
-            "barang": "Barang/nontunai",
-            "layanan": "Layanan",
-            "pelatihan": "Pelatihan",
-        }[self.value]
+class BenefitType(Labelled):
+    TUNAI = "tunai", "Uang tunai"
+    BARANG = "barang", "Barang/nontunai"
+    LAYANAN = "layanan", "Layanan"
+    PELATIHAN = "pelatihan", "Pelatihan"
 
 
-class FundingSource(StrEnum):
-    APBD = "APBD"
-    APBN = "APBN"
-
-    @property
-    def label(self) -> str:
-        return self.value
+class FundingSource(Labelled):
+    APBD = "APBD", "APBD"
+    APBN = "APBN", "APBN"
 
 
-class Frequency(StrEnum):
-    SEKALI = "sekali"
-    BULANAN = "bulanan"
-    TAHUNAN = "tahunan"
-    ANGKATAN = "angkatan"
-
-    @property
-    def label(self) -> str:
-        return {
-            "sekali": "Sekali",
-            "bulanan": "Per bulan",
-            "tahunan": "Per tahun",
-            "angkatan": "Per angkatan",
-        }[self.value]
+class Frequency(Labelled):
+    SEKALI = "sekali", "Sekali"
+    BULANAN = "bulanan", "Per bulan"
+    TAHUNAN = "tahunan", "Per tahun"
+    ANGKATAN = "angkatan", "Per angkatan"
 
 
-class OverrideState(StrEnum):
+class OverrideState(Labelled):
     """A maker-checker request to add a family to (or remove it from) a programme's list."""
 
-    DIAJUKAN = "diajukan"
-    DISETUJUI = "disetujui"
-    DITOLAK = "ditolak"
-    DICABUT = "dicabut"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
+    DIAJUKAN = "diajukan", "Diajukan"
+    DISETUJUI = "disetujui", "Disetujui"
+    DITOLAK = "ditolak", "Ditolak"
+    DICABUT = "dicabut", "Dicabut"
 
 
 SCHOOL_LEVELS = ("SD", "SMP", "SMA")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
 from tepat.domain.households import ASSETS, FAMILY_FIELDS, HOUSING
+from tepat.domain.vocabulary import Labelled
 from tepat.errors import FieldError, ValidationError
 
 REVERIFY_AFTER_YEARS = 2  # a family not verified for two years goes back on the work list
@@ -22,20 +22,11 @@ REVERIFY_AFTER_YEARS = 2  # a family not verified for two years goes back on the
 OBSERVABLE = tuple(f.name for f in FAMILY_FIELDS if f.name in HOUSING or f.name in {a[0] for a in ASSETS})
 
 
-class VisitDecision(StrEnum):
-    LAYAK = "layak"  # data confirmed (or corrected): the family qualifies
-    TIDAK_LAYAK = "tidak_layak"  # the family does not match the criteria
-    TIDAK_DITEMUKAN = "tidak_ditemukan"  # nobody found at the address
-    KUNJUNGAN_ULANG = "kunjungan_ulang"  # nobody home: come back
-
-    @property
-    def label(self) -> str:
-        return {
-            "layak": "Layak (data sesuai / diperbaiki)",
-            "tidak_layak": "Tidak layak",
-            "tidak_ditemukan": "Keluarga tidak ditemukan di alamat",
-            "kunjungan_ulang": "Perlu kunjungan ulang",
-        }[self.value]
+class VisitDecision(Labelled):
+    LAYAK = "layak", "Layak (data sesuai / diperbaiki)"  # data confirmed (or corrected): the family qualifies
+    TIDAK_LAYAK = "tidak_layak", "Tidak layak"  # the family does not match the criteria
+    TIDAK_DITEMUKAN = "tidak_ditemukan", "Keluarga tidak ditemukan di alamat"  # nobody found at the address
+    KUNJUNGAN_ULANG = "kunjungan_ulang", "Perlu kunjungan ulang"  # nobody home: come back
 
     @property
     def verification_status(self) -> str | None:
