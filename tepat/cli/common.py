@@ -51,6 +51,14 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(plain(value), ensure_ascii=False, indent=2))
 
 
+def tell(as_json: bool, value: Any, line: str) -> None:
+    """The result as JSON (``--json``, for a script), or one line for a person."""
+    if as_json:
+        print_json(value)
+    else:
+        typer.echo(line)
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one plain line to stderr and exit non-zero."""
     typer.echo(f"Galat: {message}", err=True)

@@ -69,10 +69,7 @@ def cycle_create(
 
 def _report(db: Database, cycle_id: int, as_json: bool, message: str) -> None:
     view = cycles.show(db, office_actor(db), cycle_id)
-    if as_json:
-        print_json(view.as_dict())
-    else:
-        typer.echo(message)
+    common.tell(as_json, view.as_dict(), message)
 
 
 @cycle_app.command("generate")
@@ -162,13 +159,12 @@ def cycle_close_ended(
     """Close every service (health coverage) cycle whose coverage has ended; run it daily, e.g. from cron."""
     db = open_database(db_url)
     closed = cycles.close_ended_coverage(db, common.acting(db, acting))
-    if as_json:
-        print_json({"ditutup": closed})
-    else:
-        typer.echo(
-            f"{number(len(closed))} siklus layanan yang jaminannya berakhir ditutup"
-            + (f": {', '.join(map(str, closed))}." if closed else ".")
-        )
+    common.tell(
+        as_json,
+        {"ditutup": closed},
+        f"{number(len(closed))} siklus layanan yang jaminannya berakhir ditutup"
+        + (f": {', '.join(map(str, closed))}." if closed else "."),
+    )
 
 
 @cycle_app.command("show")

@@ -133,10 +133,11 @@ def send(db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     dci_events.queue_due(db)
     dci_delivery.forget_old(db, common.settings(db_url).retention_days)
     outcome = dci_delivery.deliver_due(db)
-    if as_json:
-        print_json({"sent": outcome.sent, "retrying": outcome.retrying, "failed": outcome.failed})
-        return
-    typer.echo(f"{outcome.sent} terkirim, {outcome.retrying} dicoba lagi nanti, {outcome.failed} gagal.")
+    common.tell(
+        as_json,
+        {"sent": outcome.sent, "retrying": outcome.retrying, "failed": outcome.failed},
+        f"{outcome.sent} terkirim, {outcome.retrying} dicoba lagi nanti, {outcome.failed} gagal.",
+    )
 
 
 crvs_app = typer.Typer(

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from tepat.cli import common
 from tepat.cli.common import (
     DatabaseOption,
     JsonOption,
@@ -52,10 +53,11 @@ def _write(render: Callable[[], documents.Document], out: Path, as_json: bool) -
         typer.echo(f"Menyusun {out.name} …", err=True)
     doc = render()
     out.write_bytes(doc.content)
-    if as_json:
-        print_json({**doc.summary(), "berkas": str(out)})
-    else:
-        typer.echo(f"{out} ditulis: {number(doc.rows)} baris, {rupiah(doc.total)}.")
+    common.tell(
+        as_json,
+        {**doc.summary(), "berkas": str(out)},
+        f"{out} ditulis: {number(doc.rows)} baris, {rupiah(doc.total)}.",
+    )
 
 
 @documents_app.command("nominatif")
@@ -118,12 +120,11 @@ def every_kelurahan(
             written.append(
                 {**doc.summary(), "kelurahan": k["kelurahan_code"], "berkas": str(folder / doc.filename)}
             )
-    if as_json:
-        print_json({"siklus": found.cycle["name"], "berkas": written})
-    else:
-        typer.echo(
-            f"{len(written)} berkas ditulis di {folder} ({len(found.kelurahan)} kelurahan, {rupiah(found.total)})."
-        )
+    common.tell(
+        as_json,
+        {"siklus": found.cycle["name"], "berkas": written},
+        f"{len(written)} berkas ditulis di {folder} ({len(found.kelurahan)} kelurahan, {rupiah(found.total)}).",
+    )
 
 
 @documents_app.command("siklus")
@@ -236,10 +237,7 @@ def revoke(
 ) -> None:
     """Revoke a facility's API key for good."""
     done = coverage.revoke_facility(*open_as_office(db_url), code)
-    if as_json:
-        print_json({**done, "dicabut": True})
-        return
-    typer.echo(f"Kunci fasilitas {done['kode']} dicabut.")
+    common.tell(as_json, {**done, "dicabut": True}, f"Kunci fasilitas {done['kode']} dicabut.")
 
 
 def register(app: typer.Typer) -> None:

@@ -31,13 +31,12 @@ def search(
     """Fit the linkage model on the account's area and put the likely duplicates in the review queue."""
     db = open_database(db_url)
     result = duplicates.search(db, common.acting(db, user), threshold=threshold)
-    if as_json:
-        print_json(result.as_dict())
-        return
-    typer.echo(
+    common.tell(
+        as_json,
+        result.as_dict(),
         f"{number(result.records)} anggota dibandingkan; {number(result.pairs)} pasangan di atas ambang "
         f"({result.counts['baru']} baru, {result.counts['diperbarui']} ditanya lagi karena data berubah, "
-        f"{result.counts['tetap']} sudah diputuskan)."
+        f"{result.counts['tetap']} sudah diputuskan).",
     )
 
 

@@ -74,13 +74,12 @@ def _write_csv(frame: pl.DataFrame, out: Path) -> None:
 
 
 def _report(result: LinkResult, out: Path, as_json: bool) -> None:
-    if as_json:
-        print_json({**result.summary(), "out": str(out)})
-        return
-    typer.echo(
+    common.tell(
+        as_json,
+        {**result.summary(), "out": str(out)},
         f"{number(result.records)} catatan; {number(result.compared)} pasangan dibandingkan; "
         f"{number(result.pairs.height)} pasangan dengan peluang ≥ {number(result.threshold, 2)} "
-        f"({number(result.clusters)} kelompok) ditulis ke {out}, {result.seconds:.1f} detik."
+        f"({number(result.clusters)} kelompok) ditulis ke {out}, {result.seconds:.1f} detik.",
     )
 
 
@@ -167,12 +166,11 @@ def _registry(area: str | None, db_url: str | None, as_json: bool) -> None:
     db = open_database(db_url)
     code = _office_area(db, area)
     result = duplicates.search(db, system_actor(code), threshold=duplicates.DEFAULT_THRESHOLD)
-    if as_json:
-        print_json(result.as_dict())
-        return
-    typer.echo(
+    common.tell(
+        as_json,
+        result.as_dict(),
         f"{number(result.records)} anggota dibandingkan; {number(result.pairs)} pasangan di atas ambang "
-        f"({result.counts['baru']} baru) masuk antrean Duplikat."
+        f"({result.counts['baru']} baru) masuk antrean Duplikat.",
     )
 
 

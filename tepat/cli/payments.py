@@ -47,11 +47,10 @@ def batch_command(
     b = payments.create_batch(
         db, common.acting(db, user), cycle_id, channel, kelurahan_code=kelurahan, retry=retry
     )
-    if as_json:
-        print_json(b)
-        return
-    typer.echo(
-        f"Batch {b.number} (id {b.id}) dibuat: {number(b.control_count)} baris, {rupiah(b.control_total)}."
+    common.tell(
+        as_json,
+        b,
+        f"Batch {b.number} (id {b.id}) dibuat: {number(b.control_count)} baris, {rupiah(b.control_total)}.",
     )
 
 
@@ -68,12 +67,11 @@ def export_command(
     if not out.parent.is_dir():
         fail(f"Folder tidak ditemukan: {out.parent}")
     written = payments.export_batch(db, common.acting(db, user), batch_id, out)
-    if as_json:
-        print_json(
-            {"berkas": str(out), "baris": written.rows, "total": written.total, "sha256": written.file_sha256}
-        )
-        return
-    typer.echo(f"{out}: {number(written.rows)} baris, {rupiah(written.total)}, SHA-256 {written.file_sha256}")
+    common.tell(
+        as_json,
+        {"berkas": str(out), "baris": written.rows, "total": written.total, "sha256": written.file_sha256},
+        f"{out}: {number(written.rows)} baris, {rupiah(written.total)}, SHA-256 {written.file_sha256}",
+    )
 
 
 @bayar_app.command("import")
@@ -129,10 +127,7 @@ def cancel_command(
             f"Batch {batch_id} dibatalkan: {number(result['baris_dibatalkan'])} baris dibatalkan, "
             f"{number(result['hak_dapat_diulang'])} hak dapat dibayar ulang (--retry)."
         )
-    if as_json:
-        print_json(result)
-        return
-    typer.echo(message)
+    common.tell(as_json, result, message)
 
 
 @bayar_app.command("reconcile")

@@ -151,22 +151,18 @@ def add(
         office=office,
     )
     row = programmes.get_programme(db, actor, code.strip().upper(), office=office)
-    if as_json:
-        print_json(_programme_json(row))
-        return
-    typer.echo(f"Program {row['code']} ditambahkan: {row['name']}.")
+    common.tell(as_json, _programme_json(row), f"Program {row['code']} ditambahkan: {row['name']}.")
 
 
 @program_app.command("seed")
 def seed(office: OfficeOption = None, db_url: DatabaseOption = None, as_json: JsonOption = False) -> None:
     """Add the seed programmes missing from an office's catalogue (existing ones are left as edited)."""
     added = programmes.seed_catalogue(*open_as_office(db_url), office=office)
-    if as_json:
-        print_json({"ditambahkan": added})
-        return
-    typer.echo(
+    common.tell(
+        as_json,
+        {"ditambahkan": added},
         f"{len(added)} program ditambahkan"
-        + (f": {', '.join(added)}." if added else " (katalog sudah lengkap).")
+        + (f": {', '.join(added)}." if added else " (katalog sudah lengkap)."),
     )
 
 
@@ -226,10 +222,7 @@ def set_(
         fail("Tidak ada yang diubah: beri paling sedikit satu opsi, mis. --amount 300000.")
     current = programmes.get_programme(db, actor, code, office=office)
     row = programmes.update_programme(db, actor, code, current["version"], changes, office=office)
-    if as_json:
-        print_json(_programme_json(row))
-        return
-    typer.echo(f"Program {row['code']} disimpan (versi {row['version']}).")
+    common.tell(as_json, _programme_json(row), f"Program {row['code']} disimpan (versi {row['version']}).")
 
 
 @program_app.command("candidates")
@@ -321,10 +314,11 @@ def override_request(
     override_id = enrolment.request_override(
         db, common.acting(db, acting), code, family, action, reason, evidence, member_id=member
     )
-    if as_json:
-        print_json({"id": override_id, "status": OverrideState.DIAJUKAN.value})
-        return
-    typer.echo(f"Pengajuan {override_id} tercatat; menunggu keputusan admin lain.")
+    common.tell(
+        as_json,
+        {"id": override_id, "status": OverrideState.DIAJUKAN.value},
+        f"Pengajuan {override_id} tercatat; menunggu keputusan admin lain.",
+    )
 
 
 @override_app.command("approve")
@@ -338,10 +332,11 @@ def override_approve(
     """Approve a pending override (not your own)."""
     db = open_database(db_url)
     enrolment.decide_override(db, common.acting(db, acting), override_id, True, note)
-    if as_json:
-        print_json({"id": override_id, "status": OverrideState.DISETUJUI.value})
-        return
-    typer.echo(f"Pengajuan {override_id} disetujui.")
+    common.tell(
+        as_json,
+        {"id": override_id, "status": OverrideState.DISETUJUI.value},
+        f"Pengajuan {override_id} disetujui.",
+    )
 
 
 @override_app.command("reject")
@@ -355,10 +350,11 @@ def override_reject(
     """Reject a pending override with a note."""
     db = open_database(db_url)
     enrolment.decide_override(db, common.acting(db, acting), override_id, False, note)
-    if as_json:
-        print_json({"id": override_id, "status": OverrideState.DITOLAK.value})
-        return
-    typer.echo(f"Pengajuan {override_id} ditolak.")
+    common.tell(
+        as_json,
+        {"id": override_id, "status": OverrideState.DITOLAK.value},
+        f"Pengajuan {override_id} ditolak.",
+    )
 
 
 @override_app.command("list")

@@ -164,10 +164,11 @@ def check_command(
             typer.echo(f"  {expression}", err=True)
             typer.echo("  " + " " * (exc.position - 1) + "^", err=True)
         raise typer.Exit(1) from None
-    if as_json:
-        print_json({"valid": True, "fields": sorted(rule.fields())})
-    else:
-        typer.echo(f"Aturan valid. Data yang dipakai: {', '.join(sorted(rule.fields()))}.")
+    common.tell(
+        as_json,
+        {"valid": True, "fields": sorted(rule.fields())},
+        f"Aturan valid. Data yang dipakai: {', '.join(sorted(rule.fields()))}.",
+    )
 
 
 def _coverages(value: str) -> list[float]:
@@ -394,10 +395,7 @@ def explain_command(
     explanation = eligibility.explain_family(
         open_database(db_url), SYSTEM, expression, family, model_id=model, reference_date=_day(day)
     )
-    if as_json:
-        print_json(explanation.as_dict())
-    else:
-        typer.echo(explanation.text())
+    common.tell(as_json, explanation.as_dict(), explanation.text())
 
 
 def simulate_command(

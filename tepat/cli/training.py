@@ -29,13 +29,6 @@ def _day(raw: str) -> date:
     return common.parse_day(raw, "--date")
 
 
-def _tell(as_json: bool, value: dict[str, object], line: str) -> None:
-    if as_json:
-        print_json(value)
-    else:
-        typer.echo(line)
-
-
 @training_app.command("list")
 def list_seats(
     cycle: Cycle, acting: AsReader = "", db_url: DatabaseOption = None, as_json: JsonOption = False
@@ -84,7 +77,7 @@ def enrol(
     db = open_database(db_url)
     actor = common.acting(db, acting)
     done = training.enrol(db, actor, cycle, training.seats_of_niks(db, actor, cycle, niks))
-    _tell(as_json, {"terdaftar": done}, f"{number(done)} peserta didaftarkan.")
+    common.tell(as_json, {"terdaftar": done}, f"{number(done)} peserta didaftarkan.")
 
 
 @training_app.command("decline")
@@ -100,7 +93,7 @@ def decline(
     db = open_database(db_url)
     actor = common.acting(db, acting)
     done = training.decline(db, actor, cycle, training.seats_of_niks(db, actor, cycle, niks), reason)
-    _tell(as_json, {"dibatalkan": done}, f"{number(done)} kursi dibatalkan.")
+    common.tell(as_json, {"dibatalkan": done}, f"{number(done)} kursi dibatalkan.")
 
 
 @training_app.command("attend")
@@ -117,10 +110,11 @@ def attend(
     actor = common.acting(db, acting)
     present_ids = training.seats_of_niks(db, actor, cycle, niks or [])
     present, absent = training.record_attendance(db, actor, cycle, _day(day), present_ids)
-    if as_json:
-        print_json({"tanggal": day, "hadir": present, "absen": absent})
-    else:
-        typer.echo(f"Kehadiran {day}: {number(present)} hadir, {number(absent)} tidak hadir.")
+    common.tell(
+        as_json,
+        {"tanggal": day, "hadir": present, "absen": absent},
+        f"Kehadiran {day}: {number(present)} hadir, {number(absent)} tidak hadir.",
+    )
 
 
 @training_app.command("finish")
@@ -149,7 +143,7 @@ def finish(
         note=note,
     )
     word = "tidak lulus" if not_completed else "lulus (selesai)"
-    _tell(as_json, {"selesai": done, "lulus": not not_completed}, f"{number(done)} peserta {word}.")
+    common.tell(as_json, {"selesai": done, "lulus": not not_completed}, f"{number(done)} peserta {word}.")
 
 
 @training_app.command("sheet")
@@ -169,7 +163,7 @@ def sheet(
     db = open_database(db_url)
     doc = documents.attendance_sheet(db, common.reader(db, acting), cycle, [_day(d) for d in days or []])
     out.write_bytes(doc.content)
-    _tell(as_json, {**doc.summary(), "berkas": str(out)}, f"{out} ditulis: {number(doc.rows)} peserta.")
+    common.tell(as_json, {**doc.summary(), "berkas": str(out)}, f"{out} ditulis: {number(doc.rows)} peserta.")
 
 
 def register(app: typer.Typer) -> None:
