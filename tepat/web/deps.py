@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from tepat.domain.access import Actor, Permission
 from tepat.errors import NotFound, PermissionDenied
@@ -103,6 +104,16 @@ def editor_actor(request: Request) -> Actor:
     if not found.may(Permission.EDIT_REGISTRY):
         raise PermissionDenied("Peran Anda tidak boleh mengubah data registri.")
     return found
+
+
+DB = Annotated[Database, Depends(get_db)]
+"""A route's database."""
+Staff = Annotated[Actor, Depends(current_actor)]
+"""Any signed-in account."""
+PersonalReader = Annotated[Actor, Depends(personal_data_actor)]
+"""A signed-in account whose role may read personal data (names, NIKs, addresses)."""
+Editor = Annotated[Actor, Depends(editor_actor)]
+"""A signed-in account whose role changes the registry."""
 
 
 def ids_in_range(request: Request) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
@@ -17,7 +17,14 @@ from tepat.services import auth, second_factor, sessions
 from tepat.services.login import ChallengeRequired, LoginGate
 from tepat.services.status_check import keyed_hash
 from tepat.store.database import Database
-from tepat.web.deps import PASSWORD_PAGE, SESSION_KEY, current_actor, get_db, optional_actor, signed_in
+from tepat.web.deps import (
+    DB,
+    PASSWORD_PAGE,
+    SESSION_KEY,
+    Staff,
+    optional_actor,
+    signed_in,
+)
 from tepat.web.feedback import error_map
 from tepat.web.templating import csrf_token, templates
 
@@ -96,7 +103,7 @@ def _answered(request: Request, token: str, answer: str) -> Once | None:
 @router.post("/masuk")
 def login(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
+    db: DB,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
@@ -140,7 +147,7 @@ def login(
 @router.post("/masuk/kode")
 def login_code(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
+    db: DB,
     code: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
@@ -170,7 +177,7 @@ def login_code(
 
 
 @router.post("/keluar")
-def logout(request: Request, db: Annotated[Database, Depends(get_db)]) -> Response:
+def logout(request: Request, db: DB) -> Response:
     """End the session, on the server too."""
     secret = request.session.get(SESSION_KEY)
     if isinstance(secret, str):
@@ -211,15 +218,15 @@ def _account_page(
 @router.get("/akun")
 def account(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """Who I am, my second factor, my API tokens and my open sessions."""
     return _account_page(request, db, actor)
 
 
 @router.get(PASSWORD_PAGE)
-def password_page(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def password_page(request: Request, actor: Staff) -> Response:
     """The password form (the only page open while a one-time password must be replaced)."""
     found = signed_in(request)
     return templates.page(
@@ -237,8 +244,8 @@ def password_page(request: Request, actor: Annotated[Actor, Depends(current_acto
 @router.post(PASSWORD_PAGE)
 def change_password(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
     current_password: Annotated[str, Form()] = "",
     new_password: Annotated[str, Form()] = "",
     repeat_password: Annotated[str, Form()] = "",
@@ -274,8 +281,8 @@ def change_password(
 @router.post("/akun/dua-langkah/mulai")
 def second_factor_start(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """A new secret and its QR code; kept in this session until a code confirms it."""
     request.session[ENROLMENT_KEY] = second_factor.new_enrolment(actor).secret
@@ -285,8 +292,8 @@ def second_factor_start(
 @router.post("/akun/dua-langkah/aktifkan")
 def second_factor_enable(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
     code: Annotated[str, Form()] = "",
 ) -> Response:
     """Switch the second factor on with one code from the app."""
@@ -315,8 +322,8 @@ def second_factor_enable(
 @router.post("/akun/dua-langkah/matikan")
 def second_factor_disable(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
     code: Annotated[str, Form()] = "",
 ) -> Response:
     """Switch my second factor off (with a current code)."""
@@ -337,8 +344,8 @@ def second_factor_disable(
 @router.post("/akun/token")
 def token_create(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
     label: Annotated[str, Form()] = "",
     days: Annotated[int, Form(ge=1, le=auth.MAX_TOKEN_DAYS)] = auth.TOKEN_DAYS,
 ) -> Response:
@@ -351,8 +358,8 @@ def token_create(
 def token_revoke(
     request: Request,
     token_id: int,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """Revoke one of my API tokens."""
     try:
@@ -365,8 +372,8 @@ def token_revoke(
 @router.post("/akun/sesi/akhiri")
 def end_other_sessions(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """End every session of mine except this one."""
     found = signed_in(request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor
@@ -13,11 +13,10 @@ from tepat.errors import NotFound, ValidationError
 from tepat.services import registry_reads, todo
 from tepat.services.office import working_area
 from tepat.store.database import Database
-from tepat.web.deps import current_actor, get_db, personal_data_actor
+from tepat.web.deps import DB, PersonalReader, Staff
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
 PER_PAGE = 50
 
 
@@ -37,7 +36,7 @@ def _min_cell(request: Request) -> int:
 
 
 @router.get("/")
-def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def home(request: Request, db: DB, actor: Staff) -> Response:
     """Beranda: counts for the user's area."""
     listing = registry_reads.browse_area(db, actor, actor.area_code or None, min_cell_size=_min_cell(request))
     return templates.page(
@@ -57,7 +56,7 @@ def home(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor
 def search(
     request: Request,
     db: DB,
-    actor: Annotated[Actor, Depends(personal_data_actor)],
+    actor: PersonalReader,
     q: Annotated[str, Query(max_length=120)] = "",
     hal: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> Response:
@@ -85,13 +84,13 @@ def search(
 
 
 @router.get("/wilayah")
-def browse_top(request: Request, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def browse_top(request: Request, db: DB, actor: Staff) -> Response:
     """The user's own area."""
     return browse(request, working_area(db, actor), db, actor)
 
 
 @router.get("/wilayah/{code}")
-def browse(request: Request, code: str, db: DB, actor: Annotated[Actor, Depends(current_actor)]) -> Response:
+def browse(request: Request, code: str, db: DB, actor: Staff) -> Response:
     """A region's children with counts (a kelurahan lists its RWs)."""
     listing = registry_reads.browse_area(db, actor, code, min_cell_size=_min_cell(request))
     return templates.page(
@@ -111,7 +110,7 @@ def families_in(
     request: Request,
     code: str,
     db: DB,
-    actor: Annotated[Actor, Depends(personal_data_actor)],
+    actor: PersonalReader,
     rw: Annotated[int | None, Query(ge=1, le=999)] = None,
     hal: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> Response:

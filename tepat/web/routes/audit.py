@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from tepat.domain.access import Actor
 from tepat.domain.audit_actions import action_label
 from tepat.domain.formatting import moment
 from tepat.errors import ValidationError
 from tepat.files.writers import table_csv
 from tepat.services import audit_trail
-from tepat.store.database import Database
 from tepat.web import forms
-from tepat.web.deps import current_actor, get_db
+from tepat.web.deps import DB, Staff
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
-Staff = Annotated[Actor, Depends(current_actor)]
 
 CSV_COLUMNS = ("waktu", "pengguna", "aksi", "data", "id", "wilayah", "rincian")
 _PAGES = {"family": "/keluarga/{}", "case": "/kasus/{}", "benefit_cycle": "/siklus/{}"}

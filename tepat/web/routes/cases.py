@@ -25,15 +25,12 @@ from tepat.portal.usul_form import household
 from tepat.services import case_submissions, cases, registry_reads, verification
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
-from tepat.web.deps import editor_actor, get_db, personal_data_actor, verify_csrf
+from tepat.web.deps import DB, Editor, PersonalReader, verify_csrf
 from tepat.web.feedback import Feedback, act
 from tepat.web.templating import tanggal, templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
-DB = Annotated[Database, Depends(get_db)]
-Staff = Annotated[Actor, Depends(personal_data_actor)]
 PRINT_ROWS = 500  # the printable list and the CSV: more than a verifier visits in a week
-Editor = Annotated[Actor, Depends(editor_actor)]
 _SPECS = {f.name: f for f in FAMILY_FIELDS}
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 MEMBER_ROWS = 8
@@ -49,7 +46,7 @@ def _upload_dir(request: Request) -> Path:
 def case_list(
     request: Request,
     db: DB,
-    actor: Staff,
+    actor: PersonalReader,
     jenis: str = "",
     status: str = "",
     terlambat: str = "",
@@ -165,13 +162,13 @@ async def new_usul(request: Request, db: DB, actor: Editor) -> Response:
 
 
 @router.get("/kasus/{case_id}")
-def case_page(request: Request, db: DB, actor: Staff, case_id: int, ok: str = "") -> Response:
+def case_page(request: Request, db: DB, actor: PersonalReader, case_id: int, ok: str = "") -> Response:
     """One case: its data, history, files and the next steps allowed to this user."""
     return _detail(request, db, actor, case_id, notice="Langkah tersimpan." if ok else "")
 
 
 @router.post("/kasus/{case_id}/langkah")
-async def case_step(request: Request, db: DB, actor: Staff, case_id: int) -> Response:
+async def case_step(request: Request, db: DB, actor: PersonalReader, case_id: int) -> Response:
     """Move a case one step (with a note, an outcome for a sanggah, an optional file such as the BA)."""
     form = await request.form(max_files=1)
     to = str(form.get("ke", ""))
@@ -204,7 +201,7 @@ async def case_step(request: Request, db: DB, actor: Staff, case_id: int) -> Res
 
 
 @router.get("/kasus/berkas/{upload_id}")
-def case_file(request: Request, db: DB, actor: Staff, upload_id: int) -> Response:
+def case_file(request: Request, db: DB, actor: PersonalReader, upload_id: int) -> Response:
     """An evidence file, only for staff of its area; never rendered as HTML."""
     row = cases.upload_for(db, actor, upload_id)
     path = upload_files.path_for(_upload_dir(request), row["token"])
@@ -262,7 +259,7 @@ def _work(
 def work_list(
     request: Request,
     db: DB,
-    actor: Staff,
+    actor: PersonalReader,
     hal: Annotated[int, Query(ge=1, le=100_000)] = 1,
     cetak: bool = False,
 ) -> Response:
@@ -285,7 +282,7 @@ def work_list(
 
 
 @router.get("/verifikasi/daftar.csv")
-def work_list_csv(request: Request, db: DB, actor: Staff) -> Response:
+def work_list_csv(request: Request, db: DB, actor: PersonalReader) -> Response:
     """The filtered list of families due (up to ``PRINT_ROWS``) as CSV for the day's round."""
     work, _ = _work(db, actor, request, 1, PRINT_ROWS)
     rows = [
@@ -337,13 +334,13 @@ def _visit_form(
 
 
 @router.get("/verifikasi/keluarga/{family_id}")
-def visit_page(request: Request, db: DB, actor: Staff, family_id: int) -> Response:
+def visit_page(request: Request, db: DB, actor: PersonalReader, family_id: int) -> Response:
     """The visit form: indicators prefilled from the registry, decision, GPS, photo."""
     return _visit_form(request, db, actor, family_id)
 
 
 @router.post("/verifikasi/keluarga/{family_id}")
-async def visit(request: Request, db: DB, actor: Staff, family_id: int) -> Response:
+async def visit(request: Request, db: DB, actor: PersonalReader, family_id: int) -> Response:
     """Record a visit; its findings update the registry with history."""
     form = await request.form(max_files=1)
     values = {k: v for k, v in form.items() if isinstance(v, str)}

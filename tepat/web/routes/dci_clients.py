@@ -11,12 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from tepat.domain.access import Actor, Permission, Role
 from tepat.services import dci_clients
 from tepat.store.database import Database
-from tepat.web.deps import get_db, requires
+from tepat.web.deps import DB, requires
 from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
 Admin = Annotated[Actor, Depends(requires(Permission.MANAGE_USERS))]
 
 

@@ -21,10 +21,10 @@ from tepat.errors import NotFound
 from tepat.services import coverage, documents, jobs, realisation, training
 from tepat.store.database import Database
 from tepat.web.deps import (
-    current_actor,
-    get_db,
+    DB,
+    PersonalReader,
+    Staff,
     job_runner,
-    personal_data_actor,
     requires,
     upload_dir,
     verify_csrf,
@@ -35,9 +35,6 @@ from tepat.web.printing import print_in_background
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
-DB = Annotated[Database, Depends(get_db)]
-Staff = Annotated[Actor, Depends(personal_data_actor)]
-Who = Annotated[Actor, Depends(current_actor)]
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
@@ -49,7 +46,7 @@ def _signed_on(tanggal: str) -> date | None:
 
 
 @router.get("/siklus/{cycle_id}/dokumen")
-def cycle_documents(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+def cycle_documents(request: Request, db: DB, actor: PersonalReader, cycle_id: int) -> Response:
     """The kelurahan of a frozen cycle, each with its Daftar Nominatif and BAST to print."""
     found = documents.cycle_documents(db, actor, cycle_id)
     return templates.page(
@@ -63,7 +60,7 @@ def cycle_documents(request: Request, db: DB, actor: Staff, cycle_id: int) -> Re
 def print_cycle_document(
     request: Request,
     db: DB,
-    actor: Staff,
+    actor: PersonalReader,
     cycle_id: int,
     code: str,
     kind: str,
@@ -85,7 +82,7 @@ def print_cycle_document(
 
 
 @router.post("/siklus/{cycle_id}/pelatihan/daftar-hadir")
-async def print_attendance_sheet(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+async def print_attendance_sheet(request: Request, db: DB, actor: PersonalReader, cycle_id: int) -> Response:
     """Print a training batch's attendance sheet, a column for each day given (blank dated columns without)."""
     form = await request.form()
     days = sorted({d for raw in form.getlist("hari") if (d := _signed_on(str(raw)))})
@@ -100,7 +97,7 @@ async def print_attendance_sheet(request: Request, db: DB, actor: Staff, cycle_i
 
 
 @router.get("/dokumen/{job_id}")
-def document_job(request: Request, db: DB, actor: Who, job_id: int) -> Response:
+def document_job(request: Request, db: DB, actor: Staff, job_id: int) -> Response:
     """A document being laid out (pages so far), then its download."""
     job = jobs.show(db, actor, job_id, job_runner(request))
     if job.kind != "dokumen":
@@ -115,7 +112,7 @@ def document_job(request: Request, db: DB, actor: Who, job_id: int) -> Response:
 
 
 @router.get("/dokumen/{job_id}/unduh")
-def document_file(request: Request, db: DB, actor: Who, job_id: int) -> Response:
+def document_file(request: Request, db: DB, actor: Staff, job_id: int) -> Response:
     """The printed document (kept ``TEPAT_RETENTION_DAYS`` days; every download is audited)."""
     job = jobs.show(db, actor, job_id)
     result = job.result or {}
@@ -137,7 +134,7 @@ def _year(tahun: int | None) -> int:
 
 
 @router.get("/laporan")
-def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response:
+def report(request: Request, db: DB, actor: Staff, tahun: Year = None) -> Response:
     """The realisation report: budget vs planned vs paid by programme, kecamatan and month (aggregates)."""
     year = _year(tahun)
     found = realisation.realisation(db, actor, year)
@@ -155,7 +152,7 @@ def report(request: Request, db: DB, actor: Who, tahun: Year = None) -> Response
 
 @router.post("/laporan/realisasi-{year}.{fmt}")
 def print_report(
-    request: Request, db: DB, actor: Who, year: Annotated[int, Path_(ge=2000, le=2100)], fmt: str
+    request: Request, db: DB, actor: Staff, year: Annotated[int, Path_(ge=2000, le=2100)], fmt: str
 ) -> Response:
     """Print the realisation report as PDF or XLSX."""
     if fmt not in ("pdf", "xlsx"):

@@ -13,12 +13,11 @@ from tepat.domain.linkage import PairDecision
 from tepat.errors import NotFound, ValidationError
 from tepat.services import duplicates, jobs, merges
 from tepat.store.database import Database
-from tepat.web.deps import get_db, job_runner, requires
+from tepat.web.deps import DB, job_runner, requires
 from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
 Editor = Annotated[Actor, Depends(requires(Permission.EDIT_REGISTRY))]
 _SHOWN = {
     d.value: d for d in (PairDecision.BELUM, PairDecision.KUNJUNGAN, PairDecision.SAMA, PairDecision.BERBEDA)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from tepat.domain.access import Actor
@@ -16,11 +16,10 @@ from tepat.services import jobs
 from tepat.services.jobs import Progress
 from tepat.services.office import working_area
 from tepat.store.database import Database
-from tepat.web.deps import get_db, job_runner, personal_data_actor, upload_dir
+from tepat.web.deps import DB, PersonalReader, job_runner, upload_dir
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
 
 
 def _export_areas(db: Database, actor: Actor) -> list[tuple[str, str]]:
@@ -35,7 +34,7 @@ def _export_areas(db: Database, actor: Actor) -> list[tuple[str, str]]:
 
 
 @router.get("/ekspor")
-def export_page(request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)]) -> Response:
+def export_page(request: Request, db: DB, actor: PersonalReader) -> Response:
     """Choose an area and a format to download."""
     return templates.page(
         request,
@@ -54,9 +53,7 @@ _MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocum
 
 
 @router.post("/ekspor")
-async def export_start(
-    request: Request, db: DB, actor: Annotated[Actor, Depends(personal_data_actor)]
-) -> Response:
+async def export_start(request: Request, db: DB, actor: PersonalReader) -> Response:
     """Start writing the export file in the background; its page offers the download when it is ready."""
     from tepat.services.exports import export_registry
 
@@ -91,9 +88,7 @@ async def export_start(
 
 
 @router.get("/ekspor/{job_id}")
-def export_job(
-    request: Request, db: DB, job_id: int, actor: Annotated[Actor, Depends(personal_data_actor)]
-) -> Response:
+def export_job(request: Request, db: DB, job_id: int, actor: PersonalReader) -> Response:
     """An export's progress, then its download link."""
     job = jobs.show(db, actor, job_id, job_runner(request))
     return templates.page(
@@ -105,9 +100,7 @@ def export_job(
 
 
 @router.get("/ekspor/{job_id}/unduh")
-def export_file(
-    request: Request, db: DB, job_id: int, actor: Annotated[Actor, Depends(personal_data_actor)]
-) -> Response:
+def export_file(request: Request, db: DB, job_id: int, actor: PersonalReader) -> Response:
     """The export file (kept ``TEPAT_RETENTION_DAYS`` days; every download is audited)."""
     job = jobs.show(db, actor, job_id)
     result = job.result or {}

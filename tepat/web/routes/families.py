@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor
@@ -15,14 +15,11 @@ from tepat.services import registry, registry_history, registry_reads, targeting
 from tepat.store.database import Database
 from tepat.web import deactivation, forms
 from tepat.web.choices import kelurahan_options
-from tepat.web.deps import editor_actor, get_db, personal_data_actor
+from tepat.web.deps import DB, Editor, PersonalReader
 from tepat.web.feedback import Feedback, answer
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
-Reader = Annotated[Actor, Depends(personal_data_actor)]
-Editor = Annotated[Actor, Depends(editor_actor)]
 MAX_MEMBER_ROWS = 20
 
 
@@ -105,7 +102,7 @@ def family_page(
     request: Request,
     family_id: int,
     db: DB,
-    actor: Reader,
+    actor: PersonalReader,
     tanggal: Annotated[str | None, Query(max_length=10)] = None,
     pesan: str = "",
 ) -> Response:

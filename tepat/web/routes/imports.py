@@ -4,9 +4,9 @@ tepat will read, then the import as a background job with its progress page and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -20,14 +20,12 @@ from tepat.services.import_preview import preview
 from tepat.services.jobs import JobFailed, Progress, Work
 from tepat.store.database import Database
 from tepat.web import spreadsheets
-from tepat.web.deps import editor_actor, get_db, job_runner, upload_dir
+from tepat.web.deps import DB, Editor, job_runner, upload_dir
 from tepat.web.feedback import Feedback
 from tepat.web.spreadsheets import save_spreadsheet
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
-Editor = Annotated[Actor, Depends(editor_actor)]
 ERRORS_SHOWN = 200
 PREVIEWS = "pratinjau"  # the upload directory's folder of files waiting after a preview
 _SESSION_PREVIEWS = "pratinjau"  # the preview tokens this session made (only it may import them)

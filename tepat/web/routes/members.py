@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor
@@ -15,13 +13,11 @@ from tepat.errors import FieldError, NotFound, ValidationError
 from tepat.services import registry, registry_reads
 from tepat.store.database import Database
 from tepat.web import deactivation, forms
-from tepat.web.deps import editor_actor, get_db
+from tepat.web.deps import DB, Editor
 from tepat.web.feedback import Feedback, answer
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
-Editor = Annotated[Actor, Depends(editor_actor)]
 
 
 def _member(

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
 from tepat.errors import ValidationError
 from tepat.services import moves
 from tepat.store.database import Database
-from tepat.web.deps import editor_actor, get_db
+from tepat.web.deps import DB, Editor
 from tepat.web.feedback import error_map
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
-Editor = Annotated[Actor, Depends(editor_actor)]
 
 
 def _page(

@@ -25,12 +25,11 @@ from tepat.files import uploads
 from tepat.services import payments, reconciliation
 from tepat.store.database import Database
 from tepat.web.choices import kelurahan_options
-from tepat.web.deps import get_db, requires, verify_csrf
+from tepat.web.deps import DB, requires, verify_csrf
 from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
-DB = Annotated[Database, Depends(get_db)]
 MAX_RESULT_BYTES = 100 * 1024 * 1024
 RESULT_SUFFIXES = {".csv", ".xlsx"}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -32,16 +32,18 @@ from tepat.errors import FieldError, ValidationError
 from tepat.services import cycles, enrolment, programmes
 from tepat.store.database import Database
 from tepat.web.choices import cycle_area_options
-from tepat.web.deps import current_actor, editor_actor, get_db, personal_data_actor, verify_csrf
+from tepat.web.deps import (
+    DB,
+    Editor,
+    PersonalReader,
+    Staff,
+    verify_csrf,
+)
 from tepat.web.feedback import Feedback, act
 from tepat.web.forms import as_int, parse_form_date
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
-DB = Annotated[Database, Depends(get_db)]
-Staff = Annotated[Actor, Depends(current_actor)]
-Personal = Annotated[Actor, Depends(personal_data_actor)]
-Editor = Annotated[Actor, Depends(editor_actor)]
 PAGE = 50
 LABELS = {"unit": Unit, "benefit_type": BenefitType, "funding_source": FundingSource, "frequency": Frequency}
 
@@ -247,7 +249,7 @@ async def edit(request: Request, db: DB, actor: Staff, program: str, kantor: str
 
 @router.get("/program/{program}/kandidat")
 def candidate_page(
-    request: Request, db: DB, actor: Personal, program: str, mulai: int = 0, kantor: str | None = None
+    request: Request, db: DB, actor: PersonalReader, program: str, mulai: int = 0, kantor: str | None = None
 ) -> Response:
     """A page of candidates poorest first, with names (roles that read personal data, in their area; ``kantor``:
     whose programme, for an account above the offices)."""

@@ -22,12 +22,11 @@ from tepat.files.person_lists import LINK_FIELD_SET, load_link_mapping, read_per
 from tepat.services import jobs, registry_linkage
 from tepat.services.jobs import Progress
 from tepat.store.database import Database
-from tepat.web.deps import get_db, job_runner, requires, upload_dir
+from tepat.web.deps import DB, job_runner, requires, upload_dir
 from tepat.web.spreadsheets import save_spreadsheet
 from tepat.web.templating import templates
 
 router = APIRouter()
-DB = Annotated[Database, Depends(get_db)]
 Reader = Annotated[Actor, Depends(requires(Permission.READ_PERSONAL))]
 FOLDER = "tautan"  # the upload directory's folder of linked lists and their answers
 KIND = "tautan"

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
@@ -22,14 +22,12 @@ from tepat.services import poverty_line, statistics
 from tepat.services.documents import Document
 from tepat.services.office import office_for
 from tepat.store.database import Database
-from tepat.web.deps import current_actor, get_db
+from tepat.web.deps import DB, Staff
 from tepat.web.forms import saved_table
 from tepat.web.printing import print_in_background
 from tepat.web.templating import templates
 
 router = APIRouter(prefix="/statistik")
-DB = Annotated[Database, Depends(get_db)]
-Who = Annotated[Actor, Depends(current_actor)]
 Year = Annotated[int | None, Query(ge=1990, le=2100)]
 MAX_BPS_UPLOAD = 2 * 1024 * 1024
 
@@ -46,7 +44,7 @@ LEVELS = {"kelurahan": Level.KELURAHAN, "kecamatan": Level.KECAMATAN}
 def dashboard(
     request: Request,
     db: DB,
-    actor: Who,
+    actor: Staff,
     tahun: Year = None,
     tingkat: str = "kelurahan",
     tahun_program: Year = None,
@@ -115,7 +113,7 @@ def _viewer(db: Database, actor: Actor, kantor: str) -> Actor:
 
 @router.get("/peringkat")
 def ranking_json(
-    request: Request, db: DB, actor: Who, tahun: Year = None, kantor: str = ""
+    request: Request, db: DB, actor: Staff, tahun: Year = None, kantor: str = ""
 ) -> dict[str, object]:
     """The ranking as JSON (BPS published figures, no personal data), linked as ``/statistik/peringkat.json`` like
     every page's JSON twin (``web.json_twin``)."""
@@ -124,7 +122,7 @@ def ranking_json(
 
 @router.get("/grafik/{name}.{fmt}")
 def chart(
-    request: Request, name: str, fmt: str, db: DB, actor: Who, tahun: Year = None, kantor: str = ""
+    request: Request, name: str, fmt: str, db: DB, actor: Staff, tahun: Year = None, kantor: str = ""
 ) -> Response:
     """One chart as a download: SVG or PNG."""
     if name not in statistics.CHARTS or fmt not in ("svg", "png"):
@@ -141,7 +139,7 @@ def chart(
 
 
 @router.post("/laporan.pdf")
-def report(request: Request, db: DB, actor: Who, tahun: Year = None, kantor: str = "") -> Response:
+def report(request: Request, db: DB, actor: Staff, tahun: Year = None, kantor: str = "") -> Response:
     """The PDF report of the dashboard, laid out in the background (its maps take a while); the page that follows
     it offers the download."""
     settings = _settings(request)
@@ -194,13 +192,13 @@ def _line_page(request: Request, context: dict[str, object], status_code: int = 
 
 
 @router.get("/garis-kemiskinan")
-def poverty_line_form(request: Request, actor: Who) -> Response:
+def poverty_line_form(request: Request, actor: Staff) -> Response:
     """The form: a food basket file and the non-food part."""
     return _line_page(request, {})
 
 
 @router.post("/garis-kemiskinan")
-async def poverty_line_compute(request: Request, actor: Who) -> Response:
+async def poverty_line_compute(request: Request, actor: Staff) -> Response:
     """GK from the uploaded basket: the food line with each commodity scaled and valued, the non-food line, GK."""
     form = await request.form()
     values = {k: str(form.get(k, "")) for k in ("porsi_non_makanan", "non_makanan", "kalori")}
@@ -233,7 +231,9 @@ async def poverty_line_compute(request: Request, actor: Who) -> Response:
 
 
 @router.post("/impor-bps")
-async def import_bps(request: Request, db: DB, actor: Who, berkas: Annotated[UploadFile, File()]) -> Response:
+async def import_bps(
+    request: Request, db: DB, actor: Staff, berkas: Annotated[UploadFile, File()]
+) -> Response:
     """Admin uploads newer BPS figures (CSV); the dashboard then offers the new year."""
     actor.require(Permission.IMPORT_BPS)
     content = await berkas.read(MAX_BPS_UPLOAD + 1)

@@ -22,18 +22,17 @@ from tepat.domain.welfare import GroupedPmtModel
 from tepat.errors import ValidationError
 from tepat.services import eligibility, simulation, targeting
 from tepat.store.database import Database
-from tepat.web.deps import current_actor, get_db
+from tepat.web.deps import DB, Staff
 from tepat.web.forms import saved_table
 from tepat.web.templating import templates
 
 router = APIRouter(prefix="/sasaran")
-DB = Annotated[Database, Depends(get_db)]
 
 EXAMPLE_RULE = 'desil <= 4 and status == "aktif" and any(anggota, umur >= 6 and umur <= 18 and sekolah)'
 SAMPLES = 3
 
 
-def targeting_actor(request: Request, found: Annotated[Actor, Depends(current_actor)]) -> Actor:
+def targeting_actor(request: Request, found: Staff) -> Actor:
     """A logged-in Admin Dinsos or analyst."""
     targeting.require_targeting(found)
     request.state.actor = found

@@ -8,7 +8,7 @@ as a document job (``tepat.web.routes.documents``).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -18,14 +18,12 @@ from tepat.domain.entitlements import EntitlementState
 from tepat.errors import ValidationError
 from tepat.services import training
 from tepat.store.database import Database
-from tepat.web.deps import get_db, personal_data_actor, verify_csrf
+from tepat.web.deps import DB, PersonalReader, verify_csrf
 from tepat.web.feedback import Feedback, act
 from tepat.web.forms import as_int, parse_form_date, parse_optional_date
 from tepat.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
-DB = Annotated[Database, Depends(get_db)]
-Staff = Annotated[Actor, Depends(personal_data_actor)]
 
 SEAT_ACTIONS = {
     "daftar": "Daftarkan",
@@ -63,7 +61,9 @@ def _page(
 
 
 @router.get("/siklus/{cycle_id}/pelatihan")
-def seats(request: Request, db: DB, actor: Staff, cycle_id: int, tanggal: str = "", ok: str = "") -> Response:
+def seats(
+    request: Request, db: DB, actor: PersonalReader, cycle_id: int, tanggal: str = "", ok: str = ""
+) -> Response:
     """The batch's seats in the user's area; with ``tanggal``, the attendance form shows that day's record."""
     day = parse_optional_date(tanggal, "tanggal")
     return _page(request, db, actor, cycle_id, day=day, notice="Tersimpan." if ok else "")
@@ -77,7 +77,7 @@ def _ids(values: list[Any]) -> list[int]:
 
 
 @router.post("/siklus/{cycle_id}/pelatihan/kursi")
-async def act_on_seats(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+async def act_on_seats(request: Request, db: DB, actor: PersonalReader, cycle_id: int) -> Response:
     """Enrol, turn down, pass or fail the seats ticked."""
     form = await request.form()
     action, note = str(form.get("aksi", "")), str(form.get("alasan", ""))
@@ -98,7 +98,7 @@ async def act_on_seats(request: Request, db: DB, actor: Staff, cycle_id: int) ->
 
 
 @router.post("/siklus/{cycle_id}/pelatihan/hadir")
-async def attendance(request: Request, db: DB, actor: Staff, cycle_id: int) -> Response:
+async def attendance(request: Request, db: DB, actor: PersonalReader, cycle_id: int) -> Response:
     """Attendance on one day: the ticked participants present, the others of the user's area absent."""
     form = await request.form()
     try:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from tepat.domain.access import Actor, Role
 from tepat.services import auth
 from tepat.store.database import Database
-from tepat.web.deps import current_actor, get_db
+from tepat.web.deps import DB, Staff
 from tepat.web.feedback import Feedback, act
 from tepat.web.templating import templates
 
@@ -42,8 +42,8 @@ def _page(
 @router.get("/pengguna")
 def users(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """Every account in the admin's area."""
     return _page(request, db, actor)
@@ -52,8 +52,8 @@ def users(
 @router.post("/pengguna")
 def create(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
     username: Annotated[str, Form()] = "",
     full_name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
@@ -84,8 +84,8 @@ def create(
 def reset(
     request: Request,
     username: str,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
     remove_second_factor: Annotated[bool, Form()] = False,
 ) -> Response:
     """A one-time password for the account, shown once; its sessions end."""
@@ -102,8 +102,8 @@ def reset(
 def end_sessions(
     request: Request,
     username: str,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """Sign the account out everywhere at once."""
     ended = auth.end_sessions(db, actor, username)
@@ -114,8 +114,8 @@ def end_sessions(
 def deactivate(
     request: Request,
     username: str,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """Switch the account off: its sessions end and its API tokens are revoked."""
     auth.deactivate_user(db, actor, username)
@@ -128,8 +128,8 @@ def deactivate(
 def tokens(
     request: Request,
     username: str,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """One account's API tokens, with when each was last used."""
     found = auth.tokens_of(db, actor, username)
@@ -143,8 +143,8 @@ def revoke(
     request: Request,
     username: str,
     token_id: int,
-    db: Annotated[Database, Depends(get_db)],
-    actor: Annotated[Actor, Depends(current_actor)],
+    db: DB,
+    actor: Staff,
 ) -> Response:
     """Revoke one API token of the account."""
     auth.revoke_token(db, actor, token_id)
