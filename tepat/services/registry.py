@@ -10,7 +10,7 @@ same transaction. Bulk loading lives in ``tepat.services.imports``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -52,6 +52,15 @@ def _check_version(row: Mapping[str, Any], expected_version: int) -> None:
     if row["version"] != expected_version:
         raise ConflictError(
             f"Data ini sudah diubah oleh {row['changed_by']} pada {moment(row['valid_from'])}; perubahan Anda belum disimpan."
+        )
+
+
+def _refuse_unknown(changes: Mapping[str, Any], names: Iterable[str]) -> None:
+    """A change naming a column the registry does not have is refused whole, each such column named."""
+    unknown = set(changes) - set(names)
+    if unknown:
+        raise ValidationError(
+            "Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)]
         )
 
 
@@ -146,11 +155,7 @@ def update_family(
     """Change a family's fields; refused when someone saved a newer version first. Returns how many unpaid
     entitlements the change blocked (a family deactivated or found not eligible, say)."""
     why = _reason(reason)
-    unknown = set(changes) - set(FAMILY_NAMES)
-    if unknown:
-        raise ValidationError(
-            "Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)]
-        )
+    _refuse_unknown(changes, FAMILY_NAMES)
     with db.begin() as conn:
         current = lock_family(conn, actor, family_id)
         _check_version(current, expected_version)
@@ -269,11 +274,7 @@ def update_member(
 ) -> int:
     """Change a member's fields; refused when someone saved a newer version first."""
     why = _reason(reason)
-    unknown = set(changes) - set(MEMBER_NAMES)
-    if unknown:
-        raise ValidationError(
-            "Kolom tidak dikenal", [FieldError(k, "Kolom tidak dikenal") for k in sorted(unknown)]
-        )
+    _refuse_unknown(changes, MEMBER_NAMES)
     with db.begin() as conn:
         current = _member_in_scope(conn, actor, member_id)
         _check_version(current, expected_version)
