@@ -57,17 +57,19 @@ def insert_cycle(conn: sa.Connection, values: Mapping[str, Any]) -> int:
     )
 
 
+def with_programme(*extra: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """Benefit cycles with their programme's ``programme_code`` and ``programme_name`` (and ``extra`` of its
+    columns): how every reader of a cycle names it."""
+    return sa.select(
+        benefit_cycles,
+        programmes.c.code.label("programme_code"),
+        programmes.c.name.label("programme_name"),
+        *extra,
+    ).join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
+
+
 def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> Cycle | None:
-    q = (
-        sa.select(
-            benefit_cycles,
-            programmes.c.code.label("programme_code"),
-            programmes.c.name.label("programme_name"),
-            programmes.c.unit,
-        )
-        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-        .where(benefit_cycles.c.id == cycle_id)
-    )
+    q = with_programme(programmes.c.unit).where(benefit_cycles.c.id == cycle_id)
     if lock:
         q = q.with_for_update(of=benefit_cycles)
     row = conn.execute(q).mappings().first()
@@ -76,15 +78,7 @@ def get_cycle(conn: sa.Connection, cycle_id: int, *, lock: bool = False) -> Cycl
 
 def list_cycles(conn: sa.Connection, programme_ids: Sequence[int] | None = None) -> list[Cycle]:
     """Every cycle, newest first (of these programmes only, when given)."""
-    q = (
-        sa.select(
-            benefit_cycles,
-            programmes.c.code.label("programme_code"),
-            programmes.c.name.label("programme_name"),
-        )
-        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-        .order_by(benefit_cycles.c.id.desc())
-    )
+    q = with_programme().order_by(benefit_cycles.c.id.desc())
     if programme_ids is not None:
         q = q.where(benefit_cycles.c.programme_id.in_(list(programme_ids)))
     return [Cycle.from_row(r) for r in conn.execute(q).mappings()]

@@ -26,6 +26,7 @@ from tepat.domain.payments import (
     PaymentState,
 )
 from tepat.store.areas import join_on
+from tepat.store.cycles import with_programme
 from tepat.store.engine import is_sqlite
 from tepat.store.payment_states import (
     applied,
@@ -43,7 +44,6 @@ from tepat.store.schema import (
     payment_batch_totals,
     payment_batches,
     payments,
-    programmes,
     regions,
 )
 
@@ -74,16 +74,7 @@ def lock_cycle(conn: sa.Connection, cycle_id: int) -> dict[str, Any] | None:
 
 
 def cycle(conn: sa.Connection, cycle_id: int) -> dict[str, Any] | None:
-    q = (
-        sa.select(
-            benefit_cycles,
-            programmes.c.code.label("programme_code"),
-            programmes.c.name.label("programme_name"),
-        )
-        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-        .where(benefit_cycles.c.id == cycle_id)
-    )
-    row = conn.execute(q).mappings().first()
+    row = conn.execute(with_programme().where(benefit_cycles.c.id == cycle_id)).mappings().first()
     return dict(row) if row else None
 
 

@@ -18,6 +18,7 @@ from tepat.domain.cycles import CycleState
 from tepat.domain.entitlements import EntitlementState
 from tepat.domain.payments import PaymentState
 from tepat.store.areas import within
+from tepat.store.cycles import with_programme
 from tepat.store.payment_states import entitlement_paid_at, entitlement_state, line_state
 from tepat.store.schema import benefit_cycles, entitlements, payments, programmes
 
@@ -30,20 +31,13 @@ NOT_HANDED_OVER = (EntitlementState.DIBLOKIR.value, EntitlementState.DIBATALKAN.
 
 def cycle(conn: sa.Connection, cycle_id: int) -> dict[str, Any] | None:
     """The cycle with its programme's name, code, unit, benefit type and budget."""
-    q = (
-        sa.select(
-            benefit_cycles,
-            programmes.c.code.label("programme_code"),
-            programmes.c.name.label("programme_name"),
-            programmes.c.unit,
-            programmes.c.benefit_type,
-            programmes.c.funding_source,
-            programmes.c.annual_budget,
-            programmes.c.budget_year,
-        )
-        .join(programmes, programmes.c.id == benefit_cycles.c.programme_id)
-        .where(benefit_cycles.c.id == cycle_id)
-    )
+    q = with_programme(
+        programmes.c.unit,
+        programmes.c.benefit_type,
+        programmes.c.funding_source,
+        programmes.c.annual_budget,
+        programmes.c.budget_year,
+    ).where(benefit_cycles.c.id == cycle_id)
     row = conn.execute(q).mappings().first()
     return dict(row) if row else None
 
