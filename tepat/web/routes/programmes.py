@@ -8,7 +8,7 @@ admins request overrides; another admin decides them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -179,21 +179,23 @@ def _detail(
     )
 
 
+_EDITABLE = (
+    "name",
+    "amount",
+    "budget_year",
+    "annual_budget",
+    "quota",
+    "rule",
+    "member_rule",
+    "exclusions",
+    "coverage_months",
+)
+"""The programme form's plain fields (the amounts by school level and the active switch have their own)."""
+
+
 def _form_values(prog: Programme) -> dict[str, str]:
-    out = {
-        k: "" if prog[k] is None else str(prog[k])
-        for k in (
-            "name",
-            "amount",
-            "budget_year",
-            "annual_budget",
-            "quota",
-            "rule",
-            "member_rule",
-            "coverage_months",
-            "version",
-        )
-    }
+    stored: Mapping[str, object] = prog
+    out = {k: "" if stored[k] is None else str(stored[k]) for k in (*_EDITABLE, "version")}
     out["exclusions"] = ", ".join(prog["exclusions"] or [])
     for level in SCHOOL_LEVELS:
         out[f"level_{level}"] = str((prog["amounts_by_level"] or {}).get(level, ""))
@@ -215,20 +217,7 @@ async def edit(request: Request, db: DB, actor: Staff, program: str, kantor: str
     """Save the admin's edit of amounts, budget, quota, rules and exclusions (the rule is checked first)."""
     programmes.require_catalogue(db, actor, kantor)
     form = await _form(request)
-    changes: dict[str, Any] = {
-        k: form.get(k, "")
-        for k in (
-            "name",
-            "amount",
-            "budget_year",
-            "annual_budget",
-            "quota",
-            "rule",
-            "member_rule",
-            "exclusions",
-            "coverage_months",
-        )
-    }
+    changes: dict[str, Any] = {k: form.get(k, "") for k in _EDITABLE}
     if not changes["budget_year"].strip():
         del changes["budget_year"]  # a form without it (an older page) keeps the year
     if any(form.get(f"level_{k}") for k in SCHOOL_LEVELS):
