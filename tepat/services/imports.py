@@ -306,6 +306,25 @@ def import_file(
     counts = UpsertCounts()
     refusals: list[Refusal] = []
     first_rows = _FirstRows()
+
+    def outcome(
+        status: ImportStatus,
+        stored: UpsertCounts,
+        errors: list[FieldError] | None = None,
+        warnings: list[FieldError] | None = None,
+    ) -> ImportResult:
+        """The import's result: the rows read and rejected so far, what ``stored`` counts."""
+        return ImportResult(
+            import_id,
+            status.value,
+            run_mode.value,
+            rows_read,
+            rejected,
+            **asdict(stored),
+            errors=errors or [],
+            warnings=warnings or [],
+        )
+
     try:
         with db.begin() as conn:
             stager = Stager(
@@ -348,16 +367,9 @@ def import_file(
                 counts.families_updated or counts.members_updated
             ):  # a death, a deactivation or a move in the file
                 payable.block_after_change(conn, actor, now(), everyone=True, source="impor")
-            result = ImportResult(
-                import_id,
-                ImportStatus.DONE.value,
-                run_mode.value,
-                rows_read,
-                rejected,
-                counts.families_created,
-                counts.families_updated,
-                counts.members_created,
-                counts.members_updated,
+            result = outcome(
+                ImportStatus.DONE,
+                counts,
                 _field_errors(errors, ERRORS_KEPT),
                 _warnings(conn, import_id, first_rows, counts),
             )
@@ -365,32 +377,11 @@ def import_file(
     except _StrictFailure:
         if errors_path is not None:
             write_errors(errors_path, errors)
-        result = ImportResult(
-            import_id,
-            ImportStatus.REJECTED.value,
-            run_mode.value,
-            rows_read,
-            rejected,
-            0,
-            0,
-            0,
-            0,
-            _field_errors(errors, ERRORS_KEPT),
-        )
+        result = outcome(ImportStatus.REJECTED, UpsertCounts(), _field_errors(errors, ERRORS_KEPT))
         with db.begin() as conn:
             moves.send(conn, actor, refusals, source="impor", import_id=import_id)
             _finish(conn, actor, result, name)
-        would_be = ImportResult(
-            import_id,
-            ImportStatus.REJECTED.value,
-            run_mode.value,
-            rows_read,
-            rejected,
-            counts.families_created,
-            counts.families_updated,
-            counts.members_created,
-            counts.members_updated,
-        )
+        would_be = outcome(ImportStatus.REJECTED, counts)
         raise ImportRejected(
             f"{rejected} baris bermasalah; tidak ada data yang disimpan",
             result.errors,
