@@ -132,19 +132,11 @@ class Limiter(Protocol):
     ``take_all_async`` is what a loop awaits."""
 
     def take_all(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None: ...
 
     async def take_all_async(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None:
         """``take_all`` for an event loop: awaits the network instead of blocking (a local limiter just answers)."""
         ...
@@ -208,20 +200,12 @@ class AnswersAtOnce:
     """For a limiter on this host (memory, a local file): ``take_all_async`` is ``take_all``, answered at once."""
 
     def take_all(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None:
         raise NotImplementedError
 
     async def take_all_async(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None:
         """See ``Limiter.take_all_async``."""
         return self.take_all(wanted, at, once, then)
@@ -250,11 +234,7 @@ class LocalLimiter(AnswersAtOnce):
         self._throttle(limit).give_back(key, at)
 
     def take_all(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket (keys carry their purpose: ``"nik:…"``); see ``Limiter``."""
         if once is not None:

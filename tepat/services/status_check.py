@@ -405,13 +405,7 @@ class StatusChecker:
             raise TooManyAttempts(decision.retry_after)
 
     def check(
-        self,
-        nik_raw: str,
-        second_raw: str,
-        *,
-        client: str,
-        channel: str = "web",
-        once: Once | None = None,
+        self, nik_raw: str, second_raw: str, *, client: str, channel: str = "web", once: Once | None = None
     ) -> StatusAnswer:
         """One status check; raises ``ValidationError`` for a malformed NIK or second factor, ``TooManyAttempts``
         or ``ServiceBusy`` when throttled.
@@ -434,13 +428,7 @@ class StatusChecker:
         return self._answer_for(nik, nik_hash, second, client, channel)
 
     async def check_async(
-        self,
-        nik_raw: str,
-        second_raw: str,
-        *,
-        client: str,
-        channel: str = "web",
-        once: Once | None = None,
+        self, nik_raw: str, second_raw: str, *, client: str, channel: str = "web", once: Once | None = None
     ) -> StatusAnswer:
         """``check`` on an event loop: the limits awaited, the lookup inline (for SQLite, microseconds)."""
         try:

@@ -136,11 +136,7 @@ class RateLimitFile(AnswersAtOnce):
             conn.execute("COMMIT")
 
     def take_all(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket, for all processes at once (``at``: wall-clock seconds).
 

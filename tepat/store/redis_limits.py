@@ -151,11 +151,7 @@ class RedisLimiter:
             return False
 
     def take_all(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None:
         """Spend one attempt in every (limit, key) bucket, for every machine at once (see ``Limiter``)."""
         buckets, keys = self._keys(wanted, then, once)
@@ -170,11 +166,7 @@ class RedisLimiter:
             raise self._unavailable(RuntimeError(f"{RETRIES} attempts overtaken by other machines"))
 
     async def take_all_async(
-        self,
-        wanted: Buckets,
-        at: float,
-        once: Once | None = None,
-        then: Buckets = (),
+        self, wanted: Buckets, at: float, once: Once | None = None, then: Buckets = ()
     ) -> Decision | None:
         """``take_all`` on the event loop: the same two round trips through redis-py's asyncio client."""
         buckets, keys = self._keys(wanted, then, once)
