@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import types
 import typing
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from tepat.domain import registry_records
 from tepat.domain.accounts import User
 from tepat.domain.programmes import Programme
 from tepat.store import families as family_store
+from tepat.store.compiled import read_rows
 from tepat.store.database import Database
 from tepat.store.schema import families, members, programmes, users
 from tests.conftest import actor
@@ -72,3 +74,15 @@ def test_a_stored_family_reads_as_its_model(db: Database) -> None:
     found = family_store.family_by_active_nik(db, people[0]["nik"])
     assert found is not None
     assert found[0] == family and found[1] == people
+
+
+def test_the_nik_lookup_reads_every_row_as_core_does(db: Database) -> None:
+    """The lookup converts the family's columns (repeated beside each member) once; every row still reads as Core
+    reads it: dates as dates, flags as booleans, on every row."""
+    family_id = make_family(db, actor())
+    with db.read() as conn:
+        nik = family_store.members_of(conn, family_id)[0]["nik"]
+        core = [list(row) for row in conn.execute(family_store.FAMILY_BY_NIK, {"nik": nik})]
+    compiled = [list(row) for row in read_rows(db, family_store._FAMILY_BY_NIK_QUERY, {"nik": nik})]
+    assert len(core) == 3 and compiled == core
+    assert all(isinstance(row[family_store._FAMILY_KEYS.index("valid_from")], datetime) for row in compiled)

@@ -37,19 +37,23 @@ class DriverConnection:
         return cls(conn.connection.driver_connection, conn.dialect)
 
 
+_Compiled = tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]], list[tuple[int, Any]]]
+"""A query compiled for one dialect: its SQL, its own literals, the order of its parameters (positional drivers),
+the result processors of its columns, and those of the columns after the repeated ones."""
+
+
 class CompiledQuery:
     """A SELECT compiled once per dialect, run on the driver's own cursor (see the module docstring)."""
 
-    def __init__(self, statement: sa.Select[Any]) -> None:
+    def __init__(self, statement: sa.Select[Any], *, repeated: int = 0) -> None:
+        """``repeated``: how many leading columns hold the same values on every row (a family's, beside each of its
+        members): they are converted once, on the first row, and the other rows take them from it."""
         self.statement = statement
         self.names = tuple(c.name for c in statement.selected_columns)
-        self._compiled: dict[
-            str, tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]
-        ] = {}
+        self.repeated = repeated
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _for(
-        self, dialect: sa.Dialect
-    ) -> tuple[str, dict[str, Any], tuple[str, ...] | None, list[tuple[int, Any]]]:
+    def _for(self, dialect: sa.Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             c = self.statement.compile(dialect=dialect)
@@ -62,12 +66,13 @@ class CompiledQuery:
             fixed = {
                 name: b.value for name, b in c.binds.items() if not b.required
             }  # the statement's own literals
-            compiled = self._compiled[dialect.name] = (c.string, fixed, order, processors)
+            after_first = [(i, p) for i, p in processors if i >= self.repeated]
+            compiled = self._compiled[dialect.name] = (c.string, fixed, order, processors, after_first)
         return compiled
 
     def rows(self, conn: DriverConnection, params: dict[str, Any]) -> list[Any]:
         """The result rows as sequences of column values, in the statement's column order."""
-        sql, fixed, order, processors = self._for(conn.dialect)
+        sql, fixed, order, processors, after_first = self._for(conn.dialect)
         values = {**fixed, **params}
         bound = tuple(values[name] for name in order) if order is not None else values
         cursor = conn.dbapi.cursor()
@@ -78,10 +83,12 @@ class CompiledQuery:
             cursor.close()
         if not processors:
             return list(raw)
-        out = []
+        out: list[list[Any]] = []
         for r in raw:
             row = list(r)
-            for i, convert in processors:
+            if out and self.repeated:
+                row[: self.repeated] = out[0][: self.repeated]
+            for i, convert in after_first if out else processors:
                 if row[i] is not None:
                     row[i] = convert(row[i])
             out.append(row)

@@ -70,7 +70,7 @@ FAMILY_BY_NIK = (
 )
 
 
-_FAMILY_BY_NIK_QUERY = CompiledQuery(FAMILY_BY_NIK)
+_FAMILY_BY_NIK_QUERY = CompiledQuery(FAMILY_BY_NIK, repeated=len(_FAMILY_KEYS))  # the family's on each row
 
 
 def family_of(row: Mapping[Any, Any]) -> Family:
