@@ -13,8 +13,8 @@ from tepat.store.database import Database
 _serial = itertools.count(1)
 
 
-def _next_serial() -> int:
-    """A serial for the next NIK or KK: 1000–8999 over and over (a whole test session makes more than that; a fifth
+def next_serial() -> int:
+    """A serial for the next NIK or KK, here and in ``tests.registry_files``: 1000–8999 over and over (a whole test session makes more than that; a fifth
     digit would make a 17-digit NIK). Serials 0001–0999 and 9000–9999 are never given here: a test that writes out
     a NIK or KK (``…0007``, or ``…9999`` for a number that is nobody's) uses one of those, and cannot meet a
     factory's number in its database whatever ran before it in the same process."""
@@ -28,11 +28,11 @@ OTHER_KELURAHAN = "32.75.02.1001"
 def nik(birth: date, sex: str = "L", region: str = "327501", serial: int | None = None) -> str:
     """A valid NIK for a birth date and sex."""
     day = birth.day + (40 if sex == "P" else 0)
-    return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial or _next_serial():04d}"
+    return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial or next_serial():04d}"
 
 
 def kk(region: str = "327501", issued: date = date(2020, 7, 15), serial: int | None = None) -> str:
-    return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or _next_serial():04d}"
+    return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or next_serial():04d}"
 
 
 def letters(i: int) -> str:

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from tepat.domain.households import CANONICAL_COLUMNS
+from tests.factories import KELURAHAN, OTHER_KELURAHAN, next_serial
 
-KELURAHAN = "32.75.01.1001"  # Bekasijaya, Bekasi Timur
-OTHER_KELURAHAN = "32.75.02.1001"
-
-_serial = itertools.count(1)
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "KELURAHAN",
+    "OTHER_KELURAHAN",
+    "family",
+    "kk",
+    "nik",
+    "row",
+    "write_csv",
+    "write_xlsx",
+]
 
 
 def nik(birth: date, sex: str = "L", serial: int | None = None, region: str = "327501") -> str:
     day = birth.day + (40 if sex == "P" else 0)
-    return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial or next(_serial):04d}"
+    return f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial or next_serial():04d}"
 
 
 def kk(serial: int | None = None, region: str = "327501", issued: date = date(2020, 7, 15)) -> str:
-    return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or next(_serial):04d}"
+    return f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}{serial or next_serial():04d}"
 
 
 def row(
