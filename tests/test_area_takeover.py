@@ -253,6 +253,11 @@ def test_the_move_request_page_shows_requests_and_records_the_decision(
             follow_redirects=False,
         )
         assert done.status_code == 303 and done.headers["location"] == "/perpindahan?pesan=ditolak"
+        client.cookies.clear()
+        add_user(db, "operator_a", Role.OPERATOR, "32.75.01")
+        login(client, "operator_a")
+        asked = client.get("/perpindahan").text
+        assert "Permintaan dari wilayah Anda (1)" in asked and "<td>Ditolak</td>" in asked
     assert moves.outgoing(db, OPERATOR_A)[0]["state"] == "ditolak"
     assert _family(db, victim[0]["nomor_kk"])["registry_status"] == "aktif"
 

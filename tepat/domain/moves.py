@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from tepat.domain.vocabulary import Labelled
 
 
-class MoveState(StrEnum):
-    MENUNGGU = "menunggu"  # waiting for the area the family or person is registered in
-    DITERIMA = "diterima"  # that area let them go: the registry write went through
-    DITOLAK = "ditolak"  # that area kept them
+class MoveState(Labelled):
+    MENUNGGU = "menunggu", "Menunggu"  # waiting for the area the family or person is registered in
+    # that area let them go: the registry write went through
+    DITERIMA = "diterima", "Diterima — silakan daftarkan/impor ulang"
+    DITOLAK = "ditolak", "Ditolak"  # that area kept them

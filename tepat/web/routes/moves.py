@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tepat.domain.access import Actor
+from tepat.domain.moves import MoveState
 from tepat.errors import ValidationError
 from tepat.services import moves
 from tepat.store.database import Database
@@ -37,6 +38,7 @@ def _page(
             "notes": notes or {},
             "message": message,
             "done": request.query_params.get("pesan", ""),
+            "MoveState": MoveState,
         },
         status_code=status_code,
     )
